@@ -1,0 +1,122 @@
+// `mssearch index` and `mssearch stats`.
+#include <cstdlib>
+#include <iostream>
+
+#include <fmt/color.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/terminal.h"
+#include "indexer/indexer.h"
+#include "searcher/index_stats.h"
+
+namespace mssearch::cli {
+namespace {
+
+struct IndexArgs {
+  std::vector<std::string> paths{"corpus"};
+  std::string db = default_db_path();
+  bool full = false;
+  bool json = false;
+  bool quiet = false;
+};
+
+nlohmann::json report_json(const IndexReport& r) {
+  nlohmann::json errors = nlohmann::json::array();
+  for (const auto& e : r.errors)
+    errors.push_back({{"source", e.source}, {"line", e.line}, {"message", e.message}});
+  return {{"added", r.added},       {"updated", r.updated}, {"deleted", r.deleted},
+          {"unchanged", r.unchanged}, {"failed", r.failed}, {"seconds", r.seconds},
+          {"errors", errors},       {"full", r.full},       {"revision", r.revision},
+          {"documents", r.documents}};
+}
+
+int run_index(const IndexArgs& args) {
+  IndexerOptions options;
+  options.db_path = args.db;
+  options.full = args.full;
+  if (const char* kill = std::getenv("MSSEARCH_FAULT_KILL_AFTER_DOCS"))
+    options.kill_after_documents = std::strtoull(kill, nullptr, 10);
+  ProgressBar bar("indexing");
+  if (!args.quiet && !args.json) options.progress = [&bar](std::size_t d, std::size_t t) { bar.update(d, t); };
+
+  std::vector<std::filesystem::path> paths(args.paths.begin(), args.paths.end());
+  auto report = run_index_job(paths, options);
+  if (!report) {
+    const bool locked = report.error().code == ErrorCode::kLocked;
+    if (args.json) {
+      fmt::print("{}\n", nlohmann::json{{"error", {{"code", to_string(report.error().code)},
+                                                  {"message", report.error().message}}}}.dump());
+    } else {
+      fmt::print(stderr, "mssearch index: error: {}\n", report.error().message);
+    }
+    return locked ? kExitLocked : kExitFatal;
+  }
+  const IndexReport& r = *report;
+  if (args.json) {
+    fmt::print("{}\n", report_json(r).dump());
+  } else {
+    const bool colour = colour_enabled(stderr);
+    for (const auto& e : r.errors) {
+      const std::string where = e.line > 0 ? fmt::format("{}:{}", e.source, e.line) : e.source;
+      fmt::print(stderr, "{}: {}: {}\n",
+                 colour ? fmt::format(fmt::fg(fmt::terminal_color::red), "error") : "error", where,
+                 e.message);
+    }
+    fmt::print("mssearch index: {} added, {} updated, {} deleted, {} unchanged, {} failed in {:.2f} s "
+               "({}{} articles, revision {})\n",
+               r.added, r.updated, r.deleted, r.unchanged, r.failed, r.seconds,
+               r.full ? "full rebuild, " : "", r.documents, r.revision);
+  }
+  return r.failed > 0 ? kExitPartial : kExitOk;
+}
+
+}  // namespace
+
+void add_index_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<IndexArgs>();
+  auto* cmd = app.add_subcommand("index", "Index articles (Markdown files, directories, .jsonl exports)");
+  cmd->add_option("paths", args->paths, "Files and directories to index (default: corpus)");
+  cmd->add_option("--db", args->db, "Index directory (default: $MSSEARCH_DB or data/index)");
+  cmd->add_flag("--full", args->full, "Rebuild into a new database and swap it in atomically");
+  cmd->add_flag("--json", args->json, "Print the summary as one JSON object");
+  cmd->add_flag("-q,--quiet", args->quiet, "No progress bar");
+  cmd->callback([args, &exit_code] { exit_code = run_index(*args); });
+}
+
+void add_stats_command(CLI::App& app, int& exit_code) {
+  struct Args {
+    std::string db = default_db_path();
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("stats", "Show what the index holds");
+  cmd->add_option("--db", args->db, "Index directory (default: $MSSEARCH_DB or data/index)");
+  cmd->add_flag("--json", args->json, "Print as JSON");
+  cmd->callback([args, &exit_code] {
+    auto stats = index_stats(args->db);
+    if (!stats) {
+      fmt::print(stderr, "mssearch stats: error: {}\n", stats.error().message);
+      exit_code = kExitFatal;
+      return;
+    }
+    if (args->json) {
+      fmt::print("{}\n", to_json(*stats).dump(2));
+      return;
+    }
+    const bool colour = colour_enabled(stdout);
+    auto bold = [&](const std::string& s) {
+      return colour ? fmt::format(fmt::emphasis::bold, "{}", s) : s;
+    };
+    fmt::print("{} {}\n", bold("index:"), args->db);
+    fmt::print("{} {}   {} {} to {}   {} {}   {} {:.1f} MiB   {} {}\n", bold("articles:"),
+               stats->documents, bold("dates:"), stats->first_date, stats->last_date,
+               bold("revision:"), stats->revision, bold("size:"),
+               static_cast<double>(stats->bytes) / (1 << 20), bold("indexed:"), stats->indexed_at);
+    fmt::print("{} ({})\n", bold("topics"), stats->topics.size());
+    for (const auto& t : stats->topics) fmt::print("  {:>4}  {}\n", t.count, t.value);
+  });
+}
+
+}  // namespace mssearch::cli

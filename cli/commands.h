@@ -1,0 +1,23 @@
+// The mssearch subcommands. Each registers itself on the CLI11 app and, when chosen, sets the
+// process exit code (see README "Exit codes").
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace mssearch::cli {
+
+// Exit codes shared by every subcommand.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitPartial = 1,   // index: some articles failed; search: no hits
+  kExitFatal = 2,     // nothing done: bad arguments, missing index, database error
+  kExitLocked = 3,    // index: another index job holds the index
+};
+
+std::string default_db_path();  // $MSSEARCH_DB or "data/index"
+
+void add_index_command(CLI::App& app, int& exit_code);
+void add_stats_command(CLI::App& app, int& exit_code);
+void add_search_command(CLI::App& app, int& exit_code);
+
+}  // namespace mssearch::cli

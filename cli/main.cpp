@@ -1,0 +1,33 @@
+// mssearch: full-text search for plain-language summaries of MS research.
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+
+namespace mssearch::cli {
+
+std::string default_db_path() {
+  const char* env = std::getenv("MSSEARCH_DB");
+  return env != nullptr && *env != '\0' ? env : "data/index";
+}
+
+}  // namespace mssearch::cli
+
+int main(int argc, char** argv) {
+  using namespace mssearch::cli;
+  CLI::App app{"mssearch: full-text search for plain-language summaries of MS research"};
+  app.set_version_flag("--version", std::string("mssearch " MSSEARCH_VERSION));
+  app.require_subcommand(1);
+  int exit_code = kExitOk;
+  add_index_command(app, exit_code);
+  add_stats_command(app, exit_code);
+  add_search_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitFatal;
+  }
+  return exit_code;
+}

@@ -1,0 +1,73 @@
+#include "cli/terminal.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+namespace mssearch::cli {
+
+bool colour_enabled(std::FILE* stream) {
+  const char* no_colour = std::getenv("NO_COLOR");
+  return ::isatty(::fileno(stream)) != 0 && (no_colour == nullptr || *no_colour == '\0');
+}
+
+std::string html_snippet_to_terminal(std::string_view html, bool colour) {
+  static constexpr std::pair<std::string_view, std::string_view> kEntities[] = {
+      {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&#x27;", "'"}};
+  std::string out;
+  for (std::size_t i = 0; i < html.size();) {
+    if (html.substr(i).starts_with("<mark>")) {
+      if (colour) out += "\x1b[1;33m";
+      i += 6;
+      continue;
+    }
+    if (html.substr(i).starts_with("</mark>")) {
+      if (colour) out += "\x1b[0m";
+      i += 7;
+      continue;
+    }
+    bool replaced = false;
+    if (html[i] == '&') {
+      for (auto [entity, text] : kEntities) {
+        if (html.substr(i).starts_with(entity)) {
+          out += text;
+          i += entity.size();
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) out += html[i++];
+  }
+  return out;
+}
+
+ProgressBar::ProgressBar(std::string label)
+    : label_(std::move(label)),
+      enabled_(::isatty(STDERR_FILENO) != 0),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
+
+ProgressBar::~ProgressBar() {
+  if (drawn_) fmt::print(stderr, "\r\x1b[2K");
+}
+
+void ProgressBar::update(std::size_t done, std::size_t total) {
+  if (!enabled_ || total == 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (done < total && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  drawn_ = true;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
+  const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+  constexpr std::size_t kWidth = 30;
+  const std::size_t filled = kWidth * done / total;
+  fmt::print(stderr, "\r{} [{:=<{}}{: <{}}] {}/{} {:.0f}/s ETA {:.0f}s", label_, "", filled, "",
+             kWidth - filled, done, total, rate, eta);
+  std::fflush(stderr);
+}
+
+}  // namespace mssearch::cli

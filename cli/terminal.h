@@ -1,0 +1,33 @@
+// Terminal output for the CLI: colour only on a terminal (and never with NO_COLOR set), a
+// progress bar on stderr, and snippets turned from HTML into ANSI highlighting.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace mssearch::cli {
+
+bool colour_enabled(std::FILE* stream);
+
+// "<mark>x</mark> &amp; y" -> ESC[1;33mxESC[0m & y (or plain "x & y" without colour).
+std::string html_snippet_to_terminal(std::string_view html, bool colour);
+
+// Progress bar with rate and ETA, redrawn at most every 100 ms; a no-op when stderr is not a
+// terminal.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string label);
+  ~ProgressBar();
+  void update(std::size_t done, std::size_t total);
+
+ private:
+  std::string label_;
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+}  // namespace mssearch::cli

@@ -1,0 +1,69 @@
+// Reads articles from their sources: Markdown files with YAML front matter, and JSON Lines
+// exports (one article object per line, body in "body"). Every problem becomes a ReadError
+// naming the file and line; a bad article never stops the others.
+//
+// Thread-safety: free functions without shared state; safe to call from several threads.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "schema/article.h"
+#include "schema/error.h"
+
+namespace mssearch {
+
+struct ReaderLimits {
+  std::size_t max_article_bytes = 8 << 20;  // one Markdown file or one JSONL line
+  std::size_t max_yaml_nodes = 10000;       // guards against alias ("billion laughs") bombs
+};
+
+struct ReadError {
+  std::string source;   // the path as the user gave it
+  int line = 0;         // 1-based; 0 when the whole file is concerned
+  std::string message;
+  std::string id;       // the article's id when it could still be told, else empty
+};
+
+struct ReadBatch {
+  std::vector<Article> articles;
+  std::vector<ReadError> errors;
+  // Sources (absolute paths) that could not be read or parsed as a whole: articles the index
+  // already holds from them are kept as they are.
+  std::set<std::string> broken_sources;
+};
+
+// A source file found under the paths given on the command line.
+struct SourceFile {
+  std::filesystem::path path;  // as found (relative to the current directory if given so)
+  std::string absolute;        // canonical absolute path: the identity stored in the index
+  bool jsonl = false;
+};
+
+// Walks the given files and directories (recursively) for *.md, *.markdown and *.jsonl files.
+// README.md files and names starting with '.' or '_' are not articles. Sorted, deduplicated.
+Result<std::vector<SourceFile>> find_sources(const std::vector<std::filesystem::path>& paths);
+
+// Parses one Markdown article. `default_id` is used when the front matter has no id.
+// On failure the error's line is the line in the file.
+std::expected<Article, ReadError> parse_markdown_article(std::string_view content,
+                                                         const std::string& source,
+                                                         const std::string& default_id,
+                                                         const ReaderLimits& limits = {});
+
+// Parses one JSON Lines record (line is its 1-based line number).
+std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
+                                                      const std::string& source, int line,
+                                                      const ReaderLimits& limits = {});
+
+// Reads one source file into the batch.
+void read_source(const SourceFile& file, ReadBatch& batch, const ReaderLimits& limits = {});
+
+// Offset of the first byte that is not well-formed UTF-8 (or a NUL), or npos.
+std::size_t find_invalid_utf8(std::string_view text);
+
+}  // namespace mssearch

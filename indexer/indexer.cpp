@@ -1,0 +1,258 @@
+#include "indexer/indexer.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "indexer/document_builder.h"
+#include "indexer/index_directory.h"
+#include "schema/schema.h"
+#include "schema/text_analyzer.h"
+
+namespace mssearch {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct IndexedArticle {
+  Xapian::docid docid;
+  std::string hash;
+  std::string source;
+};
+
+// id -> what the index holds now.
+std::map<std::string, IndexedArticle> indexed_articles(const Xapian::Database& db) {
+  std::map<std::string, IndexedArticle> out;
+  const std::string prefix(schema::kIdPrefix);
+  for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t) {
+    auto p = db.postlist_begin(*t);
+    if (p == db.postlist_end(*t)) continue;
+    Xapian::Document doc = db.get_document(*p);
+    out[(*t).substr(prefix.size())] = {*p, doc.get_value(schema::kSlotContentHash),
+                                       doc.get_value(schema::kSlotSource)};
+  }
+  return out;
+}
+
+bool in_scope(const std::string& source, const std::vector<std::string>& scopes) {
+  for (const auto& s : scopes)
+    if (source == s || (source.starts_with(s) && source.size() > s.size() && source[s.size()] == '/'))
+      return true;
+  return false;
+}
+
+std::string now_iso() {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
+}
+
+struct Plan {
+  std::vector<const Article*> write;      // added or updated
+  std::vector<const Article*> unchanged;
+  std::vector<std::string> deletions;     // ids
+  std::vector<std::string> keep_as_is;    // ids the index holds that this job cannot vouch for
+};
+
+class Job {
+ public:
+  Job(const std::vector<fs::path>& paths, const IndexerOptions& options)
+      : paths_(paths), options_(options), dir_(options.db_path) {}
+
+  Result<IndexReport> run() {
+    const auto start = std::chrono::steady_clock::now();
+    auto lock = IndexLock::acquire(options_.db_path);
+    if (!lock) return std::unexpected(lock.error());
+    if (!dir_.is_plain_database()) dir_.remove_stale_generations();
+
+    auto sources = find_sources(paths_);
+    if (!sources) return std::unexpected(sources.error());
+    ReadBatch batch;
+    for (const auto& s : *sources) read_source(s, batch, options_.limits);
+    drop_duplicates(batch);
+    report_.errors = batch.errors;
+    report_.failed = batch.errors.size();
+
+    std::vector<std::string> scopes;
+    for (const auto& p : paths_) {
+      std::error_code ec;
+      scopes.push_back(fs::weakly_canonical(fs::absolute(p), ec).string());
+    }
+
+    Result<void> written;
+    try {
+      std::optional<Xapian::Database> old;
+      if (dir_.live_generation() || dir_.is_plain_database()) old.emplace(options_.db_path.string());
+      const bool rebuild = options_.full || !old;
+      if (old && !rebuild) {
+        if (auto ok = schema::check_version(*old); !ok) return std::unexpected(ok.error());
+      }
+      const auto indexed = old ? indexed_articles(*old) : std::map<std::string, IndexedArticle>{};
+      const Plan plan = make_plan(batch, indexed, scopes);
+      written = rebuild ? write_generation(plan, old ? &*old : nullptr, indexed)
+                        : write_incremental(plan);
+    } catch (const Xapian::DatabaseLockError& e) {
+      return fail(ErrorCode::kLocked, "index " + options_.db_path.string() +
+                                          " is locked by another writer: " + e.get_msg());
+    } catch (const Xapian::Error& e) {
+      return fail(ErrorCode::kDatabase, "index " + options_.db_path.string() + ": " + e.get_description());
+    } catch (const fs::filesystem_error& e) {
+      return fail(ErrorCode::kIo, e.what());
+    }
+    if (!written) return std::unexpected(written.error());
+
+    Xapian::Database after(options_.db_path.string());
+    report_.revision = after.get_revision();
+    report_.documents = after.get_doccount();
+    report_.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return report_;
+  }
+
+ private:
+  void drop_duplicates(ReadBatch& batch) {
+    std::map<std::string, std::string> first_source;
+    std::vector<Article> unique;
+    for (auto& a : batch.articles) {
+      auto [it, inserted] = first_source.emplace(a.id, a.source);
+      if (inserted) {
+        unique.push_back(std::move(a));
+        continue;
+      }
+      batch.errors.push_back({a.source, a.line, "duplicate id '" + a.id + "' (also in " + it->second + ")", ""});
+    }
+    batch.articles = std::move(unique);
+    articles_ = std::move(batch.articles);
+    broken_sources_ = batch.broken_sources;
+    for (const auto& e : batch.errors)
+      if (!e.id.empty()) failed_ids_.insert(e.id);
+  }
+
+  Plan make_plan(const ReadBatch&, const std::map<std::string, IndexedArticle>& indexed,
+                 const std::vector<std::string>& scopes) {
+    Plan plan;
+    std::set<std::string> seen;
+    for (const auto& a : articles_) {
+      seen.insert(a.id);
+      hashes_[a.id] = content_hash(a);
+      auto it = indexed.find(a.id);
+      if (it == indexed.end()) {
+        ++report_.added;
+        plan.write.push_back(&a);
+      } else if (it->second.hash != hashes_[a.id]) {
+        ++report_.updated;
+        plan.write.push_back(&a);
+      } else {
+        ++report_.unchanged;
+        plan.unchanged.push_back(&a);
+      }
+    }
+    for (const auto& [id, held] : indexed) {
+      if (seen.contains(id)) continue;
+      const bool cannot_vouch = failed_ids_.contains(id) || broken_sources_.contains(held.source) ||
+                                !in_scope(held.source, scopes);
+      if (cannot_vouch) {
+        plan.keep_as_is.push_back(id);
+      } else {
+        ++report_.deleted;
+        plan.deletions.push_back(id);
+      }
+    }
+    return plan;
+  }
+
+  void written_one(std::size_t done, std::size_t total) {
+    if (options_.progress) options_.progress(done, total);
+    if (options_.kill_after_documents != 0 && done == options_.kill_after_documents)
+      ::kill(::getpid(), SIGKILL);
+  }
+
+  Result<void> write_incremental(const Plan& plan) {
+    const bool changes = !plan.write.empty() || !plan.deletions.empty();
+    if (!changes) return {};
+    Xapian::WritableDatabase db(options_.db_path.string(), Xapian::DB_OPEN);
+    db.begin_transaction();
+    DocumentBuilder builder(analyzer_, &db);
+    const std::size_t total = plan.write.size() + plan.deletions.size();
+    std::size_t done = 0;
+    for (const Article* a : plan.write) {
+      db.replace_document(schema::id_term(a->id), builder.build(*a, hashes_[a->id]));
+      written_one(++done, total);
+    }
+    for (const auto& id : plan.deletions) {
+      db.delete_document(schema::id_term(id));
+      written_one(++done, total);
+    }
+    db.set_metadata(std::string(schema::kMetaSchemaVersion), std::to_string(schema::kSchemaVersion));
+    db.set_metadata(std::string(schema::kMetaIndexedAt), now_iso());
+    db.commit_transaction();
+    db.close();
+    return {};
+  }
+
+  Result<void> write_generation(const Plan& plan, const Xapian::Database* old,
+                                const std::map<std::string, IndexedArticle>& indexed) {
+    if (dir_.is_plain_database())
+      return fail(ErrorCode::kIo, options_.db_path.string() +
+                                      " is a plain Xapian database, not an mssearch index "
+                                      "directory: --full needs a new or mssearch-made --db");
+    report_.full = true;
+    const fs::path generation = dir_.next_generation();
+    try {
+      // No fsync per commit: publish() syncs the finished generation before the swap.
+      Xapian::WritableDatabase db(generation.string(), Xapian::DB_CREATE | Xapian::DB_NO_SYNC);
+      DocumentBuilder builder(analyzer_, &db);
+      const std::size_t total = plan.write.size() + plan.unchanged.size() + plan.keep_as_is.size();
+      std::size_t done = 0;
+      for (const auto* list : {&plan.write, &plan.unchanged}) {
+        for (const Article* a : *list) {
+          db.replace_document(schema::id_term(a->id), builder.build(*a, hashes_[a->id]));
+          written_one(++done, total);
+        }
+      }
+      for (const auto& id : plan.keep_as_is) {
+        db.replace_document(schema::id_term(id), old->get_document(indexed.at(id).docid));
+        written_one(++done, total);
+      }
+      db.set_metadata(std::string(schema::kMetaSchemaVersion), std::to_string(schema::kSchemaVersion));
+      db.set_metadata(std::string(schema::kMetaIndexedAt), now_iso());
+      db.commit();
+      db.close();
+    } catch (...) {
+      std::error_code ec;
+      fs::remove_all(generation, ec);
+      throw;
+    }
+    if (auto published = dir_.publish(generation); !published) {
+      std::error_code ec;
+      fs::remove_all(generation, ec);
+      return published;
+    }
+    dir_.remove_stale_generations();
+    return {};
+  }
+
+  const std::vector<fs::path>& paths_;
+  const IndexerOptions& options_;
+  IndexDirectory dir_;
+  TextAnalyzer analyzer_;
+  IndexReport report_;
+  std::vector<Article> articles_;
+  std::set<std::string> broken_sources_;
+  std::set<std::string> failed_ids_;
+  std::map<std::string, std::string> hashes_;
+};
+
+}  // namespace
+
+Result<IndexReport> run_index_job(const std::vector<fs::path>& sources,
+                                  const IndexerOptions& options) {
+  return Job(sources, options).run();
+}
+
+}  // namespace mssearch

@@ -1,0 +1,54 @@
+// The index job: reads the article sources, and brings the index at `db_path` in line with
+// them in one atomic step.
+//
+// Incremental (default): articles whose content hash is unchanged are not rewritten, changed
+// ones are replaced, and articles gone from the given sources are deleted, all in one Xapian
+// transaction. Full (`full`, or when no index exists yet): everything is written into a new
+// generation that replaces the live one atomically (see index_directory.h).
+//
+// Only articles whose source lies under one of the given paths can be deleted; an article
+// that failed to read, or whose whole source failed, keeps its indexed version.
+//
+// Thread-safety: one job per index directory at a time, enforced with a lock (kLocked).
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <xapian.h>
+
+#include "indexer/article_reader.h"
+#include "schema/error.h"
+
+namespace mssearch {
+
+struct IndexerOptions {
+  std::filesystem::path db_path = "data/index";
+  bool full = false;  // rebuild into a new generation and swap it in
+  ReaderLimits limits;
+  // Called after each document written: (done, total). For progress bars; may be empty.
+  std::function<void(std::size_t, std::size_t)> progress;
+  // Fault injection for tests: the process SIGKILLs itself after writing this many documents
+  // (0: never). Lets tests prove that an interrupted job loses nothing.
+  std::size_t kill_after_documents = 0;
+};
+
+struct IndexReport {
+  std::size_t added = 0, updated = 0, deleted = 0, unchanged = 0, failed = 0;
+  double seconds = 0;
+  std::vector<ReadError> errors;  // one per failed article or source
+  bool full = false;              // a new generation was built and swapped in
+  Xapian::rev revision = 0;       // of the live database after the job
+  Xapian::doccount documents = 0;
+};
+
+// Fails (no change made) with kLocked, kIo (a path that does not exist), kSchemaMismatch
+// (incremental run on an index of another schema version) or kDatabase (Xapian, disk full).
+// Article problems are not failures: they are listed in the report.
+Result<IndexReport> run_index_job(const std::vector<std::filesystem::path>& sources,
+                                  const IndexerOptions& options);
+
+}  // namespace mssearch

@@ -1,0 +1,14 @@
+// Turns an article's Markdown body into plain-text sections (split at headings) with cmark,
+// for indexing and for snippets. Raw HTML in the Markdown is dropped, never passed through.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "schema/article.h"
+
+namespace mssearch {
+
+std::vector<ArticleSection> markdown_sections(std::string_view markdown);
+
+}  // namespace mssearch

@@ -1,0 +1,45 @@
+// Article: one summary of an MS research paper, as the site publishes it. The indexer reads
+// articles from Markdown or JSON Lines; the index stores the fields needed to display a hit.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace mssearch {
+
+struct ArticleSection {
+  std::string heading;  // e.g. "What They Found"
+  std::string text;     // plain text of the section (Markdown stripped)
+};
+
+struct Article {
+  std::string id;       // slug, unique in the collection
+  std::string title;
+  std::string date;     // ISO YYYY-MM-DD, validated
+  std::vector<std::string> topics;
+  std::string journal;
+  std::optional<int> credibility;  // 1..5
+  std::optional<int> interest;     // 1..5
+  std::string takeaway;
+  std::string url;      // default "/articles/<id>"
+  std::string body_markdown;
+
+  // Derived from body_markdown by the reader.
+  std::string body_text;  // plain text, sections joined by blank lines
+  std::vector<ArticleSection> sections;
+
+  // Where it came from, for error messages and for keeping it when its source is broken.
+  std::string source;  // file path
+  int line = 0;        // 1-based line in a JSONL file; 0 for Markdown
+
+  int year() const { return date.size() >= 4 ? std::stoi(date.substr(0, 4)) : 0; }
+};
+
+// The fields stored in the Xapian document data, for display and snippets.
+nlohmann::json to_stored_json(const Article& article);
+Article from_stored_json(const nlohmann::json& json);
+
+}  // namespace mssearch

@@ -1,0 +1,79 @@
+#include "schema/schema.h"
+
+#include <algorithm>
+
+#include "schema/text_analyzer.h"
+
+namespace mssearch::schema {
+
+std::string slug(std::string_view text) {
+  std::string out;
+  bool pending_dash = false;
+  for (unsigned char c : text) {
+    bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<unsigned char>(c - 'A' + 'a');
+      keep = true;
+    }
+    if (!keep) {
+      pending_dash = !out.empty();
+      continue;
+    }
+    if (pending_dash) out += '-';
+    pending_dash = false;
+    out += static_cast<char>(c);
+  }
+  return out;
+}
+
+std::string encode_topic_set(std::vector<std::string> topics) {
+  std::sort(topics.begin(), topics.end());
+  topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
+  std::string out;
+  for (const auto& t : topics) {
+    if (!out.empty()) out += '\n';
+    out += t;
+  }
+  return out;
+}
+
+std::vector<std::string> decode_topic_set(std::string_view value) {
+  std::vector<std::string> out;
+  while (!value.empty()) {
+    auto nl = value.find('\n');
+    out.emplace_back(value.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    value.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
+std::string id_term(std::string_view id) { return std::string(kIdPrefix) + std::string(id); }
+std::string topic_term(std::string_view topic) {
+  return std::string(kTopicPrefix) + slug(fold_text(topic));
+}
+std::string journal_term(std::string_view journal) {
+  return std::string(kJournalPrefix) + slug(fold_text(journal));
+}
+std::string year_term(int year) { return std::string(kYearPrefix) + std::to_string(year); }
+
+std::string date_value(std::string_view iso_date) {
+  std::string out;
+  for (char c : iso_date)
+    if (c != '-') out += c;
+  return out;
+}
+
+Result<void> check_version(const Xapian::Database& db) {
+  std::string stamped = db.get_metadata(std::string(kMetaSchemaVersion));
+  if (stamped.empty() && db.get_doccount() == 0) return {};
+  if (stamped != std::to_string(kSchemaVersion)) {
+    return fail(ErrorCode::kSchemaMismatch,
+                "index has schema version " + (stamped.empty() ? "(none)" : stamped) +
+                    " but this mssearch reads version " + std::to_string(kSchemaVersion) +
+                    ": rebuild it with `mssearch index --full`");
+  }
+  return {};
+}
+
+}  // namespace mssearch::schema

@@ -1,0 +1,224 @@
+#include "schema/text_analyzer.h"
+
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace mssearch {
+namespace {
+
+struct Normalizers {
+  const icu::Normalizer2* nfd = nullptr;
+  const icu::Normalizer2* nfkc_casefold = nullptr;
+};
+
+// ICU owns these singletons; they are immutable and thread-safe. Looked up once per process.
+const Normalizers& normalizers() {
+  static const Normalizers instance = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    Normalizers n;
+    n.nfd = icu::Normalizer2::getNFDInstance(status);
+    n.nfkc_casefold = icu::Normalizer2::getNFKCCasefoldInstance(status);
+    if (U_FAILURE(status)) throw std::runtime_error("ICU normalizers unavailable");
+    return n;
+  }();
+  return instance;
+}
+
+// Lower-case Greek letters common in biomedical names, spelled out as readers type them.
+const char* greek_name(UChar32 c) {
+  switch (c) {
+    case 0x03B1: return "alpha";
+    case 0x03B2: return "beta";
+    case 0x03B3: return "gamma";
+    case 0x03B4: return "delta";
+    case 0x03B5: return "epsilon";
+    case 0x03BA: return "kappa";
+    case 0x03BB: return "lambda";
+    case 0x03BC: return "mu";
+    case 0x03C3: case 0x03C2: return "sigma";
+    case 0x03C4: return "tau";
+    case 0x03C9: return "omega";
+    default: return nullptr;
+  }
+}
+
+bool is_alnum(UChar32 c) { return u_isalnum(c) != 0; }
+
+}  // namespace
+
+std::string fold_text(std::string_view utf8) {
+  const auto& n = normalizers();
+  UErrorCode status = U_ZERO_ERROR;
+  icu::UnicodeString input = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
+  // Decompose, drop combining marks (accents), then NFKC + case folding.
+  icu::UnicodeString decomposed = n.nfd->normalize(input, status);
+  icu::UnicodeString stripped;
+  for (int32_t i = 0; i < decomposed.length();) {
+    UChar32 c = decomposed.char32At(i);
+    i += U16_LENGTH(c);
+    if (u_charType(c) == U_NON_SPACING_MARK) continue;
+    stripped.append(c);
+  }
+  icu::UnicodeString folded = n.nfkc_casefold->normalize(stripped, status);
+  if (U_FAILURE(status)) return std::string(utf8);
+
+  icu::UnicodeString spelled;
+  for (int32_t i = 0; i < folded.length();) {
+    UChar32 c = folded.char32At(i);
+    i += U16_LENGTH(c);
+    const char* name = greek_name(c);
+    if (name == nullptr) {
+      spelled.append(c);
+      continue;
+    }
+    // "tnfα" -> "tnf-alpha", "β-interferon" -> "beta-interferon": a hyphen keeps it one phrase.
+    if (spelled.length() > 0 && is_alnum(spelled.char32At(spelled.length() - 1)))
+      spelled.append(UChar32{'-'});
+    spelled.append(icu::UnicodeString::fromUTF8(name));
+    if (i < folded.length() && is_alnum(folded.char32At(i))) spelled.append(UChar32{'-'});
+  }
+  std::string out;
+  spelled.toUTF8String(out);
+  return out;
+}
+
+std::vector<std::string> compound_terms(std::string_view folded) {
+  std::vector<std::string> out;
+  icu::UnicodeString text = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(folded.data(), static_cast<int32_t>(folded.size())));
+  int32_t i = 0;
+  const int32_t len = text.length();
+  while (i < len) {
+    // Collect a run of alphanumerics joined by single hyphens.
+    icu::UnicodeString joined;
+    int parts = 0;
+    bool has_digit = false, has_letter = false;
+    int32_t j = i;
+    while (j < len) {
+      int32_t start = j;
+      while (j < len && is_alnum(text.char32At(j))) {
+        UChar32 c = text.char32At(j);
+        has_digit |= u_isdigit(c) != 0;
+        has_letter |= u_isalpha(c) != 0;
+        joined.append(c);
+        j += U16_LENGTH(c);
+      }
+      if (j == start) break;
+      ++parts;
+      if (j + 1 < len && text.charAt(j) == '-' && is_alnum(text.char32At(j + 1))) {
+        ++j;
+        continue;
+      }
+      break;
+    }
+    if (parts >= 2 && has_digit && has_letter) {
+      std::string term;
+      joined.toUTF8String(term);
+      out.push_back(std::move(term));
+    }
+    i = (j > i) ? j : i + U16_LENGTH(text.char32At(i));
+  }
+  return out;
+}
+
+TextAnalyzer::TextAnalyzer(const AnalyzerOptions& options)
+    : options_(options), stemmer_(options.language) {}
+
+Xapian::TermGenerator TextAnalyzer::make_term_generator(
+    Xapian::WritableDatabase* spelling_db) const {
+  Xapian::TermGenerator generator;
+  generator.set_stemmer(stemmer_);
+  generator.set_stemming_strategy(options_.index_stemming);
+  if (spelling_db != nullptr) {
+    generator.set_database(*spelling_db);
+    generator.set_flags(Xapian::TermGenerator::FLAG_SPELLING);
+  }
+  return generator;
+}
+
+void TextAnalyzer::index_field(Xapian::TermGenerator& generator, const schema::TextField& field,
+                               std::string_view text) const {
+  if (text.empty()) return;
+  const std::string folded = fold_text(text);
+  // Unprefixed (positional): plain queries, phrases and snippet highlighting see every field.
+  generator.index_text(folded, field.weight);
+  // Prefixed copy for field queries; no spelling data for it (the dictionary is unprefixed).
+  // set_flags(toggle, mask) returns the old flags: new = (old & mask) ^ toggle.
+  const auto flags = generator.set_flags(
+      Xapian::TermGenerator::flags(0),
+      static_cast<Xapian::TermGenerator::flags>(~Xapian::TermGenerator::FLAG_SPELLING));
+  generator.index_text(folded, 1, std::string(field.prefix));
+  generator.set_flags(flags);
+  // A gap so that a phrase never spans two fields.
+  generator.increase_termpos(100);
+
+  Xapian::Document doc = generator.get_document();
+  for (const auto& term : compound_terms(folded)) {
+    doc.add_term(term, field.weight);
+    doc.add_term("Z" + stemmer_(term), field.weight);
+    doc.add_term(std::string(field.prefix) + term);
+  }
+}
+
+namespace {
+
+// topic:Astrocytes, topic:"Multiple sclerosis" and topic:multiple-sclerosis all become the
+// boolean term XT<slug>, exactly what the indexer writes.
+class SlugFieldProcessor : public Xapian::FieldProcessor {
+ public:
+  explicit SlugFieldProcessor(std::string_view prefix) : prefix_(prefix) {}
+  Xapian::Query operator()(const std::string& value) override {
+    return Xapian::Query(prefix_ + schema::slug(fold_text(value)));
+  }
+
+ private:
+  std::string prefix_;
+};
+
+}  // namespace
+
+Xapian::QueryParser TextAnalyzer::make_query_parser(const Xapian::Database& db) const {
+  Xapian::QueryParser parser;
+  parser.set_database(db);
+  parser.set_stemmer(stemmer_);
+  parser.set_stemming_strategy(options_.query_stemming);
+  parser.add_prefix("title", std::string(schema::kTitle.prefix));
+  parser.add_prefix("takeaway", std::string(schema::kTakeaway.prefix));
+  parser.add_prefix("body", std::string(schema::kBody.prefix));
+  parser.add_boolean_prefix(
+      "topic", (new SlugFieldProcessor(schema::kTopicPrefix))->release(), "topic");
+  parser.add_boolean_prefix(
+      "journal", (new SlugFieldProcessor(schema::kJournalPrefix))->release(), "journal");
+  parser.add_boolean_prefix("year", std::string(schema::kYearPrefix), "year");
+  parser.add_boolean_prefix("id", std::string(schema::kIdPrefix), "id");
+  parser.add_rangeprocessor(
+      (new Xapian::DateRangeProcessor(schema::kSlotDate, "date:"))->release());
+  return parser;
+}
+
+std::string TextAnalyzer::fold_query(std::string_view query) const {
+  static constexpr std::array<std::string_view, 6> kOperators = {"AND", "OR",  "NOT",
+                                                                 "XOR", "NEAR", "ADJ"};
+  std::string out;
+  size_t i = 0;
+  while (i < query.size()) {
+    size_t ws = query.find_first_of(" \t\r\n", i);
+    std::string_view word = query.substr(i, ws == std::string_view::npos ? ws : ws - i);
+    bool is_operator = false;
+    for (auto op : kOperators)
+      is_operator |= word == op || (word.starts_with(op) && word.size() > op.size() &&
+                                    word[op.size()] == '/');
+    out += is_operator ? std::string(word) : fold_text(word);
+    if (ws == std::string_view::npos) break;
+    out += query[ws];
+    i = ws + 1;
+  }
+  return out;
+}
+
+}  // namespace mssearch

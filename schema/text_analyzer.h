@@ -1,0 +1,65 @@
+// TextAnalyzer: the one definition of how text becomes terms, used by the indexer to build
+// documents and by the searcher to parse queries, so that both sides always agree.
+//
+// It folds text with ICU (NFKC case folding, accents removed, Greek letters spelled out) before
+// Xapian's TermGenerator/QueryParser see it, stems with the English Snowball stemmer, and adds
+// joined forms of hyphenated biomedical tokens ("IL-10" is also "il10", "COVID-19" "covid19").
+//
+// Thread-safety: a TextAnalyzer is immutable after construction and may be shared by threads.
+// The TermGenerator and QueryParser it makes are not thread-safe: make one per thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <xapian.h>
+
+#include "schema/schema.h"
+
+namespace mssearch {
+
+// NFKC case folding plus accent removal ("Sjögren" -> "sjogren") and Greek letters spelled
+// out ("β-interferon" -> "beta-interferon"). Invalid UTF-8 becomes U+FFFD. Uses ICU's shared,
+// immutable Normalizer2 instances: nothing is built per call beyond the strings.
+std::string fold_text(std::string_view utf8);
+
+// Joined forms of hyphenated tokens that mix letters and digits, found in already folded text:
+// "il-10" -> "il10", "anti-cd20" -> "anticd20", "covid-19" -> "covid19".
+std::vector<std::string> compound_terms(std::string_view folded);
+
+struct AnalyzerOptions {
+  std::string language = "english";  // Snowball stemmer name
+  Xapian::TermGenerator::stem_strategy index_stemming = Xapian::TermGenerator::STEM_SOME;
+  Xapian::QueryParser::stem_strategy query_stemming = Xapian::QueryParser::STEM_SOME;
+};
+
+class TextAnalyzer {
+ public:
+  explicit TextAnalyzer(const AnalyzerOptions& options = {});
+
+  // A TermGenerator with the stemmer and stemming strategy set. With a database given, it
+  // also records spelling data for "did you mean".
+  Xapian::TermGenerator make_term_generator(Xapian::WritableDatabase* spelling_db) const;
+
+  // Indexes one field of the document the generator is attached to: folded text under the
+  // field's prefix and unprefixed (positional), with the field's weight, plus compound terms.
+  void index_field(Xapian::TermGenerator& generator, const schema::TextField& field,
+                   std::string_view text) const;
+
+  // A QueryParser that knows every field prefix (title:, takeaway:, body:), the boolean
+  // filters (topic:, journal:, year:, id:) and the date range (date:2025-01-01..2025-12-31).
+  Xapian::QueryParser make_query_parser(const Xapian::Database& db) const;
+
+  // Folds query text the way index text is folded, but keeps the boolean operators (AND, OR,
+  // NOT, XOR, NEAR, ADJ) in upper case so that QueryParser still recognises them.
+  std::string fold_query(std::string_view query) const;
+
+  const Xapian::Stem& stemmer() const { return stemmer_; }
+
+ private:
+  AnalyzerOptions options_;
+  Xapian::Stem stemmer_;
+};
+
+}  // namespace mssearch

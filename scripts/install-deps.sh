@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mssearch needs to build, test and run, skipping those already present.
+# As root it runs apt-get; otherwise it lists what is missing and how to install it, and fails.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git
+  libxapian-dev xapian-tools libicu-dev libyaml-cpp-dev libcpp-httplib-dev catch2
+  nlohmann-json3-dev libcli11-dev libfmt-dev libcmark-dev libxxhash-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing Debian packages: ${missing[*]}" >&2
+  echo "install-deps: run as root:  apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,61 @@
+#include "searcher/index_stats.h"
+
+#include <algorithm>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "schema/index_path.h"
+#include "schema/schema.h"
+
+namespace mssearch {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string iso_date(const std::string& yyyymmdd) {
+  if (yyyymmdd.size() != 8) return yyyymmdd;
+  return yyyymmdd.substr(0, 4) + "-" + yyyymmdd.substr(4, 2) + "-" + yyyymmdd.substr(6, 2);
+}
+
+}  // namespace
+
+Result<IndexStats> index_stats(const fs::path& db_path) {
+  auto db = open_index(db_path);
+  if (!db) return std::unexpected(db.error());
+  try {
+    IndexStats stats;
+    stats.documents = db->get_doccount();
+    stats.revision = db->get_revision();
+    stats.indexed_at = db->get_metadata(std::string(schema::kMetaIndexedAt));
+    if (stats.documents > 0) {
+      stats.first_date = iso_date(db->get_value_lower_bound(schema::kSlotDate));
+      stats.last_date = iso_date(db->get_value_upper_bound(schema::kSlotDate));
+    }
+    std::map<std::string, Xapian::doccount> counts;
+    for (auto v = db->valuestream_begin(schema::kSlotTopics); v != db->valuestream_end(schema::kSlotTopics); ++v)
+      for (auto& topic : schema::decode_topic_set(*v)) ++counts[topic];
+    for (auto& [value, count] : counts) stats.topics.push_back({value, count});
+    std::stable_sort(stats.topics.begin(), stats.topics.end(),
+                     [](const FacetValue& a, const FacetValue& b) { return a.count > b.count; });
+    std::error_code ec;
+    if (auto live = live_database_dir(db_path)) {
+      for (const auto& entry : fs::directory_iterator(*live, ec))
+        if (entry.is_regular_file(ec)) stats.bytes += entry.file_size(ec);
+    }
+    return stats;
+  } catch (const Xapian::Error& e) {
+    return fail(ErrorCode::kDatabase, "reading index " + db_path.string() + ": " + e.get_description());
+  }
+}
+
+nlohmann::json to_json(const IndexStats& s) {
+  nlohmann::json topics = nlohmann::json::array();
+  for (const auto& t : s.topics) topics.push_back({{"value", t.value}, {"count", t.count}});
+  return {{"documents", s.documents}, {"topics", topics},
+          {"first_date", s.first_date}, {"last_date", s.last_date},
+          {"revision", s.revision},   {"bytes", s.bytes},
+          {"indexed_at", s.indexed_at}};
+}
+
+}  // namespace mssearch

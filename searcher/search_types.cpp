@@ -1,0 +1,39 @@
+#include "searcher/search_types.h"
+
+#include <nlohmann/json.hpp>
+
+namespace mssearch {
+
+namespace {
+nlohmann::json facets_json(const std::vector<FacetValue>& facets) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& f : facets) out.push_back({{"value", f.value}, {"count", f.count}});
+  return out;
+}
+}  // namespace
+
+nlohmann::json to_json(const SearchHit& h) {
+  return {{"id", h.id},           {"title", h.title},     {"url", h.url},
+          {"date", h.date},       {"topics", h.topics},   {"journal", h.journal},
+          {"score", h.score},     {"snippet", h.snippet}, {"takeaway", h.takeaway}};
+}
+
+nlohmann::json to_json(const SearchResult& r) {
+  nlohmann::json hits = nlohmann::json::array();
+  for (const auto& h : r.hits) hits.push_back(to_json(h));
+  nlohmann::json related = nlohmann::json::array();
+  for (const auto& h : r.related) related.push_back(to_json(h));
+  return {{"query", r.query},
+          {"total", r.total},
+          {"total_is_exact", r.total_is_exact},
+          {"took_ms", r.took_ms},
+          {"hits", hits},
+          {"facets",
+           {{"topics", facets_json(r.topic_facets)},
+            {"years", facets_json(r.year_facets)},
+            {"journals", facets_json(r.journal_facets)}}},
+          {"did_you_mean", r.did_you_mean ? nlohmann::json(*r.did_you_mean) : nlohmann::json()},
+          {"related", related}};
+}
+
+}  // namespace mssearch

@@ -1,0 +1,52 @@
+// What a search asks and what it answers: the types the CLI and the HTTP server share, and
+// the one JSON form both print, so that `mssearch search --json` and /api/search agree.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "searcher/index_stats.h"
+
+namespace mssearch {
+
+enum class SortOrder { kRelevance, kDate };
+
+struct SearchRequest {
+  std::string query;
+  std::vector<std::string> topics;    // OR within the list; AND with the other filters
+  std::vector<std::string> journals;  // OR within the list
+  std::vector<int> years;             // OR within the list
+  std::string since, until;           // ISO dates, inclusive; empty: open
+  std::optional<int> min_credibility;
+  SortOrder sort = SortOrder::kRelevance;
+  std::size_t offset = 0;
+  std::size_t limit = 10;
+  bool partial = false;  // the last word is a prefix (as-you-type)
+};
+
+struct SearchHit {
+  std::string id, title, url, date, journal, takeaway;
+  std::vector<std::string> topics;
+  double score = 0;
+  std::string snippet;  // HTML: escaped text with <mark>…</mark> around matched terms
+};
+
+struct SearchResult {
+  std::string query;
+  Xapian::doccount total = 0;
+  bool total_is_exact = true;
+  double took_ms = 0;
+  std::vector<SearchHit> hits;
+  std::vector<FacetValue> topic_facets, year_facets, journal_facets;
+  std::optional<std::string> did_you_mean;
+  std::vector<SearchHit> related;
+};
+
+nlohmann::json to_json(const SearchHit& hit);
+nlohmann::json to_json(const SearchResult& result);
+
+}  // namespace mssearch
