@@ -24,7 +24,7 @@ void print_human(const SearchResult& r) {
   auto style = [&](fmt::text_style s, const std::string& text) {
     return colour ? fmt::format(s, "{}", text) : text;
   };
-  fmt::print("{} results for \"{}\" ({:.1f} ms){}\n", r.total_is_exact ? "" : "about ", r.query,
+  fmt::print("{}{} results for \"{}\" ({:.1f} ms){}\n", r.total_is_exact ? "" : "about ", r.total, r.query,
              r.took_ms, r.did_you_mean ? fmt::format(" — did you mean \"{}\"?", *r.did_you_mean) : "");
   int rank = 0;
   for (const auto& h : r.hits) {

@@ -96,7 +96,11 @@ Xapian::Query Searcher::filters(const SearchRequest& r) const {
 SearchHit Searcher::make_hit(const Xapian::MSet& mset, const Xapian::MSetIterator& it) const {
   const Article a = from_stored_json(nlohmann::json::parse(it.get_document().get_data()));
   SearchHit hit{a.id, a.title, a.url, a.date, a.journal, a.takeaway, a.topics, it.get_weight(), ""};
-  const std::string text = a.takeaway.empty() ? a.body_text : a.takeaway + "\n\n" + a.body_text;
+  // One line of text: snippets are shown inline, so paragraph breaks become spaces.
+  std::string text = a.takeaway.empty() ? a.body_text : a.takeaway + " " + a.body_text;
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  text.erase(std::unique(text.begin(), text.end(), [](char x, char y) { return x == ' ' && y == ' '; }),
+             text.end());
   hit.snippet = mset.snippet(text, options_.snippet_length, analyzer_.stemmer(),
                              Xapian::MSet::SNIPPET_BACKGROUND_MODEL | Xapian::MSet::SNIPPET_EXHAUSTIVE,
                              "<mark>", "</mark>", "…");

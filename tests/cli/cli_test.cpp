@@ -1,0 +1,143 @@
+// The mssearch binary as editors and cron jobs run it: output, JSON, exit codes, and what
+// survives a job killed half way.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+#include <xapian.h>
+
+#include "indexer/index_directory.h"
+#include "tests/test_support.h"
+
+using namespace mssearch;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+
+std::set<std::string> indexed_ids(const fs::path& db_path) {
+  Xapian::Database db(db_path.string());
+  std::set<std::string> ids;
+  for (auto t = db.allterms_begin("Q"); t != db.allterms_end("Q"); ++t) ids.insert((*t).substr(1));
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("cli: --help and --version", "[cli]") {
+  auto help = test::run_mssearch("--help");
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.out, Catch::Contains("index"));
+  CHECK_THAT(help.out, Catch::Contains("search"));
+  auto version = test::run_mssearch("--version");
+  CHECK(version.exit_code == 0);
+  CHECK_THAT(version.out, Catch::StartsWith("mssearch 0."));
+  CHECK(test::run_mssearch("no-such-command").exit_code == 2);
+}
+
+TEST_CASE("cli: the sample corpus indexes with at least 40 articles and 15 topics", "[cli]") {
+  test::TempDir tmp;
+  auto r = test::run_mssearch("index " + q(test::corpus_dir()) + " --db " + q(tmp / "db") + " --json");
+  REQUIRE(r.exit_code == 0);
+  auto summary = json::parse(r.out);
+  CHECK(summary["added"].get<int>() >= 40);
+  CHECK(summary["failed"] == 0);
+  CHECK(summary["errors"].empty());
+  for (const char* key : {"added", "updated", "deleted", "unchanged", "failed", "seconds", "errors"})
+    CHECK(summary.contains(key));
+
+  auto stats = test::run_mssearch("stats --json --db " + q(tmp / "db"));
+  REQUIRE(stats.exit_code == 0);
+  auto s = json::parse(stats.out);
+  CHECK(s["documents"].get<int>() >= 40);
+  CHECK(s["topics"].size() >= 15);
+  CHECK(s["first_date"].get<std::string>().starts_with("2024"));
+  CHECK(s["last_date"].get<std::string>().starts_with("2026"));
+  CHECK(s["bytes"].get<long>() > 0);
+  CHECK(s["revision"].get<int>() >= 1);
+
+  auto human = test::run_mssearch("index " + q(test::corpus_dir()) + " --db " + q(tmp / "db"));
+  CHECK(human.exit_code == 0);
+  CHECK_THAT(human.out, Catch::Contains("0 added, 0 updated, 0 deleted"));
+}
+
+TEST_CASE("cli: exit codes of index say what happened", "[cli]") {
+  test::TempDir tmp;
+  test::write_file(tmp / "a/good.md", test::markdown_article("Good"));
+  SECTION("1 when some articles failed, with file:line on stderr") {
+    test::write_file(tmp / "a/bad.md", "---\ntitle: Bad\ndate: 2025-02-30\n---\n");
+    auto r = test::run_mssearch("index " + q(tmp / "a") + " --db " + q(tmp / "db"));
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("bad.md:3: bad date '2025-02-30'"));
+    CHECK_THAT(r.out, Catch::Contains("1 added"));
+  }
+  SECTION("2 on a fatal error") {
+    auto r = test::run_mssearch("index " + q(tmp / "missing") + " --db " + q(tmp / "db"));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("no such file or directory"));
+  }
+  SECTION("3 when another index job holds the index") {
+    auto lock = IndexLock::acquire(tmp / "db");
+    REQUIRE(lock);
+    auto r = test::run_mssearch("index " + q(tmp / "a") + " --db " + q(tmp / "db") + " --json");
+    CHECK(r.exit_code == 3);
+    CHECK(json::parse(r.out)["error"]["code"] == "index_locked");
+  }
+  SECTION("stats on a missing index is an error that says how to build one") {
+    auto r = test::run_mssearch("stats --db " + q(tmp / "nothing"));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("mssearch index"));
+  }
+}
+
+TEST_CASE("cli: a job killed half way leaves the last committed index", "[cli][faults]") {
+  test::TempDir tmp;
+  const fs::path db = tmp / "db";
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " --db " + q(db) + " -q").exit_code == 0);
+  const auto before = indexed_ids(db);
+  const auto revision = Xapian::Database(db.string()).get_revision();
+
+  SECTION("interrupted --full: the current index is untouched, the next run cleans up") {
+    auto r = test::run_mssearch("index " + q(test::corpus_dir()) + " --db " + q(db) + " --full -q",
+                                "MSSEARCH_FAULT_KILL_AFTER_DOCS=20");
+    CHECK(r.exit_code == 137);
+    CHECK(indexed_ids(db) == before);
+    CHECK(Xapian::Database(db.string()).get_revision() == revision);
+    auto rerun = test::run_mssearch("index " + q(test::corpus_dir()) + " --db " + q(db) + " --full --json");
+    REQUIRE(rerun.exit_code == 0);
+    CHECK(json::parse(rerun.out)["unchanged"] == before.size());
+    int generations = 0;
+    for (const auto& e : fs::directory_iterator(db)) generations += e.path().filename().string().starts_with("gen-");
+    CHECK(generations == 2);  // live + the one before; the half-written one is gone
+  }
+  SECTION("interrupted incremental run: readers still see the old revision") {
+    test::TempDir copy;
+    fs::copy(test::corpus_dir(), copy / "corpus", fs::copy_options::recursive);
+    // Touch every article so that all of them must be rewritten, then kill after a few.
+    for (const auto& e : fs::directory_iterator(copy / "corpus"))
+      if (e.path().extension() == ".md") {
+        std::string text = test::read_file(e.path());
+        test::write_file(e.path(), text + "\nEdited.\n");
+      }
+    auto r = test::run_mssearch("index " + q(copy / "corpus") + " --db " + q(db) + " -q",
+                                "MSSEARCH_FAULT_KILL_AFTER_DOCS=5");
+    CHECK(r.exit_code == 137);
+    CHECK(Xapian::Database(db.string()).get_revision() == revision);
+    auto rerun = test::run_mssearch("index " + q(copy / "corpus") + " --db " + q(db) + " --json");
+    REQUIRE(rerun.exit_code == 0);
+    CHECK(json::parse(rerun.out)["updated"] == before.size());
+  }
+}
+
+TEST_CASE("cli: search prints hits, exit 1 when there are none", "[cli]") {
+  test::TempDir tmp;
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " --db " + q(tmp / "db") + " -q").exit_code == 0);
+  auto hit = test::run_mssearch("search astrocytes --json --db " + q(tmp / "db"));
+  CHECK(hit.exit_code == 0);
+  auto j = json::parse(hit.out);
+  CHECK(j["hits"].size() > 0);
+  CHECK_THAT(j["hits"][0]["snippet"].get<std::string>(), Catch::Contains("<mark>"));
+  auto none = test::run_mssearch("search zzzzqqq --db " + q(tmp / "db"));
+  CHECK(none.exit_code == 1);
+}

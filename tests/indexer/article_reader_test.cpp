@@ -1,0 +1,216 @@
+// Reading articles: valid input and every kind of invalid input, each named with file and line.
+#include <catch2/catch.hpp>
+
+#include "indexer/article_reader.h"
+#include "indexer/markdown_text.h"
+#include "tests/test_support.h"
+
+using namespace mssearch;
+
+namespace {
+
+std::expected<Article, ReadError> parse(const std::string& text) {
+  return parse_markdown_article(text, "x.md", "default-id");
+}
+
+}  // namespace
+
+TEST_CASE("front matter: a complete article parses into every field", "[reader]") {
+  auto a = parse(R"(---
+id: astro-1
+title: "Understanding Astrocytes: Key to Better MS Treatments"
+date: 2026-02-10
+topics: [Astrocytes, Demyelination]
+journal: Brain Research Bulletin
+credibility: 3
+interest: 4
+takeaway: Astrocytes can both harm and help.
+---
+## What They Found
+
+Astrocytes have *two* faces.
+
+## Who Should Care and Why
+
+Patients.
+)");
+  REQUIRE(a);
+  CHECK(a->id == "astro-1");
+  CHECK(a->title == "Understanding Astrocytes: Key to Better MS Treatments");
+  CHECK(a->date == "2026-02-10");
+  CHECK(a->topics == std::vector<std::string>{"Astrocytes", "Demyelination"});
+  CHECK(a->journal == "Brain Research Bulletin");
+  CHECK(a->credibility == 3);
+  CHECK(a->interest == 4);
+  CHECK(a->url == "/articles/astro-1");
+  REQUIRE(a->sections.size() == 2);
+  CHECK(a->sections[0].heading == "What They Found");
+  CHECK(a->sections[0].text == "Astrocytes have two faces.");
+  CHECK(a->year() == 2026);
+}
+
+TEST_CASE("front matter: id defaults to the file name, url to /articles/<id>", "[reader]") {
+  auto a = parse("---\ntitle: T\ndate: 2025-01-01\n---\nbody\n");
+  REQUIRE(a);
+  CHECK(a->id == "default-id");
+  CHECK(a->url == "/articles/default-id");
+  CHECK(a->topics.empty());
+  CHECK_FALSE(a->credibility);
+}
+
+TEST_CASE("front matter: each kind of invalid input names its line", "[reader]") {
+  SECTION("missing title") {
+    auto a = parse("---\ndate: 2025-01-01\n---\n");
+    REQUIRE_FALSE(a);
+    CHECK(a.error().message == "missing required field 'title'");
+    CHECK(a.error().source == "x.md");
+    CHECK(a.error().id == "default-id");  // known: the indexed version can be kept
+  }
+  SECTION("bad date: not ISO") {
+    auto a = parse("---\ntitle: T\ndate: 12/31/2026\n---\n");
+    REQUIRE_FALSE(a);
+    CHECK(a.error().line == 3);
+    CHECK_THAT(a.error().message, Catch::Contains("bad date '12/31/2026'"));
+  }
+  SECTION("bad date: no such day") {
+    auto a = parse("---\ntitle: T\ndate: 2025-02-30\n---\n");
+    REQUIRE_FALSE(a);
+    CHECK_THAT(a.error().message, Catch::Contains("bad date"));
+  }
+  SECTION("missing date") {
+    auto a = parse("---\ntitle: T\n---\n");
+    REQUIRE_FALSE(a);
+    CHECK(a.error().message == "missing required field 'date'");
+  }
+  SECTION("topics not a list") {
+    auto a = parse("---\ntitle: T\ndate: 2025-01-01\n\ntopics: Astrocytes\n---\n");
+    REQUIRE_FALSE(a);
+    CHECK(a.error().line == 5);
+    CHECK_THAT(a.error().message, Catch::Contains("'topics' must be a list"));
+  }
+  SECTION("credibility out of range") {
+    auto a = parse("---\ntitle: T\ndate: 2025-01-01\ncredibility: 7\n---\n");
+    REQUIRE_FALSE(a);
+    CHECK(a.error().line == 4);
+    CHECK_THAT(a.error().message, Catch::Contains("from 1 to 5"));
+  }
+  SECTION("YAML syntax error with line and column") {
+    auto a = parse("---\ntitle: T\ndate: [2025-01-01\n---\n");
+    REQUIRE_FALSE(a);
+    CHECK_THAT(a.error().message, Catch::StartsWith("YAML syntax error at line"));
+    CHECK_THAT(a.error().message, Catch::Contains("column"));
+    CHECK(a.error().id.empty());  // unknown: the whole source counts as broken
+  }
+  SECTION("invalid UTF-8 names the line") {
+    auto a = parse("---\ntitle: T\ndate: 2025-01-01\n---\nok\nbad \xff here\n");
+    REQUIRE_FALSE(a);
+    CHECK(a.error().line == 6);
+    CHECK_THAT(a.error().message, Catch::Contains("invalid UTF-8"));
+  }
+  SECTION("NUL byte") {
+    using namespace std::string_literals;
+    auto a = parse("---\ntitle: T\ndate: 2025-01-01\n---\na\0b"s);
+    REQUIRE_FALSE(a);
+    CHECK_THAT(a.error().message, Catch::Contains("NUL"));
+  }
+  SECTION("no front matter") {
+    auto a = parse("# Just markdown\n");
+    REQUIRE_FALSE(a);
+    CHECK_THAT(a.error().message, Catch::Contains("missing YAML front matter"));
+  }
+  SECTION("unclosed front matter") {
+    auto a = parse("---\ntitle: T\n");
+    REQUIRE_FALSE(a);
+    CHECK_THAT(a.error().message, Catch::Contains("not closed"));
+  }
+  SECTION("invalid id") {
+    auto a = parse("---\nid: ../etc/passwd\ntitle: T\ndate: 2025-01-01\n---\n");
+    REQUIRE_FALSE(a);
+    CHECK_THAT(a.error().message, Catch::Contains("invalid id"));
+  }
+  SECTION("front matter that is not a mapping") {
+    auto a = parse("---\n- a\n- b\n---\n");
+    REQUIRE_FALSE(a);
+    CHECK_THAT(a.error().message, Catch::Contains("mapping"));
+  }
+}
+
+TEST_CASE("front matter: a YAML alias bomb is refused, not expanded", "[reader]") {
+  std::string yaml = "---\ntitle: T\ndate: 2025-01-01\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i)
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [*a" + std::to_string(i - 1) +
+            ", *a" + std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" +
+            std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" +
+            std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" +
+            std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" +
+            std::to_string(i - 1) + "]\n";
+  yaml += "---\n";
+  auto a = parse(yaml);
+  REQUIRE_FALSE(a);
+  CHECK_THAT(a.error().message, Catch::Contains("too large"));
+}
+
+TEST_CASE("front matter: an article over the size limit is refused", "[reader]") {
+  ReaderLimits limits;
+  limits.max_article_bytes = 1000;
+  auto a = parse_markdown_article("---\ntitle: T\ndate: 2025-01-01\n---\n" + std::string(2000, 'x'),
+                                  "big.md", "big", limits);
+  REQUIRE_FALSE(a);
+  CHECK_THAT(a.error().message, Catch::Contains("over the limit"));
+}
+
+TEST_CASE("jsonl: records parse with the same fields and validation", "[reader]") {
+  auto a = parse_jsonl_article(
+      R"({"id":"j1","title":"T","date":"2025-05-05","topics":["A","B"],"credibility":4,"body":"## What They Found\n\nText."})",
+      "e.jsonl", 7);
+  REQUIRE(a);
+  CHECK(a->id == "j1");
+  CHECK(a->credibility == 4);
+  CHECK(a->sections.at(0).text == "Text.");
+
+  auto bad = parse_jsonl_article(R"({"id":"j2","title":"T","date":"2025-5-5"})", "e.jsonl", 8);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().line == 8);
+  CHECK(bad.error().id == "j2");
+
+  auto broken = parse_jsonl_article(R"({"id":"j3", "title": )", "e.jsonl", 9);
+  REQUIRE_FALSE(broken);
+  CHECK_THAT(broken.error().message, Catch::StartsWith("invalid JSON"));
+
+  auto no_id = parse_jsonl_article(R"({"title":"T","date":"2025-05-05"})", "e.jsonl", 10);
+  REQUIRE_FALSE(no_id);
+  CHECK_THAT(no_id.error().message, Catch::Contains("'id'"));
+
+  auto topics = parse_jsonl_article(R"({"id":"j4","title":"T","date":"2025-05-05","topics":"A"})",
+                                    "e.jsonl", 11);
+  REQUIRE_FALSE(topics);
+  CHECK_THAT(topics.error().message, Catch::Contains("must be a list"));
+}
+
+TEST_CASE("markdown: sections split at headings, raw HTML dropped", "[reader]") {
+  auto sections = markdown_sections(
+      "Intro line.\n\n## What They Found\n\nA **bold** claim\nover two lines.\n\n<script>alert(1)</script>\n\n"
+      "## Important Considerations\n\n- one\n- two\n");
+  REQUIRE(sections.size() == 3);
+  CHECK(sections[0].heading.empty());
+  CHECK(sections[0].text == "Intro line.");
+  CHECK(sections[1].heading == "What They Found");
+  CHECK(sections[1].text == "A bold claim over two lines.");
+  CHECK(sections[2].text == "one\n\ntwo");
+}
+
+TEST_CASE("sources: directories are walked for articles, README and dotfiles skipped", "[reader]") {
+  test::TempDir dir;
+  test::write_file(dir / "a.md", "x");
+  test::write_file(dir / "sub/b.markdown", "x");
+  test::write_file(dir / "c.jsonl", "x");
+  test::write_file(dir / "README.md", "x");
+  test::write_file(dir / ".hidden.md", "x");
+  test::write_file(dir / "notes.txt", "x");
+  auto found = find_sources({dir.path()});
+  REQUIRE(found);
+  REQUIRE(found->size() == 3);
+  CHECK(found->at(0).path.filename() == "a.md");
+  CHECK(found->at(1).jsonl);
+  CHECK_FALSE(find_sources({dir / "missing"}));
+}

@@ -1,0 +1,255 @@
+// The index job against real Xapian databases in temporary directories.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "indexer/index_directory.h"
+#include "indexer/indexer.h"
+#include "schema/index_path.h"
+#include "schema/schema.h"
+#include "searcher/searcher.h"
+#include "tests/test_support.h"
+
+using namespace mssearch;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Fixture {
+  test::TempDir tmp;
+  fs::path articles = tmp / "articles";
+  fs::path db = tmp / "db";
+
+  Fixture() {
+    test::write_file(articles / "astro.md",
+                     test::markdown_article("Astrocytes in MS", "2026-02-10", "[Astrocytes, Demyelination]",
+                                            "## What They Found\n\nAstrocytes have two faces.\n"));
+    test::write_file(articles / "gut.md",
+                     test::markdown_article("Gut bacteria and MS", "2025-10-15", "[Gut microbiome]",
+                                            "## What They Found\n\nBacteria in the gut.\n"));
+    test::write_file(articles / "trem2.md",
+                     test::markdown_article("TREM2 helps microglia", "2024-03-01", "[Microglia]",
+                                            "## What They Found\n\nTREM2 helps repair myelin.\n"));
+  }
+
+  IndexReport index(bool full = false, std::vector<fs::path> paths = {}) {
+    IndexerOptions options;
+    options.db_path = db;
+    options.full = full;
+    if (paths.empty()) paths = {articles};
+    auto report = run_index_job(paths, options);
+    REQUIRE(report);
+    return *report;
+  }
+
+  // Article ids that a search for `query` finds.
+  std::vector<std::string> find(const std::string& query) {
+    SearcherOptions options;
+    options.db_path = db;
+    auto searcher = Searcher::open(options);
+    REQUIRE(searcher);
+    SearchRequest request;
+    request.query = query;
+    auto result = searcher->search(request);
+    REQUIRE(result);
+    std::vector<std::string> ids;
+    for (const auto& h : result->hits) ids.push_back(h.id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+};
+
+using Ids = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("index: a first run builds the index and stamps the schema", "[indexer]") {
+  Fixture f;
+  auto r = f.index();
+  CHECK(r.added == 3);
+  CHECK(r.failed == 0);
+  CHECK(r.full);  // no index yet: built as a new generation
+  CHECK(r.documents == 3);
+  Xapian::Database db(f.db.string());
+  CHECK(db.get_metadata(std::string(schema::kMetaSchemaVersion)) == "1");
+  CHECK(fs::exists(f.db / "XAPIANDB"));
+}
+
+TEST_CASE("index: round trip keeps fields, filters and values", "[indexer]") {
+  Fixture f;
+  f.index();
+  Xapian::Database db(f.db.string());
+  auto p = db.postlist_begin(schema::id_term("astro"));
+  REQUIRE(p != db.postlist_end(schema::id_term("astro")));
+  Xapian::Document doc = db.get_document(*p);
+  auto stored = nlohmann::json::parse(doc.get_data());
+  CHECK(stored["title"] == "Astrocytes in MS");
+  CHECK(stored["journal"] == "Test Journal");
+  CHECK(doc.get_value(schema::kSlotDate) == "20260210");
+  CHECK(doc.get_value(schema::kSlotTopics) == "Astrocytes\nDemyelination");
+  CHECK(doc.get_value(schema::kSlotYear) == "2026");
+  CHECK(db.get_termfreq(schema::topic_term("Demyelination")) == 1);
+  CHECK(db.get_termfreq(schema::journal_term("Test Journal")) == 3);
+  CHECK(db.get_termfreq(schema::year_term(2025)) == 1);
+  CHECK(f.find("astrocytes") == Ids{"astro"});
+  CHECK(f.find("title:microglia") == Ids{"trem2"});
+  CHECK(f.find("trem2") == Ids{"trem2"});
+  CHECK(db.get_spelling_suggestion("astrocites") == "astrocytes");
+}
+
+TEST_CASE("index: incremental runs touch only what changed", "[indexer]") {
+  Fixture f;
+  f.index();
+  const auto revision = Xapian::Database(f.db.string()).get_revision();
+
+  SECTION("rerun: all unchanged, nothing committed") {
+    auto r = f.index();
+    CHECK(r.unchanged == 3);
+    CHECK(r.added + r.updated + r.deleted + r.failed == 0);
+    CHECK_FALSE(r.full);
+    CHECK(r.revision == revision);
+  }
+  SECTION("edit one file: exactly one updated") {
+    test::write_file(f.articles / "gut.md",
+                     test::markdown_article("Gut bacteria and MS", "2025-10-15", "[Gut microbiome]",
+                                            "## What They Found\n\nFibre feeds helpful bacteria.\n"));
+    auto r = f.index();
+    CHECK(r.updated == 1);
+    CHECK(r.unchanged == 2);
+    CHECK(r.revision == revision + 1);
+    CHECK(f.find("fibre") == Ids{"gut"});
+  }
+  SECTION("delete one file: exactly one deleted") {
+    fs::remove(f.articles / "gut.md");
+    auto r = f.index();
+    CHECK(r.deleted == 1);
+    CHECK(r.unchanged == 2);
+    CHECK(r.documents == 2);
+    CHECK(f.find("bacteria").empty());
+  }
+  SECTION("add one file: exactly one added") {
+    test::write_file(f.articles / "ebv.md", test::markdown_article("EBV and MS", "2025-06-12"));
+    auto r = f.index();
+    CHECK(r.added == 1);
+    CHECK(r.unchanged == 3);
+  }
+  SECTION("indexing a single file never deletes articles from other sources") {
+    auto r = f.index(false, {f.articles / "gut.md"});
+    CHECK(r.unchanged == 1);
+    CHECK(r.deleted == 0);
+    CHECK(r.documents == 3);
+  }
+}
+
+TEST_CASE("index: a bad article keeps its previous version searchable", "[indexer]") {
+  Fixture f;
+  f.index();
+  SECTION("invalid field, id still known") {
+    test::write_file(f.articles / "gut.md", "---\ntitle: Gut bacteria and MS\ndate: 2025-13-45\n---\n");
+  }
+  SECTION("broken YAML, id unknown") {
+    test::write_file(f.articles / "gut.md", "---\ntitle: [unclosed\n---\n");
+  }
+  SECTION("invalid UTF-8") {
+    test::write_file(f.articles / "gut.md", "---\ntitle: Gut\xff\ndate: 2025-01-01\n---\n");
+  }
+  auto r = f.index();
+  CHECK(r.deleted == 0);
+  CHECK(r.documents == 3);
+  CHECK(f.find("bacteria") == Ids{"gut"});
+  // --full rebuilds keep it too, copied from the live index.
+  auto full = f.index(true);
+  CHECK(full.documents == 3);
+  CHECK(f.find("bacteria") == Ids{"gut"});
+}
+
+TEST_CASE("index: failures are reported with source and line, the rest is indexed", "[indexer]") {
+  Fixture f;
+  test::write_file(f.articles / "bad.md", "---\ndate: 2025-01-01\n---\n");
+  test::write_file(f.articles / "dup.md", "---\nid: astro\ntitle: Copy\ndate: 2025-01-01\n---\n");
+  test::write_file(f.articles / "export.jsonl",
+                   "{\"id\":\"j1\",\"title\":\"From the CMS\",\"date\":\"2025-05-05\"}\n"
+                   "not json\n"
+                   "\n"
+                   "{\"id\":\"j2\",\"title\":\"Also from the CMS\",\"date\":\"2025-05-06\"}\n");
+  auto r = f.index();
+  CHECK(r.added == 5);  // 3 Markdown + 2 JSONL
+  CHECK(r.failed == 3);
+  REQUIRE(r.errors.size() == 3);
+  std::vector<std::string> messages;
+  for (const auto& e : r.errors) messages.push_back(e.source + ":" + std::to_string(e.line) + ": " + e.message);
+  std::sort(messages.begin(), messages.end());
+  CHECK_THAT(messages[0], Catch::Contains("bad.md:1: missing required field 'title'"));
+  CHECK_THAT(messages[1], Catch::Contains("duplicate id 'astro'"));
+  CHECK_THAT(messages[2], Catch::Contains("export.jsonl:2: invalid JSON"));
+}
+
+TEST_CASE("index: a second concurrent job fails fast and harms nothing", "[indexer]") {
+  Fixture f;
+  f.index();
+  auto lock = IndexLock::acquire(f.db);  // what a running job holds
+  REQUIRE(lock);
+  IndexerOptions options;
+  options.db_path = f.db;
+  auto second = run_index_job({f.articles}, options);
+  REQUIRE_FALSE(second);
+  CHECK(second.error().code == ErrorCode::kLocked);
+  CHECK_THAT(second.error().message, Catch::Contains("another index job is running"));
+  CHECK(Xapian::Database(f.db.string()).get_doccount() == 3);
+}
+
+TEST_CASE("index: --full swaps in a new generation and keeps one before it", "[indexer]") {
+  Fixture f;
+  f.index();
+  const auto first = IndexDirectory(f.db).live_generation();
+  auto r = f.index(true);
+  CHECK(r.full);
+  CHECK(r.unchanged == 3);
+  const auto second = IndexDirectory(f.db).live_generation();
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(*first != *second);
+  CHECK(fs::exists(*first));  // readers still on it can finish
+  f.index(true);
+  CHECK_FALSE(fs::exists(*first));  // two rebuilds later it is gone
+}
+
+TEST_CASE("index: leftovers of an interrupted rebuild are removed by the next job", "[indexer]") {
+  Fixture f;
+  f.index();
+  const fs::path leftover = IndexDirectory(f.db).next_generation();
+  fs::create_directories(leftover);
+  test::write_file(leftover / "junk", "half-written");
+  auto r = f.index();
+  CHECK(r.unchanged == 3);
+  CHECK_FALSE(fs::exists(leftover));
+}
+
+TEST_CASE("index: an index of another schema version is refused, --full rebuilds it", "[indexer]") {
+  Fixture f;
+  f.index();
+  {
+    Xapian::WritableDatabase w(f.db.string());
+    w.set_metadata(std::string(schema::kMetaSchemaVersion), "0");
+    w.commit();
+  }
+  IndexerOptions options;
+  options.db_path = f.db;
+  auto r = run_index_job({f.articles}, options);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kSchemaMismatch);
+  CHECK_FALSE(open_index(f.db));
+  CHECK(f.index(true).documents == 3);
+  CHECK(open_index(f.db));
+}
+
+TEST_CASE("index: a missing source path is a fatal error, nothing changes", "[indexer]") {
+  Fixture f;
+  f.index();
+  IndexerOptions options;
+  options.db_path = f.db;
+  auto r = run_index_job({f.tmp / "no-such-dir"}, options);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kIo);
+  CHECK(Xapian::Database(f.db.string()).get_doccount() == 3);
+}

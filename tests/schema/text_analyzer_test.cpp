@@ -1,0 +1,134 @@
+// The analysis contract: text indexed through TextAnalyzer is found by queries parsed through
+// the same TextAnalyzer, for the forms readers actually type.
+#include <catch2/catch.hpp>
+
+#include "schema/schema.h"
+#include "schema/text_analyzer.h"
+
+using namespace mssearch;
+
+namespace {
+
+// One in-memory database holding `text` as the body of one document; returns whether `query`
+// (parsed exactly as the searcher parses it) matches it.
+bool matches(const std::string& text, const std::string& query) {
+  TextAnalyzer analyzer;
+  Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+  Xapian::TermGenerator generator = analyzer.make_term_generator(nullptr);  // in-memory: no spelling table
+  Xapian::Document doc;
+  generator.set_document(doc);
+  analyzer.index_field(generator, schema::kBody, text);
+  doc.add_boolean_term(schema::topic_term("Autoimmune neuroinflammatory response"));
+  db.add_document(doc);
+  Xapian::QueryParser parser = analyzer.make_query_parser(db);
+  Xapian::Enquire enquire(db);
+  enquire.set_query(parser.parse_query(analyzer.fold_query(query),
+                                       Xapian::QueryParser::FLAG_DEFAULT |
+                                           Xapian::QueryParser::FLAG_WILDCARD));
+  return enquire.get_mset(0, 10).size() == 1;
+}
+
+}  // namespace
+
+TEST_CASE("folding: NFKC case folding removes accents and compatibility forms", "[analysis]") {
+  CHECK(fold_text("Sjögren") == "sjogren");
+  CHECK(fold_text("ÉCOLE Français") == "ecole francais");
+  CHECK(fold_text("ﬁbre") == "fibre");           // ligature
+  CHECK(fold_text("Straße") == "strasse");        // case folding, not just lower-casing
+  CHECK(fold_text("ＭＳ") == "ms");                // full-width letters
+}
+
+TEST_CASE("folding: Greek letters are spelled out and stay one hyphenated token", "[analysis]") {
+  CHECK(fold_text("β-interferon") == "beta-interferon");
+  CHECK(fold_text("TNFα") == "tnf-alpha");
+  CHECK(fold_text("IFN-γ levels") == "ifn-gamma levels");
+}
+
+TEST_CASE("folding: invalid UTF-8 does not crash and is replaced", "[analysis]") {
+  const std::string bad = std::string("ab") + char(0xC3) + char(0x28) + "cd";
+  const std::string folded = fold_text(bad);
+  CHECK(folded.find("ab") == 0);
+  CHECK(folded.find("cd") != std::string::npos);
+}
+
+TEST_CASE("compound terms: hyphenated letter-digit tokens get a joined form", "[analysis]") {
+  using V = std::vector<std::string>;
+  CHECK(compound_terms("il-10 and covid-19") == V{"il10", "covid19"});
+  CHECK(compound_terms("anti-cd20 therapy") == V{"anticd20"});
+  CHECK(compound_terms("relapsing-remitting ms").empty());  // letters only: phrase is enough
+  CHECK(compound_terms("trem2").empty());                   // already one token
+  CHECK(compound_terms("-10 x- -").empty());
+}
+
+TEST_CASE("contract: biomedical tokens are found as people type them", "[analysis]") {
+  SECTION("IL-10") {
+    const std::string text = "Cells made less IL-10 in the second half of the cycle.";
+    CHECK(matches(text, "IL-10"));
+    CHECK(matches(text, "il10"));
+    CHECK(matches(text, "IL10"));
+    CHECK(matches(text, "interleukin") == false);
+  }
+  SECTION("CD20 and anti-CD20") {
+    const std::string text = "Ocrelizumab is an anti-CD20 antibody.";
+    CHECK(matches(text, "CD20"));
+    CHECK(matches(text, "anti-CD20"));
+    CHECK(matches(text, "anticd20"));
+  }
+  SECTION("TREM2") {
+    CHECK(matches("TREM2 is a receptor on microglia.", "trem2"));
+    CHECK(matches("TREM2 is a receptor on microglia.", "TREM2"));
+  }
+  SECTION("COVID-19") {
+    const std::string text = "Responses to COVID-19 vaccines were measured.";
+    CHECK(matches(text, "COVID-19"));
+    CHECK(matches(text, "covid19"));
+    CHECK(matches(text, "covid"));
+  }
+  SECTION("β-interferon") {
+    const std::string text = "β-interferon was the first approved therapy.";
+    CHECK(matches(text, "β-interferon"));
+    CHECK(matches(text, "beta-interferon"));
+    CHECK(matches(text, "beta interferon"));
+    CHECK(matches(text, "interferon"));
+  }
+  SECTION("accents") {
+    CHECK(matches("When Sjögren's syndrome and MS look alike", "sjogren"));
+    CHECK(matches("When Sjögren's syndrome and MS look alike", "SJÖGREN"));
+    CHECK(matches("Sjogren syndrome", "Sjögren"));
+  }
+}
+
+TEST_CASE("contract: English stemming joins word forms", "[analysis]") {
+  CHECK(matches("Astrocytes release growth factors.", "astrocyte"));
+  CHECK(matches("The demyelinating lesions grew.", "demyelination"));
+  CHECK(matches("Relapses became less common.", "relapse"));
+  CHECK_FALSE(matches("Relapses became less common.", "\"relapse became\""));  // phrases are exact
+  CHECK(matches("Relapses became less common.", "\"relapses became\""));
+}
+
+TEST_CASE("contract: boolean operators survive query folding", "[analysis]") {
+  TextAnalyzer analyzer;
+  CHECK(analyzer.fold_query("Astrocytes AND Microglia NOT Tübingen") ==
+        "astrocytes AND microglia NOT tubingen");
+  CHECK(analyzer.fold_query("myelin NEAR/3 repair") == "myelin NEAR/3 repair");
+  CHECK(matches("astrocytes and microglia", "astrocytes AND microglia"));
+  CHECK_FALSE(matches("astrocytes and microglia", "astrocytes NOT microglia"));
+}
+
+TEST_CASE("contract: topic filter accepts display names and slugs", "[analysis]") {
+  const std::string text = "anything";
+  CHECK(matches(text, "anything topic:\"Autoimmune neuroinflammatory response\""));
+  CHECK(matches(text, "anything topic:autoimmune-neuroinflammatory-response"));
+  CHECK_FALSE(matches(text, "anything topic:Astrocytes"));
+}
+
+TEST_CASE("schema: slugs, topic sets and dates", "[schema]") {
+  CHECK(schema::slug("Autoimmune neuroinflammatory response") ==
+        "autoimmune-neuroinflammatory-response");
+  CHECK(schema::slug("  Multiple  sclerosis! ") == "multiple-sclerosis");
+  CHECK(schema::topic_term("Sjögren's syndrome") == "XTsjogren-s-syndrome");
+  CHECK(schema::encode_topic_set({"b", "a", "b"}) == "a\nb");
+  CHECK(schema::decode_topic_set("a\nb") == std::vector<std::string>{"a", "b"});
+  CHECK(schema::decode_topic_set("").empty());
+  CHECK(schema::date_value("2025-03-01") == "20250301");
+}
