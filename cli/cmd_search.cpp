@@ -1,4 +1,6 @@
-// `mssearch search`.
+// `mssearch search`, `mssearch related` and `mssearch suggest`.
+#include <filesystem>
+
 #include <fmt/color.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -10,66 +12,111 @@
 namespace mssearch::cli {
 namespace {
 
-struct SearchArgs {
-  std::string query;
+// Options every read command shares.
+struct ReadArgs {
   std::string db = default_db_path();
-  std::vector<std::string> topics, journals;
-  std::string since, until, sort = "relevance";
-  std::size_t limit = 10, offset = 0;
-  bool partial = false, json = false;
+  std::string synonyms;
+  bool json = false;
+
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("--db", db, "Index directory (default: $MSSEARCH_DB or data/index)");
+    cmd->add_option("--synonyms", synonyms,
+                    "Synonyms file (default: $MSSEARCH_SYNONYMS, else corpus/synonyms.yaml if present)");
+    cmd->add_flag("--json", json, "Print JSON (the same as the HTTP API)");
+  }
+
+  SearcherOptions options() const {
+    SearcherOptions o;
+    o.db_path = db;
+    if (!synonyms.empty()) {
+      o.synonyms_path = synonyms;
+    } else if (const char* env = std::getenv("MSSEARCH_SYNONYMS"); env != nullptr && *env != '\0') {
+      o.synonyms_path = env;
+    } else if (std::filesystem::exists("corpus/synonyms.yaml")) {
+      o.synonyms_path = "corpus/synonyms.yaml";
+    }
+    return o;
+  }
 };
 
-void print_human(const SearchResult& r) {
-  const bool colour = colour_enabled(stdout);
-  auto style = [&](fmt::text_style s, const std::string& text) {
+struct Style {
+  bool colour = colour_enabled(stdout);
+  std::string operator()(fmt::text_style s, const std::string& text) const {
     return colour ? fmt::format(s, "{}", text) : text;
-  };
-  fmt::print("{}{} results for \"{}\" ({:.1f} ms){}\n", r.total_is_exact ? "" : "about ", r.total, r.query,
-             r.took_ms, r.did_you_mean ? fmt::format(" — did you mean \"{}\"?", *r.did_you_mean) : "");
+  }
+};
+
+int print_error(const char* command, const Error& error, bool json) {
+  if (json)
+    fmt::print("{}\n", nlohmann::json{{"error", {{"code", to_string(error.code)}, {"message", error.message}}}}.dump());
+  else
+    fmt::print(stderr, "mssearch {}: error: {}\n", command, error.message);
+  return kExitFatal;
+}
+
+void print_hit_line(const Style& style, int rank, const SearchHit& h) {
+  fmt::print("{:>2}. {}  {}\n", rank, style(fmt::emphasis::bold, h.title),
+             style(fmt::fg(fmt::terminal_color::bright_black), h.url));
+  std::string meta = h.date;
+  for (const auto& t : h.topics) meta += " · " + t;
+  if (!h.journal.empty()) meta += " · " + h.journal;
+  fmt::print("    {}\n", style(fmt::fg(fmt::terminal_color::cyan), meta));
+}
+
+std::string facet_line(const std::vector<FacetValue>& facets) {
+  std::string line;
+  for (const auto& f : facets) line += fmt::format("{}{} ({})", line.empty() ? "" : ", ", f.value, f.count);
+  return line;
+}
+
+void print_human(const SearchResult& r) {
+  const Style style;
+  fmt::print("{}{} results for \"{}\" ({:.1f} ms)\n", r.total_is_exact ? "" : "about ", r.total,
+             r.query, r.took_ms);
+  if (r.did_you_mean)
+    fmt::print("Did you mean {}?{}\n", style(fmt::emphasis::bold | fmt::emphasis::italic, *r.did_you_mean),
+               r.hits.empty() || r.total == 0 ? "" : "");
   int rank = 0;
   for (const auto& h : r.hits) {
-    fmt::print("\n{:>2}. {}  {}\n", ++rank, style(fmt::emphasis::bold, h.title),
-               style(fmt::fg(fmt::terminal_color::bright_black), h.url));
-    std::string meta = h.date;
-    for (const auto& t : h.topics) meta += " · " + t;
-    if (!h.journal.empty()) meta += " · " + h.journal;
-    fmt::print("    {}\n", style(fmt::fg(fmt::terminal_color::cyan), meta));
-    fmt::print("    {}\n", html_snippet_to_terminal(h.snippet, colour));
+    fmt::print("\n");
+    print_hit_line(style, ++rank, h);
+    fmt::print("    {}\n", html_snippet_to_terminal(h.snippet, style.colour));
   }
-  if (!r.topic_facets.empty()) {
-    std::string line;
-    for (const auto& f : r.topic_facets) line += fmt::format("{}{} ({})", line.empty() ? "" : ", ", f.value, f.count);
-    fmt::print("\n{} {}\n", style(fmt::emphasis::bold, "Topics:"), line);
+  if (!r.topic_facets.empty()) fmt::print("\n{} {}\n", style(fmt::emphasis::bold, "Topics:"), facet_line(r.topic_facets));
+  if (!r.year_facets.empty()) fmt::print("{} {}\n", style(fmt::emphasis::bold, "Years:"), facet_line(r.year_facets));
+  if (!r.related.empty()) {
+    fmt::print("\n{}\n", style(fmt::emphasis::bold, "You may also like"));
+    for (const auto& h : r.related) fmt::print("  - {}  {}\n", h.title, style(fmt::fg(fmt::terminal_color::bright_black), h.url));
   }
 }
 
+struct SearchArgs : ReadArgs {
+  std::string query;
+  std::vector<std::string> topics, journals;
+  std::vector<int> years;
+  std::string since, until, sort = "relevance";
+  std::size_t limit = 10, offset = 0;
+  std::optional<int> min_credibility;
+  bool partial = false;
+};
+
 int run_search(const SearchArgs& args) {
-  SearcherOptions options;
-  options.db_path = args.db;
-  auto searcher = Searcher::open(options);
-  if (!searcher) {
-    fmt::print(stderr, "mssearch search: error: {}\n", searcher.error().message);
-    return kExitFatal;
-  }
+  auto searcher = Searcher::open(args.options());
+  if (!searcher) return print_error("search", searcher.error(), args.json);
   SearchRequest request;
   request.query = args.query;
   request.topics = args.topics;
   request.journals = args.journals;
+  request.years = args.years;
   request.since = args.since;
   request.until = args.until;
+  request.min_credibility = args.min_credibility;
   request.sort = args.sort == "date" ? SortOrder::kDate : SortOrder::kRelevance;
   request.limit = args.limit;
   request.offset = args.offset;
   request.partial = args.partial;
   auto result = searcher->search(request);
-  if (!result) {
-    if (args.json)
-      fmt::print("{}\n", nlohmann::json{{"error", {{"code", to_string(result.error().code)},
-                                                  {"message", result.error().message}}}}.dump());
-    else
-      fmt::print(stderr, "mssearch search: error: {}\n", result.error().message);
-    return kExitFatal;
-  }
+  if (!result) return print_error("search", result.error(), args.json);
   if (args.json) fmt::print("{}\n", to_json(*result).dump());
   else print_human(*result);
   return result->hits.empty() ? kExitPartial : kExitOk;
@@ -80,20 +127,74 @@ int run_search(const SearchArgs& args) {
 void add_search_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SearchArgs>();
   auto* cmd = app.add_subcommand("search", "Search the index");
-  cmd->add_option("query", args->query, "Query text (editors' syntax: \"phrase\", -word, topic:X, ...)")
+  cmd->add_option("query", args->query,
+                  "Query: words, \"a phrase\", -exclude, AND/OR/NOT, title:/topic:/journal:/year:, "
+                  "date:2025-01-01..2025-12-31, remyelin*")
       ->required();
-  cmd->add_option("--db", args->db, "Index directory (default: $MSSEARCH_DB or data/index)");
+  args->add_to(cmd);
   cmd->add_option("--topic", args->topics, "Only articles with this topic (repeatable: any of them)");
   cmd->add_option("--journal", args->journals, "Only articles from this journal (repeatable)");
+  cmd->add_option("--year", args->years, "Only articles from this year (repeatable)");
   cmd->add_option("--since", args->since, "Only articles dated on or after YYYY-MM-DD");
   cmd->add_option("--until", args->until, "Only articles dated on or before YYYY-MM-DD");
+  cmd->add_option("--min-credibility", args->min_credibility, "Only articles rated at least this (1-5)")
+      ->check(CLI::Range(1, 5));
   cmd->add_option("--sort", args->sort, "relevance (default) or date")
       ->check(CLI::IsMember({"relevance", "date"}));
-  cmd->add_option("--limit", args->limit, "Hits per page (default 10)")->check(CLI::Range(1, 100));
-  cmd->add_option("--offset", args->offset, "Hits to skip (default 0)")->check(CLI::Range(0, 10000));
+  cmd->add_option("--limit", args->limit, "Hits per page (default 10, at most 100)")->check(CLI::Range(1, 100));
+  cmd->add_option("--offset", args->offset, "Hits to skip (default 0, at most 10000)")->check(CLI::Range(0, 10000));
   cmd->add_flag("--partial", args->partial, "Match the last word as a prefix (as-you-type)");
-  cmd->add_flag("--json", args->json, "Print the answer as JSON (the same as the HTTP API)");
   cmd->callback([args, &exit_code] { exit_code = run_search(*args); });
+
+  struct RelatedArgs : ReadArgs {
+    std::string id;
+    std::size_t limit = 6;
+  };
+  auto rargs = std::make_shared<RelatedArgs>();
+  auto* related = app.add_subcommand("related", "Articles like one article (\"You May Also Like\")");
+  related->add_option("id", rargs->id, "Article id")->required();
+  rargs->add_to(related);
+  related->add_option("--limit", rargs->limit, "How many (default 6)")->check(CLI::Range(1, 100));
+  related->callback([rargs, &exit_code] {
+    auto searcher = Searcher::open(rargs->options());
+    if (!searcher) { exit_code = print_error("related", searcher.error(), rargs->json); return; }
+    auto hits = searcher->related(rargs->id, rargs->limit);
+    if (!hits) { exit_code = print_error("related", hits.error(), rargs->json); return; }
+    if (rargs->json) {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& h : *hits) j.push_back(to_json(h));
+      fmt::print("{}\n", nlohmann::json{{"id", rargs->id}, {"related", j}}.dump());
+    } else {
+      const Style style;
+      int rank = 0;
+      for (const auto& h : *hits) print_hit_line(style, ++rank, h);
+    }
+    exit_code = hits->empty() ? kExitPartial : kExitOk;
+  });
+
+  struct SuggestArgs : ReadArgs {
+    std::string prefix;
+    std::size_t limit = 8;
+  };
+  auto sargs = std::make_shared<SuggestArgs>();
+  auto* suggest = app.add_subcommand("suggest", "Complete what a visitor has typed so far");
+  suggest->add_option("prefix", sargs->prefix, "Text typed so far")->required();
+  sargs->add_to(suggest);
+  suggest->add_option("--limit", sargs->limit, "How many (default 8)")->check(CLI::Range(1, 50));
+  suggest->callback([sargs, &exit_code] {
+    auto searcher = Searcher::open(sargs->options());
+    if (!searcher) { exit_code = print_error("suggest", searcher.error(), sargs->json); return; }
+    auto list = searcher->suggest(sargs->prefix, sargs->limit);
+    if (!list) { exit_code = print_error("suggest", list.error(), sargs->json); return; }
+    if (sargs->json) {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& s : *list) j.push_back(to_json(s));
+      fmt::print("{}\n", nlohmann::json{{"query", sargs->prefix}, {"suggestions", j}}.dump());
+    } else {
+      for (const auto& s : *list) fmt::print("{:<6} {}\n", s.kind, s.text);
+    }
+    exit_code = list->empty() ? kExitPartial : kExitOk;
+  });
 }
 
 }  // namespace mssearch::cli

@@ -19,5 +19,6 @@ std::string default_db_path();  // $MSSEARCH_DB or "data/index"
 void add_index_command(CLI::App& app, int& exit_code);
 void add_stats_command(CLI::App& app, int& exit_code);
 void add_search_command(CLI::App& app, int& exit_code);
+void add_eval_command(CLI::App& app, int& exit_code);
 
 }  // namespace mssearch::cli

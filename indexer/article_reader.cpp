@@ -145,12 +145,7 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
     (std::string_view(key) == "credibility" ? a.credibility : a.interest) = text[0] - '0';
   }
 
-  a.body_markdown = body;
-  a.sections = markdown_sections(body);
-  for (const auto& s : a.sections) {
-    if (!a.body_text.empty()) a.body_text += "\n\n";
-    a.body_text += s.text;
-  }
+  set_body(a, body);
   return a;
 }
 
@@ -167,6 +162,16 @@ std::string read_file(const fs::path& path, std::string& error) {
 }
 
 }  // namespace
+
+void set_body(Article& article, std::string markdown) {
+  article.sections = markdown_sections(markdown);
+  article.body_markdown = std::move(markdown);
+  article.body_text.clear();
+  for (const auto& s : article.sections) {
+    if (!article.body_text.empty()) article.body_text += "\n\n";
+    article.body_text += s.text;
+  }
+}
 
 std::size_t find_invalid_utf8(std::string_view text) {
   const auto* s = reinterpret_cast<const uint8_t*>(text.data());

@@ -63,6 +63,9 @@ std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
 // Reads one source file into the batch.
 void read_source(const SourceFile& file, ReadBatch& batch, const ReaderLimits& limits = {});
 
+// Sets the Markdown body and what is derived from it (sections, plain text).
+void set_body(Article& article, std::string markdown);
+
 // Offset of the first byte that is not well-formed UTF-8 (or a NUL), or npos.
 std::size_t find_invalid_utf8(std::string_view text);
 

@@ -64,16 +64,22 @@ class Job {
   Job(const std::vector<fs::path>& paths, const IndexerOptions& options)
       : paths_(paths), options_(options), dir_(options.db_path) {}
 
+  // Reads the sources under paths_, then applies them.
   Result<IndexReport> run() {
-    const auto start = std::chrono::steady_clock::now();
-    auto lock = IndexLock::acquire(options_.db_path);
-    if (!lock) return std::unexpected(lock.error());
-    if (!dir_.is_plain_database()) dir_.remove_stale_generations();
-
     auto sources = find_sources(paths_);
     if (!sources) return std::unexpected(sources.error());
     ReadBatch batch;
     for (const auto& s : *sources) read_source(s, batch, options_.limits);
+    return apply(std::move(batch));
+  }
+
+  // Brings the index in line with an already read batch. Deletions are limited to sources
+  // under paths_ (none when paths_ is empty).
+  Result<IndexReport> apply(ReadBatch batch) {
+    const auto start = std::chrono::steady_clock::now();
+    auto lock = IndexLock::acquire(options_.db_path);
+    if (!lock) return std::unexpected(lock.error());
+    if (!dir_.is_plain_database()) dir_.remove_stale_generations();
     drop_duplicates(batch);
     report_.errors = batch.errors;
     report_.failed = batch.errors.size();
@@ -253,6 +259,13 @@ class Job {
 Result<IndexReport> run_index_job(const std::vector<fs::path>& sources,
                                   const IndexerOptions& options) {
   return Job(sources, options).run();
+}
+
+Result<IndexReport> index_articles(std::vector<Article> articles, const IndexerOptions& options) {
+  const std::vector<fs::path> no_paths;
+  ReadBatch batch;
+  batch.articles = std::move(articles);
+  return Job(no_paths, options).apply(std::move(batch));
 }
 
 }  // namespace mssearch

@@ -51,4 +51,8 @@ struct IndexReport {
 Result<IndexReport> run_index_job(const std::vector<std::filesystem::path>& sources,
                                   const IndexerOptions& options);
 
+// Indexes articles that are already in memory (e.g. converted from another collection), the
+// same way as run_index_job; nothing is deleted. Same errors.
+Result<IndexReport> index_articles(std::vector<Article> articles, const IndexerOptions& options);
+
 }  // namespace mssearch

@@ -14,20 +14,22 @@ namespace mssearch {
 
 namespace {
 
-constexpr unsigned kPartialFlag = Xapian::QueryParser::FLAG_PARTIAL;
-constexpr unsigned kSyntaxFlags =
-    Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_WILDCARD |
-    Xapian::QueryParser::FLAG_PURE_NOT | Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
+using QP = Xapian::QueryParser;
+constexpr unsigned kPartialFlag = QP::FLAG_PARTIAL;
+constexpr unsigned kSyntaxFlags = QP::FLAG_PHRASE | QP::FLAG_BOOLEAN | QP::FLAG_LOVEHATE |
+                                  QP::FLAG_WILDCARD | QP::FLAG_PURE_NOT;
 
-std::vector<FacetValue> sorted_facets(std::map<std::string, Xapian::doccount> counts) {
+std::vector<FacetValue> sorted_facets(const std::map<std::string, Xapian::doccount>& counts) {
   std::vector<FacetValue> out;
-  for (auto& [value, count] : counts)
+  for (const auto& [value, count] : counts)
     if (!value.empty()) out.push_back({value, count});
   std::stable_sort(out.begin(), out.end(),
                    [](const FacetValue& a, const FacetValue& b) { return a.count > b.count; });
   return out;
 }
 
+// A ValueCountMatchSpy counts one string per slot; the topic slot holds an article's whole
+// topic set, so each counted set is split and its count added to every topic in it.
 std::map<std::string, Xapian::doccount> spy_counts(const Xapian::ValueCountMatchSpy& spy,
                                                    bool split_topic_sets) {
   std::map<std::string, Xapian::doccount> counts;
@@ -41,33 +43,93 @@ std::map<std::string, Xapian::doccount> spy_counts(const Xapian::ValueCountMatch
   return counts;
 }
 
+std::string plain_words(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (u >= 0x80 || std::isalnum(u) != 0) ? c : ' ';
+  }
+  return out;
+}
+
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  text.erase(std::unique(text.begin(), text.end(),
+                         [](char x, char y) { return x == ' ' && y == ' '; }),
+             text.end());
+  return text;
+}
+
 }  // namespace
 
 Result<Searcher> Searcher::open(const SearcherOptions& options) {
+  auto synonyms = SynonymTable::load(options.synonyms_path);
+  if (!synonyms) return std::unexpected(synonyms.error());
+  return open(options, std::make_shared<const SynonymTable>(std::move(*synonyms)));
+}
+
+Result<Searcher> Searcher::open(const SearcherOptions& options,
+                                std::shared_ptr<const SynonymTable> synonyms) {
   auto db = open_index(options.db_path);
   if (!db) return std::unexpected(db.error());
-  return Searcher(options, std::move(*db));
-}
-
-Searcher::Searcher(const SearcherOptions& options, Xapian::Database db)
-    : options_(options), db_(std::move(db)), parser_(analyzer_.make_query_parser(db_)) {
-  parser_.set_max_expansion(options_.max_wildcard_expansion,
-                            Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
-}
-
-Xapian::Query Searcher::parse(const std::string& text, bool partial, std::string* corrected) {
-  const std::string folded = analyzer_.fold_query(text);
-  const unsigned flags = kSyntaxFlags | (partial ? kPartialFlag : 0u);
   try {
-    Xapian::Query q = parser_.parse_query(folded, flags);
-    if (corrected) *corrected = parser_.get_corrected_query_string();
-    return q;
+    return Searcher(options, std::move(*db), std::move(synonyms));
+  } catch (const Xapian::Error& e) {
+    return fail(ErrorCode::kDatabase, "reading index " + options.db_path.string() + ": " + e.get_description());
+  }
+}
+
+Searcher::Searcher(const SearcherOptions& options, Xapian::Database db,
+                   std::shared_ptr<const SynonymTable> synonyms)
+    : options_(options),
+      db_(std::move(db)),
+      parser_(analyzer_.make_query_parser(db_)),
+      synonyms_(std::move(synonyms)) {
+  // A wildcard that matches too much is an error the editor should see; a prefix being typed
+  // just uses its most frequent completions.
+  parser_.set_max_expansion(options_.max_wildcard_expansion, Xapian::Query::WILDCARD_LIMIT_ERROR,
+                            QP::FLAG_WILDCARD);
+  parser_.set_max_expansion(options_.max_wildcard_expansion,
+                            Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT, QP::FLAG_PARTIAL);
+  parser_.set_default_op(options_.default_and ? Xapian::Query::OP_AND : Xapian::Query::OP_OR);
+  load_topics();
+}
+
+void Searcher::load_topics() {
+  std::map<std::string, Xapian::doccount> counts;
+  for (auto v = db_.valuestream_begin(schema::kSlotTopics); v != db_.valuestream_end(schema::kSlotTopics); ++v)
+    for (auto& topic : schema::decode_topic_set(*v)) ++counts[topic];
+  topics_ = sorted_facets(counts);
+}
+
+Xapian::Query Searcher::parse(const std::string& folded, bool partial) {
+  const unsigned partial_flag = partial ? kPartialFlag : 0u;
+  try {
+    return parser_.parse_query(synonyms_->expand(folded, partial), kSyntaxFlags | partial_flag);
   } catch (const Xapian::QueryParserError&) {
     // Not valid syntax (a stray quote, bracket or operator): search its plain words.
-    std::string plain;
-    for (char c : folded) plain += (static_cast<unsigned char>(c) >= 0x80 || std::isalnum(static_cast<unsigned char>(c))) ? c : ' ';
-    return parser_.parse_query(plain, partial ? kPartialFlag : 0u);
+    return parser_.parse_query(synonyms_->expand(plain_words(folded), partial),
+                               QP::FLAG_BOOLEAN | QP::FLAG_PHRASE | partial_flag);
   }
+}
+
+std::string Searcher::spelling_correction(const std::string& folded) {
+  // Parsed without FLAG_PARTIAL: under it the last word would never be corrected.
+  std::string corrected;
+  try {
+    parser_.parse_query(folded, kSyntaxFlags | QP::FLAG_SPELLING_CORRECTION);
+    corrected = parser_.get_corrected_query_string();
+  } catch (const Xapian::QueryParserError&) {
+    parser_.parse_query(plain_words(folded), QP::FLAG_SPELLING_CORRECTION);
+    corrected = parser_.get_corrected_query_string();
+  }
+  // Xapian may "correct" a word the index has into a more frequent neighbour
+  // (needles -> needed): only words the index does not know are corrected.
+  const auto before = synonym_tokens(folded), after = synonym_tokens(corrected);
+  if (corrected.empty() || before.size() != after.size()) return {};
+  for (std::size_t i = 0; i < before.size(); ++i)
+    if (before[i] != after[i] && db_.term_exists(before[i])) return {};
+  return corrected;
 }
 
 Xapian::Query Searcher::filters(const SearchRequest& r) const {
@@ -93,18 +155,56 @@ Xapian::Query Searcher::filters(const SearchRequest& r) const {
   return Xapian::Query(Xapian::Query::OP_AND, all.begin(), all.end());
 }
 
-SearchHit Searcher::make_hit(const Xapian::MSet& mset, const Xapian::MSetIterator& it) const {
-  const Article a = from_stored_json(nlohmann::json::parse(it.get_document().get_data()));
-  SearchHit hit{a.id, a.title, a.url, a.date, a.journal, a.takeaway, a.topics, it.get_weight(), ""};
-  // One line of text: snippets are shown inline, so paragraph breaks become spaces.
-  std::string text = a.takeaway.empty() ? a.body_text : a.takeaway + " " + a.body_text;
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  text.erase(std::unique(text.begin(), text.end(), [](char x, char y) { return x == ' ' && y == ' '; }),
-             text.end());
-  hit.snippet = mset.snippet(text, options_.snippet_length, analyzer_.stemmer(),
-                             Xapian::MSet::SNIPPET_BACKGROUND_MODEL | Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                             "<mark>", "</mark>", "…");
-  return hit;
+SearchHit Searcher::make_hit(const Article& a, double score) const {
+  return SearchHit{a.id, a.title, a.url, a.date, a.journal, a.takeaway, a.topics, score, ""};
+}
+
+Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Query& text_query) {
+  Xapian::Query query = text_query;
+  if (Xapian::Query f = filters(request); !f.empty())
+    query = Xapian::Query(Xapian::Query::OP_FILTER, query, f);
+
+  Xapian::Enquire enquire(db_);
+  enquire.set_query(query);
+  enquire.set_time_limit(options_.time_limit_seconds);
+  if (request.sort == SortOrder::kDate || text_query.get_type() == Xapian::Query::LEAF_MATCH_ALL)
+    enquire.set_sort_by_value_then_relevance(schema::kSlotDate, true);
+  Xapian::ValueCountMatchSpy topics(schema::kSlotTopics), years(schema::kSlotYear),
+      journals(schema::kSlotJournal);
+  enquire.add_matchspy(&topics);
+  enquire.add_matchspy(&years);
+  enquire.add_matchspy(&journals);
+
+  const auto offset = static_cast<Xapian::doccount>(std::min(request.offset, options_.max_offset));
+  const auto limit = static_cast<Xapian::doccount>(std::min(request.limit, options_.max_limit));
+  // checkatleast = every document: facet counts and the total are exact, not estimates
+  // (unless the time limit cuts the counting short; total_is_exact then says so).
+  Xapian::MSet mset = enquire.get_mset(offset, limit, db_.get_doccount());
+
+  SearchResult result;
+  result.query = request.query;
+  result.total = mset.get_matches_estimated();
+  result.total_is_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
+  std::vector<Xapian::docid> page;
+  for (auto it = mset.begin(); it != mset.end(); ++it) {
+    const Article article = from_stored_json(nlohmann::json::parse(it.get_document().get_data()));
+    SearchHit hit = make_hit(article, it.get_weight());
+    const std::string text = one_line(article.takeaway + " " + article.body_text);
+    hit.snippet = mset.snippet(text, options_.snippet_length, analyzer_.stemmer(),
+                               Xapian::MSet::SNIPPET_BACKGROUND_MODEL | Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                               "<mark>", "</mark>", "…");
+    result.hits.push_back(std::move(hit));
+    page.push_back(*it);
+  }
+  result.topic_facets = sorted_facets(spy_counts(topics, true));
+  result.year_facets = sorted_facets(spy_counts(years, false));
+  result.journal_facets = sorted_facets(spy_counts(journals, false));
+  if (!page.empty() && options_.related_count > 0 &&
+      text_query.get_type() != Xapian::Query::LEAF_MATCH_ALL) {
+    // Related: like the best hits on the page (relevance feedback), but not on the page.
+    result.related = related_to(page, {}, options_.related_count, 3);
+  }
+  return result;
 }
 
 Result<SearchResult> Searcher::search(const SearchRequest& request) {
@@ -113,48 +213,44 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
     return fail(ErrorCode::kBadQuery, "query is " + std::to_string(request.query.size()) +
                                           " bytes long; the limit is " +
                                           std::to_string(options_.max_query_bytes));
-  SearchResult result;
-  result.query = request.query;
   try {
-    std::string corrected;
-    Xapian::Query query = request.query.find_first_not_of(" \t\r\n") == std::string::npos
-                              ? Xapian::Query::MatchAll
-                              : parse(request.query, request.partial, &corrected);
-    if (query.get_num_subqueries() > options_.max_query_terms ||
-        static_cast<std::size_t>(std::distance(query.get_unique_terms_begin(),
-                                               query.get_unique_terms_end())) > options_.max_query_terms)
-      return fail(ErrorCode::kBadQuery, "query has too many terms; the limit is " +
+    const std::string folded = analyzer_.fold_query(request.query);
+    const bool blank = folded.find_first_not_of(" \t\r\n") == std::string::npos;
+    const Xapian::Query query = blank ? Xapian::Query::MatchAll : parse(folded, request.partial);
+    const auto terms = static_cast<std::size_t>(
+        std::distance(query.get_unique_terms_begin(), query.get_unique_terms_end()));
+    if (terms > options_.max_query_terms)
+      return fail(ErrorCode::kBadQuery, "query has " + std::to_string(terms) +
+                                            " distinct terms; the limit is " +
                                             std::to_string(options_.max_query_terms));
-    if (Xapian::Query f = filters(request); !f.empty())
-      query = Xapian::Query(Xapian::Query::OP_FILTER, query, f);
+    auto result = run(request, query);
+    if (!result) return result;
 
-    Xapian::Enquire enquire(db_);
-    enquire.set_query(query);
-    if (request.sort == SortOrder::kDate || query.get_type() == Xapian::Query::LEAF_MATCH_ALL)
-      enquire.set_sort_by_value_then_relevance(schema::kSlotDate, true);
-    Xapian::ValueCountMatchSpy topics(schema::kSlotTopics), years(schema::kSlotYear),
-        journals(schema::kSlotJournal);
-    enquire.add_matchspy(&topics);
-    enquire.add_matchspy(&years);
-    enquire.add_matchspy(&journals);
-
-    const std::size_t offset = std::min(request.offset, options_.max_offset);
-    const std::size_t limit = std::min(request.limit, options_.max_limit);
-    Xapian::MSet mset = enquire.get_mset(static_cast<Xapian::doccount>(offset),
-                                         static_cast<Xapian::doccount>(limit), db_.get_doccount());
-    result.total = mset.get_matches_estimated();
-    result.total_is_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
-    for (auto it = mset.begin(); it != mset.end(); ++it) result.hits.push_back(make_hit(mset, it));
-    result.topic_facets = sorted_facets(spy_counts(topics, true));
-    result.year_facets = sorted_facets(spy_counts(years, false));
-    result.journal_facets = sorted_facets(spy_counts(journals, false));
-    if (!corrected.empty()) result.did_you_mean = corrected;
+    // "Did you mean": offered only when the correction finds more than the query as typed;
+    // when the query found nothing, the corrected query's hits are shown instead.
+    if (!blank && result->total < 3) {
+      const std::string corrected = spelling_correction(folded);
+      if (!corrected.empty() && corrected != folded) {
+        auto better = run(request, parse(corrected, false));
+        if (better && better->total > result->total) {
+          if (result->total == 0) {
+            better->query = request.query;
+            result = std::move(better);
+          }
+          result->did_you_mean = corrected;
+        }
+      }
+    }
+    result->took_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    return result;
+  } catch (const Xapian::WildcardError& e) {
+    return fail(ErrorCode::kBadQuery, "a wildcard matches too many terms (the limit is " +
+                                          std::to_string(options_.max_wildcard_expansion) +
+                                          "): make it longer");
   } catch (const Xapian::Error& e) {
     return fail(ErrorCode::kDatabase, "search failed: " + e.get_description());
   }
-  result.took_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  return result;
 }
 
 }  // namespace mssearch

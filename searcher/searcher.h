@@ -1,52 +1,94 @@
 // Searcher: answers a SearchRequest from one index — ranked hits with highlighted snippets,
-// exact facet counts over the whole match set, filters, sorting, paging, "did you mean".
+// exact facet counts over the whole match set, filters, sorting, paging, synonyms,
+// "did you mean", related articles and as-you-type suggestions.
 //
 // Thread-safety: a Searcher owns its Xapian::Database and QueryParser, which are not
-// thread-safe: use one Searcher per thread.
+// thread-safe: use one Searcher per thread (they can share one SynonymTable).
 #pragma once
 
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 
 #include <xapian.h>
 
+#include "schema/article.h"
 #include "schema/error.h"
 #include "schema/text_analyzer.h"
 #include "searcher/search_types.h"
+#include "searcher/synonyms.h"
 
 namespace mssearch {
 
 struct SearcherOptions {
   std::filesystem::path db_path = "data/index";
+  std::filesystem::path synonyms_path;      // corpus/synonyms.yaml format; empty: none
   std::size_t snippet_length = 240;         // characters of article text in a snippet
   std::size_t max_limit = 100;              // cap on hits per page
   std::size_t max_offset = 10000;           // cap on paging depth
-  std::size_t max_query_bytes = 2048;       // longer queries are refused
-  std::size_t max_query_terms = 64;         // more terms are refused
-  Xapian::termcount max_wildcard_expansion = 200;
+  std::size_t max_query_bytes = 1024;       // longer queries are refused
+  std::size_t max_query_terms = 64;         // queries with more terms are refused
+  Xapian::termcount max_wildcard_expansion = 200;  // `remyelin*` may expand to this many terms
+  double time_limit_seconds = 0.5;          // bound on exact counting (facets, totals)
+  std::size_t related_count = 5;            // related articles in a search answer
+  bool default_and = false;                 // words joined by AND instead of OR (see README)
+};
+
+struct Suggestion {
+  std::string text;
+  std::string kind;  // "title", "topic" or "term"
+  std::string id, url;     // for titles
+  Xapian::doccount count = 0;  // articles with this topic or term
 };
 
 class Searcher {
  public:
-  // Errors: kIndexMissing, kSchemaMismatch, kDatabase.
+  // Errors: kIndexMissing, kSchemaMismatch, kDatabase, kIo (synonyms file).
   static Result<Searcher> open(const SearcherOptions& options);
+  // Shares an already loaded synonym table (servers: one table, one Searcher per thread).
+  static Result<Searcher> open(const SearcherOptions& options,
+                               std::shared_ptr<const SynonymTable> synonyms);
 
-  // Errors: kBadQuery (limits), kDatabase. Invalid query syntax is not an error: the query
-  // falls back to its plain words.
+  // Errors: kBadQuery (a limit exceeded, named in the message), kDatabase. Invalid syntax is
+  // not an error: such a query falls back to its plain words.
   Result<SearchResult> search(const SearchRequest& request);
+
+  // Articles most like article `id` (never itself). Errors: kNotFound, kDatabase.
+  Result<std::vector<SearchHit>> related(const std::string& id, std::size_t limit);
+
+  // Completions for what a visitor has typed so far: titles, topics, frequent terms.
+  Result<std::vector<Suggestion>> suggest(const std::string& prefix, std::size_t limit = 8);
+
+  // One stored article by id. Errors: kNotFound.
+  Result<SearchHit> article(const std::string& id);
+
+  // Every topic with its number of articles, by count.
+  const std::vector<FacetValue>& topics() const { return topics_; }
 
   const Xapian::Database& database() const { return db_; }
 
  private:
-  Searcher(const SearcherOptions& options, Xapian::Database db);
-  Xapian::Query parse(const std::string& text, bool partial, std::string* corrected);
+  Searcher(const SearcherOptions& options, Xapian::Database db,
+           std::shared_ptr<const SynonymTable> synonyms);
+  Xapian::Query parse(const std::string& folded, bool partial);
+  std::string spelling_correction(const std::string& folded);
   Xapian::Query filters(const SearchRequest& request) const;
-  SearchHit make_hit(const Xapian::MSet& mset, const Xapian::MSetIterator& it) const;
+  Result<SearchResult> run(const SearchRequest& request, const Xapian::Query& query);
+  SearchHit make_hit(const Article& article, double score) const;
+  // Articles like the first `seeds` of `docids`, excluding all of `docids`.
+  std::vector<SearchHit> related_to(const std::vector<Xapian::docid>& docids,
+                                    const std::vector<std::string>& topics, std::size_t limit,
+                                    std::size_t seeds);
+  void load_topics();
 
   SearcherOptions options_;
   Xapian::Database db_;
   TextAnalyzer analyzer_;
   Xapian::QueryParser parser_;
+  std::shared_ptr<const SynonymTable> synonyms_;
+  std::vector<FacetValue> topics_;
 };
+
+nlohmann::json to_json(const Suggestion& suggestion);
 
 }  // namespace mssearch

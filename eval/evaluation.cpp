@@ -1,0 +1,140 @@
+#include "eval/evaluation.h"
+
+#include <chrono>
+#include <cstdlib>
+
+#include <xapian.h>
+
+#include "indexer/article_reader.h"
+#include "indexer/indexer.h"
+
+namespace mssearch::eval {
+namespace fs = std::filesystem;
+
+namespace {
+
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string pattern = (fs::temp_directory_path() / "mssearch-eval-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The engine's floor: what a plain Xapian program does with the same collection.
+std::map<std::string, std::vector<std::string>> run_baseline(const Dataset& d, const fs::path& dir) {
+  Xapian::Stem stemmer("english");
+  {
+    Xapian::WritableDatabase db(dir.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC);
+    Xapian::TermGenerator generator;
+    generator.set_stemmer(stemmer);
+    for (const auto& doc : d.docs) {
+      Xapian::Document xdoc;
+      generator.set_document(xdoc);
+      generator.index_text(doc.title);
+      generator.increase_termpos();
+      generator.index_text(doc.text);
+      xdoc.set_data(doc.id);
+      db.add_document(xdoc);
+    }
+    db.commit();
+  }
+  Xapian::Database db(dir.string());
+  Xapian::QueryParser parser;
+  parser.set_stemmer(stemmer);
+  parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+  parser.set_database(db);
+  Xapian::Enquire enquire(db);
+  std::map<std::string, std::vector<std::string>> ranked;
+  for (const auto& [qid, text] : d.queries) {
+    Xapian::Query query;
+    try {
+      query = parser.parse_query(text);
+    } catch (const Xapian::QueryParserError&) {
+      query = parser.parse_query(text, 0);
+    }
+    enquire.set_query(query);
+    Xapian::MSet mset = enquire.get_mset(0, 100);
+    auto& list = ranked[qid];
+    for (auto it = mset.begin(); it != mset.end(); ++it) list.push_back(it.get_document().get_data());
+  }
+  return ranked;
+}
+
+}  // namespace
+
+Result<EvalReport> evaluate(const fs::path& dataset_dir, const EvalOptions& options) {
+  auto dataset = load_dataset(dataset_dir);
+  if (!dataset) return std::unexpected(dataset.error());
+  ScratchDir scratch;
+  if (scratch.path().empty()) return fail(ErrorCode::kIo, "cannot create a temporary directory");
+
+  EvalReport report;
+  report.dataset = dataset->name;
+  report.documents = dataset->docs.size();
+
+  // Index through the normal indexer: title -> title, text -> body.
+  auto start = std::chrono::steady_clock::now();
+  std::vector<Article> articles;
+  articles.reserve(dataset->docs.size());
+  for (const auto& doc : dataset->docs) {
+    Article a;
+    a.id = doc.id;
+    a.title = doc.title;
+    a.date = "2000-01-01";
+    a.url = "/" + doc.id;
+    set_body(a, doc.text);
+    articles.push_back(std::move(a));
+  }
+  IndexerOptions indexer;
+  indexer.db_path = scratch.path() / "mssearch";
+  auto indexed = index_articles(std::move(articles), indexer);
+  if (!indexed) return std::unexpected(indexed.error());
+  report.index_seconds = seconds_since(start);
+
+  // Every judged query, as a visitor's raw text, through the normal search path.
+  start = std::chrono::steady_clock::now();
+  SearcherOptions so = options.searcher;
+  so.db_path = indexer.db_path;
+  so.max_query_bytes = std::max<std::size_t>(so.max_query_bytes, 1 << 16);
+  so.max_query_terms = std::max<std::size_t>(so.max_query_terms, 4096);
+  so.related_count = 0;
+  auto searcher = Searcher::open(so);
+  if (!searcher) return std::unexpected(searcher.error());
+  std::map<std::string, std::vector<std::string>> ranked;
+  for (const auto& [qid, text] : dataset->queries) {
+    SearchRequest request;
+    request.query = text;
+    request.limit = 100;
+    auto result = searcher->search(request);
+    if (!result) return fail(result.error().code, "query " + qid + ": " + result.error().message);
+    auto& list = ranked[qid];
+    for (const auto& hit : result->hits) list.push_back(hit.id);
+  }
+  report.search_seconds = seconds_since(start);
+  report.mssearch = score(*dataset, ranked);
+
+  if (options.baseline) {
+    try {
+      report.baseline = score(*dataset, run_baseline(*dataset, scratch.path() / "baseline"));
+      report.has_baseline = true;
+    } catch (const Xapian::Error& e) {
+      return fail(ErrorCode::kDatabase, "baseline: " + e.get_description());
+    }
+  }
+  return report;
+}
+
+}  // namespace mssearch::eval

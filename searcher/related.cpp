@@ -1,0 +1,94 @@
+// More-like-this: the terms that best tell an article (or the top hits) apart from the rest of
+// the collection, found with Xapian's relevance feedback (RSet + Enquire::get_eset), queried
+// again with the article's topics as a boost.
+#include <algorithm>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "schema/schema.h"
+#include "searcher/searcher.h"
+
+namespace mssearch {
+namespace {
+
+// Keeps plain words: no prefixed terms (they start with an upper-case letter), no numbers,
+// nothing shorter than three letters.
+class PlainWordDecider : public Xapian::ExpandDecider {
+ public:
+  bool operator()(const std::string& term) const override {
+    if (term.size() < 3) return false;
+    const auto first = static_cast<unsigned char>(term[0]);
+    if (first >= 'A' && first <= 'Z') return false;
+    return !std::all_of(term.begin(), term.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  }
+};
+
+class ExcludeDocuments : public Xapian::MatchDecider {
+ public:
+  explicit ExcludeDocuments(const std::vector<Xapian::docid>& docids)
+      : docids_(docids.begin(), docids.end()) {}
+  bool operator()(const Xapian::Document& doc) const override {
+    return !docids_.contains(doc.get_docid());
+  }
+
+ private:
+  std::set<Xapian::docid> docids_;
+};
+
+constexpr Xapian::termcount kExpandTerms = 20;
+constexpr double kTopicBoost = 2.0;
+
+}  // namespace
+
+std::vector<SearchHit> Searcher::related_to(const std::vector<Xapian::docid>& docids,
+                                            const std::vector<std::string>& topics,
+                                            std::size_t limit, std::size_t seeds) {
+  Xapian::Enquire enquire(db_);
+  Xapian::RSet rset;
+  for (std::size_t i = 0; i < docids.size() && i < seeds; ++i) rset.add_document(docids[i]);
+  PlainWordDecider decider;
+  const Xapian::ESet eset = enquire.get_eset(kExpandTerms, rset, &decider);
+  std::vector<Xapian::Query> terms;
+  for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it);
+  // Shared topics count: the topic words, indexed under their weighted prefix, scaled up.
+  for (const auto& topic : topics) {
+    Xapian::Query words = parser_.parse_query(fold_text(topic), 0, std::string(schema::kTopicText.prefix));
+    terms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, words, kTopicBoost);
+  }
+  if (terms.empty()) return {};
+  enquire.set_query(Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
+  const ExcludeDocuments not_seeds(docids);  // never the article itself
+  Xapian::MSet mset =
+      enquire.get_mset(0, static_cast<Xapian::doccount>(limit), nullptr, &not_seeds);
+  std::vector<SearchHit> out;
+  for (auto it = mset.begin(); it != mset.end(); ++it)
+    out.push_back(make_hit(from_stored_json(nlohmann::json::parse(it.get_document().get_data())),
+                           it.get_weight()));
+  return out;
+}
+
+Result<std::vector<SearchHit>> Searcher::related(const std::string& id, std::size_t limit) {
+  try {
+    const std::string term = schema::id_term(id);
+    auto p = db_.postlist_begin(term);
+    if (p == db_.postlist_end(term)) return fail(ErrorCode::kNotFound, "no article with id '" + id + "'");
+    const Article a = from_stored_json(nlohmann::json::parse(db_.get_document(*p).get_data()));
+    return related_to({*p}, a.topics, std::min(limit, options_.max_limit), 1);
+  } catch (const Xapian::Error& e) {
+    return fail(ErrorCode::kDatabase, "related articles failed: " + e.get_description());
+  }
+}
+
+Result<SearchHit> Searcher::article(const std::string& id) {
+  try {
+    const std::string term = schema::id_term(id);
+    auto p = db_.postlist_begin(term);
+    if (p == db_.postlist_end(term)) return fail(ErrorCode::kNotFound, "no article with id '" + id + "'");
+    return make_hit(from_stored_json(nlohmann::json::parse(db_.get_document(*p).get_data())), 0);
+  } catch (const Xapian::Error& e) {
+    return fail(ErrorCode::kDatabase, "reading article failed: " + e.get_description());
+  }
+}
+
+}  // namespace mssearch

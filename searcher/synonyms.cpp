@@ -1,0 +1,143 @@
+#include "searcher/synonyms.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+
+#include "schema/text_analyzer.h"
+
+namespace mssearch {
+namespace {
+
+bool is_word_byte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u >= 0x80 || std::isalnum(u) != 0;
+}
+
+struct Token {
+  std::string text;
+  std::size_t begin, end;  // byte offsets in the query
+  bool expandable;
+};
+
+std::vector<Token> query_tokens(std::string_view q, bool partial) {
+  std::vector<Token> out;
+  bool in_quotes = false;
+  for (std::size_t i = 0; i < q.size();) {
+    if (q[i] == '"') {
+      in_quotes = !in_quotes;
+      ++i;
+      continue;
+    }
+    if (!is_word_byte(q[i])) {
+      ++i;
+      continue;
+    }
+    const std::size_t begin = i;
+    while (i < q.size() && is_word_byte(q[i])) ++i;
+    const char before = begin > 0 ? q[begin - 1] : ' ';
+    const bool after_operator = before == ':' || before == '+' ||
+                                (before == '-' && (begin < 2 || !is_word_byte(q[begin - 2])));
+    out.push_back({std::string(q.substr(begin, i - begin)), begin, i, !in_quotes && !after_operator});
+  }
+  // An unfinished last word is a prefix being typed, not a word to expand.
+  if (partial && !out.empty() && out.back().end == q.size()) out.back().expandable = false;
+  return out;
+}
+
+std::string quoted_if_needed(const std::string& expression) {
+  const bool single_word = std::all_of(expression.begin(), expression.end(), is_word_byte);
+  return single_word ? expression : "\"" + expression + "\"";
+}
+
+}  // namespace
+
+std::vector<std::string> synonym_tokens(std::string_view folded) {
+  std::vector<std::string> out;
+  for (const auto& t : query_tokens(folded, false)) out.push_back(t.text);
+  return out;
+}
+
+Result<SynonymTable> SynonymTable::load(const std::filesystem::path& path) {
+  SynonymTable table;
+  if (path.empty()) return table;
+  try {
+    YAML::Node root = YAML::LoadFile(path.string());
+    if (!root.IsMap()) return fail(ErrorCode::kIo, path.string() + ": expected sections of synonym groups");
+    for (const auto& section : root) {
+      if (!section.second.IsSequence())
+        return fail(ErrorCode::kIo, path.string() + ":" + std::to_string(section.second.Mark().line + 1) +
+                                        ": '" + section.first.as<std::string>() + "' must be a list of groups");
+      for (const auto& group : section.second) {
+        if (!group.IsSequence())
+          return fail(ErrorCode::kIo, path.string() + ":" + std::to_string(group.Mark().line + 1) +
+                                          ": each group must be a list like [MS, multiple sclerosis]");
+        table.add_group(group.as<std::vector<std::string>>());
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return fail(ErrorCode::kIo, path.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  return table;
+}
+
+void SynonymTable::add_group(const std::vector<std::string>& expressions) {
+  const std::size_t id = groups_.size();
+  std::vector<std::string> folded;
+  for (const auto& e : expressions) {
+    std::string f = fold_text(e);
+    auto tokens = synonym_tokens(f);
+    if (tokens.empty()) continue;
+    folded.push_back(f);
+    by_first_token_[tokens.front()].push_back({std::move(tokens), id});
+  }
+  groups_.push_back(std::move(folded));
+  for (auto& [first, list] : by_first_token_)
+    std::stable_sort(list.begin(), list.end(), [](const Expression& a, const Expression& b) {
+      return a.tokens.size() > b.tokens.size();
+    });
+}
+
+std::string SynonymTable::expand(std::string_view q, bool partial) const {
+  if (groups_.empty()) return std::string(q);
+  const auto tokens = query_tokens(q, partial);
+  std::string out;
+  std::size_t copied = 0;
+  for (std::size_t i = 0; i < tokens.size();) {
+    const Expression* match = nullptr;
+    if (tokens[i].expandable) {
+      auto it = by_first_token_.find(tokens[i].text);
+      if (it != by_first_token_.end()) {
+        for (const auto& e : it->second) {
+          if (i + e.tokens.size() > tokens.size()) continue;
+          bool ok = true;
+          for (std::size_t k = 0; k < e.tokens.size() && ok; ++k)
+            ok = tokens[i + k].expandable && tokens[i + k].text == e.tokens[k];
+          if (ok) {
+            match = &e;
+            break;
+          }
+        }
+      }
+    }
+    if (match == nullptr) {
+      ++i;
+      continue;
+    }
+    const std::size_t begin = tokens[i].begin, end = tokens[i + match->tokens.size() - 1].end;
+    out.append(q.substr(copied, begin - copied));
+    out += '(';
+    const auto& group = groups_[match->group];
+    for (std::size_t g = 0; g < group.size(); ++g) {
+      if (g > 0) out += " OR ";
+      out += quoted_if_needed(group[g]);
+    }
+    out += ')';
+    copied = end;
+    i += match->tokens.size();
+  }
+  out.append(q.substr(copied));
+  return out;
+}
+
+}  // namespace mssearch

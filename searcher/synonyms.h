@@ -1,0 +1,49 @@
+// SynonymTable: groups of equivalent expressions (corpus/synonyms.yaml): abbreviations such as
+// MS = multiple sclerosis, and the lay words readers type for the articles' terms
+// (nerve coating = myelin). Xapian's own synonyms map one term to single terms only, so
+// multi-word equivalents are expanded here, in the query text, into OR groups of phrases.
+//
+// Thread-safety: immutable after load(); share freely.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "schema/error.h"
+
+namespace mssearch {
+
+class SynonymTable {
+ public:
+  SynonymTable() = default;
+
+  // Reads every list of expressions under the file's top-level keys. Errors name the file and
+  // the YAML line. An empty path gives an empty table.
+  static Result<SynonymTable> load(const std::filesystem::path& path);
+
+  // Adds one group of equivalent expressions (any case and accents).
+  void add_group(const std::vector<std::string>& expressions);
+
+  // Rewrites folded query text: each expression found (outside quotes, not after a field
+  // prefix or +/-, and not the unfinished last word when `partial`) becomes
+  // (expr OR "other expr" …). Longest match wins. Text without matches comes back unchanged.
+  std::string expand(std::string_view folded_query, bool partial) const;
+
+  std::size_t group_count() const { return groups_.size(); }
+
+ private:
+  struct Expression {
+    std::vector<std::string> tokens;
+    std::size_t group;
+  };
+  std::vector<std::vector<std::string>> groups_;  // folded expressions as written
+  std::unordered_map<std::string, std::vector<Expression>> by_first_token_;
+};
+
+// Splits folded text into alphanumeric tokens (bytes >= 0x80 count as letters).
+std::vector<std::string> synonym_tokens(std::string_view folded);
+
+}  // namespace mssearch
