@@ -12,6 +12,8 @@ struct EvalArgs {
   std::vector<std::string> dirs;
   std::string synonyms;
   bool json = false, no_baseline = false, default_and = false;
+  double all_words_boost = SearcherOptions{}.all_words_boost;
+  std::size_t max_query_words = 0;
 };
 
 nlohmann::json metrics_json(const eval::Metrics& m) {
@@ -26,6 +28,8 @@ int run_eval(const EvalArgs& args) {
   options.baseline = !args.no_baseline;
   options.searcher.synonyms_path = args.synonyms;
   options.searcher.default_and = args.default_and;
+  options.searcher.all_words_boost = args.all_words_boost;
+  options.max_query_words = args.max_query_words;
   nlohmann::json all = nlohmann::json::array();
   if (!args.json)
     fmt::print("| set | docs | queries | engine | MAP@100 | nDCG@10 | P@10 | R@100 |\n"
@@ -81,6 +85,10 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->add_flag("--no-baseline", args->no_baseline, "Skip the plain-Xapian baseline");
   cmd->add_flag("--and", args->default_and, "Join words with AND instead of OR (for comparison)");
+  cmd->add_option("--all-words-boost", args->all_words_boost,
+                  "Extra weight for matching every word (0: plain OR)");
+  cmd->add_option("--max-query-words", args->max_query_words,
+                  "Only judged queries of at most this many words (like the site's search box)");
   cmd->callback([args, &exit_code] { exit_code = run_eval(*args); });
 }
 

@@ -78,6 +78,18 @@ std::map<std::string, std::vector<std::string>> run_baseline(const Dataset& d, c
 Result<EvalReport> evaluate(const fs::path& dataset_dir, const EvalOptions& options) {
   auto dataset = load_dataset(dataset_dir);
   if (!dataset) return std::unexpected(dataset.error());
+  if (options.max_query_words > 0) {
+    std::erase_if(dataset->queries, [&](const auto& q) {
+      std::size_t words = 0;
+      bool in_word = false;
+      for (char c : q.second) {
+        const bool space = c == ' ' || c == '\t';
+        if (!space && !in_word) ++words;
+        in_word = !space;
+      }
+      return words > options.max_query_words;
+    });
+  }
   ScratchDir scratch;
   if (scratch.path().empty()) return fail(ErrorCode::kIo, "cannot create a temporary directory");
 

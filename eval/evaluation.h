@@ -16,6 +16,7 @@ struct EvalOptions {
   // that long test queries (CISI's run to 2 KB) are searched, not refused.
   SearcherOptions searcher;
   bool baseline = true;
+  std::size_t max_query_words = 0;  // only judged queries with at most this many words (0: all)
 };
 
 struct EvalReport {

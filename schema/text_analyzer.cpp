@@ -147,13 +147,16 @@ void TextAnalyzer::index_field(Xapian::TermGenerator& generator, const schema::T
   const std::string folded = fold_text(text);
   // Unprefixed (positional): plain queries, phrases and snippet highlighting see every field.
   generator.index_text(folded, field.weight);
-  // Prefixed copy for field queries; no spelling data for it (the dictionary is unprefixed).
-  // set_flags(toggle, mask) returns the old flags: new = (old & mask) ^ toggle.
-  const auto flags = generator.set_flags(
-      Xapian::TermGenerator::flags(0),
-      static_cast<Xapian::TermGenerator::flags>(~Xapian::TermGenerator::FLAG_SPELLING));
-  generator.index_text(folded, 1, std::string(field.prefix));
-  generator.set_flags(flags);
+  if (!field.prefix.empty()) {
+    // Prefixed copy for field queries; no spelling data for it (the dictionary is unprefixed).
+    // set_flags(toggle, mask) returns the old flags: new = (old & mask) ^ toggle.
+    const auto flags = generator.set_flags(
+        Xapian::TermGenerator::flags(0),
+        static_cast<Xapian::TermGenerator::flags>(~Xapian::TermGenerator::FLAG_SPELLING));
+    // Without positions: phrases are matched on the unprefixed copy; field queries need terms.
+    generator.index_text_without_positions(folded, 1, std::string(field.prefix));
+    generator.set_flags(flags);
+  }
   // A gap so that a phrase never spans two fields.
   generator.increase_termpos(100);
 
@@ -161,7 +164,7 @@ void TextAnalyzer::index_field(Xapian::TermGenerator& generator, const schema::T
   for (const auto& term : compound_terms(folded)) {
     doc.add_term(term, field.weight);
     doc.add_term("Z" + stemmer_(term), field.weight);
-    doc.add_term(std::string(field.prefix) + term);
+    if (!field.prefix.empty()) doc.add_term(std::string(field.prefix) + term);
   }
 }
 
@@ -189,7 +192,6 @@ Xapian::QueryParser TextAnalyzer::make_query_parser(const Xapian::Database& db) 
   parser.set_stemming_strategy(options_.query_stemming);
   parser.add_prefix("title", std::string(schema::kTitle.prefix));
   parser.add_prefix("takeaway", std::string(schema::kTakeaway.prefix));
-  parser.add_prefix("body", std::string(schema::kBody.prefix));
   parser.add_boolean_prefix(
       "topic", (new SlugFieldProcessor(schema::kTopicPrefix))->release(), "topic");
   parser.add_boolean_prefix(

@@ -47,7 +47,7 @@ class TextAnalyzer {
   void index_field(Xapian::TermGenerator& generator, const schema::TextField& field,
                    std::string_view text) const;
 
-  // A QueryParser that knows every field prefix (title:, takeaway:, body:), the boolean
+  // A QueryParser that knows every field prefix (title:, takeaway:), the boolean
   // filters (topic:, journal:, year:, id:) and the date range (date:2025-01-01..2025-12-31).
   Xapian::QueryParser make_query_parser(const Xapian::Database& db) const;
 

@@ -104,13 +104,33 @@ void Searcher::load_topics() {
 
 Xapian::Query Searcher::parse(const std::string& folded, bool partial) {
   const unsigned partial_flag = partial ? kPartialFlag : 0u;
+  std::string text = synonyms_->expand(folded, partial);
+  unsigned flags = kSyntaxFlags | partial_flag;
+  Xapian::Query query;
   try {
-    return parser_.parse_query(synonyms_->expand(folded, partial), kSyntaxFlags | partial_flag);
+    query = parser_.parse_query(text, flags);
   } catch (const Xapian::QueryParserError&) {
-    // Not valid syntax (a stray quote, bracket or operator): search its plain words.
-    return parser_.parse_query(synonyms_->expand(plain_words(folded), partial),
-                               QP::FLAG_BOOLEAN | QP::FLAG_PHRASE | partial_flag);
+    // Not valid syntax (a stray quote, bracket or operator): search its plain words, with
+    // operators lower-cased into words; the synonym groups added are always well formed.
+    text = synonyms_->expand(fold_text(plain_words(folded)), partial);
+    flags = QP::FLAG_BOOLEAN | QP::FLAG_PHRASE | partial_flag;
+    try {
+      query = parser_.parse_query(text, flags);
+    } catch (const Xapian::QueryParserError&) {
+      text = fold_text(plain_words(folded));
+      flags = partial_flag;
+      query = parser_.parse_query(text, flags);
+    }
   }
+  if (options_.all_words_boost <= 0 || options_.default_and) return query;
+  // All words matter: the same query with AND between the words adds its weight to the
+  // articles that have them all.
+  parser_.set_default_op(Xapian::Query::OP_AND);
+  Xapian::Query all_words = parser_.parse_query(text, flags);
+  parser_.set_default_op(Xapian::Query::OP_OR);
+  if (all_words.get_num_subqueries() <= 1 && query.get_num_subqueries() <= 1) return query;
+  return Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,
+                       Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, all_words, options_.all_words_boost));
 }
 
 std::string Searcher::spelling_correction(const std::string& folded) {

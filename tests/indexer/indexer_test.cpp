@@ -71,7 +71,7 @@ TEST_CASE("index: a first run builds the index and stamps the schema", "[indexer
   CHECK(r.full);  // no index yet: built as a new generation
   CHECK(r.documents == 3);
   Xapian::Database db(f.db.string());
-  CHECK(db.get_metadata(std::string(schema::kMetaSchemaVersion)) == "1");
+  CHECK(db.get_metadata(std::string(schema::kMetaSchemaVersion)) == std::to_string(schema::kSchemaVersion));
   CHECK(fs::exists(f.db / "XAPIANDB"));
 }
 

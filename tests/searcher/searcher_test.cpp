@@ -1,0 +1,403 @@
+// The searcher on the sample corpus and on small fixtures, through real Xapian databases.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <set>
+
+#include "indexer/article_reader.h"
+#include "indexer/indexer.h"
+#include "searcher/searcher.h"
+#include "tests/test_support.h"
+
+using namespace mssearch;
+namespace fs = std::filesystem;
+using Ids = std::vector<std::string>;
+
+namespace {
+
+// The sample corpus indexed into a temporary directory, with its synonyms.
+struct CorpusIndex {
+  test::TempDir tmp;
+  SearcherOptions options;
+  std::optional<Searcher> searcher;
+
+  CorpusIndex() {
+    IndexerOptions io;
+    io.db_path = tmp / "db";
+    REQUIRE(run_index_job({test::corpus_dir()}, io));
+    options.db_path = io.db_path;
+    options.synonyms_path = test::corpus_dir() / "synonyms.yaml";
+    auto s = Searcher::open(options);
+    REQUIRE(s);
+    searcher.emplace(std::move(*s));
+  }
+
+  SearchResult search(SearchRequest request) {
+    auto r = searcher->search(request);
+    if (!r) FAIL(r.error().message);
+    return *r;
+  }
+  SearchResult search(const std::string& query, std::size_t limit = 100) {
+    SearchRequest request;
+    request.query = query;
+    request.limit = limit;
+    return search(request);
+  }
+  std::set<std::string> ids(const std::string& query) {
+    std::set<std::string> out;
+    for (const auto& h : search(query).hits) out.insert(h.id);
+    return out;
+  }
+};
+
+// Every article of the corpus, read the way the indexer reads it.
+std::vector<Article> corpus_articles() {
+  auto sources = find_sources({test::corpus_dir()});
+  REQUIRE(sources);
+  ReadBatch batch;
+  for (const auto& s : *sources) read_source(s, batch);
+  REQUIRE(batch.errors.empty());
+  return batch.articles;
+}
+
+std::map<std::string, Xapian::doccount> as_map(const std::vector<FacetValue>& facets) {
+  std::map<std::string, Xapian::doccount> m;
+  for (const auto& f : facets) m[f.value] = f.count;
+  return m;
+}
+
+bool contains_all(const std::set<std::string>& haystack, const std::set<std::string>& needles) {
+  return std::includes(haystack.begin(), haystack.end(), needles.begin(), needles.end());
+}
+
+}  // namespace
+
+TEST_CASE("search: free text is ranked, with hits carrying display fields", "[searcher]") {
+  CorpusIndex c;
+  auto r = c.search("astrocytes", 10);
+  REQUIRE(r.hits.size() >= 3);
+  CHECK(r.total_is_exact);
+  CHECK(r.hits[0].score >= r.hits[1].score);
+  const auto& top = r.hits[0];
+  CHECK(top.id.find("astrocyte") != std::string::npos);
+  CHECK_FALSE(top.title.empty());
+  CHECK(top.url == "/articles/" + top.id);
+  CHECK(top.date.size() == 10);
+  CHECK_FALSE(top.topics.empty());
+  CHECK_FALSE(top.journal.empty());
+}
+
+TEST_CASE("search: each query-syntax form", "[searcher]") {
+  CorpusIndex c;
+  SECTION("exact phrase") {
+    CHECK(c.ids("\"pins and needles\"") == std::set<std::string>{"paresthesia-pins-needles"});
+    CHECK(c.ids("\"needles and pins\"").empty());
+  }
+  SECTION("-exclude") {
+    auto with = c.ids("astrocytes");
+    auto without = c.ids("astrocytes -lactate");
+    CHECK(with.contains("astrocyte-lactate-energy"));
+    CHECK_FALSE(without.contains("astrocyte-lactate-energy"));
+    CHECK(without.size() == with.size() - 1);
+  }
+  SECTION("AND / OR / NOT") {
+    auto both = c.ids("astrocytes AND microglia");
+    for (const auto& id : both) CHECK((c.ids("astrocytes").contains(id) && c.ids("microglia").contains(id)));
+    auto either = c.ids("trem2 OR clemastine");
+    CHECK(either == std::set<std::string>{"trem2-microglia-repair", "remyelination-clemastine"});
+    CHECK_FALSE(c.ids("astrocytes NOT microglia").contains("cd8-t-cells-lesions"));
+  }
+  SECTION("title:") {
+    CHECK(c.ids("title:astrocytes") ==
+          std::set<std::string>{"astrocytes-two-faces", "astrocyte-lactate-energy"});
+  }
+  SECTION("topic: and journal:") {
+    auto r = c.search("topic:Astrocytes");
+    CHECK(r.total == 3);
+    for (const auto& h : r.hits)
+      CHECK(std::find(h.topics.begin(), h.topics.end(), "Astrocytes") != h.topics.end());
+    CHECK(c.search("topic:\"Multiple sclerosis\"").total == 9);
+    CHECK(c.search("journal:glia").total == 2);
+  }
+  SECTION("date range") {
+    auto r = c.search("date:2025-01-01..2025-12-31");
+    CHECK(r.total == 15);
+    for (const auto& h : r.hits) CHECK(h.date.starts_with("2025"));
+  }
+  SECTION("trailing wildcard") {
+    CHECK(contains_all(c.ids("remyelin*"), {"remyelination-clemastine", "trem2-microglia-repair"}));
+  }
+}
+
+TEST_CASE("search: text that is not valid syntax falls back to plain words", "[searcher]") {
+  CorpusIndex c;
+  for (const char* raw : {"\"astrocytes", "astrocytes:", "(astrocytes", "astrocytes -", "astrocytes AND",
+                          "NOT", "title:", "\"\"", "))((", "a\"b\"c\"", "topic:", "date:..", "*", "-"}) {
+    INFO(raw);
+    SearchRequest request;
+    request.query = raw;
+    auto r = c.searcher->search(request);
+    CHECK(r.has_value());
+  }
+  CHECK(c.search("\"astrocytes").total >= 3);
+  CHECK(c.search("(astrocytes").total >= 3);
+}
+
+TEST_CASE("search: synonyms and the lay-language bridge work both ways", "[searcher]") {
+  CorpusIndex c;
+  SECTION("MS and multiple sclerosis find the same articles") {
+    auto ms = c.ids("MS");
+    auto spelled = c.ids("multiple sclerosis");
+    CHECK(ms.size() >= 40);
+    CHECK(ms == spelled);
+  }
+  SECTION("abbreviations") {
+    CHECK(c.ids("NMOSD") == c.ids("neuromyelitis optica spectrum disorder"));
+    CHECK(c.ids("OCT").contains("optic-neuritis-recovery"));       // says "optical coherence tomography (OCT)"
+    CHECK(c.ids("optical coherence tomography").contains("oct-mogad-nmosd-optic-neuritis"));
+    CHECK(c.ids("EBV").contains("cd8-t-cells-lesions"));           // says "Epstein-Barr virus" only
+  }
+  SECTION("lay words find the articles' terms") {
+    CHECK(c.ids("nerve coating").contains("remyelination-clemastine"));  // "myelin sheath"
+    CHECK(c.ids("pins and needles") == c.ids("paresthesia"));
+    CHECK(c.ids("flare-up").contains("nmosd-aquaporin4-treatments"));    // "attacks", "relapse"
+    CHECK(c.ids("walking problems").contains("walking-aids-falls"));
+    CHECK(c.ids("eye test").contains("optic-neuritis-recovery"));
+    CHECK(c.ids("brain fog").contains("cognitive-rehab-app"));           // "brain fog" and "processing speed"
+  }
+  SECTION("and the articles' terms find lay words") {
+    CHECK(c.ids("paresthesia").contains("paresthesia-pins-needles"));
+    CHECK(c.ids("cognitive fatigue").contains("brain-fog-cognition"));
+    CHECK(c.ids("myelin").contains("astrocytes-two-faces"));  // "the protective coating around nerves"
+  }
+  SECTION("not inside a phrase or after a field prefix") {
+    CHECK(c.ids("\"ms\"").size() < c.ids("ms").size() + 1);
+    CHECK(c.search("title:ms").total < c.search("ms").total);
+  }
+}
+
+TEST_CASE("search: did you mean", "[searcher]") {
+  CorpusIndex c;
+  SECTION("a misspelt word is corrected and its hits are shown") {
+    auto r = c.search("astrocites");
+    REQUIRE(r.did_you_mean);
+    CHECK(*r.did_you_mean == "astrocytes");
+    CHECK(r.total >= 3);
+    CHECK(r.query == "astrocites");
+    auto o = c.search("ocrelizumb");
+    REQUIRE(o.did_you_mean);
+    CHECK(*o.did_you_mean == "ocrelizumab");
+  }
+  SECTION("words the index has are never 'corrected'") {
+    CHECK_FALSE(c.search("pins and needles").did_you_mean);
+    CHECK_FALSE(c.search("astrocyte").did_you_mean);
+  }
+  SECTION("also while typing (partial mode)") {
+    SearchRequest r;
+    r.query = "astrocites";
+    r.partial = true;
+    auto result = c.search(r);
+    REQUIRE(result.did_you_mean);
+    CHECK(*result.did_you_mean == "astrocytes");
+  }
+}
+
+TEST_CASE("search: snippets highlight stemmed forms and escape article text", "[searcher]") {
+  SECTION("stemmed forms") {
+    CorpusIndex c;
+    auto r = c.search("demyelinating", 3);
+    REQUIRE_FALSE(r.hits.empty());
+    CHECK_THAT(r.hits[0].snippet, Catch::Contains("<mark>demyelination</mark>") ||
+                                      Catch::Contains("<mark>Demyelination</mark>"));
+  }
+  SECTION("HTML in article text comes back escaped") {
+    test::TempDir tmp;
+    test::write_file(tmp / "a/x.md", "---\ntitle: \"Tags <script>alert(1)</script>\"\ndate: 2025-01-01\n"
+                                     "takeaway: \"Astrocytes & <b>bold</b> claims\"\n---\n"
+                                     "Astrocytes in `<script>alert('x')</script>` code.\n");
+    IndexerOptions io;
+    io.db_path = tmp / "db";
+    REQUIRE(run_index_job({tmp / "a"}, io));
+    SearcherOptions so;
+    so.db_path = io.db_path;
+    auto s = Searcher::open(so);
+    REQUIRE(s);
+    SearchRequest request;
+    request.query = "astrocytes";
+    auto r = s->search(request);
+    REQUIRE(r);
+    REQUIRE(r->hits.size() == 1);
+    const auto& snippet = r->hits[0].snippet;
+    CHECK_THAT(snippet, Catch::Contains("&lt;script&gt;"));
+    CHECK_THAT(snippet, Catch::Contains("&amp;"));
+    CHECK_THAT(snippet, !Catch::Contains("<script>"));
+    CHECK_THAT(snippet, !Catch::Contains("<b>"));
+    CHECK_THAT(snippet, Catch::Contains("<mark>Astrocytes</mark>"));
+  }
+}
+
+TEST_CASE("facets: counts over the whole match set equal a brute-force count", "[searcher][facets]") {
+  CorpusIndex c;
+  const auto articles = corpus_articles();
+  SECTION("everything: topics, years and journals of every article") {
+    std::map<std::string, Xapian::doccount> topics, years, journals;
+    for (const auto& a : articles) {
+      for (const auto& t : a.topics) ++topics[t];
+      ++years[a.date.substr(0, 4)];
+      ++journals[a.journal];
+    }
+    SearchRequest request;  // empty query: every article
+    request.limit = 1;      // facets count the whole match set, not the page
+    auto r = c.search(request);
+    CHECK(r.total == articles.size());
+    CHECK(as_map(r.topic_facets) == topics);
+    CHECK(as_map(r.year_facets) == years);
+    CHECK(as_map(r.journal_facets) == journals);
+    CHECK(as_map(c.searcher->topics()) == topics);
+  }
+  SECTION("a query: counts from the articles it matches") {
+    for (const char* q : {"astrocytes", "relapse", "therapy", "MS fatigue"}) {
+      INFO(q);
+      auto all = c.search(q, 100);
+      std::map<std::string, std::string> id_topics;
+      std::map<std::string, Xapian::doccount> expected;
+      for (const auto& h : all.hits)
+        for (const auto& t : h.topics) ++expected[t];
+      auto page = c.search(q, 2);
+      CHECK(page.hits.size() <= 2);
+      CHECK(as_map(page.topic_facets) == expected);
+      for (std::size_t i = 1; i < page.topic_facets.size(); ++i)
+        CHECK(page.topic_facets[i - 1].count >= page.topic_facets[i].count);
+    }
+  }
+}
+
+TEST_CASE("filters: OR within a facet, AND across facets", "[searcher]") {
+  CorpusIndex c;
+  auto run = [&](auto setup) {
+    SearchRequest r;
+    r.limit = 100;
+    setup(r);
+    return c.search(r);
+  };
+  auto astro = run([](SearchRequest& r) { r.topics = {"Astrocytes"}; });
+  auto micro = run([](SearchRequest& r) { r.topics = {"Microglia"}; });
+  auto either = run([](SearchRequest& r) { r.topics = {"Astrocytes", "Microglia"}; });
+  CHECK(either.total == astro.total + micro.total);  // no article has both
+  auto glia = run([](SearchRequest& r) { r.journals = {"Glia"}; });
+  auto both = run([](SearchRequest& r) { r.topics = {"Astrocytes"}; r.journals = {"Glia"}; });
+  CHECK(both.total == 1);
+  CHECK(both.hits[0].id == "astrocyte-lactate-energy");
+  auto dated = run([](SearchRequest& r) { r.since = "2026-01-01"; r.until = "2026-06-30"; });
+  CHECK(dated.total > 0);
+  for (const auto& h : dated.hits) CHECK((h.date >= "2026-01-01" && h.date <= "2026-06-30"));
+  auto credible = run([](SearchRequest& r) { r.min_credibility = 5; });
+  CHECK(credible.total == 3);
+  auto year = run([](SearchRequest& r) { r.years = {2024}; r.query = "ms"; });
+  for (const auto& h : year.hits) CHECK(h.date.starts_with("2024"));
+  CHECK(glia.total == 2);
+}
+
+TEST_CASE("sorting and paging", "[searcher]") {
+  CorpusIndex c;
+  SearchRequest r;
+  r.query = "ms";
+  r.sort = SortOrder::kDate;
+  r.limit = 100;
+  auto by_date = c.search(r);
+  for (std::size_t i = 1; i < by_date.hits.size(); ++i) CHECK(by_date.hits[i - 1].date >= by_date.hits[i].date);
+  r.sort = SortOrder::kRelevance;
+  auto all = c.search(r);
+  r.limit = 5;
+  r.offset = 5;
+  auto page2 = c.search(r);
+  REQUIRE(page2.hits.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) CHECK(page2.hits[i].id == all.hits[5 + i].id);
+  CHECK(page2.total == all.total);
+  r.offset = 1000;
+  CHECK(c.search(r).hits.empty());
+  r.offset = 0;
+  r.limit = 100000;  // capped, not an error
+  CHECK(c.search(r).hits.size() <= 100);
+}
+
+TEST_CASE("related: never the article itself, favours shared topics", "[searcher][related]") {
+  CorpusIndex c;
+  const auto articles = corpus_articles();
+  std::size_t sharing = 0;
+  for (const auto& a : articles) {
+    auto related = c.searcher->related(a.id, 6);
+    REQUIRE(related);
+    CHECK(related->size() >= 3);
+    for (const auto& h : *related) CHECK(h.id != a.id);
+    const auto& top = related->front();
+    sharing += std::any_of(top.topics.begin(), top.topics.end(), [&](const std::string& t) {
+      return std::find(a.topics.begin(), a.topics.end(), t) != a.topics.end();
+    });
+  }
+  INFO(sharing << " of " << articles.size() << " top related articles share a topic");
+  CHECK(sharing * 10 >= articles.size() * 7);
+  auto missing = c.searcher->related("no-such-article", 5);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == ErrorCode::kNotFound);
+}
+
+TEST_CASE("search answers carry related articles that are not on the page", "[searcher][related]") {
+  CorpusIndex c;
+  auto r = c.search("astrocytes", 3);
+  REQUIRE_FALSE(r.related.empty());
+  for (const auto& rel : r.related)
+    for (const auto& h : r.hits) CHECK(rel.id != h.id);
+}
+
+TEST_CASE("as-you-type: partial last word and suggestions", "[searcher]") {
+  CorpusIndex c;
+  SearchRequest r;
+  r.query = "astrocy";
+  r.partial = true;
+  CHECK(c.search(r).total >= 3);
+  auto s = c.searcher->suggest("astro");
+  REQUIRE(s);
+  std::set<std::string> kinds;
+  for (const auto& x : *s) kinds.insert(x.kind);
+  CHECK(kinds == std::set<std::string>{"title", "topic", "term"});
+  CHECK(std::any_of(s->begin(), s->end(), [](const Suggestion& x) { return x.text == "Astrocytes"; }));
+  auto term = c.searcher->suggest("ocreli");
+  REQUIRE(term);
+  CHECK(std::any_of(term->begin(), term->end(), [](const Suggestion& x) { return x.text == "ocrelizumab"; }));
+  auto gut = c.searcher->suggest("gut bac");
+  REQUIRE(gut);
+  REQUIRE_FALSE(gut->empty());
+  CHECK(gut->front().text == "Gut Bacteria and MS: What You Need to Know");
+  CHECK(c.searcher->suggest("   ")->empty());
+}
+
+TEST_CASE("limits: hostile queries get a clear error, never a crash or a hang", "[searcher][limits]") {
+  CorpusIndex c;
+  auto error_of = [&](const std::string& q) {
+    SearchRequest r;
+    r.query = q;
+    auto result = c.searcher->search(r);
+    return result ? std::string() : result.error().message;
+  };
+  CHECK_THAT(error_of(std::string(5000, 'a')), Catch::Contains("bytes long; the limit is"));
+  std::string many;
+  for (int i = 0; i < 100; ++i) many += "w" + std::to_string(i) + " ";
+  CHECK_THAT(error_of(many), Catch::Contains("distinct terms; the limit is"));
+  CHECK(error_of(std::string(400, '(') + "ms" + std::string(400, ')')).empty());
+  CHECK(error_of(std::string("astro\xff\xfe" "cytes")).empty());  // invalid UTF-8 is folded, not fatal
+
+  SearcherOptions tight = c.options;
+  tight.max_wildcard_expansion = 5;
+  auto s = Searcher::open(tight);
+  REQUIRE(s);
+  SearchRequest r;
+  r.query = "a*";
+  auto wild = s->search(r);
+  REQUIRE_FALSE(wild);
+  CHECK(wild.error().code == ErrorCode::kBadQuery);
+  CHECK_THAT(wild.error().message, Catch::Contains("wildcard"));
+  r.query = "a";
+  r.partial = true;  // while typing, a short prefix just uses its most frequent completions
+  CHECK(s->search(r).has_value());
+}
