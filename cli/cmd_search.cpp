@@ -97,11 +97,14 @@ struct SearchArgs : ReadArgs {
   std::string since, until, sort = "relevance";
   std::size_t limit = 10, offset = 0;
   std::optional<int> min_credibility;
+  std::size_t snippet_length = SearcherOptions{}.snippet_length;
   bool partial = false;
 };
 
 int run_search(const SearchArgs& args) {
-  auto searcher = Searcher::open(args.options());
+  SearcherOptions options = args.options();
+  options.snippet_length = args.snippet_length;
+  auto searcher = Searcher::open(options);
   if (!searcher) return print_error("search", searcher.error(), args.json);
   SearchRequest request;
   request.query = args.query;
@@ -144,6 +147,8 @@ void add_search_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--limit", args->limit, "Hits per page (default 10, at most 100)")->check(CLI::Range(1, 100));
   cmd->add_option("--offset", args->offset, "Hits to skip (default 0, at most 10000)")->check(CLI::Range(0, 10000));
   cmd->add_flag("--partial", args->partial, "Match the last word as a prefix (as-you-type)");
+  cmd->add_option("--snippet-length", args->snippet_length, "Characters of text per snippet (default 240)")
+      ->check(CLI::Range(20, 2000));
   cmd->callback([args, &exit_code] { exit_code = run_search(*args); });
 
   struct RelatedArgs : ReadArgs {

@@ -141,3 +141,52 @@ TEST_CASE("cli: search prints hits, exit 1 when there are none", "[cli]") {
   auto none = test::run_mssearch("search zzzzqqq --db " + q(tmp / "db"));
   CHECK(none.exit_code == 1);
 }
+
+TEST_CASE("cli: search --json has the documented shape; related and suggest", "[cli]") {
+  test::TempDir tmp;
+  const std::string db = " --db " + q(tmp / "db");
+  const std::string synonyms = " --synonyms " + q(test::corpus_dir() / "synonyms.yaml");
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + db + " -q").exit_code == 0);
+
+  auto r = test::run_mssearch("search astrocytes --json --limit 3" + db + synonyms);
+  REQUIRE(r.exit_code == 0);
+  auto j = json::parse(r.out);
+  for (const char* key : {"query", "total", "total_is_exact", "took_ms", "hits", "facets", "did_you_mean", "related"})
+    CHECK(j.contains(key));
+  CHECK(j["hits"].size() == 3);
+  for (const char* key : {"id", "title", "url", "date", "topics", "journal", "score", "snippet"})
+    CHECK(j["hits"][0].contains(key));
+  CHECK(j["facets"]["topics"][0]["value"] == "Astrocytes");
+  CHECK(j["facets"]["topics"][0]["count"] == 3);
+  CHECK(j["facets"].contains("years"));
+  CHECK(j["facets"].contains("journals"));
+  CHECK_FALSE(j["related"].empty());
+
+  auto ms = json::parse(test::run_mssearch("search MS --json" + db + synonyms).out);
+  auto spelled = json::parse(test::run_mssearch("search 'multiple sclerosis' --json" + db + synonyms).out);
+  CHECK(ms["total"].get<int>() >= 40);
+  CHECK(ms["total"] == spelled["total"]);
+
+  auto typo = json::parse(test::run_mssearch("search astrocites --json" + db + synonyms).out);
+  CHECK(typo["did_you_mean"] == "astrocytes");
+
+  auto bad = test::run_mssearch("search " + q(std::string(3000, 'x')) + " --json" + db);
+  CHECK(bad.exit_code == 2);
+  CHECK(json::parse(bad.out)["error"]["code"] == "bad_query");
+
+  auto human = test::run_mssearch("search 'nerve coating' --topic Remyelination" + db + synonyms);
+  CHECK(human.exit_code == 0);
+  CHECK_THAT(human.out, Catch::Contains("Topics:"));
+  CHECK_THAT(human.out, !Catch::Contains("\x1b["));  // no colour when not a terminal
+
+  auto related = test::run_mssearch("related astrocytes-two-faces --json --limit 4" + db);
+  REQUIRE(related.exit_code == 0);
+  auto rj = json::parse(related.out);
+  CHECK(rj["related"].size() == 4);
+  for (const auto& h : rj["related"]) CHECK(h["id"] != "astrocytes-two-faces");
+  CHECK(test::run_mssearch("related no-such-id" + db).exit_code == 2);
+
+  auto suggest = test::run_mssearch("suggest astro --json" + db);
+  REQUIRE(suggest.exit_code == 0);
+  CHECK_FALSE(json::parse(suggest.out)["suggestions"].empty());
+}
