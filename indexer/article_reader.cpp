@@ -1,6 +1,5 @@
 #include "indexer/article_reader.h"
 
-#include <unicode/utf8.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -173,18 +172,6 @@ void set_body(Article& article, std::string markdown) {
   }
 }
 
-std::size_t find_invalid_utf8(std::string_view text) {
-  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
-  const auto length = static_cast<int32_t>(text.size());
-  int32_t i = 0;
-  while (i < length) {
-    const int32_t start = i;
-    UChar32 c;
-    U8_NEXT(s, i, length, c);
-    if (c < 0 || c == 0) return static_cast<std::size_t>(start);
-  }
-  return std::string_view::npos;
-}
 
 Result<std::vector<SourceFile>> find_sources(const std::vector<fs::path>& paths) {
   std::vector<SourceFile> out;

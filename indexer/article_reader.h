@@ -14,6 +14,7 @@
 
 #include "schema/article.h"
 #include "schema/error.h"
+#include "schema/utf8.h"
 
 namespace mssearch {
 
@@ -66,7 +67,5 @@ void read_source(const SourceFile& file, ReadBatch& batch, const ReaderLimits& l
 // Sets the Markdown body and what is derived from it (sections, plain text).
 void set_body(Article& article, std::string markdown);
 
-// Offset of the first byte that is not well-formed UTF-8 (or a NUL), or npos.
-std::size_t find_invalid_utf8(std::string_view text);
 
 }  // namespace mssearch

@@ -1,5 +1,7 @@
 #include "schema/index_path.h"
 
+#include <sys/stat.h>
+
 #include <fstream>
 
 #include "schema/schema.h"
@@ -17,6 +19,14 @@ std::optional<fs::path> live_database_dir(const fs::path& dir) {
   }
   if (fs::exists(dir / "iamglass", ec)) return dir;
   return std::nullopt;
+}
+
+std::string index_identity(const fs::path& dir) {
+  struct stat st {};
+  const auto live = live_database_dir(dir);
+  if (!live || ::stat((dir / "XAPIANDB").c_str(), &st) != 0) return live ? live->string() : "";
+  return live->string() + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_mtim.tv_sec) +
+         "." + std::to_string(st.st_mtim.tv_nsec);
 }
 
 Result<Xapian::Database> open_index(const fs::path& dir) {

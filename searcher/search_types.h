@@ -43,6 +43,7 @@ struct SearchResult {
   std::vector<SearchHit> hits;
   std::vector<FacetValue> topic_facets, year_facets, journal_facets;
   std::optional<std::string> did_you_mean;
+  bool showing_corrected = false;  // the query found nothing: hits are did_you_mean's
   std::vector<SearchHit> related;
 };
 

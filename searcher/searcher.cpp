@@ -84,7 +84,8 @@ Searcher::Searcher(const SearcherOptions& options, Xapian::Database db,
     : options_(options),
       db_(std::move(db)),
       parser_(analyzer_.make_query_parser(db_)),
-      synonyms_(std::move(synonyms)) {
+      synonyms_(std::move(synonyms)),
+      identity_(index_identity(options.db_path)) {
   // A wildcard that matches too much is an error the editor should see; a prefix being typed
   // just uses its most frequent completions.
   parser_.set_max_expansion(options_.max_wildcard_expansion, Xapian::Query::WILDCARD_LIMIT_ERROR,
@@ -93,6 +94,26 @@ Searcher::Searcher(const SearcherOptions& options, Xapian::Database db,
                             Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT, QP::FLAG_PARTIAL);
   parser_.set_default_op(options_.default_and ? Xapian::Query::OP_AND : Xapian::Query::OP_OR);
   load_topics();
+}
+
+Result<bool> Searcher::refresh() {
+  try {
+    const std::string identity = index_identity(options_.db_path);
+    if (identity != identity_) {
+      auto db = open_index(options_.db_path);
+      if (!db) return std::unexpected(db.error());
+      db_ = std::move(*db);
+      parser_.set_database(db_);
+      identity_ = identity;
+      load_topics();
+      return true;
+    }
+    if (!db_.reopen()) return false;
+    load_topics();
+    return true;
+  } catch (const Xapian::Error& e) {
+    return fail(ErrorCode::kDatabase, "reopening index " + options_.db_path.string() + ": " + e.get_description());
+  }
 }
 
 void Searcher::load_topics() {
@@ -243,7 +264,15 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
       return fail(ErrorCode::kBadQuery, "query has " + std::to_string(terms) +
                                             " distinct terms; the limit is " +
                                             std::to_string(options_.max_query_terms));
-    auto result = run(request, query);
+    Result<SearchResult> result;
+    try {
+      result = run(request, query);
+    } catch (const Xapian::DatabaseModifiedError&) {
+      // Overtaken by many commits while reading: move to the newest revision and retry once.
+      db_.reopen();
+      load_topics();
+      result = run(request, query);
+    }
     if (!result) return result;
 
     // "Did you mean": offered only when the correction finds more than the query as typed;
@@ -255,6 +284,7 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
         if (better && better->total > result->total) {
           if (result->total == 0) {
             better->query = request.query;
+            better->showing_corrected = true;
             result = std::move(better);
           }
           result->did_you_mean = corrected;

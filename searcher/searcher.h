@@ -63,6 +63,11 @@ class Searcher {
   // Completions for what a visitor has typed so far: titles, topics, frequent terms.
   Result<std::vector<Suggestion>> suggest(const std::string& prefix, std::size_t limit = 8);
 
+  // Moves to the newest committed index: reopen() after incremental commits, a new Database
+  // after a full rebuild was swapped in. Returns true when what it answers from changed.
+  // Errors: kIndexMissing, kSchemaMismatch, kDatabase (the old index keeps serving).
+  Result<bool> refresh();
+
   // One stored article by id. Errors: kNotFound.
   Result<SearchHit> article(const std::string& id);
 
@@ -91,6 +96,7 @@ class Searcher {
   Xapian::QueryParser parser_;
   std::shared_ptr<const SynonymTable> synonyms_;
   std::vector<FacetValue> topics_;
+  std::string identity_;  // index_identity() of the database opened
 };
 
 nlohmann::json to_json(const Suggestion& suggestion);

@@ -1,0 +1,105 @@
+// `mssearch serve`: the HTTP server, until SIGTERM or SIGINT.
+#include <pthread.h>
+#include <signal.h>
+
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "server/http_server.h"
+
+namespace mssearch::cli {
+namespace {
+
+struct ServeArgs {
+  std::string config;
+  std::optional<std::string> db, host, synonyms;
+  std::optional<int> port;
+  std::optional<std::size_t> threads, snippet_length, max_per_page;
+  std::vector<std::string> cors_origins;
+  bool no_access_log = false;
+};
+
+int run_serve(const ServeArgs& args) {
+  ServerOptions options;
+  if (!args.config.empty()) {
+    auto loaded = load_server_options(args.config);
+    if (!loaded) {
+      fmt::print(stderr, "mssearch serve: error: {}\n", loaded.error().message);
+      return kExitFatal;
+    }
+    options = *loaded;
+  } else {
+    options.searcher.db_path = default_db_path();
+    if (std::filesystem::exists("corpus/synonyms.yaml")) options.searcher.synonyms_path = "corpus/synonyms.yaml";
+  }
+  if (args.db) options.searcher.db_path = *args.db;
+  if (args.synonyms) options.searcher.synonyms_path = *args.synonyms;
+  if (args.host) options.host = *args.host;
+  if (args.port) options.port = *args.port;
+  if (args.threads) options.threads = *args.threads;
+  if (args.snippet_length) options.searcher.snippet_length = *args.snippet_length;
+  if (args.max_per_page) options.searcher.max_limit = *args.max_per_page;
+  if (!args.cors_origins.empty()) options.cors_origins = args.cors_origins;
+  if (args.no_access_log) options.access_log = false;
+
+  // Signals are taken by one thread with sigwait(), never by a handler in a worker.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  HttpServer server(options);
+  auto port = server.bind();
+  if (!port) {
+    fmt::print(stderr, "mssearch serve: error: {}\n", port.error().message);
+    return kExitFatal;
+  }
+  if (auto state = server.index_state()) {
+    fmt::print("mssearch serve: {} articles (revision {}) from {}\n", state->first, state->second,
+               options.searcher.db_path.string());
+  } else {
+    fmt::print(stderr, "mssearch serve: warning: {} — /readyz answers 503 until it can be opened\n",
+               state.error().message);
+  }
+  fmt::print("mssearch serve: listening on http://{}:{}/ ({} threads)\n", options.host, *port, options.threads);
+  std::fflush(stdout);
+
+  std::thread signal_thread([&] {
+    int received = 0;
+    sigwait(&signals, &received);
+    if (received == SIGUSR1) return;  // asked to end by run_serve itself
+    fmt::print(stderr, "mssearch serve: {} received, finishing requests in flight\n",
+               received == SIGTERM ? "SIGTERM" : "SIGINT");
+    server.stop();
+  });
+  const bool ok = server.run();
+  if (signal_thread.joinable()) {
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
+    signal_thread.join();
+  }
+  fmt::print("mssearch serve: stopped\n");
+  return ok ? kExitOk : kExitFatal;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* cmd = app.add_subcommand("serve", "Serve the search API, page and widget over HTTP");
+  cmd->add_option("--config", args->config, "YAML config file (see mssearch.yaml)");
+  cmd->add_option("--db", args->db, "Index directory");
+  cmd->add_option("--synonyms", args->synonyms, "Synonyms file");
+  cmd->add_option("--host", args->host, "Address to listen on (default 127.0.0.1)");
+  cmd->add_option("--port", args->port, "Port (default 8080; 0: any free port)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--threads", args->threads, "Worker threads (default 8)")->check(CLI::Range(1, 256));
+  cmd->add_option("--cors-origin", args->cors_origins, "Origin allowed to call the API (repeatable; * for any)");
+  cmd->add_option("--snippet-length", args->snippet_length, "Characters per snippet")->check(CLI::Range(20, 2000));
+  cmd->add_option("--max-per-page", args->max_per_page, "Cap on hits per page")->check(CLI::Range(1, 1000));
+  cmd->add_flag("--no-access-log", args->no_access_log, "No line per request on stderr");
+  cmd->callback([args, &exit_code] { exit_code = run_serve(*args); });
+}
+
+}  // namespace mssearch::cli

@@ -1,0 +1,39 @@
+// HttpServer: what the website talks to. JSON API (the searcher's own JSON), a server-rendered
+// search page enhanced by a small script, an embeddable widget, OpenSearch, health, readiness
+// and Prometheus metrics; on cpp-httplib with a worker pool, each request served by its own
+// Searcher. See README "HTTP API".
+//
+// Thread-safety: bind() and run() from one thread; stop() from any thread (e.g. a signal
+// thread). run() returns after requests in flight have finished.
+#pragma once
+
+#include <memory>
+
+#include "schema/error.h"
+#include "server/server_options.h"
+
+namespace mssearch {
+
+class HttpServer {
+ public:
+  explicit HttpServer(const ServerOptions& options);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds the listening socket; returns the port (useful with port 0). Errors: kIo.
+  Result<int> bind();
+  // Serves until stop(). Returns false if the server could not run.
+  bool run();
+  void stop();
+  bool is_running() const;
+
+  // Index state for the start-up message: (documents, revision), or the reason it is not ready.
+  Result<std::pair<unsigned, unsigned>> index_state();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mssearch

@@ -1,0 +1,51 @@
+#include "server/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+namespace mssearch {
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      requests_(prometheus::BuildCounter()
+                    .Name("mssearch_http_requests_total")
+                    .Help("HTTP requests by route and status")
+                    .Register(*registry_)),
+      latency_(prometheus::BuildHistogram()
+                   .Name("mssearch_http_request_duration_seconds")
+                   .Help("HTTP request latency by route")
+                   .Register(*registry_)),
+      documents_(prometheus::BuildGauge()
+                     .Name("mssearch_index_documents")
+                     .Help("Articles in the index")
+                     .Register(*registry_)
+                     .Add({})),
+      revision_(prometheus::BuildGauge()
+                    .Name("mssearch_index_revision")
+                    .Help("Revision of the index being served")
+                    .Register(*registry_)
+                    .Add({})),
+      ready_(prometheus::BuildGauge()
+                 .Name("mssearch_ready")
+                 .Help("1 when the index is open and answering")
+                 .Register(*registry_)
+                 .Add({})) {}
+
+void Metrics::observe(const std::string& route, int status, double seconds) {
+  requests_.Add({{"route", route}, {"status", std::to_string(status)}}).Increment();
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+  latency_.Add({{"route", route}}, kBuckets).Observe(seconds);
+}
+
+void Metrics::set_index(double documents, double revision) {
+  documents_.Set(documents);
+  revision_.Set(revision);
+}
+
+void Metrics::set_ready(bool ready) { ready_.Set(ready ? 1 : 0); }
+
+std::string Metrics::render() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace mssearch

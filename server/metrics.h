@@ -1,0 +1,35 @@
+// Metrics in the Prometheus text format (prometheus-cpp): requests by route and status, a
+// latency histogram by route, and the index's document count and revision.
+//
+// Thread-safety: all methods may be called from any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace mssearch {
+
+class Metrics {
+ public:
+  Metrics();
+  void observe(const std::string& route, int status, double seconds);
+  void set_index(double documents, double revision);
+  void set_ready(bool ready);
+  std::string render() const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+  prometheus::Gauge& documents_;
+  prometheus::Gauge& revision_;
+  prometheus::Gauge& ready_;
+};
+
+}  // namespace mssearch

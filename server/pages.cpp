@@ -1,0 +1,131 @@
+#include "server/pages.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <kainjow/mustache.hpp>
+
+#include "server/assets.h"
+
+namespace mssearch {
+namespace {
+
+using kainjow::mustache::data;
+using kainjow::mustache::list;
+using kainjow::mustache::mustache;
+using kainjow::mustache::object;
+
+std::string render(std::string_view name, const data& d) {
+  mustache tmpl{std::string(asset(name))};
+  return tmpl.render(d);
+}
+
+// A link to the page with the same query and filters, with some parameters changed.
+std::string page_href(const SearchRequest& r, std::size_t page, std::size_t per_page,
+                      std::string query) {
+  httplib::Params p;
+  if (!query.empty()) p.emplace("q", query);
+  for (const auto& t : r.topics) p.emplace("topic", t);
+  for (const auto& j : r.journals) p.emplace("journal", j);
+  for (int y : r.years) p.emplace("year", std::to_string(y));
+  if (!r.since.empty()) p.emplace("since", r.since);
+  if (!r.until.empty()) p.emplace("until", r.until);
+  if (r.sort == SortOrder::kDate) p.emplace("sort", "date");
+  if (page > 1) p.emplace("page", std::to_string(page));
+  if (per_page != 10) p.emplace("per_page", std::to_string(per_page));
+  return httplib::append_query_params("/", p);
+}
+
+}  // namespace
+
+std::string render_results(const PageContent& c) {
+  data d;
+  if (!c.error.empty()) d.set("error", c.error);
+  const SearchRequest& r = c.request->search;
+  d.set("sort_relevance", r.sort == SortOrder::kRelevance);
+  d.set("sort_date", r.sort == SortOrder::kDate);
+
+  std::vector<FacetValue> topics = c.all_topics, years;
+  if (c.result != nullptr) {
+    topics = c.result->topic_facets;
+    years = c.result->year_facets;
+  }
+  // A ticked topic stays visible (with count 0) even when the query no longer matches it.
+  for (const auto& t : r.topics)
+    if (std::none_of(topics.begin(), topics.end(), [&](const FacetValue& f) { return f.value == t; }))
+      topics.push_back({t, 0});
+  list topic_list;
+  for (const auto& f : topics) {
+    object o{{"value", f.value}, {"count", std::to_string(f.count)}};
+    o["checked"] = data(std::find(r.topics.begin(), r.topics.end(), f.value) != r.topics.end());
+    topic_list.push_back(o);
+  }
+  d.set("topics", topic_list);
+  d.set("has_topics", !topic_list.empty());
+  std::sort(years.begin(), years.end(), [](const FacetValue& a, const FacetValue& b) { return a.value > b.value; });
+  list year_list;
+  for (const auto& f : years) {
+    object o{{"value", f.value}, {"count", std::to_string(f.count)}};
+    o["selected"] = data(std::find(r.years.begin(), r.years.end(), std::atoi(f.value.c_str())) != r.years.end());
+    year_list.push_back(o);
+  }
+  d.set("years", year_list);
+
+  if (c.result != nullptr) {
+    const SearchResult& res = *c.result;
+    const std::size_t per_page = c.request->per_page, page = c.request->page;
+    if (res.did_you_mean) {
+      object dym{{"text", *res.did_you_mean}, {"href", page_href(r, 1, per_page, *res.did_you_mean)}};
+      dym["replaced"] = data(res.showing_corrected);
+      d.set("did_you_mean", dym);
+    }
+    const std::string about = res.total_is_exact ? "" : "about ";
+    d.set("summary", res.total == 0 ? std::string("No articles found.")
+                                    : fmt::format("{}{} article{}{}", about, res.total, res.total == 1 ? "" : "s",
+                                                  r.query.empty() ? "" : " for “" + r.query + "”"));
+    d.set("first_rank", std::to_string((page - 1) * per_page + 1));
+    list hits;
+    for (const auto& h : res.hits) {
+      list tags;
+      for (const auto& t : h.topics) tags.push_back(data(t));
+      object o{{"title", h.title}, {"url", h.url}, {"date", h.date}, {"journal", h.journal},
+               {"snippet", h.snippet.empty() ? h.takeaway : h.snippet}};
+      o["topics"] = tags;
+      hits.push_back(o);
+    }
+    d.set("hits", hits);
+    const std::size_t pages = (res.total + per_page - 1) / per_page;
+    if (pages > 1) {
+      d.set("has_pages", true);
+      d.set("page", std::to_string(page));
+      d.set("pages", std::to_string(pages));
+      if (page > 1) d.set("prev_href", page_href(r, page - 1, per_page, r.query));
+      if (page < pages) d.set("next_href", page_href(r, page + 1, per_page, r.query));
+    }
+    list related;
+    for (const auto& h : res.related)
+      related.push_back(object{{"title", h.title}, {"url", h.url}, {"date", h.date}, {"takeaway", h.takeaway}});
+    d.set("has_related", !related.empty());
+    d.set("related", related);
+  }
+  return render("results.mustache", d);
+}
+
+std::string render_page(const PageContent& c, const ServerOptions& options) {
+  data d;
+  d.set("site_name", options.site_name);
+  d.set("query", c.request->search.query);
+  d.set("results", render_results(c));
+  return render("page.mustache", d);
+}
+
+std::string render_opensearch(const ServerOptions& options, const std::string& base_url) {
+  data d;
+  d.set("site_name", options.site_name);
+  d.set("short_name", options.site_name.substr(0, 16));
+  d.set("base", base_url);
+  return render("opensearch.xml.mustache", d);
+}
+
+}  // namespace mssearch

@@ -1,0 +1,36 @@
+// Turns an HTTP request's query parameters into a SearchRequest, or says which parameter is
+// wrong. Shared by /api/search and the search page, so both accept exactly the same input.
+#pragma once
+
+#include <expected>
+#include <string>
+
+#include <httplib.h>
+
+#include "searcher/search_types.h"
+#include "server/server_options.h"
+
+namespace mssearch {
+
+struct HttpError {
+  int status = 400;
+  std::string code;     // e.g. "bad_parameter"
+  std::string message;  // names the parameter and what is wrong
+};
+
+struct PageRequest {
+  SearchRequest search;
+  std::size_t page = 1, per_page = 10;
+};
+
+// Parameters: q, topic (repeatable), journal (repeatable), year (repeatable), since, until,
+// min_credibility, sort (relevance|date), page (from 1), per_page, partial (0/1/true/false).
+// Unknown parameters are ignored. Errors: a value that is not UTF-8, a single-valued parameter
+// given twice, a number out of range, a bad date, too many parameters or values.
+std::expected<PageRequest, HttpError> parse_search_params(const httplib::Request& request,
+                                                          const ServerOptions& options);
+
+// Every parameter value must be valid UTF-8; returns the first offender.
+std::expected<void, HttpError> check_params_utf8(const httplib::Request& request);
+
+}  // namespace mssearch

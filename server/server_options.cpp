@@ -1,0 +1,72 @@
+#include "server/server_options.h"
+
+#include <yaml-cpp/yaml.h>
+
+namespace mssearch {
+
+namespace {
+
+std::string where(const std::filesystem::path& path, const YAML::Node& node) {
+  return path.string() + ":" + std::to_string(node.Mark().line + 1);
+}
+
+}  // namespace
+
+Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
+  ServerOptions o;
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path.string());
+  } catch (const YAML::BadFile&) {
+    return fail(ErrorCode::kIo, "cannot read config file " + path.string());
+  } catch (const YAML::Exception& e) {
+    return fail(ErrorCode::kIo, path.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  if (root.IsNull()) return o;
+  if (!root.IsMap()) return fail(ErrorCode::kIo, path.string() + ": expected a mapping of settings");
+  // Relative paths in the file are relative to the file.
+  const auto base = path.parent_path();
+  auto relative = [&](const std::string& p) {
+    std::filesystem::path fp(p);
+    return fp.is_absolute() || base.empty() ? fp : base / fp;
+  };
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    try {
+      if (key == "database") o.searcher.db_path = relative(v.as<std::string>());
+      else if (key == "synonyms") o.searcher.synonyms_path = relative(v.as<std::string>());
+      else if (key == "host") o.host = v.as<std::string>();
+      else if (key == "port") o.port = v.as<int>();
+      else if (key == "threads") o.threads = v.as<std::size_t>();
+      else if (key == "cors_origins") o.cors_origins = v.as<std::vector<std::string>>();
+      else if (key == "default_per_page") o.default_per_page = v.as<std::size_t>();
+      else if (key == "max_per_page") o.searcher.max_limit = v.as<std::size_t>();
+      else if (key == "max_offset") o.searcher.max_offset = v.as<std::size_t>();
+      else if (key == "snippet_length") o.searcher.snippet_length = v.as<std::size_t>();
+      else if (key == "max_query_bytes") o.searcher.max_query_bytes = v.as<std::size_t>();
+      else if (key == "max_query_terms") o.searcher.max_query_terms = v.as<std::size_t>();
+      else if (key == "max_wildcard_expansion") o.searcher.max_wildcard_expansion = v.as<unsigned>();
+      else if (key == "query_time_limit_seconds") o.searcher.time_limit_seconds = v.as<double>();
+      else if (key == "related_count") o.searcher.related_count = v.as<std::size_t>();
+      else if (key == "max_request_bytes") o.max_request_bytes = v.as<std::size_t>();
+      else if (key == "read_timeout_seconds") o.read_timeout_seconds = v.as<int>();
+      else if (key == "write_timeout_seconds") o.write_timeout_seconds = v.as<int>();
+      else if (key == "keep_alive_seconds") o.keep_alive_seconds = v.as<int>();
+      else if (key == "access_log") o.access_log = v.as<bool>();
+      else if (key == "site_name") o.site_name = v.as<std::string>();
+      else if (key == "public_url") o.public_url = v.as<std::string>();
+      else return fail(ErrorCode::kIo, where(path, kv.first) + ": unknown setting '" + key + "'");
+    } catch (const YAML::Exception&) {
+      return fail(ErrorCode::kIo, where(path, v) + ": bad value for '" + key + "'");
+    }
+  }
+  if (o.threads == 0 || o.threads > 256)
+    return fail(ErrorCode::kIo, path.string() + ": threads must be from 1 to 256");
+  if (o.port < 0 || o.port > 65535) return fail(ErrorCode::kIo, path.string() + ": port must be from 0 to 65535");
+  if (o.default_per_page == 0 || o.default_per_page > o.searcher.max_limit)
+    return fail(ErrorCode::kIo, path.string() + ": default_per_page must be from 1 to max_per_page");
+  return o;
+}
+
+}  // namespace mssearch

@@ -1,0 +1,35 @@
+// ServerOptions: everything `mssearch serve` can be told, with its default, built once from the
+// YAML config file (see mssearch.example.yaml) and command-line overrides.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "schema/error.h"
+#include "searcher/searcher.h"
+
+namespace mssearch {
+
+struct ServerOptions {
+  SearcherOptions searcher;               // database, synonyms, snippet length, result caps
+  std::string host = "127.0.0.1";         // loopback unless configured otherwise
+  int port = 8080;                        // 0: any free port (printed at start)
+  std::size_t threads = 8;                // worker threads, each with its own Searcher
+  std::vector<std::string> cors_origins;  // origins allowed to call the API; "*" for any
+  std::size_t default_per_page = 10;
+  std::size_t max_request_bytes = 16 * 1024;  // request bodies (GET needs none): 413 beyond
+  int read_timeout_seconds = 5;
+  int write_timeout_seconds = 5;
+  int keep_alive_seconds = 2;
+  bool access_log = true;                 // one line per request on stderr
+  std::string site_name = "MS Research Summaries";
+  std::string public_url;                 // for /opensearch.xml; default: from the Host header
+};
+
+// Reads a YAML config file; unknown keys are errors (a typo should not be silently ignored).
+// Errors name the file, line and key.
+Result<ServerOptions> load_server_options(const std::filesystem::path& path);
+
+}  // namespace mssearch
