@@ -70,11 +70,13 @@ std::vector<SearchHit> Searcher::related_to(const std::vector<Xapian::docid>& do
 
 Result<std::vector<SearchHit>> Searcher::related(const std::string& id, std::size_t limit) {
   try {
+    return retrying([&]() -> Result<std::vector<SearchHit>> {
     const std::string term = schema::id_term(id);
     auto p = db_.postlist_begin(term);
     if (p == db_.postlist_end(term)) return fail(ErrorCode::kNotFound, "no article with id '" + id + "'");
     const Article a = from_stored_json(nlohmann::json::parse(db_.get_document(*p).get_data()));
     return related_to({*p}, a.topics, std::min(limit, options_.max_limit), 1);
+    });
   } catch (const Xapian::Error& e) {
     return fail(ErrorCode::kDatabase, "related articles failed: " + e.get_description());
   }
@@ -82,10 +84,12 @@ Result<std::vector<SearchHit>> Searcher::related(const std::string& id, std::siz
 
 Result<SearchHit> Searcher::article(const std::string& id) {
   try {
+    return retrying([&]() -> Result<SearchHit> {
     const std::string term = schema::id_term(id);
     auto p = db_.postlist_begin(term);
     if (p == db_.postlist_end(term)) return fail(ErrorCode::kNotFound, "no article with id '" + id + "'");
     return make_hit(from_stored_json(nlohmann::json::parse(db_.get_document(*p).get_data())), 0);
+    });
   } catch (const Xapian::Error& e) {
     return fail(ErrorCode::kDatabase, "reading article failed: " + e.get_description());
   }

@@ -264,15 +264,7 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
       return fail(ErrorCode::kBadQuery, "query has " + std::to_string(terms) +
                                             " distinct terms; the limit is " +
                                             std::to_string(options_.max_query_terms));
-    Result<SearchResult> result;
-    try {
-      result = run(request, query);
-    } catch (const Xapian::DatabaseModifiedError&) {
-      // Overtaken by many commits while reading: move to the newest revision and retry once.
-      db_.reopen();
-      load_topics();
-      result = run(request, query);
-    }
+    auto result = retrying([&] { return run(request, query); });
     if (!result) return result;
 
     // "Did you mean": offered only when the correction finds more than the query as typed;
@@ -280,7 +272,7 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
     if (!blank && result->total < 3) {
       const std::string corrected = spelling_correction(folded);
       if (!corrected.empty() && corrected != folded) {
-        auto better = run(request, parse(corrected, false));
+        auto better = retrying([&] { return run(request, parse(corrected, false)); });
         if (better && better->total > result->total) {
           if (result->total == 0) {
             better->query = request.query;

@@ -89,6 +89,19 @@ class Searcher {
                                     const std::vector<std::string>& topics, std::size_t limit,
                                     std::size_t seeds);
   void load_topics();
+  Result<std::vector<Suggestion>> suggest_once(const std::string& prefix, std::size_t limit);
+  // Runs a read; if many commits overtook this reader (DatabaseModifiedError), moves to the
+  // newest revision and runs it once more.
+  template <typename Read>
+  auto retrying(Read&& read) -> decltype(read()) {
+    try {
+      return read();
+    } catch (const Xapian::DatabaseModifiedError&) {
+      db_.reopen();
+      load_topics();
+      return read();
+    }
+  }
 
   SearcherOptions options_;
   Xapian::Database db_;

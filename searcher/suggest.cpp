@@ -20,6 +20,14 @@ nlohmann::json to_json(const Suggestion& s) {
 }
 
 Result<std::vector<Suggestion>> Searcher::suggest(const std::string& prefix, std::size_t limit) {
+  try {
+    return retrying([&] { return suggest_once(prefix, limit); });
+  } catch (const Xapian::Error& e) {
+    return fail(ErrorCode::kDatabase, "suggest failed: " + e.get_description());
+  }
+}
+
+Result<std::vector<Suggestion>> Searcher::suggest_once(const std::string& prefix, std::size_t limit) {
   if (prefix.size() > options_.max_query_bytes)
     return fail(ErrorCode::kBadQuery, "prefix is longer than " + std::to_string(options_.max_query_bytes) + " bytes");
   const std::string folded = fold_text(prefix);
@@ -69,6 +77,8 @@ Result<std::vector<Suggestion>> Searcher::suggest(const std::string& prefix, std
       if (std::none_of(out.begin(), out.end(), [&](const Suggestion& s) { return fold_text(s.text) == text; }))
         out.push_back({text, "term", "", "", freq});
     }
+  } catch (const Xapian::DatabaseModifiedError&) {
+    throw;  // retried by suggest()
   } catch (const Xapian::Error& e) {
     return fail(ErrorCode::kDatabase, "suggest failed: " + e.get_description());
   }

@@ -2,6 +2,12 @@
 // survives a job killed half way.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <thread>
+
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <xapian.h>
 
@@ -189,4 +195,39 @@ TEST_CASE("cli: search --json has the documented shape; related and suggest", "[
   auto suggest = test::run_mssearch("suggest astro --json" + db);
   REQUIRE(suggest.exit_code == 0);
   CHECK_FALSE(json::parse(suggest.out)["suggestions"].empty());
+}
+
+TEST_CASE("cli: serve listens on loopback, answers, and stops cleanly on SIGTERM", "[cli][server]") {
+  test::TempDir tmp;
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " --db " + q(tmp / "db") + " -q").exit_code == 0);
+  const std::string cmd = "'" MSSEARCH_BIN "' serve --db " + q(tmp / "db") + " --port 0 --threads 2 >" +
+                          q(tmp / "out") + " 2>" + q(tmp / "err") + " & echo $!";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  int pid = 0;
+  REQUIRE(std::fscanf(p, "%d", &pid) == 1);
+  ::pclose(p);
+  int port = 0;
+  for (int i = 0; i < 300 && port == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const std::string out = test::read_file(tmp / "out");
+    auto at = out.find("http://127.0.0.1:");
+    if (at != std::string::npos) port = std::atoi(out.c_str() + at + 17);
+  }
+  REQUIRE(port > 0);
+  CHECK_THAT(test::read_file(tmp / "out"), Catch::Contains("43 articles"));
+  httplib::Client c("127.0.0.1", port);
+  auto r = c.Get("/api/search?q=astrocytes");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 300; ++i) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) break;
+    if (::kill(pid, 0) != 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(::kill(pid, 0) != 0);  // it ended by itself
+  CHECK_THAT(test::read_file(tmp / "out"), Catch::Contains("stopped"));
+  CHECK_THAT(test::read_file(tmp / "err"), Catch::Contains("GET /api/search?q=astrocytes 200"));
 }

@@ -1,0 +1,331 @@
+// The HTTP server, for real: bound to an ephemeral port on 127.0.0.1, queried with an HTTP
+// client, while index jobs change what it serves.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "indexer/indexer.h"
+#include "server/http_server.h"
+#include "tests/test_support.h"
+
+using namespace mssearch;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// A server on 127.0.0.1:<any port> over a copy of the sample corpus, stopped on destruction.
+struct LiveServer {
+  test::TempDir tmp;
+  fs::path articles = tmp / "articles";
+  fs::path db = tmp / "db";
+  std::unique_ptr<HttpServer> server;
+  std::thread thread;
+  int port = 0;
+
+  explicit LiveServer(bool build_index = true, std::vector<std::string> cors = {}) {
+    fs::copy(test::corpus_dir(), articles, fs::copy_options::recursive);
+    if (build_index) index();
+    ServerOptions options;
+    options.searcher.db_path = db;
+    options.searcher.synonyms_path = articles / "synonyms.yaml";
+    options.port = 0;
+    options.threads = 4;
+    options.access_log = false;
+    options.cors_origins = std::move(cors);
+    server = std::make_unique<HttpServer>(options);
+    auto bound = server->bind();
+    REQUIRE(bound);
+    port = *bound;
+    thread = std::thread([this] { server->run(); });
+    for (int i = 0; i < 200 && !server->is_running(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(server->is_running());
+  }
+  ~LiveServer() {
+    server->stop();
+    thread.join();
+  }
+  IndexReport index(bool full = false) {
+    IndexerOptions io;
+    io.db_path = db;
+    io.full = full;
+    auto r = run_index_job({articles}, io);
+    REQUIRE(r);
+    return *r;
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_connection_timeout(5);
+    c.set_read_timeout(10);
+    return c;
+  }
+  httplib::Result get(const std::string& path, const httplib::Headers& headers = {}) const {
+    auto c = client();
+    return c.Get(path, headers);
+  }
+  json get_json(const std::string& path, int expected_status = 200) const {
+    auto r = get(path);
+    REQUIRE(r);
+    INFO(path << " -> " << r->body);
+    CHECK(r->status == expected_status);
+    CHECK(r->get_header_value("Content-Type").starts_with("application/json"));
+    return json::parse(r->body);
+  }
+  // Polls until `path` answers with total == expected (the pool rechecks the index each second).
+  json wait_for_total(const std::string& path, int expected) const {
+    json answer;
+    for (int i = 0; i < 50; ++i) {
+      answer = get_json(path);
+      if (answer["total"] == expected) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return answer;
+  }
+};
+
+std::string error_code(const json& j) { return j["error"]["code"].get<std::string>(); }
+
+}  // namespace
+
+TEST_CASE("server: the JSON API answers like the CLI", "[server]") {
+  LiveServer s;
+  auto search = s.get_json("/api/search?q=astrocytes&per_page=3");
+  CHECK(search["hits"].size() == 3);
+  CHECK(search["total"].get<int>() >= 3);
+  CHECK_THAT(search["hits"][0]["snippet"].get<std::string>(), Catch::Contains("<mark>"));
+  CHECK(search["facets"]["topics"][0] == json({{"value", "Astrocytes"}, {"count", 3}}));
+  CHECK_FALSE(search["related"].empty());
+
+  auto page2 = s.get_json("/api/search?q=ms&per_page=5&page=2");
+  auto all = s.get_json("/api/search?q=ms&per_page=10");
+  CHECK(page2["hits"][0]["id"] == all["hits"][5]["id"]);
+
+  auto filtered = s.get_json("/api/search?topic=Astrocytes&topic=Microglia&sort=date");
+  CHECK(filtered["total"] == 6);
+  auto dated = s.get_json("/api/search?q=ms&since=2026-01-01&until=2026-12-31");
+  for (const auto& h : dated["hits"]) CHECK(h["date"].get<std::string>().starts_with("2026"));
+  CHECK(s.get_json("/api/search?q=MS")["total"] == s.get_json("/api/search?q=multiple%20sclerosis")["total"]);
+  CHECK(s.get_json("/api/search?q=astrocites")["did_you_mean"] == "astrocytes");
+  CHECK(s.get_json("/api/search?q=astrocy&partial=1")["total"].get<int>() >= 3);
+
+  auto suggest = s.get_json("/api/suggest?q=astro");
+  CHECK_FALSE(suggest["suggestions"].empty());
+  auto opensearch = s.get_json("/api/suggest?q=astro&format=opensearch");
+  CHECK(opensearch[0] == "astro");
+  CHECK(opensearch[1].is_array());
+
+  auto article = s.get_json("/api/articles/trem2-microglia-repair");
+  CHECK(article["title"] == "TREM2: Helping Brain Immune Cells Repair Nerves");
+  CHECK_FALSE(article.contains("source"));  // no file paths leak out
+  auto related = s.get_json("/api/articles/trem2-microglia-repair/related?limit=3");
+  CHECK(related["related"].size() == 3);
+  for (const auto& h : related["related"]) CHECK(h["id"] != "trem2-microglia-repair");
+
+  CHECK(s.get_json("/api/topics")["topics"].size() >= 15);
+  CHECK(s.get_json("/healthz")["status"] == "ok");
+  auto ready = s.get_json("/readyz");
+  CHECK(ready["status"] == "ready");
+  CHECK(ready["documents"] == 43);
+}
+
+TEST_CASE("server: bad requests get a JSON error with the right status", "[server]") {
+  LiveServer s;
+  struct Case {
+    std::string path;
+    int status;
+    std::string code;
+  };
+  const std::vector<Case> cases = {
+      {"/api/search?q=ms&page=-1", 400, "bad_parameter"},
+      {"/api/search?q=ms&page=0", 400, "bad_parameter"},
+      {"/api/search?q=ms&page=99999999999999999999", 400, "bad_parameter"},
+      {"/api/search?q=ms&per_page=100000", 400, "bad_parameter"},
+      {"/api/search?q=ms&per_page=abc", 400, "bad_parameter"},
+      {"/api/search?q=a&q=b", 400, "bad_parameter"},
+      {"/api/search?q=%ff%fe", 400, "bad_parameter"},
+      {"/api/search?q=ms&since=2025-02-30", 400, "bad_parameter"},
+      {"/api/search?q=ms&sort=random", 400, "bad_parameter"},
+      {"/api/search?q=ms&partial=maybe", 400, "bad_parameter"},
+      {"/api/search?q=" + std::string(2000, 'a'), 400, "bad_parameter"},
+      {"/api/search?q=a*&per_page=1", 200, ""},
+      {"/api/articles/no-such-article", 404, "not_found"},
+      {"/api/articles/no-such-article/related", 404, "not_found"},
+      {"/api/articles/trem2-microglia-repair/related?limit=0", 400, "bad_parameter"},
+      {"/no/such/route", 404, "not_found"},
+      {"/api/articles/../../etc/passwd", 404, "not_found"},
+      {"/static/../../../etc/passwd", 404, "not_found"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.path);
+    auto j = s.get_json(c.path, c.status);
+    if (!c.code.empty()) CHECK(error_code(j) == c.code);
+  }
+  std::string many = "/api/search?q=ms";
+  for (int i = 0; i < 100; ++i) many += "&x" + std::to_string(i) + "=1";
+  CHECK(error_code(s.get_json(many, 400)) == "bad_parameter");
+
+  auto c = s.client();
+  auto post = c.Post("/api/search", "", "application/json");
+  REQUIRE(post);
+  CHECK(post->status == 405);
+  CHECK(post->get_header_value("Allow") == "GET, HEAD");
+  CHECK(error_code(json::parse(post->body)) == "method_not_allowed");
+  auto big = c.Post("/api/search", std::string(100000, 'x'), "text/plain");
+  REQUIRE(big);
+  CHECK(big->status == 413);
+  auto long_uri = c.Get("/api/search?q=" + std::string(20000, 'a'));
+  REQUIRE(long_uri);
+  CHECK(long_uri->status == 414);
+  CHECK(s.get_json("/healthz")["status"] == "ok");  // and still up
+}
+
+TEST_CASE("server: not ready without an index, ready once one exists", "[server]") {
+  LiveServer s(/*build_index=*/false);
+  CHECK(s.get_json("/healthz")["status"] == "ok");
+  CHECK(s.get_json("/readyz", 503)["status"] == "not_ready");
+  CHECK(error_code(s.get_json("/api/search?q=ms", 503)) == "index_missing");
+  s.index();
+  CHECK(s.get_json("/readyz")["documents"] == 43);
+}
+
+TEST_CASE("server: CORS headers only for allowed origins", "[server]") {
+  LiveServer s(true, {"https://site.example"});
+  auto allowed = s.get("/api/search?q=ms", {{"Origin", "https://site.example"}});
+  REQUIRE(allowed);
+  CHECK(allowed->get_header_value("Access-Control-Allow-Origin") == "https://site.example");
+  CHECK(allowed->get_header_value("Vary") == "Origin");
+  auto other = s.get("/api/search?q=ms", {{"Origin", "https://evil.example"}});
+  REQUIRE(other);
+  CHECK_FALSE(other->has_header("Access-Control-Allow-Origin"));
+  auto c = s.client();
+  auto preflight = c.Options("/api/search", {{"Origin", "https://site.example"},
+                                             {"Access-Control-Request-Method", "GET"}});
+  REQUIRE(preflight);
+  CHECK(preflight->status == 204);
+  CHECK(preflight->get_header_value("Access-Control-Allow-Origin") == "https://site.example");
+  CHECK_THAT(preflight->get_header_value("Access-Control-Allow-Methods"), Catch::Contains("GET"));
+}
+
+TEST_CASE("server: the page is escaped and sent with security headers", "[server]") {
+  LiveServer s;
+  test::write_file(s.articles / "xss.md",
+                   "---\ntitle: \"<script>alert('title')</script> Astrocytes\"\ndate: 2025-01-01\n"
+                   "topics: [\"<img src=x onerror=alert(1)>\"]\n---\nAstrocytes <b>bold</b> & `<script>x</script>`.\n");
+  s.index();
+  s.wait_for_total("/api/search?q=title:script", 1);
+  for (const std::string path : {"/?q=astrocytes", "/?q=astrocytes&fragment=1",
+                                 "/?q=%3Cscript%3Ealert(%27q%27)%3C/script%3E"}) {
+    INFO(path);
+    auto r = s.get(path);
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->get_header_value("Content-Type") == "text/html; charset=utf-8");
+    CHECK(r->get_header_value("X-Content-Type-Options") == "nosniff");
+    CHECK_THAT(r->get_header_value("Content-Security-Policy"), Catch::Contains("script-src 'self'"));
+    CHECK_THAT(r->body, !Catch::Contains("<script>alert"));
+    CHECK_THAT(r->body, !Catch::Contains("<img src=x"));
+    CHECK_THAT(r->body, !Catch::Contains("<b>bold"));
+  }
+  auto page = s.get("/?q=astrocytes");
+  CHECK_THAT(page->body, Catch::Contains("&lt;script&gt;alert(&apos;title&apos;)&lt;/script&gt; Astrocytes"));
+  CHECK_THAT(page->body, Catch::Contains("<mark>"));
+  CHECK_THAT(page->body, Catch::Contains("You May Also Like"));
+  CHECK_THAT(page->body, Catch::Contains("type=\"checkbox\" name=\"topic\""));
+  // The API returns the same title as JSON text, inert under application/json + nosniff.
+  auto api = s.get_json("/api/search?q=title:script");
+  CHECK(api["hits"][0]["title"] == "<script>alert('title')</script> Astrocytes");
+  auto bad = s.get("/?q=ms&page=-4");
+  REQUIRE(bad);
+  CHECK(bad->status == 400);
+  CHECK_THAT(bad->body, Catch::Contains("parameter &apos;page&apos;"));
+}
+
+TEST_CASE("server: assets, widget, OpenSearch and metrics", "[server]") {
+  LiveServer s;
+  for (const auto& [path, type] : std::vector<std::pair<std::string, std::string>>{
+           {"/static/search.js", "text/javascript"},
+           {"/static/search.css", "text/css"},
+           {"/widget.js", "text/javascript"},
+           {"/widget.css", "text/css"},
+           {"/widget-demo.html", "text/html"},
+           {"/opensearch.xml", "application/opensearchdescription+xml"}}) {
+    INFO(path);
+    auto r = s.get(path);
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->get_header_value("Content-Type").starts_with(type));
+    CHECK(r->body.size() > 100);
+  }
+  CHECK_THAT(s.get("/opensearch.xml")->body,
+             Catch::Contains("http://127.0.0.1:" + std::to_string(s.port) + "/?q={searchTerms}"));
+  s.get("/api/search?q=ms");
+  s.get("/api/search?q=ms&page=0");
+  auto metrics = s.get("/metrics");
+  REQUIRE(metrics);
+  CHECK_THAT(metrics->body, Catch::Contains("mssearch_http_requests_total{route=\"/api/search\",status=\"200\"} 1"));
+  CHECK_THAT(metrics->body, Catch::Contains("mssearch_http_requests_total{route=\"/api/search\",status=\"400\"} 1"));
+  CHECK_THAT(metrics->body, Catch::Contains("mssearch_http_request_duration_seconds_bucket"));
+  CHECK_THAT(metrics->body, Catch::Contains("mssearch_index_documents 43"));
+  CHECK_THAT(metrics->body, Catch::Contains("mssearch_index_revision 1"));
+}
+
+TEST_CASE("server: concurrent requests while index jobs commit, no errors, no restart", "[server][slow]") {
+  LiveServer s;
+  std::atomic<bool> done{false};
+  std::atomic<int> requests{0}, failures{0};
+  std::mutex failed_mutex;
+  std::vector<std::string> failed;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      auto c = s.client();
+      const char* queries[] = {"/api/search?q=ms", "/api/search?q=astrocytes&topic=Astrocytes",
+                               "/?q=brain+fog", "/api/suggest?q=rel", "/api/search?q=fresh"};
+      for (int i = 0; !done && i < 2000; ++i) {
+        auto r = c.Get(queries[(i + t) % 5]);
+        ++requests;
+        if (!r || r->status != 200) {
+          ++failures;
+          std::lock_guard lock(failed_mutex);
+          failed.push_back(std::string(queries[(i + t) % 5]) + " -> " +
+                           (r ? std::to_string(r->status) + " " + r->body.substr(0, 200) : httplib::to_string(r.error())));
+        }
+      }
+    });
+  }
+  // Three incremental commits and a full rebuild while they run.
+  for (int round = 0; round < 3; ++round) {
+    test::write_file(s.articles / ("fresh-" + std::to_string(round) + ".md"),
+                     test::markdown_article("Fresh article " + std::to_string(round), "2026-11-01",
+                                            "[Astrocytes]", "## What They Found\n\nFresh findings.\n"));
+    CHECK(s.index().added == 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  CHECK(s.index(true).full);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  done = true;
+  for (auto& c : clients) c.join();
+  INFO(requests << " requests");
+  std::string failed_text;
+  for (const auto& f : failed) failed_text += f + "\n";
+  INFO(failed_text);
+  CHECK(requests > 20);
+  CHECK(failures == 0);
+  // The server follows the new index without a restart.
+  CHECK(s.wait_for_total("/api/search?q=fresh", 3)["total"] == 3);
+}
+
+TEST_CASE("server: picks up a --full rebuild (new generation) without a restart", "[server]") {
+  LiveServer s;
+  CHECK(s.get_json("/api/search?q=zebrafish")["total"] == 0);
+  test::write_file(s.articles / "zebrafish.md", test::markdown_article("Zebrafish models of myelin repair"));
+  CHECK(s.index(true).full);
+  CHECK(s.wait_for_total("/api/search?q=zebrafish", 1)["total"] == 1);
+  CHECK(s.get_json("/readyz")["documents"] == 44);
+}
