@@ -249,6 +249,14 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
 }
 
 Result<SearchResult> Searcher::search(const SearchRequest& request) {
+  try {
+    return retrying([&] { return search_once(request); });
+  } catch (const Xapian::Error& e) {
+    return fail(ErrorCode::kDatabase, "search failed: " + e.get_description());
+  }
+}
+
+Result<SearchResult> Searcher::search_once(const SearchRequest& request) {
   const auto start = std::chrono::steady_clock::now();
   if (request.query.size() > options_.max_query_bytes)
     return fail(ErrorCode::kBadQuery, "query is " + std::to_string(request.query.size()) +
@@ -264,7 +272,7 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
       return fail(ErrorCode::kBadQuery, "query has " + std::to_string(terms) +
                                             " distinct terms; the limit is " +
                                             std::to_string(options_.max_query_terms));
-    auto result = retrying([&] { return run(request, query); });
+    auto result = run(request, query);
     if (!result) return result;
 
     // "Did you mean": offered only when the correction finds more than the query as typed;
@@ -272,7 +280,7 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
     if (!blank && result->total < 3) {
       const std::string corrected = spelling_correction(folded);
       if (!corrected.empty() && corrected != folded) {
-        auto better = retrying([&] { return run(request, parse(corrected, false)); });
+        auto better = run(request, parse(corrected, false));
         if (better && better->total > result->total) {
           if (result->total == 0) {
             better->query = request.query;
@@ -290,8 +298,6 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
     return fail(ErrorCode::kBadQuery, "a wildcard matches too many terms (the limit is " +
                                           std::to_string(options_.max_wildcard_expansion) +
                                           "): make it longer");
-  } catch (const Xapian::Error& e) {
-    return fail(ErrorCode::kDatabase, "search failed: " + e.get_description());
   }
 }
 

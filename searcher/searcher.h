@@ -94,14 +94,17 @@ class Searcher {
   // newest revision and runs it once more.
   template <typename Read>
   auto retrying(Read&& read) -> decltype(read()) {
-    try {
-      return read();
-    } catch (const Xapian::DatabaseModifiedError&) {
-      db_.reopen();
-      load_topics();
-      return read();
+    for (int attempt = 1;; ++attempt) {
+      try {
+        return read();
+      } catch (const Xapian::DatabaseModifiedError&) {
+        if (attempt == 3) throw;
+        db_.reopen();
+        load_topics();
+      }
     }
   }
+  Result<SearchResult> search_once(const SearchRequest& request);
 
   SearcherOptions options_;
   Xapian::Database db_;

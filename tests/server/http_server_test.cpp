@@ -266,13 +266,20 @@ TEST_CASE("server: assets, widget, OpenSearch and metrics", "[server]") {
              Catch::Contains("http://127.0.0.1:" + std::to_string(s.port) + "/?q={searchTerms}"));
   s.get("/api/search?q=ms");
   s.get("/api/search?q=ms&page=0");
-  auto metrics = s.get("/metrics");
-  REQUIRE(metrics);
-  CHECK_THAT(metrics->body, Catch::Contains("mssearch_http_requests_total{route=\"/api/search\",status=\"200\"} 1"));
-  CHECK_THAT(metrics->body, Catch::Contains("mssearch_http_requests_total{route=\"/api/search\",status=\"400\"} 1"));
-  CHECK_THAT(metrics->body, Catch::Contains("mssearch_http_request_duration_seconds_bucket"));
-  CHECK_THAT(metrics->body, Catch::Contains("mssearch_index_documents 43"));
-  CHECK_THAT(metrics->body, Catch::Contains("mssearch_index_revision 1"));
+  // The access log (and so the counters) runs just after each response is sent: poll.
+  std::string body;
+  for (int i = 0; i < 50; ++i) {
+    auto r = s.get("/metrics");
+    REQUIRE(r);
+    body = r->body;
+    if (body.find("status=\"400\"} 1") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK_THAT(body, Catch::Contains("mssearch_http_requests_total{route=\"/api/search\",status=\"200\"} 1"));
+  CHECK_THAT(body, Catch::Contains("mssearch_http_requests_total{route=\"/api/search\",status=\"400\"} 1"));
+  CHECK_THAT(body, Catch::Contains("mssearch_http_request_duration_seconds_bucket"));
+  CHECK_THAT(body, Catch::Contains("mssearch_index_documents 43"));
+  CHECK_THAT(body, Catch::Contains("mssearch_index_revision 1"));
 }
 
 TEST_CASE("server: concurrent requests while index jobs commit, no errors, no restart", "[server][slow]") {
