@@ -7,7 +7,12 @@ PACKAGES=(
   build-essential cmake pkg-config git
   libxapian-dev xapian-tools libicu-dev libyaml-cpp-dev libcpp-httplib-dev catch2
   nlohmann-json3-dev libcli11-dev libfmt-dev libcmark-dev libxxhash-dev
+  prometheus-cpp-dev libkainjow-mustache-dev
+  chromium
 )
+# Node.js drives the browser test; any node >= 18 will do, Debian's if there is none.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds (optimised), indexes corpus/ and answers a
-# sample search. Extra arguments are passed to the final `mssearch search`.
+# The main job: installs what is missing, builds (optimised), indexes corpus/ and serves it.
+# The server runs in the foreground and prints its URL; Ctrl-C stops it.
+# Extra arguments go to `mssearch serve` (e.g. --port 9000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,9 +9,6 @@ bash scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)"
 BIN=build/release/cli/mssearch
-DB=${MSSEARCH_DB:-data/index}
 
-"$BIN" index corpus --db "$DB"
-"$BIN" stats --db "$DB"
-echo
-"$BIN" search "${@:-astrocytes}" --db "$DB" --limit 3
+"$BIN" index corpus --db data/index
+exec "$BIN" serve --config mssearch.yaml "$@"

@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+# playwright-core for the browser test, exactly as locked (it downloads no browser).
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 cmake --preset asan-ubsan >/dev/null
 cmake --build --preset asan-ubsan -j "$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -55,7 +55,7 @@ std::string route_of(const std::string& path) {
       {std::regex("^/api/topics$"), "/api/topics"},
       {std::regex("^/api/articles/[^/]+/related$"), "/api/articles/:id/related"},
       {std::regex("^/api/articles/[^/]+$"), "/api/articles/:id"},
-      {std::regex("^/(healthz|readyz|metrics|opensearch\\.xml|widget\\.js|widget\\.css|widget-demo\\.html)$"), nullptr},
+      {std::regex("^/(healthz|readyz|metrics|opensearch\\.xml|favicon\\.ico|widget\\.js|widget\\.css|widget-demo\\.html)$"), nullptr},
       {std::regex("^/static/[^/]+$"), "/static"},
   };
   for (const auto& [re, name] : kRoutes)
@@ -249,6 +249,7 @@ void HttpServer::Impl::setup() {
              [this](const httplib::Request& req, httplib::Response& res) { article(req, res, false); });
   server.Get(R"(/api/articles/([A-Za-z0-9._-]{1,200})/related)",
              [this](const httplib::Request& req, httplib::Response& res) { article(req, res, true); });
+  server.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, {{"status", "ok"}}); });
   server.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) { ready(res); });
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Starts a real mssearch server on 127.0.0.1 (any free port) over the sample corpus, runs the
+# Chromium test against it, and stops the server. Bounded: the whole run times out at 120 s.
+# Usage: run_browser_test.sh MSSEARCH_BIN SOURCE_DIR SCREENSHOT_DIR
+set -euo pipefail
+bin=$1 src=$2 shots=$3
+here=$(cd "$(dirname "$0")" && pwd)
+[ -x /usr/bin/chromium ] || { echo "chromium is not installed (scripts/install-deps.sh installs it)"; exit 1; }
+[ -d "$here/node_modules/playwright-core" ] || { echo "run: npm ci --prefix tests/browser"; exit 1; }
+work=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+mkdir -p "$shots"
+"$bin" index "$src/corpus" --db "$work/db" -q >/dev/null
+"$bin" serve --db "$work/db" --synonyms "$src/corpus/synonyms.yaml" --host 127.0.0.1 --port 0 \
+  --threads 4 --no-access-log >"$work/out" 2>&1 &
+server=$!
+port=""
+for _ in $(seq 100); do
+  port=$(grep -o '127.0.0.1:[0-9]*' "$work/out" | head -1 | cut -d: -f2 || true)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { cat "$work/out"; exit 1; }
+timeout 120 node "$here/search_page.mjs" "http://127.0.0.1:$port" "$shots"

@@ -1,0 +1,67 @@
+// Drives the search page in Debian's Chromium: types a query, waits for highlighted results,
+// ticks a topic facet, checks the URL stays shareable, tries the widget, saves a screenshot.
+// Usage: node search_page.mjs BASE_URL SCREENSHOT_DIR
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+
+const [base, shots] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+let failed = false;
+try {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
+  page.setDefaultTimeout(15000);
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+
+  await page.goto(base + "/");
+  await page.locator("#q").pressSequentially("astrocytes", { delay: 40 });
+  // Results arrive as the visitor types (debounced fetch), with highlighted snippets.
+  await page.waitForSelector(".hit mark");
+  await page.waitForFunction(() => new URLSearchParams(location.search).get("q") === "astrocytes");
+  const hits = await page.locator(".hit").count();
+  assert.ok(hits >= 3, `expected at least 3 hits, got ${hits}`);
+  const marked = await page.locator(".hit .snippet mark").first().textContent();
+  assert.match(marked.toLowerCase(), /astrocyte/);
+  console.log(`typed 'astrocytes': ${hits} hits, first highlight '${marked}'`);
+
+  // Tick the Astrocytes topic facet: the results narrow and the URL records the filter.
+  await page.locator('input[name="topic"][value="Astrocytes"]').check();
+  await page.waitForFunction(() => new URLSearchParams(location.search).getAll("topic").includes("Astrocytes"));
+  await page.waitForFunction(() => document.querySelector('input[name="topic"][value="Astrocytes"]')?.checked);
+  const tagged = await page.locator(".hit").evaluateAll((els) =>
+    els.every((el) => [...el.querySelectorAll(".tag")].some((t) => t.textContent === "Astrocytes")));
+  assert.ok(tagged, "every hit should carry the Astrocytes topic");
+  const filtered = await page.locator(".hit").count();
+  console.log(`ticked topic 'Astrocytes': ${filtered} hits, URL ${page.url()}`);
+  await page.screenshot({ path: `${shots}/search-page.png`, fullPage: true });
+
+  // The shareable URL reproduces the same page on its own (server-rendered).
+  const again = await browser.newPage();
+  await again.goto(page.url());
+  assert.equal(await again.locator(".hit").count(), filtered);
+  assert.ok(await again.locator('input[name="topic"][value="Astrocytes"]').isChecked());
+
+  // "Did you mean" for a misspelling.
+  await again.goto(base + "/?q=astrocites");
+  assert.match(await again.locator(".did-you-mean").textContent(), /astrocytes/);
+
+  // The embeddable widget: a drop-down of results under any input.
+  await page.goto(base + "/widget-demo.html");
+  await page.locator("#demo").pressSequentially("brain fog", { delay: 40 });
+  await page.waitForSelector(".mss-dropdown .mss-item");
+  const first = await page.locator(".mss-item .mss-title").first().textContent();
+  console.log(`widget: first suggestion '${first}'`);
+  await page.screenshot({ path: `${shots}/widget.png` });
+  assert.deepEqual(errors, [], "no script errors or CSP violations");
+} catch (e) {
+  failed = true;
+  console.error(e);
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
