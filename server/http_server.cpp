@@ -86,6 +86,8 @@ struct HttpServer::Impl {
 };
 
 void HttpServer::Impl::add_common_headers(const httplib::Request& req, httplib::Response& res) {
+  // Called from the post-routing and the error handler alike: set each header once.
+  if (res.has_header("X-Content-Type-Options")) return;
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("Content-Security-Policy", kSecurityPolicy);
   res.set_header("Referrer-Policy", "strict-origin-when-cross-origin");

@@ -76,6 +76,12 @@
       timer = setTimeout(search, 200);
     });
     input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && (list.hidden || active < 0) && input.value.trim()) {
+        // No result chosen: open the full results page for what was typed.
+        window.location.href = base + "/?q=" + encodeURIComponent(input.value.trim());
+        e.preventDefault();
+        return;
+      }
       if (list.hidden) return;
       if (e.key === "ArrowDown") { highlight(active + 1); e.preventDefault(); }
       else if (e.key === "ArrowUp") { highlight(active - 1); e.preventDefault(); }

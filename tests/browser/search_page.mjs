@@ -57,6 +57,9 @@ try {
   const first = await page.locator(".mss-item .mss-title").first().textContent();
   console.log(`widget: first suggestion '${first}'`);
   await page.screenshot({ path: `${shots}/widget.png` });
+  // Enter with no result chosen opens the full results page for the typed words.
+  await Promise.all([page.waitForURL(/\/\?q=brain(%20|\+)fog$/), page.locator("#demo").press("Enter")]);
+  await page.waitForSelector(".hit");
   assert.deepEqual(errors, [], "no script errors or CSP violations");
 } catch (e) {
   failed = true;

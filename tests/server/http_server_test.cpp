@@ -243,6 +243,14 @@ TEST_CASE("server: the page is escaped and sent with security headers", "[server
   auto bad = s.get("/?q=ms&page=-4");
   REQUIRE(bad);
   CHECK(bad->status == 400);
+  // Error answers (from a handler and from the router) carry each header exactly once.
+  for (const std::string path : {"/api/articles/nope", "/no/such/route", "/?q=ms&page=-4"}) {
+    INFO(path);
+    auto e = s.get(path);
+    REQUIRE(e);
+    CHECK(e->get_header_value_count("Content-Security-Policy") == 1);
+    CHECK(e->get_header_value_count("X-Content-Type-Options") == 1);
+  }
   CHECK_THAT(bad->body, Catch::Contains("parameter &apos;page&apos;"));
 }
 
