@@ -280,7 +280,10 @@ TEST_CASE("server: assets, widget, OpenSearch and metrics", "[server]") {
     auto r = s.get("/metrics");
     REQUIRE(r);
     body = r->body;
-    if (body.find("status=\"400\"} 1") != std::string::npos) break;
+    // Each request may be logged by a different worker thread: wait for both.
+    if (body.find("route=\"/api/search\",status=\"400\"} 1") != std::string::npos &&
+        body.find("route=\"/api/search\",status=\"200\"} 1") != std::string::npos)
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   CHECK_THAT(body, Catch::Contains("mssearch_http_requests_total{route=\"/api/search\",status=\"200\"} 1"));
