@@ -68,7 +68,7 @@ int run_eval(const EvalArgs& args) {
     }
     std::fflush(stdout);
   }
-  if (args.json) fmt::print("{}\n", all.dump(2));
+  if (args.json) fmt::print("{}\n", dump_json(all, 2));
   return kExitOk;
 }
 

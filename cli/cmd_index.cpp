@@ -10,6 +10,7 @@
 #include "cli/terminal.h"
 #include "indexer/indexer.h"
 #include "searcher/index_stats.h"
+#include "searcher/search_types.h"
 
 namespace mssearch::cli {
 namespace {
@@ -46,8 +47,8 @@ int run_index(const IndexArgs& args) {
   if (!report) {
     const bool locked = report.error().code == ErrorCode::kLocked;
     if (args.json) {
-      fmt::print("{}\n", nlohmann::json{{"error", {{"code", to_string(report.error().code)},
-                                                  {"message", report.error().message}}}}.dump());
+      fmt::print("{}\n", dump_json({{"error", {{"code", to_string(report.error().code)},
+                                                {"message", report.error().message}}}}));
     } else {
       fmt::print(stderr, "mssearch index: error: {}\n", report.error().message);
     }
@@ -55,7 +56,7 @@ int run_index(const IndexArgs& args) {
   }
   const IndexReport& r = *report;
   if (args.json) {
-    fmt::print("{}\n", report_json(r).dump());
+    fmt::print("{}\n", dump_json(report_json(r)));
   } else {
     const bool colour = colour_enabled(stderr);
     for (const auto& e : r.errors) {
@@ -102,7 +103,7 @@ void add_stats_command(CLI::App& app, int& exit_code) {
       return;
     }
     if (args->json) {
-      fmt::print("{}\n", to_json(*stats).dump(2));
+      fmt::print("{}\n", dump_json(to_json(*stats), 2));
       return;
     }
     const bool colour = colour_enabled(stdout);

@@ -48,7 +48,7 @@ struct Style {
 
 int print_error(const char* command, const Error& error, bool json) {
   if (json)
-    fmt::print("{}\n", nlohmann::json{{"error", {{"code", to_string(error.code)}, {"message", error.message}}}}.dump());
+    fmt::print("{}\n", dump_json({{"error", {{"code", to_string(error.code)}, {"message", error.message}}}}));
   else
     fmt::print(stderr, "mssearch {}: error: {}\n", command, error.message);
   return kExitFatal;
@@ -120,7 +120,7 @@ int run_search(const SearchArgs& args) {
   request.partial = args.partial;
   auto result = searcher->search(request);
   if (!result) return print_error("search", result.error(), args.json);
-  if (args.json) fmt::print("{}\n", to_json(*result).dump());
+  if (args.json) fmt::print("{}\n", dump_json(to_json(*result)));
   else print_human(*result);
   return result->hits.empty() ? kExitPartial : kExitOk;
 }
@@ -168,7 +168,7 @@ void add_search_command(CLI::App& app, int& exit_code) {
     if (rargs->json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& h : *hits) j.push_back(to_json(h));
-      fmt::print("{}\n", nlohmann::json{{"id", rargs->id}, {"related", j}}.dump());
+      fmt::print("{}\n", dump_json(nlohmann::json{{"id", rargs->id}, {"related", j}}));
     } else {
       const Style style;
       int rank = 0;
@@ -194,7 +194,7 @@ void add_search_command(CLI::App& app, int& exit_code) {
     if (sargs->json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& s : *list) j.push_back(to_json(s));
-      fmt::print("{}\n", nlohmann::json{{"query", sargs->prefix}, {"suggestions", j}}.dump());
+      fmt::print("{}\n", dump_json(nlohmann::json{{"query", sargs->prefix}, {"suggestions", j}}));
     } else {
       for (const auto& s : *list) fmt::print("{:<6} {}\n", s.kind, s.text);
     }

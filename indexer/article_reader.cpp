@@ -297,7 +297,7 @@ std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
   json fields;
   try {
     fields = json::parse(record);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // syntax errors, and numbers out of range (1e999)
     return failed(std::string("invalid JSON: ") + e.what());
   }
   if (!fields.is_object()) return failed("each line must be one JSON object");

@@ -18,6 +18,10 @@ nlohmann::json to_json(const SearchHit& h) {
           {"score", h.score},     {"snippet", h.snippet}, {"takeaway", h.takeaway}};
 }
 
+std::string dump_json(const nlohmann::json& value, int indent) {
+  return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 nlohmann::json to_json(const SearchResult& r) {
   nlohmann::json hits = nlohmann::json::array();
   for (const auto& h : r.hits) hits.push_back(to_json(h));

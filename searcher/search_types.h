@@ -50,4 +50,8 @@ struct SearchResult {
 nlohmann::json to_json(const SearchHit& hit);
 nlohmann::json to_json(const SearchResult& result);
 
+// Serializes JSON for output (HTTP answers, `--json`). Any invalid UTF-8 that reached a string
+// (a route or argument echoed in an error message) becomes U+FFFD instead of throwing.
+std::string dump_json(const nlohmann::json& value, int indent = -1);
+
 }  // namespace mssearch

@@ -1,7 +1,9 @@
 #include "server/http_server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <regex>
 
 #include <fmt/format.h>
@@ -39,7 +41,7 @@ HttpError http_error(const Error& e) {
 
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json; charset=utf-8");
+  res.set_content(dump_json(body), "application/json; charset=utf-8");
 }
 
 void send_error(httplib::Response& res, const HttpError& e) {
@@ -63,11 +65,43 @@ std::string route_of(const std::string& path) {
   return "other";
 }
 
+// cpp-httplib's request processing is protected; this exposes it for requests held in memory.
+class InspectableServer : public httplib::Server {
+ public:
+  using httplib::Server::process_request;
+};
+
+// A connection whose bytes come from a buffer and whose answer goes to a string.
+class MemoryStream final : public httplib::Stream {
+ public:
+  MemoryStream(std::string_view in, std::string& out) : in_(in), out_(out) {}
+  bool is_readable() const override { return true; }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, std::size_t size) override {
+    const std::size_t n = std::min(size, in_.size() - pos_);
+    std::memcpy(ptr, in_.data() + pos_, n);
+    pos_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, std::size_t size) override {
+    out_.append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { ip = "127.0.0.1", port = 0; }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { ip = "127.0.0.1", port = 0; }
+  socket_t socket() const override { return INVALID_SOCKET; }
+
+ private:
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  std::string& out_;
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
   ServerOptions options;
-  httplib::Server server;
+  InspectableServer server;
   SearcherPool pool;
   Metrics metrics;
   int port = 0;
@@ -275,7 +309,7 @@ void HttpServer::Impl::setup() {
   server.Get("/widget-demo.html", [this](const httplib::Request&, httplib::Response& res) { static_asset(res, "widget-demo.html", "text/html; charset=utf-8"); });
 
   // Only GET (and HEAD) are served; CORS preflight is answered for the API.
-  auto not_allowed = [this](const httplib::Request& req, httplib::Response& res) {
+  auto not_allowed = [](const httplib::Request& req, httplib::Response& res) {
     if (route_of(req.path) == "other") return send_error(res, {404, "not_found", "no route " + req.path});
     res.set_header("Allow", "GET, HEAD");
     send_error(res, {405, "method_not_allowed", req.method + " is not allowed on " + req.path + "; use GET"});
@@ -308,6 +342,14 @@ Result<int> HttpServer::bind() {
     return fail(ErrorCode::kIo, fmt::format("cannot listen on {}:{} (in use, or not an address of this machine)", o.host, o.port));
   impl_->port = port;
   return port;
+}
+
+std::string HttpServer::handle_raw(std::string_view request) {
+  std::string response;
+  MemoryStream stream(request, response);
+  bool closed = false;
+  impl_->server.process_request(stream, /*close_connection=*/true, closed, nullptr);
+  return response;
 }
 
 bool HttpServer::run() { return impl_->server.listen_after_bind(); }

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "schema/error.h"
 #include "server/server_options.h"
@@ -27,6 +29,10 @@ class HttpServer {
   bool run();
   void stop();
   bool is_running() const;
+
+  // Serves one raw HTTP/1.1 request held in memory, without a socket, and returns the raw
+  // response: the same routing, limits and handlers as run(). For the fuzz target and tests.
+  std::string handle_raw(std::string_view request);
 
   // Index state for the start-up message: (documents, revision), or the reason it is not ready.
   Result<std::pair<unsigned, unsigned>> index_state();

@@ -177,6 +177,11 @@ TEST_CASE("jsonl: records parse with the same fields and validation", "[reader]"
   REQUIRE_FALSE(broken);
   CHECK_THAT(broken.error().message, Catch::StartsWith("invalid JSON"));
 
+  // Found by fuzz_jsonl: a number too large for a double threw out of the parser.
+  auto huge = parse_jsonl_article(R"({"title":"No id","dat":5e2025-03-04"})", "e.jsonl", 12);
+  REQUIRE_FALSE(huge);
+  CHECK_THAT(huge.error().message, Catch::StartsWith("invalid JSON"));
+
   auto no_id = parse_jsonl_article(R"({"title":"T","date":"2025-05-05"})", "e.jsonl", 10);
   REQUIRE_FALSE(no_id);
   CHECK_THAT(no_id.error().message, Catch::Contains("'id'"));

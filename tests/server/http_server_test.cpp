@@ -347,3 +347,22 @@ TEST_CASE("server: picks up a --full rebuild (new generation) without a restart"
   CHECK(s.wait_for_total("/api/search?q=zebrafish", 1)["total"] == 1);
   CHECK(s.get_json("/readyz")["documents"] == 44);
 }
+
+TEST_CASE("server: raw requests in memory, including invalid UTF-8 in the path", "[server]") {
+  LiveServer s;
+  mssearch::ServerOptions options;
+  options.searcher.db_path = s.db;
+  options.access_log = false;
+  mssearch::HttpServer server(options);
+  const std::string ok = server.handle_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK_THAT(ok, Catch::StartsWith("HTTP/1.1 200 OK"));
+  CHECK_THAT(ok, Catch::Contains("{\"status\":\"ok\"}"));
+  // Found by fuzz_http: the route echoed in the 404 message made the JSON serializer throw.
+  const std::string bad = server.handle_raw("GET /api/articles/as\x8c\x85ocytes/related HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK_THAT(bad, Catch::StartsWith("HTTP/1.1 404"));
+  CHECK_THAT(bad, Catch::Contains("\"code\":\"not_found\""));
+  CHECK_THAT(bad, Catch::Contains("as\xEF\xBF\xBD"));  // U+FFFD in place of the bad bytes
+  // Not HTTP at all: answered 400 or dropped, never a crash.
+  const std::string junk = server.handle_raw(std::string("\0\xff GET\r\n\r\n", 10));
+  CHECK((junk.empty() || junk.starts_with("HTTP/1.1 400")));
+}
