@@ -30,7 +30,7 @@ nlohmann::json report_json(const IndexReport& r) {
   return {{"added", r.added},       {"updated", r.updated}, {"deleted", r.deleted},
           {"unchanged", r.unchanged}, {"failed", r.failed}, {"seconds", r.seconds},
           {"errors", errors},       {"full", r.full},       {"revision", r.revision},
-          {"documents", r.documents}};
+          {"documents", r.documents}, {"warnings", r.warnings}};
 }
 
 int run_index(const IndexArgs& args) {
@@ -59,6 +59,8 @@ int run_index(const IndexArgs& args) {
     fmt::print("{}\n", dump_json(report_json(r)));
   } else {
     const bool colour = colour_enabled(stderr);
+    for (const auto& w : r.warnings)
+      fmt::print(stderr, "{}: {}\n", colour ? fmt::format(fmt::fg(fmt::terminal_color::yellow), "warning") : "warning", w);
     for (const auto& e : r.errors) {
       const std::string where = e.line > 0 ? fmt::format("{}:{}", e.source, e.line) : e.source;
       fmt::print(stderr, "{}: {}: {}\n",

@@ -1,4 +1,5 @@
 // mssearch: full-text search for plain-language summaries of MS research.
+#include <csignal>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -16,6 +17,9 @@ std::string default_db_path() {
 
 int main(int argc, char** argv) {
   using namespace mssearch::cli;
+  // Over a file-size limit (ulimit -f), fail the write with EFBIG and report it, rather than
+  // being killed by SIGXFSZ without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"mssearch: full-text search for plain-language summaries of MS research"};
   app.set_version_flag("--version", std::string("mssearch " MSSEARCH_VERSION));
   app.require_subcommand(1);

@@ -93,18 +93,31 @@ class Job {
     Result<void> written;
     try {
       std::optional<Xapian::Database> old;
-      if (dir_.live_generation() || dir_.is_plain_database()) old.emplace(options_.db_path.string());
+      std::map<std::string, IndexedArticle> indexed;
+      try {
+        if (dir_.live_generation() || dir_.is_plain_database()) old.emplace(options_.db_path.string());
+        if (old) indexed = indexed_articles(*old);
+      } catch (const Xapian::DatabaseError& e) {
+        // A corrupt or unreadable index: --full rebuilds it from the sources alone.
+        if (!options_.full) throw;
+        report_.warnings.push_back("the old index could not be read (" + e.get_description() +
+                                   "): rebuilt from the sources alone");
+        old.reset();
+        indexed.clear();
+      }
       const bool rebuild = options_.full || !old;
       if (old && !rebuild) {
         if (auto ok = schema::check_version(*old); !ok) return std::unexpected(ok.error());
       }
-      const auto indexed = old ? indexed_articles(*old) : std::map<std::string, IndexedArticle>{};
       const Plan plan = make_plan(batch, indexed, scopes);
       written = rebuild ? write_generation(plan, old ? &*old : nullptr, indexed)
                         : write_incremental(plan);
     } catch (const Xapian::DatabaseLockError& e) {
       return fail(ErrorCode::kLocked, "index " + options_.db_path.string() +
                                           " is locked by another writer: " + e.get_msg());
+    } catch (const Xapian::DatabaseCorruptError& e) {
+      return fail(ErrorCode::kDatabase, "index " + options_.db_path.string() + ": " + e.get_description() +
+                                            " (rebuild it with `mssearch index --full`)");
     } catch (const Xapian::Error& e) {
       return fail(ErrorCode::kDatabase, "index " + options_.db_path.string() + ": " + e.get_description());
     } catch (const fs::filesystem_error& e) {

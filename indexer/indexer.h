@@ -40,6 +40,7 @@ struct IndexReport {
   std::size_t added = 0, updated = 0, deleted = 0, unchanged = 0, failed = 0;
   double seconds = 0;
   std::vector<ReadError> errors;  // one per failed article or source
+  std::vector<std::string> warnings;  // e.g. an unreadable old index that --full replaced
   bool full = false;              // a new generation was built and swapped in
   Xapian::rev revision = 0;       // of the live database after the job
   Xapian::doccount documents = 0;

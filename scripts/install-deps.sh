@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# Installs the Debian packages mssearch needs to build, test and run, skipping those already present.
+# Installs the Debian packages mssearch needs to build and run (and with --test, to run every
+# test: browser, fuzzing, load), skipping those already present.
 # As root it runs apt-get; otherwise it lists what is missing and how to install it, and fails.
 set -euo pipefail
+with_tests=0
+[ "${1:-}" = "--test" ] && with_tests=1
 
 PACKAGES=(
   build-essential cmake pkg-config git
   libxapian-dev xapian-tools libicu-dev libyaml-cpp-dev libcpp-httplib-dev catch2
   nlohmann-json3-dev libcli11-dev libfmt-dev libcmark-dev libxxhash-dev
   prometheus-cpp-dev libkainjow-mustache-dev
-  chromium
 )
-# Node.js drives the browser test; any node >= 18 will do, Debian's if there is none.
-command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
-command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+if [ $with_tests -eq 1 ]; then
+  # chromium for the browser test, clang 16 + its runtime for the libFuzzer targets, wrk for load.
+  PACKAGES+=(chromium clang-16 libclang-rt-16-dev wrk)
+  # Node.js drives the browser test; any node >= 18 will do, Debian's if there is none.
+  command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+  command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --test
 # playwright-core for the browser test, exactly as locked (it downloads no browser).
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 cmake --preset asan-ubsan >/dev/null
@@ -11,3 +11,8 @@ cmake --build --preset asan-ubsan -j "$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --preset asan-ubsan -j "$(nproc)"
+
+# Fuzzing, bounded: every libFuzzer target for MSSEARCH_FUZZ_SECONDS (default 60) each.
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j "$(nproc)"
+bash tests/fuzz/run.sh build/fuzz

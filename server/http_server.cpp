@@ -39,6 +39,14 @@ HttpError http_error(const Error& e) {
   }
 }
 
+// No searcher could be opened (index missing, corrupt, or of another schema): the service is
+// unavailable until the next good index, whatever the cause.
+HttpError unavailable(const Error& e) {
+  HttpError h = http_error(e);
+  h.status = 503;
+  return h;
+}
+
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
   res.set_content(dump_json(body), "application/json; charset=utf-8");
@@ -140,7 +148,7 @@ void HttpServer::Impl::api_search(const httplib::Request& req, httplib::Response
   auto params = parse_search_params(req, options);
   if (!params) return send_error(res, params.error());
   auto searcher = pool.acquire();
-  if (!searcher) return send_error(res, http_error(searcher.error()));
+  if (!searcher) return send_error(res, unavailable(searcher.error()));
   auto result = (*searcher)->search(params->search);
   if (!result) return send_error(res, http_error(result.error()));
   send_json(res, 200, to_json(*result));
@@ -158,7 +166,7 @@ void HttpServer::Impl::page(const httplib::Request& req, httplib::Response& res)
   if (!params) return deliver(params.error().status, {&fallback, nullptr, {}, params.error().message});
   auto searcher = pool.acquire();
   if (!searcher) {
-    const HttpError e = http_error(searcher.error());
+    const HttpError e = unavailable(searcher.error());
     return deliver(e.status, {&*params, nullptr, {}, "Search is not available right now: " + e.message});
   }
   auto result = (*searcher)->search(params->search);
@@ -174,7 +182,7 @@ void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& r
   if (req.get_param_value_count("q") > 1) return send_error(res, {400, "bad_parameter", "parameter 'q' given more than once"});
   const std::string q = req.get_param_value("q");
   auto searcher = pool.acquire();
-  if (!searcher) return send_error(res, http_error(searcher.error()));
+  if (!searcher) return send_error(res, unavailable(searcher.error()));
   auto list = (*searcher)->suggest(q, 8);
   if (!list) return send_error(res, http_error(list.error()));
   if (req.get_param_value("format") == "opensearch") {
@@ -191,7 +199,7 @@ void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& r
 void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& res, bool related) {
   const std::string id = req.matches[1];
   auto searcher = pool.acquire();
-  if (!searcher) return send_error(res, http_error(searcher.error()));
+  if (!searcher) return send_error(res, unavailable(searcher.error()));
   if (!related) {
     auto hit = (*searcher)->article(id);
     if (!hit) return send_error(res, http_error(hit.error()));
@@ -217,7 +225,7 @@ void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& r
 
 void HttpServer::Impl::topics(httplib::Response& res) {
   auto searcher = pool.acquire();
-  if (!searcher) return send_error(res, http_error(searcher.error()));
+  if (!searcher) return send_error(res, unavailable(searcher.error()));
   json items = json::array();
   for (const auto& t : (*searcher)->topics()) items.push_back({{"value", t.value}, {"count", t.count}});
   send_json(res, 200, {{"topics", items}});
