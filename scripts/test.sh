@@ -12,6 +12,11 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --preset asan-ubsan -j "$(nproc)"
 
+# Load with the optimised build: zero errors, and resident memory flat after warm-up (no leak).
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)"
+bash tests/stress/load.sh build/release/cli/mssearch . build/release/load 10 16
+
 # Fuzzing, bounded: every libFuzzer target for MSSEARCH_FUZZ_SECONDS (default 60) each.
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$(nproc)"

@@ -255,6 +255,9 @@ void HttpServer::Impl::static_asset(httplib::Response& res, std::string_view nam
 void HttpServer::Impl::setup() {
   server.new_task_queue = [n = options.threads] { return new httplib::ThreadPool(n); };
   server.set_payload_max_length(options.max_request_bytes);
+  // Headers and body go out in separate writes: without TCP_NODELAY, Nagle + delayed ACK add
+  // ~40 ms to every keep-alive answer (measured: 44 ms p50 before, see README "Load").
+  server.set_tcp_nodelay(true);
   server.set_read_timeout(options.read_timeout_seconds, 0);
   server.set_write_timeout(options.write_timeout_seconds, 0);
   server.set_keep_alive_timeout(options.keep_alive_seconds);

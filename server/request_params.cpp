@@ -41,8 +41,9 @@ std::expected<void, HttpError> check_params_utf8(const httplib::Request& request
   for (const auto& [name, value] : request.params) {
     if (find_invalid_utf8(name) != std::string::npos)
       return bad("a parameter name is not valid UTF-8");
-    if (find_invalid_utf8(value) != std::string::npos)
-      return bad("parameter '" + name + "' is not valid UTF-8");
+    if (auto at = find_invalid_utf8(value); at != std::string::npos)
+      return bad("parameter '" + name + "' " +
+                 (value[at] == '\0' ? std::string("contains a NUL byte") : "is not valid UTF-8"));
   }
   return {};
 }

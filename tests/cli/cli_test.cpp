@@ -148,7 +148,7 @@ TEST_CASE("cli: search prints hits, exit 1 when there are none", "[cli]") {
   CHECK(none.exit_code == 1);
 }
 
-TEST_CASE("cli: search --json has the documented shape; related and suggest", "[cli]") {
+TEST_CASE("cli: search --json has the documented shape, and so do related and suggest", "[cli]") {
   test::TempDir tmp;
   const std::string db = " --db " + q(tmp / "db");
   const std::string synonyms = " --synonyms " + q(test::corpus_dir() / "synonyms.yaml");

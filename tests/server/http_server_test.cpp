@@ -166,6 +166,8 @@ TEST_CASE("server: bad requests get a JSON error with the right status", "[serve
     auto j = s.get_json(c.path, c.status);
     if (!c.code.empty()) CHECK(error_code(j) == c.code);
   }
+  auto nul = s.get_json("/api/search?q=a%00b", 400);
+  CHECK(nul["error"]["message"] == "parameter 'q' contains a NUL byte");
   std::string many = "/api/search?q=ms";
   for (int i = 0; i < 100; ++i) many += "&x" + std::to_string(i) + "=1";
   CHECK(error_code(s.get_json(many, 400)) == "bad_parameter");

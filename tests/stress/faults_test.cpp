@@ -133,7 +133,7 @@ struct ServeProcess {
 
 }  // namespace
 
-TEST_CASE("stress: jobs SIGKILLed at random moments leave a committed state; a rerun converges",
+TEST_CASE("stress: jobs SIGKILLed at random moments leave a committed state, and a rerun converges",
           "[stress][faults]") {
   test::TempDir tmp;
   const fs::path articles = tmp / "articles", db = tmp / "db", scratch = tmp / "clean";
@@ -308,7 +308,7 @@ TEST_CASE("stress: a corrupt index at start: clear errors and 503s, never a cras
   CHECK(server.get("/api/search?q=astrocytes", &status)["total"].get<int>() > 0);
 }
 
-TEST_CASE("stress: a reader overtaken by many commits recovers; no request fails", "[stress][faults]") {
+TEST_CASE("stress: a reader overtaken by many commits recovers and no request fails", "[stress][faults]") {
   test::TempDir tmp;
   const fs::path db = tmp / "db";
   std::vector<Article> articles;
