@@ -19,6 +19,7 @@ struct IndexArgs {
   std::vector<std::string> paths{"corpus"};
   std::string db = default_db_path();
   bool full = false;
+  std::size_t shards = 0;
   bool json = false;
   bool quiet = false;
 };
@@ -30,13 +31,14 @@ nlohmann::json report_json(const IndexReport& r) {
   return {{"added", r.added},       {"updated", r.updated}, {"deleted", r.deleted},
           {"unchanged", r.unchanged}, {"failed", r.failed}, {"seconds", r.seconds},
           {"errors", errors},       {"full", r.full},       {"revision", r.revision},
-          {"documents", r.documents}, {"warnings", r.warnings}};
+          {"documents", r.documents}, {"warnings", r.warnings}, {"shards", r.shards}};
 }
 
 int run_index(const IndexArgs& args) {
   IndexerOptions options;
   options.db_path = args.db;
   options.full = args.full;
+  options.shards = args.shards;
   if (const char* kill = std::getenv("MSSEARCH_FAULT_KILL_AFTER_DOCS"))
     options.kill_after_documents = std::strtoull(kill, nullptr, 10);
   ProgressBar bar("indexing");
@@ -68,9 +70,10 @@ int run_index(const IndexArgs& args) {
                  e.message);
     }
     fmt::print("mssearch index: {} added, {} updated, {} deleted, {} unchanged, {} failed in {:.2f} s "
-               "({}{} articles, revision {})\n",
+               "({}{} articles{}, revision {})\n",
                r.added, r.updated, r.deleted, r.unchanged, r.failed, r.seconds,
-               r.full ? "full rebuild, " : "", r.documents, r.revision);
+               r.full ? "full rebuild, " : "", r.documents,
+               r.shards > 1 ? fmt::format(" in {} shards", r.shards) : "", r.revision);
   }
   return r.failed > 0 ? kExitPartial : kExitOk;
 }
@@ -83,6 +86,9 @@ void add_index_command(CLI::App& app, int& exit_code) {
   cmd->add_option("paths", args->paths, "Files and directories to index (default: corpus)");
   cmd->add_option("--db", args->db, "Index directory (default: $MSSEARCH_DB or data/index)");
   cmd->add_flag("--full", args->full, "Rebuild into a new database and swap it in atomically");
+  cmd->add_option("--shards", args->shards,
+                  "Split a new index over N databases (DIR/shard-00 …) by a stable hash of the id")
+      ->check(CLI::Range(1, 64));
   cmd->add_flag("--json", args->json, "Print the summary as one JSON object");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress bar");
   cmd->callback([args, &exit_code] { exit_code = run_index(*args); });

@@ -15,6 +15,7 @@ namespace {
 struct ServeArgs {
   std::string config;
   std::optional<std::string> db, host, synonyms;
+  std::vector<std::string> databases;
   std::optional<int> port;
   std::optional<std::size_t> threads, snippet_length, max_per_page;
   std::vector<std::string> cors_origins;
@@ -35,6 +36,7 @@ int run_serve(const ServeArgs& args) {
     if (std::filesystem::exists("corpus/synonyms.yaml")) options.searcher.synonyms_path = "corpus/synonyms.yaml";
   }
   if (args.db) options.searcher.db_path = *args.db;
+  if (!args.databases.empty()) options.searcher.databases = args.databases;
   if (args.synonyms) options.searcher.synonyms_path = *args.synonyms;
   if (args.host) options.host = *args.host;
   if (args.port) options.port = *args.port;
@@ -58,8 +60,12 @@ int run_serve(const ServeArgs& args) {
     return kExitFatal;
   }
   if (auto state = server.index_state()) {
-    fmt::print("mssearch serve: {} articles (revision {}) from {}\n", state->first, state->second,
-               options.searcher.db_path.string());
+    std::string from = options.searcher.db_path.string();
+    if (!options.searcher.databases.empty()) {
+      from.clear();
+      for (const auto& d : options.searcher.databases) from += (from.empty() ? "" : ", ") + d;
+    }
+    fmt::print("mssearch serve: {} articles (revision {}) from {}\n", state->first, state->second, from);
   } else {
     fmt::print(stderr, "mssearch serve: warning: {} — /readyz answers 503 until it can be opened\n",
                state.error().message);
@@ -91,6 +97,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("serve", "Serve the search API, page and widget over HTTP");
   cmd->add_option("--config", args->config, "YAML config file (see mssearch.yaml)");
   cmd->add_option("--db", args->db, "Index directory");
+  cmd->add_option("--database", args->databases,
+                  "Serve these instead of the database setting, as one: index directories and tcp://HOST:PORT shards (repeat)");
   cmd->add_option("--synonyms", args->synonyms, "Synonyms file");
   cmd->add_option("--host", args->host, "Address to listen on (default 127.0.0.1)");
   cmd->add_option("--port", args->port, "Port (default 8080; 0: any free port)")->check(CLI::Range(0, 65535));

@@ -3,16 +3,21 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <map>
+#include <mutex>
+#include <numeric>
 #include <set>
+#include <thread>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "indexer/document_builder.h"
 #include "indexer/index_directory.h"
+#include "schema/index_path.h"
 #include "schema/schema.h"
 #include "schema/text_analyzer.h"
 
@@ -269,15 +274,97 @@ class Job {
 
 }  // namespace
 
+namespace {
+
+// How many shards the job writes: what the index has, or what was asked for when it is new.
+Result<std::size_t> shard_count(const IndexerOptions& options) {
+  const std::size_t existing = shard_dirs(options.db_path).size();
+  const bool unsharded = live_database_dir(options.db_path).has_value();
+  const std::size_t asked = options.shards;
+  if (asked == 0) return existing == 0 ? 1 : existing;
+  if ((existing != 0 && existing != asked) || (unsharded && asked > 1) || (existing > 1 && asked == 1))
+    return fail(ErrorCode::kIo, fmt::format("{} holds an index of {} shard(s), not {}: write a new --db to change the number",
+                                            options.db_path.string(), unsharded ? 1 : existing, asked));
+  return asked;
+}
+
+// One job per shard, in parallel; the batch read once and split by shard_of(id).
+Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& paths,
+                                  const IndexerOptions& options, std::size_t shards) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<ReadBatch> parts(shards);
+  for (auto& part : parts) {
+    part.errors = batch.errors;  // failed ids and broken sources: every shard keeps what it holds
+    part.broken_sources = batch.broken_sources;
+  }
+  for (auto& a : batch.articles) parts[shard_of(a.id, shards)].articles.push_back(std::move(a));
+
+  std::mutex progress_mutex;
+  std::vector<std::size_t> done(shards, 0), totals(shards, 0);
+  std::vector<Result<IndexReport>> results(shards, fail(ErrorCode::kIo, "not run"));
+  std::vector<IndexerOptions> shard_options(shards, options);
+  std::vector<std::thread> workers;
+  for (std::size_t i = 0; i < shards; ++i) {
+    shard_options[i].db_path = shard_dir(options.db_path, i);
+    shard_options[i].shards = 0;
+    std::error_code ec;
+    fs::create_directories(shard_options[i].db_path, ec);
+    if (options.progress) {
+      shard_options[i].progress = [&, i](std::size_t d, std::size_t t) {
+        std::lock_guard lock(progress_mutex);
+        done[i] = d, totals[i] = t;
+        options.progress(std::accumulate(done.begin(), done.end(), std::size_t{0}),
+                         std::accumulate(totals.begin(), totals.end(), std::size_t{0}));
+      };
+    }
+    workers.emplace_back([&, i] { results[i] = Job(paths, shard_options[i]).apply(std::move(parts[i])); });
+  }
+  for (auto& w : workers) w.join();
+
+  IndexReport all;
+  all.shards = shards;
+  all.errors = batch.errors;
+  for (std::size_t i = 0; i < shards; ++i) {
+    if (!results[i]) {
+      auto e = results[i].error();
+      e.message = fmt::format("shard {}: {}", i, e.message);
+      return std::unexpected(e);
+    }
+    const IndexReport& r = *results[i];
+    all.added += r.added, all.updated += r.updated, all.deleted += r.deleted, all.unchanged += r.unchanged;
+    // Errors found by the shard itself (duplicate ids) follow the copies of the read errors.
+    all.errors.insert(all.errors.end(), r.errors.begin() + static_cast<std::ptrdiff_t>(batch.errors.size()), r.errors.end());
+    all.warnings.insert(all.warnings.end(), r.warnings.begin(), r.warnings.end());
+    all.full = all.full || r.full;
+    all.revision = std::max(all.revision, r.revision);
+    all.documents += r.documents;
+  }
+  all.failed = all.errors.size();
+  all.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return all;
+}
+
+}  // namespace
+
 Result<IndexReport> run_index_job(const std::vector<fs::path>& sources,
                                   const IndexerOptions& options) {
-  return Job(sources, options).run();
+  auto shards = shard_count(options);
+  if (!shards) return std::unexpected(shards.error());
+  if (*shards <= 1) return Job(sources, options).run();
+  auto found = find_sources(sources);
+  if (!found) return std::unexpected(found.error());
+  ReadBatch batch;
+  for (const auto& s : *found) read_source(s, batch, options.limits);
+  return apply_sharded(std::move(batch), sources, options, *shards);
 }
 
 Result<IndexReport> index_articles(std::vector<Article> articles, const IndexerOptions& options) {
   const std::vector<fs::path> no_paths;
+  auto shards = shard_count(options);
+  if (!shards) return std::unexpected(shards.error());
   ReadBatch batch;
   batch.articles = std::move(articles);
+  if (*shards > 1) return apply_sharded(std::move(batch), no_paths, options, *shards);
   return Job(no_paths, options).apply(std::move(batch));
 }
 

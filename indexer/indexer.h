@@ -34,6 +34,10 @@ struct IndexerOptions {
   // Fault injection for tests: the process SIGKILLs itself after writing this many documents
   // (0: never). Lets tests prove that an interrupted job loses nothing.
   std::size_t kill_after_documents = 0;
+  // Shards: 0 keeps the index as it is (sharded or not; one database when new); N >= 2 splits
+  // the articles over DIR/shard-00 … by shard_of(id), written in parallel, each with its own
+  // lock, incremental transaction and --full generation swap.
+  std::size_t shards = 0;
 };
 
 struct IndexReport {
@@ -44,9 +48,11 @@ struct IndexReport {
   bool full = false;              // a new generation was built and swapped in
   Xapian::rev revision = 0;       // of the live database after the job
   Xapian::doccount documents = 0;
+  std::size_t shards = 1;
 };
 
-// Fails (no change made) with kLocked, kIo (a path that does not exist), kSchemaMismatch
+// Fails (no change made) with kLocked, kIo (a path that does not exist, or a shard count that
+// does not match the index's: use a new --db to change it), kSchemaMismatch
 // (incremental run on an index of another schema version) or kDatabase (Xapian, disk full).
 // Article problems are not failures: they are listed in the report.
 Result<IndexReport> run_index_job(const std::vector<std::filesystem::path>& sources,

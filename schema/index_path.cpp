@@ -2,7 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
+
+#include <fmt/format.h>
+#include <xxhash.h>
 
 #include "schema/schema.h"
 
@@ -21,7 +25,29 @@ std::optional<fs::path> live_database_dir(const fs::path& dir) {
   return std::nullopt;
 }
 
+std::vector<fs::path> shard_dirs(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (std::size_t i = 0;; ++i) {
+    std::error_code ec;
+    if (!fs::is_directory(shard_dir(dir, i), ec)) break;
+    out.push_back(shard_dir(dir, i));
+  }
+  return out;
+}
+
+fs::path shard_dir(const fs::path& dir, std::size_t shard) { return dir / fmt::format("shard-{:02}", shard); }
+
+std::size_t shard_of(const std::string& id, std::size_t shards) {
+  if (shards <= 1) return 0;
+  return static_cast<std::size_t>(XXH3_64bits(id.data(), id.size()) % shards);
+}
+
 std::string index_identity(const fs::path& dir) {
+  if (!live_database_dir(dir)) {
+    std::string joined;
+    for (const auto& shard : shard_dirs(dir)) joined += index_identity(shard) + ";";
+    return joined;
+  }
   struct stat st {};
   const auto live = live_database_dir(dir);
   if (!live || ::stat((dir / "XAPIANDB").c_str(), &st) != 0) return live ? live->string() : "";
@@ -30,6 +56,15 @@ std::string index_identity(const fs::path& dir) {
 }
 
 Result<Xapian::Database> open_index(const fs::path& dir) {
+  if (!live_database_dir(dir) && !shard_dirs(dir).empty()) {
+    Xapian::Database all;
+    for (const auto& shard : shard_dirs(dir)) {
+      auto one = open_index(shard);
+      if (!one) return one;
+      all.add_database(*one);
+    }
+    return all;
+  }
   if (!live_database_dir(dir))
     return fail(ErrorCode::kIndexMissing, "no index at " + dir.string() +
                                               ": build one with `mssearch index corpus/ --db " +

@@ -1,8 +1,11 @@
 // Where an index lives on disk, shared by the writer (indexer) and the readers (searcher).
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <xapian.h>
 
@@ -19,8 +22,19 @@ std::optional<std::filesystem::path> live_database_dir(const std::filesystem::pa
 // new Database.
 std::string index_identity(const std::filesystem::path& dir);
 
-// Opens the index at DIR for reading and checks its schema version.
+// Opens the index at DIR for reading and checks its schema version. A sharded index (DIR holds
+// shard-00, shard-01, … as written by `mssearch index --shards N`) opens as one database.
 // Errors: kIndexMissing (nothing there), kSchemaMismatch, kDatabase (corrupt, unreadable).
 Result<Xapian::Database> open_index(const std::filesystem::path& dir);
+
+// --- shards: DIR/shard-00 … DIR/shard-(N-1), each a managed index directory of its own ---
+
+// The shard directories of DIR, in order; empty when DIR is not sharded.
+std::vector<std::filesystem::path> shard_dirs(const std::filesystem::path& dir);
+std::filesystem::path shard_dir(const std::filesystem::path& dir, std::size_t shard);
+
+// The shard an article belongs to: a stable hash (XXH3-64 of the id) modulo the shard count,
+// so that reindexing an article always updates the same shard.
+std::size_t shard_of(const std::string& id, std::size_t shards);
 
 }  // namespace mssearch

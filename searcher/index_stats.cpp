@@ -26,7 +26,13 @@ Result<IndexStats> index_stats(const fs::path& db_path) {
   try {
     IndexStats stats;
     stats.documents = db->get_doccount();
-    stats.revision = db->get_revision();
+    if (const auto shards = shard_dirs(db_path); !live_database_dir(db_path) && !shards.empty()) {
+      stats.shards = shards.size();
+      for (const auto& shard : shards)
+        if (auto one = open_index(shard)) stats.revision += one->get_revision();
+    } else {
+      stats.revision = db->get_revision();
+    }
     stats.indexed_at = db->get_metadata(std::string(schema::kMetaIndexedAt));
     if (stats.documents > 0) {
       stats.first_date = iso_date(db->get_value_lower_bound(schema::kSlotDate));
@@ -54,7 +60,7 @@ nlohmann::json to_json(const IndexStats& s) {
   for (const auto& t : s.topics) topics.push_back({{"value", t.value}, {"count", t.count}});
   return {{"documents", s.documents}, {"topics", topics},
           {"first_date", s.first_date}, {"last_date", s.last_date},
-          {"revision", s.revision},   {"bytes", s.bytes},
+          {"revision", s.revision},   {"bytes", s.bytes}, {"shards", s.shards},
           {"indexed_at", s.indexed_at}};
 }
 

@@ -23,6 +23,7 @@ struct IndexStats {
   std::vector<FacetValue> topics;  // every topic, by count (desc), then name
   std::string first_date, last_date;  // ISO dates; empty for an empty index
   Xapian::rev revision = 0;
+  std::size_t shards = 1;  // DIR/shard-NN databases (1: not sharded)
   std::uintmax_t bytes = 0;           // size of the live database on disk
   std::string indexed_at;             // when the last job committed (UTC)
 };

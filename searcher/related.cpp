@@ -24,31 +24,22 @@ class PlainWordDecider : public Xapian::ExpandDecider {
   }
 };
 
-class ExcludeDocuments : public Xapian::MatchDecider {
- public:
-  explicit ExcludeDocuments(const std::vector<Xapian::docid>& docids)
-      : docids_(docids.begin(), docids.end()) {}
-  bool operator()(const Xapian::Document& doc) const override {
-    return !docids_.contains(doc.get_docid());
-  }
-
- private:
-  std::set<Xapian::docid> docids_;
-};
-
 constexpr Xapian::termcount kExpandTerms = 20;
 constexpr double kTopicBoost = 2.0;
 
 }  // namespace
 
 std::vector<SearchHit> Searcher::related_to(const std::vector<Xapian::docid>& docids,
+                                            const std::vector<std::string>& ids,
                                             const std::vector<std::string>& topics,
                                             std::size_t limit, std::size_t seeds) {
   Xapian::Enquire enquire(db_);
   Xapian::RSet rset;
   for (std::size_t i = 0; i < docids.size() && i < seeds; ++i) rset.add_document(docids[i]);
   PlainWordDecider decider;
-  const Xapian::ESet eset = enquire.get_eset(kExpandTerms, rset, &decider);
+  // Exact term frequencies: over shards, Xapian otherwise approximates them, and the terms
+  // chosen would differ from those of one database holding the same articles.
+  const Xapian::ESet eset = enquire.get_eset(kExpandTerms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
   std::vector<Xapian::Query> terms;
   for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it);
   // Shared topics count: the topic words, indexed under their weighted prefix, scaled up.
@@ -57,10 +48,14 @@ std::vector<SearchHit> Searcher::related_to(const std::vector<Xapian::docid>& do
     terms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, words, kTopicBoost);
   }
   if (terms.empty()) return {};
-  enquire.set_query(Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
-  const ExcludeDocuments not_seeds(docids);  // never the article itself
-  Xapian::MSet mset =
-      enquire.get_mset(0, static_cast<Xapian::doccount>(limit), nullptr, &not_seeds);
+  // Never the article itself, nor the hits already shown: excluded in the query (by id term)
+  // rather than with a MatchDecider, which Xapian's remote backend does not support.
+  std::vector<Xapian::Query> shown;
+  for (const auto& id : ids) shown.emplace_back(schema::id_term(id));
+  enquire.set_query(Xapian::Query(Xapian::Query::OP_AND_NOT,
+                                  Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()),
+                                  Xapian::Query(Xapian::Query::OP_OR, shown.begin(), shown.end())));
+  Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(limit));
   std::vector<SearchHit> out;
   for (auto it = mset.begin(); it != mset.end(); ++it)
     out.push_back(make_hit(from_stored_json(nlohmann::json::parse(it.get_document().get_data())),
@@ -75,7 +70,7 @@ Result<std::vector<SearchHit>> Searcher::related(const std::string& id, std::siz
     auto p = db_.postlist_begin(term);
     if (p == db_.postlist_end(term)) return fail(ErrorCode::kNotFound, "no article with id '" + id + "'");
     const Article a = from_stored_json(nlohmann::json::parse(db_.get_document(*p).get_data()));
-    return related_to({*p}, a.topics, std::min(limit, options_.max_limit), 1);
+    return related_to({*p}, {id}, a.topics, std::min(limit, options_.max_limit), 1);
     });
   } catch (const Xapian::Error& e) {
     return fail(ErrorCode::kDatabase, "related articles failed: " + e.get_description());

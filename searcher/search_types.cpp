@@ -27,7 +27,7 @@ nlohmann::json to_json(const SearchResult& r) {
   for (const auto& h : r.hits) hits.push_back(to_json(h));
   nlohmann::json related = nlohmann::json::array();
   for (const auto& h : r.related) related.push_back(to_json(h));
-  return {{"query", r.query},
+  nlohmann::json out = {{"query", r.query},
           {"total", r.total},
           {"total_is_exact", r.total_is_exact},
           {"took_ms", r.took_ms},
@@ -37,7 +37,10 @@ nlohmann::json to_json(const SearchResult& r) {
             {"years", facets_json(r.year_facets)},
             {"journals", facets_json(r.journal_facets)}}},
           {"did_you_mean", r.did_you_mean ? nlohmann::json(*r.did_you_mean) : nlohmann::json()},
-          {"related", related}};
+          {"related", related},
+          {"partial", !r.failed_shards.empty()}};
+  if (!r.failed_shards.empty()) out["failed_shards"] = r.failed_shards;
+  return out;
 }
 
 }  // namespace mssearch

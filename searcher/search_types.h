@@ -45,6 +45,8 @@ struct SearchResult {
   std::optional<std::string> did_you_mean;
   bool showing_corrected = false;  // the query found nothing: hits are did_you_mean's
   std::vector<SearchHit> related;
+  // Shards left out of this answer (down or too slow): the answer is partial.
+  std::vector<std::string> failed_shards;
 };
 
 nlohmann::json to_json(const SearchHit& hit);

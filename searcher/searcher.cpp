@@ -70,22 +70,24 @@ Result<Searcher> Searcher::open(const SearcherOptions& options) {
 
 Result<Searcher> Searcher::open(const SearcherOptions& options,
                                 std::shared_ptr<const SynonymTable> synonyms) {
-  auto db = open_index(options.db_path);
-  if (!db) return std::unexpected(db.error());
+  const std::vector<std::string> specs =
+      options.databases.empty() ? std::vector<std::string>{options.db_path.string()} : options.databases;
+  auto shards = ShardSet::open(specs, options.remote);
+  if (!shards) return std::unexpected(shards.error());
   try {
-    return Searcher(options, std::move(*db), std::move(synonyms));
+    return Searcher(options, std::move(*shards), std::move(synonyms));
   } catch (const Xapian::Error& e) {
-    return fail(ErrorCode::kDatabase, "reading index " + options.db_path.string() + ": " + e.get_description());
+    return fail(ErrorCode::kDatabase, "reading index " + specs.front() + ": " + e.get_description());
   }
 }
 
-Searcher::Searcher(const SearcherOptions& options, Xapian::Database db,
+Searcher::Searcher(const SearcherOptions& options, ShardSet shards,
                    std::shared_ptr<const SynonymTable> synonyms)
     : options_(options),
-      db_(std::move(db)),
+      shards_(std::move(shards)),
+      db_(shards_.database()),
       parser_(analyzer_.make_query_parser(db_)),
-      synonyms_(std::move(synonyms)),
-      identity_(index_identity(options.db_path)) {
+      synonyms_(std::move(synonyms)) {
   // A wildcard that matches too much is an error the editor should see; a prefix being typed
   // just uses its most frequent completions.
   parser_.set_max_expansion(options_.max_wildcard_expansion, Xapian::Query::WILDCARD_LIMIT_ERROR,
@@ -96,21 +98,18 @@ Searcher::Searcher(const SearcherOptions& options, Xapian::Database db,
   load_topics();
 }
 
+void Searcher::use_database() {
+  db_ = shards_.database();
+  parser_.set_database(db_);
+  load_topics();
+}
+
 Result<bool> Searcher::refresh() {
   try {
-    const std::string identity = index_identity(options_.db_path);
-    if (identity != identity_) {
-      auto db = open_index(options_.db_path);
-      if (!db) return std::unexpected(db.error());
-      db_ = std::move(*db);
-      parser_.set_database(db_);
-      identity_ = identity;
-      load_topics();
-      return true;
-    }
-    if (!db_.reopen()) return false;
-    load_topics();
-    return true;
+    auto changed = shards_.refresh();
+    if (!changed) return std::unexpected(changed.error());
+    if (*changed) use_database();
+    return *changed;
   } catch (const Xapian::Error& e) {
     return fail(ErrorCode::kDatabase, "reopening index " + options_.db_path.string() + ": " + e.get_description());
   }
@@ -224,9 +223,11 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
 
   SearchResult result;
   result.query = request.query;
+  result.failed_shards = shards_.failed();
   result.total = mset.get_matches_estimated();
   result.total_is_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
   std::vector<Xapian::docid> page;
+  std::vector<std::string> page_ids;
   for (auto it = mset.begin(); it != mset.end(); ++it) {
     const Article article = from_stored_json(nlohmann::json::parse(it.get_document().get_data()));
     SearchHit hit = make_hit(article, it.get_weight());
@@ -236,6 +237,7 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
                                "<mark>", "</mark>", "…");
     result.hits.push_back(std::move(hit));
     page.push_back(*it);
+    page_ids.push_back(article.id);
   }
   result.topic_facets = sorted_facets(spy_counts(topics, true));
   result.year_facets = sorted_facets(spy_counts(years, false));
@@ -243,7 +245,7 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   if (!page.empty() && options_.related_count > 0 &&
       text_query.get_type() != Xapian::Query::LEAF_MATCH_ALL) {
     // Related: like the best hits on the page (relevance feedback), but not on the page.
-    result.related = related_to(page, {}, options_.related_count, 3);
+    result.related = related_to(page, page_ids, {}, options_.related_count, 3);
   }
   return result;
 }

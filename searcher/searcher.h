@@ -16,12 +16,17 @@
 #include "schema/error.h"
 #include "schema/text_analyzer.h"
 #include "searcher/search_types.h"
+#include "searcher/shard_set.h"
 #include "searcher/synonyms.h"
 
 namespace mssearch {
 
 struct SearcherOptions {
   std::filesystem::path db_path = "data/index";
+  // When not empty, searched instead of db_path: local index directories and remote shards
+  // (tcp://HOST:PORT, served by xapian-tcpsrv), as one database.
+  std::vector<std::string> databases;
+  RemoteOptions remote;
   std::filesystem::path synonyms_path;      // corpus/synonyms.yaml format; empty: none
   std::size_t snippet_length = 240;         // characters of article text in a snippet
   std::size_t max_limit = 100;              // cap on hits per page
@@ -75,10 +80,14 @@ class Searcher {
   const std::vector<FacetValue>& topics() const { return topics_; }
 
   const Xapian::Database& database() const { return db_; }
+  // Each configured database, up or not (see ShardSet), and the sum of their revisions.
+  const std::vector<ShardStatus>& shard_status() const { return shards_.status(); }
+  Xapian::rev revision() const { return shards_.revision(); }
 
  private:
-  Searcher(const SearcherOptions& options, Xapian::Database db,
+  Searcher(const SearcherOptions& options, ShardSet shards,
            std::shared_ptr<const SynonymTable> synonyms);
+  void use_database();  // after the shard set changed: parser, topics
   Xapian::Query parse(const std::string& folded, bool partial);
   std::string spelling_correction(const std::string& folded);
   Xapian::Query filters(const SearchRequest& request) const;
@@ -86,6 +95,7 @@ class Searcher {
   SearchHit make_hit(const Article& article, double score) const;
   // Articles like the first `seeds` of `docids`, excluding all of `docids`.
   std::vector<SearchHit> related_to(const std::vector<Xapian::docid>& docids,
+                                    const std::vector<std::string>& ids,
                                     const std::vector<std::string>& topics, std::size_t limit,
                                     std::size_t seeds);
   void load_topics();
@@ -101,18 +111,22 @@ class Searcher {
         if (attempt == 3) throw;
         db_.reopen();
         load_topics();
+      } catch (const Xapian::NetworkError&) {
+        // A remote shard died or timed out: answer from the others (a partial answer).
+        if (attempt == 3 || !shards_.drop_failed_shards()) throw;
+        use_database();
       }
     }
   }
   Result<SearchResult> search_once(const SearchRequest& request);
 
   SearcherOptions options_;
-  Xapian::Database db_;
+  ShardSet shards_;
+  Xapian::Database db_;  // shards_.database()
   TextAnalyzer analyzer_;
   Xapian::QueryParser parser_;
   std::shared_ptr<const SynonymTable> synonyms_;
   std::vector<FacetValue> topics_;
-  std::string identity_;  // index_identity() of the database opened
 };
 
 nlohmann::json to_json(const Suggestion& suggestion);

@@ -239,10 +239,21 @@ void HttpServer::Impl::ready(httplib::Response& res) {
   }
   const auto& db = (*searcher)->database();
   const auto documents = db.get_doccount();
-  const auto revision = db.get_revision();
+  const auto revision = (*searcher)->revision();
   metrics.set_ready(true);
   metrics.set_index(documents, static_cast<double>(revision));
-  send_json(res, 200, {{"status", "ready"}, {"documents", documents}, {"revision", revision}});
+  json shards = json::array();
+  bool partial = false;
+  for (const auto& shard : (*searcher)->shard_status()) {
+    metrics.set_shard(shard.name, shard.up);
+    partial = partial || !shard.up;
+    json one = {{"name", shard.name}, {"up", shard.up}};
+    if (!shard.up) one["error"] = shard.error;
+    shards.push_back(std::move(one));
+  }
+  // Ready while at least one shard answers; "partial" says some are left out.
+  send_json(res, 200, {{"status", "ready"}, {"documents", documents}, {"revision", revision},
+                       {"partial", partial}, {"shards", shards}});
 }
 
 void HttpServer::Impl::static_asset(httplib::Response& res, std::string_view name, const char* type) {
@@ -273,10 +284,12 @@ void HttpServer::Impl::setup() {
     if (!res.body.empty()) return;
     const int status = res.status;
     const std::string code = status == 404 ? "not_found" : status == 405 ? "method_not_allowed"
-                           : status == 413 ? "payload_too_large" : status == 414 ? "uri_too_long" : "bad_request";
+                           : status == 413 ? "payload_too_large" : status == 414 ? "uri_too_long"
+                           : status >= 500 ? "internal_error" : "bad_request";
     const std::string message = status == 404 ? "no route " + req.path
                               : status == 413 ? "request body is over the limit of " + std::to_string(options.max_request_bytes) + " bytes"
-                              : status == 414 ? "request URI is too long" : "bad request";
+                              : status == 414 ? "request URI is too long"
+                              : status >= 500 ? "internal error" : "bad request";
     send_json(res, status, {{"error", {{"code", code}, {"message", message}}}});
   });
   server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
@@ -301,8 +314,9 @@ void HttpServer::Impl::setup() {
   server.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) { ready(res); });
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     if (auto s = pool.acquire()) {
-      metrics.set_index((*s)->database().get_doccount(), static_cast<double>((*s)->database().get_revision()));
+      metrics.set_index((*s)->database().get_doccount(), static_cast<double>((*s)->revision()));
       metrics.set_ready(true);
+      for (const auto& shard : (*s)->shard_status()) metrics.set_shard(shard.name, shard.up);
     } else {
       metrics.set_ready(false);
     }
@@ -370,7 +384,7 @@ bool HttpServer::is_running() const { return impl_->server.is_running(); }
 Result<std::pair<unsigned, unsigned>> HttpServer::index_state() {
   auto s = impl_->pool.acquire();
   if (!s) return std::unexpected(s.error());
-  return std::pair<unsigned, unsigned>{(*s)->database().get_doccount(), (*s)->database().get_revision()};
+  return std::pair<unsigned, unsigned>{(*s)->database().get_doccount(), static_cast<unsigned>((*s)->revision())};
 }
 
 }  // namespace mssearch

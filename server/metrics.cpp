@@ -28,7 +28,13 @@ Metrics::Metrics()
                  .Name("mssearch_ready")
                  .Help("1 when the index is open and answering")
                  .Register(*registry_)
-                 .Add({})) {}
+                 .Add({})),
+      shards_(prometheus::BuildGauge()
+                  .Name("mssearch_shard_up")
+                  .Help("1 when a configured database (shard) answers, 0 when it is left out")
+                  .Register(*registry_)) {}
+
+void Metrics::set_shard(const std::string& name, bool up) { shards_.Add({{"shard", name}}).Set(up ? 1 : 0); }
 
 void Metrics::observe(const std::string& route, int status, double seconds) {
   requests_.Add({{"route", route}, {"status", std::to_string(status)}}).Increment();

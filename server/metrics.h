@@ -21,6 +21,8 @@ class Metrics {
   void observe(const std::string& route, int status, double seconds);
   void set_index(double documents, double revision);
   void set_ready(bool ready);
+  // One gauge per configured database (1 up, 0 left out of answers).
+  void set_shard(const std::string& name, bool up);
   std::string render() const;
 
  private:
@@ -30,6 +32,7 @@ class Metrics {
   prometheus::Gauge& documents_;
   prometheus::Gauge& revision_;
   prometheus::Gauge& ready_;
+  prometheus::Family<prometheus::Gauge>& shards_;
 };
 
 }  // namespace mssearch

@@ -36,6 +36,14 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
     try {
       if (key == "database") o.searcher.db_path = relative(v.as<std::string>());
       else if (key == "synonyms") o.searcher.synonyms_path = relative(v.as<std::string>());
+      else if (key == "databases") {
+        o.searcher.databases.clear();
+        for (const auto& d : v.as<std::vector<std::string>>())
+          o.searcher.databases.push_back(ShardSet::is_remote(d) ? d : relative(d).string());
+      }
+      else if (key == "remote_connect_timeout_seconds") o.searcher.remote.connect_timeout_seconds = v.as<double>();
+      else if (key == "remote_timeout_seconds") o.searcher.remote.timeout_seconds = v.as<double>();
+      else if (key == "remote_retry_seconds") o.searcher.remote.retry_seconds = v.as<double>();
       else if (key == "host") o.host = v.as<std::string>();
       else if (key == "port") o.port = v.as<int>();
       else if (key == "threads") o.threads = v.as<std::size_t>();

@@ -1,0 +1,180 @@
+#include "searcher/shard_set.h"
+
+#include <charconv>
+
+#include "schema/index_path.h"
+#include "schema/schema.h"
+
+namespace mssearch {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+unsigned milliseconds(double seconds) { return static_cast<unsigned>(seconds * 1000); }
+
+// tcp://HOST:PORT -> (host, port)
+std::optional<std::pair<std::string, unsigned>> parse_remote(const std::string& spec) {
+  const std::string rest = spec.substr(6);
+  const auto colon = rest.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  unsigned port = 0;
+  const char* end = rest.data() + rest.size();
+  auto [p, ec] = std::from_chars(rest.data() + colon + 1, end, port);
+  if (ec != std::errc() || p != end || port == 0 || port > 65535) return std::nullopt;
+  return std::pair{rest.substr(0, colon), port};
+}
+
+}  // namespace
+
+ShardSet::ShardSet(std::vector<Shard> shards, const RemoteOptions& remote)
+    : shards_(std::move(shards)), remote_(remote) {
+  rebuild();
+}
+
+Result<Xapian::Database> ShardSet::open_one(Shard& shard) const {
+  if (!is_remote(shard.spec)) {
+    shard.identity = index_identity(shard.spec);
+    return open_index(shard.spec);
+  }
+  auto address = parse_remote(shard.spec);
+  if (!address) return fail(ErrorCode::kIo, "bad remote shard '" + shard.spec + "': expected tcp://HOST:PORT");
+  try {
+    Xapian::Database db = Xapian::Remote::open(address->first, address->second,
+                                               milliseconds(remote_.timeout_seconds),
+                                               milliseconds(remote_.connect_timeout_seconds));
+    if (auto ok = schema::check_version(db); !ok) return std::unexpected(ok.error());
+    return db;
+  } catch (const Xapian::Error& e) {
+    return fail(ErrorCode::kDatabase, "shard " + shard.spec + ": " + e.get_description());
+  }
+}
+
+Result<ShardSet> ShardSet::open(const std::vector<std::string>& specs, const RemoteOptions& remote) {
+  if (specs.empty()) return fail(ErrorCode::kIo, "no databases configured");
+  std::vector<Shard> shards;
+  std::vector<ShardStatus> down;
+  ShardSet probe({}, remote);
+  std::optional<Error> last_error;
+  for (const auto& spec : specs) {
+    Shard shard{spec, std::nullopt, {}, {}};
+    auto db = probe.open_one(shard);
+    if (db) {
+      shard.db = std::move(*db);
+    } else {
+      // One database: its own error is the answer. Several: serve what can be served.
+      if (specs.size() == 1) return std::unexpected(db.error());
+      last_error = db.error();
+      shard.identity = db.error().message;  // kept as the reason until it is up
+      shard.next_try = Clock::now() + std::chrono::milliseconds(milliseconds(remote.retry_seconds));
+    }
+    shards.push_back(std::move(shard));
+  }
+  ShardSet set(std::move(shards), remote);
+  if (set.failed().size() == specs.size())
+    return fail(ErrorCode::kDatabase, "no shard could be opened; last error: " + last_error->message);
+  return set;
+}
+
+void ShardSet::rebuild() {
+  combined_ = Xapian::Database();
+  status_.clear();
+  for (const auto& s : shards_) {
+    if (s.db) combined_.add_database(*s.db);
+    status_.push_back({s.spec, s.db.has_value(), s.db ? "" : s.identity});
+  }
+}
+
+bool ShardSet::partial() const {
+  for (const auto& s : status_)
+    if (!s.up) return true;
+  return false;
+}
+
+std::vector<std::string> ShardSet::failed() const {
+  std::vector<std::string> out;
+  for (const auto& s : status_)
+    if (!s.up) out.push_back(s.name);
+  return out;
+}
+
+Xapian::rev ShardSet::revision() const {
+  Xapian::rev sum = 0;
+  for (const auto& s : shards_) {
+    if (!s.db) continue;
+    try {
+      sum += s.db->get_revision();
+    } catch (const Xapian::Error&) {
+      // A local sharded directory (several sub-databases, no single revision), or a remote
+      // shard that does not report one.
+    }
+  }
+  return sum;
+}
+
+Result<bool> ShardSet::refresh() {
+  bool changed = false;
+  const auto now = Clock::now();
+  for (auto& s : shards_) {
+    if (!s.db) {
+      if (now < s.next_try) continue;
+      auto db = open_one(s);
+      if (db) {
+        s.db = std::move(*db);
+        changed = true;
+      } else {
+        s.identity = db.error().message;
+        s.next_try = now + std::chrono::milliseconds(milliseconds(remote_.retry_seconds));
+      }
+      continue;
+    }
+    try {
+      if (!is_remote(s.spec) && index_identity(s.spec) != s.identity) {
+        // A --full rebuild swapped a new generation in: reopen() does not follow that.
+        auto db = open_one(s);
+        if (!db) {
+          if (shards_.size() == 1) return std::unexpected(db.error());
+          continue;
+        }
+        s.db = std::move(*db);
+        changed = true;
+      } else if (s.db->reopen()) {
+        changed = true;
+      }
+    } catch (const Xapian::NetworkError& e) {
+      s.db.reset();
+      s.identity = "shard " + s.spec + ": " + e.get_description();
+      s.next_try = now + std::chrono::milliseconds(milliseconds(remote_.retry_seconds));
+      changed = true;
+    } catch (const Xapian::Error& e) {
+      if (shards_.size() == 1) return fail(ErrorCode::kDatabase, "reopening index " + s.spec + ": " + e.get_description());
+      s.db.reset();
+      s.identity = "shard " + s.spec + ": " + e.get_description();
+      changed = true;
+    }
+  }
+  // Reopening a sub-database does not reach the combined handle: rebuild it.
+  if (changed) rebuild();
+  return changed;
+}
+
+bool ShardSet::drop_failed_shards() {
+  bool changed = false;
+  const auto now = Clock::now();
+  for (auto& s : shards_) {
+    if (!s.db || !is_remote(s.spec)) continue;
+    // After a network error the old connection is unusable: open a new one, or leave it out.
+    s.db.reset();
+    auto db = open_one(s);
+    if (db) {
+      s.db = std::move(*db);
+    } else {
+      s.identity = db.error().message;
+      s.next_try = now + std::chrono::milliseconds(milliseconds(remote_.retry_seconds));
+    }
+    changed = true;
+  }
+  if (changed) rebuild();
+  return changed;
+}
+
+}  // namespace mssearch

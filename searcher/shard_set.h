@@ -1,0 +1,73 @@
+// ShardSet: the databases one Searcher answers from, opened as one Xapian::Database
+// (Database::add_database): a local index directory (itself possibly sharded), or several
+// local paths and remote shards `tcp://HOST:PORT` served by xapian-tcpsrv (Xapian::Remote::open).
+//
+// A remote shard that cannot be reached, or does not answer within the timeout, is left out
+// and reported (partial answers); refresh() tries it again, so it comes back without a restart.
+// Not thread-safe: one ShardSet per Searcher, one Searcher per thread.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <xapian.h>
+
+#include "schema/error.h"
+
+namespace mssearch {
+
+struct RemoteOptions {
+  double connect_timeout_seconds = 1.0;  // to establish a connection to a remote shard
+  double timeout_seconds = 2.0;          // for each answer of a remote shard
+  double retry_seconds = 1.0;            // a shard that is down is tried again after this long
+};
+
+struct ShardStatus {
+  std::string name;   // the spec: a path or tcp://host:port
+  bool up = false;
+  std::string error;  // why it is down
+};
+
+class ShardSet {
+ public:
+  // Errors: those of open_index() for a single local database; kDatabase when no shard of
+  // several could be opened.
+  static Result<ShardSet> open(const std::vector<std::string>& specs, const RemoteOptions& remote);
+
+  // The shards that are up, as one database.
+  const Xapian::Database& database() const { return combined_; }
+  bool partial() const;
+  std::vector<std::string> failed() const;  // names of the shards left out
+  const std::vector<ShardStatus>& status() const { return status_; }
+  // Sum of the shards' revisions: changes whenever any shard commits.
+  Xapian::rev revision() const;
+
+  // Follows new commits and generation swaps, and retries shards that are down. Returns true
+  // when the combined database changed (the caller rebuilds what depends on it).
+  Result<bool> refresh();
+  // After a NetworkError: probes the remote shards, leaves out those that fail. Returns true
+  // when the set changed (so the read is worth retrying).
+  bool drop_failed_shards();
+
+  static bool is_remote(const std::string& spec) { return spec.starts_with("tcp://"); }
+
+ private:
+  struct Shard {
+    std::string spec;
+    std::optional<Xapian::Database> db;
+    std::string identity;  // index_identity() of a local shard
+    std::chrono::steady_clock::time_point next_try{};
+  };
+  ShardSet(std::vector<Shard> shards, const RemoteOptions& remote);
+  Result<Xapian::Database> open_one(Shard& shard) const;
+  void rebuild();
+
+  std::vector<Shard> shards_;
+  RemoteOptions remote_;
+  Xapian::Database combined_;
+  std::vector<ShardStatus> status_;
+};
+
+}  // namespace mssearch

@@ -1,0 +1,305 @@
+// Scale-out on Xapian's own machinery: the sample corpus indexed as one database and as three
+// shards; the shards searched locally (Database::add_database) and through three xapian-tcpsrv
+// processes on 127.0.0.1 (Xapian::Remote::open). Answers must agree; a killed shard gives a
+// partial answer, and it is used again once it is back.
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "schema/index_path.h"
+#include "searcher/searcher.h"
+#include "server/http_server.h"
+#include "tests/test_support.h"
+
+namespace fs = std::filesystem;
+using namespace mssearch;
+using nlohmann::json;
+
+extern char** environ;
+
+namespace {
+
+// A port that was free a moment ago (xapian-tcpsrv needs a number, not 0).
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool port_open(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// xapian-tcpsrv serving one shard on 127.0.0.1:port, stopped at scope end.
+struct TcpServer {
+  pid_t pid = -1;
+  int port;
+  fs::path db;
+  TcpServer(fs::path shard, int p) : port(p), db(std::move(shard)) { start(); }
+  void start() {
+    const std::string port_text = std::to_string(port);
+    std::vector<std::string> args{"/usr/bin/xapian-tcpsrv", "--interface", "127.0.0.1", "--port", port_text, db.string()};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    // Its own process group: xapian-tcpsrv forks a child per connection, and a dead shard
+    // means all of them gone.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+    REQUIRE(posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    for (int i = 0; i < 100 && !port_open(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(port_open(port));
+  }
+  void stop() {
+    if (pid <= 0) return;
+    ::kill(-pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    while (port_open(port)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    pid = -1;
+  }
+  ~TcpServer() { stop(); }
+  std::string spec() const { return fmt::format("tcp://127.0.0.1:{}", port); }
+};
+
+// What must agree between a single database and its shards: hits (ties in score put in id
+// order, since document ids differ by design), scores, totals, facets, snippets, related.
+json comparable(const SearchResult& r) {
+  std::vector<std::pair<double, std::string>> hits;
+  json snippets = json::object();
+  for (const auto& h : r.hits) {
+    hits.emplace_back(-std::round(h.score * 1e6) / 1e6, h.id);
+    snippets[h.id] = h.snippet;
+  }
+  std::sort(hits.begin(), hits.end());
+  json facets = json::object();
+  for (const auto& [name, list] : {std::pair{"topics", &r.topic_facets}, {"years", &r.year_facets}, {"journals", &r.journal_facets}}) {
+    std::vector<std::pair<std::string, Xapian::doccount>> values;
+    for (const auto& f : *list) values.emplace_back(f.value, f.count);
+    std::sort(values.begin(), values.end());
+    facets[name] = values;
+  }
+  std::vector<std::string> related;
+  for (const auto& h : r.related) related.push_back(h.id);
+  std::sort(related.begin(), related.end());
+  return {{"total", r.total}, {"hits", hits}, {"snippets", snippets}, {"facets", facets}, {"related", related}};
+}
+
+const std::vector<std::string> kQueries = {
+    "astrocytes", "multiple sclerosis", "\"optic neuritis\"", "remyelin*", "brain fog", "MS fatigue",
+    "title:microglia", "vitamin d -mice", "relapse OR flare", "ocrelizumab", "nerve coating", "IL-10"};
+
+}  // namespace
+
+TEST_CASE("shards: --shards splits by a stable hash, and reindexing updates the same shard", "[shards]") {
+  test::TempDir tmp;
+  const fs::path db = tmp / "db";
+  fs::copy(test::corpus_dir(), tmp / "articles", fs::copy_options::recursive);
+  auto r = test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 3 --json", (tmp / "articles").string(), db.string()));
+  REQUIRE(r.exit_code == 0);
+  CHECK(json::parse(r.out)["shards"] == 3);
+  REQUIRE(shard_dirs(db).size() == 3);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto one = open_index(shard_dir(db, i));
+    REQUIRE(one);
+    total += one->get_doccount();
+    for (auto it = one->postlist_begin(""); it != one->postlist_end(""); ++it) {
+      auto term = one->get_document(*it).termlist_begin();
+      term.skip_to("Q");
+      CHECK(shard_of((*term).substr(1), 3) == i);
+    }
+  }
+  CHECK(total == 43);
+  // An edit is an update in its own shard, not an add elsewhere.
+  test::write_file(tmp / "articles" / "astrocytes-two-faces.md",
+                   test::read_file(tmp / "articles" / "astrocytes-two-faces.md") + "\nOne more sentence.\n");
+  auto again = json::parse(test::run_mssearch(fmt::format("index '{}' --db '{}' --json", (tmp / "articles").string(), db.string())).out);
+  CHECK(again["updated"] == 1);
+  CHECK(again["added"] == 0);
+  CHECK(again["documents"] == 43);
+  // The shard count of an index is fixed.
+  auto other = test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 2", (tmp / "articles").string(), db.string()));
+  CHECK(other.exit_code == 2);
+  CHECK_THAT(other.err, Catch::Contains("3 shard(s), not 2"));
+  // --full works per shard.
+  CHECK(test::run_mssearch(fmt::format("index '{}' --db '{}' --full -q", (tmp / "articles").string(), db.string())).exit_code == 0);
+  CHECK(open_index(db)->get_doccount() == 43);
+}
+
+TEST_CASE("shards: local and remote shards answer as one database does, and a dead shard gives a partial answer",
+          "[shards]") {
+  test::TempDir tmp;
+  const fs::path single = tmp / "single", sharded = tmp / "sharded";
+  REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q", test::corpus_dir().string(), single.string())).exit_code == 0);
+  REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 3 -q", test::corpus_dir().string(), sharded.string())).exit_code == 0);
+  std::vector<std::unique_ptr<TcpServer>> servers;
+  std::vector<std::string> remote;
+  for (std::size_t i = 0; i < 3; ++i) {
+    servers.push_back(std::make_unique<TcpServer>(shard_dir(sharded, i), free_port()));
+    remote.push_back(servers.back()->spec());
+  }
+  const fs::path synonyms = test::corpus_dir() / "synonyms.yaml";
+  auto open = [&](const fs::path& db, const std::vector<std::string>& databases) {
+    SearcherOptions o;
+    o.db_path = db;
+    o.databases = databases;
+    o.synonyms_path = synonyms;
+    o.remote.timeout_seconds = 2;
+    o.remote.retry_seconds = 0.2;
+    auto s = Searcher::open(o);
+    REQUIRE(s);
+    return std::move(*s);
+  };
+  Searcher one = open(single, {}), local = open(sharded, {}), far = open({}, remote);
+  CHECK(far.database().get_doccount() == 43);
+  for (const auto& q : kQueries) {
+    INFO("query " << q);
+    SearchRequest req;
+    req.query = q;
+    req.limit = 50;
+    auto a = one.search(req), b = local.search(req), c = far.search(req);
+    REQUIRE(a);
+    REQUIRE(b);
+    REQUIRE(c);
+    CHECK(comparable(*c) == comparable(*a));
+    // Local shards: all the same except, rarely, which passage a snippet shows (Xapian 1.4's
+    // MSet::snippet weighs a passage with per-subdatabase statistics); both highlight a match.
+    json local_answer = comparable(*b), single_answer = comparable(*a);
+    for (auto& [id, snippet] : local_answer["snippets"].items())
+      CHECK((snippet.get<std::string>().find("<mark>") == std::string::npos) ==
+            (single_answer["snippets"][id].get<std::string>().find("<mark>") == std::string::npos));
+    local_answer.erase("snippets");
+    single_answer.erase("snippets");
+    CHECK(local_answer == single_answer);
+    CHECK_FALSE(c->failed_shards.size());
+    req.topics = {"Relapses"};
+    req.sort = SortOrder::kDate;
+    CHECK(comparable(*far.search(req)) == comparable(*one.search(req)));
+  }
+  // Did you mean: spelling data lives in each shard; locally the shards agree with one database.
+  SearchRequest typo;
+  typo.query = "astrocites";
+  CHECK(local.search(typo)->did_you_mean == one.search(typo)->did_you_mean);
+  CHECK(one.search(typo)->did_you_mean == "astrocytes");
+  // Suggestions, articles and related articles across shards.
+  CHECK(far.suggest("astro")->size() == one.suggest("astro")->size());
+  CHECK(far.article("astrocytes-two-faces")->title == one.article("astrocytes-two-faces")->title);
+  auto rel_one = one.related("astrocytes-two-faces", 5), rel_far = far.related("astrocytes-two-faces", 5);
+  REQUIRE(rel_one);
+  REQUIRE(rel_far);
+  CHECK(rel_far->size() == rel_one->size());
+
+  // One shard dies: the others answer, marked partial, naming it.
+  SearchRequest all;
+  all.query = "ms";
+  all.limit = 50;
+  const auto full_total = far.search(all)->total;
+  const std::size_t dead_docs = open_index(shard_dir(sharded, 1))->get_doccount();
+  servers[1]->stop();
+  auto partial = far.search(all);
+  REQUIRE(partial);
+  CHECK(partial->failed_shards == std::vector<std::string>{remote[1]});
+  CHECK(to_json(*partial)["partial"] == true);
+  CHECK(partial->total < full_total);
+  CHECK(far.database().get_doccount() == 43 - dead_docs);
+  // Back again: used again after the retry interval, without a new Searcher.
+  servers[1]->start();
+  bool back = false;
+  for (int i = 0; i < 50 && !back; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    REQUIRE(far.refresh());
+    auto r = far.search(all);
+    back = r && r->failed_shards.empty() && r->total == full_total;
+  }
+  CHECK(back);
+}
+
+TEST_CASE("shards: the server over remote shards: same page, partial answers, /readyz and /metrics", "[shards]") {
+  test::TempDir tmp;
+  const fs::path single = tmp / "single", sharded = tmp / "sharded";
+  REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q", test::corpus_dir().string(), single.string())).exit_code == 0);
+  REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 2 -q", test::corpus_dir().string(), sharded.string())).exit_code == 0);
+  TcpServer s0(shard_dir(sharded, 0), free_port()), s1(shard_dir(sharded, 1), free_port());
+  auto serve = [&](const std::vector<std::string>& databases, const fs::path& db) {
+    ServerOptions o;
+    o.searcher.db_path = db;
+    o.searcher.databases = databases;
+    o.searcher.remote.timeout_seconds = 2;
+    o.searcher.remote.retry_seconds = 0.2;
+    o.searcher.synonyms_path = test::corpus_dir() / "synonyms.yaml";
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.threads = 2;
+    o.access_log = false;
+    return std::make_unique<HttpServer>(o);
+  };
+  auto remote_server = serve({s0.spec(), s1.spec()}, {});
+  auto single_server = serve({}, single);
+  const int rp = *remote_server->bind(), sp = *single_server->bind();
+  std::thread t1([&] { remote_server->run(); }), t2([&] { single_server->run(); });
+  httplib::Client rc("127.0.0.1", rp), sc("127.0.0.1", sp);
+  // The results fragment of the page: the same articles in the same places. (Scores are not on
+  // the page; ties could only reorder equal-scored hits, and the sample has none in this query.)
+  auto page_r = rc.Get("/?q=astrocytes&fragment=1"), page_s = sc.Get("/?q=astrocytes&fragment=1");
+  REQUIRE(page_r);
+  REQUIRE(page_s);
+  CHECK(page_r->body == page_s->body);
+  auto ready = json::parse(rc.Get("/readyz")->body);
+  CHECK(ready["partial"] == false);
+  CHECK(ready["shards"].size() == 2);
+  s1.stop();
+  auto answer = json::parse(rc.Get("/api/search?q=ms")->body);
+  CHECK(answer["partial"] == true);
+  CHECK(answer["failed_shards"][0] == s1.spec());
+  ready = json::parse(rc.Get("/readyz")->body);
+  CHECK(ready["status"] == "ready");
+  CHECK(ready["partial"] == true);
+  CHECK_THAT(rc.Get("/metrics")->body, Catch::Contains(fmt::format("mssearch_shard_up{{shard=\"{}\"}} 0", s1.spec())));
+  s1.start();
+  bool back = false;
+  for (int i = 0; i < 60 && !back; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    back = json::parse(rc.Get("/api/search?q=ms")->body)["partial"] == false;
+  }
+  CHECK(back);
+  remote_server->stop();
+  single_server->stop();
+  t1.join();
+  t2.join();
+}
