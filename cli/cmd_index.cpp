@@ -20,6 +20,7 @@ struct IndexArgs {
   std::string db = default_db_path();
   bool full = false;
   std::size_t shards = 0;
+  unsigned changesets = 0;
   bool json = false;
   bool quiet = false;
 };
@@ -39,6 +40,8 @@ int run_index(const IndexArgs& args) {
   options.db_path = args.db;
   options.full = args.full;
   options.shards = args.shards;
+  // Xapian writes replication changesets when this is set (read when a database is opened).
+  if (args.changesets > 0) ::setenv("XAPIAN_MAX_CHANGESETS", std::to_string(args.changesets).c_str(), 1);
   if (const char* kill = std::getenv("MSSEARCH_FAULT_KILL_AFTER_DOCS"))
     options.kill_after_documents = std::strtoull(kill, nullptr, 10);
   ProgressBar bar("indexing");
@@ -89,6 +92,9 @@ void add_index_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--shards", args->shards,
                   "Split a new index over N databases (DIR/shard-00 …) by a stable hash of the id")
       ->check(CLI::Range(1, 64));
+  cmd->add_option("--changesets", args->changesets,
+                  "Keep the last N changesets for replicas (scripts/replica-primary.sh); 0: none")
+      ->check(CLI::Range(0, 1000));
   cmd->add_flag("--json", args->json, "Print the summary as one JSON object");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress bar");
   cmd->callback([args, &exit_code] { exit_code = run_index(*args); });

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <xxhash.h>
@@ -16,9 +17,14 @@ namespace fs = std::filesystem;
 std::optional<fs::path> live_database_dir(const fs::path& dir) {
   std::error_code ec;
   if (fs::exists(dir / "XAPIANDB", ec)) {
+    // "BACKEND NAME" lines; '#' comments (xapian-replicate writes some) are skipped.
     std::ifstream in(dir / "XAPIANDB");
-    std::string backend, name;
-    if (in >> backend >> name) return dir / name;
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream words(line);
+      std::string backend, name;
+      if (!(words >> backend) || backend.starts_with('#')) continue;
+      if (words >> name) return dir / name;
+    }
     return std::nullopt;
   }
   if (fs::exists(dir / "iamglass", ec)) return dir;

@@ -45,10 +45,13 @@ Result<IndexStats> index_stats(const fs::path& db_path) {
     std::stable_sort(stats.topics.begin(), stats.topics.end(),
                      [](const FacetValue& a, const FacetValue& b) { return a.count > b.count; });
     std::error_code ec;
-    if (auto live = live_database_dir(db_path)) {
-      for (const auto& entry : fs::directory_iterator(*live, ec))
+    std::vector<fs::path> lives;
+    if (auto live = live_database_dir(db_path)) lives.push_back(*live);
+    for (const auto& shard : shard_dirs(db_path))
+      if (auto live = live_database_dir(shard)) lives.push_back(*live);
+    for (const auto& live : lives)
+      for (const auto& entry : fs::directory_iterator(live, ec))
         if (entry.is_regular_file(ec)) stats.bytes += entry.file_size(ec);
-    }
     return stats;
   } catch (const Xapian::Error& e) {
     return fail(ErrorCode::kDatabase, "reading index " + db_path.string() + ": " + e.get_description());

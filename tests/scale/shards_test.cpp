@@ -97,6 +97,32 @@ struct TcpServer {
   std::string spec() const { return fmt::format("tcp://127.0.0.1:{}", port); }
 };
 
+// Any command in its own process group, killed (with its children) at scope end; output to a file.
+struct Process {
+  pid_t pid = -1;
+  Process(std::vector<std::string> args, const fs::path& output) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+    REQUIRE(posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  ~Process() {
+    ::kill(-pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+};
+
 // What must agree between a single database and its shards: hits (ties in score put in id
 // order, since document ids differ by design), scores, totals, facets, snippets, related.
 json comparable(const SearchResult& r) {
@@ -302,4 +328,63 @@ TEST_CASE("shards: the server over remote shards: same page, partial answers, /r
   single_server->stop();
   t1.join();
   t2.join();
+}
+
+TEST_CASE("replication: a replica follows the primary through incremental and --full runs", "[shards][replication]") {
+  test::TempDir tmp;
+  const fs::path articles = tmp / "articles", primary = tmp / "primary" / "index", replica = tmp / "replica";
+  fs::copy(test::corpus_dir(), articles, fs::copy_options::recursive);
+  const std::string index_cmd = fmt::format("index '{}' --db '{}' -q --changesets 10", articles.string(), primary.string());
+  REQUIRE(test::run_mssearch(index_cmd).exit_code == 0);
+  const int port = free_port();
+  const std::string scripts = (test::source_dir() / "scripts").string();
+  Process server({"bash", scripts + "/replica-primary.sh", primary.string(), std::to_string(port)}, tmp / "primary.log");
+  for (int i = 0; i < 100 && !port_open(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(port_open(port));
+  auto follow_once = [&] {
+    const std::string cmd = fmt::format("bash '{}/replica-follow.sh' 127.0.0.1 {} index '{}' 1 --once >>'{}' 2>&1",
+                                        scripts, port, replica.string(), (tmp / "follow.log").string());
+    REQUIRE(std::system(cmd.c_str()) == 0);
+  };
+  follow_once();
+  REQUIRE(open_index(replica));
+  CHECK(open_index(replica)->get_doccount() == 43);
+
+  // A real server on the replica, left running through the primary's updates.
+  ServerOptions o;
+  o.searcher.db_path = replica;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.threads = 2;
+  o.access_log = false;
+  HttpServer http(o);
+  const int http_port = *http.bind();
+  std::thread t([&] { http.run(); });
+  httplib::Client c("127.0.0.1", http_port);
+  auto total = [&](const std::string& q) { return json::parse(c.Get(("/api/search?q=" + q).c_str())->body)["total"].get<int>(); };
+  auto eventually = [&](const std::string& q, int expected) {
+    for (int i = 0; i < 50; ++i) {
+      if (total(q) == expected) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  CHECK(total("zebrafish") == 0);
+
+  // Incremental run on the primary: the replica receives a changeset, the server the revision.
+  test::write_file(articles / "astrocytes-two-faces.md",
+                   test::read_file(articles / "astrocytes-two-faces.md") + "\nZebrafish studies agree.\n");
+  REQUIRE(test::run_mssearch(index_cmd).exit_code == 0);
+  follow_once();
+  CHECK_THAT(test::read_file(tmp / "follow.log"), Catch::Contains("1 changesets"));
+  CHECK(eventually("zebrafish", 1));
+
+  // --full on the primary is a new database: the replica fetches a full copy, the server follows.
+  fs::remove(articles / "astrocytes-two-faces.md");
+  REQUIRE(test::run_mssearch(index_cmd + " --full").exit_code == 0);
+  follow_once();
+  CHECK(eventually("zebrafish", 0));
+  CHECK(json::parse(c.Get("/readyz")->body)["documents"] == 42);
+  http.stop();
+  t.join();
 }
