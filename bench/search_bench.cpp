@@ -40,7 +40,15 @@ int main(int argc, char** argv) {
   app.add_option("--articles", articles, "Articles to generate (default 10000)");
   app.add_option("--queries", queries, "Queries in the mix (default 600)");
   app.add_option("--seed", seed, "Generator seed (default 42)");
+  std::size_t shards = 0;
+  std::vector<std::string> databases;
+  bool skip_index = false;
+  std::size_t related = 5;
+  app.add_option("--related", related, "Related articles in each answer (default 5; 0: none)");
   app.add_option("--db", db, "Index directory (default: a temporary one, removed afterwards)");
+  app.add_option("--shards", shards, "Index into N shards (written in parallel)");
+  app.add_option("--database", databases, "Search these instead of --db (paths, tcp://HOST:PORT); repeat");
+  app.add_flag("--skip-index", skip_index, "Search what --db/--database already hold (same --articles/--seed)");
   CLI11_PARSE(app, argc, argv);
 
   const bool temporary = db.empty();
@@ -48,18 +56,24 @@ int main(int argc, char** argv) {
   bench::CorpusGenerator generator({articles, seed});
 
   auto t = Clock::now();
-  IndexerOptions io;
-  io.db_path = db;
-  io.full = true;
-  auto report = index_articles(generator.all(), io);
-  if (!report) {
-    fmt::print(stderr, "search_bench: {}\n", report.error().message);
-    return 2;
+  double index_ms = 0;
+  if (!skip_index) {
+    IndexerOptions io;
+    io.db_path = db;
+    io.full = true;
+    io.shards = shards;
+    auto report = index_articles(generator.all(), io);
+    if (!report) {
+      fmt::print(stderr, "search_bench: {}\n", report.error().message);
+      return 2;
+    }
+    index_ms = ms_since(t);
   }
-  const double index_ms = ms_since(t);
 
   SearcherOptions so;
   so.db_path = db;
+  so.databases = databases;
+  so.related_count = related;
   auto searcher = Searcher::open(so);
   if (!searcher) {
     fmt::print(stderr, "search_bench: {}\n", searcher.error().message);
@@ -85,11 +99,16 @@ int main(int argc, char** argv) {
   const std::size_t hits = run_mix(&full);
 
   fmt::print("search_bench: {} articles, {} queries (seed {})\n", articles, mix.size(), seed);
-  fmt::print("index: {:.1f} s, {:.0f} articles/s\n", index_ms / 1000, articles / (index_ms / 1000));
+  if (!skip_index)
+    fmt::print("index: {:.1f} s, {:.0f} articles/s{}\n", index_ms / 1000, articles / (index_ms / 1000),
+               shards > 1 ? fmt::format(" ({} shards in parallel)", shards) : "");
+  double sum = 0;
+  for (double v : full) sum += v;
+  fmt::print("mean {:.2f} ms: {:.0f} full answers/s on one thread\n", sum / full.size(), 1000 * full.size() / sum);
   fmt::print("full answer (top 10 + snippets + facets + related): p50 {:.2f} ms, p95 {:.2f} ms, "
              "p99 {:.2f} ms, mean hits {:.1f}\n",
              percentile(full, 50), percentile(full, 95), percentile(full, 99),
              static_cast<double>(hits) / static_cast<double>(mix.size()));
-  if (temporary) fs::remove_all(db);
+  if (temporary && !skip_index) fs::remove_all(db);
   return 0;
 }
