@@ -17,12 +17,15 @@ struct ReadArgs {
   std::string db = default_db_path();
   std::string synonyms;
   std::vector<std::string> databases;
+  std::string spelling_database;
   bool json = false;
 
   void add_to(CLI::App* cmd) {
     cmd->add_option("--db", db, "Index directory (default: $MSSEARCH_DB or data/index)");
     cmd->add_option("--database", databases,
                     "Search these instead of --db, as one: index directories and remote shards tcp://HOST:PORT (repeat)");
+    cmd->add_option("--spelling-database", spelling_database,
+                    "Local spelling data for remote shards (DIR/spelling of a sharded index)");
     cmd->add_option("--synonyms", synonyms,
                     "Synonyms file (default: $MSSEARCH_SYNONYMS, else corpus/synonyms.yaml if present)");
     cmd->add_flag("--json", json, "Print JSON (the same as the HTTP API)");
@@ -32,6 +35,7 @@ struct ReadArgs {
     SearcherOptions o;
     o.db_path = db;
     o.databases = databases;
+    o.spelling_database = spelling_database;
     if (!synonyms.empty()) {
       o.synonyms_path = synonyms;
     } else if (const char* env = std::getenv("MSSEARCH_SYNONYMS"); env != nullptr && *env != '\0') {

@@ -16,6 +16,7 @@ struct ServeArgs {
   std::string config;
   std::optional<std::string> db, host, synonyms;
   std::vector<std::string> databases;
+  std::optional<std::string> spelling_database;
   std::optional<int> port;
   std::optional<std::size_t> threads, snippet_length, max_per_page;
   std::vector<std::string> cors_origins;
@@ -37,6 +38,7 @@ int run_serve(const ServeArgs& args) {
   }
   if (args.db) options.searcher.db_path = *args.db;
   if (!args.databases.empty()) options.searcher.databases = args.databases;
+  if (args.spelling_database) options.searcher.spelling_database = *args.spelling_database;
   if (args.synonyms) options.searcher.synonyms_path = *args.synonyms;
   if (args.host) options.host = *args.host;
   if (args.port) options.port = *args.port;
@@ -99,6 +101,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--db", args->db, "Index directory");
   cmd->add_option("--database", args->databases,
                   "Serve these instead of the database setting, as one: index directories and tcp://HOST:PORT shards (repeat)");
+  cmd->add_option("--spelling-database", args->spelling_database,
+                  "Local spelling data for remote shards (DIR/spelling of a sharded index)");
   cmd->add_option("--synonyms", args->synonyms, "Synonyms file");
   cmd->add_option("--host", args->host, "Address to listen on (default 127.0.0.1)");
   cmd->add_option("--port", args->port, "Port (default 8080; 0: any free port)")->check(CLI::Range(0, 65535));

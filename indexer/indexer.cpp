@@ -288,6 +288,40 @@ Result<std::size_t> shard_count(const IndexerOptions& options) {
   return asked;
 }
 
+// DIR/spelling: the shards' spelling data summed into one database without documents, rebuilt
+// after each sharded job and swapped in atomically. A search over remote shards (whose spelling
+// data Xapian's remote backend does not carry) adds it locally for "did you mean".
+Result<void> write_spelling_database(const fs::path& dir, std::size_t shards) {
+  const fs::path target = spelling_dir(dir);
+  std::error_code ec;
+  fs::create_directories(target, ec);
+  auto lock = IndexLock::acquire(target);
+  if (!lock) return std::unexpected(lock.error());
+  IndexDirectory spelling(target);
+  spelling.remove_stale_generations();
+  const fs::path generation = spelling.next_generation();
+  try {
+    Xapian::WritableDatabase out(generation.string(), Xapian::DB_CREATE | Xapian::DB_NO_SYNC);
+    for (std::size_t i = 0; i < shards; ++i) {
+      Xapian::Database shard(shard_dir(dir, i).string());
+      for (auto it = shard.spellings_begin(); it != shard.spellings_end(); ++it)
+        out.add_spelling(*it, it.get_termfreq());
+    }
+    out.set_metadata(std::string(schema::kMetaSchemaVersion), std::to_string(schema::kSchemaVersion));
+    out.commit();
+    out.close();
+  } catch (const Xapian::Error& e) {
+    fs::remove_all(generation, ec);
+    return fail(ErrorCode::kDatabase, "spelling database " + target.string() + ": " + e.get_description());
+  }
+  if (auto published = spelling.publish(generation); !published) {
+    fs::remove_all(generation, ec);
+    return published;
+  }
+  spelling.remove_stale_generations();
+  return {};
+}
+
 // One job per shard, in parallel; the batch read once and split by shard_of(id).
 Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& paths,
                                   const IndexerOptions& options, std::size_t shards) {
@@ -340,6 +374,8 @@ Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& 
     all.documents += r.documents;
   }
   all.failed = all.errors.size();
+  if (auto spelling = write_spelling_database(options.db_path, shards); !spelling)
+    return std::unexpected(spelling.error());
   all.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return all;
 }

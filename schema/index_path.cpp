@@ -43,6 +43,8 @@ std::vector<fs::path> shard_dirs(const fs::path& dir) {
 
 fs::path shard_dir(const fs::path& dir, std::size_t shard) { return dir / fmt::format("shard-{:02}", shard); }
 
+fs::path spelling_dir(const fs::path& dir) { return dir / "spelling"; }
+
 std::size_t shard_of(const std::string& id, std::size_t shards) {
   if (shards <= 1) return 0;
   return static_cast<std::size_t>(XXH3_64bits(id.data(), id.size()) % shards);

@@ -32,6 +32,8 @@ Result<Xapian::Database> open_index(const std::filesystem::path& dir);
 // The shard directories of DIR, in order; empty when DIR is not sharded.
 std::vector<std::filesystem::path> shard_dirs(const std::filesystem::path& dir);
 std::filesystem::path shard_dir(const std::filesystem::path& dir, std::size_t shard);
+// DIR/spelling: all shards' spelling data, no documents (for searches over remote shards).
+std::filesystem::path spelling_dir(const std::filesystem::path& dir);
 
 // The shard an article belongs to: a stable hash (XXH3-64 of the id) modulo the shard count,
 // so that reindexing an article always updates the same shard.

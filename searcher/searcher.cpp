@@ -70,8 +70,10 @@ Result<Searcher> Searcher::open(const SearcherOptions& options) {
 
 Result<Searcher> Searcher::open(const SearcherOptions& options,
                                 std::shared_ptr<const SynonymTable> synonyms) {
-  const std::vector<std::string> specs =
+  std::vector<std::string> specs =
       options.databases.empty() ? std::vector<std::string>{options.db_path.string()} : options.databases;
+  // No documents, only spelling data: Database::add_database merges it into the suggestions.
+  if (!options.spelling_database.empty()) specs.push_back(options.spelling_database.string());
   auto shards = ShardSet::open(specs, options.remote);
   if (!shards) return std::unexpected(shards.error());
   try {

@@ -27,6 +27,9 @@ struct SearcherOptions {
   // (tcp://HOST:PORT, served by xapian-tcpsrv), as one database.
   std::vector<std::string> databases;
   RemoteOptions remote;
+  // A local database holding the spelling data of all of `databases` (DIR/spelling, written by
+  // `index --shards N`), added for "did you mean" when the shards are remote. Empty: none.
+  std::filesystem::path spelling_database;
   std::filesystem::path synonyms_path;      // corpus/synonyms.yaml format; empty: none
   std::size_t snippet_length = 240;         // characters of article text in a snippet
   std::size_t max_limit = 100;              // cap on hits per page

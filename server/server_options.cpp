@@ -41,6 +41,7 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
         for (const auto& d : v.as<std::vector<std::string>>())
           o.searcher.databases.push_back(ShardSet::is_remote(d) ? d : relative(d).string());
       }
+      else if (key == "spelling_database") o.searcher.spelling_database = relative(v.as<std::string>());
       else if (key == "remote_connect_timeout_seconds") o.searcher.remote.connect_timeout_seconds = v.as<double>();
       else if (key == "remote_timeout_seconds") o.searcher.remote.timeout_seconds = v.as<double>();
       else if (key == "remote_retry_seconds") o.searcher.remote.retry_seconds = v.as<double>();

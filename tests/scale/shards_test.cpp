@@ -243,6 +243,21 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
   typo.query = "astrocites";
   CHECK(local.search(typo)->did_you_mean == one.search(typo)->did_you_mean);
   CHECK(one.search(typo)->did_you_mean == "astrocytes");
+  // Remote shards carry no spelling data; the sharded index's DIR/spelling, added locally, does.
+  CHECK_FALSE(far.search(typo)->did_you_mean);
+  SearcherOptions with_spelling;
+  with_spelling.databases = remote;
+  with_spelling.spelling_database = spelling_dir(sharded);
+  with_spelling.synonyms_path = synonyms;
+  auto spelled = Searcher::open(with_spelling);
+  REQUIRE(spelled);
+  for (const std::string q : {"astrocites", "ocrelizumb", "remyelinaton", "fatigeu"}) {
+    INFO("typo " << q);
+    typo.query = q;
+    CHECK(spelled->search(typo)->did_you_mean == one.search(typo)->did_you_mean);
+    CHECK(comparable(*spelled->search(typo)) == comparable(*one.search(typo)));
+  }
+  CHECK(spelled->database().get_doccount() == 43);
   // Suggestions, articles and related articles across shards.
   CHECK(far.suggest("astro")->size() == one.suggest("astro")->size());
   CHECK(far.article("astrocytes-two-faces")->title == one.article("astrocytes-two-faces")->title);
@@ -266,6 +281,22 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
   CHECK(far.database().get_doccount() == 43 - dead_docs);
   // Back again: used again after the retry interval, without a new Searcher.
   servers[1]->start();
+  bool back_once = false;
+  for (int i = 0; i < 50 && !back_once; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    REQUIRE(far.refresh());
+    auto r = far.search(all);
+    back_once = r && r->failed_shards.empty() && r->total == full_total;
+  }
+  REQUIRE(back_once);
+  // A slow shard (stopped, so it accepts connections but never answers): left out once the
+  // answer timeout (2 s here) passes, then used again when it answers.
+  ::kill(-servers[2]->pid, SIGSTOP);
+  // (If the timeout did not work, this would hang until CTest's limit and fail there.)
+  auto slow = far.search(all);
+  REQUIRE(slow);
+  CHECK(slow->failed_shards == std::vector<std::string>{remote[2]});
+  ::kill(-servers[2]->pid, SIGCONT);
   bool back = false;
   for (int i = 0; i < 50 && !back; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
