@@ -144,6 +144,17 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
     (std::string_view(key) == "credibility" ? a.credibility : a.interest) = text[0] - '0';
   }
 
+  // The raw text was checked, but escapes decode afterwards (a YAML "\x.." or an odd "\_"):
+  // what reaches the index must be valid UTF-8 without NUL bytes too. (Found by fuzz_article.)
+  const std::pair<const char*, const std::string*> strings[] = {
+      {"id", &a.id}, {"title", &a.title}, {"journal", &a.journal}, {"takeaway", &a.takeaway}, {"url", &a.url}};
+  for (const auto& [key, value] : strings)
+    if (find_invalid_utf8(*value) != std::string::npos)
+      return error(key, std::string("'") + key + "' is not valid UTF-8 once its escapes are decoded");
+  for (const auto& topic : a.topics)
+    if (find_invalid_utf8(topic) != std::string::npos)
+      return error("topics", "a topic is not valid UTF-8 once its escapes are decoded");
+
   set_body(a, body);
   return a;
 }
