@@ -1,4 +1,7 @@
 // `mssearch eval`: ranking quality on judged test collections, next to a plain-Xapian baseline.
+#include <cstdio>
+#include <memory>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -10,9 +13,9 @@ namespace {
 
 struct EvalArgs {
   std::vector<std::string> dirs;
-  std::string synonyms;
-  bool json = false, no_baseline = false, default_and = false;
-  double all_words_boost = SearcherOptions{}.all_words_boost;
+  std::string synonyms, run_file, floors_file;
+  bool json = false, no_baseline = false;
+  RankingOptions ranking;
   std::size_t max_query_words = 0;
 };
 
@@ -27,10 +30,26 @@ int run_eval(const EvalArgs& args) {
   eval::EvalOptions options;
   options.baseline = !args.no_baseline;
   options.searcher.synonyms_path = args.synonyms;
-  options.searcher.default_and = args.default_and;
-  options.searcher.all_words_boost = args.all_words_boost;
+  options.searcher.ranking = args.ranking;
   options.max_query_words = args.max_query_words;
+  std::vector<eval::Floor> floors;
+  if (!args.floors_file.empty()) {
+    auto loaded = eval::load_floors(args.floors_file);
+    if (!loaded) {
+      fmt::print(stderr, "mssearch eval: error: {}\n", loaded.error().message);
+      return kExitFatal;
+    }
+    floors = std::move(*loaded);
+  }
+  std::vector<std::string> regressions;
   nlohmann::json all = nlohmann::json::array();
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> run_file(nullptr, &std::fclose);
+  if (!args.run_file.empty()) run_file.reset(std::fopen(args.run_file.c_str(), "w"));
+  std::FILE* run = run_file.get();
+  if (!args.run_file.empty() && run == nullptr) {
+    fmt::print(stderr, "mssearch eval: error: cannot write {}\n", args.run_file);
+    return kExitFatal;
+  }
   if (!args.json)
     fmt::print("| set | docs | queries | engine | MAP@100 | nDCG@10 | P@10 | R@100 |\n"
                "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
@@ -41,6 +60,14 @@ int run_eval(const EvalArgs& args) {
       return kExitFatal;
     }
     const auto& r = *report;
+    for (auto& message : eval::below_floors(r, floors)) regressions.push_back(std::move(message));
+    if (run != nullptr) {
+      // TREC run format (trec_eval reads it): qid Q0 docid rank score tag; the rank stands for
+      // the score, which the searcher's answer does not carry to this level.
+      for (const auto& [qid, ids] : r.ranked)
+        for (std::size_t i = 0; i < ids.size(); ++i)
+          fmt::print(run, "{} Q0 {} {} {} mssearch-{}\n", qid, ids[i], i + 1, ids.size() - i, r.dataset);
+    }
     if (args.json) {
       nlohmann::json j = {{"dataset", r.dataset}, {"documents", r.documents},
                           {"index_seconds", r.index_seconds}, {"search_seconds", r.search_seconds},
@@ -69,7 +96,9 @@ int run_eval(const EvalArgs& args) {
     std::fflush(stdout);
   }
   if (args.json) fmt::print("{}\n", dump_json(all, 2));
-  return kExitOk;
+  for (const auto& message : regressions) fmt::print(stderr, "mssearch eval: quality regression: {}\n", message);
+  if (!floors.empty() && regressions.empty()) fmt::print(stderr, "mssearch eval: every quality floor met\n");
+  return regressions.empty() ? kExitOk : kExitPartial;
 }
 
 }  // namespace
@@ -83,10 +112,29 @@ void add_eval_command(CLI::App& app, int& exit_code) {
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--synonyms", args->synonyms, "Synonyms file to search with (default: none)");
   cmd->add_flag("--json", args->json, "Print JSON");
+  cmd->add_option("--floors", args->floors_file,
+                  "Exit 1 if nDCG@10 or MAP@100 falls below these floors (YAML, e.g. eval/quality_floors.yaml)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--run", args->run_file, "Also write mssearch's rankings to this file (TREC run format)");
   cmd->add_flag("--no-baseline", args->no_baseline, "Skip the plain-Xapian baseline");
-  cmd->add_flag("--and", args->default_and, "Join words with AND instead of OR (for comparison)");
-  cmd->add_option("--all-words-boost", args->all_words_boost,
-                  "Extra weight for matching every word (0: plain OR)");
+  // Every ranking choice (searcher/ranking.h), so that each can be measured against the defaults.
+  auto& r = args->ranking;
+  auto knob = [&](const char* name, auto& value, const char* help) {
+    cmd->add_option(name, value, help)->capture_default_str()->group("Ranking");
+  };
+  knob("--bm25-k1", r.bm25_k1, "BM25 k1 (term frequency saturation)");
+  knob("--bm25-b", r.bm25_b, "BM25 b (document length normalisation)");
+  knob("--scheme", r.scheme, "Weighting: bm25, bm25+, pl2, dph, lm");
+  knob("--stop-words", r.stop_words, "Drop English function words from queries (true/false)");
+  knob("--exact-weight", r.exact_weight, "Bonus for query words in the exact form typed (0: off)");
+  knob("--feedback-docs", r.feedback_docs, "Pseudo-relevance feedback: top hits used (0: off)");
+  knob("--feedback-terms", r.feedback_terms, "Pseudo-relevance feedback: terms added");
+  knob("--feedback-min-docs", r.feedback_min_docs, "Pseudo-relevance feedback: only terms held by this many of the hits");
+  knob("--feedback-score-power", r.feedback_score_power, "Pseudo-relevance feedback: a hit counts (score/best)^P");
+  knob("--feedback-scheme", r.feedback_scheme, "Pseudo-relevance feedback: expand weights, trad or bo1");
+  knob("--feedback-weight", r.feedback_weight, "Pseudo-relevance feedback: weight of the added terms together");
+  knob("--all-words-boost", r.all_words_boost, "Extra weight for matching every word (0: plain OR)");
+  cmd->add_flag("--and", r.default_and, "Join words with AND instead of OR (for comparison)")->group("Ranking");
   cmd->add_option("--max-query-words", args->max_query_words,
                   "Only judged queries of at most this many words (like the site's search box)");
   cmd->callback([args, &exit_code] { exit_code = run_eval(*args); });

@@ -19,6 +19,7 @@ struct ReadArgs {
   std::vector<std::string> databases;
   std::string spelling_database;
   bool json = false;
+  double recency_boost = 0, credibility_boost = 0;
 
   void add_to(CLI::App* cmd) {
     cmd->add_option("--db", db, "Index directory (default: $MSSEARCH_DB or data/index)");
@@ -29,6 +30,10 @@ struct ReadArgs {
     cmd->add_option("--synonyms", synonyms,
                     "Synonyms file (default: $MSSEARCH_SYNONYMS, else corpus/synonyms.yaml if present)");
     cmd->add_flag("--json", json, "Print JSON (the same as the HTTP API)");
+    cmd->add_option("--recency-boost", recency_boost, "Score added for this year's articles, halving every 2 years (0: off)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--credibility-boost", credibility_boost, "Score added for credibility 5, less for lower (0: off)")
+        ->check(CLI::NonNegativeNumber);
   }
 
   SearcherOptions options() const {
@@ -36,6 +41,8 @@ struct ReadArgs {
     o.db_path = db;
     o.databases = databases;
     o.spelling_database = spelling_database;
+    o.ranking.recency_boost = recency_boost;
+    o.ranking.credibility_boost = credibility_boost;
     if (!synonyms.empty()) {
       o.synonyms_path = synonyms;
     } else if (const char* env = std::getenv("MSSEARCH_SYNONYMS"); env != nullptr && *env != '\0') {

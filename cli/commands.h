@@ -9,7 +9,7 @@ namespace mssearch::cli {
 // Exit codes shared by every subcommand.
 enum ExitCode : int {
   kExitOk = 0,
-  kExitPartial = 1,   // index: some articles failed; search: no hits
+  kExitPartial = 1,   // index: some articles failed; search: no hits; eval: below a floor
   kExitFatal = 2,     // nothing done: bad arguments, missing index, database error
   kExitLocked = 3,    // index: another index job holds the index
 };

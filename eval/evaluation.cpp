@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include <xapian.h>
+#include <yaml-cpp/yaml.h>
 
 #include "indexer/article_reader.h"
 #include "indexer/indexer.h"
@@ -123,6 +124,9 @@ Result<EvalReport> evaluate(const fs::path& dataset_dir, const EvalOptions& opti
   so.max_query_bytes = std::max<std::size_t>(so.max_query_bytes, 1 << 16);
   so.max_query_terms = std::max<std::size_t>(so.max_query_terms, 4096);
   so.related_count = 0;
+  // The collections have no dates or ratings: the site boosts would only add noise.
+  so.ranking.recency_boost = 0;
+  so.ranking.credibility_boost = 0;
   auto searcher = Searcher::open(so);
   if (!searcher) return std::unexpected(searcher.error());
   std::map<std::string, std::vector<std::string>> ranked;
@@ -137,6 +141,7 @@ Result<EvalReport> evaluate(const fs::path& dataset_dir, const EvalOptions& opti
   }
   report.search_seconds = seconds_since(start);
   report.mssearch = score(*dataset, ranked);
+  report.ranked = std::move(ranked);
 
   if (options.baseline) {
     try {
@@ -147,6 +152,47 @@ Result<EvalReport> evaluate(const fs::path& dataset_dir, const EvalOptions& opti
     }
   }
   return report;
+}
+
+Result<std::vector<Floor>> load_floors(const fs::path& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path.string());
+  } catch (const YAML::BadFile&) {
+    return fail(ErrorCode::kIo, "cannot read floors file " + path.string());
+  } catch (const YAML::Exception& e) {
+    return fail(ErrorCode::kIo, path.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  std::vector<Floor> floors;
+  if (root.IsNull()) return floors;
+  if (!root.IsMap()) return fail(ErrorCode::kIo, path.string() + ": expected collection: {metric: floor} entries");
+  for (const auto& set : root) {
+    const std::string where = path.string() + ":" + std::to_string(set.first.Mark().line + 1);
+    if (!set.second.IsMap()) return fail(ErrorCode::kIo, where + ": expected {metric: floor}");
+    for (const auto& metric : set.second) {
+      const auto name = metric.first.as<std::string>();
+      if (name != "ndcg@10" && name != "map@100")
+        return fail(ErrorCode::kIo, where + ": unknown metric '" + name + "' (ndcg@10 or map@100)");
+      try {
+        floors.push_back({set.first.as<std::string>(), name, metric.second.as<double>()});
+      } catch (const YAML::Exception&) {
+        return fail(ErrorCode::kIo, where + ": the floor of " + name + " is not a number");
+      }
+    }
+  }
+  return floors;
+}
+
+std::vector<std::string> below_floors(const EvalReport& report, const std::vector<Floor>& floors) {
+  std::vector<std::string> out;
+  for (const auto& f : floors) {
+    if (f.dataset != report.dataset) continue;
+    const double value = f.metric == "ndcg@10" ? report.mssearch.ndcg10 : report.mssearch.map100;
+    if (value < f.value)
+      out.push_back(report.dataset + " " + f.metric + " is " + std::to_string(value) + ", below its floor " +
+                    std::to_string(f.value));
+  }
+  return out;
 }
 
 }  // namespace mssearch::eval

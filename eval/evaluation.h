@@ -4,7 +4,9 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "eval/relevance.h"
 #include "searcher/searcher.h"
@@ -23,10 +25,23 @@ struct EvalReport {
   std::string dataset;
   std::size_t documents = 0;
   Metrics mssearch, baseline;
+  // mssearch's ranking of each judged query (qid -> document ids, best first), for a run file.
+  std::map<std::string, std::vector<std::string>> ranked;
   double index_seconds = 0, search_seconds = 0;
   bool has_baseline = false;
 };
 
 Result<EvalReport> evaluate(const std::filesystem::path& dataset_dir, const EvalOptions& options);
+
+// Quality floors, CI's regression guard: per collection, the least nDCG@10 and MAP@100 that
+// mssearch must reach. A YAML file of `collection: {ndcg@10: 0.39, map@100: 0.32}` entries.
+struct Floor {
+  std::string dataset, metric;  // metric: "ndcg@10" or "map@100"
+  double value = 0;
+};
+// Errors name the file and line (kIo).
+Result<std::vector<Floor>> load_floors(const std::filesystem::path& path);
+// One message for each floor of report's collection that it falls below.
+std::vector<std::string> below_floors(const EvalReport& report, const std::vector<Floor>& floors);
 
 }  // namespace mssearch::eval

@@ -5,6 +5,7 @@
 #include <unicode/unistr.h>
 
 #include <array>
+#include <iterator>
 #include <stdexcept>
 
 namespace mssearch {
@@ -49,6 +50,23 @@ const char* greek_name(UChar32 c) {
 bool is_alnum(UChar32 c) { return u_isalnum(c) != 0; }
 
 }  // namespace
+
+const Xapian::Stopper& english_stop_words() {
+  // Articles, pronouns, auxiliaries, prepositions and question words: what a question adds
+  // around its subject. Written for mssearch; folded forms (lower case, no apostrophes).
+  static const char* const kWords[] = {
+      "a", "about", "also", "am", "an", "and", "are", "as", "at", "be", "because", "been",
+      "being", "but", "by", "can", "could", "did", "do", "does", "doing", "for", "from", "had",
+      "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his",
+      "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "may", "me", "might",
+      "must", "my", "myself", "of", "on", "or", "ought", "our", "ours", "ourselves", "she",
+      "should", "so", "than", "that", "the", "their", "theirs", "them", "themselves", "then",
+      "there", "these", "they", "this", "those", "through", "to", "was", "we", "were", "what",
+      "when", "where", "which", "while", "whom", "why", "will", "with", "would", "you", "your",
+      "yours", "yourself", "yourselves"};
+  static const Xapian::SimpleStopper stopper(std::begin(kWords), std::end(kWords));
+  return stopper;
+}
 
 std::string fold_text(std::string_view utf8) {
   const auto& n = normalizers();

@@ -28,6 +28,11 @@ std::string fold_text(std::string_view utf8);
 // "il-10" -> "il10", "anti-cd20" -> "anticd20", "covid-19" -> "covid19".
 std::vector<std::string> compound_terms(std::string_view folded);
 
+// Common English function words ("the", "what", "which", "does", "can"), for queries that
+// are questions. Never words that carry meaning in a claim or a symptom ("ms", "us", "who",
+// "not", "no", "more", "after", "before"). Shared and immutable.
+const Xapian::Stopper& english_stop_words();
+
 struct AnalyzerOptions {
   std::string language = "english";  // Snowball stemmer name
   Xapian::TermGenerator::stem_strategy index_stemming = Xapian::TermGenerator::STEM_SOME;
@@ -56,6 +61,7 @@ class TextAnalyzer {
   std::string fold_query(std::string_view query) const;
 
   const Xapian::Stem& stemmer() const { return stemmer_; }
+  Xapian::QueryParser::stem_strategy query_stemming() const { return options_.query_stemming; }
 
  private:
   AnalyzerOptions options_;

@@ -17,6 +17,9 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)"
 bash tests/stress/load.sh build/release/cli/mssearch . build/release/load 10 16
 
+# Relevance regression guard: nDCG@10 and MAP@100 on the judged collections stay above their floors.
+bash eval/quality_guard.sh build/release/cli/mssearch
+
 # Fuzzing, bounded: every libFuzzer target for MSSEARCH_FUZZ_SECONDS (default 60) each.
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$(nproc)"

@@ -34,6 +34,7 @@ std::vector<SearchHit> Searcher::related_to(const std::vector<Xapian::docid>& do
                                             const std::vector<std::string>& topics,
                                             std::size_t limit, std::size_t seeds) {
   Xapian::Enquire enquire(db_);
+  enquire.set_weighting_scheme(*weight_);
   Xapian::RSet rset;
   for (std::size_t i = 0; i < docids.size() && i < seeds; ++i) rset.add_document(docids[i]);
   PlainWordDecider decider;

@@ -52,6 +52,11 @@ std::string plain_words(const std::string& text) {
   return out;
 }
 
+int current_year() {
+  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  return static_cast<int>(std::chrono::year_month_day(today).year());
+}
+
 std::string one_line(std::string text) {
   std::replace(text.begin(), text.end(), '\n', ' ');
   text.erase(std::unique(text.begin(), text.end(),
@@ -89,14 +94,17 @@ Searcher::Searcher(const SearcherOptions& options, ShardSet shards,
       shards_(std::move(shards)),
       db_(shards_.database()),
       parser_(analyzer_.make_query_parser(db_)),
-      synonyms_(std::move(synonyms)) {
+      synonyms_(std::move(synonyms)),
+      weight_(make_weight(options_.ranking)),
+      this_year_(current_year()) {
   // A wildcard that matches too much is an error the editor should see; a prefix being typed
   // just uses its most frequent completions.
   parser_.set_max_expansion(options_.max_wildcard_expansion, Xapian::Query::WILDCARD_LIMIT_ERROR,
                             QP::FLAG_WILDCARD);
   parser_.set_max_expansion(options_.max_wildcard_expansion,
                             Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT, QP::FLAG_PARTIAL);
-  parser_.set_default_op(options_.default_and ? Xapian::Query::OP_AND : Xapian::Query::OP_OR);
+  parser_.set_default_op(options_.ranking.default_and ? Xapian::Query::OP_AND : Xapian::Query::OP_OR);
+  if (options_.ranking.stop_words) parser_.set_stopper(&english_stop_words());
   load_topics();
 }
 
@@ -144,7 +152,8 @@ Xapian::Query Searcher::parse(const std::string& folded, bool partial) {
       query = parser_.parse_query(text, flags);
     }
   }
-  if (options_.all_words_boost <= 0 || options_.default_and) return query;
+  if (!partial) query = with_exact_forms(query, plain_terms(text), options_.ranking);
+  if (options_.ranking.all_words_boost <= 0 || options_.ranking.default_and) return query;
   // All words matter: the same query with AND between the words adds its weight to the
   // articles that have them all.
   parser_.set_default_op(Xapian::Query::OP_AND);
@@ -152,7 +161,21 @@ Xapian::Query Searcher::parse(const std::string& folded, bool partial) {
   parser_.set_default_op(Xapian::Query::OP_OR);
   if (all_words.get_num_subqueries() <= 1 && query.get_num_subqueries() <= 1) return query;
   return Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,
-                       Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, all_words, options_.all_words_boost));
+                       Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, all_words, options_.ranking.all_words_boost));
+}
+
+std::vector<std::string> Searcher::plain_terms(const std::string& text) {
+  // The query's words as unstemmed index terms, in order and with repeats (stop words dropped),
+  // without syntax.
+  if (options_.ranking.exact_weight <= 0) return {};
+  parser_.set_stemming_strategy(Xapian::QueryParser::STEM_NONE);
+  Xapian::Query words;
+  try {
+    words = parser_.parse_query(plain_words(text), 0);
+  } catch (const Xapian::QueryParserError&) {
+  }
+  parser_.set_stemming_strategy(analyzer_.query_stemming());
+  return {words.get_terms_begin(), words.get_terms_end()};
 }
 
 std::string Searcher::spelling_correction(const std::string& folded) {
@@ -206,11 +229,19 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   if (Xapian::Query f = filters(request); !f.empty())
     query = Xapian::Query(Xapian::Query::OP_FILTER, query, f);
 
+  const bool by_date =
+      request.sort == SortOrder::kDate || text_query.get_type() == Xapian::Query::LEAF_MATCH_ALL;
+  // Feedback not as-you-type: the next keystroke asks again, and a prefix's completions are no topic.
+  const bool feedback = !by_date && !request.partial && options_.ranking.feedback_docs > 0;
+  Xapian::MSet typed_mset;  // the typed query's best hits: its snippets mark only typed words
+  if (feedback) query = with_feedback(db_, query, options_.ranking, &typed_mset);
+  if (!by_date) query = with_boosts(query, options_.ranking, this_year_);
+
   Xapian::Enquire enquire(db_);
   enquire.set_query(query);
+  enquire.set_weighting_scheme(*weight_);
   enquire.set_time_limit(options_.time_limit_seconds);
-  if (request.sort == SortOrder::kDate || text_query.get_type() == Xapian::Query::LEAF_MATCH_ALL)
-    enquire.set_sort_by_value_then_relevance(schema::kSlotDate, true);
+  if (by_date) enquire.set_sort_by_value_then_relevance(schema::kSlotDate, true);
   Xapian::ValueCountMatchSpy topics(schema::kSlotTopics), years(schema::kSlotYear),
       journals(schema::kSlotJournal);
   enquire.add_matchspy(&topics);
@@ -228,13 +259,16 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   result.failed_shards = shards_.failed();
   result.total = mset.get_matches_estimated();
   result.total_is_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
+  // Snippets mark the words typed (and their stems), never the feedback terms: with feedback,
+  // they come from its first pass, an MSet of the typed query.
+  const Xapian::MSet& marks = feedback && !typed_mset.empty() ? typed_mset : mset;
   std::vector<Xapian::docid> page;
   std::vector<std::string> page_ids;
   for (auto it = mset.begin(); it != mset.end(); ++it) {
     const Article article = from_stored_json(nlohmann::json::parse(it.get_document().get_data()));
     SearchHit hit = make_hit(article, it.get_weight());
     const std::string text = one_line(article.takeaway + " " + article.body_text);
-    hit.snippet = mset.snippet(text, options_.snippet_length, analyzer_.stemmer(),
+    hit.snippet = marks.snippet(text, options_.snippet_length, analyzer_.stemmer(),
                                Xapian::MSet::SNIPPET_BACKGROUND_MODEL | Xapian::MSet::SNIPPET_EXHAUSTIVE,
                                "<mark>", "</mark>", "…");
     result.hits.push_back(std::move(hit));

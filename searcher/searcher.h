@@ -15,6 +15,7 @@
 #include "schema/article.h"
 #include "schema/error.h"
 #include "schema/text_analyzer.h"
+#include "searcher/ranking.h"
 #include "searcher/search_types.h"
 #include "searcher/shard_set.h"
 #include "searcher/synonyms.h"
@@ -39,11 +40,7 @@ struct SearcherOptions {
   Xapian::termcount max_wildcard_expansion = 200;  // `remyelin*` may expand to this many terms
   double time_limit_seconds = 0.5;          // bound on exact counting (facets, totals)
   std::size_t related_count = 5;            // related articles in a search answer
-  bool default_and = false;                 // words joined by AND instead of OR (see README)
-  // Articles that match every word of the query get this much of the all-words (AND) weight
-  // on top of their OR weight, so they rank first without losing the others. 0: plain OR,
-  // the default: measured neutral on the judged collections (README, "Relevance").
-  double all_words_boost = 0.0;
+  RankingOptions ranking;                   // BM25, stop words, feedback, site boosts
 };
 
 struct Suggestion {
@@ -93,6 +90,7 @@ class Searcher {
   void use_database();  // after the shard set changed: parser, topics
   Xapian::Query parse(const std::string& folded, bool partial);
   std::string spelling_correction(const std::string& folded);
+  std::vector<std::string> plain_terms(const std::string& text);
   Xapian::Query filters(const SearchRequest& request) const;
   Result<SearchResult> run(const SearchRequest& request, const Xapian::Query& query);
   SearchHit make_hit(const Article& article, double score) const;
@@ -130,6 +128,8 @@ class Searcher {
   Xapian::QueryParser parser_;
   std::shared_ptr<const SynonymTable> synonyms_;
   std::vector<FacetValue> topics_;
+  std::unique_ptr<Xapian::Weight> weight_;  // options_.ranking's BM25
+  int this_year_;                           // for the recency boost
 };
 
 nlohmann::json to_json(const Suggestion& suggestion);

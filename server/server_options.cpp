@@ -1,5 +1,7 @@
 #include "server/server_options.h"
 
+#include <optional>
+
 #include <yaml-cpp/yaml.h>
 
 namespace mssearch {
@@ -8,6 +10,32 @@ namespace {
 
 std::string where(const std::filesystem::path& path, const YAML::Node& node) {
   return path.string() + ":" + std::to_string(node.Mark().line + 1);
+}
+
+// The `ranking:` section: the site's boosts and the measured ranking choices (searcher/ranking.h).
+std::optional<Error> load_ranking(const std::filesystem::path& path, const YAML::Node& node, RankingOptions& r) {
+  if (!node.IsMap()) return Error{ErrorCode::kIo, where(path, node) + ": 'ranking' must be a mapping"};
+  for (const auto& kv : node) {
+    const std::string key = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    try {
+      if (key == "recency_boost") r.recency_boost = v.as<double>();
+      else if (key == "recency_half_life_years") r.recency_half_life_years = v.as<double>();
+      else if (key == "credibility_boost") r.credibility_boost = v.as<double>();
+      else if (key == "stop_words") r.stop_words = v.as<bool>();
+      else if (key == "exact_weight") r.exact_weight = v.as<double>();
+      else if (key == "feedback_docs") r.feedback_docs = v.as<std::size_t>();
+      else if (key == "feedback_weight") r.feedback_weight = v.as<double>();
+      else if (key == "bm25_k1") r.bm25_k1 = v.as<double>();
+      else if (key == "bm25_b") r.bm25_b = v.as<double>();
+      else return Error{ErrorCode::kIo, where(path, kv.first) + ": unknown ranking setting '" + key + "'"};
+    } catch (const YAML::Exception&) {
+      return Error{ErrorCode::kIo, where(path, v) + ": bad value for 'ranking." + key + "'"};
+    }
+  }
+  if (r.recency_boost < 0 || r.credibility_boost < 0 || r.recency_half_life_years <= 0)
+    return Error{ErrorCode::kIo, where(path, node) + ": ranking boosts must be >= 0 and the half-life > 0"};
+  return std::nullopt;
 }
 
 }  // namespace
@@ -58,6 +86,9 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "max_wildcard_expansion") o.searcher.max_wildcard_expansion = v.as<unsigned>();
       else if (key == "query_time_limit_seconds") o.searcher.time_limit_seconds = v.as<double>();
       else if (key == "related_count") o.searcher.related_count = v.as<std::size_t>();
+      else if (key == "ranking") {
+        if (auto error = load_ranking(path, v, o.searcher.ranking)) return std::unexpected(*error);
+      }
       else if (key == "max_request_bytes") o.max_request_bytes = v.as<std::size_t>();
       else if (key == "read_timeout_seconds") o.read_timeout_seconds = v.as<int>();
       else if (key == "write_timeout_seconds") o.write_timeout_seconds = v.as<int>();

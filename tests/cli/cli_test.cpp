@@ -231,3 +231,40 @@ TEST_CASE("cli: serve listens on loopback, answers, and stops cleanly on SIGTERM
   CHECK_THAT(test::read_file(tmp / "out"), Catch::Contains("stopped"));
   CHECK_THAT(test::read_file(tmp / "err"), Catch::Contains("GET /api/search?q=astrocytes 200"));
 }
+
+TEST_CASE("cli: eval scores a judged collection and --floors fails below a floor", "[cli][eval]") {
+  test::TempDir tmp;
+  const auto set = tmp / "tiny";
+  fs::create_directories(set);
+  test::write_file(set / "docs.jsonl",
+                   "{\"id\":\"d1\",\"title\":\"Vitamin D and relapses\",\"text\":\"Vitamin D levels and relapse rates.\"}\n"
+                   "{\"id\":\"d2\",\"title\":\"Gut bacteria\",\"text\":\"The gut microbiome in multiple sclerosis.\"}\n"
+                   "{\"id\":\"d3\",\"title\":\"Walking\",\"text\":\"Walking aids reduce falls.\"}\n");
+  test::write_file(set / "queries.tsv", "q1\tvitamin d\nq2\tgut bacteria\nq3\tunjudged query\n");
+  test::write_file(set / "qrels.tsv", "q1\td1\t1\nq2\td2\t2\n");
+  auto r = test::run_mssearch("eval " + q(set) + " --json --run " + q(tmp / "run.txt"));
+  REQUIRE(r.exit_code == 0);
+  auto j = json::parse(r.out);
+  REQUIRE(j.size() == 1);
+  CHECK(j[0]["mssearch"]["queries"] == 2);  // only judged queries count
+  CHECK(j[0]["mssearch"]["ndcg@10"].get<double>() == Approx(1.0));
+  CHECK(j[0]["baseline"]["ndcg@10"].get<double>() == Approx(1.0));
+  CHECK_THAT(test::read_file(tmp / "run.txt"), Catch::Contains("q1 Q0 d1 1 "));
+
+  test::write_file(tmp / "met.yaml", "tiny: {ndcg@10: 0.99, map@100: 0.99}\nother: {ndcg@10: 1.0}\n");
+  auto met = test::run_mssearch("eval " + q(set) + " --no-baseline --floors " + q(tmp / "met.yaml"));
+  CHECK(met.exit_code == 0);
+  CHECK_THAT(met.err, Catch::Contains("every quality floor met"));
+
+  // A floor above what the ranking reaches is what a regression looks like to CI.
+  test::write_file(tmp / "unmet.yaml", "tiny: {ndcg@10: 1.01, map@100: 0.5}\n");
+  auto unmet = test::run_mssearch("eval " + q(set) + " --no-baseline --floors " + q(tmp / "unmet.yaml"));
+  CHECK(unmet.exit_code == 1);
+  CHECK_THAT(unmet.err, Catch::Contains("quality regression: tiny ndcg@10 is 1.0"));
+  CHECK_THAT(unmet.err, !Catch::Contains("map@100 is"));
+
+  test::write_file(tmp / "bad.yaml", "tiny: {precision: 0.5}\n");
+  auto bad = test::run_mssearch("eval " + q(set) + " --no-baseline --floors " + q(tmp / "bad.yaml"));
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("unknown metric 'precision'"));
+}

@@ -223,7 +223,6 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
     REQUIRE(a);
     REQUIRE(b);
     REQUIRE(c);
-    CHECK(comparable(*c) == comparable(*a));
     // And in the same order, hit for hit, wherever scores differ (equal scores are ordered by
     // document id, which differs between layouts by design).
     REQUIRE(c->hits.size() == a->hits.size());
@@ -232,15 +231,20 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
                         (i + 1 < a->hits.size() && std::abs(a->hits[i].score - a->hits[i + 1].score) < 1e-9);
       if (!tied) CHECK(c->hits[i].id == a->hits[i].id);
     }
-    // Local shards: all the same except, rarely, which passage a snippet shows (Xapian 1.4's
-    // MSet::snippet weighs a passage with per-subdatabase statistics); both highlight a match.
-    json local_answer = comparable(*b), single_answer = comparable(*a);
-    for (auto& [id, snippet] : local_answer["snippets"].items())
-      CHECK((snippet.get<std::string>().find("<mark>") == std::string::npos) ==
-            (single_answer["snippets"][id].get<std::string>().find("<mark>") == std::string::npos));
-    local_answer.erase("snippets");
-    single_answer.erase("snippets");
-    CHECK(local_answer == single_answer);
+    // Local and remote shards: all the same except, rarely, which passage a snippet shows
+    // (Xapian 1.4's MSet::snippet weighs a passage with the statistics of the feedback's first
+    // pass, which differ per subdatabase); both highlight a match.
+    json single_answer = comparable(*a);
+    for (const SearchResult* sharded_result : {&*b, &*c}) {
+      json answer = comparable(*sharded_result);
+      for (auto& [id, snippet] : answer["snippets"].items())
+        CHECK((snippet.get<std::string>().find("<mark>") == std::string::npos) ==
+              (single_answer["snippets"][id].get<std::string>().find("<mark>") == std::string::npos));
+      answer.erase("snippets");
+      json expected = single_answer;
+      expected.erase("snippets");
+      CHECK(answer == expected);
+    }
     CHECK_FALSE(c->failed_shards.size());
     req.topics = {"Relapses"};
     req.sort = SortOrder::kDate;

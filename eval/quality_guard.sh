@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The relevance regression guard CI runs: scores every judged collection with MSSEARCH (the
+# default ranking, exactly as the site searches) and fails if nDCG@10 or MAP@100 of any falls
+# below eval/quality_floors.yaml. Deterministic: no timing is involved.
+#   eval/quality_guard.sh [MSSEARCH]        (default build/release/cli/mssearch)
+# The collections are read where they are kept, never copied: $MSSEARCH_RELEVANCE_DIR, else
+# ../shared/relevance next to this checkout, else /work/shared/relevance.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${1:-$here/build/release/cli/mssearch}"
+sets=(scifact nfcorpus cranfield cisi)
+
+dir=""
+for candidate in "${MSSEARCH_RELEVANCE_DIR:-}" "$here/../shared/relevance" /work/shared/relevance; do
+  if [ -n "$candidate" ] && [ -f "$candidate/cranfield/qrels.tsv" ]; then dir="$candidate"; break; fi
+done
+if [ -z "$dir" ]; then
+  echo "quality_guard: SKIPPED: no judged collections found (set MSSEARCH_RELEVANCE_DIR to the folder holding ${sets[*]})" >&2
+  exit 0
+fi
+paths=()
+for s in "${sets[@]}"; do paths+=("$dir/$s"); done
+echo "quality_guard: scoring ${sets[*]} from $dir" >&2
+"$bin" eval "${paths[@]}" --floors "$here/eval/quality_floors.yaml"
