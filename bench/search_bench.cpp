@@ -1,92 +1,115 @@
-// search_bench: latency of the full search answer (top 10 + snippets + exact topic/year/
-// journal facets + related articles) on a generated collection with a fixed query mix.
-// A benchmark, not a test: it prints figures and asserts nothing about time.
-#include <algorithm>
-#include <chrono>
+// search_bench: mssearch on a generated collection with a fixed query mix — full index build,
+// incremental reindex of 1 % changed articles, latency of the full answer (top 10 + snippets +
+// exact topic/year/journal facets + related articles) and of top-10 alone. A benchmark, not a
+// test: it prints figures (text, or one JSON line for bench/report) and asserts nothing.
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <httplib.h>
 
-#include "bench/corpus_generator.h"
+#include "bench/bench_common.h"
 #include "indexer/indexer.h"
 #include "searcher/searcher.h"
 
 using namespace mssearch;
+using namespace mssearch::bench;
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-namespace {
-
-double ms_since(Clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"search_bench: full-answer latency on a generated collection"};
-  std::size_t articles = 10000, queries = 600;
+  CLI::App app{"search_bench: mssearch on a generated collection"};
+  std::size_t articles = 10000, queries = 600, shards = 0, related = 5;
   std::uint64_t seed = 42;
-  std::string db;
+  std::string db, export_queries;
+  std::vector<std::string> databases;
+  bool skip_index = false, json = false, no_facets = false, no_snippets = false, no_feedback = false;
   app.add_option("--articles", articles, "Articles to generate (default 10000)");
   app.add_option("--queries", queries, "Queries in the mix (default 600)");
   app.add_option("--seed", seed, "Generator seed (default 42)");
-  std::size_t shards = 0;
-  std::vector<std::string> databases;
-  bool skip_index = false;
-  std::size_t related = 5;
   app.add_option("--related", related, "Related articles in each answer (default 5; 0: none)");
   app.add_option("--db", db, "Index directory (default: a temporary one, removed afterwards)");
   app.add_option("--shards", shards, "Index into N shards (written in parallel)");
   app.add_option("--database", databases, "Search these instead of --db (paths, tcp://HOST:PORT); repeat");
   app.add_flag("--skip-index", skip_index, "Search what --db/--database already hold (same --articles/--seed)");
+  app.add_flag("--no-facets", no_facets, "Leave out facet counting");
+  app.add_flag("--no-snippets", no_snippets, "Leave out snippets");
+  app.add_flag("--no-feedback", no_feedback, "Rank without pseudo-relevance feedback");
+  app.add_option("--export-queries", export_queries, "Write the mix as /api/search URLs, one a line (for wrk)");
+  app.add_flag("--json", json, "Print one JSON line (for bench/report)");
   CLI11_PARSE(app, argc, argv);
 
   const bool temporary = db.empty();
   if (temporary) db = (fs::temp_directory_path() / fmt::format("mssearch-bench-{}", ::getpid())).string();
-  bench::CorpusGenerator generator({articles, seed});
+  CorpusGenerator generator({articles, seed});
+  const auto mix = generator.query_mix(queries);
+  if (!export_queries.empty()) {
+    std::ofstream out(export_queries);
+    for (const auto& q : mix) {
+      httplib::Params params{{"q", q.text}};
+      if (!q.topic.empty()) params.emplace("topic", q.topic);
+      if (q.partial) params.emplace("partial", "1");
+      out << "/api/search?" << httplib::detail::params_to_query_str(params) << "\n";
+    }
+  }
 
-  auto t = Clock::now();
-  double index_ms = 0;
+  nlohmann::json out = {{"engine", "mssearch"}, {"articles", articles}, {"queries", mix.size()}};
   if (!skip_index) {
+    auto all = generator.all();
+    const auto bytes = corpus_bytes(all);
+    const double rss_before = peak_rss_mib();
     IndexerOptions io;
     io.db_path = db;
     io.full = true;
     io.shards = shards;
-    auto report = index_articles(generator.all(), io);
+    auto t = Clock::now();
+    auto report = index_articles(std::move(all), io);  // moved: the harness holds no second copy
     if (!report) {
       fmt::print(stderr, "search_bench: {}\n", report.error().message);
       return 2;
     }
-    index_ms = ms_since(t);
+    const double index_ms = ms_since(t);
+    const double index_rss = peak_rss_mib();
+    // Incremental: the same collection again (regenerated: deterministic) with 1 % of the
+    // articles edited, the rest unchanged (compared by content hash).
+    all = generator.all();
+    for (std::size_t i = 0; i < all.size(); i += 100) all[i].takeaway += " Updated.";
+    io.full = false;
+    t = Clock::now();
+    auto incremental = index_articles(std::move(all), io);
+    if (!incremental) {
+      fmt::print(stderr, "search_bench: {}\n", incremental.error().message);
+      return 2;
+    }
+    const double incremental_ms = ms_since(t);
+    out.update({{"index_seconds", index_ms / 1000}, {"index_docs_per_s", articles / (index_ms / 1000)},
+                {"index_mb_per_s", bytes / 1e6 / (index_ms / 1000)}, {"index_peak_rss_mib", index_rss},
+                {"rss_before_index_mib", rss_before}, {"corpus_bytes", bytes}, {"index_bytes", directory_bytes(db)},
+                {"incremental_seconds", incremental_ms / 1000}, {"incremental_updated", incremental->updated},
+                {"shards", shards}});
   }
 
   SearcherOptions so;
   so.db_path = db;
   so.databases = databases;
   so.related_count = related;
+  if (no_feedback) so.ranking.feedback_docs = 0;
   auto searcher = Searcher::open(so);
   if (!searcher) {
     fmt::print(stderr, "search_bench: {}\n", searcher.error().message);
     return 2;
   }
-  const auto mix = generator.query_mix(queries);
-  auto run_mix = [&](std::vector<double>* latencies) {
+  auto run_mix = [&](bool full, std::vector<double>* latencies) {
     std::size_t hits = 0;
     for (const auto& q : mix) {
       SearchRequest r;
       r.query = q.text;
       r.partial = q.partial;
       if (!q.topic.empty()) r.topics = {q.topic};
+      r.facets = full && !no_facets;
+      r.snippets = full && !no_snippets;
+      r.related = full;
       const auto start = Clock::now();
       auto result = searcher->search(r);
       if (latencies) latencies->push_back(ms_since(start));
@@ -94,21 +117,29 @@ int main(int argc, char** argv) {
     }
     return hits;
   };
-  run_mix(nullptr);  // warm the page cache and Xapian's tables
-  std::vector<double> full;
-  const std::size_t hits = run_mix(&full);
+  run_mix(true, nullptr);  // warm the page cache and Xapian's tables
+  std::vector<double> full, top10;
+  const std::size_t hits = run_mix(true, &full);
+  run_mix(false, &top10);
+  out["full"] = latency_json(full);
+  out["top10"] = latency_json(top10);
+  out["mean_hits"] = static_cast<double>(hits) / static_cast<double>(mix.size());
 
-  fmt::print("search_bench: {} articles, {} queries (seed {})\n", articles, mix.size(), seed);
-  if (!skip_index)
-    fmt::print("index: {:.1f} s, {:.0f} articles/s{}\n", index_ms / 1000, articles / (index_ms / 1000),
-               shards > 1 ? fmt::format(" ({} shards in parallel)", shards) : "");
-  double sum = 0;
-  for (double v : full) sum += v;
-  fmt::print("mean {:.2f} ms: {:.0f} full answers/s on one thread\n", sum / full.size(), 1000 * full.size() / sum);
-  fmt::print("full answer (top 10 + snippets + facets + related): p50 {:.2f} ms, p95 {:.2f} ms, "
-             "p99 {:.2f} ms, mean hits {:.1f}\n",
-             percentile(full, 50), percentile(full, 95), percentile(full, 99),
-             static_cast<double>(hits) / static_cast<double>(mix.size()));
+  if (json) {
+    fmt::print("{}\n", out.dump());
+  } else {
+    fmt::print("search_bench: {} articles, {} queries (seed {})\n", articles, mix.size(), seed);
+    if (!skip_index)
+      fmt::print("index: {:.1f} s, {:.0f} articles/s, {:.2f} MB/s{}; 1 % changed: {:.2f} s; index {:.1f} MB for {:.1f} MB of text\n",
+                 out["index_seconds"].get<double>(), out["index_docs_per_s"].get<double>(),
+                 out["index_mb_per_s"].get<double>(), shards > 1 ? fmt::format(" ({} shards in parallel)", shards) : "",
+                 out["incremental_seconds"].get<double>(), out["index_bytes"].get<double>() / 1e6,
+                 out["corpus_bytes"].get<double>() / 1e6);
+    for (const auto& [name, key] : {std::pair{"full answer (top 10 + snippets + facets + related)", "full"},
+                                    std::pair{"top-10 alone", "top10"}})
+      fmt::print("{}: p50 {:.2f} ms, p95 {:.2f} ms, p99 {:.2f} ms\n", name, out[key]["p50"].get<double>(),
+                 out[key]["p95"].get<double>(), out[key]["p99"].get<double>());
+  }
   if (temporary && !skip_index) fs::remove_all(db);
   return 0;
 }

@@ -226,34 +226,72 @@ class Job {
                                       " is a plain Xapian database, not an mssearch index "
                                       "directory: --full needs a new or mssearch-made --db");
     report_.full = true;
+    std::vector<const Article*> articles(plan.write.begin(), plan.write.end());
+    articles.insert(articles.end(), plan.unchanged.begin(), plan.unchanged.end());
+    const std::size_t total = articles.size() + plan.keep_as_is.size();
+    std::size_t parts = options_.write_threads;
+    if (parts == 0) parts = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+    if (total < 1000) parts = 1;  // not worth a thread
+
+    // The parts are written in a scratch generation (an interrupted job's leftovers are stale
+    // generations, removed by the next job), then compacted into the new generation.
+    const fs::path scratch = dir_.next_generation();
+    std::error_code ec;
+    fs::create_directories(scratch, ec);
     const fs::path generation = dir_.next_generation();
     try {
-      // No fsync per commit: publish() syncs the finished generation before the swap.
-      Xapian::WritableDatabase db(generation.string(), Xapian::DB_CREATE | Xapian::DB_NO_SYNC);
-      DocumentBuilder builder(analyzer_, &db);
-      const std::size_t total = plan.write.size() + plan.unchanged.size() + plan.keep_as_is.size();
+      std::mutex progress;
       std::size_t done = 0;
-      for (const auto* list : {&plan.write, &plan.unchanged}) {
-        for (const Article* a : *list) {
-          db.replace_document(schema::id_term(a->id), builder.build(*a, hashes_[a->id]));
-          written_one(++done, total);
-        }
+      std::vector<std::exception_ptr> failures(parts);
+      std::vector<std::thread> writers;
+      for (std::size_t p = 0; p < parts; ++p) {
+        writers.emplace_back([&, p] {
+          try {
+            // No fsync: the compacted generation is synced by publish() before the swap.
+            Xapian::WritableDatabase db((scratch / fmt::format("part-{}", p)).string(),
+                                        Xapian::DB_CREATE | Xapian::DB_NO_SYNC);
+            const TextAnalyzer analyzer(analyzer_.options());  // its own stemmer: see text_analyzer.h
+            DocumentBuilder builder(analyzer, &db);
+            auto wrote = [&] {
+              std::lock_guard lock(progress);
+              written_one(++done, total);
+            };
+            for (std::size_t i = p; i < articles.size(); i += parts) {
+              db.add_document(builder.build(*articles[i], hashes_.at(articles[i]->id)));
+              wrote();
+            }
+            if (p == 0) {
+              // Articles whose source could not be read this time stay as indexed (the old
+              // database is read by this thread only: Xapian handles are not thread-safe).
+              std::set<std::string> written_ids;
+              for (const Article* a : articles) written_ids.insert(a->id);
+              for (const auto& id : plan.keep_as_is) {
+                if (!written_ids.contains(id)) db.add_document(old->get_document(indexed.at(id).docid));
+                wrote();
+              }
+              db.set_metadata(std::string(schema::kMetaSchemaVersion), std::to_string(schema::kSchemaVersion));
+              db.set_metadata(std::string(schema::kMetaIndexedAt), now_iso());
+            }
+            db.commit();
+            db.close();
+          } catch (...) {
+            failures[p] = std::current_exception();
+          }
+        });
       }
-      for (const auto& id : plan.keep_as_is) {
-        db.replace_document(schema::id_term(id), old->get_document(indexed.at(id).docid));
-        written_one(++done, total);
-      }
-      db.set_metadata(std::string(schema::kMetaSchemaVersion), std::to_string(schema::kSchemaVersion));
-      db.set_metadata(std::string(schema::kMetaIndexedAt), now_iso());
-      db.commit();
-      db.close();
+      for (auto& w : writers) w.join();
+      for (const auto& f : failures)
+        if (f) std::rethrow_exception(f);
+      Xapian::Database merged;
+      for (std::size_t p = 0; p < parts; ++p) merged.add_database(Xapian::Database((scratch / fmt::format("part-{}", p)).string()));
+      merged.compact(generation.string());
+      fs::remove_all(scratch, ec);
     } catch (...) {
-      std::error_code ec;
+      fs::remove_all(scratch, ec);
       fs::remove_all(generation, ec);
       throw;
     }
     if (auto published = dir_.publish(generation); !published) {
-      std::error_code ec;
       fs::remove_all(generation, ec);
       return published;
     }
@@ -341,6 +379,7 @@ Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& 
   for (std::size_t i = 0; i < shards; ++i) {
     shard_options[i].db_path = shard_dir(options.db_path, i);
     shard_options[i].shards = 0;
+    shard_options[i].write_threads = 1;  // the shards are the parallelism
     std::error_code ec;
     fs::create_directories(shard_options[i].db_path, ec);
     if (options.progress) {

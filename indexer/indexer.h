@@ -38,6 +38,10 @@ struct IndexerOptions {
   // the articles over DIR/shard-00 … by shard_of(id), written in parallel, each with its own
   // lock, incremental transaction and --full generation swap.
   std::size_t shards = 0;
+  // Full rebuilds: the articles are written as this many parts in parallel, then merged by
+  // Xapian's compactor (which also packs the tables). 0: one per core, at most 4; sharded jobs,
+  // already one thread per shard, write one part each.
+  std::size_t write_threads = 0;
 };
 
 struct IndexReport {

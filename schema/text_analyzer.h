@@ -5,8 +5,9 @@
 // Xapian's TermGenerator/QueryParser see it, stems with the English Snowball stemmer, and adds
 // joined forms of hyphenated biomedical tokens ("IL-10" is also "il10", "COVID-19" "covid19").
 //
-// Thread-safety: a TextAnalyzer is immutable after construction and may be shared by threads.
-// The TermGenerator and QueryParser it makes are not thread-safe: make one per thread.
+// Thread-safety: one TextAnalyzer per thread. Its Xapian::Stem holds Snowball's working state,
+// shared by every copy of the handle (and by the TermGenerator and QueryParser it makes), so
+// two threads stemming through one analyzer corrupt memory (seen here: parallel index writers).
 #pragma once
 
 #include <string>
@@ -61,6 +62,7 @@ class TextAnalyzer {
   std::string fold_query(std::string_view query) const;
 
   const Xapian::Stem& stemmer() const { return stemmer_; }
+  const AnalyzerOptions& options() const { return options_; }
   Xapian::QueryParser::stem_strategy query_stemming() const { return options_.query_stemming; }
 
  private:

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Installs the Debian packages mssearch needs to build and run (and with --test, to run every
-# test: browser, fuzzing, load), skipping those already present.
+# Installs the Debian packages mssearch needs to build and run (with --bench, to run the
+# performance suite; with --test, to run every test: browser, fuzzing, load, the bench smoke
+# run), skipping those already present.
 # As root it runs apt-get; otherwise it lists what is missing and how to install it, and fails.
 set -euo pipefail
-with_tests=0
-[ "${1:-}" = "--test" ] && with_tests=1
+with_tests=0 with_bench=0
+[ "${1:-}" = "--test" ] && with_tests=1 && with_bench=1
+[ "${1:-}" = "--bench" ] && with_bench=1
 
 PACKAGES=(
   build-essential cmake pkg-config git
   libxapian-dev xapian-tools libicu-dev libyaml-cpp-dev libcpp-httplib-dev catch2
   nlohmann-json3-dev libcli11-dev libfmt-dev libcmark-dev libxxhash-dev
   prometheus-cpp-dev libkainjow-mustache-dev
+  libsqlite3-dev
 )
+# The performance suite (bench/run.sh): wrk for HTTP, gnuplot for the plot.
+[ $with_bench -eq 1 ] && PACKAGES+=(wrk gnuplot-nox)
 if [ $with_tests -eq 1 ]; then
   # chromium for the browser test, clang 16 + its runtime for the libFuzzer targets, wrk for load.
   PACKAGES+=(chromium clang-16 libclang-rt-16-dev wrk)

@@ -17,6 +17,9 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)"
 bash tests/stress/load.sh build/release/cli/mssearch . build/release/load 10 16
 
+# The performance suite at a small size: it runs end to end (its figures mean nothing here).
+bash bench/run.sh --smoke --out build/release/bench-smoke
+
 # Relevance regression guard: nDCG@10 and MAP@100 on the judged collections stay above their floors.
 bash eval/quality_guard.sh build/release/cli/mssearch
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 
 #include "schema/schema.h"
 #include "schema/text_analyzer.h"
@@ -70,42 +69,47 @@ Xapian::Query with_boosts(const Xapian::Query& query, const RankingOptions& o, i
 }
 
 Xapian::Query with_feedback(const Xapian::Database& db, const Xapian::Query& query,
-                            const RankingOptions& o, Xapian::MSet* first_pass) {
+                            const RankingOptions& o, Feedback* found) {
   if (o.feedback_docs == 0 || o.feedback_terms == 0 || o.feedback_weight <= 0) return query;
   Xapian::Enquire enquire(db);
   enquire.set_query(query);
   enquire.set_weighting_scheme(*make_weight(o));
   enquire.set_expansion_scheme(o.feedback_scheme);
   const Xapian::MSet top = enquire.get_mset(0, static_cast<Xapian::doccount>(o.feedback_docs));
-  if (first_pass != nullptr) *first_pass = top;
+  if (found != nullptr) found->first_pass = top;
   if (top.empty()) return query;
 
   // Each feedback document counts by its score relative to the best hit (RM3 weighs documents
   // by how well they match the query): the vocabulary of the best hits leads.
   const double best = std::max(top.begin().get_weight(), 1e-9);
   Xapian::RSet rset;
-  std::map<std::string, std::pair<double, std::size_t>> held;  // term -> (weighted share, documents)
+  std::vector<std::pair<Xapian::docid, double>> hits;  // by docid, with their weights
   double total = 0;
   for (auto it = top.begin(); it != top.end(); ++it) {
     rset.add_document(*it);
-    const double w = std::pow(std::max(it.get_weight(), 0.0) / best, o.feedback_score_power);
-    total += w;
-    for (auto t = db.termlist_begin(*it); t != db.termlist_end(*it); ++t) {
-      if ((*t)[0] != 'Z') continue;
-      auto& [share, docs] = held[*t];
-      share += w;
-      ++docs;
-    }
+    hits.emplace_back(*it, std::pow(std::max(it.get_weight(), 0.0) / best, o.feedback_score_power));
+    total += hits.back().second;
   }
+  std::sort(hits.begin(), hits.end());
   // Xapian's expand weights pick four times the terms needed (exact term frequencies, so that
-  // shards choose what one database would); their share of the feedback documents decides.
+  // shards choose what one database would); the score-weighted share of the feedback documents
+  // holding each (found by skipping along its posting list) decides.
   StemmedWordDecider decider;
   const auto wanted = static_cast<Xapian::termcount>(o.feedback_terms);
   const Xapian::ESet candidates =
       enquire.get_eset(wanted * 4, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
   std::vector<std::pair<std::string, double>> chosen;
   for (auto it = candidates.begin(); it != candidates.end(); ++it) {
-    const auto& [share, docs] = held[*it];
+    double share = 0;
+    std::size_t docs = 0;
+    Xapian::PostingIterator p = db.postlist_begin(*it);
+    for (const auto& [docid, weight] : hits) {
+      p.skip_to(docid);
+      if (p == db.postlist_end(*it)) break;
+      if (*p != docid) continue;
+      share += weight;
+      ++docs;
+    }
     if (docs >= o.feedback_min_docs) chosen.emplace_back(*it, std::max(it.get_weight(), 0.0) * share / total);
   }
   std::stable_sort(chosen.begin(), chosen.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
@@ -115,8 +119,10 @@ Xapian::Query with_feedback(const Xapian::Database& db, const Xapian::Query& que
   if (chosen.empty() || sum <= 0) return query;
 
   std::vector<Xapian::Query> terms;
-  for (const auto& [term, weight] : chosen)
+  for (const auto& [term, weight] : chosen) {
+    if (found != nullptr) found->terms.push_back(term);
     terms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(term), o.feedback_weight * weight / sum);
+  }
   return maybe(query, Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
 }
 

@@ -74,8 +74,13 @@ Xapian::Query with_boosts(const Xapian::Query& query, const RankingOptions& opti
 // Pseudo-relevance feedback: `query` (already filtered as the answer will be) re-ranked with
 // the terms that best describe its best hits. The query unchanged when feedback is off or
 // found nothing to add.
-// `first_pass`, when given, receives the first pass's MSet (the query's best hits).
+// What feedback found, for the answer's other parts: the first pass's MSet (the typed query's
+// best hits, whose snippets mark only typed words) and the terms chosen (related articles).
+struct Feedback {
+  Xapian::MSet first_pass;
+  std::vector<std::string> terms;
+};
 Xapian::Query with_feedback(const Xapian::Database& db, const Xapian::Query& query,
-                            const RankingOptions& options, Xapian::MSet* first_pass = nullptr);
+                            const RankingOptions& options, Feedback* found = nullptr);
 
 }  // namespace mssearch

@@ -32,17 +32,22 @@ constexpr double kTopicBoost = 2.0;
 std::vector<SearchHit> Searcher::related_to(const std::vector<Xapian::docid>& docids,
                                             const std::vector<std::string>& ids,
                                             const std::vector<std::string>& topics,
-                                            std::size_t limit, std::size_t seeds) {
+                                            std::size_t limit, std::size_t seeds,
+                                            const std::vector<std::string>* given) {
   Xapian::Enquire enquire(db_);
   enquire.set_weighting_scheme(*weight_);
-  Xapian::RSet rset;
-  for (std::size_t i = 0; i < docids.size() && i < seeds; ++i) rset.add_document(docids[i]);
-  PlainWordDecider decider;
-  // Exact term frequencies: over shards, Xapian otherwise approximates them, and the terms
-  // chosen would differ from those of one database holding the same articles.
-  const Xapian::ESet eset = enquire.get_eset(kExpandTerms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
   std::vector<Xapian::Query> terms;
-  for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it);
+  if (given != nullptr) {
+    terms.assign(given->begin(), given->end());
+  } else {
+    Xapian::RSet rset;
+    for (std::size_t i = 0; i < docids.size() && i < seeds; ++i) rset.add_document(docids[i]);
+    PlainWordDecider decider;
+    // Exact term frequencies: over shards, Xapian otherwise approximates them, and the terms
+    // chosen would differ from those of one database holding the same articles.
+    const Xapian::ESet eset = enquire.get_eset(kExpandTerms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
+    for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it);
+  }
   // Shared topics count: the topic words, indexed under their weighted prefix, scaled up.
   for (const auto& topic : topics) {
     Xapian::Query words = parser_.parse_query(fold_text(topic), 0, std::string(schema::kTopicText.prefix));

@@ -26,6 +26,11 @@ struct SearchRequest {
   std::size_t offset = 0;
   std::size_t limit = 10;
   bool partial = false;  // the last word is a prefix (as-you-type)
+  // What to compute besides the ranked page. Without facets, counting stops where ranking
+  // does (the total is then Xapian's estimate, total_is_exact false unless it is exact).
+  bool facets = true;
+  bool snippets = true;
+  bool related = true;
 };
 
 struct SearchHit {

@@ -96,6 +96,7 @@ Searcher::Searcher(const SearcherOptions& options, ShardSet shards,
       parser_(analyzer_.make_query_parser(db_)),
       synonyms_(std::move(synonyms)),
       weight_(make_weight(options_.ranking)),
+      single_local_(false),
       this_year_(current_year()) {
   // A wildcard that matches too much is an error the editor should see; a prefix being typed
   // just uses its most frequent completions.
@@ -126,6 +127,10 @@ Result<bool> Searcher::refresh() {
 }
 
 void Searcher::load_topics() {
+  // Columns are keyed by docid, which a match spy sees per sub-database: one local database only.
+  single_local_ = db_.size() == 1 &&
+                  std::none_of(options_.databases.begin(), options_.databases.end(), &ShardSet::is_remote);
+  if (single_local_) columns_.load(db_);
   std::map<std::string, Xapian::doccount> counts;
   for (auto v = db_.valuestream_begin(schema::kSlotTopics); v != db_.valuestream_end(schema::kSlotTopics); ++v)
     for (auto& topic : schema::decode_topic_set(*v)) ++counts[topic];
@@ -233,8 +238,8 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
       request.sort == SortOrder::kDate || text_query.get_type() == Xapian::Query::LEAF_MATCH_ALL;
   // Feedback not as-you-type: the next keystroke asks again, and a prefix's completions are no topic.
   const bool feedback = !by_date && !request.partial && options_.ranking.feedback_docs > 0;
-  Xapian::MSet typed_mset;  // the typed query's best hits: its snippets mark only typed words
-  if (feedback) query = with_feedback(db_, query, options_.ranking, &typed_mset);
+  Feedback found;
+  if (feedback) query = with_feedback(db_, query, options_.ranking, &found);
   if (!by_date) query = with_boosts(query, options_.ranking, this_year_);
 
   Xapian::Enquire enquire(db_);
@@ -242,17 +247,25 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   enquire.set_weighting_scheme(*weight_);
   enquire.set_time_limit(options_.time_limit_seconds);
   if (by_date) enquire.set_sort_by_value_then_relevance(schema::kSlotDate, true);
+  // Facets: from the in-memory columns for one local database, else from Xapian's
+  // ValueCountMatchSpy (remote shards run the spies themselves and know only Xapian's own;
+  // over several databases a spy sees each one's own document ids).
   Xapian::ValueCountMatchSpy topics(schema::kSlotTopics), years(schema::kSlotYear),
       journals(schema::kSlotJournal);
-  enquire.add_matchspy(&topics);
-  enquire.add_matchspy(&years);
-  enquire.add_matchspy(&journals);
+  FacetColumns::Spy columns(columns_);
+  if (request.facets && !single_local_) {
+    enquire.add_matchspy(&topics);
+    enquire.add_matchspy(&years);
+    enquire.add_matchspy(&journals);
+  } else if (request.facets) {
+    enquire.add_matchspy(&columns);
+  }
 
   const auto offset = static_cast<Xapian::doccount>(std::min(request.offset, options_.max_offset));
   const auto limit = static_cast<Xapian::doccount>(std::min(request.limit, options_.max_limit));
   // checkatleast = every document: facet counts and the total are exact, not estimates
   // (unless the time limit cuts the counting short; total_is_exact then says so).
-  Xapian::MSet mset = enquire.get_mset(offset, limit, db_.get_doccount());
+  Xapian::MSet mset = enquire.get_mset(offset, limit, request.facets ? db_.get_doccount() : 0);
 
   SearchResult result;
   result.query = request.query;
@@ -261,27 +274,37 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   result.total_is_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
   // Snippets mark the words typed (and their stems), never the feedback terms: with feedback,
   // they come from its first pass, an MSet of the typed query.
-  const Xapian::MSet& marks = feedback && !typed_mset.empty() ? typed_mset : mset;
+  const Xapian::MSet& marks = feedback && !found.first_pass.empty() ? found.first_pass : mset;
   std::vector<Xapian::docid> page;
   std::vector<std::string> page_ids;
   for (auto it = mset.begin(); it != mset.end(); ++it) {
     const Article article = from_stored_json(nlohmann::json::parse(it.get_document().get_data()));
     SearchHit hit = make_hit(article, it.get_weight());
-    const std::string text = one_line(article.takeaway + " " + article.body_text);
-    hit.snippet = marks.snippet(text, options_.snippet_length, analyzer_.stemmer(),
-                               Xapian::MSet::SNIPPET_BACKGROUND_MODEL | Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                               "<mark>", "</mark>", "…");
+    if (request.snippets)
+      hit.snippet = marks.snippet(one_line(article.takeaway + " " + article.body_text), options_.snippet_length,
+                                  analyzer_.stemmer(),
+                                  Xapian::MSet::SNIPPET_BACKGROUND_MODEL,
+                                  "<mark>", "</mark>", "…");
     result.hits.push_back(std::move(hit));
     page.push_back(*it);
     page_ids.push_back(article.id);
   }
-  result.topic_facets = sorted_facets(spy_counts(topics, true));
-  result.year_facets = sorted_facets(spy_counts(years, false));
-  result.journal_facets = sorted_facets(spy_counts(journals, false));
-  if (!page.empty() && options_.related_count > 0 &&
+  if (request.facets && !single_local_) {
+    result.topic_facets = sorted_facets(spy_counts(topics, true));
+    result.year_facets = sorted_facets(spy_counts(years, false));
+    result.journal_facets = sorted_facets(spy_counts(journals, false));
+  } else if (request.facets) {
+    result.topic_facets = sorted_facets(columns.counts(0));
+    result.year_facets = sorted_facets(columns.counts(1));
+    result.journal_facets = sorted_facets(columns.counts(2));
+  }
+  if (request.related && !page.empty() && options_.related_count > 0 &&
       text_query.get_type() != Xapian::Query::LEAF_MATCH_ALL) {
-    // Related: like the best hits on the page (relevance feedback), but not on the page.
-    result.related = related_to(page, page_ids, {}, options_.related_count, 3);
+    // Related: like the best hits (relevance feedback), but not on the page. The terms
+    // feedback chose from the best hits describe them already; without feedback, the ESet of
+    // the top three.
+    result.related = related_to(page, page_ids, {}, options_.related_count, 3,
+                                found.terms.empty() ? nullptr : &found.terms);
   }
   return result;
 }

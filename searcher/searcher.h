@@ -15,6 +15,7 @@
 #include "schema/article.h"
 #include "schema/error.h"
 #include "schema/text_analyzer.h"
+#include "searcher/facet_columns.h"
 #include "searcher/ranking.h"
 #include "searcher/search_types.h"
 #include "searcher/shard_set.h"
@@ -94,11 +95,12 @@ class Searcher {
   Xapian::Query filters(const SearchRequest& request) const;
   Result<SearchResult> run(const SearchRequest& request, const Xapian::Query& query);
   SearchHit make_hit(const Article& article, double score) const;
-  // Articles like the first `seeds` of `docids`, excluding all of `docids`.
+  // Articles like the first `seeds` of `docids`, excluding all of `docids`; `terms`, when
+  // given, are the terms that describe them (else their ESet is computed).
   std::vector<SearchHit> related_to(const std::vector<Xapian::docid>& docids,
                                     const std::vector<std::string>& ids,
                                     const std::vector<std::string>& topics, std::size_t limit,
-                                    std::size_t seeds);
+                                    std::size_t seeds, const std::vector<std::string>* terms = nullptr);
   void load_topics();
   Result<std::vector<Suggestion>> suggest_once(const std::string& prefix, std::size_t limit);
   // Runs a read; if many commits overtook this reader (DatabaseModifiedError), moves to the
@@ -129,6 +131,8 @@ class Searcher {
   std::shared_ptr<const SynonymTable> synonyms_;
   std::vector<FacetValue> topics_;
   std::unique_ptr<Xapian::Weight> weight_;  // options_.ranking's BM25
+  bool single_local_;                       // one local database: facets from columns_
+  FacetColumns columns_;                    // facet values by docid
   int this_year_;                           // for the recency boost
 };
 

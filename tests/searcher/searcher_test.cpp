@@ -401,3 +401,28 @@ TEST_CASE("limits: hostile queries get a clear error, never a crash or a hang", 
   r.partial = true;  // while typing, a short prefix just uses its most frequent completions
   CHECK(s->search(r).has_value());
 }
+
+TEST_CASE("facets: counts follow a new revision (the in-memory columns are reloaded)", "[searcher][facets]") {
+  test::TempDir tmp;
+  fs::create_directories(tmp / "articles");
+  test::write_file(tmp / "articles" / "one.md", test::markdown_article("Heat and fatigue", "2024-05-01", "[Fatigue]"));
+  IndexerOptions io;
+  io.db_path = tmp / "db";
+  REQUIRE(run_index_job({tmp / "articles"}, io));
+  SearcherOptions so;
+  so.db_path = io.db_path;
+  auto s = Searcher::open(so);
+  REQUIRE(s);
+  SearchRequest r;
+  r.query = "fatigue";
+  CHECK(as_map(s->search(r)->topic_facets) == std::map<std::string, Xapian::doccount>{{"Fatigue", 1}});
+
+  test::write_file(tmp / "articles" / "two.md", test::markdown_article("Fatigue and sleep", "2025-02-01", "[Fatigue, Sleep]"));
+  REQUIRE(run_index_job({tmp / "articles"}, io));
+  REQUIRE(s->refresh());
+  const auto after = s->search(r);
+  REQUIRE(after);
+  CHECK(after->total == 2);
+  CHECK(as_map(after->topic_facets) == std::map<std::string, Xapian::doccount>{{"Fatigue", 2}, {"Sleep", 1}});
+  CHECK(as_map(after->year_facets) == std::map<std::string, Xapian::doccount>{{"2024", 1}, {"2025", 1}});
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The performance suite, one command (it installs what is missing and builds the release tree
+# first): for each collection size, mssearch and its peers (a plain
+# Xapian program, SQLite FTS5) on the same generated articles and query mix, one after another in
+# one run; then wrk against `mssearch serve` at 1, 8 and 64 connections. Writes
+# OUT/results.jsonl, OUT/report.md (figures and ratios) and OUT/plot.png, and prints the report.
+#   bench/run.sh [--smoke] [--out DIR] [N ...]        (default N: 10000 100000)
+# --smoke: 2,000 articles, a short mix and 2 s of wrk each (what CI runs: it checks the suite
+# works, its figures mean nothing). Nothing is asserted about time: this machine is shared.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+build="$here/build/release"
+out="$here/build/bench"
+sizes=() queries=600 seconds=10 smoke=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) smoke=1; queries=120; seconds=2 ;;
+    --out) out="$2"; shift ;;
+    *) sizes+=("$1") ;;
+  esac
+  shift
+done
+[ ${#sizes[@]} -gt 0 ] || { [ $smoke -eq 1 ] && sizes=(2000) || sizes=(10000 100000); }
+bash "$here/scripts/install-deps.sh" --bench >&2
+(cd "$here" && cmake --preset release >/dev/null && cmake --build --preset release -j "$(nproc)" >&2)
+mkdir -p "$out"
+results="$out/results.jsonl"
+: >"$results"
+work=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+for n in "${sizes[@]}"; do
+  echo "bench: $n articles: mssearch (index, 1 % reindex, queries)" >&2
+  "$build/bench/search_bench" --articles "$n" --queries "$queries" --db "$work/mssearch-$n" \
+    --export-queries "$work/urls-$n.txt" --json >>"$results"
+  echo "bench: $n articles: plain Xapian" >&2
+  "$build/bench/peer_xapian" --articles "$n" --queries "$queries" --dir "$work/xapian-$n" >>"$results"
+  rm -rf "$work/xapian-$n"
+  echo "bench: $n articles: SQLite FTS5" >&2
+  "$build/bench/peer_fts5" --articles "$n" --queries "$queries" --dir "$work/fts5-$n" >>"$results"
+  rm -rf "$work/fts5-$n"
+
+  echo "bench: $n articles: mssearch serve under wrk" >&2
+  "$build/cli/mssearch" serve --db "$work/mssearch-$n" --host 127.0.0.1 --port 0 --threads 8 --no-access-log \
+    >"$work/serve.log" 2>&1 &
+  server=$!
+  port=""
+  for _ in $(seq 100); do
+    port=$(grep -o '127.0.0.1:[0-9]*' "$work/serve.log" | head -1 | cut -d: -f2 || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { cat "$work/serve.log" >&2; exit 1; }
+  for c in 1 8 64; do
+    threads=$(( c < 2 ? 1 : 2 ))
+    line=$(BENCH_URLS="$work/urls-$n.txt" timeout $((seconds + 30)) wrk -t$threads -c$c -d${seconds}s --timeout 5s \
+             -s "$here/bench/wrk_urls.lua" "http://127.0.0.1:$port" | sed -n 's/^WRK //p')
+    rss=$(awk '/^VmRSS/ {print $2 / 1024}' "/proc/$server/status")
+    [ -n "$line" ] || { echo "bench: wrk printed no figures" >&2; exit 1; }
+    echo "$line" | sed "s/^{/{\"engine\":\"mssearch serve\",\"articles\":$n,\"connections\":$c,\"rss_mib\":$rss,/" >>"$results"
+  done
+  kill "$server"; wait "$server" 2>/dev/null || true; server=""
+  rm -rf "$work/mssearch-$n"
+done
+
+machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(date -u +%Y-%m-%d)"
+"$build/bench/bench_report" "$results" --plot "$out/plot" --machine "$machine" >"$out/report.md"
+(cd "$out" && gnuplot plot.gp)
+cat "$out/report.md"
+echo "bench: wrote $out/report.md and $out/plot.png" >&2
