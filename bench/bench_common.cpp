@@ -12,4 +12,16 @@ std::uint64_t directory_bytes(const std::string& path) {
   return n;
 }
 
+nlohmann::json index_json(std::size_t articles, double index_ms, double rss_before_mib, double rss_after_mib,
+                          std::uint64_t corpus_bytes, const std::string& index_dir) {
+  const double seconds = index_ms / 1000;
+  return {{"index_seconds", seconds},
+          {"index_docs_per_s", static_cast<double>(articles) / seconds},
+          {"index_mb_per_s", static_cast<double>(corpus_bytes) / 1e6 / seconds},
+          {"index_peak_rss_mib", rss_after_mib},
+          {"rss_before_index_mib", rss_before_mib},
+          {"corpus_bytes", corpus_bytes},
+          {"index_bytes", directory_bytes(index_dir)}};
+}
+
 }  // namespace mssearch::bench

@@ -54,4 +54,8 @@ inline std::uint64_t corpus_bytes(const std::vector<Article>& articles) {
 
 std::uint64_t directory_bytes(const std::string& path);
 
+// The figures of one full index build, named as every benchmark program reports them.
+nlohmann::json index_json(std::size_t articles, double index_ms, double rss_before_mib, double rss_after_mib,
+                          std::uint64_t corpus_bytes, const std::string& index_dir);
+
 }  // namespace mssearch::bench

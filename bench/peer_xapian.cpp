@@ -102,13 +102,9 @@ int main(int argc, char** argv) {
   std::vector<double> full_ms, top10_ms;
   run(true, &full_ms);
   run(false, &top10_ms);
-  const auto bytes = corpus_bytes(all);
   nlohmann::json out = {{"engine", "plain Xapian"}, {"articles", articles}, {"queries", mix.size()},
-                        {"index_seconds", index_ms / 1000}, {"index_docs_per_s", articles / (index_ms / 1000)},
-                        {"index_mb_per_s", bytes / 1e6 / (index_ms / 1000)},
-                        {"index_peak_rss_mib", index_rss}, {"rss_before_index_mib", rss_before},
-                        {"corpus_bytes", bytes}, {"index_bytes", directory_bytes(dir)},
                         {"full", latency_json(full_ms)}, {"top10", latency_json(top10_ms)}};
+  out.update(index_json(articles, index_ms, rss_before, index_rss, corpus_bytes(all), dir));
   fmt::print("{}\n", out.dump());
   if (temporary) fs::remove_all(dir);
   return 0;

@@ -83,10 +83,8 @@ int main(int argc, char** argv) {
       return 2;
     }
     const double incremental_ms = ms_since(t);
-    out.update({{"index_seconds", index_ms / 1000}, {"index_docs_per_s", articles / (index_ms / 1000)},
-                {"index_mb_per_s", bytes / 1e6 / (index_ms / 1000)}, {"index_peak_rss_mib", index_rss},
-                {"rss_before_index_mib", rss_before}, {"corpus_bytes", bytes}, {"index_bytes", directory_bytes(db)},
-                {"incremental_seconds", incremental_ms / 1000}, {"incremental_updated", incremental->updated},
+    out.update(index_json(articles, index_ms, rss_before, index_rss, bytes, db));
+    out.update({{"incremental_seconds", incremental_ms / 1000}, {"incremental_updated", incremental->updated},
                 {"shards", shards}});
   }
 
