@@ -24,6 +24,7 @@ done
 bash "$here/scripts/install-deps.sh" --bench >&2
 (cd "$here" && cmake --preset release >/dev/null && cmake --build --preset release -j "$(nproc)" >&2)
 mkdir -p "$out"
+out="$(cd "$out" && pwd)"  # absolute: the plot script names its output by this path
 results="$out/results.jsonl"
 : >"$results"
 work=$(mktemp -d)
