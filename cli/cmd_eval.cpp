@@ -133,6 +133,7 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   knob("--feedback-score-power", r.feedback_score_power, "Pseudo-relevance feedback: a hit counts (score/best)^P");
   knob("--feedback-scheme", r.feedback_scheme, "Pseudo-relevance feedback: expand weights, trad or bo1");
   knob("--feedback-weight", r.feedback_weight, "Pseudo-relevance feedback: weight of the added terms together");
+  knob("--feedback-depth", r.feedback_depth, "Pseudo-relevance feedback: re-rank this many of the first pass's hits");
   knob("--all-words-boost", r.all_words_boost, "Extra weight for matching every word (0: plain OR)");
   cmd->add_flag("--and", r.default_and, "Join words with AND instead of OR (for comparison)")->group("Ranking");
   cmd->add_option("--max-query-words", args->max_query_words,

@@ -23,7 +23,7 @@ DocumentBuilder::DocumentBuilder(const TextAnalyzer& analyzer,
 
 Xapian::Document DocumentBuilder::build(const Article& a, const std::string& hash) {
   Xapian::Document doc;
-  doc.set_data(to_stored_json(a).dump());
+  doc.set_data(encode_stored(a));
   generator_.set_document(doc);
   generator_.set_termpos(0);
 

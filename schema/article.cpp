@@ -37,4 +37,15 @@ Article from_stored_json(const nlohmann::json& j) {
   return a;
 }
 
+std::string encode_stored(const Article& article) {
+  std::string out;
+  nlohmann::json::to_msgpack(to_stored_json(article), out);
+  return out;
+}
+
+Article decode_stored(const std::string& data) {
+  if (!data.empty() && data.front() == '{') return from_stored_json(nlohmann::json::parse(data));
+  return from_stored_json(nlohmann::json::from_msgpack(data));
+}
+
 }  // namespace mssearch

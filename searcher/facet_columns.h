@@ -38,8 +38,9 @@ class FacetColumns {
 
  private:
   struct Column {
-    std::vector<std::uint32_t> by_docid;  // 0: no value; else 1 + index into values
-    std::vector<std::string> values;
+    std::vector<std::uint32_t> by_docid;            // 0: no value; else 1 + index into sets
+    std::vector<std::vector<std::uint32_t>> sets;   // each distinct slot value: indices into names
+    std::vector<std::string> names;                 // display values (one topic, year or journal)
   };
   Column columns_[kCount];
 };

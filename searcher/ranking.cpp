@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include "schema/schema.h"
 #include "schema/text_analyzer.h"
@@ -18,10 +19,65 @@ class StemmedWordDecider : public Xapian::ExpandDecider {
     if (term.size() < 4 || term[0] != 'Z') return false;
     const auto second = static_cast<unsigned char>(term[1]);
     if (second >= 'A' && second <= 'Z') return false;
-    if (english_stop_words()(term.substr(1))) return false;
-    return !std::all_of(term.begin() + 1, term.end(),
-                        [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+    if (std::all_of(term.begin() + 1, term.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }))
+      return false;
+    // Stop words are short: only those need the (string-building) stopper.
+    return term.size() > 12 || !english_stop_words()(term.substr(1));
   }
+};
+
+// A candidate expansion term in the feedback documents: how many hold it, its wdf summed over
+// them, and their weighted share.
+struct Held {
+  std::size_t docs = 0;
+  Xapian::termcount wdf = 0;
+  double share = 0;
+  bool word = false;  // a possible expansion term (StemmedWordDecider)
+};
+
+// Accepts the terms that at least `min_docs` feedback documents hold.
+class HeldByEnough : public Xapian::ExpandDecider {
+ public:
+  HeldByEnough(const std::unordered_map<std::string, Held>& held, std::size_t min_docs)
+      : held_(held), min_docs_(min_docs) {}
+  bool operator()(const std::string& term) const override {
+    const auto it = held_.find(term);
+    return it != held_.end() && it->second.word && it->second.docs >= min_docs_;
+  }
+
+ private:
+  const std::unordered_map<std::string, Held>& held_;
+  std::size_t min_docs_;
+};
+
+// Matches the given documents (sorted docids of one database), with no weight of its own.
+class DocidSource : public Xapian::PostingSource {
+ public:
+  explicit DocidSource(std::vector<Xapian::docid> ids) : ids_(std::move(ids)) {}
+  Xapian::doccount get_termfreq_min() const override { return static_cast<Xapian::doccount>(ids_.size()); }
+  Xapian::doccount get_termfreq_est() const override { return get_termfreq_min(); }
+  Xapian::doccount get_termfreq_max() const override { return get_termfreq_min(); }
+  void init(const Xapian::Database&) override {
+    at_ = ids_.cbegin();
+    started_ = false;
+  }
+  void next(double) override {
+    if (started_) ++at_;
+    started_ = true;
+  }
+  void skip_to(Xapian::docid did, double) override {
+    started_ = true;
+    at_ = std::lower_bound(at_, ids_.cend(), did);
+  }
+  bool at_end() const override { return at_ == ids_.cend(); }
+  Xapian::docid get_docid() const override { return *at_; }
+  DocidSource* clone() const override { return new DocidSource(ids_); }
+
+ private:
+  std::vector<Xapian::docid> ids_;
+  std::vector<Xapian::docid>::const_iterator at_;
+  bool started_ = false;
 };
 
 Xapian::Query maybe(const Xapian::Query& query, const Xapian::Query& extra) {
@@ -68,62 +124,109 @@ Xapian::Query with_boosts(const Xapian::Query& query, const RankingOptions& o, i
   return maybe(query, Xapian::Query(Xapian::Query::OP_OR, boosts.begin(), boosts.end()));
 }
 
-Xapian::Query with_feedback(const Xapian::Database& db, const Xapian::Query& query,
-                            const RankingOptions& o, Feedback* found) {
-  if (o.feedback_docs == 0 || o.feedback_terms == 0 || o.feedback_weight <= 0) return query;
-  Xapian::Enquire enquire(db);
-  enquire.set_query(query);
-  enquire.set_weighting_scheme(*make_weight(o));
-  enquire.set_expansion_scheme(o.feedback_scheme);
-  const Xapian::MSet top = enquire.get_mset(0, static_cast<Xapian::doccount>(o.feedback_docs));
-  if (found != nullptr) found->first_pass = top;
-  if (top.empty()) return query;
-
+WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& query, const Xapian::MSet& top,
+                             const RankingOptions& o) {
+  if (o.feedback_docs == 0 || o.feedback_terms == 0 || o.feedback_weight <= 0 || top.empty()) return {};
   // Each feedback document counts by its score relative to the best hit (RM3 weighs documents
   // by how well they match the query): the vocabulary of the best hits leads.
   const double best = std::max(top.begin().get_weight(), 1e-9);
   Xapian::RSet rset;
-  std::vector<std::pair<Xapian::docid, double>> hits;  // by docid, with their weights
   double total = 0;
-  for (auto it = top.begin(); it != top.end(); ++it) {
+  // Per candidate term: how many of the feedback documents hold it, how often (its wdf summed)
+  // and their weighted share, read off the documents' own term lists.
+  std::unordered_map<std::string, Held> held;
+  StemmedWordDecider words;
+  std::size_t used = 0;
+  for (auto it = top.begin(); it != top.end() && used < o.feedback_docs; ++it, ++used) {
     rset.add_document(*it);
-    hits.emplace_back(*it, std::pow(std::max(it.get_weight(), 0.0) / best, o.feedback_score_power));
-    total += hits.back().second;
-  }
-  std::sort(hits.begin(), hits.end());
-  // Xapian's expand weights pick four times the terms needed (exact term frequencies, so that
-  // shards choose what one database would); the score-weighted share of the feedback documents
-  // holding each (found by skipping along its posting list) decides.
-  StemmedWordDecider decider;
-  const auto wanted = static_cast<Xapian::termcount>(o.feedback_terms);
-  const Xapian::ESet candidates =
-      enquire.get_eset(wanted * 4, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
-  std::vector<std::pair<std::string, double>> chosen;
-  for (auto it = candidates.begin(); it != candidates.end(); ++it) {
-    double share = 0;
-    std::size_t docs = 0;
-    Xapian::PostingIterator p = db.postlist_begin(*it);
-    for (const auto& [docid, weight] : hits) {
-      p.skip_to(docid);
-      if (p == db.postlist_end(*it)) break;
-      if (*p != docid) continue;
-      share += weight;
-      ++docs;
+    const double weight = std::pow(std::max(it.get_weight(), 0.0) / best, o.feedback_score_power);
+    total += weight;
+    for (auto t = db.termlist_begin(*it); t != db.termlist_end(*it); ++t) {
+      // Z-prefixed stems sort together: skip straight to them, and stop after them.
+      if ((*t)[0] < 'Z') {
+        t.skip_to("Z");
+        if (t == db.termlist_end(*it)) break;
+      }
+      if ((*t)[0] != 'Z') break;
+      auto [at, added] = held.try_emplace(*t);
+      Held& h = at->second;
+      if (added) h.word = words(*t);  // once per term, not once per document
+      if (!h.word) continue;
+      ++h.docs;
+      h.wdf += t.get_wdf();
+      h.share += weight;
     }
-    if (docs >= o.feedback_min_docs) chosen.emplace_back(*it, std::max(it.get_weight(), 0.0) * share / total);
   }
+  for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t) held.erase(*t);
+  // Expand weights rank the terms that enough of the documents hold, and the share held decides
+  // among the best four times as many as are needed. Bo1 (Amati's divergence from randomness,
+  // as Xapian's Bo1EWeight computes it) needs one collection frequency per such term, not the
+  // statistics of every term of every feedback document that Enquire::get_eset gathers; the
+  // other schemes go through get_eset (exact term frequencies, so that shards choose what one
+  // database would).
+  const auto wanted = static_cast<Xapian::termcount>(o.feedback_terms);
+  std::vector<std::pair<std::string, double>> candidates;
+  if (o.feedback_scheme == "bo1") {
+    const double size = std::max<double>(db.get_doccount(), 1);
+    for (const auto& [term, h] : held) {
+      if (!h.word || h.docs < o.feedback_min_docs) continue;
+      const double mean = std::max<double>(db.get_collection_freq(term), 1) / size;
+      const double weight = h.wdf * std::log2((1 + mean) / mean) + std::log2(1 + mean);
+      if (weight > 0) candidates.emplace_back(term, weight);
+    }
+    std::sort(candidates.begin(), candidates.end(),
+              [](const auto& x, const auto& y) { return x.second != y.second ? x.second > y.second : x.first < y.first; });
+    if (candidates.size() > wanted * 4) candidates.resize(wanted * 4);
+  } else {
+    HeldByEnough enough(held, o.feedback_min_docs);
+    Xapian::Enquire enquire(db);
+    enquire.set_query(query);  // its own terms are not expansion terms
+    enquire.set_expansion_scheme(o.feedback_scheme);
+    const Xapian::ESet eset = enquire.get_eset(wanted * 4, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &enough);
+    for (auto it = eset.begin(); it != eset.end(); ++it) candidates.emplace_back(*it, it.get_weight());
+  }
+  WeightedTerms chosen;
+  for (const auto& [term, weight] : candidates)
+    chosen.emplace_back(term, std::max(weight, 0.0) * held[term].share / total);
   std::stable_sort(chosen.begin(), chosen.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
   if (chosen.size() > wanted) chosen.resize(wanted);
   double sum = 0;
   for (const auto& term : chosen) sum += term.second;
-  if (chosen.empty() || sum <= 0) return query;
+  if (chosen.empty() || sum <= 0) return {};
+  for (auto& term : chosen) term.second *= o.feedback_weight / sum;
+  return chosen;
+}
 
-  std::vector<Xapian::Query> terms;
-  for (const auto& [term, weight] : chosen) {
-    if (found != nullptr) found->terms.push_back(term);
-    terms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(term), o.feedback_weight * weight / sum);
+Xapian::Query feedback_query(const WeightedTerms& terms) {
+  std::vector<Xapian::Query> scaled;
+  for (const auto& [term, weight] : terms)
+    scaled.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(term), weight);
+  return Xapian::Query(Xapian::Query::OP_OR, scaled.begin(), scaled.end());
+}
+
+Xapian::Query candidates_query(const ScoredDocs& candidates) {
+  std::vector<Xapian::docid> ids;
+  for (const auto& c : candidates) ids.push_back(c.first);
+  std::sort(ids.begin(), ids.end());
+  return Xapian::Query((new DocidSource(std::move(ids)))->release());
+}
+
+ScoredDocs rerank(const Xapian::Database& db, const Xapian::Weight& weight, const Xapian::Query& extra,
+                  const Xapian::Query& only, const ScoredDocs& candidates, ScoredDocs* matched) {
+  Xapian::Enquire enquire(db);
+  enquire.set_weighting_scheme(weight);
+  enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, extra, only));
+  const Xapian::MSet found = enquire.get_mset(0, static_cast<Xapian::doccount>(candidates.size()));
+  std::unordered_map<Xapian::docid, double> added;
+  for (auto it = found.begin(); it != found.end(); ++it) {
+    added[*it] = it.get_weight();
+    if (matched != nullptr) matched->emplace_back(*it, it.get_weight());
   }
-  return maybe(query, Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
+  ScoredDocs out = candidates;
+  for (auto& [docid, score] : out)
+    if (auto a = added.find(docid); a != added.end()) score += a->second;
+  std::stable_sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+  return out;
 }
 
 }  // namespace mssearch

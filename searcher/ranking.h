@@ -44,6 +44,9 @@ struct RankingOptions {
   double feedback_score_power = 2.0;
   std::string feedback_scheme = "bo1";  // "trad" or "bo1"
   double feedback_weight = 1.0;
+  // How far down the first pass feedback re-ranks; a page deeper than this is re-ranked to its
+  // end. Related articles are the best of these by the feedback terms alone.
+  std::size_t feedback_depth = 200;
 
   // Words joined by AND instead of OR (measured: AND loses most relevant articles).
   bool default_and = false;
@@ -71,16 +74,25 @@ Xapian::Query with_exact_forms(const Xapian::Query& query, const std::vector<std
 // the match set stays the query's own. `this_year`: the calendar year now.
 Xapian::Query with_boosts(const Xapian::Query& query, const RankingOptions& options, int this_year);
 
-// Pseudo-relevance feedback: `query` (already filtered as the answer will be) re-ranked with
-// the terms that best describe its best hits. The query unchanged when feedback is off or
-// found nothing to add.
-// What feedback found, for the answer's other parts: the first pass's MSet (the typed query's
-// best hits, whose snippets mark only typed words) and the terms chosen (related articles).
-struct Feedback {
-  Xapian::MSet first_pass;
-  std::vector<std::string> terms;
-};
-Xapian::Query with_feedback(const Xapian::Database& db, const Xapian::Query& query,
-                            const RankingOptions& options, Feedback* found = nullptr);
+// Pseudo-relevance feedback. `feedback_terms`: the terms that best describe `top`, the best
+// hits of `query` (already filtered as the answer will be), each with its share of
+// `feedback_weight`; none when feedback is off or found nothing to add.
+using WeightedTerms = std::vector<std::pair<std::string, double>>;
+WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& query,
+                             const Xapian::MSet& top, const RankingOptions& options);
+// The terms as one query, each scaled by its weight: what re-ranks the answer.
+Xapian::Query feedback_query(const WeightedTerms& terms);
+
+// Re-ranking without a second search of the collection: `extra`'s weight (Xapian's, from
+// `weight`) added to each of `candidates` (docid and score of a first pass over `db`) that it
+// matches; Xapian visits only the postings of the documents `only` matches, a query for the
+// candidates (candidates_query for one local database, else their id terms). Returned best
+// first, ties in the candidates' order. `matched`, when given, gets the candidates `extra`
+// matches with `extra`'s weight alone, best first.
+using ScoredDocs = std::vector<std::pair<Xapian::docid, double>>;
+ScoredDocs rerank(const Xapian::Database& db, const Xapian::Weight& weight, const Xapian::Query& extra,
+                  const Xapian::Query& only, const ScoredDocs& candidates, ScoredDocs* matched = nullptr);
+// A query matching exactly these documents of one local database (no weight of its own).
+Xapian::Query candidates_query(const ScoredDocs& candidates);
 
 }  // namespace mssearch

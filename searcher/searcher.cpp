@@ -237,9 +237,8 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   const bool by_date =
       request.sort == SortOrder::kDate || text_query.get_type() == Xapian::Query::LEAF_MATCH_ALL;
   // Feedback not as-you-type: the next keystroke asks again, and a prefix's completions are no topic.
-  const bool feedback = !by_date && !request.partial && options_.ranking.feedback_docs > 0;
-  Feedback found;
-  if (feedback) query = with_feedback(db_, query, options_.ranking, &found);
+  const bool feedback = !by_date && !request.partial && options_.ranking.feedback_docs > 0 &&
+                        options_.ranking.feedback_terms > 0 && options_.ranking.feedback_weight > 0;
   if (!by_date) query = with_boosts(query, options_.ranking, this_year_);
 
   Xapian::Enquire enquire(db_);
@@ -263,30 +262,62 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
 
   const auto offset = static_cast<Xapian::doccount>(std::min(request.offset, options_.max_offset));
   const auto limit = static_cast<Xapian::doccount>(std::min(request.limit, options_.max_limit));
+  // One pass of the query as typed gives the total, the facets and, with feedback, the best
+  // hits that feedback learns from and the candidates it re-ranks (one local database: the
+  // first feedback_depth; else feedback's terms re-rank the whole match set in a second pass).
+  const auto depth = static_cast<Xapian::doccount>(
+      std::max<std::size_t>({options_.ranking.feedback_docs, offset + limit, options_.ranking.feedback_depth}));
   // checkatleast = every document: facet counts and the total are exact, not estimates
   // (unless the time limit cuts the counting short; total_is_exact then says so).
-  Xapian::MSet mset = enquire.get_mset(offset, limit, request.facets ? db_.get_doccount() : 0);
+  const Xapian::doccount check = request.facets ? db_.get_doccount() : 0;
+  const Xapian::MSet mset = feedback ? enquire.get_mset(0, depth, check) : enquire.get_mset(offset, limit, check);
 
   SearchResult result;
   result.query = request.query;
   result.failed_shards = shards_.failed();
   result.total = mset.get_matches_estimated();
   result.total_is_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
-  // Snippets mark the words typed (and their stems), never the feedback terms: with feedback,
-  // they come from its first pass, an MSet of the typed query.
-  const Xapian::MSet& marks = feedback && !found.first_pass.empty() ? found.first_pass : mset;
+
+  // The page: docids and scores, re-ranked by feedback when it found terms.
+  ScoredDocs ranked;
+  for (auto it = mset.begin(); it != mset.end(); ++it) ranked.emplace_back(*it, it.get_weight());
+  WeightedTerms added;
+  ScoredDocs like_best;  // the candidates by feedback's terms alone: related articles
+  if (feedback) added = feedback_terms(db_, query, mset, options_.ranking);
+  if (!added.empty()) {
+    // The candidates: by docid on one local database; otherwise by id term (a docid query
+    // cannot travel to a remote shard), the same documents either way.
+    Xapian::Query only;
+    if (single_local_) {
+      only = candidates_query(ranked);
+    } else {
+      mset.fetch();
+      std::vector<Xapian::Query> ids;
+      for (auto it = mset.begin(); it != mset.end(); ++it)
+        ids.emplace_back(schema::id_term(decode_stored(it.get_document().get_data()).id));
+      only = Xapian::Query(Xapian::Query::OP_OR, ids.begin(), ids.end());
+    }
+    ranked = rerank(db_, *weight_, feedback_query(added), only, ranked, &like_best);
+  }
+  if (feedback) {
+    ranked.erase(ranked.begin(), ranked.begin() + std::min<std::size_t>(offset, ranked.size()));
+    if (ranked.size() > limit) ranked.resize(limit);
+  }
+
+  // Snippets mark the words typed (and their stems), never the feedback terms: the MSet of the
+  // query as typed gives the marks.
   std::vector<Xapian::docid> page;
   std::vector<std::string> page_ids;
-  for (auto it = mset.begin(); it != mset.end(); ++it) {
-    const Article article = from_stored_json(nlohmann::json::parse(it.get_document().get_data()));
-    SearchHit hit = make_hit(article, it.get_weight());
+  for (const auto& [docid, score] : ranked) {
+    const Article article = decode_stored(db_.get_document(docid).get_data());
+    SearchHit hit = make_hit(article, score);
     if (request.snippets)
-      hit.snippet = marks.snippet(one_line(article.takeaway + " " + article.body_text), options_.snippet_length,
-                                  analyzer_.stemmer(),
-                                  Xapian::MSet::SNIPPET_BACKGROUND_MODEL,
-                                  "<mark>", "</mark>", "…");
+      hit.snippet = mset.snippet(one_line(article.takeaway + " " + article.body_text), options_.snippet_length,
+                                 analyzer_.stemmer(),
+                                 Xapian::MSet::SNIPPET_BACKGROUND_MODEL,
+                                 "<mark>", "</mark>", "…");
     result.hits.push_back(std::move(hit));
-    page.push_back(*it);
+    page.push_back(docid);
     page_ids.push_back(article.id);
   }
   if (request.facets && !single_local_) {
@@ -300,11 +331,24 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   }
   if (request.related && !page.empty() && options_.related_count > 0 &&
       text_query.get_type() != Xapian::Query::LEAF_MATCH_ALL) {
-    // Related: like the best hits (relevance feedback), but not on the page. The terms
-    // feedback chose from the best hits describe them already; without feedback, the ESet of
-    // the top three.
-    result.related = related_to(page, page_ids, {}, options_.related_count, 3,
-                                found.terms.empty() ? nullptr : &found.terms);
+    // Related: like the best hits (the terms feedback chose from them), but not on the page:
+    // first the candidates feedback re-ranked, by those terms alone (no extra search), then,
+    // when those run out, a search for those terms (without feedback: for the ESet of the top
+    // three).
+    for (const auto& [docid, score] : like_best) {
+      if (result.related.size() >= options_.related_count) break;
+      if (std::find(page.begin(), page.end(), docid) != page.end()) continue;
+      const Article a = decode_stored(db_.get_document(docid).get_data());
+      page_ids.push_back(a.id);
+      result.related.push_back(make_hit(a, score));
+    }
+    if (result.related.size() < options_.related_count) {
+      std::vector<std::string> terms;
+      for (const auto& term : added) terms.push_back(term.first);
+      for (auto& hit : related_to(page, page_ids, {}, options_.related_count - result.related.size(), 3,
+                                  terms.empty() ? nullptr : &terms))
+        result.related.push_back(std::move(hit));
+    }
   }
   return result;
 }

@@ -82,9 +82,9 @@ TEST_CASE("index: round trip keeps fields, filters and values", "[indexer]") {
   auto p = db.postlist_begin(schema::id_term("astro"));
   REQUIRE(p != db.postlist_end(schema::id_term("astro")));
   Xapian::Document doc = db.get_document(*p);
-  auto stored = nlohmann::json::parse(doc.get_data());
-  CHECK(stored["title"] == "Astrocytes in MS");
-  CHECK(stored["journal"] == "Test Journal");
+  const Article stored = decode_stored(doc.get_data());
+  CHECK(stored.title == "Astrocytes in MS");
+  CHECK(stored.journal == "Test Journal");
   CHECK(doc.get_value(schema::kSlotDate) == "20260210");
   CHECK(doc.get_value(schema::kSlotTopics) == "Astrocytes\nDemyelination");
   CHECK(doc.get_value(schema::kSlotYear) == "2026");

@@ -2,6 +2,9 @@
 // the same TextAnalyzer, for the forms readers actually type.
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
+#include "schema/article.h"
 #include "schema/schema.h"
 #include "schema/text_analyzer.h"
 
@@ -131,4 +134,27 @@ TEST_CASE("schema: slugs, topic sets and dates", "[schema]") {
   CHECK(schema::decode_topic_set("a\nb") == std::vector<std::string>{"a", "b"});
   CHECK(schema::decode_topic_set("").empty());
   CHECK(schema::date_value("2025-03-01") == "20250301");
+}
+
+TEST_CASE("schema: stored articles round-trip as MessagePack, and JSON text still reads", "[schema]") {
+  Article a;
+  a.id = "x1";
+  a.title = "Astrocytes — \"two faces\"";
+  a.topics = {"Astrocytes", "Demyelination"};
+  a.credibility = 4;
+  a.sections = {{"What They Found", "Line one.\nLine two ✓"}, {"Important Considerations", "Small study."}};
+  const std::string data = encode_stored(a);
+  REQUIRE_FALSE(data.empty());
+  CHECK(data.front() != '{');  // binary, not JSON text
+  for (const auto& stored : {data, to_stored_json(a).dump()}) {
+    const Article b = decode_stored(stored);
+    CHECK(b.id == "x1");
+    CHECK(b.title == a.title);
+    CHECK(b.topics == a.topics);
+    CHECK(b.credibility == 4);
+    CHECK_FALSE(b.interest);
+    REQUIRE(b.sections.size() == 2);
+    CHECK(b.body_text == "Line one.\nLine two ✓\n\nSmall study.");
+  }
+  CHECK_THROWS(decode_stored(std::string("\xc1garbage", 8)));
 }
