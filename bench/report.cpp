@@ -31,13 +31,14 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   std::map<std::size_t, std::map<std::string, json>> engines;  // articles -> engine -> figures
-  std::map<std::size_t, std::map<int, json>> http;             // articles -> connections -> wrk
+  // articles -> server -> connections -> wrk
+  std::map<std::size_t, std::map<std::string, std::map<int, json>>> http;
   std::ifstream in(input);
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
     json j = json::parse(line);
     const auto n = j.at("articles").get<std::size_t>();
-    if (j.contains("connections")) http[n][j["connections"].get<int>()] = j;
+    if (j.contains("connections")) http[n][j.value("engine", "mssearch serve")][j["connections"].get<int>()] = j;
     else engines[n][j.at("engine").get<std::string>()] = j;
   }
 
@@ -46,9 +47,9 @@ int main(int argc, char** argv) {
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
   for (const auto& [n, by_engine] : engines)
     for (const auto& [name, j] : by_engine)
-      fmt::print("| {} | {} | {:.0f} | {:.2f} | {:.0f} | {:.2f} | {} | {} | {} | {} | {} |\n", n, name,
+      fmt::print("| {} | {} | {:.0f} | {:.2f} | {:.0f} | {} | {} | {} | {} | {} | {} |\n", n, name,
                  at(j, "index_docs_per_s"), at(j, "index_mb_per_s"), at(j, "index_peak_rss_mib"),
-                 at(j, "corpus_bytes") > 0 ? at(j, "index_bytes") / at(j, "corpus_bytes") : 0.0,
+                 ratio(at(j, "index_bytes"), at(j, "corpus_bytes")),
                  j.contains("incremental_seconds") ? fmt::format("{:.2f}", at(j, "incremental_seconds")) : "—",
                  ms(at(j, "top10", "p50")), ms(at(j, "full", "p50")), ms(at(j, "full", "p95")), ms(at(j, "full", "p99")));
 
@@ -69,13 +70,33 @@ int main(int argc, char** argv) {
   }
 
   if (!http.empty()) {
-    fmt::print("\nHTTP: `wrk` against `mssearch serve` on 127.0.0.1, the same query mix as /api/search URLs:\n\n"
-               "| articles | connections | requests/s | p50 (ms) | p99 (ms) | errors | server RSS (MiB) |\n"
-               "| --- | --- | --- | --- | --- | --- | --- |\n");
-    for (const auto& [n, by_conn] : http)
-      for (const auto& [c, j] : by_conn)
-        fmt::print("| {} | {} | {:.0f} | {} | {} | {:.0f} | {:.0f} |\n", n, c, at(j, "requests_per_s"), ms(at(j, "p50_ms")),
-                   ms(at(j, "p99_ms")), at(j, "errors"), at(j, "rss_mib"));
+    fmt::print("\nHTTP: `wrk` on 127.0.0.1, the same query mix as /api/search URLs (full answers):\n\n"
+               "| articles | server | connections | requests/s | p50 (ms) | p99 (ms) | errors | server RSS (MiB) |\n"
+               "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for (const auto& [n, by_server] : http)
+      for (const auto& [server, by_conn] : by_server)
+        for (const auto& [c, j] : by_conn)
+          fmt::print("| {} | {} | {} | {:.0f} | {} | {} | {:.0f} | {:.0f} |\n", n, server, c, at(j, "requests_per_s"),
+                     ms(at(j, "p50_ms")), ms(at(j, "p99_ms")), at(j, "errors"), at(j, "rss_mib"));
+    fmt::print("\nHTTP ratios, mssearch serve ÷ peer server at the same connections (requests/s: higher is better; "
+               "p99 ÷ mssearch's in-process full p99):\n\n"
+               "| articles | peer | connections | requests/s | p99 | mssearch HTTP p99 ÷ in-process p99 |\n"
+               "| --- | --- | --- | --- | --- | --- |\n");
+    for (const auto& [n, by_server] : http) {
+      auto self = by_server.find("mssearch serve");
+      if (self == by_server.end()) continue;
+      const double in_process_p99 = engines[n].count("mssearch") ? at(engines[n]["mssearch"], "full", "p99") : 0;
+      for (const auto& [server, by_conn] : by_server) {
+        if (server == "mssearch serve") continue;
+        for (const auto& [c, j] : by_conn) {
+          auto m = self->second.find(c);
+          if (m == self->second.end()) continue;
+          fmt::print("| {} | {} | {} | {} | {} | {} |\n", n, server, c,
+                     ratio(at(m->second, "requests_per_s"), at(j, "requests_per_s")),
+                     ratio(at(m->second, "p99_ms"), at(j, "p99_ms")), ratio(at(m->second, "p99_ms"), in_process_p99));
+        }
+      }
+    }
   }
   if (!machine.empty()) fmt::print("\nMachine: {}\n", machine);
 
@@ -86,15 +107,23 @@ int main(int argc, char** argv) {
     std::ofstream dat(plot_prefix + ".dat");
     dat << "# articles";
     for (const auto& name : names) dat << " \"" << name << " full p50\"";
-    dat << " \"mssearch serve req/s (8 conn.)\"\n";
+    std::set<std::string> servers;
+    for (const auto& [n, by_server] : http)
+      for (const auto& [server, by_conn] : by_server) servers.insert(server);
+    for (const auto& server : servers) dat << " \"" << server << " req/s (8 conn.)\"";
+    dat << "\n";
     for (const auto& [n, by_engine] : engines) {
       dat << n;
       for (const auto& name : names) {
         auto it = by_engine.find(name);
         dat << " " << (it == by_engine.end() ? 0.0 : at(it->second, "full", "p50"));
       }
-      auto h = http.find(n);
-      dat << " " << (h != http.end() && h->second.contains(8) ? at(h->second.at(8), "requests_per_s") : 0.0) << "\n";
+      for (const auto& server : servers) {
+        auto h = http.find(n);
+        const bool has = h != http.end() && h->second.contains(server) && h->second.at(server).contains(8);
+        dat << " " << (has ? at(h->second.at(server).at(8), "requests_per_s") : 0.0);
+      }
+      dat << "\n";
     }
     std::ofstream gp(plot_prefix + ".gp");
     gp << "set terminal pngcairo size 1000,420 font ',10'\nset output '" << plot_prefix << ".png'\n"
@@ -105,8 +134,14 @@ int main(int argc, char** argv) {
       gp << (col > 2 ? ", " : "") << "'" << plot_prefix << ".dat' using 1:" << col << " with linespoints title '" << name << "'";
       ++col;
     }
-    gp << "\nset ylabel 'requests/s'\nset title 'mssearch serve, 8 connections (wrk)'\nset yrange [0:*]\n"
-       << "plot '" << plot_prefix << ".dat' using 1:" << col << " with linespoints title 'requests/s'\nunset multiplot\n";
+    gp << "\nset ylabel 'requests/s'\nset title 'HTTP servers, 8 connections (wrk)'\nset yrange [0:*]\nplot ";
+    bool first = true;
+    for (const auto& server : servers) {
+      gp << (first ? "" : ", ") << "'" << plot_prefix << ".dat' using 1:" << col << " with linespoints title '" << server << "'";
+      first = false;
+      ++col;
+    }
+    gp << "\nunset multiplot\n";
   }
   return 0;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The performance suite, one command (it installs what is missing and builds the release tree
-# first): for each collection size, mssearch and its peers (a plain
-# Xapian program, SQLite FTS5) on the same generated articles and query mix, one after another in
-# one run; then wrk against `mssearch serve` at 1, 8 and 64 connections. Writes
+# first): for each collection size, mssearch and its peers (a plain Xapian program, SQLite FTS5,
+# FlexSearch in node) on the same generated articles and query mix, one after another in one run;
+# then wrk against `mssearch serve` and against FlexSearch behind node's http server at 1, 8 and
+# 64 connections. Writes
 # OUT/results.jsonl, OUT/report.md (figures and ratios) and OUT/plot.png, and prints the report.
 #   bench/run.sh [--smoke] [--out DIR] [N ...]        (default N: 10000 100000)
 # --smoke: 2,000 articles, a short mix and 2 s of wrk each (what CI runs: it checks the suite
@@ -23,6 +24,8 @@ done
 [ ${#sizes[@]} -gt 0 ] || { [ $smoke -eq 1 ] && sizes=(2000) || sizes=(10000 100000); }
 bash "$here/scripts/install-deps.sh" --bench >&2
 (cd "$here" && cmake --preset release >/dev/null && cmake --build --preset release -j "$(nproc)" >&2)
+# FlexSearch exactly as locked.
+npm ci --prefix "$here/bench/flexsearch" --no-audit --no-fund --loglevel=error >&2
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"  # absolute: the plot script names its output by this path
 results="$out/results.jsonl"
@@ -31,6 +34,39 @@ work=$(mktemp -d)
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
+
+# start_server NAME COMMAND...: starts a server that prints its 127.0.0.1:PORT once listening;
+# sets $server (its pid) and $port.
+start_server() {
+  local name="$1"; shift
+  "$@" >"$work/serve.log" 2>&1 &
+  server=$!
+  port=""
+  for _ in $(seq 3000); do  # up to 5 min: the FlexSearch server indexes first
+    port=$(grep -o '127.0.0.1:[0-9]*' "$work/serve.log" | head -1 | cut -d: -f2 || true)
+    [ -n "$port" ] && return 0
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "bench: $name did not start listening:" >&2
+  cat "$work/serve.log" >&2
+  exit 1
+}
+
+# under_wrk ENGINE N: wrk at 1, 8 and 64 connections against $server on $port with the mix of
+# N articles, one JSON line each (with the server's resident memory), then stops the server.
+under_wrk() {
+  local engine="$1" n="$2" c threads line rss
+  for c in 1 8 64; do
+    threads=$(( c < 2 ? 1 : 2 ))
+    line=$(BENCH_URLS="$work/urls-$n.txt" timeout $((seconds + 30)) wrk -t$threads -c$c -d${seconds}s --timeout 5s \
+             -s "$here/bench/wrk_urls.lua" "http://127.0.0.1:$port" | sed -n 's/^WRK //p')
+    rss=$(awk '/^VmRSS/ {print $2 / 1024}' "/proc/$server/status")
+    [ -n "$line" ] || { echo "bench: wrk printed no figures" >&2; exit 1; }
+    echo "$line" | sed "s/^{/{\"engine\":\"$engine\",\"articles\":$n,\"connections\":$c,\"rss_mib\":$rss,/" >>"$results"
+  done
+  kill "$server"; wait "$server" 2>/dev/null || true; server=""
+}
 
 for n in "${sizes[@]}"; do
   echo "bench: $n articles: mssearch (index, 1 % reindex, queries)" >&2
@@ -43,26 +79,20 @@ for n in "${sizes[@]}"; do
   "$build/bench/peer_fts5" --articles "$n" --queries "$queries" --dir "$work/fts5-$n" >>"$results"
   rm -rf "$work/fts5-$n"
 
+  echo "bench: $n articles: FlexSearch" >&2
+  bytes=$("$build/bench/export_corpus" --articles "$n" --queries "$queries" --corpus "$work/corpus-$n.jsonl" \
+            --mix "$work/mix-$n.jsonl" | sed 's/.*"corpus_bytes":\([0-9]*\).*/\1/')
+  node "$here/bench/flexsearch/peer_flexsearch.mjs" --corpus "$work/corpus-$n.jsonl" --mix "$work/mix-$n.jsonl" \
+    --corpus-bytes "$bytes" >>"$results"
+
   echo "bench: $n articles: mssearch serve under wrk" >&2
-  "$build/cli/mssearch" serve --db "$work/mssearch-$n" --host 127.0.0.1 --port 0 --threads 8 --no-access-log \
-    >"$work/serve.log" 2>&1 &
-  server=$!
-  port=""
-  for _ in $(seq 100); do
-    port=$(grep -o '127.0.0.1:[0-9]*' "$work/serve.log" | head -1 | cut -d: -f2 || true)
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { cat "$work/serve.log" >&2; exit 1; }
-  for c in 1 8 64; do
-    threads=$(( c < 2 ? 1 : 2 ))
-    line=$(BENCH_URLS="$work/urls-$n.txt" timeout $((seconds + 30)) wrk -t$threads -c$c -d${seconds}s --timeout 5s \
-             -s "$here/bench/wrk_urls.lua" "http://127.0.0.1:$port" | sed -n 's/^WRK //p')
-    rss=$(awk '/^VmRSS/ {print $2 / 1024}' "/proc/$server/status")
-    [ -n "$line" ] || { echo "bench: wrk printed no figures" >&2; exit 1; }
-    echo "$line" | sed "s/^{/{\"engine\":\"mssearch serve\",\"articles\":$n,\"connections\":$c,\"rss_mib\":$rss,/" >>"$results"
-  done
-  kill "$server"; wait "$server" 2>/dev/null || true; server=""
+  start_server "mssearch serve" "$build/cli/mssearch" serve --db "$work/mssearch-$n" --host 127.0.0.1 --port 0 \
+    --threads 8 --no-access-log
+  under_wrk "mssearch serve" "$n"
+  echo "bench: $n articles: FlexSearch (node http) under wrk" >&2
+  start_server "FlexSearch" node "$here/bench/flexsearch/peer_flexsearch.mjs" --corpus "$work/corpus-$n.jsonl" --serve 0
+  under_wrk "FlexSearch (node http)" "$n"
+  rm -f "$work/corpus-$n.jsonl"
   rm -rf "$work/mssearch-$n"
 done
 

@@ -15,14 +15,17 @@ PACKAGES=(
   prometheus-cpp-dev libkainjow-mustache-dev
   libsqlite3-dev
 )
-# The performance suite (bench/run.sh): wrk for HTTP, gnuplot for the plot.
-[ $with_bench -eq 1 ] && PACKAGES+=(wrk gnuplot-nox)
-if [ $with_tests -eq 1 ]; then
-  # chromium for the browser test, clang 16 + its runtime for the libFuzzer targets, wrk for load.
-  PACKAGES+=(chromium clang-16 libclang-rt-16-dev wrk)
-  # Node.js drives the browser test; any node >= 18 will do, Debian's if there is none.
+# The performance suite (bench/run.sh): wrk for HTTP, gnuplot for the plot; Node.js for the
+# FlexSearch peer (any node >= 18 will do, Debian's if there is none).
+if [ $with_bench -eq 1 ]; then
+  PACKAGES+=(wrk gnuplot-nox)
   command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
   command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+fi
+if [ $with_tests -eq 1 ]; then
+  # chromium for the browser test (Node.js drives it), clang 16 + its runtime for the libFuzzer
+  # targets, wrk for load.
+  PACKAGES+=(chromium clang-16 libclang-rt-16-dev wrk)
 fi
 
 missing=()
