@@ -1,6 +1,7 @@
 // search_bench: mssearch on a generated collection with a fixed query mix — full index build,
 // incremental reindex of 1 % changed articles, latency of the full answer (top 10 + snippets +
-// exact topic/year/journal facets + related articles) and of top-10 alone. A benchmark, not a
+// exact topic/year/journal facets + related articles), of the same without related articles (what
+// the peers answer) and of top-10 alone. A benchmark, not a
 // test: it prints figures (text, or one JSON line for bench/report) and asserts nothing.
 #include <cstdlib>
 #include <filesystem>
@@ -98,16 +99,19 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "search_bench: {}\n", searcher.error().message);
     return 2;
   }
-  auto run_mix = [&](bool full, std::vector<double>* latencies) {
+  // full: the whole answer the site shows; question: the same without related articles, which
+  // is the question the peers answer (top 10 + snippets + exact facets); top-10: hits alone.
+  enum class Answer { kFull, kQuestion, kTop10 };
+  auto run_mix = [&](Answer answer, std::vector<double>* latencies) {
     std::size_t hits = 0;
     for (const auto& q : mix) {
       SearchRequest r;
       r.query = q.text;
       r.partial = q.partial;
       if (!q.topic.empty()) r.topics = {q.topic};
-      r.facets = full && !no_facets;
-      r.snippets = full && !no_snippets;
-      r.related = full;
+      r.facets = answer != Answer::kTop10 && !no_facets;
+      r.snippets = answer != Answer::kTop10 && !no_snippets;
+      r.related = answer == Answer::kFull;
       const auto start = Clock::now();
       auto result = searcher->search(r);
       if (latencies) latencies->push_back(ms_since(start));
@@ -115,11 +119,13 @@ int main(int argc, char** argv) {
     }
     return hits;
   };
-  run_mix(true, nullptr);  // warm the page cache and Xapian's tables
-  std::vector<double> full, top10;
-  const std::size_t hits = run_mix(true, &full);
-  run_mix(false, &top10);
+  run_mix(Answer::kFull, nullptr);  // warm the page cache and Xapian's tables
+  std::vector<double> full, question, top10;
+  const std::size_t hits = run_mix(Answer::kFull, &full);
+  run_mix(Answer::kQuestion, &question);
+  run_mix(Answer::kTop10, &top10);
   out["full"] = latency_json(full);
+  out["question"] = latency_json(question);
   out["top10"] = latency_json(top10);
   out["mean_hits"] = static_cast<double>(hits) / static_cast<double>(mix.size());
 
@@ -134,6 +140,7 @@ int main(int argc, char** argv) {
                  out["incremental_seconds"].get<double>(), out["index_bytes"].get<double>() / 1e6,
                  out["corpus_bytes"].get<double>() / 1e6);
     for (const auto& [name, key] : {std::pair{"full answer (top 10 + snippets + facets + related)", "full"},
+                                    std::pair{"peers' question (top 10 + snippets + facets)", "question"},
                                     std::pair{"top-10 alone", "top10"}})
       fmt::print("{}: p50 {:.2f} ms, p95 {:.2f} ms, p99 {:.2f} ms\n", name, out[key]["p50"].get<double>(),
                  out[key]["p95"].get<double>(), out[key]["p99"].get<double>());

@@ -1,5 +1,8 @@
 #include "schema/article.h"
 
+#include <cstdint>
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 
 namespace mssearch {
@@ -43,9 +46,84 @@ std::string encode_stored(const Article& article) {
   return out;
 }
 
+namespace {
+
+// Reads the stored MessagePack straight into an Article through nlohmann's SAX interface: no
+// JSON tree is built in between (a hit shown costs one such read).
+class StoredReader : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit StoredReader(Article& a) : a_(a) {}
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t v) override { return number(v); }
+  bool number_unsigned(number_unsigned_t v) override { return number(static_cast<std::int64_t>(v)); }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool string(string_t& v) override {
+    if (depth_ == 1) {
+      if (std::string* field = top_field()) *field = std::move(v);
+    } else if (depth_ == 2 && key_ == "topics") {
+      a_.topics.push_back(std::move(v));
+    } else if (depth_ == 3 && key_ == "sections" && !a_.sections.empty()) {
+      if (inner_key_ == "heading") a_.sections.back().heading = std::move(v);
+      else if (inner_key_ == "text") a_.sections.back().text = std::move(v);
+    }
+    return true;
+  }
+  bool start_object(std::size_t) override {
+    if (++depth_ == 3 && key_ == "sections") a_.sections.emplace_back();
+    return true;
+  }
+  bool end_object() override { return --depth_, true; }
+  bool start_array(std::size_t) override { return ++depth_, true; }
+  bool end_array() override { return --depth_, true; }
+  bool key(string_t& k) override {
+    if (depth_ == 1) key_ = std::move(k);
+    else if (depth_ == 3) inner_key_ = std::move(k);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    throw std::runtime_error(std::string("stored article data: ") + e.what());
+  }
+
+ private:
+  bool number(std::int64_t v) {
+    if (depth_ == 1 && key_ == "credibility") a_.credibility = static_cast<int>(v);
+    if (depth_ == 1 && key_ == "interest") a_.interest = static_cast<int>(v);
+    return true;
+  }
+  std::string* top_field() {
+    if (key_ == "id") return &a_.id;
+    if (key_ == "title") return &a_.title;
+    if (key_ == "date") return &a_.date;
+    if (key_ == "journal") return &a_.journal;
+    if (key_ == "takeaway") return &a_.takeaway;
+    if (key_ == "url") return &a_.url;
+    if (key_ == "source") return &a_.source;
+    return nullptr;
+  }
+
+  Article& a_;
+  int depth_ = 0;
+  std::string key_, inner_key_;
+};
+
+}  // namespace
+
 Article decode_stored(const std::string& data) {
   if (!data.empty() && data.front() == '{') return from_stored_json(nlohmann::json::parse(data));
-  return from_stored_json(nlohmann::json::from_msgpack(data));
+  Article a;
+  StoredReader reader(a);
+  nlohmann::json::sax_parse(data, &reader, nlohmann::json::input_format_t::msgpack);
+  std::size_t length = 0;
+  for (const auto& s : a.sections) length += s.text.size() + 2;
+  a.body_text.reserve(length);
+  for (const auto& s : a.sections) {
+    if (!a.body_text.empty()) a.body_text += "\n\n";
+    a.body_text += s.text;
+  }
+  return a;
 }
 
 }  // namespace mssearch

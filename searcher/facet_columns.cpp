@@ -41,15 +41,7 @@ FacetColumns::Spy::Spy(const FacetColumns& columns) : columns_(columns) {
   for (std::size_t f = 0; f < kCount; ++f) counts_[f].assign(columns.columns_[f].sets.size() + 1, 0);
 }
 
-void FacetColumns::Spy::operator()(const Xapian::Document& doc, double) {
-  const Xapian::docid id = doc.get_docid();
-  for (std::size_t f = 0; f < kCount; ++f) {
-    const auto& by_docid = columns_.columns_[f].by_docid;
-    // A document added after the columns were loaded (the reader moved on mid-search) is not
-    // counted; the searcher reloads the columns with every new revision.
-    if (id < by_docid.size()) ++counts_[f][by_docid[id]];
-  }
-}
+void FacetColumns::Spy::operator()(const Xapian::Document& doc, double) { add(doc.get_docid()); }
 
 std::map<std::string, Xapian::doccount> FacetColumns::Spy::counts(std::size_t facet) const {
   const Column& column = columns_.columns_[facet];

@@ -28,6 +28,15 @@ class FacetColumns {
    public:
     explicit Spy(const FacetColumns& columns);
     void operator()(const Xapian::Document& doc, double weight) override;
+    // Counts one document (when the match set is known without the matcher: MatchSet).
+    void add(Xapian::docid id) {
+      for (std::size_t f = 0; f < kCount; ++f) {
+        const auto& by_docid = columns_.columns_[f].by_docid;
+        // A document added after the columns were loaded (the reader moved on mid-search) is
+        // not counted; the searcher reloads the columns with every new revision.
+        if (id < by_docid.size()) ++counts_[f][by_docid[id]];
+      }
+    }
     // Display value -> count for facet `facet`; topic sets are split into their topics.
     std::map<std::string, Xapian::doccount> counts(std::size_t facet) const;
 

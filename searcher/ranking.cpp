@@ -124,8 +124,16 @@ Xapian::Query with_boosts(const Xapian::Query& query, const RankingOptions& o, i
   return maybe(query, Xapian::Query(Xapian::Query::OP_OR, boosts.begin(), boosts.end()));
 }
 
+Xapian::termcount CollectionFreqs::get(const Xapian::Database& db, const std::string& term) {
+  if (auto it = freqs_.find(term); it != freqs_.end()) return it->second;
+  if (freqs_.size() >= kMaxTerms) freqs_.clear();
+  const Xapian::termcount freq = db.get_collection_freq(term);
+  freqs_.emplace(term, freq);
+  return freq;
+}
+
 WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& query, const Xapian::MSet& top,
-                             const RankingOptions& o) {
+                             const RankingOptions& o, CollectionFreqs& freqs) {
   if (o.feedback_docs == 0 || o.feedback_terms == 0 || o.feedback_weight <= 0 || top.empty()) return {};
   // Each feedback document counts by its score relative to the best hit (RM3 weighs documents
   // by how well they match the query): the vocabulary of the best hits leads.
@@ -170,7 +178,7 @@ WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& qu
     const double size = std::max<double>(db.get_doccount(), 1);
     for (const auto& [term, h] : held) {
       if (!h.word || h.docs < o.feedback_min_docs) continue;
-      const double mean = std::max<double>(db.get_collection_freq(term), 1) / size;
+      const double mean = std::max<double>(freqs.get(db, term), 1) / size;
       const double weight = h.wdf * std::log2((1 + mean) / mean) + std::log2(1 + mean);
       if (weight > 0) candidates.emplace_back(term, weight);
     }

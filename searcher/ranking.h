@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <xapian.h>
@@ -78,8 +79,23 @@ Xapian::Query with_boosts(const Xapian::Query& query, const RankingOptions& opti
 // hits of `query` (already filtered as the answer will be), each with its share of
 // `feedback_weight`; none when feedback is off or found nothing to add.
 using WeightedTerms = std::vector<std::pair<std::string, double>>;
+
+// Collection frequencies, looked up once per term and revision: feedback asks for the same
+// common words query after query. Bounded (emptied when full); the owner empties it whenever it
+// moves to another revision of the index.
+class CollectionFreqs {
+ public:
+  Xapian::termcount get(const Xapian::Database& db, const std::string& term);
+  void clear() { freqs_.clear(); }
+
+ private:
+  static constexpr std::size_t kMaxTerms = 1 << 18;
+  std::unordered_map<std::string, Xapian::termcount> freqs_;
+};
+
 WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& query,
-                             const Xapian::MSet& top, const RankingOptions& options);
+                             const Xapian::MSet& top, const RankingOptions& options,
+                             CollectionFreqs& freqs);
 // The terms as one query, each scaled by its weight: what re-ranks the answer.
 Xapian::Query feedback_query(const WeightedTerms& terms);
 

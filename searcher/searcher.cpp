@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "schema/article.h"
 #include "schema/index_path.h"
 #include "schema/schema.h"
+#include "searcher/match_set.h"
 
 namespace mssearch {
 
@@ -131,6 +133,7 @@ void Searcher::load_topics() {
   single_local_ = db_.size() == 1 &&
                   std::none_of(options_.databases.begin(), options_.databases.end(), &ShardSet::is_remote);
   if (single_local_) columns_.load(db_);
+  collection_freqs_.clear();
   std::map<std::string, Xapian::doccount> counts;
   for (auto v = db_.valuestream_begin(schema::kSlotTopics); v != db_.valuestream_end(schema::kSlotTopics); ++v)
     for (auto& topic : schema::decode_topic_set(*v)) ++counts[topic];
@@ -252,11 +255,16 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   Xapian::ValueCountMatchSpy topics(schema::kSlotTopics), years(schema::kSlotYear),
       journals(schema::kSlotJournal);
   FacetColumns::Spy columns(columns_);
+  // One local database: the match set is read off the posting lists as a bitset (MatchSet), so
+  // the weighted matcher need not visit every match for the total and the facets and can stop
+  // early (check_at_least 0) once nothing else can reach the page.
+  std::optional<MatchSet> matched;
+  if (request.facets && single_local_) matched = MatchSet::of(db_, query);
   if (request.facets && !single_local_) {
     enquire.add_matchspy(&topics);
     enquire.add_matchspy(&years);
     enquire.add_matchspy(&journals);
-  } else if (request.facets) {
+  } else if (request.facets && !matched) {
     enquire.add_matchspy(&columns);
   }
 
@@ -269,7 +277,7 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
       std::max<std::size_t>({options_.ranking.feedback_docs, offset + limit, options_.ranking.feedback_depth}));
   // checkatleast = every document: facet counts and the total are exact, not estimates
   // (unless the time limit cuts the counting short; total_is_exact then says so).
-  const Xapian::doccount check = request.facets ? db_.get_doccount() : 0;
+  const Xapian::doccount check = request.facets && !matched ? db_.get_doccount() : 0;
   const Xapian::MSet mset = feedback ? enquire.get_mset(0, depth, check) : enquire.get_mset(offset, limit, check);
 
   SearchResult result;
@@ -277,13 +285,18 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   result.failed_shards = shards_.failed();
   result.total = mset.get_matches_estimated();
   result.total_is_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
+  if (matched) {
+    result.total = matched->count();
+    result.total_is_exact = true;
+    matched->for_each([&](Xapian::docid id) { columns.add(id); });
+  }
 
   // The page: docids and scores, re-ranked by feedback when it found terms.
   ScoredDocs ranked;
   for (auto it = mset.begin(); it != mset.end(); ++it) ranked.emplace_back(*it, it.get_weight());
   WeightedTerms added;
   ScoredDocs like_best;  // the candidates by feedback's terms alone: related articles
-  if (feedback) added = feedback_terms(db_, query, mset, options_.ranking);
+  if (feedback) added = feedback_terms(db_, query, mset, options_.ranking, collection_freqs_);
   if (!added.empty()) {
     // The candidates: by docid on one local database; otherwise by id term (a docid query
     // cannot travel to a remote shard), the same documents either way.
@@ -305,7 +318,10 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   }
 
   // Snippets mark the words typed (and their stems), never the feedback terms: the MSet of the
-  // query as typed gives the marks.
+  // query as typed gives the marks. Not exhaustive (the first passage that holds the words best
+  // is taken) and without Xapian's background model, which looks up the frequency of every
+  // word of the text in the index to prefer passages with rarer words: that lookup was half the
+  // cost of a snippet and a tenth of a full answer.
   std::vector<Xapian::docid> page;
   std::vector<std::string> page_ids;
   for (const auto& [docid, score] : ranked) {
@@ -314,7 +330,7 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
     if (request.snippets)
       hit.snippet = mset.snippet(one_line(article.takeaway + " " + article.body_text), options_.snippet_length,
                                  analyzer_.stemmer(),
-                                 Xapian::MSet::SNIPPET_BACKGROUND_MODEL,
+                                 0,
                                  "<mark>", "</mark>", "…");
     result.hits.push_back(std::move(hit));
     page.push_back(docid);

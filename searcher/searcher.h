@@ -133,6 +133,7 @@ class Searcher {
   std::unique_ptr<Xapian::Weight> weight_;  // options_.ranking's BM25
   bool single_local_;                       // one local database: facets from columns_
   FacetColumns columns_;                    // facet values by docid
+  CollectionFreqs collection_freqs_;        // feedback's statistics, this revision's
   int this_year_;                           // for the recency boost
 };
 

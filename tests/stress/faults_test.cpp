@@ -309,12 +309,15 @@ TEST_CASE("stress: a corrupt index at start: clear errors and 503s, never a cras
 }
 
 TEST_CASE("stress: a reader overtaken by many commits recovers and no request fails", "[stress][faults]") {
+  // Enough articles that the posting and data blocks a search reads are more than Xapian's
+  // cursors keep in memory: the searcher must go back to the (rewritten) file.
+  constexpr int kArticles = 2000;
   test::TempDir tmp;
   const fs::path db = tmp / "db";
   std::vector<Article> articles;
   auto make = [&](int revision) {
     std::vector<Article> out;
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < kArticles; ++i) {
       Article a;
       a.id = fmt::format("a{}", i);
       a.title = fmt::format("Myelin study {} revision {}", i, revision);
@@ -335,7 +338,7 @@ TEST_CASE("stress: a reader overtaken by many commits recovers and no request fa
   Xapian::Database control(*live_database_dir(db));  // a plain reader, for comparison
   SearchRequest req;
   req.query = "myelin";
-  REQUIRE(searcher->search(req)->total == 200);
+  REQUIRE(searcher->search(req)->total == kArticles);
   // Many commits, each rewriting every document: the old revision's blocks get reused.
   for (int revision = 1; revision <= 6; ++revision) REQUIRE(index_articles(make(revision), io));
   // The plain reader now fails, as Xapian documents...
@@ -352,7 +355,7 @@ TEST_CASE("stress: a reader overtaken by many commits recovers and no request fa
   // ...while the Searcher, never told to refresh, answers from the newest revision.
   auto res = searcher->search(req);
   REQUIRE(res);
-  CHECK(res->total == 200);
+  CHECK(res->total == kArticles);
   REQUIRE_FALSE(res->hits.empty());
   CHECK_THAT(res->hits[0].title, Catch::EndsWith("revision 6"));
 }

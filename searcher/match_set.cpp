@@ -1,0 +1,89 @@
+#include "searcher/match_set.h"
+
+namespace mssearch {
+namespace {
+
+// Marks each document the matcher visits.
+class Collector : public Xapian::MatchSpy {
+ public:
+  explicit Collector(MatchSet& set) : set_(set) {}
+  void operator()(const Xapian::Document& doc, double) override { set_.set(doc.get_docid()); }
+
+ private:
+  MatchSet& set_;
+};
+
+}  // namespace
+
+struct MatchSetBuilder {
+  const Xapian::Database& db;
+  std::size_t words;
+
+  MatchSet eval(const Xapian::Query& q) const {
+    using Q = Xapian::Query;
+    switch (q.get_type()) {
+      case Q::LEAF_MATCH_NOTHING:
+        return MatchSet(words);
+      case Q::LEAF_TERM: {
+        MatchSet set(words);
+        const std::string term = *q.get_terms_begin();
+        for (auto p = db.postlist_begin(term); p != db.postlist_end(term); ++p) set.set(*p);
+        return set;
+      }
+      case Q::LEAF_MATCH_ALL: {
+        MatchSet set(words);
+        for (auto p = db.postlist_begin(""); p != db.postlist_end(""); ++p) set.set(*p);
+        return set;
+      }
+      case Q::OP_SCALE_WEIGHT:
+      case Q::OP_AND_MAYBE:  // the right side adds weight, never matches
+        return eval(q.get_subquery(0));
+      case Q::OP_OR:
+      case Q::OP_SYNONYM:
+      case Q::OP_MAX:
+      case Q::OP_XOR:
+      case Q::OP_AND:
+      case Q::OP_FILTER:
+      case Q::OP_AND_NOT: {
+        auto set = eval(q.get_subquery(0));
+        for (std::size_t i = 1; i < q.get_num_subqueries(); ++i) set.combine(q.get_type(), eval(q.get_subquery(i)));
+        return set;
+      }
+      default:
+        return matcher(q);
+    }
+  }
+
+  // Phrases, wildcards, value ranges and the like: Xapian's matcher without weights, every
+  // match visited (its positional checks reuse one cursor per table, which a document-by-document
+  // check from here could not).
+  MatchSet matcher(const Xapian::Query& q) const {
+    MatchSet set(words);
+    Collector collect(set);
+    Xapian::Enquire enquire(db);
+    enquire.set_query(q);
+    enquire.set_weighting_scheme(Xapian::BoolWeight());
+    enquire.set_docid_order(Xapian::Enquire::ASCENDING);
+    enquire.add_matchspy(&collect);
+    enquire.get_mset(0, 0, db.get_doccount());
+    return set;
+  }
+};
+
+void MatchSet::combine(Xapian::Query::op op, const MatchSet& other) {
+  for (std::size_t w = 0; w < words_.size(); ++w) {
+    switch (op) {
+      case Xapian::Query::OP_AND:
+      case Xapian::Query::OP_FILTER: words_[w] &= other.words_[w]; break;
+      case Xapian::Query::OP_AND_NOT: words_[w] &= ~other.words_[w]; break;
+      case Xapian::Query::OP_XOR: words_[w] ^= other.words_[w]; break;
+      default: words_[w] |= other.words_[w]; break;
+    }
+  }
+}
+
+MatchSet MatchSet::of(const Xapian::Database& db, const Xapian::Query& query) {
+  return MatchSetBuilder{db, static_cast<std::size_t>(db.get_lastdocid()) / 64 + 1}.eval(query);
+}
+
+}  // namespace mssearch
