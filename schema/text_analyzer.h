@@ -8,6 +8,7 @@
 // Thread-safety: one TextAnalyzer per thread. Its Xapian::Stem holds Snowball's working state,
 // shared by every copy of the handle (and by the TermGenerator and QueryParser it makes), so
 // two threads stemming through one analyzer corrupt memory (seen here: parallel index writers).
+// The analyzer's stemmer also remembers the words it has stemmed (a bounded cache per analyzer).
 #pragma once
 
 #include <string>

@@ -1,5 +1,7 @@
 #include "searcher/match_set.h"
 
+#include <optional>
+
 namespace mssearch {
 namespace {
 
@@ -18,6 +20,7 @@ class Collector : public Xapian::MatchSpy {
 struct MatchSetBuilder {
   const Xapian::Database& db;
   std::size_t words;
+  Xapian::termcount max_expansion;
 
   MatchSet eval(const Xapian::Query& q) const {
     using Q = Xapian::Query;
@@ -49,9 +52,35 @@ struct MatchSetBuilder {
         for (std::size_t i = 1; i < q.get_num_subqueries(); ++i) set.combine(q.get_type(), eval(q.get_subquery(i)));
         return set;
       }
+      case Q::OP_WILDCARD:
+        if (auto set = wildcard(q)) return std::move(*set);
+        return matcher(q);
       default:
         return matcher(q);
     }
+  }
+
+  // A wildcard, expanded here when that is certain to give Xapian's expansion. Xapian 1.4 has
+  // no accessor for the pattern; the description is "Query(WILDCARD <combiner> <pattern>)",
+  // with any byte outside printable ASCII escaped by a backslash. Anything else, or more terms
+  // than any expansion limit this searcher sets (where Xapian would keep only the most frequent
+  // or raise an error), goes to the matcher.
+  std::optional<MatchSet> wildcard(const Xapian::Query& q) const {
+    const std::string desc = q.get_description();
+    const std::string head = "Query(WILDCARD ";
+    if (!desc.starts_with(head) || !desc.ends_with(")")) return std::nullopt;
+    const std::string rest = desc.substr(head.size(), desc.size() - head.size() - 1);
+    const auto space = rest.find(' ');
+    if (space == std::string::npos) return std::nullopt;
+    const std::string pattern = rest.substr(space + 1);
+    if (pattern.empty() || pattern.find_first_of(" \\()") != std::string::npos) return std::nullopt;
+    MatchSet set(words);
+    Xapian::termcount expanded = 0;
+    for (auto t = db.allterms_begin(pattern); t != db.allterms_end(pattern); ++t) {
+      if (++expanded > max_expansion) return std::nullopt;
+      for (auto p = db.postlist_begin(*t); p != db.postlist_end(*t); ++p) set.set(*p);
+    }
+    return set;
   }
 
   // Phrases, wildcards, value ranges and the like: Xapian's matcher without weights, every
@@ -82,8 +111,8 @@ void MatchSet::combine(Xapian::Query::op op, const MatchSet& other) {
   }
 }
 
-MatchSet MatchSet::of(const Xapian::Database& db, const Xapian::Query& query) {
-  return MatchSetBuilder{db, static_cast<std::size_t>(db.get_lastdocid()) / 64 + 1}.eval(query);
+MatchSet MatchSet::of(const Xapian::Database& db, const Xapian::Query& query, Xapian::termcount max_expansion) {
+  return MatchSetBuilder{db, static_cast<std::size_t>(db.get_lastdocid()) / 64 + 1, max_expansion}.eval(query);
 }
 
 }  // namespace mssearch

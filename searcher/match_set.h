@@ -2,8 +2,9 @@
 // total, the facet counts) without weighing every match. Terms and boolean operators, which is
 // most of what the searcher builds for a visitor's words, topic/journal/year filters and its
 // boosts, are read straight off the posting lists: one bit per posting, where Xapian's matcher
-// would spend a weight calculation and a match-spy call per document. Anything else (a phrase,
-// a wildcard, a value range) is matched by Xapian without weights.
+// would spend a weight calculation and a match-spy call per document; so are wildcards of up
+// to a given number of terms. Anything else (a phrase, a value range) is matched by Xapian
+// without weights.
 #pragma once
 
 #include <bit>
@@ -17,8 +18,9 @@ namespace mssearch {
 class MatchSet {
  public:
   // The documents of `db` that `query` matches. Operators whose right side only adds weight
-  // (AND_MAYBE, the boosts and bonuses the searcher adds) count their left side.
-  static MatchSet of(const Xapian::Database& db, const Xapian::Query& query);
+  // (AND_MAYBE, the boosts and bonuses the searcher adds) count their left side. A wildcard of
+  // at most `max_expansion` terms (at most the searcher's expansion limit) is expanded here.
+  static MatchSet of(const Xapian::Database& db, const Xapian::Query& query, Xapian::termcount max_expansion);
 
   explicit MatchSet(std::size_t words) : words_(words, 0) {}
 

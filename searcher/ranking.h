@@ -45,9 +45,13 @@ struct RankingOptions {
   double feedback_score_power = 2.0;
   std::string feedback_scheme = "bo1";  // "trad" or "bo1"
   double feedback_weight = 1.0;
-  // How far down the first pass feedback re-ranks; a page deeper than this is re-ranked to its
-  // end. Related articles are the best of these by the feedback terms alone.
-  std::size_t feedback_depth = 200;
+  // How far down the first pass feedback re-ranks: this many hits, times four as often as
+  // needed to reach twice the page's end (50, 200, 800, ...: pages within one step re-rank the
+  // same candidates, so paging neither repeats nor skips a hit). Measured on the judged
+  // collections: a first page of 10 gets the same nDCG@10 from 50 candidates as from 200 or
+  // from every match; 100 hits need 200 to keep recall@100. Related articles are the best of
+  // these by the feedback terms alone.
+  std::size_t feedback_depth = 50;
 
   // Words joined by AND instead of OR (measured: AND loses most relevant articles).
   bool default_and = false;

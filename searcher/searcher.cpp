@@ -259,7 +259,7 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   // the weighted matcher need not visit every match for the total and the facets and can stop
   // early (check_at_least 0) once nothing else can reach the page.
   std::optional<MatchSet> matched;
-  if (request.facets && single_local_) matched = MatchSet::of(db_, query);
+  if (request.facets && single_local_) matched = MatchSet::of(db_, query, options_.max_wildcard_expansion);
   if (request.facets && !single_local_) {
     enquire.add_matchspy(&topics);
     enquire.add_matchspy(&years);
@@ -270,13 +270,14 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
 
   const auto offset = static_cast<Xapian::doccount>(std::min(request.offset, options_.max_offset));
   const auto limit = static_cast<Xapian::doccount>(std::min(request.limit, options_.max_limit));
-  // One pass of the query as typed gives the total, the facets and, with feedback, the best
-  // hits that feedback learns from and the candidates it re-ranks (one local database: the
-  // first feedback_depth; else feedback's terms re-rank the whole match set in a second pass).
-  const auto depth = static_cast<Xapian::doccount>(
-      std::max<std::size_t>({options_.ranking.feedback_docs, offset + limit, options_.ranking.feedback_depth}));
-  // checkatleast = every document: facet counts and the total are exact, not estimates
-  // (unless the time limit cuts the counting short; total_is_exact then says so).
+  // One pass of the query as typed gives the total and the facets (or MatchSet does) and, with
+  // feedback, the best hits that feedback learns from and the candidates it re-ranks (how many:
+  // RankingOptions::feedback_depth).
+  std::size_t steps = std::max<std::size_t>(options_.ranking.feedback_depth, 1);
+  while (steps < 2 * (offset + limit)) steps *= 4;
+  const auto depth = static_cast<Xapian::doccount>(std::max(options_.ranking.feedback_docs, steps));
+  // Without MatchSet, checkatleast = every document: facet counts and the total are exact, not
+  // estimates (unless the time limit cuts the counting short; total_is_exact then says so).
   const Xapian::doccount check = request.facets && !matched ? db_.get_doccount() : 0;
   const Xapian::MSet mset = feedback ? enquire.get_mset(0, depth, check) : enquire.get_mset(offset, limit, check);
 
