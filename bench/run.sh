@@ -35,23 +35,7 @@ server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-# start_server NAME COMMAND...: starts a server that prints its 127.0.0.1:PORT once listening;
-# sets $server (its pid) and $port.
-start_server() {
-  local name="$1"; shift
-  "$@" >"$work/serve.log" 2>&1 &
-  server=$!
-  port=""
-  for _ in $(seq 3000); do  # up to 5 min: the FlexSearch server indexes first
-    port=$(grep -o '127.0.0.1:[0-9]*' "$work/serve.log" | head -1 | cut -d: -f2 || true)
-    [ -n "$port" ] && return 0
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "bench: $name did not start listening:" >&2
-  cat "$work/serve.log" >&2
-  exit 1
-}
+source "$here/scripts/lib/start_server.sh"  # start_server LOG SECONDS COMMAND...: sets $server, $port
 
 # under_wrk ENGINE N: wrk at 1, 8 and 64 connections against $server on $port with the mix of
 # N articles, one JSON line each (with the server's resident memory), then stops the server.
@@ -86,11 +70,12 @@ for n in "${sizes[@]}"; do
     --corpus-bytes "$bytes" >>"$results"
 
   echo "bench: $n articles: mssearch serve under wrk" >&2
-  start_server "mssearch serve" "$build/cli/mssearch" serve --db "$work/mssearch-$n" --host 127.0.0.1 --port 0 \
+  start_server "$work/serve.log" 60 "$build/cli/mssearch" serve --db "$work/mssearch-$n" --host 127.0.0.1 --port 0 \
     --threads 8 --no-access-log
   under_wrk "mssearch serve" "$n"
   echo "bench: $n articles: FlexSearch (node http) under wrk" >&2
-  start_server "FlexSearch" node "$here/bench/flexsearch/peer_flexsearch.mjs" --corpus "$work/corpus-$n.jsonl" --serve 0
+  # Up to 5 minutes: the FlexSearch server indexes the collection before it listens.
+  start_server "$work/serve.log" 300 node "$here/bench/flexsearch/peer_flexsearch.mjs" --corpus "$work/corpus-$n.jsonl" --serve 0
   under_wrk "FlexSearch (node http)" "$n"
   rm -f "$work/corpus-$n.jsonl"
   rm -rf "$work/mssearch-$n"

@@ -3,6 +3,7 @@
 // exact topic/year/journal facets + related articles), of the same without related articles (what
 // the peers answer) and of top-10 alone. A benchmark, not a
 // test: it prints figures (text, or one JSON line for bench/report) and asserts nothing.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-feedback", no_feedback, "Rank without pseudo-relevance feedback");
   app.add_option("--export-queries", export_queries, "Write the mix as /api/search URLs, one a line (for wrk)");
   app.add_flag("--json", json, "Print one JSON line (for bench/report)");
+  std::size_t slowest = 0;
+  app.add_option("--slowest", slowest, "Also print the N slowest queries of the full answer (to stderr)");
   CLI11_PARSE(app, argc, argv);
 
   const bool temporary = db.empty();
@@ -124,6 +127,16 @@ int main(int argc, char** argv) {
   const std::size_t hits = run_mix(Answer::kFull, &full);
   run_mix(Answer::kQuestion, &question);
   run_mix(Answer::kTop10, &top10);
+  if (slowest > 0) {
+    std::vector<std::size_t> order(mix.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return full[a] > full[b]; });
+    for (std::size_t i = 0; i < std::min(slowest, order.size()); ++i) {
+      const auto& q = mix[order[i]];
+      fmt::print(stderr, "{:8.2f} ms  {}{}{}\n", full[order[i]], q.text, q.topic.empty() ? "" : "  topic:" + q.topic,
+                 q.partial ? "  (as you type)" : "");
+    }
+  }
   out["full"] = latency_json(full);
   out["question"] = latency_json(question);
   out["top10"] = latency_json(top10);

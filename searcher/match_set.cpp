@@ -65,22 +65,64 @@ struct MatchSetBuilder {
   // with any byte outside printable ASCII escaped by a backslash. Anything else, or more terms
   // than any expansion limit this searcher sets (where Xapian would keep only the most frequent
   // or raise an error), goes to the matcher.
-  std::optional<MatchSet> wildcard(const Xapian::Query& q) const {
+  static std::optional<std::string> pattern_of(const Xapian::Query& q) {
     const std::string desc = q.get_description();
     const std::string head = "Query(WILDCARD ";
     if (!desc.starts_with(head) || !desc.ends_with(")")) return std::nullopt;
     const std::string rest = desc.substr(head.size(), desc.size() - head.size() - 1);
     const auto space = rest.find(' ');
     if (space == std::string::npos) return std::nullopt;
-    const std::string pattern = rest.substr(space + 1);
+    std::string pattern = rest.substr(space + 1);
     if (pattern.empty() || pattern.find_first_of(" \\()") != std::string::npos) return std::nullopt;
-    MatchSet set(words);
-    Xapian::termcount expanded = 0;
-    for (auto t = db.allterms_begin(pattern); t != db.allterms_end(pattern); ++t) {
-      if (++expanded > max_expansion) return std::nullopt;
-      for (auto p = db.postlist_begin(*t); p != db.postlist_end(*t); ++p) set.set(*p);
+    return pattern;
+  }
+
+  // The wildcard's terms, when it can be expanded here.
+  std::optional<std::vector<std::string>> expansion(const Xapian::Query& q) const {
+    const auto pattern = pattern_of(q);
+    if (!pattern) return std::nullopt;
+    std::vector<std::string> terms;
+    for (auto t = db.allterms_begin(*pattern); t != db.allterms_end(*pattern); ++t) {
+      if (terms.size() >= max_expansion) return std::nullopt;
+      terms.push_back(*t);
     }
+    return terms;
+  }
+
+  std::optional<MatchSet> wildcard(const Xapian::Query& q) const {
+    const auto terms = expansion(q);
+    if (!terms) return std::nullopt;
+    MatchSet set(words);
+    for (const auto& term : *terms)
+      for (auto p = db.postlist_begin(term); p != db.postlist_end(term); ++p) set.set(*p);
     return set;
+  }
+
+  bool postings_only(const Xapian::Query& q) const {
+    using Q = Xapian::Query;
+    switch (q.get_type()) {
+      case Q::LEAF_MATCH_NOTHING:
+      case Q::LEAF_TERM:
+      case Q::LEAF_MATCH_ALL:
+        return true;
+      case Q::OP_WILDCARD:
+        return expansion(q).has_value();
+      case Q::OP_SCALE_WEIGHT:
+      case Q::OP_AND_MAYBE:
+        return postings_only(q.get_subquery(0));
+      case Q::OP_OR:
+      case Q::OP_SYNONYM:
+      case Q::OP_MAX:
+      case Q::OP_XOR:
+      case Q::OP_AND:
+      case Q::OP_FILTER:
+      case Q::OP_AND_NOT:
+        for (std::size_t i = 0; i < q.get_num_subqueries(); ++i)
+          if (!postings_only(q.get_subquery(i))) return false;
+        return true;
+      default:
+        return false;
+    }
   }
 
   // Phrases, wildcards, value ranges and the like: Xapian's matcher without weights, every
@@ -109,6 +151,11 @@ void MatchSet::combine(Xapian::Query::op op, const MatchSet& other) {
       default: words_[w] |= other.words_[w]; break;
     }
   }
+}
+
+bool MatchSet::reads_postings_only(const Xapian::Database& db, const Xapian::Query& query,
+                                   Xapian::termcount max_expansion) {
+  return MatchSetBuilder{db, 0, max_expansion}.postings_only(query);
 }
 
 MatchSet MatchSet::of(const Xapian::Database& db, const Xapian::Query& query, Xapian::termcount max_expansion) {

@@ -22,6 +22,14 @@ class MatchSet {
   // at most `max_expansion` terms (at most the searcher's expansion limit) is expanded here.
   static MatchSet of(const Xapian::Database& db, const Xapian::Query& query, Xapian::termcount max_expansion);
 
+  // Whether of() needs nothing but posting lists for `query`: no phrase, value range or the
+  // like, which Xapian's matcher must check document by document, and no wildcard over
+  // `max_expansion` terms, where the matcher picks the terms. For any other query, a searcher
+  // that wants the weighted best hits as well does better with one exhaustive weighted pass
+  // than with of() plus a weighted pass: both would repeat that work.
+  static bool reads_postings_only(const Xapian::Database& db, const Xapian::Query& query,
+                                  Xapian::termcount max_expansion);
+
   explicit MatchSet(std::size_t words) : words_(words, 0) {}
 
   void set(Xapian::docid id) {

@@ -257,9 +257,12 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   FacetColumns::Spy columns(columns_);
   // One local database: the match set is read off the posting lists as a bitset (MatchSet), so
   // the weighted matcher need not visit every match for the total and the facets and can stop
-  // early (check_at_least 0) once nothing else can reach the page.
+  // early (check_at_least 0) once nothing else can reach the page. A phrase, a value range or a
+  // wildcard past the expansion limit is the matcher's work either way: then one exhaustive
+  // weighted pass counts.
   std::optional<MatchSet> matched;
-  if (request.facets && single_local_) matched = MatchSet::of(db_, query, options_.max_wildcard_expansion);
+  if (request.facets && single_local_ && MatchSet::reads_postings_only(db_, query, options_.max_wildcard_expansion))
+    matched = MatchSet::of(db_, query, options_.max_wildcard_expansion);
   if (request.facets && !single_local_) {
     enquire.add_matchspy(&topics);
     enquire.add_matchspy(&years);

@@ -5,6 +5,7 @@
 set -euo pipefail
 bin=$1 src=$2 shots=$3
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../../scripts/lib/start_server.sh"
 [ -x /usr/bin/chromium ] || { echo "chromium is not installed (scripts/install-deps.sh installs it)"; exit 1; }
 [ -d "$here/node_modules/playwright-core" ] || { echo "run: npm ci --prefix tests/browser"; exit 1; }
 work=$(mktemp -d)
@@ -13,14 +14,6 @@ cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || 
 trap cleanup EXIT
 mkdir -p "$shots"
 "$bin" index "$src/corpus" --db "$work/db" -q >/dev/null
-"$bin" serve --db "$work/db" --synonyms "$src/corpus/synonyms.yaml" --host 127.0.0.1 --port 0 \
-  --threads 4 --no-access-log >"$work/out" 2>&1 &
-server=$!
-port=""
-for _ in $(seq 100); do
-  port=$(grep -o '127.0.0.1:[0-9]*' "$work/out" | head -1 | cut -d: -f2 || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/out"; exit 1; }
+start_server "$work/out" 10 "$bin" serve --db "$work/db" --synonyms "$src/corpus/synonyms.yaml" \
+  --host 127.0.0.1 --port 0 --threads 4 --no-access-log
 timeout 120 node "$here/search_page.mjs" "http://127.0.0.1:$port" "$shots"

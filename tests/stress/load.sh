@@ -11,6 +11,7 @@
 set -euo pipefail
 bin=$1 src=$2 out=$3 seconds=${4:-10} conns=${5:-16}
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../../scripts/lib/start_server.sh"
 command -v wrk >/dev/null || { echo "load: wrk is not installed (scripts/install-deps.sh --test)"; exit 1; }
 work=$(mktemp -d)
 server=""
@@ -19,16 +20,8 @@ trap cleanup EXIT
 mkdir -p "$out"
 cp -r "$src/corpus" "$work/articles"
 "$bin" index "$work/articles" --db "$work/db" -q >/dev/null
-"$bin" serve --db "$work/db" --synonyms "$work/articles/synonyms.yaml" --host 127.0.0.1 --port 0 \
-  --threads 8 --no-access-log >"$work/serve.log" 2>&1 &
-server=$!
-port=""
-for _ in $(seq 200); do
-  port=$(grep -o '127.0.0.1:[0-9]*' "$work/serve.log" | head -1 | cut -d: -f2 || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/serve.log"; exit 1; }
+start_server "$work/serve.log" 20 "$bin" serve --db "$work/db" --synonyms "$work/articles/synonyms.yaml" \
+  --host 127.0.0.1 --port 0 --threads 8 --no-access-log
 url="http://127.0.0.1:$port"
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$server/status"; }
 
