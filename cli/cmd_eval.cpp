@@ -126,6 +126,8 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   knob("--bm25-b", r.bm25_b, "BM25 b (document length normalisation)");
   knob("--scheme", r.scheme, "Weighting: bm25, bm25+, pl2, dph, lm");
   knob("--stop-words", r.stop_words, "Drop English function words from queries (true/false)");
+  knob("--hyphens-as-words", r.hyphens_as_words,
+       "Hyphenated words are words, not a phrase; a compound also joined (true/false)");
   knob("--exact-weight", r.exact_weight, "Bonus for query words in the exact form typed (0: off)");
   knob("--feedback-docs", r.feedback_docs, "Pseudo-relevance feedback: top hits used (0: off)");
   knob("--feedback-terms", r.feedback_terms, "Pseudo-relevance feedback: terms added");

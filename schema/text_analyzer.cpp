@@ -5,6 +5,7 @@
 #include <unicode/unistr.h>
 
 #include <array>
+#include <cctype>
 #include <iterator>
 #include <stdexcept>
 #include <unordered_map>
@@ -141,6 +142,74 @@ std::vector<std::string> compound_terms(std::string_view folded) {
       out.push_back(std::move(term));
     }
     i = (j > i) ? j : i + U16_LENGTH(text.char32At(i));
+  }
+  return out;
+}
+
+std::string hyphenated_as_words(std::string_view q) {
+  auto word_byte = [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x80 || std::isalnum(u) != 0;
+  };
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  std::string out;
+  out.reserve(q.size() + 16);
+  bool in_quotes = false;
+  std::size_t i = 0;
+  while (i < q.size()) {
+    if (space(q[i])) {
+      out += q[i++];
+      continue;
+    }
+    std::size_t end = i;
+    while (end < q.size() && !space(q[end])) ++end;
+    std::string_view token = q.substr(i, end - i);
+    const bool quoted = in_quotes || token.find('"') != std::string_view::npos;
+    for (char c : token) in_quotes ^= c == '"';
+    i = end;
+    if (quoted || token.find(':') != std::string_view::npos) {
+      out += token;
+      continue;
+    }
+    if (token.size() > 1 && token[0] == '-' && std::isdigit(static_cast<unsigned char>(token[1]))) {
+      // "-2," in a list of numbers: the number.
+      std::size_t k = 1;
+      while (k < token.size() && std::isdigit(static_cast<unsigned char>(token[k]))) ++k;
+      if (k == token.size() || !word_byte(token[k])) token.remove_prefix(1);
+    }
+    if (token[0] == '+' || token[0] == '-') {
+      out += token;
+      continue;
+    }
+    // Each run of word characters joined by single hyphens.
+    for (std::size_t k = 0; k < token.size();) {
+      if (!word_byte(token[k])) {
+        out += token[k++];
+        continue;
+      }
+      std::size_t run_end = k;
+      bool hyphenated = false;
+      while (true) {
+        while (run_end < token.size() && word_byte(token[run_end])) ++run_end;
+        if (run_end + 1 < token.size() && token[run_end] == '-' && word_byte(token[run_end + 1])) {
+          hyphenated = true;
+          ++run_end;
+          continue;
+        }
+        break;
+      }
+      std::string_view run = token.substr(k, run_end - k);
+      k = run_end;
+      if (!hyphenated) {
+        out += run;
+        continue;
+      }
+      for (char c : run) out += c == '-' ? ' ' : c;
+      for (const auto& joined : compound_terms(run)) {
+        out += ' ';
+        out += joined;
+      }
+    }
   }
   return out;
 }

@@ -30,6 +30,15 @@ std::string fold_text(std::string_view utf8);
 // "il-10" -> "il10", "anti-cd20" -> "anticd20", "covid-19" -> "covid19".
 std::vector<std::string> compound_terms(std::string_view folded);
 
+// A folded query with its hyphenated words as separate words, the way the index sees them,
+// instead of the phrase Xapian's QueryParser makes of them: "beta-band" -> "beta band",
+// and a compound also by its joined form, "il-10" -> "il 10 il10". A phrase the writer
+// spelled with a space, a hyphen or a slash ("double-strand" / "double strand") then finds
+// the same articles. A lone number after a minus in a list ("e2f-1, -2, -3") is a number,
+// not a word to exclude. Quoted phrases, field queries (title:x-y) and words marked with a
+// leading + or - keep their syntax.
+std::string hyphenated_as_words(std::string_view folded_query);
+
 // Common English function words ("the", "what", "which", "does", "can"), for queries that
 // are questions. Never words that carry meaning in a claim or a symptom ("ms", "us", "who",
 // "not", "no", "more", "after", "before"). Shared and immutable.

@@ -27,6 +27,12 @@ struct RankingOptions {
   // phrases (a query of stop words only keeps them: Xapian's QueryParser). Questions ("why do
   // ms symptoms get worse in the heat") rank by their subject.
   bool stop_words = true;
+  // Hyphenated words typed as words (hyphenated_as_words(): "double-strand" is "double strand"
+  // and "il-10" also "il10"), as FTS5 and most engines read them, instead of the phrase
+  // Xapian's QueryParser makes of them, which misses the same words written with a space, a
+  // slash or a word between ("beta- and gamma-band"). A number after a minus in a list
+  // ("e2f-1, -2, -3") is a number, not a word to exclude. Off under AND.
+  bool hyphens_as_words = true;
   // Exact forms: an article with a query word exactly as typed (not only a word of the same
   // stem) gets this share of that word's weight on top ("organic" over "organ"), once for
   // each time the query has the word (long questions repeat what matters to them). 0: off.

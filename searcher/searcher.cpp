@@ -142,7 +142,10 @@ void Searcher::load_topics() {
 
 Xapian::Query Searcher::parse(const std::string& folded, bool partial) {
   const unsigned partial_flag = partial ? kPartialFlag : 0u;
-  std::string text = synonyms_->expand(folded, partial);
+  // Hyphenated words as words (RankingOptions::hyphens_as_words); under AND, the phrase Xapian
+  // makes of them is the stricter reading, and a compound's joined form is not required.
+  const bool split = options_.ranking.hyphens_as_words && !options_.ranking.default_and;
+  std::string text = synonyms_->expand(split ? hyphenated_as_words(folded) : folded, partial);
   unsigned flags = kSyntaxFlags | partial_flag;
   Xapian::Query query;
   try {

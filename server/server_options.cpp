@@ -23,6 +23,7 @@ std::optional<Error> load_ranking(const std::filesystem::path& path, const YAML:
       else if (key == "recency_half_life_years") r.recency_half_life_years = v.as<double>();
       else if (key == "credibility_boost") r.credibility_boost = v.as<double>();
       else if (key == "stop_words") r.stop_words = v.as<bool>();
+      else if (key == "hyphens_as_words") r.hyphens_as_words = v.as<bool>();
       else if (key == "exact_weight") r.exact_weight = v.as<double>();
       else if (key == "feedback_docs") r.feedback_docs = v.as<std::size_t>();
       else if (key == "feedback_weight") r.feedback_weight = v.as<double>();

@@ -63,6 +63,19 @@ TEST_CASE("compound terms: hyphenated letter-digit tokens get a joined form", "[
   CHECK(compound_terms("-10 x- -").empty());
 }
 
+TEST_CASE("queries: hyphenated words become words, compounds also their joined form", "[analysis]") {
+  CHECK(hyphenated_as_words("beta-band coherence") == "beta band coherence");
+  CHECK(hyphenated_as_words("il-10, and anti-cd20.") == "il 10 il10, and anti cd20 anticd20.");
+  CHECK(hyphenated_as_words("e2f-1, -2, -3 cells") == "e2f 1 e2f1, 2, 3 cells");
+  // Syntax is kept: phrases, field queries, love/hate on words, a hyphen with nothing after it.
+  CHECK(hyphenated_as_words("\"double-strand breaks\" x-y") == "\"double-strand breaks\" x y");
+  CHECK(hyphenated_as_words("\"a b-c\" d-e") == "\"a b-c\" d e");
+  CHECK(hyphenated_as_words("title:beta-band -lactate +il-10") == "title:beta-band -lactate +il-10");
+  CHECK(hyphenated_as_words("relapsing- -") == "relapsing- -");
+  CHECK(hyphenated_as_words("") == "");
+  CHECK(hyphenated_as_words("a--b") == "a--b");
+}
+
 TEST_CASE("contract: biomedical tokens are found as people type them", "[analysis]") {
   SECTION("IL-10") {
     const std::string text = "Cells made less IL-10 in the second half of the cycle.";

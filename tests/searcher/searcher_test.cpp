@@ -129,6 +129,48 @@ TEST_CASE("search: each query-syntax form", "[searcher]") {
   }
 }
 
+TEST_CASE("search: hyphenated words are words, not a phrase", "[searcher]") {
+  test::TempDir tmp;
+  fs::create_directories(tmp / "articles");
+  test::write_file(tmp / "articles" / "bands.md",
+                   test::markdown_article("Rhythms in the cortex", "2024-05-01", "[Cognition]",
+                                          "Beta and gamma band coherence rose for visible stimuli.\n"));
+  test::write_file(tmp / "articles" / "e2f.md",
+                   test::markdown_article("A family of factors", "2024-06-01", "[Genetics]",
+                                          "Cells without E2F 2 or 3 kept dividing.\n"));
+  test::write_file(tmp / "articles" / "il10.md",
+                   test::markdown_article("Cytokines", "2024-07-01", "[Immunology]",
+                                          "Levels of IL10 fell after treatment.\n"));
+  IndexerOptions io;
+  io.db_path = tmp / "db";
+  REQUIRE(run_index_job({tmp / "articles"}, io));
+  SearcherOptions so;
+  so.db_path = io.db_path;
+  auto s = Searcher::open(so);
+  REQUIRE(s);
+  auto ids = [&](const std::string& q) {
+    SearchRequest r;
+    r.query = q;
+    auto result = s->search(r);
+    REQUIRE(result);
+    Ids out;
+    for (const auto& h : result->hits) out.push_back(h.id);
+    return out;
+  };
+  // "beta-band" was the phrase "beta band", which this article does not have.
+  CHECK(ids("beta-band") == Ids{"bands"});
+  CHECK(ids("\"beta-band\"").empty());  // quoted, it is still the phrase
+  // "-2, -3" in a list are numbers, not words to exclude.
+  CHECK(ids("E2F-1, -2, -3 cells").front() == "e2f");
+  CHECK(ids("IL-10").front() == "il10");  // the compound's joined form
+
+  so.ranking.hyphens_as_words = false;  // Xapian's reading: a phrase
+  s = Searcher::open(so);
+  REQUIRE(s);
+  CHECK(ids("beta-band").empty());
+  CHECK(ids("IL-10").empty());
+}
+
 TEST_CASE("search: text that is not valid syntax falls back to plain words", "[searcher]") {
   CorpusIndex c;
   for (const char* raw : {"\"astrocytes", "astrocytes:", "(astrocytes", "astrocytes -", "astrocytes AND",
