@@ -23,6 +23,7 @@ namespace fs = std::filesystem;
 int main(int argc, char** argv) {
   CLI::App app{"search_bench: mssearch on a generated collection"};
   std::size_t articles = 10000, queries = 600, shards = 0, related = 5;
+  std::size_t flush_every = IndexerOptions{}.flush_every;
   std::uint64_t seed = 42;
   std::string db, export_queries;
   std::vector<std::string> databases;
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
   app.add_option("--related", related, "Related articles in each answer (default 5; 0: none)");
   app.add_option("--db", db, "Index directory (default: a temporary one, removed afterwards)");
   app.add_option("--shards", shards, "Index into N shards (written in parallel)");
+  app.add_option("--flush-every", flush_every, "Full build: each part commits after N documents (0: Xapian's threshold)")
+      ->capture_default_str();
   app.add_option("--database", databases, "Search these instead of --db (paths, tcp://HOST:PORT); repeat");
   app.add_flag("--skip-index", skip_index, "Search what --db/--database already hold (same --articles/--seed)");
   app.add_flag("--no-facets", no_facets, "Leave out facet counting");
@@ -67,6 +70,7 @@ int main(int argc, char** argv) {
     io.db_path = db;
     io.full = true;
     io.shards = shards;
+    io.flush_every = flush_every;
     auto t = Clock::now();
     auto report = index_articles(std::move(all), io);  // moved: the harness holds no second copy
     if (!report) {

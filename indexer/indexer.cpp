@@ -256,9 +256,14 @@ class Job {
               std::lock_guard lock(progress);
               written_one(++done, total);
             };
+            std::size_t since_commit = 0;
             for (std::size_t i = p; i < articles.size(); i += parts) {
               db.add_document(builder.build(*articles[i], hashes_.at(articles[i]->id)));
               wrote();
+              if (options_.flush_every > 0 && ++since_commit == options_.flush_every) {
+                db.commit();  // unsynced: a scratch part, compacted and synced once at the end
+                since_commit = 0;
+              }
             }
             if (p == 0) {
               // Articles whose source could not be read this time stay as indexed (the old
