@@ -11,6 +11,7 @@
 #include <numeric>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -34,14 +35,24 @@ struct IndexedArticle {
 
 // id -> what the index holds now.
 std::map<std::string, IndexedArticle> indexed_articles(const Xapian::Database& db) {
+  // The hash and source slots read as two value streams, in docid order, rather than two value
+  // lookups per document (each a B-tree search and a chunk decoded up to the document).
+  auto stream = [&db](Xapian::valueno slot) {
+    std::unordered_map<Xapian::docid, std::string> values;
+    for (auto v = db.valuestream_begin(slot); v != db.valuestream_end(slot); ++v) values.emplace(v.get_docid(), *v);
+    return values;
+  };
+  auto hashes = stream(schema::kSlotContentHash), sources = stream(schema::kSlotSource);
   std::map<std::string, IndexedArticle> out;
   const std::string prefix(schema::kIdPrefix);
   for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t) {
     auto p = db.postlist_begin(*t);
     if (p == db.postlist_end(*t)) continue;
-    Xapian::Document doc = db.get_document(*p);
-    out[(*t).substr(prefix.size())] = {*p, doc.get_value(schema::kSlotContentHash),
-                                       doc.get_value(schema::kSlotSource)};
+    const Xapian::docid docid = *p;
+    auto& entry = out[(*t).substr(prefix.size())];
+    entry.docid = docid;
+    if (auto h = hashes.find(docid); h != hashes.end()) entry.hash = std::move(h->second);
+    if (auto s = sources.find(docid); s != sources.end()) entry.source = std::move(s->second);
   }
   return out;
 }
