@@ -9,12 +9,57 @@
 
 namespace mssearch {
 
-std::string content_hash(const Article& article) {
-  nlohmann::json j = to_stored_json(article);
-  j["body_markdown"] = article.body_markdown;
-  j["schema"] = schema::kSchemaVersion;
-  const std::string canonical = j.dump();
-  return fmt::format("{:016x}", XXH3_64bits(canonical.data(), canonical.size()));
+namespace {
+
+// XXH3 over a sequence of length-prefixed fields: two articles hash alike only when every
+// field is equal (no field can run into the next), with nothing serialised in between.
+class FieldHasher {
+ public:
+  FieldHasher() : state_(XXH3_createState()) {
+    if (state_ == nullptr) throw std::bad_alloc();
+    XXH3_64bits_reset(state_);
+  }
+  ~FieldHasher() { XXH3_freeState(state_); }
+  FieldHasher(const FieldHasher&) = delete;
+  FieldHasher& operator=(const FieldHasher&) = delete;
+
+  void number(std::uint64_t n) {
+    unsigned char bytes[8];
+    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(n >> (8 * i));
+    XXH3_64bits_update(state_, bytes, sizeof bytes);
+  }
+  void text(std::string_view s) {
+    number(s.size());
+    XXH3_64bits_update(state_, s.data(), s.size());
+  }
+  void rating(const std::optional<int>& r) { number(r ? static_cast<std::uint64_t>(*r) + 1 : 0); }
+  std::uint64_t digest() const { return XXH3_64bits_digest(state_); }
+
+ private:
+  XXH3_state_t* state_;
+};
+
+}  // namespace
+
+std::string content_hash(const Article& a) {
+  // Everything stored (to_stored_json's fields), the Markdown source and the schema version.
+  FieldHasher h;
+  h.number(static_cast<std::uint64_t>(schema::kSchemaVersion));
+  for (std::string_view field : {std::string_view(a.id), std::string_view(a.title), std::string_view(a.date),
+                                 std::string_view(a.journal), std::string_view(a.takeaway),
+                                 std::string_view(a.url), std::string_view(a.source),
+                                 std::string_view(a.body_markdown)})
+    h.text(field);
+  h.number(a.topics.size());
+  for (const auto& t : a.topics) h.text(t);
+  h.number(a.sections.size());
+  for (const auto& s : a.sections) {
+    h.text(s.heading);
+    h.text(s.text);
+  }
+  h.rating(a.credibility);
+  h.rating(a.interest);
+  return fmt::format("{:016x}", h.digest());
 }
 
 DocumentBuilder::DocumentBuilder(const TextAnalyzer& analyzer,

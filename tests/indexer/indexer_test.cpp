@@ -1,8 +1,11 @@
 // The index job against real Xapian databases in temporary directories.
 #include <catch2/catch.hpp>
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
+#include "indexer/document_builder.h"
 #include "indexer/index_directory.h"
 #include "indexer/indexer.h"
 #include "schema/index_path.h"
@@ -252,4 +255,51 @@ TEST_CASE("index: a missing source path is a fatal error, nothing changes", "[in
   REQUIRE_FALSE(r);
   CHECK(r.error().code == ErrorCode::kIo);
   CHECK(Xapian::Database(f.db.string()).get_doccount() == 3);
+}
+
+TEST_CASE("content hash: equal articles hash alike, any stored field changed changes it", "[indexer]") {
+  Article a;
+  a.id = "heat-fatigue";
+  a.title = "Heat and fatigue";
+  a.date = "2025-03-01";
+  a.topics = {"Fatigue", "Heat"};
+  a.journal = "Brain";
+  a.credibility = 4;
+  a.takeaway = "Cooling helps.";
+  a.url = "/articles/heat-fatigue";
+  a.body_markdown = "## What They Found\nCooling vests helped.";
+  a.body_text = "Cooling vests helped.";
+  a.sections = {{"What They Found", "Cooling vests helped."}};
+  a.source = "/corpus/heat.md";
+  const std::string base = content_hash(a);
+  CHECK(base.size() == 16);
+  CHECK(content_hash(Article(a)) == base);
+  const std::vector<std::function<void(Article&)>> changes = {
+      [](Article& x) { x.id += "x"; },
+      [](Article& x) { x.title += "x"; },
+      [](Article& x) { x.date = "2025-03-02"; },
+      [](Article& x) { x.topics.push_back("Sleep"); },
+      [](Article& x) { x.topics = {"FatigueHeat"}; },
+      [](Article& x) { x.journal += "x"; },
+      [](Article& x) { x.credibility = 5; },
+      [](Article& x) { x.credibility.reset(); },
+      [](Article& x) { x.interest = 4; },
+      [](Article& x) { x.takeaway += "x"; },
+      [](Article& x) { x.url += "x"; },
+      [](Article& x) { x.body_markdown += "x"; },
+      [](Article& x) { x.sections[0].heading += "x"; },
+      [](Article& x) { x.sections[0].text += "x"; },
+      [](Article& x) { x.source += "x"; },
+      // A boundary moved between two fields is a change too.
+      [](Article& x) {
+        x.id = "heat-fatigueH";
+        x.title = "eat and fatigue";
+      },
+  };
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    Article changed = a;
+    changes[i](changed);
+    INFO("change " << i);
+    CHECK(content_hash(changed) != base);
+  }
 }
