@@ -149,16 +149,19 @@ WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& qu
     rset.add_document(*it);
     const double weight = std::pow(std::max(it.get_weight(), 0.0) / best, o.feedback_score_power);
     total += weight;
-    for (auto t = db.termlist_begin(*it); t != db.termlist_end(*it); ++t) {
+    const Xapian::TermIterator end = db.termlist_end(*it);
+    for (auto t = db.termlist_begin(*it); t != end; ++t) {
       // Z-prefixed stems sort together: skip straight to them, and stop after them.
-      if ((*t)[0] < 'Z') {
+      std::string term = *t;  // each dereference is a copy of the name
+      if (term[0] < 'Z') {
         t.skip_to("Z");
-        if (t == db.termlist_end(*it)) break;
+        if (t == end) break;
+        term = *t;
       }
-      if ((*t)[0] != 'Z') break;
-      auto [at, added] = held.try_emplace(*t);
+      if (term[0] != 'Z') break;
+      auto [at, added] = held.try_emplace(std::move(term));
       Held& h = at->second;
-      if (added) h.word = words(*t);  // once per term, not once per document
+      if (added) h.word = words(at->first);  // once per term, not once per document
       if (!h.word) continue;
       ++h.docs;
       h.wdf += t.get_wdf();
