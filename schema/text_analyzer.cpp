@@ -5,6 +5,7 @@
 #include <unicode/unistr.h>
 
 #include <array>
+#include <bitset>
 #include <cctype>
 #include <iterator>
 #include <stdexcept>
@@ -237,7 +238,32 @@ class CachingStem : public Xapian::StemImplementation {
   std::unordered_map<std::string, std::string> cache_;
 };
 
+// Stems only the words whose first byte begins one of the stems looked for.
+class FirstByteStem : public Xapian::StemImplementation {
+ public:
+  FirstByteStem(Xapian::Stem stem, std::bitset<256> firsts) : stem_(std::move(stem)), firsts_(firsts) {}
+  std::string operator()(const std::string& word) override {
+    if (word.empty() || !firsts_.test(static_cast<unsigned char>(word[0]))) return {};
+    return stem_(word);
+  }
+  std::string get_description() const override { return stem_.get_description(); }
+
+ private:
+  Xapian::Stem stem_;
+  std::bitset<256> firsts_;
+};
+
 }  // namespace
+
+Xapian::Stem TextAnalyzer::snippet_stemmer(const Xapian::Query& query) const {
+  if (options_.language != "english" && options_.language != "en") return stemmer_;
+  std::bitset<256> firsts;
+  for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t) {
+    const std::string& term = *t;
+    if (term.size() > 1 && term[0] == 'Z') firsts.set(static_cast<unsigned char>(term[1]));
+  }
+  return Xapian::Stem(new FirstByteStem(stemmer_, firsts));
+}
 
 TextAnalyzer::TextAnalyzer(const AnalyzerOptions& options)
     : options_(options), stemmer_(new CachingStem(options.language)) {}

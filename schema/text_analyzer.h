@@ -72,6 +72,12 @@ class TextAnalyzer {
   std::string fold_query(std::string_view query) const;
 
   const Xapian::Stem& stemmer() const { return stemmer_; }
+  // For MSet::snippet, which stems every word of the text only to look "Z" + stem up among
+  // `query`'s terms: the analyzer's stemmer for the words that can stem to one of them, an
+  // empty stem (matching nothing) for the rest. With the English stemmer a stem begins with
+  // the word's first letter, so only words beginning like one of the query's stems are
+  // stemmed; other languages (German drops umlauts) stem every word.
+  Xapian::Stem snippet_stemmer(const Xapian::Query& query) const;
   const AnalyzerOptions& options() const { return options_; }
   Xapian::QueryParser::stem_strategy query_stemming() const { return options_.query_stemming; }
 

@@ -331,12 +331,13 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   // cost of a snippet and a tenth of a full answer.
   std::vector<Xapian::docid> page;
   std::vector<std::string> page_ids;
+  const Xapian::Stem snippet_stemmer = request.snippets ? analyzer_.snippet_stemmer(query) : Xapian::Stem();
   for (const auto& [docid, score] : ranked) {
     const Article article = decode_stored(db_.get_document(docid).get_data());
     SearchHit hit = make_hit(article, score);
     if (request.snippets)
       hit.snippet = mset.snippet(one_line(article.takeaway + " " + article.body_text), options_.snippet_length,
-                                 analyzer_.stemmer(),
+                                 snippet_stemmer,
                                  0,
                                  "<mark>", "</mark>", "…");
     result.hits.push_back(std::move(hit));

@@ -122,6 +122,39 @@ TEST_CASE("contract: English stemming joins word forms", "[analysis]") {
   CHECK(matches("Relapses became less common.", "\"relapses became\""));
 }
 
+TEST_CASE("snippets: the snippet stemmer marks exactly what the full stemmer marks", "[analysis]") {
+  TextAnalyzer analyzer;
+  Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+  Xapian::TermGenerator generator = analyzer.make_term_generator(nullptr);
+  // Irregular English forms included: "dying" stems to "die", "skies" to "sky", "studies" to
+  // "studi", "early" to "earli".
+  const std::string text =
+      "Dying oligodendrocytes leave lesions. Studies of early relapses under grey skies found "
+      "that astrocytes remyelinated axons, and the dead cells were cleared by microglia.";
+  Xapian::Document doc;
+  generator.set_document(doc);
+  analyzer.index_field(generator, schema::kBody, text);
+  db.add_document(doc);
+  Xapian::QueryParser parser = analyzer.make_query_parser(db);
+  for (const std::string q : {"die", "sky", "study early", "relapse astrocyte", "lesion microglia cell",
+                              "remyelination axon", "xyz", "\"dead cells\""}) {
+    const Xapian::Query query = parser.parse_query(analyzer.fold_query(q), Xapian::QueryParser::FLAG_DEFAULT);
+    Xapian::Enquire enquire(db);
+    enquire.set_query(query);
+    const Xapian::MSet mset = enquire.get_mset(0, 10);
+    const std::string full = mset.snippet(text, 300, analyzer.stemmer(), 0, "[", "]", "…");
+    const std::string fast = mset.snippet(text, 300, analyzer.snippet_stemmer(query), 0, "[", "]", "…");
+    INFO(q);
+    CHECK(fast == full);
+    if (q != "xyz") CHECK(full.find('[') != std::string::npos);  // the comparison means something
+  }
+  // It stems only the words that begin like one of the query's stems.
+  const Xapian::Query query = parser.parse_query("dying", Xapian::QueryParser::FLAG_DEFAULT);
+  Xapian::Stem stem = analyzer.snippet_stemmer(query);
+  CHECK(stem("dying") == "die");
+  CHECK(stem("lesions").empty());
+}
+
 TEST_CASE("contract: boolean operators survive query folding", "[analysis]") {
   TextAnalyzer analyzer;
   CHECK(analyzer.fold_query("Astrocytes AND Microglia NOT Tübingen") ==
@@ -149,7 +182,7 @@ TEST_CASE("schema: slugs, topic sets and dates", "[schema]") {
   CHECK(schema::date_value("2025-03-01") == "20250301");
 }
 
-TEST_CASE("schema: stored articles round-trip as MessagePack, and JSON text still reads", "[schema]") {
+TEST_CASE("schema: stored articles round-trip as zstd MessagePack; older plain MessagePack and JSON text still read", "[schema]") {
   Article a;
   a.id = "x1";
   a.title = "Astrocytes — \"two faces\"";
@@ -158,8 +191,10 @@ TEST_CASE("schema: stored articles round-trip as MessagePack, and JSON text stil
   a.sections = {{"What They Found", "Line one.\nLine two ✓"}, {"Important Considerations", "Small study."}};
   const std::string data = encode_stored(a);
   REQUIRE_FALSE(data.empty());
-  CHECK(data.front() != '{');  // binary, not JSON text
-  for (const auto& stored : {data, to_stored_json(a).dump()}) {
+  CHECK(data.substr(0, 4) == "\x28\xb5\x2f\xfd");  // a zstd frame
+  std::string msgpack;
+  nlohmann::json::to_msgpack(to_stored_json(a), msgpack);
+  for (const auto& stored : {data, msgpack, to_stored_json(a).dump()}) {
     const Article b = decode_stored(stored);
     CHECK(b.id == "x1");
     CHECK(b.title == a.title);
@@ -170,4 +205,10 @@ TEST_CASE("schema: stored articles round-trip as MessagePack, and JSON text stil
     CHECK(b.body_text == "Line one.\nLine two ✓\n\nSmall study.");
   }
   CHECK_THROWS(decode_stored(std::string("\xc1garbage", 8)));
+  // A damaged frame is an error, not a crash or a huge allocation.
+  CHECK_THROWS(decode_stored(data.substr(0, data.size() / 2)));
+  std::string flipped = data;
+  flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x5a);
+  CHECK_THROWS(decode_stored(flipped));
+  CHECK_THROWS(decode_stored(std::string("\x28\xb5\x2f\xfd\xff\xff\xff\xff\xff\xff", 10)));
 }
