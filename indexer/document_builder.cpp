@@ -45,6 +45,7 @@ std::string content_hash(const Article& a) {
   // Everything stored (to_stored_json's fields), the Markdown source and the schema version.
   FieldHasher h;
   h.number(static_cast<std::uint64_t>(schema::kSchemaVersion));
+  h.number(static_cast<std::uint64_t>(schema::kDocumentFormat));
   for (std::string_view field : {std::string_view(a.id), std::string_view(a.title), std::string_view(a.date),
                                  std::string_view(a.journal), std::string_view(a.takeaway),
                                  std::string_view(a.url), std::string_view(a.source),
@@ -94,6 +95,17 @@ Xapian::Document DocumentBuilder::build(const Article& a, const std::string& has
   doc.add_value(schema::kSlotYear, std::to_string(a.year()));
   if (!a.journal.empty()) doc.add_value(schema::kSlotJournal, a.journal);
   doc.add_value(schema::kSlotSource, a.source);
+
+  // Feedback's view of the article: its possible expansion terms (the Z-prefixed stems, which
+  // sort together) with their wdf.
+  schema::TermWdfs stems;
+  for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+    const std::string term = *t;
+    if (term[0] < 'Z') continue;
+    if (term[0] > 'Z') break;
+    if (is_expansion_term(term)) stems.emplace_back(term, t.get_wdf());
+  }
+  doc.add_value(schema::kSlotFeedbackTerms, schema::encode_feedback_terms(stems));
   return doc;
 }
 

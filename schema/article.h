@@ -42,10 +42,8 @@ struct Article {
 nlohmann::json to_stored_json(const Article& article);
 Article from_stored_json(const nlohmann::json& json);
 // The document data of an article in the index: to_stored_json as MessagePack (nlohmann's), a
-// third of the cost of JSON text to read back for every hit shown, compressed with zstd.
-// Xapian's glass backend deflates document data itself (zlib), and inflating it was a tenth of
-// a search answer's time; zstd reads back three times as fast at about the same size, and
-// glass stores what it cannot shrink as it is. `decode_stored` also reads the plain
+// third of the cost of JSON text to read back for every hit shown, in a zstd frame
+// (schema/compression.h; glass stores what it cannot shrink as it is). `decode_stored` also reads the plain
 // MessagePack and the JSON text of indexes written before; it throws std::runtime_error for
 // data that is none of these.
 std::string encode_stored(const Article& article);

@@ -1,7 +1,9 @@
 #include "schema/schema.h"
 
 #include <algorithm>
+#include <stdexcept>
 
+#include "schema/compression.h"
 #include "schema/text_analyzer.h"
 
 namespace mssearch::schema {
@@ -46,6 +48,38 @@ std::vector<std::string> decode_topic_set(std::string_view value) {
     value.remove_prefix(nl + 1);
   }
   return out;
+}
+
+std::string encode_feedback_terms(const TermWdfs& terms) {
+  std::string out;
+  auto varint = [&](std::uint64_t n) {
+    while (n >= 0x80) {
+      out.push_back(static_cast<char>((n & 0x7f) | 0x80));
+      n >>= 7;
+    }
+    out.push_back(static_cast<char>(n));
+  };
+  std::string_view previous;
+  for (const auto& [term, wdf] : terms) {
+    const std::string_view stem = std::string_view(term).substr(1);  // without the "Z"
+    std::size_t shared = 0;
+    while (shared < previous.size() && shared < stem.size() && previous[shared] == stem[shared]) ++shared;
+    varint(shared);
+    varint(stem.size() - shared);
+    out.append(stem.substr(shared));
+    varint(wdf);
+    previous = stem;
+  }
+  return out.empty() ? out : zstd_compress(out);
+}
+
+std::string feedback_terms_bytes(std::string_view value) {
+  if (!is_zstd_frame(value)) return std::string(value);
+  try {
+    return zstd_decompress(value, 16u << 20);
+  } catch (const std::runtime_error&) {
+    return {};
+  }
 }
 
 std::string id_term(std::string_view id) { return std::string(kIdPrefix) + std::string(id); }

@@ -4,12 +4,14 @@
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
+#include <algorithm>
 #include <array>
 #include <bitset>
 #include <cctype>
 #include <iterator>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace mssearch {
 namespace {
@@ -54,21 +56,38 @@ bool is_alnum(UChar32 c) { return u_isalnum(c) != 0; }
 
 }  // namespace
 
+namespace {
+
+// Articles, pronouns, auxiliaries, prepositions and question words: what a question adds
+// around its subject. Written for mssearch; folded forms (lower case, no apostrophes).
+constexpr const char* kStopWords[] = {
+    "a", "about", "also", "am", "an", "and", "are", "as", "at", "be", "because", "been",
+    "being", "but", "by", "can", "could", "did", "do", "does", "doing", "for", "from", "had",
+    "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his",
+    "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "may", "me", "might",
+    "must", "my", "myself", "of", "on", "or", "ought", "our", "ours", "ourselves", "she",
+    "should", "so", "than", "that", "the", "their", "theirs", "them", "themselves", "then",
+    "there", "these", "they", "this", "those", "through", "to", "was", "we", "were", "what",
+    "when", "where", "which", "while", "whom", "why", "will", "with", "would", "you", "your",
+    "yours", "yourself", "yourselves"};
+
+}  // namespace
+
 const Xapian::Stopper& english_stop_words() {
-  // Articles, pronouns, auxiliaries, prepositions and question words: what a question adds
-  // around its subject. Written for mssearch; folded forms (lower case, no apostrophes).
-  static const char* const kWords[] = {
-      "a", "about", "also", "am", "an", "and", "are", "as", "at", "be", "because", "been",
-      "being", "but", "by", "can", "could", "did", "do", "does", "doing", "for", "from", "had",
-      "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his",
-      "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "may", "me", "might",
-      "must", "my", "myself", "of", "on", "or", "ought", "our", "ours", "ourselves", "she",
-      "should", "so", "than", "that", "the", "their", "theirs", "them", "themselves", "then",
-      "there", "these", "they", "this", "those", "through", "to", "was", "we", "were", "what",
-      "when", "where", "which", "while", "whom", "why", "will", "with", "would", "you", "your",
-      "yours", "yourself", "yourselves"};
-  static const Xapian::SimpleStopper stopper(std::begin(kWords), std::end(kWords));
+  static const Xapian::SimpleStopper stopper(std::begin(kStopWords), std::end(kStopWords));
   return stopper;
+}
+
+bool is_expansion_term(std::string_view term) {
+  if (term.size() < 4 || term[0] != 'Z') return false;
+  if (term[1] >= 'A' && term[1] <= 'Z') return false;  // a field-prefixed stem
+  const std::string_view stem = term.substr(1);
+  if (std::all_of(stem.begin(), stem.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }))
+    return false;
+  // The stop words as a hash set of views (the stopper's std::set<std::string> needs a string
+  // built for each lookup).
+  static const std::unordered_set<std::string_view> stop(std::begin(kStopWords), std::end(kStopWords));
+  return !stop.contains(stem);
 }
 
 std::string fold_text(std::string_view utf8) {

@@ -44,6 +44,12 @@ std::string hyphenated_as_words(std::string_view folded_query);
 // "not", "no", "more", "after", "before"). Shared and immutable.
 const Xapian::Stopper& english_stop_words();
 
+// A term feedback may add to a query: a stemmed word (the "Z"-prefixed form queries match) of
+// three letters or more, not a field-prefixed stem, a number or a stop word ("and" stems to
+// itself). The indexer stores these per article (schema::kSlotFeedbackTerms); the searcher
+// applies the same test to term lists of articles indexed before.
+bool is_expansion_term(std::string_view term);
+
 struct AnalyzerOptions {
   std::string language = "english";  // Snowball stemmer name
   Xapian::TermGenerator::stem_strategy index_stemming = Xapian::TermGenerator::STEM_SOME;

@@ -10,30 +10,12 @@
 namespace mssearch {
 namespace {
 
-// Expansion terms: stemmed words (the Z-prefixed forms that queries match), not the unstemmed
-// copies, field-prefixed or boolean terms, numbers, stop words ("and" stems to itself), or
-// anything shorter than three letters.
-class StemmedWordDecider : public Xapian::ExpandDecider {
- public:
-  bool operator()(const std::string& term) const override {
-    if (term.size() < 4 || term[0] != 'Z') return false;
-    const auto second = static_cast<unsigned char>(term[1]);
-    if (second >= 'A' && second <= 'Z') return false;
-    if (std::all_of(term.begin() + 1, term.end(),
-                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }))
-      return false;
-    // Stop words are short: only those need the (string-building) stopper.
-    return term.size() > 12 || !english_stop_words()(term.substr(1));
-  }
-};
-
 // A candidate expansion term in the feedback documents: how many hold it, its wdf summed over
 // them, and their weighted share.
 struct Held {
   std::size_t docs = 0;
   Xapian::termcount wdf = 0;
   double share = 0;
-  bool word = false;  // a possible expansion term (StemmedWordDecider)
 };
 
 // Accepts the terms that at least `min_docs` feedback documents hold.
@@ -43,7 +25,7 @@ class HeldByEnough : public Xapian::ExpandDecider {
       : held_(held), min_docs_(min_docs) {}
   bool operator()(const std::string& term) const override {
     const auto it = held_.find(term);
-    return it != held_.end() && it->second.word && it->second.docs >= min_docs_;
+    return it != held_.end() && it->second.docs >= min_docs_;
   }
 
  private:
@@ -141,14 +123,29 @@ WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& qu
   Xapian::RSet rset;
   double total = 0;
   // Per candidate term: how many of the feedback documents hold it, how often (its wdf summed)
-  // and their weighted share, read off the documents' own term lists.
+  // and their weighted share.
   std::unordered_map<std::string, Held> held;
-  StemmedWordDecider words;
+  held.reserve(4096);
   std::size_t used = 0;
   for (auto it = top.begin(); it != top.end() && used < o.feedback_docs; ++it, ++used) {
     rset.add_document(*it);
     const double weight = std::pow(std::max(it.get_weight(), 0.0) / best, o.feedback_score_power);
     total += weight;
+    auto hold = [&](const std::string& term, Xapian::termcount wdf) {
+      Held& h = held[term];
+      ++h.docs;
+      h.wdf += wdf;
+      h.share += weight;
+    };
+    // The article's expansion terms as the indexer stored them (schema::kSlotFeedbackTerms):
+    // one value read, where its term list would be read and inflated whole.
+    const std::string stored = db.get_document(*it, Xapian::DOC_ASSUME_VALID).get_value(schema::kSlotFeedbackTerms);
+    if (!stored.empty()) {
+      // A damaged value (never written so) counts the terms before the damage.
+      schema::decode_feedback_terms(stored, hold);
+      continue;
+    }
+    // Indexed before that slot existed: its term list, with the indexer's test.
     const Xapian::TermIterator end = db.termlist_end(*it);
     for (auto t = db.termlist_begin(*it); t != end; ++t) {
       // Z-prefixed stems sort together: skip straight to them, and stop after them.
@@ -159,13 +156,7 @@ WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& qu
         term = *t;
       }
       if (term[0] != 'Z') break;
-      auto [at, added] = held.try_emplace(std::move(term));
-      Held& h = at->second;
-      if (added) h.word = words(at->first);  // once per term, not once per document
-      if (!h.word) continue;
-      ++h.docs;
-      h.wdf += t.get_wdf();
-      h.share += weight;
+      if (is_expansion_term(term)) hold(term, t.get_wdf());
     }
   }
   for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t) held.erase(*t);
@@ -180,7 +171,7 @@ WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& qu
   if (o.feedback_scheme == "bo1") {
     const double size = std::max<double>(db.get_doccount(), 1);
     for (const auto& [term, h] : held) {
-      if (!h.word || h.docs < o.feedback_min_docs) continue;
+      if (h.docs < o.feedback_min_docs) continue;
       const double mean = std::max<double>(freqs.get(db, term), 1) / size;
       const double weight = h.wdf * std::log2((1 + mean) / mean) + std::log2(1 + mean);
       if (weight > 0) candidates.emplace_back(term, weight);

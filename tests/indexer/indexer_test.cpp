@@ -91,6 +91,14 @@ TEST_CASE("index: round trip keeps fields, filters and values", "[indexer]") {
   CHECK(doc.get_value(schema::kSlotDate) == "20260210");
   CHECK(doc.get_value(schema::kSlotTopics) == "Astrocytes\nDemyelination");
   CHECK(doc.get_value(schema::kSlotYear) == "2026");
+  // Feedback's terms: exactly the expansion terms of the article's term list, with their wdf.
+  schema::TermWdfs expected, stored_terms;
+  for (auto t = db.termlist_begin(*p); t != db.termlist_end(*p); ++t)
+    if (is_expansion_term(*t)) expected.emplace_back(*t, t.get_wdf());
+  REQUIRE(expected.size() > 3);
+  CHECK(schema::decode_feedback_terms(doc.get_value(schema::kSlotFeedbackTerms),
+                                      [&](const std::string& t, Xapian::termcount w) { stored_terms.emplace_back(t, w); }));
+  CHECK(stored_terms == expected);
   CHECK(db.get_termfreq(schema::topic_term("Demyelination")) == 1);
   CHECK(db.get_termfreq(schema::journal_term("Test Journal")) == 3);
   CHECK(db.get_termfreq(schema::year_term(2025)) == 1);

@@ -182,7 +182,37 @@ TEST_CASE("schema: slugs, topic sets and dates", "[schema]") {
   CHECK(schema::date_value("2025-03-01") == "20250301");
 }
 
-TEST_CASE("schema: stored articles round-trip as zstd MessagePack; older plain MessagePack and JSON text still read", "[schema]") {
+TEST_CASE("schema: feedback terms round-trip, and damage is reported", "[schema]") {
+  CHECK(is_expansion_term("Zmyelin"));
+  CHECK_FALSE(is_expansion_term("myelin"));    // unstemmed
+  CHECK_FALSE(is_expansion_term("ZSmyelin"));  // a field-prefixed stem
+  CHECK_FALSE(is_expansion_term("Z2025"));     // a number
+  CHECK_FALSE(is_expansion_term("Zwhich"));    // a stop word
+  CHECK_FALSE(is_expansion_term("Zms"));       // too short
+  const schema::TermWdfs terms = {{"Zastrocyt", 3}, {"Zastrocytoma", 1}, {"Zaxon", 200}, {"Zmyelin", 70000},
+                                  {"Zsjögren", 2}};
+  const std::string value = schema::encode_feedback_terms(terms);
+  schema::TermWdfs back;
+  auto collect = [&](const std::string& t, Xapian::termcount w) { back.emplace_back(t, w); };
+  CHECK(schema::decode_feedback_terms(value, collect));
+  CHECK(back == terms);
+  CHECK(schema::encode_feedback_terms({}).empty());
+  back.clear();
+  CHECK(schema::decode_feedback_terms("", collect));
+  CHECK(back.empty());
+  // The plain front-coded bytes (what the frame holds) read too.
+  const std::string plain = schema::feedback_terms_bytes(value);
+  REQUIRE_FALSE(plain.empty());
+  CHECK(plain.size() < 55);  // 55 bytes if the shared prefixes were repeated (46 when not)
+  CHECK(schema::decode_feedback_terms(plain, collect));
+  CHECK(back == terms);
+  // Damage: a cut frame, or cut plain bytes.
+  back.clear();
+  CHECK_FALSE(schema::decode_feedback_terms(value.substr(0, value.size() - 3), collect));
+  CHECK_FALSE(schema::decode_feedback_terms(plain.substr(0, plain.size() - 1), collect));
+}
+
+TEST_CASE("schema: stored articles round-trip as zstd MessagePack, older plain MessagePack and JSON text still read", "[schema]") {
   Article a;
   a.id = "x1";
   a.title = "Astrocytes — \"two faces\"";

@@ -3,11 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <regex>
 #include <set>
 
 #include "indexer/article_reader.h"
 #include "indexer/indexer.h"
+#include "schema/schema.h"
 #include "searcher/searcher.h"
 #include "tests/test_support.h"
 
@@ -145,6 +147,53 @@ TEST_CASE("ranking: feedback re-ranks but never changes totals, facets or snippe
     }
   }
   CHECK(reordered);  // and it does change some order, or it would be doing nothing
+}
+
+TEST_CASE("ranking: feedback reads the stored expansion terms, an index without them ranks the same", "[ranking]") {
+  test::TempDir tmp;
+  IndexerOptions io;
+  io.db_path = tmp / "db";
+  REQUIRE(run_index_job({test::corpus_dir()}, io));
+  // The same index with the feedback terms slot removed from every article, as an index
+  // written before the slot existed holds them: feedback then reads the term lists.
+  const auto older = tmp / "older";
+  std::filesystem::copy(io.db_path, older, std::filesystem::copy_options::recursive);
+  {
+    Xapian::WritableDatabase w(older.string());  // through the index's stub file
+    REQUIRE(w.get_value_freq(schema::kSlotFeedbackTerms) == w.get_doccount());
+    for (auto p = w.postlist_begin(""); p != w.postlist_end(""); ++p) {
+      Xapian::Document doc = w.get_document(*p);
+      doc.remove_value(schema::kSlotFeedbackTerms);
+      w.replace_document(*p, doc);
+    }
+    w.commit();
+    REQUIRE(w.get_value_freq(schema::kSlotFeedbackTerms) == 0);
+  }
+  SearcherOptions now, before;
+  now.db_path = io.db_path;
+  before.db_path = older;
+  auto a = Searcher::open(now);
+  auto b = Searcher::open(before);
+  REQUIRE(a);
+  REQUIRE(b);
+  for (const char* q : {"astrocytes", "vitamin d relapses", "fatigue", "why do symptoms get worse in heat",
+                        "myelin repair", "pregnancy", "stem cell transplant"}) {
+    SearchRequest r;
+    r.query = q;
+    r.limit = 20;
+    auto x = a->search(r);
+    auto y = b->search(r);
+    REQUIRE(x);
+    REQUIRE(y);
+    INFO(q);
+    CHECK(ids(*x) == ids(*y));
+    for (std::size_t i = 0; i < x->hits.size() && i < y->hits.size(); ++i)
+      CHECK(x->hits[i].score == Approx(y->hits[i].score));
+    std::vector<std::string> rx, ry;
+    for (const auto& h : x->related) rx.push_back(h.id);
+    for (const auto& h : y->related) ry.push_back(h.id);
+    CHECK(rx == ry);
+  }
 }
 
 TEST_CASE("ranking: feedback is not used as-you-type", "[ranking]") {
