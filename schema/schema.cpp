@@ -50,7 +50,7 @@ std::vector<std::string> decode_topic_set(std::string_view value) {
   return out;
 }
 
-std::string encode_feedback_terms(const TermWdfs& terms) {
+std::string front_coded_terms(const TermWdfs& terms) {
   std::string out;
   auto varint = [&](std::uint64_t n) {
     while (n >= 0x80) {
@@ -70,7 +70,40 @@ std::string encode_feedback_terms(const TermWdfs& terms) {
     varint(wdf);
     previous = stem;
   }
-  return out.empty() ? out : zstd_compress(out);
+  return out;
+}
+
+std::string encode_feedback_terms(const TermWdfs& terms) {
+  const std::string bytes = front_coded_terms(terms);
+  return bytes.empty() ? bytes : zstd_compress(bytes);
+}
+
+bool FeedbackTermsReader::varint(std::uint64_t& out) {
+  out = 0;
+  for (int shift = 0; shift < 64 && at_ < bytes_.size(); shift += 7) {
+    const auto byte = static_cast<unsigned char>(bytes_[at_++]);
+    out |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+bool FeedbackTermsReader::next() {
+  if (damaged_ || at_ >= bytes_.size()) return false;
+  std::uint64_t shared = 0, rest = 0, wdf = 0;
+  if (!varint(shared) || !varint(rest) || shared + 1 > term_.size() || rest > bytes_.size() - at_) {
+    damaged_ = true;
+    return false;
+  }
+  term_.resize(static_cast<std::size_t>(shared) + 1);
+  term_.append(bytes_.substr(at_, static_cast<std::size_t>(rest)));
+  at_ += static_cast<std::size_t>(rest);
+  if (!varint(wdf)) {
+    damaged_ = true;
+    return false;
+  }
+  wdf_ = static_cast<Xapian::termcount>(wdf);
+  return true;
 }
 
 std::string feedback_terms_bytes(std::string_view value) {
