@@ -367,6 +367,19 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
       result.related.push_back(make_hit(a, score));
     }
     if (result.related.size() < options_.related_count) {
+      // Without feedback's terms (as-you-type, feedback off, or too few hits sharing terms):
+      // the same Bo1 choice over the three best hits, each term held by one of them being
+      // enough, read from the stored expansion terms (Enquire::get_eset would read and inflate
+      // their term lists and look up every term's frequency).
+      if (added.empty()) {
+        RankingOptions seeds = options_.ranking;
+        seeds.feedback_docs = 3;
+        seeds.feedback_min_docs = 1;
+        seeds.feedback_terms = 10;
+        seeds.feedback_scheme = "bo1";
+        seeds.feedback_weight = 1;
+        added = feedback_terms(db_, query, mset, seeds, collection_freqs_);
+      }
       std::vector<std::string> terms;
       for (const auto& term : added) terms.push_back(term.first);
       for (auto& hit : related_to(page, page_ids, {}, options_.related_count - result.related.size(), 3,
