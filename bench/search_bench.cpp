@@ -41,6 +41,9 @@ int main(int argc, char** argv) {
   app.add_flag("--no-facets", no_facets, "Leave out facet counting");
   app.add_flag("--no-snippets", no_snippets, "Leave out snippets");
   app.add_flag("--no-feedback", no_feedback, "Rank without pseudo-relevance feedback");
+  std::size_t feedback_depth = RankingOptions{}.feedback_depth;
+  app.add_option("--feedback-depth", feedback_depth, "First-pass hits feedback re-ranks for a first page")
+      ->capture_default_str();
   app.add_option("--export-queries", export_queries, "Write the mix as /api/search URLs, one a line (for wrk)");
   app.add_flag("--json", json, "Print one JSON line (for bench/report)");
   std::size_t slowest = 0;
@@ -101,6 +104,7 @@ int main(int argc, char** argv) {
   so.databases = databases;
   so.related_count = related;
   if (no_feedback) so.ranking.feedback_docs = 0;
+  so.ranking.feedback_depth = feedback_depth;
   auto searcher = Searcher::open(so);
   if (!searcher) {
     fmt::print(stderr, "search_bench: {}\n", searcher.error().message);

@@ -136,11 +136,12 @@ WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& qu
   std::pmr::monotonic_buffer_resource arena(buffer.data(), buffer.size());
   HeldMap held(&arena);
   held.reserve(4096);
+  // The name is copied into the arena before the one lookup (a bump of its pointer, wasted when
+  // the term is already there) rather than looked up twice, before and after the copy.
   auto entry = [&](const std::string& term) -> Held& {
-    if (auto it = held.find(term); it != held.end()) return it->second;
     char* key = static_cast<char*>(arena.allocate(term.size(), 1));
     std::copy(term.begin(), term.end(), key);
-    return held.emplace(std::string_view(key, term.size()), Held{}).first->second;
+    return held.try_emplace(std::string_view(key, term.size())).first->second;
   };
   std::size_t used = 0;
   for (auto it = top.begin(); it != top.end() && used < o.feedback_docs; ++it, ++used) {
