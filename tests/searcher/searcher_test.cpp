@@ -390,6 +390,41 @@ TEST_CASE("search answers carry related articles that are not on the page", "[se
   REQUIRE_FALSE(r.related.empty());
   for (const auto& rel : r.related)
     for (const auto& h : r.hits) CHECK(rel.id != h.id);
+  // As-you-type (no feedback) and with feedback off: related articles from the best hits' stored
+  // terms, still never on the page, and sharing a topic with the best hit more often than not.
+  RankingOptions off;
+  off.feedback_docs = 0;
+  SearcherOptions o = c.options;
+  o.ranking = off;
+  auto plain = Searcher::open(o);
+  REQUIRE(plain);
+  std::size_t answers = 0, sharing = 0;
+  const std::pair<const char*, const char*> queries[] = {{"astroc", "astrocytes"}, {"vitam", "vitamin"},
+                                                          {"fatig", "fatigue"},     {"myel", "myelin"},
+                                                          {"pregnan", "pregnancy"}, {"bladd", "bladder"}};
+  for (const auto& [typing, q] : queries) {
+    for (bool partial : {true, false}) {
+      SearchRequest req;
+      req.query = partial ? typing : q;
+      req.partial = partial;
+      req.limit = 3;
+      auto x = partial ? c.searcher->search(req) : plain->search(req);
+      REQUIRE(x);
+      INFO(req.query << (partial ? " (as you type)" : " (feedback off)"));
+      REQUIRE_FALSE(x->hits.empty());
+      CHECK(x->related.size() == 5);
+      for (const auto& rel : x->related)
+        for (const auto& h : x->hits) CHECK(rel.id != h.id);
+      ++answers;
+      const auto& best = x->hits.front();
+      sharing += std::any_of(x->related.begin(), x->related.end(), [&](const SearchHit& rel) {
+        return std::any_of(rel.topics.begin(), rel.topics.end(), [&](const std::string& t) {
+          return std::find(best.topics.begin(), best.topics.end(), t) != best.topics.end();
+        });
+      });
+    }
+  }
+  CHECK(sharing * 2 > answers);
 }
 
 TEST_CASE("as-you-type: partial last word and suggestions", "[searcher]") {
