@@ -1,5 +1,7 @@
 #include "searcher/search_types.h"
 
+#include <utility>
+
 #include <nlohmann/json.hpp>
 
 namespace mssearch {
@@ -31,13 +33,13 @@ nlohmann::json to_json(const SearchResult& r) {
           {"total", r.total},
           {"total_is_exact", r.total_is_exact},
           {"took_ms", r.took_ms},
-          {"hits", hits},
+          {"hits", std::move(hits)},  // moved: an initializer list copies lvalues whole
           {"facets",
            {{"topics", facets_json(r.topic_facets)},
             {"years", facets_json(r.year_facets)},
             {"journals", facets_json(r.journal_facets)}}},
           {"did_you_mean", r.did_you_mean ? nlohmann::json(*r.did_you_mean) : nlohmann::json()},
-          {"related", related},
+          {"related", std::move(related)},
           {"partial", !r.failed_shards.empty()}};
   if (!r.failed_shards.empty()) out["failed_shards"] = r.failed_shards;
   return out;
