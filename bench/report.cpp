@@ -44,14 +44,15 @@ int main(int argc, char** argv) {
 
   // "full": each engine's whole answer (mssearch's includes related articles, which no peer
   // computes); "question": mssearch without related articles, the question the peers answer.
-  fmt::print("| articles | engine | index docs/s | index MB/s | peak RSS (MiB) | index ÷ text | 1 % reindex (s) | "
-             "top-10 p50 (ms) | full p50 | full p95 | full p99 | without related p50 | p99 |\n"
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  fmt::print("| articles | engine | index docs/s | index MB/s | peak RSS (MiB) | index ÷ text | as built ÷ text | "
+             "1 % reindex (s) | top-10 p50 (ms) | full p50 | full p95 | full p99 | without related p50 | p99 |\n"
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
   for (const auto& [n, by_engine] : engines)
     for (const auto& [name, j] : by_engine)
-      fmt::print("| {} | {} | {:.0f} | {:.2f} | {:.0f} | {} | {} | {} | {} | {} | {} | {} | {} |\n", n, name,
+      fmt::print("| {} | {} | {:.0f} | {:.2f} | {:.0f} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", n, name,
                  at(j, "index_docs_per_s"), at(j, "index_mb_per_s"), at(j, "index_peak_rss_mib"),
                  ratio(at(j, "index_bytes"), at(j, "corpus_bytes")),
+                 ratio(at(j, "index_bytes_full_build"), at(j, "corpus_bytes")),
                  j.contains("incremental_seconds") ? fmt::format("{:.2f}", at(j, "incremental_seconds")) : "—",
                  ms(at(j, "top10", "p50")), ms(at(j, "full", "p50")), ms(at(j, "full", "p95")), ms(at(j, "full", "p99")),
                  ms(at(j, "question", "p50")), ms(at(j, "question", "p99")));

@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
     }
     const double index_ms = ms_since(t);
     const double index_rss = peak_rss_mib();
+    const auto built_bytes = directory_bytes(db);
     // Incremental: the same collection again (regenerated: deterministic) with 1 % of the
     // articles edited, the rest unchanged (compared by content hash).
     all = generator.all();
@@ -96,6 +97,7 @@ int main(int argc, char** argv) {
     const double incremental_ms = ms_since(t);
     out.update(index_json(articles, index_ms, rss_before, index_rss, bytes, db));
     out.update({{"incremental_seconds", incremental_ms / 1000}, {"incremental_updated", incremental->updated},
+                {"index_bytes_full_build", built_bytes},
                 {"shards", shards}});
   }
 
