@@ -17,19 +17,19 @@ void FacetColumns::load(const Xapian::Database& db) {
   for (std::size_t f = 0; f < kCount; ++f) {
     Column column;
     column.by_docid.assign(static_cast<std::size_t>(last) + 1, 0);
+    column.set_begin = {0, 0};  // set 0: no value
     // Topic sets are split into their topics once here, not for every search.
     std::unordered_map<std::string, std::uint32_t> set_index, name_index;
     for (auto v = db.valuestream_begin(kSlots[f]); v != db.valuestream_end(kSlots[f]); ++v) {
-      auto [it, added] = set_index.try_emplace(*v, static_cast<std::uint32_t>(column.sets.size() + 1));
+      auto [it, added] = set_index.try_emplace(*v, static_cast<std::uint32_t>(column.set_begin.size() - 1));
       if (added) {
-        std::vector<std::uint32_t> set;
         for (auto& name : f == 0 ? schema::decode_topic_set(*v) : std::vector<std::string>{*v}) {
           if (name.empty()) continue;
           auto [n, new_name] = name_index.try_emplace(name, static_cast<std::uint32_t>(column.names.size()));
           if (new_name) column.names.push_back(name);
-          set.push_back(n->second);
+          column.set_names.push_back(n->second);
         }
-        column.sets.push_back(std::move(set));
+        column.set_begin.push_back(static_cast<std::uint32_t>(column.set_names.size()));
       }
       if (v.get_docid() <= last) column.by_docid[v.get_docid()] = it->second;
     }
@@ -38,20 +38,16 @@ void FacetColumns::load(const Xapian::Database& db) {
 }
 
 FacetColumns::Spy::Spy(const FacetColumns& columns) : columns_(columns) {
-  for (std::size_t f = 0; f < kCount; ++f) counts_[f].assign(columns.columns_[f].sets.size() + 1, 0);
+  for (std::size_t f = 0; f < kCount; ++f) counts_[f].assign(columns.columns_[f].names.size(), 0);
 }
 
 void FacetColumns::Spy::operator()(const Xapian::Document& doc, double) { add(doc.get_docid()); }
 
 std::map<std::string, Xapian::doccount> FacetColumns::Spy::counts(std::size_t facet) const {
   const Column& column = columns_.columns_[facet];
-  std::vector<Xapian::doccount> by_name(column.names.size(), 0);
-  for (std::size_t i = 1; i < counts_[facet].size(); ++i)
-    if (counts_[facet][i] != 0)
-      for (auto name : column.sets[i - 1]) by_name[name] += counts_[facet][i];
   std::map<std::string, Xapian::doccount> out;
-  for (std::size_t n = 0; n < by_name.size(); ++n)
-    if (by_name[n] != 0) out.emplace(column.names[n], by_name[n]);
+  for (std::size_t n = 0; n < column.names.size(); ++n)
+    if (counts_[facet][n] != 0) out.emplace(column.names[n], counts_[facet][n]);
   return out;
 }
 

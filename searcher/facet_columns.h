@@ -31,13 +31,16 @@ class FacetColumns {
     // Counts one document (when the match set is known without the matcher: MatchSet).
     void add(Xapian::docid id) {
       for (std::size_t f = 0; f < kCount; ++f) {
-        const auto& by_docid = columns_.columns_[f].by_docid;
+        const Column& column = columns_.columns_[f];
         // A document added after the columns were loaded (the reader moved on mid-search) is
         // not counted; the searcher reloads the columns with every new revision.
-        if (id < by_docid.size()) ++counts_[f][by_docid[id]];
+        if (id >= column.by_docid.size()) continue;
+        const std::uint32_t set = column.by_docid[id];
+        for (std::uint32_t i = column.set_begin[set]; i < column.set_begin[set + 1]; ++i)
+          ++counts_[f][column.set_names[i]];
       }
     }
-    // Display value -> count for facet `facet`; topic sets are split into their topics.
+    // Display value -> count for facet `facet`.
     std::map<std::string, Xapian::doccount> counts(std::size_t facet) const;
 
    private:
@@ -46,10 +49,15 @@ class FacetColumns {
   };
 
  private:
+  // Each document's value is one of a few distinct sets of names (a topic set; one year or
+  // journal), kept flat: set s holds set_names[set_begin[s]] up to set_names[set_begin[s + 1]].
+  // Set 0 is empty (no value). A match counts names directly, so that a search never touches
+  // every distinct set (at 100k articles there are tens of thousands of topic sets).
   struct Column {
-    std::vector<std::uint32_t> by_docid;            // 0: no value; else 1 + index into sets
-    std::vector<std::vector<std::uint32_t>> sets;   // each distinct slot value: indices into names
-    std::vector<std::string> names;                 // display values (one topic, year or journal)
+    std::vector<std::uint32_t> by_docid;    // index into the sets
+    std::vector<std::uint32_t> set_begin;   // sets + 1 offsets into set_names
+    std::vector<std::uint32_t> set_names;   // indices into names
+    std::vector<std::string> names;         // display values (one topic, year or journal)
   };
   Column columns_[kCount];
 };
