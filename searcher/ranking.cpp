@@ -114,11 +114,12 @@ Xapian::Query with_boosts(const Xapian::Query& query, const RankingOptions& o, i
   return maybe(query, Xapian::Query(Xapian::Query::OP_OR, boosts.begin(), boosts.end()));
 }
 
-Xapian::termcount CollectionFreqs::get(const Xapian::Database& db, const std::string& term) {
+Xapian::termcount CollectionFreqs::get(const Xapian::Database& db, std::string_view term) {
   if (auto it = freqs_.find(term); it != freqs_.end()) return it->second;
   if (freqs_.size() >= kMaxTerms) freqs_.clear();
-  const Xapian::termcount freq = db.get_collection_freq(term);
-  freqs_.emplace(term, freq);
+  std::string name(term);
+  const Xapian::termcount freq = db.get_collection_freq(name);
+  freqs_.emplace(std::move(name), freq);
   return freq;
 }
 
@@ -184,15 +185,16 @@ WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& qu
   // other schemes go through get_eset (exact term frequencies, so that shards choose what one
   // database would).
   const auto wanted = static_cast<Xapian::termcount>(o.feedback_terms);
-  std::vector<std::pair<std::string, double>> candidates;
+  // Views of the names held in the arena (or in eset_names): only the chosen are copied.
+  std::vector<std::pair<std::string_view, double>> candidates;
+  std::vector<std::string> eset_names;
   if (o.feedback_scheme == "bo1") {
     const double size = std::max<double>(db.get_doccount(), 1);
     for (const auto& [term, h] : held) {
       if (h.docs < o.feedback_min_docs) continue;
-      std::string name(term);
-      const double mean = std::max<double>(freqs.get(db, name), 1) / size;
+      const double mean = std::max<double>(freqs.get(db, term), 1) / size;
       const double weight = h.wdf * std::log2((1 + mean) / mean) + std::log2(1 + mean);
-      if (weight > 0) candidates.emplace_back(std::move(name), weight);
+      if (weight > 0) candidates.emplace_back(term, weight);
     }
     std::sort(candidates.begin(), candidates.end(),
               [](const auto& x, const auto& y) { return x.second != y.second ? x.second > y.second : x.first < y.first; });
@@ -203,13 +205,18 @@ WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& qu
     enquire.set_query(query);  // its own terms are not expansion terms
     enquire.set_expansion_scheme(o.feedback_scheme);
     const Xapian::ESet eset = enquire.get_eset(wanted * 4, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &enough);
-    for (auto it = eset.begin(); it != eset.end(); ++it) candidates.emplace_back(*it, it.get_weight());
+    eset_names.reserve(eset.size());  // no reallocation: the views below stay valid
+    for (auto it = eset.begin(); it != eset.end(); ++it) {
+      eset_names.push_back(*it);
+      candidates.emplace_back(eset_names.back(), it.get_weight());
+    }
   }
+  for (auto& [term, weight] : candidates) weight = std::max(weight, 0.0) * held.at(term).share / total;
+  std::stable_sort(candidates.begin(), candidates.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+  if (candidates.size() > wanted) candidates.resize(wanted);
   WeightedTerms chosen;
-  for (const auto& [term, weight] : candidates)
-    chosen.emplace_back(term, std::max(weight, 0.0) * held.at(term).share / total);
-  std::stable_sort(chosen.begin(), chosen.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
-  if (chosen.size() > wanted) chosen.resize(wanted);
+  chosen.reserve(candidates.size());
+  for (const auto& [term, weight] : candidates) chosen.emplace_back(std::string(term), weight);
   double sum = 0;
   for (const auto& term : chosen) sum += term.second;
   if (chosen.empty() || sum <= 0) return {};

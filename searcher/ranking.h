@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -95,12 +96,17 @@ using WeightedTerms = std::vector<std::pair<std::string, double>>;
 // moves to another revision of the index.
 class CollectionFreqs {
  public:
-  Xapian::termcount get(const Xapian::Database& db, const std::string& term);
+  Xapian::termcount get(const Xapian::Database& db, std::string_view term);
   void clear() { freqs_.clear(); }
 
  private:
+  // Looked up by view: no name is copied unless it is new.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
   static constexpr std::size_t kMaxTerms = 1 << 18;
-  std::unordered_map<std::string, Xapian::termcount> freqs_;
+  std::unordered_map<std::string, Xapian::termcount, Hash, std::equal_to<>> freqs_;
 };
 
 WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& query,

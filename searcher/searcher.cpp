@@ -59,12 +59,20 @@ int current_year() {
   return static_cast<int>(std::chrono::year_month_day(today).year());
 }
 
-std::string one_line(std::string text) {
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  text.erase(std::unique(text.begin(), text.end(),
-                         [](char x, char y) { return x == ' ' && y == ' '; }),
-             text.end());
-  return text;
+// The parts joined by spaces, on one line: newlines become spaces, runs of spaces one space.
+std::string one_line(std::initializer_list<std::string_view> parts) {
+  std::size_t size = 0;
+  for (auto part : parts) size += part.size() + 1;
+  std::string out;
+  out.reserve(size);
+  for (auto part : parts) {
+    if (!out.empty() && out.back() != ' ') out += ' ';
+    for (char c : part) {
+      if (c == '\n') c = ' ';
+      if (c != ' ' || (!out.empty() && out.back() != ' ')) out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -336,7 +344,7 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
     const Article article = decode_stored(db_.get_document(docid).get_data());
     SearchHit hit = make_hit(article, score);
     if (request.snippets)
-      hit.snippet = mset.snippet(one_line(article.takeaway + " " + article.body_text), options_.snippet_length,
+      hit.snippet = mset.snippet(one_line({article.takeaway, article.body_text}), options_.snippet_length,
                                  snippet_stemmer,
                                  0,
                                  "<mark>", "</mark>", "…");
