@@ -51,10 +51,29 @@ constexpr unsigned long long kMaxStoredBytes = 64ull << 20;
 
 }  // namespace
 
-std::string encode_stored(const Article& article) {
-  std::string msgpack;
-  nlohmann::json::to_msgpack(to_stored_json(article), msgpack);
-  return zstd_compress(msgpack);
+std::string encode_stored(const Article& a) {
+  // The fields as MessagePack, each section with its heading and its text's length; then the
+  // texts themselves, joined, as they are: read back with one copy each, where MessagePack
+  // strings are read a byte at a time (nlohmann's reader), most of an article's bytes.
+  nlohmann::json sections = nlohmann::json::array();
+  std::size_t text_bytes = 0;
+  for (const auto& s : a.sections) {
+    sections.push_back({{"heading", s.heading}, {"bytes", s.text.size()}});
+    text_bytes += s.text.size();
+  }
+  nlohmann::json j = {
+      {"id", a.id},           {"title", a.title},     {"date", a.date},
+      {"topics", a.topics},   {"journal", a.journal}, {"takeaway", a.takeaway},
+      {"url", a.url},         {"sections", sections}, {"source", a.source},
+      {"text_bytes", text_bytes},
+  };
+  if (a.credibility) j["credibility"] = *a.credibility;
+  if (a.interest) j["interest"] = *a.interest;
+  std::string fields, texts;
+  nlohmann::json::to_msgpack(j, fields);
+  texts.reserve(text_bytes);
+  for (const auto& s : a.sections) texts += s.text;
+  return zstd_compress(fields) + zstd_compress(texts);
 }
 
 namespace {
@@ -102,6 +121,11 @@ class StoredReader : public nlohmann::json_sax<nlohmann::json> {
   bool number(std::int64_t v) {
     if (depth_ == 1 && key_ == "credibility") a_.credibility = static_cast<int>(v);
     if (depth_ == 1 && key_ == "interest") a_.interest = static_cast<int>(v);
+    if (depth_ == 1 && key_ == "text_bytes") text_bytes_ = v;
+    if (depth_ == 3 && key_ == "sections" && inner_key_ == "bytes" && !a_.sections.empty()) {
+      section_bytes_.resize(a_.sections.size(), -1);
+      section_bytes_.back() = v;
+    }
     return true;
   }
   std::string* top_field() {
@@ -118,7 +142,28 @@ class StoredReader : public nlohmann::json_sax<nlohmann::json> {
   Article& a_;
   int depth_ = 0;
   std::string key_, inner_key_;
+
+ public:
+  // Format 3: the sections' texts follow the MessagePack, `text_bytes` in all (-1: older data,
+  // the texts inside it).
+  std::int64_t text_bytes_ = -1;
+  std::vector<std::int64_t> section_bytes_;  // per section; -1 where none was given
 };
+
+// Format 3's texts, joined in `texts`, into the sections.
+void take_texts(const std::string& texts, const StoredReader& reader, Article& a) {
+  std::vector<std::int64_t> bytes = reader.section_bytes_;
+  bytes.resize(a.sections.size(), -1);
+  std::int64_t sum = 0;
+  for (auto b : bytes) sum = b < 0 || sum < 0 ? -1 : sum + b;
+  if (sum != reader.text_bytes_ || sum != static_cast<std::int64_t>(texts.size()))
+    throw std::runtime_error("stored article data: the section lengths do not add up");
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < a.sections.size(); ++i) {
+    a.sections[i].text.assign(texts, at, static_cast<std::size_t>(bytes[i]));
+    at += static_cast<std::size_t>(bytes[i]);
+  }
+}
 
 }  // namespace
 
@@ -126,10 +171,17 @@ Article decode_stored(const std::string& data) {
   if (!data.empty() && data.front() == '{') return from_stored_json(nlohmann::json::parse(data));
   Article a;
   StoredReader reader(a);
-  if (is_zstd_frame(data))
-    nlohmann::json::sax_parse(zstd_decompress(data, kMaxStoredBytes), &reader, nlohmann::json::input_format_t::msgpack);
-  else
+  if (is_zstd_frame(data)) {
+    // Format 3: a frame of MessagePack, then one of the texts; format 2: the first alone.
+    const std::string_view frames(data);
+    const std::size_t first = zstd_frame_bytes(frames);
+    nlohmann::json::sax_parse(zstd_decompress(frames.substr(0, first), kMaxStoredBytes), &reader,
+                              nlohmann::json::input_format_t::msgpack);
+    if (first < data.size() || reader.text_bytes_ >= 0)
+      take_texts(zstd_decompress(frames.substr(first), kMaxStoredBytes), reader, a);
+  } else {
     nlohmann::json::sax_parse(data, &reader, nlohmann::json::input_format_t::msgpack);
+  }
   std::size_t length = 0;
   for (const auto& s : a.sections) length += s.text.size() + 2;
   a.body_text.reserve(length);

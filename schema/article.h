@@ -41,11 +41,14 @@ struct Article {
 // The fields stored in the Xapian document data, for display and snippets.
 nlohmann::json to_stored_json(const Article& article);
 Article from_stored_json(const nlohmann::json& json);
-// The document data of an article in the index: to_stored_json as MessagePack (nlohmann's), a
-// third of the cost of JSON text to read back for every hit shown, in a zstd frame
-// (schema/compression.h; glass stores what it cannot shrink as it is). `decode_stored` also reads the plain
-// MessagePack and the JSON text of indexes written before; it throws std::runtime_error for
-// data that is none of these.
+// The document data of an article in the index, two zstd frames (schema/compression.h; glass
+// stores what it cannot shrink as it is): to_stored_json's fields as MessagePack (nlohmann's; a
+// third of the cost of JSON text to read back for every hit shown), except that each section
+// gives only the length of its text ("bytes"; "text_bytes" in all); then the texts, joined as
+// they are, copied out whole instead of read a byte at a time.
+// `decode_stored` also reads what indexes written before hold (the texts inside the
+// MessagePack, in a zstd frame or not; JSON text); it throws std::runtime_error for data that is
+// none of these.
 std::string encode_stored(const Article& article);
 Article decode_stored(const std::string& data);
 

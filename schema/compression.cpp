@@ -48,6 +48,12 @@ std::string zstd_compress(std::string_view data) {
   return out;
 }
 
+std::size_t zstd_frame_bytes(std::string_view data) {
+  const std::size_t n = ZSTD_findFrameCompressedSize(data.data(), data.size());
+  if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
+  return n;
+}
+
 std::string zstd_decompress(std::string_view frame, std::size_t max_bytes) {
   const unsigned long long size = ZSTD_getFrameContentSize(frame.data(), frame.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN)

@@ -17,6 +17,10 @@ bool is_zstd_frame(std::string_view data);
 // One checksummed frame, level 3 (zstd's default). Throws std::runtime_error if zstd fails.
 std::string zstd_compress(std::string_view data);
 
+// The size of the frame `data` begins with (what follows may be another frame). Throws
+// std::runtime_error when `data` does not begin with a whole frame.
+std::size_t zstd_frame_bytes(std::string_view data);
+
 // The frame's contents. Throws std::runtime_error, naming the problem, for anything but one
 // whole, intact frame of at most `max_bytes` decompressed.
 std::string zstd_decompress(std::string_view frame, std::size_t max_bytes);

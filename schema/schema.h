@@ -19,8 +19,8 @@ inline constexpr int kSchemaVersion = 2;
 // What each document holds, within one schema version: an index written by an older format
 // stays readable, and the content hash (which includes this) makes the next incremental run
 // rewrite each article once in the current one. 2: stored articles compressed with zstd, and
-// kSlotFeedbackTerms.
-inline constexpr int kDocumentFormat = 2;
+// kSlotFeedbackTerms. 3: the stored sections' texts after the MessagePack (encode_stored).
+inline constexpr int kDocumentFormat = 3;
 
 // Metadata keys stored in the database.
 inline constexpr std::string_view kMetaSchemaVersion = "mssearch.schema_version";

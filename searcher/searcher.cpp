@@ -64,14 +64,17 @@ std::string one_line(std::initializer_list<std::string_view> parts) {
   std::size_t size = 0;
   for (auto part : parts) size += part.size() + 1;
   std::string out;
-  out.reserve(size);
-  for (auto part : parts) {
-    if (!out.empty() && out.back() != ' ') out += ' ';
-    for (char c : part) {
-      if (c == '\n') c = ' ';
-      if (c != ' ' || (!out.empty() && out.back() != ' ')) out += c;
+  out.resize_and_overwrite(size, [&](char* begin, std::size_t) {
+    char* end = begin;
+    for (auto part : parts) {
+      if (end != begin && end[-1] != ' ') *end++ = ' ';
+      for (char c : part) {
+        if (c == '\n') c = ' ';
+        if (c != ' ' || (end != begin && end[-1] != ' ')) *end++ = c;
+      }
     }
-  }
+    return static_cast<std::size_t>(end - begin);
+  });
   return out;
 }
 

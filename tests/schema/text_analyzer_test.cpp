@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "schema/article.h"
+#include "schema/compression.h"
 #include "schema/schema.h"
 #include "schema/text_analyzer.h"
 
@@ -212,7 +213,7 @@ TEST_CASE("schema: feedback terms round-trip, and damage is reported", "[schema]
   CHECK_FALSE(schema::decode_feedback_terms(plain.substr(0, plain.size() - 1), collect));
 }
 
-TEST_CASE("schema: stored articles round-trip as zstd MessagePack, older plain MessagePack and JSON text still read", "[schema]") {
+TEST_CASE("schema: stored articles round-trip as zstd MessagePack with the texts after it, older formats still read", "[schema]") {
   Article a;
   a.id = "x1";
   a.title = "Astrocytes — \"two faces\"";
@@ -222,9 +223,15 @@ TEST_CASE("schema: stored articles round-trip as zstd MessagePack, older plain M
   const std::string data = encode_stored(a);
   REQUIRE_FALSE(data.empty());
   CHECK(data.substr(0, 4) == "\x28\xb5\x2f\xfd");  // a zstd frame
+  // A frame of MessagePack, then one of the texts as they are.
+  const std::size_t first = zstd_frame_bytes(data);
+  REQUIRE(first < data.size());
+  CHECK(zstd_decompress(std::string_view(data).substr(first), 1 << 20) == "Line one.\nLine two ✓Small study.");
+  // Older indexes: the texts inside the MessagePack, in a zstd frame (format 2) or not (1);
+  // JSON text before that.
   std::string msgpack;
   nlohmann::json::to_msgpack(to_stored_json(a), msgpack);
-  for (const auto& stored : {data, msgpack, to_stored_json(a).dump()}) {
+  for (const auto& stored : {data, zstd_compress(msgpack), msgpack, to_stored_json(a).dump()}) {
     const Article b = decode_stored(stored);
     CHECK(b.id == "x1");
     CHECK(b.title == a.title);
@@ -235,6 +242,24 @@ TEST_CASE("schema: stored articles round-trip as zstd MessagePack, older plain M
     CHECK(b.body_text == "Line one.\nLine two ✓\n\nSmall study.");
   }
   CHECK_THROWS(decode_stored(std::string("\xc1garbage", 8)));
+  Article bare;
+  bare.id = "x2";
+  const Article bare_back = decode_stored(encode_stored(bare));
+  CHECK(bare_back.id == "x2");
+  CHECK(bare_back.sections.empty());
+  CHECK(bare_back.body_text.empty());
+  // Lengths that do not add up, claim more than there is, or texts without lengths.
+  for (const auto& lie : {nlohmann::json{{"id", "x"}, {"sections", {{{"heading", "h"}, {"bytes", 3}}}}, {"text_bytes", 5}},
+                          nlohmann::json{{"id", "x"}, {"sections", {{{"heading", "h"}, {"bytes", 50}}}}, {"text_bytes", 50}},
+                          nlohmann::json{{"id", "x"}, {"sections", {{{"heading", "h"}}}}, {"text_bytes", 5}},
+                          nlohmann::json{{"id", "x"}, {"sections", {{{"heading", "h"}, {"bytes", 5}}}}}}) {
+    std::string fields;
+    nlohmann::json::to_msgpack(lie, fields);
+    CHECK_THROWS_WITH(decode_stored(zstd_compress(fields) + zstd_compress("abcde")), Catch::Contains("section lengths"));
+  }
+  // The texts' frame cut short, or something else after the first frame.
+  CHECK_THROWS(decode_stored(data.substr(0, data.size() - 2)));
+  CHECK_THROWS(decode_stored(data.substr(0, first) + "trailing"));
   // A damaged frame is an error, not a crash or a huge allocation.
   CHECK_THROWS(decode_stored(data.substr(0, data.size() / 2)));
   std::string flipped = data;
