@@ -167,7 +167,7 @@ void take_texts(const std::string& texts, const StoredReader& reader, Article& a
 
 }  // namespace
 
-Article decode_stored(const std::string& data) {
+Article decode_stored(const std::string& data, StoredParts parts) {
   if (!data.empty() && data.front() == '{') return from_stored_json(nlohmann::json::parse(data));
   Article a;
   StoredReader reader(a);
@@ -177,6 +177,7 @@ Article decode_stored(const std::string& data) {
     const std::size_t first = zstd_frame_bytes(frames);
     nlohmann::json::sax_parse(zstd_decompress(frames.substr(0, first), kMaxStoredBytes), &reader,
                               nlohmann::json::input_format_t::msgpack);
+    if (parts == StoredParts::kFields) return a;
     if (first < data.size() || reader.text_bytes_ >= 0)
       take_texts(zstd_decompress(frames.substr(first), kMaxStoredBytes), reader, a);
   } else {

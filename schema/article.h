@@ -50,6 +50,10 @@ Article from_stored_json(const nlohmann::json& json);
 // MessagePack, in a zstd frame or not; JSON text); it throws std::runtime_error for data that is
 // none of these.
 std::string encode_stored(const Article& article);
-Article decode_stored(const std::string& data);
+// kFields: everything but the sections' texts (their headings stay; body_text is empty), which
+// format 3 keeps in a frame of their own that is then never read: what a hit without a snippet
+// or a related article shows.
+enum class StoredParts { kAll, kFields };
+Article decode_stored(const std::string& data, StoredParts parts = StoredParts::kAll);
 
 }  // namespace mssearch

@@ -325,7 +325,7 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
       mset.fetch();
       std::vector<Xapian::Query> ids;
       for (auto it = mset.begin(); it != mset.end(); ++it)
-        ids.emplace_back(schema::id_term(decode_stored(it.get_document().get_data()).id));
+        ids.emplace_back(schema::id_term(decode_stored(it.get_document().get_data(), StoredParts::kFields).id));
       only = Xapian::Query(Xapian::Query::OP_OR, ids.begin(), ids.end());
     }
     ranked = rerank(db_, *weight_, feedback_query(added), only, ranked, &like_best);
@@ -344,7 +344,8 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   std::vector<std::string> page_ids;
   const Xapian::Stem snippet_stemmer = request.snippets ? analyzer_.snippet_stemmer(query) : Xapian::Stem();
   for (const auto& [docid, score] : ranked) {
-    const Article article = decode_stored(db_.get_document(docid).get_data());
+    const Article article = decode_stored(db_.get_document(docid).get_data(),
+                                          request.snippets ? StoredParts::kAll : StoredParts::kFields);
     SearchHit hit = make_hit(article, score);
     if (request.snippets)
       hit.snippet = mset.snippet(one_line({article.takeaway, article.body_text}), options_.snippet_length,
@@ -373,7 +374,7 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
     for (const auto& [docid, score] : like_best) {
       if (result.related.size() >= options_.related_count) break;
       if (std::find(page.begin(), page.end(), docid) != page.end()) continue;
-      const Article a = decode_stored(db_.get_document(docid).get_data());
+      const Article a = decode_stored(db_.get_document(docid).get_data(), StoredParts::kFields);
       page_ids.push_back(a.id);
       result.related.push_back(make_hit(a, score));
     }

@@ -242,6 +242,13 @@ TEST_CASE("schema: stored articles round-trip as zstd MessagePack with the texts
     CHECK(b.body_text == "Line one.\nLine two ✓\n\nSmall study.");
   }
   CHECK_THROWS(decode_stored(std::string("\xc1garbage", 8)));
+  // Without the texts: their frame is not read at all (here: cut off).
+  const Article fields = decode_stored(data.substr(0, first), StoredParts::kFields);
+  CHECK(fields.title == a.title);
+  REQUIRE(fields.sections.size() == 2);
+  CHECK(fields.sections[1].heading == "Important Considerations");
+  CHECK(fields.sections[1].text.empty());
+  CHECK(fields.body_text.empty());
   Article bare;
   bare.id = "x2";
   const Article bare_back = decode_stored(encode_stored(bare));
