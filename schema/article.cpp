@@ -73,7 +73,7 @@ std::string encode_stored(const Article& a) {
   nlohmann::json::to_msgpack(j, fields);
   texts.reserve(text_bytes);
   for (const auto& s : a.sections) texts += s.text;
-  return zstd_compress(fields) + zstd_compress(texts);
+  return zstd_compress(fields, ZstdFrame::kSmall) + zstd_compress(texts);
 }
 
 namespace {

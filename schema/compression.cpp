@@ -4,6 +4,9 @@
 #include <memory>
 #include <stdexcept>
 
+// For ZSTD_c_literalCompressionMode (zstd >= 1.4.5; an experimental parameter of the stable
+// ZSTD_CCtx_setParameter: a zstd that does not know it keeps Huffman-coding the literals).
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 namespace mssearch {
@@ -16,15 +19,24 @@ constexpr int kLevel = 3;
 
 // One compression and one decompression context per thread, reused: creating them costs more
 // than compressing an article. Frames carry zstd's checksum: damage is an error, never other text.
-ZSTD_CCtx* compressor() {
-  thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx = [] {
-    std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> c(ZSTD_createCCtx(), &ZSTD_freeCCtx);
-    if (!c) throw std::bad_alloc();
-    ZSTD_CCtx_setParameter(c.get(), ZSTD_c_compressionLevel, kLevel);
-    ZSTD_CCtx_setParameter(c.get(), ZSTD_c_checksumFlag, 1);
-    return c;
-  }();
-  return cctx.get();
+// Measured on 3,000 generated articles: the stored fields (500 bytes of MessagePack) 374 bytes
+// in 2.6 us to read back, 444 bytes in 0.33 us with the literals as they are; feedback's terms
+// (1.5 KB) 839 bytes in 3.9 us, 1147 in 1.75 us; the sections' texts (2.7 KB) 1147 bytes in
+// 5.2 us, 1446 in 3.1 us.
+using CompressorPtr = std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)>;
+CompressorPtr make_compressor(ZstdFrame kind) {
+  CompressorPtr c(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+  if (!c) throw std::bad_alloc();
+  ZSTD_CCtx_setParameter(c.get(), ZSTD_c_compressionLevel, kLevel);
+  ZSTD_CCtx_setParameter(c.get(), ZSTD_c_checksumFlag, 1);
+  if (kind == ZstdFrame::kSmall) ZSTD_CCtx_setParameter(c.get(), ZSTD_c_literalCompressionMode, ZSTD_ps_disable);
+  return c;
+}
+
+ZSTD_CCtx* compressor(ZstdFrame kind) {
+  thread_local CompressorPtr text = make_compressor(ZstdFrame::kText);
+  thread_local CompressorPtr small = make_compressor(ZstdFrame::kSmall);
+  return kind == ZstdFrame::kSmall ? small.get() : text.get();
 }
 
 ZSTD_DCtx* decompressor() {
@@ -40,9 +52,9 @@ bool is_zstd_frame(std::string_view data) {
   return data.size() >= 4 && std::equal(kMagic, kMagic + 4, reinterpret_cast<const unsigned char*>(data.data()));
 }
 
-std::string zstd_compress(std::string_view data) {
+std::string zstd_compress(std::string_view data, ZstdFrame kind) {
   std::string out(ZSTD_compressBound(data.size()), '\0');
-  const std::size_t n = ZSTD_compress2(compressor(), out.data(), out.size(), data.data(), data.size());
+  const std::size_t n = ZSTD_compress2(compressor(kind), out.data(), out.size(), data.data(), data.size());
   if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
   out.resize(n);
   return out;

@@ -75,7 +75,7 @@ std::string front_coded_terms(const TermWdfs& terms) {
 
 std::string encode_feedback_terms(const TermWdfs& terms) {
   const std::string bytes = front_coded_terms(terms);
-  return bytes.empty() ? bytes : zstd_compress(bytes);
+  return bytes.empty() ? bytes : zstd_compress(bytes, ZstdFrame::kSmall);
 }
 
 bool FeedbackTermsReader::varint(std::uint64_t& out) {
