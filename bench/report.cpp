@@ -45,33 +45,35 @@ int main(int argc, char** argv) {
   // "full": each engine's whole answer (mssearch's includes related articles, which no peer
   // computes); "question": mssearch without related articles, the question the peers answer.
   fmt::print("| articles | engine | index docs/s | index MB/s | peak RSS (MiB) | index ÷ text | as built ÷ text | "
-             "1 % reindex (s) | top-10 p50 (ms) | full p50 | full p95 | full p99 | without related p50 | p99 |\n"
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+             "1 % reindex (s) | top-10 p50 (ms) | without feedback | full p50 | full p95 | full p99 | without related p50 | p99 |\n"
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
   for (const auto& [n, by_engine] : engines)
     for (const auto& [name, j] : by_engine)
-      fmt::print("| {} | {} | {:.0f} | {:.2f} | {:.0f} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", n, name,
+      fmt::print("| {} | {} | {:.0f} | {:.2f} | {:.0f} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", n, name,
                  at(j, "index_docs_per_s"), at(j, "index_mb_per_s"), at(j, "index_peak_rss_mib"),
                  ratio(at(j, "index_bytes"), at(j, "corpus_bytes")),
                  ratio(at(j, "index_bytes_full_build"), at(j, "corpus_bytes")),
                  j.contains("incremental_seconds") ? fmt::format("{:.2f}", at(j, "incremental_seconds")) : "—",
-                 ms(at(j, "top10", "p50")), ms(at(j, "full", "p50")), ms(at(j, "full", "p95")), ms(at(j, "full", "p99")),
+                 ms(at(j, "top10", "p50")), ms(at(j, "top10_no_feedback", "p50")), ms(at(j, "full", "p50")), ms(at(j, "full", "p95")), ms(at(j, "full", "p99")),
                  ms(at(j, "question", "p50")), ms(at(j, "question", "p99")));
 
   fmt::print("\nRatios mssearch ÷ peer, same run (latency: lower is better; docs/s: higher is better). "
              "Same question: mssearch without related articles against the peer's full answer; "
              "with related: mssearch's whole answer against the same:\n\n"
              "| articles | peer | full p50, same question | full p99, same question | full p50, with related | "
-             "top-10 p50 | index docs/s | index size | mssearch p99 ÷ p50 | 1 % reindex ÷ full build |\n"
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+             "top-10 p50 | top-10 p50 without feedback | index docs/s | index size | mssearch p99 ÷ p50 | "
+             "1 % reindex ÷ full build |\n"
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
   for (const auto& [n, by_engine] : engines) {
     auto self = by_engine.find("mssearch");
     if (self == by_engine.end()) continue;
     const json& m = self->second;
     for (const auto& [name, j] : by_engine) {
       if (name == "mssearch") continue;
-      fmt::print("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", n, name,
+      fmt::print("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", n, name,
                  ratio(at(m, "question", "p50"), at(j, "full", "p50")), ratio(at(m, "question", "p99"), at(j, "full", "p99")),
                  ratio(at(m, "full", "p50"), at(j, "full", "p50")), ratio(at(m, "top10", "p50"), at(j, "top10", "p50")),
+                 ratio(at(m, "top10_no_feedback", "p50"), at(j, "top10", "p50")),
                  ratio(at(m, "index_docs_per_s"), at(j, "index_docs_per_s")), ratio(at(m, "index_bytes"), at(j, "index_bytes")),
                  ratio(at(m, "full", "p99"), at(m, "full", "p50")), ratio(at(m, "incremental_seconds"), at(m, "index_seconds")));
     }
