@@ -19,8 +19,14 @@ inline constexpr int kSchemaVersion = 2;
 // What each document holds, within one schema version: an index written by an older format
 // stays readable, and the content hash (which includes this) makes the next incremental run
 // rewrite each article once in the current one. 2: stored articles compressed with zstd, and
-// kSlotFeedbackTerms. 3: the stored sections' texts after the MessagePack (encode_stored).
+// kSlotFeedbackTerms. 3: the stored sections' texts after the MessagePack (encode_stored), and
+// each field's positions from a base of its own (kFieldPositions).
 inline constexpr int kDocumentFormat = 3;
+
+// The positions of the words of each field begin at a multiple of this: title 0, takeaway 4096,
+// topics 8192, journal 12288, then the body's sections, one after the other from 16384 (a field
+// longer than its share pushes the next one on). A phrase never spans two fields or sections.
+inline constexpr unsigned kFieldPositions = 1u << 12;
 
 // Metadata keys stored in the database.
 inline constexpr std::string_view kMetaSchemaVersion = "mssearch.schema_version";

@@ -152,6 +152,38 @@ TEST_CASE("index: incremental runs touch only what changed", "[indexer]") {
   }
 }
 
+TEST_CASE("index: each field and section numbers its words from its own base", "[indexer]") {
+  Fixture f;
+  const std::string body = "## What They Found\n\nAstrocytes have two faces here.\n\n"
+                           "## Important Considerations\n\nStarts small, with mice.\n";
+  test::write_file(f.articles / "astro.md",
+                   test::markdown_article("Astrocytes in MS", "2026-02-10", "[Astrocytes, Demyelination]", body));
+  f.index();
+  auto positions = [&](const std::string& term) {
+    Xapian::Database db(f.db.string());
+    const Xapian::docid did = *db.postlist_begin(schema::id_term("astro"));
+    return std::vector<Xapian::termpos>(db.positionlist_begin(did, term), db.positionlist_end(did, term));
+  };
+  const auto faces = positions("faces"), mice = positions("mice");
+  REQUIRE(faces.size() == 1);
+  REQUIRE(mice.size() == 1);
+  CHECK(faces[0] > 4 * schema::kFieldPositions);
+  CHECK(mice[0] > 5 * schema::kFieldPositions);
+  // A longer title moves no other field's words: the position lists are rewritten as they were.
+  test::write_file(f.articles / "astro.md",
+                   test::markdown_article("Astrocytes in multiple sclerosis, two faces of one cell", "2026-02-10",
+                                          "[Astrocytes, Demyelination]", body));
+  CHECK(f.index().updated == 1);
+  const auto faces_after = positions("faces");  // now in the title too
+  REQUIRE(faces_after.size() == 2);
+  CHECK(faces_after[0] < schema::kFieldPositions);
+  CHECK(faces_after[1] == faces[0]);
+  CHECK(positions("mice") == mice);
+  // A phrase never spans two sections, but does within one.
+  CHECK(f.find("\"two faces here\"") == Ids{"astro"});
+  CHECK(f.find("\"here starts\"").empty());
+}
+
 TEST_CASE("index: a bad article keeps its previous version searchable", "[indexer]") {
   Fixture f;
   f.index();
