@@ -19,7 +19,7 @@ inline constexpr int kSchemaVersion = 2;
 // What each document holds, within one schema version: an index written by an older format
 // stays readable, and the content hash (which includes this) makes the next incremental run
 // rewrite each article once in the current one. 2: stored articles compressed with zstd, and
-// kSlotFeedbackTerms. 3: the stored sections' texts after the MessagePack (encode_stored), and
+// kSlotFeedbackTerms. 3: the stored sections' texts in a frame after the fields' (encode_stored), and
 // each field's positions from a base of its own (kFieldPositions).
 inline constexpr int kDocumentFormat = 3;
 
