@@ -3,14 +3,23 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
 
 #include "indexer/markdown_text.h"
+#include "schema/schema.h"
 
 namespace mssearch {
 namespace fs = std::filesystem;
@@ -26,6 +35,14 @@ int line_at(std::string_view text, std::size_t offset) {
 
 std::string bytes_text(std::size_t bytes) {
   return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
+}
+
+// At most `max` bytes of `text`, not cutting a UTF-8 sequence, for messages.
+std::string utf8_prefix(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return std::string(text.substr(0, end));
 }
 
 // YAML -> JSON, scalars as strings. Aliases are followed, so a node budget bounds the work.
@@ -64,7 +81,7 @@ struct YamlConverter {
 };
 
 bool valid_id(std::string_view id) {
-  if (id.empty() || id.size() > 200) return false;
+  if (id.empty()) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            c == '-' || c == '_' || c == '.';
@@ -89,7 +106,8 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
                                                       const std::function<int(const char*)>& line_of,
                                                       const std::string& source,
                                                       const std::string& default_id,
-                                                      const std::string& body) {
+                                                      const std::string& body,
+                                                      const ReaderLimits& limits) {
   Article a;
   a.source = source;
   auto error = [&](const char* key, std::string message) {
@@ -104,14 +122,21 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
     return true;
   };
 
+  // A field over its limit: the message gives the size and the limit.
+  auto too_long = [&](const char* key, std::size_t size, std::size_t limit) {
+    return error(key, fmt::format("'{}' is {} bytes; the limit is {}", key, size, limit));
+  };
+
   std::string id = default_id;
   if (!scalar("id", id)) return error("id", "'id' must be a string");
+  if (id.size() > limits.max_id_bytes) return too_long("id", id.size(), limits.max_id_bytes);
   a.id = id;
   if (!valid_id(id))
     return error("id", "invalid id '" + id + "': use letters, digits, '-', '_' or '.'");
 
   if (!scalar("title", a.title)) return error("title", "'title' must be a string");
   if (a.title.empty()) return error("title", "missing required field 'title'");
+  if (a.title.size() > limits.max_title_bytes) return too_long("title", a.title.size(), limits.max_title_bytes);
 
   if (!scalar("date", a.date)) return error("date", "'date' must be a string YYYY-MM-DD");
   if (a.date.empty()) return error("date", "missing required field 'date'");
@@ -121,15 +146,26 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
   if (fields.contains("topics") && !fields["topics"].is_null()) {
     const json& t = fields["topics"];
     if (!t.is_array()) return error("topics", "'topics' must be a list, e.g. [Astrocytes, Demyelination]");
+    if (t.size() > limits.max_topics)
+      return error("topics", fmt::format("{} topics; the limit is {}", t.size(), limits.max_topics));
     for (const auto& topic : t) {
       if (!topic.is_string() || topic.get<std::string>().empty())
         return error("topics", "every topic must be a non-empty string");
-      a.topics.push_back(topic.get<std::string>());
+      const std::string& name = topic.get_ref<const std::string&>();
+      if (name.size() > limits.max_topic_bytes)
+        return error("topics", fmt::format("topic '{}…' is {} bytes; the limit is {}", utf8_prefix(name, 40),
+                                           name.size(), limits.max_topic_bytes));
+      a.topics.push_back(name);
     }
   }
   if (!scalar("journal", a.journal)) return error("journal", "'journal' must be a string");
+  if (a.journal.size() > limits.max_journal_bytes)
+    return too_long("journal", a.journal.size(), limits.max_journal_bytes);
   if (!scalar("takeaway", a.takeaway)) return error("takeaway", "'takeaway' must be a string");
+  if (a.takeaway.size() > limits.max_takeaway_bytes)
+    return too_long("takeaway", a.takeaway.size(), limits.max_takeaway_bytes);
   if (!scalar("url", a.url)) return error("url", "'url' must be a string");
+  if (a.url.size() > limits.max_url_bytes) return too_long("url", a.url.size(), limits.max_url_bytes);
   if (a.url.empty()) a.url = "/articles/" + a.id;
 
   for (const char* key : {"credibility", "interest"}) {
@@ -155,21 +191,122 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
     if (find_invalid_utf8(topic) != std::string::npos)
       return error("topics", "a topic is not valid UTF-8 once its escapes are decoded");
 
+  if (!is_link_url(a.url))
+    return error("url", "'url' must be a path on the site (/articles/…) or an http(s) URL, not '" +
+                            utf8_prefix(a.url, 60) + "'");
+  // Folding can lengthen a name (ß -> ss): the terms themselves are checked too.
+  if (auto term = schema::overlong_term(a))
+    return error(term->first.c_str(), fmt::format("'{}' makes an index term of {} bytes; Xapian's limit is {}",
+                                                  term->first, term->second.size(), schema::kMaxTermBytes));
   set_body(a, body);
   return a;
 }
 
-std::string read_file(const fs::path& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open file";
+// The whole of a file of at most `limit` bytes. Its size is checked before anything is read
+// (and the read stops past the limit, should the file grow meanwhile): a 1 GiB file costs
+// nothing. Errors say what failed, with the system's reason.
+std::string read_bounded(const fs::path& path, std::size_t limit, std::string& error) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    error = std::string("cannot open file: ") + std::strerror(errno);
     return {};
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) error = "read error";
-  return ss.str();
+  struct stat st {};
+  std::string out;
+  if (::fstat(fd, &st) != 0) {
+    error = std::string("cannot read file: ") + std::strerror(errno);
+  } else if (!S_ISREG(st.st_mode)) {
+    error = "not a regular file";
+  } else if (static_cast<std::size_t>(st.st_size) > limit) {
+    error = "article is " + bytes_text(static_cast<std::size_t>(st.st_size)) + ", over the limit of " +
+            bytes_text(limit);
+  } else {
+    out.resize(static_cast<std::size_t>(st.st_size) + 1);
+    std::size_t got = 0;
+    while (got < out.size()) {
+      const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        error = std::string("read error: ") + std::strerror(errno);
+        break;
+      }
+      if (n == 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    out.resize(got);
+    if (error.empty() && got > limit)
+      error = "article is over the limit of " + bytes_text(limit) + " (it grew while being read)";
+  }
+  ::close(fd);
+  if (!error.empty()) out.clear();
+  return out;
 }
+
+// Reads a JSON Lines file one line at a time; a line over `limit` bytes is skipped to its end
+// without being held, and reported.
+class LineReader {
+ public:
+  LineReader(int fd, std::size_t limit) : fd_(fd), limit_(limit) {}
+  ~LineReader() { ::close(fd_); }
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  enum class Got { kLine, kTooLong, kEnd, kError };
+  // The next line (without its '\n') in `line`; kTooLong with its length in `too_long_bytes`.
+  Got next(std::string& line, std::size_t& too_long_bytes, std::string& error) {
+    line.clear();
+    std::size_t length = 0;
+    bool overflow = false;
+    for (;;) {
+      if (at_ == size_) {
+        const ssize_t n = fill(error);
+        if (n < 0) return Got::kError;
+        if (n == 0) {
+          if (length == 0 && !overflow) return Got::kEnd;
+          break;  // a last line without '\n'
+        }
+      }
+      const char* begin = buffer_.data() + at_;
+      const char* nl = static_cast<const char*>(std::memchr(begin, '\n', size_ - at_));
+      const std::size_t take = nl != nullptr ? static_cast<std::size_t>(nl - begin) : size_ - at_;
+      length += take;
+      if (length > limit_) {
+        overflow = true;
+        line.clear();
+        line.shrink_to_fit();
+      } else {
+        line.append(begin, take);
+      }
+      at_ += take;
+      if (nl != nullptr) {
+        ++at_;
+        break;
+      }
+    }
+    if (overflow) {
+      too_long_bytes = length;
+      return Got::kTooLong;
+    }
+    return Got::kLine;
+  }
+
+ private:
+  ssize_t fill(std::string& error) {
+    for (;;) {
+      const ssize_t n = ::read(fd_, buffer_.data(), buffer_.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) error = std::string("read error: ") + std::strerror(errno);
+      at_ = 0;
+      size_ = n > 0 ? static_cast<std::size_t>(n) : 0;
+      return n;
+    }
+  }
+
+  int fd_;
+  std::size_t limit_;
+  std::array<char, 1 << 16> buffer_{};
+  std::size_t at_ = 0, size_ = 0;
+};
 
 }  // namespace
 
@@ -184,35 +321,97 @@ void set_body(Article& article, std::string markdown) {
 }
 
 
-Result<std::vector<SourceFile>> find_sources(const std::vector<fs::path>& paths) {
-  std::vector<SourceFile> out;
-  auto add = [&](const fs::path& p) {
-    const std::string ext = p.extension().string();
-    const std::string name = p.filename().string();
-    if (name.starts_with('.') || name.starts_with('_') || name == "README.md") return;
-    if (ext != ".md" && ext != ".markdown" && ext != ".jsonl") return;
+namespace {
+
+bool article_extension(const fs::path& p) {
+  const std::string ext = p.extension().string();
+  return ext == ".md" || ext == ".markdown" || ext == ".jsonl";
+}
+
+bool article_name(const fs::path& p) {
+  const std::string name = p.filename().string();
+  return !name.starts_with('.') && !name.starts_with('_') && name != "README.md" && article_extension(p);
+}
+
+std::string absolute_of(const fs::path& p) {
+  std::error_code ec;
+  return fs::weakly_canonical(fs::absolute(p), ec).string();
+}
+
+// Collects the article files under one directory, recording what cannot be listed or resolved.
+class SourceWalk {
+ public:
+  SourceWalk(std::vector<SourceFile>& out, ReadBatch& problems) : out_(out), problems_(problems) {}
+
+  void directory(const fs::path& dir) {
     std::error_code ec;
-    out.push_back({p, fs::weakly_canonical(fs::absolute(p), ec).string(), ext == ".jsonl"});
-  };
+    fs::directory_iterator it(dir, ec);
+    std::vector<fs::path> subdirectories;
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      const fs::path& p = it->path();
+      if (p.filename().string().starts_with('.')) continue;
+      std::error_code type_ec;
+      const fs::file_status own = it->symlink_status(type_ec);
+      if (!type_ec && fs::is_directory(own)) {
+        subdirectories.push_back(p);
+        continue;
+      }
+      if (article_name(p)) file(p);
+    }
+    if (ec) {
+      // Unreadable, vanished, or an I/O error part way: what the index holds from under it stays.
+      problems_.errors.push_back({dir.string(), 0, "cannot read directory: " + ec.message() +
+                                                       " (articles indexed from under it are kept)", ""});
+      problems_.broken_directories.push_back(absolute_of(dir));
+    }
+    for (const auto& sub : subdirectories) directory(sub);
+  }
+
+  // An article path: a regular file (or a link to one) is a source; anything else is an error
+  // for that path, and what the index holds from it stays.
+  void file(const fs::path& p) {
+    std::error_code ec;
+    const fs::file_status status = fs::status(p, ec);
+    if (!ec && fs::is_regular_file(status)) {
+      out_.push_back({p, absolute_of(p), p.extension() == ".jsonl"});
+      return;
+    }
+    std::string why;
+    if (ec) {
+      why = (fs::is_symlink(fs::symlink_status(p)) ? "cannot follow symbolic link: " : "cannot read: ") + ec.message();
+    } else {
+      why = fs::is_directory(status) ? "a directory named like an article" : "not a regular file";
+    }
+    problems_.errors.push_back({p.string(), 0, why, ""});
+    problems_.broken_sources.insert(absolute_of(p));
+    std::error_code link_ec;
+    if (const fs::path target = fs::read_symlink(p, link_ec); !link_ec)
+      problems_.broken_sources.insert(absolute_of(target.is_absolute() ? target : p.parent_path() / target));
+  }
+
+ private:
+  std::vector<SourceFile>& out_;
+  ReadBatch& problems_;
+};
+
+}  // namespace
+
+Result<std::vector<SourceFile>> find_sources(const std::vector<fs::path>& paths, ReadBatch& problems) {
+  std::vector<SourceFile> out;
+  SourceWalk walk(out, problems);
   for (const auto& p : paths) {
     std::error_code ec;
-    if (fs::is_directory(p, ec)) {
-      fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
-      if (ec) return fail(ErrorCode::kIo, p.string() + ": " + ec.message());
-      for (; it != end; it.increment(ec)) {
-        if (ec) return fail(ErrorCode::kIo, p.string() + ": " + ec.message());
-        if (it->path().filename().string().starts_with('.') && it->is_directory()) {
-          it.disable_recursion_pending();
-          continue;
-        }
-        if (it->is_regular_file(ec)) add(it->path());
-      }
-    } else if (fs::is_regular_file(p, ec)) {
-      const std::string ext = p.extension().string();
-      if (ext != ".md" && ext != ".markdown" && ext != ".jsonl")
+    const fs::file_status status = fs::status(p, ec);
+    if (fs::is_directory(status)) {
+      walk.directory(p);
+    } else if (ec && ec != std::errc::no_such_file_or_directory) {
+      walk.file(p);  // a looping link, a path through an unreadable directory...
+    } else if (fs::exists(status)) {
+      if (!article_extension(p))
         return fail(ErrorCode::kIo, p.string() + ": not an article source (expected .md, .markdown or .jsonl)");
-      std::error_code ec2;
-      out.push_back({p, fs::weakly_canonical(fs::absolute(p), ec2).string(), ext == ".jsonl"});
+      walk.file(p);
+    } else if (std::error_code link_ec; fs::is_symlink(fs::symlink_status(p, link_ec))) {
+      walk.file(p);  // a dangling link: an error for it, what it gave the index stays
     } else {
       return fail(ErrorCode::kIo, p.string() + ": no such file or directory");
     }
@@ -223,6 +422,14 @@ Result<std::vector<SourceFile>> find_sources(const std::vector<fs::path>& paths)
                         [](const SourceFile& a, const SourceFile& b) { return a.absolute == b.absolute; }),
             out.end());
   return out;
+}
+
+Result<ReadBatch> read_sources(const std::vector<fs::path>& paths, const ReaderLimits& limits) {
+  ReadBatch batch;
+  auto files = find_sources(paths, batch);
+  if (!files) return std::unexpected(files.error());
+  for (const auto& f : *files) read_source(f, batch, limits);
+  return batch;
 }
 
 std::expected<Article, ReadError> parse_markdown_article(std::string_view content,
@@ -290,7 +497,7 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
     return it == lines.end() ? 1 : it->second;
   };
   return article_from_fields(fields, line_of, source, default_id,
-                             std::string(content.substr(body_start)));
+                             std::string(content.substr(body_start)), limits);
 }
 
 std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
@@ -321,18 +528,15 @@ std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
   const json id = fields.contains("id") ? fields["id"] : json();
   if (!id.is_string()) return failed("missing required field 'id' (a JSONL record has no file name)");
   return article_from_fields(fields, [line](const char*) { return line; }, source,
-                             id.get<std::string>(), body);
+                             id.get<std::string>(), body, limits);
 }
 
 void read_source(const SourceFile& file, ReadBatch& batch, const ReaderLimits& limits) {
   const std::string source = file.path.string();
-  std::string io_error;
-  const std::string content = read_file(file.path, io_error);
-  if (!io_error.empty()) {
-    batch.errors.push_back({source, 0, io_error, ""});
+  auto broken = [&](int line, std::string message) {
+    batch.errors.push_back({source, line, std::move(message), ""});
     batch.broken_sources.insert(file.absolute);
-    return;
-  }
+  };
   auto take = [&](std::expected<Article, ReadError> result) {
     if (result) {
       result->source = file.absolute;
@@ -343,19 +547,34 @@ void read_source(const SourceFile& file, ReadBatch& batch, const ReaderLimits& l
     }
   };
   if (!file.jsonl) {
+    std::string io_error;
+    const std::string content = read_bounded(file.path, limits.max_article_bytes, io_error);
+    if (!io_error.empty()) return broken(0, io_error);
     take(parse_markdown_article(content, source, file.path.stem().string(), limits));
     return;
   }
-  std::string_view rest = content;
-  int line = 0;
-  while (!rest.empty()) {
-    ++line;
-    const auto nl = rest.find('\n');
-    std::string_view record = rest.substr(0, nl);
-    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-    if (record.ends_with('\r')) record.remove_suffix(1);
-    if (record.find_first_not_of(" \t") == std::string_view::npos) continue;
-    take(parse_jsonl_article(record, source, line, limits));
+  const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return broken(0, std::string("cannot open file: ") + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return broken(0, "not a regular file");
+  }
+  LineReader reader(fd, limits.max_article_bytes);
+  std::string record, io_error;
+  std::size_t too_long = 0;
+  for (int line = 1;; ++line) {
+    const auto got = reader.next(record, too_long, io_error);
+    if (got == LineReader::Got::kEnd) break;
+    if (got == LineReader::Got::kError) return broken(line, io_error);
+    if (got == LineReader::Got::kTooLong) {
+      broken(line, "record is " + bytes_text(too_long) + ", over the limit of " + bytes_text(limits.max_article_bytes));
+      continue;
+    }
+    std::string_view view = record;
+    if (view.ends_with('\r')) view.remove_suffix(1);
+    if (view.find_first_not_of(" \t") == std::string_view::npos) continue;
+    take(parse_jsonl_article(view, source, line, limits));
   }
 }
 

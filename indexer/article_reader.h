@@ -18,9 +18,20 @@
 
 namespace mssearch {
 
+// Limits on what one article may hold: past one, the article is refused with a message that
+// names the field, the file and line, and the limit (README "Bad input"). The field limits keep
+// answers small whatever an export holds, and every term an article makes within Xapian's
+// term length limit.
 struct ReaderLimits {
   std::size_t max_article_bytes = 8 << 20;  // one Markdown file or one JSONL line
   std::size_t max_yaml_nodes = 10000;       // guards against alias ("billion laughs") bombs
+  std::size_t max_id_bytes = 200;
+  std::size_t max_title_bytes = 500;
+  std::size_t max_takeaway_bytes = 4000;
+  std::size_t max_journal_bytes = 200;
+  std::size_t max_url_bytes = 2000;
+  std::size_t max_topics = 32;
+  std::size_t max_topic_bytes = 120;
 };
 
 struct ReadError {
@@ -36,6 +47,9 @@ struct ReadBatch {
   // Sources (absolute paths) that could not be read or parsed as a whole: articles the index
   // already holds from them are kept as they are.
   std::set<std::string> broken_sources;
+  // Directories (absolute paths) that could not be listed, or not to the end (unreadable,
+  // vanished, an I/O error): the index keeps every article it holds from under them.
+  std::vector<std::string> broken_directories;
 };
 
 // A source file found under the paths given on the command line.
@@ -45,9 +59,19 @@ struct SourceFile {
   bool jsonl = false;
 };
 
-// Walks the given files and directories (recursively) for *.md, *.markdown and *.jsonl files.
-// README.md files and names starting with '.' or '_' are not articles. Sorted, deduplicated.
-Result<std::vector<SourceFile>> find_sources(const std::vector<std::filesystem::path>& paths);
+// Walks the given files and directories (recursively; symbolic links to directories are not
+// followed) for *.md, *.markdown and *.jsonl files. README.md files and names starting with '.'
+// or '_' are not articles. Sorted, deduplicated. A directory that cannot be listed (EACCES,
+// vanished mid-walk, EIO) and an article path that cannot be resolved (a dangling or looping
+// symbolic link, a FIFO or device) is an error for that path, recorded in `problems` (errors,
+// broken_directories, broken_sources), and the walk goes on. Fails (kIo) only when a path
+// given does not exist at all.
+Result<std::vector<SourceFile>> find_sources(const std::vector<std::filesystem::path>& paths,
+                                             ReadBatch& problems);
+
+// find_sources, then read_source for each file found, into one batch.
+Result<ReadBatch> read_sources(const std::vector<std::filesystem::path>& paths,
+                               const ReaderLimits& limits = {});
 
 // Parses one Markdown article. `default_id` is used when the front matter has no id.
 // On failure the error's line is the line in the file.
@@ -61,7 +85,9 @@ std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
                                                       const std::string& source, int line,
                                                       const ReaderLimits& limits = {});
 
-// Reads one source file into the batch.
+// Reads one source file into the batch. A Markdown file over max_article_bytes is refused from
+// its size, before it is read; a JSONL file is read line by line, each line bounded by the same
+// limit: memory stays bounded by the limits whatever the input.
 void read_source(const SourceFile& file, ReadBatch& batch, const ReaderLimits& limits = {});
 
 // Sets the Markdown body and what is derived from it (sections, plain text).

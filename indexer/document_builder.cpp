@@ -105,10 +105,8 @@ Xapian::Document DocumentBuilder::build(const Article& a, const std::string& has
     analyzer_.index_field(generator_, schema::kBody, a.sections[i].text);
   }
 
-  doc.add_boolean_term(schema::id_term(a.id));
-  for (const auto& t : a.topics) doc.add_boolean_term(schema::topic_term(t));
-  if (!a.journal.empty()) doc.add_boolean_term(schema::journal_term(a.journal));
-  doc.add_boolean_term(schema::year_term(a.year()));
+  // The job checked these against Xapian's term length limit (schema::overlong_term) first.
+  for (const auto& term : schema::boolean_terms(a)) doc.add_boolean_term(term);
 
   doc.add_value(schema::kSlotDate, schema::date_value(a.date));
   doc.add_value(schema::kSlotTopics, schema::encode_topic_set(a.topics));

@@ -82,11 +82,9 @@ class Job {
 
   // Reads the sources under paths_, then applies them.
   Result<IndexReport> run() {
-    auto sources = find_sources(paths_);
-    if (!sources) return std::unexpected(sources.error());
-    ReadBatch batch;
-    for (const auto& s : *sources) read_source(s, batch, options_.limits);
-    return apply(std::move(batch));
+    auto batch = read_sources(paths_, options_.limits);
+    if (!batch) return std::unexpected(batch.error());
+    return apply(std::move(*batch));
   }
 
   // Brings the index in line with an already read batch. Deletions are limited to sources
@@ -142,7 +140,7 @@ class Job {
     if (!written) return std::unexpected(written.error());
 
     Xapian::Database after(options_.db_path.string());
-    report_.revision = after.get_revision();
+    report_.revision = schema::revision(after);
     report_.documents = after.get_doccount();
     report_.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -154,6 +152,13 @@ class Job {
     std::map<std::string, std::string> first_source;
     std::vector<Article> unique;
     for (auto& a : batch.articles) {
+      // The reader checks this for the files it reads; articles given in memory are checked
+      // here: one overlong term would make Xapian end the whole job.
+      if (auto term = schema::overlong_term(a)) {
+        batch.errors.push_back({a.source, a.line, fmt::format("'{}' makes an index term of {} bytes; Xapian's limit is {}",
+                                                              term->first, term->second.size(), schema::kMaxTermBytes), a.id});
+        continue;
+      }
       auto [it, inserted] = first_source.emplace(a.id, a.source);
       if (inserted) {
         unique.push_back(std::move(a));
@@ -164,6 +169,7 @@ class Job {
     batch.articles = std::move(unique);
     articles_ = std::move(batch.articles);
     broken_sources_ = batch.broken_sources;
+    broken_directories_ = batch.broken_directories;
     for (const auto& e : batch.errors)
       if (!e.id.empty()) failed_ids_.insert(e.id);
   }
@@ -190,7 +196,7 @@ class Job {
     for (const auto& [id, held] : indexed) {
       if (seen.contains(id)) continue;
       const bool cannot_vouch = failed_ids_.contains(id) || broken_sources_.contains(held.source) ||
-                                !in_scope(held.source, scopes);
+                                in_scope(held.source, broken_directories_) || !in_scope(held.source, scopes);
       if (cannot_vouch) {
         plan.keep_as_is.push_back(id);
       } else {
@@ -287,6 +293,9 @@ class Job {
               }
               db.set_metadata(std::string(schema::kMetaSchemaVersion), std::to_string(schema::kSchemaVersion));
               db.set_metadata(std::string(schema::kMetaIndexedAt), now_iso());
+              // The new database's revisions count on from the old one's: anything keyed on the
+              // revision (a cache, an ETag, a replica) never sees it go back.
+              if (old != nullptr) db.set_metadata(std::string(schema::kMetaRevisionBase), std::to_string(schema::revision(*old)));
             }
             db.commit();
             db.close();
@@ -322,6 +331,7 @@ class Job {
   IndexReport report_;
   std::vector<Article> articles_;
   std::set<std::string> broken_sources_;
+  std::vector<std::string> broken_directories_;
   std::set<std::string> failed_ids_;
   std::map<std::string, std::string> hashes_;
 };
@@ -384,6 +394,7 @@ Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& 
   for (auto& part : parts) {
     part.errors = batch.errors;  // failed ids and broken sources: every shard keeps what it holds
     part.broken_sources = batch.broken_sources;
+    part.broken_directories = batch.broken_directories;
   }
   for (auto& a : batch.articles) parts[shard_of(a.id, shards)].articles.push_back(std::move(a));
 
@@ -442,11 +453,9 @@ Result<IndexReport> run_index_job(const std::vector<fs::path>& sources,
   auto shards = shard_count(options);
   if (!shards) return std::unexpected(shards.error());
   if (*shards <= 1) return Job(sources, options).run();
-  auto found = find_sources(sources);
-  if (!found) return std::unexpected(found.error());
-  ReadBatch batch;
-  for (const auto& s : *found) read_source(s, batch, options.limits);
-  return apply_sharded(std::move(batch), sources, options, *shards);
+  auto batch = read_sources(sources, options.limits);
+  if (!batch) return std::unexpected(batch.error());
+  return apply_sharded(std::move(*batch), sources, options, *shards);
 }
 
 Result<IndexReport> index_articles(std::vector<Article> articles, const IndexerOptions& options) {

@@ -3,6 +3,7 @@
 #include "schema/compression.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -10,6 +11,24 @@
 #include <nlohmann/json.hpp>
 
 namespace mssearch {
+
+bool is_link_url(std::string_view url) {
+  if (url.empty() || url.size() > 2048) return false;
+  for (unsigned char c : url)
+    if (c <= 0x20 || c == 0x7f || c == '\\') return false;
+  auto starts_with_nocase = [&](std::string_view prefix) {
+    if (url.size() <= prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(url[i])) != prefix[i]) return false;
+    return true;
+  };
+  if (url[0] == '/') return url.size() == 1 || url[1] != '/';
+  return starts_with_nocase("https://") || starts_with_nocase("http://");
+}
+
+std::string link_url(const std::string& url, const std::string& id) {
+  return is_link_url(url) ? url : "/articles/" + id;
+}
 
 nlohmann::json to_stored_json(const Article& a) {
   nlohmann::json sections = nlohmann::json::array();

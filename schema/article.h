@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -37,6 +38,13 @@ struct Article {
 
   int year() const { return date.size() >= 4 ? std::stoi(date.substr(0, 4)) : 0; }
 };
+
+// True for a URL a page may link an article to: a path on the site ("/articles/x", not "//host"),
+// or an absolute http(s) URL; no spaces or control characters. Anything else ("javascript:",
+// "data:") is refused at indexing and replaced by the article's own path where a link is made.
+bool is_link_url(std::string_view url);
+// `url` when is_link_url(url), else "/articles/<id>".
+std::string link_url(const std::string& url, const std::string& id);
 
 // The fields stored in the Xapian document data, for display and snippets.
 nlohmann::json to_stored_json(const Article& article);

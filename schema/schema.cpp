@@ -131,6 +131,33 @@ std::string date_value(std::string_view iso_date) {
   return out;
 }
 
+Xapian::rev revision(const Xapian::Database& db) {
+  Xapian::rev base = 0;
+  const std::string stored = db.get_metadata(std::string(kMetaRevisionBase));
+  for (char c : stored) {
+    if (c < '0' || c > '9') break;
+    base = base * 10 + static_cast<Xapian::rev>(c - '0');
+  }
+  return base + db.get_revision();
+}
+
+std::vector<std::string> boolean_terms(const Article& a) {
+  std::vector<std::string> terms{id_term(a.id)};
+  for (const auto& t : a.topics) terms.push_back(topic_term(t));
+  if (!a.journal.empty()) terms.push_back(journal_term(a.journal));
+  terms.push_back(year_term(a.year()));
+  return terms;
+}
+
+std::optional<std::pair<std::string, std::string>> overlong_term(const Article& a) {
+  if (id_term(a.id).size() > kMaxTermBytes) return std::pair{std::string("id"), id_term(a.id)};
+  for (const auto& t : a.topics)
+    if (topic_term(t).size() > kMaxTermBytes) return std::pair{std::string("topics"), topic_term(t)};
+  if (!a.journal.empty() && journal_term(a.journal).size() > kMaxTermBytes)
+    return std::pair{std::string("journal"), journal_term(a.journal)};
+  return std::nullopt;
+}
+
 Result<void> check_version(const Xapian::Database& db) {
   std::string stamped = db.get_metadata(std::string(kMetaSchemaVersion));
   if (stamped.empty() && db.get_doccount() == 0) return {};

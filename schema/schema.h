@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,6 +12,7 @@
 
 #include <xapian.h>
 
+#include "schema/article.h"
 #include "schema/error.h"
 
 namespace mssearch::schema {
@@ -31,6 +33,13 @@ inline constexpr unsigned kFieldPositions = 1u << 12;
 // Metadata keys stored in the database.
 inline constexpr std::string_view kMetaSchemaVersion = "mssearch.schema_version";
 inline constexpr std::string_view kMetaIndexedAt = "mssearch.indexed_at";
+// The index's revision before this generation: a --full rebuild starts a new database, whose
+// Xapian revision starts again at 1; revision() adds this, so that it only ever grows.
+inline constexpr std::string_view kMetaRevisionBase = "mssearch.revision_base";
+
+// The longest term a glass database accepts (Xapian throws "Term too long" past it, which
+// would end the whole job): every term an article makes is checked against it first.
+inline constexpr std::size_t kMaxTermBytes = 245;
 
 // A free-text field: indexed under its prefix (for `title:` style queries; an empty prefix
 // means none) and also without a prefix, so that plain queries and snippet highlighting see it. `weight` is the wdf increment
@@ -124,6 +133,17 @@ bool decode_feedback_terms(std::string_view stored, Visit&& visit) {
   while (reader.next()) visit(reader.term(), reader.wdf());
   return !reader.damaged();
 }
+
+// The revision of one database as mssearch reports it (stats, the index report, /readyz):
+// kMetaRevisionBase + Xapian's revision. It grows with every commit and across --full rebuilds.
+Xapian::rev revision(const Xapian::Database& db);
+
+// The boolean (filter) terms of an article: its id, topics, journal and year. Document builder
+// and validation share this, so no term the builder adds escapes the length check.
+std::vector<std::string> boolean_terms(const Article& article);
+// The first boolean term over kMaxTermBytes, with the field it comes from ("topics"...), or
+// nothing. Free-text words are cut by the term generator (64 bytes) and need no check.
+std::optional<std::pair<std::string, std::string>> overlong_term(const Article& article);
 
 std::string id_term(std::string_view id);
 std::string topic_term(std::string_view topic);

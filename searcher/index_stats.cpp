@@ -29,9 +29,9 @@ Result<IndexStats> index_stats(const fs::path& db_path) {
     if (const auto shards = shard_dirs(db_path); !live_database_dir(db_path) && !shards.empty()) {
       stats.shards = shards.size();
       for (const auto& shard : shards)
-        if (auto one = open_index(shard)) stats.revision += one->get_revision();
+        if (auto one = open_index(shard)) stats.revision += schema::revision(*one);
     } else {
-      stats.revision = db->get_revision();
+      stats.revision = schema::revision(*db);
     }
     stats.indexed_at = db->get_metadata(std::string(schema::kMetaIndexedAt));
     if (stats.documents > 0) {

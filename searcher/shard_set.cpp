@@ -102,7 +102,7 @@ Xapian::rev ShardSet::revision() const {
   for (const auto& s : shards_) {
     if (!s.db) continue;
     try {
-      sum += s.db->get_revision();
+      sum += schema::revision(*s.db);
     } catch (const Xapian::Error&) {
       // A local sharded directory (several sub-databases, no single revision), or a remote
       // shard that does not report one.

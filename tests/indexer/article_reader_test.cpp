@@ -221,10 +221,12 @@ TEST_CASE("sources: directories are walked for articles, README and dotfiles ski
   test::write_file(dir / "README.md", "x");
   test::write_file(dir / ".hidden.md", "x");
   test::write_file(dir / "notes.txt", "x");
-  auto found = find_sources({dir.path()});
+  ReadBatch problems;
+  auto found = find_sources({dir.path()}, problems);
   REQUIRE(found);
   REQUIRE(found->size() == 3);
   CHECK(found->at(0).path.filename() == "a.md");
   CHECK(found->at(1).jsonl);
-  CHECK_FALSE(find_sources({dir / "missing"}));
+  CHECK(problems.errors.empty());
+  CHECK_FALSE(find_sources({dir / "missing"}, problems));
 }

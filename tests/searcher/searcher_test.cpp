@@ -52,12 +52,10 @@ struct CorpusIndex {
 
 // Every article of the corpus, read the way the indexer reads it.
 std::vector<Article> corpus_articles() {
-  auto sources = find_sources({test::corpus_dir()});
-  REQUIRE(sources);
-  ReadBatch batch;
-  for (const auto& s : *sources) read_source(s, batch);
-  REQUIRE(batch.errors.empty());
-  return batch.articles;
+  auto batch = read_sources({test::corpus_dir()});
+  REQUIRE(batch);
+  REQUIRE(batch->errors.empty());
+  return batch->articles;
 }
 
 std::map<std::string, Xapian::doccount> as_map(const std::vector<FacetValue>& facets) {
