@@ -137,6 +137,7 @@ int run_search(const SearchArgs& args) {
   if (!result) return print_error("search", result.error(), args.json);
   if (args.json) fmt::print("{}\n", dump_json(to_json(*result)));
   else print_human(*result);
+  for (const auto& w : result->warnings) fmt::print(stderr, "mssearch search: warning: {}\n", w);
   return result->hits.empty() ? kExitPartial : kExitOk;
 }
 

@@ -18,6 +18,7 @@ std::string default_db_path();  // $MSSEARCH_DB or "data/index"
 
 void add_index_command(CLI::App& app, int& exit_code);
 void add_stats_command(CLI::App& app, int& exit_code);
+void add_check_command(CLI::App& app, int& exit_code);
 void add_search_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);

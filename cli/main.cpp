@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   int exit_code = kExitOk;
   add_index_command(app, exit_code);
   add_stats_command(app, exit_code);
+  add_check_command(app, exit_code);
   add_search_command(app, exit_code);
   add_eval_command(app, exit_code);
   add_serve_command(app, exit_code);

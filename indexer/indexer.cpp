@@ -21,6 +21,7 @@
 #include "schema/index_path.h"
 #include "schema/schema.h"
 #include "schema/text_analyzer.h"
+#include "schema/verify.h"
 
 namespace mssearch {
 namespace fs = std::filesystem;
@@ -123,6 +124,15 @@ class Job {
       if (old && !rebuild) {
         if (auto ok = schema::check_version(*old); !ok) return std::unexpected(ok.error());
       }
+      if (old) {
+        // Built on, a damaged index would stay damaged (an unreadable article kept as
+        // "unchanged", a lost id term making a duplicate): an incremental run refuses it;
+        // --full rebuilds, carrying over only stored articles that verify.
+        if (auto whole = verify_old(*old); !whole) {
+          if (!rebuild) return std::unexpected(whole.error());
+          report_.warnings.push_back(whole.error().message);
+        }
+      }
       const Plan plan = make_plan(batch, indexed, scopes);
       written = rebuild ? write_generation(plan, old ? &*old : nullptr, indexed)
                         : write_incremental(plan);
@@ -130,8 +140,8 @@ class Job {
       return fail(ErrorCode::kLocked, "index " + options_.db_path.string() +
                                           " is locked by another writer: " + e.get_msg());
     } catch (const Xapian::DatabaseCorruptError& e) {
-      return fail(ErrorCode::kDatabase, "index " + options_.db_path.string() + ": " + e.get_description() +
-                                            " (rebuild it with `mssearch index --full`)");
+      return fail(ErrorCode::kCorrupt, "index " + options_.db_path.string() + " is damaged: " + e.get_description() +
+                                           " (rebuild it with `mssearch index --full`)");
     } catch (const Xapian::Error& e) {
       return fail(ErrorCode::kDatabase, "index " + options_.db_path.string() + ": " + e.get_description());
     } catch (const fs::filesystem_error& e) {
@@ -207,6 +217,40 @@ class Job {
     return plan;
   }
 
+  // Whether the live database is whole. Its table files are compared with the checksums the
+  // last job recorded: when they match, nothing has touched them since that job verified or
+  // wrote them. Otherwise (a flipped byte; an index written before checksums were kept; or a
+  // job killed part way, whose uncommitted blocks changed the files but not the committed
+  // revision) the database is verified whole, once. kCorrupt names what is damaged.
+  Result<void> verify_old(const Xapian::Database& old) {
+    const auto glass = live_database_dir(options_.db_path);
+    if (!glass) return {};
+    std::string detail;
+    if (compare_checksums(*glass, old.get_revision(), detail) == ChecksumState::kMatch) return {};
+    auto report = verify_database(*glass);
+    if (!report) return std::unexpected(report.error());
+    if (!report->ok()) {
+      const auto& first = report->damage.front();
+      return fail(ErrorCode::kCorrupt, fmt::format("index {} is damaged ({} problem(s); first: {}: {}); "
+                                                   "`mssearch check` shows them, `mssearch index --full` rebuilds it",
+                                                   options_.db_path.string(), report->damaged_total, first.what, first.message));
+    }
+    verified_ = true;
+    return {};
+  }
+
+  // After a commit: the checksums the next job compares.
+  void record_live_checksums() {
+    const auto glass = live_database_dir(options_.db_path);
+    if (!glass) return;
+    try {
+      const Xapian::Database db(glass->string());
+      if (auto r = record_checksums(*glass, db.get_revision()); !r) report_.warnings.push_back(r.error().message);
+    } catch (const Xapian::Error& e) {
+      report_.warnings.push_back("cannot record the index's checksums: " + e.get_description());
+    }
+  }
+
   void written_one(std::size_t done, std::size_t total) {
     if (options_.progress) options_.progress(done, total);
     if (options_.kill_after_documents != 0 && done == options_.kill_after_documents)
@@ -215,7 +259,10 @@ class Job {
 
   Result<void> write_incremental(const Plan& plan) {
     const bool changes = !plan.write.empty() || !plan.deletions.empty();
-    if (!changes) return {};
+    if (!changes) {
+      if (verified_) record_live_checksums();  // verified whole just now: vouch for it
+      return {};
+    }
     Xapian::WritableDatabase db(options_.db_path.string(), Xapian::DB_OPEN);
     db.begin_transaction();
     DocumentBuilder builder(analyzer_, &db);
@@ -233,7 +280,35 @@ class Job {
     db.set_metadata(std::string(schema::kMetaIndexedAt), now_iso());
     db.commit_transaction();
     db.close();
+    record_live_checksums();
     return {};
+  }
+
+  // An article the sources did not give this time, into the new generation: rebuilt from its
+  // stored copy in the old index, never copied as Xapian data (damage would travel with it).
+  // The stored copy is decoded first (its zstd frames carry checksums): a damaged one is left
+  // out and reported, naming the article.
+  void carry_over(const Xapian::Database& old, const IndexedArticle& held, const std::string& id,
+                  DocumentBuilder& builder, Xapian::WritableDatabase& db, std::vector<ReadError>& errors) {
+    std::string why;
+    try {
+      const Xapian::Document doc = old.get_document(held.docid);
+      const Article kept = decode_stored(doc.get_data());
+      if (kept.id != id) {
+        why = "its stored copy is of '" + kept.id + "'";
+      } else {
+        db.add_document(builder.build(kept, held.hash));
+        return;
+      }
+    } catch (const Xapian::DatabaseCorruptError& e) {
+      why = e.get_description();
+    } catch (const std::runtime_error& e) {  // zstd and MessagePack errors
+      why = e.what();
+    }
+    errors.push_back({held.source, 0,
+                            "article '" + id + "' was not carried over: its copy in the old index is damaged (" + why +
+                                ") and its source was not read this time; index its source again",
+                            id});
   }
 
   Result<void> write_generation(const Plan& plan, const Xapian::Database* old,
@@ -256,6 +331,7 @@ class Job {
     std::error_code ec;
     fs::create_directories(scratch, ec);
     const fs::path generation = dir_.next_generation();
+    std::vector<std::vector<ReadError>> carry_errors(parts);
     try {
       std::mutex progress;
       std::size_t done = 0;
@@ -282,15 +358,19 @@ class Job {
                 since_commit = 0;
               }
             }
-            if (p == 0) {
-              // Articles whose source could not be read this time stay as indexed (the old
-              // database is read by this thread only: Xapian handles are not thread-safe).
-              std::set<std::string> written_ids;
-              for (const Article* a : articles) written_ids.insert(a->id);
-              for (const auto& id : plan.keep_as_is) {
-                if (!written_ids.contains(id)) db.add_document(old->get_document(indexed.at(id).docid));
+            // Articles whose source could not be read this time stay, rebuilt from their stored
+            // copies; each part takes its share, with a handle of its own on the old index
+            // (Xapian handles are not thread-safe).
+            if (!plan.keep_as_is.empty()) {
+              std::optional<Xapian::Database> own;
+              const Xapian::Database& from = p == 0 ? *old : own.emplace(options_.db_path.string());
+              for (std::size_t i = p; i < plan.keep_as_is.size(); i += parts) {
+                const std::string& id = plan.keep_as_is[i];
+                carry_over(from, indexed.at(id), id, builder, db, carry_errors[p]);
                 wrote();
               }
+            }
+            if (p == 0) {
               db.set_metadata(std::string(schema::kMetaSchemaVersion), std::to_string(schema::kSchemaVersion));
               db.set_metadata(std::string(schema::kMetaIndexedAt), now_iso());
               // The new database's revisions count on from the old one's: anything keyed on the
@@ -321,6 +401,12 @@ class Job {
       return published;
     }
     dir_.remove_stale_generations();
+    record_live_checksums();
+    for (auto& part : carry_errors)
+      for (auto& e : part) {
+        report_.errors.push_back(std::move(e));
+        ++report_.failed;
+      }
     return {};
   }
 
@@ -334,6 +420,7 @@ class Job {
   std::vector<std::string> broken_directories_;
   std::set<std::string> failed_ids_;
   std::map<std::string, std::string> hashes_;
+  bool verified_ = false;  // the old index was verified whole by this job
 };
 
 }  // namespace

@@ -17,7 +17,8 @@ enum class ErrorCode {
   kSchemaMismatch,   // the index was written by an incompatible mssearch
   kBadQuery,         // a query that cannot be answered (too long, too many terms, ...)
   kNotFound,         // an article id that is not in the index
-  kDatabase,         // Xapian reported a failure (corruption, disk full, ...)
+  kDatabase,         // Xapian reported a failure (disk full, unreadable, ...)
+  kCorrupt,          // the index is damaged (a failed check, a checksum, Xapian's corruption error)
   kInternal,
 };
 

@@ -64,8 +64,7 @@ std::vector<SearchHit> Searcher::related_to(const std::vector<Xapian::docid>& do
   Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(limit));
   std::vector<SearchHit> out;
   for (auto it = mset.begin(); it != mset.end(); ++it)
-    out.push_back(make_hit(decode_stored(it.get_document().get_data(), StoredParts::kFields),
-                           it.get_weight()));
+    if (auto a = stored(it.get_document(), StoredParts::kFields)) out.push_back(make_hit(*a, it.get_weight()));
   return out;
 }
 
@@ -75,9 +74,12 @@ Result<std::vector<SearchHit>> Searcher::related(const std::string& id, std::siz
     const std::string term = schema::id_term(id);
     auto p = db_.postlist_begin(term);
     if (p == db_.postlist_end(term)) return fail(ErrorCode::kNotFound, "no article with id '" + id + "'");
-    const Article a = decode_stored(db_.get_document(*p).get_data(), StoredParts::kFields);
-    return related_to({*p}, {id}, a.topics, std::min(limit, options_.max_limit), 1);
+    auto a = stored_or_error(db_.get_document(*p), id, StoredParts::kFields);
+    if (!a) return std::unexpected(a.error());
+    return related_to({*p}, {id}, a->topics, std::min(limit, options_.max_limit), 1);
     });
+  } catch (const Xapian::DatabaseCorruptError& e) {
+    return fail(ErrorCode::kCorrupt, "the index is damaged: " + e.get_description());
   } catch (const Xapian::Error& e) {
     return fail(ErrorCode::kDatabase, "related articles failed: " + e.get_description());
   }
@@ -89,8 +91,12 @@ Result<SearchHit> Searcher::article(const std::string& id) {
     const std::string term = schema::id_term(id);
     auto p = db_.postlist_begin(term);
     if (p == db_.postlist_end(term)) return fail(ErrorCode::kNotFound, "no article with id '" + id + "'");
-    return make_hit(decode_stored(db_.get_document(*p).get_data(), StoredParts::kFields), 0);
+    auto a = stored_or_error(db_.get_document(*p), id, StoredParts::kFields);
+    if (!a) return std::unexpected(a.error());
+    return make_hit(*a, 0);
     });
+  } catch (const Xapian::DatabaseCorruptError& e) {
+    return fail(ErrorCode::kCorrupt, "the index is damaged: " + e.get_description());
   } catch (const Xapian::Error& e) {
     return fail(ErrorCode::kDatabase, "reading article failed: " + e.get_description());
   }

@@ -42,6 +42,7 @@ nlohmann::json to_json(const SearchResult& r) {
           {"related", std::move(related)},
           {"partial", !r.failed_shards.empty()}};
   if (!r.failed_shards.empty()) out["failed_shards"] = r.failed_shards;
+  if (!r.warnings.empty()) out["warnings"] = r.warnings;
   return out;
 }
 

@@ -52,6 +52,8 @@ struct SearchResult {
   std::vector<SearchHit> related;
   // Shards left out of this answer (down or too slow): the answer is partial.
   std::vector<std::string> failed_shards;
+  // What the answer had to leave out and why (an article whose stored data is damaged).
+  std::vector<std::string> warnings;
 };
 
 nlohmann::json to_json(const SearchHit& hit);

@@ -242,6 +242,40 @@ Xapian::Query Searcher::filters(const SearchRequest& r) const {
   return Xapian::Query(Xapian::Query::OP_AND, all.begin(), all.end());
 }
 
+namespace {
+
+// The id of a document, from its id term (for naming a damaged article).
+std::string id_of(const Xapian::Document& doc) {
+  try {
+    auto t = doc.termlist_begin();
+    t.skip_to(std::string(schema::kIdPrefix));
+    if (t != doc.termlist_end() && (*t).starts_with(schema::kIdPrefix)) return (*t).substr(schema::kIdPrefix.size());
+  } catch (const Xapian::Error&) {
+  }
+  return "document " + std::to_string(doc.get_docid());
+}
+
+}  // namespace
+
+std::optional<Article> Searcher::stored(const Xapian::Document& doc, StoredParts parts) {
+  try {
+    return decode_stored(doc.get_data(), parts);
+  } catch (const std::runtime_error& e) {  // zstd, MessagePack and length errors
+    warnings_.push_back("article '" + id_of(doc) + "' was left out: its stored data is damaged (" + e.what() +
+                        "); `mssearch check` verifies the index, `mssearch index --full` rebuilds it");
+    return std::nullopt;
+  }
+}
+
+Result<Article> Searcher::stored_or_error(const Xapian::Document& doc, const std::string& id, StoredParts parts) {
+  try {
+    return decode_stored(doc.get_data(), parts);
+  } catch (const std::runtime_error& e) {
+    return fail(ErrorCode::kCorrupt, "article '" + id + "' is damaged in the index (" + e.what() +
+                                         "); `mssearch index --full` rebuilds it");
+  }
+}
+
 SearchHit Searcher::make_hit(const Article& a, double score) const {
   return SearchHit{a.id, a.title, a.url, a.date, a.journal, a.takeaway, a.topics, score, ""};
 }
@@ -325,7 +359,7 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
       mset.fetch();
       std::vector<Xapian::Query> ids;
       for (auto it = mset.begin(); it != mset.end(); ++it)
-        ids.emplace_back(schema::id_term(decode_stored(it.get_document().get_data(), StoredParts::kFields).id));
+        if (auto a = stored(it.get_document(), StoredParts::kFields)) ids.emplace_back(schema::id_term(a->id));
       only = Xapian::Query(Xapian::Query::OP_OR, ids.begin(), ids.end());
     }
     ranked = rerank(db_, *weight_, feedback_query(added), only, ranked, &like_best);
@@ -344,8 +378,9 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   std::vector<std::string> page_ids;
   const Xapian::Stem snippet_stemmer = request.snippets ? analyzer_.snippet_stemmer(query) : Xapian::Stem();
   for (const auto& [docid, score] : ranked) {
-    const Article article = decode_stored(db_.get_document(docid).get_data(),
-                                          request.snippets ? StoredParts::kAll : StoredParts::kFields);
+    const auto loaded = stored(db_.get_document(docid), request.snippets ? StoredParts::kAll : StoredParts::kFields);
+    if (!loaded) continue;
+    const Article& article = *loaded;
     SearchHit hit = make_hit(article, score);
     if (request.snippets)
       hit.snippet = mset.snippet(one_line({article.takeaway, article.body_text}), options_.snippet_length,
@@ -374,9 +409,10 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
     for (const auto& [docid, score] : like_best) {
       if (result.related.size() >= options_.related_count) break;
       if (std::find(page.begin(), page.end(), docid) != page.end()) continue;
-      const Article a = decode_stored(db_.get_document(docid).get_data(), StoredParts::kFields);
-      page_ids.push_back(a.id);
-      result.related.push_back(make_hit(a, score));
+      const auto a = stored(db_.get_document(docid), StoredParts::kFields);
+      if (!a) continue;
+      page_ids.push_back(a->id);
+      result.related.push_back(make_hit(*a, score));
     }
     if (result.related.size() < options_.related_count) {
       // Without feedback's terms (as-you-type, feedback off, or too few hits sharing terms):
@@ -403,8 +439,14 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
 }
 
 Result<SearchResult> Searcher::search(const SearchRequest& request) {
+  warnings_.clear();
   try {
-    return retrying([&] { return search_once(request); });
+    auto result = retrying([&] { return search_once(request); });
+    if (result) result->warnings = std::move(warnings_);
+    return result;
+  } catch (const Xapian::DatabaseCorruptError& e) {
+    return fail(ErrorCode::kCorrupt, "the index is damaged: " + e.get_description() +
+                                         "; `mssearch check` verifies it, `mssearch index --full` rebuilds it");
   } catch (const Xapian::Error& e) {
     return fail(ErrorCode::kDatabase, "search failed: " + e.get_description());
   }

@@ -59,11 +59,12 @@ class Searcher {
   static Result<Searcher> open(const SearcherOptions& options,
                                std::shared_ptr<const SynonymTable> synonyms);
 
-  // Errors: kBadQuery (a limit exceeded, named in the message), kDatabase. Invalid syntax is
-  // not an error: such a query falls back to its plain words.
+  // Errors: kBadQuery (a limit exceeded, named in the message), kCorrupt (Xapian found the index
+  // damaged), kDatabase. Invalid syntax is not an error: such a query falls back to its plain
+  // words. An article whose stored data is damaged is left out, named in the answer's warnings.
   Result<SearchResult> search(const SearchRequest& request);
 
-  // Articles most like article `id` (never itself). Errors: kNotFound, kDatabase.
+  // Articles most like article `id` (never itself). Errors: kNotFound, kCorrupt, kDatabase.
   Result<std::vector<SearchHit>> related(const std::string& id, std::size_t limit);
 
   // Completions for what a visitor has typed so far: titles, topics, frequent terms.
@@ -74,7 +75,7 @@ class Searcher {
   // Errors: kIndexMissing, kSchemaMismatch, kDatabase (the old index keeps serving).
   Result<bool> refresh();
 
-  // One stored article by id. Errors: kNotFound.
+  // One stored article by id. Errors: kNotFound, kCorrupt (its stored data is damaged).
   Result<SearchHit> article(const std::string& id);
 
   // Every topic with its number of articles, by count.
@@ -95,6 +96,12 @@ class Searcher {
   Xapian::Query filters(const SearchRequest& request) const;
   Result<SearchResult> run(const SearchRequest& request, const Xapian::Query& query);
   SearchHit make_hit(const Article& article, double score) const;
+  // The stored article of a document of an answer; nothing when its stored data is damaged
+  // (a zstd checksum, a cut frame): the answer leaves it out and says so in warnings_, where an
+  // exception would have ended the process. Xapian's own errors still propagate.
+  std::optional<Article> stored(const Xapian::Document& doc, StoredParts parts);
+  // stored(), for one article asked for by id: damage is an error (kCorrupt) naming it.
+  Result<Article> stored_or_error(const Xapian::Document& doc, const std::string& id, StoredParts parts);
   // Articles like the first `seeds` of `docids`, excluding all of `docids`; `terms`, when
   // given, are the terms that describe them (else their ESet is computed).
   std::vector<SearchHit> related_to(const std::vector<Xapian::docid>& docids,
@@ -135,6 +142,7 @@ class Searcher {
   FacetColumns columns_;                    // facet values by docid
   CollectionFreqs collection_freqs_;        // feedback's statistics, this revision's
   int this_year_;                           // for the recency boost
+  std::vector<std::string> warnings_;       // of the answer being made (damaged articles left out)
 };
 
 nlohmann::json to_json(const Suggestion& suggestion);

@@ -49,8 +49,8 @@ Result<std::vector<Suggestion>> Searcher::suggest_once(const std::string& prefix
     enquire.set_query(title_query);
     Xapian::MSet titles = enquire.get_mset(0, static_cast<Xapian::doccount>(per_kind));
     for (auto it = titles.begin(); it != titles.end(); ++it) {
-      const Article a = decode_stored(it.get_document().get_data(), StoredParts::kFields);
-      out.push_back({a.title, "title", a.id, a.url, 0});
+      const auto a = stored(it.get_document(), StoredParts::kFields);
+      if (a) out.push_back({a->title, "title", a->id, a->url, 0});
     }
     // Topics: one of the topic's words starts with the last word typed.
     for (const auto& topic : topics_) {

@@ -1,0 +1,226 @@
+#include "schema/verify.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <vector>
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include "schema/article.h"
+#include "schema/index_path.h"
+#include "schema/schema.h"
+
+namespace mssearch {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kChecksumFile = "mssearch.checksums";
+
+class DamageList {
+ public:
+  DamageList(VerifyReport& report, std::size_t max) : report_(report), max_(max) {}
+  void add(std::string what, std::string message) {
+    if (report_.damage.size() < max_) report_.damage.push_back({std::move(what), std::move(message)});
+    ++report_.damaged_total;
+  }
+
+ private:
+  VerifyReport& report_;
+  std::size_t max_;
+};
+
+// The table files Xapian writes (not the lock, not our own checksum file).
+std::vector<fs::path> table_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".glass") || name == "iamglass") out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// XXH3-64 of a whole file, or an error message.
+std::expected<std::string, std::string> file_checksum(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::unexpected(std::strerror(errno));
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  std::vector<char> buffer(1 << 20);
+  std::string error;
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) error = std::strerror(errno);
+    if (n <= 0) break;
+    XXH3_64bits_update(state, buffer.data(), static_cast<std::size_t>(n));
+  }
+  const auto digest = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  ::close(fd);
+  if (!error.empty()) return std::unexpected(error);
+  return fmt::format("{:016x}", digest);
+}
+
+void check_stored(const Xapian::Database& db, DamageList& damage) {
+  // The id terms: each names one document, and each document has one.
+  std::map<Xapian::docid, std::string> ids;
+  const std::string prefix(schema::kIdPrefix);
+  for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t) {
+    const std::string id = (*t).substr(prefix.size());
+    Xapian::doccount postings = 0;
+    for (auto p = db.postlist_begin(*t); p != db.postlist_end(*t); ++p) {
+      ++postings;
+      auto [it, inserted] = ids.emplace(*p, id);
+      if (!inserted)
+        damage.add(fmt::format("document {}", *p), fmt::format("two ids: '{}' and '{}'", it->second, id));
+    }
+    if (postings != 1) damage.add(fmt::format("article '{}'", id), fmt::format("its id term names {} documents", postings));
+  }
+  // Every document: its id, its stored article (the zstd checksums of both frames), its
+  // feedback terms.
+  for (auto p = db.postlist_begin(""); p != db.postlist_end(""); ++p) {
+    const Xapian::docid docid = *p;
+    const auto known = ids.find(docid);
+    const std::string what = known != ids.end() ? fmt::format("article '{}' (document {})", known->second, docid)
+                                                : fmt::format("document {}", docid);
+    if (known == ids.end()) damage.add(what, "no id term names it");
+    try {
+      const Xapian::Document doc = db.get_document(docid);
+      const Article article = decode_stored(doc.get_data());
+      if (known != ids.end() && article.id != known->second)
+        damage.add(what, fmt::format("its stored article is '{}'", article.id));
+      if (!schema::decode_feedback_terms(doc.get_value(schema::kSlotFeedbackTerms), [](const std::string&, Xapian::termcount) {}))
+        damage.add(what, "its feedback terms are damaged");
+    } catch (const Xapian::Error& e) {
+      damage.add(what, e.get_description());
+    } catch (const std::exception& e) {
+      damage.add(what, std::string("stored article: ") + e.what());
+    }
+  }
+  if (ids.size() != db.get_doccount())
+    damage.add("id terms", fmt::format("{} ids for {} documents", ids.size(), db.get_doccount()));
+}
+
+}  // namespace
+
+std::vector<fs::path> glass_directories(const fs::path& index_dir) {
+  std::vector<fs::path> out;
+  if (auto live = live_database_dir(index_dir)) return {*live};
+  for (const auto& shard : shard_dirs(index_dir))
+    if (auto live = live_database_dir(shard)) out.push_back(*live);
+  if (!out.empty())
+    if (auto spelling = live_database_dir(spelling_dir(index_dir))) out.push_back(*spelling);
+  return out;
+}
+
+Result<VerifyReport> verify_database(const fs::path& glass_dir, const VerifyOptions& options) {
+  VerifyReport report;
+  report.database = glass_dir;
+  DamageList damage(report, options.max_reported);
+  std::error_code ec;
+  if (!fs::exists(glass_dir / "iamglass", ec))
+    return fail(ErrorCode::kIndexMissing, "no glass database at " + glass_dir.string());
+
+  if (options.xapian_check) {
+    // Each table on its own, so that the damage names it (a whole-database check stops at the
+    // first table that fails).
+    for (const auto& table : table_files(glass_dir)) {
+      if (table.filename() == "iamglass") continue;
+      std::ostringstream out;
+      try {
+        const std::size_t errors = Xapian::Database::check(table.string(), Xapian::DBCHECK_SHORT_TREE, &out);
+        if (errors > 0) {
+          std::string first;
+          std::istringstream lines(out.str());
+          for (std::string line; std::getline(lines, line);)
+            if (line.find("rror") != std::string::npos || line.find("amage") != std::string::npos) {
+              first = line;
+              break;
+            }
+          damage.add("table " + table.filename().string(),
+                     fmt::format("Xapian's checker found {} error(s){}", errors, first.empty() ? "" : ": " + first));
+        }
+      } catch (const Xapian::Error& e) {
+        damage.add("table " + table.filename().string(), e.get_description());
+      }
+    }
+    // The tables against each other (document lengths, term lists against posting lists).
+    if (report.ok()) {
+      std::ostringstream out;
+      try {
+        if (const std::size_t errors = Xapian::Database::check(glass_dir.string(), 0, &out); errors > 0)
+          damage.add("database", fmt::format("Xapian's checker found {} error(s) across tables", errors));
+      } catch (const Xapian::Error& e) {
+        damage.add("database", e.get_description());
+      }
+    }
+  }
+  if (options.stored_articles) {
+    try {
+      const Xapian::Database db(glass_dir.string());
+      report.documents = db.get_doccount();
+      check_stored(db, damage);
+    } catch (const Xapian::Error& e) {
+      damage.add("database", e.get_description());
+    }
+  }
+  return report;
+}
+
+Result<void> record_checksums(const fs::path& glass_dir, Xapian::rev revision) {
+  std::string text = fmt::format("revision {}\n", revision);
+  for (const auto& file : table_files(glass_dir)) {
+    auto sum = file_checksum(file);
+    if (!sum) return fail(ErrorCode::kIo, file.string() + ": " + sum.error());
+    text += fmt::format("{} {}\n", file.filename().string(), *sum);
+  }
+  const fs::path tmp = glass_dir / (std::string(kChecksumFile) + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
+    out << text;
+    out.flush();
+    if (!out) return fail(ErrorCode::kIo, "cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  fs::rename(tmp, glass_dir / kChecksumFile, ec);
+  if (ec) return fail(ErrorCode::kIo, "cannot replace " + (glass_dir / kChecksumFile).string() + ": " + ec.message());
+  return {};
+}
+
+ChecksumState compare_checksums(const fs::path& glass_dir, Xapian::rev revision, std::string& detail) {
+  std::ifstream in(glass_dir / kChecksumFile);
+  std::string word;
+  Xapian::rev recorded = 0;
+  if (!(in >> word >> recorded) || word != "revision" || recorded != revision) return ChecksumState::kUnknown;
+  std::map<std::string, std::string> sums;
+  for (std::string name, sum; in >> name >> sum;) sums[name] = sum;
+  const auto files = table_files(glass_dir);
+  for (const auto& file : files) {
+    const std::string name = file.filename().string();
+    auto it = sums.find(name);
+    auto sum = file_checksum(file);
+    if (it == sums.end() || !sum || *sum != it->second) {
+      detail = it == sums.end() ? name + " is new" : !sum ? name + ": " + sum.error() : name + " changed";
+      return ChecksumState::kMismatch;
+    }
+    sums.erase(it);
+  }
+  if (!sums.empty()) {
+    detail = sums.begin()->first + " is missing";
+    return ChecksumState::kMismatch;
+  }
+  return ChecksumState::kMatch;
+}
+
+}  // namespace mssearch
