@@ -85,15 +85,13 @@ Result<std::vector<SearchHit>> Searcher::related(const std::string& id, std::siz
   }
 }
 
-Result<SearchHit> Searcher::article(const std::string& id) {
+Result<Article> Searcher::article(const std::string& id) {
   try {
-    return retrying([&]() -> Result<SearchHit> {
+    return retrying([&]() -> Result<Article> {
     const std::string term = schema::id_term(id);
     auto p = db_.postlist_begin(term);
     if (p == db_.postlist_end(term)) return fail(ErrorCode::kNotFound, "no article with id '" + id + "'");
-    auto a = stored_or_error(db_.get_document(*p), id, StoredParts::kFields);
-    if (!a) return std::unexpected(a.error());
-    return make_hit(*a, 0);
+    return stored_or_error(db_.get_document(*p), id, StoredParts::kAll);
     });
   } catch (const Xapian::DatabaseCorruptError& e) {
     return fail(ErrorCode::kCorrupt, "the index is damaged: " + e.get_description());

@@ -20,6 +20,21 @@ nlohmann::json to_json(const SearchHit& h) {
           {"score", h.score},     {"snippet", h.snippet}, {"takeaway", h.takeaway}};
 }
 
+nlohmann::json article_json(const Article& a) {
+  nlohmann::json sections = nlohmann::json::array();
+  for (const auto& s : a.sections) sections.push_back({{"heading", s.heading}, {"text", s.text}});
+  return {{"id", a.id},
+          {"title", a.title},
+          {"url", link_url(a.url, a.id)},
+          {"date", a.date},
+          {"topics", a.topics},
+          {"journal", a.journal},
+          {"credibility", a.credibility ? nlohmann::json(*a.credibility) : nlohmann::json()},
+          {"interest", a.interest ? nlohmann::json(*a.interest) : nlohmann::json()},
+          {"takeaway", a.takeaway},
+          {"sections", std::move(sections)}};
+}
+
 std::string dump_json(const nlohmann::json& value, int indent) {
   return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -40,7 +55,8 @@ nlohmann::json to_json(const SearchResult& r) {
             {"journals", facets_json(r.journal_facets)}}},
           {"did_you_mean", r.did_you_mean ? nlohmann::json(*r.did_you_mean) : nlohmann::json()},
           {"related", std::move(related)},
-          {"partial", !r.failed_shards.empty()}};
+          {"partial", !r.failed_shards.empty()},
+          {"timed_out", r.timed_out}};
   if (!r.failed_shards.empty()) out["failed_shards"] = r.failed_shards;
   if (!r.warnings.empty()) out["warnings"] = r.warnings;
   return out;

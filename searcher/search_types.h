@@ -9,6 +9,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "schema/article.h"
 #include "searcher/index_stats.h"
 
 namespace mssearch {
@@ -50,6 +51,9 @@ struct SearchResult {
   std::optional<std::string> did_you_mean;
   bool showing_corrected = false;  // the query found nothing: hits are did_you_mean's
   std::vector<SearchHit> related;
+  // Xapian's matcher stopped at the time limit (SearcherOptions::time_limit_seconds): the total
+  // and facets are estimates and the ranking may differ from an unhurried answer.
+  bool timed_out = false;
   // Shards left out of this answer (down or too slow): the answer is partial.
   std::vector<std::string> failed_shards;
   // What the answer had to leave out and why (an article whose stored data is damaged).
@@ -57,6 +61,9 @@ struct SearchResult {
 };
 
 nlohmann::json to_json(const SearchHit& hit);
+// One article as /api/articles/{id} gives it: its fields, ratings, takeaway and sections
+// ({"heading","text"}), what a site needs to render the article page.
+nlohmann::json article_json(const Article& article);
 nlohmann::json to_json(const SearchResult& result);
 
 // Serializes JSON for output (HTTP answers, `--json`). Any invalid UTF-8 that reached a string

@@ -330,13 +330,19 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
   // Without MatchSet, checkatleast = every document: facet counts and the total are exact, not
   // estimates (unless the time limit cuts the counting short; total_is_exact then says so).
   const Xapian::doccount check = request.facets && !matched ? db_.get_doccount() : 0;
+  const auto match_start = std::chrono::steady_clock::now();
   const Xapian::MSet mset = feedback ? enquire.get_mset(0, depth, check) : enquire.get_mset(offset, limit, check);
+  const double match_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - match_start).count();
 
   SearchResult result;
   result.query = request.query;
   result.failed_shards = shards_.failed();
   result.total = mset.get_matches_estimated();
   result.total_is_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
+  // Xapian says nothing when its time limit cut the match: an inexact count of a match that
+  // took the whole limit is that cut.
+  result.timed_out = check > 0 && options_.time_limit_seconds > 0 && !result.total_is_exact &&
+                     match_seconds >= options_.time_limit_seconds;
   if (matched) {
     result.total = matched->count();
     result.total_is_exact = true;
@@ -478,6 +484,7 @@ Result<SearchResult> Searcher::search_once(const SearchRequest& request) {
       if (!corrected.empty() && corrected != folded) {
         auto better = run(request, parse(corrected, false));
         if (better && better->total > result->total) {
+          better->timed_out = better->timed_out || result->timed_out;
           if (result->total == 0) {
             better->query = request.query;
             better->showing_corrected = true;

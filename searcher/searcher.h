@@ -75,8 +75,9 @@ class Searcher {
   // Errors: kIndexMissing, kSchemaMismatch, kDatabase (the old index keeps serving).
   Result<bool> refresh();
 
-  // One stored article by id. Errors: kNotFound, kCorrupt (its stored data is damaged).
-  Result<SearchHit> article(const std::string& id);
+  // One stored article by id, with its sections (what a site needs to render it). Errors:
+  // kNotFound, kCorrupt (its stored data is damaged).
+  Result<Article> article(const std::string& id);
 
   // Every topic with its number of articles, by count.
   const std::vector<FacetValue>& topics() const { return topics_; }

@@ -34,6 +34,7 @@ HttpError http_error(const Error& e) {
     case ErrorCode::kBadQuery: return {400, "bad_query", e.message};
     case ErrorCode::kNotFound: return {404, "not_found", e.message};
     case ErrorCode::kIndexMissing:
+    case ErrorCode::kCorrupt:
     case ErrorCode::kSchemaMismatch: return {503, std::string(to_string(e.code)), e.message};
     default: return {500, std::string(to_string(e.code)), e.message};
   }
@@ -201,12 +202,9 @@ void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& r
   auto searcher = pool.acquire();
   if (!searcher) return send_error(res, unavailable(searcher.error()));
   if (!related) {
-    auto hit = (*searcher)->article(id);
-    if (!hit) return send_error(res, http_error(hit.error()));
-    json j = to_json(*hit);
-    j.erase("score");
-    j.erase("snippet");
-    return send_json(res, 200, j);
+    auto found = (*searcher)->article(id);
+    if (!found) return send_error(res, http_error(found.error()));
+    return send_json(res, 200, article_json(*found));
   }
   std::size_t limit = 6;
   if (req.has_param("limit")) {

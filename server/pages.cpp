@@ -89,7 +89,7 @@ std::string render_results(const PageContent& c) {
     for (const auto& h : res.hits) {
       list tags;
       for (const auto& t : h.topics) tags.push_back(data(t));
-      object o{{"title", h.title}, {"url", h.url}, {"date", h.date}, {"journal", h.journal},
+      object o{{"title", h.title}, {"url", link_url(h.url, h.id)}, {"date", h.date}, {"journal", h.journal},
                {"snippet", h.snippet.empty() ? h.takeaway : h.snippet}};
       o["topics"] = tags;
       hits.push_back(o);
@@ -105,7 +105,7 @@ std::string render_results(const PageContent& c) {
     }
     list related;
     for (const auto& h : res.related)
-      related.push_back(object{{"title", h.title}, {"url", h.url}, {"date", h.date}, {"takeaway", h.takeaway}});
+      related.push_back(object{{"title", h.title}, {"url", link_url(h.url, h.id)}, {"date", h.date}, {"takeaway", h.takeaway}});
     d.set("has_related", !related.empty());
     d.set("related", related);
   }

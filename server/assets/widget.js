@@ -27,6 +27,13 @@
       active = Math.max(-1, Math.min(i, all.length - 1));
       if (active >= 0) all[active].classList.add("mss-active");
     }
+    // Only a path or an http(s) URL becomes a link, never "javascript:" or "data:", whatever the
+    // answer holds: on the embedding page only that site's CSP applies.
+    function linkUrl(hit) {
+      var url = typeof hit.url === "string" ? hit.url : "";
+      return /^(https?:\/\/|\/(?!\/))[^\s\\]*$/i.test(url) ? url : "/articles/" + encodeURIComponent(hit.id);
+    }
+
     function render(answer, q) {
       list.textContent = "";
       if (!answer.hits.length) {
@@ -38,7 +45,7 @@
       answer.hits.forEach(function (hit) {
         var a = document.createElement("a");
         a.className = "mss-item";
-        a.href = hit.url;
+        a.href = linkUrl(hit);
         a.setAttribute("role", "option");
         var t = document.createElement("span");
         t.className = "mss-title";
