@@ -383,7 +383,9 @@ class SourceWalk {
       why = fs::is_directory(status) ? "a directory named like an article" : "not a regular file";
     }
     problems_.errors.push_back({p.string(), 0, why, ""});
-    problems_.broken_sources.insert(absolute_of(p));
+    // The identity an article indexed from this path has: its directory resolved, its name as
+    // it is (the path itself may not resolve), and where a link pointed.
+    problems_.broken_sources.insert((fs::path(absolute_of(p.parent_path())) / p.filename()).string());
     std::error_code link_ec;
     if (const fs::path target = fs::read_symlink(p, link_ec); !link_ec)
       problems_.broken_sources.insert(absolute_of(target.is_absolute() ? target : p.parent_path() / target));

@@ -1,5 +1,6 @@
 #include "tests/test_support.h"
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,17 +43,24 @@ std::string markdown_article(const std::string& title, const std::string& date,
          "\njournal: Test Journal\n---\n" + body;
 }
 
-CommandResult run_mssearch(const std::string& args, const std::string& env) {
+CommandResult run_mssearch(const std::string& args, const std::string& env, const std::string& wrapper) {
   TempDir tmp;
   const fs::path out = tmp / "out", err = tmp / "err";
-  const std::string cmd = (env.empty() ? "" : "env " + env + " ") + "'" MSSEARCH_BIN "' " + args +
-                          " >'" + out.string() + "' 2>'" + err.string() + "' </dev/null";
+  const std::string cmd = (env.empty() ? "" : "env " + env + " ") + (wrapper.empty() ? "" : wrapper + " ") +
+                          "'" MSSEARCH_BIN "' " + args + " >'" + out.string() + "' 2>'" + err.string() +
+                          "' </dev/null";
   const int status = std::system(cmd.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_file(out);
   r.err = read_file(err);
+  struct rusage usage {};
+  if (::getrusage(RUSAGE_CHILDREN, &usage) == 0) r.max_rss_kib = usage.ru_maxrss;
   return r;
+}
+
+std::string unprivileged() {
+  return ::geteuid() == 0 ? "setpriv --bounding-set -dac_override,-dac_read_search" : "";
 }
 
 fs::path source_dir() { return MSSEARCH_SOURCE_DIR; }

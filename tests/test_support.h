@@ -33,11 +33,21 @@ struct CommandResult {
   int exit_code = -1;
   std::string out;  // stdout
   std::string err;  // stderr
+  // The largest resident set of any command this process has run so far (getrusage of its
+  // waited-for descendants), in KiB: a bound on this one's.
+  long max_rss_kib = 0;
 };
 
 // Runs the real mssearch binary with the given arguments (shell-quoted by the caller where
-// needed) and optional environment assignments ("NAME=value ...").
-CommandResult run_mssearch(const std::string& args, const std::string& env = "");
+// needed) and optional environment assignments ("NAME=value ..."), under `wrapper` when given
+// (a command that runs the rest, e.g. unprivileged()).
+CommandResult run_mssearch(const std::string& args, const std::string& env = "",
+                           const std::string& wrapper = "");
+
+// A wrapper for run_mssearch under which file permissions hold: as root, the binary runs
+// without the capabilities that bypass them (setpriv drops CAP_DAC_OVERRIDE and
+// CAP_DAC_READ_SEARCH); otherwise nothing is needed.
+std::string unprivileged();
 
 std::filesystem::path source_dir();
 std::filesystem::path corpus_dir();

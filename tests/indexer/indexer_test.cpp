@@ -257,6 +257,45 @@ TEST_CASE("index: --full swaps in a new generation and keeps one before it", "[i
   CHECK_FALSE(fs::exists(*first));  // two rebuilds later it is gone
 }
 
+TEST_CASE("index: the revision only grows, across --full rebuilds too", "[indexer]") {
+  // Anything keyed on it (a cache, an ETag, a replica) must never see time run backwards: a
+  // new generation's Xapian revision starts again at 1.
+  Fixture f;
+  Xapian::rev last = f.index().revision;
+  for (int i = 0; i < 3; ++i) {
+    test::write_file(f.articles / "astro.md", test::markdown_article("Astrocytes, edit " + std::to_string(i)));
+    const auto incremental = f.index();
+    CHECK(incremental.revision > last);
+    last = incremental.revision;
+    const auto full = f.index(true);
+    CHECK(full.revision > last);
+    last = full.revision;
+    CHECK(schema::revision(Xapian::Database(f.db.string())) == last);
+  }
+}
+
+TEST_CASE("index: an article whose filter term is over Xapian's limit fails alone", "[indexer]") {
+  // A 300-byte topic made Xapian throw "Term too long" and end the whole job (no index at all
+  // on a first build). The reader refuses it by its limits; articles given in memory, which no
+  // reader checked, are checked by the job itself.
+  Fixture f;
+  Article good;
+  good.id = "good";
+  good.title = "Good";
+  good.date = "2025-01-01";
+  Article bad = good;
+  bad.id = "bad";
+  bad.topics = {std::string(300, 't')};
+  IndexerOptions options;
+  options.db_path = f.db;
+  auto r = index_articles({good, bad}, options);
+  REQUIRE(r);
+  CHECK(r->added == 1);
+  REQUIRE(r->errors.size() == 1);
+  CHECK_THAT(r->errors[0].message, Catch::Contains("Xapian's limit is 245"));
+  CHECK(Xapian::Database(f.db.string()).term_exists("Qgood"));
+}
+
 TEST_CASE("index: leftovers of an interrupted rebuild are removed by the next job", "[indexer]") {
   Fixture f;
   f.index();
