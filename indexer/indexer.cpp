@@ -169,6 +169,10 @@ class Job {
                                                               term->first, term->second.size(), schema::kMaxTermBytes), a.id});
         continue;
       }
+      if (!a.url.empty() && !is_link_url(a.url)) {
+        batch.errors.push_back({a.source, a.line, "'url' must be a path on the site (/articles/…) or an http(s) URL", a.id});
+        continue;
+      }
       auto [it, inserted] = first_source.emplace(a.id, a.source);
       if (inserted) {
         unique.push_back(std::move(a));

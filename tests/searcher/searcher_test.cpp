@@ -1,6 +1,8 @@
 // The searcher on the sample corpus and on small fixtures, through real Xapian databases.
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <map>
 #include <set>
 
@@ -500,4 +502,59 @@ TEST_CASE("facets: counts follow a new revision (the in-memory columns are reloa
   CHECK(after->total == 2);
   CHECK(as_map(after->topic_facets) == std::map<std::string, Xapian::doccount>{{"Fatigue", 2}, {"Sleep", 1}});
   CHECK(as_map(after->year_facets) == std::map<std::string, Xapian::doccount>{{"2024", 1}, {"2025", 1}});
+}
+
+TEST_CASE("limits: an answer cut by the time limit says so, one without the limit is whole", "[searcher][limits]") {
+  // 60,000 small articles about myelin or axons, the first 20 about zebrafish (written straight
+  // into Xapian: the indexer would take minutes under the sanitizers). A date range is matched
+  // by Xapian's matcher, not read off the posting lists, so the time limit applies to its exact
+  // count: once the zebrafish articles fill the page only the count keeps the matcher going,
+  // and a limit of a microsecond stops it (Xapian looks at its timer now and then, so the
+  // collection must be large enough for it to look). Without a limit it counts every match.
+  test::TempDir tmp;
+  {
+    Xapian::WritableDatabase db((tmp / "db").string(), Xapian::DB_CREATE | Xapian::DB_NO_SYNC);
+    for (int i = 0; i < 60000; ++i) {
+      Article a;
+      a.id = "p" + std::to_string(i);
+      a.title = i < 20 ? "Zebrafish" : i % 2 ? "Myelin" : "Axons";
+      a.date = "2025-01-01";
+      Xapian::Document doc;
+      doc.set_data(encode_stored(a));
+      const std::string word = i < 20 ? "zebrafish" : i % 2 ? "myelin" : "axons";
+      doc.add_term(word);
+      doc.add_term("Z" + word);
+      doc.add_boolean_term(schema::id_term(a.id));
+      doc.add_value(schema::kSlotDate, schema::date_value(a.date));
+      db.add_document(doc);
+    }
+    db.set_metadata(std::string(schema::kMetaSchemaVersion), std::to_string(schema::kSchemaVersion));
+    db.commit();
+  }
+  SearcherOptions options;
+  options.db_path = tmp / "db";
+  options.ranking.feedback_docs = 0;  // one pass, ten hits
+  SearchRequest request;
+  request.query = "zebrafish myelin date:2020-01-01..2030-12-31";
+  request.related = false;
+
+  options.time_limit_seconds = 1e-6;
+  auto hurried = Searcher::open(options);
+  REQUIRE(hurried);
+  auto cut = hurried->search(request);
+  REQUIRE(cut);
+  INFO("total " << cut->total);
+  CHECK(cut->timed_out);
+  CHECK_FALSE(cut->total_is_exact);
+  CHECK(to_json(*cut)["timed_out"] == true);
+  CHECK(cut->hits.size() == 10);
+
+  options.time_limit_seconds = 0;
+  auto unhurried = Searcher::open(options);
+  REQUIRE(unhurried);
+  auto whole = unhurried->search(request);
+  REQUIRE(whole);
+  CHECK_FALSE(whole->timed_out);
+  CHECK(whole->total == 30010);
+  CHECK(whole->total_is_exact);
 }
