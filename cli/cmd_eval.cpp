@@ -16,7 +16,8 @@ struct EvalArgs {
   std::string synonyms, run_file, floors_file;
   bool json = false, no_baseline = false;
   RankingOptions ranking;
-  std::size_t max_query_words = 0;
+  std::size_t max_query_words = 0, min_query_words = 0;
+  std::size_t word_budget = SearcherOptions{}.max_query_words;
 };
 
 nlohmann::json metrics_json(const eval::Metrics& m) {
@@ -32,6 +33,8 @@ int run_eval(const EvalArgs& args) {
   options.searcher.synonyms_path = args.synonyms;
   options.searcher.ranking = args.ranking;
   options.max_query_words = args.max_query_words;
+  options.min_query_words = args.min_query_words;
+  options.searcher.max_query_words = args.word_budget;
   std::vector<eval::Floor> floors;
   if (!args.floors_file.empty()) {
     auto loaded = eval::load_floors(args.floors_file);
@@ -140,6 +143,10 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--and", r.default_and, "Join words with AND instead of OR (for comparison)")->group("Ranking");
   cmd->add_option("--max-query-words", args->max_query_words,
                   "Only judged queries of at most this many words (like the site's search box)");
+  cmd->add_option("--min-query-words", args->min_query_words, "Only judged queries of at least this many words");
+  cmd->add_option("--word-budget", args->word_budget,
+                  "Distinct words a long question keeps, its most informative (0: all; the server's max_query_words)")
+      ->capture_default_str()->group("Ranking");
   cmd->callback([args, &exit_code] { exit_code = run_eval(*args); });
 }
 

@@ -79,7 +79,7 @@ std::map<std::string, std::vector<std::string>> run_baseline(const Dataset& d, c
 Result<EvalReport> evaluate(const fs::path& dataset_dir, const EvalOptions& options) {
   auto dataset = load_dataset(dataset_dir);
   if (!dataset) return std::unexpected(dataset.error());
-  if (options.max_query_words > 0) {
+  if (options.max_query_words > 0 || options.min_query_words > 0) {
     std::erase_if(dataset->queries, [&](const auto& q) {
       std::size_t words = 0;
       bool in_word = false;
@@ -88,7 +88,7 @@ Result<EvalReport> evaluate(const fs::path& dataset_dir, const EvalOptions& opti
         if (!space && !in_word) ++words;
         in_word = !space;
       }
-      return words > options.max_query_words;
+      return (options.max_query_words > 0 && words > options.max_query_words) || words < options.min_query_words;
     });
   }
   ScratchDir scratch;
@@ -125,7 +125,6 @@ Result<EvalReport> evaluate(const fs::path& dataset_dir, const EvalOptions& opti
   so.time_limit_seconds = 0;
   so.db_path = indexer.db_path;
   so.max_query_bytes = std::max<std::size_t>(so.max_query_bytes, 1 << 16);
-  so.max_query_terms = std::max<std::size_t>(so.max_query_terms, 4096);
   so.related_count = 0;
   // The collections have no dates or ratings: the site boosts would only add noise.
   so.ranking.recency_boost = 0;

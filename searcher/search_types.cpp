@@ -56,7 +56,8 @@ nlohmann::json to_json(const SearchResult& r) {
           {"did_you_mean", r.did_you_mean ? nlohmann::json(*r.did_you_mean) : nlohmann::json()},
           {"related", std::move(related)},
           {"partial", !r.failed_shards.empty()},
-          {"timed_out", r.timed_out}};
+          {"timed_out", r.timed_out},
+          {"query_terms_dropped", r.query_terms_dropped}};
   if (!r.failed_shards.empty()) out["failed_shards"] = r.failed_shards;
   if (!r.warnings.empty()) out["warnings"] = r.warnings;
   return out;

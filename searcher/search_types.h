@@ -54,6 +54,9 @@ struct SearchResult {
   // Xapian's matcher stopped at the time limit (SearcherOptions::time_limit_seconds): the total
   // and facets are estimates and the ranking may differ from an unhurried answer.
   bool timed_out = false;
+  // Distinct words of a long question left out (SearcherOptions::max_query_words): the answer
+  // is for its most informative words.
+  std::size_t query_terms_dropped = 0;
   // Shards left out of this answer (down or too slow): the answer is partial.
   std::vector<std::string> failed_shards;
   // What the answer had to leave out and why (an article whose stored data is damaged).

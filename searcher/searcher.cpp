@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <optional>
 
@@ -186,10 +187,7 @@ Xapian::Query Searcher::parse(const std::string& folded, bool partial) {
                        Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, all_words, options_.ranking.all_words_boost));
 }
 
-std::vector<std::string> Searcher::plain_terms(const std::string& text) {
-  // The query's words as unstemmed index terms, in order and with repeats (stop words dropped),
-  // without syntax.
-  if (options_.ranking.exact_weight <= 0) return {};
+std::vector<std::string> Searcher::plain_words_of(const std::string& text) {
   parser_.set_stemming_strategy(Xapian::QueryParser::STEM_NONE);
   Xapian::Query words;
   try {
@@ -198,6 +196,38 @@ std::vector<std::string> Searcher::plain_terms(const std::string& text) {
   }
   parser_.set_stemming_strategy(analyzer_.query_stemming());
   return {words.get_terms_begin(), words.get_terms_end()};
+}
+
+std::vector<std::string> Searcher::plain_terms(const std::string& text) {
+  // The query's words as unstemmed index terms, in order and with repeats (stop words dropped),
+  // without syntax.
+  if (options_.ranking.exact_weight <= 0) return {};
+  return plain_words_of(text);
+}
+
+std::string Searcher::informative_words(const std::string& folded, std::size_t budget, std::size_t& dropped) {
+  const std::vector<std::string> words = plain_words_of(folded);
+  // Each distinct word once, with the number of articles its stem is in: the fewer, the more
+  // it tells (a word no article has tells nothing and goes first).
+  std::map<std::string, Xapian::doccount> frequency;
+  for (const auto& w : words)
+    if (!frequency.contains(w)) {
+      const Xapian::doccount df = db_.get_termfreq("Z" + analyzer_.stemmer()(w));
+      frequency[w] = df == 0 ? std::numeric_limits<Xapian::doccount>::max() : df;
+    }
+  std::vector<std::pair<Xapian::doccount, std::size_t>> order;  // (frequency, first position)
+  std::map<std::string, std::size_t> first;
+  for (std::size_t i = 0; i < words.size(); ++i)
+    if (first.emplace(words[i], i).second) order.emplace_back(frequency[words[i]], i);
+  std::sort(order.begin(), order.end());
+  const std::size_t keep = std::min(budget, order.size());
+  dropped = order.size() - keep;
+  std::vector<std::size_t> kept;
+  for (std::size_t i = 0; i < keep; ++i) kept.push_back(order[i].second);
+  std::sort(kept.begin(), kept.end());
+  std::string out;
+  for (std::size_t i : kept) out += (out.empty() ? "" : " ") + words[i];
+  return out;
 }
 
 std::string Searcher::spelling_correction(const std::string& folded) {
@@ -465,17 +495,36 @@ Result<SearchResult> Searcher::search_once(const SearchRequest& request) {
                                           " bytes long; the limit is " +
                                           std::to_string(options_.max_query_bytes));
   try {
-    const std::string folded = analyzer_.fold_query(request.query);
+    std::string folded = analyzer_.fold_query(request.query);
     const bool blank = folded.find_first_not_of(" \t\r\n") == std::string::npos;
-    const Xapian::Query query = blank ? Xapian::Query::MatchAll : parse(folded, request.partial);
-    const auto terms = static_cast<std::size_t>(
-        std::distance(query.get_unique_terms_begin(), query.get_unique_terms_end()));
-    if (terms > options_.max_query_terms)
-      return fail(ErrorCode::kBadQuery, "query has " + std::to_string(terms) +
-                                            " distinct terms; the limit is " +
+    auto distinct_terms = [](const Xapian::Query& q) {
+      return static_cast<std::size_t>(std::distance(q.get_unique_terms_begin(), q.get_unique_terms_end()));
+    };
+    // A long question keeps its most informative words; then, should its expansion still be
+    // over the bound on cost, fewer of them (each round a quarter fewer).
+    std::size_t dropped = 0;
+    std::size_t budget = options_.max_query_words;
+    if (!blank && budget > 0 && plain_words_of(folded).size() > budget) {
+      std::size_t distinct = 0;
+      const std::string cut = informative_words(folded, budget, distinct);
+      if (distinct > 0) folded = cut, dropped = distinct;
+    }
+    Xapian::Query query = blank ? Xapian::Query::MatchAll : parse(folded, request.partial);
+    while (!blank && distinct_terms(query) > options_.max_query_terms) {
+      const std::size_t words = plain_words_of(folded).size();
+      budget = std::min(budget == 0 ? words : budget, words) * 3 / 4;
+      std::size_t more = 0;
+      if (budget == 0) break;
+      folded = informative_words(folded, budget, more);
+      dropped += more;
+      query = parse(folded, request.partial);
+    }
+    if (const std::size_t terms = distinct_terms(query); terms > options_.max_query_terms)
+      return fail(ErrorCode::kBadQuery, "query has " + std::to_string(terms) + " distinct terms; the limit is " +
                                             std::to_string(options_.max_query_terms));
     auto result = run(request, query);
     if (!result) return result;
+    result->query_terms_dropped = dropped;
 
     // "Did you mean": offered only when the correction finds more than the query as typed;
     // when the query found nothing, the corrected query's hits are shown instead.

@@ -36,8 +36,15 @@ struct SearcherOptions {
   std::size_t snippet_length = 240;         // characters of article text in a snippet
   std::size_t max_limit = 100;              // cap on hits per page
   std::size_t max_offset = 10000;           // cap on paging depth
-  std::size_t max_query_bytes = 1024;       // longer queries are refused
-  std::size_t max_query_terms = 64;         // queries with more terms are refused
+  std::size_t max_query_bytes = 4096;       // longer queries are refused (a pasted abstract fits)
+  // A long question (a pasted paragraph, a letter) is not refused: past this many distinct
+  // words (stop words aside) it keeps the ones that tell most, the rarest in the collection (by
+  // the document frequency of their stems, as Elasticsearch's more_like_this keeps its
+  // max_query_terms), in the order typed; the answer says how many it dropped. 0: no cut.
+  std::size_t max_query_words = 96;
+  // The bound on cost: distinct terms of the query once parsed and expanded (stems, exact
+  // forms, synonyms, compounds). Past it, words are dropped as above until it fits.
+  std::size_t max_query_terms = 256;
   Xapian::termcount max_wildcard_expansion = 200;  // `remyelin*` may expand to this many terms
   double time_limit_seconds = 0.5;          // bound on exact counting (facets, totals)
   std::size_t related_count = 5;            // related articles in a search answer
@@ -94,6 +101,11 @@ class Searcher {
   Xapian::Query parse(const std::string& folded, bool partial);
   std::string spelling_correction(const std::string& folded);
   std::vector<std::string> plain_terms(const std::string& text);
+  // The query's words without syntax, unstemmed, stop words out, in order with repeats.
+  std::vector<std::string> plain_words_of(const std::string& text);
+  // `folded` cut to its `budget` most informative distinct words (see max_query_words), as
+  // plain words; `dropped` counts the distinct words left out.
+  std::string informative_words(const std::string& folded, std::size_t budget, std::size_t& dropped);
   Xapian::Query filters(const SearchRequest& request) const;
   Result<SearchResult> run(const SearchRequest& request, const Xapian::Query& query);
   SearchHit make_hit(const Article& article, double score) const;

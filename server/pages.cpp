@@ -84,6 +84,10 @@ std::string render_results(const PageContent& c) {
     d.set("summary", res.total == 0 ? std::string("No articles found.")
                                     : fmt::format("{}{} article{}{}", about, res.total, res.total == 1 ? "" : "s",
                                                   r.query.empty() ? "" : " for “" + r.query + "”"));
+    if (res.query_terms_dropped > 0)
+      d.set("words_note", fmt::format("A long question: the search used its most telling words and left out {} "
+                                      "common one{}.", res.query_terms_dropped, res.query_terms_dropped == 1 ? "" : "s"));
+    if (res.timed_out) d.set("time_note", std::string("The search was cut short by its time limit: counts are estimates."));
     d.set("first_rank", std::to_string((page - 1) * per_page + 1));
     list hits;
     for (const auto& h : res.hits) {

@@ -176,7 +176,7 @@ TEST_CASE("cli: search --json has the documented shape, and so do related and su
   auto typo = json::parse(test::run_mssearch("search astrocites --json" + db + synonyms).out);
   CHECK(typo["did_you_mean"] == "astrocytes");
 
-  auto bad = test::run_mssearch("search " + q(std::string(3000, 'x')) + " --json" + db);
+  auto bad = test::run_mssearch("search " + q(std::string(5000, 'x')) + " --json" + db);
   CHECK(bad.exit_code == 2);
   CHECK(json::parse(bad.out)["error"]["code"] == "bad_query");
 
