@@ -18,6 +18,7 @@ struct EvalArgs {
   RankingOptions ranking;
   std::size_t max_query_words = 0, min_query_words = 0;
   std::size_t word_budget = SearcherOptions{}.max_query_words;
+  std::string split = "all";
 };
 
 nlohmann::json metrics_json(const eval::Metrics& m) {
@@ -34,6 +35,8 @@ int run_eval(const EvalArgs& args) {
   options.searcher.ranking = args.ranking;
   options.max_query_words = args.max_query_words;
   options.min_query_words = args.min_query_words;
+  options.split = args.split == "tune" ? eval::EvalOptions::Split::kTune
+                : args.split == "test" ? eval::EvalOptions::Split::kTest : eval::EvalOptions::Split::kAll;
   options.searcher.max_query_words = args.word_budget;
   std::vector<eval::Floor> floors;
   if (!args.floors_file.empty()) {
@@ -72,7 +75,7 @@ int run_eval(const EvalArgs& args) {
           fmt::print(run, "{} Q0 {} {} {} mssearch-{}\n", qid, ids[i], i + 1, ids.size() - i, r.dataset);
     }
     if (args.json) {
-      nlohmann::json j = {{"dataset", r.dataset}, {"documents", r.documents},
+      nlohmann::json j = {{"dataset", r.dataset}, {"split", args.split}, {"documents", r.documents},
                           {"index_seconds", r.index_seconds}, {"search_seconds", r.search_seconds},
                           {"mssearch", metrics_json(r.mssearch)}};
       if (r.has_baseline) {
@@ -85,14 +88,15 @@ int run_eval(const EvalArgs& args) {
       all.push_back(j);
       continue;
     }
+    const std::string name = args.split == "all" ? r.dataset : r.dataset + " (" + args.split + ")";
     auto row = [&](const char* engine, const eval::Metrics& m) {
-      fmt::print("| {} | {} | {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} |\n", r.dataset, r.documents,
+      fmt::print("| {} | {} | {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} |\n", name, r.documents,
                  m.queries, engine, m.map100, m.ndcg10, m.p10, m.r100);
     };
     row("mssearch", r.mssearch);
     if (r.has_baseline) {
       row("plain Xapian", r.baseline);
-      fmt::print("| {} | | | ratio | {} | {} | {} | {} |\n", r.dataset, ratio(r.mssearch.map100, r.baseline.map100),
+      fmt::print("| {} | | | ratio | {} | {} | {} | {} |\n", name, ratio(r.mssearch.map100, r.baseline.map100),
                  ratio(r.mssearch.ndcg10, r.baseline.ndcg10), ratio(r.mssearch.p10, r.baseline.p10),
                  ratio(r.mssearch.r100, r.baseline.r100));
     }
@@ -143,6 +147,11 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--and", r.default_and, "Join words with AND instead of OR (for comparison)")->group("Ranking");
   cmd->add_option("--max-query-words", args->max_query_words,
                   "Only judged queries of at most this many words (like the site's search box)");
+  cmd->add_option("--split", args->split,
+                  "Which half of the judged queries: tune (choose ranking on it), test (keep a choice only if it "
+                  "gains here too), all")
+      ->check(CLI::IsMember({"tune", "test", "all"}))
+      ->capture_default_str();
   cmd->add_option("--min-query-words", args->min_query_words, "Only judged queries of at least this many words");
   cmd->add_option("--word-budget", args->word_budget,
                   "Distinct words a long question keeps, its most informative (0: all; the server's max_query_words)")

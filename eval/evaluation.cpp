@@ -76,9 +76,17 @@ std::map<std::string, std::vector<std::string>> run_baseline(const Dataset& d, c
 
 }  // namespace
 
+EvalOptions::Split half_of(std::string_view query_id) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : query_id) hash = (hash ^ c) * 1099511628211ull;
+  return hash % 2 == 0 ? EvalOptions::Split::kTune : EvalOptions::Split::kTest;
+}
+
 Result<EvalReport> evaluate(const fs::path& dataset_dir, const EvalOptions& options) {
   auto dataset = load_dataset(dataset_dir);
   if (!dataset) return std::unexpected(dataset.error());
+  if (options.split != EvalOptions::Split::kAll)
+    std::erase_if(dataset->queries, [&](const auto& q) { return half_of(q.first) != options.split; });
   if (options.max_query_words > 0 || options.min_query_words > 0) {
     std::erase_if(dataset->queries, [&](const auto& q) {
       std::size_t words = 0;

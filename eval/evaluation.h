@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "eval/relevance.h"
@@ -21,7 +22,15 @@ struct EvalOptions {
   bool baseline = true;
   std::size_t max_query_words = 0;  // only judged queries with at most this many words (0: all)
   std::size_t min_query_words = 0;  // only judged queries with at least this many words (0: all)
+  // Which half of the judged queries: every ranking choice is made on the tune half and kept
+  // only if the test half gains or holds. The halves are fixed by a stable hash of the query id.
+  enum class Split { kAll, kTune, kTest };
+  Split split = Split::kAll;
 };
+
+// The half a judged query belongs to: FNV-1a of its id, even = tune, odd = test. Fixed for good:
+// never change it, or every figure measured on a half changes meaning.
+EvalOptions::Split half_of(std::string_view query_id);
 
 struct EvalReport {
   std::string dataset;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The relevance regression guard CI runs: scores every judged collection with MSSEARCH (the
+# The relevance regression guard CI runs: scores the test half of every judged collection with MSSEARCH (the
 # default ranking, exactly as the site searches) and fails if nDCG@10 or MAP@100 of any falls
 # below eval/quality_floors.yaml. Deterministic: no timing is involved.
 #   eval/quality_guard.sh [MSSEARCH]        (default build/release/cli/mssearch)
@@ -21,4 +21,4 @@ fi
 paths=()
 for s in "${sets[@]}"; do paths+=("$dir/$s"); done
 echo "quality_guard: scoring ${sets[*]} from $dir" >&2
-"$bin" eval "${paths[@]}" --floors "$here/eval/quality_floors.yaml"
+"$bin" eval "${paths[@]}" --split test --floors "$here/eval/quality_floors.yaml"
