@@ -9,85 +9,16 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "indexer/indexer.h"
 #include "server/http_server.h"
+#include "tests/server/live_server.h"
 #include "tests/test_support.h"
 
 using namespace mssearch;
 namespace fs = std::filesystem;
 using nlohmann::json;
+using test::LiveServer;
 
 namespace {
-
-// A server on 127.0.0.1:<any port> over a copy of the sample corpus, stopped on destruction.
-struct LiveServer {
-  test::TempDir tmp;
-  fs::path articles = tmp / "articles";
-  fs::path db = tmp / "db";
-  std::unique_ptr<HttpServer> server;
-  std::thread thread;
-  int port = 0;
-
-  explicit LiveServer(bool build_index = true, std::vector<std::string> cors = {}) {
-    fs::copy(test::corpus_dir(), articles, fs::copy_options::recursive);
-    if (build_index) index();
-    ServerOptions options;
-    options.searcher.db_path = db;
-    options.searcher.synonyms_path = articles / "synonyms.yaml";
-    options.port = 0;
-    options.threads = 4;
-    options.access_log = false;
-    options.cors_origins = std::move(cors);
-    server = std::make_unique<HttpServer>(options);
-    auto bound = server->bind();
-    REQUIRE(bound);
-    port = *bound;
-    thread = std::thread([this] { server->run(); });
-    for (int i = 0; i < 200 && !server->is_running(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    REQUIRE(server->is_running());
-  }
-  ~LiveServer() {
-    server->stop();
-    thread.join();
-  }
-  IndexReport index(bool full = false) {
-    IndexerOptions io;
-    io.db_path = db;
-    io.full = full;
-    auto r = run_index_job({articles}, io);
-    REQUIRE(r);
-    return *r;
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_connection_timeout(5);
-    c.set_read_timeout(10);
-    return c;
-  }
-  httplib::Result get(const std::string& path, const httplib::Headers& headers = {}) const {
-    auto c = client();
-    return c.Get(path, headers);
-  }
-  json get_json(const std::string& path, int expected_status = 200) const {
-    auto r = get(path);
-    REQUIRE(r);
-    INFO(path << " -> " << r->body);
-    CHECK(r->status == expected_status);
-    CHECK(r->get_header_value("Content-Type").starts_with("application/json"));
-    return json::parse(r->body);
-  }
-  // Polls until `path` answers with total == expected (the pool rechecks the index each second).
-  json wait_for_total(const std::string& path, int expected) const {
-    json answer;
-    for (int i = 0; i < 50; ++i) {
-      answer = get_json(path);
-      if (answer["total"] == expected) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return answer;
-  }
-};
 
 std::string error_code(const json& j) { return j["error"]["code"].get<std::string>(); }
 
@@ -368,3 +299,4 @@ TEST_CASE("server: raw requests in memory, including invalid UTF-8 in the path",
   const std::string junk = server.handle_raw(std::string("\0\xff GET\r\n\r\n", 10));
   CHECK((junk.empty() || junk.starts_with("HTTP/1.1 400")));
 }
+
