@@ -148,6 +148,7 @@ struct HttpServer::Impl {
   bool serve(httplib::Stream& stream, bool close_connection);
   std::string refusal(int status, std::string_view message, const std::string& peer, std::string_view request_line);
   void not_allowed(const httplib::Request& req, httplib::Response& res);
+  std::string opensearch_base(const httplib::Request& req, httplib::Response& res) const;
   void api_search(const httplib::Request& req, httplib::Response& res);
   void page(const httplib::Request& req, httplib::Response& res);
   void suggest(const httplib::Request& req, httplib::Response& res);
@@ -236,6 +237,20 @@ void HttpServer::Impl::not_allowed(const httplib::Request& req, httplib::Respons
   send_error(res, {405, "method_not_allowed", req.method + " is not allowed on " + req.path + "; use GET"});
 }
 
+// /opensearch.xml's links. From the Host header only for development (no public_url), and only
+// when it is a plain host[:port]: a cache in front would otherwise keep a description whose links
+// point wherever the first requester's Host said (cache poisoning).
+std::string HttpServer::Impl::opensearch_base(const httplib::Request& req, httplib::Response& res) const {
+  if (!options.public_url.empty()) {
+    std::string base = options.public_url;
+    while (base.ends_with('/')) base.pop_back();
+    return base;
+  }
+  res.set_header("Vary", "Host");
+  const std::string host = req.get_header_value("Host");
+  return "http://" + (is_plain_host(host) ? host : listen_address);
+}
+
 void HttpServer::Impl::add_common_headers(const httplib::Request& req, httplib::Response& res) {
   // Called from the post-routing and the error handler alike: set each header once.
   if (res.has_header("X-Content-Type-Options")) return;
@@ -289,10 +304,12 @@ void HttpServer::Impl::page(const httplib::Request& req, httplib::Response& res)
 void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& res) {
   if (auto ok = check_params_utf8(req); !ok) return send_error(res, ok.error());
   if (req.get_param_value_count("q") > 1) return send_error(res, {400, "bad_parameter", "parameter 'q' given more than once"});
+  const auto limit = parse_limit(req, 8, options.searcher.max_limit);
+  if (!limit) return send_error(res, limit.error());
   const std::string q = req.get_param_value("q");
   auto searcher = pool.acquire();
   if (!searcher) return send_error(res, unavailable(searcher.error()));
-  auto list = (*searcher)->suggest(q, 8);
+  auto list = (*searcher)->suggest(q, *limit);
   if (!list) return send_error(res, http_error(list.error()));
   if (req.get_param_value("format") == "opensearch") {
     // The OpenSearch suggestions format: [query, [completions]].
@@ -317,15 +334,9 @@ void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& r
     j.erase("snippet");
     return send_json(res, 200, j);
   }
-  std::size_t limit = 6;
-  if (req.has_param("limit")) {
-    const std::string l = req.get_param_value("limit");
-    if (l.empty() || l.size() > 3 || !std::all_of(l.begin(), l.end(), ::isdigit) || std::stoul(l) < 1 ||
-        std::stoul(l) > options.searcher.max_limit)
-      return send_error(res, {400, "bad_parameter", fmt::format("parameter 'limit' must be from 1 to {}", options.searcher.max_limit)});
-    limit = std::stoul(l);
-  }
-  auto hits = (*searcher)->related(id, limit);
+  const auto limit = parse_limit(req, 6, options.searcher.max_limit);
+  if (!limit) return send_error(res, limit.error());
+  auto hits = (*searcher)->related(id, *limit);
   if (!hits) return send_error(res, http_error(hits.error()));
   json items = json::array();
   for (const auto& h : *hits) items.push_back(to_json(h));
@@ -444,9 +455,7 @@ void HttpServer::Impl::setup() {
     res.set_content(metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
   server.Get("/opensearch.xml", [this](const httplib::Request& req, httplib::Response& res) {
-    const std::string base = !options.public_url.empty() ? options.public_url
-                                                         : "http://" + req.get_header_value("Host");
-    res.set_content(render_opensearch(options, base), "application/opensearchdescription+xml; charset=utf-8");
+    res.set_content(render_opensearch(options, opensearch_base(req, res)), "application/opensearchdescription+xml; charset=utf-8");
   });
   server.Get("/static/search.js", [this](const httplib::Request&, httplib::Response& res) { static_asset(res, "search.js", "text/javascript; charset=utf-8"); });
   server.Get("/static/search.css", [this](const httplib::Request&, httplib::Response& res) { static_asset(res, "search.css", "text/css; charset=utf-8"); });

@@ -30,7 +30,9 @@ struct ServerOptions {
   std::size_t max_queued_requests = 256;  // whole requests waiting for a worker: 503 beyond
   bool access_log = true;                 // one line per request on stderr
   std::string site_name = "MS Research Summaries";
-  std::string public_url;                 // for /opensearch.xml; default: from the Host header
+  // The site's address for /opensearch.xml. Empty: the request's Host header if it is a plain
+  // host[:port], else the listening address (for development; set it in production).
+  std::string public_url;
 };
 
 // Reads a YAML config file; unknown keys are errors (a typo should not be silently ignored).

@@ -300,3 +300,57 @@ TEST_CASE("server: raw requests in memory, including invalid UTF-8 in the path",
   CHECK((junk.empty() || junk.starts_with("HTTP/1.1 400")));
 }
 
+TEST_CASE("server: /api/suggest takes limit from 1 to max_per_page, like related", "[server]") {
+  LiveServer s;
+  for (const std::string bad : {"-1", "0", "100000", "101", "abc", "", "1.5", "99999999999999999999"}) {
+    INFO("limit=" << bad);
+    auto j = s.get_json("/api/suggest?q=a&limit=" + bad, 400);
+    CHECK(error_code(j) == "bad_parameter");
+    CHECK(j["error"]["message"] == "parameter 'limit' must be from 1 to 100");
+    CHECK(s.get_json("/api/articles/trem2-microglia-repair/related?limit=" + bad, 400)["error"]["message"] ==
+          "parameter 'limit' must be from 1 to 100");
+  }
+  CHECK(error_code(s.get_json("/api/suggest?q=a&limit=2&limit=3", 400)) == "bad_parameter");
+  const auto defaults = s.get_json("/api/suggest?q=a")["suggestions"].size();
+  CHECK(defaults == 8);  // the default stays 8
+  CHECK(s.get_json("/api/suggest?q=a&limit=1")["suggestions"].size() == 1);
+  CHECK(s.get_json("/api/suggest?q=a&limit=3")["suggestions"].size() == 3);
+  CHECK(s.get_json("/api/suggest?q=a&limit=100")["suggestions"].size() >= defaults);
+  CHECK(s.get_json("/api/suggest?q=a&limit=2&format=opensearch")[1].size() == 2);
+}
+
+TEST_CASE("server: /opensearch.xml links come from public_url, never from a hostile Host", "[server]") {
+  LiveServer s;
+  const std::string listening = "http://127.0.0.1:" + std::to_string(s.port) + "/?q={searchTerms}";
+  struct Case {
+    std::string host;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"search.local:8080", "http://search.local:8080/?q={searchTerms}"},
+      {"[::1]:9000", "http://[::1]:9000/?q={searchTerms}"},
+      {"evil.example/<script>", listening},
+      {"evil.example:8080@attacker", listening},
+      {"evil.example:99999", listening},
+      {"a\"b", listening},
+      {"", listening},
+  };
+  for (const auto& c : cases) {
+    INFO("Host: " << c.host);
+    auto client = s.client();
+    httplib::Request req;
+    req.method = "GET";
+    req.path = "/opensearch.xml";
+    req.set_header("Host", c.host);
+    auto r = client.send(req);
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK_THAT(r->body, Catch::Contains(c.expected));
+    CHECK_THAT(r->body, !Catch::Contains("evil"));
+  }
+  LiveServer configured(test::shared_index(), [](ServerOptions& o) { o.public_url = "https://search.example.org/"; });
+  auto r = configured.get("/opensearch.xml", {{"Host", "evil.example"}});
+  REQUIRE(r);
+  CHECK_THAT(r->body, Catch::Contains("template=\"https://search.example.org/?q={searchTerms}\""));
+  CHECK_THAT(r->body, !Catch::Contains("evil"));
+}
