@@ -28,8 +28,8 @@ thread_local std::optional<Clock::time_point> request_start;
 // The client of the request a worker is serving: cpp-httplib fills req.remote_addr only once
 // the request parses, and the log must name the client of an unparsable one too.
 thread_local std::string current_peer;
-// The status of the last answer a worker wrote (set by the logger).
-thread_local int last_status = 0;
+// Whether the last request a worker answered could be parsed (set by the logger).
+thread_local bool last_parsed = true;
 
 constexpr const char* kSecurityPolicy =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -186,12 +186,12 @@ HttpServer::Impl::Impl(const ServerOptions& o)
 bool HttpServer::Impl::serve(httplib::Stream& stream, bool close_connection) {
   int port = 0;
   stream.get_remote_ip_and_port(current_peer, port);
-  last_status = 0;
+  last_parsed = true;
   bool closed = false;
   const bool ok = server.process_request(stream, close_connection, closed, nullptr);
   // cpp-httplib keeps a connection open after a request it could not parse; where the next
   // request would begin is then a guess, so close instead.
-  return ok && !closed && last_status != 400;
+  return ok && !closed && last_parsed;
 }
 
 // An answer the connection gate gives by itself (the request was too large, too slow or could
@@ -424,8 +424,10 @@ void HttpServer::Impl::setup() {
   server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     const double seconds =
         request_start ? std::chrono::duration<double>(Clock::now() - *request_start).count() : 0.0;
+    // A 400 that never reached routing (the pre-routing handler sets request_start) is one
+    // cpp-httplib could not parse.
+    last_parsed = res.status != 400 || request_start.has_value();
     request_start.reset();
-    last_status = res.status;
     metrics.observe(route_of(req.path), res.status, seconds);
     if (options.access_log)
       print_access_log_line(access_log_line(current_peer, req.method, req.target, res.status, seconds * 1000));
