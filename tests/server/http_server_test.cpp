@@ -354,3 +354,32 @@ TEST_CASE("server: /opensearch.xml links come from public_url, never from a host
   CHECK_THAT(r->body, Catch::Contains("template=\"https://search.example.org/?q={searchTerms}\""));
   CHECK_THAT(r->body, !Catch::Contains("evil"));
 }
+
+TEST_CASE("server: mssearch.yaml loads, and the connection limits are read and checked", "[server][options]") {
+  auto repo = load_server_options(test::source_dir() / "mssearch.yaml");
+  REQUIRE(repo);
+  const ServerOptions defaults;
+  CHECK(repo->request_timeout_seconds == defaults.request_timeout_seconds);
+  CHECK(repo->write_timeout_seconds == defaults.write_timeout_seconds);
+  CHECK(repo->keep_alive_seconds == defaults.keep_alive_seconds);
+  CHECK(repo->keep_alive_requests == defaults.keep_alive_requests);
+  CHECK(repo->max_connections == defaults.max_connections);
+  CHECK(repo->max_queued_requests == defaults.max_queued_requests);
+  CHECK(repo->max_request_bytes == defaults.max_request_bytes);
+
+  test::TempDir tmp;
+  test::write_file(tmp / "old.yaml", "read_timeout_seconds: 7\n");
+  auto old = load_server_options(tmp / "old.yaml");
+  REQUIRE(old);
+  CHECK(old->request_timeout_seconds == 7);  // the old name of the same limit
+  test::write_file(tmp / "both.yaml", "read_timeout_seconds: 7\nrequest_timeout_seconds: 8\n");
+  auto both = load_server_options(tmp / "both.yaml");
+  REQUIRE_FALSE(both);
+  CHECK_THAT(both.error().message, Catch::Contains("request_timeout_seconds"));
+  test::write_file(tmp / "zero.yaml", "max_connections: 0\n");
+  CHECK_FALSE(load_server_options(tmp / "zero.yaml"));
+  test::write_file(tmp / "typo.yaml", "keepalive_requests: 10\n");
+  auto typo = load_server_options(tmp / "typo.yaml");
+  REQUIRE_FALSE(typo);
+  CHECK_THAT(typo.error().message, Catch::Contains("unknown setting 'keepalive_requests'"));
+}
