@@ -18,7 +18,6 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -43,6 +42,8 @@ constexpr std::size_t kLingerBytes = 1 << 20;
 // Pipelined requests a worker serves in a row before the connection queues again behind the
 // others, so one client cannot keep a worker to itself.
 constexpr std::size_t kPipelineBatch = 16;
+// An answer is far smaller (a page of 100 hits is ~100 KB); past this, something is wrong.
+constexpr std::size_t kMaxPendingOutput = 8 << 20;
 // When the connection table is full, a connection still sending its request may be closed to
 // make room, but only once its request has taken this long (a slow one, not one in progress).
 constexpr milliseconds kEvictableAfter{1000};
@@ -51,6 +52,7 @@ enum class State {
   kIdle,     // waiting for a request (a new connection, or keep-alive between requests)
   kReading,  // part of a request has arrived
   kQueued,   // a whole request is with the workers
+  kWriting,  // the rest of an answer the socket could not take at once is being sent
   kLinger,   // answered and shut for writing: draining until the client closes
 };
 
@@ -59,9 +61,14 @@ struct Connection {
   std::string peer_ip, local_ip;
   int peer_port = 0, local_port = 0;
   std::string buffer;  // bytes read and not yet served
+  std::string output;  // answer bytes the socket has not taken yet (sent by the event thread)
+  std::size_t output_sent = 0;
+  bool close_after_output = false;
   State state = State::kIdle;
   bool fresh = true;   // no request yet: silence is cut at the request deadline, not keep-alive's
-  Clock::time_point since;  // kIdle: idle since; kReading: the request's first byte; kLinger: shut
+  // kIdle: idle since; kReading: the request's first byte; kWriting: the answer was ready;
+  // kLinger: shut for writing.
+  Clock::time_point since;
   std::size_t served = 0;   // requests answered on this connection
   std::size_t drained = 0;  // kLinger: bytes discarded
 };
@@ -100,13 +107,13 @@ std::string_view first_line(std::string_view buffer) {
   return buffer.substr(0, buffer.find_first_of("\r\n"));
 }
 
-// The stream a worker hands cpp-httplib for one request: reads come from the request's bytes,
-// already buffered by the event thread (the socket is never read by a worker, so a worker never
-// waits for a client to send); writes go to the socket under one deadline for the whole answer.
+// The stream a worker hands cpp-httplib for one request. Reads come from the request's bytes,
+// already buffered by the event thread, and writes go to the socket as far as it takes them
+// without waiting; the rest is kept for the event thread to send. So a worker never waits for a
+// client, neither for its request nor for it to read the answer.
 class ConnectionStream final : public httplib::Stream {
  public:
-  ConnectionStream(const Connection& c, std::string_view request, milliseconds write_timeout)
-      : c_(c), request_(request), write_timeout_(write_timeout) {}
+  ConnectionStream(Connection& c, std::string_view request) : c_(c), request_(request) {}
 
   bool is_readable() const override { return pos_ < request_.size(); }
   bool is_writable() const override { return !failed_; }
@@ -120,31 +127,22 @@ class ConnectionStream final : public httplib::Stream {
 
   ssize_t write(const char* ptr, std::size_t size) override {
     if (failed_) return -1;
-    if (!deadline_) deadline_ = Clock::now() + write_timeout_;
     std::size_t done = 0;
-    while (done < size) {
-      const ssize_t n = ::send(c_.fd, ptr + done, size - done, MSG_NOSIGNAL);
-      if (n > 0) {
-        done += static_cast<std::size_t>(n);
-        continue;
+    while (c_.output.empty() && done < size) {  // once bytes wait, the rest goes after them
+      const ssize_t n = ::send(c_.fd, ptr + done, size - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) done += static_cast<std::size_t>(n);
+      else if (n < 0 && errno == EINTR) continue;
+      else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      else {
+        failed_ = true;  // the client went away
+        return -1;
       }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        const auto left = std::chrono::ceil<milliseconds>(*deadline_ - Clock::now()).count();
-        if (left <= 0) {
-          timed_out_ = true;
-          break;
-        }
-        pollfd p{c_.fd, POLLOUT, 0};
-        if (::poll(&p, 1, static_cast<int>(std::min<long long>(left, INT_MAX))) < 0 && errno != EINTR) break;
-        continue;  // writable, an error (the next send reports it), or the deadline passed
-      }
-      break;  // the client went away
     }
-    if (done < size) {
+    if (c_.output.size() + (size - done) > kMaxPendingOutput) {
       failed_ = true;
       return -1;
     }
+    c_.output.append(ptr + done, size - done);
     return static_cast<ssize_t>(size);
   }
 
@@ -161,15 +159,12 @@ class ConnectionStream final : public httplib::Stream {
   socket_t socket() const override { return INVALID_SOCKET; }
 
   bool failed() const { return failed_; }
-  bool timed_out() const { return timed_out_; }
 
  private:
-  const Connection& c_;
+  Connection& c_;
   std::string_view request_;
   std::size_t pos_ = 0;
-  milliseconds write_timeout_;
-  std::optional<Clock::time_point> deadline_;
-  bool failed_ = false, timed_out_ = false;
+  bool failed_ = false;
 };
 
 }  // namespace
@@ -209,16 +204,18 @@ struct ConnectionGate::Impl {
     const std::uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(wake_fd, &one, sizeof one);
   }
-  void watch(int fd) {
+  void watch(int fd, std::uint32_t events = EPOLLIN, int op = EPOLL_CTL_ADD) {
     epoll_event ev{};
-    ev.events = EPOLLIN;
+    ev.events = events;
     ev.data.fd = fd;
-    ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+    ::epoll_ctl(epoll_fd, op, fd, &ev);
   }
 
   void event_loop();
   void accept_all();
   void on_readable(int fd);
+  void flush(Connection& c);
+  void after_answer(Connection& c, bool close);
   void route(Connection& c);
   void dispatch(int fd);
   void refuse(Connection& c, int status, std::string_view message, std::string_view reason);
@@ -314,6 +311,7 @@ void ConnectionGate::Impl::on_readable(int fd) {
   const auto it = conns.find(fd);
   if (it == conns.end()) return;
   Connection& c = *it->second;
+  if (c.state == State::kWriting) return flush(c);
   if (c.state == State::kLinger) {
     for (;;) {
       const ssize_t n = ::recv(fd, scratch.data(), scratch.size(), 0);
@@ -331,6 +329,40 @@ void ConnectionGate::Impl::on_readable(int fd) {
   }
   c.buffer.append(scratch.data(), static_cast<std::size_t>(n));
   route(c);
+}
+
+// Sends what the socket takes of the answer a worker left; when all is sent, the connection
+// goes on (or closes) as the worker said. Requests pipelined behind wait until then.
+void ConnectionGate::Impl::flush(Connection& c) {
+  while (c.output_sent < c.output.size()) {
+    const ssize_t n = ::send(c.fd, c.output.data() + c.output_sent, c.output.size() - c.output_sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      c.output_sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    return close_connection(c.fd);  // the client went away
+  }
+  c.output = std::string();
+  c.output_sent = 0;
+  watch(c.fd, EPOLLIN, EPOLL_CTL_MOD);
+  after_answer(c, c.close_after_output);
+}
+
+// A worker (or flush) is done with the connection's answers: close it, or wait for the next
+// request, or go on with one already buffered.
+void ConnectionGate::Impl::after_answer(Connection& c, bool close) {
+  if (close || stopping) return linger(c);
+  c.since = Clock::now();
+  if (c.buffer.empty()) {
+    c.state = State::kIdle;
+    c.fresh = false;
+    if (c.buffer.capacity() > kReadChunk) c.buffer = std::string();
+  } else {
+    c.state = State::kReading;
+    route(c);  // a whole request left over (the pipeline batch ran out), or a refused one
+  }
 }
 
 // The buffer has new bytes: hand a whole request to the workers, refuse a bad one, or wait.
@@ -425,21 +457,18 @@ void ConnectionGate::Impl::take_back() {
       --open;
       continue;
     }
-    watch(fd);
     Connection& conn = *conns.emplace(fd, std::move(c)).first->second;
-    if (after == After::kClose || stopping) {
-      linger(conn);
+    if (!conn.output.empty()) {
+      // The client has not taken the whole answer yet: the event thread sends the rest, under
+      // the write deadline, and reads nothing more from it meanwhile.
+      conn.state = State::kWriting;
+      conn.since = now;
+      conn.close_after_output = after == After::kClose;
+      watch(fd, EPOLLOUT);
       continue;
     }
-    conn.since = now;
-    if (conn.buffer.empty()) {
-      conn.state = State::kIdle;
-      conn.fresh = false;
-      if (conn.buffer.capacity() > kReadChunk) conn.buffer = std::string();
-    } else {
-      conn.state = State::kReading;
-      route(conn);  // a whole request left over (the pipeline batch ran out), or a refused one
-    }
+    watch(fd);
+    after_answer(conn, after == After::kClose);
   }
 }
 
@@ -455,6 +484,7 @@ void ConnectionGate::Impl::sweep(Clock::time_point now) {
   for (const auto& [fd, c] : conns) {
     const auto age = now - c->since;
     const bool over = c->state == State::kLinger    ? age >= kLingerTime
+                      : c->state == State::kWriting ? age >= options.write_timeout
                       : c->state == State::kReading ? age >= options.request_timeout
                       : c->state == State::kIdle    ? age >= (c->fresh ? options.request_timeout : options.keep_alive_timeout)
                                                     : false;
@@ -464,6 +494,11 @@ void ConnectionGate::Impl::sweep(Clock::time_point now) {
     Connection& c = *conns.at(fd);
     if (c.state == State::kReading) {
       refuse(c, 408, "the request did not arrive in time", "request_timeout");
+    } else if (c.state == State::kWriting) {
+      cut("write_timeout");
+      close_with_reset(fd);
+      conns.erase(fd);
+      --open;
     } else {
       // A new connection that never sent anything is cut like a slow request, but silently:
       // there is no request to answer.
@@ -513,7 +548,7 @@ After ConnectionGate::Impl::serve(Connection& c) {
     if (f.kind != Framing::Kind::kComplete && f.kind != Framing::Kind::kHeadOnly) return After::kWait;
     // A request whose body is not read leaves the connection unusable after its answer.
     const bool last = f.kind == Framing::Kind::kHeadOnly || stopping || c.served + 1 >= options.keep_alive_requests;
-    ConnectionStream stream(c, std::string_view(c.buffer).substr(0, f.length), options.write_timeout);
+    ConnectionStream stream(c, std::string_view(c.buffer).substr(0, f.length));
     bool more = false;
     try {
       more = handlers.serve(stream, last);
@@ -521,12 +556,10 @@ After ConnectionGate::Impl::serve(Connection& c) {
       fmt::print(stderr, "mssearch serve: error serving a request: {}\n", e.what());
     }
     ++c.served;
-    if (stream.failed()) {
-      if (stream.timed_out()) cut("write_timeout");
-      return After::kAbort;
-    }
+    if (stream.failed()) return After::kAbort;
     c.buffer.erase(0, f.length);  // a GET's body, if any, unread by cpp-httplib, goes too
     if (!more || last) return After::kClose;
+    if (!c.output.empty()) return After::kWait;  // the next answer waits until this one is sent
   }
   return After::kWait;
 }

@@ -11,13 +11,16 @@
 // read). Oversized or unframeable requests are refused by the event thread itself.
 //
 // A worker runs `serve` (cpp-httplib's process_request) over a stream that reads the buffered
-// request and writes to the socket under a deadline for the whole answer, so a client that
-// does not read its answer frees the worker when the deadline passes. Pipelined requests
-// already buffered are served in order; then the connection goes back to the event thread.
+// request and writes to the socket only as much as it takes at once: what is left of the answer
+// goes back to the event thread, which sends it as the client reads, and cuts the connection if
+// the client has not taken it all within the write deadline. So a worker never waits for a
+// client in either direction. Pipelined requests already buffered are served in order (the next
+// one once the answer before it is sent); then the connection goes back to the event thread.
 //
 // Bounded: at most `max_connections` open (when full, the oldest idle connection is closed to
 // make room, else the newcomer is refused), at most `max_queued` whole requests waiting for a
-// worker (503 beyond), at most one request's worth of bytes buffered per connection.
+// worker (503 beyond), at most one request's worth of bytes buffered per connection, and one
+// answer's.
 //
 // Thread-safety: listen() and then run() from one thread; stop(), is_running() and counts()
 // from any thread (stop() from a signal thread, say). The handlers are called concurrently:
@@ -47,7 +50,9 @@ struct GateOptions {
   std::size_t keep_alive_requests = 1000;           // requests on one connection, then close
   std::chrono::milliseconds request_timeout{10000}; // from a request's first byte to its last
   std::chrono::milliseconds keep_alive_timeout{60000};
-  std::chrono::milliseconds write_timeout{10000};   // for a whole answer
+  // For the client to take what is left of an answer once it is ready (the socket takes the
+  // first ~2-4 MB at once, so only a client that does not read meets it).
+  std::chrono::milliseconds write_timeout{10000};
   FramingLimits limits;
 };
 
