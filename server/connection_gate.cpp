@@ -75,9 +75,10 @@ struct Connection {
 
 // What a worker asks the event thread to do with a connection it gives back.
 enum class After {
-  kWait,   // wait for (the rest of) the next request
-  kClose,  // the last answer is written: close gracefully
-  kAbort,  // the answer could not be written (deadline, reset): close at once
+  kWait,     // wait for (the rest of) the next request, or send what is left of the answer
+  kClose,    // close gracefully once the answer is sent
+  kAbort,    // the answer could not be written (the client went away): close at once
+  kWaiting,  // answered, nothing left over: the worker has set it idle and armed it in epoll
 };
 
 // Closes with a reset, so that the kernel drops an unsent answer at once instead of trying on.
@@ -210,9 +211,20 @@ struct ConnectionGate::Impl {
     ev.data.fd = fd;
     ::epoll_ctl(epoll_fd, op, fd, &ev);
   }
+  // Connections are in epoll one-shot: an event disarms the connection until it is armed again,
+  // so a connection handed to a worker needs no removal, and an idle one the worker gives back
+  // needs one call. Every connection in `conns` is armed, except while the event thread is
+  // handling it: for the rest of an answer to send, or else for bytes to read.
+  void arm(const Connection& c, int op = EPOLL_CTL_MOD) {
+    watch(c.fd, (c.state == State::kWriting ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT, op);
+  }
+  void rearm_if_open(int fd) {
+    if (const auto it = conns.find(fd); it != conns.end()) arm(*it->second);
+  }
 
   void event_loop();
   void accept_all();
+  void on_event(int fd);
   void on_readable(int fd);
   void flush(Connection& c);
   void after_answer(Connection& c, bool close);
@@ -243,6 +255,7 @@ void ConnectionGate::Impl::event_loop() {
       fmt::print(stderr, "mssearch serve: epoll_wait failed: {}\n", std::strerror(errno));
       begin_stop();
     }
+    take_back();  // first: an event may be for a connection a worker has just armed
     for (int i = 0; i < n; ++i) {
       const int fd = events[static_cast<std::size_t>(i)].data.fd;
       if (fd == listen_fd) {
@@ -251,7 +264,7 @@ void ConnectionGate::Impl::event_loop() {
         std::uint64_t value = 0;
         [[maybe_unused]] auto r = ::read(wake_fd, &value, sizeof value);
       } else {
-        on_readable(fd);
+        on_event(fd);
       }
     }
     take_back();
@@ -301,10 +314,15 @@ void ConnectionGate::Impl::accept_all() {
     length = sizeof local;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) == 0) c->local_ip = address_of(local, c->local_port);
     c->since = now;
-    watch(fd);
+    arm(*c, EPOLL_CTL_ADD);
     conns.emplace(fd, std::move(c));
     ++open;
   }
+}
+
+void ConnectionGate::Impl::on_event(int fd) {
+  on_readable(fd);
+  rearm_if_open(fd);  // unless it was closed, or handed to a worker
 }
 
 void ConnectionGate::Impl::on_readable(int fd) {
@@ -319,7 +337,8 @@ void ConnectionGate::Impl::on_readable(int fd) {
       if (n <= 0 || (c.drained += static_cast<std::size_t>(n)) > kLingerBytes) return close_connection(fd);
     }
   }
-  // One read per wake-up: level-triggered epoll comes back for the rest, after the others.
+  // One read per wake-up: epoll comes back for the rest (the connection is armed again), after
+  // the others.
   const ssize_t n = ::recv(fd, scratch.data(), scratch.size(), 0);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
   if (n <= 0) return close_connection(fd);  // the client closed (or reset) before a whole request
@@ -346,7 +365,6 @@ void ConnectionGate::Impl::flush(Connection& c) {
   }
   c.output = std::string();
   c.output_sent = 0;
-  watch(c.fd, EPOLLIN, EPOLL_CTL_MOD);
   after_answer(c, c.close_after_output);
 }
 
@@ -383,8 +401,7 @@ void ConnectionGate::Impl::dispatch(int fd) {
   {
     std::lock_guard lock(mutex);
     if (queue.size() < options.max_queued) {
-      ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
-      c.state = State::kQueued;
+      c.state = State::kQueued;  // not armed: no event for it until it comes back
       queue.push_back(std::move(it->second));
       ++queued;
       ++with_workers;
@@ -458,17 +475,20 @@ void ConnectionGate::Impl::take_back() {
       continue;
     }
     Connection& conn = *conns.emplace(fd, std::move(c)).first->second;
+    if (after == After::kWaiting) {  // idle, and armed by the worker
+      if (stopping) linger(conn);      // it raced with stop(): close it like the other idle ones
+      continue;
+    }
     if (!conn.output.empty()) {
       // The client has not taken the whole answer yet: the event thread sends the rest, under
       // the write deadline, and reads nothing more from it meanwhile.
       conn.state = State::kWriting;
       conn.since = now;
       conn.close_after_output = after == After::kClose;
-      watch(fd, EPOLLOUT);
-      continue;
+    } else {
+      after_answer(conn, after == After::kClose);
     }
-    watch(fd);
-    after_answer(conn, after == After::kClose);
+    rearm_if_open(fd);
   }
 }
 
@@ -532,11 +552,23 @@ void ConnectionGate::Impl::worker_loop() {
       --queued;
     }
     const After after = serve(*c);
+    // The common case, a keep-alive connection answered in full: set it idle and arm it here,
+    // without waking the event thread. Under the mutex, so that the event thread, which takes
+    // connections back under it before it handles any event, finds it when its next request
+    // arrives.
+    const bool idle = after == After::kWait && c->output.empty() && c->buffer.empty() && !stopping;
     {
       std::lock_guard lock(mutex);
-      returned.emplace_back(std::move(c), after);
+      if (idle) {
+        c->state = State::kIdle;
+        c->fresh = false;
+        c->since = Clock::now();
+        if (c->buffer.capacity() > kReadChunk) c->buffer = std::string();
+        arm(*c);
+      }
+      returned.emplace_back(std::move(c), idle ? After::kWaiting : after);
     }
-    wake();
+    if (!idle) wake();
   }
 }
 
