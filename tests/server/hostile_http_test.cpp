@@ -388,7 +388,7 @@ TEST_CASE("hostile clients: each row gets the documented outcome and the server 
        [](LiveServer& s) { return send_and_read(s.port, "GET /healthz HTTP/1.1\nHost: x\n\n"); },
        {{"status", 400}, {"closed by the server", 1}}},
       {"not HTTP", "binary junk ending in an empty line", {},
-       [](LiveServer& s) { return send_and_read(s.port, std::string("\x16\x03\x01\x00\xff junk\r\n\r\n", 16)); },
+       [](LiveServer& s) { return send_and_read(s.port, std::string("\x16\x03\x01\x00\xff junk\r\n\r\n", 15)); },
        {{"status", 400}, {"closed by the server", 1}}},
       {"many connections at once", "300 connections each send a search in one burst, then read", {},
        [](LiveServer& s) {
