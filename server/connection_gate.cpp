@@ -41,7 +41,7 @@ constexpr milliseconds kLingerTime{2000};
 constexpr std::size_t kLingerBytes = 1 << 20;
 // Pipelined requests a worker serves in a row before the connection queues again behind the
 // others, so one client cannot keep a worker to itself.
-constexpr std::size_t kPipelineBatch = 16;
+constexpr std::size_t kPipelineBatch = 4;
 // An answer is far smaller (a page of 100 hits is ~100 KB); past this, something is wrong.
 constexpr std::size_t kMaxPendingOutput = 8 << 20;
 // When the connection table is full, a connection still sending its request may be closed to
