@@ -1,7 +1,9 @@
 // `mssearch serve`: the HTTP server, until SIGTERM or SIGINT.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <thread>
 
 #include <fmt/format.h>
@@ -22,6 +24,21 @@ struct ServeArgs {
   std::vector<std::string> cors_origins;
   bool no_access_log = false;
 };
+
+// Each connection is a descriptor, and the index needs some too. Debian's soft limit (1024) is
+// below the default max_connections, so raise it as far as the hard limit allows; connections
+// beyond what it allows are refused by the server rather than failing anything else.
+void make_room_for_connections(std::size_t connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = static_cast<rlim_t>(connections) + 256;
+  if (limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = std::min(wanted, limit.rlim_max);
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur < wanted)
+    fmt::print(stderr, "mssearch serve: warning: the open-file limit ({}) is below max_connections + 256; "
+                       "connections beyond it are refused\n", limit.rlim_cur);
+}
 
 int run_serve(const ServeArgs& args) {
   ServerOptions options;
@@ -55,6 +72,7 @@ int run_serve(const ServeArgs& args) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  make_room_for_connections(options.max_connections);
   HttpServer server(options);
   auto port = server.bind();
   if (!port) {

@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "server/access_log.h"
 #include "server/assets.h"
+#include "server/connection_gate.h"
 #include "server/metrics.h"
 #include "server/pages.h"
 #include "server/request_params.h"
@@ -23,6 +25,11 @@ using nlohmann::json;
 
 // Set when a request reaches routing; requests refused before (414, timeouts) log no time.
 thread_local std::optional<Clock::time_point> request_start;
+// The client of the request a worker is serving: cpp-httplib fills req.remote_addr only once
+// the request parses, and the log must name the client of an unparsable one too.
+thread_local std::string current_peer;
+// Whether the last request a worker answered could be parsed (set by the logger).
+thread_local bool last_parsed = true;
 
 constexpr const char* kSecurityPolicy =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -74,7 +81,27 @@ std::string route_of(const std::string& path) {
   return "other";
 }
 
-// cpp-httplib's request processing is protected; this exposes it for requests held in memory.
+// The methods that carry a body. No route takes one: they are answered 405 (404 off the routes)
+// from their head alone, before any body is read.
+bool takes_body(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+  }
+}
+
+// cpp-httplib's request processing is protected; this exposes it for the connection gate's
+// streams and for requests held in memory.
 class InspectableServer : public httplib::Server {
  public:
   using httplib::Server::process_request;
@@ -113,11 +140,16 @@ struct HttpServer::Impl {
   InspectableServer server;
   SearcherPool pool;
   Metrics metrics;
-  int port = 0;
+  ConnectionGate gate;
+  std::string listen_address;  // host:port, for /opensearch.xml when nothing better is known
 
-  explicit Impl(const ServerOptions& o) : options(o), pool(o.searcher, o.threads) {}
+  explicit Impl(const ServerOptions& o);
 
   void setup();
+  bool serve(httplib::Stream& stream, bool close_connection);
+  std::string refusal(int status, std::string_view message, const std::string& peer, std::string_view request_line);
+  void not_allowed(const httplib::Request& req, httplib::Response& res);
+  std::string opensearch_base(const httplib::Request& req, httplib::Response& res) const;
   void api_search(const httplib::Request& req, httplib::Response& res);
   void page(const httplib::Request& req, httplib::Response& res);
   void suggest(const httplib::Request& req, httplib::Response& res);
@@ -127,6 +159,98 @@ struct HttpServer::Impl {
   void static_asset(httplib::Response& res, std::string_view name, const char* type);
   void add_common_headers(const httplib::Request& req, httplib::Response& res);
 };
+
+GateOptions gate_options(const ServerOptions& o) {
+  GateOptions g;
+  g.host = o.host;
+  g.port = o.port;
+  g.workers = o.threads;
+  g.max_connections = o.max_connections;
+  g.max_queued = o.max_queued_requests;
+  g.keep_alive_requests = o.keep_alive_requests;
+  g.request_timeout = std::chrono::seconds(o.request_timeout_seconds);
+  g.keep_alive_timeout = std::chrono::seconds(o.keep_alive_seconds);
+  g.write_timeout = std::chrono::seconds(o.write_timeout_seconds);
+  g.limits.max_body_bytes = o.max_request_bytes;
+  return g;
+}
+
+HttpServer::Impl::Impl(const ServerOptions& o)
+    : options(o),
+      pool(o.searcher, o.threads),
+      gate(gate_options(o),
+           {.serve = [this](httplib::Stream& stream, bool close) { return serve(stream, close); },
+            .refuse = [this](int status, std::string_view message, const std::string& peer,
+                             std::string_view line) { return refusal(status, message, peer, line); },
+            .cut = [this](std::string_view reason) { metrics.count_cut(reason); }}) {}
+
+bool HttpServer::Impl::serve(httplib::Stream& stream, bool close_connection) {
+  int port = 0;
+  stream.get_remote_ip_and_port(current_peer, port);
+  last_parsed = true;
+  bool closed = false;
+  const bool ok = server.process_request(stream, close_connection, closed, nullptr);
+  // cpp-httplib keeps a connection open after a request it could not parse; where the next
+  // request would begin is then a guess, so close instead.
+  return ok && !closed && last_parsed;
+}
+
+// An answer the connection gate gives by itself (the request was too large, too slow or could
+// not be framed, or no worker could take it): the same JSON error and headers as the others.
+std::string HttpServer::Impl::refusal(int status, std::string_view message, const std::string& peer,
+                                      std::string_view request_line) {
+  std::string code = "bad_request", text(message);
+  switch (status) {
+    case 408:
+      code = "request_timeout";
+      text = fmt::format("the request did not arrive within {} s", options.request_timeout_seconds);
+      break;
+    case 411: code = "length_required"; break;
+    case 413:
+      code = "payload_too_large";
+      text = fmt::format("request body is over the limit of {} bytes", options.max_request_bytes);
+      break;
+    case 414: code = "uri_too_long"; text = "request URI is too long"; break;
+    case 431: code = "header_too_large"; text = "request header fields are over the limit of 8192 bytes"; break;
+    case 503: code = "overloaded"; break;
+    default: break;
+  }
+  const std::string body = dump_json({{"error", {{"code", code}, {"message", text}}}});
+  std::string answer = fmt::format(
+      "HTTP/1.1 {} {}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n"
+      "Connection: close\r\nX-Content-Type-Options: nosniff\r\nContent-Security-Policy: {}\r\n"
+      "Referrer-Policy: strict-origin-when-cross-origin\r\n{}\r\n",
+      status, reason_phrase(status), body.size(), kSecurityPolicy, status == 503 ? "Retry-After: 1\r\n" : "");
+  answer += body;
+  if (options.access_log) {
+    const auto space = request_line.find(' ');
+    const std::string_view method = request_line.substr(0, space);
+    std::string_view target = space == std::string_view::npos ? std::string_view() : request_line.substr(space + 1);
+    target = target.substr(0, target.find(' '));
+    print_access_log_line(access_log_line(peer, method, target, status, std::nullopt));
+  }
+  return answer;
+}
+
+void HttpServer::Impl::not_allowed(const httplib::Request& req, httplib::Response& res) {
+  if (route_of(req.path) == "other") return send_error(res, {404, "not_found", "no route " + req.path});
+  res.set_header("Allow", "GET, HEAD");
+  send_error(res, {405, "method_not_allowed", req.method + " is not allowed on " + req.path + "; use GET"});
+}
+
+// /opensearch.xml's links. From the Host header only for development (no public_url), and only
+// when it is a plain host[:port]: a cache in front would otherwise keep a description whose links
+// point wherever the first requester's Host said (cache poisoning).
+std::string HttpServer::Impl::opensearch_base(const httplib::Request& req, httplib::Response& res) const {
+  if (!options.public_url.empty()) {
+    std::string base = options.public_url;
+    while (base.ends_with('/')) base.pop_back();
+    return base;
+  }
+  res.set_header("Vary", "Host");
+  const std::string host = req.get_header_value("Host");
+  return "http://" + (is_plain_host(host) ? host : listen_address);
+}
 
 void HttpServer::Impl::add_common_headers(const httplib::Request& req, httplib::Response& res) {
   // Called from the post-routing and the error handler alike: set each header once.
@@ -181,10 +305,12 @@ void HttpServer::Impl::page(const httplib::Request& req, httplib::Response& res)
 void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& res) {
   if (auto ok = check_params_utf8(req); !ok) return send_error(res, ok.error());
   if (req.get_param_value_count("q") > 1) return send_error(res, {400, "bad_parameter", "parameter 'q' given more than once"});
+  const auto limit = parse_limit(req, 8, options.searcher.max_limit);
+  if (!limit) return send_error(res, limit.error());
   const std::string q = req.get_param_value("q");
   auto searcher = pool.acquire();
   if (!searcher) return send_error(res, unavailable(searcher.error()));
-  auto list = (*searcher)->suggest(q, 8);
+  auto list = (*searcher)->suggest(q, *limit);
   if (!list) return send_error(res, http_error(list.error()));
   if (req.get_param_value("format") == "opensearch") {
     // The OpenSearch suggestions format: [query, [completions]].
@@ -206,15 +332,9 @@ void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& r
     if (!found) return send_error(res, http_error(found.error()));
     return send_json(res, 200, article_json(*found));
   }
-  std::size_t limit = 6;
-  if (req.has_param("limit")) {
-    const std::string l = req.get_param_value("limit");
-    if (l.empty() || l.size() > 3 || !std::all_of(l.begin(), l.end(), ::isdigit) || std::stoul(l) < 1 ||
-        std::stoul(l) > options.searcher.max_limit)
-      return send_error(res, {400, "bad_parameter", fmt::format("parameter 'limit' must be from 1 to {}", options.searcher.max_limit)});
-    limit = std::stoul(l);
-  }
-  auto hits = (*searcher)->related(id, limit);
+  const auto limit = parse_limit(req, 6, options.searcher.max_limit);
+  if (!limit) return send_error(res, limit.error());
+  auto hits = (*searcher)->related(id, *limit);
   if (!hits) return send_error(res, http_error(hits.error()));
   json items = json::array();
   for (const auto& h : *hits) items.push_back(to_json(h));
@@ -262,18 +382,27 @@ void HttpServer::Impl::static_asset(httplib::Response& res, std::string_view nam
 }
 
 void HttpServer::Impl::setup() {
-  server.new_task_queue = [n = options.threads] { return new httplib::ThreadPool(n); };
-  server.set_payload_max_length(options.max_request_bytes);
-  // Headers and body go out in separate writes: without TCP_NODELAY, Nagle + delayed ACK add
-  // ~40 ms to every keep-alive answer (measured: 44 ms p50 before, see README "Load").
-  server.set_tcp_nodelay(true);
-  server.set_read_timeout(options.read_timeout_seconds, 0);
-  server.set_write_timeout(options.write_timeout_seconds, 0);
+  // The sockets, timeouts and worker threads are the connection gate's; cpp-httplib parses,
+  // routes and writes. These two only set what its Keep-Alive header says, which the gate
+  // honours.
+  server.set_keep_alive_max_count(options.keep_alive_requests);
   server.set_keep_alive_timeout(options.keep_alive_seconds);
+  server.set_payload_max_length(options.max_request_bytes);
 
-  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+  // cpp-httplib calls this before it reads a body: a POST (PUT, PATCH, DELETE) is answered from
+  // its head, and the gate, which handed it over without waiting for the body, closes after.
+  server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_start = Clock::now();
-    return httplib::Server::HandlerResponse::Unhandled;
+    if (!takes_body(req.method)) return httplib::Server::HandlerResponse::Unhandled;
+    not_allowed(req, res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  // Nor is a client invited to send a body ("100 Continue") that no route takes.
+  server.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!takes_body(req.method)) return 100;
+    request_start = Clock::now();
+    not_allowed(req, res);
+    return res.status;
   });
   server.set_post_routing_handler(
       [this](const httplib::Request& req, httplib::Response& res) { add_common_headers(req, res); });
@@ -293,10 +422,13 @@ void HttpServer::Impl::setup() {
   server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     const double seconds =
         request_start ? std::chrono::duration<double>(Clock::now() - *request_start).count() : 0.0;
+    // A 400 that never reached routing (the pre-routing handler sets request_start) is one
+    // cpp-httplib could not parse.
+    last_parsed = res.status != 400 || request_start.has_value();
     request_start.reset();
     metrics.observe(route_of(req.path), res.status, seconds);
     if (options.access_log)
-      fmt::print(stderr, "{} {} {} {} {:.1f}ms\n", req.remote_addr, req.method, req.target, res.status, seconds * 1000);
+      print_access_log_line(access_log_line(current_peer, req.method, req.target, res.status, seconds * 1000));
   });
 
   server.Get("/", [this](const httplib::Request& req, httplib::Response& res) { page(req, res); });
@@ -318,12 +450,12 @@ void HttpServer::Impl::setup() {
     } else {
       metrics.set_ready(false);
     }
+    const auto counts = gate.counts();
+    metrics.set_connections(static_cast<double>(counts.open), static_cast<double>(counts.queued));
     res.set_content(metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
   server.Get("/opensearch.xml", [this](const httplib::Request& req, httplib::Response& res) {
-    const std::string base = !options.public_url.empty() ? options.public_url
-                                                         : "http://" + req.get_header_value("Host");
-    res.set_content(render_opensearch(options, base), "application/opensearchdescription+xml; charset=utf-8");
+    res.set_content(render_opensearch(options, opensearch_base(req, res)), "application/opensearchdescription+xml; charset=utf-8");
   });
   server.Get("/static/search.js", [this](const httplib::Request&, httplib::Response& res) { static_asset(res, "search.js", "text/javascript; charset=utf-8"); });
   server.Get("/static/search.css", [this](const httplib::Request&, httplib::Response& res) { static_asset(res, "search.css", "text/css; charset=utf-8"); });
@@ -331,16 +463,8 @@ void HttpServer::Impl::setup() {
   server.Get("/widget.css", [this](const httplib::Request&, httplib::Response& res) { static_asset(res, "widget.css", "text/css; charset=utf-8"); });
   server.Get("/widget-demo.html", [this](const httplib::Request&, httplib::Response& res) { static_asset(res, "widget-demo.html", "text/html; charset=utf-8"); });
 
-  // Only GET (and HEAD) are served; CORS preflight is answered for the API.
-  auto not_allowed = [](const httplib::Request& req, httplib::Response& res) {
-    if (route_of(req.path) == "other") return send_error(res, {404, "not_found", "no route " + req.path});
-    res.set_header("Allow", "GET, HEAD");
-    send_error(res, {405, "method_not_allowed", req.method + " is not allowed on " + req.path + "; use GET"});
-  };
-  server.Post(".*", not_allowed);
-  server.Put(".*", not_allowed);
-  server.Patch(".*", not_allowed);
-  server.Delete(".*", not_allowed);
+  // Only GET (and HEAD) are served (POST and the like are refused before routing, above); CORS
+  // preflight is answered for the API.
   server.Options(".*", [this](const httplib::Request& req, httplib::Response& res) {
     res.set_header("Allow", "GET, HEAD, OPTIONS");
     res.set_header("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
@@ -358,26 +482,32 @@ HttpServer::HttpServer(const ServerOptions& options) : impl_(std::make_unique<Im
 HttpServer::~HttpServer() = default;
 
 Result<int> HttpServer::bind() {
-  const auto& o = impl_->options;
-  int port = o.port == 0 ? impl_->server.bind_to_any_port(o.host)
-                         : (impl_->server.bind_to_port(o.host, o.port) ? o.port : -1);
-  if (port < 0)
-    return fail(ErrorCode::kIo, fmt::format("cannot listen on {}:{} (in use, or not an address of this machine)", o.host, o.port));
-  impl_->port = port;
+  auto port = impl_->gate.listen();
+  if (!port) return port;
+  const std::string& host = impl_->options.host;
+  const std::string shown = host == "0.0.0.0" || host == "::" || host.empty() ? "127.0.0.1"
+                            : host.find(':') != std::string::npos         ? "[" + host + "]"
+                                                                          : host;
+  impl_->listen_address = fmt::format("{}:{}", shown, *port);
   return port;
 }
 
 std::string HttpServer::handle_raw(std::string_view request) {
   std::string response;
   MemoryStream stream(request, response);
+  current_peer = "127.0.0.1";
   bool closed = false;
   impl_->server.process_request(stream, /*close_connection=*/true, closed, nullptr);
   return response;
 }
 
-bool HttpServer::run() { return impl_->server.listen_after_bind(); }
-void HttpServer::stop() { impl_->server.stop(); }
-bool HttpServer::is_running() const { return impl_->server.is_running(); }
+bool HttpServer::run() {
+  if (impl_->listen_address.empty()) return false;  // bind() first
+  impl_->gate.run();
+  return true;
+}
+void HttpServer::stop() { impl_->gate.stop(); }
+bool HttpServer::is_running() const { return impl_->gate.is_running(); }
 
 Result<std::pair<unsigned, unsigned>> HttpServer::index_state() {
   auto s = impl_->pool.acquire();

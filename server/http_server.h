@@ -1,7 +1,8 @@
 // HttpServer: what the website talks to. JSON API (the searcher's own JSON), a server-rendered
 // search page enhanced by a small script, an embeddable widget, OpenSearch, health, readiness
-// and Prometheus metrics; on cpp-httplib with a worker pool, each request served by its own
-// Searcher. See README "HTTP API".
+// and Prometheus metrics. cpp-httplib parses, routes and writes; the sockets, deadlines and
+// worker threads are the connection gate's (connection_gate.h), which hands a worker only whole
+// requests. Each request is served by its own Searcher. See README "The HTTP server".
 //
 // Thread-safety: bind() and run() from one thread; stop() from any thread (e.g. a signal
 // thread). run() returns after requests in flight have finished.
@@ -23,7 +24,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds the listening socket; returns the port (useful with port 0). Errors: kIo.
+  // Binds the listening socket; returns the port (useful with port 0). Errors: kIo, naming the
+  // address and the reason ("cannot listen on 127.0.0.1:8080: Address already in use").
   Result<int> bind();
   // Serves until stop(). Returns false if the server could not run.
   bool run();

@@ -32,7 +32,29 @@ Metrics::Metrics()
       shards_(prometheus::BuildGauge()
                   .Name("mssearch_shard_up")
                   .Help("1 when a configured database (shard) answers, 0 when it is left out")
-                  .Register(*registry_)) {}
+                  .Register(*registry_)),
+      cuts_(prometheus::BuildCounter()
+                .Name("mssearch_http_connections_cut_total")
+                .Help("Connections cut or refused by the server, by reason (request_timeout, idle_timeout, "
+                      "write_timeout, too_large, bad_framing, queue_full, evicted, refused)")
+                .Register(*registry_)),
+      open_connections_(prometheus::BuildGauge()
+                            .Name("mssearch_http_connections_open")
+                            .Help("Open HTTP connections")
+                            .Register(*registry_)
+                            .Add({})),
+      queued_requests_(prometheus::BuildGauge()
+                           .Name("mssearch_http_requests_queued")
+                           .Help("Whole requests waiting for a worker thread")
+                           .Register(*registry_)
+                           .Add({})) {}
+
+void Metrics::count_cut(std::string_view reason) { cuts_.Add({{"reason", std::string(reason)}}).Increment(); }
+
+void Metrics::set_connections(double open, double queued) {
+  open_connections_.Set(open);
+  queued_requests_.Set(queued);
+}
 
 void Metrics::set_shard(const std::string& name, bool up) { shards_.Add({{"shard", name}}).Set(up ? 1 : 0); }
 

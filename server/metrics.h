@@ -1,11 +1,13 @@
 // Metrics in the Prometheus text format (prometheus-cpp): requests by route and status, a
-// latency histogram by route, and the index's document count and revision.
+// latency histogram by route, the index's document count and revision, and the connections the
+// connection gate cut or refused, by reason.
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -23,6 +25,9 @@ class Metrics {
   void set_ready(bool ready);
   // One gauge per configured database (1 up, 0 left out of answers).
   void set_shard(const std::string& name, bool up);
+  // A connection cut or refused (connection_gate.h lists the reasons).
+  void count_cut(std::string_view reason);
+  void set_connections(double open, double queued);
   std::string render() const;
 
  private:
@@ -33,6 +38,9 @@ class Metrics {
   prometheus::Gauge& revision_;
   prometheus::Gauge& ready_;
   prometheus::Family<prometheus::Gauge>& shards_;
+  prometheus::Family<prometheus::Counter>& cuts_;
+  prometheus::Gauge& open_connections_;
+  prometheus::Gauge& queued_requests_;
 };
 
 }  // namespace mssearch

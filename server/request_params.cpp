@@ -1,5 +1,6 @@
 #include "server/request_params.h"
 
+#include <cctype>
 #include <charconv>
 #include <chrono>
 
@@ -115,6 +116,49 @@ std::expected<PageRequest, HttpError> parse_search_params(const httplib::Request
   r.limit = p.per_page;
   r.offset = (p.page - 1) * p.per_page;
   return p;
+}
+
+std::expected<std::size_t, HttpError> parse_limit(const httplib::Request& request, std::size_t fallback,
+                                                  std::size_t max) {
+  if (!request.has_param("limit")) return fallback;
+  const std::string range = "parameter 'limit' must be from 1 to " + std::to_string(max);
+  if (request.get_param_value_count("limit") > 1) return bad("parameter 'limit' given more than once");
+  const std::string text = request.get_param_value("limit");
+  std::size_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || value < 1 || value > max) return bad(range);
+  return value;
+}
+
+bool is_plain_host(std::string_view host) {
+  if (host.empty() || host.size() > 261) return false;
+  std::string_view name = host, port;
+  if (host.front() == '[') {
+    const auto close = host.find(']');
+    if (close == std::string_view::npos || close < 3) return false;
+    for (const char c : host.substr(1, close - 1))
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
+    name = host.substr(0, close + 1);
+    port = host.substr(close + 1);
+    if (!port.empty() && port.front() != ':') return false;
+  } else {
+    const auto colon = host.find(':');
+    name = host.substr(0, colon);
+    port = colon == std::string_view::npos ? std::string_view() : host.substr(colon);
+    if (name.empty() || name.size() > 253 || name.front() == '.' || name.front() == '-') return false;
+    for (const char c : name)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+    if (name.find("..") != std::string_view::npos) return false;
+  }
+  if (port.empty()) return true;
+  port.remove_prefix(1);
+  if (port.empty() || port.size() > 5) return false;
+  unsigned value = 0;
+  for (const char c : port) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  return value >= 1 && value <= 65535;
 }
 
 }  // namespace mssearch

@@ -33,4 +33,14 @@ std::expected<PageRequest, HttpError> parse_search_params(const httplib::Request
 // Every parameter value must be valid UTF-8; returns the first offender.
 std::expected<void, HttpError> check_params_utf8(const httplib::Request& request);
 
+// The `limit` parameter (suggestions, related articles): a whole number from 1 to `max`, given
+// at most once; `fallback` when absent. Anything else is a 400 naming the range.
+std::expected<std::size_t, HttpError> parse_limit(const httplib::Request& request, std::size_t fallback,
+                                                  std::size_t max);
+
+// A Host header value that is only a host and an optional port: a DNS name or IPv4 address
+// (letters, digits, '-' and '.') or a bracketed IPv6 address, then `:` and 1 to 5 digits. What
+// may be echoed into a URL when no public_url is configured; anything else is not trusted.
+bool is_plain_host(std::string_view host);
+
 }  // namespace mssearch

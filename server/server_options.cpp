@@ -59,6 +59,7 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
     std::filesystem::path fp(p);
     return fp.is_absolute() || base.empty() ? fp : base / fp;
   };
+  std::string request_timeout_key;
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>();
     const YAML::Node& v = kv.second;
@@ -91,9 +92,19 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
         if (auto error = load_ranking(path, v, o.searcher.ranking)) return std::unexpected(*error);
       }
       else if (key == "max_request_bytes") o.max_request_bytes = v.as<std::size_t>();
-      else if (key == "read_timeout_seconds") o.read_timeout_seconds = v.as<int>();
+      else if (key == "request_timeout_seconds" || key == "read_timeout_seconds") {
+        // read_timeout_seconds: the old name, from when the limit was per read.
+        if (!request_timeout_key.empty())
+          return fail(ErrorCode::kIo, where(path, kv.first) + ": '" + key + "' and '" + request_timeout_key +
+                                          "' set the same limit; keep request_timeout_seconds");
+        request_timeout_key = key;
+        o.request_timeout_seconds = v.as<int>();
+      }
       else if (key == "write_timeout_seconds") o.write_timeout_seconds = v.as<int>();
       else if (key == "keep_alive_seconds") o.keep_alive_seconds = v.as<int>();
+      else if (key == "keep_alive_requests") o.keep_alive_requests = v.as<std::size_t>();
+      else if (key == "max_connections") o.max_connections = v.as<std::size_t>();
+      else if (key == "max_queued_requests") o.max_queued_requests = v.as<std::size_t>();
       else if (key == "access_log") o.access_log = v.as<bool>();
       else if (key == "site_name") o.site_name = v.as<std::string>();
       else if (key == "public_url") o.public_url = v.as<std::string>();
@@ -105,6 +116,10 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
   if (o.threads == 0 || o.threads > 256)
     return fail(ErrorCode::kIo, path.string() + ": threads must be from 1 to 256");
   if (o.port < 0 || o.port > 65535) return fail(ErrorCode::kIo, path.string() + ": port must be from 0 to 65535");
+  if (o.request_timeout_seconds < 1 || o.write_timeout_seconds < 1 || o.keep_alive_seconds < 1)
+    return fail(ErrorCode::kIo, path.string() + ": request_timeout_seconds, write_timeout_seconds and keep_alive_seconds must be at least 1");
+  if (o.keep_alive_requests < 1 || o.max_connections < 1 || o.max_queued_requests < 1)
+    return fail(ErrorCode::kIo, path.string() + ": keep_alive_requests, max_connections and max_queued_requests must be at least 1");
   if (o.default_per_page == 0 || o.default_per_page > o.searcher.max_limit)
     return fail(ErrorCode::kIo, path.string() + ": default_per_page must be from 1 to max_per_page");
   return o;

@@ -20,12 +20,19 @@ struct ServerOptions {
   std::vector<std::string> cors_origins;  // origins allowed to call the API; "*" for any
   std::size_t default_per_page = 10;
   std::size_t max_request_bytes = 16 * 1024;  // request bodies (GET needs none): 413 beyond
-  int read_timeout_seconds = 5;
-  int write_timeout_seconds = 5;
-  int keep_alive_seconds = 2;
+  // A whole request, from its first byte (or from connecting) to its last: 408 and closed
+  // after. Per request, not per read, so a client sending a byte a second is cut all the same.
+  int request_timeout_seconds = 10;
+  int write_timeout_seconds = 10;         // a whole answer; a client that does not read is cut
+  int keep_alive_seconds = 60;            // an idle connection waits this long for its next request
+  std::size_t keep_alive_requests = 1000; // requests on one connection before it is closed
+  std::size_t max_connections = 1024;     // open at once; the oldest idle closed to make room
+  std::size_t max_queued_requests = 256;  // whole requests waiting for a worker: 503 beyond
   bool access_log = true;                 // one line per request on stderr
   std::string site_name = "MS Research Summaries";
-  std::string public_url;                 // for /opensearch.xml; default: from the Host header
+  // The site's address for /opensearch.xml. Empty: the request's Host header if it is a plain
+  // host[:port], else the listening address (for development; set it in production).
+  std::string public_url;
 };
 
 // Reads a YAML config file; unknown keys are errors (a typo should not be silently ignored).

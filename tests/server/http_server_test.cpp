@@ -9,85 +9,16 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "indexer/indexer.h"
 #include "server/http_server.h"
+#include "tests/server/live_server.h"
 #include "tests/test_support.h"
 
 using namespace mssearch;
 namespace fs = std::filesystem;
 using nlohmann::json;
+using test::LiveServer;
 
 namespace {
-
-// A server on 127.0.0.1:<any port> over a copy of the sample corpus, stopped on destruction.
-struct LiveServer {
-  test::TempDir tmp;
-  fs::path articles = tmp / "articles";
-  fs::path db = tmp / "db";
-  std::unique_ptr<HttpServer> server;
-  std::thread thread;
-  int port = 0;
-
-  explicit LiveServer(bool build_index = true, std::vector<std::string> cors = {}) {
-    fs::copy(test::corpus_dir(), articles, fs::copy_options::recursive);
-    if (build_index) index();
-    ServerOptions options;
-    options.searcher.db_path = db;
-    options.searcher.synonyms_path = articles / "synonyms.yaml";
-    options.port = 0;
-    options.threads = 4;
-    options.access_log = false;
-    options.cors_origins = std::move(cors);
-    server = std::make_unique<HttpServer>(options);
-    auto bound = server->bind();
-    REQUIRE(bound);
-    port = *bound;
-    thread = std::thread([this] { server->run(); });
-    for (int i = 0; i < 200 && !server->is_running(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    REQUIRE(server->is_running());
-  }
-  ~LiveServer() {
-    server->stop();
-    thread.join();
-  }
-  IndexReport index(bool full = false) {
-    IndexerOptions io;
-    io.db_path = db;
-    io.full = full;
-    auto r = run_index_job({articles}, io);
-    REQUIRE(r);
-    return *r;
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_connection_timeout(5);
-    c.set_read_timeout(10);
-    return c;
-  }
-  httplib::Result get(const std::string& path, const httplib::Headers& headers = {}) const {
-    auto c = client();
-    return c.Get(path, headers);
-  }
-  json get_json(const std::string& path, int expected_status = 200) const {
-    auto r = get(path);
-    REQUIRE(r);
-    INFO(path << " -> " << r->body);
-    CHECK(r->status == expected_status);
-    CHECK(r->get_header_value("Content-Type").starts_with("application/json"));
-    return json::parse(r->body);
-  }
-  // Polls until `path` answers with total == expected (the pool rechecks the index each second).
-  json wait_for_total(const std::string& path, int expected) const {
-    json answer;
-    for (int i = 0; i < 50; ++i) {
-      answer = get_json(path);
-      if (answer["total"] == expected) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return answer;
-  }
-};
 
 std::string error_code(const json& j) { return j["error"]["code"].get<std::string>(); }
 
@@ -367,4 +298,88 @@ TEST_CASE("server: raw requests in memory, including invalid UTF-8 in the path",
   // Not HTTP at all: answered 400 or dropped, never a crash.
   const std::string junk = server.handle_raw(std::string("\0\xff GET\r\n\r\n", 10));
   CHECK((junk.empty() || junk.starts_with("HTTP/1.1 400")));
+}
+
+TEST_CASE("server: /api/suggest takes limit from 1 to max_per_page, like related", "[server]") {
+  LiveServer s;
+  for (const std::string bad : {"-1", "0", "100000", "101", "abc", "", "1.5", "99999999999999999999"}) {
+    INFO("limit=" << bad);
+    auto j = s.get_json("/api/suggest?q=a&limit=" + bad, 400);
+    CHECK(error_code(j) == "bad_parameter");
+    CHECK(j["error"]["message"] == "parameter 'limit' must be from 1 to 100");
+    CHECK(s.get_json("/api/articles/trem2-microglia-repair/related?limit=" + bad, 400)["error"]["message"] ==
+          "parameter 'limit' must be from 1 to 100");
+  }
+  CHECK(error_code(s.get_json("/api/suggest?q=a&limit=2&limit=3", 400)) == "bad_parameter");
+  const auto defaults = s.get_json("/api/suggest?q=a")["suggestions"].size();
+  CHECK(defaults == 8);  // the default stays 8
+  CHECK(s.get_json("/api/suggest?q=a&limit=1")["suggestions"].size() == 1);
+  CHECK(s.get_json("/api/suggest?q=a&limit=3")["suggestions"].size() == 3);
+  CHECK(s.get_json("/api/suggest?q=a&limit=100")["suggestions"].size() >= defaults);
+  CHECK(s.get_json("/api/suggest?q=a&limit=2&format=opensearch")[1].size() == 2);
+}
+
+TEST_CASE("server: /opensearch.xml links come from public_url, never from a hostile Host", "[server]") {
+  LiveServer s;
+  const std::string listening = "http://127.0.0.1:" + std::to_string(s.port) + "/?q={searchTerms}";
+  struct Case {
+    std::string host;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"search.local:8080", "http://search.local:8080/?q={searchTerms}"},
+      {"[::1]:9000", "http://[::1]:9000/?q={searchTerms}"},
+      {"evil.example/<script>", listening},
+      {"evil.example:8080@attacker", listening},
+      {"evil.example:99999", listening},
+      {"a\"b", listening},
+      {"", listening},
+  };
+  for (const auto& c : cases) {
+    INFO("Host: " << c.host);
+    auto client = s.client();
+    httplib::Request req;
+    req.method = "GET";
+    req.path = "/opensearch.xml";
+    req.set_header("Host", c.host);
+    auto r = client.send(req);
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK_THAT(r->body, Catch::Contains(c.expected));
+    CHECK_THAT(r->body, !Catch::Contains("evil"));
+  }
+  LiveServer configured(test::shared_index(), [](ServerOptions& o) { o.public_url = "https://search.example.org/"; });
+  auto r = configured.get("/opensearch.xml", {{"Host", "evil.example"}});
+  REQUIRE(r);
+  CHECK_THAT(r->body, Catch::Contains("template=\"https://search.example.org/?q={searchTerms}\""));
+  CHECK_THAT(r->body, !Catch::Contains("evil"));
+}
+
+TEST_CASE("server: mssearch.yaml loads, and the connection limits are read and checked", "[server][options]") {
+  auto repo = load_server_options(test::source_dir() / "mssearch.yaml");
+  REQUIRE(repo);
+  const ServerOptions defaults;
+  CHECK(repo->request_timeout_seconds == defaults.request_timeout_seconds);
+  CHECK(repo->write_timeout_seconds == defaults.write_timeout_seconds);
+  CHECK(repo->keep_alive_seconds == defaults.keep_alive_seconds);
+  CHECK(repo->keep_alive_requests == defaults.keep_alive_requests);
+  CHECK(repo->max_connections == defaults.max_connections);
+  CHECK(repo->max_queued_requests == defaults.max_queued_requests);
+  CHECK(repo->max_request_bytes == defaults.max_request_bytes);
+
+  test::TempDir tmp;
+  test::write_file(tmp / "old.yaml", "read_timeout_seconds: 7\n");
+  auto old = load_server_options(tmp / "old.yaml");
+  REQUIRE(old);
+  CHECK(old->request_timeout_seconds == 7);  // the old name of the same limit
+  test::write_file(tmp / "both.yaml", "read_timeout_seconds: 7\nrequest_timeout_seconds: 8\n");
+  auto both = load_server_options(tmp / "both.yaml");
+  REQUIRE_FALSE(both);
+  CHECK_THAT(both.error().message, Catch::Contains("request_timeout_seconds"));
+  test::write_file(tmp / "zero.yaml", "max_connections: 0\n");
+  CHECK_FALSE(load_server_options(tmp / "zero.yaml"));
+  test::write_file(tmp / "typo.yaml", "keepalive_requests: 10\n");
+  auto typo = load_server_options(tmp / "typo.yaml");
+  REQUIRE_FALSE(typo);
+  CHECK_THAT(typo.error().message, Catch::Contains("unknown setting 'keepalive_requests'"));
 }

@@ -1,0 +1,122 @@
+#include "server/request_framer.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <limits>
+
+namespace mssearch {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+Framing refuse(std::size_t skip, int status, std::string_view reason, std::string_view message) {
+  Framing f;
+  f.kind = Framing::Kind::kRefuse;
+  f.skip = skip;
+  f.status = status;
+  f.reason = reason;
+  f.message = message;
+  return f;
+}
+
+// The methods whose requests may carry a body. No route takes one, so they are answered from
+// their head alone.
+bool takes_body(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+}  // namespace
+
+std::size_t max_request_size(const FramingLimits& limits) {
+  return limits.max_request_line + limits.max_header_bytes + limits.max_body_bytes;
+}
+
+Framing frame_request(std::string_view bytes, const FramingLimits& limits) {
+  constexpr std::uint64_t kTooLarge = std::numeric_limits<std::uint64_t>::max();
+  std::size_t skip = 0;
+  while (bytes.size() - skip >= 2 && bytes[skip] == '\r' && bytes[skip + 1] == '\n') skip += 2;
+  const std::string_view b = bytes.substr(skip);
+  Framing incomplete;
+  incomplete.skip = skip;
+  if (b.empty()) return incomplete;
+
+  // The request line, CRLF included, within cpp-httplib's limit (which answers 414 too).
+  const std::size_t eol = b.find('\n');
+  if (eol == std::string_view::npos)
+    return b.size() >= limits.max_request_line
+               ? refuse(skip, 414, "too_large", "the request line is over the limit")
+               : incomplete;
+  if (eol + 1 > limits.max_request_line) return refuse(skip, 414, "too_large", "the request line is over the limit");
+  if (eol == 0 || b[eol - 1] != '\r') return refuse(skip, 400, "bad_framing", "a line ends without CR");
+  const std::string_view request_line = b.substr(0, eol - 1);
+  const std::string_view method = request_line.substr(0, request_line.find(' '));
+
+  std::size_t pos = eol + 1;
+  std::uint64_t content_length = 0;
+  bool has_length = false, chunked = false;
+  for (;;) {
+    const std::size_t nl = b.find('\n', pos);
+    if (nl == std::string_view::npos) {
+      if (b.size() - (eol + 1) > limits.max_header_bytes)
+        return refuse(skip, 431, "too_large", "the request's header fields are over the limit");
+      return incomplete;
+    }
+    if (nl + 1 - (eol + 1) > limits.max_header_bytes)
+      return refuse(skip, 431, "too_large", "the request's header fields are over the limit");
+    if (nl == pos || b[nl - 1] != '\r') return refuse(skip, 400, "bad_framing", "a line ends without CR");
+    const std::string_view line = b.substr(pos, nl - 1 - pos);
+    pos = nl + 1;
+    if (line.empty()) break;  // the end of the head
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0 || line[0] == ' ' || line[0] == '\t' ||
+        line[colon - 1] == ' ' || line[colon - 1] == '\t')
+      return refuse(skip, 400, "bad_framing", "a header line is malformed");
+    const std::string_view name = line.substr(0, colon);
+    const std::string_view value = trim(line.substr(colon + 1));
+    if (iequals(name, "Transfer-Encoding")) {
+      chunked = true;
+    } else if (iequals(name, "Content-Length")) {
+      if (value.empty() || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return refuse(skip, 400, "bad_framing", "Content-Length is not a number");
+      std::uint64_t n = 0;
+      for (const char c : value) {
+        const unsigned digit = static_cast<unsigned>(c - '0');
+        n = n > (kTooLarge - digit) / 10 ? kTooLarge : n * 10 + digit;
+      }
+      if (has_length && n != content_length)
+        return refuse(skip, 400, "bad_framing", "Content-Length is given twice with different values");
+      has_length = true;
+      content_length = n;
+    }
+  }
+  const std::size_t head = pos;
+  if (chunked)
+    return refuse(skip, 411, "bad_framing",
+                  "Transfer-Encoding is not accepted (no route takes a request body); send Content-Length");
+  if (content_length > limits.max_body_bytes)
+    return refuse(skip, 413, "too_large", "the request body is over the limit");
+  Framing f;
+  f.skip = skip;
+  if (takes_body(method)) {
+    f.kind = Framing::Kind::kHeadOnly;
+    f.length = head;
+    return f;
+  }
+  if (b.size() < head + content_length) return incomplete;
+  f.kind = Framing::Kind::kComplete;
+  f.length = head + static_cast<std::size_t>(content_length);
+  return f;
+}
+
+}  // namespace mssearch

@@ -1,0 +1,85 @@
+// Where one request ends in a connection's bytes (server/request_framer.h): what the connection
+// gate relies on to hand workers whole requests and to refuse the rest before they cost one.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "server/request_framer.h"
+
+using namespace mssearch;
+using Kind = Framing::Kind;
+
+TEST_CASE("framer: whole requests, pipelined ones and bodies", "[server][framer]") {
+  const FramingLimits limits;
+  const std::string get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  CHECK(frame_request("", limits).kind == Kind::kIncomplete);
+  for (std::size_t cut = 1; cut < get.size(); ++cut) {
+    INFO(cut);
+    CHECK(frame_request(get.substr(0, cut), limits).kind == Kind::kIncomplete);
+  }
+  auto f = frame_request(get + get, limits);
+  CHECK(f.kind == Kind::kComplete);
+  CHECK(f.length == get.size());
+  // Empty lines before a request are skipped, not taken for a bad request line.
+  f = frame_request("\r\n\r\n" + get, limits);
+  CHECK(f.kind == Kind::kComplete);
+  CHECK(f.skip == 4);
+  CHECK(f.length == get.size());
+
+  const std::string with_body = "GET / HTTP/1.1\r\ncontent-length:  5 \r\n\r\n";
+  CHECK(frame_request(with_body + "hell", limits).kind == Kind::kIncomplete);
+  f = frame_request(with_body + "helloGET", limits);
+  CHECK(f.kind == Kind::kComplete);
+  CHECK(f.length == with_body.size() + 5);
+  // Repeats that agree are one length.
+  CHECK(frame_request("GET / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab", limits).kind == Kind::kComplete);
+}
+
+TEST_CASE("framer: POST and the like are complete at their head", "[server][framer]") {
+  const FramingLimits limits;
+  for (const std::string method : {"POST", "PUT", "PATCH", "DELETE"}) {
+    INFO(method);
+    const std::string head = method + " /api/search HTTP/1.1\r\nContent-Length: 1000\r\n\r\n";
+    const auto f = frame_request(head, limits);
+    CHECK(f.kind == Kind::kHeadOnly);
+    CHECK(f.length == head.size());
+  }
+}
+
+TEST_CASE("framer: refusals name the status", "[server][framer]") {
+  const FramingLimits limits;
+  struct Case {
+    std::string bytes;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {"GET /" + std::string(9000, 'a'), 414},  // no line end yet, and already too long
+      {"GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n\r\n", 414},
+      {"GET / HTTP/1.1\r\nX: " + std::string(9000, 'b'), 431},
+      {"GET / HTTP/1.1\r\nX: " + std::string(9000, 'b') + "\r\n\r\n", 431},
+      {"GET / HTTP/1.1\r\nContent-Length: 16385\r\n\r\n", 413},
+      {"POST / HTTP/1.1\r\nContent-Length: 2147483648\r\n\r\n", 413},
+      {"GET / HTTP/1.1\r\nContent-Length: 99999999999999999999999999\r\n\r\n", 413},
+      {"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 411},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 411},
+      {"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\n", 400},
+      {"GET / HTTP/1.1\nHost: x\n\n", 400},
+      {"GET / HTTP/1.1\r\nHost: x\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nContent-Length : 5\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\n folded: x\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nno colon\r\n\r\n", 400},
+  };
+  for (const auto& c : cases) {
+    INFO(c.bytes.substr(0, 80));
+    const auto f = frame_request(c.bytes, limits);
+    CHECK(f.kind == Kind::kRefuse);
+    CHECK(f.status == c.status);
+    CHECK_FALSE(f.reason.empty());
+  }
+  // A buffer of the largest request there can be is always whole or refused, never "more".
+  const std::string most = std::string(max_request_size(limits), 'x');
+  CHECK(frame_request(most, limits).kind == Kind::kRefuse);
+}
