@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <optional>
 #include <regex>
 
 #include <fmt/format.h>
@@ -156,6 +158,14 @@ struct HttpServer::Impl {
   void article(const httplib::Request& req, httplib::Response& res, bool related);
   void topics(httplib::Response& res);
   void ready(httplib::Response& res);
+  // After every search or article read: counts what the answer had to say, and remembers a
+  // damaged index (kCorrupt) for /readyz until the revision it was found in is replaced.
+  void note(const SearchResult& result);
+  void note(const Error& error, Xapian::rev revision);
+  std::optional<std::string> damaged(Xapian::rev revision);
+
+  std::mutex damage_mutex;
+  std::optional<std::pair<Xapian::rev, std::string>> damage;  // revision, reason
   void static_asset(httplib::Response& res, std::string_view name, const char* type);
   void add_common_headers(const httplib::Request& req, httplib::Response& res);
 };
@@ -275,8 +285,30 @@ void HttpServer::Impl::api_search(const httplib::Request& req, httplib::Response
   auto searcher = pool.acquire();
   if (!searcher) return send_error(res, unavailable(searcher.error()));
   auto result = (*searcher)->search(params->search);
-  if (!result) return send_error(res, http_error(result.error()));
+  if (!result) {
+    note(result.error(), (*searcher)->revision());
+    return send_error(res, http_error(result.error()));
+  }
+  note(*result);
   send_json(res, 200, to_json(*result));
+}
+
+void HttpServer::Impl::note(const SearchResult& result) {
+  if (result.timed_out) metrics.count_answer("timed_out");
+  if (result.query_terms_dropped > 0) metrics.count_answer("words_dropped");
+  for (std::size_t i = 0; i < result.warnings.size(); ++i) metrics.count_answer("damaged_article");
+}
+
+void HttpServer::Impl::note(const Error& error, Xapian::rev revision) {
+  if (error.code != ErrorCode::kCorrupt) return;
+  std::lock_guard lock(damage_mutex);
+  damage = {revision, error.message};
+}
+
+std::optional<std::string> HttpServer::Impl::damaged(Xapian::rev revision) {
+  std::lock_guard lock(damage_mutex);
+  if (damage && damage->first != revision) damage.reset();  // a new index replaced the damaged one
+  return damage ? std::optional(damage->second) : std::nullopt;
 }
 
 void HttpServer::Impl::page(const httplib::Request& req, httplib::Response& res) {
@@ -296,9 +328,11 @@ void HttpServer::Impl::page(const httplib::Request& req, httplib::Response& res)
   }
   auto result = (*searcher)->search(params->search);
   if (!result) {
+    note(result.error(), (*searcher)->revision());
     const HttpError e = http_error(result.error());
     return deliver(e.status, {&*params, nullptr, (*searcher)->topics(), e.message});
   }
+  note(*result);
   deliver(200, {&*params, &*result, (*searcher)->topics(), ""});
 }
 
@@ -329,7 +363,11 @@ void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& r
   if (!searcher) return send_error(res, unavailable(searcher.error()));
   if (!related) {
     auto found = (*searcher)->article(id);
-    if (!found) return send_error(res, http_error(found.error()));
+    if (!found) {
+      // One damaged article is that article's problem, not the index's: /readyz stays ready.
+      if (found.error().code == ErrorCode::kCorrupt) metrics.count_answer("damaged_article");
+      return send_error(res, http_error(found.error()));
+    }
     return send_json(res, 200, article_json(*found));
   }
   const auto limit = parse_limit(req, 6, options.searcher.max_limit);
@@ -358,6 +396,12 @@ void HttpServer::Impl::ready(httplib::Response& res) {
   const auto& db = (*searcher)->database();
   const auto documents = db.get_doccount();
   const auto revision = (*searcher)->revision();
+  if (auto reason = damaged(revision)) {
+    // A search found the index damaged (Xapian's own corruption error): not ready until an index
+    // job replaces this revision (`mssearch index --full`).
+    metrics.set_ready(false);
+    return send_json(res, 503, {{"status", "damaged"}, {"reason", *reason}, {"revision", revision}});
+  }
   metrics.set_ready(true);
   metrics.set_index(documents, static_cast<double>(revision));
   json shards = json::array();

@@ -38,6 +38,12 @@ Metrics::Metrics()
                 .Help("Connections cut or refused by the server, by reason (request_timeout, idle_timeout, "
                       "write_timeout, too_large, bad_framing, queue_full, evicted, refused)")
                 .Register(*registry_)),
+      answers_(prometheus::BuildCounter()
+                   .Name("mssearch_search_answers_total")
+                   .Help("Search answers that had to say something: timed_out (cut by the time limit, counts are "
+                         "estimates), damaged_article (an article left out: its stored data is damaged), "
+                         "words_dropped (a long question searched by its most informative words)")
+                   .Register(*registry_)),
       open_connections_(prometheus::BuildGauge()
                             .Name("mssearch_http_connections_open")
                             .Help("Open HTTP connections")
@@ -48,6 +54,8 @@ Metrics::Metrics()
                            .Help("Whole requests waiting for a worker thread")
                            .Register(*registry_)
                            .Add({})) {}
+
+void Metrics::count_answer(std::string_view what) { answers_.Add({{"what", std::string(what)}}).Increment(); }
 
 void Metrics::count_cut(std::string_view reason) { cuts_.Add({{"reason", std::string(reason)}}).Increment(); }
 

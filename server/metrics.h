@@ -28,6 +28,10 @@ class Metrics {
   // A connection cut or refused (connection_gate.h lists the reasons).
   void count_cut(std::string_view reason);
   void set_connections(double open, double queued);
+  // What search answers had to say: cut by the time limit ("timed_out"), articles left out
+  // because their stored data is damaged ("damaged_article"), a long question's words dropped
+  // ("words_dropped").
+  void count_answer(std::string_view what);
   std::string render() const;
 
  private:
@@ -39,6 +43,7 @@ class Metrics {
   prometheus::Gauge& ready_;
   prometheus::Family<prometheus::Gauge>& shards_;
   prometheus::Family<prometheus::Counter>& cuts_;
+  prometheus::Family<prometheus::Counter>& answers_;
   prometheus::Gauge& open_connections_;
   prometheus::Gauge& queued_requests_;
 };

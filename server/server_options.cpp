@@ -85,6 +85,7 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "snippet_length") o.searcher.snippet_length = v.as<std::size_t>();
       else if (key == "max_query_bytes") o.searcher.max_query_bytes = v.as<std::size_t>();
       else if (key == "max_query_terms") o.searcher.max_query_terms = v.as<std::size_t>();
+      else if (key == "max_query_words") o.searcher.max_query_words = v.as<std::size_t>();
       else if (key == "max_wildcard_expansion") o.searcher.max_wildcard_expansion = v.as<unsigned>();
       else if (key == "query_time_limit_seconds") o.searcher.time_limit_seconds = v.as<double>();
       else if (key == "related_count") o.searcher.related_count = v.as<std::size_t>();

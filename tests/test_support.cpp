@@ -6,8 +6,13 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
+
+#include <xapian.h>
+
+#include "schema/index_path.h"
 
 namespace mssearch::test {
 namespace fs = std::filesystem;
@@ -61,6 +66,40 @@ CommandResult run_mssearch(const std::string& args, const std::string& env, cons
 
 std::string unprivileged() {
   return ::geteuid() == 0 ? "setpriv --bounding-set -dac_override,-dac_read_search" : "";
+}
+
+void overwrite_blocks(const fs::path& file) {
+  constexpr std::size_t kBlock = 8192;
+  const std::size_t size = fs::file_size(file);
+  if (size < 4 * kBlock) throw std::runtime_error(file.string() + " is too small to damage two blocks in its middle");
+  const std::size_t at = (size / 2 / kBlock) * kBlock;
+  std::mt19937 random(2026);
+  std::string junk(2 * kBlock, '\0');
+  for (auto& c : junk) c = static_cast<char>(random());
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(at));
+  f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  if (!f) throw std::runtime_error("cannot damage " + file.string());
+}
+
+void flip_stored_article(const fs::path& db, const std::string& id) {
+  std::string data;
+  {
+    Xapian::Database d(db.string());
+    auto p = d.postlist_begin("Q" + id);
+    if (p == d.postlist_end("Q" + id)) throw std::runtime_error("no article " + id);
+    data = d.get_document(*p).get_data();
+  }
+  if (data.size() <= 64) throw std::runtime_error("stored data of " + id + " too short to find");
+  const std::string needle = data.substr(data.size() / 2, 24);
+  const auto live = live_database_dir(db);
+  if (!live) throw std::runtime_error("no index at " + db.string());
+  const fs::path file = *live / "docdata.glass";
+  std::string bytes = read_file(file);
+  const auto at = bytes.find(needle);
+  if (at == std::string::npos) throw std::runtime_error("stored data of " + id + " not found in " + file.string());
+  bytes[at + 12] = static_cast<char>(bytes[at + 12] ^ 0x5a);
+  write_file(file, bytes);
 }
 
 fs::path source_dir() { return MSSEARCH_SOURCE_DIR; }

@@ -10,7 +10,6 @@
 
 #include <fstream>
 #include <functional>
-#include <random>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -265,42 +264,6 @@ struct Damaged {
   fs::path table(const std::string& name) const { return *live_database_dir(db) / (name + ".glass"); }
 };
 
-// Two whole blocks in the middle of a table overwritten with random bytes (a fixed seed): the
-// B-tree's own structure is hit, as a bad sector or a stray write would hit it.
-void overwrite_blocks(const fs::path& file) {
-  constexpr std::size_t kBlock = 8192;
-  const std::size_t size = fs::file_size(file);
-  REQUIRE(size >= 4 * kBlock);
-  const std::size_t at = (size / 2 / kBlock) * kBlock;
-  std::mt19937 random(2026);
-  std::string junk(2 * kBlock, '\0');
-  for (auto& c : junk) c = static_cast<char>(random());
-  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekp(static_cast<std::streamoff>(at));
-  f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
-  REQUIRE(f);
-}
-
-// One byte flipped inside one article's stored data, found in docdata.glass by its bytes: the
-// table stays well formed, only the article's zstd checksum can tell.
-void flip_stored_article(const fs::path& db, const std::string& id) {
-  std::string data;
-  {
-    Xapian::Database d(db.string());
-    auto p = d.postlist_begin("Q" + id);
-    REQUIRE(p != d.postlist_end("Q" + id));
-    data = d.get_document(*p).get_data();
-  }
-  REQUIRE(data.size() > 64);
-  const std::string needle = data.substr(data.size() / 2, 24);
-  const fs::path file = *live_database_dir(db) / "docdata.glass";
-  std::string bytes = test::read_file(file);
-  const auto at = bytes.find(needle);
-  REQUIRE(at != std::string::npos);
-  bytes[at + 12] = static_cast<char>(bytes[at + 12] ^ 0x5a);
-  test::write_file(file, bytes);
-}
-
 struct DamageRow {
   std::string what;                     // README column
   std::function<void(Damaged&)> damage;
@@ -309,13 +272,13 @@ struct DamageRow {
 
 std::vector<DamageRow> damage_rows() {
   return {
-      {"postlist table", [](Damaged& d) { overwrite_blocks(d.table("postlist")); }, "postlist.glass"},
-      {"termlist table", [](Damaged& d) { overwrite_blocks(d.table("termlist")); }, "termlist.glass"},
-      {"position table", [](Damaged& d) { overwrite_blocks(d.table("position")); }, "position.glass"},
-      {"docdata table", [](Damaged& d) { overwrite_blocks(d.table("docdata")); }, "docdata.glass"},
-      {"spelling table", [](Damaged& d) { overwrite_blocks(d.table("spelling")); }, "spelling.glass"},
+      {"postlist table", [](Damaged& d) { test::overwrite_blocks(d.table("postlist")); }, "postlist.glass"},
+      {"termlist table", [](Damaged& d) { test::overwrite_blocks(d.table("termlist")); }, "termlist.glass"},
+      {"position table", [](Damaged& d) { test::overwrite_blocks(d.table("position")); }, "position.glass"},
+      {"docdata table", [](Damaged& d) { test::overwrite_blocks(d.table("docdata")); }, "docdata.glass"},
+      {"spelling table", [](Damaged& d) { test::overwrite_blocks(d.table("spelling")); }, "spelling.glass"},
       {"one article's stored data (a byte inside its zstd frame)",
-       [](Damaged& d) { flip_stored_article(d.db, "astrocytes-two-faces"); }, "astrocytes-two-faces"},
+       [](Damaged& d) { test::flip_stored_article(d.db, "astrocytes-two-faces"); }, "astrocytes-two-faces"},
   };
 }
 
@@ -364,7 +327,7 @@ TEST_CASE("hostile input matrix: damage to each table of the index", "[hostile][
 
 TEST_CASE("hostile input matrix: --full from another path never carries damaged articles over", "[hostile][damage]") {
   Damaged d;
-  flip_stored_article(d.db, "astrocytes-two-faces");
+  test::flip_stored_article(d.db, "astrocytes-two-faces");
   test::write_file(d.tmp / "other/new-one.md", test::markdown_article("A new one"));
   const auto full = test::run_mssearch("index " + q(d.tmp / "other") + " --db " + q(d.db) + " --full --json");
   INFO(full.out << full.err);

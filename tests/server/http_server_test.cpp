@@ -9,6 +9,9 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "indexer/document_builder.h"
+#include "schema/index_path.h"
+#include "schema/text_analyzer.h"
 #include "server/http_server.h"
 #include "tests/server/live_server.h"
 #include "tests/test_support.h"
@@ -382,4 +385,87 @@ TEST_CASE("server: mssearch.yaml loads, and the connection limits are read and c
   auto typo = load_server_options(tmp / "typo.yaml");
   REQUIRE_FALSE(typo);
   CHECK_THAT(typo.error().message, Catch::Contains("unknown setting 'keepalive_requests'"));
+}
+
+TEST_CASE("server: an article gives its sections, ratings and a safe link", "[server]") {
+  LiveServer s;
+  auto a = s.get_json("/api/articles/trem2-microglia-repair");
+  REQUIRE(a["sections"].is_array());
+  REQUIRE_FALSE(a["sections"].empty());
+  CHECK_FALSE(a["sections"][0]["text"].get<std::string>().empty());
+  CHECK(a["sections"][0].contains("heading"));
+  for (const char* key : {"id", "title", "url", "date", "topics", "journal", "credibility", "interest", "takeaway"})
+    CHECK(a.contains(key));
+
+  // An index written before URLs were checked (or by another program) may hold a script URL:
+  // the page links the article's own path instead.
+  {
+    Xapian::WritableDatabase w(s.db.string());
+    Article evil;
+    evil.id = "evil-link";
+    evil.title = "Zebrafish evil link";
+    evil.date = "2025-01-01";
+    evil.url = "javascript:alert(1)";
+    evil.sections = {{"", "Zebrafish text."}};
+    const TextAnalyzer analyzer;
+    DocumentBuilder builder(analyzer, &w);
+    w.add_document(builder.build(evil, content_hash(evil)));
+    w.commit();
+  }
+  s.wait_for_total("/api/search?q=zebrafish", 1);
+  auto page = s.get("/?q=zebrafish");
+  REQUIRE(page);
+  CHECK(page->body.find("javascript:") == std::string::npos);
+  CHECK(page->body.find("href=\"/articles/evil-link\"") != std::string::npos);
+  CHECK(s.get_json("/api/articles/evil-link")["url"] == "/articles/evil-link");
+}
+
+TEST_CASE("server: a long question answers, saying how many words it dropped", "[server]") {
+  LiveServer s;
+  std::string q;
+  for (int i = 0; i < 200; ++i) q += "myelin" + std::to_string(i) + "+";
+  q += "astrocytes";
+  auto j = s.get_json("/api/search?q=" + q);
+  CHECK(j["query_terms_dropped"].get<int>() > 90);
+  auto page = s.get("/?q=" + q);
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK(page->body.find("A long question") != std::string::npos);
+}
+
+TEST_CASE("server: damaged stored data is left out and counted; a damaged index is not ready", "[server][damage]") {
+  LiveServer s;
+  // One article's stored data: searches leave it out and say so; the rest answers; ready.
+  test::flip_stored_article(s.db, "astrocytes-two-faces");
+  auto j = s.get_json("/api/search?q=astrocytes");
+  REQUIRE(j.contains("warnings"));
+  CHECK(j["warnings"][0].get<std::string>().find("astrocytes-two-faces") != std::string::npos);
+  CHECK_FALSE(j["hits"].empty());
+  CHECK(s.get("/?q=astrocytes")->status == 200);
+  CHECK(error_code(s.get_json("/api/articles/astrocytes-two-faces", 503)) == "index_damaged");
+  CHECK(s.get_json("/readyz")["status"] == "ready");
+  CHECK(s.metric("mssearch_search_answers_total{what=\"damaged_article\"}") >= 2);
+
+  // The posting lists: searches answer 503 index_damaged, and /readyz says not ready, why, until
+  // `index --full` replaces the revision.
+  test::overwrite_blocks(*live_database_dir(s.db) / "postlist.glass");
+  int damaged = 0;
+  for (const std::string q : {"ms", "myelin", "fatigue", "astrocytes", "vitamin", "walking", "remyelin*", "brain"}) {
+    auto r = s.get("/api/search?q=" + q);
+    REQUIRE(r);
+    CHECK(r->status != 500);
+    if (r->status == 503) ++damaged;
+  }
+  REQUIRE(damaged > 0);
+  auto ready = s.get_json("/readyz", 503);
+  CHECK(ready["status"] == "damaged");
+  CHECK(ready["reason"].get<std::string>().find("damaged") != std::string::npos);
+  s.index(/*full=*/true);
+  for (int i = 0; i < 100; ++i) {
+    auto r = s.get("/readyz");
+    if (r && r->status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(s.get_json("/readyz")["status"] == "ready");
+  CHECK_FALSE(s.get_json("/api/search?q=astrocytes")["hits"].empty());
 }
