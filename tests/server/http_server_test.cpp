@@ -433,7 +433,7 @@ TEST_CASE("server: a long question answers, saying how many words it dropped", "
   CHECK(page->body.find("A long question") != std::string::npos);
 }
 
-TEST_CASE("server: damaged stored data is left out and counted; a damaged index is not ready", "[server][damage]") {
+TEST_CASE("server: damaged stored data is left out and counted, and a damaged index is not ready", "[server][damage]") {
   LiveServer s;
   // One article's stored data: searches leave it out and say so; the rest answers; ready.
   test::flip_stored_article(s.db, "astrocytes-two-faces");
