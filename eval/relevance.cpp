@@ -5,6 +5,9 @@
 #include <fstream>
 
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "indexer/article_reader.h"
 
 namespace mssearch::eval {
 namespace fs = std::filesystem;
@@ -38,11 +41,29 @@ Result<std::vector<std::vector<std::string>>> read_tsv(const fs::path& path, std
 Result<Dataset> load_dataset(const fs::path& dir) {
   Dataset d;
   d.name = fs::weakly_canonical(dir).filename().string();
+  if (fs::exists(dir / "collection.yaml")) {
+    // The site's own articles: read as the indexer reads them; the baseline sees title, takeaway
+    // and body as text.
+    const fs::path manifest = dir / "collection.yaml";
+    try {
+      const YAML::Node root = YAML::LoadFile(manifest.string());
+      if (!root["corpus"]) return fail(ErrorCode::kIo, manifest.string() + ": no 'corpus' (the articles' folder)");
+      d.corpus = dir / root["corpus"].as<std::string>();
+      if (root["synonyms"]) d.synonyms = dir / root["synonyms"].as<std::string>();
+    } catch (const YAML::Exception& e) {
+      return fail(ErrorCode::kIo, manifest.string() + ": " + e.what());
+    }
+    auto batch = read_sources({d.corpus});
+    if (!batch) return std::unexpected(batch.error());
+    if (!batch->errors.empty())
+      return fail(ErrorCode::kIo, batch->errors.front().source + ": " + batch->errors.front().message);
+    for (const auto& a : batch->articles) d.docs.push_back({a.id, a.title, a.takeaway + "\n\n" + a.body_text});
+  }
   std::ifstream docs(dir / "docs.jsonl");
-  if (!docs) return fail(ErrorCode::kIo, "cannot open " + (dir / "docs.jsonl").string());
+  if (!docs && d.corpus.empty()) return fail(ErrorCode::kIo, "cannot open " + (dir / "docs.jsonl").string());
   std::string line;
   int number = 0;
-  while (std::getline(docs, line)) {
+  while (docs && std::getline(docs, line)) {
     ++number;
     if (line.empty()) continue;
     try {

@@ -19,11 +19,16 @@ struct Document {
 struct Dataset {
   std::string name;
   std::vector<Document> docs;
+  // A collection of the site's own articles (DIR/collection.yaml names them): Markdown files in
+  // `corpus`, indexed with every field as the site indexes them, searched with `synonyms` (may
+  // be empty). Empty for the public collections, whose docs.jsonl has titles and text only.
+  std::filesystem::path corpus, synonyms;
   std::vector<std::pair<std::string, std::string>> queries;   // judged queries only: (qid, text)
   std::map<std::string, std::map<std::string, int>> qrels;    // qid -> docid -> grade (> 0)
 };
 
-// Errors name the file and line.
+// DIR holds queries.tsv, qrels.tsv and either docs.jsonl or collection.yaml
+// (`corpus: PATH`, `synonyms: PATH`, relative to DIR). Errors name the file and line.
 Result<Dataset> load_dataset(const std::filesystem::path& dir);
 
 struct Metrics {

@@ -2,7 +2,8 @@
 // to build on a damaged index) and the tests that damage one on purpose.
 //
 // Two kinds of evidence:
-//   * verify_database(): Xapian's own checker over every table, every stored article decoded
+//   * verify_database(): Xapian's own checker over every table (xapian-check, run as a process
+//     of its own: on damaged data it can misbehave), every stored article decoded
 //     (its zstd frames carry checksums) with its feedback terms, and the id terms (one document
 //     each, one per document, naming the article stored under that document). Reads the whole
 //     index: ~1 s for 10k articles.
@@ -33,7 +34,7 @@ struct IndexDamage {
 };
 
 struct VerifyOptions {
-  bool xapian_check = true;     // Xapian::Database::check over every table
+  bool xapian_check = true;     // xapian-check over every table and across them
   bool stored_articles = true;  // decode every document's stored article and feedback terms
   std::size_t max_reported = 50;  // damage entries kept (damaged_total counts them all)
 };
