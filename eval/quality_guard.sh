@@ -14,11 +14,12 @@ dir=""
 for candidate in "${MSSEARCH_RELEVANCE_DIR:-}" "$here/../shared/relevance" /work/shared/relevance; do
   if [ -n "$candidate" ] && [ -f "$candidate/cranfield/qrels.tsv" ]; then dir="$candidate"; break; fi
 done
+# The site's own lay questions (eval/lay, judged over corpus/) are in the repository: always scored.
+paths=("$here/eval/lay")
 if [ -z "$dir" ]; then
-  echo "quality_guard: SKIPPED: no judged collections found (set MSSEARCH_RELEVANCE_DIR to the folder holding ${sets[*]})" >&2
-  exit 0
+  echo "quality_guard: the public collections were NOT scored: none found (set MSSEARCH_RELEVANCE_DIR to the folder holding ${sets[*]}); scoring eval/lay only" >&2
+else
+  for s in "${sets[@]}"; do paths+=("$dir/$s"); done
+  echo "quality_guard: scoring eval/lay and ${sets[*]} from $dir" >&2
 fi
-paths=()
-for s in "${sets[@]}"; do paths+=("$dir/$s"); done
-echo "quality_guard: scoring ${sets[*]} from $dir" >&2
 "$bin" eval "${paths[@]}" --split test --floors "$here/eval/quality_floors.yaml"

@@ -52,8 +52,8 @@ std::string unprivileged();
 // Damage, as a bad sector or a stray write makes it. overwrite_blocks: two whole 8 KiB blocks in
 // the middle of a glass table file (`file`) replaced by random bytes (a fixed seed).
 // flip_stored_article: one byte flipped inside the stored data of article `id` of the index at
-// `db`, found in its docdata.glass by its bytes: the table stays well formed, only the
-// article's zstd checksum can tell.
+// `db` (written back through Xapian): the tables stay well formed, only the article's zstd
+// checksum can tell.
 void overwrite_blocks(const std::filesystem::path& file);
 void flip_stored_article(const std::filesystem::path& db, const std::string& id);
 

@@ -215,7 +215,7 @@ TEST_CASE("cli: serve listens on loopback, answers, and stops cleanly on SIGTERM
     if (at != std::string::npos) port = std::atoi(out.c_str() + at + 17);
   }
   REQUIRE(port > 0);
-  CHECK_THAT(test::read_file(tmp / "out"), Catch::Contains("43 articles"));
+  CHECK_THAT(test::read_file(tmp / "out"), Catch::Contains("50 articles"));
   httplib::Client c("127.0.0.1", port);
   auto r = c.Get("/api/search?q=astrocytes");
   REQUIRE(r);

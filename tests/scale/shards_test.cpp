@@ -171,21 +171,21 @@ TEST_CASE("shards: --shards splits by a stable hash, and reindexing updates the 
       CHECK(shard_of((*term).substr(1), 3) == i);
     }
   }
-  CHECK(total == 43);
+  CHECK(total == 50);
   // An edit is an update in its own shard, not an add elsewhere.
   test::write_file(tmp / "articles" / "astrocytes-two-faces.md",
                    test::read_file(tmp / "articles" / "astrocytes-two-faces.md") + "\nOne more sentence.\n");
   auto again = json::parse(test::run_mssearch(fmt::format("index '{}' --db '{}' --json", (tmp / "articles").string(), db.string())).out);
   CHECK(again["updated"] == 1);
   CHECK(again["added"] == 0);
-  CHECK(again["documents"] == 43);
+  CHECK(again["documents"] == 50);
   // The shard count of an index is fixed.
   auto other = test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 2", (tmp / "articles").string(), db.string()));
   CHECK(other.exit_code == 2);
   CHECK_THAT(other.err, Catch::Contains("3 shard(s), not 2"));
   // --full works per shard.
   CHECK(test::run_mssearch(fmt::format("index '{}' --db '{}' --full -q", (tmp / "articles").string(), db.string())).exit_code == 0);
-  CHECK(open_index(db)->get_doccount() == 43);
+  CHECK(open_index(db)->get_doccount() == 50);
 }
 
 TEST_CASE("shards: local and remote shards answer as one database does, and a dead shard gives a partial answer",
@@ -213,7 +213,7 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
     return std::move(*s);
   };
   Searcher one = open(single, {}), local = open(sharded, {}), far = open({}, remote);
-  CHECK(far.database().get_doccount() == 43);
+  CHECK(far.database().get_doccount() == 50);
   for (const auto& q : kQueries) {
     INFO("query " << q);
     SearchRequest req;
@@ -269,7 +269,7 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
     CHECK(spelled->search(typo)->did_you_mean == one.search(typo)->did_you_mean);
     CHECK(comparable(*spelled->search(typo)) == comparable(*one.search(typo)));
   }
-  CHECK(spelled->database().get_doccount() == 43);
+  CHECK(spelled->database().get_doccount() == 50);
   // Suggestions, articles and related articles across shards.
   CHECK(far.suggest("astro")->size() == one.suggest("astro")->size());
   CHECK(far.article("astrocytes-two-faces")->title == one.article("astrocytes-two-faces")->title);
@@ -290,7 +290,7 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
   CHECK(partial->failed_shards == std::vector<std::string>{remote[1]});
   CHECK(to_json(*partial)["partial"] == true);
   CHECK(partial->total < full_total);
-  CHECK(far.database().get_doccount() == 43 - dead_docs);
+  CHECK(far.database().get_doccount() == 50 - dead_docs);
   // Back again: used again after the retry interval, without a new Searcher.
   servers[1]->start();
   bool back_once = false;
@@ -391,7 +391,7 @@ TEST_CASE("replication: a replica follows the primary through incremental and --
   };
   follow_once();
   REQUIRE(open_index(replica));
-  CHECK(open_index(replica)->get_doccount() == 43);
+  CHECK(open_index(replica)->get_doccount() == 50);
 
   // A real server on the replica, left running through the primary's updates.
   ServerOptions o;
@@ -427,7 +427,7 @@ TEST_CASE("replication: a replica follows the primary through incremental and --
   REQUIRE(test::run_mssearch(index_cmd + " --full").exit_code == 0);
   follow_once();
   CHECK(eventually("zebrafish", 0));
-  CHECK(json::parse(c.Get("/readyz")->body)["documents"] == 42);
+  CHECK(json::parse(c.Get("/readyz")->body)["documents"] == 49);
   http.stop();
   t.join();
 }

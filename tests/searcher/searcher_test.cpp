@@ -116,12 +116,12 @@ TEST_CASE("search: each query-syntax form", "[searcher]") {
     CHECK(r.total == 3);
     for (const auto& h : r.hits)
       CHECK(std::find(h.topics.begin(), h.topics.end(), "Astrocytes") != h.topics.end());
-    CHECK(c.search("topic:\"Multiple sclerosis\"").total == 9);
+    CHECK(c.search("topic:\"Multiple sclerosis\"").total == 10);
     CHECK(c.search("journal:glia").total == 2);
   }
   SECTION("date range") {
     auto r = c.search("date:2025-01-01..2025-12-31");
-    CHECK(r.total == 15);
+    CHECK(r.total == 18);
     for (const auto& h : r.hits) CHECK(h.date.starts_with("2025"));
   }
   SECTION("trailing wildcard") {

@@ -65,7 +65,7 @@ TEST_CASE("server: the JSON API answers like the CLI", "[server]") {
   CHECK(s.get_json("/healthz")["status"] == "ok");
   auto ready = s.get_json("/readyz");
   CHECK(ready["status"] == "ready");
-  CHECK(ready["documents"] == 43);
+  CHECK(ready["documents"] == 50);
 }
 
 TEST_CASE("server: bad requests get a JSON error with the right status", "[server]") {
@@ -127,7 +127,7 @@ TEST_CASE("server: not ready without an index, ready once one exists", "[server]
   CHECK(s.get_json("/readyz", 503)["status"] == "not_ready");
   CHECK(error_code(s.get_json("/api/search?q=ms", 503)) == "index_missing");
   s.index();
-  CHECK(s.get_json("/readyz")["documents"] == 43);
+  CHECK(s.get_json("/readyz")["documents"] == 50);
 }
 
 TEST_CASE("server: CORS headers only for allowed origins", "[server]") {
@@ -225,7 +225,7 @@ TEST_CASE("server: assets, widget, OpenSearch and metrics", "[server]") {
   CHECK_THAT(body, Catch::Contains("mssearch_http_requests_total{route=\"/api/search\",status=\"200\"} 1"));
   CHECK_THAT(body, Catch::Contains("mssearch_http_requests_total{route=\"/api/search\",status=\"400\"} 1"));
   CHECK_THAT(body, Catch::Contains("mssearch_http_request_duration_seconds_bucket"));
-  CHECK_THAT(body, Catch::Contains("mssearch_index_documents 43"));
+  CHECK_THAT(body, Catch::Contains("mssearch_index_documents 50"));
   CHECK_THAT(body, Catch::Contains("mssearch_index_revision 1"));
 }
 
@@ -272,7 +272,7 @@ TEST_CASE("server: concurrent requests while index jobs commit, no errors, no re
   CHECK(requests > 20);
   CHECK(failures == 0);
   // The server follows the new index without a restart.
-  CHECK(s.wait_for_total("/api/search?q=fresh", 3)["total"] == 3);
+  CHECK(s.wait_for_total("/api/search?q=fresh", 4)["total"] == 4);
 }
 
 TEST_CASE("server: picks up a --full rebuild (new generation) without a restart", "[server]") {
@@ -281,7 +281,7 @@ TEST_CASE("server: picks up a --full rebuild (new generation) without a restart"
   test::write_file(s.articles / "zebrafish.md", test::markdown_article("Zebrafish models of myelin repair"));
   CHECK(s.index(true).full);
   CHECK(s.wait_for_total("/api/search?q=zebrafish", 1)["total"] == 1);
-  CHECK(s.get_json("/readyz")["documents"] == 44);
+  CHECK(s.get_json("/readyz")["documents"] == 51);
 }
 
 TEST_CASE("server: raw requests in memory, including invalid UTF-8 in the path", "[server]") {
