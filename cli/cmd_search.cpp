@@ -1,4 +1,5 @@
 // `mssearch search`, `mssearch related` and `mssearch suggest`.
+#include <cmath>
 #include <filesystem>
 
 #include <fmt/color.h>
@@ -30,10 +31,17 @@ struct ReadArgs {
     cmd->add_option("--synonyms", synonyms,
                     "Synonyms file (default: $MSSEARCH_SYNONYMS, else corpus/synonyms.yaml if present)");
     cmd->add_flag("--json", json, "Print JSON (the same as the HTTP API)");
+    // CLI::NonNegativeNumber lets "nan" through (every comparison with it is false).
+    const CLI::Validator finite_non_negative(
+        [](std::string& text) {
+          const double v = std::strtod(text.c_str(), nullptr);
+          return std::isfinite(v) && v >= 0 ? std::string() : "must be a finite number of 0 or more, not " + text;
+        },
+        "NUMBER >= 0");
     cmd->add_option("--recency-boost", recency_boost, "Score added for this year's articles, halving every 2 years (0: off)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Number & finite_non_negative);
     cmd->add_option("--credibility-boost", credibility_boost, "Score added for credibility 5, less for lower (0: off)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Number & finite_non_negative);
   }
 
   SearcherOptions options() const {

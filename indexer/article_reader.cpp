@@ -33,8 +33,12 @@ int line_at(std::string_view text, std::size_t offset) {
                                          '\n'));
 }
 
+// A size for messages: exact bytes when that is what tells (1,048,577 bytes against a limit
+// of 1 MiB), MiB for large ones.
 std::string bytes_text(std::size_t bytes) {
-  return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
+  if (bytes >= (16u << 20)) return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
+  if (bytes % (1 << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  return fmt::format("{} bytes", bytes);
 }
 
 // At most `max` bytes of `text`, not cutting a UTF-8 sequence, for messages.
@@ -81,7 +85,8 @@ struct YamlConverter {
 };
 
 bool valid_id(std::string_view id) {
-  if (id.empty()) return false;
+  // Starting with a letter or digit: "." and ".." would make the links /articles/. and /articles/..
+  if (id.empty() || std::isalnum(static_cast<unsigned char>(id[0])) == 0) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            c == '-' || c == '_' || c == '.';
@@ -132,7 +137,7 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
   if (id.size() > limits.max_id_bytes) return too_long("id", id.size(), limits.max_id_bytes);
   a.id = id;
   if (!valid_id(id))
-    return error("id", "invalid id '" + id + "': use letters, digits, '-', '_' or '.'");
+    return error("id", "invalid id '" + id + "': use letters, digits, '-', '_' or '.', starting with a letter or digit");
 
   if (!scalar("title", a.title)) return error("title", "'title' must be a string");
   if (a.title.empty()) return error("title", "missing required field 'title'");
@@ -199,6 +204,9 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
     return error(term->first.c_str(), fmt::format("'{}' makes an index term of {} bytes; Xapian's limit is {}",
                                                   term->first, term->second.size(), schema::kMaxTermBytes));
   set_body(a, body);
+  if (a.sections.size() > limits.max_sections)
+    return error("body", fmt::format("the body has {} sections (headings); the limit is {}", a.sections.size(),
+                                      limits.max_sections));
   return a;
 }
 
@@ -333,17 +341,29 @@ bool article_name(const fs::path& p) {
   return !name.starts_with('.') && !name.starts_with('_') && name != "README.md" && article_extension(p);
 }
 
-std::string absolute_of(const fs::path& p) {
+}  // namespace
+
+std::string source_identity(const fs::path& p) {
   std::error_code ec;
-  return fs::weakly_canonical(fs::absolute(p), ec).string();
+  std::string out = fs::absolute(p, ec).lexically_normal().string();
+  if (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
 }
 
-// Collects the article files under one directory, recording what cannot be listed or resolved.
+namespace {
+
+// Collects the article files under the given paths, recording what cannot be listed or
+// resolved. Symbolic links to directories are followed (a release folder swapped under a
+// link, a subject folder linked in); each directory is entered once, so a link back up the
+// tree is no loop.
 class SourceWalk {
  public:
   SourceWalk(std::vector<SourceFile>& out, ReadBatch& problems) : out_(out), problems_(problems) {}
 
   void directory(const fs::path& dir) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) return unreadable(dir, std::error_code(errno, std::generic_category()));
+    if (!entered_.insert({st.st_dev, st.st_ino}).second) return;  // reached before (a link back up)
     std::error_code ec;
     fs::directory_iterator it(dir, ec);
     std::vector<fs::path> subdirectories;
@@ -352,18 +372,25 @@ class SourceWalk {
       if (p.filename().string().starts_with('.')) continue;
       std::error_code type_ec;
       const fs::file_status own = it->symlink_status(type_ec);
-      if (!type_ec && fs::is_directory(own)) {
-        subdirectories.push_back(p);
+      if (type_ec) {
+        // Listed but not reachable (a directory that may be read but not searched): it may be
+        // a directory or an article; whatever the index holds from it stays.
+        unreadable(p, type_ec);
         continue;
       }
-      if (article_name(p)) file(p);
+      if (fs::is_directory(own)) {
+        subdirectories.push_back(p);
+      } else if (fs::is_symlink(own)) {
+        std::error_code target_ec;
+        const fs::file_status target = fs::status(p, target_ec);
+        if (!target_ec && fs::is_directory(target)) subdirectories.push_back(p);
+        else if (article_name(p)) file(p);
+        else if (target_ec) keep_quietly(p);  // a dangling link, maybe to a directory once
+      } else if (article_name(p)) {
+        file(p);
+      }
     }
-    if (ec) {
-      // Unreadable, vanished, or an I/O error part way: what the index holds from under it stays.
-      problems_.errors.push_back({dir.string(), 0, "cannot read directory: " + ec.message() +
-                                                       " (articles indexed from under it are kept)", ""});
-      problems_.broken_directories.push_back(absolute_of(dir));
-    }
+    if (ec) unreadable(dir, ec);
     for (const auto& sub : subdirectories) directory(sub);
   }
 
@@ -373,27 +400,38 @@ class SourceWalk {
     std::error_code ec;
     const fs::file_status status = fs::status(p, ec);
     if (!ec && fs::is_regular_file(status)) {
-      out_.push_back({p, absolute_of(p), p.extension() == ".jsonl"});
+      out_.push_back({p, source_identity(p), p.extension() == ".jsonl"});
       return;
     }
     std::string why;
     if (ec) {
-      why = (fs::is_symlink(fs::symlink_status(p)) ? "cannot follow symbolic link: " : "cannot read: ") + ec.message();
+      std::error_code link_ec;
+      why = (fs::is_symlink(fs::symlink_status(p, link_ec)) ? "cannot follow symbolic link: " : "cannot read: ") +
+            ec.message();
     } else {
       why = fs::is_directory(status) ? "a directory named like an article" : "not a regular file";
     }
     problems_.errors.push_back({p.string(), 0, why, ""});
-    // The identity an article indexed from this path has: its directory resolved, its name as
-    // it is (the path itself may not resolve), and where a link pointed.
-    problems_.broken_sources.insert((fs::path(absolute_of(p.parent_path())) / p.filename()).string());
-    std::error_code link_ec;
-    if (const fs::path target = fs::read_symlink(p, link_ec); !link_ec)
-      problems_.broken_sources.insert(absolute_of(target.is_absolute() ? target : p.parent_path() / target));
+    problems_.broken_sources.insert(source_identity(p));
+  }
+
+  // A path that cannot be read, listed or resolved: an error naming it; what the index holds
+  // from it, or from under it, stays.
+  void unreadable(const fs::path& p, const std::error_code& ec) {
+    problems_.errors.push_back({p.string(), 0, "cannot read directory: " + ec.message() +
+                                                   " (articles indexed from under it are kept)", ""});
+    keep_quietly(p);
+  }
+
+  void keep_quietly(const fs::path& p) {
+    problems_.broken_sources.insert(source_identity(p));
+    problems_.broken_directories.push_back(source_identity(p));
   }
 
  private:
   std::vector<SourceFile>& out_;
   ReadBatch& problems_;
+  std::set<std::pair<dev_t, ino_t>> entered_;
 };
 
 }  // namespace
@@ -402,18 +440,19 @@ Result<std::vector<SourceFile>> find_sources(const std::vector<fs::path>& paths,
   std::vector<SourceFile> out;
   SourceWalk walk(out, problems);
   for (const auto& p : paths) {
-    std::error_code ec;
+    std::error_code ec, link_ec;
     const fs::file_status status = fs::status(p, ec);
+    const bool link = fs::is_symlink(fs::symlink_status(p, link_ec));
     if (fs::is_directory(status)) {
       walk.directory(p);
-    } else if (ec && ec != std::errc::no_such_file_or_directory) {
-      walk.file(p);  // a looping link, a path through an unreadable directory...
     } else if (fs::exists(status)) {
       if (!article_extension(p))
         return fail(ErrorCode::kIo, p.string() + ": not an article source (expected .md, .markdown or .jsonl)");
       walk.file(p);
-    } else if (std::error_code link_ec; fs::is_symlink(fs::symlink_status(p, link_ec))) {
-      walk.file(p);  // a dangling link: an error for it, what it gave the index stays
+    } else if (link || (ec && ec != std::errc::no_such_file_or_directory)) {
+      // A dangling or looping link, a path through a directory that cannot be searched: an
+      // error for it, and what it gave the index stays (it may have been a directory).
+      walk.unreadable(p, ec ? ec : std::make_error_code(std::errc::no_such_file_or_directory));
     } else {
       return fail(ErrorCode::kIo, p.string() + ": no such file or directory");
     }

@@ -23,7 +23,8 @@ namespace mssearch {
 // answers small whatever an export holds, and every term an article makes within Xapian's
 // term length limit.
 struct ReaderLimits {
-  std::size_t max_article_bytes = 8 << 20;  // one Markdown file or one JSONL line
+  std::size_t max_article_bytes = 1 << 20;  // one Markdown file or one JSONL line (summaries are ~5 KB)
+  std::size_t max_sections = 100;           // headings in the body
   std::size_t max_yaml_nodes = 10000;       // guards against alias ("billion laughs") bombs
   std::size_t max_id_bytes = 200;
   std::size_t max_title_bytes = 500;
@@ -55,17 +56,23 @@ struct ReadBatch {
 // A source file found under the paths given on the command line.
 struct SourceFile {
   std::filesystem::path path;  // as found (relative to the current directory if given so)
-  std::string absolute;        // canonical absolute path: the identity stored in the index
+  std::string absolute;        // source_identity(path): the identity stored in the index
   bool jsonl = false;
 };
 
-// Walks the given files and directories (recursively; symbolic links to directories are not
-// followed) for *.md, *.markdown and *.jsonl files. README.md files and names starting with '.'
-// or '_' are not articles. Sorted, deduplicated. A directory that cannot be listed (EACCES,
-// vanished mid-walk, EIO) and an article path that cannot be resolved (a dangling or looping
-// symbolic link, a FIFO or device) is an error for that path, recorded in `problems` (errors,
-// broken_directories, broken_sources), and the walk goes on. Fails (kIo) only when a path
-// given does not exist at all.
+// Where an article came from, as the index records it: the absolute, lexically normal path as
+// reached from the paths given, symbolic links kept as they are. "articles/x.md" stays the same
+// article when `articles` is a link swapped to a new release folder (and is deleted when it is
+// gone from it); resolving links instead made such articles undeletable.
+std::string source_identity(const std::filesystem::path& path);
+
+// Walks the given files and directories (recursively; symbolic links to directories are
+// followed, each directory entered once) for *.md, *.markdown and *.jsonl files. README.md
+// files and names starting with '.' or '_' are not articles. Sorted, deduplicated. A directory
+// that cannot be listed or searched (EACCES, vanished mid-walk, EIO) and an article path that
+// cannot be resolved (a dangling or looping symbolic link, a FIFO or device) is an error for
+// that path, recorded in `problems` (errors, broken_directories, broken_sources), and the walk
+// goes on. Fails (kIo) only when a path given does not exist at all.
 Result<std::vector<SourceFile>> find_sources(const std::vector<std::filesystem::path>& paths,
                                              ReadBatch& problems);
 

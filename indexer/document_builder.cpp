@@ -1,6 +1,7 @@
 #include "indexer/document_builder.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include <xxhash.h>
 
@@ -120,12 +121,15 @@ Xapian::Document DocumentBuilder::build(const Article& a, const std::string& has
 
   // Feedback's view of the article: its possible expansion terms (the Z-prefixed stems, which
   // sort together) with their wdf.
+  // Every term within Xapian's limit (the reader checks the fields that make filter terms, and
+  // words past 64 bytes are skipped; this is the last line).
   schema::TermWdfs stems;
   for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
     const std::string term = *t;
-    if (term[0] < 'Z') continue;
-    if (term[0] > 'Z') break;
-    if (is_expansion_term(term)) stems.emplace_back(term, t.get_wdf());
+    if (term.size() > schema::kMaxTermBytes)
+      throw std::length_error(fmt::format("it makes an index term of {} bytes ('{}…'); Xapian's limit is {}",
+                                          term.size(), term.substr(0, 40), schema::kMaxTermBytes));
+    if (term[0] == 'Z' && is_expansion_term(term)) stems.emplace_back(term, t.get_wdf());
   }
   doc.add_value(schema::kSlotFeedbackTerms, schema::encode_feedback_terms(stems));
   return doc;

@@ -22,6 +22,9 @@ class DocumentBuilder {
   // With spelling_db set, words are also added to its spelling dictionary.
   DocumentBuilder(const TextAnalyzer& analyzer, Xapian::WritableDatabase* spelling_db);
 
+  // Throws std::length_error naming the term when one is over Xapian's term length limit
+  // (schema::kMaxTermBytes), which Xapian would otherwise throw at commit for the whole job:
+  // the job fails that article alone.
   Xapian::Document build(const Article& article, const std::string& hash);
 
  private:

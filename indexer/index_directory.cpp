@@ -132,4 +132,21 @@ void IndexDirectory::remove_stale_generations() const {
   }
 }
 
+Xapian::rev IndexDirectory::recorded_revision() const {
+  std::ifstream in(dir_ / "revision");
+  Xapian::rev revision = 0;
+  return (in >> revision) ? revision : 0;
+}
+
+void IndexDirectory::record_revision(Xapian::rev revision) const {
+  const fs::path tmp = dir_ / "revision.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << revision << "\n";
+    if (!out) return;
+  }
+  std::error_code ec;
+  fs::rename(tmp, dir_ / "revision", ec);
+}
+
 }  // namespace mssearch

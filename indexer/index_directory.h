@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 
+#include <xapian.h>
+
 #include "schema/error.h"
 
 namespace mssearch {
@@ -54,6 +56,12 @@ class IndexDirectory {
 
   // Deletes generations other than the live one and the one before it.
   void remove_stale_generations() const;
+
+  // DIR/revision: the revision the last job left (schema::revision), kept outside the
+  // databases so that a --full rebuild over an index that cannot be read still counts on from
+  // it. 0 when there is none.
+  Xapian::rev recorded_revision() const;
+  void record_revision(Xapian::rev revision) const;  // atomically; failures are ignored
 
  private:
   std::filesystem::path dir_;

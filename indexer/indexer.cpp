@@ -100,10 +100,7 @@ class Job {
     report_.failed = batch.errors.size();
 
     std::vector<std::string> scopes;
-    for (const auto& p : paths_) {
-      std::error_code ec;
-      scopes.push_back(fs::weakly_canonical(fs::absolute(p), ec).string());
-    }
+    for (const auto& p : paths_) scopes.push_back(source_identity(p));
 
     Result<void> written;
     try {
@@ -151,6 +148,7 @@ class Job {
 
     Xapian::Database after(options_.db_path.string());
     report_.revision = schema::revision(after);
+    if (!dir_.is_plain_database()) dir_.record_revision(report_.revision);
     report_.documents = after.get_doccount();
     report_.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -201,6 +199,7 @@ class Job {
         plan.write.push_back(&a);
       } else if (it->second.hash != hashes_[a.id]) {
         ++report_.updated;
+        updating_.insert(a.id);
         plan.write.push_back(&a);
       } else {
         ++report_.unchanged;
@@ -273,7 +272,11 @@ class Job {
     const std::size_t total = plan.write.size() + plan.deletions.size();
     std::size_t done = 0;
     for (const Article* a : plan.write) {
-      db.replace_document(schema::id_term(a->id), builder.build(*a, hashes_[a->id]));
+      try {
+        db.replace_document(schema::id_term(a->id), builder.build(*a, hashes_[a->id]));
+      } catch (const std::length_error& e) {
+        refuse_built(*a, e);  // its indexed version, if any, stays
+      }
       written_one(++done, total);
     }
     for (const auto& id : plan.deletions) {
@@ -287,6 +290,17 @@ class Job {
     record_live_checksums();
     return {};
   }
+
+  // An article the builder refused (a term over Xapian's limit): an error naming it; its
+  // indexed version, if any, stays (incremental runs do not replace it).
+  void refuse_built(const Article& a, const std::length_error& e) {
+    report_.errors.push_back({a.source, a.line, e.what(), a.id});
+    ++report_.failed;
+    uncount(a.id);
+  }
+
+  // An article planned as added or updated that was not written after all.
+  void uncount(const std::string& id) { --(updating_.contains(id) ? report_.updated : report_.added); }
 
   // An article the sources did not give this time, into the new generation: rebuilt from its
   // stored copy in the old index, never copied as Xapian data (damage would travel with it).
@@ -335,7 +349,8 @@ class Job {
     std::error_code ec;
     fs::create_directories(scratch, ec);
     const fs::path generation = dir_.next_generation();
-    std::vector<std::vector<ReadError>> carry_errors(parts);
+    std::vector<std::vector<ReadError>> part_errors(parts);  // articles refused or not carried over
+    std::vector<std::vector<std::string>> refused(parts);    // ids the builder refused
     try {
       std::mutex progress;
       std::size_t done = 0;
@@ -354,8 +369,20 @@ class Job {
               written_one(++done, total);
             };
             std::size_t since_commit = 0;
+            std::optional<Xapian::Database> own;
+            auto old_handle = [&]() -> const Xapian::Database& {
+              return p == 0 ? *old : own ? *own : own.emplace(options_.db_path.string());
+            };
             for (std::size_t i = p; i < articles.size(); i += parts) {
-              db.add_document(builder.build(*articles[i], hashes_.at(articles[i]->id)));
+              try {
+                db.add_document(builder.build(*articles[i], hashes_.at(articles[i]->id)));
+              } catch (const std::length_error& e) {
+                // Refused; what the old index held of it is rebuilt from its stored copy.
+                const std::string& id = articles[i]->id;
+                part_errors[p].push_back({articles[i]->source, articles[i]->line, e.what(), id});
+                refused[p].push_back(id);
+                if (old != nullptr && indexed.contains(id)) carry_over(old_handle(), indexed.at(id), id, builder, db, part_errors[p]);
+              }
               wrote();
               if (options_.flush_every > 0 && ++since_commit == options_.flush_every) {
                 db.commit();  // unsynced: a scratch part, compacted and synced once at the end
@@ -365,21 +392,19 @@ class Job {
             // Articles whose source could not be read this time stay, rebuilt from their stored
             // copies; each part takes its share, with a handle of its own on the old index
             // (Xapian handles are not thread-safe).
-            if (!plan.keep_as_is.empty()) {
-              std::optional<Xapian::Database> own;
-              const Xapian::Database& from = p == 0 ? *old : own.emplace(options_.db_path.string());
-              for (std::size_t i = p; i < plan.keep_as_is.size(); i += parts) {
-                const std::string& id = plan.keep_as_is[i];
-                carry_over(from, indexed.at(id), id, builder, db, carry_errors[p]);
-                wrote();
-              }
+            for (std::size_t i = p; i < plan.keep_as_is.size(); i += parts) {
+              const std::string& id = plan.keep_as_is[i];
+              carry_over(old_handle(), indexed.at(id), id, builder, db, part_errors[p]);
+              wrote();
             }
             if (p == 0) {
               db.set_metadata(std::string(schema::kMetaSchemaVersion), std::to_string(schema::kSchemaVersion));
               db.set_metadata(std::string(schema::kMetaIndexedAt), now_iso());
               // The new database's revisions count on from the old one's: anything keyed on the
               // revision (a cache, an ETag, a replica) never sees it go back.
-              if (old != nullptr) db.set_metadata(std::string(schema::kMetaRevisionBase), std::to_string(schema::revision(*old)));
+              // (When the old index cannot be read, from the revision the last job recorded.)
+              const Xapian::rev base = std::max(old != nullptr ? schema::revision(*old) : 0, dir_.recorded_revision());
+              if (base > 0) db.set_metadata(std::string(schema::kMetaRevisionBase), std::to_string(base));
             }
             db.commit();
             db.close();
@@ -406,11 +431,13 @@ class Job {
     }
     dir_.remove_stale_generations();
     record_live_checksums();
-    for (auto& part : carry_errors)
+    for (auto& part : part_errors)
       for (auto& e : part) {
         report_.errors.push_back(std::move(e));
         ++report_.failed;
       }
+    for (const auto& part : refused)
+      for (const auto& id : part) uncount(id);
     return {};
   }
 
@@ -425,6 +452,7 @@ class Job {
   std::set<std::string> failed_ids_;
   std::map<std::string, std::string> hashes_;
   bool verified_ = false;  // the old index was verified whole by this job
+  std::set<std::string> updating_;  // planned writes that replace an indexed version
 };
 
 }  // namespace

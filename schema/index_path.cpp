@@ -82,7 +82,7 @@ Result<Xapian::Database> open_index(const fs::path& dir) {
     if (auto ok = schema::check_version(db); !ok) return std::unexpected(ok.error());
     return db;
   } catch (const Xapian::Error& e) {
-    return fail(ErrorCode::kDatabase, "cannot open index " + dir.string() + ": " + e.get_description());
+    return fail(schema::error_code_of(e), "cannot open index " + dir.string() + ": " + e.get_description());
   }
 }
 

@@ -158,6 +158,11 @@ std::optional<std::pair<std::string, std::string>> overlong_term(const Article& 
   return std::nullopt;
 }
 
+ErrorCode error_code_of(const Xapian::Error& e) {
+  // Xapian's errors are not polymorphic; each names its own type.
+  return std::string_view(e.get_type()) == "DatabaseCorruptError" ? ErrorCode::kCorrupt : ErrorCode::kDatabase;
+}
+
 Result<void> check_version(const Xapian::Database& db) {
   std::string stamped = db.get_metadata(std::string(kMetaSchemaVersion));
   if (stamped.empty() && db.get_doccount() == 0) return {};

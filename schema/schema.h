@@ -84,6 +84,10 @@ enum Slot : Xapian::valueno {
 // Non-ASCII letters are kept as they are (after the caller's folding), separators become '-'.
 std::string slug(std::string_view text);
 
+// The code for a Xapian error: kCorrupt when Xapian says the database is damaged
+// (DatabaseCorruptError), else kDatabase.
+ErrorCode error_code_of(const Xapian::Error& e);
+
 // Checks the schema version stamped in the database metadata.
 // Returns kSchemaMismatch, naming both versions, when it is not kSchemaVersion.
 Result<void> check_version(const Xapian::Database& db);

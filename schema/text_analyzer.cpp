@@ -159,7 +159,7 @@ std::vector<std::string> compound_terms(std::string_view folded) {
     if (parts >= 2 && has_digit && has_letter) {
       std::string term;
       joined.toUTF8String(term);
-      out.push_back(std::move(term));
+      if (term.size() <= kMaxWordBytes) out.push_back(std::move(term));
     }
     i = (j > i) ? j : i + U16_LENGTH(text.char32At(i));
   }

@@ -28,7 +28,12 @@ std::string fold_text(std::string_view utf8);
 
 // Joined forms of hyphenated tokens that mix letters and digits, found in already folded text:
 // "il-10" -> "il10", "anti-cd20" -> "anticd20", "covid-19" -> "covid19".
+// (Joined forms longer than kMaxWordBytes are left out, as the term generator leaves out such
+// words: a 300-character URL slug of letters and digits must not make a term Xapian refuses.)
 std::vector<std::string> compound_terms(std::string_view folded);
+
+// The longest word the term generator indexes (Xapian's default); longer ones are skipped.
+inline constexpr std::size_t kMaxWordBytes = 64;
 
 // A folded query with its hyphenated words as separate words, the way the index sees them,
 // instead of the phrase Xapian's QueryParser makes of them: "beta-band" -> "beta band",

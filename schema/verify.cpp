@@ -102,6 +102,18 @@ void check_stored(const Xapian::Database& db, DamageList& damage) {
       const Article article = decode_stored(doc.get_data());
       if (known != ids.end() && article.id != known->second)
         damage.add(what, fmt::format("its stored article is '{}'", article.id));
+      // The values filters, facets and sorting read, against the stored article they came from
+      // (a changed byte in a value stream is well formed to Xapian's checker).
+      const std::pair<Xapian::valueno, std::string> values[] = {
+          {schema::kSlotDate, schema::date_value(article.date)},
+          {schema::kSlotYear, std::to_string(article.year())},
+          {schema::kSlotTopics, schema::encode_topic_set(article.topics)},
+          {schema::kSlotJournal, article.journal},
+          {schema::kSlotSource, article.source},
+      };
+      for (const auto& [slot, expected] : values)
+        if (doc.get_value(slot) != expected)
+          damage.add(what, fmt::format("its value in slot {} does not match its stored article", slot));
       if (!schema::decode_feedback_terms(doc.get_value(schema::kSlotFeedbackTerms), [](const std::string&, Xapian::termcount) {}))
         damage.add(what, "its feedback terms are damaged");
     } catch (const Xapian::Error& e) {
@@ -199,6 +211,13 @@ Result<VerifyReport> verify_database(const fs::path& glass_dir, const VerifyOpti
     auto run = run_xapian_check(glass_dir);
     if (!run) return std::unexpected(run.error());
     if (!run->clean) damage.add(run->where, run->problem);
+  }
+  // The tables every mssearch index has once it holds an article (Xapian opens a database
+  // without some of them, and only fails when they are needed).
+  for (const char* table : {"postlist", "docdata", "termlist", "position"}) {
+    std::error_code exists_ec;
+    if (!fs::exists(glass_dir / (std::string(table) + ".glass"), exists_ec) && fs::exists(glass_dir / "docdata.glass", exists_ec))
+      damage.add(fmt::format("table {}.glass", table), "missing");
   }
   if (options.stored_articles) {
     try {

@@ -79,6 +79,19 @@ std::string one_line(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
+// The text a snippet is taken from: the takeaway and the body on one line, at most the first
+// 64 KiB (a summary is a few KB; an article of megabytes must not cost seconds a hit).
+std::string snippet_source(const Article& a) {
+  constexpr std::size_t kMaxSnippetSource = 64 << 10;
+  std::string_view body = a.body_text;
+  if (body.size() > kMaxSnippetSource) {
+    std::size_t end = kMaxSnippetSource;
+    while (end > 0 && (static_cast<unsigned char>(body[end]) & 0xC0) == 0x80) --end;  // whole characters
+    body = body.substr(0, end);
+  }
+  return one_line({a.takeaway, body});
+}
+
 }  // namespace
 
 Result<Searcher> Searcher::open(const SearcherOptions& options) {
@@ -98,7 +111,7 @@ Result<Searcher> Searcher::open(const SearcherOptions& options,
   try {
     return Searcher(options, std::move(*shards), std::move(synonyms));
   } catch (const Xapian::Error& e) {
-    return fail(ErrorCode::kDatabase, "reading index " + specs.front() + ": " + e.get_description());
+    return fail(schema::error_code_of(e), "reading index " + specs.front() + ": " + e.get_description());
   }
 }
 
@@ -287,6 +300,26 @@ std::string id_of(const Xapian::Document& doc) {
 
 }  // namespace
 
+Result<void> Searcher::check_request(const SearchRequest& r) const {
+  // The same checks whoever asks (the HTTP parameters are checked on their way in too): a date
+  // that is not one is an error, never a filter silently dropped.
+  auto iso_date = [](const std::string& d) {
+    if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+    for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+      if (d[i] < '0' || d[i] > '9') return false;
+    const std::chrono::year_month_day ymd{std::chrono::year{std::stoi(d.substr(0, 4))},
+                                          std::chrono::month{static_cast<unsigned>(std::stoi(d.substr(5, 2)))},
+                                          std::chrono::day{static_cast<unsigned>(std::stoi(d.substr(8, 2)))}};
+    return ymd.ok();
+  };
+  for (const auto& [name, value] : {std::pair{"since", &r.since}, std::pair{"until", &r.until}})
+    if (!value->empty() && !iso_date(*value))
+      return fail(ErrorCode::kBadQuery, std::string("'") + name + "' must be a date YYYY-MM-DD, not '" + *value + "'");
+  if (r.min_credibility && (*r.min_credibility < 1 || *r.min_credibility > 5))
+    return fail(ErrorCode::kBadQuery, "the minimum credibility must be from 1 to 5");
+  return {};
+}
+
 std::optional<Article> Searcher::stored(const Xapian::Document& doc, StoredParts parts) {
   try {
     return decode_stored(doc.get_data(), parts);
@@ -419,7 +452,7 @@ Result<SearchResult> Searcher::run(const SearchRequest& request, const Xapian::Q
     const Article& article = *loaded;
     SearchHit hit = make_hit(article, score);
     if (request.snippets)
-      hit.snippet = mset.snippet(one_line({article.takeaway, article.body_text}), options_.snippet_length,
+      hit.snippet = mset.snippet(snippet_source(article), options_.snippet_length,
                                  snippet_stemmer,
                                  0,
                                  "<mark>", "</mark>", "…");
@@ -495,7 +528,13 @@ Result<SearchResult> Searcher::search_once(const SearchRequest& request) {
                                           " bytes long; the limit is " +
                                           std::to_string(options_.max_query_bytes));
   try {
+    if (auto bad = check_request(request); !bad) return std::unexpected(bad.error());
     std::string folded = analyzer_.fold_query(request.query);
+    // Folding can lengthen text many times (one character, ﷺ, folds to 18): the bound holds
+    // for what is searched too.
+    if (folded.size() > 2 * options_.max_query_bytes)
+      return fail(ErrorCode::kBadQuery, "query is " + std::to_string(folded.size()) + " bytes long once folded; the limit is " +
+                                            std::to_string(2 * options_.max_query_bytes));
     const bool blank = folded.find_first_not_of(" \t\r\n") == std::string::npos;
     auto distinct_terms = [](const Xapian::Query& q) {
       return static_cast<std::size_t>(std::distance(q.get_unique_terms_begin(), q.get_unique_terms_end()));
@@ -524,7 +563,6 @@ Result<SearchResult> Searcher::search_once(const SearchRequest& request) {
                                             std::to_string(options_.max_query_terms));
     auto result = run(request, query);
     if (!result) return result;
-    result->query_terms_dropped = dropped;
 
     // "Did you mean": offered only when the correction finds more than the query as typed;
     // when the query found nothing, the corrected query's hits are shown instead.
@@ -543,6 +581,7 @@ Result<SearchResult> Searcher::search_once(const SearchRequest& request) {
         }
       }
     }
+    result->query_terms_dropped = dropped;  // also when the answer is the corrected query's
     result->took_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return result;

@@ -109,6 +109,8 @@ class Searcher {
   Xapian::Query filters(const SearchRequest& request) const;
   Result<SearchResult> run(const SearchRequest& request, const Xapian::Query& query);
   SearchHit make_hit(const Article& article, double score) const;
+  // Dates and ranges of a request. Errors: kBadQuery naming the field.
+  Result<void> check_request(const SearchRequest& request) const;
   // The stored article of a document of an answer; nothing when its stored data is damaged
   // (a zstd checksum, a cut frame): the answer leaves it out and says so in warnings_, where an
   // exception would have ended the process. Xapian's own errors still propagate.

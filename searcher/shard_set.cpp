@@ -45,7 +45,7 @@ Result<Xapian::Database> ShardSet::open_one(Shard& shard) const {
     if (auto ok = schema::check_version(db); !ok) return std::unexpected(ok.error());
     return db;
   } catch (const Xapian::Error& e) {
-    return fail(ErrorCode::kDatabase, "shard " + shard.spec + ": " + e.get_description());
+    return fail(schema::error_code_of(e), "shard " + shard.spec + ": " + e.get_description());
   }
 }
 
@@ -146,7 +146,7 @@ Result<bool> ShardSet::refresh() {
       s.next_try = now + std::chrono::milliseconds(milliseconds(remote_.retry_seconds));
       changed = true;
     } catch (const Xapian::Error& e) {
-      if (shards_.size() == 1) return fail(ErrorCode::kDatabase, "reopening index " + s.spec + ": " + e.get_description());
+      if (shards_.size() == 1) return fail(schema::error_code_of(e), "reopening index " + s.spec + ": " + e.get_description());
       s.db.reset();
       s.identity = "shard " + s.spec + ": " + e.get_description();
       changed = true;

@@ -391,7 +391,8 @@ void HttpServer::Impl::ready(httplib::Response& res) {
   auto searcher = pool.acquire();
   if (!searcher) {
     metrics.set_ready(false);
-    return send_json(res, 503, {{"status", "not_ready"}, {"reason", searcher.error().message}});
+    return send_json(res, 503, {{"status", searcher.error().code == ErrorCode::kCorrupt ? "damaged" : "not_ready"},
+                                {"reason", searcher.error().message}});
   }
   const auto& db = (*searcher)->database();
   const auto documents = db.get_doccount();

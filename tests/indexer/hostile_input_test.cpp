@@ -135,29 +135,44 @@ std::vector<Row> index_rows() {
          c.article("ok-url.md", "title: U\ndate: 2025-01-01\nurl: https://site.example/a");
        },
        1, "'url' must be a path on the site", {"ok-url"}, {"js", "pr"}},
-      {"an article file of 8 MiB / 8 MiB + 1 byte",
-       "indexed / refused from its size before it is read: `article is 9 MiB, over the limit of 8 MiB`",
+      {"an article file of 1 MiB / 1 MiB + 1 byte",
+       "indexed / refused from its size before it is read: `article is 1048577 bytes, over the limit of 1 MiB`",
        [](Corpus& c) {
          const std::string head = "---\ntitle: Big\ndate: 2025-01-01\n---\n";
-         test::write_file(c.dir / "big-ok.md", head + repeat('w', 8 * kMiB - head.size()));
-         test::write_file(c.dir / "big-bad.md", head + repeat('w', 8 * kMiB - head.size() + 1));
+         test::write_file(c.dir / "big-ok.md", head + repeat('w', kMiB - head.size()));
+         test::write_file(c.dir / "big-bad.md", head + repeat('w', kMiB - head.size() + 1));
        },
-       1, "over the limit of 8 MiB", {"big-ok"}, {"big-bad"}},
+       1, "article is 1048577 bytes, over the limit of 1 MiB", {"big-ok"}, {"big-bad"}},
       {"a 1 GiB `.md` file", "refused from its size, nothing read: memory stays that of a normal run",
        [](Corpus& c) {
          std::ofstream(c.dir / "huge.md").close();
          fs::resize_file(c.dir / "huge.md", std::uintmax_t{1} << 30);
        },
-       1, "article is 1024 MiB, over the limit of 8 MiB", {}, {"huge"}},
-      {"a JSONL line of 8 MiB + 1 byte among good lines",
+       1, "article is 1024 MiB, over the limit of 1 MiB", {}, {"huge"}},
+      {"a JSONL line of 1 MiB + 1 byte among good lines",
        "that line refused with its number, never held whole; the file's other lines indexed",
        [](Corpus& c) {
          test::write_file(c.dir / "export.jsonl",
                           R"({"id":"l1","title":"L","date":"2025-01-01"})"
-                          "\n{\"id\":\"l2\",\"title\":\"" + repeat('x', 8 * kMiB) + "\"}\n" +
+                          "\n{\"id\":\"l2\",\"title\":\"" + repeat('x', kMiB) + "\"}\n" +
                               R"({"id":"l3","title":"L","date":"2025-01-01"})" "\n");
        },
-       1, "record is 9 MiB, over the limit of 8 MiB", {"l1", "l3"}, {"l2"}},
+       1, "over the limit of 1 MiB", {"l1", "l3"}, {"l2"}},
+      {"an article of 101 sections (headings)", "refused: `the body has 101 sections (headings); the limit is 100`",
+       [](Corpus& c) {
+         std::string body;
+         for (int i = 0; i < 101; ++i) body += "## H" + std::to_string(i) + "\n\nText.\n\n";
+         c.article("sections.md", "title: S\ndate: 2025-01-01", body);
+       },
+       1, "the limit is 100", {}, {"sections"}},
+      {"a 300-character hyphenated slug of letters and digits in the text (it ended the whole job: Xapian's term limit)",
+       "indexed: its joined form is left out like any word over 64 bytes",
+       [](Corpus& c) {
+         std::string slug = "il10";
+         for (int i = 0; i < 150; ++i) slug += "-ab";
+         c.article("slug.md", "title: Slug\ndate: 2025-01-01", "Read " + slug + " here.\n");
+       },
+       0, "", {"slug"}, {}},
       // The state of a source path.
       {"an unreadable article file", "an error for that file (exit 1); its indexed version stays",
        [](Corpus& c) { fs::permissions(c.dir / "sub/keep-b.md", fs::perms::none); }, 1, "Permission denied", {}, {}, true},
@@ -185,8 +200,19 @@ std::vector<Row> index_rows() {
          fs::create_symlink("/dev/zero", c.dir / "zero.md");
        },
        1, "not a regular file"},
-      {"a symbolic link to a directory", "not followed (no loops); what the index holds from behind it stays",
+      {"a symbolic link back up the tree (`sub/loop -> ..`)", "followed once: each directory is entered once, so no loop",
        [](Corpus& c) { fs::create_symlink(c.dir, c.dir / "sub/loop"); }, 0, ""},
+      {"a directory that can be listed but not searched (`chmod 644 corpus/sub`)",
+       "an error for each entry it cannot reach (exit 1); everything indexed from under it stays",
+       [](Corpus& c) { fs::permissions(c.dir / "sub", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read); },
+       1, "cannot read directory: Permission denied", {}, {}, true},
+      {"a subject folder moved elsewhere and linked back (`mv corpus/sub archive/; ln -s ../archive/sub corpus/sub`)",
+       "followed: its articles stay, unchanged (the identity is the path through the link)",
+       [](Corpus& c) {
+         fs::rename(c.dir / "sub", c.tmp / "archive-sub");
+         fs::create_symlink(c.tmp / "archive-sub", c.dir / "sub");
+       },
+       0, "", {}, {}},
       // Articles that are wrong in themselves (more rows in tests/indexer/article_reader_test.cpp).
       {"duplicate article ids", "the second is skipped and reported with both file names (exit 1); the first is indexed",
        [](Corpus& c) { c.article("sub/again.md", "id: keep-a\ntitle: Again\ndate: 2025-01-01"); }, 1, "duplicate id 'keep-a'"},
@@ -277,6 +303,16 @@ std::vector<DamageRow> damage_rows() {
       {"position table", [](Damaged& d) { test::overwrite_blocks(d.table("position")); }, "position.glass"},
       {"docdata table", [](Damaged& d) { test::overwrite_blocks(d.table("docdata")); }, "docdata.glass"},
       {"spelling table", [](Damaged& d) { test::overwrite_blocks(d.table("spelling")); }, "spelling.glass"},
+      {"a table file deleted (termlist.glass)", [](Damaged& d) { fs::remove(d.table("termlist")); }, "table termlist.glass"},
+      {"a date value changed in place in the posting lists (well formed to Xapian's checker)",
+       [](Damaged& d) {
+         std::string bytes = test::read_file(d.table("postlist"));
+         const auto at = bytes.find("20260210");  // astrocytes-two-faces's date
+         REQUIRE(at != std::string::npos);
+         bytes.replace(at, 8, "20250210");
+         test::write_file(d.table("postlist"), bytes);
+       },
+       "does not match its stored article"},
       {"one article's stored data (a byte inside its zstd frame)",
        [](Damaged& d) { test::flip_stored_article(d.db, "astrocytes-two-faces"); }, "astrocytes-two-faces"},
   };
@@ -341,4 +377,35 @@ TEST_CASE("hostile input matrix: --full from another path never carries damaged 
   // Its source indexed again, it is back.
   CHECK(test::run_mssearch("index " + q(d.dir) + " --db " + q(d.db) + " -q").exit_code == 0);
   CHECK(indexed_ids(d.db).contains("astrocytes-two-faces"));
+}
+
+TEST_CASE("hostile input matrix: a corpus reached through a link swapped to a new release", "[hostile]") {
+  // A common deploy: `articles -> releases/r1`, then a new release folder and the link swapped.
+  // The index records paths through the link, so an article gone from the new release is
+  // deleted, the others are unchanged, and nothing of the old folder lingers (resolving the
+  // link made r1's articles undeletable, even by --full, and rewrote every article each swap).
+  test::TempDir tmp;
+  const fs::path r1 = tmp / "releases/r1", r2 = tmp / "releases/r2", link = tmp / "articles", db = tmp / "db";
+  test::write_file(r1 / "a.md", test::markdown_article("A"));
+  test::write_file(r1 / "b.md", test::markdown_article("B"));
+  test::write_file(r1 / "c.md", test::markdown_article("C"));
+  fs::create_directory_symlink(r1, link);
+  REQUIRE(test::run_mssearch("index " + q(link) + " --db " + q(db) + " -q").exit_code == 0);
+
+  fs::copy(r1, r2);
+  fs::remove(r2 / "c.md");
+  test::write_file(r2 / "b.md", test::markdown_article("B, edited"));
+  fs::remove(link);
+  fs::create_directory_symlink(r2, link);
+  const auto run = test::run_mssearch("index " + q(link) + " --db " + q(db) + " --json");
+  REQUIRE(run.exit_code == 0);
+  const json report = json::parse(run.out);
+  CHECK(report["deleted"] == 1);
+  CHECK(report["updated"] == 1);
+  CHECK(report["unchanged"] == 1);
+  CHECK(indexed_ids(db) == std::set<std::string>{"a", "b"});
+
+  fs::remove_all(r1);
+  REQUIRE(test::run_mssearch("index " + q(link) + " --db " + q(db) + " --full -q").exit_code == 0);
+  CHECK(indexed_ids(db) == std::set<std::string>{"a", "b"});
 }

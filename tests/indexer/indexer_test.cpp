@@ -1,6 +1,7 @@
 // The index job against real Xapian databases in temporary directories.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <functional>
 
 #include <nlohmann/json.hpp>
@@ -272,6 +273,12 @@ TEST_CASE("index: the revision only grows, across --full rebuilds too", "[indexe
     last = full.revision;
     CHECK(schema::revision(Xapian::Database(f.db.string())) == last);
   }
+  // Over an index that cannot be read at all (its version file emptied), --full still counts
+  // on, from the revision the last job recorded outside the database.
+  std::ofstream(*live_database_dir(f.db) / "iamglass", std::ios::trunc).close();
+  const auto rebuilt = f.index(true);
+  CHECK_FALSE(rebuilt.warnings.empty());
+  CHECK(rebuilt.revision > last);
 }
 
 TEST_CASE("index: an article whose filter term is over Xapian's limit fails alone", "[indexer]") {
