@@ -435,17 +435,22 @@ void ConnectionGate::Impl::close_connection(int fd) {
   --open;
 }
 
-// Makes room for a new connection: a lingering one first, then the longest idle, then the
-// request that has been arriving the longest. False when none may go.
+// Makes room for a new connection: a lingering one first, then the longest idle between
+// keep-alive requests, then the one that has been silent or sending its request the longest.
+// A connection younger than kEvictableAfter that has not yet sent a whole request is never
+// taken: it is most likely a visitor who just connected (ranking fresh connections as idle let
+// 1,100 slow clients evict every visitor's new connection before it could send). False when
+// none may go: the newcomer is refused.
 bool ConnectionGate::Impl::evict_one(Clock::time_point now) {
   int best = -1;
   int best_rank = 3;
   Clock::time_point best_since{};
   for (const auto& [fd, c] : conns) {
     int rank = 3;
+    const bool waiting_for_request = (c->state == State::kIdle && c->fresh) || c->state == State::kReading;
     if (c->state == State::kLinger) rank = 0;
-    else if (c->state == State::kIdle) rank = 1;
-    else if (c->state == State::kReading && now - c->since >= kEvictableAfter) rank = 2;
+    else if (c->state == State::kIdle && !c->fresh) rank = 1;
+    else if (waiting_for_request && now - c->since >= kEvictableAfter) rank = 2;
     if (rank < best_rank || (rank == best_rank && rank < 3 && c->since < best_since)) {
       best = fd;
       best_rank = rank;

@@ -199,7 +199,14 @@ bool HttpServer::Impl::serve(httplib::Stream& stream, bool close_connection) {
   stream.get_remote_ip_and_port(current_peer, port);
   last_parsed = true;
   bool closed = false;
-  const bool ok = server.process_request(stream, close_connection, closed, nullptr);
+  // Ranges are ignored, as a server of generated pages may (RFC 9110): cpp-httplib would cut
+  // every answer into as many parts as a Range header lists, with no cap (one 8 KiB header made
+  // a 100 MB answer of a results page), and answer "200" with part of a page a cache could keep.
+  static const std::function<void(httplib::Request&)> ignore_ranges = [](httplib::Request& req) {
+    req.ranges.clear();
+    req.headers.erase("Range");
+  };
+  const bool ok = server.process_request(stream, close_connection, closed, ignore_ranges);
   // cpp-httplib keeps a connection open after a request it could not parse; where the next
   // request would begin is then a guess, so close instead.
   return ok && !closed && last_parsed;
@@ -436,9 +443,11 @@ void HttpServer::Impl::setup() {
 
   // cpp-httplib calls this before it reads a body: a POST (PUT, PATCH, DELETE) is answered from
   // its head, and the gate, which handed it over without waiting for the body, closes after.
+  // TRACE and CONNECT (which cpp-httplib parses, then answers 400 as unrouted) get the same 405.
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_start = Clock::now();
-    if (!takes_body(req.method)) return httplib::Server::HandlerResponse::Unhandled;
+    const bool served = req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS";
+    if (served) return httplib::Server::HandlerResponse::Unhandled;
     not_allowed(req, res);
     return httplib::Server::HandlerResponse::Handled;
   });
