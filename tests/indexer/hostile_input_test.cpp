@@ -73,8 +73,8 @@ struct Row {
   std::string outcome;  // its "what happens" column
   std::function<void(Corpus&)> make;
   int exit_code;                  // of `mssearch index corpus --json`
-  std::string message;            // in errors[] (empty: no error)
-  std::vector<std::string> present, absent;  // ids, besides keep-a/b/c which must stay
+  std::string message = {};       // in errors[] (empty: no error)
+  std::vector<std::string> present = {}, absent = {};  // ids, besides keep-a/b/c which must stay
   bool unprivileged = false;      // file permissions must hold for this row
 };
 
