@@ -268,26 +268,25 @@ struct Row {
   Facts at_least = {};          // and each named here at least this value
 };
 
-}  // namespace
-
-TEST_CASE("hostile clients: each row gets the documented outcome and the server keeps answering",
-          "[server][hostile]") {
-  const std::string slow_head = "GET /healthz HTTP/1.1\r\n";
-  const std::string slow_body = "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n";
+// Every hostile client the server is tried with. The README's "Hostile clients, row by row"
+// table is checked against these rows (hostile_table_row).
+std::vector<Row> hostile_rows() {
+  static const std::string slow_head = "GET /healthz HTTP/1.1\r\n";
+  static const std::string slow_body = "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n";
   const auto one_worker = [](ServerOptions& o) { o.threads = 1; };
-  const std::vector<Row> rows = {
+  return {
       {"slow headers (slowloris)", "256 connections each send a request line, then one header line a second", {},
-       [&](LiveServer& s) { return slow_clients(s, kSlowConnections, slow_head, "X-Slow: 1\r\n"); },
+       [](LiveServer& s) { return slow_clients(s, kSlowConnections, slow_head, "X-Slow: 1\r\n"); },
        {{"ordinary requests not answered", 0}, {"slow connections cut before the ordinary requests were answered", 0},
         {"slow connections never cut", 0}, {"slow connections answered otherwise", 0}},
        {{"slow connections answered 408", 16}, {"cuts counted in /metrics", 16}}},
       {"slow body", "256 connections each send a head with Content-Length: 100, then one body byte a second", {},
-       [&](LiveServer& s) { return slow_clients(s, kSlowConnections, slow_body, "x"); },
+       [](LiveServer& s) { return slow_clients(s, kSlowConnections, slow_body, "x"); },
        {{"ordinary requests not answered", 0}, {"slow connections cut before the ordinary requests were answered", 0},
         {"slow connections never cut", 0}, {"slow connections answered otherwise", 0}},
        {{"slow connections answered 408", 16}, {"cuts counted in /metrics", 16}}},
       {"silent connections", "300 connections that send nothing at all", {},
-       [&](LiveServer& s) { return slow_clients(s, 300, "", ""); },
+       [](LiveServer& s) { return slow_clients(s, 300, "", ""); },
        {{"ordinary requests not answered", 0}, {"slow connections cut before the ordinary requests were answered", 0},
         {"slow connections never cut", 0}, {"slow connections answered 408", 0}, {"slow connections answered otherwise", 0}},
        {{"cuts counted in /metrics", 16}}},
@@ -309,7 +308,7 @@ TEST_CASE("hostile clients: each row gets the documented outcome and the server 
        "max_connections 64: 64 connections sending a header line a second, and a new silent connection every 10 ms, "
        "while 50 ordinary requests are made",
        [](ServerOptions& o) { o.max_connections = 64; },
-       [&](LiveServer& s) {
+       [](LiveServer& s) {
          std::vector<RawConnection> slow;
          for (int i = 0; i < 64; ++i) {
            slow.emplace_back(s.port);
@@ -515,7 +514,7 @@ TEST_CASE("hostile clients: each row gets the documented outcome and the server 
        {{"status", 200}}, {{"idle ones closed", 1}, {"counted in /metrics", 1}}},
       {"connection table full of slow ones", "16 slow requests for over a second, then a request, to a server with max_connections: 16",
        [](ServerOptions& o) { o.max_connections = 16; },
-       [&](LiveServer& s) {
+       [](LiveServer& s) {
          std::vector<RawConnection> slow;
          for (int i = 0; i < 16; ++i) {
            slow.emplace_back(s.port);
@@ -534,8 +533,31 @@ TEST_CASE("hostile clients: each row gets the documented outcome and the server 
         {"lines without the client's address", 0}},
        {{"line for the unparsable request", 1}}},
   };
+}
 
-  for (const auto& row : rows) {
+// A row as the README's table shows it: the client, what it does, and each expected fact.
+std::string hostile_table_row(const Row& row) {
+  std::string outcome;
+  for (const auto& [name, value] : row.expected) outcome += (outcome.empty() ? "" : "; ") + name + " " + std::to_string(value);
+  for (const auto& [name, value] : row.at_least) outcome += (outcome.empty() ? "" : "; ") + name + " ≥ " + std::to_string(value);
+  return "| " + row.name + " | " + row.how + " | " + outcome + " |";
+}
+
+}  // namespace
+
+TEST_CASE("hostile clients: the README's table has every row, with its expected outcome", "[server][hostile]") {
+  const std::string readme = test::read_file(test::source_dir() / "README.md");
+  std::string expected;
+  for (const auto& row : hostile_rows()) expected += hostile_table_row(row) + "\n";
+  const fs::path table = fs::temp_directory_path() / "mssearch-hostile-clients-table.md";
+  test::write_file(table, expected);
+  INFO("README.md's \"Hostile clients, row by row\" table must hold every row of " << table.string());
+  for (const auto& row : hostile_rows()) CHECK(readme.find(hostile_table_row(row)) != std::string::npos);
+}
+
+TEST_CASE("hostile clients: each row gets the documented outcome and the server keeps answering",
+          "[server][hostile]") {
+  for (const auto& row : hostile_rows()) {
     SECTION(row.name) {
       LiveServer server(test::shared_index(), [&](ServerOptions& o) {
         o.request_timeout_seconds = kRequestTimeout;
