@@ -103,7 +103,7 @@ void print_human(const SearchResult& r) {
   for (const auto& h : r.hits) {
     fmt::print("\n");
     print_hit_line(style, ++rank, h);
-    fmt::print("    {}\n", html_snippet_to_terminal(h.snippet, style.colour));
+    fmt::print("    {}\n", snippet_for_terminal(h.snippet, style.colour));
   }
   if (!r.topic_facets.empty()) fmt::print("\n{} {}\n", style(fmt::emphasis::bold, "Topics:"), facet_line(r.topic_facets));
   if (!r.year_facets.empty()) fmt::print("{} {}\n", style(fmt::emphasis::bold, "Years:"), facet_line(r.year_facets));

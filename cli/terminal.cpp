@@ -13,34 +13,19 @@ bool colour_enabled(std::FILE* stream) {
   return ::isatty(::fileno(stream)) != 0 && (no_colour == nullptr || *no_colour == '\0');
 }
 
-std::string html_snippet_to_terminal(std::string_view html, bool colour) {
-  static constexpr std::pair<std::string_view, std::string_view> kEntities[] = {
-      {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&#x27;", "'"}};
+std::string snippet_for_terminal(const Highlighted& snippet, bool colour) {
+  if (!colour) return snippet.text;
   std::string out;
-  for (std::size_t i = 0; i < html.size();) {
-    if (html.substr(i).starts_with("<mark>")) {
-      if (colour) out += "\x1b[1;33m";
-      i += 6;
-      continue;
-    }
-    if (html.substr(i).starts_with("</mark>")) {
-      if (colour) out += "\x1b[0m";
-      i += 7;
-      continue;
-    }
-    bool replaced = false;
-    if (html[i] == '&') {
-      for (auto [entity, text] : kEntities) {
-        if (html.substr(i).starts_with(entity)) {
-          out += text;
-          i += entity.size();
-          replaced = true;
-          break;
-        }
-      }
-    }
-    if (!replaced) out += html[i++];
+  std::size_t at = 0;
+  for (const auto& mark : snippet.marks) {
+    if (mark.begin < at || mark.end > snippet.text.size()) continue;
+    out.append(snippet.text, at, mark.begin - at);
+    out += "\x1b[1;33m";
+    out.append(snippet.text, mark.begin, mark.end - mark.begin);
+    out += "\x1b[0m";
+    at = mark.end;
   }
+  out.append(snippet.text, at);
   return out;
 }
 

@@ -1,5 +1,5 @@
 // Terminal output for the CLI: colour only on a terminal (and never with NO_COLOR set), a
-// progress bar on stderr, and snippets turned from HTML into ANSI highlighting.
+// progress bar on stderr, and snippets' marks as ANSI highlighting.
 #pragma once
 
 #include <chrono>
@@ -8,12 +8,14 @@
 #include <string>
 #include <string_view>
 
+#include "searcher/search_types.h"
+
 namespace mssearch::cli {
 
 bool colour_enabled(std::FILE* stream);
 
-// "<mark>x</mark> &amp; y" -> ESC[1;33mxESC[0m & y (or plain "x & y" without colour).
-std::string html_snippet_to_terminal(std::string_view html, bool colour);
+// A snippet with its marked words in bold yellow (ESC[1;33m … ESC[0m), or plain without colour.
+std::string snippet_for_terminal(const Highlighted& snippet, bool colour);
 
 // Progress bar with rate and ETA, redrawn at most every 100 ms; a no-op when stderr is not a
 // terminal.

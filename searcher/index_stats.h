@@ -7,7 +7,6 @@
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
-#include <xapian.h>
 
 #include "schema/error.h"
 
@@ -15,14 +14,14 @@ namespace mssearch {
 
 struct FacetValue {
   std::string value;
-  Xapian::doccount count = 0;
+  std::uint32_t count = 0;
 };
 
 struct IndexStats {
-  Xapian::doccount documents = 0;
+  std::uint32_t documents = 0;
   std::vector<FacetValue> topics;  // every topic, by count (desc), then name
   std::string first_date, last_date;  // ISO dates; empty for an empty index
-  Xapian::rev revision = 0;
+  std::uint64_t revision = 0;
   std::size_t shards = 1;  // DIR/shard-NN databases (1: not sharded)
   std::uintmax_t bytes = 0;           // size of the live database on disk
   std::string indexed_at;             // when the last job committed (UTC)

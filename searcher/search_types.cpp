@@ -14,10 +14,38 @@ nlohmann::json facets_json(const std::vector<FacetValue>& facets) {
 }
 }  // namespace
 
+std::string Highlighted::html() const {
+  std::string out;
+  out.reserve(text.size() + marks.size() * 13);
+  auto escape = [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to && i < text.size(); ++i) {
+      switch (text[i]) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += text[i];
+      }
+    }
+  };
+  std::size_t at = 0;
+  for (const Span& m : marks) {
+    if (m.begin < at || m.end <= m.begin || m.end > text.size()) continue;  // never out of order
+    escape(at, m.begin);
+    out += "<mark>";
+    escape(m.begin, m.end);
+    out += "</mark>";
+    at = m.end;
+  }
+  escape(at, text.size());
+  return out;
+}
+
 nlohmann::json to_json(const SearchHit& h) {
   return {{"id", h.id},           {"title", h.title},     {"url", h.url},
           {"date", h.date},       {"topics", h.topics},   {"journal", h.journal},
-          {"score", h.score},     {"snippet", h.snippet}, {"takeaway", h.takeaway}};
+          {"score", h.score},     {"snippet", h.snippet.html()}, {"takeaway", h.takeaway}};
 }
 
 nlohmann::json article_json(const Article& a) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,16 +35,31 @@ struct SearchRequest {
   bool related = true;
 };
 
+// Text with the words that matched marked, as byte ranges of the (plain, unescaped UTF-8)
+// text: the page, the API and the CLI each render the marks their own way.
+struct Highlighted {
+  struct Span {
+    std::size_t begin = 0, end = 0;  // [begin, end) in text
+    bool operator==(const Span&) const = default;
+  };
+  std::string text;
+  std::vector<Span> marks;  // in order, not overlapping
+
+  bool empty() const { return text.empty(); }
+  // HTML: the text escaped, <mark>…</mark> around each span (what /api/search's "snippet" holds).
+  std::string html() const;
+};
+
 struct SearchHit {
   std::string id, title, url, date, journal, takeaway;
   std::vector<std::string> topics;
   double score = 0;
-  std::string snippet;  // HTML: escaped text with <mark>…</mark> around matched terms
+  Highlighted snippet;  // a passage of the text with the words searched for marked
 };
 
 struct SearchResult {
   std::string query;
-  Xapian::doccount total = 0;
+  std::uint32_t total = 0;
   bool total_is_exact = true;
   double took_ms = 0;
   std::vector<SearchHit> hits;

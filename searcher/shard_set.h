@@ -15,20 +15,9 @@
 #include <xapian.h>
 
 #include "schema/error.h"
+#include "searcher/options.h"
 
 namespace mssearch {
-
-struct RemoteOptions {
-  double connect_timeout_seconds = 1.0;  // to establish a connection to a remote shard
-  double timeout_seconds = 2.0;          // for each answer of a remote shard
-  double retry_seconds = 1.0;            // a shard that is down is tried again after this long
-};
-
-struct ShardStatus {
-  std::string name;   // the spec: a path or tcp://host:port
-  bool up = false;
-  std::string error;  // why it is down
-};
 
 class ShardSet {
  public:
@@ -51,7 +40,7 @@ class ShardSet {
   // when the set changed (so the read is worth retrying).
   bool drop_failed_shards();
 
-  static bool is_remote(const std::string& spec) { return spec.starts_with("tcp://"); }
+  static bool is_remote(const std::string& spec) { return is_remote_spec(spec); }
 
  private:
   struct Shard {

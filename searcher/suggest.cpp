@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "schema/schema.h"
-#include "searcher/searcher.h"
+#include "searcher/searcher_impl.h"
 #include "searcher/synonyms.h"
 
 namespace mssearch {
@@ -21,15 +21,15 @@ nlohmann::json to_json(const Suggestion& s) {
 
 Result<std::vector<Suggestion>> Searcher::suggest(const std::string& prefix, std::size_t limit) {
   try {
-    return retrying([&] { return suggest_once(prefix, limit); });
+    return impl_->retrying([&] { return impl_->suggest_once(prefix, limit); });
   } catch (const Xapian::Error& e) {
     return fail(ErrorCode::kDatabase, "suggest failed: " + e.get_description());
   }
 }
 
-Result<std::vector<Suggestion>> Searcher::suggest_once(const std::string& prefix, std::size_t limit) {
-  if (prefix.size() > options_.max_query_bytes)
-    return fail(ErrorCode::kBadQuery, "prefix is longer than " + std::to_string(options_.max_query_bytes) + " bytes");
+Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& prefix, std::size_t limit) {
+  if (prefix.size() > options.max_query_bytes)
+    return fail(ErrorCode::kBadQuery, "prefix is longer than " + std::to_string(options.max_query_bytes) + " bytes");
   const std::string folded = fold_text(prefix);
   const auto words = synonym_tokens(folded);
   std::vector<Suggestion> out;
@@ -40,20 +40,20 @@ Result<std::vector<Suggestion>> Searcher::suggest_once(const std::string& prefix
     std::string typed;
     for (const auto& w : words) typed += w + " ";
     typed.pop_back();
-    Xapian::Enquire enquire(db_);
-    const Xapian::Query::op default_op = parser_.get_default_op();
-    parser_.set_default_op(Xapian::Query::OP_AND);
+    Xapian::Enquire enquire(db);
+    const Xapian::Query::op default_op = planner.parser().get_default_op();
+    planner.parser().set_default_op(Xapian::Query::OP_AND);
     Xapian::Query title_query =
-        parser_.parse_query(typed, Xapian::QueryParser::FLAG_PARTIAL, std::string(schema::kTitle.prefix));
-    parser_.set_default_op(default_op);
+        planner.parser().parse_query(typed, Xapian::QueryParser::FLAG_PARTIAL, std::string(schema::kTitle.prefix));
+    planner.parser().set_default_op(default_op);
     enquire.set_query(title_query);
     Xapian::MSet titles = enquire.get_mset(0, static_cast<Xapian::doccount>(per_kind));
     for (auto it = titles.begin(); it != titles.end(); ++it) {
-      const auto a = stored(it.get_document(), StoredParts::kFields);
+      const auto a = stored.get(it.get_document(), StoredParts::kFields);
       if (a) out.push_back({a->title, "title", a->id, a->url, 0});
     }
     // Topics: one of the topic's words starts with the last word typed.
-    for (const auto& topic : topics_) {
+    for (const auto& topic : topics) {
       if (out.size() >= limit) break;
       for (const auto& w : synonym_tokens(fold_text(topic.value))) {
         if (w.starts_with(words.back()) && (words.size() == 1 || fold_text(topic.value).find(words.front()) != std::string::npos)) {
@@ -65,7 +65,7 @@ Result<std::vector<Suggestion>> Searcher::suggest_once(const std::string& prefix
     // Terms: the most frequent completions of the last word.
     std::vector<std::pair<Xapian::doccount, std::string>> terms;
     std::size_t scanned = 0;
-    for (auto t = db_.allterms_begin(words.back()); t != db_.allterms_end(words.back()) && scanned < 1000;
+    for (auto t = db.allterms_begin(words.back()); t != db.allterms_end(words.back()) && scanned < 1000;
          ++t, ++scanned)
       terms.emplace_back(t.get_termfreq(), *t);
     std::stable_sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return a.first > b.first; });

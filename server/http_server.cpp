@@ -161,11 +161,11 @@ struct HttpServer::Impl {
   // After every search or article read: counts what the answer had to say, and remembers a
   // damaged index (kCorrupt) for /readyz until the revision it was found in is replaced.
   void note(const SearchResult& result);
-  void note(const Error& error, Xapian::rev revision);
-  std::optional<std::string> damaged(Xapian::rev revision);
+  void note(const Error& error, std::uint64_t revision);
+  std::optional<std::string> damaged(std::uint64_t revision);
 
   std::mutex damage_mutex;
-  std::optional<std::pair<Xapian::rev, std::string>> damage;  // revision, reason
+  std::optional<std::pair<std::uint64_t, std::string>> damage;  // revision, reason
   void static_asset(httplib::Response& res, std::string_view name, const char* type);
   void add_common_headers(const httplib::Request& req, httplib::Response& res);
 };
@@ -306,13 +306,13 @@ void HttpServer::Impl::note(const SearchResult& result) {
   for (std::size_t i = 0; i < result.warnings.size(); ++i) metrics.count_answer("damaged_article");
 }
 
-void HttpServer::Impl::note(const Error& error, Xapian::rev revision) {
+void HttpServer::Impl::note(const Error& error, std::uint64_t revision) {
   if (error.code != ErrorCode::kCorrupt) return;
   std::lock_guard lock(damage_mutex);
   damage = {revision, error.message};
 }
 
-std::optional<std::string> HttpServer::Impl::damaged(Xapian::rev revision) {
+std::optional<std::string> HttpServer::Impl::damaged(std::uint64_t revision) {
   std::lock_guard lock(damage_mutex);
   if (damage && damage->first != revision) damage.reset();  // a new index replaced the damaged one
   return damage ? std::optional(damage->second) : std::nullopt;
@@ -401,8 +401,7 @@ void HttpServer::Impl::ready(httplib::Response& res) {
     return send_json(res, 503, {{"status", searcher.error().code == ErrorCode::kCorrupt ? "damaged" : "not_ready"},
                                 {"reason", searcher.error().message}});
   }
-  const auto& db = (*searcher)->database();
-  const auto documents = db.get_doccount();
+  const auto documents = (*searcher)->document_count();
   const auto revision = (*searcher)->revision();
   if (auto reason = damaged(revision)) {
     // A search found the index damaged (Xapian's own corruption error): not ready until an index
@@ -498,7 +497,7 @@ void HttpServer::Impl::setup() {
   server.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) { ready(res); });
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     if (auto s = pool.acquire()) {
-      metrics.set_index((*s)->database().get_doccount(), static_cast<double>((*s)->revision()));
+      metrics.set_index((*s)->document_count(), static_cast<double>((*s)->revision()));
       metrics.set_ready(true);
       for (const auto& shard : (*s)->shard_status()) metrics.set_shard(shard.name, shard.up);
     } else {
@@ -566,7 +565,7 @@ bool HttpServer::is_running() const { return impl_->gate.is_running(); }
 Result<std::pair<unsigned, unsigned>> HttpServer::index_state() {
   auto s = impl_->pool.acquire();
   if (!s) return std::unexpected(s.error());
-  return std::pair<unsigned, unsigned>{(*s)->database().get_doccount(), static_cast<unsigned>((*s)->revision())};
+  return std::pair<unsigned, unsigned>{(*s)->document_count(), static_cast<unsigned>((*s)->revision())};
 }
 
 }  // namespace mssearch

@@ -94,7 +94,7 @@ std::string render_results(const PageContent& c) {
       list tags;
       for (const auto& t : h.topics) tags.push_back(data(t));
       object o{{"title", h.title}, {"url", link_url(h.url, h.id)}, {"date", h.date}, {"journal", h.journal},
-               {"snippet", h.snippet.empty() ? h.takeaway : h.snippet}};
+               {"snippet", h.snippet.empty() ? Highlighted{h.takeaway, {}}.html() : h.snippet.html()}};
       o["topics"] = tags;
       hits.push_back(o);
     }

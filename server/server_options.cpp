@@ -69,7 +69,7 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "databases") {
         o.searcher.databases.clear();
         for (const auto& d : v.as<std::vector<std::string>>())
-          o.searcher.databases.push_back(ShardSet::is_remote(d) ? d : relative(d).string());
+          o.searcher.databases.push_back(is_remote_spec(d) ? d : relative(d).string());
       }
       else if (key == "spelling_database") o.searcher.spelling_database = relative(v.as<std::string>());
       else if (key == "remote_connect_timeout_seconds") o.searcher.remote.connect_timeout_seconds = v.as<double>();

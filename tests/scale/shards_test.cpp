@@ -130,7 +130,7 @@ json comparable(const SearchResult& r) {
   json snippets = json::object();
   for (const auto& h : r.hits) {
     hits.emplace_back(-std::round(h.score * 1e6) / 1e6, h.id);
-    snippets[h.id] = h.snippet;
+    snippets[h.id] = h.snippet.html();
   }
   std::sort(hits.begin(), hits.end());
   json facets = json::object();
@@ -213,7 +213,7 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
     return std::move(*s);
   };
   Searcher one = open(single, {}), local = open(sharded, {}), far = open({}, remote);
-  CHECK(far.database().get_doccount() == 50);
+  CHECK(far.document_count() == 50);
   for (const auto& q : kQueries) {
     INFO("query " << q);
     SearchRequest req;
@@ -269,7 +269,7 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
     CHECK(spelled->search(typo)->did_you_mean == one.search(typo)->did_you_mean);
     CHECK(comparable(*spelled->search(typo)) == comparable(*one.search(typo)));
   }
-  CHECK(spelled->database().get_doccount() == 50);
+  CHECK(spelled->document_count() == 50);
   // Suggestions, articles and related articles across shards.
   CHECK(far.suggest("astro")->size() == one.suggest("astro")->size());
   CHECK(far.article("astrocytes-two-faces")->title == one.article("astrocytes-two-faces")->title);
@@ -290,7 +290,7 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
   CHECK(partial->failed_shards == std::vector<std::string>{remote[1]});
   CHECK(to_json(*partial)["partial"] == true);
   CHECK(partial->total < full_total);
-  CHECK(far.database().get_doccount() == 50 - dead_docs);
+  CHECK(far.document_count() == 50 - dead_docs);
   // Back again: used again after the retry interval, without a new Searcher.
   servers[1]->start();
   bool back_once = false;

@@ -10,6 +10,7 @@
 #include "indexer/article_reader.h"
 #include "indexer/indexer.h"
 #include "schema/schema.h"
+#include "schema/text_analyzer.h"
 #include "searcher/searcher.h"
 #include "tests/test_support.h"
 
@@ -143,7 +144,7 @@ TEST_CASE("ranking: feedback re-ranks but never changes totals, facets or snippe
     for (const auto& hx : x->hits) {
       const auto match = std::find_if(y->hits.begin(), y->hits.end(), [&](const SearchHit& h) { return h.id == hx.id; });
       REQUIRE(match != y->hits.end());
-      CHECK(marked_stems(hx.snippet) == marked_stems(match->snippet));
+      CHECK(marked_stems(hx.snippet.html()) == marked_stems(match->snippet.html()));
     }
   }
   CHECK(reordered);  // and it does change some order, or it would be doing nothing

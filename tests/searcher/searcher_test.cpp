@@ -8,6 +8,8 @@
 
 #include "indexer/article_reader.h"
 #include "indexer/indexer.h"
+#include "schema/schema.h"
+#include "schema/text_analyzer.h"
 #include "searcher/searcher.h"
 #include "tests/test_support.h"
 
@@ -249,7 +251,7 @@ TEST_CASE("search: snippets highlight stemmed forms and escape article text", "[
     CorpusIndex c;
     auto r = c.search("demyelinating", 3);
     REQUIRE_FALSE(r.hits.empty());
-    CHECK_THAT(r.hits[0].snippet, Catch::Contains("<mark>demyelination</mark>") ||
+    CHECK_THAT(r.hits[0].snippet.html(), Catch::Contains("<mark>demyelination</mark>") ||
                                       Catch::Contains("<mark>Demyelination</mark>"));
   }
   SECTION("HTML in article text comes back escaped") {
@@ -269,12 +271,17 @@ TEST_CASE("search: snippets highlight stemmed forms and escape article text", "[
     auto r = s->search(request);
     REQUIRE(r);
     REQUIRE(r->hits.size() == 1);
-    const auto& snippet = r->hits[0].snippet;
+    const std::string snippet = r->hits[0].snippet.html();
     CHECK_THAT(snippet, Catch::Contains("&lt;script&gt;"));
     CHECK_THAT(snippet, Catch::Contains("&amp;"));
     CHECK_THAT(snippet, !Catch::Contains("<script>"));
     CHECK_THAT(snippet, !Catch::Contains("<b>"));
     CHECK_THAT(snippet, Catch::Contains("<mark>Astrocytes</mark>"));
+    // As spans: the plain text as written, the marks on the words searched for.
+    const Highlighted& spans = r->hits[0].snippet;
+    CHECK_THAT(spans.text, Catch::Contains("Astrocytes & <b>bold</b> claims"));
+    REQUIRE_FALSE(spans.marks.empty());
+    for (const auto& m : spans.marks) CHECK(fold_text(spans.text.substr(m.begin, m.end - m.begin)) == "astrocytes");
   }
 }
 

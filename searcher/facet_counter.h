@@ -1,0 +1,52 @@
+// Counting facets (topics, years, journals) over a query's whole match set, behind one
+// interface whose strategy is chosen once, when the searcher opens a database:
+//  - one local database: facet columns held in memory by docid (FacetColumns), fed from a
+//    bitset read off the posting lists (MatchSet) when the query needs nothing else, so the
+//    weighted matcher can stop early; else from a match spy over one exhaustive pass;
+//  - several databases or remote shards: Xapian's ValueCountMatchSpy, the only spy
+//    xapian-tcpsrv runs, and one that sees each sub-database's own docids correctly.
+// Internal to the searcher.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <xapian.h>
+
+#include "searcher/index_stats.h"
+
+namespace mssearch {
+
+struct FacetCounts {
+  std::vector<FacetValue> topics, years, journals;  // each by count, descending
+};
+
+// One query's counting.
+class FacetCounter {
+ public:
+  virtual ~FacetCounter() = default;
+  // Before the match: attaches what it needs to `enquire`. Returns the check_at_least the match
+  // must use: the document count when the matcher must see every match, 0 when the counter
+  // counts by itself (the matcher may then stop once the best hits are known).
+  virtual Xapian::doccount attach(Xapian::Enquire& enquire) = 0;
+  // The exact number of matches, when the counter counted them itself.
+  virtual std::optional<Xapian::doccount> total() const = 0;
+  // After the match.
+  virtual FacetCounts counts() const = 0;
+};
+
+// The strategy, for one database (rebuilt when the searcher moves to another revision).
+class FacetCounting {
+ public:
+  virtual ~FacetCounting() = default;
+  // A counter for `query` (as the matcher will run it).
+  virtual std::unique_ptr<FacetCounter> start(const Xapian::Query& query) const = 0;
+
+  // The strategy for `db`: columns when it is one local database (`single_local`), else
+  // match spies. `max_expansion`: the searcher's wildcard expansion limit.
+  static std::unique_ptr<FacetCounting> for_database(const Xapian::Database& db, bool single_local,
+                                                     Xapian::termcount max_expansion);
+};
+
+}  // namespace mssearch

@@ -1,0 +1,55 @@
+#include "searcher/matcher.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "schema/schema.h"
+
+namespace mssearch {
+
+MatchWindow match_window(const SearchRequest& request, const QueryPlan& plan, const SearcherOptions& options) {
+  MatchWindow w;
+  w.offset = static_cast<Xapian::doccount>(std::min(request.offset, options.max_offset));
+  w.limit = static_cast<Xapian::doccount>(std::min(request.limit, options.max_limit));
+  if (plan.feedback) {
+    // Feedback learns from the best hits of this one pass and re-ranks its candidates (how
+    // many: RankingOptions::feedback_depth, times four until twice the page's end, so pages
+    // within one step re-rank the same candidates).
+    std::size_t steps = std::max<std::size_t>(options.ranking.feedback_depth, 1);
+    while (steps < 2 * (static_cast<std::size_t>(w.offset) + w.limit)) steps *= 4;
+    w.depth = static_cast<Xapian::doccount>(std::max(options.ranking.feedback_docs, steps));
+  }
+  return w;
+}
+
+Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const QueryPlan& plan,
+              const MatchWindow& window, const FacetCounting* facets, double time_limit_seconds) {
+  Xapian::Enquire enquire(db);
+  enquire.set_query(plan.query);
+  enquire.set_weighting_scheme(weight);
+  enquire.set_time_limit(time_limit_seconds);
+  if (plan.by_date) enquire.set_sort_by_value_then_relevance(schema::kSlotDate, true);
+  std::unique_ptr<FacetCounter> counter = facets != nullptr ? facets->start(plan.query) : nullptr;
+  // check_at_least = every document when the counter needs the matcher to see every match:
+  // the facet counts and the total are then exact, not estimates (unless the time limit cuts
+  // the counting short).
+  const Xapian::doccount check = counter ? counter->attach(enquire) : 0;
+  const auto start = std::chrono::steady_clock::now();
+  Matched m;
+  m.mset = window.candidates() ? enquire.get_mset(0, window.depth, check)
+                               : enquire.get_mset(window.offset, window.limit, check);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m.total = m.mset.get_matches_estimated();
+  m.total_is_exact = m.mset.get_matches_lower_bound() == m.mset.get_matches_upper_bound();
+  // Xapian says nothing when its time limit cut the match: an inexact count of a match that
+  // took the whole limit is that cut.
+  m.timed_out = check > 0 && time_limit_seconds > 0 && !m.total_is_exact && seconds >= time_limit_seconds;
+  if (counter) {
+    if (auto total = counter->total()) m.total = *total, m.total_is_exact = true;
+    m.facets = counter->counts();
+  }
+  for (auto it = m.mset.begin(); it != m.mset.end(); ++it) m.ranked.emplace_back(*it, it.get_weight());
+  return m;
+}
+
+}  // namespace mssearch

@@ -1,0 +1,39 @@
+// The pipeline's second stage, match: runs a plan's query once with Xapian's matcher and
+// gives the ranked window (the page, or the deeper list that feedback re-ranks), the total and
+// the facet counts over the whole match set. Internal to the searcher.
+#pragma once
+
+#include <cstddef>
+
+#include <xapian.h>
+
+#include "searcher/facet_counter.h"
+#include "searcher/query_planner.h"
+#include "searcher/ranking.h"
+
+namespace mssearch {
+
+struct MatchWindow {
+  Xapian::doccount offset = 0, limit = 10;  // the page asked for
+  Xapian::doccount depth = 0;               // with feedback: the candidates, from the top
+  bool candidates() const { return depth > 0; }
+};
+
+// The window of `request` under `options` (caps on paging, feedback's depth).
+MatchWindow match_window(const SearchRequest& request, const QueryPlan& plan, const SearcherOptions& options);
+
+struct Matched {
+  Xapian::MSet mset;       // the window's matches (gives the snippets their terms to mark)
+  ScoredDocs ranked;       // docid and score, best first
+  Xapian::doccount total = 0;
+  bool total_is_exact = true;
+  bool timed_out = false;  // Xapian's time limit cut the counting
+  FacetCounts facets;      // empty unless counting was given
+};
+
+// `facets`: the database's counting strategy, or null for no facets (counting then stops
+// where ranking does, and the total is Xapian's estimate).
+Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const QueryPlan& plan,
+              const MatchWindow& window, const FacetCounting* facets, double time_limit_seconds);
+
+}  // namespace mssearch

@@ -1,0 +1,270 @@
+#include "searcher/query_planner.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <iterator>
+#include <limits>
+#include <map>
+
+#include "schema/schema.h"
+#include "searcher/ranking.h"
+
+namespace mssearch {
+
+namespace {
+
+using QP = Xapian::QueryParser;
+constexpr unsigned kPartialFlag = QP::FLAG_PARTIAL;
+constexpr unsigned kSyntaxFlags = QP::FLAG_PHRASE | QP::FLAG_BOOLEAN | QP::FLAG_LOVEHATE |
+                                  QP::FLAG_WILDCARD | QP::FLAG_PURE_NOT;
+
+std::string plain_words(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (u >= 0x80 || std::isalnum(u) != 0) ? c : ' ';
+  }
+  return out;
+}
+
+int current_year() {
+  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  return static_cast<int>(std::chrono::year_month_day(today).year());
+}
+
+std::size_t distinct_terms(const Xapian::Query& q) {
+  return static_cast<std::size_t>(std::distance(q.get_unique_terms_begin(), q.get_unique_terms_end()));
+}
+
+// The same checks whoever asks (the HTTP parameters are checked on their way in too): a date
+// that is not one is an error, never a filter silently dropped.
+Result<void> check_request(const SearchRequest& r) {
+  auto iso_date = [](const std::string& d) {
+    if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+    for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+      if (d[i] < '0' || d[i] > '9') return false;
+    const std::chrono::year_month_day ymd{std::chrono::year{std::stoi(d.substr(0, 4))},
+                                          std::chrono::month{static_cast<unsigned>(std::stoi(d.substr(5, 2)))},
+                                          std::chrono::day{static_cast<unsigned>(std::stoi(d.substr(8, 2)))}};
+    return ymd.ok();
+  };
+  for (const auto& [name, value] : {std::pair{"since", &r.since}, std::pair{"until", &r.until}})
+    if (!value->empty() && !iso_date(*value))
+      return fail(ErrorCode::kBadQuery, std::string("'") + name + "' must be a date YYYY-MM-DD, not '" + *value + "'");
+  if (r.min_credibility && (*r.min_credibility < 1 || *r.min_credibility > 5))
+    return fail(ErrorCode::kBadQuery, "the minimum credibility must be from 1 to 5");
+  return {};
+}
+
+}  // namespace
+
+QueryPlanner::QueryPlanner(const SearcherOptions& options, std::shared_ptr<const SynonymTable> synonyms,
+                           const Xapian::Database& db)
+    : options_(options),
+      synonyms_(std::move(synonyms)),
+      db_(db),
+      parser_(analyzer_.make_query_parser(db_)),
+      this_year_(current_year()) {
+  // A wildcard that matches too much is an error the editor should see; a prefix being typed
+  // just uses its most frequent completions.
+  parser_.set_max_expansion(options_.max_wildcard_expansion, Xapian::Query::WILDCARD_LIMIT_ERROR,
+                            QP::FLAG_WILDCARD);
+  parser_.set_max_expansion(options_.max_wildcard_expansion,
+                            Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT, QP::FLAG_PARTIAL);
+  parser_.set_default_op(options_.ranking.default_and ? Xapian::Query::OP_AND : Xapian::Query::OP_OR);
+  if (options_.ranking.stop_words) parser_.set_stopper(&english_stop_words());
+}
+
+void QueryPlanner::set_database(const Xapian::Database& db) {
+  db_ = db;
+  parser_.set_database(db_);
+}
+
+Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
+  if (request.query.size() > options_.max_query_bytes)
+    return fail(ErrorCode::kBadQuery, "query is " + std::to_string(request.query.size()) +
+                                          " bytes long; the limit is " + std::to_string(options_.max_query_bytes));
+  if (auto bad = check_request(request); !bad) return std::unexpected(bad.error());
+  QueryPlan plan;
+  plan.folded = analyzer_.fold_query(request.query);
+  // Folding can lengthen text many times (one character, ﷺ, folds to 18): the bound holds
+  // for what is searched too.
+  if (plan.folded.size() > 2 * options_.max_query_bytes)
+    return fail(ErrorCode::kBadQuery, "query is " + std::to_string(plan.folded.size()) +
+                                          " bytes long once folded; the limit is " +
+                                          std::to_string(2 * options_.max_query_bytes));
+  plan.blank = plan.folded.find_first_not_of(" \t\r\n") == std::string::npos;
+  try {
+    // A long question keeps its most informative words; then, should its expansion still be
+    // over the bound on cost, fewer of them (each round a quarter fewer).
+    std::size_t budget = options_.max_query_words;
+    if (!plan.blank && budget > 0 && plain_words_of(plan.folded).size() > budget) {
+      std::size_t distinct = 0;
+      const std::string cut = informative_words(plan.folded, budget, distinct);
+      if (distinct > 0) plan.folded = cut, plan.words_dropped = distinct;
+    }
+    plan.words = plan.blank ? Xapian::Query::MatchAll : parse(plan.folded, request.partial);
+    while (!plan.blank && distinct_terms(plan.words) > options_.max_query_terms) {
+      const std::size_t words = plain_words_of(plan.folded).size();
+      budget = std::min(budget == 0 ? words : budget, words) * 3 / 4;
+      std::size_t more = 0;
+      if (budget == 0) break;
+      plan.folded = informative_words(plan.folded, budget, more);
+      plan.words_dropped += more;
+      plan.words = parse(plan.folded, request.partial);
+    }
+  } catch (const Xapian::WildcardError&) {
+    return fail(ErrorCode::kBadQuery, "a wildcard matches too many terms (the limit is " +
+                                          std::to_string(options_.max_wildcard_expansion) + "): make it longer");
+  }
+  if (const std::size_t terms = distinct_terms(plan.words); terms > options_.max_query_terms)
+    return fail(ErrorCode::kBadQuery, "query has " + std::to_string(terms) + " distinct terms; the limit is " +
+                                          std::to_string(options_.max_query_terms));
+  return finish(request, std::move(plan));
+}
+
+Result<QueryPlan> QueryPlanner::plan_words(const SearchRequest& request, const std::string& folded) {
+  QueryPlan plan;
+  plan.folded = folded;
+  try {
+    plan.words = parse(folded, false);
+  } catch (const Xapian::WildcardError&) {
+    return fail(ErrorCode::kBadQuery, "a wildcard matches too many terms (the limit is " +
+                                          std::to_string(options_.max_wildcard_expansion) + "): make it longer");
+  }
+  return finish(request, std::move(plan));
+}
+
+Result<QueryPlan> QueryPlanner::finish(const SearchRequest& request, QueryPlan plan) {
+  plan.query = plan.words;
+  if (Xapian::Query f = filters(request); !f.empty()) plan.query = Xapian::Query(Xapian::Query::OP_FILTER, plan.query, f);
+  plan.by_date = request.sort == SortOrder::kDate || plan.words.get_type() == Xapian::Query::LEAF_MATCH_ALL;
+  // Feedback not as-you-type: the next keystroke asks again, and a prefix's completions are no topic.
+  const RankingOptions& r = options_.ranking;
+  plan.feedback = !plan.by_date && !request.partial && r.feedback_docs > 0 && r.feedback_terms > 0 && r.feedback_weight > 0;
+  if (!plan.by_date) plan.query = with_boosts(plan.query, r, this_year_);
+  return plan;
+}
+
+Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
+  const unsigned partial_flag = partial ? kPartialFlag : 0u;
+  // Hyphenated words as words (RankingOptions::hyphens_as_words); under AND, the phrase Xapian
+  // makes of them is the stricter reading, and a compound's joined form is not required.
+  const bool split = options_.ranking.hyphens_as_words && !options_.ranking.default_and;
+  std::string text = synonyms_->expand(split ? hyphenated_as_words(folded) : folded, partial);
+  unsigned flags = kSyntaxFlags | partial_flag;
+  Xapian::Query query;
+  try {
+    query = parser_.parse_query(text, flags);
+  } catch (const Xapian::QueryParserError&) {
+    // Not valid syntax (a stray quote, bracket or operator): search its plain words, with
+    // operators lower-cased into words; the synonym groups added are always well formed.
+    text = synonyms_->expand(fold_text(plain_words(folded)), partial);
+    flags = QP::FLAG_BOOLEAN | QP::FLAG_PHRASE | partial_flag;
+    try {
+      query = parser_.parse_query(text, flags);
+    } catch (const Xapian::QueryParserError&) {
+      text = fold_text(plain_words(folded));
+      flags = partial_flag;
+      query = parser_.parse_query(text, flags);
+    }
+  }
+  if (!partial) query = with_exact_forms(query, plain_terms(text), options_.ranking);
+  if (options_.ranking.all_words_boost <= 0 || options_.ranking.default_and) return query;
+  // All words matter: the same query with AND between the words adds its weight to the
+  // articles that have them all.
+  parser_.set_default_op(Xapian::Query::OP_AND);
+  Xapian::Query all_words = parser_.parse_query(text, flags);
+  parser_.set_default_op(Xapian::Query::OP_OR);
+  if (all_words.get_num_subqueries() <= 1 && query.get_num_subqueries() <= 1) return query;
+  return Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,
+                       Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, all_words, options_.ranking.all_words_boost));
+}
+
+std::vector<std::string> QueryPlanner::plain_words_of(const std::string& text) {
+  parser_.set_stemming_strategy(Xapian::QueryParser::STEM_NONE);
+  Xapian::Query words;
+  try {
+    words = parser_.parse_query(plain_words(text), 0);
+  } catch (const Xapian::QueryParserError&) {
+  }
+  parser_.set_stemming_strategy(analyzer_.query_stemming());
+  return {words.get_terms_begin(), words.get_terms_end()};
+}
+
+std::vector<std::string> QueryPlanner::plain_terms(const std::string& text) {
+  // The query's words as unstemmed index terms, in order and with repeats (stop words dropped),
+  // without syntax.
+  if (options_.ranking.exact_weight <= 0) return {};
+  return plain_words_of(text);
+}
+
+std::string QueryPlanner::informative_words(const std::string& folded, std::size_t budget, std::size_t& dropped) {
+  const std::vector<std::string> words = plain_words_of(folded);
+  // Each distinct word once, with the number of articles its stem is in: the fewer, the more
+  // it tells (a word no article has tells nothing and goes first).
+  std::map<std::string, Xapian::doccount> frequency;
+  for (const auto& w : words)
+    if (!frequency.contains(w)) {
+      const Xapian::doccount df = db_.get_termfreq("Z" + analyzer_.stemmer()(w));
+      frequency[w] = df == 0 ? std::numeric_limits<Xapian::doccount>::max() : df;
+    }
+  std::vector<std::pair<Xapian::doccount, std::size_t>> order;  // (frequency, first position)
+  std::map<std::string, std::size_t> first;
+  for (std::size_t i = 0; i < words.size(); ++i)
+    if (first.emplace(words[i], i).second) order.emplace_back(frequency[words[i]], i);
+  std::sort(order.begin(), order.end());
+  const std::size_t keep = std::min(budget, order.size());
+  dropped = order.size() - keep;
+  std::vector<std::size_t> kept;
+  for (std::size_t i = 0; i < keep; ++i) kept.push_back(order[i].second);
+  std::sort(kept.begin(), kept.end());
+  std::string out;
+  for (std::size_t i : kept) out += (out.empty() ? "" : " ") + words[i];
+  return out;
+}
+
+std::string QueryPlanner::spelling_correction(const std::string& folded) {
+  // Parsed without FLAG_PARTIAL: under it the last word would never be corrected.
+  std::string corrected;
+  try {
+    parser_.parse_query(folded, kSyntaxFlags | QP::FLAG_SPELLING_CORRECTION);
+    corrected = parser_.get_corrected_query_string();
+  } catch (const Xapian::QueryParserError&) {
+    parser_.parse_query(plain_words(folded), QP::FLAG_SPELLING_CORRECTION);
+    corrected = parser_.get_corrected_query_string();
+  }
+  // Xapian may "correct" a word the index has into a more frequent neighbour
+  // (needles -> needed): only words the index does not know are corrected.
+  const auto before = synonym_tokens(folded), after = synonym_tokens(corrected);
+  if (corrected.empty() || before.size() != after.size()) return {};
+  for (std::size_t i = 0; i < before.size(); ++i)
+    if (before[i] != after[i] && db_.term_exists(before[i])) return {};
+  return corrected;
+}
+
+Xapian::Query QueryPlanner::filters(const SearchRequest& r) const {
+  std::vector<Xapian::Query> all;
+  auto any_of = [&](const auto& values, auto make_term) {
+    if (values.empty()) return;
+    std::vector<Xapian::Query> terms;
+    for (const auto& v : values) terms.emplace_back(make_term(v));
+    all.emplace_back(Xapian::Query::OP_OR, terms.begin(), terms.end());
+  };
+  any_of(r.topics, [](const std::string& t) { return schema::topic_term(t); });
+  any_of(r.journals, [](const std::string& j) { return schema::journal_term(j); });
+  any_of(r.years, [](int y) { return schema::year_term(y); });
+  if (!r.since.empty() || !r.until.empty()) {
+    const std::string lo = schema::date_value(r.since.empty() ? "0000-00-00" : r.since);
+    const std::string hi = schema::date_value(r.until.empty() ? "9999-99-99" : r.until);
+    all.emplace_back(Xapian::Query::OP_VALUE_RANGE, schema::kSlotDate, lo, hi);
+  }
+  if (r.min_credibility)
+    all.emplace_back(Xapian::Query::OP_VALUE_GE, schema::kSlotCredibility,
+                     Xapian::sortable_serialise(*r.min_credibility));
+  if (all.empty()) return Xapian::Query();
+  return Xapian::Query(Xapian::Query::OP_AND, all.begin(), all.end());
+}
+
+}  // namespace mssearch

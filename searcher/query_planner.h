@@ -1,0 +1,75 @@
+// The pipeline's first stage, plan: what a request searches for. Folds the words typed, cuts a
+// long question to its most informative words, parses them (syntax, synonyms, exact forms),
+// adds the filters and the site boosts, and decides how the answer is ordered (relevance with
+// or without feedback, or date). Also "did you mean". Internal to the searcher.
+//
+// Not thread-safe (a Xapian::QueryParser): one planner per Searcher.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <xapian.h>
+
+#include "schema/error.h"
+#include "schema/text_analyzer.h"
+#include "searcher/options.h"
+#include "searcher/search_types.h"
+#include "searcher/synonyms.h"
+
+namespace mssearch {
+
+struct QueryPlan {
+  std::string folded;        // the words searched, folded (after any cut)
+  bool blank = false;        // nothing typed: every article, newest first
+  Xapian::Query words;       // the words as parsed (MatchAll when blank)
+  Xapian::Query query;       // words, filters and boosts: what the matcher runs
+  bool by_date = false;      // ordered by date (asked, or nothing typed)
+  bool feedback = false;     // re-ranked by pseudo-relevance feedback
+  std::size_t words_dropped = 0;  // distinct words of a long question left out
+};
+
+class QueryPlanner {
+ public:
+  QueryPlanner(const SearcherOptions& options, std::shared_ptr<const SynonymTable> synonyms,
+               const Xapian::Database& db);
+  // After the searcher moved to another database or revision.
+  void set_database(const Xapian::Database& db);
+
+  // Errors: kBadQuery (a bound exceeded, a bad date or rating, a wildcard over the expansion
+  // limit), named in the message. Invalid syntax is not an error: such a query falls back to
+  // its plain words.
+  Result<QueryPlan> plan(const SearchRequest& request);
+  // The plan of `request` for other words (did-you-mean's correction), never as-you-type.
+  Result<QueryPlan> plan_words(const SearchRequest& request, const std::string& folded);
+
+  // The words corrected where the index does not know them, or empty.
+  std::string spelling_correction(const std::string& folded);
+
+  // The parser, for the other stages' small queries (related articles' topic words,
+  // suggestions): its stemming and stop words are the plan's.
+  Xapian::QueryParser& parser() { return parser_; }
+  const TextAnalyzer& analyzer() const { return analyzer_; }
+
+ private:
+  Xapian::Query parse(const std::string& folded, bool partial);
+  Xapian::Query filters(const SearchRequest& request) const;
+  Result<QueryPlan> finish(const SearchRequest& request, QueryPlan plan);
+  std::vector<std::string> plain_terms(const std::string& text);
+  // The query's words without syntax, unstemmed, stop words out, in order with repeats.
+  std::vector<std::string> plain_words_of(const std::string& text);
+  // `folded` cut to its `budget` most informative distinct words (see max_query_words), as
+  // plain words; `dropped` counts the distinct words left out.
+  std::string informative_words(const std::string& folded, std::size_t budget, std::size_t& dropped);
+
+  const SearcherOptions& options_;
+  std::shared_ptr<const SynonymTable> synonyms_;
+  Xapian::Database db_;
+  TextAnalyzer analyzer_;
+  Xapian::QueryParser parser_;
+  int this_year_;  // for the recency boost
+};
+
+}  // namespace mssearch

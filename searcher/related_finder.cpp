@@ -1,0 +1,101 @@
+#include "searcher/related_finder.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "schema/schema.h"
+#include "schema/text_analyzer.h"
+
+namespace mssearch {
+
+namespace {
+
+// Keeps plain words: no prefixed terms (they start with an upper-case letter), no numbers,
+// nothing shorter than three letters.
+class PlainWordDecider : public Xapian::ExpandDecider {
+ public:
+  bool operator()(const std::string& term) const override {
+    if (term.size() < 3) return false;
+    const auto first = static_cast<unsigned char>(term[0]);
+    if (first >= 'A' && first <= 'Z') return false;
+    return !std::all_of(term.begin(), term.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  }
+};
+
+constexpr Xapian::termcount kExpandTerms = 20;
+constexpr double kTopicBoost = 2.0;
+
+}  // namespace
+
+std::vector<SearchHit> RelatedFinder::of_answer(const QueryPlan& plan, const Matched& matched,
+                                                const Reranked& reranked, const Page& page, std::size_t count) {
+  std::vector<SearchHit> out;
+  if (page.docids.empty() || count == 0 || plan.words.get_type() == Xapian::Query::LEAF_MATCH_ALL) return out;
+  std::vector<std::string> shown = page.ids;
+  for (const auto& [docid, score] : reranked.like_best) {
+    if (out.size() >= count) break;
+    if (std::find(page.docids.begin(), page.docids.end(), docid) != page.docids.end()) continue;
+    const auto a = stored_.get(db_.get_document(docid), StoredParts::kFields);
+    if (!a) continue;
+    shown.push_back(a->id);
+    out.push_back(hit_of(*a, score));
+  }
+  if (out.size() >= count) return out;
+  // Without feedback's terms (as-you-type, feedback off, or too few hits sharing terms): the
+  // same Bo1 choice over the three best hits, each term held by one of them being enough, read
+  // from the stored expansion terms (Enquire::get_eset would read and inflate their term lists
+  // and look up every term's frequency).
+  WeightedTerms added = reranked.terms;
+  if (added.empty()) {
+    RankingOptions seeds = ranking_;
+    seeds.feedback_docs = 3;
+    seeds.feedback_min_docs = 1;
+    seeds.feedback_terms = 10;
+    seeds.feedback_scheme = "bo1";
+    seeds.feedback_weight = 1;
+    added = feedback_terms(db_, plan.query, matched.mset, seeds, freqs_);
+  }
+  std::vector<std::string> terms;
+  for (const auto& term : added) terms.push_back(term.first);
+  for (auto& hit : like(page.docids, shown, {}, count - out.size(), 3, terms.empty() ? nullptr : &terms))
+    out.push_back(std::move(hit));
+  return out;
+}
+
+std::vector<SearchHit> RelatedFinder::like(const std::vector<Xapian::docid>& docids, const std::vector<std::string>& ids,
+                                           const std::vector<std::string>& topics, std::size_t limit,
+                                           std::size_t seeds, const std::vector<std::string>* given) {
+  Xapian::Enquire enquire(db_);
+  enquire.set_weighting_scheme(weight_);
+  std::vector<Xapian::Query> terms;
+  if (given != nullptr) {
+    terms.assign(given->begin(), given->end());
+  } else {
+    Xapian::RSet rset;
+    for (std::size_t i = 0; i < docids.size() && i < seeds; ++i) rset.add_document(docids[i]);
+    PlainWordDecider decider;
+    // Exact term frequencies: over shards, Xapian otherwise approximates them, and the terms
+    // chosen would differ from those of one database holding the same articles.
+    const Xapian::ESet eset = enquire.get_eset(kExpandTerms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
+    for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it);
+  }
+  // Shared topics count: the topic words, indexed under their weighted prefix, scaled up.
+  for (const auto& topic : topics) {
+    Xapian::Query words = parser_.parse_query(fold_text(topic), 0, std::string(schema::kTopicText.prefix));
+    terms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, words, kTopicBoost);
+  }
+  if (terms.empty()) return {};
+  // Never the article itself, nor the hits already shown: excluded in the query (by id term)
+  // rather than with a MatchDecider, which Xapian's remote backend does not support.
+  std::vector<Xapian::Query> shown;
+  for (const auto& id : ids) shown.emplace_back(schema::id_term(id));
+  enquire.set_query(Xapian::Query(Xapian::Query::OP_AND_NOT, Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()),
+                                  Xapian::Query(Xapian::Query::OP_OR, shown.begin(), shown.end())));
+  Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(limit));
+  std::vector<SearchHit> out;
+  for (auto it = mset.begin(); it != mset.end(); ++it)
+    if (auto a = stored_.get(it.get_document(), StoredParts::kFields)) out.push_back(hit_of(*a, it.get_weight()));
+  return out;
+}
+
+}  // namespace mssearch

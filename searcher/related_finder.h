@@ -1,0 +1,49 @@
+// The pipeline's last stage, related: articles like the best hits of an answer, or like one
+// article (more-like-this): the terms that best tell them apart from the rest of the
+// collection (feedback's terms, or Xapian's relevance feedback: RSet + Enquire::get_eset),
+// searched again with the article's topics as a boost. Internal to the searcher.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <xapian.h>
+
+#include "searcher/matcher.h"
+#include "searcher/page_builder.h"
+#include "searcher/reranker.h"
+#include "searcher/stored_articles.h"
+
+namespace mssearch {
+
+class RelatedFinder {
+ public:
+  // `parser`: the planner's (the topic words are analysed as queries are).
+  RelatedFinder(const Xapian::Database& db, const Xapian::Weight& weight, Xapian::QueryParser& parser,
+                const RankingOptions& ranking, CollectionFreqs& freqs, StoredArticles& stored)
+      : db_(db), weight_(weight), parser_(parser), ranking_(ranking), freqs_(freqs), stored_(stored) {}
+
+  // Related articles of an answer: like its best hits, never on its page. First the
+  // candidates feedback re-ranked, by feedback's terms alone (no extra search), then, when those
+  // run out, a search for those terms (or, without feedback, for the Bo1 terms of the three
+  // best hits).
+  std::vector<SearchHit> of_answer(const QueryPlan& plan, const Matched& matched, const Reranked& reranked,
+                                   const Page& page, std::size_t count);
+
+  // Articles like the first `seeds` of `docids`, excluding all of `ids`; `terms`, when given,
+  // are the terms that describe them (else their ESet is computed); `topics` add weight.
+  std::vector<SearchHit> like(const std::vector<Xapian::docid>& docids, const std::vector<std::string>& ids,
+                              const std::vector<std::string>& topics, std::size_t limit, std::size_t seeds,
+                              const std::vector<std::string>* terms = nullptr);
+
+ private:
+  const Xapian::Database& db_;
+  const Xapian::Weight& weight_;
+  Xapian::QueryParser& parser_;
+  const RankingOptions& ranking_;
+  CollectionFreqs& freqs_;
+  StoredArticles& stored_;
+};
+
+}  // namespace mssearch

@@ -1,0 +1,35 @@
+#include "searcher/reranker.h"
+
+#include <algorithm>
+
+#include "schema/schema.h"
+
+namespace mssearch {
+
+Reranked Reranker::rerank(const QueryPlan& plan, const Matched& matched, const MatchWindow& window,
+                          StoredArticles& stored) {
+  Reranked out;
+  out.page = matched.ranked;
+  if (!window.candidates()) return out;
+  out.terms = feedback_terms(db_, plan.query, matched.mset, options_, freqs_);
+  if (!out.terms.empty()) {
+    // The candidates: by docid on one local database; otherwise by id term (a docid query
+    // cannot travel to a remote shard), the same documents either way.
+    Xapian::Query only;
+    if (single_local_) {
+      only = candidates_query(out.page);
+    } else {
+      matched.mset.fetch();
+      std::vector<Xapian::Query> ids;
+      for (auto it = matched.mset.begin(); it != matched.mset.end(); ++it)
+        if (auto a = stored.get(it.get_document(), StoredParts::kFields)) ids.emplace_back(schema::id_term(a->id));
+      only = Xapian::Query(Xapian::Query::OP_OR, ids.begin(), ids.end());
+    }
+    out.page = mssearch::rerank(db_, weight_, feedback_query(out.terms), only, out.page, &out.like_best);
+  }
+  out.page.erase(out.page.begin(), out.page.begin() + std::min<std::size_t>(window.offset, out.page.size()));
+  if (out.page.size() > window.limit) out.page.resize(window.limit);
+  return out;
+}
+
+}  // namespace mssearch

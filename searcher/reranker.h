@@ -1,0 +1,40 @@
+// The pipeline's third stage, rerank: pseudo-relevance feedback over the match's candidates.
+// The best hits give their most distinctive terms (ranking.h: feedback_terms), which re-rank
+// the candidates without a second search of the collection; the page is then cut from them.
+// Internal to the searcher.
+#pragma once
+
+#include <xapian.h>
+
+#include "searcher/matcher.h"
+#include "searcher/ranking.h"
+#include "searcher/stored_articles.h"
+
+namespace mssearch {
+
+struct Reranked {
+  ScoredDocs page;         // the page's docids and scores, best first
+  WeightedTerms terms;     // feedback's terms (none when feedback is off or found nothing)
+  ScoredDocs like_best;    // the candidates by those terms alone, best first: related articles
+};
+
+class Reranker {
+ public:
+  // `single_local`: docids can name the candidates (else their id terms, which travel to
+  // remote shards); `stored` reads those ids.
+  Reranker(const Xapian::Database& db, const Xapian::Weight& weight, const RankingOptions& options,
+           CollectionFreqs& freqs, bool single_local)
+      : db_(db), weight_(weight), options_(options), freqs_(freqs), single_local_(single_local) {}
+
+  // Without feedback (or candidates), the match's window is the page as it is.
+  Reranked rerank(const QueryPlan& plan, const Matched& matched, const MatchWindow& window, StoredArticles& stored);
+
+ private:
+  const Xapian::Database& db_;
+  const Xapian::Weight& weight_;
+  const RankingOptions& options_;
+  CollectionFreqs& freqs_;
+  bool single_local_;
+};
+
+}  // namespace mssearch

@@ -1,0 +1,62 @@
+// What a Searcher holds: the databases and what each stage of the pipeline keeps between
+// searches (searcher.h). Internal to the searcher.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <xapian.h>
+
+#include "searcher/facet_counter.h"
+#include "searcher/query_planner.h"
+#include "searcher/ranking.h"
+#include "searcher/searcher.h"
+#include "searcher/shard_set.h"
+#include "searcher/stored_articles.h"
+
+namespace mssearch {
+
+struct Searcher::Impl {
+  Impl(const SearcherOptions& options, ShardSet shards, std::shared_ptr<const SynonymTable> synonyms);
+
+  SearcherOptions options;
+  ShardSet shards;
+  Xapian::Database db;  // shards.database()
+  QueryPlanner planner;
+  std::unique_ptr<Xapian::Weight> weight;  // options.ranking's BM25
+  std::vector<FacetValue> topics;
+  bool single_local = false;                // one local database: docids name documents
+  std::unique_ptr<FacetCounting> facets;    // chosen for this database
+  CollectionFreqs collection_freqs;         // feedback's statistics, this revision's
+  StoredArticles stored;                    // the answer being made: damaged articles left out
+
+  void use_database();  // after the shard set changed
+  void load_topics();   // after the database moved to another revision
+  Result<SearchResult> search_once(const SearchRequest& request);
+  Result<SearchResult> run(const SearchRequest& request, const QueryPlan& plan);
+  Result<std::vector<Suggestion>> suggest_once(const std::string& prefix, std::size_t limit);
+  // The document of article `id`. Errors: kNotFound.
+  Result<Xapian::docid> docid_of(const std::string& id) const;
+
+  // Runs a read; if many commits overtook this reader (DatabaseModifiedError), moves to the
+  // newest revision and runs it once more; a remote shard that died is left out.
+  template <typename Read>
+  auto retrying(Read&& read) -> decltype(read()) {
+    for (int attempt = 1;; ++attempt) {
+      try {
+        return read();
+      } catch (const Xapian::DatabaseModifiedError&) {
+        if (attempt == 3) throw;
+        db.reopen();
+        load_topics();
+      } catch (const Xapian::NetworkError&) {
+        // A remote shard died or timed out: answer from the others (a partial answer).
+        if (attempt == 3 || !shards.drop_failed_shards()) throw;
+        use_database();
+      }
+    }
+  }
+};
+
+}  // namespace mssearch
