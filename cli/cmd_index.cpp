@@ -1,4 +1,7 @@
 // `mssearch index` and `mssearch stats`.
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 
@@ -43,10 +46,17 @@ int run_index(const IndexArgs& args) {
   options.shards = args.shards;
   // Xapian writes replication changesets when this is set (read when a database is opened).
   if (args.changesets > 0) ::setenv("XAPIAN_MAX_CHANGESETS", std::to_string(args.changesets).c_str(), 1);
-  if (const char* kill = std::getenv("MSSEARCH_FAULT_KILL_AFTER_DOCS"))
-    options.kill_after_documents = std::strtoull(kill, nullptr, 10);
   ProgressBar bar("indexing");
-  if (!args.quiet && !args.json) options.progress = [&bar](std::size_t d, std::size_t t) { bar.update(d, t); };
+  const bool show = !args.quiet && !args.json;
+  // Fault injection for the tests that prove an interrupted job loses nothing: the process
+  // SIGKILLs itself once it has written this many documents (called after each one).
+  const char* kill_after = std::getenv("MSSEARCH_FAULT_KILL_AFTER_DOCS");
+  const std::size_t kill_at = kill_after != nullptr ? std::strtoull(kill_after, nullptr, 10) : 0;
+  if (show || kill_at != 0)
+    options.progress = [&bar, show, kill_at](std::size_t done, std::size_t total) {
+      if (show) bar.update(done, total);
+      if (kill_at != 0 && done == kill_at) ::kill(::getpid(), SIGKILL);
+    };
 
   std::vector<std::filesystem::path> paths(args.paths.begin(), args.paths.end());
   auto report = run_index_job(paths, options);

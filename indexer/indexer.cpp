@@ -1,6 +1,5 @@
 #include "indexer/indexer.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -256,8 +255,6 @@ class Job {
 
   void written_one(std::size_t done, std::size_t total) {
     if (options_.progress) options_.progress(done, total);
-    if (options_.kill_after_documents != 0 && done == options_.kill_after_documents)
-      ::kill(::getpid(), SIGKILL);
   }
 
   Result<void> write_incremental(const Plan& plan) {

@@ -31,9 +31,6 @@ struct IndexerOptions {
   ReaderLimits limits;
   // Called after each document written: (done, total). For progress bars; may be empty.
   std::function<void(std::size_t, std::size_t)> progress;
-  // Fault injection for tests: the process SIGKILLs itself after writing this many documents
-  // (0: never). Lets tests prove that an interrupted job loses nothing.
-  std::size_t kill_after_documents = 0;
   // Shards: 0 keeps the index as it is (sharded or not; one database when new); N >= 2 splits
   // the articles over DIR/shard-00 … by shard_of(id), written in parallel, each with its own
   // lock, incremental transaction and --full generation swap.

@@ -1,4 +1,5 @@
 #include "server/http_server.h"
+#include "server/http_server_testing.h"
 
 #include <algorithm>
 #include <chrono>
@@ -64,23 +65,6 @@ void send_json(httplib::Response& res, int status, const json& body) {
 
 void send_error(httplib::Response& res, const HttpError& e) {
   send_json(res, e.status, {{"error", {{"code", e.code}, {"message", e.message}}}});
-}
-
-// A small, fixed set of route names, so that metrics labels stay few.
-std::string route_of(const std::string& path) {
-  static const std::pair<std::regex, const char*> kRoutes[] = {
-      {std::regex("^/$"), "/"},
-      {std::regex("^/api/search$"), "/api/search"},
-      {std::regex("^/api/suggest$"), "/api/suggest"},
-      {std::regex("^/api/topics$"), "/api/topics"},
-      {std::regex("^/api/articles/[^/]+/related$"), "/api/articles/:id/related"},
-      {std::regex("^/api/articles/[^/]+$"), "/api/articles/:id"},
-      {std::regex("^/(healthz|readyz|metrics|opensearch\\.xml|favicon\\.ico|widget\\.js|widget\\.css|widget-demo\\.html)$"), nullptr},
-      {std::regex("^/static/[^/]+$"), "/static"},
-  };
-  for (const auto& [re, name] : kRoutes)
-    if (std::regex_match(path, re)) return name != nullptr ? name : path;
-  return "other";
 }
 
 // The methods that carry a body. No route takes one: they are answered 405 (404 off the routes)
@@ -151,6 +135,20 @@ struct HttpServer::Impl {
   bool serve(httplib::Stream& stream, bool close_connection);
   std::string refusal(int status, std::string_view message, const std::string& peer, std::string_view request_line);
   void not_allowed(const httplib::Request& req, httplib::Response& res);
+
+  // The one route table: each GET route's path pattern (cpp-httplib's, a regex over the path),
+  // its name in /metrics (a small fixed set, so labels stay few) and its handler. Registering
+  // the routes, naming a request for metrics and telling 405 from 404 all read it.
+  struct Route {
+    std::string pattern;
+    std::string label;
+    httplib::Server::Handler handler;
+    std::regex regex;
+  };
+  std::vector<Route> routes;
+  void add_route(std::string pattern, std::string label, httplib::Server::Handler handler);
+  // The route's metrics name, or "other" for a path no route serves.
+  const std::string& route_of(const std::string& path) const;
   std::string opensearch_base(const httplib::Request& req, httplib::Response& res) const;
   void api_search(const httplib::Request& req, httplib::Response& res);
   void page(const httplib::Request& req, httplib::Response& res);
@@ -247,6 +245,18 @@ std::string HttpServer::Impl::refusal(int status, std::string_view message, cons
     print_access_log_line(access_log_line(peer, method, target, status, std::nullopt));
   }
   return answer;
+}
+
+void HttpServer::Impl::add_route(std::string pattern, std::string label, httplib::Server::Handler handler) {
+  std::regex regex(pattern);
+  routes.push_back({std::move(pattern), std::move(label), std::move(handler), std::move(regex)});
+}
+
+const std::string& HttpServer::Impl::route_of(const std::string& path) const {
+  static const std::string other = "other";
+  for (const auto& route : routes)
+    if (std::regex_match(path, route.regex)) return route.label;
+  return other;
 }
 
 void HttpServer::Impl::not_allowed(const httplib::Request& req, httplib::Response& res) {
@@ -484,18 +494,20 @@ void HttpServer::Impl::setup() {
       print_access_log_line(access_log_line(current_peer, req.method, req.target, res.status, seconds * 1000));
   });
 
-  server.Get("/", [this](const httplib::Request& req, httplib::Response& res) { page(req, res); });
-  server.Get("/api/search", [this](const httplib::Request& req, httplib::Response& res) { api_search(req, res); });
-  server.Get("/api/suggest", [this](const httplib::Request& req, httplib::Response& res) { suggest(req, res); });
-  server.Get("/api/topics", [this](const httplib::Request&, httplib::Response& res) { topics(res); });
-  server.Get(R"(/api/articles/([A-Za-z0-9._-]{1,200}))",
-             [this](const httplib::Request& req, httplib::Response& res) { article(req, res, false); });
-  server.Get(R"(/api/articles/([A-Za-z0-9._-]{1,200})/related)",
-             [this](const httplib::Request& req, httplib::Response& res) { article(req, res, true); });
-  server.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
-  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, {{"status", "ok"}}); });
-  server.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) { ready(res); });
-  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+  using Req = const httplib::Request&;
+  using Res = httplib::Response&;
+  add_route("/", "/", [this](Req req, Res res) { page(req, res); });
+  add_route("/api/search", "/api/search", [this](Req req, Res res) { api_search(req, res); });
+  add_route("/api/suggest", "/api/suggest", [this](Req req, Res res) { suggest(req, res); });
+  add_route("/api/topics", "/api/topics", [this](Req, Res res) { topics(res); });
+  add_route(R"(/api/articles/([A-Za-z0-9._-]{1,200}))", "/api/articles/:id",
+            [this](Req req, Res res) { article(req, res, false); });
+  add_route(R"(/api/articles/([A-Za-z0-9._-]{1,200})/related)", "/api/articles/:id/related",
+            [this](Req req, Res res) { article(req, res, true); });
+  add_route("/favicon.ico", "/favicon.ico", [](Req, Res res) { res.status = 204; });
+  add_route("/healthz", "/healthz", [](Req, Res res) { send_json(res, 200, {{"status", "ok"}}); });
+  add_route("/readyz", "/readyz", [this](Req, Res res) { ready(res); });
+  add_route("/metrics", "/metrics", [this](Req, Res res) {
     if (auto s = pool.acquire()) {
       metrics.set_index((*s)->document_count(), static_cast<double>((*s)->revision()));
       metrics.set_ready(true);
@@ -507,14 +519,19 @@ void HttpServer::Impl::setup() {
     metrics.set_connections(static_cast<double>(counts.open), static_cast<double>(counts.queued));
     res.set_content(metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  server.Get("/opensearch.xml", [this](const httplib::Request& req, httplib::Response& res) {
+  add_route("/opensearch.xml", "/opensearch.xml", [this](Req req, Res res) {
     res.set_content(render_opensearch(options, opensearch_base(req, res)), "application/opensearchdescription+xml; charset=utf-8");
   });
-  server.Get("/static/search.js", [this](const httplib::Request&, httplib::Response& res) { static_asset(res, "search.js", "text/javascript; charset=utf-8"); });
-  server.Get("/static/search.css", [this](const httplib::Request&, httplib::Response& res) { static_asset(res, "search.css", "text/css; charset=utf-8"); });
-  server.Get("/widget.js", [this](const httplib::Request&, httplib::Response& res) { static_asset(res, "widget.js", "text/javascript; charset=utf-8"); });
-  server.Get("/widget.css", [this](const httplib::Request&, httplib::Response& res) { static_asset(res, "widget.css", "text/css; charset=utf-8"); });
-  server.Get("/widget-demo.html", [this](const httplib::Request&, httplib::Response& res) { static_asset(res, "widget-demo.html", "text/html; charset=utf-8"); });
+  const std::pair<const char*, const char*> assets[] = {
+      {"/static/search.js", "text/javascript; charset=utf-8"}, {"/static/search.css", "text/css; charset=utf-8"},
+      {"/widget.js", "text/javascript; charset=utf-8"},        {"/widget.css", "text/css; charset=utf-8"},
+      {"/widget-demo.html", "text/html; charset=utf-8"}};
+  for (const auto& [path, type] : assets) {
+    const std::string file = std::string(path).substr(std::string(path).rfind('/') + 1);
+    add_route(path, std::string(path).starts_with("/static/") ? "/static" : path,
+              [this, file, type](Req, Res res) { static_asset(res, file, type); });
+  }
+  for (const auto& route : routes) server.Get(route.pattern, route.handler);
 
   // Only GET (and HEAD) are served (POST and the like are refused before routing, above); CORS
   // preflight is answered for the API.
@@ -545,12 +562,12 @@ Result<int> HttpServer::bind() {
   return port;
 }
 
-std::string HttpServer::handle_raw(std::string_view request) {
+std::string testing::handle_raw(HttpServer& server, std::string_view request) {
   std::string response;
   MemoryStream stream(request, response);
   current_peer = "127.0.0.1";
   bool closed = false;
-  impl_->server.process_request(stream, /*close_connection=*/true, closed, nullptr);
+  server.impl_->server.process_request(stream, /*close_connection=*/true, closed, nullptr);
   return response;
 }
 

@@ -17,6 +17,11 @@
 
 namespace mssearch {
 
+class HttpServer;
+namespace testing {
+std::string handle_raw(HttpServer& server, std::string_view request);  // server/http_server_testing.h
+}
+
 class HttpServer {
  public:
   explicit HttpServer(const ServerOptions& options);
@@ -32,14 +37,11 @@ class HttpServer {
   void stop();
   bool is_running() const;
 
-  // Serves one raw HTTP/1.1 request held in memory, without a socket, and returns the raw
-  // response: the same routing, limits and handlers as run(). For the fuzz target and tests.
-  std::string handle_raw(std::string_view request);
-
   // Index state for the start-up message: (documents, revision), or the reason it is not ready.
   Result<std::pair<unsigned, unsigned>> index_state();
 
  private:
+  friend std::string testing::handle_raw(HttpServer& server, std::string_view request);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

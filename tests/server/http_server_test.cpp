@@ -13,6 +13,7 @@
 #include "schema/index_path.h"
 #include "schema/text_analyzer.h"
 #include "server/http_server.h"
+#include "server/http_server_testing.h"
 #include "tests/server/live_server.h"
 #include "tests/test_support.h"
 
@@ -229,6 +230,54 @@ TEST_CASE("server: assets, widget, OpenSearch and metrics", "[server]") {
   CHECK_THAT(body, Catch::Contains("mssearch_index_revision 1"));
 }
 
+TEST_CASE("server: one route table serves, names and refuses alike", "[server]") {
+  LiveServer s;
+  // Each route: served to GET, refused with 405 to POST (never 404), named in /metrics by its
+  // route, not its path. A path no route serves: 404 to both, named "other".
+  const std::pair<const char*, const char*> routes[] = {
+      {"/?q=heat", "/"},
+      {"/api/search?q=heat", "/api/search"},
+      {"/api/suggest?q=hea", "/api/suggest"},
+      {"/api/topics", "/api/topics"},
+      {"/api/articles/heat-sensitivity-uhthoff", "/api/articles/:id"},
+      {"/api/articles/heat-sensitivity-uhthoff/related", "/api/articles/:id/related"},
+      {"/healthz", "/healthz"},
+      {"/readyz", "/readyz"},
+      {"/opensearch.xml", "/opensearch.xml"},
+      {"/static/search.js", "/static"},
+      {"/widget.js", "/widget.js"},
+      {"/favicon.ico", "/favicon.ico"}};
+  auto client = s.client();
+  for (const auto& [path, route] : routes) {
+    INFO(path);
+    auto got = s.get(path);
+    REQUIRE(got);
+    CHECK(got->status / 100 == 2);
+    auto posted = client.Post(path, "", "text/plain");
+    REQUIRE(posted);
+    CHECK(posted->status == 405);
+  }
+  for (const char* path : {"/nowhere", "/api/articles/a/b/c", "/static/nothing.js"}) {
+    INFO(path);
+    CHECK(s.get(path)->status == 404);
+    auto posted = client.Post(path, "", "text/plain");
+    REQUIRE(posted);
+    CHECK(posted->status == 404);
+  }
+  std::string body;
+  for (int i = 0; i < 50; ++i) {
+    body = s.get("/metrics")->body;
+    if (body.find("route=\"other\",status=\"404\"} 6") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (const auto& [path, route] : routes) {
+    INFO(route);
+    CHECK_THAT(body, Catch::Contains(std::string("route=\"") + route + "\",status=\"405\"}"));
+  }
+  CHECK_THAT(body, Catch::Contains("route=\"other\",status=\"404\"} 6"));
+  CHECK_THAT(body, !Catch::Contains("route=\"/nowhere\""));
+}
+
 TEST_CASE("server: concurrent requests while index jobs commit, no errors, no restart", "[server][slow]") {
   LiveServer s;
   std::atomic<bool> done{false};
@@ -290,16 +339,16 @@ TEST_CASE("server: raw requests in memory, including invalid UTF-8 in the path",
   options.searcher.db_path = s.db;
   options.access_log = false;
   mssearch::HttpServer server(options);
-  const std::string ok = server.handle_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string ok = testing::handle_raw(server, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
   CHECK_THAT(ok, Catch::StartsWith("HTTP/1.1 200 OK"));
   CHECK_THAT(ok, Catch::Contains("{\"status\":\"ok\"}"));
   // Found by fuzz_http: the route echoed in the 404 message made the JSON serializer throw.
-  const std::string bad = server.handle_raw("GET /api/articles/as\x8c\x85ocytes/related HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string bad = testing::handle_raw(server, "GET /api/articles/as\x8c\x85ocytes/related HTTP/1.1\r\nHost: x\r\n\r\n");
   CHECK_THAT(bad, Catch::StartsWith("HTTP/1.1 404"));
   CHECK_THAT(bad, Catch::Contains("\"code\":\"not_found\""));
   CHECK_THAT(bad, Catch::Contains("as\xEF\xBF\xBD"));  // U+FFFD in place of the bad bytes
   // Not HTTP at all: answered 400 or dropped, never a crash.
-  const std::string junk = server.handle_raw(std::string("\0\xff GET\r\n\r\n", 10));
+  const std::string junk = testing::handle_raw(server, std::string("\0\xff GET\r\n\r\n", 10));
   CHECK((junk.empty() || junk.starts_with("HTTP/1.1 400")));
 }
 
