@@ -154,6 +154,11 @@ struct HttpServer::Impl {
   void page(const httplib::Request& req, httplib::Response& res);
   void suggest(const httplib::Request& req, httplib::Response& res);
   void article(const httplib::Request& req, httplib::Response& res, bool related);
+  void article_page(const httplib::Request& req, httplib::Response& res);
+  // Each hit's url as pages link it (article_link: article_url's template when configured).
+  void link(std::vector<SearchHit>& hits) const {
+    for (auto& h : hits) h.url = article_link(h.url, h.id, options);
+  }
   void topics(httplib::Response& res);
   void ready(httplib::Response& res);
   // After every search or article read: counts what the answer had to say, and remembers a
@@ -307,6 +312,8 @@ void HttpServer::Impl::api_search(const httplib::Request& req, httplib::Response
     return send_error(res, http_error(result.error()));
   }
   note(*result);
+  link(result->hits);
+  link(result->related);
   send_json(res, 200, to_json(*result));
 }
 
@@ -350,7 +357,7 @@ void HttpServer::Impl::page(const httplib::Request& req, httplib::Response& res)
     return deliver(e.status, {&*params, nullptr, (*searcher)->topics(), e.message});
   }
   note(*result);
-  deliver(200, {&*params, &*result, (*searcher)->topics(), ""});
+  deliver(200, {&*params, &*result, (*searcher)->topics(), "", &options});
 }
 
 void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& res) {
@@ -385,15 +392,41 @@ void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& r
       if (found.error().code == ErrorCode::kCorrupt) metrics.count_answer("damaged_article");
       return send_error(res, http_error(found.error()));
     }
-    return send_json(res, 200, article_json(*found));
+    json answer = article_json(*found);
+    answer["url"] = article_link(found->url, found->id, options);
+    return send_json(res, 200, answer);
   }
   const auto limit = parse_limit(req, 6, options.searcher.max_limit);
   if (!limit) return send_error(res, limit.error());
   auto hits = (*searcher)->related(id, *limit);
   if (!hits) return send_error(res, http_error(hits.error()));
+  link(*hits);
   json items = json::array();
   for (const auto& h : *hits) items.push_back(to_json(h));
   send_json(res, 200, {{"id", id}, {"related", items}});
+}
+
+void HttpServer::Impl::article_page(const httplib::Request& req, httplib::Response& res) {
+  const std::string id = req.matches[1];
+  auto deliver = [&](int status, const ArticlePage& page) {
+    res.status = status;
+    res.set_content(render_article(page, options), "text/html; charset=utf-8");
+  };
+  auto searcher = pool.acquire();
+  if (!searcher)
+    return deliver(503, {nullptr, {}, "Search is not available right now", "Please try again in a moment."});
+  auto found = (*searcher)->article(id);
+  if (!found) {
+    if (found.error().code == ErrorCode::kNotFound)
+      return deliver(404, {nullptr, {}, "Article not found",
+                           "There is no article at this address: it may have been moved or removed. Search for its subject instead."});
+    if (found.error().code == ErrorCode::kCorrupt) metrics.count_answer("damaged_article");
+    return deliver(http_error(found.error()).status,
+                   {nullptr, {}, "This article cannot be shown right now", "Please try again later, or search for its subject."});
+  }
+  // Related articles are a help, not the page: without them (an error) the article still shows.
+  auto related = (*searcher)->related(id, options.searcher.related_count);
+  deliver(200, {&*found, related ? std::move(*related) : std::vector<SearchHit>{}, "", ""});
 }
 
 void HttpServer::Impl::topics(httplib::Response& res) {
@@ -504,6 +537,7 @@ void HttpServer::Impl::setup() {
             [this](Req req, Res res) { article(req, res, false); });
   add_route(R"(/api/articles/([A-Za-z0-9._-]{1,200})/related)", "/api/articles/:id/related",
             [this](Req req, Res res) { article(req, res, true); });
+  add_route(R"(/articles/([A-Za-z0-9._-]{1,200}))", "/articles/:id", [this](Req req, Res res) { article_page(req, res); });
   add_route("/favicon.ico", "/favicon.ico", [](Req, Res res) { res.status = 204; });
   add_route("/healthz", "/healthz", [](Req, Res res) { send_json(res, 200, {{"status", "ok"}}); });
   add_route("/readyz", "/readyz", [this](Req, Res res) { ready(res); });

@@ -37,12 +37,101 @@ std::string page_href(const SearchRequest& r, std::size_t page, std::size_t per_
   return httplib::append_query_params("/", p);
 }
 
+// "2024-08-14" -> "14 August 2024"; anything else as it is.
+std::string date_shown(const std::string& iso) {
+  static const char* const kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
+                                        "July",    "August",   "September", "October", "November", "December"};
+  if (iso.size() != 10 || iso[4] != '-' || iso[7] != '-') return iso;
+  const int month = std::atoi(iso.substr(5, 2).c_str()), day = std::atoi(iso.substr(8, 2).c_str());
+  if (month < 1 || month > 12 || day < 1) return iso;
+  return fmt::format("{} {} {}", day, kMonths[month - 1], iso.substr(0, 4));
+}
+
+// A section's text as paragraphs (blank lines between them).
+std::vector<std::string> paragraphs(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t end = text.find("\n\n", at);
+    if (end == std::string::npos) end = text.size();
+    std::string p = text.substr(at, end - at);
+    const auto first = p.find_first_not_of(" \n\t"), last = p.find_last_not_of(" \n\t");
+    if (first != std::string::npos) out.push_back(p.substr(first, last - first + 1));
+    at = end + 2;
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string article_link(const std::string& url, const std::string& id, const ServerOptions& options) {
+  const std::string own = "/articles/" + id;
+  if (!options.article_url.empty() && (url.empty() || url == own)) {
+    std::string link = options.article_url;
+    for (std::size_t at = link.find("{id}"); at != std::string::npos; at = link.find("{id}", at + id.size()))
+      link.replace(at, 4, id);
+    return link;
+  }
+  return link_url(url, id);
+}
+
+std::string render_article(const ArticlePage& page, const ServerOptions& options) {
+  data d;
+  d.set("site_name", options.site_name);
+  if (page.article == nullptr) {
+    d.set("found", false);
+    d.set("title", page.title);
+    d.set("message", page.message);
+    return render("article.mustache", d);
+  }
+  const Article& a = *page.article;
+  d.set("found", true);
+  d.set("title", a.title);
+  if (!a.takeaway.empty()) d.set("description", a.takeaway.substr(0, 300));
+  d.set("date", a.date);
+  d.set("date_shown", date_shown(a.date));
+  d.set("journal", a.journal);
+  list ratings;
+  for (const auto& [name, value] : {std::pair{"Credibility", a.credibility}, std::pair{"Interest", a.interest}}) {
+    if (!value) continue;
+    const int stars = std::clamp(*value, 0, 5);
+    std::string shown;
+    for (int i = 0; i < 5; ++i) shown += i < stars ? "★" : "☆";
+    ratings.push_back(object{{"name", name}, {"value", std::to_string(*value)}, {"stars", shown}});
+  }
+  d.set("has_ratings", !ratings.empty());
+  d.set("ratings", ratings);
+  d.set("takeaway", a.takeaway);
+  list sections;
+  for (const auto& section : a.sections) {
+    list paras;
+    for (auto& p : paragraphs(section.text)) paras.push_back(data(p));
+    if (paras.empty()) continue;
+    object o{{"heading", section.heading}};
+    o["paragraphs"] = paras;
+    sections.push_back(o);
+  }
+  d.set("sections", sections);
+  list topics;
+  for (const auto& t : a.topics)
+    topics.push_back(object{{"name", t}, {"href", httplib::append_query_params("/", {{"topic", t}})}});
+  d.set("has_topics", !topics.empty());
+  d.set("topics", topics);
+  list related;
+  for (const auto& h : page.related)
+    related.push_back(object{{"title", h.title}, {"url", article_link(h.url, h.id, options)}, {"date", h.date},
+                             {"date_shown", date_shown(h.date)}, {"takeaway", h.takeaway}});
+  d.set("has_related", !related.empty());
+  d.set("related", related);
+  return render("article.mustache", d);
+}
 
 std::string render_results(const PageContent& c) {
   data d;
   if (!c.error.empty()) d.set("error", c.error);
   const SearchRequest& r = c.request->search;
+  static const ServerOptions kDefaults;
+  const ServerOptions& options = c.options != nullptr ? *c.options : kDefaults;
   d.set("sort_relevance", r.sort == SortOrder::kRelevance);
   d.set("sort_date", r.sort == SortOrder::kDate);
 
@@ -93,7 +182,7 @@ std::string render_results(const PageContent& c) {
     for (const auto& h : res.hits) {
       list tags;
       for (const auto& t : h.topics) tags.push_back(data(t));
-      object o{{"title", h.title}, {"url", link_url(h.url, h.id)}, {"date", h.date}, {"journal", h.journal},
+      object o{{"title", h.title}, {"url", article_link(h.url, h.id, options)}, {"date", h.date}, {"journal", h.journal},
                {"snippet", h.snippet.empty() ? Highlighted{h.takeaway, {}}.html() : h.snippet.html()}};
       o["topics"] = tags;
       hits.push_back(o);
@@ -109,7 +198,7 @@ std::string render_results(const PageContent& c) {
     }
     list related;
     for (const auto& h : res.related)
-      related.push_back(object{{"title", h.title}, {"url", link_url(h.url, h.id)}, {"date", h.date}, {"takeaway", h.takeaway}});
+      related.push_back(object{{"title", h.title}, {"url", article_link(h.url, h.id, options)}, {"date", h.date}, {"takeaway", h.takeaway}});
     d.set("has_related", !related.empty());
     d.set("related", related);
   }

@@ -1,9 +1,12 @@
 // The server-rendered search page: templates in server/assets, filled with kainjow::mustache,
-// which HTML-escapes every value ({{x}}). Snippets are inserted as they are ({{{snippet}}}):
-// Xapian has already escaped the article text in them and added only <mark> tags.
+// which HTML-escapes every value ({{x}}). Snippets are inserted as rendered by
+// Highlighted::html() ({{{snippet}}}): the text escaped, only <mark> tags added.
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "schema/article.h"
 
 #include "searcher/search_types.h"
 #include "server/request_params.h"
@@ -11,12 +14,28 @@
 
 namespace mssearch {
 
+// Where a page links an article: its own `url` when the article names one (a page elsewhere on
+// the site or another site); else the configured `article_url` template with {id} replaced;
+// else the server's own article page, /articles/{id}.
+std::string article_link(const std::string& url, const std::string& id, const ServerOptions& options);
+
 struct PageContent {
   const PageRequest* request = nullptr;  // what was asked (for links and form state)
   const SearchResult* result = nullptr;  // null when there is no answer (error)
   std::vector<FacetValue> all_topics;    // facets to show for an empty query
   std::string error;                     // shown above the results
+  const ServerOptions* options = nullptr;  // for article links (article_url); null: defaults
 };
+
+// An article's own page (/articles/{id}), in the shape of the site's pages: title, date,
+// journal, ratings, key takeaway, the sections, topics linking to a topic search, and "You May
+// Also Like". Without an article: a page saying `message` under the heading `title`.
+struct ArticlePage {
+  const Article* article = nullptr;
+  std::vector<SearchHit> related;
+  std::string title, message;  // when there is no article
+};
+std::string render_article(const ArticlePage& page, const ServerOptions& options);
 
 // The results fragment (what the script swaps in) and the whole page around it.
 std::string render_results(const PageContent& content);

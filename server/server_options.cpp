@@ -4,6 +4,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "schema/article.h"
+
 namespace mssearch {
 
 namespace {
@@ -109,6 +111,14 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "access_log") o.access_log = v.as<bool>();
       else if (key == "site_name") o.site_name = v.as<std::string>();
       else if (key == "public_url") o.public_url = v.as<std::string>();
+      else if (key == "article_url") {
+        o.article_url = v.as<std::string>();
+        std::string example = o.article_url;
+        for (std::size_t at = example.find("{id}"); at != std::string::npos; at = example.find("{id}")) example.replace(at, 4, "x");
+        if (example == o.article_url || !is_link_url(example))
+          return fail(ErrorCode::kIo, where(path, v) + ": article_url must be a path or an http(s) URL with {id} in it, "
+                                                        "e.g. https://site.example/articles/{id}");
+      }
       else return fail(ErrorCode::kIo, where(path, kv.first) + ": unknown setting '" + key + "'");
     } catch (const YAML::Exception&) {
       return fail(ErrorCode::kIo, where(path, v) + ": bad value for '" + key + "'");

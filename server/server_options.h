@@ -33,6 +33,10 @@ struct ServerOptions {
   // The site's address for /opensearch.xml. Empty: the request's Host header if it is a plain
   // host[:port], else the listening address (for development; set it in production).
   std::string public_url;
+  // Where pages and the API link an article that names no URL of its own: a template with {id}
+  // (e.g. https://site.example/articles/{id}) for a site that renders its own article pages.
+  // Empty: the server's own article page, /articles/{id}.
+  std::string article_url;
 };
 
 // Reads a YAML config file; unknown keys are errors (a typo should not be silently ignored).

@@ -29,9 +29,12 @@
     }
     // Only a path or an http(s) URL becomes a link, never "javascript:" or "data:", whatever the
     // answer holds: on the embedding page only that site's CSP applies.
+    // An article without a page of its own elsewhere is shown by the mssearch server itself
+    // (/articles/ID there, not on the embedding site).
     function linkUrl(hit) {
       var url = typeof hit.url === "string" ? hit.url : "";
-      return /^(https?:\/\/|\/(?!\/))[^\s\\]*$/i.test(url) ? url : "/articles/" + encodeURIComponent(hit.id);
+      var own = "/articles/" + encodeURIComponent(hit.id);
+      return /^(https?:\/\/|\/(?!\/))[^\s\\]*$/i.test(url) && url !== own ? url : base + own;
     }
 
     function render(answer, q) {

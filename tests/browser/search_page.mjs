@@ -60,6 +60,36 @@ try {
   // Enter with no result chosen opens the full results page for the typed words.
   await Promise.all([page.waitForURL(/\/\?q=brain(%20|\+)fog$/), page.locator("#demo").press("Enter")]);
   await page.waitForSelector(".hit");
+
+  // A visitor clicks the first result: the article's own page, in the site's shape.
+  await page.goto(base + "/?q=fatigue");
+  const title = (await page.locator(".hit h2 a").first().textContent()).trim();
+  await Promise.all([page.waitForURL(/\/articles\/[A-Za-z0-9._-]+$/), page.locator(".hit h2 a").first().click()]);
+  assert.equal((await page.locator("article h1").textContent()).trim(), title);
+  for (const heading of ["Key Takeaway", "Article Topics"])
+    assert.ok(await page.getByRole("heading", { name: heading }).count() >= 1, `article page has '${heading}'`);
+  assert.ok(await page.locator(".related li a").count() >= 1, "article page has 'You May Also Like'");
+  await page.screenshot({ path: `${shots}/article-page.png`, fullPage: true });
+  console.log(`clicked '${title}': article page ${page.url()}`);
+  // A topic on the article page searches that topic.
+  const topic = (await page.locator(".topics a.tag").first().textContent()).trim();
+  await Promise.all([page.waitForURL(/\/\?topic=/), page.locator(".topics a.tag").first().click()]);
+  await page.waitForSelector(".hit");
+  assert.ok(await page.locator(`input[name="topic"][value="${topic}"]`).isChecked(), "the topic is ticked");
+
+  // Every link on a results page and on an article page leads to a page that exists.
+  const seen = new Set();
+  for (const from of ["/?q=fatigue", "/?q=astrocites", "/articles/heat-sensitivity-uhthoff"]) {
+    await page.goto(base + from);
+    const links = await page.locator("a[href]").evaluateAll((els) => els.map((a) => a.href));
+    for (const link of links) {
+      if (seen.has(link)) continue;
+      seen.add(link);
+      const r = await page.request.get(link);
+      assert.equal(r.status(), 200, `${from} links ${link}: ${r.status()}`);
+    }
+  }
+  console.log(`followed ${seen.size} links: all answered 200`);
   assert.deepEqual(errors, [], "no script errors or CSP violations");
 } catch (e) {
   failed = true;

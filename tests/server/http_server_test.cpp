@@ -2,6 +2,8 @@
 // client, while index jobs change what it serves.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -241,6 +243,7 @@ TEST_CASE("server: one route table serves, names and refuses alike", "[server]")
       {"/api/topics", "/api/topics"},
       {"/api/articles/heat-sensitivity-uhthoff", "/api/articles/:id"},
       {"/api/articles/heat-sensitivity-uhthoff/related", "/api/articles/:id/related"},
+      {"/articles/heat-sensitivity-uhthoff", "/articles/:id"},
       {"/healthz", "/healthz"},
       {"/readyz", "/readyz"},
       {"/opensearch.xml", "/opensearch.xml"},
@@ -434,6 +437,99 @@ TEST_CASE("server: mssearch.yaml loads, and the connection limits are read and c
   auto typo = load_server_options(tmp / "typo.yaml");
   REQUIRE_FALSE(typo);
   CHECK_THAT(typo.error().message, Catch::Contains("unknown setting 'keepalive_requests'"));
+}
+
+namespace {
+
+// Every href of an HTML page (no parser needed: the templates write href="…" only).
+std::vector<std::string> hrefs(const std::string& html) {
+  std::vector<std::string> out;
+  for (std::size_t at = html.find("href=\""); at != std::string::npos; at = html.find("href=\"", at + 1)) {
+    const std::size_t begin = at + 6, end = html.find('"', begin);
+    std::string href = html.substr(begin, end - begin);
+    for (std::size_t amp = href.find("&amp;"); amp != std::string::npos; amp = href.find("&amp;", amp + 1))
+      href.replace(amp, 5, "&");
+    out.push_back(href);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("server: article pages in the site's shape, and no link on a page leads nowhere", "[server]") {
+  test::LiveServer s(test::shared_index(), {});
+  auto page = s.get("/articles/heat-sensitivity-uhthoff");
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK(page->get_header_value("Content-Type") == "text/html; charset=utf-8");
+  const std::string& html = page->body;
+  CHECK_THAT(html, Catch::Contains("<h1>Why Heat Makes MS Symptoms Worse for a While</h1>"));
+  CHECK_THAT(html, Catch::Contains("<time datetime=\"2024-08-14\">14 August 2024</time>"));
+  CHECK_THAT(html, Catch::Contains("Multiple Sclerosis Journal"));
+  CHECK_THAT(html, Catch::Contains("<dt>Credibility</dt>"));
+  CHECK_THAT(html, Catch::Contains("3 of 5"));
+  CHECK_THAT(html, Catch::Contains("<h2>Key Takeaway</h2>"));
+  for (const char* heading : {"What They Found", "Who Should Care and Why", "Important Considerations"})
+    CHECK_THAT(html, Catch::Contains(std::string("<h2>") + heading + "</h2>"));
+  CHECK_THAT(html, Catch::Contains("href=\"/?topic=Temperature%20sensitivity\""));
+  CHECK_THAT(html, Catch::Contains("You May Also Like"));
+  CHECK_THAT(html, Catch::Contains("<meta name=\"description\""));
+  // Every link of a results page, of a page of topic results and of an article page leads to a
+  // page that exists (the first version linked every result to a route that did not).
+  std::set<std::string> checked;
+  std::size_t article_links = 0;
+  for (const std::string from : {"/?q=fatigue", "/?topic=Temperature%20sensitivity", "/articles/heat-sensitivity-uhthoff",
+                                 "/?q=astrocites"}) {
+    auto r = s.get(from);
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    for (const auto& href : hrefs(r->body)) {
+      if (!checked.insert(href).second) continue;
+      INFO(from << " links " << href);
+      REQUIRE(href.starts_with("/"));
+      article_links += href.starts_with("/articles/");
+      auto target = s.get(href);
+      REQUIRE(target);
+      CHECK(target->status == 200);
+    }
+  }
+  CHECK(article_links >= 10);
+  // An unknown article: a page that says so, with a way back, not JSON.
+  auto missing = s.get("/articles/no-such-article");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  CHECK(missing->get_header_value("Content-Type") == "text/html; charset=utf-8");
+  CHECK_THAT(missing->body, Catch::Contains("Article not found"));
+  CHECK_THAT(missing->body, Catch::Contains("href=\"/\""));
+}
+
+TEST_CASE("server: with article_url set, pages and the API link the site's own article pages", "[server]") {
+  test::LiveServer s(test::shared_index(), [](ServerOptions& o) { o.article_url = "https://site.example/read/{id}"; });
+  auto page = s.get("/?q=heat");
+  REQUIRE(page);
+  CHECK_THAT(page->body, Catch::Contains("href=\"https://site.example/read/heat-sensitivity-uhthoff\""));
+  CHECK_THAT(page->body, !Catch::Contains("href=\"/articles/"));
+  auto api = s.get_json("/api/search?q=heat");
+  CHECK(api["hits"][0]["url"].get<std::string>().starts_with("https://site.example/read/"));
+  CHECK(api["related"][0]["url"].get<std::string>().starts_with("https://site.example/read/"));
+  CHECK(s.get_json("/api/articles/heat-sensitivity-uhthoff")["url"] == "https://site.example/read/heat-sensitivity-uhthoff");
+  auto article = s.get("/articles/heat-sensitivity-uhthoff");
+  REQUIRE(article);
+  CHECK_THAT(article->body, Catch::Contains("href=\"https://site.example/read/"));
+  // A template that is no link, or has no {id}, is refused when the configuration is read.
+  test::TempDir tmp;
+  for (const char* bad : {"article_url: \"javascript:alert(1)/{id}\"\n", "article_url: https://site.example/read/\n",
+                          "article_url: \"//evil.example/{id}\"\n"}) {
+    INFO(bad);
+    test::write_file(tmp / "bad.yaml", bad);
+    auto loaded = load_server_options(tmp / "bad.yaml");
+    REQUIRE_FALSE(loaded);
+    CHECK_THAT(loaded.error().message, Catch::Contains("article_url"));
+  }
+  test::write_file(tmp / "good.yaml", "article_url: /read/{id}.html\n");
+  auto good = load_server_options(tmp / "good.yaml");
+  REQUIRE(good);
+  CHECK(good->article_url == "/read/{id}.html");
 }
 
 TEST_CASE("server: an article gives its sections, ratings and a safe link", "[server]") {
