@@ -83,6 +83,8 @@ void print_hit_line(const Style& style, int rank, const SearchHit& h) {
   std::string meta = h.date;
   for (const auto& t : h.topics) meta += " · " + t;
   if (!h.journal.empty()) meta += " · " + h.journal;
+  if (h.credibility) meta += fmt::format(" · credibility {}/5", *h.credibility);
+  if (h.interest) meta += fmt::format(" · interest {}/5", *h.interest);
   fmt::print("    {}\n", style(fmt::fg(fmt::terminal_color::cyan), meta));
 }
 
@@ -137,7 +139,7 @@ int run_search(const SearchArgs& args) {
   request.since = args.since;
   request.until = args.until;
   request.min_credibility = args.min_credibility;
-  request.sort = args.sort == "date" ? SortOrder::kDate : SortOrder::kRelevance;
+  request.sort = args.sort == "date" ? SortOrder::kDate : args.sort == "credibility" ? SortOrder::kCredibility : SortOrder::kRelevance;
   request.limit = args.limit;
   request.offset = args.offset;
   request.partial = args.partial;
@@ -166,8 +168,8 @@ void add_search_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--until", args->until, "Only articles dated on or before YYYY-MM-DD");
   cmd->add_option("--min-credibility", args->min_credibility, "Only articles rated at least this (1-5)")
       ->check(CLI::Range(1, 5));
-  cmd->add_option("--sort", args->sort, "relevance (default) or date")
-      ->check(CLI::IsMember({"relevance", "date"}));
+  cmd->add_option("--sort", args->sort, "relevance (default), date (newest first) or credibility (best rated first)")
+      ->check(CLI::IsMember({"relevance", "date", "credibility"}));
   cmd->add_option("--limit", args->limit, "Hits per page (default 10, at most 100)")->check(CLI::Range(1, 100));
   cmd->add_option("--offset", args->offset, "Hits to skip (default 0, at most 10000)")->check(CLI::Range(0, 10000));
   cmd->add_flag("--partial", args->partial, "Match the last word as a prefix (as-you-type)");

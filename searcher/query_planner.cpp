@@ -95,6 +95,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
                                           " bytes long once folded; the limit is " +
                                           std::to_string(2 * options_.max_query_bytes));
   plan.blank = plan.folded.find_first_not_of(" \t\r\n") == std::string::npos;
+  plan.partial = request.partial && !plan.blank && last_word_incomplete(plan.folded);
   try {
     // A long question keeps its most informative words; then, should its expansion still be
     // over the bound on cost, fewer of them (each round a quarter fewer).
@@ -104,7 +105,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
       const std::string cut = informative_words(plan.folded, budget, distinct);
       if (distinct > 0) plan.folded = cut, plan.words_dropped = distinct;
     }
-    plan.words = plan.blank ? Xapian::Query::MatchAll : parse(plan.folded, request.partial);
+    plan.words = plan.blank ? Xapian::Query::MatchAll : parse(plan.folded, plan.partial);
     while (!plan.blank && distinct_terms(plan.words) > options_.max_query_terms) {
       const std::size_t words = plain_words_of(plan.folded).size();
       budget = std::min(budget == 0 ? words : budget, words) * 3 / 4;
@@ -112,7 +113,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
       if (budget == 0) break;
       plan.folded = informative_words(plan.folded, budget, more);
       plan.words_dropped += more;
-      plan.words = parse(plan.folded, request.partial);
+      plan.words = parse(plan.folded, plan.partial);
     }
   } catch (const Xapian::WildcardError&) {
     return fail(ErrorCode::kBadQuery, "a wildcard matches too many terms (the limit is " +
@@ -139,12 +140,22 @@ Result<QueryPlan> QueryPlanner::plan_words(const SearchRequest& request, const s
 Result<QueryPlan> QueryPlanner::finish(const SearchRequest& request, QueryPlan plan) {
   plan.query = plan.words;
   if (Xapian::Query f = filters(request); !f.empty()) plan.query = Xapian::Query(Xapian::Query::OP_FILTER, plan.query, f);
-  plan.by_date = request.sort == SortOrder::kDate || plan.words.get_type() == Xapian::Query::LEAF_MATCH_ALL;
+  plan.by_date = request.sort == SortOrder::kDate || (plan.words.get_type() == Xapian::Query::LEAF_MATCH_ALL &&
+                                                       request.sort != SortOrder::kCredibility);
+  plan.by_credibility = request.sort == SortOrder::kCredibility;
   // Feedback not as-you-type: the next keystroke asks again, and a prefix's completions are no topic.
   const RankingOptions& r = options_.ranking;
-  plan.feedback = !plan.by_date && !request.partial && r.feedback_docs > 0 && r.feedback_terms > 0 && r.feedback_weight > 0;
-  if (!plan.by_date) plan.query = with_boosts(plan.query, r, this_year_);
+  plan.feedback = !plan.by_date && !plan.by_credibility && !plan.partial && r.feedback_docs > 0 && r.feedback_terms > 0 && r.feedback_weight > 0;
+  if (!plan.by_date && !plan.by_credibility) plan.query = with_boosts(plan.query, r, this_year_);
   return plan;
+}
+
+bool QueryPlanner::last_word_incomplete(const std::string& folded) {
+  if (folded.empty() || folded.back() == ' ') return false;
+  const std::vector<std::string> tokens = synonym_tokens(folded);
+  if (tokens.empty()) return false;
+  // A word an article has, as typed (the index holds every word unstemmed too): complete.
+  return !db_.term_exists(tokens.back());
 }
 
 Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {

@@ -27,8 +27,13 @@ struct QueryPlan {
   Xapian::Query words;       // the words as parsed (MatchAll when blank)
   Xapian::Query query;       // words, filters and boosts: what the matcher runs
   bool by_date = false;      // ordered by date (asked, or nothing typed)
+  bool by_credibility = false;  // ordered by credibility rating (asked, and words typed)
   bool feedback = false;     // re-ranked by pseudo-relevance feedback
   std::size_t words_dropped = 0;  // distinct words of a long question left out
+  // As-you-type with the last word still a prefix. A request asked as-you-type whose last word
+  // is complete (followed by a space, or a word some article has) is planned as if submitted,
+  // so the live answer and the submitted one agree (order and count).
+  bool partial = false;
 };
 
 class QueryPlanner {
@@ -57,6 +62,8 @@ class QueryPlanner {
   Xapian::Query parse(const std::string& folded, bool partial);
   Xapian::Query filters(const SearchRequest& request) const;
   Result<QueryPlan> finish(const SearchRequest& request, QueryPlan plan);
+  // Whether the last word of `folded` is still being typed (see QueryPlan::partial).
+  bool last_word_incomplete(const std::string& folded);
   std::vector<std::string> plain_terms(const std::string& text);
   // The query's words without syntax, unstemmed, stop words out, in order with repeats.
   std::vector<std::string> plain_words_of(const std::string& text);

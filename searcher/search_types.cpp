@@ -45,7 +45,9 @@ std::string Highlighted::html() const {
 nlohmann::json to_json(const SearchHit& h) {
   return {{"id", h.id},           {"title", h.title},     {"url", h.url},
           {"date", h.date},       {"topics", h.topics},   {"journal", h.journal},
-          {"score", h.score},     {"snippet", h.snippet.html()}, {"takeaway", h.takeaway}};
+          {"score", h.score},     {"snippet", h.snippet.html()}, {"takeaway", h.takeaway},
+          {"credibility", h.credibility ? nlohmann::json(*h.credibility) : nlohmann::json()},
+          {"interest", h.interest ? nlohmann::json(*h.interest) : nlohmann::json()}};
 }
 
 nlohmann::json article_json(const Article& a) {

@@ -15,7 +15,9 @@
 
 namespace mssearch {
 
-enum class SortOrder { kRelevance, kDate };
+// Relevance; newest first; or most credible first (credibility rating 5 to 1, then articles
+// without one), each ties broken by relevance.
+enum class SortOrder { kRelevance, kDate, kCredibility };
 
 struct SearchRequest {
   std::string query;
@@ -53,6 +55,7 @@ struct Highlighted {
 struct SearchHit {
   std::string id, title, url, date, journal, takeaway;
   std::vector<std::string> topics;
+  std::optional<int> credibility, interest;  // ratings, 1..5
   double score = 0;
   Highlighted snippet;  // a passage of the text with the words searched for marked
 };

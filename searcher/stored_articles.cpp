@@ -42,7 +42,7 @@ Result<Article> StoredArticles::get_or_error(const Xapian::Document& doc, const 
 }
 
 SearchHit hit_of(const Article& a, double score) {
-  return SearchHit{a.id, a.title, a.url, a.date, a.journal, a.takeaway, a.topics, score, {}};
+  return SearchHit{a.id, a.title, a.url, a.date, a.journal, a.takeaway, a.topics, a.credibility, a.interest, score, {}};
 }
 
 }  // namespace mssearch

@@ -31,7 +31,9 @@ std::string page_href(const SearchRequest& r, std::size_t page, std::size_t per_
   for (int y : r.years) p.emplace("year", std::to_string(y));
   if (!r.since.empty()) p.emplace("since", r.since);
   if (!r.until.empty()) p.emplace("until", r.until);
+  if (r.min_credibility) p.emplace("min_credibility", std::to_string(*r.min_credibility));
   if (r.sort == SortOrder::kDate) p.emplace("sort", "date");
+  if (r.sort == SortOrder::kCredibility) p.emplace("sort", "credibility");
   if (page > 1) p.emplace("page", std::to_string(page));
   if (per_page != 10) p.emplace("per_page", std::to_string(per_page));
   return httplib::append_query_params("/", p);
@@ -134,6 +136,49 @@ std::string render_results(const PageContent& c) {
   const ServerOptions& options = c.options != nullptr ? *c.options : kDefaults;
   d.set("sort_relevance", r.sort == SortOrder::kRelevance);
   d.set("sort_date", r.sort == SortOrder::kDate);
+  d.set("sort_credibility", r.sort == SortOrder::kCredibility);
+  list levels;
+  for (int level : {5, 4, 3, 2}) {
+    object o{{"value", std::to_string(level)}, {"label", level == 5 ? std::string("5 of 5 only") : fmt::format("{} of 5 or more", level)}};
+    o["selected"] = data(r.min_credibility == level);
+    levels.push_back(o);
+  }
+  d.set("credibility_levels", levels);
+  // The chosen filters, each a chip that removes it (above the results: on a phone the filter
+  // panel is folded away).
+  const std::size_t per_page_now = c.request->per_page;
+  list chips;
+  auto chip = [&](const std::string& label, SearchRequest without) {
+    chips.push_back(object{{"label", label}, {"href", page_href(without, 1, per_page_now, without.query)}});
+  };
+  for (const auto& t : r.topics) {
+    SearchRequest w = r;
+    std::erase(w.topics, t);
+    chip("Topic: " + t, w);
+  }
+  for (int y : r.years) {
+    SearchRequest w = r;
+    std::erase(w.years, y);
+    chip("Year: " + std::to_string(y), w);
+  }
+  for (const auto& j : r.journals) {
+    SearchRequest w = r;
+    std::erase(w.journals, j);
+    chip("Journal: " + j, w);
+  }
+  if (r.min_credibility) {
+    SearchRequest w = r;
+    w.min_credibility.reset();
+    chip(fmt::format("Credibility {}+", *r.min_credibility), w);
+  }
+  if (!r.since.empty() || !r.until.empty()) {
+    SearchRequest w = r;
+    w.since.clear(), w.until.clear();
+    chip("Dates: " + (r.since.empty() ? std::string("…") : r.since) + " to " + (r.until.empty() ? std::string("…") : r.until), w);
+  }
+  d.set("filter_count", chips.empty() ? std::string() : std::to_string(chips.size()));
+  d.set("has_chips", !chips.empty());
+  d.set("chips", chips);
 
   std::vector<FacetValue> topics = c.all_topics, years;
   if (c.result != nullptr) {
@@ -183,6 +228,8 @@ std::string render_results(const PageContent& c) {
       list tags;
       for (const auto& t : h.topics) tags.push_back(data(t));
       object o{{"title", h.title}, {"url", article_link(h.url, h.id, options)}, {"date", h.date}, {"journal", h.journal},
+               {"credibility", h.credibility ? std::to_string(*h.credibility) : std::string()},
+               {"interest", h.interest ? std::to_string(*h.interest) : std::string()},
                {"snippet", h.snippet.empty() ? Highlighted{h.takeaway, {}}.html() : h.snippet.html()}};
       o["topics"] = tags;
       hits.push_back(o);
@@ -209,6 +256,7 @@ std::string render_page(const PageContent& c, const ServerOptions& options) {
   data d;
   d.set("site_name", options.site_name);
   d.set("query", c.request->search.query);
+  d.set("has_query", c.request->search.query.find_first_not_of(" \t\r\n") != std::string::npos);
   d.set("results", render_results(c));
   return render("page.mustache", d);
 }

@@ -93,8 +93,9 @@ std::expected<PageRequest, HttpError> parse_search_params(const httplib::Request
     r.min_credibility = static_cast<int>(*c);
   }
   if (const std::string sort = request.get_param_value("sort"); !sort.empty()) {
-    if (sort != "relevance" && sort != "date") return bad("parameter 'sort' must be 'relevance' or 'date'");
-    r.sort = sort == "date" ? SortOrder::kDate : SortOrder::kRelevance;
+    if (sort != "relevance" && sort != "date" && sort != "credibility")
+      return bad("parameter 'sort' must be 'relevance', 'date' or 'credibility'");
+    r.sort = sort == "date" ? SortOrder::kDate : sort == "credibility" ? SortOrder::kCredibility : SortOrder::kRelevance;
   }
   if (const std::string partial = request.get_param_value("partial"); !partial.empty()) {
     if (partial != "0" && partial != "1" && partial != "true" && partial != "false")

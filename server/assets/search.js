@@ -1,14 +1,27 @@
 // Progressive enhancement of the server-rendered search page: results update as the visitor
 // types (debounced) or changes a filter, by fetching the same page's results fragment; the
 // address bar keeps a shareable URL. Without JavaScript the form works as a plain GET form.
+// After an update, focus stays on the control used (or moves to the results heading after a
+// link: a page, a chip) and a polite live region says the new count. On a narrow screen the
+// filters are folded under "Filters (N)" until opened.
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
   var results = document.getElementById("results");
   var input = document.getElementById("q");
+  var status = document.getElementById("search-status");
   if (!form || !results || !input || !window.fetch) return;
   var timer = null;
   var controller = null;
+  var narrow = window.matchMedia ? window.matchMedia("(max-width: 48rem)") : { matches: false };
+  var filtersOpen = false;  // on a narrow screen: what the visitor chose
+
+  function foldFilters() {
+    var panel = results.querySelector(".filter-panel");
+    if (!panel) return;
+    if (narrow.matches) panel.open = filtersOpen;
+    panel.addEventListener("toggle", function () { if (narrow.matches) filtersOpen = panel.open; });
+  }
 
   function params(extra) {
     var p = new URLSearchParams(new FormData(form));
@@ -17,7 +30,26 @@
     return p;
   }
 
-  function load(url, shareable) {
+  // Where focus was, as something that can be found again in the new fragment.
+  function focusKey() {
+    var el = document.activeElement;
+    if (!el || !results.contains(el)) return null;
+    if (el.name) return { name: el.name, value: el.type === "checkbox" ? el.value : null };
+    return { heading: true };
+  }
+
+  function restoreFocus(key) {
+    if (!key) return;
+    var target = null;
+    if (key.name) {
+      var selector = '[name="' + CSS.escape(key.name) + '"]' + (key.value !== null ? '[value="' + CSS.escape(key.value) + '"]' : "");
+      target = results.querySelector(selector);
+    }
+    if (!target) target = document.getElementById("results-summary");
+    if (target) target.focus({ preventScroll: !!key.name });
+  }
+
+  function load(url, shareable, key) {
     if (controller) controller.abort();
     controller = new AbortController();
     var fragment = url + (url.indexOf("?") < 0 ? "?" : "&") + "fragment=1";
@@ -27,36 +59,41 @@
         results.innerHTML = html;  // server-rendered and escaped
         history.replaceState(null, "", shareable);
         form.classList.add("updated");
+        foldFilters();
+        restoreFocus(key);
+        var summary = document.getElementById("results-summary");
+        if (status) status.textContent = summary ? summary.textContent : "";
       })
       .catch(function () {});
   }
 
-  function update(typing) {
+  function update(typing, key) {
     var p = params();
     var shareable = "/?" + p.toString();
     if (typing) p.set("partial", "1");
-    load("/?" + p.toString(), shareable);
+    load("/?" + p.toString(), shareable, key);
   }
 
+  foldFilters();
   input.addEventListener("input", function () {
     clearTimeout(timer);
-    timer = setTimeout(function () { update(true); }, 250);
+    timer = setTimeout(function () { update(true, null); }, 250);
   });
   form.addEventListener("change", function (e) {
-    if (e.target !== input) update(false);
+    if (e.target !== input) update(false, focusKey());
   });
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     clearTimeout(timer);
-    update(false);
+    update(false, null);
   });
   results.addEventListener("click", function (e) {
     var a = e.target.closest("a");
     if (!a || a.origin !== location.origin || a.pathname !== "/") return;
     e.preventDefault();
     var u = new URL(a.href);
-    if (u.searchParams.has("q")) input.value = u.searchParams.get("q");
-    load(a.pathname + a.search, a.pathname + a.search);
+    input.value = u.searchParams.get("q") || "";
+    load(a.pathname + a.search, a.pathname + a.search, { heading: true });
     window.scrollTo(0, 0);
   });
 })();

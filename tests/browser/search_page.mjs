@@ -61,10 +61,41 @@ try {
   await Promise.all([page.waitForURL(/\/\?q=brain(%20|\+)fog$/), page.locator("#demo").press("Enter")]);
   await page.waitForSelector(".hit");
 
+  // Focus stays on the control used, and a polite live region says the new count.
+  await page.goto(base + "/?q=fatigue");
+  const box = page.locator('input[name="topic"][value="Fatigue"]');
+  await box.focus();
+  await page.keyboard.press("Space");
+  await page.waitForFunction(() => new URLSearchParams(location.search).getAll("topic").includes("Fatigue"));
+  await page.waitForFunction(() => /article/.test(document.getElementById("search-status").textContent));
+  assert.ok(await page.evaluate(() => document.activeElement?.name === "topic" && document.activeElement.value === "Fatigue"),
+            "focus stays on the ticked topic");
+  console.log(`ticked with the keyboard: focus kept, announced '${await page.locator("#search-status").textContent()}'`);
+  // The chosen topic is a chip above the results; removing it moves focus to the results heading.
+  await page.locator(".chip").first().click();
+  await page.waitForFunction(() => !new URLSearchParams(location.search).getAll("topic").includes("Fatigue"));
+  await page.waitForFunction(() => document.activeElement?.id === "results-summary");
+
+  // On a phone the first result is on the first screen: the filters are folded under "Filters".
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  phone.on("pageerror", (e) => errors.push(e.message));
+  await phone.goto(base + "/?q=fatigue&topic=Fatigue");
+  const firstHit = await phone.locator(".hit").first().boundingBox();
+  assert.ok(firstHit && firstHit.y + 60 < 844, `first result at ${firstHit && firstHit.y}px, below the first screen`);
+  assert.equal(await phone.locator(".filter-panel").evaluate((d) => d.open), false, "filters folded on a phone");
+  assert.match(await phone.locator(".filter-panel > summary").textContent(), /Filters \(1\)/);
+  await phone.screenshot({ path: `${shots}/search-page-phone.png` });
+  await phone.locator(".filter-panel > summary").click();
+  assert.ok(await phone.locator('input[name="topic"][value="Fatigue"]').isVisible(), "filters open on demand");
+  console.log(`phone: first result at ${Math.round(firstHit.y)}px of 844`);
+  await phone.goto(base + "/articles/heat-sensitivity-uhthoff");
+  await phone.screenshot({ path: `${shots}/article-page-phone.png`, fullPage: true });
+  await phone.close();
+
   // A visitor clicks the first result: the article's own page, in the site's shape.
   await page.goto(base + "/?q=fatigue");
-  const title = (await page.locator(".hit h2 a").first().textContent()).trim();
-  await Promise.all([page.waitForURL(/\/articles\/[A-Za-z0-9._-]+$/), page.locator(".hit h2 a").first().click()]);
+  const title = (await page.locator(".hit h3 a").first().textContent()).trim();
+  await Promise.all([page.waitForURL(/\/articles\/[A-Za-z0-9._-]+$/), page.locator(".hit h3 a").first().click()]);
   assert.equal((await page.locator("article h1").textContent()).trim(), title);
   for (const heading of ["Key Takeaway", "Article Topics"])
     assert.ok(await page.getByRole("heading", { name: heading }).count() >= 1, `article page has '${heading}'`);

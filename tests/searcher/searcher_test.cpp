@@ -456,6 +456,60 @@ TEST_CASE("as-you-type: partial last word and suggestions", "[searcher]") {
   CHECK(c.searcher->suggest("   ")->empty());
 }
 
+TEST_CASE("as-you-type: once the last word is complete, the live answer is the submitted one", "[searcher]") {
+  CorpusIndex c;
+  auto answer = [&](const std::string& q, bool partial) {
+    SearchRequest r;
+    r.query = q;
+    r.partial = partial;
+    r.limit = 20;
+    return c.search(r);
+  };
+  auto ids = [](const auto& r) {
+    std::vector<std::string> out;
+    if constexpr (std::is_same_v<std::decay_t<decltype(r)>, SearchResult>) {
+      for (const auto& h : r.hits) out.push_back(h.id);
+    } else {
+      for (const auto& h : r) out.push_back(h.id);
+    }
+    return out;
+  };
+  // "coating" is a word the articles have: typed without a space after it, it is complete.
+  for (const std::string q : {"nerve coating", "brain fog", "tired after a hot shower", "fatigue", "ocrevus pregnancy "}) {
+    INFO(q);
+    const SearchResult live = answer(q, true), submitted = answer(q, false);
+    CHECK(live.total == submitted.total);
+    CHECK(ids(live) == ids(submitted));
+    CHECK(ids(live.related) == ids(submitted.related));
+  }
+  // A word still being typed matches as a prefix: more than the same letters submitted.
+  const SearchResult typing = answer("nerve coat", true), as_word = answer("nerve coat", false);
+  CHECK(typing.total >= as_word.total);
+  CHECK(answer("remyelinat", true).total > 0);
+  CHECK(answer("remyelinat", false).total == 0);
+}
+
+TEST_CASE("sort: by credibility, best rated first, ties by relevance", "[searcher]") {
+  CorpusIndex c;
+  SearchRequest r;
+  r.query = "ms";
+  r.sort = SortOrder::kCredibility;
+  r.limit = 100;
+  const SearchResult sorted = c.search(r);
+  REQUIRE(sorted.hits.size() > 10);
+  int last = 6;
+  for (const auto& h : sorted.hits) {
+    const int rating = h.credibility.value_or(0);
+    CHECK(rating <= last);
+    last = rating;
+  }
+  CHECK(sorted.hits.front().credibility == 5);
+  r.sort = SortOrder::kRelevance;
+  CHECK(c.search(r).total == sorted.total);  // the same matches, in another order
+  // Ratings travel with every hit.
+  CHECK(std::all_of(sorted.hits.begin(), sorted.hits.end(), [](const SearchHit& h) { return h.credibility && h.interest; }));
+}
+
 TEST_CASE("limits: hostile queries get a clear error, never a crash or a hang", "[searcher][limits]") {
   CorpusIndex c;
   auto error_of = [&](const std::string& q) {

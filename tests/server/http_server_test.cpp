@@ -503,6 +503,46 @@ TEST_CASE("server: article pages in the site's shape, and no link on a page lead
   CHECK_THAT(missing->body, Catch::Contains("href=\"/\""));
 }
 
+TEST_CASE("server: the results page: one h1, a description, ratings, and chosen filters as removable chips", "[server]") {
+  test::LiveServer s(test::shared_index(), {});
+  auto home = s.get("/");
+  REQUIRE(home);
+  CHECK_THAT(home->body, Catch::Contains("<title>Search – MS Research Summaries</title>"));
+  CHECK_THAT(home->body, Catch::Contains("<meta name=\"description\""));
+  auto count = [](const std::string& html, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = html.find(what); at != std::string::npos; at = html.find(what, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count(home->body, "<h1") == 1);
+  auto page = s.get("/?q=fatigue&topic=Fatigue&min_credibility=3&sort=credibility");
+  REQUIRE(page);
+  REQUIRE(page->status == 200);
+  const std::string& html = page->body;
+  CHECK_THAT(html, Catch::Contains("<title>“fatigue” – Search – MS Research Summaries</title>"));
+  CHECK(count(html, "<h1") == 1);
+  CHECK_THAT(html, Catch::Contains("<summary>Filters (2)</summary>"));
+  // Each chip removes its filter and keeps the rest.
+  CHECK_THAT(html, Catch::Contains("aria-label=\"Remove filter: Topic: Fatigue\""));
+  CHECK_THAT(html, Catch::Contains("href=\"/?min_credibility=3&amp;q=fatigue&amp;sort=credibility\""));
+  CHECK_THAT(html, Catch::Contains("href=\"/?q=fatigue&amp;sort=credibility&amp;topic=Fatigue\""));
+  CHECK_THAT(html, Catch::Contains("<option value=\"credibility\" selected>"));
+  CHECK_THAT(html, Catch::Contains("<option value=\"3\" selected>"));
+  CHECK_THAT(html, Catch::Contains("Credibility 4/5"));
+  CHECK_THAT(html, !Catch::Contains("Credibility 2/5"));
+  // The API sorts the same way and gives each hit its ratings.
+  auto api = s.get_json("/api/search?q=ms&sort=credibility&per_page=50");
+  int last = 6;
+  for (const auto& hit : api["hits"]) {
+    const int rating = hit["credibility"].is_null() ? 0 : hit["credibility"].get<int>();
+    CHECK(rating <= last);
+    last = rating;
+    CHECK(hit.contains("interest"));
+  }
+  auto bad = s.get_json("/api/search?q=ms&sort=stars", 400);
+  CHECK_THAT(bad["error"]["message"].get<std::string>(), Catch::Contains("'relevance', 'date' or 'credibility'"));
+}
+
 TEST_CASE("server: with article_url set, pages and the API link the site's own article pages", "[server]") {
   test::LiveServer s(test::shared_index(), [](ServerOptions& o) { o.article_url = "https://site.example/read/{id}"; });
   auto page = s.get("/?q=heat");
