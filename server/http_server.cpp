@@ -169,7 +169,8 @@ struct HttpServer::Impl {
 
   std::mutex damage_mutex;
   std::optional<std::pair<std::uint64_t, std::string>> damage;  // revision, reason
-  void static_asset(httplib::Response& res, std::string_view name, const char* type);
+  // `immutable`: the address names the content (static_href): cached for a year.
+  void static_asset(httplib::Response& res, std::string_view name, const char* type, bool immutable = false);
   void add_common_headers(const httplib::Request& req, httplib::Response& res);
 };
 
@@ -468,10 +469,10 @@ void HttpServer::Impl::ready(httplib::Response& res) {
                        {"partial", partial}, {"shards", shards}});
 }
 
-void HttpServer::Impl::static_asset(httplib::Response& res, std::string_view name, const char* type) {
+void HttpServer::Impl::static_asset(httplib::Response& res, std::string_view name, const char* type, bool immutable) {
   const std::string_view body = asset(name);
   if (body.empty()) return send_error(res, {404, "not_found", "no such file"});
-  res.set_header("Cache-Control", "public, max-age=300");
+  res.set_header("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "public, max-age=300");
   res.set_content(std::string(body), type);
 }
 
@@ -565,6 +566,19 @@ void HttpServer::Impl::setup() {
     add_route(path, std::string(path).starts_with("/static/") ? "/static" : path,
               [this, file, type](Req, Res res) { static_asset(res, file, type); });
   }
+  // The page's own assets under fingerprinted names: a year in caches. A name with another
+  // fingerprint (a page cached from another build) still gets the file, briefly cached.
+  for (const auto& [file, type] : {std::pair{"search.css", "text/css; charset=utf-8"}, std::pair{"search.js", "text/javascript; charset=utf-8"}}) {
+    const std::string stem = std::string(file).substr(0, std::string(file).rfind('.'));
+    const std::string ext = std::string(file).substr(std::string(file).rfind('.') + 1);
+    add_route("/static/" + stem + R"(\.[0-9a-f]{16}\.)" + ext, "/static", [this, file, type](Req req, Res res) {
+      static_asset(res, file, type, req.path == static_href(file));
+    });
+  }
+  add_route("/robots.txt", "/robots.txt", [](Req, Res res) {
+    res.set_header("Cache-Control", "public, max-age=3600");
+    res.set_content("User-agent: *\nAllow: /\nAllow: /articles/\nDisallow: /api/\nDisallow: /*?*fragment=\n", "text/plain; charset=utf-8");
+  });
   for (const auto& route : routes) server.Get(route.pattern, route.handler);
 
   // Only GET (and HEAD) are served (POST and the like are refused before routing, above); CORS

@@ -66,6 +66,17 @@ std::vector<std::string> paragraphs(const std::string& text) {
 
 }  // namespace
 
+std::string static_href(std::string_view name) {
+  auto make = [](std::string_view file) {
+    std::uint64_t hash = 14695981039346656037ull;  // FNV-1a 64 of the content
+    for (unsigned char c : asset(file)) hash = (hash ^ c) * 1099511628211ull;
+    const std::size_t dot = file.rfind('.');
+    return fmt::format("/static/{}.{:016x}{}", file.substr(0, dot), hash, file.substr(dot));
+  };
+  static const std::string css = make("search.css"), js = make("search.js");  // built in
+  return name == "search.css" ? css : name == "search.js" ? js : make(name);
+}
+
 std::string article_link(const std::string& url, const std::string& id, const ServerOptions& options) {
   const std::string own = "/articles/" + id;
   if (!options.article_url.empty() && (url.empty() || url == own)) {
@@ -80,6 +91,7 @@ std::string article_link(const std::string& url, const std::string& id, const Se
 std::string render_article(const ArticlePage& page, const ServerOptions& options) {
   data d;
   d.set("site_name", options.site_name);
+  d.set("css_href", static_href("search.css"));
   if (page.article == nullptr) {
     d.set("found", false);
     d.set("title", page.title);
@@ -88,6 +100,7 @@ std::string render_article(const ArticlePage& page, const ServerOptions& options
   }
   const Article& a = *page.article;
   d.set("found", true);
+  d.set("css_href", static_href("search.css"));
   d.set("title", a.title);
   if (!a.takeaway.empty()) d.set("description", a.takeaway.substr(0, 300));
   d.set("date", a.date);
@@ -258,6 +271,8 @@ std::string render_page(const PageContent& c, const ServerOptions& options) {
   d.set("query", c.request->search.query);
   d.set("has_query", c.request->search.query.find_first_not_of(" \t\r\n") != std::string::npos);
   d.set("results", render_results(c));
+  d.set("css_href", static_href("search.css"));
+  d.set("js_href", static_href("search.js"));
   return render("page.mustache", d);
 }
 

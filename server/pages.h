@@ -40,6 +40,11 @@ std::string render_article(const ArticlePage& page, const ServerOptions& options
 // The results fragment (what the script swaps in) and the whole page around it.
 std::string render_results(const PageContent& content);
 std::string render_page(const PageContent& content, const ServerOptions& options);
+// The address of a page asset (search.css, search.js) with its content's fingerprint in the
+// name (/static/search.0123456789abcdef.css): it can be cached for a year, and a new build's
+// pages ask for the new file.
+std::string static_href(std::string_view name);
+
 std::string render_opensearch(const ServerOptions& options, const std::string& base_url);
 
 }  // namespace mssearch

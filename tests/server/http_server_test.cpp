@@ -244,6 +244,8 @@ TEST_CASE("server: one route table serves, names and refuses alike", "[server]")
       {"/api/articles/heat-sensitivity-uhthoff", "/api/articles/:id"},
       {"/api/articles/heat-sensitivity-uhthoff/related", "/api/articles/:id/related"},
       {"/articles/heat-sensitivity-uhthoff", "/articles/:id"},
+      {"/robots.txt", "/robots.txt"},
+      {"/static/search.0123456789abcdef.css", "/static"},
       {"/healthz", "/healthz"},
       {"/readyz", "/readyz"},
       {"/opensearch.xml", "/opensearch.xml"},
@@ -541,6 +543,37 @@ TEST_CASE("server: the results page: one h1, a description, ratings, and chosen 
   }
   auto bad = s.get_json("/api/search?q=ms&sort=stars", 400);
   CHECK_THAT(bad["error"]["message"].get<std::string>(), Catch::Contains("'relevance', 'date' or 'credibility'"));
+}
+
+TEST_CASE("server: page assets under fingerprinted names are cached for a year; robots.txt", "[server]") {
+  test::LiveServer s(test::shared_index(), {});
+  auto page = s.get("/?q=heat");
+  REQUIRE(page);
+  for (const std::string kind : {"css", "js"}) {
+    INFO(kind);
+    const std::string prefix = "/static/search.";
+    const auto at = page->body.find(prefix);
+    REQUIRE(at != std::string::npos);
+    const auto href_at = page->body.find(prefix, kind == "css" ? at : page->body.find("<script"));
+    const std::string href = page->body.substr(href_at, prefix.size() + 16 + 1 + kind.size());
+    REQUIRE(href.ends_with("." + kind));
+    auto fresh = s.get(href);
+    REQUIRE(fresh);
+    CHECK(fresh->status == 200);
+    CHECK(fresh->get_header_value("Cache-Control") == "public, max-age=31536000, immutable");
+    CHECK(fresh->body == s.get("/static/search." + kind)->body);
+    // Another build's name still gets the file, but not for a year.
+    auto old = s.get("/static/search.0000000000000000." + kind);
+    REQUIRE(old);
+    CHECK(old->status == 200);
+    CHECK(old->get_header_value("Cache-Control") == "public, max-age=300");
+  }
+  CHECK_THAT(s.get("/articles/heat-sensitivity-uhthoff")->body, Catch::Contains("href=\"/static/search."));
+  auto robots = s.get("/robots.txt");
+  REQUIRE(robots);
+  CHECK(robots->status == 200);
+  CHECK_THAT(robots->body, Catch::Contains("Disallow: /api/"));
+  CHECK(s.get("/static/search.0123.css")->status == 404);
 }
 
 TEST_CASE("server: with article_url set, pages and the API link the site's own article pages", "[server]") {
