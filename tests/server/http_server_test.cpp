@@ -545,7 +545,7 @@ TEST_CASE("server: the results page: one h1, a description, ratings, and chosen 
   CHECK_THAT(bad["error"]["message"].get<std::string>(), Catch::Contains("'relevance', 'date' or 'credibility'"));
 }
 
-TEST_CASE("server: page assets under fingerprinted names are cached for a year; robots.txt", "[server]") {
+TEST_CASE("server: page assets under fingerprinted names are cached for a year, and robots.txt", "[server]") {
   test::LiveServer s(test::shared_index(), {});
   auto page = s.get("/?q=heat");
   REQUIRE(page);
