@@ -1,55 +1,95 @@
 // mssearch widget: turns any <input data-mssearch> into an as-you-type search box with a
-// drop-down of results. Include /widget.css and this script from the mssearch server; the
-// API is called on the server the script came from (CORS must allow the page's origin).
+// drop-down of results, following the WAI-ARIA Authoring Practices' combobox-with-listbox
+// pattern: the input is a combobox (aria-expanded, aria-controls, aria-activedescendant), the
+// results are options of a named listbox, the "all results" link sits outside it. Arrow keys
+// move through the options, Enter opens the chosen one (or the full results page), Escape
+// closes and ArrowDown reopens, Tab leaves and closes. Include /widget.css and this script from
+// the mssearch server; the API is called on the server the script came from (CORS must allow
+// the page's origin).
 (function () {
   "use strict";
   var script = document.currentScript;
   var base = script ? new URL(script.src).origin : "";
+  var count = 0;
+
+  // Only a path or an http(s) URL becomes a link, never "javascript:" or "data:", whatever the
+  // answer holds: on the embedding page only that site's CSP applies. An article without a page
+  // of its own elsewhere is shown by the mssearch server itself (/articles/ID there).
+  function linkUrl(hit) {
+    var url = typeof hit.url === "string" ? hit.url : "";
+    var own = "/articles/" + encodeURIComponent(hit.id);
+    return /^(https?:\/\/|\/(?!\/))[^\s\\]*$/i.test(url) && url !== own ? url : base + own;
+  }
+  function resultsPage(q) { return base + "/?q=" + encodeURIComponent(q); }
 
   function attach(input) {
+    var id = "mss-" + (++count);
     var wrap = document.createElement("span");
     wrap.className = "mss-wrap";
     input.parentNode.insertBefore(wrap, input);
     wrap.appendChild(input);
+    var popup = document.createElement("div");
+    popup.className = "mss-dropdown";
+    popup.hidden = true;
     var list = document.createElement("div");
-    list.className = "mss-dropdown";
+    list.id = id + "-list";
     list.setAttribute("role", "listbox");
-    list.hidden = true;
-    wrap.appendChild(list);
+    list.setAttribute("aria-label", "Search results");
+    var foot = document.createElement("div");
+    foot.className = "mss-foot";
+    popup.appendChild(list);
+    popup.appendChild(foot);
+    wrap.appendChild(popup);
+    var live = document.createElement("span");
+    live.className = "mss-status";
+    live.setAttribute("role", "status");
+    wrap.appendChild(live);
+
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", list.id);
     input.setAttribute("autocomplete", "off");
-    var timer = null, controller = null, active = -1;
+    // A name for the box when the page gave it none.
+    var labelled = input.getAttribute("aria-label") || input.getAttribute("aria-labelledby") ||
+                   (input.id && document.querySelector('label[for="' + CSS.escape(input.id) + '"]')) || input.closest("label");
+    if (!labelled) input.setAttribute("aria-label", input.getAttribute("data-mssearch-label") || "Search articles");
+
+    var timer = null, controller = null, active = -1, shownFor = null;
     var perPage = parseInt(input.getAttribute("data-mssearch-results") || "6", 10);
 
-    function items() { return list.querySelectorAll(".mss-item"); }
-    function highlight(i) {
-      var all = items();
-      all.forEach(function (el) { el.classList.remove("mss-active"); });
-      active = Math.max(-1, Math.min(i, all.length - 1));
-      if (active >= 0) all[active].classList.add("mss-active");
+    function options() { return list.querySelectorAll("[role=option]"); }
+    function open(show) {
+      popup.hidden = !show;
+      input.setAttribute("aria-expanded", show ? "true" : "false");
+      if (!show) highlight(-1);
     }
-    // Only a path or an http(s) URL becomes a link, never "javascript:" or "data:", whatever the
-    // answer holds: on the embedding page only that site's CSP applies.
-    // An article without a page of its own elsewhere is shown by the mssearch server itself
-    // (/articles/ID there, not on the embedding site).
-    function linkUrl(hit) {
-      var url = typeof hit.url === "string" ? hit.url : "";
-      var own = "/articles/" + encodeURIComponent(hit.id);
-      return /^(https?:\/\/|\/(?!\/))[^\s\\]*$/i.test(url) && url !== own ? url : base + own;
+    function highlight(i) {
+      var all = options();
+      active = Math.max(-1, Math.min(i, all.length - 1));
+      all.forEach(function (el, n) {
+        el.classList.toggle("mss-active", n === active);
+        el.setAttribute("aria-selected", n === active ? "true" : "false");
+      });
+      if (active >= 0) {
+        input.setAttribute("aria-activedescendant", all[active].id);
+        all[active].scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
     }
 
     function render(answer, q) {
       list.textContent = "";
-      if (!answer.hits.length) {
-        var empty = document.createElement("div");
-        empty.className = "mss-empty";
-        empty.textContent = answer.did_you_mean ? "Did you mean " + answer.did_you_mean + "?" : "No results";
-        list.appendChild(empty);
-      }
-      answer.hits.forEach(function (hit) {
+      foot.textContent = "";
+      answer.hits.forEach(function (hit, n) {
         var a = document.createElement("a");
         a.className = "mss-item";
+        a.id = id + "-opt-" + n;
         a.href = linkUrl(hit);
+        a.tabIndex = -1;  // reached with the arrow keys, not Tab
         a.setAttribute("role", "option");
+        a.setAttribute("aria-selected", "false");
         var t = document.createElement("span");
         t.className = "mss-title";
         t.textContent = hit.title;
@@ -58,27 +98,40 @@
         s.innerHTML = hit.snippet;  // escaped by the server, only <mark> added
         a.appendChild(t);
         a.appendChild(s);
+        a.addEventListener("mousedown", function (e) { e.preventDefault(); });  // keep focus in the box
         list.appendChild(a);
       });
+      if (!answer.hits.length) {
+        var empty = document.createElement("div");
+        empty.className = "mss-empty";
+        empty.textContent = answer.did_you_mean ? "No results. Did you mean " + answer.did_you_mean + "?" : "No results";
+        foot.appendChild(empty);
+      }
       if (answer.total > answer.hits.length) {
         var more = document.createElement("a");
         more.className = "mss-more";
-        more.href = base + "/?q=" + encodeURIComponent(q);
+        more.href = resultsPage(q);
         more.textContent = "All " + answer.total + " results →";
-        list.appendChild(more);
+        more.addEventListener("mousedown", function (e) { e.preventDefault(); });
+        foot.appendChild(more);
       }
-      active = -1;
-      list.hidden = false;
+      live.textContent = answer.hits.length ? answer.total + (answer.total === 1 ? " result" : " results") + ", use the arrow keys to choose"
+                                            : "No results";
+      shownFor = q;
+      highlight(-1);
+      open(true);
     }
     function search() {
       var q = input.value.trim();
-      if (!q) { list.hidden = true; return; }
+      if (!q) { open(false); shownFor = null; return; }
       if (controller) controller.abort();
       controller = new AbortController();
       fetch(base + "/api/search?partial=1&per_page=" + perPage + "&q=" + encodeURIComponent(q),
             { signal: controller.signal })
         .then(function (r) { return r.json(); })
-        .then(function (answer) { if (answer.hits) render(answer, q); })
+        // An answer for words no longer in the box (typing went on) is not shown: it would
+        // replace the list, and the option chosen, under the visitor's keys.
+        .then(function (answer) { if (answer.hits && q === input.value.trim()) render(answer, q); })
         .catch(function () {});
     }
     input.addEventListener("input", function () {
@@ -86,19 +139,26 @@
       timer = setTimeout(search, 200);
     });
     input.addEventListener("keydown", function (e) {
-      if (e.key === "Enter" && (list.hidden || active < 0) && input.value.trim()) {
-        // No result chosen: open the full results page for what was typed.
-        window.location.href = base + "/?q=" + encodeURIComponent(input.value.trim());
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
         e.preventDefault();
-        return;
+        if (popup.hidden) {  // reopen what was shown, or ask
+          if (shownFor !== null && shownFor === input.value.trim()) open(true);
+          else search();
+          return;
+        }
+        highlight(e.key === "ArrowDown" ? (active + 1) % Math.max(options().length, 1)
+                                        : (active <= 0 ? options().length - 1 : active - 1));
+      } else if (e.key === "Escape") {
+        if (!popup.hidden) { open(false); e.preventDefault(); }
+      } else if (e.key === "Enter") {
+        var q = input.value.trim();
+        if (!popup.hidden && active >= 0) { e.preventDefault(); window.location.href = options()[active].href; }
+        else if (q) { e.preventDefault(); window.location.href = resultsPage(q); }  // the full results page
+      } else if (e.key === "Tab") {
+        open(false);
       }
-      if (list.hidden) return;
-      if (e.key === "ArrowDown") { highlight(active + 1); e.preventDefault(); }
-      else if (e.key === "ArrowUp") { highlight(active - 1); e.preventDefault(); }
-      else if (e.key === "Escape") { list.hidden = true; }
-      else if (e.key === "Enter" && active >= 0) { items()[active].click(); e.preventDefault(); }
     });
-    document.addEventListener("click", function (e) { if (!wrap.contains(e.target)) list.hidden = true; });
+    input.addEventListener("blur", function () { open(false); });
   }
 
   function init() { document.querySelectorAll("input[data-mssearch]").forEach(attach); }

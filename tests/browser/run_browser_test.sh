@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a real mssearch server on 127.0.0.1 (any free port) over the sample corpus, runs the
-# Chromium test against it, and stops the server. Bounded: the whole run times out at 120 s.
+# Chromium tests against it (the page, the widget, accessibility), and stops the server.
+# Bounded: each script times out (120 s, 180 s).
 # Usage: run_browser_test.sh MSSEARCH_BIN SOURCE_DIR SCREENSHOT_DIR
 set -euo pipefail
 bin=$1 src=$2 shots=$3
@@ -17,3 +18,4 @@ mkdir -p "$shots"
 start_server "$work/out" 10 "$bin" serve --db "$work/db" --synonyms "$src/corpus/synonyms.yaml" \
   --host 127.0.0.1 --port 0 --threads 4 --no-access-log
 timeout 120 node "$here/search_page.mjs" "http://127.0.0.1:$port" "$shots"
+timeout 180 node "$here/accessibility.mjs" "http://127.0.0.1:$port" "$shots"
