@@ -21,9 +21,19 @@ bash tests/stress/load.sh build/release/cli/mssearch . build/release/load 10 16
 bash bench/run.sh --smoke --out build/release/bench-smoke
 
 # Relevance regression guard: nDCG@10 and MAP@100 on the judged collections stay above their floors.
+# What it could not score is repeated at the very end, where it cannot be missed.
+export MSSEARCH_SUMMARY_FILE="$PWD/build/release/test-summary.txt"
+rm -f "$MSSEARCH_SUMMARY_FILE"
 bash eval/quality_guard.sh build/release/cli/mssearch
 
 # Fuzzing, bounded: every libFuzzer target for MSSEARCH_FUZZ_SECONDS (default 60) each.
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$(nproc)"
 bash tests/fuzz/run.sh build/fuzz
+
+if [ -s "$MSSEARCH_SUMMARY_FILE" ]; then
+  echo "=================================================================="
+  cat "$MSSEARCH_SUMMARY_FILE"
+  echo "=================================================================="
+fi
+echo "scripts/test.sh: every test passed"
