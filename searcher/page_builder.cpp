@@ -59,6 +59,8 @@ Highlighted highlighted_from_snippet(std::string_view html) {
       out.text += html[i++];
     }
   }
+  // Xapian leaves a mark open when the snippet ends inside the matched word ("<mark>Optic…").
+  if (open != std::string::npos && out.text.size() > open) out.marks.push_back({open, out.text.size()});
   return out;
 }
 

@@ -239,6 +239,10 @@ TEST_CASE("pipeline, page: snippets are spans over plain text, rendered to HTML 
   CHECK(h.text.substr(h.marks[0].begin, h.marks[0].end - h.marks[0].begin) == "heat");
   CHECK(h.text.substr(h.marks[1].begin, h.marks[1].end - h.marks[1].begin) == "hot");
   CHECK(h.html() == "a &lt;mark&gt; &amp; <mark>heat</mark> &quot;x&quot; <mark>hot</mark>…");
+  // A snippet cut inside a matched word leaves its mark open: it is kept, and closed in HTML.
+  const Highlighted cut = highlighted_from_snippet("recovery. <mark>Optic…");
+  REQUIRE(cut.marks.size() == 1);
+  CHECK(cut.html() == "recovery. <mark>Optic…</mark>");
   // Spans that do not fit the text are never rendered (no tag left open, nothing repeated).
   Highlighted bad{"abc", {{2, 9}, {1, 2}, {0, 1}}};
   CHECK(bad.html() == "a<mark>b</mark>c");
