@@ -23,6 +23,7 @@ struct ServeArgs {
   std::optional<std::size_t> threads, snippet_length, max_per_page;
   std::vector<std::string> cors_origins;
   bool no_access_log = false;
+  std::optional<std::string> analytics;
 };
 
 // Each connection is a descriptor, and the index needs some too. Debian's soft limit (1024) is
@@ -64,6 +65,7 @@ int run_serve(const ServeArgs& args) {
   if (args.max_per_page) options.searcher.max_limit = *args.max_per_page;
   if (!args.cors_origins.empty()) options.cors_origins = args.cors_origins;
   if (args.no_access_log) options.access_log = false;
+  if (args.analytics) options.analytics_path = *args.analytics;
 
   // Signals are taken by one thread with sigwait(), never by a handler in a worker.
   sigset_t signals;
@@ -129,6 +131,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--snippet-length", args->snippet_length, "Characters per snippet")->check(CLI::Range(20, 2000));
   cmd->add_option("--max-per-page", args->max_per_page, "Cap on hits per page")->check(CLI::Range(1, 1000));
   cmd->add_flag("--no-access-log", args->no_access_log, "No line per request on stderr");
+  cmd->add_option("--analytics", args->analytics, "Record search analytics in this SQLite file (empty: off)");
   cmd->callback([args, &exit_code] { exit_code = run_serve(*args); });
 }
 

@@ -22,5 +22,6 @@ void add_check_command(CLI::App& app, int& exit_code);
 void add_search_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
+void add_analytics_command(CLI::App& app, int& exit_code);
 
 }  // namespace mssearch::cli

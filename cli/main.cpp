@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   add_search_command(app, exit_code);
   add_eval_command(app, exit_code);
   add_serve_command(app, exit_code);
+  add_analytics_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

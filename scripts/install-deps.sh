@@ -24,8 +24,8 @@ if [ $with_bench -eq 1 ]; then
 fi
 if [ $with_tests -eq 1 ]; then
   # chromium for the browser test (Node.js drives it), clang 16 + its runtime for the libFuzzer
-  # targets, wrk for load.
-  PACKAGES+=(chromium clang-16 libclang-rt-16-dev wrk)
+  # targets, wrk for load, sqlite3 for the analytics CLI test.
+  PACKAGES+=(chromium clang-16 libclang-rt-16-dev wrk sqlite3)
 fi
 
 missing=()

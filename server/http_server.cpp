@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "analytics/analytics.h"
 #include "server/access_log.h"
 #include "server/assets.h"
 #include "server/connection_gate.h"
@@ -128,6 +129,15 @@ struct HttpServer::Impl {
   Metrics metrics;
   ConnectionGate gate;
   std::string listen_address;  // host:port, for /opensearch.xml when nothing better is known
+  std::unique_ptr<AnalyticsRecorder> analytics;  // null: off (opened by bind())
+  // Records a submitted search (not as-you-type, first page only) for analytics; its id for
+  // click beacons, 0 when nothing was recorded.
+  std::uint64_t record(const PageRequest& request, const SearchResult& result) {
+    const SearchRequest& r = request.search;
+    if (!analytics || r.partial || r.offset != 0) return 0;
+    return analytics->record_search(normalise_query(r.query), result.total);
+  }
+  void click(const httplib::Request& req, httplib::Response& res);
 
   explicit Impl(const ServerOptions& o);
 
@@ -315,7 +325,9 @@ void HttpServer::Impl::api_search(const httplib::Request& req, httplib::Response
   note(*result);
   link(result->hits);
   link(result->related);
-  send_json(res, 200, to_json(*result));
+  json answer = to_json(*result);
+  if (const std::uint64_t id = record(*params, *result)) answer["search_id"] = id;
+  send_json(res, 200, answer);
 }
 
 void HttpServer::Impl::note(const SearchResult& result) {
@@ -358,7 +370,7 @@ void HttpServer::Impl::page(const httplib::Request& req, httplib::Response& res)
     return deliver(e.status, {&*params, nullptr, (*searcher)->topics(), e.message});
   }
   note(*result);
-  deliver(200, {&*params, &*result, (*searcher)->topics(), "", &options});
+  deliver(200, {&*params, &*result, (*searcher)->topics(), "", &options, record(*params, *result)});
 }
 
 void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& res) {
@@ -405,6 +417,25 @@ void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& r
   json items = json::array();
   for (const auto& h : *hits) items.push_back(to_json(h));
   send_json(res, 200, {{"id", id}, {"related", items}});
+}
+
+// A click beacon from the page (search.js): which result of which search was opened. 204 with
+// analytics on or off; nothing about the visitor is read or kept.
+void HttpServer::Impl::click(const httplib::Request& req, httplib::Response& res) {
+  if (auto ok = check_params_utf8(req); !ok) return send_error(res, ok.error());
+  auto number = [&](const char* name, std::uint64_t max) -> std::optional<std::uint64_t> {
+    if (req.get_param_value_count(name) != 1) return std::nullopt;
+    const std::string v = req.get_param_value(name);
+    if (v.empty() || v.size() > 16 || v.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    const std::uint64_t n = std::stoull(v);
+    return n >= 1 && n <= max ? std::optional(n) : std::nullopt;
+  };
+  const auto search = number("s", (std::uint64_t{1} << 53) - 1);
+  const auto position = number("p", options.searcher.max_offset + options.searcher.max_limit);
+  if (!search || !position)
+    return send_error(res, {400, "bad_parameter", "parameters 's' (a search id) and 'p' (a position from 1) are required, once each"});
+  if (analytics) analytics->record_click(*search, static_cast<std::uint32_t>(*position));
+  res.status = 204;
 }
 
 void HttpServer::Impl::article_page(const httplib::Request& req, httplib::Response& res) {
@@ -552,6 +583,7 @@ void HttpServer::Impl::setup() {
     }
     const auto counts = gate.counts();
     metrics.set_connections(static_cast<double>(counts.open), static_cast<double>(counts.queued));
+    if (analytics) metrics.set_analytics_dropped(static_cast<double>(analytics->dropped()));
     res.set_content(metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
   add_route("/opensearch.xml", "/opensearch.xml", [this](Req req, Res res) {
@@ -575,6 +607,7 @@ void HttpServer::Impl::setup() {
       static_asset(res, file, type, req.path == static_href(file));
     });
   }
+  add_route("/api/click", "/api/click", [this](Req req, Res res) { click(req, res); });
   add_route("/robots.txt", "/robots.txt", [](Req, Res res) {
     res.set_header("Cache-Control", "public, max-age=3600");
     res.set_content("User-agent: *\nAllow: /\nAllow: /articles/\nDisallow: /api/\nDisallow: /*?*fragment=\n", "text/plain; charset=utf-8");
@@ -600,6 +633,11 @@ HttpServer::HttpServer(const ServerOptions& options) : impl_(std::make_unique<Im
 HttpServer::~HttpServer() = default;
 
 Result<int> HttpServer::bind() {
+  if (!impl_->options.analytics_path.empty() && !impl_->analytics) {
+    auto recorder = AnalyticsRecorder::open({impl_->options.analytics_path, impl_->options.analytics_retention_days});
+    if (!recorder) return std::unexpected(recorder.error());
+    impl_->analytics = std::move(*recorder);
+  }
   auto port = impl_->gate.listen();
   if (!port) return port;
   const std::string& host = impl_->options.host;

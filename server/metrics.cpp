@@ -53,7 +53,15 @@ Metrics::Metrics()
                            .Name("mssearch_http_requests_queued")
                            .Help("Whole requests waiting for a worker thread")
                            .Register(*registry_)
-                           .Add({})) {}
+                           .Add({})),
+      analytics_dropped_(prometheus::BuildGauge()
+                             .Name("mssearch_analytics_dropped_events")
+                             .Help("Search analytics events dropped since start (queue full or database errors); "
+                                   "searches are never slowed or failed by analytics")
+                             .Register(*registry_)
+                             .Add({})) {}
+
+void Metrics::set_analytics_dropped(double dropped) { analytics_dropped_.Set(dropped); }
 
 void Metrics::count_answer(std::string_view what) { answers_.Add({{"what", std::string(what)}}).Increment(); }
 

@@ -28,6 +28,8 @@ class Metrics {
   // A connection cut or refused (connection_gate.h lists the reasons).
   void count_cut(std::string_view reason);
   void set_connections(double open, double queued);
+  // Analytics events dropped so far (queue full or database errors).
+  void set_analytics_dropped(double dropped);
   // What search answers had to say: cut by the time limit ("timed_out"), articles left out
   // because their stored data is damaged ("damaged_article"), a long question's words dropped
   // ("words_dropped").
@@ -46,6 +48,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& answers_;
   prometheus::Gauge& open_connections_;
   prometheus::Gauge& queued_requests_;
+  prometheus::Gauge& analytics_dropped_;
 };
 
 }  // namespace mssearch

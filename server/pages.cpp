@@ -236,6 +236,7 @@ std::string render_results(const PageContent& c) {
                                       "common one{}.", res.query_terms_dropped, res.query_terms_dropped == 1 ? "" : "s"));
     if (res.timed_out) d.set("time_note", std::string("The search was cut short by its time limit: counts are estimates."));
     d.set("first_rank", std::to_string((page - 1) * per_page + 1));
+    if (c.search_id != 0) d.set("search_id", std::to_string(c.search_id));
     list hits;
     for (const auto& h : res.hits) {
       list tags;

@@ -25,6 +25,7 @@ struct PageContent {
   std::vector<FacetValue> all_topics;    // facets to show for an empty query
   std::string error;                     // shown above the results
   const ServerOptions* options = nullptr;  // for article links (article_url); null: defaults
+  std::uint64_t search_id = 0;            // analytics: the id click beacons name (0: none)
 };
 
 // An article's own page (/articles/{id}), in the shape of the site's pages: title, date,

@@ -111,6 +111,8 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "access_log") o.access_log = v.as<bool>();
       else if (key == "site_name") o.site_name = v.as<std::string>();
       else if (key == "public_url") o.public_url = v.as<std::string>();
+      else if (key == "analytics") o.analytics_path = v.IsNull() || v.as<std::string>().empty() ? std::filesystem::path() : relative(v.as<std::string>());
+      else if (key == "analytics_retention_days") o.analytics_retention_days = v.as<int>();
       else if (key == "article_url") {
         o.article_url = v.as<std::string>();
         std::string example = o.article_url;
@@ -124,6 +126,8 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       return fail(ErrorCode::kIo, where(path, v) + ": bad value for '" + key + "'");
     }
   }
+  if (o.analytics_retention_days < 1 || o.analytics_retention_days > 3650)
+    return fail(ErrorCode::kIo, path.string() + ": analytics_retention_days must be from 1 to 3650");
   if (o.threads == 0 || o.threads > 256)
     return fail(ErrorCode::kIo, path.string() + ": threads must be from 1 to 256");
   if (o.port < 0 || o.port > 65535) return fail(ErrorCode::kIo, path.string() + ": port must be from 0 to 65535");

@@ -37,6 +37,10 @@ struct ServerOptions {
   // (e.g. https://site.example/articles/{id}) for a site that renders its own article pages.
   // Empty: the server's own article page, /articles/{id}.
   std::string article_url;
+  // Search analytics (analytics/analytics.h): the SQLite file it writes; empty: off. What is
+  // kept: normalised words, hit counts, clicked positions, times; never who searched.
+  std::filesystem::path analytics_path;
+  int analytics_retention_days = 90;
 };
 
 // Reads a YAML config file; unknown keys are errors (a typo should not be silently ignored).

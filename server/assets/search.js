@@ -87,6 +87,15 @@
     clearTimeout(timer);
     update(false, null);
   });
+  // Which result was opened, for the editors' analytics: the search's id and the rank, nothing
+  // about the visitor (no cookie, no id of theirs). Sent as the page is left, never waited for.
+  results.addEventListener("click", function (e) {
+    var link = e.target.closest(".hit h3 a");
+    var list = link && link.closest("ol.results[data-search]");
+    if (!list) return;
+    var rank = parseInt(list.getAttribute("start") || "1", 10) + Array.prototype.indexOf.call(list.children, link.closest("li"));
+    try { fetch("/api/click?s=" + encodeURIComponent(list.getAttribute("data-search")) + "&p=" + rank, { keepalive: true }); } catch (err) {}
+  });
   results.addEventListener("click", function (e) {
     var a = e.target.closest("a");
     if (!a || a.origin !== location.origin || a.pathname !== "/") return;

@@ -16,6 +16,6 @@ trap cleanup EXIT
 mkdir -p "$shots"
 "$bin" index "$src/corpus" --db "$work/db" -q >/dev/null
 start_server "$work/out" 10 "$bin" serve --db "$work/db" --synonyms "$src/corpus/synonyms.yaml" \
-  --host 127.0.0.1 --port 0 --threads 4 --no-access-log
+  --host 127.0.0.1 --port 0 --threads 4 --no-access-log --analytics "$work/analytics.sqlite"
 timeout 120 node "$here/search_page.mjs" "http://127.0.0.1:$port" "$shots"
 timeout 180 node "$here/accessibility.mjs" "http://127.0.0.1:$port" "$shots"

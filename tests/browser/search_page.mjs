@@ -95,7 +95,10 @@ try {
   // A visitor clicks the first result: the article's own page, in the site's shape.
   await page.goto(base + "/?q=fatigue");
   const title = (await page.locator(".hit h3 a").first().textContent()).trim();
+  // Opening it sends the analytics beacon: this search's id and rank 1, nothing else.
+  const beacon = page.waitForRequest((r) => r.url().includes("/api/click?"));
   await Promise.all([page.waitForURL(/\/articles\/[A-Za-z0-9._-]+$/), page.locator(".hit h3 a").first().click()]);
+  assert.match((await beacon).url(), /\/api\/click\?s=\d+&p=1$/);
   assert.equal((await page.locator("article h1").textContent()).trim(), title);
   for (const heading of ["Key Takeaway", "Article Topics"])
     assert.ok(await page.getByRole("heading", { name: heading }).count() >= 1, `article page has '${heading}'`);

@@ -268,3 +268,40 @@ TEST_CASE("cli: eval scores a judged collection and --floors fails below a floor
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Catch::Contains("unknown metric 'precision'"));
 }
+
+TEST_CASE("cli: analytics reports what the server recorded, exit 2 when there is nothing to read", "[cli]") {
+  test::TempDir tmp;
+  const fs::path file = tmp / "analytics.sqlite";
+  // What a server with analytics on writes (same tables), through SQLite's own command.
+  const std::string now = "CAST(strftime('%s','now') AS INTEGER)";
+  const std::string sql = "CREATE TABLE searches (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, query TEXT NOT NULL, hits INTEGER NOT NULL);"
+                          "CREATE TABLE clicks (search_id INTEGER NOT NULL, at INTEGER NOT NULL, position INTEGER NOT NULL);"
+                          "INSERT INTO searches VALUES (1, " + now + ", 'fatigue', 9), (2, " + now + ", 'fatigue', 9),"
+                          " (3, " + now + ", 'ocrevus hair loss', 0), (4, " + now + ", 'heat', 4);"
+                          "INSERT INTO clicks VALUES (1, " + now + ", 2);";
+  REQUIRE(std::system(("sqlite3 " + q(file) + " \"" + sql + "\"").c_str()) == 0);
+  auto as_json = test::run_mssearch("analytics --file " + q(file) + " --since 24h --json");
+  REQUIRE(as_json.exit_code == 0);
+  auto report = nlohmann::json::parse(as_json.out);
+  CHECK(report["searches"] == 4);
+  CHECK(report["clicks"] == 1);
+  CHECK(report["top"][0]["query"] == "fatigue");
+  CHECK(report["top"][0]["searches"] == 2);
+  CHECK(report["zero_hits"][0]["query"] == "ocrevus hair loss");
+  CHECK(report["no_clicks"][0]["query"] == "heat");
+  auto human = test::run_mssearch("analytics --file " + q(file));
+  CHECK(human.exit_code == 0);
+  CHECK_THAT(human.out, Catch::Contains("Found nothing"));
+  CHECK_THAT(human.out, Catch::Contains("ocrevus hair loss"));
+  auto missing = test::run_mssearch("analytics --file " + q(tmp / "none.sqlite"));
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Catch::Contains("no analytics database"));
+  auto bad = test::run_mssearch("analytics --file " + q(file) + " --since yesterday");
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--since"));
+  // From the server's configuration: its `analytics:` file, relative to the configuration.
+  test::write_file(tmp / "server.yaml", "analytics: analytics.sqlite\n");
+  auto configured = test::run_mssearch("analytics --config " + q(tmp / "server.yaml") + " --json");
+  CHECK(configured.exit_code == 0);
+  CHECK_THAT(configured.out, Catch::Contains("ocrevus hair loss"));
+}

@@ -14,6 +14,7 @@
 #include "indexer/document_builder.h"
 #include "schema/index_path.h"
 #include "schema/text_analyzer.h"
+#include "analytics/analytics.h"
 #include "server/http_server.h"
 #include "server/http_server_testing.h"
 #include "tests/server/live_server.h"
@@ -574,6 +575,49 @@ TEST_CASE("server: page assets under fingerprinted names are cached for a year, 
   CHECK(robots->status == 200);
   CHECK_THAT(robots->body, Catch::Contains("Disallow: /api/"));
   CHECK(s.get("/static/search.0123.css")->status == 404);
+}
+
+TEST_CASE("server: analytics records submitted searches and clicked results, never as-you-type or who", "[server]") {
+  test::TempDir tmp;
+  const auto file = tmp / "analytics.sqlite";
+  {
+    test::LiveServer s(test::shared_index(), [&](ServerOptions& o) { o.analytics_path = file; });
+    auto api = s.get_json("/api/search?q=Brain%20Fog");
+    REQUIRE(api.contains("search_id"));
+    const auto id = api["search_id"].get<std::uint64_t>();
+    s.get_json("/api/search?q=brain%20fog&page=2");        // a further page: not another search
+    s.get_json("/api/search?q=brain%20fo&partial=1");      // typing: not recorded
+    s.get_json("/api/search?q=zzzqqq%20unicorn");         // found nothing
+    auto page = s.get("/?q=heat");
+    REQUIRE(page);
+    const auto at = page->body.find("data-search=\"");
+    REQUIRE(at != std::string::npos);
+    const std::string page_id = page->body.substr(at + 13, page->body.find('"', at + 13) - at - 13);
+    auto click = s.get("/api/click?s=" + std::to_string(id) + "&p=1");
+    REQUIRE(click);
+    CHECK(click->status == 204);
+    CHECK(s.get("/api/click?s=" + page_id + "&p=3")->status == 204);
+    for (const std::string bad : {"/api/click", "/api/click?s=1", "/api/click?s=x&p=1", "/api/click?s=1&p=0",
+                                  "/api/click?s=99999999999999999999&p=1", "/api/click?s=1&s=2&p=1"}) {
+      INFO(bad);
+      CHECK(s.get(bad)->status == 400);
+    }
+  }  // the server stops: what is queued is written
+  auto report = analytics_report(file, std::chrono::hours(1));
+  REQUIRE(report);
+  CHECK(report->searches == 3);
+  CHECK(report->clicks == 2);
+  std::set<std::string> top;
+  for (const auto& q : report->top) top.insert(q.query);
+  CHECK(top == std::set<std::string>{"brain fog", "heat", "zzzqqq unicorn"});
+  REQUIRE(report->zero_hits.size() == 1);
+  CHECK(report->zero_hits.front().query == "zzzqqq unicorn");
+
+  // Off: nothing recorded, no id given, the beacon still answers.
+  test::LiveServer off(test::shared_index(), {});
+  CHECK_FALSE(off.get_json("/api/search?q=heat").contains("search_id"));
+  CHECK(off.get("/?q=heat")->body.find("data-search=") == std::string::npos);
+  CHECK(off.get("/api/click?s=5&p=1")->status == 204);
 }
 
 TEST_CASE("server: with article_url set, pages and the API link the site's own article pages", "[server]") {

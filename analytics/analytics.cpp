@@ -1,0 +1,361 @@
+#include "analytics/analytics.h"
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "schema/text_analyzer.h"
+
+namespace mssearch {
+
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
+}
+
+constexpr const char* kSchema = R"sql(
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS searches (
+  id INTEGER PRIMARY KEY,      -- random, below 2^53; no other identifier is kept
+  at INTEGER NOT NULL,         -- Unix seconds
+  query TEXT NOT NULL,         -- normalised words
+  hits INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS clicks (
+  search_id INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  position INTEGER NOT NULL    -- 1-based rank of the result clicked
+);
+CREATE INDEX IF NOT EXISTS searches_at ON searches(at);
+CREATE UNIQUE INDEX IF NOT EXISTS clicks_once ON clicks(search_id, position);
+)sql";
+
+struct Db {
+  sqlite3* db = nullptr;
+  ~Db() { sqlite3_close(db); }
+};
+
+Result<void> exec(sqlite3* db, const char* sql, const std::filesystem::path& path) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string why = message != nullptr ? message : sqlite3_errmsg(db);
+    sqlite3_free(message);
+    return fail(ErrorCode::kIo, "analytics database " + path.string() + ": " + why);
+  }
+  return {};
+}
+
+// A prepared statement, finalised when it goes.
+struct Statement {
+  sqlite3_stmt* s = nullptr;
+  Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s, nullptr); }
+  ~Statement() { sqlite3_finalize(s); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  explicit operator bool() const { return s != nullptr; }
+};
+
+struct SearchRow {
+  std::uint64_t id;
+  std::int64_t at;
+  std::string query;
+  std::uint32_t hits;
+};
+struct ClickRow {
+  std::uint64_t search_id;
+  std::int64_t at;
+  std::uint32_t position;
+};
+using Event = std::variant<SearchRow, ClickRow>;
+
+}  // namespace
+
+std::string normalise_query(std::string_view query) {
+  std::string folded = fold_text(query);
+  std::string out;
+  for (char c : folded) {
+    const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    if (space) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  constexpr std::size_t kMax = 200;
+  if (out.size() > kMax) {
+    std::size_t end = kMax;
+    while (end > 0 && (static_cast<unsigned char>(out[end]) & 0xC0) == 0x80) --end;  // whole characters
+    out.resize(end);
+  }
+  return out;
+}
+
+struct AnalyticsRecorder::Impl {
+  AnalyticsOptions options;
+  Db db;
+  std::mutex mutex;
+  std::condition_variable wake, written;
+  std::deque<Event> queue;
+  std::uint64_t queued = 0, done = 0;  // events queued and written (or dropped by the writer)
+  std::uint64_t dropped = 0;
+  bool stopping = false;
+  std::mt19937_64 random{std::random_device{}()};
+  std::thread writer;
+  std::int64_t next_cleanup = 0;
+
+  void run() {
+    write({});  // retention first: what is past it goes at start
+    for (;;) {
+      std::deque<Event> batch;
+      {
+        std::unique_lock lock(mutex);
+        wake.wait_for(lock, std::chrono::minutes(10), [&] { return stopping || !queue.empty(); });
+        if (queue.empty() && stopping) return;
+        batch.swap(queue);
+      }
+      const bool ok = write(batch);
+      {
+        std::lock_guard lock(mutex);
+        if (!ok) dropped += batch.size();
+        done += batch.size();
+      }
+      written.notify_all();
+    }
+  }
+
+  bool write(const std::deque<Event>& batch) {
+    const std::int64_t now = now_seconds();
+    if (now >= next_cleanup) {
+      // Retention: nothing older than the period stays.
+      const std::string sql = "DELETE FROM searches WHERE at < " + std::to_string(now - options.retention_days * 86400LL) +
+                              "; DELETE FROM clicks WHERE at < " + std::to_string(now - options.retention_days * 86400LL) + ";";
+      sqlite3_exec(db.db, sql.c_str(), nullptr, nullptr, nullptr);
+      next_cleanup = now + 3600;
+    }
+    if (batch.empty()) return true;
+    if (sqlite3_exec(db.db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) return false;
+    Statement search(db.db, "INSERT OR IGNORE INTO searches (id, at, query, hits) VALUES (?, ?, ?, ?)");
+    // A click counts once per search and rank, and only for a search that was recorded: a
+    // client sending made-up beacons adds nothing (ids are random, below 2^53).
+    Statement click(db.db, "INSERT OR IGNORE INTO clicks (search_id, at, position) "
+                           "SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM searches WHERE id = ?1)");
+    bool ok = search && click;
+    for (const auto& event : batch) {
+      if (!ok) break;
+      if (const auto* s = std::get_if<SearchRow>(&event)) {
+        sqlite3_bind_int64(search.s, 1, static_cast<sqlite3_int64>(s->id));
+        sqlite3_bind_int64(search.s, 2, s->at);
+        sqlite3_bind_text(search.s, 3, s->query.data(), static_cast<int>(s->query.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_int64(search.s, 4, s->hits);
+        ok = sqlite3_step(search.s) == SQLITE_DONE;
+        sqlite3_reset(search.s);
+      } else {
+        const auto& c = std::get<ClickRow>(event);
+        sqlite3_bind_int64(click.s, 1, static_cast<sqlite3_int64>(c.search_id));
+        sqlite3_bind_int64(click.s, 2, c.at);
+        sqlite3_bind_int64(click.s, 3, c.position);
+        ok = sqlite3_step(click.s) == SQLITE_DONE;
+        sqlite3_reset(click.s);
+      }
+    }
+    ok = sqlite3_exec(db.db, ok ? "COMMIT" : "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK && ok;
+    return ok;
+  }
+
+  bool enqueue(Event event) {
+    std::lock_guard lock(mutex);
+    if (queue.size() >= options.max_queue) {
+      ++dropped;
+      return false;
+    }
+    queue.push_back(std::move(event));
+    ++queued;
+    wake.notify_one();
+    return true;
+  }
+};
+
+Result<std::unique_ptr<AnalyticsRecorder>> AnalyticsRecorder::open(const AnalyticsOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  if (options.path.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.path.parent_path(), ec);
+  }
+  if (sqlite3_open_v2(options.path.c_str(), &impl->db.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK)
+    return fail(ErrorCode::kIo, "analytics database " + options.path.string() + ": " +
+                                    (impl->db.db != nullptr ? sqlite3_errmsg(impl->db.db) : "cannot open"));
+  sqlite3_busy_timeout(impl->db.db, 2000);  // a report being read meanwhile
+  if (auto ok = exec(impl->db.db, kSchema, options.path); !ok) return std::unexpected(ok.error());
+  Impl* raw = impl.get();
+  impl->writer = std::thread([raw] { raw->run(); });
+  return std::unique_ptr<AnalyticsRecorder>(new AnalyticsRecorder(std::move(impl)));
+}
+
+AnalyticsRecorder::AnalyticsRecorder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+AnalyticsRecorder::~AnalyticsRecorder() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->writer.joinable()) impl_->writer.join();
+}
+
+std::uint64_t AnalyticsRecorder::record_search(const std::string& normalised_query, std::uint32_t hits) {
+  if (normalised_query.empty()) return 0;
+  std::uint64_t id;
+  {
+    std::lock_guard lock(impl_->mutex);
+    id = (impl_->random() >> 11) | 1;  // 1 .. 2^53 - 1
+  }
+  return impl_->enqueue(SearchRow{id, now_seconds(), normalised_query, hits}) ? id : 0;
+}
+
+void AnalyticsRecorder::record_click(std::uint64_t search_id, std::uint32_t position) {
+  if (search_id == 0 || position == 0) return;
+  impl_->enqueue(ClickRow{search_id, now_seconds(), position});
+}
+
+std::uint64_t AnalyticsRecorder::dropped() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->dropped;
+}
+
+void AnalyticsRecorder::flush() {
+  std::unique_lock lock(impl_->mutex);
+  const std::uint64_t target = impl_->queued;
+  impl_->wake.notify_one();
+  impl_->written.wait(lock, [&] { return impl_->done >= target; });
+}
+
+namespace {
+
+// Rows of (query, searches, clicks, hits, previous) from a statement with the window bound.
+Result<std::vector<QueryStat>> stats(sqlite3* db, const char* sql, std::int64_t since, std::int64_t window,
+                                     std::size_t limit, const std::filesystem::path& path) {
+  Statement st(db, sql);
+  if (!st) return fail(ErrorCode::kIo, "analytics database " + path.string() + ": " + sqlite3_errmsg(db));
+  sqlite3_bind_int64(st.s, 1, since);
+  sqlite3_bind_int64(st.s, 2, since - window);
+  sqlite3_bind_int64(st.s, 3, static_cast<sqlite3_int64>(limit));
+  std::vector<QueryStat> out;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    QueryStat q;
+    q.query = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0));
+    q.searches = static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 1));
+    q.clicks = static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 2));
+    q.hits = static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 3));
+    q.previous = static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 4));
+    out.push_back(std::move(q));
+  }
+  if (rc != SQLITE_DONE) return fail(ErrorCode::kIo, "analytics database " + path.string() + ": " + sqlite3_errmsg(db));
+  return out;
+}
+
+// Per query in the window: searches, searches with a click, hits of its latest search, and
+// searches in the window before. ?1 = since, ?2 = since - window, ?3 = limit.
+constexpr const char* kPerQuery = R"sql(
+WITH now AS (
+  SELECT query, COUNT(*) AS searches,
+         SUM(EXISTS (SELECT 1 FROM clicks c WHERE c.search_id = s.id)) AS clicked,
+         (SELECT hits FROM searches l WHERE l.query = s.query ORDER BY at DESC LIMIT 1) AS hits
+  FROM searches s WHERE at >= ?1 GROUP BY query),
+before AS (SELECT query, COUNT(*) AS searches FROM searches WHERE at >= ?2 AND at < ?1 GROUP BY query)
+SELECT now.query, now.searches, now.clicked, now.hits, COALESCE(before.searches, 0) AS previous
+FROM now LEFT JOIN before USING (query)
+)sql";
+
+}  // namespace
+
+Result<AnalyticsReport> analytics_report(const std::filesystem::path& path, std::chrono::seconds window, std::size_t limit) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    return fail(ErrorCode::kIndexMissing, "no analytics database at " + path.string() +
+                                              " (the server writes it when `analytics` is set in its configuration)");
+  Db db;
+  if (sqlite3_open_v2(path.c_str(), &db.db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
+    return fail(ErrorCode::kIo, "analytics database " + path.string() + ": " +
+                                    (db.db != nullptr ? sqlite3_errmsg(db.db) : "cannot open"));
+  sqlite3_busy_timeout(db.db, 2000);
+  AnalyticsReport report;
+  report.until = now_seconds();
+  report.since = report.until - window.count();
+  const std::string base = kPerQuery;
+  const auto top = stats(db.db, (base + " ORDER BY now.searches DESC, now.query LIMIT ?3").c_str(), report.since,
+                         window.count(), limit, path);
+  if (!top) return std::unexpected(top.error());
+  report.top = *top;
+  const auto zero = stats(db.db, (base + " WHERE now.hits = 0 ORDER BY now.searches DESC, now.query LIMIT ?3").c_str(),
+                          report.since, window.count(), limit, path);
+  if (!zero) return std::unexpected(zero.error());
+  report.zero_hits = *zero;
+  const auto unclicked = stats(db.db, (base + " WHERE now.hits > 0 AND now.clicked = 0 ORDER BY now.searches DESC, now.query LIMIT ?3").c_str(),
+                               report.since, window.count(), limit, path);
+  if (!unclicked) return std::unexpected(unclicked.error());
+  report.no_clicks = *unclicked;
+  // Rising: at least 2 searches now, and more than before (by ratio, with one added to each side).
+  const auto rising = stats(db.db, (base + " WHERE now.searches >= 2 AND now.searches > COALESCE(before.searches, 0) "
+                                           "ORDER BY (now.searches + 1.0) / (COALESCE(before.searches, 0) + 1.0) DESC, "
+                                           "now.searches DESC, now.query LIMIT ?3").c_str(),
+                            report.since, window.count(), limit, path);
+  if (!rising) return std::unexpected(rising.error());
+  report.rising = *rising;
+  Statement totals(db.db, "SELECT COUNT(*), SUM(hits = 0), (SELECT COUNT(*) FROM clicks WHERE at >= ?1) FROM searches WHERE at >= ?1");
+  if (!totals) return fail(ErrorCode::kIo, "analytics database " + path.string() + ": " + sqlite3_errmsg(db.db));
+  sqlite3_bind_int64(totals.s, 1, report.since);
+  if (sqlite3_step(totals.s) == SQLITE_ROW) {
+    report.searches = static_cast<std::uint64_t>(sqlite3_column_int64(totals.s, 0));
+    report.zero_hit_searches = static_cast<std::uint64_t>(sqlite3_column_int64(totals.s, 1));
+    report.clicks = static_cast<std::uint64_t>(sqlite3_column_int64(totals.s, 2));
+  }
+  return report;
+}
+
+nlohmann::json to_json(const AnalyticsReport& r) {
+  auto list = [](const std::vector<QueryStat>& stats) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& q : stats)
+      out.push_back({{"query", q.query}, {"searches", q.searches}, {"clicked", q.clicks}, {"hits", q.hits},
+                     {"previous", q.previous}});
+    return out;
+  };
+  return {{"since", r.since},        {"until", r.until},           {"searches", r.searches},
+          {"clicks", r.clicks},      {"zero_hit_searches", r.zero_hit_searches},
+          {"top", list(r.top)},      {"zero_hits", list(r.zero_hits)},
+          {"no_clicks", list(r.no_clicks)}, {"rising", list(r.rising)}};
+}
+
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  std::int64_t n = 0;
+  for (char c : text.substr(0, text.size() - 1)) {
+    if (c < '0' || c > '9' || n > 100000) return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  if (n == 0) return std::nullopt;
+  switch (text.back()) {
+    case 'm': return std::chrono::seconds(n * 60);
+    case 'h': return std::chrono::seconds(n * 3600);
+    case 'd': return std::chrono::seconds(n * 86400);
+    case 'w': return std::chrono::seconds(n * 7 * 86400);
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace mssearch
