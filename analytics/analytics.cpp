@@ -1,6 +1,7 @@
 #include "analytics/analytics.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <condition_variable>
 #include <deque>
@@ -39,6 +40,7 @@ CREATE TABLE IF NOT EXISTS clicks (
 );
 CREATE INDEX IF NOT EXISTS searches_at ON searches(at);
 CREATE UNIQUE INDEX IF NOT EXISTS clicks_once ON clicks(search_id, position);
+CREATE INDEX IF NOT EXISTS searches_query ON searches(query, at);
 )sql";
 
 struct Db {
@@ -84,8 +86,20 @@ using Event = std::variant<SearchRow, ClickRow>;
 std::string normalise_query(std::string_view query) {
   std::string folded = fold_text(query);
   std::string out;
-  for (char c : folded) {
-    const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+  // Control characters (C0, DEL, and C1 as U+0080..U+009F) become spaces: what visitors typed
+  // is printed on editors' terminals by `mssearch analytics`, where they would be escape
+  // sequences.
+  for (std::size_t i = 0; i < folded.size(); ++i) {
+    char c = folded[i];
+    const auto u = static_cast<unsigned char>(c);
+    if (u == 0xC2 && i + 1 < folded.size() && static_cast<unsigned char>(folded[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(folded[i + 1]) <= 0x9F) {
+      ++i;
+      c = ' ';
+    } else if (u < 0x20 || u == 0x7F) {
+      c = ' ';
+    }
+    const bool space = c == ' ';
     if (space) {
       if (!out.empty() && out.back() != ' ') out += ' ';
     } else {
@@ -105,6 +119,31 @@ std::string normalise_query(std::string_view query) {
 struct AnalyticsRecorder::Impl {
   AnalyticsOptions options;
   Db db;
+  dev_t device = 0;
+  ino_t inode = 0;
+
+  // Opens the file (creating it and its tables) and notes which file it is.
+  Result<void> open_file() {
+    sqlite3_close(db.db);
+    db.db = nullptr;
+    if (sqlite3_open_v2(options.path.c_str(), &db.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK)
+      return fail(ErrorCode::kIo, "analytics database " + options.path.string() + ": " +
+                                      (db.db != nullptr ? sqlite3_errmsg(db.db) : "cannot open"));
+    sqlite3_busy_timeout(db.db, 2000);  // a report being read meanwhile
+    if (auto ok = exec(db.db, kSchema, options.path); !ok) return ok;
+    struct stat st {};
+    if (::stat(options.path.c_str(), &st) == 0) device = st.st_dev, inode = st.st_ino;
+    return {};
+  }
+
+  // The file deleted or replaced under the server (an operator's rm, a restore): write to the
+  // file now at the path, not to the unlinked one. False when it cannot be opened (counted).
+  bool same_file_or_reopened() {
+    struct stat st {};
+    if (::stat(options.path.c_str(), &st) == 0 && st.st_dev == device && st.st_ino == inode) return true;
+    return static_cast<bool>(open_file());
+  }
   std::mutex mutex;
   std::condition_variable wake, written;
   std::deque<Event> queue;
@@ -136,6 +175,7 @@ struct AnalyticsRecorder::Impl {
   }
 
   bool write(const std::deque<Event>& batch) {
+    if (!same_file_or_reopened()) return false;
     const std::int64_t now = now_seconds();
     if (now >= next_cleanup) {
       // Retention: nothing older than the period stays.
@@ -150,7 +190,7 @@ struct AnalyticsRecorder::Impl {
     // A click counts once per search and rank, and only for a search that was recorded: a
     // client sending made-up beacons adds nothing (ids are random, below 2^53).
     Statement click(db.db, "INSERT OR IGNORE INTO clicks (search_id, at, position) "
-                           "SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM searches WHERE id = ?1)");
+                           "SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM searches WHERE id = ?1 AND hits >= ?3)");
     bool ok = search && click;
     for (const auto& event : batch) {
       if (!ok) break;
@@ -194,12 +234,7 @@ Result<std::unique_ptr<AnalyticsRecorder>> AnalyticsRecorder::open(const Analyti
     std::error_code ec;
     std::filesystem::create_directories(options.path.parent_path(), ec);
   }
-  if (sqlite3_open_v2(options.path.c_str(), &impl->db.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK)
-    return fail(ErrorCode::kIo, "analytics database " + options.path.string() + ": " +
-                                    (impl->db.db != nullptr ? sqlite3_errmsg(impl->db.db) : "cannot open"));
-  sqlite3_busy_timeout(impl->db.db, 2000);  // a report being read meanwhile
-  if (auto ok = exec(impl->db.db, kSchema, options.path); !ok) return std::unexpected(ok.error());
+  if (auto ok = impl->open_file(); !ok) return std::unexpected(ok.error());
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->run(); });
   return std::unique_ptr<AnalyticsRecorder>(new AnalyticsRecorder(std::move(impl)));
@@ -257,7 +292,8 @@ Result<std::vector<QueryStat>> stats(sqlite3* db, const char* sql, std::int64_t 
   int rc;
   while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
     QueryStat q;
-    q.query = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0));
+    const unsigned char* text = sqlite3_column_text(st.s, 0);  // NULL in a damaged or foreign file
+    q.query = text != nullptr ? reinterpret_cast<const char*>(text) : "";
     q.searches = static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 1));
     q.clicks = static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 2));
     q.hits = static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 3));
@@ -293,6 +329,17 @@ Result<AnalyticsReport> analytics_report(const std::filesystem::path& path, std:
     return fail(ErrorCode::kIo, "analytics database " + path.string() + ": " +
                                     (db.db != nullptr ? sqlite3_errmsg(db.db) : "cannot open"));
   sqlite3_busy_timeout(db.db, 2000);
+  // A copy in a directory this user cannot write (WAL needs its -shm file there): read it as an
+  // immutable snapshot instead.
+  if (sqlite3_exec(db.db, "SELECT 1 FROM searches LIMIT 1", nullptr, nullptr, nullptr) != SQLITE_OK &&
+      (sqlite3_errcode(db.db) == SQLITE_READONLY || sqlite3_errcode(db.db) == SQLITE_CANTOPEN)) {
+    sqlite3_close(db.db);
+    db.db = nullptr;
+    const std::string uri = "file:" + std::filesystem::absolute(path).string() + "?immutable=1";
+    if (sqlite3_open_v2(uri.c_str(), &db.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK)
+      return fail(ErrorCode::kIo, "analytics database " + path.string() + ": " +
+                                      (db.db != nullptr ? sqlite3_errmsg(db.db) : "cannot open"));
+  }
   AnalyticsReport report;
   report.until = now_seconds();
   report.since = report.until - window.count();

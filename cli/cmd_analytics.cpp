@@ -19,6 +19,24 @@ struct AnalyticsArgs {
   bool json = false;
 };
 
+// A recorded query as a terminal may show it: control characters (C0, DEL, C1) written as \xNN,
+// whatever the file holds (the server strips them; an older or foreign file may not).
+std::string printable(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    if (u == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[++i]));
+    } else if (u < 0x20 || u == 0x7F || u == '\\') {
+      out += u == '\\' ? std::string("\\\\") : fmt::format("\\x{:02x}", u);
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 int run_analytics(const AnalyticsArgs& args) {
   auto fail_with = [&](const Error& e) {
     if (args.json)
@@ -54,7 +72,7 @@ int run_analytics(const AnalyticsArgs& args) {
       return;
     }
     for (const auto& q : rows) {
-      std::string line = fmt::format("  {:>5}  {}", q.searches, q.query);
+      std::string line = fmt::format("  {:>5}  {}", q.searches, printable(q.query));
       if (show_previous) line += fmt::format("  (was {})", q.previous);
       else line += fmt::format("  · {} hits · {} clicked", q.hits, q.clicks);
       fmt::print("{}\n", line);

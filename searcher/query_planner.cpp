@@ -152,10 +152,21 @@ Result<QueryPlan> QueryPlanner::finish(const SearchRequest& request, QueryPlan p
 
 bool QueryPlanner::last_word_incomplete(const std::string& folded) {
   if (folded.empty() || folded.back() == ' ') return false;
+  // Syntax in the last chunk (a field, a phrase, a bracket, an explicit wildcard) is typed on
+  // purpose: the query is read as it would be submitted.
+  const std::string_view last = std::string_view(folded).substr(folded.find_last_of(' ') == std::string::npos ? 0 : folded.find_last_of(' ') + 1);
+  if (last.find_first_of(":\"()*+-") != std::string_view::npos) return false;
   const std::vector<std::string> tokens = synonym_tokens(folded);
   if (tokens.empty()) return false;
-  // A word an article has, as typed (the index holds every word unstemmed too): complete.
-  return !db_.term_exists(tokens.back());
+  std::string word = tokens.back();
+  for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // AND, OR as typed
+  // An operator or a stop word (never indexed alone) is a whole word; so is a word an article
+  // has, as typed (the index holds every word unstemmed too).
+  static const std::string kOperators[] = {"and", "or", "not", "xor", "near", "adj"};
+  for (const auto& op : kOperators)
+    if (word == op) return false;
+  if (english_stop_words()(word)) return false;
+  return !db_.term_exists(word);
 }
 
 Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {

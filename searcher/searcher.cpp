@@ -129,6 +129,7 @@ Result<SearchResult> Searcher::Impl::search_once(const SearchRequest& request) {
     }
   }
   result->query_terms_dropped = plan->words_dropped;  // also when the answer is the corrected query's
+  result->last_word_prefix = plan->partial;
   result->took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -130,11 +130,24 @@ struct HttpServer::Impl {
   ConnectionGate gate;
   std::string listen_address;  // host:port, for /opensearch.xml when nothing better is known
   std::unique_ptr<AnalyticsRecorder> analytics;  // null: off (opened by bind())
-  // Records a submitted search (not as-you-type, first page only) for analytics; its id for
-  // click beacons, 0 when nothing was recorded.
-  std::uint64_t record(const PageRequest& request, const SearchResult& result) {
+  // Records a search for analytics; its id for click beacons, 0 when nothing was recorded. A
+  // search is a GET for new words: not a further page, another order or a filter on the same
+  // words, and not while the last word is still being typed (a live answer for complete words
+  // counts). The page's script sends back the id of the search it already recorded for these
+  // words (`search_id`, e.g. Enter after a live answer, or a filter ticked): that id is reused.
+  std::uint64_t record(const httplib::Request& req, const PageRequest& request, const SearchResult& result) {
+    if (!analytics || req.method != "GET") return 0;
+    if (req.get_param_value_count("search_id") == 1) {
+      const std::string seen = req.get_param_value("search_id");
+      if (!seen.empty() && seen.size() <= 16 && seen.find_first_not_of("0123456789") == std::string::npos) {
+        const std::uint64_t id = std::stoull(seen);
+        if (id >= 1 && id < (std::uint64_t{1} << 53)) return id;
+      }
+    }
     const SearchRequest& r = request.search;
-    if (!analytics || r.partial || r.offset != 0) return 0;
+    const bool refinement = r.offset != 0 || r.sort != SortOrder::kRelevance || !r.topics.empty() || !r.journals.empty() ||
+                            !r.years.empty() || !r.since.empty() || !r.until.empty() || r.min_credibility.has_value();
+    if (refinement || (r.partial && result.last_word_prefix)) return 0;
     return analytics->record_search(normalise_query(r.query), result.total);
   }
   void click(const httplib::Request& req, httplib::Response& res);
@@ -326,7 +339,7 @@ void HttpServer::Impl::api_search(const httplib::Request& req, httplib::Response
   link(result->hits);
   link(result->related);
   json answer = to_json(*result);
-  if (const std::uint64_t id = record(*params, *result)) answer["search_id"] = id;
+  if (const std::uint64_t id = record(req, *params, *result)) answer["search_id"] = id;
   send_json(res, 200, answer);
 }
 
@@ -370,7 +383,7 @@ void HttpServer::Impl::page(const httplib::Request& req, httplib::Response& res)
     return deliver(e.status, {&*params, nullptr, (*searcher)->topics(), e.message});
   }
   note(*result);
-  deliver(200, {&*params, &*result, (*searcher)->topics(), "", &options, record(*params, *result)});
+  deliver(200, {&*params, &*result, (*searcher)->topics(), "", &options, record(req, *params, *result)});
 }
 
 void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& res) {
@@ -434,7 +447,7 @@ void HttpServer::Impl::click(const httplib::Request& req, httplib::Response& res
   const auto position = number("p", options.searcher.max_offset + options.searcher.max_limit);
   if (!search || !position)
     return send_error(res, {400, "bad_parameter", "parameters 's' (a search id) and 'p' (a position from 1) are required, once each"});
-  if (analytics) analytics->record_click(*search, static_cast<std::uint32_t>(*position));
+  if (analytics && req.method == "GET") analytics->record_click(*search, static_cast<std::uint32_t>(*position));
   res.status = 204;
 }
 
@@ -570,6 +583,14 @@ void HttpServer::Impl::setup() {
   add_route(R"(/api/articles/([A-Za-z0-9._-]{1,200})/related)", "/api/articles/:id/related",
             [this](Req req, Res res) { article(req, res, true); });
   add_route(R"(/articles/([A-Za-z0-9._-]{1,200}))", "/articles/:id", [this](Req req, Res res) { article_page(req, res); });
+  // Any other address under /articles/ is a page a visitor followed: the page that says so.
+  add_route(R"(/articles(/.*)?)", "/articles/:id", [this](Req, Res res) {
+    res.status = 404;
+    res.set_content(render_article({nullptr, {}, "Article not found",
+                                    "There is no article at this address: it may have been moved or removed. Search for its subject instead."},
+                                   options),
+                    "text/html; charset=utf-8");
+  });
   add_route("/favicon.ico", "/favicon.ico", [](Req, Res res) { res.status = 204; });
   add_route("/healthz", "/healthz", [](Req, Res res) { send_json(res, 200, {{"status", "ok"}}); });
   add_route("/readyz", "/readyz", [this](Req, Res res) { ready(res); });

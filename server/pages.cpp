@@ -39,6 +39,9 @@ std::string page_href(const SearchRequest& r, std::size_t page, std::size_t per_
   return httplib::append_query_params("/", p);
 }
 
+// Mustache takes an empty string as true: an empty field is false, so its markup goes too.
+data text_or_false(const std::string& text) { return text.empty() ? data(false) : data(text); }
+
 // "2024-08-14" -> "14 August 2024"; anything else as it is.
 std::string date_shown(const std::string& iso) {
   static const char* const kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
@@ -102,10 +105,19 @@ std::string render_article(const ArticlePage& page, const ServerOptions& options
   d.set("found", true);
   d.set("css_href", static_href("search.css"));
   d.set("title", a.title);
-  if (!a.takeaway.empty()) d.set("description", a.takeaway.substr(0, 300));
-  d.set("date", a.date);
+  if (!a.takeaway.empty()) {
+    std::size_t end = std::min<std::size_t>(a.takeaway.size(), 300);  // whole characters
+    while (end < a.takeaway.size() && end > 0 && (static_cast<unsigned char>(a.takeaway[end]) & 0xC0) == 0x80) --end;
+    d.set("description", a.takeaway.substr(0, end));
+  }
+  // Mustache takes an empty string as true: a missing field is false, so its markup goes too.
+  auto optional = [&](const char* name, const std::string& value) {
+    if (value.empty()) d.set(name, false);
+    else d.set(name, value);
+  };
+  optional("date", a.date);
   d.set("date_shown", date_shown(a.date));
-  d.set("journal", a.journal);
+  optional("journal", a.journal);
   list ratings;
   for (const auto& [name, value] : {std::pair{"Credibility", a.credibility}, std::pair{"Interest", a.interest}}) {
     if (!value) continue;
@@ -116,7 +128,7 @@ std::string render_article(const ArticlePage& page, const ServerOptions& options
   }
   d.set("has_ratings", !ratings.empty());
   d.set("ratings", ratings);
-  d.set("takeaway", a.takeaway);
+  optional("takeaway", a.takeaway);
   list sections;
   for (const auto& section : a.sections) {
     list paras;
@@ -135,7 +147,7 @@ std::string render_article(const ArticlePage& page, const ServerOptions& options
   list related;
   for (const auto& h : page.related)
     related.push_back(object{{"title", h.title}, {"url", article_link(h.url, h.id, options)}, {"date", h.date},
-                             {"date_shown", date_shown(h.date)}, {"takeaway", h.takeaway}});
+                             {"date_shown", date_shown(h.date)}, {"takeaway", text_or_false(h.takeaway)}});
   d.set("has_related", !related.empty());
   d.set("related", related);
   return render("article.mustache", d);
@@ -241,9 +253,10 @@ std::string render_results(const PageContent& c) {
     for (const auto& h : res.hits) {
       list tags;
       for (const auto& t : h.topics) tags.push_back(data(t));
-      object o{{"title", h.title}, {"url", article_link(h.url, h.id, options)}, {"date", h.date}, {"journal", h.journal},
-               {"credibility", h.credibility ? std::to_string(*h.credibility) : std::string()},
-               {"interest", h.interest ? std::to_string(*h.interest) : std::string()},
+      object o{{"title", h.title}, {"url", article_link(h.url, h.id, options)}, {"date", h.date}, {"journal", text_or_false(h.journal)},
+               // Mustache takes an empty string as true: an unrated article gets false, not "".
+               {"credibility", h.credibility ? data(std::to_string(*h.credibility)) : data(false)},
+               {"interest", h.interest ? data(std::to_string(*h.interest)) : data(false)},
                {"snippet", h.snippet.empty() ? Highlighted{h.takeaway, {}}.html() : h.snippet.html()}};
       o["topics"] = tags;
       hits.push_back(o);
@@ -259,7 +272,7 @@ std::string render_results(const PageContent& c) {
     }
     list related;
     for (const auto& h : res.related)
-      related.push_back(object{{"title", h.title}, {"url", article_link(h.url, h.id, options)}, {"date", h.date}, {"takeaway", h.takeaway}});
+      related.push_back(object{{"title", h.title}, {"url", article_link(h.url, h.id, options)}, {"date", h.date}, {"takeaway", text_or_false(h.takeaway)}});
     d.set("has_related", !related.empty());
     d.set("related", related);
   }

@@ -114,10 +114,15 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "analytics") o.analytics_path = v.IsNull() || v.as<std::string>().empty() ? std::filesystem::path() : relative(v.as<std::string>());
       else if (key == "analytics_retention_days") o.analytics_retention_days = v.as<int>();
       else if (key == "article_url") {
-        o.article_url = v.as<std::string>();
+        o.article_url = v.IsNull() ? std::string() : v.as<std::string>();  // empty: the server's own pages
         std::string example = o.article_url;
         for (std::size_t at = example.find("{id}"); at != std::string::npos; at = example.find("{id}")) example.replace(at, 4, "x");
-        if (example == o.article_url || !is_link_url(example))
+        // An absolute URL names its site before {id}: the id goes in the path, not the host.
+        const std::size_t scheme = o.article_url.find("://");
+        const std::string authority = scheme == std::string::npos ? std::string() :
+            o.article_url.substr(scheme + 3, o.article_url.find('/', scheme + 3) - scheme - 3);
+        const bool bad_host = scheme != std::string::npos && (authority.empty() || authority.find("{id}") != std::string::npos);
+        if (!o.article_url.empty() && (example == o.article_url || !is_link_url(example) || bad_host))
           return fail(ErrorCode::kIo, where(path, v) + ": article_url must be a path or an http(s) URL with {id} in it, "
                                                         "e.g. https://site.example/articles/{id}");
       }

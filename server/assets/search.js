@@ -15,11 +15,12 @@
   var controller = null;
   var narrow = window.matchMedia ? window.matchMedia("(max-width: 48rem)") : { matches: false };
   var filtersOpen = false;  // on a narrow screen: what the visitor chose
+  var recorded = { q: null, id: null };  // analytics: the search the server recorded for these words
 
   function foldFilters() {
     var panel = results.querySelector(".filter-panel");
     if (!panel) return;
-    if (narrow.matches) panel.open = filtersOpen;
+    panel.open = narrow.matches ? filtersOpen : true;  // on a wide screen its summary is hidden: always open
     panel.addEventListener("toggle", function () { if (narrow.matches) filtersOpen = panel.open; });
   }
 
@@ -52,7 +53,11 @@
   function load(url, shareable, key) {
     if (controller) controller.abort();
     controller = new AbortController();
+    var words = (new URLSearchParams(url.split("?")[1] || "").get("q") || "").trim();
     var fragment = url + (url.indexOf("?") < 0 ? "?" : "&") + "fragment=1";
+    // The same words again (Enter after a live answer, a filter, a sort, a chip): the server
+    // reuses the search it recorded for the editors' analytics instead of counting another.
+    if (recorded.id && recorded.q === words) fragment += "&search_id=" + encodeURIComponent(recorded.id);
     fetch(fragment, { signal: controller.signal, headers: { "Accept": "text/html" } })
       .then(function (r) { return r.text(); })
       .then(function (html) {
@@ -61,6 +66,8 @@
         form.classList.add("updated");
         foldFilters();
         restoreFocus(key);
+        var list = results.querySelector("ol.results[data-search]");
+        if (list) recorded = { q: words, id: list.getAttribute("data-search") };
         var summary = document.getElementById("results-summary");
         if (status) status.textContent = summary ? summary.textContent : "";
       })
@@ -75,6 +82,8 @@
   }
 
   foldFilters();
+  // A phone turned sideways, a window widened: fold or unfold to suit.
+  if (narrow.addEventListener) narrow.addEventListener("change", foldFilters);
   input.addEventListener("input", function () {
     clearTimeout(timer);
     timer = setTimeout(function () { update(true, null); }, 250);

@@ -56,7 +56,7 @@
     if (!labelled) input.setAttribute("aria-label", input.getAttribute("data-mssearch-label") || "Search articles");
 
     var timer = null, controller = null, active = -1, shownFor = null;
-    var perPage = parseInt(input.getAttribute("data-mssearch-results") || "6", 10);
+    var perPage = Math.min(Math.max(parseInt(input.getAttribute("data-mssearch-results") || "6", 10) || 6, 1), 20);
 
     function options() { return list.querySelectorAll("[role=option]"); }
     function open(show) {

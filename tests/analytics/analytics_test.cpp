@@ -162,3 +162,38 @@ TEST_CASE("analytics: a full queue drops and counts, a bad file is a clear error
   CHECK_FALSE(parse_duration("-1d"));
   CHECK_FALSE(parse_duration("0h"));
 }
+
+TEST_CASE("analytics: hostile words, a file deleted or replaced under the server, clicks past the hits", "[analytics]") {
+  // What visitors type is printed on editors' terminals: no control characters survive.
+  CHECK(normalise_query("\x1b]0;pwned\x07\x1b[2Jred\x08x\x7f\xc2\x9b" "31m") == "]0;pwned [2jred x 31m");
+  test::TempDir tmp;
+  const fs::path file = tmp / "a.sqlite";
+  auto recorder = AnalyticsRecorder::open({file});
+  REQUIRE(recorder);
+  auto& r = **recorder;
+  const std::uint64_t id = r.record_search("heat", 3);
+  r.record_click(id, 3);
+  r.record_click(id, 4);  // past its 3 hits: not a click on a result
+  r.flush();
+  auto report = analytics_report(file, std::chrono::hours(1));
+  REQUIRE(report);
+  CHECK(report->clicks == 1);
+  // The file deleted (an operator's rm): the next events go to a new file at the path.
+  fs::remove(file);
+  fs::remove(tmp / "a.sqlite-wal");
+  fs::remove(tmp / "a.sqlite-shm");
+  r.record_search("fatigue", 5);
+  r.flush();
+  report = analytics_report(file, std::chrono::hours(1));
+  REQUIRE(report);
+  CHECK(report->searches == 1);
+  CHECK(r.dropped() == 0);
+  // Replaced by something that is not SQLite: each event is counted as dropped, none is lost silently.
+  fs::remove(file);
+  fs::remove(tmp / "a.sqlite-wal");
+  fs::remove(tmp / "a.sqlite-shm");
+  test::write_file(file, std::string(4096, 'x'));
+  r.record_search("vitamin d", 2);
+  r.flush();
+  CHECK(r.dropped() == 1);
+}

@@ -88,6 +88,10 @@ try {
   await phone.locator(".filter-panel > summary").click();
   assert.ok(await phone.locator('input[name="topic"][value="Fatigue"]').isVisible(), "filters open on demand");
   console.log(`phone: first result at ${Math.round(firstHit.y)}px of 844`);
+  // Turned sideways to a wide screen: the filters unfold (their summary is hidden there).
+  await phone.locator(".filter-panel > summary").click();
+  await phone.setViewportSize({ width: 1024, height: 768 });
+  await phone.waitForFunction(() => document.querySelector(".filter-panel").open);
   await phone.goto(base + "/articles/heat-sensitivity-uhthoff");
   await phone.screenshot({ path: `${shots}/article-page-phone.png`, fullPage: true });
   await phone.close();

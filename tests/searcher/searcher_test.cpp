@@ -475,7 +475,10 @@ TEST_CASE("as-you-type: once the last word is complete, the live answer is the s
     return out;
   };
   // "coating" is a word the articles have: typed without a space after it, it is complete.
-  for (const std::string q : {"nerve coating", "brain fog", "tired after a hot shower", "fatigue", "ocrevus pregnancy "}) {
+  // Operators, stop words and syntax at the end are typed on purpose too.
+  for (const std::string q : {"nerve coating", "brain fog", "tired after a hot shower", "fatigue", "ocrevus pregnancy ",
+                              "astrocytes AND", "astrocytes OR", "astrocytes the", "year:2025", "\"optic neuritis\"",
+                              "remyelin*"}) {
     INFO(q);
     const SearchResult live = answer(q, true), submitted = answer(q, false);
     CHECK(live.total == submitted.total);

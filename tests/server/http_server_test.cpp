@@ -504,6 +504,13 @@ TEST_CASE("server: article pages in the site's shape, and no link on a page lead
   CHECK(missing->get_header_value("Content-Type") == "text/html; charset=utf-8");
   CHECK_THAT(missing->body, Catch::Contains("Article not found"));
   CHECK_THAT(missing->body, Catch::Contains("href=\"/\""));
+  for (const char* odd : {"/articles/", "/articles", "/articles/foo/", "/articles/a%2Fb", "/articles/a%20b"}) {
+    INFO(odd);
+    auto r = s.get(odd);
+    REQUIRE(r);
+    CHECK(r->status == 404);
+    CHECK(r->get_header_value("Content-Type") == "text/html; charset=utf-8");
+  }
 }
 
 TEST_CASE("server: the results page: one h1, a description, ratings, and chosen filters as removable chips", "[server]") {
@@ -586,13 +593,21 @@ TEST_CASE("server: analytics records submitted searches and clicked results, nev
     REQUIRE(api.contains("search_id"));
     const auto id = api["search_id"].get<std::uint64_t>();
     s.get_json("/api/search?q=brain%20fog&page=2");        // a further page: not another search
-    s.get_json("/api/search?q=brain%20fo&partial=1");      // typing: not recorded
+    CHECK_FALSE(s.get_json("/api/search?q=brain%20fogx&partial=1").contains("search_id"));  // still typing
+    CHECK(s.get_json("/api/search?q=fatigue&partial=1").contains("search_id"));  // a live answer for a complete word
+    CHECK_FALSE(s.get_json("/api/search?q=heat&topic=Fatigue").contains("search_id"));  // a filter on words
+    CHECK_FALSE(s.get_json("/api/search?q=heat&sort=date").contains("search_id"));      // another order
+    CHECK(s.client().Head("/api/search?q=tremor")->status == 200);                     // HEAD: not a search
     s.get_json("/api/search?q=zzzqqq%20unicorn");         // found nothing
     auto page = s.get("/?q=heat");
     REQUIRE(page);
     const auto at = page->body.find("data-search=\"");
     REQUIRE(at != std::string::npos);
     const std::string page_id = page->body.substr(at + 13, page->body.find('"', at + 13) - at - 13);
+    // The page's script names the search it recorded for these words: reused, not counted again.
+    auto refined = s.get("/?q=heat&topic=Fatigue&fragment=1&search_id=" + page_id);
+    REQUIRE(refined);
+    CHECK_THAT(refined->body, Catch::Contains("data-search=\"" + page_id + "\""));
     auto click = s.get("/api/click?s=" + std::to_string(id) + "&p=1");
     REQUIRE(click);
     CHECK(click->status == 204);
@@ -605,11 +620,11 @@ TEST_CASE("server: analytics records submitted searches and clicked results, nev
   }  // the server stops: what is queued is written
   auto report = analytics_report(file, std::chrono::hours(1));
   REQUIRE(report);
-  CHECK(report->searches == 3);
+  CHECK(report->searches == 4);
   CHECK(report->clicks == 2);
   std::set<std::string> top;
   for (const auto& q : report->top) top.insert(q.query);
-  CHECK(top == std::set<std::string>{"brain fog", "heat", "zzzqqq unicorn"});
+  CHECK(top == std::set<std::string>{"brain fog", "fatigue", "heat", "zzzqqq unicorn"});
   REQUIRE(report->zero_hits.size() == 1);
   CHECK(report->zero_hits.front().query == "zzzqqq unicorn");
 
@@ -618,6 +633,25 @@ TEST_CASE("server: analytics records submitted searches and clicked results, nev
   CHECK_FALSE(off.get_json("/api/search?q=heat").contains("search_id"));
   CHECK(off.get("/?q=heat")->body.find("data-search=") == std::string::npos);
   CHECK(off.get("/api/click?s=5&p=1")->status == 204);
+}
+
+TEST_CASE("server: an article without ratings, journal or takeaway shows none of their markup", "[server]") {
+  test::LiveServer s;
+  test::write_file(s.articles / "bare.md", "---\ntitle: Bare Article About Tremor\ndate: 2025-03-01\n---\n"
+                                           "## What They Found\n\nTremor and \xc3\xa9" + std::string(400, 'x') + ".\n");
+  s.index();
+  s.wait_for_total("/api/search?q=title:bare", 1);
+  auto page = s.get("/?q=tremor%20bare");
+  REQUIRE(page);
+  CHECK_THAT(page->body, Catch::Contains("Bare Article About Tremor"));
+  CHECK_THAT(page->body, !Catch::Contains("Credibility /5"));
+  CHECK_THAT(page->body, !Catch::Contains("Interest /5"));
+  auto article = s.get("/articles/bare");
+  REQUIRE(article);
+  CHECK(article->status == 200);
+  CHECK_THAT(article->body, !Catch::Contains("<cite></cite>"));
+  CHECK_THAT(article->body, !Catch::Contains("Key Takeaway"));
+  CHECK_THAT(article->body, !Catch::Contains("<dt>Credibility"));
 }
 
 TEST_CASE("server: with article_url set, pages and the API link the site's own article pages", "[server]") {
@@ -636,7 +670,8 @@ TEST_CASE("server: with article_url set, pages and the API link the site's own a
   // A template that is no link, or has no {id}, is refused when the configuration is read.
   test::TempDir tmp;
   for (const char* bad : {"article_url: \"javascript:alert(1)/{id}\"\n", "article_url: https://site.example/read/\n",
-                          "article_url: \"//evil.example/{id}\"\n"}) {
+                          "article_url: \"//evil.example/{id}\"\n", "article_url: \"http://{id}\"\n",
+                          "article_url: \"https:///{id}\"\n"}) {
     INFO(bad);
     test::write_file(tmp / "bad.yaml", bad);
     auto loaded = load_server_options(tmp / "bad.yaml");
