@@ -95,6 +95,18 @@ try {
   await phone.goto(base + "/articles/heat-sensitivity-uhthoff");
   await phone.screenshot({ path: `${shots}/article-page-phone.png`, fullPage: true });
   await phone.close();
+  // Without JavaScript too: on a phone the results come first, on a desktop the filters show.
+  for (const [viewport, folded] of [[{ width: 390, height: 844 }, true], [{ width: 1280, height: 900 }, false]]) {
+    const ctx = await browser.newContext({ javaScriptEnabled: false, viewport });
+    const bare = await ctx.newPage();
+    await bare.goto(base + "/?q=fatigue");
+    const hitY = (await bare.locator(".hit").first().boundingBox()).y;
+    const topicVisible = await bare.locator('input[name="topic"]').first().isVisible();
+    assert.equal(topicVisible, !folded, `without script at ${viewport.width}px: topics ${topicVisible ? "shown" : "folded"}`);
+    if (folded) assert.ok(hitY + 60 < 844, `without script on a phone the first result is at ${hitY}px`);
+    console.log(`no script, ${viewport.width}px: first result at ${Math.round(hitY)}px, topics ${topicVisible ? "shown" : "folded"}`);
+    await ctx.close();
+  }
 
   // A visitor clicks the first result: the article's own page, in the site's shape.
   await page.goto(base + "/?q=fatigue");
