@@ -87,6 +87,21 @@ const char* reason_phrase(int status) {
   }
 }
 
+// A parameter given once as a whole number from 1 to `max` (at most 16 digits, so it converts
+// without overflow); nothing otherwise.
+std::optional<std::uint64_t> parse_count(const httplib::Request& req, const char* name, std::uint64_t max) {
+  if (req.get_param_value_count(name) != 1) return std::nullopt;
+  const std::string v = req.get_param_value(name);
+  if (v.empty() || v.size() > 16 || v.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const std::uint64_t n = std::stoull(v);
+  return n >= 1 && n <= max ? std::optional(n) : std::nullopt;
+}
+
+// A search id as analytics hands them out (1 to 2^53 - 1, exact as a JSON number), in `name`.
+std::optional<std::uint64_t> parse_search_id(const httplib::Request& req, const char* name) {
+  return parse_count(req, name, (std::uint64_t{1} << 53) - 1);
+}
+
 // cpp-httplib's request processing is protected; this exposes it for the connection gate's
 // streams and for requests held in memory.
 class InspectableServer : public httplib::Server {
@@ -137,13 +152,7 @@ struct HttpServer::Impl {
   // words (`search_id`, e.g. Enter after a live answer, or a filter ticked): that id is reused.
   std::uint64_t record(const httplib::Request& req, const PageRequest& request, const SearchResult& result) {
     if (!analytics || req.method != "GET") return 0;
-    if (req.get_param_value_count("search_id") == 1) {
-      const std::string seen = req.get_param_value("search_id");
-      if (!seen.empty() && seen.size() <= 16 && seen.find_first_not_of("0123456789") == std::string::npos) {
-        const std::uint64_t id = std::stoull(seen);
-        if (id >= 1 && id < (std::uint64_t{1} << 53)) return id;
-      }
-    }
+    if (const auto seen = parse_search_id(req, "search_id")) return *seen;
     const SearchRequest& r = request.search;
     const bool refinement = r.offset != 0 || r.sort != SortOrder::kRelevance || !r.topics.empty() || !r.journals.empty() ||
                             !r.years.empty() || !r.since.empty() || !r.until.empty() || r.min_credibility.has_value();
@@ -436,15 +445,8 @@ void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& r
 // analytics on or off; nothing about the visitor is read or kept.
 void HttpServer::Impl::click(const httplib::Request& req, httplib::Response& res) {
   if (auto ok = check_params_utf8(req); !ok) return send_error(res, ok.error());
-  auto number = [&](const char* name, std::uint64_t max) -> std::optional<std::uint64_t> {
-    if (req.get_param_value_count(name) != 1) return std::nullopt;
-    const std::string v = req.get_param_value(name);
-    if (v.empty() || v.size() > 16 || v.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-    const std::uint64_t n = std::stoull(v);
-    return n >= 1 && n <= max ? std::optional(n) : std::nullopt;
-  };
-  const auto search = number("s", (std::uint64_t{1} << 53) - 1);
-  const auto position = number("p", options.searcher.max_offset + options.searcher.max_limit);
+  const auto search = parse_search_id(req, "s");
+  const auto position = parse_count(req, "p", options.searcher.max_offset + options.searcher.max_limit);
   if (!search || !position)
     return send_error(res, {400, "bad_parameter", "parameters 's' (a search id) and 'p' (a position from 1) are required, once each"});
   if (analytics && req.method == "GET") analytics->record_click(*search, static_cast<std::uint32_t>(*position));

@@ -613,7 +613,8 @@ TEST_CASE("server: analytics records submitted searches and clicked results, nev
     CHECK(click->status == 204);
     CHECK(s.get("/api/click?s=" + page_id + "&p=3")->status == 204);
     for (const std::string bad : {"/api/click", "/api/click?s=1", "/api/click?s=x&p=1", "/api/click?s=1&p=0",
-                                  "/api/click?s=99999999999999999999&p=1", "/api/click?s=1&s=2&p=1"}) {
+                                  "/api/click?s=99999999999999999999&p=1", "/api/click?s=9007199254740992&p=1",
+                                  "/api/click?s=1&s=2&p=1"}) {
       INFO(bad);
       CHECK(s.get(bad)->status == 400);
     }
