@@ -68,6 +68,15 @@ void send_error(httplib::Response& res, const HttpError& e) {
   send_json(res, e.status, {{"error", {{"code", e.code}, {"message", e.message}}}});
 }
 
+// The HTML page for an address under /articles/ that names no article, sent 404.
+void send_article_not_found(httplib::Response& res, const ServerOptions& options) {
+  res.status = 404;
+  res.set_content(render_article({nullptr, {}, "Article not found",
+                                  "There is no article at this address: it may have been moved or removed. Search for its subject instead."},
+                                 options),
+                  "text/html; charset=utf-8");
+}
+
 // The methods that carry a body. No route takes one: they are answered 405 (404 off the routes)
 // from their head alone, before any body is read.
 bool takes_body(const std::string& method) {
@@ -464,9 +473,7 @@ void HttpServer::Impl::article_page(const httplib::Request& req, httplib::Respon
     return deliver(503, {nullptr, {}, "Search is not available right now", "Please try again in a moment."});
   auto found = (*searcher)->article(id);
   if (!found) {
-    if (found.error().code == ErrorCode::kNotFound)
-      return deliver(404, {nullptr, {}, "Article not found",
-                           "There is no article at this address: it may have been moved or removed. Search for its subject instead."});
+    if (found.error().code == ErrorCode::kNotFound) return send_article_not_found(res, options);
     if (found.error().code == ErrorCode::kCorrupt) metrics.count_answer("damaged_article");
     return deliver(http_error(found.error()).status,
                    {nullptr, {}, "This article cannot be shown right now", "Please try again later, or search for its subject."});
@@ -586,13 +593,7 @@ void HttpServer::Impl::setup() {
             [this](Req req, Res res) { article(req, res, true); });
   add_route(R"(/articles/([A-Za-z0-9._-]{1,200}))", "/articles/:id", [this](Req req, Res res) { article_page(req, res); });
   // Any other address under /articles/ is a page a visitor followed: the page that says so.
-  add_route(R"(/articles(/.*)?)", "/articles/:id", [this](Req, Res res) {
-    res.status = 404;
-    res.set_content(render_article({nullptr, {}, "Article not found",
-                                    "There is no article at this address: it may have been moved or removed. Search for its subject instead."},
-                                   options),
-                    "text/html; charset=utf-8");
-  });
+  add_route(R"(/articles(/.*)?)", "/articles/:id", [this](Req, Res res) { send_article_not_found(res, options); });
   add_route("/favicon.ico", "/favicon.ico", [](Req, Res res) { res.status = 204; });
   add_route("/healthz", "/healthz", [](Req, Res res) { send_json(res, 200, {{"status", "ok"}}); });
   add_route("/readyz", "/readyz", [this](Req, Res res) { ready(res); });

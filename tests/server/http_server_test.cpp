@@ -510,6 +510,7 @@ TEST_CASE("server: article pages in the site's shape, and no link on a page lead
     REQUIRE(r);
     CHECK(r->status == 404);
     CHECK(r->get_header_value("Content-Type") == "text/html; charset=utf-8");
+    CHECK(r->body == missing->body);  // the same page as for an unknown article
   }
 }
 
