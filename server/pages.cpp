@@ -110,14 +110,9 @@ std::string render_article(const ArticlePage& page, const ServerOptions& options
     while (end < a.takeaway.size() && end > 0 && (static_cast<unsigned char>(a.takeaway[end]) & 0xC0) == 0x80) --end;
     d.set("description", a.takeaway.substr(0, end));
   }
-  // Mustache takes an empty string as true: a missing field is false, so its markup goes too.
-  auto optional = [&](const char* name, const std::string& value) {
-    if (value.empty()) d.set(name, false);
-    else d.set(name, value);
-  };
-  optional("date", a.date);
+  d.set("date", text_or_false(a.date));
   d.set("date_shown", date_shown(a.date));
-  optional("journal", a.journal);
+  d.set("journal", text_or_false(a.journal));
   list ratings;
   for (const auto& [name, value] : {std::pair{"Credibility", a.credibility}, std::pair{"Interest", a.interest}}) {
     if (!value) continue;
@@ -128,7 +123,7 @@ std::string render_article(const ArticlePage& page, const ServerOptions& options
   }
   d.set("has_ratings", !ratings.empty());
   d.set("ratings", ratings);
-  optional("takeaway", a.takeaway);
+  d.set("takeaway", text_or_false(a.takeaway));
   list sections;
   for (const auto& section : a.sections) {
     list paras;
