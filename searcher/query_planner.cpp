@@ -154,7 +154,8 @@ bool QueryPlanner::last_word_incomplete(const std::string& folded) {
   if (folded.empty() || folded.back() == ' ') return false;
   // Syntax in the last chunk (a field, a phrase, a bracket, an explicit wildcard) is typed on
   // purpose: the query is read as it would be submitted.
-  const std::string_view last = std::string_view(folded).substr(folded.find_last_of(' ') == std::string::npos ? 0 : folded.find_last_of(' ') + 1);
+  const std::size_t space = folded.find_last_of(' ');
+  const std::string_view last = std::string_view(folded).substr(space == std::string::npos ? 0 : space + 1);
   if (last.find_first_of(":\"()*+-") != std::string_view::npos) return false;
   const std::vector<std::string> tokens = synonym_tokens(folded);
   if (tokens.empty()) return false;
