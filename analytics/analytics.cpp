@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "schema/text_analyzer.h"
+#include "schema/utf8.h"
 
 namespace mssearch {
 
@@ -86,21 +87,14 @@ using Event = std::variant<SearchRow, ClickRow>;
 std::string normalise_query(std::string_view query) {
   std::string folded = fold_text(query);
   std::string out;
-  // Control characters (C0, DEL, and C1 as U+0080..U+009F) become spaces: what visitors typed
+  // Control characters (C0, DEL and C1: control_char_length) become spaces: what visitors typed
   // is printed on editors' terminals by `mssearch analytics`, where they would be escape
   // sequences.
-  for (std::size_t i = 0; i < folded.size(); ++i) {
-    char c = folded[i];
-    const auto u = static_cast<unsigned char>(c);
-    if (u == 0xC2 && i + 1 < folded.size() && static_cast<unsigned char>(folded[i + 1]) >= 0x80 &&
-        static_cast<unsigned char>(folded[i + 1]) <= 0x9F) {
-      ++i;
-      c = ' ';
-    } else if (u < 0x20 || u == 0x7F) {
-      c = ' ';
-    }
-    const bool space = c == ' ';
-    if (space) {
+  for (std::size_t i = 0; i < folded.size();) {
+    const std::size_t control = control_char_length(folded, i);
+    const char c = control > 0 ? ' ' : folded[i];
+    i += control > 0 ? control : 1;
+    if (c == ' ') {
       if (!out.empty() && out.back() != ' ') out += ' ';
     } else {
       out += c;

@@ -7,6 +7,7 @@
 #include "analytics/analytics.h"
 #include "cli/commands.h"
 #include "cli/terminal.h"
+#include "schema/utf8.h"
 #include "searcher/search_types.h"
 #include "server/server_options.h"
 
@@ -19,19 +20,19 @@ struct AnalyticsArgs {
   bool json = false;
 };
 
-// A recorded query as a terminal may show it: control characters (C0, DEL, C1) written as \xNN,
-// whatever the file holds (the server strips them; an older or foreign file may not).
+// A recorded query as a terminal may show it: the control characters the server strips
+// (control_char_length: C0, DEL, C1) written as \xNN with their code point, and \ as \\,
+// whatever the file holds (an older or foreign file may have them).
 std::string printable(const std::string& text) {
   std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto u = static_cast<unsigned char>(text[i]);
-    if (u == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-        static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[++i]));
-    } else if (u < 0x20 || u == 0x7F || u == '\\') {
-      out += u == '\\' ? std::string("\\\\") : fmt::format("\\x{:02x}", u);
+  for (std::size_t i = 0; i < text.size();) {
+    if (const std::size_t control = control_char_length(text, i)) {
+      // U+0080..U+009F is 0xC2 then the code point itself.
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i + control - 1]));
+      i += control;
     } else {
-      out += text[i];
+      out += text[i] == '\\' ? std::string("\\\\") : std::string(1, text[i]);
+      ++i;
     }
   }
   return out;

@@ -11,7 +11,9 @@
 #include <nlohmann/json.hpp>
 #include <xapian.h>
 
+#include "analytics/analytics.h"
 #include "indexer/index_directory.h"
+#include "schema/utf8.h"
 #include "tests/test_support.h"
 
 using namespace mssearch;
@@ -304,4 +306,44 @@ TEST_CASE("cli: analytics reports what the server recorded, exit 2 when there is
   auto configured = test::run_mssearch("analytics --config " + q(tmp / "server.yaml") + " --json");
   CHECK(configured.exit_code == 0);
   CHECK_THAT(configured.out, Catch::Contains("ocrevus hair loss"));
+}
+
+TEST_CASE("cli: analytics escapes the control characters that the server strips from recorded words", "[cli]") {
+  // Each query as an older or foreign file may hold it (written by SQLite: char() is a code
+  // point), as `mssearch analytics` prints it and as the server records it (normalise_query): the
+  // characters escaped in the one are the ones that became spaces in the other.
+  struct Case {
+    std::string sql, raw, shown, recorded;
+  };
+  const std::vector<Case> cases = {
+      {"'a' || char(27) || '[31mb'", "a\x1b[31mb", "a\\x1b[31mb", "a [31mb"},                // ESC (C0)
+      {"'c' || char(127) || 'd'", "c\x7f" "d", "c\\x7fd", "c d"},                            // DEL
+      {"'e' || char(155) || '31mf'", "e\xc2\x9b" "31mf", "e\\x9b31mf", "e 31mf"},             // CSI (C1)
+      {"'g' || char(128, 159) || 'h'", "g\xc2\x80\xc2\x9fh", "g\\x80\\x9fh", "g h"},        // C1's ends
+      {"'i' || char(169) || 'j'", "i\xc2\xa9j", "i\xc2\xa9j", "i\xc2\xa9j"},                      // ©: no control
+  };
+  test::TempDir tmp;
+  const fs::path file = tmp / "analytics.sqlite";
+  const std::string now = "CAST(strftime('%s','now') AS INTEGER)";
+  std::string sql = "CREATE TABLE searches (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, query TEXT NOT NULL, hits INTEGER NOT NULL);"
+                    "CREATE TABLE clicks (search_id INTEGER NOT NULL, at INTEGER NOT NULL, position INTEGER NOT NULL);";
+  for (std::size_t i = 0; i < cases.size(); ++i)
+    sql += "INSERT INTO searches VALUES (" + std::to_string(i + 1) + ", " + now + ", " + cases[i].sql + ", 1);";
+  REQUIRE(std::system(("sqlite3 " + q(file) + " \"" + sql + "\"").c_str()) == 0);
+  auto as_json = test::run_mssearch("analytics --file " + q(file) + " --json");
+  REQUIRE(as_json.exit_code == 0);
+  const json report = json::parse(as_json.out);
+  std::set<std::string> held;
+  for (const auto& row : report["top"]) held.insert(row["query"].get<std::string>());
+  auto human = test::run_mssearch("analytics --file " + q(file));
+  REQUIRE(human.exit_code == 0);
+  for (const auto& c : cases) {
+    INFO(c.shown);
+    CHECK(held.count(c.raw) == 1);  // the file does hold the characters
+    CHECK_THAT(human.out, Catch::Contains("  " + c.shown + "  "));
+    CHECK(normalise_query(c.raw) == c.recorded);
+  }
+  std::size_t controls = 0;  // none reaches the terminal, wherever it is in the file
+  for (std::size_t i = 0; i < human.out.size(); ++i) controls += human.out[i] != '\n' && control_char_length(human.out, i) > 0;
+  CHECK(controls == 0);
 }

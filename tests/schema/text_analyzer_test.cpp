@@ -8,6 +8,7 @@
 #include "schema/compression.h"
 #include "schema/schema.h"
 #include "schema/text_analyzer.h"
+#include "schema/utf8.h"
 
 using namespace mssearch;
 
@@ -53,6 +54,25 @@ TEST_CASE("folding: invalid UTF-8 does not crash and is replaced", "[analysis]")
   const std::string folded = fold_text(bad);
   CHECK(folded.find("ab") == 0);
   CHECK(folded.find("cd") != std::string::npos);
+}
+
+TEST_CASE("utf8: control characters are C0, DEL and C1 (U+0080..U+009F), nothing else", "[analysis]") {
+  using namespace std::string_view_literals;
+  CHECK(control_char_length("\0"sv, 0) == 1);
+  CHECK(control_char_length("\x1b[31m", 0) == 1);
+  CHECK(control_char_length("\x1f", 0) == 1);
+  CHECK(control_char_length(" ", 0) == 0);
+  CHECK(control_char_length("~", 0) == 0);
+  CHECK(control_char_length("\x7f", 0) == 1);
+  CHECK(control_char_length("\xc2\x80", 0) == 2);  // U+0080, C1's first
+  CHECK(control_char_length("\xc2\x9b", 0) == 2);  // CSI
+  CHECK(control_char_length("\xc2\x9f", 0) == 2);  // C1's last
+  CHECK(control_char_length("\xc2\xa0", 0) == 0);  // no-break space, just past C1
+  CHECK(control_char_length("\xc3\x80", 0) == 0);  // À
+  CHECK(control_char_length("\xc2", 0) == 0);      // cut short
+  CHECK(control_char_length("ab\x7f", 2) == 1);
+  CHECK(control_char_length("ab\x7f", 1) == 0);
+  CHECK(control_char_length("ab\x7f", 3) == 0);    // past the end
 }
 
 TEST_CASE("compound terms: hyphenated letter-digit tokens get a joined form", "[analysis]") {
