@@ -3,19 +3,14 @@
 // widget behaves as a WAI-ARIA combobox; and a keyboard-only visit (search, pick a suggestion,
 // tick a facet, change page, open an article, come back) needs no mouse.
 // Usage: node accessibility.mjs BASE_URL SCREENSHOT_DIR
-import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
+import { base, run, shots } from "./harness.mjs";
+
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const [base, shots] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
 
 // axe-core's findings on the page as it is now (evaluated through the debugger protocol, which
 // the page's Content-Security-Policy does not apply to).
@@ -27,8 +22,7 @@ async function axe(page, label) {
   return found.map((f) => `${label}: ${f}`);
 }
 
-let failed = false;
-try {
+await run(async (browser) => {
   const violations = [];
   for (const [size, viewport] of [["desktop", { width: 1280, height: 900 }], ["phone", { width: 390, height: 844 }]]) {
     const page = await browser.newPage({ viewport });
@@ -137,10 +131,4 @@ try {
   await page.goBack();
   await page.waitForURL(pageUrl);
   console.log(`keyboard only: searched, ticked '${topic}', paged, opened an article and came back`);
-} catch (e) {
-  failed = true;
-  console.error(e);
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});

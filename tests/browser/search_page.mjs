@@ -1,17 +1,11 @@
 // Drives the search page in Debian's Chromium: types a query, waits for highlighted results,
 // ticks a topic facet, checks the URL stays shareable, tries the widget, saves a screenshot.
 // Usage: node search_page.mjs BASE_URL SCREENSHOT_DIR
-import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 
-const [base, shots] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-let failed = false;
-try {
+import { base, run, shots } from "./harness.mjs";
+
+await run(async (browser) => {
   const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
   page.setDefaultTimeout(15000);
   const errors = [];
@@ -141,10 +135,4 @@ try {
   }
   console.log(`followed ${seen.size} links: all answered 200`);
   assert.deepEqual(errors, [], "no script errors or CSP violations");
-} catch (e) {
-  failed = true;
-  console.error(e);
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});
