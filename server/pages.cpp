@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <kainjow/mustache.hpp>
 
+#include "schema/schema.h"
 #include "server/assets.h"
 
 namespace mssearch {
@@ -41,6 +42,17 @@ std::string page_href(const SearchRequest& r, std::size_t page, std::size_t per_
 
 // Mustache takes an empty string as true: an empty field is false, so its markup goes too.
 data text_or_false(const std::string& text) { return text.empty() ? data(false) : data(text); }
+
+// A topic filter by the name the index has for it: the searcher matches topics by their slug
+// (schema::topic_term), so the filter "astrocytes" is the topic "Astrocytes". The name from the
+// first of `facets` that lists it; else the filter as it was typed.
+std::string topic_shown(const std::string& typed, std::initializer_list<const std::vector<FacetValue>*> facets) {
+  const std::string term = schema::topic_term(typed);
+  for (const auto* values : facets)
+    for (const auto& f : *values)
+      if (schema::topic_term(f.value) == term) return f.value;
+  return typed;
+}
 
 // "2024-08-14" -> "14 August 2024"; anything else as it is.
 std::string date_shown(const std::string& iso) {
@@ -171,10 +183,19 @@ std::string render_results(const PageContent& c) {
   auto chip = [&](const std::string& label, SearchRequest without) {
     chips.push_back(object{{"label", label}, {"href", page_href(without, 1, per_page_now, without.query)}});
   };
-  for (const auto& t : r.topics) {
+  std::vector<FacetValue> topics = c.all_topics, years;
+  if (c.result != nullptr) {
+    topics = c.result->topic_facets;
+    years = c.result->year_facets;
+  }
+  // The topics chosen, by the names the facets list (a filter may be typed in another case or
+  // as a slug).
+  std::vector<std::string> chosen_topics;
+  for (const auto& t : r.topics) chosen_topics.push_back(topic_shown(t, {&topics, &c.all_topics}));
+  for (std::size_t i = 0; i < r.topics.size(); ++i) {
     SearchRequest w = r;
-    std::erase(w.topics, t);
-    chip("Topic: " + t, w);
+    std::erase(w.topics, r.topics[i]);
+    chip("Topic: " + chosen_topics[i], w);
   }
   for (int y : r.years) {
     SearchRequest w = r;
@@ -200,19 +221,14 @@ std::string render_results(const PageContent& c) {
   d.set("has_chips", !chips.empty());
   d.set("chips", chips);
 
-  std::vector<FacetValue> topics = c.all_topics, years;
-  if (c.result != nullptr) {
-    topics = c.result->topic_facets;
-    years = c.result->year_facets;
-  }
   // A ticked topic stays visible (with count 0) even when the query no longer matches it.
-  for (const auto& t : r.topics)
+  for (const auto& t : chosen_topics)
     if (std::none_of(topics.begin(), topics.end(), [&](const FacetValue& f) { return f.value == t; }))
       topics.push_back({t, 0});
   list topic_list;
   for (const auto& f : topics) {
     object o{{"value", f.value}, {"count", std::to_string(f.count)}};
-    o["checked"] = data(std::find(r.topics.begin(), r.topics.end(), f.value) != r.topics.end());
+    o["checked"] = data(std::find(chosen_topics.begin(), chosen_topics.end(), f.value) != chosen_topics.end());
     topic_list.push_back(o);
   }
   d.set("topics", topic_list);

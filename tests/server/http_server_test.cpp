@@ -554,6 +554,32 @@ TEST_CASE("server: the results page: one h1, a description, ratings, and chosen 
   CHECK_THAT(bad["error"]["message"].get<std::string>(), Catch::Contains("'relevance', 'date' or 'credibility'"));
 }
 
+TEST_CASE("server: a topic filter typed in another case or as a slug shows the topic's own name", "[server]") {
+  test::LiveServer s(test::shared_index(), {});
+  // The searcher matches a topic by its slug: the chip and the ticked box name the topic as the
+  // facets list it, and no second box appears for the form typed.
+  for (const auto& [typed, name] : {std::pair{"astrocytes", "Astrocytes"}, std::pair{"ASTROCYTES", "Astrocytes"},
+                                    std::pair{"temperature-sensitivity", "Temperature sensitivity"}}) {
+    INFO(typed);
+    auto page = s.get(std::string("/?q=ms&topic=") + typed);
+    REQUIRE(page);
+    REQUIRE(page->status == 200);
+    CHECK_THAT(page->body, Catch::Contains(std::string("aria-label=\"Remove filter: Topic: ") + name + "\""));
+    CHECK_THAT(page->body, !Catch::Contains(std::string("Topic: ") + typed));
+    CHECK_THAT(page->body, Catch::Contains("<a class=\"chip\" href=\"/?q=ms\""));
+    CHECK_THAT(page->body, Catch::Contains(std::string("value=\"") + name + "\" checked>"));
+    CHECK_THAT(page->body, !Catch::Contains(std::string("value=\"") + typed + "\""));
+    // The fragment the page's script swaps in says the same.
+    auto fragment = s.get(std::string("/?q=ms&fragment=1&topic=") + typed);
+    REQUIRE(fragment);
+    CHECK_THAT(fragment->body, Catch::Contains(std::string("Remove filter: Topic: ") + name + "\""));
+  }
+  // A topic the index does not have is shown as it was typed.
+  auto unknown = s.get("/?q=ms&topic=no-such-topic");
+  REQUIRE(unknown);
+  CHECK_THAT(unknown->body, Catch::Contains("aria-label=\"Remove filter: Topic: no-such-topic\""));
+}
+
 TEST_CASE("server: page assets under fingerprinted names are cached for a year, and robots.txt", "[server]") {
   test::LiveServer s(test::shared_index(), {});
   auto page = s.get("/?q=heat");
