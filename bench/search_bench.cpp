@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-facets", no_facets, "Leave out facet counting");
   app.add_flag("--no-snippets", no_snippets, "Leave out snippets");
   app.add_flag("--no-feedback", no_feedback, "Rank without pseudo-relevance feedback");
+  bool serial_shards = false;
+  app.add_flag("--serial-shards", serial_shards, "Count a sharded index's matches one shard after another (as before)");
   std::size_t feedback_depth = RankingOptions{}.feedback_depth;
   app.add_option("--feedback-depth", feedback_depth, "First-pass hits feedback re-ranks for a first page")
       ->capture_default_str();
@@ -106,6 +108,7 @@ int main(int argc, char** argv) {
   so.databases = databases;
   so.related_count = related;
   if (no_feedback) so.ranking.feedback_docs = 0;
+  so.parallel_shards = !serial_shards;
   so.ranking.feedback_depth = feedback_depth;
   auto searcher = Searcher::open(so);
   if (!searcher) {

@@ -1,8 +1,17 @@
 #include "searcher/facet_counter.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
 #include <map>
+#include <mutex>
+#include <stop_token>
 #include <string>
+#include <thread>
+
+#include "schema/index_path.h"
 
 #include "schema/schema.h"
 #include "searcher/facet_columns.h"
@@ -111,12 +120,181 @@ class ColumnCounting final : public FacetCounting {
   FacetColumns columns_;
 };
 
+// One of several local shards, counted as one local database: a handle of its own (Xapian
+// objects are not thread-safe, and the searcher's combined database shares the handles it was
+// made of) with its columns. One task at a time uses it: a search's counter waits for its
+// tasks before the search ends.
+struct CountedShard {
+  Xapian::Database db;
+  FacetColumns columns;
+  Xapian::Registry registry;  // built once: a default Registry costs ~100 allocations
+};
+
+struct ShardCount {
+  std::map<std::string, Xapian::doccount> counts[FacetColumns::kCount];
+  Xapian::doccount total = 0;
+  bool exact = true;
+};
+
+// `serialised`: the query, which each task rebuilds for itself (a Query's copies share
+// reference counts that are not atomic).
+ShardCount count_shard(CountedShard& shard, const std::string& serialised, Xapian::termcount max_expansion,
+                       double time_limit_seconds) {
+  const Xapian::Query query = Xapian::Query::unserialise(serialised, shard.registry);
+  FacetColumns::Spy spy(shard.columns);
+  ShardCount out;
+  if (MatchSet::reads_postings_only(shard.db, query, max_expansion)) {
+    const MatchSet matched = MatchSet::of(shard.db, query, max_expansion);
+    matched.for_each([&](Xapian::docid id) { spy.add(id); });
+    out.total = static_cast<Xapian::doccount>(matched.count());
+  } else {
+    // A phrase or a value range: Xapian's matcher, without weights, over every match.
+    Xapian::Enquire enquire(shard.db);
+    enquire.set_query(query);
+    enquire.set_weighting_scheme(Xapian::BoolWeight());
+    enquire.set_time_limit(time_limit_seconds);
+    enquire.add_matchspy(&spy);
+    const Xapian::MSet mset = enquire.get_mset(0, 0, shard.db.get_doccount());
+    out.total = mset.get_matches_estimated();
+    out.exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
+  }
+  for (std::size_t f = 0; f < FacetColumns::kCount; ++f) out.counts[f] = spy.counts(f);
+  return out;
+}
+
+// A thread of its own for one shard's counts, kept while the searcher reads one revision (a
+// thread started for every search cost more than the counting: its stack mapped and unmapped).
+// Runs what it is given in order, so that one shard's handle is never used by two threads.
+class ShardWorker {
+ public:
+  ShardWorker() : thread_([this](std::stop_token stop) { loop(stop); }) {}
+  ~ShardWorker() { thread_.request_stop(); }  // the thread ends the tasks it has first
+  ShardWorker(const ShardWorker&) = delete;
+  ShardWorker& operator=(const ShardWorker&) = delete;
+
+  std::future<ShardCount> submit(std::function<ShardCount()> work) {
+    std::packaged_task<ShardCount()> task(std::move(work));
+    auto done = task.get_future();
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(std::move(task));
+    }
+    wake_.notify_one();
+    return done;
+  }
+
+ private:
+  void loop(std::stop_token stop) {
+    for (;;) {
+      std::packaged_task<ShardCount()> task;
+      {
+        std::unique_lock lock(mutex_);
+        if (!wake_.wait(lock, stop, [&] { return !queue_.empty(); })) return;  // stopped, nothing left
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      task();  // an exception goes to the future
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::deque<std::packaged_task<ShardCount()>> queue_;
+  std::jthread thread_;  // last: started once the members it uses are
+};
+
+class ShardedCounter final : public FacetCounter {
+ public:
+  explicit ShardedCounter(std::vector<std::future<ShardCount>> tasks) : tasks_(std::move(tasks)) {}
+  // A search that failed before gathering (its match threw) still waits for its tasks: they
+  // read the shards' handles, which the next search (or a reload) may use.
+  ~ShardedCounter() override {
+    for (auto& task : tasks_)
+      if (task.valid()) task.wait();
+  }
+  ShardedCounter(const ShardedCounter&) = delete;
+  ShardedCounter& operator=(const ShardedCounter&) = delete;
+  // The tasks count; the matcher ranks meanwhile and may stop once the best hits are known.
+  Xapian::doccount attach(Xapian::Enquire&) override { return 0; }
+  std::optional<Xapian::doccount> total() const override {
+    gather();
+    if (cut_) return std::nullopt;  // then the matcher's estimate
+    return total_;
+  }
+  FacetCounts counts() const override {
+    gather();
+    return {sorted_facets(counts_[0]), sorted_facets(counts_[1]), sorted_facets(counts_[2])};
+  }
+  bool timed_out() const override {
+    gather();
+    return cut_;
+  }
+
+ private:
+  // Waits for every task; a task's exception (the index moved on: DatabaseModifiedError) is
+  // the search's, after the others have ended (the destructor waits for them).
+  void gather() const {
+    for (; next_ < tasks_.size(); ++next_) {
+      ShardCount c = tasks_[next_].get();
+      total_ += c.total;
+      cut_ = cut_ || !c.exact;
+      for (std::size_t f = 0; f < FacetColumns::kCount; ++f)
+        for (const auto& [value, count] : c.counts[f]) counts_[f][value] += count;
+    }
+  }
+
+  mutable std::vector<std::future<ShardCount>> tasks_;
+  mutable std::size_t next_ = 0;
+  mutable Xapian::doccount total_ = 0;
+  mutable bool cut_ = false;
+  mutable std::map<std::string, Xapian::doccount> counts_[FacetColumns::kCount];
+};
+
+class ShardedCounting final : public FacetCounting {
+ public:
+  ShardedCounting(std::vector<std::unique_ptr<CountedShard>> shards, Xapian::termcount max_expansion,
+                  double time_limit_seconds)
+      : shards_(std::move(shards)), max_expansion_(max_expansion), time_limit_seconds_(time_limit_seconds) {
+    for (std::size_t i = 0; i < shards_.size(); ++i) workers_.push_back(std::make_unique<ShardWorker>());
+  }
+  std::unique_ptr<FacetCounter> start(const Xapian::Query& query) const override {
+    auto serialised = std::make_shared<const std::string>(query.serialise());
+    std::vector<std::future<ShardCount>> tasks;
+    tasks.reserve(shards_.size());
+    for (std::size_t i = 0; i < shards_.size(); ++i)
+      tasks.push_back(workers_[i]->submit([shard = shards_[i].get(), serialised, this] {
+        return count_shard(*shard, *serialised, max_expansion_, time_limit_seconds_);
+      }));
+    return std::make_unique<ShardedCounter>(std::move(tasks));
+  }
+
+ private:
+  std::vector<std::unique_ptr<CountedShard>> shards_;
+  std::vector<std::unique_ptr<ShardWorker>> workers_;  // after shards_: they end first
+  Xapian::termcount max_expansion_;
+  double time_limit_seconds_;
+};
+
 }  // namespace
 
-std::unique_ptr<FacetCounting> FacetCounting::for_database(const Xapian::Database& db, bool single_local,
-                                                           Xapian::termcount max_expansion) {
+Result<std::unique_ptr<FacetCounting>> FacetCounting::for_database(
+    const Xapian::Database& db, bool single_local, Xapian::termcount max_expansion,
+    const std::vector<ShardRevision>& local_shards, double time_limit_seconds) {
   if (single_local) return std::make_unique<ColumnCounting>(db, max_expansion);
-  return std::make_unique<SpyCounting>(db);
+  if (local_shards.size() < 2) return std::make_unique<SpyCounting>(db);
+  std::vector<std::unique_ptr<CountedShard>> shards;
+  for (const auto& [dir, revision] : local_shards) {
+    auto opened = open_index(dir);
+    if (!opened) return std::unexpected(opened.error());
+    // A commit between the opening of the searcher's database and this one: these counts
+    // would not be of the documents it ranks. Spies count what it reads until the searcher
+    // follows that commit (its next refresh) and asks again.
+    if (opened->get_revision() != revision) return std::make_unique<SpyCounting>(db);
+    auto shard = std::make_unique<CountedShard>(CountedShard{std::move(*opened), {}, {}});
+    shard->columns.load(shard->db);
+    shards.push_back(std::move(shard));
+  }
+  return std::make_unique<ShardedCounting>(std::move(shards), max_expansion, time_limit_seconds);
 }
 
 }  // namespace mssearch

@@ -3,17 +3,22 @@
 //  - one local database: facet columns held in memory by docid (FacetColumns), fed from a
 //    bitset read off the posting lists (MatchSet) when the query needs nothing else, so the
 //    weighted matcher can stop early; else from a match spy over one exhaustive pass;
-//  - several databases or remote shards: Xapian's ValueCountMatchSpy, the only spy
-//    xapian-tcpsrv runs, and one that sees each sub-database's own docids correctly.
+//  - several local databases (`index --shards N`, or several paths): each shard counted as
+//    one local database, all shards at once in threads of their own, while the calling thread
+//    ranks over all of them (the ranking stops early; the counting is what visits every match);
+//  - remote shards: Xapian's ValueCountMatchSpy, the only spy xapian-tcpsrv runs, and one
+//    that sees each sub-database's own docids correctly.
 // Internal to the searcher.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include <xapian.h>
 
+#include "schema/error.h"
 #include "searcher/index_stats.h"
 
 namespace mssearch {
@@ -34,6 +39,14 @@ class FacetCounter {
   virtual std::optional<Xapian::doccount> total() const = 0;
   // After the match.
   virtual FacetCounts counts() const = 0;
+  // Whether the time limit cut a count the counter made itself.
+  virtual bool timed_out() const { return false; }
+};
+
+// A local database the searcher's combined database is made of, at the revision it reads.
+struct ShardRevision {
+  std::filesystem::path dir;
+  Xapian::rev revision = 0;
 };
 
 // The strategy, for one database (rebuilt when the searcher moves to another revision).
@@ -43,10 +56,14 @@ class FacetCounting {
   // A counter for `query` (as the matcher will run it).
   virtual std::unique_ptr<FacetCounter> start(const Xapian::Query& query) const = 0;
 
-  // The strategy for `db`: columns when it is one local database (`single_local`), else
-  // match spies. `max_expansion`: the searcher's wildcard expansion limit.
-  static std::unique_ptr<FacetCounting> for_database(const Xapian::Database& db, bool single_local,
-                                                     Xapian::termcount max_expansion);
+  // The strategy for `db`: columns when it is one local database (`single_local`); columns
+  // per shard, counted in parallel, when `local_shards` names its sub-databases' directories
+  // (two or more, all local); else match spies. `max_expansion`: the searcher's wildcard
+  // expansion limit; `time_limit_seconds`: its time limit (0: none), for the shards' counts.
+  // Errors: those of open_index() for a shard.
+  static Result<std::unique_ptr<FacetCounting>> for_database(
+      const Xapian::Database& db, bool single_local, Xapian::termcount max_expansion,
+      const std::vector<ShardRevision>& local_shards = {}, double time_limit_seconds = 0);
 };
 
 }  // namespace mssearch

@@ -116,6 +116,10 @@ struct SearcherOptions {
   std::uint32_t max_wildcard_expansion = 200;  // `remyelin*` may expand to this many terms
   double time_limit_seconds = 0.5;          // bound on exact counting (facets, totals)
   std::size_t related_count = 5;            // related articles in a search answer
+  // Several local databases (a sharded index): each shard's share of the exact counting
+  // (totals, facets) in a thread of its own, alongside the ranking over all of them. false:
+  // Xapian's match spies count in the ranking's pass, one shard after another.
+  bool parallel_shards = true;
   RankingOptions ranking;                   // BM25, stop words, feedback, site boosts
 };
 

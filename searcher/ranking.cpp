@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string_view>
 #include <memory_resource>
+#include <optional>
 #include <array>
 #include <unordered_map>
 
@@ -41,15 +42,30 @@ class HeldByEnough : public Xapian::ExpandDecider {
   std::size_t min_docs_;
 };
 
-// Matches the given documents (sorted docids of one database), with no weight of its own.
+// Matches the given documents (sorted docids of the searcher's database), with no weight of
+// its own. Over several local databases Xapian gives each sub-database a copy of its own, and
+// docids interleave (docid d is document (d - 1) / n + 1 of sub-database (d - 1) mod n): each
+// copy finds which one it reads by its UUID and keeps that one's documents.
 class DocidSource : public Xapian::PostingSource {
  public:
-  explicit DocidSource(std::vector<Xapian::docid> ids) : ids_(std::move(ids)) {}
-  Xapian::doccount get_termfreq_min() const override { return static_cast<Xapian::doccount>(ids_.size()); }
+  DocidSource(std::vector<Xapian::docid> ids, std::vector<std::string> shard_uuids)
+      : ids_(std::move(ids)), uuids_(std::move(shard_uuids)) {}
+  Xapian::doccount get_termfreq_min() const override { return static_cast<Xapian::doccount>(local_.size()); }
   Xapian::doccount get_termfreq_est() const override { return get_termfreq_min(); }
   Xapian::doccount get_termfreq_max() const override { return get_termfreq_min(); }
-  void init(const Xapian::Database&) override {
-    at_ = ids_.cbegin();
+  void init(const Xapian::Database& db) override {
+    local_.clear();
+    if (uuids_.empty()) {
+      local_ = ids_;
+    } else {
+      const auto n = static_cast<Xapian::docid>(uuids_.size());
+      const auto it = std::find(uuids_.begin(), uuids_.end(), db.get_uuid());
+      const auto shard = static_cast<Xapian::docid>(it - uuids_.begin());
+      if (it != uuids_.end())
+        for (Xapian::docid id : ids_)
+          if ((id - 1) % n == shard) local_.push_back((id - 1) / n + 1);
+    }
+    at_ = local_.cbegin();
     started_ = false;
   }
   void next(double) override {
@@ -58,14 +74,16 @@ class DocidSource : public Xapian::PostingSource {
   }
   void skip_to(Xapian::docid did, double) override {
     started_ = true;
-    at_ = std::lower_bound(at_, ids_.cend(), did);
+    at_ = std::lower_bound(at_, local_.cend(), did);
   }
-  bool at_end() const override { return at_ == ids_.cend(); }
+  bool at_end() const override { return at_ == local_.cend(); }
   Xapian::docid get_docid() const override { return *at_; }
-  DocidSource* clone() const override { return new DocidSource(ids_); }
+  DocidSource* clone() const override { return new DocidSource(ids_, uuids_); }
 
  private:
-  std::vector<Xapian::docid> ids_;
+  std::vector<Xapian::docid> ids_;   // the searcher's docids, sorted
+  std::vector<std::string> uuids_;   // the sub-databases' UUIDs in order; empty: one database
+  std::vector<Xapian::docid> local_; // this copy's database's docids, sorted
   std::vector<Xapian::docid>::const_iterator at_;
   bool started_ = false;
 };
@@ -231,11 +249,32 @@ Xapian::Query feedback_query(const WeightedTerms& terms) {
   return Xapian::Query(Xapian::Query::OP_OR, scaled.begin(), scaled.end());
 }
 
-Xapian::Query candidates_query(const ScoredDocs& candidates) {
+Xapian::Query candidates_query(const ScoredDocs& candidates, const std::vector<std::string>& shard_uuids) {
   std::vector<Xapian::docid> ids;
   for (const auto& c : candidates) ids.push_back(c.first);
   std::sort(ids.begin(), ids.end());
-  return Xapian::Query((new DocidSource(std::move(ids)))->release());
+  return Xapian::Query((new DocidSource(std::move(ids), shard_uuids))->release());
+}
+
+std::optional<std::vector<std::string>> local_shard_uuids(const Xapian::Database& db) {
+  if (db.size() <= 1) return std::vector<std::string>{};
+  // Several: Xapian joins the sub-databases' UUIDs with ':', in order; a remote one has none
+  // of its own to give a posting source (custom sources do not travel).
+  std::vector<std::string> uuids;
+  const std::string all = db.get_uuid();
+  for (std::size_t at = 0; at <= all.size();) {
+    std::size_t end = all.find(':', at);
+    if (end == std::string::npos) end = all.size();
+    uuids.push_back(all.substr(at, end - at));
+    at = end + 1;
+  }
+  std::vector<std::string> sorted = uuids;
+  std::sort(sorted.begin(), sorted.end());
+  // Two copies of one database (the same UUID) could not be told apart.
+  if (uuids.size() != db.size() || std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end() ||
+      std::find(sorted.begin(), sorted.end(), "") != sorted.end())
+    return std::nullopt;
+  return uuids;
 }
 
 ScoredDocs rerank(const Xapian::Database& db, const Xapian::Weight& weight, const Xapian::Query& extra,

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -61,13 +62,18 @@ Xapian::Query feedback_query(const WeightedTerms& terms);
 // Re-ranking without a second search of the collection: `extra`'s weight (Xapian's, from
 // `weight`) added to each of `candidates` (docid and score of a first pass over `db`) that it
 // matches; Xapian visits only the postings of the documents `only` matches, a query for the
-// candidates (candidates_query for one local database, else their id terms). Returned best
+// candidates (candidates_query for local databases, else their id terms). Returned best
 // first, ties in the candidates' order. `matched`, when given, gets the candidates `extra`
 // matches with `extra`'s weight alone, best first.
 using ScoredDocs = std::vector<std::pair<Xapian::docid, double>>;
 ScoredDocs rerank(const Xapian::Database& db, const Xapian::Weight& weight, const Xapian::Query& extra,
                   const Xapian::Query& only, const ScoredDocs& candidates, ScoredDocs* matched = nullptr);
-// A query matching exactly these documents of one local database (no weight of its own).
-Xapian::Query candidates_query(const ScoredDocs& candidates);
+// A query matching exactly these documents of a local database (no weight of its own);
+// `shard_uuids`: local_shard_uuids() of a database of several.
+Xapian::Query candidates_query(const ScoredDocs& candidates, const std::vector<std::string>& shard_uuids = {});
+// What candidates_query() needs to name documents of `db` by docid: nothing for one database,
+// the UUIDs of its sub-databases for several local ones; nullopt when docids cannot be used
+// (they must then be named by their id terms).
+std::optional<std::vector<std::string>> local_shard_uuids(const Xapian::Database& db);
 
 }  // namespace mssearch

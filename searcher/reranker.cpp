@@ -13,11 +13,11 @@ Reranked Reranker::rerank(const QueryPlan& plan, const Matched& matched, const M
   if (!window.candidates()) return out;
   out.terms = feedback_terms(db_, plan.query, matched.mset, options_, freqs_);
   if (!out.terms.empty()) {
-    // The candidates: by docid on one local database; otherwise by id term (a docid query
+    // The candidates: by docid on local databases; otherwise by id term (a docid query
     // cannot travel to a remote shard), the same documents either way.
     Xapian::Query only;
-    if (single_local_) {
-      only = candidates_query(out.page);
+    if (docid_shards_) {
+      only = candidates_query(out.page, *docid_shards_);
     } else {
       matched.mset.fetch();
       std::vector<Xapian::Query> ids;

@@ -4,6 +4,10 @@
 // Internal to the searcher.
 #pragma once
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include <xapian.h>
 
 #include "searcher/matcher.h"
@@ -20,11 +24,12 @@ struct Reranked {
 
 class Reranker {
  public:
-  // `single_local`: docids can name the candidates (else their id terms, which travel to
-  // remote shards); `stored` reads those ids.
+  // `docid_shards`: local_shard_uuids() of `db` when its docids can name the candidates (all
+  // its databases local), else nullopt (their id terms, which travel to remote shards); `stored`
+  // reads those ids.
   Reranker(const Xapian::Database& db, const Xapian::Weight& weight, const RankingOptions& options,
-           CollectionFreqs& freqs, bool single_local)
-      : db_(db), weight_(weight), options_(options), freqs_(freqs), single_local_(single_local) {}
+           CollectionFreqs& freqs, const std::optional<std::vector<std::string>>& docid_shards)
+      : db_(db), weight_(weight), options_(options), freqs_(freqs), docid_shards_(docid_shards) {}
 
   // Without feedback (or candidates), the match's window is the page as it is.
   Reranked rerank(const QueryPlan& plan, const Matched& matched, const MatchWindow& window, StoredArticles& stored);
@@ -34,7 +39,7 @@ class Reranker {
   const Xapian::Weight& weight_;
   const RankingOptions& options_;
   CollectionFreqs& freqs_;
-  bool single_local_;
+  const std::optional<std::vector<std::string>>& docid_shards_;
 };
 
 }  // namespace mssearch

@@ -63,7 +63,18 @@ void Searcher::Impl::use_database() {
 void Searcher::Impl::load_topics() {
   // Columns are keyed by docid, which a match spy sees per sub-database: one local database only.
   single_local = db.size() == 1 && std::none_of(options.databases.begin(), options.databases.end(), &ShardSet::is_remote);
-  facets = FacetCounting::for_database(db, single_local, options.max_wildcard_expansion);
+  const auto local = shards.local_parts();
+  docid_shards = single_local ? std::optional<std::vector<std::string>>(std::vector<std::string>{})
+                 : local.empty() ? std::nullopt
+                                 : local_shard_uuids(db);
+  std::vector<ShardRevision> parts;
+  if (!single_local && options.parallel_shards)
+    for (const auto& p : local) parts.push_back({p.dir, p.revision});
+  auto counting = FacetCounting::for_database(db, single_local, options.max_wildcard_expansion, parts,
+                                              options.time_limit_seconds);
+  // A shard that cannot be opened a second time for counting (removed since): the spies count
+  // what the searcher reads.
+  facets = counting ? std::move(*counting) : std::move(*FacetCounting::for_database(db, false, options.max_wildcard_expansion));
   collection_freqs.clear();
   std::map<std::string, std::uint32_t> counts;
   for (auto v = db.valuestream_begin(schema::kSlotTopics); v != db.valuestream_end(schema::kSlotTopics); ++v)
@@ -139,7 +150,7 @@ Result<SearchResult> Searcher::Impl::run(const SearchRequest& request, const Que
   const MatchWindow window = match_window(request, plan, options);
   const Matched matched = match(db, *weight, plan, window, request.facets ? facets.get() : nullptr,
                                 options.time_limit_seconds);
-  const Reranked reranked = Reranker(db, *weight, options.ranking, collection_freqs, single_local)
+  const Reranked reranked = Reranker(db, *weight, options.ranking, collection_freqs, docid_shards)
                                 .rerank(plan, matched, window, stored);
   const Xapian::Stem stemmer = request.snippets ? planner.analyzer().snippet_stemmer(plan.query) : Xapian::Stem();
   Page page = build_page(db, reranked.page, matched.mset, stemmer, {request.snippets, options.snippet_length}, stored);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct Searcher::Impl {
   std::unique_ptr<Xapian::Weight> weight;  // options.ranking's BM25
   std::vector<FacetValue> topics;
   bool single_local = false;                // one local database: docids name documents
+  // local_shard_uuids(db) when every database is local: docids name documents across them.
+  std::optional<std::vector<std::string>> docid_shards;
   std::unique_ptr<FacetCounting> facets;    // chosen for this database
   CollectionFreqs collection_freqs;         // feedback's statistics, this revision's
   StoredArticles stored;                    // the answer being made: damaged articles left out

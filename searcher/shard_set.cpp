@@ -34,7 +34,24 @@ ShardSet::ShardSet(std::vector<Shard> shards, const RemoteOptions& remote)
 Result<Xapian::Database> ShardSet::open_one(Shard& shard) const {
   if (!is_remote(shard.spec)) {
     shard.identity = index_identity(shard.spec);
-    return open_index(shard.spec);
+    shard.parts.clear();
+    shard.part_dirs = live_database_dir(shard.spec) ? std::vector<std::filesystem::path>{}
+                                                    : shard_dirs(shard.spec);
+    if (shard.part_dirs.empty()) {
+      auto db = open_index(shard.spec);
+      if (db) shard.parts = {*db}, shard.part_dirs = {shard.spec};
+      return db;
+    }
+    // A sharded directory: each shard opened on its own (as open_index() would), so that its
+    // revision can be read (a combined database has none) and its parts counted apart.
+    Xapian::Database all;
+    for (const auto& dir : shard.part_dirs) {
+      auto one = open_index(dir);
+      if (!one) return one;
+      all.add_database(*one);
+      shard.parts.push_back(*one);
+    }
+    return all;
   }
   auto address = parse_remote(shard.spec);
   if (!address) return fail(ErrorCode::kIo, "bad remote shard '" + shard.spec + "': expected tcp://HOST:PORT");
@@ -109,6 +126,16 @@ Xapian::rev ShardSet::revision() const {
     }
   }
   return sum;
+}
+
+std::vector<ShardSet::LocalPart> ShardSet::local_parts() const {
+  std::vector<LocalPart> out;
+  for (const auto& s : shards_) {
+    if (!s.db) continue;  // not in the combined database either
+    if (is_remote(s.spec)) return {};
+    for (std::size_t i = 0; i < s.parts.size(); ++i) out.push_back({s.part_dirs[i], s.parts[i].get_revision()});
+  }
+  return out;
 }
 
 Result<bool> ShardSet::refresh() {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,14 @@ class ShardSet {
   // Sum of the shards' revisions: changes whenever any shard commits.
   Xapian::rev revision() const;
 
+  // The local databases the combined one is made of (a sharded directory's shards one by one),
+  // each with the revision the combined database reads; empty when any shard is remote.
+  struct LocalPart {
+    std::filesystem::path dir;
+    Xapian::rev revision = 0;
+  };
+  std::vector<LocalPart> local_parts() const;
+
   // Follows new commits and generation swaps, and retries shards that are down. Returns true
   // when the combined database changed (the caller rebuilds what depends on it).
   Result<bool> refresh();
@@ -46,10 +55,15 @@ class ShardSet {
   struct Shard {
     std::string spec;
     std::optional<Xapian::Database> db;
+    // A local shard's databases, each opened on its own and added to `db` (a sharded
+    // directory's shards; else the one database), and their directories.
+    std::vector<Xapian::Database> parts;
+    std::vector<std::filesystem::path> part_dirs;
     std::string identity;  // index_identity() of a local shard
     std::chrono::steady_clock::time_point next_try{};
   };
   ShardSet(std::vector<Shard> shards, const RemoteOptions& remote);
+  // Opens `shard` (and its parts when local).
   Result<Xapian::Database> open_one(Shard& shard) const;
   void rebuild();
 

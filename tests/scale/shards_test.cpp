@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -188,6 +189,113 @@ TEST_CASE("shards: --shards splits by a stable hash, and reindexing updates the 
   CHECK(open_index(db)->get_doccount() == 50);
 }
 
+TEST_CASE("shards: local shards counted in parallel keep a reader's snapshot, follow commits and rebuilds, and agree under threads",
+          "[shards]") {
+  test::TempDir tmp;
+  const fs::path articles = tmp / "articles", sharded = tmp / "sharded", single = tmp / "single";
+  fs::copy(test::corpus_dir(), articles, fs::copy_options::recursive);
+  auto index = [&](const fs::path& db, const std::string& extra) {
+    REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q {}", articles.string(), db.string(), extra)).exit_code == 0);
+  };
+  index(sharded, "--shards 3");
+  SearcherOptions o;
+  o.db_path = sharded;
+  auto searcher = Searcher::open(o);
+  REQUIRE(searcher);
+  SearchRequest req;
+  req.query = "astrocytes";
+  req.limit = 50;
+  auto count_of = [](const SearchResult& r, const std::string& topic) {
+    for (const auto& f : r.topic_facets)
+      if (f.value == topic) return f.count;
+    return 0u;
+  };
+  auto before = searcher->search(req);
+  REQUIRE(before);
+  REQUIRE(before->total > 3);
+  CHECK(before->total == before->hits.size());
+  CHECK(count_of(*before, "Astrocytes") > 0);
+  CHECK(count_of(*before, "Zebrafish models") == 0);
+
+  // A new article with a new topic, committed to its shard.
+  test::write_file(articles / "zebrafish-astrocytes.md", R"(---
+id: zebrafish-astrocytes
+title: "Astrocytes Watched Live in Zebrafish"
+date: 2026-03-01
+topics:
+  - "Astrocytes"
+  - "Zebrafish models"
+journal: "Glia"
+credibility: 3
+interest: 3
+takeaway: "Transparent zebrafish let researchers watch astrocytes respond to myelin damage as it happens."
+---
+## What They Found
+Astrocytes in zebrafish larvae gathered around damaged myelin within hours.
+)");
+  index(sharded, "");
+  // The reader keeps its snapshot until it refreshes: counts and hits from the same revision.
+  auto same = searcher->search(req);
+  REQUIRE(same);
+  CHECK(same->total == before->total);
+  CHECK(count_of(*same, "Zebrafish models") == 0);
+  REQUIRE(searcher->refresh());
+  auto after = searcher->search(req);
+  REQUIRE(after);
+  CHECK(after->total == before->total + 1);
+  CHECK(after->hits.size() == after->total);
+  CHECK(count_of(*after, "Zebrafish models") == 1);
+  CHECK(count_of(*after, "Astrocytes") == count_of(*before, "Astrocytes") + 1);
+  // As one database of the same articles counts.
+  index(single, "");
+  SearcherOptions so;
+  so.db_path = single;
+  auto one = Searcher::open(so);
+  REQUIRE(one);
+  auto expected = one->search(req);
+  REQUIRE(expected);
+  CHECK(comparable(*after) == comparable(*expected));
+
+  // A --full rebuild swaps new generations in under the reader: followed too.
+  fs::remove(articles / "zebrafish-astrocytes.md");
+  index(sharded, "--full");
+  REQUIRE(searcher->refresh());
+  auto rebuilt = searcher->search(req);
+  REQUIRE(rebuilt);
+  CHECK(rebuilt->total == before->total);
+  CHECK(count_of(*rebuilt, "Zebrafish models") == 0);
+
+  // Several searchers over the same shards at once, as the server's threads: every answer whole.
+  const std::vector<std::string> queries = {"astrocytes", "\"optic neuritis\"", "remyelin*", "fatigue", "vitamin d"};
+  std::vector<json> answers;
+  for (const auto& q : queries) {
+    req.query = q;
+    answers.push_back(comparable(*searcher->search(req)));
+  }
+  std::atomic<int> mismatches{0}, failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      auto own = Searcher::open(o);
+      if (!own) {
+        ++failures;
+        return;
+      }
+      for (int round = 0; round < 20; ++round)
+        for (std::size_t i = 0; i < queries.size(); ++i) {
+          SearchRequest r;
+          r.query = queries[i];
+          r.limit = 50;
+          auto got = own->search(r);
+          if (!got) ++failures;
+          else if (comparable(*got) != answers[i]) ++mismatches;
+        }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  CHECK(mismatches == 0);
+}
+
 TEST_CASE("shards: local and remote shards answer as one database does, and a dead shard gives a partial answer",
           "[shards]") {
   test::TempDir tmp;
@@ -201,10 +309,11 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
     remote.push_back(servers.back()->spec());
   }
   const fs::path synonyms = test::corpus_dir() / "synonyms.yaml";
-  auto open = [&](const fs::path& db, const std::vector<std::string>& databases) {
+  auto open = [&](const fs::path& db, const std::vector<std::string>& databases, bool parallel = true) {
     SearcherOptions o;
     o.db_path = db;
     o.databases = databases;
+    o.parallel_shards = parallel;
     o.synonyms_path = synonyms;
     o.remote.timeout_seconds = 2;
     o.remote.retry_seconds = 0.2;
@@ -212,17 +321,21 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
     REQUIRE(s);
     return std::move(*s);
   };
-  Searcher one = open(single, {}), local = open(sharded, {}), far = open({}, remote);
+  // local: the shards' counting in threads of their own; serial: in the ranking's pass.
+  Searcher one = open(single, {}), local = open(sharded, {}), serial = open(sharded, {}, false), far = open({}, remote);
   CHECK(far.document_count() == 50);
   for (const auto& q : kQueries) {
     INFO("query " << q);
     SearchRequest req;
     req.query = q;
     req.limit = 50;
-    auto a = one.search(req), b = local.search(req), c = far.search(req);
+    auto a = one.search(req), b = local.search(req), c = far.search(req), d = serial.search(req);
     REQUIRE(a);
     REQUIRE(b);
     REQUIRE(c);
+    REQUIRE(d);
+    CHECK(b->total_is_exact);
+    CHECK(comparable(*b) == comparable(*d));
     // And in the same order, hit for hit, wherever scores differ (equal scores are ordered by
     // document id, which differs between layouts by design).
     REQUIRE(c->hits.size() == a->hits.size());
@@ -235,7 +348,7 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
     // (Xapian 1.4's MSet::snippet weighs a passage with the statistics of the feedback's first
     // pass, which differ per subdatabase); both highlight a match.
     json single_answer = comparable(*a);
-    for (const SearchResult* sharded_result : {&*b, &*c}) {
+    for (const SearchResult* sharded_result : {&*b, &*c, &*d}) {
       json answer = comparable(*sharded_result);
       for (auto& [id, snippet] : answer["snippets"].items())
         CHECK((snippet.get<std::string>().find("<mark>") == std::string::npos) ==
@@ -249,6 +362,7 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
     req.topics = {"Relapses"};
     req.sort = SortOrder::kDate;
     CHECK(comparable(*far.search(req)) == comparable(*one.search(req)));
+    CHECK(comparable(*local.search(req)) == comparable(*one.search(req)));
   }
   // Did you mean: spelling data lives in each shard; locally the shards agree with one database.
   SearchRequest typo;

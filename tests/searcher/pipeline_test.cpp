@@ -123,8 +123,8 @@ TEST_CASE("pipeline, plan: order, feedback, filters and bounds are decided befor
 
 TEST_CASE("pipeline, match: both facet strategies count the same, exactly", "[pipeline]") {
   Stages& s = stages();
-  const auto columns = FacetCounting::for_database(s.db, true, s.options.max_wildcard_expansion);
-  const auto spies = FacetCounting::for_database(s.db, false, s.options.max_wildcard_expansion);
+  const auto columns = *FacetCounting::for_database(s.db, true, s.options.max_wildcard_expansion);
+  const auto spies = *FacetCounting::for_database(s.db, false, s.options.max_wildcard_expansion);
   // Plain words (counted from the posting lists), a phrase and a date range (counted by the
   // matcher's spy), a wildcard, a filter, nothing typed.
   for (const std::string q : {"fatigue", "myelin repair", "\"optic neuritis\"", "remyel*", "ms", ""}) {
@@ -177,7 +177,8 @@ TEST_CASE("pipeline, rerank: the page is cut from the re-ranked candidates", "[p
   const QueryPlan plan = s.plan(r);
   const MatchWindow w = match_window(r, plan, s.options);
   const Matched m = s.match_with(plan, r, nullptr);
-  Reranker reranker(s.db, *s.weight, s.options.ranking, s.freqs, true);
+  const std::optional<std::vector<std::string>> one_database = std::vector<std::string>{};
+  Reranker reranker(s.db, *s.weight, s.options.ranking, s.freqs, one_database);
   const Reranked out = reranker.rerank(plan, m, w, s.stored);
   REQUIRE(out.page.size() == 5);
   CHECK_FALSE(out.terms.empty());
@@ -209,7 +210,8 @@ TEST_CASE("pipeline, page and related: stored fields, marked snippets, related n
   const QueryPlan plan = s.plan(r);
   const MatchWindow w = match_window(r, plan, s.options);
   const Matched m = s.match_with(plan, r, nullptr);
-  const Reranked ranked = Reranker(s.db, *s.weight, s.options.ranking, s.freqs, true).rerank(plan, m, w, s.stored);
+  const std::optional<std::vector<std::string>> one_database = std::vector<std::string>{};
+  const Reranked ranked = Reranker(s.db, *s.weight, s.options.ranking, s.freqs, one_database).rerank(plan, m, w, s.stored);
   const Page page = build_page(s.db, ranked.page, m.mset, s.planner->analyzer().snippet_stemmer(plan.query),
                                {true, 240}, s.stored);
   REQUIRE_FALSE(page.hits.empty());
