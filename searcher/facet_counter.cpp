@@ -252,13 +252,20 @@ class ShardedCounter final : public FacetCounter {
 
 class ShardedCounting final : public FacetCounting {
  public:
-  ShardedCounting(std::vector<std::unique_ptr<CountedShard>> shards, Xapian::termcount max_expansion,
-                  double time_limit_seconds)
-      : shards_(std::move(shards)), max_expansion_(max_expansion), time_limit_seconds_(time_limit_seconds) {
+  ShardedCounting(const Xapian::Database& db, std::vector<std::unique_ptr<CountedShard>> shards,
+                  Xapian::termcount max_expansion, double time_limit_seconds)
+      : spies_(db), shards_(std::move(shards)), max_expansion_(max_expansion), time_limit_seconds_(time_limit_seconds) {
     for (std::size_t i = 0; i < shards_.size(); ++i) workers_.push_back(std::make_unique<ShardWorker>());
   }
   std::unique_ptr<FacetCounter> start(const Xapian::Query& query) const override {
-    auto serialised = std::make_shared<const std::string>(query.serialise());
+    std::shared_ptr<const std::string> serialised;
+    try {
+      serialised = std::make_shared<const std::string>(query.serialise());
+    } catch (const Xapian::UnimplementedError&) {
+      // A posting source that cannot be serialised (none the searcher builds today): the
+      // spies count in the ranking's pass.
+      return spies_.start(query);
+    }
     std::vector<std::future<ShardCount>> tasks;
     tasks.reserve(shards_.size());
     for (std::size_t i = 0; i < shards_.size(); ++i)
@@ -269,6 +276,7 @@ class ShardedCounting final : public FacetCounting {
   }
 
  private:
+  SpyCounting spies_;
   std::vector<std::unique_ptr<CountedShard>> shards_;
   std::vector<std::unique_ptr<ShardWorker>> workers_;  // after shards_: they end first
   Xapian::termcount max_expansion_;
@@ -294,7 +302,7 @@ Result<std::unique_ptr<FacetCounting>> FacetCounting::for_database(
     shard->columns.load(shard->db);
     shards.push_back(std::move(shard));
   }
-  return std::make_unique<ShardedCounting>(std::move(shards), max_expansion, time_limit_seconds);
+  return std::make_unique<ShardedCounting>(db, std::move(shards), max_expansion, time_limit_seconds);
 }
 
 }  // namespace mssearch
