@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The performance suite, one command (it installs what is missing and builds the release tree
-# first): for each collection size, mssearch and its peers (a plain Xapian program, SQLite FTS5,
-# FlexSearch in node) on the same generated articles and query mix, one after another in one run;
+# first): for each collection size, mssearch (one index, and 4 local shards counted in parallel
+# and one after another) and its peers (a plain Xapian program, SQLite FTS5, FlexSearch in node)
+# on the same generated articles and query mix, one after another in one run;
 # then wrk against `mssearch serve` and against FlexSearch behind node's http server at 1, 8 and
 # 64 connections. Writes
 # OUT/results.jsonl, OUT/report.md (figures and ratios) and OUT/plot.png, and prints the report.
@@ -56,6 +57,12 @@ for n in "${sizes[@]}"; do
   echo "bench: $n articles: mssearch (index, 1 % reindex, queries)" >&2
   "$build/bench/search_bench" --articles "$n" --queries "$queries" --db "$work/mssearch-$n" \
     --export-queries "$work/urls-$n.txt" --json >>"$results"
+  echo "bench: $n articles: mssearch over 4 local shards, counted in parallel and one after another" >&2
+  "$build/bench/search_bench" --articles "$n" --queries "$queries" --db "$work/sharded-$n" --shards 4 \
+    --engine "mssearch, 4 local shards" --json >>"$results"
+  "$build/bench/search_bench" --articles "$n" --queries "$queries" --db "$work/sharded-$n" --shards 4 --skip-index \
+    --serial-shards --engine "mssearch, 4 shards one after another" --json >>"$results"
+  rm -rf "$work/sharded-$n"
   echo "bench: $n articles: plain Xapian" >&2
   "$build/bench/peer_xapian" --articles "$n" --queries "$queries" --dir "$work/xapian-$n" >>"$results"
   rm -rf "$work/xapian-$n"

@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-snippets", no_snippets, "Leave out snippets");
   app.add_flag("--no-feedback", no_feedback, "Rank without pseudo-relevance feedback");
   bool serial_shards = false;
+  std::string engine = "mssearch";
+  app.add_option("--engine", engine, "The name the JSON line gives this run (default mssearch)");
   app.add_flag("--serial-shards", serial_shards, "Count a sharded index's matches one shard after another (as before)");
   std::size_t feedback_depth = RankingOptions{}.feedback_depth;
   app.add_option("--feedback-depth", feedback_depth, "First-pass hits feedback re-ranks for a first page")
@@ -66,7 +68,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  nlohmann::json out = {{"engine", "mssearch"}, {"articles", articles}, {"queries", mix.size()}};
+  nlohmann::json out = {{"engine", engine}, {"articles", articles}, {"queries", mix.size()}};
   if (!skip_index) {
     auto all = generator.all();
     const auto bytes = corpus_bytes(all);
