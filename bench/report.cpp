@@ -18,6 +18,8 @@ double at(const json& j, const char* a, const char* b = nullptr) {
   return v.is_number() ? v.get<double>() : 0.0;
 }
 std::string ms(double v) { return v > 0 ? fmt::format("{:.2f}", v) : "—"; }
+// A figure the run did not measure (an engine that searched an index built before) is a dash.
+std::string num(double v, int decimals) { return v > 0 ? fmt::format("{:.{}f}", v, decimals) : "—"; }
 std::string ratio(double a, double b) { return a > 0 && b > 0 ? fmt::format("{:.2f}×", a / b) : "—"; }
 
 }  // namespace
@@ -49,8 +51,8 @@ int main(int argc, char** argv) {
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
   for (const auto& [n, by_engine] : engines)
     for (const auto& [name, j] : by_engine)
-      fmt::print("| {} | {} | {:.0f} | {:.2f} | {:.0f} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", n, name,
-                 at(j, "index_docs_per_s"), at(j, "index_mb_per_s"), at(j, "index_peak_rss_mib"),
+      fmt::print("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", n, name,
+                 num(at(j, "index_docs_per_s"), 0), num(at(j, "index_mb_per_s"), 2), num(at(j, "index_peak_rss_mib"), 0),
                  ratio(at(j, "index_bytes"), at(j, "corpus_bytes")),
                  ratio(at(j, "index_bytes_full_build"), at(j, "corpus_bytes")),
                  j.contains("incremental_seconds") ? fmt::format("{:.2f}", at(j, "incremental_seconds")) : "—",
