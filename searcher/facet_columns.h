@@ -30,6 +30,7 @@ class FacetColumns {
     void operator()(const Xapian::Document& doc, double weight) override;
     // Counts one document (when the match set is known without the matcher: MatchSet).
     void add(Xapian::docid id) {
+      ++seen_;
       for (std::size_t f = 0; f < kCount; ++f) {
         const Column& column = columns_.columns_[f];
         // A document added after the columns were loaded (the reader moved on mid-search) is
@@ -40,12 +41,15 @@ class FacetColumns {
           ++counts_[f][column.set_names[i]];
       }
     }
+    // Documents counted (each once).
+    std::size_t seen() const { return seen_; }
     // Display value -> count for facet `facet`.
     std::map<std::string, Xapian::doccount> counts(std::size_t facet) const;
 
    private:
     const FacetColumns& columns_;
     std::vector<Xapian::doccount> counts_[kCount];
+    std::size_t seen_ = 0;
   };
 
  private:

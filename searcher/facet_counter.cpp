@@ -9,6 +9,7 @@
 #include <mutex>
 #include <stop_token>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include "schema/index_path.h"
@@ -56,6 +57,7 @@ class SpyCounter final : public FacetCounter {
     return {sorted_facets(spy_counts(topics_, true)), sorted_facets(spy_counts(years_, false)),
             sorted_facets(spy_counts(journals_, false))};
   }
+  bool timed_out(Xapian::doccount matches) const override { return topics_.get_total() < matches; }
   explicit SpyCounter(Xapian::doccount every) : every_(every) {}
 
  private:
@@ -91,6 +93,7 @@ class ColumnCounter final : public FacetCounter {
     if (!matched_) return std::nullopt;
     return static_cast<Xapian::doccount>(matched_->count());
   }
+  bool timed_out(Xapian::doccount matches) const override { return !matched_ && spy_.seen() < matches; }
   FacetCounts counts() const override {
     return {sorted_facets(spy_.counts(0)), sorted_facets(spy_.counts(1)), sorted_facets(spy_.counts(2))};
   }
@@ -156,7 +159,8 @@ ShardCount count_shard(CountedShard& shard, const std::string& serialised, Xapia
     enquire.add_matchspy(&spy);
     const Xapian::MSet mset = enquire.get_mset(0, 0, shard.db.get_doccount());
     out.total = mset.get_matches_estimated();
-    out.exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
+    out.exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound() &&
+                spy.seen() >= mset.get_matches_lower_bound();
   }
   for (std::size_t f = 0; f < FacetColumns::kCount; ++f) out.counts[f] = spy.counts(f);
   return out;
@@ -225,7 +229,7 @@ class ShardedCounter final : public FacetCounter {
     gather();
     return {sorted_facets(counts_[0]), sorted_facets(counts_[1]), sorted_facets(counts_[2])};
   }
-  bool timed_out() const override {
+  bool timed_out(Xapian::doccount) const override {
     gather();
     return cut_;
   }
@@ -255,6 +259,7 @@ class ShardedCounting final : public FacetCounting {
   ShardedCounting(const Xapian::Database& db, std::vector<std::unique_ptr<CountedShard>> shards,
                   Xapian::termcount max_expansion, double time_limit_seconds)
       : spies_(db), shards_(std::move(shards)), max_expansion_(max_expansion), time_limit_seconds_(time_limit_seconds) {
+    // Throws std::system_error when no thread can be started (for_database falls back).
     for (std::size_t i = 0; i < shards_.size(); ++i) workers_.push_back(std::make_unique<ShardWorker>());
   }
   std::unique_ptr<FacetCounter> start(const Xapian::Query& query) const override {
@@ -278,9 +283,9 @@ class ShardedCounting final : public FacetCounting {
  private:
   SpyCounting spies_;
   std::vector<std::unique_ptr<CountedShard>> shards_;
-  std::vector<std::unique_ptr<ShardWorker>> workers_;  // after shards_: they end first
   Xapian::termcount max_expansion_;
   double time_limit_seconds_;
+  std::vector<std::unique_ptr<ShardWorker>> workers_;  // last: they end first
 };
 
 }  // namespace
@@ -291,18 +296,23 @@ Result<std::unique_ptr<FacetCounting>> FacetCounting::for_database(
   if (single_local) return std::make_unique<ColumnCounting>(db, max_expansion);
   if (local_shards.size() < 2) return std::make_unique<SpyCounting>(db);
   std::vector<std::unique_ptr<CountedShard>> shards;
-  for (const auto& [dir, revision] : local_shards) {
+  for (const auto& [dir, revision, uuid] : local_shards) {
     auto opened = open_index(dir);
     if (!opened) return std::unexpected(opened.error());
-    // A commit between the opening of the searcher's database and this one: these counts
-    // would not be of the documents it ranks. Spies count what it reads until the searcher
-    // follows that commit (its next refresh) and asks again.
-    if (opened->get_revision() != revision) return std::make_unique<SpyCounting>(db);
+    // A commit or a new generation between the opening of the searcher's database and this
+    // one: these counts would not be of the documents it ranks. Spies count what it reads
+    // until the searcher follows that change (its next refresh) and asks again.
+    if (opened->get_revision() != revision || opened->get_uuid() != uuid) return std::make_unique<SpyCounting>(db);
     auto shard = std::make_unique<CountedShard>(CountedShard{std::move(*opened), {}, {}});
     shard->columns.load(shard->db);
     shards.push_back(std::move(shard));
   }
-  return std::make_unique<ShardedCounting>(db, std::move(shards), max_expansion, time_limit_seconds);
+  try {
+    return std::make_unique<ShardedCounting>(db, std::move(shards), max_expansion, time_limit_seconds);
+  } catch (const std::system_error&) {
+    // No more threads (a process or container limit): counted as before, in the ranking's pass.
+    return std::make_unique<SpyCounting>(db);
+  }
 }
 
 }  // namespace mssearch

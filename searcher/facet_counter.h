@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <xapian.h>
@@ -39,14 +40,16 @@ class FacetCounter {
   virtual std::optional<Xapian::doccount> total() const = 0;
   // After the match.
   virtual FacetCounts counts() const = 0;
-  // Whether the time limit cut a count the counter made itself.
-  virtual bool timed_out() const { return false; }
+  // Whether the time limit cut the counting short: `matches` (at least this many documents
+  // match, by the matcher) were not all counted.
+  virtual bool timed_out(Xapian::doccount matches) const = 0;
 };
 
 // A local database the searcher's combined database is made of, at the revision it reads.
 struct ShardRevision {
   std::filesystem::path dir;
   Xapian::rev revision = 0;
+  std::string uuid;  // a --full rebuild's new generation may start at the same revision
 };
 
 // The strategy, for one database (rebuilt when the searcher moves to another revision).

@@ -47,7 +47,7 @@ Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const Qu
   m.timed_out = check > 0 && time_limit_seconds > 0 && !m.total_is_exact && seconds >= time_limit_seconds;
   if (counter) {
     if (auto total = counter->total()) m.total = *total, m.total_is_exact = true;
-    m.timed_out = m.timed_out || counter->timed_out();
+    m.timed_out = m.timed_out || counter->timed_out(m.mset.get_matches_lower_bound());
     m.facets = counter->counts();
   }
   for (auto it = m.mset.begin(); it != m.mset.end(); ++it) m.ranked.emplace_back(*it, it.get_weight());

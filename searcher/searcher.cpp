@@ -67,9 +67,13 @@ void Searcher::Impl::load_topics() {
   docid_shards = single_local ? std::optional<std::vector<std::string>>(std::vector<std::string>{})
                  : local.empty() ? std::nullopt
                                  : local_shard_uuids(db);
+  // Counted shard by shard only when the parts are exactly the databases ranked, in order (a
+  // shard that failed to reopen, or a copy sharing another's UUID, is counted by the spies).
   std::vector<ShardRevision> parts;
-  if (!single_local && options.parallel_shards)
-    for (const auto& p : local) parts.push_back({p.dir, p.revision});
+  if (!single_local && options.parallel_shards && docid_shards && docid_shards->size() == local.size() &&
+      std::equal(local.begin(), local.end(), docid_shards->begin(), [](const auto& p, const std::string& uuid) { return p.uuid == uuid; }))
+    for (const auto& p : local) parts.push_back({p.dir, p.revision, p.uuid});
+  facets.reset();  // its threads end before another set starts
   auto counting = FacetCounting::for_database(db, single_local, options.max_wildcard_expansion, parts,
                                               options.time_limit_seconds);
   // A shard that cannot be opened a second time for counting (removed since): the spies count

@@ -33,24 +33,32 @@ ShardSet::ShardSet(std::vector<Shard> shards, const RemoteOptions& remote)
 
 Result<Xapian::Database> ShardSet::open_one(Shard& shard) const {
   if (!is_remote(shard.spec)) {
-    shard.identity = index_identity(shard.spec);
-    shard.parts.clear();
-    shard.part_dirs = live_database_dir(shard.spec) ? std::vector<std::filesystem::path>{}
-                                                    : shard_dirs(shard.spec);
-    if (shard.part_dirs.empty()) {
-      auto db = open_index(shard.spec);
-      if (db) shard.parts = {*db}, shard.part_dirs = {shard.spec};
-      return db;
-    }
-    // A sharded directory: each shard opened on its own (as open_index() would), so that its
-    // revision can be read (a combined database has none) and its parts counted apart.
+    // The shard's parts, directories and identity change only once all of it opened: a shard
+    // that fails to reopen keeps what its combined database still reads.
+    const std::string identity = index_identity(shard.spec);
+    std::vector<std::filesystem::path> dirs =
+        live_database_dir(shard.spec) ? std::vector<std::filesystem::path>{} : shard_dirs(shard.spec);
+    std::vector<Xapian::Database> parts;
     Xapian::Database all;
-    for (const auto& dir : shard.part_dirs) {
-      auto one = open_index(dir);
-      if (!one) return one;
-      all.add_database(*one);
-      shard.parts.push_back(*one);
+    if (dirs.empty()) {
+      auto db = open_index(shard.spec);
+      if (!db) return db;
+      all = *db;
+      parts = {*db};
+      dirs = {shard.spec};
+    } else {
+      // A sharded directory: each shard opened on its own (as open_index() would), so that its
+      // revision can be read (a combined database has none) and its parts counted apart.
+      for (const auto& dir : dirs) {
+        auto one = open_index(dir);
+        if (!one) return one;
+        all.add_database(*one);
+        parts.push_back(*one);
+      }
     }
+    shard.identity = identity;
+    shard.parts = std::move(parts);
+    shard.part_dirs = std::move(dirs);
     return all;
   }
   auto address = parse_remote(shard.spec);
@@ -73,7 +81,7 @@ Result<ShardSet> ShardSet::open(const std::vector<std::string>& specs, const Rem
   ShardSet probe({}, remote);
   std::optional<Error> last_error;
   for (const auto& spec : specs) {
-    Shard shard{spec, std::nullopt, {}, {}};
+    Shard shard{spec, std::nullopt, {}, {}, {}, {}};
     auto db = probe.open_one(shard);
     if (db) {
       shard.db = std::move(*db);
@@ -133,7 +141,8 @@ std::vector<ShardSet::LocalPart> ShardSet::local_parts() const {
   for (const auto& s : shards_) {
     if (!s.db) continue;  // not in the combined database either
     if (is_remote(s.spec)) return {};
-    for (std::size_t i = 0; i < s.parts.size(); ++i) out.push_back({s.part_dirs[i], s.parts[i].get_revision()});
+    for (std::size_t i = 0; i < s.parts.size(); ++i)
+      out.push_back({s.part_dirs[i], s.parts[i].get_revision(), s.parts[i].get_uuid()});
   }
   return out;
 }

@@ -39,6 +39,7 @@ class ShardSet {
   struct LocalPart {
     std::filesystem::path dir;
     Xapian::rev revision = 0;
+    std::string uuid;
   };
   std::vector<LocalPart> local_parts() const;
 

@@ -34,8 +34,14 @@ Result<SearcherPool::Lease> SearcherPool::acquire() {
   if (!slot) {
     // A new Searcher, opened outside the lock.
     auto table = synonyms();
-    Result<Searcher> opened = table ? Searcher::open(options_, *table)
-                                    : Result<Searcher>(std::unexpected(table.error()));
+    Result<Searcher> opened = fail(ErrorCode::kDatabase, "not opened");
+    try {
+      opened = table ? Searcher::open(options_, *table) : Result<Searcher>(std::unexpected(table.error()));
+    } catch (const std::exception& e) {
+      // (Out of threads or memory.) The place in the pool is given back either way: a place
+      // lost for good would leave every later request waiting.
+      opened = fail(ErrorCode::kDatabase, std::string("opening a searcher: ") + e.what());
+    }
     if (!opened) {
       std::lock_guard lock(mutex_);
       --created_;
@@ -47,9 +53,13 @@ Result<SearcherPool::Lease> SearcherPool::acquire() {
     slot->checked = std::chrono::steady_clock::now();
   } else if (std::chrono::steady_clock::now() - slot->checked > std::chrono::seconds(1)) {
     slot->checked = std::chrono::steady_clock::now();
-    if (auto refreshed = slot->searcher->refresh(); !refreshed) {
-      // The new index cannot be read (e.g. half-deleted by hand): keep answering from the
-      // one this Searcher has open, and try again in a second.
+    try {
+      if (auto refreshed = slot->searcher->refresh(); !refreshed) {
+        // The new index cannot be read (e.g. half-deleted by hand): keep answering from the
+        // one this Searcher has open, and try again in a second.
+      }
+    } catch (const std::exception&) {
+      // Likewise (out of threads or memory): the slot stays in the pool.
     }
   }
   return Lease(this, std::move(slot));

@@ -296,6 +296,57 @@ Astrocytes in zebrafish larvae gathered around damaged myelin within hours.
   CHECK(mismatches == 0);
 }
 
+TEST_CASE("shards: a shard that fails to reopen keeps its counts those of what is ranked", "[shards]") {
+  test::TempDir tmp;
+  const fs::path articles = tmp / "articles", other = tmp / "other", sharded = tmp / "sharded", extra = tmp / "extra";
+  fs::copy(test::corpus_dir(), articles, fs::copy_options::recursive);
+  fs::create_directories(other);
+  auto write_article = [&](const std::string& id) {
+    test::write_file(other / (id + ".md"), fmt::format(R"(---
+id: {}
+title: "Lesions and astrocytes, note {}"
+date: 2026-03-01
+topics:
+  - "Astrocytes"
+---
+## What They Found
+Astrocytes gathered around each lesion.
+)", id, id));
+  };
+  write_article("other-1");
+  REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 3 -q", articles.string(), sharded.string())).exit_code == 0);
+  REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q", other.string(), extra.string())).exit_code == 0);
+  SearcherOptions o;
+  o.databases = {sharded.string(), extra.string()};
+  auto searcher = Searcher::open(o);
+  REQUIRE(searcher);
+  SearchRequest req;
+  req.query = "astrocytes";
+  req.limit = 100;
+  auto before = searcher->search(req);
+  REQUIRE(before);
+  REQUIRE(before->total == before->hits.size());
+  // One shard's stub now names a generation that is not there: it cannot be reopened.
+  const fs::path stub = shard_dir(sharded, 2) / "XAPIANDB";
+  const std::string saved = test::read_file(stub);
+  test::write_file(stub, "glass gen-999999\n");
+  // Another database commits: the searcher moves on, the broken shard stays as it was read.
+  write_article("other-2");
+  REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q", other.string(), extra.string())).exit_code == 0);
+  REQUIRE(searcher->refresh());
+  auto after = searcher->search(req);
+  REQUIRE(after);
+  CHECK(after->total == after->hits.size());
+  CHECK(after->total == before->total + 1);
+  Xapian::doccount astrocytes = 0;
+  for (const auto& f : after->topic_facets)
+    if (f.value == "Astrocytes") astrocytes = f.count;
+  Xapian::doccount tagged = 0;
+  for (const auto& h : after->hits) tagged += std::count(h.topics.begin(), h.topics.end(), "Astrocytes") > 0;
+  CHECK(astrocytes == tagged);
+  test::write_file(stub, saved);
+}
+
 TEST_CASE("shards: local and remote shards answer as one database does, and a dead shard gives a partial answer",
           "[shards]") {
   test::TempDir tmp;
