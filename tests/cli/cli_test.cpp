@@ -308,6 +308,30 @@ TEST_CASE("cli: analytics reports what the server recorded, exit 2 when there is
   CHECK_THAT(configured.out, Catch::Contains("ocrevus hair loss"));
 }
 
+TEST_CASE("cli: analytics escapes bytes that are no UTF-8 character, as a foreign file may hold", "[cli]") {
+  test::TempDir tmp;
+  const fs::path file = tmp / "analytics.sqlite";
+  const std::string now = "CAST(strftime('%s','now') AS INTEGER)";
+  // Raw bytes stored as text: a lone 0x9B (CSI to a terminal in 8-bit mode), 0xFF, a cut
+  // three-byte character, and a whole one (é) that stays.
+  const std::string sql =
+      "CREATE TABLE searches (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, query TEXT NOT NULL, hits INTEGER NOT NULL);"
+      "CREATE TABLE clicks (search_id INTEGER NOT NULL, at INTEGER NOT NULL, position INTEGER NOT NULL);"
+      "INSERT INTO searches VALUES (1, " + now + ", CAST(X'6B9B6C' AS TEXT), 1);"
+      "INSERT INTO searches VALUES (2, " + now + ", CAST(X'6DFF6E' AS TEXT), 1);"
+      "INSERT INTO searches VALUES (3, " + now + ", CAST(X'6FE282' AS TEXT), 1);"
+      "INSERT INTO searches VALUES (4, " + now + ", CAST(X'70C3A971' AS TEXT), 1);";
+  REQUIRE(std::system(("sqlite3 " + q(file) + " \"" + sql + "\"").c_str()) == 0);
+  auto human = test::run_mssearch("analytics --file " + q(file));
+  REQUIRE(human.exit_code == 0);
+  CHECK_THAT(human.out, Catch::Contains("  k\\x9bl  "));
+  CHECK_THAT(human.out, Catch::Contains("  m\\xffn  "));
+  CHECK_THAT(human.out, Catch::Contains("  o\\xe2\\x82  "));
+  CHECK_THAT(human.out, Catch::Contains("  p\xc3\xa9q  "));
+  CHECK(human.out.find('\x9b') == std::string::npos);
+  CHECK(human.out.find('\xff') == std::string::npos);
+}
+
 TEST_CASE("cli: analytics escapes the control characters that the server strips from recorded words", "[cli]") {
   // Each query as an older or foreign file may hold it (written by SQLite: char() is a code
   // point), as `mssearch analytics` prints it and as the server records it (normalise_query): the
