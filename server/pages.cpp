@@ -43,14 +43,16 @@ std::string page_href(const SearchRequest& r, std::size_t page, std::size_t per_
 // Mustache takes an empty string as true: an empty field is false, so its markup goes too.
 data text_or_false(const std::string& text) { return text.empty() ? data(false) : data(text); }
 
-// A topic filter by the name the index has for it: the searcher matches topics by their slug
-// (schema::topic_term), so the filter "astrocytes" is the topic "Astrocytes". The name from the
-// first of `facets` that lists it; else the filter as it was typed.
-std::string topic_shown(const std::string& typed, std::initializer_list<const std::vector<FacetValue>*> facets) {
-  const std::string term = schema::topic_term(typed);
+// A topic or journal filter by the name the index has for it: the searcher matches both by
+// their slug (`term_of`: schema::topic_term, journal_term), so the filter "astrocytes" is the
+// topic "Astrocytes". The name from the first of `facets` that lists it; else the filter as it
+// was typed.
+std::string shown_as_listed(const std::string& typed, std::string (*term_of)(std::string_view),
+                            std::initializer_list<const std::vector<FacetValue>*> facets) {
+  const std::string term = term_of(typed);
   for (const auto* values : facets)
     for (const auto& f : *values)
-      if (schema::topic_term(f.value) == term) return f.value;
+      if (term_of(f.value) == term) return f.value;
   return typed;
 }
 
@@ -191,7 +193,7 @@ std::string render_results(const PageContent& c) {
   // The topics chosen, by the names the facets list (a filter may be typed in another case or
   // as a slug).
   std::vector<std::string> chosen_topics;
-  for (const auto& t : r.topics) chosen_topics.push_back(topic_shown(t, {&topics, &c.all_topics}));
+  for (const auto& t : r.topics) chosen_topics.push_back(shown_as_listed(t, &schema::topic_term, {&topics, &c.all_topics}));
   for (std::size_t i = 0; i < r.topics.size(); ++i) {
     SearchRequest w = r;
     std::erase(w.topics, r.topics[i]);
@@ -202,10 +204,12 @@ std::string render_results(const PageContent& c) {
     std::erase(w.years, y);
     chip("Year: " + std::to_string(y), w);
   }
+  const std::vector<FacetValue> no_journals;
+  const std::vector<FacetValue>& journals = c.result != nullptr ? c.result->journal_facets : no_journals;
   for (const auto& j : r.journals) {
     SearchRequest w = r;
     std::erase(w.journals, j);
-    chip("Journal: " + j, w);
+    chip("Journal: " + shown_as_listed(j, &schema::journal_term, {&journals}), w);
   }
   if (r.min_credibility) {
     SearchRequest w = r;

@@ -574,6 +574,13 @@ TEST_CASE("server: a topic filter typed in another case or as a slug shows the t
     REQUIRE(fragment);
     CHECK_THAT(fragment->body, Catch::Contains(std::string("Remove filter: Topic: ") + name + "\""));
   }
+  // Journals likewise.
+  for (const char* typed : {"lancet-neurology", "LANCET%20NEUROLOGY"}) {
+    INFO(typed);
+    auto page = s.get(std::string("/?q=ms&journal=") + typed);
+    REQUIRE(page);
+    CHECK_THAT(page->body, Catch::Contains("aria-label=\"Remove filter: Journal: Lancet Neurology\""));
+  }
   // A topic the index does not have is shown as it was typed.
   auto unknown = s.get("/?q=ms&topic=no-such-topic");
   REQUIRE(unknown);
