@@ -1,5 +1,7 @@
 #include "server/metrics.h"
 
+#include <algorithm>
+
 #include <prometheus/text_serializer.h>
 
 namespace mssearch {
@@ -54,14 +56,19 @@ Metrics::Metrics()
                            .Help("Whole requests waiting for a worker thread")
                            .Register(*registry_)
                            .Add({})),
-      analytics_dropped_(prometheus::BuildGauge()
-                             .Name("mssearch_analytics_dropped_events")
+      analytics_dropped_(prometheus::BuildCounter()
+                             .Name("mssearch_analytics_dropped_events_total")
                              .Help("Search analytics events dropped since start (queue full or database errors); "
                                    "searches are never slowed or failed by analytics")
                              .Register(*registry_)
                              .Add({})) {}
 
-void Metrics::set_analytics_dropped(double dropped) { analytics_dropped_.Set(dropped); }
+void Metrics::set_analytics_dropped(double dropped) {
+  // A counter only goes up: it takes what the recorder dropped since the last scrape.
+  std::lock_guard lock(dropped_mutex_);
+  if (dropped > dropped_counted_) analytics_dropped_.Increment(dropped - dropped_counted_);
+  dropped_counted_ = std::max(dropped_counted_, dropped);
+}
 
 void Metrics::count_answer(std::string_view what) { answers_.Add({{"what", std::string(what)}}).Increment(); }
 

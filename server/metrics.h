@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -28,7 +29,8 @@ class Metrics {
   // A connection cut or refused (connection_gate.h lists the reasons).
   void count_cut(std::string_view reason);
   void set_connections(double open, double queued);
-  // Analytics events dropped so far (queue full or database errors).
+  // Analytics events dropped so far (queue full or database errors), as the recorder counts
+  // them: the counter mssearch_analytics_dropped_events_total follows it.
   void set_analytics_dropped(double dropped);
   // What search answers had to say: cut by the time limit ("timed_out"), articles left out
   // because their stored data is damaged ("damaged_article"), a long question's words dropped
@@ -48,7 +50,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& answers_;
   prometheus::Gauge& open_connections_;
   prometheus::Gauge& queued_requests_;
-  prometheus::Gauge& analytics_dropped_;
+  prometheus::Counter& analytics_dropped_;
+  std::mutex dropped_mutex_;
+  double dropped_counted_ = 0;
 };
 
 }  // namespace mssearch

@@ -618,6 +618,27 @@ TEST_CASE("server: page assets under fingerprinted names are cached for a year, 
   CHECK(s.get("/static/search.0123.css")->status == 404);
 }
 
+TEST_CASE("server: analytics events that cannot be written are counted in /metrics", "[server]") {
+  test::TempDir tmp;
+  const auto file = tmp / "analytics.sqlite";
+  test::LiveServer s(test::shared_index(), [&](ServerOptions& o) { o.analytics_path = file; });
+  auto metrics = s.get("/metrics");
+  REQUIRE(metrics);
+  CHECK_THAT(metrics->body, Catch::Contains("# TYPE mssearch_analytics_dropped_events_total counter"));
+  CHECK_THAT(metrics->body, Catch::Contains("mssearch_analytics_dropped_events_total 0"));
+  // Replaced under the server by something that is not SQLite: the next search cannot be kept.
+  REQUIRE(s.get_json("/api/search?q=fatigue").contains("search_id"));
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(tmp / (std::string("analytics.sqlite") + suffix));
+  test::write_file(file, std::string(4096, 'x'));
+  REQUIRE(s.get_json("/api/search?q=tremor").contains("search_id"));
+  bool counted = false;  // the writer works in the background: asked again for up to 10 s
+  for (int i = 0; i < 100 && !counted; ++i) {
+    counted = s.get("/metrics")->body.find("mssearch_analytics_dropped_events_total 1\n") != std::string::npos;
+    if (!counted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(counted);
+}
+
 TEST_CASE("server: analytics records submitted searches and clicked results, never as-you-type or who", "[server]") {
   test::TempDir tmp;
   const auto file = tmp / "analytics.sqlite";
