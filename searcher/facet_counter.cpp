@@ -20,8 +20,6 @@
 
 namespace mssearch {
 
-namespace {
-
 std::vector<FacetValue> sorted_facets(const std::map<std::string, Xapian::doccount>& counts) {
   std::vector<FacetValue> out;
   for (const auto& [value, count] : counts)
@@ -29,6 +27,8 @@ std::vector<FacetValue> sorted_facets(const std::map<std::string, Xapian::doccou
   std::stable_sort(out.begin(), out.end(), [](const FacetValue& a, const FacetValue& b) { return a.count > b.count; });
   return out;
 }
+
+namespace {
 
 // A ValueCountMatchSpy counts one string per slot; the topic slot holds an article's whole
 // topic set, so each counted set is split and its count added to every topic in it.

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,9 @@ namespace mssearch {
 struct FacetCounts {
   std::vector<FacetValue> topics, years, journals;  // each by count, descending
 };
+
+// Counts by count, descending, ties by value (as every strategy gives them); empty values out.
+std::vector<FacetValue> sorted_facets(const std::map<std::string, Xapian::doccount>& counts);
 
 // One query's counting.
 class FacetCounter {

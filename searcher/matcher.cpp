@@ -7,10 +7,9 @@
 
 namespace mssearch {
 
-MatchWindow match_window(const SearchRequest& request, const QueryPlan& plan, const SearcherOptions& options) {
-  MatchWindow w;
-  w.offset = static_cast<Xapian::doccount>(std::min(request.offset, options.max_offset));
-  w.limit = static_cast<Xapian::doccount>(std::min(request.limit, options.max_limit));
+namespace {
+
+void set_depth(MatchWindow& w, const QueryPlan& plan, const SearcherOptions& options) {
   if (plan.feedback) {
     // Feedback learns from the best hits of this one pass and re-ranks its candidates (how
     // many: RankingOptions::feedback_depth, times four until twice the page's end, so pages
@@ -19,6 +18,22 @@ MatchWindow match_window(const SearchRequest& request, const QueryPlan& plan, co
     while (steps < 2 * (static_cast<std::size_t>(w.offset) + w.limit)) steps *= 4;
     w.depth = static_cast<Xapian::doccount>(std::max(options.ranking.feedback_docs, steps));
   }
+}
+
+}  // namespace
+
+MatchWindow match_window(const SearchRequest& request, const QueryPlan& plan, const SearcherOptions& options) {
+  MatchWindow w;
+  w.offset = static_cast<Xapian::doccount>(std::min(request.offset, options.max_offset));
+  w.limit = static_cast<Xapian::doccount>(std::min(request.limit, options.max_limit));
+  set_depth(w, plan, options);
+  return w;
+}
+
+MatchWindow shard_window(std::size_t end, const QueryPlan& plan, const SearcherOptions& options) {
+  MatchWindow w;
+  w.limit = static_cast<Xapian::doccount>(std::min(end, options.max_offset + options.max_limit));
+  set_depth(w, plan, options);
   return w;
 }
 

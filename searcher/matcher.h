@@ -21,6 +21,9 @@ struct MatchWindow {
 
 // The window of `request` under `options` (caps on paging, feedback's depth).
 MatchWindow match_window(const SearchRequest& request, const QueryPlan& plan, const SearcherOptions& options);
+// A shard's window for a coordinator's page ending at `end` (offset + limit, already capped):
+// the first `end` hits, and the candidates one index would re-rank for that page.
+MatchWindow shard_window(std::size_t end, const QueryPlan& plan, const SearcherOptions& options);
 
 struct Matched {
   Xapian::MSet mset;       // the window's matches (gives the snippets their terms to mark)

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -91,6 +93,8 @@ struct ShardStatus {
   std::string error;  // why it is down
 };
 
+class ShardTransport;  // searcher/shard_protocol.h
+
 struct SearcherOptions {
   std::filesystem::path db_path = "data/index";
   // When not empty, searched instead of db_path: local index directories and remote shards
@@ -121,6 +125,9 @@ struct SearcherOptions {
   // Xapian's match spies count in the ranking's pass, one shard after another.
   bool parallel_shards = true;
   RankingOptions ranking;                   // BM25, stop words, feedback, site boosts
+  // Set: search shard servers (`serve --shard-server`) through what it makes, one per Searcher,
+  // instead of any database (a coordinator: searcher/coordinator.h).
+  std::function<std::unique_ptr<ShardTransport>()> shard_transport;
 };
 
 }  // namespace mssearch

@@ -6,6 +6,7 @@
 #include <memory_resource>
 #include <optional>
 #include <array>
+#include <functional>
 #include <unordered_map>
 
 #include "schema/schema.h"
@@ -88,6 +89,44 @@ class DocidSource : public Xapian::PostingSource {
   bool started_ = false;
 };
 
+// Feedback's last step, shared: each candidate's weight times the share of the feedback
+// documents holding it, the best `feedback_terms` kept, their weights summing to feedback_weight.
+WeightedTerms shared_feedback_terms(std::vector<std::pair<std::string_view, double>> candidates, const HeldMap& held,
+                                    double total, const RankingOptions& o) {
+  const auto wanted = static_cast<Xapian::termcount>(o.feedback_terms);
+  for (auto& [term, weight] : candidates) weight = std::max(weight, 0.0) * held.at(term).share / total;
+  std::stable_sort(candidates.begin(), candidates.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+  if (candidates.size() > wanted) candidates.resize(wanted);
+  WeightedTerms chosen;
+  chosen.reserve(candidates.size());
+  for (const auto& [term, weight] : candidates) chosen.emplace_back(std::string(term), weight);
+  double sum = 0;
+  for (const auto& term : chosen) sum += term.second;
+  if (chosen.empty() || sum <= 0) return {};
+  for (auto& term : chosen) term.second *= o.feedback_weight / sum;
+  return chosen;
+}
+
+// Bo1 (Amati's divergence from randomness, as Xapian's Bo1EWeight computes it) over the terms
+// that enough feedback documents hold: one mean frequency (collection frequency / documents)
+// per such term, not the statistics of every term that Enquire::get_eset gathers. The share
+// held decides among the best four times as many as are needed.
+WeightedTerms choose_feedback_terms(const HeldMap& held, double total, const RankingOptions& o,
+                                    const std::function<double(std::string_view)>& mean_frequency) {
+  const auto wanted = static_cast<Xapian::termcount>(o.feedback_terms);
+  std::vector<std::pair<std::string_view, double>> candidates;
+  for (const auto& [term, h] : held) {
+    if (h.docs < o.feedback_min_docs) continue;
+    const double mean = mean_frequency(term);
+    const double weight = h.wdf * std::log2((1 + mean) / mean) + std::log2(1 + mean);
+    if (weight > 0) candidates.emplace_back(term, weight);
+  }
+  std::sort(candidates.begin(), candidates.end(),
+            [](const auto& x, const auto& y) { return x.second != y.second ? x.second > y.second : x.first < y.first; });
+  if (candidates.size() > wanted * 4) candidates.resize(wanted * 4);
+  return shared_feedback_terms(std::move(candidates), held, total, o);
+}
+
 Xapian::Query maybe(const Xapian::Query& query, const Xapian::Query& extra) {
   return Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, extra);
 }
@@ -101,6 +140,74 @@ std::unique_ptr<Xapian::Weight> make_weight(const RankingOptions& o) {
   if (o.scheme == "dph") return std::make_unique<Xapian::DPHWeight>();
   if (o.scheme == "lm") return std::make_unique<Xapian::LMWeight>();
   return std::make_unique<Xapian::BM25Weight>(o.bm25_k1, 0.0, 1.0, o.bm25_b, 0.5);
+}
+
+namespace {
+
+// Xapian::BM25Weight's formula (k2 = 0) over GlobalStats: idf from the collection's size and the
+// term's document frequency, (k1 + 1) wdf / (K + wdf) with K from the document's length over the
+// collection's average.
+class GlobalBM25 : public Xapian::Weight {
+ public:
+  GlobalBM25(double k1, double k3, double b, double min_normlen, std::shared_ptr<const GlobalStats> stats)
+      : k1_(k1), k3_(k3), b_(b), min_normlen_(min_normlen), stats_(std::move(stats)) {
+    need_stat(COLLECTION_SIZE);
+    need_stat(TERMFREQ);
+    need_stat(COLLECTION_FREQ);
+    need_stat(WDF);
+    need_stat(WDF_MAX);
+    need_stat(DOC_LENGTH);
+    need_stat(DOC_LENGTH_MIN);
+    if (k3 != 0) need_stat(WQF);
+  }
+  GlobalBM25* clone() const override { return new GlobalBM25(k1_, k3_, b_, min_normlen_, stats_); }
+  std::string name() const override { return "mssearch.GlobalBM25"; }
+
+  void init(double factor) override {
+    const Xapian::doccount local = get_termfreq();
+    double df = 0;
+    if (const auto it = stats_->by_local.find({local, get_collection_freq()}); it != stats_->by_local.end())
+      df = it->second;
+    else
+      df = stats_->local_documents > 0 ? local * stats_->documents / stats_->local_documents : local;
+    df = std::clamp(df, 0.0, stats_->documents);
+    double tw = (stats_->documents - df + 0.5) / (df + 0.5);
+    if (tw < 2) tw = tw * 0.5 + 1;  // as Xapian: a term in most documents keeps a small weight
+    termweight_ = std::log(tw) * factor;
+    if (k3_ != 0) {
+      const double wqf = get_wqf();
+      termweight_ *= (k3_ + 1) * wqf / (k3_ + wqf);
+    }
+    termweight_ *= (k1_ + 1);
+    len_factor_ = stats_->average_length > 0 ? 1 / stats_->average_length : 0;
+  }
+
+  double get_sumpart(Xapian::termcount wdf, Xapian::termcount len, Xapian::termcount) const override {
+    const double normlen = std::max(len * len_factor_, min_normlen_);
+    const double w = wdf;
+    return termweight_ * (w / (k1_ * (normlen * b_ + (1 - b_)) + w));
+  }
+  double get_maxpart() const override {
+    // At the highest wdf, in the shortest document that can hold it.
+    const double w = get_wdf_upper_bound();
+    const double normlen = std::max(std::max<double>(get_wdf_upper_bound(), get_doclength_lower_bound()) * len_factor_, min_normlen_);
+    const double denom = k1_ * (normlen * b_ + (1 - b_)) + w;
+    return denom > 0 ? termweight_ * (w / denom) : 0;
+  }
+  double get_sumextra(Xapian::termcount, Xapian::termcount) const override { return 0; }
+  double get_maxextra() const override { return 0; }
+
+ private:
+  double k1_, k3_, b_, min_normlen_;
+  std::shared_ptr<const GlobalStats> stats_;
+  double termweight_ = 0, len_factor_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Xapian::Weight> make_global_weight(const RankingOptions& o, std::shared_ptr<const GlobalStats> stats) {
+  if (o.scheme != "bm25") return nullptr;
+  return std::make_unique<GlobalBM25>(o.bm25_k1, 1.0, o.bm25_b, 0.5, std::move(stats));
 }
 
 Xapian::Query with_exact_forms(const Xapian::Query& query, const std::vector<std::string>& words,
@@ -138,6 +245,15 @@ Xapian::termcount CollectionFreqs::get(const Xapian::Database& db, std::string_v
   std::string name(term);
   const Xapian::termcount freq = db.get_collection_freq(name);
   freqs_.emplace(std::move(name), freq);
+  return freq;
+}
+
+Xapian::doccount CollectionFreqs::termfreq(const Xapian::Database& db, std::string_view term) {
+  if (auto it = termfreqs_.find(term); it != termfreqs_.end()) return it->second;
+  if (termfreqs_.size() >= kMaxTerms) termfreqs_.clear();
+  std::string name(term);
+  const Xapian::doccount freq = db.get_termfreq(name);
+  termfreqs_.emplace(std::move(name), freq);
   return freq;
 }
 
@@ -196,50 +312,58 @@ WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& qu
     }
   }
   for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t) held.erase(std::string_view(*t));
-  // Expand weights rank the terms that enough of the documents hold, and the share held decides
-  // among the best four times as many as are needed. Bo1 (Amati's divergence from randomness,
-  // as Xapian's Bo1EWeight computes it) needs one collection frequency per such term, not the
-  // statistics of every term of every feedback document that Enquire::get_eset gathers; the
-  // other schemes go through get_eset (exact term frequencies, so that shards choose what one
-  // database would).
-  const auto wanted = static_cast<Xapian::termcount>(o.feedback_terms);
-  // Views of the names held in the arena (or in eset_names): only the chosen are copied.
-  std::vector<std::pair<std::string_view, double>> candidates;
-  std::vector<std::string> eset_names;
+  // Bo1 needs one collection frequency per candidate (choose_feedback_terms); the other schemes
+  // go through get_eset (exact term frequencies, so that shards choose what one database would).
   if (o.feedback_scheme == "bo1") {
     const double size = std::max<double>(db.get_doccount(), 1);
-    for (const auto& [term, h] : held) {
-      if (h.docs < o.feedback_min_docs) continue;
-      const double mean = std::max<double>(freqs.get(db, term), 1) / size;
-      const double weight = h.wdf * std::log2((1 + mean) / mean) + std::log2(1 + mean);
-      if (weight > 0) candidates.emplace_back(term, weight);
-    }
-    std::sort(candidates.begin(), candidates.end(),
-              [](const auto& x, const auto& y) { return x.second != y.second ? x.second > y.second : x.first < y.first; });
-    if (candidates.size() > wanted * 4) candidates.resize(wanted * 4);
-  } else {
-    HeldByEnough enough(held, o.feedback_min_docs);
-    Xapian::Enquire enquire(db);
-    enquire.set_query(query);  // its own terms are not expansion terms
-    enquire.set_expansion_scheme(o.feedback_scheme);
-    const Xapian::ESet eset = enquire.get_eset(wanted * 4, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &enough);
-    eset_names.reserve(eset.size());  // no reallocation: the views below stay valid
-    for (auto it = eset.begin(); it != eset.end(); ++it) {
-      eset_names.push_back(*it);
-      candidates.emplace_back(eset_names.back(), it.get_weight());
-    }
+    return choose_feedback_terms(held, total, o, [&](std::string_view term) {
+      return std::max<double>(freqs.get(db, term), 1) / size;
+    });
   }
-  for (auto& [term, weight] : candidates) weight = std::max(weight, 0.0) * held.at(term).share / total;
-  std::stable_sort(candidates.begin(), candidates.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
-  if (candidates.size() > wanted) candidates.resize(wanted);
-  WeightedTerms chosen;
-  chosen.reserve(candidates.size());
-  for (const auto& [term, weight] : candidates) chosen.emplace_back(std::string(term), weight);
-  double sum = 0;
-  for (const auto& term : chosen) sum += term.second;
-  if (chosen.empty() || sum <= 0) return {};
-  for (auto& term : chosen) term.second *= o.feedback_weight / sum;
-  return chosen;
+  const auto wanted = static_cast<Xapian::termcount>(o.feedback_terms);
+  // Views of the names held in eset_names: only the chosen are copied.
+  std::vector<std::pair<std::string_view, double>> candidates;
+  std::vector<std::string> eset_names;
+  HeldByEnough enough(held, o.feedback_min_docs);
+  Xapian::Enquire enquire(db);
+  enquire.set_query(query);  // its own terms are not expansion terms
+  enquire.set_expansion_scheme(o.feedback_scheme);
+  const Xapian::ESet eset = enquire.get_eset(wanted * 4, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &enough);
+  eset_names.reserve(eset.size());  // no reallocation: the views below stay valid
+  for (auto it = eset.begin(); it != eset.end(); ++it) {
+    eset_names.push_back(*it);
+    candidates.emplace_back(eset_names.back(), it.get_weight());
+  }
+  return shared_feedback_terms(std::move(candidates), held, total, o);
+}
+
+WeightedTerms feedback_terms_from(const std::vector<FeedbackDoc>& top, const std::vector<std::string>& query_terms,
+                                  const std::function<double(std::string_view)>& mean_frequency,
+                                  const RankingOptions& o) {
+  if (o.feedback_docs == 0 || o.feedback_terms == 0 || o.feedback_weight <= 0 || top.empty()) return {};
+  const double best = std::max(top.front().score, 1e-9);
+  double total = 0;
+  std::array<std::byte, 1 << 16> buffer;
+  std::pmr::monotonic_buffer_resource arena(buffer.data(), buffer.size());
+  HeldMap held(&arena);
+  held.reserve(4096);
+  auto entry = [&](const std::string& term) -> Held& {
+    char* key = static_cast<char*>(arena.allocate(term.size(), 1));
+    std::copy(term.begin(), term.end(), key);
+    return held.try_emplace(std::string_view(key, term.size())).first->second;
+  };
+  for (std::size_t used = 0; used < top.size() && used < o.feedback_docs; ++used) {
+    const double weight = std::pow(std::max(top[used].score, 0.0) / best, o.feedback_score_power);
+    total += weight;
+    schema::decode_feedback_terms(top[used].terms, [&](const std::string& term, Xapian::termcount wdf) {
+      Held& h = entry(term);
+      ++h.docs;
+      h.wdf += wdf;
+      h.share += weight;
+    });
+  }
+  for (const auto& t : query_terms) held.erase(std::string_view(t));
+  return choose_feedback_terms(held, total, o, mean_frequency);
 }
 
 Xapian::Query feedback_query(const WeightedTerms& terms) {

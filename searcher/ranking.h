@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +16,7 @@
 #include <xapian.h>
 
 #include "searcher/options.h"
+#include "searcher/shard_protocol.h"
 
 namespace mssearch {
 
@@ -21,6 +24,28 @@ namespace mssearch {
 
 // The weighting scheme the options describe.
 std::unique_ptr<Xapian::Weight> make_weight(const RankingOptions& options);
+
+// Collection statistics of a whole sharded collection, as a coordinator gathers them from its
+// shards (Xapian's remote matcher exchanges the same): a shard scores with them so that its
+// scores are those one index would give. Xapian 1.4 tells a weighting scheme a term's
+// statistics but not its name, so a shard finds each term's global document frequency by the
+// term's local (frequency, collection frequency): `by_local`, built per request for the terms
+// the coordinator sent. Two such terms alike here but not across the shards (rare words seen
+// once in this shard) share the mean of their global frequencies; a term the coordinator did
+// not send (a wildcard's expansion, a synonym group) has its local frequency scaled by the
+// collections' sizes.
+struct GlobalStats {
+  double documents = 0;       // in all shards
+  double average_length = 0;  // over all shards
+  double local_documents = 0; // in this shard
+  using Key = std::pair<Xapian::doccount, Xapian::termcount>;
+  std::map<Key, double> by_local;
+};
+
+// BM25 with `stats` instead of the shard's own (the formula of Xapian::BM25Weight, which
+// make_weight gives one index). Null when the options name another scheme: the shard then
+// scores with its own statistics.
+std::unique_ptr<Xapian::Weight> make_global_weight(const RankingOptions& options, std::shared_ptr<const GlobalStats> stats);
 
 // `query` with the exact-form bonus for `words`, the query's words as unstemmed index terms.
 Xapian::Query with_exact_forms(const Xapian::Query& query, const std::vector<std::string>& words,
@@ -41,7 +66,12 @@ using WeightedTerms = std::vector<std::pair<std::string, double>>;
 class CollectionFreqs {
  public:
   Xapian::termcount get(const Xapian::Database& db, std::string_view term);
-  void clear() { freqs_.clear(); }
+  // The term's document frequency, kept the same way (a shard reports both to its coordinator).
+  Xapian::doccount termfreq(const Xapian::Database& db, std::string_view term);
+  void clear() {
+    freqs_.clear();
+    termfreqs_.clear();
+  }
 
  private:
   // Looked up by view: no name is copied unless it is new.
@@ -51,11 +81,18 @@ class CollectionFreqs {
   };
   static constexpr std::size_t kMaxTerms = 1 << 18;
   std::unordered_map<std::string, Xapian::termcount, Hash, std::equal_to<>> freqs_;
+  std::unordered_map<std::string, Xapian::doccount, Hash, std::equal_to<>> termfreqs_;
 };
 
 WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& query,
                              const Xapian::MSet& top, const RankingOptions& options,
                              CollectionFreqs& freqs);
+// The same choice (Bo1 only) from documents that travelled: a coordinator's global best hits
+// with their stored expansion terms (schema::kSlotFeedbackTerms), best first; the query's own
+// terms are left out; `mean_frequency`: a term's collection frequency per document.
+WeightedTerms feedback_terms_from(const std::vector<FeedbackDoc>& top, const std::vector<std::string>& query_terms,
+                                  const std::function<double(std::string_view)>& mean_frequency,
+                                  const RankingOptions& options);
 // The terms as one query, each scaled by its weight: what re-ranks the answer.
 Xapian::Query feedback_query(const WeightedTerms& terms);
 

@@ -7,11 +7,11 @@
 namespace mssearch {
 
 Reranked Reranker::rerank(const QueryPlan& plan, const Matched& matched, const MatchWindow& window,
-                          StoredArticles& stored) {
+                          StoredArticles& stored, const WeightedTerms* given) {
   Reranked out;
   out.page = matched.ranked;
   if (!window.candidates()) return out;
-  out.terms = feedback_terms(db_, plan.query, matched.mset, options_, freqs_);
+  out.terms = given != nullptr ? *given : feedback_terms(db_, plan.query, matched.mset, options_, freqs_);
   if (!out.terms.empty()) {
     // The candidates: by docid on local databases; otherwise by id term (a docid query
     // cannot travel to a remote shard), the same documents either way.

@@ -31,8 +31,11 @@ class Reranker {
            CollectionFreqs& freqs, const std::optional<std::vector<std::string>>& docid_shards)
       : db_(db), weight_(weight), options_(options), freqs_(freqs), docid_shards_(docid_shards) {}
 
-  // Without feedback (or candidates), the match's window is the page as it is.
-  Reranked rerank(const QueryPlan& plan, const Matched& matched, const MatchWindow& window, StoredArticles& stored);
+  // Without feedback (or candidates), the match's window is the page as it is. `given`: the
+  // terms to re-rank by (a coordinator's, chosen from all shards' best hits) instead of those
+  // of this match's best hits.
+  Reranked rerank(const QueryPlan& plan, const Matched& matched, const MatchWindow& window, StoredArticles& stored,
+                  const WeightedTerms* given = nullptr);
 
  private:
   const Xapian::Database& db_;

@@ -81,6 +81,9 @@ struct SearchResult {
   bool last_word_prefix = false;
   // Shards left out of this answer (down or too slow): the answer is partial.
   std::vector<std::string> failed_shards;
+  // Round trips to shard servers this answer took (a coordinator's; 0 otherwise). Not in the
+  // JSON: counted in the server's /metrics.
+  std::size_t shard_round_trips = 0;
   // What the answer had to leave out and why (an article whose stored data is damaged).
   std::vector<std::string> warnings;
 };

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "schema/schema.h"
+#include "searcher/coordinator.h"
 #include "searcher/matcher.h"
 #include "searcher/page_builder.h"
 #include "searcher/related_finder.h"
@@ -22,6 +24,11 @@ Result<Searcher> Searcher::open(const SearcherOptions& options) {
 }
 
 Result<Searcher> Searcher::open(const SearcherOptions& options, std::shared_ptr<const SynonymTable> synonyms) {
+  if (options.shard_transport) {
+    auto coordinator = Coordinator::open(options);
+    if (!coordinator) return std::unexpected(coordinator.error());
+    return Searcher(std::move(*coordinator));
+  }
   std::vector<std::string> specs =
       options.databases.empty() ? std::vector<std::string>{options.db_path.string()} : options.databases;
   // No documents, only spelling data: Database::add_database merges it into the suggestions.
@@ -36,14 +43,21 @@ Result<Searcher> Searcher::open(const SearcherOptions& options, std::shared_ptr<
 }
 
 Searcher::Searcher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Searcher::Searcher(std::unique_ptr<Coordinator> coordinator) : coordinator_(std::move(coordinator)) {}
 Searcher::Searcher(Searcher&&) noexcept = default;
 Searcher& Searcher::operator=(Searcher&&) noexcept = default;
 Searcher::~Searcher() = default;
 
-const std::vector<FacetValue>& Searcher::topics() const { return impl_->topics; }
-std::uint32_t Searcher::document_count() const { return impl_->db.get_doccount(); }
-const std::vector<ShardStatus>& Searcher::shard_status() const { return impl_->shards.status(); }
-std::uint64_t Searcher::revision() const { return impl_->shards.revision(); }
+const std::vector<FacetValue>& Searcher::topics() const {
+  return coordinator_ ? coordinator_->topics() : impl_->topics;
+}
+std::uint32_t Searcher::document_count() const {
+  return coordinator_ ? coordinator_->document_count() : impl_->db.get_doccount();
+}
+const std::vector<ShardStatus>& Searcher::shard_status() const {
+  return coordinator_ ? coordinator_->shard_status() : impl_->shards.status();
+}
+std::uint64_t Searcher::revision() const { return coordinator_ ? coordinator_->revision() : impl_->shards.revision(); }
 
 Searcher::Impl::Impl(const SearcherOptions& opts, ShardSet shard_set, std::shared_ptr<const SynonymTable> synonyms)
     : options(opts),
@@ -90,6 +104,7 @@ void Searcher::Impl::load_topics() {
 }
 
 Result<bool> Searcher::refresh() {
+  if (coordinator_) return coordinator_->refresh();
   try {
     auto changed = impl_->shards.refresh();
     if (!changed) return std::unexpected(changed.error());
@@ -101,6 +116,7 @@ Result<bool> Searcher::refresh() {
 }
 
 Result<SearchResult> Searcher::search(const SearchRequest& request) {
+  if (coordinator_) return coordinator_->search(request);
   impl_->stored.take_warnings();
   try {
     auto result = impl_->retrying([&] { return impl_->search_once(request); });
@@ -183,6 +199,7 @@ Result<Xapian::docid> Searcher::Impl::docid_of(const std::string& id) const {
 }
 
 Result<std::vector<SearchHit>> Searcher::related(const std::string& id, std::size_t limit) {
+  if (coordinator_) return coordinator_->related(id, limit);
   Impl& s = *impl_;
   try {
     return s.retrying([&]() -> Result<std::vector<SearchHit>> {
@@ -201,6 +218,7 @@ Result<std::vector<SearchHit>> Searcher::related(const std::string& id, std::siz
 }
 
 Result<Article> Searcher::article(const std::string& id) {
+  if (coordinator_) return coordinator_->article(id);
   Impl& s = *impl_;
   try {
     return s.retrying([&]() -> Result<Article> {
@@ -213,6 +231,148 @@ Result<Article> Searcher::article(const std::string& id) {
   } catch (const Xapian::Error& e) {
     return fail(ErrorCode::kDatabase, "reading article failed: " + e.get_description());
   }
+}
+
+// A shard server's part of a coordinator's search (shard_protocol.h): the first `window` hits
+// of this shard, counted and ranked with its own statistics.
+Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequest request) {
+  request.offset = 0;
+  request.facets = r.facets && r.op == ShardOp::kMatch;
+  request.snippets = r.snippets;
+  request.related = r.related;
+  auto plan = planner.plan(request);
+  if (!plan) return std::unexpected(plan.error());
+  ShardAnswer a;
+  a.revision = shards.revision();
+  if (r.op == ShardOp::kStats) {
+    // What the coordinator sums into the collection's statistics for this plan.
+    a.documents = db.get_doccount();
+    a.total_length = db.get_total_length();
+    for (auto t = plan->query.get_unique_terms_begin(); t != plan->query.get_unique_terms_end(); ++t)
+      a.term_freqs.emplace_back(*t, collection_freqs.termfreq(db, *t));
+    return a;
+  }
+  // Scored with the collection's statistics when the coordinator sent them.
+  std::unique_ptr<Xapian::Weight> global;
+  if (r.stats && r.stats->documents > 0) {
+    auto stats = std::make_shared<GlobalStats>();
+    stats->documents = static_cast<double>(r.stats->documents);
+    stats->average_length = static_cast<double>(r.stats->total_length) / stats->documents;
+    stats->local_documents = db.get_doccount();
+    std::map<GlobalStats::Key, std::pair<double, int>> sums;
+    for (const auto& [term, freq] : r.stats->term_freqs) {
+      const Xapian::doccount local = collection_freqs.termfreq(db, term);
+      if (local == 0) continue;  // never weighed here
+      auto& sum = sums[{local, collection_freqs.get(db, term)}];
+      sum.first += freq;
+      ++sum.second;
+    }
+    for (const auto& [key, sum] : sums) stats->by_local.emplace(key, sum.first / sum.second);
+    global = make_global_weight(options.ranking, std::move(stats));
+  }
+  const Xapian::Weight& scoring = global ? *global : *weight;
+  const MatchWindow window = shard_window(r.window, *plan, options);
+  Matched matched = match(db, scoring, *plan, window, request.facets ? facets.get() : nullptr, options.time_limit_seconds);
+  a.order = plan->by_date ? "date" : plan->by_credibility ? "credibility" : "score";
+  a.reranked = plan->feedback;
+  if (r.op == ShardOp::kMatch) {
+    a.total = matched.total;
+    a.total_is_exact = matched.total_is_exact;
+    a.timed_out = matched.timed_out;
+    a.topic_facets = std::move(matched.facets.topics);
+    a.year_facets = std::move(matched.facets.years);
+    a.journal_facets = std::move(matched.facets.journals);
+    a.folded = plan->folded;
+    a.query_terms_dropped = plan->words_dropped;
+    a.last_word_prefix = plan->partial;
+    a.documents = db.get_doccount();
+    if (!plan->blank && matched.total < 3) {
+      const std::string corrected = planner.spelling_correction(plan->folded);
+      if (!corrected.empty() && corrected != plan->folded) a.spelling = corrected;
+    }
+    if (plan->feedback) {
+      // What the coordinator needs to choose feedback's terms from the global best hits.
+      for (const auto& [docid, score] : matched.ranked) a.candidates.push_back(score);
+      a.depth = window.depth;
+      std::set<std::string> terms;
+      std::size_t used = 0;
+      for (auto it = matched.mset.begin(); it != matched.mset.end() && used < options.ranking.feedback_docs; ++it, ++used) {
+        FeedbackDoc doc{it.get_weight(), db.get_document(*it, Xapian::DOC_ASSUME_VALID).get_value(schema::kSlotFeedbackTerms)};
+        schema::decode_feedback_terms(doc.terms, [&](const std::string& term, Xapian::termcount) { terms.insert(term); });
+        a.feedback_docs.push_back(std::move(doc));
+      }
+      for (const auto& term : terms) {
+        a.collection_freqs.emplace_back(term, collection_freqs.get(db, term));
+        a.term_freqs.emplace_back(term, collection_freqs.termfreq(db, term));
+      }
+      for (auto t = plan->query.get_unique_terms_begin(); t != plan->query.get_unique_terms_end(); ++t)
+        a.query_terms.push_back(*t);
+      return a;
+    }
+  } else if (plan->feedback) {
+    if (matched.ranked.size() > r.candidates) matched.ranked.resize(r.candidates);
+  }
+  const Reranked reranked = Reranker(db, scoring, options.ranking, collection_freqs, docid_shards)
+                                .rerank(*plan, matched, window, stored, plan->feedback ? &r.feedback : nullptr);
+  const Xapian::Stem stemmer = request.snippets ? planner.analyzer().snippet_stemmer(plan->query) : Xapian::Stem();
+  Page page = build_page(db, reranked.page, matched.mset, stemmer, {request.snippets, options.snippet_length}, stored);
+  if (request.related)
+    a.related = RelatedFinder(db, scoring, planner.parser(), options.ranking, collection_freqs, stored)
+                    .of_answer(*plan, matched, reranked, page, options.related_count);
+  a.hits = std::move(page.hits);
+  return a;
+}
+
+Result<ShardAnswer> Searcher::shard(const ShardRequest& request, const SearchRequest& search) {
+  if (coordinator_) return fail(ErrorCode::kBadQuery, "a coordinator is not a shard server");
+  Impl& s = *impl_;
+  ShardAnswer a;
+  switch (request.op) {
+    case ShardOp::kMatch:
+    case ShardOp::kPage:
+    case ShardOp::kStats: {
+      s.stored.take_warnings();
+      try {
+        auto answer = s.retrying([&] { return s.shard_once(request, search); });
+        if (answer) answer->warnings = s.stored.take_warnings();
+        return answer;
+      } catch (const Xapian::WildcardError&) {
+        return fail(ErrorCode::kBadQuery, "a wildcard matches too many terms (the limit is " +
+                                              std::to_string(s.options.max_wildcard_expansion) + "): make it longer");
+      } catch (const Xapian::DatabaseCorruptError& e) {
+        return fail(ErrorCode::kCorrupt, "the index is damaged: " + e.get_description());
+      } catch (const Xapian::Error& e) {
+        return fail(ErrorCode::kDatabase, "search failed: " + e.get_description());
+      }
+    }
+    case ShardOp::kInfo:
+      a.documents = document_count();
+      a.revision = revision();
+      a.topics = topics();
+      return a;
+    case ShardOp::kArticle: {
+      auto article = this->article(request.id);
+      if (!article) {
+        if (article.error().code == ErrorCode::kNotFound) return a;  // held by another shard
+        return std::unexpected(article.error());
+      }
+      a.article = encode_stored(*article);
+      return a;
+    }
+    case ShardOp::kRelated: {
+      auto hits = related(request.id, request.limit);
+      if (!hits) return std::unexpected(hits.error());
+      a.hits = std::move(*hits);
+      return a;
+    }
+    case ShardOp::kSuggest: {
+      auto list = suggest(request.id, request.limit);
+      if (!list) return std::unexpected(list.error());
+      a.suggestions = std::move(*list);
+      return a;
+    }
+  }
+  return fail(ErrorCode::kBadQuery, "unknown shard operation");
 }
 
 }  // namespace mssearch

@@ -11,6 +11,9 @@
 //   → related (RelatedFinder).
 // This header shows no Xapian type: callers see requests, answers and counts only.
 //
+// With SearcherOptions::shard_transport set, a Searcher is a coordinator: the same answers,
+// from shard servers (searcher/coordinator.h).
+//
 // Thread-safety: a Searcher owns its Xapian::Database and QueryParser, which are not
 // thread-safe: use one Searcher per thread (they can share one SynonymTable).
 #pragma once
@@ -31,6 +34,10 @@
 #include "searcher/synonyms.h"
 
 namespace mssearch {
+
+struct ShardRequest;
+struct ShardAnswer;
+class Coordinator;
 
 struct Suggestion {
   std::string text;
@@ -71,6 +78,11 @@ class Searcher {
   // kNotFound, kCorrupt (its stored data is damaged).
   Result<Article> article(const std::string& id);
 
+  // The shard server's side of the shard protocol (searcher/shard_protocol.h): `search` is the
+  // request's parameters as the public API checked them. Errors as search(), related(),
+  // article() and suggest().
+  Result<ShardAnswer> shard(const ShardRequest& request, const SearchRequest& search);
+
   // Every topic with its number of articles, by count.
   const std::vector<FacetValue>& topics() const;
   // Articles in the databases answered from (the shards that are up).
@@ -83,7 +95,9 @@ class Searcher {
 
  private:
   explicit Searcher(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Searcher(std::unique_ptr<Coordinator> coordinator);
+  std::unique_ptr<Impl> impl_;                // over its own databases
+  std::unique_ptr<Coordinator> coordinator_;  // or over shard servers (options.shard_transport)
 };
 
 nlohmann::json to_json(const Suggestion& suggestion);

@@ -38,6 +38,7 @@ struct Searcher::Impl {
   void load_topics();   // after the database moved to another revision
   Result<SearchResult> search_once(const SearchRequest& request);
   Result<SearchResult> run(const SearchRequest& request, const QueryPlan& plan);
+  Result<ShardAnswer> shard_once(const ShardRequest& request, SearchRequest search);
   Result<std::vector<Suggestion>> suggest_once(const std::string& prefix, std::size_t limit);
   // The document of article `id`. Errors: kNotFound.
   Result<Xapian::docid> docid_of(const std::string& id) const;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "schema/schema.h"
+#include "searcher/coordinator.h"
 #include "searcher/searcher_impl.h"
 #include "searcher/synonyms.h"
 
@@ -20,6 +21,7 @@ nlohmann::json to_json(const Suggestion& s) {
 }
 
 Result<std::vector<Suggestion>> Searcher::suggest(const std::string& prefix, std::size_t limit) {
+  if (coordinator_) return coordinator_->suggest(prefix, limit);
   try {
     return impl_->retrying([&] { return impl_->suggest_once(prefix, limit); });
   } catch (const Xapian::Error& e) {

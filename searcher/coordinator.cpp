@@ -1,0 +1,473 @@
+#include "searcher/coordinator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <future>
+#include <map>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
+#include "searcher/facet_counter.h"
+#include "searcher/ranking.h"
+
+namespace mssearch {
+namespace {
+
+// Facet counts of several shards, summed, in the order one index gives them.
+std::vector<FacetValue> summed(const std::vector<const std::vector<FacetValue>*>& lists) {
+  std::map<std::string, Xapian::doccount> counts;
+  for (const auto* list : lists)
+    for (const auto& f : *list) counts[f.value] += f.count;
+  return sorted_facets(counts);
+}
+
+enum class Order { kScore, kDate, kCredibility };
+
+// Whether hit a comes before hit b in an answer ordered by `order` (ties by score).
+bool before(const SearchHit& a, const SearchHit& b, Order order) {
+  if (order == Order::kDate && a.date != b.date) return a.date > b.date;
+  if (order == Order::kCredibility && a.credibility.value_or(0) != b.credibility.value_or(0))
+    return a.credibility.value_or(0) > b.credibility.value_or(0);
+  return a.score > b.score;
+}
+
+// The shards' hits as one list (each shard's already in order).
+std::vector<SearchHit> merged(std::vector<std::vector<SearchHit>*> lists, Order order) {
+  std::vector<SearchHit> out;
+  for (auto* list : lists) std::move(list->begin(), list->end(), std::back_inserter(out));
+  std::stable_sort(out.begin(), out.end(), [&](const SearchHit& a, const SearchHit& b) { return before(a, b, order); });
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Coordinator>> Coordinator::open(const SearcherOptions& options) {
+  auto transport = options.shard_transport();
+  if (!transport || transport->shard_count() == 0) return fail(ErrorCode::kIndexMissing, "no shard servers configured");
+  std::unique_ptr<Coordinator> c(new Coordinator(options, std::move(transport)));
+  c->status_ = c->transport_->status();
+  if (auto info = c->load_info(true); !info) return std::unexpected(info.error());
+  return c;
+}
+
+std::vector<Result<ShardAnswer>> Coordinator::fan_out(const std::vector<std::optional<ShardRequest>>& requests,
+                                                      std::size_t& round_trips) {
+  const std::size_t n = requests.size();
+  std::vector<Result<ShardAnswer>> answers(n, fail(ErrorCode::kInternal, "not asked"));
+  auto ask = [&](std::size_t shard) -> Result<ShardAnswer> {
+    auto bytes = transport_->call(shard, encode(*requests[shard]));
+    if (!bytes) return std::unexpected(bytes.error());
+    return decode_shard_answer(*bytes);
+  };
+  std::vector<std::future<Result<ShardAnswer>>> pending(n);
+  std::optional<std::size_t> here;  // the first shard asked runs in this thread
+  for (std::size_t s = 0; s < n; ++s) {
+    if (!requests[s]) continue;
+    ++round_trips;
+    if (!here) {
+      here = s;
+      continue;
+    }
+    try {
+      pending[s] = std::async(std::launch::async, ask, s);
+    } catch (const std::system_error&) {  // no thread to be had: ask it here, after the others
+      pending[s] = std::async(std::launch::deferred, ask, s);
+    }
+  }
+  if (here) answers[*here] = ask(*here);
+  for (std::size_t s = 0; s < n; ++s)
+    if (pending[s].valid()) answers[s] = pending[s].get();
+  status_ = transport_->status();
+  return answers;
+}
+
+Result<bool> Coordinator::load_info(bool force) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - info_at_ < std::chrono::seconds(1)) return false;
+  info_at_ = now;
+  ShardRequest ask;
+  ask.op = ShardOp::kInfo;
+  std::size_t trips = 0;
+  auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), ask), trips);
+  std::uint32_t documents = 0;
+  std::uint64_t revision = 0;
+  std::vector<const std::vector<FacetValue>*> topics;
+  std::string why;
+  for (std::size_t s = 0; s < answers.size(); ++s) {
+    if (!answers[s]) {
+      why = answers[s].error().message;
+      continue;
+    }
+    documents += answers[s]->documents;
+    revision += answers[s]->revision;
+    topics.push_back(&answers[s]->topics);
+  }
+  if (topics.empty()) return fail(ErrorCode::kDatabase, "no shard server answered: " + why);
+  const bool changed = documents != documents_ || revision != revision_;
+  documents_ = documents;
+  revision_ = revision;
+  topics_ = summed(topics);
+  return changed;
+}
+
+Result<bool> Coordinator::refresh() { return load_info(false); }
+
+namespace {
+constexpr std::size_t kMaxCachedPlans = 20000, kMaxCachedTerms = 200000;
+
+std::string plan_key(const ShardRequest& r) {
+  std::string key;
+  for (const auto& [name, value] : r.params) key += name + '\x1f' + value + '\x1e';
+  return key;
+}
+}  // namespace
+
+void Coordinator::check_revisions(const std::vector<Result<ShardAnswer>>& answers) {
+  for (std::size_t s = 0; s < answers.size() && s < stats_revisions_.size(); ++s)
+    if (answers[s] && answers[s]->revision != stats_revisions_[s]) {
+      plan_terms_.clear();
+      term_freqs_.clear();
+      stats_revisions_.clear();
+      return;
+    }
+}
+
+Result<std::optional<CollectionStats>> Coordinator::stats_for(const ShardRequest& first, std::size_t& round_trips) {
+  const std::string key = plan_key(first);
+  auto known = [&]() -> std::optional<CollectionStats> {
+    const auto plan = plan_terms_.find(key);
+    if (plan == plan_terms_.end() || stats_documents_ == 0) return std::nullopt;
+    CollectionStats c{stats_documents_, stats_length_, {}};
+    for (const auto& term : plan->second) {
+      const auto f = term_freqs_.find(term);
+      if (f == term_freqs_.end()) return std::nullopt;
+      c.term_freqs.emplace_back(term, f->second);
+    }
+    return c;
+  };
+  if (auto c = known()) return c;
+  ShardRequest ask = first;
+  ask.op = ShardOp::kStats;
+  auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), ask), round_trips);
+  std::uint64_t documents = 0, length = 0;
+  std::unordered_map<std::string, std::uint32_t> sums;
+  std::vector<std::uint64_t> revisions(answers.size(), 0);
+  bool any = false;
+  for (std::size_t s = 0; s < answers.size(); ++s) {
+    if (!answers[s]) {
+      if (answers[s].error().code == ErrorCode::kBadQuery) return std::unexpected(answers[s].error());
+      continue;  // left out of this answer (and of its statistics)
+    }
+    any = true;
+    documents += answers[s]->documents;
+    length += answers[s]->total_length;
+    revisions[s] = answers[s]->revision;
+    for (const auto& [term, freq] : answers[s]->term_freqs) sums[term] += freq;
+  }
+  if (!any) return std::optional<CollectionStats>();
+  if (plan_terms_.size() >= kMaxCachedPlans || term_freqs_.size() >= kMaxCachedTerms || revisions != stats_revisions_) {
+    plan_terms_.clear();
+    term_freqs_.clear();
+  }
+  stats_documents_ = documents;
+  stats_length_ = length;
+  stats_revisions_ = std::move(revisions);
+  std::vector<std::string> terms;
+  for (auto& [term, freq] : sums) {
+    terms.push_back(term);
+    term_freqs_[term] = freq;
+  }
+  std::sort(terms.begin(), terms.end());
+  plan_terms_[key] = std::move(terms);
+  return known();
+}
+
+Result<SearchResult> Coordinator::search(const SearchRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  auto result = search_once(request);
+  if (!result) return result;
+  // "Did you mean", as one index offers it: the shards that found few proposed a correction.
+  if (!result->showing_corrected && result->total < 3 && result->did_you_mean) {
+    SearchRequest again = request;
+    again.query = *result->did_you_mean;
+    again.partial = false;
+    result->did_you_mean.reset();
+    auto better = search_once(again);
+    if (better && better->total > result->total) {
+      const std::size_t trips = result->shard_round_trips + better->shard_round_trips;
+      better->timed_out = better->timed_out || result->timed_out;
+      const std::string corrected = again.query;
+      if (result->total == 0) {
+        better->query = request.query;
+        better->showing_corrected = true;
+        better->query_terms_dropped = result->query_terms_dropped;
+        better->last_word_prefix = result->last_word_prefix;
+        result = std::move(better);
+      }
+      result->did_you_mean = corrected;
+      result->shard_round_trips = trips;
+    } else if (better) {
+      result->shard_round_trips += better->shard_round_trips;
+    }
+  } else if (result) {
+    result->did_you_mean.reset();
+  }
+  result->took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
+  const std::size_t offset = std::min(request.offset, options_.max_offset);
+  const std::size_t limit = std::min(request.limit, options_.max_limit);
+  ShardRequest first;
+  first.op = ShardOp::kMatch;
+  first.params = shard_params(request);
+  first.window = offset + limit;
+  first.facets = request.facets;
+  first.snippets = request.snippets;
+  first.related = request.related;
+  SearchResult result;
+  result.query = request.query;
+  // Every shard scores with the whole collection's statistics: its scores are one index's.
+  auto stats = stats_for(first, result.shard_round_trips);
+  if (!stats) return std::unexpected(stats.error());
+  first.stats = std::move(*stats);
+  auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), first),
+                         result.shard_round_trips);
+  check_revisions(answers);
+
+  // A request a shard refuses, every shard refuses: the visitor's error, not a shard's failure.
+  std::vector<std::size_t> up;
+  for (std::size_t s = 0; s < answers.size(); ++s) {
+    if (answers[s]) {
+      up.push_back(s);
+    } else if (answers[s].error().code == ErrorCode::kBadQuery) {
+      return std::unexpected(answers[s].error());
+    } else {
+      result.failed_shards.push_back(s < status_.size() ? status_[s].name : "shard " + std::to_string(s));
+    }
+  }
+  if (up.empty()) return fail(ErrorCode::kDatabase, "no shard server answered: " + answers.front().error().message);
+
+  std::vector<const std::vector<FacetValue>*> topics, years, journals;
+  bool reranked = false;
+  Order order = Order::kScore;
+  std::map<std::string, std::size_t> proposals;  // "did you mean": each shard's correction
+  bool vetoed = false;
+  for (std::size_t s : up) {
+    ShardAnswer& a = *answers[s];
+    result.total += a.total;
+    result.total_is_exact = result.total_is_exact && a.total_is_exact;
+    result.timed_out = result.timed_out || a.timed_out;
+    topics.push_back(&a.topic_facets);
+    years.push_back(&a.year_facets);
+    journals.push_back(&a.journal_facets);
+    result.query_terms_dropped = std::max(result.query_terms_dropped, a.query_terms_dropped);
+    result.last_word_prefix = result.last_word_prefix || a.last_word_prefix;
+    std::move(a.warnings.begin(), a.warnings.end(), std::back_inserter(result.warnings));
+    reranked = reranked || a.reranked;
+    if (a.order == "date") order = Order::kDate;
+    if (a.order == "credibility") order = Order::kCredibility;
+    if (a.spelling) ++proposals[*a.spelling];
+    // A shard that found the words and proposes nothing knows them (its spelling data holds
+    // them): no correction, as one index would offer none.
+    else if (a.total > 0) vetoed = true;
+  }
+  if (!vetoed && !proposals.empty())
+    result.did_you_mean = std::max_element(proposals.begin(), proposals.end(), [](const auto& x, const auto& y) {
+                            return x.second < y.second;
+                          })->first;
+  result.topic_facets = summed(topics);
+  result.year_facets = summed(years);
+  result.journal_facets = summed(journals);
+
+  std::vector<std::vector<SearchHit>*> hits, related;
+  if (reranked) {
+    // The global window of candidates: the best `depth` first-pass scores of all shards (each
+    // sent its best `depth`); each shard re-ranks its own share of them.
+    struct Candidate {
+      double score;
+      std::size_t shard, rank;
+    };
+    std::vector<Candidate> all;
+    std::size_t depth = 0;
+    for (std::size_t s : up) {
+      depth = std::max(depth, answers[s]->depth);
+      for (std::size_t r = 0; r < answers[s]->candidates.size(); ++r) all.push_back({answers[s]->candidates[r], s, r});
+    }
+    std::stable_sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
+    if (all.size() > depth) all.resize(depth);
+    std::vector<std::size_t> share(answers.size(), 0);
+    for (const auto& c : all) ++share[c.shard];
+
+    // Feedback's terms from the global best hits, with collection frequencies summed over the
+    // shards that reported them (a term's frequency per document, over those shards' documents).
+    std::vector<FeedbackDoc> best;
+    for (const auto& c : all) {
+      if (best.size() >= options_.ranking.feedback_docs) break;
+      const auto& docs = answers[c.shard]->feedback_docs;
+      if (c.rank < docs.size()) best.push_back(docs[c.rank]);
+    }
+    std::unordered_map<std::string, std::pair<double, double>> freqs;  // term: (frequency, documents)
+    std::set<std::string> query_terms;
+    for (std::size_t s : up) {
+      for (const auto& [term, freq] : answers[s]->collection_freqs) {
+        auto& f = freqs[term];
+        f.first += freq;
+        f.second += answers[s]->documents;
+      }
+      query_terms.insert(answers[s]->query_terms.begin(), answers[s]->query_terms.end());
+    }
+    const WeightedTerms terms = feedback_terms_from(
+        best, {query_terms.begin(), query_terms.end()},
+        [&](std::string_view term) {
+          const auto it = freqs.find(std::string(term));
+          if (it == freqs.end() || it->second.second <= 0) return 1.0 / std::max<double>(documents_, 1);
+          return std::max(it->second.first, 1.0) / it->second.second;
+        },
+        options_.ranking);
+
+    // The feedback terms' document frequencies over the collection: summed over the shards that
+    // reported them, those that did not (none of their best hits held the term) estimated by
+    // their size.
+    if (first.stats) {
+      std::unordered_map<std::string, std::pair<double, double>> dfs;  // term: (frequency, documents)
+      for (std::size_t s : up)
+        for (const auto& [term, freq] : answers[s]->term_freqs) {
+          auto& d = dfs[term];
+          d.first += freq;
+          d.second += answers[s]->documents;
+        }
+      for (const auto& [term, weight] : terms) {
+        const auto it = dfs.find(term);
+        if (it == dfs.end() || it->second.second <= 0) continue;
+        const double estimate = it->second.first * static_cast<double>(first.stats->documents) / it->second.second;
+        first.stats->term_freqs.emplace_back(term, static_cast<std::uint32_t>(std::lround(estimate)));
+      }
+    }
+    std::vector<std::optional<ShardRequest>> second(answers.size());
+    for (std::size_t s : up) {
+      if (share[s] == 0) continue;  // none of its candidates is in the window
+      ShardRequest r = first;
+      r.op = ShardOp::kPage;
+      r.feedback = terms;
+      r.candidates = share[s];
+      second[s] = std::move(r);
+    }
+    auto pages = fan_out(second, result.shard_round_trips);
+    for (std::size_t s = 0; s < pages.size(); ++s) {
+      if (!second[s]) continue;
+      if (!pages[s]) {
+        if (pages[s].error().code == ErrorCode::kBadQuery) return std::unexpected(pages[s].error());
+        result.failed_shards.push_back(s < status_.size() ? status_[s].name : "shard " + std::to_string(s));
+        continue;
+      }
+      std::move(pages[s]->warnings.begin(), pages[s]->warnings.end(), std::back_inserter(result.warnings));
+      answers[s] = std::move(pages[s]);
+      hits.push_back(&answers[s]->hits);
+      related.push_back(&answers[s]->related);
+    }
+  } else {
+    for (std::size_t s : up) {
+      hits.push_back(&answers[s]->hits);
+      related.push_back(&answers[s]->related);
+    }
+  }
+
+  std::vector<SearchHit> all = merged(hits, order);
+  const std::size_t from = std::min(offset, all.size());
+  const std::size_t to = std::min(offset + limit, all.size());
+  result.hits.assign(std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(from)),
+                     std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(to)));
+  if (request.related) {
+    std::set<std::string> seen;
+    for (const auto& h : result.hits) seen.insert(h.id);
+    for (auto& h : merged(related, Order::kScore)) {
+      if (result.related.size() >= options_.related_count) break;
+      if (seen.insert(h.id).second) result.related.push_back(std::move(h));
+    }
+  }
+  std::sort(result.failed_shards.begin(), result.failed_shards.end());
+  result.failed_shards.erase(std::unique(result.failed_shards.begin(), result.failed_shards.end()), result.failed_shards.end());
+  return result;
+}
+
+Result<std::vector<SearchHit>> Coordinator::related(const std::string& id, std::size_t limit) {
+  ShardRequest ask;
+  ask.op = ShardOp::kRelated;
+  ask.id = id;
+  ask.limit = std::min(limit, options_.max_limit);
+  std::size_t trips = 0;
+  auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), ask), trips);
+  // The shard holding the article answers; the others do not know it.
+  std::optional<Error> error;
+  for (auto& a : answers) {
+    if (a) return std::move(a->hits);
+    if (a.error().code != ErrorCode::kNotFound || !error) error = a.error();
+  }
+  return std::unexpected(*error);
+}
+
+Result<Article> Coordinator::article(const std::string& id) {
+  ShardRequest ask;
+  ask.op = ShardOp::kArticle;
+  ask.id = id;
+  std::size_t trips = 0;
+  auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), ask), trips);
+  std::optional<Error> error;
+  for (auto& a : answers) {
+    if (a && !a->article.empty()) {
+      try {
+        return decode_stored(a->article);
+      } catch (const std::runtime_error& e) {
+        return fail(ErrorCode::kCorrupt, "article '" + id + "' came damaged from its shard: " + e.what());
+      }
+    }
+    if (!a && (a.error().code != ErrorCode::kNotFound || !error)) error = a.error();
+  }
+  return std::unexpected(error.value_or(Error{ErrorCode::kNotFound, "no article with id '" + id + "'"}));
+}
+
+Result<std::vector<Suggestion>> Coordinator::suggest(const std::string& prefix, std::size_t limit) {
+  ShardRequest ask;
+  ask.op = ShardOp::kSuggest;
+  ask.id = prefix;
+  ask.limit = limit;
+  std::size_t trips = 0;
+  auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), ask), trips);
+  // Titles first (each shard's, in turn), then topics and terms with their counts summed.
+  std::vector<Suggestion> titles, counted;
+  std::optional<Error> error;
+  bool any = false;
+  for (auto& a : answers) {
+    if (!a) {
+      if (a.error().code == ErrorCode::kBadQuery) return std::unexpected(a.error());
+      error = a.error();
+      continue;
+    }
+    any = true;
+    for (auto& s : a->suggestions) {
+      if (s.kind == "title") {
+        if (std::none_of(titles.begin(), titles.end(), [&](const Suggestion& t) { return t.id == s.id; }))
+          titles.push_back(std::move(s));
+        continue;
+      }
+      auto same = std::find_if(counted.begin(), counted.end(),
+                               [&](const Suggestion& t) { return t.kind == s.kind && t.text == s.text; });
+      if (same != counted.end()) same->count += s.count;
+      else counted.push_back(std::move(s));
+    }
+  }
+  if (!any && error) return std::unexpected(*error);
+  std::stable_sort(counted.begin(), counted.end(), [](const Suggestion& a, const Suggestion& b) {
+    return a.kind != b.kind ? a.kind == "topic" : a.count > b.count;
+  });
+  std::vector<Suggestion> out;
+  for (auto* list : {&titles, &counted})
+    for (auto& s : *list)
+      if (out.size() < limit) out.push_back(std::move(s));
+  return out;
+}
+
+}  // namespace mssearch

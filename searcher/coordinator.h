@@ -1,0 +1,68 @@
+// Coordinator: a Searcher over shard servers. Sends each query to every shard at once (in
+// threads), at most two round trips per shard (searcher/shard_protocol.h), and merges: hits by
+// score (or date, or credibility), exact totals and facet counts summed, feedback's terms chosen
+// once from the global best hits, related articles, "did you mean". A shard with no replica
+// that answers is left out and named (SearchResult::failed_shards), as a down Xapian shard is.
+// Internal to the searcher.
+//
+// Not thread-safe: one per Searcher.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <unordered_map>
+
+#include "searcher/searcher.h"
+#include "searcher/shard_protocol.h"
+
+namespace mssearch {
+
+class Coordinator {
+ public:
+  // Errors: kDatabase when no shard answers.
+  static Result<std::unique_ptr<Coordinator>> open(const SearcherOptions& options);
+
+  Result<SearchResult> search(const SearchRequest& request);
+  Result<std::vector<SearchHit>> related(const std::string& id, std::size_t limit);
+  Result<std::vector<Suggestion>> suggest(const std::string& prefix, std::size_t limit);
+  Result<Article> article(const std::string& id);
+  // Asks the shards what they hold (documents, revisions, topics), at most once a second.
+  Result<bool> refresh();
+
+  const std::vector<FacetValue>& topics() const { return topics_; }
+  std::uint32_t document_count() const { return documents_; }
+  const std::vector<ShardStatus>& shard_status() const { return status_; }
+  std::uint64_t revision() const { return revision_; }
+
+ private:
+  Coordinator(const SearcherOptions& options, std::unique_ptr<ShardTransport> transport)
+      : options_(options), transport_(std::move(transport)) {}
+
+  // One request per shard (none: that shard is skipped), sent at once; each shard's answer.
+  std::vector<Result<ShardAnswer>> fan_out(const std::vector<std::optional<ShardRequest>>& requests,
+                                           std::size_t& round_trips);
+  Result<SearchResult> search_once(const SearchRequest& request);
+  Result<bool> load_info(bool force);
+  // The collection's statistics for the terms of `first`'s plan: cached, or asked of every
+  // shard (a round trip each, counted in `round_trips`). Empty when no shard answered.
+  Result<std::optional<CollectionStats>> stats_for(const ShardRequest& first, std::size_t& round_trips);
+  // Forgets cached statistics when a shard answers from another revision than they came from.
+  void check_revisions(const std::vector<Result<ShardAnswer>>& answers);
+
+  SearcherOptions options_;
+  std::unique_ptr<ShardTransport> transport_;
+  std::vector<FacetValue> topics_;
+  std::uint32_t documents_ = 0;
+  std::uint64_t revision_ = 0;
+  std::vector<ShardStatus> status_;
+  std::chrono::steady_clock::time_point info_at_{};
+  // Statistics cache (query_then_fetch's "dfs" phase, kept): each search's plan terms, by its
+  // parameters; each term's document frequency over all shards; the collection's size and
+  // length; the shards' revisions they hold for. Bounded: emptied when full.
+  std::unordered_map<std::string, std::vector<std::string>> plan_terms_;
+  std::unordered_map<std::string, std::uint32_t> term_freqs_;
+  std::uint64_t stats_documents_ = 0, stats_length_ = 0;
+  std::vector<std::uint64_t> stats_revisions_;
+};
+
+}  // namespace mssearch

@@ -1,0 +1,395 @@
+#include "searcher/shard_protocol.h"
+
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace mssearch {
+namespace {
+
+using json = nlohmann::json;
+
+// A field of the wrong type or out of bounds: decode_* turn it into their error.
+struct Malformed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+constexpr std::size_t kMaxListEntries = 100000;
+
+const json& field(const json& object, const char* name) {
+  static const json kNull;
+  const auto it = object.find(name);
+  return it == object.end() ? kNull : *it;
+}
+
+std::string text(const json& object, const char* name, std::size_t max_bytes = 1 << 20) {
+  const json& v = field(object, name);
+  if (v.is_null()) return {};
+  if (!v.is_string()) throw Malformed(std::string("'") + name + "' is not a string");
+  if (v.get_ref<const std::string&>().size() > max_bytes) throw Malformed(std::string("'") + name + "' is too long");
+  return v.get<std::string>();
+}
+
+std::uint64_t count(const json& object, const char* name, std::uint64_t max, std::uint64_t fallback = 0) {
+  const json& v = field(object, name);
+  if (v.is_null()) return fallback;
+  if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0))
+    throw Malformed(std::string("'") + name + "' is not a count");
+  const auto n = v.get<std::uint64_t>();
+  if (n > max) throw Malformed(std::string("'") + name + "' is more than " + std::to_string(max));
+  return n;
+}
+
+double number(const json& object, const char* name) {
+  const json& v = field(object, name);
+  if (v.is_null()) return 0;
+  if (!v.is_number()) throw Malformed(std::string("'") + name + "' is not a number");
+  return v.get<double>();
+}
+
+bool flag(const json& object, const char* name, bool fallback) {
+  const json& v = field(object, name);
+  if (v.is_null()) return fallback;
+  if (!v.is_boolean()) throw Malformed(std::string("'") + name + "' is not true or false");
+  return v.get<bool>();
+}
+
+const json& list(const json& object, const char* name, std::size_t max = kMaxListEntries) {
+  static const json kEmpty = json::array();
+  const json& v = field(object, name);
+  if (v.is_null()) return kEmpty;
+  if (!v.is_array()) throw Malformed(std::string("'") + name + "' is not a list");
+  if (v.size() > max) throw Malformed(std::string("'") + name + "' has more than " + std::to_string(max) + " entries");
+  return v;
+}
+
+json facets_json(const std::vector<FacetValue>& facets) {
+  json out = json::array();
+  for (const auto& f : facets) out.push_back({f.value, f.count});
+  return out;
+}
+
+std::vector<FacetValue> facets_of(const json& object, const char* name) {
+  std::vector<FacetValue> out;
+  for (const auto& f : list(object, name)) {
+    if (!f.is_array() || f.size() != 2 || !f[0].is_string() || !f[1].is_number_unsigned())
+      throw Malformed(std::string("'") + name + "' holds an entry that is not [value, count]");
+    out.push_back({f[0].get<std::string>(), f[1].get<std::uint32_t>()});
+  }
+  return out;
+}
+
+json hit_json(const SearchHit& h) {
+  json marks = json::array();
+  for (const auto& m : h.snippet.marks) marks.push_back({m.begin, m.end});
+  json j = {{"id", h.id},           {"title", h.title}, {"url", h.url},       {"date", h.date},
+            {"journal", h.journal}, {"takeaway", h.takeaway}, {"topics", h.topics}, {"score", h.score},
+            {"snippet", h.snippet.text}, {"marks", std::move(marks)}};
+  if (h.credibility) j["credibility"] = *h.credibility;
+  if (h.interest) j["interest"] = *h.interest;
+  return j;
+}
+
+std::optional<int> rating(const json& object, const char* name) {
+  const json& v = field(object, name);
+  if (v.is_null()) return std::nullopt;
+  return static_cast<int>(count(object, name, 5));
+}
+
+SearchHit hit_of(const json& j) {
+  if (!j.is_object()) throw Malformed("a hit is not a map");
+  SearchHit h;
+  h.id = text(j, "id");
+  h.title = text(j, "title");
+  h.url = text(j, "url");
+  h.date = text(j, "date");
+  h.journal = text(j, "journal");
+  h.takeaway = text(j, "takeaway");
+  for (const auto& t : list(j, "topics", 1000)) {
+    if (!t.is_string()) throw Malformed("a hit's topic is not a string");
+    h.topics.push_back(t.get<std::string>());
+  }
+  h.credibility = rating(j, "credibility");
+  h.interest = rating(j, "interest");
+  h.score = number(j, "score");
+  h.snippet.text = text(j, "snippet");
+  for (const auto& m : list(j, "marks", 10000)) {
+    if (!m.is_array() || m.size() != 2 || !m[0].is_number_unsigned() || !m[1].is_number_unsigned())
+      throw Malformed("a snippet mark is not [begin, end]");
+    const auto b = m[0].get<std::size_t>(), e = m[1].get<std::size_t>();
+    if (b > e || e > h.snippet.text.size()) throw Malformed("a snippet mark is outside its snippet");
+    h.snippet.marks.push_back({b, e});
+  }
+  return h;
+}
+
+json hits_json(const std::vector<SearchHit>& hits) {
+  json out = json::array();
+  for (const auto& h : hits) out.push_back(hit_json(h));
+  return out;
+}
+
+std::vector<SearchHit> hits_of(const json& object, const char* name) {
+  std::vector<SearchHit> out;
+  for (const auto& h : list(object, name)) out.push_back(hit_of(h));
+  return out;
+}
+
+std::vector<std::string> strings_of(const json& object, const char* name) {
+  std::vector<std::string> out;
+  for (const auto& s : list(object, name)) {
+    if (!s.is_string()) throw Malformed(std::string("'") + name + "' holds an entry that is not a string");
+    out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+// Thousands of (term, frequency) pairs travel with every re-ranked search: packed as one binary
+// field (a varint length, the term, a varint frequency, ...), not as a MessagePack array each.
+void put_varint(std::string& out, std::uint64_t n) {
+  while (n >= 0x80) {
+    out.push_back(static_cast<char>((n & 0x7f) | 0x80));
+    n >>= 7;
+  }
+  out.push_back(static_cast<char>(n));
+}
+
+std::uint64_t get_varint(std::string_view& in) {
+  std::uint64_t n = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (in.empty()) throw Malformed("a packed frequency list ends early");
+    const auto byte = static_cast<unsigned char>(in.front());
+    in.remove_prefix(1);
+    n |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return n;
+  }
+  throw Malformed("a packed number is too long");
+}
+
+std::string pack_freqs(const std::vector<std::pair<std::string, std::uint32_t>>& freqs) {
+  std::string out;
+  for (const auto& [term, freq] : freqs) {
+    put_varint(out, term.size());
+    out += term;
+    put_varint(out, freq);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::uint32_t>> unpack_freqs(std::string_view in) {
+  std::vector<std::pair<std::string, std::uint32_t>> out;
+  while (!in.empty()) {
+    const auto size = get_varint(in);
+    if (size > in.size() || size > 1024) throw Malformed("a packed term is longer than what is left");
+    std::string term(in.substr(0, size));
+    in.remove_prefix(size);
+    const auto freq = get_varint(in);
+    if (freq > UINT32_MAX) throw Malformed("a packed frequency is out of range");
+    out.emplace_back(std::move(term), static_cast<std::uint32_t>(freq));
+  }
+  return out;
+}
+
+constexpr const char* kOps[] = {"match", "page", "info", "article", "related", "suggest", "stats"};
+
+std::string_view bytes_of(const json& j) {
+  return std::string_view(reinterpret_cast<const char*>(j.get_binary().data()), j.get_binary().size());
+}
+
+json parse(std::string_view bytes, std::size_t max) {
+  if (bytes.size() > max)
+    throw Malformed("the message is " + std::to_string(bytes.size()) + " bytes; the limit is " + std::to_string(max));
+  json j = json::from_msgpack(bytes.begin(), bytes.end(), true, false);
+  if (j.is_discarded() || !j.is_object()) throw Malformed("the message is not a MessagePack map");
+  return j;
+}
+
+}  // namespace
+
+ShardParams shard_params(const SearchRequest& r) {
+  ShardParams p;
+  p.emplace_back("q", r.query);
+  for (const auto& t : r.topics) p.emplace_back("topic", t);
+  for (const auto& j : r.journals) p.emplace_back("journal", j);
+  for (int y : r.years) p.emplace_back("year", std::to_string(y));
+  if (!r.since.empty()) p.emplace_back("since", r.since);
+  if (!r.until.empty()) p.emplace_back("until", r.until);
+  if (r.min_credibility) p.emplace_back("min_credibility", std::to_string(*r.min_credibility));
+  if (r.sort != SortOrder::kRelevance) p.emplace_back("sort", r.sort == SortOrder::kDate ? "date" : "credibility");
+  if (r.partial) p.emplace_back("partial", "1");
+  return p;
+}
+
+std::string encode(const ShardRequest& r) {
+  json params = json::array();
+  for (const auto& [name, value] : r.params) params.push_back({name, value});
+  json feedback = json::array();
+  for (const auto& [term, weight] : r.feedback) feedback.push_back({term, weight});
+  json j = {{"v", kShardProtocolVersion},
+                  {"op", kOps[static_cast<int>(r.op)]},
+                  {"params", std::move(params)},
+                  {"window", r.window},
+                  {"facets", r.facets},
+                  {"snippets", r.snippets},
+                  {"related", r.related},
+                  {"feedback", std::move(feedback)},
+                  {"candidates", r.candidates},
+                  {"id", r.id},
+                  {"limit", r.limit}};
+  json stats;
+  if (r.stats) {
+    const std::string freqs = pack_freqs(r.stats->term_freqs);
+    stats = {{"documents", r.stats->documents}, {"length", r.stats->total_length},
+             {"freqs", json::binary({freqs.begin(), freqs.end()})}};
+  }
+  std::string out;
+  if (r.stats) j["stats"] = std::move(stats);
+  json::to_msgpack(j, out);
+  return out;
+}
+
+Result<ShardRequest> decode_shard_request(std::string_view bytes) {
+  try {
+    const json j = parse(bytes, kMaxShardRequestBytes);
+    if (count(j, "v", 1u << 20) != kShardProtocolVersion)
+      return fail(ErrorCode::kBadQuery, "shard protocol version " + std::to_string(count(j, "v", 1u << 20)) +
+                                            " is not " + std::to_string(kShardProtocolVersion) +
+                                            ": coordinator and shard servers must run the same mssearch");
+    ShardRequest r;
+    const std::string op = text(j, "op", 16);
+    const auto it = std::find(std::begin(kOps), std::end(kOps), op);
+    if (it == std::end(kOps)) throw Malformed("unknown operation '" + op + "'");
+    r.op = static_cast<ShardOp>(it - std::begin(kOps));
+    for (const auto& p : list(j, "params", 200)) {
+      if (!p.is_array() || p.size() != 2 || !p[0].is_string() || !p[1].is_string())
+        throw Malformed("a parameter is not [name, value]");
+      r.params.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
+    }
+    r.window = count(j, "window", 1u << 20, 10);
+    r.facets = flag(j, "facets", true);
+    r.snippets = flag(j, "snippets", true);
+    r.related = flag(j, "related", true);
+    for (const auto& f : list(j, "feedback", 1000)) {
+      if (!f.is_array() || f.size() != 2 || !f[0].is_string() || !f[1].is_number() ||
+          f[0].get_ref<const std::string&>().size() > 245)
+        throw Malformed("a feedback term is not [term, weight]");
+      r.feedback.emplace_back(f[0].get<std::string>(), f[1].get<double>());
+    }
+    r.candidates = count(j, "candidates", 1u << 20);
+    if (const json& st = field(j, "stats"); !st.is_null()) {
+      if (!st.is_object()) throw Malformed("'stats' is not a map");
+      CollectionStats c;
+      c.documents = count(st, "documents", UINT64_MAX);
+      c.total_length = count(st, "length", UINT64_MAX);
+      const json& f = field(st, "freqs");
+      if (!f.is_binary()) throw Malformed("'stats' has no packed frequencies");
+      c.term_freqs = unpack_freqs(bytes_of(f));
+      r.stats = std::move(c);
+    }
+    r.id = text(j, "id", 4096);
+    r.limit = count(j, "limit", 1u << 20);
+    return r;
+  } catch (const std::exception& e) {  // Malformed, or nlohmann's type errors
+    return fail(ErrorCode::kBadQuery, std::string("bad shard request: ") + e.what());
+  }
+}
+
+std::string encode(const ShardAnswer& a) {
+  json feedback_docs = json::array();
+  for (const auto& d : a.feedback_docs) feedback_docs.push_back({d.score, json::binary({d.terms.begin(), d.terms.end()})});
+  const std::string freqs = pack_freqs(a.collection_freqs), tfs = pack_freqs(a.term_freqs);
+  json suggestions = json::array();
+  for (const auto& s : a.suggestions) suggestions.push_back({s.text, s.kind, s.id, s.url, s.count});
+  json j = {{"total", a.total},
+            {"exact", a.total_is_exact},
+            {"timed_out", a.timed_out},
+            {"topic_facets", facets_json(a.topic_facets)},
+            {"year_facets", facets_json(a.year_facets)},
+            {"journal_facets", facets_json(a.journal_facets)},
+            {"reranked", a.reranked},
+            {"order", a.order},
+            {"candidates", a.candidates},
+            {"depth", a.depth},
+            {"feedback_docs", std::move(feedback_docs)},
+            {"query_terms", a.query_terms},
+            {"collection_freqs", json::binary({freqs.begin(), freqs.end()})},
+            {"term_freqs", json::binary({tfs.begin(), tfs.end()})},
+            {"total_length", a.total_length},
+            {"documents", a.documents},
+            {"folded", a.folded},
+            {"dropped", a.query_terms_dropped},
+            {"prefix", a.last_word_prefix},
+            {"hits", hits_json(a.hits)},
+            {"related", hits_json(a.related)},
+            {"warnings", a.warnings},
+            {"revision", a.revision},
+            {"topics", facets_json(a.topics)},
+            {"article", json::binary({a.article.begin(), a.article.end()})},
+            {"suggestions", std::move(suggestions)}};
+  if (a.spelling) j["spelling"] = *a.spelling;
+  std::string out;
+  json::to_msgpack(j, out);
+  return out;
+}
+
+std::string encode_error(const Error& error) {
+  std::string out;
+  json::to_msgpack(json{{"error", error.message}, {"code", static_cast<int>(error.code)}}, out);
+  return out;
+}
+
+Result<ShardAnswer> decode_shard_answer(std::string_view bytes) {
+  try {
+    const json j = parse(bytes, kMaxShardAnswerBytes);
+    if (j.contains("error")) {
+      const auto code = count(j, "code", static_cast<std::uint64_t>(ErrorCode::kInternal));
+      return fail(static_cast<ErrorCode>(code), text(j, "error"));
+    }
+    ShardAnswer a;
+    a.total = static_cast<std::uint32_t>(count(j, "total", UINT32_MAX));
+    a.total_is_exact = flag(j, "exact", true);
+    a.timed_out = flag(j, "timed_out", false);
+    a.topic_facets = facets_of(j, "topic_facets");
+    a.year_facets = facets_of(j, "year_facets");
+    a.journal_facets = facets_of(j, "journal_facets");
+    a.reranked = flag(j, "reranked", false);
+    a.order = text(j, "order", 16);
+    a.depth = count(j, "depth", 1u << 20);
+    for (const auto& c : list(j, "candidates")) {
+      if (!c.is_number()) throw Malformed("a candidate's score is not a number");
+      a.candidates.push_back(c.get<double>());
+    }
+    for (const auto& d : list(j, "feedback_docs", 1000)) {
+      if (!d.is_array() || d.size() != 2 || !d[0].is_number() || !d[1].is_binary())
+        throw Malformed("a feedback document is not [score, terms]");
+      const auto& b = d[1].get_binary();
+      a.feedback_docs.push_back({d[0].get<double>(), std::string(b.begin(), b.end())});
+    }
+    a.query_terms = strings_of(j, "query_terms");
+    if (const json& f = field(j, "collection_freqs"); f.is_binary()) a.collection_freqs = unpack_freqs(bytes_of(f));
+    if (const json& f = field(j, "term_freqs"); f.is_binary()) a.term_freqs = unpack_freqs(bytes_of(f));
+    a.total_length = count(j, "total_length", UINT64_MAX);
+    a.documents = static_cast<std::uint32_t>(count(j, "documents", UINT32_MAX));
+    a.folded = text(j, "folded");
+    if (j.contains("spelling")) a.spelling = text(j, "spelling");
+    a.query_terms_dropped = count(j, "dropped", 1u << 20);
+    a.last_word_prefix = flag(j, "prefix", false);
+    a.hits = hits_of(j, "hits");
+    a.related = hits_of(j, "related");
+    a.warnings = strings_of(j, "warnings");
+    a.revision = count(j, "revision", UINT64_MAX);
+    a.topics = facets_of(j, "topics");
+    if (const json& art = field(j, "article"); art.is_binary()) a.article.assign(art.get_binary().begin(), art.get_binary().end());
+    for (const auto& s : list(j, "suggestions", 1000)) {
+      if (!s.is_array() || s.size() != 5 || !s[4].is_number_unsigned())
+        throw Malformed("a suggestion is not [text, kind, id, url, count]");
+      a.suggestions.push_back({s[0].get<std::string>(), s[1].get<std::string>(), s[2].get<std::string>(),
+                               s[3].get<std::string>(), s[4].get<std::uint32_t>()});
+    }
+    return a;
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kDatabase, std::string("a shard gave an answer that is not one: ") + e.what());
+  }
+}
+
+}  // namespace mssearch

@@ -1,0 +1,137 @@
+// The shard protocol: what a coordinator asks of a shard server and what the shard answers,
+// and their encoding (MessagePack, through nlohmann::json), with a protocol version.
+//
+// A search costs at most two round trips per shard, as Elasticsearch's query-then-fetch:
+//   1. match: the shard plans and matches the query over its own index and answers its exact
+//      total and facet counts, the scores of its best candidates and, for the best of them,
+//      what feedback learns from (their stored expansion terms). When the answer is not
+//      re-ranked (feedback off, sorted by date), this phase also gives the shard's share of the
+//      page (stored fields, snippets) and its related articles: one round trip.
+//   2. page: the coordinator has merged the candidates, chosen feedback's terms from the
+//      global best hits and tells each shard how many of its candidates are in the global
+//      window; the shard re-ranks those by the terms and answers its share of the page and its
+//      related articles.
+// Shards score with their own collection statistics (document count, term frequencies): a
+// shard built by `index --shards N` holds a random N-th of the articles (a hash of the id).
+//
+// The request's search is carried as the public API's parameters (q, topic, journal, year,
+// since, until, min_credibility, sort, partial): a shard server checks them with the same code
+// as /api/search, so the internal endpoint refuses what the public API refuses.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "schema/error.h"
+#include "searcher/search_types.h"
+#include "searcher/searcher.h"
+
+namespace mssearch {
+
+inline constexpr int kShardProtocolVersion = 1;
+// Bounds on what either side accepts: a request (a query of max_query_bytes and feedback's
+// terms fit many times over) and an answer (a deep window of candidates with fields).
+inline constexpr std::size_t kMaxShardRequestBytes = 64 * 1024;
+inline constexpr std::size_t kMaxShardAnswerBytes = 64 * 1024 * 1024;
+
+using ShardParams = std::vector<std::pair<std::string, std::string>>;
+
+// A search as the public API's parameters (page and per_page aside: the window is sent apart).
+ShardParams shard_params(const SearchRequest& request);
+
+enum class ShardOp { kMatch, kPage, kInfo, kArticle, kRelated, kSuggest, kStats };
+
+// A whole collection's statistics for the terms a search weighs: every shard's documents, their
+// length, and each term's document frequency, summed.
+struct CollectionStats {
+  std::uint64_t documents = 0;
+  std::uint64_t total_length = 0;
+  std::vector<std::pair<std::string, std::uint32_t>> term_freqs;
+};
+
+struct ShardRequest {
+  ShardOp op = ShardOp::kMatch;
+  ShardParams params;            // kMatch, kPage: the search
+  std::size_t window = 10;       // kMatch, kPage: the coordinator's offset + limit
+  bool facets = true, snippets = true, related = true;
+  // kPage: feedback's terms with their weights, and how many of this shard's candidates (its
+  // best, in its order) are in the global window of candidates.
+  std::vector<std::pair<std::string, double>> feedback;
+  std::size_t candidates = 0;
+  // kMatch, kPage: score with these instead of the shard's own statistics.
+  std::optional<CollectionStats> stats;
+  std::string id;                // kArticle, kRelated: the article; kSuggest: the prefix
+  std::size_t limit = 0;         // kRelated, kSuggest
+};
+
+// One of the shard's best hits as feedback learns from it.
+struct FeedbackDoc {
+  double score = 0;
+  std::string terms;  // its stored expansion terms (schema::kSlotFeedbackTerms)
+};
+
+struct ShardAnswer {
+  // kMatch
+  std::uint32_t total = 0;
+  bool total_is_exact = true;
+  bool timed_out = false;
+  std::vector<FacetValue> topic_facets, year_facets, journal_facets;
+  bool reranked = false;            // the plan re-ranks by feedback: phase 2 follows
+  std::string order = "score";      // how its hits are ordered: "score", "date", "credibility"
+  std::vector<double> candidates;   // scores of its best candidates, best first
+  std::size_t depth = 0;            // how many candidates one index would re-rank
+  std::vector<FeedbackDoc> feedback_docs;
+  std::vector<std::string> query_terms;  // the plan's terms (never expansion terms)
+  // Collection and document frequencies of the feedback documents' terms here; kStats: the
+  // document frequencies of the plan's terms. The documents here and their total length.
+  std::vector<std::pair<std::string, std::uint32_t>> collection_freqs, term_freqs;
+  std::uint32_t documents = 0;
+  std::uint64_t total_length = 0;
+  std::string folded;               // the words searched, folded
+  std::optional<std::string> spelling;  // its correction, when the shard found few (< 3)
+  std::size_t query_terms_dropped = 0;
+  bool last_word_prefix = false;
+  // kMatch without re-ranking, kPage, kRelated: hits with fields (and snippets when asked).
+  std::vector<SearchHit> hits;
+  std::vector<SearchHit> related;   // kMatch without re-ranking, kPage
+  std::vector<std::string> warnings;
+  // kInfo, kStats, kMatch: the revision answered from
+  std::uint64_t revision = 0;
+  std::vector<FacetValue> topics;
+  // kArticle: the stored article (schema's stored form), empty when not held here.
+  std::string article;
+  // kSuggest
+  std::vector<Suggestion> suggestions;
+};
+
+std::string encode(const ShardRequest& request);
+// Errors: kBadQuery naming what is wrong (not MessagePack, another protocol version, a field
+// of the wrong type, a bound exceeded).
+Result<ShardRequest> decode_shard_request(std::string_view bytes);
+
+// An error travels as {"error": message, "code": ErrorCode}.
+std::string encode(const ShardAnswer& answer);
+std::string encode_error(const Error& error);
+// Errors: the shard's own error (its code and message), or kDatabase for an answer that is not
+// one (a shard of another version, a damaged answer).
+Result<ShardAnswer> decode_shard_answer(std::string_view bytes);
+
+// How a coordinator reaches its shards: one call, one round trip to one replica of a shard
+// (another replica when that one fails or misses its deadline). One transport per Searcher, used
+// by one thread per shard at a time; what replicas are down may be shared between transports.
+class ShardTransport {
+ public:
+  virtual ~ShardTransport() = default;
+  virtual std::size_t shard_count() const = 0;
+  // Each shard, up (some replica answers or may) or down, with why.
+  virtual std::vector<ShardStatus> status() const = 0;
+  // Sends an encoded ShardRequest; the encoded answer (which may be an error, encode_error).
+  // Errors: kDatabase naming the shard and why no replica answered.
+  virtual Result<std::string> call(std::size_t shard, const std::string& body) = 0;
+};
+
+}  // namespace mssearch
