@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 
 #include "bench/bench_common.h"
 #include "indexer/indexer.h"
+#include "cluster/http_shard_transport.h"
 #include "searcher/searcher.h"
 
 using namespace mssearch;
@@ -51,6 +53,12 @@ int main(int argc, char** argv) {
   app.add_option("--export-queries", export_queries, "Write the mix as /api/search URLs, one a line (for wrk)");
   app.add_flag("--json", json, "Print one JSON line (for bench/report)");
   std::size_t slowest = 0;
+  std::vector<std::string> shard_servers;
+  app.add_option("--shard-server", shard_servers,
+                 "Search these shard servers as a coordinator (each: replica URLs, comma-separated); repeat per shard");
+  std::string compare_with;
+  app.add_option("--compare-with", compare_with,
+                 "Also compare every answer with one index in DIR: top-10 equal, totals and facets exact");
   app.add_option("--slowest", slowest, "Also print the N slowest queries of the full answer (to stderr)");
   CLI11_PARSE(app, argc, argv);
 
@@ -112,6 +120,21 @@ int main(int argc, char** argv) {
   if (no_feedback) so.ranking.feedback_docs = 0;
   so.parallel_shards = !serial_shards;
   so.ranking.feedback_depth = feedback_depth;
+  if (!shard_servers.empty()) {
+    ClusterOptions cluster;
+    for (const auto& shard : shard_servers) {
+      std::vector<std::string> replicas;
+      std::stringstream in(shard);
+      for (std::string url; std::getline(in, url, ',');) replicas.push_back(url);
+      cluster.shards.push_back(std::move(replicas));
+    }
+    if (auto ok = check_cluster_options(cluster); !ok) {
+      fmt::print(stderr, "search_bench: --shard-server: {}\n", ok.error().message);
+      return 2;
+    }
+    cluster.timeout_seconds = 30;
+    so.shard_transport = http_shard_transports(cluster);
+  }
   auto searcher = Searcher::open(so);
   if (!searcher) {
     fmt::print(stderr, "search_bench: {}\n", searcher.error().message);
@@ -166,6 +189,67 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "{:8.2f} ms  {}{}{}\n", full[order[i]], q.text, q.topic.empty() ? "" : "  topic:" + q.topic,
                  q.partial ? "  (as you type)" : "");
     }
+  }
+  if (!compare_with.empty()) {
+    // The same answers as one index? Totals and facets must be exact; the top 10 may differ
+    // where shards score with their own statistics (each difference is printed).
+    SearcherOptions one = so;
+    one.shard_transport = nullptr;
+    one.databases.clear();
+    one.db_path = compare_with;
+    auto reference = Searcher::open(one);
+    if (!reference) {
+      fmt::print(stderr, "search_bench: {}\n", reference.error().message);
+      return 2;
+    }
+    std::size_t same_order = 0, same_set = 0, same_counts = 0, asked = 0, submitted = 0, submitted_same = 0;
+    std::size_t trips = 0;
+    for (const auto& q : mix) {
+      SearchRequest r;
+      r.query = q.text;
+      r.partial = q.partial;
+      if (!q.topic.empty()) r.topics = {q.topic};
+      auto a = reference->search(r);
+      auto b = searcher->search(r);
+      if (!a || !b) continue;
+      ++asked;
+      trips += b->shard_round_trips;
+      std::vector<std::string> ia, ib;
+      for (const auto& h : a->hits) ia.push_back(h.id);
+      for (const auto& h : b->hits) ib.push_back(h.id);
+      auto facets_equal = [](const std::vector<FacetValue>& x, const std::vector<FacetValue>& y) {
+        return std::equal(x.begin(), x.end(), y.begin(), y.end(),
+                          [](const FacetValue& u, const FacetValue& v) { return u.value == v.value && u.count == v.count; });
+      };
+      if (a->total == b->total && facets_equal(a->topic_facets, b->topic_facets) &&
+          facets_equal(a->year_facets, b->year_facets) && facets_equal(a->journal_facets, b->journal_facets))
+        ++same_counts;
+      else
+        fmt::print(stderr, "counts differ: {} ({} / {})\n", q.text, a->total, b->total);
+      if (ia == ib) ++same_order;
+      auto sa = ia, sb = ib;
+      std::sort(sa.begin(), sa.end());
+      std::sort(sb.begin(), sb.end());
+      if (sa == sb) ++same_set;
+      if (ia != ib && slowest > 0)
+        fmt::print(stderr, "top 10 differs: {}{}{}\n", q.text, q.partial ? " (as you type)" : "", sa == sb ? " (same set)" : "");
+      if (!q.partial) {
+        ++submitted;
+        if (ia == ib) ++submitted_same;
+      }
+    }
+    out["compared"] = {{"queries", asked},
+                       {"top10_same_order", static_cast<double>(same_order) / static_cast<double>(std::max<std::size_t>(asked, 1))},
+                       {"top10_same_set", static_cast<double>(same_set) / static_cast<double>(std::max<std::size_t>(asked, 1))},
+                       {"top10_same_order_submitted", static_cast<double>(submitted_same) / static_cast<double>(std::max<std::size_t>(submitted, 1))},
+                       {"counts_exact", static_cast<double>(same_counts) / static_cast<double>(std::max<std::size_t>(asked, 1))},
+                       {"round_trips_per_query", static_cast<double>(trips) / static_cast<double>(std::max<std::size_t>(asked, 1))}};
+    if (!json)
+      fmt::print("compared with one index: top 10 in the same order {:.1f} % ({:.1f} % of submitted queries, as-you-type "
+                 "aside), the same set {:.1f} %; totals and facets exact {:.1f} %; {:.2f} round trips per query\n",
+                 100 * out["compared"]["top10_same_order"].get<double>(),
+                 100 * out["compared"]["top10_same_order_submitted"].get<double>(), 100 * out["compared"]["top10_same_set"].get<double>(),
+                 100 * out["compared"]["counts_exact"].get<double>(), out["compared"]["round_trips_per_query"].get<double>());
   }
   out["full"] = latency_json(full);
   out["question"] = latency_json(question);

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <thread>
 
 #include <fmt/format.h>
@@ -24,6 +25,8 @@ struct ServeArgs {
   std::vector<std::string> cors_origins;
   bool no_access_log = false;
   std::optional<std::string> analytics;
+  bool shard_server = false;
+  std::vector<std::string> shards;  // each: a shard's replica URLs, comma-separated
 };
 
 // Each connection is a descriptor, and the index needs some too. Debian's soft limit (1024) is
@@ -66,6 +69,27 @@ int run_serve(const ServeArgs& args) {
   if (!args.cors_origins.empty()) options.cors_origins = args.cors_origins;
   if (args.no_access_log) options.access_log = false;
   if (args.analytics) options.analytics_path = *args.analytics;
+  if (args.shard_server) options.shard_server = true;
+  if (!args.shards.empty()) {
+    options.cluster.shards.clear();
+    for (const auto& shard : args.shards) {
+      std::vector<std::string> replicas;
+      for (std::size_t at = 0; at <= shard.size();) {
+        const std::size_t comma = std::min(shard.find(',', at), shard.size());
+        if (comma > at) replicas.push_back(shard.substr(at, comma - at));
+        at = comma + 1;
+      }
+      options.cluster.shards.push_back(std::move(replicas));
+    }
+    if (auto ok = check_cluster_options(options.cluster); !ok) {
+      fmt::print(stderr, "mssearch serve: error: --shard: {}\n", ok.error().message);
+      return kExitFatal;
+    }
+  }
+  if (options.shard_server && !options.cluster.shards.empty()) {
+    fmt::print(stderr, "mssearch serve: error: a coordinator (shards) cannot also be a shard server\n");
+    return kExitFatal;
+  }
 
   // Signals are taken by one thread with sigwait(), never by a handler in a worker.
   sigset_t signals;
@@ -83,7 +107,9 @@ int run_serve(const ServeArgs& args) {
   }
   if (auto state = server.index_state()) {
     std::string from = options.searcher.db_path.string();
-    if (!options.searcher.databases.empty()) {
+    if (!options.cluster.shards.empty()) {
+      from = fmt::format("{} shard servers", options.cluster.shards.size());
+    } else if (!options.searcher.databases.empty()) {
       from.clear();
       for (const auto& d : options.searcher.databases) from += (from.empty() ? "" : ", ") + d;
     }
@@ -92,7 +118,11 @@ int run_serve(const ServeArgs& args) {
     fmt::print(stderr, "mssearch serve: warning: {} — /readyz answers 503 until it can be opened\n",
                state.error().message);
   }
-  fmt::print("mssearch serve: listening on http://{}:{}/ ({} threads)\n", options.host, *port, options.threads);
+  fmt::print("mssearch serve: listening on http://{}:{}/ ({} threads){}\n", options.host, *port, options.threads,
+             options.shard_server ? fmt::format(", shard server on {}{}", kShardEndpoint,
+                                               std::getenv("MSSEARCH_SHARD_SECRET") != nullptr || !options.shard_secret.empty()
+                                                   ? " (secret required)" : " (no secret: keep it off the internet)")
+                                 : "");
   std::fflush(stdout);
 
   std::thread signal_thread([&] {
@@ -132,6 +162,10 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-per-page", args->max_per_page, "Cap on hits per page")->check(CLI::Range(1, 1000));
   cmd->add_flag("--no-access-log", args->no_access_log, "No line per request on stderr");
   cmd->add_option("--analytics", args->analytics, "Record search analytics in this SQLite file (empty: off)");
+  cmd->add_flag("--shard-server", args->shard_server,
+                "Also answer coordinators on POST /internal/v1/shard (never on a public address without shard_secret)");
+  cmd->add_option("--shard", args->shards,
+                  "Be a coordinator: search this shard, given as its replicas' http://HOST:PORT, comma-separated (repeat per shard)");
   cmd->callback([args, &exit_code] { exit_code = run_serve(*args); });
 }
 

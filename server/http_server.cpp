@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -13,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "analytics/analytics.h"
+#include "schema/utf8.h"
+#include "searcher/shard_protocol.h"
 #include "server/access_log.h"
 #include "server/assets.h"
 #include "server/connection_gate.h"
@@ -185,9 +188,12 @@ struct HttpServer::Impl {
     std::string label;
     httplib::Server::Handler handler;
     std::regex regex;
+    bool post = false;  // the shard server's internal endpoint; every other route is GET
   };
   std::vector<Route> routes;
-  void add_route(std::string pattern, std::string label, httplib::Server::Handler handler);
+  void add_route(std::string pattern, std::string label, httplib::Server::Handler handler, bool post = false);
+  // A shard server's side of the shard protocol (POST kShardEndpoint, MessagePack).
+  void shard(const httplib::Request& req, httplib::Response& res);
   // The route's metrics name, or "other" for a path no route serves.
   const std::string& route_of(const std::string& path) const;
   std::string opensearch_base(const httplib::Request& req, httplib::Response& res) const;
@@ -227,13 +233,95 @@ GateOptions gate_options(const ServerOptions& o) {
   g.keep_alive_timeout = std::chrono::seconds(o.keep_alive_seconds);
   g.write_timeout = std::chrono::seconds(o.write_timeout_seconds);
   g.limits.max_body_bytes = o.max_request_bytes;
+  if (o.shard_server) g.limits.body_path = kShardEndpoint;
   return g;
 }
 
+namespace {
+
+// The options with a coordinator's shard transports when shards are configured.
+ServerOptions with_cluster(ServerOptions o) {
+  if (const char* secret = std::getenv("MSSEARCH_SHARD_SECRET"); secret != nullptr && *secret != '\0')
+    o.shard_secret = secret;
+  if (!o.cluster.shards.empty() && !o.searcher.shard_transport) {
+    if (o.cluster.secret.empty()) o.cluster.secret = o.shard_secret;
+    o.searcher.shard_transport = http_shard_transports(o.cluster);
+  }
+  return o;
+}
+
+// Equal strings, in a time that does not depend on where they differ.
+bool same_secret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  return diff == 0;
+}
+
+}  // namespace
+
+void HttpServer::Impl::shard(const httplib::Request& req, httplib::Response& res) {
+  auto reply = [&](int status, std::string body) {
+    res.status = status;
+    res.set_content(std::move(body), "application/x-msgpack");
+  };
+  auto refuse = [&](int status, ErrorCode code, std::string message) {
+    reply(status, encode_error({code, std::move(message)}));
+  };
+  if (!options.shard_secret.empty() &&
+      !same_secret(req.get_header_value("Authorization"), "Bearer " + options.shard_secret))
+    return refuse(401, ErrorCode::kBadQuery, "the shard secret is missing or wrong");
+  auto request = decode_shard_request(req.body);
+  if (!request) return refuse(400, request.error().code, request.error().message);
+  SearchRequest search;
+  const SearcherOptions& so = options.searcher;
+  switch (request->op) {
+    case ShardOp::kMatch:
+    case ShardOp::kPage:
+    case ShardOp::kStats: {
+      // The search's parameters pass the public API's checks, word for word.
+      httplib::Request params;
+      for (const auto& [name, value] : request->params) params.params.emplace(name, value);
+      auto parsed = parse_search_params(params, options);
+      if (!parsed) return refuse(400, ErrorCode::kBadQuery, parsed.error().message);
+      search = parsed->search;
+      if (request->window == 0 || request->window > so.max_offset + so.max_limit)
+        return refuse(400, ErrorCode::kBadQuery, "the window must be from 1 to " + std::to_string(so.max_offset + so.max_limit));
+      break;
+    }
+    case ShardOp::kArticle:
+    case ShardOp::kRelated:
+      if (!std::regex_match(request->id, std::regex("[A-Za-z0-9._-]{1,200}")))
+        return refuse(400, ErrorCode::kBadQuery, "an article id is 1 to 200 letters, digits, '.', '_' or '-'");
+      if (request->op == ShardOp::kRelated && (request->limit == 0 || request->limit > so.max_limit))
+        return refuse(400, ErrorCode::kBadQuery, "parameter 'limit' must be from 1 to " + std::to_string(so.max_limit));
+      break;
+    case ShardOp::kSuggest:
+      if (find_invalid_utf8(request->id) != std::string::npos)
+        return refuse(400, ErrorCode::kBadQuery, "parameter 'q' is not valid UTF-8");
+      if (request->limit == 0 || request->limit > so.max_limit)
+        return refuse(400, ErrorCode::kBadQuery, "parameter 'limit' must be from 1 to " + std::to_string(so.max_limit));
+      break;
+    case ShardOp::kInfo:
+      break;
+  }
+  auto searcher = pool.acquire();
+  if (!searcher) return refuse(503, searcher.error().code, searcher.error().message);
+  auto answer = (*searcher)->shard(*request, search);
+  if (!answer) {
+    const Error& e = answer.error();
+    note(e, (*searcher)->revision());
+    // 400 and 404: the request's fault (a coordinator passes them on); anything else makes
+    // the coordinator ask another replica.
+    const int status = e.code == ErrorCode::kBadQuery ? 400 : e.code == ErrorCode::kNotFound ? 404 : 503;
+    return refuse(status, e.code, e.message);
+  }
+  reply(200, encode(*answer));
+}
+
 HttpServer::Impl::Impl(const ServerOptions& o)
-    : options(o),
-      pool(o.searcher, o.threads),
-      gate(gate_options(o),
+    : options(with_cluster(o)),
+      pool(options.searcher, options.threads),
+      gate(gate_options(options),
            {.serve = [this](httplib::Stream& stream, bool close) { return serve(stream, close); },
             .refuse = [this](int status, std::string_view message, const std::string& peer,
                              std::string_view line) { return refusal(status, message, peer, line); },
@@ -294,9 +382,9 @@ std::string HttpServer::Impl::refusal(int status, std::string_view message, cons
   return answer;
 }
 
-void HttpServer::Impl::add_route(std::string pattern, std::string label, httplib::Server::Handler handler) {
+void HttpServer::Impl::add_route(std::string pattern, std::string label, httplib::Server::Handler handler, bool post) {
   std::regex regex(pattern);
-  routes.push_back({std::move(pattern), std::move(label), std::move(handler), std::move(regex)});
+  routes.push_back({std::move(pattern), std::move(label), std::move(handler), std::move(regex), post});
 }
 
 const std::string& HttpServer::Impl::route_of(const std::string& path) const {
@@ -362,6 +450,7 @@ void HttpServer::Impl::api_search(const httplib::Request& req, httplib::Response
 }
 
 void HttpServer::Impl::note(const SearchResult& result) {
+  if (result.shard_round_trips > 0) metrics.count_round_trips(result.shard_round_trips);
   if (result.timed_out) metrics.count_answer("timed_out");
   if (result.query_terms_dropped > 0) metrics.count_answer("words_dropped");
   for (std::size_t i = 0; i < result.warnings.size(); ++i) metrics.count_answer("damaged_article");
@@ -542,14 +631,20 @@ void HttpServer::Impl::setup() {
   // TRACE and CONNECT (which cpp-httplib parses, then answers 400 as unrouted) get the same 405.
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_start = Clock::now();
-    const bool served = req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS";
+    const bool internal = options.shard_server && req.path == kShardEndpoint;
+    if (internal && req.method != "POST") {
+      res.set_header("Allow", "POST");
+      send_error(res, {405, "method_not_allowed", req.method + " is not allowed on " + req.path + "; use POST"});
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    const bool served = req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS" || internal;
     if (served) return httplib::Server::HandlerResponse::Unhandled;
     not_allowed(req, res);
     return httplib::Server::HandlerResponse::Handled;
   });
   // Nor is a client invited to send a body ("100 Continue") that no route takes.
   server.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (!takes_body(req.method)) return 100;
+    if (!takes_body(req.method) || (req.method == "POST" && options.shard_server && req.path == kShardEndpoint)) return 100;
     request_start = Clock::now();
     not_allowed(req, res);
     return res.status;
@@ -636,7 +731,12 @@ void HttpServer::Impl::setup() {
     res.set_header("Cache-Control", "public, max-age=3600");
     res.set_content("User-agent: *\nAllow: /\nAllow: /articles/\nDisallow: /api/\nDisallow: /*?*fragment=\n", "text/plain; charset=utf-8");
   });
-  for (const auto& route : routes) server.Get(route.pattern, route.handler);
+  if (options.shard_server)
+    add_route(kShardEndpoint, kShardEndpoint, [this](Req req, Res res) { shard(req, res); }, /*post=*/true);
+  for (const auto& route : routes) {
+    if (route.post) server.Post(route.pattern, route.handler);
+    else server.Get(route.pattern, route.handler);
+  }
 
   // Only GET (and HEAD) are served (POST and the like are refused before routing, above); CORS
   // preflight is answered for the API.

@@ -61,7 +61,23 @@ Metrics::Metrics()
                              .Help("Search analytics events dropped since start (queue full or database errors); "
                                    "searches are never slowed or failed by analytics")
                              .Register(*registry_)
-                             .Add({})) {}
+                             .Add({})),
+      round_trips_(prometheus::BuildCounter()
+                       .Name("mssearch_shard_round_trips_total")
+                       .Help("Round trips from this coordinator to its shard servers, for searches")
+                       .Register(*registry_)
+                       .Add({})),
+      round_trips_per_search_(prometheus::BuildHistogram()
+                                  .Name("mssearch_shard_round_trips_per_search")
+                                  .Help("Round trips to shard servers one search took, all shards together (at "
+                                        "most 2 per shard; a corrected query is a second search)")
+                                  .Register(*registry_)
+                                  .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128})) {}
+
+void Metrics::count_round_trips(std::size_t trips) {
+  round_trips_.Increment(static_cast<double>(trips));
+  round_trips_per_search_.Observe(static_cast<double>(trips));
+}
 
 void Metrics::set_analytics_dropped(double dropped) {
   // A counter only goes up: it takes what the recorder dropped since the last scrape.

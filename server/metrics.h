@@ -36,6 +36,8 @@ class Metrics {
   // because their stored data is damaged ("damaged_article"), a long question's words dropped
   // ("words_dropped").
   void count_answer(std::string_view what);
+  // A coordinator's search: the round trips to its shard servers it took.
+  void count_round_trips(std::size_t trips);
   std::string render() const;
 
  private:
@@ -51,6 +53,8 @@ class Metrics {
   prometheus::Gauge& open_connections_;
   prometheus::Gauge& queued_requests_;
   prometheus::Counter& analytics_dropped_;
+  prometheus::Counter& round_trips_;
+  prometheus::Histogram& round_trips_per_search_;
   std::mutex dropped_mutex_;
   double dropped_counted_ = 0;
 };

@@ -30,8 +30,8 @@ Framing refuse(std::size_t skip, int status, std::string_view reason, std::strin
   return f;
 }
 
-// The methods whose requests may carry a body. No route takes one, so they are answered from
-// their head alone.
+// The methods whose requests may carry a body. No public route takes one, so they are answered
+// from their head alone (but a POST to FramingLimits::body_path).
 bool takes_body(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
 }
@@ -103,12 +103,15 @@ Framing frame_request(std::string_view bytes, const FramingLimits& limits) {
   const std::size_t head = pos;
   if (chunked)
     return refuse(skip, 411, "bad_framing",
-                  "Transfer-Encoding is not accepted (no route takes a request body); send Content-Length");
+                  "Transfer-Encoding is not accepted; send Content-Length");
   if (content_length > limits.max_body_bytes)
     return refuse(skip, 413, "too_large", "the request body is over the limit");
   Framing f;
   f.skip = skip;
-  if (takes_body(method)) {
+  std::string_view target = request_line.substr(std::min(request_line.size(), method.size() + 1));
+  target = target.substr(0, target.find(' '));
+  const bool read_body = !limits.body_path.empty() && method == "POST" && target.substr(0, target.find('?')) == limits.body_path;
+  if (takes_body(method) && !read_body) {
     f.kind = Framing::Kind::kHeadOnly;
     f.length = head;
     return f;

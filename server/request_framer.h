@@ -6,13 +6,14 @@
 // Strict on purpose, since the answer decides where the next request on the connection begins
 // (request smuggling): every line must end in CRLF, a header name may not end in whitespace,
 // Content-Length must be one plain decimal number (repeats must agree), and a request with
-// Transfer-Encoding is refused (no route takes a body, and a chunked one cannot be skipped
-// without decoding it).
+// Transfer-Encoding is refused (only the internal endpoint takes a body, sized by
+// Content-Length, and a chunked one cannot be skipped without decoding it).
 //
 // Thread-safety: a pure function.
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace mssearch {
@@ -21,15 +22,18 @@ struct FramingLimits {
   std::size_t max_request_line = 8192;  // 414 beyond (cpp-httplib's own URI limit)
   std::size_t max_header_bytes = 8192;  // the header fields after the request line: 431 beyond
   std::size_t max_body_bytes = 16384;   // a declared Content-Length above: 413
+  // The one path whose POSTs are read with their body (a shard server's internal endpoint);
+  // empty: none. Every other POST is answered from its head.
+  std::string body_path;
 };
 
 struct Framing {
   enum class Kind {
     kIncomplete,  // wait for more bytes
     kComplete,    // `length` bytes from `skip` on (head and body) are one request
-    kHeadOnly,    // POST/PUT/PATCH/DELETE: the head (`length` bytes) is complete and no route
-                  // takes a body, so it is answered now (405) without waiting for the body, and
-                  // the connection closes after the answer
+    kHeadOnly,    // POST/PUT/PATCH/DELETE (but a POST to body_path): the head (`length` bytes)
+                  // is complete and no route takes a body, so it is answered now (405) without
+                  // waiting for the body, and the connection closes after the answer
     kRefuse,      // answer `status` and close: 400, 411, 413, 414 or 431
   };
   Kind kind = Kind::kIncomplete;

@@ -77,6 +77,21 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "remote_connect_timeout_seconds") o.searcher.remote.connect_timeout_seconds = v.as<double>();
       else if (key == "remote_timeout_seconds") o.searcher.remote.timeout_seconds = v.as<double>();
       else if (key == "remote_retry_seconds") o.searcher.remote.retry_seconds = v.as<double>();
+      else if (key == "shard_server") o.shard_server = v.as<bool>();
+      else if (key == "shard_secret") o.shard_secret = v.IsNull() ? std::string() : v.as<std::string>();
+      else if (key == "shards") {
+        // Each shard: one replica's URL, or a list of its replicas' URLs.
+        if (!v.IsSequence()) return fail(ErrorCode::kIo, where(path, v) + ": 'shards' must be a list");
+        o.cluster.shards.clear();
+        for (const auto& shard : v)
+          o.cluster.shards.push_back(shard.IsSequence() ? shard.as<std::vector<std::string>>()
+                                                        : std::vector<std::string>{shard.as<std::string>()});
+        if (auto ok = check_cluster_options(o.cluster); !ok)
+          return fail(ErrorCode::kIo, where(path, v) + ": " + ok.error().message);
+      }
+      else if (key == "shard_connect_timeout_seconds") o.cluster.connect_timeout_seconds = v.as<double>();
+      else if (key == "shard_timeout_seconds") o.cluster.timeout_seconds = v.as<double>();
+      else if (key == "shard_retry_seconds") o.cluster.retry_seconds = v.as<double>();
       else if (key == "host") o.host = v.as<std::string>();
       else if (key == "port") o.port = v.as<int>();
       else if (key == "threads") o.threads = v.as<std::size_t>();
@@ -140,6 +155,8 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
     return fail(ErrorCode::kIo, path.string() + ": request_timeout_seconds, write_timeout_seconds and keep_alive_seconds must be at least 1");
   if (o.keep_alive_requests < 1 || o.max_connections < 1 || o.max_queued_requests < 1)
     return fail(ErrorCode::kIo, path.string() + ": keep_alive_requests, max_connections and max_queued_requests must be at least 1");
+  if (!(o.cluster.timeout_seconds > 0) || !(o.cluster.connect_timeout_seconds > 0) || !(o.cluster.retry_seconds >= 0))
+    return fail(ErrorCode::kIo, path.string() + ": shard_timeout_seconds and shard_connect_timeout_seconds must be more than 0");
   if (o.default_per_page == 0 || o.default_per_page > o.searcher.max_limit)
     return fail(ErrorCode::kIo, path.string() + ": default_per_page must be from 1 to max_per_page");
   return o;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/http_shard_transport.h"
 #include "schema/error.h"
 #include "searcher/searcher.h"
 
@@ -41,6 +42,15 @@ struct ServerOptions {
   // kept: normalised words, hit counts, clicked positions, times; never who searched.
   std::filesystem::path analytics_path;
   int analytics_retention_days = 90;
+  // A shard server: also answers a coordinator's shard protocol on POST /internal/v1/shard
+  // (searcher/shard_protocol.h). Not for the internet: bind it to a private address, or set
+  // shard_secret (better both). Off by default.
+  bool shard_server = false;
+  // Required from coordinators as "Authorization: Bearer SECRET" when set; coordinators send
+  // it too (cluster.secret). The environment's MSSEARCH_SHARD_SECRET overrides both.
+  std::string shard_secret;
+  // A coordinator: `shards` set, each a list of replica URLs, searched instead of any database.
+  ClusterOptions cluster;
 };
 
 // Reads a YAML config file; unknown keys are errors (a typo should not be silently ignored).

@@ -1,0 +1,163 @@
+#include "cluster/http_shard_transport.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <regex>
+
+#include <httplib.h>
+
+namespace mssearch {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What every transport of one coordinator shares: which replica of each shard is down until
+// when, why, and whose turn is next.
+class ReplicaHealth {
+ public:
+  explicit ReplicaHealth(const ClusterOptions& options) : options_(options) {
+    for (const auto& replicas : options.shards) {
+      down_until_.emplace_back(replicas.size());
+      errors_.emplace_back(replicas.size());
+    }
+    turns_ = std::vector<std::atomic<std::size_t>>(options.shards.size());
+  }
+
+  const ClusterOptions& options() const { return options_; }
+  std::size_t next_turn(std::size_t shard) { return turns_[shard].fetch_add(1, std::memory_order_relaxed); }
+
+  bool up(std::size_t shard, std::size_t replica, Clock::time_point now) const {
+    std::lock_guard lock(mutex_);
+    return down_until_[shard][replica] <= now;
+  }
+  void failed(std::size_t shard, std::size_t replica, std::string why) {
+    std::lock_guard lock(mutex_);
+    down_until_[shard][replica] =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.retry_seconds));
+    errors_[shard][replica] = std::move(why);
+  }
+  void answered(std::size_t shard, std::size_t replica) {
+    std::lock_guard lock(mutex_);
+    down_until_[shard][replica] = {};
+    errors_[shard][replica].clear();
+  }
+
+  std::vector<ShardStatus> status() const {
+    std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    std::vector<ShardStatus> out;
+    for (std::size_t s = 0; s < options_.shards.size(); ++s) {
+      ShardStatus st;
+      for (std::size_t r = 0; r < options_.shards[s].size(); ++r) {
+        st.name += (r == 0 ? "" : " | ") + options_.shards[s][r];
+        if (down_until_[s][r] <= now) st.up = true;
+        if (!errors_[s][r].empty()) st.error += (st.error.empty() ? "" : "; ") + options_.shards[s][r] + ": " + errors_[s][r];
+      }
+      out.push_back(std::move(st));
+    }
+    return out;
+  }
+
+ private:
+  ClusterOptions options_;
+  mutable std::mutex mutex_;
+  std::vector<std::vector<Clock::time_point>> down_until_;
+  std::vector<std::vector<std::string>> errors_;
+  std::vector<std::atomic<std::size_t>> turns_;
+};
+
+void set_timeout(double seconds, auto&& setter) {
+  const double whole = std::floor(seconds);
+  setter(static_cast<time_t>(whole), static_cast<time_t>((seconds - whole) * 1e6));
+}
+
+class HttpShardTransport : public ShardTransport {
+ public:
+  explicit HttpShardTransport(std::shared_ptr<ReplicaHealth> health) : health_(std::move(health)) {
+    for (const auto& replicas : health_->options().shards) clients_.emplace_back(replicas.size());
+  }
+
+  std::size_t shard_count() const override { return clients_.size(); }
+  std::vector<ShardStatus> status() const override { return health_->status(); }
+
+  Result<std::string> call(std::size_t shard, const std::string& body) override {
+    const ClusterOptions& o = health_->options();
+    const auto& replicas = o.shards[shard];
+    const std::size_t n = replicas.size();
+    const std::size_t first = health_->next_turn(shard) % n;
+    std::string why;
+    const auto now = Clock::now();
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t r = (first + i) % n;
+      if (!health_->up(shard, r, now)) continue;
+      httplib::Headers headers;
+      if (!o.secret.empty()) headers.emplace("Authorization", "Bearer " + o.secret);
+      const bool reused = clients_[shard][r] != nullptr;
+      auto res = client(shard, r).Post(kShardEndpoint, headers, body, "application/x-msgpack");
+      if (!res && reused && res.error() != httplib::Error::Connection) {
+        // A kept connection the replica had closed (its idle timeout): once more on a new one.
+        clients_[shard][r].reset();
+        res = client(shard, r).Post(kShardEndpoint, headers, body, "application/x-msgpack");
+      }
+      std::string failure;
+      if (!res) {
+        failure = httplib::to_string(res.error());
+      } else if (res->status == 200 || res->status == 400 || res->status == 404) {
+        // 400 and 404 carry the shard's answer that the request is at fault (encode_error).
+        health_->answered(shard, r);
+        return std::move(res->body);
+      } else {
+        failure = "HTTP " + std::to_string(res->status);
+      }
+      // Down (refused, reset, timed out, 5xx): its connection is dropped, the next replica asked.
+      clients_[shard][r].reset();
+      health_->failed(shard, r, failure);
+      why += (why.empty() ? "" : "; ") + replicas[r] + ": " + failure;
+    }
+    if (why.empty()) why = "every replica is marked down (tried again " + std::to_string(o.retry_seconds) + " s after it failed)";
+    return fail(ErrorCode::kDatabase, "shard " + std::to_string(shard) + " did not answer: " + why);
+  }
+
+ private:
+  httplib::Client& client(std::size_t shard, std::size_t replica) {
+    auto& c = clients_[shard][replica];
+    if (!c) {
+      const ClusterOptions& o = health_->options();
+      c = std::make_unique<httplib::Client>(o.shards[shard][replica]);
+      c->set_keep_alive(true);
+      c->set_tcp_nodelay(true);  // a request is written in parts: no waiting for the ACK of the first
+      set_timeout(o.connect_timeout_seconds, [&](time_t s, time_t us) { c->set_connection_timeout(s, us); });
+      set_timeout(o.timeout_seconds, [&](time_t s, time_t us) { c->set_read_timeout(s, us); });
+      set_timeout(o.timeout_seconds, [&](time_t s, time_t us) { c->set_write_timeout(s, us); });
+    }
+    return *c;
+  }
+
+  std::shared_ptr<ReplicaHealth> health_;
+  std::vector<std::vector<std::unique_ptr<httplib::Client>>> clients_;
+};
+
+}  // namespace
+
+Result<void> check_cluster_options(const ClusterOptions& options) {
+  if (options.shards.empty()) return fail(ErrorCode::kIo, "no shards");
+  static const std::regex url(R"(http://[A-Za-z0-9._-]+(:[0-9]{1,5})?|http://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?)");
+  for (std::size_t s = 0; s < options.shards.size(); ++s) {
+    if (options.shards[s].empty()) return fail(ErrorCode::kIo, "shard " + std::to_string(s) + " lists no replica");
+    for (const auto& u : options.shards[s])
+      if (!std::regex_match(u, url))
+        return fail(ErrorCode::kIo, "shard replica '" + u + "' is not http://HOST:PORT");
+  }
+  if (!(options.timeout_seconds > 0) || !(options.connect_timeout_seconds > 0) || !(options.retry_seconds >= 0))
+    return fail(ErrorCode::kIo, "shard timeouts must be more than 0");
+  return {};
+}
+
+std::function<std::unique_ptr<ShardTransport>()> http_shard_transports(const ClusterOptions& options) {
+  auto health = std::make_shared<ReplicaHealth>(options);
+  return [health]() -> std::unique_ptr<ShardTransport> { return std::make_unique<HttpShardTransport>(health); };
+}
+
+}  // namespace mssearch

@@ -1,0 +1,324 @@
+// Shard servers and a coordinator (searcher/coordinator.h, cluster/): real servers on 127.0.0.1
+// over the shards of a real index, compared with one index of the same articles.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "cluster/http_shard_transport.h"
+#include "searcher/searcher.h"
+#include "searcher/shard_protocol.h"
+#include "server/request_params.h"
+#include "tests/server/live_server.h"
+#include "tests/test_support.h"
+
+using namespace mssearch;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+// One index and the same articles in three shards, built once for the file.
+struct Indexes {
+  test::TempDir tmp;
+  fs::path single = tmp / "single", sharded = tmp / "sharded";
+  Indexes() {
+    for (const auto& [db, extra] : {std::pair{single, ""}, std::pair{sharded, "--shards 3"}})
+      REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q {}", test::corpus_dir().string(), db.string(), extra))
+                  .exit_code == 0);
+  }
+  fs::path shard(int i) const { return sharded / fmt::format("shard-{:02}", i); }
+};
+
+const Indexes& indexes() {
+  static Indexes built;
+  return built;
+}
+
+test::OptionsTweak shard_server(const std::string& secret = "", bool feedback = true) {
+  return [=](ServerOptions& o) {
+    o.shard_server = true;
+    o.shard_secret = secret;
+    if (!feedback) o.searcher.ranking.feedback_docs = 0;
+  };
+}
+
+std::string url(const test::LiveServer& s) { return fmt::format("http://127.0.0.1:{}", s.port); }
+
+SearcherOptions coordinator_options(std::vector<std::vector<std::string>> shards, bool feedback = true,
+                                    double timeout = 2.0) {
+  ClusterOptions cluster;
+  cluster.shards = std::move(shards);
+  cluster.timeout_seconds = timeout;
+  cluster.retry_seconds = 30;
+  SearcherOptions o;
+  o.synonyms_path = test::corpus_dir() / "synonyms.yaml";
+  if (!feedback) o.ranking.feedback_docs = 0;
+  o.shard_transport = http_shard_transports(cluster);
+  return o;
+}
+
+SearcherOptions single_options(bool feedback = true) {
+  SearcherOptions o;
+  o.db_path = indexes().single;
+  o.synonyms_path = test::corpus_dir() / "synonyms.yaml";
+  if (!feedback) o.ranking.feedback_docs = 0;
+  return o;
+}
+
+std::vector<std::string> ids(const std::vector<SearchHit>& hits) {
+  std::vector<std::string> out;
+  for (const auto& h : hits) out.push_back(h.id);
+  return out;
+}
+
+json facets(const SearchResult& r) {
+  json out = json::array();
+  for (const auto* list : {&r.topic_facets, &r.year_facets, &r.journal_facets}) {
+    json one = json::array();
+    for (const auto& f : *list) one.push_back({f.value, f.count});
+    out.push_back(one);
+  }
+  return out;
+}
+
+const std::vector<std::string> kQueries = {
+    "astrocytes", "multiple sclerosis", "\"optic neuritis\"", "remyelin*", "brain fog", "MS fatigue",
+    "title:microglia", "vitamin d -mice", "relapse OR flare", "ocrelizumab", "nerve coating", "IL-10",
+    "can i get pregnant on ocrevus", "pregnancy", "lesions on mri", "exercise walking"};
+
+}  // namespace
+
+TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[cluster]") {
+  for (const bool feedback : {false, true}) {
+    CAPTURE(feedback);
+    test::LiveServer s0(indexes().shard(0), shard_server("", feedback)), s1(indexes().shard(1), shard_server("", feedback)),
+        s2(indexes().shard(2), shard_server("", feedback));
+    auto coordinator = Searcher::open(coordinator_options({{url(s0)}, {url(s1)}, {url(s2)}}, feedback));
+    REQUIRE(coordinator);
+    auto single = Searcher::open(single_options(feedback));
+    REQUIRE(single);
+    CHECK(coordinator->document_count() == 50);
+    std::size_t same_order = 0;
+    for (const auto& q : kQueries) {
+      CAPTURE(q);
+      SearchRequest r;
+      r.query = q;
+      auto a = single->search(r);
+      auto b = coordinator->search(r);
+      REQUIRE(a);
+      REQUIRE(b);
+      // Totals and facet counts are exact; every shard answered.
+      CHECK(b->total == a->total);
+      CHECK(b->total_is_exact);
+      CHECK(facets(*b) == facets(*a));
+      CHECK(b->failed_shards.empty());
+      CHECK(b->did_you_mean == a->did_you_mean);
+      // The best hit is one index's best, with a snippet that marks what was searched; its
+      // score one index's within 10 % (a wildcard's expansion aside, which each shard weighs
+      // with its own estimate of how many articles hold one of its terms).
+      if (!a->hits.empty()) {
+        REQUIRE(!b->hits.empty());
+        CHECK(b->hits.front().id == a->hits.front().id);
+        CHECK_THAT(b->hits.front().snippet.html(), Catch::Contains("<mark>"));
+        if (q.find('*') == std::string::npos) CHECK(b->hits.front().score == Approx(a->hits.front().score).epsilon(0.1));
+      }
+      const auto ia = ids(a->hits), ib = ids(b->hits);
+      if (a->total <= 10) CHECK(std::is_permutation(ia.begin(), ia.end(), ib.begin(), ib.end()));
+      if (ia == ib) ++same_order;
+      else UNSCOPED_INFO("differs: " << q);
+      // Two round trips per shard at most: the statistics of this query are cached now.
+      auto again = coordinator->search(r);
+      REQUIRE(again);
+      CHECK(again->shard_round_trips <= 2 * 3);
+      CHECK(ids(again->hits) == ids(b->hits));
+    }
+    // With 17 articles a shard, rare words often look alike to a shard (the same counts here,
+    // other counts elsewhere) and share a mean frequency; feedback's terms come from frequencies
+    // the shards report for their best hits. Shards weighing with their own statistics
+    // instead fail this (and the scores above).
+    CHECK(same_order >= kQueries.size() - (feedback ? 5 : 2));
+    // Articles, related articles, suggestions and topics come from the shards too.
+    auto article = coordinator->article("astrocytes-two-faces");
+    REQUIRE(article);
+    CHECK(article->title == single->article("astrocytes-two-faces")->title);
+    CHECK(coordinator->article("no-such-article").error().code == ErrorCode::kNotFound);
+    auto related = coordinator->related("astrocytes-two-faces", 5);
+    REQUIRE(related);
+    CHECK(!related->empty());
+    CHECK(std::none_of(related->begin(), related->end(), [](const SearchHit& h) { return h.id == "astrocytes-two-faces"; }));
+    auto suggestions = coordinator->suggest("astro", 8);
+    REQUIRE(suggestions);
+    CHECK(!suggestions->empty());
+    std::vector<std::pair<std::string, std::uint32_t>> topics_a, topics_b;
+    for (const auto& t : single->topics()) topics_a.emplace_back(t.value, t.count);
+    for (const auto& t : coordinator->topics()) topics_b.emplace_back(t.value, t.count);
+    CHECK(topics_a == topics_b);
+  }
+}
+
+TEST_CASE("cluster: a replica that dies is retried within the query, and a dead shard gives the marked partial answer",
+          "[cluster]") {
+  auto s0 = std::make_unique<test::LiveServer>(indexes().shard(0), shard_server());
+  test::LiveServer s0b(indexes().shard(0), shard_server()), s1(indexes().shard(1), shard_server()),
+      s2(indexes().shard(2), shard_server());
+  const std::string dead = url(*s0);
+  auto coordinator = Searcher::open(coordinator_options({{url(*s0), url(s0b)}, {url(s1)}, {url(s2)}}));
+  REQUIRE(coordinator);
+  SearchRequest r;
+  r.query = "astrocytes";
+  auto before = coordinator->search(r);
+  REQUIRE(before);
+  REQUIRE(before->failed_shards.empty());
+  s0.reset();  // one replica of shard 0 gone (its connections with it)
+  for (int i = 0; i < 6; ++i) {
+    auto after = coordinator->search(r);
+    REQUIRE(after);
+    CHECK(after->failed_shards.empty());
+    CHECK(after->total == before->total);
+    CHECK(ids(after->hits) == ids(before->hits));
+  }
+  // The dead replica is marked down (named in the status with its error), the shard still up.
+  const auto status = coordinator->shard_status();
+  REQUIRE(status.size() == 3);
+  CHECK(status[0].up);
+  CHECK_THAT(status[0].error, Catch::Contains(dead));
+
+  // A shard whose only replica is gone: answered from the others, and said so.
+  auto partial = Searcher::open(coordinator_options({{url(s0b)}, {url(s1)}, {dead}}));
+  REQUIRE(partial);
+  auto answer = partial->search(r);
+  REQUIRE(answer);
+  REQUIRE(answer->failed_shards.size() == 1);
+  CHECK_THAT(answer->failed_shards.front(), Catch::Contains(dead));
+  CHECK(answer->total < before->total);
+  CHECK(answer->total > 0);
+  auto no_shard = Searcher::open(coordinator_options({{dead}}));
+  CHECK(!no_shard);
+}
+
+TEST_CASE("cluster: the internal endpoint refuses what the public API refuses, and only when configured", "[cluster]") {
+  test::LiveServer shard(indexes().shard(0), shard_server("s3cret"));
+  auto post = [&](const std::string& body, const std::string& secret = "s3cret") {
+    auto c = shard.client();
+    httplib::Headers headers;
+    if (!secret.empty()) headers.emplace("Authorization", "Bearer " + secret);
+    return c.Post(kShardEndpoint, headers, body, "application/x-msgpack");
+  };
+  auto error_of = [](const httplib::Result& r) {
+    REQUIRE(r);
+    auto decoded = decode_shard_answer(r->body);
+    REQUIRE(!decoded);
+    return decoded.error().message;
+  };
+  auto search = [](std::string q) {
+    ShardRequest r;
+    r.params = {{"q", std::move(q)}};
+    return encode(r);
+  };
+  // A good request answers.
+  auto ok = post(search("astrocytes"));
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+  CHECK(decode_shard_answer(ok->body));
+  // Without the secret, or with another: 401.
+  CHECK(post(search("astrocytes"), "")->status == 401);
+  CHECK(post(search("astrocytes"), "wrong")->status == 401);
+  // Not MessagePack, another protocol version, a field of the wrong type: 400 naming it.
+  auto garbage = post("this is not msgpack");
+  CHECK(garbage->status == 400);
+  CHECK_THAT(error_of(garbage), Catch::Contains("not a MessagePack map"));
+  std::string other_version;
+  json::to_msgpack(json{{"v", 99}, {"op", "match"}}, other_version);
+  CHECK_THAT(error_of(post(other_version)), Catch::Contains("protocol version 99"));
+  std::string wrong_type;
+  json::to_msgpack(json{{"v", kShardProtocolVersion}, {"op", "match"}, {"window", "ten"}}, wrong_type);
+  CHECK_THAT(error_of(post(wrong_type)), Catch::Contains("'window' is not a count"));
+  // The public API's own refusals, word for word.
+  const std::string long_query(5000, 'a');
+  auto public_answer = shard.get_json("/api/search?q=" + long_query, 400);
+  CHECK(error_of(post(search(long_query))) == public_answer["error"]["message"].get<std::string>());
+  auto bad_utf8 = post(search("caf\xC3"));
+  CHECK(bad_utf8->status == 400);
+  CHECK_THAT(error_of(bad_utf8), Catch::Contains("not valid UTF-8"));
+  ShardRequest deep;
+  deep.params = {{"q", "astrocytes"}};
+  deep.window = 1000000;
+  CHECK_THAT(error_of(post(encode(deep))), Catch::Contains("window must be from 1 to"));
+  ShardRequest bad_id;
+  bad_id.op = ShardOp::kArticle;
+  bad_id.id = "../etc/passwd";
+  CHECK(post(encode(bad_id))->status == 400);
+  // Too large a body: 413 before any worker reads it.
+  CHECK(post(std::string(100000, 'x'))->status == 413);
+  // GET is not the protocol; a server that is no shard server has no such route.
+  auto get = shard.get(kShardEndpoint);
+  CHECK(get->status == 405);
+  CHECK(get->get_header_value("Allow") == "POST");
+  test::LiveServer plain(indexes().shard(0), {});
+  auto c = plain.client();
+  CHECK(c.Post(kShardEndpoint, search("astrocytes"), "application/x-msgpack")->status == 404);
+}
+
+TEST_CASE("cluster: a search's parameters travel as the public API's and come back the same", "[cluster]") {
+  SearchRequest r;
+  r.query = "vitamin d \"optic neuritis\"";
+  r.topics = {"Astrocytes", "Demyelination"};
+  r.journals = {"Brain"};
+  r.years = {2023, 2024};
+  r.since = "2020-01-31";
+  r.until = "2024-12-01";
+  r.min_credibility = 3;
+  r.sort = SortOrder::kCredibility;
+  r.partial = true;
+  ShardRequest s;
+  s.params = shard_params(r);
+  s.window = 30;
+  s.feedback = {{"Zmyelin", 0.25}};
+  s.stats = CollectionStats{50, 12345, {{"Zmyelin", 7}}};
+  // The shard server checks them with the public API's own parser: the same request comes out.
+  httplib::Request as_public;
+  for (const auto& [name, value] : s.params) as_public.params.emplace(name, value);
+  ServerOptions server_options;
+  auto parsed = parse_search_params(as_public, server_options);
+  REQUIRE(parsed);
+  const SearchRequest& p = parsed->search;
+  CHECK(p.query == r.query);
+  CHECK(p.topics == r.topics);
+  CHECK(p.journals == r.journals);
+  CHECK(p.years == r.years);
+  CHECK(p.since == r.since);
+  CHECK(p.until == r.until);
+  CHECK(p.min_credibility == r.min_credibility);
+  CHECK(p.sort == r.sort);
+  CHECK(p.partial == r.partial);
+  auto back = decode_shard_request(encode(s));
+  REQUIRE(back);
+  CHECK(back->params == s.params);
+  CHECK(back->window == 30);
+  CHECK(back->feedback == s.feedback);
+  REQUIRE(back->stats);
+  CHECK(back->stats->documents == 50);
+  CHECK(back->stats->term_freqs == s.stats->term_freqs);
+  ShardAnswer a;
+  a.total = 7;
+  a.topic_facets = {{"Astrocytes", 3}};
+  a.collection_freqs = {{"Zmyelin", 12}, {"Zrepair", 3}};
+  SearchHit h;
+  h.id = "x";
+  h.snippet.text = "remyelination works";
+  h.snippet.marks = {{0, 13}};
+  a.hits = {h};
+  auto decoded = decode_shard_answer(encode(a));
+  REQUIRE(decoded);
+  CHECK(decoded->total == 7);
+  CHECK(decoded->collection_freqs == a.collection_freqs);
+  CHECK(decoded->hits.front().snippet.marks == h.snippet.marks);
+  // A mark outside its snippet is a damaged answer, not a crash.
+  a.hits.front().snippet.marks = {{5, 500}};
+  CHECK(!decode_shard_answer(encode(a)));
+}
