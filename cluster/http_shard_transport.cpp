@@ -75,12 +75,14 @@ void set_timeout(double seconds, auto&& setter) {
 
 class HttpShardTransport : public ShardTransport {
  public:
-  explicit HttpShardTransport(std::shared_ptr<ReplicaHealth> health) : health_(std::move(health)) {
+  HttpShardTransport(std::shared_ptr<ReplicaHealth> health, std::shared_ptr<StatsCache> cache)
+      : health_(std::move(health)), cache_(std::move(cache)) {
     for (const auto& replicas : health_->options().shards) clients_.emplace_back(replicas.size());
   }
 
   std::size_t shard_count() const override { return clients_.size(); }
   std::vector<ShardStatus> status() const override { return health_->status(); }
+  StatsCache& stats_cache() override { return *cache_; }
 
   Result<std::string> call(std::size_t shard, const std::string& body) override {
     const ClusterOptions& o = health_->options();
@@ -136,6 +138,7 @@ class HttpShardTransport : public ShardTransport {
   }
 
   std::shared_ptr<ReplicaHealth> health_;
+  std::shared_ptr<StatsCache> cache_;
   std::vector<std::vector<std::unique_ptr<httplib::Client>>> clients_;
 };
 
@@ -157,7 +160,8 @@ Result<void> check_cluster_options(const ClusterOptions& options) {
 
 std::function<std::unique_ptr<ShardTransport>()> http_shard_transports(const ClusterOptions& options) {
   auto health = std::make_shared<ReplicaHealth>(options);
-  return [health]() -> std::unique_ptr<ShardTransport> { return std::make_unique<HttpShardTransport>(health); };
+  auto cache = std::make_shared<StatsCache>();
+  return [health, cache]() -> std::unique_ptr<ShardTransport> { return std::make_unique<HttpShardTransport>(health, cache); };
 }
 
 }  // namespace mssearch

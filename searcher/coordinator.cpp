@@ -113,45 +113,16 @@ Result<bool> Coordinator::load_info(bool force) {
 
 Result<bool> Coordinator::refresh() { return load_info(false); }
 
-namespace {
-constexpr std::size_t kMaxCachedPlans = 20000, kMaxCachedTerms = 200000;
-
-std::string plan_key(const ShardRequest& r) {
-  std::string key;
-  for (const auto& [name, value] : r.params) key += name + '\x1f' + value + '\x1e';
-  return key;
-}
-}  // namespace
-
-void Coordinator::check_revisions(const std::vector<Result<ShardAnswer>>& answers) {
-  for (std::size_t s = 0; s < answers.size() && s < stats_revisions_.size(); ++s)
-    if (answers[s] && answers[s]->revision != stats_revisions_[s]) {
-      plan_terms_.clear();
-      term_freqs_.clear();
-      stats_revisions_.clear();
-      return;
-    }
-}
-
 Result<std::optional<CollectionStats>> Coordinator::stats_for(const ShardRequest& first, std::size_t& round_trips) {
-  const std::string key = plan_key(first);
-  auto known = [&]() -> std::optional<CollectionStats> {
-    const auto plan = plan_terms_.find(key);
-    if (plan == plan_terms_.end() || stats_documents_ == 0) return std::nullopt;
-    CollectionStats c{stats_documents_, stats_length_, {}};
-    for (const auto& term : plan->second) {
-      const auto f = term_freqs_.find(term);
-      if (f == term_freqs_.end()) return std::nullopt;
-      c.term_freqs.emplace_back(term, f->second);
-    }
-    return c;
-  };
-  if (auto c = known()) return c;
+  std::string key;
+  for (const auto& [name, value] : first.params) key += name + '\x1f' + value + '\x1e';
+  StatsCache& cache = transport_->stats_cache();
+  if (auto known = cache.find(key)) return known;
   ShardRequest ask = first;
   ask.op = ShardOp::kStats;
   auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), ask), round_trips);
-  std::uint64_t documents = 0, length = 0;
-  std::unordered_map<std::string, std::uint32_t> sums;
+  CollectionStats stats;
+  std::map<std::string, std::uint64_t> sums;
   std::vector<std::uint64_t> revisions(answers.size(), 0);
   bool any = false;
   for (std::size_t s = 0; s < answers.size(); ++s) {
@@ -160,27 +131,16 @@ Result<std::optional<CollectionStats>> Coordinator::stats_for(const ShardRequest
       continue;  // left out of this answer (and of its statistics)
     }
     any = true;
-    documents += answers[s]->documents;
-    length += answers[s]->total_length;
+    stats.documents += answers[s]->documents;
+    stats.total_length += answers[s]->total_length;
     revisions[s] = answers[s]->revision;
     for (const auto& [term, freq] : answers[s]->term_freqs) sums[term] += freq;
   }
   if (!any) return std::optional<CollectionStats>();
-  if (plan_terms_.size() >= kMaxCachedPlans || term_freqs_.size() >= kMaxCachedTerms || revisions != stats_revisions_) {
-    plan_terms_.clear();
-    term_freqs_.clear();
-  }
-  stats_documents_ = documents;
-  stats_length_ = length;
-  stats_revisions_ = std::move(revisions);
-  std::vector<std::string> terms;
-  for (auto& [term, freq] : sums) {
-    terms.push_back(term);
-    term_freqs_[term] = freq;
-  }
-  std::sort(terms.begin(), terms.end());
-  plan_terms_[key] = std::move(terms);
-  return known();
+  for (const auto& [term, freq] : sums)
+    stats.term_freqs.emplace_back(term, static_cast<std::uint32_t>(std::min<std::uint64_t>(freq, UINT32_MAX)));
+  cache.store(key, stats, std::move(revisions));
+  return std::optional<CollectionStats>(std::move(stats));
 }
 
 Result<SearchResult> Coordinator::search(const SearchRequest& request) {
@@ -235,7 +195,8 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
   first.stats = std::move(*stats);
   auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), first),
                          result.shard_round_trips);
-  check_revisions(answers);
+  for (std::size_t s = 0; s < answers.size(); ++s)
+    if (answers[s]) transport_->stats_cache().check(s, answers[s]->revision);
 
   // A request a shard refuses, every shard refuses: the visitor's error, not a shard's failure.
   std::vector<std::size_t> up;

@@ -46,8 +46,6 @@ class Coordinator {
   // The collection's statistics for the terms of `first`'s plan: cached, or asked of every
   // shard (a round trip each, counted in `round_trips`). Empty when no shard answered.
   Result<std::optional<CollectionStats>> stats_for(const ShardRequest& first, std::size_t& round_trips);
-  // Forgets cached statistics when a shard answers from another revision than they came from.
-  void check_revisions(const std::vector<Result<ShardAnswer>>& answers);
 
   SearcherOptions options_;
   std::unique_ptr<ShardTransport> transport_;
@@ -56,13 +54,6 @@ class Coordinator {
   std::uint64_t revision_ = 0;
   std::vector<ShardStatus> status_;
   std::chrono::steady_clock::time_point info_at_{};
-  // Statistics cache (query_then_fetch's "dfs" phase, kept): each search's plan terms, by its
-  // parameters; each term's document frequency over all shards; the collection's size and
-  // length; the shards' revisions they hold for. Bounded: emptied when full.
-  std::unordered_map<std::string, std::vector<std::string>> plan_terms_;
-  std::unordered_map<std::string, std::uint32_t> term_freqs_;
-  std::uint64_t stats_documents_ = 0, stats_length_ = 0;
-  std::vector<std::uint64_t> stats_revisions_;
 };
 
 }  // namespace mssearch

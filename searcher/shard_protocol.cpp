@@ -392,4 +392,44 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes) {
   }
 }
 
+std::optional<CollectionStats> StatsCache::find(const std::string& key) const {
+  std::lock_guard lock(mutex_);
+  const auto plan = plan_terms_.find(key);
+  if (plan == plan_terms_.end() || documents_ == 0) return std::nullopt;
+  CollectionStats c{documents_, length_, {}};
+  for (const auto& term : plan->second) {
+    const auto f = term_freqs_.find(term);
+    if (f == term_freqs_.end()) return std::nullopt;
+    c.term_freqs.emplace_back(term, f->second);
+  }
+  return c;
+}
+
+void StatsCache::store(const std::string& key, const CollectionStats& stats, std::vector<std::uint64_t> revisions) {
+  std::lock_guard lock(mutex_);
+  if (plan_terms_.size() >= kMaxPlans || term_freqs_.size() >= kMaxTerms || revisions != revisions_) {
+    plan_terms_.clear();
+    term_freqs_.clear();
+  }
+  documents_ = stats.documents;
+  length_ = stats.total_length;
+  revisions_ = std::move(revisions);
+  std::vector<std::string> terms;
+  for (const auto& [term, freq] : stats.term_freqs) {
+    terms.push_back(term);
+    term_freqs_[term] = freq;
+  }
+  plan_terms_[key] = std::move(terms);
+}
+
+void StatsCache::check(std::size_t shard, std::uint64_t revision) {
+  std::lock_guard lock(mutex_);
+  if (shard < revisions_.size() && revisions_[shard] != revision) {
+    plan_terms_.clear();
+    term_freqs_.clear();
+    revisions_.clear();
+    documents_ = 0;
+  }
+}
+
 }  // namespace mssearch

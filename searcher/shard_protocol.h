@@ -21,7 +21,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -120,6 +122,29 @@ std::string encode_error(const Error& error);
 // one (a shard of another version, a damaged answer).
 Result<ShardAnswer> decode_shard_answer(std::string_view bytes);
 
+// A coordinator's cache of collection statistics (query_then_fetch's "dfs" phase, kept): each
+// search's plan terms by its parameters, each term's document frequency over all shards, the
+// collection's size and length, and the shards' revisions they hold for: a commit on any shard
+// empties it. Bounded (emptied when full). Shared by a coordinator's Searchers.
+//
+// Thread-safety: all methods may be called from any thread.
+class StatsCache {
+ public:
+  std::optional<CollectionStats> find(const std::string& key) const;
+  // The statistics of the search `key`, summed over the shards that answered, at their revisions.
+  void store(const std::string& key, const CollectionStats& stats, std::vector<std::uint64_t> revisions);
+  // Forgets everything if a shard answered from another revision than the cache holds.
+  void check(std::size_t shard, std::uint64_t revision);
+
+ private:
+  static constexpr std::size_t kMaxPlans = 20000, kMaxTerms = 200000;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::vector<std::string>> plan_terms_;
+  std::unordered_map<std::string, std::uint32_t> term_freqs_;
+  std::uint64_t documents_ = 0, length_ = 0;
+  std::vector<std::uint64_t> revisions_;
+};
+
 // How a coordinator reaches its shards: one call, one round trip to one replica of a shard
 // (another replica when that one fails or misses its deadline). One transport per Searcher, used
 // by one thread per shard at a time; what replicas are down may be shared between transports.
@@ -132,6 +157,8 @@ class ShardTransport {
   // Sends an encoded ShardRequest; the encoded answer (which may be an error, encode_error).
   // Errors: kDatabase naming the shard and why no replica answered.
   virtual Result<std::string> call(std::size_t shard, const std::string& body) = 0;
+  // The statistics cache shared by every transport of one coordinator.
+  virtual StatsCache& stats_cache() = 0;
 };
 
 }  // namespace mssearch

@@ -450,6 +450,7 @@ void HttpServer::Impl::api_search(const httplib::Request& req, httplib::Response
 }
 
 void HttpServer::Impl::note(const SearchResult& result) {
+  if (!result.failed_shards.empty()) metrics.count_answer("partial");
   if (result.shard_round_trips > 0) metrics.count_round_trips(result.shard_round_trips);
   if (result.timed_out) metrics.count_answer("timed_out");
   if (result.query_terms_dropped > 0) metrics.count_answer("words_dropped");

@@ -44,7 +44,8 @@ Metrics::Metrics()
                    .Name("mssearch_search_answers_total")
                    .Help("Search answers that had to say something: timed_out (cut by the time limit, counts are "
                          "estimates), damaged_article (an article left out: its stored data is damaged), "
-                         "words_dropped (a long question searched by its most informative words)")
+                         "words_dropped (a long question searched by its most informative words), "
+                         "partial (shards left out: down or too slow)")
                    .Register(*registry_)),
       open_connections_(prometheus::BuildGauge()
                             .Name("mssearch_http_connections_open")

@@ -34,7 +34,7 @@ class Metrics {
   void set_analytics_dropped(double dropped);
   // What search answers had to say: cut by the time limit ("timed_out"), articles left out
   // because their stored data is damaged ("damaged_article"), a long question's words dropped
-  // ("words_dropped").
+  // ("words_dropped"), shards left out ("partial").
   void count_answer(std::string_view what);
   // A coordinator's search: the round trips to its shard servers it took.
   void count_round_trips(std::size_t trips);

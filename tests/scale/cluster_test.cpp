@@ -199,6 +199,21 @@ TEST_CASE("cluster: a replica that dies is retried within the query, and a dead 
   CHECK(answer->total > 0);
   auto no_shard = Searcher::open(coordinator_options({{dead}}));
   CHECK(!no_shard);
+
+  // The same through a coordinating server: the JSON says partial, /readyz and /metrics say why.
+  test::LiveServer server(indexes().single, [&](ServerOptions& o) {
+    o.cluster.shards = {{url(s0b)}, {url(s1)}, {dead}};
+    o.cluster.retry_seconds = 30;
+  });
+  auto page = server.get_json("/api/search?q=astrocytes");
+  CHECK(page["partial"] == true);
+  CHECK(page["failed_shards"] == json::array({dead}));
+  CHECK(page["total"] == answer->total);
+  auto ready = server.get_json("/readyz");
+  CHECK(ready["partial"] == true);
+  CHECK(server.metric("mssearch_search_answers_total{what=\"partial\"}") >= 1);
+  CHECK(server.metric("mssearch_shard_round_trips_total") >= 2);
+  CHECK(server.metric("mssearch_shard_up{shard=\"" + dead + "\"}") == 0);
 }
 
 TEST_CASE("cluster: the internal endpoint refuses what the public API refuses, and only when configured", "[cluster]") {
