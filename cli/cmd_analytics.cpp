@@ -20,15 +20,6 @@ struct AnalyticsArgs {
   bool json = false;
 };
 
-// The length of the well-formed UTF-8 character at text[at] (1 for ASCII), or 0.
-std::size_t utf8_char_length(std::string_view text, std::size_t at) {
-  const auto lead = static_cast<unsigned char>(text[at]);
-  const std::size_t n = lead < 0x80 ? 1 : lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3
-                        : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
-  if (n == 0 || at + n > text.size()) return 0;
-  return n == 1 || find_invalid_utf8(text.substr(at, n)) == std::string_view::npos ? n : 0;
-}
-
 // A recorded query as a terminal may show it: the control characters the server strips
 // (control_char_length: C0, DEL, C1) written as \xNN with their code point, a byte that is not
 // part of a well-formed UTF-8 character as \xNN too (a lone 0x9B is CSI to a terminal in 8-bit

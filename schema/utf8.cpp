@@ -30,4 +30,13 @@ std::size_t control_char_length(std::string_view text, std::size_t at) {
   return 0;
 }
 
+std::size_t utf8_char_length(std::string_view text, std::size_t at) {
+  if (at >= text.size()) return 0;
+  const auto lead = static_cast<unsigned char>(text[at]);
+  const std::size_t n = lead < 0x80 ? 1 : lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3
+                        : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
+  if (n == 0 || at + n > text.size()) return 0;
+  return n == 1 || find_invalid_utf8(text.substr(at, n)) == std::string_view::npos ? n : 0;
+}
+
 }  // namespace mssearch

@@ -22,6 +22,7 @@
 
 #include "schema/error.h"
 #include "searcher/index_stats.h"
+#include "searcher/shard_set.h"
 
 namespace mssearch {
 
@@ -47,13 +48,6 @@ class FacetCounter {
   // Whether the time limit cut the counting short: `matches` (at least this many documents
   // match, by the matcher) were not all counted.
   virtual bool timed_out(Xapian::doccount matches) const = 0;
-};
-
-// A local database the searcher's combined database is made of, at the revision it reads.
-struct ShardRevision {
-  std::filesystem::path dir;
-  Xapian::rev revision = 0;
-  std::string uuid;  // a --full rebuild's new generation may start at the same revision
 };
 
 // The strategy, for one database (rebuilt when the searcher moves to another revision).

@@ -86,7 +86,7 @@ void Searcher::Impl::load_topics() {
   std::vector<ShardRevision> parts;
   if (!single_local && options.parallel_shards && docid_shards && docid_shards->size() == local.size() &&
       std::equal(local.begin(), local.end(), docid_shards->begin(), [](const auto& p, const std::string& uuid) { return p.uuid == uuid; }))
-    for (const auto& p : local) parts.push_back({p.dir, p.revision, p.uuid});
+    parts = local;
   facets.reset();  // its threads end before another set starts
   auto counting = FacetCounting::for_database(db, single_local, options.max_wildcard_expansion, parts,
                                               options.time_limit_seconds);

@@ -136,8 +136,8 @@ Xapian::rev ShardSet::revision() const {
   return sum;
 }
 
-std::vector<ShardSet::LocalPart> ShardSet::local_parts() const {
-  std::vector<LocalPart> out;
+std::vector<ShardRevision> ShardSet::local_parts() const {
+  std::vector<ShardRevision> out;
   for (const auto& s : shards_) {
     if (!s.db) continue;  // not in the combined database either
     if (is_remote(s.spec)) return {};

@@ -20,6 +20,17 @@
 
 namespace mssearch {
 
+// A local database a combined one is made of, at the revision the combined one reads.
+struct ShardRevision {
+  std::filesystem::path dir;
+  Xapian::rev revision = 0;
+  std::string uuid;  // a --full rebuild's new generation may start at the same revision
+};
+
+}  // namespace mssearch
+
+namespace mssearch {
+
 class ShardSet {
  public:
   // Errors: those of open_index() for a single local database; kDatabase when no shard of
@@ -36,12 +47,7 @@ class ShardSet {
 
   // The local databases the combined one is made of (a sharded directory's shards one by one),
   // each with the revision the combined database reads; empty when any shard is remote.
-  struct LocalPart {
-    std::filesystem::path dir;
-    Xapian::rev revision = 0;
-    std::string uuid;
-  };
-  std::vector<LocalPart> local_parts() const;
+  std::vector<ShardRevision> local_parts() const;
 
   // Follows new commits and generation swaps, and retries shards that are down. Returns true
   // when the combined database changed (the caller rebuilds what depends on it).
