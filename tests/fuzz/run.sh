@@ -13,7 +13,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 artifacts="$build/fuzz-artifacts"
 mkdir -p "$artifacts"
 status=0
-for target in fuzz_article fuzz_jsonl fuzz_query fuzz_http fuzz_index_job; do
+for target in fuzz_article fuzz_jsonl fuzz_query fuzz_http fuzz_index_job fuzz_shard_protocol; do
   bin="$build/tests/fuzz/$target"
   work="$build/fuzz-corpus/$target"   # grows between local runs; the repo's seeds stay as they are
   mkdir -p "$work"
