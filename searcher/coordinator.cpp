@@ -270,43 +270,45 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
       const auto& docs = answers[c.shard]->feedback_docs;
       if (c.rank < docs.size()) best.push_back(docs[c.rank]);
     }
-    std::unordered_map<std::string, std::pair<double, double>> freqs;  // term: (frequency, documents)
-    std::set<std::string> query_terms;
-    for (std::size_t s : up) {
-      for (const auto& [term, freq] : answers[s]->collection_freqs) {
-        auto& f = freqs[term];
-        f.first += freq;
-        f.second += answers[s]->documents;
+    // A term's frequencies as the shards that reported it give them (each shard's list sorted
+    // by term, searched for the few terms feedback weighs): their sum, and those shards' size.
+    using Freqs = std::vector<std::pair<std::string, std::uint32_t>>;
+    for (std::size_t s : up)
+      for (Freqs* list : {&answers[s]->collection_freqs, &answers[s]->term_freqs})
+        if (!std::is_sorted(list->begin(), list->end())) std::sort(list->begin(), list->end());
+    auto reported = [&](Freqs ShardAnswer::*list, std::string_view term) {
+      std::pair<double, double> sum{0, 0};
+      for (std::size_t s : up) {
+        const Freqs& l = (*answers[s]).*list;
+        const auto it = std::lower_bound(l.begin(), l.end(), term,
+                                         [](const auto& entry, std::string_view t) { return entry.first < t; });
+        if (it == l.end() || it->first != term) continue;
+        sum.first += it->second;
+        sum.second += answers[s]->documents;
       }
-      query_terms.insert(answers[s]->query_terms.begin(), answers[s]->query_terms.end());
-    }
+      return sum;
+    };
+    std::set<std::string> query_terms;
+    for (std::size_t s : up) query_terms.insert(answers[s]->query_terms.begin(), answers[s]->query_terms.end());
     const WeightedTerms terms = feedback_terms_from(
         best, {query_terms.begin(), query_terms.end()},
         [&](std::string_view term) {
-          const auto it = freqs.find(std::string(term));
-          if (it == freqs.end() || it->second.second <= 0) return 1.0 / std::max<double>(documents_, 1);
-          return std::max(it->second.first, 1.0) / it->second.second;
+          const auto [freq, documents] = reported(&ShardAnswer::collection_freqs, term);
+          if (documents <= 0) return 1.0 / std::max<double>(documents_, 1);
+          return std::max(freq, 1.0) / documents;
         },
         options_.ranking);
 
     // The feedback terms' document frequencies over the collection: summed over the shards that
     // reported them, those that did not (none of their best hits held the term) estimated by
     // their size.
-    if (first.stats) {
-      std::unordered_map<std::string, std::pair<double, double>> dfs;  // term: (frequency, documents)
-      for (std::size_t s : up)
-        for (const auto& [term, freq] : answers[s]->term_freqs) {
-          auto& d = dfs[term];
-          d.first += freq;
-          d.second += answers[s]->documents;
-        }
+    if (first.stats)
       for (const auto& [term, weight] : terms) {
-        const auto it = dfs.find(term);
-        if (it == dfs.end() || it->second.second <= 0) continue;
-        const double estimate = it->second.first * static_cast<double>(first.stats->documents) / it->second.second;
+        const auto [freq, documents] = reported(&ShardAnswer::term_freqs, term);
+        if (documents <= 0) continue;
+        const double estimate = freq * static_cast<double>(first.stats->documents) / documents;
         first.stats->term_freqs.emplace_back(term, static_cast<std::uint32_t>(std::lround(estimate)));
       }
-    }
     std::vector<std::optional<ShardRequest>> second(answers.size());
     for (std::size_t s : up) {
       if (share[s] == 0) continue;  // none of its candidates is in the window

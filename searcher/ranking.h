@@ -74,10 +74,12 @@ class CollectionFreqs {
   }
 
  private:
-  // Looked up by view: no name is copied unless it is new.
+  // Looked up by view: no name is copied unless it is new. Not noexcept on purpose: libstdc++
+  // then keeps each node's hash, where it would otherwise hash a name again for every node it
+  // passes in a bucket (measured: a third of a shard server's time on feedback's frequencies).
   struct Hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   static constexpr std::size_t kMaxTerms = 1 << 18;
   std::unordered_map<std::string, Xapian::termcount, Hash, std::equal_to<>> freqs_;
