@@ -110,6 +110,12 @@ class HttpShardTransport : public ShardTransport {
         // 400 and 404 carry the shard's answer that the request is at fault (encode_error).
         health_->answered(shard, r);
         return std::move(res->body);
+      } else if (res->status == 413 || res->status == 414 || res->status == 431) {
+        // Too large for the replica's limits: this request's fault, which every replica would
+        // refuse alike, not the replica's (marking it down would fail every other search).
+        health_->answered(shard, r);
+        return fail(ErrorCode::kBadQuery, "the search is too large for shard " + std::to_string(shard) + " (" +
+                                              replicas[r] + " answered HTTP " + std::to_string(res->status) + ")");
       } else {
         failure = "HTTP " + std::to_string(res->status);
       }

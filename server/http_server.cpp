@@ -233,7 +233,12 @@ GateOptions gate_options(const ServerOptions& o) {
   g.keep_alive_timeout = std::chrono::seconds(o.keep_alive_seconds);
   g.write_timeout = std::chrono::seconds(o.write_timeout_seconds);
   g.limits.max_body_bytes = o.max_request_bytes;
-  if (o.shard_server) g.limits.body_path = kShardEndpoint;
+  if (o.shard_server) {
+    // A coordinator's request may be as large as the shard protocol allows (a long query's
+    // statistics and filters), whatever max_request_bytes says of the public API.
+    g.limits.body_path = kShardEndpoint;
+    g.limits.max_body_path_bytes = kMaxShardRequestBytes;
+  }
   return g;
 }
 
@@ -625,7 +630,8 @@ void HttpServer::Impl::setup() {
   // honours.
   server.set_keep_alive_max_count(options.keep_alive_requests);
   server.set_keep_alive_timeout(options.keep_alive_seconds);
-  server.set_payload_max_length(options.max_request_bytes);
+  server.set_payload_max_length(options.shard_server ? std::max(options.max_request_bytes, kMaxShardRequestBytes)
+                                                    : options.max_request_bytes);
 
   // cpp-httplib calls this before it reads a body: a POST (PUT, PATCH, DELETE) is answered from
   // its head, and the gate, which handed it over without waiting for the body, closes after.

@@ -104,13 +104,13 @@ Framing frame_request(std::string_view bytes, const FramingLimits& limits) {
   if (chunked)
     return refuse(skip, 411, "bad_framing",
                   "Transfer-Encoding is not accepted; send Content-Length");
-  if (content_length > limits.max_body_bytes)
-    return refuse(skip, 413, "too_large", "the request body is over the limit");
-  Framing f;
-  f.skip = skip;
   std::string_view target = request_line.substr(std::min(request_line.size(), method.size() + 1));
   target = target.substr(0, target.find(' '));
   const bool read_body = !limits.body_path.empty() && method == "POST" && target.substr(0, target.find('?')) == limits.body_path;
+  if (content_length > (read_body ? std::max(limits.max_body_bytes, limits.max_body_path_bytes) : limits.max_body_bytes))
+    return refuse(skip, 413, "too_large", "the request body is over the limit");
+  Framing f;
+  f.skip = skip;
   if (takes_body(method) && !read_body) {
     f.kind = Framing::Kind::kHeadOnly;
     f.length = head;

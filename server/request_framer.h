@@ -25,6 +25,8 @@ struct FramingLimits {
   // The one path whose POSTs are read with their body (a shard server's internal endpoint);
   // empty: none. Every other POST is answered from its head.
   std::string body_path;
+  // A declared Content-Length above this (or above max_body_bytes, the larger) on body_path: 413.
+  std::size_t max_body_path_bytes = 0;
 };
 
 struct Framing {

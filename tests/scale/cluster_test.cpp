@@ -337,3 +337,58 @@ TEST_CASE("cluster: a search's parameters travel as the public API's and come ba
   a.hits.front().snippet.marks = {{5, 500}};
   CHECK(!decode_shard_answer(encode(a)));
 }
+
+TEST_CASE("cluster: a long search with long filters reaches the shards, and a refused size marks no replica down",
+          "[cluster]") {
+  // A query of max_query_bytes and filters that fill the request line: the shard request (its
+  // parameters and the statistics of ~200 terms) is over the public max_request_bytes (16 KiB).
+  std::string q;
+  for (int w = 0; w < 96; ++w) {
+    if (w > 0) q += ' ';
+    for (int c = 0; c < 41; ++c) q += static_cast<char>('a' + (w * 7 + c * 13) % 26);
+  }
+  q.resize(4000);
+  SearchRequest r;
+  r.query = q;
+  for (int t = 0; t < 20; ++t) r.topics.push_back(std::string(180, static_cast<char>('a' + t)));
+  ShardRequest page;
+  page.op = ShardOp::kPage;
+  page.params = shard_params(r);
+  page.stats = CollectionStats{50, 1000, {}};
+  for (int t = 0; t < 200; ++t) page.stats->term_freqs.emplace_back(std::string(41, static_cast<char>('a' + t % 26)) + std::to_string(t), 3);
+  REQUIRE(encode(page).size() > ServerOptions{}.max_request_bytes);
+  REQUIRE(encode(page).size() < kMaxShardRequestBytes);
+
+  test::LiveServer s0(indexes().shard(0), shard_server()), s1(indexes().shard(1), shard_server()),
+      s2(indexes().shard(2), shard_server());
+  auto coordinator = Searcher::open(coordinator_options({{url(s0)}, {url(s1)}, {url(s2)}}));
+  REQUIRE(coordinator);
+  auto single = Searcher::open(single_options());
+  REQUIRE(single);
+  auto a = single->search(r);
+  auto b = coordinator->search(r);
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(b->total == a->total);
+  CHECK(b->failed_shards.empty());
+  auto c = s0.client();
+  auto res = c.Post(kShardEndpoint, encode(page), "application/x-msgpack");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+
+  // Over the protocol's own bound: the request's fault (400 to the visitor), every shard stays up.
+  test::LiveServer tight(indexes().shard(0), [](ServerOptions& o) {
+    o.shard_server = true;
+    o.max_request_bytes = 64;
+  });
+  ClusterOptions cluster;
+  cluster.shards = {{url(tight)}};
+  cluster.retry_seconds = 30;
+  auto transport = http_shard_transports(cluster)();
+  std::string huge = encode(page);
+  huge.resize(kMaxShardRequestBytes + 1, ' ');
+  auto refused = transport->call(0, huge);
+  REQUIRE(!refused);
+  CHECK(refused.error().code == ErrorCode::kBadQuery);
+  CHECK(transport->status().front().up);
+}
