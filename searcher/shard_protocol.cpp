@@ -1,5 +1,6 @@
 #include "searcher/shard_protocol.h"
 
+#include <cmath>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -273,7 +274,11 @@ Result<ShardRequest> decode_shard_request(std::string_view bytes) {
       if (!f.is_array() || f.size() != 2 || !f[0].is_string() || !f[1].is_number() ||
           f[0].get_ref<const std::string&>().size() > 245)
         throw Malformed("a feedback term is not [term, weight]");
-      r.feedback.emplace_back(f[0].get<std::string>(), f[1].get<double>());
+      const double weight = f[1].get<double>();
+      // Xapian refuses a negative scale (an error that reads as the shard's failure) and a NaN
+      // or an infinity would make every score one.
+      if (!std::isfinite(weight) || weight < 0) throw Malformed("a feedback term's weight is not a finite number >= 0");
+      r.feedback.emplace_back(f[0].get<std::string>(), weight);
     }
     r.candidates = count(j, "candidates", 1u << 20);
     if (const json& st = field(j, "stats"); !st.is_null()) {

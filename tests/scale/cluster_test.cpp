@@ -1,6 +1,7 @@
 // Shard servers and a coordinator (searcher/coordinator.h, cluster/): real servers on 127.0.0.1
 // over the shards of a real index, compared with one index of the same articles.
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -268,6 +269,18 @@ TEST_CASE("cluster: the internal endpoint refuses what the public API refuses, a
   bad_id.op = ShardOp::kArticle;
   bad_id.id = "../etc/passwd";
   CHECK(post(encode(bad_id))->status == 400);
+  // Feedback weights that are no finite number >= 0: the request's fault (400), not a failure
+  // of the shard (503, which a coordinator counts against the replica).
+  for (const double weight : {-1.0, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
+    ShardRequest bad_weight;
+    bad_weight.op = ShardOp::kPage;
+    bad_weight.params = {{"q", "astrocytes"}};
+    bad_weight.candidates = 5;
+    bad_weight.feedback = {{"brain", weight}};
+    auto refused = post(encode(bad_weight));
+    CHECK(refused->status == 400);
+    CHECK_THAT(error_of(refused), Catch::Contains("weight is not a finite number"));
+  }
   // Too large a body: 413 before any worker reads it.
   CHECK(post(std::string(100000, 'x'))->status == 413);
   // GET is not the protocol; a server that is no shard server has no such route.
