@@ -28,9 +28,18 @@ class ReplicaHealth {
   const ClusterOptions& options() const { return options_; }
   std::size_t next_turn(std::size_t shard) { return turns_[shard].fetch_add(1, std::memory_order_relaxed); }
 
-  bool up(std::size_t shard, std::size_t replica, Clock::time_point now) const {
+  // Whether to send to this replica now. A replica that failed is probed again after
+  // retry_seconds by one call only: the others keep skipping it until that call's deadline has
+  // passed (a hung replica would otherwise hold every search that arrives while it is probed).
+  bool use(std::size_t shard, std::size_t replica, Clock::time_point now) {
     std::lock_guard lock(mutex_);
-    return down_until_[shard][replica] <= now;
+    auto& until = down_until_[shard][replica];
+    if (until > now) return false;
+    if (!errors_[shard][replica].empty()) {
+      const double deadline = options_.connect_timeout_seconds + 2 * options_.timeout_seconds;
+      until = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(deadline));
+    }
+    return true;
   }
   void failed(std::size_t shard, std::size_t replica, std::string why) {
     std::lock_guard lock(mutex_);
@@ -93,12 +102,16 @@ class HttpShardTransport : public ShardTransport {
     const auto now = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t r = (first + i) % n;
-      if (!health_->up(shard, r, now)) continue;
+      if (!health_->use(shard, r, now)) continue;
       httplib::Headers headers;
       if (!o.secret.empty()) headers.emplace("Authorization", "Bearer " + o.secret);
       const bool reused = clients_[shard][r] != nullptr;
+      const auto sent = Clock::now();
       auto res = client(shard, r).Post(kShardEndpoint, headers, body, "application/x-msgpack");
-      if (!res && reused && res.error() != httplib::Error::Connection) {
+      // A kept connection that failed at once was closed by the replica; one that failed after
+      // half the deadline timed out, and a new connection would wait as long again.
+      const bool at_once = Clock::now() - sent < std::chrono::duration<double>(o.timeout_seconds / 2);
+      if (!res && reused && at_once && res.error() != httplib::Error::Connection) {
         // A kept connection the replica had closed (its idle timeout): once more on a new one.
         clients_[shard][r].reset();
         res = client(shard, r).Post(kShardEndpoint, headers, body, "application/x-msgpack");

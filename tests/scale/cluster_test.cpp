@@ -1,6 +1,13 @@
 // Shard servers and a coordinator (searcher/coordinator.h, cluster/): real servers on 127.0.0.1
 // over the shards of a real index, compared with one index of the same articles.
 #include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <limits>
 #include <string>
 #include <vector>
@@ -404,4 +411,87 @@ TEST_CASE("cluster: a long search with long filters reaches the shards, and a re
   REQUIRE(!refused);
   CHECK(refused.error().code == ErrorCode::kBadQuery);
   CHECK(transport->status().front().up);
+}
+
+namespace {
+
+// A shard server that answers its first request (keeping the connection) and then hangs, as one
+// stopped by SIGSTOP does: later connections wait in its listen queue, never accepted.
+class HangingShard {
+ public:
+  HangingShard() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port = ntohs(addr.sin_port);
+    REQUIRE(::listen(fd_, 64) == 0);
+    thread_ = std::thread([this] {
+      conn_ = ::accept(fd_, nullptr, nullptr);
+      std::string in;
+      char buf[4096];
+      while (in.find("\r\n\r\n") == std::string::npos) {
+        const auto n = ::read(conn_, buf, sizeof buf);
+        if (n <= 0) return;
+        in.append(buf, static_cast<std::size_t>(n));
+      }
+      const std::string body = encode(ShardAnswer{});
+      const std::string out = "HTTP/1.1 200 OK\r\nContent-Type: application/x-msgpack\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body;
+      (void)!::write(conn_, out.data(), out.size());
+    });
+  }
+  ~HangingShard() {
+    thread_.join();
+    if (conn_ >= 0) ::close(conn_);
+    ::close(fd_);
+  }
+  int port = 0;
+
+ private:
+  int fd_ = -1, conn_ = -1;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("cluster: a hung replica costs one deadline, and only one call probes it again", "[cluster]") {
+  using Clock = std::chrono::steady_clock;
+  auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  HangingShard hung;
+  ClusterOptions cluster;
+  cluster.shards = {{fmt::format("http://127.0.0.1:{}", hung.port)}};
+  cluster.timeout_seconds = 0.4;
+  cluster.connect_timeout_seconds = 0.4;
+  cluster.retry_seconds = 0.2;
+  auto transports = http_shard_transports(cluster);
+  auto first = transports();
+  const std::string body = encode(ShardRequest{});
+  REQUIRE(first->call(0, body));  // answered, its connection kept
+  // The kept connection times out: the replica is marked down after one deadline, not two (a
+  // second connection would wait in the listen queue as long again).
+  auto start = Clock::now();
+  CHECK(!first->call(0, body));
+  CHECK(seconds_since(start) < 0.7);
+  CHECK(!first->status().front().up);
+  // Past retry_seconds, calls at once (one transport per server thread): one probes, the others
+  // skip the replica at once instead of waiting for the same deadline.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::vector<std::unique_ptr<ShardTransport>> threads_transports;
+  for (int i = 0; i < 4; ++i) threads_transports.push_back(transports());
+  std::vector<double> took(threads_transports.size());
+  std::vector<std::thread> callers;
+  start = Clock::now();
+  for (std::size_t i = 0; i < threads_transports.size(); ++i)
+    callers.emplace_back([&, i] {
+      CHECK(!threads_transports[i]->call(0, body));
+      took[i] = seconds_since(start);
+    });
+  for (auto& t : callers) t.join();
+  std::sort(took.begin(), took.end());
+  CHECK(took.back() >= 0.3);   // the probe waited for its deadline
+  CHECK(took[took.size() - 2] < 0.2);  // the others did not
 }
