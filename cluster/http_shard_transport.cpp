@@ -119,6 +119,11 @@ class HttpShardTransport : public ShardTransport {
       std::string failure;
       if (!res) {
         failure = httplib::to_string(res.error());
+      } else if (res->get_header_value("Content-Type") != "application/x-msgpack" &&
+                 (res->status == 200 || res->status == 400 || res->status == 404)) {
+        // Not the shard protocol's answer (a public server's 404 "no route", a web server): a
+        // replica that is no shard server is down, not a shard that refuses every request.
+        failure = "HTTP " + std::to_string(res->status) + " without a shard answer (is it serve --shard-server?)";
       } else if (res->status == 200 || res->status == 400 || res->status == 404) {
         // 400 and 404 carry the shard's answer that the request is at fault (encode_error).
         health_->answered(shard, r);

@@ -495,3 +495,21 @@ TEST_CASE("cluster: a hung replica costs one deadline, and only one call probes 
   CHECK(took.back() >= 0.3);   // the probe waited for its deadline
   CHECK(took[took.size() - 2] < 0.2);  // the others did not
 }
+
+TEST_CASE("cluster: a replica that is no shard server is down, and its shard answers from the other", "[cluster]") {
+  test::LiveServer good(indexes().shard(0), shard_server()), s1(indexes().shard(1), shard_server()),
+      s2(indexes().shard(2), shard_server());
+  test::LiveServer plain(indexes().shard(0), {});  // the public API only: 404 on the shard endpoint
+  auto coordinator = Searcher::open(coordinator_options({{url(plain), url(good)}, {url(s1)}, {url(s2)}}));
+  REQUIRE(coordinator);
+  SearchRequest r;
+  r.query = "astrocytes";
+  for (int i = 0; i < 4; ++i) {
+    auto answer = coordinator->search(r);
+    REQUIRE(answer);
+    CHECK(answer->failed_shards.empty());
+  }
+  const auto status = coordinator->shard_status();
+  REQUIRE(!status.empty());
+  CHECK_THAT(status[0].error, Catch::Contains(url(plain)) && Catch::Contains("shard-server"));
+}
