@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <regex>
 
 #include <httplib.h>
@@ -77,6 +78,13 @@ class ReplicaHealth {
   std::vector<std::atomic<std::size_t>> turns_;
 };
 
+// The shard's error in an answer (encode_error), if it is one.
+std::optional<Error> error_of(const std::string& body) {
+  auto decoded = decode_shard_answer(body);
+  if (decoded || decoded.error().message.starts_with("a shard gave an answer that is not one")) return std::nullopt;
+  return decoded.error();
+}
+
 void set_timeout(double seconds, auto&& setter) {
   const double whole = std::floor(seconds);
   setter(static_cast<time_t>(whole), static_cast<time_t>((seconds - whole) * 1e6));
@@ -124,6 +132,11 @@ class HttpShardTransport : public ShardTransport {
         // Not the shard protocol's answer (a public server's 404 "no route", a web server): a
         // replica that is no shard server is down, not a shard that refuses every request.
         failure = "HTTP " + std::to_string(res->status) + " without a shard answer (is it serve --shard-server?)";
+      } else if (auto refusal = res->status == 200 ? std::optional<Error>() : error_of(res->body);
+                 refusal && refusal->code == ErrorCode::kSchemaMismatch) {
+        // Another mssearch (a rolling upgrade; an older shard server answers this with 400): this
+        // replica's failure, not the visitor's.
+        failure = "HTTP " + std::to_string(res->status) + ": " + refusal->message;
       } else if (res->status == 200 || res->status == 400 || res->status == 404) {
         // 400 and 404 carry the shard's answer that the request is at fault (encode_error).
         health_->answered(shard, r);
@@ -136,6 +149,7 @@ class HttpShardTransport : public ShardTransport {
                                               replicas[r] + " answered HTTP " + std::to_string(res->status) + ")");
       } else {
         failure = "HTTP " + std::to_string(res->status);
+        if (auto refusal = error_of(res->body)) failure += ": " + refusal->message;
       }
       // Down (refused, reset, timed out, 5xx): its connection is dropped, the next replica asked.
       clients_[shard][r].reset();

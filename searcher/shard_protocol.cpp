@@ -253,7 +253,7 @@ Result<ShardRequest> decode_shard_request(std::string_view bytes) {
   try {
     const json j = parse(bytes, kMaxShardRequestBytes);
     if (count(j, "v", 1u << 20) != kShardProtocolVersion)
-      return fail(ErrorCode::kBadQuery, "shard protocol version " + std::to_string(count(j, "v", 1u << 20)) +
+      return fail(ErrorCode::kSchemaMismatch, "shard protocol version " + std::to_string(count(j, "v", 1u << 20)) +
                                             " is not " + std::to_string(kShardProtocolVersion) +
                                             ": coordinator and shard servers must run the same mssearch");
     ShardRequest r;

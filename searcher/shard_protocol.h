@@ -111,8 +111,9 @@ struct ShardAnswer {
 };
 
 std::string encode(const ShardRequest& request);
-// Errors: kBadQuery naming what is wrong (not MessagePack, another protocol version, a field
-// of the wrong type, a bound exceeded).
+// Errors: kSchemaMismatch for another protocol version (another mssearch: the server's fault,
+// not the request's); kBadQuery naming what is wrong (not MessagePack, a field of the wrong
+// type, a bound exceeded).
 Result<ShardRequest> decode_shard_request(std::string_view bytes);
 
 // An error travels as {"error": message, "code": ErrorCode}.

@@ -276,7 +276,11 @@ void HttpServer::Impl::shard(const httplib::Request& req, httplib::Response& res
       !same_secret(req.get_header_value("Authorization"), "Bearer " + options.shard_secret))
     return refuse(401, ErrorCode::kBadQuery, "the shard secret is missing or wrong");
   auto request = decode_shard_request(req.body);
-  if (!request) return refuse(400, request.error().code, request.error().message);
+  // Another protocol version is no request's fault (409: the coordinator asks another replica,
+  // as during a rolling upgrade, instead of passing a 400 on to the visitor).
+  if (!request)
+    return refuse(request.error().code == ErrorCode::kSchemaMismatch ? 409 : 400, request.error().code,
+                  request.error().message);
   SearchRequest search;
   const SearcherOptions& so = options.searcher;
   switch (request->op) {

@@ -258,6 +258,7 @@ TEST_CASE("cluster: the internal endpoint refuses what the public API refuses, a
   std::string other_version;
   json::to_msgpack(json{{"v", 99}, {"op", "match"}}, other_version);
   CHECK_THAT(error_of(post(other_version)), Catch::Contains("protocol version 99"));
+  CHECK(post(other_version)->status == 409);  // the server's mismatch, not the request's fault
   std::string wrong_type;
   json::to_msgpack(json{{"v", kShardProtocolVersion}, {"op", "match"}, {"window", "ten"}}, wrong_type);
   CHECK_THAT(error_of(post(wrong_type)), Catch::Contains("'window' is not a count"));
@@ -512,4 +513,34 @@ TEST_CASE("cluster: a replica that is no shard server is down, and its shard ans
   const auto status = coordinator->shard_status();
   REQUIRE(!status.empty());
   CHECK_THAT(status[0].error, Catch::Contains(url(plain)) && Catch::Contains("shard-server"));
+}
+
+TEST_CASE("cluster: a replica of another protocol version is down, not the visitor's error", "[cluster]") {
+  // A shard server of another mssearch (as during a rolling upgrade), answering as this one's
+  // predecessors do: 400 with its version error.
+  httplib::Server other;
+  other.Post(kShardEndpoint, [](const httplib::Request&, httplib::Response& res) {
+    res.status = 400;
+    res.set_content(encode_error({ErrorCode::kSchemaMismatch, "shard protocol version 1 is not 2"}), "application/x-msgpack");
+  });
+  const int port = other.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { other.listen_after_bind(); });
+  while (!other.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  test::LiveServer good(indexes().shard(0), shard_server()), s1(indexes().shard(1), shard_server()),
+      s2(indexes().shard(2), shard_server());
+  const std::string other_url = fmt::format("http://127.0.0.1:{}", port);
+  {
+    auto coordinator = Searcher::open(coordinator_options({{other_url, url(good)}, {url(s1)}, {url(s2)}}));
+    REQUIRE(coordinator);
+    SearchRequest r;
+    r.query = "astrocytes";
+    for (int i = 0; i < 4; ++i) {
+      auto answer = coordinator->search(r);
+      REQUIRE(answer);
+      CHECK(answer->failed_shards.empty());
+    }
+    CHECK_THAT(coordinator->shard_status()[0].error, Catch::Contains("protocol version"));
+  }
+  other.stop();
+  serving.join();
 }
