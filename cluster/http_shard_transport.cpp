@@ -149,7 +149,7 @@ class HttpShardTransport : public ShardTransport {
                                               replicas[r] + " answered HTTP " + std::to_string(res->status) + ")");
       } else {
         failure = "HTTP " + std::to_string(res->status);
-        if (auto refusal = error_of(res->body)) failure += ": " + refusal->message;
+        if (auto why_refused = error_of(res->body)) failure += ": " + why_refused->message;
       }
       // Down (refused, reset, timed out, 5xx): its connection is dropped, the next replica asked.
       clients_[shard][r].reset();

@@ -197,9 +197,74 @@ std::string_view bytes_of(const json& j) {
   return std::string_view(reinterpret_cast<const char*>(j.get_binary().data()), j.get_binary().size());
 }
 
+// Whether `b` is one whole MessagePack value nested at most `max_depth` deep, checked without
+// recursion: nlohmann's reader recurses once per level, and a few megabytes of nested arrays
+// (from a hostile or broken peer) would overflow the stack before it could refuse them.
+bool nesting_within(std::string_view b, std::size_t max_depth) {
+  std::vector<std::uint64_t> left{1};  // elements still to read at each open level
+  std::size_t at = 0;
+  auto big_endian = [&](std::size_t n, std::uint64_t& value) {
+    if (n > b.size() - at) return false;
+    value = 0;
+    for (std::size_t i = 0; i < n; ++i) value = value << 8 | static_cast<unsigned char>(b[at++]);
+    return true;
+  };
+  while (!left.empty()) {
+    if (left.back() == 0) {
+      left.pop_back();
+      continue;
+    }
+    --left.back();
+    if (at >= b.size()) return false;
+    const auto t = static_cast<unsigned char>(b[at++]);
+    std::uint64_t skip = 0, children = 0, n = 0;
+    if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
+      // a number, nil or a boolean in the type byte
+    } else if (t <= 0x8f) {
+      children = 2u * (t & 0x0fu);
+    } else if (t <= 0x9f) {
+      children = t & 0x0fu;
+    } else if (t <= 0xbf) {
+      skip = t & 0x1fu;
+    } else {
+      switch (t) {
+        case 0xc4: case 0xd9: if (!big_endian(1, n)) return false; skip = n; break;
+        case 0xc5: case 0xda: if (!big_endian(2, n)) return false; skip = n; break;
+        case 0xc6: case 0xdb: if (!big_endian(4, n)) return false; skip = n; break;
+        case 0xc7: if (!big_endian(1, n)) return false; skip = n + 1; break;
+        case 0xc8: if (!big_endian(2, n)) return false; skip = n + 1; break;
+        case 0xc9: if (!big_endian(4, n)) return false; skip = n + 1; break;
+        case 0xca: case 0xce: case 0xd2: skip = 4; break;
+        case 0xcb: case 0xcf: case 0xd3: skip = 8; break;
+        case 0xcc: case 0xd0: skip = 1; break;
+        case 0xcd: case 0xd1: skip = 2; break;
+        case 0xd4: skip = 2; break;
+        case 0xd5: skip = 3; break;
+        case 0xd6: skip = 5; break;
+        case 0xd7: skip = 9; break;
+        case 0xd8: skip = 17; break;
+        case 0xdc: if (!big_endian(2, children)) return false; break;
+        case 0xdd: if (!big_endian(4, children)) return false; break;
+        case 0xde: if (!big_endian(2, n)) return false; children = 2 * n; break;
+        case 0xdf: if (!big_endian(4, n)) return false; children = 2 * n; break;
+        default: return false;  // 0xc1: never used
+      }
+    }
+    if (skip > b.size() - at) return false;
+    at += skip;
+    if (children > 0) {
+      if (left.size() > max_depth) return false;
+      left.push_back(children);
+    }
+  }
+  return true;
+}
+
 json parse(std::string_view bytes, std::size_t max) {
   if (bytes.size() > max)
     throw Malformed("the message is " + std::to_string(bytes.size()) + " bytes; the limit is " + std::to_string(max));
+  // The protocol's messages nest four levels deep at most (a hit's snippet marks).
+  if (!nesting_within(bytes, 16)) throw Malformed("the message is not a MessagePack map (or nests deeper than 16 levels)");
   json j = json::from_msgpack(bytes.begin(), bytes.end(), true, false);
   if (j.is_discarded() || !j.is_object()) throw Malformed("the message is not a MessagePack map");
   return j;

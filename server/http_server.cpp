@@ -617,8 +617,10 @@ void HttpServer::Impl::ready(httplib::Response& res) {
     shards.push_back(std::move(one));
   }
   // Ready while at least one shard answers; "partial" says some are left out.
-  send_json(res, 200, {{"status", "ready"}, {"documents", documents}, {"revision", revision},
-                       {"partial", partial}, {"shards", shards}});
+  const bool none = !shards.empty() && std::none_of(shards.begin(), shards.end(), [](const json& s) { return s["up"].get<bool>(); });
+  if (none) metrics.set_ready(false);
+  send_json(res, none ? 503 : 200, {{"status", none ? "not_ready" : "ready"}, {"documents", documents},
+                                    {"revision", revision}, {"partial", partial}, {"shards", shards}});
 }
 
 void HttpServer::Impl::static_asset(httplib::Response& res, std::string_view name, const char* type, bool immutable) {

@@ -354,6 +354,13 @@ TEST_CASE("cluster: a search's parameters travel as the public API's and come ba
   CHECK(decoded->total == 7);
   CHECK(decoded->collection_freqs == a.collection_freqs);
   CHECK(decoded->hits.front().snippet.marks == h.snippet.marks);
+  // Nested arrays four million deep (a hostile or broken peer) are refused, not recursed into
+  // until the stack runs out.
+  std::string nested(4'000'000, '\x91');
+  nested += '\xc0';
+  auto deep = decode_shard_answer(nested);
+  REQUIRE(!deep);
+  CHECK_THAT(deep.error().message, Catch::Contains("nests deeper"));
   // A mark outside its snippet is a damaged answer, not a crash.
   a.hits.front().snippet.marks = {{5, 500}};
   CHECK(!decode_shard_answer(encode(a)));
