@@ -1,5 +1,6 @@
 #include "cluster/http_shard_transport.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -184,12 +185,22 @@ class HttpShardTransport : public ShardTransport {
 
 Result<void> check_cluster_options(const ClusterOptions& options) {
   if (options.shards.empty()) return fail(ErrorCode::kIo, "no shards");
-  static const std::regex url(R"(http://[A-Za-z0-9._-]+(:[0-9]{1,5})?|http://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?)");
+  static const std::regex url(R"(http://[A-Za-z0-9._-]+(:([0-9]{1,5}))?|http://\[[0-9A-Fa-f:.]+\](:([0-9]{1,5}))?)");
+  std::vector<std::string> seen;
   for (std::size_t s = 0; s < options.shards.size(); ++s) {
     if (options.shards[s].empty()) return fail(ErrorCode::kIo, "shard " + std::to_string(s) + " lists no replica");
-    for (const auto& u : options.shards[s])
-      if (!std::regex_match(u, url))
+    for (const auto& u : options.shards[s]) {
+      std::smatch m;
+      if (!std::regex_match(u, m, url))
         return fail(ErrorCode::kIo, "shard replica '" + u + "' is not http://HOST:PORT");
+      const std::string port = m[2].matched ? m[2].str() : m[4].str();
+      if (!port.empty() && (std::stoul(port) == 0 || std::stoul(port) > 65535))
+        return fail(ErrorCode::kIo, "shard replica '" + u + "': the port must be from 1 to 65535");
+      // The same server twice would count its articles twice (or make a shard its own replica).
+      if (std::find(seen.begin(), seen.end(), u) != seen.end())
+        return fail(ErrorCode::kIo, "shard replica '" + u + "' is listed twice");
+      seen.push_back(u);
+    }
   }
   if (!(options.timeout_seconds > 0) || !(options.connect_timeout_seconds > 0) || !(options.retry_seconds >= 0))
     return fail(ErrorCode::kIo, "shard timeouts must be more than 0");

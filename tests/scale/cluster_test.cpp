@@ -300,6 +300,21 @@ TEST_CASE("cluster: the internal endpoint refuses what the public API refuses, a
   CHECK(c.Post(kShardEndpoint, search("astrocytes"), "application/x-msgpack")->status == 404);
 }
 
+TEST_CASE("cluster: a coordinator's shard list is checked at start", "[cluster]") {
+  auto check = [](std::vector<std::vector<std::string>> shards) {
+    ClusterOptions o;
+    o.shards = std::move(shards);
+    auto r = check_cluster_options(o);
+    return r ? std::string() : r.error().message;
+  };
+  CHECK(check({{"http://127.0.0.1:8101"}, {"http://127.0.0.1:8102", "http://[::1]:8103"}}).empty());
+  CHECK_THAT(check({}), Catch::Contains("no shards"));
+  CHECK_THAT(check({{}}), Catch::Contains("lists no replica"));
+  CHECK_THAT(check({{"https://127.0.0.1:8101"}}), Catch::Contains("is not http://HOST:PORT"));
+  CHECK_THAT(check({{"http://127.0.0.1:99999"}}), Catch::Contains("from 1 to 65535"));
+  CHECK_THAT(check({{"http://127.0.0.1:8101"}, {"http://127.0.0.1:8101"}}), Catch::Contains("listed twice"));
+}
+
 TEST_CASE("cluster: a search's parameters travel as the public API's and come back the same", "[cluster]") {
   SearchRequest r;
   r.query = "vitamin d \"optic neuritis\"";
