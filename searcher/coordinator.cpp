@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <future>
 #include <map>
 #include <set>
 #include <tuple>
@@ -46,6 +45,7 @@ Result<std::unique_ptr<Coordinator>> Coordinator::open(const SearcherOptions& op
   auto transport = options.shard_transport();
   if (!transport || transport->shard_count() == 0) return fail(ErrorCode::kIndexMissing, "no shard servers configured");
   std::unique_ptr<Coordinator> c(new Coordinator(options, std::move(transport)));
+  c->workers_ = std::make_unique<WorkerGroup>(c->transport_->shard_count() - 1);
   c->status_ = c->transport_->status();
   if (auto info = c->load_info(true); !info) return std::unexpected(info.error());
   return c;
@@ -60,24 +60,11 @@ std::vector<Result<ShardAnswer>> Coordinator::fan_out(const std::vector<std::opt
     if (!bytes) return std::unexpected(bytes.error());
     return decode_shard_answer(*bytes);
   };
-  std::vector<std::future<Result<ShardAnswer>>> pending(n);
-  std::optional<std::size_t> here;  // the first shard asked runs in this thread
-  for (std::size_t s = 0; s < n; ++s) {
-    if (!requests[s]) continue;
-    ++round_trips;
-    if (!here) {
-      here = s;
-      continue;
-    }
-    try {
-      pending[s] = std::async(std::launch::async, ask, s);
-    } catch (const std::system_error&) {  // no thread to be had: ask it here, after the others
-      pending[s] = std::async(std::launch::deferred, ask, s);
-    }
-  }
-  if (here) answers[*here] = ask(*here);
+  std::vector<std::size_t> asked;
   for (std::size_t s = 0; s < n; ++s)
-    if (pending[s].valid()) answers[s] = pending[s].get();
+    if (requests[s]) asked.push_back(s);
+  round_trips += asked.size();
+  workers_->run(asked.size(), [&](std::size_t i) { answers[asked[i]] = ask(asked[i]); });
   status_ = transport_->status();
   return answers;
 }

@@ -1,7 +1,8 @@
-// Coordinator: a Searcher over shard servers. Sends each query to every shard at once (in
-// threads), at most two round trips per shard (searcher/shard_protocol.h), and merges: hits by
-// score (or date, or credibility), exact totals and facet counts summed, feedback's terms chosen
-// once from the global best hits, related articles, "did you mean". A shard with no replica
+// Coordinator: a Searcher over shard servers. Sends each query to every shard at once (on
+// threads that live as long as it does), at most two round trips per shard
+// (searcher/shard_protocol.h), and merges: hits by score (or date, or credibility), exact
+// totals and facet counts summed, feedback's terms chosen once from the global best hits,
+// related articles, "did you mean". A shard with no replica
 // that answers is left out and named (SearchResult::failed_shards), as a down Xapian shard is.
 // Internal to the searcher.
 //
@@ -14,6 +15,7 @@
 
 #include "searcher/searcher.h"
 #include "searcher/shard_protocol.h"
+#include "searcher/worker_group.h"
 
 namespace mssearch {
 
@@ -49,6 +51,7 @@ class Coordinator {
 
   SearcherOptions options_;
   std::unique_ptr<ShardTransport> transport_;
+  std::unique_ptr<WorkerGroup> workers_;  // a thread for each shard but the first, asked in the caller
   std::vector<FacetValue> topics_;
   std::uint32_t documents_ = 0;
   std::uint64_t revision_ = 0;

@@ -239,22 +239,17 @@ Xapian::Query with_boosts(const Xapian::Query& query, const RankingOptions& o, i
   return maybe(query, Xapian::Query(Xapian::Query::OP_OR, boosts.begin(), boosts.end()));
 }
 
-Xapian::termcount CollectionFreqs::get(const Xapian::Database& db, std::string_view term) {
-  if (auto it = freqs_.find(term); it != freqs_.end()) return it->second;
-  if (freqs_.size() >= kMaxTerms) freqs_.clear();
-  std::string name(term);
-  const Xapian::termcount freq = db.get_collection_freq(name);
-  freqs_.emplace(std::move(name), freq);
-  return freq;
-}
-
-Xapian::doccount CollectionFreqs::termfreq(const Xapian::Database& db, std::string_view term) {
-  if (auto it = termfreqs_.find(term); it != termfreqs_.end()) return it->second;
-  if (termfreqs_.size() >= kMaxTerms) termfreqs_.clear();
-  std::string name(term);
-  const Xapian::doccount freq = db.get_termfreq(name);
-  termfreqs_.emplace(std::move(name), freq);
-  return freq;
+CollectionFreqs::Freqs CollectionFreqs::of(const Xapian::Database& db, std::string_view term, bool termfreq,
+                                            bool collection_freq) {
+  auto it = freqs_.find(term);
+  if (it == freqs_.end()) {
+    if (freqs_.size() >= kMaxTerms) freqs_.clear();
+    it = freqs_.emplace(std::string(term), Freqs{kUnknown, kUnknown}).first;
+  }
+  Freqs& f = it->second;
+  if (termfreq && f.termfreq == kUnknown) f.termfreq = db.get_termfreq(it->first);
+  if (collection_freq && f.collection_freq == kUnknown) f.collection_freq = db.get_collection_freq(it->first);
+  return f;
 }
 
 WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& query, const Xapian::MSet& top,

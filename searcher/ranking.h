@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -65,15 +66,25 @@ using WeightedTerms = std::vector<std::pair<std::string, double>>;
 // moves to another revision of the index.
 class CollectionFreqs {
  public:
-  Xapian::termcount get(const Xapian::Database& db, std::string_view term);
-  // The term's document frequency, kept the same way (a shard reports both to its coordinator).
-  Xapian::doccount termfreq(const Xapian::Database& db, std::string_view term);
-  void clear() {
-    freqs_.clear();
-    termfreqs_.clear();
+  struct Freqs {
+    Xapian::doccount termfreq;  // documents holding the term
+    Xapian::termcount collection_freq;  // its occurrences in all of them
+  };
+  Xapian::termcount get(const Xapian::Database& db, std::string_view term) {
+    return of(db, term, false, true).collection_freq;
   }
+  // The term's document frequency, kept the same way (a shard reports both to its coordinator).
+  Xapian::doccount termfreq(const Xapian::Database& db, std::string_view term) {
+    return of(db, term, true, false).termfreq;
+  }
+  // Both, found by one lookup.
+  Freqs both(const Xapian::Database& db, std::string_view term) { return of(db, term, true, true); }
+  void clear() { freqs_.clear(); }
 
  private:
+  // A figure not asked for yet (Xapian has no call that reads both at once).
+  static constexpr std::uint32_t kUnknown = ~std::uint32_t{0};
+  Freqs of(const Xapian::Database& db, std::string_view term, bool termfreq, bool collection_freq);
   // Looked up by view: no name is copied unless it is new. Not noexcept on purpose: libstdc++
   // then keeps each node's hash, where it would otherwise hash a name again for every node it
   // passes in a bucket (measured: a third of a shard server's time on feedback's frequencies).
@@ -82,8 +93,7 @@ class CollectionFreqs {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   static constexpr std::size_t kMaxTerms = 1 << 18;
-  std::unordered_map<std::string, Xapian::termcount, Hash, std::equal_to<>> freqs_;
-  std::unordered_map<std::string, Xapian::doccount, Hash, std::equal_to<>> termfreqs_;
+  std::unordered_map<std::string, Freqs, Hash, std::equal_to<>> freqs_;
 };
 
 WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& query,

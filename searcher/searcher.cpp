@@ -261,9 +261,9 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     stats->local_documents = db.get_doccount();
     std::map<GlobalStats::Key, std::pair<double, int>> sums;
     for (const auto& [term, freq] : r.stats->term_freqs) {
-      const Xapian::doccount local = collection_freqs.termfreq(db, term);
-      if (local == 0) continue;  // never weighed here
-      auto& sum = sums[{local, collection_freqs.get(db, term)}];
+      const auto local = collection_freqs.both(db, term);
+      if (local.termfreq == 0) continue;  // never weighed here
+      auto& sum = sums[{local.termfreq, local.collection_freq}];
       sum.first += freq;
       ++sum.second;
     }
@@ -302,13 +302,15 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
         schema::decode_feedback_terms(doc.terms, [&](const std::string& term, Xapian::termcount) { terms.push_back(term); });
         a.feedback_docs.push_back(std::move(doc));
       }
+      // Sorted: the coordinator looks terms up by binary search in each shard's lists.
       std::sort(terms.begin(), terms.end());
       terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
       a.collection_freqs.reserve(terms.size());
       a.term_freqs.reserve(terms.size());
       for (const auto& term : terms) {
-        a.collection_freqs.emplace_back(term, collection_freqs.get(db, term));
-        a.term_freqs.emplace_back(term, collection_freqs.termfreq(db, term));
+        const auto freqs = collection_freqs.both(db, term);
+        a.collection_freqs.emplace_back(term, freqs.collection_freq);
+        a.term_freqs.emplace_back(term, freqs.termfreq);
       }
       for (auto t = plan->query.get_unique_terms_begin(); t != plan->query.get_unique_terms_end(); ++t)
         a.query_terms.push_back(*t);
