@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -122,12 +121,7 @@ int main(int argc, char** argv) {
   so.ranking.feedback_depth = feedback_depth;
   if (!shard_servers.empty()) {
     ClusterOptions cluster;
-    for (const auto& shard : shard_servers) {
-      std::vector<std::string> replicas;
-      std::stringstream in(shard);
-      for (std::string url; std::getline(in, url, ',');) replicas.push_back(url);
-      cluster.shards.push_back(std::move(replicas));
-    }
+    for (const auto& shard : shard_servers) cluster.shards.push_back(parse_shard_replicas(shard));
     if (auto ok = check_cluster_options(cluster); !ok) {
       fmt::print(stderr, "search_bench: --shard-server: {}\n", ok.error().message);
       return 2;

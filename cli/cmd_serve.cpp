@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cluster/http_shard_transport.h"
 #include "server/http_server.h"
 
 namespace mssearch::cli {
@@ -72,15 +73,7 @@ int run_serve(const ServeArgs& args) {
   if (args.shard_server) options.shard_server = true;
   if (!args.shards.empty()) {
     options.cluster.shards.clear();
-    for (const auto& shard : args.shards) {
-      std::vector<std::string> replicas;
-      for (std::size_t at = 0; at <= shard.size();) {
-        const std::size_t comma = std::min(shard.find(',', at), shard.size());
-        if (comma > at) replicas.push_back(shard.substr(at, comma - at));
-        at = comma + 1;
-      }
-      options.cluster.shards.push_back(std::move(replicas));
-    }
+    for (const auto& shard : args.shards) options.cluster.shards.push_back(parse_shard_replicas(shard));
     if (auto ok = check_cluster_options(options.cluster); !ok) {
       fmt::print(stderr, "mssearch serve: error: --shard: {}\n", ok.error().message);
       return kExitFatal;

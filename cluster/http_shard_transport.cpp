@@ -183,6 +183,16 @@ class HttpShardTransport : public ShardTransport {
 
 }  // namespace
 
+std::vector<std::string> parse_shard_replicas(std::string_view list) {
+  std::vector<std::string> replicas;
+  for (std::size_t at = 0; at < list.size();) {
+    const std::size_t comma = std::min(list.find(',', at), list.size());
+    replicas.emplace_back(list.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return replicas;
+}
+
 Result<void> check_cluster_options(const ClusterOptions& options) {
   if (options.shards.empty()) return fail(ErrorCode::kIo, "no shards");
   static const std::regex url(R"(http://[A-Za-z0-9._-]+(:([0-9]{1,5}))?|http://\[[0-9A-Fa-f:.]+\](:([0-9]{1,5}))?)");

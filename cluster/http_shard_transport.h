@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "schema/error.h"
@@ -25,6 +26,12 @@ struct ClusterOptions {
   double timeout_seconds = 2.0;  // for each answer: past it, the next replica is asked
   double retry_seconds = 1.0;    // a replica marked down gets traffic again after this long
 };
+
+// One shard's replicas as a command line lists them (`mssearch serve --shard URL,URL…`,
+// `search_bench --shard-server`): the pieces between commas, as they are. An empty piece is kept
+// so that check_cluster_options refuses it (`URL,,URL`), except after a last comma (`URL,`, as
+// std::getline reads a list); an empty list gives no replica.
+std::vector<std::string> parse_shard_replicas(std::string_view list);
 
 // Errors: kIo naming a replica URL that is not http://HOST:PORT, or no shards.
 Result<void> check_cluster_options(const ClusterOptions& options);

@@ -313,6 +313,15 @@ TEST_CASE("cluster: a coordinator's shard list is checked at start", "[cluster]"
   CHECK_THAT(check({{"https://127.0.0.1:8101"}}), Catch::Contains("is not http://HOST:PORT"));
   CHECK_THAT(check({{"http://127.0.0.1:99999"}}), Catch::Contains("from 1 to 65535"));
   CHECK_THAT(check({{"http://127.0.0.1:8101"}, {"http://127.0.0.1:8101"}}), Catch::Contains("listed twice"));
+  // A command line's list of replicas (--shard, search_bench --shard-server): an empty piece
+  // between commas is refused, not skipped.
+  CHECK(parse_shard_replicas("http://127.0.0.1:8101,http://[::1]:8103") ==
+        std::vector<std::string>{"http://127.0.0.1:8101", "http://[::1]:8103"});
+  CHECK(parse_shard_replicas("http://127.0.0.1:8101,") == std::vector<std::string>{"http://127.0.0.1:8101"});
+  CHECK_THAT(check({parse_shard_replicas("http://127.0.0.1:8101,,http://127.0.0.1:8102")}),
+             Catch::Contains("is not http://HOST:PORT"));
+  CHECK_THAT(check({parse_shard_replicas(",http://127.0.0.1:8101")}), Catch::Contains("is not http://HOST:PORT"));
+  CHECK_THAT(check({parse_shard_replicas("")}), Catch::Contains("lists no replica"));
 }
 
 TEST_CASE("cluster: a search's parameters travel as the public API's and come back the same", "[cluster]") {
