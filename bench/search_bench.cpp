@@ -21,6 +21,20 @@ using namespace mssearch;
 using namespace mssearch::bench;
 namespace fs = std::filesystem;
 
+namespace {
+
+// The search a query of the mix stands for; what the answer computes besides the hits is the
+// caller's (SearchRequest's defaults: all of it).
+SearchRequest request_of(const CorpusGenerator::Query& q) {
+  SearchRequest r;
+  r.query = q.text;
+  r.partial = q.partial;
+  if (!q.topic.empty()) r.topics = {q.topic};
+  return r;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"search_bench: mssearch on a generated collection"};
   std::size_t articles = 10000, queries = 600, shards = 0, related = 5;
@@ -141,10 +155,7 @@ int main(int argc, char** argv) {
     Searcher& used = with ? *with : *searcher;
     std::size_t hits = 0;
     for (const auto& q : mix) {
-      SearchRequest r;
-      r.query = q.text;
-      r.partial = q.partial;
-      if (!q.topic.empty()) r.topics = {q.topic};
+      SearchRequest r = request_of(q);
       r.facets = answer != Answer::kTop10 && !no_facets;
       r.snippets = answer != Answer::kTop10 && !no_snippets;
       r.related = answer == Answer::kFull;
@@ -199,10 +210,7 @@ int main(int argc, char** argv) {
     std::size_t same_order = 0, same_set = 0, same_counts = 0, asked = 0, submitted = 0, submitted_same = 0;
     std::size_t trips = 0;
     for (const auto& q : mix) {
-      SearchRequest r;
-      r.query = q.text;
-      r.partial = q.partial;
-      if (!q.topic.empty()) r.topics = {q.topic};
+      const SearchRequest r = request_of(q);
       auto a = reference->search(r);
       auto b = searcher->search(r);
       if (!a || !b) continue;
