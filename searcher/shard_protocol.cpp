@@ -64,6 +64,18 @@ const json& list(const json& object, const char* name, std::size_t max = kMaxLis
   return v;
 }
 
+// The entries of the list `name` (at most `max`), each a pair [a, b] that `valid(a, b)` accepts
+// or else the message is refused with `refusal`. `each(a, b)` takes an entry (and may refuse it
+// too) before the next is checked, so the first bad entry is the one named, as each list's own
+// loop did.
+template <typename Valid, typename Each>
+void pairs_of(const json& object, const char* name, std::size_t max, std::string_view refusal, Valid valid, Each each) {
+  for (const auto& p : list(object, name, max)) {
+    if (!p.is_array() || p.size() != 2 || !valid(p[0], p[1])) throw Malformed(std::string(refusal));
+    each(p[0], p[1]);
+  }
+}
+
 json facets_json(const std::vector<FacetValue>& facets) {
   json out = json::array();
   for (const auto& f : facets) out.push_back({f.value, f.count});
@@ -72,11 +84,9 @@ json facets_json(const std::vector<FacetValue>& facets) {
 
 std::vector<FacetValue> facets_of(const json& object, const char* name) {
   std::vector<FacetValue> out;
-  for (const auto& f : list(object, name)) {
-    if (!f.is_array() || f.size() != 2 || !f[0].is_string() || !f[1].is_number_unsigned())
-      throw Malformed(std::string("'") + name + "' holds an entry that is not [value, count]");
-    out.push_back({f[0].get<std::string>(), f[1].get<std::uint32_t>()});
-  }
+  pairs_of(object, name, kMaxListEntries, std::string("'") + name + "' holds an entry that is not [value, count]",
+           [](const json& value, const json& n) { return value.is_string() && n.is_number_unsigned(); },
+           [&](const json& value, const json& n) { out.push_back({value.get<std::string>(), n.get<std::uint32_t>()}); });
   return out;
 }
 
@@ -114,13 +124,13 @@ SearchHit hit_of(const json& j) {
   h.interest = rating(j, "interest");
   h.score = number(j, "score");
   h.snippet.text = text(j, "snippet");
-  for (const auto& m : list(j, "marks", 10000)) {
-    if (!m.is_array() || m.size() != 2 || !m[0].is_number_unsigned() || !m[1].is_number_unsigned())
-      throw Malformed("a snippet mark is not [begin, end]");
-    const auto b = m[0].get<std::size_t>(), e = m[1].get<std::size_t>();
-    if (b > e || e > h.snippet.text.size()) throw Malformed("a snippet mark is outside its snippet");
-    h.snippet.marks.push_back({b, e});
-  }
+  pairs_of(j, "marks", 10000, "a snippet mark is not [begin, end]",
+           [](const json& begin, const json& end) { return begin.is_number_unsigned() && end.is_number_unsigned(); },
+           [&](const json& begin, const json& end) {
+             const auto b = begin.get<std::size_t>(), e = end.get<std::size_t>();
+             if (b > e || e > h.snippet.text.size()) throw Malformed("a snippet mark is outside its snippet");
+             h.snippet.marks.push_back({b, e});
+           });
   return h;
 }
 
@@ -326,25 +336,24 @@ Result<ShardRequest> decode_shard_request(std::string_view bytes) {
     const auto it = std::find(std::begin(kOps), std::end(kOps), op);
     if (it == std::end(kOps)) throw Malformed("unknown operation '" + op + "'");
     r.op = static_cast<ShardOp>(it - std::begin(kOps));
-    for (const auto& p : list(j, "params", 200)) {
-      if (!p.is_array() || p.size() != 2 || !p[0].is_string() || !p[1].is_string())
-        throw Malformed("a parameter is not [name, value]");
-      r.params.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
-    }
+    pairs_of(j, "params", 200, "a parameter is not [name, value]",
+             [](const json& name, const json& value) { return name.is_string() && value.is_string(); },
+             [&](const json& name, const json& value) { r.params.emplace_back(name.get<std::string>(), value.get<std::string>()); });
     r.window = count(j, "window", 1u << 20, 10);
     r.facets = flag(j, "facets", true);
     r.snippets = flag(j, "snippets", true);
     r.related = flag(j, "related", true);
-    for (const auto& f : list(j, "feedback", 1000)) {
-      if (!f.is_array() || f.size() != 2 || !f[0].is_string() || !f[1].is_number() ||
-          f[0].get_ref<const std::string&>().size() > 245)
-        throw Malformed("a feedback term is not [term, weight]");
-      const double weight = f[1].get<double>();
-      // Xapian refuses a negative scale (an error that reads as the shard's failure) and a NaN
-      // or an infinity would make every score one.
-      if (!std::isfinite(weight) || weight < 0) throw Malformed("a feedback term's weight is not a finite number >= 0");
-      r.feedback.emplace_back(f[0].get<std::string>(), weight);
-    }
+    pairs_of(j, "feedback", 1000, "a feedback term is not [term, weight]",
+             [](const json& term, const json& weight) {
+               return term.is_string() && weight.is_number() && term.get_ref<const std::string&>().size() <= 245;
+             },
+             [&](const json& term, const json& w) {
+               const double weight = w.get<double>();
+               // Xapian refuses a negative scale (an error that reads as the shard's failure) and a
+               // NaN or an infinity would make every score one.
+               if (!std::isfinite(weight) || weight < 0) throw Malformed("a feedback term's weight is not a finite number >= 0");
+               r.feedback.emplace_back(term.get<std::string>(), weight);
+             });
     r.candidates = count(j, "candidates", 1u << 20);
     if (const json& st = field(j, "stats"); !st.is_null()) {
       if (!st.is_object()) throw Malformed("'stats' is not a map");
@@ -429,12 +438,12 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes) {
       if (!c.is_number()) throw Malformed("a candidate's score is not a number");
       a.candidates.push_back(c.get<double>());
     }
-    for (const auto& d : list(j, "feedback_docs", 1000)) {
-      if (!d.is_array() || d.size() != 2 || !d[0].is_number() || !d[1].is_binary())
-        throw Malformed("a feedback document is not [score, terms]");
-      const auto& b = d[1].get_binary();
-      a.feedback_docs.push_back({d[0].get<double>(), std::string(b.begin(), b.end())});
-    }
+    pairs_of(j, "feedback_docs", 1000, "a feedback document is not [score, terms]",
+             [](const json& score, const json& terms) { return score.is_number() && terms.is_binary(); },
+             [&](const json& score, const json& terms) {
+               const auto& b = terms.get_binary();
+               a.feedback_docs.push_back({score.get<double>(), std::string(b.begin(), b.end())});
+             });
     a.query_terms = strings_of(j, "query_terms");
     if (const json& f = field(j, "collection_freqs"); f.is_binary()) a.collection_freqs = unpack_freqs(bytes_of(f));
     if (const json& f = field(j, "term_freqs"); f.is_binary()) a.term_freqs = unpack_freqs(bytes_of(f));
