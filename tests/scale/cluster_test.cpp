@@ -57,6 +57,22 @@ test::OptionsTweak shard_server(const std::string& secret = "", bool feedback = 
 
 std::string url(const test::LiveServer& s) { return fmt::format("http://127.0.0.1:{}", s.port); }
 
+// A shard server on each of the three shards: what most cases here start from.
+struct ShardServers {
+  explicit ShardServers(bool feedback = true)
+      : s0(indexes().shard(0), shard_server("", feedback)), s1(indexes().shard(1), shard_server("", feedback)),
+        s2(indexes().shard(2), shard_server("", feedback)) {}
+  // Their replica lists for coordinator_options; `shard0_first`: another replica of shard 0,
+  // listed (and so asked) before s0.
+  std::vector<std::vector<std::string>> shards(const std::string& shard0_first = "") const {
+    std::vector<std::string> shard0;
+    if (!shard0_first.empty()) shard0.push_back(shard0_first);
+    shard0.push_back(url(s0));
+    return {shard0, {url(s1)}, {url(s2)}};
+  }
+  test::LiveServer s0, s1, s2;
+};
+
 SearcherOptions coordinator_options(std::vector<std::vector<std::string>> shards, bool feedback = true,
                                     double timeout = 2.0) {
   ClusterOptions cluster;
@@ -104,9 +120,8 @@ const std::vector<std::string> kQueries = {
 TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[cluster]") {
   for (const bool feedback : {false, true}) {
     CAPTURE(feedback);
-    test::LiveServer s0(indexes().shard(0), shard_server("", feedback)), s1(indexes().shard(1), shard_server("", feedback)),
-        s2(indexes().shard(2), shard_server("", feedback));
-    auto coordinator = Searcher::open(coordinator_options({{url(s0)}, {url(s1)}, {url(s2)}}, feedback));
+    ShardServers servers(feedback);
+    auto coordinator = Searcher::open(coordinator_options(servers.shards(), feedback));
     REQUIRE(coordinator);
     auto single = Searcher::open(single_options(feedback));
     REQUIRE(single);
@@ -172,10 +187,9 @@ TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[
 TEST_CASE("cluster: a replica that dies is retried within the query, and a dead shard gives the marked partial answer",
           "[cluster]") {
   auto s0 = std::make_unique<test::LiveServer>(indexes().shard(0), shard_server());
-  test::LiveServer s0b(indexes().shard(0), shard_server()), s1(indexes().shard(1), shard_server()),
-      s2(indexes().shard(2), shard_server());
+  ShardServers servers;  // servers.s0: shard 0's other replica
   const std::string dead = url(*s0);
-  auto coordinator = Searcher::open(coordinator_options({{url(*s0), url(s0b)}, {url(s1)}, {url(s2)}}));
+  auto coordinator = Searcher::open(coordinator_options(servers.shards(dead)));
   REQUIRE(coordinator);
   SearchRequest r;
   r.query = "astrocytes";
@@ -197,7 +211,7 @@ TEST_CASE("cluster: a replica that dies is retried within the query, and a dead 
   CHECK_THAT(status[0].error, Catch::Contains(dead));
 
   // A shard whose only replica is gone: answered from the others, and said so.
-  auto partial = Searcher::open(coordinator_options({{url(s0b)}, {url(s1)}, {dead}}));
+  auto partial = Searcher::open(coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {dead}}));
   REQUIRE(partial);
   auto answer = partial->search(r);
   REQUIRE(answer);
@@ -210,7 +224,7 @@ TEST_CASE("cluster: a replica that dies is retried within the query, and a dead 
 
   // The same through a coordinating server: the JSON says partial, /readyz and /metrics say why.
   test::LiveServer server(indexes().single, [&](ServerOptions& o) {
-    o.cluster.shards = {{url(s0b)}, {url(s1)}, {dead}};
+    o.cluster.shards = {{url(servers.s0)}, {url(servers.s1)}, {dead}};
     o.cluster.retry_seconds = 30;
   });
   auto page = server.get_json("/api/search?q=astrocytes");
@@ -411,9 +425,8 @@ TEST_CASE("cluster: a long search with long filters reaches the shards, and a re
   REQUIRE(encode(page).size() > ServerOptions{}.max_request_bytes);
   REQUIRE(encode(page).size() < kMaxShardRequestBytes);
 
-  test::LiveServer s0(indexes().shard(0), shard_server()), s1(indexes().shard(1), shard_server()),
-      s2(indexes().shard(2), shard_server());
-  auto coordinator = Searcher::open(coordinator_options({{url(s0)}, {url(s1)}, {url(s2)}}));
+  ShardServers servers;
+  auto coordinator = Searcher::open(coordinator_options(servers.shards()));
   REQUIRE(coordinator);
   auto single = Searcher::open(single_options());
   REQUIRE(single);
@@ -423,7 +436,7 @@ TEST_CASE("cluster: a long search with long filters reaches the shards, and a re
   REQUIRE(b);
   CHECK(b->total == a->total);
   CHECK(b->failed_shards.empty());
-  auto c = s0.client();
+  auto c = servers.s0.client();
   auto res = c.Post(kShardEndpoint, encode(page), "application/x-msgpack");
   REQUIRE(res);
   CHECK(res->status == 200);
@@ -529,10 +542,9 @@ TEST_CASE("cluster: a hung replica costs one deadline, and only one call probes 
 }
 
 TEST_CASE("cluster: a replica that is no shard server is down, and its shard answers from the other", "[cluster]") {
-  test::LiveServer good(indexes().shard(0), shard_server()), s1(indexes().shard(1), shard_server()),
-      s2(indexes().shard(2), shard_server());
+  ShardServers servers;
   test::LiveServer plain(indexes().shard(0), {});  // the public API only: 404 on the shard endpoint
-  auto coordinator = Searcher::open(coordinator_options({{url(plain), url(good)}, {url(s1)}, {url(s2)}}));
+  auto coordinator = Searcher::open(coordinator_options(servers.shards(url(plain))));
   REQUIRE(coordinator);
   SearchRequest r;
   r.query = "astrocytes";
@@ -557,11 +569,10 @@ TEST_CASE("cluster: a replica of another protocol version is down, not the visit
   const int port = other.bind_to_any_port("127.0.0.1");
   std::thread serving([&] { other.listen_after_bind(); });
   while (!other.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  test::LiveServer good(indexes().shard(0), shard_server()), s1(indexes().shard(1), shard_server()),
-      s2(indexes().shard(2), shard_server());
+  ShardServers servers;
   const std::string other_url = fmt::format("http://127.0.0.1:{}", port);
   {
-    auto coordinator = Searcher::open(coordinator_options({{other_url, url(good)}, {url(s1)}, {url(s2)}}));
+    auto coordinator = Searcher::open(coordinator_options(servers.shards(other_url)));
     REQUIRE(coordinator);
     SearchRequest r;
     r.query = "astrocytes";
