@@ -16,9 +16,11 @@ PACKAGES=(
   libsqlite3-dev
 )
 # The performance suite (bench/run.sh): wrk for HTTP, gnuplot for the plot; Node.js for the
-# FlexSearch peer (any node >= 18 will do, Debian's if there is none).
+# FlexSearch peer (any node >= 18 will do, Debian's if there is none); Groonga (its library for
+# peer_groonga, its server for HTTP, the stemming token filter) and Sphinx 2.2 (indexer and
+# searchd, asked over SphinxQL through libmariadb) for the other two peers.
 if [ $with_bench -eq 1 ]; then
-  PACKAGES+=(wrk gnuplot-nox)
+  PACKAGES+=(wrk gnuplot-nox groonga-bin groonga-token-filter-stem libgroonga-dev sphinxsearch libmariadb-dev)
   command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
   command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 fi
