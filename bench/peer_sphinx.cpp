@@ -235,6 +235,7 @@ int main(int argc, char** argv) {
   ::signal(SIGINT, on_signal);
   ::signal(SIGTERM, on_signal);
   ::signal(SIGHUP, on_signal);
+  ::signal(SIGPIPE, on_signal);
 
   int status = 0;
   try {
@@ -353,6 +354,8 @@ int main(int argc, char** argv) {
         {"full_searchd", latency_json(full_searchd)},
         {"top10_searchd", latency_json(top10_searchd)},
         {"timing", "client-side over SphinxQL on 127.0.0.1; *_searchd: SHOW META time, 1 ms resolution, snippets not included"},
+        {"full_answer", "top 10 ids by WEIGHT() (proximity_bm25), FACET counts of topics and years over all matches, "
+                        "CALL SNIPPETS on the 10 bodies the client sends back; no titles or texts from searchd (it keeps none)"},
         {"first_page_hits", static_cast<double>(hits) / static_cast<double>(mix.size())},
         {"queries_without_hits", empty},
         {"first_page_snippets", static_cast<double>(snippets) / static_cast<double>(mix.size())}};
