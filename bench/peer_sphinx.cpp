@@ -194,7 +194,8 @@ class SphinxQL {
 };
 
 // Sphinx's extended query syntax: words joined by |, "phrases" kept, the as-you-type word a
-// prefix (min_prefix_len = 3 with dict=keywords: expanded at query time).
+// prefix (min_prefix_len = 3 with dict=keywords: expanded at query time over the dictionary,
+// which holds the words as written beside their stems: indexer forces index_exact_words = 1).
 std::string sphinx_query(const CorpusGenerator::Query& q) {
   if (q.text.starts_with('"')) return q.text;
   std::string out;
