@@ -93,7 +93,9 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
-// searchd as a child process; the destructor stops it (SIGTERM, then SIGKILL after 10 s).
+// searchd as a child process (`watchdog = 0` in the config: one process, no watchdog parent
+// that would leave its worker behind when killed); the destructor stops it (SIGTERM, then
+// SIGKILL after 10 s).
 class Searchd {
  public:
   Searchd(const std::string& config, const std::string& log) {
@@ -278,7 +280,7 @@ int main(int argc, char** argv) {
           "searchd {{\n"
           "  listen = 127.0.0.1:{2}:mysql41\n  log = {1}/searchd.log\n  query_log = {1}/query.log\n"
           "  pid_file = {1}/searchd.pid\n  binlog_path =\n  workers = threads\n  read_timeout = 10\n"
-          "  max_children = 8\n"
+          "  max_children = 8\n  watchdog = 0\n"
           "}}\n",
           tsv, dir, port);
       if (!out) throw std::runtime_error("cannot write " + config);
