@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=1; queries=120; seconds=2 ;;
     --out) out="$2"; shift ;;
-    --rounds) rounds="$2"; shift ;;
+    --rounds) rounds="${2:-}"; [ $# -lt 2 ] || shift ;;
     *) sizes+=("$1") ;;
   esac
   shift
