@@ -157,8 +157,8 @@ Result<SearchResult> Coordinator::search(const SearchRequest& request) {
     } else if (better) {
       result->shard_round_trips += better->shard_round_trips;
     }
-  } else if (result) {
-    result->did_you_mean.reset();
+  } else {
+    result->did_you_mean.reset();  // found enough: no shard's proposal is offered
   }
   result->took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return result;
