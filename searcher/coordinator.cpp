@@ -45,6 +45,7 @@ Result<std::unique_ptr<Coordinator>> Coordinator::open(const SearcherOptions& op
   auto transport = options.shard_transport();
   if (!transport || transport->shard_count() == 0) return fail(ErrorCode::kIndexMissing, "no shard servers configured");
   std::unique_ptr<Coordinator> c(new Coordinator(options, std::move(transport)));
+  c->ranking_ = ranking_settings(options);
   c->workers_ = std::make_unique<WorkerGroup>(c->transport_->shard_count() - 1);
   c->status_ = c->transport_->status();
   if (auto info = c->load_info(true); !info) return std::unexpected(info.error());
@@ -79,12 +80,24 @@ Result<bool> Coordinator::load_info(bool force) {
   auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), ask), trips);
   std::uint32_t documents = 0;
   std::uint64_t revision = 0;
+  mismatch_.clear();
   std::vector<const std::vector<FacetValue>*> topics;
   std::string why;
   for (std::size_t s = 0; s < answers.size(); ++s) {
     if (!answers[s]) {
       why = answers[s].error().message;
       continue;
+    }
+    // Answers merged by other settings than the shards ranked with would be neither one's:
+    // refused at start, named (afterwards, a shard restarted with other settings is named in
+    // the answer's warnings).
+    if (!answers[s]->ranking.empty() && answers[s]->ranking != ranking_) {
+      const std::string name = s < status_.size() ? status_[s].name : "shard " + std::to_string(s);
+      const std::string what = "shard server " + name + " ranks with other settings than this coordinator (" +
+                               ranking_settings_differ(ranking_, answers[s]->ranking) +
+                               "): give them the same ranking settings";
+      if (force) return fail(ErrorCode::kSchemaMismatch, what);
+      mismatch_ = what;
     }
     documents += answers[s]->documents;
     revision += answers[s]->revision;
@@ -160,6 +173,7 @@ Result<SearchResult> Coordinator::search(const SearchRequest& request) {
   } else {
     result->did_you_mean.reset();  // found enough: no shard's proposal is offered
   }
+  if (!mismatch_.empty()) result->warnings.push_back(mismatch_);
   result->took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -356,6 +356,7 @@ Result<ShardAnswer> Searcher::shard(const ShardRequest& request, const SearchReq
       a.documents = document_count();
       a.revision = revision();
       a.topics = topics();
+      a.ranking = ranking_settings(s.options);
       return a;
     case ShardOp::kArticle: {
       auto article = this->article(request.id);

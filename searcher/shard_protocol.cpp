@@ -1,8 +1,11 @@
 #include "searcher/shard_protocol.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace mssearch {
@@ -403,11 +406,50 @@ std::string encode(const ShardAnswer& a) {
             {"warnings", a.warnings},
             {"revision", a.revision},
             {"topics", facets_json(a.topics)},
+            {"ranking", a.ranking},
             {"article", json::binary({a.article.begin(), a.article.end()})},
             {"suggestions", std::move(suggestions)}};
   if (a.spelling) j["spelling"] = *a.spelling;
   std::string out;
   json::to_msgpack(j, out);
+  return out;
+}
+
+std::string ranking_settings(const SearcherOptions& options) {
+  const RankingOptions& r = options.ranking;
+  return fmt::format(
+      "scheme={}, bm25_k1={}, bm25_b={}, stop_words={}, hyphens_as_words={}, exact_weight={}, feedback_docs={}, "
+      "feedback_terms={}, feedback_min_docs={}, feedback_score_power={}, feedback_scheme={}, feedback_weight={}, "
+      "feedback_depth={}, default_and={}, all_words_boost={}, recency_boost={}, recency_half_life_years={}, "
+      "credibility_boost={}, related_count={}",
+      r.scheme, r.bm25_k1, r.bm25_b, r.stop_words, r.hyphens_as_words, r.exact_weight, r.feedback_docs,
+      r.feedback_terms, r.feedback_min_docs, r.feedback_score_power, r.feedback_scheme, r.feedback_weight,
+      r.feedback_depth, r.default_and, r.all_words_boost, r.recency_boost, r.recency_half_life_years,
+      r.credibility_boost, options.related_count);
+}
+
+std::string ranking_settings_differ(std::string_view ours, std::string_view theirs) {
+  auto entries = [](std::string_view all) {
+    std::map<std::string, std::string, std::less<>> out;
+    while (!all.empty()) {
+      const auto end = std::min(all.find(", "), all.size());
+      const std::string_view entry = all.substr(0, end);
+      const auto eq = entry.find('=');
+      out[std::string(entry.substr(0, eq))] = eq == std::string_view::npos ? "" : std::string(entry.substr(eq + 1));
+      all.remove_prefix(std::min(end + 2, all.size()));
+    }
+    return out;
+  };
+  const auto a = entries(ours), b = entries(theirs);
+  std::string out;
+  auto add = [&](const std::string& name, std::string_view here, std::string_view there) {
+    out += fmt::format("{}{} {} here, {} there", out.empty() ? "" : "; ", name, here.empty() ? "(none)" : here,
+                       there.empty() ? "(none)" : there);
+  };
+  for (const auto& [name, value] : a)
+    if (const auto it = b.find(name); it == b.end() || it->second != value) add(name, value, it == b.end() ? "" : it->second);
+  for (const auto& [name, value] : b)
+    if (!a.contains(name)) add(name, "", value);
   return out;
 }
 
@@ -458,6 +500,7 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes) {
     a.warnings = strings_of(j, "warnings");
     a.revision = count(j, "revision", UINT64_MAX);
     a.topics = facets_of(j, "topics");
+    a.ranking = text(j, "ranking", 4096);
     if (const json& art = field(j, "article"); art.is_binary()) a.article.assign(art.get_binary().begin(), art.get_binary().end());
     for (const auto& s : list(j, "suggestions", 1000)) {
       if (!s.is_array() || s.size() != 5 || !s[4].is_number_unsigned())

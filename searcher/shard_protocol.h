@@ -25,6 +25,7 @@
 #include <optional>
 #include <unordered_map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -104,11 +105,20 @@ struct ShardAnswer {
   // kInfo, kStats, kMatch: the revision answered from
   std::uint64_t revision = 0;
   std::vector<FacetValue> topics;
+  // kInfo: the settings its part of a search runs with (ranking_settings), which a
+  // coordinator's must equal. Empty from a shard server that does not say.
+  std::string ranking;
   // kArticle: the stored article (schema's stored form), empty when not held here.
   std::string article;
   // kSuggest
   std::vector<Suggestion> suggestions;
 };
+
+// What a shard's part of a search depends on beyond the request: the ranking settings and the
+// related articles' count, as "name=value" entries joined by ", ". A coordinator merges with
+// its own, so both must give the same; ranking_settings_differ names the entries that differ.
+std::string ranking_settings(const SearcherOptions& options);
+std::string ranking_settings_differ(std::string_view ours, std::string_view theirs);
 
 std::string encode(const ShardRequest& request);
 // Errors: kSchemaMismatch for another protocol version (another mssearch: the server's fault,

@@ -338,6 +338,27 @@ TEST_CASE("cluster: a coordinator's shard list is checked at start", "[cluster]"
   CHECK_THAT(check({parse_shard_replicas("")}), Catch::Contains("lists no replica"));
 }
 
+TEST_CASE("cluster: a coordinator refuses shard servers that rank with other settings, naming them", "[cluster]") {
+  ShardServers servers(/*feedback=*/false);
+  // Feedback on here, off on the shards: the coordinator would choose feedback terms the shards
+  // never re-rank by. Refused at start, with the setting named.
+  auto refused = Searcher::open(coordinator_options(servers.shards(), /*feedback=*/true));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kSchemaMismatch);
+  CHECK_THAT(refused.error().message,
+             Catch::Contains("ranks with other settings") && Catch::Contains("feedback_docs 15 here, 0 there"));
+  // The same settings: it starts and answers without a warning.
+  auto same = Searcher::open(coordinator_options(servers.shards(), /*feedback=*/false));
+  REQUIRE(same);
+  SearchRequest r;
+  r.query = "astrocytes";
+  auto answer = same->search(r);
+  REQUIRE(answer);
+  CHECK(answer->total > 0);
+  CHECK(answer->warnings.empty());
+  CHECK(ranking_settings_differ(ranking_settings(SearcherOptions{}), ranking_settings(SearcherOptions{})).empty());
+}
+
 TEST_CASE("cluster: a search's parameters travel as the public API's and come back the same", "[cluster]") {
   SearchRequest r;
   r.query = "vitamin d \"optic neuritis\"";
