@@ -6,8 +6,21 @@
 // SNIPPETS on the bodies of the ten hits, which the client holds (Sphinx keeps no text).
 // Times are client-side (the round trips over 127.0.0.1 included); searchd's own time of each
 // SELECT (SHOW META `time`, 1 ms resolution, snippets not included) is reported beside them.
-// searchd is this program's child (killed with it: PR_SET_PDEATHSIG), stopped at the end, on
-// an error and on SIGINT/SIGTERM; every wait is bounded. Prints one JSON line.
+//
+// --agents N: the same collection split into N parts by document id modulo N, each part its
+// own local index served by its own searchd (an agent, binary API on its own 127.0.0.1 port, as
+// N shard servers would be), and one front searchd (SphinxQL) whose `articles` is a
+// `type = distributed` index over the N agents (`agent_persistent`: connections kept open
+// between queries). The same SELECT goes to the front. CALL SNIPPETS cannot name a distributed
+// index without exactly one `local` in it (2.2: "The distributed index for snippets must have
+// exactly one local agent"), so the front also holds a `type = template` index with the parts'
+// settings and no data, and the snippets name it. --with-local also builds the single local
+// index and times both, interleaved pass by pass (local, distributed, local, distributed, …),
+// printing the local line first.
+//
+// Every searchd is this program's child (killed with it: PR_SET_PDEATHSIG; `watchdog = 0`),
+// stopped at the end, on an error and on SIGINT/SIGTERM; every wait is bounded. Prints one JSON
+// line per engine.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <mysql.h>
@@ -18,10 +31,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -36,17 +52,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
-volatile sig_atomic_t g_searchd = 0;  // searchd's pid while it runs, for the signal handler
+// The pids of the searchd processes while they run, for the signal handler (a front and up to
+// 16 agents, or a local one beside them).
+constexpr int kMaxAgents = 16;
+volatile sig_atomic_t g_searchd[kMaxAgents + 2] = {};
 
 void on_signal(int sig) {
-  if (g_searchd > 0) ::kill(g_searchd, SIGKILL);
+  for (const auto& pid : g_searchd)
+    if (pid > 0) ::kill(pid, SIGKILL);
   ::signal(sig, SIG_DFL);
   ::raise(sig);
 }
 
 // Runs ARGV with stdout and stderr into LOG; returns its exit status, or throws (after killing
-// it) when it runs longer than SECONDS. With KEEP, returns at once with the pid in *PID.
-int spawn(const std::vector<std::string>& argv, const std::string& log, int seconds, pid_t* keep = nullptr) {
+// it) when it runs longer than SECONDS; USAGE gets its resource use. With KEEP, returns at once
+// with the pid in *KEEP.
+int spawn(const std::vector<std::string>& argv, const std::string& log, int seconds, pid_t* keep = nullptr,
+          rusage* usage = nullptr) {
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -69,7 +91,7 @@ int spawn(const std::vector<std::string>& argv, const std::string& log, int seco
   const auto deadline = Clock::now() + std::chrono::seconds(seconds);
   for (;;) {
     int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (::wait4(pid, &status, WNOHANG, usage) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (Clock::now() > deadline) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
@@ -79,18 +101,39 @@ int spawn(const std::vector<std::string>& argv, const std::string& log, int seco
   }
 }
 
-// A port nobody listens on now (the kernel's pick for port 0).
-int free_port() {
+// A port nobody listens on now (the kernel's pick for port 0), other than those in TAKEN.
+int free_port(std::vector<int>& taken) {
+  for (int tries = 0; tries < 100; ++tries) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      if (fd >= 0) ::close(fd);
+      throw std::runtime_error("no free port");
+    }
+    ::close(fd);
+    const int port = ntohs(addr.sin_port);
+    if (std::find(taken.begin(), taken.end(), port) == taken.end()) {
+      taken.push_back(port);
+      return port;
+    }
+  }
+  throw std::runtime_error("no free port");
+}
+
+// Whether something accepts TCP connections on 127.0.0.1:PORT.
+bool listening(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    throw std::runtime_error("no free port");
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool ok = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  if (fd >= 0) ::close(fd);
+  return ok;
 }
 
 // searchd as a child process (`watchdog = 0` in the config: one process, no watchdog parent
@@ -102,7 +145,11 @@ class Searchd {
     pid_t pid = 0;
     spawn({"searchd", "--config", config, "--nodetach"}, log, 0, &pid);
     pid_ = pid;
-    g_searchd = pid;
+    for (auto& slot : g_searchd)
+      if (slot == 0) {
+        slot = pid;
+        break;
+      }
   }
   ~Searchd() { stop(); }
   Searchd(const Searchd&) = delete;
@@ -124,8 +171,9 @@ class Searchd {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    for (auto& slot : g_searchd)
+      if (slot == pid_) slot = 0;
     pid_ = 0;
-    g_searchd = 0;
   }
 
  private:
@@ -182,13 +230,24 @@ class SphinxQL {
     }
   }
 
-  // searchd's time for the last query, in ms (SHOW META's `time`, in seconds with 3 decimals).
-  double last_time_ms() {
+  // SHOW META for the last query: searchd's time in ms (`time`, in seconds with 3 decimals), its
+  // `total_found`, and its `warning` (a distributed index answers with what the agents that
+  // replied sent, and says which did not in a warning: such an answer is an error here).
+  struct Meta {
     double ms = -1;
+    std::size_t total_found = 0;
+  };
+  Meta meta() {
+    Meta m;
+    std::string warning;
     query("SHOW META", [&](int, const std::vector<std::string_view>& r) {
-      if (r.size() >= 2 && r[0] == "time") ms = std::stod(std::string(r[1])) * 1000;
+      if (r.size() < 2) return;
+      if (r[0] == "time") m.ms = std::stod(std::string(r[1])) * 1000;
+      if (r[0] == "total_found") m.total_found = std::stoul(std::string(r[1]));
+      if (r[0] == "warning") warning = r[1];
     });
-    return ms;
+    if (!warning.empty()) throw std::runtime_error("searchd warned: " + warning);
+    return m;
   }
 
  private:
@@ -218,23 +277,115 @@ std::string tsv_cell(std::string s) {
   return s;
 }
 
+// The text settings every index here has (the single one, each part, the front's template).
+constexpr const char* kTextSettings = "  dict = keywords\n  morphology = stem_en\n  min_prefix_len = 3\n  html_strip = 0\n";
+
+// A tsvpipe source NAME reading TSV and its plain index NAME at PATH.
+std::string index_config(const std::string& name, const std::string& tsv, const std::string& path) {
+  return fmt::format(
+      "source {0} {{\n"
+      "  type = tsvpipe\n"
+      "  tsvpipe_command = cat {1}\n"
+      "  tsvpipe_field = title\n  tsvpipe_field = takeaway\n  tsvpipe_field = body\n"
+      "  tsvpipe_attr_uint = year\n  tsvpipe_attr_multi = topic\n"
+      "}}\n"
+      "index {0} {{\n"
+      "  source = {0}\n  path = {2}\n  docinfo = extern\n{3}"
+      "}}\n",
+      name, tsv, path, kTextSettings);
+}
+
+// A searchd section: LISTEN (host:port[:protocol]), its files named NAME.* in DIR, one process
+// (`watchdog = 0`), a thread a connection.
+std::string searchd_config(const std::string& dir, const std::string& name, const std::string& listen,
+                           const std::string& extra = "") {
+  return fmt::format(
+      "searchd {{\n"
+      "  listen = {2}\n  log = {0}/{1}.log\n  query_log = {0}/{1}.query.log\n"
+      "  pid_file = {0}/{1}.pid\n  binlog_path =\n  workers = threads\n  read_timeout = 10\n"
+      "  max_children = 8\n  watchdog = 0\n{3}"
+      "}}\n",
+      dir, name, listen, extra);
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+// Runs indexer on CONFIG (every index in it, one after another); returns its time in ms and its
+// peak resident memory in MiB.
+std::pair<double, double> run_indexer(const std::string& config, const std::string& log, int timeout) {
+  rusage usage{};
+  const auto t = Clock::now();
+  const int rc = spawn({"indexer", "--config", config, "--all", "--quiet"}, log, timeout, nullptr, &usage);
+  const double ms = ms_since(t);
+  if (rc != 0) throw std::runtime_error(fmt::format("indexer exited with {} (log: {})", rc, log));
+  return {ms, static_cast<double>(usage.ru_maxrss) / 1024.0};
+}
+
+// SphinxQL to the searchd listening on PORT, once it answers (up to 30 s while it runs).
+std::unique_ptr<SphinxQL> connect(Searchd& searchd, int port, const std::string& log) {
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    try {
+      return std::make_unique<SphinxQL>(port, 10);
+    } catch (const std::exception& e) {
+      if (!searchd.running() || Clock::now() > deadline)
+        throw std::runtime_error(fmt::format("searchd did not answer on 127.0.0.1:{} ({}; log: {})", port, e.what(), log));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+}
+
+// One engine under test: its searchd processes, the SphinxQL connection to the one that answers,
+// and what the passes measured.
+struct Target {
+  std::string engine;
+  std::string snippets_index;  // what CALL SNIPPETS names
+  double index_ms = 0, index_rss_mib = 0;
+  std::string index_dir;
+  std::vector<std::unique_ptr<Searchd>> agents;
+  std::unique_ptr<Searchd> front;
+  std::unique_ptr<SphinxQL> ql;
+  std::vector<double> full_ms, top10_ms, full_searchd, top10_searchd;
+  std::size_t hits = 0, empty = 0, snippets = 0, facet_mismatches = 0;
+  std::vector<std::vector<std::size_t>> first_pages;  // the ids of each query's page (warm-up pass)
+
+  // The front first (it holds persistent connections to the agents), then the agents.
+  void stop() {
+    ql.reset();
+    if (front) front->stop();
+    for (auto& a : agents) a->stop();
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"peer_sphinx: Sphinx 2.2 (indexer + searchd over SphinxQL) on the benchmark collection"};
   std::size_t articles = 10000, queries = 600;
   std::uint64_t seed = 42;
-  int timeout = 600;
+  int timeout = 600, agents = 0, passes = 1;
+  bool with_local = false;
   std::string dir;
   app.add_option("--articles", articles, "Articles to generate");
   app.add_option("--queries", queries, "Queries in the mix");
   app.add_option("--seed", seed, "Generator seed");
   app.add_option("--dir", dir, "Working directory (default: a temporary one); removed at the end");
   app.add_option("--timeout", timeout, "Seconds indexer may run (default 600); searchd gets 30 to listen, a query 10");
+  app.add_option("--agents", agents,
+                 "Split the collection into N parts (id modulo N), one searchd agent each, asked through a front "
+                 "searchd's distributed index (default 0: one local index)")
+      ->check(CLI::Range(0, kMaxAgents));
+  app.add_flag("--with-local", with_local, "With --agents: also the single local index, timed interleaved with it");
+  app.add_option("--passes", passes, "Timed passes over the mix per engine (default 1), interleaved between engines")
+      ->check(CLI::Range(1, 100));
   CLI11_PARSE(app, argc, argv);
   if (dir.empty()) dir = (fs::temp_directory_path() / fmt::format("peer-sphinx-{}", ::getpid())).string();
   fs::remove_all(dir);
-  fs::create_directories(dir + "/index");
+  fs::create_directories(dir);
   ::signal(SIGINT, on_signal);
   ::signal(SIGTERM, on_signal);
   ::signal(SIGHUP, on_signal);
@@ -247,72 +398,106 @@ int main(int argc, char** argv) {
     const auto mix = generator.query_mix(queries);
     std::map<std::string, int> topic_id;
     for (const auto& t : generator.topics()) topic_id.emplace(t, static_cast<int>(topic_id.size()) + 1);
+    std::vector<int> ports;
 
-    // The source: id, title, takeaway, body, year, topics (ids), in the config's order.
-    const std::string tsv = dir + "/articles.tsv";
-    {
-      std::ofstream out(tsv);
+    // A source: id, title, takeaway, body, year, topics (ids), in the config's order; the
+    // articles whose id modulo PARTS is PART (all of them with PARTS = 1).
+    auto write_tsv = [&](const std::string& path, std::size_t part, std::size_t parts) {
+      std::ofstream out(path);
       for (std::size_t i = 0; i < all.size(); ++i) {
+        if ((i + 1) % parts != part % parts) continue;
         const auto& a = all[i];
         std::string topics;
         for (const auto& t : a.topics) topics += (topics.empty() ? "" : ",") + std::to_string(topic_id.at(t));
         out << i + 1 << '\t' << tsv_cell(a.title) << '\t' << tsv_cell(a.takeaway) << '\t' << tsv_cell(a.body_text)
             << '\t' << a.year() << '\t' << topics << '\n';
       }
-      if (!out) throw std::runtime_error("cannot write " + tsv);
-    }
-    const int port = free_port();
-    const std::string config = dir + "/sphinx.conf";
-    {
-      std::ofstream out(config);
-      out << fmt::format(
-          "source articles {{\n"
-          "  type = tsvpipe\n"
-          "  tsvpipe_command = cat {0}\n"
-          "  tsvpipe_field = title\n  tsvpipe_field = takeaway\n  tsvpipe_field = body\n"
-          "  tsvpipe_attr_uint = year\n  tsvpipe_attr_multi = topic\n"
-          "}}\n"
-          "index articles {{\n"
-          "  source = articles\n  path = {1}/index/articles\n  docinfo = extern\n"
-          "  dict = keywords\n  morphology = stem_en\n  min_prefix_len = 3\n  html_strip = 0\n"
-          "}}\n"
-          "indexer {{\n  mem_limit = 256M\n}}\n"
-          "searchd {{\n"
-          "  listen = 127.0.0.1:{2}:mysql41\n  log = {1}/searchd.log\n  query_log = {1}/query.log\n"
-          "  pid_file = {1}/searchd.pid\n  binlog_path =\n  workers = threads\n  read_timeout = 10\n"
-          "  max_children = 8\n  watchdog = 0\n"
-          "}}\n",
-          tsv, dir, port);
-      if (!out) throw std::runtime_error("cannot write " + config);
-    }
+      if (!out) throw std::runtime_error("cannot write " + path);
+    };
 
-    const auto t = Clock::now();
-    const int rc = spawn({"indexer", "--config", config, "--all", "--quiet"}, dir + "/indexer.log", timeout);
-    const double index_ms = ms_since(t);
-    if (rc != 0) throw std::runtime_error(fmt::format("indexer exited with {} (log: {})", rc, dir + "/indexer.log"));
-    const double rss_after_mib = [] {  // the indexer's peak resident memory (a child that was waited for)
-      rusage usage{};
-      getrusage(RUSAGE_CHILDREN, &usage);
-      return static_cast<double>(usage.ru_maxrss) / 1024.0;
-    }();
-
-    Searchd searchd(config, dir + "/searchd.out");
-    std::unique_ptr<SphinxQL> ql;
-    const auto deadline = Clock::now() + std::chrono::seconds(30);
-    while (!ql) {
-      try {
-        ql = std::make_unique<SphinxQL>(port, 10);
-      } catch (const std::exception& e) {
-        if (!searchd.running() || Clock::now() > deadline)
-          throw std::runtime_error(fmt::format("searchd did not answer on 127.0.0.1:{} ({}; log: {}/searchd.log)", port, e.what(), dir));
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::vector<std::unique_ptr<Target>> targets;
+    // The single local index, served by one searchd (the peer as it always ran).
+    if (agents == 0 || with_local) {
+      auto t = std::make_unique<Target>();
+      t->engine = "Sphinx 2.2";
+      t->snippets_index = "articles";
+      t->index_dir = dir + "/index";
+      fs::create_directories(t->index_dir);
+      const std::string tsv = dir + "/articles.tsv";
+      write_tsv(tsv, 0, 1);
+      const int port = free_port(ports);
+      const std::string config = dir + "/sphinx.conf";
+      write_file(config, index_config("articles", tsv, t->index_dir + "/articles") + "indexer {\n  mem_limit = 256M\n}\n" +
+                             searchd_config(dir, "searchd", fmt::format("127.0.0.1:{}:mysql41", port)));
+      std::tie(t->index_ms, t->index_rss_mib) = run_indexer(config, dir + "/indexer.log", timeout);
+      t->front = std::make_unique<Searchd>(config, dir + "/searchd.out");
+      t->ql = connect(*t->front, port, dir + "/searchd.log");
+      targets.push_back(std::move(t));
+    }
+    // N parts, N agents, one front.
+    if (agents > 0) {
+      auto t = std::make_unique<Target>();
+      t->engine = fmt::format("Sphinx 2.2, {} agent{}", agents, agents > 1 ? "s" : "");
+      t->snippets_index = "snippets";
+      t->index_dir = dir + "/index-parts";
+      fs::create_directories(t->index_dir);
+      const auto n = static_cast<std::size_t>(agents);
+      std::string parts_config;
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::string tsv = fmt::format("{}/part{}.tsv", dir, k);
+        write_tsv(tsv, k, n);
+        parts_config += index_config(fmt::format("part{}", k), tsv, fmt::format("{}/part{}", t->index_dir, k));
       }
+      write_file(dir + "/parts.conf", parts_config + "indexer {\n  mem_limit = 256M\n}\n");
+      std::tie(t->index_ms, t->index_rss_mib) = run_indexer(dir + "/parts.conf", dir + "/indexer-parts.log", timeout);
+
+      std::vector<int> agent_ports;
+      for (std::size_t k = 0; k < n; ++k) {
+        agent_ports.push_back(free_port(ports));
+        const std::string config = fmt::format("{}/agent{}.conf", dir, k);
+        write_file(config, index_config(fmt::format("part{}", k), fmt::format("{}/part{}.tsv", dir, k),
+                                        fmt::format("{}/part{}", t->index_dir, k)) +
+                               searchd_config(dir, fmt::format("agent{}", k), fmt::format("127.0.0.1:{}", agent_ports[k])));
+        t->agents.push_back(std::make_unique<Searchd>(config, fmt::format("{}/agent{}.out", dir, k)));
+      }
+      const auto deadline = Clock::now() + std::chrono::seconds(30);
+      for (std::size_t k = 0; k < n; ++k)
+        while (!listening(agent_ports[k])) {
+          if (!t->agents[k]->running() || Clock::now() > deadline)
+            throw std::runtime_error(fmt::format("agent {} did not listen on 127.0.0.1:{} (log: {}/agent{}.log)", k,
+                                                 agent_ports[k], dir, k));
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      // The front: the distributed index over the agents (persistent connections, at most 4 to
+      // each agent's host: one client asks here), a query may take an agent 10 s before it
+      // counts as failed; the template index for CALL SNIPPETS.
+      std::string front = fmt::format("index snippets {{\n  type = template\n{}}}\n", kTextSettings);
+      front += "index articles {\n  type = distributed\n";
+      for (std::size_t k = 0; k < n; ++k) front += fmt::format("  agent_persistent = 127.0.0.1:{}:part{}\n", agent_ports[k], k);
+      front += "  agent_connect_timeout = 1000\n  agent_query_timeout = 10000\n}\n";
+      const int port = free_port(ports);
+      write_file(dir + "/front.conf", front + searchd_config(dir, "front", fmt::format("127.0.0.1:{}:mysql41", port),
+                                                             "  persistent_connections_limit = 4\n"));
+      t->front = std::make_unique<Searchd>(dir + "/front.conf", dir + "/front.out");
+      t->ql = connect(*t->front, port, dir + "/front.log");
+      targets.push_back(std::move(t));
     }
 
-    std::size_t hits = 0, empty = 0, snippets = 0;
-    auto run = [&](bool full, std::vector<double>* ms, std::vector<double>* searchd_ms) {
-      for (const auto& q : mix) {
-        std::string sql = "SELECT id, WEIGHT() FROM articles WHERE MATCH(" + ql->literal(sphinx_query(q)) + ")";
+    // CALL SNIPPETS on the bodies of IDS (the client's texts) with Q's words, naming T's index.
+    auto snippets_sql = [&](Target& t, const std::vector<std::size_t>& ids, const CorpusGenerator::Query& q) {
+      std::string bodies;
+      for (std::size_t id : ids) bodies += (bodies.empty() ? "" : ",") + t.ql->literal(all.at(id - 1).body_text);
+      return fmt::format("CALL SNIPPETS(({}), '{}', {}, '<mark>' AS before_match, '</mark>' AS after_match, "
+                         "200 AS limit, 1 AS query_mode)",
+                         bodies, t.snippets_index, t.ql->literal(sphinx_query(q)));
+    };
+    // One pass over the mix against T: the full answer (SELECT with FACETs, then CALL SNIPPETS)
+    // or the top 10 alone; TIMED adds each query's times, otherwise (the warm-up) it counts hits
+    // and snippets, keeps each page's ids and checks the year counts add up to total_found.
+    auto run = [&](Target& t, bool full, bool timed) {
+      for (std::size_t qi = 0; qi < mix.size(); ++qi) {
+        const auto& q = mix[qi];
+        std::string sql = "SELECT id, WEIGHT() FROM articles WHERE MATCH(" + t.ql->literal(sphinx_query(q)) + ")";
         if (!q.topic.empty()) sql += fmt::format(" AND topic = {}", topic_id.at(q.topic));
         // ORDER BY WEIGHT(), not an alias: with an alias, 2.2.11's FACETs over a distributed index
         // fail ("column 'weight()/w' not found in result set schema"); the same query either way.
@@ -320,54 +505,99 @@ int main(int argc, char** argv) {
         if (full) sql += " FACET topic ORDER BY COUNT(*) DESC LIMIT 40 FACET year ORDER BY year ASC LIMIT 20";
         const auto start = Clock::now();
         std::vector<std::size_t> ids;
-        ql->query(sql, [&](int set, const std::vector<std::string_view>& r) {
+        std::size_t year_counts = 0;
+        t.ql->query(sql, [&](int set, const std::vector<std::string_view>& r) {
           if (set == 0) ids.push_back(std::stoul(std::string(r.at(0))));
+          if (set == 2 && !timed) year_counts += std::stoul(std::string(r.at(1)));
         });
         double client = ms_since(start);
-        const double server = ql->last_time_ms();  // not counted: a round trip for the figure only
+        const auto meta = t.ql->meta();  // not counted: a round trip for the figures only
         if (full && !ids.empty()) {
           const auto snippet_start = Clock::now();
-          std::string call = "CALL SNIPPETS((";
-          for (std::size_t k = 0; k < ids.size(); ++k) call += (k ? "," : "") + ql->literal(all.at(ids[k] - 1).body_text);
-          call += "), 'articles', " + ql->literal(sphinx_query(q)) +
-                  ", '<mark>' AS before_match, '</mark>' AS after_match, 200 AS limit, 1 AS query_mode)";
-          ql->query(call, [&](int, const std::vector<std::string_view>& r) { snippets += !ms && !r.empty() && !r[0].empty(); });
+          t.ql->query(snippets_sql(t, ids, q), [&](int, const std::vector<std::string_view>& r) { t.snippets += !timed && !r.empty() && !r[0].empty(); });
           client += ms_since(snippet_start);
         }
-        if (ms) {
-          ms->push_back(client);
-          searchd_ms->push_back(server);
+        if (timed) {
+          (full ? t.full_ms : t.top10_ms).push_back(client);
+          (full ? t.full_searchd : t.top10_searchd).push_back(meta.ms);
         } else {
-          hits += ids.size();
-          empty += ids.empty();
+          t.hits += ids.size();
+          t.empty += ids.empty();
+          t.facet_mismatches += full && year_counts != meta.total_found;
+          t.first_pages.push_back(ids);
         }
       }
     };
-    run(true, nullptr, nullptr);
-    std::vector<double> full_ms, top10_ms, full_searchd, top10_searchd;
-    run(true, &full_ms, &full_searchd);
-    run(false, &top10_ms, &top10_searchd);
-    ql.reset();
-    searchd.stop();
+    for (auto& t : targets) run(*t, true, false);
+    for (int pass = 0; pass < passes; ++pass) {
+      for (auto& t : targets) run(*t, true, true);
+      for (auto& t : targets) run(*t, false, true);
+    }
 
-    nlohmann::json out = {
-        {"engine", "Sphinx 2.2"},
-        {"articles", articles},
-        {"queries", mix.size()},
-        {"full", latency_json(full_ms)},
-        {"top10", latency_json(top10_ms)},
-        {"full_searchd", latency_json(full_searchd)},
-        {"top10_searchd", latency_json(top10_searchd)},
-        {"timing", "client-side over SphinxQL on 127.0.0.1; *_searchd: SHOW META time, 1 ms resolution, snippets not included"},
-        {"full_answer", "top 10 ids by WEIGHT() (proximity_bm25), FACET counts of topics and years over all matches, "
-                        "CALL SNIPPETS on the 10 bodies the client sends back; no titles or texts from searchd (it keeps none)"},
-        {"first_page_hits", static_cast<double>(hits) / static_cast<double>(mix.size())},
-        {"queries_without_hits", empty},
-        {"first_page_snippets", static_cast<double>(snippets) / static_cast<double>(mix.size())}};
-    out.update(index_json(articles, index_ms, 0, rss_after_mib, corpus_bytes(all), dir + "/index"));
-    out["index_peak_rss_mib"] = rss_after_mib;
-    out["index_seconds_excludes"] = "writing the tsvpipe source";
-    fmt::print("{}\n", out.dump());
+    // With both: how many pages hold the same ids (each agent weighs by its own part's
+    // statistics, so the distributed order may differ), and whether the template index gives
+    // the snippets the single index gives on the same bodies (not timed).
+    nlohmann::json against_local;
+    if (targets.size() == 2) {
+      Target &local = *targets[0], &dist = *targets[1];
+      std::size_t same_set = 0, same_order = 0, snippet_calls = 0, same_snippets = 0;
+      for (std::size_t qi = 0; qi < mix.size(); ++qi) {
+        const auto& a = local.first_pages[qi];
+        const auto& b = dist.first_pages[qi];
+        same_order += a == b;
+        same_set += std::set<std::size_t>(a.begin(), a.end()) == std::set<std::size_t>(b.begin(), b.end());
+        if (a.empty()) continue;
+        std::vector<std::string> texts[2];
+        for (int side = 0; side < 2; ++side) {
+          Target& t = side ? dist : local;
+          t.ql->query(snippets_sql(t, a, mix[qi]), [&](int, const std::vector<std::string_view>& r) { texts[side].emplace_back(r.empty() ? "" : r[0]); });
+        }
+        ++snippet_calls;
+        same_snippets += texts[0] == texts[1];
+      }
+      const double q = static_cast<double>(mix.size());
+      against_local = {{"pages_same_ids", static_cast<double>(same_set) / q},
+                       {"pages_same_order", static_cast<double>(same_order) / q},
+                       {"snippet_calls_identical", snippet_calls ? static_cast<double>(same_snippets) / static_cast<double>(snippet_calls) : 0.0},
+                       {"full_p50_ratio", percentile(dist.full_ms, 50) / percentile(local.full_ms, 50)},
+                       {"top10_p50_ratio", percentile(dist.top10_ms, 50) / percentile(local.top10_ms, 50)}};
+    }
+    for (auto& t : targets) t->stop();
+
+    for (auto& t : targets) {
+      const bool distributed = !t->agents.empty();
+      nlohmann::json out = {
+          {"engine", t->engine},
+          {"articles", articles},
+          {"queries", mix.size()},
+          {"full", latency_json(t->full_ms)},
+          {"top10", latency_json(t->top10_ms)},
+          {"full_searchd", latency_json(t->full_searchd)},
+          {"top10_searchd", latency_json(t->top10_searchd)},
+          {"timing", "client-side over SphinxQL on 127.0.0.1; *_searchd: SHOW META time, 1 ms resolution, snippets not included"},
+          {"full_answer", "top 10 ids by WEIGHT() (proximity_bm25), FACET counts of topics and years over all matches, "
+                          "CALL SNIPPETS on the 10 bodies the client sends back; no titles or texts from searchd (it keeps none)"},
+          {"first_page_hits", static_cast<double>(t->hits) / static_cast<double>(mix.size())},
+          {"queries_without_hits", t->empty},
+          {"first_page_snippets", static_cast<double>(t->snippets) / static_cast<double>(mix.size())},
+          {"facet_year_counts_not_total_found", t->facet_mismatches}};
+      if (passes > 1) out["passes"] = passes;
+      if (targets.size() > 1) out["interleaved_with"] = targets[distributed ? 0 : 1]->engine;
+      out.update(index_json(articles, t->index_ms, 0, t->index_rss_mib, corpus_bytes(all), t->index_dir));
+      out["index_peak_rss_mib"] = t->index_rss_mib;
+      out["index_seconds_excludes"] = "writing the tsvpipe source";
+      if (distributed) {
+        out["agents"] = agents;
+        out["local_engine"] = "Sphinx 2.2";
+        out["distributed"] = fmt::format(
+            "{} parts by id modulo {}, one indexer run building them one after another; {} searchd agents (binary API, "
+            "127.0.0.1) and a front searchd (SphinxQL) with a distributed index of agent_persistent agents; "
+            "CALL SNIPPETS names the front's template index (the parts' settings, no data)",
+            agents, agents, agents);
+        if (!against_local.empty()) out["against_local"] = against_local;
+      }
+      fmt::print("{}\n", out.dump());
+    }
   } catch (const std::exception& e) {
     fmt::print(stderr, "peer_sphinx: {}\n", e.what());
     status = 1;
