@@ -2,11 +2,12 @@
 # The performance suite, one command (it installs what is missing and builds the release tree
 # first): for each collection size, mssearch (one index, and 4 local shards counted in parallel
 # and one after another) and its peers (a plain Xapian program, SQLite FTS5, FlexSearch in node,
-# Groonga in process, Sphinx 2.2's searchd over SphinxQL) on the same generated articles and
-# query mix, one after another in one run; then wrk against `mssearch serve`, against FlexSearch
-# behind node's http server and against Groonga's own HTTP server at 1, 8 and 64 connections
-# (Sphinx 2.2 has no HTTP API). Writes
-# OUT/results.jsonl, OUT/report.md (figures and ratios) and OUT/plot.png, and prints the report.
+# Groonga in process, Sphinx 2.2's searchd over SphinxQL, then its distributed index over 4
+# searchd agents on 127.0.0.1) on the same generated articles and query mix, one after another
+# in one run; then wrk against `mssearch serve`, against FlexSearch behind node's http server
+# and against Groonga's own HTTP server at 1, 8 and 64 connections (Sphinx 2.2 has no HTTP
+# API). Writes OUT/results.jsonl, OUT/report.md (figures and ratios) and OUT/plot.png, and
+# prints the report.
 #   bench/run.sh [--smoke] [--rounds R] [--out DIR] [N ...]        (default N: 10000 100000)
 # --smoke: 2,000 articles, a short mix and 2 s of wrk each (what CI runs: it checks the suite
 # works, its figures mean nothing). --rounds R (default 1): R interleaved rounds, each running
@@ -116,6 +117,8 @@ for round in $(seq "$rounds"); do
     --urls "$work/groonga-urls-$n.txt" | record
   echo "bench: $n articles: Sphinx 2.2 (indexer, searchd over SphinxQL)" >&2
   "$build/bench/peer_sphinx" --articles "$n" --queries "$queries" --dir "$work/sphinx-$n" | record
+  echo "bench: $n articles: Sphinx 2.2 distributed (4 parts, 4 searchd agents, a front searchd)" >&2
+  "$build/bench/peer_sphinx" --articles "$n" --queries "$queries" --dir "$work/sphinx-$n" --agents 4 | record
 
   echo "bench: $n articles: mssearch serve under wrk" >&2
   start_server "$work/serve.log" 60 "$build/cli/mssearch" serve --db "$work/mssearch-$n" --host 127.0.0.1 --port 0 \
