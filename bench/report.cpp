@@ -159,6 +159,29 @@ int main(int argc, char** argv) {
       }
   }
 
+  // A distributed engine against the same engine on one local index (its JSON names it in
+  // "local_engine"), each ratio taken within a round (issue #20: the distributed ÷ local ratio).
+  std::map<std::size_t, std::map<std::string, std::string>> local_of;  // articles -> distributed -> local
+  for (auto& [round, by_n] : runs)
+    for (auto& [n, by_engine] : by_n)
+      for (auto& [name, j] : by_engine)
+        if (j.contains("local_engine") && engines[n].contains(j["local_engine"].get<std::string>()))
+          local_of[n][name] = j["local_engine"].get<std::string>();
+  if (!local_of.empty()) {
+    fmt::print("\nDistributed ÷ local, same run (the same engine, the same mix; client-side, and the server's own "
+               "time for the SELECT with its FACETs):\n\n"
+               "| articles | distributed | local | full p50 | full p95 | full p99 | top-10 p50 | server's own full p50 (ms) |\n"
+               "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for (const auto& [n, pairs] : local_of)
+      for (const auto& [dist, local] : pairs)
+        fmt::print("| {} | {} | {} | {} | {} | {} | {} | {} ÷ {} |\n", n, dist, local,
+                   per_round(n, dist, pick("full", "p50"), local, pick("full", "p50")),
+                   per_round(n, dist, pick("full", "p95"), local, pick("full", "p95")),
+                   per_round(n, dist, pick("full", "p99"), local, pick("full", "p99")),
+                   per_round(n, dist, pick("top10", "p50"), local, pick("top10", "p50")),
+                   server_fig(n, dist, "full_searchd", "p50"), server_fig(n, local, "full_searchd", "p50"));
+  }
+
   fmt::print("\nRatios mssearch ÷ peer, same run (latency: lower is better; docs/s: higher is better). "
              "Same question: mssearch without related articles against the peer's full answer; "
              "with related: mssearch's whole answer against the same:\n\n"
