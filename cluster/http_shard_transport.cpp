@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <mutex>
@@ -193,6 +194,9 @@ std::vector<std::string> parse_shard_replicas(std::string_view list) {
   return replicas;
 }
 
+// Longer than any http://HOST:PORT (a host name is at most 253 characters).
+constexpr std::size_t kMaxReplicaUrl = 300;
+
 Result<void> check_cluster_options(const ClusterOptions& options) {
   if (options.shards.empty()) return fail(ErrorCode::kIo, "no shards");
   static const std::regex url(R"(http://[A-Za-z0-9._-]+(:([0-9]{1,5}))?|http://\[[0-9A-Fa-f:.]+\](:([0-9]{1,5}))?)");
@@ -200,16 +204,25 @@ Result<void> check_cluster_options(const ClusterOptions& options) {
   for (std::size_t s = 0; s < options.shards.size(); ++s) {
     if (options.shards[s].empty()) return fail(ErrorCode::kIo, "shard " + std::to_string(s) + " lists no replica");
     for (const auto& u : options.shards[s]) {
+      // Checked before the pattern: libstdc++'s std::regex recurses once per character, and a
+      // name of some ten thousand characters overflowed the stack (a crash, not this error).
+      if (u.size() > kMaxReplicaUrl)
+        return fail(ErrorCode::kIo, "shard replica '" + u.substr(0, 60) + "…' is longer than " +
+                                        std::to_string(kMaxReplicaUrl) + " characters");
       std::smatch m;
       if (!std::regex_match(u, m, url))
         return fail(ErrorCode::kIo, "shard replica '" + u + "' is not http://HOST:PORT");
       const std::string port = m[2].matched ? m[2].str() : m[4].str();
       if (!port.empty() && (std::stoul(port) == 0 || std::stoul(port) > 65535))
         return fail(ErrorCode::kIo, "shard replica '" + u + "': the port must be from 1 to 65535");
-      // The same server twice would count its articles twice (or make a shard its own replica).
-      if (std::find(seen.begin(), seen.end(), u) != seen.end())
+      // The same server twice would count its articles twice (or make a shard its own replica):
+      // compared as host (in any case) and port (08101 is 8101, none is 80).
+      std::string host = u.substr(7, u.size() - 7 - (port.empty() ? 0 : port.size() + 1));
+      std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+      const std::string server = host + ':' + std::to_string(port.empty() ? 80 : std::stoul(port));
+      if (std::find(seen.begin(), seen.end(), server) != seen.end())
         return fail(ErrorCode::kIo, "shard replica '" + u + "' is listed twice");
-      seen.push_back(u);
+      seen.push_back(server);
     }
   }
   if (!(options.timeout_seconds > 0) || !(options.connect_timeout_seconds > 0) || !(options.retry_seconds >= 0))

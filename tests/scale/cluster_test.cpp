@@ -327,6 +327,14 @@ TEST_CASE("cluster: a coordinator's shard list is checked at start", "[cluster]"
   CHECK_THAT(check({{"https://127.0.0.1:8101"}}), Catch::Contains("is not http://HOST:PORT"));
   CHECK_THAT(check({{"http://127.0.0.1:99999"}}), Catch::Contains("from 1 to 65535"));
   CHECK_THAT(check({{"http://127.0.0.1:8101"}, {"http://127.0.0.1:8101"}}), Catch::Contains("listed twice"));
+  // The same server written another way: a port with leading zeros, a host in capitals, port 80
+  // named or left out.
+  CHECK_THAT(check({{"http://127.0.0.1:8101"}, {"http://127.0.0.1:08101"}}), Catch::Contains("listed twice"));
+  CHECK_THAT(check({{"http://Shard-1:8101"}, {"http://shard-1:8101"}}), Catch::Contains("listed twice"));
+  CHECK_THAT(check({{"http://shard-1"}, {"http://shard-1:80"}}), Catch::Contains("listed twice"));
+  CHECK(check({{"http://shard-1:8101"}, {"http://shard-1:8102"}}) == "");
+  // A name long enough to overflow std::regex's recursion is refused before the pattern sees it.
+  CHECK_THAT(check({{"http://" + std::string(100000, 'a') + ":8101"}}), Catch::Contains("longer than 300 characters"));
   // A command line's list of replicas (--shard, search_bench --shard-server): an empty piece
   // between commas is refused, not skipped.
   CHECK(parse_shard_replicas("http://127.0.0.1:8101,http://[::1]:8103") ==
