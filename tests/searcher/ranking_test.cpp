@@ -11,6 +11,7 @@
 #include "indexer/indexer.h"
 #include "schema/schema.h"
 #include "schema/text_analyzer.h"
+#include "searcher/ranking.h"
 #include "searcher/searcher.h"
 #include "tests/test_support.h"
 
@@ -241,4 +242,32 @@ TEST_CASE("ranking: recency and credibility boosts are off by default and work w
   credible.credibility_boost = 1.0;
   auto c = f.open(credible);
   CHECK(ids(search(c, "walking aids")) == std::vector<std::string>{"old", "new"});
+}
+
+TEST_CASE("ranking: CollectionFreqs fills a term's two frequencies as they are asked for, and stays right when full", "[ranking]") {
+  Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+  for (int d = 0; d < 3; ++d) {
+    Xapian::Document doc;
+    doc.add_term("Zmyelin", static_cast<Xapian::termcount>(d + 1));  // 3 documents, 6 occurrences
+    if (d == 0) doc.add_term("Zrepair", 4);                           // 1 document, 4 occurrences
+    db.add_document(doc);
+  }
+  db.commit();
+  CollectionFreqs freqs;
+  // One figure first, then the other: the entry made by the first must not answer the second
+  // with its placeholder.
+  CHECK(freqs.get(db, "Zmyelin") == 6);
+  CHECK(freqs.termfreq(db, "Zmyelin") == 3);
+  CHECK(freqs.termfreq(db, "Zrepair") == 1);
+  CHECK(freqs.get(db, "Zrepair") == 4);
+  const auto both = freqs.both(db, "Zmyelin");
+  CHECK(both.termfreq == 3);
+  CHECK(both.collection_freq == 6);
+  CHECK(freqs.both(db, "Zabsent").termfreq == 0);
+  CHECK(freqs.get(db, "Zabsent") == 0);
+  // Past its size limit the cache empties itself and answers the same.
+  for (std::size_t i = 0; i < (1u << 18) + 10; ++i) freqs.termfreq(db, "Xfiller" + std::to_string(i));
+  CHECK(freqs.termfreq(db, "Zrepair") == 1);
+  CHECK(freqs.get(db, "Zrepair") == 4);
+  CHECK(freqs.both(db, "Zmyelin").collection_freq == 6);
 }
