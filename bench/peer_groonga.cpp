@@ -110,6 +110,15 @@ class Groonga {
   grn_obj* db_ = nullptr;
 };
 
+// The --dir given is emptied at the start and removed at the end: one that holds anything
+// already (`--dir .`, a home directory, another run's files) is refused, not wiped.
+bool refuse_used_dir(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec) || (fs::is_directory(dir, ec) && fs::is_empty(dir, ec))) return false;
+  fmt::print(stderr, "peer_groonga: --dir {}: exists and is not an empty directory (it would be wiped): give a new one\n", dir);
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -126,6 +135,7 @@ int main(int argc, char** argv) {
   app.add_flag("--keep", keep, "Leave the database in --dir (for `groonga --protocol http`: DIR/db)");
   CLI11_PARSE(app, argc, argv);
   const bool temporary = dir.empty();
+  if (!temporary && refuse_used_dir(dir)) return 2;
   if (temporary) dir = (fs::temp_directory_path() / fmt::format("peer-groonga-{}", ::getpid())).string();
   fs::remove_all(dir);
   fs::create_directories(dir);

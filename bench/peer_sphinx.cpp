@@ -361,6 +361,15 @@ struct Target {
   }
 };
 
+// The --dir given is emptied at the start and removed at the end: one that holds anything
+// already (`--dir .`, a home directory, another run's files) is refused, not wiped.
+bool refuse_used_dir(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec) || (fs::is_directory(dir, ec) && fs::is_empty(dir, ec))) return false;
+  fmt::print(stderr, "peer_sphinx: --dir {}: exists and is not an empty directory (it would be wiped): give a new one\n", dir);
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -383,6 +392,7 @@ int main(int argc, char** argv) {
   app.add_option("--passes", passes, "Timed passes over the mix per engine (default 1), interleaved between engines")
       ->check(CLI::Range(1, 100));
   CLI11_PARSE(app, argc, argv);
+  if (!dir.empty() && refuse_used_dir(dir)) return 2;
   if (dir.empty()) dir = (fs::temp_directory_path() / fmt::format("peer-sphinx-{}", ::getpid())).string();
   fs::remove_all(dir);
   fs::create_directories(dir);
