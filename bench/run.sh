@@ -40,7 +40,16 @@ results="$out/results.jsonl"
 : >"$results"
 work=$(mktemp -d)
 server=""
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+# Every step may fail here (set -e applies in the trap too): a server that Ctrl-C already ended
+# cannot be killed again, and that must not leave the working directory behind. The script's
+# children are stopped too: on a SIGTERM to this script alone, the peer running in the
+# foreground (and Sphinx's searchd under it) would otherwise run on to its end, orphaned.
+cleanup() {
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
+  pkill -TERM -P $$ 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 source "$here/scripts/lib/start_server.sh"  # start_server LOG SECONDS COMMAND...: sets $server, $port
