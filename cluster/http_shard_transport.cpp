@@ -196,13 +196,22 @@ std::vector<std::string> parse_shard_replicas(std::string_view list) {
 
 // Longer than any http://HOST:PORT (a host name is at most 253 characters).
 constexpr std::size_t kMaxReplicaUrl = 300;
+constexpr std::size_t kMaxShards = 256, kMaxReplicas = 16;
 
 Result<void> check_cluster_options(const ClusterOptions& options) {
   if (options.shards.empty()) return fail(ErrorCode::kIo, "no shards");
+  // Each search holds a thread per shard in every one of the server's searchers, for as long as
+  // it runs: a list of thousands (a generated config gone wrong) would start thousands each.
+  if (options.shards.size() > kMaxShards)
+    return fail(ErrorCode::kIo, std::to_string(options.shards.size()) + " shards: at most " +
+                                    std::to_string(kMaxShards) + " (give each shard server more articles)");
   static const std::regex url(R"(http://[A-Za-z0-9._-]+(:([0-9]{1,5}))?|http://\[[0-9A-Fa-f:.]+\](:([0-9]{1,5}))?)");
   std::vector<std::string> seen;
   for (std::size_t s = 0; s < options.shards.size(); ++s) {
     if (options.shards[s].empty()) return fail(ErrorCode::kIo, "shard " + std::to_string(s) + " lists no replica");
+    if (options.shards[s].size() > kMaxReplicas)
+      return fail(ErrorCode::kIo, "shard " + std::to_string(s) + " lists " + std::to_string(options.shards[s].size()) +
+                                      " replicas: at most " + std::to_string(kMaxReplicas));
     for (const auto& u : options.shards[s]) {
       // Checked before the pattern: libstdc++'s std::regex recurses once per character, and a
       // name of some ten thousand characters overflowed the stack (a crash, not this error).

@@ -1,5 +1,6 @@
 #include "searcher/worker_group.h"
 
+#include <algorithm>
 #include <exception>
 #include <semaphore>
 #include <system_error>

@@ -327,6 +327,15 @@ TEST_CASE("cluster: a coordinator's shard list is checked at start", "[cluster]"
   CHECK_THAT(check({{"https://127.0.0.1:8101"}}), Catch::Contains("is not http://HOST:PORT"));
   CHECK_THAT(check({{"http://127.0.0.1:99999"}}), Catch::Contains("from 1 to 65535"));
   CHECK_THAT(check({{"http://127.0.0.1:8101"}, {"http://127.0.0.1:8101"}}), Catch::Contains("listed twice"));
+  // Bounded: a thread per shard in each of the server's searchers.
+  std::vector<std::vector<std::string>> many;
+  for (int i = 1; i <= 257; ++i) many.push_back({fmt::format("http://127.0.0.1:{}", 10000 + i)});
+  CHECK_THAT(check(many), Catch::Contains("257 shards: at most 256"));
+  many.resize(256);
+  CHECK(check(many).empty());
+  std::vector<std::string> replicas;
+  for (int i = 1; i <= 17; ++i) replicas.push_back(fmt::format("http://127.0.0.1:{}", 20000 + i));
+  CHECK_THAT(check({replicas}), Catch::Contains("lists 17 replicas: at most 16"));
   // The same server written another way: a port with leading zeros, a host in capitals, port 80
   // named or left out.
   CHECK_THAT(check({{"http://127.0.0.1:8101"}, {"http://127.0.0.1:08101"}}), Catch::Contains("listed twice"));
