@@ -22,9 +22,10 @@ sizes=() queries=600 seconds=10 smoke=0 rounds=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=1; queries=120; seconds=2 ;;
-    --out) out="$2"; shift ;;
+    --out) [ $# -ge 2 ] || { echo "bench: --out wants a directory" >&2; exit 2; }; out="$2"; shift ;;
     --rounds) rounds="${2:-}"; [ $# -lt 2 ] || shift ;;
-    *) sizes+=("$1") ;;
+    *) [[ "$1" =~ ^[1-9][0-9]*$ ]] || { echo "bench: '$1' is neither an option nor a number of articles" >&2; exit 2; }
+       sizes+=("$1") ;;
   esac
   shift
 done
