@@ -2,7 +2,24 @@
 
 #include <filesystem>
 
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
 namespace mssearch::bench {
+
+void add_collection_options(CLI::App& app, CollectionOptions& options) {
+  app.add_option("--articles", options.articles, "Articles to generate (default 10000)");
+  app.add_option("--queries", options.queries, "Queries in the mix (default 600)");
+  app.add_option("--seed", options.seed, "Generator seed (default 42)");
+}
+
+bool refuse_used_dir(std::string_view tool, const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec) || (std::filesystem::is_directory(dir, ec) && std::filesystem::is_empty(dir, ec)))
+    return false;
+  fmt::print(stderr, "{}: --dir {}: exists and is not an empty directory (it would be wiped): give a new one\n", tool, dir);
+  return true;
+}
 
 std::uint64_t directory_bytes(const std::string& path) {
   std::uint64_t n = 0;

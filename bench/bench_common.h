@@ -8,13 +8,34 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "bench/corpus_generator.h"
 
+namespace CLI {
+class App;
+}
+
 namespace mssearch::bench {
+
+// The generated collection and query mix every benchmark program measures: the same options,
+// the same defaults, so that their figures compare.
+struct CollectionOptions {
+  std::size_t articles = 10000;
+  std::size_t queries = 600;
+  std::uint64_t seed = 42;
+};
+
+// --articles, --queries and --seed.
+void add_collection_options(CLI::App& app, CollectionOptions& options);
+
+// A --dir the program empties at the start and removes at the end: one that holds anything
+// already (`--dir .`, a home directory, another run's files) is refused, not wiped. Says why on
+// stderr, as `tool: --dir DIR: ...`, and returns true when refused.
+bool refuse_used_dir(std::string_view tool, const std::string& dir);
 
 using Clock = std::chrono::steady_clock;
 

@@ -14,15 +14,13 @@ using namespace mssearch::bench;
 
 int main(int argc, char** argv) {
   CLI::App app{"export_corpus: the benchmark's articles and query mix as JSON lines"};
-  std::size_t articles = 10000, queries = 600;
-  std::uint64_t seed = 42;
+  CollectionOptions collection;
   std::string corpus_path, mix_path;
-  app.add_option("--articles", articles, "Articles to generate (default 10000)");
-  app.add_option("--queries", queries, "Queries in the mix (default 600)");
-  app.add_option("--seed", seed, "Generator seed (default 42)");
+  add_collection_options(app, collection);
   app.add_option("--corpus", corpus_path, "Write the articles here: id, title, takeaway, body, topics, year")->required();
   app.add_option("--mix", mix_path, "Write the queries here: q, topic, partial")->required();
   CLI11_PARSE(app, argc, argv);
+  const auto [articles, queries, seed] = collection;
 
   CorpusGenerator generator({articles, seed});
   std::ofstream corpus(corpus_path), mix(mix_path);

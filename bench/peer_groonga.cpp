@@ -110,32 +110,21 @@ class Groonga {
   grn_obj* db_ = nullptr;
 };
 
-// The --dir given is emptied at the start and removed at the end: one that holds anything
-// already (`--dir .`, a home directory, another run's files) is refused, not wiped.
-bool refuse_used_dir(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::exists(dir, ec) || (fs::is_directory(dir, ec) && fs::is_empty(dir, ec))) return false;
-  fmt::print(stderr, "peer_groonga: --dir {}: exists and is not an empty directory (it would be wiped): give a new one\n", dir);
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"peer_groonga: Groonga on the benchmark collection"};
-  std::size_t articles = 10000, queries = 600;
-  std::uint64_t seed = 42;
+  CollectionOptions collection;
   std::string dir, urls;
   bool keep = false;
-  app.add_option("--articles", articles, "Articles to generate");
-  app.add_option("--queries", queries, "Queries in the mix");
-  app.add_option("--seed", seed, "Generator seed");
+  add_collection_options(app, collection);
   app.add_option("--dir", dir, "Directory for the database (default: a temporary one, removed)");
   app.add_option("--urls", urls, "Write the mix's full-answer select URLs here, one a line (for wrk)");
   app.add_flag("--keep", keep, "Leave the database in --dir (for `groonga --protocol http`: DIR/db)");
   CLI11_PARSE(app, argc, argv);
+  const auto [articles, queries, seed] = collection;
   const bool temporary = dir.empty();
-  if (!temporary && refuse_used_dir(dir)) return 2;
+  if (!temporary && refuse_used_dir("peer_groonga", dir)) return 2;
   if (temporary) dir = (fs::temp_directory_path() / fmt::format("peer-groonga-{}", ::getpid())).string();
   fs::remove_all(dir);
   fs::create_directories(dir);

@@ -361,27 +361,15 @@ struct Target {
   }
 };
 
-// The --dir given is emptied at the start and removed at the end: one that holds anything
-// already (`--dir .`, a home directory, another run's files) is refused, not wiped.
-bool refuse_used_dir(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::exists(dir, ec) || (fs::is_directory(dir, ec) && fs::is_empty(dir, ec))) return false;
-  fmt::print(stderr, "peer_sphinx: --dir {}: exists and is not an empty directory (it would be wiped): give a new one\n", dir);
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"peer_sphinx: Sphinx 2.2 (indexer + searchd over SphinxQL) on the benchmark collection"};
-  std::size_t articles = 10000, queries = 600;
-  std::uint64_t seed = 42;
+  CollectionOptions collection;
   int timeout = 600, agents = 0, passes = 1;
   bool with_local = false;
   std::string dir;
-  app.add_option("--articles", articles, "Articles to generate");
-  app.add_option("--queries", queries, "Queries in the mix");
-  app.add_option("--seed", seed, "Generator seed");
+  add_collection_options(app, collection);
   app.add_option("--dir", dir, "Working directory (default: a temporary one); removed at the end");
   app.add_option("--timeout", timeout, "Seconds indexer may run (default 600); searchd gets 30 to listen, a query 10");
   app.add_option("--agents", agents,
@@ -392,7 +380,8 @@ int main(int argc, char** argv) {
   app.add_option("--passes", passes, "Timed passes over the mix per engine (default 1), interleaved between engines")
       ->check(CLI::Range(1, 100));
   CLI11_PARSE(app, argc, argv);
-  if (!dir.empty() && refuse_used_dir(dir)) return 2;
+  const auto [articles, queries, seed] = collection;
+  if (!dir.empty() && refuse_used_dir("peer_sphinx", dir)) return 2;
   if (dir.empty()) dir = (fs::temp_directory_path() / fmt::format("peer-sphinx-{}", ::getpid())).string();
   fs::remove_all(dir);
   fs::create_directories(dir);

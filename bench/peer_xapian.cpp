@@ -15,14 +15,12 @@ namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
   CLI::App app{"peer_xapian: a plain Xapian program on the benchmark collection"};
-  std::size_t articles = 10000, queries = 600;
-  std::uint64_t seed = 42;
+  CollectionOptions collection;
   std::string dir;
-  app.add_option("--articles", articles, "Articles to generate");
-  app.add_option("--queries", queries, "Queries in the mix");
-  app.add_option("--seed", seed, "Generator seed");
+  add_collection_options(app, collection);
   app.add_option("--dir", dir, "Database directory (default: a temporary one, removed afterwards)");
   CLI11_PARSE(app, argc, argv);
+  const auto [articles, queries, seed] = collection;
   const bool temporary = dir.empty();
   if (temporary) dir = (fs::temp_directory_path() / fmt::format("peer-xapian-{}", ::getpid())).string();
 

@@ -37,15 +37,13 @@ SearchRequest request_of(const CorpusGenerator::Query& q) {
 
 int main(int argc, char** argv) {
   CLI::App app{"search_bench: mssearch on a generated collection"};
-  std::size_t articles = 10000, queries = 600, shards = 0, related = 5;
+  CollectionOptions collection;
+  std::size_t shards = 0, related = 5;
   std::size_t flush_every = IndexerOptions{}.flush_every;
-  std::uint64_t seed = 42;
   std::string db, export_queries;
   std::vector<std::string> databases;
   bool skip_index = false, json = false, no_facets = false, no_snippets = false, no_feedback = false;
-  app.add_option("--articles", articles, "Articles to generate (default 10000)");
-  app.add_option("--queries", queries, "Queries in the mix (default 600)");
-  app.add_option("--seed", seed, "Generator seed (default 42)");
+  add_collection_options(app, collection);
   app.add_option("--related", related, "Related articles in each answer (default 5; 0: none)");
   app.add_option("--db", db, "Index directory (default: a temporary one, removed afterwards)");
   app.add_option("--shards", shards, "Index into N shards (written in parallel)");
@@ -75,6 +73,7 @@ int main(int argc, char** argv) {
                  "Also compare every answer with one index in DIR: top-10 equal, totals and facets exact");
   app.add_option("--slowest", slowest, "Also print the N slowest queries of the full answer (to stderr)");
   CLI11_PARSE(app, argc, argv);
+  const auto [articles, queries, seed] = collection;
 
   const bool temporary = db.empty();
   if (temporary) db = (fs::temp_directory_path() / fmt::format("mssearch-bench-{}", ::getpid())).string();
