@@ -56,7 +56,7 @@ class Coordinator {
   std::uint32_t documents_ = 0;
   std::uint64_t revision_ = 0;
   std::vector<ShardStatus> status_;
-  std::string ranking_;   // ranking_settings() of this coordinator
+  RankingSettings ranking_;  // ranking_settings() of this coordinator
   std::string mismatch_;  // a shard's other ranking settings, seen since start
   std::chrono::steady_clock::time_point info_at_{};
 };

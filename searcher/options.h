@@ -77,6 +77,33 @@ struct RankingOptions {
   double credibility_boost = 0.0;
 };
 
+// Every ranking setting with its name, in one list: the config file's `ranking:` keys
+// (server/server_options.cpp) and the settings a coordinator and its shard servers compare
+// (ranking_settings in shard_protocol.h) both come from here, so a field added to
+// RankingOptions and listed here is configurable and checked across shards at once.
+// `visit(name, field)` is called for each; Ranking is RankingOptions, const or not.
+template <typename Ranking, typename Visit>
+void visit_ranking_settings(Ranking& r, Visit&& visit) {
+  visit("scheme", r.scheme);
+  visit("bm25_k1", r.bm25_k1);
+  visit("bm25_b", r.bm25_b);
+  visit("stop_words", r.stop_words);
+  visit("hyphens_as_words", r.hyphens_as_words);
+  visit("exact_weight", r.exact_weight);
+  visit("feedback_docs", r.feedback_docs);
+  visit("feedback_terms", r.feedback_terms);
+  visit("feedback_min_docs", r.feedback_min_docs);
+  visit("feedback_score_power", r.feedback_score_power);
+  visit("feedback_scheme", r.feedback_scheme);
+  visit("feedback_weight", r.feedback_weight);
+  visit("feedback_depth", r.feedback_depth);
+  visit("default_and", r.default_and);
+  visit("all_words_boost", r.all_words_boost);
+  visit("recency_boost", r.recency_boost);
+  visit("recency_half_life_years", r.recency_half_life_years);
+  visit("credibility_boost", r.credibility_boost);
+}
+
 // Whether a database spec names a remote shard (tcp://HOST:PORT, served by xapian-tcpsrv)
 // rather than a local index directory.
 inline bool is_remote_spec(const std::string& spec) { return spec.starts_with("tcp://"); }

@@ -415,32 +415,17 @@ std::string encode(const ShardAnswer& a) {
   return out;
 }
 
-std::string ranking_settings(const SearcherOptions& options) {
-  const RankingOptions& r = options.ranking;
-  return fmt::format(
-      "scheme={}, bm25_k1={}, bm25_b={}, stop_words={}, hyphens_as_words={}, exact_weight={}, feedback_docs={}, "
-      "feedback_terms={}, feedback_min_docs={}, feedback_score_power={}, feedback_scheme={}, feedback_weight={}, "
-      "feedback_depth={}, default_and={}, all_words_boost={}, recency_boost={}, recency_half_life_years={}, "
-      "credibility_boost={}, related_count={}",
-      r.scheme, r.bm25_k1, r.bm25_b, r.stop_words, r.hyphens_as_words, r.exact_weight, r.feedback_docs,
-      r.feedback_terms, r.feedback_min_docs, r.feedback_score_power, r.feedback_scheme, r.feedback_weight,
-      r.feedback_depth, r.default_and, r.all_words_boost, r.recency_boost, r.recency_half_life_years,
-      r.credibility_boost, options.related_count);
+RankingSettings ranking_settings(const SearcherOptions& options) {
+  RankingSettings out;
+  visit_ranking_settings(options.ranking, [&](const char* name, const auto& value) {
+    out.emplace_back(name, fmt::format("{}", value));
+  });
+  out.emplace_back("related_count", fmt::format("{}", options.related_count));
+  return out;
 }
 
-std::string ranking_settings_differ(std::string_view ours, std::string_view theirs) {
-  auto entries = [](std::string_view all) {
-    std::map<std::string, std::string, std::less<>> out;
-    while (!all.empty()) {
-      const auto end = std::min(all.find(", "), all.size());
-      const std::string_view entry = all.substr(0, end);
-      const auto eq = entry.find('=');
-      out[std::string(entry.substr(0, eq))] = eq == std::string_view::npos ? "" : std::string(entry.substr(eq + 1));
-      all.remove_prefix(std::min(end + 2, all.size()));
-    }
-    return out;
-  };
-  const auto a = entries(ours), b = entries(theirs);
+std::string ranking_settings_differ(const RankingSettings& ours, const RankingSettings& theirs) {
+  const std::map<std::string, std::string> a(ours.begin(), ours.end()), b(theirs.begin(), theirs.end());
   std::string out;
   auto add = [&](const std::string& name, std::string_view here, std::string_view there) {
     out += fmt::format("{}{} {} here, {} there", out.empty() ? "" : "; ", name, here.empty() ? "(none)" : here,
@@ -500,7 +485,12 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes) {
     a.warnings = strings_of(j, "warnings");
     a.revision = count(j, "revision", UINT64_MAX);
     a.topics = facets_of(j, "topics");
-    a.ranking = text(j, "ranking", 4096);
+    pairs_of(j, "ranking", 100, "a ranking setting is not [name, value]",
+             [](const json& name, const json& value) {
+               return name.is_string() && value.is_string() && name.get_ref<const std::string&>().size() <= 100 &&
+                      value.get_ref<const std::string&>().size() <= 100;
+             },
+             [&](const json& name, const json& value) { a.ranking.emplace_back(name.get<std::string>(), value.get<std::string>()); });
     if (const json& art = field(j, "article"); art.is_binary()) a.article.assign(art.get_binary().begin(), art.get_binary().end());
     for (const auto& s : list(j, "suggestions", 1000)) {
       if (!s.is_array() || s.size() != 5 || !s[4].is_number_unsigned())

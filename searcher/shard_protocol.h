@@ -42,6 +42,8 @@ inline constexpr std::size_t kMaxShardRequestBytes = 64 * 1024;
 inline constexpr std::size_t kMaxShardAnswerBytes = 64 * 1024 * 1024;
 
 using ShardParams = std::vector<std::pair<std::string, std::string>>;
+// (name, value) of each setting a shard ranks with: ranking_settings().
+using RankingSettings = std::vector<std::pair<std::string, std::string>>;
 
 // A search as the public API's parameters (page and per_page aside: the window is sent apart).
 ShardParams shard_params(const SearchRequest& request);
@@ -107,18 +109,19 @@ struct ShardAnswer {
   std::vector<FacetValue> topics;
   // kInfo: the settings its part of a search runs with (ranking_settings), which a
   // coordinator's must equal. Empty from a shard server that does not say.
-  std::string ranking;
+  RankingSettings ranking;
   // kArticle: the stored article (schema's stored form), empty when not held here.
   std::string article;
   // kSuggest
   std::vector<Suggestion> suggestions;
 };
 
-// What a shard's part of a search depends on beyond the request: the ranking settings and the
-// related articles' count, as "name=value" entries joined by ", ". A coordinator merges with
-// its own, so both must give the same; ranking_settings_differ names the entries that differ.
-std::string ranking_settings(const SearcherOptions& options);
-std::string ranking_settings_differ(std::string_view ours, std::string_view theirs);
+// What a shard's part of a search depends on beyond the request: every ranking setting
+// (visit_ranking_settings) and the related articles' count, as (name, value) in that order. A
+// coordinator merges with its own, so both must give the same; ranking_settings_differ names
+// the entries that differ ("feedback_docs 15 here, 0 there"), "" when none.
+RankingSettings ranking_settings(const SearcherOptions& options);
+std::string ranking_settings_differ(const RankingSettings& ours, const RankingSettings& theirs);
 
 std::string encode(const ShardRequest& request);
 // Errors: kSchemaMismatch for another protocol version (another mssearch: the server's fault,

@@ -1,6 +1,9 @@
 #include "server/server_options.h"
 
+#include <cmath>
 #include <optional>
+#include <string_view>
+#include <type_traits>
 
 #include <yaml-cpp/yaml.h>
 
@@ -14,30 +17,39 @@ std::string where(const std::filesystem::path& path, const YAML::Node& node) {
   return path.string() + ":" + std::to_string(node.Mark().line + 1);
 }
 
-// The `ranking:` section: the site's boosts and the measured ranking choices (searcher/ranking.h).
+// The `ranking:` section: the site's boosts and the measured ranking choices (searcher/ranking.h),
+// every setting visit_ranking_settings names.
 std::optional<Error> load_ranking(const std::filesystem::path& path, const YAML::Node& node, RankingOptions& r) {
   if (!node.IsMap()) return Error{ErrorCode::kIo, where(path, node) + ": 'ranking' must be a mapping"};
   for (const auto& kv : node) {
     const std::string key = kv.first.as<std::string>();
     const YAML::Node& v = kv.second;
+    bool known = false;
     try {
-      if (key == "recency_boost") r.recency_boost = v.as<double>();
-      else if (key == "recency_half_life_years") r.recency_half_life_years = v.as<double>();
-      else if (key == "credibility_boost") r.credibility_boost = v.as<double>();
-      else if (key == "stop_words") r.stop_words = v.as<bool>();
-      else if (key == "hyphens_as_words") r.hyphens_as_words = v.as<bool>();
-      else if (key == "exact_weight") r.exact_weight = v.as<double>();
-      else if (key == "feedback_docs") r.feedback_docs = v.as<std::size_t>();
-      else if (key == "feedback_weight") r.feedback_weight = v.as<double>();
-      else if (key == "bm25_k1") r.bm25_k1 = v.as<double>();
-      else if (key == "bm25_b") r.bm25_b = v.as<double>();
-      else return Error{ErrorCode::kIo, where(path, kv.first) + ": unknown ranking setting '" + key + "'"};
+      visit_ranking_settings(r, [&](std::string_view name, auto& field) {
+        if (name != key) return;
+        known = true;
+        field = v.as<std::remove_reference_t<decltype(field)>>();
+      });
     } catch (const YAML::Exception&) {
       return Error{ErrorCode::kIo, where(path, v) + ": bad value for 'ranking." + key + "'"};
     }
+    if (!known) return Error{ErrorCode::kIo, where(path, kv.first) + ": unknown ranking setting '" + key + "'"};
   }
   if (r.recency_boost < 0 || r.credibility_boost < 0 || r.recency_half_life_years <= 0)
     return Error{ErrorCode::kIo, where(path, node) + ": ranking boosts must be >= 0 and the half-life > 0"};
+  const auto finite_non_negative = [](double x) { return std::isfinite(x) && x >= 0; };
+  for (const double x : {r.bm25_k1, r.bm25_b, r.exact_weight, r.feedback_score_power, r.feedback_weight,
+                         r.all_words_boost, r.recency_boost, r.recency_half_life_years, r.credibility_boost})
+    if (!finite_non_negative(x))
+      return Error{ErrorCode::kIo, where(path, node) + ": ranking settings are finite numbers >= 0"};
+  if (r.bm25_b > 1) return Error{ErrorCode::kIo, where(path, node) + ": ranking.bm25_b is between 0 and 1"};
+  if (r.scheme != "bm25" && r.scheme != "bm25+" && r.scheme != "pl2" && r.scheme != "dph" && r.scheme != "lm")
+    return Error{ErrorCode::kIo, where(path, node) + ": ranking.scheme is one of bm25, bm25+, pl2, dph, lm, not '" +
+                                     r.scheme + "'"};
+  if (r.feedback_scheme != "bo1" && r.feedback_scheme != "trad")
+    return Error{ErrorCode::kIo, where(path, node) + ": ranking.feedback_scheme is bo1 or trad, not '" +
+                                     r.feedback_scheme + "'"};
   return std::nullopt;
 }
 

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include <fmt/format.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,7 @@
 #include "schema/index_path.h"
 #include "schema/text_analyzer.h"
 #include "analytics/analytics.h"
+#include "searcher/shard_protocol.h"
 #include "server/http_server.h"
 #include "server/http_server_testing.h"
 #include "tests/server/live_server.h"
@@ -440,6 +442,36 @@ TEST_CASE("server: mssearch.yaml loads, and the connection limits are read and c
   auto typo = load_server_options(tmp / "typo.yaml");
   REQUIRE_FALSE(typo);
   CHECK_THAT(typo.error().message, Catch::Contains("unknown setting 'keepalive_requests'"));
+}
+
+TEST_CASE("server: every ranking setting a coordinator compares with its shards can be set in the config file", "[server][options]") {
+  // One list (visit_ranking_settings) feeds the config file and the shard servers' check: each
+  // setting changed in `ranking:` shows as that setting, and that one alone, differing.
+  test::TempDir tmp;
+  const SearcherOptions defaults;
+  std::size_t checked = 0;
+  for (const auto& [name, value] : ranking_settings(defaults)) {
+    if (name == "related_count") continue;  // not a ranking setting: `related_count:` at the top
+    std::string other = value == "true" ? "false" : value == "false" ? "true" : value == "1" ? "2" : "1";
+    if (name == "scheme") other = "dph";
+    if (name == "feedback_scheme") other = "trad";
+    test::write_file(tmp / "one.yaml", fmt::format("ranking:\n  {}: {}\n", name, other));
+    auto loaded = load_server_options(tmp / "one.yaml");
+    INFO(name << ": " << other);
+    REQUIRE(loaded);
+    CHECK(ranking_settings_differ(ranking_settings(defaults), ranking_settings(loaded->searcher)) ==
+          fmt::format("{} {} here, {} there", name, value, other));
+    ++checked;
+  }
+  CHECK(checked >= 18);
+  for (const std::string bad : {"scheme: tfidf", "feedback_scheme: rocchio", "bm25_b: 1.5", "feedback_weight: -1",
+                                "feedback_docs: many", "bm25_k: 1"}) {
+    test::write_file(tmp / "bad.yaml", "ranking:\n  " + bad + "\n");
+    auto refused = load_server_options(tmp / "bad.yaml");
+    INFO(bad);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Contains("ranking"));
+  }
 }
 
 namespace {
