@@ -67,9 +67,10 @@ inline nlohmann::json latency_json(const std::vector<double>& ms) {
 
 // Bytes of article text (title, takeaway, body) in the collection: the "corpus size" that
 // index sizes and MB/s are measured against.
+inline std::uint64_t article_bytes(const Article& a) { return a.title.size() + a.takeaway.size() + a.body_text.size(); }
 inline std::uint64_t corpus_bytes(const std::vector<Article>& articles) {
   std::uint64_t n = 0;
-  for (const auto& a : articles) n += a.title.size() + a.takeaway.size() + a.body_text.size();
+  for (const auto& a : articles) n += article_bytes(a);
   return n;
 }
 

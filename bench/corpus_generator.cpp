@@ -63,6 +63,8 @@ const std::string& CorpusGenerator::zipf_word(std::uint64_t& state) const {
                                            vocabulary_.size() - 1)];
 }
 
+std::string CorpusGenerator::id(std::size_t i) { return fmt::format("gen-{}", i); }
+
 Article CorpusGenerator::article(std::size_t i) const {
   std::uint64_t s = spec_.seed * 1000003ULL + i;
   auto sentence = [&](std::size_t words) {
@@ -75,7 +77,7 @@ Article CorpusGenerator::article(std::size_t i) const {
     return out + ".";
   };
   Article a;
-  a.id = fmt::format("gen-{}", i);
+  a.id = id(i);
   a.title = sentence(4 + below(s, 6));
   a.title.pop_back();
   a.date = fmt::format("{:04d}-{:02d}-{:02d}", 2016 + below(s, 10), 1 + below(s, 12), 1 + below(s, 28));

@@ -20,8 +20,9 @@ class CorpusGenerator {
  public:
   explicit CorpusGenerator(const CorpusSpec& spec);
 
-  // Article i (0-based) of the collection; ids are "gen-<i>".
+  // Article i (0-based) of the collection; ids are "gen-<i>" (id(i)). Safe from several threads.
   Article article(std::size_t i) const;
+  static std::string id(std::size_t i);
   std::vector<Article> all() const;
 
   // A fixed query mix drawn from the same vocabulary: 1-3 words, phrases, topic filters and

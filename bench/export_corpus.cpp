@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   std::uint64_t bytes = 0;
   for (std::size_t i = 0; i < articles; ++i) {
     const auto a = generator.article(i);
-    bytes += corpus_bytes({a});
+    bytes += article_bytes(a);
     corpus << nlohmann::json{{"id", i},           {"title", a.title}, {"takeaway", a.takeaway},
                              {"body", a.body_text}, {"topics", a.topics}, {"year", a.year()}}
                   .dump()

@@ -4,6 +4,7 @@
 // the peers answer) and of top-10 alone. A benchmark, not a
 // test: it prints figures (text, or one JSON line for bench/report) and asserts nothing.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -42,7 +43,7 @@ int main(int argc, char** argv) {
   std::size_t flush_every = IndexerOptions{}.flush_every;
   std::string db, export_queries;
   std::vector<std::string> databases;
-  bool skip_index = false, json = false, no_facets = false, no_snippets = false, no_feedback = false;
+  bool skip_index = false, stream = false, json = false, no_facets = false, no_snippets = false, no_feedback = false;
   add_collection_options(app, collection);
   app.add_option("--related", related, "Related articles in each answer (default 5; 0: none)");
   app.add_option("--db", db, "Index directory (default: a temporary one, removed afterwards)");
@@ -50,6 +51,9 @@ int main(int argc, char** argv) {
   app.add_option("--flush-every", flush_every, "Full build: each part commits after N documents (0: Xapian's threshold)")
       ->capture_default_str();
   app.add_option("--database", databases, "Search these instead of --db (paths, tcp://HOST:PORT); repeat");
+  app.add_flag("--stream", stream,
+               "Full build from articles made as they are written, none held in memory (for 1 M articles); no "
+               "incremental run");
   app.add_flag("--skip-index", skip_index, "Search what --db/--database already hold (same --articles/--seed)");
   app.add_flag("--no-facets", no_facets, "Leave out facet counting");
   app.add_flag("--no-snippets", no_snippets, "Leave out snippets");
@@ -90,7 +94,29 @@ int main(int argc, char** argv) {
   }
 
   nlohmann::json out = {{"engine", engine}, {"articles", articles}, {"queries", mix.size()}};
-  if (!skip_index) {
+  if (!skip_index && stream) {
+    // Articles made as they are written, none held: the full build alone (an incremental run
+    // would need the whole collection again).
+    std::atomic<std::uint64_t> bytes{0};
+    ArticleStream source{articles, &CorpusGenerator::id, [&](std::size_t i) {
+                           Article a = generator.article(i);
+                           bytes += article_bytes(a);
+                           return a;
+                         }};
+    const double rss_before = peak_rss_mib();
+    IndexerOptions io;
+    io.db_path = db;
+    io.shards = shards;
+    io.flush_every = flush_every;
+    const auto t = Clock::now();
+    auto report = index_stream(source, io);
+    if (!report) {
+      fmt::print(stderr, "search_bench: {}\n", report.error().message);
+      return 2;
+    }
+    out.update(index_json(articles, ms_since(t), rss_before, peak_rss_mib(), bytes.load(), db));
+    out.update({{"shards", shards}, {"streamed", true}});
+  } else if (!skip_index) {
     auto all = generator.all();
     const auto bytes = corpus_bytes(all);
     const double rss_before = peak_rss_mib();

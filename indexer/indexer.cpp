@@ -90,19 +90,12 @@ class Job {
   // Brings the index in line with an already read batch. Deletions are limited to sources
   // under paths_ (none when paths_ is empty).
   Result<IndexReport> apply(ReadBatch batch) {
-    const auto start = std::chrono::steady_clock::now();
-    auto lock = IndexLock::acquire(options_.db_path);
-    if (!lock) return std::unexpected(lock.error());
-    if (!dir_.is_plain_database()) dir_.remove_stale_generations();
-    drop_duplicates(batch);
-    report_.errors = batch.errors;
-    report_.failed = batch.errors.size();
-
-    std::vector<std::string> scopes;
-    for (const auto& p : paths_) scopes.push_back(source_identity(p));
-
-    Result<void> written;
-    try {
+    return locked_job([&]() -> Result<void> {
+      drop_duplicates(batch);
+      report_.errors = batch.errors;
+      report_.failed = batch.errors.size();
+      std::vector<std::string> scopes;
+      for (const auto& p : paths_) scopes.push_back(source_identity(p));
       std::optional<Xapian::Database> old;
       std::map<std::string, IndexedArticle> indexed;
       try {
@@ -130,8 +123,44 @@ class Job {
         }
       }
       const Plan plan = make_plan(batch, indexed, scopes);
-      written = rebuild ? write_generation(plan, old ? &*old : nullptr, indexed)
-                        : write_incremental(plan);
+      return rebuild ? write_generation(plan, old ? &*old : nullptr, indexed) : write_incremental(plan);
+    });
+  }
+
+  // A full build of the articles `stream` makes at `indices` (this job's share), one at a time:
+  // none is held after it is written. What db_path held is replaced, as by --full.
+  Result<IndexReport> apply_stream(const ArticleStream& stream, const std::vector<std::size_t>& indices) {
+    return locked_job([&]() -> Result<void> {
+      std::optional<Xapian::Database> old;  // read only for the revision to count on from
+      try {
+        if (dir_.live_generation()) old.emplace(options_.db_path.string());
+      } catch (const Xapian::DatabaseError& e) {
+        report_.warnings.push_back("the old index could not be read (" + e.get_description() + "): replaced");
+      }
+      report_.added = indices.size();
+      return write_parts(
+          indices.size(),
+          [&](std::size_t i, Article& made, std::string& hash) -> const Article& {
+            made = stream.make(indices[i]);
+            hash = content_hash(made);
+            return made;
+          },
+          {}, old ? &*old : nullptr, {});
+    });
+  }
+
+ private:
+  // Runs `write` under the index's lock, turns Xapian's and the file system's exceptions into
+  // errors, and reports the database it leaves.
+  template <typename Write>
+  Result<IndexReport> locked_job(Write write) {
+    const auto start = std::chrono::steady_clock::now();
+    auto lock = IndexLock::acquire(options_.db_path);
+    if (!lock) return std::unexpected(lock.error());
+    if (!dir_.is_plain_database()) dir_.remove_stale_generations();
+    Result<void> written;
+    try {
+      written = write();
     } catch (const Xapian::DatabaseLockError& e) {
       return fail(ErrorCode::kLocked, "index " + options_.db_path.string() +
                                           " is locked by another writer: " + e.get_msg());
@@ -154,7 +183,6 @@ class Job {
     return report_;
   }
 
- private:
   void drop_duplicates(ReadBatch& batch) {
     std::map<std::string, std::string> first_source;
     std::vector<Article> unique;
@@ -328,14 +356,32 @@ class Job {
 
   Result<void> write_generation(const Plan& plan, const Xapian::Database* old,
                                 const std::map<std::string, IndexedArticle>& indexed) {
+    std::vector<const Article*> articles(plan.write.begin(), plan.write.end());
+    articles.insert(articles.end(), plan.unchanged.begin(), plan.unchanged.end());
+    return write_parts(
+        articles.size(),
+        [&](std::size_t i, Article&, std::string& hash) -> const Article& {
+          hash = hashes_.at(articles[i]->id);
+          return *articles[i];
+        },
+        plan.keep_as_is, old, indexed);
+  }
+
+  // Article i of a full build (0 <= i < count), with its content hash: one already held, or one
+  // made into `made`. Called from the parts' threads.
+  using ArticleAt = std::function<const Article&(std::size_t i, Article& made, std::string& hash)>;
+
+  // A full build: `count` articles from `at`, then those of `keep_as_is` rebuilt from their
+  // stored copies in `old`, written as parts in parallel, compacted into a new generation and
+  // published.
+  Result<void> write_parts(std::size_t count, const ArticleAt& at, const std::vector<std::string>& keep_as_is,
+                           const Xapian::Database* old, const std::map<std::string, IndexedArticle>& indexed) {
     if (dir_.is_plain_database())
       return fail(ErrorCode::kIo, options_.db_path.string() +
                                       " is a plain Xapian database, not an mssearch index "
                                       "directory: --full needs a new or mssearch-made --db");
     report_.full = true;
-    std::vector<const Article*> articles(plan.write.begin(), plan.write.end());
-    articles.insert(articles.end(), plan.unchanged.begin(), plan.unchanged.end());
-    const std::size_t total = articles.size() + plan.keep_as_is.size();
+    const std::size_t total = count + keep_as_is.size();
     std::size_t parts = options_.write_threads;
     if (parts == 0) parts = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
     if (total < 1000) parts = 1;  // not worth a thread
@@ -370,13 +416,16 @@ class Job {
             auto old_handle = [&]() -> const Xapian::Database& {
               return p == 0 ? *old : own ? *own : own.emplace(options_.db_path.string());
             };
-            for (std::size_t i = p; i < articles.size(); i += parts) {
+            Article made;
+            std::string hash;
+            for (std::size_t i = p; i < count; i += parts) {
+              const Article& article = at(i, made, hash);
               try {
-                db.add_document(builder.build(*articles[i], hashes_.at(articles[i]->id)));
+                db.add_document(builder.build(article, hash));
               } catch (const std::length_error& e) {
                 // Refused; what the old index held of it is rebuilt from its stored copy.
-                const std::string& id = articles[i]->id;
-                part_errors[p].push_back({articles[i]->source, articles[i]->line, e.what(), id});
+                const std::string& id = article.id;
+                part_errors[p].push_back({article.source, article.line, e.what(), id});
                 refused[p].push_back(id);
                 if (old != nullptr && indexed.contains(id)) carry_over(old_handle(), indexed.at(id), id, builder, db, part_errors[p]);
               }
@@ -389,8 +438,8 @@ class Job {
             // Articles whose source could not be read this time stay, rebuilt from their stored
             // copies; each part takes its share, with a handle of its own on the old index
             // (Xapian handles are not thread-safe).
-            for (std::size_t i = p; i < plan.keep_as_is.size(); i += parts) {
-              const std::string& id = plan.keep_as_is[i];
+            for (std::size_t i = p; i < keep_as_is.size(); i += parts) {
+              const std::string& id = keep_as_is[i];
               carry_over(old_handle(), indexed.at(id), id, builder, db, part_errors[p]);
               wrote();
             }
@@ -502,18 +551,11 @@ Result<void> write_spelling_database(const fs::path& dir, std::size_t shards) {
   return {};
 }
 
-// One job per shard, in parallel; the batch read once and split by shard_of(id).
-Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& paths,
-                                  const IndexerOptions& options, std::size_t shards) {
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<ReadBatch> parts(shards);
-  for (auto& part : parts) {
-    part.errors = batch.errors;  // failed ids and broken sources: every shard keeps what it holds
-    part.broken_sources = batch.broken_sources;
-    part.broken_directories = batch.broken_directories;
-  }
-  for (auto& a : batch.articles) parts[shard_of(a.id, shards)].articles.push_back(std::move(a));
-
+// One job per shard, in parallel (`job(i, options)` runs shard i's with the options given), their
+// reports summed after the read errors every shard was given, and the spelling database rebuilt.
+template <typename ShardJob>
+Result<IndexReport> run_shards(const IndexerOptions& options, std::size_t shards, const std::vector<ReadError>& read_errors,
+                               std::chrono::steady_clock::time_point start, ShardJob job) {
   std::mutex progress_mutex;
   std::vector<std::size_t> done(shards, 0), totals(shards, 0);
   std::vector<Result<IndexReport>> results(shards, fail(ErrorCode::kIo, "not run"));
@@ -533,13 +575,13 @@ Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& 
                          std::accumulate(totals.begin(), totals.end(), std::size_t{0}));
       };
     }
-    workers.emplace_back([&, i] { results[i] = Job(paths, shard_options[i]).apply(std::move(parts[i])); });
+    workers.emplace_back([&, i] { results[i] = job(i, shard_options[i]); });
   }
   for (auto& w : workers) w.join();
 
   IndexReport all;
   all.shards = shards;
-  all.errors = batch.errors;
+  all.errors = read_errors;
   for (std::size_t i = 0; i < shards; ++i) {
     if (!results[i]) {
       auto e = results[i].error();
@@ -549,7 +591,7 @@ Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& 
     const IndexReport& r = *results[i];
     all.added += r.added, all.updated += r.updated, all.deleted += r.deleted, all.unchanged += r.unchanged;
     // Errors found by the shard itself (duplicate ids) follow the copies of the read errors.
-    all.errors.insert(all.errors.end(), r.errors.begin() + static_cast<std::ptrdiff_t>(batch.errors.size()), r.errors.end());
+    all.errors.insert(all.errors.end(), r.errors.begin() + static_cast<std::ptrdiff_t>(read_errors.size()), r.errors.end());
     all.warnings.insert(all.warnings.end(), r.warnings.begin(), r.warnings.end());
     all.full = all.full || r.full;
     all.revision = std::max(all.revision, r.revision);
@@ -560,6 +602,22 @@ Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& 
     return std::unexpected(spelling.error());
   all.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return all;
+}
+
+// One job per shard, in parallel; the batch read once and split by shard_of(id).
+Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& paths,
+                                  const IndexerOptions& options, std::size_t shards) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<ReadBatch> parts(shards);
+  for (auto& part : parts) {
+    part.errors = batch.errors;  // failed ids and broken sources: every shard keeps what it holds
+    part.broken_sources = batch.broken_sources;
+    part.broken_directories = batch.broken_directories;
+  }
+  for (auto& a : batch.articles) parts[shard_of(a.id, shards)].articles.push_back(std::move(a));
+  return run_shards(options, shards, batch.errors, start, [&](std::size_t i, const IndexerOptions& o) {
+    return Job(paths, o).apply(std::move(parts[i]));
+  });
 }
 
 }  // namespace
@@ -582,6 +640,22 @@ Result<IndexReport> index_articles(std::vector<Article> articles, const IndexerO
   batch.articles = std::move(articles);
   if (*shards > 1) return apply_sharded(std::move(batch), no_paths, options, *shards);
   return Job(no_paths, options).apply(std::move(batch));
+}
+
+Result<IndexReport> index_stream(const ArticleStream& stream, const IndexerOptions& full_options) {
+  const auto start = std::chrono::steady_clock::now();
+  IndexerOptions options = full_options;
+  options.full = true;
+  auto shards = shard_count(options);
+  if (!shards) return std::unexpected(shards.error());
+  const std::vector<fs::path> no_paths;
+  std::vector<std::vector<std::size_t>> indices(*shards);
+  for (std::size_t i = 0; i < stream.count; ++i)
+    indices[*shards > 1 ? shard_of(stream.id_of(i), *shards) : 0].push_back(i);
+  if (*shards <= 1) return Job(no_paths, options).apply_stream(stream, indices[0]);
+  return run_shards(options, *shards, {}, start, [&](std::size_t i, const IndexerOptions& o) {
+    return Job(no_paths, o).apply_stream(stream, indices[i]);
+  });
 }
 
 }  // namespace mssearch

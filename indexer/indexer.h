@@ -69,4 +69,18 @@ Result<IndexReport> run_index_job(const std::vector<std::filesystem::path>& sour
 // same way as run_index_job; nothing is deleted. Same errors.
 Result<IndexReport> index_articles(std::vector<Article> articles, const IndexerOptions& options);
 
+// Articles made one at a time, for a collection too large to hold in memory (the benchmark's
+// 1 M articles): `count` of them; `make(i)` makes article i (from the writing threads, each i
+// once, any order); `id_of(i)` is its id, cheaply (it decides the shard before it is made).
+// Ids must be unique: they are not checked, since they are not held.
+struct ArticleStream {
+  std::size_t count = 0;
+  std::function<std::string(std::size_t)> id_of;
+  std::function<Article(std::size_t)> make;
+};
+
+// A full build (as with `full`) of the stream's articles into options.db_path, shards as in
+// run_index_job; only one article per writing thread is held at a time. Same errors.
+Result<IndexReport> index_stream(const ArticleStream& stream, const IndexerOptions& options);
+
 }  // namespace mssearch

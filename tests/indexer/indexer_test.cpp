@@ -1,9 +1,12 @@
 // The index job against real Xapian databases in temporary directories.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <functional>
+#include <map>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "indexer/document_builder.h"
@@ -388,4 +391,94 @@ TEST_CASE("content hash: equal articles hash alike, any stored field changed cha
     INFO("change " << i);
     CHECK(content_hash(changed) != base);
   }
+}
+
+namespace {
+
+// Article i of a made-up collection: short, with words of its own and words shared by all.
+Article made_article(std::size_t i) {
+  Article a;
+  a.id = fmt::format("made-{}", i);
+  a.title = fmt::format("Made article {} on myelin", i);
+  a.date = "2025-01-01";
+  a.takeaway = fmt::format("Word{} and myelin repair in case {}.", i % 97, i);
+  a.topics = {i % 2 == 0 ? "Astrocytes" : "Microglia"};
+  a.body_text = fmt::format("Remyelination study number {} found word{} often.", i, i % 13);
+  a.body_markdown = "## What They Found\n\n" + a.body_text + "\n";
+  a.sections = {{"What They Found", a.body_text}};
+  return a;
+}
+
+// id -> content hash, of every document a database holds.
+std::map<std::string, std::string> held_hashes(const Xapian::Database& db) {
+  std::map<std::string, std::string> out;
+  for (auto d = db.postlist_begin(""); d != db.postlist_end(""); ++d) {
+    const Xapian::Document doc = db.get_document(*d);
+    for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t)
+      if ((*t).starts_with(schema::kIdPrefix)) out[(*t).substr(schema::kIdPrefix.size())] = doc.get_value(schema::kSlotContentHash);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("index: a streamed build writes what a build from memory writes, each article made once", "[indexer]") {
+  test::TempDir tmp;
+  const std::size_t count = 1100;  // over 1,000: written as parts in parallel
+  std::vector<std::atomic<int>> made(count + 1);
+  ArticleStream stream{count, [](std::size_t i) { return fmt::format("made-{}", i); }, [&](std::size_t i) {
+                         ++made[i];
+                         Article a = made_article(i);
+                         if (i == 7) a.topics = {std::string(300, 't')};  // refused alone
+                         return a;
+                       }};
+  IndexerOptions options;
+  options.db_path = tmp / "streamed";
+  auto streamed = index_stream(stream, options);
+  REQUIRE(streamed);
+  for (std::size_t i = 0; i < count; ++i) REQUIRE(made[i] == 1);
+  CHECK(streamed->full);
+  CHECK(streamed->added == count - 1);
+  REQUIRE(streamed->errors.size() == 1);
+  CHECK(streamed->errors[0].id == "made-7");
+  CHECK(streamed->documents == count - 1);
+
+  std::vector<Article> all;
+  for (std::size_t i = 0; i < count; ++i) all.push_back(made_article(i));
+  all[7].topics = {std::string(300, 't')};
+  options.db_path = tmp / "memory";
+  options.full = true;
+  REQUIRE(index_articles(std::move(all), options));
+  const Xapian::Database a((tmp / "streamed").string()), b((tmp / "memory").string());
+  CHECK(a.get_doccount() == b.get_doccount());
+  CHECK(a.get_total_length() == b.get_total_length());
+  CHECK(held_hashes(a) == held_hashes(b));
+  CHECK(a.get_termfreq("Zmyelin") == count - 1);
+
+  // Again, into 3 shards: each holds the ids shard_of gives it, and nothing is made twice.
+  for (auto& m : made) m = 0;
+  options = IndexerOptions{};
+  options.db_path = tmp / "sharded";
+  options.shards = 3;
+  auto sharded = index_stream(stream, options);
+  REQUIRE(sharded);
+  for (std::size_t i = 0; i < count; ++i) REQUIRE(made[i] == 1);
+  CHECK(sharded->shards == 3);
+  CHECK(sharded->documents == count - 1);
+  std::size_t total = 0;
+  for (std::size_t s = 0; s < 3; ++s) {
+    const Xapian::Database shard(shard_dir(tmp / "sharded", s).string());
+    total += shard.get_doccount();
+    for (const auto& [id, hash] : held_hashes(shard)) CHECK(shard_of(id, 3) == s);
+  }
+  CHECK(total == count - 1);
+
+  // A second stream replaces the first, as --full does; the revision goes on growing.
+  stream.count = 10;
+  options = IndexerOptions{};
+  options.db_path = tmp / "streamed";
+  auto again = index_stream(stream, options);
+  REQUIRE(again);
+  CHECK(again->documents == 9);  // made-7 is refused again
+  CHECK(again->revision > streamed->revision);
 }
