@@ -76,6 +76,9 @@ int main(int argc, char** argv) {
   app.add_option("--compare-with", compare_with,
                  "Also compare every answer with one index in DIR: top-10 equal, totals and facets exact");
   app.add_option("--slowest", slowest, "Also print the N slowest queries of the full answer (to stderr)");
+  std::string latencies_path;
+  app.add_option("--latencies", latencies_path,
+                 "Write each query's full-answer time (ms) here, one a line in the mix's order (for bench/fanout_sim)");
   CLI11_PARSE(app, argc, argv);
   const auto [articles, queries, seed] = collection;
 
@@ -212,6 +215,14 @@ int main(int argc, char** argv) {
     }
     run_mix(Answer::kTop10, nullptr, &*plain);  // its own tables and caches, warmed
     run_mix(Answer::kTop10, &top10_plain, &*plain);
+  }
+  if (!latencies_path.empty()) {
+    std::ofstream latencies(latencies_path);
+    for (const double ms : full) latencies << fmt::format("{:.4f}\n", ms);
+    if (!latencies) {
+      fmt::print(stderr, "search_bench: cannot write {}\n", latencies_path);
+      return 2;
+    }
   }
   if (slowest > 0) {
     std::vector<std::size_t> order(mix.size());
