@@ -9,6 +9,7 @@
 #include <optional>
 #include <regex>
 
+#include <fmt/format.h>
 #include <httplib.h>
 
 namespace mssearch {
@@ -158,8 +159,8 @@ class HttpShardTransport : public ShardTransport {
       health_->failed(shard, r, failure);
       why += (why.empty() ? "" : "; ") + replicas[r] + ": " + failure;
     }
-    if (why.empty()) why = "every replica is marked down (tried again " + std::to_string(o.retry_seconds) + " s after it failed)";
-    return fail(ErrorCode::kDatabase, "shard " + std::to_string(shard) + " did not answer: " + why);
+    if (why.empty()) why = fmt::format("every replica is marked down (tried again {:g} s after it failed)", o.retry_seconds);
+    return fail(ErrorCode::kUnavailable, "shard " + std::to_string(shard) + " did not answer: " + why);
   }
 
  private:

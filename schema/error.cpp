@@ -13,6 +13,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::kNotFound: return "not_found";
     case ErrorCode::kDatabase: return "database_error";
     case ErrorCode::kCorrupt: return "index_damaged";
+    case ErrorCode::kUnavailable: return "shards_unavailable";
     case ErrorCode::kInternal: return "internal_error";
   }
   return "internal_error";

@@ -19,6 +19,7 @@ enum class ErrorCode {
   kNotFound,         // an article id that is not in the index
   kDatabase,         // Xapian reported a failure (disk full, unreadable, ...)
   kCorrupt,          // the index is damaged (a failed check, a checksum, Xapian's corruption error)
+  kUnavailable,      // no replica of a shard answered (down, or past its deadline): try again later
   kInternal,
 };
 

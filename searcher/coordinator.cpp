@@ -103,7 +103,7 @@ Result<bool> Coordinator::load_info(bool force) {
     revision += answers[s]->revision;
     topics.push_back(&answers[s]->topics);
   }
-  if (topics.empty()) return fail(ErrorCode::kDatabase, "no shard server answered: " + why);
+  if (topics.empty()) return fail(ErrorCode::kUnavailable, "no shard server answered: " + why);
   const bool changed = documents != documents_ || revision != revision_;
   documents_ = documents;
   revision_ = revision;
@@ -210,7 +210,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
       result.failed_shards.push_back(s < status_.size() ? status_[s].name : "shard " + std::to_string(s));
     }
   }
-  if (up.empty()) return fail(ErrorCode::kDatabase, "no shard server answered: " + answers.front().error().message);
+  if (up.empty()) return fail(ErrorCode::kUnavailable, "no shard server answered: " + answers.front().error().message);
 
   std::vector<const std::vector<FacetValue>*> topics, years, journals;
   bool reranked = false;

@@ -49,7 +49,8 @@ HttpError http_error(const Error& e) {
     case ErrorCode::kNotFound: return {404, "not_found", e.message};
     case ErrorCode::kIndexMissing:
     case ErrorCode::kCorrupt:
-    case ErrorCode::kSchemaMismatch: return {503, std::string(to_string(e.code)), e.message};
+    case ErrorCode::kSchemaMismatch:
+    case ErrorCode::kUnavailable: return {503, std::string(to_string(e.code)), e.message};
     default: return {500, std::string(to_string(e.code)), e.message};
   }
 }
@@ -69,6 +70,8 @@ void send_json(httplib::Response& res, int status, const json& body) {
 
 void send_error(httplib::Response& res, const HttpError& e) {
   send_json(res, e.status, {{"error", {{"code", e.code}, {"message", e.message}}}});
+  // Unavailable for now (no index yet, shards down): when to ask again, as the overload answer says.
+  if (e.status == 503) res.set_header("Retry-After", "1");
 }
 
 // The HTML page for an address under /articles/ that names no article, sent 404.

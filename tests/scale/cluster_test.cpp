@@ -238,6 +238,29 @@ TEST_CASE("cluster: a replica that dies is retried within the query, and a dead 
   CHECK(server.metric("mssearch_shard_up{shard=\"" + dead + "\"}") == 0);
 }
 
+TEST_CASE("cluster: every shard down is 503 with Retry-After, naming the shard, never a server error", "[cluster]") {
+  auto only = std::make_unique<test::LiveServer>(indexes().shard(0), shard_server());
+  const std::string gone = url(*only);
+  test::LiveServer server(indexes().single, [&](ServerOptions& o) {
+    o.cluster.shards = {{gone}};
+    o.cluster.retry_seconds = 30;
+  });
+  CHECK(server.get_json("/api/search?q=astrocytes")["total"] > 0);
+  only.reset();
+  // Found down by this search, then already marked down: the same answer both times.
+  for (int i = 0; i < 2; ++i) {
+    INFO("search " << i);
+    auto res = server.get("/api/search?q=astrocytes");
+    REQUIRE(res);
+    CHECK(res->status == 503);
+    CHECK(res->has_header("Retry-After"));
+    const auto body = json::parse(res->body);
+    CHECK(body["error"]["code"] == "shards_unavailable");
+    CHECK_THAT(body["error"]["message"].get<std::string>(), Catch::Contains(gone) || Catch::Contains("marked down"));
+    CHECK_THAT(res->body, !Catch::Contains("000000"));  // seconds written as "30", not "30.000000"
+  }
+}
+
 TEST_CASE("cluster: the internal endpoint refuses what the public API refuses, and only when configured", "[cluster]") {
   test::LiveServer shard(indexes().shard(0), shard_server("s3cret"));
   auto post = [&](const std::string& body, const std::string& secret = "s3cret") {
