@@ -71,6 +71,12 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "One JSON line per fan-out");
   CLI11_PARSE(app, argc, argv);
 
+  if (shard_files.size() < 2) {
+    // With one, every shard of a fan-out would take that shard's time for the query: no tail.
+    fmt::print(stderr, "fanout_sim: give the times of at least two shards (--shard FILE, repeated): how shards "
+                       "differ on one query is what makes the slowest of N\n");
+    return 2;
+  }
   std::vector<std::vector<double>> shards;
   for (const auto& f : shard_files) {
     std::string error;

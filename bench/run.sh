@@ -101,9 +101,7 @@ for round in $(seq "$rounds"); do
   [ "$rounds" -eq 1 ] || echo "bench: $n articles: round $round of $rounds" >&2
   echo "bench: $n articles: mssearch (index, 1 % reindex, queries)" >&2
   "$build/bench/search_bench" --articles "$n" --queries "$queries" --db "$work/mssearch-$n" \
-    --export-queries "$work/urls-$n.txt" --latencies "$work/latencies-$n.txt" --json | record
-  # The same times fanned out to N shards of this size each (docs/scaling.md, "Sizing").
-  "$build/bench/fanout_sim" --shard "$work/latencies-$n.txt" --shards 1 4 16 64 >&2
+    --export-queries "$work/urls-$n.txt" --json | record
   echo "bench: $n articles: mssearch over 4 local shards, counted in parallel and one after another" >&2
   "$build/bench/search_bench" --articles "$n" --queries "$queries" --db "$work/sharded-$n" --shards 4 \
     --engine "mssearch, 4 local shards" --json | record

@@ -29,6 +29,10 @@ nlohmann::json metrics_json(const eval::Metrics& m) {
 std::string ratio(double a, double b) { return b > 0 ? fmt::format("{:.3f}", a / b) : "-"; }
 
 int run_eval(const EvalArgs& args) {
+  if (const std::string problem = ranking_settings_problem(args.ranking); !problem.empty()) {
+    fmt::print(stderr, "mssearch eval: error: {}\n", problem);
+    return kExitFatal;
+  }
   eval::EvalOptions options;
   options.baseline = !args.no_baseline;
   options.searcher.synonyms_path = args.synonyms;

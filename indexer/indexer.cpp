@@ -9,6 +9,7 @@
 #include <mutex>
 #include <numeric>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <unordered_map>
 
@@ -142,6 +143,12 @@ class Job {
           indices.size(),
           [&](std::size_t i, Article& made, std::string& hash) -> const Article& {
             made = stream.make(indices[i]);
+            // What drop_duplicates checks of articles given in memory (ids are the stream's to
+            // keep unique); refused alone, as the builder refuses an overlong term.
+            if (const std::string id = stream.id_of(indices[i]); made.id != id)
+              throw std::invalid_argument("the stream made '" + made.id + "' as article '" + id + "'");
+            if (!made.url.empty() && !is_link_url(made.url))
+              throw std::invalid_argument("'url' must be a path on the site (/articles/…) or an http(s) URL");
             hash = content_hash(made);
             return made;
           },
@@ -171,6 +178,8 @@ class Job {
       return fail(ErrorCode::kDatabase, "index " + options_.db_path.string() + ": " + e.get_description());
     } catch (const fs::filesystem_error& e) {
       return fail(ErrorCode::kIo, e.what());
+    } catch (const std::exception& e) {  // e.g. from an ArticleStream's functions: never past the job
+      return fail(ErrorCode::kInternal, "index " + options_.db_path.string() + ": " + e.what());
     }
     if (!written) return std::unexpected(written.error());
 
@@ -419,15 +428,21 @@ class Job {
             Article made;
             std::string hash;
             for (std::size_t i = p; i < count; i += parts) {
-              const Article& article = at(i, made, hash);
+              const Article* article = nullptr;
+              // Refused; what the old index held of it is rebuilt from its stored copy.
+              auto refuse = [&](const std::exception& e) {
+                const Article& a = article != nullptr ? *article : made;  // at() refused what it made
+                part_errors[p].push_back({a.source, a.line, e.what(), a.id});
+                refused[p].push_back(a.id);
+                if (old != nullptr && indexed.contains(a.id)) carry_over(old_handle(), indexed.at(a.id), a.id, builder, db, part_errors[p]);
+              };
               try {
-                db.add_document(builder.build(article, hash));
-              } catch (const std::length_error& e) {
-                // Refused; what the old index held of it is rebuilt from its stored copy.
-                const std::string& id = article.id;
-                part_errors[p].push_back({article.source, article.line, e.what(), id});
-                refused[p].push_back(id);
-                if (old != nullptr && indexed.contains(id)) carry_over(old_handle(), indexed.at(id), id, builder, db, part_errors[p]);
+                article = &at(i, made, hash);
+                db.add_document(builder.build(*article, hash));
+              } catch (const std::length_error& e) {  // the builder: a term over Xapian's limit
+                refuse(e);
+              } catch (const std::invalid_argument& e) {  // at(): a made article that fails a check
+                refuse(e);
               }
               wrote();
               if (options_.flush_every > 0 && ++since_commit == options_.flush_every) {
@@ -650,8 +665,12 @@ Result<IndexReport> index_stream(const ArticleStream& stream, const IndexerOptio
   if (!shards) return std::unexpected(shards.error());
   const std::vector<fs::path> no_paths;
   std::vector<std::vector<std::size_t>> indices(*shards);
-  for (std::size_t i = 0; i < stream.count; ++i)
-    indices[*shards > 1 ? shard_of(stream.id_of(i), *shards) : 0].push_back(i);
+  try {
+    for (std::size_t i = 0; i < stream.count; ++i)
+      indices[*shards > 1 ? shard_of(stream.id_of(i), *shards) : 0].push_back(i);
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kInternal, "index " + options.db_path.string() + ": " + e.what());
+  }
   if (*shards <= 1) return Job(no_paths, options).apply_stream(stream, indices[0]);
   return run_shards(options, *shards, {}, start, [&](std::size_t i, const IndexerOptions& o) {
     return Job(no_paths, o).apply_stream(stream, indices[i]);

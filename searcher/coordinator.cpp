@@ -11,7 +11,19 @@
 #include "searcher/ranking.h"
 
 namespace mssearch {
+
 namespace {
+
+// No shard gave an answer: unavailable (503, try again) when none could be reached; an answer
+// that came and was refused (a shard of another protocol that still said 200) is that error.
+template <typename Answers>
+std::unexpected<Error> none_answered(const Answers& answers) {
+  for (const auto& a : answers)
+    if (!a && a.error().code != ErrorCode::kUnavailable)
+      return fail(a.error().code, "no shard server answered: " + a.error().message);
+  return fail(ErrorCode::kUnavailable,
+              "no shard server answered: " + (answers.empty() ? std::string("no shards") : answers.front().error().message));
+}
 
 // Facet counts of several shards, summed, in the order one index gives them.
 std::vector<FacetValue> summed(const std::vector<const std::vector<FacetValue>*>& lists) {
@@ -82,19 +94,15 @@ Result<bool> Coordinator::load_info(bool force) {
   std::uint64_t revision = 0;
   mismatch_.clear();
   std::vector<const std::vector<FacetValue>*> topics;
-  std::string why;
   for (std::size_t s = 0; s < answers.size(); ++s) {
-    if (!answers[s]) {
-      why = answers[s].error().message;
-      continue;
-    }
+    if (!answers[s]) continue;
     // Answers merged by other settings than the shards ranked with would be neither one's:
     // refused at start, named (afterwards, a shard restarted with other settings is named in
     // the answer's warnings).
-    if (!answers[s]->ranking.empty() && answers[s]->ranking != ranking_) {
+    const std::string differ = answers[s]->ranking.empty() ? "" : ranking_settings_differ(ranking_, answers[s]->ranking);
+    if (!differ.empty()) {
       const std::string name = s < status_.size() ? status_[s].name : "shard " + std::to_string(s);
-      const std::string what = "shard server " + name + " ranks with other settings than this coordinator (" +
-                               ranking_settings_differ(ranking_, answers[s]->ranking) +
+      const std::string what = "shard server " + name + " ranks with other settings than this coordinator (" + differ +
                                "): give them the same ranking settings";
       if (force) return fail(ErrorCode::kSchemaMismatch, what);
       mismatch_ = what;
@@ -103,7 +111,7 @@ Result<bool> Coordinator::load_info(bool force) {
     revision += answers[s]->revision;
     topics.push_back(&answers[s]->topics);
   }
-  if (topics.empty()) return fail(ErrorCode::kUnavailable, "no shard server answered: " + why);
+  if (topics.empty()) return none_answered(answers);
   const bool changed = documents != documents_ || revision != revision_;
   documents_ = documents;
   revision_ = revision;
@@ -210,7 +218,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
       result.failed_shards.push_back(s < status_.size() ? status_[s].name : "shard " + std::to_string(s));
     }
   }
-  if (up.empty()) return fail(ErrorCode::kUnavailable, "no shard server answered: " + answers.front().error().message);
+  if (up.empty()) return none_answered(answers);
 
   std::vector<const std::vector<FacetValue>*> topics, years, journals;
   bool reranked = false;

@@ -21,7 +21,7 @@ namespace mssearch {
 
 class Coordinator {
  public:
-  // Errors: kDatabase when no shard answers.
+  // Errors: kUnavailable when no shard answers.
   static Result<std::unique_ptr<Coordinator>> open(const SearcherOptions& options);
 
   Result<SearchResult> search(const SearchRequest& request);

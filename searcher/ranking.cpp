@@ -7,7 +7,10 @@
 #include <optional>
 #include <array>
 #include <functional>
+#include <type_traits>
 #include <unordered_map>
+
+#include <fmt/format.h>
 
 #include "schema/schema.h"
 #include "schema/text_analyzer.h"
@@ -132,6 +135,31 @@ Xapian::Query maybe(const Xapian::Query& query, const Xapian::Query& extra) {
 }
 
 }  // namespace
+
+std::string ranking_settings_problem(const RankingOptions& r) {
+  // The schemes make_weight below knows, and Xapian's expansion schemes.
+  static constexpr std::string_view kSchemes[] = {"bm25", "bm25+", "pl2", "dph", "lm"};
+  static constexpr std::string_view kFeedbackSchemes[] = {"bo1", "trad"};
+  if (std::find(std::begin(kSchemes), std::end(kSchemes), r.scheme) == std::end(kSchemes))
+    return "ranking.scheme is one of bm25, bm25+, pl2, dph, lm, not '" + r.scheme + "'";
+  if (std::find(std::begin(kFeedbackSchemes), std::end(kFeedbackSchemes), r.feedback_scheme) == std::end(kFeedbackSchemes))
+    return "ranking.feedback_scheme is bo1 or trad, not '" + r.feedback_scheme + "'";
+  std::string problem;
+  visit_ranking_settings(r, [&](std::string_view name, const auto& value) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(value)>, double>) {
+      if (problem.empty() && !(std::isfinite(value) && value >= 0))
+        problem = fmt::format("ranking.{} must be a finite number >= 0, not {}", name, value);
+    }
+  });
+  if (!problem.empty()) return problem;
+  if (r.bm25_b > 1) return fmt::format("ranking.bm25_b is between 0 and 1, not {}", r.bm25_b);
+  if (r.recency_half_life_years <= 0) return "ranking.recency_half_life_years must be > 0";
+  if (r.feedback_docs > 1000) return fmt::format("ranking.feedback_docs is at most 1000, not {}", r.feedback_docs);
+  if (r.feedback_terms > 1000) return fmt::format("ranking.feedback_terms is at most 1000, not {}", r.feedback_terms);
+  if (r.feedback_min_docs > 1000) return fmt::format("ranking.feedback_min_docs is at most 1000, not {}", r.feedback_min_docs);
+  if (r.feedback_depth > 100000) return fmt::format("ranking.feedback_depth is at most 100000, not {}", r.feedback_depth);
+  return "";
+}
 
 std::unique_ptr<Xapian::Weight> make_weight(const RankingOptions& o) {
   if (o.scheme == "bm25+")

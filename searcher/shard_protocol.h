@@ -35,7 +35,7 @@
 
 namespace mssearch {
 
-inline constexpr int kShardProtocolVersion = 1;
+inline constexpr int kShardProtocolVersion = 2;  // 2: the ranking settings as [name, value] pairs
 // Bounds on what either side accepts: a request (a query of max_query_bytes and feedback's
 // terms fit many times over) and an answer (a deep window of candidates with fields).
 inline constexpr std::size_t kMaxShardRequestBytes = 64 * 1024;
@@ -169,7 +169,7 @@ class ShardTransport {
   // Each shard, up (some replica answers or may) or down, with why.
   virtual std::vector<ShardStatus> status() const = 0;
   // Sends an encoded ShardRequest; the encoded answer (which may be an error, encode_error).
-  // Errors: kDatabase naming the shard and why no replica answered.
+  // Errors: kUnavailable naming the shard and why no replica answered.
   virtual Result<std::string> call(std::size_t shard, const std::string& body) = 0;
   // The statistics cache shared by every transport of one coordinator.
   virtual StatsCache& stats_cache() = 0;

@@ -2,6 +2,7 @@
 #include "server/http_server_testing.h"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -70,8 +71,6 @@ void send_json(httplib::Response& res, int status, const json& body) {
 
 void send_error(httplib::Response& res, const HttpError& e) {
   send_json(res, e.status, {{"error", {{"code", e.code}, {"message", e.message}}}});
-  // Unavailable for now (no index yet, shards down): when to ask again, as the overload answer says.
-  if (e.status == 503) res.set_header("Retry-After", "1");
 }
 
 // The HTML page for an address under /articles/ that names no article, sent 404.
@@ -432,6 +431,12 @@ void HttpServer::Impl::add_common_headers(const httplib::Request& req, httplib::
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("Content-Security-Policy", kSecurityPolicy);
   res.set_header("Referrer-Policy", "strict-origin-when-cross-origin");
+  // Unavailable for now (no index yet, every shard down): when to ask again. A coordinator
+  // tries a shard that failed again after retry_seconds, so asking sooner finds it still down.
+  if (res.status == 503 && !res.has_header("Retry-After"))
+    res.set_header("Retry-After", std::to_string(options.cluster.shards.empty()
+                                                     ? 1
+                                                     : std::max(1, static_cast<int>(std::ceil(options.cluster.retry_seconds)))));
   const std::string origin = req.get_header_value("Origin");
   if (!origin.empty()) {
     const auto& allowed = options.cors_origins;

@@ -1,6 +1,5 @@
 #include "server/server_options.h"
 
-#include <cmath>
 #include <optional>
 #include <string_view>
 #include <type_traits>
@@ -36,20 +35,8 @@ std::optional<Error> load_ranking(const std::filesystem::path& path, const YAML:
     }
     if (!known) return Error{ErrorCode::kIo, where(path, kv.first) + ": unknown ranking setting '" + key + "'"};
   }
-  if (r.recency_boost < 0 || r.credibility_boost < 0 || r.recency_half_life_years <= 0)
-    return Error{ErrorCode::kIo, where(path, node) + ": ranking boosts must be >= 0 and the half-life > 0"};
-  const auto finite_non_negative = [](double x) { return std::isfinite(x) && x >= 0; };
-  for (const double x : {r.bm25_k1, r.bm25_b, r.exact_weight, r.feedback_score_power, r.feedback_weight,
-                         r.all_words_boost, r.recency_boost, r.recency_half_life_years, r.credibility_boost})
-    if (!finite_non_negative(x))
-      return Error{ErrorCode::kIo, where(path, node) + ": ranking settings are finite numbers >= 0"};
-  if (r.bm25_b > 1) return Error{ErrorCode::kIo, where(path, node) + ": ranking.bm25_b is between 0 and 1"};
-  if (r.scheme != "bm25" && r.scheme != "bm25+" && r.scheme != "pl2" && r.scheme != "dph" && r.scheme != "lm")
-    return Error{ErrorCode::kIo, where(path, node) + ": ranking.scheme is one of bm25, bm25+, pl2, dph, lm, not '" +
-                                     r.scheme + "'"};
-  if (r.feedback_scheme != "bo1" && r.feedback_scheme != "trad")
-    return Error{ErrorCode::kIo, where(path, node) + ": ranking.feedback_scheme is bo1 or trad, not '" +
-                                     r.feedback_scheme + "'"};
+  if (const std::string problem = ranking_settings_problem(r); !problem.empty())
+    return Error{ErrorCode::kIo, where(path, node) + ": " + problem};
   return std::nullopt;
 }
 

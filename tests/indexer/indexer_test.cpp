@@ -473,6 +473,36 @@ TEST_CASE("index: a streamed build writes what a build from memory writes, each 
   }
   CHECK(total == count - 1);
 
+  // What the stream makes is checked as articles given in memory are: each bad one refused
+  // alone, named; a stream that throws ends the job with an error, not the process.
+  ArticleStream odd{30, [](std::size_t i) { return fmt::format("made-{}", i); }, [](std::size_t i) {
+                      Article a = made_article(i);
+                      if (i == 3) a.id = "not-made-3";
+                      if (i == 5) a.url = "javascript:alert(1)";
+                      return a;
+                    }};
+  for (const std::size_t shards : {0, 2}) {
+    INFO(shards << " shards");
+    options = IndexerOptions{};
+    options.db_path = tmp / fmt::format("odd-{}", shards);
+    options.shards = shards;
+    auto checked = index_stream(odd, options);
+    REQUIRE(checked);
+    CHECK(checked->documents == 28);
+    REQUIRE(checked->errors.size() == 2);
+    CHECK_THAT(checked->errors[0].message + checked->errors[1].message,
+               Catch::Contains("made 'not-made-3' as article 'made-3'") && Catch::Contains("'url' must be"));
+    ArticleStream throwing = odd;
+    throwing.make = [](std::size_t i) -> Article {
+      if (i == 20) throw std::runtime_error("the generator ran dry");
+      return made_article(i);
+    };
+    options.db_path = tmp / fmt::format("throwing-{}", shards);
+    auto ended = index_stream(throwing, options);
+    REQUIRE_FALSE(ended);
+    CHECK_THAT(ended.error().message, Catch::Contains("the generator ran dry"));
+  }
+
   // A second stream replaces the first, as --full does; the revision goes on growing.
   stream.count = 10;
   options = IndexerOptions{};

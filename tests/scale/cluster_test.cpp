@@ -253,12 +253,17 @@ TEST_CASE("cluster: every shard down is 503 with Retry-After, naming the shard, 
     auto res = server.get("/api/search?q=astrocytes");
     REQUIRE(res);
     CHECK(res->status == 503);
-    CHECK(res->has_header("Retry-After"));
+    CHECK(res->get_header_value("Retry-After") == "30");  // when the coordinator tries the shard again
     const auto body = json::parse(res->body);
     CHECK(body["error"]["code"] == "shards_unavailable");
     CHECK_THAT(body["error"]["message"].get<std::string>(), Catch::Contains(gone) || Catch::Contains("marked down"));
     CHECK_THAT(res->body, !Catch::Contains("000000"));  // seconds written as "30", not "30.000000"
   }
+  // The page says so too, with the same header.
+  auto page = server.get("/?q=astrocytes");
+  REQUIRE(page);
+  CHECK(page->status == 503);
+  CHECK(page->get_header_value("Retry-After") == "30");
 }
 
 TEST_CASE("cluster: the internal endpoint refuses what the public API refuses, and only when configured", "[cluster]") {
