@@ -664,12 +664,16 @@ TEST_CASE("server: analytics events that cannot be written are counted in /metri
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(tmp / (std::string("analytics.sqlite") + suffix));
   test::write_file(file, std::string(4096, 'x'));
   REQUIRE(s.get_json("/api/search?q=tremor").contains("search_id"));
-  bool counted = false;  // the writer works in the background: asked again for up to 10 s
-  for (int i = 0; i < 100 && !counted; ++i) {
-    counted = s.get("/metrics")->body.find("mssearch_analytics_dropped_events_total 1\n") != std::string::npos;
-    if (!counted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The writer works in the background: asked again for up to 30 s. At least the second search
+  // is dropped; the first too when the writer had not written it before the file was replaced
+  // (a loaded machine: CI once counted 2 where this test looked for exactly 1).
+  double dropped = 0;
+  for (int i = 0; i < 300 && dropped < 1; ++i) {
+    dropped = s.metric("mssearch_analytics_dropped_events_total");
+    if (dropped < 1) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  CHECK(counted);
+  CHECK(dropped >= 1);
+  CHECK(dropped <= 2);
 }
 
 TEST_CASE("server: analytics records submitted searches and clicked results, never as-you-type or who", "[server]") {
