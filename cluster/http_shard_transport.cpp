@@ -25,6 +25,8 @@ class ReplicaHealth {
     for (const auto& replicas : options.shards) {
       down_until_.emplace_back(replicas.size());
       errors_.emplace_back(replicas.size());
+      last_answer_.emplace_back(replicas.size());
+      late_.emplace_back(replicas.size(), false);
     }
     turns_ = std::vector<std::atomic<std::size_t>>(options.shards.size());
   }
@@ -34,7 +36,8 @@ class ReplicaHealth {
 
   // Whether to send to this replica now. A replica that failed is probed again after
   // retry_seconds by one call only: the others keep skipping it until that call's deadline has
-  // passed (a hung replica would otherwise hold every search that arrives while it is probed).
+  // passed (a hung replica would otherwise hold every search that arrives while it is probed),
+  // unless it is the shard's last and down for lateness only (call() asks it all the same).
   bool use(std::size_t shard, std::size_t replica, Clock::time_point now) {
     std::lock_guard lock(mutex_);
     auto& until = down_until_[shard][replica];
@@ -45,16 +48,38 @@ class ReplicaHealth {
     }
     return true;
   }
+  // Marks the replica down: it refused, reset or broke the call (or was no shard server).
   void failed(std::size_t shard, std::size_t replica, std::string why) {
     std::lock_guard lock(mutex_);
-    down_until_[shard][replica] =
-        Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.retry_seconds));
-    errors_[shard][replica] = std::move(why);
+    mark_down(shard, replica, std::move(why), false);
+  }
+  // Whether the replica is down for missing deadlines only (it took the calls).
+  bool late(std::size_t shard, std::size_t replica) const {
+    std::lock_guard lock(mutex_);
+    return late_[shard][replica];
+  }
+  // A call sent at `sent` missed its deadline. The replica is marked down (its traffic goes to
+  // the others) when another replica of the shard is up, or when it answered no call since this
+  // one was sent (hung, or too slow for any answer in time). The last replica of a shard that
+  // still answers other calls in time is only slow: marking it down would refuse every search
+  // for retry_seconds, including those it would have answered (a loaded machine's shards
+  // each missing a deadline now and then took every search down). Returns whether it was.
+  bool missed_deadline(std::size_t shard, std::size_t replica, Clock::time_point sent, std::string why) {
+    std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    bool other_up = false;
+    for (std::size_t r = 0; r < down_until_[shard].size(); ++r)
+      if (r != replica && down_until_[shard][r] <= now) other_up = true;
+    if (!other_up && last_answer_[shard][replica] >= sent) return false;
+    mark_down(shard, replica, std::move(why), true);
+    return true;
   }
   void answered(std::size_t shard, std::size_t replica) {
     std::lock_guard lock(mutex_);
     down_until_[shard][replica] = {};
     errors_[shard][replica].clear();
+    late_[shard][replica] = false;
+    last_answer_[shard][replica] = Clock::now();
   }
 
   std::vector<ShardStatus> status() const {
@@ -74,9 +99,18 @@ class ReplicaHealth {
   }
 
  private:
+  void mark_down(std::size_t shard, std::size_t replica, std::string why, bool late) {
+    down_until_[shard][replica] =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.retry_seconds));
+    errors_[shard][replica] = std::move(why);
+    late_[shard][replica] = late;
+  }
+
   ClusterOptions options_;
   mutable std::mutex mutex_;
   std::vector<std::vector<Clock::time_point>> down_until_;
+  std::vector<std::vector<Clock::time_point>> last_answer_;  // its last answer in time
+  std::vector<std::vector<bool>> late_;  // down for missing deadlines only
   std::vector<std::vector<std::string>> errors_;
   std::vector<std::atomic<std::size_t>> turns_;
 };
@@ -106,64 +140,87 @@ class HttpShardTransport : public ShardTransport {
 
   Result<std::string> call(std::size_t shard, const std::string& body) override {
     const ClusterOptions& o = health_->options();
-    const auto& replicas = o.shards[shard];
-    const std::size_t n = replicas.size();
+    const std::size_t n = o.shards[shard].size();
     const std::size_t first = health_->next_turn(shard) % n;
     std::string why;
+    std::optional<std::size_t> slow;  // skipped, down for missing deadlines only
     const auto now = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t r = (first + i) % n;
-      if (!health_->use(shard, r, now)) continue;
-      httplib::Headers headers;
-      if (!o.secret.empty()) headers.emplace("Authorization", "Bearer " + o.secret);
-      const bool reused = clients_[shard][r] != nullptr;
-      const auto sent = Clock::now();
-      auto res = client(shard, r).Post(kShardEndpoint, headers, body, "application/x-msgpack");
-      // A kept connection that failed at once was closed by the replica; one that failed after
-      // half the deadline timed out, and a new connection would wait as long again.
-      const bool at_once = Clock::now() - sent < std::chrono::duration<double>(o.timeout_seconds / 2);
-      if (!res && reused && at_once && res.error() != httplib::Error::Connection) {
-        // A kept connection the replica had closed (its idle timeout): once more on a new one.
-        clients_[shard][r].reset();
-        res = client(shard, r).Post(kShardEndpoint, headers, body, "application/x-msgpack");
+      if (!health_->use(shard, r, now)) {
+        if (!slow && health_->late(shard, r)) slow = r;
+        continue;
       }
-      std::string failure;
-      if (!res) {
-        failure = httplib::to_string(res.error());
-      } else if (res->get_header_value("Content-Type") != "application/x-msgpack" &&
-                 (res->status == 200 || res->status == 400 || res->status == 404)) {
-        // Not the shard protocol's answer (a public server's 404 "no route", a web server): a
-        // replica that is no shard server is down, not a shard that refuses every request.
-        failure = "HTTP " + std::to_string(res->status) + " without a shard answer (is it serve --shard-server?)";
-      } else if (auto refusal = res->status == 200 ? std::optional<Error>() : error_of(res->body);
-                 refusal && refusal->code == ErrorCode::kSchemaMismatch) {
-        // Another mssearch (a rolling upgrade; an older shard server answers this with 400): this
-        // replica's failure, not the visitor's.
-        failure = "HTTP " + std::to_string(res->status) + ": " + refusal->message;
-      } else if (res->status == 200 || res->status == 400 || res->status == 404) {
-        // 400 and 404 carry the shard's answer that the request is at fault (encode_error).
-        health_->answered(shard, r);
-        return std::move(res->body);
-      } else if (res->status == 413 || res->status == 414 || res->status == 431) {
-        // Too large for the replica's limits: this request's fault, which every replica would
-        // refuse alike, not the replica's (marking it down would fail every other search).
-        health_->answered(shard, r);
-        return fail(ErrorCode::kBadQuery, "the search is too large for shard " + std::to_string(shard) + " (" +
-                                              replicas[r] + " answered HTTP " + std::to_string(res->status) + ")");
-      } else {
-        failure = "HTTP " + std::to_string(res->status);
-        if (auto why_refused = error_of(res->body)) failure += ": " + why_refused->message;
-      }
-      // Down (refused, reset, timed out, 5xx): its connection is dropped, the next replica asked.
-      clients_[shard][r].reset();
-      health_->failed(shard, r, failure);
-      why += (why.empty() ? "" : "; ") + replicas[r] + ": " + failure;
+      if (auto answer = ask(shard, r, body, why)) return std::move(*answer);
     }
+    // No replica up, but one that only missed deadlines (it is reachable): asked all the same,
+    // as a load balancer in panic routes to every host. Skipping it would refuse every search
+    // for retry_seconds although it answers many in time; this one gets a late or no answer.
+    if (why.empty() && slow)
+      if (auto answer = ask(shard, *slow, body, why)) return std::move(*answer);
     if (why.empty()) why = fmt::format("every replica is marked down (tried again {:g} s after it failed)", o.retry_seconds);
     return fail(ErrorCode::kUnavailable, "shard " + std::to_string(shard) + " did not answer: " + why);
   }
 
  private:
+  // Sends `body` to one replica: its answer (or the request's own fault), or nothing when the
+  // replica failed, which is marked down and added to `why`.
+  std::optional<Result<std::string>> ask(std::size_t shard, std::size_t r, const std::string& body, std::string& why) {
+    const ClusterOptions& o = health_->options();
+    const auto& replicas = o.shards[shard];
+    httplib::Headers headers;
+    if (!o.secret.empty()) headers.emplace("Authorization", "Bearer " + o.secret);
+    const bool reused = clients_[shard][r] != nullptr;
+    auto sent = Clock::now();
+    auto res = client(shard, r).Post(kShardEndpoint, headers, body, "application/x-msgpack");
+    // A call that failed at once was refused or closed by the replica; one that failed after
+    // half the deadline timed out (and a new connection would wait as long again).
+    auto at_once = [&] { return Clock::now() - sent < std::chrono::duration<double>(o.timeout_seconds / 2); };
+    if (!res && reused && at_once() && res.error() != httplib::Error::Connection) {
+      // A kept connection the replica had closed (its idle timeout): once more on a new one.
+      clients_[shard][r].reset();
+      sent = Clock::now();
+      res = client(shard, r).Post(kShardEndpoint, headers, body, "application/x-msgpack");
+    }
+    std::string failure;
+    bool late = false;  // sent, and no answer within the deadline
+    if (!res) {
+      failure = httplib::to_string(res.error());
+      late = !at_once() && (res.error() == httplib::Error::Read || res.error() == httplib::Error::Write);
+      if (late) failure = fmt::format("no answer within {:g} s", o.timeout_seconds);
+    } else if (res->get_header_value("Content-Type") != "application/x-msgpack" &&
+               (res->status == 200 || res->status == 400 || res->status == 404)) {
+      // Not the shard protocol's answer (a public server's 404 "no route", a web server): a
+      // replica that is no shard server is down, not a shard that refuses every request.
+      failure = "HTTP " + std::to_string(res->status) + " without a shard answer (is it serve --shard-server?)";
+    } else if (auto refusal = res->status == 200 ? std::optional<Error>() : error_of(res->body);
+               refusal && refusal->code == ErrorCode::kSchemaMismatch) {
+      // Another mssearch (a rolling upgrade; an older shard server answers this with 400): this
+      // replica's failure, not the visitor's.
+      failure = "HTTP " + std::to_string(res->status) + ": " + refusal->message;
+    } else if (res->status == 200 || res->status == 400 || res->status == 404) {
+      // 400 and 404 carry the shard's answer that the request is at fault (encode_error).
+      health_->answered(shard, r);
+      return std::move(res->body);
+    } else if (res->status == 413 || res->status == 414 || res->status == 431) {
+      // Too large for the replica's limits: this request's fault, which every replica would
+      // refuse alike, not the replica's (marking it down would fail every other search).
+      health_->answered(shard, r);
+      return fail(ErrorCode::kBadQuery, "the search is too large for shard " + std::to_string(shard) + " (" +
+                                            replicas[r] + " answered HTTP " + std::to_string(res->status) + ")");
+    } else {
+      failure = "HTTP " + std::to_string(res->status);
+      if (auto why_refused = error_of(res->body)) failure += ": " + why_refused->message;
+    }
+    // Down (refused, reset, 5xx; late, unless only slow): its connection is dropped (a late
+    // answer would come on it), the next replica asked.
+    clients_[shard][r].reset();
+    if (!late) health_->failed(shard, r, failure);
+    else if (!health_->missed_deadline(shard, r, sent, failure)) failure += " (kept up: it answers other calls in time)";
+    why += (why.empty() ? "" : "; ") + replicas[r] + ": " + failure;
+    return std::nullopt;
+  }
+
   httplib::Client& client(std::size_t shard, std::size_t replica) {
     auto& c = clients_[shard][replica];
     if (!c) {

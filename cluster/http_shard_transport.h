@@ -4,7 +4,9 @@
 // that fails or misses the deadline is marked down and the call goes to the next one within
 // the same query (as Manticore's mirrors do). A replica marked down gets traffic again after
 // `retry_seconds` (its probe: the next query's call); a shard with no replica up is left out of
-// the answer, which names it (SearchResult::failed_shards).
+// the answer, which names it (SearchResult::failed_shards). The last replica up of a shard is
+// not marked down for missing a deadline while it answers other calls in time: it is slow, not
+// gone, and the searches it misses are partial while the others are whole.
 #pragma once
 
 #include <memory>

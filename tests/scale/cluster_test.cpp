@@ -1,6 +1,7 @@
 // Shard servers and a coordinator (searcher/coordinator.h, cluster/): real servers on 127.0.0.1
 // over the shards of a real index, compared with one index of the same articles.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -569,27 +570,65 @@ class HangingShard {
 
 }  // namespace
 
+namespace {
+
+// A shard server of canned answers (encode(ShardAnswer{})) whose n-th call is answered after
+// delays[n] seconds (0 past the list), on 127.0.0.1.
+class DelayedShard {
+ public:
+  explicit DelayedShard(std::vector<double> delays) : delays_(std::move(delays)) {
+    server_.Post(kShardEndpoint, [this](const httplib::Request&, httplib::Response& res) {
+      const std::size_t n = calls.fetch_add(1);
+      if (n < delays_.size()) std::this_thread::sleep_for(std::chrono::duration<double>(delays_[n]));
+      res.set_content(encode(ShardAnswer{}), "application/x-msgpack");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ~DelayedShard() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
+  std::atomic<std::size_t> calls{0};
+
+ private:
+  std::vector<double> delays_;
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
 TEST_CASE("cluster: a hung replica costs one deadline, and only one call probes it again", "[cluster]") {
   using Clock = std::chrono::steady_clock;
-  auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
   HangingShard hung;
+  DelayedShard other({});  // the shard's other replica, answering at once
   ClusterOptions cluster;
-  cluster.shards = {{fmt::format("http://127.0.0.1:{}", hung.port)}};
+  cluster.shards = {{fmt::format("http://127.0.0.1:{}", hung.port), other.url()}};
   cluster.timeout_seconds = 0.4;
   cluster.connect_timeout_seconds = 0.4;
   cluster.retry_seconds = 0.2;
   auto transports = http_shard_transports(cluster);
   auto first = transports();
   const std::string body = encode(ShardRequest{});
-  REQUIRE(first->call(0, body));  // answered, its connection kept
+  REQUIRE(first->call(0, body));  // the hung replica's turn: answered, its connection kept
+  REQUIRE(first->call(0, body));  // the other's
   // The kept connection times out: the replica is marked down after one deadline, not two (a
-  // second connection would wait in the listen queue as long again).
+  // second connection would wait in the listen queue as long again), and the other answers.
   auto start = Clock::now();
-  CHECK(!first->call(0, body));
+  CHECK(first->call(0, body));
+  CHECK(seconds_since(start) >= 0.3);
   CHECK(seconds_since(start) < 0.7);
-  CHECK(!first->status().front().up);
-  // Past retry_seconds, calls at once (one transport per server thread): one probes, the others
-  // skip the replica at once instead of waiting for the same deadline.
+  CHECK_THAT(first->status().front().error, Catch::Contains(std::to_string(hung.port)));
+  // Past retry_seconds, calls at once (one transport per server thread): one probes the hung
+  // replica, the others skip it at once instead of waiting for the same deadline.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   std::vector<std::unique_ptr<ShardTransport>> threads_transports;
   for (int i = 0; i < 4; ++i) threads_transports.push_back(transports());
@@ -598,13 +637,45 @@ TEST_CASE("cluster: a hung replica costs one deadline, and only one call probes 
   start = Clock::now();
   for (std::size_t i = 0; i < threads_transports.size(); ++i)
     callers.emplace_back([&, i] {
-      CHECK(!threads_transports[i]->call(0, body));
+      CHECK(threads_transports[i]->call(0, body));
       took[i] = seconds_since(start);
     });
   for (auto& t : callers) t.join();
   std::sort(took.begin(), took.end());
   CHECK(took.back() >= 0.3);   // the probe waited for its deadline
   CHECK(took[took.size() - 2] < 0.2);  // the others did not
+}
+
+TEST_CASE("cluster: a shard's last replica that misses deadlines stays in use: late calls fail, the others answer",
+          "[cluster]") {
+  // Calls 0 and 2 come late; the others at once.
+  DelayedShard slow({0.8, 0, 0.8});
+  ClusterOptions cluster;
+  cluster.shards = {{slow.url()}};
+  cluster.timeout_seconds = 0.3;
+  cluster.retry_seconds = 30;  // a replica marked down would stay skipped for the whole test
+  auto transports = http_shard_transports(cluster);
+  const std::string body = encode(ShardRequest{});
+  auto a = transports(), b = transports();
+  // Call 0 misses its deadline while call 1 is answered in time: slow, not gone.
+  Result<std::string> late = fail(ErrorCode::kInternal, "not called");
+  std::thread waiting([&] { late = a->call(0, body); });
+  while (slow.calls < 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(b->call(0, body));
+  waiting.join();
+  REQUIRE(!late);
+  CHECK(late.error().code == ErrorCode::kUnavailable);
+  CHECK_THAT(late.error().message, Catch::Contains("no answer within 0.3 s") && Catch::Contains("kept up"));
+  CHECK(a->status().front().up);
+  // Call 2 misses its deadline with no answer meanwhile: marked down, as a hung replica is...
+  CHECK(!a->call(0, body));
+  CHECK(!a->status().front().up);
+  // ...but, the shard's only replica and reachable, it is still asked (not skipped for
+  // retry_seconds, which would refuse every search): call 3 answers, and it is up again.
+  CHECK(b->call(0, body));
+  CHECK(slow.calls == 4);
+  CHECK(a->status().front().up);
+  CHECK(a->status().front().error.empty());
 }
 
 TEST_CASE("cluster: a replica that is no shard server is down, and its shard answers from the other", "[cluster]") {
