@@ -303,11 +303,14 @@ int main(int argc, char** argv) {
   } else {
     fmt::print("search_bench: {} articles, {} queries (seed {})\n", articles, mix.size(), seed);
     if (!skip_index)
-      fmt::print("index: {:.1f} s, {:.0f} articles/s, {:.2f} MB/s{}; 1 % changed: {:.2f} s; index {:.1f} MB for {:.1f} MB of text\n",
+      fmt::print("index: {:.1f} s, {:.0f} articles/s, {:.2f} MB/s{}; {}; index {:.1f} MB for {:.1f} MB of text\n",
                  out["index_seconds"].get<double>(), out["index_docs_per_s"].get<double>(),
                  out["index_mb_per_s"].get<double>(), shards > 1 ? fmt::format(" ({} shards in parallel)", shards) : "",
-                 out["incremental_seconds"].get<double>(), out["index_bytes"].get<double>() / 1e6,
-                 out["corpus_bytes"].get<double>() / 1e6);
+                 // A streamed build has no incremental run.
+                 out.contains("incremental_seconds")
+                     ? fmt::format("1 % changed: {:.2f} s", out["incremental_seconds"].get<double>())
+                     : std::string("streamed: no incremental run"),
+                 out["index_bytes"].get<double>() / 1e6, out["corpus_bytes"].get<double>() / 1e6);
     for (const auto& [name, key] : {std::pair{"full answer (top 10 + snippets + facets + related)", "full"},
                                     std::pair{"peers' question (top 10 + snippets + facets)", "question"},
                                     std::pair{"top-10 alone", "top10"},

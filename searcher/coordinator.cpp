@@ -9,6 +9,7 @@
 
 #include "searcher/facet_counter.h"
 #include "searcher/ranking.h"
+#include "searcher/related_finder.h"
 
 namespace mssearch {
 
@@ -252,7 +253,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
   result.year_facets = summed(years);
   result.journal_facets = summed(journals);
 
-  std::vector<std::vector<SearchHit>*> hits, related;
+  std::vector<std::vector<SearchHit>*> hits, related, related_more;
   if (reranked) {
     // The global window of candidates: the best `depth` first-pass scores of all shards (each
     // sent its best `depth`); each shard re-ranks its own share of them.
@@ -299,14 +300,13 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
     };
     std::set<std::string> query_terms;
     for (std::size_t s : up) query_terms.insert(answers[s]->query_terms.begin(), answers[s]->query_terms.end());
-    const WeightedTerms terms = feedback_terms_from(
-        best, {query_terms.begin(), query_terms.end()},
-        [&](std::string_view term) {
-          const auto [freq, documents] = reported(&ShardAnswer::collection_freqs, term);
-          if (documents <= 0) return 1.0 / std::max<double>(documents_, 1);
-          return std::max(freq, 1.0) / documents;
-        },
-        options_.ranking);
+    const auto mean_frequency = [&](std::string_view term) {
+      const auto [freq, documents] = reported(&ShardAnswer::collection_freqs, term);
+      if (documents <= 0) return 1.0 / std::max<double>(documents_, 1);
+      return std::max(freq, 1.0) / documents;
+    };
+    const WeightedTerms terms =
+        feedback_terms_from(best, {query_terms.begin(), query_terms.end()}, mean_frequency, options_.ranking);
 
     // The feedback terms' document frequencies over the collection: summed over the shards that
     // reported them, those that did not (none of their best hits held the term) estimated by
@@ -318,9 +318,23 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
         const double estimate = freq * static_cast<double>(first.stats->documents) / documents;
         first.stats->term_freqs.emplace_back(term, static_cast<std::uint32_t>(std::lround(estimate)));
       }
+    // Related articles as one index finds them: the global candidates by feedback's terms alone,
+    // the page's left out; each shard sends its candidates'. Only when the window holds too
+    // few candidates beyond the page does each shard also search its index for articles like
+    // those terms (or, when feedback found none, like the Bo1 terms of the 3 global best hits,
+    // chosen here): a search over each shard's whole index, which at 1 M articles cost more
+    // than the rest of the answer when every shard ran it for every search.
+    first.related_fill = request.related && all.size() < first.window + options_.related_count;
+    if (first.related_fill && terms.empty()) {
+      std::vector<FeedbackDoc> three(best.begin(), best.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(3, best.size())));
+      for (const auto& entry : feedback_terms_from(three, {query_terms.begin(), query_terms.end()}, mean_frequency,
+                                                   related_seed_options(options_.ranking)))
+        first.related_terms.push_back(entry.first);
+    }
     std::vector<std::optional<ShardRequest>> second(answers.size());
     for (std::size_t s : up) {
-      if (share[s] == 0) continue;  // none of its candidates is in the window
+      // None of its candidates is in the window: not asked, unless for related articles.
+      if (share[s] == 0 && !first.related_fill) continue;
       ShardRequest r = first;
       r.op = ShardOp::kPage;
       r.feedback = terms;
@@ -339,6 +353,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
       answers[s] = std::move(pages[s]);
       hits.push_back(&answers[s]->hits);
       related.push_back(&answers[s]->related);
+      related_more.push_back(&answers[s]->related_more);
     }
   } else {
     for (std::size_t s : up) {
@@ -352,13 +367,16 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
   const std::size_t to = std::min(offset + limit, all.size());
   result.hits.assign(std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(from)),
                      std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(to)));
-  if (request.related) {
+  if (request.related && !result.hits.empty()) {
+    // One index's related articles: the candidates by feedback's terms alone, then (when those
+    // run short) the articles most like those terms; never a hit of the page, none twice.
     std::set<std::string> seen;
     for (const auto& h : result.hits) seen.insert(h.id);
-    for (auto& h : merged(related, Order::kScore)) {
-      if (result.related.size() >= options_.related_count) break;
-      if (seen.insert(h.id).second) result.related.push_back(std::move(h));
-    }
+    for (auto* lists : {&related, &related_more})
+      for (auto& h : merged(*lists, Order::kScore)) {
+        if (result.related.size() >= options_.related_count) break;
+        if (seen.insert(h.id).second) result.related.push_back(std::move(h));
+      }
   }
   std::sort(result.failed_shards.begin(), result.failed_shards.end());
   result.failed_shards.erase(std::unique(result.failed_shards.begin(), result.failed_shards.end()), result.failed_shards.end());

@@ -27,6 +27,16 @@ constexpr double kTopicBoost = 2.0;
 
 }  // namespace
 
+RankingOptions related_seed_options(const RankingOptions& ranking) {
+  RankingOptions seeds = ranking;
+  seeds.feedback_docs = 3;
+  seeds.feedback_min_docs = 1;
+  seeds.feedback_terms = 10;
+  seeds.feedback_scheme = "bo1";
+  seeds.feedback_weight = 1;
+  return seeds;
+}
+
 std::vector<SearchHit> RelatedFinder::of_answer(const QueryPlan& plan, const Matched& matched,
                                                 const Reranked& reranked, const Page& page, std::size_t count) {
   std::vector<SearchHit> out;
@@ -46,19 +56,30 @@ std::vector<SearchHit> RelatedFinder::of_answer(const QueryPlan& plan, const Mat
   // from the stored expansion terms (Enquire::get_eset would read and inflate their term lists
   // and look up every term's frequency).
   WeightedTerms added = reranked.terms;
-  if (added.empty()) {
-    RankingOptions seeds = ranking_;
-    seeds.feedback_docs = 3;
-    seeds.feedback_min_docs = 1;
-    seeds.feedback_terms = 10;
-    seeds.feedback_scheme = "bo1";
-    seeds.feedback_weight = 1;
-    added = feedback_terms(db_, plan.query, matched.mset, seeds, freqs_);
-  }
+  if (added.empty()) added = feedback_terms(db_, plan.query, matched.mset, related_seed_options(ranking_), freqs_);
   std::vector<std::string> terms;
   for (const auto& term : added) terms.push_back(term.first);
   for (auto& hit : like(page.docids, shown, {}, count - out.size(), 3, terms.empty() ? nullptr : &terms))
     out.push_back(std::move(hit));
+  return out;
+}
+
+std::vector<SearchHit> RelatedFinder::of_candidates(const QueryPlan& plan, const Reranked& reranked, const Page& page,
+                                                    std::size_t count) {
+  std::vector<SearchHit> out;
+  if (plan.words.get_type() == Xapian::Query::LEAF_MATCH_ALL) return out;  // as of_answer()
+  for (const auto& [docid, score] : reranked.like_best) {
+    if (out.size() >= count) break;
+    const auto on_page = std::find(page.docids.begin(), page.docids.end(), docid);
+    if (on_page != page.docids.end()) {
+      SearchHit hit = page.hits[static_cast<std::size_t>(on_page - page.docids.begin())];
+      hit.score = score;
+      hit.snippet = {};
+      out.push_back(std::move(hit));
+    } else if (const auto a = stored_.get(db_.get_document(docid), StoredParts::kFields)) {
+      out.push_back(hit_of(*a, score));
+    }
+  }
   return out;
 }
 
@@ -89,8 +110,10 @@ std::vector<SearchHit> RelatedFinder::like(const std::vector<Xapian::docid>& doc
   // rather than with a MatchDecider, which Xapian's remote backend does not support.
   std::vector<Xapian::Query> shown;
   for (const auto& id : ids) shown.emplace_back(schema::id_term(id));
-  enquire.set_query(Xapian::Query(Xapian::Query::OP_AND_NOT, Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()),
-                                  Xapian::Query(Xapian::Query::OP_OR, shown.begin(), shown.end())));
+  Xapian::Query like(Xapian::Query::OP_OR, terms.begin(), terms.end());
+  if (!shown.empty())
+    like = Xapian::Query(Xapian::Query::OP_AND_NOT, like, Xapian::Query(Xapian::Query::OP_OR, shown.begin(), shown.end()));
+  enquire.set_query(like);
   Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(limit));
   std::vector<SearchHit> out;
   for (auto it = mset.begin(); it != mset.end(); ++it)

@@ -17,6 +17,10 @@
 
 namespace mssearch {
 
+// How an answer's related articles are found when feedback found no terms: the Bo1 terms of
+// its three best hits (each term held by one of them being enough), as feedback chooses them.
+RankingOptions related_seed_options(const RankingOptions& ranking);
+
 class RelatedFinder {
  public:
   // `parser`: the planner's (the topic words are analysed as queries are).
@@ -30,6 +34,12 @@ class RelatedFinder {
   // best hits).
   std::vector<SearchHit> of_answer(const QueryPlan& plan, const Matched& matched, const Reranked& reranked,
                                    const Page& page, std::size_t count);
+
+  // The first `count` candidates feedback re-ranked, by feedback's terms alone, none left out: a
+  // shard's share of an answer's related articles, which the coordinator merges (the global
+  // page's hits left out there). Those on `page` are copied from it, not read again.
+  std::vector<SearchHit> of_candidates(const QueryPlan& plan, const Reranked& reranked, const Page& page,
+                                       std::size_t count);
 
   // Articles like the first `seeds` of `docids`, excluding all of `ids`; `terms`, when given,
   // are the terms that describe them (else their ESet is computed); `topics` add weight.

@@ -323,9 +323,21 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
                                 .rerank(*plan, matched, window, stored, plan->feedback ? &r.feedback : nullptr);
   const Xapian::Stem stemmer = request.snippets ? planner.analyzer().snippet_stemmer(plan->query) : Xapian::Stem();
   Page page = build_page(db, reranked.page, matched.mset, stemmer, {request.snippets, options.snippet_length}, stored);
-  if (request.related)
-    a.related = RelatedFinder(db, scoring, planner.parser(), options.ranking, collection_freqs, stored)
-                    .of_answer(*plan, matched, reranked, page, options.related_count);
+  if (request.related) {
+    RelatedFinder related(db, scoring, planner.parser(), options.ranking, collection_freqs, stored);
+    if (r.op == ShardOp::kPage) {
+      // Its share of one index's related articles (shard_protocol.h): the coordinator merges.
+      const std::size_t enough = r.window + options.related_count;
+      a.related = related.of_candidates(*plan, reranked, page, enough);
+      std::vector<std::string> terms;
+      for (const auto& entry : reranked.terms) terms.push_back(entry.first);
+      if (terms.empty()) terms = r.related_terms;
+      if (r.related_fill && !terms.empty() && plan->words.get_type() != Xapian::Query::LEAF_MATCH_ALL)
+        a.related_more = related.like({}, {}, {}, enough, 0, &terms);
+    } else {
+      a.related = related.of_answer(*plan, matched, reranked, page, options.related_count);
+    }
+  }
   a.hits = std::move(page.hits);
   return a;
 }

@@ -311,6 +311,8 @@ std::string encode(const ShardRequest& r) {
                   {"facets", r.facets},
                   {"snippets", r.snippets},
                   {"related", r.related},
+                  {"related_fill", r.related_fill},
+                  {"related_terms", r.related_terms},
                   {"feedback", std::move(feedback)},
                   {"candidates", r.candidates},
                   {"id", r.id},
@@ -346,6 +348,11 @@ Result<ShardRequest> decode_shard_request(std::string_view bytes) {
     r.facets = flag(j, "facets", true);
     r.snippets = flag(j, "snippets", true);
     r.related = flag(j, "related", true);
+    r.related_fill = flag(j, "related_fill", false);
+    r.related_terms = strings_of(j, "related_terms");
+    if (r.related_terms.size() > 100) throw Malformed("'related_terms' holds more than 100 terms");
+    for (const auto& t : r.related_terms)
+      if (t.size() > 245) throw Malformed("a related term is longer than 245 bytes");
     pairs_of(j, "feedback", 1000, "a feedback term is not [term, weight]",
              [](const json& term, const json& weight) {
                return term.is_string() && weight.is_number() && term.get_ref<const std::string&>().size() <= 245;
@@ -403,6 +410,7 @@ std::string encode(const ShardAnswer& a) {
             {"prefix", a.last_word_prefix},
             {"hits", hits_json(a.hits)},
             {"related", hits_json(a.related)},
+            {"related_more", hits_json(a.related_more)},
             {"warnings", a.warnings},
             {"revision", a.revision},
             {"topics", facets_json(a.topics)},
@@ -482,6 +490,7 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes) {
     a.last_word_prefix = flag(j, "prefix", false);
     a.hits = hits_of(j, "hits");
     a.related = hits_of(j, "related");
+    a.related_more = hits_of(j, "related_more");
     a.warnings = strings_of(j, "warnings");
     a.revision = count(j, "revision", UINT64_MAX);
     a.topics = facets_of(j, "topics");

@@ -35,7 +35,8 @@
 
 namespace mssearch {
 
-inline constexpr int kShardProtocolVersion = 2;  // 2: the ranking settings as [name, value] pairs
+// 2: the ranking settings as [name, value] pairs; 3: related_fill.
+inline constexpr int kShardProtocolVersion = 3;
 // Bounds on what either side accepts: a request (a query of max_query_bytes and feedback's
 // terms fit many times over) and an answer (a deep window of candidates with fields).
 inline constexpr std::size_t kMaxShardRequestBytes = 64 * 1024;
@@ -67,6 +68,12 @@ struct ShardRequest {
   // best, in its order) are in the global window of candidates.
   std::vector<std::pair<std::string, double>> feedback;
   std::size_t candidates = 0;
+  // kPage with related: the shard answers its candidates by feedback's terms alone (the best
+  // window + related_count, none left out: the coordinator leaves out the global page's) and,
+  // with related_fill, as many articles of its whole index like those terms (or, when feedback
+  // found none, like `related_terms`): one index's related articles, merged.
+  bool related_fill = false;
+  std::vector<std::string> related_terms;
   // kMatch, kPage: score with these instead of the shard's own statistics.
   std::optional<CollectionStats> stats;
   std::string id;                // kArticle, kRelated: the article; kSuggest: the prefix
@@ -103,6 +110,7 @@ struct ShardAnswer {
   // kMatch without re-ranking, kPage, kRelated: hits with fields (and snippets when asked).
   std::vector<SearchHit> hits;
   std::vector<SearchHit> related;   // kMatch without re-ranking, kPage
+  std::vector<SearchHit> related_more;  // kPage with related_fill
   std::vector<std::string> warnings;
   // kInfo, kStats, kMatch: the revision answered from
   std::uint64_t revision = 0;
