@@ -31,6 +31,13 @@ int main(int argc, char** argv) {
   // memory); the build's time then includes making them, as search_bench --stream's does.
   const auto all = stream ? std::vector<Article>{} : generator.all();
   std::uint64_t bytes = corpus_bytes(all);
+  Article made;  // --stream: the article being written
+  auto article_at = [&](std::size_t i) -> const Article& {
+    if (!stream) return all[i];
+    made = generator.article(i);
+    bytes += article_bytes(made);
+    return made;
+  };
   const double rss_before = peak_rss_mib();
   Xapian::Stem stemmer("english");
   auto t = Clock::now();
@@ -39,9 +46,7 @@ int main(int argc, char** argv) {
     Xapian::TermGenerator tg;
     tg.set_stemmer(stemmer);
     for (std::size_t i = 0; i < articles; ++i) {
-      const Article made = stream ? generator.article(i) : Article{};
-      if (stream) bytes += article_bytes(made);
-      const Article& a = stream ? made : all[i];
+      const Article& a = article_at(i);
       Xapian::Document doc;
       tg.set_document(doc);
       tg.index_text(a.title);

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "eval/evaluation.h"
+#include "searcher/ranking.h"
 
 namespace mssearch::cli {
 namespace {
@@ -130,12 +131,12 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-baseline", args->no_baseline, "Skip the plain-Xapian baseline");
   // Every ranking choice (searcher/ranking.h), so that each can be measured against the defaults.
   auto& r = args->ranking;
-  auto knob = [&](const char* name, auto& value, const char* help) {
+  auto knob = [&](const char* name, auto& value, const std::string& help) {
     cmd->add_option(name, value, help)->capture_default_str()->group("Ranking");
   };
   knob("--bm25-k1", r.bm25_k1, "BM25 k1 (term frequency saturation)");
   knob("--bm25-b", r.bm25_b, "BM25 b (document length normalisation)");
-  knob("--scheme", r.scheme, "Weighting: bm25, bm25+, pl2, dph, lm");
+  knob("--scheme", r.scheme, fmt::format("Weighting: {}", fmt::join(weight_scheme_names(), ", ")));
   knob("--stop-words", r.stop_words, "Drop English function words from queries (true/false)");
   knob("--hyphens-as-words", r.hyphens_as_words,
        "Hyphenated words are words, not a phrase; a compound also joined (true/false)");
@@ -144,7 +145,8 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   knob("--feedback-terms", r.feedback_terms, "Pseudo-relevance feedback: terms added");
   knob("--feedback-min-docs", r.feedback_min_docs, "Pseudo-relevance feedback: only terms held by this many of the hits");
   knob("--feedback-score-power", r.feedback_score_power, "Pseudo-relevance feedback: a hit counts (score/best)^P");
-  knob("--feedback-scheme", r.feedback_scheme, "Pseudo-relevance feedback: expand weights, trad or bo1");
+  knob("--feedback-scheme", r.feedback_scheme,
+       fmt::format("Pseudo-relevance feedback: expand weights, {}", fmt::join(feedback_scheme_names(), " or ")));
   knob("--feedback-weight", r.feedback_weight, "Pseudo-relevance feedback: weight of the added terms together");
   knob("--feedback-depth", r.feedback_depth, "Pseudo-relevance feedback: re-rank this many of the first pass's hits");
   knob("--all-words-boost", r.all_words_boost, "Extra weight for matching every word (0: plain OR)");

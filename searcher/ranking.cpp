@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include <fmt/format.h>
+
 #include "schema/schema.h"
 #include "schema/text_analyzer.h"
 
@@ -136,14 +138,49 @@ Xapian::Query maybe(const Xapian::Query& query, const Xapian::Query& extra) {
 
 }  // namespace
 
+namespace {
+
+// Each weighting scheme by name: the one list make_weight, the settings' check and help read.
+struct WeightScheme {
+  std::string_view name;
+  std::unique_ptr<Xapian::Weight> (*make)(const RankingOptions&);
+};
+constexpr WeightScheme kWeightSchemes[] = {
+    {"bm25", [](const RankingOptions& o) -> std::unique_ptr<Xapian::Weight> {
+       return std::make_unique<Xapian::BM25Weight>(o.bm25_k1, 0.0, 1.0, o.bm25_b, 0.5);
+     }},
+    {"bm25+", [](const RankingOptions& o) -> std::unique_ptr<Xapian::Weight> {
+       return std::make_unique<Xapian::BM25PlusWeight>(o.bm25_k1, 0.0, 1.0, o.bm25_b, 0.5, 1.0);
+     }},
+    {"pl2", [](const RankingOptions&) -> std::unique_ptr<Xapian::Weight> { return std::make_unique<Xapian::PL2Weight>(); }},
+    {"dph", [](const RankingOptions&) -> std::unique_ptr<Xapian::Weight> { return std::make_unique<Xapian::DPHWeight>(); }},
+    {"lm", [](const RankingOptions&) -> std::unique_ptr<Xapian::Weight> { return std::make_unique<Xapian::LMWeight>(); }},
+};
+// Xapian's expansion schemes (ExpandDecider weights) feedback chooses terms with.
+constexpr std::string_view kFeedbackSchemes[] = {"bo1", "trad"};
+
+const WeightScheme* weight_scheme(std::string_view name) {
+  for (const auto& s : kWeightSchemes)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<std::string_view> weight_scheme_names() {
+  std::vector<std::string_view> out;
+  for (const auto& s : kWeightSchemes) out.push_back(s.name);
+  return out;
+}
+
+std::vector<std::string_view> feedback_scheme_names() { return {std::begin(kFeedbackSchemes), std::end(kFeedbackSchemes)}; }
+
 std::string ranking_settings_problem(const RankingOptions& r) {
-  // The schemes make_weight below knows, and Xapian's expansion schemes.
-  static constexpr std::string_view kSchemes[] = {"bm25", "bm25+", "pl2", "dph", "lm"};
-  static constexpr std::string_view kFeedbackSchemes[] = {"bo1", "trad"};
-  if (std::find(std::begin(kSchemes), std::end(kSchemes), r.scheme) == std::end(kSchemes))
-    return "ranking.scheme is one of bm25, bm25+, pl2, dph, lm, not '" + r.scheme + "'";
+  if (!weight_scheme(r.scheme))
+    return fmt::format("ranking.scheme is one of {}, not '{}'", fmt::join(weight_scheme_names(), ", "), r.scheme);
   if (std::find(std::begin(kFeedbackSchemes), std::end(kFeedbackSchemes), r.feedback_scheme) == std::end(kFeedbackSchemes))
-    return "ranking.feedback_scheme is bo1 or trad, not '" + r.feedback_scheme + "'";
+    return fmt::format("ranking.feedback_scheme is one of {}, not '{}'", fmt::join(feedback_scheme_names(), ", "),
+                       r.feedback_scheme);
   std::string problem;
   visit_ranking_settings(r, [&](std::string_view name, const auto& value) {
     if constexpr (std::is_same_v<std::decay_t<decltype(value)>, double>) {
@@ -162,12 +199,9 @@ std::string ranking_settings_problem(const RankingOptions& r) {
 }
 
 std::unique_ptr<Xapian::Weight> make_weight(const RankingOptions& o) {
-  if (o.scheme == "bm25+")
-    return std::make_unique<Xapian::BM25PlusWeight>(o.bm25_k1, 0.0, 1.0, o.bm25_b, 0.5, 1.0);
-  if (o.scheme == "pl2") return std::make_unique<Xapian::PL2Weight>();
-  if (o.scheme == "dph") return std::make_unique<Xapian::DPHWeight>();
-  if (o.scheme == "lm") return std::make_unique<Xapian::LMWeight>();
-  return std::make_unique<Xapian::BM25Weight>(o.bm25_k1, 0.0, 1.0, o.bm25_b, 0.5);
+  // An unknown name (refused by ranking_settings_problem wherever settings are read) is BM25.
+  const WeightScheme* scheme = weight_scheme(o.scheme);
+  return (scheme ? scheme : &kWeightSchemes[0])->make(o);
 }
 
 namespace {

@@ -25,6 +25,9 @@ namespace mssearch {
 
 // The weighting scheme the options describe.
 std::unique_ptr<Xapian::Weight> make_weight(const RankingOptions& options);
+// The names RankingOptions::scheme and ::feedback_scheme take, in the order help lists them.
+std::vector<std::string_view> weight_scheme_names();
+std::vector<std::string_view> feedback_scheme_names();
 
 // Collection statistics of a whole sharded collection, as a coordinator gathers them from its
 // shards (Xapian's remote matcher exchanges the same): a shard scores with them so that its
