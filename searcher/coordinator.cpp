@@ -95,8 +95,21 @@ Result<bool> Coordinator::load_info(bool force) {
   std::uint64_t revision = 0;
   mismatch_.clear();
   std::vector<const std::vector<FacetValue>*> topics;
+  duplicate_.clear();
+  std::map<std::string, std::size_t> shard_of_uuid;  // each database's shard, by its UUID
   for (std::size_t s = 0; s < answers.size(); ++s) {
     if (!answers[s]) continue;
+    // One index listed as two shards (a host written two ways, a copy given a second entry)
+    // would count its articles twice: refused at start, named afterwards.
+    for (const auto& uuid : answers[s]->uuids) {
+      const auto [seen, first] = shard_of_uuid.emplace(uuid, s);
+      if (first || seen->second == s) continue;
+      auto name = [&](std::size_t i) { return i < status_.size() ? status_[i].name : "shard " + std::to_string(i); };
+      const std::string what = "shards " + name(seen->second) + " and " + name(s) + " answer from the same index (UUID " +
+                               uuid + "): list each shard once (replicas of one shard go in one entry)";
+      if (force) return fail(ErrorCode::kIo, what);
+      duplicate_ = what;
+    }
     // Answers merged by other settings than the shards ranked with would be neither one's:
     // refused at start, named (afterwards, a shard restarted with other settings is named in
     // the answer's warnings).
@@ -183,6 +196,7 @@ Result<SearchResult> Coordinator::search(const SearchRequest& request) {
     result->did_you_mean.reset();  // found enough: no shard's proposal is offered
   }
   if (!mismatch_.empty()) result->warnings.push_back(mismatch_);
+  if (!duplicate_.empty()) result->warnings.push_back(duplicate_);
   result->took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -58,6 +58,7 @@ class Coordinator {
   std::vector<ShardStatus> status_;
   RankingSettings ranking_;  // ranking_settings() of this coordinator
   std::string mismatch_;  // a shard's other ranking settings, seen since start
+  std::string duplicate_;  // two shards answering from one index, seen since start
   std::chrono::steady_clock::time_point info_at_{};
 };
 

@@ -369,6 +369,8 @@ Result<ShardAnswer> Searcher::shard(const ShardRequest& request, const SearchReq
       a.revision = revision();
       a.topics = topics();
       a.ranking = ranking_settings(s.options);
+      for (const auto& part : s.shards.local_parts())
+        if (!part.uuid.empty()) a.uuids.push_back(part.uuid);
       return a;
     case ShardOp::kArticle: {
       auto article = this->article(request.id);

@@ -415,6 +415,7 @@ std::string encode(const ShardAnswer& a) {
             {"revision", a.revision},
             {"topics", facets_json(a.topics)},
             {"ranking", a.ranking},
+            {"uuids", a.uuids},
             {"article", json::binary({a.article.begin(), a.article.end()})},
             {"suggestions", std::move(suggestions)}};
   if (a.spelling) j["spelling"] = *a.spelling;
@@ -500,6 +501,10 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes) {
                       value.get_ref<const std::string&>().size() <= 100;
              },
              [&](const json& name, const json& value) { a.ranking.emplace_back(name.get<std::string>(), value.get<std::string>()); });
+    a.uuids = strings_of(j, "uuids");
+    if (a.uuids.size() > 1000) throw Malformed("'uuids' holds more than 1000 entries");
+    for (const auto& u : a.uuids)
+      if (u.size() > 100) throw Malformed("a database UUID is longer than 100 bytes");
     if (const json& art = field(j, "article"); art.is_binary()) a.article.assign(art.get_binary().begin(), art.get_binary().end());
     for (const auto& s : list(j, "suggestions", 1000)) {
       if (!s.is_array() || s.size() != 5 || !s[4].is_number_unsigned())

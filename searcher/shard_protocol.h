@@ -118,6 +118,9 @@ struct ShardAnswer {
   // kInfo: the settings its part of a search runs with (ranking_settings), which a
   // coordinator's must equal. Empty from a shard server that does not say.
   RankingSettings ranking;
+  // kInfo: the UUIDs of the databases it answers from (one per part of a sharded directory), so
+  // that a coordinator finds one index listed as two shards (localhost and 127.0.0.1).
+  std::vector<std::string> uuids;
   // kArticle: the stored article (schema's stored form), empty when not held here.
   std::string article;
   // kSuggest

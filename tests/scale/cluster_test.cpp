@@ -394,6 +394,27 @@ TEST_CASE("cluster: a coordinator's shard list is checked at start", "[cluster]"
   CHECK_THAT(check({parse_shard_replicas("")}), Catch::Contains("lists no replica"));
 }
 
+TEST_CASE("cluster: one index listed as two shards is refused at start, however its server is named", "[cluster]") {
+  ShardServers servers;
+  // 127.0.0.1 and localhost: the same server, which the list's check cannot tell apart.
+  const std::string again = fmt::format("http://localhost:{}", servers.s1.port);
+  auto twice = Searcher::open(coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {again}}));
+  REQUIRE(!twice);
+  CHECK_THAT(twice.error().message, Catch::Contains(url(servers.s1)) && Catch::Contains(again) &&
+                                        Catch::Contains("same index") && Catch::Contains("list each shard once"));
+  // A second server over a copy of shard 1's index (a replica given its own entry): the same.
+  test::TempDir copy;
+  fs::copy(indexes().shard(1), copy / "shard", fs::copy_options::recursive);
+  test::LiveServer copied(copy / "shard", shard_server());
+  auto copied_twice = Searcher::open(coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {url(copied)}}));
+  REQUIRE(!copied_twice);
+  CHECK_THAT(copied_twice.error().message, Catch::Contains("same index"));
+  // Listed as its replicas: one shard, its articles counted once.
+  auto replicas = Searcher::open(coordinator_options({{url(servers.s0)}, {url(servers.s1), url(copied)}, {url(servers.s2)}}));
+  REQUIRE(replicas);
+  CHECK(replicas->document_count() == 50);
+}
+
 TEST_CASE("cluster: a coordinator refuses shard servers that rank with other settings, naming them", "[cluster]") {
   ShardServers servers(/*feedback=*/false);
   // Feedback on here, off on the shards: the coordinator would choose feedback terms the shards
