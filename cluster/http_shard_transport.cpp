@@ -68,8 +68,10 @@ class ReplicaHealth {
     std::lock_guard lock(mutex_);
     const auto now = Clock::now();
     bool other_up = false;
+    // Up: not marked down, and not a failed one merely due for its probe (a dead replica past
+    // retry_seconds is no replica to send this one's traffic to).
     for (std::size_t r = 0; r < down_until_[shard].size(); ++r)
-      if (r != replica && down_until_[shard][r] <= now) other_up = true;
+      if (r != replica && down_until_[shard][r] <= now && errors_[shard][r].empty()) other_up = true;
     if (!other_up && last_answer_[shard][replica] >= sent) return false;
     mark_down(shard, replica, std::move(why), true);
     return true;
@@ -144,6 +146,7 @@ class HttpShardTransport : public ShardTransport {
     const std::size_t first = health_->next_turn(shard) % n;
     std::string why;
     std::optional<std::size_t> slow;  // skipped, down for missing deadlines only
+    bool waited = false;              // a replica asked here already cost a deadline
     const auto now = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t r = (first + i) % n;
@@ -151,13 +154,15 @@ class HttpShardTransport : public ShardTransport {
         if (!slow && health_->late(shard, r)) slow = r;
         continue;
       }
-      if (auto answer = ask(shard, r, body, why)) return std::move(*answer);
+      if (auto answer = ask(shard, r, body, why, waited)) return std::move(*answer);
     }
-    // No replica up, but one that only missed deadlines (it is reachable): asked all the same,
-    // as a load balancer in panic routes to every host. Skipping it would refuse every search
-    // for retry_seconds although it answers many in time; this one gets a late or no answer.
-    if (why.empty() && slow)
-      if (auto answer = ask(shard, *slow, body, why)) return std::move(*answer);
+    // No replica answered, but one that only missed deadlines (it is reachable): asked all the
+    // same, as a load balancer in panic routes to every host. Skipping it would refuse every
+    // search for retry_seconds although it answers many in time; this one gets a late or no
+    // answer. Also after replicas that failed at once (a dead one's probe), not after one that
+    // already cost this call a deadline.
+    if (slow && !waited)
+      if (auto answer = ask(shard, *slow, body, why, waited)) return std::move(*answer);
     if (why.empty()) why = fmt::format("every replica is marked down (tried again {:g} s after it failed)", o.retry_seconds);
     return fail(ErrorCode::kUnavailable, "shard " + std::to_string(shard) + " did not answer: " + why);
   }
@@ -165,7 +170,9 @@ class HttpShardTransport : public ShardTransport {
  private:
   // Sends `body` to one replica: its answer (or the request's own fault), or nothing when the
   // replica failed, which is marked down and added to `why`.
-  std::optional<Result<std::string>> ask(std::size_t shard, std::size_t r, const std::string& body, std::string& why) {
+  // `waited` is set when it missed the deadline.
+  std::optional<Result<std::string>> ask(std::size_t shard, std::size_t r, const std::string& body, std::string& why,
+                                         bool& waited) {
     const ClusterOptions& o = health_->options();
     const auto& replicas = o.shards[shard];
     httplib::Headers headers;
@@ -188,6 +195,7 @@ class HttpShardTransport : public ShardTransport {
       failure = httplib::to_string(res.error());
       late = !at_once() && (res.error() == httplib::Error::Read || res.error() == httplib::Error::Write);
       if (late) failure = fmt::format("no answer within {:g} s", o.timeout_seconds);
+      waited = waited || late;
     } else if (res->get_header_value("Content-Type") != "application/x-msgpack" &&
                (res->status == 200 || res->status == 400 || res->status == 404)) {
       // Not the shard protocol's answer (a public server's 404 "no route", a web server): a

@@ -709,6 +709,52 @@ TEST_CASE("cluster: a shard's last replica that misses deadlines stays in use: l
   CHECK(a->status().front().error.empty());
 }
 
+TEST_CASE("cluster: a slow replica beside a dead one is still asked, and not marked down by the dead one's due probe",
+          "[cluster]") {
+  std::string dead;
+  {
+    DelayedShard gone({});
+    dead = gone.url();
+  }  // its port closed: refused at once
+  const std::string body = encode(ShardRequest{});
+  SECTION("the dead one's probe fails at once: the slow one is asked all the same") {
+    DelayedShard slow({0.8});  // call 0 late, then at once
+    ClusterOptions cluster;
+    cluster.shards = {{dead, slow.url()}};
+    cluster.timeout_seconds = 0.3;
+    cluster.connect_timeout_seconds = 0.3;
+    cluster.retry_seconds = 0.5;
+    auto t = http_shard_transports(cluster)();
+    // The dead one refuses; the slow one misses its deadline with no answer since: both down.
+    CHECK(!t->call(0, body));
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the dead one due, the slow one down
+    // The slow one skipped, the dead one probed and refused at once: the slow one still asked.
+    CHECK(t->call(0, body));
+    CHECK(slow.calls == 2);
+  }
+  SECTION("a dead replica due for its probe is no other replica up") {
+    DelayedShard slow({0, 1.0});  // call 1 late
+    ClusterOptions cluster;
+    cluster.shards = {{dead, slow.url()}};
+    cluster.timeout_seconds = 0.5;
+    cluster.connect_timeout_seconds = 0.3;
+    cluster.retry_seconds = 0.05;
+    auto transports = http_shard_transports(cluster);
+    auto a = transports(), b = transports();
+    REQUIRE(a->call(0, body));  // the dead one refuses, the slow one answers (call 0)
+    Result<std::string> late = fail(ErrorCode::kInternal, "not called");
+    std::thread waiting([&] { late = a->call(0, body); });  // the slow one first: call 1, late
+    while (slow.calls < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(b->call(0, body));  // the dead one probed and refused, the slow one answers (call 2)
+    waiting.join();
+    // When call 1 missed its deadline, the dead one was due for its probe again: not a replica
+    // that could take the slow one's traffic, so the slow one, answering others, was kept up.
+    REQUIRE(!late);
+    CHECK_THAT(late.error().message, Catch::Contains("kept up"));
+  }
+}
+
 TEST_CASE("cluster: a replica that is no shard server is down, and its shard answers from the other", "[cluster]") {
   ShardServers servers;
   test::LiveServer plain(indexes().shard(0), {});  // the public API only: 404 on the shard endpoint
