@@ -337,8 +337,9 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
     // few candidates beyond the page does each shard also search its index for articles like
     // those terms (or, when feedback found none, like the Bo1 terms of the 3 global best hits,
     // chosen here): a search over each shard's whole index, which at 1 M articles cost more
-    // than the rest of the answer when every shard ran it for every search.
-    first.related_fill = request.related && all.size() < first.window + options_.related_count;
+    // than the rest of the answer when every shard ran it for every search. Without feedback's
+    // terms no candidate has a score by them (none would be related), however many there are.
+    first.related_fill = request.related && (terms.empty() || all.size() < first.window + options_.related_count);
     if (first.related_fill && terms.empty()) {
       std::vector<FeedbackDoc> three(best.begin(), best.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(3, best.size())));
       for (const auto& entry : feedback_terms_from(three, {query_terms.begin(), query_terms.end()}, mean_frequency,

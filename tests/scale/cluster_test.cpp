@@ -415,6 +415,36 @@ TEST_CASE("cluster: one index listed as two shards is refused at start, however 
   CHECK(replicas->document_count() == 50);
 }
 
+TEST_CASE("cluster: a search's related articles when feedback finds no terms among many hits are one index's",
+          "[cluster]") {
+  // No term is held by 16 of the 15 best hits: feedback finds none, for answers of any size.
+  auto tweak = [](ServerOptions& o) {
+    o.shard_server = true;
+    o.searcher.ranking.feedback_min_docs = 16;
+  };
+  test::LiveServer s0(indexes().shard(0), tweak), s1(indexes().shard(1), tweak), s2(indexes().shard(2), tweak);
+  auto co = coordinator_options({{url(s0)}, {url(s1)}, {url(s2)}});
+  co.ranking.feedback_min_docs = 16;
+  auto coordinator = Searcher::open(co);
+  REQUIRE(coordinator);
+  auto so = single_options();
+  so.ranking.feedback_min_docs = 16;
+  auto single = Searcher::open(so);
+  REQUIRE(single);
+  for (const std::string q : {"multiple sclerosis", "MS fatigue", "relapse OR flare", "lesions on mri"}) {
+    CAPTURE(q);
+    SearchRequest r;
+    r.query = q;
+    auto a = single->search(r);
+    auto b = coordinator->search(r);
+    REQUIRE(a);
+    REQUIRE(b);
+    REQUIRE(a->total >= 15);  // more candidates than the page and the related articles need
+    CHECK(a->related.size() == 5);
+    CHECK(b->related.size() == a->related.size());
+  }
+}
+
 TEST_CASE("cluster: a coordinator refuses shard servers that rank with other settings, naming them", "[cluster]") {
   ShardServers servers(/*feedback=*/false);
   // Feedback on here, off on the shards: the coordinator would choose feedback terms the shards
