@@ -361,7 +361,9 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
       if (!second[s]) continue;
       if (!pages[s]) {
         if (pages[s].error().code == ErrorCode::kBadQuery) return std::unexpected(pages[s].error());
-        result.failed_shards.push_back(s < status_.size() ? status_[s].name : "shard " + std::to_string(s));
+        // A shard with no candidate in the window was asked for related articles only: its
+        // hits, total and facets are in the answer, which is not partial without its fill.
+        if (share[s] > 0) result.failed_shards.push_back(s < status_.size() ? status_[s].name : "shard " + std::to_string(s));
         continue;
       }
       std::move(pages[s]->warnings.begin(), pages[s]->warnings.end(), std::back_inserter(result.warnings));

@@ -445,6 +445,67 @@ TEST_CASE("cluster: a search's related articles when feedback finds no terms amo
   }
 }
 
+namespace {
+
+// A proxy in front of a real shard server whose page calls (the second round trip) wait
+// `page_delay` seconds, on 127.0.0.1.
+class SlowPageProxy {
+ public:
+  SlowPageProxy(int target, double page_delay) {
+    server_.Post(kShardEndpoint, [=](const httplib::Request& req, httplib::Response& res) {
+      if (auto r = decode_shard_request(req.body); r && r->op == ShardOp::kPage)
+        std::this_thread::sleep_for(std::chrono::duration<double>(page_delay));
+      httplib::Client c("127.0.0.1", target);
+      auto out = c.Post(kShardEndpoint, req.headers, req.body, "application/x-msgpack");
+      if (!out) {
+        res.status = 502;
+        return;
+      }
+      res.status = out->status;
+      res.set_content(out->body, out->get_header_value("Content-Type").c_str());
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ~SlowPageProxy() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("cluster: a shard with no hit on the page that misses its related articles' call leaves the answer whole",
+          "[cluster]") {
+  ShardServers servers;
+  SlowPageProxy proxy(servers.s2.port, 0.8);
+  auto coordinator =
+      Searcher::open(coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {proxy.url()}}, true, 0.3));
+  REQUIRE(coordinator);
+  auto single = Searcher::open(single_options());
+  REQUIRE(single);
+  // Answers of few hits (every shard asked for related articles), none of them on shard 2.
+  for (const std::string q : {"remyelin*", "IL-10"}) {
+    CAPTURE(q);
+    SearchRequest r;
+    r.query = q;
+    auto a = single->search(r);
+    auto b = coordinator->search(r);
+    REQUIRE(a);
+    REQUIRE(b);
+    REQUIRE(ids(b->hits) == ids(a->hits));
+    CHECK(b->total == a->total);
+    CHECK(b->failed_shards.empty());
+  }
+}
+
 TEST_CASE("cluster: a coordinator refuses shard servers that rank with other settings, naming them", "[cluster]") {
   ShardServers servers(/*feedback=*/false);
   // Feedback on here, off on the shards: the coordinator would choose feedback terms the shards
