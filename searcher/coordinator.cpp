@@ -322,16 +322,17 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
     const WeightedTerms terms =
         feedback_terms_from(best, {query_terms.begin(), query_terms.end()}, mean_frequency, options_.ranking);
 
-    // The feedback terms' document frequencies over the collection: summed over the shards that
-    // reported them, those that did not (none of their best hits held the term) estimated by
-    // their size.
-    if (first.stats)
-      for (const auto& [term, weight] : terms) {
-        const auto [freq, documents] = reported(&ShardAnswer::term_freqs, term);
-        if (documents <= 0) continue;
-        const double estimate = freq * static_cast<double>(first.stats->documents) / documents;
-        first.stats->term_freqs.emplace_back(term, static_cast<std::uint32_t>(std::lround(estimate)));
-      }
+    // A feedback or related term's document frequency over the collection: summed over the
+    // shards that reported it, those that did not (none of their best hits held the term)
+    // estimated by their size.
+    auto add_statistics = [&](const std::string& term) {
+      if (!first.stats) return;
+      const auto [freq, documents] = reported(&ShardAnswer::term_freqs, term);
+      if (documents <= 0) return;
+      const double estimate = freq * static_cast<double>(first.stats->documents) / documents;
+      first.stats->term_freqs.emplace_back(term, static_cast<std::uint32_t>(std::lround(estimate)));
+    };
+    for (const auto& entry : terms) add_statistics(entry.first);
     // Related articles as one index finds them: the global candidates by feedback's terms alone,
     // the page's left out; each shard sends its candidates'. Only when the window holds too
     // few candidates beyond the page does each shard also search its index for articles like
@@ -344,7 +345,10 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
       std::vector<FeedbackDoc> three(best.begin(), best.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(3, best.size())));
       for (const auto& entry : feedback_terms_from(three, {query_terms.begin(), query_terms.end()}, mean_frequency,
                                                    related_seed_options(options_.ranking)))
+      {
         first.related_terms.push_back(entry.first);
+        add_statistics(entry.first);  // scored alike on every shard
+      }
     }
     std::vector<std::optional<ShardRequest>> second(answers.size());
     for (std::size_t s : up) {
@@ -389,6 +393,8 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
     // run short) the articles most like those terms; never a hit of the page, none twice.
     std::set<std::string> seen;
     for (const auto& h : result.hits) seen.insert(h.id);
+    // related_more only when asked for (a shard's answer carries no more than that).
+    if (!first.related_fill) related_more.clear();
     for (auto* lists : {&related, &related_more})
       for (auto& h : merged(*lists, Order::kScore)) {
         if (result.related.size() >= options_.related_count) break;

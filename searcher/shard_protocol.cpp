@@ -351,8 +351,9 @@ Result<ShardRequest> decode_shard_request(std::string_view bytes) {
     r.related_fill = flag(j, "related_fill", false);
     r.related_terms = strings_of(j, "related_terms");
     if (r.related_terms.size() > 100) throw Malformed("'related_terms' holds more than 100 terms");
+    // An empty term would match every article.
     for (const auto& t : r.related_terms)
-      if (t.size() > 245) throw Malformed("a related term is longer than 245 bytes");
+      if (t.empty() || t.size() > 245) throw Malformed("a related term is empty or longer than 245 bytes");
     pairs_of(j, "feedback", 1000, "a feedback term is not [term, weight]",
              [](const json& term, const json& weight) {
                return term.is_string() && weight.is_number() && term.get_ref<const std::string&>().size() <= 245;
