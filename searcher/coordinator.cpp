@@ -192,9 +192,10 @@ Result<SearchResult> Coordinator::search(const SearchRequest& request) {
     } else if (better) {
       result->shard_round_trips += better->shard_round_trips;
     }
-  } else {
+  } else if (result->total < 3) {
     result->did_you_mean.reset();  // found enough: no shard's proposal is offered
   }
+  // Found enough with a word no shard knows: the shards' proposal is offered, not searched.
   if (!mismatch_.empty()) result->warnings.push_back(mismatch_);
   if (!duplicate_.empty()) result->warnings.push_back(duplicate_);
   result->took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -267,6 +267,22 @@ std::string QueryPlanner::spelling_correction(const std::string& folded) {
   return corrected;
 }
 
+std::string QueryPlanner::typo_correction(const QueryPlan& plan) {
+  constexpr std::size_t kMaxWords = 6;
+  if (plan.blank || plan.partial || plan.words_dropped > 0) return {};
+  const std::vector<std::string> words = synonym_tokens(plan.folded);
+  if (words.empty() || words.size() > kMaxWords) return {};
+  bool unknown = false;
+  for (const auto& w : words) {
+    if (w.size() < 4 || std::isdigit(static_cast<unsigned char>(w[0])) || english_stop_words()(w) || db_.term_exists(w))
+      continue;
+    // A brand name or lay word the synonyms bridge (`tysabri`) was searched for as its group.
+    if (synonyms_->expand(w, false) != w) continue;
+    unknown = true;
+  }
+  return unknown ? spelling_correction(plan.folded) : std::string();
+}
+
 Xapian::Query QueryPlanner::filters(const SearchRequest& r) const {
   std::vector<Xapian::Query> all;
   auto any_of = [&](const auto& values, auto make_term) {

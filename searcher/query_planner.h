@@ -52,6 +52,10 @@ class QueryPlanner {
 
   // The words corrected where the index does not know them, or empty.
   std::string spelling_correction(const std::string& folded);
+  // The same for a plan that found enough without its misspelt word (`ocrevous side effects`):
+  // only short queries (a few words, typed, not pasted), not as-you-type, and only for a word
+  // neither the index nor a synonym group knows; empty otherwise.
+  std::string typo_correction(const QueryPlan& plan);
 
   // The parser, for the other stages' small queries (related articles' topic words,
   // suggestions): its stemming and stop words are the plan's.

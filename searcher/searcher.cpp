@@ -158,6 +158,9 @@ Result<SearchResult> Searcher::Impl::search_once(const SearchRequest& request) {
         result->did_you_mean = corrected;
       }
     }
+  } else if (const std::string corrected = planner.typo_correction(*plan); !corrected.empty() && corrected != plan->folded) {
+    // Found enough without a word it does not know: offered, not searched (no second search).
+    result->did_you_mean = corrected;
   }
   result->query_terms_dropped = plan->words_dropped;  // also when the answer is the corrected query's
   result->last_word_prefix = plan->partial;
@@ -286,10 +289,11 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     a.query_terms_dropped = plan->words_dropped;
     a.last_word_prefix = plan->partial;
     a.documents = db.get_doccount();
-    if (!plan->blank && matched.total < 3) {
-      const std::string corrected = planner.spelling_correction(plan->folded);
-      if (!corrected.empty() && corrected != plan->folded) a.spelling = corrected;
-    }
+    // As one index offers it (Impl::search_once); the coordinator counts the proposals.
+    const std::string corrected = plan->blank                ? std::string()
+                                  : matched.total < 3        ? planner.spelling_correction(plan->folded)
+                                                             : planner.typo_correction(*plan);
+    if (!corrected.empty() && corrected != plan->folded) a.spelling = corrected;
     if (plan->feedback) {
       // What the coordinator needs to choose feedback's terms from the global best hits.
       for (const auto& [docid, score] : matched.ranked) a.candidates.push_back(score);

@@ -236,6 +236,22 @@ TEST_CASE("search: did you mean", "[searcher]") {
     CHECK_FALSE(c.search("pins and needles").did_you_mean);
     CHECK_FALSE(c.search("astrocyte").did_you_mean);
   }
+  SECTION("a misspelt word among words that find enough: offered, the hits those of the words typed") {
+    const auto typed = c.search("ocrevous pregnancy");
+    CHECK(typed.total >= 3);  // "pregnancy" alone
+    REQUIRE(typed.did_you_mean);
+    CHECK(*typed.did_you_mean == "ocrevus pregnancy");
+    CHECK_FALSE(typed.showing_corrected);
+    CHECK(typed.total == c.search("pregnancy").total);
+    // Not for a word a synonym group bridges (the brand name finds its drug), a long question,
+    // or while the last word is typed.
+    CHECK_FALSE(c.search("tysabri pregnancy").did_you_mean);
+    CHECK_FALSE(c.search("is it safe to get pregnant while my neurologist has me on ocrevous").did_you_mean);
+    SearchRequest typing;
+    typing.query = "pregnancy ocrevous";
+    typing.partial = true;
+    CHECK_FALSE(c.search(typing).did_you_mean);
+  }
   SECTION("also while typing (partial mode)") {
     SearchRequest r;
     r.query = "astrocites";
