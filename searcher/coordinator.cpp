@@ -104,8 +104,7 @@ Result<bool> Coordinator::load_info(bool force) {
     for (const auto& uuid : answers[s]->uuids) {
       const auto [seen, first] = shard_of_uuid.emplace(uuid, s);
       if (first || seen->second == s) continue;
-      auto name = [&](std::size_t i) { return i < status_.size() ? status_[i].name : "shard " + std::to_string(i); };
-      const std::string what = "shards " + name(seen->second) + " and " + name(s) + " answer from the same index (UUID " +
+      const std::string what = "shards " + shard_name(seen->second) + " and " + shard_name(s) + " answer from the same index (UUID " +
                                uuid + "): list each shard once (replicas of one shard go in one entry)";
       if (force) return fail(ErrorCode::kIo, what);
       duplicate_ = what;
@@ -115,7 +114,7 @@ Result<bool> Coordinator::load_info(bool force) {
     // the answer's warnings).
     const std::string differ = answers[s]->ranking.empty() ? "" : ranking_settings_differ(ranking_, answers[s]->ranking);
     if (!differ.empty()) {
-      const std::string name = s < status_.size() ? status_[s].name : "shard " + std::to_string(s);
+      const std::string name = shard_name(s);
       const std::string what = "shard server " + name + " ranks with other settings than this coordinator (" + differ +
                                "): give them the same ranking settings";
       if (force) return fail(ErrorCode::kSchemaMismatch, what);
@@ -134,6 +133,10 @@ Result<bool> Coordinator::load_info(bool force) {
 }
 
 Result<bool> Coordinator::refresh() { return load_info(false); }
+
+std::string Coordinator::shard_name(std::size_t shard) const {
+  return shard < status_.size() ? status_[shard].name : "shard " + std::to_string(shard);
+}
 
 Result<std::optional<CollectionStats>> Coordinator::stats_for(const ShardRequest& first, std::size_t& round_trips) {
   std::string key;
@@ -231,7 +234,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
     } else if (answers[s].error().code == ErrorCode::kBadQuery) {
       return std::unexpected(answers[s].error());
     } else {
-      result.failed_shards.push_back(s < status_.size() ? status_[s].name : "shard " + std::to_string(s));
+      result.failed_shards.push_back(shard_name(s));
     }
   }
   if (up.empty()) return none_answered(answers);
@@ -368,7 +371,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
         if (pages[s].error().code == ErrorCode::kBadQuery) return std::unexpected(pages[s].error());
         // A shard with no candidate in the window was asked for related articles only: its
         // hits, total and facets are in the answer, which is not partial without its fill.
-        if (share[s] > 0) result.failed_shards.push_back(s < status_.size() ? status_[s].name : "shard " + std::to_string(s));
+        if (share[s] > 0) result.failed_shards.push_back(shard_name(s));
         continue;
       }
       std::move(pages[s]->warnings.begin(), pages[s]->warnings.end(), std::back_inserter(result.warnings));

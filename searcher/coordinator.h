@@ -45,6 +45,8 @@ class Coordinator {
                                            std::size_t& round_trips);
   Result<SearchResult> search_once(const SearchRequest& request);
   Result<bool> load_info(bool force);
+  // A shard as answers and errors name it: its replicas' URLs.
+  std::string shard_name(std::size_t shard) const;
   // The collection's statistics for the terms of `first`'s plan: cached, or asked of every
   // shard (a round trip each, counted in `round_trips`). Empty when no shard answered.
   Result<std::optional<CollectionStats>> stats_for(const ShardRequest& first, std::size_t& round_trips);

@@ -74,6 +74,28 @@ struct ShardServers {
   test::LiveServer s0, s1, s2;
 };
 
+// An HTTP server on 127.0.0.1 whose shard endpoint answers with `handler`: shard servers that
+// misbehave on purpose (late, behind a slow proxy, of another protocol version).
+class FakeShard {
+ public:
+  explicit FakeShard(httplib::Server::Handler handler) {
+    server_.Post(kShardEndpoint, std::move(handler));
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ~FakeShard() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
 SearcherOptions coordinator_options(std::vector<std::vector<std::string>> shards, bool feedback = true,
                                     double timeout = 2.0) {
   ClusterOptions cluster;
@@ -447,45 +469,29 @@ TEST_CASE("cluster: a search's related articles when feedback finds no terms amo
 
 namespace {
 
-// A proxy in front of a real shard server whose page calls (the second round trip) wait
-// `page_delay` seconds, on 127.0.0.1.
-class SlowPageProxy {
- public:
-  SlowPageProxy(int target, double page_delay) {
-    server_.Post(kShardEndpoint, [=](const httplib::Request& req, httplib::Response& res) {
-      if (auto r = decode_shard_request(req.body); r && r->op == ShardOp::kPage)
-        std::this_thread::sleep_for(std::chrono::duration<double>(page_delay));
-      httplib::Client c("127.0.0.1", target);
-      auto out = c.Post(kShardEndpoint, req.headers, req.body, "application/x-msgpack");
-      if (!out) {
-        res.status = 502;
-        return;
-      }
-      res.status = out->status;
-      res.set_content(out->body, out->get_header_value("Content-Type").c_str());
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ~SlowPageProxy() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+// A proxy in front of a real shard server (on `target`) whose page calls (the second round
+// trip) wait `page_delay` seconds.
+httplib::Server::Handler slow_page_proxy(int target, double page_delay) {
+  return [=](const httplib::Request& req, httplib::Response& res) {
+    if (auto r = decode_shard_request(req.body); r && r->op == ShardOp::kPage)
+      std::this_thread::sleep_for(std::chrono::duration<double>(page_delay));
+    httplib::Client c("127.0.0.1", target);
+    auto out = c.Post(kShardEndpoint, req.headers, req.body, "application/x-msgpack");
+    if (!out) {
+      res.status = 502;
+      return;
+    }
+    res.status = out->status;
+    res.set_content(out->body, out->get_header_value("Content-Type").c_str());
+  };
+}
 
 }  // namespace
 
 TEST_CASE("cluster: a shard with no hit on the page that misses its related articles' call leaves the answer whole",
           "[cluster]") {
   ShardServers servers;
-  SlowPageProxy proxy(servers.s2.port, 0.8);
+  FakeShard proxy(slow_page_proxy(servers.s2.port, 0.8));
   auto coordinator =
       Searcher::open(coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {proxy.url()}}, true, 0.3));
   REQUIRE(coordinator);
@@ -698,28 +704,17 @@ namespace {
 // delays[n] seconds (0 past the list), on 127.0.0.1.
 class DelayedShard {
  public:
-  explicit DelayedShard(std::vector<double> delays) : delays_(std::move(delays)) {
-    server_.Post(kShardEndpoint, [this](const httplib::Request&, httplib::Response& res) {
-      const std::size_t n = calls.fetch_add(1);
-      if (n < delays_.size()) std::this_thread::sleep_for(std::chrono::duration<double>(delays_[n]));
-      res.set_content(encode(ShardAnswer{}), "application/x-msgpack");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ~DelayedShard() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
+  explicit DelayedShard(std::vector<double> delays) : delays_(std::move(delays)) {}
+  std::string url() const { return server_.url(); }
   std::atomic<std::size_t> calls{0};
 
  private:
   std::vector<double> delays_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  FakeShard server_{[this](const httplib::Request&, httplib::Response& res) {
+    const std::size_t n = calls.fetch_add(1);
+    if (n < delays_.size()) std::this_thread::sleep_for(std::chrono::duration<double>(delays_[n]));
+    res.set_content(encode(ShardAnswer{}), "application/x-msgpack");
+  }};
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -866,16 +861,12 @@ TEST_CASE("cluster: a replica that is no shard server is down, and its shard ans
 TEST_CASE("cluster: a replica of another protocol version is down, not the visitor's error", "[cluster]") {
   // A shard server of another mssearch (as during a rolling upgrade), answering as this one's
   // predecessors do: 400 with its version error.
-  httplib::Server other;
-  other.Post(kShardEndpoint, [](const httplib::Request&, httplib::Response& res) {
+  FakeShard other([](const httplib::Request&, httplib::Response& res) {
     res.status = 400;
     res.set_content(encode_error({ErrorCode::kSchemaMismatch, "shard protocol version 1 is not 2"}), "application/x-msgpack");
   });
-  const int port = other.bind_to_any_port("127.0.0.1");
-  std::thread serving([&] { other.listen_after_bind(); });
-  while (!other.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ShardServers servers;
-  const std::string other_url = fmt::format("http://127.0.0.1:{}", port);
+  const std::string other_url = other.url();
   {
     auto coordinator = Searcher::open(coordinator_options(servers.shards(other_url)));
     REQUIRE(coordinator);
@@ -888,6 +879,4 @@ TEST_CASE("cluster: a replica of another protocol version is down, not the visit
     }
     CHECK_THAT(coordinator->shard_status()[0].error, Catch::Contains("protocol version"));
   }
-  other.stop();
-  serving.join();
 }
