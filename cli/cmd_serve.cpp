@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cluster/http_shard_transport.h"
+#include "searcher/english_words.h"
 #include "server/http_server.h"
 
 namespace mssearch::cli {
@@ -98,6 +99,10 @@ int run_serve(const ServeArgs& args) {
     fmt::print(stderr, "mssearch serve: error: {}\n", port.error().message);
     return kExitFatal;
   }
+  // Read the word lists now rather than in the first search that needs them (~0.1 s).
+  if (options.cluster.shards.empty() && EnglishWords::system().empty())
+    fmt::print(stderr, "mssearch serve: warning: no English word list in /usr/share/dict (Debian's wamerican, "
+                       "wbritish): \"did you mean\" is offered only when a query finds little\n");
   if (auto state = server.index_state()) {
     std::string from = options.searcher.db_path.string();
     if (!options.cluster.shards.empty()) {

@@ -14,6 +14,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libcmark-dev libxxhash-dev libzstd-dev libjemalloc-dev
   prometheus-cpp-dev libkainjow-mustache-dev
   libsqlite3-dev
+  wamerican wbritish
 )
 # The performance suite (bench/run.sh): wrk for HTTP, gnuplot for the plot; Node.js for the
 # FlexSearch peer (any node >= 18 will do, Debian's if there is none); Groonga (its library for

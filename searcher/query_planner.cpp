@@ -8,6 +8,7 @@
 #include <map>
 
 #include "schema/schema.h"
+#include "searcher/english_words.h"
 #include "searcher/ranking.h"
 
 namespace mssearch {
@@ -274,13 +275,24 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan) {
   if (words.empty() || words.size() > kMaxWords) return {};
   bool unknown = false;
   for (const auto& w : words) {
-    if (w.size() < 4 || std::isdigit(static_cast<unsigned char>(w[0])) || english_stop_words()(w) || db_.term_exists(w))
-      continue;
+    // Short words, identifiers with a digit (gene names: `bcp1`, `rpl23`) and stop words are
+    // left as typed.
+    const bool has_digit = std::any_of(w.begin(), w.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+    if (w.size() < 4 || has_digit || english_stop_words()(w) || db_.term_exists(w)) continue;
+    // An English word the articles do not use ("walking stick", "numb hands") is not a typo.
+    if (EnglishWords::system().knows(w)) continue;
     // A brand name or lay word the synonyms bridge (`tysabri`) was searched for as its group.
     if (synonyms_->expand(w, false) != w) continue;
     unknown = true;
   }
-  return unknown ? spelling_correction(plan.folded) : std::string();
+  // Without a word list a word the articles do not use cannot be told from a typo: not offered.
+  if (!unknown || EnglishWords::system().empty()) return {};
+  std::string corrected = spelling_correction(plan.folded);
+  // Only the typos may change: "ocrevous walking stick" is not offered "ocrevus walking still".
+  const auto before = synonym_tokens(plan.folded), after = synonym_tokens(corrected);
+  for (std::size_t i = 0; i < before.size() && i < after.size(); ++i)
+    if (before[i] != after[i] && EnglishWords::system().knows(before[i])) return {};
+  return corrected;
 }
 
 Xapian::Query QueryPlanner::filters(const SearchRequest& r) const {

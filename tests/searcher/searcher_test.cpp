@@ -10,6 +10,7 @@
 #include "indexer/indexer.h"
 #include "schema/schema.h"
 #include "schema/text_analyzer.h"
+#include "searcher/english_words.h"
 #include "searcher/searcher.h"
 #include "tests/test_support.h"
 
@@ -246,6 +247,14 @@ TEST_CASE("search: did you mean", "[searcher]") {
     // Not for a word a synonym group bridges (the brand name finds its drug), a long question,
     // or while the last word is typed.
     CHECK_FALSE(c.search("tysabri pregnancy").did_you_mean);
+    // Not for an English word the articles happen not to use: Xapian's nearest frequent
+    // neighbour would be offered ("walking still", "number hands", "share stabbing pain").
+    REQUIRE_FALSE(EnglishWords::system().empty());  // scripts/install-deps.sh installs the lists
+    CHECK_FALSE(c.search("walking stick").did_you_mean);
+    CHECK_FALSE(c.search("numb hands").did_you_mean);
+    CHECK_FALSE(c.search("sharp stabbing pain in face").did_you_mean);
+    // Nor when the correction would also change such a word.
+    CHECK_FALSE(c.search("ocrevous walking stick").did_you_mean);
     CHECK_FALSE(c.search("is it safe to get pregnant while my neurologist has me on ocrevous").did_you_mean);
     SearchRequest typing;
     typing.query = "pregnancy ocrevous";
@@ -260,6 +269,20 @@ TEST_CASE("search: did you mean", "[searcher]") {
     REQUIRE(result.did_you_mean);
     CHECK(*result.did_you_mean == "astrocytes");
   }
+}
+
+TEST_CASE("english words: the system's word lists, folded", "[searcher]") {
+  test::TempDir dir;
+  const auto list = dir.path() / "words";
+  test::write_file(list, "Hand\nhand's\nÉclair\nNumb\n\nstick\n");
+  const EnglishWords words({list, dir.path() / "missing"});
+  CHECK(words.size() == 4);
+  CHECK(words.knows("hand"));
+  CHECK(words.knows("eclair"));  // folded as the index folds text
+  CHECK(words.knows("numb"));
+  CHECK_FALSE(words.knows("hand's"));
+  CHECK_FALSE(words.knows("ocrevous"));
+  CHECK(EnglishWords({dir.path() / "missing"}).empty());
 }
 
 TEST_CASE("search: snippets highlight stemmed forms and escape article text", "[searcher]") {
