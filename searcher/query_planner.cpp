@@ -249,6 +249,28 @@ std::string QueryPlanner::informative_words(const std::string& folded, std::size
   return out;
 }
 
+namespace {
+
+// Edits between two words (insertions, deletions, substitutions, and swaps of neighbours, each
+// one edit: the optimal string alignment distance), counted in bytes.
+std::size_t edits_between(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i)
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+// The typos a word of this length may be corrected for, as Typesense allows them by default
+// (one from 4 letters, two from 7): Xapian's spelling data would take `sipo` to `so`.
+std::size_t typos_allowed(std::string_view word) { return word.size() >= 7 ? 2 : word.size() >= 4 ? 1 : 0; }
+
+}  // namespace
+
 std::string QueryPlanner::spelling_correction(const std::string& folded) {
   // Parsed without FLAG_PARTIAL: under it the last word would never be corrected.
   std::string corrected;
@@ -264,7 +286,9 @@ std::string QueryPlanner::spelling_correction(const std::string& folded) {
   const auto before = synonym_tokens(folded), after = synonym_tokens(corrected);
   if (corrected.empty() || before.size() != after.size()) return {};
   for (std::size_t i = 0; i < before.size(); ++i)
-    if (before[i] != after[i] && db_.term_exists(before[i])) return {};
+    if (before[i] != after[i] &&
+        (db_.term_exists(before[i]) || edits_between(before[i], after[i]) > typos_allowed(before[i])))
+      return {};
   return corrected;
 }
 
@@ -279,6 +303,9 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan) {
     // left as typed.
     const bool has_digit = std::any_of(w.begin(), w.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
     if (w.size() < 4 || has_digit || english_stop_words()(w) || db_.term_exists(w)) continue;
+    // Another form of a word the articles use (`probiotics` where they say "probiotic") was
+    // found by its stem.
+    if (db_.term_exists("Z" + analyzer_.stemmer()(w))) continue;
     // An English word the articles do not use ("walking stick", "numb hands") is not a typo.
     if (EnglishWords::system().knows(w)) continue;
     // A brand name or lay word the synonyms bridge (`tysabri`) was searched for as its group.

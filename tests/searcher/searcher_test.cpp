@@ -253,8 +253,12 @@ TEST_CASE("search: did you mean", "[searcher]") {
     CHECK_FALSE(c.search("walking stick").did_you_mean);
     CHECK_FALSE(c.search("numb hands").did_you_mean);
     CHECK_FALSE(c.search("sharp stabbing pain in face").did_you_mean);
-    // Nor when the correction would also change such a word.
+    // Nor when the correction would also change such a word, nor for another form of a word
+    // the articles use (found by its stem), nor past one typo in a short word (`sipo`, slang
+    // for siponimod, is two edits from `so`).
     CHECK_FALSE(c.search("ocrevous walking stick").did_you_mean);
+    CHECK_FALSE(c.search("probiotics for ms").did_you_mean);
+    CHECK_FALSE(c.search("sipo for secondary progressive").did_you_mean);
     CHECK_FALSE(c.search("is it safe to get pregnant while my neurologist has me on ocrevous").did_you_mean);
     SearchRequest typing;
     typing.query = "pregnancy ocrevous";
