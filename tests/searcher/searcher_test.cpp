@@ -499,6 +499,32 @@ TEST_CASE("as-you-type: partial last word and suggestions", "[searcher]") {
   CHECK(c.searcher->suggest("   ")->empty());
 }
 
+TEST_CASE("as-you-type: a completed word is one the articles write after the words before it", "[searcher]") {
+  CorpusIndex c;
+  auto terms = [&](const std::string& prefix) {
+    std::vector<std::string> out;
+    const auto all = c.searcher->suggest(prefix, 8);
+    REQUIRE(all);
+    for (const auto& s : *all)
+      if (s.kind == "term") out.push_back(s.text);
+    return out;
+  };
+  // Before: the index's most frequent completions of the last word, whatever came before it
+  // ("brain for", "brain from", "brain first"; "pins and needed", "pins and new").
+  const auto brain = terms("brain f");
+  REQUIRE_FALSE(brain.empty());
+  CHECK(brain.front() == "brain fog");
+  CHECK(std::find(brain.begin(), brain.end(), "brain for") == brain.end());
+  CHECK(std::find(brain.begin(), brain.end(), "brain first") == brain.end());
+  CHECK(terms("pins and n") == std::vector<std::string>{"pins and needles"});
+  CHECK(terms("side eff").front() == "side effects");
+  // Never a stop word, after other words or alone.
+  for (const auto& t : terms("f")) CHECK_FALSE(english_stop_words()(t));
+  // Words no article writes together: nothing to complete.
+  CHECK(terms("walking st").empty());
+  CHECK(terms("xyzzy f").empty());
+}
+
 TEST_CASE("as-you-type: once the last word is complete, the live answer is the submitted one", "[searcher]") {
   CorpusIndex c;
   auto answer = [&](const std::string& q, bool partial) {
