@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
@@ -93,6 +94,9 @@ bool valid_id(std::string_view id) {
   });
 }
 
+// The years an article may carry: those `/api/search?year=` accepts (server/request_params.cpp).
+constexpr int kMinYear = 1900, kMaxYear = 2200;
+
 bool valid_date(std::string_view d) {
   if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
   for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
@@ -140,13 +144,17 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
     return error("id", "invalid id '" + id + "': use letters, digits, '-', '_' or '.', starting with a letter or digit");
 
   if (!scalar("title", a.title)) return error("title", "'title' must be a string");
-  if (a.title.empty()) return error("title", "missing required field 'title'");
+  if (a.title.find_first_not_of(" \t\r\n") == std::string::npos) return error("title", "missing required field 'title'");
   if (a.title.size() > limits.max_title_bytes) return too_long("title", a.title.size(), limits.max_title_bytes);
 
   if (!scalar("date", a.date)) return error("date", "'date' must be a string YYYY-MM-DD");
   if (a.date.empty()) return error("date", "missing required field 'date'");
   if (!valid_date(a.date))
     return error("date", "bad date '" + a.date + "': expected an ISO date YYYY-MM-DD");
+  // The years the search API and the page's year filter accept (a typo such as 0205 or 2205
+  // would otherwise be offered as a year facet that answers 400, or sort first by date forever).
+  if (const int year = std::stoi(a.date.substr(0, 4)); year < kMinYear || year > kMaxYear)
+    return error("date", fmt::format("bad date '{}': the year must be from {} to {}", a.date, kMinYear, kMaxYear));
 
   if (fields.contains("topics") && !fields["topics"].is_null()) {
     const json& t = fields["topics"];
@@ -195,6 +203,23 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
   for (const auto& topic : a.topics)
     if (find_invalid_utf8(topic) != std::string::npos)
       return error("topics", "a topic is not valid UTF-8 once its escapes are decoded");
+  // Control characters other than tab and line ends (ESC, BEL, backspace, C1 CSI…) would reach
+  // a terminal as escape sequences through `mssearch search`, `suggest` and `stats`, and mean
+  // nothing on a page: refused like a NUL byte, naming the character.
+  auto control = [](std::string_view text) -> std::optional<std::string> {
+    for (std::size_t i = 0; i < text.size(); ++i)
+      if (const std::size_t n = control_char_length(text, i); n != 0 && text[i] != '\t' && text[i] != '\n' && text[i] != '\r') {
+        const unsigned code = n == 1 ? static_cast<unsigned char>(text[i]) : static_cast<unsigned char>(text[i + 1]);
+        return fmt::format("U+{:04X}", code);
+      }
+    return std::nullopt;
+  };
+  for (const auto& [key, value] : strings)
+    if (auto c = control(*value))
+      return error(key, fmt::format("'{}' contains a control character ({})", key, *c));
+  for (const auto& topic : a.topics)
+    if (auto c = control(topic)) return error("topics", fmt::format("a topic contains a control character ({})", *c));
+  if (auto c = control(body)) return error("body", fmt::format("the body contains a control character ({})", *c));
 
   if (!is_link_url(a.url))
     return error("url", "'url' must be a path on the site (/articles/…) or an http(s) URL, not '" +

@@ -77,6 +77,39 @@ TEST_CASE("front matter: each kind of invalid input names its line", "[reader]")
     REQUIRE_FALSE(a);
     CHECK_THAT(a.error().message, Catch::Contains("bad date"));
   }
+  SECTION("bad date: a year the search filters do not accept") {
+    for (const char* date : {"0001-01-01", "0205-03-01", "1899-12-31", "2205-03-01", "9999-12-31"}) {
+      auto a = parse(std::string("---\ntitle: T\ndate: ") + date + "\n---\n");
+      REQUIRE_FALSE(a);
+      CHECK(a.error().line == 3);
+      CHECK_THAT(a.error().message, Catch::Contains("the year must be from 1900 to 2200"));
+    }
+    CHECK(parse("---\ntitle: T\ndate: 1900-01-01\n---\n"));
+    CHECK(parse("---\ntitle: T\ndate: 2200-12-31\n---\n"));
+  }
+  SECTION("control characters, which a terminal would take as escape sequences") {
+    // YAML escapes decode to ESC, BEL, C1 CSI; a raw ESC in the body; JSON's \u001b.
+    for (const char* text : {"---\ntitle: \"Evil \\e]0;pwned\\a\"\ndate: 2025-01-01\n---\n",
+                             "---\ntitle: T\ndate: 2025-01-01\ntopics: [\"A\\e[5mB\"]\n---\n",
+                             "---\ntitle: T\ndate: 2025-01-01\njournal: \"J\\x9b2J\"\n---\n",
+                             "---\ntitle: T\ndate: 2025-01-01\ntakeaway: \"\\x08\\x08\"\n---\n",
+                             "---\ntitle: T\ndate: 2025-01-01\n---\nbody \x1b[2J here\n"}) {
+      INFO(text);
+      auto a = parse(text);
+      REQUIRE_FALSE(a);
+      CHECK_THAT(a.error().message, Catch::Contains("control character"));
+    }
+    auto j = parse_jsonl_article(R"({"id":"j","title":"T","date":"2025-01-01","body":"x\u001b[31my"})", "e.jsonl", 4);
+    REQUIRE_FALSE(j);
+    CHECK_THAT(j.error().message, Catch::Contains("control character (U+001B)"));
+    // Tabs and line ends (CRLF files) are text.
+    CHECK(parse("---\r\ntitle: T\r\ndate: 2025-01-01\r\ntakeaway: |\r\n  two\r\n  lines\r\n---\r\nbody\twith a tab\r\n"));
+  }
+  SECTION("blank title") {
+    auto a = parse("---\ntitle: \"   \"\ndate: 2025-01-01\n---\n");
+    REQUIRE_FALSE(a);
+    CHECK(a.error().message == "missing required field 'title'");
+  }
   SECTION("missing date") {
     auto a = parse("---\ntitle: T\n---\n");
     REQUIRE_FALSE(a);
