@@ -221,7 +221,17 @@ std::string render_results(const PageContent& c) {
     w.since.clear(), w.until.clear();
     chip("Dates: " + (r.since.empty() ? std::string("…") : r.since) + " to " + (r.until.empty() ? std::string("…") : r.until), w);
   }
-  d.set("filter_count", chips.empty() ? std::string() : std::to_string(chips.size()));
+  d.set("filter_count", chips.empty() ? data(false) : data(std::to_string(chips.size())));
+  // Filters the form has no control for (a journal, dates, a page size, from a shared or linked
+  // address) ride along as hidden fields, so that changing the sort, a topic or the year keeps
+  // them, as the chips say they are kept.
+  list hidden;
+  for (const auto& j : r.journals) hidden.push_back(object{{"name", "journal"}, {"value", j}});
+  if (!r.since.empty()) hidden.push_back(object{{"name", "since"}, {"value", r.since}});
+  if (!r.until.empty()) hidden.push_back(object{{"name", "until"}, {"value", r.until}});
+  if (per_page_now != options.default_per_page)
+    hidden.push_back(object{{"name", "per_page"}, {"value", std::to_string(per_page_now)}});
+  d.set("hidden_filters", hidden);
   d.set("has_chips", !chips.empty());
   d.set("chips", chips);
 
@@ -237,6 +247,11 @@ std::string render_results(const PageContent& c) {
   }
   d.set("topics", topic_list);
   d.set("has_topics", !topic_list.empty());
+  // Likewise a chosen year stays selectable (count 0) when nothing matches it any more: without
+  // it the select would show "Any year" and the next change of any filter would drop the year.
+  for (int y : r.years)
+    if (std::none_of(years.begin(), years.end(), [&](const FacetValue& f) { return std::atoi(f.value.c_str()) == y; }))
+      years.push_back({std::to_string(y), 0});
   std::sort(years.begin(), years.end(), [](const FacetValue& a, const FacetValue& b) { return a.value > b.value; });
   list year_list;
   for (const auto& f : years) {

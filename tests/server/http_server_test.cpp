@@ -547,6 +547,29 @@ TEST_CASE("server: article pages in the site's shape, and no link on a page lead
   }
 }
 
+TEST_CASE("server: the results page's form keeps every chosen filter for its next change", "[server]") {
+  test::LiveServer s(test::shared_index(), {});
+  // No filter chosen: the phone's folded panel says "Filters", not "Filters ()".
+  auto plain = s.get("/?q=fatigue");
+  REQUIRE(plain);
+  CHECK_THAT(plain->body, Catch::Contains("<summary>Filters</summary>"));
+  // A year that no longer matches anything stays selected, so that the next change of another
+  // control (the form is submitted whole) does not drop it.
+  auto none = s.get("/?q=fatigue&year=2024&min_credibility=5");
+  REQUIRE(none);
+  REQUIRE(none->status == 200);
+  CHECK_THAT(none->body, Catch::Contains("<option value=\"2024\" selected>2024 (0)</option>"));
+  // Filters without a control of their own ride along as hidden fields.
+  auto linked = s.get("/?q=fatigue&journal=Glia&since=2024-06-01&until=2026-12-31&per_page=20");
+  REQUIRE(linked);
+  REQUIRE(linked->status == 200);
+  CHECK_THAT(linked->body, Catch::Contains("<input type=\"hidden\" name=\"journal\" value=\"Glia\">"));
+  CHECK_THAT(linked->body, Catch::Contains("<input type=\"hidden\" name=\"since\" value=\"2024-06-01\">"));
+  CHECK_THAT(linked->body, Catch::Contains("<input type=\"hidden\" name=\"until\" value=\"2026-12-31\">"));
+  CHECK_THAT(linked->body, Catch::Contains("<input type=\"hidden\" name=\"per_page\" value=\"20\">"));
+  CHECK_THAT(plain->body, !Catch::Contains("type=\"hidden\""));
+}
+
 TEST_CASE("server: the results page: one h1, a description, ratings, and chosen filters as removable chips", "[server]") {
   test::LiveServer s(test::shared_index(), {});
   auto home = s.get("/");
