@@ -123,6 +123,8 @@ void add_stats_command(CLI::App& app, int& exit_code) {
   cmd->callback([args, &exit_code] {
     auto stats = index_stats(args->db);
     if (!stats) {
+      if (args->json)  // what --json promises: one JSON object on stdout, errors included
+        fmt::print("{}\n", dump_json({{"error", {{"code", to_string(stats.error().code)}, {"message", stats.error().message}}}}));
       fmt::print(stderr, "mssearch stats: error: {}\n", stats.error().message);
       exit_code = kExitFatal;
       return;
@@ -158,7 +160,11 @@ void add_check_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", args->json, "Print as JSON");
   cmd->callback([args, &exit_code] {
     const auto dirs = glass_directories(args->db);
+    auto json_error = [&](ErrorCode code, const std::string& message) {
+      if (args->json) fmt::print("{}\n", dump_json({{"error", {{"code", to_string(code)}, {"message", message}}}}));
+    };
     if (dirs.empty()) {
+      json_error(ErrorCode::kIndexMissing, "no index at " + args->db);
       fmt::print(stderr, "mssearch check: error: no index at {}\n", args->db);
       exit_code = kExitFatal;
       return;
@@ -169,6 +175,7 @@ void add_check_command(CLI::App& app, int& exit_code) {
     for (const auto& dir : dirs) {
       auto report = verify_database(dir);
       if (!report) {
+        json_error(report.error().code, report.error().message);
         fmt::print(stderr, "mssearch check: error: {}\n", report.error().message);
         exit_code = kExitFatal;
         return;

@@ -150,6 +150,20 @@ TEST_CASE("cli: search prints hits, exit 1 when there are none", "[cli]") {
   CHECK(none.exit_code == 1);
 }
 
+TEST_CASE("cli: --json prints one JSON error object on stdout when there is no index, for every read command", "[cli]") {
+  test::TempDir tmp;
+  const std::string db = " --db " + q(tmp / "missing");
+  for (const std::string command : {"stats", "check", "search x", "related x", "suggest x"}) {
+    INFO(command);
+    auto r = test::run_mssearch(command + " --json" + db);
+    CHECK(r.exit_code == 2);
+    REQUIRE_FALSE(r.out.empty());
+    auto j = json::parse(r.out);
+    CHECK(j["error"]["code"] == "index_missing");
+    CHECK_THAT(j["error"]["message"].get<std::string>(), Catch::Contains("no index at"));
+  }
+}
+
 TEST_CASE("cli: search --json has the documented shape, and so do related and suggest", "[cli]") {
   test::TempDir tmp;
   const std::string db = " --db " + q(tmp / "db");
