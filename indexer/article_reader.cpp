@@ -219,7 +219,22 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
       return error(key, fmt::format("'{}' contains a control character ({})", key, *c));
   for (const auto& topic : a.topics)
     if (auto c = control(topic)) return error("topics", fmt::format("a topic contains a control character ({})", *c));
-  if (auto c = control(body)) return error("body", fmt::format("the body contains a control character ({})", *c));
+  // In the body (text pasted from a PDF brings form feeds) they are spaces: the article is
+  // indexed, and nothing of it reaches a terminal or a page as a control.
+  std::string clean_body;
+  if (control(body)) {
+    clean_body.reserve(body.size());
+    for (std::size_t i = 0; i < body.size();) {
+      const std::size_t n = control_char_length(body, i);
+      if (n != 0 && body[i] != '\t' && body[i] != '\n' && body[i] != '\r') {
+        clean_body += ' ';
+        i += n;
+      } else {
+        clean_body += body[i++];
+      }
+    }
+  }
+  const std::string& text = clean_body.empty() ? body : clean_body;
 
   if (!is_link_url(a.url))
     return error("url", "'url' must be a path on the site (/articles/…) or an http(s) URL, not '" +
@@ -228,7 +243,7 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
   if (auto term = schema::overlong_term(a))
     return error(term->first.c_str(), fmt::format("'{}' makes an index term of {} bytes; Xapian's limit is {}",
                                                   term->first, term->second.size(), schema::kMaxTermBytes));
-  set_body(a, body);
+  set_body(a, text);
   if (a.sections.size() > limits.max_sections)
     return error("body", fmt::format("the body has {} sections (headings); the limit is {}", a.sections.size(),
                                       limits.max_sections));

@@ -92,16 +92,23 @@ TEST_CASE("front matter: each kind of invalid input names its line", "[reader]")
     for (const char* text : {"---\ntitle: \"Evil \\e]0;pwned\\a\"\ndate: 2025-01-01\n---\n",
                              "---\ntitle: T\ndate: 2025-01-01\ntopics: [\"A\\e[5mB\"]\n---\n",
                              "---\ntitle: T\ndate: 2025-01-01\njournal: \"J\\x9b2J\"\n---\n",
-                             "---\ntitle: T\ndate: 2025-01-01\ntakeaway: \"\\x08\\x08\"\n---\n",
-                             "---\ntitle: T\ndate: 2025-01-01\n---\nbody \x1b[2J here\n"}) {
+                             "---\ntitle: T\ndate: 2025-01-01\ntakeaway: \"\\x08\\x08\"\n---\n"}) {
       INFO(text);
       auto a = parse(text);
       REQUIRE_FALSE(a);
       CHECK_THAT(a.error().message, Catch::Contains("control character"));
     }
-    auto j = parse_jsonl_article(R"({"id":"j","title":"T","date":"2025-01-01","body":"x\u001b[31my"})", "e.jsonl", 4);
+    auto j = parse_jsonl_article(R"({"id":"j","title":"T\u001b[31m","date":"2025-01-01","body":"x"})", "e.jsonl", 4);
     REQUIRE_FALSE(j);
     CHECK_THAT(j.error().message, Catch::Contains("control character (U+001B)"));
+    // In the body (a PDF's form feeds, a stray ESC) they become spaces and the article is indexed.
+    auto b = parse("---\ntitle: T\ndate: 2025-01-01\n---\n## What They Found\n\nbody \x1b[2J here\x0cnext page\xc2\x9b\n");
+    REQUIRE(b);
+    REQUIRE_FALSE(b->sections.empty());
+    for (const auto& section : b->sections)
+      for (unsigned char ch : section.text) CHECK((ch >= 0x20 || ch == '\n' || ch == '\t' || ch == '\r'));
+    auto bj = parse_jsonl_article(R"({"id":"j","title":"T","date":"2025-01-01","body":"x\u001b[31my"})", "e.jsonl", 4);
+    REQUIRE(bj);
     // Tabs and line ends (CRLF files) are text.
     CHECK(parse("---\r\ntitle: T\r\ndate: 2025-01-01\r\ntakeaway: |\r\n  two\r\n  lines\r\n---\r\nbody\twith a tab\r\n"));
   }
