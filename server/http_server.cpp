@@ -69,7 +69,32 @@ void send_json(httplib::Response& res, int status, const json& body) {
   res.set_content(dump_json(body), "application/json; charset=utf-8");
 }
 
-void send_error(httplib::Response& res, const HttpError& e) {
+// What a visitor is told of a failure on the server's side (5xx): that search is unavailable,
+// not the index's path, a shard's address or the command that would mend it. Those are the
+// operator's: written to the server's log (stderr; the same message at most once a minute)
+// and kept in /readyz's `reason`. The code still says which failure it is.
+HttpError for_visitors(HttpError e) {
+  if (e.status < 500) return e;
+  static std::mutex mutex;
+  static std::string last;
+  static std::chrono::steady_clock::time_point last_at;
+  {
+    std::lock_guard lock(mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (e.message != last || now - last_at > std::chrono::minutes(1)) {
+      fmt::print(stderr, "mssearch serve: error ({}, answered {}): {}\n", e.code, e.status, e.message);
+      std::fflush(stderr);
+      last = e.message;
+      last_at = now;
+    }
+  }
+  e.message = e.status == 503 ? "search is not available right now; please try again in a moment"
+                              : "search failed on the server; please try again";
+  return e;
+}
+
+void send_error(httplib::Response& res, const HttpError& error) {
+  const HttpError e = for_visitors(error);
   send_json(res, e.status, {{"error", {{"code", e.code}, {"message", e.message}}}});
 }
 
@@ -498,13 +523,13 @@ void HttpServer::Impl::page(const httplib::Request& req, httplib::Response& res)
   if (!params) return deliver(params.error().status, {&fallback, nullptr, {}, params.error().message});
   auto searcher = pool.acquire();
   if (!searcher) {
-    const HttpError e = unavailable(searcher.error());
-    return deliver(e.status, {&*params, nullptr, {}, "Search is not available right now: " + e.message});
+    const HttpError e = for_visitors(unavailable(searcher.error()));
+    return deliver(e.status, {&*params, nullptr, {}, "Search is not available right now. Please try again in a moment."});
   }
   auto result = (*searcher)->search(params->search);
   if (!result) {
     note(result.error(), (*searcher)->revision());
-    const HttpError e = http_error(result.error());
+    const HttpError e = for_visitors(http_error(result.error()));
     return deliver(e.status, {&*params, nullptr, (*searcher)->topics(), e.message});
   }
   note(*result);

@@ -131,7 +131,18 @@ TEST_CASE("server: not ready without an index, ready once one exists", "[server]
   LiveServer s(/*build_index=*/false);
   CHECK(s.get_json("/healthz")["status"] == "ok");
   CHECK(s.get_json("/readyz", 503)["status"] == "not_ready");
-  CHECK(error_code(s.get_json("/api/search?q=ms", 503)) == "index_missing");
+  const auto missing = s.get_json("/api/search?q=ms", 503);
+  CHECK(error_code(missing) == "index_missing");
+  // A visitor is not shown the index's path or the command to build it: /readyz and the log are
+  // the operator's.
+  const std::string path = s.db.string();
+  CHECK_THAT(missing.dump(), !Catch::Contains(path));
+  auto page = s.get("/?q=ms");
+  REQUIRE(page);
+  CHECK(page->status == 503);
+  CHECK_THAT(page->body, Catch::Contains("not available right now"));
+  CHECK_THAT(page->body, !Catch::Contains(path) && !Catch::Contains("mssearch index"));
+  CHECK_THAT(s.get_json("/readyz", 503).dump(), Catch::Contains(path));
   s.index();
   CHECK(s.get_json("/readyz")["documents"] == 50);
 }
