@@ -97,18 +97,6 @@ bool valid_id(std::string_view id) {
 // The years an article may carry: those `/api/search?year=` accepts (server/request_params.cpp).
 constexpr int kMinYear = 1900, kMaxYear = 2200;
 
-bool valid_date(std::string_view d) {
-  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
-  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
-    if (d[i] < '0' || d[i] > '9') return false;
-  const int y = std::stoi(std::string(d.substr(0, 4)));
-  const unsigned m = static_cast<unsigned>(std::stoi(std::string(d.substr(5, 2))));
-  const unsigned day = static_cast<unsigned>(std::stoi(std::string(d.substr(8, 2))));
-  return std::chrono::year_month_day{std::chrono::year{y}, std::chrono::month{m},
-                                     std::chrono::day{day}}
-      .ok();
-}
-
 // Shared by both formats: turns the fields of one article into an Article, or says which
 // field is wrong. `line_of(key)` gives the line to report for a field.
 std::expected<Article, ReadError> article_from_fields(const json& fields,
@@ -149,7 +137,7 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
 
   if (!scalar("date", a.date)) return error("date", "'date' must be a string YYYY-MM-DD");
   if (a.date.empty()) return error("date", "missing required field 'date'");
-  if (!valid_date(a.date))
+  if (!schema::is_iso_date(a.date))
     return error("date", "bad date '" + a.date + "': expected an ISO date YYYY-MM-DD");
   // The years the search API and the page's year filter accept (a typo such as 0205 or 2205
   // would otherwise be offered as a year facet that answers 400, or sort first by date forever).

@@ -156,5 +156,8 @@ std::string year_term(int year);
 
 // "2025-03-01" -> "20250301".
 std::string date_value(std::string_view iso_date);
+// Whether `d` is a real date written YYYY-MM-DD (not 2025-13-01 or 2025-02-30): the one check
+// for articles' dates, the since/until filters and the query's date: ranges.
+bool is_iso_date(std::string_view d);
 
 }  // namespace mssearch::schema

@@ -341,9 +341,27 @@ class SlugFieldProcessor : public Xapian::FieldProcessor {
   std::string prefix_;
 };
 
+// date:BEGIN..END with real ISO dates only; see make_query_parser.
+class IsoDateRangeProcessor : public Xapian::DateRangeProcessor {
+ public:
+  explicit IsoDateRangeProcessor(std::string* bad_date)
+      : Xapian::DateRangeProcessor(schema::kSlotDate, "date:"), bad_date_(bad_date) {}
+  Xapian::Query operator()(const std::string& begin, const std::string& end) override {
+    for (const std::string* e : {&begin, &end})
+      if (!e->empty() && !schema::is_iso_date(*e)) {
+        if (bad_date_ != nullptr) *bad_date_ = *e;
+        return Xapian::Query::MatchNothing;
+      }
+    return Xapian::DateRangeProcessor::operator()(begin, end);
+  }
+
+ private:
+  std::string* bad_date_;
+};
+
 }  // namespace
 
-Xapian::QueryParser TextAnalyzer::make_query_parser(const Xapian::Database& db) const {
+Xapian::QueryParser TextAnalyzer::make_query_parser(const Xapian::Database& db, std::string* bad_date) const {
   Xapian::QueryParser parser;
   parser.set_database(db);
   parser.set_stemmer(stemmer_);
@@ -356,8 +374,7 @@ Xapian::QueryParser TextAnalyzer::make_query_parser(const Xapian::Database& db) 
       "journal", (new SlugFieldProcessor(schema::kJournalPrefix))->release(), "journal");
   parser.add_boolean_prefix("year", std::string(schema::kYearPrefix), "year");
   parser.add_boolean_prefix("id", std::string(schema::kIdPrefix), "id");
-  parser.add_rangeprocessor(
-      (new Xapian::DateRangeProcessor(schema::kSlotDate, "date:"))->release());
+  parser.add_rangeprocessor((new IsoDateRangeProcessor(bad_date))->release());
   return parser;
 }
 

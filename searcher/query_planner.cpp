@@ -41,17 +41,8 @@ std::size_t distinct_terms(const Xapian::Query& q) {
 // The same checks whoever asks (the HTTP parameters are checked on their way in too): a date
 // that is not one is an error, never a filter silently dropped.
 Result<void> check_request(const SearchRequest& r) {
-  auto iso_date = [](const std::string& d) {
-    if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
-    for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
-      if (d[i] < '0' || d[i] > '9') return false;
-    const std::chrono::year_month_day ymd{std::chrono::year{std::stoi(d.substr(0, 4))},
-                                          std::chrono::month{static_cast<unsigned>(std::stoi(d.substr(5, 2)))},
-                                          std::chrono::day{static_cast<unsigned>(std::stoi(d.substr(8, 2)))}};
-    return ymd.ok();
-  };
   for (const auto& [name, value] : {std::pair{"since", &r.since}, std::pair{"until", &r.until}})
-    if (!value->empty() && !iso_date(*value))
+    if (!value->empty() && !schema::is_iso_date(*value))
       return fail(ErrorCode::kBadQuery, std::string("'") + name + "' must be a date YYYY-MM-DD, not '" + *value + "'");
   if (r.min_credibility && (*r.min_credibility < 1 || *r.min_credibility > 5))
     return fail(ErrorCode::kBadQuery, "the minimum credibility must be from 1 to 5");
@@ -60,12 +51,18 @@ Result<void> check_request(const SearchRequest& r) {
 
 }  // namespace
 
+Result<void> QueryPlanner::take_bad_date() {
+  if (bad_date_.empty()) return {};
+  const std::string bad = std::exchange(bad_date_, {});
+  return fail(ErrorCode::kBadQuery, "date:" + bad + " is not a date YYYY-MM-DD (date:2025-01-01..2025-12-31)");
+}
+
 QueryPlanner::QueryPlanner(const SearcherOptions& options, std::shared_ptr<const SynonymTable> synonyms,
                            const Xapian::Database& db)
     : options_(options),
       synonyms_(std::move(synonyms)),
       db_(db),
-      parser_(analyzer_.make_query_parser(db_)),
+      parser_(analyzer_.make_query_parser(db_, &bad_date_)),
       this_year_(current_year()) {
   // A wildcard that matches too much is an error the editor should see; a prefix being typed
   // just uses its most frequent completions.
@@ -87,6 +84,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     return fail(ErrorCode::kBadQuery, "query is " + std::to_string(request.query.size()) +
                                           " bytes long; the limit is " + std::to_string(options_.max_query_bytes));
   if (auto bad = check_request(request); !bad) return std::unexpected(bad.error());
+  bad_date_.clear();  // other stages parse with this parser too (suggestions, related articles)
   QueryPlan plan;
   plan.folded = analyzer_.fold_query(request.query);
   // Folding can lengthen text many times (one character, ﷺ, folds to 18): the bound holds
@@ -120,6 +118,8 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     return fail(ErrorCode::kBadQuery, "a wildcard matches too many terms (the limit is " +
                                           std::to_string(options_.max_wildcard_expansion) + "): make it longer");
   }
+  // While typing (`date:2025-0`) the range matches nothing until the date is whole.
+  if (auto bad = take_bad_date(); !bad && !request.partial) return std::unexpected(bad.error());
   if (const std::size_t terms = distinct_terms(plan.words); terms > options_.max_query_terms)
     return fail(ErrorCode::kBadQuery, "query has " + std::to_string(terms) + " distinct terms; the limit is " +
                                           std::to_string(options_.max_query_terms));

@@ -75,6 +75,10 @@ class QueryPlanner {
   // plain words; `dropped` counts the distinct words left out.
   std::string informative_words(const std::string& folded, std::size_t budget, std::size_t& dropped);
 
+  // A date: range's end that was not a date, from the parser (see make_query_parser): the
+  // query is refused naming it. Cleared by take_bad_date.
+  Result<void> take_bad_date();
+  std::string bad_date_;
   const SearcherOptions& options_;
   std::shared_ptr<const SynonymTable> synonyms_;
   Xapian::Database db_;

@@ -126,6 +126,25 @@ TEST_CASE("search: each query-syntax form", "[searcher]") {
     auto r = c.search("date:2025-01-01..2025-12-31");
     CHECK(r.total == 18);
     for (const auto& h : r.hits) CHECK(h.date.starts_with("2025"));
+    CHECK(c.search("date:..2024-06-01").total > 0);
+  }
+  SECTION("a date range with an end that is not a date is refused, naming it") {
+    // Xapian's own processor read 2025-13-01 as a 13th month and filtered by it, silently.
+    for (const char* bad : {"date:2025-13-01..", "date:2025-02-30..", "fatigue date:..2025-1-1", "date:2025..2026"}) {
+      INFO(bad);
+      SearchRequest request;
+      request.query = bad;
+      auto r = c.searcher->search(request);
+      REQUIRE_FALSE(r);
+      CHECK(r.error().code == ErrorCode::kBadQuery);
+      CHECK_THAT(r.error().message, Catch::Contains("is not a date YYYY-MM-DD"));
+    }
+    // While it is being typed, it matches nothing instead; and a later query is not refused.
+    SearchRequest typing;
+    typing.query = "date:2025-0";
+    typing.partial = true;
+    CHECK(c.searcher->search(typing));
+    CHECK(c.search("date:2025-01-01..2025-12-31").total == 18);
   }
   SECTION("trailing wildcard") {
     CHECK(contains_all(c.ids("remyelin*"), {"remyelination-clemastine", "trem2-microglia-repair"}));
