@@ -390,7 +390,10 @@ std::string TextAnalyzer::fold_query(std::string_view query) const {
     for (auto op : kOperators)
       is_operator |= word == op || (word.starts_with(op) && word.size() > op.size() &&
                                     word[op.size()] == '/');
-    out += is_operator ? std::string(word) : fold_text(word);
+    // An id is matched as written (ids are case-sensitive: `id:MS-Hug-2025`).
+    const std::size_t lead = word.find_first_not_of("(+-");
+    const bool id = lead != std::string_view::npos && word.substr(lead).starts_with("id:");
+    out += is_operator || id ? std::string(word) : fold_text(word);
     if (ws == std::string_view::npos) break;
     out += query[ws];
     i = ws + 1;

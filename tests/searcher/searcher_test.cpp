@@ -294,6 +294,31 @@ TEST_CASE("search: did you mean", "[searcher]") {
   }
 }
 
+TEST_CASE("search: id: finds an id as written, capitals and all", "[searcher]") {
+  test::TempDir tmp;
+  // The id comes from the file name; the query used to be folded to `id:ms-hug-2025`.
+  test::write_file(tmp / "a/MS-Hug-2025.md", test::markdown_article("The MS hug"));
+  test::write_file(tmp / "a/other.md", test::markdown_article("Another"));
+  IndexerOptions io;
+  io.db_path = tmp / "db";
+  REQUIRE(run_index_job({tmp / "a"}, io));
+  SearcherOptions so;
+  so.db_path = io.db_path;
+  auto s = Searcher::open(so);
+  REQUIRE(s);
+  auto total = [&](const std::string& q) {
+    SearchRequest request;
+    request.query = q;
+    auto r = s->search(request);
+    REQUIRE(r);
+    return r->total;
+  };
+  CHECK(total("id:MS-Hug-2025") == 1);
+  CHECK(total("(id:MS-Hug-2025 OR id:other)") == 2);
+  CHECK(total("hug id:MS-Hug-2025") == 1);
+  CHECK(total("id:ms-hug-2025") == 0);  // ids are case-sensitive, as in /api/articles/ID
+}
+
 TEST_CASE("english words: the system's word lists, folded", "[searcher]") {
   test::TempDir dir;
   const auto list = dir.path() / "words";
