@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -10,7 +11,9 @@ namespace mssearch::cli {
 
 bool colour_enabled(std::FILE* stream) {
   const char* no_colour = std::getenv("NO_COLOR");
-  return ::isatty(::fileno(stream)) != 0 && (no_colour == nullptr || *no_colour == '\0');
+  const char* term = std::getenv("TERM");  // TERM=dumb (an Emacs shell, some CI logs): no escapes
+  return ::isatty(::fileno(stream)) != 0 && (no_colour == nullptr || *no_colour == '\0') &&
+         (term == nullptr || std::string_view(term) != "dumb");
 }
 
 std::string snippet_for_terminal(const Highlighted& snippet, bool colour) {
@@ -31,7 +34,8 @@ std::string snippet_for_terminal(const Highlighted& snippet, bool colour) {
 
 ProgressBar::ProgressBar(std::string label)
     : label_(std::move(label)),
-      enabled_(::isatty(STDERR_FILENO) != 0),
+      // Redrawn with an erase-line escape: not on a dumb terminal (NO_COLOR is about colour only).
+      enabled_(::isatty(STDERR_FILENO) != 0 && std::string_view(std::getenv("TERM") ? std::getenv("TERM") : "") != "dumb"),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 

@@ -1,5 +1,6 @@
 #include "server/server_options.h"
 
+#include <map>
 #include <optional>
 #include <string_view>
 #include <type_traits>
@@ -61,9 +62,13 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
     return fp.is_absolute() || base.empty() ? fp : base / fp;
   };
   std::string request_timeout_key;
+  std::map<std::string, int> seen;  // key -> its line: a setting given twice is a mistake
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>();
     const YAML::Node& v = kv.second;
+    if (const auto [at, first] = seen.emplace(key, kv.first.Mark().line + 1); !first)
+      return fail(ErrorCode::kIo, where(path, kv.first) + ": '" + key + "' is already set on line " +
+                                      std::to_string(at->second) + "; keep one");
     try {
       if (key == "database") o.searcher.db_path = relative(v.as<std::string>());
       else if (key == "synonyms") o.searcher.synonyms_path = relative(v.as<std::string>());
@@ -156,6 +161,12 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
     return fail(ErrorCode::kIo, path.string() + ": keep_alive_requests, max_connections and max_queued_requests must be at least 1");
   if (!(o.cluster.timeout_seconds > 0) || !(o.cluster.connect_timeout_seconds > 0) || !(o.cluster.retry_seconds >= 0))
     return fail(ErrorCode::kIo, path.string() + ": shard_timeout_seconds and shard_connect_timeout_seconds must be more than 0");
+  if (!(o.searcher.time_limit_seconds > 0) || !(o.searcher.time_limit_seconds <= 3600))
+    return fail(ErrorCode::kIo, path.string() + ": query_time_limit_seconds must be more than 0 (and at most 3600)");
+  if (!(o.searcher.remote.timeout_seconds > 0) || !(o.searcher.remote.connect_timeout_seconds > 0) ||
+      !(o.searcher.remote.retry_seconds >= 0))
+    return fail(ErrorCode::kIo, path.string() + ": remote_timeout_seconds and remote_connect_timeout_seconds must be "
+                                                "more than 0, remote_retry_seconds at least 0");
   if (o.default_per_page == 0 || o.default_per_page > o.searcher.max_limit)
     return fail(ErrorCode::kIo, path.string() + ": default_per_page must be from 1 to max_per_page");
   return o;

@@ -201,6 +201,19 @@ TEST_CASE("cli: search --json has the documented shape, and so do related and su
   CHECK_THAT(human.out, Catch::Contains("Topics:"));
   CHECK_THAT(human.out, !Catch::Contains("\x1b["));  // no colour when not a terminal
 
+  // On a terminal (a pseudo-terminal from util-linux's script): colour, but not for TERM=dumb
+  // or NO_COLOR.
+  auto on_terminal = [&](const std::string& env) {
+    test::TempDir t;
+    const std::string inner = "env " + env + " '" MSSEARCH_BIN "' search astrocytes" + db;
+    const std::string cmd = "script -qec \"" + inner + "\" /dev/null > " + q(t / "out") + " 2>&1 </dev/null";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    return test::read_file(t / "out");
+  };
+  CHECK_THAT(on_terminal("TERM=xterm"), Catch::Contains("\x1b["));
+  CHECK_THAT(on_terminal("TERM=dumb"), !Catch::Contains("\x1b["));
+  CHECK_THAT(on_terminal("TERM=xterm NO_COLOR=1"), !Catch::Contains("\x1b["));
+
   auto related = test::run_mssearch("related astrocytes-two-faces --json --limit 4" + db);
   REQUIRE(related.exit_code == 0);
   auto rj = json::parse(related.out);

@@ -453,6 +453,19 @@ TEST_CASE("server: mssearch.yaml loads, and the connection limits are read and c
   auto typo = load_server_options(tmp / "typo.yaml");
   REQUIRE_FALSE(typo);
   CHECK_THAT(typo.error().message, Catch::Contains("unknown setting 'keepalive_requests'"));
+  // A setting given twice (the second silently won) and limits that mean nothing.
+  test::write_file(tmp / "twice.yaml", "port: 8081\nthreads: 4\nport: 8082\n");
+  auto twice = load_server_options(tmp / "twice.yaml");
+  REQUIRE_FALSE(twice);
+  CHECK_THAT(twice.error().message, Catch::Contains("twice.yaml:3: 'port' is already set on line 1"));
+  for (const char* bad : {"query_time_limit_seconds: -1\n", "query_time_limit_seconds: 0\n",
+                          "remote_timeout_seconds: .nan\n", "remote_retry_seconds: -5\n"}) {
+    INFO(bad);
+    test::write_file(tmp / "bad.yaml", bad);
+    CHECK_FALSE(load_server_options(tmp / "bad.yaml"));
+  }
+  test::write_file(tmp / "good.yaml", "query_time_limit_seconds: 0.25\n");
+  CHECK(load_server_options(tmp / "good.yaml"));
 }
 
 TEST_CASE("server: every ranking setting a coordinator compares with its shards can be set in the config file", "[server][options]") {
