@@ -580,9 +580,10 @@ void ConnectionGate::Impl::worker_loop() {
 // Serves the whole requests the buffer holds, in order.
 After ConnectionGate::Impl::serve(Connection& c) {
   for (std::size_t n = 0; n < kPipelineBatch; ++n) {
-    const Framing f = frame_request(c.buffer, options.limits);
+    Framing f = frame_request(c.buffer, options.limits);
     c.buffer.erase(0, f.skip);
     if (f.kind != Framing::Kind::kComplete && f.kind != Framing::Kind::kHeadOnly) return After::kWait;
+    f.length -= absolute_to_origin_form(c.buffer);  // GET http://host/path: routed as /path
     // A request whose body is not read leaves the connection unusable after its answer.
     const bool last = f.kind == Framing::Kind::kHeadOnly || stopping || c.served + 1 >= options.keep_alive_requests;
     ConnectionStream stream(c, std::string_view(c.buffer).substr(0, f.length));

@@ -122,4 +122,28 @@ Framing frame_request(std::string_view bytes, const FramingLimits& limits) {
   return f;
 }
 
+std::size_t absolute_to_origin_form(std::string& request) {
+  const std::size_t line_end = request.find("\r\n");
+  const std::size_t target = request.find(' ');
+  if (line_end == std::string::npos || target == std::string::npos || target > line_end) return 0;
+  const std::size_t target_end = request.find(' ', target + 1);
+  if (target_end == std::string::npos || target_end > line_end) return 0;
+  const std::string_view url = std::string_view(request).substr(target + 1, target_end - target - 1);
+  auto starts_with_nocase = [](std::string_view s, std::string_view p) {
+    return s.size() >= p.size() && std::equal(p.begin(), p.end(), s.begin(), [](char lower, char c) {
+             return std::tolower(static_cast<unsigned char>(c)) == lower;
+           });
+  };
+  std::size_t authority = 0;
+  if (starts_with_nocase(url, "http://")) authority = 7;
+  else if (starts_with_nocase(url, "https://")) authority = 8;
+  else return 0;
+  const std::size_t path = url.find_first_of("/?#", authority);
+  std::string origin = path == std::string_view::npos ? "/" : std::string(url.substr(path));
+  if (origin.front() != '/') origin.insert(origin.begin(), '/');
+  const std::size_t before = request.size();
+  request.replace(target + 1, url.size(), origin);
+  return before - request.size();
+}
+
 }  // namespace mssearch

@@ -48,6 +48,12 @@ struct Framing {
 
 Framing frame_request(std::string_view bytes, const FramingLimits& limits);
 
+// RFC 9112, 3.2.2: a server must accept a target in absolute form (`GET http://host/path
+// HTTP/1.1`, as proxies and some monitors send it). Rewrites the request line at the start of
+// `request` to the origin form cpp-httplib routes (`/path`, `/` when the URL has no path, the
+// query kept) and returns how many bytes shorter the request became; 0 when it was not absolute.
+std::size_t absolute_to_origin_form(std::string& request);
+
 // The most bytes one request may take (request line, headers and body at their limits): a
 // buffer holding this many bytes is always either a whole request or refused.
 std::size_t max_request_size(const FramingLimits& limits);

@@ -581,3 +581,23 @@ TEST_CASE("hostile clients: each row gets the documented outcome and the server 
     }
   }
 }
+
+TEST_CASE("requests with a target in absolute form are routed by their path", "[server]") {
+  // RFC 9112, 3.2.2: `GET http://host/path HTTP/1.1` (from a proxy or a monitor) was a 404.
+  LiveServer s(test::shared_index(), {});
+  RawConnection c(s.port);
+  REQUIRE(c.send("GET http://127.0.0.1/api/search?q=astrocytes HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                 "GET HTTP://example.org HTTP/1.1\r\nHost: example.org\r\n\r\n"
+                 "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  auto search = c.read_response(15s);
+  REQUIRE(search);
+  CHECK(search->status == 200);
+  CHECK(nlohmann::json::parse(search->body)["total"].get<int>() > 0);
+  auto root = c.read_response(15s);  // no path: the page at /
+  REQUIRE(root);
+  CHECK(root->status == 200);
+  CHECK(root->header("content-type").starts_with("text/html"));
+  auto health = c.read_response(15s);  // the next request on the connection is intact
+  REQUIRE(health);
+  CHECK(health->status == 200);
+}

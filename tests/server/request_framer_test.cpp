@@ -83,3 +83,20 @@ TEST_CASE("framer: refusals name the status", "[server][framer]") {
   const std::string most = std::string(max_request_size(limits), 'x');
   CHECK(frame_request(most, limits).kind == Kind::kRefuse);
 }
+
+TEST_CASE("framer: a target in absolute form becomes its origin form", "[server][framer]") {
+  auto origin = [](std::string request) {
+    const std::size_t before = request.size();
+    const std::size_t shrunk = absolute_to_origin_form(request);
+    CHECK(before - shrunk == request.size());
+    return request;
+  };
+  CHECK(origin("GET http://h:8080/api/search?q=x HTTP/1.1\r\nHost: h\r\n\r\n") ==
+        "GET /api/search?q=x HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(origin("GET HTTPS://h HTTP/1.1\r\n\r\n") == "GET / HTTP/1.1\r\n\r\n");
+  CHECK(origin("GET http://h?q=1 HTTP/1.1\r\n\r\n") == "GET /?q=1 HTTP/1.1\r\n\r\n");
+  // Origin form, other schemes, a path that only looks like a URL, and no line end: untouched.
+  for (const char* same : {"GET /x HTTP/1.1\r\n\r\n", "GET ftp://h/x HTTP/1.1\r\n\r\n",
+                           "GET /http://h/x HTTP/1.1\r\n\r\n", "GET http://h/x HTTP/1.1", "GET\r\n\r\n"})
+    CHECK(origin(same) == same);
+}
