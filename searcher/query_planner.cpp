@@ -282,13 +282,20 @@ std::string QueryPlanner::spelling_correction(const std::string& folded) {
     corrected = parser_.get_corrected_query_string();
   }
   // Xapian may "correct" a word the index has into a more frequent neighbour
-  // (needles -> needed): only words the index does not know are corrected.
+  // (needles -> needed): only words the index does not know are corrected. Nor, also when a
+  // query finds little (where the correction's hits replace an empty answer), an English word
+  // the articles do not use (`cane` is not searched as "can", `bike` as "like") or an
+  // identifier with a digit (`cd21` is not CD20, `trem1` not TREM2).
   const auto before = synonym_tokens(folded), after = synonym_tokens(corrected);
   if (corrected.empty() || before.size() != after.size()) return {};
-  for (std::size_t i = 0; i < before.size(); ++i)
-    if (before[i] != after[i] &&
-        (db_.term_exists(before[i]) || edits_between(before[i], after[i]) > typos_allowed(before[i])))
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    if (before[i] == after[i]) continue;
+    const bool has_digit =
+        std::any_of(before[i].begin(), before[i].end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+    if (db_.term_exists(before[i]) || edits_between(before[i], after[i]) > typos_allowed(before[i]) || has_digit ||
+        EnglishWords::system().knows(before[i]))
       return {};
+  }
   return corrected;
 }
 

@@ -252,6 +252,17 @@ TEST_CASE("search: did you mean", "[searcher]") {
     REQUIRE(o.did_you_mean);
     CHECK(*o.did_you_mean == "ocrelizumab");
   }
+  SECTION("a query that finds little is not answered for a neighbour of an English word or an identifier") {
+    // Xapian's nearest frequent neighbour, whose hits would replace the empty answer: "can"
+    // for a walking cane, "like side" for a bike ride, CD20 for CD21, TREM2 for TREM1.
+    for (const char* q : {"cane", "bike ride", "sore", "tired", "cd21", "trem1"}) {
+      INFO(q);
+      const auto r = c.search(q);
+      CHECK_FALSE(r.did_you_mean);
+      CHECK_FALSE(r.showing_corrected);
+    }
+    CHECK(c.search("astrocites").did_you_mean);  // a typo still is
+  }
   SECTION("words the index has are never 'corrected'") {
     CHECK_FALSE(c.search("pins and needles").did_you_mean);
     CHECK_FALSE(c.search("astrocyte").did_you_mean);
