@@ -77,16 +77,29 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     const auto completes = [&](const std::string& term) {
       return term.starts_with(last) && term.size() > last.size() && !english_stop_words()(term);
     };
+    std::string shown_head;  // the words before the last, as a completion shows them
     if (words.size() == 1) {
       std::size_t scanned = 0;
       for (auto t = db.allterms_begin(last); t != db.allterms_end(last) && scanned < 1000; ++t, ++scanned)
         if (completes(*t)) terms.emplace_back(t.get_termfreq(), *t);
       std::stable_sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     } else {
-      std::string head;
-      for (std::size_t i = 0; i + 1 < words.size(); ++i) head += (head.empty() ? "" : " ") + words[i];
+      // The words before the last one as the index wrote them: "uhthoff's" is one term there,
+      // where synonym_tokens makes two words of it, "uhthoff" and "s" (a term no article has).
+      const std::string head = folded.substr(0, folded.rfind(last));
+      std::map<Xapian::termpos, std::string> head_words;
+      {
+        Xapian::Document words_before;
+        Xapian::TermGenerator generator;
+        generator.set_document(words_before);
+        generator.index_text(head);
+        for (auto t = words_before.termlist_begin(); t != words_before.termlist_end(); ++t)
+          for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p) head_words[*p] = *t;
+      }
+      for (const auto& [at, word] : head_words) shown_head += word + " ";
+      const std::string before = head_words.empty() ? std::string() : head_words.rbegin()->second;
       planner.parser().set_default_op(Xapian::Query::OP_AND);
-      const Xapian::Query head_query = planner.parser().parse_query(head, 0);
+      const Xapian::Query head_query = planner.parser().parse_query(hyphenated_as_words(head), 0);
       planner.parser().set_default_op(default_op);
       enquire.set_query(head_query);
       constexpr Xapian::doccount kHeadArticles = 10;
@@ -97,8 +110,7 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
         Xapian::doccount held = 0, after = 0;
       };
       std::map<std::string, Evidence> evidence;
-      const std::string& before = words[words.size() - 2];
-      for (auto it = best.begin(); it != best.end(); ++it) {
+      for (auto it = best.begin(); it != best.end() && !before.empty(); ++it) {
         std::vector<Xapian::termpos> before_at;
         for (auto p = db.positionlist_begin(*it, before); p != db.positionlist_end(*it, before); ++p)
           before_at.push_back(*p);
@@ -124,11 +136,9 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
       if (ranked.size() > limit) ranked.resize(limit);
       for (auto& [after, held, frequency, term] : ranked) terms.emplace_back(after, std::move(term));
     }
-    std::string head;
-    for (std::size_t i = 0; i + 1 < words.size(); ++i) head += words[i] + " ";
     for (const auto& [freq, term] : terms) {
       if (out.size() >= limit) break;
-      const std::string text = head + term;
+      const std::string text = shown_head + term;
       if (freq > 0 && std::none_of(out.begin(), out.end(), [&](const Suggestion& s) { return fold_text(s.text) == text; }))
         out.push_back({text, "term", "", "", freq});
     }

@@ -575,6 +575,11 @@ TEST_CASE("as-you-type: a completed word is one the articles write after the wor
   CHECK(terms("side eff").front() == "side effects");
   // Never a stop word, after other words or alone.
   for (const auto& t : terms("f")) CHECK_FALSE(english_stop_words()(t));
+  // After a possessive, one term in the index ("uhthoff's", not "uhthoff" and "s").
+  CHECK(terms("uhthoff's p") == std::vector<std::string>{"uhthoff's phenomenon"});
+  const auto person = terms("person's s");
+  CHECK(std::find(person.begin(), person.end(), "person's symptoms") != person.end());
+  CHECK(terms("anti-cd20 th").front() == "anti cd20 therapy");
   // Words no article writes together: nothing to complete.
   CHECK(terms("walking st").empty());
   CHECK(terms("xyzzy f").empty());
