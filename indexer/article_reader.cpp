@@ -18,6 +18,8 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
 
 #include "indexer/markdown_text.h"
 #include "schema/schema.h"
@@ -97,6 +99,19 @@ bool valid_id(std::string_view id) {
 // The years an article may carry: those `/api/search?year=` accepts (server/request_params.cpp).
 constexpr int kMinYear = 1900, kMaxYear = 2200;
 
+// Whether text shows nothing: only white space (ASCII's, a no-break space, an ideographic
+// space) and invisible format characters (zero-width space, joiners, direction marks).
+bool blank(std::string_view text) {
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const auto length = static_cast<int32_t>(text.size());
+  for (int32_t i = 0; i < length;) {
+    UChar32 c;
+    U8_NEXT(s, i, length, c);
+    if (c < 0 || (!u_isUWhiteSpace(c) && u_charType(c) != U_FORMAT_CHAR)) return false;
+  }
+  return true;
+}
+
 // Shared by both formats: turns the fields of one article into an Article, or says which
 // field is wrong. `line_of(key)` gives the line to report for a field.
 std::expected<Article, ReadError> article_from_fields(const json& fields,
@@ -132,7 +147,7 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
     return error("id", "invalid id '" + id + "': use letters, digits, '-', '_' or '.', starting with a letter or digit");
 
   if (!scalar("title", a.title)) return error("title", "'title' must be a string");
-  if (a.title.find_first_not_of(" \t\r\n") == std::string::npos) return error("title", "missing required field 'title'");
+  if (blank(a.title)) return error("title", "missing required field 'title'");
   if (a.title.size() > limits.max_title_bytes) return too_long("title", a.title.size(), limits.max_title_bytes);
 
   if (!scalar("date", a.date)) return error("date", "'date' must be a string YYYY-MM-DD");

@@ -116,6 +116,14 @@ TEST_CASE("front matter: each kind of invalid input names its line", "[reader]")
     auto a = parse("---\ntitle: \"   \"\ndate: 2025-01-01\n---\n");
     REQUIRE_FALSE(a);
     CHECK(a.error().message == "missing required field 'title'");
+    // Blank in other white space too: a no-break space, an ideographic space and a zero-width one.
+    for (const char* title : {"\"\u00a0\"", "\"\u3000\u200b \""}) {
+      INFO(title);
+      auto u = parse(std::string("---\ntitle: ") + title + "\ndate: 2025-01-01\n---\n");
+      REQUIRE_FALSE(u);
+      CHECK(u.error().message == "missing required field 'title'");
+    }
+    CHECK(parse("---\ntitle: \"\u00a0\u00e9\"\ndate: 2025-01-01\n---\n"));  // a letter shows
   }
   SECTION("missing date") {
     auto a = parse("---\ntitle: T\n---\n");
