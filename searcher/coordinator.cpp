@@ -477,6 +477,9 @@ Result<std::vector<Suggestion>> Coordinator::suggest(const std::string& prefix, 
     }
   }
   if (!any && error) return std::unexpected(*error);
+  // As many titles as one index offers (Impl::suggest_once): each shard's would otherwise fill
+  // the list, leaving no topic or term ("the f" over 2 shards: 8 titles, no "the first").
+  if (titles.size() > std::max<std::size_t>(limit / 2, 3)) titles.resize(std::max<std::size_t>(limit / 2, 3));
   std::stable_sort(counted.begin(), counted.end(), [](const Suggestion& a, const Suggestion& b) {
     return a.kind != b.kind ? a.kind == "topic" : a.count > b.count;
   });

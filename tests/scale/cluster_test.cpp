@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -210,6 +211,19 @@ TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[
     auto suggestions = coordinator->suggest("astro", 8);
     REQUIRE(suggestions);
     CHECK(!suggestions->empty());
+    // As many titles as one index offers, then its topics and terms, not every shard's titles.
+    for (const char* prefix : {"the f", "ms m", "b"}) {
+      CAPTURE(prefix);
+      auto kinds = [](const std::vector<Suggestion>& list) {
+        std::map<std::string, std::size_t> n;
+        for (const auto& s : list) ++n[s.kind];
+        return n;
+      };
+      auto one = single->suggest(prefix, 8), all = coordinator->suggest(prefix, 8);
+      REQUIRE(one);
+      REQUIRE(all);
+      CHECK(kinds(*all) == kinds(*one));
+    }
     std::vector<std::pair<std::string, std::uint32_t>> topics_a, topics_b;
     for (const auto& t : single->topics()) topics_a.emplace_back(t.value, t.count);
     for (const auto& t : coordinator->topics()) topics_b.emplace_back(t.value, t.count);
