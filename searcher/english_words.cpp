@@ -13,6 +13,7 @@ EnglishWords::EnglishWords(const std::vector<std::filesystem::path>& lists) {
     std::ifstream in(path);
     std::string line;
     while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();  // a list saved with CRLF line ends
       if (line.empty() || line.find('\'') != std::string::npos) continue;
       const bool ascii = std::all_of(line.begin(), line.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
       if (ascii) {

@@ -342,6 +342,11 @@ TEST_CASE("english words: the system's word lists, folded", "[searcher]") {
   CHECK_FALSE(words.knows("hand's"));
   CHECK_FALSE(words.knows("ocrevous"));
   CHECK(EnglishWords({dir.path() / "missing"}).empty());
+  const auto crlf = dir.path() / "crlf";
+  test::write_file(crlf, "Cane\r\nstick\r\n");
+  const EnglishWords windows({crlf});
+  CHECK(windows.knows("cane"));
+  CHECK(windows.knows("stick"));
 }
 
 TEST_CASE("search: snippets highlight stemmed forms and escape article text", "[searcher]") {
