@@ -231,6 +231,10 @@ std::string render_results(const PageContent& c) {
   if (!r.until.empty()) hidden.push_back(object{{"name", "until"}, {"value", r.until}});
   if (per_page_now != options.default_per_page)
     hidden.push_back(object{{"name", "per_page"}, {"value", std::to_string(per_page_now)}});
+  // The year select holds one choice: further years (`year=2019&year=2025`, from a link) ride
+  // along too. Changing the select then replaces its own year only.
+  for (std::size_t i = 1; i < r.years.size(); ++i)
+    hidden.push_back(object{{"name", "year"}, {"value", std::to_string(r.years[i])}});
   d.set("hidden_filters", hidden);
   d.set("has_chips", !chips.empty());
   d.set("chips", chips);
@@ -256,7 +260,7 @@ std::string render_results(const PageContent& c) {
   list year_list;
   for (const auto& f : years) {
     object o{{"value", f.value}, {"count", std::to_string(f.count)}};
-    o["selected"] = data(std::find(r.years.begin(), r.years.end(), std::atoi(f.value.c_str())) != r.years.end());
+    o["selected"] = data(!r.years.empty() && std::atoi(f.value.c_str()) == r.years.front());
     year_list.push_back(o);
   }
   d.set("years", year_list);

@@ -592,6 +592,14 @@ TEST_CASE("server: the results page's form keeps every chosen filter for its nex
   CHECK_THAT(linked->body, Catch::Contains("<input type=\"hidden\" name=\"until\" value=\"2026-12-31\">"));
   CHECK_THAT(linked->body, Catch::Contains("<input type=\"hidden\" name=\"per_page\" value=\"20\">"));
   CHECK_THAT(plain->body, !Catch::Contains("type=\"hidden\""));
+  // Two years from a link: the select shows the first (a select keeps one selected option), the
+  // second rides along hidden, so both stay chosen.
+  auto years = s.get("/?q=fatigue&year=2025&year=2019");
+  REQUIRE(years);
+  REQUIRE(years->status == 200);
+  CHECK_THAT(years->body, Catch::Contains("<option value=\"2025\" selected>"));
+  CHECK_THAT(years->body, !Catch::Contains("<option value=\"2019\" selected>"));
+  CHECK_THAT(years->body, Catch::Contains("<input type=\"hidden\" name=\"year\" value=\"2019\">"));
 }
 
 TEST_CASE("server: the results page: one h1, a description, ratings, and chosen filters as removable chips", "[server]") {
