@@ -260,8 +260,9 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
     if (a.order == "credibility") order = Order::kCredibility;
     if (a.spelling) ++proposals[*a.spelling];
     // A shard that found the words and proposes nothing knows them (its spelling data holds
-    // them): no correction, as one index would offer none.
-    else if (a.total > 0) vetoed = true;
+    // them): no correction, as one index would offer none. Unless it says a word is unknown
+    // to it too and it has no neighbour for it: then it abstains.
+    else if (a.total > 0 && !a.spelling_unknown) vetoed = true;
   }
   if (!vetoed && !proposals.empty())
     result.did_you_mean = std::max_element(proposals.begin(), proposals.end(), [](const auto& x, const auto& y) {

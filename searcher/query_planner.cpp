@@ -299,7 +299,7 @@ std::string QueryPlanner::spelling_correction(const std::string& folded) {
   return corrected;
 }
 
-std::string QueryPlanner::typo_correction(const QueryPlan& plan) {
+std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_word) {
   constexpr std::size_t kMaxWords = 6;
   if (plan.blank || plan.partial || plan.words_dropped > 0) return {};
   const std::vector<std::string> words = synonym_tokens(plan.folded);
@@ -321,6 +321,7 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan) {
   }
   // Without a word list a word the articles do not use cannot be told from a typo: not offered.
   if (!unknown || EnglishWords::system().empty()) return {};
+  if (unknown_word != nullptr) *unknown_word = true;
   std::string corrected = spelling_correction(plan.folded);
   // Only the typos may change: "ocrevous walking stick" is not offered "ocrevus walking still".
   const auto before = synonym_tokens(plan.folded), after = synonym_tokens(corrected);

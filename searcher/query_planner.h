@@ -55,7 +55,8 @@ class QueryPlanner {
   // The same for a plan that found enough without its misspelt word (`ocrevous side effects`):
   // only short queries (a few words, typed, not pasted), not as-you-type, and only for a word
   // neither the index nor a synonym group knows; empty otherwise.
-  std::string typo_correction(const QueryPlan& plan);
+  // `unknown`, when given, is set when such a word was found, corrected or not.
+  std::string typo_correction(const QueryPlan& plan, bool* unknown = nullptr);
 
   // The parser, for the other stages' small queries (related articles' topic words,
   // suggestions): its stemming and stop words are the plan's.

@@ -290,10 +290,12 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     a.last_word_prefix = plan->partial;
     a.documents = db.get_doccount();
     // As one index offers it (Impl::search_once); the coordinator counts the proposals.
+    bool unknown = false;
     const std::string corrected = plan->blank                ? std::string()
                                   : matched.total < 3        ? planner.spelling_correction(plan->folded)
-                                                             : planner.typo_correction(*plan);
+                                                             : planner.typo_correction(*plan, &unknown);
     if (!corrected.empty() && corrected != plan->folded) a.spelling = corrected;
+    else a.spelling_unknown = unknown;
     if (plan->feedback) {
       // What the coordinator needs to choose feedback's terms from the global best hits.
       for (const auto& [docid, score] : matched.ranked) a.candidates.push_back(score);

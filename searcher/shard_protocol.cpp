@@ -420,6 +420,7 @@ std::string encode(const ShardAnswer& a) {
             {"article", json::binary({a.article.begin(), a.article.end()})},
             {"suggestions", std::move(suggestions)}};
   if (a.spelling) j["spelling"] = *a.spelling;
+  if (a.spelling_unknown) j["spelling_unknown"] = true;
   std::string out;
   json::to_msgpack(j, out);
   return out;
@@ -488,6 +489,7 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes) {
     a.documents = static_cast<std::uint32_t>(count(j, "documents", UINT32_MAX));
     a.folded = text(j, "folded");
     if (j.contains("spelling")) a.spelling = text(j, "spelling");
+    a.spelling_unknown = flag(j, "spelling_unknown", false);
     a.query_terms_dropped = count(j, "dropped", 1u << 20);
     a.last_word_prefix = flag(j, "prefix", false);
     a.hits = hits_of(j, "hits");

@@ -105,6 +105,10 @@ struct ShardAnswer {
   std::uint64_t total_length = 0;
   std::string folded;               // the words searched, folded
   std::optional<std::string> spelling;  // its correction, when the shard found few (< 3)
+  // No correction, but a word of the query is unknown here too (`ocrevous` on a shard whose
+  // spelling data has no neighbour for it): the shard abstains rather than vetoes another
+  // shard's proposal. Absent from older shard servers (then: a veto, as before).
+  bool spelling_unknown = false;
   std::size_t query_terms_dropped = 0;
   bool last_word_prefix = false;
   // kMatch without re-ranking, kPage, kRelated: hits with fields (and snippets when asked).
