@@ -36,6 +36,7 @@ thread_local std::optional<Clock::time_point> request_start;
 // The client of the request a worker is serving: cpp-httplib fills req.remote_addr only once
 // the request parses, and the log must name the client of an unparsable one too.
 thread_local std::string current_peer;
+thread_local std::string current_route;  // "GET /api/search", for the error log (no query: it may be private)
 // Whether the last request a worker answered could be parsed (set by the logger).
 thread_local bool last_parsed = true;
 
@@ -82,7 +83,8 @@ HttpError for_visitors(HttpError e) {
     std::lock_guard lock(mutex);
     const auto now = std::chrono::steady_clock::now();
     if (e.message != last || now - last_at > std::chrono::minutes(1)) {
-      fmt::print(stderr, "mssearch serve: error ({}, answered {}): {}\n", e.code, e.status, e.message);
+      fmt::print(stderr, "mssearch serve: error: {} answered {} ({}): {}\n",
+                 current_route.empty() ? std::string("a request") : current_route, e.status, e.code, e.message);
       std::fflush(stderr);
       last = e.message;
       last_at = now;
@@ -677,6 +679,7 @@ void HttpServer::Impl::setup() {
   // TRACE and CONNECT (which cpp-httplib parses, then answers 400 as unrouted) get the same 405.
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_start = Clock::now();
+    current_route = escape_log_field(req.method) + " " + escape_log_field(req.path.substr(0, 200));
     const bool internal = options.shard_server && req.path == kShardEndpoint;
     if (internal && req.method != "POST") {
       res.set_header("Allow", "POST");
