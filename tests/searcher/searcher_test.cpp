@@ -20,6 +20,16 @@ using Ids = std::vector<std::string>;
 
 namespace {
 
+// The articles under `articles` indexed into `db`, and a Searcher over them.
+Result<Searcher> index_and_open(const fs::path& articles, const fs::path& db) {
+  IndexerOptions io;
+  io.db_path = db;
+  REQUIRE(run_index_job({articles}, io));
+  SearcherOptions so;
+  so.db_path = db;
+  return Searcher::open(so);
+}
+
 // The sample corpus indexed into a temporary directory, with its synonyms.
 struct CorpusIndex {
   test::TempDir tmp;
@@ -163,12 +173,7 @@ TEST_CASE("search: hyphenated words are words, not a phrase", "[searcher]") {
   test::write_file(tmp / "articles" / "il10.md",
                    test::markdown_article("Cytokines", "2024-07-01", "[Immunology]",
                                           "Levels of IL10 fell after treatment.\n"));
-  IndexerOptions io;
-  io.db_path = tmp / "db";
-  REQUIRE(run_index_job({tmp / "articles"}, io));
-  SearcherOptions so;
-  so.db_path = io.db_path;
-  auto s = Searcher::open(so);
+  auto s = index_and_open(tmp / "articles", tmp / "db");
   REQUIRE(s);
   auto ids = [&](const std::string& q) {
     SearchRequest r;
@@ -186,6 +191,8 @@ TEST_CASE("search: hyphenated words are words, not a phrase", "[searcher]") {
   CHECK(ids("E2F-1, -2, -3 cells").front() == "e2f");
   CHECK(ids("IL-10").front() == "il10");  // the compound's joined form
 
+  SearcherOptions so;
+  so.db_path = tmp / "db";
   so.ranking.hyphens_as_words = false;  // Xapian's reading: a phrase
   s = Searcher::open(so);
   REQUIRE(s);
@@ -310,12 +317,7 @@ TEST_CASE("search: id: finds an id as written, capitals and all", "[searcher]") 
   // The id comes from the file name; the query used to be folded to `id:ms-hug-2025`.
   test::write_file(tmp / "a/MS-Hug-2025.md", test::markdown_article("The MS hug"));
   test::write_file(tmp / "a/other.md", test::markdown_article("Another"));
-  IndexerOptions io;
-  io.db_path = tmp / "db";
-  REQUIRE(run_index_job({tmp / "a"}, io));
-  SearcherOptions so;
-  so.db_path = io.db_path;
-  auto s = Searcher::open(so);
+  auto s = index_and_open(tmp / "a", tmp / "db");
   REQUIRE(s);
   auto total = [&](const std::string& q) {
     SearchRequest request;
@@ -362,12 +364,7 @@ TEST_CASE("search: snippets highlight stemmed forms and escape article text", "[
     test::write_file(tmp / "a/x.md", "---\ntitle: \"Tags <script>alert(1)</script>\"\ndate: 2025-01-01\n"
                                      "takeaway: \"Astrocytes & <b>bold</b> claims\"\n---\n"
                                      "Astrocytes in `<script>alert('x')</script>` code.\n");
-    IndexerOptions io;
-    io.db_path = tmp / "db";
-    REQUIRE(run_index_job({tmp / "a"}, io));
-    SearcherOptions so;
-    so.db_path = io.db_path;
-    auto s = Searcher::open(so);
+    auto s = index_and_open(tmp / "a", tmp / "db");
     REQUIRE(s);
     SearchRequest request;
     request.query = "astrocytes";
@@ -683,18 +680,15 @@ TEST_CASE("facets: counts follow a new revision (the in-memory columns are reloa
   test::TempDir tmp;
   fs::create_directories(tmp / "articles");
   test::write_file(tmp / "articles" / "one.md", test::markdown_article("Heat and fatigue", "2024-05-01", "[Fatigue]"));
-  IndexerOptions io;
-  io.db_path = tmp / "db";
-  REQUIRE(run_index_job({tmp / "articles"}, io));
-  SearcherOptions so;
-  so.db_path = io.db_path;
-  auto s = Searcher::open(so);
+  auto s = index_and_open(tmp / "articles", tmp / "db");
   REQUIRE(s);
   SearchRequest r;
   r.query = "fatigue";
   CHECK(as_map(s->search(r)->topic_facets) == std::map<std::string, Xapian::doccount>{{"Fatigue", 1}});
 
   test::write_file(tmp / "articles" / "two.md", test::markdown_article("Fatigue and sleep", "2025-02-01", "[Fatigue, Sleep]"));
+  IndexerOptions io;
+  io.db_path = tmp / "db";
   REQUIRE(run_index_job({tmp / "articles"}, io));
   REQUIRE(s->refresh());
   const auto after = s->search(r);
