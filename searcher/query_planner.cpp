@@ -51,6 +51,25 @@ Result<void> check_request(const SearchRequest& r) {
 
 }  // namespace
 
+Xapian::Query parse_words(Xapian::QueryParser& parser, const std::string& text, unsigned flags,
+                          const std::string& prefix, Xapian::Query::op op) {
+  struct RestoreOp {
+    Xapian::QueryParser& parser;
+    Xapian::Query::op op;
+    ~RestoreOp() { parser.set_default_op(op); }
+  } restore{parser, parser.get_default_op()};
+  parser.set_default_op(op);
+  try {
+    return parser.parse_query(text, flags, prefix);
+  } catch (const Xapian::QueryParserError&) {
+    try {
+      return parser.parse_query(plain_words(text), flags & QP::FLAG_PARTIAL, prefix);
+    } catch (const Xapian::QueryParserError&) {
+      return Xapian::Query();
+    }
+  }
+}
+
 Result<void> QueryPlanner::take_bad_date() {
   if (bad_date_.empty()) return {};
   const std::string bad = std::exchange(bad_date_, {});

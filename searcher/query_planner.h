@@ -36,6 +36,13 @@ struct QueryPlan {
   bool partial = false;
 };
 
+// `text` parsed as words for the stages' small queries (suggestions' titles and head words,
+// related articles' topics), never throwing for syntax: text the parser refuses (a stray `..`,
+// which the date range processor takes for a range) is parsed again as its plain words. `op`
+// joins the words, and the parser's default operator is as it was afterwards.
+Xapian::Query parse_words(Xapian::QueryParser& parser, const std::string& text, unsigned flags,
+                          const std::string& prefix = {}, Xapian::Query::op op = Xapian::Query::OP_OR);
+
 class QueryPlanner {
  public:
   QueryPlanner(const SearcherOptions& options, std::shared_ptr<const SynonymTable> synonyms,

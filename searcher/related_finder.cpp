@@ -5,6 +5,7 @@
 
 #include "schema/schema.h"
 #include "schema/text_analyzer.h"
+#include "searcher/query_planner.h"
 
 namespace mssearch {
 
@@ -102,7 +103,7 @@ std::vector<SearchHit> RelatedFinder::like(const std::vector<Xapian::docid>& doc
   }
   // Shared topics count: the topic words, indexed under their weighted prefix, scaled up.
   for (const auto& topic : topics) {
-    Xapian::Query words = parser_.parse_query(fold_text(topic), 0, std::string(schema::kTopicText.prefix));
+    Xapian::Query words = parse_words(parser_, fold_text(topic), 0, std::string(schema::kTopicText.prefix));
     terms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, words, kTopicBoost);
   }
   if (terms.empty()) return {};

@@ -45,11 +45,8 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     for (const auto& w : words) typed += w + " ";
     typed.pop_back();
     Xapian::Enquire enquire(db);
-    const Xapian::Query::op default_op = planner.parser().get_default_op();
-    planner.parser().set_default_op(Xapian::Query::OP_AND);
-    Xapian::Query title_query =
-        planner.parser().parse_query(typed, Xapian::QueryParser::FLAG_PARTIAL, std::string(schema::kTitle.prefix));
-    planner.parser().set_default_op(default_op);
+    const Xapian::Query title_query = parse_words(planner.parser(), typed, Xapian::QueryParser::FLAG_PARTIAL,
+                                                  std::string(schema::kTitle.prefix), Xapian::Query::OP_AND);
     enquire.set_query(title_query);
     Xapian::MSet titles = enquire.get_mset(0, static_cast<Xapian::doccount>(per_kind));
     for (auto it = titles.begin(); it != titles.end(); ++it) {
@@ -98,9 +95,8 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
       }
       for (const auto& [at, word] : head_words) shown_head += word + " ";
       const std::string before = head_words.empty() ? std::string() : head_words.rbegin()->second;
-      planner.parser().set_default_op(Xapian::Query::OP_AND);
-      const Xapian::Query head_query = planner.parser().parse_query(hyphenated_as_words(head), 0);
-      planner.parser().set_default_op(default_op);
+      const Xapian::Query head_query =
+          parse_words(planner.parser(), hyphenated_as_words(head), 0, {}, Xapian::Query::OP_AND);
       enquire.set_query(head_query);
       constexpr Xapian::doccount kHeadArticles = 10;
       const Xapian::MSet best = enquire.get_mset(0, kHeadArticles);
