@@ -9,11 +9,20 @@
 
 namespace mssearch::cli {
 
+namespace {
+
+// A terminal that takes escape sequences: not a pipe or file, and not TERM=dumb (an Emacs
+// shell, some CI logs).
+bool escapes_shown(std::FILE* stream) {
+  const char* term = std::getenv("TERM");
+  return ::isatty(::fileno(stream)) != 0 && (term == nullptr || std::string_view(term) != "dumb");
+}
+
+}  // namespace
+
 bool colour_enabled(std::FILE* stream) {
   const char* no_colour = std::getenv("NO_COLOR");
-  const char* term = std::getenv("TERM");  // TERM=dumb (an Emacs shell, some CI logs): no escapes
-  return ::isatty(::fileno(stream)) != 0 && (no_colour == nullptr || *no_colour == '\0') &&
-         (term == nullptr || std::string_view(term) != "dumb");
+  return escapes_shown(stream) && (no_colour == nullptr || *no_colour == '\0');
 }
 
 std::string snippet_for_terminal(const Highlighted& snippet, bool colour) {
@@ -35,7 +44,7 @@ std::string snippet_for_terminal(const Highlighted& snippet, bool colour) {
 ProgressBar::ProgressBar(std::string label)
     : label_(std::move(label)),
       // Redrawn with an erase-line escape: not on a dumb terminal (NO_COLOR is about colour only).
-      enabled_(::isatty(STDERR_FILENO) != 0 && std::string_view(std::getenv("TERM") ? std::getenv("TERM") : "") != "dumb"),
+      enabled_(escapes_shown(stderr)),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 

@@ -209,9 +209,15 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
   // Control characters other than tab and line ends (ESC, BEL, backspace, C1 CSI…) would reach
   // a terminal as escape sequences through `mssearch search`, `suggest` and `stats`, and mean
   // nothing on a page: refused like a NUL byte, naming the character.
-  auto control = [](std::string_view text) -> std::optional<std::string> {
+  // The length of a control character other than tab and line ends at `i` (1, or 2 for C1's
+  // UTF-8), or 0.
+  const auto control_at = [](std::string_view text, std::size_t i) -> std::size_t {
+    const std::size_t n = control_char_length(text, i);
+    return n != 0 && text[i] != '\t' && text[i] != '\n' && text[i] != '\r' ? n : 0;
+  };
+  auto control = [&](std::string_view text) -> std::optional<std::string> {
     for (std::size_t i = 0; i < text.size(); ++i)
-      if (const std::size_t n = control_char_length(text, i); n != 0 && text[i] != '\t' && text[i] != '\n' && text[i] != '\r') {
+      if (const std::size_t n = control_at(text, i); n != 0) {
         const unsigned code = n == 1 ? static_cast<unsigned char>(text[i]) : static_cast<unsigned char>(text[i + 1]);
         return fmt::format("U+{:04X}", code);
       }
@@ -228,8 +234,7 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
   if (control(body)) {
     clean_body.reserve(body.size());
     for (std::size_t i = 0; i < body.size();) {
-      const std::size_t n = control_char_length(body, i);
-      if (n != 0 && body[i] != '\t' && body[i] != '\n' && body[i] != '\r') {
+      if (const std::size_t n = control_at(body, i); n != 0) {
         clean_body += ' ';
         i += n;
       } else {

@@ -288,6 +288,10 @@ std::size_t edits_between(std::string_view a, std::string_view b) {
 // (one from 4 letters, two from 7): Xapian's spelling data would take `sipo` to `so`.
 std::size_t typos_allowed(std::string_view word) { return word.size() >= 7 ? 2 : word.size() >= 4 ? 1 : 0; }
 
+bool has_digit(const std::string& word) {
+  return std::any_of(word.begin(), word.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
 }  // namespace
 
 std::string QueryPlanner::spelling_correction(const std::string& folded) {
@@ -309,9 +313,7 @@ std::string QueryPlanner::spelling_correction(const std::string& folded) {
   if (corrected.empty() || before.size() != after.size()) return {};
   for (std::size_t i = 0; i < before.size(); ++i) {
     if (before[i] == after[i]) continue;
-    const bool has_digit =
-        std::any_of(before[i].begin(), before[i].end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-    if (db_.term_exists(before[i]) || edits_between(before[i], after[i]) > typos_allowed(before[i]) || has_digit ||
+    if (db_.term_exists(before[i]) || edits_between(before[i], after[i]) > typos_allowed(before[i]) || has_digit(before[i]) ||
         EnglishWords::system().knows(before[i]))
       return {};
   }
@@ -327,8 +329,7 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_w
   for (const auto& w : words) {
     // Short words, identifiers with a digit (gene names: `bcp1`, `rpl23`) and stop words are
     // left as typed.
-    const bool has_digit = std::any_of(w.begin(), w.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-    if (w.size() < 4 || has_digit || english_stop_words()(w) || db_.term_exists(w)) continue;
+    if (w.size() < 4 || has_digit(w) || english_stop_words()(w) || db_.term_exists(w)) continue;
     // Another form of a word the articles use (`probiotics` where they say "probiotic") was
     // found by its stem.
     if (db_.term_exists("Z" + analyzer_.stemmer()(w))) continue;
@@ -341,12 +342,9 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_w
   // Without a word list a word the articles do not use cannot be told from a typo: not offered.
   if (!unknown || EnglishWords::system().empty()) return {};
   if (unknown_word != nullptr) *unknown_word = true;
-  std::string corrected = spelling_correction(plan.folded);
-  // Only the typos may change: "ocrevous walking stick" is not offered "ocrevus walking still".
-  const auto before = synonym_tokens(plan.folded), after = synonym_tokens(corrected);
-  for (std::size_t i = 0; i < before.size() && i < after.size(); ++i)
-    if (before[i] != after[i] && EnglishWords::system().knows(before[i])) return {};
-  return corrected;
+  // Only the typos change: spelling_correction never changes an English word ("ocrevous walking
+  // stick" is not offered "ocrevus walking still").
+  return spelling_correction(plan.folded);
 }
 
 Xapian::Query QueryPlanner::filters(const SearchRequest& r) const {
