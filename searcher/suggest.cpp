@@ -87,7 +87,8 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
       std::map<Xapian::termpos, std::string> head_words;
       {
         Xapian::Document words_before;
-        Xapian::TermGenerator generator;
+        // The index side's generator: its stemmed terms have no positions and are not read.
+        Xapian::TermGenerator generator = planner.analyzer().make_term_generator(nullptr);
         generator.set_document(words_before);
         generator.index_text(head);
         for (auto t = words_before.termlist_begin(); t != words_before.termlist_end(); ++t)
