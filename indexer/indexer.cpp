@@ -571,6 +571,12 @@ Result<void> write_spelling_database(const fs::path& dir, std::size_t shards) {
 template <typename ShardJob>
 Result<IndexReport> run_shards(const IndexerOptions& options, std::size_t shards, const std::vector<ReadError>& read_errors,
                                std::chrono::steady_clock::time_point start, ShardJob job) {
+  // The whole sharded index is one job's: each shard's job also locks its own shard, but two
+  // sharded jobs that each got some shards first would both commit those and fail on the
+  // others (exit 3, "nothing changed", with some shards changed and their changes reported by
+  // no run). The lock on DIR itself makes the second job fail before it touches any shard.
+  auto whole_index = IndexLock::acquire(options.db_path);
+  if (!whole_index) return std::unexpected(whole_index.error());
   std::mutex progress_mutex;
   std::vector<std::size_t> done(shards, 0), totals(shards, 0);
   std::vector<Result<IndexReport>> results(shards, fail(ErrorCode::kIo, "not run"));

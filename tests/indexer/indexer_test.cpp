@@ -210,6 +210,31 @@ TEST_CASE("index: a bad article keeps its previous version searchable", "[indexe
   CHECK(f.find("bacteria") == Ids{"gut"});
 }
 
+TEST_CASE("index: a sharded job holds the whole index: a second one changes no shard", "[indexer]") {
+  Fixture f;
+  IndexerOptions options;
+  options.db_path = f.db;
+  options.shards = 3;
+  REQUIRE(run_index_job({f.articles}, options));
+  test::write_file(f.articles / "new.md", test::markdown_article("Vitamin D and relapses"));
+  test::write_file(f.articles / "new2.md", test::markdown_article("Sleep and fatigue"));
+  test::write_file(f.articles / "new3.md", test::markdown_article("Walking and balance"));
+  std::vector<Xapian::rev> before;
+  for (std::size_t s = 0; s < 3; ++s) before.push_back(Xapian::Database(shard_dir(f.db, s).string()).get_revision());
+  {
+    auto lock = IndexLock::acquire(f.db);  // what a running sharded job holds
+    REQUIRE(lock);
+    auto second = run_index_job({f.articles}, options);
+    REQUIRE_FALSE(second);
+    CHECK(second.error().code == ErrorCode::kLocked);
+    for (std::size_t s = 0; s < 3; ++s)
+      CHECK(Xapian::Database(shard_dir(f.db, s).string()).get_revision() == before[s]);
+  }
+  auto after = run_index_job({f.articles}, options);  // and the next run reports what changed
+  REQUIRE(after);
+  CHECK(after->added == 3);
+}
+
 TEST_CASE("index: failures are reported with source and line, the rest is indexed", "[indexer]") {
   Fixture f;
   test::write_file(f.articles / "bad.md", "---\ndate: 2025-01-01\n---\n");
