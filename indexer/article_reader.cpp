@@ -631,7 +631,11 @@ void read_source(const SourceFile& file, ReadBatch& batch, const ReaderLimits& l
       result->source = file.absolute;
       batch.articles.push_back(std::move(*result));
     } else {
-      if (result.error().id.empty()) batch.broken_sources.insert(file.absolute);
+      // A Markdown file is one article: when it fails, whatever the index holds from the file
+      // stays, also when the failing version names another id (an id changed in the same edit
+      // as a bad date) -- otherwise the indexed article would be deleted as gone. A JSON Lines
+      // file keeps the id of its failed record only (its other records were read).
+      if (result.error().id.empty() || !file.jsonl) batch.broken_sources.insert(file.absolute);
       batch.errors.push_back(std::move(result.error()));
     }
   };

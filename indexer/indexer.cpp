@@ -76,6 +76,38 @@ struct Plan {
   std::vector<std::string> keep_as_is;    // ids the index holds that this job cannot vouch for
 };
 
+// Refuses the articles of a batch that cannot be indexed as they are: a term over Xapian's
+// limit (the reader checks this for the files it reads; articles given in memory are checked
+// here: one overlong term would make Xapian end the whole job), a url that is not a link, and a
+// second article with an id already seen (the first, in path order, wins). A Markdown file whose
+// article is refused as a duplicate keeps what the index holds from it, as any failed file does
+// (its article may have had another id before this edit). Run on the whole batch, before it is
+// split over shards: both copies of an id go to one shard, but the file's indexed article may
+// live in another.
+void screen_articles(ReadBatch& batch) {
+  std::map<std::string, std::string> first_source;
+  std::vector<Article> unique;
+  for (auto& a : batch.articles) {
+    if (auto term = schema::overlong_term(a)) {
+      batch.errors.push_back({a.source, a.line, fmt::format("'{}' makes an index term of {} bytes; Xapian's limit is {}",
+                                                            term->first, term->second.size(), schema::kMaxTermBytes), a.id});
+      continue;
+    }
+    if (!a.url.empty() && !is_link_url(a.url)) {
+      batch.errors.push_back({a.source, a.line, "'url' must be a path on the site (/articles/…) or an http(s) URL", a.id});
+      continue;
+    }
+    auto [it, inserted] = first_source.emplace(a.id, a.source);
+    if (inserted) {
+      unique.push_back(std::move(a));
+      continue;
+    }
+    batch.errors.push_back({a.source, a.line, "duplicate id '" + a.id + "' (also in " + it->second + ")", ""});
+    if (fs::path(a.source).extension() != ".jsonl") batch.broken_sources.insert(a.source);
+  }
+  batch.articles = std::move(unique);
+}
+
 class Job {
  public:
   Job(const std::vector<fs::path>& paths, const IndexerOptions& options)
@@ -193,28 +225,7 @@ class Job {
   }
 
   void drop_duplicates(ReadBatch& batch) {
-    std::map<std::string, std::string> first_source;
-    std::vector<Article> unique;
-    for (auto& a : batch.articles) {
-      // The reader checks this for the files it reads; articles given in memory are checked
-      // here: one overlong term would make Xapian end the whole job.
-      if (auto term = schema::overlong_term(a)) {
-        batch.errors.push_back({a.source, a.line, fmt::format("'{}' makes an index term of {} bytes; Xapian's limit is {}",
-                                                              term->first, term->second.size(), schema::kMaxTermBytes), a.id});
-        continue;
-      }
-      if (!a.url.empty() && !is_link_url(a.url)) {
-        batch.errors.push_back({a.source, a.line, "'url' must be a path on the site (/articles/…) or an http(s) URL", a.id});
-        continue;
-      }
-      auto [it, inserted] = first_source.emplace(a.id, a.source);
-      if (inserted) {
-        unique.push_back(std::move(a));
-        continue;
-      }
-      batch.errors.push_back({a.source, a.line, "duplicate id '" + a.id + "' (also in " + it->second + ")", ""});
-    }
-    batch.articles = std::move(unique);
+    screen_articles(batch);
     articles_ = std::move(batch.articles);
     broken_sources_ = batch.broken_sources;
     broken_directories_ = batch.broken_directories;
@@ -630,6 +641,7 @@ Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& 
                                   const IndexerOptions& options, std::size_t shards) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<ReadBatch> parts(shards);
+  screen_articles(batch);  // duplicates across the whole batch: a file's indexed article may be in another shard
   for (auto& part : parts) {
     part.errors = batch.errors;  // failed ids and broken sources: every shard keeps what it holds
     part.broken_sources = batch.broken_sources;

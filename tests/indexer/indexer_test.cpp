@@ -210,6 +210,42 @@ TEST_CASE("index: a bad article keeps its previous version searchable", "[indexe
   CHECK(f.find("bacteria") == Ids{"gut"});
 }
 
+TEST_CASE("index: a Markdown file that fails keeps its indexed article, also when it names another id now", "[indexer]") {
+  Fixture f;
+  // Sharded too: the file's indexed article ('gut') and the id it now names ('astro') in
+  // different shards, so that the shard that refuses the duplicate is not the one holding 'gut'.
+  const bool sharded = GENERATE(false, true);
+  std::size_t shards = 0;
+  for (std::size_t n = 2; sharded && n < 16 && shards == 0; ++n)
+    if (shard_of("gut", n) != shard_of("astro", n)) shards = n;
+  REQUIRE(sharded == (shards != 0));
+  INFO("shards: " << shards);
+  auto index = [&] {
+    IndexerOptions options;
+    options.db_path = f.db;
+    options.shards = shards;
+    auto report = run_index_job({f.articles}, options);
+    REQUIRE(report);
+    return *report;
+  };
+  REQUIRE(index().documents == 3);
+  SECTION("a new id and a bad date in the same edit") {
+    test::write_file(f.articles / "gut.md", "---\nid: gut-microbes\ntitle: Gut bacteria and MS\ndate: 2025-13-45\n---\n");
+  }
+  SECTION("an invalid id") {
+    test::write_file(f.articles / "gut.md", "---\nid: gut microbes!\ntitle: Gut bacteria and MS\ndate: 2025-10-15\n---\n");
+  }
+  SECTION("the id of another file: the first file in path order wins, the second fails") {
+    test::write_file(f.articles / "gut.md", "---\nid: astro\ntitle: Gut bacteria and MS\ndate: 2025-10-15\n---\n");
+  }
+  const IndexReport r = index();
+  CHECK(r.failed == 1);
+  CHECK(r.deleted == 0);
+  CHECK(r.documents == 3);
+  CHECK(f.find("bacteria") == Ids{"gut"});
+  CHECK(f.find("astrocytes") == Ids{"astro"});
+}
+
 TEST_CASE("index: a sharded job holds the whole index: a second one changes no shard", "[indexer]") {
   Fixture f;
   IndexerOptions options;
