@@ -1,8 +1,12 @@
 // `mssearch index` and `mssearch stats`.
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <exception>
 #include <iostream>
 
 #include <fmt/color.h>
@@ -39,7 +43,39 @@ nlohmann::json report_json(const IndexReport& r) {
           {"documents", r.documents}, {"warnings", r.warnings}, {"shards", r.shards}};
 }
 
+// What the terminate handler reports: the index job's database and output format.
+const IndexArgs* g_job = nullptr;
+
+// Xapian 1.4.22 can end the process from inside a commit whose writes fail: when the disk fills
+// up part way through writing a block at commit_transaction(), its clean-up throws again and
+// std::terminate is called (SIGABRT, exit 134, and no summary in the nightly log). The job is
+// then like one killed part way -- the index is left at its last complete commit, which the
+// next job verifies -- so it ends as a fatal error: one line (or the JSON error), exit 2.
+[[noreturn]] void index_job_terminated() {
+  const int err = errno;
+  std::string why;
+  struct statvfs vfs {};
+  if (g_job != nullptr && ::statvfs(g_job->db.c_str(), &vfs) == 0 &&
+      static_cast<unsigned long long>(vfs.f_bavail) * vfs.f_frsize < (1ULL << 20))
+    why = std::string(std::strerror(ENOSPC)) + ": the file system holding the index is full";
+  else
+    why = std::string("the last system error was: ") + std::strerror(err);
+  const std::string db = g_job != nullptr ? g_job->db : "";
+  const std::string message =
+      "index " + db + ": the job was stopped part way by the index library (" + why +
+      "); like a job killed part way, it leaves the index at its last complete commit, which the next job verifies";
+  if (g_job != nullptr && g_job->json)
+    fmt::print("{}\n", dump_json({{"error", {{"code", to_string(ErrorCode::kDatabase)}, {"message", message}}}}));
+  else
+    fmt::print(stderr, "mssearch index: error: {}\n", message);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(kExitFatal);
+}
+
 int run_index(const IndexArgs& args) {
+  g_job = &args;
+  std::set_terminate(index_job_terminated);
   IndexerOptions options;
   options.db_path = args.db;
   options.full = args.full;
