@@ -96,6 +96,7 @@ int run_index(const IndexArgs& args) {
 
   std::vector<std::filesystem::path> paths(args.paths.begin(), args.paths.end());
   auto report = run_index_job(paths, options);
+  bar.clear();  // the errors and the summary begin lines of their own
   if (!report) {
     const bool locked = report.error().code == ErrorCode::kLocked;
     if (args.json) {

@@ -48,8 +48,12 @@ ProgressBar::ProgressBar(std::string label)
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
-ProgressBar::~ProgressBar() {
+ProgressBar::~ProgressBar() { clear(); }
+
+void ProgressBar::clear() {
   if (drawn_) fmt::print(stderr, "\r\x1b[2K");
+  std::fflush(stderr);
+  drawn_ = false;
 }
 
 void ProgressBar::update(std::size_t done, std::size_t total) {

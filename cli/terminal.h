@@ -24,6 +24,9 @@ class ProgressBar {
   explicit ProgressBar(std::string label);
   ~ProgressBar();
   void update(std::size_t done, std::size_t total);
+  // Erases the bar, if drawn: before anything else is printed, which would otherwise begin on
+  // the bar's line.
+  void clear();
 
  private:
   std::string label_;

@@ -7,6 +7,7 @@
 
 #include <thread>
 
+#include <fmt/format.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <xapian.h>
@@ -97,6 +98,38 @@ TEST_CASE("cli: exit codes of index say what happened", "[cli]") {
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::Contains("mssearch index"));
   }
+}
+
+TEST_CASE("cli: on a terminal, index erases its progress bar before the errors and the summary", "[cli]") {
+  test::TempDir tmp;
+  for (int i = 0; i < 3; ++i) test::write_file(tmp / "a" / fmt::format("good{}.md", i), test::markdown_article("Good"));
+  test::write_file(tmp / "a/bad.md", "---\ntitle: Bad\ndate: 2025-02-30\n---\n");
+  // stdout and stderr on one pseudo-terminal (util-linux's script), as an editor sees them.
+  const std::string inner = "env TERM=xterm '" MSSEARCH_BIN "' index " + q(tmp / "a") + " --db " + q(tmp / "db");
+  const std::string cmd = "script -qec \"" + inner + "\" /dev/null > " + q(tmp / "out") + " 2>&1 </dev/null";
+  std::system(cmd.c_str());
+  const std::string out = test::read_file(tmp / "out");
+  REQUIRE_THAT(out, Catch::Contains("ETA"));  // the bar was drawn
+  // Each line as the terminal shows it: what follows the last carriage return or erase-line.
+  std::vector<std::string> shown;
+  std::size_t begin = 0;
+  while (begin < out.size()) {
+    std::size_t end = out.find('\n', begin);
+    if (end == std::string::npos) end = out.size();
+    std::string line = out.substr(begin, end - begin);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    for (const std::string mark : {"\r", "\x1b[2K"})
+      if (const auto at = line.rfind(mark); at != std::string::npos) line = line.substr(at + mark.size());
+    shown.push_back(line);
+    begin = end + 1;
+  }
+  const auto error_line = std::find_if(shown.begin(), shown.end(), [](const std::string& l) { return l.find("bad.md:3") != std::string::npos; });
+  REQUIRE(error_line != shown.end());
+  CHECK_THAT(*error_line, !Catch::Contains("ETA"));
+  CHECK_THAT(*error_line, Catch::StartsWith("\x1b[31merror"));
+  const auto summary = std::find_if(shown.begin(), shown.end(), [](const std::string& l) { return l.find("added") != std::string::npos; });
+  REQUIRE(summary != shown.end());
+  CHECK_THAT(*summary, Catch::StartsWith("mssearch index: 3 added"));
 }
 
 TEST_CASE("cli: a job killed half way leaves the last committed index", "[cli][faults]") {
