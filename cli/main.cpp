@@ -1,8 +1,11 @@
 // mssearch: full-text search for plain-language summaries of MS research.
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <string_view>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 
@@ -35,6 +38,10 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
+    // A script that asked for --json reads one JSON object on stdout, also for an argument
+    // refused here (`--limit 1000`, an unknown --sort): the usage message above is on stderr.
+    if (rc != 0 && std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--json"; }))
+      fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", e.what()}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return rc == 0 ? kExitOk : kExitFatal;
   }
   return exit_code;

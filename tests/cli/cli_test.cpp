@@ -197,6 +197,23 @@ TEST_CASE("cli: --json prints one JSON error object on stdout when there is no i
   }
 }
 
+TEST_CASE("cli: --json prints one JSON error object on stdout for an argument it refuses", "[cli]") {
+  test::TempDir tmp;
+  for (const std::string args : {"search astrocytes --limit 1000 --json", "search astrocytes --json --sort bogus",
+                                 "index --json --shards 0", "stats --json --no-such-flag", "related x --json --limit 0"}) {
+    INFO(args);
+    auto r = test::run_mssearch(args + " --db " + q(tmp / "db"));
+    CHECK(r.exit_code == 2);
+    const auto j = json::parse(r.out, nullptr, false);
+    REQUIRE(j.is_object());
+    CHECK(j["error"]["code"] == "bad_parameter");
+    CHECK_FALSE(j["error"]["message"].get<std::string>().empty());
+    CHECK_FALSE(r.err.empty());  // the usage message, for a person
+  }
+  // Without --json, stdout stays empty.
+  CHECK(test::run_mssearch("search astrocytes --limit 1000").out.empty());
+}
+
 TEST_CASE("cli: search --json has the documented shape, and so do related and suggest", "[cli]") {
   test::TempDir tmp;
   const std::string db = " --db " + q(tmp / "db");
