@@ -132,6 +132,29 @@ TEST_CASE("cli: on a terminal, index erases its progress bar before the errors a
   CHECK_THAT(*summary, Catch::StartsWith("mssearch index: 3 added"));
 }
 
+TEST_CASE("cli: check on an index the user may read but not write says it cannot verify, never 'damaged'", "[cli]") {
+  test::TempDir tmp;
+  test::write_file(tmp / "a/good.md", test::markdown_article("Good"));
+  REQUIRE(test::run_mssearch("index " + q(tmp / "a") + " --db " + q(tmp / "db") + " -q").exit_code == 0);
+  REQUIRE(test::run_mssearch("check --db " + q(tmp / "db")).exit_code == 0);
+  auto set_writable = [&](bool writable) {
+    for (const auto& e : fs::recursive_directory_iterator(tmp / "db"))
+      fs::permissions(e.path(), fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write,
+                      writable ? fs::perm_options::add : fs::perm_options::remove);
+  };
+  set_writable(false);
+  auto r = test::run_mssearch("check --db " + q(tmp / "db"), "", test::unprivileged());
+  auto j = test::run_mssearch("check --json --db " + q(tmp / "db"), "", test::unprivileged());
+  set_writable(true);
+  CHECK(r.exit_code == 2);  // not 1: nothing is damaged
+  CHECK_THAT(r.out, !Catch::Contains("DAMAGED"));
+  CHECK_THAT(r.err, Catch::Contains("cannot verify") && Catch::Contains("Permission denied"));
+  CHECK(j.exit_code == 2);
+  CHECK(json::parse(j.out)["error"]["code"] == "io_error");
+  // The search itself reads it as ever.
+  CHECK(test::run_mssearch("search good --db " + q(tmp / "db"), "", test::unprivileged()).exit_code == 0);
+}
+
 TEST_CASE("cli: a job killed half way leaves the last committed index", "[cli][faults]") {
   test::TempDir tmp;
   const fs::path db = tmp / "db";
