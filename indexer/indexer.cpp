@@ -136,6 +136,13 @@ class Job {
         if (old) indexed = indexed_articles(*old);
       } catch (const Xapian::DatabaseError& e) {
         // A corrupt or unreadable index: --full rebuilds it from the sources alone.
+        // A table that cannot be read whole (a truncated file: "EOF reading block") is a plain
+        // DatabaseError, not a DatabaseCorruptError: say what the operator can do about it, as
+        // for other damage (not for its subclasses: a lock, a version or a permission problem).
+        if (!options_.full && std::string_view(e.get_type()) == "DatabaseError")
+          return fail(ErrorCode::kCorrupt, "index " + options_.db_path.string() + " cannot be read (" + e.get_description() +
+                                               "): it is damaged; `mssearch check` shows what is wrong, "
+                                               "`mssearch index --full` rebuilds it from the sources");
         if (!options_.full) throw;
         report_.warnings.push_back("the old index could not be read (" + e.get_description() +
                                    "): rebuilt from the sources alone");

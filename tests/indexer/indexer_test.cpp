@@ -5,6 +5,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <random>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -376,6 +377,31 @@ TEST_CASE("index: leftovers of an interrupted rebuild are removed by the next jo
   auto r = f.index();
   CHECK(r.unchanged == 3);
   CHECK_FALSE(fs::exists(leftover));
+}
+
+TEST_CASE("index: a truncated table is refused as damage with what to do, --full rebuilds it", "[indexer]") {
+  Fixture f;
+  // Enough words for posting lists of many blocks, so that a cut loses some.
+  std::mt19937 rng(3);
+  for (int i = 0; i < 40; ++i) {
+    std::string words;
+    for (int w = 0; w < 300; ++w) words += fmt::format("w{:x} ", rng() % 1000000);
+    test::write_file(f.articles / fmt::format("many{}.md", i),
+                     test::markdown_article(fmt::format("Many {}", i), "2025-01-01", "[Relapses]", "## What They Found\n\n" + words + "\n"));
+  }
+  REQUIRE(f.index().documents == 43);
+  const auto live = live_database_dir(f.db);
+  REQUIRE(live);
+  REQUIRE(fs::file_size(*live / "postlist.glass") > 4 * 8192);
+  fs::resize_file(*live / "postlist.glass", 8192);  // a copy or a disk cut short
+  IndexerOptions options;
+  options.db_path = f.db;
+  auto r = run_index_job({f.articles}, options);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kCorrupt);
+  CHECK_THAT(r.error().message, Catch::Contains("EOF reading block") && Catch::Contains("mssearch index --full"));
+  CHECK(f.index(true).documents == 43);
+  CHECK(f.find("bacteria") == Ids{"gut"});
 }
 
 TEST_CASE("index: an index of another schema version is refused, --full rebuilds it", "[indexer]") {
