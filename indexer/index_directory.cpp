@@ -86,6 +86,11 @@ bool IndexDirectory::is_plain_database() const {
          (fs::exists(dir_ / "iamglass", ec) || fs::exists(dir_ / "iamchert", ec));
 }
 
+bool IndexDirectory::stub_unreadable() const {
+  std::error_code ec;
+  return fs::exists(dir_ / kStub, ec) && !live_database_dir(dir_);
+}
+
 fs::path IndexDirectory::next_generation() const {
   int highest = 0;
   std::error_code ec;
@@ -117,6 +122,8 @@ Result<void> IndexDirectory::publish(const fs::path& generation) const {
 }
 
 void IndexDirectory::remove_stale_generations() const {
+  // A stub that cannot be read would make every generation look stale, the live one included.
+  if (stub_unreadable()) return;
   const auto live = live_generation();
   const int live_number = live ? generation_number(*live) : -1;
   std::set<int> numbers;

@@ -48,13 +48,18 @@ class IndexDirectory {
   // True when DIR holds a plain Xapian database instead of the managed layout.
   bool is_plain_database() const;
 
+  // True when there is a stub that names no database (unreadable, empty, garbled): which
+  // generation is live cannot be told, so none may be removed.
+  bool stub_unreadable() const;
+
   // A fresh, not yet existing generation directory.
   std::filesystem::path next_generation() const;
 
   // fsyncs every file of `generation`, then points the stub at it with an atomic rename.
   Result<void> publish(const std::filesystem::path& generation) const;
 
-  // Deletes generations other than the live one and the one before it.
+  // Deletes generations other than the live one and the one before it; none while the stub
+  // cannot be read.
   void remove_stale_generations() const;
 
   // DIR/revision: the revision the last job left (schema::revision), kept outside the

@@ -131,6 +131,14 @@ class Job {
       for (const auto& p : paths_) scopes.push_back(source_identity(p));
       std::optional<Xapian::Database> old;
       std::map<std::string, IndexedArticle> indexed;
+      // A stub that names no database: not a new index (an incremental run would rebuild from the
+      // sources alone and lose what it keeps of unreadable ones), and which generation is live
+      // cannot be told. --full rebuilds and publishes a new stub.
+      if (dir_.stub_unreadable() && !options_.full)
+        return fail(ErrorCode::kCorrupt, (options_.db_path / "XAPIANDB").string() +
+                                             " names no database (unreadable, empty or garbled): restore it "
+                                             "(one line 'glass gen-NNNNNN', the newest generation `mssearch check` accepts) "
+                                             "or rebuild with `mssearch index --full`");
       try {
         if (dir_.live_generation() || dir_.is_plain_database()) old.emplace(options_.db_path.string());
         if (old) indexed = indexed_articles(*old);

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -402,6 +403,31 @@ TEST_CASE("index: a truncated table is refused as damage with what to do, --full
   CHECK_THAT(r.error().message, Catch::Contains("EOF reading block") && Catch::Contains("mssearch index --full"));
   CHECK(f.index(true).documents == 43);
   CHECK(f.find("bacteria") == Ids{"gut"});
+}
+
+TEST_CASE("index: a stub that names no database is refused, and no generation is removed", "[indexer]") {
+  Fixture f;
+  f.index();
+  f.index(true);  // two generations: the live one and the one before
+  auto generations = [&] {
+    std::set<std::string> names;
+    for (const auto& e : fs::directory_iterator(f.db))
+      if (e.path().filename().string().starts_with("gen-")) names.insert(e.path().filename().string());
+    return names;
+  };
+  const auto before = generations();
+  REQUIRE(before.size() == 2);
+  SECTION("garbled") { test::write_file(f.db / "XAPIANDB", "glass\n"); }
+  SECTION("empty") { test::write_file(f.db / "XAPIANDB", ""); }
+  test::write_file(f.articles / "new.md", test::markdown_article("Vitamin D and relapses"));
+  IndexerOptions options;
+  options.db_path = f.db;
+  auto r = run_index_job({f.articles}, options);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kCorrupt);
+  CHECK_THAT(r.error().message, Catch::Contains("XAPIANDB names no database") && Catch::Contains("--full"));
+  CHECK(generations() == before);  // before: every generation deleted, then rebuilt from the sources alone
+  CHECK(f.index(true).documents == 4);
 }
 
 TEST_CASE("index: an index of another schema version is refused, --full rebuilds it", "[indexer]") {
