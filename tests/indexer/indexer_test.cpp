@@ -589,10 +589,10 @@ TEST_CASE("index: a streamed build writes what a build from memory writes, each 
   // What the stream makes is checked as articles given in memory are: each bad one refused
   // alone, named; a stream that throws ends the job with an error, not the process.
   ArticleStream odd{30, [](std::size_t i) { return fmt::format("made-{}", i); }, [](std::size_t i) {
-                      Article a = made_article(i);
-                      if (i == 3) a.id = "not-made-3";
-                      if (i == 5) a.url = "javascript:alert(1)";
-                      return a;
+                      Article odd_one = made_article(i);
+                      if (i == 3) odd_one.id = "not-made-3";
+                      if (i == 5) odd_one.url = "javascript:alert(1)";
+                      return odd_one;
                     }};
   for (const std::size_t shards : {0, 2}) {
     INFO(shards << " shards");
