@@ -626,15 +626,36 @@ Result<IndexReport> run_shards(const IndexerOptions& options, std::size_t shards
   }
   for (auto& w : workers) w.join();
 
+  // Each shard commits on its own (Xapian has no commit across databases): when one fails, the
+  // others' commits stand. The error says so, with what they changed, so that no change goes
+  // unreported (the next run sees them as unchanged).
+  if (const auto failed = std::find_if(results.begin(), results.end(), [](const auto& r) { return !r.has_value(); });
+      failed != results.end()) {
+    auto e = failed->error();
+    e.message = fmt::format("shard {}: {}", failed - results.begin(), e.message);
+    std::vector<std::string> committed;
+    std::size_t added = 0, updated = 0, deleted = 0;
+    for (std::size_t i = 0; i < shards; ++i) {
+      if (!results[i]) {
+        if (i != static_cast<std::size_t>(failed - results.begin()))
+          e.message += fmt::format("; shard {}: {}", i, results[i].error().message);
+        continue;
+      }
+      if (results[i]->added + results[i]->updated + results[i]->deleted == 0) continue;
+      committed.push_back(std::to_string(i));
+      added += results[i]->added, updated += results[i]->updated, deleted += results[i]->deleted;
+    }
+    if (!committed.empty())
+      e.message += fmt::format(" ({} {} committed {} changes all the same: {} added, {} updated, {} deleted; "
+                               "the next run brings the rest up to date)",
+                               committed.size() == 1 ? "shard" : "shards", fmt::join(committed, ", "),
+                               committed.size() == 1 ? "its" : "their", added, updated, deleted);
+    return std::unexpected(e);
+  }
   IndexReport all;
   all.shards = shards;
   all.errors = read_errors;
   for (std::size_t i = 0; i < shards; ++i) {
-    if (!results[i]) {
-      auto e = results[i].error();
-      e.message = fmt::format("shard {}: {}", i, e.message);
-      return std::unexpected(e);
-    }
     const IndexReport& r = *results[i];
     all.added += r.added, all.updated += r.updated, all.deleted += r.deleted, all.unchanged += r.unchanged;
     // Errors found by the shard itself (duplicate ids) follow the copies of the read errors.

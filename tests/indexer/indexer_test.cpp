@@ -273,6 +273,29 @@ TEST_CASE("index: a sharded job holds the whole index: a second one changes no s
   CHECK(after->added == 3);
 }
 
+TEST_CASE("index: a shard that fails leaves the others' commits, and the error says what they changed", "[indexer]") {
+  Fixture f;
+  IndexerOptions options;
+  options.db_path = f.db;
+  options.shards = 3;
+  REQUIRE(run_index_job({f.articles}, options));
+  std::size_t elsewhere = 0;  // new articles that go to a shard other than the damaged one
+  for (int k = 0; k < 9; ++k) {
+    const std::string id = "new-" + std::to_string(k);
+    test::write_file(f.articles / (id + ".md"), test::markdown_article("Vitamin D and relapses " + id));
+    if (shard_of(id, 3) != 1) ++elsewhere;
+  }
+  REQUIRE(elsewhere > 0);
+  test::write_file(shard_dir(f.db, 1) / "XAPIANDB", "glass\n");  // a stub that names no database
+  auto r = run_index_job({f.articles}, options);
+  REQUIRE_FALSE(r);
+  // Before: "shard 1: ..." alone, exit 2 ("nothing changed"), while shards 0 and 2 had
+  // committed their new articles, which the next run then counted as unchanged.
+  CHECK_THAT(r.error().message, Catch::StartsWith("shard 1: "));
+  CHECK_THAT(r.error().message, Catch::Contains(fmt::format("committed their changes all the same: {} added, 0 updated, 0 deleted", elsewhere)) ||
+                                    Catch::Contains(fmt::format("committed its changes all the same: {} added, 0 updated, 0 deleted", elsewhere)));
+}
+
 TEST_CASE("index: failures are reported with source and line, the rest is indexed", "[indexer]") {
   Fixture f;
   test::write_file(f.articles / "bad.md", "---\ndate: 2025-01-01\n---\n");
