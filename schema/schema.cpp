@@ -175,8 +175,11 @@ std::optional<std::pair<std::string, std::string>> overlong_term(const Article& 
 }
 
 ErrorCode error_code_of(const Xapian::Error& e) {
-  // Xapian's errors are not polymorphic; each names its own type.
-  return std::string_view(e.get_type()) == "DatabaseCorruptError" ? ErrorCode::kCorrupt : ErrorCode::kDatabase;
+  // Xapian's errors are not polymorphic; each names its own type. A plain DatabaseError is a
+  // table that cannot be read whole (a file cut short: "EOF reading block"), damage too; its
+  // subclasses (a lock, a version, opening, a revision overtaken) are not.
+  const std::string_view type = e.get_type();
+  return type == "DatabaseCorruptError" || type == "DatabaseError" ? ErrorCode::kCorrupt : ErrorCode::kDatabase;
 }
 
 Result<void> check_version(const Xapian::Database& db) {

@@ -17,6 +17,19 @@
 
 namespace mssearch {
 
+namespace {
+
+// A Xapian error as an answer: damage (a corrupt table, or one cut short: "EOF reading block")
+// says so and what to do; anything else names what failed.
+std::unexpected<Error> xapian_failure(const Xapian::Error& e, const std::string& what) {
+  if (schema::error_code_of(e) == ErrorCode::kCorrupt)
+    return fail(ErrorCode::kCorrupt, "the index is damaged: " + e.get_description() +
+                                         "; `mssearch check` verifies it, `mssearch index --full` rebuilds it");
+  return fail(ErrorCode::kDatabase, what + ": " + e.get_description());
+}
+
+}  // namespace
+
 Result<Searcher> Searcher::open(const SearcherOptions& options) {
   auto synonyms = SynonymTable::load(options.synonyms_path);
   if (!synonyms) return std::unexpected(synonyms.error());
@@ -126,11 +139,8 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
     // Xapian expands a wildcard when it matches, so the limit may be met there, not only when parsing.
     return fail(ErrorCode::kBadQuery, "a wildcard matches too many terms (the limit is " +
                                           std::to_string(impl_->options.max_wildcard_expansion) + "): make it longer");
-  } catch (const Xapian::DatabaseCorruptError& e) {
-    return fail(ErrorCode::kCorrupt, "the index is damaged: " + e.get_description() +
-                                         "; `mssearch check` verifies it, `mssearch index --full` rebuilds it");
   } catch (const Xapian::Error& e) {
-    return fail(ErrorCode::kDatabase, "search failed: " + e.get_description());
+    return xapian_failure(e, "search failed");
   }
 }
 
@@ -213,10 +223,8 @@ Result<std::vector<SearchHit>> Searcher::related(const std::string& id, std::siz
       return RelatedFinder(s.db, *s.weight, s.planner.parser(), s.options.ranking, s.collection_freqs, s.stored)
           .like({*docid}, {id}, a->topics, std::min(limit, s.options.max_limit), 1);
     });
-  } catch (const Xapian::DatabaseCorruptError& e) {
-    return fail(ErrorCode::kCorrupt, "the index is damaged: " + e.get_description());
   } catch (const Xapian::Error& e) {
-    return fail(ErrorCode::kDatabase, "related articles failed: " + e.get_description());
+    return xapian_failure(e, "related articles failed");
   }
 }
 
@@ -229,10 +237,8 @@ Result<Article> Searcher::article(const std::string& id) {
       if (!docid) return std::unexpected(docid.error());
       return StoredArticles::get_or_error(s.db.get_document(*docid), id, StoredParts::kAll);
     });
-  } catch (const Xapian::DatabaseCorruptError& e) {
-    return fail(ErrorCode::kCorrupt, "the index is damaged: " + e.get_description());
   } catch (const Xapian::Error& e) {
-    return fail(ErrorCode::kDatabase, "reading article failed: " + e.get_description());
+    return xapian_failure(e, "reading article failed");
   }
 }
 
@@ -364,10 +370,8 @@ Result<ShardAnswer> Searcher::shard(const ShardRequest& request, const SearchReq
       } catch (const Xapian::WildcardError&) {
         return fail(ErrorCode::kBadQuery, "a wildcard matches too many terms (the limit is " +
                                               std::to_string(s.options.max_wildcard_expansion) + "): make it longer");
-      } catch (const Xapian::DatabaseCorruptError& e) {
-        return fail(ErrorCode::kCorrupt, "the index is damaged: " + e.get_description());
       } catch (const Xapian::Error& e) {
-        return fail(ErrorCode::kDatabase, "search failed: " + e.get_description());
+        return xapian_failure(e, "search failed");
       }
     }
     case ShardOp::kInfo:

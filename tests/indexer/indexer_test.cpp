@@ -424,6 +424,14 @@ TEST_CASE("index: a truncated table is refused as damage with what to do, --full
   REQUIRE_FALSE(r);
   CHECK(r.error().code == ErrorCode::kCorrupt);
   CHECK_THAT(r.error().message, Catch::Contains("EOF reading block") && Catch::Contains("mssearch index --full"));
+  // Searching it says the same (it said database_error, "search failed", with nothing to do).
+  for (const std::string words : {"relapses", "many"}) {
+    auto search = test::run_mssearch(fmt::format("search {} --db '{}' --json", words, f.db.string()));
+    CHECK(search.exit_code == 2);
+    const auto answer = nlohmann::json::parse(search.out, nullptr, false);
+    REQUIRE(answer.is_object());
+    CHECK(answer["error"]["code"] == "index_damaged");
+  }
   CHECK(f.index(true).documents == 43);
   CHECK(f.find("bacteria") == Ids{"gut"});
 }
