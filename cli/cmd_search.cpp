@@ -96,8 +96,8 @@ std::string facet_line(const std::vector<FacetValue>& facets) {
 
 void print_human(const SearchResult& r) {
   const Style style;
-  fmt::print("{}{} results for \"{}\" ({:.1f} ms)\n", r.total_is_exact ? "" : "about ", r.total,
-             r.query, r.took_ms);
+  fmt::print("{}{} {} for \"{}\" ({:.1f} ms)\n", r.total_is_exact ? "" : "about ", r.total,
+             r.total == 1 ? "result" : "results", r.query, r.took_ms);
   if (r.did_you_mean)
     fmt::print("Did you mean {}?{}\n", style(fmt::emphasis::bold | fmt::emphasis::italic, *r.did_you_mean),
                r.hits.empty() || r.total == 0 ? "" : "");

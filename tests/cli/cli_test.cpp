@@ -204,6 +204,10 @@ TEST_CASE("cli: search prints hits, exit 1 when there are none", "[cli]") {
   CHECK_THAT(j["hits"][0]["snippet"].get<std::string>(), Catch::Contains("<mark>"));
   auto none = test::run_mssearch("search zzzzqqq --db " + q(tmp / "db"));
   CHECK(none.exit_code == 1);
+  CHECK_THAT(none.out, Catch::StartsWith("0 results for"));
+  auto one = test::run_mssearch("search id:ebv-ms-risk --db " + q(tmp / "db"));
+  CHECK(one.exit_code == 0);
+  CHECK_THAT(one.out, Catch::StartsWith("1 result for"));  // not "1 results"
 }
 
 TEST_CASE("cli: --json prints one JSON error object on stdout when there is no index, for every read command", "[cli]") {
