@@ -182,13 +182,16 @@ Result<CheckerRun> run_xapian_check(const fs::path& glass_dir) {
     }
   }
   // Xapian 1.4's checker opens each table read/write: on an index the user may read but not
-  // write (a monitoring user, the server's), it fails before reading anything. That says nothing
-  // about damage, so it is an error of the check, not a finding.
+  // write (a monitoring user, the server's), or on a read-only file system (a container's
+  // read-only mount), it fails before reading anything. That says nothing about damage, so it
+  // is an error of the check, not a finding.
   if (run.problem.find("DatabaseOpeningError") != std::string::npos &&
-      run.problem.find(std::strerror(EACCES)) != std::string::npos)
+      (run.problem.find(std::strerror(EACCES)) != std::string::npos ||
+       run.problem.find(std::strerror(EROFS)) != std::string::npos))
     return fail(ErrorCode::kIo, "cannot verify " + glass_dir.string() +
                                     ": Xapian's checker opens the table files for writing and was refused (" +
-                                    run.problem + "); run the check as a user who may write the index");
+                                    run.problem + "); run the check as a user who may write the index, "
+                                    "where it is mounted writable");
   if (run.problem.empty())
     run.problem = WIFSIGNALED(status) ? fmt::format("Xapian's checker died of signal {}", WTERMSIG(status))
                                       : "Xapian's checker found errors";

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 
 #include <thread>
@@ -153,6 +154,35 @@ TEST_CASE("cli: check on an index the user may read but not write says it cannot
   CHECK(json::parse(j.out)["error"]["code"] == "io_error");
   // The search itself reads it as ever.
   CHECK(test::run_mssearch("search good --db " + q(tmp / "db"), "", test::unprivileged()).exit_code == 0);
+}
+
+TEST_CASE("cli: check on an index on a read-only file system says it cannot verify, never 'damaged'", "[cli]") {
+  // The usual way a server is given its index in a container: a read-only bind mount. Xapian's
+  // checker opens the tables for writing and is refused with EROFS, not EACCES.
+  test::TempDir tmp;
+  test::write_file(tmp / "a/good.md", test::markdown_article("Good"));
+  REQUIRE(test::run_mssearch("index " + q(tmp / "a") + " --db " + q(tmp / "db") + " -q").exit_code == 0);
+  fs::create_directories(tmp / "ro");
+  if (geteuid() != 0 || ::mount((tmp / "db").c_str(), (tmp / "ro").c_str(), nullptr, MS_BIND, nullptr) != 0) {
+    WARN("cannot bind-mount here: skipped");
+    return;
+  }
+  struct Unmount {
+    fs::path at;
+    ~Unmount() { ::umount(at.c_str()); }
+  } unmount{tmp / "ro"};
+  if (::mount(nullptr, (tmp / "ro").c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) {
+    WARN("cannot make the bind mount read-only here: skipped");
+    return;
+  }
+  auto r = test::run_mssearch("check --db " + q(tmp / "ro"));
+  auto j = test::run_mssearch("check --json --db " + q(tmp / "ro"));
+  CHECK(r.exit_code == 2);  // not 1: nothing is damaged
+  CHECK_THAT(r.out, !Catch::Contains("DAMAGED"));
+  CHECK_THAT(r.err, Catch::Contains("cannot verify") && Catch::Contains("Read-only file system"));
+  CHECK(j.exit_code == 2);
+  CHECK(json::parse(j.out, nullptr, false)["error"]["code"] == "io_error");
+  CHECK(test::run_mssearch("search good --db " + q(tmp / "ro")).exit_code == 0);
 }
 
 TEST_CASE("cli: a job killed half way leaves the last committed index", "[cli][faults]") {
