@@ -40,7 +40,9 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     // A script that asked for --json reads one JSON object on stdout, also for an argument
     // refused here (`--limit 1000`, an unknown --sort): the usage message above is on stderr.
-    if (rc != 0 && std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--json"; }))
+    // Only options count: after "--" every argument is a positional one (a query word "--json").
+    char** const options_end = std::find_if(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--"; });
+    if (rc != 0 && std::any_of(argv + 1, options_end, [](const char* a) { return std::string_view(a) == "--json"; }))
       fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", e.what()}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return rc == 0 ? kExitOk : kExitFatal;
   }

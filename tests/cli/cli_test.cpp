@@ -269,6 +269,10 @@ TEST_CASE("cli: --json prints one JSON error object on stdout for an argument it
   }
   // Without --json, stdout stays empty.
   CHECK(test::run_mssearch("search astrocytes --limit 1000").out.empty());
+  // A query word "--json" after "--" is a word, not the flag: no JSON either.
+  const auto word = test::run_mssearch("search --limit 1000 --db " + q(tmp / "db") + " -- --json");
+  CHECK(word.exit_code == 2);
+  CHECK(word.out.empty());
 }
 
 TEST_CASE("cli: search --json has the documented shape, and so do related and suggest", "[cli]") {
