@@ -177,9 +177,12 @@ std::optional<std::pair<std::string, std::string>> overlong_term(const Article& 
 ErrorCode error_code_of(const Xapian::Error& e) {
   // Xapian's errors are not polymorphic; each names its own type. A plain DatabaseError is a
   // table that cannot be read whole (a file cut short: "EOF reading block"), damage too; its
-  // subclasses (a lock, a version, opening, a revision overtaken) are not.
+  // subclasses (a lock, a version, opening, a revision overtaken) are not. Nor is a plain
+  // DatabaseError that carries an errno ("Error reading block 2 (Input/output error)", ESTALE
+  // on NFS): the system refused a read, which says nothing of the index's contents and may pass.
   const std::string_view type = e.get_type();
-  return type == "DatabaseCorruptError" || type == "DatabaseError" ? ErrorCode::kCorrupt : ErrorCode::kDatabase;
+  if (type == "DatabaseCorruptError") return ErrorCode::kCorrupt;
+  return type == "DatabaseError" && e.get_error_string() == nullptr ? ErrorCode::kCorrupt : ErrorCode::kDatabase;
 }
 
 Result<void> check_version(const Xapian::Database& db) {

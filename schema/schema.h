@@ -85,7 +85,8 @@ enum Slot : Xapian::valueno {
 std::string slug(std::string_view text);
 
 // The code for a Xapian error: kCorrupt when Xapian says the database is damaged
-// (DatabaseCorruptError), else kDatabase.
+// (DatabaseCorruptError, or a plain DatabaseError without an errno: a table cut short), else
+// kDatabase (also a read the system refused: EIO, ESTALE).
 ErrorCode error_code_of(const Xapian::Error& e);
 
 // Checks the schema version stamped in the database metadata.

@@ -1,5 +1,7 @@
 // The analysis contract: text indexed through TextAnalyzer is found by queries parsed through
 // the same TextAnalyzer, for the forms readers actually type.
+#include <cerrno>
+
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -293,4 +295,18 @@ TEST_CASE("schema: stored articles round-trip as zstd MessagePack with the texts
   flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x5a);
   CHECK_THROWS(decode_stored(flipped));
   CHECK_THROWS(decode_stored(std::string("\x28\xb5\x2f\xfd\xff\xff\xff\xff\xff\xff", 10)));
+}
+
+TEST_CASE("schema: a Xapian error is damage only when Xapian read something wrong, not when the system failed a read", "[schema]") {
+  // A table cut short: nothing failed but the file's length; damage (index_damaged).
+  CHECK(schema::error_code_of(Xapian::DatabaseError("EOF reading block 2")) == ErrorCode::kCorrupt);
+  CHECK(schema::error_code_of(Xapian::DatabaseCorruptError("Bad block")) == ErrorCode::kCorrupt);
+  // A read the system refused (EIO from a failing disk or an NFS server, ESTALE): the same plain
+  // DatabaseError, with an errno. It says nothing about the index's contents, may pass, and must
+  // not mark the index damaged (the server's /readyz would then stay 503 "damaged" until the
+  // next index job, with advice to rebuild).
+  CHECK(schema::error_code_of(Xapian::DatabaseError("Error reading block 2", EIO)) == ErrorCode::kDatabase);
+  CHECK(schema::error_code_of(Xapian::DatabaseError("Error reading block 2", ESTALE)) == ErrorCode::kDatabase);
+  CHECK(schema::error_code_of(Xapian::DatabaseLockError("locked")) == ErrorCode::kDatabase);
+  CHECK(schema::error_code_of(Xapian::NetworkError("gone")) == ErrorCode::kDatabase);
 }
