@@ -60,6 +60,16 @@ const IndexArgs* g_job = nullptr;
     why = std::string(std::strerror(ENOSPC)) + ": the file system holding the index is full";
   else
     why = std::string("the last system error was: ") + std::strerror(err);
+  // Another cause (an exception that escaped where none may) is named rather than hidden.
+  if (const std::exception_ptr in_flight = std::current_exception()) {
+    try {
+      std::rethrow_exception(in_flight);
+    } catch (const std::exception& e) {
+      why += std::string("; uncaught: ") + e.what();
+    } catch (...) {
+      why += "; uncaught: an exception of unknown type";
+    }
+  }
   const std::string db = g_job != nullptr ? g_job->db : "";
   const std::string message =
       "index " + db + ": the job was stopped part way by the index library (" + why +

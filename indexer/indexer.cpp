@@ -647,9 +647,10 @@ Result<IndexReport> run_shards(const IndexerOptions& options, std::size_t shards
     }
     if (!committed.empty())
       e.message += fmt::format(" ({} {} committed {} changes all the same: {} added, {} updated, {} deleted; "
-                               "the next run brings the rest up to date)",
+                               "once shard {} is mended (or rebuilt with --full), the next run brings the rest up to date)",
                                committed.size() == 1 ? "shard" : "shards", fmt::join(committed, ", "),
-                               committed.size() == 1 ? "its" : "their", added, updated, deleted);
+                               committed.size() == 1 ? "its" : "their", added, updated, deleted,
+                               failed - results.begin());
     return std::unexpected(e);
   }
   IndexReport all;
