@@ -147,7 +147,7 @@ class Job {
         // A table that cannot be read whole (a truncated file: "EOF reading block") is a plain
         // DatabaseError, not a DatabaseCorruptError: say what the operator can do about it, as
         // for other damage (not for its subclasses: a lock, a version or a permission problem).
-        if (!options_.full && schema::error_code_of(e) == ErrorCode::kCorrupt)
+        if (!options_.full && std::string_view(e.get_type()) == "DatabaseError" && schema::error_code_of(e) == ErrorCode::kCorrupt)
           return fail(ErrorCode::kCorrupt, "index " + options_.db_path.string() + " cannot be read (" + e.get_description() +
                                                "): it is damaged; `mssearch check` shows what is wrong, "
                                                "`mssearch index --full` rebuilds it from the sources");
