@@ -273,6 +273,9 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
   result.journal_facets = summed(journals);
 
   std::vector<std::vector<SearchHit>*> hits, related, related_more;
+  // Kept for a third round trip, when the page's related articles run short (below).
+  std::vector<std::optional<ShardRequest>> second(answers.size());
+  WeightedTerms feedback_used;
   if (reranked) {
     // The global window of candidates: the best `depth` first-pass scores of all shards (each
     // sent its best `depth`); each shard re-ranks its own share of them.
@@ -338,6 +341,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
       first.stats->term_freqs.emplace_back(term, static_cast<std::uint32_t>(std::lround(estimate)));
     };
     for (const auto& entry : terms) add_statistics(entry.first);
+    feedback_used = terms;
     // Related articles as one index finds them: the global candidates by feedback's terms alone,
     // the page's left out; each shard sends its candidates'. Only when the window holds too
     // few candidates beyond the page does each shard also search its index for articles like
@@ -355,7 +359,6 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
         add_statistics(entry.first);  // scored alike on every shard
       }
     }
-    std::vector<std::optional<ShardRequest>> second(answers.size());
     for (std::size_t s : up) {
       // None of its candidates is in the window: not asked, unless for related articles.
       if (share[s] == 0 && !first.related_fill) continue;
@@ -405,6 +408,31 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
         if (result.related.size() >= options_.related_count) break;
         if (seen.insert(h.id).second) result.related.push_back(std::move(h));
       }
+    // Fewer than one index would give: the window held enough candidates, but too few of them
+    // share a feedback term (the coordinator learns it only now). One index then searches for
+    // articles like those terms; so does each shard, in a third round trip made only for this.
+    // Every shard is asked, also those with no candidate in the window, as every shard is
+    // for related_fill in the page round trip.
+    if (reranked && !first.related_fill && !feedback_used.empty() && result.related.size() < options_.related_count) {
+      std::vector<std::optional<ShardRequest>> third(answers.size());
+      for (std::size_t s : up) {
+        ShardRequest r = second[s] ? *second[s] : first;
+        r.op = ShardOp::kPage;
+        r.feedback = feedback_used;
+        if (!second[s]) r.candidates = 0;
+        r.related_fill = true;
+        r.snippets = false;
+        third[s] = std::move(r);
+      }
+      std::vector<std::vector<SearchHit>*> more;
+      auto fills = fan_out(third, result.shard_round_trips);
+      for (std::size_t s = 0; s < fills.size(); ++s)
+        if (third[s] && fills[s]) more.push_back(&fills[s]->related_more);  // a failure costs related articles only
+      for (auto& h : merged(more, Order::kScore)) {
+        if (result.related.size() >= options_.related_count) break;
+        if (seen.insert(h.id).second) result.related.push_back(std::move(h));
+      }
+    }
   }
   std::sort(result.failed_shards.begin(), result.failed_shards.end());
   result.failed_shards.erase(std::unique(result.failed_shards.begin(), result.failed_shards.end()), result.failed_shards.end());

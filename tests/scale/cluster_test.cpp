@@ -905,3 +905,46 @@ TEST_CASE("cluster: a replica of another protocol version is down, not the visit
     CHECK_THAT(coordinator->shard_status()[0].error, Catch::Contains("protocol version"));
   }
 }
+
+TEST_CASE("cluster: a search whose candidates mostly share no feedback term has one index's related articles",
+          "[cluster]") {
+  // One feedback term: of the 26 candidates of `lesions on mri`, too few hold it to fill the
+  // related articles, though the window holds enough. One index then searches for articles like
+  // the term; the coordinator learns it after the page round trip and asks every shard a third
+  // time (it gave 3 related articles where one index gives 4).
+  auto tweak = [](ServerOptions& o) {
+    o.shard_server = true;
+    o.searcher.ranking.feedback_terms = 1;
+  };
+  test::LiveServer s0(indexes().shard(0), tweak), s1(indexes().shard(1), tweak), s2(indexes().shard(2), tweak);
+  auto co = coordinator_options({{url(s0)}, {url(s1)}, {url(s2)}});
+  co.ranking.feedback_terms = 1;
+  auto coordinator = Searcher::open(co);
+  REQUIRE(coordinator);
+  auto so = single_options();
+  so.ranking.feedback_terms = 1;
+  auto single = Searcher::open(so);
+  REQUIRE(single);
+  SearchRequest r;
+  r.query = "lesions on mri";
+  auto a = single->search(r);
+  REQUIRE(coordinator->search(r));  // the first time, a round trip for the statistics too
+  auto b = coordinator->search(r);
+  REQUIRE(a);
+  REQUIRE(b);
+  REQUIRE(a->total >= 20);  // more candidates than the page and the related articles need
+  REQUIRE(ids(b->hits) == ids(a->hits));
+  CHECK(a->related.size() == 4);
+  auto x = ids(a->related), y = ids(b->related);
+  std::sort(x.begin(), x.end());
+  std::sort(y.begin(), y.end());
+  CHECK(y == x);
+  CHECK(b->shard_round_trips == 3 * 3);  // match, page, and the related articles' fill
+  // A search whose candidates fill the related articles makes no third round trip.
+  r.query = "multiple sclerosis";
+  REQUIRE(coordinator->search(r));
+  auto c = coordinator->search(r);
+  REQUIRE(c);
+  CHECK(c->related.size() == 5);
+  CHECK(c->shard_round_trips <= 2 * 3);
+}
