@@ -127,6 +127,7 @@ struct ShardStatus {
 };
 
 class ShardTransport;  // searcher/shard_protocol.h
+class ResultCache;     // searcher/result_cache.h
 
 struct SearcherOptions {
   std::filesystem::path db_path = "data/index";
@@ -161,6 +162,10 @@ struct SearcherOptions {
   // Set: search shard servers (`serve --shard-server`) through what it makes, one per Searcher,
   // instead of any database (a coordinator: searcher/coordinator.h).
   std::function<std::unique_ptr<ShardTransport>()> shard_transport;
+  // Set: answers kept for the same search of the same index revision (searcher/result_cache.h),
+  // shared by every Searcher given it. Local databases only (a remote shard's revision is not
+  // known without asking it, and a coordinator's shards change unseen).
+  std::shared_ptr<ResultCache> result_cache;
 };
 
 }  // namespace mssearch

@@ -13,6 +13,7 @@
 #include "searcher/page_builder.h"
 #include "searcher/related_finder.h"
 #include "searcher/reranker.h"
+#include "searcher/result_cache.h"
 #include "searcher/searcher_impl.h"
 
 namespace mssearch {
@@ -131,9 +132,24 @@ Result<bool> Searcher::refresh() {
 Result<SearchResult> Searcher::search(const SearchRequest& request) {
   if (coordinator_) return coordinator_->search(request);
   impl_->stored.take_warnings();
+  const auto start = std::chrono::steady_clock::now();
+  ResultCache* cache = impl_->options.result_cache.get();
+  if (cache != nullptr && std::any_of(impl_->options.databases.begin(), impl_->options.databases.end(), is_remote_spec))
+    cache = nullptr;
+  std::string key;
+  const std::uint64_t searched_revision = cache != nullptr ? revision() : 0;
+  if (cache != nullptr) {
+    key = ResultCache::key(request, searched_revision);
+    if (auto kept = cache->get(key)) {
+      kept->took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      return std::move(*kept);
+    }
+  }
   try {
     auto result = impl_->retrying([&] { return impl_->search_once(request); });
     if (result) result->warnings = impl_->stored.take_warnings();
+    // Kept under the revision searched: a retry after the index moved on searched a newer one.
+    if (result && cache != nullptr && revision() == searched_revision) cache->put(key, *result);
     return result;
   } catch (const Xapian::WildcardError&) {
     // Xapian expands a wildcard when it matches, so the limit may be met there, not only when parsing.

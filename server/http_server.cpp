@@ -16,6 +16,7 @@
 
 #include "analytics/analytics.h"
 #include "schema/utf8.h"
+#include "searcher/result_cache.h"
 #include "searcher/shard_protocol.h"
 #include "server/access_log.h"
 #include "server/assets.h"
@@ -281,6 +282,8 @@ ServerOptions with_cluster(ServerOptions o) {
     if (o.cluster.secret.empty()) o.cluster.secret = o.shard_secret;
     o.searcher.shard_transport = http_shard_transports(o.cluster);
   }
+  if (o.result_cache_entries > 0 && o.result_cache_mb > 0 && !o.searcher.shard_transport && !o.searcher.result_cache)
+    o.searcher.result_cache = std::make_shared<ResultCache>(o.result_cache_entries, o.result_cache_mb << 20);
   return o;
 }
 
@@ -752,6 +755,9 @@ void HttpServer::Impl::setup() {
     const auto counts = gate.counts();
     metrics.set_connections(static_cast<double>(counts.open), static_cast<double>(counts.queued));
     if (analytics) metrics.set_analytics_dropped(static_cast<double>(analytics->dropped()));
+    if (const auto& cache = options.searcher.result_cache)
+      metrics.set_result_cache(static_cast<double>(cache->hits()), static_cast<double>(cache->misses()),
+                               static_cast<double>(cache->size()));
     res.set_content(metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
   add_route("/opensearch.xml", "/opensearch.xml", [this](Req req, Res res) {

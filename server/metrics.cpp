@@ -73,7 +73,23 @@ Metrics::Metrics()
                                   .Help("Round trips to shard servers one search took, all shards together (at "
                                         "most 2 per shard; a corrected query is a second search)")
                                   .Register(*registry_)
-                                  .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128})) {}
+                                  .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128})),
+      cache_lookups_(prometheus::BuildGauge()
+                         .Name("mssearch_result_cache_lookups")
+                         .Help("Searches looked up in the result cache since start, by outcome (hit: answered "
+                               "from an answer kept for the same search of the same index revision)")
+                         .Register(*registry_)),
+      cache_entries_(prometheus::BuildGauge()
+                         .Name("mssearch_result_cache_entries")
+                         .Help("Answers kept in the result cache")
+                         .Register(*registry_)
+                         .Add({})) {}
+
+void Metrics::set_result_cache(double hits, double misses, double entries) {
+  cache_lookups_.Add({{"outcome", "hit"}}).Set(hits);
+  cache_lookups_.Add({{"outcome", "miss"}}).Set(misses);
+  cache_entries_.Set(entries);
+}
 
 void Metrics::count_round_trips(std::size_t trips) {
   round_trips_.Increment(static_cast<double>(trips));

@@ -38,6 +38,8 @@ class Metrics {
   void count_answer(std::string_view what);
   // A coordinator's search: the round trips to its shard servers it took.
   void count_round_trips(std::size_t trips);
+  // The shared result cache's lookups (hits, misses since start) and its entries.
+  void set_result_cache(double hits, double misses, double entries);
   std::string render() const;
 
  private:
@@ -55,6 +57,8 @@ class Metrics {
   prometheus::Counter& analytics_dropped_;
   prometheus::Counter& round_trips_;
   prometheus::Histogram& round_trips_per_search_;
+  prometheus::Family<prometheus::Gauge>& cache_lookups_;
+  prometheus::Gauge& cache_entries_;
   std::mutex dropped_mutex_;
   double dropped_counted_ = 0;
 };

@@ -102,6 +102,8 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "cors_origins") o.cors_origins = v.as<std::vector<std::string>>();
       else if (key == "default_per_page") o.default_per_page = v.as<std::size_t>();
       else if (key == "max_per_page") o.searcher.max_limit = v.as<std::size_t>();
+      else if (key == "result_cache_entries") o.result_cache_entries = v.as<std::size_t>();
+      else if (key == "result_cache_mb") o.result_cache_mb = v.as<std::size_t>();
       else if (key == "max_offset") o.searcher.max_offset = v.as<std::size_t>();
       else if (key == "snippet_length") o.searcher.snippet_length = v.as<std::size_t>();
       else if (key == "max_query_bytes") o.searcher.max_query_bytes = v.as<std::size_t>();

@@ -29,6 +29,11 @@ struct ServerOptions {
   std::size_t keep_alive_requests = 1000; // requests on one connection before it is closed
   std::size_t max_connections = 1024;     // open at once; the oldest idle closed to make room
   std::size_t max_queued_requests = 256;  // whole requests waiting for a worker: 503 beyond
+  // Answers kept for the same search of the same index revision, shared by the workers
+  // (searcher/result_cache.h): this many at most, in about this many MiB. 0 entries: off.
+  // Over a local index only (not a coordinator's shards, nor tcp:// ones).
+  std::size_t result_cache_entries = 2000;
+  std::size_t result_cache_mb = 64;
   bool access_log = true;                 // one line per request on stderr
   std::string site_name = "MS Research Summaries";
   // The site's address for /opensearch.xml. Empty: the request's Host header if it is a plain

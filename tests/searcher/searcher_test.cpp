@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -11,6 +12,7 @@
 #include "schema/schema.h"
 #include "schema/text_analyzer.h"
 #include "searcher/english_words.h"
+#include "searcher/result_cache.h"
 #include "searcher/searcher.h"
 #include "tests/test_support.h"
 
@@ -714,6 +716,112 @@ TEST_CASE("facets: counts follow a new revision (the in-memory columns are reloa
   CHECK(after->total == 2);
   CHECK(as_map(after->topic_facets) == std::map<std::string, Xapian::doccount>{{"Fatigue", 2}, {"Sleep", 1}});
   CHECK(as_map(after->year_facets) == std::map<std::string, Xapian::doccount>{{"2024", 1}, {"2025", 1}});
+}
+
+TEST_CASE("result cache: the same search of the same revision is answered once, and never after the index changed",
+          "[searcher][cache]") {
+  test::TempDir tmp;
+  fs::create_directories(tmp / "articles");
+  test::write_file(tmp / "articles" / "one.md", test::markdown_article("Heat and fatigue", "2024-05-01", "[Fatigue]"));
+  IndexerOptions io;
+  io.db_path = tmp / "db";
+  REQUIRE(run_index_job({tmp / "articles"}, io));
+  SearcherOptions so;
+  so.db_path = tmp / "db";
+  so.result_cache = std::make_shared<ResultCache>(100, 1 << 20);
+  // Two searchers (two workers of a server) share the cache.
+  auto a = Searcher::open(so), b = Searcher::open(so);
+  REQUIRE(a);
+  REQUIRE(b);
+  SearchRequest r;
+  r.query = "fatigue";
+  const auto first = a->search(r);
+  REQUIRE(first);
+  CHECK(so.result_cache->misses() == 1);
+  const auto again = b->search(r);
+  REQUIRE(again);
+  CHECK(so.result_cache->hits() == 1);
+  CHECK(to_json(*again).dump() != "");
+  auto same = [](SearchResult x, SearchResult y) {
+    x.took_ms = y.took_ms = 0;
+    return to_json(x) == to_json(y);
+  };
+  CHECK(same(*again, *first));
+  // Another page, another filter, as-you-type: other searches.
+  for (auto change : std::vector<std::function<void(SearchRequest&)>>{
+           [](SearchRequest& x) { x.offset = 10; }, [](SearchRequest& x) { x.topics = {"Fatigue"}; },
+           [](SearchRequest& x) { x.partial = true; }, [](SearchRequest& x) { x.sort = SortOrder::kDate; },
+           [](SearchRequest& x) { x.related = false; }, [](SearchRequest& x) { x.query = "fatigue heat"; }}) {
+    SearchRequest other = r;
+    change(other);
+    const auto hits = so.result_cache->hits();
+    REQUIRE(a->search(other));
+    CHECK(so.result_cache->hits() == hits);
+  }
+
+  // A new article: the next search of the new revision sees it, not the kept answer.
+  test::write_file(tmp / "articles" / "two.md", test::markdown_article("Fatigue and sleep", "2025-02-01", "[Fatigue, Sleep]"));
+  REQUIRE(run_index_job({tmp / "articles"}, io));
+  REQUIRE(a->refresh());
+  const auto after = a->search(r);
+  REQUIRE(after);
+  CHECK(after->total == 2);
+  // b has not moved to the new revision yet: it still answers (and may keep) the old one's.
+  const auto old = b->search(r);
+  REQUIRE(old);
+  CHECK(old->total == 1);
+  REQUIRE(b->refresh());
+  CHECK(b->search(r)->total == 2);
+}
+
+TEST_CASE("result cache: entries and bytes are bounded, least recently used first out", "[searcher][cache]") {
+  ResultCache cache(2, 1 << 20);
+  SearchResult one;
+  one.total = 1;
+  cache.put("a", one);
+  cache.put("b", one);
+  REQUIRE(cache.get("a"));  // a is now the most recently used
+  cache.put("c", one);
+  CHECK(cache.size() == 2);
+  CHECK_FALSE(cache.get("b"));
+  CHECK(cache.get("a"));
+  CHECK(cache.get("c"));
+  // Not the index's whole answer: not kept.
+  SearchResult cut = one;
+  cut.timed_out = true;
+  cache.put("cut", cut);
+  CHECK_FALSE(cache.get("cut"));
+  SearchResult damaged = one;
+  damaged.warnings = {"an article's stored data is damaged"};
+  cache.put("damaged", damaged);
+  CHECK_FALSE(cache.get("damaged"));
+  // Larger than a tenth of the bytes allowed: not kept.
+  ResultCache small(100, 10000);
+  SearchResult big = one;
+  big.hits.resize(20);
+  for (auto& h : big.hits) h.takeaway = std::string(100, 'x');
+  small.put("big", big);
+  CHECK_FALSE(small.get("big"));
+  // Keys differ by every field of the request and by revision.
+  SearchRequest r;
+  r.query = "fatigue";
+  const std::string k = ResultCache::key(r, 7);
+  CHECK(k != ResultCache::key(r, 8));
+  SearchRequest y = r;
+  y.years = {2024};
+  CHECK(k != ResultCache::key(y, 7));
+  SearchRequest m = r;
+  m.min_credibility = 3;
+  CHECK(k != ResultCache::key(m, 7));
+  // Two invalid UTF-8 queries (each searched as U+FFFD) are two keys: each answer echoes its own.
+  SearchRequest ff = r, fe = r;
+  ff.query += static_cast<char>(0xff);
+  fe.query += static_cast<char>(0xfe);
+  CHECK(ResultCache::key(ff, 7) != ResultCache::key(fe, 7));
+  SearchRequest two = r, one_long = r;
+  two.topics = {"a", "b"};
+  one_long.topics = {"a;b"};
+  CHECK(ResultCache::key(two, 7) != ResultCache::key(one_long, 7));
 }
 
 TEST_CASE("limits: an answer cut by the time limit says so, one without the limit is whole", "[searcher][limits]") {

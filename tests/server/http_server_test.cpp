@@ -706,6 +706,31 @@ TEST_CASE("server: page assets under fingerprinted names are cached for a year, 
   CHECK(s.get("/static/search.0123.css")->status == 404);
 }
 
+TEST_CASE("server: a repeated search is answered from the result cache, counted in /metrics, and off at 0 entries",
+          "[server]") {
+  {
+    test::LiveServer s(test::shared_index(), {});
+    const auto first = s.get_json("/api/search?q=fatigue&topic=Fatigue");
+    CHECK(s.metric("mssearch_result_cache_lookups{outcome=\"miss\"}") == 1);
+    const auto again = s.get_json("/api/search?q=fatigue&topic=Fatigue");
+    CHECK(s.metric("mssearch_result_cache_lookups{outcome=\"hit\"}") == 1);
+    CHECK(s.metric("mssearch_result_cache_entries") == 1);
+    auto strip = [](nlohmann::json j) {
+      j.erase("took_ms");
+      j.erase("search_id");
+      return j;
+    };
+    CHECK(strip(again) == strip(first));
+    // The page asks the same search: answered from the cache too.
+    REQUIRE(s.get("/?q=fatigue&topic=Fatigue")->status == 200);
+  }
+  test::LiveServer off(test::shared_index(), [](ServerOptions& o) { o.result_cache_entries = 0; });
+  off.get_json("/api/search?q=fatigue");
+  off.get_json("/api/search?q=fatigue");
+  CHECK(off.metric("mssearch_result_cache_lookups{outcome=\"hit\"}") == 0);
+  CHECK_THAT(off.get("/metrics")->body, !Catch::Contains("mssearch_result_cache_lookups{"));
+}
+
 TEST_CASE("server: analytics events that cannot be written are counted in /metrics", "[server]") {
   test::TempDir tmp;
   const auto file = tmp / "analytics.sqlite";
