@@ -26,6 +26,7 @@ struct ServeArgs {
   std::optional<std::size_t> threads, snippet_length, max_per_page;
   std::vector<std::string> cors_origins;
   bool no_access_log = false;
+  bool no_result_cache = false;
   std::optional<std::string> analytics;
   bool shard_server = false;
   std::vector<std::string> shards;  // each: a shard's replica URLs, comma-separated
@@ -70,6 +71,7 @@ int run_serve(const ServeArgs& args) {
   if (args.max_per_page) options.searcher.max_limit = *args.max_per_page;
   if (!args.cors_origins.empty()) options.cors_origins = args.cors_origins;
   if (args.no_access_log) options.access_log = false;
+  if (args.no_result_cache) options.result_cache_entries = 0;
   if (args.analytics) options.analytics_path = *args.analytics;
   if (args.shard_server) options.shard_server = true;
   if (!args.shards.empty()) {
@@ -159,6 +161,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--snippet-length", args->snippet_length, "Characters per snippet")->check(CLI::Range(20, 2000));
   cmd->add_option("--max-per-page", args->max_per_page, "Cap on hits per page")->check(CLI::Range(1, 1000));
   cmd->add_flag("--no-access-log", args->no_access_log, "No line per request on stderr");
+  cmd->add_flag("--no-result-cache", args->no_result_cache,
+                "Search every request, also one answered before for the same index revision (benchmarks)");
   cmd->add_option("--analytics", args->analytics, "Record search analytics in this SQLite file (empty: off)");
   cmd->add_flag("--shard-server", args->shard_server,
                 "Also answer coordinators on POST /internal/v1/shard (never on a public address without shard_secret)");
