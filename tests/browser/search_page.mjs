@@ -89,6 +89,21 @@ await run(async (browser) => {
   await phone.goto(base + "/articles/heat-sensitivity-uhthoff");
   await phone.screenshot({ path: `${shots}/article-page-phone.png`, fullPage: true });
   await phone.close();
+  // A 360 px phone, and a 320 px one: no page is wider than the screen (the box and its button
+  // fit), also with a long unbroken word or a pasted address in the query, which the results
+  // heading repeats.
+  for (const width of [320, 360]) {
+    const small = await browser.newContext({ viewport: { width, height: 740 }, isMobile: true, hasTouch: true });
+    const tiny = await small.newPage();
+    for (const path of ["/", "/?q=fatigue%20" + "x".repeat(120), "/?q=astrocites%20https://example.org/a/very/long/path/without/a/single/break",
+                        "/articles/heat-sensitivity-uhthoff", "/articles/nope"]) {
+      await tiny.goto(base + path);
+      const wide = await tiny.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(wide <= width, `${path} on a ${width} px phone is ${wide} px wide`);
+    }
+    await small.close();
+  }
+  console.log("320 and 360 px phones: no page wider than the screen");
   // Without JavaScript too: on a phone the results come first, on a desktop the filters show.
   for (const [viewport, folded] of [[{ width: 390, height: 844 }, true], [{ width: 1280, height: 900 }, false]]) {
     const ctx = await browser.newContext({ javaScriptEnabled: false, viewport });
