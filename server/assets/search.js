@@ -16,6 +16,7 @@
   var narrow = window.matchMedia ? window.matchMedia("(max-width: 48rem)") : { matches: false };
   var filtersOpen = false;  // on a narrow screen: what the visitor chose
   var recorded = { q: null, id: null };  // analytics: the search the server recorded for these words
+  var typingEntry = false;  // the history entry shown was opened by typing (live results)
 
   function foldFilters() {
     var panel = results.querySelector(".filter-panel");
@@ -50,7 +51,22 @@
     if (target) target.focus({ preventScroll: !!key.name });
   }
 
-  function load(url, shareable, key) {
+  // The address bar and Back: a search the visitor commits (Enter, a filter, the sort, a page, a
+  // chip, "did you mean") is an entry of its own, so Back returns to the search before; live
+  // results while typing open one entry for the new words and then update it, not one a key;
+  // Enter then keeps that entry (it holds these words, or words typed on since).
+  function remember(shareable, typing) {
+    if (shareable === null) return;  // Back or Forward: the entry is already there
+    var here = location.pathname + location.search;
+    var words = function (u) { return new URLSearchParams(u.split("?")[1] || "").get("q") || ""; };
+    var push = typing ? !typingEntry && shareable !== here
+                      : shareable !== here && !(typingEntry && words(shareable) !== words(here));
+    if (push) history.pushState(null, "", shareable);
+    else history.replaceState(null, "", shareable);
+    typingEntry = typing;
+  }
+
+  function load(url, shareable, key, typing) {
     if (controller) controller.abort();
     controller = new AbortController();
     var words = (new URLSearchParams(url.split("?")[1] || "").get("q") || "").trim();
@@ -62,7 +78,7 @@
       .then(function (r) { return r.text(); })
       .then(function (html) {
         results.innerHTML = html;  // server-rendered and escaped
-        history.replaceState(null, "", shareable);
+        remember(shareable, !!typing);
         form.classList.add("updated");
         foldFilters();
         restoreFocus(key);
@@ -78,7 +94,7 @@
     var p = params();
     var shareable = "/?" + p.toString();
     if (typing) p.set("partial", "1");
-    load("/?" + p.toString(), shareable, key);
+    load("/?" + p.toString(), shareable, key, typing);
   }
 
   foldFilters();
@@ -113,5 +129,12 @@
     input.value = u.searchParams.get("q") || "";
     load(a.pathname + a.search, a.pathname + a.search, { heading: true });
     window.scrollTo(0, 0);
+  });
+  // Back and Forward between the entries above: show that entry's search again.
+  window.addEventListener("popstate", function () {
+    clearTimeout(timer);
+    typingEntry = false;
+    input.value = new URLSearchParams(location.search).get("q") || "";
+    load(location.pathname + location.search, null, null, false);
   });
 })();

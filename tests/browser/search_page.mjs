@@ -70,6 +70,29 @@ await run(async (browser) => {
   await page.waitForFunction(() => !new URLSearchParams(location.search).getAll("topic").includes("Fatigue"));
   await page.waitForFunction(() => document.activeElement?.id === "results-summary");
 
+  // Back returns to the search before: from page 2 to page 1, from a new search to the last
+  // one, with its words in the box (the page had replaced one history entry throughout).
+  await page.goto(base + "/");
+  await page.locator("#q").fill("fatigue");
+  await page.locator("#q").press("Enter");
+  await page.waitForFunction(() => /“fatigue”/.test(document.getElementById("results-summary")?.textContent));
+  await page.locator(".pagination a[rel=next]").click();
+  await page.waitForFunction(() => new URLSearchParams(location.search).get("page") === "2");
+  await page.waitForFunction(() => /Page 2 of/.test(document.querySelector(".pagination span")?.textContent));
+  await page.goBack();
+  await page.waitForFunction(() => /Page 1 of/.test(document.querySelector(".pagination span")?.textContent));
+  assert.equal(new URL(page.url()).searchParams.get("page"), null, `Back from page 2 shows ${page.url()}`);
+  await page.locator("#q").fill("vision");
+  await page.locator("#q").press("Enter");
+  await page.waitForFunction(() => /“vision”/.test(document.getElementById("results-summary")?.textContent));
+  await page.goBack();
+  await page.waitForFunction(() => /“fatigue”/.test(document.getElementById("results-summary")?.textContent));
+  assert.equal(await page.locator("#q").inputValue(), "fatigue");
+  await page.goForward();
+  await page.waitForFunction(() => /“vision”/.test(document.getElementById("results-summary")?.textContent));
+  assert.equal(await page.locator("#q").inputValue(), "vision");
+  console.log("Back and Forward: page 2 to 1, a new search to the one before, and forward again");
+
   // On a phone the first result is on the first screen: the filters are folded under "Filters".
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   phone.on("pageerror", (e) => errors.push(e.message));
