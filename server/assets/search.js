@@ -75,7 +75,14 @@
     // reuses the search it recorded for the editors' analytics instead of counting another.
     if (recorded.id && recorded.q === words) fragment += "&search_id=" + encodeURIComponent(recorded.id);
     fetch(fragment, { signal: controller.signal, headers: { "Accept": "text/html" } })
-      .then(function (r) { return r.text(); })
+      .then(function (r) {
+        // A fragment is HTML, also for a refused parameter (400, with its message). What the
+        // server answers before any page is made (an address over its limit, 414; overloaded,
+        // 503) is JSON: the visitor is told in words, and the results shown stay.
+        if (r.status !== 414 && /^text\/html/.test(r.headers.get("Content-Type") || "")) return r.text();
+        throw { problem: r.status === 414 || r.status === 413 ? "This search is too long. Please shorten it and try again."
+                                                              : "Search is not available right now. Please try again in a moment." };
+      })
       .then(function (html) {
         results.innerHTML = html;  // server-rendered and escaped
         remember(shareable, !!typing);
@@ -87,7 +94,17 @@
         var summary = document.getElementById("results-summary");
         if (status) status.textContent = summary ? summary.textContent : "";
       })
-      .catch(function () {});
+      .catch(function (e) { if (e && e.problem) tell(e.problem); });
+  }
+
+  function tell(problem) {
+    var old = results.querySelector(".error.problem");
+    if (old) old.remove();
+    var p = document.createElement("p");
+    p.className = "error problem";
+    p.setAttribute("role", "alert");
+    p.textContent = problem;
+    results.insertBefore(p, results.firstChild);
   }
 
   function update(typing, key) {

@@ -93,6 +93,16 @@ await run(async (browser) => {
   assert.equal(await page.locator("#q").inputValue(), "vision");
   console.log("Back and Forward: page 2 to 1, a new search to the one before, and forward again");
 
+  // A pasted text too long for an address (over 8 KiB): the server refuses it before any page
+  // is made (414, JSON); the visitor reads why, in words, and the results shown stay.
+  await page.locator("#q").fill("fatigue ".repeat(1200));
+  await page.locator("#q").press("Enter");
+  await page.waitForSelector("#results .error");
+  assert.match(await page.locator("#results .error").textContent(), /too long/);
+  assert.doesNotMatch(await page.locator("#results").textContent(), /uri_too_long|\{"error"/);
+  assert.ok(await page.locator(".hit").count() >= 1, "the results shown before stay");
+  errors.splice(0, errors.length, ...errors.filter((e) => !/status of 414/.test(e)));  // the refused fetch, logged by Chromium
+
   // On a phone the first result is on the first screen: the filters are folded under "Filters".
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   phone.on("pageerror", (e) => errors.push(e.message));
