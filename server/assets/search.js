@@ -141,6 +141,8 @@
   results.addEventListener("click", function (e) {
     var a = e.target.closest("a");
     if (!a || a.origin !== location.origin || a.pathname !== "/") return;
+    // Ctrl-, Cmd-, Shift- or a middle click opens a tab or window: the browser's to do.
+    if (e.defaultPrevented || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
     e.preventDefault();
     var u = new URL(a.href);
     input.value = u.searchParams.get("q") || "";

@@ -93,6 +93,16 @@ await run(async (browser) => {
   assert.equal(await page.locator("#q").inputValue(), "vision");
   console.log("Back and Forward: page 2 to 1, a new search to the one before, and forward again");
 
+  // Ctrl-click on "Next" opens page 2 in a new tab, as on any link, and this page stays.
+  await page.goto(base + "/?q=fatigue");
+  const before = page.url();
+  const [tab] = await Promise.all([page.context().waitForEvent("page"),
+                                   page.locator(".pagination a[rel=next]").click({ modifiers: ["Control"] })]);
+  await tab.waitForLoadState();
+  assert.equal(new URL(tab.url()).searchParams.get("page"), "2", `the new tab shows ${tab.url()}`);
+  await tab.close();
+  assert.equal(page.url(), before, "Ctrl-click leaves this page as it was");
+
   // A pasted text too long for an address (over 8 KiB): the server refuses it before any page
   // is made (414, JSON); the visitor reads why, in words, and the results shown stay.
   await page.locator("#q").fill("fatigue ".repeat(1200));
