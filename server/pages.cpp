@@ -296,13 +296,20 @@ std::string render_results(const PageContent& c) {
       hits.push_back(o);
     }
     d.set("hits", hits);
-    const std::size_t pages = (res.total + per_page - 1) / per_page;
-    if (pages > 1) {
+    // Pages the server will show: not past the offset limit (a larger match set has more pages
+    // than that, and the page after the limit is refused).
+    const std::size_t pages = std::min((res.total + per_page - 1) / per_page,
+                                       options.searcher.max_offset / per_page + 1);
+    if (pages > 1 || (page > pages && pages > 0)) {
       d.set("has_pages", true);
       d.set("page", std::to_string(page));
       d.set("pages", std::to_string(pages));
-      if (page > 1) d.set("prev_href", page_href(r, page - 1, per_page, r.query));
+      // A page past the last (an old link, a shared address after the articles changed): its
+      // "Previous" goes to the last page, not to the empty page before it.
+      if (page > 1 && pages > 0) d.set("prev_href", page_href(r, std::min(page - 1, pages), per_page, r.query));
       if (page < pages) d.set("next_href", page_href(r, page + 1, per_page, r.query));
+      if (page > pages && pages > 0)
+        d.set("page_note", fmt::format("Page {} is past the end: the results have {} page{}.", page, pages, pages == 1 ? "" : "s"));
     }
     list related;
     for (const auto& h : res.related)

@@ -602,6 +602,37 @@ TEST_CASE("server: the results page's form keeps every chosen filter for its nex
   CHECK_THAT(years->body, Catch::Contains("<input type=\"hidden\" name=\"year\" value=\"2019\">"));
 }
 
+TEST_CASE("server: the results page never links to a page it will not show", "[server]") {
+  // A page past the last (an old or shared link): "Previous" goes to the last page, not to the
+  // empty page before this one, and the page says why it is empty.
+  test::LiveServer s(test::shared_index(), {});
+  auto all = s.get_json("/api/search?per_page=10");
+  const std::size_t pages = (all["total"].get<std::size_t>() + 9) / 10;
+  REQUIRE(pages >= 2);
+  auto past = s.get("/?page=50");
+  REQUIRE(past);
+  REQUIRE(past->status == 200);
+  CHECK_THAT(past->body, Catch::Contains(fmt::format("<a rel=\"prev\" href=\"/?page={}\">", pages)));
+  CHECK_THAT(past->body, !Catch::Contains("page=49"));
+  CHECK_THAT(past->body, Catch::Contains("past the end"));
+  CHECK_THAT(past->body, !Catch::Contains("rel=\"next\""));
+  // Nothing found: no pagination at all, whatever the page asked.
+  auto nothing = s.get("/?q=zzzqqqxxx&page=3");
+  REQUIRE(nothing);
+  CHECK_THAT(nothing->body, !Catch::Contains("class=\"pagination\""));
+  // More matches than the offset limit lets a visitor page through: "Next" stops at the last
+  // page the server shows (the one after it is refused, 400).
+  test::LiveServer capped(test::shared_index(), [](ServerOptions& o) { o.searcher.max_offset = 20; });
+  auto last = capped.get("/?page=3");
+  REQUIRE(last);
+  REQUIRE(last->status == 200);
+  CHECK_THAT(last->body, !Catch::Contains("rel=\"next\""));
+  CHECK_THAT(last->body, Catch::Contains("Page 3 of 3"));
+  auto beyond = capped.get("/?page=4");
+  REQUIRE(beyond);
+  CHECK(beyond->status == 400);
+}
+
 TEST_CASE("server: the results page: one h1, a description, ratings, and chosen filters as removable chips", "[server]") {
   test::LiveServer s(test::shared_index(), {});
   auto home = s.get("/");
