@@ -525,7 +525,16 @@ void HttpServer::Impl::page(const httplib::Request& req, httplib::Response& res)
   };
   PageRequest fallback;
   auto params = parse_search_params(req, options);
-  if (!params) return deliver(params.error().status, {&fallback, nullptr, {}, params.error().message});
+  if (!params) {
+    // The words the visitor typed or pasted stay in the box, to be shortened or mended, whatever
+    // was refused (a query over the limit, a page number from a mangled link); not text that is
+    // not valid UTF-8.
+    if (req.get_param_value_count("q") == 1) {
+      std::string q = req.get_param_value("q");
+      if (find_invalid_utf8(q) == std::string::npos) fallback.search.query = std::move(q);
+    }
+    return deliver(params.error().status, {&fallback, nullptr, {}, params.error().message});
+  }
   auto searcher = pool.acquire();
   if (!searcher) {
     const HttpError e = for_visitors(unavailable(searcher.error()));

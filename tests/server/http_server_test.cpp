@@ -602,6 +602,31 @@ TEST_CASE("server: the results page's form keeps every chosen filter for its nex
   CHECK_THAT(years->body, Catch::Contains("<input type=\"hidden\" name=\"year\" value=\"2019\">"));
 }
 
+TEST_CASE("server: a refused search page keeps the visitor's words in the box", "[server]") {
+  test::LiveServer s(test::shared_index(), {});
+  // A pasted paragraph over the query limit: refused (400) with the limit named, the text still
+  // there to be shortened.
+  std::string pasted;
+  while (pasted.size() <= 4096) pasted += "my neurologist wrote that the fatigue is typical ";
+  std::string encoded;  // letters and spaces
+  for (const char c : pasted) encoded += c == ' ' ? std::string("%20") : std::string(1, c);
+  auto long_page = s.get("/?q=" + encoded);
+  REQUIRE(long_page);
+  CHECK(long_page->status == 400);
+  CHECK_THAT(long_page->body, Catch::Contains("the limit is 4096"));
+  CHECK_THAT(long_page->body, Catch::Contains("value=\"" + pasted + "\""));
+  // Another parameter refused (a mangled page number): the words stay.
+  auto bad_page = s.get("/?q=brain%20fog&page=abc");
+  REQUIRE(bad_page);
+  CHECK(bad_page->status == 400);
+  CHECK_THAT(bad_page->body, Catch::Contains("id=\"q\" name=\"q\" type=\"search\" value=\"brain fog\""));
+  // Not valid UTF-8: nothing of it is echoed.
+  auto invalid = s.get("/?q=fog%FF");
+  REQUIRE(invalid);
+  CHECK(invalid->status == 400);
+  CHECK_THAT(invalid->body, Catch::Contains("type=\"search\" value=\"\""));
+}
+
 TEST_CASE("server: the results page never links to a page it will not show", "[server]") {
   // A page past the last (an old or shared link): "Previous" goes to the last page, not to the
   // empty page before this one, and the page says why it is empty.
