@@ -139,6 +139,10 @@
       timer = setTimeout(search, 200);
     });
     input.addEventListener("keydown", function (e) {
+      // A key an input method takes (Enter confirming Japanese or Chinese text, arrows choosing
+      // among its candidates) is the IME's, not a choice in the list; keyCode 229 is how Safari
+      // sends the Enter that ends a composition.
+      if (e.isComposing || e.keyCode === 229) return;
       if (e.key === "ArrowDown" || e.key === "ArrowUp") {
         e.preventDefault();
         if (popup.hidden) {  // reopen what was shown, or ask

@@ -51,6 +51,12 @@ await run(async (browser) => {
   const first = await page.locator(".mss-item .mss-title").first().textContent();
   console.log(`widget: first suggestion '${first}'`);
   await page.screenshot({ path: `${shots}/widget.png` });
+  // Enter that confirms an input method's composition (Japanese, Chinese) is the IME's: the
+  // visitor stays, and so do the box's words.
+  await page.locator("#demo").evaluate((el) => el.dispatchEvent(new KeyboardEvent("keydown",
+    { key: "Enter", keyCode: 229, isComposing: true, bubbles: true, cancelable: true })));
+  await page.waitForTimeout(500);
+  assert.match(page.url(), /\/widget-demo\.html$/, "Enter ending a composition does not leave the page");
   // Enter with no result chosen opens the full results page for the typed words.
   await Promise.all([page.waitForURL(/\/\?q=brain(%20|\+)fog$/), page.locator("#demo").press("Enter")]);
   await page.waitForSelector(".hit");
