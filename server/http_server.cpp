@@ -406,12 +406,22 @@ std::string HttpServer::Impl::refusal(int status, std::string_view message, cons
     case 503: code = "overloaded"; break;
     default: break;
   }
-  const std::string body = dump_json({{"error", {{"code", code}, {"message", text}}}});
+  // A search from the page's form too long for an address (text pasted past 8 KiB): the visitor
+  // gets the search page saying so, not JSON. The API and everything else keep the JSON error.
+  const bool page = status == 414 && (request_line.starts_with("GET /?") || request_line.starts_with("GET / "));
+  std::string body;
+  if (page) {
+    PageRequest empty;
+    body = render_page({&empty, nullptr, {}, "This search is too long. Please shorten it and search again."}, options);
+  } else {
+    body = dump_json({{"error", {{"code", code}, {"message", text}}}});
+  }
   std::string answer = fmt::format(
-      "HTTP/1.1 {} {}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n"
+      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
       "Connection: close\r\nX-Content-Type-Options: nosniff\r\nContent-Security-Policy: {}\r\n"
       "Referrer-Policy: strict-origin-when-cross-origin\r\n{}\r\n",
-      status, reason_phrase(status), body.size(), kSecurityPolicy, status == 503 ? "Retry-After: 1\r\n" : "");
+      status, reason_phrase(status), page ? "text/html; charset=utf-8" : "application/json; charset=utf-8", body.size(),
+      kSecurityPolicy, status == 503 ? "Retry-After: 1\r\n" : "");
   answer += body;
   if (options.access_log) {
     const auto space = request_line.find(' ');

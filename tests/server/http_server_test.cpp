@@ -124,6 +124,14 @@ TEST_CASE("server: bad requests get a JSON error with the right status", "[serve
   auto long_uri = c.Get("/api/search?q=" + std::string(20000, 'a'));
   REQUIRE(long_uri);
   CHECK(long_uri->status == 414);
+  CHECK(error_code(json::parse(long_uri->body)) == "uri_too_long");
+  // The same from the search page's form: the page, saying so, not JSON.
+  auto long_page = s.client().Get("/?q=" + std::string(20000, 'a'));
+  REQUIRE(long_page);
+  CHECK(long_page->status == 414);
+  CHECK(long_page->get_header_value("Content-Type") == "text/html; charset=utf-8");
+  CHECK_THAT(long_page->body, Catch::Contains("This search is too long"));
+  CHECK_THAT(long_page->body, Catch::Contains("<form id=\"search-form\""));
   CHECK(s.get_json("/healthz")["status"] == "ok");  // and still up
 }
 
