@@ -49,6 +49,51 @@ Result<void> check_request(const SearchRequest& r) {
   return {};
 }
 
+// A phrase in a field (`title:"brain fog"`, `takeaway:"pins and needles"`): the field's prefixed
+// copy is indexed without positions (schema::TextField), so Xapian's phrase of prefixed terms
+// matched nothing, ever. It becomes: every word in that field, and the phrase in the article's
+// positional (unprefixed) text. Only under operators without parameters of their own; anything
+// else is left as parsed.
+Xapian::Query field_phrases(const Xapian::Query& q, bool& changed) {
+  using Q = Xapian::Query;
+  const auto type = q.get_type();
+  if (type == Q::OP_PHRASE || type == Q::OP_NEAR) {
+    const std::vector<std::string> terms(q.get_terms_begin(), q.get_terms_end());
+    if (terms.size() < 2) return q;
+    for (const auto& field : schema::kTextFields) {
+      const std::string prefix(field.prefix);
+      if (prefix.empty()) continue;
+      std::vector<std::string> words;
+      for (const auto& t : terms)
+        if (t.size() > prefix.size() && t.starts_with(prefix) && !std::isupper(static_cast<unsigned char>(t[prefix.size()])))
+          words.push_back(t.substr(prefix.size()));
+      if (words.size() != terms.size()) continue;
+      changed = true;
+      return Q(Q::OP_AND, Q(Q::OP_AND, terms.begin(), terms.end()),
+               Q(type, words.begin(), words.end(), type == Q::OP_NEAR ? words.size() + 9 : words.size()));
+    }
+    return q;
+  }
+  switch (type) {
+    case Q::OP_AND: case Q::OP_OR: case Q::OP_AND_NOT: case Q::OP_XOR: case Q::OP_AND_MAYBE: case Q::OP_FILTER:
+      break;
+    default:
+      return q;
+  }
+  std::vector<Q> subs;
+  bool any = false;
+  for (std::size_t i = 0; i < q.get_num_subqueries(); ++i) subs.push_back(field_phrases(q.get_subquery(i), any));
+  if (!any) return q;
+  changed = true;
+  return Q(type, subs.begin(), subs.end());
+}
+
+Xapian::Query field_phrases(const Xapian::Query& q) {
+  bool changed = false;
+  Xapian::Query out = field_phrases(q, changed);
+  return changed ? out : q;
+}
+
 }  // namespace
 
 Xapian::Query parse_words(Xapian::QueryParser& parser, const std::string& text, unsigned flags,
@@ -213,12 +258,13 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
       query = parser_.parse_query(text, flags);
     }
   }
+  query = field_phrases(query);
   if (!partial) query = with_exact_forms(query, plain_terms(text), options_.ranking);
   if (options_.ranking.all_words_boost <= 0 || options_.ranking.default_and) return query;
   // All words matter: the same query with AND between the words adds its weight to the
   // articles that have them all.
   parser_.set_default_op(Xapian::Query::OP_AND);
-  Xapian::Query all_words = parser_.parse_query(text, flags);
+  Xapian::Query all_words = field_phrases(parser_.parse_query(text, flags));
   parser_.set_default_op(Xapian::Query::OP_OR);
   if (all_words.get_num_subqueries() <= 1 && query.get_num_subqueries() <= 1) return query;
   return Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,

@@ -126,6 +126,18 @@ TEST_CASE("search: each query-syntax form", "[searcher]") {
     CHECK(c.ids("title:astrocytes") ==
           std::set<std::string>{"astrocytes-two-faces", "astrocyte-lactate-energy"});
   }
+  SECTION("a phrase in a field") {
+    // The field's own copy has no positions: the words in that field, the phrase in the text.
+    CHECK(c.ids("title:\"brain fog\"") == std::set<std::string>{"brain-fog-cognition"});
+    CHECK(c.ids("title:\"pins and needles\"") == std::set<std::string>{"paresthesia-pins-needles"});
+    CHECK(c.ids("title:\"needles and pins\"").empty());
+    CHECK(c.ids("fatigue title:\"brain fog\"").contains("brain-fog-cognition"));
+    CHECK(c.ids("title:\"brain fog\" OR title:\"pins and needles\"") ==
+          std::set<std::string>{"brain-fog-cognition", "paresthesia-pins-needles"});
+    const auto facets = c.search("title:\"brain fog\"");
+    CHECK(facets.total == 1);
+    CHECK(facets.total_is_exact);
+  }
   SECTION("topic: and journal:") {
     auto r = c.search("topic:Astrocytes");
     CHECK(r.total == 3);
