@@ -61,7 +61,8 @@
     function options() { return list.querySelectorAll("[role=option]"); }
     function open(show) {
       popup.hidden = !show;
-      input.setAttribute("aria-expanded", show ? "true" : "false");
+      // Expanded only with options to choose: "No results" is said by the status, not a listbox.
+      input.setAttribute("aria-expanded", show && options().length ? "true" : "false");
       if (!show) highlight(-1);
     }
     function highlight(i) {
@@ -104,7 +105,17 @@
       if (!answer.hits.length) {
         var empty = document.createElement("div");
         empty.className = "mss-empty";
-        empty.textContent = answer.did_you_mean ? "No results. Did you mean " + answer.did_you_mean + "?" : "No results";
+        empty.textContent = "No results";
+        if (answer.did_you_mean) {
+          var dym = document.createElement("a");
+          dym.className = "mss-dym";
+          dym.href = resultsPage(answer.did_you_mean);
+          dym.textContent = answer.did_you_mean;
+          dym.addEventListener("mousedown", function (e) { e.preventDefault(); });
+          empty.appendChild(document.createTextNode(". Did you mean "));
+          empty.appendChild(dym);
+          empty.appendChild(document.createTextNode("?"));
+        }
         foot.appendChild(empty);
       }
       if (answer.total > answer.hits.length) {
@@ -116,14 +127,14 @@
         foot.appendChild(more);
       }
       live.textContent = answer.hits.length ? answer.total + (answer.total === 1 ? " result" : " results") + ", use the arrow keys to choose"
-                                            : "No results";
+                                            : "No results" + (answer.did_you_mean ? ". Did you mean " + answer.did_you_mean + "?" : "");
       shownFor = q;
       highlight(-1);
       open(true);
     }
     function search() {
       var q = input.value.trim();
-      if (!q) { open(false); shownFor = null; return; }
+      if (!q) { open(false); shownFor = null; live.textContent = ""; return; }
       if (controller) controller.abort();
       controller = new AbortController();
       fetch(base + "/api/search?partial=1&per_page=" + perPage + "&q=" + encodeURIComponent(q),

@@ -89,6 +89,19 @@ await run(async (browser) => {
   await page.keyboard.press("Tab");
   assert.equal(await box.getAttribute("aria-expanded"), "false", "Tab leaves and closes");
   assert.notEqual(await page.evaluate(() => document.activeElement.getAttribute("role")), "option", "Tab does not walk into the list");
+  // Words nothing matches: no listbox to expand, the status says so and offers the correction
+  // as a link; a cleared box leaves no stale count in the status.
+  await box.fill("");
+  await box.pressSequentially("qqzzxw", { delay: 30 });
+  await page.waitForSelector(".mss-dropdown:not([hidden]) .mss-empty");
+  await page.waitForTimeout(400);
+  assert.equal(await box.getAttribute("aria-expanded"), "false", "no options: not expanded");
+  assert.match(await page.locator(".mss-status").textContent(), /^No results/);
+  const dym = page.locator(".mss-empty a");
+  if (await dym.count()) assert.match(await dym.getAttribute("href"), /[?&]q=/, "did you mean is a link");
+  await box.fill("");  // an input event for the empty box
+  await page.waitForTimeout(400);
+  assert.equal(await page.locator(".mss-status").textContent(), "", "a cleared box clears the status");
   console.log(`widget combobox: roles and states hold, active option contrast ${contrast.toFixed(1)}:1`);
 
   // Keyboard only: search, pick a suggestion, tick a facet, change page, open an article, come back.
