@@ -140,7 +140,14 @@ class HttpShardTransport : public ShardTransport {
   std::vector<ShardStatus> status() const override { return health_->status(); }
   StatsCache& stats_cache() override { return *cache_; }
 
-  Result<std::string> call(std::size_t shard, const std::string& body) override {
+  Result<std::string> call(std::size_t shard, const std::string& body) override { return call(shard, body, true); }
+  Result<std::string> call_if_up(std::size_t shard, const std::string& body) override {
+    return call(shard, body, false);
+  }
+
+ private:
+  // `ask_slow`: a replica down for missing deadlines only is asked when no other answered.
+  Result<std::string> call(std::size_t shard, const std::string& body, bool ask_slow) {
     const ClusterOptions& o = health_->options();
     const std::size_t n = o.shards[shard].size();
     const std::size_t first = health_->next_turn(shard) % n;
@@ -161,13 +168,12 @@ class HttpShardTransport : public ShardTransport {
     // search for retry_seconds although it answers many in time; this one gets a late or no
     // answer. Also after replicas that failed at once (a dead one's probe), not after one that
     // already cost this call a deadline.
-    if (slow && !waited)
+    if (slow && !waited && ask_slow)
       if (auto answer = ask(shard, *slow, body, why, waited)) return std::move(*answer);
     if (why.empty()) why = fmt::format("every replica is marked down (tried again {:g} s after it failed)", o.retry_seconds);
     return fail(ErrorCode::kUnavailable, "shard " + std::to_string(shard) + " did not answer: " + why);
   }
 
- private:
   // Sends `body` to one replica: its answer (or the request's own fault), or nothing when the
   // replica failed, which is marked down and added to `why`.
   // `waited` is set when it missed the deadline.

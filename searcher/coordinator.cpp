@@ -66,11 +66,12 @@ Result<std::unique_ptr<Coordinator>> Coordinator::open(const SearcherOptions& op
 }
 
 std::vector<Result<ShardAnswer>> Coordinator::fan_out(const std::vector<std::optional<ShardRequest>>& requests,
-                                                      std::size_t& round_trips) {
+                                                      std::size_t& round_trips, bool if_up) {
   const std::size_t n = requests.size();
   std::vector<Result<ShardAnswer>> answers(n, fail(ErrorCode::kInternal, "not asked"));
   auto ask = [&](std::size_t shard) -> Result<ShardAnswer> {
-    auto bytes = transport_->call(shard, encode(*requests[shard]));
+    const std::string body = encode(*requests[shard]);
+    auto bytes = if_up ? transport_->call_if_up(shard, body) : transport_->call(shard, body);
     if (!bytes) return std::unexpected(bytes.error());
     return decode_shard_answer(*bytes);
   };
@@ -90,7 +91,9 @@ Result<bool> Coordinator::load_info(bool force) {
   ShardRequest ask;
   ask.op = ShardOp::kInfo;
   std::size_t trips = 0;
-  auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), ask), trips);
+  // The refresh (each second, before a search) does not wait for a shard that is marked down
+  // (hung): the search itself still asks it, once.
+  auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), ask), trips, !force);
   std::uint32_t documents = 0;
   std::uint64_t revision = 0;
   mismatch_.clear();

@@ -41,8 +41,9 @@ class Coordinator {
       : options_(options), transport_(std::move(transport)) {}
 
   // One request per shard (none: that shard is skipped), sent at once; each shard's answer.
+  // `if_up`: a shard whose replicas are all marked down is not asked (ShardTransport::call_if_up).
   std::vector<Result<ShardAnswer>> fan_out(const std::vector<std::optional<ShardRequest>>& requests,
-                                           std::size_t& round_trips);
+                                           std::size_t& round_trips, bool if_up = false);
   Result<SearchResult> search_once(const SearchRequest& request);
   Result<bool> load_info(bool force);
   // A shard as answers and errors name it: its replicas' URLs.

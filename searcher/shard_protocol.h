@@ -186,6 +186,11 @@ class ShardTransport {
   // Sends an encoded ShardRequest; the encoded answer (which may be an error, encode_error).
   // Errors: kUnavailable naming the shard and why no replica answered.
   virtual Result<std::string> call(std::size_t shard, const std::string& body) = 0;
+  // As call(), but a shard whose every replica is marked down is not asked (an error at once):
+  // for what may wait (the shards' info, refreshed each second), not a search, which still asks
+  // a shard's last replica that only misses deadlines. Without it, a hung shard cost each search
+  // a second deadline, and /readyz one, on the refresh before it.
+  virtual Result<std::string> call_if_up(std::size_t shard, const std::string& body) { return call(shard, body); }
   // The statistics cache shared by every transport of one coordinator.
   virtual StatsCache& stats_cache() = 0;
 };

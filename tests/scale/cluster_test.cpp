@@ -788,6 +788,38 @@ TEST_CASE("cluster: a hung replica costs one deadline, and only one call probes 
   CHECK(took[took.size() - 2] < 0.2);  // the others did not
 }
 
+TEST_CASE("cluster: the shards' info refresh does not wait for a hung shard; the search probes it once",
+          "[cluster]") {
+  ShardServers servers;
+  // Shard 2's only replica answers the coordinator's first call (its info at start), then hangs
+  // past every deadline, as one stopped by SIGSTOP.
+  DelayedShard hung({0, 1, 1, 1, 1, 1, 1, 1});
+  auto coordinator = Searcher::open(
+      coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {hung.url()}}, true, /*timeout=*/0.3));
+  REQUIRE(coordinator);
+  SearchRequest r;
+  r.query = "astrocytes";
+  auto first = coordinator->search(r);
+  REQUIRE(first);
+  CHECK(first->failed_shards.size() == 1);
+  // The info refresh is due (once a second): it skips the shard marked down instead of waiting
+  // for its deadline before the next search (which cost every search two deadlines, not one,
+  // and /readyz one).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const std::size_t calls = hung.calls;
+  CHECK(coordinator->refresh());
+  CHECK(hung.calls == calls);
+  REQUIRE(coordinator->shard_status().size() == 3);
+  CHECK(!coordinator->shard_status()[2].up);
+  CHECK(coordinator->shard_status()[0].up);
+  // The search still asks it (the shard's last replica): partial, named, one call.
+  auto again = coordinator->search(r);
+  REQUIRE(again);
+  CHECK(again->failed_shards.size() == 1);
+  CHECK(again->total == first->total);
+  CHECK(hung.calls == calls + 1);
+}
+
 TEST_CASE("cluster: a shard's last replica that misses deadlines stays in use: late calls fail, the others answer",
           "[cluster]") {
   // Calls 0 and 2 come late; the others at once.
