@@ -670,7 +670,9 @@ void HttpServer::Impl::ready(httplib::Response& res) {
     metrics.set_shard(shard.name, shard.up);
     partial = partial || !shard.up;
     json one = {{"name", shard.name}, {"up", shard.up}};
-    if (!shard.up) one["error"] = shard.error;
+    // Also for a shard that is up: a replica of it that is down (the shard answers from the
+    // others) is named, so that it is mended before the last one goes.
+    if (!shard.error.empty()) one["error"] = shard.error;
     shards.push_back(std::move(one));
   }
   // Ready while at least one shard answers; "partial" says some are left out.

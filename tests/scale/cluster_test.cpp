@@ -788,6 +788,28 @@ TEST_CASE("cluster: a hung replica costs one deadline, and only one call probes 
   CHECK(took[took.size() - 2] < 0.2);  // the others did not
 }
 
+TEST_CASE("cluster: /readyz names a dead replica of a shard that still answers", "[cluster]") {
+  ShardServers servers;
+  std::string dead;
+  {
+    DelayedShard gone({});
+    dead = gone.url();
+  }  // its port closed: refused at once
+  test::LiveServer server(indexes().single, [&](ServerOptions& o) {
+    o.cluster.shards = servers.shards(dead);
+    o.cluster.retry_seconds = 30;
+  });
+  for (int i = 0; i < 2; ++i) CHECK(server.get_json("/api/search?q=astrocytes")["partial"] == false);
+  // The shard answers from its other replica: up, whole answers; but an operator is told that
+  // one of its replicas is gone before the other goes too.
+  auto ready = server.get_json("/readyz");
+  REQUIRE(ready["shards"].size() == 3);
+  CHECK(ready["shards"][0]["up"] == true);
+  CHECK(ready["partial"] == false);
+  CHECK_THAT(ready["shards"][0].value("error", ""), Catch::Contains(dead));
+  CHECK(!ready["shards"][1].contains("error"));
+}
+
 TEST_CASE("cluster: the shards' info refresh does not wait for a hung shard; the search probes it once",
           "[cluster]") {
   ShardServers servers;
