@@ -208,6 +208,12 @@ struct HttpServer::Impl {
   void setup();
   bool serve(httplib::Stream& stream, bool close_connection);
   std::string refusal(int status, std::string_view message, const std::string& peer, std::string_view request_line);
+  // The body limit of a request (its method and target): the shard endpoint's is the shard
+  // protocol's (gate_options), every other's max_request_bytes.
+  std::size_t body_limit(std::string_view method, std::string_view target) const {
+    const bool shard_endpoint = options.shard_server && method == "POST" && target.substr(0, target.find('?')) == kShardEndpoint;
+    return shard_endpoint ? std::max(options.max_request_bytes, kMaxShardRequestBytes) : options.max_request_bytes;
+  }
   void not_allowed(const httplib::Request& req, httplib::Response& res);
 
   // The one route table: each GET route's path pattern (cpp-httplib's, a regex over the path),
@@ -397,10 +403,15 @@ std::string HttpServer::Impl::refusal(int status, std::string_view message, cons
       text = fmt::format("the request did not arrive within {} s", options.request_timeout_seconds);
       break;
     case 411: code = "length_required"; break;
-    case 413:
+    case 413: {
       code = "payload_too_large";
-      text = fmt::format("request body is over the limit of {} bytes", options.max_request_bytes);
+      // The request line's method and target: the limit this request was held to.
+      const std::string_view method = request_line.substr(0, request_line.find(' '));
+      std::string_view target = request_line.substr(std::min(request_line.size(), method.size() + 1));
+      target = target.substr(0, target.find(' '));
+      text = fmt::format("request body is over the limit of {} bytes", body_limit(method, target));
       break;
+    }
     case 414: code = "uri_too_long"; text = "request URI is too long"; break;
     case 431: code = "header_too_large"; text = "request header fields are over the limit of 8192 bytes"; break;
     case 503: code = "overloaded"; break;
@@ -732,7 +743,7 @@ void HttpServer::Impl::setup() {
                            : status == 413 ? "payload_too_large" : status == 414 ? "uri_too_long"
                            : status >= 500 ? "internal_error" : "bad_request";
     const std::string message = status == 404 ? "no route " + req.path
-                              : status == 413 ? "request body is over the limit of " + std::to_string(options.max_request_bytes) + " bytes"
+                              : status == 413 ? "request body is over the limit of " + std::to_string(body_limit(req.method, req.path)) + " bytes"
                               : status == 414 ? "request URI is too long"
                               : status >= 500 ? "internal error" : "bad request";
     send_json(res, status, {{"error", {{"code", code}, {"message", message}}}});

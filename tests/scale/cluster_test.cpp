@@ -389,8 +389,12 @@ TEST_CASE("cluster: the internal endpoint refuses what the public API refuses, a
     CHECK(refused->status == 400);
     CHECK_THAT(error_of(refused), Catch::Contains("weight is not a finite number"));
   }
-  // Too large a body: 413 before any worker reads it.
-  CHECK(post(std::string(100000, 'x'))->status == 413);
+  // Too large a body: 413 before any worker reads it, naming this endpoint's limit (the shard
+  // protocol's, not the public API's max_request_bytes).
+  auto too_large = post(std::string(100000, 'x'));
+  CHECK(too_large->status == 413);
+  CHECK_THAT(too_large->body, Catch::Contains(std::to_string(kMaxShardRequestBytes) + " bytes"));
+  CHECK(post(encode(ShardRequest{}) + std::string(20000, 'x'))->status != 413);  // over max_request_bytes, within it
   // GET is not the protocol; a server that is no shard server has no such route.
   auto get = shard.get(kShardEndpoint);
   CHECK(get->status == 405);
