@@ -144,6 +144,20 @@ class HttpShardTransport : public ShardTransport {
   Result<std::string> call_if_up(std::size_t shard, const std::string& body) override {
     return call(shard, body, false);
   }
+  std::vector<std::pair<std::string, Result<std::string>>> call_each(std::size_t shard, const std::string& body,
+                                                                     bool if_up) override {
+    const auto& replicas = health_->options().shards[shard];
+    std::vector<std::pair<std::string, Result<std::string>>> out;
+    std::string why;
+    bool waited = false;
+    const auto now = Clock::now();
+    for (std::size_t r = 0; r < replicas.size(); ++r) {
+      if (!health_->use(shard, r, now)) continue;
+      if (auto answer = ask(shard, r, body, why, waited)) out.emplace_back(replicas[r], std::move(*answer));
+    }
+    if (out.empty()) out.emplace_back("", call(shard, body, !if_up));
+    return out;
+  }
 
  private:
   // `ask_slow`: a replica down for missing deadlines only is asked when no other answered.

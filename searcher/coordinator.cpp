@@ -90,10 +90,23 @@ Result<bool> Coordinator::load_info(bool force) {
   info_at_ = now;
   ShardRequest ask;
   ask.op = ShardOp::kInfo;
-  std::size_t trips = 0;
-  // The refresh (each second, before a search) does not wait for a shard that is marked down
-  // (hung): the search itself still asks it, once.
-  auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), ask), trips, !force);
+  // Every replica of each shard (their settings and indexes must agree), at once, shard by
+  // shard. The refresh (each second, before a search) does not wait for a shard that is marked
+  // down (hung): the search itself still asks it, once.
+  const std::string body = encode(ask);
+  const std::size_t n = transport_->shard_count();
+  std::vector<std::vector<std::pair<std::string, Result<ShardAnswer>>>> replies(n);
+  workers_->run(n, [&](std::size_t s) {
+    for (auto& [replica, bytes] : transport_->call_each(s, body, !force))
+      replies[s].emplace_back(replica, bytes ? decode_shard_answer(*bytes) : Result<ShardAnswer>(std::unexpected(bytes.error())));
+  });
+  status_ = transport_->status();
+  // Each shard's answer: its first replica's that answered, else the last error.
+  std::vector<Result<ShardAnswer>> answers;
+  for (auto& list : replies) {
+    auto good = std::find_if(list.begin(), list.end(), [](const auto& r) { return r.second.has_value(); });
+    answers.push_back(good != list.end() ? good->second : list.back().second);
+  }
   std::uint32_t documents = 0;
   std::uint64_t revision = 0;
   mismatch_.clear();
@@ -102,26 +115,43 @@ Result<bool> Coordinator::load_info(bool force) {
   std::map<std::string, std::size_t> shard_of_uuid;  // each database's shard, by its UUID
   for (std::size_t s = 0; s < answers.size(); ++s) {
     if (!answers[s]) continue;
-    // One index listed as two shards (a host written two ways, a copy given a second entry)
-    // would count its articles twice: refused at start, named afterwards.
-    for (const auto& uuid : answers[s]->uuids) {
-      const auto [seen, first] = shard_of_uuid.emplace(uuid, s);
-      if (first || seen->second == s) continue;
-      const std::string what = "shards " + shard_name(seen->second) + " and " + shard_name(s) + " answer from the same index (UUID " +
-                               uuid + "): list each shard once (replicas of one shard go in one entry)";
-      if (force) return fail(ErrorCode::kIo, what);
-      duplicate_ = what;
-    }
-    // Answers merged by other settings than the shards ranked with would be neither one's:
-    // refused at start, named (afterwards, a shard restarted with other settings is named in
-    // the answer's warnings).
-    const std::string differ = answers[s]->ranking.empty() ? "" : ranking_settings_differ(ranking_, answers[s]->ranking);
-    if (!differ.empty()) {
-      const std::string name = shard_name(s);
-      const std::string what = "shard server " + name + " ranks with other settings than this coordinator (" + differ +
-                               "): give them the same ranking settings";
-      if (force) return fail(ErrorCode::kSchemaMismatch, what);
-      mismatch_ = what;
+    const std::vector<std::string>* first_uuids = nullptr;
+    std::string first_replica;
+    for (const auto& [replica, answer] : replies[s]) {
+      if (!answer) continue;
+      const std::string name = replica.empty() ? shard_name(s) : replica;
+      // One index listed as two shards (a host written two ways, a copy given a second entry)
+      // would count its articles twice: refused at start, named afterwards.
+      for (const auto& uuid : answer->uuids) {
+        const auto [seen, first] = shard_of_uuid.emplace(uuid, s);
+        if (first || seen->second == s) continue;
+        const std::string what = "shards " + shard_name(seen->second) + " and " + shard_name(s) +
+                                 " answer from the same index (UUID " + uuid +
+                                 "): list each shard once (replicas of one shard go in one entry)";
+        if (force) return fail(ErrorCode::kIo, what);
+        duplicate_ = what;
+      }
+      // Replicas of one shard answer from one index (copies keep its UUID): two shards listed as
+      // replicas of one would each answer some searches. Named, not refused: a replica still
+      // copying a --full rebuild differs for a while too.
+      if (!first_uuids) {
+        first_uuids = &answer->uuids;
+        first_replica = name;
+      } else if (!answer->uuids.empty() && !first_uuids->empty() && answer->uuids != *first_uuids) {
+        duplicate_ = "replicas " + first_replica + " and " + name + " of one shard answer from different indexes (UUID " +
+                     first_uuids->front() + ", " + answer->uuids.front() +
+                     "): list each shard in its own entry (or a replica is still copying a --full rebuild)";
+      }
+      // Answers merged by other settings than the shards ranked with would be neither one's:
+      // refused at start, named (afterwards, a shard restarted with other settings is named in
+      // the answer's warnings).
+      const std::string differ = answer->ranking.empty() ? "" : ranking_settings_differ(ranking_, answer->ranking);
+      if (!differ.empty()) {
+        const std::string what = "shard server " + name + " ranks with other settings than this coordinator (" + differ +
+                                 "): give them the same ranking settings";
+        if (force) return fail(ErrorCode::kSchemaMismatch, what);
+        mismatch_ = what;
+      }
     }
     documents += answers[s]->documents;
     revision += answers[s]->revision;

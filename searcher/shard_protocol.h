@@ -191,6 +191,15 @@ class ShardTransport {
   // a shard's last replica that only misses deadlines. Without it, a hung shard cost each search
   // a second deadline, and /readyz one, on the refresh before it.
   virtual Result<std::string> call_if_up(std::size_t shard, const std::string& body) { return call(shard, body); }
+  // Sends to every replica of the shard that is not marked down, in order: each one's answer and
+  // its name (a shard's info, which must agree between replicas). When none is asked or none
+  // answers, one result: as call() (`if_up`: as call_if_up()).
+  virtual std::vector<std::pair<std::string, Result<std::string>>> call_each(std::size_t shard, const std::string& body,
+                                                                             bool if_up) {
+    std::vector<std::pair<std::string, Result<std::string>>> out;
+    out.emplace_back("", if_up ? call_if_up(shard, body) : call(shard, body));
+    return out;
+  }
   // The statistics cache shared by every transport of one coordinator.
   virtual StatsCache& stats_cache() = 0;
 };

@@ -562,6 +562,40 @@ TEST_CASE("cluster: a coordinator refuses shard servers that rank with other set
   CHECK(ranking_settings_differ(ranking_settings(SearcherOptions{}), ranking_settings(SearcherOptions{})).empty());
 }
 
+TEST_CASE("cluster: every replica of a shard is checked: other ranking settings, another shard's index", "[cluster]") {
+  ShardServers servers;
+  // Shard 0's second replica ranks with feedback off: refused at start, however the turns fall
+  // (the shards' info used to come from one replica of each shard, in turn, so the replica
+  // with other settings was found, and named in an answer's warnings, only when its turn came).
+  test::LiveServer other_settings(indexes().shard(0), shard_server("", /*feedback=*/false));
+  auto shards = servers.shards();
+  shards[0].push_back(url(other_settings));
+  auto refused = Searcher::open(coordinator_options(shards));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kSchemaMismatch);
+  CHECK_THAT(refused.error().message, Catch::Contains(url(other_settings)) && Catch::Contains("feedback_docs 15 here, 0 there"));
+  // Two shards given as replicas of one (shard 1's server in shard 0's entry): each search would
+  // take shard 0's or shard 1's articles, by turn. Named in every answer's warnings.
+  auto mixed = Searcher::open(coordinator_options({{url(servers.s0), url(servers.s1)}, {url(servers.s2)}}));
+  REQUIRE(mixed);
+  SearchRequest r;
+  r.query = "astrocytes";
+  for (int i = 0; i < 3; ++i) {
+    auto answer = mixed->search(r);
+    REQUIRE(answer);
+    std::string warnings;
+    for (const auto& w : answer->warnings) warnings += w + "\n";
+    CHECK_THAT(warnings, Catch::Contains("different indexes") && Catch::Contains(url(servers.s1)));
+  }
+  // Replicas of one index (the same UUID), the same settings: no warning.
+  test::LiveServer copy(indexes().shard(0), shard_server());
+  auto fine = Searcher::open(coordinator_options({{url(servers.s0), url(copy)}, {url(servers.s1)}, {url(servers.s2)}}));
+  REQUIRE(fine);
+  auto answer = fine->search(r);
+  REQUIRE(answer);
+  CHECK(answer->warnings.empty());
+}
+
 TEST_CASE("cluster: a search's parameters travel as the public API's and come back the same", "[cluster]") {
   SearchRequest r;
   r.query = "vitamin d \"optic neuritis\"";
