@@ -152,10 +152,17 @@ class HttpShardTransport : public ShardTransport {
     bool waited = false;
     const auto now = Clock::now();
     for (std::size_t r = 0; r < replicas.size(); ++r) {
+      // `if_up`: one down for missing deadlines (hung) is not probed here, even when due: a
+      // search probes it (and pays its deadline), not the refresh before every search.
+      if (if_up && health_->late(shard, r)) continue;
       if (!health_->use(shard, r, now)) continue;
       if (auto answer = ask(shard, r, body, why, waited)) out.emplace_back(replicas[r], std::move(*answer));
     }
-    if (out.empty()) out.emplace_back("", call(shard, body, !if_up));
+    if (out.empty() && if_up)
+      out.emplace_back("", fail(ErrorCode::kUnavailable, "shard " + std::to_string(shard) + " did not answer: " +
+                                                            (why.empty() ? std::string("its replicas are marked down") : why)));
+    else if (out.empty())
+      out.emplace_back("", call(shard, body, true));
     return out;
   }
 
@@ -171,6 +178,9 @@ class HttpShardTransport : public ShardTransport {
     const auto now = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t r = (first + i) % n;
+      // After a replica cost this call a deadline, another that is down for missing deadlines
+      // too is not probed (due or not): a shard of hung replicas cost a deadline each.
+      if (waited && health_->late(shard, r)) continue;
       if (!health_->use(shard, r, now)) {
         if (!slow && health_->late(shard, r)) slow = r;
         continue;

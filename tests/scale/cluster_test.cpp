@@ -98,11 +98,11 @@ class FakeShard {
 };
 
 SearcherOptions coordinator_options(std::vector<std::vector<std::string>> shards, bool feedback = true,
-                                    double timeout = 2.0) {
+                                    double timeout = 2.0, double retry = 30) {
   ClusterOptions cluster;
   cluster.shards = std::move(shards);
   cluster.timeout_seconds = timeout;
-  cluster.retry_seconds = 30;
+  cluster.retry_seconds = retry;
   SearcherOptions o;
   o.synonyms_path = test::corpus_dir() / "synonyms.yaml";
   if (!feedback) o.ranking.feedback_docs = 0;
@@ -848,14 +848,16 @@ TEST_CASE("cluster: /readyz names a dead replica of a shard that still answers",
   CHECK(!ready["shards"][1].contains("error"));
 }
 
-TEST_CASE("cluster: the shards' info refresh does not wait for a hung shard; the search probes it once",
+TEST_CASE("cluster: the shards' info refresh does not wait for a hung shard, which the search probes once",
           "[cluster]") {
   ShardServers servers;
   // Shard 2's only replica answers the coordinator's first call (its info at start), then hangs
   // past every deadline, as one stopped by SIGSTOP.
   DelayedShard hung({0, 1, 1, 1, 1, 1, 1, 1});
+  // Its retry_seconds long past by the refresh: due for a probe, which the refresh leaves to
+  // the searches.
   auto coordinator = Searcher::open(
-      coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {hung.url()}}, true, /*timeout=*/0.3));
+      coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {hung.url()}}, true, /*timeout=*/0.3, /*retry=*/0.1));
   REQUIRE(coordinator);
   SearchRequest r;
   r.query = "astrocytes";
@@ -870,7 +872,7 @@ TEST_CASE("cluster: the shards' info refresh does not wait for a hung shard; the
   CHECK(coordinator->refresh());
   CHECK(hung.calls == calls);
   REQUIRE(coordinator->shard_status().size() == 3);
-  CHECK(!coordinator->shard_status()[2].up);
+  CHECK_THAT(coordinator->shard_status()[2].error, Catch::Contains(hung.url()));
   CHECK(coordinator->shard_status()[0].up);
   // The search still asks it (the shard's last replica): partial, named, one call.
   auto again = coordinator->search(r);
@@ -878,6 +880,25 @@ TEST_CASE("cluster: the shards' info refresh does not wait for a hung shard; the
   CHECK(again->failed_shards.size() == 1);
   CHECK(again->total == first->total);
   CHECK(hung.calls == calls + 1);
+}
+
+TEST_CASE("cluster: a call that waited a deadline for one hung replica does not probe another hung one", "[cluster]") {
+  // Both replicas of the shard hang (every call late), as when a shard's machines are stopped.
+  DelayedShard a(std::vector<double>(8, 1.0)), b(std::vector<double>(8, 1.0));
+  ClusterOptions cluster;
+  cluster.shards = {{a.url(), b.url()}};
+  cluster.timeout_seconds = 0.3;
+  cluster.connect_timeout_seconds = 0.3;
+  cluster.retry_seconds = 0.05;
+  auto t = http_shard_transports(cluster)();
+  const std::string body = encode(ShardRequest{});
+  CHECK(!t->call(0, body));  // the first finds both late: each asked once (the second might have answered)
+  CHECK(a.calls + b.calls == 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // both due for their probe
+  // One probe costs this call its deadline; the other hung replica is not probed after it (each
+  // cost the call another deadline: 2 replicas, 2 deadlines a search).
+  CHECK(!t->call(0, body));
+  CHECK(a.calls + b.calls == 3);
 }
 
 TEST_CASE("cluster: a shard's last replica that misses deadlines stays in use: late calls fail, the others answer",
