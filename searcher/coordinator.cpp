@@ -171,7 +171,8 @@ std::string Coordinator::shard_name(std::size_t shard) const {
   return shard < status_.size() ? status_[shard].name : "shard " + std::to_string(shard);
 }
 
-Result<std::optional<CollectionStats>> Coordinator::stats_for(const ShardRequest& first, std::size_t& round_trips) {
+Result<std::optional<CollectionStats>> Coordinator::stats_for(const ShardRequest& first, std::size_t& round_trips,
+                                                              std::vector<std::optional<Error>>& unavailable) {
   std::string key;
   for (const auto& [name, value] : first.params) key += name + '\x1f' + value + '\x1e';
   StatsCache& cache = transport_->stats_cache();
@@ -186,6 +187,7 @@ Result<std::optional<CollectionStats>> Coordinator::stats_for(const ShardRequest
   for (std::size_t s = 0; s < answers.size(); ++s) {
     if (!answers[s]) {
       if (answers[s].error().code == ErrorCode::kBadQuery) return std::unexpected(answers[s].error());
+      if (answers[s].error().code == ErrorCode::kUnavailable) unavailable[s] = answers[s].error();
       continue;  // left out of this answer (and of its statistics)
     }
     any = true;
@@ -251,11 +253,18 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
   SearchResult result;
   result.query = request.query;
   // Every shard scores with the whole collection's statistics: its scores are one index's.
-  auto stats = stats_for(first, result.shard_round_trips);
+  std::vector<std::optional<Error>> unavailable(transport_->shard_count());
+  auto stats = stats_for(first, result.shard_round_trips, unavailable);
   if (!stats) return std::unexpected(stats.error());
   first.stats = std::move(*stats);
-  auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), first),
-                         result.shard_round_trips);
+  // A shard no replica of which answered the statistics' call is left out of this search, not
+  // asked again (a hung shard cost the search a second deadline).
+  std::vector<std::optional<ShardRequest>> match(transport_->shard_count(), first);
+  for (std::size_t s = 0; s < match.size(); ++s)
+    if (unavailable[s]) match[s].reset();
+  auto answers = fan_out(match, result.shard_round_trips);
+  for (std::size_t s = 0; s < answers.size(); ++s)
+    if (unavailable[s]) answers[s] = std::unexpected(*unavailable[s]);
   for (std::size_t s = 0; s < answers.size(); ++s)
     if (answers[s]) transport_->stats_cache().check(s, answers[s]->revision);
 

@@ -50,7 +50,9 @@ class Coordinator {
   std::string shard_name(std::size_t shard) const;
   // The collection's statistics for the terms of `first`'s plan: cached, or asked of every
   // shard (a round trip each, counted in `round_trips`). Empty when no shard answered.
-  Result<std::optional<CollectionStats>> stats_for(const ShardRequest& first, std::size_t& round_trips);
+  // `unavailable`: each shard that no replica answered for (left as it is for the others).
+  Result<std::optional<CollectionStats>> stats_for(const ShardRequest& first, std::size_t& round_trips,
+                                                   std::vector<std::optional<Error>>& unavailable);
 
   SearcherOptions options_;
   std::unique_ptr<ShardTransport> transport_;

@@ -880,6 +880,14 @@ TEST_CASE("cluster: the shards' info refresh does not wait for a hung shard, whi
   CHECK(again->failed_shards.size() == 1);
   CHECK(again->total == first->total);
   CHECK(hung.calls == calls + 1);
+  // A query whose statistics are not cached: the shard that missed the statistics' deadline is
+  // left out of the match (not asked again for a second deadline in the same search).
+  r.query = "myelin repair";
+  auto fresh = coordinator->search(r);
+  REQUIRE(fresh);
+  CHECK(fresh->failed_shards.size() == 1);
+  CHECK(fresh->total > 0);
+  CHECK(hung.calls == calls + 2);
 }
 
 TEST_CASE("cluster: a call that waited a deadline for one hung replica does not probe another hung one", "[cluster]") {
