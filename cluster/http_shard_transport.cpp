@@ -134,6 +134,15 @@ class HttpShardTransport : public ShardTransport {
   HttpShardTransport(std::shared_ptr<ReplicaHealth> health, std::shared_ptr<StatsCache> cache)
       : health_(std::move(health)), cache_(std::move(cache)) {
     for (const auto& replicas : health_->options().shards) clients_.emplace_back(replicas.size());
+    pinned_.assign(clients_.size(), kNone);
+  }
+  void begin_search() override {
+    std::fill(pinned_.begin(), pinned_.end(), kNone);
+    pinning_ = true;
+  }
+  void end_search() override {
+    std::fill(pinned_.begin(), pinned_.end(), kNone);
+    pinning_ = false;
   }
 
   std::size_t shard_count() const override { return clients_.size(); }
@@ -171,7 +180,8 @@ class HttpShardTransport : public ShardTransport {
   Result<std::string> call(std::size_t shard, const std::string& body, bool ask_slow) {
     const ClusterOptions& o = health_->options();
     const std::size_t n = o.shards[shard].size();
-    const std::size_t first = health_->next_turn(shard) % n;
+    // Within a search, the replica that answered this shard before (begin_search()).
+    const std::size_t first = pinned_[shard] != kNone ? pinned_[shard] : health_->next_turn(shard) % n;
     std::string why;
     std::optional<std::size_t> slow;  // skipped, down for missing deadlines only
     bool waited = false;              // a replica asked here already cost a deadline
@@ -185,7 +195,10 @@ class HttpShardTransport : public ShardTransport {
         if (!slow && health_->late(shard, r)) slow = r;
         continue;
       }
-      if (auto answer = ask(shard, r, body, why, waited)) return std::move(*answer);
+      if (auto answer = ask(shard, r, body, why, waited)) {
+        if (pinning_) pinned_[shard] = r;
+        return std::move(*answer);
+      }
     }
     // No replica answered, but one that only missed deadlines (it is reachable): asked all the
     // same, as a load balancer in panic routes to every host. Skipping it would refuse every
@@ -193,7 +206,10 @@ class HttpShardTransport : public ShardTransport {
     // answer. Also after replicas that failed at once (a dead one's probe), not after one that
     // already cost this call a deadline.
     if (slow && !waited && ask_slow)
-      if (auto answer = ask(shard, *slow, body, why, waited)) return std::move(*answer);
+      if (auto answer = ask(shard, *slow, body, why, waited)) {
+        if (pinning_) pinned_[shard] = *slow;
+        return std::move(*answer);
+      }
     if (why.empty()) why = fmt::format("every replica is marked down (tried again {:g} s after it failed)", o.retry_seconds);
     return fail(ErrorCode::kUnavailable, "shard " + std::to_string(shard) + " did not answer: " + why);
   }
@@ -276,6 +292,11 @@ class HttpShardTransport : public ShardTransport {
   std::shared_ptr<ReplicaHealth> health_;
   std::shared_ptr<StatsCache> cache_;
   std::vector<std::vector<std::unique_ptr<httplib::Client>>> clients_;
+  // Each shard's replica for the rest of this search (kNone: its turn). One thread per shard
+  // at a time uses a shard's slot.
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> pinned_;
+  bool pinning_ = false;  // between begin_search() and end_search()
 };
 
 }  // namespace

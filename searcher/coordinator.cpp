@@ -241,6 +241,14 @@ Result<SearchResult> Coordinator::search(const SearchRequest& request) {
 }
 
 Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
+  // Each shard's calls of this search to one replica (ShardTransport::begin_search).
+  struct Pinned {
+    ShardTransport& transport;
+    explicit Pinned(ShardTransport& t) : transport(t) { transport.begin_search(); }
+    ~Pinned() { transport.end_search(); }
+    Pinned(const Pinned&) = delete;
+    Pinned& operator=(const Pinned&) = delete;
+  } pinned(*transport_);
   const std::size_t offset = std::min(request.offset, options_.max_offset);
   const std::size_t limit = std::min(request.limit, options_.max_limit);
   ShardRequest first;

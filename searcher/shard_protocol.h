@@ -202,6 +202,12 @@ class ShardTransport {
   }
   // The statistics cache shared by every transport of one coordinator.
   virtual StatsCache& stats_cache() = 0;
+  // A search begins: until end_search(), each shard's calls go to the replica that answered its
+  // first call while that one answers (replicas being updated by xapian-replicate are at
+  // different revisions for a while, and a search's match and page must come from one). Other
+  // calls take the replicas in turn.
+  virtual void begin_search() {}
+  virtual void end_search() {}
 };
 
 }  // namespace mssearch
