@@ -238,7 +238,16 @@ class HttpShardTransport : public ShardTransport {
     std::string failure;
     bool late = false;  // sent, and no answer within the deadline
     if (!res) {
-      failure = httplib::to_string(res.error());
+      // cpp-httplib's names ("Connection", "Read") say little in /readyz and the logs.
+      switch (res.error()) {
+        case httplib::Error::Connection:
+          failure = "cannot connect (refused, unreachable, or no answer within " +
+                    fmt::format("{:g}", o.connect_timeout_seconds) + " s)";
+          break;
+        case httplib::Error::Read: failure = "the connection broke while reading the answer"; break;
+        case httplib::Error::Write: failure = "the connection broke while sending the request"; break;
+        default: failure = httplib::to_string(res.error());
+      }
       late = !at_once() && (res.error() == httplib::Error::Read || res.error() == httplib::Error::Write);
       if (late) failure = fmt::format("no answer within {:g} s", o.timeout_seconds);
       waited = waited || late;

@@ -324,6 +324,7 @@ TEST_CASE("cluster: every shard down is 503 with Retry-After, naming the shard, 
   REQUIRE(ready);
   CHECK(ready->status == 503);
   CHECK_THAT(ready->body, Catch::Contains(gone));
+  CHECK_THAT(ready->body, Catch::Contains("cannot connect"));  // why, in words (cpp-httplib says "Connection")
 }
 
 TEST_CASE("cluster: the internal endpoint refuses what the public API refuses, and only when configured", "[cluster]") {
