@@ -82,6 +82,12 @@ int run_serve(const ServeArgs& args) {
       return kExitFatal;
     }
   }
+  if (!options.cluster.shards.empty() && (args.db || !args.databases.empty())) {
+    // A coordinator searches its shard servers only: an index named too would be ignored.
+    fmt::print(stderr, "mssearch serve: error: {} names an index, but a coordinator (shards) searches its shard "
+                       "servers, not an index: give one or the other\n", args.db ? "--db" : "--database");
+    return kExitFatal;
+  }
   if (options.shard_server && !options.cluster.shards.empty()) {
     fmt::print(stderr, "mssearch serve: error: a coordinator (shards) cannot also be a shard server\n");
     return kExitFatal;

@@ -337,6 +337,16 @@ TEST_CASE("cli: search --json has the documented shape, and so do related and su
   CHECK_FALSE(json::parse(suggest.out)["suggestions"].empty());
 }
 
+TEST_CASE("cli: serve refuses an index named beside shard servers, which it would ignore", "[cli][server]") {
+  // Port 9 (discard): never reached, the arguments are refused first.
+  for (const char* index : {"--db /tmp/some-index", "--database /tmp/some-index"}) {
+    CAPTURE(index);
+    auto r = test::run_mssearch(std::string("serve ") + index + " --port 0 --shard http://127.0.0.1:9");
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("a coordinator (shards) searches its shard servers, not an index"));
+  }
+}
+
 TEST_CASE("cli: serve listens on loopback, answers, and stops cleanly on SIGTERM", "[cli][server]") {
   test::TempDir tmp;
   REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " --db " + q(tmp / "db") + " -q").exit_code == 0);
