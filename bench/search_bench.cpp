@@ -72,6 +72,9 @@ int main(int argc, char** argv) {
   app.add_option("--shard-server", shard_servers,
                  "Search these shard servers as a coordinator (each: replica URLs, comma-separated); repeat per shard")
       ->excludes(no_feedback_flag);  // shard servers rank with their own settings
+  std::string synonyms;
+  app.add_option("--synonyms", synonyms,
+                 "Expand words with this synonyms file (default none); shard servers must be given the same");
   std::string compare_with;
   app.add_option("--compare-with", compare_with,
                  "Also compare every answer with one index in DIR: top-10 equal, totals and facets exact");
@@ -159,6 +162,7 @@ int main(int argc, char** argv) {
   so.db_path = db;
   so.databases = databases;
   so.related_count = related;
+  so.synonyms_path = synonyms;
   if (no_feedback) so.ranking.feedback_docs = 0;
   so.parallel_shards = !serial_shards;
   so.ranking.feedback_depth = feedback_depth;

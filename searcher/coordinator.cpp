@@ -54,11 +54,11 @@ std::vector<SearchHit> merged(std::vector<std::vector<SearchHit>*> lists, Order 
 
 }  // namespace
 
-Result<std::unique_ptr<Coordinator>> Coordinator::open(const SearcherOptions& options) {
+Result<std::unique_ptr<Coordinator>> Coordinator::open(const SearcherOptions& options, const SynonymTable& synonyms) {
   auto transport = options.shard_transport();
   if (!transport || transport->shard_count() == 0) return fail(ErrorCode::kIndexMissing, "no shard servers configured");
   std::unique_ptr<Coordinator> c(new Coordinator(options, std::move(transport)));
-  c->ranking_ = ranking_settings(options);
+  c->ranking_ = ranking_settings(options, synonyms);
   c->workers_ = std::make_unique<WorkerGroup>(c->transport_->shard_count() - 1);
   c->status_ = c->transport_->status();
   if (auto info = c->load_info(true); !info) return std::unexpected(info.error());
@@ -148,7 +148,7 @@ Result<bool> Coordinator::load_info(bool force) {
       const std::string differ = answer->ranking.empty() ? "" : ranking_settings_differ(ranking_, answer->ranking);
       if (!differ.empty()) {
         const std::string what = "shard server " + name + " ranks with other settings than this coordinator (" + differ +
-                                 "): give them the same ranking settings";
+                                 "): give them the same ranking settings and synonyms file";
         if (force) return fail(ErrorCode::kSchemaMismatch, what);
         mismatch_ = what;
       }

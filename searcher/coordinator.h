@@ -22,7 +22,8 @@ namespace mssearch {
 class Coordinator {
  public:
   // Errors: kUnavailable when no shard answers.
-  static Result<std::unique_ptr<Coordinator>> open(const SearcherOptions& options);
+  // `synonyms`: what this coordinator expects every shard server to expand words with.
+  static Result<std::unique_ptr<Coordinator>> open(const SearcherOptions& options, const SynonymTable& synonyms);
 
   Result<SearchResult> search(const SearchRequest& request);
   Result<std::vector<SearchHit>> related(const std::string& id, std::size_t limit);

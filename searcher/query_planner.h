@@ -69,6 +69,7 @@ class QueryPlanner {
   // suggestions): its stemming and stop words are the plan's.
   Xapian::QueryParser& parser() { return parser_; }
   const TextAnalyzer& analyzer() const { return analyzer_; }
+  const SynonymTable& synonyms() const { return *synonyms_; }
 
  private:
   Xapian::Query parse(const std::string& folded, bool partial);

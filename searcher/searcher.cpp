@@ -39,7 +39,7 @@ Result<Searcher> Searcher::open(const SearcherOptions& options) {
 
 Result<Searcher> Searcher::open(const SearcherOptions& options, std::shared_ptr<const SynonymTable> synonyms) {
   if (options.shard_transport) {
-    auto coordinator = Coordinator::open(options);
+    auto coordinator = Coordinator::open(options, synonyms ? *synonyms : SynonymTable());
     if (!coordinator) return std::unexpected(coordinator.error());
     return Searcher(std::move(*coordinator));
   }
@@ -394,7 +394,7 @@ Result<ShardAnswer> Searcher::shard(const ShardRequest& request, const SearchReq
       a.documents = document_count();
       a.revision = revision();
       a.topics = topics();
-      a.ranking = ranking_settings(s.options);
+      a.ranking = ranking_settings(s.options, s.planner.synonyms());
       for (const auto& part : s.shards.local_parts())
         if (!part.uuid.empty()) a.uuids.push_back(part.uuid);
       return a;

@@ -426,12 +426,13 @@ std::string encode(const ShardAnswer& a) {
   return out;
 }
 
-RankingSettings ranking_settings(const SearcherOptions& options) {
+RankingSettings ranking_settings(const SearcherOptions& options, const SynonymTable& synonyms) {
   RankingSettings out;
   visit_ranking_settings(options.ranking, [&](const char* name, const auto& value) {
     out.emplace_back(name, fmt::format("{}", value));
   });
   out.emplace_back("related_count", fmt::format("{}", options.related_count));
+  out.emplace_back("synonyms", synonyms.fingerprint());
   return out;
 }
 

@@ -132,10 +132,11 @@ struct ShardAnswer {
 };
 
 // What a shard's part of a search depends on beyond the request: every ranking setting
-// (visit_ranking_settings) and the related articles' count, as (name, value) in that order. A
+// (visit_ranking_settings), the related articles' count and the synonyms it expands words with
+// (SynonymTable::fingerprint), as (name, value) in that order. A
 // coordinator merges with its own, so both must give the same; ranking_settings_differ names
 // the entries that differ ("feedback_docs 15 here, 0 there"), "" when none.
-RankingSettings ranking_settings(const SearcherOptions& options);
+RankingSettings ranking_settings(const SearcherOptions& options, const SynonymTable& synonyms);
 std::string ranking_settings_differ(const RankingSettings& ours, const RankingSettings& theirs);
 
 std::string encode(const ShardRequest& request);

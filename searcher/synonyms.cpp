@@ -1,5 +1,7 @@
 #include "searcher/synonyms.h"
 
+#include <fmt/format.h>
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -79,6 +81,24 @@ Result<SynonymTable> SynonymTable::load(const std::filesystem::path& path) {
     return fail(ErrorCode::kIo, path.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   return table;
+}
+
+std::string SynonymTable::fingerprint() const {
+  if (groups_.empty()) return "none";
+  // FNV-1a over the folded expressions, each group's ended by a byte no text holds.
+  std::uint64_t h = 14695981039346656037ull;
+  auto add = [&](unsigned char c) {
+    h ^= c;
+    h *= 1099511628211ull;
+  };
+  for (const auto& group : groups_) {
+    for (const auto& e : group) {
+      for (unsigned char c : e) add(c);
+      add(0);
+    }
+    add(0xff);
+  }
+  return fmt::format("{} groups {:016x}", groups_.size(), h);
 }
 
 void SynonymTable::add_group(const std::vector<std::string>& expressions) {

@@ -33,6 +33,9 @@ class SynonymTable {
   std::string expand(std::string_view folded_query, bool partial) const;
 
   std::size_t group_count() const { return groups_.size(); }
+  // What the table holds, in a few characters ("none", or "63 groups 9f3a…"): shard servers
+  // and their coordinator compare it, since each shard expands the words it searches.
+  std::string fingerprint() const;
 
  private:
   struct Expression {

@@ -562,7 +562,29 @@ TEST_CASE("cluster: a coordinator refuses shard servers that rank with other set
   REQUIRE(answer);
   CHECK(answer->total > 0);
   CHECK(answer->warnings.empty());
-  CHECK(ranking_settings_differ(ranking_settings(SearcherOptions{}), ranking_settings(SearcherOptions{})).empty());
+  const SynonymTable none;
+  CHECK(ranking_settings_differ(ranking_settings(SearcherOptions{}, none), ranking_settings(SearcherOptions{}, none)).empty());
+}
+
+TEST_CASE("cluster: a shard server without the coordinator's synonyms is named, and refused at start", "[cluster]") {
+  // Each shard expands the words it searches: a shard server started elsewhere, its synonyms
+  // file not found or another one given, searched `brain fog` without its lay words, and the
+  // coordinator's totals were short (12-13 where one index gives 14), silently.
+  ShardServers servers;
+  test::LiveServer plain(indexes().shard(0), [](ServerOptions& o) {
+    o.shard_server = true;
+    o.searcher.synonyms_path.clear();
+  });
+  auto refused = Searcher::open(coordinator_options({{url(plain)}, {url(servers.s1)}, {url(servers.s2)}}));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kSchemaMismatch);
+  CHECK_THAT(refused.error().message, Catch::Contains(url(plain)) && Catch::Contains("synonyms") &&
+                                          Catch::Contains("none there"));
+  SynonymTable one, other;
+  one.add_group({"ms hug", "banding"});
+  other.add_group({"ms hug", "girdle"});
+  CHECK(one.fingerprint() != other.fingerprint());
+  CHECK(one.fingerprint() != SynonymTable().fingerprint());
 }
 
 TEST_CASE("cluster: every replica of a shard is checked: other ranking settings, another shard's index", "[cluster]") {
