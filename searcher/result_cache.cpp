@@ -25,7 +25,7 @@ std::size_t bytes_of(const SearchResult& r) {
 ResultCache::ResultCache(std::size_t max_entries, std::size_t max_bytes)
     : max_entries_(max_entries), max_bytes_(max_bytes) {}
 
-std::string ResultCache::key(const SearchRequest& r, std::uint64_t revision) {
+std::string ResultCache::key(const SearchRequest& r, std::string_view version) {
   // Each string with its length before it (raw bytes: two invalid UTF-8 queries never share a
   // key), each number in decimal and ';' after it.
   std::string key;
@@ -34,7 +34,7 @@ std::string ResultCache::key(const SearchRequest& r, std::uint64_t revision) {
     number(t.size());
     key += t;
   };
-  number(revision);
+  text(std::string(version));
   text(r.query);
   for (const auto* list : {&r.topics, &r.journals}) {
     number(list->size());

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "searcher/search_types.h"
@@ -26,8 +27,12 @@ class ResultCache {
  public:
   ResultCache(std::size_t max_entries, std::size_t max_bytes);
 
-  // The key of a request over the index at `revision`: every field of the request.
-  static std::string key(const SearchRequest& request, std::uint64_t revision);
+  // The key of a request over the index at `version` (what identifies the index's state: each
+  // database's UUID and revision): every field of the request.
+  static std::string key(const SearchRequest& request, std::string_view version);
+  static std::string key(const SearchRequest& request, std::uint64_t revision) {
+    return key(request, std::to_string(revision));
+  }
 
   std::optional<SearchResult> get(const std::string& key);
   // Keeps a copy, unless the answer is not the index's whole answer (cut short by the time

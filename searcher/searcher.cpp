@@ -129,6 +129,22 @@ Result<bool> Searcher::refresh() {
   }
 }
 
+namespace {
+
+// What the result cache keys an index's state by: each local database's UUID and revision (and
+// the shards that are down). Not revision(): a sharded directory (index --shards N) has no
+// single revision (it read 0 whatever its shards committed), and a sum of revisions can come
+// back to a value it had before when a shard goes down.
+std::string index_version(const ShardSet& shards) {
+  std::string version;
+  for (const auto& part : shards.local_parts())
+    version += part.uuid + ':' + std::to_string(part.revision) + ';';
+  for (const auto& down : shards.failed()) version += "down " + down + ';';
+  return version;
+}
+
+}  // namespace
+
 Result<SearchResult> Searcher::search(const SearchRequest& request) {
   if (coordinator_) return coordinator_->search(request);
   impl_->stored.take_warnings();
@@ -137,9 +153,9 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
   if (cache != nullptr && std::any_of(impl_->options.databases.begin(), impl_->options.databases.end(), is_remote_spec))
     cache = nullptr;
   std::string key;
-  const std::uint64_t searched_revision = cache != nullptr ? revision() : 0;
+  const std::string searched_version = cache != nullptr ? index_version(impl_->shards) : std::string();
   if (cache != nullptr) {
-    key = ResultCache::key(request, searched_revision);
+    key = ResultCache::key(request, searched_version);
     if (auto kept = cache->get(key)) {
       kept->took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       return std::move(*kept);
@@ -149,7 +165,7 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
     auto result = impl_->retrying([&] { return impl_->search_once(request); });
     if (result) result->warnings = impl_->stored.take_warnings();
     // Kept under the revision searched: a retry after the index moved on searched a newer one.
-    if (result && cache != nullptr && revision() == searched_revision) cache->put(key, *result);
+    if (result && cache != nullptr && index_version(impl_->shards) == searched_version) cache->put(key, *result);
     return result;
   } catch (const Xapian::WildcardError&) {
     // Xapian expands a wildcard when it matches, so the limit may be met there, not only when parsing.

@@ -786,6 +786,45 @@ TEST_CASE("result cache: the same search of the same revision is answered once, 
   CHECK(b->search(r)->total == 2);
 }
 
+TEST_CASE("result cache: a sharded index's commit and a --full rebuild are never hidden", "[searcher][cache]") {
+  // A sharded directory (index --shards N) has no single revision to read: the cache must still
+  // tell its commits apart, and a rebuilt generation from the one it replaced.
+  for (const std::size_t shards : {std::size_t{3}, std::size_t{0}}) {
+    INFO(shards << " shards");
+    test::TempDir tmp;
+    fs::create_directories(tmp / "articles");
+    test::write_file(tmp / "articles" / "one.md", test::markdown_article("Heat and fatigue", "2024-05-01", "[Fatigue]"));
+    IndexerOptions io;
+    io.db_path = tmp / "db";
+    io.shards = shards;
+    REQUIRE(run_index_job({tmp / "articles"}, io));
+    SearcherOptions so;
+    so.db_path = tmp / "db";
+    so.result_cache = std::make_shared<ResultCache>(100, 1 << 20);
+    auto s = Searcher::open(so);
+    REQUIRE(s);
+    SearchRequest r;
+    r.query = "fatigue";
+    REQUIRE(s->search(r));
+    CHECK(s->search(r)->total == 1);
+    CHECK(so.result_cache->hits() == 1);
+
+    // An incremental job adds an article.
+    test::write_file(tmp / "articles" / "two.md", test::markdown_article("Fatigue and sleep", "2025-02-01", "[Fatigue, Sleep]"));
+    REQUIRE(run_index_job({tmp / "articles"}, io));
+    REQUIRE(s->refresh());
+    CHECK(s->search(r)->total == 2);
+
+    // An article deleted, then a --full rebuild swapped in.
+    fs::remove(tmp / "articles" / "one.md");
+    IndexerOptions full = io;
+    full.full = true;
+    REQUIRE(run_index_job({tmp / "articles"}, full));
+    REQUIRE(s->refresh());
+    CHECK(s->search(r)->total == 1);
+  }
+}
+
 TEST_CASE("result cache: entries and bytes are bounded, least recently used first out", "[searcher][cache]") {
   ResultCache cache(2, 1 << 20);
   SearchResult one;
