@@ -127,10 +127,15 @@ Xapian::rev ShardSet::revision() const {
   for (const auto& s : shards_) {
     if (!s.db) continue;
     try {
+      if (!is_remote(s.spec) && s.parts.size() > 1) {
+        // A local sharded directory: a combined database has no revision; its shards' sum
+        // grows with any shard's commit.
+        for (const auto& part : s.parts) sum += schema::revision(part);
+        continue;
+      }
       sum += schema::revision(*s.db);
     } catch (const Xapian::Error&) {
-      // A local sharded directory (several sub-databases, no single revision), or a remote
-      // shard that does not report one.
+      // A remote shard that does not report one.
     }
   }
   return sum;

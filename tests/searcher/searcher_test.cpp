@@ -810,10 +810,14 @@ TEST_CASE("result cache: a sharded index's commit and a --full rebuild are never
     CHECK(so.result_cache->hits() == 1);
 
     // An incremental job adds an article.
+    const auto revision_before = s->revision();
     test::write_file(tmp / "articles" / "two.md", test::markdown_article("Fatigue and sleep", "2025-02-01", "[Fatigue, Sleep]"));
     REQUIRE(run_index_job({tmp / "articles"}, io));
     REQUIRE(s->refresh());
     CHECK(s->search(r)->total == 2);
+    // The revision /readyz and a shard server's answers report moves too (a coordinator's
+    // statistics cache is keyed by it).
+    CHECK(s->revision() > revision_before);
 
     // An article deleted, then a --full rebuild swapped in.
     fs::remove(tmp / "articles" / "one.md");
