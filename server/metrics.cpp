@@ -75,8 +75,8 @@ Metrics::Metrics()
                                         "query is a second search)")
                                   .Register(*registry_)
                                   .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128})),
-      cache_lookups_(prometheus::BuildGauge()
-                         .Name("mssearch_result_cache_lookups")
+      cache_lookups_(prometheus::BuildCounter()
+                         .Name("mssearch_result_cache_lookups_total")
                          .Help("Searches looked up in the result cache since start, by outcome (hit: answered "
                                "from an answer kept for the same search of the same index revision)")
                          .Register(*registry_)),
@@ -87,8 +87,12 @@ Metrics::Metrics()
                          .Add({})) {}
 
 void Metrics::set_result_cache(double hits, double misses, double entries) {
-  cache_lookups_.Add({{"outcome", "hit"}}).Set(hits);
-  cache_lookups_.Add({{"outcome", "miss"}}).Set(misses);
+  // Counters only go up: each takes what the cache counted since the last scrape.
+  std::lock_guard lock(cache_mutex_);
+  if (hits > hits_counted_) cache_lookups_.Add({{"outcome", "hit"}}).Increment(hits - hits_counted_);
+  if (misses > misses_counted_) cache_lookups_.Add({{"outcome", "miss"}}).Increment(misses - misses_counted_);
+  hits_counted_ = std::max(hits_counted_, hits);
+  misses_counted_ = std::max(misses_counted_, misses);
   cache_entries_.Set(entries);
 }
 

@@ -57,8 +57,10 @@ class Metrics {
   prometheus::Counter& analytics_dropped_;
   prometheus::Counter& round_trips_;
   prometheus::Histogram& round_trips_per_search_;
-  prometheus::Family<prometheus::Gauge>& cache_lookups_;
+  prometheus::Family<prometheus::Counter>& cache_lookups_;
   prometheus::Gauge& cache_entries_;
+  std::mutex cache_mutex_;
+  double hits_counted_ = 0, misses_counted_ = 0;
   std::mutex dropped_mutex_;
   double dropped_counted_ = 0;
 };

@@ -776,9 +776,9 @@ TEST_CASE("server: a repeated search is answered from the result cache, counted 
   {
     test::LiveServer s(test::shared_index(), {});
     const auto first = s.get_json("/api/search?q=fatigue&topic=Fatigue");
-    CHECK(s.metric("mssearch_result_cache_lookups{outcome=\"miss\"}") == 1);
+    CHECK(s.metric("mssearch_result_cache_lookups_total{outcome=\"miss\"}") == 1);
     const auto again = s.get_json("/api/search?q=fatigue&topic=Fatigue");
-    CHECK(s.metric("mssearch_result_cache_lookups{outcome=\"hit\"}") == 1);
+    CHECK(s.metric("mssearch_result_cache_lookups_total{outcome=\"hit\"}") == 1);
     CHECK(s.metric("mssearch_result_cache_entries") == 1);
     auto strip = [](nlohmann::json j) {
       j.erase("took_ms");
@@ -792,8 +792,8 @@ TEST_CASE("server: a repeated search is answered from the result cache, counted 
   test::LiveServer off(test::shared_index(), [](ServerOptions& o) { o.result_cache_entries = 0; });
   off.get_json("/api/search?q=fatigue");
   off.get_json("/api/search?q=fatigue");
-  CHECK(off.metric("mssearch_result_cache_lookups{outcome=\"hit\"}") == 0);
-  CHECK_THAT(off.get("/metrics")->body, !Catch::Contains("mssearch_result_cache_lookups{"));
+  CHECK(off.metric("mssearch_result_cache_lookups_total{outcome=\"hit\"}") == 0);
+  CHECK_THAT(off.get("/metrics")->body, !Catch::Contains("mssearch_result_cache_lookups_total{"));
 }
 
 TEST_CASE("server: analytics events that cannot be written are counted in /metrics", "[server]") {
