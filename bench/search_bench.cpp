@@ -62,6 +62,12 @@ int main(int argc, char** argv) {
   std::string engine = "mssearch";
   app.add_option("--engine", engine, "The name the JSON line gives this run (default mssearch)");
   app.add_flag("--serial-shards", serial_shards, "Count a sharded index's matches one shard after another (as before)");
+  bool no_pair_words = false, no_pair_filters = false, only_partial = false;
+  app.add_flag("--only-as-you-type", only_partial, "Search only the mix's as-you-type prefixes (to profile them)");
+  app.add_flag("--no-pair-words", no_pair_words, "Build without pair terms for phrases of common words (as before)");
+  double pair_share = IndexerOptions{}.pair_word_share;
+  app.add_option("--pair-share", pair_share, "Build: a pair word is in at least this share of the sampled articles")->capture_default_str();
+  app.add_flag("--no-pair-filters", no_pair_filters, "Search phrases without their pair terms' filters (as before)");
   std::size_t feedback_depth = RankingOptions{}.feedback_depth;
   app.add_option("--feedback-depth", feedback_depth, "First-pass hits feedback re-ranks for a first page")
       ->capture_default_str();
@@ -88,7 +94,8 @@ int main(int argc, char** argv) {
   const bool temporary = db.empty();
   if (temporary) db = (fs::temp_directory_path() / fmt::format("mssearch-bench-{}", ::getpid())).string();
   CorpusGenerator generator({articles, seed});
-  const auto mix = generator.query_mix(queries);
+  auto mix = generator.query_mix(queries);
+  if (only_partial) std::erase_if(mix, [](const auto& q) { return !q.partial; });
   if (!export_queries.empty()) {
     std::ofstream out(export_queries);
     for (const auto& q : mix) {
@@ -114,6 +121,8 @@ int main(int argc, char** argv) {
     io.db_path = db;
     io.shards = shards;
     io.flush_every = flush_every;
+    if (no_pair_words) io.pair_words = schema::PairWords();
+    io.pair_word_share = pair_share;
     const auto t = Clock::now();
     auto report = index_stream(source, io);
     if (!report) {
@@ -131,6 +140,8 @@ int main(int argc, char** argv) {
     io.full = true;
     io.shards = shards;
     io.flush_every = flush_every;
+    if (no_pair_words) io.pair_words = schema::PairWords();
+    io.pair_word_share = pair_share;
     auto t = Clock::now();
     auto report = index_articles(std::move(all), io);  // moved: the harness holds no second copy
     if (!report) {
@@ -165,6 +176,7 @@ int main(int argc, char** argv) {
   so.synonyms_path = synonyms;
   if (no_feedback) so.ranking.feedback_docs = 0;
   so.parallel_shards = !serial_shards;
+  so.phrase_pair_filters = !no_pair_filters;
   so.ranking.feedback_depth = feedback_depth;
   if (!shard_servers.empty()) {
     ClusterOptions cluster;

@@ -1,6 +1,8 @@
 #include "indexer/document_builder.h"
 
 #include <algorithm>
+#include <set>
+#include <unordered_map>
 #include <stdexcept>
 
 #include <xxhash.h>
@@ -70,11 +72,7 @@ DocumentBuilder::DocumentBuilder(const TextAnalyzer& analyzer,
                                  Xapian::WritableDatabase* spelling_db)
     : analyzer_(analyzer), generator_(analyzer.make_term_generator(spelling_db)) {}
 
-Xapian::Document DocumentBuilder::build(const Article& a, const std::string& hash) {
-  Xapian::Document doc;
-  doc.set_data(encode_stored(a));
-  generator_.set_document(doc);
-
+void DocumentBuilder::index_fields(const Article& a) {
   std::string topics_text;
   for (const auto& t : a.topics) topics_text += t + ". ";
   // Each field's words are numbered from a position of its own (past the field before it when
@@ -105,6 +103,45 @@ Xapian::Document DocumentBuilder::build(const Article& a, const std::string& has
     field_at(static_cast<Xapian::termpos>(4 + i) * schema::kFieldPositions);
     analyzer_.index_field(generator_, schema::kBody, a.sections[i].text);
   }
+}
+
+std::vector<std::string> DocumentBuilder::words(const Article& a) {
+  Xapian::Document doc;
+  generator_.set_document(doc);
+  index_fields(a);
+  std::vector<std::string> out;
+  for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t)
+    if (schema::is_pair_word(*t)) out.push_back(*t);
+  return out;
+}
+
+void DocumentBuilder::add_pair_terms(Xapian::Document& doc) const {
+  if (!pair_words_ || pair_words_->empty()) return;
+  // Each position the list's words stand at, with the words there (a compound's joined form
+  // can share a position with a word): a pair for every word at p and every word at p + 1,
+  // exactly the condition an exact phrase of two words checks.
+  std::vector<std::string> words;
+  std::vector<std::pair<Xapian::termpos, std::size_t>> at;  // (position, index in words)
+  for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+    std::string term = *t;
+    if (!pair_words_->contains(term)) continue;
+    for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p) at.emplace_back(*p, words.size());
+    words.push_back(std::move(term));
+  }
+  std::sort(at.begin(), at.end());
+  std::set<std::string> pairs;
+  for (std::size_t i = 0; i < at.size(); ++i)
+    for (std::size_t j = i + 1; j < at.size() && at[j].first <= at[i].first + 1; ++j)
+      if (at[j].first == at[i].first + 1) pairs.insert(schema::pair_term(words[at[i].second], words[at[j].second]));
+  for (const auto& term : pairs) doc.add_boolean_term(term);
+}
+
+Xapian::Document DocumentBuilder::build(const Article& a, const std::string& hash) {
+  Xapian::Document doc;
+  doc.set_data(encode_stored(a));
+  generator_.set_document(doc);
+  index_fields(a);
+  add_pair_terms(doc);
 
   // The job checked these against Xapian's term length limit (schema::overlong_term) first.
   for (const auto& term : schema::boolean_terms(a)) doc.add_boolean_term(term);
@@ -133,6 +170,27 @@ Xapian::Document DocumentBuilder::build(const Article& a, const std::string& has
   }
   doc.add_value(schema::kSlotFeedbackTerms, schema::encode_feedback_terms(stems));
   return doc;
+}
+
+schema::PairWords choose_pair_words(const std::vector<const Article*>& sample, std::size_t articles,
+                                    const TextAnalyzer& analyzer, double share, std::size_t min_articles) {
+  schema::PairWords chosen;
+  if (sample.size() < 20) return chosen;
+  DocumentBuilder builder(analyzer, nullptr);
+  std::unordered_map<std::string, std::size_t> held;
+  for (const Article* a : sample)
+    for (auto& w : builder.words(*a)) ++held[std::move(w)];
+  const double n = static_cast<double>(sample.size());
+  const double least = std::max(share * n, static_cast<double>(min_articles) * n / static_cast<double>(std::max<std::size_t>(articles, 1)));
+  std::vector<std::pair<std::size_t, std::string>> common;
+  for (auto& [word, count] : held)
+    if (static_cast<double>(count) >= least) common.emplace_back(count, word);
+  std::sort(common.begin(), common.end(), [](const auto& x, const auto& y) {
+    return x.first != y.first ? x.first > y.first : x.second < y.second;
+  });
+  if (common.size() > schema::kMaxPairWords) common.resize(schema::kMaxPairWords);
+  for (auto& [count, word] : common) chosen.insert(std::move(word));
+  return chosen;
 }
 
 }  // namespace mssearch

@@ -329,6 +329,9 @@ class Job {
     Xapian::WritableDatabase db(options_.db_path.string(), Xapian::DB_OPEN);
     db.begin_transaction();
     DocumentBuilder builder(analyzer_, &db);
+    // The index's pair words: every article of it has the pairs of the same list.
+    builder.set_pair_words(std::make_shared<const schema::PairWords>(
+        schema::decode_pair_words(db.get_metadata(std::string(schema::kMetaPairWords)))));
     const std::size_t total = plan.write.size() + plan.deletions.size();
     std::size_t done = 0;
     for (const Article* a : plan.write) {
@@ -406,6 +409,20 @@ class Job {
   // made into `made`. Called from the parts' threads.
   using ArticleAt = std::function<const Article&(std::size_t i, Article& made, std::string& hash)>;
 
+  // The pair words of a full build, from its first articles (those `at` refuses are skipped).
+  schema::PairWords sample_pair_words(std::size_t count, const ArticleAt& at) const {
+    std::vector<Article> made(std::min(count, schema::kPairWordSample));
+    std::vector<const Article*> sample;
+    std::string hash;
+    for (std::size_t i = 0; i < made.size(); ++i) {
+      try {
+        sample.push_back(&at(i, made[i], hash));
+      } catch (const std::invalid_argument&) {
+      }
+    }
+    return choose_pair_words(sample, count, analyzer_, options_.pair_word_share, options_.pair_min_articles);
+  }
+
   // A full build: `count` articles from `at`, then those of `keep_as_is` rebuilt from their
   // stored copies in `old`, written as parts in parallel, compacted into a new generation and
   // published.
@@ -430,6 +447,8 @@ class Job {
     std::vector<std::vector<ReadError>> part_errors(parts);  // articles refused or not carried over
     std::vector<std::vector<std::string>> refused(parts);    // ids the builder refused
     try {
+      const auto pair_words = std::make_shared<const schema::PairWords>(
+          options_.pair_words ? *options_.pair_words : sample_pair_words(count, at));
       std::mutex progress;
       std::size_t done = 0;
       std::vector<std::exception_ptr> failures(parts);
@@ -442,6 +461,7 @@ class Job {
                                         Xapian::DB_CREATE | Xapian::DB_NO_SYNC);
             const TextAnalyzer analyzer(analyzer_.options());  // its own stemmer: see text_analyzer.h
             DocumentBuilder builder(analyzer, &db);
+            builder.set_pair_words(pair_words);
             auto wrote = [&] {
               std::lock_guard lock(progress);
               written_one(++done, total);
@@ -487,6 +507,7 @@ class Job {
             if (p == 0) {
               db.set_metadata(std::string(schema::kMetaSchemaVersion), std::to_string(schema::kSchemaVersion));
               db.set_metadata(std::string(schema::kMetaIndexedAt), now_iso());
+              db.set_metadata(std::string(schema::kMetaPairWords), schema::encode_pair_words(*pair_words));
               // The new database's revisions count on from the old one's: anything keyed on the
               // revision (a cache, an ETag, a replica) never sees it go back.
               // (When the old index cannot be read, from the revision the last job recorded.)
@@ -684,8 +705,16 @@ Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& 
     part.broken_sources = batch.broken_sources;
     part.broken_directories = batch.broken_directories;
   }
+  // One list of pair words for every shard (used by those that are built in full).
+  IndexerOptions with_pairs = options;
+  if (!with_pairs.pair_words) {
+    std::vector<const Article*> sample;
+    for (std::size_t i = 0; i < batch.articles.size() && i < schema::kPairWordSample; ++i) sample.push_back(&batch.articles[i]);
+    with_pairs.pair_words = choose_pair_words(sample, batch.articles.size(), TextAnalyzer(), options.pair_word_share,
+                                              options.pair_min_articles);
+  }
   for (auto& a : batch.articles) parts[shard_of(a.id, shards)].articles.push_back(std::move(a));
-  return run_shards(options, shards, batch.errors, start, [&](std::size_t i, const IndexerOptions& o) {
+  return run_shards(with_pairs, shards, batch.errors, start, [&](std::size_t i, const IndexerOptions& o) {
     return Job(paths, o).apply(std::move(parts[i]));
   });
 }
@@ -726,9 +755,30 @@ Result<IndexReport> index_stream(const ArticleStream& stream, const IndexerOptio
   } catch (const std::exception& e) {
     return fail(ErrorCode::kInternal, "index " + options.db_path.string() + ": " + e.what());
   }
-  if (*shards <= 1) return Job(no_paths, options).apply_stream(stream, indices[0]);
+  // The pair words, from the first articles (one list for every shard). Each article is made
+  // once (ArticleStream's contract): the writing threads are given the sample's articles.
+  ArticleStream sampled = stream;
+  if (!options.pair_words) {
+    auto held = std::make_shared<std::vector<std::optional<Article>>>(std::min(stream.count, schema::kPairWordSample));
+    std::vector<const Article*> sample;
+    try {
+      for (std::size_t i = 0; i < held->size(); ++i) sample.push_back(&(*held)[i].emplace(stream.make(i)));
+    } catch (const std::exception& e) {
+      return fail(ErrorCode::kInternal, "index " + options.db_path.string() + ": " + e.what());
+    }
+    options.pair_words = choose_pair_words(sample, stream.count, TextAnalyzer(), options.pair_word_share, options.pair_min_articles);
+    sampled.make = [held, make = stream.make](std::size_t i) -> Article {
+      if (i < held->size() && (*held)[i]) {  // each i is asked for once, by one thread
+        Article a = std::move(*(*held)[i]);
+        (*held)[i].reset();
+        return a;
+      }
+      return make(i);
+    };
+  }
+  if (*shards <= 1) return Job(no_paths, options).apply_stream(sampled, indices[0]);
   return run_shards(options, *shards, {}, start, [&](std::size_t i, const IndexerOptions& o) {
-    return Job(no_paths, o).apply_stream(stream, indices[i]);
+    return Job(no_paths, o).apply_stream(sampled, indices[i]);
   });
 }
 

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@
 
 #include "indexer/article_reader.h"
 #include "schema/error.h"
+#include "schema/schema.h"
 
 namespace mssearch {
 
@@ -45,6 +47,14 @@ struct IndexerOptions {
   // (500); at 100k 672 / 973 (100) / 928 (250), the writer's peak memory a third. Small batches
   // keep its buffers in cache; the compaction that merges the parts packs the tables anyway.
   std::size_t flush_every = 100;
+  // Full builds: the pair words (schema::kMetaPairWords) to write with, instead of choosing them
+  // from the build's own first articles. A sharded job chooses once for all its shards, so that
+  // a phrase is filtered alike in each. Incremental runs keep the list the index has.
+  std::optional<schema::PairWords> pair_words;
+  // A pair word is in at least this share of the sampled articles, and so in about this many
+  // articles of the build (schema.h; the tests pair a small collection's words).
+  double pair_word_share = schema::kPairWordShare;
+  std::size_t pair_min_articles = schema::kPairMinArticles;
 };
 
 struct IndexReport {

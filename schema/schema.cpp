@@ -116,6 +116,36 @@ std::string feedback_terms_bytes(std::string_view value) {
   }
 }
 
+std::string pair_term(std::string_view first, std::string_view second) {
+  std::string term(kPairPrefix);
+  term.append(first).append(1, ' ').append(second);
+  return term;
+}
+
+std::string encode_pair_words(const PairWords& words) {
+  std::string out;
+  for (const auto& w : words) out.append(out.empty() ? "" : " ").append(w);
+  return out;
+}
+
+PairWords decode_pair_words(std::string_view stored) {
+  PairWords words;
+  while (!stored.empty()) {
+    const auto space = stored.find(' ');
+    const std::string_view word = stored.substr(0, space);
+    if (is_pair_word(word)) words.emplace(word);
+    stored = space == std::string_view::npos ? std::string_view() : stored.substr(space + 1);
+  }
+  return words;
+}
+
+bool is_pair_word(std::string_view term) {
+  if (term.empty() || 2 * term.size() + kPairPrefix.size() + 1 > kMaxTermBytes) return false;
+  if (term.find(' ') != std::string_view::npos) return false;
+  const auto first = static_cast<unsigned char>(term[0]);
+  return !(first >= 'A' && first <= 'Z');
+}
+
 std::string id_term(std::string_view id) { return std::string(kIdPrefix) + std::string(id); }
 std::string topic_term(std::string_view topic) {
   return std::string(kTopicPrefix) + slug(fold_text(topic));

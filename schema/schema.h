@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +37,30 @@ inline constexpr std::string_view kMetaIndexedAt = "mssearch.indexed_at";
 // The index's revision before this generation: a --full rebuild starts a new database, whose
 // Xapian revision starts again at 1; revision() adds this, so that it only ever grows.
 inline constexpr std::string_view kMetaRevisionBase = "mssearch.revision_base";
+
+// Phrases of common words (a bound on the slowest phrases, as Lucene's CommonGrams): a full
+// build picks the words that at least kPairWordShare of a sample of its articles hold (the
+// first kPairWordSample; at most kMaxPairWords words) and stores them here, sorted and
+// space-separated; every article then also has the boolean term pair_term(a, b) for each two of
+// these words that stand side by side in it (positions p and p + 1, as an exact phrase checks).
+// Incremental runs keep the list the index has (none for an index built before it). A phrase
+// of such a pair is searched filtered by that term: the same matches and weights (a filter adds
+// none), with positions read only where the pair occurs.
+inline constexpr std::string_view kMetaPairWords = "mssearch.pair_words";
+inline constexpr std::string_view kPairPrefix = "XP";
+inline constexpr double kPairWordShare = 0.5;
+inline constexpr std::size_t kPairWordSample = 500;
+// ... and that many articles of the whole build at least (a phrase is cheap where few hold it):
+// a collection of fewer than twice this has none.
+inline constexpr std::size_t kPairMinArticles = 1000;
+inline constexpr std::size_t kMaxPairWords = 1000;
+using PairWords = std::set<std::string, std::less<>>;
+std::string pair_term(std::string_view first, std::string_view second);
+std::string encode_pair_words(const PairWords& words);
+PairWords decode_pair_words(std::string_view stored);
+// A word a pair list may hold: an unprefixed, positional index term (not a field's prefixed
+// copy or a stem, which begin with a capital letter), short enough for a pair term.
+bool is_pair_word(std::string_view term);
 
 // The longest term a glass database accepts (Xapian throws "Term too long" past it, which
 // would end the whole job): every term an article makes is checked against it first.

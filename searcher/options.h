@@ -158,6 +158,10 @@ struct SearcherOptions {
   // (totals, facets) in a thread of its own, alongside the ranking over all of them. false:
   // Xapian's match spies count in the ranking's pass, one shard after another.
   bool parallel_shards = true;
+  // A phrase of two words the index pairs (schema::kMetaPairWords) filtered by the pair's term,
+  // so that positions are read only where the words stand side by side: the same answer. false
+  // (search_bench --no-pair-filters, the tests) checks positions wherever the words both are.
+  bool phrase_pair_filters = true;
   RankingOptions ranking;                   // BM25, stop words, feedback, site boosts
   // Set: search shard servers (`serve --shard-server`) through what it makes, one per Searcher,
   // instead of any database (a coordinator: searcher/coordinator.h).

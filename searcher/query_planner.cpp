@@ -94,6 +94,63 @@ Xapian::Query field_phrases(const Xapian::Query& q) {
   return changed ? out : q;
 }
 
+// The window of an OP_PHRASE (Xapian 1.4 has no accessor; the description reads
+// "(a@1 PHRASE 2 b@2)"); 0 when it cannot be read.
+Xapian::termcount phrase_window(const Xapian::Query& q) {
+  const std::string desc = q.get_description();
+  const auto at = desc.find(" PHRASE ");
+  if (at == std::string::npos) return 0;
+  Xapian::termcount window = 0;
+  for (std::size_t i = at + 8; i < desc.size() && std::isdigit(static_cast<unsigned char>(desc[i])) != 0; ++i)
+    window = window * 10 + static_cast<Xapian::termcount>(desc[i] - '0');
+  return window;
+}
+
+// Each exact phrase with two pair words side by side (schema::kMetaPairWords), filtered by
+// their pair term: every article the phrase matches has it, so the matches and weights are the
+// phrase's, and Xapian reads positions only in the articles that have the pair. Only exact
+// phrases of terms (a window of their number: `a ADJ/3 b` allows words between) and under
+// operators without parameters of their own.
+Xapian::Query pair_filters(const Xapian::Query& q, const schema::PairWords& words, bool& changed) {
+  using Q = Xapian::Query;
+  const auto type = q.get_type();
+  if (type == Q::OP_PHRASE) {
+    const std::size_t n = q.get_num_subqueries();
+    std::vector<std::string> terms;
+    for (std::size_t i = 0; i < n; ++i) {
+      const Q sub = q.get_subquery(i);
+      if (sub.get_type() != Q::LEAF_TERM) return q;
+      terms.push_back(*sub.get_terms_begin());
+    }
+    if (n < 2 || phrase_window(q) != n) return q;
+    std::vector<Q> pairs;
+    for (std::size_t i = 0; i + 1 < n; ++i)
+      if (words.contains(terms[i]) && words.contains(terms[i + 1])) pairs.emplace_back(schema::pair_term(terms[i], terms[i + 1]));
+    if (pairs.empty()) return q;
+    changed = true;
+    return Q(Q::OP_FILTER, q, Q(Q::OP_AND, pairs.begin(), pairs.end()));
+  }
+  switch (type) {
+    case Q::OP_AND: case Q::OP_OR: case Q::OP_AND_NOT: case Q::OP_XOR: case Q::OP_AND_MAYBE: case Q::OP_FILTER:
+      break;
+    default:
+      return q;
+  }
+  std::vector<Q> subs;
+  bool any = false;
+  for (std::size_t i = 0; i < q.get_num_subqueries(); ++i) subs.push_back(pair_filters(q.get_subquery(i), words, any));
+  if (!any) return q;
+  changed = true;
+  return Q(type, subs.begin(), subs.end());
+}
+
+Xapian::Query pair_filters(const Xapian::Query& q, const schema::PairWords& words) {
+  if (words.empty()) return q;
+  bool changed = false;
+  Xapian::Query out = pair_filters(q, words, changed);
+  return changed ? out : q;
+}
+
 }  // namespace
 
 Xapian::Query parse_words(Xapian::QueryParser& parser, const std::string& text, unsigned flags,
@@ -258,13 +315,13 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
       query = parser_.parse_query(text, flags);
     }
   }
-  query = field_phrases(query);
+  query = pair_filters(field_phrases(query), pair_words_);
   if (!partial) query = with_exact_forms(query, plain_terms(text), options_.ranking);
   if (options_.ranking.all_words_boost <= 0 || options_.ranking.default_and) return query;
   // All words matter: the same query with AND between the words adds its weight to the
   // articles that have them all.
   parser_.set_default_op(Xapian::Query::OP_AND);
-  Xapian::Query all_words = field_phrases(parser_.parse_query(text, flags));
+  Xapian::Query all_words = pair_filters(field_phrases(parser_.parse_query(text, flags)), pair_words_);
   parser_.set_default_op(Xapian::Query::OP_OR);
   if (all_words.get_num_subqueries() <= 1 && query.get_num_subqueries() <= 1) return query;
   return Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,

@@ -49,6 +49,9 @@ class QueryPlanner {
                const Xapian::Database& db);
   // After the searcher moved to another database or revision.
   void set_database(const Xapian::Database& db);
+  // The pair words every database searched was indexed with (schema::kMetaPairWords): a phrase
+  // of two of them side by side is filtered by their pair term. Empty: none.
+  void set_pair_words(schema::PairWords words) { pair_words_ = std::move(words); }
 
   // Errors: kBadQuery (a bound exceeded, a bad date or rating, a wildcard over the expansion
   // limit), named in the message. Invalid syntax is not an error: such a query falls back to
@@ -94,6 +97,7 @@ class QueryPlanner {
   TextAnalyzer analyzer_;
   Xapian::QueryParser parser_;
   int this_year_;  // for the recency boost
+  schema::PairWords pair_words_;
 };
 
 }  // namespace mssearch

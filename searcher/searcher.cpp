@@ -88,6 +88,12 @@ void Searcher::Impl::use_database() {
   load_topics();
 }
 
+void Searcher::Impl::load_pair_words() {
+  // Only a list every database searched holds: the filter must hold in each of them.
+  const auto common = options.phrase_pair_filters ? shards.common_metadata(std::string(schema::kMetaPairWords)) : std::nullopt;
+  planner.set_pair_words(common ? schema::decode_pair_words(*common) : schema::PairWords());
+}
+
 void Searcher::Impl::load_topics() {
   // Columns are keyed by docid, which a match spy sees per sub-database: one local database only.
   single_local = db.size() == 1 && std::none_of(options.databases.begin(), options.databases.end(), &ShardSet::is_remote);
@@ -115,6 +121,7 @@ void Searcher::Impl::load_topics() {
   for (const auto& [value, count] : counts)
     if (!value.empty()) topics.push_back({value, count});
   std::stable_sort(topics.begin(), topics.end(), [](const FacetValue& a, const FacetValue& b) { return a.count > b.count; });
+  load_pair_words();
 }
 
 Result<bool> Searcher::refresh() {

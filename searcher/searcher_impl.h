@@ -36,6 +36,7 @@ struct Searcher::Impl {
 
   void use_database();  // after the shard set changed
   void load_topics();   // after the database moved to another revision
+  void load_pair_words();  // the planner's phrase filters (schema::kMetaPairWords), in load_topics
   Result<SearchResult> search_once(const SearchRequest& request);
   Result<SearchResult> run(const SearchRequest& request, const QueryPlan& plan);
   Result<ShardAnswer> shard_once(const ShardRequest& request, SearchRequest search);

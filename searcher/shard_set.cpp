@@ -152,6 +152,20 @@ std::vector<ShardRevision> ShardSet::local_parts() const {
   return out;
 }
 
+std::optional<std::string> ShardSet::common_metadata(const std::string& key) const {
+  std::optional<std::string> value;
+  for (const auto& s : shards_) {
+    if (!s.db) continue;
+    if (is_remote(s.spec)) return std::nullopt;
+    for (const auto& part : s.parts) {
+      std::string v = part.get_metadata(key);
+      if (value && *value != v) return std::nullopt;
+      value = std::move(v);
+    }
+  }
+  return value;
+}
+
 Result<bool> ShardSet::refresh() {
   bool changed = false;
   const auto now = Clock::now();
