@@ -1,6 +1,8 @@
 // `mssearch search`, `mssearch related` and `mssearch suggest`.
 #include <cmath>
 #include <filesystem>
+#include <optional>
+#include <string>
 
 #include <fmt/color.h>
 #include <fmt/format.h>
@@ -16,7 +18,7 @@ namespace {
 // Options every read command shares.
 struct ReadArgs {
   std::string db = default_db_path();
-  std::string synonyms;
+  std::optional<std::string> synonyms;
   std::vector<std::string> databases;
   std::string spelling_database;
   bool json = false;
@@ -29,7 +31,7 @@ struct ReadArgs {
     cmd->add_option("--spelling-database", spelling_database,
                     "Local spelling data for remote shards (DIR/spelling of a sharded index)");
     cmd->add_option("--synonyms", synonyms,
-                    "Synonyms file (default: $MSSEARCH_SYNONYMS, else corpus/synonyms.yaml if present)");
+                    "Synonyms file (default: $MSSEARCH_SYNONYMS, else corpus/synonyms.yaml if present; '': none, as serve's)");
     cmd->add_flag("--json", json, "Print JSON (the same as the HTTP API)");
     // CLI::NonNegativeNumber lets "nan" through (every comparison with it is false).
     const CLI::Validator finite_non_negative(
@@ -51,8 +53,8 @@ struct ReadArgs {
     o.spelling_database = spelling_database;
     o.ranking.recency_boost = recency_boost;
     o.ranking.credibility_boost = credibility_boost;
-    if (!synonyms.empty()) {
-      o.synonyms_path = synonyms;
+    if (synonyms) {
+      o.synonyms_path = *synonyms;  // '' searches without any, as `serve --synonyms ''` does
     } else if (const char* env = std::getenv("MSSEARCH_SYNONYMS"); env != nullptr && *env != '\0') {
       o.synonyms_path = env;
     } else if (std::filesystem::exists("corpus/synonyms.yaml")) {

@@ -295,6 +295,10 @@ TEST_CASE("cli: search --json has the documented shape, and so do related and su
   CHECK(j["facets"].contains("journals"));
   CHECK_FALSE(j["related"].empty());
 
+  // --synonyms '' searches without any (as serve's does), not with the default file.
+  auto lay = json::parse(test::run_mssearch("search 'nerve coating' --json" + db + synonyms).out);
+  auto bare = json::parse(test::run_mssearch("search 'nerve coating' --json --synonyms ''" + db, "MSSEARCH_SYNONYMS=" + (test::corpus_dir() / "synonyms.yaml").string()).out);
+  CHECK(bare["total"].get<int>() != lay["total"].get<int>());  // the lay group reads "nerve coating" as one idea
   auto ms = json::parse(test::run_mssearch("search MS --json" + db + synonyms).out);
   auto spelled = json::parse(test::run_mssearch("search 'multiple sclerosis' --json" + db + synonyms).out);
   CHECK(ms["total"].get<int>() >= 40);
