@@ -90,10 +90,13 @@ class ReplicaHealth {
     std::vector<ShardStatus> out;
     for (std::size_t s = 0; s < options_.shards.size(); ++s) {
       ShardStatus st;
+      st.replicas = options_.shards[s].size();
       for (std::size_t r = 0; r < options_.shards[s].size(); ++r) {
         st.name += (r == 0 ? "" : " | ") + options_.shards[s][r];
         if (down_until_[s][r] <= now) st.up = true;
-        if (!errors_[s][r].empty()) st.error += (st.error.empty() ? "" : "; ") + options_.shards[s][r] + ": " + errors_[s][r];
+        if (errors_[s][r].empty()) continue;
+        st.error += (st.error.empty() ? "" : "; ") + options_.shards[s][r] + ": " + errors_[s][r];
+        ++st.replicas_failing;
       }
       out.push_back(std::move(st));
     }

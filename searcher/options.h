@@ -123,7 +123,9 @@ struct RemoteOptions {
 struct ShardStatus {
   std::string name;   // the spec: a path or tcp://host:port
   bool up = false;
-  std::string error;  // why it is down
+  std::string error;  // why it is down (or, for a shard server's shard, which replicas are failing)
+  std::size_t replicas = 1;          // its replicas (shard servers behind a coordinator)
+  std::size_t replicas_failing = 0;  // those whose last call failed or missed its deadline
 };
 
 class ShardTransport;  // searcher/shard_protocol.h

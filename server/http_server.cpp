@@ -678,7 +678,7 @@ void HttpServer::Impl::ready(httplib::Response& res) {
   json shards = json::array();
   bool partial = false;
   for (const auto& shard : (*searcher)->shard_status()) {
-    metrics.set_shard(shard.name, shard.up);
+    metrics.set_shard(shard);
     partial = partial || !shard.up;
     json one = {{"name", shard.name}, {"up", shard.up}};
     // Also for a shard that is up: a replica of it that is down (the shard answers from the
@@ -780,7 +780,7 @@ void HttpServer::Impl::setup() {
     if (auto s = pool.acquire()) {
       metrics.set_index((*s)->document_count(), static_cast<double>((*s)->revision()));
       metrics.set_ready(true);
-      for (const auto& shard : (*s)->shard_status()) metrics.set_shard(shard.name, shard.up);
+      for (const auto& shard : (*s)->shard_status()) metrics.set_shard(shard);
     } else {
       metrics.set_ready(false);
     }

@@ -35,6 +35,11 @@ Metrics::Metrics()
                   .Name("mssearch_shard_up")
                   .Help("1 when a configured database (shard) answers, 0 when it is left out")
                   .Register(*registry_)),
+      replicas_failing_(prometheus::BuildGauge()
+                            .Name("mssearch_shard_replicas_failing")
+                            .Help("Replicas of a shard whose last call failed or missed its deadline (the shard may "
+                                  "still be up on the others)")
+                            .Register(*registry_)),
       cuts_(prometheus::BuildCounter()
                 .Name("mssearch_http_connections_cut_total")
                 .Help("Connections cut or refused by the server, by reason (request_timeout, idle_timeout, "
@@ -117,7 +122,10 @@ void Metrics::set_connections(double open, double queued) {
   queued_requests_.Set(queued);
 }
 
-void Metrics::set_shard(const std::string& name, bool up) { shards_.Add({{"shard", name}}).Set(up ? 1 : 0); }
+void Metrics::set_shard(const ShardStatus& shard) {
+  shards_.Add({{"shard", shard.name}}).Set(shard.up ? 1 : 0);
+  replicas_failing_.Add({{"shard", shard.name}}).Set(static_cast<double>(shard.replicas_failing));
+}
 
 void Metrics::observe(const std::string& route, int status, double seconds) {
   requests_.Add({{"route", route}, {"status", std::to_string(status)}}).Increment();

@@ -16,6 +16,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "searcher/options.h"
+
 namespace mssearch {
 
 class Metrics {
@@ -25,7 +27,9 @@ class Metrics {
   void set_index(double documents, double revision);
   void set_ready(bool ready);
   // One gauge per configured database (1 up, 0 left out of answers).
-  void set_shard(const std::string& name, bool up);
+  // A shard's state: up, and how many of its replicas are failing (a shard still up on its
+  // other replicas is mended before the last one goes).
+  void set_shard(const ShardStatus& shard);
   // A connection cut or refused (connection_gate.h lists the reasons).
   void count_cut(std::string_view reason);
   void set_connections(double open, double queued);
@@ -50,6 +54,7 @@ class Metrics {
   prometheus::Gauge& revision_;
   prometheus::Gauge& ready_;
   prometheus::Family<prometheus::Gauge>& shards_;
+  prometheus::Family<prometheus::Gauge>& replicas_failing_;
   prometheus::Family<prometheus::Counter>& cuts_;
   prometheus::Family<prometheus::Counter>& answers_;
   prometheus::Gauge& open_connections_;

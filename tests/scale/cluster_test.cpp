@@ -871,6 +871,11 @@ TEST_CASE("cluster: /readyz names a dead replica of a shard that still answers",
   CHECK(ready["partial"] == false);
   CHECK_THAT(ready["shards"][0].value("error", ""), Catch::Contains(dead));
   CHECK(!ready["shards"][1].contains("error"));
+  // And /metrics, for an alert: mssearch_shard_up stays 1 for the shard.
+  const std::string shard0 = ready["shards"][0]["name"].get<std::string>(), shard1 = ready["shards"][1]["name"].get<std::string>();
+  CHECK(server.metric("mssearch_shard_up{shard=\"" + shard0 + "\"}") == 1);
+  CHECK(server.metric("mssearch_shard_replicas_failing{shard=\"" + shard0 + "\"}") == 1);
+  CHECK(server.metric("mssearch_shard_replicas_failing{shard=\"" + shard1 + "\"}") == 0);
 }
 
 TEST_CASE("cluster: the shards' info refresh does not wait for a hung shard, which the search probes once",
