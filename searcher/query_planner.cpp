@@ -34,8 +34,12 @@ int current_year() {
   return static_cast<int>(std::chrono::year_month_day(today).year());
 }
 
+// The query's distinct terms, not counting the pair terms a phrase is filtered by
+// (schema::kPairPrefix): the same count, and so the same words kept, with filters as without.
 std::size_t distinct_terms(const Xapian::Query& q) {
-  return static_cast<std::size_t>(std::distance(q.get_unique_terms_begin(), q.get_unique_terms_end()));
+  return static_cast<std::size_t>(std::count_if(q.get_unique_terms_begin(), q.get_unique_terms_end(), [](const std::string& t) {
+    return !t.starts_with(schema::kPairPrefix);
+  }));
 }
 
 // The same checks whoever asks (the HTTP parameters are checked on their way in too): a date
