@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -12,6 +13,7 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -760,14 +762,21 @@ Result<IndexReport> index_stream(const ArticleStream& stream, const IndexerOptio
   ArticleStream sampled = stream;
   if (!options.pair_words) {
     auto held = std::make_shared<std::vector<std::optional<Article>>>(std::min(stream.count, schema::kPairWordSample));
+    // What make() threw for an article of the sample, thrown again where the writer asks for
+    // it: an article the stream refuses (std::invalid_argument, std::length_error) is refused
+    // alone, as it is past the sample; anything else ends the job there.
+    auto threw = std::make_shared<std::vector<std::exception_ptr>>(held->size());
     std::vector<const Article*> sample;
-    try {
-      for (std::size_t i = 0; i < held->size(); ++i) sample.push_back(&(*held)[i].emplace(stream.make(i)));
-    } catch (const std::exception& e) {
-      return fail(ErrorCode::kInternal, "index " + options.db_path.string() + ": " + e.what());
+    for (std::size_t i = 0; i < held->size(); ++i) {
+      try {
+        sample.push_back(&(*held)[i].emplace(stream.make(i)));
+      } catch (...) {
+        (*threw)[i] = std::current_exception();
+      }
     }
     options.pair_words = choose_pair_words(sample, stream.count, TextAnalyzer(), options.pair_word_share, options.pair_min_articles);
-    sampled.make = [held, make = stream.make](std::size_t i) -> Article {
+    sampled.make = [held, threw, make = stream.make](std::size_t i) -> Article {
+      if (i < held->size() && (*threw)[i]) std::rethrow_exception(std::exchange((*threw)[i], nullptr));
       if (i < held->size() && (*held)[i]) {  // each i is asked for once, by one thread
         Article a = std::move(*(*held)[i]);
         (*held)[i].reset();

@@ -135,3 +135,30 @@ TEST_CASE("phrases of common words: pair terms do not count against max_query_te
   INFO(q);
   CHECK(answer(with, q, false) == answer(without, q, false));
 }
+
+TEST_CASE("phrases of common words: a streamed build refuses a bad article of its sample alone", "[indexer][pairs]") {
+  test::TempDir tmp;
+  auto made = [](std::size_t i) {
+    Article a;
+    a.id = "made-" + std::to_string(i);
+    a.title = "Made article " + std::to_string(i) + " on myelin";
+    a.date = "2025-01-01";
+    a.body_text = "Remyelination study number " + std::to_string(i) + " of the myelin.";
+    a.sections = {{"What They Found", a.body_text}};
+    return a;
+  };
+  for (std::size_t bad : {3u, 700u}) {
+    INFO("make() throws invalid_argument for article " << bad);
+    ArticleStream stream{1000, [](std::size_t i) { return "made-" + std::to_string(i); }, [&](std::size_t i) -> Article {
+                           if (i == bad) throw std::invalid_argument("bad record " + std::to_string(i));
+                           return made(i);
+                         }};
+    IndexerOptions options;
+    options.db_path = tmp / ("s" + std::to_string(bad));
+    auto r = index_stream(stream, options);
+    REQUIRE(r.has_value());  // refused alone, in the sample or past it (as before pairs)
+    CHECK(r->documents == 999);
+    REQUIRE(r->errors.size() == 1);
+    CHECK_THAT(r->errors[0].message, Catch::Contains("bad record"));
+  }
+}
