@@ -331,9 +331,19 @@ class Job {
     Xapian::WritableDatabase db(options_.db_path.string(), Xapian::DB_OPEN);
     db.begin_transaction();
     DocumentBuilder builder(analyzer_, &db);
-    // The index's pair words: every article of it has the pairs of the same list.
-    builder.set_pair_words(std::make_shared<const schema::PairWords>(
-        schema::decode_pair_words(db.get_metadata(std::string(schema::kMetaPairWords)))));
+    // The index's pair words: every article of it has the pairs of the same list. A list the
+    // last commit did not vouch for (an mssearch without pairs wrote since) is dropped: its
+    // articles are not all paired; `--full` pairs them again.
+    const bool stale = schema::pair_words_stale(db);
+    const auto pair_words = std::make_shared<const schema::PairWords>(schema::pair_words_of(db));
+    if (stale) {
+      db.set_metadata(std::string(schema::kMetaPairWords), "");
+      db.set_metadata(std::string(schema::kMetaPairWordsRevision), "");
+      report_.warnings.push_back("the index was written by an mssearch that does not pair phrases' common words since it was "
+                                 "built: their pairs are dropped (phrases search as before, slower); `mssearch index --full` "
+                                 "pairs them again");
+    }
+    builder.set_pair_words(pair_words);
     const std::size_t total = plan.write.size() + plan.deletions.size();
     std::size_t done = 0;
     for (const Article* a : plan.write) {
@@ -350,6 +360,9 @@ class Job {
     }
     db.set_metadata(std::string(schema::kMetaSchemaVersion), std::to_string(schema::kSchemaVersion));
     db.set_metadata(std::string(schema::kMetaIndexedAt), now_iso());
+    // This commit pairs what it writes: the list holds at its revision.
+    if (!pair_words->empty())
+      db.set_metadata(std::string(schema::kMetaPairWordsRevision), std::to_string(db.get_revision() + 1));
     db.commit_transaction();
     db.close();
     record_live_checksums();
@@ -530,6 +543,12 @@ class Job {
       for (std::size_t p = 0; p < parts; ++p) merged.add_database(Xapian::Database((scratch / fmt::format("part-{}", p)).string()));
       merged.compact(generation.string());
       fs::remove_all(scratch, ec);
+      if (!pair_words->empty()) {
+        // Every article of the generation is paired: vouched for at its revision.
+        Xapian::WritableDatabase made(generation.string(), Xapian::DB_OPEN);
+        made.set_metadata(std::string(schema::kMetaPairWordsRevision), std::to_string(made.get_revision() + 1));
+        made.commit();
+      }
     } catch (...) {
       fs::remove_all(scratch, ec);
       fs::remove_all(generation, ec);

@@ -139,6 +139,16 @@ PairWords decode_pair_words(std::string_view stored) {
   return words;
 }
 
+bool pair_words_stale(const Xapian::Database& db) {
+  if (db.get_metadata(std::string(kMetaPairWords)).empty()) return false;
+  return db.get_metadata(std::string(kMetaPairWordsRevision)) != std::to_string(db.get_revision());
+}
+
+PairWords pair_words_of(const Xapian::Database& db) {
+  if (pair_words_stale(db)) return {};
+  return decode_pair_words(db.get_metadata(std::string(kMetaPairWords)));
+}
+
 bool is_pair_word(std::string_view term) {
   if (term.empty() || 2 * term.size() + kPairPrefix.size() + 1 > kMaxTermBytes) return false;
   if (term.find(' ') != std::string_view::npos) return false;

@@ -47,6 +47,10 @@ inline constexpr std::string_view kMetaRevisionBase = "mssearch.revision_base";
 // of such a pair is searched filtered by that term: the same matches and weights (a filter adds
 // none), with positions read only where the pair occurs.
 inline constexpr std::string_view kMetaPairWords = "mssearch.pair_words";
+// The Xapian revision of the last commit that paired its articles with the list: a commit by an
+// mssearch that does not know pairs (a rollback) writes articles without them and leaves the
+// list, so the list holds only while this is the database's revision (pair_words_of()).
+inline constexpr std::string_view kMetaPairWordsRevision = "mssearch.pair_words_revision";
 inline constexpr std::string_view kPairPrefix = "XP";
 inline constexpr double kPairWordShare = 0.5;
 inline constexpr std::size_t kPairWordSample = 500;
@@ -58,6 +62,11 @@ using PairWords = std::set<std::string, std::less<>>;
 std::string pair_term(std::string_view first, std::string_view second);
 std::string encode_pair_words(const PairWords& words);
 PairWords decode_pair_words(std::string_view stored);
+// The database's pair words when every article of it was paired with them (its last commit
+// was one that paired); none otherwise.
+PairWords pair_words_of(const Xapian::Database& db);
+// The list stored but no longer vouched for by the last commit (see kMetaPairWordsRevision).
+bool pair_words_stale(const Xapian::Database& db);
 // A word a pair list may hold: an unprefixed, positional index term (not a field's prefixed
 // copy or a stem, which begin with a capital letter), short enough for a pair term.
 bool is_pair_word(std::string_view term);

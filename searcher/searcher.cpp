@@ -90,8 +90,8 @@ void Searcher::Impl::use_database() {
 
 void Searcher::Impl::load_pair_words() {
   // Only a list every database searched holds: the filter must hold in each of them.
-  const auto common = options.phrase_pair_filters ? shards.common_metadata(std::string(schema::kMetaPairWords)) : std::nullopt;
-  planner.set_pair_words(common ? schema::decode_pair_words(*common) : schema::PairWords());
+  const auto common = options.phrase_pair_filters ? shards.common_pair_words() : std::nullopt;
+  planner.set_pair_words(common ? *common : schema::PairWords());
 }
 
 void Searcher::Impl::load_topics() {

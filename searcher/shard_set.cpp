@@ -152,18 +152,18 @@ std::vector<ShardRevision> ShardSet::local_parts() const {
   return out;
 }
 
-std::optional<std::string> ShardSet::common_metadata(const std::string& key) const {
-  std::optional<std::string> value;
+std::optional<schema::PairWords> ShardSet::common_pair_words() const {
+  std::optional<schema::PairWords> words;
   for (const auto& s : shards_) {
     if (!s.db) continue;
     if (is_remote(s.spec)) return std::nullopt;
     for (const auto& part : s.parts) {
-      std::string v = part.get_metadata(key);
-      if (value && *value != v) return std::nullopt;
-      value = std::move(v);
+      schema::PairWords w = schema::pair_words_of(part);
+      if (words && *words != w) return std::nullopt;
+      words = std::move(w);
     }
   }
-  return value;
+  return words;
 }
 
 Result<bool> ShardSet::refresh() {

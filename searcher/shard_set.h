@@ -16,6 +16,7 @@
 #include <xapian.h>
 
 #include "schema/error.h"
+#include "schema/schema.h"
 #include "searcher/options.h"
 
 namespace mssearch {
@@ -48,9 +49,9 @@ class ShardSet {
   // The local databases the combined one is made of (a sharded directory's shards one by one),
   // each with the revision the combined database reads; empty when any shard is remote.
   std::vector<ShardRevision> local_parts() const;
-  // The value every database searched holds under `key`, when they all hold the same one
-  // (absent counts as empty); nothing when they differ or any shard is remote.
-  std::optional<std::string> common_metadata(const std::string& key) const;
+  // The pair words every database searched holds (schema::pair_words_of), when they all hold
+  // the same; nothing when they differ or any shard is remote.
+  std::optional<schema::PairWords> common_pair_words() const;
 
   // Follows new commits and generation swaps, and retries shards that are down. Returns true
   // when the combined database changed (the caller rebuilds what depends on it).

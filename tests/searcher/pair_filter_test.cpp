@@ -8,9 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "indexer/document_builder.h"
 #include "indexer/indexer.h"
 #include "schema/index_path.h"
 #include "schema/schema.h"
+#include "schema/text_analyzer.h"
 #include "searcher/query_planner.h"
 #include "searcher/searcher.h"
 #include "searcher/synonyms.h"
@@ -125,6 +127,7 @@ TEST_CASE("phrases of common words: the searcher filters by the index's pairs", 
     {
       Xapian::WritableDatabase w(live->string(), Xapian::DB_OPEN);
       w.set_metadata(std::string(schema::kMetaPairWords), "multiple sclerosis");
+      w.set_metadata(std::string(schema::kMetaPairWordsRevision), std::to_string(w.get_revision() + 1));
       w.commit();
     }
     Searcher with = open_searcher(io.db_path, true), without = open_searcher(io.db_path, false);
@@ -223,4 +226,60 @@ TEST_CASE("phrases of common words: a small collection is not paired", "[searche
   REQUIRE(db);
   CHECK(db->get_metadata(std::string(schema::kMetaPairWords)).empty());
   CHECK(db->allterms_begin("XP") == db->allterms_end("XP"));
+}
+
+TEST_CASE("phrases of common words: a commit by an mssearch without pairs turns the list off", "[searcher][pairs]") {
+  // A rollback: an older binary's incremental run writes articles without pair terms and leaves
+  // the list. The list holds only at the revision of the commit that paired.
+  test::TempDir tmp;
+  const auto src = tmp / "articles";
+  std::filesystem::copy(test::corpus_dir(), src, std::filesystem::copy_options::recursive);
+  IndexerOptions io = paired(tmp / "db");
+  REQUIRE(run_index_job({src}, io));
+  auto live = live_database_dir(io.db_path);
+  REQUIRE(live);
+  {
+    auto db = open_index(io.db_path);
+    REQUIRE(db);
+    CHECK_FALSE(schema::pair_words_of(*db).empty());
+  }
+  Article older;
+  older.id = "written-by-an-older-binary";
+  older.title = "Zebraword notes";
+  older.date = "2025-04-01";
+  older.sections = {{"What They Found", "Fatigue of the zebraword kind in multiple sclerosis."}};
+  {
+    Xapian::WritableDatabase w(live->string(), Xapian::DB_OPEN);
+    const TextAnalyzer analyzer;
+    DocumentBuilder builder(analyzer, &w);  // no pair words, as before they existed
+    w.replace_document(schema::id_term(older.id), builder.build(older, content_hash(older)));
+    w.commit();
+  }
+  const std::string q = "\"of the zebraword\"";
+  {
+    Searcher with = open_searcher(io.db_path, true), without = open_searcher(io.db_path, false);
+    CHECK(answer(without, q).ids == std::vector<std::string>{older.id});
+    CHECK(answer(with, q) == answer(without, q));
+    CHECK(answer(with, "\"multiple sclerosis\"") == answer(without, "\"multiple sclerosis\""));
+  }
+  // The next run of this mssearch that writes drops the list and says so; `--full` pairs again.
+  test::write_file(src / "zz-new.md", test::markdown_article("Another article of the kind"));
+  IndexerOptions incremental;
+  incremental.db_path = io.db_path;
+  auto report = run_index_job({src}, incremental);
+  REQUIRE(report);
+  REQUIRE_FALSE(report->warnings.empty());
+  CHECK_THAT(report->warnings.front(), Catch::Contains("--full"));
+  {
+    auto db = open_index(io.db_path);
+    REQUIRE(db);
+    CHECK(db->get_metadata(std::string(schema::kMetaPairWords)).empty());
+  }
+  same_answers(io.db_path);
+  io.full = true;
+  REQUIRE(run_index_job({src}, io));
+  auto db = open_index(io.db_path);
+  REQUIRE(db);
+  CHECK_FALSE(schema::pair_words_of(*db).empty());
+  same_answers(io.db_path);
 }
