@@ -55,7 +55,7 @@ std::expected<PageRequest, HttpError> parse_search_params(const httplib::Request
     return bad("too many parameters (" + std::to_string(request.params.size()) + "; the limit is " +
                std::to_string(kMaxParams) + ")");
   if (auto ok = check_params_utf8(request); !ok) return std::unexpected(ok.error());
-  for (const char* name : {"q", "sort", "page", "per_page", "partial", "since", "until", "min_credibility"})
+  for (const char* name : {"q", "sort", "page", "per_page", "partial", "since", "until", "min_credibility", "facets", "related"})
     if (request.get_param_value_count(name) > 1)
       return bad(std::string("parameter '") + name + "' given more than once");
   for (const char* name : {"topic", "journal", "year"})
@@ -97,10 +97,16 @@ std::expected<PageRequest, HttpError> parse_search_params(const httplib::Request
       return bad("parameter 'sort' must be 'relevance', 'date' or 'credibility'");
     r.sort = sort == "date" ? SortOrder::kDate : sort == "credibility" ? SortOrder::kCredibility : SortOrder::kRelevance;
   }
-  if (const std::string partial = request.get_param_value("partial"); !partial.empty()) {
-    if (partial != "0" && partial != "1" && partial != "true" && partial != "false")
-      return bad("parameter 'partial' must be 0, 1, true or false");
-    r.partial = partial == "1" || partial == "true";
+  // Yes/no parameters: `partial` (the last word is being typed), and what to compute besides
+  // the page (an as-you-type list shows neither facets nor related articles: `related=0` saves
+  // a search of the collection per keystroke; `facets=0` also the exact counting, the total
+  // then being Xapian's estimate).
+  for (auto [name, flag] : {std::pair{"partial", &r.partial}, std::pair{"facets", &r.facets}, std::pair{"related", &r.related}}) {
+    const std::string value = request.get_param_value(name);
+    if (value.empty()) continue;
+    if (value != "0" && value != "1" && value != "true" && value != "false")
+      return bad(std::string("parameter '") + name + "' must be 0, 1, true or false");
+    *flag = value == "1" || value == "true";
   }
   if (request.has_param("per_page")) {
     auto n = integer("per_page", request.get_param_value("per_page"), 1,

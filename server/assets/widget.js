@@ -137,7 +137,7 @@
       if (!q) { open(false); shownFor = null; live.textContent = ""; return; }
       if (controller) controller.abort();
       controller = new AbortController();
-      fetch(base + "/api/search?partial=1&per_page=" + perPage + "&q=" + encodeURIComponent(q),
+      fetch(base + "/api/search?partial=1&related=0&per_page=" + perPage + "&q=" + encodeURIComponent(q),
             { signal: controller.signal })
         .then(function (r) { return r.json(); })
         // An answer for words no longer in the box (typing went on) is not shown: it would

@@ -53,6 +53,20 @@ TEST_CASE("server: the JSON API answers like the CLI", "[server]") {
   CHECK(s.get_json("/api/search?q=MS")["total"] == s.get_json("/api/search?q=multiple%20sclerosis")["total"]);
   CHECK(s.get_json("/api/search?q=astrocites")["did_you_mean"] == "astrocytes");
   CHECK(s.get_json("/api/search?q=astrocy&partial=1")["total"].get<int>() >= 3);
+  // What an answer computes besides its page: the widget's list asks related=0.
+  auto full = s.get_json("/api/search?q=astrocytes&partial=1");
+  auto lean = s.get_json("/api/search?q=astrocytes&partial=1&related=0");
+  CHECK_FALSE(full["related"].empty());
+  CHECK(lean["related"].empty());
+  CHECK(lean["hits"] == full["hits"]);
+  CHECK(lean["total"] == full["total"]);
+  CHECK(lean["facets"] == full["facets"]);
+  auto bare = s.get_json("/api/search?q=astrocytes&facets=0&related=false");
+  CHECK(bare["facets"]["topics"].empty());
+  CHECK(bare["hits"] == s.get_json("/api/search?q=astrocytes")["hits"]);
+  for (const std::string bad : {"related=2", "facets=yes", "related=0&related=1"})
+    CHECK_THAT(s.get_json("/api/search?q=ms&" + bad, 400)["error"]["message"].get<std::string>(),
+               Catch::Contains(bad.substr(0, bad.find('='))));
 
   auto suggest = s.get_json("/api/suggest?q=astro");
   CHECK_FALSE(suggest["suggestions"].empty());
