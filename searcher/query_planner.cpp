@@ -6,6 +6,7 @@
 #include <iterator>
 #include <limits>
 #include <map>
+#include <optional>
 
 #include "schema/schema.h"
 #include "searcher/english_words.h"
@@ -53,30 +54,17 @@ Result<void> check_request(const SearchRequest& r) {
   return {};
 }
 
-// A phrase in a field (`title:"brain fog"`, `takeaway:"pins and needles"`): the field's prefixed
-// copy is indexed without positions (schema::TextField), so Xapian's phrase of prefixed terms
-// matched nothing, ever. It becomes: every word in that field, and the phrase in the article's
-// positional (unprefixed) text. Only under operators without parameters of their own; anything
-// else is left as parsed.
-Xapian::Query field_phrases(const Xapian::Query& q, bool& changed) {
+// `q` with each phrase (OP_PHRASE, OP_NEAR) that `rewrite` gives a query for replaced by it,
+// under operators without parameters of their own; anything else is left as parsed.
+template <typename Rewrite>
+Xapian::Query rewrite_phrases(const Xapian::Query& q, const Rewrite& rewrite, bool& changed) {
   using Q = Xapian::Query;
   const auto type = q.get_type();
   if (type == Q::OP_PHRASE || type == Q::OP_NEAR) {
-    const std::vector<std::string> terms(q.get_terms_begin(), q.get_terms_end());
-    if (terms.size() < 2) return q;
-    for (const auto& field : schema::kTextFields) {
-      const std::string prefix(field.prefix);
-      if (prefix.empty()) continue;
-      std::vector<std::string> words;
-      for (const auto& t : terms)
-        if (t.size() > prefix.size() && t.starts_with(prefix) && !std::isupper(static_cast<unsigned char>(t[prefix.size()])))
-          words.push_back(t.substr(prefix.size()));
-      if (words.size() != terms.size()) continue;
-      changed = true;
-      return Q(Q::OP_AND, Q(Q::OP_AND, terms.begin(), terms.end()),
-               Q(type, words.begin(), words.end(), type == Q::OP_NEAR ? words.size() + 9 : words.size()));
-    }
-    return q;
+    std::optional<Q> out = rewrite(q);
+    if (!out) return q;
+    changed = true;
+    return std::move(*out);
   }
   switch (type) {
     case Q::OP_AND: case Q::OP_OR: case Q::OP_AND_NOT: case Q::OP_XOR: case Q::OP_AND_MAYBE: case Q::OP_FILTER:
@@ -86,17 +74,43 @@ Xapian::Query field_phrases(const Xapian::Query& q, bool& changed) {
   }
   std::vector<Q> subs;
   bool any = false;
-  for (std::size_t i = 0; i < q.get_num_subqueries(); ++i) subs.push_back(field_phrases(q.get_subquery(i), any));
+  for (std::size_t i = 0; i < q.get_num_subqueries(); ++i) subs.push_back(rewrite_phrases(q.get_subquery(i), rewrite, any));
   if (!any) return q;
   changed = true;
   return Q(type, subs.begin(), subs.end());
 }
 
-Xapian::Query field_phrases(const Xapian::Query& q) {
+template <typename Rewrite>
+Xapian::Query rewrite_phrases(const Xapian::Query& q, const Rewrite& rewrite) {
   bool changed = false;
-  Xapian::Query out = field_phrases(q, changed);
+  Xapian::Query out = rewrite_phrases(q, rewrite, changed);
   return changed ? out : q;
 }
+
+// A phrase in a field (`title:"brain fog"`, `takeaway:"pins and needles"`): the field's prefixed
+// copy is indexed without positions (schema::TextField), so Xapian's phrase of prefixed terms
+// matched nothing, ever. It becomes: every word in that field, and the phrase in the article's
+// positional (unprefixed) text.
+std::optional<Xapian::Query> field_phrase(const Xapian::Query& q) {
+  using Q = Xapian::Query;
+  const std::vector<std::string> terms(q.get_terms_begin(), q.get_terms_end());
+  if (terms.size() < 2) return std::nullopt;
+  for (const auto& field : schema::kTextFields) {
+    const std::string prefix(field.prefix);
+    if (prefix.empty()) continue;
+    std::vector<std::string> words;
+    for (const auto& t : terms)
+      if (t.size() > prefix.size() && t.starts_with(prefix) && !std::isupper(static_cast<unsigned char>(t[prefix.size()])))
+        words.push_back(t.substr(prefix.size()));
+    if (words.size() != terms.size()) continue;
+    const auto type = q.get_type();
+    return Q(Q::OP_AND, Q(Q::OP_AND, terms.begin(), terms.end()),
+             Q(type, words.begin(), words.end(), type == Q::OP_NEAR ? words.size() + 9 : words.size()));
+  }
+  return std::nullopt;
+}
+
+Xapian::Query field_phrases(const Xapian::Query& q) { return rewrite_phrases(q, field_phrase); }
 
 // The window of an OP_PHRASE (Xapian 1.4 has no accessor; the description reads
 // "(a@1 PHRASE 2 b@2)"); 0 when it cannot be read.
@@ -110,49 +124,31 @@ Xapian::termcount phrase_window(const Xapian::Query& q) {
   return window;
 }
 
-// Each exact phrase with two pair words side by side (schema::kMetaPairWords), filtered by
-// their pair term: every article the phrase matches has it, so the matches and weights are the
+// An exact phrase with two pair words side by side (schema::kMetaPairWords), filtered by their
+// pair term: every article the phrase matches has it, so the matches and weights are the
 // phrase's, and Xapian reads positions only in the articles that have the pair. Only exact
-// phrases of terms (a window of their number: `a ADJ/3 b` allows words between) and under
-// operators without parameters of their own.
-Xapian::Query pair_filters(const Xapian::Query& q, const schema::PairWords& words, bool& changed) {
+// phrases of terms (a window of their number: `a ADJ/3 b` and NEAR allow words between).
+std::optional<Xapian::Query> pair_filter(const Xapian::Query& q, const schema::PairWords& words) {
   using Q = Xapian::Query;
-  const auto type = q.get_type();
-  if (type == Q::OP_PHRASE) {
-    const std::size_t n = q.get_num_subqueries();
-    std::vector<std::string> terms;
-    for (std::size_t i = 0; i < n; ++i) {
-      const Q sub = q.get_subquery(i);
-      if (sub.get_type() != Q::LEAF_TERM) return q;
-      terms.push_back(*sub.get_terms_begin());
-    }
-    if (n < 2 || phrase_window(q) != n) return q;
-    std::vector<Q> pairs;
-    for (std::size_t i = 0; i + 1 < n; ++i)
-      if (words.contains(terms[i]) && words.contains(terms[i + 1])) pairs.emplace_back(schema::pair_term(terms[i], terms[i + 1]));
-    if (pairs.empty()) return q;
-    changed = true;
-    return Q(Q::OP_FILTER, q, Q(Q::OP_AND, pairs.begin(), pairs.end()));
+  if (q.get_type() != Q::OP_PHRASE) return std::nullopt;
+  const std::size_t n = q.get_num_subqueries();
+  std::vector<std::string> terms;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Q sub = q.get_subquery(i);
+    if (sub.get_type() != Q::LEAF_TERM) return std::nullopt;
+    terms.push_back(*sub.get_terms_begin());
   }
-  switch (type) {
-    case Q::OP_AND: case Q::OP_OR: case Q::OP_AND_NOT: case Q::OP_XOR: case Q::OP_AND_MAYBE: case Q::OP_FILTER:
-      break;
-    default:
-      return q;
-  }
-  std::vector<Q> subs;
-  bool any = false;
-  for (std::size_t i = 0; i < q.get_num_subqueries(); ++i) subs.push_back(pair_filters(q.get_subquery(i), words, any));
-  if (!any) return q;
-  changed = true;
-  return Q(type, subs.begin(), subs.end());
+  if (n < 2 || phrase_window(q) != n) return std::nullopt;
+  std::vector<Q> pairs;
+  for (std::size_t i = 0; i + 1 < n; ++i)
+    if (words.contains(terms[i]) && words.contains(terms[i + 1])) pairs.emplace_back(schema::pair_term(terms[i], terms[i + 1]));
+  if (pairs.empty()) return std::nullopt;
+  return Q(Q::OP_FILTER, q, Q(Q::OP_AND, pairs.begin(), pairs.end()));
 }
 
 Xapian::Query pair_filters(const Xapian::Query& q, const schema::PairWords& words) {
   if (words.empty()) return q;
-  bool changed = false;
-  Xapian::Query out = pair_filters(q, words, changed);
-  return changed ? out : q;
+  return rewrite_phrases(q, [&](const Xapian::Query& phrase) { return pair_filter(phrase, words); });
 }
 
 }  // namespace

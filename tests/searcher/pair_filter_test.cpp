@@ -32,6 +32,14 @@ IndexerOptions paired(const std::filesystem::path& db) {
   return io;
 }
 
+// The sample corpus indexed with `io`, opened.
+Xapian::Database indexed_corpus(const IndexerOptions& io) {
+  REQUIRE(run_index_job({test::corpus_dir()}, io));
+  auto db = open_index(io.db_path);
+  REQUIRE(db);
+  return *db;
+}
+
 Searcher open_searcher(const std::filesystem::path& db, bool filters) {
   SearcherOptions options;
   options.db_path = db;
@@ -84,10 +92,8 @@ void same_answers(const std::filesystem::path& db) {
 TEST_CASE("phrases of common words: a full build pairs the words most articles hold", "[searcher][pairs]") {
   test::TempDir tmp;
   IndexerOptions io = paired(tmp / "db");
-  REQUIRE(run_index_job({test::corpus_dir()}, io));
-  auto db = open_index(io.db_path);
-  REQUIRE(db);
-  const auto words = schema::decode_pair_words(db->get_metadata(std::string(schema::kMetaPairWords)));
+  const auto db = indexed_corpus(io);
+  const auto words = schema::decode_pair_words(db.get_metadata(std::string(schema::kMetaPairWords)));
   CHECK(words.contains("multiple"));
   CHECK(words.contains("sclerosis"));
   CHECK(words.contains("the"));
@@ -99,7 +105,7 @@ TEST_CASE("phrases of common words: a full build pairs the words most articles h
       INFO(a << ' ' << b);
       const auto phrase = answer(without, std::string("\"") + a + " " + b + "\"");
       CHECK(phrase.total > 0);
-      CHECK(db->get_termfreq(schema::pair_term(a, b)) == phrase.total);
+      CHECK(db.get_termfreq(schema::pair_term(a, b)) == phrase.total);
     }
   }
   SECTION("and the phrases find what they found without the filter") { same_answers(io.db_path); }
@@ -141,11 +147,9 @@ TEST_CASE("phrases of common words: the searcher filters by the index's pairs", 
 TEST_CASE("phrases of common words: the planner filters exact phrases of listed words only", "[searcher][pairs]") {
   test::TempDir tmp;
   IndexerOptions io = paired(tmp / "db");
-  REQUIRE(run_index_job({test::corpus_dir()}, io));
-  auto db = open_index(io.db_path);
-  REQUIRE(db);
+  const auto db = indexed_corpus(io);
   SearcherOptions options;
-  QueryPlanner planner(options, std::make_shared<const SynonymTable>(), *db);
+  QueryPlanner planner(options, std::make_shared<const SynonymTable>(), db);
   planner.set_pair_words({"multiple", "sclerosis", "of", "the"});
   auto described = [&](const std::string& q) {
     SearchRequest request;
@@ -221,11 +225,9 @@ TEST_CASE("phrases of common words: a small collection is not paired", "[searche
   test::TempDir tmp;
   IndexerOptions io;
   io.db_path = tmp / "db";
-  REQUIRE(run_index_job({test::corpus_dir()}, io));
-  auto db = open_index(io.db_path);
-  REQUIRE(db);
-  CHECK(db->get_metadata(std::string(schema::kMetaPairWords)).empty());
-  CHECK(db->allterms_begin("XP") == db->allterms_end("XP"));
+  const auto db = indexed_corpus(io);
+  CHECK(db.get_metadata(std::string(schema::kMetaPairWords)).empty());
+  CHECK(db.allterms_begin("XP") == db.allterms_end("XP"));
 }
 
 TEST_CASE("phrases of common words: a commit by an mssearch without pairs turns the list off", "[searcher][pairs]") {
