@@ -62,6 +62,8 @@ int main(int argc, char** argv) {
   std::string engine = "mssearch";
   app.add_option("--engine", engine, "The name the JSON line gives this run (default mssearch)");
   app.add_flag("--serial-shards", serial_shards, "Count a sharded index's matches one shard after another (as before)");
+  std::size_t match_slices = 0;
+  app.add_option("--match-slices", match_slices, "Cut a heavy match into N slices matched at once (0: one per core; 1: one pass, as before)");
   bool no_pair_words = false, no_pair_filters = false, only_partial = false;
   app.add_flag("--only-as-you-type", only_partial, "Search only the mix's as-you-type prefixes (to profile them)");
   app.add_flag("--no-pair-words", no_pair_words, "Build without pair terms for phrases of common words (as before)");
@@ -176,6 +178,7 @@ int main(int argc, char** argv) {
   so.synonyms_path = synonyms;
   if (no_feedback) so.ranking.feedback_docs = 0;
   so.parallel_shards = !serial_shards;
+  so.match_slices = match_slices;
   so.phrase_pair_filters = !no_pair_filters;
   so.ranking.feedback_depth = feedback_depth;
   if (!shard_servers.empty()) {
@@ -257,6 +260,7 @@ int main(int argc, char** argv) {
     one.shard_transport = nullptr;
     one.databases.clear();
     one.db_path = compare_with;
+    one.match_slices = 1;  // one index matched in one pass: what slices must answer alike
     auto reference = Searcher::open(one);
     if (!reference) {
       fmt::print(stderr, "search_bench: {}\n", reference.error().message);

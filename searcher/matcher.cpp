@@ -38,7 +38,8 @@ MatchWindow shard_window(std::size_t end, const QueryPlan& plan, const SearcherO
 }
 
 Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const QueryPlan& plan,
-              const MatchWindow& window, const FacetCounting* facets, double time_limit_seconds) {
+              const MatchWindow& window, const FacetCounting* facets, double time_limit_seconds,
+              MatchSlices* slices, const std::vector<ShardRevision>& parts) {
   Xapian::Enquire enquire(db);
   enquire.set_query(plan.query);
   enquire.set_weighting_scheme(weight);
@@ -50,8 +51,28 @@ Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const Qu
   // the facet counts and the total are then exact, not estimates (unless the time limit cuts
   // the counting short).
   const Xapian::doccount check = counter ? counter->attach(enquire) : 0;
-  const auto start = std::chrono::steady_clock::now();
   Matched m;
+  const Xapian::doccount want = window.candidates() ? window.depth : window.offset + window.limit;
+  std::optional<MatchSlices::Top> sliced;
+  if (slices != nullptr && check == 0 && !plan.by_date && !plan.by_credibility)
+    sliced = slices->top(db, parts, plan.query, weight, want, time_limit_seconds);
+  if (sliced) {
+    // No match, only the query (for the snippets' marks) and Xapian's estimate of the whole
+    // (each slice's estimate is of its share as if the whole were, so theirs do not add up).
+    m.mset = enquire.get_mset(0, 0);
+    m.total = std::clamp(m.mset.get_matches_estimated(), sliced->lower, std::max(sliced->lower, sliced->upper));
+    m.total_is_exact = sliced->lower == sliced->upper;
+    if (m.total_is_exact) m.total = sliced->lower;
+    const std::size_t skip = window.candidates() ? 0 : std::min<std::size_t>(window.offset, sliced->hits.size());
+    m.ranked.assign(sliced->hits.begin() + static_cast<std::ptrdiff_t>(skip), sliced->hits.end());
+    if (counter) {
+      if (auto total = counter->total()) m.total = *total, m.total_is_exact = true;
+      m.timed_out = counter->timed_out(sliced->lower);
+      m.facets = counter->counts();
+    }
+    return m;
+  }
+  const auto start = std::chrono::steady_clock::now();
   m.mset = window.candidates() ? enquire.get_mset(0, window.depth, check)
                                : enquire.get_mset(window.offset, window.limit, check);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

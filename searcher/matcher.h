@@ -8,6 +8,7 @@
 #include <xapian.h>
 
 #include "searcher/facet_counter.h"
+#include "searcher/match_slices.h"
 #include "searcher/query_planner.h"
 #include "searcher/ranking.h"
 
@@ -26,8 +27,9 @@ MatchWindow match_window(const SearchRequest& request, const QueryPlan& plan, co
 MatchWindow shard_window(std::size_t end, const QueryPlan& plan, const SearcherOptions& options);
 
 struct Matched {
-  Xapian::MSet mset;       // the window's matches (gives the snippets their terms to mark)
-  ScoredDocs ranked;       // docid and score, best first
+  Xapian::MSet mset;       // of the plan's query: gives the snippets their terms to mark (its
+                           // documents: those of `ranked`, or none when the match was sliced)
+  ScoredDocs ranked;       // the window's matches, docid and score, best first
   Xapian::doccount total = 0;
   bool total_is_exact = true;
   bool timed_out = false;  // Xapian's time limit cut the counting
@@ -35,8 +37,11 @@ struct Matched {
 };
 
 // `facets`: the database's counting strategy, or null for no facets (counting then stops
-// where ranking does, and the total is Xapian's estimate).
+// where ranking does, and the total is Xapian's estimate). `slices`: when given, a match that
+// need not see every match (the counting is the counter's) and is ranked by relevance may be
+// cut into slices matched at once (searcher/match_slices.h); `parts`: what `db` is made of.
 Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const QueryPlan& plan,
-              const MatchWindow& window, const FacetCounting* facets, double time_limit_seconds);
+              const MatchWindow& window, const FacetCounting* facets, double time_limit_seconds,
+              MatchSlices* slices = nullptr, const std::vector<ShardRevision>& parts = {});
 
 }  // namespace mssearch

@@ -160,6 +160,12 @@ struct SearcherOptions {
   // (totals, facets) in a thread of its own, alongside the ranking over all of them. false:
   // Xapian's match spies count in the ranking's pass, one shard after another.
   bool parallel_shards = true;
+  // A match Xapian cannot stop early (an as-you-type prefix's OR of up to 200 completions) cut
+  // into this many slices of the docid space, matched at once on threads of their own when
+  // cores are free (searcher/match_slices.h): the same answer. 0: one per core; 1: one pass.
+  // Databases of fewer than `match_slice_min_documents` articles are matched in one pass.
+  std::size_t match_slices = 0;
+  std::uint32_t match_slice_min_documents = 20000;
   // A phrase of two words the index pairs (schema::kMetaPairWords) filtered by the pair's term,
   // so that positions are read only where the words stand side by side: the same answer. false
   // (search_bench --no-pair-filters, the tests) checks positions wherever the words both are.

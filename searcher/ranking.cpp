@@ -314,12 +314,12 @@ CollectionFreqs::Freqs CollectionFreqs::of(const Xapian::Database& db, std::stri
   return f;
 }
 
-WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& query, const Xapian::MSet& top,
+WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& query, const ScoredDocs& top,
                              const RankingOptions& o, CollectionFreqs& freqs) {
   if (o.feedback_docs == 0 || o.feedback_terms == 0 || o.feedback_weight <= 0 || top.empty()) return {};
   // Each feedback document counts by its score relative to the best hit (RM3 weighs documents
   // by how well they match the query): the vocabulary of the best hits leads.
-  const double best = std::max(top.begin().get_weight(), 1e-9);
+  const double best = std::max(top.front().second, 1e-9);
   Xapian::RSet rset;
   double total = 0;
   // Per candidate term: how many of the feedback documents hold it, how often (its wdf summed)
@@ -336,9 +336,11 @@ WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& qu
     return held.try_emplace(std::string_view(key, term.size())).first->second;
   };
   std::size_t used = 0;
-  for (auto it = top.begin(); it != top.end() && used < o.feedback_docs; ++it, ++used) {
-    rset.add_document(*it);
-    const double weight = std::pow(std::max(it.get_weight(), 0.0) / best, o.feedback_score_power);
+  for (; used < top.size() && used < o.feedback_docs; ++used) {
+    const Xapian::docid docid = top[used].first;
+    const double score = top[used].second;
+    rset.add_document(docid);
+    const double weight = std::pow(std::max(score, 0.0) / best, o.feedback_score_power);
     total += weight;
     auto hold = [&](const std::string& term, Xapian::termcount wdf) {
       Held& h = entry(term);
@@ -348,15 +350,15 @@ WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& qu
     };
     // The article's expansion terms as the indexer stored them (schema::kSlotFeedbackTerms):
     // one value read, where its term list would be read and inflated whole.
-    const std::string stored = db.get_document(*it, Xapian::DOC_ASSUME_VALID).get_value(schema::kSlotFeedbackTerms);
+    const std::string stored = db.get_document(docid, Xapian::DOC_ASSUME_VALID).get_value(schema::kSlotFeedbackTerms);
     if (!stored.empty()) {
       // A damaged value (never written so) counts the terms before the damage.
       schema::decode_feedback_terms(stored, hold);
       continue;
     }
     // Indexed before that slot existed: its term list, with the indexer's test.
-    const Xapian::TermIterator end = db.termlist_end(*it);
-    for (auto t = db.termlist_begin(*it); t != end; ++t) {
+    const Xapian::TermIterator end = db.termlist_end(docid);
+    for (auto t = db.termlist_begin(docid); t != end; ++t) {
       // Z-prefixed stems sort together: skip straight to them, and stop after them.
       std::string term = *t;  // each dereference is a copy of the name
       if (term[0] < 'Z') {

@@ -99,8 +99,9 @@ class CollectionFreqs {
   std::unordered_map<std::string, Freqs, Hash, std::equal_to<>> freqs_;
 };
 
+// `top`: a match's best hits (docid and score), best first.
 WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& query,
-                             const Xapian::MSet& top, const RankingOptions& options,
+                             const std::vector<std::pair<Xapian::docid, double>>& top, const RankingOptions& options,
                              CollectionFreqs& freqs);
 // The same choice (Bo1 only) from documents that travelled: a coordinator's global best hits
 // with their stored expansion terms (schema::kSlotFeedbackTerms), best first; the query's own

@@ -57,7 +57,7 @@ std::vector<SearchHit> RelatedFinder::of_answer(const QueryPlan& plan, const Mat
   // from the stored expansion terms (Enquire::get_eset would read and inflate their term lists
   // and look up every term's frequency).
   WeightedTerms added = reranked.terms;
-  if (added.empty()) added = feedback_terms(db_, plan.query, matched.mset, related_seed_options(ranking_), freqs_);
+  if (added.empty()) added = feedback_terms(db_, plan.query, matched.ranked, related_seed_options(ranking_), freqs_);
   std::vector<std::string> terms;
   for (const auto& term : added) terms.push_back(term.first);
   for (auto& hit : like(page.docids, shown, {}, count - out.size(), 3, terms.empty() ? nullptr : &terms))

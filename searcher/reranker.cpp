@@ -11,7 +11,7 @@ Reranked Reranker::rerank(const QueryPlan& plan, const Matched& matched, const M
   Reranked out;
   out.page = matched.ranked;
   if (!window.candidates()) return out;
-  out.terms = given != nullptr ? *given : feedback_terms(db_, plan.query, matched.mset, options_, freqs_);
+  out.terms = given != nullptr ? *given : feedback_terms(db_, plan.query, matched.ranked, options_, freqs_);
   if (!out.terms.empty()) {
     // The candidates: by docid on local databases; otherwise by id term (a docid query
     // cannot travel to a remote shard), the same documents either way.
@@ -19,10 +19,9 @@ Reranked Reranker::rerank(const QueryPlan& plan, const Matched& matched, const M
     if (docid_shards_) {
       only = candidates_query(out.page, *docid_shards_);
     } else {
-      matched.mset.fetch();
       std::vector<Xapian::Query> ids;
-      for (auto it = matched.mset.begin(); it != matched.mset.end(); ++it)
-        if (auto a = stored.get(it.get_document(), StoredParts::kFields)) ids.emplace_back(schema::id_term(a->id));
+      for (const auto& [docid, score] : matched.ranked)
+        if (auto a = stored.get(db_.get_document(docid), StoredParts::kFields)) ids.emplace_back(schema::id_term(a->id));
       only = Xapian::Query(Xapian::Query::OP_OR, ids.begin(), ids.end());
     }
     out.page = mssearch::rerank(db_, weight_, feedback_query(out.terms), only, out.page, &out.like_best);

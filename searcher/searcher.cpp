@@ -78,7 +78,8 @@ Searcher::Impl::Impl(const SearcherOptions& opts, ShardSet shard_set, std::share
       shards(std::move(shard_set)),
       db(shards.database()),
       planner(options, std::move(synonyms), db),
-      weight(make_weight(options.ranking)) {
+      weight(make_weight(options.ranking)),
+      slices(options.match_slices, options.match_slice_min_documents) {
   load_topics();
 }
 
@@ -103,10 +104,12 @@ void Searcher::Impl::load_topics() {
                                  : local_shard_uuids(db);
   // Counted shard by shard only when the parts are exactly the databases ranked, in order (a
   // shard that failed to reopen, or a copy sharing another's UUID, is counted by the spies).
+  const bool parts_are_db =
+      docid_shards && docid_shards->size() == local.size() &&
+      std::equal(local.begin(), local.end(), docid_shards->begin(), [](const auto& p, const std::string& uuid) { return p.uuid == uuid; });
   std::vector<ShardRevision> parts;
-  if (!single_local && options.parallel_shards && docid_shards && docid_shards->size() == local.size() &&
-      std::equal(local.begin(), local.end(), docid_shards->begin(), [](const auto& p, const std::string& uuid) { return p.uuid == uuid; }))
-    parts = local;
+  if (!single_local && options.parallel_shards && parts_are_db) parts = local;
+  slice_parts = (single_local && local.size() == 1) || (!single_local && parts_are_db) ? local : std::vector<ShardRevision>{};
   facets.reset();  // its threads end before another set starts
   auto counting = FacetCounting::for_database(db, single_local, options.max_wildcard_expansion, parts,
                                               options.time_limit_seconds);
@@ -154,6 +157,7 @@ std::string index_version(const ShardSet& shards) {
 
 Result<SearchResult> Searcher::search(const SearchRequest& request) {
   if (coordinator_) return coordinator_->search(request);
+  const MatchSlices::Running running;
   impl_->stored.take_warnings();
   const auto start = std::chrono::steady_clock::now();
   ResultCache* cache = impl_->options.result_cache.get();
@@ -221,7 +225,7 @@ Result<SearchResult> Searcher::Impl::search_once(const SearchRequest& request) {
 Result<SearchResult> Searcher::Impl::run(const SearchRequest& request, const QueryPlan& plan) {
   const MatchWindow window = match_window(request, plan, options);
   const Matched matched = match(db, *weight, plan, window, request.facets ? facets.get() : nullptr,
-                                options.time_limit_seconds);
+                                options.time_limit_seconds, &slices, slice_parts);
   const Reranked reranked = Reranker(db, *weight, options.ranking, collection_freqs, docid_shards)
                                 .rerank(plan, matched, window, stored);
   const Xapian::Stem stemmer = request.snippets ? planner.analyzer().snippet_stemmer(plan.query) : Xapian::Stem();
@@ -320,7 +324,8 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
   }
   const Xapian::Weight& scoring = global ? *global : *weight;
   const MatchWindow window = shard_window(r.window, *plan, options);
-  Matched matched = match(db, scoring, *plan, window, request.facets ? facets.get() : nullptr, options.time_limit_seconds);
+  Matched matched = match(db, scoring, *plan, window, request.facets ? facets.get() : nullptr, options.time_limit_seconds,
+                          &slices, slice_parts);
   a.order = plan->by_date ? "date" : plan->by_credibility ? "credibility" : "score";
   a.reranked = plan->feedback;
   if (r.op == ShardOp::kMatch) {
@@ -348,8 +353,8 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
       std::vector<std::string> terms;  // sorted once, not a tree of ~2,000 nodes
       terms.reserve(4096);
       std::size_t used = 0;
-      for (auto it = matched.mset.begin(); it != matched.mset.end() && used < options.ranking.feedback_docs; ++it, ++used) {
-        FeedbackDoc doc{it.get_weight(), db.get_document(*it, Xapian::DOC_ASSUME_VALID).get_value(schema::kSlotFeedbackTerms)};
+      for (auto it = matched.ranked.begin(); it != matched.ranked.end() && used < options.ranking.feedback_docs; ++it, ++used) {
+        FeedbackDoc doc{it->second, db.get_document(it->first, Xapian::DOC_ASSUME_VALID).get_value(schema::kSlotFeedbackTerms)};
         schema::decode_feedback_terms(doc.terms, [&](const std::string& term, Xapian::termcount) { terms.push_back(term); });
         a.feedback_docs.push_back(std::move(doc));
       }
@@ -401,6 +406,7 @@ Result<ShardAnswer> Searcher::shard(const ShardRequest& request, const SearchReq
     case ShardOp::kMatch:
     case ShardOp::kPage:
     case ShardOp::kStats: {
+      const MatchSlices::Running running;
       s.stored.take_warnings();
       try {
         auto answer = s.retrying([&] { return s.shard_once(request, search); });

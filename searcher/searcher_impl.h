@@ -10,6 +10,7 @@
 #include <xapian.h>
 
 #include "searcher/facet_counter.h"
+#include "searcher/match_slices.h"
 #include "searcher/query_planner.h"
 #include "searcher/ranking.h"
 #include "searcher/searcher.h"
@@ -32,6 +33,9 @@ struct Searcher::Impl {
   std::optional<std::vector<std::string>> docid_shards;
   std::unique_ptr<FacetCounting> facets;    // chosen for this database
   CollectionFreqs collection_freqs;         // feedback's statistics, this revision's
+  MatchSlices slices;                       // a heavy match cut into slices matched at once
+  // What `db` is made of, part by part, when every part is local (else empty: never sliced).
+  std::vector<ShardRevision> slice_parts;
   StoredArticles stored;                    // the answer being made: damaged articles left out
 
   void use_database();  // after the shard set changed

@@ -1,0 +1,139 @@
+// Match slices (searcher/match_slices.h): a match cut into slices of the docid space, matched
+// at once and merged, must answer exactly as one pass: the same hits in the same order with the
+// same scores, totals, facets, snippets and related articles, on one index and on a sharded
+// one, for plain words, as-you-type prefixes, filters and pages further on.
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "indexer/indexer.h"
+#include "searcher/match_slices.h"
+#include "searcher/searcher.h"
+#include "tests/test_support.h"
+
+using namespace mssearch;
+
+namespace {
+
+Searcher open_searcher(const std::filesystem::path& db, std::size_t slices) {
+  SearcherOptions options;
+  options.db_path = db;
+  options.match_slices = slices;
+  options.match_slice_min_documents = 1;  // the sample corpus is small
+  auto s = Searcher::open(options);
+  if (!s) FAIL(s.error().message);
+  return std::move(*s);
+}
+
+nlohmann::json answer(Searcher& s, const SearchRequest& request) {
+  auto result = s.search(request);
+  if (!result) FAIL(request.query << ": " << result.error().message);
+  nlohmann::json j = to_json(*result);
+  j.erase("took_ms");
+  return j;
+}
+
+std::vector<SearchRequest> requests() {
+  std::vector<SearchRequest> out;
+  for (const char* q : {"astrocytes", "fatigue heat", "remyelination therapy trial", "vitamin d", "brain fog",
+                        "multiple sclerosis", "mri lesion", "ms", "the", "zzzznotaword"}) {
+    SearchRequest r;
+    r.query = q;
+    out.push_back(r);
+    r.offset = 5;
+    r.limit = 3;
+    out.push_back(r);
+    r = {};
+    r.query = q;
+    r.facets = false;  // Xapian's estimate of the total
+    out.push_back(r);
+  }
+  for (const char* prefix : {"a", "de", "rem", "fat", "mult", "multiple scl", "vitamin d", "brain f"}) {
+    SearchRequest r;
+    r.query = prefix;
+    r.partial = true;
+    out.push_back(r);
+    r.related = false;
+    r.limit = 6;
+    out.push_back(r);
+  }
+  SearchRequest filtered;
+  filtered.query = "sclerosis";
+  filtered.topics = {"Demyelination"};
+  out.push_back(filtered);
+  // Every hit of equal weight: the order is the docids'.
+  SearchRequest browse;
+  browse.topics = {"Demyelination"};
+  out.push_back(browse);
+  browse.topics = {};
+  browse.offset = 7;
+  out.push_back(browse);
+  return out;
+}
+
+void same_answers(const std::filesystem::path& db) {
+  Searcher one_pass = open_searcher(db, 1);
+  Searcher sliced = open_searcher(db, 2);
+  const auto before = MatchSlices::sliced_matches();
+  for (const auto& r : requests()) {
+    INFO(r.query << (r.partial ? " (as you type)" : "") << " offset " << r.offset << " facets " << r.facets);
+    CHECK(answer(sliced, r) == answer(one_pass, r));
+  }
+  // The searches above were sliced (one search at a time leaves the second core free).
+  if (std::thread::hardware_concurrency() >= 2)
+    CHECK(MatchSlices::sliced_matches() - before >= requests().size() / 2);
+  else
+    WARN("one core: nothing was sliced, only the one-pass answers were compared");
+}
+
+}  // namespace
+
+TEST_CASE("match slices: the same answers as one pass, on one index", "[slices]") {
+  test::TempDir dir;
+  IndexerOptions io;
+  io.db_path = dir.path() / "db";
+  REQUIRE(run_index_job({test::corpus_dir()}, io));
+  same_answers(io.db_path);
+}
+
+TEST_CASE("match slices: the same answers as one pass, on a sharded index", "[slices]") {
+  test::TempDir dir;
+  IndexerOptions io;
+  io.db_path = dir.path() / "db";
+  io.shards = 3;
+  REQUIRE(run_index_job({test::corpus_dir()}, io));
+  same_answers(io.db_path);
+}
+
+TEST_CASE("match slices: a small index, or a search beside another on every core, is matched in one pass", "[slices]") {
+  test::TempDir dir;
+  IndexerOptions io;
+  io.db_path = dir.path() / "db";
+  REQUIRE(run_index_job({test::corpus_dir()}, io));
+  SearcherOptions options;
+  options.db_path = io.db_path;  // the default threshold: 20,000 articles
+  auto s = Searcher::open(options);
+  REQUIRE(s);
+  SearchRequest r;
+  r.query = "astrocytes";
+  auto before = MatchSlices::sliced_matches();
+  REQUIRE(s->search(r));
+  CHECK(MatchSlices::sliced_matches() == before);
+
+  // Searches running on every core already: no slices (the test holds them as a server's
+  // other searches would).
+  Searcher small_threshold = open_searcher(io.db_path, 2);
+  std::vector<std::unique_ptr<MatchSlices::Running>> others;
+  for (unsigned i = 0; i < std::max(1u, std::thread::hardware_concurrency()); ++i)
+    others.push_back(std::make_unique<MatchSlices::Running>());
+  before = MatchSlices::sliced_matches();
+  REQUIRE(small_threshold.search(r));
+  CHECK(MatchSlices::sliced_matches() == before);
+  others.clear();
+  if (std::thread::hardware_concurrency() >= 2) {
+    REQUIRE(small_threshold.search(r));
+    CHECK(MatchSlices::sliced_matches() == before + 1);
+  }
+}
