@@ -158,7 +158,9 @@ std::optional<MatchSlices::Top> MatchSlices::top(const Xapian::Database& db, con
     enquire.set_time_limit(time_limit_seconds);
     const Xapian::MSet mset = enquire.get_mset(0, want);
     for (auto it = mset.begin(); it != mset.end(); ++it) hits[slice].emplace_back(*it, it.get_weight());
-    bounds[slice] = {{}, mset.get_matches_lower_bound(), mset.get_matches_upper_bound()};
+    // A slice's estimate is of the whole query (the slice is said to hold every document).
+    bounds[slice] = {{}, mset.get_matches_lower_bound(), mset.get_matches_upper_bound(), mset.get_matches_estimated(),
+                     own ? mset : Xapian::MSet()};
   };
   try {
     workers_->run(n, match);
@@ -167,11 +169,16 @@ std::optional<MatchSlices::Top> MatchSlices::top(const Xapian::Database& db, con
     throw;
   }
   Top out;
+  double estimated = 0;
   for (std::size_t i = 0; i < n; ++i) {
     out.hits.insert(out.hits.end(), hits[i].begin(), hits[i].end());
     out.lower += bounds[i].lower;
     out.upper += bounds[i].upper;
+    estimated += bounds[i].estimated;
   }
+  out.estimated = std::clamp(static_cast<Xapian::doccount>(estimated / static_cast<double>(n) + 0.5), out.lower,
+                             std::max(out.lower, out.upper));
+  out.marks = std::move(bounds[0].marks);
   keep_best(out.hits, want);
   ++sliced;
   return out;

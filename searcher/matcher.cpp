@@ -57,12 +57,9 @@ Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const Qu
   if (slices != nullptr && check == 0 && !plan.by_date && !plan.by_credibility)
     sliced = slices->top(db, parts, plan.query, weight, want, time_limit_seconds);
   if (sliced) {
-    // No match, only the query (for the snippets' marks) and Xapian's estimate of the whole
-    // (each slice's estimate is of its share as if the whole were, so theirs do not add up).
-    m.mset = enquire.get_mset(0, 0);
-    m.total = std::clamp(m.mset.get_matches_estimated(), sliced->lower, std::max(sliced->lower, sliced->upper));
+    m.mset = std::move(sliced->marks);
     m.total_is_exact = sliced->lower == sliced->upper;
-    if (m.total_is_exact) m.total = sliced->lower;
+    m.total = m.total_is_exact ? sliced->lower : sliced->estimated;
     const std::size_t skip = window.candidates() ? 0 : std::min<std::size_t>(window.offset, sliced->hits.size());
     m.ranked.assign(sliced->hits.begin() + static_cast<std::ptrdiff_t>(skip), sliced->hits.end());
     if (counter) {
