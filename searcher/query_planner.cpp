@@ -220,10 +220,11 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     // A long question keeps its most informative words; then, should its expansion still be
     // over the bound on cost, fewer of them (each round a quarter fewer).
     std::size_t budget = options_.max_query_words;
+    // Past the budget, also when no word is dropped: repeats are bounded (informative_words).
     if (!plan.blank && budget > 0 && plain_words_of(plan.folded).size() > budget) {
       std::size_t distinct = 0;
-      const std::string cut = informative_words(plan.folded, budget, distinct);
-      if (distinct > 0) plan.folded = cut, plan.words_dropped = distinct;
+      plan.folded = informative_words(plan.folded, budget, distinct);
+      plan.words_dropped = distinct;
     }
     plan.words = plan.blank ? Xapian::Query::MatchAll : parse(plan.folded, plan.partial);
     while (!plan.blank && distinct_terms(plan.words) > options_.max_query_terms) {
@@ -346,6 +347,12 @@ std::vector<std::string> QueryPlanner::plain_terms(const std::string& text) {
   return plain_words_of(text);
 }
 
+namespace {
+// How often one word of a long question is searched (each a subquery for the matcher: 1,365
+// times `ms` in 4 KiB, each expanded to a synonym's phrase, took seconds).
+constexpr std::size_t kMaxRepeats = 4;
+}  // namespace
+
 std::string QueryPlanner::informative_words(const std::string& folded, std::size_t budget, std::size_t& dropped) {
   const std::vector<std::string> words = plain_words_of(folded);
   // Each distinct word once, with the number of articles its stem is in: the fewer, the more
@@ -363,11 +370,16 @@ std::string QueryPlanner::informative_words(const std::string& folded, std::size
   std::sort(order.begin(), order.end());
   const std::size_t keep = std::min(budget, order.size());
   dropped = order.size() - keep;
-  std::vector<std::size_t> kept;
-  for (std::size_t i = 0; i < keep; ++i) kept.push_back(order[i].second);
-  std::sort(kept.begin(), kept.end());
+  std::map<std::string, std::size_t> repeats;  // of the words kept: how often each is searched
+  for (std::size_t i = 0; i < keep; ++i) repeats[words[order[i].second]] = 0;
+  // A word typed again counts again (its weight in the query grows), up to kMaxRepeats times;
+  // when words were dropped each is searched once. Measured on CISI (questions of up to 342
+  // words) nDCG@10, tune / test halves: every repeat 0.365 / 0.445, up to 8 the same, up to 4
+  // 0.364 / 0.445, up to 2 0.362 / 0.443, once each 0.362 / 0.437.
+  const std::size_t max_repeats = dropped > 0 ? 1 : kMaxRepeats;
   std::string out;
-  for (std::size_t i : kept) out += (out.empty() ? "" : " ") + words[i];
+  for (const auto& w : words)
+    if (auto r = repeats.find(w); r != repeats.end() && r->second++ < max_repeats) out += (out.empty() ? "" : " ") + w;
   return out;
 }
 

@@ -84,7 +84,8 @@ class QueryPlanner {
   // The query's words without syntax, unstemmed, stop words out, in order with repeats.
   std::vector<std::string> plain_words_of(const std::string& text);
   // `folded` cut to its `budget` most informative distinct words (see max_query_words), as
-  // plain words; `dropped` counts the distinct words left out.
+  // plain words in the order typed, a word's repeats bounded; `dropped` counts the distinct
+  // words left out.
   std::string informative_words(const std::string& folded, std::size_t budget, std::size_t& dropped);
 
   // A date: range's end that was not a date, from the parser (see make_query_parser): the

@@ -936,6 +936,35 @@ TEST_CASE("limits: an answer cut by the time limit says so, one without the limi
   CHECK(whole->total_is_exact);
 }
 
+TEST_CASE("long questions: a word repeated a thousand times is searched a few times, not a thousand", "[searcher][limits]") {
+  CorpusIndex c;
+  // 4 KiB of `ms` (each expanded to its synonyms' phrase): 1,365 subqueries took the matcher
+  // seconds and let 16 such requests stall a server for a minute. Searched as `ms` four times.
+  std::string many;
+  while (many.size() + 3 <= c.options.max_query_bytes) many += many.empty() ? "ms" : " ms";
+  SearchRequest r;
+  r.query = many;
+  auto repeated = c.searcher->search(r);
+  REQUIRE(repeated);
+  r.query = "ms ms ms ms";
+  auto four = c.searcher->search(r);
+  REQUIRE(four);
+  CHECK(repeated->query_terms_dropped == 0);
+  CHECK_FALSE(repeated->timed_out);
+  CHECK(repeated->total == four->total);
+  REQUIRE(repeated->hits.size() == four->hits.size());
+  for (std::size_t i = 0; i < four->hits.size(); ++i) {
+    CHECK(repeated->hits[i].id == four->hits[i].id);
+    CHECK(repeated->hits[i].score == Approx(four->hits[i].score));
+  }
+  // Within the budget a repeat still counts: `ms ms` weighs the word more than `ms` does.
+  r.query = "ms";
+  auto once = c.searcher->search(r);
+  REQUIRE(once);
+  REQUIRE_FALSE(once->hits.empty());
+  CHECK(four->hits.front().score > once->hits.front().score);
+}
+
 TEST_CASE("long questions: a pasted paragraph answers, keeping its most informative words", "[searcher][limits]") {
   CorpusIndex c;
   // A question as a patient might paste it from a letter: 40-odd distinct words, within the
