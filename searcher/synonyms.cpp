@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "schema/text_analyzer.h"
 
@@ -25,6 +26,9 @@ struct Token {
 std::vector<Token> query_tokens(std::string_view q, bool partial) {
   std::vector<Token> out;
   bool in_quotes = false;
+  // After a field's prefix, its whole value up to the next space is the filter's, never
+  // expanded: `id:trem2-microglia-repair`, `topic:progressive-ms` (a slug's later parts too).
+  bool in_field_value = false;
   for (std::size_t i = 0; i < q.size();) {
     if (q[i] == '"') {
       in_quotes = !in_quotes;
@@ -32,15 +36,17 @@ std::vector<Token> query_tokens(std::string_view q, bool partial) {
       continue;
     }
     if (!is_word_byte(q[i])) {
+      if (std::isspace(static_cast<unsigned char>(q[i])) != 0 && !in_quotes) in_field_value = false;
       ++i;
       continue;
     }
     const std::size_t begin = i;
     while (i < q.size() && is_word_byte(q[i])) ++i;
     const char before = begin > 0 ? q[begin - 1] : ' ';
+    if (before == ':') in_field_value = true;
     const bool after_operator = before == ':' || before == '+' ||
                                 (before == '-' && (begin < 2 || !is_word_byte(q[begin - 2])));
-    out.push_back({std::string(q.substr(begin, i - begin)), begin, i, !in_quotes && !after_operator});
+    out.push_back({std::string(q.substr(begin, i - begin)), begin, i, !in_quotes && !after_operator && !in_field_value});
   }
   // An unfinished last word is a prefix being typed, not a word to expand.
   if (partial && !out.empty() && out.back().end == q.size()) out.back().expandable = false;
