@@ -5,6 +5,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include "schema/article.h"
@@ -112,6 +113,7 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "max_wildcard_expansion") o.searcher.max_wildcard_expansion = v.as<unsigned>();
       else if (key == "query_time_limit_seconds") o.searcher.time_limit_seconds = v.as<double>();
       else if (key == "related_count") o.searcher.related_count = v.as<std::size_t>();
+      else if (key == "match_slices") o.searcher.match_slices = v.as<std::size_t>();
       else if (key == "ranking") {
         if (auto error = load_ranking(path, v, o.searcher.ranking)) return std::unexpected(*error);
       }
@@ -169,6 +171,25 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       !(o.searcher.remote.retry_seconds >= 0))
     return fail(ErrorCode::kIo, path.string() + ": remote_timeout_seconds and remote_connect_timeout_seconds must be "
                                                 "more than 0, remote_retry_seconds at least 0");
+  // The searcher's limits, each within what works: `snippet_length: 0` gave snippets of ".",
+  // `max_query_bytes: 0` refused every search (the command line's flags were checked, these not).
+  const struct {
+    const char* name;
+    std::size_t value, low, high;
+  } limits[] = {
+      {"snippet_length", o.searcher.snippet_length, 20, 2000},
+      {"max_per_page", o.searcher.max_limit, 1, 1000},
+      {"max_offset", o.searcher.max_offset, 0, 1000000},
+      {"max_query_bytes", o.searcher.max_query_bytes, 64, 65536},
+      {"max_query_terms", o.searcher.max_query_terms, 16, 4096},
+      {"max_query_words", o.searcher.max_query_words, 0, 4096},
+      {"max_wildcard_expansion", o.searcher.max_wildcard_expansion, 1, 10000},
+      {"related_count", o.searcher.related_count, 0, 100},
+      {"match_slices", o.searcher.match_slices, 0, 64},
+  };
+  for (const auto& l : limits)
+    if (l.value < l.low || l.value > l.high)
+      return fail(ErrorCode::kIo, fmt::format("{}: {} must be from {} to {} (it is {})", path.string(), l.name, l.low, l.high, l.value));
   if (o.default_per_page == 0 || o.default_per_page > o.searcher.max_limit)
     return fail(ErrorCode::kIo, path.string() + ": default_per_page must be from 1 to max_per_page");
   return o;

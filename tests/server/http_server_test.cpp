@@ -488,6 +488,22 @@ TEST_CASE("server: mssearch.yaml loads, and the connection limits are read and c
   }
   test::write_file(tmp / "good.yaml", "query_time_limit_seconds: 0.25\n");
   CHECK(load_server_options(tmp / "good.yaml"));
+  // The searcher's limits, named with their range: `snippet_length: 0` gave snippets of ".",
+  // `max_query_bytes: 0` refused every search.
+  for (const char* bad : {"snippet_length: 0\n", "snippet_length: 1000000000\n", "max_query_bytes: 0\n",
+                          "max_per_page: 0\n", "max_query_terms: 1\n", "max_wildcard_expansion: 0\n",
+                          "related_count: 1000\n", "match_slices: 1000\n"}) {
+    INFO(bad);
+    test::write_file(tmp / "bad.yaml", bad);
+    auto refused = load_server_options(tmp / "bad.yaml");
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Contains(std::string(bad).substr(0, std::string(bad).find(':'))) &&
+                                            Catch::Contains("must be from"));
+  }
+  test::write_file(tmp / "limits.yaml", "snippet_length: 20\nmax_query_words: 0\nmatch_slices: 1\nrelated_count: 0\n");
+  auto limits = load_server_options(tmp / "limits.yaml");
+  REQUIRE(limits);
+  CHECK(limits->searcher.match_slices == 1);
 }
 
 TEST_CASE("server: every ranking setting a coordinator compares with its shards can be set in the config file", "[server][options]") {
