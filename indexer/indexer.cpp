@@ -270,10 +270,31 @@ class Job {
         plan.unchanged.push_back(&a);
       }
     }
+    // Paths compared as stored and as they resolve now (symbolic links followed): the same
+    // folder given through a link and by its own name in turn must cover the same articles. By
+    // the stored spelling alone, an article indexed through one and removed while the job
+    // named the other stayed in the index for good, even after --full.
+    const auto resolve = [](const std::string& path) {
+      std::error_code ec;
+      const fs::path r = fs::weakly_canonical(path, ec);
+      return ec || r.empty() ? path : r.string();
+    };
+    const auto resolve_all = [&](const auto& paths) {
+      std::vector<std::string> out;
+      for (const auto& p : paths) out.push_back(resolve(p));
+      return out;
+    };
+    const std::vector<std::string> resolved_scopes = resolve_all(scopes);
+    const std::vector<std::string> resolved_broken_dirs = resolve_all(broken_directories_);
+    const std::vector<std::string> broken_list = resolve_all(broken_sources_);
+    const std::set<std::string> resolved_broken(broken_list.begin(), broken_list.end());
     for (const auto& [id, held] : indexed) {
       if (seen.contains(id)) continue;
+      const std::string resolved = resolve(held.source);
       const bool cannot_vouch = failed_ids_.contains(id) || broken_sources_.contains(held.source) ||
-                                in_scope(held.source, broken_directories_) || !in_scope(held.source, scopes);
+                                resolved_broken.contains(resolved) || in_scope(held.source, broken_directories_) ||
+                                in_scope(resolved, resolved_broken_dirs) ||
+                                !(in_scope(held.source, scopes) || in_scope(resolved, resolved_scopes));
       if (cannot_vouch) {
         plan.keep_as_is.push_back(id);
       } else {

@@ -409,3 +409,30 @@ TEST_CASE("hostile input matrix: a corpus reached through a link swapped to a ne
   REQUIRE(test::run_mssearch("index " + q(link) + " --db " + q(db) + " --full -q").exit_code == 0);
   CHECK(indexed_ids(db) == std::set<std::string>{"a", "b"});
 }
+
+TEST_CASE("hostile input matrix: one folder named through a link and by its own name in turn", "[hostile]") {
+  // The nightly job names the folder through a link, an editor by its own path: an article
+  // removed meanwhile is deleted whichever spelling the next job uses (it stayed in the index
+  // for good, even after --full), and a damaged one keeps its indexed article either way.
+  test::TempDir tmp;
+  const fs::path real = tmp / "corpus", link = tmp / "current", db = tmp / "db";
+  test::write_file(real / "a.md", test::markdown_article("A"));
+  test::write_file(real / "b.md", test::markdown_article("B"));
+  test::write_file(real / "c.md", test::markdown_article("C"));
+  fs::create_directory_symlink(real, link);
+  REQUIRE(test::run_mssearch("index " + q(real) + " --db " + q(db) + " -q").exit_code == 0);
+  REQUIRE(test::run_mssearch("index " + q(link) + " --db " + q(db) + " -q").exit_code == 0);
+  fs::remove(real / "c.md");
+  test::write_file(real / "b.md", "---\ntitle: [unclosed\n---\nbody\n");  // damaged: no id can be read
+  const auto run = test::run_mssearch("index " + q(real) + " --db " + q(db) + " --json");
+  CHECK(run.exit_code == 1);  // the damaged file is named
+  const json report = json::parse(run.out);
+  CHECK(report["deleted"] == 1);
+  CHECK(indexed_ids(db) == std::set<std::string>{"a", "b"});
+  // The other way round, and under --full.
+  test::write_file(real / "d.md", test::markdown_article("D"));
+  REQUIRE(test::run_mssearch("index " + q(link) + " --db " + q(db) + " -q").exit_code == 1);
+  fs::remove(real / "d.md");
+  CHECK(test::run_mssearch("index " + q(real) + " --db " + q(db) + " --full -q").exit_code == 1);
+  CHECK(indexed_ids(db) == std::set<std::string>{"a", "b"});
+}
