@@ -6,6 +6,7 @@
 #include <chrono>
 #include <ctime>
 #include <exception>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -81,14 +82,44 @@ struct Plan {
 // Refuses the articles of a batch that cannot be indexed as they are: a term over Xapian's
 // limit (the reader checks this for the files it reads; articles given in memory are checked
 // here: one overlong term would make Xapian end the whole job), a url that is not a link, and a
-// second article with an id already seen (the first, in path order, wins). A Markdown file whose
+// second article with an id already seen. Of two with one id, the one whose file the index
+// holds that id from wins (a draft copied from a published article, its id left as it was,
+// must not replace it); else the first in path order. A Markdown file whose
 // article is refused as a duplicate keeps what the index holds from it, as any failed file does
 // (its article may have had another id before this edit). Run on the whole batch, before it is
 // split over shards: both copies of an id go to one shard, but the file's indexed article may
 // live in another.
-void screen_articles(ReadBatch& batch) {
+// The file the index in `dir` holds article `id` from; "" when none (no index, no such
+// article, or an index that cannot be read: then the first in path order wins).
+std::string indexed_source_of(const fs::path& dir, const std::string& id) {
+  try {
+    Xapian::Database db(dir.string());
+    const std::string term = schema::id_term(id);
+    auto p = db.postlist_begin(term);
+    if (p == db.postlist_end(term)) return "";
+    return db.get_document(*p).get_value(schema::kSlotSource);
+  } catch (const Xapian::Error&) {
+    return "";
+  }
+}
+
+// `indexed_source(id)`: the file the index holds article `id` from ("" when none or unknown).
+void screen_articles(ReadBatch& batch, const std::function<std::string(const std::string&)>& indexed_source = {}) {
   std::map<std::string, std::string> first_source;
+  if (indexed_source) {
+    // The ids given twice, each to the article from the file the index holds it from.
+    std::map<std::string, std::size_t> copies;
+    for (const auto& a : batch.articles) ++copies[a.id];
+    for (const auto& [id, n] : copies) {
+      if (n < 2) continue;
+      const std::string held = indexed_source(id);
+      if (!held.empty() && std::any_of(batch.articles.begin(), batch.articles.end(),
+                                       [&](const Article& a) { return a.id == id && a.source == held; }))
+        first_source.emplace(id, held);
+    }
+  }
   std::vector<Article> unique;
+  std::set<std::string> kept;
   for (auto& a : batch.articles) {
     if (auto term = schema::overlong_term(a)) {
       batch.errors.push_back({a.source, a.line, fmt::format("'{}' makes an index term of {} bytes; Xapian's limit is {}",
@@ -100,11 +131,12 @@ void screen_articles(ReadBatch& batch) {
       continue;
     }
     auto [it, inserted] = first_source.emplace(a.id, a.source);
-    if (inserted) {
+    if (inserted || (it->second == a.source && !kept.contains(a.id))) {
+      kept.insert(a.id);
       unique.push_back(std::move(a));
       continue;
     }
-    batch.errors.push_back({a.source, a.line, "duplicate id '" + a.id + "' (also in " + it->second + ")", ""});
+    batch.errors.push_back({a.source, a.line, "duplicate id '" + a.id + "' (also in " + it->second + ", which keeps it)", ""});
     if (fs::path(a.source).extension() != ".jsonl") batch.broken_sources.insert(a.source);
   }
   batch.articles = std::move(unique);
@@ -242,7 +274,9 @@ class Job {
   }
 
   void drop_duplicates(ReadBatch& batch) {
-    screen_articles(batch);
+    screen_articles(batch, [&](const std::string& id) {
+      return dir_.live_generation() || dir_.is_plain_database() ? indexed_source_of(options_.db_path, id) : std::string();
+    });
     articles_ = std::move(batch.articles);
     broken_sources_ = batch.broken_sources;
     broken_directories_ = batch.broken_directories;
@@ -741,7 +775,11 @@ Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& 
                                   const IndexerOptions& options, std::size_t shards) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<ReadBatch> parts(shards);
-  screen_articles(batch);  // duplicates across the whole batch: a file's indexed article may be in another shard
+  // Duplicates across the whole batch: a file's indexed article may be in another shard.
+  screen_articles(batch, [&](const std::string& id) {
+    const fs::path dir = shard_dir(options.db_path, shard_of(id, shards));
+    return fs::exists(dir) ? indexed_source_of(dir, id) : std::string();
+  });
   for (auto& part : parts) {
     part.errors = batch.errors;  // failed ids and broken sources: every shard keeps what it holds
     part.broken_sources = batch.broken_sources;

@@ -214,7 +214,7 @@ std::vector<Row> index_rows() {
        },
        0, "", {}, {}},
       // Articles that are wrong in themselves (more rows in tests/indexer/article_reader_test.cpp).
-      {"duplicate article ids", "the second is skipped and reported with both file names (exit 1); the first is indexed",
+      {"duplicate article ids", "one is skipped and reported with both file names (exit 1): the file the index already holds the id from keeps it (a draft copied from a published article, its id left as it was, no longer replaces it; before, the first in path order won and the error named the published file), else the first in path order",
        [](Corpus& c) { c.article("sub/again.md", "id: keep-a\ntitle: Again\ndate: 2025-01-01"); }, 1, "duplicate id 'keep-a'"},
       {"YAML alias bomb (\"billion laughs\")", "refused: `front matter too large or too deeply nested (YAML aliases?): over 10000 nodes`",
        [](Corpus& c) {
@@ -435,4 +435,26 @@ TEST_CASE("hostile input matrix: one folder named through a link and by its own 
   fs::remove(real / "d.md");
   CHECK(test::run_mssearch("index " + q(real) + " --db " + q(db) + " --full -q").exit_code == 1);
   CHECK(indexed_ids(db) == std::set<std::string>{"a", "b"});
+}
+
+TEST_CASE("hostile input matrix: a draft copied from a published article keeps its id", "[hostile]") {
+  // The copy sorts first in path order; the published article keeps its id all the same, one
+  // index or shards, incremental or --full, and the error names the copy.
+  for (const char* shards : {"", " --shards 2"}) {
+    INFO(shards);
+    test::TempDir tmp;
+    const fs::path dir = tmp / "articles", db = tmp / "db";
+    test::write_file(dir / "sleep.md", "---\nid: sleep\ntitle: Poor sleep and fatigue\ndate: 2025-01-01\n---\nPublished text.\n");
+    test::write_file(dir / "other.md", test::markdown_article("Other"));
+    REQUIRE(test::run_mssearch("index " + q(dir) + " --db " + q(db) + shards + " -q").exit_code == 0);
+    test::write_file(dir / "a-draft.md", "---\nid: sleep\ntitle: Draft about naps\ndate: 2025-02-01\n---\nDraft text.\n");
+    for (const char* full : {"", " --full"}) {
+      const auto run = test::run_mssearch("index " + q(dir) + " --db " + q(db) + shards + full + " --json");
+      CHECK(run.exit_code == 1);
+      CHECK_THAT(run.out + run.err, Catch::Contains("a-draft.md") && Catch::Contains("duplicate id 'sleep'"));
+      const auto found = test::run_mssearch("search 'published' --db " + q(db) + " --json");
+      CHECK_THAT(found.out, Catch::Contains("Poor sleep and fatigue"));
+      CHECK_THAT(test::run_mssearch("search 'naps' --db " + q(db) + " --json").out, !Catch::Contains("Draft about naps"));
+    }
+  }
 }
