@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <nlohmann/json.hpp>
 
@@ -164,14 +165,25 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
     if (!t.is_array()) return error("topics", "'topics' must be a list, e.g. [Astrocytes, Demyelination]");
     if (t.size() > limits.max_topics)
       return error("topics", fmt::format("{} topics; the limit is {}", t.size(), limits.max_topics));
+    std::set<std::string> filters;  // each topic's filter term (schema::topic_term)
     for (const auto& topic : t) {
-      if (!topic.is_string() || topic.get<std::string>().empty())
-        return error("topics", "every topic must be a non-empty string");
-      const std::string& name = topic.get_ref<const std::string&>();
+      if (!topic.is_string()) return error("topics", "every topic must be a non-empty string");
+      // Spaces around a name and runs of spaces in it are an editor's typo, not another topic:
+      // "Fatigue " made a facet of its own next to "Fatigue".
+      std::string name;
+      for (const char c : topic.get_ref<const std::string&>()) {
+        const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+        if (!space) name += c;
+        else if (!name.empty() && name.back() != ' ') name += ' ';
+      }
+      if (!name.empty() && name.back() == ' ') name.pop_back();
+      if (name.empty()) return error("topics", "every topic must be a non-empty string");
       if (name.size() > limits.max_topic_bytes)
         return error("topics", fmt::format("topic '{}…' is {} bytes; the limit is {}", utf8_prefix(name, 40),
                                            name.size(), limits.max_topic_bytes));
-      a.topics.push_back(name);
+      // The same topic twice (`[Fatigue, fatigue]`): once, as first written. Its filter matches
+      // both, so two would count the article twice in the topic's facet.
+      if (filters.insert(schema::topic_term(name)).second) a.topics.push_back(std::move(name));
     }
   }
   if (!scalar("journal", a.journal)) return error("journal", "'journal' must be a string");

@@ -21,9 +21,23 @@
 namespace mssearch {
 
 std::vector<FacetValue> sorted_facets(const std::map<std::string, Xapian::doccount>& counts) {
-  std::vector<FacetValue> out;
+  // Spellings of one value that its filter does not tell apart ("Fatigue", "fatigue", both
+  // filtered by the slug `fatigue`) are one facet, named as most of its articles spell it: its
+  // count is then what its filter finds (an article holds one spelling of a value: the reader
+  // keeps the first).
+  std::map<std::string, std::vector<std::pair<std::string, Xapian::doccount>>> by_filter;
   for (const auto& [value, count] : counts)
-    if (!value.empty()) out.push_back({value, count});
+    if (!value.empty()) by_filter[schema::topic_term(value)].emplace_back(value, count);
+  std::vector<FacetValue> out;
+  for (auto& [filter, spellings] : by_filter) {
+    Xapian::doccount total = 0;
+    const std::pair<std::string, Xapian::doccount>* name = &spellings.front();
+    for (const auto& s : spellings) {
+      total += s.second;
+      if (s.second > name->second) name = &s;
+    }
+    out.push_back({name->first, total});
+  }
   std::stable_sort(out.begin(), out.end(), [](const FacetValue& a, const FacetValue& b) { return a.count > b.count; });
   return out;
 }

@@ -7,6 +7,7 @@
 
 #include "schema/index_path.h"
 #include "schema/schema.h"
+#include "searcher/facet_counter.h"
 
 namespace mssearch {
 namespace fs = std::filesystem;
@@ -41,9 +42,7 @@ Result<IndexStats> index_stats(const fs::path& db_path) {
     std::map<std::string, Xapian::doccount> counts;
     for (auto v = db->valuestream_begin(schema::kSlotTopics); v != db->valuestream_end(schema::kSlotTopics); ++v)
       for (auto& topic : schema::decode_topic_set(*v)) ++counts[topic];
-    for (auto& [value, count] : counts) stats.topics.push_back({value, count});
-    std::stable_sort(stats.topics.begin(), stats.topics.end(),
-                     [](const FacetValue& a, const FacetValue& b) { return a.count > b.count; });
+    stats.topics = sorted_facets(counts);  // spellings one filter finds alike counted as one topic
     std::error_code ec;
     std::vector<fs::path> lives;
     if (auto live = live_database_dir(db_path)) lives.push_back(*live);

@@ -120,10 +120,7 @@ void Searcher::Impl::load_topics() {
   std::map<std::string, std::uint32_t> counts;
   for (auto v = db.valuestream_begin(schema::kSlotTopics); v != db.valuestream_end(schema::kSlotTopics); ++v)
     for (auto& topic : schema::decode_topic_set(*v)) ++counts[topic];
-  topics.clear();
-  for (const auto& [value, count] : counts)
-    if (!value.empty()) topics.push_back({value, count});
-  std::stable_sort(topics.begin(), topics.end(), [](const FacetValue& a, const FacetValue& b) { return a.count > b.count; });
+  topics = sorted_facets(counts);  // spellings one filter finds alike counted as one topic
   load_pair_words();
 }
 

@@ -1023,3 +1023,37 @@ TEST_CASE("synonyms: a field's value is never expanded, a slug's later parts nei
   // The words around it still expand: `ms` finds "multiple sclerosis" too.
   CHECK(c.search("ms topic:progressive-ms").total == expected);
 }
+
+TEST_CASE("facets: spellings of a topic its filter finds alike are one facet, counted as the filter finds", "[searcher][facets]") {
+  // An editor's `fatigue`, `Fatigue ` (a trailing space) and `FATIGUE` made four facets whose
+  // counts disagreed with what ticking one found.
+  test::TempDir tmp;
+  test::write_file(tmp / "a/one.md", "---\nid: one\ntitle: One\ndate: 2025-01-01\ntopics: [Fatigue, Heat]\n---\nTired.\n");
+  test::write_file(tmp / "a/two.md", "---\nid: two\ntitle: Two\ndate: 2025-01-02\ntopics: [Fatigue]\n---\nTired.\n");
+  test::write_file(tmp / "a/three.md",
+                   "---\nid: three\ntitle: Three\ndate: 2025-01-03\ntopics: [fatigue, \"Fatigue \", FATIGUE, \"  heat   \"]\n---\nTired.\n");
+  IndexerOptions io;
+  io.db_path = tmp / "db";
+  const auto report = run_index_job({tmp / "a"}, io);
+  REQUIRE(report);
+  CHECK(report->failed == 0);
+  SearcherOptions so;
+  so.db_path = io.db_path;
+  auto s = Searcher::open(so);
+  REQUIRE(s);
+  auto all = s->search(SearchRequest{});
+  REQUIRE(all);
+  std::map<std::string, std::uint32_t> facets;
+  for (const auto& f : all->topic_facets) facets[f.value] = f.count;
+  CHECK(facets == std::map<std::string, std::uint32_t>{{"Fatigue", 3}, {"Heat", 2}});
+  for (const char* topic : {"fatigue", "Fatigue", "FATIGUE"}) {
+    SearchRequest r;
+    r.topics = {topic};
+    auto found = s->search(r);
+    REQUIRE(found);
+    CHECK(found->total == 3);
+  }
+  std::map<std::string, std::uint32_t> listed;
+  for (const auto& t : s->topics()) listed[t.value] = t.count;
+  CHECK(listed == facets);
+}
