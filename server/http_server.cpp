@@ -458,7 +458,7 @@ const std::string& HttpServer::Impl::route_of(const std::string& path) const {
 
 void HttpServer::Impl::not_allowed(const httplib::Request& req, httplib::Response& res) {
   if (route_of(req.path) == "other") return send_error(res, {404, "not_found", "no route " + req.path});
-  res.set_header("Allow", "GET, HEAD");
+  res.set_header("Allow", "GET, HEAD, OPTIONS");  // as a preflight on the same path says
   send_error(res, {405, "method_not_allowed", req.method + " is not allowed on " + req.path + "; use GET"});
 }
 
@@ -828,6 +828,11 @@ void HttpServer::Impl::setup() {
   // Only GET (and HEAD) are served (POST and the like are refused before routing, above); CORS
   // preflight is answered for the API.
   server.Options(".*", [this](const httplib::Request& req, httplib::Response& res) {
+    // A path no route serves is not found whatever the method (it answered 204, GET 404).
+    if (route_of(req.path) == "other") {
+      add_common_headers(req, res);
+      return send_error(res, {404, "not_found", "no route " + req.path});
+    }
     res.set_header("Allow", "GET, HEAD, OPTIONS");
     res.set_header("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
     res.set_header("Access-Control-Allow-Headers", "Content-Type");

@@ -130,7 +130,7 @@ TEST_CASE("server: bad requests get a JSON error with the right status", "[serve
   auto post = c.Post("/api/search", "", "application/json");
   REQUIRE(post);
   CHECK(post->status == 405);
-  CHECK(post->get_header_value("Allow") == "GET, HEAD");
+  CHECK(post->get_header_value("Allow") == "GET, HEAD, OPTIONS");
   CHECK(error_code(json::parse(post->body)) == "method_not_allowed");
   auto big = c.Post("/api/search", std::string(100000, 'x'), "text/plain");
   REQUIRE(big);
@@ -185,6 +185,11 @@ TEST_CASE("server: CORS headers only for allowed origins", "[server]") {
   CHECK(preflight->status == 204);
   CHECK(preflight->get_header_value("Access-Control-Allow-Origin") == "https://site.example");
   CHECK_THAT(preflight->get_header_value("Access-Control-Allow-Methods"), Catch::Contains("GET"));
+  // A path no route serves: 404 whatever the method (a preflight answered 204).
+  auto nowhere = c.Options("/nope", {{"Origin", "https://site.example"}});
+  REQUIRE(nowhere);
+  CHECK(nowhere->status == 404);
+  CHECK(error_code(json::parse(nowhere->body)) == "not_found");
 }
 
 TEST_CASE("server: the page is escaped and sent with security headers", "[server]") {
