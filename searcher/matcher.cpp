@@ -57,6 +57,7 @@ Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const Qu
   if (slices != nullptr && check == 0 && !plan.by_date && !plan.by_credibility)
     sliced = slices->top(db, parts, plan.query, weight, want, time_limit_seconds);
   if (sliced) {
+    m.sliced = true;
     m.mset = std::move(sliced->marks);
     m.total_is_exact = sliced->lower == sliced->upper;
     m.total = m.total_is_exact ? sliced->lower : sliced->estimated;

@@ -33,6 +33,7 @@ struct Matched {
   Xapian::doccount total = 0;
   bool total_is_exact = true;
   bool timed_out = false;  // Xapian's time limit cut the counting
+  bool sliced = false;     // matched as slices at once (MatchSlices)
   FacetCounts facets;      // empty unless counting was given
 };
 

@@ -84,6 +84,9 @@ struct SearchResult {
   // Round trips to shard servers this answer took (a coordinator's; 0 otherwise). Not in the
   // JSON: counted in the server's /metrics.
   std::size_t shard_round_trips = 0;
+  // Its match was cut into slices matched at once (SearcherOptions::match_slices). Not in the
+  // JSON: counted in the server's /metrics.
+  bool sliced = false;
   // What the answer had to leave out and why (an article whose stored data is damaged).
   std::vector<std::string> warnings;
 };

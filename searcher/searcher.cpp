@@ -234,6 +234,7 @@ Result<SearchResult> Searcher::Impl::run(const SearchRequest& request, const Que
   result.total = matched.total;
   result.total_is_exact = matched.total_is_exact;
   result.timed_out = matched.timed_out;
+  result.sliced = matched.sliced;
   result.topic_facets = matched.facets.topics;
   result.year_facets = matched.facets.years;
   result.journal_facets = matched.facets.journals;

@@ -521,6 +521,7 @@ void HttpServer::Impl::note(const SearchResult& result) {
   if (!result.failed_shards.empty()) metrics.count_answer("partial");
   if (result.shard_round_trips > 0) metrics.count_round_trips(result.shard_round_trips);
   if (result.timed_out) metrics.count_answer("timed_out");
+  if (result.sliced) metrics.count_sliced();
   if (result.query_terms_dropped > 0) metrics.count_answer("words_dropped");
   for (std::size_t i = 0; i < result.warnings.size(); ++i) metrics.count_answer("damaged_article");
 }

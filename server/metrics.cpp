@@ -73,6 +73,12 @@ Metrics::Metrics()
                        .Help("Round trips from this coordinator to its shard servers, for searches")
                        .Register(*registry_)
                        .Add({})),
+      sliced_(prometheus::BuildCounter()
+                  .Name("mssearch_sliced_matches_total")
+                  .Help("Searches whose match was cut into slices of the index matched at once on free cores "
+                        "(match_slices)")
+                  .Register(*registry_)
+                  .Add({})),
       round_trips_per_search_(prometheus::BuildHistogram()
                                   .Name("mssearch_shard_round_trips_per_search")
                                   .Help("Round trips to shard servers one search took, all shards together (at "
@@ -105,6 +111,8 @@ void Metrics::count_round_trips(std::size_t trips) {
   round_trips_.Increment(static_cast<double>(trips));
   round_trips_per_search_.Observe(static_cast<double>(trips));
 }
+
+void Metrics::count_sliced() { sliced_.Increment(); }
 
 void Metrics::set_analytics_dropped(double dropped) {
   // A counter only goes up: it takes what the recorder dropped since the last scrape.

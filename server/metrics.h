@@ -42,6 +42,8 @@ class Metrics {
   void count_answer(std::string_view what);
   // A coordinator's search: the round trips to its shard servers it took.
   void count_round_trips(std::size_t trips);
+  // A search whose match was cut into slices matched at once (SearcherOptions::match_slices).
+  void count_sliced();
   // The shared result cache's lookups (hits, misses since start) and its entries.
   void set_result_cache(double hits, double misses, double entries);
   std::string render() const;
@@ -61,6 +63,7 @@ class Metrics {
   prometheus::Gauge& queued_requests_;
   prometheus::Counter& analytics_dropped_;
   prometheus::Counter& round_trips_;
+  prometheus::Counter& sliced_;
   prometheus::Histogram& round_trips_per_search_;
   prometheus::Family<prometheus::Counter>& cache_lookups_;
   prometheus::Gauge& cache_entries_;

@@ -1039,3 +1039,20 @@ TEST_CASE("server: damaged stored data is left out and counted, and a damaged in
   CHECK(s.get_json("/readyz")["status"] == "ready");
   CHECK_FALSE(s.get_json("/api/search?q=astrocytes")["hits"].empty());
 }
+
+TEST_CASE("server: a search whose match was cut into slices is counted in /metrics", "[server][metrics]") {
+  LiveServer s(true, {}, [](ServerOptions& o) {
+    o.searcher.match_slices = 2;
+    o.searcher.match_slice_min_documents = 1;  // the sample corpus is small
+  });
+  CHECK(s.metric("mssearch_sliced_matches_total") == 0);
+  const json one = s.get_json("/api/search?q=astrocytes");
+  CHECK(one["total"].get<int>() > 0);
+  if (std::thread::hardware_concurrency() >= 2)
+    CHECK(s.metric("mssearch_sliced_matches_total") == 1);  // one search at a time: a core was free
+  else
+    WARN("one core: no search is sliced");
+  // A phrase's exact counting sees every match: one pass, not counted.
+  s.get_json("/api/search?q=%22white%20matter%22");
+  CHECK(s.metric("mssearch_sliced_matches_total") <= 1);
+}
