@@ -109,7 +109,10 @@ void Searcher::Impl::load_topics() {
       std::equal(local.begin(), local.end(), docid_shards->begin(), [](const auto& p, const std::string& uuid) { return p.uuid == uuid; });
   std::vector<ShardRevision> parts;
   if (!single_local && options.parallel_shards && parts_are_db) parts = local;
-  slice_parts = (single_local && local.size() == 1) || (!single_local && parts_are_db) ? local : std::vector<ShardRevision>{};
+  // One local index only: a sharded one already counts its shards in threads of their own
+  // while it ranks (FacetCounting), and slices beside them outnumbered the cores (at 100k over
+  // 4 shards on 2 cores, top 10 p50 6.0 ms in one pass, 10.3 ms sliced).
+  slice_parts = single_local && local.size() == 1 ? local : std::vector<ShardRevision>{};
   facets.reset();  // its threads end before another set starts
   auto counting = FacetCounting::for_database(db, single_local, options.max_wildcard_expansion, parts,
                                               options.time_limit_seconds);
