@@ -103,6 +103,14 @@ std::string indexed_source_of(const fs::path& dir, const std::string& id) {
   }
 }
 
+// `path` with its symbolic links resolved as they are now (as written when that fails).
+std::string resolved_path(const std::string& path) {
+  if (path.empty()) return path;
+  std::error_code ec;
+  const fs::path r = fs::weakly_canonical(path, ec);
+  return ec || r.empty() ? path : r.string();
+}
+
 // `indexed_source(id)`: the file the index holds article `id` from ("" when none or unknown).
 void screen_articles(ReadBatch& batch, const std::function<std::string(const std::string&)>& indexed_source = {}) {
   std::map<std::string, std::string> first_source;
@@ -112,10 +120,15 @@ void screen_articles(ReadBatch& batch, const std::function<std::string(const std
     for (const auto& a : batch.articles) ++copies[a.id];
     for (const auto& [id, n] : copies) {
       if (n < 2) continue;
-      const std::string held = indexed_source(id);
-      if (!held.empty() && std::any_of(batch.articles.begin(), batch.articles.end(),
-                                       [&](const Article& a) { return a.id == id && a.source == held; }))
-        first_source.emplace(id, held);
+      // Compared as their links resolve now too: the folder the index holds the article from
+      // may be named through a link this run, or the other way round.
+      const std::string held = resolved_path(indexed_source(id));
+      if (held.empty()) continue;
+      for (const auto& a : batch.articles)
+        if (a.id == id && (a.source == held || resolved_path(a.source) == held)) {
+          first_source.emplace(id, a.source);
+          break;
+        }
     }
   }
   std::vector<Article> unique;
@@ -308,11 +321,7 @@ class Job {
     // folder given through a link and by its own name in turn must cover the same articles. By
     // the stored spelling alone, an article indexed through one and removed while the job
     // named the other stayed in the index for good, even after --full.
-    const auto resolve = [](const std::string& path) {
-      std::error_code ec;
-      const fs::path r = fs::weakly_canonical(path, ec);
-      return ec || r.empty() ? path : r.string();
-    };
+    const auto resolve = [](const std::string& path) { return resolved_path(path); };
     const auto resolve_all = [&](const auto& paths) {
       std::vector<std::string> out;
       for (const auto& p : paths) out.push_back(resolve(p));

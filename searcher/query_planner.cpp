@@ -15,6 +15,43 @@
 namespace mssearch {
 
 namespace {
+// How often one word of a long question is searched (each a subquery for the matcher: 1,365
+// times `ms` in 4 KiB, each expanded to a synonym's phrase, took seconds).
+constexpr std::size_t kMaxRepeats = 4;
+
+bool word_byte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u >= 0x80 || std::isalnum(u) != 0;
+}
+
+// `text` with each plain word (outside quotes, not a field's prefix or value, not after + or -,
+// not an operator) kept at most kMaxRepeats times; the rest of the text as it was, so that its
+// filters, phrases and exclusions hold.
+std::string bounded_repeats(const std::string& text) {
+  std::map<std::string, std::size_t> seen;
+  std::string out;
+  bool in_quotes = false;
+  for (std::size_t i = 0; i < text.size();) {
+    if (!word_byte(text[i])) {
+      if (text[i] == '"') in_quotes = !in_quotes;
+      out += text[i++];
+      continue;
+    }
+    const std::size_t begin = i;
+    while (i < text.size() && word_byte(text[i])) ++i;
+    const std::string word = text.substr(begin, i - begin);
+    const char before = begin > 0 ? text[begin - 1] : ' ';
+    const char after = i < text.size() ? text[i] : ' ';
+    const bool plain = !in_quotes && std::isspace(static_cast<unsigned char>(before)) != 0 &&
+                       (std::isspace(static_cast<unsigned char>(after)) != 0) &&
+                       word != "AND" && word != "OR" && word != "NOT" && word != "XOR" && word != "NEAR" && word != "ADJ";
+    if (!plain || ++seen[word] <= kMaxRepeats) out += word;
+  }
+  return out;
+}
+}  // namespace
+
+namespace {
 
 using QP = Xapian::QueryParser;
 constexpr unsigned kPartialFlag = QP::FLAG_PARTIAL;
@@ -220,11 +257,20 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     // A long question keeps its most informative words; then, should its expansion still be
     // over the bound on cost, fewer of them (each round a quarter fewer).
     std::size_t budget = options_.max_query_words;
-    // Past the budget, also when no word is dropped: repeats are bounded (informative_words).
-    if (!plan.blank && budget > 0 && plain_words_of(plan.folded).size() > budget) {
-      std::size_t distinct = 0;
-      plan.folded = informative_words(plan.folded, budget, distinct);
-      plan.words_dropped = distinct;
+    // Past the budget: cut to the most informative words (as plain words); when none is
+    // dropped, the text stays as typed (its filters, phrases and exclusions with it) unless a
+    // word repeats more than informative_words keeps, a cost with no meaning.
+    if (!plan.blank && budget > 0) {
+      const std::vector<std::string> words = plain_words_of(plan.folded);
+      if (words.size() > budget) {
+        std::size_t distinct = 0;
+        const std::string cut = informative_words(plan.folded, budget, distinct);
+        std::map<std::string, std::size_t> repeats;
+        std::size_t most = 0;
+        for (const auto& w : words) most = std::max(most, ++repeats[w]);
+        if (distinct > 0) plan.folded = cut, plan.words_dropped = distinct;
+        else if (most > kMaxRepeats) plan.folded = bounded_repeats(plan.folded);
+      }
     }
     plan.words = plan.blank ? Xapian::Query::MatchAll : parse(plan.folded, plan.partial);
     while (!plan.blank && distinct_terms(plan.words) > options_.max_query_terms) {
@@ -346,12 +392,6 @@ std::vector<std::string> QueryPlanner::plain_terms(const std::string& text) {
   if (options_.ranking.exact_weight <= 0) return {};
   return plain_words_of(text);
 }
-
-namespace {
-// How often one word of a long question is searched (each a subquery for the matcher: 1,365
-// times `ms` in 4 KiB, each expanded to a synonym's phrase, took seconds).
-constexpr std::size_t kMaxRepeats = 4;
-}  // namespace
 
 std::string QueryPlanner::informative_words(const std::string& folded, std::size_t budget, std::size_t& dropped) {
   const std::vector<std::string> words = plain_words_of(folded);

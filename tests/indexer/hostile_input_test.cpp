@@ -456,5 +456,14 @@ TEST_CASE("hostile input matrix: a draft copied from a published article keeps i
       CHECK_THAT(found.out, Catch::Contains("Poor sleep and fatigue"));
       CHECK_THAT(test::run_mssearch("search 'naps' --db " + q(db) + " --json").out, !Catch::Contains("Draft about naps"));
     }
+    // The folder named through a link, then by its own name: the same file still keeps it.
+    const fs::path link = tmp / "current";
+    fs::create_directory_symlink(dir, link);
+    for (const fs::path& root : {link, dir}) {
+      INFO(root);
+      const auto run = test::run_mssearch("index " + q(root) + " --db " + q(db) + shards + " --json");
+      CHECK(run.exit_code == 1);
+      CHECK_THAT(test::run_mssearch("search 'published' --db " + q(db) + " --json").out, Catch::Contains("Poor sleep and fatigue"));
+    }
   }
 }

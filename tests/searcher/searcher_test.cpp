@@ -957,6 +957,19 @@ TEST_CASE("long questions: a word repeated a thousand times is searched a few ti
     CHECK(repeated->hits[i].id == four->hits[i].id);
     CHECK(repeated->hits[i].score == Approx(four->hits[i].score));
   }
+  // Past the budget with no word dropped, the text's filters and exclusions hold: only the
+  // repeats are bounded (they were all flattened to plain words: a topic filter ignored).
+  std::string long_filtered;
+  for (int i = 0; i < 49; ++i) long_filtered += "fatigue treatment ";
+  r.query = long_filtered + "topic:fatigue";
+  auto filtered = c.searcher->search(r);
+  REQUIRE(filtered);
+  r.query = "fatigue treatment topic:fatigue";
+  auto short_filtered = c.searcher->search(r);
+  REQUIRE(short_filtered);
+  CHECK(short_filtered->total < four->total);
+  CHECK(filtered->total == short_filtered->total);
+  CHECK(filtered->query_terms_dropped == 0);
   // Within the budget a repeat still counts: `ms ms` weighs the word more than `ms` does.
   r.query = "ms";
   auto once = c.searcher->search(r);
