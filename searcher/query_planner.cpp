@@ -340,6 +340,33 @@ bool QueryPlanner::last_word_incomplete(const std::string& folded) {
 }
 
 Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
+  // Only exclusions (`-fatigue`, `-topic:fatigue`): every article but those. Xapian reads a
+  // lone `-word` as the word itself, so `-fatigue` found exactly the fatigue articles.
+  {
+    std::vector<std::string> excluded;
+    bool only_exclusions = true;
+    for (std::size_t i = 0; i < folded.size();) {
+      if (std::isspace(static_cast<unsigned char>(folded[i])) != 0) {
+        ++i;
+        continue;
+      }
+      std::size_t end = i;
+      while (end < folded.size() && std::isspace(static_cast<unsigned char>(folded[end])) == 0) ++end;
+      const std::string token = folded.substr(i, end - i);
+      // A minus before a bare number is a number (`E2f-1, -2, -3`), not an exclusion.
+      if (token.size() < 2 || token[0] != '-' || token[1] == '-' || std::isdigit(static_cast<unsigned char>(token[1])) != 0) {
+        only_exclusions = false;
+        break;
+      }
+      excluded.push_back(token.substr(1));
+      i = end;
+    }
+    if (only_exclusions && !excluded.empty()) {
+      std::string words;
+      for (const auto& w : excluded) words += (words.empty() ? "" : " ") + w;
+      return Xapian::Query(Xapian::Query::OP_AND_NOT, Xapian::Query::MatchAll, parse(words, false));
+    }
+  }
   const unsigned partial_flag = partial ? kPartialFlag : 0u;
   // Hyphenated words as words (RankingOptions::hyphens_as_words); under AND, the phrase Xapian
   // makes of them is the stricter reading, and a compound's joined form is not required.

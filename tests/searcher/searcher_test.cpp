@@ -1070,3 +1070,24 @@ TEST_CASE("facets: spellings of a topic its filter finds alike are one facet, co
   for (const auto& t : s->topics()) listed[t.value] = t.count;
   CHECK(listed == facets);
 }
+
+TEST_CASE("query syntax: a query of exclusions only finds every article but those", "[searcher][syntax]") {
+  CorpusIndex c;
+  // Xapian reads a lone `-word` as the word itself: `-fatigue` found exactly the fatigue articles.
+  const auto all = c.search(SearchRequest{}).total;
+  const auto fatigue = c.search("fatigue").total;
+  REQUIRE(fatigue > 0);
+  CHECK(c.search("-fatigue").total == all - fatigue);
+  CHECK(c.search("-fatigue").total == c.search("NOT fatigue").total);
+  SearchRequest by_topic;
+  by_topic.topics = {"fatigue"};
+  const auto topic = c.search(by_topic).total;
+  REQUIRE(topic > 0);
+  CHECK(c.search("-topic:fatigue").total == all - topic);
+  for (const auto& hit : c.search("-topic:fatigue").hits) {
+    INFO(hit.id);
+    CHECK(std::find(hit.topics.begin(), hit.topics.end(), "Fatigue") == hit.topics.end());
+  }
+  // With a word to search, as before.
+  CHECK(c.search("ms -fatigue").total < c.search("ms").total);
+}
