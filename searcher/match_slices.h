@@ -52,8 +52,6 @@ class MatchSlices {
                          const Xapian::Query& query, const Xapian::Weight& weight, Xapian::doccount want,
                          double time_limit_seconds);
 
-  // The slices a match of this searcher is cut into when cores are free.
-  std::size_t slices() const { return slices_; }
   // Matches of this process cut into slices so far.
   static std::uint64_t sliced_matches();
 

@@ -19,11 +19,6 @@ namespace {
 // times `ms` in 4 KiB, each expanded to a synonym's phrase, took seconds).
 constexpr std::size_t kMaxRepeats = 4;
 
-bool word_byte(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return u >= 0x80 || std::isalnum(u) != 0;
-}
-
 // `text` with each plain word (outside quotes, not a field's prefix or value, not after + or -,
 // not an operator) kept at most kMaxRepeats times; the rest of the text as it was, so that its
 // filters, phrases and exclusions hold.
@@ -32,13 +27,13 @@ std::string bounded_repeats(const std::string& text) {
   std::string out;
   bool in_quotes = false;
   for (std::size_t i = 0; i < text.size();) {
-    if (!word_byte(text[i])) {
+    if (!is_word_byte(text[i])) {
       if (text[i] == '"') in_quotes = !in_quotes;
       out += text[i++];
       continue;
     }
     const std::size_t begin = i;
-    while (i < text.size() && word_byte(text[i])) ++i;
+    while (i < text.size() && is_word_byte(text[i])) ++i;
     const std::string word = text.substr(begin, i - begin);
     const char before = begin > 0 ? text[begin - 1] : ' ';
     const char after = i < text.size() ? text[i] : ' ';

@@ -10,12 +10,13 @@
 #include "schema/text_analyzer.h"
 
 namespace mssearch {
-namespace {
 
 bool is_word_byte(char c) {
   const auto u = static_cast<unsigned char>(c);
   return u >= 0x80 || std::isalnum(u) != 0;
 }
+
+namespace {
 
 struct Token {
   std::string text;

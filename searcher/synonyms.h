@@ -47,6 +47,9 @@ class SynonymTable {
 };
 
 // Splits folded text into alphanumeric tokens (bytes >= 0x80 count as letters).
+// Whether `c` is part of a word of a query (a letter or digit, or any byte of a non-ASCII
+// character): how the synonyms and the planner cut a query into words.
+bool is_word_byte(char c);
 std::vector<std::string> synonym_tokens(std::string_view folded);
 
 }  // namespace mssearch
