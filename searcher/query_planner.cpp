@@ -210,6 +210,21 @@ Result<void> QueryPlanner::take_bad_date() {
   return fail(ErrorCode::kBadQuery, "date:" + bad + " is not a date YYYY-MM-DD (date:2025-01-01..2025-12-31)");
 }
 
+Error wildcard_refusal(const Xapian::WildcardError& e, std::uint32_t limit) {
+  // Xapian says "Wildcard PATTERN* expands to more than N terms"; PATTERN is an index term,
+  // its field's prefix (capitals: terms are lower case) in front.
+  const std::string& msg = e.get_msg();
+  std::string pattern;
+  if (const auto from = msg.find("Wildcard "), to = msg.find("* expands"); from == 0 && to != std::string::npos) {
+    pattern = msg.substr(9, to - 9);
+    const std::size_t word = pattern.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+    pattern = word == std::string::npos ? std::string() : pattern.substr(word);
+  }
+  const std::string named = pattern.empty() ? "a wildcard" : "the wildcard " + pattern + "*";
+  return Error{ErrorCode::kBadQuery, named + " matches more than " + std::to_string(limit) +
+                                         " words (the limit): make it longer"};
+}
+
 QueryPlanner::QueryPlanner(const SearcherOptions& options, std::shared_ptr<const SynonymTable> synonyms,
                            const Xapian::Database& db)
     : options_(options),
@@ -277,9 +292,8 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
       plan.words_dropped += more;
       plan.words = parse(plan.folded, plan.partial);
     }
-  } catch (const Xapian::WildcardError&) {
-    return fail(ErrorCode::kBadQuery, "a wildcard matches too many terms (the limit is " +
-                                          std::to_string(options_.max_wildcard_expansion) + "): make it longer");
+  } catch (const Xapian::WildcardError& e) {
+    return std::unexpected(wildcard_refusal(e, options_.max_wildcard_expansion));
   }
   // While typing (`date:2025-0`) the range matches nothing until the date is whole.
   if (auto bad = take_bad_date(); !bad && !request.partial) return std::unexpected(bad.error());
@@ -294,9 +308,8 @@ Result<QueryPlan> QueryPlanner::plan_words(const SearchRequest& request, const s
   plan.folded = folded;
   try {
     plan.words = parse(folded, false);
-  } catch (const Xapian::WildcardError&) {
-    return fail(ErrorCode::kBadQuery, "a wildcard matches too many terms (the limit is " +
-                                          std::to_string(options_.max_wildcard_expansion) + "): make it longer");
+  } catch (const Xapian::WildcardError& e) {
+    return std::unexpected(wildcard_refusal(e, options_.max_wildcard_expansion));
   }
   return finish(request, std::move(plan));
 }
@@ -346,6 +359,11 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
         continue;
       }
       std::size_t end = i;
+      if (folded.compare(i, 2, "-\"") == 0) {
+        // An excluded phrase (`-"white matter"`) is one token, to its closing quote.
+        end = folded.find('"', i + 2);
+        end = end == std::string::npos ? folded.size() : end + 1;
+      }
       while (end < folded.size() && std::isspace(static_cast<unsigned char>(folded[end])) == 0) ++end;
       const std::string token = folded.substr(i, end - i);
       // A minus before a bare number is a number (`E2f-1, -2, -3`), not an exclusion.

@@ -43,6 +43,11 @@ struct QueryPlan {
 Xapian::Query parse_words(Xapian::QueryParser& parser, const std::string& text, unsigned flags,
                           const std::string& prefix = {}, Xapian::Query::op op = Xapian::Query::OP_OR);
 
+// The refusal of a wildcard that expands past `limit` terms, naming it as typed (`k*`, its field
+// prefix left out): Xapian expands a wildcard when it parses or when it matches, so either may
+// throw.
+Error wildcard_refusal(const Xapian::WildcardError& e, std::uint32_t limit);
+
 class QueryPlanner {
  public:
   QueryPlanner(const SearcherOptions& options, std::shared_ptr<const SynonymTable> synonyms,

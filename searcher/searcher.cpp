@@ -178,10 +178,8 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
     // Kept under the revision searched: a retry after the index moved on searched a newer one.
     if (result && cache != nullptr && index_version(impl_->shards) == searched_version) cache->put(key, *result);
     return result;
-  } catch (const Xapian::WildcardError&) {
-    // Xapian expands a wildcard when it matches, so the limit may be met there, not only when parsing.
-    return fail(ErrorCode::kBadQuery, "a wildcard matches too many terms (the limit is " +
-                                          std::to_string(impl_->options.max_wildcard_expansion) + "): make it longer");
+  } catch (const Xapian::WildcardError& e) {
+    return std::unexpected(wildcard_refusal(e, impl_->options.max_wildcard_expansion));
   } catch (const Xapian::Error& e) {
     return xapian_failure(e, "search failed");
   }
@@ -413,9 +411,8 @@ Result<ShardAnswer> Searcher::shard(const ShardRequest& request, const SearchReq
         auto answer = s.retrying([&] { return s.shard_once(request, search); });
         if (answer) answer->warnings = s.stored.take_warnings();
         return answer;
-      } catch (const Xapian::WildcardError&) {
-        return fail(ErrorCode::kBadQuery, "a wildcard matches too many terms (the limit is " +
-                                              std::to_string(s.options.max_wildcard_expansion) + "): make it longer");
+      } catch (const Xapian::WildcardError& e) {
+        return std::unexpected(wildcard_refusal(e, s.options.max_wildcard_expansion));
       } catch (const Xapian::Error& e) {
         return xapian_failure(e, "search failed");
       }

@@ -702,7 +702,11 @@ TEST_CASE("limits: hostile queries get a clear error, never a crash or a hang", 
   auto wild = s->search(r);
   REQUIRE_FALSE(wild);
   CHECK(wild.error().code == ErrorCode::kBadQuery);
-  CHECK_THAT(wild.error().message, Catch::Contains("wildcard"));
+  CHECK_THAT(wild.error().message, Catch::Contains("the wildcard a*") && Catch::Contains("5"));
+  r.query = "title:a*";  // named as typed, without the field's term prefix
+  wild = s->search(r);
+  REQUIRE_FALSE(wild);
+  CHECK_THAT(wild.error().message, Catch::Contains("the wildcard a*"));
   r.query = "a";
   r.partial = true;  // while typing, a short prefix just uses its most frequent completions
   CHECK(s->search(r).has_value());
@@ -1088,6 +1092,13 @@ TEST_CASE("query syntax: a query of exclusions only finds every article but thos
     INFO(hit.id);
     CHECK(std::find(hit.topics.begin(), hit.topics.end(), "Fatigue") == hit.topics.end());
   }
+  // An excluded phrase, alone or beside a word (it was read as the phrase's words).
+  const auto phrase = c.search("\"white matter\"").total;
+  REQUIRE(phrase > 0);
+  CHECK(c.search("-\"white matter\"").total == all - phrase);
+  CHECK(c.search("-\"white matter\" -fatigue").total == c.search("NOT (\"white matter\" OR fatigue)").total);
+  CHECK(c.search("-\"white matter\" -fatigue").total < all - phrase);
+  CHECK(c.search("-\"white matter").total > 0);  // unclosed: still an answer
   // With a word to search, as before.
   CHECK(c.search("ms -fatigue").total < c.search("ms").total);
 }
