@@ -43,6 +43,12 @@ class FacetColumns {
     }
     // Documents counted (each once).
     std::size_t seen() const { return seen_; }
+    // Adds another spy's counts over the same columns (a slice of the same match).
+    void merge(const Spy& other) {
+      seen_ += other.seen_;
+      for (std::size_t f = 0; f < kCount; ++f)
+        for (std::size_t n = 0; n < counts_[f].size() && n < other.counts_[f].size(); ++n) counts_[f][n] += other.counts_[f][n];
+    }
     // Display value -> count for facet `facet`.
     std::map<std::string, Xapian::doccount> counts(std::size_t facet) const;
 

@@ -95,7 +95,7 @@ class SpyCounting final : public FacetCounting {
 class ColumnCounter final : public FacetCounter {
  public:
   ColumnCounter(const FacetColumns& columns, std::optional<MatchSet> matched, Xapian::doccount every)
-      : spy_(columns), matched_(std::move(matched)), every_(every) {
+      : columns_(columns), spy_(columns), matched_(std::move(matched)), every_(every) {
     if (matched_) matched_->for_each([&](Xapian::docid id) { spy_.add(id); });
   }
   Xapian::doccount attach(Xapian::Enquire& enquire) override {
@@ -107,12 +107,33 @@ class ColumnCounter final : public FacetCounter {
     if (!matched_) return std::nullopt;
     return static_cast<Xapian::doccount>(matched_->count());
   }
-  bool timed_out(Xapian::doccount matches) const override { return !matched_ && spy_.seen() < matches; }
+  std::vector<Xapian::MatchSpy*> split(std::size_t n) override {
+    if (matched_ || n == 0) return {};
+    std::vector<Xapian::MatchSpy*> out{&spy_};
+    while (out.size() < n) out.push_back(slices_.emplace_back(std::make_unique<FacetColumns::Spy>(columns_)).get());
+    return out;
+  }
+  bool timed_out(Xapian::doccount matches) const override {
+    if (matched_) return false;
+    std::size_t seen = spy_.seen();
+    for (const auto& slice : slices_) seen += slice->seen();
+    return seen < matches;
+  }
   FacetCounts counts() const override {
-    return {sorted_facets(spy_.counts(0)), sorted_facets(spy_.counts(1)), sorted_facets(spy_.counts(2))};
+    if (slices_.empty()) return counts_of(spy_);
+    FacetColumns::Spy all(columns_);
+    all.merge(spy_);
+    for (const auto& slice : slices_) all.merge(*slice);
+    return counts_of(all);
   }
 
  private:
+  static FacetCounts counts_of(const FacetColumns::Spy& spy) {
+    return {sorted_facets(spy.counts(0)), sorted_facets(spy.counts(1)), sorted_facets(spy.counts(2))};
+  }
+
+  const FacetColumns& columns_;
+  std::vector<std::unique_ptr<FacetColumns::Spy>> slices_;  // split(): slices 1 … n - 1
   FacetColumns::Spy spy_;
   std::optional<MatchSet> matched_;
   Xapian::doccount every_;

@@ -41,6 +41,11 @@ class FacetCounter {
   // must use: the document count when the matcher must see every match, 0 when the counter
   // counts by itself (the matcher may then stop once the best hits are known).
   virtual Xapian::doccount attach(Xapian::Enquire& enquire) = 0;
+  // For a match cut into `n` slices (MatchSlices) when attach() asked for every match: one spy
+  // for each slice's matcher, each seeing that slice's matches only; once they have all run,
+  // counts() and timed_out() are the slices' summed. Empty: not splittable (one pass then).
+  // Valid while this counter lives.
+  virtual std::vector<Xapian::MatchSpy*> split(std::size_t) { return {}; }
   // The exact number of matches, when the counter counted them itself.
   virtual std::optional<Xapian::doccount> total() const = 0;
   // After the match.

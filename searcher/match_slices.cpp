@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "schema/index_path.h"
+#include "searcher/facet_counter.h"
 #include "searcher/worker_group.h"
 
 namespace mssearch {
@@ -126,7 +127,8 @@ bool MatchSlices::open_handles(const std::vector<ShardRevision>& parts) {
 
 std::optional<MatchSlices::Top> MatchSlices::top(const Xapian::Database& db, const std::vector<ShardRevision>& parts,
                                                  const Xapian::Query& query, const Xapian::Weight& weight,
-                                                 Xapian::doccount want, double time_limit_seconds) {
+                                                 Xapian::doccount want, double time_limit_seconds,
+                                                 FacetCounter* exhaustive) {
   if (slices_ < 2 || parts.empty() || db.get_doccount() < min_documents_ || want == 0) return std::nullopt;
   const bool same = parts.size() == opened_for_.size() &&
                     std::equal(parts.begin(), parts.end(), opened_for_.begin(), [](const auto& a, const auto& b) {
@@ -142,6 +144,9 @@ std::optional<MatchSlices::Top> MatchSlices::top(const Xapian::Database& db, con
   const std::size_t n = handles_.size() + 1;
   if (!claim(n - 1)) return std::nullopt;  // every spare thread is busy: one pass
   Claimed claimed{n - 1};
+  std::vector<Xapian::MatchSpy*> spies;
+  if (exhaustive != nullptr && (spies = exhaustive->split(n)).size() != n) return std::nullopt;
+  const Xapian::doccount check = exhaustive != nullptr ? db.get_doccount() : 0;
   if (!workers_) workers_ = std::make_unique<WorkerGroup>(n - 1);
 
   std::vector<ScoredDocs> hits(n);
@@ -156,7 +161,8 @@ std::optional<MatchSlices::Top> MatchSlices::top(const Xapian::Database& db, con
     enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, q, slice_query(slice, n)));
     enquire.set_weighting_scheme(weight);
     enquire.set_time_limit(time_limit_seconds);
-    const Xapian::MSet mset = enquire.get_mset(0, want);
+    if (!spies.empty()) enquire.add_matchspy(spies[slice]);
+    const Xapian::MSet mset = enquire.get_mset(0, want, check);
     for (auto it = mset.begin(); it != mset.end(); ++it) hits[slice].emplace_back(*it, it.get_weight());
     // A slice's estimate is of the whole query (the slice is said to hold every document).
     bounds[slice] = {{}, mset.get_matches_lower_bound(), mset.get_matches_upper_bound(), mset.get_matches_estimated(),

@@ -7,10 +7,14 @@
 // completions (every article holding one is weighed), which one thread on one core gives a
 // visitor its slowest answers from.
 //
-// A search slices only when the database is large enough to gain, the matcher need not see
-// every match (counting is done elsewhere), and cores are free: the searches running in the
-// process and the slices' threads together never outnumber the cores, so that a loaded server
-// answers one search per core as before instead of queueing slices behind other searches.
+// A match whose every match the matcher must see (a phrase's or a date range's counting: its
+// positions or values are the matcher's work) is sliced too: each slice sees all of its own
+// matches, feeding a facet spy of its own, and the counts and bounds are the slices' summed.
+//
+// A search slices only when the database is large enough to gain and cores are free: the
+// searches running in the process and the slices' threads together never outnumber the cores,
+// so that a loaded server answers one search per core as before instead of queueing slices
+// behind other searches.
 // (Other processes' load is not seen: on a machine shared with other work, `match_slices: 1`.)
 // Internal to the searcher. Not thread-safe: one per Searcher.
 #pragma once
@@ -28,6 +32,7 @@
 
 namespace mssearch {
 
+class FacetCounter;
 class WorkerGroup;
 
 class MatchSlices {
@@ -47,10 +52,14 @@ class MatchSlices {
   };
   // The best `want` hits of `query` over `db` (made of `parts`, ShardSet::local_parts()), each
   // with its weight by `weight`. nullopt: matched in one pass instead (too small, no thread
-  // free, a part moved on since, a query that cannot be copied to another thread).
+  // free, a part moved on since, a query that cannot be copied to another thread, a counter
+  // that cannot be split).
+  // `exhaustive`: a counter whose attach() asked the matcher to see every match (a phrase's
+  // counting: FacetCounter::split); each slice then sees every match of its own, feeding its
+  // own spy, so the bounds are exact and the counter's counts are the slices' summed.
   std::optional<Top> top(const Xapian::Database& db, const std::vector<ShardRevision>& parts,
                          const Xapian::Query& query, const Xapian::Weight& weight, Xapian::doccount want,
-                         double time_limit_seconds);
+                         double time_limit_seconds, FacetCounter* exhaustive = nullptr);
 
   // Matches of this process cut into slices so far.
   static std::uint64_t sliced_matches();

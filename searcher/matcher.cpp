@@ -54,11 +54,12 @@ Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const Qu
   Matched m;
   const Xapian::doccount want = window.candidates() ? window.depth : window.offset + window.limit;
   std::optional<MatchSlices::Top> sliced;
-  // Only when a counter gives the total: without one the total is the matcher's, and one pass
-  // that had to visit every match knows it exactly where each slice, stopping early, does not
-  // (`facets=0`: 2,000 about, against 2,446 exact).
-  if (slices != nullptr && counter && check == 0 && !plan.by_date && !plan.by_credibility)
-    sliced = slices->top(db, parts, plan.query, weight, want, time_limit_seconds);
+  // Only with a counter: without one the total is the matcher's, and one pass that had to
+  // visit every match knows it exactly where each slice, stopping early, does not (`facets=0`:
+  // 2,000 about, against 2,446 exact). A counter that needs every match seen (a phrase's: its
+  // positions are the matcher's work) has each slice see all of its own.
+  if (slices != nullptr && counter && !plan.by_date && !plan.by_credibility)
+    sliced = slices->top(db, parts, plan.query, weight, want, time_limit_seconds, check == 0 ? nullptr : counter.get());
   if (sliced) {
     m.sliced = true;
     m.mset = std::move(sliced->marks);
@@ -68,7 +69,8 @@ Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const Qu
     m.ranked.assign(sliced->hits.begin() + static_cast<std::ptrdiff_t>(skip), sliced->hits.end());
     if (counter) {
       if (auto total = counter->total()) m.total = *total, m.total_is_exact = true;
-      m.timed_out = counter->timed_out(sliced->lower);
+      // Slices asked to see every match count exactly unless the time limit cut them.
+      m.timed_out = (check > 0 && !m.total_is_exact) || counter->timed_out(sliced->lower);
       m.facets = counter->counts();
     }
     return m;

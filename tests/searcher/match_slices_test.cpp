@@ -1,7 +1,9 @@
 // Match slices (searcher/match_slices.h): a match cut into slices of the docid space, matched
 // at once and merged, must answer exactly as one pass: the same hits in the same order with the
 // same scores, totals, facets, snippets and related articles, on one index and on a sharded
-// one, for plain words, as-you-type prefixes, filters and pages further on.
+// one, for plain words, as-you-type prefixes, filters and pages further on; and for the
+// matches each slice must see whole (phrases, date ranges, wildcards: their facets are counted
+// by a spy per slice, summed).
 #include <catch2/catch.hpp>
 
 #include <thread>
@@ -57,6 +59,21 @@ std::vector<SearchRequest> requests() {
     out.push_back(r);
     r.related = false;
     r.limit = 6;
+    out.push_back(r);
+  }
+  // Counted by the matcher: each slice sees every match of its own.
+  for (const char* q : {"\"multiple sclerosis\"", "\"white matter\" lesions", "\"the\" brain", "remyelin*",
+                        "\"vitamin d\" fatigue -heat", "\"no such phrase here\""}) {
+    SearchRequest r;
+    r.query = q;
+    out.push_back(r);
+    r.offset = 4;
+    r.limit = 3;
+    out.push_back(r);
+    r = {};
+    r.query = q;
+    r.since = "2024-01-01";
+    r.until = "2025-12-31";
     out.push_back(r);
   }
   SearchRequest filtered;
@@ -139,4 +156,27 @@ TEST_CASE("match slices: a small index, or a search beside another on every core
     REQUIRE(small_threshold.search(r));
     CHECK(MatchSlices::sliced_matches() == before + 1);
   }
+}
+
+TEST_CASE("match slices: a phrase, whose matches the matcher must see, is sliced with a spy per slice", "[slices]") {
+  test::TempDir dir;
+  IndexerOptions io;
+  io.db_path = dir.path() / "db";
+  REQUIRE(run_index_job({test::corpus_dir()}, io));
+  Searcher one_pass = open_searcher(io.db_path, 1);
+  Searcher sliced = open_searcher(io.db_path, 2);
+  SearchRequest r;
+  r.query = "\"multiple sclerosis\"";
+  const auto before = MatchSlices::sliced_matches();
+  const nlohmann::json a = answer(sliced, r);
+  if (std::thread::hardware_concurrency() >= 2) CHECK(MatchSlices::sliced_matches() == before + 1);
+  const nlohmann::json b = answer(one_pass, r);
+  CHECK(a == b);
+  // Exact, and not trivially so: the phrase matches some articles, not all, and its facets
+  // count each of them once.
+  REQUIRE(a["total"].get<int>() > 1);
+  CHECK(a["total_is_exact"] == true);
+  int counted = 0;
+  for (const auto& year : a["facets"]["years"]) counted += year["count"].get<int>();
+  CHECK(counted == a["total"].get<int>());
 }
