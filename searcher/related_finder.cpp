@@ -114,9 +114,16 @@ std::vector<SearchHit> RelatedFinder::like(const std::vector<Xapian::docid>& doc
   Xapian::Query like(Xapian::Query::OP_OR, terms.begin(), terms.end());
   if (!shown.empty())
     like = Xapian::Query(Xapian::Query::OP_AND_NOT, like, Xapian::Query(Xapian::Query::OP_OR, shown.begin(), shown.end()));
+  std::vector<SearchHit> out;
+  if (slices_ != nullptr && parts_ != nullptr && !parts_->empty()) {
+    if (auto top = slices_->top(db_, *parts_, like, weight_, static_cast<Xapian::doccount>(limit), time_limit_seconds_)) {
+      for (const auto& [docid, weight] : top->hits)
+        if (auto a = stored_.get(db_.get_document(docid), StoredParts::kFields)) out.push_back(hit_of(*a, weight));
+      return out;
+    }
+  }
   enquire.set_query(like);
   Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(limit));
-  std::vector<SearchHit> out;
   for (auto it = mset.begin(); it != mset.end(); ++it)
     if (auto a = stored_.get(it.get_document(), StoredParts::kFields)) out.push_back(hit_of(*a, it.get_weight()));
   return out;

@@ -10,6 +10,7 @@
 
 #include <xapian.h>
 
+#include "searcher/match_slices.h"
 #include "searcher/matcher.h"
 #include "searcher/page_builder.h"
 #include "searcher/reranker.h"
@@ -27,6 +28,14 @@ class RelatedFinder {
   RelatedFinder(const Xapian::Database& db, const Xapian::Weight& weight, Xapian::QueryParser& parser,
                 const RankingOptions& ranking, CollectionFreqs& freqs, StoredArticles& stored)
       : db_(db), weight_(weight), parser_(parser), ranking_(ranking), freqs_(freqs), stored_(stored) {}
+
+  // Searches for similar articles are cut into `slices` (MatchSlices::top) when it can: a
+  // weighted best few that need not count, over `parts` (one local index). The same articles.
+  void use_slices(MatchSlices* slices, const std::vector<ShardRevision>& parts, double time_limit_seconds) {
+    slices_ = slices;
+    parts_ = &parts;
+    time_limit_seconds_ = time_limit_seconds;
+  }
 
   // Related articles of an answer: like its best hits, never on its page. First the
   // candidates feedback re-ranked, by feedback's terms alone (no extra search), then, when those
@@ -54,6 +63,9 @@ class RelatedFinder {
   const RankingOptions& ranking_;
   CollectionFreqs& freqs_;
   StoredArticles& stored_;
+  MatchSlices* slices_ = nullptr;
+  const std::vector<ShardRevision>* parts_ = nullptr;
+  double time_limit_seconds_ = 0;
 };
 
 }  // namespace mssearch

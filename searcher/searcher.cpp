@@ -239,9 +239,11 @@ Result<SearchResult> Searcher::Impl::run(const SearchRequest& request, const Que
   result.topic_facets = matched.facets.topics;
   result.year_facets = matched.facets.years;
   result.journal_facets = matched.facets.journals;
-  if (request.related)
-    result.related = RelatedFinder(db, *weight, planner.parser(), options.ranking, collection_freqs, stored)
-                         .of_answer(plan, matched, reranked, page, options.related_count);
+  if (request.related) {
+    RelatedFinder related(db, *weight, planner.parser(), options.ranking, collection_freqs, stored);
+    related.use_slices(&slices, slice_parts, options.time_limit_seconds);
+    result.related = related.of_answer(plan, matched, reranked, page, options.related_count);
+  }
   result.hits = std::move(page.hits);
   return result;
 }
@@ -256,14 +258,16 @@ Result<Xapian::docid> Searcher::Impl::docid_of(const std::string& id) const {
 Result<std::vector<SearchHit>> Searcher::related(const std::string& id, std::size_t limit) {
   if (coordinator_) return coordinator_->related(id, limit);
   Impl& s = *impl_;
+  const MatchSlices::Running running;
   try {
     return s.retrying([&]() -> Result<std::vector<SearchHit>> {
       auto docid = s.docid_of(id);
       if (!docid) return std::unexpected(docid.error());
       auto a = StoredArticles::get_or_error(s.db.get_document(*docid), id, StoredParts::kFields);
       if (!a) return std::unexpected(a.error());
-      return RelatedFinder(s.db, *s.weight, s.planner.parser(), s.options.ranking, s.collection_freqs, s.stored)
-          .like({*docid}, {id}, a->topics, std::min(limit, s.options.max_limit), 1);
+      RelatedFinder related(s.db, *s.weight, s.planner.parser(), s.options.ranking, s.collection_freqs, s.stored);
+      related.use_slices(&s.slices, s.slice_parts, s.options.time_limit_seconds);
+      return related.like({*docid}, {id}, a->topics, std::min(limit, s.options.max_limit), 1);
     });
   } catch (const Xapian::Error& e) {
     return xapian_failure(e, "related articles failed");
@@ -380,6 +384,7 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
   Page page = build_page(db, reranked.page, matched.mset, stemmer, {request.snippets, options.snippet_length}, stored);
   if (request.related) {
     RelatedFinder related(db, scoring, planner.parser(), options.ranking, collection_freqs, stored);
+    related.use_slices(&slices, slice_parts, options.time_limit_seconds);
     if (r.op == ShardOp::kPage) {
       // Its share of one index's related articles (shard_protocol.h): the coordinator merges.
       const std::size_t enough = r.window + options.related_count;

@@ -25,7 +25,7 @@ class SynonymTable {
   static Result<SynonymTable> load(const std::filesystem::path& path);
 
   // Adds one group of equivalent expressions (any case and accents).
-  void add_group(const std::vector<std::string>& expressions);
+  void add_group(const std::vector<std::string>& expressions) { add_group(expressions, true); }
 
   // Rewrites folded query text: each expression found (outside quotes, not after a field
   // prefix or +/-, and not the unfinished last word when `partial`) becomes
@@ -38,6 +38,8 @@ class SynonymTable {
   std::string fingerprint() const;
 
  private:
+  void add_group(const std::vector<std::string>& expressions, bool sort);
+  void sort_longest_first();  // each first word's expressions, longest first (stable)
   struct Expression {
     std::vector<std::string> tokens;
     std::size_t group;

@@ -153,8 +153,32 @@ TEST_CASE("match slices: a small index, or a search beside another on every core
   CHECK(MatchSlices::sliced_matches() == before);
   others.clear();
   if (std::thread::hardware_concurrency() >= 2) {
+    r.related = false;
     REQUIRE(small_threshold.search(r));
     CHECK(MatchSlices::sliced_matches() == before + 1);
+    // As you type (no feedback), the related articles are a search of their own, sliced too.
+    r.query = "astro";
+    r.partial = true;
+    r.related = true;
+    before = MatchSlices::sliced_matches();
+    auto typed = small_threshold.search(r);
+    REQUIRE(typed);
+    CHECK_FALSE(typed->related.empty());
+    CHECK(MatchSlices::sliced_matches() == before + 2);
+    // An article's related articles too.
+    before = MatchSlices::sliced_matches();
+    auto like = small_threshold.related("trem2-microglia-repair", 5);
+    REQUIRE(like);
+    CHECK(like->size() == 5);
+    CHECK(MatchSlices::sliced_matches() == before + 1);
+    Searcher one_pass = open_searcher(io.db_path, 1);
+    auto same = one_pass.related("trem2-microglia-repair", 5);
+    REQUIRE(same);
+    REQUIRE(same->size() == like->size());
+    for (std::size_t i = 0; i < like->size(); ++i) {
+      CHECK((*like)[i].id == (*same)[i].id);
+      CHECK((*like)[i].score == Approx((*same)[i].score));
+    }
   }
 }
 
@@ -167,6 +191,7 @@ TEST_CASE("match slices: a phrase, whose matches the matcher must see, is sliced
   Searcher sliced = open_searcher(io.db_path, 2);
   SearchRequest r;
   r.query = "\"multiple sclerosis\"";
+  r.related = false;  // counted alone
   const auto before = MatchSlices::sliced_matches();
   const nlohmann::json a = answer(sliced, r);
   if (std::thread::hardware_concurrency() >= 2) CHECK(MatchSlices::sliced_matches() == before + 1);
