@@ -19,28 +19,47 @@ namespace {
 // times `ms` in 4 KiB, each expanded to a synonym's phrase, took seconds).
 constexpr std::size_t kMaxRepeats = 4;
 
-// `text` with each plain word (outside quotes, not a field's prefix or value, not after + or -,
-// not an operator) kept at most kMaxRepeats times; the rest of the text as it was, so that its
-// filters, phrases and exclusions hold.
-std::string bounded_repeats(const std::string& text) {
+// `text` with each plain word (not an operator) kept at most kMaxRepeats times; the rest of the
+// text as it was, so that its filters, phrases and exclusions hold. A word counts as plain when nothing binds it to syntax: not in quotes, not after a field's
+// colon or a +/-, and not before a colon; punctuation around it (`ms, ms.`) does not bind it.
+// A wildcard (`a*`, `-a*`) and a quoted phrase are cut whole, each counted as typed.
+// `costly_only`: only wildcards and phrases are cut (each repeat expands the same terms or
+// checks the same positions again: cost with no meaning).
+std::string bounded_repeats(const std::string& text, bool costly_only = false) {
   std::map<std::string, std::size_t> seen;
   std::string out;
-  bool in_quotes = false;
   for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == '"') {
+      std::size_t close = text.find('"', i + 1);
+      close = close == std::string::npos ? text.size() : close + 1;
+      const char before = i > 0 ? text[i - 1] : ' ';
+      const std::string phrase = text.substr(i, close - i);
+      if (before == ':' || ++seen[std::string(1, before == '+' || before == '-' ? before : ' ') + phrase] <= kMaxRepeats)
+        out += phrase;
+      else if (!out.empty() && (out.back() == '+' || out.back() == '-'))
+        out.pop_back();
+      i = close;
+      continue;
+    }
     if (!is_word_byte(text[i])) {
-      if (text[i] == '"') in_quotes = !in_quotes;
       out += text[i++];
       continue;
     }
     const std::size_t begin = i;
     while (i < text.size() && is_word_byte(text[i])) ++i;
+    const bool wildcard = i < text.size() && text[i] == '*';
+    const std::size_t end = wildcard ? i + 1 : i;
     const std::string word = text.substr(begin, i - begin);
     const char before = begin > 0 ? text[begin - 1] : ' ';
-    const char after = i < text.size() ? text[i] : ' ';
-    const bool plain = !in_quotes && std::isspace(static_cast<unsigned char>(before)) != 0 &&
-                       (std::isspace(static_cast<unsigned char>(after)) != 0) &&
+    const char after = end < text.size() ? text[end] : ' ';
+    const bool sign = before == '+' || before == '-';
+    const bool plain = before != ':' && (wildcard || !sign) && after != ':' && !is_word_byte(after) &&
                        word != "AND" && word != "OR" && word != "NOT" && word != "XOR" && word != "NEAR" && word != "ADJ";
-    if (!plain || ++seen[word] <= kMaxRepeats) out += word;
+    const std::string key = wildcard ? std::string(1, sign ? before : ' ') + word + "*" : word;
+    const bool cut = plain && (wildcard || !costly_only) && ++seen[key] > kMaxRepeats;
+    if (!cut) out += text.substr(begin, end - begin);
+    else if (sign) out.pop_back();
+    i = end;
   }
   return out;
 }
@@ -270,6 +289,9 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     // Past the budget: cut to the most informative words (as plain words); when none is
     // dropped, the text stays as typed (its filters, phrases and exclusions with it) unless a
     // word repeats more than informative_words keeps, a cost with no meaning.
+    // A wildcard typed again expands the same terms again (1,300 times `a*`: 80 s of matching):
+    // each is kept kMaxRepeats times, whatever the length.
+    if (!plan.blank && plan.folded.find_first_of("*\"") != std::string::npos) plan.folded = bounded_repeats(plan.folded, true);
     if (!plan.blank && budget > 0) {
       const std::vector<std::string> words = plain_words_of(plan.folded);
       if (words.size() > budget) {

@@ -319,7 +319,10 @@ WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& qu
   if (o.feedback_docs == 0 || o.feedback_terms == 0 || o.feedback_weight <= 0 || top.empty()) return {};
   // Each feedback document counts by its score relative to the best hit (RM3 weighs documents
   // by how well they match the query): the vocabulary of the best hits leads.
-  const double best = std::max(top.front().second, 1e-9);
+  // A match without weights (a date range, only exclusions: every score 0) counts each hit
+  // alike; 0 / 0 made every weight NaN, and a coordinator refused the terms.
+  const double best = top.front().second;
+  const auto share_of = [&](double score) { return best > 0 ? std::pow(std::max(score, 0.0) / best, o.feedback_score_power) : 1.0; };
   Xapian::RSet rset;
   double total = 0;
   // Per candidate term: how many of the feedback documents hold it, how often (its wdf summed)
@@ -340,7 +343,7 @@ WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& qu
     const Xapian::docid docid = top[used].first;
     const double score = top[used].second;
     rset.add_document(docid);
-    const double weight = std::pow(std::max(score, 0.0) / best, o.feedback_score_power);
+    const double weight = share_of(score);
     total += weight;
     auto hold = [&](const std::string& term, Xapian::termcount wdf) {
       Held& h = entry(term);
@@ -400,7 +403,8 @@ WeightedTerms feedback_terms_from(const std::vector<FeedbackDoc>& top, const std
                                   const std::function<double(std::string_view)>& mean_frequency,
                                   const RankingOptions& o) {
   if (o.feedback_docs == 0 || o.feedback_terms == 0 || o.feedback_weight <= 0 || top.empty()) return {};
-  const double best = std::max(top.front().score, 1e-9);
+  const double best = top.front().score;  // as feedback_terms()
+  const auto share_of = [&](double score) { return best > 0 ? std::pow(std::max(score, 0.0) / best, o.feedback_score_power) : 1.0; };
   double total = 0;
   std::array<std::byte, 1 << 16> buffer;
   std::pmr::monotonic_buffer_resource arena(buffer.data(), buffer.size());
@@ -412,7 +416,7 @@ WeightedTerms feedback_terms_from(const std::vector<FeedbackDoc>& top, const std
     return held.try_emplace(std::string_view(key, term.size())).first->second;
   };
   for (std::size_t used = 0; used < top.size() && used < o.feedback_docs; ++used) {
-    const double weight = std::pow(std::max(top[used].score, 0.0) / best, o.feedback_score_power);
+    const double weight = share_of(top[used].score);
     total += weight;
     schema::decode_feedback_terms(top[used].terms, [&](const std::string& term, Xapian::termcount wdf) {
       Held& h = entry(term);
