@@ -100,6 +100,10 @@ Result<void> check_request(const SearchRequest& r) {
   for (const auto& [name, value] : {std::pair{"since", &r.since}, std::pair{"until", &r.until}})
     if (!value->empty() && !schema::is_iso_date(*value))
       return fail(ErrorCode::kBadQuery, std::string("'") + name + "' must be a date YYYY-MM-DD, not '" + *value + "'");
+  // ISO dates compare as text. Reversed, Xapian's range is an empty query, which read as no
+  // filter at all: every article, dates outside both bounds among them.
+  if (!r.since.empty() && !r.until.empty() && r.since > r.until)
+    return fail(ErrorCode::kBadQuery, "'since' (" + r.since + ") is after 'until' (" + r.until + "): nothing can match");
   if (r.min_credibility && (*r.min_credibility < 1 || *r.min_credibility > 5))
     return fail(ErrorCode::kBadQuery, "the minimum credibility must be from 1 to 5");
   return {};

@@ -482,6 +482,10 @@ void HttpServer::Impl::add_common_headers(const httplib::Request& req, httplib::
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("Content-Security-Policy", kSecurityPolicy);
   res.set_header("Referrer-Policy", "strict-origin-when-cross-origin");
+  // cpp-httplib gzips a text answer for a client that accepts it: a cache in front (a CDN,
+  // a proxy) must key on that, or it hands the gzip bytes of a year-long immutable asset to a
+  // client that cannot read them.
+  res.set_header("Vary", "Accept-Encoding");
   // Unavailable for now (no index yet, every shard down): when to ask again. A coordinator
   // tries a shard that failed again after retry_seconds, so asking sooner finds it still down.
   if (res.status == 503 && !res.has_header("Retry-After"))

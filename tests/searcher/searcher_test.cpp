@@ -1131,6 +1131,17 @@ TEST_CASE("query syntax: a query of exclusions only finds every article but thos
     INFO(hit.id);
     CHECK(std::find(hit.topics.begin(), hit.topics.end(), "Fatigue") == hit.topics.end());
   }
+  // A reversed date range is refused, not dropped (it gave every article).
+  SearchRequest reversed;
+  reversed.query = "fatigue";
+  reversed.since = "2026-01-01";
+  reversed.until = "2025-01-01";
+  auto refused = c.searcher->search(reversed);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kBadQuery);
+  CHECK_THAT(refused.error().message, Catch::Contains("after 'until'"));
+  reversed.until = reversed.since;  // one day is a range
+  CHECK(c.searcher->search(reversed).has_value());
   // Scores without weights to learn from are finite (feedback's shares were 0 / 0: NaN, null in
   // the JSON), for exclusions alone and a date range alone.
   for (const char* q : {"-fatigue", "date:2025-01-01.."}) {

@@ -231,6 +231,16 @@ TEST_CASE("server: the page is escaped and sent with security headers", "[server
     CHECK(e->get_header_value_count("Content-Security-Policy") == 1);
     CHECK(e->get_header_value_count("X-Content-Type-Options") == 1);
   }
+  // Answers may be gzipped (cpp-httplib, for a client that accepts it): caches must know.
+  for (const std::string path : {"/static/search.css", "/widget.js", "/?q=ms", "/api/search?q=ms", "/no/such/route"}) {
+    INFO(path);
+    auto r = s.get(path);
+    REQUIRE(r);
+    bool varies = false;
+    for (std::size_t i = 0; i < r->get_header_value_count("Vary"); ++i)
+      varies = varies || r->get_header_value("Vary", i).find("Accept-Encoding") != std::string::npos;
+    CHECK(varies);
+  }
   CHECK_THAT(bad->body, Catch::Contains("parameter &apos;page&apos;"));
 }
 
