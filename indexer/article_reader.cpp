@@ -113,6 +113,20 @@ bool blank(std::string_view text) {
   return true;
 }
 
+// The fields an article may have. Another is ignored, with a warning naming the one it
+// resembles (its first three letters): `topic:` is a typo of `topics:` that would otherwise
+// index the article without its topics and say nothing.
+std::optional<std::string> unknown_field(const std::string& key) {
+  static constexpr std::string_view kKnown[] = {"id", "title", "date", "credibility", "interest", "takeaway",
+                                                "topics", "journal", "url", "body"};
+  for (const auto known : kKnown)
+    if (key == known) return std::nullopt;
+  for (const auto known : kKnown)
+    if (key.size() >= 3 && known.starts_with(std::string_view(key).substr(0, 3)))
+      return fmt::format("unknown field '{}' ignored: did you mean '{}'?", key, known);
+  return fmt::format("unknown field '{}' ignored (known: id, title, date, credibility, interest, takeaway, topics, journal, url)", key);
+}
+
 // Shared by both formats: turns the fields of one article into an Article, or says which
 // field is wrong. `line_of(key)` gives the line to report for a field.
 std::expected<Article, ReadError> article_from_fields(const json& fields,
@@ -536,7 +550,8 @@ Result<ReadBatch> read_sources(const std::vector<fs::path>& paths, const ReaderL
 std::expected<Article, ReadError> parse_markdown_article(std::string_view content,
                                                          const std::string& source,
                                                          const std::string& default_id,
-                                                         const ReaderLimits& limits) {
+                                                         const ReaderLimits& limits,
+                                                         std::vector<ReadError>* warnings) {
   auto whole_file = [&](int line, std::string message) {
     return std::unexpected(ReadError{source, line, std::move(message), ""});
   };
@@ -587,6 +602,9 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
   std::map<std::string, int> lines;
   for (const auto& kv : root) {
     if (!kv.first.IsScalar()) continue;
+    if (const auto seen = lines.find(kv.first.Scalar()); seen != lines.end())
+      return whole_file(kv.first.Mark().line + 2, fmt::format("'{}' is given twice (lines {} and {}): keep one",
+                                                              kv.first.Scalar(), seen->second, kv.first.Mark().line + 2));
     lines[kv.first.Scalar()] = kv.first.Mark().line + 2;
     fields[kv.first.Scalar()] = converter.convert(kv.second, 0);
   }
@@ -597,13 +615,21 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
     auto it = lines.find(key);
     return it == lines.end() ? 1 : it->second;
   };
+  if (warnings != nullptr) {
+    std::vector<std::pair<int, std::string>> unknown;  // in the file's order
+    for (const auto& [key, line] : lines)
+      if (auto w = unknown_field(key)) unknown.emplace_back(line, std::move(*w));
+    std::sort(unknown.begin(), unknown.end());
+    for (auto& [line, w] : unknown) warnings->push_back({source, line, std::move(w), ""});
+  }
   return article_from_fields(fields, line_of, source, default_id,
                              std::string(content.substr(body_start)), limits);
 }
 
 std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
                                                       const std::string& source, int line,
-                                                      const ReaderLimits& limits) {
+                                                      const ReaderLimits& limits,
+                                                      std::vector<ReadError>* warnings) {
   auto failed = [&](std::string message, std::string id = "") {
     return std::unexpected(ReadError{source, line, std::move(message), std::move(id)});
   };
@@ -628,6 +654,9 @@ std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
   }
   const json id = fields.contains("id") ? fields["id"] : json();
   if (!id.is_string()) return failed("missing required field 'id' (a JSONL record has no file name)");
+  if (warnings != nullptr)
+    for (const auto& [key, value] : fields.items())
+      if (auto w = unknown_field(key)) warnings->push_back({source, line, std::move(*w), id.get<std::string>()});
   return article_from_fields(fields, [line](const char*) { return line; }, source,
                              id.get<std::string>(), body, limits);
 }
@@ -655,7 +684,7 @@ void read_source(const SourceFile& file, ReadBatch& batch, const ReaderLimits& l
     std::string io_error;
     const std::string content = read_bounded(file.path, limits.max_article_bytes, io_error);
     if (!io_error.empty()) return broken(0, io_error);
-    take(parse_markdown_article(content, source, file.path.stem().string(), limits));
+    take(parse_markdown_article(content, source, file.path.stem().string(), limits, &batch.warnings));
     return;
   }
   const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -679,7 +708,7 @@ void read_source(const SourceFile& file, ReadBatch& batch, const ReaderLimits& l
     std::string_view view = record;
     if (view.ends_with('\r')) view.remove_suffix(1);
     if (view.find_first_not_of(" \t") == std::string_view::npos) continue;
-    take(parse_jsonl_article(view, source, line, limits));
+    take(parse_jsonl_article(view, source, line, limits, &batch.warnings));
   }
 }
 

@@ -45,6 +45,9 @@ struct ReadError {
 struct ReadBatch {
   std::vector<Article> articles;
   std::vector<ReadError> errors;
+  // Read all the same, but probably not as the editor meant: a field mssearch does not know
+  // (`topic:` for `topics:`), which is ignored.
+  std::vector<ReadError> warnings;
   // Sources (absolute paths) that could not be read or parsed as a whole: articles the index
   // already holds from them are kept as they are.
   std::set<std::string> broken_sources;
@@ -82,15 +85,19 @@ Result<ReadBatch> read_sources(const std::vector<std::filesystem::path>& paths,
 
 // Parses one Markdown article. `default_id` is used when the front matter has no id.
 // On failure the error's line is the line in the file.
+// A field given twice is an error (which one was meant?); `warnings`, when given, gets one
+// for each field mssearch does not know (ignored).
 std::expected<Article, ReadError> parse_markdown_article(std::string_view content,
                                                          const std::string& source,
                                                          const std::string& default_id,
-                                                         const ReaderLimits& limits = {});
+                                                         const ReaderLimits& limits = {},
+                                                         std::vector<ReadError>* warnings = nullptr);
 
 // Parses one JSON Lines record (line is its 1-based line number).
 std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
                                                       const std::string& source, int line,
-                                                      const ReaderLimits& limits = {});
+                                                      const ReaderLimits& limits = {},
+                                                      std::vector<ReadError>* warnings = nullptr);
 
 // Reads one source file into the batch. A Markdown file over max_article_bytes is refused from
 // its size, before it is read; a JSONL file is read line by line, each line bounded by the same

@@ -172,6 +172,7 @@ class Job {
   Result<IndexReport> apply(ReadBatch batch) {
     return locked_job([&]() -> Result<void> {
       drop_duplicates(batch);
+      for (const auto& w : batch.warnings) report_.warnings.push_back(fmt::format("{}:{}: {}", w.source, w.line, w.message));
       report_.errors = batch.errors;
       report_.failed = batch.errors.size();
       std::vector<std::string> scopes;
@@ -803,9 +804,15 @@ Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& 
                                               options.pair_min_articles);
   }
   for (auto& a : batch.articles) parts[shard_of(a.id, shards)].articles.push_back(std::move(a));
-  return run_shards(with_pairs, shards, batch.errors, start, [&](std::size_t i, const IndexerOptions& o) {
+  auto report = run_shards(with_pairs, shards, batch.errors, start, [&](std::size_t i, const IndexerOptions& o) {
     return Job(paths, o).apply(std::move(parts[i]));
   });
+  if (report) {
+    std::vector<std::string> read;  // the reader's, once (the shards' parts have none)
+    for (const auto& w : batch.warnings) read.push_back(fmt::format("{}:{}: {}", w.source, w.line, w.message));
+    report->warnings.insert(report->warnings.begin(), read.begin(), read.end());
+  }
+  return report;
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 // Reading articles: valid input and every kind of invalid input, each named with file and line.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 #include "indexer/article_reader.h"
 #include "indexer/markdown_text.h"
 #include "tests/test_support.h"
@@ -277,4 +281,41 @@ TEST_CASE("sources: directories are walked for articles, README and dotfiles ski
   CHECK(found->at(1).jsonl);
   CHECK(problems.errors.empty());
   CHECK_FALSE(find_sources({dir / "missing"}, problems));
+}
+
+TEST_CASE("reader: a field given twice is an error, an unknown one a warning naming the field it resembles", "[reader]") {
+  auto twice = parse_markdown_article("---\ntitle: One\ntitle: Two\ndate: 2025-01-01\n---\nBody\n", "x.md", "x");
+  REQUIRE_FALSE(twice);
+  CHECK(twice.error().line == 3);
+  CHECK_THAT(twice.error().message, Catch::Contains("'title' is given twice (lines 2 and 3)"));
+
+  std::vector<ReadError> warnings;
+  auto typo = parse_markdown_article("---\ntitle: T\ndate: 2025-01-01\ntopic: [Fatigue]\ncredibilty: 5\nauthor: Me\n---\nBody\n",
+                                     "x.md", "x", {}, &warnings);
+  REQUIRE(typo);  // read all the same, without the unknown fields
+  CHECK(typo->topics.empty());
+  CHECK_FALSE(typo->credibility.has_value());
+  REQUIRE(warnings.size() == 3);
+  CHECK(warnings[0].line == 4);
+  CHECK(warnings[0].message == "unknown field 'topic' ignored: did you mean 'topics'?");
+  CHECK(warnings[1].message == "unknown field 'credibilty' ignored: did you mean 'credibility'?");
+  CHECK_THAT(warnings[2].message, Catch::StartsWith("unknown field 'author' ignored (known:"));
+
+  warnings.clear();
+  auto jsonl = parse_jsonl_article(R"({"id":"j","title":"T","date":"2025-01-01","takeway":"x","body":"b"})", "e.jsonl", 7, {},
+                                   &warnings);
+  REQUIRE(jsonl);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].line == 7);
+  CHECK(warnings[0].message == "unknown field 'takeway' ignored: did you mean 'takeaway'?");
+
+  // Every field of the sample articles is known: no warnings for them.
+  warnings.clear();
+  for (const auto& entry : std::filesystem::directory_iterator(test::corpus_dir())) {
+    if (entry.path().extension() != ".md" || entry.path().filename() == "README.md") continue;
+    std::ifstream in(entry.path());
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE(parse_markdown_article(text, entry.path().string(), entry.path().stem().string(), {}, &warnings));
+  }
+  CHECK(warnings.empty());
 }
