@@ -2,9 +2,12 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -34,6 +37,18 @@ int main(int argc, char** argv) {
   add_eval_command(app, exit_code);
   add_serve_command(app, exit_code);
   add_analytics_command(app, exit_code);
+  // An unknown command is named (CLI11 says only "A subcommand is required").
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      const std::string message = fmt::format("unknown command '{}' (commands: {}; mssearch --help)", argv[1], fmt::join(names, ", "));
+      fmt::print(stderr, "mssearch: {}\n", message);
+      if (std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--json"; }))
+        fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", message}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      return kExitFatal;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

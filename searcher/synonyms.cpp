@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 
 #include "schema/text_analyzer.h"
 
@@ -70,6 +73,8 @@ std::vector<std::string> synonym_tokens(std::string_view folded) {
 Result<SynonymTable> SynonymTable::load(const std::filesystem::path& path) {
   SynonymTable table;
   if (path.empty()) return table;
+  if (std::ifstream probe(path); !probe)
+    return fail(ErrorCode::kIo, "cannot read the synonyms file " + path.string() + ": " + std::strerror(errno));
   try {
     YAML::Node root = YAML::LoadFile(path.string());
     if (!root.IsMap()) return fail(ErrorCode::kIo, path.string() + ": expected sections of synonym groups");

@@ -43,7 +43,16 @@ TEST_CASE("cli: --help and --version", "[cli]") {
   auto version = test::run_mssearch("--version");
   CHECK(version.exit_code == 0);
   CHECK_THAT(version.out, Catch::StartsWith("mssearch 0."));
-  CHECK(test::run_mssearch("no-such-command").exit_code == 2);
+  auto unknown = test::run_mssearch("no-such-command");
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("unknown command 'no-such-command'") && Catch::Contains("search"));
+  auto unknown_json = test::run_mssearch("no-such-command --json");
+  CHECK(unknown_json.exit_code == 2);
+  CHECK(json::parse(unknown_json.out)["error"]["code"] == "bad_parameter");
+  // A synonyms file that is not there is named as such (it said "FILE:0: bad file: FILE").
+  auto synonyms = test::run_mssearch("search ms --db /nonexistent-db --synonyms /nonexistent-synonyms.yaml");
+  CHECK(synonyms.exit_code == 2);
+  CHECK_THAT(synonyms.err, Catch::Contains("cannot read the synonyms file /nonexistent-synonyms.yaml: No such file"));
 }
 
 TEST_CASE("cli: the sample corpus indexes with at least 40 articles and 15 topics", "[cli]") {
