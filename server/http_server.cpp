@@ -485,7 +485,8 @@ void HttpServer::Impl::add_common_headers(const httplib::Request& req, httplib::
   // cpp-httplib gzips a text answer for a client that accepts it: a cache in front (a CDN,
   // a proxy) must key on that, or it hands the gzip bytes of a year-long immutable asset to a
   // client that cannot read them.
-  res.set_header("Vary", "Accept-Encoding");
+  std::string vary = res.get_header_value("Vary");  // Host, set by a handler
+  vary += std::string(vary.empty() ? "" : ", ") + "Accept-Encoding";
   // Unavailable for now (no index yet, every shard down): when to ask again. A coordinator
   // tries a shard that failed again after retry_seconds, so asking sooner finds it still down.
   if (res.status == 503 && !res.has_header("Retry-After"))
@@ -498,9 +499,11 @@ void HttpServer::Impl::add_common_headers(const httplib::Request& req, httplib::
     const bool any = std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
     if (any || std::find(allowed.begin(), allowed.end(), origin) != allowed.end()) {
       res.set_header("Access-Control-Allow-Origin", any ? "*" : origin);
-      res.set_header("Vary", "Origin");
+      vary += ", Origin";
     }
   }
+  res.headers.erase("Vary");
+  res.set_header("Vary", vary);
 }
 
 void HttpServer::Impl::api_search(const httplib::Request& req, httplib::Response& res) {
