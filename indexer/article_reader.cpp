@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <chrono>
 #include <functional>
@@ -19,6 +20,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
 
@@ -116,15 +118,20 @@ bool blank(std::string_view text) {
 // The fields an article may have. Another is ignored, with a warning naming the one it
 // resembles (its first three letters): `topic:` is a typo of `topics:` that would otherwise
 // index the article without its topics and say nothing.
-std::optional<std::string> unknown_field(const std::string& key) {
+// (`body` only in a JSON Lines record: a Markdown article's body follows its front matter.)
+std::optional<std::string> unknown_field(const std::string& key, bool jsonl) {
   static constexpr std::string_view kKnown[] = {"id", "title", "date", "credibility", "interest", "takeaway",
                                                 "topics", "journal", "url", "body"};
-  for (const auto known : kKnown)
-    if (key == known) return std::nullopt;
-  for (const auto known : kKnown)
-    if (key.size() >= 3 && known.starts_with(std::string_view(key).substr(0, 3)))
-      return fmt::format("unknown field '{}' ignored: did you mean '{}'?", key, known);
-  return fmt::format("unknown field '{}' ignored (known: id, title, date, credibility, interest, takeaway, topics, journal, url)", key);
+  const std::size_t known_count = std::size(kKnown) - (jsonl ? 0 : 1);
+  for (std::size_t i = 0; i < known_count; ++i)
+    if (key == kKnown[i]) return std::nullopt;
+  std::string lower = key;
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (std::size_t i = 0; i < known_count; ++i)
+    if (lower.size() >= 3 && kKnown[i].starts_with(std::string_view(lower).substr(0, 3)))
+      return fmt::format("unknown field '{}' ignored: did you mean '{}'?", key, kKnown[i]);
+  std::vector<std::string_view> names(kKnown, kKnown + known_count);
+  return fmt::format("unknown field '{}' ignored (known: {})", key, fmt::join(names, ", "));
 }
 
 // Shared by both formats: turns the fields of one article into an Article, or says which
@@ -618,7 +625,7 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
   if (warnings != nullptr) {
     std::vector<std::pair<int, std::string>> unknown;  // in the file's order
     for (const auto& [key, line] : lines)
-      if (auto w = unknown_field(key)) unknown.emplace_back(line, std::move(*w));
+      if (auto w = unknown_field(key, false)) unknown.emplace_back(line, std::move(*w));
     std::sort(unknown.begin(), unknown.end());
     for (auto& [line, w] : unknown) warnings->push_back({source, line, std::move(w), ""});
   }
@@ -640,10 +647,20 @@ std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
     return failed(record[bad] == '\0' ? "contains a NUL byte"
                                       : "invalid UTF-8 at column " + std::to_string(bad + 1));
   json fields;
+  std::set<std::string> keys;
+  std::string twice;  // a field given twice: json::parse would keep the last silently
   try {
-    fields = json::parse(record);
+    fields = json::parse(record, [&](int depth, json::parse_event_t event, json& parsed) {
+      if (event == json::parse_event_t::key && depth == 1 && !keys.insert(parsed.get<std::string>()).second && twice.empty())
+        twice = parsed.get<std::string>();
+      return true;
+    });
   } catch (const json::exception& e) {  // syntax errors, and numbers out of range (1e999)
     return failed(std::string("invalid JSON: ") + e.what());
+  }
+  if (!twice.empty()) {
+    const bool named = fields.is_object() && fields.contains("id") && fields["id"].is_string();
+    return failed("'" + twice + "' is given twice: keep one", named ? fields["id"].get<std::string>() : "");
   }
   if (!fields.is_object()) return failed("each line must be one JSON object");
   std::string body;
@@ -656,7 +673,7 @@ std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
   if (!id.is_string()) return failed("missing required field 'id' (a JSONL record has no file name)");
   if (warnings != nullptr)
     for (const auto& [key, value] : fields.items())
-      if (auto w = unknown_field(key)) warnings->push_back({source, line, std::move(*w), id.get<std::string>()});
+      if (auto w = unknown_field(key, true)) warnings->push_back({source, line, std::move(*w), id.get<std::string>()});
   return article_from_fields(fields, [line](const char*) { return line; }, source,
                              id.get<std::string>(), body, limits);
 }

@@ -32,12 +32,32 @@ std::string bounded_repeats(const std::string& text, bool costly_only = false) {
     if (text[i] == '"') {
       std::size_t close = text.find('"', i + 1);
       close = close == std::string::npos ? text.size() : close + 1;
-      const char before = i > 0 ? text[i - 1] : ' ';
-      const std::string phrase = text.substr(i, close - i);
-      if (before == ':' || ++seen[std::string(1, before == '+' || before == '-' ? before : ' ') + phrase] <= kMaxRepeats)
-        out += phrase;
-      else if (!out.empty() && (out.back() == '+' || out.back() == '-'))
-        out.pop_back();
+      // Counted by its words as the parser reads them (other spacing or punctuation inside is
+      // the same phrase), with its field (`title:"…"`) or sign.
+      std::string words;
+      for (std::size_t k = i + 1; k < close;) {
+        if (!is_word_byte(text[k])) {
+          ++k;
+          continue;
+        }
+        const std::size_t b = k;
+        while (k < close && is_word_byte(text[k])) ++k;
+        words += (words.empty() ? "" : " ") + text.substr(b, k - b);
+      }
+      std::string field;  // as already copied to `out`, its colon included
+      if (i > 0 && text[i - 1] == ':' && !out.empty()) {
+        std::size_t f = out.size() - 1;
+        while (f > 0 && is_word_byte(out[f - 1])) --f;
+        field = out.substr(f);
+      }
+      const std::size_t sign_at = i - field.size();
+      const char sign = sign_at > 0 && (text[sign_at - 1] == '+' || text[sign_at - 1] == '-') ? text[sign_at - 1] : ' ';
+      if (++seen[std::string(1, sign) + field + "\"" + words] <= kMaxRepeats) {
+        out += text.substr(i, close - i);
+      } else {
+        out.erase(out.size() - field.size());
+        if (sign != ' ' && !out.empty() && out.back() == sign) out.pop_back();
+      }
       i = close;
       continue;
     }

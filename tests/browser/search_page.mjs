@@ -131,6 +131,13 @@ await run(async (browser) => {
   await phone.locator(".filter-panel > summary").click();
   assert.ok(await phone.locator('input[name="topic"][value="Fatigue"]').isVisible(), "filters open on demand");
   console.log(`phone: first result at ${Math.round(firstHit.y)}px of 844`);
+  // No page is wider than the phone (the widget demo's code sample made it 604 px wide).
+  for (const path of ["/?q=fatigue", "/widget-demo.html", "/articles/heat-sensitivity-uhthoff"]) {
+    await phone.goto(base + path);
+    const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `${path} is ${width}px wide on a 390px phone`);
+  }
+  await phone.goto(base + "/?q=fatigue&topic=Fatigue");
   // Turned sideways to a wide screen: the filters unfold (their summary is hidden there).
   await phone.locator(".filter-panel > summary").click();
   await phone.setViewportSize({ width: 1024, height: 768 });

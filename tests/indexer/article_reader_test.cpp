@@ -309,6 +309,24 @@ TEST_CASE("reader: a field given twice is an error, an unknown one a warning nam
   CHECK(warnings[0].line == 7);
   CHECK(warnings[0].message == "unknown field 'takeway' ignored: did you mean 'takeaway'?");
 
+  // A JSON Lines record's field given twice is refused too (the parser kept the last).
+  auto jsonl_twice = parse_jsonl_article(R"({"id":"j","title":"T","date":"2025-01-01","topics":["Fatigue"],"topics":[]})",
+                                         "e.jsonl", 3);
+  REQUIRE_FALSE(jsonl_twice);
+  CHECK(jsonl_twice.error().message == "'topics' is given twice: keep one");
+  CHECK(jsonl_twice.error().id == "j");
+  // A nested object's keys are its own.
+  warnings.clear();
+  CHECK(parse_jsonl_article(R"({"id":"k","title":"T","date":"2025-01-01","body":"b"})", "e.jsonl", 4, {}, &warnings));
+  CHECK(warnings.empty());
+  // `body:` in front matter is not the body (which follows it): a warning; a capitalised
+  // field is recognised too.
+  warnings.clear();
+  REQUIRE(parse_markdown_article("---\nTitle: T\ntitle: T\ndate: 2025-01-01\nbody: text\n---\nBody\n", "x.md", "x", {},
+                                 &warnings));
+  REQUIRE(warnings.size() == 2);
+  CHECK(warnings[0].message == "unknown field 'Title' ignored: did you mean 'title'?");
+  CHECK_THAT(warnings[1].message, Catch::StartsWith("unknown field 'body' ignored (known:") && !Catch::Contains("body)"));
   // Every field of the sample articles is known: no warnings for them.
   warnings.clear();
   for (const auto& entry : std::filesystem::directory_iterator(test::corpus_dir())) {

@@ -990,7 +990,7 @@ TEST_CASE("long questions: a wildcard, a phrase or a word with punctuation repea
   // Each is searched as its first four: the same hits with the same scores (a fifth repeat
   // would add weight).
   for (const std::string unit : {"a* ", "ms, ", "ms. ", "\"white matter\" ", "(ms) ", "remyelin* ", "-fatigue* ",
-                                 "brain -\"white matter\" "}) {
+                                 "brain -\"white matter\" ", "title:\"brain fog\" ", "-title:\"brain fog\" ms "}) {
     INFO(unit);
     std::string many, four;
     for (int i = 0; i < 4; ++i) four += unit;
@@ -1008,6 +1008,25 @@ TEST_CASE("long questions: a wildcard, a phrase or a word with punctuation repea
       CHECK(repeated->hits[i].id == bounded->hits[i].id);
       CHECK(repeated->hits[i].score == Approx(bounded->hits[i].score));
     }
+  }
+  // A phrase spelt otherwise each time (spacing, punctuation) is the same phrase.
+  {
+    std::string many, four;
+    for (int i = 0; i < 80; ++i) {
+      const std::string unit = "\"white" + std::string(static_cast<std::size_t>(i % 30 + 1), i % 2 ? ' ' : ',') + " matter\" ";
+      many += unit;
+      if (i < 4) four += unit;
+    }
+    SearchRequest r;
+    r.query = many;
+    auto spelt = c.searcher->search(r);
+    r.query = four;
+    auto bounded = c.searcher->search(r);
+    REQUIRE(spelt);
+    REQUIRE(bounded);
+    REQUIRE(spelt->hits.size() == bounded->hits.size());
+    REQUIRE_FALSE(bounded->hits.empty());
+    CHECK(spelt->hits.front().score == Approx(bounded->hits.front().score));
   }
   // Fewer than five repeats count as typed.
   SearchRequest r;
