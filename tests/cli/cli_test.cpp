@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/wait.h>
 
+#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -15,6 +16,7 @@
 
 #include "analytics/analytics.h"
 #include "indexer/index_directory.h"
+#include "schema/verify.h"
 #include "schema/utf8.h"
 #include "tests/test_support.h"
 
@@ -102,6 +104,27 @@ TEST_CASE("cli: exit codes of index say what happened", "[cli]") {
     auto r = test::run_mssearch("index " + q(tmp / "a") + " --db " + q(tmp / "db") + " --json");
     CHECK(r.exit_code == 3);
     CHECK(json::parse(r.out)["error"]["code"] == "index_locked");
+  }
+  SECTION("stats on a table changed since the last job says so, exits 1, and keeps quiet while a job runs") {
+    // A truncated table that still opens counted and listed as ever, exit 0.
+    REQUIRE(test::run_mssearch("index " + q(tmp / "a") + " --db " + q(tmp / "db") + " -q").exit_code == 0);
+    CHECK(test::run_mssearch("stats --db " + q(tmp / "db")).exit_code == 0);
+    const auto dirs = glass_directories(tmp / "db");
+    REQUIRE(dirs.size() == 1);
+    {  // a stray write into a table stats does not read (the spelling data)
+      std::fstream table(dirs[0] / "spelling.glass", std::ios::in | std::ios::out | std::ios::binary);
+      table.seekp(-1, std::ios::end);
+      table.put('\x5a');
+    }
+    auto r = test::run_mssearch("stats --json --db " + q(tmp / "db"));
+    CHECK(r.exit_code == 1);
+    CHECK(json::parse(r.out)["tables_changed"].dump().find("spelling.glass changed") != std::string::npos);
+    CHECK_THAT(r.err, Catch::Contains("run `mssearch check`"));
+    auto lock = IndexLock::acquire(tmp / "db");
+    REQUIRE(lock);
+    auto running = test::run_mssearch("stats --json --db " + q(tmp / "db"));
+    CHECK(running.exit_code == 0);
+    CHECK(json::parse(running.out)["tables_changed"].empty());
   }
   SECTION("stats on a missing index is an error that says how to build one") {
     auto r = test::run_mssearch("stats --db " + q(tmp / "nothing"));
