@@ -770,7 +770,9 @@ Result<IndexReport> run_shards(const IndexerOptions& options, std::size_t shards
     all.errors.insert(all.errors.end(), r.errors.begin() + static_cast<std::ptrdiff_t>(read_errors.size()), r.errors.end());
     all.warnings.insert(all.warnings.end(), r.warnings.begin(), r.warnings.end());
     all.full = all.full || r.full;
-    all.revision = std::max(all.revision, r.revision);
+    // The shards' sum, as stats, /readyz and the searcher's cache count it: it grows with any
+    // shard's commit (the largest one did not when another shard changed).
+    all.revision += r.revision;
     all.documents += r.documents;
   }
   all.failed = all.errors.size();

@@ -180,6 +180,10 @@ TEST_CASE("shards: --shards splits by a stable hash, and reindexing updates the 
   CHECK(again["updated"] == 1);
   CHECK(again["added"] == 0);
   CHECK(again["documents"] == 50);
+  // The revision the job reports is the one stats (and /readyz) give: the shards' sum, which
+  // grows with any shard's commit (the job reported the largest: 1, where stats said 4).
+  CHECK(again["revision"] == json::parse(r.out)["revision"].get<int>() + 1);
+  CHECK(again["revision"] == json::parse(test::run_mssearch(fmt::format("stats --json --db '{}'", db.string())).out)["revision"]);
   // The shard count of an index is fixed.
   auto other = test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 2", (tmp / "articles").string(), db.string()));
   CHECK(other.exit_code == 2);
