@@ -352,6 +352,11 @@ class IsoDateRangeProcessor : public Xapian::DateRangeProcessor {
         if (bad_date_ != nullptr) *bad_date_ = *e;
         return Xapian::Query::MatchNothing;
       }
+    // Reversed (date:2025-12-31..2025-01-01): refused as the since/until parameters are.
+    if (!begin.empty() && !end.empty() && begin > end) {
+      if (bad_date_ != nullptr) *bad_date_ = begin + ".." + end;
+      return Xapian::Query::MatchNothing;
+    }
     return Xapian::DateRangeProcessor::operator()(begin, end);
   }
 

@@ -78,7 +78,8 @@ class TextAnalyzer {
   // filters (topic:, journal:, year:, id:) and the date range (date:2025-01-01..2025-12-31).
   // A date: end that is not a real date YYYY-MM-DD (2025-13-01, which Xapian's own processor
   // would read as a 13th month) matches nothing, and is written to `*bad_date` when given, for
-  // the caller to refuse the query naming it (`*bad_date` must outlive the parser).
+  // the caller to refuse the query naming it (`*bad_date` must outlive the parser); so is a
+  // range that ends before it begins, as BEGIN..END.
   Xapian::QueryParser make_query_parser(const Xapian::Database& db, std::string* bad_date = nullptr) const;
 
   // Folds query text the way index text is folded, but keeps the boolean operators (AND, OR,

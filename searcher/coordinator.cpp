@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "searcher/facet_counter.h"
+#include "searcher/matcher.h"
 #include "searcher/ranking.h"
 #include "searcher/related_finder.h"
 
@@ -44,11 +45,23 @@ bool before(const SearchHit& a, const SearchHit& b, Order order) {
   return a.score > b.score;
 }
 
-// The shards' hits as one list (each shard's already in order).
-std::vector<SearchHit> merged(std::vector<std::vector<SearchHit>*> lists, Order order) {
+// The shards' hits as one list (each shard's already in order). `steps`, when given: the step
+// of feedback's candidates each hit of each list is in (ShardAnswer::hit_steps; none: the
+// first), the steps in order, each ordered by `order`.
+std::vector<SearchHit> merged(std::vector<std::vector<SearchHit>*> lists, Order order,
+                              const std::vector<const std::vector<std::uint32_t>*>& steps = {}) {
+  std::vector<std::pair<std::uint32_t, SearchHit>> all;
+  for (std::size_t l = 0; l < lists.size(); ++l)
+    for (std::size_t i = 0; i < lists[l]->size(); ++i) {
+      const std::vector<std::uint32_t>* s = l < steps.size() ? steps[l] : nullptr;
+      all.emplace_back(s != nullptr && i < s->size() ? (*s)[i] : 0, std::move((*lists[l])[i]));
+    }
+  std::stable_sort(all.begin(), all.end(), [&](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : before(a.second, b.second, order);
+  });
   std::vector<SearchHit> out;
-  for (auto* list : lists) std::move(list->begin(), list->end(), std::back_inserter(out));
-  std::stable_sort(out.begin(), out.end(), [&](const SearchHit& a, const SearchHit& b) { return before(a, b, order); });
+  out.reserve(all.size());
+  for (auto& [step, hit] : all) out.push_back(std::move(hit));
   return out;
 }
 
@@ -255,6 +268,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
   first.op = ShardOp::kMatch;
   first.params = shard_params(request);
   first.window = offset + limit;
+  first.limit = limit;  // kMatch: the page's size (its related articles)
   first.facets = request.facets;
   first.snippets = request.snippets;
   first.related = request.related;
@@ -323,6 +337,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
   result.journal_facets = summed(journals);
 
   std::vector<std::vector<SearchHit>*> hits, related, related_more;
+  std::vector<const std::vector<std::uint32_t>*> hit_steps;
   // Kept for a third round trip, when the page's related articles run short (below).
   std::vector<std::optional<ShardRequest>> second(answers.size());
   WeightedTerms feedback_used;
@@ -342,7 +357,15 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
     std::stable_sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
     if (all.size() > depth) all.resize(depth);
     std::vector<std::size_t> share(answers.size(), 0);
-    for (const auto& c : all) ++share[c.shard];
+    // Each step of the global candidates (as one index's: feedback_steps) is re-ranked apart:
+    // each shard learns where each ends among its own candidates.
+    const std::vector<std::size_t> steps = feedback_steps(first.window, options_.ranking);
+    std::vector<std::vector<std::size_t>> shard_steps(answers.size());
+    for (std::size_t i = 0, k = 0; i <= all.size(); ++i) {
+      for (; k < steps.size() && (steps[k] == i || i == all.size()); ++k)
+        for (std::size_t s : up) shard_steps[s].push_back(share[s]);
+      if (i < all.size()) ++share[all[i].shard];
+    }
 
     // Feedback's terms from the global best hits, with collection frequencies summed over the
     // shards that reported them (a term's frequency per document, over those shards' documents).
@@ -416,6 +439,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
       r.op = ShardOp::kPage;
       r.feedback = terms;
       r.candidates = share[s];
+      r.candidate_steps = shard_steps[s];
       second[s] = std::move(r);
     }
     auto pages = fan_out(second, result.shard_round_trips);
@@ -431,6 +455,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
       std::move(pages[s]->warnings.begin(), pages[s]->warnings.end(), std::back_inserter(result.warnings));
       answers[s] = std::move(pages[s]);
       hits.push_back(&answers[s]->hits);
+      hit_steps.push_back(&answers[s]->hit_steps);
       related.push_back(&answers[s]->related);
       related_more.push_back(&answers[s]->related_more);
     }
@@ -441,7 +466,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
     }
   }
 
-  std::vector<SearchHit> all = merged(hits, order);
+  std::vector<SearchHit> all = merged(hits, order, hit_steps);
   const std::size_t from = std::min(offset, all.size());
   const std::size_t to = std::min(offset + limit, all.size());
   result.hits.assign(std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(from)),

@@ -11,16 +11,28 @@ namespace {
 
 void set_depth(MatchWindow& w, const QueryPlan& plan, const SearcherOptions& options) {
   if (plan.feedback) {
-    // Feedback learns from the best hits of this one pass and re-ranks its candidates (how
-    // many: RankingOptions::feedback_depth, times four until twice the page's end, so pages
-    // within one step re-rank the same candidates).
-    std::size_t steps = std::max<std::size_t>(options.ranking.feedback_depth, 1);
-    while (steps < 2 * (static_cast<std::size_t>(w.offset) + w.limit)) steps *= 4;
-    w.depth = static_cast<Xapian::doccount>(std::max(options.ranking.feedback_docs, steps));
+    w.steps = feedback_steps(static_cast<std::size_t>(w.offset) + w.limit, options.ranking);
+    w.depth = static_cast<Xapian::doccount>(w.steps.back());
   }
 }
 
 }  // namespace
+
+std::vector<std::size_t> feedback_steps(std::size_t end, const RankingOptions& ranking) {
+  // Feedback learns from the best hits of this one pass and re-ranks its candidates (how
+  // many: RankingOptions::feedback_depth, times four until twice the page's end, so pages
+  // within one step re-rank the same candidates). Each step's end is a depth some page
+  // re-ranks to.
+  std::vector<std::size_t> out;
+  std::size_t step = std::max<std::size_t>(ranking.feedback_depth, 1);
+  for (;;) {
+    const std::size_t depth = std::max(ranking.feedback_docs, step);
+    if (out.empty() || depth > out.back()) out.push_back(depth);
+    if (step >= 2 * end) break;
+    step *= 4;
+  }
+  return out;
+}
 
 MatchWindow match_window(const SearchRequest& request, const QueryPlan& plan, const SearcherOptions& options) {
   MatchWindow w;

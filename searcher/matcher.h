@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include <xapian.h>
 
@@ -17,8 +18,16 @@ namespace mssearch {
 struct MatchWindow {
   Xapian::doccount offset = 0, limit = 10;  // the page asked for
   Xapian::doccount depth = 0;               // with feedback: the candidates, from the top
+  // With feedback: where each step of candidates ends (the last: depth). Each step is
+  // re-ranked apart and keeps its places, so that a page further on, which re-ranks more
+  // steps, shows the same articles as the pages before it did in the steps they share.
+  std::vector<std::size_t> steps;
   bool candidates() const { return depth > 0; }
 };
+
+// Where each step of feedback's candidates ends for a page ending at `end` (offset + limit):
+// RankingOptions::feedback_depth (at least feedback_docs), times four until twice `end`.
+std::vector<std::size_t> feedback_steps(std::size_t end, const RankingOptions& ranking);
 
 // The window of `request` under `options` (caps on paging, feedback's depth).
 MatchWindow match_window(const SearchRequest& request, const QueryPlan& plan, const SearcherOptions& options);

@@ -250,6 +250,9 @@ Xapian::Query parse_words(Xapian::QueryParser& parser, const std::string& text, 
 Result<void> QueryPlanner::take_bad_date() {
   if (bad_date_.empty()) return {};
   const std::string bad = std::exchange(bad_date_, {});
+  if (const auto dots = bad.find(".."); dots != std::string::npos)
+    return fail(ErrorCode::kBadQuery, "date:" + bad + " ends (" + bad.substr(dots + 2) + ") before it begins (" +
+                                          bad.substr(0, dots) + "): nothing can match");
   return fail(ErrorCode::kBadQuery, "date:" + bad + " is not a date YYYY-MM-DD (date:2025-01-01..2025-12-31)");
 }
 

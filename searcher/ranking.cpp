@@ -465,7 +465,8 @@ std::optional<std::vector<std::string>> local_shard_uuids(const Xapian::Database
 }
 
 ScoredDocs rerank(const Xapian::Database& db, const Xapian::Weight& weight, const Xapian::Query& extra,
-                  const Xapian::Query& only, const ScoredDocs& candidates, ScoredDocs* matched) {
+                  const Xapian::Query& only, const ScoredDocs& candidates, const std::vector<std::size_t>& steps,
+                  ScoredDocs* matched) {
   Xapian::Enquire enquire(db);
   enquire.set_weighting_scheme(weight);
   enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, extra, only));
@@ -478,7 +479,13 @@ ScoredDocs rerank(const Xapian::Database& db, const Xapian::Weight& weight, cons
   ScoredDocs out = candidates;
   for (auto& [docid, score] : out)
     if (auto a = added.find(docid); a != added.end()) score += a->second;
-  std::stable_sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+  std::size_t from = 0;
+  for (std::size_t i = 0; i <= steps.size() && from < out.size(); ++i) {
+    const std::size_t to = i < steps.size() ? std::clamp(steps[i], from, out.size()) : out.size();
+    std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(from), out.begin() + static_cast<std::ptrdiff_t>(to),
+                     [](const auto& x, const auto& y) { return x.second > y.second; });
+    from = to;
+  }
   return out;
 }
 

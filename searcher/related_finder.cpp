@@ -39,13 +39,14 @@ RankingOptions related_seed_options(const RankingOptions& ranking) {
 }
 
 std::vector<SearchHit> RelatedFinder::of_answer(const QueryPlan& plan, const Matched& matched,
-                                                const Reranked& reranked, const Page& page, std::size_t count) {
+                                                const Reranked& reranked, const Page& page, std::size_t count,
+                                                bool on_page_too) {
   std::vector<SearchHit> out;
   if (page.docids.empty() || count == 0 || plan.words.get_type() == Xapian::Query::LEAF_MATCH_ALL) return out;
-  std::vector<std::string> shown = page.ids;
+  std::vector<std::string> shown = on_page_too ? std::vector<std::string>{} : page.ids;
   for (const auto& [docid, score] : reranked.like_best) {
     if (out.size() >= count) break;
-    if (std::find(page.docids.begin(), page.docids.end(), docid) != page.docids.end()) continue;
+    if (!on_page_too && std::find(page.docids.begin(), page.docids.end(), docid) != page.docids.end()) continue;
     const auto a = stored_.get(db_.get_document(docid), StoredParts::kFields);
     if (!a) continue;
     shown.push_back(a->id);

@@ -40,9 +40,11 @@ class RelatedFinder {
   // Related articles of an answer: like its best hits, never on its page. First the
   // candidates feedback re-ranked, by feedback's terms alone (no extra search), then, when those
   // run out, a search for those terms (or, without feedback, for the Bo1 terms of the three
-  // best hits).
+  // best hits). `on_page_too`: the page's hits may be among them (a shard's window, of which the
+  // coordinator's page is only a part, leaves out the page's hits itself).
   std::vector<SearchHit> of_answer(const QueryPlan& plan, const Matched& matched, const Reranked& reranked,
-                                   const Page& page, std::size_t count);
+                                   const Page& page, std::size_t count,
+                                   bool on_page_too = false);
 
   // The first `count` candidates feedback re-ranked, by feedback's terms alone, none left out: a
   // shard's share of an answer's related articles, which the coordinator merges (the global

@@ -24,10 +24,14 @@ Reranked Reranker::rerank(const QueryPlan& plan, const Matched& matched, const M
         if (auto a = stored.get(db_.get_document(docid), StoredParts::kFields)) ids.emplace_back(schema::id_term(a->id));
       only = Xapian::Query(Xapian::Query::OP_OR, ids.begin(), ids.end());
     }
-    out.page = mssearch::rerank(db_, weight_, feedback_query(out.terms), only, out.page, &out.like_best);
+    out.page = mssearch::rerank(db_, weight_, feedback_query(out.terms), only, out.page, window.steps, &out.like_best);
   }
-  out.page.erase(out.page.begin(), out.page.begin() + std::min<std::size_t>(window.offset, out.page.size()));
+  const std::size_t from = std::min<std::size_t>(window.offset, out.page.size());
+  out.page.erase(out.page.begin(), out.page.begin() + static_cast<std::ptrdiff_t>(from));
   if (out.page.size() > window.limit) out.page.resize(window.limit);
+  for (std::size_t i = 0; i < out.page.size(); ++i)
+    out.page_steps.push_back(static_cast<std::uint32_t>(
+        std::upper_bound(window.steps.begin(), window.steps.end(), from + i) - window.steps.begin()));
   return out;
 }
 

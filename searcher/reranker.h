@@ -4,6 +4,7 @@
 // Internal to the searcher.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,7 +18,9 @@
 namespace mssearch {
 
 struct Reranked {
-  ScoredDocs page;         // the page's docids and scores, best first
+  ScoredDocs page;         // the page's docids and scores, best first (within each step)
+  // With feedback: the step of the candidates (MatchWindow::steps) each hit of the page is in.
+  std::vector<std::uint32_t> page_steps;
   WeightedTerms terms;     // feedback's terms (none when feedback is off or found nothing)
   ScoredDocs like_best;    // the candidates by those terms alone, best first: related articles
 };

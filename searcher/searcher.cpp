@@ -326,7 +326,9 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     global = make_global_weight(options.ranking, std::move(stats));
   }
   const Xapian::Weight& scoring = global ? *global : *weight;
-  const MatchWindow window = shard_window(r.window, *plan, options);
+  MatchWindow window = shard_window(r.window, *plan, options);
+  // kPage: the steps of the global candidates, as many of them as are this shard's.
+  if (r.op == ShardOp::kPage && window.candidates()) window.steps = r.candidate_steps;
   Matched matched = match(db, scoring, *plan, window, request.facets ? facets.get() : nullptr, options.time_limit_seconds,
                           &slices, slice_parts);
   a.order = plan->by_date ? "date" : plan->by_credibility ? "credibility" : "score";
@@ -395,10 +397,16 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
       if (r.related_fill && !terms.empty() && plan->words.get_type() != Xapian::Query::LEAF_MATCH_ALL)
         a.related_more = related.like({}, {}, {}, enough, 0, &terms);
     } else {
-      a.related = related.of_answer(*plan, matched, reranked, page, options.related_count);
+      // Its window's hits are not all on the coordinator's page, which leaves out the page's
+      // own: as many more as the page holds (ShardRequest::limit; older coordinators: the
+      // window), none left out here. Leaving out the whole window starved deeper pages: on
+      // page 3 of a 17-article shard, 1 related article where one index gives 5.
+      const std::size_t page_size = r.limit > 0 ? std::min(r.limit, r.window) : r.window;
+      a.related = related.of_answer(*plan, matched, reranked, page, options.related_count + page_size, true);
     }
   }
   a.hits = std::move(page.hits);
+  if (plan->feedback) a.hit_steps = reranked.page_steps;
   return a;
 }
 

@@ -67,6 +67,18 @@ const json& list(const json& object, const char* name, std::size_t max = kMaxLis
   return v;
 }
 
+// The list `name` of counts (each at most `max`, at most `entries` of them), never
+// decreasing: the steps of feedback's candidates, or the step of each hit.
+std::vector<std::size_t> steps_of(const json& object, const char* name, std::uint64_t max, std::size_t entries) {
+  std::vector<std::size_t> out;
+  for (const auto& v : list(object, name, entries)) {
+    if (!v.is_number_unsigned() || v.get<std::uint64_t>() > max) throw Malformed(std::string("'") + name + "' holds a bad step");
+    out.push_back(static_cast<std::size_t>(v.get<std::uint64_t>()));
+    if (out.size() > 1 && out.back() < out[out.size() - 2]) throw Malformed(std::string("'") + name + "' decreases");
+  }
+  return out;
+}
+
 // The entries of the list `name` (at most `max`), each a pair [a, b] that `valid(a, b)` accepts
 // or else the message is refused with `refusal`. `each(a, b)` takes an entry (and may refuse it
 // too) before the next is checked, so the first bad entry is the one named, as each list's own
@@ -315,6 +327,7 @@ std::string encode(const ShardRequest& r) {
                   {"related_terms", r.related_terms},
                   {"feedback", std::move(feedback)},
                   {"candidates", r.candidates},
+                  {"candidate_steps", r.candidate_steps},
                   {"id", r.id},
                   {"limit", r.limit}};
   json stats;
@@ -366,6 +379,7 @@ Result<ShardRequest> decode_shard_request(std::string_view bytes) {
                r.feedback.emplace_back(term.get<std::string>(), weight);
              });
     r.candidates = count(j, "candidates", 1u << 20);
+    r.candidate_steps = steps_of(j, "candidate_steps", 1u << 20, 64);
     if (const json& st = field(j, "stats"); !st.is_null()) {
       if (!st.is_object()) throw Malformed("'stats' is not a map");
       CollectionStats c;
@@ -410,6 +424,7 @@ std::string encode(const ShardAnswer& a) {
             {"dropped", a.query_terms_dropped},
             {"prefix", a.last_word_prefix},
             {"hits", hits_json(a.hits)},
+            {"hit_steps", a.hit_steps},
             {"related", hits_json(a.related)},
             {"related_more", hits_json(a.related_more)},
             {"warnings", a.warnings},
@@ -494,6 +509,8 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes) {
     a.query_terms_dropped = count(j, "dropped", 1u << 20);
     a.last_word_prefix = flag(j, "prefix", false);
     a.hits = hits_of(j, "hits");
+    for (const auto step : steps_of(j, "hit_steps", 64, kMaxListEntries)) a.hit_steps.push_back(static_cast<std::uint32_t>(step));
+    if (!a.hit_steps.empty() && a.hit_steps.size() != a.hits.size()) throw Malformed("'hit_steps' does not name each hit's step");
     a.related = hits_of(j, "related");
     a.related_more = hits_of(j, "related_more");
     a.warnings = strings_of(j, "warnings");

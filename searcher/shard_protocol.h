@@ -68,6 +68,9 @@ struct ShardRequest {
   // best, in its order) are in the global window of candidates.
   std::vector<std::pair<std::string, double>> feedback;
   std::size_t candidates = 0;
+  // kPage: where each step of the global candidates ends (MatchWindow::steps), counted in this
+  // shard's candidates: each step is re-ranked apart. Empty: one step.
+  std::vector<std::size_t> candidate_steps;
   // kPage with related: the shard answers its candidates by feedback's terms alone (the best
   // window + related_count, none left out: the coordinator leaves out the global page's) and,
   // with related_fill, as many articles of its whole index like those terms (or, when feedback
@@ -77,7 +80,7 @@ struct ShardRequest {
   // kMatch, kPage: score with these instead of the shard's own statistics.
   std::optional<CollectionStats> stats;
   std::string id;                // kArticle, kRelated: the article; kSuggest: the prefix
-  std::size_t limit = 0;         // kRelated, kSuggest
+  std::size_t limit = 0;         // kRelated, kSuggest; kMatch, kPage: the page's size
 };
 
 // One of the shard's best hits as feedback learns from it.
@@ -113,6 +116,7 @@ struct ShardAnswer {
   bool last_word_prefix = false;
   // kMatch without re-ranking, kPage, kRelated: hits with fields (and snippets when asked).
   std::vector<SearchHit> hits;
+  std::vector<std::uint32_t> hit_steps;  // kPage: the step of the candidates each hit is in
   std::vector<SearchHit> related;   // kMatch without re-ranking, kPage
   std::vector<SearchHit> related_more;  // kPage with related_fill
   std::vector<std::string> warnings;

@@ -171,6 +171,16 @@ TEST_CASE("search: each query-syntax form", "[searcher]") {
     CHECK(c.searcher->search(typing));
     CHECK(c.search("date:2025-01-01..2025-12-31").total == 18);
   }
+  SECTION("a date range that ends before it begins is refused, naming both ends") {
+    // It matched nothing, silently: 0 hits for a typo in the order.
+    SearchRequest request;
+    request.query = "fatigue date:2025-12-31..2025-01-01";
+    auto r = c.searcher->search(request);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::kBadQuery);
+    CHECK_THAT(r.error().message, Catch::Contains("date:2025-12-31..2025-01-01 ends (2025-01-01) before it begins"));
+    CHECK(c.search("date:2024-02-28..2024-02-28").total == 1);  // one day is a range
+  }
   SECTION("trailing wildcard") {
     CHECK(contains_all(c.ids("remyelin*"), {"remyelination-clemastine", "trem2-microglia-repair"}));
   }
@@ -1180,4 +1190,40 @@ TEST_CASE("query syntax: a query of exclusions only finds every article but thos
   CHECK(c.search("-\"white matter").total > 0);  // unclosed: still an answer
   // With a word to search, as before.
   CHECK(c.search("ms -fatigue").total < c.search("ms").total);
+}
+
+TEST_CASE("searcher: pages with feedback follow one another, none repeated or skipped", "[searcher][paging]") {
+  // Feedback re-ranks more candidates for pages further on (feedback_depth, times four): page 1
+  // re-ranked 4 and page 3 sixteen, and an article the deeper re-ranking lifted showed on both
+  // pages while another was never shown. Each step's candidates now keep their places.
+  CorpusIndex c;
+  SearcherOptions options = c.options;
+  options.ranking.feedback_depth = 4;
+  options.ranking.feedback_docs = 4;  // steps of 4, 16, 64: on 52 articles
+  options.ranking.feedback_min_docs = 2;
+  options.ranking.feedback_weight = 3;  // re-ranking that moves articles far
+  auto s = Searcher::open(options);
+  REQUIRE(s);
+  for (const char* q : {"multiple sclerosis", "ms brain", "therapy treatment", "brain nerve damage"}) {
+    INFO(q);
+    SearchRequest whole;
+    whole.query = q;
+    whole.limit = 40;
+    whole.related = false;
+    auto all = s->search(whole);
+    REQUIRE(all);
+    REQUIRE(all->hits.size() > 20);
+    Ids one_request, paged;
+    for (const auto& h : all->hits) one_request.push_back(h.id);
+    for (std::size_t offset = 0; offset < one_request.size(); offset += 2) {
+      SearchRequest page = whole;
+      page.offset = offset;
+      page.limit = 2;
+      auto r = s->search(page);
+      REQUIRE(r);
+      for (const auto& h : r->hits) paged.push_back(h.id);
+    }
+    CHECK(paged == one_request);
+    CHECK(std::set<std::string>(paged.begin(), paged.end()).size() == paged.size());
+  }
 }
