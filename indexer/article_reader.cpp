@@ -25,6 +25,7 @@
 #include <unicode/utf8.h>
 
 #include "indexer/markdown_text.h"
+#include "schema/edit_distance.h"
 #include "schema/schema.h"
 
 namespace mssearch {
@@ -127,6 +128,13 @@ std::optional<std::string> unknown_field(const std::string& key, bool jsonl) {
     if (key == kKnown[i]) return std::nullopt;
   std::string lower = key;
   for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  // The nearest known name within a third of its letters (`tittle`, `Topcis`, `jounral`), or
+  // one it begins like (`cred`, `publication_date` aside).
+  std::size_t best = 0, best_edits = SIZE_MAX;
+  for (std::size_t i = 0; i < known_count; ++i)
+    if (const std::size_t e = edits_between(lower, kKnown[i]); e < best_edits) best = i, best_edits = e;
+  if (best_edits <= std::max<std::size_t>(1, kKnown[best].size() / 3))
+    return fmt::format("unknown field '{}' ignored: did you mean '{}'?", key, kKnown[best]);
   for (std::size_t i = 0; i < known_count; ++i)
     if (lower.size() >= 3 && kKnown[i].starts_with(std::string_view(lower).substr(0, 3)))
       return fmt::format("unknown field '{}' ignored: did you mean '{}'?", key, kKnown[i]);
@@ -545,6 +553,8 @@ Result<std::vector<SourceFile>> find_sources(const std::vector<fs::path>& paths,
             out.end());
   return out;
 }
+
+std::string ReadError::where_what() const { return fmt::format("{}:{}: {}", source, line, message); }
 
 Result<ReadBatch> read_sources(const std::vector<fs::path>& paths, const ReaderLimits& limits) {
   ReadBatch batch;

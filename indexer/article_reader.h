@@ -40,6 +40,8 @@ struct ReadError {
   int line = 0;         // 1-based; 0 when the whole file is concerned
   std::string message;
   std::string id;       // the article's id when it could still be told, else empty
+
+  std::string where_what() const;  // "source:line: message", as reports list warnings
 };
 
 struct ReadBatch {

@@ -172,7 +172,7 @@ class Job {
   Result<IndexReport> apply(ReadBatch batch) {
     return locked_job([&]() -> Result<void> {
       drop_duplicates(batch);
-      for (const auto& w : batch.warnings) report_.warnings.push_back(fmt::format("{}:{}: {}", w.source, w.line, w.message));
+      for (const auto& w : batch.warnings) report_.warnings.push_back(w.where_what());
       report_.errors = batch.errors;
       report_.failed = batch.errors.size();
       std::vector<std::string> scopes;
@@ -811,7 +811,7 @@ Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& 
   });
   if (report) {
     std::vector<std::string> read;  // the reader's, once (the shards' parts have none)
-    for (const auto& w : batch.warnings) read.push_back(fmt::format("{}:{}: {}", w.source, w.line, w.message));
+    for (const auto& w : batch.warnings) read.push_back(w.where_what());
     report->warnings.insert(report->warnings.begin(), read.begin(), read.end());
   }
   return report;

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "schema/edit_distance.h"
 #include "schema/schema.h"
 #include "searcher/english_words.h"
 #include "searcher/ranking.h"
@@ -513,20 +514,6 @@ std::string QueryPlanner::informative_words(const std::string& folded, std::size
 }
 
 namespace {
-
-// Edits between two words (insertions, deletions, substitutions, and swaps of neighbours, each
-// one edit: the optimal string alignment distance), counted in bytes.
-std::size_t edits_between(std::string_view a, std::string_view b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i)
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  return d[a.size()][b.size()];
-}
 
 // The typos a word of this length may be corrected for, as Typesense allows them by default
 // (one from 4 letters, two from 7): Xapian's spelling data would take `sipo` to `so`.

@@ -240,12 +240,17 @@ Result<SearchResult> Searcher::Impl::run(const SearchRequest& request, const Que
   result.year_facets = matched.facets.years;
   result.journal_facets = matched.facets.journals;
   if (request.related) {
-    RelatedFinder related(db, *weight, planner.parser(), options.ranking, collection_freqs, stored);
-    related.use_slices(&slices, slice_parts, options.time_limit_seconds);
+    RelatedFinder related = related_finder(*weight);
     result.related = related.of_answer(plan, matched, reranked, page, options.related_count);
   }
   result.hits = std::move(page.hits);
   return result;
+}
+
+RelatedFinder Searcher::Impl::related_finder(const Xapian::Weight& scoring) {
+  RelatedFinder related(db, scoring, planner.parser(), options.ranking, collection_freqs, stored);
+  related.use_slices(&slices, slice_parts, options.time_limit_seconds);
+  return related;
 }
 
 Result<Xapian::docid> Searcher::Impl::docid_of(const std::string& id) const {
@@ -265,8 +270,7 @@ Result<std::vector<SearchHit>> Searcher::related(const std::string& id, std::siz
       if (!docid) return std::unexpected(docid.error());
       auto a = StoredArticles::get_or_error(s.db.get_document(*docid), id, StoredParts::kFields);
       if (!a) return std::unexpected(a.error());
-      RelatedFinder related(s.db, *s.weight, s.planner.parser(), s.options.ranking, s.collection_freqs, s.stored);
-      related.use_slices(&s.slices, s.slice_parts, s.options.time_limit_seconds);
+      RelatedFinder related = s.related_finder(*s.weight);
       return related.like({*docid}, {id}, a->topics, std::min(limit, s.options.max_limit), 1);
     });
   } catch (const Xapian::Error& e) {
@@ -385,8 +389,7 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
   const Xapian::Stem stemmer = request.snippets ? planner.analyzer().snippet_stemmer(plan->query) : Xapian::Stem();
   Page page = build_page(db, reranked.page, matched.mset, stemmer, {request.snippets, options.snippet_length}, stored);
   if (request.related) {
-    RelatedFinder related(db, scoring, planner.parser(), options.ranking, collection_freqs, stored);
-    related.use_slices(&slices, slice_parts, options.time_limit_seconds);
+    RelatedFinder related = related_finder(scoring);
     if (r.op == ShardOp::kPage) {
       // Its share of one index's related articles (shard_protocol.h): the coordinator merges.
       const std::size_t enough = r.window + options.related_count;

@@ -13,6 +13,7 @@
 #include "searcher/match_slices.h"
 #include "searcher/query_planner.h"
 #include "searcher/ranking.h"
+#include "searcher/related_finder.h"
 #include "searcher/searcher.h"
 #include "searcher/shard_set.h"
 #include "searcher/stored_articles.h"
@@ -45,6 +46,8 @@ struct Searcher::Impl {
   Result<SearchResult> run(const SearchRequest& request, const QueryPlan& plan);
   Result<ShardAnswer> shard_once(const ShardRequest& request, SearchRequest search);
   Result<std::vector<Suggestion>> suggest_once(const std::string& prefix, std::size_t limit);
+  // A finder of related articles over `db` scored by `scoring`, its searches sliced as matches are.
+  RelatedFinder related_finder(const Xapian::Weight& scoring);
   // The document of article `id`. Errors: kNotFound.
   Result<Xapian::docid> docid_of(const std::string& id) const;
 

@@ -1,5 +1,6 @@
 // Reading articles: valid input and every kind of invalid input, each named with file and line.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
@@ -327,6 +328,15 @@ TEST_CASE("reader: a field given twice is an error, an unknown one a warning nam
   REQUIRE(warnings.size() == 2);
   CHECK(warnings[0].message == "unknown field 'Title' ignored: did you mean 'title'?");
   CHECK_THAT(warnings[1].message, Catch::StartsWith("unknown field 'body' ignored (known:") && !Catch::Contains("body)"));
+  // Misspelt anywhere in the name, not only after its first three letters.
+  for (const auto& [wrong, meant] : {std::pair{"jounral", "journal"}, std::pair{"itle", "title"},
+                                     std::pair{"daet", "date"}, std::pair{"URL", "url"}}) {
+    warnings.clear();
+    REQUIRE(parse_markdown_article(fmt::format("---\ntitle: T\ndate: 2025-01-01\n{}: x\n---\nBody\n", wrong), "x.md", "x",
+                                   {}, &warnings));
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].message == fmt::format("unknown field '{}' ignored: did you mean '{}'?", wrong, meant));
+  }
   // Every field of the sample articles is known: no warnings for them.
   warnings.clear();
   for (const auto& entry : std::filesystem::directory_iterator(test::corpus_dir())) {

@@ -6,6 +6,7 @@
 // by a spy per slice, summed).
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -39,19 +40,22 @@ nlohmann::json answer(Searcher& s, const SearchRequest& request) {
 
 std::vector<SearchRequest> requests() {
   std::vector<SearchRequest> out;
-  for (const char* q : {"astrocytes", "fatigue heat", "remyelination therapy trial", "vitamin d", "brain fog",
-                        "multiple sclerosis", "mri lesion", "ms", "the", "zzzznotaword"}) {
+  // Each query as asked, a page further on, and as `vary` changes it.
+  auto with_page = [&](const char* q, const std::function<void(SearchRequest&)>& vary) {
     SearchRequest r;
     r.query = q;
     out.push_back(r);
-    r.offset = 5;
+    r.offset = 4;
     r.limit = 3;
     out.push_back(r);
     r = {};
     r.query = q;
-    r.facets = false;  // Xapian's estimate of the total
+    vary(r);
     out.push_back(r);
-  }
+  };
+  for (const char* q : {"astrocytes", "fatigue heat", "remyelination therapy trial", "vitamin d", "brain fog",
+                        "multiple sclerosis", "mri lesion", "ms", "the", "zzzznotaword"})
+    with_page(q, [](SearchRequest& r) { r.facets = false; });  // Xapian's estimate of the total
   for (const char* prefix : {"a", "de", "rem", "fat", "mult", "multiple scl", "vitamin d", "brain f"}) {
     SearchRequest r;
     r.query = prefix;
@@ -63,19 +67,11 @@ std::vector<SearchRequest> requests() {
   }
   // Counted by the matcher: each slice sees every match of its own.
   for (const char* q : {"\"multiple sclerosis\"", "\"white matter\" lesions", "\"the\" brain", "remyelin*",
-                        "\"vitamin d\" fatigue -heat", "\"no such phrase here\""}) {
-    SearchRequest r;
-    r.query = q;
-    out.push_back(r);
-    r.offset = 4;
-    r.limit = 3;
-    out.push_back(r);
-    r = {};
-    r.query = q;
-    r.since = "2024-01-01";
-    r.until = "2025-12-31";
-    out.push_back(r);
-  }
+                        "\"vitamin d\" fatigue -heat", "\"no such phrase here\""})
+    with_page(q, [](SearchRequest& r) {
+      r.since = "2024-01-01";
+      r.until = "2025-12-31";
+    });
   SearchRequest filtered;
   filtered.query = "sclerosis";
   filtered.topics = {"Demyelination"};
