@@ -554,6 +554,13 @@ Result<std::vector<SourceFile>> find_sources(const std::vector<fs::path>& paths,
   return out;
 }
 
+std::string resolved_path(const std::string& path) {
+  if (path.empty()) return path;
+  std::error_code ec;
+  const fs::path r = fs::weakly_canonical(path, ec);
+  return ec || r.empty() ? path : r.string();
+}
+
 std::string ReadError::where_what() const { return fmt::format("{}:{}: {}", source, line, message); }
 
 Result<ReadBatch> read_sources(const std::vector<fs::path>& paths, const ReaderLimits& limits) {

@@ -44,6 +44,10 @@ struct ReadError {
   std::string where_what() const;  // "source:line: message", as reports list warnings
 };
 
+// `path` made absolute with its symbolic links resolved as they are now (as written when that
+// fails): one file however a run names it (through a link, relative, absolute).
+std::string resolved_path(const std::string& path);
+
 struct ReadBatch {
   std::vector<Article> articles;
   std::vector<ReadError> errors;

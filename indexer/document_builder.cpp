@@ -47,13 +47,16 @@ class FieldHasher {
 }  // namespace
 
 std::string content_hash(const Article& a) {
-  // Everything stored (to_stored_json's fields), the Markdown source and the schema version.
+  // Everything stored (to_stored_json's fields) but the file's path, the Markdown source and
+  // the schema version. The path is compared apart (the indexer: as named and as it resolves),
+  // so that one folder named through a link, relative or absolute is one source, and a
+  // release folder swapped behind one link name is too.
   FieldHasher h;
   h.number(static_cast<std::uint64_t>(schema::kSchemaVersion));
   h.number(static_cast<std::uint64_t>(schema::kDocumentFormat));
   for (std::string_view field : {std::string_view(a.id), std::string_view(a.title), std::string_view(a.date),
                                  std::string_view(a.journal), std::string_view(a.takeaway),
-                                 std::string_view(a.url), std::string_view(a.source),
+                                 std::string_view(a.url),
                                  std::string_view(a.body_markdown)})
     h.text(field);
   h.number(a.topics.size());

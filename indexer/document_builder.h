@@ -16,7 +16,8 @@
 
 namespace mssearch {
 
-// Hex digest of everything that ends up in the document (fields, body, schema version).
+// Hex digest of everything that ends up in the document (fields, body, schema version) but
+// the source file's path, which the indexer compares apart.
 std::string content_hash(const Article& article);
 
 class DocumentBuilder {

@@ -103,14 +103,6 @@ std::string indexed_source_of(const fs::path& dir, const std::string& id) {
   }
 }
 
-// `path` with its symbolic links resolved as they are now (as written when that fails).
-std::string resolved_path(const std::string& path) {
-  if (path.empty()) return path;
-  std::error_code ec;
-  const fs::path r = fs::weakly_canonical(path, ec);
-  return ec || r.empty() ? path : r.string();
-}
-
 // `indexed_source(id)`: the file the index holds article `id` from ("" when none or unknown).
 void screen_articles(ReadBatch& batch, const std::function<std::string(const std::string&)>& indexed_source = {}) {
   std::map<std::string, std::string> first_source;
@@ -309,7 +301,9 @@ class Job {
       if (it == indexed.end()) {
         ++report_.added;
         plan.write.push_back(&a);
-      } else if (it->second.hash != hashes_[a.id]) {
+      } else if (it->second.hash != hashes_[a.id] ||
+                 // Another file: neither named alike nor resolving alike (see content_hash).
+                 (it->second.source != a.source && resolved_path(it->second.source) != resolved_path(a.source))) {
         ++report_.updated;
         updating_.insert(a.id);
         plan.write.push_back(&a);
