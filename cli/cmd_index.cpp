@@ -208,6 +208,8 @@ void add_stats_command(CLI::App& app, int& exit_code) {
     if (args->json) {
       nlohmann::json j = to_json(*stats);
       j["tables_changed"] = changed;
+      // Not compared while a job runs: "tables_changed": [] would read as whole.
+      j["tables_compared"] = !job_running;
       fmt::print("{}\n", dump_json(j, 2));
       return;
     }

@@ -680,7 +680,13 @@ Result<void> write_spelling_database(const fs::path& dir, std::size_t shards) {
     }
     out.set_metadata(std::string(schema::kMetaSchemaVersion), std::to_string(schema::kSchemaVersion));
     out.commit();
+    const Xapian::rev revision = out.get_revision();
     out.close();
+    // As each shard's: `stats` (and a later check) can tell its tables changed since.
+    if (auto recorded = record_checksums(generation, revision); !recorded) {
+      fs::remove_all(generation, ec);
+      return std::unexpected(recorded.error());
+    }
   } catch (const Xapian::Error& e) {
     fs::remove_all(generation, ec);
     return fail(ErrorCode::kDatabase, "spelling database " + target.string() + ": " + e.get_description());

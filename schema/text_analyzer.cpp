@@ -349,12 +349,12 @@ class IsoDateRangeProcessor : public Xapian::DateRangeProcessor {
   Xapian::Query operator()(const std::string& begin, const std::string& end) override {
     for (const std::string* e : {&begin, &end})
       if (!e->empty() && !schema::is_iso_date(*e)) {
-        if (bad_date_ != nullptr) *bad_date_ = *e;
+        if (bad_date_ != nullptr && bad_date_->empty()) *bad_date_ = *e;  // the first named
         return Xapian::Query::MatchNothing;
       }
     // Reversed (date:2025-12-31..2025-01-01): refused as the since/until parameters are.
     if (!begin.empty() && !end.empty() && begin > end) {
-      if (bad_date_ != nullptr) *bad_date_ = begin + ".." + end;
+      if (bad_date_ != nullptr && bad_date_->empty()) *bad_date_ = begin + ".." + end;
       return Xapian::Query::MatchNothing;
     }
     return Xapian::DateRangeProcessor::operator()(begin, end);

@@ -20,6 +20,50 @@ namespace {
 // times `ms` in 4 KiB, each expanded to a synonym's phrase, took seconds).
 constexpr std::size_t kMaxRepeats = 4;
 
+// `text` with each date filter in the form the range processor reads: a day alone
+// (`date:2026-03-01`, which Xapian read as words: 0 hits, or ignored beside others) as the
+// range of that day, and `year:2024..2025` as the range of those years (it matched nothing).
+// Another `date:` value without "..", or with two, is written to `bad` (the first) and left as
+// typed; outside quotes only.
+std::string date_filters(const std::string& text, std::string& bad) {
+  std::string out;
+  out.reserve(text.size());
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (c == '"') quoted = !quoted;
+    const bool at_word = i == 0 || std::string_view(" \t\n(+-").find(text[i - 1]) != std::string_view::npos;
+    const bool is_date = text.compare(i, 5, "date:") == 0, is_year = text.compare(i, 5, "year:") == 0;
+    if (quoted || !at_word || (!is_date && !is_year)) {
+      out += c;
+      ++i;
+      continue;
+    }
+    const std::size_t from = i + 5, to = std::min(text.find_first_of(" \t\n()\"", from), text.size());
+    const std::string value = text.substr(from, to - from);
+    const std::size_t dots = value.find("..");
+    const auto all_digits = [](std::string_view y) {
+      return y.size() == 4 && std::all_of(y.begin(), y.end(), [](char d) { return d >= '0' && d <= '9'; });
+    };
+    std::string as = text.substr(i, to - i);
+    if (is_year) {
+      if (dots != std::string::npos && value.find("..", dots + 2) == std::string::npos) {
+        const std::string a = value.substr(0, dots), b = value.substr(dots + 2);
+        if ((a.empty() || all_digits(a)) && (b.empty() || all_digits(b)) && !(a.empty() && b.empty()))
+          as = "date:" + (a.empty() ? "" : a + "-01-01") + ".." + (b.empty() ? "" : b + "-12-31");
+      }
+    } else if (!value.empty() && dots == std::string::npos) {
+      if (schema::is_iso_date(value)) as = "date:" + value + ".." + value;
+      else if (bad.empty()) bad = value;
+    } else if (dots != std::string::npos && value.find("..", dots + 2) != std::string::npos && bad.empty()) {
+      bad = value;
+    }
+    out += as;
+    i = to;
+  }
+  return out;
+}
+
 // `text` with each plain word (not an operator) kept at most kMaxRepeats times; the rest of the
 // text as it was, so that its filters, phrases and exclusions hold. A word counts as plain when nothing binds it to syntax: not in quotes, not after a field's
 // colon or a +/-, and not before a colon; punctuation around it (`ms, ms.`) does not bind it.
@@ -251,10 +295,13 @@ Xapian::Query parse_words(Xapian::QueryParser& parser, const std::string& text, 
 Result<void> QueryPlanner::take_bad_date() {
   if (bad_date_.empty()) return {};
   const std::string bad = std::exchange(bad_date_, {});
+  if (const auto dots = bad.find(".."); dots != std::string::npos && bad.find("..", dots + 2) != std::string::npos)
+    return fail(ErrorCode::kBadQuery, "date:" + bad + " has more than one '..': a range is date:BEGIN..END (date:2025-01-01..2025-12-31)");
   if (const auto dots = bad.find(".."); dots != std::string::npos)
     return fail(ErrorCode::kBadQuery, "date:" + bad + " ends (" + bad.substr(dots + 2) + ") before it begins (" +
                                           bad.substr(0, dots) + "): nothing can match");
-  return fail(ErrorCode::kBadQuery, "date:" + bad + " is not a date YYYY-MM-DD (date:2025-01-01..2025-12-31)");
+  return fail(ErrorCode::kBadQuery,
+              "date:" + bad + " is not a date YYYY-MM-DD (a day: date:2025-03-01; a range: date:2025-01-01..2025-12-31)");
 }
 
 Error wildcard_refusal(const Xapian::WildcardError& e, std::uint32_t limit) {
@@ -310,6 +357,8 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
                                           std::to_string(2 * options_.max_query_bytes));
   plan.blank = plan.folded.find_first_not_of(" \t\r\n") == std::string::npos;
   plan.partial = request.partial && !plan.blank && last_word_incomplete(plan.folded);
+  if (plan.folded.find("date:") != std::string::npos || plan.folded.find("year:") != std::string::npos)
+    plan.folded = date_filters(plan.folded, bad_date_);
   try {
     // A long question keeps its most informative words; then, should its expansion still be
     // over the bound on cost, fewer of them (each round a quarter fewer).

@@ -125,6 +125,8 @@ TEST_CASE("cli: exit codes of index say what happened", "[cli]") {
     auto running = test::run_mssearch("stats --json --db " + q(tmp / "db"));
     CHECK(running.exit_code == 0);
     CHECK(json::parse(running.out)["tables_changed"].empty());
+    CHECK(json::parse(running.out)["tables_compared"] == false);
+    CHECK(json::parse(r.out)["tables_compared"] == true);
   }
   SECTION("stats on a missing index is an error that says how to build one") {
     auto r = test::run_mssearch("stats --db " + q(tmp / "nothing"));

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "schema/index_path.h"
+#include "schema/verify.h"
 #include "searcher/searcher.h"
 #include "server/http_server.h"
 #include "tests/test_support.h"
@@ -184,6 +186,22 @@ TEST_CASE("shards: --shards splits by a stable hash, and reindexing updates the 
   // grows with any shard's commit (the job reported the largest: 1, where stats said 4).
   CHECK(again["revision"] == json::parse(r.out)["revision"].get<int>() + 1);
   CHECK(again["revision"] == json::parse(test::run_mssearch(fmt::format("stats --json --db '{}'", db.string())).out)["revision"]);
+  // The shards' spelling database has its checksums too: a stray write into it (which still
+  // opens) makes stats name it, as for each shard's tables.
+  {
+    const auto dirs = glass_directories(db);
+    const auto spelling = std::find_if(dirs.begin(), dirs.end(), [](const fs::path& d) {
+      return d.string().find("spelling") != std::string::npos;
+    });
+    REQUIRE(spelling != dirs.end());
+    CHECK(fs::exists(*spelling / "mssearch.checksums"));
+    std::fstream table(*spelling / "spelling.glass", std::ios::in | std::ios::out | std::ios::binary);
+    table.seekp(-1, std::ios::end);
+    table.put('\x5a');
+  }
+  auto damaged = test::run_mssearch(fmt::format("stats --json --db '{}'", db.string()));
+  CHECK(damaged.exit_code == 1);
+  CHECK(json::parse(damaged.out)["tables_changed"].dump().find("spelling.glass changed") != std::string::npos);
   // The shard count of an index is fixed.
   auto other = test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 2", (tmp / "articles").string(), db.string()));
   CHECK(other.exit_code == 2);

@@ -181,6 +181,37 @@ TEST_CASE("search: each query-syntax form", "[searcher]") {
     CHECK_THAT(r.error().message, Catch::Contains("date:2025-12-31..2025-01-01 ends (2025-01-01) before it begins"));
     CHECK(c.search("date:2024-02-28..2024-02-28").total == 1);  // one day is a range
   }
+  SECTION("a day alone is that day's range, a year range the years', other date values are refused") {
+    // Xapian read date:2024-02-28 as words: 0 hits alone, ignored beside other words.
+    CHECK(c.search("date:2024-02-28").total == 1);
+    CHECK(c.search("DATE:2024-02-28").total == 1);
+    const auto all = c.search("ms").total;
+    CHECK(c.search("ms date:2024-02-28").total <= 1);
+    CHECK(c.search("ms -date:2024-02-28").total >= all - 1);
+    // year:2025..2026 matched nothing; year:2025 alone is the year's filter, as before.
+    CHECK(c.search("year:2025..2026").total == c.search("date:2025-01-01..2026-12-31").total);
+    CHECK(c.search("year:2025..").total == c.search("date:2025-01-01..").total);
+    CHECK(c.search("year:2025..2026").total > 0);
+    CHECK(c.search("year:2025").total == c.search("date:2025-01-01..2025-12-31").total);
+    // Quoted, it is text.
+    SearchRequest quoted;
+    quoted.query = "\"date:2026\"";
+    CHECK(c.searcher->search(quoted));
+    for (const auto& [bad, says] : {std::pair{"date:2026", "date:2026 is not a date YYYY-MM-DD (a day: date:2025-03-01"},
+                                    std::pair{"ms date:bogus", "date:bogus is not a date"},
+                                    std::pair{"date:2025-12-31..2025-01-01..2024-01-01",
+                                              "date:2025-12-31..2025-01-01..2024-01-01 has more than one '..'"}}) {
+      INFO(bad);
+      SearchRequest request;
+      request.query = bad;
+      auto r = c.searcher->search(request);
+      REQUIRE_FALSE(r);
+      CHECK(r.error().code == ErrorCode::kBadQuery);
+      CHECK_THAT(r.error().message, Catch::Contains(says));
+      request.partial = true;  // while typing, never refused
+      CHECK(c.searcher->search(request));
+    }
+  }
   SECTION("trailing wildcard") {
     CHECK(contains_all(c.ids("remyelin*"), {"remyelination-clemastine", "trem2-microglia-repair"}));
   }
