@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -408,8 +409,14 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
       a.related = related.of_answer(*plan, matched, reranked, page, options.related_count + page_size, true);
     }
   }
+  if (plan->feedback) {
+    // Each hit's step, as the page kept it (a damaged article is left out of the page).
+    std::unordered_map<Xapian::docid, std::uint32_t> step_of;
+    for (std::size_t i = 0; i < reranked.page.size() && i < reranked.page_steps.size(); ++i)
+      step_of.emplace(reranked.page[i].first, reranked.page_steps[i]);
+    for (const Xapian::docid docid : page.docids) a.hit_steps.push_back(step_of[docid]);
+  }
   a.hits = std::move(page.hits);
-  if (plan->feedback) a.hit_steps = reranked.page_steps;
   return a;
 }
 

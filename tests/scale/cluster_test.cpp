@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <xapian.h>
 
 #include "cluster/http_shard_transport.h"
 #include "searcher/searcher.h"
@@ -1242,4 +1243,34 @@ TEST_CASE("cluster: pages further on, by date or without feedback, have one inde
       }
     }
   }
+}
+
+TEST_CASE("cluster: a damaged article on a shard's page leaves the rest of its hits in the re-ranked answer",
+          "[cluster][paging]") {
+  // The shard said which step of feedback's candidates each hit is in, one entry per hit
+  // re-ranked; the page leaves a damaged article out, and the lists no longer paired: the
+  // coordinator refused the shard's answer and marked the shard failed.
+  test::TempDir tmp;
+  const fs::path copy = tmp / "shard-00";
+  fs::copy(indexes().shard(0), copy, fs::copy_options::recursive);
+  std::string damaged;
+  {
+    Xapian::Database db(copy.string());
+    const auto t = db.allterms_begin("Q");
+    REQUIRE(t != db.allterms_end("Q"));
+    damaged = (*t).substr(1);
+  }
+  test::flip_stored_article(copy, damaged);
+  test::LiveServer s0(copy, shard_server()), s1(indexes().shard(1), shard_server()), s2(indexes().shard(2), shard_server());
+  auto coordinator = Searcher::open(coordinator_options({{url(s0)}, {url(s1)}, {url(s2)}}));
+  REQUIRE(coordinator);
+  SearchRequest r;
+  r.query = "ms multiple sclerosis";
+  r.limit = 50;
+  auto b = coordinator->search(r);
+  REQUIRE(b);
+  CHECK(b->failed_shards.empty());
+  const auto got = ids(b->hits);
+  CHECK(std::find(got.begin(), got.end(), damaged) == got.end());
+  CHECK(got.size() >= 40);
 }
