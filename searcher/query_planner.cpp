@@ -39,7 +39,11 @@ std::string date_filters(const std::string& text, std::string& bad) {
       ++i;
       continue;
     }
-    const std::size_t from = i + 5, to = std::min(text.find_first_of(" \t\n()\"", from), text.size());
+    std::size_t from = i + 5, to = std::min(text.find_first_of(" \t\n()\"", from), text.size());
+    // A sentence's punctuation after it (`date:2025-03-01,`) is not part of the value.
+    while (to > from && std::string_view(",.;:!?").find(text[to - 1]) != std::string_view::npos &&
+           text.compare(to - 2, 2, "..") != 0)
+      --to;
     const std::string value = text.substr(from, to - from);
     const std::size_t dots = value.find("..");
     const auto all_digits = [](std::string_view y) {
@@ -59,6 +63,7 @@ std::string date_filters(const std::string& text, std::string& bad) {
       bad = value;
     }
     out += as;
+    if (to < text.size() && std::string_view(",.;:!?").find(text[to]) != std::string_view::npos) out += ' ';
     i = to;
   }
   return out;

@@ -185,6 +185,8 @@ TEST_CASE("search: each query-syntax form", "[searcher]") {
     // Xapian read date:2024-02-28 as words: 0 hits alone, ignored beside other words.
     CHECK(c.search("date:2024-02-28").total == 1);
     CHECK(c.search("DATE:2024-02-28").total == 1);
+    CHECK(c.search("published date:2024-02-28, in brain").total == c.search("published date:2024-02-28 in brain").total);
+    CHECK(c.search("(date:2024-02-28.)").total == 1);
     const auto all = c.search("ms").total;
     CHECK(c.search("ms date:2024-02-28").total <= 1);
     CHECK(c.search("ms -date:2024-02-28").total >= all - 1);
