@@ -75,6 +75,9 @@ std::string now_iso() {
 struct Plan {
   std::vector<const Article*> write;      // added or updated
   std::vector<const Article*> unchanged;
+  // Unchanged, but named another way this time (through a link, relative): its recorded path
+  // brought up to date, its terms untouched (docid, the article as read).
+  std::vector<std::pair<Xapian::docid, const Article*>> renamed;
   std::vector<std::string> deletions;     // ids
   std::vector<std::string> keep_as_is;    // ids the index holds that this job cannot vouch for
 };
@@ -310,6 +313,9 @@ class Job {
       } else {
         ++report_.unchanged;
         plan.unchanged.push_back(&a);
+        // The path as named now: a name that stops existing later (a link removed) would leave
+        // its articles outside every folder a job names, undeletable even by --full.
+        if (it->second.source != a.source) plan.renamed.emplace_back(it->second.docid, &a);
       }
     }
     // Paths compared as stored and as they resolve now (symbolic links followed): the same
@@ -382,7 +388,7 @@ class Job {
   }
 
   Result<void> write_incremental(const Plan& plan) {
-    const bool changes = !plan.write.empty() || !plan.deletions.empty();
+    const bool changes = !plan.write.empty() || !plan.deletions.empty() || !plan.renamed.empty();
     if (!changes) {
       if (verified_) record_live_checksums();  // verified whole just now: vouch for it
       return {};
@@ -416,6 +422,22 @@ class Job {
     for (const auto& id : plan.deletions) {
       db.delete_document(schema::id_term(id));
       written_one(++done, total);
+    }
+    for (const auto& [docid, a] : plan.renamed) {
+      // Only its stored copy and source value change: Xapian rewrites those and leaves the
+      // terms, postings and positions of a document whose terms were not touched.
+      try {
+        Xapian::Document doc = db.get_document(docid);
+        Article stored = decode_stored(doc.get_data());
+        if (stored.id != a->id) continue;
+        stored.source = a->source;
+        doc.set_data(encode_stored(stored));
+        doc.add_value(schema::kSlotSource, a->source);
+        db.replace_document(docid, doc);
+      } catch (const std::runtime_error&) {
+        // A damaged stored copy: the job's verification names it; left as it is here.
+      } catch (const Xapian::DocNotFoundError&) {
+      }
     }
     db.set_metadata(std::string(schema::kMetaSchemaVersion), std::to_string(schema::kSchemaVersion));
     db.set_metadata(std::string(schema::kMetaIndexedAt), now_iso());

@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "schema/edit_distance.h"
 #include "schema/schema.h"
@@ -28,6 +29,10 @@ constexpr std::size_t kMaxRepeats = 4;
 std::string date_filters(const std::string& text, std::string& bad) {
   std::string out;
   out.reserve(text.size());
+  // The same filter again (with the same sign) adds nothing: kept once, so that its numbers
+  // never count as words repeated past a long question's bound (14 times date:2026-03-01
+  // had its digits cut, and the rest was refused).
+  std::set<std::string> seen;
   bool quoted = false;
   for (std::size_t i = 0; i < text.size();) {
     const char c = text[i];
@@ -61,6 +66,10 @@ std::string date_filters(const std::string& text, std::string& bad) {
       else if (bad.empty()) bad = value;
     } else if (dots != std::string::npos && value.find("..", dots + 2) != std::string::npos && bad.empty()) {
       bad = value;
+    }
+    if (!seen.insert((i > 0 ? text.substr(i - 1, 1) : std::string()) + as).second) {
+      i = to;
+      continue;
     }
     out += as;
     if (to < text.size() && std::string_view(",.;:!?").find(text[to]) != std::string_view::npos) out += ' ';

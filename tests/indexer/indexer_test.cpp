@@ -516,6 +516,16 @@ TEST_CASE("index: the same folder named through a link, relative or absolute rew
   CHECK(r.updated == 1);
   CHECK(r.deleted == 1);
   CHECK(r.unchanged == 1);
+  // The path as named is kept up to date while nothing else changes: once the link is gone,
+  // an article removed is still deleted (it stayed for good, even after --full, when the
+  // index kept the link's spelling).
+  CHECK(f.index(false, {f.articles}).unchanged == 2);
+  fs::remove(f.tmp / "link");
+  fs::remove(f.articles / "astro.md");
+  CHECK(f.index(false, {f.articles}).deleted == 1);
+  CHECK(f.index(true, {f.articles}).documents == 1);
+  test::write_file(f.articles / "astro.md", test::markdown_article("Astrocytes in MS", "2026-02-10", "[Astrocytes]"));
+  CHECK(f.index(false, {f.articles}).added == 1);
   // A folder moved is another file for each article: updated, its new path stored.
   fs::rename(f.articles, f.tmp / "moved");
   CHECK(f.index(false, {f.tmp / "moved"}).updated == 2);
