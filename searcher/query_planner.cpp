@@ -56,11 +56,23 @@ std::string date_filters(const std::string& text, std::string& bad) {
     };
     std::string as = text.substr(i, to - i);
     if (is_year) {
+      // A year (year:2025) is a term; a range of years is a range of dates. Anything else
+      // (year:abcd..2025, year:.., year:25) is named, never 0 hits in silence.
+      bool good = all_digits(value);
       if (dots != std::string::npos && value.find("..", dots + 2) == std::string::npos) {
         const std::string a = value.substr(0, dots), b = value.substr(dots + 2);
-        if ((a.empty() || all_digits(a)) && (b.empty() || all_digits(b)) && !(a.empty() && b.empty()))
-          as = "date:" + (a.empty() ? "" : a + "-01-01") + ".." + (b.empty() ? "" : b + "-12-31");
+        if ((a.empty() || all_digits(a)) && (b.empty() || all_digits(b)) && !(a.empty() && b.empty())) {
+          good = true;
+          if (!a.empty() && !b.empty() && a > b) {
+            if (bad.empty()) bad = "year:" + value;
+          } else {
+            as = "date:" + (a.empty() ? "" : a + "-01-01") + ".." + (b.empty() ? "" : b + "-12-31");
+          }
+        }
       }
+      if (!good && !value.empty() && bad.empty()) bad = "year:" + value;
+    } else if (value.find("...") != std::string::npos) {
+      if (bad.empty()) bad = value;
     } else if (!value.empty() && dots == std::string::npos) {
       if (schema::is_iso_date(value)) as = "date:" + value + ".." + value;
       else if (bad.empty()) bad = value;
@@ -138,6 +150,58 @@ std::string bounded_repeats(const std::string& text, bool costly_only = false) {
     const bool cut = plain && (wildcard || !costly_only) && ++seen[key] > kMaxRepeats;
     if (!cut) out += text.substr(begin, end - begin);
     else if (sign) out.pop_back();
+    i = end;
+  }
+  return out;
+}
+
+// A long question split into what its cut may choose from and what it must keep: the filters
+// (topic:, journal:, year:, id:, date:, each with its value, quoted or not) and the words
+// excluded (`-word`, `-"a phrase"`, `-topic:x`) are kept whole, as typed; the rest is words.
+// A chunk ends at a space or a closing bracket outside quotes; brackets around it are left out
+// (the words around them are cut, so a bracket kept would stand alone).
+struct Kept {
+  std::string rest;     // the text the words are chosen from
+  std::string filters;  // to keep, one space between chunks
+};
+
+Kept split_filters(const std::string& text) {
+  static constexpr std::string_view kFilterFields[] = {"topic:", "journal:", "year:", "id:", "date:"};
+  const auto field_at = [&](std::size_t at) {
+    for (std::string_view f : kFilterFields) {
+      if (at + f.size() > text.size()) continue;
+      bool same = true;
+      for (std::size_t k = 0; k < f.size() && same; ++k)
+        same = std::tolower(static_cast<unsigned char>(text[at + k])) == f[k];
+      if (same) return true;
+    }
+    return false;
+  };
+  Kept out;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < text.size();) {
+    const bool at_chunk = i == 0 || std::string_view(" \t\r\n(").find(text[i - 1]) != std::string_view::npos;
+    // A minus before a bare number is a number (`-2`), as parse() reads it.
+    const bool excluded = text[i] == '-' && i + 1 < text.size() && (is_word_byte(text[i + 1]) || text[i + 1] == '"') &&
+                          std::isdigit(static_cast<unsigned char>(text[i + 1])) == 0;
+    const bool filter = field_at(text[i] == '+' || text[i] == '-' ? i + 1 : i);
+    if (!at_chunk || (!excluded && !filter)) {
+      out.rest += text[i++];
+      continue;
+    }
+    std::size_t end = i;
+    bool quoted = false;
+    for (; end < text.size(); ++end) {
+      if (text[end] == '"') quoted = !quoted;
+      else if (!quoted && std::string_view(" \t\r\n)").find(text[end]) != std::string_view::npos) break;
+    }
+    // A quote never closed (`topic:"fatigue and the rest`) would keep the whole rest: the
+    // chunk ends at its first space.
+    if (quoted) end = std::min(text.find_first_of(" \t\r\n)", i), text.size());
+    // Once each: a filter or an exclusion typed again adds nothing.
+    if (const std::string chunk = text.substr(i, end - i); seen.insert(chunk).second)
+      out.filters += (out.filters.empty() ? "" : " ") + chunk;
+    out.rest += ' ';
     i = end;
   }
   return out;
@@ -309,6 +373,18 @@ Xapian::Query parse_words(Xapian::QueryParser& parser, const std::string& text, 
 Result<void> QueryPlanner::take_bad_date() {
   if (bad_date_.empty()) return {};
   const std::string bad = std::exchange(bad_date_, {});
+  if (bad.starts_with("year:")) {
+    const std::string value = bad.substr(5);
+    if (const auto dots = value.find(".."); dots != std::string::npos && value.find("..", dots + 2) == std::string::npos &&
+                                           dots > 0 && dots + 2 < value.size() && value.substr(0, dots) > value.substr(dots + 2) &&
+                                           value.find_first_not_of("0123456789.") == std::string::npos)
+      return fail(ErrorCode::kBadQuery, bad + " ends (" + value.substr(dots + 2) + ") before it begins (" + value.substr(0, dots) +
+                                            "): nothing can match");
+    return fail(ErrorCode::kBadQuery, bad + " is not a year YYYY (a year: year:2025; years: year:2024..2025)");
+  }
+  if (bad.find("...") != std::string::npos)
+    return fail(ErrorCode::kBadQuery,
+                "date:" + bad + " is not a date YYYY-MM-DD (a day: date:2025-03-01; a range: date:2025-01-01..2025-12-31)");
   if (const auto dots = bad.find(".."); dots != std::string::npos && bad.find("..", dots + 2) != std::string::npos)
     return fail(ErrorCode::kBadQuery, "date:" + bad + " has more than one '..': a range is date:BEGIN..END (date:2025-01-01..2025-12-31)");
   if (const auto dots = bad.find(".."); dots != std::string::npos)
@@ -371,20 +447,23 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
                                           std::to_string(2 * options_.max_query_bytes));
   plan.blank = plan.folded.find_first_not_of(" \t\r\n") == std::string::npos;
   plan.partial = request.partial && !plan.blank && last_word_incomplete(plan.folded);
+  const std::size_t last_space = plan.folded.find_last_of(" \t\r\n");
+  const std::string typed_last = last_space == std::string::npos ? plan.folded : plan.folded.substr(last_space + 1);
   if (plan.folded.find("date:") != std::string::npos || plan.folded.find("year:") != std::string::npos)
     plan.folded = date_filters(plan.folded, bad_date_);
   try {
     // A long question keeps its most informative words; then, should its expansion still be
     // over the bound on cost, fewer of them (each round a quarter fewer).
     std::size_t budget = options_.max_query_words;
-    // Past the budget: cut to the most informative words (as plain words); when none is
-    // dropped, the text stays as typed (its filters, phrases and exclusions with it) unless a
-    // word repeats more than informative_words keeps, a cost with no meaning.
+    // Past the budget: cut to the most informative words (as plain words; phrases and operators
+    // become words), its filters and exclusions kept whole; when none is dropped, the text
+    // stays as typed unless a word repeats more than informative_words keeps, a cost with no
+    // meaning.
     // A wildcard typed again expands the same terms again (1,300 times `a*`: 80 s of matching):
     // each is kept kMaxRepeats times, whatever the length.
     if (!plan.blank && plan.folded.find_first_of("*\"") != std::string::npos) plan.folded = bounded_repeats(plan.folded, true);
     if (!plan.blank && budget > 0) {
-      const std::vector<std::string> words = plain_words_of(plan.folded);
+      const std::vector<std::string> words = plain_words_of(split_filters(plan.folded).rest);
       if (words.size() > budget) {
         std::size_t distinct = 0;
         const std::string cut = informative_words(plan.folded, budget, distinct);
@@ -397,7 +476,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     }
     plan.words = plan.blank ? Xapian::Query::MatchAll : parse(plan.folded, plan.partial);
     while (!plan.blank && distinct_terms(plan.words) > options_.max_query_terms) {
-      const std::size_t words = plain_words_of(plan.folded).size();
+      const std::size_t words = plain_words_of(split_filters(plan.folded).rest).size();
       budget = std::min(budget == 0 ? words : budget, words) * 3 / 4;
       std::size_t more = 0;
       if (budget == 0) break;
@@ -408,8 +487,12 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   } catch (const Xapian::WildcardError& e) {
     return std::unexpected(wildcard_refusal(e, options_.max_wildcard_expansion));
   }
-  // While typing (`date:2025-0`) the range matches nothing until the date is whole.
-  if (auto bad = take_bad_date(); !bad && !request.partial) return std::unexpected(bad.error());
+  // While typing (`date:2025-0`) the range matches nothing until the date is whole; a bad date
+  // before the word being typed is finished, and refused as when submitted (it was dropped:
+  // every date's articles suggested).
+  const std::string bad_value = bad_date_.starts_with("year:") ? bad_date_.substr(5) : bad_date_;
+  if (auto bad = take_bad_date(); !bad && (!request.partial || typed_last.find(bad_value) == std::string::npos))
+    return std::unexpected(bad.error());
   if (const std::size_t terms = distinct_terms(plan.words); terms > options_.max_query_terms)
     return fail(ErrorCode::kBadQuery, "query has " + std::to_string(terms) + " distinct terms; the limit is " +
                                           std::to_string(options_.max_query_terms));
@@ -461,6 +544,43 @@ bool QueryPlanner::last_word_incomplete(const std::string& folded) {
 }
 
 Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
+  // A date range with a sign (a day is a range by now: date_filters): Xapian's parser reads no
+  // sign before a range, so `-date:…` was ignored (every date's articles) and `+date:…` lost.
+  // `+` is the filter it is unsigned; `-` leaves the range's articles out of what the rest finds.
+  if (folded.find("date:") != std::string::npos) {
+    std::string rest;
+    std::vector<std::string> excluded;
+    bool quoted = false, signed_range = false;
+    for (std::size_t i = 0; i < folded.size();) {
+      const char c = folded[i];
+      if (c == '"') quoted = !quoted;
+      const bool at_chunk = i == 0 || std::string_view(" \t\r\n(").find(folded[i - 1]) != std::string_view::npos;
+      if (quoted || !at_chunk || (c != '-' && c != '+') || folded.compare(i + 1, 5, "date:") != 0) {
+        rest += c;
+        ++i;
+        continue;
+      }
+      const std::size_t end = std::min(folded.find_first_of(" \t\r\n)", i), folded.size());
+      if (c == '-') excluded.push_back(folded.substr(i + 1, end - i - 1));
+      else rest += folded.substr(i + 1, end - i - 1);
+      signed_range = true;
+      i = end;
+    }
+    if (signed_range) {
+      const bool nothing_else = rest.find_first_not_of(" \t\r\n()") == std::string::npos;
+      Xapian::Query kept = nothing_else ? Xapian::Query::MatchAll : parse(rest, partial);
+      if (excluded.empty()) return kept;
+      std::vector<Xapian::Query> ranges;
+      for (const auto& r : excluded) {
+        try {
+          ranges.push_back(parser_.parse_query(r, 0));  // a bad date: MatchNothing, and refused by name
+        } catch (const Xapian::QueryParserError&) {
+          if (bad_date_.empty()) bad_date_ = r.substr(5);
+        }
+      }
+      return Xapian::Query(Xapian::Query::OP_AND_NOT, kept, Xapian::Query(Xapian::Query::OP_OR, ranges.begin(), ranges.end()));
+    }
+  }
   // Only exclusions (`-fatigue`, `-topic:fatigue`): every article but those. Xapian reads a
   // lone `-word` as the word itself, so `-fatigue` found exactly the fatigue articles.
   {
@@ -547,7 +667,10 @@ std::vector<std::string> QueryPlanner::plain_terms(const std::string& text) {
 }
 
 std::string QueryPlanner::informative_words(const std::string& folded, std::size_t budget, std::size_t& dropped) {
-  const std::vector<std::string> words = plain_words_of(folded);
+  // A question's filters and exclusions are what the visitor asked for, not words to choose
+  // among: kept whole after the words chosen (a 97-word question lost its topic: filter).
+  const Kept kept = split_filters(folded);
+  const std::vector<std::string> words = plain_words_of(kept.rest);
   // Each distinct word once, with the number of articles its stem is in: the fewer, the more
   // it tells (a word no article has tells nothing and goes first).
   std::map<std::string, Xapian::doccount> frequency;
@@ -573,6 +696,7 @@ std::string QueryPlanner::informative_words(const std::string& folded, std::size
   std::string out;
   for (const auto& w : words)
     if (auto r = repeats.find(w); r != repeats.end() && r->second++ < max_repeats) out += (out.empty() ? "" : " ") + w;
+  if (!kept.filters.empty()) out += (out.empty() ? "" : " ") + kept.filters;
   return out;
 }
 

@@ -193,7 +193,17 @@ TEST_CASE("search: each query-syntax form", "[searcher]") {
     CHECK(c.search(many).total == 1);
     const auto all = c.search("ms").total;
     CHECK(c.search("ms date:2024-02-28").total <= 1);
-    CHECK(c.search("ms -date:2024-02-28").total >= all - 1);
+    // Signed: `-` leaves the day out (it was ignored: every date's articles), `+` is the filter.
+    CHECK(c.search("ms -date:2024-02-28").total + c.search("ms date:2024-02-28").total == all);
+    CHECK(c.search("ms +date:2024-02-28").total == c.search("ms date:2024-02-28").total);
+    SearchRequest every;
+    const auto articles = c.search(every).total;
+    CHECK(c.search("-date:2024-02-28").total == articles - 1);
+    CHECK(c.search("-year:2025").total + c.search("year:2025").total == articles);
+    CHECK(c.search("-year:2025..2026").total + c.search("year:2025..2026").total == articles);
+    CHECK(c.search("ms -date:2025-01-01..2025-12-31 -date:..2024-12-31").total ==
+          c.search("ms date:2026-01-01..").total);
+    CHECK(c.search("\"ms -date:2024-02-28\"").total <= all);  // quoted: words
     // year:2025..2026 matched nothing; year:2025 alone is the year's filter, as before.
     CHECK(c.search("year:2025..2026").total == c.search("date:2025-01-01..2026-12-31").total);
     CHECK(c.search("year:2025..").total == c.search("date:2025-01-01..").total);
@@ -206,7 +216,13 @@ TEST_CASE("search: each query-syntax form", "[searcher]") {
     for (const auto& [bad, says] : {std::pair{"date:2026", "date:2026 is not a date YYYY-MM-DD (a day: date:2025-03-01"},
                                     std::pair{"ms date:bogus", "date:bogus is not a date"},
                                     std::pair{"date:2025-12-31..2025-01-01..2024-01-01",
-                                              "date:2025-12-31..2025-01-01..2024-01-01 has more than one '..'"}}) {
+                                              "date:2025-12-31..2025-01-01..2024-01-01 has more than one '..'"},
+                                    std::pair{"date:2025-01-01...", "date:2025-01-01... is not a date YYYY-MM-DD"},
+                                    // Named as typed, never 0 hits in silence nor the rewritten form.
+                                    std::pair{"ms year:abcd..2025", "year:abcd..2025 is not a year YYYY"},
+                                    std::pair{"year:..", "year:.. is not a year YYYY"},
+                                    std::pair{"year:25", "year:25 is not a year YYYY"},
+                                    std::pair{"year:2026..2024", "year:2026..2024 ends (2024) before it begins (2026)"}}) {
       INFO(bad);
       SearchRequest request;
       request.query = bad;
@@ -216,6 +232,12 @@ TEST_CASE("search: each query-syntax form", "[searcher]") {
       CHECK_THAT(r.error().message, Catch::Contains(says));
       request.partial = true;  // while typing, never refused
       CHECK(c.searcher->search(request));
+      // ... but a word typed after it finished it: refused as when submitted (it was dropped,
+      // and every date's articles suggested).
+      request.query = std::string(bad) + " fati";
+      auto typed_on = c.searcher->search(request);
+      REQUIRE_FALSE(typed_on);
+      CHECK_THAT(typed_on.error().message, Catch::Contains(says));
     }
   }
   SECTION("trailing wildcard") {
@@ -1119,6 +1141,45 @@ TEST_CASE("long questions: a pasted paragraph answers, keeping its most informat
                  text.find("lesion") != std::string::npos || text.find("heat") != std::string::npos;
   }
   CHECK(on_subject);
+
+  // Cut, a question keeps its filters and exclusions whole, wherever they stand (a question
+  // past the budget lost them all: topic:, year:, date: and -word searched as words).
+  for (const std::string& filter : {std::string("topic:fatigue"), std::string("(topic:fatigue)"), std::string("TOPIC:fatigue,")}) {
+    INFO(filter);
+    SearchRequest f = r;
+    f.query = filter + " " + r.query;
+    f.limit = 50;
+    auto filtered = s->search(f);
+    REQUIRE(filtered);
+    CHECK(filtered->query_terms_dropped >= 15);
+    REQUIRE(filtered->total > 0);
+    CHECK(filtered->total <= c.search("topic:fatigue").total);
+    for (const auto& h : filtered->hits) CHECK(std::find(h.topics.begin(), h.topics.end(), "Fatigue") != h.topics.end());
+  }
+  // A filter's quote never closed keeps only its first word, not the whole question.
+  SearchRequest unclosed = r;
+  unclosed.query = "topic:\"fatigue " + r.query;
+  auto open_quote = s->search(unclosed);
+  REQUIRE(open_quote);
+  CHECK(open_quote->query_terms_dropped >= 15);
+  SearchRequest dated = r;
+  dated.query = r.query + " year:2025 year:2025";
+  dated.limit = 50;
+  auto in_2025 = s->search(dated);
+  REQUIRE(in_2025);
+  REQUIRE(in_2025->total > 0);
+  CHECK(in_2025->total < cut->total);
+  for (const auto& h : in_2025->hits) CHECK(h.date.starts_with("2025-"));
+  dated.query = r.query + " date:2025-01-01..2025-06-30";
+  auto half = s->search(dated);
+  REQUIRE(half);
+  for (const auto& h : half->hits) CHECK((h.date >= "2025-01-01" && h.date <= "2025-06-30"));
+  SearchRequest excluded = r;
+  excluded.query = r.query + " -ocrelizumab -\"brain fog\"";
+  auto without = s->search(excluded);
+  REQUIRE(without);
+  CHECK(without->total < cut->total);
+  CHECK(without->query_terms_dropped >= 15);
 }
 
 TEST_CASE("synonyms: a field's value is never expanded, a slug's later parts neither", "[searcher][synonyms]") {
