@@ -21,6 +21,9 @@ namespace {
 // times `ms` in 4 KiB, each expanded to a synonym's phrase, took seconds).
 constexpr std::size_t kMaxRepeats = 4;
 
+// Marks QueryPlanner::bad_date_ as a signed date range parse() cannot place (see there).
+constexpr char kSignedRangeMark = '\x01';
+
 // `text` with each date filter in the form the range processor reads: a day alone
 // (`date:2026-03-01`, which Xapian read as words: 0 hits, or ignored beside others) as the
 // range of that day, and `year:2024..2025` as the range of those years (it matched nothing).
@@ -80,6 +83,8 @@ std::string date_filters(const std::string& text, std::string& bad) {
       bad = value;
     }
     if (!seen.insert((i > 0 ? text.substr(i - 1, 1) : std::string()) + as).second) {
+      // Its sign goes with it (a `-` left alone read the rest as its exclusion: 0 hits).
+      if (i > 0 && (text[i - 1] == '-' || text[i - 1] == '+') && !out.empty() && out.back() == text[i - 1]) out.pop_back();
       i = to;
       continue;
     }
@@ -157,9 +162,9 @@ std::string bounded_repeats(const std::string& text, bool costly_only = false) {
 
 // A long question split into what its cut may choose from and what it must keep: the filters
 // (topic:, journal:, year:, id:, date:, each with its value, quoted or not) and the words
-// excluded (`-word`, `-"a phrase"`, `-topic:x`) are kept whole, as typed; the rest is words.
-// A chunk ends at a space or a closing bracket outside quotes; brackets around it are left out
-// (the words around them are cut, so a bracket kept would stand alone).
+// excluded (`-word`, `-"a phrase"`, `-topic:x`) are kept whole, as typed; so is a bracketed
+// group holding a filter (`(topic:a OR journal:b)`, `-(topic:a)`). A filter after `NOT` is kept
+// as an exclusion, two joined by `OR` as their OR; text in quotes is words. The rest is words.
 struct Kept {
   std::string rest;     // the text the words are chosen from
   std::string filters;  // to keep, one space between chunks
@@ -167,6 +172,7 @@ struct Kept {
 
 Kept split_filters(const std::string& text) {
   static constexpr std::string_view kFilterFields[] = {"topic:", "journal:", "year:", "id:", "date:"};
+  static constexpr std::string_view kSpace = " \t\r\n";
   const auto field_at = [&](std::size_t at) {
     for (std::string_view f : kFilterFields) {
       if (at + f.size() > text.size()) continue;
@@ -177,33 +183,103 @@ Kept split_filters(const std::string& text) {
     }
     return false;
   };
+  // Where the group opened at `open` closes (after its ')'), npos when it never does.
+  const auto group_end = [&](std::size_t open) {
+    int depth = 0;
+    bool q = false;
+    for (std::size_t k = open; k < text.size(); ++k) {
+      if (text[k] == '"') q = !q;
+      else if (!q && text[k] == '(') ++depth;
+      else if (!q && text[k] == ')' && --depth == 0) return k + 1;
+    }
+    return std::string::npos;
+  };
+  const auto holds_filter = [&](std::size_t from, std::size_t to) {
+    bool q = false;
+    for (std::size_t k = from; k < to; ++k) {
+      if (text[k] == '"') q = !q;
+      else if (!q && k > from && std::string_view(" \t\r\n(+-").find(text[k - 1]) != std::string_view::npos && field_at(k))
+        return true;
+    }
+    return false;
+  };
   Kept out;
-  std::set<std::string> seen;
+  std::vector<std::string> kept;
+  std::size_t rest_after_kept = std::string::npos;  // out.rest's size when the last chunk was kept
+  // The word of out.rest before `at` (spaces skipped), and where it begins.
+  const auto word_before = [&](std::size_t at) {
+    std::size_t e = out.rest.find_last_not_of(kSpace, at == 0 ? std::string::npos : at - 1);
+    if (at == 0 || e == std::string::npos) return std::pair<std::string, std::size_t>{"", at};
+    std::size_t b = out.rest.find_last_of(kSpace, e);
+    b = b == std::string::npos ? 0 : b + 1;
+    return std::pair{out.rest.substr(b, e + 1 - b), b};
+  };
+  const auto keep = [&](std::string chunk) {
+    auto [before, at] = word_before(out.rest.size());
+    if (before == "NOT") {
+      out.rest.resize(at);
+      if (auto [and_word, and_at] = word_before(at); and_word == "AND") out.rest.resize(and_at);
+      if (chunk.front() == '+') chunk.erase(0, 1);
+      if (chunk.front() != '-') chunk.insert(0, 1, '-');
+    } else if (before == "OR" && !kept.empty() && rest_after_kept != std::string::npos &&
+               out.rest.find_first_not_of(kSpace, rest_after_kept) == at) {
+      out.rest.resize(at);
+      kept.back() = "(" + kept.back() + " OR " + chunk + ")";
+      rest_after_kept = out.rest.size();
+      return;
+    }
+    kept.push_back(std::move(chunk));
+    rest_after_kept = out.rest.size();
+  };
+  bool quoted = false;
   for (std::size_t i = 0; i < text.size();) {
-    const bool at_chunk = i == 0 || std::string_view(" \t\r\n(").find(text[i - 1]) != std::string_view::npos;
-    // A minus before a bare number is a number (`-2`), as parse() reads it.
-    const bool excluded = text[i] == '-' && i + 1 < text.size() && (is_word_byte(text[i + 1]) || text[i + 1] == '"') &&
-                          std::isdigit(static_cast<unsigned char>(text[i + 1])) == 0;
-    const bool filter = field_at(text[i] == '+' || text[i] == '-' ? i + 1 : i);
-    if (!at_chunk || (!excluded && !filter)) {
-      out.rest += text[i++];
-      continue;
+    const char c = text[i];
+    if (c == '"') quoted = !quoted;
+    const bool at_chunk = !quoted && (i == 0 || std::string_view(" \t\r\n(").find(text[i - 1]) != std::string_view::npos);
+    if (at_chunk) {
+      const std::size_t body = c == '+' || c == '-' ? i + 1 : i;
+      if (body < text.size() && text[body] == '(') {
+        if (const std::size_t end = group_end(body); end != std::string::npos && holds_filter(body, end)) {
+          keep(text.substr(i, end - i));
+          out.rest += ' ';
+          i = end;
+          continue;
+        }
+      }
+      // A minus before a bare number is a number (`-2`), as parse() reads it.
+      const bool excluded = c == '-' && i + 1 < text.size() && (is_word_byte(text[i + 1]) || text[i + 1] == '"') &&
+                            std::isdigit(static_cast<unsigned char>(text[i + 1])) == 0;
+      if (excluded || field_at(body)) {
+        std::size_t end = i;
+        bool q = false;
+        for (; end < text.size(); ++end) {
+          if (text[end] == '"') q = !q;
+          else if (!q && std::string_view(" \t\r\n)").find(text[end]) != std::string_view::npos) break;
+        }
+        std::string chunk = text.substr(i, end - i);
+        // A quote never closed (`topic:"multiple sclerosis`) runs to the end of the text, as
+        // the parser reads it, and is closed: it is kept after the words. A long run (the
+        // question pasted after it) is its first word only.
+        if (q) {
+          if (chunk.size() > 64) {
+            end = std::min(text.find_first_of(" \t\r\n)", i), text.size());
+            chunk = text.substr(i, end - i);
+          }
+          chunk += '"';
+        }
+        keep(std::move(chunk));
+        out.rest += ' ';
+        i = end;
+        continue;
+      }
     }
-    std::size_t end = i;
-    bool quoted = false;
-    for (; end < text.size(); ++end) {
-      if (text[end] == '"') quoted = !quoted;
-      else if (!quoted && std::string_view(" \t\r\n)").find(text[end]) != std::string_view::npos) break;
-    }
-    // A quote never closed (`topic:"fatigue and the rest`) would keep the whole rest: the
-    // chunk ends at its first space.
-    if (quoted) end = std::min(text.find_first_of(" \t\r\n)", i), text.size());
-    // Once each: a filter or an exclusion typed again adds nothing.
-    if (const std::string chunk = text.substr(i, end - i); seen.insert(chunk).second)
-      out.filters += (out.filters.empty() ? "" : " ") + chunk;
-    out.rest += ' ';
-    i = end;
+    out.rest += c;
+    ++i;
   }
+  // Once each: a filter or an exclusion typed again adds nothing.
+  std::set<std::string> seen;
+  for (const auto& chunk : kept)
+    if (seen.insert(chunk).second) out.filters += (out.filters.empty() ? "" : " ") + chunk;
   return out;
 }
 }  // namespace
@@ -373,11 +449,18 @@ Xapian::Query parse_words(Xapian::QueryParser& parser, const std::string& text, 
 Result<void> QueryPlanner::take_bad_date() {
   if (bad_date_.empty()) return {};
   const std::string bad = std::exchange(bad_date_, {});
+  if (bad.starts_with(kSignedRangeMark)) {
+    const std::string range = bad.substr(1);
+    return fail(ErrorCode::kBadQuery, range + " inside brackets is not read: put it outside them, where it applies to the " +
+                                          "whole query, or write NOT " + range.substr(1) + " where it belongs ((fatigue NOT " +
+                                          range.substr(1) + ") OR sleep)");
+  }
   if (bad.starts_with("year:")) {
     const std::string value = bad.substr(5);
     if (const auto dots = value.find(".."); dots != std::string::npos && value.find("..", dots + 2) == std::string::npos &&
                                            dots > 0 && dots + 2 < value.size() && value.substr(0, dots) > value.substr(dots + 2) &&
-                                           value.find_first_not_of("0123456789.") == std::string::npos)
+                                           value.find_first_not_of("0123456789.") == std::string::npos &&
+                                           value.find("...") == std::string::npos)
       return fail(ErrorCode::kBadQuery, bad + " ends (" + value.substr(dots + 2) + ") before it begins (" + value.substr(0, dots) +
                                             "): nothing can match");
     return fail(ErrorCode::kBadQuery, bad + " is not a year YYYY (a year: year:2025; years: year:2024..2025)");
@@ -490,9 +573,19 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   // While typing (`date:2025-0`) the range matches nothing until the date is whole; a bad date
   // before the word being typed is finished, and refused as when submitted (it was dropped:
   // every date's articles suggested).
+  // The word being typed is the bad value itself, after its field or its range's dots
+  // (`date:2025-0`, `date:2025-01-01..2025-1`), not a word that merely ends like it.
   const std::string bad_value = bad_date_.starts_with("year:") ? bad_date_.substr(5) : bad_date_;
-  if (auto bad = take_bad_date(); !bad && (!request.partial || typed_last.find(bad_value) == std::string::npos))
-    return std::unexpected(bad.error());
+  const bool being_typed = request.partial && !bad_value.empty() && typed_last.ends_with(bad_value) &&
+                           typed_last.size() > bad_value.size() &&
+                           (typed_last[typed_last.size() - bad_value.size() - 1] == ':' ||
+                            typed_last[typed_last.size() - bad_value.size() - 1] == '.');
+  if (auto bad = take_bad_date(); !bad) {
+    if (!being_typed) return std::unexpected(bad.error());
+    // Nothing matches until it is whole (beside other words, the range was dropped: every
+    // date's articles).
+    plan.words = Xapian::Query::MatchNothing;
+  }
   if (const std::size_t terms = distinct_terms(plan.words); terms > options_.max_query_terms)
     return fail(ErrorCode::kBadQuery, "query has " + std::to_string(terms) + " distinct terms; the limit is " +
                                           std::to_string(options_.max_query_terms));
@@ -546,14 +639,21 @@ bool QueryPlanner::last_word_incomplete(const std::string& folded) {
 Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
   // A date range with a sign (a day is a range by now: date_filters): Xapian's parser reads no
   // sign before a range, so `-date:…` was ignored (every date's articles) and `+date:…` lost.
-  // `+` is the filter it is unsigned; `-` leaves the range's articles out of what the rest finds.
+  // Outside brackets, a signed range applies to the whole query, beside AND or OR too: `+`
+  // keeps only its dates, `-` leaves them out (so that the two add up to the query's total).
+  // Inside brackets it is refused, naming the way to write it (`NOT date:…`, which Xapian reads
+  // there): taken out, it would leave out what the query does not say.
   if (folded.find("date:") != std::string::npos) {
     std::string rest;
-    std::vector<std::string> excluded;
+    std::vector<std::string> excluded, required;
     bool quoted = false, signed_range = false;
+    int depth = 0;
+    std::string nested;  // the first signed range inside brackets
     for (std::size_t i = 0; i < folded.size();) {
       const char c = folded[i];
       if (c == '"') quoted = !quoted;
+      if (!quoted && c == '(') ++depth;
+      if (!quoted && c == ')' && depth > 0) --depth;
       const bool at_chunk = i == 0 || std::string_view(" \t\r\n(").find(folded[i - 1]) != std::string_view::npos;
       if (quoted || !at_chunk || (c != '-' && c != '+') || folded.compare(i + 1, 5, "date:") != 0) {
         rest += c;
@@ -561,24 +661,37 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
         continue;
       }
       const std::size_t end = std::min(folded.find_first_of(" \t\r\n)", i), folded.size());
-      if (c == '-') excluded.push_back(folded.substr(i + 1, end - i - 1));
-      else rest += folded.substr(i + 1, end - i - 1);
+      if (depth > 0 && c == '+') {  // in its brackets, the filter it is unsigned
+        rest += folded.substr(i + 1, end - i - 1);
+        i = end;
+        continue;
+      }
+      if (depth > 0 && nested.empty()) nested = folded.substr(i, end - i);
+      (c == '-' ? excluded : required).push_back(folded.substr(i + 1, end - i - 1));
       signed_range = true;
       i = end;
     }
+    if (!nested.empty()) {
+      if (bad_date_.empty()) bad_date_ = std::string(1, kSignedRangeMark) + nested;
+      return Xapian::Query::MatchNothing;
+    }
     if (signed_range) {
+      const auto ranges = [&](const std::vector<std::string>& list, Xapian::Query::op op) {
+        std::vector<Xapian::Query> out;
+        for (const auto& r : list) {
+          try {
+            out.push_back(parser_.parse_query(r, 0));  // a bad date: MatchNothing, and refused by name
+          } catch (const Xapian::QueryParserError&) {
+            if (bad_date_.empty()) bad_date_ = r.substr(5);
+          }
+        }
+        return Xapian::Query(op, out.begin(), out.end());
+      };
       const bool nothing_else = rest.find_first_not_of(" \t\r\n()") == std::string::npos;
       Xapian::Query kept = nothing_else ? Xapian::Query::MatchAll : parse(rest, partial);
-      if (excluded.empty()) return kept;
-      std::vector<Xapian::Query> ranges;
-      for (const auto& r : excluded) {
-        try {
-          ranges.push_back(parser_.parse_query(r, 0));  // a bad date: MatchNothing, and refused by name
-        } catch (const Xapian::QueryParserError&) {
-          if (bad_date_.empty()) bad_date_ = r.substr(5);
-        }
-      }
-      return Xapian::Query(Xapian::Query::OP_AND_NOT, kept, Xapian::Query(Xapian::Query::OP_OR, ranges.begin(), ranges.end()));
+      if (!required.empty()) kept = Xapian::Query(Xapian::Query::OP_FILTER, kept, ranges(required, Xapian::Query::OP_AND));
+      if (!excluded.empty()) kept = Xapian::Query(Xapian::Query::OP_AND_NOT, kept, ranges(excluded, Xapian::Query::OP_OR));
+      return kept;
     }
   }
   // Only exclusions (`-fatigue`, `-topic:fatigue`): every article but those. Xapian reads a
@@ -608,9 +721,12 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
       i = end;
     }
     if (only_exclusions && !excluded.empty()) {
-      std::string words;
-      for (const auto& w : excluded) words += (words.empty() ? "" : " ") + w;
-      return Xapian::Query(Xapian::Query::OP_AND_NOT, Xapian::Query::MatchAll, parse(words, false));
+      // Each left out on its own: parsed together, a word and a filter (or filters of two
+      // fields) were ANDed, so only articles matching all of them were left out.
+      std::vector<Xapian::Query> out;
+      for (const auto& w : excluded) out.push_back(parse(w, false));
+      return Xapian::Query(Xapian::Query::OP_AND_NOT, Xapian::Query::MatchAll,
+                           Xapian::Query(Xapian::Query::OP_OR, out.begin(), out.end()));
     }
   }
   const unsigned partial_flag = partial ? kPartialFlag : 0u;

@@ -222,7 +222,8 @@ TEST_CASE("search: each query-syntax form", "[searcher]") {
                                     std::pair{"ms year:abcd..2025", "year:abcd..2025 is not a year YYYY"},
                                     std::pair{"year:..", "year:.. is not a year YYYY"},
                                     std::pair{"year:25", "year:25 is not a year YYYY"},
-                                    std::pair{"year:2026..2024", "year:2026..2024 ends (2024) before it begins (2026)"}}) {
+                                    std::pair{"year:2026..2024", "year:2026..2024 ends (2024) before it begins (2026)"},
+                                    std::pair{"year:2025...", "year:2025... is not a year YYYY"}}) {
       INFO(bad);
       SearchRequest request;
       request.query = bad;
@@ -239,6 +240,39 @@ TEST_CASE("search: each query-syntax form", "[searcher]") {
       REQUIRE_FALSE(typed_on);
       CHECK_THAT(typed_on.error().message, Catch::Contains(says));
     }
+    // While it is the word typed, it matches nothing, beside other words too (the range was
+    // dropped: every date's fatigue articles); a word that only ends like it is not it.
+    SearchRequest typing;
+    typing.partial = true;
+    for (const char* q : {"fatigue date:2025-0", "fatigue date:2025-13-01", "fatigue date:2025-01-01..2025-1", "fatigue year:20"}) {
+      INFO(q);
+      typing.query = q;
+      auto r = c.searcher->search(typing);
+      REQUIRE(r);
+      CHECK(r->total == 0);
+    }
+    for (const char* q : {"year:24 fatigue 2024", "date:2025-01 date:2025-01-0", "date:2025-13-01,"}) {
+      INFO(q);
+      typing.query = q;
+      CHECK_FALSE(c.searcher->search(typing));
+    }
+    // A signed range inside brackets is refused, naming how to write it; outside, + and - add up.
+    SearchRequest nested;
+    nested.query = "(fatigue -date:2025-01-01..2025-12-31) OR sleep";
+    auto refused = c.searcher->search(nested);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Contains("NOT date:2025-01-01..2025-12-31"));
+    CHECK(c.search("(fatigue NOT date:2025-01-01..2025-12-31) OR sleep").total > 0);
+    const auto either = c.search("fatigue OR sleep").total;
+    CHECK(c.search("fatigue OR sleep +date:2025-01-01..2025-12-31").total +
+              c.search("fatigue OR sleep -date:2025-01-01..2025-12-31").total == either);
+    // Repeated with their sign, alone: still left out (a stray '-' read the rest as excluded: 0).
+    CHECK(c.search("-date:2024-02-28 -date:2024-02-28").total == articles - 1);
+    CHECK(c.search("-year:2025 -year:2025").total == articles - c.search("year:2025").total);
+    // Exclusions alone, of a word and a filter: each left out (they were ANDed).
+    const auto no_fatigue = c.search("-fatigue").total;
+    CHECK(c.search("-fatigue -year:2025").total < no_fatigue);
+    CHECK(c.search("-topic:astrocytes -journal:glia").total < c.search("-topic:astrocytes").total);
   }
   SECTION("trailing wildcard") {
     CHECK(contains_all(c.ids("remyelin*"), {"remyelination-clemastine", "trem2-microglia-repair"}));
@@ -1144,7 +1178,7 @@ TEST_CASE("long questions: a pasted paragraph answers, keeping its most informat
 
   // Cut, a question keeps its filters and exclusions whole, wherever they stand (a question
   // past the budget lost them all: topic:, year:, date: and -word searched as words).
-  for (const std::string& filter : {std::string("topic:fatigue"), std::string("(topic:fatigue)"), std::string("TOPIC:fatigue,")}) {
+  for (const std::string& filter : {std::string("topic:fatigue"), std::string("TOPIC:fatigue,")}) {
     INFO(filter);
     SearchRequest f = r;
     f.query = filter + " " + r.query;
@@ -1156,12 +1190,61 @@ TEST_CASE("long questions: a pasted paragraph answers, keeping its most informat
     CHECK(filtered->total <= c.search("topic:fatigue").total);
     for (const auto& h : filtered->hits) CHECK(std::find(h.topics.begin(), h.topics.end(), "Fatigue") != h.topics.end());
   }
-  // A filter's quote never closed keeps only its first word, not the whole question.
+  // A filter's quote never closed at the start keeps only its first word, not the whole
+  // question; at the end it runs to the end, as the parser reads it.
   SearchRequest unclosed = r;
   unclosed.query = "topic:\"fatigue " + r.query;
   auto open_quote = s->search(unclosed);
   REQUIRE(open_quote);
   CHECK(open_quote->query_terms_dropped >= 15);
+  const auto has_topic = [](const SearchHit& h, const std::string& t) {
+    return std::find(h.topics.begin(), h.topics.end(), t) != h.topics.end();
+  };
+  unclosed.query = r.query + " topic:\"Multiple sclerosis";
+  unclosed.limit = 50;
+  open_quote = s->search(unclosed);
+  REQUIRE(open_quote);
+  REQUIRE(open_quote->total > 0);
+  for (const auto& h : open_quote->hits) CHECK(has_topic(h, "Multiple sclerosis"));
+  // NOT before a filter, or a bracket with a sign, leaves it out (NOT and the brackets were cut
+  // as words: the filter itself kept); OR between two filters is their OR; inside quotes it is
+  // the phrase's text.
+  const auto fatigue_total = c.search("topic:fatigue").total;
+  for (const std::string& left_out : {std::string(" NOT topic:fatigue"), std::string(" AND NOT topic:fatigue"),
+                                      std::string(" -(topic:fatigue)")}) {
+    INFO(left_out);
+    SearchRequest f = r;
+    f.query = r.query + left_out;
+    f.limit = 50;
+    auto without = s->search(f);
+    REQUIRE(without);
+    REQUIRE(without->total > 0);
+    CHECK(without->total + fatigue_total >= cut->total);
+    for (const auto& h : without->hits) CHECK_FALSE(has_topic(h, "Fatigue"));
+  }
+  for (const std::string& either : {std::string(" (topic:fatigue OR topic:astrocytes)"), std::string(" topic:fatigue OR topic:astrocytes")}) {
+    INFO(either);
+    SearchRequest f = r;
+    f.query = r.query + either;
+    f.limit = 50;
+    auto any = s->search(f);
+    REQUIRE(any);
+    // As Xapian reads the same text uncut (a bracket of filters is a subquery beside the words):
+    // articles of either topic, where the cut words ANDed the filters (1 article, of both).
+    bool astrocytes = false, fatigue = false;
+    for (const auto& h : any->hits) {
+      astrocytes = astrocytes || has_topic(h, "Astrocytes");
+      fatigue = fatigue || has_topic(h, "Fatigue");
+    }
+    CHECK(astrocytes);
+    CHECK(fatigue);
+  }
+  SearchRequest phrase_text = r;
+  phrase_text.query = r.query + " \"see topic:astrocytes here\" \"it is -fatigue related\"";
+  auto as_text = s->search(phrase_text);
+  REQUIRE(as_text);
+  CHECK(as_text->total > c.search("topic:astrocytes").total);  // not the topic's filter (3 articles)
+  CHECK(std::any_of(as_text->hits.begin(), as_text->hits.end(), [&](const SearchHit& h) { return has_topic(h, "Fatigue"); }));
   SearchRequest dated = r;
   dated.query = r.query + " year:2025 year:2025";
   dated.limit = 50;
