@@ -270,7 +270,12 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
   first.window = offset + limit;
   first.limit = limit;  // kMatch: the page's size (its related articles)
   first.facets = request.facets;
-  first.snippets = request.snippets;
+  // A page far down (Elasticsearch's query-then-fetch): the shards answer their whole window
+  // without snippets, and the page's hits are fetched with theirs from their shards after the
+  // merge, a round trip more; each shard wrote a snippet for every hit of its window (page 1001
+  // of 4,000 articles over 3 shards: 0.36 s, against 0.03 s on one index).
+  const bool fetch_page = request.snippets && offset >= options_.fetch_from_offset;
+  first.snippets = request.snippets && !fetch_page;
   first.related = request.related;
   SearchResult result;
   result.query = request.query;
@@ -466,11 +471,46 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
     }
   }
 
+  std::unordered_map<std::string, std::size_t> shard_of;  // fetch_page: each hit's shard
+  if (fetch_page)
+    for (std::size_t s = 0; s < answers.size(); ++s)
+      if (answers[s])
+        for (const auto& h : answers[s]->hits) shard_of.emplace(h.id, s);
   std::vector<SearchHit> all = merged(hits, order, hit_steps);
   const std::size_t from = std::min(offset, all.size());
   const std::size_t to = std::min(offset + limit, all.size());
   result.hits.assign(std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(from)),
                      std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(to)));
+  if (fetch_page && !result.hits.empty()) {
+    std::vector<std::optional<ShardRequest>> fetch(answers.size());
+    for (const auto& h : result.hits) {
+      const auto it = shard_of.find(h.id);
+      if (it == shard_of.end()) continue;
+      if (!fetch[it->second]) {
+        ShardRequest r = first;
+        r.op = ShardOp::kFetch;
+        r.snippets = true;
+        r.facets = r.related = false;
+        r.feedback.clear();
+        fetch[it->second] = std::move(r);
+      }
+      fetch[it->second]->ids.push_back(h.id);
+    }
+    auto fetched = fan_out(fetch, result.shard_round_trips);
+    std::unordered_map<std::string, Highlighted> snippets;
+    for (std::size_t s = 0; s < fetched.size(); ++s) {
+      if (!fetch[s]) continue;
+      if (!fetched[s]) {
+        // Its hits stay on the page, without their passages.
+        result.warnings.push_back("the snippets of " + shard_name(s) + "'s hits could not be fetched: " +
+                                  fetched[s].error().message);
+        continue;
+      }
+      for (auto& h : fetched[s]->hits) snippets.emplace(h.id, std::move(h.snippet));
+    }
+    for (auto& h : result.hits)
+      if (auto it = snippets.find(h.id); it != snippets.end()) h.snippet = std::move(it->second);
+  }
   if (request.related && !result.hits.empty()) {
     // One index's related articles: the candidates by feedback's terms alone, then (when those
     // run short) the articles most like those terms; never a hit of the page, none twice.

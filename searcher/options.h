@@ -144,6 +144,9 @@ struct SearcherOptions {
   std::size_t snippet_length = 240;         // characters of article text in a snippet
   std::size_t max_limit = 100;              // cap on hits per page
   std::size_t max_offset = 10000;           // cap on paging depth
+  // A coordinator: from this offset on, the shards answer their window without snippets and the
+  // page's snippets are fetched from their shards after the merge (a round trip more).
+  std::size_t fetch_from_offset = 100;
   std::size_t max_query_bytes = 4096;       // longer queries are refused (a pasted abstract fits)
   // A long question (a pasted paragraph, a letter) is not refused: past this many distinct
   // words (stop words aside) it keeps the ones that tell most, the rarest in the collection (by

@@ -331,6 +331,26 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     global = make_global_weight(options.ranking, std::move(stats));
   }
   const Xapian::Weight& scoring = global ? *global : *weight;
+  if (r.op == ShardOp::kFetch) {
+    // A deep page's hits held here, by id, with fields and snippets as the page phase would
+    // have given them: the snippets marked from a match of the same query (the page's ids its
+    // filter), so the same words and the same passages.
+    std::vector<Xapian::Query> id_terms;
+    for (const auto& id : r.ids) id_terms.emplace_back(schema::id_term(id));
+    Xapian::Enquire enquire(db);
+    enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, plan->query,
+                                    Xapian::Query(Xapian::Query::OP_OR, id_terms.begin(), id_terms.end())));
+    enquire.set_weighting_scheme(scoring);
+    const Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(r.ids.size()));
+    std::unordered_map<Xapian::docid, double> found;
+    for (auto it = mset.begin(); it != mset.end(); ++it) found.emplace(*it, it.get_weight());
+    ScoredDocs in_order;  // as the page has them; an article gone since the match is left out
+    for (const auto& id : r.ids)
+      if (auto docid = docid_of(id); docid && found.contains(*docid)) in_order.emplace_back(*docid, found[*docid]);
+    const Xapian::Stem stemmer = planner.analyzer().snippet_stemmer(plan->query);
+    a.hits = build_page(db, in_order, mset, stemmer, {true, options.snippet_length}, stored).hits;
+    return a;
+  }
   MatchWindow window = shard_window(r.window, *plan, options);
   // kPage: the steps of the global candidates, as many of them as are this shard's.
   if (r.op == ShardOp::kPage && window.candidates()) window.steps = r.candidate_steps;
@@ -427,6 +447,7 @@ Result<ShardAnswer> Searcher::shard(const ShardRequest& request, const SearchReq
   switch (request.op) {
     case ShardOp::kMatch:
     case ShardOp::kPage:
+    case ShardOp::kFetch:
     case ShardOp::kStats: {
       const MatchSlices::Running running;
       s.stored.take_warnings();

@@ -216,7 +216,7 @@ std::vector<std::pair<std::string, std::uint32_t>> unpack_freqs(std::string_view
   return out;
 }
 
-constexpr const char* kOps[] = {"match", "page", "info", "article", "related", "suggest", "stats"};
+constexpr const char* kOps[] = {"match", "page", "info", "article", "related", "suggest", "stats", "fetch"};
 
 std::string_view bytes_of(const json& j) {
   return std::string_view(reinterpret_cast<const char*>(j.get_binary().data()), j.get_binary().size());
@@ -330,6 +330,7 @@ std::string encode(const ShardRequest& r) {
                   {"candidate_steps", r.candidate_steps},
                   {"id", r.id},
                   {"limit", r.limit}};
+  if (!r.ids.empty()) j["ids"] = r.ids;
   json stats;
   if (r.stats) {
     const std::string freqs = pack_freqs(r.stats->term_freqs);
@@ -390,6 +391,10 @@ Result<ShardRequest> decode_shard_request(std::string_view bytes) {
       c.term_freqs = unpack_freqs(bytes_of(f));
       r.stats = std::move(c);
     }
+    r.ids = strings_of(j, "ids");
+    if (r.ids.size() > 1000) throw Malformed("'ids' holds more than 1000 articles");
+    for (const auto& id : r.ids)
+      if (id.empty() || id.size() > 240) throw Malformed("an id in 'ids' is empty or longer than 240 bytes");
     r.id = text(j, "id", 4096);
     r.limit = count(j, "limit", 1u << 20);
     return r;

@@ -49,7 +49,9 @@ using RankingSettings = std::vector<std::pair<std::string, std::string>>;
 // A search as the public API's parameters (page and per_page aside: the window is sent apart).
 ShardParams shard_params(const SearchRequest& request);
 
-enum class ShardOp { kMatch, kPage, kInfo, kArticle, kRelated, kSuggest, kStats };
+// kFetch: a deep page's second phase (Elasticsearch's query-then-fetch): the hits the merged
+// page keeps, by id, with their snippets; the match and page phases then carry none.
+enum class ShardOp { kMatch, kPage, kInfo, kArticle, kRelated, kSuggest, kStats, kFetch };
 
 // A whole collection's statistics for the terms a search weighs: every shard's documents, their
 // length, and each term's document frequency, summed.
@@ -79,6 +81,7 @@ struct ShardRequest {
   std::vector<std::string> related_terms;
   // kMatch, kPage: score with these instead of the shard's own statistics.
   std::optional<CollectionStats> stats;
+  std::vector<std::string> ids;  // kFetch: the page's articles held by this shard, in the page's order
   std::string id;                // kArticle, kRelated: the article; kSuggest: the prefix
   std::size_t limit = 0;         // kRelated, kSuggest; kMatch, kPage: the page's size
 };
@@ -114,7 +117,8 @@ struct ShardAnswer {
   bool spelling_unknown = false;
   std::size_t query_terms_dropped = 0;
   bool last_word_prefix = false;
-  // kMatch without re-ranking, kPage, kRelated: hits with fields (and snippets when asked).
+  // kMatch without re-ranking, kPage, kRelated: hits with fields (and snippets when asked);
+  // kFetch: the ids asked that it holds, with fields and snippets, in the order asked.
   std::vector<SearchHit> hits;
   std::vector<std::uint32_t> hit_steps;  // kPage: the step of the candidates each hit is in
   std::vector<SearchHit> related;   // kMatch without re-ranking, kPage

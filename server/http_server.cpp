@@ -324,7 +324,16 @@ void HttpServer::Impl::shard(const httplib::Request& req, httplib::Response& res
   switch (request->op) {
     case ShardOp::kMatch:
     case ShardOp::kPage:
+    case ShardOp::kFetch:
     case ShardOp::kStats: {
+      // A fetch names the page's articles, each as an article's id is named anywhere.
+      if (request->op == ShardOp::kFetch) {
+        if (request->ids.empty() || request->ids.size() > so.max_limit)
+          return refuse(400, ErrorCode::kBadQuery, "a fetch names 1 to " + std::to_string(so.max_limit) + " articles");
+        for (const auto& id : request->ids)
+          if (!std::regex_match(id, std::regex("[A-Za-z0-9._-]{1,200}")))
+            return refuse(400, ErrorCode::kBadQuery, "an article id is 1 to 200 letters, digits, '.', '_' or '-'");
+      }
       // The search's parameters pass the public API's checks, word for word.
       httplib::Request params;
       for (const auto& [name, value] : request->params) params.params.emplace(name, value);
