@@ -74,8 +74,8 @@ std::string date_filters(const std::string& text, std::string& bad) {
         }
       }
       if (!good && !value.empty() && bad.empty()) bad = "year:" + value;
-    } else if (value.find("...") != std::string::npos) {
-      if (bad.empty()) bad = value;
+    } else if (value.find("...") != std::string::npos || value == "..") {
+      if (bad.empty()) bad = value;  // `date:..` names no date (`-date:..` left out every article)
     } else if (!value.empty() && dots == std::string::npos) {
       if (schema::is_iso_date(value)) as = "date:" + value + ".." + value;
       else if (bad.empty()) bad = value;
@@ -465,6 +465,9 @@ Result<void> QueryPlanner::take_bad_date() {
                                             "): nothing can match");
     return fail(ErrorCode::kBadQuery, bad + " is not a year YYYY (a year: year:2025; years: year:2024..2025)");
   }
+  if (bad == "..")
+    return fail(ErrorCode::kBadQuery, "date:.. names no date: a range is date:BEGIN..END, either end may be left open "
+                                      "(date:2025-01-01..)");
   if (bad.find("...") != std::string::npos)
     return fail(ErrorCode::kBadQuery,
                 "date:" + bad + " is not a date YYYY-MM-DD (a day: date:2025-03-01; a range: date:2025-01-01..2025-12-31)");

@@ -223,7 +223,8 @@ TEST_CASE("search: each query-syntax form", "[searcher]") {
                                     std::pair{"year:..", "year:.. is not a year YYYY"},
                                     std::pair{"year:25", "year:25 is not a year YYYY"},
                                     std::pair{"year:2026..2024", "year:2026..2024 ends (2024) before it begins (2026)"},
-                                    std::pair{"year:2025...", "year:2025... is not a year YYYY"}}) {
+                                    std::pair{"year:2025...", "year:2025... is not a year YYYY"},
+                                    std::pair{"-date:..", "date:.. names no date"}}) {
       INFO(bad);
       SearchRequest request;
       request.query = bad;
