@@ -274,8 +274,9 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
   // without snippets, and the page's hits are fetched with theirs from their shards after the
   // merge, a round trip more; each shard wrote a snippet for every hit of its window (page 1001
   // of 4,000 articles over 3 shards: 0.36 s, against 0.03 s on one index).
-  const bool fetch_page = request.snippets && offset >= options_.fetch_from_offset;
+  const bool fetch_page = offset >= options_.fetch_from_offset;
   first.snippets = request.snippets && !fetch_page;
+  first.keys_only = fetch_page;
   first.related = request.related;
   SearchResult result;
   result.query = request.query;
@@ -489,7 +490,8 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
       if (!fetch[it->second]) {
         ShardRequest r = first;
         r.op = ShardOp::kFetch;
-        r.snippets = true;
+        r.snippets = request.snippets;
+        r.keys_only = false;
         r.facets = r.related = false;
         r.feedback.clear();
         fetch[it->second] = std::move(r);
@@ -497,19 +499,31 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
       fetch[it->second]->ids.push_back(h.id);
     }
     auto fetched = fan_out(fetch, result.shard_round_trips);
-    std::unordered_map<std::string, Highlighted> snippets;
+    std::unordered_map<std::string, SearchHit> whole;
     for (std::size_t s = 0; s < fetched.size(); ++s) {
       if (!fetch[s]) continue;
       if (!fetched[s]) {
-        // Its hits stay on the page, without their passages.
-        result.warnings.push_back("the snippets of " + shard_name(s) + "'s hits could not be fetched: " +
-                                  fetched[s].error().message);
+        result.failed_shards.push_back(shard_name(s));
         continue;
       }
-      for (auto& h : fetched[s]->hits) snippets.emplace(h.id, std::move(h.snippet));
+      for (auto& h : fetched[s]->hits) whole.emplace(h.id, std::move(h));
     }
-    for (auto& h : result.hits)
-      if (auto it = snippets.find(h.id); it != snippets.end()) h.snippet = std::move(it->second);
+    // Each hit whole, its score the merge's; one its shard could not give (it failed, or the
+    // article went since the match) leaves the page, which is then marked partial. A shard of
+    // an older version answered whole hits (a title) and no fetch: those stay.
+    std::vector<SearchHit> page;
+    for (auto& h : result.hits) {
+      if (auto it = whole.find(h.id); it != whole.end()) {
+        const double score = h.score;
+        h = std::move(it->second);
+        h.score = score;
+      } else if (h.title.empty()) {
+        continue;
+      }
+      if (!request.snippets) h.snippet = {};
+      page.push_back(std::move(h));
+    }
+    result.hits = std::move(page);
   }
   if (request.related && !result.hits.empty()) {
     // One index's related articles: the candidates by feedback's terms alone, then (when those

@@ -347,8 +347,8 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     ScoredDocs in_order;  // as the page has them; an article gone since the match is left out
     for (const auto& id : r.ids)
       if (auto docid = docid_of(id); docid && found.contains(*docid)) in_order.emplace_back(*docid, found[*docid]);
-    const Xapian::Stem stemmer = planner.analyzer().snippet_stemmer(plan->query);
-    a.hits = build_page(db, in_order, mset, stemmer, {true, options.snippet_length}, stored).hits;
+    const Xapian::Stem stemmer = r.snippets ? planner.analyzer().snippet_stemmer(plan->query) : Xapian::Stem();
+    a.hits = build_page(db, in_order, mset, stemmer, {r.snippets, options.snippet_length}, stored).hits;
     return a;
   }
   MatchWindow window = shard_window(r.window, *plan, options);
@@ -437,6 +437,15 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     for (const Xapian::docid docid : page.docids) a.hit_steps.push_back(step_of[docid]);
   }
   a.hits = std::move(page.hits);
+  if (r.keys_only)
+    for (SearchHit& h : a.hits) {
+      SearchHit keys;
+      keys.id = std::move(h.id);
+      keys.score = h.score;
+      keys.date = std::move(h.date);
+      keys.credibility = h.credibility;
+      h = std::move(keys);
+    }
   return a;
 }
 

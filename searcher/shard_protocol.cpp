@@ -324,6 +324,7 @@ std::string encode(const ShardRequest& r) {
                   {"snippets", r.snippets},
                   {"related", r.related},
                   {"related_fill", r.related_fill},
+                  {"keys_only", r.keys_only},
                   {"related_terms", r.related_terms},
                   {"feedback", std::move(feedback)},
                   {"candidates", r.candidates},
@@ -363,6 +364,7 @@ Result<ShardRequest> decode_shard_request(std::string_view bytes) {
     r.snippets = flag(j, "snippets", true);
     r.related = flag(j, "related", true);
     r.related_fill = flag(j, "related_fill", false);
+    r.keys_only = flag(j, "keys_only", false);
     r.related_terms = strings_of(j, "related_terms");
     if (r.related_terms.size() > 100) throw Malformed("'related_terms' holds more than 100 terms");
     // An empty term would match every article.

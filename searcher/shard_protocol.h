@@ -78,6 +78,9 @@ struct ShardRequest {
   // with related_fill, as many articles of its whole index like those terms (or, when feedback
   // found none, like `related_terms`): one index's related articles, merged.
   bool related_fill = false;
+  // kMatch, kPage: each hit as its keys only (id, score, date, credibility: what the merge
+  // orders by), its fields and snippet fetched later (kFetch) for the hits the page keeps.
+  bool keys_only = false;
   std::vector<std::string> related_terms;
   // kMatch, kPage: score with these instead of the shard's own statistics.
   std::optional<CollectionStats> stats;

@@ -106,6 +106,7 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "result_cache_entries") o.result_cache_entries = v.as<std::size_t>();
       else if (key == "result_cache_mb") o.result_cache_mb = v.as<std::size_t>();
       else if (key == "max_offset") o.searcher.max_offset = v.as<std::size_t>();
+      else if (key == "shard_fetch_from_offset") o.searcher.fetch_from_offset = v.as<std::size_t>();
       else if (key == "snippet_length") o.searcher.snippet_length = v.as<std::size_t>();
       else if (key == "max_query_bytes") o.searcher.max_query_bytes = v.as<std::size_t>();
       else if (key == "max_query_terms") o.searcher.max_query_terms = v.as<std::size_t>();
@@ -180,6 +181,7 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       {"snippet_length", o.searcher.snippet_length, 20, 2000},
       {"max_per_page", o.searcher.max_limit, 1, 1000},
       {"max_offset", o.searcher.max_offset, 0, 1000000},
+      {"shard_fetch_from_offset", o.searcher.fetch_from_offset, 0, 1000000},
       {"max_query_bytes", o.searcher.max_query_bytes, 64, 65536},
       {"max_query_terms", o.searcher.max_query_terms, 16, 4096},
       {"max_query_words", o.searcher.max_query_words, 0, 4096},

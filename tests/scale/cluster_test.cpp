@@ -1340,6 +1340,20 @@ TEST_CASE("cluster: a page far down fetches its snippets after the merge: the sa
             CHECK(b->shard_round_trips == a->shard_round_trips);
           }
           CHECK(b->warnings.empty());
+          CHECK(b->failed_shards.empty());
+          // Without snippets: whole hits (the match sent their keys only), no passage.
+          SearchRequest bare = r;
+          bare.snippets = false;
+          auto c = deep->search(bare);
+          REQUIRE(c);
+          REQUIRE(c->hits.size() == a->hits.size());
+          for (std::size_t i = 0; i < a->hits.size(); ++i) {
+            CHECK(c->hits[i].id == a->hits[i].id);
+            CHECK(c->hits[i].title == a->hits[i].title);
+            CHECK(c->hits[i].topics == a->hits[i].topics);
+            CHECK(c->hits[i].takeaway == a->hits[i].takeaway);
+            CHECK(c->hits[i].snippet.empty());
+          }
         }
       }
     }
