@@ -163,9 +163,12 @@ void add_search_command(CLI::App& app, int& exit_code) {
                   "date:2025-01-01..2025-12-31, remyelin*")
       ->required();
   args->add_to(cmd);
-  cmd->add_option("--topic", args->topics, "Only articles with this topic (repeatable: any of them)");
-  cmd->add_option("--journal", args->journals, "Only articles from this journal (repeatable)");
-  cmd->add_option("--year", args->years, "Only articles from this year (repeatable)")->check(CLI::Range(1900, 2200));
+  cmd->add_option("--topic", args->topics, "Only articles with this topic (repeatable: any of them)")
+      ->allow_extra_args(false);
+  cmd->add_option("--journal", args->journals, "Only articles from this journal (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--year", args->years, "Only articles from this year (repeatable)")
+      ->allow_extra_args(false)->check(CLI::Range(1900, 2200));
   cmd->add_option("--since", args->since, "Only articles dated on or after YYYY-MM-DD");
   cmd->add_option("--until", args->until, "Only articles dated on or before YYYY-MM-DD");
   cmd->add_option("--min-credibility", args->min_credibility, "Only articles rated at least this (1-5)")

@@ -315,6 +315,16 @@ TEST_CASE("cli: search --json has the documented shape, and so do related and su
   const std::string synonyms = " --synonyms " + q(test::corpus_dir() / "synonyms.yaml");
   REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + db + " -q").exit_code == 0);
 
+  // A query that begins with '-' after "--", beside a repeatable filter (--year, --topic): the
+  // filter took the query as a second value ("query is required").
+  for (const char* filter : {" --year=2025", " --year 2025", " --topic Fatigue", " --journal glia"}) {
+    INFO(filter);
+    auto excluded = test::run_mssearch(std::string("search --json") + filter + db + " -- -date:2025-01-01..2025-06-30");
+    CHECK(excluded.exit_code != 2);
+    CHECK(json::parse(excluded.out, nullptr, false).contains("hits"));
+  }
+  CHECK(json::parse(test::run_mssearch("search --json --year 2025 --year 2026" + db + " fatigue").out)["total"] > 0);
+
   auto r = test::run_mssearch("search astrocytes --json --limit 3" + db + synonyms);
   REQUIRE(r.exit_code == 0);
   auto j = json::parse(r.out);
