@@ -80,6 +80,19 @@
       }
     }
 
+    function refused(message, q) {
+      list.textContent = "";
+      foot.textContent = "";
+      var why = document.createElement("div");
+      why.className = "mss-empty mss-refused";
+      why.textContent = message;
+      foot.appendChild(why);
+      live.textContent = message;
+      shownFor = q;
+      highlight(-1);
+      open(true);
+    }
+
     function render(answer, q) {
       list.textContent = "";
       foot.textContent = "";
@@ -142,7 +155,12 @@
         .then(function (r) { return r.json(); })
         // An answer for words no longer in the box (typing went on) is not shown: it would
         // replace the list, and the option chosen, under the visitor's keys.
-        .then(function (answer) { if (answer.hits && q === input.value.trim()) render(answer, q); })
+        .then(function (answer) {
+          if (q !== input.value.trim()) return;
+          if (answer.hits) render(answer, q);
+          // The visitor's own query refused (a finished bad date): said, not "No results".
+          else if (answer.error && answer.error.code === "bad_query") refused(answer.error.message, q);
+        })
         .catch(function () {});
     }
     input.addEventListener("input", function () {

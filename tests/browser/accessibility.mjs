@@ -99,6 +99,13 @@ await run(async (browser) => {
   assert.match(await page.locator(".mss-status").textContent(), /^No results/);
   const dym = page.locator(".mss-empty a");
   if (await dym.count()) assert.match(await dym.getAttribute("href"), /[?&]q=/, "did you mean is a link");
+  // A finished bad date is the visitor's error: said in the list and the status, not "No results".
+  await box.fill("");
+  await box.pressSequentially("date:2025-13-01 fatigue", { delay: 20 });
+  await page.waitForSelector(".mss-dropdown:not([hidden]) .mss-refused");
+  assert.match(await page.locator(".mss-refused").textContent(), /2025-13-01 is not a date/);
+  assert.match(await page.locator(".mss-status").textContent(), /2025-13-01 is not a date/);
+  assert.equal(await box.getAttribute("aria-expanded"), "false", "a refusal: no options, not expanded");
   await box.fill("");  // an input event for the empty box
   await page.waitForTimeout(400);
   assert.equal(await page.locator(".mss-status").textContent(), "", "a cleared box clears the status");
