@@ -449,6 +449,20 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
       second[s] = std::move(r);
     }
     auto pages = fan_out(second, result.shard_round_trips);
+    // Every shard with candidates in the window failed the page: no answer to give, as when
+    // none answered the match (it was a 200 with the total and no hits).
+    bool any_page = false, any_asked = false;
+    for (std::size_t s = 0; s < pages.size(); ++s)
+      if (second[s] && share[s] > 0) {
+        any_asked = true;
+        any_page = any_page || static_cast<bool>(pages[s]) || pages[s].error().code == ErrorCode::kBadQuery;
+      }
+    if (any_asked && !any_page) {
+      std::vector<Result<ShardAnswer>> failed;
+      for (std::size_t s = 0; s < pages.size(); ++s)
+        if (second[s] && share[s] > 0) failed.push_back(std::move(pages[s]));
+      return none_answered(failed);
+    }
     for (std::size_t s = 0; s < pages.size(); ++s) {
       if (!second[s]) continue;
       if (!pages[s]) {

@@ -74,7 +74,7 @@ struct ShardRequest {
   // shard's candidates: each step is re-ranked apart. Empty: one step.
   std::vector<std::size_t> candidate_steps;
   // kPage with related: the shard answers its candidates by feedback's terms alone (the best
-  // window + related_count, none left out: the coordinator leaves out the global page's) and,
+  // page (`limit`) + related_count, none left out: the coordinator leaves out the global page's) and,
   // with related_fill, as many articles of its whole index like those terms (or, when feedback
   // found none, like `related_terms`): one index's related articles, merged.
   bool related_fill = false;

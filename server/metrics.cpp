@@ -82,8 +82,8 @@ Metrics::Metrics()
       round_trips_per_search_(prometheus::BuildHistogram()
                                   .Name("mssearch_shard_round_trips_per_search")
                                   .Help("Round trips to shard servers one search took, all shards together (at "
-                                        "most 2 per shard once its statistics are known, one more when related articles run short; a corrected "
-                                        "query is a second search)")
+                                        "most 2 per shard once its statistics are known, one more when related articles run short and one more "
+                                        "for a page far down's hits; a corrected query is a second search)")
                                   .Register(*registry_)
                                   .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128})),
       cache_lookups_(prometheus::BuildCounter()

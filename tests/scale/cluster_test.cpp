@@ -554,7 +554,62 @@ httplib::Server::Handler slow_page_proxy(int target, double page_delay) {
   };
 }
 
+// A proxy to the shard server at `target` that answers `op` with 503 (a replica failing just
+// that call) and passes everything else on.
+httplib::Server::Handler failing_op_proxy(int target, ShardOp op) {
+  return [=](const httplib::Request& req, httplib::Response& res) {
+    if (auto r = decode_shard_request(req.body); r && r->op == op) {
+      res.status = 503;
+      res.set_content(encode_error({ErrorCode::kUnavailable, "failing on purpose"}), "application/x-msgpack");
+      return;
+    }
+    slow_page_proxy(target, 0)(req, res);
+  };
+}
+
 }  // namespace
+
+TEST_CASE("cluster: every shard failing the page is unavailable, a shard failing a deep page's fetch is named",
+          "[cluster][paging]") {
+  ShardServers servers;
+  {
+    // It answered 200 with the total and no hit.
+    FakeShard p0(failing_op_proxy(servers.s0.port, ShardOp::kPage)), p1(failing_op_proxy(servers.s1.port, ShardOp::kPage)),
+        p2(failing_op_proxy(servers.s2.port, ShardOp::kPage));
+    auto coordinator = Searcher::open(coordinator_options({{p0.url()}, {p1.url()}, {p2.url()}}));
+    REQUIRE(coordinator);
+    SearchRequest r;
+    r.query = "multiple sclerosis";
+    auto answer = coordinator->search(r);
+    REQUIRE_FALSE(answer);
+    CHECK(answer.error().code == ErrorCode::kUnavailable);
+  }
+  FakeShard p2(failing_op_proxy(servers.s2.port, ShardOp::kFetch));
+  SearcherOptions o = coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {p2.url()}});
+  o.fetch_from_offset = 10;
+  auto coordinator = Searcher::open(o);
+  REQUIRE(coordinator);
+  auto single = Searcher::open(single_options());
+  REQUIRE(single);
+  SearchRequest r;
+  r.query = "ms";
+  r.sort = SortOrder::kDate;
+  r.offset = 10;
+  auto a = single->search(r);
+  auto b = coordinator->search(r);
+  REQUIRE(a);
+  REQUIRE(b);
+  REQUIRE(a->hits.size() == 10);
+  // The failing shard's hits leave the page (a hit without its fields is no hit to show); the
+  // answer says which shard, the rest are whole and in place.
+  CHECK(b->hits.size() < a->hits.size());
+  CHECK(b->failed_shards == std::vector<std::string>{p2.url()});
+  for (const auto& h : b->hits) {
+    CHECK_FALSE(h.title.empty());
+    CHECK(std::find_if(a->hits.begin(), a->hits.end(), [&](const SearchHit& x) { return x.id == h.id; }) != a->hits.end());
+  }
+  CHECK(b->total == a->total);
+}
 
 TEST_CASE("cluster: a shard with no hit on the page that misses its related articles' call leaves the answer whole",
           "[cluster]") {
