@@ -322,7 +322,7 @@ TEST_CASE("search: hyphenated words are words, not a phrase", "[searcher]") {
 TEST_CASE("search: text that is not valid syntax falls back to plain words", "[searcher]") {
   CorpusIndex c;
   for (const char* raw : {"\"astrocytes", "astrocytes:", "(astrocytes", "astrocytes -", "astrocytes AND",
-                          "NOT", "title:", "\"\"", "))((", "a\"b\"c\"", "topic:", "date:..", "*", "-"}) {
+                          "NOT", "title:", "\"\"", "))((", "a\"b\"c\"", "topic:", "*", "-"}) {
     INFO(raw);
     SearchRequest request;
     request.query = raw;
@@ -331,6 +331,13 @@ TEST_CASE("search: text that is not valid syntax falls back to plain words", "[s
   }
   CHECK(c.search("\"astrocytes").total >= 3);
   CHECK(c.search("(astrocytes").total >= 3);
+  // A date filter that names no date is refused as every bad date is (`-date:..` left out every
+  // article in silence), not read as words.
+  SearchRequest no_date;
+  no_date.query = "date:..";
+  auto refused = c.searcher->search(no_date);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().message, Catch::Contains("date:.. names no date"));
 }
 
 TEST_CASE("search: synonyms and the lay-language bridge work both ways", "[searcher]") {
