@@ -163,8 +163,9 @@ std::string bounded_repeats(const std::string& text, bool costly_only = false) {
 // A long question split into what its cut may choose from and what it must keep: the filters
 // (topic:, journal:, year:, id:, date:, each with its value, quoted or not) and the words
 // excluded (`-word`, `-"a phrase"`, `-topic:x`) are kept whole, as typed; so is a bracketed
-// group holding a filter (`(topic:a OR journal:b)`, `-(topic:a)`). A filter after `NOT` is kept
-// as an exclusion, two joined by `OR` as their OR; text in quotes is words. The rest is words.
+// group holding a filter (`(topic:a OR journal:b)`, `-(topic:a)`). What follows `NOT` (a filter,
+// a word, a phrase, a bracket) is kept as an exclusion, two filters joined by `OR` as their OR;
+// text in quotes is words. The rest is words.
 struct Kept {
   std::string rest;     // the text the words are chosen from
   std::string filters;  // to keep, one space between chunks
@@ -234,12 +235,14 @@ Kept split_filters(const std::string& text) {
   bool quoted = false;
   for (std::size_t i = 0; i < text.size();) {
     const char c = text[i];
-    if (c == '"') quoted = !quoted;
     const bool at_chunk = !quoted && (i == 0 || std::string_view(" \t\r\n(").find(text[i - 1]) != std::string_view::npos);
     if (at_chunk) {
       const std::size_t body = c == '+' || c == '-' ? i + 1 : i;
+      // What `NOT` leaves out (a word, a phrase, a bracket) is an exclusion too: cut as words,
+      // `NOT fatigue` searched for fatigue.
+      const bool after_not = c != '+' && c != '-' && word_before(out.rest.size()).first == "NOT";
       if (body < text.size() && text[body] == '(') {
-        if (const std::size_t end = group_end(body); end != std::string::npos && holds_filter(body, end)) {
+        if (const std::size_t end = group_end(body); end != std::string::npos && (after_not || holds_filter(body, end))) {
           keep(text.substr(i, end - i));
           out.rest += ' ';
           i = end;
@@ -249,7 +252,7 @@ Kept split_filters(const std::string& text) {
       // A minus before a bare number is a number (`-2`), as parse() reads it.
       const bool excluded = c == '-' && i + 1 < text.size() && (is_word_byte(text[i + 1]) || text[i + 1] == '"') &&
                             std::isdigit(static_cast<unsigned char>(text[i + 1])) == 0;
-      if (excluded || field_at(body)) {
+      if (excluded || field_at(body) || (after_not && (is_word_byte(c) || c == '"'))) {
         std::size_t end = i;
         bool q = false;
         for (; end < text.size(); ++end) {
@@ -273,6 +276,7 @@ Kept split_filters(const std::string& text) {
         continue;
       }
     }
+    if (c == '"') quoted = !quoted;
     out.rest += c;
     ++i;
   }

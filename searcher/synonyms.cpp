@@ -25,6 +25,9 @@ struct Token {
   std::string text;
   std::size_t begin, end;  // byte offsets in the query
   bool expandable;
+  // After a + or a - (`-fatigue`): expanded as a group alone (`-(fatigue OR tiredness)`, as
+  // `NOT fatigue` is), never as a later word of a phrase's (`brain -fog` is not brain fog).
+  bool sign = false;
 };
 
 std::vector<Token> query_tokens(std::string_view q, bool partial) {
@@ -48,9 +51,10 @@ std::vector<Token> query_tokens(std::string_view q, bool partial) {
     while (i < q.size() && is_word_byte(q[i])) ++i;
     const char before = begin > 0 ? q[begin - 1] : ' ';
     if (before == ':') in_field_value = true;
-    const bool after_operator = before == ':' || before == '+' ||
-                                (before == '-' && (begin < 2 || !is_word_byte(q[begin - 2])));
-    out.push_back({std::string(q.substr(begin, i - begin)), begin, i, !in_quotes && !after_operator && !in_field_value});
+    const bool sign = before == '+' || (before == '-' && (begin < 2 || !is_word_byte(q[begin - 2])));
+    const bool wildcard = i < q.size() && q[i] == '*';  // a pattern, not a word (`fatigue*`)
+    out.push_back({std::string(q.substr(begin, i - begin)), begin, i, !in_quotes && before != ':' && !in_field_value && !wildcard,
+                   sign});
   }
   // An unfinished last word is a prefix being typed, not a word to expand.
   if (partial && !out.empty() && out.back().end == q.size()) out.back().expandable = false;
@@ -148,10 +152,10 @@ std::string SynonymTable::expand(std::string_view q, bool partial) const {
       auto it = by_first_token_.find(tokens[i].text);
       if (it != by_first_token_.end()) {
         for (const auto& e : it->second) {
-          if (i + e.tokens.size() > tokens.size()) continue;
+          if (i + e.tokens.size() > tokens.size() || (tokens[i].sign && e.tokens.size() > 1)) continue;
           bool ok = true;
           for (std::size_t k = 0; k < e.tokens.size() && ok; ++k)
-            ok = tokens[i + k].expandable && tokens[i + k].text == e.tokens[k];
+            ok = tokens[i + k].expandable && (k == 0 || !tokens[i + k].sign) && tokens[i + k].text == e.tokens[k];
           if (ok) {
             match = &e;
             break;

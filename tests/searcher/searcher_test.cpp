@@ -1230,6 +1230,27 @@ TEST_CASE("long questions: a pasted paragraph answers, keeping its most informat
     CHECK(without->total + fatigue_total >= cut->total);
     for (const auto& h : without->hits) CHECK_FALSE(has_topic(h, "Fatigue"));
   }
+  // NOT before a word, a phrase or a bracket of words leaves them out too (they were cut as
+  // words: `NOT ocrelizumab` searched for ocrelizumab).
+  SearchRequest all_ocrelizumab;
+  all_ocrelizumab.query = "ocrelizumab";
+  all_ocrelizumab.limit = 100;
+  std::set<std::string> about_ocrelizumab;
+  for (const auto& h : c.search(all_ocrelizumab).hits) about_ocrelizumab.insert(h.id);
+  REQUIRE(about_ocrelizumab.size() >= 3);
+  for (const std::string& left_out : {std::string(" NOT ocrelizumab"), std::string(" AND NOT \"ocrelizumab\""),
+                                      std::string(" NOT (ocrelizumab OR ocrevus)"), std::string(" NOT Ocrelizumab.")}) {
+    INFO(left_out);
+    SearchRequest f = r;
+    f.query = r.query + left_out;
+    f.limit = 50;
+    auto without = s->search(f);
+    REQUIRE(without);
+    CHECK(without->query_terms_dropped >= 15);
+    REQUIRE(without->total > 0);
+    CHECK(without->total + about_ocrelizumab.size() >= cut->total);
+    for (const auto& h : without->hits) CHECK_FALSE(about_ocrelizumab.contains(h.id));
+  }
   for (const std::string& either : {std::string(" (topic:fatigue OR topic:astrocytes)"), std::string(" topic:fatigue OR topic:astrocytes")}) {
     INFO(either);
     SearchRequest f = r;
@@ -1349,6 +1370,29 @@ TEST_CASE("query syntax: a query of exclusions only finds every article but thos
     INFO(hit.id);
     CHECK(std::find(hit.topics.begin(), hit.topics.end(), "Fatigue") == hit.topics.end());
   }
+  // Beside words or a filter, `-fatigue` leaves out what `fatigue` finds, its synonyms'
+  // articles too (tiredness, exhaustion), as it does alone and as `NOT fatigue` does: beside
+  // them it left out the word alone, and an article that says only "exhaustion" stayed.
+  std::set<std::string> found_by_fatigue;
+  for (const auto& h : c.search("fatigue").hits) found_by_fatigue.insert(h.id);
+  const auto ms = c.ids("ms");
+  REQUIRE(ms.contains("heat-sensitivity-uhthoff"));          // "exhaustion", never "fatigue"
+  REQUIRE(found_by_fatigue.contains("heat-sensitivity-uhthoff"));
+  for (const std::string& q : {std::string("ms -fatigue"), std::string("+ms -fatigue"), std::string("ms -fatigue year:2025"),
+                               std::string("ms -Fatigue,")}) {
+    INFO(q);
+    const auto without = c.search(q);
+    REQUIRE(without.total > 0);
+    for (const auto& h : without.hits) CHECK_FALSE(found_by_fatigue.contains(h.id));
+  }
+  // Only a word alone: `brain -fog` is brain without fog, not the phrase brain fog left out or
+  // searched; a wildcard is a pattern (`-fatigue*`), not the word's synonyms.
+  const auto fog = c.ids("+fog");
+  REQUIRE_FALSE(fog.empty());
+  const auto brain_without_fog = c.search("brain -fog");
+  CHECK(brain_without_fog.total == c.search("brain").total - c.search("+brain +fog").total);
+  for (const auto& h : brain_without_fog.hits) CHECK_FALSE(fog.contains(h.id));
+  CHECK(c.search("ms -fatigue*").total == c.search("ms").total - c.search("+ms +fatigue*").total);
   // A reversed date range is refused, not dropped (it gave every article).
   SearchRequest reversed;
   reversed.query = "fatigue";
