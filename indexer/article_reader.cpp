@@ -91,15 +91,6 @@ struct YamlConverter {
   }
 };
 
-bool valid_id(std::string_view id) {
-  // Starting with a letter or digit: "." and ".." would make the links /articles/. and /articles/..
-  if (id.empty() || std::isalnum(static_cast<unsigned char>(id[0])) == 0) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
-  });
-}
-
 // The years an article may carry: those `/api/search?year=` accepts (server/request_params.cpp).
 constexpr int kMinYear = 1900, kMaxYear = 2200;
 
@@ -173,7 +164,7 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
   if (!scalar("id", id)) return error("id", "'id' must be a string");
   if (id.size() > limits.max_id_bytes) return too_long("id", id.size(), limits.max_id_bytes);
   a.id = id;
-  if (!valid_id(id))
+  if (!schema::valid_article_id(id))
     return error("id", "invalid id '" + id + "': use letters, digits, '-', '_' or '.', starting with a letter or digit");
 
   if (!scalar("title", a.title)) return error("title", "'title' must be a string");

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "schema/article.h"
+#include "schema/schema.h"
 #include "schema/error.h"
 #include "schema/utf8.h"
 
@@ -26,7 +27,7 @@ struct ReaderLimits {
   std::size_t max_article_bytes = 1 << 20;  // one Markdown file or one JSONL line (summaries are ~5 KB)
   std::size_t max_sections = 100;           // headings in the body
   std::size_t max_yaml_nodes = 10000;       // guards against alias ("billion laughs") bombs
-  std::size_t max_id_bytes = 200;
+  std::size_t max_id_bytes = schema::kMaxIdBytes;  // not above it: the server names no longer id
   std::size_t max_title_bytes = 500;
   std::size_t max_takeaway_bytes = 4000;
   std::size_t max_journal_bytes = 200;

@@ -1,6 +1,7 @@
 #include "schema/schema.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <stdexcept>
 
@@ -154,6 +155,13 @@ bool is_pair_word(std::string_view term) {
   if (term.find(' ') != std::string_view::npos) return false;
   const auto first = static_cast<unsigned char>(term[0]);
   return !(first >= 'A' && first <= 'Z');
+}
+
+bool valid_article_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxIdBytes || std::isalnum(static_cast<unsigned char>(id[0])) == 0) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+  });
 }
 
 std::string id_term(std::string_view id) { return std::string(kIdPrefix) + std::string(id); }

@@ -184,6 +184,12 @@ std::vector<std::string> boolean_terms(const Article& article);
 // nothing. Free-text words are cut by the term generator (64 bytes) and need no check.
 std::optional<std::pair<std::string, std::string>> overlong_term(const Article& article);
 
+// An article's id: 1 to kMaxIdBytes letters, digits, '-', '_' or '.', starting with a letter or
+// digit ("." and ".." would make the links /articles/. and /articles/..). The one rule for the
+// articles read, the ids a request names and the shard protocol's.
+inline constexpr std::size_t kMaxIdBytes = 200;
+bool valid_article_id(std::string_view id);
+
 std::string id_term(std::string_view id);
 std::string topic_term(std::string_view topic);
 std::string journal_term(std::string_view journal);

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analytics/analytics.h"
+#include "schema/schema.h"
 #include "schema/utf8.h"
 #include "searcher/result_cache.h"
 #include "searcher/shard_protocol.h"
@@ -294,6 +295,13 @@ ServerOptions with_cluster(ServerOptions o) {
 }
 
 // Equal strings, in a time that does not depend on where they differ.
+// The refusal of a request's article id that cannot be one (not echoed: it may be long, or not
+// text at all).
+std::string bad_article_id() {
+  return "an article id is 1 to " + std::to_string(schema::kMaxIdBytes) +
+         " letters, digits, '.', '_' or '-', starting with a letter or digit";
+}
+
 bool same_secret(std::string_view a, std::string_view b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
   for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
@@ -331,8 +339,7 @@ void HttpServer::Impl::shard(const httplib::Request& req, httplib::Response& res
         if (request->ids.empty() || request->ids.size() > so.max_limit)
           return refuse(400, ErrorCode::kBadQuery, "a fetch names 1 to " + std::to_string(so.max_limit) + " articles");
         for (const auto& id : request->ids)
-          if (!std::regex_match(id, std::regex("[A-Za-z0-9._-]{1,200}")))
-            return refuse(400, ErrorCode::kBadQuery, "an article id is 1 to 200 letters, digits, '.', '_' or '-'");
+          if (!schema::valid_article_id(id)) return refuse(400, ErrorCode::kBadQuery, bad_article_id());
       }
       // The search's parameters pass the public API's checks, word for word.
       httplib::Request params;
@@ -346,8 +353,7 @@ void HttpServer::Impl::shard(const httplib::Request& req, httplib::Response& res
     }
     case ShardOp::kArticle:
     case ShardOp::kRelated:
-      if (!std::regex_match(request->id, std::regex("[A-Za-z0-9._-]{1,200}")))
-        return refuse(400, ErrorCode::kBadQuery, "an article id is 1 to 200 letters, digits, '.', '_' or '-'");
+      if (!schema::valid_article_id(request->id)) return refuse(400, ErrorCode::kBadQuery, bad_article_id());
       if (request->op == ShardOp::kRelated && (request->limit == 0 || request->limit > so.max_limit))
         return refuse(400, ErrorCode::kBadQuery, "parameter 'limit' must be from 1 to " + std::to_string(so.max_limit));
       break;
