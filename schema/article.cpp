@@ -101,7 +101,7 @@ namespace {
 // JSON tree is built in between (a hit shown costs one such read).
 class StoredReader : public nlohmann::json_sax<nlohmann::json> {
  public:
-  explicit StoredReader(Article& a) : a_(a) {}
+  explicit StoredReader(Article& a, bool to_id = false) : a_(a), to_id_(to_id) {}
 
   bool null() override { return true; }
   bool boolean(bool) override { return true; }
@@ -112,6 +112,7 @@ class StoredReader : public nlohmann::json_sax<nlohmann::json> {
   bool string(string_t& v) override {
     if (depth_ == 1) {
       if (std::string* field = top_field()) *field = std::move(v);
+      if (to_id_ && key_ == "id") return false;  // the rest is not read (kKeys)
     } else if (depth_ == 2 && key_ == "topics") {
       a_.topics.push_back(std::move(v));
     } else if (depth_ == 3 && key_ == "sections" && !a_.sections.empty()) {
@@ -159,6 +160,7 @@ class StoredReader : public nlohmann::json_sax<nlohmann::json> {
   }
 
   Article& a_;
+  bool to_id_;
   int depth_ = 0;
   std::string key_, inner_key_;
 
@@ -189,14 +191,16 @@ void take_texts(const std::string& texts, const StoredReader& reader, Article& a
 Article decode_stored(const std::string& data, StoredParts parts) {
   if (!data.empty() && data.front() == '{') return from_stored_json(nlohmann::json::parse(data));
   Article a;
-  StoredReader reader(a);
+  // Keys only: nlohmann writes an object's members in name order, so credibility and date come
+  // before the id, where reading stops.
+  StoredReader reader(a, parts == StoredParts::kKeys);
   if (is_zstd_frame(data)) {
     // Format 3: a frame of MessagePack, then one of the texts; format 2: the first alone.
     const std::string_view frames(data);
     const std::size_t first = zstd_frame_bytes(frames);
     nlohmann::json::sax_parse(zstd_decompress(frames.substr(0, first), kMaxStoredBytes), &reader,
                               nlohmann::json::input_format_t::msgpack);
-    if (parts == StoredParts::kFields) return a;
+    if (parts != StoredParts::kAll) return a;
     if (first < data.size() || reader.text_bytes_ >= 0)
       take_texts(zstd_decompress(frames.substr(first), kMaxStoredBytes), reader, a);
   } else {

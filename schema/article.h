@@ -61,7 +61,9 @@ std::string encode_stored(const Article& article);
 // kFields: everything but the sections' texts (their headings stay; body_text is empty), which
 // format 3 keeps in a frame of their own that is then never read: what a hit without a snippet
 // or a related article shows.
-enum class StoredParts { kAll, kFields };
+// kKeys: the id, date and credibility only (what a merge of shards orders hits by): the fields'
+// MessagePack is read up to the id, whose name sorts after the other two's.
+enum class StoredParts { kAll, kFields, kKeys };
 Article decode_stored(const std::string& data, StoredParts parts = StoredParts::kAll);
 
 }  // namespace mssearch

@@ -82,9 +82,21 @@ Page build_page(const Xapian::Database& db, const ScoredDocs& ranked, const Xapi
   // prefer passages with rarer words: that lookup was half the cost of a snippet and a tenth of
   // a full answer.
   Page page;
+  const StoredParts parts = options.keys_only ? StoredParts::kKeys : options.snippets ? StoredParts::kAll : StoredParts::kFields;
   for (const auto& [docid, score] : ranked) {
-    const auto article = stored.get(db.get_document(docid), options.snippets ? StoredParts::kAll : StoredParts::kFields);
+    auto article = stored.get(db.get_document(docid), parts);
     if (!article) continue;
+    if (options.keys_only) {
+      SearchHit hit;
+      hit.id = article->id;
+      hit.score = score;
+      hit.date = std::move(article->date);
+      hit.credibility = article->credibility;
+      page.hits.push_back(std::move(hit));
+      page.docids.push_back(docid);
+      page.ids.push_back(std::move(article->id));
+      continue;
+    }
     SearchHit hit = hit_of(*article, score);
     if (options.snippets)
       hit.snippet = highlighted_from_snippet(

@@ -25,6 +25,9 @@ struct Page {
 struct PageOptions {
   bool snippets = true;
   std::size_t snippet_length = 240;  // characters of article text
+  // Each hit's id, score, date and credibility only (a shard's window of a page far down, merged
+  // by the coordinator and fetched whole for the page kept): no other field read, no snippet.
+  bool keys_only = false;
 };
 
 // `marks`: the match's MSet (its query's terms are marked); `stemmer`: the stemmer its terms

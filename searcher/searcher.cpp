@@ -342,13 +342,14 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
                                     Xapian::Query(Xapian::Query::OP_OR, id_terms.begin(), id_terms.end())));
     enquire.set_weighting_scheme(scoring);
     const Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(r.ids.size()));
-    std::unordered_map<Xapian::docid, double> found;
-    for (auto it = mset.begin(); it != mset.end(); ++it) found.emplace(*it, it.get_weight());
-    ScoredDocs in_order;  // as the page has them; an article gone since the match is left out
-    for (const auto& id : r.ids)
-      if (auto docid = docid_of(id); docid && found.contains(*docid)) in_order.emplace_back(*docid, found[*docid]);
+    ScoredDocs found;  // an article gone since the match is not among them, and left out
+    for (auto it = mset.begin(); it != mset.end(); ++it) found.emplace_back(*it, it.get_weight());
     const Xapian::Stem stemmer = r.snippets ? planner.analyzer().snippet_stemmer(plan->query) : Xapian::Stem();
-    a.hits = build_page(db, in_order, mset, stemmer, {r.snippets, options.snippet_length}, stored).hits;
+    a.hits = build_page(db, found, mset, stemmer, {r.snippets, options.snippet_length}, stored).hits;
+    // In the order asked (the page's).
+    std::unordered_map<std::string, std::size_t> place;
+    for (std::size_t i = 0; i < r.ids.size(); ++i) place.emplace(r.ids[i], i);
+    std::sort(a.hits.begin(), a.hits.end(), [&](const SearchHit& x, const SearchHit& y) { return place[x.id] < place[y.id]; });
     return a;
   }
   MatchWindow window = shard_window(r.window, *plan, options);
@@ -407,8 +408,9 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
   }
   const Reranked reranked = Reranker(db, scoring, options.ranking, collection_freqs, docid_shards)
                                 .rerank(*plan, matched, window, stored, plan->feedback ? &r.feedback : nullptr);
-  const Xapian::Stem stemmer = request.snippets ? planner.analyzer().snippet_stemmer(plan->query) : Xapian::Stem();
-  Page page = build_page(db, reranked.page, matched.mset, stemmer, {request.snippets, options.snippet_length}, stored);
+  const bool snippets = request.snippets && !r.keys_only;
+  const Xapian::Stem stemmer = snippets ? planner.analyzer().snippet_stemmer(plan->query) : Xapian::Stem();
+  Page page = build_page(db, reranked.page, matched.mset, stemmer, {snippets, options.snippet_length, r.keys_only}, stored);
   if (request.related) {
     RelatedFinder related = related_finder(scoring);
     if (r.op == ShardOp::kPage) {
@@ -441,15 +443,6 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     for (const Xapian::docid docid : page.docids) a.hit_steps.push_back(step_of[docid]);
   }
   a.hits = std::move(page.hits);
-  if (r.keys_only)
-    for (SearchHit& h : a.hits) {
-      SearchHit keys;
-      keys.id = std::move(h.id);
-      keys.score = h.score;
-      keys.date = std::move(h.date);
-      keys.credibility = h.credibility;
-      h = std::move(keys);
-    }
   return a;
 }
 

@@ -271,6 +271,20 @@ TEST_CASE("schema: stored articles round-trip as zstd MessagePack with the texts
   CHECK(fields.sections[1].heading == "Important Considerations");
   CHECK(fields.sections[1].text.empty());
   CHECK(fields.body_text.empty());
+  // Keys only (a shard's window far down): id, date and credibility, read up to the id; the
+  // fields after it are not read (a title, topics), for every format that has them.
+  a.date = "2025-03-01";
+  std::string packed;
+  nlohmann::json::to_msgpack(to_stored_json(a), packed);
+  for (const auto& stored : {encode_stored(a), zstd_compress(packed), packed}) {
+    const Article keys = decode_stored(stored, StoredParts::kKeys);
+    CHECK(keys.id == "x1");
+    CHECK(keys.date == "2025-03-01");
+    CHECK(keys.credibility == 4);
+    CHECK(keys.title.empty());
+    CHECK(keys.topics.empty());
+    CHECK(keys.sections.empty());
+  }
   Article bare;
   bare.id = "x2";
   const Article bare_back = decode_stored(encode_stored(bare));
