@@ -383,9 +383,41 @@ Xapian::QueryParser TextAnalyzer::make_query_parser(const Xapian::Database& db, 
   return parser;
 }
 
-std::string TextAnalyzer::fold_query(std::string_view query) const {
+namespace {
+
+// The query with the spaces and dashes other than ASCII's that phones and word processors type
+// written as ASCII's: a no-break or thin space around `NOT` made it a word, and `brain −fatigue`
+// (a minus sign, an en dash) searched for fatigue.
+std::string ascii_spaces_and_dashes(std::string_view q) {
+  static constexpr std::pair<std::string_view, char> kAs[] = {
+      {"\u00a0", ' '}, {"\u1680", ' '}, {"\u2000", ' '}, {"\u2001", ' '}, {"\u2002", ' '}, {"\u2003", ' '},
+      {"\u2004", ' '}, {"\u2005", ' '}, {"\u2006", ' '}, {"\u2007", ' '}, {"\u2008", ' '}, {"\u2009", ' '},
+      {"\u200a", ' '}, {"\u202f", ' '}, {"\u205f", ' '}, {"\u3000", ' '}, {"\u2010", '-'}, {"\u2011", '-'},
+      {"\u2012", '-'}, {"\u2013", '-'}, {"\u2212", '-'}, {"\ufe63", '-'}};
+  std::string out;
+  out.reserve(q.size());
+  for (std::size_t i = 0; i < q.size();) {
+    bool replaced = false;
+    if (static_cast<unsigned char>(q[i]) >= 0xc2)
+      for (const auto& [from, to] : kAs)
+        if (q.substr(i, from.size()) == from) {
+          out += to;
+          i += from.size();
+          replaced = true;
+          break;
+        }
+    if (!replaced) out += q[i++];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string TextAnalyzer::fold_query(std::string_view typed) const {
   static constexpr std::array<std::string_view, 6> kOperators = {"AND", "OR",  "NOT",
                                                                  "XOR", "NEAR", "ADJ"};
+  const std::string ascii = ascii_spaces_and_dashes(typed);
+  const std::string_view query = ascii;
   std::string out;
   size_t i = 0;
   while (i < query.size()) {
@@ -395,6 +427,13 @@ std::string TextAnalyzer::fold_query(std::string_view query) const {
     for (auto op : kOperators)
       is_operator |= word == op || (word.starts_with(op) && word.size() > op.size() &&
                                     word[op.size()] == '/');
+    // An operator against its bracket (`NOT(fatigue)`) stays one; what follows is folded.
+    for (auto op : kOperators)
+      if (!is_operator && word.size() > op.size() + 1 && word.starts_with(op) && word[op.size()] == '(') {
+        out += op;
+        word.remove_prefix(op.size());
+        break;
+      }
     // An id is matched as written (ids are case-sensitive: `id:MS-Hug-2025`).
     const std::size_t lead = word.find_first_not_of("(+-");
     const bool id = lead != std::string_view::npos && word.substr(lead).starts_with("id:");

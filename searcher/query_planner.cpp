@@ -24,6 +24,130 @@ constexpr std::size_t kMaxRepeats = 4;
 // Marks QueryPlanner::bad_date_ as a signed date range parse() cannot place (see there).
 constexpr char kSignedRangeMark = '\x01';
 
+// Whether a chunk signed with a minus is a number (`-2,` in `E2f-1, -2, -3`), not an
+// exclusion: digits after the minus, then the end or punctuation (`-3T` excludes 3T), as
+// hyphenated_as_words reads it.
+bool signed_number(std::string_view chunk) {
+  if (chunk.size() < 2 || chunk[0] != '-' || std::isdigit(static_cast<unsigned char>(chunk[1])) == 0) return false;
+  std::size_t k = 1;
+  while (k < chunk.size() && std::isdigit(static_cast<unsigned char>(chunk[k])) != 0) ++k;
+  return k == chunk.size() || !is_word_byte(chunk[k]);
+}
+
+// One chunk of a query at its top level, as the parser groups them: a word or a field and its
+// value with its sign (`-fatigue`, `topic:"multiple sclerosis"`), a phrase (`-"white matter"`),
+// a bracketed group that closes (`-(a OR b)`), an operator. A quote never closed runs to the
+// end; a bracket never closed is a character of its chunk, not a group.
+struct Chunk {
+  std::size_t begin, end;  // [begin, end) of the text, the sign included
+  char sign = 0;           // '+' or '-' (never a number's minus), else 0
+  bool group = false;      // a bracketed group (after its sign)
+};
+
+// Where the bracket at `open` closes (after its ')'), npos when it never does; quotes inside
+// are skipped.
+std::size_t group_end(std::string_view text, std::size_t open) {
+  int depth = 0;
+  bool quoted = false;
+  for (std::size_t k = open; k < text.size(); ++k) {
+    if (text[k] == '"') quoted = !quoted;
+    else if (!quoted && text[k] == '(') ++depth;
+    else if (!quoted && text[k] == ')' && --depth == 0) return k + 1;
+  }
+  return std::string::npos;
+}
+
+std::vector<Chunk> top_chunks(std::string_view text) {
+  static constexpr std::string_view kSpace = " \t\r\n";
+  std::vector<Chunk> out;
+  for (std::size_t i = 0; i < text.size();) {
+    if (kSpace.find(text[i]) != std::string_view::npos) {
+      ++i;
+      continue;
+    }
+    Chunk c{i, i};
+    std::size_t body = i;
+    if ((text[i] == '+' || text[i] == '-') && i + 1 < text.size() && kSpace.find(text[i + 1]) == std::string_view::npos) {
+      c.sign = text[i];
+      body = i + 1;
+    }
+    if (text[body] == '(') {
+      if (const std::size_t end = group_end(text, body); end != std::string::npos) {
+        c.group = true;
+        c.end = end;
+        out.push_back(c);
+        i = end;
+        continue;
+      }
+    }
+    bool quoted = false;
+    std::size_t end = body;
+    for (; end < text.size(); ++end) {
+      if (text[end] == '"') quoted = !quoted;
+      else if (quoted) continue;
+      else if (kSpace.find(text[end]) != std::string_view::npos) break;
+      // An operator written against its bracket (`NOT(fatigue)`) is the operator, then the group.
+      else if (text[end] == '(' && c.sign == 0) {
+        const std::string_view before = text.substr(body, end - body);
+        if (before == "NOT" || before == "AND" || before == "OR" || before == "XOR") break;
+      }
+    }
+    c.end = end;
+    if (c.sign == '-' && signed_number(text.substr(i, end - i))) c.sign = 0;
+    out.push_back(c);
+    i = end;
+  }
+  return out;
+}
+
+// What `NOT` leaves out is an exclusion from the whole query, as `-` is: `NOT x` (and `AND NOT
+// x`) at the top level is written `-x`, and a bracket holding exclusions only, `(-x -y)`, is
+// written `-(x y)`. Xapian reads `a NOT b -c` as a without (b without c), bringing c back;
+// `NOT fatigue brain` as neither word; `fatigue (-sleep)` as sleep. After OR (or another
+// operator) `NOT` stays Xapian's.
+std::string exclusions_written_as_signs(const std::string& text) {
+  const std::vector<Chunk> chunks = top_chunks(text);
+  std::string out;
+  const auto piece = [&](const Chunk& c) { return std::string_view(text).substr(c.begin, c.end - c.begin); };
+  std::string_view previous;  // the chunk before, as typed
+  bool changed = false;
+  for (std::size_t k = 0; k < chunks.size(); ++k) {
+    const Chunk& c = chunks[k];
+    std::string_view now = piece(c);
+    std::string written(now);
+    const bool after_operator = previous == "OR" || previous == "XOR" || previous.starts_with("NEAR") ||
+                                previous.starts_with("ADJ") || previous == "NOT";
+    if (now == "NOT" && k + 1 < chunks.size() && chunks[k + 1].sign == 0 && piece(chunks[k + 1]) != "NOT" &&
+        !after_operator) {
+      // `AND NOT x`: the AND goes with it.
+      if (previous == "AND" && out.ends_with("AND ")) out.resize(out.size() - 4);
+      out += "-";
+      out += piece(chunks[k + 1]);
+      changed = true;
+      out += ' ';
+      previous = piece(chunks[k + 1]);
+      ++k;
+      continue;
+    }
+    if (c.group && c.sign == 0 && !after_operator) {
+      const std::string_view inside = now.substr(1, now.size() - 2);
+      const std::vector<Chunk> inner = top_chunks(inside);
+      if (!inner.empty() && std::all_of(inner.begin(), inner.end(), [](const Chunk& i) { return i.sign == '-'; })) {
+        written = "-(";
+        for (const Chunk& i : inner) written += std::string(inside.substr(i.begin + 1, i.end - i.begin - 1)) + " ";
+        written.back() = ')';
+        changed = true;
+      }
+    }
+    out += written;
+    out += ' ';
+    previous = now;
+  }
+  if (!changed) return text;  // as typed, its spacing too
+  if (!out.empty()) out.pop_back();
+  return out;
+}
+
 // `text` with each date filter in the form the range processor reads: a day alone
 // (`date:2026-03-01`, which Xapian read as words: 0 hits, or ignored beside others) as the
 // range of that day, and `year:2024..2025` as the range of those years (it matched nothing).
@@ -62,6 +186,9 @@ std::string date_filters(const std::string& text, std::string& bad) {
       // A year (year:2025) is a term; a range of years is a range of dates. Anything else
       // (year:abcd..2025, year:.., year:25) is named, never 0 hits in silence.
       bool good = all_digits(value);
+      // With a sign, a year is the range of its days, which the sign applies to the whole query
+      // as it does to a range (`fatigue OR sleep -year:2025` left out 2025's only beside sleep).
+      if (good && i > 0 && (text[i - 1] == '-' || text[i - 1] == '+')) as = "date:" + value + "-01-01.." + value + "-12-31";
       if (dots != std::string::npos && value.find("..", dots + 2) == std::string::npos) {
         const std::string a = value.substr(0, dots), b = value.substr(dots + 2);
         if ((a.empty() || all_digits(a)) && (b.empty() || all_digits(b)) && !(a.empty() && b.empty())) {
@@ -184,17 +311,6 @@ Kept split_filters(const std::string& text) {
     }
     return false;
   };
-  // Where the group opened at `open` closes (after its ')'), npos when it never does.
-  const auto group_end = [&](std::size_t open) {
-    int depth = 0;
-    bool q = false;
-    for (std::size_t k = open; k < text.size(); ++k) {
-      if (text[k] == '"') q = !q;
-      else if (!q && text[k] == '(') ++depth;
-      else if (!q && text[k] == ')' && --depth == 0) return k + 1;
-    }
-    return std::string::npos;
-  };
   const auto holds_filter = [&](std::size_t from, std::size_t to) {
     bool q = false;
     for (std::size_t k = from; k < to; ++k) {
@@ -242,7 +358,8 @@ Kept split_filters(const std::string& text) {
       // `NOT fatigue` searched for fatigue.
       const bool after_not = c != '+' && c != '-' && word_before(out.rest.size()).first == "NOT";
       if (body < text.size() && text[body] == '(') {
-        if (const std::size_t end = group_end(body); end != std::string::npos && (after_not || holds_filter(body, end))) {
+        // A group excluded (`-(a OR b)`, `NOT (a b)`) or holding a filter is kept whole.
+        if (const std::size_t end = group_end(text, body); end != std::string::npos && (after_not || c == '-' || holds_filter(body, end))) {
           keep(text.substr(i, end - i));
           out.rest += ' ';
           i = end;
@@ -251,7 +368,7 @@ Kept split_filters(const std::string& text) {
       }
       // A minus before a bare number is a number (`-2`), as parse() reads it.
       const bool excluded = c == '-' && i + 1 < text.size() && (is_word_byte(text[i + 1]) || text[i + 1] == '"') &&
-                            std::isdigit(static_cast<unsigned char>(text[i + 1])) == 0;
+                            !signed_number(std::string_view(text).substr(i, text.find_first_of(" \t\r\n)", i) - i));
       if (excluded || field_at(body) || (after_not && (is_word_byte(c) || c == '"'))) {
         std::size_t end = i;
         bool q = false;
@@ -456,8 +573,7 @@ Result<void> QueryPlanner::take_bad_date() {
   if (bad.starts_with(kSignedRangeMark)) {
     const std::string range = bad.substr(1);
     return fail(ErrorCode::kBadQuery, range + " inside brackets is not read: put it outside them, where it applies to the " +
-                                          "whole query, or write NOT " + range.substr(1) + " where it belongs ((fatigue NOT " +
-                                          range.substr(1) + ") OR sleep)");
+                                          "whole query, or write NOT " + range.substr(1) + " inside them");
   }
   if (bad.starts_with("year:")) {
     const std::string value = bad.substr(5);
@@ -539,6 +655,8 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   plan.partial = request.partial && !plan.blank && last_word_incomplete(plan.folded);
   const std::size_t last_space = plan.folded.find_last_of(" \t\r\n");
   const std::string typed_last = last_space == std::string::npos ? plan.folded : plan.folded.substr(last_space + 1);
+  if (plan.folded.find("NOT") != std::string::npos || plan.folded.find("(-") != std::string::npos)
+    plan.folded = exclusions_written_as_signs(plan.folded);
   if (plan.folded.find("date:") != std::string::npos || plan.folded.find("year:") != std::string::npos)
     plan.folded = date_filters(plan.folded, bad_date_);
   try {
@@ -556,7 +674,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
       const std::vector<std::string> words = plain_words_of(split_filters(plan.folded).rest);
       if (words.size() > budget) {
         std::size_t distinct = 0;
-        const std::string cut = informative_words(plan.folded, budget, distinct);
+        const std::string cut = informative_words(plan.folded, budget, distinct, plan.partial);
         std::map<std::string, std::size_t> repeats;
         std::size_t most = 0;
         for (const auto& w : words) most = std::max(most, ++repeats[w]);
@@ -570,7 +688,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
       budget = std::min(budget == 0 ? words : budget, words) * 3 / 4;
       std::size_t more = 0;
       if (budget == 0) break;
-      plan.folded = informative_words(plan.folded, budget, more);
+      plan.folded = informative_words(plan.folded, budget, more, plan.partial);
       plan.words_dropped += more;
       plan.words = parse(plan.folded, plan.partial);
     }
@@ -659,7 +777,8 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
     for (std::size_t i = 0; i < folded.size();) {
       const char c = folded[i];
       if (c == '"') quoted = !quoted;
-      if (!quoted && c == '(') ++depth;
+      // A bracket that never closes is a character, not a group (a stray `(` never errors).
+      if (!quoted && c == '(' && group_end(folded, i) != std::string::npos) ++depth;
       if (!quoted && c == ')' && depth > 0) --depth;
       const bool at_chunk = i == 0 || std::string_view(" \t\r\n(").find(folded[i - 1]) != std::string_view::npos;
       if (quoted || !at_chunk || (c != '-' && c != '+') || folded.compare(i + 1, 5, "date:") != 0) {
@@ -701,37 +820,71 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
       return kept;
     }
   }
-  // Only exclusions (`-fatigue`, `-topic:fatigue`): every article but those. Xapian reads a
-  // lone `-word` as the word itself, so `-fatigue` found exactly the fatigue articles.
+  // Filters joined by OR (`topic:fatigue OR topic:sleep`, alone or in brackets) are either
+  // filter, as the API's repeated parameters are: Xapian's parser ANDed them (3 articles, those
+  // of both topics). A bracket of filters beside words filters the whole query, as filters
+  // typed without brackets do: Xapian read it as a subquery of weight 0 ORed with the words
+  // (`brain (year:2025)`: 35 articles, against 12 for `brain year:2025`), and a long
+  // question's `topic:a OR topic:b`, kept as such a bracket, filtered nothing.
   {
-    std::vector<std::string> excluded;
-    bool only_exclusions = true;
-    for (std::size_t i = 0; i < folded.size();) {
-      if (std::isspace(static_cast<unsigned char>(folded[i])) != 0) {
-        ++i;
-        continue;
+    static constexpr std::string_view kFilterFields[] = {"topic:", "journal:", "year:", "id:", "date:"};
+    const auto is_filter = [](std::string_view chunk) {
+      for (std::string_view f : kFilterFields) {
+        if (chunk.size() <= f.size()) continue;
+        bool same = true;
+        for (std::size_t k = 0; k < f.size() && same; ++k) same = std::tolower(static_cast<unsigned char>(chunk[k])) == f[k];
+        if (same) return true;
       }
-      std::size_t end = i;
-      if (folded.compare(i, 2, "-\"") == 0) {
-        // An excluded phrase (`-"white matter"`) is one token, to its closing quote.
-        end = folded.find('"', i + 2);
-        end = end == std::string::npos ? folded.size() : end + 1;
+      return false;
+    };
+    // The query of filters and AND / OR between them (AND first, as the parser reads them), or
+    // nothing when the text holds anything else or no OR.
+    const auto filters_joined = [&](std::string_view text, bool need_or) -> std::optional<Xapian::Query> {
+      std::vector<std::vector<std::string>> alternatives(1);
+      for (const Chunk& c : top_chunks(text)) {
+        const std::string_view word = text.substr(c.begin, c.end - c.begin);
+        if (word == "OR") alternatives.emplace_back();
+        else if (word == "AND") continue;
+        else if (c.sign == 0 && !c.group && is_filter(word)) alternatives.back().emplace_back(word);
+        else return std::nullopt;
       }
-      while (end < folded.size() && std::isspace(static_cast<unsigned char>(folded[end])) == 0) ++end;
-      const std::string token = folded.substr(i, end - i);
-      // A minus before a bare number is a number (`E2f-1, -2, -3`), not an exclusion.
-      if (token.size() < 2 || token[0] != '-' || token[1] == '-' || std::isdigit(static_cast<unsigned char>(token[1])) != 0) {
-        only_exclusions = false;
-        break;
+      // Checked before any is parsed: a filter alone is parsed by the parser, not here again.
+      if ((need_or && alternatives.size() < 2) || std::any_of(alternatives.begin(), alternatives.end(), [](const auto& a) { return a.empty(); }))
+        return std::nullopt;
+      std::vector<Xapian::Query> either;
+      for (const auto& a : alternatives) {
+        std::vector<Xapian::Query> all;
+        for (const auto& f : a) all.push_back(parse(f, false));
+        either.emplace_back(Xapian::Query::OP_AND, all.begin(), all.end());
       }
-      excluded.push_back(token.substr(1));
-      i = end;
+      return Xapian::Query(Xapian::Query::OP_OR, either.begin(), either.end());
+    };
+    if (auto alone = filters_joined(folded, true)) return *alone;
+    std::string rest;
+    std::vector<Xapian::Query> groups;
+    for (const Chunk& c : top_chunks(folded)) {
+      const std::string_view piece = std::string_view(folded).substr(c.begin, c.end - c.begin);
+      std::optional<Xapian::Query> group;
+      if (c.group && c.sign == 0) group = filters_joined(piece.substr(1, piece.size() - 2), false);
+      if (group) groups.push_back(std::move(*group));
+      else rest += (rest.empty() ? "" : " ") + std::string(piece);
     }
-    if (only_exclusions && !excluded.empty()) {
+    if (!groups.empty()) {
+      const Xapian::Query filter(Xapian::Query::OP_AND, groups.begin(), groups.end());
+      if (rest.empty()) return filter;
+      return Xapian::Query(Xapian::Query::OP_FILTER, parse(rest, partial), filter);
+    }
+  }
+  // Only exclusions (`-fatigue`, `-topic:fatigue`, `-(a OR b)`, `-topic:"multiple sclerosis"`):
+  // every article but those. Xapian reads a lone `-word` as the word itself, so `-fatigue` found
+  // exactly the fatigue articles.
+  {
+    const std::vector<Chunk> chunks = top_chunks(folded);
+    if (!chunks.empty() && std::all_of(chunks.begin(), chunks.end(), [](const Chunk& c) { return c.sign == '-'; })) {
       // Each left out on its own: parsed together, a word and a filter (or filters of two
       // fields) were ANDed, so only articles matching all of them were left out.
       std::vector<Xapian::Query> out;
-      for (const auto& w : excluded) out.push_back(parse(w, false));
+      for (const Chunk& c : chunks) out.push_back(parse(folded.substr(c.begin + 1, c.end - c.begin - 1), false));
       return Xapian::Query(Xapian::Query::OP_AND_NOT, Xapian::Query::MatchAll,
                            Xapian::Query(Xapian::Query::OP_OR, out.begin(), out.end()));
     }
@@ -789,9 +942,9 @@ std::vector<std::string> QueryPlanner::plain_terms(const std::string& text) {
   return plain_words_of(text);
 }
 
-std::string QueryPlanner::informative_words(const std::string& folded, std::size_t budget, std::size_t& dropped) {
+std::string QueryPlanner::informative_words(const std::string& folded, std::size_t budget, std::size_t& dropped, bool typing) {
   // A question's filters and exclusions are what the visitor asked for, not words to choose
-  // among: kept whole after the words chosen (a 97-word question lost its topic: filter).
+  // among: kept whole, before the words chosen (a 97-word question lost its topic: filter).
   const Kept kept = split_filters(folded);
   const std::vector<std::string> words = plain_words_of(kept.rest);
   // Each distinct word once, with the number of articles its stem is in: the fewer, the more
@@ -804,6 +957,9 @@ std::string QueryPlanner::informative_words(const std::string& folded, std::size
     }
   std::vector<std::pair<Xapian::doccount, std::size_t>> order;  // (frequency, first position)
   std::map<std::string, std::size_t> first;
+  // The word being typed is no word of the index yet (`remyel`): it is kept whatever its count.
+  const bool last_typed = typing && !words.empty() && budget > 0;
+  if (last_typed) frequency[words.back()] = 0;
   for (std::size_t i = 0; i < words.size(); ++i)
     if (first.emplace(words[i], i).second) order.emplace_back(frequency[words[i]], i);
   std::sort(order.begin(), order.end());
@@ -816,10 +972,14 @@ std::string QueryPlanner::informative_words(const std::string& folded, std::size
   // words) nDCG@10, tune / test halves: every repeat 0.365 / 0.445, up to 8 the same, up to 4
   // 0.364 / 0.445, up to 2 0.362 / 0.443, once each 0.362 / 0.437.
   const std::size_t max_repeats = dropped > 0 ? 1 : kMaxRepeats;
-  std::string out;
-  for (const auto& w : words)
+  // The filters and exclusions first, the words after them: the last word typed stays last,
+  // the one being typed as-you-type (after it, `-fatigue` was taken for it and not expanded).
+  std::string out = kept.filters;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (last_typed && i + 1 < words.size() && w == words.back()) continue;  // once, at the end
     if (auto r = repeats.find(w); r != repeats.end() && r->second++ < max_repeats) out += (out.empty() ? "" : " ") + w;
-  if (!kept.filters.empty()) out += (out.empty() ? "" : " ") + kept.filters;
+  }
   return out;
 }
 

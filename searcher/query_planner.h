@@ -91,7 +91,8 @@ class QueryPlanner {
   // `folded` cut to its `budget` most informative distinct words (see max_query_words), as
   // plain words in the order typed, a word's repeats bounded; `dropped` counts the distinct
   // words left out.
-  std::string informative_words(const std::string& folded, std::size_t budget, std::size_t& dropped);
+  // `typing`: the last word is being typed (as-you-type): kept, and kept last.
+  std::string informative_words(const std::string& folded, std::size_t budget, std::size_t& dropped, bool typing = false);
 
   // A date: range's end that was not a date, from the parser (see make_query_parser): the
   // query is refused naming it. Cleared by take_bad_date.

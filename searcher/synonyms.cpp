@@ -28,6 +28,7 @@ struct Token {
   // After a + or a - (`-fatigue`): expanded as a group alone (`-(fatigue OR tiredness)`, as
   // `NOT fatigue` is), never as a later word of a phrase's (`brain -fog` is not brain fog).
   bool sign = false;
+  std::size_t chunk = 0;  // which run of text without spaces it is in (`-flare-up`: one)
 };
 
 std::vector<Token> query_tokens(std::string_view q, bool partial) {
@@ -36,7 +37,9 @@ std::vector<Token> query_tokens(std::string_view q, bool partial) {
   // After a field's prefix, its whole value up to the next space is the filter's, never
   // expanded: `id:trem2-microglia-repair`, `topic:progressive-ms` (a slug's later parts too).
   bool in_field_value = false;
+  std::size_t chunk = 0;
   for (std::size_t i = 0; i < q.size();) {
+    if (std::isspace(static_cast<unsigned char>(q[i])) != 0 && !in_quotes) ++chunk;
     if (q[i] == '"') {
       in_quotes = !in_quotes;
       ++i;
@@ -54,7 +57,7 @@ std::vector<Token> query_tokens(std::string_view q, bool partial) {
     const bool sign = before == '+' || (before == '-' && (begin < 2 || !is_word_byte(q[begin - 2])));
     const bool wildcard = i < q.size() && q[i] == '*';  // a pattern, not a word (`fatigue*`)
     out.push_back({std::string(q.substr(begin, i - begin)), begin, i, !in_quotes && before != ':' && !in_field_value && !wildcard,
-                   sign});
+                   sign, chunk});
   }
   // An unfinished last word is a prefix being typed, not a word to expand.
   if (partial && !out.empty() && out.back().end == q.size()) out.back().expandable = false;
@@ -152,10 +155,13 @@ std::string SynonymTable::expand(std::string_view q, bool partial) const {
       auto it = by_first_token_.find(tokens[i].text);
       if (it != by_first_token_.end()) {
         for (const auto& e : it->second) {
-          if (i + e.tokens.size() > tokens.size() || (tokens[i].sign && e.tokens.size() > 1)) continue;
+          if (i + e.tokens.size() > tokens.size()) continue;
           bool ok = true;
+          // After a sign, an expression of several words only as one hyphenated word
+          // (`-flare-up`, as `NOT flare-up` and `-flare-up` alone read it).
           for (std::size_t k = 0; k < e.tokens.size() && ok; ++k)
-            ok = tokens[i + k].expandable && (k == 0 || !tokens[i + k].sign) && tokens[i + k].text == e.tokens[k];
+            ok = tokens[i + k].expandable && (k == 0 || !tokens[i + k].sign) && tokens[i + k].text == e.tokens[k] &&
+                 (!tokens[i].sign || tokens[i + k].chunk == tokens[i].chunk);
           if (ok) {
             match = &e;
             break;

@@ -1239,7 +1239,8 @@ TEST_CASE("long questions: a pasted paragraph answers, keeping its most informat
   for (const auto& h : c.search(all_ocrelizumab).hits) about_ocrelizumab.insert(h.id);
   REQUIRE(about_ocrelizumab.size() >= 3);
   for (const std::string& left_out : {std::string(" NOT ocrelizumab"), std::string(" AND NOT \"ocrelizumab\""),
-                                      std::string(" NOT (ocrelizumab OR ocrevus)"), std::string(" NOT Ocrelizumab.")}) {
+                                      std::string(" NOT (ocrelizumab OR ocrevus)"), std::string(" NOT Ocrelizumab."),
+                                      std::string(" -(ocrelizumab OR ocrevus)"), std::string(" NOT(ocrelizumab)")}) {
     INFO(left_out);
     SearchRequest f = r;
     f.query = r.query + left_out;
@@ -1274,6 +1275,32 @@ TEST_CASE("long questions: a pasted paragraph answers, keeping its most informat
   REQUIRE(as_text);
   CHECK(as_text->total > c.search("topic:astrocytes").total);  // not the topic's filter (3 articles)
   CHECK(std::any_of(as_text->hits.begin(), as_text->hits.end(), [&](const SearchHit& h) { return has_topic(h, "Fatigue"); }));
+  // As-you-type, the word being typed stays the last word, kept whatever its count (it was
+  // cut as a word no article has), and the exclusions before it keep their synonyms.
+  SearchRequest typing = r;
+  typing.query = r.query + " -fatigue remyel";
+  typing.partial = true;
+  typing.limit = 50;
+  SearchRequest typed = typing;
+  typed.query = r.query + " -fatigue remyelination";
+  typed.partial = false;
+  auto while_typing = s->search(typing), after = s->search(typed);
+  REQUIRE(while_typing);
+  REQUIRE(after);
+  CHECK(while_typing->total == after->total);
+  std::set<std::string> about_fatigue;
+  for (const auto& h : c.search("fatigue").hits) about_fatigue.insert(h.id);
+  for (const auto& h : while_typing->hits) CHECK_FALSE(about_fatigue.contains(h.id));
+  const auto rank_of = [](const SearchResult& a, const std::string& id) {
+    for (std::size_t i = 0; i < a.hits.size(); ++i)
+      if (a.hits[i].id == id) return i;
+    return a.hits.size();
+  };
+  SearchRequest prefix = typing;
+  prefix.query = r.query + " remyel";
+  auto prefix_answer = s->search(prefix);
+  REQUIRE(prefix_answer);
+  CHECK(rank_of(*prefix_answer, "remyelination-clemastine") < 10);
   SearchRequest dated = r;
   dated.query = r.query + " year:2025 year:2025";
   dated.limit = 50;
@@ -1351,6 +1378,71 @@ TEST_CASE("facets: spellings of a topic its filter finds alike are one facet, co
   std::map<std::string, std::uint32_t> listed;
   for (const auto& t : s->topics()) listed[t.value] = t.count;
   CHECK(listed == facets);
+}
+
+TEST_CASE("query syntax: NOT, a minus and a bracket of exclusions leave out from the whole query", "[searcher][syntax]") {
+  CorpusIndex c;
+  const auto total = [&](const std::string& q) { return c.search(q).total; };
+  const auto all = c.search(SearchRequest{}).total;
+  // Xapian reads `a NOT b -c` as a without (b without c): c's articles came back.
+  CHECK(total("brain NOT fatigue -sleep") == total("brain -fatigue -sleep"));
+  CHECK(total("brain NOT fatigue -sleep") == total("brain NOT fatigue NOT sleep"));
+  CHECK(total("-fatigue NOT sleep") == total("-fatigue -sleep"));
+  CHECK(total("ms NOT fatigue -year:2025") == total("ms -fatigue -year:2025"));
+  CHECK(total("ms NOT fatigue -year:2025") < total("ms NOT fatigue"));
+  CHECK(total("ms AND NOT fatigue") == total("ms -fatigue"));
+  // `NOT fatigue brain` is brain without fatigue (it was: neither word).
+  CHECK(total("NOT fatigue brain") == total("brain -fatigue"));
+  CHECK(total("NOT(fatigue)") == all - total("fatigue"));
+  // Exclusions only, whatever they hold: a bracket, a quoted value, a word that starts with a digit.
+  CHECK(total("-(fatigue OR sleep)") == all - total("fatigue OR sleep"));
+  CHECK(total("-( fatigue )") == all - total("fatigue"));
+  CHECK(total("-(topic:fatigue OR topic:sleep)") == all - total("topic:fatigue OR topic:sleep"));
+  CHECK(total("-topic:\"Multiple sclerosis\"") == all - total("topic:\"Multiple sclerosis\""));
+  CHECK(total("-title:\"brain fog\"") == all - total("title:\"brain fog\""));
+  CHECK(total("-fatigue -3T") == all - total("fatigue OR 3T"));
+  CHECK(total("-7T") == all - total("7T"));
+  CHECK(total("e2f-1, -2, -3") > 0);  // numbers in a list, not exclusions
+  // A bracket of exclusions alone excludes (Xapian read `(-sleep)` as sleep).
+  CHECK(total("(-sleep)") == all - total("sleep"));
+  CHECK(total("fatigue (-year:2025)") == total("fatigue -year:2025"));
+  // A signed year, as a signed range, applies to the whole query, beside OR too: the two add up.
+  CHECK(total("fatigue OR sleep -year:2025") + total("fatigue OR sleep +year:2025") == total("fatigue OR sleep"));
+  CHECK(total("-year:2025 OR fatigue") == total("-year:2025..2025 OR fatigue"));
+  for (const auto& h : c.search("fatigue OR sleep +year:2025").hits) CHECK(h.date.starts_with("2025-"));
+  // A hyphenated word excluded means one thing however it is excluded (its synonyms too).
+  CHECK(total("ms -flare-up") == total("ms NOT flare-up"));
+  CHECK(total("ms -flare-up") < total("ms -\"flare up\""));
+  CHECK(total("ms +flare-up") == total("flare-up"));  // its group required (it was the phrase: 2 articles)
+  // Spaces and dashes other than ASCII's: a no-break space around NOT, a minus sign.
+  CHECK(total("ms\u00a0NOT\u00a0fatigue") == total("ms NOT fatigue"));
+  CHECK(total("brain \u2212fatigue") == total("brain -fatigue"));
+  CHECK(total("brain \u2013fatigue") == total("brain -fatigue"));
+  // A bracket of filters beside words filters the whole query, as without brackets (Xapian
+  // ORed it with the words as a subquery of weight 0: `brain (year:2025)` gave 35 articles).
+  CHECK(total("brain (year:2025)") == total("brain year:2025"));
+  CHECK(total("brain (year:2025)") < total("brain"));
+  const auto either_topic = c.ids("topic:astrocytes OR topic:diet");
+  REQUIRE(either_topic.size() >= 4);
+  const auto brain_either = c.search("brain (topic:astrocytes OR topic:diet)");
+  REQUIRE(brain_either.total > 0);
+  CHECK(brain_either.total < either_topic.size() + 1);
+  for (const auto& h : brain_either.hits) CHECK(either_topic.contains(h.id));
+  // Filters of two fields joined by OR are either (the parser ANDed them).
+  CHECK(total("topic:astrocytes OR year:2026") == total("topic:astrocytes") + total("year:2026") -
+                                                     total("topic:astrocytes year:2026"));
+  CHECK(total("fatigue (topic:astrocytes OR year:2026)") <= total("topic:astrocytes OR year:2026"));
+  // A stray bracket before a signed range is no bracket (it was refused as inside one).
+  SearchRequest stray;
+  stray.query = "(fatigue -date:..2024-12-31";
+  auto answered = c.searcher->search(stray);
+  REQUIRE(answered);
+  for (const auto& h : answered->hits) CHECK(h.date > "2024-12-31");
+  // Inside a real bracket it is refused, naming the way that is read.
+  stray.query = "(fatigue -date:..2024-12-31) OR sleep";
+  auto refused = c.searcher->search(stray);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().message, Catch::Contains("write NOT date:..2024-12-31 inside them"));
 }
 
 TEST_CASE("query syntax: a query of exclusions only finds every article but those", "[searcher][syntax]") {
