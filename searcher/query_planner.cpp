@@ -153,7 +153,7 @@ std::string exclusions_written_as_signs(const std::string& text) {
 // range of that day, and `year:2024..2025` as the range of those years (it matched nothing).
 // Another `date:` value without "..", or with two, is written to `bad` (the first) and left as
 // typed; outside quotes only.
-std::string date_filters(const std::string& text, std::string& bad) {
+std::string date_filters(const std::string& text, std::string& bad, std::map<std::string, std::string>& typed) {
   std::string out;
   out.reserve(text.size());
   // The same filter again (with the same sign) adds nothing: kept once, so that its numbers
@@ -176,12 +176,28 @@ std::string date_filters(const std::string& text, std::string& bad) {
     while (to > from && std::string_view(",.;:!?").find(text[to - 1]) != std::string_view::npos &&
            text.compare(to - 2, 2, "..") != 0)
       --to;
-    const std::string value = text.substr(from, to - from);
+    std::string value = text.substr(from, to - from);
+    bool unwrapped = false;
+    // A value in quotes or brackets (`date:"2026-03-01"`, `year:(2025)`) is the value: the
+    // parser searched the word "date" for it. Two values in them are named, never words.
+    if (from < text.size() && (text[from] == '"' || text[from] == '(')) {
+      const std::size_t close = text.find(text[from] == '"' ? '"' : ')', from + 1);
+      const std::size_t end = close == std::string::npos ? std::min(text.find_first_of(" \t\n", from), text.size()) : close;
+      value = text.substr(from + 1, end - from - 1);
+      to = close == std::string::npos ? end : close + 1;
+      if (value.empty() || value.find_first_of(" \t\n\"()") != std::string::npos) {
+        if (bad.empty()) bad = (is_year ? "year:" : "") + text.substr(from, to - from);
+        out += text.substr(i, to - i);
+        i = to;
+        continue;
+      }
+      unwrapped = true;
+    }
     const std::size_t dots = value.find("..");
     const auto all_digits = [](std::string_view y) {
       return y.size() == 4 && std::all_of(y.begin(), y.end(), [](char d) { return d >= '0' && d <= '9'; });
     };
-    std::string as = text.substr(i, to - i);
+    std::string as = unwrapped ? text.substr(i, 5) + value : text.substr(i, to - i);
     if (is_year) {
       // A year (year:2025) is a term; a range of years is a range of dates. Anything else
       // (year:abcd..2025, year:.., year:25) is named, never 0 hits in silence.
@@ -215,6 +231,7 @@ std::string date_filters(const std::string& text, std::string& bad) {
       i = to;
       continue;
     }
+    if (as != text.substr(i, to - i)) typed.emplace(as, text.substr(i, to - i));
     out += as;
     if (to < text.size() && std::string_view(",.;:!?").find(text[to]) != std::string_view::npos) out += ' ';
     i = to;
@@ -571,7 +588,9 @@ Result<void> QueryPlanner::take_bad_date() {
   if (bad_date_.empty()) return {};
   const std::string bad = std::exchange(bad_date_, {});
   if (bad.starts_with(kSignedRangeMark)) {
-    const std::string range = bad.substr(1);
+    // As typed (`-year:2024..2025`, not the range of days it is read as).
+    std::string range = bad.substr(1);
+    if (const auto t = typed_dates_.find(range.substr(1)); t != typed_dates_.end()) range = range.substr(0, 1) + t->second;
     return fail(ErrorCode::kBadQuery, range + " inside brackets is not read: put it outside them, where it applies to the " +
                                           "whole query, or write NOT " + range.substr(1) + " inside them");
   }
@@ -643,6 +662,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
                                           " bytes long; the limit is " + std::to_string(options_.max_query_bytes));
   if (auto bad = check_request(request); !bad) return std::unexpected(bad.error());
   bad_date_.clear();  // other stages parse with this parser too (suggestions, related articles)
+  typed_dates_.clear();
   QueryPlan plan;
   plan.folded = analyzer_.fold_query(request.query);
   // Folding can lengthen text many times (one character, ﷺ, folds to 18): the bound holds
@@ -658,7 +678,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   if (plan.folded.find("NOT") != std::string::npos || plan.folded.find("(-") != std::string::npos)
     plan.folded = exclusions_written_as_signs(plan.folded);
   if (plan.folded.find("date:") != std::string::npos || plan.folded.find("year:") != std::string::npos)
-    plan.folded = date_filters(plan.folded, bad_date_);
+    plan.folded = date_filters(plan.folded, bad_date_, typed_dates_);
   try {
     // A long question keeps its most informative words; then, should its expansion still be
     // over the bound on cost, fewer of them (each round a quarter fewer).
@@ -703,8 +723,8 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   const std::string bad_value = bad_date_.starts_with("year:") ? bad_date_.substr(5) : bad_date_;
   const bool being_typed = request.partial && !bad_value.empty() && typed_last.ends_with(bad_value) &&
                            typed_last.size() > bad_value.size() &&
-                           (typed_last[typed_last.size() - bad_value.size() - 1] == ':' ||
-                            typed_last[typed_last.size() - bad_value.size() - 1] == '.');
+                           std::string_view(":.\"(").find(typed_last[typed_last.size() - bad_value.size() - 1]) !=
+                               std::string_view::npos;
   if (auto bad = take_bad_date(); !bad) {
     if (!being_typed) return std::unexpected(bad.error());
     // Nothing matches until it is whole (beside other words, the range was dropped: every
@@ -720,8 +740,14 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
 Result<QueryPlan> QueryPlanner::plan_words(const SearchRequest& request, const std::string& folded) {
   QueryPlan plan;
   plan.folded = folded;
+  // A correction names its date filters as typed (spelling_correction): read as plan() reads them.
+  if (folded.find("date:") != std::string::npos || folded.find("year:") != std::string::npos) {
+    std::string bad;
+    std::map<std::string, std::string> typed;
+    plan.folded = date_filters(folded, bad, typed);
+  }
   try {
-    plan.words = parse(folded, false);
+    plan.words = parse(plan.folded, false);
   } catch (const Xapian::WildcardError& e) {
     return std::unexpected(wildcard_refusal(e, options_.max_wildcard_expansion));
   }
@@ -996,6 +1022,30 @@ bool has_digit(const std::string& word) {
 }  // namespace
 
 std::string QueryPlanner::spelling_correction(const std::string& folded) {
+  // The words are corrected, the filters and exclusions kept as they are, after them: beside a
+  // signed date range (which the parser does not read) nothing was offered.
+  const Kept kept = split_filters(folded);
+  // Offered with each date filter as typed (`year:2025`, not the range of days it is read as).
+  const auto as_typed = [&](std::string text) {
+    for (const auto& [as, typed] : typed_dates_)
+      for (std::size_t at = text.find(as); at != std::string::npos; at = text.find(as, at + typed.size()))
+        text.replace(at, as.size(), typed);
+    return text;
+  };
+  if (kept.filters.empty()) return as_typed(corrected_words(folded));
+  if (synonym_tokens(kept.rest).empty()) return {};
+  const std::string corrected = corrected_words(kept.rest);
+  if (corrected.empty()) return {};
+  std::string out;
+  for (std::size_t i = 0; i < corrected.size(); ++i)  // the filters' places, as single spaces
+    if (!(std::isspace(static_cast<unsigned char>(corrected[i])) != 0 &&
+          (out.empty() || out.back() == ' ')))
+      out += std::isspace(static_cast<unsigned char>(corrected[i])) != 0 ? ' ' : corrected[i];
+  if (!out.empty() && out.back() == ' ') out.pop_back();
+  return as_typed(out + " " + kept.filters);
+}
+
+std::string QueryPlanner::corrected_words(const std::string& folded) {
   // Parsed without FLAG_PARTIAL: under it the last word would never be corrected.
   std::string corrected;
   try {
@@ -1024,7 +1074,7 @@ std::string QueryPlanner::spelling_correction(const std::string& folded) {
 std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_word) {
   constexpr std::size_t kMaxWords = 6;
   if (plan.blank || plan.partial || plan.words_dropped > 0) return {};
-  const std::vector<std::string> words = synonym_tokens(plan.folded);
+  const std::vector<std::string> words = synonym_tokens(split_filters(plan.folded).rest);
   if (words.empty() || words.size() > kMaxWords) return {};
   bool unknown = false;
   for (const auto& w : words) {

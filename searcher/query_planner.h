@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,7 @@ class QueryPlanner {
   const SynonymTable& synonyms() const { return *synonyms_; }
 
  private:
+  std::string corrected_words(const std::string& folded);  // spelling_correction's, of words alone
   Xapian::Query parse(const std::string& folded, bool partial);
   Xapian::Query filters(const SearchRequest& request) const;
   Result<QueryPlan> finish(const SearchRequest& request, QueryPlan plan);
@@ -98,6 +100,7 @@ class QueryPlanner {
   // query is refused naming it. Cleared by take_bad_date.
   Result<void> take_bad_date();
   std::string bad_date_;
+  std::map<std::string, std::string> typed_dates_;  // a date filter as read -> as typed (plan())
   const SearcherOptions& options_;
   std::shared_ptr<const SynonymTable> synonyms_;
   Xapian::Database db_;

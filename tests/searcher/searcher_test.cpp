@@ -1432,6 +1432,30 @@ TEST_CASE("query syntax: NOT, a minus and a bracket of exclusions leave out from
   CHECK(total("topic:astrocytes OR year:2026") == total("topic:astrocytes") + total("year:2026") -
                                                      total("topic:astrocytes year:2026"));
   CHECK(total("fatigue (topic:astrocytes OR year:2026)") <= total("topic:astrocytes OR year:2026"));
+  // A date's value in quotes or brackets is the value (the parser searched the word "date").
+  CHECK(total("date:\"2026-03-01\"") == total("date:2026-03-01"));
+  CHECK(total("date:(2026-03-01)") == total("date:2026-03-01"));
+  CHECK(total("fatigue date:\"2026-03-01\"") == total("fatigue date:2026-03-01"));
+  CHECK(total("year:(2025)") == total("year:2025"));
+  CHECK(total("date:\"2025-01-01..2025-12-31\"") == total("year:2025"));
+  for (const std::string q : {"date:\"2025-01-01 2026\"", "date:\""}) {
+    INFO(q);
+    SearchRequest bad;
+    bad.query = q;
+    auto refused_value = c.searcher->search(bad);
+    REQUIRE_FALSE(refused_value);
+    CHECK_THAT(refused_value.error().message, Catch::Contains("is not a date"));
+  }
+  // "Did you mean" beside a signed range (the parser reads none: nothing was offered), with the
+  // filter as typed; the corrected query searched finds what the filter allows.
+  for (const std::string q : {"astrocites +date:2026-01-01..", "astrocites -year:2024..2025"}) {
+    INFO(q);
+    const auto corrected = c.search(q);
+    REQUIRE(corrected.did_you_mean);
+    CHECK(*corrected.did_you_mean == "astrocytes " + q.substr(11));
+    REQUIRE(corrected.total > 0);
+    for (const auto& h : corrected.hits) CHECK(h.date >= "2026-01-01");
+  }
   // A stray bracket before a signed range is no bracket (it was refused as inside one).
   SearchRequest stray;
   stray.query = "(fatigue -date:..2024-12-31";
@@ -1443,6 +1467,10 @@ TEST_CASE("query syntax: NOT, a minus and a bracket of exclusions leave out from
   auto refused = c.searcher->search(stray);
   REQUIRE_FALSE(refused);
   CHECK_THAT(refused.error().message, Catch::Contains("write NOT date:..2024-12-31 inside them"));
+  stray.query = "(fatigue -year:2024..2025) OR sleep";  // named as typed, not as the days it is read as
+  refused = c.searcher->search(stray);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().message, Catch::StartsWith("-year:2024..2025 inside brackets"));
 }
 
 TEST_CASE("query syntax: a query of exclusions only finds every article but those", "[searcher][syntax]") {
