@@ -117,8 +117,16 @@ void print_human(const SearchResult& r) {
   }
 }
 
+// The words of a query as given on the command line, quoted or not (`search brain fog` was
+// refused: "The following argument was not expected: fog").
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
 struct SearchArgs : ReadArgs {
-  std::string query;
+  std::vector<std::string> query;
   std::vector<std::string> topics, journals;
   std::vector<int> years;
   std::string since, until, sort = "relevance";
@@ -134,7 +142,7 @@ int run_search(const SearchArgs& args) {
   auto searcher = Searcher::open(options);
   if (!searcher) return print_error("search", searcher.error(), args.json);
   SearchRequest request;
-  request.query = args.query;
+  request.query = joined(args.query);
   request.topics = args.topics;
   request.journals = args.journals;
   request.years = args.years;
@@ -160,7 +168,8 @@ void add_search_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("search", "Search the index");
   cmd->add_option("query", args->query,
                   "Query: words, \"a phrase\", -exclude, AND/OR/NOT, title:/topic:/journal:/year:, "
-                  "date:2025-01-01..2025-12-31, remyelin*")
+                  "date:2025-01-01..2025-12-31, remyelin* (several arguments are one query; put -- before one "
+                  "starting with -)")
       ->required();
   args->add_to(cmd);
   cmd->add_option("--topic", args->topics, "Only articles with this topic (repeatable: any of them)")
@@ -209,7 +218,7 @@ void add_search_command(CLI::App& app, int& exit_code) {
   });
 
   struct SuggestArgs : ReadArgs {
-    std::string prefix;
+    std::vector<std::string> prefix;
     std::size_t limit = 8;
   };
   auto sargs = std::make_shared<SuggestArgs>();
@@ -220,12 +229,12 @@ void add_search_command(CLI::App& app, int& exit_code) {
   suggest->callback([sargs, &exit_code] {
     auto searcher = Searcher::open(sargs->options());
     if (!searcher) { exit_code = print_error("suggest", searcher.error(), sargs->json); return; }
-    auto list = searcher->suggest(sargs->prefix, sargs->limit);
+    auto list = searcher->suggest(joined(sargs->prefix), sargs->limit);
     if (!list) { exit_code = print_error("suggest", list.error(), sargs->json); return; }
     if (sargs->json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& s : *list) j.push_back(to_json(s));
-      fmt::print("{}\n", dump_json(nlohmann::json{{"query", sargs->prefix}, {"suggestions", j}}));
+      fmt::print("{}\n", dump_json(nlohmann::json{{"query", joined(sargs->prefix)}, {"suggestions", j}}));
     } else {
       for (const auto& s : *list) fmt::print("{:<6} {}\n", s.kind, s.text);
     }

@@ -272,6 +272,19 @@ TEST_CASE("cli: search prints hits, exit 1 when there are none", "[cli]") {
   auto one = test::run_mssearch("search id:ebv-ms-risk --db " + q(tmp / "db"));
   CHECK(one.exit_code == 0);
   CHECK_THAT(one.out, Catch::StartsWith("1 result for"));  // not "1 results"
+  // Words not quoted are one query, as quoted (the second word was refused as unexpected);
+  // options may follow them, and `--` lets the query start with a minus.
+  auto quoted = test::run_mssearch("search \"brain fog\" --json --db " + q(tmp / "db"));
+  auto words = test::run_mssearch("search brain fog --json --db " + q(tmp / "db"));
+  REQUIRE(words.exit_code == 0);
+  CHECK(json::parse(words.out)["query"] == "brain fog");
+  CHECK(json::parse(words.out)["total"] == json::parse(quoted.out)["total"]);
+  auto excluded = test::run_mssearch("search --json --db " + q(tmp / "db") + " -- -fatigue brain fog");
+  REQUIRE(excluded.exit_code == 0);
+  CHECK(json::parse(excluded.out)["query"] == "-fatigue brain fog");
+  auto suggested = test::run_mssearch("suggest mult scl --json --db " + q(tmp / "db"));
+  REQUIRE(suggested.exit_code == 0);
+  CHECK(json::parse(suggested.out)["query"] == "mult scl");
 }
 
 TEST_CASE("cli: --json prints one JSON error object on stdout when there is no index, for every read command", "[cli]") {
