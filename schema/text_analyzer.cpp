@@ -393,7 +393,11 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
       {"\u00a0", ' '}, {"\u1680", ' '}, {"\u2000", ' '}, {"\u2001", ' '}, {"\u2002", ' '}, {"\u2003", ' '},
       {"\u2004", ' '}, {"\u2005", ' '}, {"\u2006", ' '}, {"\u2007", ' '}, {"\u2008", ' '}, {"\u2009", ' '},
       {"\u200a", ' '}, {"\u202f", ' '}, {"\u205f", ' '}, {"\u3000", ' '}, {"\u2010", '-'}, {"\u2011", '-'},
-      {"\u2012", '-'}, {"\u2013", '-'}, {"\u2212", '-'}, {"\ufe63", '-'}};
+      {"\u2012", '-'}, {"\u2013", '-'}, {"\u2212", '-'}, {"\ufe63", '-'},
+      // Typographic quotes are quotes, an em dash and Spanish opening marks part words: `ms “gait”`
+      // was offered "gain" (the word with its quotes is no word of the index).
+      {"\u201c", '"'}, {"\u201d", '"'}, {"\u201e", '"'}, {"\u00ab", '"'}, {"\u00bb", '"'},
+      {"\u2018", '\''}, {"\u2019", '\''}, {"\u2014", ' '}, {"\u00bf", ' '}, {"\u00a1", ' '}};
   std::string out;
   out.reserve(q.size());
   for (std::size_t i = 0; i < q.size();) {
@@ -431,6 +435,7 @@ std::string TextAnalyzer::fold_query(std::string_view typed) const {
     for (auto op : kOperators)
       if (!is_operator && word.size() > op.size() + 1 && word.starts_with(op) && word[op.size()] == '(') {
         out += op;
+        out += ' ';  // as the parser reads an operator (`AND(sleep)` was a word)
         word.remove_prefix(op.size());
         break;
       }

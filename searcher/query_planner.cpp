@@ -24,6 +24,11 @@ constexpr std::size_t kMaxRepeats = 4;
 // Marks QueryPlanner::bad_date_ as a signed date range parse() cannot place (see there).
 constexpr char kSignedRangeMark = '\x01';
 
+// Every article, as a query of this thread's own: Xapian::Query::MatchAll is one object, and its
+// reference count is no atomic, so copies of it made by several searches at once (shard servers
+// answering `-fatigue` together) corrupted it: a crash in the next search's query.
+Xapian::Query match_all() { return Xapian::Query(std::string()); }
+
 // Whether a chunk signed with a minus is a number (`-2,` in `E2f-1, -2, -3`), not an
 // exclusion: digits after the minus, then the end or punctuation (`-3T` excludes 3T), as
 // hyphenated_as_words reads it.
@@ -100,6 +105,48 @@ std::vector<Chunk> top_chunks(std::string_view text) {
   return out;
 }
 
+// How deep brackets may nest: a bound on cost (each level is a subquery for the parser and the
+// matcher; 2,000 levels took a shard server seconds, past a coordinator's deadline), far above
+// what anyone types.
+constexpr std::size_t kMaxBracketDepth = 32;
+
+// How deep brackets that close nest (a `(` never closed is a character, as pasted text has).
+std::size_t bracket_depth(std::string_view text) {
+  std::size_t open = 0, most = 0;
+  bool quoted = false;
+  for (char c : text) {
+    if (c == '"') quoted = !quoted;
+    else if (!quoted && c == '(') ++open;
+    else if (!quoted && c == ')' && open > 0) most = std::max(most, open--);
+  }
+  return most;
+}
+
+// A run of signs before a chunk (`--fatigue`, `-+-x`) is one sign, a minus if it holds one:
+// read one level at a time, 4,000 minuses took seconds to plan.
+std::string single_signs(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    const bool at_chunk = !quoted && (i == 0 || std::string_view(" \t\r\n(").find(text[i - 1]) != std::string_view::npos);
+    if (at_chunk && (c == '-' || c == '+') && i + 1 < text.size() && (text[i + 1] == '-' || text[i + 1] == '+')) {
+      std::size_t end = i;
+      bool minus = false;
+      for (; end < text.size() && (text[end] == '-' || text[end] == '+'); ++end)
+        if (text[end] == '-') minus = true;
+      out += minus ? '-' : '+';
+      i = end;
+      continue;
+    }
+    if (c == '"') quoted = !quoted;
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
 // What `NOT` leaves out is an exclusion from the whole query, as `-` is: `NOT x` (and `AND NOT
 // x`) at the top level is written `-x`, and a bracket holding exclusions only, `(-x -y)`, is
 // written `-(x y)`. Xapian reads `a NOT b -c` as a without (b without c), bringing c back;
@@ -121,21 +168,29 @@ std::string exclusions_written_as_signs(const std::string& text) {
         !after_operator) {
       // `AND NOT x`: the AND goes with it.
       if (previous == "AND" && out.ends_with("AND ")) out.resize(out.size() - 4);
-      out += "-";
-      out += piece(chunks[k + 1]);
+      const std::string excluded(piece(chunks[k + 1]));
+      // `NOT 2`: the number in brackets, or its minus would make it a number again.
+      out += signed_number("-" + excluded) ? "-(" + excluded + ")" : "-" + excluded;
       changed = true;
       out += ' ';
       previous = piece(chunks[k + 1]);
       ++k;
       continue;
     }
-    if (c.group && c.sign == 0 && !after_operator) {
-      const std::string_view inside = now.substr(1, now.size() - 2);
-      const std::vector<Chunk> inner = top_chunks(inside);
+    if (c.group && c.sign == 0) {
+      // Brackets around brackets alone (`((-sleep))`) are looked through.
+      std::string_view inside = now.substr(1, now.size() - 2);
+      std::vector<Chunk> inner = top_chunks(inside);
+      while (inner.size() == 1 && inner[0].group && inner[0].sign == 0) {
+        inside = inside.substr(inner[0].begin + 1, inner[0].end - inner[0].begin - 2);
+        inner = top_chunks(inside);
+      }
+      // Exclusions alone in brackets are exclusions from the whole query, each on its own (as
+      // `-(a b)` two filters were ANDed: only articles of both were left out).
       if (!inner.empty() && std::all_of(inner.begin(), inner.end(), [](const Chunk& i) { return i.sign == '-'; })) {
-        written = "-(";
-        for (const Chunk& i : inner) written += std::string(inside.substr(i.begin + 1, i.end - i.begin - 1)) + " ";
-        written.back() = ')';
+        written.clear();
+        for (const Chunk& i : inner) written += std::string(inside.substr(i.begin, i.end - i.begin)) + " ";
+        written.pop_back();
         changed = true;
       }
     }
@@ -675,7 +730,13 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   plan.partial = request.partial && !plan.blank && last_word_incomplete(plan.folded);
   const std::size_t last_space = plan.folded.find_last_of(" \t\r\n");
   const std::string typed_last = last_space == std::string::npos ? plan.folded : plan.folded.substr(last_space + 1);
-  if (plan.folded.find("NOT") != std::string::npos || plan.folded.find("(-") != std::string::npos)
+  if (const std::size_t depth = bracket_depth(plan.folded); depth > kMaxBracketDepth)
+    return fail(ErrorCode::kBadQuery, "brackets are nested " + std::to_string(depth) + " deep; the limit is " +
+                                          std::to_string(kMaxBracketDepth));
+  if (plan.folded.find("--") != std::string::npos || plan.folded.find("-+") != std::string::npos ||
+      plan.folded.find("+-") != std::string::npos || plan.folded.find("++") != std::string::npos)
+    plan.folded = single_signs(plan.folded);
+  if (plan.folded.find("NOT") != std::string::npos || plan.folded.find("(") != std::string::npos)
     plan.folded = exclusions_written_as_signs(plan.folded);
   if (plan.folded.find("date:") != std::string::npos || plan.folded.find("year:") != std::string::npos)
     plan.folded = date_filters(plan.folded, bad_date_, typed_dates_);
@@ -702,7 +763,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
         else if (most > kMaxRepeats) plan.folded = bounded_repeats(plan.folded);
       }
     }
-    plan.words = plan.blank ? Xapian::Query::MatchAll : parse(plan.folded, plan.partial);
+    plan.words = plan.blank ? match_all() : parse(plan.folded, plan.partial);
     while (!plan.blank && distinct_terms(plan.words) > options_.max_query_terms) {
       const std::size_t words = plain_words_of(split_filters(plan.folded).rest).size();
       budget = std::min(budget == 0 ? words : budget, words) * 3 / 4;
@@ -840,7 +901,7 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
         return Xapian::Query(op, out.begin(), out.end());
       };
       const bool nothing_else = rest.find_first_not_of(" \t\r\n()") == std::string::npos;
-      Xapian::Query kept = nothing_else ? Xapian::Query::MatchAll : parse(rest, partial);
+      Xapian::Query kept = nothing_else ? match_all() : parse(rest, partial);
       if (!required.empty()) kept = Xapian::Query(Xapian::Query::OP_FILTER, kept, ranges(required, Xapian::Query::OP_AND));
       if (!excluded.empty()) kept = Xapian::Query(Xapian::Query::OP_AND_NOT, kept, ranges(excluded, Xapian::Query::OP_OR));
       return kept;
@@ -901,18 +962,38 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
       return Xapian::Query(Xapian::Query::OP_FILTER, parse(rest, partial), filter);
     }
   }
-  // Only exclusions (`-fatigue`, `-topic:fatigue`, `-(a OR b)`, `-topic:"multiple sclerosis"`):
-  // every article but those. Xapian reads a lone `-word` as the word itself, so `-fatigue` found
-  // exactly the fatigue articles.
+  // Exclusions at the top level (`-fatigue`, `-topic:fatigue`, `-"white matter"`, `-(a OR b)`)
+  // leave out from the whole query, each on its own, whatever stands beside them; alone, every
+  // article but those. Xapian's parser read a lone `-word` as the word (`-fatigue` found the
+  // fatigue articles), `-fatigue AND brain` as every article without fatigue, an exclusion
+  // beside OR as one side's only, and, where the text was no valid syntax (`fatigue -sleep )`),
+  // the excluded words as words to find. An operator that joined an exclusion goes with it.
   {
     const std::vector<Chunk> chunks = top_chunks(folded);
-    if (!chunks.empty() && std::all_of(chunks.begin(), chunks.end(), [](const Chunk& c) { return c.sign == '-'; })) {
-      // Each left out on its own: parsed together, a word and a filter (or filters of two
-      // fields) were ANDed, so only articles matching all of them were left out.
-      std::vector<Xapian::Query> out;
-      for (const Chunk& c : chunks) out.push_back(parse(folded.substr(c.begin + 1, c.end - c.begin - 1), false));
-      return Xapian::Query(Xapian::Query::OP_AND_NOT, Xapian::Query::MatchAll,
-                           Xapian::Query(Xapian::Query::OP_OR, out.begin(), out.end()));
+    const auto piece = [&](const Chunk& c) { return std::string_view(folded).substr(c.begin, c.end - c.begin); };
+    const auto is_operator = [&](std::size_t k) {
+      const std::string_view w = piece(chunks[k]);
+      return chunks[k].sign == 0 && !chunks[k].group &&
+             (w == "AND" || w == "OR" || w == "XOR" || w == "NOT" || w.starts_with("NEAR") || w.starts_with("ADJ"));
+    };
+    std::vector<bool> dropped(chunks.size(), false);
+    std::vector<Xapian::Query> excluded;
+    for (std::size_t k = 0; k < chunks.size(); ++k) {
+      if (chunks[k].sign != '-') continue;
+      dropped[k] = true;
+      if (k > 0 && !dropped[k - 1] && is_operator(k - 1)) dropped[k - 1] = true;
+      else if (k + 1 < chunks.size() && is_operator(k + 1) &&
+               std::all_of(dropped.begin(), dropped.begin() + static_cast<std::ptrdiff_t>(k), [](bool d) { return d; }))
+        dropped[k + 1] = true;  // `-fatigue AND brain`: nothing before it to join
+      excluded.push_back(parse(std::string(piece(chunks[k]).substr(1)), false));
+    }
+    if (!excluded.empty()) {
+      std::string rest;
+      for (std::size_t k = 0; k < chunks.size(); ++k)
+        if (!dropped[k]) rest += (rest.empty() ? "" : " ") + std::string(piece(chunks[k]));
+      Xapian::Query kept = rest.empty() ? match_all() : parse(rest, partial);
+      if (kept.empty()) kept = match_all();  // nothing to search beside them (`-sleep )`)
+      return Xapian::Query(Xapian::Query::OP_AND_NOT, kept, Xapian::Query(Xapian::Query::OP_OR, excluded.begin(), excluded.end()));
     }
   }
   const unsigned partial_flag = partial ? kPartialFlag : 0u;
@@ -1032,7 +1113,9 @@ std::string QueryPlanner::spelling_correction(const std::string& folded) {
         text.replace(at, as.size(), typed);
     return text;
   };
-  if (kept.filters.empty()) return as_typed(corrected_words(folded));
+  // The whole query first, its brackets and operators where they stand; the words alone only
+  // when that offers nothing (moving a filter after an OR changed what the query meant).
+  if (std::string whole = corrected_words(folded); !whole.empty() || kept.filters.empty()) return whole.empty() ? whole : as_typed(whole);
   if (synonym_tokens(kept.rest).empty()) return {};
   const std::string corrected = corrected_words(kept.rest);
   if (corrected.empty()) return {};

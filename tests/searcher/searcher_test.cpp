@@ -802,7 +802,10 @@ TEST_CASE("limits: hostile queries get a clear error, never a crash or a hang", 
   std::string many;
   for (int i = 0; i < 300; ++i) many += "w" + std::to_string(i) + " ";
   CHECK(error_of(many).empty());
-  CHECK(error_of(std::string(400, '(') + "ms" + std::string(400, ')')).empty());
+  // Brackets nested past 32 are refused by name (a bound on cost); brackets never closed are text.
+  CHECK_THAT(error_of(std::string(400, '(') + "ms" + std::string(400, ')')), Catch::Contains("nested 400 deep; the limit is 32"));
+  CHECK(error_of(std::string(400, '(') + "ms").empty());
+  CHECK(error_of(std::string(20, '(') + "ms" + std::string(20, ')') + std::string(400, '(')).empty());
   CHECK(error_of(std::string("astro\xff\xfe" "cytes")).empty());  // invalid UTF-8 is folded, not fatal
 
   SearcherOptions tight = c.options;
@@ -1432,6 +1435,47 @@ TEST_CASE("query syntax: NOT, a minus and a bracket of exclusions leave out from
   CHECK(total("topic:astrocytes OR year:2026") == total("topic:astrocytes") + total("year:2026") -
                                                      total("topic:astrocytes year:2026"));
   CHECK(total("fatigue (topic:astrocytes OR year:2026)") <= total("topic:astrocytes OR year:2026"));
+  // An exclusion leaves out from the whole query whatever stands beside it: AND, OR, NEAR, text
+  // that is no valid syntax (Xapian read `-fatigue AND brain` as every article without fatigue,
+  // `fatigue OR sleep -depression` as sleep's side only, and `fatigue -sleep )` searched sleep).
+  CHECK(total("-fatigue AND brain") == total("brain -fatigue"));
+  CHECK(total("NOT fatigue AND brain") == total("brain -fatigue"));
+  CHECK(total("NOT fatigue AND sleep") == total("sleep -fatigue"));
+  CHECK(total("-fatigue AND -sleep") == total("-fatigue -sleep"));
+  CHECK(total("-fatigue OR -sleep") == total("-fatigue -sleep"));
+  CHECK(total("fatigue OR sleep -depression") == total("fatigue OR sleep") - total("(fatigue OR sleep) +depression"));
+  CHECK(total("-depression fatigue OR sleep") == total("fatigue OR sleep -depression"));
+  CHECK(total("fatigue OR sleep -topic:fatigue") < total("fatigue OR sleep"));
+  for (const std::string q : {"fatigue -sleep AND", "fatigue -sleep OR", "fatigue -sleep )", "fatigue ((-sleep))", "fatigue OR (-sleep)"}) {
+    INFO(q);
+    CHECK(total(q) == total("fatigue -sleep"));
+  }
+  CHECK(total("-sleep )") == all - total("sleep"));
+  CHECK(total("((-sleep))") == all - total("sleep"));
+  // Exclusions in brackets are each left out (as `-(a b)`, two filters were ANDed).
+  CHECK(total("brain (-topic:fatigue -year:2025)") == total("brain -topic:fatigue -year:2025"));
+  CHECK(total("(-topic:fatigue -year:2025)") == total("-topic:fatigue -year:2025"));
+  // NOT before a number excludes it; a run of signs is one sign (read one at a time, 4,000
+  // minuses took seconds; `--fatigue` once looped for ever).
+  CHECK(total("NOT 2") == all - total("2"));
+  CHECK(total("--fatigue") == total("-fatigue"));
+  CHECK(total("-+-fatigue") == total("-fatigue"));
+  CHECK(total(std::string(4000, '-') + "sleep") == total("-sleep"));
+  CHECK(total("fatigue AND(sleep)") == total("fatigue AND sleep"));
+  // Brackets nested past the bound are refused by name.
+  SearchRequest deep;
+  deep.query = std::string(100, '(') + "gait" + std::string(100, ')');
+  auto too_deep = c.searcher->search(deep);
+  REQUIRE_FALSE(too_deep);
+  CHECK_THAT(too_deep.error().message, Catch::Contains("nested 100 deep; the limit is 32"));
+  deep.query = std::string(32, '(') + "gait" + std::string(32, ')');
+  CHECK(c.searcher->search(deep).has_value());
+  // "Did you mean" keeps the query's brackets and operators where they stand.
+  CHECK(c.search("(astrocites -sleep) OR fatigue").did_you_mean == std::optional<std::string>("(astrocytes -sleep) OR fatigue"));
+  // Typographic quotes and dashes: a word between them is the word, never "corrected".
+  CHECK_FALSE(c.search("ms \u201cgait\u201d").did_you_mean);
+  CHECK(total("ms \u201cgait\u201d") == total("ms \"gait\""));
+  CHECK(total("gait\u2014walking") == total("gait walking"));
   // A date's value in quotes or brackets is the value (the parser searched the word "date").
   CHECK(total("date:\"2026-03-01\"") == total("date:2026-03-01"));
   CHECK(total("date:(2026-03-01)") == total("date:2026-03-01"));
