@@ -7,6 +7,8 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <thread>
+#include <atomic>
 
 #include "indexer/article_reader.h"
 #include "indexer/indexer.h"
@@ -1623,4 +1625,31 @@ TEST_CASE("searcher: pages with feedback follow one another, none repeated or sk
     CHECK(paged == one_request);
     CHECK(std::set<std::string>(paged.begin(), paged.end()).size() == paged.size());
   }
+}
+
+TEST_CASE("searcher: searches in threads of their own share no Xapian object", "[searcher][threads]") {
+  // Xapian's reference counts are no atomics: Xapian::Query::MatchAll, one object, copied by
+  // searches at once (blank queries, exclusions alone) was corrupted, and a later search crashed.
+  CorpusIndex c;
+  const auto all = c.search(SearchRequest{}).total;
+  const auto without = c.search("-fatigue").total;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      auto s = Searcher::open(c.options);
+      if (!s) {
+        ++wrong;
+        return;
+      }
+      for (int i = 0; i < 600; ++i) {
+        SearchRequest r;
+        r.query = i % 3 == 0 ? "" : i % 3 == 1 ? "-fatigue" : "-sleep )";
+        r.limit = 5;
+        auto answer = s->search(r);
+        if (!answer || (i % 3 == 0 && answer->total != all) || (i % 3 == 1 && answer->total != without)) ++wrong;
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(wrong == 0);
 }
