@@ -397,7 +397,9 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
       // Typographic quotes are quotes, an em dash and Spanish opening marks part words: `ms “gait”`
       // was offered "gain" (the word with its quotes is no word of the index).
       {"\u201c", '"'}, {"\u201d", '"'}, {"\u201e", '"'}, {"\u00ab", '"'}, {"\u00bb", '"'},
-      {"\u2018", '\''}, {"\u2019", '\''}, {"\u2014", ' '}, {"\u00bf", ' '}, {"\u00a1", ' '}};
+      {"\u2014", ' '}, {"\u00bf", ' '}, {"\u00a1", ' '}};
+  // (A typographic apostrophe stays: `Alzheimer’s` is indexed as typed in the articles, and
+  // written as ASCII's it ranked other articles first.)
   std::string out;
   out.reserve(q.size());
   for (std::size_t i = 0; i < q.size();) {

@@ -77,7 +77,10 @@ std::vector<Chunk> top_chunks(std::string_view text) {
       body = i + 1;
     }
     if (text[body] == '(') {
-      if (const std::size_t end = group_end(text, body); end != std::string::npos) {
+      // A group is its brackets, ending the chunk: `(H2A)-histone` is one word of text, not a
+      // group and an exclusion.
+      if (const std::size_t end = group_end(text, body);
+          end != std::string::npos && (end == text.size() || kSpace.find(text[end]) != std::string_view::npos || text[end] == ')')) {
         c.group = true;
         c.end = end;
         out.push_back(c);

@@ -1453,6 +1453,8 @@ TEST_CASE("query syntax: NOT, a minus and a bracket of exclusions leave out from
     CHECK(total(q) == total("fatigue -sleep"));
   }
   CHECK(total("-sleep )") == all - total("sleep"));
+  // A bracket joined to a word is text (SciFact's `(H2A)-histone` excluded histone for a while).
+  CHECK(total("(microglia)-astrocytes") == total("microglia astrocytes"));
   CHECK(total("((-sleep))") == all - total("sleep"));
   // Exclusions in brackets are each left out (as `-(a b)`, two filters were ANDed).
   CHECK(total("brain (-topic:fatigue -year:2025)") == total("brain -topic:fatigue -year:2025"));
