@@ -430,9 +430,12 @@ std::string TextAnalyzer::fold_query(std::string_view typed) const {
     size_t ws = query.find_first_of(" \t\r\n", i);
     std::string_view word = query.substr(i, ws == std::string_view::npos ? ws : ws - i);
     bool is_operator = false;
+    // Brackets against it (`(NOT fatigue)`, `(a OR`) leave it an operator.
+    std::string_view core = word;
+    while (!core.empty() && core.front() == '(') core.remove_prefix(1);
+    while (!core.empty() && core.back() == ')') core.remove_suffix(1);
     for (auto op : kOperators)
-      is_operator |= word == op || (word.starts_with(op) && word.size() > op.size() &&
-                                    word[op.size()] == '/');
+      is_operator |= core == op || (core.starts_with(op) && core.size() > op.size() && core[op.size()] == '/');
     // An operator against its bracket (`NOT(fatigue)`) stays one; what follows is folded.
     for (auto op : kOperators)
       if (!is_operator && word.size() > op.size() + 1 && word.starts_with(op) && word[op.size()] == '(') {

@@ -72,7 +72,9 @@ std::vector<Chunk> top_chunks(std::string_view text) {
     }
     Chunk c{i, i};
     std::size_t body = i;
-    if ((text[i] == '+' || text[i] == '-') && i + 1 < text.size() && kSpace.find(text[i + 1]) == std::string_view::npos) {
+    // A sign before a word, a phrase or a bracket (`->sleep` and `+/-` are text, not signs).
+    if ((text[i] == '+' || text[i] == '-') && i + 1 < text.size() &&
+        (is_word_byte(text[i + 1]) || text[i + 1] == '"' || text[i + 1] == '(')) {
       c.sign = text[i];
       body = i + 1;
     }
@@ -181,18 +183,21 @@ std::string exclusions_written_as_signs(const std::string& text) {
       continue;
     }
     if (c.group && c.sign == 0) {
-      // Brackets around brackets alone (`((-sleep))`) are looked through.
-      std::string_view inside = now.substr(1, now.size() - 2);
-      std::vector<Chunk> inner = top_chunks(inside);
-      while (inner.size() == 1 && inner[0].group && inner[0].sign == 0) {
-        inside = inside.substr(inner[0].begin + 1, inner[0].end - inner[0].begin - 2);
-        inner = top_chunks(inside);
-      }
-      // Exclusions alone in brackets are exclusions from the whole query, each on its own (as
-      // `-(a b)` two filters were ANDed: only articles of both were left out).
-      if (!inner.empty() && std::all_of(inner.begin(), inner.end(), [](const Chunk& i) { return i.sign == '-'; })) {
+      // The inside read the same way first, so that brackets in it and NOT are looked through
+      // (`((-sleep))`, `(NOT fatigue)`, `((-a) (-b))`).
+      const std::string inside = exclusions_written_as_signs(std::string(now.substr(1, now.size() - 2)));
+      const std::vector<Chunk> inner = top_chunks(inside);
+      const auto joins = [&](const Chunk& i) {
+        const std::string_view w = std::string_view(inside).substr(i.begin, i.end - i.begin);
+        return i.sign == 0 && (w == "AND" || w == "OR");
+      };
+      // Exclusions alone in brackets (whatever joins them) are exclusions from the whole query,
+      // each on its own (as `-(a b)` two filters were ANDed: only articles of both were left out).
+      if (std::any_of(inner.begin(), inner.end(), [](const Chunk& i) { return i.sign == '-'; }) &&
+          std::all_of(inner.begin(), inner.end(), [&](const Chunk& i) { return i.sign == '-' || joins(i); })) {
         written.clear();
-        for (const Chunk& i : inner) written += std::string(inside.substr(i.begin, i.end - i.begin)) + " ";
+        for (const Chunk& i : inner)
+          if (!joins(i)) written += inside.substr(i.begin, i.end - i.begin) + " ";
         written.pop_back();
         changed = true;
       }
@@ -903,7 +908,13 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
         }
         return Xapian::Query(op, out.begin(), out.end());
       };
-      const bool nothing_else = rest.find_first_not_of(" \t\r\n()") == std::string::npos;
+      // Nothing else, or only the operators that joined the ranges (`-year:2025 OR -year:2026`).
+      const std::vector<Chunk> left = top_chunks(rest);
+      const bool nothing_else = rest.find_first_not_of(" \t\r\n()") == std::string::npos ||
+                                std::all_of(left.begin(), left.end(), [&](const Chunk& c) {
+                                  const std::string_view w = std::string_view(rest).substr(c.begin, c.end - c.begin);
+                                  return w == "AND" || w == "OR" || w == "NOT" || w == "XOR";
+                                });
       Xapian::Query kept = nothing_else ? match_all() : parse(rest, partial);
       if (!required.empty()) kept = Xapian::Query(Xapian::Query::OP_FILTER, kept, ranges(required, Xapian::Query::OP_AND));
       if (!excluded.empty()) kept = Xapian::Query(Xapian::Query::OP_AND_NOT, kept, ranges(excluded, Xapian::Query::OP_OR));
@@ -984,18 +995,24 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
     for (std::size_t k = 0; k < chunks.size(); ++k) {
       if (chunks[k].sign != '-') continue;
       dropped[k] = true;
+      // A stop word excluded (`fatigue -and heat`, pasted prose) is never searched: it would
+      // leave out nearly every article.
+      std::string body(piece(chunks[k]).substr(1));
+      std::transform(body.begin(), body.end(), body.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      if (english_stop_words()(body)) continue;
       if (k > 0 && !dropped[k - 1] && is_operator(k - 1)) dropped[k - 1] = true;
       else if (k + 1 < chunks.size() && is_operator(k + 1) &&
                std::all_of(dropped.begin(), dropped.begin() + static_cast<std::ptrdiff_t>(k), [](bool d) { return d; }))
         dropped[k + 1] = true;  // `-fatigue AND brain`: nothing before it to join
       excluded.push_back(parse(std::string(piece(chunks[k]).substr(1)), false));
     }
-    if (!excluded.empty()) {
+    if (std::any_of(dropped.begin(), dropped.end(), [](bool d) { return d; })) {
       std::string rest;
       for (std::size_t k = 0; k < chunks.size(); ++k)
         if (!dropped[k]) rest += (rest.empty() ? "" : " ") + std::string(piece(chunks[k]));
       Xapian::Query kept = rest.empty() ? match_all() : parse(rest, partial);
       if (kept.empty()) kept = match_all();  // nothing to search beside them (`-sleep )`)
+      if (excluded.empty()) return kept;
       return Xapian::Query(Xapian::Query::OP_AND_NOT, kept, Xapian::Query(Xapian::Query::OP_OR, excluded.begin(), excluded.end()));
     }
   }
@@ -1118,7 +1135,10 @@ std::string QueryPlanner::spelling_correction(const std::string& folded) {
   };
   // The whole query first, its brackets and operators where they stand; the words alone only
   // when that offers nothing (moving a filter after an OR changed what the query meant).
-  if (std::string whole = corrected_words(folded); !whole.empty() || kept.filters.empty()) return whole.empty() ? whole : as_typed(whole);
+  // Text the parser cannot read is corrected as plain words, which drops its signs: then only
+  // the words are corrected, and the filters and exclusions follow them unchanged.
+  if (std::string whole = corrected_words(folded, kept.filters.empty()); !whole.empty() || kept.filters.empty())
+    return whole.empty() ? whole : as_typed(whole);
   if (synonym_tokens(kept.rest).empty()) return {};
   const std::string corrected = corrected_words(kept.rest);
   if (corrected.empty()) return {};
@@ -1128,16 +1148,23 @@ std::string QueryPlanner::spelling_correction(const std::string& folded) {
           (out.empty() || out.back() == ' ')))
       out += std::isspace(static_cast<unsigned char>(corrected[i])) != 0 ? ' ' : corrected[i];
   if (!out.empty() && out.back() == ' ') out.pop_back();
+  // An operator left at either end by the filters taken out (`-fatigue AND astrocites`).
+  for (const std::string_view op : {"AND ", "OR ", "NOT "})
+    if (out.starts_with(op)) out.erase(0, op.size());
+  for (const std::string_view op : {" AND", " OR", " NOT"})
+    if (out.ends_with(op)) out.resize(out.size() - op.size());
+  if (out.empty()) return {};
   return as_typed(out + " " + kept.filters);
 }
 
-std::string QueryPlanner::corrected_words(const std::string& folded) {
+std::string QueryPlanner::corrected_words(const std::string& folded, bool as_plain_words) {
   // Parsed without FLAG_PARTIAL: under it the last word would never be corrected.
   std::string corrected;
   try {
     parser_.parse_query(folded, kSyntaxFlags | QP::FLAG_SPELLING_CORRECTION);
     corrected = parser_.get_corrected_query_string();
   } catch (const Xapian::QueryParserError&) {
+    if (!as_plain_words) return {};
     parser_.parse_query(plain_words(folded), QP::FLAG_SPELLING_CORRECTION);
     corrected = parser_.get_corrected_query_string();
   }

@@ -81,7 +81,8 @@ class QueryPlanner {
   const SynonymTable& synonyms() const { return *synonyms_; }
 
  private:
-  std::string corrected_words(const std::string& folded);  // spelling_correction's, of words alone
+  // spelling_correction's, of words alone; text the parser cannot read as plain words, or not at all
+  std::string corrected_words(const std::string& folded, bool as_plain_words = true);
   Xapian::Query parse(const std::string& folded, bool partial);
   Xapian::Query filters(const SearchRequest& request) const;
   Result<QueryPlan> finish(const SearchRequest& request, QueryPlan plan);

@@ -1453,6 +1453,26 @@ TEST_CASE("query syntax: NOT, a minus and a bracket of exclusions leave out from
     CHECK(total(q) == total("fatigue -sleep"));
   }
   CHECK(total("-sleep )") == all - total("sleep"));
+  // Brackets of exclusions whatever joins them or however they nest, and NOT in brackets, are
+  // exclusions (they were words to search: the excluded articles ranked first).
+  CHECK(total("brain (NOT fatigue)") == total("brain -fatigue"));
+  CHECK(total("(NOT fatigue)") == all - total("fatigue"));
+  CHECK(total("brain (-fatigue OR -sleep)") == total("brain -fatigue -sleep"));
+  CHECK(total("brain ((-fatigue) (-sleep))") == total("brain -fatigue -sleep"));
+  CHECK(total("((-fatigue) (-sleep))") == total("-fatigue -sleep"));
+  // Ranges joined by OR alone: nothing but them (the OR was searched as a word).
+  CHECK(total("-year:2025 OR -year:2026") == total("-year:2025 -year:2026"));
+  // A stop word after a minus in pasted prose is never excluded (it left out every article).
+  CHECK(total("brain -the") == total("brain"));
+  CHECK(total("fatigue -and heat") == total("fatigue heat"));
+  // "Did you mean" for text the parser cannot read keeps its exclusions (they became words to
+  // search, and the corrected query's hits, the excluded articles first, were shown).
+  {
+    const auto corrected = c.search("astrocites -fatigue AND");
+    REQUIRE(corrected.did_you_mean);
+    CHECK(*corrected.did_you_mean == "astrocytes -fatigue");
+    for (const auto& h : corrected.hits) CHECK_FALSE(c.ids("fatigue").contains(h.id));
+  }
   // A bracket joined to a word is text (SciFact's `(H2A)-histone` excluded histone for a while).
   CHECK(total("(microglia)-astrocytes") == total("microglia astrocytes"));
   CHECK(total("((-sleep))") == all - total("sleep"));
