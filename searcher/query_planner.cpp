@@ -39,6 +39,23 @@ bool signed_number(std::string_view chunk) {
   return k == chunk.size() || !is_word_byte(chunk[k]);
 }
 
+// The length of the filter field `text` starts with (`topic:`, `Journal:`…, any case), else 0.
+std::size_t filter_field_length(std::string_view text) {
+  static constexpr std::string_view kFilterFields[] = {"topic:", "journal:", "year:", "id:", "date:"};
+  for (std::string_view f : kFilterFields) {
+    if (text.size() < f.size()) continue;
+    bool same = true;
+    for (std::size_t k = 0; k < f.size() && same; ++k) same = std::tolower(static_cast<unsigned char>(text[k])) == f[k];
+    if (same) return f.size();
+  }
+  return 0;
+}
+
+// Whether a chunk is one of the parser's operators.
+bool is_operator_word(std::string_view w) {
+  return w == "AND" || w == "OR" || w == "XOR" || w == "NOT" || w.starts_with("NEAR") || w.starts_with("ADJ");
+}
+
 // One chunk of a query at its top level, as the parser groups them: a word or a field and its
 // value with its sign (`-fatigue`, `topic:"multiple sclerosis"`), a phrase (`-"white matter"`),
 // a bracketed group that closes (`-(a OR b)`), an operator. A quote never closed runs to the
@@ -379,18 +396,8 @@ struct Kept {
 };
 
 Kept split_filters(const std::string& text) {
-  static constexpr std::string_view kFilterFields[] = {"topic:", "journal:", "year:", "id:", "date:"};
   static constexpr std::string_view kSpace = " \t\r\n";
-  const auto field_at = [&](std::size_t at) {
-    for (std::string_view f : kFilterFields) {
-      if (at + f.size() > text.size()) continue;
-      bool same = true;
-      for (std::size_t k = 0; k < f.size() && same; ++k)
-        same = std::tolower(static_cast<unsigned char>(text[at + k])) == f[k];
-      if (same) return true;
-    }
-    return false;
-  };
+  const auto field_at = [&](std::size_t at) { return filter_field_length(std::string_view(text).substr(at)) > 0; };
   const auto holds_filter = [&](std::size_t from, std::size_t to) {
     bool q = false;
     for (std::size_t k = from; k < to; ++k) {
@@ -913,7 +920,7 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
       const bool nothing_else = rest.find_first_not_of(" \t\r\n()") == std::string::npos ||
                                 std::all_of(left.begin(), left.end(), [&](const Chunk& c) {
                                   const std::string_view w = std::string_view(rest).substr(c.begin, c.end - c.begin);
-                                  return w == "AND" || w == "OR" || w == "NOT" || w == "XOR";
+                                  return is_operator_word(w);
                                 });
       Xapian::Query kept = nothing_else ? match_all() : parse(rest, partial);
       if (!required.empty()) kept = Xapian::Query(Xapian::Query::OP_FILTER, kept, ranges(required, Xapian::Query::OP_AND));
@@ -928,15 +935,9 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
   // (`brain (year:2025)`: 35 articles, against 12 for `brain year:2025`), and a long
   // question's `topic:a OR topic:b`, kept as such a bracket, filtered nothing.
   {
-    static constexpr std::string_view kFilterFields[] = {"topic:", "journal:", "year:", "id:", "date:"};
-    const auto is_filter = [](std::string_view chunk) {
-      for (std::string_view f : kFilterFields) {
-        if (chunk.size() <= f.size()) continue;
-        bool same = true;
-        for (std::size_t k = 0; k < f.size() && same; ++k) same = std::tolower(static_cast<unsigned char>(chunk[k])) == f[k];
-        if (same) return true;
-      }
-      return false;
+    const auto is_filter = [](std::string_view chunk) {  // a field and its value
+      const std::size_t field = filter_field_length(chunk);
+      return field > 0 && chunk.size() > field;
     };
     // The query of filters and AND / OR between them (AND first, as the parser reads them), or
     // nothing when the text holds anything else or no OR.
@@ -987,8 +988,7 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
     const auto piece = [&](const Chunk& c) { return std::string_view(folded).substr(c.begin, c.end - c.begin); };
     const auto is_operator = [&](std::size_t k) {
       const std::string_view w = piece(chunks[k]);
-      return chunks[k].sign == 0 && !chunks[k].group &&
-             (w == "AND" || w == "OR" || w == "XOR" || w == "NOT" || w.starts_with("NEAR") || w.starts_with("ADJ"));
+      return chunks[k].sign == 0 && !chunks[k].group && is_operator_word(w);
     };
     std::vector<bool> dropped(chunks.size(), false);
     std::vector<Xapian::Query> excluded;
