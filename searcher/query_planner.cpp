@@ -228,6 +228,85 @@ std::string exclusions_written_as_signs(const std::string& text) {
   return out;
 }
 
+// A filter field before a bracket is that field for each value in it: `topic:(fatigue OR
+// sleep)` is `(topic:fatigue OR topic:sleep)`, as Elasticsearch's query_string reads it (Xapian's
+// parser took `(fatigue` as the topic: nothing was found). Words with no operator between them
+// are one name (`topic:(multiple sclerosis)`, `journal:(annals of neurology OR glia)`); a quoted
+// name, a sign and a bracket inside keep theirs. A date or year bracket without an operator is
+// left to date_filters (`year:(2025)` is the year, `year:(2025 2026)` is refused by name).
+std::optional<std::string> field_over_group(std::string_view field, std::string_view inside) {
+  const std::vector<Chunk> chunks = top_chunks(inside);
+  const auto piece = [&](const Chunk& c) { return inside.substr(c.begin, c.end - c.begin); };
+  const bool any_operator = std::any_of(chunks.begin(), chunks.end(), [&](const Chunk& c) {
+    return c.sign == 0 && !c.group && is_operator_word(piece(c));
+  });
+  const bool dated = field == "date:" || field == "year:";
+  if (chunks.empty() || (dated && !any_operator)) return std::nullopt;
+  if (chunks.size() == 1 && chunks[0].sign == 0 && !chunks[0].group) return std::nullopt;  // `topic:(astrocytes)`
+  std::string out;
+  std::vector<std::string_view> name;  // plain words of one value, in order
+  const auto flush = [&] {
+    if (name.empty()) return;
+    out += (out.empty() ? "" : " ") + std::string(field);
+    if (name.size() == 1) {
+      out += name[0];
+    } else {
+      out += '"';
+      for (std::size_t k = 0; k < name.size(); ++k) out += (k ? " " : "") + std::string(name[k]);
+      out += '"';
+    }
+    name.clear();
+  };
+  for (const Chunk& c : chunks) {
+    const std::string_view w = piece(c);
+    const std::string_view body = w.substr(c.sign != 0 ? 1 : 0);
+    if (c.sign == 0 && !c.group && body.front() != '"' && !is_operator_word(w)) {
+      name.push_back(w);
+      continue;
+    }
+    flush();
+    out += out.empty() ? "" : " ";
+    if (c.sign == 0 && !c.group && is_operator_word(w)) {
+      out += w;
+    } else if (c.group) {
+      const std::string_view in = body.substr(1, body.size() - 2);
+      const std::optional<std::string> nested = field_over_group(field, in);
+      out += std::string(w.substr(0, c.sign != 0 ? 1 : 0)) + "(" + (nested ? *nested : std::string(field) + "(" + std::string(in) + ")") + ")";
+    } else {
+      out += std::string(w.substr(0, c.sign != 0 ? 1 : 0)) + std::string(field) + std::string(body);
+    }
+  }
+  flush();
+  return out;
+}
+
+std::string fields_over_groups(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    const bool at_chunk = !quoted && (i == 0 || std::string_view(" \t\r\n(+-").find(text[i - 1]) != std::string_view::npos);
+    if (at_chunk) {
+      const std::size_t f = filter_field_length(std::string_view(text).substr(i));
+      const std::size_t end = f > 0 && i + f < text.size() && text[i + f] == '(' ? group_end(text, i + f) : std::string::npos;
+      if (end != std::string::npos) {
+        std::string field = text.substr(i, f);
+        std::transform(field.begin(), field.end(), field.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        if (auto written = field_over_group(field, std::string_view(text).substr(i + f + 1, end - i - f - 2))) {
+          out += "(" + *written + ")";
+          i = end;
+          continue;
+        }
+      }
+    }
+    if (c == '"') quoted = !quoted;
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
 // `text` with each date filter in the form the range processor reads: a day alone
 // (`date:2026-03-01`, which Xapian read as words: 0 hits, or ignored beside others) as the
 // range of that day, and `year:2024..2025` as the range of those years (it matched nothing).
@@ -751,6 +830,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   if (plan.folded.find("--") != std::string::npos || plan.folded.find("-+") != std::string::npos ||
       plan.folded.find("+-") != std::string::npos || plan.folded.find("++") != std::string::npos)
     plan.folded = single_signs(plan.folded);
+  if (plan.folded.find(":(") != std::string::npos) plan.folded = fields_over_groups(plan.folded);
   if (plan.folded.find("NOT") != std::string::npos || plan.folded.find("(") != std::string::npos)
     plan.folded = exclusions_written_as_signs(plan.folded);
   if (plan.folded.find("date:") != std::string::npos || plan.folded.find("year:") != std::string::npos)
@@ -964,10 +1044,18 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
     if (auto alone = filters_joined(folded, true)) return *alone;
     std::string rest;
     std::vector<Xapian::Query> groups;
-    for (const Chunk& c : top_chunks(folded)) {
+    const std::vector<Chunk> chunks = top_chunks(folded);
+    const auto is_or = [&](std::size_t k) {
+      const std::string_view w = std::string_view(folded).substr(chunks[k].begin, chunks[k].end - chunks[k].begin);
+      return chunks[k].sign == 0 && !chunks[k].group && (w == "OR" || w == "XOR");
+    };
+    for (std::size_t k = 0; k < chunks.size(); ++k) {
+      const Chunk& c = chunks[k];
       const std::string_view piece = std::string_view(folded).substr(c.begin, c.end - c.begin);
       std::optional<Xapian::Query> group;
-      if (c.group && c.sign == 0) group = filters_joined(piece.substr(1, piece.size() - 2), false);
+      // Beside OR it is one side of the OR (`brain OR (topic:diet)`: either), as without brackets.
+      const bool beside_or = (k > 0 && is_or(k - 1)) || (k + 1 < chunks.size() && is_or(k + 1));
+      if (c.group && c.sign == 0 && !beside_or) group = filters_joined(piece.substr(1, piece.size() - 2), false);
       if (group) groups.push_back(std::move(*group));
       else rest += (rest.empty() ? "" : " ") + std::string(piece);
     }

@@ -1437,6 +1437,22 @@ TEST_CASE("query syntax: NOT, a minus and a bracket of exclusions leave out from
   CHECK(total("topic:astrocytes OR year:2026") == total("topic:astrocytes") + total("year:2026") -
                                                      total("topic:astrocytes year:2026"));
   CHECK(total("fatigue (topic:astrocytes OR year:2026)") <= total("topic:astrocytes OR year:2026"));
+  // Beside OR a bracket of filters is one side of the OR, as without brackets (it filtered:
+  // `brain OR (topic:diet)` gave the one article of both).
+  CHECK(total("brain OR (topic:diet)") == total("brain OR topic:diet"));
+  CHECK(total("brain OR (topic:diet)") > total("brain"));
+  CHECK(total("(topic:diet) OR brain") == total("brain OR topic:diet"));
+  // A filter field before a bracket is that field for each value in it (`topic:(a OR b)` found
+  // nothing); words with no operator between them are one name.
+  CHECK(total("topic:(fatigue OR astrocytes)") == total("topic:fatigue OR topic:astrocytes"));
+  CHECK(total("topic:(fatigue OR astrocytes)") > total("topic:astrocytes"));
+  CHECK(total("Topic:(Fatigue OR Astrocytes)") == total("topic:fatigue OR topic:astrocytes"));
+  CHECK(total("topic:(multiple sclerosis)") == total("topic:\"multiple sclerosis\""));
+  CHECK(total("topic:(\"multiple sclerosis\" OR diet)") == total("topic:\"multiple sclerosis\" OR topic:diet"));
+  CHECK(total("year:(2025 OR 2026)") == total("year:2025 OR year:2026"));
+  CHECK(total("brain -topic:(fatigue OR astrocytes)") == total("brain -topic:fatigue -topic:astrocytes"));
+  CHECK(total("brain topic:(diet OR astrocytes)") == total("brain (topic:diet OR topic:astrocytes)"));
+  CHECK(total("topic:(fatigue NOT astrocytes)") == total("topic:fatigue") - total("topic:fatigue AND topic:astrocytes"));
   // An exclusion leaves out from the whole query whatever stands beside it: AND, OR, NEAR, text
   // that is no valid syntax (Xapian read `-fatigue AND brain` as every article without fatigue,
   // `fatigue OR sleep -depression` as sleep's side only, and `fatigue -sleep )` searched sleep).
