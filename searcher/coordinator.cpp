@@ -207,6 +207,7 @@ Result<std::optional<CollectionStats>> Coordinator::stats_for(const ShardRequest
     stats.documents += answers[s]->documents;
     stats.total_length += answers[s]->total_length;
     revisions[s] = answers[s]->revision;
+    stats.last_word_known = stats.last_word_known || !answers[s]->last_word_prefix;
     for (const auto& [term, freq] : answers[s]->term_freqs) sums[term] += freq;
   }
   if (!any) return std::optional<CollectionStats>();
@@ -284,6 +285,14 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
   std::vector<std::optional<Error>> unavailable(transport_->shard_count());
   auto stats = stats_for(first, result.shard_round_trips, unavailable);
   if (!stats) return std::unexpected(stats.error());
+  // As you type, a last word one shard has is a word, as one index holding them all reads it:
+  // every shard is asked for the whole word (a shard to which it was unknown read it as a
+  // prefix, and the total came out larger than one index's). The statistics hold its terms.
+  if (request.partial && *stats && (*stats)->last_word_known) {
+    SearchRequest whole = request;
+    whole.partial = false;
+    first.params = shard_params(whole);
+  }
   first.stats = std::move(*stats);
   // A shard no replica of which answered the statistics' call is left out of this search, not
   // asked again (a hung shard cost the search a second deadline).
@@ -539,7 +548,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
     }
     result.hits = std::move(page);
   }
-  if (request.related && !result.hits.empty()) {
+  if (request.related && !result.hits.empty() && !result.last_word_prefix) {  // as one index: none while typing a prefix
     // One index's related articles: the candidates by feedback's terms alone, then (when those
     // run short) the articles most like those terms; never a hit of the page, none twice.
     std::set<std::string> seen;

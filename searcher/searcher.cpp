@@ -240,7 +240,10 @@ Result<SearchResult> Searcher::Impl::run(const SearchRequest& request, const Que
   result.topic_facets = matched.facets.topics;
   result.year_facets = matched.facets.years;
   result.journal_facets = matched.facets.journals;
-  if (request.related) {
+  // Not while the last word is a prefix being typed: they would be like the best hits of a
+  // word not yet written, other ones at each keystroke, and they were a third of such an
+  // answer's time (a search of the whole collection). They come once the word is whole.
+  if (request.related && !plan.partial) {
     RelatedFinder related = related_finder(*weight);
     result.related = related.of_answer(plan, matched, reranked, page, options.related_count);
   }
@@ -310,6 +313,19 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     a.total_length = db.get_total_length();
     for (auto t = plan->query.get_unique_terms_begin(); t != plan->query.get_unique_terms_end(); ++t)
       a.term_freqs.emplace_back(*t, collection_freqs.termfreq(db, *t));
+    // As you type, a last word unknown here may be another shard's word: one index reads it
+    // whole then, and so does the coordinator (it asks every shard for the whole word when
+    // one knows it). That reading's terms too, so that it scores with the collection's counts.
+    a.last_word_prefix = plan->partial;
+    if (plan->partial) {
+      request.partial = false;
+      if (auto whole = planner.plan(request)) {
+        std::set<std::string> seen;
+        for (const auto& [term, freq] : a.term_freqs) seen.insert(term);
+        for (auto t = whole->query.get_unique_terms_begin(); t != whole->query.get_unique_terms_end(); ++t)
+          if (seen.insert(*t).second) a.term_freqs.emplace_back(*t, collection_freqs.termfreq(db, *t));
+      }
+    }
     return a;
   }
   // Scored with the collection's statistics when the coordinator sent them.
@@ -411,7 +427,7 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
   const bool snippets = request.snippets && !r.keys_only;
   const Xapian::Stem stemmer = snippets ? planner.analyzer().snippet_stemmer(plan->query) : Xapian::Stem();
   Page page = build_page(db, reranked.page, matched.mset, stemmer, {snippets, options.snippet_length, r.keys_only}, stored);
-  if (request.related) {
+  if (request.related && !plan->partial) {  // as Impl::run: none for a prefix being typed
     RelatedFinder related = related_finder(scoring);
     if (r.op == ShardOp::kPage) {
       // Its share of one index's related articles (shard_protocol.h): the coordinator merges.

@@ -550,8 +550,8 @@ std::optional<CollectionStats> StatsCache::find(const std::string& key) const {
   std::lock_guard lock(mutex_);
   const auto plan = plan_terms_.find(key);
   if (plan == plan_terms_.end() || documents_ == 0) return std::nullopt;
-  CollectionStats c{documents_, length_, {}};
-  for (const auto& term : plan->second) {
+  CollectionStats c{documents_, length_, {}, plan->second.last_word_known};
+  for (const auto& term : plan->second.terms) {
     const auto f = term_freqs_.find(term);
     if (f == term_freqs_.end()) return std::nullopt;
     c.term_freqs.emplace_back(term, f->second);
@@ -573,7 +573,7 @@ void StatsCache::store(const std::string& key, const CollectionStats& stats, std
     terms.push_back(term);
     term_freqs_[term] = freq;
   }
-  plan_terms_[key] = std::move(terms);
+  plan_terms_[key] = {std::move(terms), stats.last_word_known};
 }
 
 void StatsCache::check(std::size_t shard, std::uint64_t revision) {

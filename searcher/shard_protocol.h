@@ -35,8 +35,9 @@
 
 namespace mssearch {
 
-// 2: the ranking settings as [name, value] pairs; 3: related_fill.
-inline constexpr int kShardProtocolVersion = 3;
+// 2: the ranking settings as [name, value] pairs; 3: related_fill; 4: kStats says whether the
+// last word is a prefix here (and gives the whole word's terms too).
+inline constexpr int kShardProtocolVersion = 4;
 // Bounds on what either side accepts: a request (a query of max_query_bytes and feedback's
 // terms fit many times over) and an answer (a deep window of candidates with fields).
 inline constexpr std::size_t kMaxShardRequestBytes = 64 * 1024;
@@ -59,6 +60,9 @@ struct CollectionStats {
   std::uint64_t documents = 0;
   std::uint64_t total_length = 0;
   std::vector<std::pair<std::string, std::uint32_t>> term_freqs;
+  // As you type: some shard has the last word as typed, so one index reads it whole (not sent
+  // to shards: the coordinator then asks for the whole word).
+  bool last_word_known = false;
 };
 
 struct ShardRequest {
@@ -180,7 +184,11 @@ class StatsCache {
  private:
   static constexpr std::size_t kMaxPlans = 20000, kMaxTerms = 200000;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, std::vector<std::string>> plan_terms_;
+  struct Plan {
+    std::vector<std::string> terms;
+    bool last_word_known = false;
+  };
+  std::unordered_map<std::string, Plan> plan_terms_;
   std::unordered_map<std::string, std::uint32_t> term_freqs_;
   std::uint64_t documents_ = 0, length_ = 0;
   std::vector<std::uint64_t> revisions_;

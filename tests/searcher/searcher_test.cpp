@@ -625,8 +625,9 @@ TEST_CASE("search answers carry related articles that are not on the page", "[se
   REQUIRE_FALSE(r.related.empty());
   for (const auto& rel : r.related)
     for (const auto& h : r.hits) CHECK(rel.id != h.id);
-  // As-you-type (no feedback) and with feedback off: related articles from the best hits' stored
-  // terms, still never on the page, and sharing a topic with the best hit more often than not.
+  // With feedback off: related articles from the best hits' stored terms, still never on the
+  // page, and sharing a topic with the best hit more often than not. As you type a prefix, none
+  // (they would be like the best hits of a word not yet written); the word whole, they come.
   RankingOptions off;
   off.feedback_docs = 0;
   SearcherOptions o = c.options;
@@ -647,6 +648,16 @@ TEST_CASE("search answers carry related articles that are not on the page", "[se
       REQUIRE(x);
       INFO(req.query << (partial ? " (as you type)" : " (feedback off)"));
       REQUIRE_FALSE(x->hits.empty());
+      if (partial) {
+        CHECK(x->last_word_prefix);
+        CHECK(x->related.empty());
+        req.query = q;  // the word whole, still typing: a word the index has, not a prefix
+        auto whole = c.searcher->search(req);
+        REQUIRE(whole);
+        CHECK_FALSE(whole->last_word_prefix);
+        CHECK(whole->related.size() == 5);
+        continue;
+      }
       CHECK(x->related.size() == 5);
       for (const auto& rel : x->related)
         for (const auto& h : x->hits) CHECK(rel.id != h.id);
