@@ -26,7 +26,37 @@ class PlainWordDecider : public Xapian::ExpandDecider {
 constexpr Xapian::termcount kExpandTerms = 20;
 constexpr double kTopicBoost = 2.0;
 
+// Whether every term of `q` is a phrase's pair term (QueryPlanner's filter of a phrase by the
+// pairs of its words, no filter of the visitor's).
+bool pair_terms_only(const Xapian::Query& q) {
+  if (q.get_unique_terms_begin() == q.get_unique_terms_end()) return false;
+  for (auto t = q.get_unique_terms_begin(); t != q.get_unique_terms_end(); ++t)
+    if (!std::string_view(*t).starts_with(schema::kPairPrefix)) return false;
+  return true;
+}
+
 }  // namespace
+
+// `like` under the filters and exclusions of `scope` (an answer's query), in place of its
+// words: the query's top-level AND_NOT and FILTER, through its boosts (AND_MAYBE). The related
+// articles of `ms -pregnancy` sorted by date included a pregnancy article, and those of a
+// search for one topic any topic's, when they came from a search of the whole collection (the
+// candidates feedback re-ranks are the answer's matches already).
+Xapian::Query within_scope(const Xapian::Query& scope, const Xapian::Query& like) {
+  using Q = Xapian::Query;
+  if (scope.empty() || scope.get_num_subqueries() == 0) return like;
+  const auto type = scope.get_type();
+  if (type == Q::OP_AND_MAYBE) return within_scope(scope.get_subquery(0), like);
+  if (type != Q::OP_AND_NOT && type != Q::OP_FILTER) return like;
+  std::vector<Q> subs{within_scope(scope.get_subquery(0), like)};
+  for (std::size_t i = 1; i < scope.get_num_subqueries(); ++i) {
+    const Q sub = scope.get_subquery(i);
+    if (type == Q::OP_FILTER && pair_terms_only(sub)) continue;
+    subs.push_back(sub);
+  }
+  if (subs.size() == 1) return subs.front();
+  return Q(type, subs.begin(), subs.end());
+}
 
 RankingOptions related_seed_options(const RankingOptions& ranking) {
   RankingOptions seeds = ranking;
@@ -61,7 +91,7 @@ std::vector<SearchHit> RelatedFinder::of_answer(const QueryPlan& plan, const Mat
   if (added.empty()) added = feedback_terms(db_, plan.query, matched.ranked, related_seed_options(ranking_), freqs_);
   std::vector<std::string> terms;
   for (const auto& term : added) terms.push_back(term.first);
-  for (auto& hit : like(page.docids, shown, {}, count - out.size(), 3, terms.empty() ? nullptr : &terms))
+  for (auto& hit : like(page.docids, shown, {}, count - out.size(), 3, terms.empty() ? nullptr : &terms, plan.query))
     out.push_back(std::move(hit));
   return out;
 }
@@ -87,7 +117,8 @@ std::vector<SearchHit> RelatedFinder::of_candidates(const QueryPlan& plan, const
 
 std::vector<SearchHit> RelatedFinder::like(const std::vector<Xapian::docid>& docids, const std::vector<std::string>& ids,
                                            const std::vector<std::string>& topics, std::size_t limit,
-                                           std::size_t seeds, const std::vector<std::string>* given) {
+                                           std::size_t seeds, const std::vector<std::string>* given,
+                                           const Xapian::Query& scope) {
   Xapian::Enquire enquire(db_);
   enquire.set_weighting_scheme(weight_);
   std::vector<Xapian::Query> terms;
@@ -115,6 +146,7 @@ std::vector<SearchHit> RelatedFinder::like(const std::vector<Xapian::docid>& doc
   Xapian::Query like(Xapian::Query::OP_OR, terms.begin(), terms.end());
   if (!shown.empty())
     like = Xapian::Query(Xapian::Query::OP_AND_NOT, like, Xapian::Query(Xapian::Query::OP_OR, shown.begin(), shown.end()));
+  like = within_scope(scope, like);
   std::vector<SearchHit> out;
   if (slices_ != nullptr && parts_ != nullptr && !parts_->empty()) {
     if (auto top = slices_->top(db_, *parts_, like, weight_, static_cast<Xapian::doccount>(limit), time_limit_seconds_)) {

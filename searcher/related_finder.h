@@ -22,6 +22,9 @@ namespace mssearch {
 // its three best hits (each term held by one of them being enough), as feedback chooses them.
 RankingOptions related_seed_options(const RankingOptions& ranking);
 
+// `like` under the filters and exclusions of an answer's query `scope`, in place of its words.
+Xapian::Query within_scope(const Xapian::Query& scope, const Xapian::Query& like);
+
 class RelatedFinder {
  public:
   // `parser`: the planner's (the topic words are analysed as queries are).
@@ -54,9 +57,11 @@ class RelatedFinder {
 
   // Articles like the first `seeds` of `docids`, excluding all of `ids`; `terms`, when given,
   // are the terms that describe them (else their ESet is computed); `topics` add weight.
+  // `scope`, when given, is an answer's query: its filters and exclusions hold for these too.
   std::vector<SearchHit> like(const std::vector<Xapian::docid>& docids, const std::vector<std::string>& ids,
                               const std::vector<std::string>& topics, std::size_t limit, std::size_t seeds,
-                              const std::vector<std::string>* terms = nullptr);
+                              const std::vector<std::string>* terms = nullptr,
+                              const Xapian::Query& scope = Xapian::Query());
 
  private:
   const Xapian::Database& db_;

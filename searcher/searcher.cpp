@@ -441,7 +441,7 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
       for (const auto& entry : reranked.terms) terms.push_back(entry.first);
       if (terms.empty()) terms = r.related_terms;
       if (r.related_fill && !terms.empty() && plan->words.get_type() != Xapian::Query::LEAF_MATCH_ALL)
-        a.related_more = related.like({}, {}, {}, enough, 0, &terms);
+        a.related_more = related.like({}, {}, {}, enough, 0, &terms, plan->query);
     } else {
       // Its window's hits are not all on the coordinator's page, which leaves out the page's
       // own: as many more as the page holds (ShardRequest::limit; older coordinators: the

@@ -266,6 +266,27 @@ TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[
       CHECK(b->related.size() == a->related.size());
       if (a->last_word_prefix) CHECK(b->related.empty());
     }
+    // Related articles keep the query's exclusions and filters, on each shard as on one index.
+    for (const SortOrder sort : {SortOrder::kDate, SortOrder::kRelevance}) {
+      SearchRequest r;
+      r.sort = sort;
+      r.limit = 50;
+      r.query = "pregnancy";
+      auto excluded = coordinator->search(r);
+      REQUIRE(excluded);
+      std::set<std::string> pregnancy;
+      for (const auto& h : excluded->hits) pregnancy.insert(h.id);
+      r.limit = 10;
+      r.query = "ms -pregnancy";
+      auto b = coordinator->search(r);
+      REQUIRE(b);
+      CHECK_FALSE(b->related.empty());
+      for (const auto& h : b->related) CHECK_FALSE(pregnancy.contains(h.id));
+      r.query = "brain -year:2025";
+      b = coordinator->search(r);
+      REQUIRE(b);
+      for (const auto& h : b->related) CHECK_FALSE(h.date.starts_with("2025"));
+    }
     std::vector<std::pair<std::string, std::uint32_t>> topics_a, topics_b;
     for (const auto& t : single->topics()) topics_a.emplace_back(t.value, t.count);
     for (const auto& t : coordinator->topics()) topics_b.emplace_back(t.value, t.count);

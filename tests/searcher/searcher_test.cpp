@@ -673,6 +673,47 @@ TEST_CASE("search answers carry related articles that are not on the page", "[se
   CHECK(sharing * 2 > answers);
 }
 
+TEST_CASE("related articles keep the query's exclusions and filters", "[searcher][related]") {
+  // They came from a search of the whole collection when the answer's matches ran short or
+  // feedback gave no terms: `ms -pregnancy` sorted by date offered a pregnancy article.
+  CorpusIndex c;
+  const auto pregnancy = c.ids("pregnancy");
+  REQUIRE_FALSE(pregnancy.empty());
+  for (const SortOrder sort : {SortOrder::kDate, SortOrder::kRelevance, SortOrder::kCredibility}) {
+    for (const std::size_t limit : {3u, 10u}) {
+      CAPTURE(static_cast<int>(sort), limit);
+      SearchRequest r;
+      r.sort = sort;
+      r.limit = limit;
+      r.query = "ms -pregnancy";
+      auto a = c.search(r);
+      REQUIRE(a.related.size() == 5);
+      for (const auto& h : a.related) CHECK_FALSE(pregnancy.contains(h.id));
+      r.query = "brain -year:2025";
+      a = c.search(r);
+      CHECK_FALSE(a.related.empty());
+      for (const auto& h : a.related) CHECK_FALSE(h.date.starts_with("2025"));
+      r.query = "ms NOT fatigue";
+      a = c.search(r);
+      const auto fatigue = c.ids("fatigue");
+      for (const auto& h : a.related) CHECK_FALSE(fatigue.contains(h.id));
+      // A filter, typed or the API's, holds for them too.
+      r.query = "brain year:2024";
+      a = c.search(r);
+      for (const auto& h : a.related) CHECK(h.date.starts_with("2024"));
+      r.query = "brain";
+      r.topics = {"Multiple sclerosis"};
+      a = c.search(r);
+      for (const auto& h : a.related) CHECK(std::find(h.topics.begin(), h.topics.end(), "Multiple sclerosis") != h.topics.end());
+      r.topics.clear();
+      // A phrase's own filter (the pairs of its words) is no filter of theirs.
+      r.query = "\"brain fog\"";
+      a = c.search(r);
+      CHECK(a.related.size() == 5);
+    }
+  }
+}
+
 TEST_CASE("as-you-type: partial last word and suggestions", "[searcher]") {
   CorpusIndex c;
   SearchRequest r;
