@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string>
+#include <string_view>
 
 #include "schema/schema.h"
 #include "schema/text_analyzer.h"
@@ -35,6 +37,28 @@ bool pair_terms_only(const Xapian::Query& q) {
   return true;
 }
 
+// Whether `q` only filters (topics, journals, years, ids, date ranges) and weighs nothing: a
+// query of filters alone (`topic:diet`, `year:2024`).
+bool filters_only(const Xapian::Query& q) {
+  using Q = Xapian::Query;
+  switch (q.get_type()) {
+    case Q::OP_VALUE_RANGE: case Q::OP_VALUE_GE: case Q::OP_VALUE_LE:
+      return true;
+    case Q::LEAF_TERM: {
+      const std::string term = *q.get_unique_terms_begin();
+      for (std::string_view prefix : {schema::kTopicPrefix, schema::kJournalPrefix, schema::kIdPrefix, schema::kYearPrefix})
+        if (term.starts_with(prefix)) return true;
+      return false;
+    }
+    case Q::OP_AND: case Q::OP_OR: case Q::OP_FILTER: case Q::OP_AND_NOT: case Q::OP_SCALE_WEIGHT:
+      for (std::size_t i = 0; i < q.get_num_subqueries(); ++i)
+        if (!filters_only(q.get_subquery(i))) return false;
+      return q.get_num_subqueries() > 0;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 // `like` under the filters and exclusions of `scope` (an answer's query), in place of its
@@ -44,7 +68,9 @@ bool pair_terms_only(const Xapian::Query& q) {
 // candidates feedback re-ranks are the answer's matches already).
 Xapian::Query within_scope(const Xapian::Query& scope, const Xapian::Query& like) {
   using Q = Xapian::Query;
-  if (scope.empty() || scope.get_num_subqueries() == 0) return like;
+  if (scope.empty()) return like;
+  if (filters_only(scope)) return Q(Q::OP_FILTER, like, scope);  // `topic:diet`: its articles
+  if (scope.get_num_subqueries() == 0) return like;
   const auto type = scope.get_type();
   if (type == Q::OP_AND_MAYBE) return within_scope(scope.get_subquery(0), like);
   if (type != Q::OP_AND_NOT && type != Q::OP_FILTER) return like;

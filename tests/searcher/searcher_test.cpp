@@ -701,6 +701,14 @@ TEST_CASE("related articles keep the query's exclusions and filters", "[searcher
       r.query = "brain year:2024";
       a = c.search(r);
       for (const auto& h : a.related) CHECK(h.date.starts_with("2024"));
+      r.query = "year:2024";  // filters alone: their articles
+      a = c.search(r);
+      CHECK_FALSE(a.related.empty());
+      for (const auto& h : a.related) CHECK(h.date.starts_with("2024"));
+      r.query = "topic:\"multiple sclerosis\"";  // 10 articles: none beside a page of 10
+      a = c.search(r);
+      CHECK(a.related.empty() == (limit >= a.total));
+      for (const auto& h : a.related) CHECK(std::find(h.topics.begin(), h.topics.end(), "Multiple sclerosis") != h.topics.end());
       r.query = "brain";
       r.topics = {"Multiple sclerosis"};
       a = c.search(r);
