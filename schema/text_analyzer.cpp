@@ -425,6 +425,7 @@ std::string TextAnalyzer::fold_query(std::string_view typed) const {
   const std::string ascii = ascii_spaces_and_dashes(typed);
   const std::string_view query = ascii;
   std::string out;
+  int id_depth = 0;  // inside `id:(…)`: ids, kept as written
   size_t i = 0;
   while (i < query.size()) {
     size_t ws = query.find_first_of(" \t\r\n", i);
@@ -444,10 +445,44 @@ std::string TextAnalyzer::fold_query(std::string_view typed) const {
         word.remove_prefix(op.size());
         break;
       }
-    // An id is matched as written (ids are case-sensitive: `id:MS-Hug-2025`).
+    // An operator right after a field's bracket (`topic:(NOT fatigue)`) stays one.
+    if (const std::size_t open = word.find(":("); !is_operator && open != std::string_view::npos) {
+      std::size_t after = open + 2;
+      while (after < word.size() && word[after] == '(') ++after;
+      std::string_view rest = word.substr(after);
+      while (!rest.empty() && rest.back() == ')') rest.remove_suffix(1);
+      for (auto op : kOperators)
+        if (rest == op) {
+          out += fold_text(word.substr(0, after));
+          out += word.substr(after);
+          word = {};
+          break;
+        }
+    }
+    // An id is matched as written (ids are case-sensitive: `id:MS-Hug-2025`, `ID:MS-Hug-2025`),
+    // and so is each value of an id's bracket (`id:(MS-Hug-2025 OR Other-Art)`).
     const std::size_t lead = word.find_first_not_of("(+-");
-    const bool id = lead != std::string_view::npos && word.substr(lead).starts_with("id:");
-    out += is_operator || id ? std::string(word) : fold_text(word);
+    bool id = lead != std::string_view::npos && word.size() >= lead + 3 &&
+              (word[lead] == 'i' || word[lead] == 'I') && (word[lead + 1] == 'd' || word[lead + 1] == 'D') && word[lead + 2] == ':';
+    const bool in_id_bracket = id_depth > 0;
+    if (id) {
+      out += word.substr(0, lead);
+      out += "id:";
+      out += word.substr(lead + 3);
+      if (lead + 3 < word.size() && word[lead + 3] == '(') id_depth = 0;  // counted below
+    } else {
+      out += is_operator || in_id_bracket ? std::string(word) : fold_text(word);
+    }
+    if (id || in_id_bracket) {
+      // Brackets opened after `id:` hold ids until they close.
+      const std::string_view counted = id ? word.substr(lead + 3) : word;
+      if (id && (counted.empty() || counted.front() != '(')) {
+        // a single id: no bracket of ids
+      } else {
+        for (char c : counted) id_depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+        if (id_depth < 0) id_depth = 0;
+      }
+    }
     if (ws == std::string_view::npos) break;
     out += query[ws];
     i = ws + 1;

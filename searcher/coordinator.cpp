@@ -196,7 +196,7 @@ Result<std::optional<CollectionStats>> Coordinator::stats_for(const ShardRequest
   CollectionStats stats;
   std::map<std::string, std::uint64_t> sums;
   std::vector<std::uint64_t> revisions(answers.size(), 0);
-  bool any = false;
+  bool any = false, prefix_somewhere = false, word_somewhere = false;
   for (std::size_t s = 0; s < answers.size(); ++s) {
     if (!answers[s]) {
       if (answers[s].error().code == ErrorCode::kBadQuery) return std::unexpected(answers[s].error());
@@ -207,10 +207,13 @@ Result<std::optional<CollectionStats>> Coordinator::stats_for(const ShardRequest
     stats.documents += answers[s]->documents;
     stats.total_length += answers[s]->total_length;
     revisions[s] = answers[s]->revision;
-    stats.last_word_known = stats.last_word_known || !answers[s]->last_word_prefix;
+    (answers[s]->last_word_prefix ? prefix_somewhere : word_somewhere) = true;
     for (const auto& [term, freq] : answers[s]->term_freqs) sums[term] += freq;
   }
   if (!any) return std::optional<CollectionStats>();
+  // Only where the shards disagree: text every shard reads whole (a date being typed, syntax)
+  // stays as typed (asked whole, a date half typed was refused).
+  stats.last_word_known = prefix_somewhere && word_somewhere;
   for (const auto& [term, freq] : sums)
     stats.term_freqs.emplace_back(term, static_cast<std::uint32_t>(std::min<std::uint64_t>(freq, UINT32_MAX)));
   cache.store(key, stats, std::move(revisions));

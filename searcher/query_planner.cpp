@@ -217,6 +217,49 @@ std::string exclusions_written_as_signs(const std::string& text) {
           if (!joins(i)) written += inside.substr(i.begin, i.end - i.begin) + " ";
         written.pop_back();
         changed = true;
+      } else if (std::any_of(inner.begin(), inner.end(), [](const Chunk& i) { return i.sign == '-'; })) {
+        // Words and exclusions in one bracket: the bracket's words without those, as `NOT` in a
+        // bracket reads (`brain (fatigue -sleep)`: brain, or fatigue without sleep). The parser
+        // cannot read a minus there, and the query fell back to its plain words: the sleep
+        // articles were found. A bracket of filters and excluded filters is left to parse(),
+        // which filters the whole query by it.
+        const auto text_of = [&](const Chunk& i) { return std::string_view(inside).substr(i.begin, i.end - i.begin); };
+        const auto is_operator = [&](const Chunk& i) { return i.sign == 0 && !i.group && is_operator_word(text_of(i)); };
+        const bool filters_only = std::all_of(inner.begin(), inner.end(), [&](const Chunk& i) {
+          const std::string_view body = text_of(i).substr(i.sign != 0 ? 1 : 0);
+          const std::size_t field = filter_field_length(body);
+          return is_operator(i) || (!i.group && field > 0 && body.size() > field);
+        });
+        if (!filters_only) {
+          std::vector<bool> dropped(inner.size(), false);
+          std::vector<std::string> excluded;
+          for (std::size_t k2 = 0; k2 < inner.size(); ++k2) {
+            if (inner[k2].sign != '-') continue;
+            dropped[k2] = true;
+            std::string body(text_of(inner[k2]).substr(1));
+            std::string lower = body;
+            std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+            if (!english_stop_words()(lower)) excluded.push_back(std::move(body));
+            // An operator that joined it goes with it (`(fatigue OR -sleep)`).
+            if (k2 > 0 && !dropped[k2 - 1] && is_operator(inner[k2 - 1])) dropped[k2 - 1] = true;
+            else if (k2 + 1 < inner.size() && is_operator(inner[k2 + 1]) &&
+                     std::all_of(dropped.begin(), dropped.begin() + static_cast<std::ptrdiff_t>(k2), [](bool d) { return d; }))
+              dropped[k2 + 1] = true;
+          }
+          std::string kept;
+          for (std::size_t k2 = 0; k2 < inner.size(); ++k2)
+            if (!dropped[k2]) kept += (kept.empty() ? "" : " ") + std::string(text_of(inner[k2]));
+          written = "(" + kept + ")";
+          if (!excluded.empty()) {
+            written = "(" + written + " AND NOT (";
+            for (std::size_t e = 0; e < excluded.size(); ++e) written += (e ? " OR " : "") + excluded[e];
+            written += "))";
+          }
+          changed = true;
+        }
+      } else if (inside != now.substr(1, now.size() - 2)) {
+        written = "(" + inside + ")";  // a bracket inside it was rewritten
+        changed = true;
       }
     }
     out += written;
@@ -241,8 +284,8 @@ std::optional<std::string> field_over_group(std::string_view field, std::string_
     return c.sign == 0 && !c.group && is_operator_word(piece(c));
   });
   const bool dated = field == "date:" || field == "year:";
-  if (chunks.empty() || (dated && !any_operator)) return std::nullopt;
-  if (chunks.size() == 1 && chunks[0].sign == 0 && !chunks[0].group) return std::nullopt;  // `topic:(astrocytes)`
+  // `year:(2025 2026)` is left to date_filters, which names it; `year:(2025)` is the year.
+  if (chunks.empty() || (dated && !any_operator && chunks.size() > 1)) return std::nullopt;
   std::string out;
   std::vector<std::string_view> name;  // plain words of one value, in order
   const auto flush = [&] {
@@ -820,6 +863,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     return fail(ErrorCode::kBadQuery, "query is " + std::to_string(plan.folded.size()) +
                                           " bytes long once folded; the limit is " +
                                           std::to_string(2 * options_.max_query_bytes));
+  plan.typed = plan.folded;
   plan.blank = plan.folded.find_first_not_of(" \t\r\n") == std::string::npos;
   plan.partial = request.partial && !plan.blank && last_word_incomplete(plan.folded);
   const std::size_t last_space = plan.folded.find_last_of(" \t\r\n");
@@ -896,6 +940,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
 Result<QueryPlan> QueryPlanner::plan_words(const SearchRequest& request, const std::string& folded) {
   QueryPlan plan;
   plan.folded = folded;
+  plan.typed = folded;
   // A correction names its date filters as typed (spelling_correction): read as plan() reads them.
   if (folded.find("date:") != std::string::npos || folded.find("year:") != std::string::npos) {
     std::string bad;
@@ -1023,13 +1068,18 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
     // nothing when the text holds anything else or no OR.
     const auto filters_joined = [&](std::string_view text, bool need_or) -> std::optional<Xapian::Query> {
       std::vector<std::vector<std::string>> alternatives(1);
+      std::vector<std::string> excluded;  // `(topic:fatigue -topic:sleep)`: without those
       for (const Chunk& c : top_chunks(text)) {
         const std::string_view word = text.substr(c.begin, c.end - c.begin);
         if (word == "OR") alternatives.emplace_back();
         else if (word == "AND") continue;
         else if (c.sign == 0 && !c.group && is_filter(word)) alternatives.back().emplace_back(word);
+        else if (!need_or && c.sign == '-' && !c.group && is_filter(word.substr(1))) excluded.emplace_back(word.substr(1));
         else return std::nullopt;
       }
+      if (!excluded.empty() && alternatives.size() == 1 && alternatives.front().empty()) return std::nullopt;
+      // An OR that joined an exclusion (`topic:a OR -topic:b`) leaves an empty side: no filter of these.
+      if (!excluded.empty()) std::erase_if(alternatives, [](const auto& a) { return a.empty(); });
       // Checked before any is parsed: a filter alone is parsed by the parser, not here again.
       if ((need_or && alternatives.size() < 2) || std::any_of(alternatives.begin(), alternatives.end(), [](const auto& a) { return a.empty(); }))
         return std::nullopt;
@@ -1039,7 +1089,11 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
         for (const auto& f : a) all.push_back(parse(f, false));
         either.emplace_back(Xapian::Query::OP_AND, all.begin(), all.end());
       }
-      return Xapian::Query(Xapian::Query::OP_OR, either.begin(), either.end());
+      Xapian::Query joined(Xapian::Query::OP_OR, either.begin(), either.end());
+      if (excluded.empty()) return joined;
+      std::vector<Xapian::Query> out;
+      for (const auto& f : excluded) out.push_back(parse(f, false));
+      return Xapian::Query(Xapian::Query::OP_AND_NOT, joined, Xapian::Query(Xapian::Query::OP_OR, out.begin(), out.end()));
     };
     if (auto alone = filters_joined(folded, true)) return *alone;
     std::string rest;
@@ -1055,7 +1109,9 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
       std::optional<Xapian::Query> group;
       // Beside OR it is one side of the OR (`brain OR (topic:diet)`: either), as without brackets.
       const bool beside_or = (k > 0 && is_or(k - 1)) || (k + 1 < chunks.size() && is_or(k + 1));
-      if (c.group && c.sign == 0 && !beside_or) group = filters_joined(piece.substr(1, piece.size() - 2), false);
+      // `+(…)` requires what it holds: of filters, the same filter.
+      if (c.group && c.sign != '-' && !beside_or)
+        group = filters_joined(piece.substr(c.sign != 0 ? 2 : 1, piece.size() - (c.sign != 0 ? 3 : 2)), false);
       if (group) groups.push_back(std::move(*group));
       else rest += (rest.empty() ? "" : " ") + std::string(piece);
     }
@@ -1320,6 +1376,48 @@ Xapian::Query QueryPlanner::filters(const SearchRequest& r) const {
                      Xapian::sortable_serialise(*r.min_credibility));
   if (all.empty()) return Xapian::Query();
   return Xapian::Query(Xapian::Query::OP_AND, all.begin(), all.end());
+}
+
+}  // namespace mssearch
+
+namespace mssearch {
+
+std::string correction_as_typed(const QueryPlan& plan, const std::string& corrected) {
+  if (plan.typed == plan.folded || corrected.empty()) return corrected;
+  const auto words = [](const std::string& text) {
+    std::vector<std::pair<std::size_t, std::size_t>> spans;
+    for (std::size_t i = 0; i < text.size();) {
+      if (!is_word_byte(text[i])) {
+        ++i;
+        continue;
+      }
+      std::size_t end = i;
+      while (end < text.size() && is_word_byte(text[end])) ++end;
+      spans.emplace_back(i, end - i);
+      i = end;
+    }
+    return spans;
+  };
+  const auto from = words(plan.folded), to = words(corrected);
+  if (from.size() != to.size()) return corrected;
+  std::map<std::string, std::string> changed;
+  for (std::size_t k = 0; k < from.size(); ++k) {
+    std::string a = plan.folded.substr(from[k].first, from[k].second), b = corrected.substr(to[k].first, to[k].second);
+    if (a == b) continue;
+    if (auto [it, added] = changed.emplace(a, b); !added && it->second != b) return corrected;  // two ways
+  }
+  if (changed.empty()) return corrected;
+  std::string out;
+  std::size_t at = 0;
+  for (const auto& [begin, length] : words(plan.typed)) {
+    out.append(plan.typed, at, begin - at);
+    const std::string word = plan.typed.substr(begin, length);
+    const auto it = changed.find(word);
+    out += it == changed.end() ? word : it->second;
+    at = begin + length;
+  }
+  out.append(plan.typed, at, std::string::npos);
+  return out;
 }
 
 }  // namespace mssearch

@@ -24,6 +24,7 @@ namespace mssearch {
 
 struct QueryPlan {
   std::string folded;        // the words searched, folded (after any cut)
+  std::string typed;         // folded as typed, before the syntax was rewritten for the parser
   bool blank = false;        // nothing typed: every article, newest first
   Xapian::Query words;       // the words as parsed (MatchAll when blank)
   Xapian::Query query;       // words, filters and boosts: what the matcher runs
@@ -36,6 +37,12 @@ struct QueryPlan {
   // so the live answer and the submitted one agree (order and count).
   bool partial = false;
 };
+
+// A correction of `plan.folded` (the text as rewritten for the parser: `NOT x` as `-x`,
+// `topic:(a OR b)` as `(topic:a OR topic:b)`, a bracket's exclusions as its AND NOT) written
+// onto the text as typed: each word it changes, changed there. The correction itself when the
+// two do not pair word for word.
+std::string correction_as_typed(const QueryPlan& plan, const std::string& corrected);
 
 // `text` parsed as words for the stages' small queries (suggestions' titles and head words,
 // related articles' topics), never throwing for syntax: text the parser refuses (a stray `..`,

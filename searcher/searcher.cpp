@@ -207,12 +207,12 @@ Result<SearchResult> Searcher::Impl::search_once(const SearchRequest& request) {
           better->showing_corrected = true;
           result = std::move(better);
         }
-        result->did_you_mean = corrected;
+        result->did_you_mean = correction_as_typed(*plan, corrected);
       }
     }
   } else if (const std::string corrected = planner.typo_correction(*plan); !corrected.empty() && corrected != plan->folded) {
     // Found enough without a word it does not know: offered, not searched (no second search).
-    result->did_you_mean = corrected;
+    result->did_you_mean = correction_as_typed(*plan, corrected);
   }
   result->query_terms_dropped = plan->words_dropped;  // also when the answer is the corrected query's
   result->last_word_prefix = plan->partial;
@@ -391,7 +391,7 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     const std::string corrected = plan->blank                ? std::string()
                                   : matched.total < 3        ? planner.spelling_correction(plan->folded)
                                                              : planner.typo_correction(*plan, &unknown);
-    if (!corrected.empty() && corrected != plan->folded) a.spelling = corrected;
+    if (!corrected.empty() && corrected != plan->folded) a.spelling = correction_as_typed(*plan, corrected);
     else a.spelling_unknown = unknown;
     if (plan->feedback) {
       // What the coordinator needs to choose feedback's terms from the global best hits.

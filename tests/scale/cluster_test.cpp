@@ -248,7 +248,10 @@ TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[
     // As you type: a last word some shard has is a word, as one index reads it (a shard to
     // which it was unknown read it as a prefix: `brain fog`, 9 against one index's 2); a prefix
     // no shard has whole is one everywhere. The same total, the same reading, no related.
-    for (const char* typing : {"brain fog", "brain fo", "astro", "astrocytes", "nerve coating", "ocrel", "tired after a hot sh", "remyelination"}) {
+    // A date being typed is no word of any shard: it matches nothing until whole, as on one index
+    // (asked whole, it was refused at each keystroke).
+    for (const char* typing : {"brain fog", "brain fo", "astro", "astrocytes", "nerve coating", "ocrel", "tired after a hot sh", "remyelination",
+                               "date:2025-0", "brain fog -year:2", "year:202", "date:2025-01-01..2025-0"}) {
       CAPTURE(typing);
       SearchRequest r;
       r.query = typing;

@@ -259,13 +259,16 @@ TEST_CASE("search: each query-syntax form", "[searcher]") {
       typing.query = q;
       CHECK_FALSE(c.searcher->search(typing));
     }
-    // A signed range inside brackets is refused, naming how to write it; outside, + and - add up.
+    // A signed range in a bracket with words is NOT in the bracket (it was refused, naming
+    // that way to write it); in a bracket of filters it is still refused; outside, + and - add up.
+    CHECK(c.search("(fatigue -date:2025-01-01..2025-12-31) OR sleep").total ==
+          c.search("(fatigue NOT date:2025-01-01..2025-12-31) OR sleep").total);
+    CHECK(c.search("(fatigue NOT date:2025-01-01..2025-12-31) OR sleep").total > 0);
     SearchRequest nested;
-    nested.query = "(fatigue -date:2025-01-01..2025-12-31) OR sleep";
+    nested.query = "brain (topic:fatigue -date:2025-01-01..2025-12-31)";
     auto refused = c.searcher->search(nested);
     REQUIRE_FALSE(refused);
     CHECK_THAT(refused.error().message, Catch::Contains("NOT date:2025-01-01..2025-12-31"));
-    CHECK(c.search("(fatigue NOT date:2025-01-01..2025-12-31) OR sleep").total > 0);
     const auto either = c.search("fatigue OR sleep").total;
     CHECK(c.search("fatigue OR sleep +date:2025-01-01..2025-12-31").total +
               c.search("fatigue OR sleep -date:2025-01-01..2025-12-31").total == either);
@@ -1513,6 +1516,30 @@ TEST_CASE("query syntax: NOT, a minus and a bracket of exclusions leave out from
   CHECK(total("brain -topic:(fatigue OR astrocytes)") == total("brain -topic:fatigue -topic:astrocytes"));
   CHECK(total("brain topic:(diet OR astrocytes)") == total("brain (topic:diet OR topic:astrocytes)"));
   CHECK(total("topic:(fatigue NOT astrocytes)") == total("topic:fatigue") - total("topic:fatigue AND topic:astrocytes"));
+  // An operator right after the bracket stays one (it was folded into a word: 0 articles); one
+  // value, quoted or not, is that value beside OR too; `+` before a bracket of filters filters.
+  CHECK(total("topic:(NOT fatigue)") == all - total("topic:fatigue"));
+  CHECK(total("year:(NOT 2025)") == all - total("year:2025"));
+  CHECK(total("topic:(\"multiple sclerosis\")") == total("topic:\"multiple sclerosis\""));
+  CHECK(total("topic:(\"multiple sclerosis\") brain") == total("topic:\"multiple sclerosis\" brain"));
+  CHECK(total("brain OR topic:(diet)") == total("brain OR topic:diet"));
+  CHECK(total("brain OR year:(2025)") == total("brain OR year:2025"));
+  CHECK(total("brain +year:(2025 OR 2026)") == total("brain (year:2025 OR year:2026)"));
+  CHECK(total("brain +year:(2025 OR 2026)") < total("year:2025 OR year:2026"));
+  CHECK(total("id:(brain-fog-cognition)") == 1);
+  CHECK(total("ID:brain-fog-cognition") == 1);
+  // Words and exclusions in one bracket: the words without those, as NOT in a bracket (the
+  // parser could not read it, and the query fell back to its plain words, the excluded among them).
+  CHECK(total("brain (fatigue -sleep)") == total("brain OR (fatigue AND NOT sleep)"));
+  CHECK(total("(fatigue -sleep) OR brain") == total("brain OR (fatigue AND NOT sleep)"));
+  CHECK(total("(fatigue -sleep -heat)") == total("fatigue -sleep -heat"));
+  CHECK(total("(fatigue OR -sleep)") == total("fatigue -sleep"));
+  CHECK(total("brain ((fatigue -sleep) OR heat)") == total("brain OR ((fatigue AND NOT sleep) OR heat)"));
+  CHECK(total("brain (topic:fatigue -topic:sleep)") == total("brain topic:fatigue -topic:sleep"));
+  CHECK(total("brain (topic:fatigue -topic:sleep)") < total("brain"));
+  // "Did you mean" is written as typed, not as the text was rewritten for the parser.
+  CHECK(c.search("astrocites NOT sleep").did_you_mean == std::optional<std::string>("astrocytes NOT sleep"));
+  CHECK(c.search("brain (astrocites -sleep)").did_you_mean.value_or("") == "brain (astrocytes -sleep)");
   // An exclusion leaves out from the whole query whatever stands beside it: AND, OR, NEAR, text
   // that is no valid syntax (Xapian read `-fatigue AND brain` as every article without fatigue,
   // `fatigue OR sleep -depression` as sleep's side only, and `fatigue -sleep )` searched sleep).
@@ -1606,12 +1633,16 @@ TEST_CASE("query syntax: NOT, a minus and a bracket of exclusions leave out from
   auto answered = c.searcher->search(stray);
   REQUIRE(answered);
   for (const auto& h : answered->hits) CHECK(h.date > "2024-12-31");
-  // Inside a real bracket it is refused, naming the way that is read.
-  stray.query = "(fatigue -date:..2024-12-31) OR sleep";
+  // Inside a real bracket with words it is NOT there; in a bracket of filters it is refused,
+  // naming the way that is read.
+  CHECK(c.search("(fatigue -date:..2024-12-31) OR sleep").total == c.search("(fatigue NOT date:..2024-12-31) OR sleep").total);
+  CHECK(c.search("(fatigue -year:2024..2025) OR sleep").total == c.search("(fatigue NOT year:2024..2025) OR sleep").total);
+  CHECK(c.search("(fatigue -year:2024..2025) OR sleep").total < c.search("fatigue OR sleep").total);
+  stray.query = "brain (topic:fatigue -date:..2024-12-31)";
   auto refused = c.searcher->search(stray);
   REQUIRE_FALSE(refused);
   CHECK_THAT(refused.error().message, Catch::Contains("write NOT date:..2024-12-31 inside them"));
-  stray.query = "(fatigue -year:2024..2025) OR sleep";  // named as typed, not as the days it is read as
+  stray.query = "brain (topic:fatigue -year:2024..2025)";  // named as typed, not as the days it is read as
   refused = c.searcher->search(stray);
   REQUIRE_FALSE(refused);
   CHECK_THAT(refused.error().message, Catch::StartsWith("-year:2024..2025 inside brackets"));
@@ -1672,7 +1703,7 @@ TEST_CASE("query syntax: a query of exclusions only finds every article but thos
   // the JSON), for exclusions alone and a date range alone.
   for (const char* q : {"-fatigue", "date:2025-01-01.."}) {
     INFO(q);
-    const auto answer = c.search(q);
+    const auto answer = c.search(q, 10);  // (a page of 100 holds every article not excluded)
     REQUIRE_FALSE(answer.hits.empty());
     for (const auto& h : answer.hits) CHECK(std::isfinite(h.score));
     REQUIRE_FALSE(answer.related.empty());
