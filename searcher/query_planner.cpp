@@ -336,7 +336,12 @@ std::string fields_over_groups(const std::string& text) {
       if (end != std::string::npos) {
         std::string field = text.substr(i, f);
         std::transform(field.begin(), field.end(), field.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-        if (auto written = field_over_group(field, std::string_view(text).substr(i + f + 1, end - i - f - 2))) {
+        const std::string_view inside = std::string_view(text).substr(i + f + 1, end - i - f - 2);
+        if (inside.find_first_not_of(" \t\r\n()") == std::string_view::npos) {
+          i = end;  // `topic:()`: no value, no filter (it found nothing, beside words too)
+          continue;
+        }
+        if (auto written = field_over_group(field, inside)) {
           out += "(" + *written + ")";
           i = end;
           continue;
@@ -1117,7 +1122,8 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
     }
     if (!groups.empty()) {
       const Xapian::Query filter(Xapian::Query::OP_AND, groups.begin(), groups.end());
-      if (rest.empty()) return filter;
+      // Nothing else but stray brackets (`(topic:a OR topic:b))`: 0 articles).
+      if (rest.find_first_not_of(" \t\r\n()") == std::string::npos) return filter;
       return Xapian::Query(Xapian::Query::OP_FILTER, parse(rest, partial), filter);
     }
   }
