@@ -340,6 +340,13 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
     reranked = reranked || a.reranked;
     if (a.order == "date") order = Order::kDate;
     if (a.order == "credibility") order = Order::kCredibility;
+  }
+  for (std::size_t s : up) {
+    const ShardAnswer& a = *answers[s];
+    // A shard that found fewer than 3 proposes the correction one index offers when it finds
+    // few; when the shards together found enough, one index would not offer it (as you type,
+    // `astrocyt` was offered "astrocytes" by a shard of few hits): it abstains.
+    if (a.spelling && a.total < 3 && result.total >= 3) continue;
     if (a.spelling) ++proposals[*a.spelling];
     // A shard that found the words and proposes nothing knows them (its spelling data holds
     // them): no correction, as one index would offer none. Unless it says a word is unknown
