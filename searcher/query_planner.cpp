@@ -479,11 +479,21 @@ std::string bounded_repeats(const std::string& text, bool costly_only = false) {
       }
       const std::size_t sign_at = i - field.size();
       const char sign = sign_at > 0 && (text[sign_at - 1] == '+' || text[sign_at - 1] == '-') ? text[sign_at - 1] : ' ';
-      if (++seen[std::string(1, sign) + field + "\"" + words] <= kMaxRepeats) {
+      // A filter's quoted value (`topic:"multiple sclerosis"`) is one term, no positions: kept.
+      if (filter_field_length(field) > 0 || ++seen[std::string(1, sign) + field + "\"" + words] <= kMaxRepeats) {
         out += text.substr(i, close - i);
       } else {
         out.erase(out.size() - field.size());
         if (sign != ' ' && !out.empty() && out.back() == sign) out.pop_back();
+        // The operator that joined it goes too (a dangling `OR` made the text no syntax, and it
+        // was searched as its plain words).
+        std::size_t end = out.find_last_not_of(" \t\r\n");
+        for (std::string_view op : {"OR", "AND", "XOR", "NOT"})
+          if (end != std::string::npos && end + 1 >= op.size() && std::string_view(out).substr(end + 1 - op.size(), op.size()) == op &&
+              (end + 1 == op.size() || std::string_view(" \t\r\n(").find(out[end - op.size()]) != std::string_view::npos)) {
+            out.erase(end + 1 - op.size());
+            break;
+          }
       }
       i = close;
       continue;

@@ -1537,6 +1537,15 @@ TEST_CASE("query syntax: NOT, a minus and a bracket of exclusions leave out from
   CHECK(total("brain ((fatigue -sleep) OR heat)") == total("brain OR ((fatigue AND NOT sleep) OR heat)"));
   CHECK(total("brain (topic:fatigue -topic:sleep)") == total("brain topic:fatigue -topic:sleep"));
   CHECK(total("brain (topic:fatigue -topic:sleep)") < total("brain"));
+  // A filter's quoted value repeated past the bound on repeats is kept (cut, its OR left
+  // dangling, and the query was searched as its plain words: 49 articles instead of 10); a
+  // phrase cut takes the operator that joined it.
+  {
+    std::string five = "topic:\"multiple sclerosis\"", six = "\"brain fog\"";
+    for (int k = 0; k < 5; ++k) five += " OR topic:\"multiple sclerosis\"", six += " OR \"brain fog\"";
+    CHECK(total(five) == total("topic:\"multiple sclerosis\""));
+    CHECK(total(six) == total("\"brain fog\""));
+  }
   // "Did you mean" is written as typed, not as the text was rewritten for the parser.
   CHECK(c.search("astrocites NOT sleep").did_you_mean == std::optional<std::string>("astrocytes NOT sleep"));
   CHECK(c.search("brain (astrocites -sleep)").did_you_mean.value_or("") == "brain (astrocytes -sleep)");
