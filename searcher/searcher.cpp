@@ -335,15 +335,22 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     stats->documents = static_cast<double>(r.stats->documents);
     stats->average_length = static_cast<double>(r.stats->total_length) / stats->documents;
     stats->local_documents = db.get_doccount();
-    std::map<GlobalStats::Key, std::pair<double, int>> sums;
+    // A term is known to the weight by its counts here: the query's own terms first, so that a
+    // feedback or related term with the same counts here does not move their weights (the
+    // related articles' terms, sent only when asked for, changed the hits' scores: their order
+    // through a coordinator depended on `related`).
+    std::set<std::string> planned;
+    for (auto t = plan->query.get_unique_terms_begin(); t != plan->query.get_unique_terms_end(); ++t) planned.insert(*t);
+    std::map<GlobalStats::Key, std::pair<double, int>> sums, others;
     for (const auto& [term, freq] : r.stats->term_freqs) {
       const auto local = collection_freqs.both(db, term);
       if (local.termfreq == 0) continue;  // never weighed here
-      auto& sum = sums[{local.termfreq, local.collection_freq}];
+      auto& sum = (planned.contains(term) ? sums : others)[{local.termfreq, local.collection_freq}];
       sum.first += freq;
       ++sum.second;
     }
     for (const auto& [key, sum] : sums) stats->by_local.emplace(key, sum.first / sum.second);
+    for (const auto& [key, sum] : others) stats->by_local.emplace(key, sum.first / sum.second);  // never over the query's
     global = make_global_weight(options.ranking, std::move(stats));
   }
   const Xapian::Weight& scoring = global ? *global : *weight;

@@ -274,6 +274,25 @@ TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[
       CHECK(b->related.size() == a->related.size());
       if (a->last_word_prefix) CHECK(b->related.empty());
     }
+    // Asking for related articles changes no hit nor score (their terms' statistics, sent to the
+    // shards with the page's, shared the query's rare terms' mean: `ocrevus pre` came in
+    // another order with related=0).
+    for (const char* q : {"ocrevus pre", "brain fatigue", "pins and needles", "heat"}) {
+      CAPTURE(q);
+      SearchRequest r;
+      r.query = q;
+      r.related = true;
+      auto with = coordinator->search(r);
+      r.related = false;
+      auto without = coordinator->search(r);
+      REQUIRE(with);
+      REQUIRE(without);
+      REQUIRE(with->hits.size() == without->hits.size());
+      for (std::size_t k = 0; k < with->hits.size(); ++k) {
+        CHECK(with->hits[k].id == without->hits[k].id);
+        CHECK(with->hits[k].score == Approx(without->hits[k].score));
+      }
+    }
     // Related articles keep the query's exclusions and filters, on each shard as on one index.
     for (const SortOrder sort : {SortOrder::kDate, SortOrder::kRelevance}) {
       SearchRequest r;
