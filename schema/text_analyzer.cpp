@@ -453,8 +453,13 @@ std::string TextAnalyzer::fold_query(std::string_view typed) const {
       while (!rest.empty() && rest.back() == ')') rest.remove_suffix(1);
       for (auto op : kOperators)
         if (rest == op) {
-          out += fold_text(word.substr(0, after));
+          const std::string field = fold_text(word.substr(0, after));
+          out += field;
           out += word.substr(after);
+          // `id:(NOT MS-Hug-2025)`: what follows in the bracket is ids, kept as written.
+          const std::size_t lead_at = field.find_first_not_of("(+-");
+          if (lead_at != std::string::npos && std::string_view(field).substr(lead_at).starts_with("id:"))
+            for (char c : word) id_depth += c == '(' ? 1 : c == ')' ? -1 : 0;
           word = {};
           break;
         }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -169,12 +170,31 @@ std::string single_signs(const std::string& text) {
   return out;
 }
 
+// Whether a bracket's text as typed holds words beside a minus, or a required filter (`+year:`),
+// which the parser cannot read there. A bracket whose exclusions are written with NOT is left
+// to the parser, as NOT in a bracket is Xapian's (`(fatigue OR heat NOT sleep)`).
+bool bracket_needs_rewrite(std::string_view typed) {
+  const std::vector<Chunk> chunks = top_chunks(typed);
+  bool sign = false;
+  for (const Chunk& c : chunks) {
+    const std::string_view w = typed.substr(c.begin, c.end - c.begin);
+    if (c.sign == 0 && !c.group && w == "NOT" && &c != &chunks.back()) return false;  // a NOT that excludes
+    if (c.sign == '-') sign = true;
+    if (c.sign == '+' && !c.group) {
+      const std::string_view body = w.substr(1);
+      const std::size_t field = filter_field_length(body);
+      if (field > 0 && body.size() > field) sign = true;
+    }
+  }
+  return sign;
+}
+
 // What `NOT` leaves out is an exclusion from the whole query, as `-` is: `NOT x` (and `AND NOT
 // x`) at the top level is written `-x`, and a bracket holding exclusions only, `(-x -y)`, is
 // written `-(x y)`. Xapian reads `a NOT b -c` as a without (b without c), bringing c back;
 // `NOT fatigue brain` as neither word; `fatigue (-sleep)` as sleep. After OR (or another
 // operator) `NOT` stays Xapian's.
-std::string exclusions_written_as_signs(const std::string& text) {
+std::string exclusions_written_as_signs(const std::string& text, bool recurse = true) {
   const std::vector<Chunk> chunks = top_chunks(text);
   std::string out;
   const auto piece = [&](const Chunk& c) { return std::string_view(text).substr(c.begin, c.end - c.begin); };
@@ -183,6 +203,11 @@ std::string exclusions_written_as_signs(const std::string& text) {
   for (std::size_t k = 0; k < chunks.size(); ++k) {
     const Chunk& c = chunks[k];
     std::string_view now = piece(c);
+    // A sign alone (`((fatigue -sleep) -)`, `fatigue -`) signs nothing: no syntax to fail on.
+    if (!now.empty() && now.find_first_not_of("+-") == std::string_view::npos) {
+      changed = true;
+      continue;
+    }
     std::string written(now);
     const bool after_operator = previous == "OR" || previous == "XOR" || previous.starts_with("NEAR") ||
                                 previous.starts_with("ADJ") || previous == "NOT";
@@ -199,10 +224,29 @@ std::string exclusions_written_as_signs(const std::string& text) {
       ++k;
       continue;
     }
-    if (c.group && c.sign == 0) {
-      // The inside read the same way first, so that brackets in it and NOT are looked through
-      // (`((-sleep))`, `(NOT fatigue)`, `((-a) (-b))`).
-      const std::string inside = exclusions_written_as_signs(std::string(now.substr(1, now.size() - 2)));
+    if (c.group && c.sign == 0 && recurse) {
+      // The brackets inside it read first, each once (`((-sleep))`, `((-a) (-b))`), a sign alone
+      // dropped; then its own NOT looked through (`(NOT fatigue)`).
+      std::string nested_text;
+      bool nested_changed = false;
+      {
+        const std::string_view typed = now.substr(1, now.size() - 2);
+        for (const Chunk& i : top_chunks(typed)) {
+          std::string part(typed.substr(i.begin, i.end - i.begin));
+          if (part.find_first_not_of("+-") == std::string::npos) {  // a sign alone signs nothing
+            nested_changed = true;
+            continue;
+          }
+          if (i.group && i.sign == 0) {
+            std::string again = exclusions_written_as_signs(part);
+            nested_changed = nested_changed || again != part;
+            part = std::move(again);
+          }
+          nested_text += (nested_text.empty() ? "" : " ") + part;
+        }
+        if (!nested_changed) nested_text = typed;
+      }
+      const std::string inside = exclusions_written_as_signs(nested_text, false);
       const std::vector<Chunk> inner = top_chunks(inside);
       const auto joins = [&](const Chunk& i) {
         const std::string_view w = std::string_view(inside).substr(i.begin, i.end - i.begin);
@@ -217,48 +261,73 @@ std::string exclusions_written_as_signs(const std::string& text) {
           if (!joins(i)) written += inside.substr(i.begin, i.end - i.begin) + " ";
         written.pop_back();
         changed = true;
-      } else if (std::any_of(inner.begin(), inner.end(), [](const Chunk& i) { return i.sign == '-'; })) {
+      } else if (bracket_needs_rewrite(nested_text)) {
         // Words and exclusions in one bracket: the bracket's words without those, as `NOT` in a
-        // bracket reads (`brain (fatigue -sleep)`: brain, or fatigue without sleep). The parser
-        // cannot read a minus there, and the query fell back to its plain words: the sleep
-        // articles were found. A bracket of filters and excluded filters is left to parse(),
-        // which filters the whole query by it.
+        // bracket reads (`brain (fatigue -sleep)`: brain, or fatigue without sleep), and a
+        // required filter in it filters the bracket (`(fatigue +year:2025)`). The parser cannot
+        // read a sign there, and the query fell back to its plain words: the sleep articles
+        // were found, and the word "date". A bracket of filters and excluded filters is left to
+        // parse(), which filters the whole query by it.
         const auto text_of = [&](const Chunk& i) { return std::string_view(inside).substr(i.begin, i.end - i.begin); };
         const auto is_operator = [&](const Chunk& i) { return i.sign == 0 && !i.group && is_operator_word(text_of(i)); };
-        const bool filters_only = std::all_of(inner.begin(), inner.end(), [&](const Chunk& i) {
+        const auto is_filter_chunk = [&](const Chunk& i) {
           const std::string_view body = text_of(i).substr(i.sign != 0 ? 1 : 0);
           const std::size_t field = filter_field_length(body);
-          return is_operator(i) || (!i.group && field > 0 && body.size() > field);
-        });
+          return !i.group && field > 0 && body.size() > field;
+        };
+        const bool filters_only =
+            std::all_of(inner.begin(), inner.end(), [&](const Chunk& i) { return is_operator(i) || is_filter_chunk(i); });
         if (!filters_only) {
           std::vector<bool> dropped(inner.size(), false);
-          std::vector<std::string> excluded;
+          std::vector<std::string> excluded, required;
           for (std::size_t k2 = 0; k2 < inner.size(); ++k2) {
-            if (inner[k2].sign != '-') continue;
+            const bool required_filter = inner[k2].sign == '+' && is_filter_chunk(inner[k2]);
+            if (inner[k2].sign != '-' && !required_filter) continue;
             dropped[k2] = true;
             std::string body(text_of(inner[k2]).substr(1));
             std::string lower = body;
             std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-            if (!english_stop_words()(lower)) excluded.push_back(std::move(body));
+            if (required_filter) required.push_back(std::move(body));
+            else if (!english_stop_words()(lower)) excluded.push_back(std::move(body));
             // An operator that joined it goes with it (`(fatigue OR -sleep)`).
             if (k2 > 0 && !dropped[k2 - 1] && is_operator(inner[k2 - 1])) dropped[k2 - 1] = true;
             else if (k2 + 1 < inner.size() && is_operator(inner[k2 + 1]) &&
                      std::all_of(dropped.begin(), dropped.begin() + static_cast<std::ptrdiff_t>(k2), [](bool d) { return d; }))
               dropped[k2 + 1] = true;
           }
-          std::string kept;
-          for (std::size_t k2 = 0; k2 < inner.size(); ++k2)
-            if (!dropped[k2]) kept += (kept.empty() ? "" : " ") + std::string(text_of(inner[k2]));
-          written = "(" + kept + ")";
+          std::vector<std::string> kept;
+          for (std::size_t k2 = 0; k2 < inner.size(); ++k2) {
+            if (dropped[k2]) continue;
+            std::string_view part = text_of(inner[k2]);
+            if (inner[k2].sign == '+') part.remove_prefix(1);  // a word required in a bracket: a word
+            // A sign or a character alone (`(fatigue -sleep -)`) is no word to keep.
+            if (!is_operator(inner[k2]) && std::none_of(part.begin(), part.end(), [](char ch) { return is_word_byte(ch); }))
+              continue;
+            kept.emplace_back(part);
+          }
+          // No operator at either end (`(fatigue -sleep AND)` left `fatigue AND`).
+          while (!kept.empty() && is_operator_word(kept.back())) kept.pop_back();
+          while (!kept.empty() && is_operator_word(kept.front())) kept.erase(kept.begin());
+          std::string joined;
+          for (const auto& part : kept) joined += (joined.empty() ? "" : " ") + part;
+          written = joined.empty() ? std::string() : "(" + joined + ")";
+          for (const auto& f : required) written = written.empty() ? f : "(" + written + " AND " + f + ")";
           if (!excluded.empty()) {
-            written = "(" + written + " AND NOT (";
-            for (std::size_t e = 0; e < excluded.size(); ++e) written += (e ? " OR " : "") + excluded[e];
-            written += "))";
+            if (written.empty()) {
+              // Nothing but exclusions left: each left out, as a bracket of exclusions alone.
+              for (const auto& e : excluded) written += (written.empty() ? "-" : " -") + e;
+            } else {
+              written = "(" + written + " AND NOT (";
+              for (std::size_t e = 0; e < excluded.size(); ++e) written += (e ? " OR " : "") + excluded[e];
+              written += "))";
+            }
           }
           changed = true;
         }
-      } else if (inside != now.substr(1, now.size() - 2)) {
-        written = "(" + inside + ")";  // a bracket inside it was rewritten
+      } else if (nested_changed) {
+        // A bracket inside it was rewritten (`brain ((fatigue -sleep) OR heat)`); this
+        // bracket's own NOT stays Xapian's (`(topic:fatigue NOT year:2025)`).
+        written = "(" + nested_text + ")";
         changed = true;
       }
     }
@@ -1081,33 +1150,71 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
     };
     // The query of filters and AND / OR between them (AND first, as the parser reads them), or
     // nothing when the text holds anything else or no OR.
-    const auto filters_joined = [&](std::string_view text, bool need_or) -> std::optional<Xapian::Query> {
-      std::vector<std::vector<std::string>> alternatives(1);
-      std::vector<std::string> excluded;  // `(topic:fatigue -topic:sleep)`: without those
+    // A filter (`topic:a`), or a bracket of them (`((topic:a))`, `(topic:a NOT topic:b)`), as
+    // the text to parse or the bracket's inside; NOT and a minus exclude (from the bracket).
+    std::function<std::optional<Xapian::Query>(std::string_view, bool)> filters_joined;
+    filters_joined = [&](std::string_view text, bool need_or) -> std::optional<Xapian::Query> {
+      struct Item {
+        std::string_view text;
+        bool group;
+      };
+      std::vector<std::vector<Item>> alternatives(1);
+      std::vector<Item> excluded;  // `(topic:fatigue -topic:sleep)`: without those
+      bool negated = false;        // after NOT
+      bool any_group = false;
       for (const Chunk& c : top_chunks(text)) {
         const std::string_view word = text.substr(c.begin, c.end - c.begin);
-        if (word == "OR") alternatives.emplace_back();
-        else if (word == "AND") continue;
-        else if (c.sign == 0 && !c.group && is_filter(word)) alternatives.back().emplace_back(word);
-        else if (!need_or && c.sign == '-' && !c.group && is_filter(word.substr(1))) excluded.emplace_back(word.substr(1));
-        else return std::nullopt;
+        const std::string_view body = word.substr(c.sign != 0 ? 1 : 0);
+        if (c.sign == 0 && !c.group && word == "OR") {
+          if (negated) return std::nullopt;
+          alternatives.emplace_back();
+          continue;
+        }
+        if (c.sign == 0 && !c.group && word == "AND") continue;
+        if (c.sign == 0 && !c.group && word == "NOT") {
+          if (negated || need_or) return std::nullopt;
+          negated = true;
+          continue;
+        }
+        Item item{body, c.group};
+        if (c.group) item.text = body.substr(1, body.size() - 2);
+        else if (!is_filter(body)) return std::nullopt;
+        any_group = any_group || c.group;
+        const bool exclude = negated || c.sign == '-';
+        if (exclude && need_or) return std::nullopt;
+        (exclude ? excluded : alternatives.back()).push_back(item);
+        negated = false;
       }
+      if (negated) return std::nullopt;
       if (!excluded.empty() && alternatives.size() == 1 && alternatives.front().empty()) return std::nullopt;
       // An OR that joined an exclusion (`topic:a OR -topic:b`) leaves an empty side: no filter of these.
       if (!excluded.empty()) std::erase_if(alternatives, [](const auto& a) { return a.empty(); });
       // Checked before any is parsed: a filter alone is parsed by the parser, not here again.
       if ((need_or && alternatives.size() < 2) || std::any_of(alternatives.begin(), alternatives.end(), [](const auto& a) { return a.empty(); }))
         return std::nullopt;
+      (void)any_group;
+      const auto query_of = [&](const Item& item) -> std::optional<Xapian::Query> {
+        if (!item.group) return parse(std::string(item.text), false);
+        return filters_joined(item.text, false);
+      };
       std::vector<Xapian::Query> either;
       for (const auto& a : alternatives) {
         std::vector<Xapian::Query> all;
-        for (const auto& f : a) all.push_back(parse(f, false));
+        for (const auto& item : a) {
+          auto q = query_of(item);
+          if (!q) return std::nullopt;
+          all.push_back(std::move(*q));
+        }
         either.emplace_back(Xapian::Query::OP_AND, all.begin(), all.end());
       }
       Xapian::Query joined(Xapian::Query::OP_OR, either.begin(), either.end());
       if (excluded.empty()) return joined;
       std::vector<Xapian::Query> out;
-      for (const auto& f : excluded) out.push_back(parse(f, false));
+      for (const auto& item : excluded) {
+        auto q = query_of(item);
+        if (!q) return std::nullopt;
+        out.push_back(std::move(*q));
+      }
       return Xapian::Query(Xapian::Query::OP_AND_NOT, joined, Xapian::Query(Xapian::Query::OP_OR, out.begin(), out.end()));
     };
     if (auto alone = filters_joined(folded, true)) return *alone;

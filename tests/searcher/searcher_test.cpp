@@ -1546,6 +1546,25 @@ TEST_CASE("query syntax: NOT, a minus and a bracket of exclusions leave out from
     CHECK(total(five) == total("topic:\"multiple sclerosis\""));
     CHECK(total(six) == total("\"brain fog\""));
   }
+  // From helper-36's attack: a stray sign or operator in such a bracket is no syntax to fail on
+  // (the query fell back to its plain words and the internal AND NOT searched "not": 46);
+  // a required filter in it filters the bracket (it searched the word "date"); NOT and nested
+  // brackets in a bracket of filters filter as a minus does; NOT in a bracket of words stays
+  // Xapian's; and brackets nested deep are read in linear time (each was read twice a level).
+  for (const std::string q : {"(fatigue -sleep -)", "(fatigue -sleep AND)", "(fatigue -sleep OR)", "(fatigue -sleep NOT)",
+                              "((fatigue -sleep) -)"}) {
+    INFO(q);
+    CHECK(total(q) == total("fatigue -sleep"));
+  }
+  CHECK(total("(fatigue +year:2025)") == total("fatigue +year:2025"));
+  CHECK(total("pain (fatigue +year:2025)") == total("pain OR (fatigue year:2025)"));
+  CHECK(total("brain (topic:fatigue NOT topic:sleep)") == total("brain topic:fatigue -topic:sleep"));
+  CHECK(total("brain ((topic:fatigue -topic:sleep))") == total("brain topic:fatigue -topic:sleep"));
+  CHECK(total("brain ((topic:fatigue))") == total("brain topic:fatigue"));
+  CHECK(total("brain (topic:fatigue NOT year:2025)") == total("brain topic:fatigue -year:2025"));
+  CHECK(total("(fatigue OR heat NOT sleep)") == total("fatigue OR (heat AND NOT sleep)"));
+  CHECK(total("id:(NOT brain-fog-cognition)") == all - 1);
+  CHECK(total(std::string(32, '(') + "gait -sleep" + std::string(32, ')')) == total("gait -sleep"));
   // "Did you mean" is written as typed, not as the text was rewritten for the parser.
   CHECK(c.search("astrocites NOT sleep").did_you_mean == std::optional<std::string>("astrocytes NOT sleep"));
   CHECK(c.search("brain (astrocites -sleep)").did_you_mean.value_or("") == "brain (astrocytes -sleep)");
