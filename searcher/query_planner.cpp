@@ -948,8 +948,8 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
                                           " bytes long once folded; the limit is " +
                                           std::to_string(2 * options_.max_query_bytes));
   plan.typed = plan.folded;
+  plan.raw = request.query;
   plan.blank = plan.folded.find_first_not_of(" \t\r\n") == std::string::npos;
-  plan.partial = request.partial && !plan.blank && last_word_incomplete(plan.folded);
   const std::size_t last_space = plan.folded.find_last_of(" \t\r\n");
   const std::string typed_last = last_space == std::string::npos ? plan.folded : plan.folded.substr(last_space + 1);
   if (const std::size_t depth = bracket_depth(plan.folded); depth > kMaxBracketDepth)
@@ -961,6 +961,9 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   if (plan.folded.find(":(") != std::string::npos) plan.folded = fields_over_groups(plan.folded);
   if (plan.folded.find("NOT") != std::string::npos || plan.folded.find("(") != std::string::npos)
     plan.folded = exclusions_written_as_signs(plan.folded);
+  // As the text is read: `brain NOT remy` is `brain -remy`, whose last word is excluded, not
+  // being typed (read before, `brain` became the prefix and remy was not left out).
+  plan.partial = request.partial && !plan.blank && last_word_incomplete(plan.folded);
   if (plan.folded.find("date:") != std::string::npos || plan.folded.find("year:") != std::string::npos)
     plan.folded = date_filters(plan.folded, bad_date_, typed_dates_);
   try {
@@ -1506,7 +1509,7 @@ Xapian::Query QueryPlanner::filters(const SearchRequest& r) const {
 namespace mssearch {
 
 std::string correction_as_typed(const QueryPlan& plan, const std::string& corrected) {
-  if (plan.typed == plan.folded || corrected.empty()) return corrected;
+  if (corrected.empty()) return corrected;
   const auto words = [](const std::string& text) {
     std::vector<std::pair<std::size_t, std::size_t>> spans;
     for (std::size_t i = 0; i < text.size();) {
@@ -1530,6 +1533,37 @@ std::string correction_as_typed(const QueryPlan& plan, const std::string& correc
     if (auto [it, added] = changed.emplace(a, b); !added && it->second != b) return corrected;  // two ways
   }
   if (changed.empty()) return corrected;
+  // Onto the query as typed, its case kept (`Astrocites NOT Sleep` was offered `astrocytes NOT
+  // sleep`): a word typed in capitals is corrected in capitals, a capital first letter kept.
+  if (!plan.raw.empty()) {
+    std::string out;
+    std::size_t at = 0;
+    bool any = false;
+    for (const auto& [begin, length] : words(plan.raw)) {
+      out.append(plan.raw, at, begin - at);
+      const std::string word = plan.raw.substr(begin, length);
+      const auto it = changed.find(fold_text(word));
+      if (it == changed.end()) {
+        out += word;
+      } else {
+        std::string fix = it->second;
+        const auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+        const auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+        const bool all_caps = word.size() > 1 && std::any_of(word.begin(), word.end(), upper) && std::none_of(word.begin(), word.end(), lower);
+        if (all_caps) {
+          for (char& c : fix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        } else if (upper(word.front()) && lower(fix.front())) {
+          fix.front() = static_cast<char>(std::toupper(static_cast<unsigned char>(fix.front())));
+        }
+        out += fix;
+        any = true;
+      }
+      at = begin + length;
+    }
+    out.append(plan.raw, at, std::string::npos);
+    if (any) return out;
+  }
+  if (plan.typed == plan.folded) return corrected;
   std::string out;
   std::size_t at = 0;
   for (const auto& [begin, length] : words(plan.typed)) {

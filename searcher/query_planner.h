@@ -25,6 +25,7 @@ namespace mssearch {
 struct QueryPlan {
   std::string folded;        // the words searched, folded (after any cut)
   std::string typed;         // folded as typed, before the syntax was rewritten for the parser
+  std::string raw;           // the query as the visitor typed it (its letters' case too)
   bool blank = false;        // nothing typed: every article, newest first
   Xapian::Query words;       // the words as parsed (MatchAll when blank)
   Xapian::Query query;       // words, filters and boosts: what the matcher runs

@@ -1568,6 +1568,18 @@ TEST_CASE("query syntax: NOT, a minus and a bracket of exclusions leave out from
   // "Did you mean" is written as typed, not as the text was rewritten for the parser.
   CHECK(c.search("astrocites NOT sleep").did_you_mean == std::optional<std::string>("astrocytes NOT sleep"));
   CHECK(c.search("brain (astrocites -sleep)").did_you_mean.value_or("") == "brain (astrocytes -sleep)");
+  // In the visitor's own case (it was all lower-cased).
+  CHECK(c.search("Astrocites NOT Sleep").did_you_mean.value_or("") == "Astrocytes NOT Sleep");
+  CHECK(c.search("ASTROCITES -SLEEP").did_you_mean.value_or("") == "ASTROCYTES -SLEEP");
+  // As you type, NOT before the last word excludes it (the prefix went to the word before).
+  {
+    SearchRequest typing;
+    typing.partial = true;
+    typing.query = "brain NOT remy";
+    const auto a = c.search(typing);
+    CHECK_FALSE(a.last_word_prefix);
+    CHECK(a.total == total("brain -remy"));
+  }
   // An exclusion leaves out from the whole query whatever stands beside it: AND, OR, NEAR, text
   // that is no valid syntax (Xapian read `-fatigue AND brain` as every article without fatigue,
   // `fatigue OR sleep -depression` as sleep's side only, and `fatigue -sleep )` searched sleep).
