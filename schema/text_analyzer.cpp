@@ -404,6 +404,15 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
   out.reserve(q.size());
   for (std::size_t i = 0; i < q.size();) {
     bool replaced = false;
+    // An em dash typed before a word after a space (`fatigue —sleep`: a word processor's `--`)
+    // is a minus; between words it parts them.
+    if (q.substr(i, 3) == "\u2014" && (out.empty() || out.back() == ' ' || out.back() == '\t' || out.back() == '(') &&
+        i + 3 < q.size() && (std::isalnum(static_cast<unsigned char>(q[i + 3])) != 0 || static_cast<unsigned char>(q[i + 3]) >= 0x80 ||
+                             q[i + 3] == '"' || q[i + 3] == '(')) {
+      out += '-';
+      i += 3;
+      continue;
+    }
     if (static_cast<unsigned char>(q[i]) >= 0xc2)
       for (const auto& [from, to] : kAs)
         if (q.substr(i, from.size()) == from) {

@@ -196,6 +196,14 @@ bool bracket_needs_rewrite(std::string_view typed) {
 // operator) `NOT` stays Xapian's.
 std::string exclusions_written_as_signs(const std::string& text, bool recurse = true) {
   const std::vector<Chunk> chunks = top_chunks(text);
+  // Operators left at the end (`fatigue NOT`, `(fatigue AND NOT)`, as typed so far) join
+  // nothing: dropped (the text was no syntax, and its plain words searched the word "not").
+  std::size_t meaningful = chunks.size();
+  while (meaningful > 0 && chunks[meaningful - 1].sign == 0 && !chunks[meaningful - 1].group &&
+         is_operator_word(std::string_view(text).substr(chunks[meaningful - 1].begin,
+                                                        chunks[meaningful - 1].end - chunks[meaningful - 1].begin)))
+    --meaningful;
+  if (meaningful == 0) meaningful = chunks.size();  // operators alone: as typed
   std::string out;
   const auto piece = [&](const Chunk& c) { return std::string_view(text).substr(c.begin, c.end - c.begin); };
   std::string_view previous;  // the chunk before, as typed
@@ -203,6 +211,10 @@ std::string exclusions_written_as_signs(const std::string& text, bool recurse = 
   for (std::size_t k = 0; k < chunks.size(); ++k) {
     const Chunk& c = chunks[k];
     std::string_view now = piece(c);
+    if (k >= meaningful) {
+      changed = true;
+      continue;
+    }
     // A sign alone (`((fatigue -sleep) -)`, `fatigue -`) signs nothing: no syntax to fail on.
     if (!now.empty() && now.find_first_not_of("+-") == std::string_view::npos) {
       changed = true;
@@ -231,7 +243,17 @@ std::string exclusions_written_as_signs(const std::string& text, bool recurse = 
       bool nested_changed = false;
       {
         const std::string_view typed = now.substr(1, now.size() - 2);
-        for (const Chunk& i : top_chunks(typed)) {
+        std::vector<Chunk> parts = top_chunks(typed);
+        // Operators left at its end join nothing (`(fatigue NOT)`), unless there is nothing else.
+        std::size_t keep = parts.size();
+        while (keep > 0 && parts[keep - 1].sign == 0 && !parts[keep - 1].group &&
+               is_operator_word(typed.substr(parts[keep - 1].begin, parts[keep - 1].end - parts[keep - 1].begin)))
+          --keep;
+        if (keep > 0 && keep < parts.size()) {
+          parts.resize(keep);
+          nested_changed = true;
+        }
+        for (const Chunk& i : parts) {
           std::string part(typed.substr(i.begin, i.end - i.begin));
           if (part.find_first_not_of("+-") == std::string::npos) {  // a sign alone signs nothing
             nested_changed = true;
@@ -947,6 +969,11 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     return fail(ErrorCode::kBadQuery, "query is " + std::to_string(plan.folded.size()) +
                                           " bytes long once folded; the limit is " +
                                           std::to_string(2 * options_.max_query_bytes));
+  // A quote never closed (`"ocrevus side effects`, as typed so far or pasted) quotes nothing:
+  // the parser made a phrase of the rest, which found nothing.
+  // (A field's value, `topic:"Multiple sclerosis`, runs to the end, as the parser reads it.)
+  if (std::count(plan.folded.begin(), plan.folded.end(), '"') % 2 == 1)
+    if (const std::size_t q = plan.folded.rfind('"'); q == 0 || plan.folded[q - 1] != ':') plan.folded[q] = ' ';
   plan.typed = plan.folded;
   plan.raw = request.query;
   plan.blank = plan.folded.find_first_not_of(" \t\r\n") == std::string::npos;

@@ -1565,6 +1565,18 @@ TEST_CASE("query syntax: NOT, a minus and a bracket of exclusions leave out from
   CHECK(total("(fatigue OR heat NOT sleep)") == total("fatigue OR (heat AND NOT sleep)"));
   CHECK(total("id:(NOT brain-fog-cognition)") == all - 1);
   CHECK(total(std::string(32, '(') + "gait -sleep" + std::string(32, ')')) == total("gait -sleep"));
+  // From helper-37's sweep: operators left at the end join nothing (`fatigue NOT` searched the
+  // word "not": 46, and jumped so while typing); a quote never closed quotes nothing (the rest
+  // was a phrase: 0); an em dash before a word after a space is a minus.
+  for (const std::string q : {"fatigue NOT", "(fatigue NOT)", "fatigue AND NOT", "fatigue OR NOT", "(fatigue AND NOT)"}) {
+    INFO(q);
+    CHECK(total(q) == total("fatigue"));
+  }
+  CHECK(total("brain (fatigue NOT)") == total("brain OR fatigue"));
+  CHECK(total("\"ocrevus side effects") == total("ocrevus side effects"));
+  CHECK(total("\"fatigue") == total("fatigue"));
+  CHECK(total("fatigue \u2014sleep") == total("fatigue -sleep"));
+  CHECK(total("fatigue\u2014sleep") == total("fatigue sleep"));
   // "Did you mean" is written as typed, not as the text was rewritten for the parser.
   CHECK(c.search("astrocites NOT sleep").did_you_mean == std::optional<std::string>("astrocytes NOT sleep"));
   CHECK(c.search("brain (astrocites -sleep)").did_you_mean.value_or("") == "brain (astrocytes -sleep)");
