@@ -52,6 +52,12 @@ std::size_t filter_field_length(std::string_view text) {
   return 0;
 }
 
+// Whether `text` is a filter field with its value (`topic:diet`), not the field alone.
+bool is_filter_value(std::string_view text) {
+  const std::size_t field = filter_field_length(text);
+  return field > 0 && text.size() > field;
+}
+
 // Whether a chunk is one of the parser's operators.
 bool is_operator_word(std::string_view w) {
   return w == "AND" || w == "OR" || w == "XOR" || w == "NOT" || w.starts_with("NEAR") || w.starts_with("ADJ");
@@ -180,11 +186,7 @@ bool bracket_needs_rewrite(std::string_view typed) {
     const std::string_view w = typed.substr(c.begin, c.end - c.begin);
     if (c.sign == 0 && !c.group && w == "NOT" && &c != &chunks.back()) return false;  // a NOT that excludes
     if (c.sign == '-') sign = true;
-    if (c.sign == '+' && !c.group) {
-      const std::string_view body = w.substr(1);
-      const std::size_t field = filter_field_length(body);
-      if (field > 0 && body.size() > field) sign = true;
-    }
+    if (c.sign == '+' && !c.group && is_filter_value(w.substr(1))) sign = true;
   }
   return sign;
 }
@@ -292,11 +294,7 @@ std::string exclusions_written_as_signs(const std::string& text, bool recurse = 
         // parse(), which filters the whole query by it.
         const auto text_of = [&](const Chunk& i) { return std::string_view(inside).substr(i.begin, i.end - i.begin); };
         const auto is_operator = [&](const Chunk& i) { return i.sign == 0 && !i.group && is_operator_word(text_of(i)); };
-        const auto is_filter_chunk = [&](const Chunk& i) {
-          const std::string_view body = text_of(i).substr(i.sign != 0 ? 1 : 0);
-          const std::size_t field = filter_field_length(body);
-          return !i.group && field > 0 && body.size() > field;
-        };
+        const auto is_filter_chunk = [&](const Chunk& i) { return !i.group && is_filter_value(text_of(i).substr(i.sign != 0 ? 1 : 0)); };
         const bool filters_only =
             std::all_of(inner.begin(), inner.end(), [&](const Chunk& i) { return is_operator(i) || is_filter_chunk(i); });
         if (!filters_only) {
@@ -1174,10 +1172,6 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
   // (`brain (year:2025)`: 35 articles, against 12 for `brain year:2025`), and a long
   // question's `topic:a OR topic:b`, kept as such a bracket, filtered nothing.
   {
-    const auto is_filter = [](std::string_view chunk) {  // a field and its value
-      const std::size_t field = filter_field_length(chunk);
-      return field > 0 && chunk.size() > field;
-    };
     // The query of filters and AND / OR between them (AND first, as the parser reads them), or
     // nothing when the text holds anything else or no OR.
     // A filter (`topic:a`), or a bracket of them (`((topic:a))`, `(topic:a NOT topic:b)`), as
@@ -1191,7 +1185,6 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
       std::vector<std::vector<Item>> alternatives(1);
       std::vector<Item> excluded;  // `(topic:fatigue -topic:sleep)`: without those
       bool negated = false;        // after NOT
-      bool any_group = false;
       for (const Chunk& c : top_chunks(text)) {
         const std::string_view word = text.substr(c.begin, c.end - c.begin);
         const std::string_view body = word.substr(c.sign != 0 ? 1 : 0);
@@ -1208,8 +1201,7 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
         }
         Item item{body, c.group};
         if (c.group) item.text = body.substr(1, body.size() - 2);
-        else if (!is_filter(body)) return std::nullopt;
-        any_group = any_group || c.group;
+        else if (!is_filter_value(body)) return std::nullopt;
         const bool exclude = negated || c.sign == '-';
         if (exclude && need_or) return std::nullopt;
         (exclude ? excluded : alternatives.back()).push_back(item);
@@ -1222,7 +1214,6 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
       // Checked before any is parsed: a filter alone is parsed by the parser, not here again.
       if ((need_or && alternatives.size() < 2) || std::any_of(alternatives.begin(), alternatives.end(), [](const auto& a) { return a.empty(); }))
         return std::nullopt;
-      (void)any_group;
       const auto query_of = [&](const Item& item) -> std::optional<Xapian::Query> {
         if (!item.group) return parse(std::string(item.text), false);
         return filters_joined(item.text, false);
