@@ -102,6 +102,10 @@ std::string fold_text(std::string_view utf8) {
     UChar32 c = decomposed.char32At(i);
     i += U16_LENGTH(c);
     if (u_charType(c) == U_NON_SPACING_MARK) continue;
+    // A zero-width space parts words (text pasted from a web page holds them where a line may
+    // break); NFKC_Casefold drops it as ignorable, which joined them (`brain<ZWSP>fog` was
+    // "brainfog": 0 articles). The other ignorables (a soft hyphen, a joiner) join, as they should.
+    if (c == 0x200B) c = ' ';
     stripped.append(c);
   }
   icu::UnicodeString folded = n.nfkc_casefold->normalize(stripped, status);

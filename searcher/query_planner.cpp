@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_set>
 
 #include "schema/edit_distance.h"
 #include "schema/schema.h"
@@ -29,6 +30,21 @@ constexpr char kSignedRangeMark = '\x01';
 // reference count is no atomic, so copies of it made by several searches at once (shard servers
 // answering `-fatigue` together) corrupted it: a crash in the next search's query.
 Xapian::Query match_all() { return Xapian::Query(std::string()); }
+
+// The runs of word bytes of a text (what synonym_tokens gives), as [begin, end) offsets.
+std::vector<std::pair<std::size_t, std::size_t>> word_spans(std::string_view text) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  for (std::size_t i = 0; i < text.size();) {
+    if (!is_word_byte(text[i])) {
+      ++i;
+      continue;
+    }
+    const std::size_t begin = i;
+    while (i < text.size() && is_word_byte(text[i])) ++i;
+    out.emplace_back(begin, i);
+  }
+  return out;
+}
 
 // Whether a chunk signed with a minus is a number (`-2,` in `E2f-1, -2, -3`), not an
 // exclusion: digits after the minus, then the end or punctuation (`-3T` excludes 3T), as
@@ -859,6 +875,61 @@ Xapian::Query pair_filters(const Xapian::Query& q, const schema::PairWords& word
   return rewrite_phrases(q, [&](const Xapian::Query& phrase) { return pair_filter(phrase, words); });
 }
 
+// The stop words Xapian's parser kept beside other words. It drops a stop word from a run of
+// words that holds another, and keeps a run of stop words alone (`the` still searches); but a
+// synonym's bracket cuts the text into runs (`what is (fatigue OR tiredness)`), so "what is" was
+// searched beside fatigue: 50 of the 50 sample articles. The terms of the stop words typed are
+// taken out of each OR (or AND) that holds anything else, however the parser nested it.
+using StopTerms = std::unordered_set<std::string>;
+
+void members_of(const Xapian::Query& q, Xapian::Query::op op, std::vector<Xapian::Query>& out) {
+  if (q.get_type() != op) {
+    out.push_back(q);
+    return;
+  }
+  for (std::size_t i = 0; i < q.get_num_subqueries(); ++i) members_of(q.get_subquery(i), op, out);
+}
+
+bool is_stop_term(const Xapian::Query& q, const StopTerms& stops) {
+  return q.get_type() == Xapian::Query::LEAF_TERM && stops.contains(*q.get_terms_begin());
+}
+
+Xapian::Query without_stop_terms(const Xapian::Query& q, const StopTerms& stops) {
+  using Q = Xapian::Query;
+  const auto type = q.get_type();
+  switch (type) {
+    case Q::OP_AND: case Q::OP_OR: {
+      std::vector<Q> members, kept;
+      members_of(q, type, members);
+      for (const auto& m : members)
+        if (!is_stop_term(m, stops)) kept.push_back(without_stop_terms(m, stops));
+      if (kept.empty()) return q;  // stop words alone: searched, as the parser does
+      if (kept.size() == 1) return kept.front();
+      return Q(type, kept.begin(), kept.end());
+    }
+    case Q::OP_AND_NOT: case Q::OP_AND_MAYBE: case Q::OP_FILTER: {
+      std::vector<Q> subs;
+      for (std::size_t i = 0; i < q.get_num_subqueries(); ++i) subs.push_back(without_stop_terms(q.get_subquery(i), stops));
+      return Q(type, subs.begin(), subs.end());
+    }
+    default:
+      return q;
+  }
+}
+
+Xapian::Query without_kept_stop_words(const Xapian::Query& q, const std::string& text, const Xapian::Stem& stem) {
+  StopTerms stops;
+  for (const auto& [begin, end] : word_spans(text)) {
+    std::string w = text.substr(begin, end - begin);
+    std::transform(w.begin(), w.end(), w.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (!english_stop_words()(w)) continue;
+    stops.insert("Z" + stem(w));
+    stops.insert(std::move(w));
+  }
+  if (stops.empty()) return q;
+  return without_stop_terms(q, stops);
+}
+
 }  // namespace
 
 Xapian::Query parse_words(Xapian::QueryParser& parser, const std::string& text, unsigned flags,
@@ -1326,6 +1397,7 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
       query = parser_.parse_query(text, flags);
     }
   }
+  if (options_.ranking.stop_words) query = without_kept_stop_words(query, text, analyzer_.stemmer());
   query = pair_filters(field_phrases(query), pair_words_);
   if (!partial) query = with_exact_forms(query, plain_terms(text), options_.ranking);
   if (options_.ranking.all_words_boost <= 0 || options_.ranking.default_and) return query;
@@ -1461,15 +1533,32 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
   // query finds little (where the correction's hits replace an empty answer), an English word
   // the articles do not use (`cane` is not searched as "can", `bike` as "like") or an
   // identifier with a digit (`cd21` is not CD20, `trem1` not TREM2).
-  const auto before = synonym_tokens(folded), after = synonym_tokens(corrected);
+  // Such a word is kept as typed and the others are still corrected: a misspelt question
+  // (`what is astrocites`, `does ocrevous cause fatigue`) had "what" made "that", "does" "do",
+  // and the whole correction refused for it (nothing offered, 0 articles).
+  const auto before = word_spans(folded), after = word_spans(corrected);
   if (corrected.empty() || before.size() != after.size()) return {};
+  std::string out;
+  std::size_t copied = 0;  // of `corrected`
+  bool changed = false;
   for (std::size_t i = 0; i < before.size(); ++i) {
-    if (before[i] == after[i]) continue;
-    if (db_.term_exists(before[i]) || edits_between(before[i], after[i]) > typos_allowed(before[i]) || has_digit(before[i]) ||
-        EnglishWords::system().knows(before[i]))
-      return {};
+    const std::string typed = folded.substr(before[i].first, before[i].second - before[i].first);
+    const std::string offered = corrected.substr(after[i].first, after[i].second - after[i].first);
+    if (typed == offered) continue;
+    std::string lower = typed;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const bool keep = db_.term_exists(lower) || edits_between(typed, offered) > typos_allowed(typed) ||
+                      has_digit(typed) || english_stop_words()(lower) || EnglishWords::system().knows(lower);
+    if (!keep) {
+      changed = true;
+      continue;
+    }
+    out += corrected.substr(copied, after[i].first - copied);
+    out += typed;
+    copied = after[i].second;
   }
-  return corrected;
+  if (!changed) return {};
+  return out + corrected.substr(copied);
 }
 
 std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_word) {

@@ -43,6 +43,8 @@ TEST_CASE("folding: NFKC case folding removes accents and compatibility forms", 
   CHECK(fold_text("ﬁbre") == "fibre");           // ligature
   CHECK(fold_text("Straße") == "strasse");        // case folding, not just lower-casing
   CHECK(fold_text("ＭＳ") == "ms");                // full-width letters
+  CHECK(fold_text("brain\u200Bfog") == "brain fog");  // a zero-width space parts words
+  CHECK(fold_text("pins\u00ADneedles") == "pinsneedles");  // a soft hyphen joins them
 }
 
 TEST_CASE("folding: Greek letters are spelled out and stay one hyphenated token", "[analysis]") {
