@@ -1525,6 +1525,10 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
     corrected = parser_.get_corrected_query_string();
   } catch (const Xapian::QueryParserError&) {
     if (!as_plain_words) return {};
+  }
+  // Text that is no valid syntax (`astrocites )`) Xapian's parser reads again as plain words,
+  // without correcting them: nothing was offered for it. Corrected here as plain words.
+  if (corrected.empty() && as_plain_words) {
     parser_.parse_query(plain_words(folded), QP::FLAG_SPELLING_CORRECTION);
     corrected = parser_.get_corrected_query_string();
   }

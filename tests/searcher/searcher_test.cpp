@@ -456,6 +456,10 @@ TEST_CASE("search: did you mean", "[searcher]") {
     CHECK(c.search("mice astrocites").did_you_mean.value_or("") == "mice astrocytes");
     CHECK(c.search("ocrevous walking stick").did_you_mean.value_or("") == "ocrevus walking stick");
     CHECK(c.search("trem1 astrocites").did_you_mean.value_or("") == "trem1 astrocytes");
+    // Not valid syntax: Xapian reads it again as plain words and corrects nothing.
+    const auto stray = c.search("astrocites )");
+    CHECK(stray.did_you_mean.value_or("") == "astrocytes )");
+    CHECK(stray.total == c.search("astrocytes").total);
   }
   SECTION("also while typing (partial mode)") {
     SearchRequest r;
