@@ -155,6 +155,18 @@ std::vector<Chunk> top_chunks(std::string_view text) {
 // what anyone types.
 constexpr std::size_t kMaxBracketDepth = 32;
 
+// Whether every bracket outside quotes closes and every quote does.
+bool balanced(std::string_view text) {
+  long open = 0;
+  bool quoted = false;
+  for (char c : text) {
+    if (c == '"') quoted = !quoted;
+    else if (!quoted && c == '(') ++open;
+    else if (!quoted && c == ')' && --open < 0) return false;
+  }
+  return open == 0 && !quoted;
+}
+
 // How deep brackets that close nest (a `(` never closed is a character, as pasted text has).
 std::size_t bracket_depth(std::string_view text) {
   std::size_t open = 0, most = 0;
@@ -190,6 +202,36 @@ std::string single_signs(const std::string& text) {
     ++i;
   }
   return out;
+}
+
+// Which of a run of chunks a rewrite takes out: those `take` names, each with the operator that
+// joined it (`fatigue OR -sleep`: the OR; `-fatigue AND brain`, nothing before it: the AND), so
+// that what is left is still syntax. One rule for the top level (QueryPlanner::parse) and for a
+// bracket's words (exclusions_written_as_signs).
+template <typename Take>
+std::vector<bool> taken_with_operators(const std::vector<Chunk>& chunks, std::string_view text, const Take& take) {
+  std::vector<bool> taken(chunks.size(), false);
+  const auto is_operator = [&](std::size_t k) {
+    const Chunk& c = chunks[k];
+    return c.sign == 0 && !c.group && is_operator_word(text.substr(c.begin, c.end - c.begin));
+  };
+  for (std::size_t k = 0; k < chunks.size(); ++k) {
+    if (!take(chunks[k])) continue;
+    taken[k] = true;
+    if (k > 0 && !taken[k - 1] && is_operator(k - 1)) taken[k - 1] = true;
+    else if (k + 1 < chunks.size() && is_operator(k + 1) &&
+             std::all_of(taken.begin(), taken.begin() + static_cast<std::ptrdiff_t>(k), [](bool t) { return t; }))
+      taken[k + 1] = true;
+  }
+  return taken;
+}
+
+// A word excluded that is a stop word (`fatigue -and heat`, pasted prose) is never searched: it
+// would leave out nearly every article.
+bool excludes_nothing(std::string_view body) {
+  std::string lower(body);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return english_stop_words()(lower);
 }
 
 // Whether a bracket's text as typed holds words beside a minus, or a required filter (`+year:`),
@@ -314,22 +356,15 @@ std::string exclusions_written_as_signs(const std::string& text, bool recurse = 
         const bool filters_only =
             std::all_of(inner.begin(), inner.end(), [&](const Chunk& i) { return is_operator(i) || is_filter_chunk(i); });
         if (!filters_only) {
-          std::vector<bool> dropped(inner.size(), false);
+          const auto required_filter = [&](const Chunk& i) { return i.sign == '+' && is_filter_chunk(i); };
+          const std::vector<bool> dropped = taken_with_operators(
+              inner, inside, [&](const Chunk& i) { return i.sign == '-' || required_filter(i); });
           std::vector<std::string> excluded, required;
           for (std::size_t k2 = 0; k2 < inner.size(); ++k2) {
-            const bool required_filter = inner[k2].sign == '+' && is_filter_chunk(inner[k2]);
-            if (inner[k2].sign != '-' && !required_filter) continue;
-            dropped[k2] = true;
+            if (!dropped[k2] || is_operator(inner[k2])) continue;
             std::string body(text_of(inner[k2]).substr(1));
-            std::string lower = body;
-            std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-            if (required_filter) required.push_back(std::move(body));
-            else if (!english_stop_words()(lower)) excluded.push_back(std::move(body));
-            // An operator that joined it goes with it (`(fatigue OR -sleep)`).
-            if (k2 > 0 && !dropped[k2 - 1] && is_operator(inner[k2 - 1])) dropped[k2 - 1] = true;
-            else if (k2 + 1 < inner.size() && is_operator(inner[k2 + 1]) &&
-                     std::all_of(dropped.begin(), dropped.begin() + static_cast<std::ptrdiff_t>(k2), [](bool d) { return d; }))
-              dropped[k2 + 1] = true;
+            if (required_filter(inner[k2])) required.push_back(std::move(body));
+            else if (!excludes_nothing(body)) excluded.push_back(std::move(body));
           }
           std::vector<std::string> kept;
           for (std::size_t k2 = 0; k2 < inner.size(); ++k2) {
@@ -400,7 +435,10 @@ std::optional<std::string> field_over_group(std::string_view field, std::string_
       out += name[0];
     } else {
       out += '"';
-      for (std::size_t k = 0; k < name.size(); ++k) out += (k ? " " : "") + std::string(name[k]);
+      for (std::size_t k = 0; k < name.size(); ++k) {
+        if (k > 0) out += ' ';
+        out += name[k];
+      }
       out += '"';
     }
     name.clear();
@@ -574,7 +612,8 @@ std::string bounded_repeats(const std::string& text, bool costly_only = false) {
         }
         const std::size_t b = k;
         while (k < close && is_word_byte(text[k])) ++k;
-        words += (words.empty() ? "" : " ") + text.substr(b, k - b);
+        if (!words.empty()) words += ' ';
+        words.append(text, b, k - b);
       }
       std::string field;  // as already copied to `out`, its colon included
       if (i > 0 && text[i - 1] == ':' && !out.empty()) {
@@ -923,7 +962,9 @@ Xapian::Query without_kept_stop_words(const Xapian::Query& q, const std::string&
     std::string w = text.substr(begin, end - begin);
     std::transform(w.begin(), w.end(), w.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (!english_stop_words()(w)) continue;
-    stops.insert("Z" + stem(w));
+    std::string stemmed(1, 'Z');
+    stemmed += stem(w);
+    stops.insert(std::move(stemmed));
     stops.insert(std::move(w));
   }
   if (stops.empty()) return q;
@@ -1345,26 +1386,11 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
   {
     const std::vector<Chunk> chunks = top_chunks(folded);
     const auto piece = [&](const Chunk& c) { return std::string_view(folded).substr(c.begin, c.end - c.begin); };
-    const auto is_operator = [&](std::size_t k) {
-      const std::string_view w = piece(chunks[k]);
-      return chunks[k].sign == 0 && !chunks[k].group && is_operator_word(w);
-    };
-    std::vector<bool> dropped(chunks.size(), false);
+    const std::vector<bool> dropped = taken_with_operators(chunks, folded, [](const Chunk& c) { return c.sign == '-'; });
     std::vector<Xapian::Query> excluded;
-    for (std::size_t k = 0; k < chunks.size(); ++k) {
-      if (chunks[k].sign != '-') continue;
-      dropped[k] = true;
-      // A stop word excluded (`fatigue -and heat`, pasted prose) is never searched: it would
-      // leave out nearly every article.
-      std::string body(piece(chunks[k]).substr(1));
-      std::transform(body.begin(), body.end(), body.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-      if (english_stop_words()(body)) continue;
-      if (k > 0 && !dropped[k - 1] && is_operator(k - 1)) dropped[k - 1] = true;
-      else if (k + 1 < chunks.size() && is_operator(k + 1) &&
-               std::all_of(dropped.begin(), dropped.begin() + static_cast<std::ptrdiff_t>(k), [](bool d) { return d; }))
-        dropped[k + 1] = true;  // `-fatigue AND brain`: nothing before it to join
-      excluded.push_back(parse(std::string(piece(chunks[k]).substr(1)), false));
-    }
+    for (std::size_t k = 0; k < chunks.size(); ++k)
+      if (chunks[k].sign == '-' && !excludes_nothing(piece(chunks[k]).substr(1)))
+        excluded.push_back(parse(std::string(piece(chunks[k]).substr(1)), false));
     if (std::any_of(dropped.begin(), dropped.end(), [](bool d) { return d; })) {
       std::string rest;
       for (std::size_t k = 0; k < chunks.size(); ++k)
@@ -1520,15 +1546,19 @@ std::string QueryPlanner::spelling_correction(const std::string& folded) {
 std::string QueryPlanner::corrected_words(const std::string& folded, bool as_plain_words) {
   // Parsed without FLAG_PARTIAL: under it the last word would never be corrected.
   std::string corrected;
+  bool as_words = false;  // corrected as plain words
   try {
     parser_.parse_query(folded, kSyntaxFlags | QP::FLAG_SPELLING_CORRECTION);
     corrected = parser_.get_corrected_query_string();
+    // Text whose brackets or quotes do not pair (`astrocites )`) Xapian's parser reads again as
+    // plain words, without correcting them: nothing was offered for it. (Not other text it
+    // leaves as it is: a wildcard, `topic:` values.)
+    as_words = corrected.empty() && !balanced(folded);
   } catch (const Xapian::QueryParserError&) {
-    if (!as_plain_words) return {};
+    as_words = true;
   }
-  // Text that is no valid syntax (`astrocites )`) Xapian's parser reads again as plain words,
-  // without correcting them: nothing was offered for it. Corrected here as plain words.
-  if (corrected.empty() && as_plain_words) {
+  if (as_words) {
+    if (!as_plain_words) return {};
     parser_.parse_query(plain_words(folded), QP::FLAG_SPELLING_CORRECTION);
     corrected = parser_.get_corrected_query_string();
   }
