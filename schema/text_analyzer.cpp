@@ -69,7 +69,14 @@ constexpr const char* kStopWords[] = {
     "should", "so", "than", "that", "the", "their", "theirs", "them", "themselves", "then",
     "there", "these", "they", "this", "those", "through", "to", "was", "we", "were", "what",
     "when", "where", "which", "while", "whom", "why", "will", "with", "would", "you", "your",
-    "yours", "yourself", "yourselves"};
+    "yours", "yourself", "yourselves",
+    // Contractions of the words above, as questions are typed (`what's fatigue` searched the word
+    // "what's": 17 articles beside fatigue's 14), and `whats` as it is typed without its apostrophe.
+    "aren't", "can't", "couldn't", "didn't", "doesn't", "don't", "hadn't", "hasn't", "haven't",
+    "he's", "here's", "how's", "i'd", "i'll", "i'm", "i've", "isn't", "it's", "let's", "she's",
+    "shouldn't", "that's", "there's", "they'd", "they'll", "they're", "they've", "wasn't", "we'd",
+    "we'll", "we're", "we've", "weren't", "what's", "whats", "when's", "where's", "who's", "why's",
+    "won't", "wouldn't", "you'd", "you'll", "you're", "you've"};
 
 }  // namespace
 
@@ -397,6 +404,9 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
       {"\u00a0", ' '}, {"\u1680", ' '}, {"\u2000", ' '}, {"\u2001", ' '}, {"\u2002", ' '}, {"\u2003", ' '},
       {"\u2004", ' '}, {"\u2005", ' '}, {"\u2006", ' '}, {"\u2007", ' '}, {"\u2008", ' '}, {"\u2009", ' '},
       {"\u200a", ' '}, {"\u202f", ' '}, {"\u205f", ' '}, {"\u3000", ' '}, {"\u2010", '-'}, {"\u2011", '-'},
+      // A zero-width space, line and paragraph separators and NEL part words: as spaces before the
+      // operators and fields are read (`fatigue<ZWSP>AND<ZWSP>sleep`, `topic:<ZWSP>fatigue`).
+      {"\u200b", ' '}, {"\u2028", ' '}, {"\u2029", ' '}, {"\u0085", ' '},
       {"\u2012", '-'}, {"\u2013", '-'}, {"\u2212", '-'}, {"\ufe63", '-'},
       // Typographic quotes are quotes, an em dash and Spanish opening marks part words: `ms “gait”`
       // was offered "gain" (the word with its quotes is no word of the index).
@@ -414,6 +424,11 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
         i + 3 < q.size() && (std::isalnum(static_cast<unsigned char>(q[i + 3])) != 0 || static_cast<unsigned char>(q[i + 3]) >= 0x80 ||
                              q[i + 3] == '"' || q[i + 3] == '(')) {
       out += '-';
+      i += 3;
+      continue;
+    }
+    // After a field's colon it parts nothing (`topic:<ZWSP>fatigue` reads as it looks).
+    if (q.substr(i, 3) == "\u200b" && !out.empty() && out.back() == ':') {
       i += 3;
       continue;
     }

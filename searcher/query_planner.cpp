@@ -31,7 +31,8 @@ constexpr char kSignedRangeMark = '\x01';
 // answering `-fatigue` together) corrupted it: a crash in the next search's query.
 Xapian::Query match_all() { return Xapian::Query(std::string()); }
 
-// The runs of word bytes of a text (what synonym_tokens gives), as [begin, end) offsets.
+// The words of a text as Xapian's parser reads them, as [begin, end) offsets: runs of word
+// bytes, an apostrophe between two of them inside the word (`what's`, as one term).
 std::vector<std::pair<std::size_t, std::size_t>> word_spans(std::string_view text) {
   std::vector<std::pair<std::size_t, std::size_t>> out;
   for (std::size_t i = 0; i < text.size();) {
@@ -40,7 +41,8 @@ std::vector<std::pair<std::size_t, std::size_t>> word_spans(std::string_view tex
       continue;
     }
     const std::size_t begin = i;
-    while (i < text.size() && is_word_byte(text[i])) ++i;
+    while (i < text.size() && (is_word_byte(text[i]) || (text[i] == '\'' && i + 1 < text.size() && is_word_byte(text[i + 1]))))
+      ++i;
     out.emplace_back(begin, i);
   }
   return out;
@@ -929,8 +931,14 @@ void members_of(const Xapian::Query& q, Xapian::Query::op op, std::vector<Xapian
   for (std::size_t i = 0; i < q.get_num_subqueries(); ++i) members_of(q.get_subquery(i), op, out);
 }
 
-bool is_stop_term(const Xapian::Query& q, const StopTerms& stops) {
-  return q.get_type() == Xapian::Query::LEAF_TERM && stops.contains(*q.get_terms_begin());
+// A stop word's term, or an OR or AND of nothing else (`fatigue AND (what is)`).
+bool only_stop_words(const Xapian::Query& q, const StopTerms& stops) {
+  using Q = Xapian::Query;
+  if (q.get_type() == Q::LEAF_TERM) return stops.contains(*q.get_terms_begin());
+  if (q.get_type() != Q::OP_OR && q.get_type() != Q::OP_AND) return false;
+  for (std::size_t i = 0; i < q.get_num_subqueries(); ++i)
+    if (!only_stop_words(q.get_subquery(i), stops)) return false;
+  return q.get_num_subqueries() > 0;
 }
 
 Xapian::Query without_stop_terms(const Xapian::Query& q, const StopTerms& stops) {
@@ -941,12 +949,16 @@ Xapian::Query without_stop_terms(const Xapian::Query& q, const StopTerms& stops)
       std::vector<Q> members, kept;
       members_of(q, type, members);
       for (const auto& m : members)
-        if (!is_stop_term(m, stops)) kept.push_back(without_stop_terms(m, stops));
+        if (!only_stop_words(m, stops)) kept.push_back(without_stop_terms(m, stops));
       if (kept.empty()) return q;  // stop words alone: searched, as the parser does
       if (kept.size() == 1) return kept.front();
       return Q(type, kept.begin(), kept.end());
     }
-    case Q::OP_AND_NOT: case Q::OP_AND_MAYBE: case Q::OP_FILTER: {
+    case Q::OP_AND_MAYBE:
+      // `what is +fatigue`: the stop words only weighed.
+      if (only_stop_words(q.get_subquery(1), stops)) return without_stop_terms(q.get_subquery(0), stops);
+      [[fallthrough]];
+    case Q::OP_AND_NOT: case Q::OP_FILTER: case Q::OP_XOR: {
       std::vector<Q> subs;
       for (std::size_t i = 0; i < q.get_num_subqueries(); ++i) subs.push_back(without_stop_terms(q.get_subquery(i), stops));
       return Q(type, subs.begin(), subs.end());
@@ -1209,6 +1221,8 @@ bool QueryPlanner::last_word_incomplete(const std::string& folded) {
   for (const auto& op : kOperators)
     if (word == op) return false;
   if (english_stop_words()(word)) return false;
+  // A word a synonym group knows (`tired`, which no article uses) is searched as its group.
+  if (synonyms_->expand(word, false) != word) return false;
   return !db_.term_exists(word);
 }
 
@@ -1581,8 +1595,12 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
     if (typed == offered) continue;
     std::string lower = typed;
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    // Nor a contraction or a possessive (`what's` was made "what", `it's` "its"), nor another
+    // form of a word the articles use (`probiotics` was made "probiotic", `remyelin` "myelin").
     const bool keep = db_.term_exists(lower) || edits_between(typed, offered) > typos_allowed(typed) ||
-                      has_digit(typed) || english_stop_words()(lower) || EnglishWords::system().knows(lower);
+                      has_digit(typed) || english_stop_words()(lower) || EnglishWords::system().knows(lower) ||
+                      typed.find('\'') != std::string::npos || typed.find("\u2019") != std::string::npos ||
+                      db_.term_exists("Z" + analyzer_.stemmer()(lower));
     if (!keep) {
       changed = true;
       continue;
@@ -1599,7 +1617,12 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_w
   constexpr std::size_t kMaxWords = 6;
   if (plan.blank || plan.partial || plan.words_dropped > 0) return {};
   const std::vector<std::string> words = synonym_tokens(split_filters(plan.folded).rest);
-  if (words.empty() || words.size() > kMaxWords) return {};
+  // Stop words do not count (`what do the astrocites do in ms` is a short question).
+  const auto content = std::count_if(words.begin(), words.end(), [](std::string w) {
+    std::transform(w.begin(), w.end(), w.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return !english_stop_words()(w);
+  });
+  if (words.empty() || static_cast<std::size_t>(content) > kMaxWords) return {};
   bool unknown = false;
   for (const auto& w : words) {
     // Short words, identifiers with a digit (gene names: `bcp1`, `rpl23`) and stop words are

@@ -381,6 +381,30 @@ TEST_CASE("search: synonyms and the lay-language bridge work both ways", "[searc
     CHECK(c.search("why am i so tired").total == c.search("fatigue").total);  // "tired" is a lay word for it
     CHECK(c.search("the").total > 0);                                         // stop words alone still search
     CHECK(c.search("\"what is\" fatigue").total > c.search("fatigue").total);  // a phrase is kept whole
+    // Nor a run of them in a bracket or after AND, nor beside XOR or a required word, nor a
+    // contraction ("what's" was searched as a word).
+    CHECK(c.search("fatigue AND (what is)").total == c.search("fatigue").total);
+    CHECK(c.search("fatigue AND what is").total == c.search("fatigue").total);
+    CHECK(c.search("what is fatigue XOR sleep").total == c.search("fatigue XOR sleep").total);
+    const auto order = [&](const std::string& q) {
+      std::vector<std::string> out;
+      for (const auto& h : c.search(q).hits) out.push_back(h.id);
+      return out;
+    };
+    CHECK(order("what is +fatigue") == order("+fatigue"));
+    CHECK(order("what's fatigue") == order("fatigue"));
+    CHECK(order("whats fatigue") == order("fatigue"));
+    // As the question is typed, a word only a synonym group knows is whole, not a prefix.
+    SearchRequest typing;
+    typing.query = "why am i so tired";
+    typing.partial = true;
+    const auto typed = c.search(typing);
+    CHECK_FALSE(typed.last_word_prefix);
+    CHECK(typed.total == c.search("why am i so tired").total);
+    // Invisible separators part words before operators and fields are read.
+    CHECK(c.search("fatigue\u200BAND\u200Bsleep").total == c.search("fatigue AND sleep").total);
+    CHECK(c.search("topic:\u200BFatigue").total == c.search("topic:Fatigue").total);
+    CHECK(c.search("what\u2028is\u2028fatigue").total == c.search("fatigue").total);
   }
   SECTION("not inside a phrase or after a field prefix") {
     CHECK(c.ids("\"ms\"").size() < c.ids("ms").size() + 1);
@@ -431,12 +455,15 @@ TEST_CASE("search: did you mean", "[searcher]") {
     CHECK_FALSE(c.search("walking stick").did_you_mean);
     CHECK_FALSE(c.search("numb hands").did_you_mean);
     CHECK_FALSE(c.search("sharp stabbing pain in face").did_you_mean);
-    // Nor when the correction would also change such a word, nor for another form of a word
-    // the articles use (found by its stem), nor past one typo in a short word (`sipo`, slang
-    // for siponimod, is two edits from `so`).
+    // Nor for another form of a word the articles use (found by its stem), nor past one typo
+    // in a short word (`sipo`, slang for siponimod, is two edits from `so`).
     CHECK_FALSE(c.search("probiotics for ms").did_you_mean);
     CHECK_FALSE(c.search("sipo for secondary progressive").did_you_mean);
-    CHECK_FALSE(c.search("is it safe to get pregnant while my neurologist has me on ocrevous").did_you_mean);
+    // A long question is not offered one: more than six words besides its stop words (a
+    // visitor's question with five is).
+    CHECK_FALSE(c.search("pregnancy relapse ocrevous neurologist infusion breastfeeding baby").did_you_mean);
+    CHECK(c.search("is it safe to get pregnant while my neurologist has me on ocrevous").did_you_mean.value_or("") ==
+          "is it safe to get pregnant while my neurologist has me on ocrevus");
     SearchRequest typing;
     typing.query = "pregnancy ocrevous";
     typing.partial = true;
@@ -456,6 +483,11 @@ TEST_CASE("search: did you mean", "[searcher]") {
     CHECK(c.search("mice astrocites").did_you_mean.value_or("") == "mice astrocytes");
     CHECK(c.search("ocrevous walking stick").did_you_mean.value_or("") == "ocrevus walking stick");
     CHECK(c.search("trem1 astrocites").did_you_mean.value_or("") == "trem1 astrocytes");
+    // A contraction and another form of a word the articles use are not typos either.
+    CHECK(c.search("what's astrocites").did_you_mean.value_or("") == "what's astrocytes");
+    CHECK(c.search("probiotics astrocites").did_you_mean.value_or("") == "probiotics astrocytes");
+    // Stop words do not count towards the six words of a short query.
+    CHECK(c.search("what do the astrocites do in ms").did_you_mean.value_or("") == "what do the astrocytes do in ms");
     // Not valid syntax: Xapian reads it again as plain words and corrects nothing.
     const auto stray = c.search("astrocites )");
     CHECK(stray.did_you_mean.value_or("") == "astrocytes )");
