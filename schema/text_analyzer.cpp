@@ -3,11 +3,13 @@
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
+#include <unicode/utf8.h>
 
 #include <algorithm>
 #include <array>
 #include <bitset>
 #include <cctype>
+#include <cstdint>
 #include <iterator>
 #include <stdexcept>
 #include <unordered_map>
@@ -440,6 +442,28 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
           replaced = true;
           break;
         }
+    if (!replaced && static_cast<unsigned char>(q[i]) >= 0xc2) {
+      // Any other punctuation, symbol or space parts words as it does for Xapian's parser, also
+      // for what reads the words before it (`what•is•fatigue` was one word to the synonyms and
+      // to "did you mean", which offered "that•is•fatigue"; `Astrocites…`). Not the apostrophes
+      // (`Alzheimer’s`), nor the full-width and small forms, which folding makes ASCII syntax.
+      std::int32_t at = static_cast<std::int32_t>(i);
+      UChar32 c = 0;
+      U8_NEXT(q.data(), at, static_cast<std::int32_t>(q.size()), c);
+      if (c >= 0 && c != 0x2018 && c != 0x2019 && !(c >= 0xfe10 && c <= 0xfe6f) && !(c >= 0xff00 && c <= 0xffef)) {
+        switch (u_charType(c)) {
+          case U_OTHER_PUNCTUATION: case U_INITIAL_PUNCTUATION: case U_FINAL_PUNCTUATION: case U_MATH_SYMBOL:
+          case U_OTHER_SYMBOL: case U_CURRENCY_SYMBOL: case U_SPACE_SEPARATOR: case U_LINE_SEPARATOR:
+          case U_PARAGRAPH_SEPARATOR:
+            out += ' ';
+            i = static_cast<std::size_t>(at);
+            replaced = true;
+            break;
+          default:
+            break;
+        }
+      }
+    }
     if (!replaced) out += q[i++];
   }
   return out;

@@ -1672,8 +1672,11 @@ Xapian::Query QueryPlanner::filters(const SearchRequest& r) const {
 
 namespace mssearch {
 
-std::string correction_as_typed(const QueryPlan& plan, const std::string& corrected) {
-  if (corrected.empty()) return corrected;
+std::string correction_as_typed(const QueryPlan& plan, const std::string& corrected_text) {
+  // Without the spaces that punctuation typed at either end became (`Astrocites…`).
+  const std::size_t first = corrected_text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  const std::string corrected = corrected_text.substr(first, corrected_text.find_last_not_of(" \t\r\n") + 1 - first);
   const auto words = [](const std::string& text) {
     std::vector<std::pair<std::size_t, std::size_t>> spans;
     for (std::size_t i = 0; i < text.size();) {

@@ -405,6 +405,10 @@ TEST_CASE("search: synonyms and the lay-language bridge work both ways", "[searc
     CHECK(c.search("fatigue\u200BAND\u200Bsleep").total == c.search("fatigue AND sleep").total);
     CHECK(c.search("topic:\u200BFatigue").total == c.search("topic:Fatigue").total);
     CHECK(c.search("what\u2028is\u2028fatigue").total == c.search("fatigue").total);
+    // So does other punctuation, for the synonyms too (they read one word `what•is•fatigue`).
+    CHECK(order("what\u2022is\u2022fatigue") == order("fatigue"));
+    CHECK(order("what\u3001is\u3001fatigue") == order("fatigue"));
+    CHECK(order("Alzheimer\u2019s") == order("alzheimer's"));  // an apostrophe stays one
   }
   SECTION("not inside a phrase or after a field prefix") {
     CHECK(c.ids("\"ms\"").size() < c.ids("ms").size() + 1);
@@ -485,6 +489,7 @@ TEST_CASE("search: did you mean", "[searcher]") {
     CHECK(c.search("trem1 astrocites").did_you_mean.value_or("") == "trem1 astrocytes");
     // A contraction and another form of a word the articles use are not typos either.
     CHECK(c.search("what's astrocites").did_you_mean.value_or("") == "what's astrocytes");
+    CHECK(c.search("Astrocites\u2026").did_you_mean.value_or("") == "astrocytes");
     CHECK(c.search("probiotics astrocites").did_you_mean.value_or("") == "probiotics astrocytes");
     // Stop words do not count towards the six words of a short query.
     CHECK(c.search("what do the astrocites do in ms").did_you_mean.value_or("") == "what do the astrocytes do in ms");
