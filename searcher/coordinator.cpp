@@ -608,13 +608,35 @@ Result<std::vector<SearchHit>> Coordinator::related(const std::string& id, std::
   ask.limit = std::min(limit, options_.max_limit);
   std::size_t trips = 0;
   auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), ask), trips);
-  // The shard holding the article answers; the others do not know it.
+  // The shard holding the article answers, with the terms and topics it searched for; the
+  // others do not know it.
   std::optional<Error> error;
-  for (auto& a : answers) {
-    if (a) return std::move(a->hits);
-    if (a.error().code != ErrorCode::kNotFound || !error) error = a.error();
+  std::size_t holder = answers.size();
+  for (std::size_t s = 0; s < answers.size(); ++s) {
+    if (answers[s]) {
+      holder = s;
+      break;
+    }
+    if (answers[s].error().code != ErrorCode::kNotFound || !error) error = answers[s].error();
   }
-  return std::unexpected(*error);
+  if (holder == answers.size()) return std::unexpected(*error);
+  std::vector<SearchHit> hits = std::move(answers[holder]->hits);
+  if (answers.size() == 1 || answers[holder]->query_terms.empty()) return hits;
+  // As one index finds them: the other shards are asked for articles like those terms too
+  // (before 2026-12-05 an article's related articles were its own shard's only), and the
+  // lists merged by score. A shard that fails costs its share only.
+  ShardRequest like = ask;
+  like.related_terms = answers[holder]->query_terms;
+  for (const auto& t : answers[holder]->topics) like.related_topics.push_back(t.value);
+  std::vector<std::optional<ShardRequest>> asks(answers.size(), like);
+  asks[holder].reset();
+  auto more = fan_out(asks, trips);
+  for (std::size_t s = 0; s < more.size(); ++s)
+    if (s != holder && more[s])
+      for (auto& h : more[s]->hits) hits.push_back(std::move(h));
+  std::stable_sort(hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) { return a.score > b.score; });
+  if (hits.size() > ask.limit) hits.resize(ask.limit);
+  return hits;
 }
 
 Result<Article> Coordinator::article(const std::string& id) {

@@ -141,6 +141,20 @@ std::vector<SearchHit> RelatedFinder::of_candidates(const QueryPlan& plan, const
   return out;
 }
 
+std::vector<std::string> RelatedFinder::terms_like(const std::vector<Xapian::docid>& docids, std::size_t seeds) {
+  Xapian::Enquire enquire(db_);
+  enquire.set_weighting_scheme(weight_);
+  Xapian::RSet rset;
+  for (std::size_t i = 0; i < docids.size() && i < seeds; ++i) rset.add_document(docids[i]);
+  PlainWordDecider decider;
+  // Exact term frequencies: over shards, Xapian otherwise approximates them, and the terms
+  // chosen would differ from those of one database holding the same articles.
+  const Xapian::ESet eset = enquire.get_eset(kExpandTerms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
+  std::vector<std::string> out;
+  for (auto it = eset.begin(); it != eset.end(); ++it) out.push_back(*it);
+  return out;
+}
+
 std::vector<SearchHit> RelatedFinder::like(const std::vector<Xapian::docid>& docids, const std::vector<std::string>& ids,
                                            const std::vector<std::string>& topics, std::size_t limit,
                                            std::size_t seeds, const std::vector<std::string>* given,
@@ -151,13 +165,7 @@ std::vector<SearchHit> RelatedFinder::like(const std::vector<Xapian::docid>& doc
   if (given != nullptr) {
     terms.assign(given->begin(), given->end());
   } else {
-    Xapian::RSet rset;
-    for (std::size_t i = 0; i < docids.size() && i < seeds; ++i) rset.add_document(docids[i]);
-    PlainWordDecider decider;
-    // Exact term frequencies: over shards, Xapian otherwise approximates them, and the terms
-    // chosen would differ from those of one database holding the same articles.
-    const Xapian::ESet eset = enquire.get_eset(kExpandTerms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
-    for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it);
+    for (auto& t : terms_like(docids, seeds)) terms.emplace_back(std::move(t));
   }
   // Shared topics count: the topic words, indexed under their weighted prefix, scaled up.
   for (const auto& topic : topics) {

@@ -55,6 +55,10 @@ class RelatedFinder {
   std::vector<SearchHit> of_candidates(const QueryPlan& plan, const Reranked& reranked, const Page& page,
                                        std::size_t count);
 
+  // The terms that best tell the first `seeds` of `docids` apart (Xapian's relevance feedback),
+  // as `like` searches for them when given none.
+  std::vector<std::string> terms_like(const std::vector<Xapian::docid>& docids, std::size_t seeds);
+
   // Articles like the first `seeds` of `docids`, excluding all of `ids`; `terms`, when given,
   // are the terms that describe them (else their ESet is computed); `topics` add weight.
   // `scope`, when given, is an answer's query: its filters and exclusions hold for these too.

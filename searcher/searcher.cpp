@@ -266,16 +266,34 @@ Result<Xapian::docid> Searcher::Impl::docid_of(const std::string& id) const {
 
 Result<std::vector<SearchHit>> Searcher::related(const std::string& id, std::size_t limit) {
   if (coordinator_) return coordinator_->related(id, limit);
-  Impl& s = *impl_;
+  auto found = impl_->related_of(id, limit, nullptr);
+  if (!found) return std::unexpected(found.error());
+  return std::move(found->hits);
+}
+
+// An article's related articles, with the terms and topics they were searched for (a shard
+// server's part: the coordinator asks the other shards for articles like them). Given `like`,
+// the article is another shard's: articles like its terms and topics, the article left out.
+Result<Searcher::Impl::RelatedOf> Searcher::Impl::related_of(const std::string& id, std::size_t limit,
+                                                            const RelatedOf* like) {
   const MatchSlices::Running running;
   try {
-    return s.retrying([&]() -> Result<std::vector<SearchHit>> {
-      auto docid = s.docid_of(id);
+    return retrying([&]() -> Result<RelatedOf> {
+      RelatedFinder related = related_finder(*weight);
+      RelatedOf out;
+      limit = std::min(limit, options.max_limit);
+      if (like != nullptr) {
+        out.hits = related.like({}, {id}, like->topics, limit, 0, &like->terms);
+        return out;
+      }
+      auto docid = docid_of(id);
       if (!docid) return std::unexpected(docid.error());
-      auto a = StoredArticles::get_or_error(s.db.get_document(*docid), id, StoredParts::kFields);
+      auto a = StoredArticles::get_or_error(db.get_document(*docid), id, StoredParts::kFields);
       if (!a) return std::unexpected(a.error());
-      RelatedFinder related = s.related_finder(*s.weight);
-      return related.like({*docid}, {id}, a->topics, std::min(limit, s.options.max_limit), 1);
+      out.terms = related.terms_like({*docid}, 1);
+      out.topics = a->topics;
+      out.hits = related.like({*docid}, {id}, a->topics, limit, 1, &out.terms);
+      return out;
     });
   } catch (const Xapian::Error& e) {
     return xapian_failure(e, "related articles failed");
@@ -508,9 +526,13 @@ Result<ShardAnswer> Searcher::shard(const ShardRequest& request, const SearchReq
       return a;
     }
     case ShardOp::kRelated: {
-      auto hits = related(request.id, request.limit);
-      if (!hits) return std::unexpected(hits.error());
-      a.hits = std::move(*hits);
+      // With terms: another shard's article, whose related articles may be here too.
+      Impl::RelatedOf like{{}, request.related_terms, request.related_topics};
+      auto found = s.related_of(request.id, request.limit, request.related_terms.empty() ? nullptr : &like);
+      if (!found) return std::unexpected(found.error());
+      a.hits = std::move(found->hits);
+      a.query_terms = std::move(found->terms);
+      for (auto& t : found->topics) a.topics.push_back({std::move(t), 0});
       return a;
     }
     case ShardOp::kSuggest: {

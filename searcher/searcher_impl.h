@@ -51,6 +51,14 @@ struct Searcher::Impl {
   // The document of article `id`. Errors: kNotFound.
   Result<Xapian::docid> docid_of(const std::string& id) const;
 
+  // An article's related articles and what they were searched for (Searcher::related_of).
+  struct RelatedOf {
+    std::vector<SearchHit> hits;
+    std::vector<std::string> terms;   // the article's terms that tell it apart
+    std::vector<std::string> topics;  // its topics, which add weight
+  };
+  Result<RelatedOf> related_of(const std::string& id, std::size_t limit, const RelatedOf* like);
+
   // Runs a read; if many commits overtook this reader (DatabaseModifiedError), moves to the
   // newest revision and runs it once more; a remote shard that died is left out.
   template <typename Read>

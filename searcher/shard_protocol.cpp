@@ -332,6 +332,7 @@ std::string encode(const ShardRequest& r) {
                   {"id", r.id},
                   {"limit", r.limit}};
   if (!r.ids.empty()) j["ids"] = r.ids;
+  if (!r.related_topics.empty()) j["related_topics"] = r.related_topics;
   json stats;
   if (r.stats) {
     const std::string freqs = pack_freqs(r.stats->term_freqs);
@@ -393,6 +394,10 @@ Result<ShardRequest> decode_shard_request(std::string_view bytes) {
       c.term_freqs = unpack_freqs(bytes_of(f));
       r.stats = std::move(c);
     }
+    r.related_topics = strings_of(j, "related_topics");
+    if (r.related_topics.size() > 100) throw Malformed("'related_topics' holds more than 100 topics");
+    for (const auto& t : r.related_topics)
+      if (t.empty() || t.size() > 245) throw Malformed("a related topic is empty or longer than 245 bytes");
     r.ids = strings_of(j, "ids");
     if (r.ids.size() > 1000) throw Malformed("'ids' holds more than 1000 articles");
     for (const auto& id : r.ids)

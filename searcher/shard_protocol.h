@@ -36,8 +36,9 @@
 namespace mssearch {
 
 // 2: the ranking settings as [name, value] pairs; 3: related_fill; 4: kStats says whether the
-// last word is a prefix here (and gives the whole word's terms too).
-inline constexpr int kShardProtocolVersion = 4;
+// last word is a prefix here (and gives the whole word's terms too); 5: kRelated answers the
+// article's terms and topics, and searches another shard's article's (related_topics).
+inline constexpr int kShardProtocolVersion = 5;
 // Bounds on what either side accepts: a request (a query of max_query_bytes and feedback's
 // terms fit many times over) and an answer (a deep window of candidates with fields).
 inline constexpr std::size_t kMaxShardRequestBytes = 64 * 1024;
@@ -86,6 +87,8 @@ struct ShardRequest {
   // orders by), its fields and snippet fetched later (kFetch) for the hits the page keeps.
   bool keys_only = false;
   std::vector<std::string> related_terms;
+  // kRelated with related_terms: the topics of the article (another shard's) they describe.
+  std::vector<std::string> related_topics;
   // kMatch, kPage: score with these instead of the shard's own statistics.
   std::optional<CollectionStats> stats;
   std::vector<std::string> ids;  // kFetch: the page's articles held by this shard, in the page's order
