@@ -671,14 +671,23 @@ std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
     return failed("'" + twice + "' is given twice: keep one", named ? fields["id"].get<std::string>() : "");
   }
   if (!fields.is_object()) return failed("each line must be one JSON object");
+  // The line's id when it is text, to name the article a failure keeps (`value("id", "")`
+  // threw on a number, and one line `{"id": 5, "body": 7}` stopped the whole job).
+  const json id = fields.contains("id") ? fields["id"] : json();
+  const std::string named = id.is_string() ? id.get<std::string>() : std::string();
   std::string body;
   if (fields.contains("body")) {
-    if (!fields["body"].is_string())
-      return failed("'body' must be a string", fields.value("id", ""));
+    if (!fields["body"].is_string()) return failed("'body' must be a string", named);
     body = fields["body"].get<std::string>();
   }
-  const json id = fields.contains("id") ? fields["id"] : json();
-  if (!id.is_string()) return failed("missing required field 'id' (a JSONL record has no file name)");
+  if (id.is_null()) return failed("missing required field 'id' (a JSONL record has no file name)");
+  if (!id.is_string()) {
+    const std::string type = id.type_name();
+    const std::string what = (type == "array" || type == "object" ? "an " : "a ") + type;
+    std::string shown = id.dump();
+    if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
+    return failed("'id' must be a string, not " + what + " (\"id\": " + shown + ")");
+  }
   if (warnings != nullptr)
     for (const auto& [key, value] : fields.items())
       if (auto w = unknown_field(key, true)) warnings->push_back({source, line, std::move(*w), id.get<std::string>()});

@@ -248,6 +248,15 @@ TEST_CASE("jsonl: records parse with the same fields and validation", "[reader]"
   REQUIRE_FALSE(no_id);
   CHECK_THAT(no_id.error().message, Catch::Contains("'id'"));
 
+  // An id that is a number is named as such (it read "missing"); with a body that is no text
+  // either, the line threw out of the reader and stopped the whole job.
+  auto number = parse_jsonl_article(R"({"id":5,"title":"T","date":"2025-05-05"})", "e.jsonl", 13);
+  REQUIRE_FALSE(number);
+  CHECK_THAT(number.error().message, Catch::Contains("'id' must be a string, not a number"));
+  auto both = parse_jsonl_article(R"({"id":5,"body":7})", "e.jsonl", 14);
+  REQUIRE_FALSE(both);
+  CHECK_THAT(both.error().message, Catch::Contains("'body' must be a string"));
+
   auto topics = parse_jsonl_article(R"({"id":"j4","title":"T","date":"2025-05-05","topics":"A"})",
                                     "e.jsonl", 11);
   REQUIRE_FALSE(topics);
