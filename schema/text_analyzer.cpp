@@ -78,7 +78,12 @@ constexpr const char* kStopWords[] = {
     "he's", "here's", "how's", "i'd", "i'll", "i'm", "i've", "isn't", "it's", "let's", "she's",
     "shouldn't", "that's", "there's", "they'd", "they'll", "they're", "they've", "wasn't", "we'd",
     "we'll", "we're", "we've", "weren't", "what's", "whats", "when's", "where's", "who's", "why's",
-    "won't", "wouldn't", "you'd", "you'll", "you're", "you've"};
+    "won't", "wouldn't", "you'd", "you'll", "you're", "you've",
+    // and as they are typed without it, where no word of their own is spelt so (not "im", "id",
+    // "ill", "well", "wed", "hell", "shell", "were")
+    "arent", "couldnt", "didnt", "doesnt", "dont", "hadnt", "hasnt", "havent", "hows", "isnt",
+    "shouldnt", "thats", "theres", "theyre", "theyve", "wasnt", "werent", "whens", "wheres", "whos",
+    "whys", "wouldnt", "youre", "youve"};
 
 }  // namespace
 
@@ -429,6 +434,15 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
       i += 3;
       continue;
     }
+    // Curly single quotes typed as quote marks (`‘tired’`, a phone's default) part words; a
+    // U+2019 between letters stays the apostrophe it is (`Alzheimer’s`).
+    if (q.substr(i, 3) == "\u2018" ||
+        (q.substr(i, 3) == "\u2019" && (i + 3 >= q.size() || !(std::isalnum(static_cast<unsigned char>(q[i + 3])) != 0 ||
+                                                                static_cast<unsigned char>(q[i + 3]) >= 0x80)))) {
+      out += ' ';
+      i += 3;
+      continue;
+    }
     // After a field's colon it parts nothing (`topic:<ZWSP>fatigue` reads as it looks).
     if (q.substr(i, 3) == "\u200b" && !out.empty() && out.back() == ':') {
       i += 3;
@@ -450,7 +464,9 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
       std::int32_t at = static_cast<std::int32_t>(i);
       UChar32 c = 0;
       U8_NEXT(q.data(), at, static_cast<std::int32_t>(q.size()), c);
-      if (c >= 0 && c != 0x2018 && c != 0x2019 && !(c >= 0xfe10 && c <= 0xfe6f) && !(c >= 0xff00 && c <= 0xffef)) {
+      // Nor the leaders (`…`, `‥`), which folding makes the dots of a range (`year:2024…2025`).
+      const bool leader = c >= 0x2024 && c <= 0x2026;
+      if (c >= 0 && c != 0x2018 && c != 0x2019 && !leader && !(c >= 0xfe10 && c <= 0xfe6f) && !(c >= 0xff00 && c <= 0xffef)) {
         switch (u_charType(c)) {
           case U_OTHER_PUNCTUATION: case U_INITIAL_PUNCTUATION: case U_FINAL_PUNCTUATION: case U_MATH_SYMBOL:
           case U_OTHER_SYMBOL: case U_CURRENCY_SYMBOL: case U_SPACE_SEPARATOR: case U_LINE_SEPARATOR:

@@ -344,14 +344,17 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
   for (std::size_t s : up) {
     const ShardAnswer& a = *answers[s];
     // A shard that found fewer than 3 proposes the correction one index offers when it finds
-    // few; when the shards together found enough, one index would not offer it (as you type,
-    // `astrocyt` was offered "astrocytes" by a shard of few hits): it abstains.
-    if (a.spelling && a.total < 3 && result.total >= 3) continue;
-    if (a.spelling) ++proposals[*a.spelling];
+    // few; when the shards together found enough, one index offers the short query's
+    // correction instead (as you type, `astrocyt` was offered "astrocytes" by a shard of few
+    // hits), which such a shard says apart (`typo`: before, it abstained, and when every shard
+    // found few, `ocrevous walking stick` was offered nothing).
+    const bool few_here = a.total < 3 && result.total >= 3;
+    const std::optional<std::string>& proposal = few_here ? a.typo : a.spelling;
+    if (proposal) ++proposals[*proposal];
     // A shard that found the words and proposes nothing knows them (its spelling data holds
     // them): no correction, as one index would offer none. Unless it says a word is unknown
     // to it too and it has no neighbour for it: then it abstains.
-    else if (a.total > 0 && !a.spelling_unknown) vetoed = true;
+    else if (a.total > 0 && !(few_here ? a.typo_unknown : a.spelling_unknown)) vetoed = true;
   }
   if (!vetoed && !proposals.empty())
     result.did_you_mean = std::max_element(proposals.begin(), proposals.end(), [](const auto& x, const auto& y) {

@@ -169,6 +169,32 @@ bool balanced(std::string_view text) {
   return open == 0 && !quoted;
 }
 
+// The text without the brackets (outside quotes) that pair with none.
+std::string paired_brackets_only(const std::string& text) {
+  std::vector<std::size_t> open, stray;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '"') quoted = !quoted;
+    else if (!quoted && text[i] == '(') open.push_back(i);
+    else if (!quoted && text[i] == ')') {
+      if (open.empty()) stray.push_back(i);
+      else open.pop_back();
+    }
+  }
+  stray.insert(stray.end(), open.begin(), open.end());
+  if (stray.empty()) return text;
+  std::sort(stray.begin(), stray.end());
+  std::string out;
+  std::size_t at = 0;
+  for (const std::size_t i : stray) {
+    out.append(text, at, i - at);
+    out += ' ';
+    at = i + 1;
+  }
+  out.append(text, at, std::string::npos);
+  return out;
+}
+
 // How deep brackets that close nest (a `(` never closed is a character, as pasted text has).
 std::size_t bracket_depth(std::string_view text) {
   std::size_t open = 0, most = 0;
@@ -945,7 +971,7 @@ Xapian::Query without_stop_terms(const Xapian::Query& q, const StopTerms& stops)
   using Q = Xapian::Query;
   const auto type = q.get_type();
   switch (type) {
-    case Q::OP_AND: case Q::OP_OR: {
+    case Q::OP_AND: case Q::OP_OR: case Q::OP_XOR: {
       std::vector<Q> members, kept;
       members_of(q, type, members);
       for (const auto& m : members)
@@ -958,7 +984,7 @@ Xapian::Query without_stop_terms(const Xapian::Query& q, const StopTerms& stops)
       // `what is +fatigue`: the stop words only weighed.
       if (only_stop_words(q.get_subquery(1), stops)) return without_stop_terms(q.get_subquery(0), stops);
       [[fallthrough]];
-    case Q::OP_AND_NOT: case Q::OP_FILTER: case Q::OP_XOR: {
+    case Q::OP_AND_NOT: case Q::OP_FILTER: {
       std::vector<Q> subs;
       for (std::size_t i = 0; i < q.get_num_subqueries(); ++i) subs.push_back(without_stop_terms(q.get_subquery(i), stops));
       return Q(type, subs.begin(), subs.end());
@@ -1098,6 +1124,10 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     if (const std::size_t q = plan.folded.rfind('"'); q == 0 || plan.folded[q - 1] != ':') plan.folded[q] = ' ';
   plan.typed = plan.folded;
   plan.raw = request.query;
+  // A bracket that pairs with none (`microglia )`, as typed so far or pasted) groups nothing:
+  // taken out. Xapian's parser read the text again without its syntax, and a synonym group's
+  // phrase and OR became words (37 articles for `microglia )`, 5 for `microglia`).
+  if (!balanced(plan.folded)) plan.folded = paired_brackets_only(plan.folded);
   plan.blank = plan.folded.find_first_not_of(" \t\r\n") == std::string::npos;
   const std::size_t last_space = plan.folded.find_last_of(" \t\r\n");
   const std::string typed_last = last_space == std::string::npos ? plan.folded : plan.folded.substr(last_space + 1);
@@ -1211,10 +1241,12 @@ bool QueryPlanner::last_word_incomplete(const std::string& folded) {
   const std::size_t space = folded.find_last_of(' ');
   const std::string_view last = std::string_view(folded).substr(space == std::string::npos ? 0 : space + 1);
   if (last.find_first_of(":\"()*+-") != std::string_view::npos) return false;
-  const std::vector<std::string> tokens = synonym_tokens(folded);
-  if (tokens.empty()) return false;
-  std::string word = tokens.back();
+  // The last word with its apostrophe (`what's`: a stop word, not the prefix `s`).
+  const auto spans = word_spans(folded);
+  if (spans.empty()) return false;
+  std::string word = folded.substr(spans.back().first, spans.back().second - spans.back().first);
   for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // AND, OR as typed
+  for (std::size_t at = word.find("\u2019"); at != std::string::npos; at = word.find("\u2019", at)) word.replace(at, 3, "'");
   // An operator or a stop word (never indexed alone) is a whole word; so is a word an article
   // has, as typed (the index holds every word unstemmed too).
   static const std::string kOperators[] = {"and", "or", "not", "xor", "near", "adj"};
@@ -1589,24 +1621,33 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
   std::string out;
   std::size_t copied = 0;  // of `corrected`
   bool changed = false;
+  // Where an apostrophe begins (ASCII's or U+2019), else the word's end.
+  const auto apostrophe = [](const std::string& w) { return std::min(w.find('\''), std::min(w.find("\u2019"), w.size())); };
   for (std::size_t i = 0; i < before.size(); ++i) {
     const std::string typed = folded.substr(before[i].first, before[i].second - before[i].first);
     const std::string offered = corrected.substr(after[i].first, after[i].second - after[i].first);
     if (typed == offered) continue;
-    std::string lower = typed;
+    // A contraction or a possessive is judged by its word (`what's` was made "what", `it's`
+    // "its"; `microgila's` is corrected, its "'s" kept).
+    const std::string base = typed.substr(0, apostrophe(typed));
+    const std::string offered_base = offered.substr(0, apostrophe(offered));
+    std::string lower = base;
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    // Nor a contraction or a possessive (`what's` was made "what", `it's` "its"), nor another
-    // form of a word the articles use (`probiotics` was made "probiotic", `remyelin` "myelin").
-    const bool keep = db_.term_exists(lower) || edits_between(typed, offered) > typos_allowed(typed) ||
-                      has_digit(typed) || english_stop_words()(lower) || EnglishWords::system().knows(lower) ||
-                      typed.find('\'') != std::string::npos || typed.find("\u2019") != std::string::npos ||
+    std::string whole = typed;
+    std::transform(whole.begin(), whole.end(), whole.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    // Nor another form of a word the articles use (`probiotics` was made "probiotic",
+    // `remyelin` "myelin").
+    const bool keep = base.empty() || base == offered_base || db_.term_exists(lower) ||
+                      edits_between(base, offered_base) > typos_allowed(base) || has_digit(base) ||
+                      english_stop_words()(lower) || english_stop_words()(whole) || EnglishWords::system().knows(lower) ||
                       db_.term_exists("Z" + analyzer_.stemmer()(lower));
-    if (!keep) {
-      changed = true;
-      continue;
-    }
     out += corrected.substr(copied, after[i].first - copied);
-    out += typed;
+    if (keep) {
+      out += typed;
+    } else {
+      out += offered_base + typed.substr(base.size());
+      changed = true;
+    }
     copied = after[i].second;
   }
   if (!changed) return {};
@@ -1693,12 +1734,25 @@ std::string correction_as_typed(const QueryPlan& plan, const std::string& correc
   };
   const auto from = words(plan.folded), to = words(corrected);
   if (from.size() != to.size()) return corrected;
+  // The words the correction changed: those of the query it no longer holds, paired in order
+  // with those it holds instead. Not word by word in place: a correction may name the query's
+  // filters and exclusions after its words (`-sleep astrocites )` is corrected as "astrocytes
+  // -sleep"), and pairing by place made "sleep" "astrocytes": `-astrocytes sleep )` was offered.
+  std::map<std::string, int> balance;
+  std::vector<std::string> gone, added_words;
+  for (const auto& [begin, length] : from) ++balance[plan.folded.substr(begin, length)];
+  for (const auto& [begin, length] : to) --balance[corrected.substr(begin, length)];
+  std::map<std::string, int> left = balance;
+  for (const auto& [begin, length] : from)
+    if (std::string w = plan.folded.substr(begin, length); left[w] > 0) --left[w], gone.push_back(std::move(w));
+  left = balance;
+  for (const auto& [begin, length] : to)
+    if (std::string w = corrected.substr(begin, length); left[w] < 0) ++left[w], added_words.push_back(std::move(w));
+  if (gone.size() != added_words.size()) return corrected;
   std::map<std::string, std::string> changed;
-  for (std::size_t k = 0; k < from.size(); ++k) {
-    std::string a = plan.folded.substr(from[k].first, from[k].second), b = corrected.substr(to[k].first, to[k].second);
-    if (a == b) continue;
-    if (auto [it, added] = changed.emplace(a, b); !added && it->second != b) return corrected;  // two ways
-  }
+  for (std::size_t k = 0; k < gone.size(); ++k)
+    if (auto [it, added] = changed.emplace(gone[k], added_words[k]); !added && it->second != added_words[k])
+      return corrected;  // two ways
   if (changed.empty()) return corrected;
   // Onto the query as typed, its case kept (`Astrocites NOT Sleep` was offered `astrocytes NOT
   // sleep`): a word typed in capitals is corrected in capitals, a capital first letter kept.

@@ -418,6 +418,12 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
                                                              : planner.typo_correction(*plan, &unknown);
     if (!corrected.empty() && corrected != plan->folded) a.spelling = correction_as_typed(*plan, corrected);
     else a.spelling_unknown = unknown;
+    if (!plan->blank && matched.total < 3) {
+      bool typo_unknown = false;
+      if (const std::string typo = planner.typo_correction(*plan, &typo_unknown); !typo.empty() && typo != plan->folded)
+        a.typo = correction_as_typed(*plan, typo);
+      else a.typo_unknown = typo_unknown;
+    }
     if (plan->feedback) {
       // What the coordinator needs to choose feedback's terms from the global best hits.
       for (const auto& [docid, score] : matched.ranked) a.candidates.push_back(score);

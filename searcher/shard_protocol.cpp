@@ -448,6 +448,8 @@ std::string encode(const ShardAnswer& a) {
             {"suggestions", std::move(suggestions)}};
   if (a.spelling) j["spelling"] = *a.spelling;
   if (a.spelling_unknown) j["spelling_unknown"] = true;
+  if (a.typo) j["typo"] = *a.typo;
+  if (a.typo_unknown) j["typo_unknown"] = true;
   std::string out;
   json::to_msgpack(j, out);
   return out;
@@ -518,6 +520,8 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes) {
     a.folded = text(j, "folded");
     if (j.contains("spelling")) a.spelling = text(j, "spelling");
     a.spelling_unknown = flag(j, "spelling_unknown", false);
+    if (j.contains("typo")) a.typo = text(j, "typo");
+    a.typo_unknown = flag(j, "typo_unknown", false);
     a.query_terms_dropped = count(j, "dropped", 1u << 20);
     a.last_word_prefix = flag(j, "prefix", false);
     a.hits = hits_of(j, "hits");

@@ -37,7 +37,8 @@ namespace mssearch {
 
 // 2: the ranking settings as [name, value] pairs; 3: related_fill; 4: kStats says whether the
 // last word is a prefix here (and gives the whole word's terms too); 5: kRelated answers the
-// article's terms and topics, and searches another shard's article's (related_topics).
+// article's terms and topics, and searches another shard's article's (related_topics); a
+// shard that found few says its short query's correction too (typo).
 inline constexpr int kShardProtocolVersion = 5;
 // Bounds on what either side accepts: a request (a query of max_query_bytes and feedback's
 // terms fit many times over) and an answer (a deep window of candidates with fields).
@@ -125,6 +126,10 @@ struct ShardAnswer {
   // spelling data has no neighbour for it): the shard abstains rather than vetoes another
   // shard's proposal. Absent from older shard servers (then: a veto, as before).
   bool spelling_unknown = false;
+  // A shard that found few (< 3) also says what it would offer had it found enough (the short
+  // query's correction, Searcher::typo_correction): the coordinator's shards together may have.
+  std::optional<std::string> typo;
+  bool typo_unknown = false;
   std::size_t query_terms_dropped = 0;
   bool last_word_prefix = false;
   // kMatch without re-ranking, kPage, kRelated: hits with fields (and snippets when asked);

@@ -409,6 +409,29 @@ TEST_CASE("search: synonyms and the lay-language bridge work both ways", "[searc
     CHECK(order("what\u2022is\u2022fatigue") == order("fatigue"));
     CHECK(order("what\u3001is\u3001fatigue") == order("fatigue"));
     CHECK(order("Alzheimer\u2019s") == order("alzheimer's"));  // an apostrophe stays one
+    // Curly single quotes typed as quote marks part words (a phone's default).
+    CHECK(order("\u2018tired\u2019") == order("tired"));
+    CHECK(c.search("\u2018brain fog\u2019").total == c.search("brain fog").total);
+    // Leaders fold to a range's dots, refused by name as before, not read as a space.
+    {
+      SearchRequest leaders;
+      leaders.query = "year:2024\u20262025";
+      const auto refused = c.searcher->search(leaders);
+      REQUIRE_FALSE(refused);
+      CHECK_THAT(refused.error().message, Catch::Contains("year:2024...2025 is not a year"));
+    }
+    // Contractions typed without their apostrophe, a stop word beside XOR.
+    CHECK(order("thats fatigue") == order("fatigue"));
+    CHECK(order("dont fatigue") == order("fatigue"));
+    CHECK(order("fatigue XOR what") == order("fatigue"));
+    // A stray bracket groups nothing: the group's phrase and OR stay syntax.
+    CHECK(order("microglia )") == order("microglia"));
+    CHECK(c.search("microglia year:2025 )").total == c.search("microglia year:2025").total);
+    // A contraction being typed last is a whole word.
+    SearchRequest contraction;
+    contraction.query = "fatigue it's";
+    contraction.partial = true;
+    CHECK_FALSE(c.search(contraction).last_word_prefix);
   }
   SECTION("not inside a phrase or after a field prefix") {
     CHECK(c.ids("\"ms\"").size() < c.ids("ms").size() + 1);
@@ -490,6 +513,10 @@ TEST_CASE("search: did you mean", "[searcher]") {
     // A contraction and another form of a word the articles use are not typos either.
     CHECK(c.search("what's astrocites").did_you_mean.value_or("") == "what's astrocytes");
     CHECK(c.search("Astrocites\u2026").did_you_mean.value_or("") == "astrocytes");
+    // The correction names exclusions and filters after its words: the offer is still the
+    // query as typed with its typo mended (`-astrocytes sleep )` was offered).
+    CHECK(c.search("-sleep astrocites )").did_you_mean.value_or("") == "-sleep astrocytes )");
+    CHECK(c.search("year:2026 astrocites )").did_you_mean.value_or("") == "year:2026 astrocytes )");
     CHECK(c.search("probiotics astrocites").did_you_mean.value_or("") == "probiotics astrocytes");
     // Stop words do not count towards the six words of a short query.
     CHECK(c.search("what do the astrocites do in ms").did_you_mean.value_or("") == "what do the astrocytes do in ms");
