@@ -60,6 +60,14 @@ int main(int argc, char** argv) {
     if (rc != 0 && std::any_of(argv + 1, options_end, [](const char* a) { return std::string_view(a) == "--json"; }))
       fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", e.what()}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return rc == 0 ? kExitOk : kExitFatal;
+  } catch (const std::exception& e) {
+    // A defect, not the input's fault: said as an error with an exit code, not an abort.
+    const std::string message = fmt::format("internal error: {}", e.what());
+    fmt::print(stderr, "mssearch: {}\n", message);
+    char** const options_end = std::find_if(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--"; });
+    if (std::any_of(argv + 1, options_end, [](const char* a) { return std::string_view(a) == "--json"; }))
+      fmt::print("{}\n", nlohmann::json{{"error", {{"code", "internal_error"}, {"message", message}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return kExitFatal;
   }
   return exit_code;
 }

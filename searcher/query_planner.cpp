@@ -1441,7 +1441,15 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
       std::string rest;
       for (std::size_t k = 0; k < chunks.size(); ++k)
         if (!dropped[k]) rest += (rest.empty() ? "" : " ") + std::string(piece(chunks[k]));
-      Xapian::Query kept = rest.empty() ? match_all() : parse(rest, partial);
+      // Stop words alone beside the exclusions (`what -topic:fatigue`, pasted prose) search
+      // nothing: every article but those, as the exclusions alone.
+      const auto spans = word_spans(rest);
+      const bool stop_words_only =
+          !rest.empty() && rest.find_first_of("\":*") == std::string::npos &&
+          std::all_of(spans.begin(), spans.end(), [&](const auto& span) {
+            return excludes_nothing(std::string_view(rest).substr(span.first, span.second - span.first));
+          });
+      Xapian::Query kept = rest.empty() || stop_words_only ? match_all() : parse(rest, partial);
       if (kept.empty()) kept = match_all();  // nothing to search beside them (`-sleep )`)
       if (excluded.empty()) return kept;
       return Xapian::Query(Xapian::Query::OP_AND_NOT, kept, Xapian::Query(Xapian::Query::OP_OR, excluded.begin(), excluded.end()));

@@ -424,6 +424,9 @@ TEST_CASE("search: synonyms and the lay-language bridge work both ways", "[searc
     CHECK(order("thats fatigue") == order("fatigue"));
     CHECK(order("dont fatigue") == order("fatigue"));
     CHECK(order("fatigue XOR what") == order("fatigue"));
+    // Stop words beside exclusions only search nothing: every article but those.
+    CHECK(c.search("what is -topic:fatigue").total == c.search("-topic:fatigue").total);
+    CHECK(c.search("the AND -fatigue").total == c.search("-fatigue").total);
     // A stray bracket groups nothing: the group's phrase and OR stay syntax.
     CHECK(order("microglia )") == order("microglia"));
     CHECK(c.search("microglia year:2025 )").total == c.search("microglia year:2025").total);
