@@ -7,6 +7,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "schema/edit_distance.h"
+#include "schema/text_analyzer.h"
 #include "searcher/facet_counter.h"
 #include "searcher/matcher.h"
 #include "searcher/ranking.h"
@@ -356,10 +358,17 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
     // to it too and it has no neighbour for it: then it abstains.
     else if (a.total > 0 && !(few_here ? a.typo_unknown : a.spelling_unknown)) vetoed = true;
   }
-  if (!vetoed && !proposals.empty())
-    result.did_you_mean = std::max_element(proposals.begin(), proposals.end(), [](const auto& x, const auto& y) {
-                            return x.second < y.second;
+  // The proposal nearest to what was typed, as Xapian's corrector prefers the fewest edits over
+  // one index's spelling data; then the most shards'. By votes alone, `remylination` was
+  // offered (and searched as) "demyelination", two shards' word, not "remyelination".
+  if (!vetoed && !proposals.empty()) {
+    const std::string typed = fold_text(request.query);
+    result.did_you_mean = std::min_element(proposals.begin(), proposals.end(), [&](const auto& x, const auto& y) {
+                            const std::size_t dx = edits_between(fold_text(x.first), typed);
+                            const std::size_t dy = edits_between(fold_text(y.first), typed);
+                            return dx != dy ? dx < dy : x.second > y.second;
                           })->first;
+  }
   result.topic_facets = summed(topics);
   result.year_facets = summed(years);
   result.journal_facets = summed(journals);
@@ -633,6 +642,9 @@ Result<std::vector<SearchHit>> Coordinator::related(const std::string& id, std::
   for (const auto& t : answers[holder]->topics) like.related_topics.push_back(t.value);
   std::vector<std::optional<ShardRequest>> asks(answers.size(), like);
   asks[holder].reset();
+  // Not a shard that failed the first call (late, down): a second deadline for nothing.
+  for (std::size_t s = 0; s < answers.size(); ++s)
+    if (!answers[s] && answers[s].error().code != ErrorCode::kNotFound) asks[s].reset();
   auto more = fan_out(asks, trips);
   for (std::size_t s = 0; s < more.size(); ++s)
     if (s != holder && more[s])

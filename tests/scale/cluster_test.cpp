@@ -153,6 +153,9 @@ const std::vector<std::string> kQueries = {
     // The same when each shard found fewer than 3 but together they found enough (every shard
     // abstained: nothing was offered), and for a question, a stray bracket or an exclusion.
     "ocrevous walking stick", "what is astrocites", "-sleep astrocites )", "microglia )",
+    // Shards that propose different words: the fewest edits from what was typed, as one index
+    // (two shards' "demyelination" was searched for `remylination`, one index's "remyelination").
+    "remylination",
     // Matches without weights (every score 0): feedback's shares were 0 / 0, and the shards'
     // NaN terms were refused (400 on a coordinator).
     "date:2025-01-01..", "-fatigue"};
@@ -226,9 +229,10 @@ TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[
     // instead fail this (and the scores above).
     CHECK(same_order >= kQueries.size() - 2 - (feedback ? 5 : 2));
     // Without feedback each shard finds its own (like its own best hits): not compared. With
-    // it, the 3 that differ here are answers of 1-2 hits whose related articles are like the
-    // Bo1 terms of those hits, chosen with term frequencies of the shards that hold them.
-    if (feedback) CHECK(same_related >= same_order - 3);
+    // it, the 4 that differ here are answers of 1-2 hits (`remylination` shows 2) whose related
+    // articles are like the Bo1 terms of those hits, chosen with term frequencies of the shards
+    // that hold them.
+    if (feedback) CHECK(same_related >= same_order - 4);
     // Articles, related articles, suggestions and topics come from the shards too.
     auto article = coordinator->article("astrocytes-two-faces");
     REQUIRE(article);
