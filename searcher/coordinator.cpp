@@ -613,7 +613,8 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
   return result;
 }
 
-Result<std::vector<SearchHit>> Coordinator::related(const std::string& id, std::size_t limit) {
+Result<std::vector<SearchHit>> Coordinator::related(const std::string& id, std::size_t limit,
+                                                    std::vector<std::string>* failed_shards) {
   ShardRequest ask;
   ask.op = ShardOp::kRelated;
   ask.id = id;
@@ -632,6 +633,11 @@ Result<std::vector<SearchHit>> Coordinator::related(const std::string& id, std::
     if (answers[s].error().code != ErrorCode::kNotFound || !error) error = answers[s].error();
   }
   if (holder == answers.size()) return std::unexpected(*error);
+  const auto failed = [&](std::size_t s) {
+    if (failed_shards != nullptr) failed_shards->push_back(shard_name(s));
+  };
+  for (std::size_t s = 0; s < answers.size(); ++s)
+    if (!answers[s] && answers[s].error().code != ErrorCode::kNotFound) failed(s);
   std::vector<SearchHit> hits = std::move(answers[holder]->hits);
   if (answers.size() == 1 || answers[holder]->query_terms.empty()) return hits;
   // As one index finds them: the other shards are asked for articles like those terms too
@@ -646,9 +652,14 @@ Result<std::vector<SearchHit>> Coordinator::related(const std::string& id, std::
   for (std::size_t s = 0; s < answers.size(); ++s)
     if (!answers[s] && answers[s].error().code != ErrorCode::kNotFound) asks[s].reset();
   auto more = fan_out(asks, trips);
-  for (std::size_t s = 0; s < more.size(); ++s)
-    if (s != holder && more[s])
-      for (auto& h : more[s]->hits) hits.push_back(std::move(h));
+  for (std::size_t s = 0; s < more.size(); ++s) {
+    if (!asks[s]) continue;
+    if (!more[s]) {
+      failed(s);
+      continue;
+    }
+    for (auto& h : more[s]->hits) hits.push_back(std::move(h));
+  }
   std::stable_sort(hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) { return a.score > b.score; });
   if (hits.size() > ask.limit) hits.resize(ask.limit);
   return hits;

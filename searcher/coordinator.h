@@ -26,7 +26,8 @@ class Coordinator {
   static Result<std::unique_ptr<Coordinator>> open(const SearcherOptions& options, const SynonymTable& synonyms);
 
   Result<SearchResult> search(const SearchRequest& request);
-  Result<std::vector<SearchHit>> related(const std::string& id, std::size_t limit);
+  Result<std::vector<SearchHit>> related(const std::string& id, std::size_t limit,
+                                         std::vector<std::string>* failed_shards = nullptr);
   Result<std::vector<Suggestion>> suggest(const std::string& prefix, std::size_t limit);
   Result<Article> article(const std::string& id);
   // Asks the shards what they hold (documents, revisions, topics), at most once a second.

@@ -264,8 +264,9 @@ Result<Xapian::docid> Searcher::Impl::docid_of(const std::string& id) const {
   return *p;
 }
 
-Result<std::vector<SearchHit>> Searcher::related(const std::string& id, std::size_t limit) {
-  if (coordinator_) return coordinator_->related(id, limit);
+Result<std::vector<SearchHit>> Searcher::related(const std::string& id, std::size_t limit,
+                                                 std::vector<std::string>* failed_shards) {
+  if (coordinator_) return coordinator_->related(id, limit, failed_shards);
   auto found = impl_->related_of(id, limit, nullptr);
   if (!found) return std::unexpected(found.error());
   return std::move(found->hits);

@@ -64,7 +64,9 @@ class Searcher {
   Result<SearchResult> search(const SearchRequest& request);
 
   // Articles most like article `id` (never itself). Errors: kNotFound, kCorrupt, kDatabase.
-  Result<std::vector<SearchHit>> related(const std::string& id, std::size_t limit);
+  // Over shard servers, `failed_shards` (when given) names those left out (late, down).
+  Result<std::vector<SearchHit>> related(const std::string& id, std::size_t limit,
+                                         std::vector<std::string>* failed_shards = nullptr);
 
   // Completions for what a visitor has typed so far: titles, topics, frequent terms.
   Result<std::vector<Suggestion>> suggest(const std::string& prefix, std::size_t limit = 8);

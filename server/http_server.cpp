@@ -632,12 +632,19 @@ void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& r
   }
   const auto limit = parse_limit(req, 6, options.searcher.max_limit);
   if (!limit) return send_error(res, limit.error());
-  auto hits = (*searcher)->related(id, *limit);
+  std::vector<std::string> failed_shards;
+  auto hits = (*searcher)->related(id, *limit, &failed_shards);
   if (!hits) return send_error(res, http_error(hits.error()));
   link(*hits);
   json items = json::array();
   for (const auto& h : *hits) items.push_back(to_json(h));
-  send_json(res, 200, {{"id", id}, {"related", items}});
+  json answer = {{"id", id}, {"related", items}};
+  // Over shard servers, those that did not answer (their articles are missing), as a search says.
+  if (!failed_shards.empty()) {
+    answer["partial"] = true;
+    answer["failed_shards"] = failed_shards;
+  }
+  send_json(res, 200, answer);
 }
 
 // A click beacon from the page (search.js): which result of which search was opened. 204 with

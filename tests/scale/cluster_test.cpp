@@ -740,6 +740,54 @@ TEST_CASE("cluster: every shard failing the page is unavailable, a shard failing
   CHECK(b->total == a->total);
 }
 
+TEST_CASE("cluster: an article's related articles name a shard that failed, and the rest answer", "[cluster]") {
+  ShardServers servers;
+  FakeShard p2(failing_op_proxy(servers.s2.port, ShardOp::kRelated));
+  auto coordinator = Searcher::open(coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {p2.url()}}));
+  REQUIRE(coordinator);
+  auto single = Searcher::open(single_options());
+  REQUIRE(single);
+  SearchRequest all;
+  all.limit = 100;
+  auto every = single->search(all);
+  REQUIRE(every);
+  std::size_t answered = 0, unavailable = 0;
+  for (const auto& article : every->hits) {
+    CAPTURE(article.id);
+    std::vector<std::string> failed;
+    auto related = coordinator->related(article.id, 5, &failed);
+    if (!related) {
+      // Held by the failing shard: its articles' related articles cannot be chosen.
+      CHECK(related.error().code == ErrorCode::kUnavailable);
+      ++unavailable;
+      continue;
+    }
+    ++answered;
+    CHECK(!related->empty());
+    CHECK(failed == std::vector<std::string>{p2.url()});
+  }
+  CHECK(answered > 0);
+  CHECK(unavailable > 0);
+  // Over HTTP: marked partial, naming the shard, as a search is; one index says nothing of it.
+  test::LiveServer front(indexes().single, [&](ServerOptions& o) {
+    o.cluster.shards = {{url(servers.s0)}, {url(servers.s1)}, {p2.url()}};
+  });
+  bool marked = false;
+  for (const auto& article : every->hits) {
+    auto r = front.get("/api/articles/" + article.id + "/related");
+    REQUIRE(r);
+    if (r->status != 200) continue;
+    const auto answer = json::parse(r->body);
+    CHECK(answer["partial"] == true);
+    CHECK(answer["failed_shards"] == json::array({p2.url()}));
+    marked = true;
+    break;
+  }
+  CHECK(marked);
+  test::LiveServer one(indexes().single, {});
+  CHECK_FALSE(one.get_json("/api/articles/" + every->hits.front().id + "/related").contains("partial"));
+}
+
 TEST_CASE("cluster: a shard with no hit on the page that misses its related articles' call leaves the answer whole",
           "[cluster]") {
   ShardServers servers;
