@@ -984,7 +984,12 @@ Xapian::Query without_stop_terms(const Xapian::Query& q, const StopTerms& stops)
       // `what is +fatigue`: the stop words only weighed.
       if (only_stop_words(q.get_subquery(1), stops)) return without_stop_terms(q.get_subquery(0), stops);
       [[fallthrough]];
-    case Q::OP_AND_NOT: case Q::OP_FILTER: {
+    case Q::OP_FILTER:
+      // `what is year:2025`: the stop words filtered, not the filter's articles (17 of 18).
+      if (only_stop_words(q.get_subquery(0), stops))
+        return Q(Q::OP_FILTER, match_all(), without_stop_terms(q.get_subquery(1), stops));
+      [[fallthrough]];
+    case Q::OP_AND_NOT: {
       std::vector<Q> subs;
       for (std::size_t i = 0; i < q.get_num_subqueries(); ++i) subs.push_back(without_stop_terms(q.get_subquery(i), stops));
       return Q(type, subs.begin(), subs.end());

@@ -427,6 +427,9 @@ TEST_CASE("search: synonyms and the lay-language bridge work both ways", "[searc
     // Stop words beside exclusions only search nothing: every article but those.
     CHECK(c.search("what is -topic:fatigue").total == c.search("-topic:fatigue").total);
     CHECK(c.search("the AND -fatigue").total == c.search("-fatigue").total);
+    // Nor beside filters alone: the filter's articles, in its order.
+    CHECK(order("what is year:2025") == order("year:2025"));
+    CHECK(c.search("what is year:2025").total == c.search("year:2025").total);
     // A stray bracket groups nothing: the group's phrase and OR stay syntax.
     CHECK(order("microglia )") == order("microglia"));
     CHECK(c.search("microglia year:2025 )").total == c.search("microglia year:2025").total);
