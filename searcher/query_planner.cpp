@@ -31,6 +31,16 @@ constexpr char kSignedRangeMark = '\x01';
 // answering `-fatigue` together) corrupted it: a crash in the next search's query.
 Xapian::Query match_all() { return Xapian::Query(std::string()); }
 
+// `text` with ASCII letters in lower case (operators and stop words are ASCII).
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// A stop word, whatever its case (english_stop_words() holds them in lower case).
+bool is_stop_word(std::string_view word) { return english_stop_words()(ascii_lower(word)); }
+
 // The words of a text as Xapian's parser reads them, as [begin, end) offsets: runs of word
 // bytes, an apostrophe between two of them inside the word (`what's`, as one term).
 std::vector<std::pair<std::size_t, std::size_t>> word_spans(std::string_view text) {
@@ -256,11 +266,7 @@ std::vector<bool> taken_with_operators(const std::vector<Chunk>& chunks, std::st
 
 // A word excluded that is a stop word (`fatigue -and heat`, pasted prose) is never searched: it
 // would leave out nearly every article.
-bool excludes_nothing(std::string_view body) {
-  std::string lower(body);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return english_stop_words()(lower);
-}
+bool excludes_nothing(std::string_view body) { return is_stop_word(body); }
 
 // Whether a bracket's text as typed holds words beside a minus, or a required filter (`+year:`),
 // which the parser cannot read there. A bracket whose exclusions are written with NOT is left
@@ -505,8 +511,7 @@ std::string fields_over_groups(const std::string& text) {
       const std::size_t f = filter_field_length(std::string_view(text).substr(i));
       const std::size_t end = f > 0 && i + f < text.size() && text[i + f] == '(' ? group_end(text, i + f) : std::string::npos;
       if (end != std::string::npos) {
-        std::string field = text.substr(i, f);
-        std::transform(field.begin(), field.end(), field.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        const std::string field = ascii_lower(std::string_view(text).substr(i, f));
         const std::string_view inside = std::string_view(text).substr(i + f + 1, end - i - f - 2);
         if (inside.find_first_not_of(" \t\r\n()") == std::string_view::npos) {
           i = end;  // `topic:()`: no value, no filter (it found nothing, beside words too)
@@ -1002,8 +1007,7 @@ Xapian::Query without_stop_terms(const Xapian::Query& q, const StopTerms& stops)
 Xapian::Query without_kept_stop_words(const Xapian::Query& q, const std::string& text, const Xapian::Stem& stem) {
   StopTerms stops;
   for (const auto& [begin, end] : word_spans(text)) {
-    std::string w = text.substr(begin, end - begin);
-    std::transform(w.begin(), w.end(), w.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string w = ascii_lower(std::string_view(text).substr(begin, end - begin));
     if (!english_stop_words()(w)) continue;
     std::string stemmed(1, 'Z');
     stemmed += stem(w);
@@ -1249,8 +1253,8 @@ bool QueryPlanner::last_word_incomplete(const std::string& folded) {
   // The last word with its apostrophe (`what's`: a stop word, not the prefix `s`).
   const auto spans = word_spans(folded);
   if (spans.empty()) return false;
-  std::string word = folded.substr(spans.back().first, spans.back().second - spans.back().first);
-  for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // AND, OR as typed
+  // AND, OR as typed
+  std::string word = ascii_lower(std::string_view(folded).substr(spans.back().first, spans.back().second - spans.back().first));
   for (std::size_t at = word.find("\u2019"); at != std::string::npos; at = word.find("\u2019", at)) word.replace(at, 3, "'");
   // An operator or a stop word (never indexed alone) is a whole word; so is a word an article
   // has, as typed (the index holds every word unstemmed too).
@@ -1644,15 +1648,12 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
     // "its"; `microgila's` is corrected, its "'s" kept).
     const std::string base = typed.substr(0, apostrophe(typed));
     const std::string offered_base = offered.substr(0, apostrophe(offered));
-    std::string lower = base;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    std::string whole = typed;
-    std::transform(whole.begin(), whole.end(), whole.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string lower = ascii_lower(base);
     // Nor another form of a word the articles use (`probiotics` was made "probiotic",
     // `remyelin` "myelin").
     const bool keep = base.empty() || base == offered_base || db_.term_exists(lower) ||
                       edits_between(base, offered_base) > typos_allowed(base) || has_digit(base) ||
-                      english_stop_words()(lower) || english_stop_words()(whole) || EnglishWords::system().knows(lower) ||
+                      english_stop_words()(lower) || is_stop_word(typed) || EnglishWords::system().knows(lower) ||
                       db_.term_exists("Z" + analyzer_.stemmer()(lower));
     out += corrected.substr(copied, after[i].first - copied);
     if (keep) {
@@ -1672,10 +1673,7 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_w
   if (plan.blank || plan.partial || plan.words_dropped > 0) return {};
   const std::vector<std::string> words = synonym_tokens(split_filters(plan.folded).rest);
   // Stop words do not count (`what do the astrocites do in ms` is a short question).
-  const auto content = std::count_if(words.begin(), words.end(), [](std::string w) {
-    std::transform(w.begin(), w.end(), w.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return !english_stop_words()(w);
-  });
+  const auto content = std::count_if(words.begin(), words.end(), [](const std::string& w) { return !is_stop_word(w); });
   if (words.empty() || static_cast<std::size_t>(content) > kMaxWords) return {};
   bool unknown = false;
   for (const auto& w : words) {
