@@ -412,20 +412,14 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
       const auto& docs = answers[c.shard]->feedback_docs;
       if (c.rank < docs.size()) best.push_back(docs[c.rank]);
     }
-    // A term's frequencies as the shards that reported it give them (each shard's list sorted
+    // A term's frequencies as the shards that reported it give them (each shard's table sorted
     // by term, searched for the few terms feedback weighs): their sum, and those shards' size.
-    using Freqs = std::vector<std::pair<std::string, std::uint32_t>>;
-    for (std::size_t s : up)
-      for (Freqs* list : {&answers[s]->collection_freqs, &answers[s]->term_freqs})
-        if (!std::is_sorted(list->begin(), list->end())) std::sort(list->begin(), list->end());
-    auto reported = [&](Freqs ShardAnswer::*list, std::string_view term) {
+    auto reported = [&](std::uint32_t TermFreqTable::Freqs::*figure, std::string_view term) {
       std::pair<double, double> sum{0, 0};
       for (std::size_t s : up) {
-        const Freqs& l = (*answers[s]).*list;
-        const auto it = std::lower_bound(l.begin(), l.end(), term,
-                                         [](const auto& entry, std::string_view t) { return entry.first < t; });
-        if (it == l.end() || it->first != term) continue;
-        sum.first += it->second;
+        const TermFreqTable::Freqs* f = answers[s]->feedback_freqs.find(term);
+        if (f == nullptr) continue;
+        sum.first += f->*figure;
         sum.second += answers[s]->documents;
       }
       return sum;
@@ -433,7 +427,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
     std::set<std::string> query_terms;
     for (std::size_t s : up) query_terms.insert(answers[s]->query_terms.begin(), answers[s]->query_terms.end());
     const auto mean_frequency = [&](std::string_view term) {
-      const auto [freq, documents] = reported(&ShardAnswer::collection_freqs, term);
+      const auto [freq, documents] = reported(&TermFreqTable::Freqs::collection_freq, term);
       if (documents <= 0) return 1.0 / std::max<double>(documents_, 1);
       return std::max(freq, 1.0) / documents;
     };
@@ -445,7 +439,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
     // estimated by their size.
     auto add_statistics = [&](const std::string& term) {
       if (!first.stats) return;
-      const auto [freq, documents] = reported(&ShardAnswer::term_freqs, term);
+      const auto [freq, documents] = reported(&TermFreqTable::Freqs::termfreq, term);
       if (documents <= 0) return;
       const double estimate = freq * static_cast<double>(first.stats->documents) / documents;
       first.stats->term_freqs.emplace_back(term, static_cast<std::uint32_t>(std::lround(estimate)));

@@ -314,6 +314,66 @@ CollectionFreqs::Freqs CollectionFreqs::of(const Xapian::Database& db, std::stri
   return f;
 }
 
+const FeedbackDocCache::Doc& FeedbackDocCache::get(const Xapian::Database& db, Xapian::docid docid, CollectionFreqs& freqs) {
+  const auto [it, added] = docs_.try_emplace(docid);
+  Doc& doc = it->second;
+  if (!added) return doc;
+  try {
+    doc.stored = db.get_document(docid, Xapian::DOC_ASSUME_VALID).get_value(schema::kSlotFeedbackTerms);
+    schema::decode_feedback_terms(doc.stored, [&](const std::string& term, Xapian::termcount) {
+      doc.terms.push_back({static_cast<std::uint32_t>(doc.names.size()), static_cast<std::uint32_t>(term.size()), {}});
+      doc.names += term;
+    });
+    const auto less = [&](const Term& x, const Term& y) { return doc.name(x) < doc.name(y); };
+    // Stored in order by the indexer; a damaged value need not be.
+    if (!std::is_sorted(doc.terms.begin(), doc.terms.end(), less)) std::sort(doc.terms.begin(), doc.terms.end(), less);
+    for (Term& t : doc.terms) t.freqs = freqs.both(db, doc.name(t));
+  } catch (...) {  // a read that failed (the index moved on, a shard went) is not kept
+    docs_.erase(it);
+    throw;
+  }
+  bytes_ += sizeof(Doc) + doc.stored.size() + doc.names.size() + doc.terms.size() * sizeof(Term);
+  return doc;
+}
+
+TermFreqTable feedback_freqs(const std::vector<const FeedbackDocCache::Doc*>& docs) {
+  // Each document's terms are in order: their runs are merged pairwise (a sort of ~2,000 names
+  // was a tenth of a shard server's time).
+  struct Item {
+    std::string_view name;
+    const CollectionFreqs::Freqs* freqs;
+  };
+  std::vector<Item> items;
+  std::vector<std::size_t> runs{0};  // where each document's terms begin, and the end
+  std::size_t bytes = 0;
+  for (const auto* doc : docs) {
+    for (const auto& t : doc->terms) items.push_back({doc->name(t), &t.freqs});
+    runs.push_back(items.size());
+    bytes += doc->names.size();
+  }
+  const auto less = [](const Item& x, const Item& y) { return x.name < y.name; };
+  while (runs.size() > 2) {
+    std::vector<std::size_t> merged{0};
+    const auto at = [&](std::size_t i) { return items.begin() + static_cast<std::ptrdiff_t>(runs[i]); };
+    for (std::size_t r = 0; r + 1 < runs.size(); r += 2) {
+      if (r + 2 < runs.size()) {
+        std::inplace_merge(at(r), at(r + 1), at(r + 2), less);
+        merged.push_back(runs[r + 2]);
+      } else {
+        merged.push_back(runs[r + 1]);
+      }
+    }
+    runs = std::move(merged);
+  }
+  TermFreqTable table;
+  table.reserve(items.size(), bytes);
+  for (const Item& item : items) {
+    if (table.size() > 0 && table.term(table.size() - 1) == item.name) continue;
+    table.add(item.name, {item.freqs->collection_freq, item.freqs->termfreq});
+  }
+  return table;
+}
+
 WeightedTerms feedback_terms(const Xapian::Database& db, const Xapian::Query& query, const ScoredDocs& top,
                              const RankingOptions& o, CollectionFreqs& freqs) {
   if (o.feedback_docs == 0 || o.feedback_terms == 0 || o.feedback_weight <= 0 || top.empty()) return {};

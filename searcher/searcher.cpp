@@ -121,6 +121,7 @@ void Searcher::Impl::load_topics() {
   // what the searcher reads.
   facets = counting ? std::move(*counting) : std::move(*FacetCounting::for_database(db, false, options.max_wildcard_expansion));
   collection_freqs.clear();
+  feedback_docs.clear();
   std::map<std::string, std::uint32_t> counts;
   for (auto v = db.valuestream_begin(schema::kSlotTopics); v != db.valuestream_end(schema::kSlotTopics); ++v)
     for (auto& topic : schema::decode_topic_set(*v)) ++counts[topic];
@@ -429,24 +430,13 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
       // What the coordinator needs to choose feedback's terms from the global best hits.
       for (const auto& [docid, score] : matched.ranked) a.candidates.push_back(score);
       a.depth = window.depth;
-      std::vector<std::string> terms;  // sorted once, not a tree of ~2,000 nodes
-      terms.reserve(4096);
-      std::size_t used = 0;
-      for (auto it = matched.ranked.begin(); it != matched.ranked.end() && used < options.ranking.feedback_docs; ++it, ++used) {
-        FeedbackDoc doc{it->second, db.get_document(it->first, Xapian::DOC_ASSUME_VALID).get_value(schema::kSlotFeedbackTerms)};
-        schema::decode_feedback_terms(doc.terms, [&](const std::string& term, Xapian::termcount) { terms.push_back(term); });
-        a.feedback_docs.push_back(std::move(doc));
+      feedback_docs.start();
+      std::vector<const FeedbackDocCache::Doc*> docs;
+      for (auto it = matched.ranked.begin(); it != matched.ranked.end() && docs.size() < options.ranking.feedback_docs; ++it) {
+        docs.push_back(&feedback_docs.get(db, it->first, collection_freqs));
+        a.feedback_docs.push_back({it->second, docs.back()->stored});
       }
-      // Sorted: the coordinator looks terms up by binary search in each shard's lists.
-      std::sort(terms.begin(), terms.end());
-      terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
-      a.collection_freqs.reserve(terms.size());
-      a.term_freqs.reserve(terms.size());
-      for (const auto& term : terms) {
-        const auto freqs = collection_freqs.both(db, term);
-        a.collection_freqs.emplace_back(term, freqs.collection_freq);
-        a.term_freqs.emplace_back(term, freqs.termfreq);
-      }
+      a.feedback_freqs = feedback_freqs(docs);
       for (auto t = plan->query.get_unique_terms_begin(); t != plan->query.get_unique_terms_end(); ++t)
         a.query_terms.push_back(*t);
       return a;

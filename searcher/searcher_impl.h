@@ -34,6 +34,7 @@ struct Searcher::Impl {
   std::optional<std::vector<std::string>> docid_shards;
   std::unique_ptr<FacetCounting> facets;    // chosen for this database
   CollectionFreqs collection_freqs;         // feedback's statistics, this revision's
+  FeedbackDocCache feedback_docs;           // a shard server's best hits' material, this revision's
   MatchSlices slices;                       // a heavy match cut into slices matched at once
   // What `db` is made of, part by part, when every part is local (else empty: never sliced).
   std::vector<ShardRevision> slice_parts;

@@ -216,6 +216,45 @@ std::vector<std::pair<std::string, std::uint32_t>> unpack_freqs(std::string_view
   return out;
 }
 
+// A TermFreqTable front-coded: for each term the bytes it shares with the one before and the
+// length of the rest (varints), the rest, then its collection and document frequencies.
+std::string pack_table(const TermFreqTable& table) {
+  std::string out;
+  std::string_view previous;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const std::string_view term = table.term(i);
+    std::size_t shared = 0;
+    while (shared < previous.size() && shared < term.size() && previous[shared] == term[shared]) ++shared;
+    put_varint(out, shared);
+    put_varint(out, term.size() - shared);
+    out.append(term.substr(shared));
+    put_varint(out, table.freqs(i).collection_freq);
+    put_varint(out, table.freqs(i).termfreq);
+    previous = term;
+  }
+  return out;
+}
+
+TermFreqTable unpack_table(std::string_view in) {
+  TermFreqTable out;
+  out.reserve(in.size() / 4, in.size() * 2);
+  std::string term;
+  while (!in.empty()) {
+    const auto shared = get_varint(in);
+    const auto rest = get_varint(in);
+    if (shared > term.size()) throw Malformed("a packed term shares more bytes than the term before it holds");
+    if (rest > in.size() || shared + rest > 1024) throw Malformed("a packed term is longer than what is left");
+    term.resize(static_cast<std::size_t>(shared));
+    term.append(in.substr(0, static_cast<std::size_t>(rest)));
+    in.remove_prefix(static_cast<std::size_t>(rest));
+    const auto collection_freq = get_varint(in), termfreq = get_varint(in);
+    if (collection_freq > UINT32_MAX || termfreq > UINT32_MAX) throw Malformed("a packed frequency is out of range");
+    if (!out.add(term, {static_cast<std::uint32_t>(collection_freq), static_cast<std::uint32_t>(termfreq)}))
+      throw Malformed("the packed terms are not in increasing order");
+  }
+  return out;
+}
+
 constexpr const char* kOps[] = {"match", "page", "info", "article", "related", "suggest", "stats", "fetch"};
 
 std::string_view bytes_of(const json& j) {
@@ -296,6 +335,29 @@ json parse(std::string_view bytes, std::size_t max) {
 }
 
 }  // namespace
+
+bool TermFreqTable::add(std::string_view term, Freqs freqs) {
+  if (!entries_.empty() && !(this->term(entries_.size() - 1) < term)) return false;
+  if (names_.size() + term.size() > UINT32_MAX) return false;
+  entries_.push_back({static_cast<std::uint32_t>(names_.size()), static_cast<std::uint32_t>(term.size()), freqs});
+  names_.append(term);
+  return true;
+}
+
+const TermFreqTable::Freqs* TermFreqTable::find(std::string_view term) const {
+  const auto it = std::lower_bound(entries_.begin(), entries_.end(), term, [&](const Entry& e, std::string_view t) {
+    return std::string_view(names_).substr(e.at, e.size) < t;
+  });
+  if (it == entries_.end() || std::string_view(names_).substr(it->at, it->size) != term) return nullptr;
+  return &it->freqs;
+}
+
+bool TermFreqTable::operator==(const TermFreqTable& other) const {
+  if (size() != other.size()) return false;
+  for (std::size_t i = 0; i < size(); ++i)
+    if (term(i) != other.term(i) || freqs(i) != other.freqs(i)) return false;
+  return true;
+}
 
 ShardParams shard_params(const SearchRequest& r) {
   ShardParams p;
@@ -413,7 +475,7 @@ Result<ShardRequest> decode_shard_request(std::string_view bytes) {
 std::string encode(const ShardAnswer& a) {
   json feedback_docs = json::array();
   for (const auto& d : a.feedback_docs) feedback_docs.push_back({d.score, json::binary({d.terms.begin(), d.terms.end()})});
-  const std::string freqs = pack_freqs(a.collection_freqs), tfs = pack_freqs(a.term_freqs);
+  const std::string feedback_freqs = pack_table(a.feedback_freqs), tfs = pack_freqs(a.term_freqs);
   json suggestions = json::array();
   for (const auto& s : a.suggestions) suggestions.push_back({s.text, s.kind, s.id, s.url, s.count});
   json j = {{"total", a.total},
@@ -428,7 +490,7 @@ std::string encode(const ShardAnswer& a) {
             {"depth", a.depth},
             {"feedback_docs", std::move(feedback_docs)},
             {"query_terms", a.query_terms},
-            {"collection_freqs", json::binary({freqs.begin(), freqs.end()})},
+            {"feedback_freqs", json::binary({feedback_freqs.begin(), feedback_freqs.end()})},
             {"term_freqs", json::binary({tfs.begin(), tfs.end()})},
             {"total_length", a.total_length},
             {"documents", a.documents},
@@ -513,7 +575,7 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes) {
                a.feedback_docs.push_back({score.get<double>(), std::string(b.begin(), b.end())});
              });
     a.query_terms = strings_of(j, "query_terms");
-    if (const json& f = field(j, "collection_freqs"); f.is_binary()) a.collection_freqs = unpack_freqs(bytes_of(f));
+    if (const json& f = field(j, "feedback_freqs"); f.is_binary()) a.feedback_freqs = unpack_table(bytes_of(f));
     if (const json& f = field(j, "term_freqs"); f.is_binary()) a.term_freqs = unpack_freqs(bytes_of(f));
     a.total_length = count(j, "total_length", UINT64_MAX);
     a.documents = static_cast<std::uint32_t>(count(j, "documents", UINT32_MAX));

@@ -38,8 +38,9 @@ namespace mssearch {
 // 2: the ranking settings as [name, value] pairs; 3: related_fill; 4: kStats says whether the
 // last word is a prefix here (and gives the whole word's terms too); 5: kRelated answers the
 // article's terms and topics, and searches another shard's article's (related_topics); a
-// shard that found few says its short query's correction too (typo).
-inline constexpr int kShardProtocolVersion = 5;
+// shard that found few says its short query's correction too (typo); 6: a match's feedback
+// frequencies as one front-coded list (feedback_freqs), each term once with both figures.
+inline constexpr int kShardProtocolVersion = 6;
 // Bounds on what either side accepts: a request (a query of max_query_bytes and feedback's
 // terms fit many times over) and an answer (a deep window of candidates with fields).
 inline constexpr std::size_t kMaxShardRequestBytes = 64 * 1024;
@@ -97,6 +98,37 @@ struct ShardRequest {
   std::size_t limit = 0;         // kRelated, kSuggest; kMatch, kPage: the page's size
 };
 
+// The collection and document frequencies of many terms, in increasing term order: a shard's
+// feedback documents' terms (~1,500 a search), looked up by the coordinator for the few it
+// weighs. One buffer of names, not a string each: built, sent and read with every search.
+class TermFreqTable {
+ public:
+  struct Freqs {
+    std::uint32_t collection_freq = 0;  // occurrences in all the shard's documents
+    std::uint32_t termfreq = 0;         // documents holding it
+    bool operator==(const Freqs&) const = default;
+  };
+  // Returns false (and adds nothing) unless `term` comes after the last term added.
+  bool add(std::string_view term, Freqs freqs);
+  const Freqs* find(std::string_view term) const;
+  std::size_t size() const { return entries_.size(); }
+  std::string_view term(std::size_t i) const { return std::string_view(names_).substr(entries_[i].at, entries_[i].size); }
+  const Freqs& freqs(std::size_t i) const { return entries_[i].freqs; }
+  void reserve(std::size_t terms, std::size_t bytes) {
+    entries_.reserve(terms);
+    names_.reserve(bytes);
+  }
+  bool operator==(const TermFreqTable& other) const;
+
+ private:
+  struct Entry {
+    std::uint32_t at = 0, size = 0;
+    Freqs freqs;
+  };
+  std::string names_;
+  std::vector<Entry> entries_;
+};
+
 // One of the shard's best hits as feedback learns from it.
 struct FeedbackDoc {
   double score = 0;
@@ -115,9 +147,10 @@ struct ShardAnswer {
   std::size_t depth = 0;            // how many candidates one index would re-rank
   std::vector<FeedbackDoc> feedback_docs;
   std::vector<std::string> query_terms;  // the plan's terms (never expansion terms)
-  // Collection and document frequencies of the feedback documents' terms here; kStats: the
-  // document frequencies of the plan's terms. The documents here and their total length.
-  std::vector<std::pair<std::string, std::uint32_t>> collection_freqs, term_freqs;
+  // The frequencies here of the feedback documents' terms, each once.
+  TermFreqTable feedback_freqs;
+  // kStats: the document frequencies of the plan's terms. The documents here and their total length.
+  std::vector<std::pair<std::string, std::uint32_t>> term_freqs;
   std::uint32_t documents = 0;
   std::uint64_t total_length = 0;
   std::string folded;               // the words searched, folded

@@ -932,7 +932,10 @@ TEST_CASE("cluster: a search's parameters travel as the public API's and come ba
   ShardAnswer a;
   a.total = 7;
   a.topic_facets = {{"Astrocytes", 3}};
-  a.collection_freqs = {{"Zmyelin", 12}, {"Zrepair", 3}};
+  REQUIRE(a.feedback_freqs.add("Zmyelin", {12, 4}));
+  REQUIRE(a.feedback_freqs.add("Zmyelinat", {300, 7}));  // shares a front with the one before
+  REQUIRE(a.feedback_freqs.add("Zrepair", {3, 1}));
+  CHECK(!a.feedback_freqs.add("Zmyelin", {1, 1}));  // out of order: refused, not added
   SearchHit h;
   h.id = "x";
   h.snippet.text = "remyelination works";
@@ -941,7 +944,23 @@ TEST_CASE("cluster: a search's parameters travel as the public API's and come ba
   auto decoded = decode_shard_answer(encode(a));
   REQUIRE(decoded);
   CHECK(decoded->total == 7);
-  CHECK(decoded->collection_freqs == a.collection_freqs);
+  CHECK(decoded->feedback_freqs == a.feedback_freqs);
+  REQUIRE(decoded->feedback_freqs.size() == 3);
+  REQUIRE(decoded->feedback_freqs.find("Zmyelinat"));
+  CHECK(decoded->feedback_freqs.find("Zmyelinat")->collection_freq == 300);
+  CHECK(decoded->feedback_freqs.find("Zrepair")->termfreq == 1);
+  CHECK(!decoded->feedback_freqs.find("Zmyel"));
+  // A packed table out of order, or a term sharing more than the one before holds: a damaged
+  // answer named, not a table that binary search misreads.
+  const std::string zz_then_aa{0, 2, 'z', 'z', 1, 1, 0, 2, 'a', 'a', 1, 1};
+  const std::string shares_five_of_nothing{5, 1, 'a', 1, 1};
+  for (const std::string& packed : {zz_then_aa, shares_five_of_nothing}) {
+    std::string bytes;
+    json::to_msgpack(json{{"feedback_freqs", json::binary({packed.begin(), packed.end()})}}, bytes);
+    const auto refused = decode_shard_answer(bytes);
+    REQUIRE(!refused);
+    CHECK_THAT(refused.error().message, Catch::Contains("packed term"));
+  }
   CHECK(decoded->hits.front().snippet.marks == h.snippet.marks);
   // Nested arrays four million deep (a hostile or broken peer) are refused, not recursed into
   // until the stack runs out.

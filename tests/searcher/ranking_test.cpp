@@ -271,3 +271,49 @@ TEST_CASE("ranking: CollectionFreqs fills a term's two frequencies as they are a
   CHECK(freqs.get(db, "Zrepair") == 4);
   CHECK(freqs.both(db, "Zmyelin").collection_freq == 6);
 }
+
+TEST_CASE("ranking: a shard's feedback frequencies hold each term of its best hits once, in order, with both figures",
+          "[ranking]") {
+  Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+  const std::vector<schema::TermWdfs> stored = {
+      {{"Zastrocyt", 2}, {"Zmyelin", 3}, {"Zrepair", 1}},
+      {{"Zmyelin", 1}, {"Zmyelinat", 2}, {"Zsleep", 4}},
+      {{"Zfatigu", 1}, {"Zmyelin", 2}},
+  };
+  for (const auto& terms : stored) {
+    Xapian::Document doc;
+    for (const auto& [term, wdf] : terms) doc.add_term(term, wdf);
+    doc.add_value(schema::kSlotFeedbackTerms, schema::encode_feedback_terms(terms));
+    db.add_document(doc);
+  }
+  // A damaged value whose terms are out of order (never written so): still each term once.
+  Xapian::Document damaged;
+  damaged.add_term("Zzinc", 1);
+  damaged.add_term("Zastrocyt", 1);
+  damaged.add_value(schema::kSlotFeedbackTerms, schema::front_coded_terms({{"Zzinc", 1}, {"Zastrocyt", 1}}));
+  db.add_document(damaged);
+  db.commit();
+
+  CollectionFreqs freqs;
+  FeedbackDocCache cache;
+  cache.start();
+  std::vector<const FeedbackDocCache::Doc*> docs;
+  for (Xapian::docid id = 1; id <= 4; ++id) docs.push_back(&cache.get(db, id, freqs));
+  CHECK(docs[0]->stored == db.get_document(1).get_value(schema::kSlotFeedbackTerms));
+  const TermFreqTable table = feedback_freqs(docs);
+  const std::vector<std::string> expected = {"Zastrocyt", "Zfatigu", "Zmyelin", "Zmyelinat", "Zrepair", "Zsleep", "Zzinc"};
+  REQUIRE(table.size() == expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    CHECK(table.term(i) == expected[i]);
+    CHECK(table.freqs(i).termfreq == db.get_termfreq(expected[i]));
+    CHECK(table.freqs(i).collection_freq == db.get_collection_freq(expected[i]));
+  }
+  CHECK(table.find("Zmyelin")->collection_freq == 6);
+  CHECK(table.find("Zmyelin")->termfreq == 3);
+  CHECK(table.find("Zmyel") == nullptr);
+  // A document met again is the one read before (no second read).
+  CHECK(&cache.get(db, 2, freqs) == docs[1]);
+  // One document, and none.
+  CHECK(feedback_freqs({docs[2]}).size() == 2);
+  CHECK(feedback_freqs({}).size() == 0);
+}
