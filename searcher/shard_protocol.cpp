@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "schema/schema.h"
+
 namespace mssearch {
 namespace {
 
@@ -235,15 +237,32 @@ std::string pack_table(const TermFreqTable& table) {
   return out;
 }
 
+// Bounds on a table read back: a term as long as Xapian allows (front coding sends a long name
+// in a few bytes, so every byte of a name is counted, not only those on the wire: 18 MB of
+// entries each sharing 1,021 bytes decoded to 4.6 GB), and the whole table. A real one holds
+// the terms of a shard's best hits (RankingOptions::feedback_docs, at most 1,000 of them).
+constexpr std::size_t kMaxTableEntries = 1'000'000;
+constexpr std::size_t kMaxTableNameBytes = 32u << 20;
+
 TermFreqTable unpack_table(std::string_view in) {
   TermFreqTable out;
-  out.reserve(in.size() / 4, in.size() * 2);
+  // Most entries take 6-10 bytes on the wire and their names about as many once decoded.
+  out.reserve(std::min(in.size() / 8, kMaxTableEntries), std::min(in.size(), kMaxTableNameBytes));
   std::string term;
+  std::size_t names = 0;
   while (!in.empty()) {
     const auto shared = get_varint(in);
     const auto rest = get_varint(in);
     if (shared > term.size()) throw Malformed("a packed term shares more bytes than the term before it holds");
-    if (rest > in.size() || shared + rest > 1024) throw Malformed("a packed term is longer than what is left");
+    if (rest > in.size()) throw Malformed("a packed term is longer than what is left");
+    if (shared + rest > schema::kMaxTermBytes)
+      throw Malformed("a packed term is " + std::to_string(shared + rest) + " bytes; a term is at most " +
+                      std::to_string(schema::kMaxTermBytes));
+    if (out.size() == kMaxTableEntries)
+      throw Malformed("the packed terms are more than " + std::to_string(kMaxTableEntries));
+    names += static_cast<std::size_t>(shared + rest);
+    if (names > kMaxTableNameBytes)
+      throw Malformed("the packed terms' names are more than " + std::to_string(kMaxTableNameBytes) + " bytes");
     term.resize(static_cast<std::size_t>(shared));
     term.append(in.substr(0, static_cast<std::size_t>(rest)));
     in.remove_prefix(static_cast<std::size_t>(rest));
@@ -256,6 +275,14 @@ TermFreqTable unpack_table(std::string_view in) {
 }
 
 constexpr const char* kOps[] = {"match", "page", "info", "article", "related", "suggest", "stats", "fetch"};
+
+// The field `name` when it is binary, null when absent; any other type is a damaged message (a
+// table that came as a string was read as none, and the answer as whole).
+const json& binary_field(const json& object, const char* name) {
+  const json& v = field(object, name);
+  if (!v.is_null() && !v.is_binary()) throw Malformed(std::string("'") + name + "' is not binary");
+  return v;
+}
 
 std::string_view bytes_of(const json& j) {
   return std::string_view(reinterpret_cast<const char*>(j.get_binary().data()), j.get_binary().size());
@@ -575,8 +602,8 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes) {
                a.feedback_docs.push_back({score.get<double>(), std::string(b.begin(), b.end())});
              });
     a.query_terms = strings_of(j, "query_terms");
-    if (const json& f = field(j, "feedback_freqs"); f.is_binary()) a.feedback_freqs = unpack_table(bytes_of(f));
-    if (const json& f = field(j, "term_freqs"); f.is_binary()) a.term_freqs = unpack_freqs(bytes_of(f));
+    if (const json& f = binary_field(j, "feedback_freqs"); !f.is_null()) a.feedback_freqs = unpack_table(bytes_of(f));
+    if (const json& f = binary_field(j, "term_freqs"); !f.is_null()) a.term_freqs = unpack_freqs(bytes_of(f));
     a.total_length = count(j, "total_length", UINT64_MAX);
     a.documents = static_cast<std::uint32_t>(count(j, "documents", UINT32_MAX));
     a.folded = text(j, "folded");
@@ -604,7 +631,7 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes) {
     if (a.uuids.size() > 1000) throw Malformed("'uuids' holds more than 1000 entries");
     for (const auto& u : a.uuids)
       if (u.size() > 100) throw Malformed("a database UUID is longer than 100 bytes");
-    if (const json& art = field(j, "article"); art.is_binary()) a.article.assign(art.get_binary().begin(), art.get_binary().end());
+    if (const json& art = binary_field(j, "article"); !art.is_null()) a.article.assign(art.get_binary().begin(), art.get_binary().end());
     for (const auto& s : list(j, "suggestions", 1000)) {
       if (!s.is_array() || s.size() != 5 || !s[4].is_number_unsigned())
         throw Malformed("a suggestion is not [text, kind, id, url, count]");

@@ -961,6 +961,34 @@ TEST_CASE("cluster: a search's parameters travel as the public API's and come ba
     REQUIRE(!refused);
     CHECK_THAT(refused.error().message, Catch::Contains("packed term"));
   }
+  // Front coding sends a long name in a few bytes: a term past Xapian's 245 bytes, and names
+  // adding up past the table's bound, are refused (an 18 MB answer of 1,024-byte terms decoded
+  // to 4.6 GB).
+  auto packed_answer = [](const std::string& packed) {
+    std::string bytes;
+    json::to_msgpack(json{{"feedback_freqs", json::binary({packed.begin(), packed.end()})}}, bytes);
+    return decode_shard_answer(bytes);
+  };
+  std::string long_term{0, static_cast<char>(0xf5), 1};  // 245 bytes: the longest a term may be
+  long_term += std::string(245, 'a') + std::string{1, 1};
+  CHECK(packed_answer(long_term));
+  const auto too_long = packed_answer(long_term + std::string{static_cast<char>(0xf5), 1, 1, 'b', 1, 1});
+  REQUIRE(!too_long);
+  CHECK_THAT(too_long.error().message, Catch::Contains("246 bytes"));
+  std::string many{0, static_cast<char>(0xf5), 1};
+  many += std::string(242, 'a') + std::string(3, '\0') + std::string{1, 1};
+  for (std::uint32_t i = 1; i < 200'000; ++i)  // each shares 242 bytes and ends in a counter
+    many += std::string{static_cast<char>(0xf2), 1, 3, static_cast<char>(i >> 16), static_cast<char>((i >> 8) & 0xff),
+                        static_cast<char>(i & 0xff), 1, 1};
+  const auto too_much = packed_answer(many);
+  REQUIRE(!too_much);
+  CHECK_THAT(too_much.error().message, Catch::Contains("names are more than"));
+  // A table of another type is a damaged answer, not an empty table.
+  std::string as_text;
+  json::to_msgpack(json{{"feedback_freqs", "Zmyelin 12 4"}}, as_text);
+  const auto not_binary = decode_shard_answer(as_text);
+  REQUIRE(!not_binary);
+  CHECK_THAT(not_binary.error().message, Catch::Contains("'feedback_freqs' is not binary"));
   CHECK(decoded->hits.front().snippet.marks == h.snippet.marks);
   // Nested arrays four million deep (a hostile or broken peer) are refused, not recursed into
   // until the stack runs out.
