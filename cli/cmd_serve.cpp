@@ -120,6 +120,9 @@ int run_serve(const ServeArgs& args) {
       for (const auto& d : options.searcher.databases) from += (from.empty() ? "" : ", ") + d;
     }
     fmt::print("mssearch serve: {} articles (revision {}) from {}\n", state->first, state->second, from);
+    // A shard left out from the start (another version, unreachable) is said now, not only in /readyz.
+    for (const auto& problem : server.shard_problems())
+      fmt::print(stderr, "mssearch serve: warning: shard {}\n", problem);
   } else {
     fmt::print(stderr, "mssearch serve: warning: {} — /readyz answers 503 until it can be opened\n",
                state.error().message);

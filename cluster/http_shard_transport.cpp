@@ -84,6 +84,15 @@ class ReplicaHealth {
     last_answer_[shard][replica] = Clock::now();
   }
 
+  // Each failing replica of `shard` with its failure ("URL: why; URL: why"), as status() gives it.
+  std::string errors(std::size_t shard) const {
+    std::lock_guard lock(mutex_);
+    std::string out;
+    for (std::size_t r = 0; r < options_.shards[shard].size(); ++r)
+      if (!errors_[shard][r].empty()) out += (out.empty() ? "" : "; ") + options_.shards[shard][r] + ": " + errors_[shard][r];
+    return out;
+  }
+
   std::vector<ShardStatus> status() const {
     std::lock_guard lock(mutex_);
     const auto now = Clock::now();
@@ -122,8 +131,9 @@ class ReplicaHealth {
 
 // The shard's error in an answer (encode_error), if it is one.
 std::optional<Error> error_of(const std::string& body) {
-  auto decoded = decode_shard_answer(body);
-  if (decoded || decoded.error().message.starts_with("a shard gave an answer that is not one")) return std::nullopt;
+  bool damaged = false;
+  auto decoded = decode_shard_answer(body, &damaged);
+  if (decoded || damaged) return std::nullopt;
   return decoded.error();
 }
 
@@ -138,6 +148,7 @@ class HttpShardTransport : public ShardTransport {
       : health_(std::move(health)), cache_(std::move(cache)) {
     for (const auto& replicas : health_->options().shards) clients_.emplace_back(replicas.size());
     pinned_.assign(clients_.size(), kNone);
+    answered_by_.assign(clients_.size(), kNone);
   }
   void begin_search() override {
     std::fill(pinned_.begin(), pinned_.end(), kNone);
@@ -155,6 +166,14 @@ class HttpShardTransport : public ShardTransport {
   Result<std::string> call(std::size_t shard, const std::string& body) override { return call(shard, body, true); }
   Result<std::string> call_if_up(std::size_t shard, const std::string& body) override {
     return call(shard, body, false);
+  }
+  void reject(std::size_t shard, const std::string& why) override {
+    const std::size_t r = answered_by_[shard];
+    if (r == kNone) return;
+    answered_by_[shard] = kNone;
+    clients_[shard][r].reset();
+    if (pinned_[shard] == r) pinned_[shard] = kNone;
+    health_->failed(shard, r, "a damaged answer: " + why);
   }
   std::vector<std::pair<std::string, Result<std::string>>> call_each(std::size_t shard, const std::string& body,
                                                                      bool if_up) override {
@@ -200,6 +219,7 @@ class HttpShardTransport : public ShardTransport {
       }
       if (auto answer = ask(shard, r, body, why, waited)) {
         if (pinning_) pinned_[shard] = r;
+        answered_by_[shard] = r;
         return std::move(*answer);
       }
     }
@@ -211,9 +231,16 @@ class HttpShardTransport : public ShardTransport {
     if (slow && !waited && ask_slow)
       if (auto answer = ask(shard, *slow, body, why, waited)) {
         if (pinning_) pinned_[shard] = *slow;
+        answered_by_[shard] = *slow;
         return std::move(*answer);
       }
-    if (why.empty()) why = fmt::format("every replica is marked down (tried again {:g} s after it failed)", o.retry_seconds);
+    if (why.empty()) {
+      // Each replica's own failure, as /readyz gives it: "every replica is marked down" alone
+      // hid a shard server of another version whose only replica it was.
+      const std::string failures = health_->errors(shard);
+      why = fmt::format("every replica is marked down (tried again {:g} s after it failed){}", o.retry_seconds,
+                        failures.empty() ? "" : ": " + failures);
+    }
     return fail(ErrorCode::kUnavailable, "shard " + std::to_string(shard) + " did not answer: " + why);
   }
 
@@ -308,6 +335,7 @@ class HttpShardTransport : public ShardTransport {
   // at a time uses a shard's slot.
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   std::vector<std::size_t> pinned_;
+  std::vector<std::size_t> answered_by_;  // each shard's replica that gave its last answer (reject())
   bool pinning_ = false;  // between begin_search() and end_search()
 };
 

@@ -86,9 +86,17 @@ std::vector<Result<ShardAnswer>> Coordinator::fan_out(const std::vector<std::opt
   std::vector<Result<ShardAnswer>> answers(n, fail(ErrorCode::kInternal, "not asked"));
   auto ask = [&](std::size_t shard) -> Result<ShardAnswer> {
     const std::string body = encode(*requests[shard]);
-    auto bytes = if_up ? transport_->call_if_up(shard, body) : transport_->call(shard, body);
-    if (!bytes) return std::unexpected(bytes.error());
-    return decode_shard_answer(*bytes);
+    // A damaged answer (not a shard answer: a broken or hostile server) marks its replica down
+    // and the same call goes to the next one, as a broken connection does; bounded by the
+    // replicas a shard may list, each marked down once.
+    for (int attempt = 0;; ++attempt) {
+      auto bytes = if_up ? transport_->call_if_up(shard, body) : transport_->call(shard, body);
+      if (!bytes) return std::unexpected(bytes.error());
+      bool damaged = false;
+      auto answer = decode_shard_answer(*bytes, &damaged);
+      if (!damaged || attempt >= 16) return answer;
+      transport_->reject(shard, answer.error().message);
+    }
   };
   std::vector<std::size_t> asked;
   for (std::size_t s = 0; s < n; ++s)

@@ -574,7 +574,7 @@ std::string encode_error(const Error& error) {
   return out;
 }
 
-Result<ShardAnswer> decode_shard_answer(std::string_view bytes) {
+Result<ShardAnswer> decode_shard_answer(std::string_view bytes, bool* damaged) {
   try {
     const json j = parse(bytes, kMaxShardAnswerBytes);
     if (j.contains("error")) {
@@ -640,6 +640,7 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes) {
     }
     return a;
   } catch (const std::exception& e) {
+    if (damaged != nullptr) *damaged = true;
     return fail(ErrorCode::kDatabase, std::string("a shard gave an answer that is not one: ") + e.what());
   }
 }

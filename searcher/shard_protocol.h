@@ -205,8 +205,8 @@ Result<ShardRequest> decode_shard_request(std::string_view bytes);
 std::string encode(const ShardAnswer& answer);
 std::string encode_error(const Error& error);
 // Errors: the shard's own error (its code and message), or kDatabase for an answer that is not
-// one (a shard of another version, a damaged answer).
-Result<ShardAnswer> decode_shard_answer(std::string_view bytes);
+// one (a shard of another version, a damaged answer), which sets `*damaged` when given.
+Result<ShardAnswer> decode_shard_answer(std::string_view bytes, bool* damaged = nullptr);
 
 // A coordinator's cache of collection statistics (query_then_fetch's "dfs" phase, kept): each
 // search's plan terms by its parameters, each term's document frequency over all shards, the
@@ -252,6 +252,10 @@ class ShardTransport {
   // a shard's last replica that only misses deadlines. Without it, a hung shard cost each search
   // a second deadline, and /readyz one, on the refresh before it.
   virtual Result<std::string> call_if_up(std::size_t shard, const std::string& body) { return call(shard, body); }
+  // The answer the shard's last call returned is damaged (not a shard answer: decode_shard_answer
+  // said so): the replica that gave it is marked down, naming `why`, and the shard's next call
+  // goes to another replica, as for one that broke the connection.
+  virtual void reject(std::size_t /*shard*/, const std::string& /*why*/) {}
   // Sends to every replica of the shard that is not marked down, in order: each one's answer and
   // its name (a shard's info, which must agree between replicas). When none is asked or none
   // answers, one result: as call() (`if_up`: as call_if_up()).

@@ -917,4 +917,13 @@ Result<std::pair<unsigned, unsigned>> HttpServer::index_state() {
   return std::pair<unsigned, unsigned>{(*s)->document_count(), static_cast<unsigned>((*s)->revision())};
 }
 
+std::vector<std::string> HttpServer::shard_problems() {
+  std::vector<std::string> out;
+  auto s = impl_->pool.acquire();
+  if (!s) return out;
+  for (const auto& shard : (*s)->shard_status())
+    if (!shard.up || !shard.error.empty()) out.push_back(shard.name + (shard.up ? " has a failing replica: " : " is down: ") + shard.error);
+  return out;
+}
+
 }  // namespace mssearch

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "schema/error.h"
 #include "server/server_options.h"
@@ -39,6 +40,9 @@ class HttpServer {
 
   // Index state for the start-up message: (documents, revision), or the reason it is not ready.
   Result<std::pair<unsigned, unsigned>> index_state();
+  // For the start-up message too: each shard (database or shard server) that is down or has a
+  // failing replica, "NAME: why", as /readyz names them.
+  std::vector<std::string> shard_problems();
 
  private:
   friend std::string testing::handle_raw(HttpServer& server, std::string_view request);

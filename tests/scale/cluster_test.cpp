@@ -416,6 +416,10 @@ TEST_CASE("cluster: a replica that dies is retried within the query, and a dead 
   CHECK(server.metric("mssearch_search_answers_total{what=\"partial\"}") >= 1);
   CHECK(server.metric("mssearch_shard_round_trips_total") >= 2);
   CHECK(server.metric("mssearch_shard_up{shard=\"" + dead + "\"}") == 0);
+  // What `mssearch serve` warns of as it starts, beside /readyz: the shard and why.
+  const auto problems = server.server->shard_problems();
+  REQUIRE(problems.size() == 1);
+  CHECK_THAT(problems.front(), Catch::StartsWith(dead + " is down: ") && Catch::Contains("cannot connect"));
 }
 
 TEST_CASE("cluster: every shard down is 503 with Retry-After, naming the shard, never a server error", "[cluster]") {
@@ -1369,6 +1373,41 @@ TEST_CASE("cluster: a replica of another protocol version is down, not the visit
       CHECK(answer->failed_shards.empty());
     }
     CHECK_THAT(coordinator->shard_status()[0].error, Catch::Contains("protocol version"));
+  }
+}
+
+TEST_CASE("cluster: a replica that gives damaged answers is marked down naming why, and its calls go to another",
+          "[cluster]") {
+  // It says 200 and speaks MessagePack, but its answers are not shard answers (a table sent as
+  // text): each search went to it every other turn and came back partial, its replica never
+  // marked down nor its error shown anywhere.
+  std::string damaged;
+  json::to_msgpack(json{{"total", 3}, {"feedback_freqs", "Zmyelin 12 4"}}, damaged);
+  FakeShard broken([&](const httplib::Request&, httplib::Response& res) { res.set_content(damaged, "application/x-msgpack"); });
+  ShardServers servers;
+  {
+    auto coordinator = Searcher::open(coordinator_options(servers.shards(broken.url())));
+    REQUIRE(coordinator);
+    SearchRequest r;
+    r.query = "astrocytes";
+    for (int i = 0; i < 4; ++i) {
+      auto answer = coordinator->search(r);
+      REQUIRE(answer);
+      CHECK(answer->failed_shards.empty());
+    }
+    CHECK_THAT(coordinator->shard_status()[0].error, Catch::Contains("damaged answer") && Catch::Contains("not binary"));
+  }
+  // Its shard's only replica: the shard is left out, and the answer says why.
+  {
+    auto coordinator = Searcher::open(coordinator_options({{broken.url()}, {url(servers.s1)}, {url(servers.s2)}}));
+    if (coordinator) {
+      SearchRequest r;
+      r.query = "astrocytes";
+      auto answer = coordinator->search(r);
+      REQUIRE(answer);
+      REQUIRE(answer->failed_shards.size() == 1);
+      CHECK_THAT(coordinator->shard_status()[0].error, Catch::Contains("not binary"));
+    }
   }
 }
 
