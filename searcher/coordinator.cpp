@@ -295,28 +295,40 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
   SearchResult result;
   result.query = request.query;
   // Every shard scores with the whole collection's statistics: its scores are one index's.
-  std::vector<std::optional<Error>> unavailable(transport_->shard_count());
-  auto stats = stats_for(first, result.shard_round_trips, unavailable);
-  if (!stats) return std::unexpected(stats.error());
-  // As you type, a last word one shard has is a word, as one index holding them all reads it:
-  // every shard is asked for the whole word (a shard to which it was unknown read it as a
-  // prefix, and the total came out larger than one index's). The statistics hold its terms.
-  if (request.partial && *stats && (*stats)->last_word_known) {
-    SearchRequest whole = request;
-    whole.partial = false;
-    first.params = shard_params(whole);
+  // Statistics cached before a shard's commit (its match answers from a newer revision) are
+  // fetched again and the match asked again, once: the first search after a reindex scored
+  // with the old counts (11.2536 where one index gives 11.2543).
+  std::vector<std::optional<Error>> unavailable;
+  std::vector<Result<ShardAnswer>> answers;
+  const ShardParams asked = first.params;
+  for (int round = 0;; ++round) {
+    unavailable.assign(transport_->shard_count(), std::nullopt);
+    first.params = asked;
+    first.stats.reset();
+    auto stats = stats_for(first, result.shard_round_trips, unavailable);
+    if (!stats) return std::unexpected(stats.error());
+    // As you type, a last word one shard has is a word, as one index holding them all reads it:
+    // every shard is asked for the whole word (a shard to which it was unknown read it as a
+    // prefix, and the total came out larger than one index's). The statistics hold its terms.
+    if (request.partial && *stats && (*stats)->last_word_known) {
+      SearchRequest whole = request;
+      whole.partial = false;
+      first.params = shard_params(whole);
+    }
+    first.stats = std::move(*stats);
+    // A shard no replica of which answered the statistics' call is left out of this search, not
+    // asked again (a hung shard cost the search a second deadline).
+    std::vector<std::optional<ShardRequest>> match(transport_->shard_count(), first);
+    for (std::size_t s = 0; s < match.size(); ++s)
+      if (unavailable[s]) match[s].reset();
+    answers = fan_out(match, result.shard_round_trips);
+    for (std::size_t s = 0; s < answers.size(); ++s)
+      if (unavailable[s]) answers[s] = std::unexpected(*unavailable[s]);
+    bool stale = false;
+    for (std::size_t s = 0; s < answers.size(); ++s)
+      if (answers[s] && transport_->stats_cache().check(s, answers[s]->revision)) stale = true;
+    if (!stale || round == 1) break;
   }
-  first.stats = std::move(*stats);
-  // A shard no replica of which answered the statistics' call is left out of this search, not
-  // asked again (a hung shard cost the search a second deadline).
-  std::vector<std::optional<ShardRequest>> match(transport_->shard_count(), first);
-  for (std::size_t s = 0; s < match.size(); ++s)
-    if (unavailable[s]) match[s].reset();
-  auto answers = fan_out(match, result.shard_round_trips);
-  for (std::size_t s = 0; s < answers.size(); ++s)
-    if (unavailable[s]) answers[s] = std::unexpected(*unavailable[s]);
-  for (std::size_t s = 0; s < answers.size(); ++s)
-    if (answers[s]) transport_->stats_cache().check(s, answers[s]->revision);
 
   // A request a shard refuses, every shard refuses: the visitor's error, not a shard's failure.
   std::vector<std::size_t> up;

@@ -675,14 +675,14 @@ void StatsCache::store(const std::string& key, const CollectionStats& stats, std
   plan_terms_[key] = {std::move(terms), stats.last_word_known};
 }
 
-void StatsCache::check(std::size_t shard, std::uint64_t revision) {
+bool StatsCache::check(std::size_t shard, std::uint64_t revision) {
   std::lock_guard lock(mutex_);
-  if (shard < revisions_.size() && revisions_[shard] != revision) {
-    plan_terms_.clear();
-    term_freqs_.clear();
-    revisions_.clear();
-    documents_ = 0;
-  }
+  if (shard >= revisions_.size() || revisions_[shard] == revision) return false;
+  plan_terms_.clear();
+  term_freqs_.clear();
+  revisions_.clear();
+  documents_ = 0;
+  return true;
 }
 
 }  // namespace mssearch

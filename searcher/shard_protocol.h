@@ -219,8 +219,9 @@ class StatsCache {
   std::optional<CollectionStats> find(const std::string& key) const;
   // The statistics of the search `key`, summed over the shards that answered, at their revisions.
   void store(const std::string& key, const CollectionStats& stats, std::vector<std::uint64_t> revisions);
-  // Forgets everything if a shard answered from another revision than the cache holds.
-  void check(std::size_t shard, std::uint64_t revision);
+  // Forgets everything if a shard answered from another revision than the cache holds, and
+  // then says so (the statistics just used were that revision's).
+  bool check(std::size_t shard, std::uint64_t revision);
 
  private:
   static constexpr std::size_t kMaxPlans = 20000, kMaxTerms = 200000;

@@ -1678,3 +1678,52 @@ TEST_CASE("cluster: a page far down fetches its snippets after the merge: the sa
     CHECK(compared > 50);
   }
 }
+
+TEST_CASE("cluster: the first search after a shard's commit scores with the new statistics, as one index", "[cluster]") {
+  // The coordinator caches each search's collection statistics until a shard's revision moves;
+  // it learnt of a commit from the match answers, after scoring with the old counts: the first
+  // search after a reindex gave 11.2536 where one index gives 11.2543.
+  test::TempDir tmp;
+  const fs::path articles = tmp / "articles", sharded = tmp / "sharded", single = tmp / "single";
+  fs::copy(test::corpus_dir(), articles, fs::copy_options::recursive);
+  auto index_both = [&] {
+    for (const auto& [db, extra] : {std::pair{single, ""}, std::pair{sharded, "--shards 3"}})
+      REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q {}", articles.string(), db.string(), extra)).exit_code ==
+              0);
+  };
+  index_both();
+  std::vector<std::unique_ptr<test::LiveServer>> shards;
+  std::vector<std::vector<std::string>> list;
+  for (int i = 0; i < 3; ++i) {
+    shards.push_back(std::make_unique<test::LiveServer>(sharded / fmt::format("shard-{:02}", i), shard_server()));
+    list.push_back({url(*shards.back())});
+  }
+  auto coordinator = Searcher::open(coordinator_options(list));
+  REQUIRE(coordinator);
+  SearchRequest r;
+  r.query = "myelin repair";
+  REQUIRE(coordinator->search(r));  // its statistics now cached
+
+  // More myelin in one article: the word's counts (and the collection's length) move.
+  const fs::path edited = articles / "remyelination-clemastine.md";
+  std::string text = test::read_file(edited);
+  text += "\nMyelin repair, myelin repair and myelin again: the myelin sheath, myelin repair.\n";
+  {
+    std::ofstream out(edited, std::ios::trunc);
+    out << text;
+  }
+  index_both();
+  auto so = single_options();
+  so.db_path = single;
+  auto one = Searcher::open(so);
+  REQUIRE(one);
+  auto expected = one->search(r);
+  REQUIRE(expected);
+  // A shard server's searcher moves to the newest revision when a call finds it more than a
+  // second old: the next search's match answers come from the new revision.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  auto first = coordinator->search(r);
+  REQUIRE(first);
+  REQUIRE(ids(first->hits) == ids(expected->hits));
+  for (std::size_t i = 0; i < first->hits.size(); ++i) CHECK(first->hits[i].score == Approx(expected->hits[i].score).epsilon(1e-9));
+}
