@@ -127,6 +127,23 @@ SearcherOptions single_options(bool feedback = true) {
   return o;
 }
 
+// A coordinator whose shard 0 lists `replica` before its good shard server: every search
+// whole (the replica's calls go to the other), and what the shard's status says of the replica.
+std::string whole_beside(const ShardServers& servers, const std::string& replica) {
+  auto coordinator = Searcher::open(coordinator_options(servers.shards(replica)));
+  REQUIRE(coordinator);
+  SearchRequest r;
+  r.query = "astrocytes";
+  for (int i = 0; i < 4; ++i) {
+    auto answer = coordinator->search(r);
+    REQUIRE(answer);
+    CHECK(answer->failed_shards.empty());
+  }
+  const auto status = coordinator->shard_status();
+  REQUIRE(!status.empty());
+  return status[0].error;
+}
+
 std::vector<std::string> ids(const std::vector<SearchHit>& hits) {
   std::vector<std::string> out;
   for (const auto& h : hits) out.push_back(h.id);
@@ -1339,18 +1356,7 @@ TEST_CASE("cluster: a slow replica beside a dead one is still asked, and not mar
 TEST_CASE("cluster: a replica that is no shard server is down, and its shard answers from the other", "[cluster]") {
   ShardServers servers;
   test::LiveServer plain(indexes().shard(0), {});  // the public API only: 404 on the shard endpoint
-  auto coordinator = Searcher::open(coordinator_options(servers.shards(url(plain))));
-  REQUIRE(coordinator);
-  SearchRequest r;
-  r.query = "astrocytes";
-  for (int i = 0; i < 4; ++i) {
-    auto answer = coordinator->search(r);
-    REQUIRE(answer);
-    CHECK(answer->failed_shards.empty());
-  }
-  const auto status = coordinator->shard_status();
-  REQUIRE(!status.empty());
-  CHECK_THAT(status[0].error, Catch::Contains(url(plain)) && Catch::Contains("shard-server"));
+  CHECK_THAT(whole_beside(servers, url(plain)), Catch::Contains(url(plain)) && Catch::Contains("shard-server"));
 }
 
 TEST_CASE("cluster: a replica of another protocol version is down, not the visitor's error", "[cluster]") {
@@ -1361,19 +1367,7 @@ TEST_CASE("cluster: a replica of another protocol version is down, not the visit
     res.set_content(encode_error({ErrorCode::kSchemaMismatch, "shard protocol version 1 is not 2"}), "application/x-msgpack");
   });
   ShardServers servers;
-  const std::string other_url = other.url();
-  {
-    auto coordinator = Searcher::open(coordinator_options(servers.shards(other_url)));
-    REQUIRE(coordinator);
-    SearchRequest r;
-    r.query = "astrocytes";
-    for (int i = 0; i < 4; ++i) {
-      auto answer = coordinator->search(r);
-      REQUIRE(answer);
-      CHECK(answer->failed_shards.empty());
-    }
-    CHECK_THAT(coordinator->shard_status()[0].error, Catch::Contains("protocol version"));
-  }
+  CHECK_THAT(whole_beside(servers, other.url()), Catch::Contains("protocol version"));
 }
 
 TEST_CASE("cluster: a replica that gives damaged answers is marked down naming why, and its calls go to another",
@@ -1385,18 +1379,7 @@ TEST_CASE("cluster: a replica that gives damaged answers is marked down naming w
   json::to_msgpack(json{{"total", 3}, {"feedback_freqs", "Zmyelin 12 4"}}, damaged);
   FakeShard broken([&](const httplib::Request&, httplib::Response& res) { res.set_content(damaged, "application/x-msgpack"); });
   ShardServers servers;
-  {
-    auto coordinator = Searcher::open(coordinator_options(servers.shards(broken.url())));
-    REQUIRE(coordinator);
-    SearchRequest r;
-    r.query = "astrocytes";
-    for (int i = 0; i < 4; ++i) {
-      auto answer = coordinator->search(r);
-      REQUIRE(answer);
-      CHECK(answer->failed_shards.empty());
-    }
-    CHECK_THAT(coordinator->shard_status()[0].error, Catch::Contains("damaged answer") && Catch::Contains("not binary"));
-  }
+  CHECK_THAT(whole_beside(servers, broken.url()), Catch::Contains("damaged answer") && Catch::Contains("not binary"));
   // Its shard's only replica: the shard is left out, and the answer says why.
   {
     auto coordinator = Searcher::open(coordinator_options({{broken.url()}, {url(servers.s1)}, {url(servers.s2)}}));
