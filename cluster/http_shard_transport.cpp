@@ -167,10 +167,16 @@ class HttpShardTransport : public ShardTransport {
   Result<std::string> call_if_up(std::size_t shard, const std::string& body) override {
     return call(shard, body, false);
   }
-  void reject(std::size_t shard, const std::string& why) override {
-    const std::size_t r = answered_by_[shard];
+  std::size_t replica_count(std::size_t shard) const override { return clients_[shard].size(); }
+  void reject(std::size_t shard, const std::string& why, const std::string& replica) override {
+    std::size_t r = answered_by_[shard];
+    if (!replica.empty()) {
+      const auto& replicas = health_->options().shards[shard];
+      const auto it = std::find(replicas.begin(), replicas.end(), replica);
+      r = it == replicas.end() ? kNone : static_cast<std::size_t>(it - replicas.begin());
+    }
     if (r == kNone) return;
-    answered_by_[shard] = kNone;
+    if (answered_by_[shard] == r) answered_by_[shard] = kNone;
     clients_[shard][r].reset();
     if (pinned_[shard] == r) pinned_[shard] = kNone;
     health_->failed(shard, r, "a damaged answer: " + why);

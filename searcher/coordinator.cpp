@@ -84,25 +84,31 @@ std::vector<Result<ShardAnswer>> Coordinator::fan_out(const std::vector<std::opt
                                                       std::size_t& round_trips, bool if_up) {
   const std::size_t n = requests.size();
   std::vector<Result<ShardAnswer>> answers(n, fail(ErrorCode::kInternal, "not asked"));
+  std::vector<std::size_t> retried(n, 0);
   auto ask = [&](std::size_t shard) -> Result<ShardAnswer> {
     const std::string body = encode(*requests[shard]);
     // A damaged answer (not a shard answer: a broken or hostile server) marks its replica down
-    // and the same call goes to the next one, as a broken connection does; bounded by the
-    // replicas a shard may list, each marked down once.
-    for (int attempt = 0;; ++attempt) {
+    // and the same call goes to the next one, as a broken connection does: each replica once at
+    // most (one marked down for 0 s would be asked again at once). The shard is then unavailable.
+    const std::size_t replicas = std::max<std::size_t>(transport_->replica_count(shard), 1);
+    for (std::size_t attempt = 0;; ++attempt) {
       auto bytes = if_up ? transport_->call_if_up(shard, body) : transport_->call(shard, body);
       if (!bytes) return std::unexpected(bytes.error());
       bool damaged = false;
       auto answer = decode_shard_answer(*bytes, &damaged);
-      if (!damaged || attempt >= 16) return answer;
+      if (!damaged) return answer;
       transport_->reject(shard, answer.error().message);
+      if (attempt + 1 >= replicas)
+        return fail(ErrorCode::kUnavailable, shard_name(shard) + " did not answer: " + answer.error().message);
+      ++retried[shard];
     }
   };
   std::vector<std::size_t> asked;
   for (std::size_t s = 0; s < n; ++s)
     if (requests[s]) asked.push_back(s);
-  round_trips += asked.size();
   workers_->run(asked.size(), [&](std::size_t i) { answers[asked[i]] = ask(asked[i]); });
+  round_trips += asked.size();
+  for (const std::size_t r : retried) round_trips += r;  // each call sent again counted
   status_ = transport_->status();
   return answers;
 }
@@ -120,8 +126,17 @@ Result<bool> Coordinator::load_info(bool force) {
   const std::size_t n = transport_->shard_count();
   std::vector<std::vector<std::pair<std::string, Result<ShardAnswer>>>> replies(n);
   workers_->run(n, [&](std::size_t s) {
-    for (auto& [replica, bytes] : transport_->call_each(s, body, !force))
-      replies[s].emplace_back(replica, bytes ? decode_shard_answer(*bytes) : Result<ShardAnswer>(std::unexpected(bytes.error())));
+    for (auto& [replica, bytes] : transport_->call_each(s, body, !force)) {
+      if (!bytes) {
+        replies[s].emplace_back(replica, std::unexpected(bytes.error()));
+        continue;
+      }
+      bool damaged = false;
+      auto answer = decode_shard_answer(*bytes, &damaged);
+      // A damaged answer marks its replica down, named in /readyz, as a search's would.
+      if (damaged) transport_->reject(s, answer.error().message, replica);
+      replies[s].emplace_back(replica, std::move(answer));
+    }
   });
   status_ = transport_->status();
   // Each shard's answer: its first replica's that answered, else the last error.

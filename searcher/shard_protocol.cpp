@@ -678,11 +678,12 @@ void StatsCache::store(const std::string& key, const CollectionStats& stats, std
 bool StatsCache::check(std::size_t shard, std::uint64_t revision) {
   std::lock_guard lock(mutex_);
   if (shard >= revisions_.size() || revisions_[shard] == revision) return false;
+  const bool newer = revision > revisions_[shard];
   plan_terms_.clear();
   term_freqs_.clear();
   revisions_.clear();
   documents_ = 0;
-  return true;
+  return newer;
 }
 
 }  // namespace mssearch

@@ -219,8 +219,10 @@ class StatsCache {
   std::optional<CollectionStats> find(const std::string& key) const;
   // The statistics of the search `key`, summed over the shards that answered, at their revisions.
   void store(const std::string& key, const CollectionStats& stats, std::vector<std::uint64_t> revisions);
-  // Forgets everything if a shard answered from another revision than the cache holds, and
-  // then says so (the statistics just used were that revision's).
+  // Forgets everything if a shard answered from another revision than the cache holds. Returns
+  // whether the answer's revision is newer (a commit since: the statistics just used were old);
+  // not for an older one (a replica still catching up), whose searches would otherwise each be
+  // asked twice while two replicas of a shard differ.
   bool check(std::size_t shard, std::uint64_t revision);
 
  private:
@@ -254,9 +256,11 @@ class ShardTransport {
   // a second deadline, and /readyz one, on the refresh before it.
   virtual Result<std::string> call_if_up(std::size_t shard, const std::string& body) { return call(shard, body); }
   // The answer the shard's last call returned is damaged (not a shard answer: decode_shard_answer
-  // said so): the replica that gave it is marked down, naming `why`, and the shard's next call
-  // goes to another replica, as for one that broke the connection.
-  virtual void reject(std::size_t /*shard*/, const std::string& /*why*/) {}
+  // said so), or that of `replica` (its URL, from call_each): the replica is marked down, naming
+  // `why`, and the shard's next call goes to another replica, as for one that broke the connection.
+  virtual void reject(std::size_t /*shard*/, const std::string& /*why*/, const std::string& /*replica*/ = "") {}
+  // How many replicas the shard lists: how many damaged answers one call may meet at most.
+  virtual std::size_t replica_count(std::size_t /*shard*/) const { return 1; }
   // Sends to every replica of the shard that is not marked down, in order: each one's answer and
   // its name (a shard's info, which must agree between replicas). When none is asked or none
   // answers, one result: as call() (`if_up`: as call_if_up()).

@@ -83,7 +83,8 @@ Metrics::Metrics()
                                   .Name("mssearch_shard_round_trips_per_search")
                                   .Help("Round trips to shard servers one search took, all shards together (at "
                                         "most 2 per shard once its statistics are known, one more when related articles run short and one more "
-                                        "for a page far down's hits; a corrected query is a second search)")
+                                        "for a page far down's hits, two more once after a shard's commit, one more for each damaged "
+                                        "answer sent again to another replica; a corrected query is a second search)")
                                   .Register(*registry_)
                                   .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128})),
       cache_lookups_(prometheus::BuildCounter()

@@ -1379,7 +1379,32 @@ TEST_CASE("cluster: a replica that gives damaged answers is marked down naming w
   json::to_msgpack(json{{"total", 3}, {"feedback_freqs", "Zmyelin 12 4"}}, damaged);
   FakeShard broken([&](const httplib::Request&, httplib::Response& res) { res.set_content(damaged, "application/x-msgpack"); });
   ShardServers servers;
+  {
+    // Its info answer, at start, marks it down already (it was dropped unnamed: /readyz whole).
+    auto coordinator = Searcher::open(coordinator_options(servers.shards(broken.url())));
+    REQUIRE(coordinator);
+    CHECK_THAT(coordinator->shard_status()[0].error, Catch::Contains("damaged answer"));
+  }
   CHECK_THAT(whole_beside(servers, broken.url()), Catch::Contains("damaged answer") && Catch::Contains("not binary"));
+  {
+    // Marked down for 0 s, it is still asked once a call, not again and again (17 times each
+    // call; with a slow one, 17 s a search).
+    std::atomic<int> calls{0};
+    FakeShard counted([&](const httplib::Request&, httplib::Response& res) {
+      ++calls;
+      res.set_content(damaged, "application/x-msgpack");
+    });
+    auto coordinator =
+        Searcher::open(coordinator_options({{counted.url()}, {url(servers.s1)}, {url(servers.s2)}}, true, 2.0, 0.0));
+    REQUIRE(coordinator);
+    SearchRequest r;
+    r.query = "myelin";
+    calls = 0;
+    auto answer = coordinator->search(r);
+    REQUIRE(answer);
+    CHECK(answer->failed_shards.size() == 1);
+    CHECK(calls <= 3);  // the shards' info, the statistics; not the match of a shard left out
+  }
   // Its shard's only replica: the shard is left out, and the answer says why.
   {
     auto coordinator = Searcher::open(coordinator_options({{broken.url()}, {url(servers.s1)}, {url(servers.s2)}}));
@@ -1709,4 +1734,23 @@ TEST_CASE("cluster: the first search after a shard's commit scores with the new 
   REQUIRE(first);
   REQUIRE(ids(first->hits) == ids(expected->hits));
   for (std::size_t i = 0; i < first->hits.size(); ++i) CHECK(first->hits[i].score == Approx(expected->hits[i].score).epsilon(1e-9));
+}
+
+TEST_CASE("cluster: statistics cached at a revision are old for a newer one, not for a replica still behind", "[cluster]") {
+  StatsCache cache;
+  CollectionStats stats;
+  stats.documents = 50;
+  stats.term_freqs = {{"Zmyelin", 12}};
+  cache.store("q", stats, {5, 7});
+  CHECK(cache.find("q"));
+  CHECK(!cache.check(0, 5));  // the same revision
+  CHECK(cache.find("q"));
+  // A replica behind the one the statistics came from: forgotten (its counts differ), but the
+  // search just made is not asked again (two replicas at different revisions took every
+  // search twice while they differed).
+  CHECK(!cache.check(1, 6));
+  CHECK(!cache.find("q"));
+  cache.store("q", stats, {5, 7});
+  CHECK(cache.check(1, 8));  // a commit since: the statistics just used were old
+  CHECK(!cache.find("q"));
 }
