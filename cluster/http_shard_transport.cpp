@@ -87,10 +87,7 @@ class ReplicaHealth {
   // Each failing replica of `shard` with its failure ("URL: why; URL: why"), as status() gives it.
   std::string errors(std::size_t shard) const {
     std::lock_guard lock(mutex_);
-    std::string out;
-    for (std::size_t r = 0; r < options_.shards[shard].size(); ++r)
-      if (!errors_[shard][r].empty()) out += (out.empty() ? "" : "; ") + options_.shards[shard][r] + ": " + errors_[shard][r];
-    return out;
+    return errors_locked(shard);
   }
 
   std::vector<ShardStatus> status() const {
@@ -103,16 +100,21 @@ class ReplicaHealth {
       for (std::size_t r = 0; r < options_.shards[s].size(); ++r) {
         st.name += (r == 0 ? "" : " | ") + options_.shards[s][r];
         if (down_until_[s][r] <= now) st.up = true;
-        if (errors_[s][r].empty()) continue;
-        st.error += (st.error.empty() ? "" : "; ") + options_.shards[s][r] + ": " + errors_[s][r];
-        ++st.replicas_failing;
+        if (!errors_[s][r].empty()) ++st.replicas_failing;
       }
+      st.error = errors_locked(s);
       out.push_back(std::move(st));
     }
     return out;
   }
 
  private:
+  std::string errors_locked(std::size_t shard) const {
+    std::string out;
+    for (std::size_t r = 0; r < options_.shards[shard].size(); ++r)
+      if (!errors_[shard][r].empty()) out += (out.empty() ? "" : "; ") + options_.shards[shard][r] + ": " + errors_[shard][r];
+    return out;
+  }
   void mark_down(std::size_t shard, std::size_t replica, std::string why, bool late) {
     down_until_[shard][replica] =
         Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.retry_seconds));
