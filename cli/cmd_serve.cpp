@@ -114,7 +114,11 @@ int run_serve(const ServeArgs& args) {
   if (auto state = server.index_state()) {
     std::string from = options.searcher.db_path.string();
     if (!options.cluster.shards.empty()) {
-      from = fmt::format("{} shard servers", options.cluster.shards.size());
+      // The articles counted are those of the shards that answered: a shard down is said here too.
+      const auto down = server.shards_down();
+      from = down == 0 ? fmt::format("{} shard servers", options.cluster.shards.size())
+                       : fmt::format("{} of {} shard servers ({} down)", options.cluster.shards.size() - down,
+                                     options.cluster.shards.size(), down);
     } else if (!options.searcher.databases.empty()) {
       from.clear();
       for (const auto& d : options.searcher.databases) from += (from.empty() ? "" : ", ") + d;

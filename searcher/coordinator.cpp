@@ -714,7 +714,8 @@ Result<Article> Coordinator::article(const std::string& id) {
   return std::unexpected(error.value_or(Error{ErrorCode::kNotFound, "no article with id '" + id + "'"}));
 }
 
-Result<std::vector<Suggestion>> Coordinator::suggest(const std::string& prefix, std::size_t limit) {
+Result<std::vector<Suggestion>> Coordinator::suggest(const std::string& prefix, std::size_t limit,
+                                                     std::vector<std::string>* failed_shards) {
   ShardRequest ask;
   ask.op = ShardOp::kSuggest;
   ask.id = prefix;
@@ -725,10 +726,14 @@ Result<std::vector<Suggestion>> Coordinator::suggest(const std::string& prefix, 
   std::vector<Suggestion> titles, counted;
   std::optional<Error> error;
   bool any = false;
-  for (auto& a : answers) {
+  std::vector<std::string> failed;
+  for (std::size_t shard = 0; shard < answers.size(); ++shard) {
+    auto& a = answers[shard];
     if (!a) {
       if (a.error().code == ErrorCode::kBadQuery) return std::unexpected(a.error());
       error = a.error();
+      // Named, as a search names it: its titles and its share of the counts are missing.
+      failed.push_back(shard_name(shard));
       continue;
     }
     any = true;
@@ -745,6 +750,7 @@ Result<std::vector<Suggestion>> Coordinator::suggest(const std::string& prefix, 
     }
   }
   if (!any && error) return std::unexpected(*error);
+  if (failed_shards != nullptr) *failed_shards = std::move(failed);
   // As many titles as one index offers (Impl::suggest_once): each shard's would otherwise fill
   // the list, leaving no topic or term ("the f" over 2 shards: 8 titles, no "the first").
   if (titles.size() > std::max<std::size_t>(limit / 2, 3)) titles.resize(std::max<std::size_t>(limit / 2, 3));

@@ -28,7 +28,8 @@ class Coordinator {
   Result<SearchResult> search(const SearchRequest& request);
   Result<std::vector<SearchHit>> related(const std::string& id, std::size_t limit,
                                          std::vector<std::string>* failed_shards = nullptr);
-  Result<std::vector<Suggestion>> suggest(const std::string& prefix, std::size_t limit);
+  Result<std::vector<Suggestion>> suggest(const std::string& prefix, std::size_t limit,
+                                          std::vector<std::string>* failed_shards = nullptr);
   Result<Article> article(const std::string& id);
   // Asks the shards what they hold (documents, revisions, topics), at most once a second.
   Result<bool> refresh();

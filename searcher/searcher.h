@@ -68,8 +68,10 @@ class Searcher {
   Result<std::vector<SearchHit>> related(const std::string& id, std::size_t limit,
                                          std::vector<std::string>* failed_shards = nullptr);
 
-  // Completions for what a visitor has typed so far: titles, topics, frequent terms.
-  Result<std::vector<Suggestion>> suggest(const std::string& prefix, std::size_t limit = 8);
+  // Completions for what a visitor has typed so far: titles, topics, frequent terms. Over shard
+  // servers, `failed_shards` (when given) names those left out (late, down), as related() does.
+  Result<std::vector<Suggestion>> suggest(const std::string& prefix, std::size_t limit = 8,
+                                          std::vector<std::string>* failed_shards = nullptr);
 
   // Moves to the newest committed index: reopen() after incremental commits, a new Database
   // after a full rebuild was swapped in. Returns true when what it answers from changed.

@@ -22,8 +22,9 @@ nlohmann::json to_json(const Suggestion& s) {
   return j;
 }
 
-Result<std::vector<Suggestion>> Searcher::suggest(const std::string& prefix, std::size_t limit) {
-  if (coordinator_) return coordinator_->suggest(prefix, limit);
+Result<std::vector<Suggestion>> Searcher::suggest(const std::string& prefix, std::size_t limit,
+                                                  std::vector<std::string>* failed_shards) {
+  if (coordinator_) return coordinator_->suggest(prefix, limit, failed_shards);
   try {
     return impl_->retrying([&] { return impl_->suggest_once(prefix, limit); });
   } catch (const Xapian::Error& e) {

@@ -602,7 +602,8 @@ void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& r
   const std::string q = req.get_param_value("q");
   auto searcher = pool.acquire();
   if (!searcher) return send_error(res, unavailable(searcher.error()));
-  auto list = (*searcher)->suggest(q, *limit);
+  std::vector<std::string> failed_shards;
+  auto list = (*searcher)->suggest(q, *limit, &failed_shards);
   if (!list) return send_error(res, http_error(list.error()));
   if (req.get_param_value("format") == "opensearch") {
     // The OpenSearch suggestions format: [query, [completions]].
@@ -612,7 +613,13 @@ void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& r
   }
   json items = json::array();
   for (const auto& s : *list) items.push_back(to_json(s));
-  send_json(res, 200, {{"query", q}, {"suggestions", items}});
+  json answer = {{"query", q}, {"suggestions", items}};
+  // Over shard servers, those that did not answer (their completions and counts are missing).
+  if (!failed_shards.empty()) {
+    answer["partial"] = true;
+    answer["failed_shards"] = failed_shards;
+  }
+  send_json(res, 200, answer);
 }
 
 void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& res, bool related) {
@@ -924,6 +931,13 @@ std::vector<std::string> HttpServer::shard_problems() {
   for (const auto& shard : (*s)->shard_status())
     if (!shard.up || !shard.error.empty()) out.push_back(shard.name + (shard.up ? " has a failing replica: " : " is down: ") + shard.error);
   return out;
+}
+
+std::size_t HttpServer::shards_down() {
+  auto s = impl_->pool.acquire();
+  if (!s) return 0;
+  const auto& shards = (*s)->shard_status();
+  return static_cast<std::size_t>(std::count_if(shards.begin(), shards.end(), [](const ShardStatus& shard) { return !shard.up; }));
 }
 
 }  // namespace mssearch

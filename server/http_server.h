@@ -43,6 +43,8 @@ class HttpServer {
   // For the start-up message too: each shard (database or shard server) that is down or has a
   // failing replica, "NAME: why", as /readyz names them.
   std::vector<std::string> shard_problems();
+  // How many of those are down (their articles are not in index_state()'s count).
+  std::size_t shards_down();
 
  private:
   friend std::string testing::handle_raw(HttpServer& server, std::string_view request);

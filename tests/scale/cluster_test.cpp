@@ -416,6 +416,13 @@ TEST_CASE("cluster: a replica that dies is retried within the query, and a dead 
   CHECK_THAT(answer->failed_shards.front(), Catch::Contains(dead));
   CHECK(answer->total < before->total);
   CHECK(answer->total > 0);
+  // Completions too: the shard's titles and its share of the counts are missing, and named.
+  std::vector<std::string> suggest_failed;
+  auto completions = partial->suggest("astro", 8, &suggest_failed);
+  REQUIRE(completions);
+  CHECK(!completions->empty());
+  REQUIRE(suggest_failed.size() == 1);
+  CHECK_THAT(suggest_failed.front(), Catch::Contains(dead));
   auto no_shard = Searcher::open(coordinator_options({{dead}}));
   CHECK(!no_shard);
 
@@ -433,6 +440,11 @@ TEST_CASE("cluster: a replica that dies is retried within the query, and a dead 
   CHECK(server.metric("mssearch_search_answers_total{what=\"partial\"}") >= 1);
   CHECK(server.metric("mssearch_shard_round_trips_total") >= 2);
   CHECK(server.metric("mssearch_shard_up{shard=\"" + dead + "\"}") == 0);
+  auto suggestions = server.get_json("/api/suggest?q=astro");
+  CHECK(suggestions["partial"] == true);
+  CHECK(suggestions["failed_shards"] == json::array({dead}));
+  CHECK(!suggestions["suggestions"].empty());
+  CHECK(server.server->shards_down() == 1);
   // What `mssearch serve` warns of as it starts, beside /readyz: the shard and why.
   const auto problems = server.server->shard_problems();
   REQUIRE(problems.size() == 1);
