@@ -506,6 +506,12 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
       r.feedback = terms;
       r.candidates = share[s];
       r.candidate_steps = shard_steps[s];
+      // Its candidates by docid: a replica at the same index state ranks only those.
+      const auto& docids = answers[s]->candidate_docids;
+      if (share[s] > 0 && docids.size() >= share[s]) {
+        r.candidate_docids.assign(docids.begin(), docids.begin() + static_cast<std::ptrdiff_t>(share[s]));
+        r.docid_key = answers[s]->docid_key;
+      }
       second[s] = std::move(r);
     }
     auto pages = fan_out(second, result.shard_round_trips);

@@ -403,8 +403,22 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
   MatchWindow matching = window;
   if (r.op == ShardOp::kPage && plan->feedback && window.candidates())
     matching.depth = std::clamp<Xapian::doccount>(static_cast<Xapian::doccount>(std::min<std::size_t>(r.candidates, window.depth)), 1, window.depth);
-  Matched matched = match(db, scoring, *plan, matching, request.facets ? facets.get() : nullptr, options.time_limit_seconds,
-                          &slices, slice_parts);
+  // kPage with the candidates' docids from this very index state: only those documents are
+  // ranked (the plan's query filtered by them: the same scores, no weight added), not the
+  // whole match again (0.8 of the page round trip's 2.3 ms in a shard of 25,000 articles).
+  std::optional<QueryPlan> by_docid;
+  if (r.op == ShardOp::kPage && plan->feedback && window.candidates() && !r.candidate_docids.empty() && docid_shards &&
+      r.docid_key == index_version(shards)) {
+    ScoredDocs ids;
+    for (const auto docid : r.candidate_docids) ids.emplace_back(docid, 0.0);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end(), [](const auto& x, const auto& y) { return x.first == y.first; }), ids.end());
+    by_docid = *plan;
+    by_docid->query = Xapian::Query(Xapian::Query::OP_FILTER, plan->query, candidates_query(ids, *docid_shards));
+  }
+  Matched matched = by_docid ? match(db, scoring, *by_docid, matching, nullptr, options.time_limit_seconds)
+                             : match(db, scoring, *plan, matching, request.facets ? facets.get() : nullptr,
+                                     options.time_limit_seconds, &slices, slice_parts);
   a.order = plan->by_date ? "date" : plan->by_credibility ? "credibility" : "score";
   a.reranked = plan->feedback;
   if (r.op == ShardOp::kMatch) {
@@ -434,6 +448,11 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     if (plan->feedback) {
       // What the coordinator needs to choose feedback's terms from the global best hits.
       for (const auto& [docid, score] : matched.ranked) a.candidates.push_back(score);
+      // Named by docid for the page round trip, when this searcher can name them so.
+      if (docid_shards) {
+        for (const auto& [docid, score] : matched.ranked) a.candidate_docids.push_back(docid);
+        a.docid_key = index_version(shards);
+      }
       a.depth = window.depth;
       feedback_docs.start();
       std::vector<const FeedbackDocCache::Doc*> docs;

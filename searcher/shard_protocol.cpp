@@ -81,6 +81,20 @@ std::vector<std::size_t> steps_of(const json& object, const char* name, std::uin
   return out;
 }
 
+// The list `name` of docids (each from 1 to 2^32 - 1, at most kMaxListEntries of them).
+std::vector<std::uint32_t> docids_of(const json& object, const char* name) {
+  std::vector<std::uint32_t> out;
+  for (const auto& v : list(object, name)) {
+    if (!v.is_number_unsigned() || v.get<std::uint64_t>() == 0 || v.get<std::uint64_t>() > UINT32_MAX)
+      throw Malformed(std::string("'") + name + "' holds something that is not a document number");
+    out.push_back(static_cast<std::uint32_t>(v.get<std::uint64_t>()));
+  }
+  return out;
+}
+
+// An index state (docid_key): each part's UUID (36 bytes) and revision; 64 parts are plenty.
+constexpr std::size_t kMaxDocidKeyBytes = 64 * 64;
+
 // The entries of the list `name` (at most `max`), each a pair [a, b] that `valid(a, b)` accepts
 // or else the message is refused with `refusal`. `each(a, b)` takes an entry (and may refuse it
 // too) before the next is checked, so the first bad entry is the one named, as each list's own
@@ -421,6 +435,10 @@ std::string encode(const ShardRequest& r) {
                   {"id", r.id},
                   {"limit", r.limit}};
   if (!r.ids.empty()) j["ids"] = r.ids;
+  if (!r.candidate_docids.empty()) {
+    j["candidate_docids"] = r.candidate_docids;
+    j["docid_key"] = r.docid_key;
+  }
   if (!r.related_topics.empty()) j["related_topics"] = r.related_topics;
   json stats;
   if (r.stats) {
@@ -473,6 +491,8 @@ Result<ShardRequest> decode_shard_request(std::string_view bytes) {
              });
     r.candidates = count(j, "candidates", 1u << 20);
     r.candidate_steps = steps_of(j, "candidate_steps", 1u << 20, 64);
+    r.candidate_docids = docids_of(j, "candidate_docids");
+    r.docid_key = text(j, "docid_key", kMaxDocidKeyBytes);
     if (const json& st = field(j, "stats"); !st.is_null()) {
       if (!st.is_object()) throw Malformed("'stats' is not a map");
       CollectionStats c;
@@ -514,6 +534,8 @@ std::string encode(const ShardAnswer& a) {
             {"reranked", a.reranked},
             {"order", a.order},
             {"candidates", a.candidates},
+            {"candidate_docids", a.candidate_docids},
+            {"docid_key", a.docid_key},
             {"depth", a.depth},
             {"feedback_docs", std::move(feedback_docs)},
             {"query_terms", a.query_terms},
@@ -595,6 +617,10 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes, bool* damaged) {
       if (!c.is_number()) throw Malformed("a candidate's score is not a number");
       a.candidates.push_back(c.get<double>());
     }
+    a.candidate_docids = docids_of(j, "candidate_docids");
+    if (!a.candidate_docids.empty() && a.candidate_docids.size() != a.candidates.size())
+      throw Malformed("'candidate_docids' does not name each candidate");
+    a.docid_key = text(j, "docid_key", kMaxDocidKeyBytes);
     pairs_of(j, "feedback_docs", 1000, "a feedback document is not [score, terms]",
              [](const json& score, const json& terms) { return score.is_number() && terms.is_binary(); },
              [&](const json& score, const json& terms) {

@@ -80,6 +80,12 @@ struct ShardRequest {
   // kPage: where each step of the global candidates ends (MatchWindow::steps), counted in this
   // shard's candidates: each step is re-ranked apart. Empty: one step.
   std::vector<std::size_t> candidate_steps;
+  // kPage: those candidates by docid (the first `candidates` of the match answer's), and the
+  // index state they are docids of (ShardAnswer::docid_key). A shard whose state is that one
+  // ranks only these documents instead of matching again (Elasticsearch's fetch by document);
+  // any other (another replica's index, a commit since) matches again. Empty: match again.
+  std::vector<std::uint32_t> candidate_docids;
+  std::string docid_key;
   // kPage with related: the shard answers its candidates by feedback's terms alone (the best
   // page (`limit`) + related_count, none left out: the coordinator leaves out the global page's) and,
   // with related_fill, as many articles of its whole index like those terms (or, when feedback
@@ -144,6 +150,11 @@ struct ShardAnswer {
   bool reranked = false;            // the plan re-ranks by feedback: phase 2 follows
   std::string order = "score";      // how its hits are ordered: "score", "date", "credibility"
   std::vector<double> candidates;   // scores of its best candidates, best first
+  // Their docids, in the same order, and the index state they belong to (each part's UUID and
+  // revision): sent back with the page request (ShardRequest::candidate_docids). Empty when
+  // the shard cannot name its documents so (remote parts).
+  std::vector<std::uint32_t> candidate_docids;
+  std::string docid_key;
   std::size_t depth = 0;            // how many candidates one index would re-rank
   std::vector<FeedbackDoc> feedback_docs;
   std::vector<std::string> query_terms;  // the plan's terms (never expansion terms)

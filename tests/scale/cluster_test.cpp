@@ -1035,6 +1035,84 @@ TEST_CASE("cluster: a search's parameters travel as the public API's and come ba
   CHECK(!decode_shard_answer(encode(a)));
 }
 
+TEST_CASE("cluster: the page round trip ranks the match's candidates by docid at the same index state, else matches again",
+          "[cluster]") {
+  test::LiveServer shard(indexes().shard(0), shard_server());
+  auto client = shard.client();
+  auto post = [&](const ShardRequest& r) {
+    auto res = client.Post(kShardEndpoint, encode(r), "application/x-msgpack");
+    REQUIRE(res);
+    return *res;
+  };
+  SearchRequest search;
+  search.query = "ms brain";
+  ShardRequest ask;
+  ask.op = ShardOp::kMatch;
+  ask.params = shard_params(search);
+  ask.window = 10;
+  const auto matched_res = post(ask);
+  REQUIRE(matched_res.status == 200);
+  auto matched = decode_shard_answer(matched_res.body);
+  REQUIRE(matched);
+  REQUIRE(matched->reranked);
+  REQUIRE(matched->candidates.size() >= 6);
+  REQUIRE(matched->candidate_docids.size() == matched->candidates.size());
+  CHECK(!matched->docid_key.empty());
+
+  ShardRequest page = ask;
+  page.op = ShardOp::kPage;
+  page.facets = false;
+  page.related = false;
+  page.feedback = {{"brain", 0.4}, {"lesion", 0.3}};
+  auto hits_of = [&](const ShardRequest& r) {
+    const auto res = post(r);
+    REQUIRE(res.status == 200);
+    auto answer = decode_shard_answer(res.body);
+    REQUIRE(answer);
+    std::vector<std::pair<std::string, double>> out;
+    for (const auto& h : answer->hits) out.emplace_back(h.id, h.score);
+    return out;
+  };
+  // The same page either way: the candidates by docid, or matched again.
+  page.candidates = 6;
+  const auto again = hits_of(page);
+  page.candidate_docids.assign(matched->candidate_docids.begin(), matched->candidate_docids.begin() + 6);
+  page.docid_key = matched->docid_key;
+  const auto by_docid = hits_of(page);
+  REQUIRE(again.size() == by_docid.size());
+  for (std::size_t i = 0; i < again.size(); ++i) {
+    CHECK(by_docid[i].first == again[i].first);
+    CHECK(by_docid[i].second == Approx(again[i].second).epsilon(1e-12));
+  }
+  // Only the documents named are ranked (the third and fourth candidates, not the first two):
+  // the shard used the docids.
+  page.candidates = 2;
+  page.candidate_docids = {matched->candidate_docids[2], matched->candidate_docids[3]};
+  auto named = hits_of(page);
+  std::set<std::string> named_ids;
+  for (const auto& [id, score] : named) named_ids.insert(id);
+  page.candidate_docids.clear();
+  page.docid_key.clear();
+  auto best_two = hits_of(page);
+  std::set<std::string> best_ids;
+  for (const auto& [id, score] : best_two) best_ids.insert(id);
+  REQUIRE(named_ids.size() == 2);
+  REQUIRE(best_ids.size() == 2);
+  CHECK(named_ids != best_ids);
+  // Another index state (another replica's index, a commit since): matched again, the best two.
+  page.candidate_docids = {matched->candidate_docids[2], matched->candidate_docids[3]};
+  page.docid_key = matched->docid_key + "0";
+  CHECK(hits_of(page) == best_two);
+  // Docids unsorted, repeated, or of no article: no more than those that exist, never a failure.
+  page.docid_key = matched->docid_key;
+  page.candidates = 6;
+  page.candidate_docids = {4000000000u, matched->candidate_docids[1], matched->candidate_docids[0], matched->candidate_docids[1]};
+  CHECK(hits_of(page).size() == 2);
+  // Docid 0 is no document: the request's fault.
+  page.candidate_docids = {0};
+  CHECK(post(page).status == 400);
+}
+
 TEST_CASE("cluster: a long search with long filters reaches the shards, and a refused size marks no replica down",
           "[cluster]") {
   // A query of max_query_bytes and filters that fill the request line: the shard request (its
