@@ -116,7 +116,8 @@ int run_serve(const ServeArgs& args) {
     if (!options.cluster.shards.empty()) {
       // The articles counted are those of the shards that answered: a shard down is said here too.
       const auto down = server.shards_down();
-      from = down == 0 ? fmt::format("{} shard servers", options.cluster.shards.size())
+      from = down == 0 ? fmt::format("{} shard server{}", options.cluster.shards.size(),
+                                     options.cluster.shards.size() == 1 ? "" : "s")
                        : fmt::format("{} of {} shard servers ({} down)", options.cluster.shards.size() - down,
                                      options.cluster.shards.size(), down);
     } else if (!options.searcher.databases.empty()) {

@@ -1037,7 +1037,9 @@ TEST_CASE("cluster: a search's parameters travel as the public API's and come ba
 
 TEST_CASE("cluster: the page round trip ranks the match's candidates by docid at the same index state, else matches again",
           "[cluster]") {
-  test::LiveServer shard(indexes().shard(0), shard_server());
+  // One database, and a sharded directory behind one shard server (its docids interleave its parts).
+  const fs::path dir = GENERATE(indexes().shard(0), indexes().sharded);
+  test::LiveServer shard(dir, shard_server());
   auto client = shard.client();
   auto post = [&](const ShardRequest& r) {
     auto res = client.Post(kShardEndpoint, encode(r), "application/x-msgpack");
