@@ -50,7 +50,7 @@ Result<Dataset> load_dataset(const fs::path& dir) {
       if (!root["corpus"]) return fail(ErrorCode::kIo, manifest.string() + ": no 'corpus' (the articles' folder)");
       d.corpus = dir / root["corpus"].as<std::string>();
       if (root["synonyms"]) d.synonyms = dir / root["synonyms"].as<std::string>();
-    } catch (const YAML::Exception& e) {
+    } catch (const std::exception& e) {  // yaml-cpp's, or the stream's (a directory, a read error)
       return fail(ErrorCode::kIo, manifest.string() + ": " + e.what());
     }
     auto batch = read_sources({d.corpus});

@@ -80,6 +80,9 @@ std::vector<std::string> synonym_tokens(std::string_view folded) {
 Result<SynonymTable> SynonymTable::load(const std::filesystem::path& path) {
   SynonymTable table;
   if (path.empty()) return table;
+  // A directory opens as a stream and fails only when read, as an exception of the stream's.
+  if (std::error_code ec; std::filesystem::is_directory(path, ec))
+    return fail(ErrorCode::kIo, "cannot read the synonyms file " + path.string() + ": it is a directory");
   if (std::ifstream probe(path); !probe)
     return fail(ErrorCode::kIo, "cannot read the synonyms file " + path.string() + ": " + std::strerror(errno));
   try {
@@ -99,6 +102,8 @@ Result<SynonymTable> SynonymTable::load(const std::filesystem::path& path) {
     table.sort_longest_first();
   } catch (const YAML::Exception& e) {
     return fail(ErrorCode::kIo, path.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  } catch (const std::exception& e) {  // the stream's own (a read error)
+    return fail(ErrorCode::kIo, "cannot read the synonyms file " + path.string() + ": " + e.what());
   }
   return table;
 }

@@ -47,12 +47,18 @@ std::optional<Error> load_ranking(const std::filesystem::path& path, const YAML:
 Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
   ServerOptions o;
   YAML::Node root;
+  // A directory opens as a stream and fails only when read, as an exception of the stream's
+  // (it was "internal error: basic_filebuf::underflow").
+  if (std::error_code ec; std::filesystem::is_directory(path, ec))
+    return fail(ErrorCode::kIo, "cannot read config file " + path.string() + ": it is a directory");
   try {
     root = YAML::LoadFile(path.string());
   } catch (const YAML::BadFile&) {
     return fail(ErrorCode::kIo, "cannot read config file " + path.string());
   } catch (const YAML::Exception& e) {
     return fail(ErrorCode::kIo, path.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  } catch (const std::exception& e) {  // the stream's own (a read error)
+    return fail(ErrorCode::kIo, "cannot read config file " + path.string() + ": " + e.what());
   }
   if (root.IsNull()) return o;
   if (!root.IsMap()) return fail(ErrorCode::kIo, path.string() + ": expected a mapping of settings");
@@ -72,7 +78,9 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
                                       std::to_string(at->second) + "; keep one");
     try {
       if (key == "database") o.searcher.db_path = relative(v.as<std::string>());
-      else if (key == "synonyms") o.searcher.synonyms_path = relative(v.as<std::string>());
+      // '' (or nothing): none, as `--synonyms ''` (it named the config file's directory).
+      else if (key == "synonyms")
+        o.searcher.synonyms_path = v.IsNull() || v.as<std::string>().empty() ? std::filesystem::path() : relative(v.as<std::string>());
       else if (key == "databases") {
         o.searcher.databases.clear();
         for (const auto& d : v.as<std::vector<std::string>>())

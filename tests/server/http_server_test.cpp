@@ -17,6 +17,7 @@
 #include "schema/text_analyzer.h"
 #include "analytics/analytics.h"
 #include "searcher/shard_protocol.h"
+#include "searcher/synonyms.h"
 #include "server/http_server.h"
 #include "server/http_server_testing.h"
 #include "tests/server/live_server.h"
@@ -492,6 +493,19 @@ TEST_CASE("server: mssearch.yaml loads, and the connection limits are read and c
   auto typo = load_server_options(tmp / "typo.yaml");
   REQUIRE_FALSE(typo);
   CHECK_THAT(typo.error().message, Catch::Contains("unknown setting 'keepalive_requests'"));
+  // A directory where a file belongs: named, not an internal error of the stream's.
+  auto dir = load_server_options(tmp.path());
+  REQUIRE_FALSE(dir);
+  CHECK_THAT(dir.error().message, Catch::Contains("it is a directory"));
+  std::filesystem::create_directory(tmp / "words");
+  auto no_words = SynonymTable::load(tmp / "words");
+  REQUIRE_FALSE(no_words);
+  CHECK_THAT(no_words.error().message, Catch::Contains("synonyms file") && Catch::Contains("it is a directory"));
+  // `synonyms: ''` is none, as `--synonyms ''` (it named the config file's own directory).
+  test::write_file(tmp / "none.yaml", "synonyms: ''\n");
+  auto none = load_server_options(tmp / "none.yaml");
+  REQUIRE(none);
+  CHECK(none->searcher.synonyms_path.empty());
   // A setting given twice (the second silently won) and limits that mean nothing.
   test::write_file(tmp / "twice.yaml", "port: 8081\nthreads: 4\nport: 8082\n");
   auto twice = load_server_options(tmp / "twice.yaml");
