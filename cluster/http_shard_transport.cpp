@@ -259,11 +259,20 @@ class HttpShardTransport : public ShardTransport {
                                          bool& waited) {
     const ClusterOptions& o = health_->options();
     const auto& replicas = o.shards[shard];
-    httplib::Headers headers;
-    if (!o.secret.empty()) headers.emplace("Authorization", "Bearer " + o.secret);
+    httplib::Request request;
+    request.method = "POST";
+    request.path = kShardEndpoint;
+    if (!o.secret.empty()) request.headers.emplace("Authorization", "Bearer " + o.secret);
+    request.headers.emplace("Content-Type", "application/x-msgpack");
+    request.body = body;
     const bool reused = clients_[shard][r] != nullptr;
     auto sent = Clock::now();
-    auto res = client(shard, r).Post(kShardEndpoint, headers, body, "application/x-msgpack");
+    // The deadline is the whole answer's: cpp-httplib's read timeout bounds each read only, and
+    // an answer that comes a byte at a time (a slow host, a lossy link) held a search for a
+    // minute. The body's reader calls this with each part; false cancels the call.
+    const auto deadline = std::chrono::duration<double>(o.timeout_seconds);
+    request.progress = [&sent, deadline](std::uint64_t, std::uint64_t) { return Clock::now() - sent < deadline; };
+    auto res = client(shard, r).send(request);
     // A call that failed at once was refused or closed by the replica; one that failed after
     // half the deadline timed out (and a new connection would wait as long again).
     auto at_once = [&] { return Clock::now() - sent < std::chrono::duration<double>(o.timeout_seconds / 2); };
@@ -271,7 +280,7 @@ class HttpShardTransport : public ShardTransport {
       // A kept connection the replica had closed (its idle timeout): once more on a new one.
       clients_[shard][r].reset();
       sent = Clock::now();
-      res = client(shard, r).Post(kShardEndpoint, headers, body, "application/x-msgpack");
+      res = client(shard, r).send(request);
     }
     std::string failure;
     bool late = false;  // sent, and no answer within the deadline
@@ -286,7 +295,8 @@ class HttpShardTransport : public ShardTransport {
         case httplib::Error::Write: failure = "the connection broke while sending the request"; break;
         default: failure = httplib::to_string(res.error());
       }
-      late = !at_once() && (res.error() == httplib::Error::Read || res.error() == httplib::Error::Write);
+      late = res.error() == httplib::Error::Canceled ||
+             (!at_once() && (res.error() == httplib::Error::Read || res.error() == httplib::Error::Write));
       if (late) failure = fmt::format("no answer within {:g} s", o.timeout_seconds);
       waited = waited || late;
     } else if (res->get_header_value("Content-Type") != "application/x-msgpack" &&
