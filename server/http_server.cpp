@@ -692,7 +692,16 @@ void HttpServer::Impl::topics(httplib::Response& res) {
   if (!searcher) return send_error(res, unavailable(searcher.error()));
   json items = json::array();
   for (const auto& t : (*searcher)->topics()) items.push_back({{"value", t.value}, {"count", t.count}});
-  send_json(res, 200, {{"topics", items}});
+  json answer = {{"topics", items}};
+  // A shard that is down: its articles are not in the counts, as a search says.
+  std::vector<std::string> failed_shards;
+  for (const auto& shard : (*searcher)->shard_status())
+    if (!shard.up) failed_shards.push_back(shard.name);
+  if (!failed_shards.empty()) {
+    answer["partial"] = true;
+    answer["failed_shards"] = failed_shards;
+  }
+  send_json(res, 200, answer);
 }
 
 void HttpServer::Impl::ready(httplib::Response& res) {

@@ -281,6 +281,10 @@ std::string render_results(const PageContent& c) {
       d.set("words_note", fmt::format("A long question: the search used its most telling words and left out {} "
                                       "common one{}.", res.query_terms_dropped, res.query_terms_dropped == 1 ? "" : "s"));
     if (res.timed_out) d.set("time_note", std::string("The search was cut short by its time limit: counts are estimates."));
+    // A shard that did not answer (the API says "partial"): its articles are missing here.
+    if (!res.failed_shards.empty())
+      d.set("partial_note", std::string("Some articles are missing from these results: part of the search did not "
+                                        "answer. Please try again in a moment."));
     d.set("first_rank", std::to_string((page - 1) * per_page + 1));
     if (c.search_id != 0) d.set("search_id", std::to_string(c.search_id));
     list hits;

@@ -445,6 +445,14 @@ TEST_CASE("cluster: a replica that dies is retried within the query, and a dead 
   CHECK(suggestions["failed_shards"] == json::array({dead}));
   CHECK(!suggestions["suggestions"].empty());
   CHECK(server.server->shards_down() == 1);
+  auto topics = server.get_json("/api/topics");
+  CHECK(topics["partial"] == true);
+  CHECK(topics["failed_shards"] == json::array({dead}));
+  // The page a visitor sees says so too (the total there is short of the collection's).
+  auto html = server.get("/?q=astrocytes");
+  REQUIRE(html);
+  CHECK_THAT(html->body, Catch::Contains("Some articles are missing from these results"));
+  CHECK_THAT(server.get("/?q=astrocytes&partial=1")->body, Catch::Contains("Some articles are missing"));
   // What `mssearch serve` warns of as it starts, beside /readyz: the shard and why.
   const auto problems = server.server->shard_problems();
   REQUIRE(problems.size() == 1);
