@@ -18,6 +18,9 @@ namespace mssearch {
 
 namespace {
 
+// Calls this soon after a shard failed belong to the same visitor's request (Coordinator::failed_at_).
+constexpr std::chrono::milliseconds kSameRequest{1000};
+
 // No shard gave an answer: unavailable (503, try again) when none could be reached; an answer
 // that came and was refused (a shard of another protocol that still said 200) is that error.
 template <typename Answers>
@@ -81,25 +84,33 @@ Result<std::unique_ptr<Coordinator>> Coordinator::open(const SearcherOptions& op
 }
 
 std::vector<Result<ShardAnswer>> Coordinator::fan_out(const std::vector<std::optional<ShardRequest>>& requests,
-                                                      std::size_t& round_trips, bool if_up) {
+                                                      std::size_t& round_trips, bool if_up, bool first_call) {
   const std::size_t n = requests.size();
   std::vector<Result<ShardAnswer>> answers(n, fail(ErrorCode::kInternal, "not asked"));
   std::vector<std::size_t> retried(n, 0);
+  failed_at_.resize(std::max(failed_at_.size(), n));
+  const auto now = std::chrono::steady_clock::now();
   auto ask = [&](std::size_t shard) -> Result<ShardAnswer> {
+    const bool only_if_up = if_up || now - failed_at_[shard] < kSameRequest;
     const std::string body = encode(*requests[shard]);
     // A damaged answer (not a shard answer: a broken or hostile server) marks its replica down
     // and the same call goes to the next one, as a broken connection does: each replica once at
     // most (one marked down for 0 s would be asked again at once). The shard is then unavailable.
     const std::size_t replicas = std::max<std::size_t>(transport_->replica_count(shard), 1);
     for (std::size_t attempt = 0;; ++attempt) {
-      auto bytes = if_up ? transport_->call_if_up(shard, body) : transport_->call(shard, body);
-      if (!bytes) return std::unexpected(bytes.error());
+      auto bytes = only_if_up ? transport_->call_if_up(shard, body) : transport_->call(shard, body);
+      if (!bytes) {
+        if (first_call && bytes.error().code == ErrorCode::kUnavailable) failed_at_[shard] = std::chrono::steady_clock::now();
+        return std::unexpected(bytes.error());
+      }
       bool damaged = false;
       auto answer = decode_shard_answer(*bytes, &damaged);
       if (!damaged) return answer;
       transport_->reject(shard, answer.error().message);
-      if (attempt + 1 >= replicas)
+      if (attempt + 1 >= replicas) {
+        if (first_call) failed_at_[shard] = std::chrono::steady_clock::now();
         return fail(ErrorCode::kUnavailable, shard_name(shard) + " did not answer: " + answer.error().message);
+      }
       ++retried[shard];
     }
   };
@@ -125,6 +136,7 @@ Result<bool> Coordinator::load_info(bool force) {
   const std::string body = encode(ask);
   const std::size_t n = transport_->shard_count();
   std::vector<std::vector<std::pair<std::string, Result<ShardAnswer>>>> replies(n);
+  failed_at_.resize(std::max(failed_at_.size(), n));
   workers_->run(n, [&](std::size_t s) {
     for (auto& [replica, bytes] : transport_->call_each(s, body, !force)) {
       if (!bytes) {
@@ -137,6 +149,8 @@ Result<bool> Coordinator::load_info(bool force) {
       if (damaged) transport_->reject(s, answer.error().message, replica);
       replies[s].emplace_back(replica, std::move(answer));
     }
+    if (std::none_of(replies[s].begin(), replies[s].end(), [](const auto& r) { return r.second.has_value(); }))
+      failed_at_[s] = std::chrono::steady_clock::now();
   });
   status_ = transport_->status();
   // Each shard's answer: its first replica's that answered, else the last error.
@@ -705,7 +719,8 @@ Result<Article> Coordinator::article(const std::string& id) {
   ask.op = ShardOp::kArticle;
   ask.id = id;
   std::size_t trips = 0;
-  auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), ask), trips);
+  auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), ask), trips, false,
+                         /*first_call=*/true);
   std::optional<Error> error;
   for (auto& a : answers) {
     if (a && !a->article.empty()) {

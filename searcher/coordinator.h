@@ -45,8 +45,9 @@ class Coordinator {
 
   // One request per shard (none: that shard is skipped), sent at once; each shard's answer.
   // `if_up`: a shard whose replicas are all marked down is not asked (ShardTransport::call_if_up).
+  // `first_call`: a failure is remembered for the calls that follow (failed_at_).
   std::vector<Result<ShardAnswer>> fan_out(const std::vector<std::optional<ShardRequest>>& requests,
-                                           std::size_t& round_trips, bool if_up = false);
+                                           std::size_t& round_trips, bool if_up = false, bool first_call = false);
   Result<SearchResult> search_once(const SearchRequest& request);
   Result<bool> load_info(bool force);
   // A shard as answers and errors name it: its replicas' URLs.
@@ -68,6 +69,12 @@ class Coordinator {
   std::string mismatch_;  // a shard's other ranking settings, seen since start
   std::string duplicate_;  // two shards answering from one index, seen since start
   std::chrono::steady_clock::time_point info_at_{};
+  // When each shard last failed the info refresh or an article's call (no replica answered): the
+  // first calls of a visitor's request, which the search or the related articles follow at
+  // once. A call within a second of that asks it only if a replica is up
+  // (ShardTransport::call_if_up): a hung shard cost such a request a deadline per call, 4 s
+  // instead of 2. (A search's own calls leave out a shard that failed an earlier one.)
+  std::vector<std::chrono::steady_clock::time_point> failed_at_;
 };
 
 }  // namespace mssearch

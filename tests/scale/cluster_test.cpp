@@ -1377,14 +1377,49 @@ TEST_CASE("cluster: the shards' info refresh does not wait for a hung shard, whi
   CHECK(again->failed_shards.size() == 1);
   CHECK(again->total == first->total);
   CHECK(hung.calls == calls + 1);
-  // A query whose statistics are not cached: the shard that missed the statistics' deadline is
-  // left out of the match (not asked again for a second deadline in the same search).
+  // A query whose statistics are not cached (another visitor's, a second later): the shard that
+  // missed the statistics' deadline is left out of the match (not asked again for a second
+  // deadline in the same search).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   r.query = "myelin repair";
   auto fresh = coordinator->search(r);
   REQUIRE(fresh);
   CHECK(fresh->failed_shards.size() == 1);
   CHECK(fresh->total > 0);
   CHECK(hung.calls == calls + 2);
+}
+
+TEST_CASE("cluster: a shard that missed the info refresh's deadline costs the search right after it none", "[cluster]") {
+  using Clock = std::chrono::steady_clock;
+  ShardServers servers;
+  // Shard 2's only replica answers the info at start, then hangs past every deadline.
+  DelayedShard hung({0, 1, 1, 1, 1, 1, 1, 1});
+  auto coordinator = Searcher::open(
+      coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {hung.url()}}, true, /*timeout=*/0.3, /*retry=*/30));
+  REQUIRE(coordinator);
+  // The refresh (before a visitor's search, once a second) waits its deadline for the shard...
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto start = Clock::now();
+  CHECK(coordinator->refresh());
+  CHECK(seconds_since(start) >= 0.25);
+  // ...and the search it was for does not wait a second one (it did: 2 deadlines a request).
+  SearchRequest r;
+  r.query = "astrocytes";
+  start = Clock::now();
+  auto answer = coordinator->search(r);
+  REQUIRE(answer);
+  CHECK(seconds_since(start) < 0.25);
+  REQUIRE(answer->failed_shards.size() == 1);
+  CHECK_THAT(answer->failed_shards.front(), Catch::Contains(hung.url()));
+  CHECK(answer->total > 0);
+  // A visitor's search later on asks it again (a shard's last replica stays in use): one deadline.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  r.query = "myelin";
+  start = Clock::now();
+  auto later = coordinator->search(r);
+  REQUIRE(later);
+  CHECK(seconds_since(start) >= 0.25);
+  CHECK(later->failed_shards.size() == 1);
 }
 
 TEST_CASE("cluster: a call that waited a deadline for one hung replica does not probe another hung one", "[cluster]") {
