@@ -210,9 +210,18 @@ Result<bool> Coordinator::load_info(bool force) {
     topics.push_back(&answers[s]->topics);
   }
   if (topics.empty()) return none_answered(answers);
-  const bool changed = documents != documents_ || revision != revision_;
+  const bool changed = documents != documents_ || revision != summed_revision_;
   documents_ = documents;
-  revision_ = revision;
+  summed_revision_ = revision;
+  // The revision only grows (README): a shard that is down keeps its last one in the sum (it
+  // went from 3 to 2 while a shard was down), and a replica behind another never lowers it.
+  shard_revisions_.resize(answers.size(), 0);
+  std::uint64_t known = 0;
+  for (std::size_t s = 0; s < answers.size(); ++s) {
+    if (answers[s]) shard_revisions_[s] = answers[s]->revision;
+    known += shard_revisions_[s];
+  }
+  revision_ = std::max(revision_, known);
   topics_ = summed(topics);
   return changed;
 }

@@ -63,7 +63,9 @@ class Coordinator {
   std::unique_ptr<WorkerGroup> workers_;  // a thread for each shard but the first, asked in the caller
   std::vector<FacetValue> topics_;
   std::uint32_t documents_ = 0;
-  std::uint64_t revision_ = 0;
+  std::uint64_t revision_ = 0;          // what revision() says: never lower than before
+  std::uint64_t summed_revision_ = 0;   // the shards' that answered the last refresh, summed
+  std::vector<std::uint64_t> shard_revisions_;  // each shard's last known
   std::vector<ShardStatus> status_;
   RankingSettings ranking_;  // ranking_settings() of this coordinator
   std::string mismatch_;  // a shard's other ranking settings, seen since start

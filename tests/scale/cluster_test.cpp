@@ -459,6 +459,20 @@ TEST_CASE("cluster: a replica that dies is retried within the query, and a dead 
   CHECK_THAT(problems.front(), Catch::StartsWith(dead + " is down: ") && Catch::Contains("cannot connect"));
 }
 
+TEST_CASE("cluster: a coordinator's revision never goes down while a shard is down", "[cluster]") {
+  auto gone = std::make_unique<test::LiveServer>(indexes().shard(2), shard_server());
+  test::LiveServer s0(indexes().shard(0), shard_server()), s1(indexes().shard(1), shard_server());
+  auto coordinator = Searcher::open(coordinator_options({{url(s0)}, {url(s1)}, {url(*gone)}}, true, 0.5, 30));
+  REQUIRE(coordinator);
+  const auto before = coordinator->revision();
+  REQUIRE(before > 0);
+  gone.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the info refresh is due
+  REQUIRE(coordinator->refresh());
+  CHECK(!coordinator->shard_status()[2].up);
+  CHECK(coordinator->revision() == before);  // it was the other two's sum: lower
+}
+
 TEST_CASE("cluster: every shard down is 503 with Retry-After, naming the shard, never a server error", "[cluster]") {
   auto only = std::make_unique<test::LiveServer>(indexes().shard(0), shard_server());
   const std::string gone = url(*only);
