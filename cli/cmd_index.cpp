@@ -244,8 +244,13 @@ void add_check_command(CLI::App& app, int& exit_code) {
       if (args->json) fmt::print("{}\n", dump_json({{"error", {{"code", to_string(code)}, {"message", message}}}}));
     };
     if (dirs.empty()) {
-      json_error(ErrorCode::kIndexMissing, "no index at " + args->db);
-      fmt::print(stderr, "mssearch check: error: no index at {}\n", args->db);
+      // A file where the index belongs is io_error, as for every other command (open_index).
+      std::error_code ec;
+      const bool file = std::filesystem::exists(args->db, ec) && !std::filesystem::is_directory(args->db, ec);
+      const std::string message = file ? "cannot open index " + args->db + ": it is a file, not an index directory"
+                                       : "no index at " + args->db;
+      json_error(file ? ErrorCode::kIo : ErrorCode::kIndexMissing, message);
+      fmt::print(stderr, "mssearch check: error: {}\n", message);
       exit_code = kExitFatal;
       return;
     }

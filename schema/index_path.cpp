@@ -73,6 +73,10 @@ Result<Xapian::Database> open_index(const fs::path& dir) {
     }
     return all;
   }
+  // A file where the index's directory belongs (a typo, an article named instead): the README's
+  // io_error, not "no index" with a suggestion to build one there, which then fails too.
+  if (std::error_code ec; fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    return fail(ErrorCode::kIo, "cannot open index " + dir.string() + ": it is a file, not an index directory");
   if (!live_database_dir(dir))
     return fail(ErrorCode::kIndexMissing, "no index at " + dir.string() +
                                               ": build one with `mssearch index corpus/ --db " +
