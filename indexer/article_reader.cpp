@@ -411,17 +411,25 @@ void set_body(Article& article, std::string markdown) {
 
 namespace {
 
+std::string lowercase(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// In any case: `Foo.MD` (an editor on another system) was passed over without a word.
 bool article_extension(const fs::path& p) {
-  const std::string ext = p.extension().string();
+  const std::string ext = lowercase(p.extension().string());
   return ext == ".md" || ext == ".markdown" || ext == ".jsonl";
 }
 
 bool article_name(const fs::path& p) {
   const std::string name = p.filename().string();
-  return !name.starts_with('.') && !name.starts_with('_') && name != "README.md" && article_extension(p);
+  return !name.starts_with('.') && !name.starts_with('_') && lowercase(name) != "readme.md" && article_extension(p);
 }
 
 }  // namespace
+
+bool is_jsonl_source(const fs::path& p) { return lowercase(p.extension().string()) == ".jsonl"; }
 
 std::string source_identity(const fs::path& p) {
   std::error_code ec;
@@ -480,7 +488,7 @@ class SourceWalk {
     std::error_code ec;
     const fs::file_status status = fs::status(p, ec);
     if (!ec && fs::is_regular_file(status)) {
-      out_.push_back({p, source_identity(p), p.extension() == ".jsonl"});
+      out_.push_back({p, source_identity(p), is_jsonl_source(p)});
       return;
     }
     std::string why;

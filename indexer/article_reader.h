@@ -76,6 +76,9 @@ struct SourceFile {
 // gone from it); resolving links instead made such articles undeletable.
 std::string source_identity(const std::filesystem::path& path);
 
+// Whether `path` names a JSON Lines source (`.jsonl`, in any case) rather than one article.
+bool is_jsonl_source(const std::filesystem::path& path);
+
 // Walks the given files and directories (recursively; symbolic links to directories are
 // followed, each directory entered once) for *.md, *.markdown and *.jsonl files. README.md
 // files and names starting with '.' or '_' are not articles. Sorted, deduplicated. A directory

@@ -145,7 +145,7 @@ void screen_articles(ReadBatch& batch, const std::function<std::string(const std
       continue;
     }
     batch.errors.push_back({a.source, a.line, "duplicate id '" + a.id + "' (also in " + it->second + ", which keeps it)", ""});
-    if (fs::path(a.source).extension() != ".jsonl") batch.broken_sources.insert(a.source);
+    if (!is_jsonl_source(a.source)) batch.broken_sources.insert(a.source);
   }
   batch.articles = std::move(unique);
 }

@@ -291,6 +291,20 @@ TEST_CASE("sources: directories are walked for articles, README and dotfiles ski
   CHECK(found->at(1).jsonl);
   CHECK(problems.errors.empty());
   CHECK_FALSE(find_sources({dir / "missing"}, problems));
+  // Extensions in any case (an editor on another system saves `Upper.MD`: it was passed over
+  // without a word); a readme in any case is still no article.
+  test::TempDir other;
+  test::write_file(other / "Upper.MD", "x");
+  test::write_file(other / "Lines.JSONL", "x");
+  test::write_file(other / "Readme.md", "x");
+  ReadBatch more;
+  auto cased = find_sources({other.path()}, more);
+  REQUIRE(cased);
+  REQUIRE(cased->size() == 2);
+  CHECK(cased->at(0).path.filename() == "Lines.JSONL");
+  CHECK(cased->at(0).jsonl);
+  CHECK(cased->at(1).path.filename() == "Upper.MD");
+  CHECK_FALSE(cased->at(1).jsonl);
 }
 
 TEST_CASE("reader: a field given twice is an error, an unknown one a warning naming the field it resembles", "[reader]") {
