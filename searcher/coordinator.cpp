@@ -91,7 +91,8 @@ std::vector<Result<ShardAnswer>> Coordinator::fan_out(const std::vector<std::opt
   failed_at_.resize(std::max(failed_at_.size(), n));
   const auto now = std::chrono::steady_clock::now();
   auto ask = [&](std::size_t shard) -> Result<ShardAnswer> {
-    const bool only_if_up = if_up || now - failed_at_[shard] < kSameRequest;
+    const auto failed = failed_at_[shard];  // the epoch: never (steady_clock's may be recent)
+    const bool only_if_up = if_up || (failed != std::chrono::steady_clock::time_point{} && now - failed < kSameRequest);
     const std::string body = encode(*requests[shard]);
     // A damaged answer (not a shard answer: a broken or hostile server) marks its replica down
     // and the same call goes to the next one, as a broken connection does: each replica once at
