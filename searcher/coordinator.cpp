@@ -78,7 +78,7 @@ Result<std::unique_ptr<Coordinator>> Coordinator::open(const SearcherOptions& op
   std::unique_ptr<Coordinator> c(new Coordinator(options, std::move(transport)));
   c->ranking_ = ranking_settings(options, synonyms);
   c->workers_ = std::make_unique<WorkerGroup>(c->transport_->shard_count() - 1);
-  c->status_ = c->transport_->status();
+  c->take_status();
   if (auto info = c->load_info(true); !info) return std::unexpected(info.error());
   return c;
 }
@@ -121,7 +121,7 @@ std::vector<Result<ShardAnswer>> Coordinator::fan_out(const std::vector<std::opt
   workers_->run(asked.size(), [&](std::size_t i) { answers[asked[i]] = ask(asked[i]); });
   round_trips += asked.size();
   for (const std::size_t r : retried) round_trips += r;  // each call sent again counted
-  status_ = transport_->status();
+  take_status();
   return answers;
 }
 
@@ -153,7 +153,10 @@ Result<bool> Coordinator::load_info(bool force) {
     if (std::none_of(replies[s].begin(), replies[s].end(), [](const auto& r) { return r.second.has_value(); }))
       failed_at_[s] = std::chrono::steady_clock::now();
   });
-  status_ = transport_->status();
+  info_missing_.assign(n, false);
+  for (std::size_t s = 0; s < n; ++s)
+    info_missing_[s] = std::none_of(replies[s].begin(), replies[s].end(), [](const auto& r) { return r.second.has_value(); });
+  take_status();
   // Each shard's answer: its first replica's that answered, else the last error.
   std::vector<Result<ShardAnswer>> answers;
   for (auto& list : replies) {
@@ -229,6 +232,15 @@ Result<bool> Coordinator::load_info(bool force) {
 
 Result<bool> Coordinator::refresh() { return load_info(false); }
 
+void Coordinator::take_status() {
+  status_ = transport_->status();
+  for (std::size_t s = 0; s < status_.size() && s < info_missing_.size(); ++s) {
+    if (!info_missing_[s] || !status_[s].up) continue;
+    status_[s].up = false;
+    if (status_[s].error.empty()) status_[s].error = "no answer to the last info refresh";
+  }
+}
+
 std::string Coordinator::shard_name(std::size_t shard) const {
   return shard < status_.size() ? status_[shard].name : "shard " + std::to_string(shard);
 }
@@ -241,12 +253,16 @@ Result<std::optional<CollectionStats>> Coordinator::stats_for(const ShardRequest
   if (auto known = cache.find(key)) return known;
   ShardRequest ask = first;
   ask.op = ShardOp::kStats;
-  auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), ask), round_trips);
+  std::vector<std::optional<ShardRequest>> asks(transport_->shard_count(), ask);
+  for (std::size_t s = 0; s < asks.size() && s < unavailable.size(); ++s)
+    if (unavailable[s]) asks[s].reset();
+  auto answers = fan_out(asks, round_trips);
   CollectionStats stats;
   std::map<std::string, std::uint64_t> sums;
   std::vector<std::uint64_t> revisions(answers.size(), 0);
   bool any = false, prefix_somewhere = false, word_somewhere = false;
   for (std::size_t s = 0; s < answers.size(); ++s) {
+    if (!asks[s]) continue;  // left out from the start
     if (!answers[s]) {
       if (answers[s].error().code == ErrorCode::kBadQuery) return std::unexpected(answers[s].error());
       if (answers[s].error().code == ErrorCode::kUnavailable) unavailable[s] = answers[s].error();
@@ -279,7 +295,12 @@ Result<SearchResult> Coordinator::search(const SearchRequest& request) {
     again.query = *result->did_you_mean;
     again.partial = false;
     result->did_you_mean.reset();
-    auto better = search_once(again);
+    // Not a shard that failed the first search (hung: a second deadline for the same visitor).
+    std::vector<bool> failed(transport_->shard_count(), false);
+    for (std::size_t s = 0; s < failed.size(); ++s)
+      failed[s] = std::find(result->failed_shards.begin(), result->failed_shards.end(), shard_name(s)) !=
+                  result->failed_shards.end();
+    auto better = search_once(again, failed);
     if (better && better->total > result->total) {
       const std::size_t trips = result->shard_round_trips + better->shard_round_trips;
       better->timed_out = better->timed_out || result->timed_out;
@@ -306,7 +327,7 @@ Result<SearchResult> Coordinator::search(const SearchRequest& request) {
   return result;
 }
 
-Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
+Result<SearchResult> Coordinator::search_once(const SearchRequest& request, const std::vector<bool>& skip) {
   // Each shard's calls of this search to one replica (ShardTransport::begin_search).
   struct Pinned {
     ShardTransport& transport;
@@ -342,6 +363,8 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request) {
   const ShardParams asked = first.params;
   for (int round = 0;; ++round) {
     unavailable.assign(transport_->shard_count(), std::nullopt);
+    for (std::size_t s = 0; s < skip.size() && s < unavailable.size(); ++s)
+      if (skip[s]) unavailable[s] = Error{ErrorCode::kUnavailable, shard_name(s) + " did not answer this search's first query"};
     first.params = asked;
     first.stats.reset();
     auto stats = stats_for(first, result.shard_round_trips, unavailable);

@@ -48,13 +48,16 @@ class Coordinator {
   // `first_call`: a failure is remembered for the calls that follow (failed_at_).
   std::vector<Result<ShardAnswer>> fan_out(const std::vector<std::optional<ShardRequest>>& requests,
                                            std::size_t& round_trips, bool if_up = false, bool first_call = false);
-  Result<SearchResult> search_once(const SearchRequest& request);
+  // `skip`: shards left out from the start (named in failed_shards), each that failed this
+  // visitor's search already (the corrected query's search after a misspelt one).
+  Result<SearchResult> search_once(const SearchRequest& request, const std::vector<bool>& skip = {});
   Result<bool> load_info(bool force);
   // A shard as answers and errors name it: its replicas' URLs.
   std::string shard_name(std::size_t shard) const;
   // The collection's statistics for the terms of `first`'s plan: cached, or asked of every
   // shard (a round trip each, counted in `round_trips`). Empty when no shard answered.
   // `unavailable`: each shard that no replica answered for (left as it is for the others).
+  // Not asked: each shard whose `unavailable` is already set.
   Result<std::optional<CollectionStats>> stats_for(const ShardRequest& first, std::size_t& round_trips,
                                                    std::vector<std::optional<Error>>& unavailable);
 
@@ -67,6 +70,12 @@ class Coordinator {
   std::uint64_t summed_revision_ = 0;   // the shards' that answered the last refresh, summed
   std::vector<std::uint64_t> shard_revisions_;  // each shard's last known
   std::vector<ShardStatus> status_;
+  // Shards whose every replica failed the last info refresh: their articles are not in
+  // documents_ and topics_, so they are down in status_ too, whatever the transport's health
+  // says (a hung last replica is never marked down: /readyz said "partial": false while the
+  // topics left its articles out).
+  std::vector<bool> info_missing_;
+  void take_status();  // status_ from the transport's health and info_missing_
   RankingSettings ranking_;  // ranking_settings() of this coordinator
   std::string mismatch_;  // a shard's other ranking settings, seen since start
   std::string duplicate_;  // two shards answering from one index, seen since start
