@@ -19,6 +19,7 @@
 #include "cli/terminal.h"
 #include "indexer/indexer.h"
 #include "searcher/index_stats.h"
+#include "schema/index_path.h"
 #include "schema/verify.h"
 #include "searcher/search_types.h"
 
@@ -245,8 +246,7 @@ void add_check_command(CLI::App& app, int& exit_code) {
     };
     if (dirs.empty()) {
       // A file where the index belongs is io_error, as for every other command (open_index).
-      std::error_code ec;
-      const bool file = std::filesystem::exists(args->db, ec) && !std::filesystem::is_directory(args->db, ec);
+      const bool file = names_a_file(args->db);
       const std::string message = file ? "cannot open index " + args->db + ": it is a file, not an index directory"
                                        : "no index at " + args->db;
       json_error(file ? ErrorCode::kIo : ErrorCode::kIndexMissing, message);

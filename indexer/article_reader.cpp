@@ -536,6 +536,11 @@ Result<std::vector<SourceFile>> find_sources(const std::vector<fs::path>& paths,
     } else if (fs::exists(status)) {
       if (!article_extension(p))
         return fail(ErrorCode::kIo, p.string() + ": not an article source (expected .md, .markdown or .jsonl)");
+      // Named, as found in a folder: a readme, a hidden or an underscore file is no article (it
+      // was indexed when named, then deleted by the next run over its folder).
+      if (!article_name(p))
+        return fail(ErrorCode::kIo, p.string() + ": not an article (files named README.md and names starting with "
+                                                 "'.' or '_' are skipped)");
       walk.file(p);
     } else if (link || (ec && ec != std::errc::no_such_file_or_directory)) {
       // A dangling or looping link, a path through a directory that cannot be searched: an

@@ -63,6 +63,13 @@ std::string index_identity(const fs::path& dir) {
          "." + std::to_string(st.st_mtim.tv_nsec);
 }
 
+bool names_a_file(const fs::path& dir) {
+  // `afile/` too: the slash makes the path itself unreachable (ENOTDIR), not a directory.
+  const fs::path path = dir.has_filename() ? dir : dir.parent_path();
+  std::error_code ec;
+  return !path.empty() && fs::exists(path, ec) && !fs::is_directory(path, ec);
+}
+
 Result<Xapian::Database> open_index(const fs::path& dir) {
   if (!live_database_dir(dir) && !shard_dirs(dir).empty()) {
     Xapian::Database all;
@@ -75,7 +82,7 @@ Result<Xapian::Database> open_index(const fs::path& dir) {
   }
   // A file where the index's directory belongs (a typo, an article named instead): the README's
   // io_error, not "no index" with a suggestion to build one there, which then fails too.
-  if (std::error_code ec; fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+  if (names_a_file(dir))
     return fail(ErrorCode::kIo, "cannot open index " + dir.string() + ": it is a file, not an index directory");
   if (!live_database_dir(dir))
     return fail(ErrorCode::kIndexMissing, "no index at " + dir.string() +

@@ -27,6 +27,10 @@ std::string index_identity(const std::filesystem::path& dir);
 // Errors: kIndexMissing (nothing there), kSchemaMismatch, kDatabase (corrupt, unreadable).
 Result<Xapian::Database> open_index(const std::filesystem::path& dir);
 
+// Whether `dir`, given where an index directory belongs, is a file (`afile` or `afile/`): an
+// io_error, not a missing index.
+bool names_a_file(const std::filesystem::path& dir);
+
 // --- shards: DIR/shard-00 … DIR/shard-(N-1), each a managed index directory of its own ---
 
 // The shard directories of DIR, in order; empty when DIR is not sharded.

@@ -300,11 +300,13 @@ TEST_CASE("cli: --json prints one JSON error object on stdout when there is no i
     CHECK_THAT(j["error"]["message"].get<std::string>(), Catch::Contains("no index at"));
     // A file where the index belongs: io_error naming it, not "build one there" (which fails).
     test::write_file(tmp / "a-file", "not an index\n");
-    auto file = test::run_mssearch(command + " --json --db " + q(tmp / "a-file"));
-    CHECK(file.exit_code == 2);
-    auto f = json::parse(file.out);
-    CHECK(f["error"]["code"] == "io_error");
-    CHECK_THAT(f["error"]["message"].get<std::string>(), Catch::Contains("it is a file"));
+    for (const std::string& given : {(tmp / "a-file").string(), (tmp / "a-file").string() + "/"}) {
+      auto file = test::run_mssearch(command + " --json --db " + q(given));
+      CHECK(file.exit_code == 2);
+      auto f = json::parse(file.out);
+      CHECK(f["error"]["code"] == "io_error");
+      CHECK_THAT(f["error"]["message"].get<std::string>(), Catch::Contains("it is a file"));
+    }
   }
 }
 

@@ -305,6 +305,15 @@ TEST_CASE("sources: directories are walked for articles, README and dotfiles ski
   CHECK(cased->at(0).jsonl);
   CHECK(cased->at(1).path.filename() == "Upper.MD");
   CHECK_FALSE(cased->at(1).jsonl);
+  // Named on the command line, as in a folder: no article (it was indexed, then deleted by the
+  // next run over its folder).
+  for (const char* name : {"Readme.md", "README.md"}) {
+    if (std::string(name) == "README.md") test::write_file(other / name, "x");
+    ReadBatch named;
+    auto refused = find_sources({other / name}, named);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Contains("not an article"));
+  }
 }
 
 TEST_CASE("reader: a field given twice is an error, an unknown one a warning naming the field it resembles", "[reader]") {
