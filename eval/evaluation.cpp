@@ -8,6 +8,7 @@
 
 #include "indexer/article_reader.h"
 #include "indexer/indexer.h"
+#include "schema/yaml_file.h"
 
 namespace mssearch::eval {
 namespace fs = std::filesystem;
@@ -174,19 +175,14 @@ Result<EvalReport> evaluate(const fs::path& dataset_dir, const EvalOptions& opti
 }
 
 Result<std::vector<Floor>> load_floors(const fs::path& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path.string());
-  } catch (const YAML::BadFile&) {
-    return fail(ErrorCode::kIo, "cannot read floors file " + path.string());
-  } catch (const YAML::Exception& e) {
-    return fail(ErrorCode::kIo, path.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  }
+  auto loaded = load_yaml_file(path, "floors file");
+  if (!loaded) return std::unexpected(loaded.error());
+  const YAML::Node root = *loaded;
   std::vector<Floor> floors;
   if (root.IsNull()) return floors;
   if (!root.IsMap()) return fail(ErrorCode::kIo, path.string() + ": expected collection: {metric: floor} entries");
   for (const auto& set : root) {
-    const std::string where = path.string() + ":" + std::to_string(set.first.Mark().line + 1);
+    const std::string where = yaml_where(path, set.first);
     if (!set.second.IsMap()) return fail(ErrorCode::kIo, where + ": expected {metric: floor}");
     for (const auto& metric : set.second) {
       const auto name = metric.first.as<std::string>();

@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "indexer/article_reader.h"
+#include "schema/yaml_file.h"
 
 namespace mssearch::eval {
 namespace fs = std::filesystem;
@@ -45,12 +46,14 @@ Result<Dataset> load_dataset(const fs::path& dir) {
     // The site's own articles: read as the indexer reads them; the baseline sees title, takeaway
     // and body as text.
     const fs::path manifest = dir / "collection.yaml";
+    auto loaded = load_yaml_file(manifest, "collection manifest");
+    if (!loaded) return std::unexpected(loaded.error());
     try {
-      const YAML::Node root = YAML::LoadFile(manifest.string());
-      if (!root["corpus"]) return fail(ErrorCode::kIo, manifest.string() + ": no 'corpus' (the articles' folder)");
+      const YAML::Node root = *loaded;
+      if (!root.IsMap() || !root["corpus"]) return fail(ErrorCode::kIo, manifest.string() + ": no 'corpus' (the articles' folder)");
       d.corpus = dir / root["corpus"].as<std::string>();
       if (root["synonyms"]) d.synonyms = dir / root["synonyms"].as<std::string>();
-    } catch (const std::exception& e) {  // yaml-cpp's, or the stream's (a directory, a read error)
+    } catch (const YAML::Exception& e) {  // a value of the wrong kind (as<>)
       return fail(ErrorCode::kIo, manifest.string() + ": " + e.what());
     }
     auto batch = read_sources({d.corpus});

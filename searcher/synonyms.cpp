@@ -6,11 +6,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 
 #include "schema/text_analyzer.h"
+#include "schema/yaml_file.h"
 
 namespace mssearch {
 
@@ -80,30 +78,23 @@ std::vector<std::string> synonym_tokens(std::string_view folded) {
 Result<SynonymTable> SynonymTable::load(const std::filesystem::path& path) {
   SynonymTable table;
   if (path.empty()) return table;
-  // A directory opens as a stream and fails only when read, as an exception of the stream's.
-  if (std::error_code ec; std::filesystem::is_directory(path, ec))
-    return fail(ErrorCode::kIo, "cannot read the synonyms file " + path.string() + ": it is a directory");
-  if (std::ifstream probe(path); !probe)
-    return fail(ErrorCode::kIo, "cannot read the synonyms file " + path.string() + ": " + std::strerror(errno));
+  auto loaded = load_yaml_file(path, "synonyms file");
+  if (!loaded) return std::unexpected(loaded.error());
   try {
-    YAML::Node root = YAML::LoadFile(path.string());
+    const YAML::Node root = *loaded;
     if (!root.IsMap()) return fail(ErrorCode::kIo, path.string() + ": expected sections of synonym groups");
     for (const auto& section : root) {
       if (!section.second.IsSequence())
-        return fail(ErrorCode::kIo, path.string() + ":" + std::to_string(section.second.Mark().line + 1) +
-                                        ": '" + section.first.as<std::string>() + "' must be a list of groups");
+        return fail(ErrorCode::kIo, yaml_where(path, section.second) + ": '" + section.first.as<std::string>() + "' must be a list of groups");
       for (const auto& group : section.second) {
         if (!group.IsSequence())
-          return fail(ErrorCode::kIo, path.string() + ":" + std::to_string(group.Mark().line + 1) +
-                                          ": each group must be a list like [MS, multiple sclerosis]");
+          return fail(ErrorCode::kIo, yaml_where(path, group) + ": each group must be a list like [MS, multiple sclerosis]");
         table.add_group(group.as<std::vector<std::string>>(), false);
       }
     }
     table.sort_longest_first();
-  } catch (const YAML::Exception& e) {
+  } catch (const YAML::Exception& e) {  // a value of the wrong kind (as<>)
     return fail(ErrorCode::kIo, path.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  } catch (const std::exception& e) {  // the stream's own (a read error)
-    return fail(ErrorCode::kIo, "cannot read the synonyms file " + path.string() + ": " + e.what());
   }
   return table;
 }

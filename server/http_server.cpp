@@ -72,6 +72,15 @@ void send_json(httplib::Response& res, int status, const json& body) {
   res.set_content(dump_json(body), "application/json; charset=utf-8");
 }
 
+// Over shard servers, an answer some of them did not contribute to (down, late) says so and
+// names them, as a search's answer does (SearchResult::failed_shards): suggestions, related
+// articles and topic counts.
+void mark_partial(json& answer, const std::vector<std::string>& failed_shards) {
+  if (failed_shards.empty()) return;
+  answer["partial"] = true;
+  answer["failed_shards"] = failed_shards;
+}
+
 // What a visitor is told of a failure on the server's side (5xx): that search is unavailable,
 // not the index's path, a shard's address or the command that would mend it. Those are the
 // operator's: written to the server's log (stderr; the same message at most once a minute)
@@ -615,10 +624,7 @@ void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& r
   for (const auto& s : *list) items.push_back(to_json(s));
   json answer = {{"query", q}, {"suggestions", items}};
   // Over shard servers, those that did not answer (their completions and counts are missing).
-  if (!failed_shards.empty()) {
-    answer["partial"] = true;
-    answer["failed_shards"] = failed_shards;
-  }
+  mark_partial(answer, failed_shards);
   send_json(res, 200, answer);
 }
 
@@ -647,10 +653,7 @@ void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& r
   for (const auto& h : *hits) items.push_back(to_json(h));
   json answer = {{"id", id}, {"related", items}};
   // Over shard servers, those that did not answer (their articles are missing), as a search says.
-  if (!failed_shards.empty()) {
-    answer["partial"] = true;
-    answer["failed_shards"] = failed_shards;
-  }
+  mark_partial(answer, failed_shards);
   send_json(res, 200, answer);
 }
 
@@ -697,10 +700,7 @@ void HttpServer::Impl::topics(httplib::Response& res) {
   std::vector<std::string> failed_shards;
   for (const auto& shard : (*searcher)->shard_status())
     if (!shard.up) failed_shards.push_back(shard.name);
-  if (!failed_shards.empty()) {
-    answer["partial"] = true;
-    answer["failed_shards"] = failed_shards;
-  }
+  mark_partial(answer, failed_shards);
   send_json(res, 200, answer);
 }
 

@@ -9,19 +9,16 @@
 #include <yaml-cpp/yaml.h>
 
 #include "schema/article.h"
+#include "schema/yaml_file.h"
 
 namespace mssearch {
 
 namespace {
 
-std::string where(const std::filesystem::path& path, const YAML::Node& node) {
-  return path.string() + ":" + std::to_string(node.Mark().line + 1);
-}
-
 // The `ranking:` section: the site's boosts and the measured ranking choices (searcher/ranking.h),
 // every setting visit_ranking_settings names.
 std::optional<Error> load_ranking(const std::filesystem::path& path, const YAML::Node& node, RankingOptions& r) {
-  if (!node.IsMap()) return Error{ErrorCode::kIo, where(path, node) + ": 'ranking' must be a mapping"};
+  if (!node.IsMap()) return Error{ErrorCode::kIo, yaml_where(path, node) + ": 'ranking' must be a mapping"};
   for (const auto& kv : node) {
     const std::string key = kv.first.as<std::string>();
     const YAML::Node& v = kv.second;
@@ -33,12 +30,12 @@ std::optional<Error> load_ranking(const std::filesystem::path& path, const YAML:
         field = v.as<std::remove_reference_t<decltype(field)>>();
       });
     } catch (const YAML::Exception&) {
-      return Error{ErrorCode::kIo, where(path, v) + ": bad value for 'ranking." + key + "'"};
+      return Error{ErrorCode::kIo, yaml_where(path, v) + ": bad value for 'ranking." + key + "'"};
     }
-    if (!known) return Error{ErrorCode::kIo, where(path, kv.first) + ": unknown ranking setting '" + key + "'"};
+    if (!known) return Error{ErrorCode::kIo, yaml_where(path, kv.first) + ": unknown ranking setting '" + key + "'"};
   }
   if (const std::string problem = ranking_settings_problem(r); !problem.empty())
-    return Error{ErrorCode::kIo, where(path, node) + ": " + problem};
+    return Error{ErrorCode::kIo, yaml_where(path, node) + ": " + problem};
   return std::nullopt;
 }
 
@@ -46,20 +43,9 @@ std::optional<Error> load_ranking(const std::filesystem::path& path, const YAML:
 
 Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
   ServerOptions o;
-  YAML::Node root;
-  // A directory opens as a stream and fails only when read, as an exception of the stream's
-  // (it was "internal error: basic_filebuf::underflow").
-  if (std::error_code ec; std::filesystem::is_directory(path, ec))
-    return fail(ErrorCode::kIo, "cannot read config file " + path.string() + ": it is a directory");
-  try {
-    root = YAML::LoadFile(path.string());
-  } catch (const YAML::BadFile&) {
-    return fail(ErrorCode::kIo, "cannot read config file " + path.string());
-  } catch (const YAML::Exception& e) {
-    return fail(ErrorCode::kIo, path.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  } catch (const std::exception& e) {  // the stream's own (a read error)
-    return fail(ErrorCode::kIo, "cannot read config file " + path.string() + ": " + e.what());
-  }
+  auto loaded = load_yaml_file(path, "config file");
+  if (!loaded) return std::unexpected(loaded.error());
+  const YAML::Node root = *loaded;
   if (root.IsNull()) return o;
   if (!root.IsMap()) return fail(ErrorCode::kIo, path.string() + ": expected a mapping of settings");
   // Relative paths in the file are relative to the file.
@@ -74,7 +60,7 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
     const std::string key = kv.first.as<std::string>();
     const YAML::Node& v = kv.second;
     if (const auto [at, first] = seen.emplace(key, kv.first.Mark().line + 1); !first)
-      return fail(ErrorCode::kIo, where(path, kv.first) + ": '" + key + "' is already set on line " +
+      return fail(ErrorCode::kIo, yaml_where(path, kv.first) + ": '" + key + "' is already set on line " +
                                       std::to_string(at->second) + "; keep one");
     try {
       if (key == "database") o.searcher.db_path = relative(v.as<std::string>());
@@ -94,13 +80,13 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "shard_secret") o.shard_secret = v.IsNull() ? std::string() : v.as<std::string>();
       else if (key == "shards") {
         // Each shard: one replica's URL, or a list of its replicas' URLs.
-        if (!v.IsSequence()) return fail(ErrorCode::kIo, where(path, v) + ": 'shards' must be a list");
+        if (!v.IsSequence()) return fail(ErrorCode::kIo, yaml_where(path, v) + ": 'shards' must be a list");
         o.cluster.shards.clear();
         for (const auto& shard : v)
           o.cluster.shards.push_back(shard.IsSequence() ? shard.as<std::vector<std::string>>()
                                                         : std::vector<std::string>{shard.as<std::string>()});
         if (auto ok = check_cluster_options(o.cluster); !ok)
-          return fail(ErrorCode::kIo, where(path, v) + ": " + ok.error().message);
+          return fail(ErrorCode::kIo, yaml_where(path, v) + ": " + ok.error().message);
       }
       else if (key == "shard_connect_timeout_seconds") o.cluster.connect_timeout_seconds = v.as<double>();
       else if (key == "shard_timeout_seconds") o.cluster.timeout_seconds = v.as<double>();
@@ -130,7 +116,7 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "request_timeout_seconds" || key == "read_timeout_seconds") {
         // read_timeout_seconds: the old name, from when the limit was per read.
         if (!request_timeout_key.empty())
-          return fail(ErrorCode::kIo, where(path, kv.first) + ": '" + key + "' and '" + request_timeout_key +
+          return fail(ErrorCode::kIo, yaml_where(path, kv.first) + ": '" + key + "' and '" + request_timeout_key +
                                           "' set the same limit; keep request_timeout_seconds");
         request_timeout_key = key;
         o.request_timeout_seconds = v.as<int>();
@@ -155,12 +141,12 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
             o.article_url.substr(scheme + 3, o.article_url.find('/', scheme + 3) - scheme - 3);
         const bool bad_host = scheme != std::string::npos && (authority.empty() || authority.find("{id}") != std::string::npos);
         if (!o.article_url.empty() && (example == o.article_url || !is_link_url(example) || bad_host))
-          return fail(ErrorCode::kIo, where(path, v) + ": article_url must be a path or an http(s) URL with {id} in it, "
+          return fail(ErrorCode::kIo, yaml_where(path, v) + ": article_url must be a path or an http(s) URL with {id} in it, "
                                                         "e.g. https://site.example/articles/{id}");
       }
-      else return fail(ErrorCode::kIo, where(path, kv.first) + ": unknown setting '" + key + "'");
+      else return fail(ErrorCode::kIo, yaml_where(path, kv.first) + ": unknown setting '" + key + "'");
     } catch (const YAML::Exception&) {
-      return fail(ErrorCode::kIo, where(path, v) + ": bad value for '" + key + "'");
+      return fail(ErrorCode::kIo, yaml_where(path, v) + ": bad value for '" + key + "'");
     }
   }
   if (o.analytics_retention_days < 1 || o.analytics_retention_days > 3650)

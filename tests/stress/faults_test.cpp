@@ -314,6 +314,7 @@ TEST_CASE("stress: a disk that fills up during the commit: exit code 2 and a sum
       const IdHashes before = snapshot(db);
       add_batch(k);
       auto r = test::run_mssearch(fmt::format("index '{}' --db '{}' --json -q", articles.string(), db.string()));
+      INFO("exit code " << r.exit_code << "; stdout: " << r.out << "; stderr: " << r.err);
       CHECK((r.exit_code == 0 || r.exit_code == 2));
       if (r.exit_code == 0) continue;
       const auto answer = nlohmann::json::parse(r.out, nullptr, false);  // the summary for the log
