@@ -287,7 +287,8 @@ Result<std::optional<CollectionStats>> Coordinator::stats_for(const ShardRequest
 
 Result<SearchResult> Coordinator::search(const SearchRequest& request) {
   const auto start = std::chrono::steady_clock::now();
-  auto result = search_once(request);
+  std::vector<bool> failed;  // by shard: left out of the first search
+  auto result = search_once(request, failed);
   if (!result) return result;
   // "Did you mean", as one index offers it: the shards that found few proposed a correction.
   if (!result->showing_corrected && result->total < 3 && result->did_you_mean) {
@@ -296,10 +297,6 @@ Result<SearchResult> Coordinator::search(const SearchRequest& request) {
     again.partial = false;
     result->did_you_mean.reset();
     // Not a shard that failed the first search (hung: a second deadline for the same visitor).
-    std::vector<bool> failed(transport_->shard_count(), false);
-    for (std::size_t s = 0; s < failed.size(); ++s)
-      failed[s] = std::find(result->failed_shards.begin(), result->failed_shards.end(), shard_name(s)) !=
-                  result->failed_shards.end();
     auto better = search_once(again, failed);
     if (better && better->total > result->total) {
       const std::size_t trips = result->shard_round_trips + better->shard_round_trips;
@@ -327,7 +324,9 @@ Result<SearchResult> Coordinator::search(const SearchRequest& request) {
   return result;
 }
 
-Result<SearchResult> Coordinator::search_once(const SearchRequest& request, const std::vector<bool>& skip) {
+Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std::vector<bool>& failed) {
+  failed.resize(transport_->shard_count(), false);
+  const std::vector<bool> skip = failed;
   // Each shard's calls of this search to one replica (ShardTransport::begin_search).
   struct Pinned {
     ShardTransport& transport;
@@ -400,7 +399,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, cons
     } else if (answers[s].error().code == ErrorCode::kBadQuery) {
       return std::unexpected(answers[s].error());
     } else {
-      result.failed_shards.push_back(shard_name(s));
+      failed[s] = true;
     }
   }
   if (up.empty()) return none_answered(answers);
@@ -582,7 +581,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, cons
         if (pages[s].error().code == ErrorCode::kBadQuery) return std::unexpected(pages[s].error());
         // A shard with no candidate in the window was asked for related articles only: its
         // hits, total and facets are in the answer, which is not partial without its fill.
-        if (share[s] > 0) result.failed_shards.push_back(shard_name(s));
+        if (share[s] > 0) failed[s] = true;
         continue;
       }
       std::move(pages[s]->warnings.begin(), pages[s]->warnings.end(), std::back_inserter(result.warnings));
@@ -630,7 +629,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, cons
     for (std::size_t s = 0; s < fetched.size(); ++s) {
       if (!fetch[s]) continue;
       if (!fetched[s]) {
-        result.failed_shards.push_back(shard_name(s));
+        failed[s] = true;
         continue;
       }
       for (auto& h : fetched[s]->hits) whole.emplace(h.id, std::move(h));
@@ -690,8 +689,9 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, cons
       }
     }
   }
+  for (std::size_t s = 0; s < failed.size(); ++s)
+    if (failed[s]) result.failed_shards.push_back(shard_name(s));
   std::sort(result.failed_shards.begin(), result.failed_shards.end());
-  result.failed_shards.erase(std::unique(result.failed_shards.begin(), result.failed_shards.end()), result.failed_shards.end());
   return result;
 }
 

@@ -48,9 +48,10 @@ class Coordinator {
   // `first_call`: a failure is remembered for the calls that follow (failed_at_).
   std::vector<Result<ShardAnswer>> fan_out(const std::vector<std::optional<ShardRequest>>& requests,
                                            std::size_t& round_trips, bool if_up = false, bool first_call = false);
-  // `skip`: shards left out from the start (named in failed_shards), each that failed this
-  // visitor's search already (the corrected query's search after a misspelt one).
-  Result<SearchResult> search_once(const SearchRequest& request, const std::vector<bool>& skip = {});
+  // `failed`, by shard: on entry those left out from the start (each that failed this visitor's
+  // search already: the corrected query's search after a misspelt one); on return also those
+  // that failed this time. The answer's failed_shards names them all.
+  Result<SearchResult> search_once(const SearchRequest& request, std::vector<bool>& failed);
   Result<bool> load_info(bool force);
   // A shard as answers and errors name it: its replicas' URLs.
   std::string shard_name(std::size_t shard) const;
