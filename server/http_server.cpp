@@ -810,6 +810,12 @@ void HttpServer::Impl::setup() {
   using Res = httplib::Response&;
   add_route("/", "/", [this](Req req, Res res) { page(req, res); });
   add_route("/api/search", "/api/search", [this](Req req, Res res) { api_search(req, res); });
+  // Where a site's own search box or a visitor's guess sends a search: the page, same question.
+  // The parameters encoded again: cpp-httplib keeps the target decoded.
+  add_route("/search", "/search", [](Req req, Res res) {
+    const std::string query = httplib::detail::params_to_query_str(req.params);
+    res.set_redirect(query.empty() ? "/" : "/?" + query, 301);
+  });
   add_route("/api/suggest", "/api/suggest", [this](Req req, Res res) { suggest(req, res); });
   add_route("/api/topics", "/api/topics", [this](Req, Res res) { topics(res); });
   add_route(R"(/api/articles/([A-Za-z0-9._-]{1,200}))", "/api/articles/:id",

@@ -21,6 +21,7 @@
 #include "server/http_server.h"
 #include "server/http_server_testing.h"
 #include "tests/server/live_server.h"
+#include "tests/server/raw_client.h"
 #include "tests/test_support.h"
 
 using namespace mssearch;
@@ -335,6 +336,30 @@ TEST_CASE("server: one route table serves, names and refuses alike", "[server]")
   }
   CHECK_THAT(body, Catch::Contains("route=\"other\",status=\"404\"} 6"));
   CHECK_THAT(body, !Catch::Contains("route=\"/nowhere\""));
+}
+
+TEST_CASE("server: /search sends a search to the page, the same question", "[server]") {
+  LiveServer s;
+  // Read raw: cpp-httplib's client decodes a Location header.
+  auto location = [&](const std::string& target) {
+    test::RawConnection c(s.port);
+    REQUIRE(c.send("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+    auto r = c.read_response(std::chrono::seconds(10));
+    REQUIRE(r);
+    CHECK(r->status == 301);
+    return r->header("location");
+  };
+  // Encoded again (cpp-httplib keeps the target decoded): a space, an '&' in a value, a line break.
+  CHECK(location("/search?q=heat%20sensitivity&topic=a%26b") == "/?q=heat%20sensitivity&topic=a%26b");
+  CHECK(location("/search?q=x%0D%0ASet-Cookie:%20a") == "/?q=x%0D%0ASet-Cookie%3A%20a");
+  CHECK(location("/search") == "/");
+  // Followed, as a browser does: the page with the hits.
+  auto client = s.client();
+  client.set_follow_location(true);
+  auto page = client.Get("/search?q=heat");
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK_THAT(page->body, Catch::Contains("/articles/heat-sensitivity-uhthoff"));
 }
 
 TEST_CASE("server: concurrent requests while index jobs commit, no errors, no restart", "[server][slow]") {
