@@ -272,6 +272,55 @@ std::unique_ptr<Xapian::Weight> make_global_weight(const RankingOptions& o, std:
   return std::make_unique<GlobalBM25>(o.bm25_k1, 1.0, o.bm25_b, 0.5, std::move(stats));
 }
 
+std::vector<std::string> wildcard_prefixes(const Xapian::Query& query) {
+  std::vector<std::string> out;
+  const std::function<void(const Xapian::Query&)> walk = [&](const Xapian::Query& q) {
+    if (q.get_type() == Xapian::Query::OP_WILDCARD) {
+      // "Query(WILDCARD SYNONYM remyelin)": Xapian 1.4 has no call that gives the pattern.
+      // One it escaped for the description (a byte it does not print) is left out.
+      constexpr std::string_view head = "Query(WILDCARD SYNONYM ";
+      const std::string d = q.get_description();
+      if (d.starts_with(head) && d.ends_with(')')) {
+        std::string prefix = d.substr(head.size(), d.size() - head.size() - 1);
+        if (!prefix.empty() && prefix.find_first_of("\\ ()") == std::string::npos) out.push_back(std::move(prefix));
+      }
+      return;
+    }
+    for (std::size_t i = 0; i < q.get_num_subqueries(); ++i) walk(q.get_subquery(i));
+  };
+  walk(query);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+GlobalStats::Key synonym_freqs(const std::vector<GlobalStats::Key>& terms, double documents, double total_length) {
+  if (terms.empty()) return {0, 0};
+  // As Xapian rounds each pair's estimate (its own figures are whole numbers).
+  const auto either = [](double a, double b, double n) { return n == 0 ? 0.0 : std::floor(a + b - a * b / n + 0.5); };
+  struct Node {
+    double termfreq, collection_freq;
+  };
+  std::vector<Node> heap;
+  heap.reserve(terms.size());
+  for (const auto& [tf, cf] : terms) heap.push_back({static_cast<double>(tf), static_cast<double>(cf)});
+  // The same heap operations on the same comparison as Xapian's, so the same pairs meet: the
+  // least frequent two first, the pair back in the heap.
+  const auto rarer_first = [](const Node& a, const Node& b) { return a.termfreq > b.termfreq; };
+  std::make_heap(heap.begin(), heap.end(), rarer_first);
+  while (heap.size() > 1) {
+    const Node r = heap.front();
+    std::pop_heap(heap.begin(), heap.end(), rarer_first);
+    heap.pop_back();
+    const Node& l = heap.front();
+    const Node both{either(l.termfreq, r.termfreq, documents), either(l.collection_freq, r.collection_freq, total_length)};
+    std::pop_heap(heap.begin(), heap.end(), rarer_first);
+    heap.back() = both;
+    std::push_heap(heap.begin(), heap.end(), rarer_first);
+  }
+  return {static_cast<Xapian::doccount>(heap.front().termfreq), static_cast<Xapian::termcount>(heap.front().collection_freq)};
+}
+
 Xapian::Query with_exact_forms(const Xapian::Query& query, const std::vector<std::string>& words,
                                const RankingOptions& o) {
   if (o.exact_weight <= 0 || words.empty()) return query;

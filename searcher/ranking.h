@@ -51,6 +51,18 @@ struct GlobalStats {
 // scores with its own statistics.
 std::unique_ptr<Xapian::Weight> make_global_weight(const RankingOptions& options, std::shared_ptr<const GlobalStats> stats);
 
+// The prefixes of the wildcards in `query` (`remyelin*`, and the last word being typed, which
+// Xapian's parser makes a wildcard): each expands to the terms that begin with it, weighed as
+// one synonym. Only those whose prefix reads back plainly from Xapian's description.
+std::vector<std::string> wildcard_prefixes(const Xapian::Query& query);
+
+// The frequencies Xapian 1.4 gives a synonym of terms (a wildcard's expansion) when it weighs
+// it: the terms' OR built as a Huffman-like tree by document frequency, each pair's union
+// estimated as if independent and rounded (OrContext::postlist, OrPostList's estimates), over
+// a collection of `documents` holding `total_length` words. `terms`: each term's (document
+// frequency, collection frequency), in term order, as the wildcard expands them.
+GlobalStats::Key synonym_freqs(const std::vector<GlobalStats::Key>& terms, double documents, double total_length);
+
 // `query` with the exact-form bonus for `words`, the query's words as unstemmed index terms.
 Xapian::Query with_exact_forms(const Xapian::Query& query, const std::vector<std::string>& words,
                                const RankingOptions& options);

@@ -337,6 +337,25 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     // whole then, and so does the coordinator (it asks every shard for the whole word when
     // one knows it). That reading's terms too, so that it scores with the collection's counts.
     a.last_word_prefix = plan->partial;
+    // Each wildcard's expansion here, so that the coordinator's sums give the collection's
+    // frequency of every term one index would expand it to (the synonym's weight below). Not
+    // past the expansion limit: one index would then keep only the most frequent.
+    {
+      std::set<std::string> seen;
+      for (const auto& [term, freq] : a.term_freqs) seen.insert(term);
+      for (const auto& prefix : wildcard_prefixes(plan->query)) {
+        std::vector<std::pair<std::string, Xapian::doccount>> expansion;
+        for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t) {
+          if (expansion.size() >= options.max_wildcard_expansion) {
+            expansion.clear();
+            break;
+          }
+          expansion.emplace_back(*t, t.get_termfreq());
+        }
+        for (auto& [term, freq] : expansion)
+          if (seen.insert(term).second) a.term_freqs.emplace_back(std::move(term), freq);
+      }
+    }
     if (plan->partial) {
       request.partial = false;
       if (auto whole = planner.plan(request)) {
@@ -370,6 +389,25 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
       ++sum.second;
     }
     for (const auto& [key, sum] : sums) stats->by_local.emplace(key, sum.first / sum.second);
+    // A wildcard weighs as one synonym of its expansion, with frequencies Xapian estimates from
+    // its terms' (synonym_freqs): here from this shard's terms, as the weight will be told
+    // them; across the collection from every shard's, as one index holding them all would.
+    // Within the expansion limit on both sides (past it, the expansions differ anyway).
+    for (const auto& prefix : wildcard_prefixes(plan->query)) {
+      std::vector<GlobalStats::Key> here, everywhere;
+      for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix) && here.size() <= options.max_wildcard_expansion; ++t)
+        here.push_back(GlobalStats::Key{t.get_termfreq(), collection_freqs.get(db, *t)});
+      std::vector<std::pair<std::string_view, std::uint32_t>> named;
+      for (const auto& [term, freq] : r.stats->term_freqs)
+        if (term.starts_with(prefix) && freq > 0) named.emplace_back(term, freq);
+      std::sort(named.begin(), named.end());  // in term order, as the wildcard expands them
+      for (const auto& [term, freq] : named) everywhere.push_back(GlobalStats::Key{freq, 0});
+      if (here.empty() || here.size() > options.max_wildcard_expansion || everywhere.size() > options.max_wildcard_expansion)
+        continue;
+      const auto local = synonym_freqs(here, db.get_doccount(), static_cast<double>(db.get_total_length()));
+      const auto global = synonym_freqs(everywhere, stats->documents, static_cast<double>(r.stats->total_length));
+      stats->by_local.emplace(local, global.first);
+    }
     for (const auto& [key, sum] : others) stats->by_local.emplace(key, sum.first / sum.second);  // never over the query's
     global = make_global_weight(options.ranking, std::move(stats));
   }
