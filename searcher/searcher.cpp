@@ -381,7 +381,14 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     std::set<std::string> planned;
     for (auto t = plan->query.get_unique_terms_begin(); t != plan->query.get_unique_terms_end(); ++t) planned.insert(*t);
     std::map<GlobalStats::Key, std::pair<double, int>> sums, others;
+    const std::vector<std::string> prefixes = wildcard_prefixes(plan->query);
+    const auto expanded = [&](const std::string& term) {
+      return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) { return term.starts_with(p); });
+    };
     for (const auto& [term, freq] : r.stats->term_freqs) {
+      // A wildcard's expansion is weighed as its synonym only (below): its terms need no
+      // lookup here (thousands of them for a query of many wildcards).
+      if (!planned.contains(term) && expanded(term)) continue;
       const auto local = collection_freqs.both(db, term);
       if (local.termfreq == 0) continue;  // never weighed here
       auto& sum = (planned.contains(term) ? sums : others)[{local.termfreq, local.collection_freq}];
@@ -393,7 +400,7 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     // its terms' (synonym_freqs): here from this shard's terms, as the weight will be told
     // them; across the collection from every shard's, as one index holding them all would.
     // Within the expansion limit on both sides (past it, the expansions differ anyway).
-    for (const auto& prefix : wildcard_prefixes(plan->query)) {
+    for (const auto& prefix : prefixes) {
       std::vector<GlobalStats::Key> here, everywhere;
       for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix) && here.size() <= options.max_wildcard_expansion; ++t)
         here.push_back(GlobalStats::Key{t.get_termfreq(), collection_freqs.get(db, *t)});
@@ -405,8 +412,8 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
       if (here.empty() || here.size() > options.max_wildcard_expansion || everywhere.size() > options.max_wildcard_expansion)
         continue;
       const auto local = synonym_freqs(here, db.get_doccount(), static_cast<double>(db.get_total_length()));
-      const auto global = synonym_freqs(everywhere, stats->documents, static_cast<double>(r.stats->total_length));
-      stats->by_local.emplace(local, global.first);
+      const auto whole = synonym_freqs(everywhere, stats->documents, static_cast<double>(r.stats->total_length));
+      stats->by_local.emplace(local, whole.first);
     }
     for (const auto& [key, sum] : others) stats->by_local.emplace(key, sum.first / sum.second);  // never over the query's
     global = make_global_weight(options.ranking, std::move(stats));
