@@ -134,9 +134,9 @@ int run_index(const IndexArgs& args) {
                  e.message);
     }
     fmt::print("mssearch index: {} added, {} updated, {} deleted, {} unchanged, {} failed in {:.2f} s "
-               "({}{} articles{}, revision {})\n",
+               "({}{} {}{}, revision {})\n",
                r.added, r.updated, r.deleted, r.unchanged, r.failed, r.seconds,
-               r.full ? "full rebuild, " : "", r.documents,
+               r.full ? "full rebuild, " : "", r.documents, r.documents == 1 ? "article" : "articles",
                r.shards > 1 ? fmt::format(" in {} shards", r.shards) : "", r.revision);
   }
   return r.failed > 0 ? kExitPartial : kExitOk;

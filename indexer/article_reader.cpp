@@ -639,6 +639,31 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
   if (converter.exhausted)
     return whole_file(2, "front matter too large or too deeply nested (YAML aliases?): over " +
                              std::to_string(limits.max_yaml_nodes) + " nodes");
+  // yaml-cpp reads a quote that is never closed to the end of the front matter, and the fields
+  // after it become part of that value (`title: "Unclosed` took the topics and ratings into
+  // the title, exit 0). A line that starts with a field's name and a colon and is not one of the
+  // fields read was swallowed so.
+  for (std::size_t at = 0, number = 2; at < front.size(); ++number) {
+    const std::size_t nl = std::min(front.find('\n', at), front.size());
+    const std::string_view line(front.data() + at, nl - at);
+    at = nl + 1;
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0 || (colon + 1 < line.size() && line[colon + 1] != ' ' && line[colon + 1] != '\r'))
+      continue;
+    const std::string key(line.substr(0, colon));
+    if (!std::all_of(key.begin(), key.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; }) ||
+        unknown_field(key, false))
+      continue;
+    if (const auto read = lines.find(key); read != lines.end() && read->second == static_cast<int>(number)) continue;
+    std::string before;  // the field read last before this line: whose value took it
+    int before_line = 0;
+    for (const auto& [name, field_line] : lines)
+      if (field_line < static_cast<int>(number) && field_line > before_line) before = name, before_line = field_line;
+    if (before.empty()) continue;
+    return whole_file(static_cast<int>(number),
+                      fmt::format("'{}:' was read as part of the value of '{}' (line {}): a quote there is not closed",
+                                  key, before, before_line));
+  }
   auto line_of = [&](const char* key) {
     auto it = lines.find(key);
     return it == lines.end() ? 1 : it->second;

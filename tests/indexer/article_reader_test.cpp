@@ -154,6 +154,25 @@ TEST_CASE("front matter: each kind of invalid input names its line", "[reader]")
     CHECK_THAT(a.error().message, Catch::Contains("column"));
     CHECK(a.error().id.empty());  // unknown: the whole source counts as broken
   }
+  SECTION("a quote never closed: the fields after it are not taken into its value") {
+    // yaml-cpp reads such a quote to the end of the front matter: the topics and rating became
+    // part of the title, and the article was indexed without them (exit 0).
+    auto a = parse("---\ndate: 2025-01-01\ntitle: \"Unclosed quote\ntopics: [Fatigue]\ncredibility: 4\n---\nbody\n");
+    REQUIRE_FALSE(a);
+    CHECK(a.error().line == 4);
+    CHECK(a.error().message == "'topics:' was read as part of the value of 'title' (line 3): a quote there is not closed");
+    // Single quotes alike; a date swallowed is named as such, not as a missing date.
+    auto b = parse("---\ntitle: 'Single unclosed\ndate: 2025-01-01\ntopics: [Fatigue]\n---\nbody\n");
+    REQUIRE_FALSE(b);
+    CHECK(b.error().line == 3);
+    CHECK_THAT(b.error().message, Catch::StartsWith("'date:' was read as part of the value of 'title' (line 2)"));
+    // A quoted value over several lines is fine, also with a line that has a colon in it.
+    auto c = parse("---\ndate: 2025-01-01\ntitle: \"A title over\n  two lines\"\ntakeaway: \"Clear\nNote: more work needed\"\n"
+                   "topics: [Fatigue]\n---\nbody\n");
+    REQUIRE(c);
+    CHECK(c->title == "A title over two lines");
+    CHECK(c->topics == std::vector<std::string>{"Fatigue"});
+  }
   SECTION("invalid UTF-8 names the line") {
     auto a = parse("---\ntitle: T\ndate: 2025-01-01\n---\nok\nbad \xff here\n");
     REQUIRE_FALSE(a);
