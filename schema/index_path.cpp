@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -84,6 +87,21 @@ Result<Xapian::Database> open_index(const fs::path& dir) {
   // io_error, not "no index" with a suggestion to build one there, which then fails too.
   if (names_a_file(dir))
     return fail(ErrorCode::kIo, "cannot open index " + dir.string() + ": it is a file, not an index directory");
+  if (!live_database_dir(dir)) {
+    // An index this user may not read (a directory without permission, or its XAPIANDB) is not
+    // a missing one: "no index ... build one there" sent the operator to rebuild it.
+    for (const char* name : {"XAPIANDB", "iamglass"}) {
+      struct stat st {};
+      const fs::path path = dir / name;
+      if (::stat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR) continue;
+        return fail(ErrorCode::kIo, "cannot read index " + dir.string() + ": " + std::strerror(errno));
+      }
+      if (std::ifstream probe(path); !probe)
+        return fail(ErrorCode::kIo, "cannot read index " + dir.string() + ": " + path.filename().string() + ": " +
+                                        std::strerror(errno));
+    }
+  }
   if (!live_database_dir(dir))
     return fail(ErrorCode::kIndexMissing, "no index at " + dir.string() +
                                               ": build one with `mssearch index corpus/ --db " +

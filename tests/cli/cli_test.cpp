@@ -190,6 +190,29 @@ TEST_CASE("cli: check on an index the user may read but not write says it cannot
   CHECK(test::run_mssearch("search good --db " + q(tmp / "db"), "", test::unprivileged()).exit_code == 0);
 }
 
+TEST_CASE("cli: an index the user may not read is io_error naming the permission, not 'no index, build one'", "[cli]") {
+  test::TempDir tmp;
+  test::write_file(tmp / "a/good.md", test::markdown_article("Good"));
+  REQUIRE(test::run_mssearch("index " + q(tmp / "a") + " --db " + q(tmp / "db") + " -q").exit_code == 0);
+  for (const fs::path locked : {tmp / "db", tmp / "db" / "XAPIANDB"}) {
+    CAPTURE(locked);
+    const auto before = fs::status(locked).permissions();
+    fs::permissions(locked, fs::perms::all, fs::perm_options::remove);
+    auto r = test::run_mssearch("search good --db " + q(tmp / "db"), "", test::unprivileged());
+    auto j = test::run_mssearch("stats --json --db " + q(tmp / "db"), "", test::unprivileged());
+    fs::permissions(locked, before);
+    if (geteuid() != 0) {  // the owner may read it anyway
+      WARN("not root: the index stays readable by its owner; skipped");
+      return;
+    }
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("cannot read index") && Catch::Contains("Permission denied"));
+    CHECK_THAT(r.err, !Catch::Contains("build one"));
+    CHECK(j.exit_code == 2);
+    CHECK(json::parse(j.out)["error"]["code"] == "io_error");
+  }
+}
+
 TEST_CASE("cli: check on an index on a read-only file system says it cannot verify, never 'damaged'", "[cli]") {
   // The usual way a server is given its index in a container: a read-only bind mount. Xapian's
   // checker opens the tables for writing and is refused with EROFS, not EACCES.
