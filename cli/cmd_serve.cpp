@@ -58,7 +58,11 @@ int run_serve(const ServeArgs& args) {
     options = *loaded;
   } else {
     options.searcher.db_path = default_db_path();
-    if (std::filesystem::exists("corpus/synonyms.yaml")) options.searcher.synonyms_path = "corpus/synonyms.yaml";
+    // As the read commands choose (`mssearch search --json` is what the API sends).
+    if (const char* env = std::getenv("MSSEARCH_SYNONYMS"); env != nullptr && *env != '\0')
+      options.searcher.synonyms_path = env;
+    else if (std::filesystem::exists("corpus/synonyms.yaml"))
+      options.searcher.synonyms_path = "corpus/synonyms.yaml";
   }
   if (args.db) options.searcher.db_path = *args.db;
   if (!args.databases.empty()) options.searcher.databases = args.databases;

@@ -443,7 +443,11 @@ TEST_CASE("cli: serve refuses an index named beside shard servers, which it woul
 TEST_CASE("cli: serve listens on loopback, answers, and stops cleanly on SIGTERM", "[cli][server]") {
   test::TempDir tmp;
   REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " --db " + q(tmp / "db") + " -q").exit_code == 0);
-  const std::string cmd = "'" MSSEARCH_BIN "' serve --db " + q(tmp / "db") + " --port 0 --threads 2 >" +
+  // Synonyms from $MSSEARCH_SYNONYMS, as `search` takes them (serve ignored it: the API's
+  // answers differed from `search --json`'s without a word).
+  test::write_file(tmp / "syn.yaml", "words:\n  - [zzqstar, astrocytes]\n");
+  const std::string env = "MSSEARCH_SYNONYMS=" + q(tmp / "syn.yaml");
+  const std::string cmd = env + " '" MSSEARCH_BIN "' serve --db " + q(tmp / "db") + " --port 0 --threads 2 >" +
                           q(tmp / "out") + " 2>" + q(tmp / "err") + " & echo $!";
   FILE* p = ::popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -463,6 +467,12 @@ TEST_CASE("cli: serve listens on loopback, answers, and stops cleanly on SIGTERM
   auto r = c.Get("/api/search?q=astrocytes");
   REQUIRE(r);
   CHECK(r->status == 200);
+  auto by_synonym = c.Get("/api/search?q=zzqstar");
+  REQUIRE(by_synonym);
+  const auto cli = test::run_mssearch("search zzqstar --json --db " + q(tmp / "db"), env);
+  REQUIRE(cli.exit_code == 0);
+  CHECK(json::parse(by_synonym->body)["total"].get<int>() > 0);
+  CHECK(json::parse(by_synonym->body)["total"] == json::parse(cli.out)["total"]);
   ::kill(pid, SIGTERM);
   int status = 0;
   for (int i = 0; i < 300; ++i) {
