@@ -200,8 +200,15 @@ std::vector<Row> index_rows() {
          fs::create_symlink("/dev/zero", c.dir / "zero.md");
        },
        1, "not a regular file"},
-      {"a symbolic link back up the tree (`sub/loop -> ..`)", "followed once: each directory is entered once, so no loop",
+      {"a symbolic link back up the tree (`sub/loop -> ..`)", "not followed, with a warning naming it: no loop",
        [](Corpus& c) { fs::create_symlink(c.dir, c.dir / "sub/loop"); }, 0, ""},
+      {"a symbolic link to a folder that holds the corpus (`sub/up -> ../..`)",
+       "not followed, with a warning naming it (it took in every folder beside the corpus: 4,068 articles)",
+       [](Corpus& c) {
+         test::write_file(c.tmp / "beside/beside-x.md", "---\ntitle: Beside\ndate: 2025-01-01\n---\nbody\n");
+         fs::create_symlink(c.tmp.path(), c.dir / "sub/up");
+       },
+       0, "", {}, {"beside-x"}},
       {"a directory that can be listed but not searched (`chmod 644 corpus/sub`)",
        "an error for each entry it cannot reach (exit 1); everything indexed from under it stays",
        [](Corpus& c) { fs::permissions(c.dir / "sub", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read); },
