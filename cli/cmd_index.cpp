@@ -86,6 +86,45 @@ const IndexArgs* g_job = nullptr;
   std::_Exit(kExitFatal);
 }
 
+// What the job says when SIGTERM (a systemd stop, a cron timeout) or SIGINT (Ctrl-C) ends it
+// part way: made before the job starts, written by the handler with write(2), which is all a
+// signal handler may do. Like a job killed part way, the index stays as it was before the run.
+struct StoppedLine {
+  int fd = STDERR_FILENO;
+  std::string text[2];  // [0]: SIGTERM, [1]: SIGINT
+};
+StoppedLine g_stopped;
+
+extern "C" void index_job_stopped(int sig) {
+  const std::string& text = g_stopped.text[sig == SIGINT ? 1 : 0];
+  for (std::size_t at = 0; at < text.size();) {
+    const ssize_t n = ::write(g_stopped.fd, text.data() + at, text.size() - at);
+    if (n <= 0) break;
+    at += static_cast<std::size_t>(n);
+  }
+  ::_exit(kExitFatal);
+}
+
+void on_stop_say_so(const IndexArgs& args, bool bar_shown) {
+  // The shards of a sharded index commit one after another: some may hold this run's work.
+  const bool sharded = args.shards > 1 || !shard_dirs(args.db).empty();
+  for (const int sig : {SIGTERM, SIGINT}) {
+    const std::string message = fmt::format(
+        "index {}: stopped by {} before it finished; {} (the next run does the rest)", args.db,
+        sig == SIGINT ? "SIGINT" : "SIGTERM",
+        sharded ? "each shard of the index is at its last complete commit" : "the index is as it was before this run");
+    g_stopped.text[sig == SIGINT ? 1 : 0] =
+        args.json ? dump_json({{"error", {{"code", "interrupted"}, {"message", message}}}}) + "\n"
+                  : std::string(bar_shown ? "\n" : "") + "mssearch index: error: " + message + "\n";
+  }
+  g_stopped.fd = args.json ? STDOUT_FILENO : STDERR_FILENO;
+  struct sigaction action {};
+  action.sa_handler = index_job_stopped;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGINT, &action, nullptr);
+}
+
 int run_index(const IndexArgs& args) {
   g_job = &args;
   std::set_terminate(index_job_terminated);
@@ -97,14 +136,20 @@ int run_index(const IndexArgs& args) {
   if (args.changesets > 0) ::setenv("XAPIAN_MAX_CHANGESETS", std::to_string(args.changesets).c_str(), 1);
   ProgressBar bar("indexing");
   const bool show = !args.quiet && !args.json;
+  on_stop_say_so(args, show);
   // Fault injection for the tests that prove an interrupted job loses nothing: the process
   // SIGKILLs itself once it has written this many documents (called after each one).
-  const char* kill_after = std::getenv("MSSEARCH_FAULT_KILL_AFTER_DOCS");
-  const std::size_t kill_at = kill_after != nullptr ? std::strtoull(kill_after, nullptr, 10) : 0;
-  if (show || kill_at != 0)
-    options.progress = [&bar, show, kill_at](std::size_t done, std::size_t total) {
+  // MSSEARCH_FAULT_TERM_AFTER_DOCS: the same with SIGTERM, which the job reports (on_stop_say_so).
+  const auto fault_at = [](const char* name) {
+    const char* value = std::getenv(name);
+    return value != nullptr ? std::strtoull(value, nullptr, 10) : 0ull;
+  };
+  const std::size_t kill_at = fault_at("MSSEARCH_FAULT_KILL_AFTER_DOCS"), term_at = fault_at("MSSEARCH_FAULT_TERM_AFTER_DOCS");
+  if (show || kill_at != 0 || term_at != 0)
+    options.progress = [&bar, show, kill_at, term_at](std::size_t done, std::size_t total) {
       if (show) bar.update(done, total);
       if (kill_at != 0 && done == kill_at) ::kill(::getpid(), SIGKILL);
+      if (term_at != 0 && done == term_at) ::kill(::getpid(), SIGTERM);
     };
 
   std::vector<std::filesystem::path> paths(args.paths.begin(), args.paths.end());

@@ -279,6 +279,29 @@ TEST_CASE("cli: a job killed half way leaves the last committed index", "[cli][f
     REQUIRE(rerun.exit_code == 0);
     CHECK(json::parse(rerun.out)["updated"] == before.size());
   }
+  SECTION("stopped by SIGTERM (a systemd stop, a timeout): one line for the log, exit 2, the index as before") {
+    // It died without a word (exit 143): a cron `--json` log had nothing for that night.
+    test::TempDir copy;
+    fs::copy(test::corpus_dir(), copy / "corpus", fs::copy_options::recursive);
+    for (const auto& e : fs::directory_iterator(copy / "corpus"))
+      if (e.path().extension() == ".md") test::write_file(e.path(), test::read_file(e.path()) + "\nEdited.\n");
+    auto j = test::run_mssearch("index " + q(copy / "corpus") + " --db " + q(db) + " --json", "MSSEARCH_FAULT_TERM_AFTER_DOCS=5");
+    CHECK(j.exit_code == 2);
+    const auto answer = json::parse(j.out, nullptr, false);
+    REQUIRE(answer.is_object());
+    CHECK(answer["error"]["code"] == "interrupted");
+    CHECK_THAT(answer["error"]["message"].get<std::string>(),
+               Catch::Contains("stopped by SIGTERM") && Catch::Contains("as it was before this run"));
+    CHECK(Xapian::Database(db.string()).get_revision() == revision);
+    CHECK(indexed_ids(db) == before);
+    auto t = test::run_mssearch("index " + q(copy / "corpus") + " --db " + q(db) + " --full -q", "MSSEARCH_FAULT_TERM_AFTER_DOCS=5");
+    CHECK(t.exit_code == 2);
+    CHECK_THAT(t.err, Catch::StartsWith("mssearch index: error: index ") && Catch::Contains("stopped by SIGTERM"));
+    CHECK(Xapian::Database(db.string()).get_revision() == revision);
+    auto rerun = test::run_mssearch("index " + q(copy / "corpus") + " --db " + q(db) + " --json");
+    REQUIRE(rerun.exit_code == 0);
+    CHECK(json::parse(rerun.out)["updated"] == before.size());
+  }
 }
 
 TEST_CASE("cli: search prints hits, exit 1 when there are none", "[cli]") {
