@@ -233,8 +233,10 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
   const std::pair<const char*, const std::string*> strings[] = {
       {"id", &a.id}, {"title", &a.title}, {"journal", &a.journal}, {"takeaway", &a.takeaway}, {"url", &a.url}};
   for (const auto& [key, value] : strings)
-    if (find_invalid_utf8(*value) != std::string::npos)
-      return error(key, std::string("'") + key + "' is not valid UTF-8 once its escapes are decoded");
+    if (const auto bad = find_invalid_utf8(*value); bad != std::string::npos)
+      return error(key, std::string("'") + key + "' " +
+                            ((*value)[bad] == '\0' ? "contains a NUL character once its escapes are decoded (\\u0000, \\0)"
+                                                    : "is not valid UTF-8 once its escapes are decoded"));
   for (const auto& topic : a.topics)
     if (find_invalid_utf8(topic) != std::string::npos)
       return error("topics", "a topic is not valid UTF-8 once its escapes are decoded");
@@ -818,7 +820,9 @@ void read_source(const SourceFile& file, ReadBatch& batch, const ReaderLimits& l
     std::string_view view = record;
     if (view.ends_with('\r')) view.remove_suffix(1);
     if (view.find_first_not_of(" \t") == std::string_view::npos) continue;
-    take(parse_jsonl_article(view, source, line, limits, &batch.warnings));
+    auto parsed = parse_jsonl_article(view, source, line, limits, &batch.warnings);
+    if (parsed) parsed->line = line;  // a duplicate id names it
+    take(std::move(parsed));
   }
 }
 

@@ -109,6 +109,7 @@ std::string indexed_source_of(const fs::path& dir, const std::string& id) {
 // `indexed_source(id)`: the file the index holds article `id` from ("" when none or unknown).
 void screen_articles(ReadBatch& batch, const std::function<std::string(const std::string&)>& indexed_source = {}) {
   std::map<std::string, std::string> first_source;
+  std::map<std::string, int> first_line;  // of the kept one, in a JSON Lines file
   if (indexed_source) {
     // The ids given twice, each to the article from the file the index holds it from.
     std::map<std::string, std::size_t> copies;
@@ -122,6 +123,7 @@ void screen_articles(ReadBatch& batch, const std::function<std::string(const std
       for (const auto& a : batch.articles)
         if (a.id == id && (a.source == held || resolved_path(a.source) == held)) {
           first_source.emplace(id, a.source);
+          first_line.emplace(id, a.line);
           break;
         }
     }
@@ -141,10 +143,15 @@ void screen_articles(ReadBatch& batch, const std::function<std::string(const std
     auto [it, inserted] = first_source.emplace(a.id, a.source);
     if (inserted || (it->second == a.source && !kept.contains(a.id))) {
       kept.insert(a.id);
+      first_line.emplace(a.id, a.line);
       unique.push_back(std::move(a));
       continue;
     }
-    batch.errors.push_back({a.source, a.line, "duplicate id '" + a.id + "' (also in " + it->second + ", which keeps it)", ""});
+    const int line = first_line[a.id];
+    const std::string where = it->second == a.source ? fmt::format("on line {} of this file", line)
+                              : line > 0             ? fmt::format("in {}:{}", it->second, line)
+                                                     : "in " + it->second;
+    batch.errors.push_back({a.source, a.line, "duplicate id '" + a.id + "' (also " + where + ", which keeps it)", ""});
     if (!is_jsonl_source(a.source)) batch.broken_sources.insert(a.source);
   }
   batch.articles = std::move(unique);

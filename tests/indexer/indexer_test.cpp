@@ -304,17 +304,23 @@ TEST_CASE("index: failures are reported with source and line, the rest is indexe
                    "{\"id\":\"j1\",\"title\":\"From the CMS\",\"date\":\"2025-05-05\"}\n"
                    "not json\n"
                    "\n"
-                   "{\"id\":\"j2\",\"title\":\"Also from the CMS\",\"date\":\"2025-05-06\"}\n");
+                   "{\"id\":\"j2\",\"title\":\"Also from the CMS\",\"date\":\"2025-05-06\"}\n"
+                   "{\"id\":\"j1\",\"title\":\"Again\",\"date\":\"2025-05-07\"}\n"
+                   "{\"id\":\"j3\",\"title\":\"\\u0000\",\"date\":\"2025-05-07\"}\n");
   auto r = f.index();
   CHECK(r.added == 5);  // 3 Markdown + 2 JSONL
-  CHECK(r.failed == 3);
-  REQUIRE(r.errors.size() == 3);
+  CHECK(r.failed == 5);
+  REQUIRE(r.errors.size() == 5);
   std::vector<std::string> messages;
   for (const auto& e : r.errors) messages.push_back(e.source + ":" + std::to_string(e.line) + ": " + e.message);
   std::sort(messages.begin(), messages.end());
   CHECK_THAT(messages[0], Catch::Contains("bad.md:1: missing required field 'title'"));
   CHECK_THAT(messages[1], Catch::Contains("duplicate id 'astro'"));
+  // A record's duplicate names both lines (it said line 0, and the same file "also"); a NUL
+  // escape is named as such (it was "not valid UTF-8").
   CHECK_THAT(messages[2], Catch::Contains("export.jsonl:2: invalid JSON"));
+  CHECK_THAT(messages[3], Catch::EndsWith("export.jsonl:5: duplicate id 'j1' (also on line 1 of this file, which keeps it)"));
+  CHECK_THAT(messages[4], Catch::Contains("export.jsonl:6: 'title' contains a NUL character"));
 }
 
 TEST_CASE("index: a second concurrent job fails fast and harms nothing", "[indexer]") {
