@@ -135,6 +135,7 @@ const char* reason_phrase(int status) {
     case 414: return "URI Too Long";
     case 431: return "Request Header Fields Too Large";
     case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
     default: return "Error";
   }
 }
@@ -439,6 +440,7 @@ std::string HttpServer::Impl::refusal(int status, std::string_view message, cons
     case 414: code = "uri_too_long"; text = "request URI is too long"; break;
     case 431: code = "header_too_large"; text = "request header fields are over the limit of 8192 bytes"; break;
     case 503: code = "overloaded"; break;
+    case 505: code = "http_version_not_supported"; break;
     default: break;
   }
   // A search from the page's form too long for an address (text pasted past 8 KiB): the visitor

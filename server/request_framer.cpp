@@ -61,6 +61,25 @@ Framing frame_request(std::string_view bytes, const FramingLimits& limits) {
   if (eol == 0 || b[eol - 1] != '\r') return refuse(skip, 400, "bad_framing", "a line ends without CR");
   const std::string_view request_line = b.substr(0, eol - 1);
   const std::string_view method = request_line.substr(0, request_line.find(' '));
+  // The request line as cpp-httplib reads it: METHOD SP target SP HTTP/1.x. One it cannot read
+  // (`HTTP/2.0`, `get`, a NUL in the target) it answered 400 saying "Keep-Alive" and then closed
+  // the connection, a request pipelined behind it left unanswered: refused here, the answer says
+  // it closes.
+  {
+    const std::size_t sp1 = request_line.find(' ');
+    const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : request_line.find(' ', sp1 + 1);
+    if (sp1 == 0 || sp2 == std::string_view::npos || sp2 == sp1 + 1 || request_line.find(' ', sp2 + 1) != std::string_view::npos)
+      return refuse(skip, 400, "bad_framing", "the request line is not METHOD TARGET HTTP/1.1");
+    if (!std::all_of(method.begin(), method.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+      return refuse(skip, 400, "bad_framing", "the method is not one HTTP defines (upper case)");
+    const std::string_view version = request_line.substr(sp2 + 1);
+    if (version != "HTTP/1.1" && version != "HTTP/1.0")
+      return version.starts_with("HTTP/") ? refuse(skip, 505, "bad_framing", "only HTTP/1.0 and HTTP/1.1 are served")
+                                          : refuse(skip, 400, "bad_framing", "the request line does not end in HTTP/1.1");
+    const std::string_view target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
+    if (std::any_of(target.begin(), target.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+      return refuse(skip, 400, "bad_framing", "the request target holds a control character");
+  }
 
   std::size_t pos = eol + 1;
   std::uint64_t content_length = 0;

@@ -33,6 +33,9 @@ TEST_CASE("framer: whole requests, pipelined ones and bodies", "[server][framer]
   CHECK(f.length == with_body.size() + 5);
   // Repeats that agree are one length.
   CHECK(frame_request("GET / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab", limits).kind == Kind::kComplete);
+  // HTTP/1.0, an absolute target, OPTIONS *: request lines cpp-httplib reads.
+  for (const char* line : {"GET /?q=a%20b HTTP/1.0", "GET http://h/x?q=1 HTTP/1.1", "OPTIONS * HTTP/1.1", "HEAD / HTTP/1.1"})
+    CHECK(frame_request(std::string(line) + "\r\nHost: h\r\n\r\n", limits).kind == Kind::kComplete);
 }
 
 TEST_CASE("framer: POST and the like are complete at their head", "[server][framer]") {
@@ -71,6 +74,16 @@ TEST_CASE("framer: refusals name the status", "[server][framer]") {
       {"GET / HTTP/1.1\r\nContent-Length : 5\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\n folded: x\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nno colon\r\n\r\n", 400},
+      // Request lines cpp-httplib cannot read (it answered 400 saying Keep-Alive, then closed).
+      {"GET / HTTP/2.0\r\n\r\n", 505},
+      {"GET / HTTP/1.2\r\n\r\n", 505},
+      {"get / HTTP/1.1\r\n\r\n", 400},
+      {"GET  / HTTP/1.1\r\n\r\n", 400},
+      {"GET /\r\n\r\n", 400},
+      {"GET / HTTP/1.1 x\r\n\r\n", 400},
+      {"GET / FTP/1.1\r\n\r\n", 400},
+      {std::string("GET /a\0b HTTP/1.1\r\n\r\n", 21), 400},
+      {"GET /a\x01b HTTP/1.1\r\n\r\n", 400},
   };
   for (const auto& c : cases) {
     INFO(c.bytes.substr(0, 80));
