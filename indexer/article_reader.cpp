@@ -133,6 +133,18 @@ std::optional<std::string> unknown_field(const std::string& key, bool jsonl) {
   return fmt::format("unknown field '{}' ignored (known: {})", key, fmt::join(names, ", "));
 }
 
+// A `url` that is this server's page of another article (`/articles/other` on `url`): results
+// link there, to that article's page (a 404 when no article has that id). Read all the same.
+std::optional<std::string> url_of_another_article(const Article& a) {
+  constexpr std::string_view pages = "/articles/";
+  if (!a.url.starts_with(pages)) return std::nullopt;
+  const std::string_view rest = std::string_view(a.url).substr(pages.size());
+  const std::string_view page = rest.substr(0, rest.find_first_of("?#"));
+  if (page == a.id) return std::nullopt;
+  return "'url' " + a.url + " is the page of " + (page.empty() ? std::string("no article") : "article '" + std::string(page) + "'") +
+         ", not of this one ('" + a.id + "'): results will link there";
+}
+
 // Shared by both formats: turns the fields of one article into an Article, or says which
 // field is wrong. `line_of(key)` gives the line to report for a field.
 std::expected<Article, ReadError> article_from_fields(const json& fields,
@@ -715,8 +727,10 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
     std::sort(unknown.begin(), unknown.end());
     for (auto& [line, w] : unknown) warnings->push_back({source, line, std::move(w), ""});
   }
-  return article_from_fields(fields, line_of, source, default_id,
-                             std::string(content.substr(body_start)), limits);
+  auto article = article_from_fields(fields, line_of, source, default_id, std::string(content.substr(body_start)), limits);
+  if (article && warnings != nullptr)
+    if (auto w = url_of_another_article(*article)) warnings->push_back({source, line_of("url"), std::move(*w), article->id});
+  return article;
 }
 
 std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
@@ -769,8 +783,10 @@ std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
   if (warnings != nullptr)
     for (const auto& [key, value] : fields.items())
       if (auto w = unknown_field(key, true)) warnings->push_back({source, line, std::move(*w), id.get<std::string>()});
-  return article_from_fields(fields, [line](const char*) { return line; }, source,
-                             id.get<std::string>(), body, limits);
+  auto article = article_from_fields(fields, [line](const char*) { return line; }, source, id.get<std::string>(), body, limits);
+  if (article && warnings != nullptr)
+    if (auto w = url_of_another_article(*article)) warnings->push_back({source, line, std::move(*w), article->id});
+  return article;
 }
 
 void read_source(const SourceFile& file, ReadBatch& batch, const ReaderLimits& limits) {

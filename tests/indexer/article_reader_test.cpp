@@ -335,6 +335,28 @@ TEST_CASE("sources: directories are walked for articles, README and dotfiles ski
   }
 }
 
+TEST_CASE("reader: a url that is another article's page on this server is a warning", "[reader]") {
+  // Results link to the url: `/articles/other` sent visitors to another article's page, or to a
+  // 404 when no article has that id, without a word at index time.
+  std::vector<ReadError> warnings;
+  auto other = parse_markdown_article("---\ntitle: T\ndate: 2025-01-01\nurl: /articles/other\n---\nBody\n", "mine.md", "mine", {},
+                                      &warnings);
+  REQUIRE(other);  // read all the same
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].line == 4);
+  CHECK(warnings[0].message == "'url' /articles/other is the page of article 'other', not of this one ('mine'): results will link there");
+  warnings.clear();
+  // Its own page (with a query or a fragment), a page of the site elsewhere, an absolute URL: fine.
+  for (const char* url : {"/articles/mine", "/articles/mine?ref=x", "/articles/mine#top", "/blog/mine", "https://example.org/articles/x"})
+    REQUIRE(parse_markdown_article(std::string("---\ntitle: T\ndate: 2025-01-01\nurl: ") + url + "\n---\nBody\n", "mine.md", "mine", {},
+                                   &warnings));
+  CHECK(warnings.empty());
+  auto jsonl = parse_jsonl_article(R"({"id":"j","title":"T","date":"2025-01-01","url":"/articles/k"})", "e.jsonl", 9, {}, &warnings);
+  REQUIRE(jsonl);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].line == 9);
+}
+
 TEST_CASE("reader: a field given twice is an error, an unknown one a warning naming the field it resembles", "[reader]") {
   auto twice = parse_markdown_article("---\ntitle: One\ntitle: Two\ndate: 2025-01-01\n---\nBody\n", "x.md", "x");
   REQUIRE_FALSE(twice);
