@@ -693,28 +693,46 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
                              std::to_string(limits.max_yaml_nodes) + " nodes");
   // yaml-cpp reads a quote that is never closed to the end of the front matter, and the fields
   // after it become part of that value (`title: "Unclosed` took the topics and ratings into
-  // the title, exit 0). A line that starts with a field's name and a colon and is not one of the
-  // fields read was swallowed so.
-  for (std::size_t at = 0, number = 2; at < front.size(); ++number) {
-    const std::size_t nl = std::min(front.find('\n', at), front.size());
-    const std::string_view line(front.data() + at, nl - at);
-    at = nl + 1;
-    const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0 || (colon + 1 < line.size() && line[colon + 1] != ' ' && line[colon + 1] != '\r'))
-      continue;
-    const std::string key(line.substr(0, colon));
-    if (!std::all_of(key.begin(), key.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; }) ||
-        unknown_field(key, false))
-      continue;
-    if (const auto read = lines.find(key); read != lines.end() && read->second == static_cast<int>(number)) continue;
-    std::string before;  // the field read last before this line: whose value took it
-    int before_line = 0;
-    for (const auto& [name, field_line] : lines)
-      if (field_line < static_cast<int>(number) && field_line > before_line) before = name, before_line = field_line;
-    if (before.empty()) continue;
-    return whole_file(static_cast<int>(number),
-                      fmt::format("'{}:' was read as part of the value of '{}' (line {}): a quote there is not closed",
-                                  key, before, before_line));
+  // the title, exit 0). Such a value is the last field read, its line opens a quote that the
+  // front matter's last line does not close, and a line after it reads like a field.
+  if (!lines.empty()) {
+    std::vector<std::string_view> text_lines;  // [i]: the file's line i + 2
+    for (std::size_t at = 0; at < front.size();) {
+      const std::size_t nl = std::min(front.find('\n', at), front.size());
+      std::string_view line(front.data() + at, nl - at);
+      if (line.ends_with('\r')) line.remove_suffix(1);
+      text_lines.push_back(line);
+      at = nl + 1;
+    }
+    const auto last = std::max_element(lines.begin(), lines.end(), [](const auto& x, const auto& y) { return x.second < y.second; });
+    const std::size_t last_at = static_cast<std::size_t>(last->second - 2);
+    const auto trimmed = [](std::string_view v) {
+      const auto b = v.find_first_not_of(" \t"), e = v.find_last_not_of(" \t");
+      return b == std::string_view::npos ? std::string_view() : v.substr(b, e - b + 1);
+    };
+    const std::string_view opening = last_at < text_lines.size() ? text_lines[last_at] : std::string_view();
+    const std::string_view value = trimmed(opening.substr(std::min(opening.size(), opening.find(':') + 1)));
+    const char quote = value.empty() ? '\0' : value.front();
+    // Closed on the last line: the quote, then nothing but a comment (an escaped \" closes nothing).
+    const auto closes = [&](std::string_view line) {
+      if (const auto hash = line.find(" #"); hash != std::string_view::npos) line = line.substr(0, hash);
+      line = trimmed(line);
+      return !line.empty() && line.back() == quote && !(quote == '"' && line.size() >= 2 && line[line.size() - 2] == '\\');
+    };
+    std::size_t end = text_lines.size();
+    while (end > 0 && trimmed(text_lines[end - 1]).empty()) --end;
+    if ((quote == '"' || quote == '\'') && end > last_at + 1 && !closes(text_lines[end - 1])) {
+      for (std::size_t i = last_at + 1; i < end; ++i) {
+        const std::string_view line = text_lines[i];
+        const std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos || colon == 0 || (colon + 1 < line.size() && line[colon + 1] != ' ')) continue;
+        const std::string_view key = line.substr(0, colon);
+        if (!std::all_of(key.begin(), key.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; }))
+          continue;
+        return whole_file(static_cast<int>(i + 2), fmt::format("'{}:' was read as part of the value of '{}' (line {}): its quote is not closed",
+                                                               key, last->first, last->second));
+      }
+    }
   }
   auto line_of = [&](const char* key) {
     auto it = lines.find(key);

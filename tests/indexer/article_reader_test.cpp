@@ -160,7 +160,7 @@ TEST_CASE("front matter: each kind of invalid input names its line", "[reader]")
     auto a = parse("---\ndate: 2025-01-01\ntitle: \"Unclosed quote\ntopics: [Fatigue]\ncredibility: 4\n---\nbody\n");
     REQUIRE_FALSE(a);
     CHECK(a.error().line == 4);
-    CHECK(a.error().message == "'topics:' was read as part of the value of 'title' (line 3): a quote there is not closed");
+    CHECK(a.error().message == "'topics:' was read as part of the value of 'title' (line 3): its quote is not closed");
     // Single quotes alike; a date swallowed is named as such, not as a missing date.
     auto b = parse("---\ntitle: 'Single unclosed\ndate: 2025-01-01\ntopics: [Fatigue]\n---\nbody\n");
     REQUIRE_FALSE(b);
@@ -172,6 +172,17 @@ TEST_CASE("front matter: each kind of invalid input names its line", "[reader]")
     REQUIRE(c);
     CHECK(c->title == "A title over two lines");
     CHECK(c->topics == std::vector<std::string>{"Fatigue"});
+    // Closed on a later line that reads like a field, last in the front matter; in a list item.
+    for (const char* front : {"date: 2025-01-01\ntitle: T\ntakeaway: \"This is long and\ninterest: rated highly\"",
+                              "date: 2025-01-01\ntitle: T\ntakeaway: 'Long and\ninterest: rated highly'  # a comment",
+                              "date: 2025-01-01\ntitle: T\ntopics:\n- A\n- \"B\njournal: J\""}) {
+      CAPTURE(front);
+      CHECK(parse(std::string("---\n") + front + "\n---\nbody\n"));
+    }
+    // A field mssearch does not know is taken in all the same: named too.
+    auto d = parse("---\ndate: 2025-01-01\ntitle: \"Unclosed\nauthor: someone\n---\nbody\n");
+    REQUIRE_FALSE(d);
+    CHECK_THAT(d.error().message, Catch::StartsWith("'author:' was read as part of the value of 'title'"));
   }
   SECTION("invalid UTF-8 names the line") {
     auto a = parse("---\ntitle: T\ndate: 2025-01-01\n---\nok\nbad \xff here\n");
