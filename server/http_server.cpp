@@ -813,9 +813,13 @@ void HttpServer::Impl::setup() {
   add_route("/", "/", [this](Req req, Res res) { page(req, res); });
   add_route("/api/search", "/api/search", [this](Req req, Res res) { api_search(req, res); });
   // Where a site's own search box or a visitor's guess sends a search: the page, same question.
-  // The parameters encoded again: cpp-httplib keeps the target decoded.
+  // The parameters encoded again, names and values (cpp-httplib keeps the target decoded, and
+  // its own query writer leaves names as they are: `q%26topic%3DX=1` became a second parameter).
   add_route("/search", "/search", [](Req req, Res res) {
-    const std::string query = httplib::detail::params_to_query_str(req.params);
+    std::string query;
+    for (const auto& [name, value] : req.params)
+      query += (query.empty() ? "" : "&") + httplib::detail::encode_query_param(name) + "=" +
+               httplib::detail::encode_query_param(value);
     res.set_redirect(query.empty() ? "/" : "/?" + query, 301);
   });
   add_route("/api/suggest", "/api/suggest", [this](Req req, Res res) { suggest(req, res); });

@@ -352,6 +352,10 @@ TEST_CASE("server: /search sends a search to the page, the same question", "[ser
   // Encoded again (cpp-httplib keeps the target decoded): a space, an '&' in a value, a line break.
   CHECK(location("/search?q=heat%20sensitivity&topic=a%26b") == "/?q=heat%20sensitivity&topic=a%26b");
   CHECK(location("/search?q=x%0D%0ASet-Cookie:%20a") == "/?q=x%0D%0ASet-Cookie%3A%20a");
+  // Names too: `q%26topic%3DX=1` made a second parameter, `%3Cscript%3E=1` went out raw.
+  CHECK(location("/search?q%26topic%3DVision=1") == "/?q%26topic%3DVision=1");
+  CHECK(location("/search?a%23b=c&%3Cscript%3E=1") == "/?%3Cscript%3E=1&a%23b=c");
+  CHECK(location("/search?a%0d%0aSet-Cookie:%20x=v") == "/?a%0D%0ASet-Cookie%3A%20x=v");
   CHECK(location("/search") == "/");
   // Followed, as a browser does: the page with the hits.
   auto client = s.client();
