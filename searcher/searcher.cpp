@@ -1,6 +1,7 @@
 #include "searcher/searcher.h"
 
 #include <algorithm>
+#include <optional>
 #include <chrono>
 #include <map>
 #include <set>
@@ -399,7 +400,11 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     // A wildcard weighs as one synonym of its expansion, with frequencies Xapian estimates from
     // its terms' (synonym_freqs): here from this shard's terms, as the weight will be told
     // them; across the collection from every shard's, as one index holding them all would.
-    // Within the expansion limit on both sides (past it, the expansions differ anyway).
+    // Within the expansion limit on both sides (past it, the expansions differ anyway). Only
+    // where the synonym's counts here are no term's and no other wildcard's: the weight knows
+    // them apart by those counts alone (a shard whose expansion of `ladad*` is the one term
+    // `ladada`, typed too, or two wildcards estimated alike here). There, the scaled estimate.
+    std::map<GlobalStats::Key, std::optional<double>> synonyms;  // nullopt: two of them alike
     for (const auto& prefix : prefixes) {
       std::vector<GlobalStats::Key> here, everywhere;
       for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix) && here.size() <= options.max_wildcard_expansion; ++t)
@@ -413,8 +418,10 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
         continue;
       const auto local = synonym_freqs(here, db.get_doccount(), static_cast<double>(db.get_total_length()));
       const auto whole = synonym_freqs(everywhere, stats->documents, static_cast<double>(r.stats->total_length));
-      stats->by_local.emplace(local, whole.first);
+      if (const auto [it, first] = synonyms.emplace(local, whole.first); !first && it->second != whole.first) it->second.reset();
     }
+    for (const auto& [key, value] : synonyms)
+      if (value && !sums.contains(key) && !others.contains(key)) stats->by_local.emplace(key, *value);
     for (const auto& [key, sum] : others) stats->by_local.emplace(key, sum.first / sum.second);  // never over the query's
     global = make_global_weight(options.ranking, std::move(stats));
   }
