@@ -125,6 +125,26 @@ void on_stop_say_so(const IndexArgs& args, bool bar_shown) {
   ::sigaction(SIGINT, &action, nullptr);
 }
 
+// Once the job has committed, a signal while its report is written (a log pipe that is slow to
+// read, then a systemd stop) must not say the index is as it was: it is the new revision.
+void on_stop_after_commit(const IndexArgs& args, std::uint64_t revision) {
+  sigset_t stops, before;
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGTERM);
+  sigaddset(&stops, SIGINT);
+  ::sigprocmask(SIG_BLOCK, &stops, &before);  // the handler reads the text: not while it changes
+  for (const int sig : {SIGTERM, SIGINT}) {
+    const std::string message = fmt::format(
+        "index {}: stopped by {} while it reported; the job had finished and committed revision {} (its summary is "
+        "missing from this log)",
+        args.db, sig == SIGINT ? "SIGINT" : "SIGTERM", revision);
+    g_stopped.text[sig == SIGINT ? 1 : 0] =
+        args.json ? dump_json({{"error", {{"code", "interrupted"}, {"message", message}}}}) + "\n"
+                  : "\nmssearch index: error: " + message + "\n";
+  }
+  ::sigprocmask(SIG_SETMASK, &before, nullptr);
+}
+
 int run_index(const IndexArgs& args) {
   g_job = &args;
   std::set_terminate(index_job_terminated);
@@ -154,6 +174,10 @@ int run_index(const IndexArgs& args) {
 
   std::vector<std::filesystem::path> paths(args.paths.begin(), args.paths.end());
   auto report = run_index_job(paths, options);
+  if (report) {
+    on_stop_after_commit(args, report->revision);
+    if (fault_at("MSSEARCH_FAULT_TERM_AFTER_COMMIT") != 0) ::kill(::getpid(), SIGTERM);  // the tests' window
+  }
   bar.clear();  // the errors and the summary begin lines of their own
   if (!report) {
     const bool locked = report.error().code == ErrorCode::kLocked;

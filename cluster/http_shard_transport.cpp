@@ -317,8 +317,9 @@ class HttpShardTransport : public ShardTransport {
       // Too large for the replica's limits: this request's fault, which every replica would
       // refuse alike, not the replica's (marking it down would fail every other search).
       health_->answered(shard, r);
-      return fail(ErrorCode::kBadQuery, "the search is too large for shard " + std::to_string(shard) + " (" +
-                                            replicas[r] + " answered HTTP " + std::to_string(res->status) + ")");
+      // The visitor's error: it names no shard server (their addresses are the operator's).
+      return fail(ErrorCode::kBadQuery, "the search is too large for the shard servers (HTTP " +
+                                            std::to_string(res->status) + "): make it shorter");
     } else {
       failure = "HTTP " + std::to_string(res->status);
       if (auto why_refused = error_of(res->body)) failure += ": " + why_refused->message;

@@ -570,10 +570,10 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
         any_page = any_page || static_cast<bool>(pages[s]) || pages[s].error().code == ErrorCode::kBadQuery;
       }
     if (any_asked && !any_page) {
-      std::vector<Result<ShardAnswer>> failed;
+      std::vector<Result<ShardAnswer>> unanswered;
       for (std::size_t s = 0; s < pages.size(); ++s)
-        if (second[s] && share[s] > 0) failed.push_back(std::move(pages[s]));
-      return none_answered(failed);
+        if (second[s] && share[s] > 0) unanswered.push_back(std::move(pages[s]));
+      return none_answered(unanswered);
     }
     for (std::size_t s = 0; s < pages.size(); ++s) {
       if (!second[s]) continue;

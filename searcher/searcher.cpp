@@ -340,8 +340,14 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     a.last_word_prefix = plan->partial;
     // Each wildcard's expansion here, so that the coordinator's sums give the collection's
     // frequency of every term one index would expand it to (the synonym's weight below). Not
-    // past the expansion limit: one index would then keep only the most frequent.
+    // past the expansion limit: one index would then keep only the most frequent. At most
+    // kMaxExpansionTerms in all, whole wildcards first come: the coordinator sends the terms
+    // back with the match, whose size is bounded (kMaxShardRequestBytes: 96 wildcards of 150
+    // terms each were refused with 413 where one index answered). A wildcard left out is
+    // weighed with the shard's estimate, scaled.
     {
+      constexpr std::size_t kMaxExpansionTerms = 1000;
+      std::size_t reported = 0;
       std::set<std::string> seen;
       for (const auto& [term, freq] : a.term_freqs) seen.insert(term);
       for (const auto& prefix : wildcard_prefixes(plan->query)) {
@@ -353,6 +359,8 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
           }
           expansion.emplace_back(*t, t.get_termfreq());
         }
+        if (reported + expansion.size() > kMaxExpansionTerms) continue;
+        reported += expansion.size();
         for (auto& [term, freq] : expansion)
           if (seen.insert(term).second) a.term_freqs.emplace_back(std::move(term), freq);
       }
