@@ -314,11 +314,11 @@ void add_check_command(CLI::App& app, int& exit_code) {
       if (args->json) fmt::print("{}\n", dump_json({{"error", {{"code", to_string(code)}, {"message", message}}}}));
     };
     if (dirs.empty()) {
-      // A file where the index belongs is io_error, as for every other command (open_index).
-      const bool file = names_a_file(args->db);
-      const std::string message = file ? "cannot open index " + args->db + ": it is a file, not an index directory"
-                                       : "no index at " + args->db;
-      json_error(file ? ErrorCode::kIo : ErrorCode::kIndexMissing, message);
+      // A file where the index belongs, or one this user may not read, is io_error, as for
+      // every other command (open_index).
+      const auto problem = index_access_problem(args->db);
+      const std::string message = problem ? problem->message : "no index at " + args->db;
+      json_error(problem ? problem->code : ErrorCode::kIndexMissing, message);
       fmt::print(stderr, "mssearch check: error: {}\n", message);
       exit_code = kExitFatal;
       return;

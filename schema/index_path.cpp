@@ -73,6 +73,26 @@ bool names_a_file(const fs::path& dir) {
   return !path.empty() && fs::exists(path, ec) && !fs::is_directory(path, ec);
 }
 
+std::optional<Error> index_access_problem(const fs::path& dir) {
+  // A file where the index's directory belongs (a typo, an article named instead): the README's
+  // io_error, not "no index" with a suggestion to build one there, which then fails too.
+  if (names_a_file(dir)) return Error{ErrorCode::kIo, "cannot open index " + dir.string() + ": it is a file, not an index directory"};
+  if (live_database_dir(dir)) return std::nullopt;
+  // An index this user may not read (a directory without permission, or its XAPIANDB) is not
+  // a missing one: "no index ... build one there" sent the operator to rebuild it.
+  for (const char* name : {"XAPIANDB", "iamglass"}) {
+    struct stat st {};
+    const fs::path path = dir / name;
+    if (::stat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) continue;
+      return Error{ErrorCode::kIo, "cannot read index " + dir.string() + ": " + std::strerror(errno)};
+    }
+    if (std::ifstream probe(path); !probe)
+      return Error{ErrorCode::kIo, "cannot read index " + dir.string() + ": " + path.filename().string() + ": " + std::strerror(errno)};
+  }
+  return std::nullopt;
+}
+
 Result<Xapian::Database> open_index(const fs::path& dir) {
   if (!live_database_dir(dir) && !shard_dirs(dir).empty()) {
     Xapian::Database all;
@@ -83,25 +103,7 @@ Result<Xapian::Database> open_index(const fs::path& dir) {
     }
     return all;
   }
-  // A file where the index's directory belongs (a typo, an article named instead): the README's
-  // io_error, not "no index" with a suggestion to build one there, which then fails too.
-  if (names_a_file(dir))
-    return fail(ErrorCode::kIo, "cannot open index " + dir.string() + ": it is a file, not an index directory");
-  if (!live_database_dir(dir)) {
-    // An index this user may not read (a directory without permission, or its XAPIANDB) is not
-    // a missing one: "no index ... build one there" sent the operator to rebuild it.
-    for (const char* name : {"XAPIANDB", "iamglass"}) {
-      struct stat st {};
-      const fs::path path = dir / name;
-      if (::stat(path.c_str(), &st) != 0) {
-        if (errno == ENOENT || errno == ENOTDIR) continue;
-        return fail(ErrorCode::kIo, "cannot read index " + dir.string() + ": " + std::strerror(errno));
-      }
-      if (std::ifstream probe(path); !probe)
-        return fail(ErrorCode::kIo, "cannot read index " + dir.string() + ": " + path.filename().string() + ": " +
-                                        std::strerror(errno));
-    }
-  }
+  if (auto problem = index_access_problem(dir)) return std::unexpected(std::move(*problem));
   if (!live_database_dir(dir))
     return fail(ErrorCode::kIndexMissing, "no index at " + dir.string() +
                                               ": build one with `mssearch index corpus/ --db " +

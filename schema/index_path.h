@@ -31,6 +31,11 @@ Result<Xapian::Database> open_index(const std::filesystem::path& dir);
 // io_error, not a missing index.
 bool names_a_file(const std::filesystem::path& dir);
 
+// Why the index at `dir` cannot be opened before Xapian is asked, when it is not simply absent:
+// a file where its directory belongs, or a directory (or its XAPIANDB) this user may not read.
+// Always kIo. nullopt: readable, or nothing there.
+std::optional<Error> index_access_problem(const std::filesystem::path& dir);
+
 // --- shards: DIR/shard-00 … DIR/shard-(N-1), each a managed index directory of its own ---
 
 // The shard directories of DIR, in order; empty when DIR is not sharded.

@@ -1,5 +1,8 @@
 #include "schema/schema.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -230,6 +233,11 @@ ErrorCode error_code_of(const Xapian::Error& e) {
   // on NFS): the system refused a read, which says nothing of the index's contents and may pass.
   const std::string_view type = e.get_type();
   if (type == "DatabaseCorruptError") return ErrorCode::kCorrupt;
+  // A table or generation directory this user may not read: io_error, as an unreadable index
+  // directory is (index_access_problem).
+  if (const char* why = e.get_error_string(); why != nullptr && (std::string_view(why) == std::strerror(EACCES) ||
+                                                                  std::string_view(why) == std::strerror(EPERM)))
+    return ErrorCode::kIo;
   return type == "DatabaseError" && e.get_error_string() == nullptr ? ErrorCode::kCorrupt : ErrorCode::kDatabase;
 }
 

@@ -16,6 +16,7 @@
 
 #include "analytics/analytics.h"
 #include "indexer/index_directory.h"
+#include "schema/index_path.h"
 #include "schema/verify.h"
 #include "schema/utf8.h"
 #include "tests/test_support.h"
@@ -200,6 +201,7 @@ TEST_CASE("cli: an index the user may not read is io_error naming the permission
     fs::permissions(locked, fs::perms::all, fs::perm_options::remove);
     auto r = test::run_mssearch("search good --db " + q(tmp / "db"), "", test::unprivileged());
     auto j = test::run_mssearch("stats --json --db " + q(tmp / "db"), "", test::unprivileged());
+    auto c = test::run_mssearch("check --json --db " + q(tmp / "db"), "", test::unprivileged());
     fs::permissions(locked, before);
     if (geteuid() != 0) {  // the owner may read it anyway
       WARN("not root: the index stays readable by its owner; skipped");
@@ -210,7 +212,19 @@ TEST_CASE("cli: an index the user may not read is io_error naming the permission
     CHECK_THAT(r.err, !Catch::Contains("build one"));
     CHECK(j.exit_code == 2);
     CHECK(json::parse(j.out)["error"]["code"] == "io_error");
+    CHECK(c.exit_code == 2);  // check too (it said "no index")
+    CHECK(json::parse(c.out)["error"]["code"] == "io_error");
   }
+  // A generation this user may not read: io_error too (it was database_error).
+  const auto live = live_database_dir(tmp / "db");
+  REQUIRE(live);
+  const auto before = fs::status(*live).permissions();
+  fs::permissions(*live, fs::perms::all, fs::perm_options::remove);
+  auto g = test::run_mssearch("search good --json --db " + q(tmp / "db"), "", test::unprivileged());
+  fs::permissions(*live, before);
+  CHECK(g.exit_code == 2);
+  CHECK(json::parse(g.out)["error"]["code"] == "io_error");
+  CHECK_THAT(g.err + g.out, Catch::Contains("Permission denied"));
 }
 
 TEST_CASE("cli: check on an index on a read-only file system says it cannot verify, never 'damaged'", "[cli]") {
