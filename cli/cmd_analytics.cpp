@@ -20,28 +20,6 @@ struct AnalyticsArgs {
   bool json = false;
 };
 
-// A recorded query as a terminal may show it: the control characters the server strips
-// (control_char_length: C0, DEL, C1) written as \xNN with their code point, a byte that is not
-// part of a well-formed UTF-8 character as \xNN too (a lone 0x9B is CSI to a terminal in 8-bit
-// mode), and \ as \\, whatever the file holds (an older or foreign file may have them).
-std::string printable(const std::string& text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    if (const std::size_t control = control_char_length(text, i)) {
-      // U+0080..U+009F is 0xC2 then the code point itself.
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i + control - 1]));
-      i += control;
-    } else if (const std::size_t length = utf8_char_length(text, i); length == 0) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i]));
-      ++i;
-    } else {
-      out += text[i] == '\\' ? std::string("\\\\") : text.substr(i, length);
-      i += length;
-    }
-  }
-  return out;
-}
-
 int run_analytics(const AnalyticsArgs& args) {
   auto fail_with = [&](const Error& e) {
     if (args.json)

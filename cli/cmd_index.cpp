@@ -185,7 +185,7 @@ int run_index(const IndexArgs& args) {
       fmt::print("{}\n", dump_json({{"error", {{"code", to_string(report.error().code)},
                                                 {"message", report.error().message}}}}));
     } else {
-      fmt::print(stderr, "mssearch index: error: {}\n", report.error().message);
+      fmt::print(stderr, "mssearch index: error: {}\n", printable(report.error().message));
     }
     return locked ? kExitLocked : kExitFatal;
   }
@@ -195,12 +195,13 @@ int run_index(const IndexArgs& args) {
   } else {
     const bool colour = colour_enabled(stderr);
     for (const auto& w : r.warnings)
-      fmt::print(stderr, "{}: {}\n", colour ? fmt::format(fmt::fg(fmt::terminal_color::yellow), "warning") : "warning", w);
+      fmt::print(stderr, "{}: {}\n", colour ? fmt::format(fmt::fg(fmt::terminal_color::yellow), "warning") : "warning",
+                 printable(w));
     for (const auto& e : r.errors) {
       const std::string where = e.line > 0 ? fmt::format("{}:{}", e.source, e.line) : e.source;
       fmt::print(stderr, "{}: {}: {}\n",
-                 colour ? fmt::format(fmt::fg(fmt::terminal_color::red), "error") : "error", where,
-                 e.message);
+                 colour ? fmt::format(fmt::fg(fmt::terminal_color::red), "error") : "error", printable(where),
+                 printable(e.message));  // an article's id or field name may hold a terminal's escapes
     }
     fmt::print("mssearch index: {} added, {} updated, {} deleted, {} unchanged, {} failed in {:.2f} s "
                "({}{} {}{}, revision {})\n",

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/terminal.h"
 #include "cluster/http_shard_transport.h"
 #include "searcher/english_words.h"
 #include "server/http_server.h"
@@ -52,7 +53,7 @@ int run_serve(const ServeArgs& args) {
   if (!args.config.empty()) {
     auto loaded = load_server_options(args.config);
     if (!loaded) {
-      fmt::print(stderr, "mssearch serve: error: {}\n", loaded.error().message);
+      fmt::print(stderr, "mssearch serve: error: {}\n", printable(loaded.error().message));  // a config of binary junk echoed its bytes
       return kExitFatal;
     }
     options = *loaded;

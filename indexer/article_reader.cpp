@@ -247,11 +247,12 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
   for (const auto& [key, value] : strings)
     if (const auto bad = find_invalid_utf8(*value); bad != std::string::npos)
       return error(key, std::string("'") + key + "' " +
-                            ((*value)[bad] == '\0' ? "contains a NUL character once its escapes are decoded (\\u0000, \\0)"
+                            ((*value)[bad] == '\0' ? "contains a NUL character (U+0000) once its escapes are decoded"
                                                     : "is not valid UTF-8 once its escapes are decoded"));
   for (const auto& topic : a.topics)
-    if (find_invalid_utf8(topic) != std::string::npos)
-      return error("topics", "a topic is not valid UTF-8 once its escapes are decoded");
+    if (const auto bad = find_invalid_utf8(topic); bad != std::string::npos)
+      return error("topics", topic[bad] == '\0' ? "a topic contains a NUL character (U+0000) once its escapes are decoded"
+                                                 : "a topic is not valid UTF-8 once its escapes are decoded");
   // Control characters other than tab and line ends (ESC, BEL, backspace, C1 CSI…) would reach
   // a terminal as escape sequences through `mssearch search`, `suggest` and `stats`, and mean
   // nothing on a page: refused like a NUL byte, naming the character.

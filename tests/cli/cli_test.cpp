@@ -329,6 +329,22 @@ TEST_CASE("cli: a job killed half way leaves the last committed index", "[cli][f
   }
 }
 
+TEST_CASE("cli: index's errors and warnings reach a terminal without the escapes an article holds", "[cli]") {
+  // An id or a field name with ESC, BEL or a NUL (JSON escapes in a CMS export) went to stderr
+  // raw: a terminal's title set, its screen cleared.
+  test::TempDir tmp;
+  test::write_file(tmp / "a/export.jsonl",
+                   "{\"id\":\"e\\u001b]0;pwned\\u0007\",\"title\":\"T\",\"date\":\"2025-01-01\"}\n"
+                   "{\"id\":\"k\",\"title\":\"T\",\"date\":\"2025-01-01\",\"z\\u001b[2J\":1,\"topics\":[\"\\u0000\"]}\n");
+  auto r = test::run_mssearch("index " + q(tmp / "a") + " --db " + q(tmp / "db"));
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  CHECK(r.err.find('\x07') == std::string::npos);
+  CHECK(r.err.find('\0') == std::string::npos);
+  CHECK_THAT(r.err, Catch::Contains("invalid id 'e\\x1b]0;pwned\\x07'") && Catch::Contains("unknown field 'z\\x1b[2J'") &&
+                        Catch::Contains("a topic contains a NUL character"));
+}
+
 TEST_CASE("cli: search prints hits, exit 1 when there are none", "[cli]") {
   test::TempDir tmp;
   REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " --db " + q(tmp / "db") + " -q").exit_code == 0);
