@@ -22,6 +22,14 @@ namespace mssearch {
 
 namespace {
 
+// The statistics' mark of a wildcard's expansion (a name no index term has): each shard reports
+// it with 0 when its whole expansion is in its answer, 1 when not; summed, 0 means every shard's.
+std::string expansion_mark(std::string_view prefix) { return std::string("\0expansion-incomplete:", 22) + std::string(prefix); }
+
+}  // namespace
+
+namespace {
+
 // A Xapian error as an answer: damage (a corrupt table, or one cut short: "EOF reading block")
 // says so and what to do; anything else names what failed.
 std::unexpected<Error> xapian_failure(const Xapian::Error& e, const std::string& what) {
@@ -352,14 +360,19 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
       for (const auto& [term, freq] : a.term_freqs) seen.insert(term);
       for (const auto& prefix : wildcard_prefixes(plan->query)) {
         std::vector<std::pair<std::string, Xapian::doccount>> expansion;
+        bool over_limit = false;
         for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t) {
           if (expansion.size() >= options.max_wildcard_expansion) {
-            expansion.clear();
+            over_limit = true;
             break;
           }
           expansion.emplace_back(*t, t.get_termfreq());
         }
-        if (reported + expansion.size() > kMaxExpansionTerms) continue;
+        // Whether this shard's expansion is all there (none is whole too): the coordinator sums
+        // the marks, so the match phase knows every shard's was (0), or weighs it as before.
+        const bool whole = !over_limit && reported + expansion.size() <= kMaxExpansionTerms;
+        a.term_freqs.emplace_back(expansion_mark(prefix), whole ? 0 : 1);
+        if (!whole) continue;
         reported += expansion.size();
         for (auto& [term, freq] : expansion)
           if (seen.insert(term).second) a.term_freqs.emplace_back(std::move(term), freq);
@@ -396,8 +409,8 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     };
     for (const auto& [term, freq] : r.stats->term_freqs) {
       // A wildcard's expansion is weighed as its synonym only (below): its terms need no
-      // lookup here (thousands of them for a query of many wildcards).
-      if (!planned.contains(term) && expanded(term)) continue;
+      // lookup here (thousands of them for a query of many wildcards); nor do the marks.
+      if (term.starts_with('\0') || (!planned.contains(term) && expanded(term))) continue;
       const auto local = collection_freqs.both(db, term);
       if (local.termfreq == 0) continue;  // never weighed here
       auto& sum = (planned.contains(term) ? sums : others)[{local.termfreq, local.collection_freq}];
@@ -413,7 +426,13 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     // them apart by those counts alone (a shard whose expansion of `ladad*` is the one term
     // `ladada`, typed too, or two wildcards estimated alike here). There, the scaled estimate.
     std::map<GlobalStats::Key, std::optional<double>> synonyms;  // nullopt: two of them alike
+    std::map<std::string_view, std::uint32_t> incomplete;  // by mark: shards whose expansion is missing
+    for (const auto& [term, freq] : r.stats->term_freqs)
+      if (term.starts_with('\0')) incomplete.emplace(term, freq);
     for (const auto& prefix : prefixes) {
+      // Every shard's expansion must be in the statistics, else their union is not the
+      // collection's (a shard past the limits, a coordinator or shard of an older version).
+      if (const auto mark = incomplete.find(expansion_mark(prefix)); mark == incomplete.end() || mark->second != 0) continue;
       std::vector<GlobalStats::Key> here, everywhere;
       for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix) && here.size() <= options.max_wildcard_expansion; ++t)
         here.push_back(GlobalStats::Key{t.get_termfreq(), collection_freqs.get(db, *t)});
