@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <iostream>
 
 #include <fmt/color.h>
@@ -105,19 +106,32 @@ extern "C" void index_job_stopped(int sig) {
   ::_exit(kExitFatal);
 }
 
+// Sets what the handler writes for each signal: `message(name)` as the error line, or as JSON
+// with --json. The signals are held meanwhile: the handler must never read a text half changed.
+void say_when_stopped(const IndexArgs& args, bool newline_first, const std::function<std::string(const char*)>& message) {
+  sigset_t stops, before;
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGTERM);
+  sigaddset(&stops, SIGINT);
+  ::sigprocmask(SIG_BLOCK, &stops, &before);
+  for (const int sig : {SIGTERM, SIGINT}) {
+    const std::string said = message(sig == SIGINT ? "SIGINT" : "SIGTERM");
+    g_stopped.text[sig == SIGINT ? 1 : 0] =
+        args.json ? dump_json({{"error", {{"code", "interrupted"}, {"message", said}}}}) + "\n"
+                  : std::string(newline_first ? "\n" : "") + "mssearch index: error: " + said + "\n";
+  }
+  g_stopped.fd = args.json ? STDOUT_FILENO : STDERR_FILENO;
+  ::sigprocmask(SIG_SETMASK, &before, nullptr);
+}
+
 void on_stop_say_so(const IndexArgs& args, bool bar_shown) {
   // The shards of a sharded index commit one after another: some may hold this run's work.
   const bool sharded = args.shards > 1 || !shard_dirs(args.db).empty();
-  for (const int sig : {SIGTERM, SIGINT}) {
-    const std::string message = fmt::format(
-        "index {}: stopped by {} before it finished; {} (the next run does the rest)", args.db,
-        sig == SIGINT ? "SIGINT" : "SIGTERM",
-        sharded ? "each shard of the index is at its last complete commit" : "the index is as it was before this run");
-    g_stopped.text[sig == SIGINT ? 1 : 0] =
-        args.json ? dump_json({{"error", {{"code", "interrupted"}, {"message", message}}}}) + "\n"
-                  : std::string(bar_shown ? "\n" : "") + "mssearch index: error: " + message + "\n";
-  }
-  g_stopped.fd = args.json ? STDOUT_FILENO : STDERR_FILENO;
+  say_when_stopped(args, bar_shown, [&](const char* signal) {
+    return fmt::format("index {}: stopped by {} before it finished; {} (the next run does the rest)", args.db, signal,
+                       sharded ? "each shard of the index is at its last complete commit"
+                               : "the index is as it was before this run");
+  });
   struct sigaction action {};
   action.sa_handler = index_job_stopped;
   sigemptyset(&action.sa_mask);
@@ -128,21 +142,11 @@ void on_stop_say_so(const IndexArgs& args, bool bar_shown) {
 // Once the job has committed, a signal while its report is written (a log pipe that is slow to
 // read, then a systemd stop) must not say the index is as it was: it is the new revision.
 void on_stop_after_commit(const IndexArgs& args, std::uint64_t revision) {
-  sigset_t stops, before;
-  sigemptyset(&stops);
-  sigaddset(&stops, SIGTERM);
-  sigaddset(&stops, SIGINT);
-  ::sigprocmask(SIG_BLOCK, &stops, &before);  // the handler reads the text: not while it changes
-  for (const int sig : {SIGTERM, SIGINT}) {
-    const std::string message = fmt::format(
-        "index {}: stopped by {} while it reported; the job had finished and committed revision {} (its summary is "
-        "missing from this log)",
-        args.db, sig == SIGINT ? "SIGINT" : "SIGTERM", revision);
-    g_stopped.text[sig == SIGINT ? 1 : 0] =
-        args.json ? dump_json({{"error", {{"code", "interrupted"}, {"message", message}}}}) + "\n"
-                  : "\nmssearch index: error: " + message + "\n";
-  }
-  ::sigprocmask(SIG_SETMASK, &before, nullptr);
+  say_when_stopped(args, true, [&](const char* signal) {
+    return fmt::format("index {}: stopped by {} while it reported; the job had finished and committed revision {} "
+                       "(its summary is missing from this log)",
+                       args.db, signal, revision);
+  });
 }
 
 int run_index(const IndexArgs& args) {
