@@ -84,6 +84,7 @@ Framing frame_request(std::string_view bytes, const FramingLimits& limits) {
   std::size_t pos = eol + 1;
   std::uint64_t content_length = 0;
   bool has_length = false, chunked = false;
+  int hosts = 0;
   for (;;) {
     const std::size_t nl = b.find('\n', pos);
     if (nl == std::string_view::npos) {
@@ -103,7 +104,9 @@ Framing frame_request(std::string_view bytes, const FramingLimits& limits) {
       return refuse(skip, 400, "bad_framing", "a header line is malformed");
     const std::string_view name = line.substr(0, colon);
     const std::string_view value = trim(line.substr(colon + 1));
-    if (iequals(name, "Transfer-Encoding")) {
+    if (iequals(name, "Host")) {
+      ++hosts;
+    } else if (iequals(name, "Transfer-Encoding")) {
       chunked = true;
     } else if (iequals(name, "Content-Length")) {
       if (value.empty() || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
@@ -128,6 +131,11 @@ Framing frame_request(std::string_view bytes, const FramingLimits& limits) {
   const bool read_body = !limits.body_path.empty() && method == "POST" && target.substr(0, target.find('?')) == limits.body_path;
   if (content_length > (read_body ? std::max(limits.max_body_bytes, limits.max_body_path_bytes) : limits.max_body_bytes))
     return refuse(skip, 413, "too_large", "the request body is over the limit");
+  // RFC 9112, 3.2: an HTTP/1.1 request without Host, or any request with two, is answered 400
+  // (a proxy and the server could otherwise disagree on which site was asked).
+  if (hosts > 1) return refuse(skip, 400, "bad_framing", "the Host header is given twice");
+  if (hosts == 0 && request_line.ends_with("HTTP/1.1"))
+    return refuse(skip, 400, "bad_framing", "an HTTP/1.1 request must carry a Host header");
   Framing f;
   f.skip = skip;
   if (takes_body(method) && !read_body) {

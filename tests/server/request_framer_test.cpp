@@ -26,23 +26,25 @@ TEST_CASE("framer: whole requests, pipelined ones and bodies", "[server][framer]
   CHECK(f.skip == 4);
   CHECK(f.length == get.size());
 
-  const std::string with_body = "GET / HTTP/1.1\r\ncontent-length:  5 \r\n\r\n";
+  const std::string with_body = "GET / HTTP/1.1\r\nhost: x\r\ncontent-length:  5 \r\n\r\n";
   CHECK(frame_request(with_body + "hell", limits).kind == Kind::kIncomplete);
   f = frame_request(with_body + "helloGET", limits);
   CHECK(f.kind == Kind::kComplete);
   CHECK(f.length == with_body.size() + 5);
   // Repeats that agree are one length.
-  CHECK(frame_request("GET / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab", limits).kind == Kind::kComplete);
+  CHECK(frame_request("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab", limits).kind == Kind::kComplete);
   // HTTP/1.0, an absolute target, OPTIONS *: request lines cpp-httplib reads.
   for (const char* line : {"GET /?q=a%20b HTTP/1.0", "GET http://h/x?q=1 HTTP/1.1", "OPTIONS * HTTP/1.1", "HEAD / HTTP/1.1"})
     CHECK(frame_request(std::string(line) + "\r\nHost: h\r\n\r\n", limits).kind == Kind::kComplete);
+  // HTTP/1.0 did not require Host.
+  CHECK(frame_request("GET / HTTP/1.0\r\n\r\n", limits).kind == Kind::kComplete);
 }
 
 TEST_CASE("framer: POST and the like are complete at their head", "[server][framer]") {
   const FramingLimits limits;
   for (const std::string method : {"POST", "PUT", "PATCH", "DELETE"}) {
     INFO(method);
-    const std::string head = method + " /api/search HTTP/1.1\r\nContent-Length: 1000\r\n\r\n";
+    const std::string head = method + " /api/search HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n";
     const auto f = frame_request(head, limits);
     CHECK(f.kind == Kind::kHeadOnly);
     CHECK(f.length == head.size());
@@ -84,6 +86,11 @@ TEST_CASE("framer: refusals name the status", "[server][framer]") {
       {"GET / FTP/1.1\r\n\r\n", 400},
       {std::string("GET /a\0b HTTP/1.1\r\n\r\n", 21), 400},
       {"GET /a\x01b HTTP/1.1\r\n\r\n", 400},
+      // RFC 9112, 3.2: HTTP/1.1 without Host, and any request with two.
+      {"GET / HTTP/1.1\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nX-Host: x\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400},
+      {"GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", 400},
   };
   for (const auto& c : cases) {
     INFO(c.bytes.substr(0, 80));
