@@ -318,6 +318,13 @@ void add_check_command(CLI::App& app, int& exit_code) {
     auto json_error = [&](ErrorCode code, const std::string& message) {
       if (args->json) fmt::print("{}\n", dump_json({{"error", {{"code", to_string(code)}, {"message", message}}}}));
     };
+    // A lost stub or shard, a shard too many: damage, before the databases there are checked.
+    if (auto problem = index_layout_problem(args->db)) {
+      json_error(problem->code, problem->message);
+      fmt::print(stderr, "mssearch check: damaged: {}\n", printable(problem->message));
+      exit_code = kExitPartial;
+      return;
+    }
     if (dirs.empty()) {
       // A file where the index belongs, or one this user may not read, is io_error, as for
       // every other command (open_index).

@@ -184,6 +184,8 @@ class Job {
       // A stub that names no database: not a new index (an incremental run would rebuild from the
       // sources alone and lose what it keeps of unreadable ones), and which generation is live
       // cannot be told. --full rebuilds and publishes a new stub.
+      if (auto problem = index_layout_problem(options_.db_path); problem && !options_.full)
+        return std::unexpected(std::move(*problem));
       if (dir_.stub_unreadable() && !options_.full)
         return fail(ErrorCode::kCorrupt, (options_.db_path / "XAPIANDB").string() +
                                              " names no database (unreadable, empty or garbled): restore it "
@@ -678,6 +680,15 @@ namespace {
 
 // How many shards the job writes: what the index has, or what was asked for when it is new.
 Result<std::size_t> shard_count(const IndexerOptions& options) {
+  if (auto inside = inside_sharded_index(options.db_path)) return std::unexpected(std::move(*inside));
+  // A shard missing or one too many is damage an incremental run must not build on (it re-sharded
+  // the index into what was left, or counted a copy's articles twice); --full may rebuild over a
+  // missing one, never over a folder it would not write.
+  if (auto problem = index_layout_problem(options.db_path)) {
+    const bool extra = recorded_shard_count(options.db_path) &&
+                       fs::exists(shard_dir(options.db_path, *recorded_shard_count(options.db_path)));
+    if (!options.full || extra) return std::unexpected(std::move(*problem));
+  }
   const std::size_t existing = shard_dirs(options.db_path).size();
   const bool unsharded = live_database_dir(options.db_path).has_value();
   const std::size_t asked = options.shards;
@@ -739,6 +750,8 @@ Result<IndexReport> run_shards(const IndexerOptions& options, std::size_t shards
   // no run). The lock on DIR itself makes the second job fail before it touches any shard.
   auto whole_index = IndexLock::acquire(options.db_path);
   if (!whole_index) return std::unexpected(whole_index.error());
+  // The count, recorded before any shard is written: a shard lost later is then missed.
+  record_shard_count(options.db_path, shards);
   std::mutex progress_mutex;
   std::vector<std::size_t> done(shards, 0), totals(shards, 0);
   std::vector<Result<IndexReport>> results(shards, fail(ErrorCode::kIo, "not run"));

@@ -6,10 +6,12 @@
 #include <cstring>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <xxhash.h>
 
 #include "schema/schema.h"
@@ -36,6 +38,10 @@ std::optional<fs::path> live_database_dir(const fs::path& dir) {
 
 std::vector<fs::path> shard_dirs(const fs::path& dir) {
   std::vector<fs::path> out;
+  if (const auto recorded = recorded_shard_count(dir)) {
+    for (std::size_t i = 0; i < *recorded; ++i) out.push_back(shard_dir(dir, i));
+    return out;
+  }
   for (std::size_t i = 0;; ++i) {
     std::error_code ec;
     if (!fs::is_directory(shard_dir(dir, i), ec)) break;
@@ -45,6 +51,89 @@ std::vector<fs::path> shard_dirs(const fs::path& dir) {
 }
 
 fs::path shard_dir(const fs::path& dir, std::size_t shard) { return dir / fmt::format("shard-{:02}", shard); }
+
+std::optional<std::size_t> recorded_shard_count(const fs::path& dir) {
+  std::ifstream in(dir / "shards");
+  std::size_t n = 0;
+  if (!(in >> n) || n == 0 || n > 1000) return std::nullopt;
+  return n;
+}
+
+void record_shard_count(const fs::path& dir, std::size_t shards) {
+  if (recorded_shard_count(dir) == shards) return;
+  const fs::path temp = dir / "shards.tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << shards << "\n";
+    if (!out.flush()) return;
+  }
+  std::error_code ec;
+  fs::rename(temp, dir / "shards", ec);
+}
+
+namespace {
+
+std::vector<std::string> generation_names(const fs::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() == 10 && name.starts_with("gen-") && entry.is_directory(ec) &&
+        std::all_of(name.begin() + 4, name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+std::optional<Error> index_layout_problem(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir / "XAPIANDB", ec) && !fs::exists(dir / "iamglass", ec)) {
+    if (const auto generations = generation_names(dir); !generations.empty())
+      return Error{ErrorCode::kCorrupt,
+                   fmt::format("index {} has no XAPIANDB naming its live database, but holds {}: restore it (one line "
+                               "'glass gen-NNNNNN', the newest generation `mssearch check --db {}/gen-NNNNNN` accepts) "
+                               "or rebuild with `mssearch index --full`",
+                               dir.string(), fmt::join(generations, ", "), dir.string())};
+  }
+  const auto recorded = recorded_shard_count(dir);
+  if (!recorded) {
+    if (!live_database_dir(dir))
+      for (const auto& shard : shard_dirs(dir))
+        if (auto problem = index_layout_problem(shard)) return problem;
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < *recorded; ++i)
+    if (!fs::is_directory(shard_dir(dir, i), ec))
+      return Error{ErrorCode::kCorrupt, fmt::format("index {} has {} shards, and {} is missing: restore it, or rebuild "
+                                                    "the index with `mssearch index --full`",
+                                                    dir.string(), *recorded, shard_dir(dir, i).filename().string())};
+  if (fs::exists(shard_dir(dir, *recorded), ec))
+    return Error{ErrorCode::kCorrupt, fmt::format("index {} has {} shards; {} is none of them (a copy would count its "
+                                                  "articles twice): move it out of the index",
+                                                  dir.string(), *recorded, shard_dir(dir, *recorded).filename().string())};
+  for (std::size_t i = 0; i < *recorded; ++i)
+    if (auto problem = index_layout_problem(shard_dir(dir, i))) return problem;
+  return std::nullopt;
+}
+
+std::optional<Error> inside_sharded_index(const fs::path& dir) {
+  const fs::path absolute = fs::absolute(dir).lexically_normal();
+  const fs::path self = absolute.has_filename() ? absolute : absolute.parent_path();
+  const std::string name = self.filename().string();
+  if (name.size() != 8 || !name.starts_with("shard-") || !std::isdigit(static_cast<unsigned char>(name[6])) ||
+      !std::isdigit(static_cast<unsigned char>(name[7])))
+    return std::nullopt;
+  const fs::path parent = self.parent_path();
+  std::error_code ec;
+  if (!recorded_shard_count(parent) && !(fs::is_directory(shard_dir(parent, 0), ec) && fs::is_directory(shard_dir(parent, 1), ec)))
+    return std::nullopt;
+  return Error{ErrorCode::kIo, fmt::format("{} is one shard of the sharded index {}: index into {} (a shard written "
+                                           "alone takes in the articles of the others)",
+                                           dir.string(), parent.string(), parent.string())};
+}
 
 fs::path spelling_dir(const fs::path& dir) { return dir / "spelling"; }
 
@@ -94,11 +183,22 @@ std::optional<Error> index_access_problem(const fs::path& dir) {
 }
 
 Result<Xapian::Database> open_index(const fs::path& dir) {
+  if (auto problem = index_layout_problem(dir)) return std::unexpected(std::move(*problem));
   if (!live_database_dir(dir) && !shard_dirs(dir).empty()) {
     Xapian::Database all;
+    std::vector<std::pair<std::string, fs::path>> uuids;
     for (const auto& shard : shard_dirs(dir)) {
       auto one = open_index(shard);
       if (!one) return one;
+      // A shard folder copied over another's (or two pointing at one database) would count
+      // its articles twice.
+      const std::string uuid = one->get_uuid();
+      for (const auto& [other, where] : uuids)
+        if (!uuid.empty() && uuid == other)
+          return fail(ErrorCode::kCorrupt, fmt::format("index {}: {} is the same database as {} (a copy): its articles "
+                                                       "would count twice; rebuild with `mssearch index --full`",
+                                                       dir.string(), shard.filename().string(), where.filename().string()));
+      uuids.emplace_back(uuid, shard);
       all.add_database(*one);
     }
     return all;

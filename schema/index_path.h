@@ -38,8 +38,23 @@ std::optional<Error> index_access_problem(const std::filesystem::path& dir);
 
 // --- shards: DIR/shard-00 … DIR/shard-(N-1), each a managed index directory of its own ---
 
-// The shard directories of DIR, in order; empty when DIR is not sharded.
+// The shard directories of DIR, in order; empty when DIR is not sharded. With a recorded
+// count (DIR/shards), that many, whether each exists or not (index_layout_problem tells).
 std::vector<std::filesystem::path> shard_dirs(const std::filesystem::path& dir);
+// DIR/shards: the number of shards the index job wrote (one line); nullopt for an index that is
+// not sharded or was written before the count was recorded (its shard-NN folders tell).
+std::optional<std::size_t> recorded_shard_count(const std::filesystem::path& dir);
+void record_shard_count(const std::filesystem::path& dir, std::size_t shards);  // atomically
+
+// What makes DIR's layout untrustworthy before any database is opened (kCorrupt): generations
+// (gen-NNNNNN) but no XAPIANDB naming the live one (an incremental run would have rebuilt the
+// index from the sources given, losing the articles of others); a shard missing against the
+// recorded count, or a shard-NN folder beyond it (a copy would count its articles twice).
+// nullopt when DIR looks whole (or holds nothing).
+std::optional<Error> index_layout_problem(const std::filesystem::path& dir);
+// When DIR is one shard of a sharded index (PARENT/shard-NN beside PARENT's other shards): the
+// index job must be given PARENT (one shard written alone takes in the other shards' articles).
+std::optional<Error> inside_sharded_index(const std::filesystem::path& dir);
 std::filesystem::path shard_dir(const std::filesystem::path& dir, std::size_t shard);
 // DIR/spelling: all shards' spelling data, no documents (for searches over remote shards).
 std::filesystem::path spelling_dir(const std::filesystem::path& dir);

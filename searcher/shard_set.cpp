@@ -35,6 +35,7 @@ Result<Xapian::Database> ShardSet::open_one(Shard& shard) const {
   if (!is_remote(shard.spec)) {
     // The shard's parts, directories and identity change only once all of it opened: a shard
     // that fails to reopen keeps what its combined database still reads.
+    if (auto problem = index_layout_problem(shard.spec)) return std::unexpected(std::move(*problem));
     const std::string identity = index_identity(shard.spec);
     std::vector<std::filesystem::path> dirs =
         live_database_dir(shard.spec) ? std::vector<std::filesystem::path>{} : shard_dirs(shard.spec);

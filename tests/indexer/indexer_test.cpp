@@ -273,6 +273,97 @@ TEST_CASE("index: a sharded job holds the whole index: a second one changes no s
   CHECK(after->added == 3);
 }
 
+namespace {
+
+Xapian::doccount documents_in(const std::filesystem::path& db) {
+  auto opened = open_index(db);
+  REQUIRE(opened);
+  return opened->get_doccount();
+}
+
+}  // namespace
+
+TEST_CASE("index: a lost stub is damage: refused, nothing lost", "[indexer]") {
+  const auto documents = documents_in;
+  Fixture f;
+  test::TempDir other;
+  test::write_file(other.path() / "elsewhere.md", test::markdown_article("Indexed from another folder"));
+  {
+    IndexerOptions options;
+    options.db_path = f.db;
+    REQUIRE(run_index_job({f.articles}, options));
+    REQUIRE(run_index_job({other.path()}, options));
+    const auto all = documents(f.db);
+    std::filesystem::remove(f.db / "XAPIANDB");
+    // An incremental run rebuilt the index from these sources alone, the other folder's article lost.
+    auto job = run_index_job({f.articles}, options);
+    REQUIRE_FALSE(job);
+    CHECK(job.error().code == ErrorCode::kCorrupt);
+    CHECK_THAT(job.error().message, Catch::Contains("no XAPIANDB") && Catch::Contains("gen-000"));
+    auto search = open_index(f.db);
+    REQUIRE_FALSE(search);
+    CHECK(search.error().code == ErrorCode::kCorrupt);
+    std::string live;
+    for (const auto& e : std::filesystem::directory_iterator(f.db))
+      if (e.path().filename().string().starts_with("gen-")) live = std::max(live, e.path().filename().string());
+    test::write_file(f.db / "XAPIANDB", "glass " + live + "\n");
+    CHECK(documents(f.db) == all);  // restored as the message says, nothing was lost
+  }
+}
+
+TEST_CASE("index: a lost or copied shard, a shard given as the index: damage, refused, nothing lost", "[indexer]") {
+  const auto documents = documents_in;
+  Fixture f;
+  test::TempDir other;
+  test::write_file(other.path() / "elsewhere.md", test::markdown_article("Indexed from another folder"));
+  IndexerOptions options;
+  options.db_path = f.db;
+  options.shards = 3;
+  REQUIRE(run_index_job({f.articles}, options));
+  REQUIRE(run_index_job({other.path()}, options));
+  const auto all = documents(f.db);
+  options.shards = 0;  // as the nightly job runs: the index's own count
+  SECTION("a shard lost") {
+    std::filesystem::rename(shard_dir(f.db, 2), f.db.parent_path() / "away");
+    auto job = run_index_job({f.articles}, options);
+    REQUIRE_FALSE(job);  // it re-sharded what was left into 2, unasked
+    CHECK(job.error().code == ErrorCode::kCorrupt);
+    CHECK_THAT(job.error().message, Catch::Contains("shard-02 is missing"));
+    CHECK_FALSE(open_index(f.db));  // a search no longer answers from two thirds, unmarked
+    std::filesystem::rename(f.db.parent_path() / "away", shard_dir(f.db, 2));
+    CHECK(documents(f.db) == all);
+  }
+  SECTION("a shard's stub lost") {
+    std::filesystem::remove(shard_dir(f.db, 1) / "XAPIANDB");
+    auto job = run_index_job({f.articles}, options);
+    REQUIRE_FALSE(job);
+    CHECK_THAT(job.error().message, Catch::Contains("shard-01") && Catch::Contains("no XAPIANDB"));
+    CHECK_FALSE(open_index(f.db));
+  }
+  SECTION("a shard copied beside the others") {
+    std::filesystem::copy(shard_dir(f.db, 0), shard_dir(f.db, 3), std::filesystem::copy_options::recursive);
+    auto job = run_index_job({f.articles}, options);
+    REQUIRE_FALSE(job);
+    CHECK_THAT(job.error().message, Catch::Contains("shard-03 is none of them"));
+    options.full = true;
+    CHECK_FALSE(run_index_job({f.articles}, options));  // --full would keep it, counted twice
+    CHECK_FALSE(open_index(f.db));
+    // An index from before the count was recorded: the copy is the same database as shard-00.
+    std::filesystem::remove(f.db / "shards");
+    auto legacy = open_index(f.db);
+    REQUIRE_FALSE(legacy);
+    CHECK_THAT(legacy.error().message, Catch::Contains("shard-03 is the same database as shard-00"));
+  }
+  SECTION("one shard given as the index") {
+    IndexerOptions one;
+    one.db_path = shard_dir(f.db, 0);
+    auto job = run_index_job({f.articles}, one);
+    REQUIRE_FALSE(job);
+    CHECK_THAT(job.error().message, Catch::Contains("is one shard of the sharded index"));
+    CHECK(documents(f.db) == all);
+  }
+}
+
 TEST_CASE("index: a shard that fails leaves the others' commits, and the error says what they changed", "[indexer]") {
   Fixture f;
   IndexerOptions options;
