@@ -306,6 +306,7 @@ Result<SearchResult> Coordinator::search(const SearchRequest& request) {
         better->query = request.query;
         better->showing_corrected = true;
         better->query_terms_dropped = result->query_terms_dropped;
+        better->query_phrases_relaxed = result->query_phrases_relaxed;
         better->last_word_prefix = result->last_word_prefix;
         result = std::move(better);
       }
@@ -418,6 +419,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
     years.push_back(&a.year_facets);
     journals.push_back(&a.journal_facets);
     result.query_terms_dropped = std::max(result.query_terms_dropped, a.query_terms_dropped);
+    result.query_phrases_relaxed = std::max(result.query_phrases_relaxed, a.query_phrases_relaxed);
     result.last_word_prefix = result.last_word_prefix || a.last_word_prefix;
     std::move(a.warnings.begin(), a.warnings.end(), std::back_inserter(result.warnings));
     reranked = reranked || a.reranked;

@@ -33,6 +33,7 @@ struct QueryPlan {
   bool by_credibility = false;  // ordered by credibility rating (asked, and words typed)
   bool feedback = false;     // re-ranked by pseudo-relevance feedback
   std::size_t words_dropped = 0;  // distinct words of a long question left out
+  std::size_t phrases_relaxed = 0;  // quoted phrases past the budget on positions, searched as words
   // As-you-type with the last word still a prefix. A request asked as-you-type whose last word
   // is complete (followed by a space, or a word some article has) is planned as if submitted,
   // so the live answer and the submitted one agree (order and count).

@@ -88,6 +88,7 @@ nlohmann::json to_json(const SearchResult& r) {
           {"partial", !r.failed_shards.empty()},
           {"timed_out", r.timed_out},
           {"query_terms_dropped", r.query_terms_dropped},
+          {"query_phrases_relaxed", r.query_phrases_relaxed},
           // As you type: the last word was read as a prefix (its completions), not a word.
           {"last_word_prefix", r.last_word_prefix}};
   if (!r.failed_shards.empty()) out["failed_shards"] = r.failed_shards;

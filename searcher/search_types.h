@@ -76,6 +76,9 @@ struct SearchResult {
   // Distinct words of a long question left out (SearcherOptions::max_query_words): the answer
   // is for its most informative words.
   std::size_t query_terms_dropped = 0;
+  // Quoted phrases past the budget on positional work (their words together over 16), searched
+  // as their words (an excluded one left out).
+  std::size_t query_phrases_relaxed = 0;
   // Asked as-you-type and its last word was still a prefix (not complete: see QueryPlan::partial).
   // Not in the JSON: what the server's analytics needs to tell typing from a search.
   bool last_word_prefix = false;

@@ -225,6 +225,7 @@ Result<SearchResult> Searcher::Impl::search_once(const SearchRequest& request) {
     result->did_you_mean = correction_as_typed(*plan, corrected);
   }
   result->query_terms_dropped = plan->words_dropped;  // also when the answer is the corrected query's
+  result->query_phrases_relaxed = plan->phrases_relaxed;
   result->last_word_prefix = plan->partial;
   result->took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return result;
@@ -509,6 +510,7 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     a.journal_facets = std::move(matched.facets.journals);
     a.folded = plan->folded;
     a.query_terms_dropped = plan->words_dropped;
+    a.query_phrases_relaxed = plan->phrases_relaxed;
     a.last_word_prefix = plan->partial;
     a.documents = db.get_doccount();
     // As one index offers it (Impl::search_once); the coordinator counts the proposals.

@@ -545,6 +545,7 @@ std::string encode(const ShardAnswer& a) {
             {"documents", a.documents},
             {"folded", a.folded},
             {"dropped", a.query_terms_dropped},
+            {"relaxed", a.query_phrases_relaxed},
             {"prefix", a.last_word_prefix},
             {"hits", hits_json(a.hits)},
             {"hit_steps", a.hit_steps},
@@ -638,6 +639,8 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes, bool* damaged) {
     if (j.contains("typo")) a.typo = text(j, "typo");
     a.typo_unknown = flag(j, "typo_unknown", false);
     a.query_terms_dropped = count(j, "dropped", 1u << 20);
+    // Absent from a peer of this version that predates it: none.
+    a.query_phrases_relaxed = j.contains("relaxed") ? count(j, "relaxed", 1u << 20) : 0;
     a.last_word_prefix = flag(j, "prefix", false);
     a.hits = hits_of(j, "hits");
     for (const auto step : steps_of(j, "hit_steps", 64, kMaxListEntries)) a.hit_steps.push_back(static_cast<std::uint32_t>(step));

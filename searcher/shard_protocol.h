@@ -175,6 +175,7 @@ struct ShardAnswer {
   std::optional<std::string> typo;
   bool typo_unknown = false;
   std::size_t query_terms_dropped = 0;
+  std::size_t query_phrases_relaxed = 0;
   bool last_word_prefix = false;
   // kMatch without re-ranking, kPage, kRelated: hits with fields (and snippets when asked);
   // kFetch: the ids asked that it holds, with fields and snippets, in the order asked.

@@ -280,6 +280,11 @@ std::string render_results(const PageContent& c) {
     if (res.query_terms_dropped > 0)
       d.set("words_note", fmt::format("A long question: the search used its most telling words and left out {} "
                                       "common one{}.", res.query_terms_dropped, res.query_terms_dropped == 1 ? "" : "s"));
+    if (res.query_phrases_relaxed > 0)
+      d.set("phrases_note", fmt::format("Many quoted phrases: {} of them {} searched as {} words, not as exact "
+                                        "phrase{}.", res.query_phrases_relaxed, res.query_phrases_relaxed == 1 ? "was" : "were",
+                                        res.query_phrases_relaxed == 1 ? "its" : "their",
+                                        res.query_phrases_relaxed == 1 ? "" : "s"));
     if (res.timed_out) d.set("time_note", std::string("The search was cut short by its time limit: counts are estimates."));
     // A shard that did not answer (the API says "partial"): its articles are missing here.
     if (!res.failed_shards.empty())
