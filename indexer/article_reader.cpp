@@ -472,7 +472,9 @@ class SourceWalk {
     std::vector<fs::path> subdirectories;
     for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
       const fs::path& p = it->path();
-      if (p.filename().string().starts_with('.')) continue;
+      // Hidden and underscore names are no articles, and neither are folders so named
+      // (`.git/`, `_drafts/`: an editor's drafts were indexed and published).
+      if (const std::string name = p.filename().string(); name.starts_with('.') || name.starts_with('_')) continue;
       std::error_code type_ec;
       const fs::file_status own = it->symlink_status(type_ec);
       if (type_ec) {

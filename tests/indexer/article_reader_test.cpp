@@ -305,7 +305,7 @@ TEST_CASE("markdown: sections split at headings, raw HTML dropped", "[reader]") 
   CHECK(sections[2].text == "one\n\ntwo");
 }
 
-TEST_CASE("sources: directories are walked for articles, README and dotfiles skipped", "[reader]") {
+TEST_CASE("sources: directories are walked for articles, README, dotfiles and _ folders skipped", "[reader]") {
   test::TempDir dir;
   test::write_file(dir / "a.md", "x");
   test::write_file(dir / "sub/b.markdown", "x");
@@ -313,6 +313,10 @@ TEST_CASE("sources: directories are walked for articles, README and dotfiles ski
   test::write_file(dir / "README.md", "x");
   test::write_file(dir / ".hidden.md", "x");
   test::write_file(dir / "notes.txt", "x");
+  // Folders named so are not entered either: `_drafts/` was indexed while `.hidden/` was not.
+  test::write_file(dir / ".hidden/h.md", "x");
+  test::write_file(dir / "_drafts/d.md", "x");
+  test::write_file(dir / "sub/_private/p.md", "x");
   ReadBatch problems;
   auto found = find_sources({dir.path()}, problems);
   REQUIRE(found);
