@@ -176,8 +176,14 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
   if (!scalar("id", id)) return error("id", "'id' must be a string");
   if (id.size() > limits.max_id_bytes) return too_long("id", id.size(), limits.max_id_bytes);
   a.id = id;
-  if (!schema::valid_article_id(id))
-    return error("id", "invalid id '" + id + "': use letters, digits, '-', '_' or '.', starting with a letter or digit");
+  if (!schema::valid_article_id(id)) {
+    // Without an `id:` field the id is the file's name (`with space.md`): say what mends it.
+    const bool from_file_name = !fields.contains("id") || fields["id"].is_null();
+    return error("id", "invalid id '" + id + "': use letters, digits, '-', '_' or '.', starting with a letter or digit" +
+                           (from_file_name ? std::string("; the id comes from the file name: add an 'id:' field to the "
+                                                         "front matter, or rename the file")
+                                           : std::string()));
+  }
 
   if (!scalar("title", a.title)) return error("title", "'title' must be a string");
   if (blank(a.title)) return error("title", "missing required field 'title'");
@@ -647,18 +653,21 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
                                            : "invalid UTF-8 (byte offset " + std::to_string(bad) + ")");
   if (content.starts_with("\xEF\xBB\xBF")) content.remove_prefix(3);
 
-  // Front matter: between a first line '---' and the next line '---' (or '...').
+  // Front matter: between a first line '---' and the next line '---' (or '...'). Spaces and
+  // tabs after a fence are allowed (an editor's `--- ` was refused as no front matter at all).
+  auto fence = [](std::string_view line) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+    return line;
+  };
   auto first_nl = content.find('\n');
-  std::string_view first = content.substr(0, first_nl);
-  if (first.ends_with('\r')) first.remove_suffix(1);
+  const std::string_view first = fence(content.substr(0, first_nl));
   if (first != "---")
     return whole_file(1, "missing YAML front matter: the file must start with a line '---'");
   std::size_t pos = first_nl == std::string_view::npos ? content.size() : first_nl + 1;
   std::size_t front_end = std::string_view::npos, body_start = content.size();
   for (std::size_t p = pos; p < content.size();) {
     std::size_t nl = content.find('\n', p);
-    std::string_view line = content.substr(p, nl == std::string_view::npos ? nl : nl - p);
-    if (line.ends_with('\r')) line.remove_suffix(1);
+    const std::string_view line = fence(content.substr(p, nl == std::string_view::npos ? nl : nl - p));
     if (line == "---" || line == "...") {
       front_end = p;
       body_start = nl == std::string_view::npos ? content.size() : nl + 1;

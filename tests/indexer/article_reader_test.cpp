@@ -206,10 +206,33 @@ TEST_CASE("front matter: each kind of invalid input names its line", "[reader]")
     REQUIRE_FALSE(a);
     CHECK_THAT(a.error().message, Catch::Contains("not closed"));
   }
+  SECTION("spaces or tabs after a fence") {
+    // `--- ` was refused as "missing YAML front matter".
+    for (const char* text : {"--- \ntitle: T\ndate: 2025-01-01\n---\t \nBody\n",
+                             "---\t\r\ntitle: T\r\ndate: 2025-01-01\r\n...  \r\nBody\r\n"}) {
+      auto a = parse(text);
+      REQUIRE(a);
+      CHECK(a->title == "T");
+    }
+    // Anything else after the dashes is still no fence.
+    auto b = parse("--- x\ntitle: T\ndate: 2025-01-01\n---\n");
+    REQUIRE_FALSE(b);
+    CHECK_THAT(b.error().message, Catch::Contains("missing YAML front matter"));
+    auto c = parse("---\ntitle: T\ndate: 2025-01-01\n--- x\n");
+    REQUIRE_FALSE(c);
+    CHECK_THAT(c.error().message, Catch::Contains("not closed"));
+  }
   SECTION("invalid id") {
     auto a = parse("---\nid: ../etc/passwd\ntitle: T\ndate: 2025-01-01\n---\n");
     REQUIRE_FALSE(a);
     CHECK_THAT(a.error().message, Catch::Contains("invalid id"));
+    CHECK_THAT(a.error().message, !Catch::Contains("file name"));
+    // From the file name (`with space.md`): the message says how to mend it.
+    auto b = parse_markdown_article("---\ntitle: T\ndate: 2025-01-01\n---\n", "with space.md", "with space");
+    REQUIRE_FALSE(b);
+    CHECK(b.error().message ==
+          "invalid id 'with space': use letters, digits, '-', '_' or '.', starting with a letter or digit; the id "
+          "comes from the file name: add an 'id:' field to the front matter, or rename the file");
   }
   SECTION("front matter that is not a mapping") {
     auto a = parse("---\n- a\n- b\n---\n");
