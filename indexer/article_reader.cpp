@@ -821,6 +821,7 @@ std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
 
 void read_source(const SourceFile& file, ReadBatch& batch, const ReaderLimits& limits) {
   const std::string source = file.path.string();
+  batch.given_paths.emplace(file.absolute, source);
   auto broken = [&](int line, std::string message) {
     batch.errors.push_back({source, line, std::move(message), ""});
     batch.broken_sources.insert(file.absolute);

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -61,6 +62,15 @@ struct ReadBatch {
   // Directories (absolute paths) that could not be listed, or not to the end (unreadable,
   // vanished, an I/O error): the index keeps every article it holds from under them.
   std::vector<std::string> broken_directories;
+  // Each source file read: its identity (an article's `source`) to its path as given, for
+  // messages, which name a file as the user gave it.
+  std::map<std::string, std::string> given_paths;
+
+  // `source` (an article's) as the user gave it; itself when not read from a file here.
+  const std::string& shown(const std::string& source) const {
+    const auto it = given_paths.find(source);
+    return it == given_paths.end() ? source : it->second;
+  }
 };
 
 // A source file found under the paths given on the command line.

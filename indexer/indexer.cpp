@@ -132,12 +132,12 @@ void screen_articles(ReadBatch& batch, const std::function<std::string(const std
   std::set<std::string> kept;
   for (auto& a : batch.articles) {
     if (auto term = schema::overlong_term(a)) {
-      batch.errors.push_back({a.source, a.line, fmt::format("'{}' makes an index term of {} bytes; Xapian's limit is {}",
+      batch.errors.push_back({batch.shown(a.source), a.line, fmt::format("'{}' makes an index term of {} bytes; Xapian's limit is {}",
                                                             term->first, term->second.size(), schema::kMaxTermBytes), a.id});
       continue;
     }
     if (!a.url.empty() && !is_link_url(a.url)) {
-      batch.errors.push_back({a.source, a.line, "'url' must be a path on the site (/articles/…) or an http(s) URL", a.id});
+      batch.errors.push_back({batch.shown(a.source), a.line, "'url' must be a path on the site (/articles/…) or an http(s) URL", a.id});
       continue;
     }
     auto [it, inserted] = first_source.emplace(a.id, a.source);
@@ -147,11 +147,13 @@ void screen_articles(ReadBatch& batch, const std::function<std::string(const std
       unique.push_back(std::move(a));
       continue;
     }
+    // Both files named as given, as every other error names them (these were absolute).
     const int line = first_line[a.id];
+    const std::string& other = batch.shown(it->second);
     const std::string where = it->second == a.source ? fmt::format("on line {} of this file", line)
-                              : line > 0             ? fmt::format("in {}:{}", it->second, line)
-                                                     : "in " + it->second;
-    batch.errors.push_back({a.source, a.line, "duplicate id '" + a.id + "' (also " + where + ", which keeps it)", ""});
+                              : line > 0             ? fmt::format("in {}:{}", other, line)
+                                                     : "in " + other;
+    batch.errors.push_back({batch.shown(a.source), a.line, "duplicate id '" + a.id + "' (also " + where + ", which keeps it)", ""});
     if (!is_jsonl_source(a.source)) batch.broken_sources.insert(a.source);
   }
   batch.articles = std::move(unique);
@@ -298,6 +300,7 @@ class Job {
     articles_ = std::move(batch.articles);
     broken_sources_ = batch.broken_sources;
     broken_directories_ = batch.broken_directories;
+    given_paths_ = std::move(batch.given_paths);
     for (const auto& e : batch.errors)
       if (!e.id.empty()) failed_ids_.insert(e.id);
   }
@@ -462,7 +465,8 @@ class Job {
   // An article the builder refused (a term over Xapian's limit): an error naming it; its
   // indexed version, if any, stays (incremental runs do not replace it).
   void refuse_built(const Article& a, const std::length_error& e) {
-    report_.errors.push_back({a.source, a.line, e.what(), a.id});
+    const auto given = given_paths_.find(a.source);
+    report_.errors.push_back({given == given_paths_.end() ? a.source : given->second, a.line, e.what(), a.id});
     ++report_.failed;
     uncount(a.id);
   }
@@ -668,6 +672,7 @@ class Job {
   std::vector<Article> articles_;
   std::set<std::string> broken_sources_;
   std::vector<std::string> broken_directories_;
+  std::map<std::string, std::string> given_paths_;  // ReadBatch::given_paths
   std::set<std::string> failed_ids_;
   std::map<std::string, std::string> hashes_;
   bool verified_ = false;  // the old index was verified whole by this job
@@ -838,6 +843,7 @@ Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& 
     part.errors = batch.errors;  // failed ids and broken sources: every shard keeps what it holds
     part.broken_sources = batch.broken_sources;
     part.broken_directories = batch.broken_directories;
+    part.given_paths = batch.given_paths;
   }
   // One list of pair words for every shard (used by those that are built in full).
   IndexerOptions with_pairs = options;

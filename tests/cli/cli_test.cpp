@@ -94,6 +94,20 @@ TEST_CASE("cli: exit codes of index say what happened", "[cli]") {
     CHECK_THAT(r.err, Catch::Contains("bad.md:3: bad date '2025-02-30'"));
     CHECK_THAT(r.out, Catch::Contains("1 added"));
   }
+  SECTION("1 for a duplicate id, both files named as given, as every other error names them") {
+    // They were absolute (/tmp/…/a/good.md) while the bad date beside them was `a/bad.md`.
+    test::write_file(tmp / "a/copy.md", "---\nid: good\ntitle: Copy\ndate: 2025-02-01\n---\n");
+    test::write_file(tmp / "a/bad.md", "---\ntitle: Bad\ndate: 2025-02-30\n---\n");
+    for (const char* flags : {"", " --shards 2"}) {
+      auto r = test::run_mssearch("index a --db db" + std::string(flags), "", "cd " + q(tmp.path()) + " &&");
+      CHECK(r.exit_code == 1);
+      CHECK_THAT(r.err, Catch::Contains("a/bad.md:3: bad date '2025-02-30'"));
+      CHECK_THAT(r.err, Catch::Contains("error: a/good.md: duplicate id 'good' (also in a/copy.md, which keeps it)") ||
+                            Catch::Contains("error: a/copy.md: duplicate id 'good' (also in a/good.md, which keeps it)"));
+      CHECK(r.err.find(tmp.path().string()) == std::string::npos);
+      fs::remove_all(tmp / "db");
+    }
+  }
   SECTION("2 on a fatal error") {
     auto r = test::run_mssearch("index " + q(tmp / "missing") + " --db " + q(tmp / "db"));
     CHECK(r.exit_code == 2);
