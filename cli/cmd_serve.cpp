@@ -137,7 +137,8 @@ int run_serve(const ServeArgs& args) {
     fmt::print(stderr, "mssearch serve: warning: {} — /readyz answers 503 until it can be opened\n",
                state.error().message);
   }
-  fmt::print("mssearch serve: listening on http://{}:{}/ ({} threads){}\n", options.host, *port, options.threads,
+  // An IPv6 literal in brackets (`http://::1:8080/` is no URL a browser opens).
+  fmt::print("mssearch serve: listening on http://{}:{}/ ({} threads){}\n", url_host(options.host), *port, options.threads,
              options.shard_server ? fmt::format(", shard server on {}{}", kShardEndpoint,
                                                std::getenv("MSSEARCH_SHARD_SECRET") != nullptr || !options.shard_secret.empty()
                                                    ? " (secret required)" : " (no secret: keep it off the internet)")

@@ -906,6 +906,11 @@ HttpServer::HttpServer(const ServerOptions& options) : impl_(std::make_unique<Im
 
 HttpServer::~HttpServer() = default;
 
+std::string url_host(std::string_view host) {
+  if (host.find(':') == std::string_view::npos || host.starts_with('[')) return std::string(host);
+  return "[" + std::string(host) + "]";
+}
+
 Result<int> HttpServer::bind() {
   if (!impl_->options.analytics_path.empty() && !impl_->analytics) {
     auto recorder = AnalyticsRecorder::open({impl_->options.analytics_path, impl_->options.analytics_retention_days});
@@ -915,9 +920,7 @@ Result<int> HttpServer::bind() {
   auto port = impl_->gate.listen();
   if (!port) return port;
   const std::string& host = impl_->options.host;
-  const std::string shown = host == "0.0.0.0" || host == "::" || host.empty() ? "127.0.0.1"
-                            : host.find(':') != std::string::npos         ? "[" + host + "]"
-                                                                          : host;
+  const std::string shown = host == "0.0.0.0" || host == "::" || host.empty() ? "127.0.0.1" : url_host(host);
   impl_->listen_address = fmt::format("{}:{}", shown, *port);
   return port;
 }

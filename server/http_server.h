@@ -19,6 +19,11 @@
 namespace mssearch {
 
 class HttpServer;
+
+// `host` as a URL names it: an IPv6 literal in brackets (`::1` is `[::1]`, as in
+// `http://[::1]:8080/`), any other host as it is.
+std::string url_host(std::string_view host);
+
 namespace testing {
 std::string handle_raw(HttpServer& server, std::string_view request);  // server/http_server_testing.h
 }

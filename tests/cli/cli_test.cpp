@@ -563,6 +563,30 @@ TEST_CASE("cli: serve listens on loopback, answers, and stops cleanly on SIGTERM
   CHECK_THAT(test::read_file(tmp / "err"), Catch::Contains("GET /api/search?q=astrocytes 200"));
 }
 
+TEST_CASE("cli: serve on an IPv6 address prints its URL with the address in brackets", "[cli][server]") {
+  // `listening on http://::1:PORT/` was no URL a browser or curl opens.
+  test::TempDir tmp;
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " --db " + q(tmp / "db") + " -q").exit_code == 0);
+  const std::string cmd = "'" MSSEARCH_BIN "' serve --db " + q(tmp / "db") + " --host ::1 --port 0 --threads 1 >" +
+                          q(tmp / "out") + " 2>" + q(tmp / "err") + " & echo $!";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  int pid = 0;
+  REQUIRE(std::fscanf(p, "%d", &pid) == 1);
+  ::pclose(p);
+  std::string out;
+  for (int i = 0; i < 300 && out.find("listening") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    out = test::read_file(tmp / "out");
+    if (::kill(pid, 0) != 0) break;  // ended: no IPv6 here
+  }
+  ::kill(pid, SIGTERM);
+  for (int i = 0; i < 300 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (test::read_file(tmp / "err").find("cannot listen on") != std::string::npos) return;  // no IPv6 loopback here
+  CHECK_THAT(out, Catch::Contains("listening on http://[::1]:"));
+  CHECK_THAT(out, !Catch::Contains("http://::1:"));
+}
+
 TEST_CASE("cli: eval scores a judged collection and --floors fails below a floor", "[cli][eval]") {
   test::TempDir tmp;
   const auto set = tmp / "tiny";
