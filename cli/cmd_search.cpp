@@ -74,8 +74,8 @@ struct Style {
 int print_error(const char* command, const Error& error, bool json) {
   if (json)
     fmt::print("{}\n", dump_json({{"error", {{"code", to_string(error.code)}, {"message", error.message}}}}));
-  else
-    fmt::print(stderr, "mssearch {}: error: {}\n", command, error.message);
+  else  // it may quote what was typed: a query, an id (`related`), a prefix (`suggest`)
+    fmt::print(stderr, "mssearch {}: error: {}\n", command, printable(error.message));
   return kExitFatal;
 }
 
@@ -98,10 +98,12 @@ std::string facet_line(const std::vector<FacetValue>& facets) {
 
 void print_human(const SearchResult& r) {
   const Style style;
+  // The query as typed, escapes and all (`a ESC[31m b` turned the terminal red): as printable()
+  // writes other text from outside.
   fmt::print("{}{} {} for \"{}\" ({:.1f} ms)\n", r.total_is_exact ? "" : "about ", r.total,
-             r.total == 1 ? "result" : "results", r.query, r.took_ms);
+             r.total == 1 ? "result" : "results", printable(r.query), r.took_ms);
   if (r.did_you_mean)
-    fmt::print("Did you mean {}?{}\n", style(fmt::emphasis::bold | fmt::emphasis::italic, *r.did_you_mean),
+    fmt::print("Did you mean {}?{}\n", style(fmt::emphasis::bold | fmt::emphasis::italic, printable(*r.did_you_mean)),
                r.hits.empty() || r.total == 0 ? "" : "");
   int rank = 0;
   for (const auto& h : r.hits) {
@@ -157,7 +159,7 @@ int run_search(const SearchArgs& args) {
   if (!result) return print_error("search", result.error(), args.json);
   if (args.json) fmt::print("{}\n", dump_json(to_json(*result)));
   else print_human(*result);
-  for (const auto& w : result->warnings) fmt::print(stderr, "mssearch search: warning: {}\n", w);
+  for (const auto& w : result->warnings) fmt::print(stderr, "mssearch search: warning: {}\n", printable(w));
   return result->hits.empty() ? kExitPartial : kExitOk;
 }
 

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <iostream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/terminal.h"
 
 namespace mssearch::cli {
 
@@ -43,7 +46,7 @@ int main(int argc, char** argv) {
     for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
     if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
       const std::string message = fmt::format("unknown command '{}' (commands: {}; mssearch --help)", argv[1], fmt::join(names, ", "));
-      fmt::print(stderr, "mssearch: {}\n", message);
+      fmt::print(stderr, "mssearch: {}\n", printable(message));  // the command as typed, escapes and all
       if (std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--json"; }))
         fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", message}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       return kExitFatal;
@@ -52,7 +55,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
+    // CLI11's message quotes the argument it refused: written line by line through printable().
+    std::ostringstream refused;
+    const int rc = app.exit(e, std::cout, refused);
+    std::istringstream lines(refused.str());
+    for (std::string line; std::getline(lines, line);) std::cerr << printable(line) << '\n';
     // A script that asked for --json reads one JSON object on stdout, also for an argument
     // refused here (`--limit 1000`, an unknown --sort): the usage message above is on stderr.
     // Only options count: after "--" every argument is a positional one (a query word "--json").

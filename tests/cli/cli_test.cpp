@@ -388,6 +388,35 @@ TEST_CASE("cli: search prints hits, exit 1 when there are none", "[cli]") {
   CHECK(json::parse(suggested.out)["query"] == "mult scl");
 }
 
+TEST_CASE("cli: what was typed reaches a terminal without its escapes: query, related id, suggest prefix, command", "[cli]") {
+  // `0 results for "a<ESC>[31mb"` turned the terminal red: the query was echoed raw.
+  test::TempDir tmp;
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " --db " + q(tmp / "db") + " -q").exit_code == 0);
+  const std::string typed = "\"$(printf 'a\\033[31mb')\"";
+  auto clean = [](const test::CommandResult& r) {
+    CHECK(r.out.find('\x1b') == std::string::npos);
+    CHECK(r.err.find('\x1b') == std::string::npos);
+  };
+  auto search = test::run_mssearch("search " + typed + " --db " + q(tmp / "db"));
+  CHECK(search.exit_code == 1);
+  clean(search);
+  CHECK_THAT(search.out, Catch::StartsWith("0 results for \"a\\x1b[31mb\""));
+  auto related = test::run_mssearch("related " + typed + " --db " + q(tmp / "db"));
+  CHECK(related.exit_code == 2);
+  clean(related);
+  CHECK_THAT(related.err, Catch::Contains("no article with id 'a\\x1b[31mb'"));
+  auto suggest = test::run_mssearch("suggest " + typed + " --db " + q(tmp / "db"));
+  clean(suggest);
+  auto command = test::run_mssearch(typed + " --db " + q(tmp / "db"));
+  CHECK(command.exit_code == 2);
+  clean(command);
+  CHECK_THAT(command.err, Catch::Contains("unknown command 'a\\x1b[31mb'"));
+  auto option = test::run_mssearch("search x --sort " + typed + " --db " + q(tmp / "db"));
+  CHECK(option.exit_code == 2);
+  clean(option);
+  CHECK_THAT(option.err, Catch::Contains("a\\x1b[31mb"));
+}
+
 TEST_CASE("cli: --json prints one JSON error object on stdout when there is no index, for every read command", "[cli]") {
   test::TempDir tmp;
   const std::string db = " --db " + q(tmp / "missing");
