@@ -10,8 +10,10 @@
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <ctime>
 #include <iostream>
 
+#include <fmt/chrono.h>
 #include <fmt/color.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -44,7 +46,9 @@ nlohmann::json report_json(const IndexReport& r) {
   return {{"added", r.added},       {"updated", r.updated}, {"deleted", r.deleted},
           {"unchanged", r.unchanged}, {"failed", r.failed}, {"seconds", r.seconds},
           {"errors", errors},       {"full", r.full},       {"revision", r.revision},
-          {"documents", r.documents}, {"warnings", r.warnings}, {"shards", r.shards}};
+          {"documents", r.documents}, {"warnings", r.warnings}, {"shards", r.shards},
+          // When the run ended (UTC, ISO 8601), so that each line of the nightly log says which night it is.
+          {"finished_at", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)))}};
 }
 
 // What the terminate handler reports: the index job's database and output format.

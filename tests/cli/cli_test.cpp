@@ -6,6 +6,8 @@
 #include <sys/mount.h>
 #include <sys/wait.h>
 
+#include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <thread>
 
@@ -68,6 +70,17 @@ TEST_CASE("cli: the sample corpus indexes with at least 40 articles and 15 topic
   CHECK(summary["errors"].empty());
   for (const char* key : {"added", "updated", "deleted", "unchanged", "failed", "seconds", "errors"})
     CHECK(summary.contains(key));
+  // When the run ended, in UTC, for the nightly log (its lines did not say which night).
+  REQUIRE(summary.contains("finished_at"));
+  const std::string finished = summary["finished_at"];
+  CHECK(finished.size() == 20);
+  CHECK(finished[4] == '-');
+  CHECK(finished[10] == 'T');
+  CHECK(finished.ends_with('Z'));
+  const std::time_t now = std::time(nullptr);
+  std::tm parsed{};
+  REQUIRE(::strptime(finished.c_str(), "%Y-%m-%dT%H:%M:%SZ", &parsed) != nullptr);
+  CHECK(std::abs(static_cast<long>(::timegm(&parsed) - now)) < 120);
 
   auto stats = test::run_mssearch("stats --json --db " + q(tmp / "db"));
   REQUIRE(stats.exit_code == 0);
