@@ -186,7 +186,8 @@ void add_search_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 5));
   cmd->add_option("--sort", args->sort, "relevance (default), date (newest first) or credibility (best rated first)")
       ->check(CLI::IsMember({"relevance", "date", "credibility"}));
-  cmd->add_option("--limit", args->limit, "Hits per page (default 10, at most 100)")->check(CLI::Range(1, 100));
+  cmd->add_option("--limit", args->limit, fmt::format("Hits per page (default 10, at most {})", kDefaultMaxLimit))
+      ->check(CLI::Range(std::size_t{1}, kDefaultMaxLimit));
   cmd->add_option("--offset", args->offset, "Hits to skip (default 0, at most 10000)")->check(CLI::Range(0, 10000));
   cmd->add_flag("--partial", args->partial, "Match the last word as a prefix (as-you-type)");
   cmd->add_option("--snippet-length", args->snippet_length, "Characters of text per snippet (default 240)")
@@ -201,7 +202,8 @@ void add_search_command(CLI::App& app, int& exit_code) {
   auto* related = app.add_subcommand("related", "Articles like one article (\"You May Also Like\")");
   related->add_option("id", rargs->id, "Article id")->required();
   rargs->add_to(related);
-  related->add_option("--limit", rargs->limit, "How many (default 6)")->check(CLI::Range(1, 100));
+  related->add_option("--limit", rargs->limit, fmt::format("How many (default 6, at most {})", kDefaultMaxLimit))
+      ->check(CLI::Range(std::size_t{1}, kDefaultMaxLimit));
   related->callback([rargs, &exit_code] {
     auto searcher = Searcher::open(rargs->options());
     if (!searcher) { exit_code = print_error("related", searcher.error(), rargs->json); return; }
@@ -227,7 +229,9 @@ void add_search_command(CLI::App& app, int& exit_code) {
   auto* suggest = app.add_subcommand("suggest", "Complete what a visitor has typed so far");
   suggest->add_option("prefix", sargs->prefix, "Text typed so far")->required();
   sargs->add_to(suggest);
-  suggest->add_option("--limit", sargs->limit, "How many (default 8)")->check(CLI::Range(1, 50));
+  // The range the API takes (`/api/suggest?limit=`, 1 to max_per_page): it stopped at 50 here.
+  suggest->add_option("--limit", sargs->limit, fmt::format("How many (default 8, at most {})", kDefaultMaxLimit))
+      ->check(CLI::Range(std::size_t{1}, kDefaultMaxLimit));
   suggest->callback([sargs, &exit_code] {
     auto searcher = Searcher::open(sargs->options());
     if (!searcher) { exit_code = print_error("suggest", searcher.error(), sargs->json); return; }

@@ -13,6 +13,11 @@
 
 namespace mssearch {
 
+// The most hits a page holds, and completions or related articles an answer holds: the API's
+// `max_per_page` unless configured, and the command line's `--limit` range for search, related
+// and suggest (suggest stopped at 50 there while the API took 100).
+inline constexpr std::size_t kDefaultMaxLimit = 100;
+
 // Ranking: how the searcher orders matches. Every choice here was measured on the judged
 // collections with `mssearch eval` (README, "Relevance"); the defaults are the settings that
 // helped across them. The site boosts (recency, credibility) are off by default and always off
@@ -142,7 +147,7 @@ struct SearcherOptions {
   std::filesystem::path spelling_database;
   std::filesystem::path synonyms_path;      // corpus/synonyms.yaml format; empty: none
   std::size_t snippet_length = 240;         // characters of article text in a snippet
-  std::size_t max_limit = 100;              // cap on hits per page
+  std::size_t max_limit = kDefaultMaxLimit;  // cap on hits per page
   std::size_t max_offset = 10000;           // cap on paging depth
   // A coordinator: from this offset on, the shards answer their window without snippets and the
   // page's snippets are fetched from their shards after the merge (a round trip more).

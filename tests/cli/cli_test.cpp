@@ -548,6 +548,23 @@ TEST_CASE("cli: search --json has the documented shape, and so do related and su
   auto suggest = test::run_mssearch("suggest astro --json" + db);
   REQUIRE(suggest.exit_code == 0);
   CHECK_FALSE(json::parse(suggest.out)["suggestions"].empty());
+  // An empty list is exit 1, as a search without hits (README, "Exit codes").
+  auto none = test::run_mssearch("suggest zzqqxx --json" + db);
+  CHECK(none.exit_code == 1);
+  CHECK(json::parse(none.out)["suggestions"].empty());
+  test::TempDir lone;
+  test::write_file(lone / "a/only.md", test::markdown_article("The only one"));
+  REQUIRE(test::run_mssearch("index " + q(lone / "a") + " --db " + q(lone / "db") + " -q").exit_code == 0);
+  auto alone = test::run_mssearch("related only --json --db " + q(lone / "db"));
+  CHECK(alone.exit_code == 1);
+  CHECK(json::parse(alone.out)["related"].empty());
+  // --limit takes what the API takes (1 to max_per_page, 100): suggest stopped at 50.
+  CHECK(test::run_mssearch("suggest astro --limit 100 --json" + db).exit_code == 0);
+  CHECK(test::run_mssearch("related astrocytes-two-faces --limit 100 --json" + db).exit_code == 0);
+  for (const char* over : {"suggest astro --limit 101", "related astrocytes-two-faces --limit 101", "search a --limit 101"}) {
+    CAPTURE(over);
+    CHECK(test::run_mssearch(over + db).exit_code == 2);
+  }
 }
 
 TEST_CASE("cli: serve refuses an index named beside shard servers, which it would ignore", "[cli][server]") {
