@@ -340,10 +340,34 @@ std::string render_page(const PageContent& c, const ServerOptions& options) {
   return render("page.mustache", d);
 }
 
+// OpenSearch's ShortName: at most 16 characters. The site's name cut at a character, never
+// inside one's UTF-8 bytes (an XML parser refuses the file), and at the last space within the
+// 16 when there is one, not mid-word ("MS Research Summaries" -> "MS Research").
+std::string opensearch_short_name(std::string_view name) {
+  constexpr std::size_t kMaxCharacters = 16;
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  std::size_t end = 0, characters = 0;
+  while (end < name.size() && characters < kMaxCharacters) {
+    ++end;
+    while (end < name.size() && (static_cast<unsigned char>(name[end]) & 0xC0) == 0x80) ++end;
+    ++characters;
+  }
+  if (end < name.size() && !is_space(name[end])) {
+    // Cut mid-word: back to the last space, when the 16 hold one after a first word.
+    std::size_t space = end;
+    while (space > 0 && !is_space(name[space - 1])) --space;
+    std::size_t word_end = space;
+    while (word_end > 0 && is_space(name[word_end - 1])) --word_end;
+    if (word_end > 0) end = word_end;
+  }
+  while (end > 0 && is_space(name[end - 1])) --end;
+  return std::string(name.substr(0, end));
+}
+
 std::string render_opensearch(const ServerOptions& options, const std::string& base_url) {
   data d;
   d.set("site_name", options.site_name);
-  d.set("short_name", options.site_name.substr(0, 16));
+  d.set("short_name", opensearch_short_name(options.site_name));
   d.set("base", base_url);
   return render("opensearch.xml.mustache", d);
 }

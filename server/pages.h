@@ -46,6 +46,10 @@ std::string render_page(const PageContent& content, const ServerOptions& options
 // pages ask for the new file.
 std::string static_href(std::string_view name);
 
+// The OpenSearch description; its ShortName is opensearch_short_name(site_name).
 std::string render_opensearch(const ServerOptions& options, const std::string& base_url);
+// At most 16 characters of `name`, cut at a word boundary when there is one, never inside a
+// character's UTF-8 bytes.
+std::string opensearch_short_name(std::string_view name);
 
 }  // namespace mssearch

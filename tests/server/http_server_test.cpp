@@ -15,11 +15,13 @@
 #include "indexer/document_builder.h"
 #include "schema/index_path.h"
 #include "schema/text_analyzer.h"
+#include "schema/utf8.h"
 #include "analytics/analytics.h"
 #include "searcher/shard_protocol.h"
 #include "searcher/synonyms.h"
 #include "server/http_server.h"
 #include "server/http_server_testing.h"
+#include "server/pages.h"
 #include "tests/server/live_server.h"
 #include "tests/server/raw_client.h"
 #include "tests/test_support.h"
@@ -493,6 +495,24 @@ TEST_CASE("server: /opensearch.xml links come from public_url, never from a host
   REQUIRE(r);
   CHECK_THAT(r->body, Catch::Contains("template=\"https://search.example.org/?q={searchTerms}\""));
   CHECK_THAT(r->body, !Catch::Contains("evil"));
+}
+
+TEST_CASE("server: /opensearch.xml's ShortName is at most 16 characters, cut at a word, never inside one", "[server]") {
+  CHECK(opensearch_short_name("MS Research Summaries") == "MS Research");  // the default name
+  CHECK(opensearch_short_name("MS Summaries") == "MS Summaries");          // short enough: whole
+  CHECK(opensearch_short_name("Research on MS, in brief") == "Research on MS,");
+  CHECK(opensearch_short_name("Sixteen chars ok and more") == "Sixteen chars ok");  // a space follows the 16th
+  CHECK(opensearch_short_name("Neuroimmunologyresearch") == "Neuroimmunologyr");  // one long word: 16 characters
+  // Greek, two bytes a letter: 16 bytes ended inside "ψ" (invalid XML), and mid-word.
+  CHECK(opensearch_short_name("MS Περιλήψεις Έρευνας") == "MS Περιλήψεις");
+  CHECK(opensearch_short_name("多発性硬化症研究の要約とニュースのまとめサイト") == "多発性硬化症研究の要約とニュース");  // no space: 16 characters
+  CHECK(opensearch_short_name("🧠🧠🧠🧠🧠🧠🧠🧠🧠🧠🧠🧠🧠🧠🧠🧠🧠") == "🧠🧠🧠🧠🧠🧠🧠🧠🧠🧠🧠🧠🧠🧠🧠🧠");
+  LiveServer s(test::shared_index(), [](ServerOptions& o) { o.site_name = "MS Περιλήψεις Έρευνας"; });
+  auto r = s.get("/opensearch.xml");
+  REQUIRE(r);
+  CHECK(find_invalid_utf8(r->body) == std::string::npos);
+  CHECK_THAT(r->body, Catch::Contains("<ShortName>MS Περιλήψεις</ShortName>"));
+  CHECK_THAT(r->body, Catch::Contains("<Description>Search MS Περιλήψεις Έρευνας</Description>"));
 }
 
 TEST_CASE("server: mssearch.yaml loads, and the connection limits are read and checked", "[server][options]") {
