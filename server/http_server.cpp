@@ -520,14 +520,16 @@ void HttpServer::Impl::add_common_headers(const httplib::Request& req, httplib::
                                                      ? 1
                                                      : std::max(1, static_cast<int>(std::ceil(options.cluster.retry_seconds)))));
   const std::string origin = req.get_header_value("Origin");
+  const auto& allowed = options.cors_origins;
   if (!origin.empty()) {
-    const auto& allowed = options.cors_origins;
     const bool any = std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
-    if (any || std::find(allowed.begin(), allowed.end(), origin) != allowed.end()) {
+    if (any || std::find(allowed.begin(), allowed.end(), origin) != allowed.end())
       res.set_header("Access-Control-Allow-Origin", any ? "*" : origin);
-      vary += ", Origin";
-    }
   }
+  // With origins configured every answer depends on Origin (allowed, another, or none: with and
+  // without the header): a cache that kept one keyed without it would hand an allowed site an
+  // answer without Access-Control-Allow-Origin, or another site one with it.
+  if (!allowed.empty()) vary += ", Origin";
   res.headers.erase("Vary");
   res.set_header("Vary", vary);
 }

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <httplib.h>
@@ -184,12 +185,37 @@ TEST_CASE("server: CORS headers only for allowed origins", "[server]") {
   auto other = s.get("/api/search?q=ms", {{"Origin", "https://evil.example"}});
   REQUIRE(other);
   CHECK_FALSE(other->has_header("Access-Control-Allow-Origin"));
+  // The answer depends on Origin whatever it is (allowed, another, none): every answer says so,
+  // in one Vary with what else it varies on, or a cache hands one origin's answer to another.
+  for (const auto& [path, origin, vary] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"/api/search?q=ms", "https://evil.example", "Accept-Encoding, Origin"},
+           {"/api/search?q=ms", "", "Accept-Encoding, Origin"},
+           {"/?q=ms", "", "Accept-Encoding, Origin"},
+           {"/api/articles/nope", "https://evil.example", "Accept-Encoding, Origin"},
+           {"/no/such/route", "", "Accept-Encoding, Origin"},
+           {"/opensearch.xml", "https://site.example", "Host, Accept-Encoding, Origin"},
+           {"/opensearch.xml", "", "Host, Accept-Encoding, Origin"}}) {
+    INFO(path << " Origin: " << origin);
+    httplib::Headers headers;
+    if (!origin.empty()) headers.emplace("Origin", origin);
+    auto r = s.get(path, headers);
+    REQUIRE(r);
+    CHECK(r->get_header_value_count("Vary") == 1);
+    CHECK(r->get_header_value("Vary") == vary);
+  }
+  // No origins configured: no answer varies on Origin.
+  LiveServer closed(test::shared_index(), {});
+  auto plain = closed.get("/api/search?q=ms", {{"Origin", "https://site.example"}});
+  REQUIRE(plain);
+  CHECK_FALSE(plain->has_header("Access-Control-Allow-Origin"));
+  CHECK(plain->get_header_value("Vary") == "Accept-Encoding");
   auto c = s.client();
   auto preflight = c.Options("/api/search", {{"Origin", "https://site.example"},
                                              {"Access-Control-Request-Method", "GET"}});
   REQUIRE(preflight);
   CHECK(preflight->status == 204);
   CHECK(preflight->get_header_value("Access-Control-Allow-Origin") == "https://site.example");
+  CHECK(preflight->get_header_value("Vary") == "Accept-Encoding, Origin");
   CHECK_THAT(preflight->get_header_value("Access-Control-Allow-Methods"), Catch::Contains("GET"));
   // A path no route serves: 404 whatever the method (a preflight answered 204).
   auto nowhere = c.Options("/nope", {{"Origin", "https://site.example"}});
