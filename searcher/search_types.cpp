@@ -84,6 +84,8 @@ nlohmann::json to_json(const SearchResult& r) {
             {"years", facets_json(r.year_facets)},
             {"journals", facets_json(r.journal_facets)}}},
           {"did_you_mean", r.did_you_mean ? nlohmann::json(*r.did_you_mean) : nlohmann::json()},
+          // The query found nothing: the hits are did_you_mean's ("Showing results for …").
+          {"showing_corrected", r.showing_corrected},
           {"related", std::move(related)},
           {"partial", !r.failed_shards.empty()},
           {"timed_out", r.timed_out},

@@ -37,6 +37,9 @@
     list.setAttribute("aria-label", "Search results");
     var foot = document.createElement("div");
     foot.className = "mss-foot";
+    var head = document.createElement("div");  // "Showing results for …", above the list
+    head.className = "mss-head";
+    popup.appendChild(head);
     popup.appendChild(list);
     popup.appendChild(foot);
     wrap.appendChild(popup);
@@ -82,6 +85,7 @@
 
     function refused(message, q) {
       list.textContent = "";
+      head.textContent = "";
       foot.textContent = "";
       var why = document.createElement("div");
       why.className = "mss-empty mss-refused";
@@ -95,6 +99,7 @@
 
     function render(answer, q) {
       list.textContent = "";
+      head.textContent = "";
       foot.textContent = "";
       answer.hits.forEach(function (hit, n) {
         var a = document.createElement("a");
@@ -131,6 +136,17 @@
         }
         foot.appendChild(empty);
       }
+      // The words found nothing and the hits are the correction's: said, as on the full page.
+      var corrected = answer.showing_corrected && answer.did_you_mean && answer.hits.length ? answer.did_you_mean : "";
+      if (corrected) {
+        var note = document.createElement("div");
+        note.className = "mss-corrected";
+        note.appendChild(document.createTextNode("Showing results for "));
+        var strong = document.createElement("strong");
+        strong.textContent = corrected;
+        note.appendChild(strong);
+        head.appendChild(note);
+      }
       if (answer.total > answer.hits.length) {
         var more = document.createElement("a");
         more.className = "mss-more";
@@ -139,7 +155,8 @@
         more.addEventListener("mousedown", function (e) { e.preventDefault(); });
         foot.appendChild(more);
       }
-      live.textContent = answer.hits.length ? answer.total + (answer.total === 1 ? " result" : " results") + ", use the arrow keys to choose"
+      live.textContent = answer.hits.length ? (corrected ? "Showing results for " + corrected + ": " : "") +
+                                                answer.total + (answer.total === 1 ? " result" : " results") + ", use the arrow keys to choose"
                                             : "No results" + (answer.did_you_mean ? ". Did you mean " + answer.did_you_mean + "?" : "");
       shownFor = q;
       highlight(-1);
@@ -149,19 +166,37 @@
       var q = input.value.trim();
       if (!q) { open(false); shownFor = null; live.textContent = ""; return; }
       if (controller) controller.abort();
+      controller = null;
+      var url = base + "/api/search?partial=1&related=0&per_page=" + perPage + "&q=" + encodeURIComponent(q);
+      // Over the server's 8 KiB request line: refused (414) before any CORS header is added,
+      // which a page on another site could not even read. Said here instead.
+      if (url.length > 8000) { refused("This search is too long. Please shorten it.", q); return; }
       controller = new AbortController();
-      fetch(base + "/api/search?partial=1&related=0&per_page=" + perPage + "&q=" + encodeURIComponent(q),
-            { signal: controller.signal })
-        .then(function (r) { return r.json(); })
+      fetch(url, { signal: controller.signal })
+        .then(function (r) {
+          // An error's body may not be JSON (a proxy's page): the status still says enough.
+          return r.json().catch(function () { return {}; }).then(function (answer) { return { status: r.status, answer: answer }; });
+        })
         // An answer for words no longer in the box (typing went on) is not shown: it would
         // replace the list, and the option chosen, under the visitor's keys.
-        .then(function (answer) {
+        .then(function (got) {
           if (q !== input.value.trim()) return;
-          if (answer.hits) render(answer, q);
+          var answer = got.answer || {}, error = answer.error || {};
+          if (got.status === 200 && answer.hits) render(answer, q);
           // The visitor's own query refused (a finished bad date): said, not "No results".
-          else if (answer.error && answer.error.code === "bad_query") refused(answer.error.message, q);
+          else if (error.code === "bad_query" && error.message) refused(error.message, q);
+          // Any other refusal: the last query's results are not left standing as if they were
+          // this one's. Too long (over the byte limit, 400; over 8 KiB, 414), or unavailable.
+          else if (got.status === 414 || (got.status === 400 && /\blong\b/.test(error.message || "")))
+            refused("This search is too long. Please shorten it.", q);
+          else if (got.status >= 500) refused("Search is not available right now. Please try again in a moment.", q);
+          else refused("This search could not be run.", q);
         })
-        .catch(function () {});
+        .catch(function (e) {
+          // Aborted for newer words: theirs comes. Unreachable server: said, the old list cleared.
+          if (e && e.name === "AbortError") return;
+          if (q === input.value.trim()) refused("Search is not available right now. Please try again in a moment.", q);
+        });
     }
     input.addEventListener("input", function () {
       clearTimeout(timer);

@@ -57,6 +57,36 @@ await run(async (browser) => {
     { key: "Enter", keyCode: 229, isComposing: true, bubbles: true, cancelable: true })));
   await page.waitForTimeout(500);
   assert.match(page.url(), /\/widget-demo\.html$/, "Enter ending a composition does not leave the page");
+  // An answer that is an error never leaves the last query's list (and its "All N results")
+  // standing: the list is cleared and a short message says why.
+  const refusedNow = async (pattern, what) => {
+    await page.waitForFunction((source) => new RegExp(source).test(document.querySelector(".mss-refused")?.textContent || ""),
+                               pattern.source);
+    assert.equal(await page.locator(".mss-item").count(), 0, `${what}: no results of the last query`);
+    assert.equal(await page.locator(".mss-more").count(), 0, `${what}: no "All N results" of the last query`);
+  };
+  await page.locator("#demo").fill("fatigue ".repeat(600).trim());  // 4,799 bytes: 400 over the query's byte limit
+  await refusedNow(/too long/, "a query over the byte limit");
+  await page.locator("#demo").fill("brain fog");
+  await page.waitForSelector(".mss-dropdown .mss-item");
+  await page.route("**/api/search?*", (route) => route.fulfill({
+    status: 503, contentType: "application/json", body: '{"error":{"code":"overloaded","message":"the server is busy; try again"}}' }));
+  await page.locator("#demo").fill("brain fogs");
+  await refusedNow(/not available/, "503 overloaded");
+  await page.unroute("**/api/search?*");
+  await page.locator("#demo").fill("brain fog");
+  await page.waitForSelector(".mss-dropdown .mss-item");
+  await page.locator("#demo").fill("fatigue ".repeat(1200).trim());  // over 8 KiB: said without asking (a 414)
+  await refusedNow(/too long/, "a query over 8 KiB");
+  // Words that found nothing, answered with their correction's hits: said, as the page says it.
+  await page.locator("#demo").fill("astrocites");
+  await page.waitForSelector(".mss-dropdown .mss-item");
+  assert.match(await page.locator(".mss-corrected").textContent(), /^Showing results for astrocytes$/);
+  await page.locator("#demo").fill("brain fog");  // found as typed: no such note
+  await page.waitForFunction(() => /^Why .Brain Fog/.test(document.querySelector(".mss-item .mss-title")?.textContent || ""));
+  assert.equal(await page.locator(".mss-corrected").count(), 0, "no correction for words found as typed");
+  errors.splice(0, errors.length, ...errors.filter((e) => !/status of (400|503)/.test(e)));  // the refused fetches, logged by Chromium
+  console.log("widget: errors clear the list and say why; a correction's hits are said to be its");
   // Enter with no result chosen opens the full results page for the typed words.
   await Promise.all([page.waitForURL(/\/\?q=brain(%20|\+)fog$/), page.locator("#demo").press("Enter")]);
   await page.waitForSelector(".hit");

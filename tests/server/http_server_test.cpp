@@ -57,6 +57,10 @@ TEST_CASE("server: the JSON API answers like the CLI", "[server]") {
   for (const auto& h : dated["hits"]) CHECK(h["date"].get<std::string>().starts_with("2026"));
   CHECK(s.get_json("/api/search?q=MS")["total"] == s.get_json("/api/search?q=multiple%20sclerosis")["total"]);
   CHECK(s.get_json("/api/search?q=astrocites")["did_you_mean"] == "astrocytes");
+  // Its hits are the correction's, and the answer says so (the page and the widget show it).
+  CHECK(s.get_json("/api/search?q=astrocites")["showing_corrected"] == true);
+  CHECK(s.get_json("/api/search?q=astrocites&partial=1&related=0")["showing_corrected"] == true);  // the widget's
+  CHECK(s.get_json("/api/search?q=astrocytes")["showing_corrected"] == false);
   CHECK(s.get_json("/api/search?q=astrocy&partial=1")["total"].get<int>() >= 3);
   // What an answer computes besides its page: the widget's list asks related=0.
   auto full = s.get_json("/api/search?q=astrocytes&partial=1");
