@@ -250,7 +250,9 @@ std::uint64_t AnalyticsRecorder::record_search(const std::string& normalised_que
   std::uint64_t id;
   {
     std::lock_guard lock(impl_->mutex);
-    id = (impl_->random() >> 11) | 1;  // 1 .. 2^53 - 1
+    // 10^15 .. 2^53 - 1: always 16 digits, so an answer that names it is as long whatever the
+    // id (a HEAD request's headers say the length of the GET's answer; server/http_server.cpp).
+    id = kFirstSearchId + (impl_->random() >> 11) % ((std::uint64_t{1} << 53) - kFirstSearchId);
   }
   return impl_->enqueue(SearchRow{id, now_seconds(), normalised_query, hits}) ? id : 0;
 }

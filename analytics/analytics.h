@@ -48,8 +48,9 @@ class AnalyticsRecorder {
   AnalyticsRecorder& operator=(const AnalyticsRecorder&) = delete;
 
   // Queues one submitted search (already normalised words; blank ones are not recorded).
-  // Returns the search's id for click beacons: random, below 2^53 (exact as a JSON number),
-  // or 0 when nothing was recorded.
+  // Returns the search's id for click beacons: random, of 16 digits (from kFirstSearchId),
+  // below 2^53 (exact as a JSON number), or 0 when nothing was recorded.
+  static constexpr std::uint64_t kFirstSearchId = 1'000'000'000'000'000;
   std::uint64_t record_search(const std::string& normalised_query, std::uint32_t hits);
   // Queues a click on the result at `position` (1-based) of search `search_id`.
   void record_click(std::uint64_t search_id, std::uint32_t position);

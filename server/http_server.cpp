@@ -134,6 +134,7 @@ const char* reason_phrase(int status) {
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
     case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     case 505: return "HTTP Version Not Supported";
     default: return "Error";
@@ -203,14 +204,18 @@ struct HttpServer::Impl {
   // words, and not while the last word is still being typed (a live answer for complete words
   // counts). The page's script sends back the id of the search it already recorded for these
   // words (`search_id`, e.g. Enter after a live answer, or a filter ticked): that id is reused.
+  // A HEAD is not a search: nothing is recorded, but its answer names an id of the same width
+  // (every id has 16 digits) wherever the GET's would, so its headers (Content-Length) are the GET's.
   std::uint64_t record(const httplib::Request& req, const PageRequest& request, const SearchResult& result) {
-    if (!analytics || req.method != "GET") return 0;
+    if (!analytics || (req.method != "GET" && req.method != "HEAD")) return 0;
     if (const auto seen = parse_search_id(req, "search_id")) return *seen;
     const SearchRequest& r = request.search;
     const bool refinement = r.offset != 0 || r.sort != SortOrder::kRelevance || !r.topics.empty() || !r.journals.empty() ||
                             !r.years.empty() || !r.since.empty() || !r.until.empty() || r.min_credibility.has_value();
     if (refinement || (r.partial && result.last_word_prefix)) return 0;
-    return analytics->record_search(normalise_query(r.query), result.total);
+    std::string words = normalise_query(r.query);
+    if (req.method == "HEAD") return words.empty() ? 0 : AnalyticsRecorder::kFirstSearchId;
+    return analytics->record_search(words, result.total);
   }
   void click(const httplib::Request& req, httplib::Response& res);
 
@@ -439,6 +444,7 @@ std::string HttpServer::Impl::refusal(int status, std::string_view message, cons
     }
     case 414: code = "uri_too_long"; text = "request URI is too long"; break;
     case 431: code = "header_too_large"; text = "request header fields are over the limit of 8192 bytes"; break;
+    case 501: code = "not_implemented"; break;
     case 503: code = "overloaded"; break;
     case 505: code = "http_version_not_supported"; break;
     default: break;
@@ -508,6 +514,10 @@ void HttpServer::Impl::add_common_headers(const httplib::Request& req, httplib::
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("Content-Security-Policy", kSecurityPolicy);
   res.set_header("Referrer-Policy", "strict-origin-when-cross-origin");
+  // Ranges are ignored (serve): every answer says so, HEAD as GET (cpp-httplib added
+  // "Accept-Ranges: bytes" to HEAD answers alone).
+  res.headers.erase("Accept-Ranges");
+  res.set_header("Accept-Ranges", "none");
   // cpp-httplib gzips a text answer for a client that accepts it: a cache in front (a CDN,
   // a proxy) must key on that, or it hands the gzip bytes of a year-long immutable asset to a
   // client that cannot read them.

@@ -36,6 +36,13 @@ bool takes_body(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
 }
 
+// The methods the server knows (RFC 9110's, as cpp-httplib parses them): GET, HEAD and OPTIONS
+// are served; the others are refused 405 with Allow (TRACE and CONNECT too, by the server).
+bool known_method(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || takes_body(method) || method == "TRACE" ||
+         method == "CONNECT";
+}
+
 }  // namespace
 
 std::size_t max_request_size(const FramingLimits& limits) {
@@ -136,6 +143,9 @@ Framing frame_request(std::string_view bytes, const FramingLimits& limits) {
   if (hosts > 1) return refuse(skip, 400, "bad_framing", "the Host header is given twice");
   if (hosts == 0 && request_line.ends_with("HTTP/1.1"))
     return refuse(skip, 400, "bad_framing", "an HTTP/1.1 request must carry a Host header");
+  // Any other method (PROPFIND, FOO): not implemented (RFC 9110, 15.6.2), from the head, closing.
+  // cpp-httplib could not parse it and answered 400 "bad request".
+  if (!known_method(method)) return refuse(skip, 501, "unknown_method", "the method is not implemented; use GET");
   Framing f;
   f.skip = skip;
   if (takes_body(method) && !read_body) {

@@ -36,7 +36,8 @@ struct Framing {
     kHeadOnly,    // POST/PUT/PATCH/DELETE (but a POST to body_path): the head (`length` bytes)
                   // is complete and no route takes a body, so it is answered now (405) without
                   // waiting for the body, and the connection closes after the answer
-    kRefuse,      // answer `status` and close: 400, 411, 413, 414 or 431
+    kRefuse,      // answer `status` and close: 400, 411, 413, 414, 431, 501 (a method the
+                  // server does not know) or 505
   };
   Kind kind = Kind::kIncomplete;
   std::size_t skip = 0;         // empty lines before the request, to drop (RFC 9112, 2.2)

@@ -68,6 +68,8 @@ TEST_CASE("analytics: queries are kept normalised, with hits and clicks, and not
     CHECK(r.record_search("", 4) == 0);  // nothing typed: not a query
     CHECK(fog != clicked);
     CHECK(fog < (std::uint64_t{1} << 53));
+    // Every id has 16 digits: a page naming one is as long whatever it is (HEAD says GET's length).
+    for (const std::uint64_t id : {fog, clicked}) CHECK(std::to_string(id).size() == 16);
     r.record_click(clicked, 2);
     r.record_click(fog, 1);
     for (int i = 0; i < 50; ++i) r.record_click(fog, 1);        // the same click again: once

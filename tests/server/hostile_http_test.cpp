@@ -299,6 +299,11 @@ std::vector<Row> hostile_rows() {
       {"bodiless PATCH", "a PATCH head declaring a body, and no body", {},
        [](LiveServer& s) { return send_and_read(s.port, "PATCH /api/topics HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"); },
        {{"status", 405}, {"closed by the server", 1}}},
+      {"unknown method", "a PROPFIND head, and a GET pipelined behind it", {},
+       [](LiveServer& s) {
+         return send_and_read(s.port, "PROPFIND /api/search HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 2);
+       },
+       {{"status", 501}, {"answers", 1}, {"says Connection: close", 1}, {"closed by the server", 1}}},
       {"POST expecting 100-continue", "a POST head with Expect: 100-continue, waiting for the go-ahead", {},
        [](LiveServer& s) {
          return send_and_read(s.port, "POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n");

@@ -370,6 +370,43 @@ TEST_CASE("server: one route table serves, names and refuses alike", "[server]")
   CHECK_THAT(body, !Catch::Contains("route=\"/nowhere\""));
 }
 
+TEST_CASE("server: a method it does not know is 501 and closes, and HEAD has GET's headers", "[server]") {
+  test::TempDir tmp;
+  LiveServer s(test::shared_index(), [&](ServerOptions& o) { o.analytics_path = tmp / "analytics.sqlite"; });
+  // cpp-httplib could not parse these and answered 400 "bad request".
+  for (const std::string method : {"PROPFIND", "FOO"})
+    for (const std::string path : {"/api/search?q=ms", "/", "/articles/heat-sensitivity-uhthoff"}) {
+      INFO(method << " " << path);
+      test::RawConnection c(s.port);
+      REQUIRE(c.send(method + " " + path + " HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+      auto r = c.read_response(std::chrono::seconds(10));
+      REQUIRE(r);
+      CHECK(r->status == 501);
+      CHECK(r->header("connection") == "close");
+      CHECK(error_code(json::parse(r->body)) == "not_implemented");
+      CHECK(c.wait_closed(std::chrono::seconds(10)));
+    }
+  // HEAD: the headers GET would get (a recorded search's id in the page: the same length), no
+  // body; ranges are ignored and every answer says so, HEAD as GET.
+  auto client = s.client();
+  for (const std::string path : {"/?q=fatigue", "/?q=fatigue&fragment=1", "/?q=fatigue&search_id=1234", "/",
+                                 "/api/topics", "/widget.js", "/opensearch.xml", "/no/such/route", "/api/articles/nope"}) {
+    INFO(path);
+    auto get = client.Get(path);
+    auto head = client.Head(path);
+    REQUIRE(get);
+    REQUIRE(head);
+    CHECK(head->status == get->status);
+    CHECK(head->body.empty());
+    for (const char* name : {"Content-Length", "Content-Type", "Accept-Ranges", "Vary", "Cache-Control"}) {
+      INFO(name);
+      CHECK(head->get_header_value(name) == get->get_header_value(name));
+    }
+    CHECK(get->get_header_value("Accept-Ranges") == "none");
+  }
+  CHECK_THAT(client.Get("/?q=fatigue")->body, Catch::Contains("data-search=\""));
+}
+
 TEST_CASE("server: /search sends a search to the page, the same question", "[server]") {
   LiveServer s;
   // Read raw: cpp-httplib's client decodes a Location header.

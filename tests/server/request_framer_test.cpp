@@ -34,7 +34,8 @@ TEST_CASE("framer: whole requests, pipelined ones and bodies", "[server][framer]
   // Repeats that agree are one length.
   CHECK(frame_request("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab", limits).kind == Kind::kComplete);
   // HTTP/1.0, an absolute target, OPTIONS *: request lines cpp-httplib reads.
-  for (const char* line : {"GET /?q=a%20b HTTP/1.0", "GET http://h/x?q=1 HTTP/1.1", "OPTIONS * HTTP/1.1", "HEAD / HTTP/1.1"})
+  for (const char* line : {"GET /?q=a%20b HTTP/1.0", "GET http://h/x?q=1 HTTP/1.1", "OPTIONS * HTTP/1.1", "HEAD / HTTP/1.1",
+                           "TRACE / HTTP/1.1", "CONNECT h:443 HTTP/1.1"})
     CHECK(frame_request(std::string(line) + "\r\nHost: h\r\n\r\n", limits).kind == Kind::kComplete);
   // HTTP/1.0 did not require Host.
   CHECK(frame_request("GET / HTTP/1.0\r\n\r\n", limits).kind == Kind::kComplete);
@@ -91,6 +92,9 @@ TEST_CASE("framer: refusals name the status", "[server][framer]") {
       {"GET / HTTP/1.1\r\nX-Host: x\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400},
       {"GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", 400},
+      // A method the server does not know: not implemented, from the head (cpp-httplib said 400).
+      {"PROPFIND / HTTP/1.1\r\nHost: x\r\n\r\n", 501},
+      {"FOO /api/search?q=ms HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n", 501},
   };
   for (const auto& c : cases) {
     INFO(c.bytes.substr(0, 80));
