@@ -106,6 +106,18 @@ HttpError for_visitors(HttpError e) {
   return e;
 }
 
+// A path (or an id) as an error message names it: its first 80 characters (whole UTF-8 ones),
+// then "…". A request line may be 8 KiB; the answer need not carry it all back.
+std::string shown_path(std::string_view path) {
+  constexpr std::size_t kMaxCharacters = 80;
+  std::size_t end = 0;
+  for (std::size_t characters = 0; end < path.size() && characters < kMaxCharacters; ++characters) {
+    ++end;
+    while (end < path.size() && (static_cast<unsigned char>(path[end]) & 0xC0) == 0x80) ++end;
+  }
+  return end >= path.size() ? std::string(path) : std::string(path.substr(0, end)) + "…";
+}
+
 void send_error(httplib::Response& res, const HttpError& error) {
   const HttpError e = for_visitors(error);
   send_json(res, e.status, {{"error", {{"code", e.code}, {"message", e.message}}}});
@@ -489,9 +501,9 @@ const std::string& HttpServer::Impl::route_of(const std::string& path) const {
 }
 
 void HttpServer::Impl::not_allowed(const httplib::Request& req, httplib::Response& res) {
-  if (route_of(req.path) == "other") return send_error(res, {404, "not_found", "no route " + req.path});
+  if (route_of(req.path) == "other") return send_error(res, {404, "not_found", "no route " + shown_path(req.path)});
   res.set_header("Allow", "GET, HEAD, OPTIONS");  // as a preflight on the same path says
-  send_error(res, {405, "method_not_allowed", req.method + " is not allowed on " + req.path + "; use GET"});
+  send_error(res, {405, "method_not_allowed", req.method + " is not allowed on " + shown_path(req.path) + "; use GET"});
 }
 
 // /opensearch.xml's links. From the Host header only for development (no public_url), and only
@@ -644,6 +656,12 @@ void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& r
 
 void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& res, bool related) {
   const std::string id = req.matches[1];
+  // An id of up to 200 characters: named in a 404's message, shortened as a path is.
+  auto failed = [&id](const Error& e) {
+    HttpError h = http_error(e);
+    if (e.code == ErrorCode::kNotFound) h.message = "no article with id '" + shown_path(id) + "'";
+    return h;
+  };
   auto searcher = pool.acquire();
   if (!searcher) return send_error(res, unavailable(searcher.error()));
   if (!related) {
@@ -651,7 +669,7 @@ void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& r
     if (!found) {
       // One damaged article is that article's problem, not the index's: /readyz stays ready.
       if (found.error().code == ErrorCode::kCorrupt) metrics.count_answer("damaged_article");
-      return send_error(res, http_error(found.error()));
+      return send_error(res, failed(found.error()));
     }
     json answer = article_json(*found);
     answer["url"] = article_link(found->url, found->id, options);
@@ -661,7 +679,7 @@ void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& r
   if (!limit) return send_error(res, limit.error());
   std::vector<std::string> failed_shards;
   auto hits = (*searcher)->related(id, *limit, &failed_shards);
-  if (!hits) return send_error(res, http_error(hits.error()));
+  if (!hits) return send_error(res, failed(hits.error()));
   link(*hits);
   json items = json::array();
   for (const auto& h : *hits) items.push_back(to_json(h));
@@ -802,7 +820,7 @@ void HttpServer::Impl::setup() {
     const std::string code = status == 404 ? "not_found" : status == 405 ? "method_not_allowed"
                            : status == 413 ? "payload_too_large" : status == 414 ? "uri_too_long"
                            : status >= 500 ? "internal_error" : "bad_request";
-    const std::string message = status == 404 ? "no route " + req.path
+    const std::string message = status == 404 ? "no route " + shown_path(req.path)
                               : status == 413 ? "request body is over the limit of " + std::to_string(body_limit(req.method, req.path)) + " bytes"
                               : status == 414 ? "request URI is too long"
                               : status >= 500 ? "internal error" : "bad request";
@@ -901,7 +919,7 @@ void HttpServer::Impl::setup() {
     // A path no route serves is not found whatever the method (it answered 204, GET 404).
     if (route_of(req.path) == "other") {
       add_common_headers(req, res);
-      return send_error(res, {404, "not_found", "no route " + req.path});
+      return send_error(res, {404, "not_found", "no route " + shown_path(req.path)});
     }
     res.set_header("Allow", "GET, HEAD, OPTIONS");
     res.set_header("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");

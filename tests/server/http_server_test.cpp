@@ -155,6 +155,28 @@ TEST_CASE("server: bad requests get a JSON error with the right status", "[serve
   CHECK(long_page->get_header_value("Content-Type") == "text/html; charset=utf-8");
   CHECK_THAT(long_page->body, Catch::Contains("This search is too long"));
   CHECK_THAT(long_page->body, Catch::Contains("<form id=\"search-form\""));
+  // A long path or id is not echoed whole (a request line may be 8 KiB): its first 80 characters.
+  const std::string long_id(7000, 'a');
+  for (const auto& [path, status, start] : std::vector<std::tuple<std::string, int, std::string>>{
+           {"/api/articles/" + long_id, 404, "no route /api/articles/aaa"},
+           {"/api/articles/" + long_id + "/related", 404, "no route /api/articles/aaa"},
+           {"/api/articles/" + std::string(200, 'a'), 404, "no article with id 'aaa"},
+           {"/api/articles/" + std::string(200, 'a') + "/related", 404, "no article with id 'aaa"}}) {
+    INFO(path.size() << " " << start);
+    const std::string message = s.get_json(path, status)["error"]["message"].get<std::string>();
+    CHECK_THAT(message, Catch::StartsWith(start));
+    CHECK_THAT(message, Catch::Contains("aaaa…"));
+    CHECK(message.size() < 120);
+  }
+  CHECK(s.get_json("/api/articles/" + std::string(60, 'b'), 404)["error"]["message"] ==
+        "no article with id '" + std::string(60, 'b') + "'");  // a short one whole
+  auto posted_long = c.Post("/articles/" + long_id, "", "text/plain");
+  REQUIRE(posted_long);
+  CHECK(posted_long->status == 405);
+  CHECK(json::parse(posted_long->body)["error"]["message"] == "POST is not allowed on /articles/" + std::string(70, 'a') + "…; use GET");
+  auto options_long = c.Options("/nowhere/" + long_id);
+  REQUIRE(options_long);
+  CHECK(json::parse(options_long->body)["error"]["message"] == "no route /nowhere/" + std::string(71, 'a') + "…");
   CHECK(s.get_json("/healthz")["status"] == "ok");  // and still up
 }
 
