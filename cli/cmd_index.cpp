@@ -33,6 +33,7 @@ struct IndexArgs {
   std::vector<std::string> paths{"corpus"};
   std::string db = default_db_path();
   bool full = false;
+  bool allow_empty = false;
   std::size_t shards = 0;
   unsigned changesets = 0;
   bool json = false;
@@ -159,6 +160,7 @@ int run_index(const IndexArgs& args) {
   IndexerOptions options;
   options.db_path = args.db;
   options.full = args.full;
+  options.allow_empty = args.allow_empty;
   options.shards = args.shards;
   // Xapian writes replication changesets when this is set (read when a database is opened).
   if (args.changesets > 0) ::setenv("XAPIAN_MAX_CHANGESETS", std::to_string(args.changesets).c_str(), 1);
@@ -228,6 +230,9 @@ void add_index_command(CLI::App& app, int& exit_code) {
   cmd->add_option("paths", args->paths, "Files and directories to index (default: corpus)");
   cmd->add_option("--db", args->db, "Index directory (default: $MSSEARCH_DB or data/index)");
   cmd->add_flag("--full", args->full, "Rebuild into a new database and swap it in atomically");
+  cmd->add_flag("--allow-empty", args->allow_empty,
+                "Let a folder or file that now holds no article delete the articles indexed from it "
+                "(refused otherwise: an unmounted or emptied folder)");
   cmd->add_option("--shards", args->shards,
                   "Split a new index over N databases (DIR/shard-00 …) by a stable hash of the id")
       ->check(CLI::Range(1, 64));

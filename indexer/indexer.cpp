@@ -225,6 +225,8 @@ class Job {
         }
       }
       const Plan plan = make_plan(batch, indexed, scopes);
+      if (auto emptied = emptied_source(batch, indexed, plan); emptied && !options_.allow_empty)
+        return std::unexpected(std::move(*emptied));
       return rebuild ? write_generation(plan, old ? &*old : nullptr, indexed) : write_incremental(plan);
     });
   }
@@ -303,6 +305,34 @@ class Job {
     given_paths_ = std::move(batch.given_paths);
     for (const auto& e : batch.errors)
       if (!e.id.empty()) failed_ids_.insert(e.id);
+  }
+
+  // A path named that gave no article and no error (nothing there to read), while the plan
+  // deletes articles indexed from it: an unmounted mount point or a folder emptied by mistake,
+  // not an editor's deletions.
+  std::optional<Error> emptied_source(const ReadBatch& batch, const std::map<std::string, IndexedArticle>& indexed,
+                                      const Plan& plan) const {
+    for (const auto& path : paths_) {
+      const std::vector<std::string> as_named{source_identity(path)}, as_resolved{resolved_path(as_named.front())};
+      const auto within = [&](const std::string& source) {
+        return in_scope(source, as_named) || in_scope(resolved_path(source), as_resolved);
+      };
+      // Every file read there, article or not (the whole batch's, whichever shard this is).
+      if (std::any_of(given_paths_.begin(), given_paths_.end(), [&](const auto& read) { return within(read.first); }) ||
+          std::any_of(batch.errors.begin(), batch.errors.end(), [&](const ReadError& e) { return within(e.source); }) ||
+          std::any_of(articles_.begin(), articles_.end(), [&](const Article& a) { return within(a.source); }))
+        continue;
+      const std::size_t gone = static_cast<std::size_t>(std::count_if(plan.deletions.begin(), plan.deletions.end(), [&](const std::string& id) {
+        const auto it = indexed.find(id);
+        return it != indexed.end() && within(it->second.source);
+      }));
+      if (gone == 0) continue;
+      return Error{ErrorCode::kIo, fmt::format("{} holds no article now, but the index has {} from it (an unmounted or "
+                                               "emptied folder?): nothing was changed; to delete them, run again with "
+                                               "--allow-empty",
+                                               path.string(), gone)};
+    }
+    return std::nullopt;
   }
 
   Plan make_plan(const ReadBatch&, const std::map<std::string, IndexedArticle>& indexed,

@@ -30,6 +30,10 @@ namespace mssearch {
 struct IndexerOptions {
   std::filesystem::path db_path = "data/index";
   bool full = false;  // rebuild into a new generation and swap it in
+  // A folder or file named that yields no article and no error at all, while the index holds
+  // articles from it, refuses the job (an unmounted or emptied folder deleted every article);
+  // true lets the job delete them.
+  bool allow_empty = false;
   ReaderLimits limits;
   // Called after each document written: (done, total). For progress bars; may be empty.
   std::function<void(std::size_t, std::size_t)> progress;

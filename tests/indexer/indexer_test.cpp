@@ -283,6 +283,45 @@ Xapian::doccount documents_in(const std::filesystem::path& db) {
 
 }  // namespace
 
+TEST_CASE("index: a folder named that holds no article now deletes nothing unless allowed", "[indexer]") {
+  for (const std::size_t shards : {0u, 2u}) {
+    INFO("shards " << shards);
+    Fixture f;
+    IndexerOptions options;
+    options.db_path = f.db;
+    options.shards = shards;
+    REQUIRE(run_index_job({f.articles}, options));
+    const auto held = documents_in(f.db);
+    REQUIRE(held >= 3);
+    // An unmounted mount point, a folder emptied by mistake: every article was deleted, exit 0.
+    const auto away = f.tmp / "away";
+    std::filesystem::rename(f.articles, away);
+    std::filesystem::create_directories(f.articles);
+    auto job = run_index_job({f.articles}, options);
+    REQUIRE_FALSE(job);
+    CHECK(job.error().code == ErrorCode::kIo);
+    CHECK_THAT(job.error().message, Catch::Contains("holds no article now") && Catch::Contains("--allow-empty"));
+    CHECK(documents_in(f.db) == held);
+    // An editor's deletions with one article left go through, in whichever shard they are.
+    std::filesystem::remove_all(f.articles);
+    std::filesystem::rename(away, f.articles);
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(f.articles)) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (std::size_t i = 1; i < files.size(); ++i) std::filesystem::remove(files[i]);
+    auto some = run_index_job({f.articles}, options);
+    REQUIRE(some);
+    CHECK(some->deleted == held - 1);
+    // Allowed: the last one goes too.
+    std::filesystem::remove(files[0]);
+    options.allow_empty = true;
+    auto all = run_index_job({f.articles}, options);
+    REQUIRE(all);
+    CHECK(all->deleted == 1);
+    CHECK(documents_in(f.db) == 0);
+  }
+}
+
 TEST_CASE("index: a lost stub is damage: refused, nothing lost", "[indexer]") {
   const auto documents = documents_in;
   Fixture f;
