@@ -225,7 +225,8 @@ Result<VerifyReport> verify_database(const fs::path& glass_dir, const VerifyOpti
   }
   // The tables every mssearch index has once it holds an article (Xapian opens a database
   // without some of them, and only fails when they are needed).
-  for (const char* table : {"postlist", "docdata", "termlist", "position"}) {
+  // Spelling too: every article adds its words to it ("did you mean" went silent without it).
+  for (const char* table : {"postlist", "docdata", "termlist", "position", "spelling"}) {
     std::error_code exists_ec;
     if (!fs::exists(glass_dir / (std::string(table) + ".glass"), exists_ec) && fs::exists(glass_dir / "docdata.glass", exists_ec))
       damage.add(fmt::format("table {}.glass", table), "missing");
