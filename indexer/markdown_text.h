@@ -1,5 +1,6 @@
 // Turns an article's Markdown body into plain-text sections (split at headings) with cmark,
-// for indexing and for snippets. Raw HTML in the Markdown is dropped, never passed through.
+// for indexing and for snippets. Raw HTML in the Markdown is never passed through: an HTML
+// block gives its text (tags, scripts, styles and comments dropped), inline tags nothing.
 #pragma once
 
 #include <string_view>

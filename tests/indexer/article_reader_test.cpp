@@ -328,6 +328,18 @@ TEST_CASE("markdown: sections split at headings, raw HTML dropped", "[reader]") 
   CHECK(sections[2].text == "one\n\ntwo");
 }
 
+TEST_CASE("markdown: an HTML block gives its text, never its tags, scripts, styles or comments", "[reader]") {
+  // Written as HTML, a paragraph was dropped whole: neither searched nor shown.
+  auto sections = markdown_sections(
+      "## What They Found\n\n<div class=\"note\">Important: take <b>divword</b> with food &amp; water&#33;</div>\n\n"
+      "<details><summary>More</summary>\nHidden &lt;detail&gt;\n</details>\n\n"
+      "<script>alert(1)</script>\n\n<style>p { color: red }</style>\n\n<!-- an editor's note -->\n\n"
+      "<p>Last &#x263A; &bogus; <3</p>\n\nAfter.\n");
+  REQUIRE(sections.size() == 1);
+  CHECK(sections[0].text ==
+        "Important: take divword with food & water!\n\nMore Hidden <detail>\n\nLast \u263A &bogus; <3\n\nAfter.");
+}
+
 TEST_CASE("sources: directories are walked for articles, README, dotfiles and _ folders skipped", "[reader]") {
   test::TempDir dir;
   test::write_file(dir / "a.md", "x");
