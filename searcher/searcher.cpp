@@ -7,6 +7,9 @@
 #include <set>
 #include <unordered_map>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <nlohmann/json.hpp>
 
 #include "schema/schema.h"
@@ -184,7 +187,10 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
     }
   }
   try {
-    auto result = impl_->retrying([&] { return impl_->search_once(request); });
+    auto result = impl_->retrying([&]() -> Result<SearchResult> {
+      if (auto down = impl_->every_shard_down()) return std::unexpected(std::move(*down));
+      return impl_->search_once(request);
+    });
     if (result) result->warnings = impl_->stored.take_warnings();
     // Kept under the revision searched: a retry after the index moved on searched a newer one.
     if (result && cache != nullptr && index_version(impl_->shards) == searched_version) cache->put(key, *result);
@@ -194,6 +200,18 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
   } catch (const Xapian::Error& e) {
     return xapian_failure(e, "search failed");
   }
+}
+
+std::optional<Error> Searcher::Impl::every_shard_down() const {
+  const std::vector<std::string> failed = shards.failed();
+  if (failed.empty()) return std::nullopt;
+  const std::string spelling = options.spelling_database.string();
+  const std::size_t with_documents = options.databases.empty() ? 1 : options.databases.size();
+  std::vector<std::string> down;
+  for (const auto& name : failed)
+    if (spelling.empty() || name != spelling) down.push_back(name);
+  if (down.size() < with_documents) return std::nullopt;
+  return Error{ErrorCode::kUnavailable, fmt::format("every shard is down ({}): no article can be searched", fmt::join(down, ", "))};
 }
 
 Result<SearchResult> Searcher::Impl::search_once(const SearchRequest& request) {

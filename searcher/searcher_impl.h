@@ -44,6 +44,9 @@ struct Searcher::Impl {
   void load_topics();   // after the database moved to another revision
   void load_pair_words();  // the planner's phrase filters (schema::kMetaPairWords), in load_topics
   Result<SearchResult> search_once(const SearchRequest& request);
+  // kUnavailable when every shard holding documents is down (a spelling database alone still
+  // opens: the answer was an empty 200 marked partial, or a 500 from an empty combination).
+  std::optional<Error> every_shard_down() const;
   Result<SearchResult> run(const SearchRequest& request, const QueryPlan& plan);
   Result<ShardAnswer> shard_once(const ShardRequest& request, SearchRequest search);
   Result<std::vector<Suggestion>> suggest_once(const std::string& prefix, std::size_t limit);

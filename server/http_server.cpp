@@ -764,8 +764,12 @@ void HttpServer::Impl::ready(httplib::Response& res) {
     if (!shard.error.empty()) one["error"] = shard.error;
     shards.push_back(std::move(one));
   }
-  // Ready while at least one shard answers; "partial" says some are left out.
-  const bool none = !shards.empty() && std::none_of(shards.begin(), shards.end(), [](const json& s) { return s["up"].get<bool>(); });
+  // Ready while at least one shard of documents answers ("partial" says some are left out); the
+  // spelling database beside remote shards holds none: it alone up was "ready", 0 documents.
+  const std::string spelling = options.searcher.spelling_database.string();
+  const bool none = !shards.empty() && std::none_of(shards.begin(), shards.end(), [&](const json& s) {
+    return s["up"].get<bool>() && (spelling.empty() || s["name"].get<std::string>() != spelling);
+  });
   if (none) metrics.set_ready(false);
   send_json(res, none ? 503 : 200, {{"status", none ? "not_ready" : "ready"}, {"documents", documents},
                                     {"revision", revision}, {"partial", partial}, {"shards", shards}});

@@ -554,10 +554,43 @@ TEST_CASE("shards: the server over remote shards: same page, partial answers, /r
     back = json::parse(rc.Get("/api/search?q=ms")->body)["partial"] == false;
   }
   CHECK(back);
+  // Every shard down: unavailable, with and without the spelling database beside them (which
+  // holds no article: the search was an empty 200 and /readyz "ready"; without it, a 500).
+  auto serve_spelled = [&] {
+    ServerOptions o;
+    o.searcher.databases = {s0.spec(), s1.spec()};
+    o.searcher.spelling_database = spelling_dir(sharded);
+    o.searcher.remote.timeout_seconds = 2;
+    o.searcher.remote.retry_seconds = 0.2;
+    o.searcher.synonyms_path = test::corpus_dir() / "synonyms.yaml";
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.threads = 2;
+    o.access_log = false;
+    return std::make_unique<HttpServer>(o);
+  };
+  auto spelled_server = serve_spelled();
+  const int pp = *spelled_server->bind();
+  std::thread t3([&] { spelled_server->run(); });
+  httplib::Client pc("127.0.0.1", pp);
+  REQUIRE(pc.Get("/api/search?q=ms")->status == 200);
+  s0.stop();
+  s1.stop();
+  for (httplib::Client* c : {&rc, &pc}) {
+    auto down = c->Get("/api/search?q=ms");
+    REQUIRE(down);
+    CHECK(down->status == 503);
+    CHECK(json::parse(down->body)["error"]["code"] == "shards_unavailable");
+    auto not_ready = c->Get("/readyz");
+    REQUIRE(not_ready);
+    CHECK(not_ready->status == 503);
+  }
   remote_server->stop();
   single_server->stop();
+  spelled_server->stop();
   t1.join();
   t2.join();
+  t3.join();
 }
 
 TEST_CASE("replication: a replica follows the primary through incremental and --full runs", "[shards][replication]") {
