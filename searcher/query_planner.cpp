@@ -1196,6 +1196,13 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   // phrase and OR became words (37 articles for `microglia )`, 5 for `microglia`).
   if (!balanced(plan.folded)) plan.folded = paired_brackets_only(plan.folded);
   plan.blank = plan.folded.find_first_not_of(" \t\r\n") == std::string::npos;
+  // Typed, but nothing searchable in it (an emoji, a lone bracket or quote, `?!`): no article
+  // matches, as for a word none has; it was every article, "50 articles for “😀”".
+  const bool nothing_searchable =
+      plan.blank && std::any_of(request.query.begin(), request.query.end(), [](char c) {
+        const auto b = static_cast<unsigned char>(c);
+        return b > 0x20 && b != 0x7f;
+      });
   const std::size_t last_space = plan.folded.find_last_of(" \t\r\n");
   const std::string typed_last = last_space == std::string::npos ? plan.folded : plan.folded.substr(last_space + 1);
   if (const std::size_t depth = bracket_depth(plan.folded); depth > kMaxBracketDepth)
@@ -1240,7 +1247,9 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
         else if (most > kMaxRepeats) plan.folded = bounded_repeats(plan.folded);
       }
     }
-    plan.words = plan.blank ? match_all() : parse(plan.folded, plan.partial);
+    plan.words = nothing_searchable ? Xapian::Query(Xapian::Query::MatchNothing)
+                 : plan.blank      ? match_all()
+                                   : parse(plan.folded, plan.partial);
     while (!plan.blank && distinct_terms(plan.words) > options_.max_query_terms) {
       const std::size_t words = plain_words_of(split_filters(plan.folded).rest).size();
       budget = std::min(budget == 0 ? words : budget, words) * 3 / 4;

@@ -1219,6 +1219,28 @@ TEST_CASE("limits: an answer cut by the time limit says so, one without the limi
   CHECK(whole->total_is_exact);
 }
 
+TEST_CASE("a query with nothing searchable in it finds no article, an empty one finds every article", "[searcher]") {
+  CorpusIndex c;
+  SearchRequest r;
+  r.query = "";
+  auto all = c.searcher->search(r);
+  REQUIRE(all);
+  CHECK(all->total == 50);
+  // Each was every article ("50 articles for “😀”"), while `?!` and `*` found none.
+  for (const char* q : {"\U0001F600", "(", "\"", ")", "?!", "*", "- -", "\u200b"}) {
+    INFO(q);
+    r.query = q;
+    auto none = c.searcher->search(r);
+    REQUIRE(none);
+    CHECK(none->total == 0);
+  }
+  // Beside a filter, the filter still holds.
+  r.query = "\U0001F600 topic:Fatigue";
+  auto filtered = c.searcher->search(r);
+  REQUIRE(filtered);
+  CHECK(filtered->total > 0);
+}
+
 TEST_CASE("long questions: quoted phrases past 16 words in all are searched as words, and the answer says so", "[searcher][limits]") {
   CorpusIndex c;
   const auto search = [&](const std::string& q) {
