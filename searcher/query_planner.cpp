@@ -630,27 +630,37 @@ std::string date_filters(const std::string& text, std::string& bad, std::map<std
 
 // `text` with its quoted phrases (in the order typed) searched as phrases while their words
 // together stay within kMaxPhraseWords; each one past that as its words (its quotes taken
-// out), or left out when it is an exclusion (`-"a b"`: its words alone would exclude more).
+// out; a field's phrase, `title:"…"`, as each word in that field), or left out when it is an
+// exclusion (`-"a b"`: its words alone would exclude more). Phrases within an excluded bracket
+// (`-(a "b c")`) are left to excluded_phrases_within_budget, on the parsed query: taken out of
+// the text they could leave an empty bracket, and as words they would exclude more.
 // A filter's quoted value (`topic:"multiple sclerosis"`) is one term with no positions: kept.
-// `relaxed`: how many phrases were searched as words or left out.
-std::string phrases_within_budget(const std::string& text, std::size_t& relaxed) {
+// `relaxed`: how many phrases were searched as words or left out; `used`: the words of those kept.
+std::string phrases_within_budget(const std::string& text, std::size_t& relaxed, std::size_t& used) {
   std::string out;
-  std::size_t words_so_far = 0;
+  std::vector<bool> brackets;  // for each open bracket: whether it is excluded (`-(`)
   for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == '(') {
+      const bool signed_out = !out.empty() && out.back() == '-';
+      brackets.push_back(signed_out || (!brackets.empty() && brackets.back()));
+    } else if (text[i] == ')' && !brackets.empty()) {
+      brackets.pop_back();
+    }
     if (text[i] != '"') {
       out += text[i++];
       continue;
     }
     std::size_t close = text.find('"', i + 1);
     close = close == std::string::npos ? text.size() : close + 1;
-    std::size_t words = 0;
+    std::vector<std::string> words;
     for (std::size_t k = i + 1; k < close;) {
       if (!is_word_byte(text[k])) {
         ++k;
         continue;
       }
-      ++words;
+      const std::size_t b = k;
       while (k < close && is_word_byte(text[k])) ++k;
+      words.push_back(text.substr(b, k - b));
     }
     std::string field;  // as already copied to `out`, its colon included
     if (i > 0 && text[i - 1] == ':' && !out.empty()) {
@@ -658,26 +668,74 @@ std::string phrases_within_budget(const std::string& text, std::size_t& relaxed)
       while (f > 0 && is_word_byte(out[f - 1])) --f;
       field = out.substr(f);
     }
-    if (filter_field_length(field) > 0 || words < 2 || words_so_far + words <= kMaxPhraseWords) {
-      if (filter_field_length(field) == 0 && words >= 2) words_so_far += words;
+    const bool in_excluded_bracket = !brackets.empty() && brackets.back();
+    if (filter_field_length(field) > 0 || words.size() < 2 || in_excluded_bracket ||
+        used + words.size() <= kMaxPhraseWords) {
+      if (filter_field_length(field) == 0 && words.size() >= 2 && !in_excluded_bracket) used += words.size();
       out += text.substr(i, close - i);
       i = close;
       continue;
     }
     ++relaxed;
     const std::size_t sign_at = i - field.size();
-    const bool excluded = sign_at > 0 && text[sign_at - 1] == '-';
-    if (excluded) {
-      out.erase(out.size() - field.size());
-      if (!out.empty() && out.back() == '-') out.pop_back();
+    out.erase(out.size() - field.size());
+    // Excluded by a sign, or by `NOT` (`a AND NOT "…"`, as the bracket rewriting writes it).
+    const auto ends_with_word = [&](std::string_view op) {
+      const std::size_t end = out.find_last_not_of(" \t\r\n");
+      if (end == std::string::npos || end + 1 < op.size() || std::string_view(out).substr(end + 1 - op.size(), op.size()) != op)
+        return false;
+      return end + 1 == op.size() || std::string_view(" \t\r\n(").find(out[end - op.size()]) != std::string_view::npos;
+    };
+    const auto drop_word = [&](std::string_view op) { out.erase(out.find_last_not_of(" \t\r\n") + 1 - op.size()); };
+    const bool signed_out = sign_at > 0 && text[sign_at - 1] == '-';
+    const bool notted = !signed_out && ends_with_word("NOT");
+    if (signed_out || notted) {
+      if (signed_out && !out.empty() && out.back() == '-') out.pop_back();
+      if (notted) {
+        drop_word("NOT");
+        if (ends_with_word("AND")) drop_word("AND");
+      }
     } else {
-      std::string inner = text.substr(i + 1, (close == text.size() && text.back() != '"' ? close : close - 1) - (i + 1));
-      out += inner;
+      for (const auto& w : words) out += ' ' + field + w;
     }
     out += ' ';
     i = close;
   }
   return out;
+}
+
+// The phrases (OP_PHRASE, OP_NEAR) under an exclusion (the right of an AND_NOT, at any depth)
+// in the order parsed: each left out (matching nothing, so excluding nothing) once their words
+// and the `used` words of the phrases searched pass kMaxPhraseWords. As words they would
+// exclude more than the phrase; kept, each is checked position by position in every candidate.
+Xapian::Query excluded_phrases_within_budget(const Xapian::Query& q, std::size_t& used, std::size_t& relaxed,
+                                             bool excluded = false) {
+  using Q = Xapian::Query;
+  const auto type = q.get_type();
+  if (type == Q::OP_PHRASE || type == Q::OP_NEAR) {
+    if (!excluded) return q;
+    const std::size_t words = q.get_num_subqueries();
+    if (used + words <= kMaxPhraseWords) {
+      used += words;
+      return q;
+    }
+    ++relaxed;
+    return Q(Q::MatchNothing);
+  }
+  switch (type) {
+    case Q::OP_AND: case Q::OP_OR: case Q::OP_AND_NOT: case Q::OP_XOR: case Q::OP_AND_MAYBE: case Q::OP_FILTER:
+      break;
+    default:
+      return q;
+  }
+  std::vector<Q> subs;
+  bool changed = false;
+  for (std::size_t i = 0; i < q.get_num_subqueries(); ++i) {
+    const Q sub = q.get_subquery(i);
+    subs.push_back(excluded_phrases_within_budget(sub, used, relaxed, excluded || (type == Q::OP_AND_NOT && i > 0)));
+    changed = changed || subs.back().get_description() != sub.get_description();
+  }
+  return changed ? Q(type, subs.begin(), subs.end()) : q;
 }
 
 // `text` with each plain word (not an operator) kept at most kMaxRepeats times; the rest of the
@@ -1230,8 +1288,9 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     // A wildcard typed again expands the same terms again (1,300 times `a*`: 80 s of matching):
     // each is kept kMaxRepeats times, whatever the length.
     if (!plan.blank && plan.folded.find_first_of("*\"") != std::string::npos) plan.folded = bounded_repeats(plan.folded, true);
+    std::size_t phrase_words = 0;  // of the phrases searched as phrases
     if (!plan.blank && plan.folded.find('"') != std::string::npos) {
-      plan.folded = phrases_within_budget(plan.folded, plan.phrases_relaxed);
+      plan.folded = phrases_within_budget(plan.folded, plan.phrases_relaxed, phrase_words);
       // Their words as plain words: each kept at most kMaxRepeats times, as for a long question.
       if (plan.phrases_relaxed > 0) plan.folded = bounded_repeats(plan.folded);
     }
@@ -1250,6 +1309,13 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     plan.words = nothing_searchable ? Xapian::Query(Xapian::Query::MatchNothing)
                  : plan.blank      ? match_all()
                                    : parse(plan.folded, plan.partial);
+    const std::size_t text_relaxed = plan.phrases_relaxed;
+    const auto within_budget = [&](const Xapian::Query& words) {
+      std::size_t used = phrase_words;
+      plan.phrases_relaxed = text_relaxed;
+      return excluded_phrases_within_budget(words, used, plan.phrases_relaxed);
+    };
+    if (!plan.blank) plan.words = within_budget(plan.words);
     while (!plan.blank && distinct_terms(plan.words) > options_.max_query_terms) {
       const std::size_t words = plain_words_of(split_filters(plan.folded).rest).size();
       budget = std::min(budget == 0 ? words : budget, words) * 3 / 4;
@@ -1257,7 +1323,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
       if (budget == 0) break;
       plan.folded = informative_words(plan.folded, budget, more, plan.partial);
       plan.words_dropped += more;
-      plan.words = parse(plan.folded, plan.partial);
+      plan.words = within_budget(parse(plan.folded, plan.partial));
     }
   } catch (const Xapian::WildcardError& e) {
     return std::unexpected(wildcard_refusal(e, options_.max_wildcard_expansion));

@@ -568,6 +568,13 @@ TEST_CASE("index: a truncated table is refused as damage with what to do, --full
     REQUIRE(answer.is_object());
     CHECK(answer["error"]["code"] == "index_damaged");
   }
+  // `check` names the table (it said "database" twice, naming no file).
+  auto check = test::run_mssearch(fmt::format("check --db '{}' --json", f.db.string()));
+  CHECK(check.exit_code == 1);
+  const auto checked = nlohmann::json::parse(check.out, nullptr, false);
+  REQUIRE(checked.is_object());
+  REQUIRE(checked["databases"][0]["damage"].size() == 1);
+  CHECK(checked["databases"][0]["damage"][0]["what"] == "table postlist.glass");
   CHECK(f.index(true).documents == 43);
   CHECK(f.find("bacteria") == Ids{"gut"});
 }

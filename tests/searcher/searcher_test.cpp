@@ -1274,6 +1274,24 @@ TEST_CASE("long questions: quoted phrases past 16 words in all are searched as w
   const SearchResult as_words = search(eight + "\"white matter\"");
   CHECK(as_words.query_phrases_relaxed == 1);
   CHECK(as_words.total == search(eight + "white matter").total);
+  // An exclusion past the budget is left out wherever it stands: within an excluded bracket or
+  // after NOT, its words had become exclusions of their own (0 hits for `fatigue -(sleep P)`).
+  const std::string p17 = "\"people with ms who walked more had less fatigue and better sleep over the past two years\"";
+  for (const auto& [with, as_if_left_out] : std::vector<std::pair<std::string, std::string>>{
+           {"fatigue -(sleep " + p17 + ")", "fatigue -sleep"},
+           {"fatigue NOT (sleep OR " + p17 + ")", "fatigue -sleep"},
+           {"(fatigue OR heat NOT " + p17 + ")", "(fatigue OR heat)"},
+           {"fatigue AND NOT " + p17, "fatigue"}}) {
+    INFO(with);
+    const SearchResult relaxed = search(with);
+    CHECK(relaxed.query_phrases_relaxed == 1);
+    CHECK(relaxed.total == search(as_if_left_out).total);
+  }
+  // A field's phrase past it: each of its words in that field.
+  // (Only its first word was: the rest matched anywhere, every article.)
+  const SearchResult in_title = search("title:" + p17);
+  CHECK(in_title.query_phrases_relaxed == 1);
+  CHECK(in_title.total < 50);
 }
 
 TEST_CASE("long questions: a word repeated a thousand times is searched a few times, not a thousand", "[searcher][limits]") {
