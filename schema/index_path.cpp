@@ -86,11 +86,36 @@ std::vector<std::string> generation_names(const fs::path& dir) {
   return out;
 }
 
+// A shard folder copied over another's (the same database UUID): its articles would count twice.
+std::optional<Error> copied_shard(const fs::path& dir) {
+  const auto shards = shard_dirs(dir);
+  if (shards.size() < 2) return std::nullopt;
+  std::vector<std::pair<std::string, fs::path>> seen;
+  for (const auto& shard : shards) {
+    std::string uuid;
+    try {
+      uuid = Xapian::Database(shard.string()).get_uuid();
+    } catch (const Xapian::Error&) {
+      continue;  // opening it fails later, with its own message
+    }
+    for (const auto& [other, where] : seen)
+      if (!uuid.empty() && uuid == other)
+        return Error{ErrorCode::kCorrupt, fmt::format("index {}: {} is the same database as {} (a copy): its articles "
+                                                      "would count twice; rebuild with `mssearch index --full`",
+                                                      dir.string(), shard.filename().string(), where.filename().string())};
+    seen.emplace_back(uuid, shard);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<Error> index_layout_problem(const fs::path& dir) {
   std::error_code ec;
-  if (!fs::exists(dir / "XAPIANDB", ec) && !fs::exists(dir / "iamglass", ec)) {
+  // Lost only if a job ever finished here (it writes DIR/revision after publishing the stub):
+  // generations without either are a first build's, interrupted (the next run starts afresh)
+  // or still running (its lock says so).
+  if (!fs::exists(dir / "XAPIANDB", ec) && !fs::exists(dir / "iamglass", ec) && fs::exists(dir / "revision", ec)) {
     if (const auto generations = generation_names(dir); !generations.empty())
       return Error{ErrorCode::kCorrupt,
                    fmt::format("index {} has no XAPIANDB naming its live database, but holds {}: restore it (one line "
@@ -99,10 +124,26 @@ std::optional<Error> index_layout_problem(const fs::path& dir) {
                                dir.string(), fmt::join(generations, ", "), dir.string())};
   }
   const auto recorded = recorded_shard_count(dir);
+  if (!recorded && fs::exists(dir / "shards", ec))
+    return Error{ErrorCode::kCorrupt, fmt::format("index {}: its file 'shards' does not hold the number of shards (1 to 1000): "
+                                                  "write it back (one line, the number of shard-NN folders the index has) "
+                                                  "or rebuild with `mssearch index --full`",
+                                                  dir.string())};
   if (!recorded) {
-    if (!live_database_dir(dir))
+    if (!live_database_dir(dir)) {
       for (const auto& shard : shard_dirs(dir))
         if (auto problem = index_layout_problem(shard)) return problem;
+      // Sharded before the count was recorded: a gap in the numbers is a lost shard.
+      const std::size_t found = shard_dirs(dir).size();
+      if (found > 0)
+        for (std::size_t i = found + 1; i < found + 64; ++i)
+          if (fs::is_directory(shard_dir(dir, i), ec))
+            return Error{ErrorCode::kCorrupt, fmt::format("index {}: {} is missing (there is {}): restore it, or rebuild the "
+                                                          "index with `mssearch index --full`",
+                                                          dir.string(), shard_dir(dir, found).filename().string(),
+                                                          shard_dir(dir, i).filename().string())};
+      if (auto copy = copied_shard(dir)) return copy;
+    }
     return std::nullopt;
   }
   for (std::size_t i = 0; i < *recorded; ++i)
@@ -116,11 +157,13 @@ std::optional<Error> index_layout_problem(const fs::path& dir) {
                                                   dir.string(), *recorded, shard_dir(dir, *recorded).filename().string())};
   for (std::size_t i = 0; i < *recorded; ++i)
     if (auto problem = index_layout_problem(shard_dir(dir, i))) return problem;
-  return std::nullopt;
+  return copied_shard(dir);
 }
 
 std::optional<Error> inside_sharded_index(const fs::path& dir) {
-  const fs::path absolute = fs::absolute(dir).lexically_normal();
+  std::error_code canonical_ec;
+  fs::path absolute = fs::weakly_canonical(fs::absolute(dir), canonical_ec);  // through links too
+  if (canonical_ec) absolute = fs::absolute(dir).lexically_normal();
   const fs::path self = absolute.has_filename() ? absolute : absolute.parent_path();
   const std::string name = self.filename().string();
   if (name.size() != 8 || !name.starts_with("shard-") || !std::isdigit(static_cast<unsigned char>(name[6])) ||
@@ -128,7 +171,11 @@ std::optional<Error> inside_sharded_index(const fs::path& dir) {
     return std::nullopt;
   const fs::path parent = self.parent_path();
   std::error_code ec;
-  if (!recorded_shard_count(parent) && !(fs::is_directory(shard_dir(parent, 0), ec) && fs::is_directory(shard_dir(parent, 1), ec)))
+  // A sharded index records its count; one from before that has its spelling database beside
+  // the shards (independent indexes merely named shard-NN do not).
+  if (!recorded_shard_count(parent) &&
+      !(fs::is_directory(shard_dir(parent, 0), ec) && fs::is_directory(shard_dir(parent, 1), ec) &&
+        fs::is_directory(spelling_dir(parent), ec)))
     return std::nullopt;
   return Error{ErrorCode::kIo, fmt::format("{} is one shard of the sharded index {}: index into {} (a shard written "
                                            "alone takes in the articles of the others)",
@@ -186,19 +233,9 @@ Result<Xapian::Database> open_index(const fs::path& dir) {
   if (auto problem = index_layout_problem(dir)) return std::unexpected(std::move(*problem));
   if (!live_database_dir(dir) && !shard_dirs(dir).empty()) {
     Xapian::Database all;
-    std::vector<std::pair<std::string, fs::path>> uuids;
     for (const auto& shard : shard_dirs(dir)) {
       auto one = open_index(shard);
       if (!one) return one;
-      // A shard folder copied over another's (or two pointing at one database) would count
-      // its articles twice.
-      const std::string uuid = one->get_uuid();
-      for (const auto& [other, where] : uuids)
-        if (!uuid.empty() && uuid == other)
-          return fail(ErrorCode::kCorrupt, fmt::format("index {}: {} is the same database as {} (a copy): its articles "
-                                                       "would count twice; rebuild with `mssearch index --full`",
-                                                       dir.string(), shard.filename().string(), where.filename().string()));
-      uuids.emplace_back(uuid, shard);
       all.add_database(*one);
     }
     return all;

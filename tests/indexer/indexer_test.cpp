@@ -350,6 +350,26 @@ TEST_CASE("index: a lost stub is damage: refused, nothing lost", "[indexer]") {
   }
 }
 
+TEST_CASE("index: a first build cut short is no damage, and independent indexes named shard-NN are no shards", "[indexer]") {
+  Fixture f;
+  // What a first build leaves when it is stopped before it publishes (no stub, no revision).
+  test::write_file(f.db / "gen-000001" / "postlist.glass", "");
+  auto search = open_index(f.db);
+  REQUIRE_FALSE(search);
+  CHECK(search.error().code == ErrorCode::kIndexMissing);
+  IndexerOptions options;
+  options.db_path = f.db;
+  REQUIRE(run_index_job({f.articles}, options));
+  // Two indexes of their own in one folder, named like shards (one per shard server, say).
+  test::TempDir dep;
+  for (const char* name : {"shard-00", "shard-01"}) {
+    options.db_path = dep.path() / name;
+    REQUIRE(run_index_job({f.articles}, options));
+  }
+  options.db_path = dep.path() / "shard-00";
+  CHECK(run_index_job({f.articles}, options));
+}
+
 TEST_CASE("index: a lost or copied shard, a shard given as the index: damage, refused, nothing lost", "[indexer]") {
   const auto documents = documents_in;
   Fixture f;
@@ -393,13 +413,23 @@ TEST_CASE("index: a lost or copied shard, a shard given as the index: damage, re
     REQUIRE_FALSE(legacy);
     CHECK_THAT(legacy.error().message, Catch::Contains("shard-03 is the same database as shard-00"));
   }
-  SECTION("one shard given as the index") {
+  SECTION("one shard given as the index, also through a link") {
     IndexerOptions one;
     one.db_path = shard_dir(f.db, 0);
     auto job = run_index_job({f.articles}, one);
     REQUIRE_FALSE(job);
     CHECK_THAT(job.error().message, Catch::Contains("is one shard of the sharded index"));
+    std::filesystem::create_directory_symlink(shard_dir(f.db, 0), other.path() / "link");
+    one.db_path = other.path() / "link";
+    CHECK_FALSE(run_index_job({f.articles}, one));
     CHECK(documents(f.db) == all);
+  }
+  SECTION("a shard count that is no number") {
+    test::write_file(f.db / "shards", "garbage\n");
+    auto search = open_index(f.db);
+    REQUIRE_FALSE(search);
+    CHECK(search.error().code == ErrorCode::kCorrupt);
+    CHECK_FALSE(run_index_job({f.articles}, options));
   }
 }
 
