@@ -729,13 +729,10 @@ Xapian::Query excluded_phrases_within_budget(const Xapian::Query& q, std::size_t
       return q;
   }
   std::vector<Q> subs;
-  bool changed = false;
-  for (std::size_t i = 0; i < q.get_num_subqueries(); ++i) {
-    const Q sub = q.get_subquery(i);
-    subs.push_back(excluded_phrases_within_budget(sub, used, relaxed, excluded || (type == Q::OP_AND_NOT && i > 0)));
-    changed = changed || subs.back().get_description() != sub.get_description();
-  }
-  return changed ? Q(type, subs.begin(), subs.end()) : q;
+  const std::size_t before = relaxed;
+  for (std::size_t i = 0; i < q.get_num_subqueries(); ++i)
+    subs.push_back(excluded_phrases_within_budget(q.get_subquery(i), used, relaxed, excluded || (type == Q::OP_AND_NOT && i > 0)));
+  return relaxed != before ? Q(type, subs.begin(), subs.end()) : q;  // only a phrase left out changes it
 }
 
 // `text` with each plain word (not an operator) kept at most kMaxRepeats times; the rest of the

@@ -473,7 +473,7 @@ std::string HttpServer::Impl::refusal(int status, std::string_view message, cons
   }
   std::string answer = fmt::format(
       "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
-      "Connection: close\r\nX-Content-Type-Options: nosniff\r\nContent-Security-Policy: {}\r\n"
+      "Connection: close\r\nAccept-Ranges: none\r\nX-Content-Type-Options: nosniff\r\nContent-Security-Policy: {}\r\n"
       "Referrer-Policy: strict-origin-when-cross-origin\r\n{}\r\n",
       status, reason_phrase(status), page ? "text/html; charset=utf-8" : "application/json; charset=utf-8", body.size(),
       kSecurityPolicy, status == 503 ? "Retry-After: 1\r\n" : "");
