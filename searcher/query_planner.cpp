@@ -628,6 +628,53 @@ std::string date_filters(const std::string& text, std::string& bad, std::map<std
   return out;
 }
 
+// The quoted phrase opening at text[i]: where it ends (past its closing quote, or the text's
+// end), its words as the parser reads them (other spacing or punctuation inside is the same
+// phrase), and its field (`title:"…"`) as already copied to `out`, its colon included.
+struct QuotedPhrase {
+  std::size_t close = 0;
+  std::vector<std::string> words;
+  std::string field;
+};
+
+QuotedPhrase quoted_at(const std::string& text, std::size_t i, const std::string& out) {
+  QuotedPhrase q;
+  q.close = text.find('"', i + 1);
+  q.close = q.close == std::string::npos ? text.size() : q.close + 1;
+  for (std::size_t k = i + 1; k < q.close;) {
+    if (!is_word_byte(text[k])) {
+      ++k;
+      continue;
+    }
+    const std::size_t b = k;
+    while (k < q.close && is_word_byte(text[k])) ++k;
+    q.words.push_back(text.substr(b, k - b));
+  }
+  if (i > 0 && text[i - 1] == ':' && !out.empty()) {
+    std::size_t f = out.size() - 1;
+    while (f > 0 && is_word_byte(out[f - 1])) --f;
+    q.field = out.substr(f);
+  }
+  return q;
+}
+
+// Whether `out` ends in the operator `op` (a word of its own), and if `drop`, without it: what
+// followed it left out, it would dangle (`a OR`: no syntax, searched as its plain words).
+bool ends_in_operator(std::string& out, std::string_view op, bool drop) {
+  const std::size_t end = out.find_last_not_of(" \t\r\n");
+  if (end == std::string::npos || end + 1 < op.size() || std::string_view(out).substr(end + 1 - op.size(), op.size()) != op ||
+      !(end + 1 == op.size() || std::string_view(" \t\r\n(").find(out[end - op.size()]) != std::string_view::npos))
+    return false;
+  if (drop) out.erase(end + 1 - op.size());
+  return true;
+}
+
+// `out` without a last operator (`OR`, `AND`, `XOR`, `NOT`) once what followed it is left out.
+void drop_dangling_operator(std::string& out) {
+  for (std::string_view op : {"OR", "AND", "XOR", "NOT"})
+    if (ends_in_operator(out, op, true)) return;
+}
+
 // `text` with its quoted phrases (in the order typed) searched as phrases while their words
 // together stay within kMaxPhraseWords; each one past that as its words (its quotes taken
 // out; a field's phrase, `title:"…"`, as each word in that field), or left out when it is an
@@ -650,24 +697,7 @@ std::string phrases_within_budget(const std::string& text, std::size_t& relaxed,
       out += text[i++];
       continue;
     }
-    std::size_t close = text.find('"', i + 1);
-    close = close == std::string::npos ? text.size() : close + 1;
-    std::vector<std::string> words;
-    for (std::size_t k = i + 1; k < close;) {
-      if (!is_word_byte(text[k])) {
-        ++k;
-        continue;
-      }
-      const std::size_t b = k;
-      while (k < close && is_word_byte(text[k])) ++k;
-      words.push_back(text.substr(b, k - b));
-    }
-    std::string field;  // as already copied to `out`, its colon included
-    if (i > 0 && text[i - 1] == ':' && !out.empty()) {
-      std::size_t f = out.size() - 1;
-      while (f > 0 && is_word_byte(out[f - 1])) --f;
-      field = out.substr(f);
-    }
+    const auto [close, words, field] = quoted_at(text, i, out);
     const bool in_excluded_bracket = !brackets.empty() && brackets.back();
     if (filter_field_length(field) > 0 || words.size() < 2 || in_excluded_bracket ||
         used + words.size() <= kMaxPhraseWords) {
@@ -679,22 +709,13 @@ std::string phrases_within_budget(const std::string& text, std::size_t& relaxed,
     ++relaxed;
     const std::size_t sign_at = i - field.size();
     out.erase(out.size() - field.size());
-    // Excluded by a sign, or by `NOT` (`a AND NOT "…"`, as the bracket rewriting writes it).
-    const auto ends_with_word = [&](std::string_view op) {
-      const std::size_t end = out.find_last_not_of(" \t\r\n");
-      if (end == std::string::npos || end + 1 < op.size() || std::string_view(out).substr(end + 1 - op.size(), op.size()) != op)
-        return false;
-      return end + 1 == op.size() || std::string_view(" \t\r\n(").find(out[end - op.size()]) != std::string_view::npos;
-    };
-    const auto drop_word = [&](std::string_view op) { out.erase(out.find_last_not_of(" \t\r\n") + 1 - op.size()); };
+    // Excluded by a sign, or by `NOT` (`a AND NOT "…"`, as the bracket rewriting writes it):
+    // left out with the operators that joined it.
     const bool signed_out = sign_at > 0 && text[sign_at - 1] == '-';
-    const bool notted = !signed_out && ends_with_word("NOT");
-    if (signed_out || notted) {
+    if (signed_out || ends_in_operator(out, "NOT", false)) {
       if (signed_out && !out.empty() && out.back() == '-') out.pop_back();
-      if (notted) {
-        drop_word("NOT");
-        if (ends_with_word("AND")) drop_word("AND");
-      }
+      if (ends_in_operator(out, "NOT", true)) ends_in_operator(out, "AND", true);
+      else drop_dangling_operator(out);
     } else {
       for (const auto& w : words) out += ' ' + field + w;
     }
@@ -746,27 +767,10 @@ std::string bounded_repeats(const std::string& text, bool costly_only = false) {
   std::string out;
   for (std::size_t i = 0; i < text.size();) {
     if (text[i] == '"') {
-      std::size_t close = text.find('"', i + 1);
-      close = close == std::string::npos ? text.size() : close + 1;
-      // Counted by its words as the parser reads them (other spacing or punctuation inside is
-      // the same phrase), with its field (`title:"…"`) or sign.
+      // Counted by its words as the parser reads them, with its field (`title:"…"`) or sign.
+      const auto [close, phrase_words, field] = quoted_at(text, i, out);
       std::string words;
-      for (std::size_t k = i + 1; k < close;) {
-        if (!is_word_byte(text[k])) {
-          ++k;
-          continue;
-        }
-        const std::size_t b = k;
-        while (k < close && is_word_byte(text[k])) ++k;
-        if (!words.empty()) words += ' ';
-        words.append(text, b, k - b);
-      }
-      std::string field;  // as already copied to `out`, its colon included
-      if (i > 0 && text[i - 1] == ':' && !out.empty()) {
-        std::size_t f = out.size() - 1;
-        while (f > 0 && is_word_byte(out[f - 1])) --f;
-        field = out.substr(f);
-      }
+      for (const auto& w : phrase_words) words += (words.empty() ? "" : " ") + w;
       const std::size_t sign_at = i - field.size();
       const char sign = sign_at > 0 && (text[sign_at - 1] == '+' || text[sign_at - 1] == '-') ? text[sign_at - 1] : ' ';
       // A filter's quoted value (`topic:"multiple sclerosis"`) is one term, no positions: kept.
@@ -775,15 +779,8 @@ std::string bounded_repeats(const std::string& text, bool costly_only = false) {
       } else {
         out.erase(out.size() - field.size());
         if (sign != ' ' && !out.empty() && out.back() == sign) out.pop_back();
-        // The operator that joined it goes too (a dangling `OR` made the text no syntax, and it
-        // was searched as its plain words).
-        std::size_t end = out.find_last_not_of(" \t\r\n");
-        for (std::string_view op : {"OR", "AND", "XOR", "NOT"})
-          if (end != std::string::npos && end + 1 >= op.size() && std::string_view(out).substr(end + 1 - op.size(), op.size()) == op &&
-              (end + 1 == op.size() || std::string_view(" \t\r\n(").find(out[end - op.size()]) != std::string_view::npos)) {
-            out.erase(end + 1 - op.size());
-            break;
-          }
+        // The operator that joined it goes too.
+        drop_dangling_operator(out);
       }
       i = close;
       continue;

@@ -512,10 +512,11 @@ TEST_CASE("shards: the server over remote shards: same page, partial answers, /r
   REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q", test::corpus_dir().string(), single.string())).exit_code == 0);
   REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 2 -q", test::corpus_dir().string(), sharded.string())).exit_code == 0);
   TcpServer s0(shard_dir(sharded, 0), free_port()), s1(shard_dir(sharded, 1), free_port());
-  auto serve = [&](const std::vector<std::string>& databases, const fs::path& db) {
+  auto serve = [&](const std::vector<std::string>& databases, const fs::path& db, const fs::path& spelling = {}) {
     ServerOptions o;
     o.searcher.db_path = db;
     o.searcher.databases = databases;
+    o.searcher.spelling_database = spelling;
     o.searcher.remote.timeout_seconds = 2;
     o.searcher.remote.retry_seconds = 0.2;
     o.searcher.synonyms_path = test::corpus_dir() / "synonyms.yaml";
@@ -556,20 +557,7 @@ TEST_CASE("shards: the server over remote shards: same page, partial answers, /r
   CHECK(back);
   // Every shard down: unavailable, with and without the spelling database beside them (which
   // holds no article: the search was an empty 200 and /readyz "ready"; without it, a 500).
-  auto serve_spelled = [&] {
-    ServerOptions o;
-    o.searcher.databases = {s0.spec(), s1.spec()};
-    o.searcher.spelling_database = spelling_dir(sharded);
-    o.searcher.remote.timeout_seconds = 2;
-    o.searcher.remote.retry_seconds = 0.2;
-    o.searcher.synonyms_path = test::corpus_dir() / "synonyms.yaml";
-    o.host = "127.0.0.1";
-    o.port = 0;
-    o.threads = 2;
-    o.access_log = false;
-    return std::make_unique<HttpServer>(o);
-  };
-  auto spelled_server = serve_spelled();
+  auto spelled_server = serve({s0.spec(), s1.spec()}, {}, spelling_dir(sharded));
   const int pp = *spelled_server->bind();
   std::thread t3([&] { spelled_server->run(); });
   httplib::Client pc("127.0.0.1", pp);

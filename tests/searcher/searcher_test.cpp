@@ -1281,7 +1281,8 @@ TEST_CASE("long questions: quoted phrases past 16 words in all are searched as w
            {"fatigue -(sleep " + p17 + ")", "fatigue -sleep"},
            {"fatigue NOT (sleep OR " + p17 + ")", "fatigue -sleep"},
            {"(fatigue OR heat NOT " + p17 + ")", "(fatigue OR heat)"},
-           {"fatigue AND NOT " + p17, "fatigue"}}) {
+           {"fatigue AND NOT " + p17, "fatigue"},
+           {"fatigue OR -" + p17, "fatigue"}}) {  // no `OR` left dangling (plain words then)
     INFO(with);
     const SearchResult relaxed = search(with);
     CHECK(relaxed.query_phrases_relaxed == 1);
