@@ -65,6 +65,9 @@ struct ReadBatch {
   // Each source file read: its identity (an article's `source`) to its path as given, for
   // messages, which name a file as the user gave it.
   std::map<std::string, std::string> given_paths;
+  // The sources that gave at least one article, of the whole batch (a shard's part is given its
+  // batch's): a file read but empty (a failed export) gave none. Filled by the index job.
+  std::set<std::string> yielded;
 
   // `source` (an article's) as the user gave it; itself when not read from a file here.
   const std::string& shown(const std::string& source) const {

@@ -174,6 +174,8 @@ class Job {
   // Brings the index in line with an already read batch. Deletions are limited to sources
   // under paths_ (none when paths_ is empty).
   Result<IndexReport> apply(ReadBatch batch) {
+    if (batch.yielded.empty())
+      for (const auto& a : batch.articles) batch.yielded.insert(a.source);
     return locked_job([&]() -> Result<void> {
       drop_duplicates(batch);
       for (const auto& w : batch.warnings) report_.warnings.push_back(w.where_what());
@@ -317,10 +319,11 @@ class Job {
       const auto within = [&](const std::string& source) {
         return in_scope(source, as_named) || in_scope(resolved_path(source), as_resolved);
       };
-      // Every file read there, article or not (the whole batch's, whichever shard this is).
-      if (std::any_of(given_paths_.begin(), given_paths_.end(), [&](const auto& read) { return within(read.first); }) ||
-          std::any_of(batch.errors.begin(), batch.errors.end(), [&](const ReadError& e) { return within(e.source); }) ||
-          std::any_of(articles_.begin(), articles_.end(), [&](const Article& a) { return within(a.source); }))
+      // An article from there (the whole batch's, whichever shard this is), or a file there that
+      // failed (its articles are kept as they are); a file read that gave nothing (an emptied
+      // export) counts as nothing.
+      if (std::any_of(batch.yielded.begin(), batch.yielded.end(), [&](const std::string& source) { return within(source); }) ||
+          std::any_of(batch.errors.begin(), batch.errors.end(), [&](const ReadError& e) { return within(e.source); }))
         continue;
       const std::size_t gone = static_cast<std::size_t>(std::count_if(plan.deletions.begin(), plan.deletions.end(), [&](const std::string& id) {
         const auto it = indexed.find(id);
@@ -328,7 +331,7 @@ class Job {
       }));
       if (gone == 0) continue;
       return Error{ErrorCode::kIo, fmt::format("{} holds no article now, but the index has {} from it (an unmounted or "
-                                               "emptied folder?): nothing was changed; to delete them, run again with "
+                                               "emptied folder, an empty export?): nothing was changed; to delete them, run again with "
                                                "--allow-empty",
                                                path.string(), gone)};
     }
@@ -785,7 +788,12 @@ Result<IndexReport> run_shards(const IndexerOptions& options, std::size_t shards
   // no run). The lock on DIR itself makes the second job fail before it touches any shard.
   auto whole_index = IndexLock::acquire(options.db_path);
   if (!whole_index) return std::unexpected(whole_index.error());
-  // The count, recorded before any shard is written: a shard lost later is then missed.
+  // The count, recorded once the shards' folders are there (a job stopped in between left a
+  // count with no folder: a lost shard to the next run) and before any shard is written.
+  for (std::size_t i = 0; i < shards; ++i) {
+    std::error_code ec;
+    fs::create_directories(shard_dir(options.db_path, i), ec);
+  }
   record_shard_count(options.db_path, shards);
   std::mutex progress_mutex;
   std::vector<std::size_t> done(shards, 0), totals(shards, 0);
@@ -874,6 +882,7 @@ Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& 
     part.broken_sources = batch.broken_sources;
     part.broken_directories = batch.broken_directories;
     part.given_paths = batch.given_paths;
+    for (const auto& a : batch.articles) part.yielded.insert(a.source);
   }
   // One list of pair words for every shard (used by those that are built in full).
   IndexerOptions with_pairs = options;

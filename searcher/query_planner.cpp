@@ -677,31 +677,39 @@ void drop_dangling_operator(std::string& out) {
 
 // `text` with its quoted phrases (in the order typed) searched as phrases while their words
 // together stay within kMaxPhraseWords; each one past that as its words (its quotes taken
-// out; a field's phrase, `title:"…"`, as each word in that field), or left out when it is an
-// exclusion (`-"a b"`: its words alone would exclude more). Phrases within an excluded bracket
-// (`-(a "b c")`) are left to excluded_phrases_within_budget, on the parsed query: taken out of
-// the text they could leave an empty bracket, and as words they would exclude more.
+// out; a field's phrase, `title:"…"`, as each word in that field), or left out when it is
+// excluded (`-"a b"`, `NOT "a b"`, or within a bracket so excluded: its words alone would
+// exclude more), with the operators that joined it and a bracket it leaves empty. Only what
+// was typed in quotes counts (not the phrases of synonyms).
 // A filter's quoted value (`topic:"multiple sclerosis"`) is one term with no positions: kept.
-// `relaxed`: how many phrases were searched as words or left out; `used`: the words of those kept.
-std::string phrases_within_budget(const std::string& text, std::size_t& relaxed, std::size_t& used) {
+// `relaxed`: how many phrases were searched as words or left out.
+std::string phrases_within_budget(const std::string& text, std::size_t& relaxed) {
   std::string out;
-  std::vector<bool> brackets;  // for each open bracket: whether it is excluded (`-(`)
+  std::size_t used = 0;
+  std::vector<bool> brackets;  // for each open bracket: whether it is excluded (`-(`, `NOT (`)
+  std::vector<std::size_t> skip_closing;  // brackets whose content was all left out: their `)`
+  std::vector<std::size_t> opened_at;     // where each open bracket's `(` stands in `out`
   for (std::size_t i = 0; i < text.size();) {
     if (text[i] == '(') {
-      const bool signed_out = !out.empty() && out.back() == '-';
-      brackets.push_back(signed_out || (!brackets.empty() && brackets.back()));
+      const bool excluded = (!out.empty() && out.back() == '-') || ends_in_operator(out, "NOT", false);
+      brackets.push_back(excluded || (!brackets.empty() && brackets.back()));
+      opened_at.push_back(out.size());
     } else if (text[i] == ')' && !brackets.empty()) {
       brackets.pop_back();
+      opened_at.pop_back();
+      if (!skip_closing.empty() && skip_closing.back() == i) {
+        skip_closing.pop_back();
+        ++i;
+        continue;
+      }
     }
     if (text[i] != '"') {
       out += text[i++];
       continue;
     }
     const auto [close, words, field] = quoted_at(text, i, out);
-    const bool in_excluded_bracket = !brackets.empty() && brackets.back();
-    if (filter_field_length(field) > 0 || words.size() < 2 || in_excluded_bracket ||
-        used + words.size() <= kMaxPhraseWords) {
-      if (filter_field_length(field) == 0 && words.size() >= 2 && !in_excluded_bracket) used += words.size();
+    if (filter_field_length(field) > 0 || words.size() < 2 || used + words.size() <= kMaxPhraseWords) {
+      if (filter_field_length(field) == 0 && words.size() >= 2) used += words.size();
       out += text.substr(i, close - i);
       i = close;
       continue;
@@ -709,51 +717,33 @@ std::string phrases_within_budget(const std::string& text, std::size_t& relaxed,
     ++relaxed;
     const std::size_t sign_at = i - field.size();
     out.erase(out.size() - field.size());
-    // Excluded by a sign, or by `NOT` (`a AND NOT "…"`, as the bracket rewriting writes it):
-    // left out with the operators that joined it.
     const bool signed_out = sign_at > 0 && text[sign_at - 1] == '-';
-    if (signed_out || ends_in_operator(out, "NOT", false)) {
-      if (signed_out && !out.empty() && out.back() == '-') out.pop_back();
+    const bool excluded = signed_out || ends_in_operator(out, "NOT", false) || (!brackets.empty() && brackets.back());
+    if (!excluded) {
+      for (const auto& w : words) out += ' ' + field + w;
+      out += ' ';
+      i = close;
+      continue;
+    }
+    if (signed_out && !out.empty() && out.back() == '-') out.pop_back();
+    if (ends_in_operator(out, "NOT", true)) ends_in_operator(out, "AND", true);
+    else drop_dangling_operator(out);
+    i = close;
+    // A bracket left with nothing in it (`-("…")`, `AND NOT ("…")`) goes too, with what excluded
+    // it: an empty bracket is no syntax (the whole text was then searched as plain words).
+    const std::size_t next = text.find_first_not_of(" \t\r\n", i);
+    if (!opened_at.empty() && next != std::string::npos && text[next] == ')' &&
+        out.find_first_not_of(" \t\r\n", opened_at.back() + 1) == std::string::npos) {
+      out.erase(opened_at.back());
+      if (!out.empty() && out.back() == '-') out.pop_back();
       if (ends_in_operator(out, "NOT", true)) ends_in_operator(out, "AND", true);
       else drop_dangling_operator(out);
-    } else {
-      for (const auto& w : words) out += ' ' + field + w;
+      skip_closing.push_back(next);
+      opened_at.back() = out.size();
     }
     out += ' ';
-    i = close;
   }
   return out;
-}
-
-// The phrases (OP_PHRASE, OP_NEAR) under an exclusion (the right of an AND_NOT, at any depth)
-// in the order parsed: each left out (matching nothing, so excluding nothing) once their words
-// and the `used` words of the phrases searched pass kMaxPhraseWords. As words they would
-// exclude more than the phrase; kept, each is checked position by position in every candidate.
-Xapian::Query excluded_phrases_within_budget(const Xapian::Query& q, std::size_t& used, std::size_t& relaxed,
-                                             bool excluded = false) {
-  using Q = Xapian::Query;
-  const auto type = q.get_type();
-  if (type == Q::OP_PHRASE || type == Q::OP_NEAR) {
-    if (!excluded) return q;
-    const std::size_t words = q.get_num_subqueries();
-    if (used + words <= kMaxPhraseWords) {
-      used += words;
-      return q;
-    }
-    ++relaxed;
-    return Q(Q::MatchNothing);
-  }
-  switch (type) {
-    case Q::OP_AND: case Q::OP_OR: case Q::OP_AND_NOT: case Q::OP_XOR: case Q::OP_AND_MAYBE: case Q::OP_FILTER:
-      break;
-    default:
-      return q;
-  }
-  std::vector<Q> subs;
-  const std::size_t before = relaxed;
-  for (std::size_t i = 0; i < q.get_num_subqueries(); ++i)
-    subs.push_back(excluded_phrases_within_budget(q.get_subquery(i), used, relaxed, excluded || (type == Q::OP_AND_NOT && i > 0)));
-  return relaxed != before ? Q(type, subs.begin(), subs.end()) : q;  // only a phrase left out changes it
 }
 
 // `text` with each plain word (not an operator) kept at most kMaxRepeats times; the rest of the
@@ -1282,9 +1272,8 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     // A wildcard typed again expands the same terms again (1,300 times `a*`: 80 s of matching):
     // each is kept kMaxRepeats times, whatever the length.
     if (!plan.blank && plan.folded.find_first_of("*\"") != std::string::npos) plan.folded = bounded_repeats(plan.folded, true);
-    std::size_t phrase_words = 0;  // of the phrases searched as phrases
     if (!plan.blank && plan.folded.find('"') != std::string::npos) {
-      plan.folded = phrases_within_budget(plan.folded, plan.phrases_relaxed, phrase_words);
+      plan.folded = phrases_within_budget(plan.folded, plan.phrases_relaxed);
       // Their words as plain words: each kept at most kMaxRepeats times, as for a long question.
       if (plan.phrases_relaxed > 0) plan.folded = bounded_repeats(plan.folded);
     }
@@ -1303,13 +1292,6 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     plan.words = nothing_searchable ? Xapian::Query(Xapian::Query::MatchNothing)
                  : plan.blank      ? match_all()
                                    : parse(plan.folded, plan.partial);
-    const std::size_t text_relaxed = plan.phrases_relaxed;
-    const auto within_budget = [&](const Xapian::Query& words) {
-      std::size_t used = phrase_words;
-      plan.phrases_relaxed = text_relaxed;
-      return excluded_phrases_within_budget(words, used, plan.phrases_relaxed);
-    };
-    if (!plan.blank) plan.words = within_budget(plan.words);
     while (!plan.blank && distinct_terms(plan.words) > options_.max_query_terms) {
       const std::size_t words = plain_words_of(split_filters(plan.folded).rest).size();
       budget = std::min(budget == 0 ? words : budget, words) * 3 / 4;
@@ -1317,7 +1299,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
       if (budget == 0) break;
       plan.folded = informative_words(plan.folded, budget, more, plan.partial);
       plan.words_dropped += more;
-      plan.words = within_budget(parse(plan.folded, plan.partial));
+      plan.words = parse(plan.folded, plan.partial);
     }
   } catch (const Xapian::WildcardError& e) {
     return std::unexpected(wildcard_refusal(e, options_.max_wildcard_expansion));

@@ -320,6 +320,19 @@ TEST_CASE("index: a folder named that holds no article now deletes nothing unles
     CHECK(all->deleted == 1);
     CHECK(documents_in(f.db) == 0);
   }
+  // An export emptied (a failed dump): read, but no article in it.
+  test::TempDir tmp;
+  const auto jsonl = tmp.path() / "export.jsonl";
+  test::write_file(jsonl, R"({"id":"j1","title":"One","date":"2025-01-01","body":"fatigue"})" "\n"
+                          R"({"id":"j2","title":"Two","date":"2025-01-01","body":"fatigue"})" "\n");
+  IndexerOptions options;
+  options.db_path = tmp.path() / "db";
+  REQUIRE(run_index_job({jsonl}, options));
+  test::write_file(jsonl, "");
+  auto job = run_index_job({jsonl}, options);
+  REQUIRE_FALSE(job);
+  CHECK_THAT(job.error().message, Catch::Contains("holds no article now"));
+  CHECK(documents_in(options.db_path) == 2);
 }
 
 TEST_CASE("index: a lost stub is damage: refused, nothing lost", "[indexer]") {

@@ -1282,12 +1282,21 @@ TEST_CASE("long questions: quoted phrases past 16 words in all are searched as w
            {"fatigue NOT (sleep OR " + p17 + ")", "fatigue -sleep"},
            {"(fatigue OR heat NOT " + p17 + ")", "(fatigue OR heat)"},
            {"fatigue AND NOT " + p17, "fatigue"},
-           {"fatigue OR -" + p17, "fatigue"}}) {  // no `OR` left dangling (plain words then)
+           {"fatigue OR -" + p17, "fatigue"},  // no `OR` left dangling (plain words then)
+           {"fatigue -(" + p17 + ")", "fatigue"},  // nor an empty bracket
+           {"brain (fatigue -" + p17 + ")", "brain (fatigue)"}}) {
     INFO(with);
     const SearchResult relaxed = search(with);
     CHECK(relaxed.query_phrases_relaxed == 1);
     CHECK(relaxed.total == search(as_if_left_out).total);
   }
+  // An excluded phrase within the budget excludes, counted once; a synonym's phrase (`rrms`)
+  // is no quoted phrase.
+  const std::string p9 = "\"tracks with how hard the brain works to stay\"";
+  const SearchResult nine = search("fatigue -" + p9);
+  CHECK(nine.query_phrases_relaxed == 0);
+  CHECK(nine.total < search("fatigue").total);
+  CHECK(search("fatigue -spms -ppms -rrms").query_phrases_relaxed == 0);
   // A field's phrase past it: each of its words in that field.
   // (Only its first word was: the rest matched anywhere, every article.)
   const SearchResult in_title = search("title:" + p17);
