@@ -1,12 +1,16 @@
 #include "indexer/markdown_text.h"
 
 #include <cmark.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
-#include <cctype>
-#include <cstdlib>
+#include <algorithm>
+#include <limits>
 #include <memory>
-#include <optional>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace mssearch {
 namespace {
@@ -19,87 +23,55 @@ void trim_trailing(std::string& text) {
   while (!text.empty() && (text.back() == ' ' || text.back() == '\n')) text.pop_back();
 }
 
-// An HTML block's text as a reader sees it: its tags dropped, a script's, a style's and a
-// comment's content too, the common character references decoded. (`<div class="note">Take
-// it with food.</div>` was dropped whole: neither searched nor shown.) Never markup again: the
-// page escapes what it shows.
+// An HTML block's text as a reader sees it, read by libxml2's HTML parser: its tags dropped,
+// a script's, a style's and a comment's content too, every HTML character reference decoded
+// (`&mdash;`, `&eacute;`, `&#x263A;`); a block element or a line break separates words, an
+// inline one (`<b>`, `<sup>`, `<a>`) does not. (`<div class="note">Take it with food.</div>`
+// was dropped whole: neither searched nor shown.) Never markup again: the page escapes what it
+// shows. Malformed HTML gives what the parser recovered (`<3` stays text).
 std::string html_block_text(std::string_view html) {
+  static std::once_flag init;
+  std::call_once(init, [] { xmlInitParser(); });  // once, before threads share the parser's tables
+  if (html.empty() || html.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return {};
+  const std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)> doc(
+      htmlReadMemory(html.data(), static_cast<int>(html.size()), nullptr, "UTF-8",
+                     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET),
+      &xmlFreeDoc);
+  if (!doc) return {};
   std::string out;
-  std::size_t i = 0;
-  const auto starts = [&](std::size_t at, std::string_view what) {
-    if (html.size() - at < what.size()) return false;
-    for (std::size_t k = 0; k < what.size(); ++k)
-      if (std::tolower(static_cast<unsigned char>(html[at + k])) != what[k]) return false;
-    return true;
-  };
-  while (i < html.size()) {
-    const char c = html[i];
-    if (c == '<') {
-      if (starts(i, "<!--")) {
-        const std::size_t end = html.find("-->", i + 4);
-        i = end == std::string_view::npos ? html.size() : end + 3;
-        continue;
-      }
-      bool skipped = false;
-      for (std::string_view raw : {"script", "style"}) {
-        if (starts(i + 1, raw)) {
-          const std::string close = "</" + std::string(raw);
-          std::size_t end = i + 1;
-          while (end < html.size() && !starts(end, close)) ++end;
-          end = html.find('>', end);
-          i = end == std::string_view::npos ? html.size() : end + 1;
-          skipped = true;
-          break;
-        }
-      }
-      if (skipped) continue;
-      const bool tag_like = i + 1 < html.size() && (std::isalpha(static_cast<unsigned char>(html[i + 1])) != 0 ||
-                                                    html[i + 1] == '/' || html[i + 1] == '!' || html[i + 1] == '?');
-      const std::size_t end = tag_like ? html.find('>', i) : std::string_view::npos;
-      if (end == std::string_view::npos) {  // not a tag after all (`<3`)
-        out += c;
-        ++i;
-        continue;
-      }
+  // Depth first, without recursion (a block nested thousands deep is one article's business).
+  std::vector<xmlNode*> stack;
+  for (xmlNode* n = doc->children; n != nullptr; n = n->next) stack.push_back(n);
+  std::reverse(stack.begin(), stack.end());
+  while (!stack.empty()) {
+    xmlNode* node = stack.back();
+    stack.pop_back();
+    if (node == nullptr) {  // the end of a block element
       append_separator(out, " ");
-      i = end + 1;
       continue;
     }
-    if (c == '&') {
-      const std::size_t semi = html.find(';', i);
-      if (semi != std::string_view::npos && semi - i <= 10) {
-        const std::string_view name = html.substr(i + 1, semi - i - 1);
-        std::optional<char32_t> cp;
-        if (name == "amp") cp = U'&';
-        else if (name == "lt") cp = U'<';
-        else if (name == "gt") cp = U'>';
-        else if (name == "quot") cp = U'"';
-        else if (name == "apos") cp = U'\'';
-        else if (name == "nbsp") cp = U' ';
-        else if (name.size() > 1 && name[0] == '#') {
-          const bool hex = name[1] == 'x' || name[1] == 'X';
-          const std::string digits(name.substr(hex ? 2 : 1));
-          char* rest = nullptr;
-          const unsigned long v = digits.empty() ? 0 : std::strtoul(digits.c_str(), &rest, hex ? 16 : 10);
-          if (!digits.empty() && rest != nullptr && *rest == '\0' && v > 0 && v <= 0x10FFFF && (v < 0xD800 || v > 0xDFFF))
-            cp = static_cast<char32_t>(v);
-        }
-        if (cp) {
-          const char32_t v = *cp;
-          if (v < 0x80) out += static_cast<char>(v);
-          else if (v < 0x800) out += {static_cast<char>(0xC0 | (v >> 6)), static_cast<char>(0x80 | (v & 0x3F))};
-          else if (v < 0x10000)
-            out += {static_cast<char>(0xE0 | (v >> 12)), static_cast<char>(0x80 | ((v >> 6) & 0x3F)), static_cast<char>(0x80 | (v & 0x3F))};
-          else
-            out += {static_cast<char>(0xF0 | (v >> 18)), static_cast<char>(0x80 | ((v >> 12) & 0x3F)),
-                    static_cast<char>(0x80 | ((v >> 6) & 0x3F)), static_cast<char>(0x80 | (v & 0x3F))};
-          i = semi + 1;
-          continue;
-        }
-      }
+    if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
+      if (node->content != nullptr)
+        for (const char* c = reinterpret_cast<const char*>(node->content); *c != '\0'; ++c)
+          out += (*c == '\n' || *c == '\r' || *c == '\t') ? ' ' : *c;
+      continue;
     }
-    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
-    ++i;
+    if (node->type != XML_ELEMENT_NODE && node->type != XML_DOCUMENT_NODE && node->type != XML_HTML_DOCUMENT_NODE)
+      continue;  // comments, processing instructions, DTDs
+    const auto* name = reinterpret_cast<const char*>(node->name);
+    if (name != nullptr && (xmlStrcasecmp(node->name, BAD_CAST "script") == 0 ||
+                            xmlStrcasecmp(node->name, BAD_CAST "style") == 0))
+      continue;
+    // Elements libxml2 does not know (HTML5's <details>, <summary>) count as blocks.
+    const htmlElemDesc* desc = name != nullptr ? htmlTagLookup(node->name) : nullptr;
+    const bool block = desc == nullptr || desc->isinline == 0 || xmlStrcasecmp(node->name, BAD_CAST "br") == 0;
+    if (block) {
+      append_separator(out, " ");
+      stack.push_back(nullptr);
+    }
+    const std::size_t first = stack.size();
+    for (xmlNode* c = node->children; c != nullptr; c = c->next) stack.push_back(c);
+    std::reverse(stack.begin() + static_cast<std::ptrdiff_t>(first), stack.end());
   }
   // Runs of spaces left by the tags, as one.
   std::string squeezed;

@@ -340,6 +340,24 @@ TEST_CASE("markdown: an HTML block gives its text, never its tags, scripts, styl
         "Important: take divword with food & water!\n\nMore Hidden <detail>\n\nLast \u263A &bogus; <3\n\nAfter.");
 }
 
+TEST_CASE("markdown: an HTML block's every character reference is decoded, words split at blocks only", "[reader]") {
+  // The indexer's own tag stripper knew six references (`&mdash;` stayed as written) and split
+  // a word at any tag (`re<b>myelin</b>ation` was three words).
+  auto sections = markdown_sections(
+      "<p>Caf&eacute; &mdash; re<b>myelin</b>ation&nbsp;of T<sub>2</sub> lesions<br>next&hellip;</p>\n"
+      "<ul><li>one</li><li>two</li></ul>\n\n"
+      "<div><![CDATA[x]]> <?php echo 1 ?> <unknown-tag>kept</unknown-tag></div>\n\n"
+      "<div>" + std::string(5000, '<') + "</div>\n\n<div>\xC3\xA9t\xC3\xA9</div>\n");
+  REQUIRE(sections.size() == 1);
+  const std::string& text = sections[0].text;
+  CHECK_THAT(text, Catch::StartsWith("Caf\u00E9 \u2014 remyelination\u00A0of T2 lesions next\u2026"));
+  CHECK_THAT(text, Catch::Contains("one two"));
+  CHECK_THAT(text, Catch::Contains("kept"));
+  CHECK_THAT(text, Catch::EndsWith("\u00E9t\u00E9"));
+  CHECK(text.find("<div") == std::string::npos);
+  CHECK(text.find("php") == std::string::npos);
+}
+
 TEST_CASE("sources: directories are walked for articles, README, dotfiles and _ folders skipped", "[reader]") {
   test::TempDir dir;
   test::write_file(dir / "a.md", "x");
