@@ -93,6 +93,13 @@ int run_serve(const ServeArgs& args) {
                        "servers, not an index: give one or the other\n", args.db ? "--db" : "--database");
     return kExitFatal;
   }
+  // Set but empty (`Environment=MSSEARCH_SHARD_SECRET=` in a unit, an unset shell variable
+  // exported): it said "(secret required)" and every request was answered without one.
+  if (const char* secret = std::getenv("MSSEARCH_SHARD_SECRET"); secret != nullptr && *secret == '\0') {
+    fmt::print(stderr, "mssearch serve: error: MSSEARCH_SHARD_SECRET is set but empty: give it the secret, or "
+                       "unset it\n");
+    return kExitFatal;
+  }
   if (options.shard_server && !options.cluster.shards.empty()) {
     fmt::print(stderr, "mssearch serve: error: a coordinator (shards) cannot also be a shard server\n");
     return kExitFatal;

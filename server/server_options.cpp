@@ -77,7 +77,13 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "remote_timeout_seconds") o.searcher.remote.timeout_seconds = v.as<double>();
       else if (key == "remote_retry_seconds") o.searcher.remote.retry_seconds = v.as<double>();
       else if (key == "shard_server") o.shard_server = v.as<bool>();
-      else if (key == "shard_secret") o.shard_secret = v.IsNull() ? std::string() : v.as<std::string>();
+      else if (key == "shard_secret") {
+        o.shard_secret = v.IsNull() ? std::string() : v.as<std::string>();
+        // `shard_secret: ""` would be no secret at all, with the setting there to say otherwise.
+        if (!v.IsNull() && o.shard_secret.empty())
+          return fail(ErrorCode::kIo, yaml_where(path, v) + ": 'shard_secret' is empty: give the secret, or leave "
+                                                            "the setting out");
+      }
       else if (key == "shards") {
         // Each shard: one replica's URL, or a list of its replicas' URLs.
         if (!v.IsSequence()) return fail(ErrorCode::kIo, yaml_where(path, v) + ": 'shards' must be a list");

@@ -577,6 +577,20 @@ TEST_CASE("cli: serve refuses an index named beside shard servers, which it woul
   }
 }
 
+TEST_CASE("cli: serve refuses a shard secret that is set but empty, which would guard nothing", "[cli][server]") {
+  // It printed "(secret required)" and answered every coordinator's request without one.
+  test::TempDir tmp;
+  // Under `timeout`: a server that starts after all is ended, and fails the test.
+  auto env = test::run_mssearch("serve --db /tmp/some-index --port 0 --shard-server", "MSSEARCH_SHARD_SECRET=", "timeout 20");
+  CHECK(env.exit_code == 2);
+  CHECK_THAT(env.err, Catch::Contains("MSSEARCH_SHARD_SECRET is set but empty"));
+  test::write_file(tmp / "server.yaml", "shard_server: true\nshard_secret: \"\"\n");
+  auto yaml = test::run_mssearch("serve --config " + q(tmp / "server.yaml") + " --db /tmp/some-index --port 0", "",
+                                 "timeout 20");
+  CHECK(yaml.exit_code == 2);
+  CHECK_THAT(yaml.err, Catch::Contains("'shard_secret' is empty"));
+}
+
 TEST_CASE("cli: serve listens on loopback, answers, and stops cleanly on SIGTERM", "[cli][server]") {
   test::TempDir tmp;
   REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " --db " + q(tmp / "db") + " -q").exit_code == 0);
