@@ -719,6 +719,7 @@ namespace {
 // How many shards the job writes: what the index has, or what was asked for when it is new.
 Result<std::size_t> shard_count(const IndexerOptions& options) {
   if (auto inside = inside_sharded_index(options.db_path)) return std::unexpected(std::move(*inside));
+  if (auto replica = replica_of_another_index(options.db_path)) return std::unexpected(std::move(*replica));
   // A shard missing or one too many is damage an incremental run must not build on (it re-sharded
   // the index into what was left, or counted a copy's articles twice); --full may rebuild over a
   // missing one, never over a folder it would not write.

@@ -182,6 +182,21 @@ std::optional<Error> inside_sharded_index(const fs::path& dir) {
                                            dir.string(), parent.string(), parent.string())};
 }
 
+std::optional<Error> replica_of_another_index(const fs::path& dir) {
+  std::vector<fs::path> dirs{dir};
+  for (const auto& shard : shard_dirs(dir)) dirs.push_back(shard);
+  for (const auto& d : dirs) {
+    // xapian-replicate names the live copy replica_N (mssearch's own generations are gen-NNNNNN).
+    const auto live = live_database_dir(d);
+    if (!live || !live->filename().string().starts_with("replica_")) continue;
+    return Error{ErrorCode::kIo,
+                 fmt::format("{} is a replica that xapian-replicate keeps ({} names {}): index the primary it follows, "
+                             "never the replica (a commit here breaks its next changeset)",
+                             dir.string(), (d / "XAPIANDB").string(), live->filename().string())};
+  }
+  return std::nullopt;
+}
+
 fs::path spelling_dir(const fs::path& dir) { return dir / "spelling"; }
 
 std::size_t shard_of(const std::string& id, std::size_t shards) {

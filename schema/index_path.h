@@ -55,6 +55,10 @@ std::optional<Error> index_layout_problem(const std::filesystem::path& dir);
 // When DIR is one shard of a sharded index (PARENT/shard-NN beside PARENT's other shards): the
 // index job must be given PARENT (one shard written alone takes in the other shards' articles).
 std::optional<Error> inside_sharded_index(const std::filesystem::path& dir);
+// When DIR (or one of its shards) is a replica that xapian-replicate keeps (its XAPIANDB names a
+// replica_N database): the index job must write the primary it follows. A job's commit there
+// made the replica's revisions the primary's no longer, and the next changeset damaged it.
+std::optional<Error> replica_of_another_index(const std::filesystem::path& dir);
 std::filesystem::path shard_dir(const std::filesystem::path& dir, std::size_t shard);
 // DIR/spelling: all shards' spelling data, no documents (for searches over remote shards).
 std::filesystem::path spelling_dir(const std::filesystem::path& dir);

@@ -636,6 +636,23 @@ TEST_CASE("replication: a replica follows the primary through incremental and --
   follow_once();
   CHECK(eventually("zebrafish", 0));
   CHECK(json::parse(c.Get("/readyz")->body)["documents"] == 49);
+
+  // The nightly job aimed at the replica by mistake: refused, incremental or --full, the replica
+  // unchanged (a commit there made the primary's next changeset damage it for good).
+  const std::string stub = test::read_file(replica / "XAPIANDB");
+  for (const char* full : {"", " --full"}) {
+    CAPTURE(full);
+    auto wrong = test::run_mssearch(fmt::format("index '{}' --db '{}' -q{}", articles.string(), replica.string(), full));
+    CHECK(wrong.exit_code == 2);
+    CHECK_THAT(wrong.err, Catch::Contains("is a replica that xapian-replicate keeps") &&
+                              Catch::Contains("index the primary it follows"));
+  }
+  CHECK(test::read_file(replica / "XAPIANDB") == stub);
+  test::write_file(articles / "zebra-note.md", "---\ntitle: Zebrafish again\ndate: 2026-01-01\n---\n\nZebrafish.\n");
+  REQUIRE(test::run_mssearch(index_cmd).exit_code == 0);
+  follow_once();
+  CHECK(eventually("zebrafish", 1));
+  CHECK(test::run_mssearch(fmt::format("check --db '{}'", replica.string())).exit_code == 0);
   http.stop();
   t.join();
 }
