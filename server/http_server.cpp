@@ -24,6 +24,7 @@
 #include "server/connection_gate.h"
 #include "server/metrics.h"
 #include "server/pages.h"
+#include "server/public_text.h"
 #include "server/request_params.h"
 #include "server/searcher_pool.h"
 
@@ -72,35 +73,46 @@ void send_json(httplib::Response& res, int status, const json& body) {
   res.set_content(dump_json(body), "application/json; charset=utf-8");
 }
 
+// The shards an answer names as left out: a shard server's or tcp:// address as it is, a local
+// database by its last part (public_database_name), not its path.
+std::vector<std::string> public_names(std::vector<std::string> shards) {
+  for (auto& s : shards) s = public_database_name(s);
+  return shards;
+}
+
 // Over shard servers, an answer some of them did not contribute to (down, late) says so and
 // names them, as a search's answer does (SearchResult::failed_shards): suggestions, related
 // articles and topic counts.
 void mark_partial(json& answer, const std::vector<std::string>& failed_shards) {
   if (failed_shards.empty()) return;
   answer["partial"] = true;
-  answer["failed_shards"] = failed_shards;
+  answer["failed_shards"] = public_names(failed_shards);
+}
+
+// A failure on the server's side, as its operator reads it: written to the server's log
+// (stderr) whole, index path and all, with the route it answered; the same message at most once
+// a minute.
+void log_failure(const HttpError& e) {
+  static std::mutex mutex;
+  static std::string last;
+  static std::chrono::steady_clock::time_point last_at;
+  std::lock_guard lock(mutex);
+  const auto now = std::chrono::steady_clock::now();
+  if (e.message == last && now - last_at <= std::chrono::minutes(1)) return;
+  fmt::print(stderr, "mssearch serve: error: {} answered {} ({}): {}\n",
+             current_route.empty() ? std::string("a request") : current_route, e.status, e.code, e.message);
+  std::fflush(stderr);
+  last = e.message;
+  last_at = now;
 }
 
 // What a visitor is told of a failure on the server's side (5xx): that search is unavailable,
 // not the index's path, a shard's address or the command that would mend it. Those are the
-// operator's: written to the server's log (stderr; the same message at most once a minute)
-// and kept in /readyz's `reason`. The code still says which failure it is.
+// operator's: written to the server's log (log_failure), and /readyz's `reason` says what
+// failed with paths cut to their last part. The code still says which failure it is.
 HttpError for_visitors(HttpError e) {
   if (e.status < 500) return e;
-  static std::mutex mutex;
-  static std::string last;
-  static std::chrono::steady_clock::time_point last_at;
-  {
-    std::lock_guard lock(mutex);
-    const auto now = std::chrono::steady_clock::now();
-    if (e.message != last || now - last_at > std::chrono::minutes(1)) {
-      fmt::print(stderr, "mssearch serve: error: {} answered {} ({}): {}\n",
-                 current_route.empty() ? std::string("a request") : current_route, e.status, e.code, e.message);
-      std::fflush(stderr);
-      last = e.message;
-      last_at = now;
-    }
-  }
+  log_failure(e);
   e.message = e.status == 503 ? "search is not available right now; please try again in a moment"
                               : "search failed on the server; please try again";
   return e;
@@ -280,6 +292,18 @@ struct HttpServer::Impl {
 
   std::mutex damage_mutex;
   std::optional<std::pair<std::uint64_t, std::string>> damage;  // revision, reason
+
+  // The paths the server was given (its index, databases, spelling database, synonyms,
+  // analytics): public answers name each by its last part only (without_paths).
+  std::vector<std::string> own_paths;
+  std::string shown(std::string_view text) const { return without_paths(text, own_paths); }
+  // A shard's status as /readyz and /metrics show it: a local database by its last part, and
+  // its error without paths.
+  ShardStatus shown(ShardStatus shard) const {
+    shard.name = public_database_name(shard.name);
+    shard.error = shown(shard.error);
+    return shard;
+  }
   // `immutable`: the address names the content (static_href): cached for a year.
   void static_asset(httplib::Response& res, std::string_view name, const char* type, bool immutable = false);
   void add_common_headers(const httplib::Request& req, httplib::Response& res);
@@ -414,7 +438,11 @@ HttpServer::Impl::Impl(const ServerOptions& o)
            {.serve = [this](httplib::Stream& stream, bool close) { return serve(stream, close); },
             .refuse = [this](int status, std::string_view message, const std::string& peer,
                              std::string_view line) { return refusal(status, message, peer, line); },
-            .cut = [this](std::string_view reason) { metrics.count_cut(reason); }}) {}
+            .cut = [this](std::string_view reason) { metrics.count_cut(reason); }}) {
+  const SearcherOptions& so = options.searcher;
+  own_paths = {so.db_path.string(), so.spelling_database.string(), so.synonyms_path.string(), options.analytics_path.string()};
+  own_paths.insert(own_paths.end(), so.databases.begin(), so.databases.end());
+}
 
 bool HttpServer::Impl::serve(httplib::Stream& stream, bool close_connection) {
   int port = 0;
@@ -569,6 +597,8 @@ void HttpServer::Impl::api_search(const httplib::Request& req, httplib::Response
   note(*result);
   link(result->hits);
   link(result->related);
+  result->failed_shards = public_names(std::move(result->failed_shards));
+  for (auto& warning : result->warnings) warning = shown(warning);
   json answer = to_json(*result);
   if (const std::uint64_t id = record(req, *params, *result)) answer["search_id"] = id;
   send_json(res, 200, answer);
@@ -737,39 +767,45 @@ void HttpServer::Impl::topics(httplib::Response& res) {
 }
 
 void HttpServer::Impl::ready(httplib::Response& res) {
-  auto searcher = pool.acquire();
-  if (!searcher) {
+  // Not ready: why, for the operator's probe and dashboard, as anyone may read it: paths cut to
+  // their last part ("no index at …/index"); the log has them whole.
+  auto not_ready = [&](const std::string& status, const Error& why, std::optional<std::uint64_t> revision) {
     metrics.set_ready(false);
-    return send_json(res, 503, {{"status", searcher.error().code == ErrorCode::kCorrupt ? "damaged" : "not_ready"},
-                                {"reason", searcher.error().message}});
-  }
+    log_failure({503, std::string(to_string(why.code)), why.message});
+    json answer = {{"status", status}, {"reason", shown(why.message)}};
+    if (revision) answer["revision"] = *revision;
+    send_json(res, 503, answer);
+  };
+  auto searcher = pool.acquire();
+  if (!searcher)
+    return not_ready(searcher.error().code == ErrorCode::kCorrupt ? "damaged" : "not_ready", searcher.error(), std::nullopt);
   const auto documents = (*searcher)->document_count();
   const auto revision = (*searcher)->revision();
   if (auto reason = damaged(revision)) {
     // A search found the index damaged (Xapian's own corruption error): not ready until an index
     // job replaces this revision (`mssearch index --full`).
-    metrics.set_ready(false);
-    return send_json(res, 503, {{"status", "damaged"}, {"reason", *reason}, {"revision", revision}});
+    return not_ready("damaged", {ErrorCode::kCorrupt, *reason}, revision);
   }
   metrics.set_ready(true);
   metrics.set_index(documents, static_cast<double>(revision));
   json shards = json::array();
   bool partial = false;
-  for (const auto& shard : (*searcher)->shard_status()) {
-    metrics.set_shard(shard);
-    partial = partial || !shard.up;
-    json one = {{"name", shard.name}, {"up", shard.up}};
-    // Also for a shard that is up: a replica of it that is down (the shard answers from the
-    // others) is named, so that it is mended before the last one goes.
-    if (!shard.error.empty()) one["error"] = shard.error;
-    shards.push_back(std::move(one));
-  }
   // Ready while at least one shard of documents answers ("partial" says some are left out); the
   // spelling database beside remote shards holds none: it alone up was "ready", 0 documents.
   const std::string spelling = options.searcher.spelling_database.string();
-  const bool none = !shards.empty() && std::none_of(shards.begin(), shards.end(), [&](const json& s) {
-    return s["up"].get<bool>() && (spelling.empty() || s["name"].get<std::string>() != spelling);
-  });
+  bool none = true;
+  for (const auto& shard : (*searcher)->shard_status()) {
+    partial = partial || !shard.up;
+    none = none && !(shard.up && (spelling.empty() || shard.name != spelling));
+    const ShardStatus public_shard = shown(shard);
+    metrics.set_shard(public_shard);
+    json one = {{"name", public_shard.name}, {"up", shard.up}};
+    // Also for a shard that is up: a replica of it that is down (the shard answers from the
+    // others) is named, so that it is mended before the last one goes.
+    if (!shard.error.empty()) one["error"] = public_shard.error;
+    shards.push_back(std::move(one));
+  }
+  none = none && !shards.empty();
   if (none) metrics.set_ready(false);
   send_json(res, none ? 503 : 200, {{"status", none ? "not_ready" : "ready"}, {"documents", documents},
                                     {"revision", revision}, {"partial", partial}, {"shards", shards}});
@@ -872,7 +908,7 @@ void HttpServer::Impl::setup() {
     if (auto s = pool.acquire()) {
       metrics.set_index((*s)->document_count(), static_cast<double>((*s)->revision()));
       metrics.set_ready(true);
-      for (const auto& shard : (*s)->shard_status()) metrics.set_shard(shard);
+      for (const auto& shard : (*s)->shard_status()) metrics.set_shard(shown(shard));
     } else {
       metrics.set_ready(false);
     }

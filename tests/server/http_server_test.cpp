@@ -23,6 +23,7 @@
 #include "server/http_server.h"
 #include "server/http_server_testing.h"
 #include "server/pages.h"
+#include "server/public_text.h"
 #include "tests/server/live_server.h"
 #include "tests/server/raw_client.h"
 #include "tests/test_support.h"
@@ -186,8 +187,8 @@ TEST_CASE("server: not ready without an index, ready once one exists", "[server]
   CHECK(s.get_json("/readyz", 503)["status"] == "not_ready");
   const auto missing = s.get_json("/api/search?q=ms", 503);
   CHECK(error_code(missing) == "index_missing");
-  // A visitor is not shown the index's path or the command to build it: /readyz and the log are
-  // the operator's.
+  // A visitor is not shown the index's path or the command to build it: the log is the
+  // operator's.
   const std::string path = s.db.string();
   CHECK_THAT(missing.dump(), !Catch::Contains(path));
   auto page = s.get("/?q=ms");
@@ -195,9 +196,65 @@ TEST_CASE("server: not ready without an index, ready once one exists", "[server]
   CHECK(page->status == 503);
   CHECK_THAT(page->body, Catch::Contains("not available right now"));
   CHECK_THAT(page->body, !Catch::Contains(path) && !Catch::Contains("mssearch index"));
-  CHECK_THAT(s.get_json("/readyz", 503).dump(), Catch::Contains(path));
+  // /readyz says why, for the operator's probe, but anyone can ask it: the index by its last
+  // part, not where the server keeps it.
+  const auto ready = s.get_json("/readyz", 503);
+  CHECK(ready["reason"] == "no index at …/db: build one with `mssearch index corpus/ --db …/db`");
+  CHECK_THAT(ready.dump(), !Catch::Contains(s.tmp.path().string()));
   s.index();
   CHECK(s.get_json("/readyz")["documents"] == 50);
+}
+
+TEST_CASE("server: public answers name no path of the server's files", "[server]") {
+  // What without_paths leaves of a message: each path's last part; addresses and words as they were.
+  CHECK(without_paths("no index at /srv/ms/data/index: build one with `mssearch index corpus/ --db /srv/ms/data/index`") ==
+        "no index at …/index: build one with `mssearch index corpus/ --db …/index`");
+  CHECK(without_paths("DatabaseOpeningError: Couldn't stat '/srv/ms/data/index/gen-000002/postlist.glass' (No such file)") ==
+        "DatabaseOpeningError: Couldn't stat '…/postlist.glass' (No such file)");
+  CHECK(without_paths("index /srv/ms/idx has 2 shards, and shard-01 is missing.") == "index …/idx has 2 shards, and shard-01 is missing.");
+  CHECK(without_paths("no index at data/index: build one", {"data/index"}) == "no index at …/index: build one");
+  CHECK(without_paths("no index at data/index2", {"data/index"}) == "no index at data/index2");  // another name
+  CHECK(without_paths("shard tcp://10.0.0.2:7001: refused; 3/5 replicas; date:2025/01") ==
+        "shard tcp://10.0.0.2:7001: refused; 3/5 replicas; date:2025/01");
+  CHECK(public_database_name("/srv/ms/data/shard-a/") == "…/shard-a");
+  CHECK(public_database_name("http://10.0.0.3:8080") == "http://10.0.0.3:8080");
+
+  // A server over two local databases, one of them missing: /readyz, /metrics and every answer
+  // that names the database left out name it by its last part.
+  LiveServer s;
+  const std::string gone = (s.tmp / "gone").string();
+  LiveServer both(s.db, [&](ServerOptions& o) { o.searcher.databases = {s.db.string(), gone}; });
+  const std::string tmp = s.tmp.path().string();
+  auto ready = both.get_json("/readyz");
+  INFO(ready.dump());
+  CHECK(ready["partial"] == true);
+  REQUIRE(ready["shards"].size() == 2);
+  CHECK(ready["shards"][0]["name"] == "…/db");
+  CHECK(ready["shards"][1]["name"] == "…/gone");
+  CHECK(ready["shards"][1]["error"] == "no index at …/gone: build one with `mssearch index corpus/ --db …/gone`");
+  CHECK_THAT(ready.dump(), !Catch::Contains(tmp));
+  auto search = both.get_json("/api/search?q=ms");
+  CHECK(search["failed_shards"] == json::array({"…/gone"}));
+  CHECK_THAT(search.dump(), !Catch::Contains(tmp));
+  CHECK(both.get_json("/api/topics")["failed_shards"] == json::array({"…/gone"}));
+  for (const std::string path : {"/api/topics", "/api/suggest?q=astro", "/api/articles/trem2-microglia-repair/related"}) {
+    INFO(path);
+    CHECK_THAT(both.get_json(path).dump(), !Catch::Contains(tmp));
+  }
+  const std::string metrics = both.get("/metrics")->body;
+  CHECK_THAT(metrics, Catch::Contains("mssearch_shard_up{shard=\"…/gone\"} 0"));
+  CHECK_THAT(metrics, !Catch::Contains(tmp));
+  CHECK_THAT(both.get("/healthz")->body, !Catch::Contains(tmp));
+
+  // A damaged layout (the index's own message names its folder twice): "damaged", why, no path.
+  const fs::path copy = s.tmp / "copy";
+  fs::copy(s.db, copy, fs::copy_options::recursive);
+  test::write_file(copy / "shards", "two\n");
+  LiveServer damaged(copy, {});
+  auto broken = damaged.get_json("/readyz", 503);
+  CHECK(broken["status"] == "damaged");
+  CHECK_THAT(broken["reason"].get<std::string>(), Catch::StartsWith("index …/copy: its file 'shards' does not hold the number"));
+  CHECK_THAT(broken.dump(), !Catch::Contains(tmp));
 }
 
 TEST_CASE("server: CORS headers only for allowed origins", "[server]") {
@@ -1194,6 +1251,7 @@ TEST_CASE("server: damaged stored data is left out and counted, and a damaged in
   auto ready = s.get_json("/readyz", 503);
   CHECK(ready["status"] == "damaged");
   CHECK(ready["reason"].get<std::string>().find("damaged") != std::string::npos);
+  CHECK_THAT(ready.dump(), !Catch::Contains(s.tmp.path().string()));  // no path (the log has it)
   s.index(/*full=*/true);
   for (int i = 0; i < 100; ++i) {
     auto r = s.get("/readyz");
