@@ -2,6 +2,7 @@
 #include "server/http_server_testing.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <chrono>
 #include <cstdio>
@@ -142,6 +143,55 @@ void send_article_not_found(httplib::Response& res, const ServerOptions& options
                                   "There is no article at this address: it may have been moved or removed. Search for its subject instead."},
                                  options),
                   "text/html; charset=utf-8");
+}
+
+// The HTML page for an address no route serves, for a browser (prefers_html) that followed a
+// mistyped or old link, sent 404: the article page's "not found", with the search box and a link
+// to the search page.
+void send_page_not_found(httplib::Response& res, const ServerOptions& options) {
+  res.status = 404;
+  res.set_content(render_article({nullptr, {}, "Page not found",
+                                  "There is no page at this address: the link may be mistyped or out of date. Search for what you were looking for instead."},
+                                 options),
+                  "text/html; charset=utf-8");
+}
+
+// Whether a request's Accept header prefers a page to JSON: text/html (or application/xhtml+xml)
+// named, with a higher q than application/json gets (named, or through application/* or */*).
+// A browser's "text/html,application/xhtml+xml,…,*/*;q=0.8" does; "application/json", "*/*",
+// "text/html, application/json" (a tie) and no Accept at all do not.
+bool prefers_html(std::string_view accept) {
+  double html = 0, json_named = -1, application = -1, any = -1;
+  while (!accept.empty()) {
+    const auto comma = accept.find(',');
+    std::string_view item = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    auto trim = [](std::string_view v) {
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+      return v;
+    };
+    std::string media(trim(item.substr(0, item.find(';'))));
+    std::transform(media.begin(), media.end(), media.begin(), [](unsigned char c) { return std::tolower(c); });
+    double q = 1;
+    for (auto at = item.find(';'); at != std::string_view::npos;) {
+      const auto next = item.find(';', at + 1);
+      const std::string_view param = trim(item.substr(at + 1, next == std::string_view::npos ? std::string_view::npos : next - at - 1));
+      if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+        const std::string value(param.substr(2));
+        char* end = nullptr;
+        const double parsed = std::strtod(value.c_str(), &end);
+        if (end != value.c_str() && *end == '\0' && parsed >= 0 && parsed <= 1) q = parsed;
+      }
+      at = next;
+    }
+    if (media == "text/html" || media == "application/xhtml+xml") html = std::max(html, q);
+    else if (media == "application/json") json_named = q;
+    else if (media == "application/*") application = q;
+    else if (media == "*/*") any = q;
+  }
+  const double json_q = json_named >= 0 ? json_named : application >= 0 ? application : std::max(any, 0.0);
+  return html > json_q;
 }
 
 // The methods that carry a body. No route takes one: they are answered 405 (404 off the routes)
@@ -854,8 +904,14 @@ void HttpServer::Impl::setup() {
   server.set_post_routing_handler(
       [this](const httplib::Request& req, httplib::Response& res) { add_common_headers(req, res); });
   server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    // An address no route serves, outside the API: a browser (its Accept prefers text/html) that
+    // followed a bad link gets a page saying so; API clients, and anything under /api/, the JSON
+    // error. The answer depends on Accept: a cache must key on it.
+    const bool page_or_json = res.status == 404 && res.body.empty() && req.path != "/api" && !req.path.starts_with("/api/");
+    if (page_or_json) res.set_header("Vary", "Accept");
     add_common_headers(req, res);
     if (!res.body.empty()) return;
+    if (page_or_json && prefers_html(req.get_header_value("Accept"))) return send_page_not_found(res, options);
     const int status = res.status;
     const std::string code = status == 404 ? "not_found" : status == 405 ? "method_not_allowed"
                            : status == 413 ? "payload_too_large" : status == 414 ? "uri_too_long"

@@ -275,7 +275,7 @@ TEST_CASE("server: CORS headers only for allowed origins", "[server]") {
            {"/api/search?q=ms", "", "Accept-Encoding, Origin"},
            {"/?q=ms", "", "Accept-Encoding, Origin"},
            {"/api/articles/nope", "https://evil.example", "Accept-Encoding, Origin"},
-           {"/no/such/route", "", "Accept-Encoding, Origin"},
+           {"/no/such/route", "", "Accept, Accept-Encoding, Origin"},  // a page for a browser, JSON otherwise
            {"/opensearch.xml", "https://site.example", "Host, Accept-Encoding, Origin"},
            {"/opensearch.xml", "", "Host, Accept-Encoding, Origin"}}) {
     INFO(path << " Origin: " << origin);
@@ -834,6 +834,57 @@ TEST_CASE("server: article pages in the site's shape, and no link on a page lead
     CHECK(r->get_header_value("Content-Type") == "text/html; charset=utf-8");
     CHECK(r->body == missing->body);  // the same page as for an unknown article
   }
+}
+
+TEST_CASE("server: a browser that follows a bad link gets a page, API clients the JSON error", "[server]") {
+  test::LiveServer s(test::shared_index(), {});
+  const std::string browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+  for (const std::string path : {"/serch?q=fatigue", "/foo", "/static/nope.css", "/search/", "/apis"}) {
+    INFO(path);
+    auto page = s.get(path, {{"Accept", browser}});
+    REQUIRE(page);
+    CHECK(page->status == 404);
+    CHECK(page->get_header_value("Content-Type") == "text/html; charset=utf-8");
+    CHECK_THAT(page->body, Catch::Contains("<h1>Page not found</h1>"));
+    CHECK_THAT(page->body, Catch::Contains("<a href=\"/\">Search all articles</a>"));
+    CHECK_THAT(page->body, Catch::Contains("<form class=\"search\" method=\"get\" action=\"/\""));
+    CHECK(page->get_header_value("Vary") == "Accept, Accept-Encoding");
+    CHECK(page->get_header_value_count("Content-Security-Policy") == 1);
+  }
+  auto head = s.client().Head("/foo", {{"Accept", browser}});
+  REQUIRE(head);
+  CHECK(head->status == 404);
+  CHECK(head->get_header_value("Content-Type") == "text/html; charset=utf-8");
+  // API clients (JSON named, or anything, or no Accept; a tie is JSON's) keep the JSON error, as
+  // does anything under /api/ whatever it accepts.
+  for (const std::string accept : {"", "application/json", "*/*", "application/json, text/html", "text/html;q=0.5, application/*",
+                                   "text/html;q=0, */*", "text/*"}) {
+    INFO("Accept: " << accept);
+    httplib::Headers headers;
+    if (!accept.empty()) headers.emplace("Accept", accept);
+    auto r = s.get("/foo", headers);
+    REQUIRE(r);
+    CHECK(r->status == 404);
+    CHECK(r->get_header_value("Content-Type") == "application/json; charset=utf-8");
+    CHECK(r->body == R"({"error":{"code":"not_found","message":"no route /foo"}})");
+  }
+  for (const std::string path : {"/api", "/api/nope", "/api/articles/a/b/c", "/api/search/"}) {
+    INFO(path);
+    auto r = s.get(path, {{"Accept", browser}});
+    REQUIRE(r);
+    CHECK(r->status == 404);
+    CHECK(r->get_header_value("Content-Type") == "application/json; charset=utf-8");
+    CHECK(json::parse(r->body)["error"]["code"] == "not_found");
+    CHECK(r->get_header_value("Vary") == "Accept-Encoding");
+  }
+  // 405 stays 405, JSON; an unknown article stays the article's page.
+  auto post = s.client().Post("/", {{"Accept", browser}}, "", "text/plain");
+  REQUIRE(post);
+  CHECK(post->status == 405);
+  CHECK(error_code(json::parse(post->body)) == "method_not_allowed");
+  auto article = s.get("/articles/nope", {{"Accept", browser}});
+  REQUIRE(article);
+  CHECK_THAT(article->body, Catch::Contains("Article not found"));
 }
 
 TEST_CASE("server: the results page's form keeps every chosen filter for its next change", "[server]") {
