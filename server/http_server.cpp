@@ -683,30 +683,33 @@ void HttpServer::Impl::page(const httplib::Request& req, httplib::Response& res)
                     "text/html; charset=utf-8");
   };
   PageRequest fallback;
-  auto params = parse_search_params(req, options);
-  if (!params) {
-    // The words the visitor typed or pasted stay in the box, to be shortened or mended, whatever
-    // was refused (a query over the limit, a page number from a mangled link); not text that is
-    // not valid UTF-8.
+  // A value the page cannot use (a mangled page number, an unknown sort, a bad date, from an
+  // edited or old link) is left out and the page says so in plain words (parse_page_params);
+  // the API refuses it.
+  auto parsed = parse_page_params(req, options);
+  if (!parsed) {
+    // The words the visitor typed or pasted stay in the box, to be shortened or mended (a query
+    // over the limit); not text that is not valid UTF-8.
     if (req.get_param_value_count("q") == 1) {
       std::string q = req.get_param_value("q");
       if (find_invalid_utf8(q) == std::string::npos) fallback.search.query = std::move(q);
     }
-    return deliver(params.error().status, {&fallback, nullptr, {}, params.error().message});
+    return deliver(parsed.error().status, {&fallback, nullptr, {}, parsed.error().message});
   }
+  const PageRequest* params = &parsed->request;
   auto searcher = pool.acquire();
   if (!searcher) {
     const HttpError e = for_visitors(unavailable(searcher.error()));
-    return deliver(e.status, {&*params, nullptr, {}, "Search is not available right now. Please try again in a moment."});
+    return deliver(e.status, {params, nullptr, {}, "Search is not available right now. Please try again in a moment."});
   }
   auto result = (*searcher)->search(params->search);
   if (!result) {
     note(result.error(), (*searcher)->revision());
     const HttpError e = for_visitors(http_error(result.error()));
-    return deliver(e.status, {&*params, nullptr, (*searcher)->topics(), e.message});
+    return deliver(e.status, {params, nullptr, (*searcher)->topics(), e.message});
   }
   note(*result);
-  deliver(200, {&*params, &*result, (*searcher)->topics(), "", &options, record(req, *params, *result)});
+  deliver(200, {params, &*result, (*searcher)->topics(), "", &options, record(req, *params, *result), parsed->notices});
 }
 
 void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& res) {

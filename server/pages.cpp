@@ -290,6 +290,9 @@ std::string render_results(const PageContent& c) {
     if (!res.failed_shards.empty())
       d.set("partial_note", std::string("Some articles are missing from these results: part of the search did not "
                                         "answer. Please try again in a moment."));
+    list notices;
+    for (const auto& n : c.notices) notices.push_back(data(n));
+    d.set("notices", notices);
     d.set("first_rank", std::to_string((page - 1) * per_page + 1));
     if (c.search_id != 0) d.set("search_id", std::to_string(c.search_id));
     list hits;

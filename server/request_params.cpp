@@ -1,8 +1,12 @@
 #include "server/request_params.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <map>
+
+#include <fmt/format.h>
 
 #include "schema/utf8.h"
 
@@ -36,29 +40,31 @@ bool iso_date(const std::string& d) {
       .ok();
 }
 
-}  // namespace
+constexpr const char* kSingleValued[] = {"q", "sort", "page", "per_page", "partial", "since", "until", "min_credibility", "facets", "related"};
+constexpr const char* kFilters[] = {"topic", "journal", "year"};
 
-std::expected<void, HttpError> check_params_utf8(const httplib::Request& request) {
-  for (const auto& [name, value] : request.params) {
-    if (find_invalid_utf8(name) != std::string::npos)
-      return bad("a parameter name is not valid UTF-8");
-    if (auto at = find_invalid_utf8(value); at != std::string::npos)
-      return bad("parameter '" + name + "' " +
-                 (value[at] == '\0' ? std::string("contains a NUL byte") : "is not valid UTF-8"));
-  }
-  return {};
-}
-
-std::expected<PageRequest, HttpError> parse_search_params(const httplib::Request& request,
-                                                          const ServerOptions& options) {
+// The parameters once checked. `dropped` null: the first value refused is the answer (the API's
+// 400). Else a refused value is left out, the default taken, and what was left out is added to
+// `dropped` ("page", "sort", "date", …) for the page to say so; only `q` itself still refuses.
+std::expected<PageRequest, HttpError> parse(const httplib::Request& request, const ServerOptions& options,
+                                            std::vector<std::string>* dropped) {
+  auto drop = [&](std::string key) {
+    if (!key.empty() && std::find(dropped->begin(), dropped->end(), key) == dropped->end()) dropped->push_back(std::move(key));
+  };
+  // A refused value: the error, or, leniently, nothing (the caller keeps its default).
+  auto refuse = [&](std::string key, std::unexpected<HttpError> error) -> std::optional<std::unexpected<HttpError>> {
+    if (dropped == nullptr) return error;
+    drop(std::move(key));
+    return std::nullopt;
+  };
   if (request.params.size() > kMaxParams)
     return bad("too many parameters (" + std::to_string(request.params.size()) + "; the limit is " +
                std::to_string(kMaxParams) + ")");
   if (auto ok = check_params_utf8(request); !ok) return std::unexpected(ok.error());
-  for (const char* name : {"q", "sort", "page", "per_page", "partial", "since", "until", "min_credibility", "facets", "related"})
+  for (const char* name : kSingleValued)
     if (request.get_param_value_count(name) > 1)
       return bad(std::string("parameter '") + name + "' given more than once");
-  for (const char* name : {"topic", "journal", "year"})
+  for (const char* name : kFilters)
     if (request.get_param_value_count(name) > kMaxValuesPerFilter)
       return bad(std::string("too many '") + name + "' values (the limit is " +
                  std::to_string(kMaxValuesPerFilter) + ")");
@@ -78,51 +84,146 @@ std::expected<PageRequest, HttpError> parse_search_params(const httplib::Request
     const std::string y = request.get_param_value("year", i);
     if (y.empty()) continue;
     auto year = integer("year", y, 1900, 2200);
-    if (!year) return std::unexpected(year.error());
+    if (!year) {
+      if (auto e = refuse("year", std::unexpected(year.error()))) return *e;
+      continue;
+    }
     r.years.push_back(static_cast<int>(*year));
   }
   for (const char* name : {"since", "until"}) {
     const std::string d = request.get_param_value(name);
-    if (!d.empty() && !iso_date(d))
-      return bad(std::string("parameter '") + name + "' must be a date YYYY-MM-DD");
+    if (!d.empty() && !iso_date(d)) {
+      if (auto e = refuse("date", bad(std::string("parameter '") + name + "' must be a date YYYY-MM-DD"))) return *e;
+      continue;
+    }
     (std::string_view(name) == "since" ? r.since : r.until) = d;
+  }
+  // Dates the wrong way round match nothing: the API says so (the searcher's 400); the page
+  // leaves both out.
+  if (dropped != nullptr && !r.since.empty() && !r.until.empty() && r.since > r.until) {
+    drop("dates_reversed");
+    r.since.clear();
+    r.until.clear();
   }
   if (request.has_param("min_credibility") && !request.get_param_value("min_credibility").empty()) {
     auto c = integer("min_credibility", request.get_param_value("min_credibility"), 1, 5);
-    if (!c) return std::unexpected(c.error());
-    r.min_credibility = static_cast<int>(*c);
+    if (c) r.min_credibility = static_cast<int>(*c);
+    else if (auto e = refuse("min_credibility", std::unexpected(c.error()))) return *e;
   }
   if (const std::string sort = request.get_param_value("sort"); !sort.empty()) {
-    if (sort != "relevance" && sort != "date" && sort != "credibility")
-      return bad("parameter 'sort' must be 'relevance', 'date' or 'credibility'");
-    r.sort = sort == "date" ? SortOrder::kDate : sort == "credibility" ? SortOrder::kCredibility : SortOrder::kRelevance;
+    if (sort != "relevance" && sort != "date" && sort != "credibility") {
+      if (auto e = refuse("sort", bad("parameter 'sort' must be 'relevance', 'date' or 'credibility'"))) return *e;
+    } else {
+      r.sort = sort == "date" ? SortOrder::kDate : sort == "credibility" ? SortOrder::kCredibility : SortOrder::kRelevance;
+    }
   }
   // Yes/no parameters: `partial` (the last word is being typed), and what to compute besides
   // the page (an as-you-type list shows neither facets nor related articles: `related=0` saves
   // a search of the collection per keystroke; `facets=0` also the exact counting, the total
-  // then being Xapian's estimate).
+  // then being Xapian's estimate). The page's script sends them; leniently, a bad one is the
+  // default, unsaid (a visitor never typed it).
   for (auto [name, flag] : {std::pair{"partial", &r.partial}, std::pair{"facets", &r.facets}, std::pair{"related", &r.related}}) {
     const std::string value = request.get_param_value(name);
     if (value.empty()) continue;
-    if (value != "0" && value != "1" && value != "true" && value != "false")
-      return bad(std::string("parameter '") + name + "' must be 0, 1, true or false");
+    if (value != "0" && value != "1" && value != "true" && value != "false") {
+      if (auto e = refuse("", bad(std::string("parameter '") + name + "' must be 0, 1, true or false"))) return *e;
+      continue;
+    }
     *flag = value == "1" || value == "true";
   }
   if (request.has_param("per_page")) {
     auto n = integer("per_page", request.get_param_value("per_page"), 1,
                      static_cast<long>(options.searcher.max_limit));
-    if (!n) return std::unexpected(n.error());
-    p.per_page = static_cast<std::size_t>(*n);
+    if (n) p.per_page = static_cast<std::size_t>(*n);
+    else if (auto e = refuse("per_page", std::unexpected(n.error()))) return *e;
   }
   const long max_page = static_cast<long>(options.searcher.max_offset / p.per_page) + 1;
   if (request.has_param("page")) {
     auto n = integer("page", request.get_param_value("page"), 1, max_page);
-    if (!n) return std::unexpected(n.error());
-    p.page = static_cast<std::size_t>(*n);
+    if (n) p.page = static_cast<std::size_t>(*n);
+    else if (auto e = refuse("page", std::unexpected(n.error()))) return *e;
   }
   r.limit = p.per_page;
   r.offset = (p.page - 1) * p.per_page;
   return p;
+}
+
+}  // namespace
+
+std::expected<void, HttpError> check_params_utf8(const httplib::Request& request) {
+  for (const auto& [name, value] : request.params) {
+    if (find_invalid_utf8(name) != std::string::npos)
+      return bad("a parameter name is not valid UTF-8");
+    if (auto at = find_invalid_utf8(value); at != std::string::npos)
+      return bad("parameter '" + name + "' " +
+                 (value[at] == '\0' ? std::string("contains a NUL byte") : "is not valid UTF-8"));
+  }
+  return {};
+}
+
+std::expected<PageRequest, HttpError> parse_search_params(const httplib::Request& request,
+                                                          const ServerOptions& options) {
+  return parse(request, options, nullptr);
+}
+
+std::expected<PageParams, HttpError> parse_page_params(const httplib::Request& request, const ServerOptions& options) {
+  auto refused = [](std::string message) { return std::unexpected(HttpError{400, "bad_parameter", std::move(message)}); };
+  const std::size_t q_count = request.get_param_value_count("q");
+  const std::string q = q_count == 1 ? request.get_param_value("q") : std::string();
+  if (request.params.size() > kMaxParams)
+    return refused("This address has too many parts to be read. Please type your search again.");
+  if (q_count > 1) return refused("This address holds more than one search. Please type your search again.");
+  if (find_invalid_utf8(q) != std::string::npos)
+    return refused("This search has characters that could not be read. Please type it again.");
+  if (q.size() > options.searcher.max_query_bytes)
+    return refused("This search is too long. Please shorten it and search again.");
+
+  // What cannot be read, or is given more often than it may be, is left out before the values
+  // are read: a name or value that is not UTF-8, a second sort or page, a 21st topic.
+  std::vector<std::string> dropped;
+  auto note = [&](std::string key) {
+    if (std::find(dropped.begin(), dropped.end(), key) == dropped.end()) dropped.push_back(std::move(key));
+  };
+  httplib::Request kept;
+  std::map<std::string, std::size_t> filter_values;
+  for (const auto& [name, value] : request.params) {
+    const bool single = std::find_if(std::begin(kSingleValued), std::end(kSingleValued), [&](const char* n) { return name == n; }) != std::end(kSingleValued);
+    const bool filter = std::find_if(std::begin(kFilters), std::end(kFilters), [&](const char* n) { return name == n; }) != std::end(kFilters);
+    if (find_invalid_utf8(name) != std::string::npos) continue;  // no parameter the page knows
+    if (find_invalid_utf8(value) != std::string::npos) {
+      if (single || filter) note("unreadable");
+      continue;
+    }
+    if (single && request.get_param_value_count(name.c_str()) > 1) {
+      note(name == "since" || name == "until" ? "date" : name == "partial" || name == "facets" || name == "related" ? "" : name);
+      continue;
+    }
+    if (filter && ++filter_values[name] > kMaxValuesPerFilter) {
+      note("too_many_" + name);
+      continue;
+    }
+    kept.params.emplace(name, value);
+  }
+  auto parsed = parse(kept, options, &dropped);
+  if (!parsed) return refused("This search could not be read. Please type it again.");  // not expected: all checked
+  PageParams out{std::move(*parsed), {}};
+  const std::size_t limit = kMaxValuesPerFilter;
+  for (const auto& key : dropped) {
+    std::string notice;
+    if (key == "page") notice = "That page number isn't valid, so this is the first page of results.";
+    else if (key == "per_page") notice = fmt::format("That number of results per page isn't valid, so {} are shown per page.", out.request.per_page);
+    else if (key == "sort") notice = "That sort order isn't available, so the results are sorted by relevance.";
+    else if (key == "date") notice = "A date that isn't valid was left out of the search (dates are written like 2024-06-30).";
+    else if (key == "dates_reversed") notice = "The dates ended before they began, so they were left out of the search.";
+    else if (key == "year") notice = "A year that isn't valid was left out of the search.";
+    else if (key == "min_credibility") notice = "That credibility rating isn't valid (ratings go from 1 to 5), so it was left out of the search.";
+    else if (key == "unreadable") notice = "A filter that could not be read was left out of the search.";
+    else if (key == "too_many_topic") notice = fmt::format("Only the first {} topics were used.", limit);
+    else if (key == "too_many_journal") notice = fmt::format("Only the first {} journals were used.", limit);
+    else if (key == "too_many_year") notice = fmt::format("Only the first {} years were used.", limit);
+    if (!notice.empty()) out.notices.push_back(std::move(notice));
+  }
+  return out;
 }
 
 std::expected<std::size_t, HttpError> parse_limit(const httplib::Request& request, std::size_t fallback,

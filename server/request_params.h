@@ -4,6 +4,7 @@
 
 #include <expected>
 #include <string>
+#include <vector>
 
 #include <httplib.h>
 
@@ -29,6 +30,18 @@ struct PageRequest {
 // given twice, a number out of range, a bad date, too many parameters or values.
 std::expected<PageRequest, HttpError> parse_search_params(const httplib::Request& request,
                                                           const ServerOptions& options);
+
+// The search page's reading of the same parameters: a value the API refuses is left out where
+// the search still makes sense without it (a page number, a sort order, a date, a year, a
+// rating, a page size, a filter that cannot be read or is one too many: the default instead),
+// and `notices` say so in plain words for the page. What cannot be left out (the words
+// searched: not UTF-8, given twice, over max_query_bytes; or over 64 parameters) is a 400 whose
+// message is a visitor's, not the API's.
+struct PageParams {
+  PageRequest request;
+  std::vector<std::string> notices;
+};
+std::expected<PageParams, HttpError> parse_page_params(const httplib::Request& request, const ServerOptions& options);
 
 // Every parameter value must be valid UTF-8; returns the first offender.
 std::expected<void, HttpError> check_params_utf8(const httplib::Request& request);

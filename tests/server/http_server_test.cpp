@@ -335,11 +335,11 @@ TEST_CASE("server: the page is escaped and sent with security headers", "[server
   // The API returns the same title as JSON text, inert under application/json + nosniff.
   auto api = s.get_json("/api/search?q=title:script");
   CHECK(api["hits"][0]["title"] == "<script>alert('title')</script> Astrocytes");
-  auto bad = s.get("/?q=ms&page=-4");
+  auto bad = s.get("/?q=ms&q=fatigue");
   REQUIRE(bad);
   CHECK(bad->status == 400);
   // Error answers (from a handler and from the router) carry each header exactly once.
-  for (const std::string path : {"/api/articles/nope", "/no/such/route", "/?q=ms&page=-4"}) {
+  for (const std::string path : {"/api/articles/nope", "/no/such/route", "/?q=ms&q=fatigue"}) {
     INFO(path);
     auto e = s.get(path);
     REQUIRE(e);
@@ -356,7 +356,7 @@ TEST_CASE("server: the page is escaped and sent with security headers", "[server
       varies = varies || r->get_header_value("Vary", i).find("Accept-Encoding") != std::string::npos;
     CHECK(varies);
   }
-  CHECK_THAT(bad->body, Catch::Contains("parameter &apos;page&apos;"));
+  CHECK_THAT(bad->body, Catch::Contains("This address holds more than one search."));
 }
 
 TEST_CASE("server: assets, widget, OpenSearch and metrics", "[server]") {
@@ -929,18 +929,88 @@ TEST_CASE("server: a refused search page keeps the visitor's words in the box", 
   auto long_page = s.get("/?q=" + encoded);
   REQUIRE(long_page);
   CHECK(long_page->status == 400);
-  CHECK_THAT(long_page->body, Catch::Contains("the limit is 4096"));
+  CHECK_THAT(long_page->body, Catch::Contains("This search is too long. Please shorten it and search again."));
   CHECK_THAT(long_page->body, Catch::Contains("value=\"" + pasted + "\""));
-  // Another parameter refused (a mangled page number): the words stay.
+  // A mangled page number is left out: the words stay, and are searched.
   auto bad_page = s.get("/?q=brain%20fog&page=abc");
   REQUIRE(bad_page);
-  CHECK(bad_page->status == 400);
+  CHECK(bad_page->status == 200);
   CHECK_THAT(bad_page->body, Catch::Contains("id=\"q\" name=\"q\" type=\"search\" value=\"brain fog\""));
   // Not valid UTF-8: nothing of it is echoed.
   auto invalid = s.get("/?q=fog%FF");
   REQUIRE(invalid);
   CHECK(invalid->status == 400);
   CHECK_THAT(invalid->body, Catch::Contains("type=\"search\" value=\"\""));
+  CHECK_THAT(invalid->body, Catch::Contains("This search has characters that could not be read"));
+}
+
+TEST_CASE("server: the search page leaves out a parameter it cannot use and says so in plain words, where the API refuses it", "[server]") {
+  test::LiveServer s(test::shared_index(), {});
+  const std::string twenty_one = [] {
+    // Distinct (cpp-httplib drops a repeated pair); topics are ORed: Fatigue finds articles.
+    std::string t = "&topic=Fatigue";
+    for (int i = 1; i < 21; ++i) t += "&topic=t" + std::to_string(i);
+    return t;
+  }();
+  struct Case {
+    std::string params, notice;
+  };
+  const std::vector<Case> cases = {
+      {"page=-1", "That page number isn&apos;t valid, so this is the first page of results."},
+      {"page=abc", "That page number isn&apos;t valid"},
+      {"page=99999999", "That page number isn&apos;t valid"},
+      {"page=2&page=3", "That page number isn&apos;t valid"},
+      {"per_page=0", "That number of results per page isn&apos;t valid, so 10 are shown per page."},
+      {"per_page=abc&page=2", "That number of results per page isn&apos;t valid"},
+      {"sort=bogus", "That sort order isn&apos;t available, so the results are sorted by relevance."},
+      {"since=2020-13-45", "A date that isn&apos;t valid was left out of the search (dates are written like 2024-06-30)."},
+      {"until=yesterday", "A date that isn&apos;t valid was left out"},
+      {"since=2026-01-01&until=2024-01-01", "The dates ended before they began, so they were left out of the search."},
+      {"year=20x5", "A year that isn&apos;t valid was left out of the search."},
+      {"min_credibility=9", "That credibility rating isn&apos;t valid (ratings go from 1 to 5), so it was left out of the search."},
+      {"topic=%FF", "A filter that could not be read was left out of the search."},
+      {twenty_one.substr(1), "Only the first 20 topics were used."},
+  };
+  for (const auto& c : cases) {
+    INFO(c.params);
+    for (const std::string fragment : {"", "&fragment=1"}) {
+      auto page = s.get("/?q=fatigue&" + c.params + fragment);
+      REQUIRE(page);
+      CHECK(page->status == 200);
+      CHECK_THAT(page->body, Catch::Contains("<p class=\"note\" role=\"status\">" + c.notice));
+      CHECK_THAT(page->body, !Catch::Contains("parameter &apos;") && !Catch::Contains("class=\"error\""));
+      CHECK_THAT(page->body, Catch::Contains("class=\"hit\""));  // results, without what was left out
+    }
+    CHECK(error_code(s.get_json("/api/search?q=fatigue&" + c.params, 400)).starts_with("bad_"));
+  }
+  // What was left out is not carried on by the page's links and form, and the rest is kept.
+  auto sorted = s.get("/?q=ms&sort=date&page=abc&year=20x5&per_page=5");
+  REQUIRE(sorted);
+  CHECK(sorted->status == 200);
+  CHECK_THAT(sorted->body, Catch::Contains("<option value=\"date\" selected>"));
+  CHECK_THAT(sorted->body, Catch::Contains("Page 1 of"));
+  CHECK_THAT(sorted->body, Catch::Contains("href=\"/?page=2&amp;per_page=5&amp;q=ms&amp;sort=date\""));
+  CHECK_THAT(sorted->body, !Catch::Contains("20x5") && !Catch::Contains("abc"));
+  CHECK_THAT(sorted->body, Catch::Contains("A year that isn&apos;t valid") && Catch::Contains("That page number isn&apos;t valid"));
+  // Nothing to say when nothing was left out (nor for the script's own yes/no parameters).
+  for (const std::string ok : {"/?q=fatigue", "/?q=fatigue&partial=maybe", "/?q=fatigue&limit=abc&offset=99999999&from=2020-13-45"}) {
+    INFO(ok);
+    auto page = s.get(ok);
+    REQUIRE(page);
+    CHECK(page->status == 200);
+    CHECK_THAT(page->body, !Catch::Contains("role=\"status\">"));
+  }
+  // The words themselves cannot be left out: 400, in plain words.
+  for (const auto& [params, message] : std::vector<std::pair<std::string, std::string>>{
+           {"q=ms&q=fatigue", "This address holds more than one search. Please type your search again."},
+           {"q=fog%FF", "This search has characters that could not be read. Please type it again."},
+           {"q=" + std::string(5000, 'a'), "This search is too long. Please shorten it and search again."}}) {
+    INFO(params.substr(0, 40));
+    auto page = s.get("/?" + params);
+    REQUIRE(page);
+    CHECK(page->status == 400);
+    CHECK_THAT(page->body, Catch::Contains("<p class=\"error\" role=\"alert\">" + message + "</p>"));
+  }
 }
 
 TEST_CASE("server: the results page never links to a page it will not show", "[server]") {
@@ -962,7 +1032,8 @@ TEST_CASE("server: the results page never links to a page it will not show", "[s
   REQUIRE(nothing);
   CHECK_THAT(nothing->body, !Catch::Contains("class=\"pagination\""));
   // More matches than the offset limit lets a visitor page through: "Next" stops at the last
-  // page the server shows (the one after it is refused, 400).
+  // page the server shows (the one after it is refused by the API, 400; the page shows the
+  // first page, saying why).
   test::LiveServer capped(test::shared_index(), [](ServerOptions& o) { o.searcher.max_offset = 20; });
   auto last = capped.get("/?page=3");
   REQUIRE(last);
@@ -971,7 +1042,10 @@ TEST_CASE("server: the results page never links to a page it will not show", "[s
   CHECK_THAT(last->body, Catch::Contains("Page 3 of 3"));
   auto beyond = capped.get("/?page=4");
   REQUIRE(beyond);
-  CHECK(beyond->status == 400);
+  CHECK(beyond->status == 200);
+  CHECK_THAT(beyond->body, Catch::Contains("Page 1 of 3"));
+  CHECK_THAT(beyond->body, Catch::Contains("That page number isn&apos;t valid"));
+  CHECK(capped.get("/api/search?page=4")->status == 400);
 }
 
 TEST_CASE("server: the results page: one h1, a description, ratings, and chosen filters as removable chips", "[server]") {
