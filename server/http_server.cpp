@@ -416,8 +416,11 @@ void HttpServer::Impl::shard(const httplib::Request& req, httplib::Response& res
     res.status = status;
     res.set_content(std::move(body), "application/x-msgpack");
   };
-  auto refuse = [&](int status, ErrorCode code, std::string message) {
-    reply(status, encode_error({code, std::move(message)}));
+  // Whoever reaches the port reads it: the server's files by their last part only (the log
+  // keeps them whole).
+  auto refuse = [&](int status, ErrorCode code, const std::string& message) {
+    if (status >= 500) log_failure({status, std::string(to_string(code)), message});
+    reply(status, encode_error({code, shown(message)}));
   };
   if (!options.shard_secret.empty() &&
       !same_secret(req.get_header_value("Authorization"), "Bearer " + options.shard_secret))

@@ -673,6 +673,21 @@ TEST_CASE("cluster: the internal endpoint refuses what the public API refuses, a
   CHECK(c.Post(kShardEndpoint, search("astrocytes"), "application/x-msgpack")->status == 404);
 }
 
+TEST_CASE("cluster: a shard server's failure names none of its files to whoever reaches its port", "[cluster]") {
+  // docs/security.md: "an error answer is MessagePack with a code, never a stack or a path".
+  test::TempDir tmp;
+  test::LiveServer shard(tmp / "no-index-here", shard_server());
+  ShardRequest r;
+  r.params = {{"q", "astrocytes"}};
+  auto answer = shard.client().Post(kShardEndpoint, encode(r), "application/x-msgpack");
+  REQUIRE(answer);
+  CHECK(answer->status == 503);
+  auto decoded = decode_shard_answer(answer->body);
+  REQUIRE_FALSE(decoded);
+  CHECK_THAT(decoded.error().message, Catch::Contains("no-index-here"));
+  CHECK_THAT(decoded.error().message, !Catch::Contains(tmp.path().string()));
+}
+
 TEST_CASE("cluster: a coordinator's shard list is checked at start", "[cluster]") {
   auto check = [](std::vector<std::vector<std::string>> shards) {
     ClusterOptions o;
