@@ -374,7 +374,9 @@ std::vector<std::string> parse_shard_replicas(std::string_view list) {
 constexpr std::size_t kMaxReplicaUrl = 300;
 constexpr std::size_t kMaxShards = 256, kMaxReplicas = 16;
 
-Result<void> check_cluster_options(const ClusterOptions& options) {
+Result<void> check_cluster_options(const ClusterOptions& options, ClusterProblemAt* at) {
+  ClusterProblemAt ignored;
+  if (at == nullptr) at = &ignored;
   if (options.shards.empty()) return fail(ErrorCode::kIo, "no shards");
   // Each search holds a thread per shard in every one of the server's searchers, for as long as
   // it runs: a list of thousands (a generated config gone wrong) would start thousands each.
@@ -384,11 +386,13 @@ Result<void> check_cluster_options(const ClusterOptions& options) {
   static const std::regex url(R"(http://[A-Za-z0-9._-]+(:([0-9]{1,5}))?|http://\[[0-9A-Fa-f:.]+\](:([0-9]{1,5}))?)");
   std::vector<std::string> seen;
   for (std::size_t s = 0; s < options.shards.size(); ++s) {
+    *at = {s};
     if (options.shards[s].empty()) return fail(ErrorCode::kIo, "shard " + std::to_string(s) + " lists no replica");
     if (options.shards[s].size() > kMaxReplicas)
       return fail(ErrorCode::kIo, "shard " + std::to_string(s) + " lists " + std::to_string(options.shards[s].size()) +
                                       " replicas: at most " + std::to_string(kMaxReplicas));
     for (const auto& u : options.shards[s]) {
+      at->replica = static_cast<std::size_t>(&u - options.shards[s].data());
       // Checked before the pattern: libstdc++'s std::regex recurses once per character, and a
       // name of some ten thousand characters overflowed the stack (a crash, not this error).
       if (u.size() > kMaxReplicaUrl)
@@ -410,6 +414,7 @@ Result<void> check_cluster_options(const ClusterOptions& options) {
       seen.push_back(server);
     }
   }
+  *at = {};
   if (!(options.timeout_seconds > 0) || !(options.connect_timeout_seconds > 0) || !(options.retry_seconds >= 0))
     return fail(ErrorCode::kIo, "shard timeouts must be more than 0");
   return {};

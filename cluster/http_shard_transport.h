@@ -35,8 +35,13 @@ struct ClusterOptions {
 // std::getline reads a list); an empty list gives no replica.
 std::vector<std::string> parse_shard_replicas(std::string_view list);
 
-// Errors: kIo naming a replica URL that is not http://HOST:PORT, or no shards.
-Result<void> check_cluster_options(const ClusterOptions& options);
+// Errors: kIo naming a replica URL that is not http://HOST:PORT, or no shards. `at`, when
+// given, is set to the shard and replica the error is about (a configuration file's error then
+// names that entry's line, not the list's); the replica is npos for a shard's own problem.
+struct ClusterProblemAt {
+  std::size_t shard = 0, replica = static_cast<std::size_t>(-1);
+};
+Result<void> check_cluster_options(const ClusterOptions& options, ClusterProblemAt* at = nullptr);
 
 // Makes a transport per Searcher (SearcherOptions::shard_transport); they share what is down.
 std::function<std::unique_ptr<ShardTransport>()> http_shard_transports(const ClusterOptions& options);

@@ -91,8 +91,16 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
         for (const auto& shard : v)
           o.cluster.shards.push_back(shard.IsSequence() ? shard.as<std::vector<std::string>>()
                                                         : std::vector<std::string>{shard.as<std::string>()});
-        if (auto ok = check_cluster_options(o.cluster); !ok)
-          return fail(ErrorCode::kIo, yaml_where(path, v) + ": " + ok.error().message);
+        // The line of the entry at fault (a duplicate: its second listing), not the list's.
+        ClusterProblemAt at;
+        if (auto ok = check_cluster_options(o.cluster, &at); !ok) {
+          YAML::Node where = v;
+          if (at.shard < v.size()) {
+            where = v[at.shard];
+            if (where.IsSequence() && at.replica < where.size()) where = where[at.replica];
+          }
+          return fail(ErrorCode::kIo, yaml_where(path, where) + ": " + ok.error().message);
+        }
       }
       else if (key == "shard_connect_timeout_seconds") o.cluster.connect_timeout_seconds = v.as<double>();
       else if (key == "shard_timeout_seconds") o.cluster.timeout_seconds = v.as<double>();

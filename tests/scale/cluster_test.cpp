@@ -718,6 +718,20 @@ TEST_CASE("cluster: a coordinator's shard list is checked at start", "[cluster]"
   CHECK(check({{"http://shard-1:8101"}, {"http://shard-1:8102"}}) == "");
   // A name long enough to overflow std::regex's recursion is refused before the pattern sees it.
   CHECK_THAT(check({{"http://" + std::string(100000, 'a') + ":8101"}}), Catch::Contains("longer than 300 characters"));
+  // In a configuration file, the error names the line of the entry at fault (it named the
+  // list's first line for a bad entry anywhere in it).
+  test::TempDir tmp;
+  auto config_error = [&](const std::string& shards) {
+    test::write_file(tmp / "c.yaml", "port: 8100\nshards:\n" + shards);
+    auto loaded = load_server_options(tmp / "c.yaml");
+    return loaded ? std::string() : loaded.error().message;
+  };
+  CHECK_THAT(config_error("  - http://127.0.0.1:8101\n  - http://127.0.0.1:8102\n  - htp://127.0.0.1:8103\n"),
+             Catch::Contains("c.yaml:5:") && Catch::Contains("'htp://127.0.0.1:8103' is not http://HOST:PORT"));
+  CHECK_THAT(config_error("  - [http://127.0.0.1:8101,\n     http://127.0.0.1:8102]\n  - - http://127.0.0.1:8103\n"
+                          "    - http://127.0.0.1:8102\n"),
+             Catch::Contains("c.yaml:6:") && Catch::Contains("listed twice"));
+  CHECK_THAT(config_error("  - http://127.0.0.1:8101\n  - []\n"), Catch::Contains("c.yaml:4:") && Catch::Contains("lists no replica"));
   // A command line's list of replicas (--shard, search_bench --shard-server): an empty piece
   // between commas is refused, not skipped.
   CHECK(parse_shard_replicas("http://127.0.0.1:8101,http://[::1]:8103") ==
