@@ -61,33 +61,67 @@ std::map<std::string, Xapian::doccount> spy_counts(const Xapian::ValueCountMatch
 class SpyCounter final : public FacetCounter {
  public:
   Xapian::doccount attach(Xapian::Enquire& enquire) override {
+    if (own_pass_) return 0;  // counted already: the matcher may stop once the page is known
     enquire.add_matchspy(&topics_);
     enquire.add_matchspy(&years_);
     enquire.add_matchspy(&journals_);
     return every_;  // the spies must see every match
   }
-  std::optional<Xapian::doccount> total() const override { return std::nullopt; }
+  std::optional<Xapian::doccount> total() const override {
+    if (own_pass_ && own_exact_) return own_total_;
+    return std::nullopt;
+  }
   FacetCounts counts() const override {
     return {sorted_facets(spy_counts(topics_, true)), sorted_facets(spy_counts(years_, false)),
             sorted_facets(spy_counts(journals_, false))};
   }
-  bool timed_out(Xapian::doccount matches) const override { return topics_.get_total() < matches; }
+  bool timed_out(Xapian::doccount matches) const override {
+    if (own_pass_) return !own_exact_ || topics_.get_total() < own_total_;
+    return topics_.get_total() < matches;
+  }
   explicit SpyCounter(Xapian::doccount every) : every_(every) {}
+
+  // Counts `query` over `db` in a pass of its own, by relevance (without weights) and without
+  // a page: each remote sub-database's spies count its matches there and send no document to
+  // this side, whose spies count the local ones; none is seen twice. (A match sorted by a value
+  // calls this side's spies also for the remote documents that sort below its page, which the
+  // remote spies counted already: `ms` by date over 3 xapian-tcpsrv shards, 49 matches, gave
+  // year counts summing to 57.)
+  void count_apart(const Xapian::Database& db, const Xapian::Query& query, double time_limit_seconds) {
+    own_pass_ = true;
+    Xapian::Enquire enquire(db);
+    enquire.set_query(query);
+    enquire.set_weighting_scheme(Xapian::BoolWeight());
+    enquire.set_time_limit(time_limit_seconds);
+    enquire.add_matchspy(&topics_);
+    enquire.add_matchspy(&years_);
+    enquire.add_matchspy(&journals_);
+    const Xapian::MSet mset = enquire.get_mset(0, 0, every_);
+    own_exact_ = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
+    own_total_ = own_exact_ ? mset.get_matches_lower_bound() : mset.get_matches_estimated();
+  }
 
  private:
   Xapian::doccount every_;
+  bool own_pass_ = false, own_exact_ = false;
+  Xapian::doccount own_total_ = 0;
   Xapian::ValueCountMatchSpy topics_{schema::kSlotTopics}, years_{schema::kSlotYear}, journals_{schema::kSlotJournal};
 };
 
 class SpyCounting final : public FacetCounting {
  public:
-  explicit SpyCounting(const Xapian::Database& db) : db_(db) {}
-  std::unique_ptr<FacetCounter> start(const Xapian::Query&) const override {
-    return std::make_unique<SpyCounter>(db_.get_doccount());
+  SpyCounting(const Xapian::Database& db, bool remote, double time_limit_seconds)
+      : db_(db), remote_(remote), time_limit_seconds_(time_limit_seconds) {}
+  std::unique_ptr<FacetCounter> start(const Xapian::Query& query, bool by_value) const override {
+    auto counter = std::make_unique<SpyCounter>(db_.get_doccount());
+    if (by_value && remote_) counter->count_apart(db_, query, time_limit_seconds_);
+    return counter;
   }
 
  private:
   Xapian::Database db_;
+  bool remote_;
+  double time_limit_seconds_;
 };
 
 // Columns fed by the matcher's spy (one exhaustive weighted pass), or by a MatchSet read off
@@ -144,7 +178,7 @@ class ColumnCounting final : public FacetCounting {
   ColumnCounting(const Xapian::Database& db, Xapian::termcount max_expansion) : db_(db), max_expansion_(max_expansion) {
     columns_.load(db_);
   }
-  std::unique_ptr<FacetCounter> start(const Xapian::Query& query) const override {
+  std::unique_ptr<FacetCounter> start(const Xapian::Query& query, bool) const override {
     // A phrase, a value range or a wildcard past the expansion limit is the matcher's work
     // either way: then one exhaustive weighted pass counts.
     std::optional<MatchSet> matched;
@@ -293,18 +327,18 @@ class ShardedCounting final : public FacetCounting {
  public:
   ShardedCounting(const Xapian::Database& db, std::vector<std::unique_ptr<CountedShard>> shards,
                   Xapian::termcount max_expansion, double time_limit_seconds)
-      : spies_(db), shards_(std::move(shards)), max_expansion_(max_expansion), time_limit_seconds_(time_limit_seconds) {
+      : spies_(db, false, time_limit_seconds), shards_(std::move(shards)), max_expansion_(max_expansion), time_limit_seconds_(time_limit_seconds) {
     // Throws std::system_error when no thread can be started (for_database falls back).
     for (std::size_t i = 0; i < shards_.size(); ++i) workers_.push_back(std::make_unique<ShardWorker>());
   }
-  std::unique_ptr<FacetCounter> start(const Xapian::Query& query) const override {
+  std::unique_ptr<FacetCounter> start(const Xapian::Query& query, bool by_value) const override {
     std::shared_ptr<const std::string> serialised;
     try {
       serialised = std::make_shared<const std::string>(query.serialise());
     } catch (const Xapian::UnimplementedError&) {
       // A posting source that cannot be serialised (none the searcher builds today): the
       // spies count in the ranking's pass.
-      return spies_.start(query);
+      return spies_.start(query, by_value);
     }
     std::vector<std::future<ShardCount>> tasks;
     tasks.reserve(shards_.size());
@@ -327,9 +361,9 @@ class ShardedCounting final : public FacetCounting {
 
 Result<std::unique_ptr<FacetCounting>> FacetCounting::for_database(
     const Xapian::Database& db, bool single_local, Xapian::termcount max_expansion,
-    const std::vector<ShardRevision>& local_shards, double time_limit_seconds) {
+    const std::vector<ShardRevision>& local_shards, double time_limit_seconds, bool remote) {
   if (single_local) return std::make_unique<ColumnCounting>(db, max_expansion);
-  if (local_shards.size() < 2) return std::make_unique<SpyCounting>(db);
+  if (local_shards.size() < 2) return std::make_unique<SpyCounting>(db, remote, time_limit_seconds);
   std::vector<std::unique_ptr<CountedShard>> shards;
   for (const auto& [dir, revision, uuid] : local_shards) {
     auto opened = open_index(dir);
@@ -337,7 +371,7 @@ Result<std::unique_ptr<FacetCounting>> FacetCounting::for_database(
     // A commit or a new generation between the opening of the searcher's database and this
     // one: these counts would not be of the documents it ranks. Spies count what it reads
     // until the searcher follows that change (its next refresh) and asks again.
-    if (opened->get_revision() != revision || opened->get_uuid() != uuid) return std::make_unique<SpyCounting>(db);
+    if (opened->get_revision() != revision || opened->get_uuid() != uuid) return std::make_unique<SpyCounting>(db, remote, time_limit_seconds);
     auto shard = std::make_unique<CountedShard>(CountedShard{std::move(*opened), {}, {}});
     shard->columns.load(shard->db);
     shards.push_back(std::move(shard));
@@ -346,7 +380,7 @@ Result<std::unique_ptr<FacetCounting>> FacetCounting::for_database(
     return std::make_unique<ShardedCounting>(db, std::move(shards), max_expansion, time_limit_seconds);
   } catch (const std::system_error&) {
     // No more threads (a process or container limit): counted as before, in the ranking's pass.
-    return std::make_unique<SpyCounting>(db);
+    return std::make_unique<SpyCounting>(db, remote, time_limit_seconds);
   }
 }
 

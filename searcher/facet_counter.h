@@ -7,7 +7,11 @@
 //    one local database, all shards at once in threads of their own, while the calling thread
 //    ranks over all of them (the ranking stops early; the counting is what visits every match);
 //  - remote shards: Xapian's ValueCountMatchSpy, the only spy xapian-tcpsrv runs, and one
-//    that sees each sub-database's own docids correctly.
+//    that sees each sub-database's own docids correctly. Sorted by a value, a match over
+//    remote sub-databases hands the local spies some of the remote ones' documents, which
+//    their own spies have counted already (Xapian 1.4's matcher skips remote documents when
+//    it calls the spies, but not on its path for documents that sort below the page): there
+//    the spies count in a pass of their own, by relevance and without the page.
 // Internal to the searcher.
 #pragma once
 
@@ -59,17 +63,19 @@ class FacetCounter {
 class FacetCounting {
  public:
   virtual ~FacetCounting() = default;
-  // A counter for `query` (as the matcher will run it).
-  virtual std::unique_ptr<FacetCounter> start(const Xapian::Query& query) const = 0;
+  // A counter for `query` (as the matcher will run it); `by_value`: the match is sorted by a
+  // value (date, credibility), not by relevance.
+  virtual std::unique_ptr<FacetCounter> start(const Xapian::Query& query, bool by_value) const = 0;
 
   // The strategy for `db`: columns when it is one local database (`single_local`); columns
   // per shard, counted in parallel, when `local_shards` names its sub-databases' directories
   // (two or more, all local); else match spies. `max_expansion`: the searcher's wildcard
   // expansion limit; `time_limit_seconds`: its time limit (0: none), for the shards' counts.
+  // `remote`: some sub-database of `db` is remote (xapian-tcpsrv).
   // Errors: those of open_index() for a shard.
   static Result<std::unique_ptr<FacetCounting>> for_database(
       const Xapian::Database& db, bool single_local, Xapian::termcount max_expansion,
-      const std::vector<ShardRevision>& local_shards = {}, double time_limit_seconds = 0);
+      const std::vector<ShardRevision>& local_shards = {}, double time_limit_seconds = 0, bool remote = false);
 };
 
 }  // namespace mssearch
