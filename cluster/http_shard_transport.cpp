@@ -66,15 +66,14 @@ class ReplicaHealth {
   // each missing a deadline now and then took every search down). Returns whether it was.
   bool missed_deadline(std::size_t shard, std::size_t replica, Clock::time_point sent, std::string why) {
     std::lock_guard lock(mutex_);
-    const auto now = Clock::now();
-    bool other_up = false;
-    // Up: not marked down, and not a failed one merely due for its probe (a dead replica past
-    // retry_seconds is no replica to send this one's traffic to).
-    for (std::size_t r = 0; r < down_until_[shard].size(); ++r)
-      if (r != replica && down_until_[shard][r] <= now && errors_[shard][r].empty()) other_up = true;
-    if (!other_up && last_answer_[shard][replica] >= sent) return false;
+    if (!other_up_locked(shard, replica) && last_answer_[shard][replica] >= sent) return false;
     mark_down(shard, replica, std::move(why), true);
     return true;
+  }
+  // Whether another replica of the shard than `replica` is up.
+  bool other_up(std::size_t shard, std::size_t replica) const {
+    std::lock_guard lock(mutex_);
+    return other_up_locked(shard, replica);
   }
   void answered(std::size_t shard, std::size_t replica) {
     std::lock_guard lock(mutex_);
@@ -109,6 +108,14 @@ class ReplicaHealth {
   }
 
  private:
+  bool other_up_locked(std::size_t shard, std::size_t replica) const {
+    const auto now = Clock::now();
+    // Up: not marked down, and not a failed one merely due for its probe (a dead replica past
+    // retry_seconds is no replica to send this one's traffic to).
+    for (std::size_t r = 0; r < down_until_[shard].size(); ++r)
+      if (r != replica && down_until_[shard][r] <= now && errors_[shard][r].empty()) return true;
+    return false;
+  }
   std::string errors_locked(std::size_t shard) const {
     std::string out;
     for (std::size_t r = 0; r < options_.shards[shard].size(); ++r)
@@ -181,7 +188,17 @@ class HttpShardTransport : public ShardTransport {
     if (answered_by_[shard] == r) answered_by_[shard] = kNone;
     clients_[shard][r].reset();
     if (pinned_[shard] == r) pinned_[shard] = kNone;
-    health_->failed(shard, r, "a damaged answer: " + why);
+    health_->failed(shard, r, why);
+  }
+  bool refuse_replica(std::size_t shard, const std::string& why) override {
+    const std::size_t r = answered_by_[shard];
+    if (r == kNone || !health_->other_up(shard, r)) return false;
+    reject(shard, why, "");
+    return true;
+  }
+  std::string answered_by(std::size_t shard) const override {
+    const std::size_t r = answered_by_[shard];
+    return r == kNone ? std::string() : health_->options().shards[shard][r];
   }
   std::vector<std::pair<std::string, Result<std::string>>> call_each(std::size_t shard, const std::string& body,
                                                                      bool if_up) override {

@@ -77,6 +77,7 @@ Result<std::unique_ptr<Coordinator>> Coordinator::open(const SearcherOptions& op
   if (!transport || transport->shard_count() == 0) return fail(ErrorCode::kIndexMissing, "no shard servers configured");
   std::unique_ptr<Coordinator> c(new Coordinator(options, std::move(transport)));
   c->ranking_ = ranking_settings(options, synonyms);
+  c->limits_ = shard_limits(options);
   c->workers_ = std::make_unique<WorkerGroup>(c->transport_->shard_count() - 1);
   c->take_status();
   if (auto info = c->load_info(true); !info) return std::unexpected(info.error());
@@ -106,11 +107,31 @@ std::vector<Result<ShardAnswer>> Coordinator::fan_out(const std::vector<std::opt
       }
       bool damaged = false;
       auto answer = decode_shard_answer(*bytes, &damaged);
-      if (!damaged) return answer;
-      transport_->reject(shard, answer.error().message);
+      // A refusal (400) by a replica whose limits are stricter than this coordinator's, which
+      // accepted the request: the replica's failure, not the visitor's error (the same URL was
+      // a 200 or a 400 by the replica's turn). Another replica is asked, as for a damaged one.
+      // The shard's last replica is not marked down for it (it answers the searches within its
+      // limits): this call fails, and the search goes on without the shard, named.
+      std::string why;
+      if (damaged) {
+        why = "a damaged answer: " + answer.error().message;
+        transport_->reject(shard, why);
+      } else if (!answer && answer.error().code == ErrorCode::kBadQuery) {
+        const std::string replica = transport_->answered_by(shard);
+        const ReplicaLimits* known = nullptr;
+        if (shard < replica_limits_.size())
+          if (const auto it = replica_limits_[shard].find(replica); it != replica_limits_[shard].end()) known = &it->second;
+        if (known == nullptr || known->stricter.empty()) return answer;
+        why = "refused a request this coordinator accepts (its limits are stricter: " + known->stricter +
+              "): " + answer.error().message;
+        if (!transport_->refuse_replica(shard, why))
+          return fail(ErrorCode::kUnavailable, shard_name(shard) + " did not answer: " + replica + " " + why);
+      } else {
+        return answer;
+      }
       if (attempt + 1 >= replicas) {
         if (first_call) failed_at_[shard] = std::chrono::steady_clock::now();
-        return fail(ErrorCode::kUnavailable, shard_name(shard) + " did not answer: " + answer.error().message);
+        return fail(ErrorCode::kUnavailable, shard_name(shard) + " did not answer: " + why);
       }
       ++retried[shard];
     }
@@ -147,7 +168,7 @@ Result<bool> Coordinator::load_info(bool force) {
       bool damaged = false;
       auto answer = decode_shard_answer(*bytes, &damaged);
       // A damaged answer marks its replica down, named in /readyz, as a search's would.
-      if (damaged) transport_->reject(s, answer.error().message, replica);
+      if (damaged) transport_->reject(s, "a damaged answer: " + answer.error().message, replica);
       replies[s].emplace_back(replica, std::move(answer));
     }
     if (std::none_of(replies[s].begin(), replies[s].end(), [](const auto& r) { return r.second.has_value(); }))
@@ -166,6 +187,7 @@ Result<bool> Coordinator::load_info(bool force) {
   std::uint32_t documents = 0;
   std::uint64_t revision = 0;
   mismatch_.clear();
+  replica_limits_.resize(n);
   std::vector<const std::vector<FacetValue>*> topics;
   duplicate_.clear();
   std::map<std::string, std::size_t> shard_of_uuid;  // each database's shard, by its UUID
@@ -208,11 +230,27 @@ Result<bool> Coordinator::load_info(bool force) {
         if (force) return fail(ErrorCode::kSchemaMismatch, what);
         mismatch_ = what;
       }
+      // Other limits: a shard server with stricter ones refuses (400) searches this coordinator
+      // accepts, by its turn (a long query, a page far down), and one with other word limits
+      // searches fewer or more of a long question's words than one index would. Refused at
+      // start; afterwards named, and a refusal by stricter limits is that replica's failure.
+      // Kept for a replica that does not answer (marked down for a refusal), until it does.
+      if (!answer->limits.empty()) {
+        const std::string other = ranking_settings_differ(limits_, answer->limits);
+        if (!other.empty() && force)
+          return fail(ErrorCode::kSchemaMismatch, "shard server " + name + " has other limits than this coordinator (" +
+                                                      other + "): give them the same limits (one mssearch.yaml)");
+        if (!replica.empty()) {
+          if (other.empty()) replica_limits_[s].erase(replica);
+          else replica_limits_[s][replica] = {other, stricter_limits(limits_, answer->limits)};
+        }
+      }
     }
     documents += answers[s]->documents;
     revision += answers[s]->revision;
     topics.push_back(&answers[s]->topics);
   }
+  take_status();  // with the replicas' limits just learnt
   if (topics.empty()) return none_answered(answers);
   const bool changed = documents != documents_ || revision != summed_revision_;
   documents_ = documents;
@@ -239,6 +277,15 @@ void Coordinator::take_status() {
     status_[s].up = false;
     if (status_[s].error.empty()) status_[s].error = "no answer to the last info refresh";
   }
+  // A replica with other limits is named under its shard in /readyz (also while it answers), and
+  // one with stricter limits, which refuses what the others answer, counts as failing.
+  for (std::size_t s = 0; s < status_.size() && s < replica_limits_.size(); ++s)
+    for (const auto& [replica, limits] : replica_limits_[s]) {
+      const bool named = status_[s].error.find(replica + ": ") != std::string::npos;  // failing already
+      if (!limits.stricter.empty() && !named) ++status_[s].replicas_failing;
+      status_[s].error += (status_[s].error.empty() ? "" : "; ") + replica + ": other limits than this coordinator (" +
+                          limits.differ + ")";
+    }
 }
 
 std::string Coordinator::shard_name(std::size_t shard) const {
@@ -320,6 +367,10 @@ Result<SearchResult> Coordinator::search(const SearchRequest& request) {
   }
   // Found enough with a word no shard knows: the shards' proposal is offered, not searched.
   if (!mismatch_.empty()) result->warnings.push_back(mismatch_);
+  for (const auto& replicas : replica_limits_)
+    for (const auto& [replica, limits] : replicas)
+      result->warnings.push_back("shard server " + replica + " has other limits than this coordinator (" + limits.differ +
+                                 "): give them the same limits (one mssearch.yaml)");
   if (!duplicate_.empty()) result->warnings.push_back(duplicate_);
   result->took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <unordered_map>
 
@@ -78,7 +79,16 @@ class Coordinator {
   std::vector<bool> info_missing_;
   void take_status();  // status_ from the transport's health and info_missing_
   RankingSettings ranking_;  // ranking_settings() of this coordinator
+  RankingSettings limits_;   // shard_limits() of this coordinator
   std::string mismatch_;  // a shard's other ranking settings, seen since start
+  // By shard, the replicas (by URL) whose limits differ from this coordinator's, as their last
+  // info answer said: how (ranking_settings_differ()), named in every answer's warnings and in
+  // /readyz, and how they are stricter (stricter_limits()): a refusal (400) from such a replica
+  // is its failure, not the visitor's error.
+  struct ReplicaLimits {
+    std::string differ, stricter;
+  };
+  std::vector<std::map<std::string, ReplicaLimits>> replica_limits_;
   std::string duplicate_;  // two shards answering from one index, seen since start
   std::chrono::steady_clock::time_point info_at_{};
   // When each shard last failed the info refresh or an article's call (no replica answered): the

@@ -636,6 +636,7 @@ Result<ShardAnswer> Searcher::shard(const ShardRequest& request, const SearchReq
       a.revision = revision();
       a.topics = topics();
       a.ranking = ranking_settings(s.options, s.planner.synonyms());
+      a.limits = shard_limits(s.options);
       for (const auto& part : s.shards.local_parts())
         if (!part.uuid.empty()) a.uuids.push_back(part.uuid);
       return a;

@@ -1,6 +1,7 @@
 #include "searcher/shard_protocol.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <stdexcept>
@@ -555,6 +556,7 @@ std::string encode(const ShardAnswer& a) {
             {"revision", a.revision},
             {"topics", facets_json(a.topics)},
             {"ranking", a.ranking},
+            {"limits", a.limits},
             {"uuids", a.uuids},
             {"article", json::binary({a.article.begin(), a.article.end()})},
             {"suggestions", std::move(suggestions)}};
@@ -588,6 +590,31 @@ std::string ranking_settings_differ(const RankingSettings& ours, const RankingSe
     if (const auto it = b.find(name); it == b.end() || it->second != value) add(name, value, it == b.end() ? "" : it->second);
   for (const auto& [name, value] : b)
     if (!a.contains(name)) add(name, "", value);
+  return out;
+}
+
+RankingSettings shard_limits(const SearcherOptions& options) {
+  return {{"max_query_bytes", fmt::format("{}", options.max_query_bytes)},
+          {"max_offset", fmt::format("{}", options.max_offset)},
+          {"max_per_page", fmt::format("{}", options.max_limit)},
+          {"max_wildcard_expansion", fmt::format("{}", options.max_wildcard_expansion)},
+          {"max_query_words", fmt::format("{}", options.max_query_words)},
+          {"max_query_terms", fmt::format("{}", options.max_query_terms)}};
+}
+
+std::string stricter_limits(const RankingSettings& ours, const RankingSettings& theirs) {
+  const std::map<std::string, std::string> b(theirs.begin(), theirs.end());
+  std::string out;
+  for (const auto& [name, value] : ours) {
+    if (name == "max_query_words" || name == "max_query_terms") continue;  // words dropped, not refused
+    const auto it = b.find(name);
+    if (it == b.end()) continue;
+    std::uint64_t here = 0, there = 0;
+    const auto [p1, e1] = std::from_chars(value.data(), value.data() + value.size(), here);
+    const auto [p2, e2] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), there);
+    if (e1 != std::errc() || e2 != std::errc() || there >= here) continue;
+    out += fmt::format("{}{} {} here, {} there", out.empty() ? "" : "; ", name, value, it->second);
+  }
   return out;
 }
 
@@ -656,6 +683,12 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes, bool* damaged) {
                       value.get_ref<const std::string&>().size() <= 100;
              },
              [&](const json& name, const json& value) { a.ranking.emplace_back(name.get<std::string>(), value.get<std::string>()); });
+    pairs_of(j, "limits", 100, "a limit is not [name, value]",
+             [](const json& name, const json& value) {
+               return name.is_string() && value.is_string() && name.get_ref<const std::string&>().size() <= 100 &&
+                      value.get_ref<const std::string&>().size() <= 100;
+             },
+             [&](const json& name, const json& value) { a.limits.emplace_back(name.get<std::string>(), value.get<std::string>()); });
     a.uuids = strings_of(j, "uuids");
     if (a.uuids.size() > 1000) throw Malformed("'uuids' holds more than 1000 entries");
     for (const auto& u : a.uuids)

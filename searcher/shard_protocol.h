@@ -190,6 +190,9 @@ struct ShardAnswer {
   // kInfo: the settings its part of a search runs with (ranking_settings), which a
   // coordinator's must equal. Empty from a shard server that does not say.
   RankingSettings ranking;
+  // kInfo: the limits it checks a request against (shard_limits), which a coordinator's must
+  // equal. Empty from a shard server that does not say.
+  RankingSettings limits;
   // kInfo: the UUIDs of the databases it answers from (one per part of a sharded directory), so
   // that a coordinator finds one index listed as two shards (localhost and 127.0.0.1).
   std::vector<std::string> uuids;
@@ -206,6 +209,16 @@ struct ShardAnswer {
 // the entries that differ ("feedback_docs 15 here, 0 there"), "" when none.
 RankingSettings ranking_settings(const SearcherOptions& options, const SynonymTable& synonyms);
 std::string ranking_settings_differ(const RankingSettings& ours, const RankingSettings& theirs);
+// The limits a shard server checks a search against, as mssearch.yaml names them (max_query_bytes,
+// max_offset, max_per_page, max_wildcard_expansion: a request over one is refused, 400; and
+// max_query_words, max_query_terms: past them words are dropped), as (name, value). A shard
+// server with other limits than its coordinator's refuses or cuts searches the coordinator
+// accepts whole; ranking_settings_differ names the entries that differ.
+RankingSettings shard_limits(const SearcherOptions& options);
+// The limits by which `theirs` refuses requests that `ours` accepts (a lower max_query_bytes,
+// max_offset, max_per_page or max_wildcard_expansion), named as ranking_settings_differ names
+// them; "" when none.
+std::string stricter_limits(const RankingSettings& ours, const RankingSettings& theirs);
 
 std::string encode(const ShardRequest& request);
 // Errors: kSchemaMismatch for another protocol version (another mssearch: the server's fault,
@@ -267,10 +280,22 @@ class ShardTransport {
   // a shard's last replica that only misses deadlines. Without it, a hung shard cost each search
   // a second deadline, and /readyz one, on the refresh before it.
   virtual Result<std::string> call_if_up(std::size_t shard, const std::string& body) { return call(shard, body); }
-  // The answer the shard's last call returned is damaged (not a shard answer: decode_shard_answer
-  // said so), or that of `replica` (its URL, from call_each): the replica is marked down, naming
-  // `why`, and the shard's next call goes to another replica, as for one that broke the connection.
+  // The answer the shard's last call returned is the replica's failure though it came (damaged:
+  // not a shard answer, as decode_shard_answer said; or a refusal by limits stricter than the
+  // coordinator's), or that of `replica` (its URL, from call_each): the replica is marked down,
+  // `why` being its error, and the shard's next call goes to another replica, as for one that
+  // broke the connection.
   virtual void reject(std::size_t /*shard*/, const std::string& /*why*/, const std::string& /*replica*/ = "") {}
+  // The shard's last answer was a refusal (400) by a replica whose limits are stricter than the
+  // coordinator's, `why`: the replica is marked down, as by reject(), when another replica of
+  // the shard is up, and the call goes there (true); the last one up is not (false: that call
+  // fails, the searches within its limits still reach it).
+  virtual bool refuse_replica(std::size_t shard, const std::string& why) {
+    reject(shard, why);
+    return true;
+  }
+  // The URL of the replica that gave the shard's last answer ("" when not known).
+  virtual std::string answered_by(std::size_t /*shard*/) const { return ""; }
   // How many replicas the shard lists: how many damaged answers one call may meet at most.
   virtual std::size_t replica_count(std::size_t /*shard*/) const { return 1; }
   // Sends to every replica of the shard that is not marked down, in order: each one's answer and

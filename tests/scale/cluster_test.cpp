@@ -964,6 +964,172 @@ TEST_CASE("cluster: a coordinator refuses shard servers that rank with other set
   CHECK(ranking_settings_differ(ranking_settings(SearcherOptions{}, none), ranking_settings(SearcherOptions{}, none)).empty());
 }
 
+namespace {
+
+// A replica's address in front of a shard server, which can be swapped for another's behind the
+// same address: a replica restarted with another mssearch.yaml.
+class SwappableReplica {
+ public:
+  explicit SwappableReplica(std::string target)
+      : target_(std::move(target)), fake_([this](const httplib::Request& req, httplib::Response& res) {
+          std::string target;
+          {
+            std::lock_guard lock(mutex_);
+            target = target_;
+          }
+          httplib::Client client(target);
+          auto answer = client.Post(kShardEndpoint, req.body, "application/x-msgpack");
+          if (!answer) {
+            res.status = 502;
+            return;
+          }
+          res.status = answer->status;
+          res.set_content(answer->body, answer->get_header_value("Content-Type"));
+        }) {}
+  void swap_to(std::string target) {
+    std::lock_guard lock(mutex_);
+    target_ = std::move(target);
+  }
+  std::string url() const { return fake_.url(); }
+
+ private:
+  std::mutex mutex_;
+  std::string target_;
+  FakeShard fake_;  // last: it calls on the others
+};
+
+test::OptionsTweak strict_shard_server() {
+  return [](ServerOptions& o) {
+    o.shard_server = true;
+    o.searcher.max_query_bytes = 100;
+    o.searcher.max_offset = 20;
+  };
+}
+
+// 162 bytes: within the coordinator's max_query_bytes (4096), over the strict replica's (100).
+const std::string kLongQuery =
+    "astrocytes and microglia in multiple sclerosis lesions with remyelination after relapse "
+    "and the role of vitamin d in fatigue and walking in progressive disease ms";
+
+}  // namespace
+
+TEST_CASE("cluster: a replica with stricter limits is refused at start, and later its refusals are its own, not the visitor's",
+          "[cluster]") {
+  REQUIRE(kLongQuery.size() == 162);
+  ShardServers servers;
+  test::LiveServer strict(indexes().shard(0), strict_shard_server());
+  auto one = Searcher::open(single_options());
+  REQUIRE(one);
+  // At start, as for other ranking settings: not searched, both limits named.
+  auto refused = Searcher::open(coordinator_options(servers.shards(url(strict))));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kSchemaMismatch);
+  CHECK_THAT(refused.error().message, Catch::Contains(url(strict)) && Catch::Contains("other limits") &&
+                                          Catch::Contains("max_query_bytes 4096 here, 100 there") &&
+                                          Catch::Contains("max_offset 10000 here, 20 there"));
+
+  // A replica restarted with those limits after the coordinator started: its 400 for a request
+  // the coordinator accepted went to the visitor by its turn (the same URL a 200 or a 400). Now
+  // the same query goes to the shard's other replica, and the refusing one is marked down.
+  SwappableReplica replica(url(servers.s0));
+  auto coordinator = Searcher::open(coordinator_options(servers.shards(replica.url())));
+  REQUIRE(coordinator);
+  replica.swap_to(url(strict));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the info refresh is due
+  REQUIRE(coordinator->refresh());
+  // What a coordinator over the same shards without the strict replica answers.
+  auto plain = Searcher::open(coordinator_options(servers.shards()));
+  REQUIRE(plain);
+  SearchRequest longer;
+  longer.query = kLongQuery;
+  const auto expected = plain->search(longer);
+  REQUIRE(expected);
+  CHECK(expected->total == one->search(longer)->total);
+  SearchRequest deep;
+  deep.query = "ms";
+  deep.offset = 140;  // page 15: a window of 150, past the strict replica's max_offset + max_per_page, 120
+  const auto expected_deep = plain->search(deep);
+  REQUIRE(expected_deep);
+  for (int i = 0; i < 4; ++i) {
+    INFO("search " << i);
+    auto answer = coordinator->search(longer);
+    REQUIRE(answer);
+    CHECK(answer->failed_shards.empty());
+    CHECK(answer->total == expected->total);
+    CHECK(ids(answer->hits) == ids(expected->hits));
+    std::string warnings;
+    for (const auto& w : answer->warnings) warnings += w + "\n";
+    CHECK_THAT(warnings, Catch::Contains(replica.url()) && Catch::Contains("other limits") &&
+                             Catch::Contains("max_query_bytes 4096 here, 100 there"));
+    auto far = coordinator->search(deep);
+    REQUIRE(far);
+    CHECK(far->failed_shards.empty());
+    CHECK(far->total == expected_deep->total);
+  }
+  const auto status = coordinator->shard_status();
+  REQUIRE(status.size() == 3);
+  CHECK(status[0].up);
+  CHECK_THAT(status[0].error, Catch::Contains(replica.url()) && Catch::Contains("limits are stricter") &&
+                                  Catch::Contains("the limit is 100"));
+
+  // A shard whose only replica has stricter limits: a search over them leaves the shard out,
+  // named (partial), not a 400; the replica is not marked down, and the searches within its
+  // limits are whole.
+  SwappableReplica only(url(servers.s0));
+  auto lone = Searcher::open(coordinator_options({{only.url()}, {url(servers.s1)}, {url(servers.s2)}}));
+  REQUIRE(lone);
+  only.swap_to(url(strict));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  REQUIRE(lone->refresh());
+  for (int i = 0; i < 2; ++i) {
+    auto partial = lone->search(longer);
+    REQUIRE(partial);
+    CHECK(partial->failed_shards == std::vector<std::string>{only.url()});
+    CHECK(partial->total < expected->total);
+    SearchRequest shorter;
+    shorter.query = "astrocytes";
+    auto whole = lone->search(shorter);
+    REQUIRE(whole);
+    CHECK(whole->failed_shards.empty());
+    CHECK(whole->total == one->search(shorter)->total);
+  }
+  // Not marked down, but named under its shard (for /readyz) and counted as failing.
+  CHECK(lone->shard_status()[0].up);
+  CHECK_THAT(lone->shard_status()[0].error, Catch::Contains(only.url() + ": other limits than this coordinator (max_offset"));
+  CHECK(lone->shard_status()[0].replicas_failing == 1);
+
+  // Through a coordinating server: the same URL is a 200 every time.
+  SwappableReplica served(url(servers.s0));
+  test::LiveServer server(indexes().single, [&](ServerOptions& o) {
+    o.cluster.shards = servers.shards(served.url());
+    o.cluster.retry_seconds = 30;
+  });
+  REQUIRE(server.get("/readyz")->status == 200);
+  served.swap_to(url(strict));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const std::string path = "/api/search?q=" + httplib::detail::encode_query_param(kLongQuery);
+  for (int i = 0; i < 6; ++i) {
+    auto res = server.get(path);
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK_THAT(res->body, !Catch::Contains("the limit is 100"));
+    CHECK(json::parse(res->body).value("partial", false) == false);
+  }
+  auto ready = server.get_json("/readyz");
+  CHECK(ready["partial"] == false);
+  CHECK_THAT(ready["shards"][0].value("error", ""), Catch::Contains(served.url()) && Catch::Contains("limits are stricter") &&
+                                                      Catch::Contains("other limits than this coordinator"));
+  CHECK(server.metric("mssearch_shard_replicas_failing{shard=\"" + ready["shards"][0]["name"].get<std::string>() + "\"}") == 1);
+  // The limits compared: what mssearch.yaml names, and only a lower refusing one is stricter.
+  SearcherOptions ours, theirs;
+  theirs.max_query_words = 10;
+  CHECK(stricter_limits(shard_limits(ours), shard_limits(theirs)).empty());
+  CHECK(ranking_settings_differ(shard_limits(ours), shard_limits(theirs)) == "max_query_words 96 here, 10 there");
+  theirs.max_limit = 50;
+  CHECK(stricter_limits(shard_limits(ours), shard_limits(theirs)) == "max_per_page 100 here, 50 there");
+  CHECK(stricter_limits(shard_limits(theirs), shard_limits(ours)).empty());
+}
+
 TEST_CASE("cluster: a shard server without the coordinator's synonyms is named, and refused at start", "[cluster]") {
   // Each shard expands the words it searches: a shard server started elsewhere, its synonyms
   // file not found or another one given, searched `brain fog` without its lay words, and the
