@@ -250,10 +250,19 @@ Result<bool> Coordinator::load_info(bool force) {
     revision += answers[s]->revision;
     topics.push_back(&answers[s]->topics);
   }
-  take_status();  // with the replicas' limits just learnt
+  // Each shard's articles and topics as its last answer gave them; none for a shard that gave
+  // none (down). What the coordinator says it holds is the sum over the shards up (recount()).
+  figures_.resize(answers.size());
+  for (std::size_t s = 0; s < answers.size(); ++s) {
+    if (answers[s]) figures_[s] = Figures{answers[s]->documents, answers[s]->topics};
+    else figures_[s].reset();
+  }
+  const std::uint32_t before = documents_;
+  take_status();  // with the replicas' limits just learnt; recounts
+  // No shard answered: nothing to count (the last counts were kept: /api/topics answered them
+  // in full and /readyz said 50 documents with every shard down).
   if (topics.empty()) return none_answered(answers);
-  const bool changed = documents != documents_ || revision != summed_revision_;
-  documents_ = documents;
+  const bool changed = documents != before || revision != summed_revision_;
   summed_revision_ = revision;
   // The revision only grows (README): a shard that is down keeps its last one in the sum (it
   // went from 3 to 2 while a shard was down), and a replica behind another never lowers it.
@@ -264,8 +273,19 @@ Result<bool> Coordinator::load_info(bool force) {
     known += shard_revisions_[s];
   }
   revision_ = std::max(revision_, known);
-  topics_ = summed(topics);
   return changed;
+}
+
+void Coordinator::recount() {
+  std::uint32_t documents = 0;
+  std::vector<const std::vector<FacetValue>*> topics;
+  for (std::size_t s = 0; s < figures_.size(); ++s) {
+    if (!figures_[s] || (s < status_.size() && !status_[s].up)) continue;
+    documents += figures_[s]->documents;
+    topics.push_back(&figures_[s]->topics);
+  }
+  documents_ = documents;
+  topics_ = summed(topics);
 }
 
 Result<bool> Coordinator::refresh() { return load_info(false); }
@@ -286,6 +306,7 @@ void Coordinator::take_status() {
       status_[s].error += (status_[s].error.empty() ? "" : "; ") + replica + ": other limits than this coordinator (" +
                           limits.differ + ")";
     }
+  recount();
 }
 
 std::string Coordinator::shard_name(std::size_t shard) const {

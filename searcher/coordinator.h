@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include "searcher/searcher.h"
@@ -66,8 +67,19 @@ class Coordinator {
   SearcherOptions options_;
   std::unique_ptr<ShardTransport> transport_;
   std::unique_ptr<WorkerGroup> workers_;  // a thread for each shard but the first, asked in the caller
+  // What the shards up hold (recount()): their documents and topics, summed.
   std::vector<FacetValue> topics_;
   std::uint32_t documents_ = 0;
+  // Each shard's documents and topics as its last info answer gave them; none while it is down.
+  struct Figures {
+    std::uint32_t documents = 0;
+    std::vector<FacetValue> topics;
+  };
+  std::vector<std::optional<Figures>> figures_;
+  // documents_ and topics_ from figures_, over the shards status_ says are up: a shard found
+  // down (by the info refresh or by a search) is out of the counts at once, and with every
+  // shard down they are 0 and none, not the last ones known.
+  void recount();
   std::uint64_t revision_ = 0;          // what revision() says: never lower than before
   std::uint64_t summed_revision_ = 0;   // the shards' that answered the last refresh, summed
   std::vector<std::uint64_t> shard_revisions_;  // each shard's last known

@@ -334,6 +334,20 @@ struct HttpServer::Impl {
   }
   void topics(httplib::Response& res);
   void ready(httplib::Response& res);
+  // Whether no shard of documents answers: none is up, or only the spelling database beside
+  // remote shards, which holds no article (it alone up was "ready", 0 documents).
+  bool no_shard_up(const std::vector<ShardStatus>& shards) const {
+    const std::string spelling = options.searcher.spelling_database.string();
+    return !shards.empty() && std::none_of(shards.begin(), shards.end(), [&](const ShardStatus& s) {
+      return s.up && (spelling.empty() || s.name != spelling);
+    });
+  }
+  static std::string shards_down(const std::vector<ShardStatus>& shards) {
+    std::string out;
+    for (const auto& s : shards)
+      if (!s.up) out += (out.empty() ? "" : "; ") + (s.error.empty() ? s.name : s.error);  // the error names its replicas
+    return out;
+  }
   // After every search or article read: counts what the answer had to say, and remembers a
   // damaged index (kCorrupt) for /readyz until the revision it was found in is replaced.
   void note(const SearchResult& result);
@@ -811,6 +825,10 @@ void HttpServer::Impl::article_page(const httplib::Request& req, httplib::Respon
 void HttpServer::Impl::topics(httplib::Response& res) {
   auto searcher = pool.acquire();
   if (!searcher) return send_error(res, unavailable(searcher.error()));
+  // With every shard down there is nothing to count: unavailable, as a search is (it answered
+  // 200 with the last counts known, every shard named in failed_shards).
+  if (no_shard_up((*searcher)->shard_status()))
+    return send_error(res, http_error({ErrorCode::kUnavailable, "no shard answered: " + shards_down((*searcher)->shard_status())}));
   json items = json::array();
   for (const auto& t : (*searcher)->topics()) items.push_back({{"value", t.value}, {"count", t.count}});
   json answer = {{"topics", items}};
@@ -846,13 +864,8 @@ void HttpServer::Impl::ready(httplib::Response& res) {
   metrics.set_index(documents, static_cast<double>(revision));
   json shards = json::array();
   bool partial = false;
-  // Ready while at least one shard of documents answers ("partial" says some are left out); the
-  // spelling database beside remote shards holds none: it alone up was "ready", 0 documents.
-  const std::string spelling = options.searcher.spelling_database.string();
-  bool none = true;
   for (const auto& shard : (*searcher)->shard_status()) {
     partial = partial || !shard.up;
-    none = none && !(shard.up && (spelling.empty() || shard.name != spelling));
     const ShardStatus public_shard = shown(shard);
     metrics.set_shard(public_shard);
     json one = {{"name", public_shard.name}, {"up", shard.up}};
@@ -861,7 +874,9 @@ void HttpServer::Impl::ready(httplib::Response& res) {
     if (!shard.error.empty()) one["error"] = public_shard.error;
     shards.push_back(std::move(one));
   }
-  none = none && !shards.empty();
+  // Ready while at least one shard of documents answers ("partial" says some are left out); the
+  // spelling database beside remote shards holds none: it alone up was "ready", 0 documents.
+  const bool none = no_shard_up((*searcher)->shard_status());
   if (none) metrics.set_ready(false);
   send_json(res, none ? 503 : 200, {{"status", none ? "not_ready" : "ready"}, {"documents", documents},
                                     {"revision", revision}, {"partial", partial}, {"shards", shards}});

@@ -1130,6 +1130,75 @@ TEST_CASE("cluster: a replica with stricter limits is refused at start, and late
   CHECK(stricter_limits(shard_limits(theirs), shard_limits(ours)).empty());
 }
 
+TEST_CASE("cluster: /api/topics and /readyz count the shards that are up, and with none up topics are 503", "[cluster]") {
+  auto s0 = std::make_unique<test::LiveServer>(indexes().shard(0), shard_server());
+  auto s1 = std::make_unique<test::LiveServer>(indexes().shard(1), shard_server());
+  auto s2 = std::make_unique<test::LiveServer>(indexes().shard(2), shard_server());
+  const std::string gone = url(*s2);
+  test::LiveServer server(indexes().single, [&](ServerOptions& o) {
+    o.cluster.shards = {{url(*s0)}, {url(*s1)}, {gone}};
+    o.cluster.retry_seconds = 30;
+  });
+  // Each shard's own topics and articles, for the sums expected.
+  auto own = [](int shard) {
+    SearcherOptions o;
+    o.db_path = indexes().shard(shard);
+    auto s = Searcher::open(o);
+    REQUIRE(s);
+    std::map<std::string, std::uint32_t> topics;
+    for (const auto& t : s->topics()) topics[t.value] += t.count;
+    return std::pair{s->document_count(), topics};
+  };
+  auto counts = [](const json& answer) {
+    std::map<std::string, std::uint32_t> out;
+    for (const auto& t : answer["topics"]) out[t["value"].get<std::string>()] = t["count"].get<std::uint32_t>();
+    return out;
+  };
+  const auto [docs0, topics0] = own(0);
+  const auto [docs1, topics1] = own(1);
+  const auto [docs2, topics2] = own(2);
+  auto all = server.get_json("/api/topics");
+  CHECK(!all.contains("partial"));
+  std::map<std::string, std::uint32_t> expected;
+  for (const auto* t : {&topics0, &topics1, &topics2})
+    for (const auto& [value, count] : *t) expected[value] += count;
+  CHECK(counts(all) == expected);
+  CHECK(server.get_json("/readyz")["documents"] == docs0 + docs1 + docs2);
+
+  // One shard down: its articles are out of the counts, and the answer says so.
+  s2.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the info refresh is due
+  auto some = server.get_json("/api/topics");
+  CHECK(some["partial"] == true);
+  CHECK(some["failed_shards"] == json::array({gone}));
+  expected.clear();
+  for (const auto* t : {&topics0, &topics1})
+    for (const auto& [value, count] : *t) expected[value] += count;
+  CHECK(counts(some) == expected);
+  auto ready = server.get_json("/readyz");
+  CHECK(ready["partial"] == true);
+  CHECK(ready["documents"] == docs0 + docs1);
+
+  // Every shard down: unavailable, as a search is (it was a 200 with every topic and the last
+  // counts, every shard named in failed_shards), and /readyz counts no article.
+  s0.reset();
+  s1.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  for (const std::string path : {"/api/topics", "/api/search?q=astrocytes"}) {
+    INFO(path);
+    auto res = server.get(path);
+    REQUIRE(res);
+    CHECK(res->status == 503);
+    CHECK(json::parse(res->body)["error"]["code"] == "shards_unavailable");
+    CHECK_THAT(res->body, !Catch::Contains(gone));
+  }
+  auto down = server.get("/readyz");
+  REQUIRE(down);
+  CHECK(down->status == 503);
+  CHECK(json::parse(down->body)["documents"] == 0);
+  CHECK(server.metric("mssearch_index_documents") == 0);
+}
+
 TEST_CASE("cluster: a shard server without the coordinator's synonyms is named, and refused at start", "[cluster]") {
   // Each shard expands the words it searches: a shard server started elsewhere, its synonyms
   // file not found or another one given, searched `brain fog` without its lay words, and the

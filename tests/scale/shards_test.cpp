@@ -636,6 +636,11 @@ TEST_CASE("shards: the server over remote shards: same page, partial answers, /r
     auto not_ready = c->Get("/readyz");
     REQUIRE(not_ready);
     CHECK(not_ready->status == 503);
+    // The topics too: there is nothing to count (it was a 200 with no topic).
+    auto topics = c->Get("/api/topics");
+    REQUIRE(topics);
+    CHECK(topics->status == 503);
+    CHECK(json::parse(topics->body)["error"]["code"] == "shards_unavailable");
   }
   remote_server->stop();
   single_server->stop();
