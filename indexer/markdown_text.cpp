@@ -1,7 +1,6 @@
 #include "indexer/markdown_text.h"
 
-#include <cmark-gfm-core-extensions.h>
-#include <cmark-gfm.h>
+#include <cmark.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -60,12 +59,12 @@ std::string html_block_text(std::string_view html) {
     if (node->type != XML_ELEMENT_NODE && node->type != XML_DOCUMENT_NODE && node->type != XML_HTML_DOCUMENT_NODE)
       continue;  // comments, processing instructions, DTDs
     const auto* name = reinterpret_cast<const char*>(node->name);
-    if (name != nullptr && (xmlStrcasecmp(node->name, reinterpret_cast<const xmlChar*>("script")) == 0 ||
-                            xmlStrcasecmp(node->name, reinterpret_cast<const xmlChar*>("style")) == 0))
+    if (name != nullptr && (xmlStrcasecmp(node->name, BAD_CAST "script") == 0 ||
+                            xmlStrcasecmp(node->name, BAD_CAST "style") == 0))
       continue;
     // Elements libxml2 does not know (HTML5's <details>, <summary>) count as blocks.
     const htmlElemDesc* desc = name != nullptr ? htmlTagLookup(node->name) : nullptr;
-    const bool block = desc == nullptr || desc->isinline == 0 || xmlStrcasecmp(node->name, reinterpret_cast<const xmlChar*>("br")) == 0;
+    const bool block = desc == nullptr || desc->isinline == 0 || xmlStrcasecmp(node->name, BAD_CAST "br") == 0;
     if (block) {
       append_separator(out, " ");
       stack.push_back(nullptr);
@@ -82,39 +81,17 @@ std::string html_block_text(std::string_view html) {
   return squeezed;
 }
 
-// A parser for GitHub-flavoured Markdown: CommonMark with tables (each row a paragraph of its
-// own, its cells separated by " · ") and ~~strikethrough~~ (its text kept, the tildes not; a
-// single tilde is text: "~5 mg" is about 5 mg).
-std::unique_ptr<cmark_parser, decltype(&cmark_parser_free)> gfm_parser() {
-  static std::once_flag registered;
-  std::call_once(registered, [] { cmark_gfm_core_extensions_ensure_registered(); });
-  std::unique_ptr<cmark_parser, decltype(&cmark_parser_free)> parser(cmark_parser_new(CMARK_OPT_DEFAULT | CMARK_OPT_STRIKETHROUGH_DOUBLE_TILDE),
-                                                                      &cmark_parser_free);
-  for (const char* name : {"table", "strikethrough"})
-    if (cmark_syntax_extension* extension = cmark_find_syntax_extension(name))
-      cmark_parser_attach_syntax_extension(parser.get(), extension);
-  return parser;
-}
-
-// What a node of an extension is ("table_row"), or "" for CommonMark's own.
-std::string_view extension_type(cmark_node* node) {
-  if (cmark_node_get_syntax_extension(node) == nullptr) return {};
-  const char* name = cmark_node_get_type_string(node);
-  return name != nullptr ? std::string_view(name) : std::string_view();
-}
-
 }  // namespace
 
 std::vector<ArticleSection> markdown_sections(std::string_view markdown) {
-  const auto parser = gfm_parser();
-  cmark_parser_feed(parser.get(), markdown.data(), markdown.size());
-  std::unique_ptr<cmark_node, decltype(&cmark_node_free)> root(cmark_parser_finish(parser.get()), &cmark_node_free);
+  std::unique_ptr<cmark_node, decltype(&cmark_node_free)> root(
+      cmark_parse_document(markdown.data(), markdown.size(), CMARK_OPT_DEFAULT),
+      &cmark_node_free);
   std::unique_ptr<cmark_iter, decltype(&cmark_iter_free)> iter(cmark_iter_new(root.get()),
                                                                &cmark_iter_free);
   std::vector<ArticleSection> sections(1);
   bool in_heading = false;
   std::string heading;
-  std::size_t cell_start = 0;  // where the table cell being read began
   for (auto ev = cmark_iter_next(iter.get()); ev != CMARK_EVENT_DONE;
        ev = cmark_iter_next(iter.get())) {
     cmark_node* node = cmark_iter_get_node(iter.get());
@@ -157,22 +134,8 @@ std::vector<ArticleSection> markdown_sections(std::string_view markdown) {
       case CMARK_NODE_BLOCK_QUOTE:
         if (ev == CMARK_EVENT_EXIT) append_separator(out, "\n\n");
         break;
-      default: {
-        // Tables: a row a paragraph, its cells separated (a cell's own text is text nodes).
-        // An empty cell adds nothing, not even its separator.
-        static constexpr std::string_view kCellSeparator = " \u00B7 ";
-        const std::string_view ext = extension_type(node);
-        if (ext == "table_cell" && ev == CMARK_EVENT_ENTER) {
-          cell_start = out.size();
-        } else if (ext == "table_cell" && out.size() > cell_start) {
-          trim_trailing(out);
-          out += kCellSeparator;
-        } else if ((ext == "table_row" || ext == "table_header") && ev == CMARK_EVENT_EXIT) {
-          if (out.ends_with(kCellSeparator)) out.resize(out.size() - kCellSeparator.size());
-          append_separator(out, "\n\n");
-        }
+      default:
         break;  // inline HTML tags and other markup carry no text of their own
-      }
     }
   }
   for (auto& s : sections) trim_trailing(s.text);

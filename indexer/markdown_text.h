@@ -1,5 +1,5 @@
-// Turns an article's Markdown body into plain-text sections (split at headings) with cmark-gfm
-// (CommonMark with GitHub's tables), for indexing and for snippets. Raw HTML in the Markdown is never passed through: an HTML
+// Turns an article's Markdown body into plain-text sections (split at headings) with cmark,
+// for indexing and for snippets. Raw HTML in the Markdown is never passed through: an HTML
 // block gives its text (tags, scripts, styles and comments dropped), inline tags nothing.
 #pragma once
 

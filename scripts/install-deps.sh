@@ -11,7 +11,7 @@ with_tests=0 with_bench=0
 PACKAGES=(
   build-essential cmake pkg-config git
   libxapian-dev xapian-tools libicu-dev libyaml-cpp-dev libcpp-httplib-dev catch2
-  nlohmann-json3-dev libcli11-dev libfmt-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev libxxhash-dev libzstd-dev libjemalloc-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libcmark-dev libxml2-dev libxxhash-dev libzstd-dev libjemalloc-dev
   prometheus-cpp-dev libkainjow-mustache-dev
   libsqlite3-dev
   wamerican wbritish

@@ -340,17 +340,6 @@ TEST_CASE("markdown: an HTML block gives its text, never its tags, scripts, styl
         "Important: take divword with food & water!\n\nMore Hidden <detail>\n\nLast \u263A &bogus; <3\n\nAfter.");
 }
 
-TEST_CASE("markdown: a GitHub table gives its cells' text, a row a paragraph, never its pipes", "[reader]") {
-  // CommonMark alone kept a table as a paragraph of pipes and dashes, searched and shown so.
-  auto sections = markdown_sections(
-      "## What They Found\n\nRates:\n\n| Drug | Relapses a year |\n| --- | ---: |\n| Ocrevus | 0.16 |\n"
-      "| *Placebo* |  |\n| a \\| b | ~~old~~ new |\n\nAfter the table, ~5 mg.\n");
-  REQUIRE(sections.size() == 1);
-  CHECK(sections[0].text ==
-        "Rates:\n\nDrug \u00B7 Relapses a year\n\nOcrevus \u00B7 0.16\n\nPlacebo\n\na | b \u00B7 old new\n\n"
-        "After the table, ~5 mg.");
-}
-
 TEST_CASE("markdown: an HTML block's every character reference is decoded, words split at blocks only", "[reader]") {
   // The indexer's own tag stripper knew six references (`&mdash;` stayed as written) and split
   // a word at any tag (`re<b>myelin</b>ation` was three words).
