@@ -65,10 +65,13 @@ std::string without_paths(std::string_view text, const std::vector<std::string>&
     if (k.empty() || remote(k)) continue;
     std::string given = k;
     while (given.size() > 1 && given.back() == '/') given.pop_back();
-    paths.push_back(given);
+    // A bare name (`--db index`) discloses no folder, and as a word it is in other text too
+    // (`date:index`, "no index at", "stored data"): only its absolute forms are cut.
+    if (given.find('/') != std::string::npos) paths.push_back(given);
     std::error_code ec;
     for (const auto& other : {std::filesystem::absolute(given, ec), std::filesystem::weakly_canonical(given, ec)})
-      if (!ec && !other.empty()) paths.push_back(other.lexically_normal().string());
+      // (weakly_canonical of a relative name that does not exist is that name, not absolute)
+      if (!ec && other.is_absolute()) paths.push_back(other.lexically_normal().string());
   }
   std::sort(paths.begin(), paths.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
   paths.erase(std::unique(paths.begin(), paths.end()), paths.end());

@@ -214,6 +214,11 @@ TEST_CASE("server: public answers name no path of the server's files", "[server]
   CHECK(without_paths("index /srv/ms/idx has 2 shards, and shard-01 is missing.") == "index …/idx has 2 shards, and shard-01 is missing.");
   CHECK(without_paths("no index at data/index: build one", {"data/index"}) == "no index at …/index: build one");
   CHECK(without_paths("no index at data/index2", {"data/index"}) == "no index at data/index2");  // another name
+  // A bare name configured (`--db index`, `--db data`) is no folder to hide, and its word stays
+  // a word elsewhere: a visitor's `date:index`, "no index at", "stored data" (helper-56).
+  CHECK(without_paths("date:index is not a date; no index at index: build one with `mssearch index corpus/ --db index`",
+                      {"index"}) == "date:index is not a date; no index at index: build one with `mssearch index corpus/ --db index`");
+  CHECK(without_paths("its stored data is damaged", {"data"}) == "its stored data is damaged");
   CHECK(without_paths("shard tcp://10.0.0.2:7001: refused; 3/5 replicas; date:2025/01") ==
         "shard tcp://10.0.0.2:7001: refused; 3/5 replicas; date:2025/01");
   CHECK(public_database_name("/srv/ms/data/shard-a/") == "…/shard-a");
