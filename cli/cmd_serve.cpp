@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <thread>
 
@@ -95,10 +96,19 @@ int run_serve(const ServeArgs& args) {
   }
   // Set but empty (`Environment=MSSEARCH_SHARD_SECRET=` in a unit, an unset shell variable
   // exported): it said "(secret required)" and every request was answered without one.
-  if (const char* secret = std::getenv("MSSEARCH_SHARD_SECRET"); secret != nullptr && *secret == '\0') {
-    fmt::print(stderr, "mssearch serve: error: MSSEARCH_SHARD_SECRET is set but empty: give it the secret, or "
-                       "unset it\n");
-    return kExitFatal;
+  // Spaces at either end never match either: HTTP drops them from the header a coordinator sends.
+  if (const char* secret = std::getenv("MSSEARCH_SHARD_SECRET"); secret != nullptr) {
+    const std::string_view s(secret);
+    if (s.empty()) {
+      fmt::print(stderr, "mssearch serve: error: MSSEARCH_SHARD_SECRET is set but empty: give it the secret, or "
+                         "unset it\n");
+      return kExitFatal;
+    }
+    if (std::isspace(static_cast<unsigned char>(s.front())) != 0 || std::isspace(static_cast<unsigned char>(s.back())) != 0) {
+      fmt::print(stderr, "mssearch serve: error: MSSEARCH_SHARD_SECRET begins or ends with a space, which an HTTP "
+                         "header cannot carry: remove it\n");
+      return kExitFatal;
+    }
   }
   if (options.shard_server && !options.cluster.shards.empty()) {
     fmt::print(stderr, "mssearch serve: error: a coordinator (shards) cannot also be a shard server\n");

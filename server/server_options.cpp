@@ -1,5 +1,6 @@
 #include "server/server_options.h"
 
+#include <cctype>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -83,6 +84,11 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
         if (!v.IsNull() && o.shard_secret.empty())
           return fail(ErrorCode::kIo, yaml_where(path, v) + ": 'shard_secret' is empty: give the secret, or leave "
                                                             "the setting out");
+        // HTTP drops spaces at either end of the header a coordinator sends: it would never match.
+        if (!o.shard_secret.empty() && (std::isspace(static_cast<unsigned char>(o.shard_secret.front())) != 0 ||
+                                        std::isspace(static_cast<unsigned char>(o.shard_secret.back())) != 0))
+          return fail(ErrorCode::kIo, yaml_where(path, v) + ": 'shard_secret' begins or ends with a space, which an "
+                                                            "HTTP header cannot carry: remove it");
       }
       else if (key == "shards") {
         // Each shard: one replica's URL, or a list of its replicas' URLs.

@@ -589,6 +589,16 @@ TEST_CASE("cli: serve refuses a shard secret that is set but empty, which would 
                                  "timeout 20");
   CHECK(yaml.exit_code == 2);
   CHECK_THAT(yaml.err, Catch::Contains("'shard_secret' is empty"));
+  // Spaces at either end: HTTP drops them from the coordinator's header, so it never matched.
+  auto spaced = test::run_mssearch("serve --db /tmp/some-index --port 0 --shard-server", "MSSEARCH_SHARD_SECRET=' '",
+                                   "timeout 20");
+  CHECK(spaced.exit_code == 2);
+  CHECK_THAT(spaced.err, Catch::Contains("begins or ends with a space"));
+  test::write_file(tmp / "server.yaml", "shard_server: true\nshard_secret: \"abc \"\n");
+  auto spaced_yaml = test::run_mssearch("serve --config " + q(tmp / "server.yaml") + " --db /tmp/some-index --port 0", "",
+                                        "timeout 20");
+  CHECK(spaced_yaml.exit_code == 2);
+  CHECK_THAT(spaced_yaml.err, Catch::Contains("begins or ends with a space"));
 }
 
 TEST_CASE("cli: serve listens on loopback, answers, and stops cleanly on SIGTERM", "[cli][server]") {
