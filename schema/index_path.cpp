@@ -186,7 +186,10 @@ std::optional<Error> replica_of_another_index(const fs::path& dir) {
   std::vector<fs::path> dirs{dir};
   for (const auto& shard : shard_dirs(dir)) dirs.push_back(shard);
   for (const auto& d : dirs) {
-    // xapian-replicate names the live copy replica_N (mssearch's own generations are gen-NNNNNN).
+    // xapian-replicate's stub names the live copy replica_N (mssearch's own generations are
+    // gen-NNNNNN); a plain database (no stub) in a folder so named is no replica.
+    std::error_code ec;
+    if (!fs::exists(d / "XAPIANDB", ec)) continue;
     const auto live = live_database_dir(d);
     if (!live || !live->filename().string().starts_with("replica_")) continue;
     return Error{ErrorCode::kIo,

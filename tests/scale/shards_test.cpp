@@ -717,6 +717,10 @@ TEST_CASE("replication: a replica follows the primary through incremental and --
                               Catch::Contains("index the primary it follows"));
   }
   CHECK(test::read_file(replica / "XAPIANDB") == stub);
+  // A plain database in a folder that is merely named so is no replica (helper-56).
+  const fs::path named = tmp / "replica_eu";
+  fs::copy(primary / fs::path(live_database_dir(primary)->filename()), named, fs::copy_options::recursive);
+  CHECK(test::run_mssearch(fmt::format("index '{}' --db '{}' -q", articles.string(), named.string())).exit_code == 0);
   test::write_file(articles / "zebra-note.md", "---\ntitle: Zebrafish again\ndate: 2026-01-01\n---\n\nZebrafish.\n");
   REQUIRE(test::run_mssearch(index_cmd).exit_code == 0);
   follow_once();
