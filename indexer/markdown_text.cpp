@@ -122,6 +122,15 @@ std::vector<ArticleSection> markdown_sections(std::string_view markdown) {
       case CMARK_NODE_LINEBREAK:
         out += ' ';
         break;
+      case CMARK_NODE_HTML_INLINE: {
+        // A line break written as HTML (`one<br>two`) separates words, as the page shows them;
+        // other inline tags give nothing (`re<b>myelin</b>ation` is one word).
+        const std::string_view tag = cmark_node_get_literal(node);
+        if (tag.size() >= 3 && tag[0] == '<' && (tag[1] == 'b' || tag[1] == 'B') && (tag[2] == 'r' || tag[2] == 'R') &&
+            (tag.size() == 3 || tag[3] == '>' || tag[3] == '/' || tag[3] == ' '))
+          append_separator(out, " ");
+        break;
+      }
       case CMARK_NODE_HTML_BLOCK:
         if (const std::string text = html_block_text(cmark_node_get_literal(node)); !text.empty()) {
           append_separator(out, "\n\n");

@@ -340,6 +340,12 @@ TEST_CASE("markdown: an HTML block gives its text, never its tags, scripts, styl
         "Important: take divword with food & water!\n\nMore Hidden <detail>\n\nLast \u263A &bogus; <3\n\nAfter.");
 }
 
+TEST_CASE("markdown: a line break written as inline HTML separates words, other inline tags do not", "[reader]") {
+  auto sections = markdown_sections("line one<br>line two<BR/>three <br />four re<b>myelin</b>ation<bring>\n");
+  REQUIRE(sections.size() == 1);
+  CHECK(sections[0].text == "line one line two three four remyelination");
+}
+
 TEST_CASE("markdown: an HTML block's every character reference is decoded, words split at blocks only", "[reader]") {
   // The indexer's own tag stripper knew six references (`&mdash;` stayed as written) and split
   // a word at any tag (`re<b>myelin</b>ation` was three words).
