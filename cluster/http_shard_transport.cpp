@@ -27,6 +27,7 @@ class ReplicaHealth {
       errors_.emplace_back(replicas.size());
       last_answer_.emplace_back(replicas.size());
       late_.emplace_back(replicas.size(), false);
+      behind_.emplace_back(replicas.size(), false);
     }
     turns_ = std::vector<std::atomic<std::size_t>>(options.shards.size());
   }
@@ -74,6 +75,20 @@ class ReplicaHealth {
   bool other_up(std::size_t shard, std::size_t replica) const {
     std::lock_guard lock(mutex_);
     return other_up_locked(shard, replica);
+  }
+  void set_behind(std::size_t shard, std::size_t replica, bool behind) {
+    std::lock_guard lock(mutex_);
+    behind_[shard][replica] = behind;
+  }
+  // Whether `replica` is behind (set_behind) while another replica of the shard that is not
+  // behind is up: its turn goes to that one.
+  bool passed_over(std::size_t shard, std::size_t replica) const {
+    std::lock_guard lock(mutex_);
+    if (!behind_[shard][replica]) return false;
+    const auto now = Clock::now();
+    for (std::size_t r = 0; r < down_until_[shard].size(); ++r)
+      if (r != replica && !behind_[shard][r] && down_until_[shard][r] <= now && errors_[shard][r].empty()) return true;
+    return false;
   }
   void answered(std::size_t shard, std::size_t replica) {
     std::lock_guard lock(mutex_);
@@ -134,6 +149,7 @@ class ReplicaHealth {
   std::vector<std::vector<Clock::time_point>> down_until_;
   std::vector<std::vector<Clock::time_point>> last_answer_;  // its last answer in time
   std::vector<std::vector<bool>> late_;  // down for missing deadlines only
+  std::vector<std::vector<bool>> behind_;  // at an older revision than another replica (set_behind)
   std::vector<std::vector<std::string>> errors_;
   std::vector<std::atomic<std::size_t>> turns_;
 };
@@ -196,6 +212,11 @@ class HttpShardTransport : public ShardTransport {
     reject(shard, why, "");
     return true;
   }
+  void set_behind(std::size_t shard, const std::string& replica, bool behind) override {
+    const auto& replicas = health_->options().shards[shard];
+    if (const auto it = std::find(replicas.begin(), replicas.end(), replica); it != replicas.end())
+      health_->set_behind(shard, static_cast<std::size_t>(it - replicas.begin()), behind);
+  }
   std::string answered_by(std::size_t shard) const override {
     const std::size_t r = answered_by_[shard];
     return r == kNone ? std::string() : health_->options().shards[shard][r];
@@ -231,10 +252,18 @@ class HttpShardTransport : public ShardTransport {
     const std::size_t first = pinned_[shard] != kNone ? pinned_[shard] : health_->next_turn(shard) % n;
     std::string why;
     std::optional<std::size_t> slow;  // skipped, down for missing deadlines only
+    std::optional<std::size_t> old;   // skipped, behind a current replica that is up
     bool waited = false;              // a replica asked here already cost a deadline
     const auto now = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t r = (first + i) % n;
+      // A replica at an older revision answers only when no current one does: taken in turn,
+      // the same search gave old and new answers by turns while replication was stuck. (Not
+      // within a search that began on it: its match and page come from one index state.)
+      if (pinned_[shard] == kNone && health_->passed_over(shard, r)) {
+        if (!old) old = r;
+        continue;
+      }
       // After a replica cost this call a deadline, another that is down for missing deadlines
       // too is not probed (due or not): a shard of hung replicas cost a deadline each.
       if (waited && health_->late(shard, r)) continue;
@@ -248,6 +277,13 @@ class HttpShardTransport : public ShardTransport {
         return std::move(*answer);
       }
     }
+    // No current replica answered: the one behind (it answers, from an older revision).
+    if (old && health_->use(shard, *old, now))
+      if (auto answer = ask(shard, *old, body, why, waited)) {
+        if (pinning_) pinned_[shard] = *old;
+        answered_by_[shard] = *old;
+        return std::move(*answer);
+      }
     // No replica answered, but one that only missed deadlines (it is reachable): asked all the
     // same, as a load balancer in panic routes to every host. Skipping it would refuse every
     // search for retry_seconds although it answers many in time; this one gets a late or no

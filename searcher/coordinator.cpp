@@ -7,6 +7,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include <fmt/format.h>
+
 #include "schema/edit_distance.h"
 #include "schema/text_analyzer.h"
 #include "searcher/facet_counter.h"
@@ -246,6 +248,22 @@ Result<bool> Coordinator::load_info(bool force) {
         }
       }
     }
+    // Replicas of one index at different revisions (xapian-replicate copies each commit on its
+    // own timetable; one whose replication was stuck gave a search old and new answers by turns,
+    // and nothing said so).
+    replica_behind_.resize(n);
+    for (const auto& [replica, answer] : replies[s]) {
+      if (replica.empty() || !answer) continue;
+      std::uint64_t newest = answer->revision;
+      for (const auto& [other, theirs] : replies[s])
+        if (!other.empty() && theirs && theirs->uuids == answer->uuids) newest = std::max(newest, theirs->revision);
+      auto& behind = replica_behind_[s];
+      const bool old = answer->revision < newest;
+      if (!old) behind.erase(replica);
+      else if (auto [it, first] = behind.try_emplace(replica, Behind{answer->revision, newest, now}); !first)
+        it->second.revision = answer->revision, it->second.newest = newest;
+      transport_->set_behind(s, replica, old);
+    }
     documents += answers[s]->documents;
     revision += answers[s]->revision;
     topics.push_back(&answers[s]->topics);
@@ -305,6 +323,16 @@ void Coordinator::take_status() {
       if (!limits.stricter.empty() && !named) ++status_[s].replicas_failing;
       status_[s].error += (status_[s].error.empty() ? "" : "; ") + replica + ": other limits than this coordinator (" +
                           limits.differ + ")";
+    }
+  const auto now = std::chrono::steady_clock::now();
+  for (std::size_t s = 0; s < status_.size() && s < replica_behind_.size(); ++s)
+    for (const auto& [replica, behind] : replica_behind_[s]) {
+      ++status_[s].replicas_behind;
+      const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now - behind.since).count();
+      status_[s].error += fmt::format(
+          "{}{}: behind, at revision {} while another replica is at {}, for {} s (searched only when no current "
+          "replica answers: is its xapian-replicate running?)",
+          status_[s].error.empty() ? "" : "; ", replica, behind.revision, behind.newest, seconds);
     }
   recount();
 }

@@ -101,6 +101,15 @@ class Coordinator {
     std::string differ, stricter;
   };
   std::vector<std::map<std::string, ReplicaLimits>> replica_limits_;
+  // By shard, the replicas (by URL) that the last info refresh found at an older revision than
+  // another replica of the same index: at which, the newest, and since when (a replication that
+  // is late after a commit, or stuck). Named in /readyz; searched only when no current replica
+  // answers (ShardTransport::set_behind).
+  struct Behind {
+    std::uint64_t revision = 0, newest = 0;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::vector<std::map<std::string, Behind>> replica_behind_;
   std::string duplicate_;  // two shards answering from one index, seen since start
   std::chrono::steady_clock::time_point info_at_{};
   // When each shard last failed the info refresh or an article's call (no replica answered): the

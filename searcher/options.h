@@ -131,6 +131,9 @@ struct ShardStatus {
   std::string error;  // why it is down (or, for a shard server's shard, which replicas are failing)
   std::size_t replicas = 1;          // its replicas (shard servers behind a coordinator)
   std::size_t replicas_failing = 0;  // those whose last call failed or missed its deadline
+  // Those at an older revision than another replica of the shard (not searched while a current
+  // one answers): up, but a replication that is late or stuck.
+  std::size_t replicas_behind = 0;
 };
 
 class ShardTransport;  // searcher/shard_protocol.h

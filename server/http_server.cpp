@@ -872,6 +872,7 @@ void HttpServer::Impl::ready(httplib::Response& res) {
     // Also for a shard that is up: a replica of it that is down (the shard answers from the
     // others) is named, so that it is mended before the last one goes.
     if (!shard.error.empty()) one["error"] = public_shard.error;
+    if (shard.replicas_behind > 0) one["replicas_behind"] = shard.replicas_behind;
     shards.push_back(std::move(one));
   }
   // Ready while at least one shard of documents answers ("partial" says some are left out); the

@@ -40,6 +40,11 @@ Metrics::Metrics()
                             .Help("Replicas of a shard whose last call failed or missed its deadline (the shard may "
                                   "still be up on the others)")
                             .Register(*registry_)),
+      replicas_behind_(prometheus::BuildGauge()
+                           .Name("mssearch_shard_replicas_behind")
+                           .Help("Replicas of a shard at an older revision than another replica (searched only "
+                                 "when no current one answers): a replication that is late or stuck")
+                           .Register(*registry_)),
       cuts_(prometheus::BuildCounter()
                 .Name("mssearch_http_connections_cut_total")
                 .Help("Connections cut or refused by the server, by reason (request_timeout, idle_timeout, "
@@ -134,6 +139,7 @@ void Metrics::set_connections(double open, double queued) {
 void Metrics::set_shard(const ShardStatus& shard) {
   shards_.Add({{"shard", shard.name}}).Set(shard.up ? 1 : 0);
   replicas_failing_.Add({{"shard", shard.name}}).Set(static_cast<double>(shard.replicas_failing));
+  replicas_behind_.Add({{"shard", shard.name}}).Set(static_cast<double>(shard.replicas_behind));
 }
 
 void Metrics::observe(const std::string& route, int status, double seconds) {

@@ -57,6 +57,7 @@ class Metrics {
   prometheus::Gauge& ready_;
   prometheus::Family<prometheus::Gauge>& shards_;
   prometheus::Family<prometheus::Gauge>& replicas_failing_;
+  prometheus::Family<prometheus::Gauge>& replicas_behind_;
   prometheus::Family<prometheus::Counter>& cuts_;
   prometheus::Family<prometheus::Counter>& answers_;
   prometheus::Gauge& open_connections_;

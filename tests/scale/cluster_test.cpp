@@ -2285,3 +2285,101 @@ TEST_CASE("cluster: statistics cached at a revision are old for a newer one, not
   CHECK(cache.check(1, 8));  // a commit since: the statistics just used were old
   CHECK(!cache.find("q"));
 }
+
+TEST_CASE("cluster: a replica behind another is named, and searched only when no current replica answers",
+          "[cluster]") {
+  // Two replicas of shard 0: copies of one index (one UUID), as xapian-replicate keeps them. A
+  // commit on one leaves the other behind until its replication catches up; one whose
+  // replication was stuck answered every other search from the old index, and nothing said so.
+  ShardServers servers;
+  test::TempDir tmp;
+  const fs::path old_copy = tmp / "a", new_copy = tmp / "b";
+  fs::copy(indexes().shard(0), old_copy, fs::copy_options::recursive);
+  fs::copy(indexes().shard(0), new_copy, fs::copy_options::recursive);
+  auto commit = [](const fs::path& db) {  // a new revision of the same articles
+    Xapian::WritableDatabase w(db.string(), Xapian::DB_OPEN);
+    w.set_metadata("test:commit", std::to_string(w.get_revision()));
+    w.commit();
+  };
+  commit(new_copy);
+  test::LiveServer a_server(old_copy, shard_server()), b_server(new_copy, shard_server());
+  std::mutex mutex;
+  std::vector<char> searched;  // the replica of each searching call to shard 0
+  std::atomic<bool> b_fails{false};
+  auto proxy = [&](char name, int port) {
+    return [&, name, port](const httplib::Request& req, httplib::Response& res) {
+      if (name == 'b' && b_fails) {
+        res.status = 503;
+        return;
+      }
+      if (auto r = decode_shard_request(req.body); r && r->op != ShardOp::kInfo) {
+        std::lock_guard lock(mutex);
+        searched.push_back(name);
+      }
+      httplib::Client c("127.0.0.1", port);
+      auto out = c.Post(kShardEndpoint, req.headers, req.body, "application/x-msgpack");
+      if (!out) {
+        res.status = 502;
+        return;
+      }
+      res.status = out->status;
+      res.set_content(out->body, out->get_header_value("Content-Type").c_str());
+    };
+  };
+  FakeShard a(proxy('a', a_server.port)), b(proxy('b', b_server.port));
+  test::LiveServer server(indexes().single, [&](ServerOptions& o) {
+    o.cluster.shards = {{a.url(), b.url()}, {url(servers.s1)}, {url(servers.s2)}};
+    o.cluster.retry_seconds = 1;
+  });
+  // Searches until /readyz says shard 0 has `behind` replicas behind (the shard servers see a
+  // commit within a second, the coordinator asks their info once a second): its answer.
+  auto settle = [&](int behind) {
+    json ready;
+    for (int i = 0; i < 60; ++i) {
+      CHECK(server.get_json("/api/search?q=astrocytes")["partial"] == false);
+      ready = server.get_json("/readyz");
+      if (ready["shards"][0].value("replicas_behind", 0) == behind) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return ready;
+  };
+  auto searches = [&](const std::string& q) {
+    {
+      std::lock_guard lock(mutex);
+      searched.clear();
+    }
+    for (int i = 0; i < 6; ++i) {
+      auto answer = server.get_json("/api/search?q=" + q + "&per_page=" + std::to_string(5 + i));
+      CHECK(answer["partial"] == false);
+      CHECK(answer["total"].get<int>() > 0);
+    }
+    std::lock_guard lock(mutex);
+    return std::set<char>(searched.begin(), searched.end());
+  };
+
+  auto ready = settle(1);
+  REQUIRE(ready["shards"][0].value("replicas_behind", 0) == 1);
+  CHECK(ready["shards"][0]["up"] == true);
+  CHECK(ready["partial"] == false);
+  CHECK_THAT(ready["shards"][0].value("error", ""), Catch::Contains(a.url() + ": behind, at revision"));
+  CHECK_THAT(ready["shards"][0].value("error", ""), !Catch::Contains(b.url()));
+  const std::string shard0 = ready["shards"][0]["name"].get<std::string>();
+  CHECK(server.metric("mssearch_shard_replicas_behind{shard=\"" + shard0 + "\"}") == 1);
+  CHECK(server.metric("mssearch_shard_replicas_failing{shard=\"" + shard0 + "\"}") == 0);
+  CHECK(searches("multiple+sclerosis") == std::set<char>{'b'});  // the old one is passed over
+
+  // Its replication catches up: both in turn again, nothing named.
+  commit(old_copy);
+  ready = settle(0);
+  CHECK(!ready["shards"][0].contains("replicas_behind"));
+  CHECK(!ready["shards"][0].contains("error"));
+  CHECK(server.metric("mssearch_shard_replicas_behind{shard=\"" + shard0 + "\"}") == 0);
+  CHECK(searches("brain+fog") == std::set<char>{'a', 'b'});
+
+  // Behind again, and the current replica fails: the old one answers (an older answer, not a
+  // partial one), and the search is whole.
+  commit(new_copy);
+  REQUIRE(settle(1)["shards"][0].value("replicas_behind", 0) == 1);
+  b_fails = true;
+  CHECK(searches("fatigue").count('a') == 1);
+}
