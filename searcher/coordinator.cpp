@@ -186,7 +186,6 @@ Result<bool> Coordinator::load_info(bool force) {
     auto good = std::find_if(list.begin(), list.end(), [](const auto& r) { return r.second.has_value(); });
     answers.push_back(good != list.end() ? good->second : list.back().second);
   }
-  std::uint32_t documents = 0;
   std::uint64_t revision = 0;
   mismatch_.clear();
   replica_limits_.resize(n);
@@ -225,7 +224,7 @@ Result<bool> Coordinator::load_info(bool force) {
       // Answers merged by other settings than the shards ranked with would be neither one's:
       // refused at start, named (afterwards, a shard restarted with other settings is named in
       // the answer's warnings).
-      const std::string differ = answer->ranking.empty() ? "" : ranking_settings_differ(ranking_, answer->ranking);
+      const std::string differ = answer->ranking.empty() ? "" : settings_differ(ranking_, answer->ranking);
       if (!differ.empty()) {
         const std::string what = "shard server " + name + " ranks with other settings than this coordinator (" + differ +
                                  "): give them the same ranking settings and synonyms file";
@@ -238,7 +237,7 @@ Result<bool> Coordinator::load_info(bool force) {
       // start; afterwards named, and a refusal by stricter limits is that replica's failure.
       // Kept for a replica that does not answer (marked down for a refusal), until it does.
       if (!answer->limits.empty()) {
-        const std::string other = ranking_settings_differ(limits_, answer->limits);
+        const std::string other = settings_differ(limits_, answer->limits);
         if (!other.empty() && force)
           return fail(ErrorCode::kSchemaMismatch, "shard server " + name + " has other limits than this coordinator (" +
                                                       other + "): give them the same limits (one mssearch.yaml)");
@@ -264,7 +263,6 @@ Result<bool> Coordinator::load_info(bool force) {
         it->second.revision = answer->revision, it->second.newest = newest;
       transport_->set_behind(s, replica, old);
     }
-    documents += answers[s]->documents;
     revision += answers[s]->revision;
     topics.push_back(&answers[s]->topics);
   }
@@ -280,7 +278,7 @@ Result<bool> Coordinator::load_info(bool force) {
   // No shard answered: nothing to count (the last counts were kept: /api/topics answered them
   // in full and /readyz said 50 documents with every shard down).
   if (topics.empty()) return none_answered(answers);
-  const bool changed = documents != before || revision != summed_revision_;
+  const bool changed = documents_ != before || revision != summed_revision_;
   summed_revision_ = revision;
   // The revision only grows (README): a shard that is down keeps its last one in the sum (it
   // went from 3 to 2 while a shard was down), and a replica behind another never lowers it.

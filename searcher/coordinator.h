@@ -94,7 +94,7 @@ class Coordinator {
   RankingSettings limits_;   // shard_limits() of this coordinator
   std::string mismatch_;  // a shard's other ranking settings, seen since start
   // By shard, the replicas (by URL) whose limits differ from this coordinator's, as their last
-  // info answer said: how (ranking_settings_differ()), named in every answer's warnings and in
+  // info answer said: how (settings_differ()), named in every answer's warnings and in
   // /readyz, and how they are stricter (stricter_limits()): a refusal (400) from such a replica
   // is its failure, not the visitor's error.
   struct ReplicaLimits {

@@ -110,7 +110,7 @@ void Searcher::Impl::load_pair_words() {
 
 void Searcher::Impl::load_topics() {
   // Columns are keyed by docid, which a match spy sees per sub-database: one local database only.
-  single_local = db.size() == 1 && std::none_of(options.databases.begin(), options.databases.end(), &ShardSet::is_remote);
+  single_local = db.size() == 1 && std::none_of(options.databases.begin(), options.databases.end(), is_remote_spec);
   const auto local = shards.local_parts();
   docid_shards = single_local ? std::optional<std::vector<std::string>>(std::vector<std::string>{})
                  : local.empty() ? std::nullopt
@@ -127,7 +127,7 @@ void Searcher::Impl::load_topics() {
   // 4 shards on 2 cores, top 10 p50 6.0 ms in one pass, 10.3 ms sliced).
   slice_parts = single_local && local.size() == 1 ? local : std::vector<ShardRevision>{};
   facets.reset();  // its threads end before another set starts
-  const bool remote = std::any_of(options.databases.begin(), options.databases.end(), &ShardSet::is_remote);
+  const bool remote = std::any_of(options.databases.begin(), options.databases.end(), is_remote_spec);
   auto counting = FacetCounting::for_database(db, single_local, options.max_wildcard_expansion, parts,
                                               options.time_limit_seconds, remote);
   // A shard that cannot be opened a second time for counting (removed since): the spies count

@@ -579,7 +579,7 @@ RankingSettings ranking_settings(const SearcherOptions& options, const SynonymTa
   return out;
 }
 
-std::string ranking_settings_differ(const RankingSettings& ours, const RankingSettings& theirs) {
+std::string settings_differ(const RankingSettings& ours, const RankingSettings& theirs) {
   const std::map<std::string, std::string> a(ours.begin(), ours.end()), b(theirs.begin(), theirs.end());
   std::string out;
   auto add = [&](const std::string& name, std::string_view here, std::string_view there) {

@@ -205,18 +205,19 @@ struct ShardAnswer {
 // What a shard's part of a search depends on beyond the request: every ranking setting
 // (visit_ranking_settings), the related articles' count and the synonyms it expands words with
 // (SynonymTable::fingerprint), as (name, value) in that order. A
-// coordinator merges with its own, so both must give the same; ranking_settings_differ names
-// the entries that differ ("feedback_docs 15 here, 0 there"), "" when none.
+// coordinator merges with its own, so both must give the same.
+// settings_differ: the entries of two such lists (ranking settings, or limits) that differ
+// ("feedback_docs 15 here, 0 there"), "" when none.
 RankingSettings ranking_settings(const SearcherOptions& options, const SynonymTable& synonyms);
-std::string ranking_settings_differ(const RankingSettings& ours, const RankingSettings& theirs);
+std::string settings_differ(const RankingSettings& ours, const RankingSettings& theirs);
 // The limits a shard server checks a search against, as mssearch.yaml names them (max_query_bytes,
 // max_offset, max_per_page, max_wildcard_expansion: a request over one is refused, 400; and
 // max_query_words, max_query_terms: past them words are dropped), as (name, value). A shard
 // server with other limits than its coordinator's refuses or cuts searches the coordinator
-// accepts whole; ranking_settings_differ names the entries that differ.
+// accepts whole; settings_differ names the entries that differ.
 RankingSettings shard_limits(const SearcherOptions& options);
 // The limits by which `theirs` refuses requests that `ours` accepts (a lower max_query_bytes,
-// max_offset, max_per_page or max_wildcard_expansion), named as ranking_settings_differ names
+// max_offset, max_per_page or max_wildcard_expansion), named as settings_differ names
 // them; "" when none.
 std::string stricter_limits(const RankingSettings& ours, const RankingSettings& theirs);
 

@@ -32,7 +32,7 @@ ShardSet::ShardSet(std::vector<Shard> shards, const RemoteOptions& remote)
 }
 
 Result<Xapian::Database> ShardSet::open_one(Shard& shard) const {
-  if (!is_remote(shard.spec)) {
+  if (!is_remote_spec(shard.spec)) {
     // The shard's parts, directories and identity change only once all of it opened: a shard
     // that fails to reopen keeps what its combined database still reads.
     if (auto problem = index_layout_problem(shard.spec)) return std::unexpected(std::move(*problem));
@@ -128,7 +128,7 @@ Xapian::rev ShardSet::revision() const {
   for (const auto& s : shards_) {
     if (!s.db) continue;
     try {
-      if (!is_remote(s.spec) && s.parts.size() > 1) {
+      if (!is_remote_spec(s.spec) && s.parts.size() > 1) {
         // A local sharded directory: a combined database has no revision; its shards' sum
         // grows with any shard's commit.
         for (const auto& part : s.parts) sum += schema::revision(part);
@@ -146,7 +146,7 @@ std::vector<ShardRevision> ShardSet::local_parts() const {
   std::vector<ShardRevision> out;
   for (const auto& s : shards_) {
     if (!s.db) continue;  // not in the combined database either
-    if (is_remote(s.spec)) return {};
+    if (is_remote_spec(s.spec)) return {};
     for (std::size_t i = 0; i < s.parts.size(); ++i)
       out.push_back({s.part_dirs[i], s.parts[i].get_revision(), s.parts[i].get_uuid()});
   }
@@ -157,7 +157,7 @@ std::optional<schema::PairWords> ShardSet::common_pair_words() const {
   std::optional<schema::PairWords> words;
   for (const auto& s : shards_) {
     if (!s.db) continue;
-    if (is_remote(s.spec)) return std::nullopt;
+    if (is_remote_spec(s.spec)) return std::nullopt;
     for (const auto& part : s.parts) {
       schema::PairWords w = schema::pair_words_of(part);
       if (words && *words != w) return std::nullopt;
@@ -184,7 +184,7 @@ Result<bool> ShardSet::refresh() {
       continue;
     }
     try {
-      if (!is_remote(s.spec) && index_identity(s.spec) != s.identity) {
+      if (!is_remote_spec(s.spec) && index_identity(s.spec) != s.identity) {
         // A --full rebuild swapped a new generation in: reopen() does not follow that.
         auto db = open_one(s);
         if (!db) {
@@ -217,7 +217,7 @@ bool ShardSet::drop_failed_shards() {
   bool changed = false;
   const auto now = Clock::now();
   for (auto& s : shards_) {
-    if (!s.db || !is_remote(s.spec)) continue;
+    if (!s.db || !is_remote_spec(s.spec)) continue;
     // After a network error the old connection is unusable: open a new one, or leave it out.
     s.db.reset();
     auto db = open_one(s);

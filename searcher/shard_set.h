@@ -60,8 +60,6 @@ class ShardSet {
   // when the set changed (so the read is worth retrying).
   bool drop_failed_shards();
 
-  static bool is_remote(const std::string& spec) { return is_remote_spec(spec); }
-
  private:
   struct Shard {
     std::string spec;

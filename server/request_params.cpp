@@ -184,6 +184,12 @@ std::expected<PageParams, HttpError> parse_page_params(const httplib::Request& r
   auto note = [&](std::string key) {
     if (std::find(dropped.begin(), dropped.end(), key) == dropped.end()) dropped.push_back(std::move(key));
   };
+  // What the notice calls a single-valued parameter left out (none for the script's own yes/no).
+  auto single_key = [](const std::string& name) -> std::string {
+    if (name == "since" || name == "until") return "date";
+    if (name == "partial" || name == "facets" || name == "related") return "";
+    return name;
+  };
   httplib::Request kept;
   std::map<std::string, std::size_t> filter_values;
   for (const auto& [name, value] : request.params) {
@@ -191,11 +197,13 @@ std::expected<PageParams, HttpError> parse_page_params(const httplib::Request& r
     const bool filter = std::find_if(std::begin(kFilters), std::end(kFilters), [&](const char* n) { return name == n; }) != std::end(kFilters);
     if (find_invalid_utf8(name) != std::string::npos) continue;  // no parameter the page knows
     if (find_invalid_utf8(value) != std::string::npos) {
-      if (single || filter) note("unreadable");
+      // A page number that cannot be read is an invalid page number, not "a filter".
+      if (filter) note("unreadable");
+      else if (single) note(single_key(name));
       continue;
     }
     if (single && request.get_param_value_count(name.c_str()) > 1) {
-      note(name == "since" || name == "until" ? "date" : name == "partial" || name == "facets" || name == "related" ? "" : name);
+      note(single_key(name));
       continue;
     }
     if (filter && ++filter_values[name] > kMaxValuesPerFilter) {

@@ -961,7 +961,7 @@ TEST_CASE("cluster: a coordinator refuses shard servers that rank with other set
   CHECK(answer->total > 0);
   CHECK(answer->warnings.empty());
   const SynonymTable none;
-  CHECK(ranking_settings_differ(ranking_settings(SearcherOptions{}, none), ranking_settings(SearcherOptions{}, none)).empty());
+  CHECK(settings_differ(ranking_settings(SearcherOptions{}, none), ranking_settings(SearcherOptions{}, none)).empty());
 }
 
 namespace {
@@ -1124,7 +1124,7 @@ TEST_CASE("cluster: a replica with stricter limits is refused at start, and late
   SearcherOptions ours, theirs;
   theirs.max_query_words = 10;
   CHECK(stricter_limits(shard_limits(ours), shard_limits(theirs)).empty());
-  CHECK(ranking_settings_differ(shard_limits(ours), shard_limits(theirs)) == "max_query_words 96 here, 10 there");
+  CHECK(settings_differ(shard_limits(ours), shard_limits(theirs)) == "max_query_words 96 here, 10 there");
   theirs.max_limit = 50;
   CHECK(stricter_limits(shard_limits(ours), shard_limits(theirs)) == "max_per_page 100 here, 50 there");
   CHECK(stricter_limits(shard_limits(theirs), shard_limits(ours)).empty());

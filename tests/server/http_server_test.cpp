@@ -753,7 +753,7 @@ TEST_CASE("server: every ranking setting a coordinator compares with its shards 
     auto loaded = load_server_options(tmp / "one.yaml");
     INFO(name << ": " << other);
     REQUIRE(loaded);
-    CHECK(ranking_settings_differ(ranking_settings(defaults, none), ranking_settings(loaded->searcher, none)) ==
+    CHECK(settings_differ(ranking_settings(defaults, none), ranking_settings(loaded->searcher, none)) ==
           fmt::format("{} {} here, {} there", name, value, other));
     ++checked;
   }
@@ -974,6 +974,9 @@ TEST_CASE("server: the search page leaves out a parameter it cannot use and says
       {"year=20x5", "A year that isn&apos;t valid was left out of the search."},
       {"min_credibility=9", "That credibility rating isn&apos;t valid (ratings go from 1 to 5), so it was left out of the search."},
       {"topic=%FF", "A filter that could not be read was left out of the search."},
+      {"page=%FF", "That page number isn&apos;t valid"},
+      {"sort=%FF", "That sort order isn&apos;t available"},
+      {"since=%FF", "A date that isn&apos;t valid was left out"},
       {twenty_one.substr(1), "Only the first 20 topics were used."},
   };
   for (const auto& c : cases) {
