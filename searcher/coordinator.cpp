@@ -519,6 +519,9 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
     result.query_terms_dropped = std::max(result.query_terms_dropped, a.query_terms_dropped);
     result.query_phrases_relaxed = std::max(result.query_phrases_relaxed, a.query_phrases_relaxed);
     result.last_word_prefix = result.last_word_prefix || a.last_word_prefix;
+    // A shard's warnings are its damaged articles (a shard server's settings are the
+    // coordinator's to name, below).
+    result.damaged_articles += a.warnings.size();
     std::move(a.warnings.begin(), a.warnings.end(), std::back_inserter(result.warnings));
     reranked = reranked || a.reranked;
     if (a.order == "date") order = Order::kDate;
@@ -684,6 +687,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
         if (share[s] > 0) failed[s] = true;
         continue;
       }
+      result.damaged_articles += pages[s]->warnings.size();
       std::move(pages[s]->warnings.begin(), pages[s]->warnings.end(), std::back_inserter(result.warnings));
       answers[s] = std::move(pages[s]);
       hits.push_back(&answers[s]->hits);

@@ -90,8 +90,12 @@ struct SearchResult {
   // Its match was cut into slices matched at once (SearcherOptions::match_slices). Not in the
   // JSON: counted in the server's /metrics.
   bool sliced = false;
-  // What the answer had to leave out and why (an article whose stored data is damaged).
+  // What the answer had to leave out and why (an article whose stored data is damaged), and
+  // what an operator must mend (a coordinator's shard servers with other settings).
   std::vector<std::string> warnings;
+  // Articles left out because their stored data is damaged (each named in warnings). Not in the
+  // JSON: counted in the server's /metrics.
+  std::size_t damaged_articles = 0;
 };
 
 nlohmann::json to_json(const SearchHit& hit);

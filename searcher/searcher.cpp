@@ -194,7 +194,10 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
       if (auto down = impl_->every_shard_down()) return std::unexpected(std::move(*down));
       return impl_->search_once(request);
     });
-    if (result) result->warnings = impl_->stored.take_warnings();
+    if (result) {
+      result->warnings = impl_->stored.take_warnings();
+      result->damaged_articles = result->warnings.size();
+    }
     // Kept under the revision searched: a retry after the index moved on searched a newer one.
     if (result && cache != nullptr && index_version(impl_->shards) == searched_version) cache->put(key, *result);
     return result;

@@ -677,7 +677,8 @@ void HttpServer::Impl::note(const SearchResult& result) {
   if (result.timed_out) metrics.count_answer("timed_out");
   if (result.sliced) metrics.count_sliced();
   if (result.query_terms_dropped > 0) metrics.count_answer("words_dropped");
-  for (std::size_t i = 0; i < result.warnings.size(); ++i) metrics.count_answer("damaged_article");
+  // Not every warning: a coordinator's own (a shard server with other settings) are no article.
+  for (std::size_t i = 0; i < result.damaged_articles; ++i) metrics.count_answer("damaged_article");
 }
 
 void HttpServer::Impl::note(const Error& error, std::uint64_t revision) {

@@ -1114,7 +1114,10 @@ TEST_CASE("cluster: a replica with stricter limits is refused at start, and late
     CHECK(res->status == 200);
     CHECK_THAT(res->body, !Catch::Contains("the limit is 100"));
     CHECK(json::parse(res->body).value("partial", false) == false);
+    CHECK_THAT(res->body, Catch::Contains("has other limits than this coordinator"));  // a warning
   }
+  // Warnings about settings are no damaged article (each answer counted one).
+  CHECK(server.metric("mssearch_search_answers_total{what=\"damaged_article\"}") == 0);
   auto ready = server.get_json("/readyz");
   CHECK(ready["partial"] == false);
   CHECK_THAT(ready["shards"][0].value("error", ""), Catch::Contains(served.url()) && Catch::Contains("limits are stricter") &&
