@@ -35,10 +35,16 @@ Result<IndexStats> index_stats(const fs::path& db_path) {
       stats.revision = schema::revision(*db);
     }
     stats.indexed_at = db->get_metadata(std::string(schema::kMetaIndexedAt));
-    if (stats.documents > 0) {
-      stats.first_date = iso_date(db->get_value_lower_bound(schema::kSlotDate));
-      stats.last_date = iso_date(db->get_value_upper_bound(schema::kSlotDate));
+    // Read from the dates themselves: Xapian's value bounds are bounds, not the values held (an
+    // update or a deletion never narrows them), so the newest article deleted was still "last".
+    std::string first, last;
+    for (auto v = db->valuestream_begin(schema::kSlotDate); v != db->valuestream_end(schema::kSlotDate); ++v) {
+      const std::string date = *v;
+      if (first.empty() || date < first) first = date;
+      if (last.empty() || date > last) last = date;
     }
+    stats.first_date = iso_date(first);
+    stats.last_date = iso_date(last);
     std::map<std::string, Xapian::doccount> counts;
     for (auto v = db->valuestream_begin(schema::kSlotTopics); v != db->valuestream_end(schema::kSlotTopics); ++v)
       for (auto& topic : schema::decode_topic_set(*v)) ++counts[topic];
