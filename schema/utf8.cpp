@@ -6,6 +6,14 @@
 
 namespace mssearch {
 
+std::size_t utf8_prefix_length(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text.size();
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  auto end = static_cast<int32_t>(max_bytes);
+  U8_SET_CP_START(s, 0, end);  // text[max_bytes] begins the character cut off, or is inside it
+  return static_cast<std::size_t>(end);
+}
+
 std::size_t find_invalid_utf8(std::string_view text) {
   const auto* s = reinterpret_cast<const uint8_t*>(text.data());
   const auto length = static_cast<int32_t>(text.size());

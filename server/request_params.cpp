@@ -169,14 +169,22 @@ std::expected<PageRequest, HttpError> parse_search_params(const httplib::Request
 std::expected<PageParams, HttpError> parse_page_params(const httplib::Request& request, const ServerOptions& options) {
   auto refused = [](std::string message) { return std::unexpected(HttpError{400, "bad_parameter", std::move(message)}); };
   const std::size_t q_count = request.get_param_value_count("q");
-  const std::string q = q_count == 1 ? request.get_param_value("q") : std::string();
+  std::string q = q_count == 1 ? request.get_param_value("q") : std::string();
   if (request.params.size() > kMaxParams)
     return refused("This address has too many parts to be read. Please type your search again.");
   if (q_count > 1) return refused("This address holds more than one search. Please type your search again.");
   if (find_invalid_utf8(q) != std::string::npos)
     return refused("This search has characters that could not be read. Please type it again.");
-  if (q.size() > options.searcher.max_query_bytes)
-    return refused("This search is too long. Please shorten it and search again.");
+  // A paragraph pasted into the box, past the API's limit: its beginning is searched (cut at
+  // the last space within the limit, never inside a character), and the page says so. The
+  // results shown were replaced by "This search is too long" (the API still refuses, naming
+  // the limit).
+  const bool q_cut = q.size() > options.searcher.max_query_bytes;
+  if (q_cut) {
+    const std::size_t end = utf8_prefix_length(q, options.searcher.max_query_bytes);
+    const std::size_t space = q.find_last_of(" \t\r\n", end);
+    q.resize(space != std::string::npos && space > 0 ? space : end);
+  }
 
   // What cannot be read, or is given more often than it may be, is left out before the values
   // are read: a name or value that is not UTF-8, a second sort or page, a 21st topic.
@@ -210,15 +218,17 @@ std::expected<PageParams, HttpError> parse_page_params(const httplib::Request& r
       note("too_many_" + name);
       continue;
     }
-    kept.params.emplace(name, value);
+    kept.params.emplace(name, name == "q" ? q : value);
   }
+  if (q_cut) note("q_cut");
   auto parsed = parse(kept, options, &dropped);
   if (!parsed) return refused("This search could not be read. Please type it again.");  // not expected: all checked
   PageParams out{std::move(*parsed), {}};
   const std::size_t limit = kMaxValuesPerFilter;
   for (const auto& key : dropped) {
     std::string notice;
-    if (key == "page") notice = "That page number isn't valid, so this is the first page of results.";
+    if (key == "q_cut") notice = "Your search was long, so only its beginning was searched.";
+    else if (key == "page") notice = "That page number isn't valid, so this is the first page of results.";
     else if (key == "per_page") notice = fmt::format("That number of results per page isn't valid, so {} are shown per page.", out.request.per_page);
     else if (key == "sort") notice = "That sort order isn't available, so the results are sorted by relevance.";
     else if (key == "date") notice = "A date that isn't valid was left out of the search (dates are written like 2024-06-30).";

@@ -925,17 +925,30 @@ TEST_CASE("server: the results page's form keeps every chosen filter for its nex
 
 TEST_CASE("server: a refused search page keeps the visitor's words in the box", "[server]") {
   test::LiveServer s(test::shared_index(), {});
-  // A pasted paragraph over the query limit: refused (400) with the limit named, the text still
-  // there to be shortened.
+  // A pasted paragraph over the query limit: its beginning is searched, cut at a space within
+  // the limit, and the page says so (it was refused, and the results shown replaced by "This
+  // search is too long"); the API still refuses it, naming the limit.
   std::string pasted;
   while (pasted.size() <= 4096) pasted += "my neurologist wrote that the fatigue is typical ";
+  pasted += "é";  // a two-byte letter astride the limit, and more words after it
+  while (pasted.size() <= 6000) pasted += " fatigue";
   std::string encoded;  // letters and spaces
   for (const char c : pasted) encoded += c == ' ' ? std::string("%20") : std::string(1, c);
-  auto long_page = s.get("/?q=" + encoded);
-  REQUIRE(long_page);
-  CHECK(long_page->status == 400);
-  CHECK_THAT(long_page->body, Catch::Contains("This search is too long. Please shorten it and search again."));
-  CHECK_THAT(long_page->body, Catch::Contains("value=\"" + pasted + "\""));
+  for (const std::string fragment : {"", "&fragment=1"}) {
+    auto long_page = s.get("/?q=" + encoded + fragment);
+    REQUIRE(long_page);
+    CHECK(long_page->status == 200);
+    CHECK_THAT(long_page->body, Catch::Contains("Your search was long, so only its beginning was searched."));
+    CHECK_THAT(long_page->body, Catch::Contains("class=\"hit\""));
+  }
+  CHECK(error_code(s.get_json("/api/search?q=" + encoded, 400)) == "bad_parameter");
+  // One word past the limit, with no space to cut at: cut within it, on a character's edge.
+  const std::string word = std::string(4095, 'a') + "é" + "aaaa";  // byte 4096 is the second of é's two
+  auto long_word = s.get("/?q=" + httplib::detail::encode_query_param(word));
+  REQUIRE(long_word);
+  CHECK(long_word->status == 200);
+  CHECK_THAT(long_word->body, Catch::Contains("Your search was long"));
+  CHECK_THAT(long_word->body, Catch::Contains("value=\"" + word.substr(0, 4095) + "\""));
   // A mangled page number is left out: the words stay, and are searched.
   auto bad_page = s.get("/?q=brain%20fog&page=abc");
   REQUIRE(bad_page);
@@ -1011,8 +1024,7 @@ TEST_CASE("server: the search page leaves out a parameter it cannot use and says
   // The words themselves cannot be left out: 400, in plain words.
   for (const auto& [params, message] : std::vector<std::pair<std::string, std::string>>{
            {"q=ms&q=fatigue", "This address holds more than one search. Please type your search again."},
-           {"q=fog%FF", "This search has characters that could not be read. Please type it again."},
-           {"q=" + std::string(5000, 'a'), "This search is too long. Please shorten it and search again."}}) {
+           {"q=fog%FF", "This search has characters that could not be read. Please type it again."}}) {
     INFO(params.substr(0, 40));
     auto page = s.get("/?" + params);
     REQUIRE(page);
