@@ -92,7 +92,9 @@
         var list = results.querySelector("ol.results[data-search]");
         if (list) recorded = { q: words, id: list.getAttribute("data-search") };
         var summary = document.getElementById("results-summary");
-        if (status) status.textContent = summary ? summary.textContent : "";
+        // The page too, once there are several: after "Next" the count alone said nothing new.
+        var pageOf = results.querySelector(".pagination span");
+        if (status) status.textContent = (summary ? summary.textContent : "") + (summary && pageOf ? ", " + pageOf.textContent.toLowerCase() : "");
       })
       .catch(function (e) { if (e && e.problem) tell(e.problem); });
   }

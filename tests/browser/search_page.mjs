@@ -115,6 +115,8 @@ await run(async (browser) => {
   await page.locator(".pagination a[rel=next]").click();
   await page.waitForFunction(() => new URLSearchParams(location.search).get("page") === "2");
   await page.waitForFunction(() => /Page 2 of/.test(document.querySelector(".pagination span")?.textContent));
+  // A screen reader hears which page came, not the same count again.
+  await page.waitForFunction(() => /“fatigue”, page 2 of \d+$/.test(document.getElementById("search-status").textContent));
   await page.goBack();
   await page.waitForFunction(() => /Page 1 of/.test(document.querySelector(".pagination span")?.textContent));
   assert.equal(new URL(page.url()).searchParams.get("page"), null, `Back from page 2 shows ${page.url()}`);
