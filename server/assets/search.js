@@ -29,6 +29,8 @@
     var p = new URLSearchParams(new FormData(form));
     Object.keys(extra || {}).forEach(function (k) { p.set(k, extra[k]); });
     Array.from(p.keys()).forEach(function (k) { if (p.get(k) === "") p.delete(k); });
+    // The default order is no part of a shared address (every address typed said sort=relevance).
+    if (p.get("sort") === "relevance") p.delete("sort");
     return p;
   }
 

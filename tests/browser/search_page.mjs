@@ -112,6 +112,7 @@ await run(async (browser) => {
   await page.locator("#q").fill("fatigue");
   await page.locator("#q").press("Enter");
   await page.waitForFunction(() => /“fatigue”/.test(document.getElementById("results-summary")?.textContent));
+  assert.equal(new URL(page.url()).searchParams.get("sort"), null, `the default order is not in ${page.url()}`);
   await page.locator(".pagination a[rel=next]").click();
   await page.waitForFunction(() => new URLSearchParams(location.search).get("page") === "2");
   await page.waitForFunction(() => /Page 2 of/.test(document.querySelector(".pagination span")?.textContent));
