@@ -1194,6 +1194,7 @@ QueryPlanner::QueryPlanner(const SearcherOptions& options, std::shared_ptr<const
     : options_(options),
       synonyms_(std::move(synonyms)),
       db_(db),
+      spelling_(db),
       parser_(analyzer_.make_query_parser(db_, &bad_date_)),
       this_year_(current_year()) {
   // A wildcard that matches too much is an error the editor should see; a prefix being typed
@@ -1206,8 +1207,9 @@ QueryPlanner::QueryPlanner(const SearcherOptions& options, std::shared_ptr<const
   if (options_.ranking.stop_words) parser_.set_stopper(&english_stop_words());
 }
 
-void QueryPlanner::set_database(const Xapian::Database& db) {
+void QueryPlanner::set_database(const Xapian::Database& db, std::optional<Xapian::Database> spelling) {
   db_ = db;
+  spelling_ = spelling ? std::move(*spelling) : db;
   parser_.set_database(db_);
 }
 
@@ -1721,6 +1723,14 @@ std::string QueryPlanner::spelling_correction(const std::string& folded) {
 }
 
 std::string QueryPlanner::corrected_words(const std::string& folded, bool as_plain_words) {
+  // The parser's suggestions read the spelling data alone (over a sharded index, its summed
+  // DIR/spelling: see ShardSet::spelling); the query it parses is not used.
+  struct RestoreDatabase {
+    Xapian::QueryParser& parser;
+    const Xapian::Database& db;
+    ~RestoreDatabase() { parser.set_database(db); }
+  } restore{parser_, db_};
+  parser_.set_database(spelling_);
   // Parsed without FLAG_PARTIAL: under it the last word would never be corrected.
   std::string corrected;
   bool as_words = false;  // corrected as plain words

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,8 +63,9 @@ class QueryPlanner {
  public:
   QueryPlanner(const SearcherOptions& options, std::shared_ptr<const SynonymTable> synonyms,
                const Xapian::Database& db);
-  // After the searcher moved to another database or revision.
-  void set_database(const Xapian::Database& db);
+  // After the searcher moved to another database or revision. `spelling`: the spelling data
+  // corrections read (ShardSet::spelling), when not the database's own.
+  void set_database(const Xapian::Database& db, std::optional<Xapian::Database> spelling = std::nullopt);
   // The pair words every database searched was indexed with (schema::kMetaPairWords): a phrase
   // of two of them side by side is filtered by their pair term. Empty: none.
   void set_pair_words(schema::PairWords words) { pair_words_ = std::move(words); }
@@ -114,6 +116,7 @@ class QueryPlanner {
   const SearcherOptions& options_;
   std::shared_ptr<const SynonymTable> synonyms_;
   Xapian::Database db_;
+  Xapian::Database spelling_;
   TextAnalyzer analyzer_;
   Xapian::QueryParser parser_;
   int this_year_;  // for the recency boost

@@ -93,13 +93,20 @@ Searcher::Impl::Impl(const SearcherOptions& opts, ShardSet shard_set, std::share
       planner(options, std::move(synonyms), db),
       weight(make_weight(options.ranking)),
       slices(options.match_slices, options.match_slice_min_documents) {
+  planner.set_database(db, spelling());
   load_topics();
 }
 
 void Searcher::Impl::use_database() {
   db = shards.database();
-  planner.set_database(db);
+  planner.set_database(db, spelling());
   load_topics();
+}
+
+Xapian::Database Searcher::Impl::spelling() const {
+  // A configured spelling database holds the whole collection's data (a sharded index's
+  // DIR/spelling): read alone, a local shard's own data is not counted twice beside it.
+  return shards.spelling(options.spelling_database.empty() ? std::string() : options.spelling_database.string());
 }
 
 void Searcher::Impl::load_pair_words() {

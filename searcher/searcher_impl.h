@@ -41,6 +41,7 @@ struct Searcher::Impl {
   StoredArticles stored;                    // the answer being made: damaged articles left out
 
   void use_database();  // after the shard set changed
+  Xapian::Database spelling() const;  // what "did you mean" reads (ShardSet::spelling)
   void load_topics();   // after the database moved to another revision
   void load_pair_words();  // the planner's phrase filters (schema::kMetaPairWords), in load_topics
   Result<SearchResult> search_once(const SearchRequest& request);

@@ -41,7 +41,8 @@ Result<Xapian::Database> ShardSet::open_one(Shard& shard) const {
         live_database_dir(shard.spec) ? std::vector<std::filesystem::path>{} : shard_dirs(shard.spec);
     std::vector<Xapian::Database> parts;
     Xapian::Database all;
-    if (dirs.empty()) {
+    const bool sharded = !dirs.empty();
+    if (!sharded) {
       auto db = open_index(shard.spec);
       if (!db) return db;
       all = *db;
@@ -58,8 +59,15 @@ Result<Xapian::Database> ShardSet::open_one(Shard& shard) const {
       }
     }
     shard.identity = identity;
+    shard.sharded = sharded;
     shard.parts = std::move(parts);
     shard.part_dirs = std::move(dirs);
+    if (shard.sharded) {
+      open_spelling(shard);
+    } else {
+      shard.spelling.reset();
+      shard.spelling_identity.clear();
+    }
     return all;
   }
   auto address = parse_remote(shard.spec);
@@ -75,6 +83,17 @@ Result<Xapian::Database> ShardSet::open_one(Shard& shard) const {
   }
 }
 
+void ShardSet::open_spelling(Shard& shard) {
+  const std::filesystem::path dir = spelling_dir(shard.spec);
+  shard.spelling_identity = index_identity(dir);
+  // None (an index written before DIR/spelling was, or a first job not yet past it) or one that
+  // cannot be read: the shards' own spelling data, as before; refresh() takes it up once it is
+  // there (`check` names one that is damaged).
+  auto db = open_index(dir);
+  if (db) shard.spelling = std::move(*db);
+  else shard.spelling.reset();
+}
+
 Result<ShardSet> ShardSet::open(const std::vector<std::string>& specs, const RemoteOptions& remote) {
   if (specs.empty()) return fail(ErrorCode::kIo, "no databases configured");
   std::vector<Shard> shards;
@@ -82,7 +101,8 @@ Result<ShardSet> ShardSet::open(const std::vector<std::string>& specs, const Rem
   ShardSet probe({}, remote);
   std::optional<Error> last_error;
   for (const auto& spec : specs) {
-    Shard shard{spec, std::nullopt, {}, {}, {}, {}};
+    Shard shard;
+    shard.spec = spec;
     auto db = probe.open_one(shard);
     if (db) {
       shard.db = std::move(*db);
@@ -153,6 +173,17 @@ std::vector<ShardRevision> ShardSet::local_parts() const {
   return out;
 }
 
+Xapian::Database ShardSet::spelling(const std::string& only) const {
+  Xapian::Database out;
+  for (const auto& s : shards_)
+    if (s.db && !only.empty() && s.spec == only) return *s.db;
+  for (const auto& s : shards_) {
+    if (!s.db || is_remote(s.spec)) continue;  // a remote shard carries no spelling data
+    out.add_database(s.spelling ? *s.spelling : *s.db);
+  }
+  return out;
+}
+
 std::optional<schema::PairWords> ShardSet::common_pair_words() const {
   std::optional<schema::PairWords> words;
   for (const auto& s : shards_) {
@@ -194,6 +225,11 @@ Result<bool> ShardSet::refresh() {
         s.db = std::move(*db);
         changed = true;
       } else if (s.db->reopen()) {
+        changed = true;
+      }
+      // The index job rebuilds DIR/spelling after the shards commit, as a new generation.
+      if (s.sharded && index_identity(spelling_dir(s.spec)) != s.spelling_identity) {
+        open_spelling(s);
         changed = true;
       }
     } catch (const Xapian::NetworkError& e) {

@@ -49,6 +49,14 @@ class ShardSet {
   // The local databases the combined one is made of (a sharded directory's shards one by one),
   // each with the revision the combined database reads; empty when any shard is remote.
   std::vector<ShardRevision> local_parts() const;
+  // The spelling data "did you mean" reads, as one database: a local sharded directory's
+  // DIR/spelling (its shards' data summed by the index job) in place of its shards, when there
+  // is one; another local database's own. Xapian's corrector over several databases adds up a
+  // word's trigram score in each that holds it, so a word every shard has outranked a nearer
+  // one only some have (`remylination` was "demyelination" over 3 shards, "remyelination" over
+  // one index). `only`: a database of the set (the configured spelling database) that, while
+  // up, is read alone.
+  Xapian::Database spelling(const std::string& only = {}) const;
   // The pair words every database searched holds (schema::pair_words_of), when they all hold
   // the same; nothing when they differ or any shard is remote.
   std::optional<schema::PairWords> common_pair_words() const;
@@ -69,11 +77,17 @@ class ShardSet {
     std::vector<Xapian::Database> parts;
     std::vector<std::filesystem::path> part_dirs;
     std::string identity;  // index_identity() of a local shard
+    bool sharded = false;  // a local sharded directory
+    // A sharded directory's DIR/spelling, when it has one, and its index_identity().
+    std::optional<Xapian::Database> spelling;
+    std::string spelling_identity;
     std::chrono::steady_clock::time_point next_try{};
   };
   ShardSet(std::vector<Shard> shards, const RemoteOptions& remote);
   // Opens `shard` (and its parts when local).
   Result<Xapian::Database> open_one(Shard& shard) const;
+  // Opens a local sharded directory's DIR/spelling, or notes that it has none.
+  static void open_spelling(Shard& shard);
   void rebuild();
 
   std::vector<Shard> shards_;

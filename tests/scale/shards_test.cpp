@@ -506,6 +506,79 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
   CHECK(back);
 }
 
+TEST_CASE("shards: did you mean over local shards is one index's, from the shards' summed spelling data", "[shards]") {
+  test::TempDir tmp;
+  const fs::path articles = tmp / "articles", single = tmp / "single", sharded = tmp / "sharded";
+  fs::copy(test::corpus_dir(), articles, fs::copy_options::recursive);
+  auto index = [&](const fs::path& db, const std::string& extra) {
+    REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q {}", articles.string(), db.string(), extra)).exit_code == 0);
+  };
+  index(single, "");
+  index(sharded, "--shards 3");
+  auto open = [&](const fs::path& db) {
+    SearcherOptions o;
+    o.db_path = db;
+    o.synonyms_path = test::corpus_dir() / "synonyms.yaml";
+    auto s = Searcher::open(o);
+    REQUIRE(s);
+    return std::move(*s);
+  };
+  Searcher one = open(single), local = open(sharded);
+  // Xapian's corrector over the shards as one database adds up a word's trigram score in each
+  // shard that holds it: a word of every shard ("demyelination") outranked a nearer one of one
+  // shard ("remyelination"), or left nothing to offer at all (32 of 190 typos of the corpus's
+  // words differed). Each of these differed.
+  SearchRequest typo;
+  for (const std::string q : {"remylination", "remyelinaton", "countoy", "stratey", "differenly", "resaonders", "looikng",
+                              "astrocites"}) {
+    INFO("typo " << q);
+    typo.query = q;
+    auto a = one.search(typo), b = local.search(typo);
+    REQUIRE(a);
+    REQUIRE(b);
+    REQUIRE(a->did_you_mean);
+    CHECK(b->did_you_mean == a->did_you_mean);
+    CHECK(b->showing_corrected == a->showing_corrected);
+    CHECK(b->total == a->total);
+  }
+  typo.query = "remylination";
+  CHECK(local.search(typo)->did_you_mean == std::optional<std::string>("remyelination"));
+  // The same on the command line.
+  auto cli = test::run_mssearch(fmt::format("search remylination --json --db '{}'", sharded.string()));
+  REQUIRE(cli.exit_code == 0);
+  CHECK(json::parse(cli.out)["did_you_mean"] == "remyelination");
+
+  // DIR/spelling is rebuilt after each job: a word a new article brings is offered once the
+  // reader refreshes, as by one index.
+  test::write_file(articles / "glymphatic-sleep.md", R"(---
+id: glymphatic-sleep
+title: "The Brain's Night Shift: Glymphatic Clearance"
+date: 2026-04-01
+topics:
+  - "Sleep"
+journal: "Brain"
+credibility: 3
+interest: 3
+takeaway: "During deep sleep the glymphatic system washes waste out of the brain."
+---
+## What They Found
+The glymphatic system clears waste while we sleep.
+)");
+  index(single, "");
+  index(sharded, "");
+  REQUIRE(one.refresh());
+  REQUIRE(local.refresh());
+  typo.query = "glymphatik";
+  CHECK(one.search(typo)->did_you_mean == std::optional<std::string>("glymphatic"));
+  CHECK(local.search(typo)->did_you_mean == std::optional<std::string>("glymphatic"));
+
+  // A sharded index without DIR/spelling (written before it was) reads its shards' own data.
+  fs::remove_all(spelling_dir(sharded));
+  Searcher older = open(sharded);
+  typo.query = "astrocites";
+  CHECK(older.search(typo)->did_you_mean == std::optional<std::string>("astrocytes"));
+}
+
 TEST_CASE("shards: remote shards sorted by date or credibility count each match once, as one database does",
           "[shards]") {
   // Xapian 1.4's matcher, sorting by a value over remote sub-databases, calls this side's match
