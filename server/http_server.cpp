@@ -75,19 +75,19 @@ void send_json(httplib::Response& res, int status, const json& body) {
 }
 
 // The shards an answer names as left out: a shard server's or tcp:// address as it is, a local
-// database by its last part (public_database_name), not its path.
-std::vector<std::string> public_names(std::vector<std::string> shards) {
-  for (auto& s : shards) s = public_database_name(s);
+// database by its last parts (public_database_name, among the server's own paths), not its path.
+std::vector<std::string> public_names(std::vector<std::string> shards, const std::vector<std::string>& own_paths) {
+  for (auto& s : shards) s = public_database_name(s, own_paths);
   return shards;
 }
 
 // Over shard servers, an answer some of them did not contribute to (down, late) says so and
 // names them, as a search's answer does (SearchResult::failed_shards): suggestions, related
 // articles and topic counts.
-void mark_partial(json& answer, const std::vector<std::string>& failed_shards) {
+void mark_partial(json& answer, const std::vector<std::string>& failed_shards, const std::vector<std::string>& own_paths) {
   if (failed_shards.empty()) return;
   answer["partial"] = true;
-  answer["failed_shards"] = public_names(failed_shards);
+  answer["failed_shards"] = public_names(failed_shards, own_paths);
 }
 
 // A failure on the server's side, as its operator reads it: written to the server's log
@@ -358,13 +358,14 @@ struct HttpServer::Impl {
   std::optional<std::pair<std::uint64_t, std::string>> damage;  // revision, reason
 
   // The paths the server was given (its index, databases, spelling database, synonyms,
-  // analytics): public answers name each by its last part only (without_paths).
+  // analytics): public answers name each by its last parts only, as many as tell it from the
+  // others (without_paths, public_database_name).
   std::vector<std::string> own_paths;
   std::string shown(std::string_view text) const { return without_paths(text, own_paths); }
-  // A shard's status as /readyz and /metrics show it: a local database by its last part, and
+  // A shard's status as /readyz and /metrics show it: a local database by its last parts, and
   // its error without paths.
   ShardStatus shown(ShardStatus shard) const {
-    shard.name = public_database_name(shard.name);
+    shard.name = public_database_name(shard.name, own_paths);
     shard.error = shown(shard.error);
     return shard;
   }
@@ -507,7 +508,11 @@ HttpServer::Impl::Impl(const ServerOptions& o)
                              std::string_view line) { return refusal(status, message, peer, line); },
             .cut = [this](std::string_view reason) { metrics.count_cut(reason); }}) {
   const SearcherOptions& so = options.searcher;
-  own_paths = {so.db_path.string(), so.spelling_database.string(), so.synonyms_path.string(), options.analytics_path.string()};
+  own_paths = {so.spelling_database.string(), so.synonyms_path.string(), options.analytics_path.string()};
+  // The index when it is what is searched: beside `databases` the default `data/index` is not,
+  // and it made a database given as `/srv/x/index` "…/x/index" (its name among these paths).
+  // An absolute path is cut to its last part all the same (without_paths).
+  if (so.databases.empty()) own_paths.push_back(so.db_path.string());
   own_paths.insert(own_paths.end(), so.databases.begin(), so.databases.end());
 }
 
@@ -664,7 +669,7 @@ void HttpServer::Impl::api_search(const httplib::Request& req, httplib::Response
   note(*result);
   link(result->hits);
   link(result->related);
-  result->failed_shards = public_names(std::move(result->failed_shards));
+  result->failed_shards = public_names(std::move(result->failed_shards), own_paths);
   for (auto& warning : result->warnings) warning = shown(warning);
   json answer = to_json(*result);
   if (const std::uint64_t id = record(req, *params, *result)) answer["search_id"] = id;
@@ -751,7 +756,7 @@ void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& r
   for (const auto& s : *list) items.push_back(to_json(s));
   json answer = {{"query", q}, {"suggestions", items}};
   // Over shard servers, those that did not answer (their completions and counts are missing).
-  mark_partial(answer, failed_shards);
+  mark_partial(answer, failed_shards, own_paths);
   send_json(res, 200, answer);
 }
 
@@ -786,7 +791,7 @@ void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& r
   for (const auto& h : *hits) items.push_back(to_json(h));
   json answer = {{"id", id}, {"related", items}};
   // Over shard servers, those that did not answer (their articles are missing), as a search says.
-  mark_partial(answer, failed_shards);
+  mark_partial(answer, failed_shards, own_paths);
   send_json(res, 200, answer);
 }
 
@@ -837,7 +842,7 @@ void HttpServer::Impl::topics(httplib::Response& res) {
   std::vector<std::string> failed_shards;
   for (const auto& shard : (*searcher)->shard_status())
     if (!shard.up) failed_shards.push_back(shard.name);
-  mark_partial(answer, failed_shards);
+  mark_partial(answer, failed_shards, own_paths);
   send_json(res, 200, answer);
 }
 

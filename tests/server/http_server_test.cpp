@@ -262,6 +262,59 @@ TEST_CASE("server: public answers name no path of the server's files", "[server]
   CHECK_THAT(broken.dump(), !Catch::Contains(tmp));
 }
 
+TEST_CASE("server: two databases of one last name are told apart in /readyz, /metrics and failed_shards", "[server]") {
+  CHECK(public_database_name("/srv/a/index", {"/srv/a/index", "/srv/b/index/"}) == "…/a/index");
+  CHECK(public_database_name("/srv/b/index/", {"/srv/a/index", "/srv/b/index/"}) == "…/b/index");
+  CHECK(public_database_name("/srv/a/index", {"/srv/a/index", "/srv/a/index/", "/srv/b/other"}) == "…/index");  // no other
+  CHECK(public_database_name("/x/a/b/index", {"/x/a/b/index", "/y/a/b/index", "/z/c/index"}) == "…/x/a/b/index");
+  CHECK(public_database_name("/z/c/index", {"/x/a/b/index", "/y/a/b/index", "/z/c/index"}) == "…/c/index");
+  CHECK(public_database_name("/index", {"/index", "/a/index"}) != public_database_name("/a/index", {"/index", "/a/index"}));
+  CHECK(without_paths("shard /srv/b/index: no index at /srv/b/index", {"/srv/a/index", "/srv/b/index"}) ==
+        "shard …/b/index: no index at …/b/index");
+
+  // Two copies of one index, in folders both named "index": both up, then one of them gone.
+  LiveServer s;
+  const fs::path a = s.tmp / "a" / "index", b = s.tmp / "b" / "index";
+  fs::create_directories(a.parent_path());
+  fs::create_directories(b.parent_path());
+  fs::copy(s.db, a, fs::copy_options::recursive);
+  fs::copy(s.db, b, fs::copy_options::recursive);
+  const auto both = [&](ServerOptions& o) { o.searcher.databases = {a.string(), b.string()}; };
+  const std::string tmp = s.tmp.path().string();
+  {
+    LiveServer up(a, both);
+    auto ready = up.get_json("/readyz");
+    INFO(ready.dump());
+    REQUIRE(ready["shards"].size() == 2);
+    CHECK(ready["shards"][0]["name"] == "…/a/index");
+    CHECK(ready["shards"][1]["name"] == "…/b/index");
+    CHECK(up.metric("mssearch_shard_up{shard=\"…/a/index\"}") == 1);
+    CHECK(up.metric("mssearch_shard_up{shard=\"…/b/index\"}") == 1);
+  }
+  fs::remove_all(b);
+  LiveServer half(a, both);
+  auto ready = half.get_json("/readyz");
+  INFO(ready.dump());
+  CHECK(ready["status"] == "ready");
+  CHECK(ready["partial"] == true);
+  REQUIRE(ready["shards"].size() == 2);
+  CHECK(ready["shards"][0] == json({{"name", "…/a/index"}, {"up", true}}));
+  CHECK(ready["shards"][1]["name"] == "…/b/index");
+  CHECK(ready["shards"][1]["up"] == false);
+  CHECK(ready["shards"][1]["error"] == "no index at …/b/index: build one with `mssearch index corpus/ --db …/b/index`");
+  CHECK_THAT(ready.dump(), !Catch::Contains(tmp));
+  // One label each: the one that is down is not hidden behind the other.
+  const std::string metrics = half.get("/metrics")->body;
+  CHECK_THAT(metrics, Catch::Contains("mssearch_shard_up{shard=\"…/a/index\"} 1"));
+  CHECK_THAT(metrics, Catch::Contains("mssearch_shard_up{shard=\"…/b/index\"} 0"));
+  CHECK_THAT(metrics, !Catch::Contains("shard=\"…/index\""));
+  CHECK_THAT(metrics, !Catch::Contains(tmp));
+  auto search = half.get_json("/api/search?q=ms");
+  CHECK(search["failed_shards"] == json::array({"…/b/index"}));
+  CHECK(half.get_json("/api/topics")["failed_shards"] == json::array({"…/b/index"}));
+  CHECK_THAT(search.dump(), !Catch::Contains(tmp));
+}
+
 TEST_CASE("server: CORS headers only for allowed origins", "[server]") {
   LiveServer s(true, {"https://site.example"});
   auto allowed = s.get("/api/search?q=ms", {{"Origin", "https://site.example"}});
