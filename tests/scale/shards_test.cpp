@@ -437,7 +437,8 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
     CHECK(comparable(*far.search(req)) == comparable(*one.search(req)));
     CHECK(comparable(*local.search(req)) == comparable(*one.search(req)));
   }
-  // Did you mean: spelling data lives in each shard; locally the shards agree with one database.
+  // Did you mean: locally from the shards' summed DIR/spelling, as one database (see "did you
+  // mean over local shards" below).
   SearchRequest typo;
   typo.query = "astrocites";
   CHECK(local.search(typo)->did_you_mean == one.search(typo)->did_you_mean);
