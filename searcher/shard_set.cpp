@@ -178,7 +178,7 @@ Xapian::Database ShardSet::spelling(const std::string& only) const {
   for (const auto& s : shards_)
     if (s.db && !only.empty() && s.spec == only) return *s.db;
   for (const auto& s : shards_) {
-    if (!s.db || is_remote(s.spec)) continue;  // a remote shard carries no spelling data
+    if (!s.db || is_remote_spec(s.spec)) continue;  // a remote shard carries no spelling data
     out.add_database(s.spelling ? *s.spelling : *s.db);
   }
   return out;
