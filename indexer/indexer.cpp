@@ -226,7 +226,7 @@ class Job {
           report_.warnings.push_back(whole.error().message);
         }
       }
-      if (!rebuild) keep_held_ids(batch, indexed, scopes);
+      if (!rebuild) warn_taken_ids(batch, indexed, scopes);
       const Plan plan = make_plan(batch, indexed, scopes);
       if (auto emptied = emptied_source(batch, indexed, plan); emptied && !options_.allow_empty)
         return std::unexpected(std::move(*emptied));
@@ -340,43 +340,39 @@ class Job {
   }
 
   // An article whose id the index holds from another file that this run did not read, and
-  // which still gives that id, is refused: a draft copied from a published article (id and
-  // all) and indexed on its own replaced the published text without a word, and the nightly
-  // job put it back, by turns. Within one run the file the index holds the id from keeps it
+  // which still gives that id, replaces it (as a document store's write by id does) with a
+  // warning naming that file: a draft copied from a published article (id and all) and indexed
+  // on its own replaced the published text without a word, and the nightly job put it back, by
+  // turns. (Refusing it instead refused a whole corpus indexed from a new folder while the old
+  // one was still there.) Within one run the file the index holds the id from keeps it
   // (screen_articles); here the other file is read to know. One that is gone, or that gives
-  // another id now, yields the id (an article moved to another file).
-  void keep_held_ids(const ReadBatch& batch, const std::map<std::string, IndexedArticle>& indexed,
-                     const std::vector<std::string>& scopes) {
+  // another id now, is an article moved: no warning.
+  void warn_taken_ids(const ReadBatch& batch, const std::map<std::string, IndexedArticle>& indexed,
+                      const std::vector<std::string>& scopes) {
     std::vector<std::string> resolved_scopes;
     for (const auto& scope : scopes) resolved_scopes.push_back(resolved_path(scope));
     std::map<std::string, std::set<std::string>> ids_of;  // each other file read, the ids it gives
-    std::vector<Article> kept;
-    for (auto& a : articles_) {
+    for (const auto& a : articles_) {
       const auto it = indexed.find(a.id);
       const std::string held = it == indexed.end() ? std::string() : it->second.source;
-      const bool elsewhere = !held.empty() && held != a.source && resolved_path(held) != resolved_path(a.source) &&
-                             !in_scope(held, scopes) && !in_scope(resolved_path(held), resolved_scopes);
-      if (elsewhere && !ids_of.contains(held)) {
+      if (held.empty() || held == a.source || resolved_path(held) == resolved_path(a.source) ||
+          in_scope(held, scopes) || in_scope(resolved_path(held), resolved_scopes))
+        continue;
+      if (!ids_of.contains(held)) {
         std::set<std::string>& ids = ids_of[held];
         std::error_code ec;
         if (fs::is_regular_file(held, ec))
           if (auto other = read_sources({fs::path(held)}, options_.limits))
             for (const auto& o : other->articles) ids.insert(o.id);
       }
-      if (!elsewhere || !ids_of[held].contains(a.id)) {
-        kept.push_back(std::move(a));
-        continue;
-      }
-      report_.errors.push_back({batch.shown(a.source), a.line,
-                                "id '" + a.id + "' is already the article of " + held +
-                                    ", which this run did not read and which still gives it: give one of them another "
-                                    "id (indexed together, the file the index holds it from keeps it)",
-                                ""});
-      ++report_.failed;
-      failed_ids_.insert(a.id);
-      if (!is_jsonl_source(a.source)) broken_sources_.insert(a.source);
+      if (!ids_of[held].contains(a.id)) continue;
+      report_.warnings.push_back(ReadError{batch.shown(a.source), a.line,
+                                           "id '" + a.id + "' replaced the article of " + held +
+                                               ", which this run did not read and which still gives that id (a run "
+                                               "that reads it puts it back): give one of them another id",
+                                           a.id}
+                                     .where_what());
     }
-    articles_ = std::move(kept);
   }
 
   Plan make_plan(const ReadBatch&, const std::map<std::string, IndexedArticle>& indexed,
