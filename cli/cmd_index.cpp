@@ -344,6 +344,16 @@ void add_check_command(CLI::App& app, int& exit_code) {
       exit_code = kExitFatal;
       return;
     }
+    // Another program's database is no damaged index: said as every other command says it.
+    std::vector<std::filesystem::path> databases{args->db};
+    databases.insert(databases.end(), dirs.begin(), dirs.end());
+    for (const auto& dir : databases)
+      if (auto foreign = foreign_database_problem(dir)) {
+        json_error(foreign->code, foreign->message);
+        fmt::print(stderr, "mssearch check: error: {}\n", foreign->message);
+        exit_code = kExitFatal;
+        return;
+      }
     const bool colour = colour_enabled(stdout);
     nlohmann::json all = nlohmann::json::array();
     bool damaged = false;

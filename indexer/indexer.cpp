@@ -68,6 +68,15 @@ bool in_scope(const std::string& source, const std::vector<std::string>& scopes)
   return false;
 }
 
+// --full on a plain database (no XAPIANDB: one generation of an index given itself, say): the
+// new generation could not be swapped in. Incremental runs build on it.
+Error plain_database_refusal(const fs::path& db) {
+  return Error{ErrorCode::kIo, db.string() + " is a plain Xapian database, not an mssearch index directory (no XAPIANDB "
+                                             "naming a live generation), so --full cannot swap a new generation in: give "
+                                             "--full a new directory or an index directory (without --full, an index "
+                                             "job builds on this database as it is)"};
+}
+
 std::string now_iso() {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
 }
@@ -607,10 +616,7 @@ class Job {
   // published.
   Result<void> write_parts(std::size_t count, const ArticleAt& at, const std::vector<std::string>& keep_as_is,
                            const Xapian::Database* old, const std::map<std::string, IndexedArticle>& indexed) {
-    if (dir_.is_plain_database())
-      return fail(ErrorCode::kIo, options_.db_path.string() +
-                                      " is a plain Xapian database, not an mssearch index "
-                                      "directory: --full needs a new or mssearch-made --db");
+    if (dir_.is_plain_database()) return std::unexpected(plain_database_refusal(options_.db_path));
     report_.full = true;
     const std::size_t total = count + keep_as_is.size();
     std::size_t parts = options_.write_threads;
@@ -754,9 +760,14 @@ class Job {
 namespace {
 
 // How many shards the job writes: what the index has, or what was asked for when it is new.
+// Also where the job refuses a --db it must not write, before it writes anything there (its lock
+// included).
 Result<std::size_t> shard_count(const IndexerOptions& options) {
   if (auto inside = inside_sharded_index(options.db_path)) return std::unexpected(std::move(*inside));
   if (auto replica = replica_of_another_index(options.db_path)) return std::unexpected(std::move(*replica));
+  if (auto foreign = foreign_database_problem(options.db_path)) return std::unexpected(std::move(*foreign));
+  if (options.full && IndexDirectory(options.db_path).is_plain_database())
+    return std::unexpected(plain_database_refusal(options.db_path));
   // A shard missing or one too many is damage an incremental run must not build on (it re-sharded
   // the index into what was left, or counted a copy's articles twice); --full may rebuild over a
   // missing one, never over a folder it would not write.

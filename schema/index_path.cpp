@@ -15,6 +15,7 @@
 #include <xxhash.h>
 
 #include "schema/schema.h"
+#include "schema/verify.h"
 
 namespace mssearch {
 namespace fs = std::filesystem;
@@ -247,6 +248,31 @@ std::optional<Error> index_access_problem(const fs::path& dir) {
   return std::nullopt;
 }
 
+namespace {
+
+// `db`, opened at DIR, when it is another program's: also nothing on disk mssearch writes (a
+// stub naming a generation, DIR/revision, the tables' checksums), so that an index whose
+// metadata cannot be read (damage) is never taken for one.
+std::optional<Error> foreign_database_problem(const fs::path& dir, const Xapian::Database& db) {
+  const auto live = live_database_dir(dir);
+  std::error_code ec;
+  if (!live || live->filename().string().starts_with("gen-") || fs::exists(dir / "revision", ec) ||
+      fs::exists(*live / kChecksumFile, ec) || !schema::is_foreign_database(db))
+    return std::nullopt;
+  return schema::foreign_database_error(dir.string());
+}
+
+}  // namespace
+
+std::optional<Error> foreign_database_problem(const fs::path& dir) {
+  if (!live_database_dir(dir)) return std::nullopt;
+  try {
+    return foreign_database_problem(dir, Xapian::Database(dir.string()));
+  } catch (const Xapian::Error&) {
+    return std::nullopt;  // opening it fails later, with its own message
+  }
+}
+
 Result<Xapian::Database> open_index(const fs::path& dir) {
   if (auto problem = index_layout_problem(dir)) return std::unexpected(std::move(*problem));
   if (!live_database_dir(dir) && !shard_dirs(dir).empty()) {
@@ -265,6 +291,7 @@ Result<Xapian::Database> open_index(const fs::path& dir) {
                                               dir.string() + "`");
   try {
     Xapian::Database db(dir.string());
+    if (auto foreign = foreign_database_problem(dir, db)) return std::unexpected(std::move(*foreign));
     if (auto ok = schema::check_version(db); !ok) return std::unexpected(ok.error());
     return db;
   } catch (const Xapian::Error& e) {

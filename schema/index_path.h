@@ -24,8 +24,14 @@ std::string index_identity(const std::filesystem::path& dir);
 
 // Opens the index at DIR for reading and checks its schema version. A sharded index (DIR holds
 // shard-00, shard-01, … as written by `mssearch index --shards N`) opens as one database.
-// Errors: kIndexMissing (nothing there), kSchemaMismatch, kDatabase (corrupt, unreadable).
+// Errors: kIndexMissing (nothing there), kSchemaMismatch, kDatabase (corrupt, unreadable), kIo
+// (unreadable, a file, another program's database: schema::foreign_database_error).
 Result<Xapian::Database> open_index(const std::filesystem::path& dir);
+
+// When the database at DIR (a plain one, or the one its XAPIANDB names) is another program's
+// (schema::is_foreign_database): that error, for a command to give before it reads or writes
+// anything there. nullopt otherwise, also when there is no database or it cannot be opened.
+std::optional<Error> foreign_database_problem(const std::filesystem::path& dir);
 
 // Whether `dir`, given where an index directory belongs, is a file (`afile` or `afile/`): an
 // io_error, not a missing index.

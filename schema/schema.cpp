@@ -241,6 +241,17 @@ ErrorCode error_code_of(const Xapian::Error& e) {
   return type == "DatabaseError" && e.get_error_string() == nullptr ? ErrorCode::kCorrupt : ErrorCode::kDatabase;
 }
 
+bool is_foreign_database(const Xapian::Database& db) {
+  return db.get_doccount() > 0 && db.get_metadata(std::string(kMetaSchemaVersion)).empty() &&
+         db.get_metadata(std::string(kMetaIndexedAt)).empty();
+}
+
+Error foreign_database_error(const std::string& where) {
+  return Error{ErrorCode::kIo, where + " is another program's Xapian database (documents, but no mssearch metadata), "
+                                       "not an mssearch index: mssearch neither reads nor writes it; name an mssearch "
+                                       "index instead, or a new directory for `mssearch index` to build one in"};
+}
+
 Result<void> check_version(const Xapian::Database& db) {
   std::string stamped = db.get_metadata(std::string(kMetaSchemaVersion));
   if (stamped.empty() && db.get_doccount() == 0) return {};

@@ -123,6 +123,16 @@ std::string slug(std::string_view text);
 // kDatabase (also a read the system refused: EIO, ESTALE).
 ErrorCode error_code_of(const Xapian::Error& e);
 
+// Whether `db` is another program's Xapian database rather than an mssearch index: it holds
+// documents but neither kMetaSchemaVersion nor kMetaIndexedAt, which every mssearch commit has
+// written since the first schema (an empty database is a new index). The one test: every command
+// refuses such a database, before it reads or writes anything there, with foreign_database_error
+// (index_path.h: foreign_database_problem, open_index; a remote shard), never advising a rebuild
+// into it.
+bool is_foreign_database(const Xapian::Database& db);
+// What every command says of one (`where`: its path, or "shard tcp://…"): kIo.
+Error foreign_database_error(const std::string& where);
+
 // Checks the schema version stamped in the database metadata.
 // Returns kSchemaMismatch, naming both versions, when it is not kSchemaVersion.
 Result<void> check_version(const Xapian::Database& db);

@@ -25,8 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kChecksumFile = "mssearch.checksums";
-
 class DamageList {
  public:
   DamageList(VerifyReport& report, std::size_t max) : report_(report), max_(max) {}

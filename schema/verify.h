@@ -56,6 +56,9 @@ std::vector<std::filesystem::path> glass_directories(const std::filesystem::path
 Result<VerifyReport> verify_database(const std::filesystem::path& glass_dir,
                                      const VerifyOptions& options = {});
 
+// The file in a glass directory that holds its tables' checksums.
+inline constexpr const char* kChecksumFile = "mssearch.checksums";
+
 // Records the checksums of the table files of `glass_dir` at `revision` (a file in the
 // directory, replaced atomically). Errors: kIo.
 Result<void> record_checksums(const std::filesystem::path& glass_dir, Xapian::rev revision);

@@ -76,6 +76,7 @@ Result<Xapian::Database> ShardSet::open_one(Shard& shard) const {
     Xapian::Database db = Xapian::Remote::open(address->first, address->second,
                                                milliseconds(remote_.timeout_seconds),
                                                milliseconds(remote_.connect_timeout_seconds));
+    if (schema::is_foreign_database(db)) return std::unexpected(schema::foreign_database_error("shard " + shard.spec));
     if (auto ok = schema::check_version(db); !ok) return std::unexpected(ok.error());
     return db;
   } catch (const Xapian::Error& e) {

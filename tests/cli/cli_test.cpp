@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <thread>
 
 #include <fmt/format.h>
@@ -833,4 +835,108 @@ TEST_CASE("cli: analytics escapes the control characters that the server strips 
   std::size_t controls = 0;  // none reaches the terminal, wherever it is in the file
   for (std::size_t i = 0; i < human.out.size(); ++i) controls += human.out[i] != '\n' && control_char_length(human.out, i) > 0;
   CHECK(controls == 0);
+}
+
+namespace {
+
+// A plain Xapian database as another program writes it: documents, no mssearch metadata.
+void write_foreign_database(const fs::path& dir) {
+  Xapian::WritableDatabase w(dir.string(), Xapian::DB_CREATE);
+  for (const char* word : {"hello", "world"}) {
+    Xapian::Document doc;
+    doc.set_data(std::string("a note that says ") + word);
+    doc.add_term(word);
+    doc.add_term(std::string("Q") + word);
+    w.add_document(doc);
+  }
+  w.set_metadata("otherprogram.version", "7");
+  w.commit();
+}
+
+// Each file under `dir` with its size and modification time: what a command must leave as it was.
+std::map<std::string, std::string> files_of(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    out[e.path().lexically_relative(dir).string()] =
+        e.is_regular_file() ? fmt::format("{} {}", e.file_size(), e.last_write_time().time_since_epoch().count()) : "dir";
+  return out;
+}
+
+// `mssearch serve ARGS --port 0` in the background until it says it listens (or ends), then
+// `during(port)` (0 when it never listened), then SIGTERM: its stdout and stderr.
+std::pair<std::string, std::string> serve_for_a_while(const test::TempDir& tmp, const std::string& args,
+                                                      const std::function<void(int)>& during) {
+  const std::string cmd = "'" MSSEARCH_BIN "' serve " + args + " --port 0 --threads 1 >" + q(tmp / "serve.out") + " 2>" +
+                          q(tmp / "serve.err") + " </dev/null & echo $!";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  int pid = 0;
+  REQUIRE(std::fscanf(p, "%d", &pid) == 1);
+  ::pclose(p);
+  int port = 0;
+  for (int i = 0; i < 500 && port == 0 && ::kill(pid, 0) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const std::string out = test::read_file(tmp / "serve.out");
+    if (const auto at = out.find("http://127.0.0.1:"); at != std::string::npos) port = std::atoi(out.c_str() + at + 17);
+  }
+  during(port);
+  ::kill(pid, SIGTERM);
+  for (int i = 0; i < 500 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return {test::read_file(tmp / "serve.out"), test::read_file(tmp / "serve.err")};
+}
+
+}  // namespace
+
+TEST_CASE("cli: another program's Xapian database is named as such by every command, and nothing is written there", "[cli]") {
+  // search said "rebuild it with `mssearch index --full`", and index --full then refused it;
+  // check called it DAMAGED (exit 1); index left its index.lock in the other program's folder.
+  test::TempDir tmp;
+  const fs::path foreign = tmp / "foreigndb";
+  write_foreign_database(foreign);
+  const auto before = files_of(foreign);
+  auto says_foreign = [&](const test::CommandResult& r) {
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(foreign.string() + " is another program's Xapian database") &&
+                          Catch::Contains("not an mssearch index"));
+    // No advice to build or rebuild into it.
+    CHECK_THAT(r.err, !Catch::Contains("--full") && !Catch::Contains("rebuild") && !Catch::Contains("DAMAGED") &&
+                          !Catch::Contains("build one with"));
+  };
+  for (const std::string& command : std::vector<std::string>{"search hello", "related hello", "suggest hel", "stats", "check",
+                                                             "index " + q(test::corpus_dir()) + " -q",
+                                                             "index " + q(test::corpus_dir()) + " -q --full"}) {
+    CAPTURE(command);
+    says_foreign(test::run_mssearch(command + " --db " + q(foreign)));
+    auto j = test::run_mssearch(command + " --json --db " + q(foreign));
+    CHECK(j.exit_code == 2);
+    const json answer = json::parse(j.out);
+    const json error = answer.contains("error") ? answer["error"] : json::object();  // check printed its report
+    CHECK(error.value("code", "") == "io_error");
+    CHECK_THAT(error.value("message", ""), Catch::Contains("is another program's Xapian database"));
+  }
+  CHECK(files_of(foreign) == before);  // no index.lock, no generation, no stub
+  CHECK_FALSE(fs::exists(foreign / "index.lock"));
+  const auto [out, err] = serve_for_a_while(tmp, "--db " + q(foreign), [](int) {});
+  CHECK_THAT(err, Catch::Contains(foreign.string() + " is another program's Xapian database"));
+  CHECK_THAT(err, !Catch::Contains("--full") && !Catch::Contains("rebuild"));
+  CHECK(files_of(foreign) == before);
+  // Its documents are its own: still the two it wrote, readable by it.
+  CHECK(Xapian::Database(foreign.string()).get_doccount() == 2);
+}
+
+TEST_CASE("cli: an mssearch database given as a plain folder is refused by --full before anything is written", "[cli]") {
+  // One generation of an index, given itself as --db: incremental runs build on it; --full
+  // cannot swap a new generation into it, and said so only after taking its lock.
+  test::TempDir tmp;
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " --db " + q(tmp / "db") + " -q").exit_code == 0);
+  const auto live = live_database_dir(tmp / "db");
+  REQUIRE(live);
+  fs::copy(*live, tmp / "plain", fs::copy_options::recursive);
+  const auto before = files_of(tmp / "plain");
+  auto r = test::run_mssearch("index " + q(test::corpus_dir()) + " --full -q --db " + q(tmp / "plain"));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("is a plain Xapian database") && !Catch::Contains("another program"));
+  CHECK(files_of(tmp / "plain") == before);
+  CHECK(test::run_mssearch("search astrocytes --db " + q(tmp / "plain")).exit_code == 0);
+  CHECK(test::run_mssearch("check --db " + q(tmp / "plain")).exit_code == 0);
 }
