@@ -25,7 +25,7 @@ int run_analytics(const AnalyticsArgs& args) {
     if (args.json)
       fmt::print("{}\n", dump_json({{"error", {{"code", to_string(e.code)}, {"message", e.message}}}}));
     else
-      fmt::print(stderr, "mssearch analytics: error: {}\n", e.message);
+      fmt::print(stderr, "mssearch analytics: error: {}\n", printable(e.message));
     return kExitFatal;
   };
   const auto window = parse_duration(args.since);

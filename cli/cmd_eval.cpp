@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/terminal.h"
 #include "eval/evaluation.h"
 #include "searcher/ranking.h"
 
@@ -31,7 +32,7 @@ std::string ratio(double a, double b) { return b > 0 ? fmt::format("{:.3f}", a /
 
 int run_eval(const EvalArgs& args) {
   if (const std::string problem = ranking_settings_problem(args.ranking); !problem.empty()) {
-    fmt::print(stderr, "mssearch eval: error: {}\n", problem);
+    fmt::print(stderr, "mssearch eval: error: {}\n", printable(problem));
     return kExitFatal;
   }
   eval::EvalOptions options;
@@ -47,7 +48,7 @@ int run_eval(const EvalArgs& args) {
   if (!args.floors_file.empty()) {
     auto loaded = eval::load_floors(args.floors_file);
     if (!loaded) {
-      fmt::print(stderr, "mssearch eval: error: {}\n", loaded.error().message);
+      fmt::print(stderr, "mssearch eval: error: {}\n", printable(loaded.error().message));
       return kExitFatal;
     }
     floors = std::move(*loaded);
@@ -58,7 +59,7 @@ int run_eval(const EvalArgs& args) {
   if (!args.run_file.empty()) run_file.reset(std::fopen(args.run_file.c_str(), "w"));
   std::FILE* run = run_file.get();
   if (!args.run_file.empty() && run == nullptr) {
-    fmt::print(stderr, "mssearch eval: error: cannot write {}\n", args.run_file);
+    fmt::print(stderr, "mssearch eval: error: cannot write {}\n", printable(args.run_file));
     return kExitFatal;
   }
   if (!args.json)
@@ -67,7 +68,7 @@ int run_eval(const EvalArgs& args) {
   for (const auto& dir : args.dirs) {
     auto report = eval::evaluate(dir, options);
     if (!report) {
-      fmt::print(stderr, "mssearch eval: error: {}\n", report.error().message);
+      fmt::print(stderr, "mssearch eval: error: {}\n", printable(report.error().message));
       return kExitFatal;
     }
     const auto& r = *report;
@@ -93,7 +94,7 @@ int run_eval(const EvalArgs& args) {
       all.push_back(j);
       continue;
     }
-    const std::string name = args.split == "all" ? r.dataset : r.dataset + " (" + args.split + ")";
+    const std::string name = printable(args.split == "all" ? r.dataset : r.dataset + " (" + args.split + ")");
     auto row = [&](const char* engine, const eval::Metrics& m) {
       fmt::print("| {} | {} | {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} |\n", name, r.documents,
                  m.queries, engine, m.map100, m.ndcg10, m.p10, m.r100);
@@ -108,7 +109,7 @@ int run_eval(const EvalArgs& args) {
     std::fflush(stdout);
   }
   if (args.json) fmt::print("{}\n", dump_json(all, 2));
-  for (const auto& message : regressions) fmt::print(stderr, "mssearch eval: quality regression: {}\n", message);
+  for (const auto& message : regressions) fmt::print(stderr, "mssearch eval: quality regression: {}\n", printable(message));
   if (!floors.empty() && regressions.empty()) fmt::print(stderr, "mssearch eval: every quality floor met\n");
   return regressions.empty() ? kExitOk : kExitPartial;
 }

@@ -86,7 +86,7 @@ const IndexArgs* g_job = nullptr;
   if (g_job != nullptr && g_job->json)
     fmt::print("{}\n", dump_json({{"error", {{"code", to_string(ErrorCode::kDatabase)}, {"message", message}}}}));
   else
-    fmt::print(stderr, "mssearch index: error: {}\n", message);
+    fmt::print(stderr, "mssearch index: error: {}\n", printable(message));
   std::fflush(stdout);
   std::fflush(stderr);
   std::_Exit(kExitFatal);
@@ -123,7 +123,7 @@ void say_when_stopped(const IndexArgs& args, bool newline_first, const std::func
     const std::string said = message(sig == SIGINT ? "SIGINT" : "SIGTERM");
     g_stopped.text[sig == SIGINT ? 1 : 0] =
         args.json ? dump_json({{"error", {{"code", "interrupted"}, {"message", said}}}}) + "\n"
-                  : std::string(newline_first ? "\n" : "") + "mssearch index: error: " + said + "\n";
+                  : std::string(newline_first ? "\n" : "") + "mssearch index: error: " + printable(said) + "\n";
   }
   g_stopped.fd = args.json ? STDOUT_FILENO : STDERR_FILENO;
   ::sigprocmask(SIG_SETMASK, &before, nullptr);
@@ -258,7 +258,7 @@ void add_stats_command(CLI::App& app, int& exit_code) {
     if (!stats) {
       if (args->json)  // what --json promises: one JSON object on stdout, errors included
         fmt::print("{}\n", dump_json({{"error", {{"code", to_string(stats.error().code)}, {"message", stats.error().message}}}}));
-      fmt::print(stderr, "mssearch stats: error: {}\n", stats.error().message);
+      fmt::print(stderr, "mssearch stats: error: {}\n", printable(stats.error().message));
       exit_code = kExitFatal;
       return;
     }
@@ -288,7 +288,7 @@ void add_stats_command(CLI::App& app, int& exit_code) {
       fmt::print(stderr,
                  "mssearch stats: warning: {} since the last index job (damage, or a job killed part way): run "
                  "`mssearch check`\n",
-                 c);
+                 printable(c));
     if (args->json) {
       nlohmann::json j = to_json(*stats);
       j["tables_changed"] = changed;
@@ -301,13 +301,13 @@ void add_stats_command(CLI::App& app, int& exit_code) {
     auto bold = [&](const std::string& s) {
       return colour ? fmt::format(fmt::emphasis::bold, "{}", s) : s;
     };
-    fmt::print("{} {}\n", bold("index:"), args->db);
+    fmt::print("{} {}\n", bold("index:"), printable(args->db));
     fmt::print("{} {}   {} {} to {}   {} {}   {} {:.1f} MiB   {} {}\n", bold("articles:"),
                stats->documents, bold("dates:"), stats->first_date, stats->last_date,
                bold("revision:"), stats->revision, bold("size:"),
                static_cast<double>(stats->bytes) / (1 << 20), bold("indexed:"), stats->indexed_at);
     fmt::print("{} ({})\n", bold("topics"), stats->topics.size());
-    for (const auto& t : stats->topics) fmt::print("  {:>4}  {}\n", t.count, t.value);
+    for (const auto& t : stats->topics) fmt::print("  {:>4}  {}\n", t.count, printable(t.value));
   });
 }
 
@@ -340,7 +340,7 @@ void add_check_command(CLI::App& app, int& exit_code) {
       const auto problem = index_access_problem(args->db);
       const std::string message = problem ? problem->message : "no index at " + args->db;
       json_error(problem ? problem->code : ErrorCode::kIndexMissing, message);
-      fmt::print(stderr, "mssearch check: error: {}\n", message);
+      fmt::print(stderr, "mssearch check: error: {}\n", printable(message));
       exit_code = kExitFatal;
       return;
     }
@@ -350,7 +350,7 @@ void add_check_command(CLI::App& app, int& exit_code) {
     for (const auto& dir : databases)
       if (auto foreign = foreign_database_problem(dir)) {
         json_error(foreign->code, foreign->message);
-        fmt::print(stderr, "mssearch check: error: {}\n", foreign->message);
+        fmt::print(stderr, "mssearch check: error: {}\n", printable(foreign->message));
         exit_code = kExitFatal;
         return;
       }
@@ -361,7 +361,7 @@ void add_check_command(CLI::App& app, int& exit_code) {
       auto report = verify_database(dir);
       if (!report) {
         json_error(report.error().code, report.error().message);
-        fmt::print(stderr, "mssearch check: error: {}\n", report.error().message);
+        fmt::print(stderr, "mssearch check: error: {}\n", printable(report.error().message));
         exit_code = kExitFatal;
         return;
       }
@@ -387,9 +387,9 @@ void add_check_command(CLI::App& app, int& exit_code) {
       const std::string verdict =
           report->ok() ? (colour ? fmt::format(fmt::fg(fmt::terminal_color::green), "ok") : "ok")
                        : (colour ? fmt::format(fmt::fg(fmt::terminal_color::red), "DAMAGED") : "DAMAGED");
-      fmt::print("{}: {} documents, {}{}\n", dir.string(), report->documents, verdict,
+      fmt::print("{}: {} documents, {}{}\n", printable(dir.string()), report->documents, verdict,
                  report->ok() ? "" : fmt::format(" ({} problems)", report->damaged_total));
-      for (const auto& d : report->damage) fmt::print("  {}: {}\n", d.what, d.message);
+      for (const auto& d : report->damage) fmt::print("  {}: {}\n", printable(d.what), printable(d.message));
       if (report->damage.size() < report->damaged_total)
         fmt::print("  … and {} more\n", report->damaged_total - report->damage.size());
     }

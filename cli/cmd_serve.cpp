@@ -84,7 +84,7 @@ int run_serve(const ServeArgs& args) {
     options.cluster.shards.clear();
     for (const auto& shard : args.shards) options.cluster.shards.push_back(parse_shard_replicas(shard));
     if (auto ok = check_cluster_options(options.cluster); !ok) {
-      fmt::print(stderr, "mssearch serve: error: --shard: {}\n", ok.error().message);
+      fmt::print(stderr, "mssearch serve: error: --shard: {}\n", printable(ok.error().message));
       return kExitFatal;
     }
   }
@@ -126,7 +126,7 @@ int run_serve(const ServeArgs& args) {
   HttpServer server(options);
   auto port = server.bind();
   if (!port) {
-    fmt::print(stderr, "mssearch serve: error: {}\n", port.error().message);
+    fmt::print(stderr, "mssearch serve: error: {}\n", printable(port.error().message));
     return kExitFatal;
   }
   // Read the word lists now rather than in the first search that needs them (~0.1 s).
@@ -146,13 +146,13 @@ int run_serve(const ServeArgs& args) {
       from.clear();
       for (const auto& d : options.searcher.databases) from += (from.empty() ? "" : ", ") + d;
     }
-    fmt::print("mssearch serve: {} articles (revision {}) from {}\n", state->first, state->second, from);
+    fmt::print("mssearch serve: {} articles (revision {}) from {}\n", state->first, state->second, printable(from));
     // A shard left out from the start (another version, unreachable) is said now, not only in /readyz.
     for (const auto& problem : server.shard_problems())
-      fmt::print(stderr, "mssearch serve: warning: shard {}\n", problem);
+      fmt::print(stderr, "mssearch serve: warning: shard {}\n", printable(problem));
   } else {
     fmt::print(stderr, "mssearch serve: warning: {} — /readyz answers 503 until it can be opened\n",
-               state.error().message);
+               printable(state.error().message));
   }
   // An IPv6 literal in brackets (`http://::1:8080/` is no URL a browser opens).
   fmt::print("mssearch serve: listening on http://{}:{}/ ({} threads){}\n", url_host(options.host), *port, options.threads,

@@ -7,8 +7,6 @@
 
 #include <fmt/format.h>
 
-#include "schema/utf8.h"
-
 namespace mssearch::cli {
 
 namespace {
@@ -72,24 +70,6 @@ void ProgressBar::update(std::size_t done, std::size_t total) {
   fmt::print(stderr, "\r{} [{:=<{}}{: <{}}] {}/{} {:.0f}/s ETA {:.0f}s", label_, "", filled, "",
              kWidth - filled, done, total, rate, eta);
   std::fflush(stderr);
-}
-
-std::string printable(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    if (const std::size_t control = control_char_length(text, i)) {
-      // U+0080..U+009F is 0xC2 then the code point itself.
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i + control - 1]));
-      i += control;
-    } else if (const std::size_t length = utf8_char_length(text, i); length == 0) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i]));
-      ++i;
-    } else {
-      out += text[i] == '\\' ? std::string("\\\\") : std::string(text.substr(i, length));
-      i += length;
-    }
-  }
-  return out;
 }
 
 }  // namespace mssearch::cli

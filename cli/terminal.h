@@ -8,17 +8,15 @@
 #include <string>
 #include <string_view>
 
+#include "schema/utf8.h"
 #include "searcher/search_types.h"
 
 namespace mssearch::cli {
 
 bool colour_enabled(std::FILE* stream);
 
-// Text from outside (a recorded query, an article's id or field name in an error) as a terminal
-// may show it: the control characters the server strips (control_char_length: C0, DEL, C1)
-// written as \xNN with their code point, a byte that is not part of a well-formed UTF-8
-// character as \xNN too (a lone 0x9B is CSI to a terminal in 8-bit mode), and \ as \\.
-std::string printable(std::string_view text);
+// printable() (schema/utf8.h): text from outside as a terminal may show it.
+using mssearch::printable;
 
 // A snippet with its marked words in bold yellow (ESC[1;33m … ESC[0m), or plain without colour.
 std::string snippet_for_terminal(const Highlighted& snippet, bool colour);

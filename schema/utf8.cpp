@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include <fmt/format.h>
+
 namespace mssearch {
 
 std::size_t utf8_prefix_length(std::string_view text, std::size_t max_bytes) {
@@ -45,6 +47,24 @@ std::size_t utf8_char_length(std::string_view text, std::size_t at) {
                         : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
   if (n == 0 || at + n > text.size()) return 0;
   return n == 1 || find_invalid_utf8(text.substr(at, n)) == std::string_view::npos ? n : 0;
+}
+
+std::string printable(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    if (const std::size_t control = control_char_length(text, i)) {
+      // U+0080..U+009F is 0xC2 then the code point itself.
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i + control - 1]));
+      i += control;
+    } else if (const std::size_t length = utf8_char_length(text, i); length == 0) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i]));
+      ++i;
+    } else {
+      out += text[i] == '\\' ? std::string("\\\\") : std::string(text.substr(i, length));
+      i += length;
+    }
+  }
+  return out;
 }
 
 }  // namespace mssearch

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace mssearch {
@@ -22,5 +23,12 @@ std::size_t utf8_prefix_length(std::string_view text, std::size_t max_bytes);
 // terminal may read as (part of) an escape sequence: analytics strips these from the words it
 // keeps, and `mssearch analytics` escapes any it finds in the file.
 std::size_t control_char_length(std::string_view text, std::size_t at);
+
+// Text from outside (a path, a recorded query, an article's id or field name in an error) as a
+// terminal or a log may show it: the control characters the server strips (control_char_length:
+// C0, DEL, C1) written as \xNN with their code point, a byte that is not part of a well-formed
+// UTF-8 character as \xNN too (a lone 0x9B is CSI to a terminal in 8-bit mode), and \ as \\.
+// The one escaper for what the CLI and the server's log print (JSON output is JSON-escaped instead).
+std::string printable(std::string_view text);
 
 }  // namespace mssearch

@@ -25,6 +25,8 @@
 
 #include <fmt/format.h>
 
+#include "schema/utf8.h"
+
 namespace mssearch {
 namespace {
 
@@ -591,7 +593,7 @@ After ConnectionGate::Impl::serve(Connection& c) {
     try {
       more = handlers.serve(stream, last);
     } catch (const std::exception& e) {
-      fmt::print(stderr, "mssearch serve: error serving a request: {}\n", e.what());
+      fmt::print(stderr, "mssearch serve: error serving a request: {}\n", printable(e.what()));
     }
     ++c.served;
     if (stream.failed()) return After::kAbort;

@@ -101,7 +101,7 @@ void log_failure(const HttpError& e) {
   const auto now = std::chrono::steady_clock::now();
   if (e.message == last && now - last_at <= std::chrono::minutes(1)) return;
   fmt::print(stderr, "mssearch serve: error: {} answered {} ({}): {}\n",
-             current_route.empty() ? std::string("a request") : current_route, e.status, e.code, e.message);
+             current_route.empty() ? std::string("a request") : current_route, e.status, e.code, printable(e.message));
   std::fflush(stderr);
   last = e.message;
   last_at = now;

@@ -940,3 +940,53 @@ TEST_CASE("cli: an mssearch database given as a plain folder is refused by --ful
   CHECK(test::run_mssearch("search astrocytes --db " + q(tmp / "plain")).exit_code == 0);
   CHECK(test::run_mssearch("check --db " + q(tmp / "plain")).exit_code == 0);
 }
+
+TEST_CASE("cli: control characters in an index path are escaped in every line that names it", "[cli][server]") {
+  // stats, check and serve printed the path raw: a newline split the line, ESC[31m turned the terminal red.
+  test::TempDir tmp;
+  const fs::path db = tmp / "sp ace\nnl\x1b[31mdb";
+  const std::string shown = (tmp / "sp ace\\x0anl\\x1b[31mdb").string();
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " -q --db " + q(db)).exit_code == 0);
+  auto raw_free = [](const std::string& text) {
+    for (const char c : text)
+      if ((static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7f) return false;
+    return text.find("nl\x1b") == std::string::npos && text.find("\nnl") == std::string::npos;
+  };
+  auto stats = test::run_mssearch("stats --db " + q(db));
+  CHECK(stats.exit_code == 0);
+  CHECK_THAT(stats.out, Catch::Contains("index: " + shown + "\n"));
+  CHECK(raw_free(stats.out + stats.err));
+  auto check = test::run_mssearch("check --db " + q(db));
+  CHECK(check.exit_code == 0);
+  CHECK_THAT(check.out, Catch::Contains(shown + "/gen-") && Catch::Contains("50 documents, ok"));
+  CHECK(raw_free(check.out + check.err));
+  // Errors that name it (a missing index below it, a table changed since the last job).
+  auto missing = test::run_mssearch("stats --db " + q(db / "none"));
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Catch::Contains(shown + "/none"));
+  CHECK(raw_free(missing.out + missing.err));
+  auto missing_check = test::run_mssearch("check --db " + q(db / "none"));
+  CHECK(missing_check.exit_code == 2);
+  CHECK(raw_free(missing_check.out + missing_check.err));
+  // --json: JSON-escaped, the path itself when parsed.
+  auto stats_json = test::run_mssearch("stats --json --db " + q(db));
+  CHECK(stats_json.exit_code == 0);
+  CHECK_NOTHROW(json::parse(stats_json.out));
+  auto check_json = test::run_mssearch("check --json --db " + q(db));
+  REQUIRE(check_json.exit_code == 0);
+  CHECK_THAT(json::parse(check_json.out)["databases"][0]["database"].get<std::string>(), Catch::StartsWith(db.string() + "/gen-"));
+  // serve: the line that says what it serves, and the log lines of a server without its index.
+  const auto [out, err] = serve_for_a_while(tmp, "--db " + q(db), [](int port) { CHECK(port > 0); });
+  CHECK_THAT(out, Catch::Contains("50 articles") && Catch::Contains("from " + shown + "\n"));
+  CHECK(raw_free(out + err));
+  const auto [none_out, none_err] = serve_for_a_while(tmp, "--db " + q(db / "none"), [](int port) {
+    REQUIRE(port > 0);
+    httplib::Client c("127.0.0.1", port);
+    auto r = c.Get("/api/search?q=astrocytes");
+    REQUIRE(r);
+    CHECK(r->status == 503);
+  });
+  CHECK_THAT(none_err, Catch::Contains("no index at " + shown + "/none"));
+  CHECK_THAT(none_err, Catch::Contains("answered 503"));
+  CHECK(raw_free(none_out + none_err));
+}
