@@ -22,6 +22,32 @@ std::string default_db_path() {
   return env != nullptr && *env != '\0' ? env : "data/index";
 }
 
+namespace {
+
+// A query word with a minus (an excluded word: `-fatigue`) before `--` is an option to CLI11, one
+// `search` does not have: `search -fatigue` was refused with "query is required", `search brain
+// -fatigue` with "The following argument was not expected". What to do instead, or nothing.
+std::string minus_word_hint(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  // (Not by get_name(): an ExtrasError of a subcommand is named after the subcommand.)
+  if (argc < 3 || std::string_view(argv[1]) != "search" ||
+      (dynamic_cast<const CLI::RequiredError*>(&e) == nullptr && dynamic_cast<const CLI::ExtrasError*>(&e) == nullptr))
+    return {};
+  CLI::App* search = app.get_subcommand("search");
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") break;
+    // `-x…`: an option only when `search` has -x (`--…` is a long option, known or not).
+    if (arg.size() < 2 || arg[0] != '-' || arg[1] == '-' || search->get_option_no_throw(std::string(arg.substr(0, 2))) != nullptr)
+      continue;
+    return fmt::format("'{}' is no option: a query word that starts with '-' (an excluded word) goes after `--`, "
+                       "which ends the options: `mssearch search -- brain -fatigue`",
+                       arg);
+  }
+  return {};
+}
+
+}  // namespace
+
 }  // namespace mssearch::cli
 
 int main(int argc, char** argv) {
@@ -60,12 +86,14 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e, std::cout, refused);
     std::istringstream lines(refused.str());
     for (std::string line; std::getline(lines, line);) std::cerr << printable(line) << '\n';
+    const std::string hint = minus_word_hint(app, e, argc, argv);
+    if (!hint.empty()) std::cerr << "mssearch search: " << printable(hint) << '\n';
     // A script that asked for --json reads one JSON object on stdout, also for an argument
     // refused here (`--limit 1000`, an unknown --sort): the usage message above is on stderr.
     // Only options count: after "--" every argument is a positional one (a query word "--json").
     char** const options_end = std::find_if(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--"; });
     if (rc != 0 && std::any_of(argv + 1, options_end, [](const char* a) { return std::string_view(a) == "--json"; }))
-      fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", e.what()}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", std::string(e.what()) + (hint.empty() ? "" : "; " + hint)}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return rc == 0 ? kExitOk : kExitFatal;
   } catch (const std::exception& e) {
     // A defect, not the input's fault: said as an error with an exit code, not an abort.

@@ -990,3 +990,31 @@ TEST_CASE("cli: control characters in an index path are escaped in every line th
   CHECK_THAT(none_err, Catch::Contains("answered 503"));
   CHECK(raw_free(none_out + none_err));
 }
+
+TEST_CASE("cli: a query that starts with or holds a minus word is told to go after --", "[cli]") {
+  // "query is required" and "argument was not expected" said nothing of the README's `--`.
+  test::TempDir tmp;
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " -q --db " + q(tmp / "db")).exit_code == 0);
+  for (const std::string query : {"-fatigue", "brain -fatigue", "-fatigue brain", "-fatigue --limit 3"}) {
+    CAPTURE(query);
+    auto r = test::run_mssearch("search " + query + " --db " + q(tmp / "db"));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("'-fatigue'") && Catch::Contains("after `--`") &&
+                          Catch::Contains("mssearch search -- brain -fatigue"));
+    auto j = test::run_mssearch("search " + query + " --json --db " + q(tmp / "db"));
+    CHECK(j.exit_code == 2);
+    CHECK_THAT(json::parse(j.out)["error"]["message"].get<std::string>(), Catch::Contains("after `--`"));
+  }
+  // What the hint says works.
+  auto after = test::run_mssearch("search --db " + q(tmp / "db") + " -- brain -fatigue");
+  CHECK(after.exit_code == 0);
+  CHECK_THAT(after.out, Catch::Contains("for \"brain -fatigue\""));
+  // An unknown option that is no query word is still refused as before, without the hint.
+  auto option = test::run_mssearch("search brain --limt 3 --db " + q(tmp / "db"));
+  CHECK(option.exit_code == 2);
+  CHECK_THAT(option.err, !Catch::Contains("after `--`"));
+  // A missing query is only that.
+  auto none = test::run_mssearch("search --db " + q(tmp / "db"));
+  CHECK(none.exit_code == 2);
+  CHECK_THAT(none.err, Catch::Contains("query is required") && !Catch::Contains("after `--`"));
+}
