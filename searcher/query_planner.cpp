@@ -1730,25 +1730,40 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
     const Xapian::Database& db;
     ~RestoreDatabase() { parser.set_database(db); }
   } restore{parser_, db_};
-  parser_.set_database(spelling_);
   // Parsed without FLAG_PARTIAL: under it the last word would never be corrected.
-  std::string corrected;
-  bool as_words = false;  // corrected as plain words
+  auto correct = [&](const Xapian::Database& spelling) -> std::optional<std::string> {
+    parser_.set_database(spelling);
+    std::string corrected;
+    bool as_words = false;  // corrected as plain words
+    try {
+      parser_.parse_query(folded, kSyntaxFlags | QP::FLAG_SPELLING_CORRECTION);
+      corrected = parser_.get_corrected_query_string();
+      // Text whose brackets or quotes do not pair (`astrocites )`) Xapian's parser reads again
+      // as plain words, without correcting them: nothing was offered for it. (Not other text it
+      // leaves as it is: a wildcard, `topic:` values.)
+      as_words = corrected.empty() && !balanced(folded);
+    } catch (const Xapian::QueryParserError&) {
+      as_words = true;
+    }
+    if (as_words) {
+      if (!as_plain_words) return std::nullopt;
+      parser_.parse_query(plain_words(folded), QP::FLAG_SPELLING_CORRECTION);
+      corrected = parser_.get_corrected_query_string();
+    }
+    return corrected;
+  };
+  std::optional<std::string> offered;
   try {
-    parser_.parse_query(folded, kSyntaxFlags | QP::FLAG_SPELLING_CORRECTION);
-    corrected = parser_.get_corrected_query_string();
-    // Text whose brackets or quotes do not pair (`astrocites )`) Xapian's parser reads again as
-    // plain words, without correcting them: nothing was offered for it. (Not other text it
-    // leaves as it is: a wildcard, `topic:` values.)
-    as_words = corrected.empty() && !balanced(folded);
-  } catch (const Xapian::QueryParserError&) {
-    as_words = true;
+    offered = correct(spelling_);
+  } catch (const Xapian::DatabaseError&) {
+    // A sharded index's DIR/spelling that opened but cannot be read (a damaged block): the
+    // shards' own spelling data, as when it is missing. Every search that found little failed
+    // "index damaged" though each shard was whole. (Damage in the shards themselves throws
+    // again here, as before.)
+    offered = correct(db_);
   }
-  if (as_words) {
-    if (!as_plain_words) return {};
-    parser_.parse_query(plain_words(folded), QP::FLAG_SPELLING_CORRECTION);
-    corrected = parser_.get_corrected_query_string();
-  }
+  if (!offered) return {};
+  const std::string& corrected = *offered;
   // Xapian may "correct" a word the index has into a more frequent neighbour
   // (needles -> needed): only words the index does not know are corrected. Nor, also when a
   // query finds little (where the correction's hits replace an empty answer), an English word

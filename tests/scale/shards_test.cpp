@@ -573,6 +573,31 @@ The glymphatic system clears waste while we sleep.
   CHECK(one.search(typo)->did_you_mean == std::optional<std::string>("glymphatic"));
   CHECK(local.search(typo)->did_you_mean == std::optional<std::string>("glymphatic"));
 
+  // A DIR/spelling that opens but cannot be read (a damaged block): its shards' own data. Every
+  // search that found little failed "the index is damaged", though each shard was whole.
+  {
+    const fs::path fresh = tmp / "fresh";
+    REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q --shards 3", test::corpus_dir().string(),
+                                           fresh.string())).exit_code == 0);
+    fs::path table;
+    for (const auto& e : fs::recursive_directory_iterator(spelling_dir(fresh)))
+      if (e.path().filename() == "spelling.glass") table = e.path();
+    REQUIRE(!table.empty());
+    std::string bytes = test::read_file(table);
+    REQUIRE(bytes.size() > 3 * 8192);
+    for (std::size_t at = 2 * 8192 + 20; at < 2 * 8192 + 8000; at += 7) bytes[at] = static_cast<char>(bytes[at] ^ 0x5a);
+    test::write_file(table, bytes);
+    for (const std::string q : {"remylination", "astrocites", "fatige"}) {
+      INFO("with a damaged DIR/spelling: " << q);
+      auto run = test::run_mssearch(fmt::format("search {} --json --db '{}'", q, fresh.string()));
+      CHECK(run.exit_code == 0);
+      CHECK_THAT(run.err, !Catch::Contains("damaged"));
+      const auto answer = json::parse(run.out, nullptr, false);
+      REQUIRE(answer.is_object());
+      CHECK(answer.value("did_you_mean", json()).is_string());
+    }
+  }
+
   // A sharded index without DIR/spelling (written before it was) reads its shards' own data.
   fs::remove_all(spelling_dir(sharded));
   Searcher older = open(sharded);
