@@ -626,7 +626,10 @@ std::string resolved_path(const std::string& path) {
   return ec || r.empty() ? path : r.string();
 }
 
-std::string ReadError::where_what() const { return fmt::format("{}:{}: {}", source, line, message); }
+std::string ReadError::where_what() const {
+  // No line: the whole file ("d.md:0: …" read as a line number).
+  return line > 0 ? fmt::format("{}:{}: {}", source, line, message) : fmt::format("{}: {}", source, message);
+}
 
 Result<ReadBatch> read_sources(const std::vector<fs::path>& paths, const ReaderLimits& limits) {
   ReadBatch batch;

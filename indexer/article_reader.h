@@ -43,7 +43,7 @@ struct ReadError {
   std::string message;
   std::string id;       // the article's id when it could still be told, else empty
 
-  std::string where_what() const;  // "source:line: message", as reports list warnings
+  std::string where_what() const;  // "source:line: message" ("source: message" for no line), as reports list warnings
 };
 
 // `path` made absolute with its symbolic links resolved as they are now (as written when that

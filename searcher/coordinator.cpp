@@ -247,15 +247,19 @@ Result<bool> Coordinator::load_info(bool force) {
         }
       }
     }
-    // Replicas of one index at different revisions (xapian-replicate copies each commit on its
+    // Replicas of a shard at different revisions (xapian-replicate copies each commit on its
     // own timetable; one whose replication was stuck gave a search old and new answers by turns,
-    // and nothing said so).
+    // and nothing said so). Compared with each replica's last known revision, so that one
+    // behind is still named while it answers alone (the current one down), and across a
+    // --full rebuild (a new UUID: mssearch's revisions go on growing through it).
     replica_behind_.resize(n);
+    replica_revision_.resize(n);
+    for (const auto& [replica, answer] : replies[s])
+      if (!replica.empty() && answer) replica_revision_[s][replica] = answer->revision;
+    std::uint64_t newest = 0;
+    for (const auto& [replica, known] : replica_revision_[s]) newest = std::max(newest, known);
     for (const auto& [replica, answer] : replies[s]) {
       if (replica.empty() || !answer) continue;
-      std::uint64_t newest = answer->revision;
-      for (const auto& [other, theirs] : replies[s])
-        if (!other.empty() && theirs && theirs->uuids == answer->uuids) newest = std::max(newest, theirs->revision);
       auto& behind = replica_behind_[s];
       const bool old = answer->revision < newest;
       if (!old) behind.erase(replica);

@@ -102,7 +102,7 @@ class Coordinator {
   };
   std::vector<std::map<std::string, ReplicaLimits>> replica_limits_;
   // By shard, the replicas (by URL) that the last info refresh found at an older revision than
-  // another replica of the same index: at which, the newest, and since when (a replication that
+  // another replica's last known: at which, the newest, and since when (a replication that
   // is late after a commit, or stuck). Named in /readyz; searched only when no current replica
   // answers (ShardTransport::set_behind).
   struct Behind {
@@ -110,6 +110,8 @@ class Coordinator {
     std::chrono::steady_clock::time_point since;
   };
   std::vector<std::map<std::string, Behind>> replica_behind_;
+  // By shard, each replica's revision as its last info answer gave it (also while it is down).
+  std::vector<std::map<std::string, std::uint64_t>> replica_revision_;
   std::string duplicate_;  // two shards answering from one index, seen since start
   std::chrono::steady_clock::time_point info_at_{};
   // When each shard last failed the info refresh or an article's call (no replica answered): the

@@ -462,7 +462,7 @@ TEST_CASE("hostile input matrix: a draft indexed on its own that takes a publish
       INFO(given);
       const auto run = test::run_mssearch("index " + q(given) + " --db " + q(db) + shards);
       CHECK(run.exit_code == 0);
-      CHECK_THAT(run.out + run.err, Catch::Contains("copy.md") && Catch::Contains("id 'sleep' replaced the article of") &&
+      CHECK_THAT(run.out + run.err, Catch::Contains("copy.md: id 'sleep' replaced the article of") &&
                                         Catch::Contains((dir / "sleep.md").string()));
       // The nightly job puts the published one back, and says so too.
       const auto nightly = test::run_mssearch("index " + q(dir) + " --db " + q(db) + shards);

@@ -2385,4 +2385,16 @@ TEST_CASE("cluster: a replica behind another is named, and searched only when no
   REQUIRE(settle(1)["shards"][0].value("replicas_behind", 0) == 1);
   b_fails = true;
   CHECK(searches("fatigue").count('a') == 1);
+  // And it is still named behind while it answers alone (it was named no more the moment it
+  // began to serve the old answers).
+  json alone;
+  for (int i = 0; i < 60; ++i) {
+    server.get_json("/api/search?q=walking");
+    alone = server.get_json("/readyz");
+    if (alone["shards"][0].value("error", "").find(b.url() + ": HTTP 503") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK_THAT(alone["shards"][0].value("error", ""), Catch::Contains(b.url() + ": HTTP 503"));
+  CHECK(alone["shards"][0].value("replicas_behind", 0) == 1);
+  CHECK_THAT(alone["shards"][0].value("error", ""), Catch::Contains(a.url() + ": behind, at revision"));
 }
