@@ -15,6 +15,7 @@ namespace mssearch {
 struct FacetValue {
   std::string value;
   std::uint32_t count = 0;
+  bool operator==(const FacetValue&) const = default;
 };
 
 struct IndexStats {

@@ -1836,6 +1836,34 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_w
   return spelling_correction(plan.folded);
 }
 
+std::vector<QueryPlanner::FacetPlan> QueryPlanner::own_filter_plans(const SearchRequest& request,
+                                                                    const QueryPlan& plan) const {
+  std::vector<FacetPlan> out;
+  const auto without = [&](std::size_t facet, SearchRequest others) {
+    QueryPlan p = plan;
+    p.query = plan.words;
+    if (Xapian::Query f = filters(others); !f.empty()) p.query = Xapian::Query(Xapian::Query::OP_FILTER, p.query, f);
+    p.by_date = p.by_credibility = p.feedback = false;
+    out.push_back({facet, std::move(p)});
+  };
+  if (!request.topics.empty()) {
+    SearchRequest r = request;
+    r.topics.clear();
+    without(0, std::move(r));
+  }
+  if (!request.years.empty()) {
+    SearchRequest r = request;
+    r.years.clear();
+    without(1, std::move(r));
+  }
+  if (!request.journals.empty()) {
+    SearchRequest r = request;
+    r.journals.clear();
+    without(2, std::move(r));
+  }
+  return out;
+}
+
 Xapian::Query QueryPlanner::filters(const SearchRequest& r) const {
   std::vector<Xapian::Query> all;
   auto any_of = [&](const auto& values, auto make_term) {

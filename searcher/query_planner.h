@@ -85,6 +85,17 @@ class QueryPlanner {
   // `unknown`, when given, is set when such a word was found, corrected or not.
   std::string typo_correction(const QueryPlan& plan, bool* unknown = nullptr);
 
+  // Disjunctive facets: for each facet `request` filters by (topics, years, journals, in that
+  // order of FacetColumns), the plan that counts that facet as a visitor choosing among its
+  // values sees it: `plan`'s words under every filter but the facet's own (several values of
+  // one facet mean OR, so ticking another adds its articles: its count must not be cut by
+  // the values already ticked). Ordered by relevance, no feedback, no boosts: only counted.
+  struct FacetPlan {
+    std::size_t facet;  // 0 topics, 1 years, 2 journals
+    QueryPlan plan;
+  };
+  std::vector<FacetPlan> own_filter_plans(const SearchRequest& request, const QueryPlan& plan) const;
+
   // The parser, for the other stages' small queries (related articles' topic words,
   // suggestions): its stemming and stop words are the plan's.
   Xapian::QueryParser& parser() { return parser_; }

@@ -279,9 +279,11 @@ Result<SearchResult> Searcher::Impl::run(const SearchRequest& request, const Que
   result.total_is_exact = matched.total_is_exact;
   result.timed_out = matched.timed_out;
   result.sliced = matched.sliced;
-  result.topic_facets = matched.facets.topics;
-  result.year_facets = matched.facets.years;
-  result.journal_facets = matched.facets.journals;
+  FacetCounts counts = matched.facets;
+  if (request.facets && count_without_own_filters(request, plan, *weight, counts)) result.timed_out = true;
+  result.topic_facets = std::move(counts.topics);
+  result.year_facets = std::move(counts.years);
+  result.journal_facets = std::move(counts.journals);
   // Not while the last word is a prefix being typed: they would be like the best hits of a
   // word not yet written, other ones at each keystroke, and they were a third of such an
   // answer's time (a search of the whole collection). They come once the word is whole.
@@ -291,6 +293,22 @@ Result<SearchResult> Searcher::Impl::run(const SearchRequest& request, const Que
   }
   result.hits = std::move(page.hits);
   return result;
+}
+
+bool Searcher::Impl::count_without_own_filters(const SearchRequest& request, const QueryPlan& plan,
+                                               const Xapian::Weight& scoring, FacetCounts& counts) {
+  bool timed_out = false;
+  for (const auto& [facet, own] : planner.own_filter_plans(request, plan)) {
+    // Counted only: the smallest window (the counter sees every match, or counts by itself).
+    MatchWindow count_only;
+    count_only.limit = 1;
+    const Matched m = match(db, scoring, own, count_only, facets.get(), options.time_limit_seconds, &slices, slice_parts);
+    timed_out = timed_out || m.timed_out;
+    if (facet == 0) counts.topics = m.facets.topics;
+    else if (facet == 1) counts.years = m.facets.years;
+    else counts.journals = m.facets.journals;
+  }
+  return timed_out;
 }
 
 RelatedFinder Searcher::Impl::related_finder(const Xapian::Weight& scoring) {
@@ -536,6 +554,7 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     a.total = matched.total;
     a.total_is_exact = matched.total_is_exact;
     a.timed_out = matched.timed_out;
+    if (request.facets && count_without_own_filters(request, *plan, scoring, matched.facets)) a.timed_out = true;
     a.topic_facets = std::move(matched.facets.topics);
     a.year_facets = std::move(matched.facets.years);
     a.journal_facets = std::move(matched.facets.journals);

@@ -49,6 +49,11 @@ struct Searcher::Impl {
   // opens: the answer was an empty 200 marked partial, or a 500 from an empty combination).
   std::optional<Error> every_shard_down() const;
   Result<SearchResult> run(const SearchRequest& request, const QueryPlan& plan);
+  // Each facet `request` filters by counted without its own filter (QueryPlanner::
+  // own_filter_plans), in `counts`, by `scoring`'s matcher: one more count of the match per
+  // facet filtered. Returns whether the time limit cut one of them.
+  bool count_without_own_filters(const SearchRequest& request, const QueryPlan& plan, const Xapian::Weight& scoring,
+                                 FacetCounts& counts);
   Result<ShardAnswer> shard_once(const ShardRequest& request, SearchRequest search);
   Result<std::vector<Suggestion>> suggest_once(const std::string& prefix, std::size_t limit);
   // A finder of related articles over `db` scored by `scoring`, its searches sliced as matches are.

@@ -262,6 +262,26 @@ TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[
     // articles are like the Bo1 terms of those hits, chosen with term frequencies of the shards
     // that hold them.
     if (feedback) CHECK(same_related >= same_order - 4);
+    // Facets filtered by are counted without their own filter on each shard, and summed.
+    for (const std::string q : {"", "ms", "fatigue", "brain fog"}) {
+      CAPTURE(q);
+      SearchRequest r;
+      r.query = q;
+      r.topics = {"Fatigue", "Sleep"};
+      r.years = {2025, 2024};
+      r.journals = {"Lancet Neurology", "Neurology"};
+      auto a = single->search(r);
+      auto b = coordinator->search(r);
+      REQUIRE(a);
+      REQUIRE(b);
+      CHECK(b->total == a->total);
+      CHECK(facets(*b) == facets(*a));
+      SearchRequest unfiltered = r;
+      unfiltered.years.clear();
+      auto c = coordinator->search(unfiltered);
+      REQUIRE(c);
+      CHECK(b->year_facets == c->year_facets);
+    }
     // Articles, related articles, suggestions and topics come from the shards too.
     auto article = coordinator->article("astrocytes-two-faces");
     REQUIRE(article);

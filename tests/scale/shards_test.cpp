@@ -667,6 +667,34 @@ TEST_CASE("shards: remote shards sorted by date or credibility count each match 
       }
     }
   }
+  // Facets filtered by are counted without their own filter (disjunctive facets) by every
+  // layout: local shards in parallel, remote shards' spies, a mix.
+  Searcher local = open(sharded, {});
+  for (const std::string q : {"", "ms", "fatigue", "\"optic neuritis\""}) {
+    for (const SortOrder sort : {SortOrder::kRelevance, SortOrder::kDate}) {
+      CAPTURE(q, static_cast<int>(sort));
+      SearchRequest req;
+      req.query = q;
+      req.sort = sort;
+      req.topics = {"Fatigue", "Sleep"};
+      req.years = {2025, 2024};
+      req.journals = {"Lancet Neurology", "Neurology"};
+      auto a = one.search(req), b = far.search(req), c = mixed.search(req), d = local.search(req);
+      REQUIRE(a);
+      REQUIRE(b);
+      REQUIRE(c);
+      REQUIRE(d);
+      CHECK(counts(*b) == counts(*a));
+      CHECK(counts(*c) == counts(*a));
+      CHECK(counts(*d) == counts(*a));
+      // Counted without the topic filter: more than the total when the topics filter out any.
+      SearchRequest unfiltered = req;
+      unfiltered.topics.clear();
+      auto e = one.search(unfiltered);
+      REQUIRE(e);
+      CHECK(a->topic_facets == e->topic_facets);
+    }
+  }
 }
 
 TEST_CASE("shards: the server over remote shards: same page, partial answers, /readyz and /metrics", "[shards]") {

@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <array>
 #include <map>
+#include <numeric>
 #include <set>
 #include <thread>
 #include <atomic>
@@ -649,6 +651,62 @@ TEST_CASE("facets: counts over the whole match set equal a brute-force count", "
         CHECK(page.topic_facets[i - 1].count >= page.topic_facets[i].count);
     }
   }
+}
+
+// Disjunctive facets (Algolia's, Elasticsearch's post_filter): values of one facet are ORed,
+// so a facet filtered by is counted without its own filter (what ticking another value would
+// add), and under every other filter; a facet not filtered by is counted under all of them.
+TEST_CASE("facets: a facet filtered by counts without its own filter, under the others", "[searcher][facets]") {
+  CorpusIndex c;
+  // Brute force: the topics, years and journals of every article `setup` finds.
+  auto brute = [&](const std::string& q, auto setup) {
+    SearchRequest r;
+    r.query = q;
+    r.limit = 100;
+    setup(r);
+    std::map<std::string, Xapian::doccount> topics, years, journals;
+    const SearchResult all = c.search(r);
+    REQUIRE(all.hits.size() == all.total);
+    for (const auto& h : all.hits) {
+      for (const auto& t : h.topics) ++topics[t];
+      ++years[h.date.substr(0, 4)];
+      ++journals[h.journal];
+    }
+    return std::array{topics, years, journals};
+  };
+  for (const std::string q : {"", "ms", "fatigue", "astrocytes OR microglia"}) {
+    CAPTURE(q);
+    SearchRequest r;
+    r.query = q;
+    r.limit = 3;
+    r.topics = {"Fatigue", "Sleep"};
+    r.years = {2025};
+    const SearchResult both = c.search(r);
+    const auto no_topic = brute(q, [](SearchRequest& x) { x.years = {2025}; });
+    const auto no_year = brute(q, [](SearchRequest& x) { x.topics = {"Fatigue", "Sleep"}; });
+    const auto every = brute(q, [](SearchRequest& x) { x.years = {2025}, x.topics = {"Fatigue", "Sleep"}; });
+    CHECK(as_map(both.topic_facets) == no_topic[0]);
+    CHECK(as_map(both.year_facets) == no_year[1]);
+    CHECK(as_map(both.journal_facets) == every[2]);  // not filtered by: counted under every filter
+    CHECK(both.total == std::accumulate(every[1].begin(), every[1].end(), Xapian::doccount{0},
+                                        [](Xapian::doccount n, const auto& y) { return n + y.second; }));
+    // A journal filter as well: journals counted without it, topics and years under it.
+    r.journals = {"Multiple Sclerosis Journal"};
+    const SearchResult three = c.search(r);
+    CHECK(as_map(three.journal_facets) == every[2]);
+    CHECK(as_map(three.topic_facets) ==
+          brute(q, [](SearchRequest& x) { x.years = {2025}, x.journals = {"Multiple Sclerosis Journal"}; })[0]);
+    // Sorted by date too (the counting passes rank by nothing).
+    r.journals.clear();
+    r.sort = SortOrder::kDate;
+    CHECK(as_map(c.search(r).topic_facets) == no_topic[0]);
+  }
+  // The facets of a search with one topic ticked list the others that would add articles.
+  SearchRequest sleep;
+  sleep.topics = {"Sleep"};
+  const auto listed = as_map(c.search(sleep).topic_facets);
+  CHECK(listed.size() > 5);
+  CHECK(listed == brute("", [](SearchRequest&) {})[0]);
 }
 
 TEST_CASE("filters: OR within a facet, AND across facets", "[searcher]") {
