@@ -27,6 +27,12 @@ namespace {
 // A query word with a minus (an excluded word: `-fatigue`) before `--` is an option to CLI11, one
 // `search` does not have: `search -fatigue` was refused with "query is required", `search brain
 // -fatigue` with "The following argument was not expected". What to do instead, or nothing.
+std::string minus_word_message(std::string_view arg) {
+  return fmt::format("'{}' is no option: a query word that starts with '-' (an excluded word) goes after `--`, "
+                     "which ends the options: `mssearch search -- brain -fatigue`",
+                     arg);
+}
+
 std::string minus_word_hint(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
   // (Not by get_name(): an ExtrasError of a subcommand is named after the subcommand.)
   if (argc < 3 || std::string_view(argv[1]) != "search" ||
@@ -39,9 +45,20 @@ std::string minus_word_hint(CLI::App& app, const CLI::ParseError& e, int argc, c
     // `-x…`: an option only when `search` has -x (`--…` is a long option, known or not).
     if (arg.size() < 2 || arg[0] != '-' || arg[1] == '-' || search->get_option_no_throw(std::string(arg.substr(0, 2))) != nullptr)
       continue;
-    return fmt::format("'{}' is no option: a query word that starts with '-' (an excluded word) goes after `--`, "
-                       "which ends the options: `mssearch search -- brain -fatigue`",
-                       arg);
+    return minus_word_message(arg);
+  }
+  return {};
+}
+
+// `search -headache`: CLI11 reads `-h` and the letters after it as flags, and printed the help
+// with exit 0 (a script took the search for done). `search`'s only short option is -h: a longer
+// word after one minus before `--` is an excluded query word. The hint, or nothing.
+std::string help_flag_word(int argc, char** argv) {
+  if (argc < 3 || std::string_view(argv[1]) != "search") return {};
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg.size() > 2 && arg.starts_with("-h")) return minus_word_message(arg);
   }
   return {};
 }
@@ -77,6 +94,13 @@ int main(int argc, char** argv) {
         fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", message}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       return kExitFatal;
     }
+  }
+  if (const std::string hint = help_flag_word(argc, argv); !hint.empty()) {
+    std::cerr << "mssearch search: " << printable(hint) << '\n';
+    char** const options_end = std::find_if(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--"; });
+    if (std::any_of(argv + 1, options_end, [](const char* a) { return std::string_view(a) == "--json"; }))
+      fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", hint}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return kExitFatal;
   }
   try {
     app.parse(argc, argv);

@@ -265,6 +265,7 @@ Result<SearchResult> Searcher::Impl::search_once(const SearchRequest& request) {
 // The pipeline, once the plan is made.
 Result<SearchResult> Searcher::Impl::run(const SearchRequest& request, const QueryPlan& plan) {
   const MatchWindow window = match_window(request, plan, options);
+  const auto began = std::chrono::steady_clock::now();
   const Matched matched = match(db, *weight, plan, window, request.facets ? facets.get() : nullptr,
                                 options.time_limit_seconds, &slices, slice_parts);
   const Reranked reranked = Reranker(db, *weight, options.ranking, collection_freqs, docid_shards)
@@ -280,7 +281,7 @@ Result<SearchResult> Searcher::Impl::run(const SearchRequest& request, const Que
   result.timed_out = matched.timed_out;
   result.sliced = matched.sliced;
   FacetCounts counts = matched.facets;
-  if (request.facets && count_without_own_filters(request, plan, *weight, counts)) result.timed_out = true;
+  if (request.facets && count_without_own_filters(request, plan, *weight, began, counts)) result.timed_out = true;
   result.topic_facets = std::move(counts.topics);
   result.year_facets = std::move(counts.years);
   result.journal_facets = std::move(counts.journals);
@@ -296,13 +297,18 @@ Result<SearchResult> Searcher::Impl::run(const SearchRequest& request, const Que
 }
 
 bool Searcher::Impl::count_without_own_filters(const SearchRequest& request, const QueryPlan& plan,
-                                               const Xapian::Weight& scoring, FacetCounts& counts) {
+                                               const Xapian::Weight& scoring, std::chrono::steady_clock::time_point began,
+                                               FacetCounts& counts) {
   bool timed_out = false;
   for (const auto& [facet, own] : planner.own_filter_plans(request, plan)) {
     // Counted only: the smallest window (the counter sees every match, or counts by itself).
     MatchWindow count_only;
     count_only.limit = 1;
-    const Matched m = match(db, scoring, own, count_only, facets.get(), options.time_limit_seconds, &slices, slice_parts);
+    // What the search's limit leaves (a millisecond at least: 0 would be no limit).
+    double limit = options.time_limit_seconds;
+    if (limit > 0)
+      limit = std::max(0.001, limit - std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+    const Matched m = match(db, scoring, own, count_only, facets.get(), limit, &slices, slice_parts);
     timed_out = timed_out || m.timed_out;
     if (facet == 0) counts.topics = m.facets.topics;
     else if (facet == 1) counts.years = m.facets.years;
@@ -545,6 +551,7 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     by_docid = *plan;
     by_docid->query = Xapian::Query(Xapian::Query::OP_FILTER, plan->query, candidates_query(ids, *docid_shards));
   }
+  const auto began = std::chrono::steady_clock::now();
   Matched matched = by_docid ? match(db, scoring, *by_docid, matching, nullptr, options.time_limit_seconds)
                              : match(db, scoring, *plan, matching, request.facets ? facets.get() : nullptr,
                                      options.time_limit_seconds, &slices, slice_parts);
@@ -554,7 +561,7 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     a.total = matched.total;
     a.total_is_exact = matched.total_is_exact;
     a.timed_out = matched.timed_out;
-    if (request.facets && count_without_own_filters(request, *plan, scoring, matched.facets)) a.timed_out = true;
+    if (request.facets && count_without_own_filters(request, *plan, scoring, began, matched.facets)) a.timed_out = true;
     a.topic_facets = std::move(matched.facets.topics);
     a.year_facets = std::move(matched.facets.years);
     a.journal_facets = std::move(matched.facets.journals);

@@ -2,6 +2,7 @@
 // searches (searcher.h). Internal to the searcher.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,9 +52,10 @@ struct Searcher::Impl {
   Result<SearchResult> run(const SearchRequest& request, const QueryPlan& plan);
   // Each facet `request` filters by counted without its own filter (QueryPlanner::
   // own_filter_plans), in `counts`, by `scoring`'s matcher: one more count of the match per
-  // facet filtered. Returns whether the time limit cut one of them.
+  // facet filtered, within what is left of the time limit since the search's match `began`
+  // (the limit bounds the search's counting, not each count). Returns whether it cut one.
   bool count_without_own_filters(const SearchRequest& request, const QueryPlan& plan, const Xapian::Weight& scoring,
-                                 FacetCounts& counts);
+                                 std::chrono::steady_clock::time_point began, FacetCounts& counts);
   Result<ShardAnswer> shard_once(const ShardRequest& request, SearchRequest search);
   Result<std::vector<Suggestion>> suggest_once(const std::string& prefix, std::size_t limit);
   // A finder of related articles over `db` scored by `scoring`, its searches sliced as matches are.

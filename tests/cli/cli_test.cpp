@@ -1005,6 +1005,19 @@ TEST_CASE("cli: a query that starts with or holds a minus word is told to go aft
     CHECK(j.exit_code == 2);
     CHECK_THAT(json::parse(j.out)["error"]["message"].get<std::string>(), Catch::Contains("after `--`"));
   }
+  // A minus word that starts with h: CLI11 read -h and printed the help, exit 0.
+  for (const std::string query : {"-headache", "brain -headache", "-help"}) {
+    CAPTURE(query);
+    auto r = test::run_mssearch("search " + query + " --db " + q(tmp / "db"));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("'-h") && Catch::Contains("after `--`"));
+    CHECK_THAT(r.out, !Catch::Contains("Usage"));
+    auto j = test::run_mssearch("search " + query + " --json --db " + q(tmp / "db"));
+    CHECK(j.exit_code == 2);
+    CHECK_THAT(json::parse(j.out)["error"]["message"].get<std::string>(), Catch::Contains("after `--`"));
+  }
+  CHECK(test::run_mssearch("search -h").exit_code == 0);
+  CHECK(test::run_mssearch("search --db " + q(tmp / "db") + " -- -headache brain").exit_code == 0);
   // What the hint says works.
   auto after = test::run_mssearch("search --db " + q(tmp / "db") + " -- brain -fatigue");
   CHECK(after.exit_code == 0);
