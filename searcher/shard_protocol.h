@@ -309,10 +309,10 @@ class ShardTransport {
     return out;
   }
   // The shard's replica `replica` (its URL) holds an older revision of the shard's index than
-  // another replica that answered the info refresh (xapian-replicate has not brought it up to
-  // date yet, or cannot): searches go to the replicas that are current while one of them is up,
-  // to this one only when none is (an old answer is better than none). A search pinned to it
-  // stays on it (its match and page come from one index state).
+  // the last known revision of another of its replicas, which may be down now (xapian-replicate
+  // has not brought it up to date yet, or cannot): searches go to the replicas that are current
+  // while one of them is up, to this one only when none answers (an old answer is better than
+  // none). A search pinned to it stays on it (its match and page come from one index state).
   virtual void set_behind(std::size_t /*shard*/, const std::string& /*replica*/, bool /*behind*/) {}
   // The statistics cache shared by every transport of one coordinator.
   virtual StatsCache& stats_cache() = 0;
