@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstring>
 #include <filesystem>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,26 +66,79 @@ std::vector<std::string> path_parts(std::string_view path) {
   return parts;
 }
 
+// A local database's parts (path_parts), and how many of its last parts a name may show: all but
+// the first of the path as given, and at least the last. The first is where the server's files
+// sit (`/srv`, `/home`), and a relative path's parts above it are the working directory's.
+struct LocalPath {
+  std::vector<std::string> parts;
+  std::size_t most = 1;
+};
+
+LocalPath local_path(std::string_view path) {
+  LocalPath out{path_parts(path), 1};
+  // The parts as given (`..` ahead of them names no folder: `../index` gives one part).
+  std::size_t given = 0;
+  for (const auto& part : std::filesystem::path(path).lexically_normal().relative_path())
+    if (!part.empty() && part != "." && part != "..") ++given;
+  out.most = std::min(std::max<std::size_t>(given, 2) - 1, std::max<std::size_t>(out.parts.size(), 1));
+  return out;
+}
+
+// "…/" and the fewest last parts of `mine` that no other path of `all` ends with (one more than
+// the parts they end with alike), at most mine.most of them.
+std::string shown_parts(const LocalPath& mine, const std::vector<LocalPath>& all) {
+  std::size_t shown = 1;
+  for (const auto& other : all) {
+    if (other.parts == mine.parts) continue;
+    std::size_t alike = 0;
+    while (alike < mine.parts.size() && alike < other.parts.size() &&
+           mine.parts[mine.parts.size() - 1 - alike] == other.parts[other.parts.size() - 1 - alike])
+      ++alike;
+    shown = std::max(shown, alike + 1);
+  }
+  shown = std::min(shown, mine.most);
+  std::string out(kEllipsis);
+  for (std::size_t i = mine.parts.size() - shown; i < mine.parts.size(); ++i)
+    out += (i + shown == mine.parts.size() ? "" : "/") + mine.parts[i];
+  return out;
+}
+
 }  // namespace
 
 std::string public_database_name(std::string_view spec, const std::vector<std::string>& among) {
   if (spec.empty() || remote(spec)) return std::string(spec);
-  const std::vector<std::string> mine = path_parts(spec);
-  if (mine.empty()) return std::string(kEllipsis) + std::string(last_part(spec));
-  // The fewest last parts no other path ends with: one more than the parts they end with alike.
-  std::size_t shown = 1;
+  const LocalPath mine = local_path(spec);
+  if (mine.parts.empty()) return std::string(kEllipsis) + std::string(last_part(spec));
+  // Each local database of `among` once (`index`, `./index/` and its absolute path are one), in
+  // its order, `spec` among them (last when it is not given).
+  std::vector<LocalPath> all;
+  std::optional<std::size_t> me;
   for (const auto& other : among) {
     if (other.empty() || remote(other)) continue;
-    const std::vector<std::string> theirs = path_parts(other);
-    if (theirs == mine) continue;  // the same database, given again
-    std::size_t alike = 0;
-    while (alike < mine.size() && alike < theirs.size() && mine[mine.size() - 1 - alike] == theirs[theirs.size() - 1 - alike])
-      ++alike;
-    shown = std::max(shown, std::min(alike + 1, mine.size()));
+    LocalPath path = local_path(other);
+    if (path.parts.empty()) continue;
+    const auto same = std::find_if(all.begin(), all.end(), [&](const LocalPath& p) { return p.parts == path.parts; });
+    if (!me && path.parts == mine.parts) me = static_cast<std::size_t>(same - all.begin());
+    if (same == all.end()) all.push_back(std::move(path));
   }
-  std::string out(kEllipsis);
-  for (std::size_t i = mine.size() - shown; i < mine.size(); ++i) out += (i + shown == mine.size() ? "" : "/") + mine[i];
-  return out;
+  if (!me) {
+    me = all.size();
+    all.push_back(mine);
+  }
+  std::vector<std::string> names;
+  for (const auto& path : all) names.push_back(shown_parts(path, all));
+  // Two that differ only in parts a name may not show (`/a/x/index` beside `/b/x/index`): the
+  // first in `among` keeps the name, the next are "…/x/index#2", "#3", each a name that no
+  // other database has.
+  const std::set<std::string> plain(names.begin(), names.end());
+  std::set<std::string> named;
+  for (std::size_t i = 0;; ++i) {
+    std::string name = names[i];
+    for (int n = 2; named.contains(name) || (n > 2 && plain.contains(name)); ++n)
+      name = names[i] + "#" + std::to_string(n);
+    if (i == *me) return name;
+    named.insert(std::move(name));
+  }
 }
 
 std::string without_paths(std::string_view text, const std::vector<std::string>& known) {

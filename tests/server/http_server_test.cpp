@@ -266,7 +266,8 @@ TEST_CASE("server: two databases of one last name are told apart in /readyz, /me
   CHECK(public_database_name("/srv/a/index", {"/srv/a/index", "/srv/b/index/"}) == "…/a/index");
   CHECK(public_database_name("/srv/b/index/", {"/srv/a/index", "/srv/b/index/"}) == "…/b/index");
   CHECK(public_database_name("/srv/a/index", {"/srv/a/index", "/srv/a/index/", "/srv/b/other"}) == "…/index");  // no other
-  CHECK(public_database_name("/x/a/b/index", {"/x/a/b/index", "/y/a/b/index", "/z/c/index"}) == "…/x/a/b/index");
+  CHECK(public_database_name("/x/a/b/index", {"/x/a/b/index", "/y/a/b/index", "/z/c/index"}) == "…/a/b/index");
+  CHECK(public_database_name("/y/a/b/index", {"/x/a/b/index", "/y/a/b/index", "/z/c/index"}) == "…/a/b/index#2");
   CHECK(public_database_name("/z/c/index", {"/x/a/b/index", "/y/a/b/index", "/z/c/index"}) == "…/c/index");
   CHECK(public_database_name("/index", {"/index", "/a/index"}) != public_database_name("/a/index", {"/index", "/a/index"}));
   CHECK(without_paths("shard /srv/b/index: no index at /srv/b/index", {"/srv/a/index", "/srv/b/index"}) ==
@@ -313,6 +314,77 @@ TEST_CASE("server: two databases of one last name are told apart in /readyz, /me
   CHECK(search["failed_shards"] == json::array({"…/b/index"}));
   CHECK(half.get_json("/api/topics")["failed_shards"] == json::array({"…/b/index"}));
   CHECK_THAT(search.dump(), !Catch::Contains(tmp));
+}
+
+TEST_CASE("server: a database whose path ends another's is named by neither its first part nor the working directory's", "[server]") {
+  // `/srv/index` beside `/backup/srv/index` was named "…/srv/index", its whole path, in /readyz,
+  // /metrics and every message that named it; `index` beside a copy at `/backup/CWD/index` was
+  // named by the working directory's folders. Now a name never shows a path's first part (as
+  // given), and two databases that differ only there are numbered: "#2".
+  const std::vector<std::string> nested{"/srv/index", "/backup/srv/index"};
+  CHECK(public_database_name("/srv/index", nested) == "…/index");
+  CHECK(public_database_name("/srv/index/", nested) == "…/index");
+  CHECK(public_database_name("/backup/srv/index", nested) == "…/srv/index");
+  CHECK(public_database_name("/srv/index", {"/backup/srv/index"}) == "…/index");  // not given: after them
+  const std::vector<std::string> top{"/index", "/a/index"};
+  CHECK(public_database_name("/index", top) == "…/index");
+  CHECK(public_database_name("/a/index", top) == "…/index#2");
+  CHECK(public_database_name("/a/index", {"/a/index", "/index"}) == "…/index");  // the first keeps it
+  CHECK(public_database_name("/index", {"/a/index", "/index"}) == "…/index#2");
+  // Distinct whatever the paths, none by its first part.
+  const std::vector<std::vector<std::string>> sets{
+      nested, top, {"/x/a/b/index", "/y/a/b/index", "/z/c/index"}, {"/a/x/index", "/b/x/index", "/x/index", "/index"},
+      {"/a/index", "/index", "/b/index#2"},  // a number that is another's own name is skipped
+      {"/srv/data/index", "/backup/srv/data/index", "/old/backup/srv/data/index", "/data/index"}};
+  for (const auto& paths : sets) {
+    std::set<std::string> names;
+    for (const auto& path : paths) {
+      const std::string name = public_database_name(path, paths);
+      INFO(path << " is " << name);
+      CHECK(names.insert(name).second);
+      const std::string first = fs::path(path).relative_path().begin()->string();
+      if (std::count(path.begin(), path.end(), '/') > 1) CHECK_THAT(name + "/", !Catch::Contains("…/" + first + "/"));
+    }
+  }
+  CHECK(public_database_name("/b/index#2", {"/a/index", "/index", "/b/index#2"}) == "…/index#2");
+  CHECK(public_database_name("/index", {"/a/index", "/index", "/b/index#2"}) == "…/index#3");
+
+  // A relative path: no folder of the working directory, whatever else is configured.
+  const fs::path cwd = fs::current_path();
+  const std::string copy = "/backup" + (cwd / "index").string();
+  const std::vector<std::string> relative{"index", copy};
+  CHECK(public_database_name("index", relative) == "…/index");
+  CHECK(public_database_name("./index/", relative) == "…/index");
+  CHECK(public_database_name((cwd / "index").string(), relative) == "…/index");  // the same database
+  CHECK(public_database_name("data/index", {"data/index", "/backup" + (cwd / "data/index").string()}) == "…/index");
+  CHECK(public_database_name(copy, relative) != "…/index");
+
+  // In messages too: each path by its name among the server's paths.
+  CHECK(without_paths("shard /srv/index: no index at /srv/index; a copy at '/backup/srv/index/postlist.glass'", nested) ==
+        "shard …/index: no index at …/index; a copy at '…/srv/index/postlist.glass'");
+  CHECK(without_paths("no index at /index (nor at /a/index/)", top) == "no index at …/index (nor at …/index#2/)");
+  CHECK(without_paths("no index at " + (cwd / "index").string() + ": build one with --db index", relative) ==
+        "no index at …/index: build one with --db index");
+  CHECK(without_paths("shard data/index: no index at " + (cwd / "data/index").string(), {"data/index"}) ==
+        "shard …/index: no index at …/index");
+
+  // A server over both: /readyz and /metrics name neither by its whole path.
+  LiveServer s;
+  const fs::path a = s.tmp / "srv" / "index", b = s.tmp / "backup" / a.relative_path();
+  for (const fs::path& p : {a, b}) {
+    fs::create_directories(p.parent_path());
+    fs::copy(s.db, p, fs::copy_options::recursive);
+  }
+  LiveServer both(a, [&](ServerOptions& o) { o.searcher.databases = {a.string(), b.string()}; });
+  auto ready = both.get_json("/readyz");
+  INFO(ready.dump());
+  REQUIRE(ready["shards"].size() == 2);
+  const std::string first_part = a.relative_path().begin()->string();
+  const std::string a_name = "…" + a.string().substr(first_part.size() + 1);  // all of it but its first part
+  CHECK(ready["shards"][0]["name"] == a_name);
+  CHECK(ready["shards"][1]["name"] == "…/backup" + a.string());
+  CHECK(both.metric("mssearch_shard_up{shard=\"" + a_name + "\"}") == 1);
+  CHECK_THAT(both.get("/metrics")->body, !Catch::Contains("\"…" + a.string() + "\""));
 }
 
 TEST_CASE("server: CORS headers only for allowed origins", "[server]") {
