@@ -417,6 +417,78 @@ class LineReader {
   std::size_t at_ = 0, size_ = 0;
 };
 
+// A JSON Lines file's records, one at a time: each line that is not blank (a '\r' before its
+// '\n' cut) to `record(line, text)`, which returns false to stop there; a line over `limit`
+// bytes to `too_long(line, bytes)`, unread. A file that cannot be opened or read (the line the
+// read failed at; 0 for the whole file) is a problem, with the system's reason.
+struct RecordsProblem {
+  int line = 0;
+  std::string message;
+};
+template <typename OnRecord, typename OnTooLong>
+std::optional<RecordsProblem> for_each_record(const fs::path& path, std::size_t limit, OnRecord&& record,
+                                              OnTooLong&& too_long) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return RecordsProblem{0, std::string("cannot open file: ") + std::strerror(errno)};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return RecordsProblem{0, "not a regular file"};
+  }
+  LineReader reader(fd, limit);
+  std::string text, io_error;
+  std::size_t too_long_bytes = 0;
+  for (int line = 1;; ++line) {
+    const auto got = reader.next(text, too_long_bytes, io_error);
+    if (got == LineReader::Got::kEnd) return std::nullopt;
+    if (got == LineReader::Got::kError) return RecordsProblem{line, io_error};
+    if (got == LineReader::Got::kTooLong) {
+      too_long(line, too_long_bytes);
+      continue;
+    }
+    std::string_view view = text;
+    if (view.ends_with('\r')) view.remove_suffix(1);
+    if (view.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (!record(line, view)) return std::nullopt;
+  }
+}
+
+// The "id" of a JSON Lines record, read up to it and no further: the first top-level "id" when
+// it is text. Nothing for a record that is no object, whose id is missing or not text, or that
+// breaks before it. A look, not a check: the record gives that id only if parse_jsonl_article
+// reads it (a line's body is most of it, and most lines are not asked about).
+std::optional<std::string> record_id(std::string_view record) {
+  struct Sax : json::json_sax_t {
+    int depth = 0;
+    bool id_next = false;  // the key just read is the record's "id"
+    std::optional<std::string> id;
+    // A value other than text: if it is the id's, the record has no id to give.
+    bool other() { return !std::exchange(id_next, false); }
+    bool null() override { return other(); }
+    bool boolean(bool) override { return other(); }
+    bool number_integer(number_integer_t) override { return other(); }
+    bool number_unsigned(number_unsigned_t) override { return other(); }
+    bool number_float(number_float_t, const string_t&) override { return other(); }
+    bool binary(binary_t&) override { return other(); }
+    bool string(string_t& value) override {
+      if (!id_next) return true;
+      id = std::move(value);
+      return false;  // found: the rest is not read
+    }
+    bool start_object(std::size_t) override { return other() && ++depth > 0; }
+    bool end_object() override { return --depth, true; }
+    bool start_array(std::size_t) override { return other() && ++depth > 0; }
+    bool end_array() override { return --depth, true; }
+    bool key(string_t& name) override {
+      id_next = depth == 1 && name == "id";
+      return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+  } sax;
+  json::sax_parse(record.begin(), record.end(), &sax, json::input_format_t::json, false);
+  return std::move(sax.id);
+}
+
 }  // namespace
 
 void set_body(Article& article, std::string markdown) {
@@ -849,31 +921,53 @@ void read_source(const SourceFile& file, ReadBatch& batch, const ReaderLimits& l
     take(parse_markdown_article(content, source, file.path.stem().string(), limits, &batch.warnings));
     return;
   }
-  const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return broken(0, std::string("cannot open file: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return broken(0, "not a regular file");
+  const auto problem = for_each_record(
+      file.path, limits.max_article_bytes,
+      [&](int line, std::string_view record) {
+        auto parsed = parse_jsonl_article(record, source, line, limits, &batch.warnings);
+        if (parsed) parsed->line = line;  // a duplicate id names it
+        take(std::move(parsed));
+        return true;
+      },
+      [&](int line, std::size_t bytes) {
+        broken(line, "record is " + bytes_text(bytes) + ", over the limit of " + bytes_text(limits.max_article_bytes));
+      });
+  if (problem) broken(problem->line, problem->message);
+}
+
+std::set<std::string> ids_given(const fs::path& path, const std::set<std::string>& wanted, const ReaderLimits& limits) {
+  std::set<std::string> found;
+  if (wanted.empty()) return found;
+  const std::string source = path.string();
+  if (!is_jsonl_source(path)) {
+    std::string io_error;
+    const std::string content = read_bounded(path, limits.max_article_bytes, io_error);
+    if (!io_error.empty()) return found;
+    auto article = parse_markdown_article(content, source, path.stem().string(), limits);
+    if (article && wanted.contains(article->id)) found.insert(article->id);
+    return found;
   }
-  LineReader reader(fd, limits.max_article_bytes);
-  std::string record, io_error;
-  std::size_t too_long = 0;
-  for (int line = 1;; ++line) {
-    const auto got = reader.next(record, too_long, io_error);
-    if (got == LineReader::Got::kEnd) break;
-    if (got == LineReader::Got::kError) return broken(line, io_error);
-    if (got == LineReader::Got::kTooLong) {
-      broken(line, "record is " + bytes_text(too_long) + ", over the limit of " + bytes_text(limits.max_article_bytes));
-      continue;
-    }
-    std::string_view view = record;
-    if (view.ends_with('\r')) view.remove_suffix(1);
-    if (view.find_first_not_of(" \t") == std::string_view::npos) continue;
-    auto parsed = parse_jsonl_article(view, source, line, limits, &batch.warnings);
-    if (parsed) parsed->line = line;  // a duplicate id names it
-    take(std::move(parsed));
-  }
+  // A record that gives a wanted id holds it as written, or escaped as \uXXXX: an id has no
+  // character JSON's other escapes write (schema::valid_article_id). A record with neither is
+  // passed over unparsed (a few wanted ids: each is looked for in each record).
+  const bool look_first = wanted.size() <= 8 && std::all_of(wanted.begin(), wanted.end(), [](const std::string& id) {
+                            return schema::valid_article_id(id);
+                          });
+  const auto may_give = [&](std::string_view record) {
+    return !look_first || record.find("\\u") != std::string_view::npos ||
+           std::any_of(wanted.begin(), wanted.end(), [&](const std::string& id) { return record.find(id) != std::string_view::npos; });
+  };
+  for_each_record(
+      path, limits.max_article_bytes,
+      [&](int line, std::string_view record) {
+        if (!may_give(record)) return true;
+        const auto id = record_id(record);
+        if (id && wanted.contains(*id) && !found.contains(*id) && parse_jsonl_article(record, source, line, limits))
+          found.insert(*id);
+        return found.size() < wanted.size();
+      },
+      [](int, std::size_t) {});
+  return found;
 }
 
 }  // namespace mssearch

@@ -127,6 +127,16 @@ std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
 // limit: memory stays bounded by the limits whatever the input.
 void read_source(const SourceFile& file, ReadBatch& batch, const ReaderLimits& limits = {});
 
+// Which of the `wanted` ids the article file at `path` gives, as read_source would read it
+// (an article that fails to parse gives none), without keeping its articles: a Markdown file
+// is parsed (bounded by max_article_bytes); a JSONL file is read line by line, a line that does
+// not hold a wanted id (as written or escaped) passed over, another one's id looked at alone
+// (the parse stops at it), only a line with a wanted id parsed whole, and the read stops once
+// every wanted id is found: memory stays bounded by one line. A file that cannot be read gives
+// none.
+std::set<std::string> ids_given(const std::filesystem::path& path, const std::set<std::string>& wanted,
+                                const ReaderLimits& limits = {});
+
 // Sets the Markdown body and what is derived from it (sections, plain text).
 void set_body(Article& article, std::string markdown);
 

@@ -354,32 +354,37 @@ class Job {
   // on its own replaced the published text without a word, and the nightly job put it back, by
   // turns. (Refusing it instead refused a whole corpus indexed from a new folder while the old
   // one was still there.) Within one run the file the index holds the id from keeps it
-  // (screen_articles); here the other file is read to know. One that is gone, or that gives
-  // another id now, is an article moved: no warning.
+  // (screen_articles); here the other file is asked for those ids alone (ids_given: a JSONL
+  // export is read up to the last of them, its other lines not parsed; it was read whole, each
+  // article parsed and kept, for one warning). One that is gone, or that gives another id now,
+  // is an article moved: no warning.
   void warn_taken_ids(const ReadBatch& batch, const std::map<std::string, IndexedArticle>& indexed,
                       const std::vector<std::string>& scopes) {
     std::vector<std::string> resolved_scopes;
     for (const auto& scope : scopes) resolved_scopes.push_back(resolved_path(scope));
-    std::map<std::string, std::set<std::string>> ids_of;  // each other file read, the ids it gives
+    std::vector<std::pair<const Article*, std::string>> taken;  // an article, the other file
+    std::map<std::string, std::set<std::string>> asked;         // each other file, the ids to ask it
     for (const auto& a : articles_) {
       const auto it = indexed.find(a.id);
       const std::string held = it == indexed.end() ? std::string() : it->second.source;
       if (held.empty() || held == a.source || resolved_path(held) == resolved_path(a.source) ||
           in_scope(held, scopes) || in_scope(resolved_path(held), resolved_scopes))
         continue;
-      if (!ids_of.contains(held)) {
-        std::set<std::string>& ids = ids_of[held];
-        std::error_code ec;
-        if (fs::is_regular_file(held, ec))
-          if (auto other = read_sources({fs::path(held)}, options_.limits))
-            for (const auto& o : other->articles) ids.insert(o.id);
-      }
-      if (!ids_of[held].contains(a.id)) continue;
-      report_.warnings.push_back(ReadError{batch.shown(a.source), a.line,
-                                           "id '" + a.id + "' replaced the article of " + held +
+      taken.emplace_back(&a, held);
+      asked[held].insert(a.id);
+    }
+    std::map<std::string, std::set<std::string>> given;  // each other file, those of its ids it still gives
+    for (const auto& [held, ids] : asked) {
+      std::error_code ec;
+      if (fs::is_regular_file(held, ec)) given[held] = ids_given(held, ids, options_.limits);
+    }
+    for (const auto& [a, held] : taken) {
+      if (!given[held].contains(a->id)) continue;
+      report_.warnings.push_back(ReadError{batch.shown(a->source), a->line,
+                                           "id '" + a->id + "' replaced the article of " + held +
                                                ", which this run did not read and which still gives that id (a run "
                                                "that reads it puts it back): give one of them another id",
-                                           a.id}
+                                           a->id}
                                      .where_what());
     }
   }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 #include "indexer/article_reader.h"
 #include "indexer/markdown_text.h"
@@ -314,6 +315,43 @@ TEST_CASE("jsonl: records parse with the same fields and validation", "[reader]"
                                     "e.jsonl", 11);
   REQUIRE_FALSE(topics);
   CHECK_THAT(topics.error().message, Catch::Contains("must be a list"));
+}
+
+TEST_CASE("jsonl: ids_given tells which ids a file gives as read_sources reads it, parsing only their lines", "[reader]") {
+  test::TempDir tmp;
+  const std::filesystem::path jsonl = tmp / "export.jsonl";
+  test::write_file(jsonl,
+                   // an id after a title that quotes another's
+                   R"({"title":"On \"id\":\"b\"","id":"a","date":"2025-01-01","body":"x"})" "\n"
+                   R"({"id":"b","title":"B","date":"2025-01-01","body":"x"})" "\r\n"
+                   "\n"
+                   R"({"id":"c","date":"2025-01-01","body":"no title: refused"})" "\n"
+                   R"({"id":"d","title":"D","date":"2025-01-01","body":"x","id":"e"})" "\n"  // id twice: refused
+                   R"({"nested":{"id":"f"},"id":5,"title":"F","date":"2025-01-01"})" "\n"    // no text id
+                   R"({"id":"\u0067","title":"G","date":"2025-01-01","body":"x"})" "\n"      // "g", escaped
+                   R"([{"id":"h","title":"H","date":"2025-01-01"}])" "\n"                    // no object
+                   R"({"id":"i","title":"I","date":"2025-01-01","body":"x"} trailing)" "\n"  // not JSON
+                   R"({"id":"j","title":"J","date":"2025-01-01","body":"the last, no newline"})");
+  const std::set<std::string> all{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "z"};
+  const std::set<std::string> given{"a", "b", "g", "j"};
+  auto batch = read_sources({jsonl});
+  REQUIRE(batch);
+  std::set<std::string> read;
+  for (const auto& a : batch->articles) read.insert(a.id);
+  CHECK(read == given);
+  CHECK(ids_given(jsonl, all) == given);
+  CHECK(ids_given(jsonl, {"b", "z"}) == std::set<std::string>{"b"});
+  CHECK(ids_given(jsonl, {"c", "d", "e", "f", "h", "i"}).empty());
+  CHECK(ids_given(jsonl, {}).empty());
+  CHECK(ids_given(tmp / "gone.jsonl", all).empty());
+
+  // A Markdown file: its id (or its file name's), when it parses.
+  test::write_file(tmp / "sleep.md", "---\nid: sleep\ntitle: Sleep\ndate: 2025-01-01\n---\nText.\n");
+  test::write_file(tmp / "naps.md", "---\ntitle: Naps\ndate: 2025-01-01\n---\nText.\n");
+  test::write_file(tmp / "bad.md", "---\nid: bad\ntitle: Bad\ndate: someday\n---\nText.\n");
+  CHECK(ids_given(tmp / "sleep.md", {"sleep", "naps"}) == std::set<std::string>{"sleep"});
+  CHECK(ids_given(tmp / "naps.md", {"sleep", "naps"}) == std::set<std::string>{"naps"});
+  CHECK(ids_given(tmp / "bad.md", {"bad"}).empty());
 }
 
 TEST_CASE("markdown: sections split at headings, raw HTML dropped", "[reader]") {
