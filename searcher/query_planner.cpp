@@ -1755,12 +1755,16 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
   std::optional<std::string> offered;
   try {
     offered = correct(spelling_);
-  } catch (const Xapian::DatabaseError&) {
+  } catch (const Xapian::DatabaseError& e) {
     // A sharded index's DIR/spelling that opened but cannot be read (a damaged block): the
     // shards' own spelling data, as when it is missing. Every search that found little failed
     // "index damaged" though each shard was whole. (Damage in the shards themselves throws
-    // again here, as before.)
+    // again here, as before.) Learnt once: the next corrections read the shards' data at once
+    // (each search that found little paid a failed read first), and the searcher is told.
+    const std::string why = e.get_description();
     offered = correct(db_);
+    spelling_ = db_;
+    spelling_failure_ = why;
   }
   if (!offered) return {};
   const std::string& corrected = *offered;

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <xapian.h>
@@ -84,6 +85,10 @@ class QueryPlanner {
   // neither the index nor a synonym group knows; empty otherwise.
   // `unknown`, when given, is set when such a word was found, corrected or not.
   std::string typo_correction(const QueryPlan& plan, bool* unknown = nullptr);
+  // Why the spelling data set_database gave could not be read, when a correction found so and
+  // read the database's own instead (as it does from then on, until set_database). Cleared by
+  // taking it: the searcher tells its shard set (ShardSet::spelling_damaged) and says so once.
+  std::optional<std::string> take_spelling_failure() { return std::exchange(spelling_failure_, std::nullopt); }
 
   // Disjunctive facets: for each facet `request` filters by (topics, years, journals, in that
   // order of FacetColumns), the plan that counts that facet as a visitor choosing among its
@@ -128,6 +133,7 @@ class QueryPlanner {
   std::shared_ptr<const SynonymTable> synonyms_;
   Xapian::Database db_;
   Xapian::Database spelling_;
+  std::optional<std::string> spelling_failure_;  // take_spelling_failure()
   TextAnalyzer analyzer_;
   Xapian::QueryParser parser_;
   int this_year_;  // for the recency boost

@@ -109,6 +109,19 @@ Xapian::Database Searcher::Impl::spelling() const {
   return shards.spelling(options.spelling_database.empty() ? std::string() : options.spelling_database.string());
 }
 
+std::vector<std::string> Searcher::Impl::spelling_damage_warnings() {
+  const auto why = planner.take_spelling_failure();
+  if (!why) return {};
+  std::vector<std::string> out;
+  const std::string only = options.spelling_database.empty() ? std::string() : options.spelling_database.string();
+  for (const auto& dir : shards.spelling_damaged(*why, only))
+    out.push_back(fmt::format("the spelling data {} was left out: it cannot be read ({}); \"did you mean\" reads the "
+                              "shards' own until the next `mssearch index` rebuilds it (`mssearch check` verifies the index)",
+                              dir.string(), *why));
+  planner.set_database(db, spelling());
+  return out;
+}
+
 void Searcher::Impl::load_pair_words() {
   // Only a list every database searched holds: the filter must hold in each of them.
   const auto common = options.phrase_pair_filters ? shards.common_pair_words() : std::nullopt;
@@ -201,9 +214,11 @@ Result<SearchResult> Searcher::search(const SearchRequest& request) {
       if (auto down = impl_->every_shard_down()) return std::unexpected(std::move(*down));
       return impl_->search_once(request);
     });
+    std::vector<std::string> spelling_damage = impl_->spelling_damage_warnings();
     if (result) {
       result->warnings = impl_->stored.take_warnings();
       result->damaged_articles = result->warnings.size();
+      for (auto& warning : spelling_damage) result->warnings.push_back(std::move(warning));
     }
     // Kept under the revision searched: a retry after the index moved on searched a newer one.
     if (result && cache != nullptr && index_version(impl_->shards) == searched_version) cache->put(key, *result);
@@ -659,6 +674,9 @@ Result<ShardAnswer> Searcher::shard(const ShardRequest& request, const SearchReq
       s.stored.take_warnings();
       try {
         auto answer = s.retrying([&] { return s.shard_once(request, search); });
+        // A damaged DIR/spelling is learnt here too, not said: a coordinator counts each of a
+        // shard's warnings as an article left out.
+        s.spelling_damage_warnings();
         if (answer) answer->warnings = s.stored.take_warnings();
         return answer;
       } catch (const Xapian::WildcardError& e) {

@@ -43,6 +43,11 @@ struct Searcher::Impl {
 
   void use_database();  // after the shard set changed
   Xapian::Database spelling() const;  // what "did you mean" reads (ShardSet::spelling)
+  // After corrections: spelling data the planner could not read (and read around) is taken as
+  // damaged by the shard set until it opens a new one (ShardSet::spelling_damaged). The
+  // answer's warnings that say so, one for each failed read: once per damaged DIR/spelling
+  // (for each searcher: a server's each worker), not on every search that follows.
+  std::vector<std::string> spelling_damage_warnings();
   void load_topics();   // after the database moved to another revision
   void load_pair_words();  // the planner's phrase filters (schema::kMetaPairWords), in load_topics
   Result<SearchResult> search_once(const SearchRequest& request);

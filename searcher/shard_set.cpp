@@ -93,6 +93,7 @@ void ShardSet::open_spelling(Shard& shard) {
   auto db = open_index(dir);
   if (db) shard.spelling = std::move(*db);
   else shard.spelling.reset();
+  shard.spelling_damage.clear();
 }
 
 Result<ShardSet> ShardSet::open(const std::vector<std::string>& specs, const RemoteOptions& remote) {
@@ -180,7 +181,21 @@ Xapian::Database ShardSet::spelling(const std::string& only) const {
     if (s.db && !only.empty() && s.spec == only) return *s.db;
   for (const auto& s : shards_) {
     if (!s.db || is_remote_spec(s.spec)) continue;  // a remote shard carries no spelling data
-    out.add_database(s.spelling ? *s.spelling : *s.db);
+    out.add_database(s.spelling && s.spelling_damage.empty() ? *s.spelling : *s.db);
+  }
+  return out;
+}
+
+std::vector<std::filesystem::path> ShardSet::spelling_damaged(const std::string& why, const std::string& only) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& s : shards_)
+    if (s.db && !only.empty() && s.spec == only) return out;  // read alone: no DIR/spelling was
+  // Which of several DIR/spelling failed, Xapian does not say: each is left out (their shards'
+  // own data answers as it did before DIR/spelling was written).
+  for (auto& s : shards_) {
+    if (!s.db || is_remote_spec(s.spec) || !s.spelling) continue;
+    if (s.spelling_damage.empty()) s.spelling_damage = why;
+    out.push_back(spelling_dir(s.spec));
   }
   return out;
 }

@@ -55,8 +55,16 @@ class ShardSet {
   // word's trigram score in each that holds it, so a word every shard has outranked a nearer
   // one only some have (`remylination` was "demyelination" over 3 shards, "remyelination" over
   // one index). `only`: a database of the set (the configured spelling database) that, while
-  // up, is read alone.
+  // up, is read alone. A DIR/spelling found damaged (spelling_damaged()) is not read: its
+  // shards' own data is, as for an index without one.
   Xapian::Database spelling(const std::string& only = {}) const;
+  // A search could not read spelling(only) (`why`: Xapian's DatabaseError) though the shards'
+  // own spelling data read: each sharded directory's DIR/spelling in it is taken as damaged,
+  // and left out of spelling(), until refresh() opens another one (the index job's next). Else
+  // every search that found little paid a failed read before reading the shards' data. Returns
+  // the directories taken as damaged: none when the configured spelling database `only` was
+  // read alone, or no DIR/spelling was read.
+  std::vector<std::filesystem::path> spelling_damaged(const std::string& why, const std::string& only = {});
   // The pair words every database searched holds (schema::pair_words_of), when they all hold
   // the same; nothing when they differ or any shard is remote.
   std::optional<schema::PairWords> common_pair_words() const;
@@ -78,15 +86,18 @@ class ShardSet {
     std::vector<std::filesystem::path> part_dirs;
     std::string identity;  // index_identity() of a local shard
     bool sharded = false;  // a local sharded directory
-    // A sharded directory's DIR/spelling, when it has one, and its index_identity().
+    // A sharded directory's DIR/spelling, when it has one, and its index_identity(); why it
+    // cannot be read, once a search found so (spelling_damaged(); empty while it reads).
     std::optional<Xapian::Database> spelling;
     std::string spelling_identity;
+    std::string spelling_damage;
     std::chrono::steady_clock::time_point next_try{};
   };
   ShardSet(std::vector<Shard> shards, const RemoteOptions& remote);
   // Opens `shard` (and its parts when local).
   Result<Xapian::Database> open_one(Shard& shard) const;
-  // Opens a local sharded directory's DIR/spelling, or notes that it has none.
+  // Opens a local sharded directory's DIR/spelling, or notes that it has none; a new one is
+  // not known to be damaged.
   static void open_spelling(Shard& shard);
   void rebuild();
 

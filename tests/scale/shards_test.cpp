@@ -36,6 +36,19 @@ extern char** environ;
 
 namespace {
 
+// Damages a sharded index's DIR/spelling so that it opens but cannot be read (blocks of its
+// spelling table overwritten).
+void damage_spelling(const fs::path& index) {
+  fs::path table;
+  for (const auto& e : fs::recursive_directory_iterator(spelling_dir(index)))
+    if (e.path().filename() == "spelling.glass") table = e.path();
+  REQUIRE(!table.empty());
+  std::string bytes = test::read_file(table);
+  REQUIRE(bytes.size() > 3 * 8192);
+  for (std::size_t at = 2 * 8192 + 20; at < 2 * 8192 + 8000; at += 7) bytes[at] = static_cast<char>(bytes[at] ^ 0x5a);
+  test::write_file(table, bytes);
+}
+
 // A port that was free a moment ago (xapian-tcpsrv needs a number, not 0).
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -579,19 +592,14 @@ The glymphatic system clears waste while we sleep.
     const fs::path fresh = tmp / "fresh";
     REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q --shards 3", test::corpus_dir().string(),
                                            fresh.string())).exit_code == 0);
-    fs::path table;
-    for (const auto& e : fs::recursive_directory_iterator(spelling_dir(fresh)))
-      if (e.path().filename() == "spelling.glass") table = e.path();
-    REQUIRE(!table.empty());
-    std::string bytes = test::read_file(table);
-    REQUIRE(bytes.size() > 3 * 8192);
-    for (std::size_t at = 2 * 8192 + 20; at < 2 * 8192 + 8000; at += 7) bytes[at] = static_cast<char>(bytes[at] ^ 0x5a);
-    test::write_file(table, bytes);
+    damage_spelling(fresh);
     for (const std::string q : {"remylination", "astrocites", "fatige"}) {
       INFO("with a damaged DIR/spelling: " << q);
       auto run = test::run_mssearch(fmt::format("search {} --json --db '{}'", q, fresh.string()));
       CHECK(run.exit_code == 0);
-      CHECK_THAT(run.err, !Catch::Contains("damaged"));
+      CHECK_THAT(run.err, !Catch::Contains("the index is damaged"));
+      // Said once, as a warning (each run is a searcher of its own).
+      CHECK_THAT(run.err, Catch::Contains("warning: the spelling data " + spelling_dir(fresh).string() + " was left out"));
       const auto answer = json::parse(run.out, nullptr, false);
       REQUIRE(answer.is_object());
       CHECK(answer.value("did_you_mean", json()).is_string());
@@ -603,6 +611,69 @@ The glymphatic system clears waste while we sleep.
   Searcher older = open(sharded);
   typo.query = "astrocites";
   CHECK(older.search(typo)->did_you_mean == std::optional<std::string>("astrocytes"));
+}
+
+TEST_CASE("shards: a damaged DIR/spelling is read once, not by every search after it, until the index job's next", "[shards]") {
+  // "Did you mean" over a sharded index whose DIR/spelling opens but cannot be read falls back to
+  // the shards' own spelling data; but each search that found little read DIR/spelling first and
+  // failed (once or twice a search). Now the first failure is learnt, for that DIR/spelling: the
+  // next searches read the shards' data at once, and the answer that found it says so, once.
+  test::TempDir tmp;
+  const fs::path damaged = tmp / "damaged", own = tmp / "own";
+  REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q --shards 3", test::corpus_dir().string(),
+                                         damaged.string())).exit_code == 0);
+  damage_spelling(damaged);
+  // What the shards' own spelling data offers: the same shards without DIR/spelling.
+  fs::copy(damaged, own, fs::copy_options::recursive);
+  fs::remove_all(spelling_dir(own));
+  auto open = [&](const fs::path& db) {
+    SearcherOptions o;
+    o.db_path = db;
+    o.synonyms_path = test::corpus_dir() / "synonyms.yaml";
+    auto s = Searcher::open(o);
+    REQUIRE(s);
+    return std::move(*s);
+  };
+  Searcher searcher = open(damaged), reference = open(own);
+  std::size_t failed_reads = 0;  // each one is said in a warning
+  SearchRequest r;
+  for (int round = 0; round < 2; ++round)
+    for (const std::string q : {"remylination", "astrocites", "fatige", "countoy", "stratey", "astrocites AND fatige"}) {
+      INFO("round " << round << ": " << q);
+      r.query = q;
+      auto a = searcher.search(r), b = reference.search(r);
+      REQUIRE(a);
+      REQUIRE(b);
+      CHECK(a->did_you_mean == b->did_you_mean);
+      CHECK(a->showing_corrected == b->showing_corrected);
+      CHECK(a->total == b->total);
+      for (const auto& w : a->warnings) {
+        CHECK_THAT(w, Catch::StartsWith("the spelling data " + spelling_dir(damaged).string() + " was left out: it cannot be read ("));
+        ++failed_reads;
+      }
+      CHECK(a->damaged_articles == 0);
+    }
+  CHECK(failed_reads == 1);
+  REQUIRE(searcher.refresh());
+  r.query = "fatige";
+  CHECK(searcher.search(r)->warnings.empty());  // nothing new opened: still known
+
+  // The index job's next run writes a new DIR/spelling: read again, as an undamaged one.
+  REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q --shards 3", test::corpus_dir().string(),
+                                         damaged.string())).exit_code == 0);
+  REQUIRE(searcher.refresh());
+  Searcher whole = open(damaged);
+  for (const std::string q : {"remylination", "astrocites", "fatige"}) {
+    INFO("rebuilt: " << q);
+    r.query = q;
+    auto a = searcher.search(r), b = whole.search(r);
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(a->warnings.empty());
+    CHECK(a->did_you_mean == b->did_you_mean);
+  }
+  r.query = "remylination";
+  CHECK(searcher.search(r)->did_you_mean == std::optional<std::string>("remyelination"));  // DIR/spelling's, not the shards'
 }
 
 TEST_CASE("shards: remote shards sorted by date or credibility count each match once, as one database does",
