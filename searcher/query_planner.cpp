@@ -1785,12 +1785,12 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
   const auto apostrophe = [](const std::string& w) { return std::min(w.find('\''), std::min(w.find("\u2019"), w.size())); };
   for (std::size_t i = 0; i < before.size(); ++i) {
     const std::string typed = folded.substr(before[i].first, before[i].second - before[i].first);
-    const std::string offered = corrected.substr(after[i].first, after[i].second - after[i].first);
-    if (typed == offered) continue;
+    const std::string proposed = corrected.substr(after[i].first, after[i].second - after[i].first);
+    if (typed == proposed) continue;
     // A contraction or a possessive is judged by its word (`what's` was made "what", `it's`
     // "its"; `microgila's` is corrected, its "'s" kept).
     const std::string base = typed.substr(0, apostrophe(typed));
-    const std::string offered_base = offered.substr(0, apostrophe(offered));
+    const std::string offered_base = proposed.substr(0, apostrophe(proposed));
     const std::string lower = ascii_lower(base);
     // Nor another form of a word the articles use (`probiotics` was made "probiotic",
     // `remyelin` "myelin").

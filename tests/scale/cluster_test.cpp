@@ -992,12 +992,12 @@ class SwappableReplica {
  public:
   explicit SwappableReplica(std::string target)
       : target_(std::move(target)), fake_([this](const httplib::Request& req, httplib::Response& res) {
-          std::string target;
+          std::string now;
           {
             std::lock_guard lock(mutex_);
-            target = target_;
+            now = target_;
           }
-          httplib::Client client(target);
+          httplib::Client client(now);
           auto answer = client.Post(kShardEndpoint, req.body, "application/x-msgpack");
           if (!answer) {
             res.status = 502;
