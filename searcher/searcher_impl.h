@@ -56,10 +56,10 @@ struct Searcher::Impl {
   std::optional<Error> every_shard_down() const;
   Result<SearchResult> run(const SearchRequest& request, const QueryPlan& plan);
   // Each facet `request` filters by counted without its own filter (QueryPlanner::
-  // own_filter_plans), in `counts`, by `scoring`'s matcher: one more count of the match per
+  // own_filter_plans), in `counts`, by a matcher that weighs nothing: one more count per
   // facet filtered, within what is left of the time limit since the search's match `began`
   // (the limit bounds the search's counting, not each count). Returns whether it cut one.
-  bool count_without_own_filters(const SearchRequest& request, const QueryPlan& plan, const Xapian::Weight& scoring,
+  bool count_without_own_filters(const SearchRequest& request, const QueryPlan& plan,
                                  std::chrono::steady_clock::time_point began, FacetCounts& counts);
   Result<ShardAnswer> shard_once(const ShardRequest& request, SearchRequest search);
   Result<std::vector<Suggestion>> suggest_once(const std::string& prefix, std::size_t limit);
