@@ -1873,7 +1873,17 @@ Xapian::Query QueryPlanner::filters(const SearchRequest& r) const {
   auto any_of = [&](const auto& values, auto make_term) {
     if (values.empty()) return;
     std::vector<Xapian::Query> terms;
-    for (const auto& v : values) terms.emplace_back(make_term(v));
+    // A value whose term is longer than Xapian keeps names no article (the indexer refuses
+    // such an article): searched as a term of Xapian's length that no article can hold (a
+    // byte no UTF-8 text has, at its end), not as the long term, which a coordinator's shards
+    // sent each other as a statistic and refused as malformed (one `journal=` of 7,000 bytes
+    // marked every shard down, and the next searches were 503). Not MatchNothing: Xapian
+    // drops an empty query from an AND, which would have dropped the filter.
+    for (const auto& v : values) {
+      std::string term = make_term(v);
+      if (term.size() > schema::kMaxTermBytes) term = term.substr(0, schema::kMaxTermBytes - 1) + '\xff';
+      terms.emplace_back(std::move(term));
+    }
     all.emplace_back(Xapian::Query::OP_OR, terms.begin(), terms.end());
   };
   any_of(r.topics, [](const std::string& t) { return schema::topic_term(t); });

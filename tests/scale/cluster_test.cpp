@@ -1531,6 +1531,34 @@ TEST_CASE("cluster: a long search with long filters reaches the shards, and a re
   REQUIRE(res);
   CHECK(res->status == 200);
 
+  // A filter value longer than any term (a journal of 7,000 bytes): no article, as one index
+  // answers, every shard still up and the next search whole. Its term used to travel as a
+  // statistic the shards refused as malformed: every shard marked down, the next search 503.
+  for (const bool topic : {false, true}) {
+    CAPTURE(topic);
+    SearchRequest long_value;
+    long_value.query = "ms";
+    (topic ? long_value.topics : long_value.journals).push_back(std::string(7000, 'J'));
+    auto one = single->search(long_value);
+    auto many = coordinator->search(long_value);
+    REQUIRE(one);
+    REQUIRE(many);
+    CHECK(one->total == 0);
+    CHECK(many->total == 0);
+    CHECK(many->failed_shards.empty());
+    (topic ? long_value.topics : long_value.journals).push_back("Neurology");
+    auto with_other = coordinator->search(long_value);
+    REQUIRE(with_other);
+    CHECK(with_other->total == single->search(long_value)->total);
+    CHECK((with_other->total > 0) == !topic);
+    SearchRequest plain;
+    plain.query = "ms";
+    auto after = coordinator->search(plain);
+    REQUIRE(after);
+    CHECK(after->failed_shards.empty());
+    CHECK(after->total == single->search(plain)->total);
+  }
+
   // Over the protocol's own bound: the request's fault (400 to the visitor), every shard stays up.
   test::LiveServer tight(indexes().shard(0), [](ServerOptions& o) {
     o.shard_server = true;
