@@ -96,7 +96,7 @@ std::string facet_line(const std::vector<FacetValue>& facets) {
   return line;
 }
 
-void print_human(const SearchResult& r) {
+void print_human(const SearchRequest& request, const SearchResult& r) {
   const Style style;
   // The query as typed, escapes and all (`a ESC[31m b` turned the terminal red): as printable()
   // writes other text from outside.
@@ -111,8 +111,15 @@ void print_human(const SearchResult& r) {
     print_hit_line(style, ++rank, h);
     fmt::print("    {}\n", snippet_for_terminal(h.snippet, style.colour));
   }
-  if (!r.topic_facets.empty()) fmt::print("\n{} {}\n", style(fmt::emphasis::bold, "Topics:"), facet_line(r.topic_facets));
-  if (!r.year_facets.empty()) fmt::print("{} {}\n", style(fmt::emphasis::bold, "Years:"), facet_line(r.year_facets));
+  // A facet filtered by is counted without its own filter (the counts of the results above
+  // would be only the values asked for): said, as a total of 1 beside "Sleep (1), Fatigue (3)"
+  // read as wrong.
+  if (!r.topic_facets.empty())
+    fmt::print("\n{} {}\n", style(fmt::emphasis::bold, request.topics.empty() ? "Topics:" : "Topics (any topic):"),
+               facet_line(r.topic_facets));
+  if (!r.year_facets.empty())
+    fmt::print("{} {}\n", style(fmt::emphasis::bold, request.years.empty() ? "Years:" : "Years (any year):"),
+               facet_line(r.year_facets));
   if (!r.related.empty()) {
     fmt::print("\n{}\n", style(fmt::emphasis::bold, "You may also like"));
     for (const auto& h : r.related) fmt::print("  - {}  {}\n", h.title, style(fmt::fg(fmt::terminal_color::bright_black), h.url));
@@ -158,7 +165,7 @@ int run_search(const SearchArgs& args) {
   auto result = searcher->search(request);
   if (!result) return print_error("search", result.error(), args.json);
   if (args.json) fmt::print("{}\n", dump_json(to_json(*result)));
-  else print_human(*result);
+  else print_human(request, *result);
   for (const auto& w : result->warnings) fmt::print(stderr, "mssearch search: warning: {}\n", printable(w));
   return result->hits.empty() ? kExitPartial : kExitOk;
 }

@@ -551,8 +551,12 @@ TEST_CASE("cli: search --json has the documented shape, and so do related and su
 
   auto human = test::run_mssearch("search 'nerve coating' --topic Remyelination" + db + synonyms);
   CHECK(human.exit_code == 0);
-  CHECK_THAT(human.out, Catch::Contains("Topics:"));
+  // Counted without the topic filter (disjunctive facets): said so.
+  CHECK_THAT(human.out, Catch::Contains("Topics (any topic):") && Catch::Contains("Years:") &&
+                            !Catch::Contains("Years (any year)"));
   CHECK_THAT(human.out, !Catch::Contains("\x1b["));  // no colour when not a terminal
+  auto unfiltered = test::run_mssearch("search 'nerve coating'" + db + synonyms);
+  CHECK_THAT(unfiltered.out, Catch::Contains("Topics:") && !Catch::Contains("(any topic)"));
 
   // On a terminal (a pseudo-terminal from util-linux's script): colour, but not for TERM=dumb
   // or NO_COLOR.
