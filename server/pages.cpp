@@ -243,14 +243,24 @@ std::string render_results(const PageContent& c) {
   for (const auto& t : chosen_topics)
     if (std::none_of(topics.begin(), topics.end(), [&](const FacetValue& f) { return f.value == t; }))
       topics.push_back({t, 0});
-  list topic_list;
+  // The ticked topics and the ten most frequent others, in count order; the rest folded under
+  // "More topics". With a topic ticked the list is counted without it (disjunctive facets):
+  // every topic of the search, 57 on the sample's `ms`, and on a phone the results were then
+  // 2,200 px down, below the open filter panel.
+  constexpr std::size_t kTopicsShown = 10;
+  list topic_list, more_topics;
+  std::size_t others = 0;
   for (const auto& f : topics) {
     object o{{"value", f.value}, {"count", std::to_string(f.count)}};
-    o["checked"] = data(std::find(chosen_topics.begin(), chosen_topics.end(), f.value) != chosen_topics.end());
-    topic_list.push_back(o);
+    const bool checked = std::find(chosen_topics.begin(), chosen_topics.end(), f.value) != chosen_topics.end();
+    o["checked"] = data(checked);
+    if (checked || others++ < kTopicsShown) topic_list.push_back(o);
+    else more_topics.push_back(o);
   }
   d.set("topics", topic_list);
   d.set("has_topics", !topic_list.empty());
+  d.set("more_topics", more_topics);
+  d.set("more_topic_count", more_topics.empty() ? data(false) : data(std::to_string(more_topics.size())));
   // Likewise a chosen year stays selectable (count 0) when nothing matches it any more: without
   // it the select would show "Any year" and the next change of any filter would drop the year.
   for (int y : r.years)

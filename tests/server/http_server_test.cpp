@@ -1048,6 +1048,37 @@ TEST_CASE("server: the results page's form keeps every chosen filter for its nex
   CHECK_THAT(years->body, Catch::Contains("<input type=\"hidden\" name=\"year\" value=\"2019\">"));
 }
 
+TEST_CASE("server: the topic list shows the ticked topics and the ten most frequent, the rest folded", "[server]") {
+  test::LiveServer s(test::shared_index(), {});
+  // Ticked: counted without its own filter, so every topic of `ms` is listed (57 on the sample).
+  auto all = s.get_json("/api/search?q=ms&topic=Sleep&facets=1");
+  const std::size_t topics = all["facets"]["topics"].size();
+  REQUIRE(topics > 20);
+  auto page = s.get("/?q=ms&topic=Sleep");
+  REQUIRE(page);
+  REQUIRE(page->status == 200);
+  const std::string& body = page->body;
+  const std::size_t fold = body.find("<details class=\"more-topics\">");
+  REQUIRE(fold != std::string::npos);
+  auto boxes = [&](std::size_t from, std::size_t to) {
+    std::size_t n = 0;
+    for (std::size_t at = body.find("name=\"topic\"", from); at != std::string::npos && at < to; at = body.find("name=\"topic\"", at + 1)) ++n;
+    return n;
+  };
+  const std::size_t shown = boxes(0, fold), folded = boxes(fold, std::string::npos);
+  CHECK(shown == 11);  // Sleep, ticked, and ten others
+  CHECK(shown + folded == topics);
+  CHECK_THAT(body, Catch::Contains(fmt::format("<summary>More topics ({})</summary>", topics - 11)));
+  // The ticked topic is among those shown, though few articles have it.
+  const std::size_t sleep = body.find("value=\"Sleep\" checked");
+  CHECK(sleep != std::string::npos);
+  CHECK(sleep < fold);
+  // Few topics: nothing folded.
+  auto few = s.get("/?q=astrocytes");
+  REQUIRE(few);
+  CHECK_THAT(few->body, !Catch::Contains("more-topics"));
+}
+
 TEST_CASE("server: a refused search page keeps the visitor's words in the box", "[server]") {
   test::LiveServer s(test::shared_index(), {});
   // A pasted paragraph over the query limit: its beginning is searched, cut at a space within
