@@ -249,10 +249,17 @@ Result<bool> ShardSet::refresh() {
         changed = true;
       }
     } catch (const Xapian::NetworkError& e) {
+      // A connection xapian-tcpsrv closed (its --idle-timeout, 60 s by default, on a quiet
+      // site) is no dead server: connected again at once. It was marked down until the retry
+      // time, and with every shard's connection idle alike the next searches were 503.
       s.db.reset();
+      changed = true;
+      if (auto db = open_one(s)) {
+        s.db = std::move(*db);
+        continue;
+      }
       s.identity = "shard " + s.spec + ": " + e.get_description();
       s.next_try = now + std::chrono::milliseconds(milliseconds(remote_.retry_seconds));
-      changed = true;
     } catch (const Xapian::Error& e) {
       if (shards_.size() == 1) return fail(schema::error_code_of(e), "reopening index " + s.spec + ": " + e.get_description());
       s.db.reset();

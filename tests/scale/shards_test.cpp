@@ -78,10 +78,13 @@ struct TcpServer {
   pid_t pid = -1;
   int port;
   fs::path db;
-  TcpServer(fs::path shard, int p) : port(p), db(std::move(shard)) { start(); }
+  int idle_ms = 0;  // xapian-tcpsrv's --idle-timeout; 0: its default (60 s)
+  TcpServer(fs::path shard, int p, int idle = 0) : port(p), db(std::move(shard)), idle_ms(idle) { start(); }
   void start() {
     const std::string port_text = std::to_string(port);
-    std::vector<std::string> args{"/usr/bin/xapian-tcpsrv", "--interface", "127.0.0.1", "--port", port_text, db.string()};
+    std::vector<std::string> args{"/usr/bin/xapian-tcpsrv", "--interface", "127.0.0.1", "--port", port_text};
+    if (idle_ms > 0) args.insert(args.end(), {"--idle-timeout", std::to_string(idle_ms)});
+    args.push_back(db.string());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -765,6 +768,37 @@ TEST_CASE("shards: remote shards sorted by date or credibility count each match 
       REQUIRE(e);
       CHECK(a->topic_facets == e->topic_facets);
     }
+  }
+}
+
+TEST_CASE("shards: remote shards whose idle connections xapian-tcpsrv closed answer the next search", "[shards]") {
+  // xapian-tcpsrv closes a connection idle for --idle-timeout (60 s by default): on a quiet
+  // site the next refresh found every connection closed and marked every shard down until
+  // the retry time, and the next searches were 503 "every shard is down".
+  test::TempDir tmp;
+  const fs::path sharded = tmp / "sharded";
+  REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 2 -q", test::corpus_dir().string(), sharded.string())).exit_code == 0);
+  TcpServer s0(shard_dir(sharded, 0), free_port(), 300), s1(shard_dir(sharded, 1), free_port(), 300);
+  SearcherOptions o;
+  o.databases = {s0.spec(), s1.spec()};
+  o.synonyms_path = test::corpus_dir() / "synonyms.yaml";
+  o.remote.timeout_seconds = 5;
+  o.remote.retry_seconds = 30;  // longer than the test: a shard marked down would stay down
+  auto s = Searcher::open(o);
+  REQUIRE(s);
+  SearchRequest r;
+  r.query = "fatigue";
+  auto before = s->search(r);
+  REQUIRE(before);
+  REQUIRE(before->total > 0);
+  for (int round = 0; round < 2; ++round) {
+    CAPTURE(round);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // past the idle timeout
+    REQUIRE(s->refresh());
+    auto after = s->search(r);
+    REQUIRE(after);
+    CHECK(after->total == before->total);
+    CHECK(after->failed_shards.empty());
   }
 }
 
