@@ -209,9 +209,18 @@ std::uint64_t get_varint(std::string_view& in) {
   throw Malformed("a packed number is too long");
 }
 
+// A term of the statistics read back: Xapian's longest, or an expansion mark of a prefix.
+constexpr std::size_t kMaxPackedTermBytes = 1024;
+
 std::string pack_freqs(const std::vector<std::pair<std::string, std::uint32_t>>& freqs) {
   std::string out;
   for (const auto& [term, freq] : freqs) {
+    // A term longer than Xapian keeps is in no shard (a typed word of 1,024 bytes): nothing to
+    // sum. Sent, it was refused as malformed (kMaxPackedTermBytes), and every shard was marked
+    // down for the next searches. A wildcard's expansion mark (a NUL, then the prefix typed)
+    // past that bound is left out too: the wildcard is then weighed as one whose expansion is
+    // missing somewhere (by each shard's estimate), as no shard can expand such a prefix.
+    if (term.size() > (term.starts_with('\0') ? kMaxPackedTermBytes : schema::kMaxTermBytes)) continue;
     put_varint(out, term.size());
     out += term;
     put_varint(out, freq);
@@ -223,7 +232,7 @@ std::vector<std::pair<std::string, std::uint32_t>> unpack_freqs(std::string_view
   std::vector<std::pair<std::string, std::uint32_t>> out;
   while (!in.empty()) {
     const auto size = get_varint(in);
-    if (size > in.size() || size > 1024) throw Malformed("a packed term is longer than what is left");
+    if (size > in.size() || size > kMaxPackedTermBytes) throw Malformed("a packed term is longer than what is left");
     std::string term(in.substr(0, size));
     in.remove_prefix(size);
     const auto freq = get_varint(in);

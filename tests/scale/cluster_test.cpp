@@ -1558,6 +1558,28 @@ TEST_CASE("cluster: a long search with long filters reaches the shards, and a re
     CHECK(after->failed_shards.empty());
     CHECK(after->total == single->search(plain)->total);
   }
+  // A typed word longer than any term (1,024 bytes and over was refused in the statistics:
+  // every shard down), in a field, as a phrase, as a wildcard's prefix: one index's answer,
+  // every shard up, and the next search whole.
+  const std::string d(1100, 'd');
+  for (const std::string typed : {d, "ms " + d, "topic:" + d, "\"" + d + " ms\"", d + "*", "-" + d + " ms"}) {
+    CAPTURE(typed.substr(0, 12));
+    SearchRequest long_word;
+    long_word.query = typed;
+    auto one = single->search(long_word);
+    auto many = coordinator->search(long_word);
+    REQUIRE(one.has_value() == many.has_value());
+    if (one) {
+      CHECK(many->total == one->total);
+      CHECK(many->failed_shards.empty());
+    }
+    SearchRequest plain;
+    plain.query = "ms";
+    auto after = coordinator->search(plain);
+    REQUIRE(after);
+    CHECK(after->failed_shards.empty());
+    CHECK(after->total == single->search(plain)->total);
+  }
 
   // Over the protocol's own bound: the request's fault (400 to the visitor), every shard stays up.
   test::LiveServer tight(indexes().shard(0), [](ServerOptions& o) {
