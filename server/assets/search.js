@@ -50,6 +50,10 @@
       target = results.querySelector(selector);
     }
     if (!target) target = document.getElementById("results-summary");
+    // A topic unticked goes back under "More topics": unfolded, so that focus stays on it
+    // (focus on a folded box fell to the page's body, and the next Tab started over).
+    var fold = target && target.closest ? target.closest("details") : null;
+    if (fold && !fold.open && fold.classList.contains("more-topics")) fold.open = true;
     if (target) target.focus({ preventScroll: !!key.name });
   }
 
@@ -86,7 +90,12 @@
                                                               : "Search is not available right now. Please try again in a moment." };
       })
       .then(function (html) {
+        // "More topics" stays as the visitor left it (a new fragment comes folded).
+        var more = results.querySelector("details.more-topics");
+        var moreOpen = !!(more && more.open);
         results.innerHTML = html;  // server-rendered and escaped
+        more = results.querySelector("details.more-topics");
+        if (more && moreOpen) more.open = true;
         remember(shareable, !!typing);
         form.classList.add("updated");
         foldFilters();

@@ -121,6 +121,22 @@ await run(async (browser) => {
   await page.keyboard.press("ArrowDown");
   await Promise.all([page.waitForURL(/\/articles\//), page.keyboard.press("Enter")]);
   console.log(`keyboard: picked a suggestion -> ${page.url()}`);
+  // A topic under "More topics", ticked and unticked by keyboard: focus stays on its box both
+  // times (unticked, it goes back under the fold, which opens; it fell to the body before).
+  await page.goto(base + "/?q=ms");
+  await page.locator("details.more-topics > summary").focus();
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Tab");
+  const folded = await page.evaluate(() => document.activeElement?.closest("details.more-topics") ? document.activeElement.value : null);
+  assert.ok(folded, "Tab from 'More topics' reaches a topic under it");
+  await page.keyboard.press("Space");
+  await page.waitForFunction((t) => new URLSearchParams(location.search).getAll("topic").includes(t), folded);
+  assert.equal(await page.evaluate(() => document.activeElement?.value), folded, "focus stays on the folded topic ticked");
+  await page.keyboard.press("Space");
+  await page.waitForFunction(() => !new URLSearchParams(location.search).getAll("topic").length);
+  await page.waitForFunction((t) => document.activeElement?.value === t, folded);
+  assert.ok(await page.evaluate(() => document.querySelector("details.more-topics").open), "'More topics' open again");
+  console.log(`keyboard: ticked and unticked '${folded}' under 'More topics', focus kept`);
   await page.goto(base + "/");
   await page.locator("#q").focus();
   await page.keyboard.type("ms", { delay: 30 });
