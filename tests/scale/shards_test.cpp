@@ -741,6 +741,31 @@ TEST_CASE("shards: remote shards sorted by date or credibility count each match 
       }
     }
   }
+  // Cut by a time limit of a microsecond over remote shards: said so, or whole. A blank search
+  // with filters (counted in a pass of its own) gave a total of 13 or 60 for 80, "exact".
+  {
+    SearcherOptions o;
+    o.databases = remote;
+    o.synonyms_path = test::corpus_dir() / "synonyms.yaml";
+    o.remote.timeout_seconds = 5;
+    o.time_limit_seconds = 0.000001;
+    auto hurried = Searcher::open(o);
+    REQUIRE(hurried);
+    for (const std::string q : {"", "ms"}) {
+      SearchRequest req;
+      req.query = q;
+      req.topics = {"Fatigue", "Sleep"};
+      auto whole = one.search(req);
+      REQUIRE(whole);
+      for (int i = 0; i < 5; ++i) {
+        auto cut = hurried->search(req);
+        REQUIRE(cut);
+        CAPTURE(q, cut->total, cut->total_is_exact, whole->total);
+        CHECK((cut->timed_out || (cut->total == whole->total && cut->total_is_exact)));
+        if (cut->total_is_exact && !cut->timed_out) CHECK(cut->total == whole->total);
+      }
+    }
+  }
   // Facets filtered by are counted without their own filter (disjunctive facets) by every
   // layout: local shards in parallel, remote shards' spies, a mix.
   Searcher local = open(sharded, {});
