@@ -1531,6 +1531,15 @@ TEST_CASE("cluster: a long search with long filters reaches the shards, and a re
   REQUIRE(res);
   CHECK(res->status == 200);
 
+  // After each: the next search is whole, every shard up.
+  auto next_search_whole = [&] {
+    SearchRequest plain;
+    plain.query = "ms";
+    auto after = coordinator->search(plain);
+    REQUIRE(after);
+    CHECK(after->failed_shards.empty());
+    CHECK(after->total == single->search(plain)->total);
+  };
   // A filter value longer than any term (a journal of 7,000 bytes): no article, as one index
   // answers, every shard still up and the next search whole. Its term used to travel as a
   // statistic the shards refused as malformed: every shard marked down, the next search 503.
@@ -1551,12 +1560,7 @@ TEST_CASE("cluster: a long search with long filters reaches the shards, and a re
     REQUIRE(with_other);
     CHECK(with_other->total == single->search(long_value)->total);
     CHECK((with_other->total > 0) == !topic);
-    SearchRequest plain;
-    plain.query = "ms";
-    auto after = coordinator->search(plain);
-    REQUIRE(after);
-    CHECK(after->failed_shards.empty());
-    CHECK(after->total == single->search(plain)->total);
+    next_search_whole();
   }
   // A typed word longer than any term (1,024 bytes and over was refused in the statistics:
   // every shard down), in a field, as a phrase, as a wildcard's prefix: one index's answer,
@@ -1573,12 +1577,7 @@ TEST_CASE("cluster: a long search with long filters reaches the shards, and a re
       CHECK(many->total == one->total);
       CHECK(many->failed_shards.empty());
     }
-    SearchRequest plain;
-    plain.query = "ms";
-    auto after = coordinator->search(plain);
-    REQUIRE(after);
-    CHECK(after->failed_shards.empty());
-    CHECK(after->total == single->search(plain)->total);
+    next_search_whole();
   }
 
   // Over the protocol's own bound: the request's fault (400 to the visitor), every shard stays up.
