@@ -1566,7 +1566,7 @@ TEST_CASE("cluster: a long search with long filters reaches the shards, and a re
   // every shard down), in a field, as a phrase, as a wildcard's prefix: one index's answer,
   // every shard up, and the next search whole.
   const std::string d(1100, 'd');
-  for (const std::string typed : {d, "ms " + d, "topic:" + d, "\"" + d + " ms\"", d + "*", "-" + d + " ms"}) {
+  for (const std::string& typed : {d, "ms " + d, "topic:" + d, "\"" + d + " ms\"", d + "*", "-" + d + " ms"}) {
     CAPTURE(typed.substr(0, 12));
     SearchRequest long_word;
     long_word.query = typed;
