@@ -362,6 +362,12 @@ class HttpShardTransport : public ShardTransport {
       // Another mssearch (a rolling upgrade; an older shard server answers this with 400): this
       // replica's failure, not the visitor's.
       failure = "HTTP " + std::to_string(res->status) + ": " + refusal->message;
+    } else if (res->status == 500 && refusal && refusal->code == ErrorCode::kInternal &&
+               res->get_header_value("Content-Type") == "application/x-msgpack") {
+      // A shard server that could not put its answer into the protocol (encode_checked): this
+      // request's failure on this shard, which every replica would give alike; the replica is up.
+      health_->answered(shard, r);
+      return std::move(res->body);
     } else if (res->status == 200 || res->status == 400 || res->status == 404) {
       // 400 and 404 carry the shard's answer that the request is at fault (encode_error).
       health_->answered(shard, r);

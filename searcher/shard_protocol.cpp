@@ -716,6 +716,15 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes, bool* damaged) {
   }
 }
 
+Result<std::string> encode_checked(const ShardAnswer& answer) {
+  std::string bytes = encode(answer);
+  bool damaged = false;
+  if (auto back = decode_shard_answer(bytes, &damaged); damaged)
+    return fail(ErrorCode::kInternal, "this shard's answer to the request breaks the shard protocol (" +
+                                          back.error().message + "): the shard is left out of this search");
+  return bytes;
+}
+
 std::optional<CollectionStats> StatsCache::find(const std::string& key) const {
   std::lock_guard lock(mutex_);
   const auto plan = plan_terms_.find(key);

@@ -233,6 +233,12 @@ std::string encode_error(const Error& error);
 // Errors: the shard's own error (its code and message), or kDatabase for an answer that is not
 // one (a shard of another version, a damaged answer), which sets `*damaged` when given.
 Result<ShardAnswer> decode_shard_answer(std::string_view bytes, bool* damaged = nullptr);
+// The answer encoded and read back as a coordinator reads it (decode_shard_answer), for a shard
+// server to send. Errors: kInternal, naming what the coordinator would refuse, when the answer
+// breaks a bound of the protocol. Such an answer is caused by the request (a typed word or a
+// filter value past a term's length took every shard of a coordinator down twice): sent as it
+// was, it marked each replica that gave it down, and every other search failed with them.
+Result<std::string> encode_checked(const ShardAnswer& answer);
 
 // A coordinator's cache of collection statistics (query_then_fetch's "dfs" phase, kept): each
 // search's plan terms by its parameters, each term's document frequency over all shards, the

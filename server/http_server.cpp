@@ -496,7 +496,11 @@ void HttpServer::Impl::shard(const httplib::Request& req, httplib::Response& res
     const int status = e.code == ErrorCode::kBadQuery ? 400 : e.code == ErrorCode::kNotFound ? 404 : 503;
     return refuse(status, e.code, e.message);
   }
-  reply(200, encode(*answer));
+  // An answer the coordinator would refuse as damaged (and mark this replica down for) is this
+  // request's failure: 500 with the error, which the coordinator takes for this search only.
+  auto bytes = encode_checked(*answer);
+  if (!bytes) return refuse(500, bytes.error().code, bytes.error().message);
+  reply(200, std::move(*bytes));
 }
 
 HttpServer::Impl::Impl(const ServerOptions& o)

@@ -2022,6 +2022,70 @@ TEST_CASE("cluster: a replica that gives damaged answers is marked down naming w
   }
 }
 
+TEST_CASE("cluster: an answer a shard cannot put into the protocol fails that search on that shard, its replica stays up",
+          "[cluster]") {
+  // The shard server checks its answer as the coordinator will read it (encode_checked): one
+  // that breaks a bound is an error of this request (kInternal), not a damaged answer.
+  ShardAnswer a;
+  a.total = 1;
+  a.hits.emplace_back();
+  a.hits.front().id = "a-1";
+  const auto good = encode_checked(a);
+  REQUIRE(good);
+  CHECK(*good == encode(a));
+  a.hit_steps = {1, 2};  // a step for a hit that is not there
+  const auto broken = encode_checked(a);
+  REQUIRE(!broken);
+  CHECK(broken.error().code == ErrorCode::kInternal);
+  CHECK_THAT(broken.error().message, Catch::Contains("hit_steps"));
+  bool damaged = false;
+  const auto sent = decode_shard_answer(encode_error(broken.error()), &damaged);
+  CHECK_FALSE(damaged);
+  REQUIRE(!sent);
+  CHECK(sent.error().code == ErrorCode::kInternal);
+
+  // A coordinator given that error (500) for one search leaves the shard out of it, named, and
+  // keeps the replica up: a 1,024-byte word once took every shard down this way, and every
+  // search after it was 503 until the retry time.
+  ShardServers servers;
+  std::atomic<int> refused{0};
+  FakeShard p2([&](const httplib::Request& req, httplib::Response& res) {
+    if (auto r = decode_shard_request(req.body); r && r->op == ShardOp::kMatch) {
+      const auto q = std::find_if(r->params.begin(), r->params.end(), [](const auto& p) { return p.first == "q"; });
+      if (q != r->params.end() && q->second == "fatigue") {
+        ++refused;
+        res.status = 500;
+        res.set_content(encode_error({ErrorCode::kInternal, "this shard's answer breaks the shard protocol"}),
+                        "application/x-msgpack");
+        return;
+      }
+    }
+    slow_page_proxy(servers.s2.port, 0)(req, res);
+  });
+  auto coordinator = Searcher::open(coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {p2.url()}}));
+  REQUIRE(coordinator);
+  auto single = Searcher::open(single_options());
+  REQUIRE(single);
+  SearchRequest r;
+  r.query = "fatigue";
+  const auto cut = coordinator->search(r);
+  REQUIRE(cut);
+  CHECK(refused > 0);
+  CHECK(cut->failed_shards == std::vector<std::string>{p2.url()});
+  for (const auto& s : coordinator->shard_status()) {
+    CAPTURE(s.name, s.error);
+    CHECK(s.up);
+    CHECK(s.replicas_failing == 0);
+  }
+  r.query = "multiple sclerosis";
+  const auto one = single->search(r);
+  const auto whole = coordinator->search(r);
+  REQUIRE(one);
+  REQUIRE(whole);
+  CHECK(whole->failed_shards.empty());
+  CHECK(whole->total == one->total);
+}
+
 TEST_CASE("cluster: a search whose candidates mostly share no feedback term has one index's related articles",
           "[cluster]") {
   // One feedback term: of the 26 candidates of `lesions on mri`, too few hold it to fill the
