@@ -117,18 +117,16 @@ class SpyCounter final : public FacetCounter {
 
 class SpyCounting final : public FacetCounting {
  public:
-  SpyCounting(const Xapian::Database& db, bool remote, double time_limit_seconds)
-      : db_(db), remote_(remote), time_limit_seconds_(time_limit_seconds) {}
-  std::unique_ptr<FacetCounter> start(const Xapian::Query& query, bool by_value) const override {
+  SpyCounting(const Xapian::Database& db, bool remote) : db_(db), remote_(remote) {}
+  std::unique_ptr<FacetCounter> start(const Xapian::Query& query, bool by_value, double time_limit_seconds) const override {
     auto counter = std::make_unique<SpyCounter>(db_.get_doccount());
-    if (by_value && remote_) counter->count_apart(db_, query, time_limit_seconds_);
+    if (by_value && remote_) counter->count_apart(db_, query, time_limit_seconds);
     return counter;
   }
 
  private:
   Xapian::Database db_;
   bool remote_;
-  double time_limit_seconds_;
 };
 
 // Columns fed by the matcher's spy (one exhaustive weighted pass), or by a MatchSet read off
@@ -185,7 +183,7 @@ class ColumnCounting final : public FacetCounting {
   ColumnCounting(const Xapian::Database& db, Xapian::termcount max_expansion) : db_(db), max_expansion_(max_expansion) {
     columns_.load(db_);
   }
-  std::unique_ptr<FacetCounter> start(const Xapian::Query& query, bool) const override {
+  std::unique_ptr<FacetCounter> start(const Xapian::Query& query, bool, double) const override {
     // A phrase, a value range or a wildcard past the expansion limit is the matcher's work
     // either way: then one exhaustive weighted pass counts.
     std::optional<MatchSet> matched;
@@ -333,25 +331,25 @@ class ShardedCounter final : public FacetCounter {
 class ShardedCounting final : public FacetCounting {
  public:
   ShardedCounting(const Xapian::Database& db, std::vector<std::unique_ptr<CountedShard>> shards,
-                  Xapian::termcount max_expansion, double time_limit_seconds)
-      : spies_(db, false, time_limit_seconds), shards_(std::move(shards)), max_expansion_(max_expansion), time_limit_seconds_(time_limit_seconds) {
+                  Xapian::termcount max_expansion)
+      : spies_(db, false), shards_(std::move(shards)), max_expansion_(max_expansion) {
     // Throws std::system_error when no thread can be started (for_database falls back).
     for (std::size_t i = 0; i < shards_.size(); ++i) workers_.push_back(std::make_unique<ShardWorker>());
   }
-  std::unique_ptr<FacetCounter> start(const Xapian::Query& query, bool by_value) const override {
+  std::unique_ptr<FacetCounter> start(const Xapian::Query& query, bool by_value, double time_limit_seconds) const override {
     std::shared_ptr<const std::string> serialised;
     try {
       serialised = std::make_shared<const std::string>(query.serialise());
     } catch (const Xapian::UnimplementedError&) {
       // A posting source that cannot be serialised (none the searcher builds today): the
       // spies count in the ranking's pass.
-      return spies_.start(query, by_value);
+      return spies_.start(query, by_value, time_limit_seconds);
     }
     std::vector<std::future<ShardCount>> tasks;
     tasks.reserve(shards_.size());
     for (std::size_t i = 0; i < shards_.size(); ++i)
-      tasks.push_back(workers_[i]->submit([shard = shards_[i].get(), serialised, this] {
-        return count_shard(*shard, *serialised, max_expansion_, time_limit_seconds_);
+      tasks.push_back(workers_[i]->submit([shard = shards_[i].get(), serialised, this, time_limit_seconds] {
+        return count_shard(*shard, *serialised, max_expansion_, time_limit_seconds);
       }));
     return std::make_unique<ShardedCounter>(std::move(tasks));
   }
@@ -360,7 +358,6 @@ class ShardedCounting final : public FacetCounting {
   SpyCounting spies_;
   std::vector<std::unique_ptr<CountedShard>> shards_;
   Xapian::termcount max_expansion_;
-  double time_limit_seconds_;
   std::vector<std::unique_ptr<ShardWorker>> workers_;  // last: they end first
 };
 
@@ -368,9 +365,9 @@ class ShardedCounting final : public FacetCounting {
 
 Result<std::unique_ptr<FacetCounting>> FacetCounting::for_database(
     const Xapian::Database& db, bool single_local, Xapian::termcount max_expansion,
-    const std::vector<ShardRevision>& local_shards, double time_limit_seconds, bool remote) {
+    const std::vector<ShardRevision>& local_shards, bool remote) {
   if (single_local) return std::make_unique<ColumnCounting>(db, max_expansion);
-  if (local_shards.size() < 2) return std::make_unique<SpyCounting>(db, remote, time_limit_seconds);
+  if (local_shards.size() < 2) return std::make_unique<SpyCounting>(db, remote);
   std::vector<std::unique_ptr<CountedShard>> shards;
   for (const auto& [dir, revision, uuid] : local_shards) {
     auto opened = open_index(dir);
@@ -378,16 +375,16 @@ Result<std::unique_ptr<FacetCounting>> FacetCounting::for_database(
     // A commit or a new generation between the opening of the searcher's database and this
     // one: these counts would not be of the documents it ranks. Spies count what it reads
     // until the searcher follows that change (its next refresh) and asks again.
-    if (opened->get_revision() != revision || opened->get_uuid() != uuid) return std::make_unique<SpyCounting>(db, remote, time_limit_seconds);
+    if (opened->get_revision() != revision || opened->get_uuid() != uuid) return std::make_unique<SpyCounting>(db, remote);
     auto shard = std::make_unique<CountedShard>(CountedShard{std::move(*opened), {}, {}});
     shard->columns.load(shard->db);
     shards.push_back(std::move(shard));
   }
   try {
-    return std::make_unique<ShardedCounting>(db, std::move(shards), max_expansion, time_limit_seconds);
+    return std::make_unique<ShardedCounting>(db, std::move(shards), max_expansion);
   } catch (const std::system_error&) {
     // No more threads (a process or container limit): counted as before, in the ranking's pass.
-    return std::make_unique<SpyCounting>(db, remote, time_limit_seconds);
+    return std::make_unique<SpyCounting>(db, remote);
   }
 }
 

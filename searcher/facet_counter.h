@@ -64,18 +64,19 @@ class FacetCounting {
  public:
   virtual ~FacetCounting() = default;
   // A counter for `query` (as the matcher will run it); `by_value`: the match is sorted by a
-  // value (date, credibility), not by relevance.
-  virtual std::unique_ptr<FacetCounter> start(const Xapian::Query& query, bool by_value) const = 0;
+  // value (date, credibility), not by relevance. `time_limit_seconds` (0: none): what the
+  // search's time limit leaves for this match, which a counter counting apart (in threads of
+  // its own, or in a pass of its own) keeps to as the matcher does.
+  virtual std::unique_ptr<FacetCounter> start(const Xapian::Query& query, bool by_value, double time_limit_seconds) const = 0;
 
   // The strategy for `db`: columns when it is one local database (`single_local`); columns
   // per shard, counted in parallel, when `local_shards` names its sub-databases' directories
   // (two or more, all local); else match spies. `max_expansion`: the searcher's wildcard
-  // expansion limit; `time_limit_seconds`: its time limit (0: none), for the shards' counts.
-  // `remote`: some sub-database of `db` is remote (xapian-tcpsrv).
+  // expansion limit. `remote`: some sub-database of `db` is remote (xapian-tcpsrv).
   // Errors: those of open_index() for a shard.
   static Result<std::unique_ptr<FacetCounting>> for_database(
       const Xapian::Database& db, bool single_local, Xapian::termcount max_expansion,
-      const std::vector<ShardRevision>& local_shards = {}, double time_limit_seconds = 0, bool remote = false);
+      const std::vector<ShardRevision>& local_shards = {}, bool remote = false);
 };
 
 }  // namespace mssearch

@@ -58,7 +58,7 @@ Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const Qu
   enquire.set_time_limit(time_limit_seconds);
   if (plan.by_date) enquire.set_sort_by_value_then_relevance(schema::kSlotDate, true);
   if (plan.by_credibility) enquire.set_sort_by_value_then_relevance(schema::kSlotCredibility, true);
-  std::unique_ptr<FacetCounter> counter = facets != nullptr ? facets->start(plan.query, plan.by_date || plan.by_credibility) : nullptr;
+  std::unique_ptr<FacetCounter> counter = facets != nullptr ? facets->start(plan.query, plan.by_date || plan.by_credibility, time_limit_seconds) : nullptr;
   // check_at_least = every document when the counter needs the matcher to see every match:
   // the facet counts and the total are then exact, not estimates (unless the time limit cuts
   // the counting short).
