@@ -1,5 +1,6 @@
 // mssearch: full-text search for plain-language summaries of MS research.
 #include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -24,43 +25,87 @@ std::string default_db_path() {
 
 namespace {
 
-// A query word with a minus (an excluded word: `-fatigue`) before `--` is an option to CLI11, one
-// `search` does not have: `search -fatigue` was refused with "query is required", `search brain
-// -fatigue` with "The following argument was not expected". What to do instead, or nothing.
-std::string minus_word_message(std::string_view arg) {
-  return fmt::format("'{}' is no option: a query word that starts with '-' (an excluded word) goes after `--`, "
-                     "which ends the options: `mssearch search -- brain -fatigue`",
-                     arg);
+// A word with one minus before `--` (an excluded word: `search -fatigue`) is an option to CLI11,
+// one the read commands do not have: `search -fatigue` was refused with "query is required" and
+// the hint below it, `search brain -fatigue` with "The following argument was not expected", and
+// `search -headache` printed the help (`-h`), exit 0. Such a word is found before CLI11 parses,
+// and refused with one message that names it and the command with `--`.
+struct ReadCommandLine {
+  std::string minus_word;          // the first word CLI11 would take for an option it does not have
+  bool help = false;               // -h or --help: the help, as CLI11 prints it
+  bool json = false;               // --json as an option (not a word after `--`)
+  std::vector<std::string> words;  // the positional arguments (query words, an id, a prefix), in order
+};
+
+// Not `--`, nor a long or short option as CLI11 tells them.
+bool looks_like_value(const std::string& arg) {
+  std::string name, value;
+  if (arg == "--" || CLI::detail::split_long(arg, name, value)) return false;
+  return !CLI::detail::split_short(arg, name, value) || (name[0] >= '0' && name[0] <= '9');
 }
 
-std::string minus_word_hint(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
-  // (Not by get_name(): an ExtrasError of a subcommand is named after the subcommand.)
-  if (argc < 3 || std::string_view(argv[1]) != "search" ||
-      (dynamic_cast<const CLI::RequiredError*>(&e) == nullptr && dynamic_cast<const CLI::ExtrasError*>(&e) == nullptr))
-    return {};
-  CLI::App* search = app.get_subcommand("search");
-  for (int i = 2; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--") break;
-    // `-x…`: an option only when `search` has -x (`--…` is a long option, known or not).
-    if (arg.size() < 2 || arg[0] != '-' || arg[1] == '-' || search->get_option_no_throw(std::string(arg.substr(0, 2))) != nullptr)
+// argv[2…] of a read command as CLI11 classifies them (CLI/Split.hpp): `--name[=value]` is a long
+// option, `-x…` a short one unless x is a digit, `--` ends the options.
+ReadCommandLine read_command_line(CLI::App& command, int argc, char** argv) {
+  ReadCommandLine line;
+  int i = 2;
+  for (; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") {
+      ++i;
+      break;
+    }
+    std::string name, value;
+    if (CLI::detail::split_long(arg, name, value)) {
+      const CLI::Option* option = command.get_option_no_throw("--" + name);
+      if (option == nullptr) continue;  // an unknown option: CLI11 says so
+      if (option == command.get_help_ptr()) line.help = true;
+      if (name == "json") line.json = true;
+      // Its value, when not after `=`: not a query word. (A word that looks like an option is
+      // no value here.)
+      const bool takes_value = std::min(option->get_type_size_min(), option->get_items_expected_min()) > 0;
+      if (takes_value && value.empty() && arg.find('=') == std::string::npos && i + 1 < argc &&
+          looks_like_value(argv[i + 1]))
+        ++i;
       continue;
-    return minus_word_message(arg);
+    }
+    if (CLI::detail::split_short(arg, name, value) && !(name[0] >= '0' && name[0] <= '9')) {
+      // The read commands' only short option is -h: `-h` alone is the help, any longer word a
+      // minus word (CLI11 reads `-hemi` as -h -e -m -i).
+      const CLI::Option* option = command.get_option_no_throw("-" + name);
+      if (option != nullptr && value.empty()) {
+        if (option == command.get_help_ptr()) line.help = true;
+        continue;
+      }
+      if (line.minus_word.empty()) line.minus_word = arg;
+    }
+    line.words.push_back(arg);
   }
-  return {};
+  for (; i < argc; ++i) line.words.push_back(argv[i]);
+  return line;
 }
 
-// `search -headache`: CLI11 reads `-h` and the letters after it as flags, and printed the help
-// with exit 0 (a script took the search for done). `search`'s only short option is -h: a longer
-// word after one minus before `--` is an excluded query word. The hint, or nothing.
-std::string help_flag_word(int argc, char** argv) {
-  if (argc < 3 || std::string_view(argv[1]) != "search") return {};
-  for (int i = 2; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--") break;
-    if (arg.size() > 2 && arg.starts_with("-h")) return minus_word_message(arg);
-  }
-  return {};
+// A word as a POSIX shell reads it back: in single quotes unless it is plain.
+std::string shell_word(const std::string& word) {
+  const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("-_.,:/+@%=").find(c) != std::string_view::npos;
+  });
+  if (plain) return word;
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// What to do instead of a minus word before `--`, or nothing (none, or a help asked for).
+std::string minus_word_message(const std::string& command, const ReadCommandLine& line) {
+  if (line.minus_word.empty() || line.help) return {};
+  const std::string what = command == "search"    ? "a query word that starts with '-' (an excluded word)"
+                           : command == "suggest" ? "text that starts with '-'"
+                                                  : "an id that starts with '-'";
+  std::string example = "mssearch " + command + " --";
+  for (const auto& w : line.words) example += " " + shell_word(w);
+  return fmt::format("'{}' is no option: {} goes after `--`, which ends the options (they go before it): `{}`",
+                     line.minus_word, what, example);
 }
 
 }  // namespace
@@ -95,12 +140,16 @@ int main(int argc, char** argv) {
       return kExitFatal;
     }
   }
-  if (const std::string hint = help_flag_word(argc, argv); !hint.empty()) {
-    std::cerr << "mssearch search: " << printable(hint) << '\n';
-    char** const options_end = std::find_if(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--"; });
-    if (std::any_of(argv + 1, options_end, [](const char* a) { return std::string_view(a) == "--json"; }))
-      fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", hint}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    return kExitFatal;
+  if (argc > 2 && (std::string_view(argv[1]) == "search" || std::string_view(argv[1]) == "suggest" ||
+                   std::string_view(argv[1]) == "related")) {
+    const std::string command = argv[1];
+    const ReadCommandLine line = read_command_line(*app.get_subcommand(command), argc, argv);
+    if (const std::string message = minus_word_message(command, line); !message.empty()) {
+      std::cerr << "mssearch " << command << ": " << printable(message) << '\n';
+      if (line.json)
+        fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", message}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      return kExitFatal;
+    }
   }
   try {
     app.parse(argc, argv);
@@ -110,14 +159,12 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e, std::cout, refused);
     std::istringstream lines(refused.str());
     for (std::string line; std::getline(lines, line);) std::cerr << printable(line) << '\n';
-    const std::string hint = minus_word_hint(app, e, argc, argv);
-    if (!hint.empty()) std::cerr << "mssearch search: " << printable(hint) << '\n';
     // A script that asked for --json reads one JSON object on stdout, also for an argument
     // refused here (`--limit 1000`, an unknown --sort): the usage message above is on stderr.
     // Only options count: after "--" every argument is a positional one (a query word "--json").
     char** const options_end = std::find_if(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--"; });
     if (rc != 0 && std::any_of(argv + 1, options_end, [](const char* a) { return std::string_view(a) == "--json"; }))
-      fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", std::string(e.what()) + (hint.empty() ? "" : "; " + hint)}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", e.what()}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return rc == 0 ? kExitOk : kExitFatal;
   } catch (const std::exception& e) {
     // A defect, not the input's fault: said as an error with an exit code, not an abort.

@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -999,16 +1000,44 @@ TEST_CASE("cli: a query that starts with or holds a minus word is told to go aft
   // "query is required" and "argument was not expected" said nothing of the README's `--`.
   test::TempDir tmp;
   REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " -q --db " + q(tmp / "db")).exit_code == 0);
-  for (const std::string query : {"-fatigue", "brain -fatigue", "-fatigue brain", "-fatigue --limit 3"}) {
+  // One message, naming the word and the command as it goes (CLI11's "query is required" came
+  // first, the hint on a line below it, and both in the JSON message).
+  const std::map<std::string, std::string> typed_as = {
+      {"-fatigue", "`mssearch search -- -fatigue`"},
+      {"brain -fatigue", "`mssearch search -- brain -fatigue`"},
+      {"-fatigue brain", "`mssearch search -- -fatigue brain`"},
+      {"-fatigue --limit 3", "`mssearch search -- -fatigue`"},
+      {"--limit 3 -fatigue 'brain fog'", "`mssearch search -- -fatigue 'brain fog'`"}};
+  for (const auto& [query, example] : typed_as) {
     CAPTURE(query);
     auto r = test::run_mssearch("search " + query + " --db " + q(tmp / "db"));
     CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Catch::Contains("'-fatigue'") && Catch::Contains("after `--`") &&
-                          Catch::Contains("mssearch search -- brain -fatigue"));
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, Catch::StartsWith("mssearch search: '-fatigue' is no option") && Catch::Contains("after `--`") &&
+                          Catch::Contains(example));
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK_THAT(r.err, !Catch::Contains("required") && !Catch::Contains("not expected"));
     auto j = test::run_mssearch("search " + query + " --json --db " + q(tmp / "db"));
     CHECK(j.exit_code == 2);
-    CHECK_THAT(json::parse(j.out)["error"]["message"].get<std::string>(), Catch::Contains("after `--`"));
+    const auto message = json::parse(j.out)["error"]["message"].get<std::string>();
+    CHECK_THAT(message, Catch::StartsWith("'-fatigue' is no option") && Catch::Contains(example));
+    CHECK_THAT(message, !Catch::Contains("required") && !Catch::Contains("not expected"));
   }
+  // suggest and related take their text and id the same way: a prefix `-fat` printed "prefix is
+  // required", `-help` (-h) the help with exit 0.
+  for (const std::string command : {"suggest -fat", "suggest -help", "suggest multiple -scl", "related -x1", "related -h2"}) {
+    CAPTURE(command);
+    auto r = test::run_mssearch(command + " --json --db " + q(tmp / "db"));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::StartsWith("mssearch " + command.substr(0, command.find(' ')) + ": '-") &&
+                          Catch::Contains("after `--`") && !Catch::Contains("required"));
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK_THAT(json::parse(r.out)["error"]["message"].get<std::string>(), Catch::Contains("after `--`"));
+  }
+  CHECK(test::run_mssearch("suggest --db " + q(tmp / "db") + " -- -fat").exit_code <= 1);
+  CHECK(test::run_mssearch("related -h").exit_code == 0);
+  // The help asked for is the help, a minus word beside it or not.
+  CHECK(test::run_mssearch("search -fatigue --help").exit_code == 0);
   // A minus word that starts with h: CLI11 read -h and printed the help, exit 0.
   for (const std::string query : {"-headache", "brain -headache", "-help"}) {
     CAPTURE(query);
