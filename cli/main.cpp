@@ -37,13 +37,6 @@ struct ReadCommandLine {
   std::vector<std::string> words;  // the positional arguments (query words, an id, a prefix), in order
 };
 
-// Not `--`, nor a long or short option as CLI11 tells them.
-bool looks_like_value(const std::string& arg) {
-  std::string name, value;
-  if (arg == "--" || CLI::detail::split_long(arg, name, value)) return false;
-  return !CLI::detail::split_short(arg, name, value) || (name[0] >= '0' && name[0] <= '9');
-}
-
 // argv[2…] of a read command as CLI11 classifies them (CLI/Split.hpp): `--name[=value]` is a long
 // option, `-x…` a short one unless x is a digit, `--` ends the options.
 ReadCommandLine read_command_line(CLI::App& command, int argc, char** argv) {
@@ -61,12 +54,12 @@ ReadCommandLine read_command_line(CLI::App& command, int argc, char** argv) {
       if (option == nullptr) continue;  // an unknown option: CLI11 says so
       if (option == command.get_help_ptr()) line.help = true;
       if (name == "json") line.json = true;
-      // Its value, when not after `=`: not a query word. (A word that looks like an option is
-      // no value here.)
-      const bool takes_value = std::min(option->get_type_size_min(), option->get_items_expected_min()) > 0;
-      if (takes_value && value.empty() && arg.find('=') == std::string::npos && i + 1 < argc &&
-          looks_like_value(argv[i + 1]))
-        ++i;
+      // Its value, when not after `=`, whatever it looks like: CLI11 takes the next argument
+      // (`--topic -hemi` is the topic "-hemi", as `--topic=-hemi`), so it is no query word and
+      // no minus word (`-hemi` was refused as one, and `--topic -fatigue` with no query was
+      // told to put -fatigue after `--`).
+      const int values = std::min(option->get_type_size_min(), option->get_items_expected_min());
+      if (arg.find('=') == std::string::npos) i = std::min(i + std::max(values, 0), argc - 1);
       continue;
     }
     if (CLI::detail::split_short(arg, name, value) && !(name[0] >= '0' && name[0] <= '9')) {

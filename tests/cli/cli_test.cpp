@@ -1064,3 +1064,38 @@ TEST_CASE("cli: a query that starts with or holds a minus word is told to go aft
   CHECK(none.exit_code == 2);
   CHECK_THAT(none.err, Catch::Contains("query is required") && !Catch::Contains("after `--`"));
 }
+
+TEST_CASE("cli: an option's value that starts with a minus is the option's value, --topic -x as --topic=-x", "[cli]") {
+  // `--topic -hemi` was refused as a minus word that belongs after `--` (`-h…`: the help flag
+  // word), and `--topic -fatigue` with no query was told the same instead of "query is required".
+  test::TempDir tmp;
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " -q --db " + q(tmp / "db")).exit_code == 0);
+  const auto all = test::run_mssearch("search ms --json --db " + q(tmp / "db"));
+  REQUIRE(all.exit_code == 0);
+  REQUIRE(json::parse(all.out)["total"].get<int>() > 0);
+  for (const std::string filter : {"--topic -hemi", "--topic=-hemi", "--topic -zzqx", "--journal -x", "--journal=-x"}) {
+    CAPTURE(filter);
+    // A filter no article matches: no hits, exit 1, and no error.
+    auto r = test::run_mssearch("search ms " + filter + " --json --db " + q(tmp / "db"));
+    CHECK(r.exit_code == 1);
+    const auto j = json::parse(r.out, nullptr, false);
+    REQUIRE(j.is_object());
+    CHECK_FALSE(j.contains("error"));
+    CHECK(j.value("total", -1) == 0);
+    CHECK_THAT(r.err, !Catch::Contains("after `--`"));
+    // Before the query too, and a minus word after it is still one.
+    auto before = test::run_mssearch("search " + filter + " --db " + q(tmp / "db") + " ms");
+    CHECK(before.exit_code == 1);
+    CHECK_THAT(before.out, Catch::StartsWith("0 results"));
+    auto word = test::run_mssearch("search " + filter + " --db " + q(tmp / "db") + " ms -brain");
+    CHECK(word.exit_code == 2);
+    CHECK_THAT(word.err, Catch::Contains("'-brain' is no option") && Catch::Contains("`mssearch search -- ms -brain`"));
+    // Without a query: that is what is missing.
+    auto none = test::run_mssearch("search " + filter + " --db " + q(tmp / "db"));
+    CHECK(none.exit_code == 2);
+    CHECK_THAT(none.err, Catch::Contains("query is required") && !Catch::Contains("after `--`"));
+  }
+  auto fatigue = test::run_mssearch("search --topic -fatigue --db " + q(tmp / "db"));
+  CHECK(fatigue.exit_code == 2);
+  CHECK_THAT(fatigue.err, Catch::Contains("query is required") && !Catch::Contains("after `--`"));
+}
