@@ -94,6 +94,15 @@ int run_serve(const ServeArgs& args) {
                        "servers, not an index: give one or the other\n", args.db ? "--db" : "--database");
     return kExitFatal;
   }
+  if (options.cluster.shards.empty() && !options.searcher.databases.empty()) {
+    // Also one given in the config and again by --database's spelling, or as the spelling database.
+    std::vector<std::string> specs = options.searcher.databases;
+    if (!options.searcher.spelling_database.empty()) specs.push_back(options.searcher.spelling_database.string());
+    if (const auto same = same_database_twice(specs)) {
+      fmt::print(stderr, "mssearch serve: error: {}\n", printable(same->message));
+      return kExitFatal;
+    }
+  }
   // Set but empty (`Environment=MSSEARCH_SHARD_SECRET=` in a unit, an unset shell variable
   // exported): it said "(secret required)" and every request was answered without one.
   // Spaces at either end never match either: HTTP drops them from the header a coordinator sends.

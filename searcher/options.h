@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -118,6 +119,19 @@ void visit_ranking_settings(Ranking& r, Visit&& visit) {
 // Whether a database spec names a remote shard (tcp://HOST:PORT, served by xapian-tcpsrv)
 // rather than a local index directory.
 inline bool is_remote_spec(const std::string& spec) { return spec.starts_with("tcp://"); }
+
+// Two database specs that name one database: `first` and `second` index the list, `message`
+// names both as given.
+struct SameDatabase {
+  std::size_t first = 0, second = 0;
+  std::string message;
+};
+// The first database of `specs` given twice: an index directory under two spellings (relative
+// and absolute, `..`, a symlink, a trailing slash: compared as weakly_canonical paths, and by
+// std::filesystem::equivalent), or a remote shard given twice (tcp://HOST:PORT compared as
+// written). Searched as two, its articles were counted twice (totals, facets) and /metrics
+// had its shard label twice. Nothing when each names another database.
+std::optional<SameDatabase> same_database_twice(const std::vector<std::string>& specs);
 
 struct RemoteOptions {
   double connect_timeout_seconds = 1.0;  // to establish a connection to a remote shard

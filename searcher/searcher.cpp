@@ -60,6 +60,7 @@ Result<Searcher> Searcher::open(const SearcherOptions& options, std::shared_ptr<
       options.databases.empty() ? std::vector<std::string>{options.db_path.string()} : options.databases;
   // No documents, only spelling data: Database::add_database merges it into the suggestions.
   if (!options.spelling_database.empty()) specs.push_back(options.spelling_database.string());
+  if (const auto same = same_database_twice(specs)) return fail(ErrorCode::kIo, same->message);
   auto shards = ShardSet::open(specs, options.remote);
   if (!shards) return std::unexpected(shards.error());
   try {

@@ -24,7 +24,39 @@ std::optional<std::pair<std::string, unsigned>> parse_remote(const std::string& 
   return std::pair{rest.substr(0, colon), port};
 }
 
+// A local database's path for comparing with another's: absolute, `.`, `..` and symlinks
+// resolved as far as the path exists, no trailing slash.
+std::filesystem::path comparable_path(const std::string& spec) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::weakly_canonical(spec, ec);
+  if (ec) p = std::filesystem::absolute(spec, ec).lexically_normal();
+  if (!p.has_filename() && p.has_parent_path() && p != p.root_path()) p = p.parent_path();
+  return p;
+}
+
 }  // namespace
+
+std::optional<SameDatabase> same_database_twice(const std::vector<std::string>& specs) {
+  std::vector<std::filesystem::path> paths;
+  for (const auto& spec : specs) paths.push_back(is_remote_spec(spec) || spec.empty() ? std::filesystem::path() : comparable_path(spec));
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      bool same = false;
+      if (is_remote_spec(specs[i]) || is_remote_spec(specs[j])) {
+        same = specs[i] == specs[j];
+      } else if (!paths[i].empty() && !paths[j].empty()) {
+        std::error_code ec;  // equivalent(): a bind mount too; an error (a path not there) is "not shown the same"
+        same = paths[i] == paths[j] || std::filesystem::equivalent(paths[i], paths[j], ec);
+      }
+      if (!same) continue;
+      const std::string what =
+          specs[i] == specs[j] ? "'" + specs[i] + "' is given twice"
+                               : "'" + specs[j] + "' and '" + specs[i] + "' are one database (" + paths[i].string() + ")";
+      return SameDatabase{j, i, what + ": searched twice, its articles would be counted twice; give it once"};
+    }
+  }
+  return std::nullopt;
+}
 
 ShardSet::ShardSet(std::vector<Shard> shards, const RemoteOptions& remote)
     : shards_(std::move(shards)), remote_(remote) {

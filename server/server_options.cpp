@@ -72,6 +72,10 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
         o.searcher.databases.clear();
         for (const auto& d : v.as<std::vector<std::string>>())
           o.searcher.databases.push_back(is_remote_spec(d) ? d : relative(d).string());
+        // The line of its second listing.
+        if (const auto same = same_database_twice(o.searcher.databases))
+          return fail(ErrorCode::kIo, yaml_where(path, v.IsSequence() && same->second < v.size() ? v[same->second] : v) +
+                                          ": 'databases': " + same->message);
       }
       else if (key == "spelling_database") o.searcher.spelling_database = relative(v.as<std::string>());
       else if (key == "remote_connect_timeout_seconds") o.searcher.remote.connect_timeout_seconds = v.as<double>();

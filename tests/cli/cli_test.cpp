@@ -1099,3 +1099,60 @@ TEST_CASE("cli: an option's value that starts with a minus is the option's value
   CHECK(fatigue.exit_code == 2);
   CHECK_THAT(fatigue.err, Catch::Contains("query is required") && !Catch::Contains("after `--`"));
 }
+
+TEST_CASE("cli: one database given twice under two spellings is refused, naming both, not searched twice", "[cli][server]") {
+  // `--database DIR --database DIR/../DIR` (or a symlink, or a trailing slash) searched it twice:
+  // every total and facet count doubled, and serve's /metrics had its shard label twice.
+  test::TempDir tmp;
+  const fs::path db = tmp / "db";
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " -q --db " + q(db)).exit_code == 0);
+  fs::create_directory(tmp / "x");
+  fs::create_directory_symlink(db, tmp / "link");
+  const auto one = test::run_mssearch("search ms --json --db " + q(db));
+  REQUIRE(one.exit_code == 0);
+  const int total = json::parse(one.out)["total"].get<int>();
+  for (const std::string& again : {db.string(), (tmp / "x" / ".." / "db").string(), (tmp / "link").string(),
+                                   db.string() + "/", (tmp / "." / "db").string()}) {
+    CAPTURE(again);
+    for (const std::string command : {"search ms", "suggest mult", "related ebv-ms-risk"}) {
+      CAPTURE(command);
+      auto r = test::run_mssearch(command + " --json --database " + q(db) + " --database " + q(again));
+      CHECK(r.exit_code == 2);
+      const auto j = json::parse(r.out, nullptr, false);
+      REQUIRE(j.is_object());
+      REQUIRE(j.contains("error"));
+      const auto message = j["error"]["message"].get<std::string>();
+      CHECK_THAT(message, Catch::Contains("'" + db.string() + "'") && Catch::Contains("'" + again + "'") &&
+                              Catch::Contains("give it once"));
+    }
+    auto text = test::run_mssearch("search ms --database " + q(db) + " --database " + q(again));
+    CHECK(text.exit_code == 2);
+    CHECK_THAT(text.err, Catch::Contains("mssearch search: error:") && Catch::Contains("give it once"));
+    // serve: refused before it listens (it served the doubled totals); under `timeout`, as a
+    // server that starts after all is ended and fails the test.
+    auto serve = test::run_mssearch("serve --port 0 --database " + q(db) + " --database " + q(again), "", "timeout 20");
+    CHECK(serve.exit_code == 2);
+    CHECK_THAT(serve.err, Catch::Contains("'" + again + "'") && Catch::Contains("give it once"));
+    CHECK_THAT(serve.out, !Catch::Contains("listening"));
+  }
+  // In a config file: the line of its second listing (relative paths are the file's).
+  test::write_file(tmp / "server.yaml", "port: 0\ndatabases:\n  - db\n  - x/../db\n");
+  auto config = test::run_mssearch("serve --config " + q(tmp / "server.yaml"), "", "timeout 20");
+  CHECK(config.exit_code == 2);
+  CHECK_THAT(config.err, Catch::Contains("server.yaml:4") && Catch::Contains("x/../db") && Catch::Contains("give it once"));
+  // The spelling database given as one of the databases would be searched twice too.
+  auto spelling = test::run_mssearch("search ms --json --database " + q(db) + " --spelling-database " + q(tmp / "link"));
+  CHECK(spelling.exit_code == 2);
+  // A remote shard given twice, as written; another port is another shard (down here: port 9).
+  auto remote = test::run_mssearch("search ms --json --database tcp://127.0.0.1:9 --database tcp://127.0.0.1:9");
+  CHECK(remote.exit_code == 2);
+  CHECK_THAT(json::parse(remote.out)["error"]["message"].get<std::string>(),
+             Catch::Contains("'tcp://127.0.0.1:9' is given twice"));
+  auto other_port = test::run_mssearch("search ms --json --database " + q(db) + " --database tcp://127.0.0.1:9");
+  CHECK(other_port.exit_code == 0);
+  // Two databases that are two: searched as one, as before.
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " -q --db " + q(tmp / "db2")).exit_code == 0);
+  auto two = test::run_mssearch("search ms --json --database " + q(db) + " --database " + q(tmp / "db2"));
+  REQUIRE(two.exit_code == 0);
+  CHECK(json::parse(two.out)["total"] == 2 * total);
+}
