@@ -891,12 +891,19 @@ Result<IndexReport> run_shards(const IndexerOptions& options, std::size_t shards
       committed.push_back(std::to_string(i));
       added += results[i]->added, updated += results[i]->updated, deleted += results[i]->deleted;
     }
-    if (!committed.empty())
+    if (!committed.empty()) {
       e.message += fmt::format(" ({} {} committed {} changes all the same: {} added, {} updated, {} deleted; "
                                "once shard {} is mended (or rebuilt with --full), the next run brings the rest up to date)",
                                committed.size() == 1 ? "shard" : "shards", fmt::join(committed, ", "),
                                committed.size() == 1 ? "its" : "their", added, updated, deleted,
                                failed - results.begin());
+      // Their words join "did you mean" over remote shards now (DIR/spelling was left as the
+      // last run's until a whole job: each failing night, new words went uncorrected), when
+      // every shard can still be read (a failed shard keeps its last commit). One that cannot
+      // be read leaves DIR/spelling as it was: rebuilt without it, its words would be lost.
+      if (auto spelling = write_spelling_database(options.db_path, shards); !spelling)
+        e.message += "; the spelling database keeps the last run's words: " + spelling.error().message;
+    }
     return std::unexpected(e);
   }
   IndexReport all;

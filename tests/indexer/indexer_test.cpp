@@ -481,6 +481,44 @@ TEST_CASE("index: a shard that fails leaves the others' commits, and the error s
                                     Catch::Contains(fmt::format("committed its changes all the same: {} added, 0 updated, 0 deleted", elsewhere))));
 }
 
+TEST_CASE("index: a shard that fails leaves the spelling database with the others' new words, or as it was", "[indexer]") {
+  Fixture f;
+  IndexerOptions options;
+  options.db_path = f.db;
+  options.shards = 3;
+  REQUIRE(run_index_job({f.articles}, options));
+  auto spelled = [&](const std::string& typo) {
+    auto spelling = open_index(spelling_dir(f.db));
+    REQUIRE(spelling);
+    return spelling->get_spelling_suggestion(typo);
+  };
+  REQUIRE(spelled("quokkavirux").empty());
+  std::string id;
+  for (int k = 0; id.empty(); ++k)
+    if (shard_of("quokka-" + std::to_string(k), 3) != 1) id = "quokka-" + std::to_string(k);
+  test::write_file(f.articles / (id + ".md"), test::markdown_article("Quokkavirus and relapses"));
+  {
+    // Shard 1 fails (another job holds it), readable: the others commit, and their words are
+    // corrected to (DIR/spelling stayed the last whole run's: "quokkavirux" unanswered).
+    auto held = IndexLock::acquire(shard_dir(f.db, 1));
+    REQUIRE(held);
+    auto r = run_index_job({f.articles}, options);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::StartsWith("shard 1: ") && !Catch::Contains("spelling"));
+  }
+  CHECK(spelled("quokkavirux") == "quokkavirus");
+  CHECK(spelled("astrocites") == "astrocytes");
+  // Shard 1 unreadable: DIR/spelling is left as it was (rebuilt without shard 1, its words would
+  // be lost), and the error says so.
+  test::write_file(f.articles / (id + ".md"), test::markdown_article("Wallabyvirus and relapses"));
+  test::write_file(shard_dir(f.db, 1) / "XAPIANDB", "glass\n");
+  auto r = run_index_job({f.articles}, options);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("the spelling database keeps the last run's words"));
+  CHECK(spelled("quokkavirux") == "quokkavirus");
+  CHECK(spelled("astrocites") == "astrocytes");
+}
+
 TEST_CASE("index: failures are reported with source and line, the rest is indexed", "[indexer]") {
   Fixture f;
   test::write_file(f.articles / "bad.md", "---\ndate: 2025-01-01\n---\n");
