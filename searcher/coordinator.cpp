@@ -1,6 +1,7 @@
 #include "searcher/coordinator.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <set>
@@ -32,6 +33,66 @@ std::unexpected<Error> none_answered(const Answers& answers) {
       return fail(a.error().code, "no shard server answered: " + a.error().message);
   return fail(ErrorCode::kUnavailable,
               "no shard server answered: " + (answers.empty() ? std::string("no shards") : answers.front().error().message));
+}
+
+std::vector<std::string> correction_words(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = std::min(text.find(' ', at), text.size());
+    if (end > at) out.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
+// Letters and digits only (any byte of a multi-byte character counts as a letter).
+bool plain_word(std::string_view w) {
+  return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x80 || std::isalnum(u) != 0;
+  });
+}
+
+// The shards' proposals merged word by word, as one index corrects each word from all the
+// spelling data: at each word the correction nearest to what was typed, then the one most
+// shards propose; a word none corrected stays. Each shard corrects only the words its own data
+// holds: by whole proposals, two misspelt words each known to one shard were offered with one
+// of them corrected (`anmials tolrate`: "animals tolrate", one index "animals tolerate"; 22 of
+// 60 such queries over 3 shards of the sample as one index). Nothing when the proposals do not
+// line up with what was typed word for word (a filter moved after the words, an operator).
+std::optional<std::string> merged_by_word(const std::map<std::string, std::size_t>& proposals, const std::string& typed) {
+  const std::vector<std::string> typed_words = correction_words(typed);
+  struct Proposal {
+    std::vector<std::string> folded, shown;
+    std::size_t votes;
+  };
+  std::vector<Proposal> lined_up;
+  for (const auto& [text, votes] : proposals) {
+    Proposal p{correction_words(fold_text(text)), correction_words(text), votes};
+    if (p.folded.size() != typed_words.size() || p.shown.size() != typed_words.size()) return std::nullopt;
+    for (std::size_t i = 0; i < typed_words.size(); ++i)
+      if (p.folded[i] != typed_words[i] && !(plain_word(p.folded[i]) && plain_word(typed_words[i]))) return std::nullopt;
+    lined_up.push_back(std::move(p));
+  }
+  std::string out;
+  for (std::size_t i = 0; i < typed_words.size(); ++i) {
+    std::map<std::string, std::pair<std::size_t, const std::string*>> corrections;  // folded: votes, as shown
+    for (const auto& p : lined_up)
+      if (p.folded[i] != typed_words[i]) {
+        auto& c = corrections[p.folded[i]];
+        c.first += p.votes;
+        c.second = &p.shown[i];
+      }
+    const std::string* word = &lined_up.front().shown[i];
+    if (!corrections.empty())
+      word = std::min_element(corrections.begin(), corrections.end(), [&](const auto& x, const auto& y) {
+               const std::size_t dx = edits_between(x.first, typed_words[i]), dy = edits_between(y.first, typed_words[i]);
+               return dx != dy ? dx < dy : x.second.first > y.second.first;
+             })->second.second;
+    out += (out.empty() ? "" : " ") + *word;
+  }
+  return out;
 }
 
 // Facet counts of several shards, summed, in the order one index gives them.
@@ -551,11 +612,13 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
   // offered (and searched as) "demyelination", two shards' word, not "remyelination".
   if (!vetoed && !proposals.empty()) {
     const std::string typed = fold_text(request.query);
-    result.did_you_mean = std::min_element(proposals.begin(), proposals.end(), [&](const auto& x, const auto& y) {
-                            const std::size_t dx = edits_between(fold_text(x.first), typed);
-                            const std::size_t dy = edits_between(fold_text(y.first), typed);
-                            return dx != dy ? dx < dy : x.second > y.second;
-                          })->first;
+    result.did_you_mean = proposals.size() > 1 ? merged_by_word(proposals, typed) : std::nullopt;
+    if (!result.did_you_mean)
+      result.did_you_mean = std::min_element(proposals.begin(), proposals.end(), [&](const auto& x, const auto& y) {
+                              const std::size_t dx = edits_between(fold_text(x.first), typed);
+                              const std::size_t dy = edits_between(fold_text(y.first), typed);
+                              return dx != dy ? dx < dy : x.second > y.second;
+                            })->first;
   }
   result.topic_facets = summed(topics);
   result.year_facets = summed(years);

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <arpa/inet.h>
@@ -193,6 +195,54 @@ const std::vector<std::string> kQueries = {
 bool weightless(const std::string& q) { return q == "date:2025-01-01.." || q == "-fatigue"; }
 
 }  // namespace
+
+TEST_CASE("cluster: two misspelt words, each known to one shard only, are corrected as one index corrects them",
+          "[cluster]") {
+  // Words of 7 to 12 letters that one article alone holds (so one shard alone), two at a time,
+  // each with its third letter dropped. Each shard corrected only its own word, and the proposal
+  // nearest to what was typed was one that corrected fewer words: 31 of 60 such queries were
+  // offered otherwise than one index offers them (`anmials tolrate`: "animals tolrate").
+  std::map<std::string, std::set<std::string>> articles_of;
+  for (const auto& entry : std::filesystem::directory_iterator(test::corpus_dir())) {
+    if (entry.path().extension() != ".md" || entry.path().filename() == "README.md") continue;
+    std::ifstream in(entry.path());
+    std::string word;
+    for (char c; in.get(c);) {
+      if (c >= 'a' && c <= 'z') {
+        word += c;
+        continue;
+      }
+      if (word.size() >= 7 && word.size() <= 12) articles_of[word].insert(entry.path().filename().string());
+      word.clear();
+    }
+  }
+  std::vector<std::string> rare;
+  for (const auto& [word, articles] : articles_of)
+    if (articles.size() == 1) rare.push_back(word);
+  REQUIRE(rare.size() >= 120);
+  ShardServers servers;
+  auto coordinator = Searcher::open(coordinator_options(servers.shards()));
+  REQUIRE(coordinator);
+  auto single = Searcher::open(single_options());
+  REQUIRE(single);
+  std::size_t offered = 0, same = 0;
+  for (std::size_t i = 0; i < 60; ++i) {
+    const std::string a = rare[i * rare.size() / 120], b = rare[(60 + i) * rare.size() / 120];
+    SearchRequest r;
+    r.query = a.substr(0, 2) + a.substr(3) + " " + b.substr(0, 2) + b.substr(3);
+    CAPTURE(r.query);
+    const auto one = single->search(r);
+    const auto many = coordinator->search(r);
+    REQUIRE(one);
+    REQUIRE(many);
+    if (one->did_you_mean) ++offered;
+    if (many->did_you_mean == one->did_you_mean) ++same;
+    else UNSCOPED_INFO(r.query << ": " << one->did_you_mean.value_or("(none)") << " / " << many->did_you_mean.value_or("(none)"));
+  }
+  CHECK(offered >= 50);
+  CHECK(same >= 55);  // 57: the rest tie on edits, which one index breaks by frequencies no shard sends
+  WARN(same << " of 60 offered as one index");
+}
 
 TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[cluster]") {
   for (const bool feedback : {false, true}) {
