@@ -35,6 +35,7 @@ struct ReadCommandLine {
   bool help = false;               // -h or --help: the help, as CLI11 prints it
   bool json = false;               // --json as an option (not a word after `--`)
   std::vector<std::string> words;  // the positional arguments (query words, an id, a prefix), in order
+  std::vector<std::string> options;  // the options given, with their values, in order
 };
 
 // argv[2…] of a read command as CLI11 classifies them (CLI/Split.hpp): `--name[=value]` is a long
@@ -54,12 +55,14 @@ ReadCommandLine read_command_line(CLI::App& command, int argc, char** argv) {
       if (option == nullptr) continue;  // an unknown option: CLI11 says so
       if (option == command.get_help_ptr()) line.help = true;
       if (name == "json") line.json = true;
+      const int first = i;
       // Its value, when not after `=`, whatever it looks like: CLI11 takes the next argument
       // (`--topic -hemi` is the topic "-hemi", as `--topic=-hemi`), so it is no query word and
       // no minus word (`-hemi` was refused as one, and `--topic -fatigue` with no query was
       // told to put -fatigue after `--`).
       const int values = std::min(option->get_type_size_min(), option->get_items_expected_min());
       if (arg.find('=') == std::string::npos) i = std::min(i + std::max(values, 0), argc - 1);
+      line.options.insert(line.options.end(), argv + first, argv + i + 1);
       continue;
     }
     if (CLI::detail::split_short(arg, name, value) && !(name[0] >= '0' && name[0] <= '9')) {
@@ -95,7 +98,10 @@ std::string minus_word_message(const std::string& command, const ReadCommandLine
   const std::string what = command == "search"    ? "a query word that starts with '-' (an excluded word)"
                            : command == "suggest" ? "text that starts with '-'"
                                                   : "an id that starts with '-'";
-  std::string example = "mssearch " + command + " --";
+  // With the options as given (`--db DIR` left out of it, the example searched another index).
+  std::string example = "mssearch " + command;
+  for (const auto& o : line.options) example += " " + shell_word(o);
+  example += " --";
   for (const auto& w : line.words) example += " " + shell_word(w);
   return fmt::format("'{}' is no option: {} goes after `--`, which ends the options (they go before it): `{}`",
                      line.minus_word, what, example);

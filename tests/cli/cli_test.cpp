@@ -1002,14 +1002,19 @@ TEST_CASE("cli: a query that starts with or holds a minus word is told to go aft
   REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " -q --db " + q(tmp / "db")).exit_code == 0);
   // One message, naming the word and the command as it goes (CLI11's "query is required" came
   // first, the hint on a line below it, and both in the JSON message).
+  // The example keeps the options as given, before `--`: without them (`--db DIR`) the command
+  // it showed searched another index.
+  const std::string db = (tmp / "db").string();
+  REQUIRE(db.find_first_of(" '\"\\$") == std::string::npos);  // shown as it is, unquoted
   const std::map<std::string, std::string> typed_as = {
-      {"-fatigue", "`mssearch search -- -fatigue`"},
-      {"brain -fatigue", "`mssearch search -- brain -fatigue`"},
-      {"-fatigue brain", "`mssearch search -- -fatigue brain`"},
-      {"-fatigue --limit 3", "`mssearch search -- -fatigue`"},
-      {"--limit 3 -fatigue 'brain fog'", "`mssearch search -- -fatigue 'brain fog'`"}};
-  for (const auto& [query, example] : typed_as) {
+      {"-fatigue", "`mssearch search --db DB -- -fatigue`"},
+      {"brain -fatigue", "`mssearch search --db DB -- brain -fatigue`"},
+      {"-fatigue brain", "`mssearch search --db DB -- -fatigue brain`"},
+      {"-fatigue --limit 3", "`mssearch search --limit 3 --db DB -- -fatigue`"},
+      {"--limit 3 -fatigue 'brain fog'", "`mssearch search --limit 3 --db DB -- -fatigue 'brain fog'`"}};
+  for (const auto& [query, shown] : typed_as) {
     CAPTURE(query);
+    const std::string example = shown.substr(0, shown.find(" DB ")) + " " + db + shown.substr(shown.find(" DB ") + 3);
     auto r = test::run_mssearch("search " + query + " --db " + q(tmp / "db"));
     CHECK(r.exit_code == 2);
     CHECK(r.out.empty());
@@ -1017,10 +1022,15 @@ TEST_CASE("cli: a query that starts with or holds a minus word is told to go aft
                           Catch::Contains(example));
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK_THAT(r.err, !Catch::Contains("required") && !Catch::Contains("not expected"));
+    // What it says to type searches that index.
+    const auto copied = test::run_mssearch(example.substr(std::string("`mssearch ").size(), example.size() - 11));
+    CHECK(copied.exit_code <= 1);
+    CHECK_THAT(copied.err, !Catch::Contains("no index"));
     auto j = test::run_mssearch("search " + query + " --json --db " + q(tmp / "db"));
     CHECK(j.exit_code == 2);
     const auto message = json::parse(j.out)["error"]["message"].get<std::string>();
-    CHECK_THAT(message, Catch::StartsWith("'-fatigue' is no option") && Catch::Contains(example));
+    const std::string with_json = example.substr(0, example.find(" --db")) + " --json" + example.substr(example.find(" --db"));
+    CHECK_THAT(message, Catch::StartsWith("'-fatigue' is no option") && Catch::Contains(with_json));
     CHECK_THAT(message, !Catch::Contains("required") && !Catch::Contains("not expected"));
   }
   // suggest and related take their text and id the same way: a prefix `-fat` printed "prefix is
@@ -1089,7 +1099,7 @@ TEST_CASE("cli: an option's value that starts with a minus is the option's value
     CHECK_THAT(before.out, Catch::StartsWith("0 results"));
     auto word = test::run_mssearch("search " + filter + " --db " + q(tmp / "db") + " ms -brain");
     CHECK(word.exit_code == 2);
-    CHECK_THAT(word.err, Catch::Contains("'-brain' is no option") && Catch::Contains("`mssearch search -- ms -brain`"));
+    CHECK_THAT(word.err, Catch::Contains("'-brain' is no option") && Catch::Contains(" -- ms -brain`"));
     // Without a query: that is what is missing.
     auto none = test::run_mssearch("search " + filter + " --db " + q(tmp / "db"));
     CHECK(none.exit_code == 2);
