@@ -1,5 +1,6 @@
 #include "searcher/shard_set.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "schema/index_path.h"
@@ -37,21 +38,41 @@ std::filesystem::path comparable_path(const std::string& spec) {
 }  // namespace
 
 std::optional<SameDatabase> same_database_twice(const std::vector<std::string>& specs) {
+  // Each spec's path, and for a sharded directory (`index --shards N`) its shards' too: DIR and
+  // DIR/shard-00 given together searched that shard twice (63 hits for "ms" where one index has 49).
   std::vector<std::filesystem::path> paths;
-  for (const auto& spec : specs) paths.push_back(is_remote_spec(spec) || spec.empty() ? std::filesystem::path() : comparable_path(spec));
+  std::vector<std::vector<std::filesystem::path>> shards(specs.size());
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const std::string& spec = specs[i];
+    const bool local = !is_remote_spec(spec) && !spec.empty();
+    paths.push_back(local ? comparable_path(spec) : std::filesystem::path());
+    if (local && !live_database_dir(spec))
+      for (const auto& dir : shard_dirs(spec)) shards[i].push_back(comparable_path(dir.string()));
+  }
+  auto same_path = [](const std::filesystem::path& a, const std::filesystem::path& b) {
+    std::error_code ec;  // equivalent(): a bind mount too; an error (a path not there) is "not shown the same"
+    return !a.empty() && !b.empty() && (a == b || std::filesystem::equivalent(a, b, ec));
+  };
+  // A shard of the sharded directory `whole` that `part` names.
+  auto shard_of = [&](std::size_t whole, std::size_t part) {
+    return std::any_of(shards[whole].begin(), shards[whole].end(),
+                       [&](const std::filesystem::path& s) { return same_path(s, paths[part]); });
+  };
   for (std::size_t i = 0; i < specs.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
-      bool same = false;
+      std::string what;
       if (is_remote_spec(specs[i]) || is_remote_spec(specs[j])) {
-        same = specs[i] == specs[j];
-      } else if (!paths[i].empty() && !paths[j].empty()) {
-        std::error_code ec;  // equivalent(): a bind mount too; an error (a path not there) is "not shown the same"
-        same = paths[i] == paths[j] || std::filesystem::equivalent(paths[i], paths[j], ec);
+        if (specs[i] == specs[j]) what = "'" + specs[i] + "' is given twice";
+      } else if (same_path(paths[i], paths[j])) {
+        what = specs[i] == specs[j]
+                   ? "'" + specs[i] + "' is given twice"
+                   : "'" + specs[j] + "' and '" + specs[i] + "' are one database (" + paths[i].string() + ")";
+      } else if (shard_of(j, i) || shard_of(i, j)) {
+        const bool first_whole = shard_of(j, i);
+        what = "'" + specs[first_whole ? i : j] + "' is a shard of the sharded index '" + specs[first_whole ? j : i] +
+               "', given too";
       }
-      if (!same) continue;
-      const std::string what =
-          specs[i] == specs[j] ? "'" + specs[i] + "' is given twice"
-                               : "'" + specs[j] + "' and '" + specs[i] + "' are one database (" + paths[i].string() + ")";
+      if (what.empty()) continue;
       return SameDatabase{j, i, what + ": searched twice, its articles would be counted twice; give it once"};
     }
   }

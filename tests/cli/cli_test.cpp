@@ -1160,6 +1160,31 @@ TEST_CASE("cli: one database given twice under two spellings is refused, naming 
              Catch::Contains("'tcp://127.0.0.1:9' is given twice"));
   auto other_port = test::run_mssearch("search ms --json --database " + q(db) + " --database tcp://127.0.0.1:9");
   CHECK(other_port.exit_code == 0);
+  // A sharded index and one of its own shards (`--database DIR --database DIR/shard-00`): that
+  // shard was searched twice (63 hits for "ms" where the index has 49). Either order, any spelling.
+  const fs::path sharded = tmp / "sharded";
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " -q --shards 3 --db " + q(sharded)).exit_code == 0);
+  for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
+           {sharded.string(), (sharded / "shard-01").string()},
+           {(sharded / "shard-00").string(), sharded.string()},
+           {sharded.string() + "/", (tmp / "x" / ".." / "sharded" / "shard-02" / "").string()}}) {
+    CAPTURE(a, b);
+    auto both = test::run_mssearch("search ms --json --database " + q(a) + " --database " + q(b));
+    CHECK(both.exit_code == 2);
+    const auto j = json::parse(both.out, nullptr, false);
+    REQUIRE(j.is_object());
+    REQUIRE(j.contains("error"));
+    CHECK_THAT(j["error"]["message"].get<std::string>(),
+               Catch::Contains("is a shard of the sharded index") && Catch::Contains("give it once"));
+    auto serve = test::run_mssearch("serve --port 0 --database " + q(a) + " --database " + q(b), "", "timeout 20");
+    CHECK(serve.exit_code == 2);
+    CHECK_THAT(serve.err, Catch::Contains("give it once"));
+  }
+  // Its shards given one by one, without the whole: each once, as before.
+  auto shards = test::run_mssearch("search ms --json --database " + q(sharded / "shard-00") + " --database " +
+                                   q(sharded / "shard-01") + " --database " + q(sharded / "shard-02"));
+  REQUIRE(shards.exit_code == 0);
+  CHECK(json::parse(shards.out)["total"] == total);
   // Two databases that are two: searched as one, as before.
   REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " -q --db " + q(tmp / "db2")).exit_code == 0);
   auto two = test::run_mssearch("search ms --json --database " + q(db) + " --database " + q(tmp / "db2"));
