@@ -35,7 +35,8 @@ struct ReadCommandLine {
   bool help = false;               // -h or --help: the help, as CLI11 prints it
   bool json = false;               // --json as an option (not a word after `--`)
   std::vector<std::string> words;  // the positional arguments (query words, an id, a prefix), in order
-  std::vector<std::string> options;  // the options given, with their values, in order
+  std::vector<std::string> options;  // the other arguments before `--` (options and their values), in order
+  bool refused = false;              // an unknown option, or one short of its value: CLI11 refuses the line
 };
 
 // argv[2…] of a read command as CLI11 classifies them (CLI/Split.hpp): `--name[=value]` is a long
@@ -52,17 +53,22 @@ ReadCommandLine read_command_line(CLI::App& command, int argc, char** argv) {
     std::string name, value;
     if (CLI::detail::split_long(arg, name, value)) {
       const CLI::Option* option = command.get_option_no_throw("--" + name);
-      if (option == nullptr) continue;  // an unknown option: CLI11 says so
+      line.options.push_back(arg);
+      if (option == nullptr) {  // an unknown option: CLI11 says so
+        line.refused = true;
+        continue;
+      }
       if (option == command.get_help_ptr()) line.help = true;
       if (name == "json") line.json = true;
-      const int first = i;
       // Its value, when not after `=`, whatever it looks like: CLI11 takes the next argument
       // (`--topic -hemi` is the topic "-hemi", as `--topic=-hemi`), so it is no query word and
       // no minus word (`-hemi` was refused as one, and `--topic -fatigue` with no query was
       // told to put -fatigue after `--`).
       const int values = std::min(option->get_type_size_min(), option->get_items_expected_min());
-      if (arg.find('=') == std::string::npos) i = std::min(i + std::max(values, 0), argc - 1);
-      line.options.insert(line.options.end(), argv + first, argv + i + 1);
+      if (arg.find('=') == std::string::npos) {
+        if (i + std::max(values, 0) > argc - 1) line.refused = true;
+        for (const int last = std::min(i + std::max(values, 0), argc - 1); i < last;) line.options.push_back(argv[++i]);
+      }
       continue;
     }
     if (CLI::detail::split_short(arg, name, value) && !(name[0] >= '0' && name[0] <= '9')) {
@@ -71,6 +77,7 @@ ReadCommandLine read_command_line(CLI::App& command, int argc, char** argv) {
       const CLI::Option* option = command.get_option_no_throw("-" + name);
       if (option != nullptr && value.empty()) {
         if (option == command.get_help_ptr()) line.help = true;
+        line.options.push_back(arg);
         continue;
       }
       if (line.minus_word.empty()) line.minus_word = arg;
@@ -139,6 +146,9 @@ int main(int argc, char** argv) {
       return kExitFatal;
     }
   }
+  // The arguments CLI11 parses: a read command's as `COMMAND OPTIONS… -- WORDS…` (below).
+  std::vector<std::string> arguments;
+  std::vector<char*> arguments_argv;
   if (argc > 2 && (std::string_view(argv[1]) == "search" || std::string_view(argv[1]) == "suggest" ||
                    std::string_view(argv[1]) == "related")) {
     const std::string command = argv[1];
@@ -148,6 +158,20 @@ int main(int argc, char** argv) {
       if (line.json)
         fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", message}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       return kExitFatal;
+    }
+    // CLI11 (2.1) takes a `--` after the first query word for the end of the command's
+    // arguments: `search brain -- -fatigue` was refused ("The following argument was not
+    // expected: -fatigue"), as was `search --database DIR -- -fatigue` (the repeatable option
+    // ate the `--`). Its words, in order, all after one `--`, are what it was asked.
+    if (!line.words.empty() && !line.refused) {
+      arguments = {argv[0], command};
+      arguments.insert(arguments.end(), line.options.begin(), line.options.end());
+      arguments.emplace_back("--");
+      arguments.insert(arguments.end(), line.words.begin(), line.words.end());
+      for (auto& a : arguments) arguments_argv.push_back(a.data());
+      arguments_argv.push_back(nullptr);
+      argc = static_cast<int>(arguments.size());
+      argv = arguments_argv.data();
     }
   }
   try {

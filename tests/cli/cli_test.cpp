@@ -1110,6 +1110,50 @@ TEST_CASE("cli: an option's value that starts with a minus is the option's value
   CHECK_THAT(fatigue.err, Catch::Contains("query is required") && !Catch::Contains("after `--`"));
 }
 
+TEST_CASE("cli: a `--` after the first query words and --database before the query read the query as typed", "[cli]") {
+  // CLI11 took a `--` after a first query word for the end of the command (`search brain --
+  // -fatigue`: "The following argument was not expected: -fatigue"), and --database ate the
+  // words after its value (`--database DIR brain fog` searched "fog" in DIR and a database
+  // "brain") and the `--` after it.
+  test::TempDir tmp;
+  const std::string db = q(tmp / "db");
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " -q --db " + db).exit_code == 0);
+  auto total = [&](const std::string& args) {
+    auto r = test::run_mssearch("search " + args);
+    CAPTURE(args, r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto j = json::parse(r.out);
+    CHECK(!j.contains("failed_shards"));
+    return std::pair{j["query"].get<std::string>(), j["total"].get<int>()};
+  };
+  const auto excluded = total("--json --db " + db + " -- brain -fatigue");
+  CHECK(excluded.first == "brain -fatigue");
+  for (const std::string& args : std::vector<std::string>{"brain -- -fatigue", "brain --json -- -fatigue", "--limit 3 brain -- -fatigue",
+                                  "brain --sort relevance --limit 3 -- -fatigue", "--database " + db + " -- brain -fatigue",
+                                  "--database " + db + " brain -- -fatigue"}) {
+    // The options it lacks go first (after `--` they would be query words).
+    std::string line = args;
+    if (args.find("--json") == std::string::npos) line = "--json " + line;
+    if (args.find("--database") == std::string::npos) line = "--db " + db + " " + line;
+    CHECK(total(line) == excluded);
+  }
+  const auto fog = total("--json --db " + db + " -- brain fog");
+  CHECK(total("--database " + db + " brain fog --json") == fog);
+  CHECK(total("--json --database " + db + " brain fog") == fog);
+  // suggest's text likewise; related's one id.
+  auto s = test::run_mssearch("suggest --json --db " + db + " mult -- -x");
+  CHECK(s.exit_code == 1);
+  CHECK(json::parse(s.out)["query"] == "mult -x");
+  CHECK(test::run_mssearch("related --db " + db + " ebv-ms-risk --limit 2 --json").exit_code == 0);
+  // An option short of its value, an unknown option: CLI11's one message, as before.
+  auto limit = test::run_mssearch("search brain --db " + db + " --limit");
+  CHECK(limit.exit_code == 2);
+  CHECK_THAT(limit.err, Catch::Contains("--limit: 1 required") && !Catch::Contains("--limit: Value"));
+  auto unknown = test::run_mssearch("search brain --tpoic x --db " + db);
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("not expected: --tpoic\n"));
+}
+
 TEST_CASE("cli: one database given twice under two spellings is refused, naming both, not searched twice", "[cli][server]") {
   // `--database DIR --database DIR/../DIR` (or a symlink, or a trailing slash) searched it twice:
   // every total and facet count doubled, and serve's /metrics had its shard label twice.
