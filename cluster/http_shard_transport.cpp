@@ -212,6 +212,11 @@ class HttpShardTransport : public ShardTransport {
     reject(shard, why, "");
     return true;
   }
+  void restore(std::size_t shard, const std::string& replica) override {
+    const auto& replicas = health_->options().shards[shard];
+    if (const auto it = std::find(replicas.begin(), replicas.end(), replica); it != replicas.end())
+      health_->answered(shard, static_cast<std::size_t>(it - replicas.begin()));
+  }
   void set_behind(std::size_t shard, const std::string& replica, bool behind) override {
     const auto& replicas = health_->options().shards[shard];
     if (const auto it = std::find(replicas.begin(), replicas.end(), replica); it != replicas.end())

@@ -162,6 +162,7 @@ std::vector<Result<ShardAnswer>> Coordinator::fan_out(const std::vector<std::opt
     // and the same call goes to the next one, as a broken connection does: each replica once at
     // most (one marked down for 0 s would be asked again at once). The shard is then unavailable.
     const std::size_t replicas = std::max<std::size_t>(transport_->replica_count(shard), 1);
+    std::vector<std::string> unencodable;  // replicas that could not put their answer into the protocol
     for (std::size_t attempt = 0;; ++attempt) {
       auto bytes = only_if_up ? transport_->call_if_up(shard, body) : transport_->call(shard, body);
       if (!bytes) {
@@ -189,6 +190,20 @@ std::vector<Result<ShardAnswer>> Coordinator::fan_out(const std::vector<std::opt
               "): " + answer.error().message;
         if (!transport_->refuse_replica(shard, why))
           return fail(ErrorCode::kUnavailable, shard_name(shard) + " did not answer: " + replica + " " + why);
+      } else if (!answer && answer.error().code == ErrorCode::kInternal) {
+        // A shard server that could not put its answer into the protocol (encode_checked, HTTP
+        // 500): the request's doing when the shard's next replica says so too (both kept up, this
+        // search fails on the shard), a broken replica's when the next one answers (it stays
+        // down, named). The shard's last replica up is not marked down for it. Before, a replica
+        // that gave it to every request was never marked down, nor another asked.
+        if (!unencodable.empty()) {
+          for (const auto& r : unencodable) transport_->restore(shard, r);
+          return answer;
+        }
+        const std::string replica = transport_->answered_by(shard);
+        why = "gave an answer it could not put into the shard protocol: " + answer.error().message;
+        if (!transport_->refuse_replica(shard, why)) return answer;
+        unencodable.push_back(replica);
       } else {
         return answer;
       }
@@ -230,8 +245,11 @@ Result<bool> Coordinator::load_info(bool force) {
       }
       bool damaged = false;
       auto answer = decode_shard_answer(*bytes, &damaged);
-      // A damaged answer marks its replica down, named in /readyz, as a search's would.
+      // A damaged answer marks its replica down, named in /readyz, as a search's would; so does
+      // one it could not put into the protocol (500, kInternal): no info request is at fault.
       if (damaged) transport_->reject(s, "a damaged answer: " + answer.error().message, replica);
+      else if (!answer && answer.error().code == ErrorCode::kInternal)
+        transport_->reject(s, "gave an answer it could not put into the shard protocol: " + answer.error().message, replica);
       replies[s].emplace_back(replica, std::move(answer));
     }
     if (std::none_of(replies[s].begin(), replies[s].end(), [](const auto& r) { return r.second.has_value(); }))

@@ -301,6 +301,9 @@ class ShardTransport {
     reject(shard, why);
     return true;
   }
+  // `replica` (its URL), marked down by refuse_replica() for an answer the next replica gave
+  // too, is up again: the answer was the request's doing, not the replica's.
+  virtual void restore(std::size_t /*shard*/, const std::string& /*replica*/) {}
   // The URL of the replica that gave the shard's last answer ("" when not known).
   virtual std::string answered_by(std::size_t /*shard*/) const { return ""; }
   // How many replicas the shard lists: how many damaged answers one call may meet at most.

@@ -2136,6 +2136,60 @@ TEST_CASE("cluster: an answer a shard cannot put into the protocol fails that se
   CHECK(whole->total == one->total);
 }
 
+TEST_CASE("cluster: a replica that cannot put any answer into the protocol is marked down, the next one asked",
+          "[cluster]") {
+  ShardServers servers;
+  auto unencodable = [](httplib::Response& res) {
+    res.status = 500;
+    res.set_content(encode_error({ErrorCode::kInternal, "this shard's answer breaks the shard protocol"}),
+                    "application/x-msgpack");
+  };
+  // Every call, its info too (helper-65: it was never marked down, and its turns' searches left
+  // the shard out though the other replica would have answered them).
+  FakeShard broken([&](const httplib::Request&, httplib::Response& res) { unencodable(res); });
+  auto coordinator = Searcher::open(coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {broken.url(), url(servers.s2)}}));
+  REQUIRE(coordinator);
+  auto single = Searcher::open(single_options());
+  REQUIRE(single);
+  for (const std::string q : {"fatigue", "multiple sclerosis", "vitamin d", "sleep"}) {
+    CAPTURE(q);
+    SearchRequest r;
+    r.query = q;
+    const auto one = single->search(r);
+    const auto many = coordinator->search(r);
+    REQUIRE(one);
+    REQUIRE(many);
+    CHECK(many->failed_shards.empty());
+    CHECK(many->total == one->total);
+  }
+  const ShardStatus status = coordinator->shard_status()[2];
+  CHECK(status.up);
+  CHECK(status.replicas_failing == 1);
+  CHECK_THAT(status.error, Catch::Contains(broken.url()) && Catch::Contains("could not put into the shard protocol"));
+  // The same request failing so on both replicas is the request's: both kept up, the shard left
+  // out of that search only.
+  auto failing_fatigue = [&](const httplib::Request& req, httplib::Response& res) {
+    if (auto d = decode_shard_request(req.body); d && d->op == ShardOp::kMatch)
+      if (const auto q = std::find_if(d->params.begin(), d->params.end(), [](const auto& p) { return p.first == "q"; });
+          q != d->params.end() && q->second == "fatigue")
+        return unencodable(res);
+    slow_page_proxy(servers.s2.port, 0)(req, res);
+  };
+  FakeShard a(failing_fatigue), b(failing_fatigue);
+  auto both = Searcher::open(coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {a.url(), b.url()}}));
+  REQUIRE(both);
+  SearchRequest r;
+  r.query = "fatigue";
+  const auto cut = both->search(r);
+  REQUIRE(cut);
+  CHECK(cut->failed_shards.size() == 1);
+  CHECK(both->shard_status()[2].replicas_failing == 0);
+  r.query = "sleep";
+  const auto whole = both->search(r);
+  REQUIRE(whole);
+  CHECK(whole->failed_shards.empty());
+}
+
 TEST_CASE("cluster: a search whose candidates mostly share no feedback term has one index's related articles",
           "[cluster]") {
   // One feedback term: of the 26 candidates of `lesions on mri`, too few hold it to fill the
