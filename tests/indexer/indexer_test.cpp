@@ -52,6 +52,14 @@ struct Fixture {
     return *report;
   }
 
+  // Options for a job into `shards` shards of this fixture's index.
+  IndexerOptions sharded(std::size_t shards = 3) const {
+    IndexerOptions options;
+    options.db_path = db;
+    options.shards = shards;
+    return options;
+  }
+
   // Article ids that a search for `query` finds.
   std::vector<std::string> find(const std::string& query) {
     SearcherOptions options;
@@ -262,9 +270,7 @@ TEST_CASE("index: a Markdown file that fails keeps its indexed article, also whe
 
 TEST_CASE("index: a sharded job holds the whole index: a second one changes no shard", "[indexer]") {
   Fixture f;
-  IndexerOptions options;
-  options.db_path = f.db;
-  options.shards = 3;
+  IndexerOptions options = f.sharded();
   REQUIRE(run_index_job({f.articles}, options));
   test::write_file(f.articles / "new.md", test::markdown_article("Vitamin D and relapses"));
   test::write_file(f.articles / "new2.md", test::markdown_article("Sleep and fatigue"));
@@ -400,9 +406,7 @@ TEST_CASE("index: a lost or copied shard, a shard given as the index: damage, re
   Fixture f;
   test::TempDir other;
   test::write_file(other.path() / "elsewhere.md", test::markdown_article("Indexed from another folder"));
-  IndexerOptions options;
-  options.db_path = f.db;
-  options.shards = 3;
+  IndexerOptions options = f.sharded();
   REQUIRE(run_index_job({f.articles}, options));
   REQUIRE(run_index_job({other.path()}, options));
   const auto all = documents(f.db);
@@ -460,9 +464,7 @@ TEST_CASE("index: a lost or copied shard, a shard given as the index: damage, re
 
 TEST_CASE("index: a shard that fails leaves the others' commits, and the error says what they changed", "[indexer]") {
   Fixture f;
-  IndexerOptions options;
-  options.db_path = f.db;
-  options.shards = 3;
+  IndexerOptions options = f.sharded();
   REQUIRE(run_index_job({f.articles}, options));
   std::size_t elsewhere = 0;  // new articles that go to a shard other than the damaged one
   for (int k = 0; k < 9; ++k) {
@@ -483,9 +485,7 @@ TEST_CASE("index: a shard that fails leaves the others' commits, and the error s
 
 TEST_CASE("index: a shard that fails leaves the spelling database with the others' new words, or as it was", "[indexer]") {
   Fixture f;
-  IndexerOptions options;
-  options.db_path = f.db;
-  options.shards = 3;
+  IndexerOptions options = f.sharded();
   REQUIRE(run_index_job({f.articles}, options));
   auto spelled = [&](const std::string& typo) {
     auto spelling = open_index(spelling_dir(f.db));

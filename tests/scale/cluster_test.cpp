@@ -866,6 +866,19 @@ TEST_CASE("cluster: a search's related articles when feedback finds no terms amo
 
 namespace {
 
+// `q` searched by one index and by a coordinator: every shard answered, the same total.
+void check_whole(Searcher& single, Searcher& coordinator, const std::string& q) {
+  CAPTURE(q);
+  SearchRequest r;
+  r.query = q;
+  const auto one = single.search(r);
+  const auto many = coordinator.search(r);
+  REQUIRE(one);
+  REQUIRE(many);
+  CHECK(many->failed_shards.empty());
+  CHECK(many->total == one->total);
+}
+
 // A proxy in front of a real shard server (on `target`) whose page calls (the second round
 // trip) wait `page_delay` seconds.
 httplib::Server::Handler slow_page_proxy(int target, double page_delay) {
@@ -2127,13 +2140,7 @@ TEST_CASE("cluster: an answer a shard cannot put into the protocol fails that se
     CHECK(s.up);
     CHECK(s.replicas_failing == 0);
   }
-  r.query = "multiple sclerosis";
-  const auto one = single->search(r);
-  const auto whole = coordinator->search(r);
-  REQUIRE(one);
-  REQUIRE(whole);
-  CHECK(whole->failed_shards.empty());
-  CHECK(whole->total == one->total);
+  check_whole(*single, *coordinator, "multiple sclerosis");
 }
 
 TEST_CASE("cluster: a replica that cannot put any answer into the protocol is marked down, the next one asked",
@@ -2151,17 +2158,7 @@ TEST_CASE("cluster: a replica that cannot put any answer into the protocol is ma
   REQUIRE(coordinator);
   auto single = Searcher::open(single_options());
   REQUIRE(single);
-  for (const std::string q : {"fatigue", "multiple sclerosis", "vitamin d", "sleep"}) {
-    CAPTURE(q);
-    SearchRequest r;
-    r.query = q;
-    const auto one = single->search(r);
-    const auto many = coordinator->search(r);
-    REQUIRE(one);
-    REQUIRE(many);
-    CHECK(many->failed_shards.empty());
-    CHECK(many->total == one->total);
-  }
+  for (const std::string q : {"fatigue", "multiple sclerosis", "vitamin d", "sleep"}) check_whole(*single, *coordinator, q);
   const ShardStatus status = coordinator->shard_status()[2];
   CHECK(status.up);
   CHECK(status.replicas_failing == 1);
@@ -2184,10 +2181,7 @@ TEST_CASE("cluster: a replica that cannot put any answer into the protocol is ma
   REQUIRE(cut);
   CHECK(cut->failed_shards.size() == 1);
   CHECK(both->shard_status()[2].replicas_failing == 0);
-  r.query = "sleep";
-  const auto whole = both->search(r);
-  REQUIRE(whole);
-  CHECK(whole->failed_shards.empty());
+  check_whole(*single, *both, "sleep");
 }
 
 TEST_CASE("cluster: a search whose candidates mostly share no feedback term has one index's related articles",
