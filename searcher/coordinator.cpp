@@ -196,13 +196,15 @@ std::vector<Result<ShardAnswer>> Coordinator::fan_out(const std::vector<std::opt
         // search fails on the shard), a broken replica's when the next one answers (it stays
         // down, named). The shard's last replica up is not marked down for it. Before, a replica
         // that gave it to every request was never marked down, nor another asked.
-        if (!unencodable.empty()) {
+        // Every replica is asked before the request is blamed: with three replicas, two broken
+        // ones in a row (or one failing every other call, twice) left the shard out though the
+        // third would have answered, and were put back up, unnamed.
+        const std::string replica = transport_->answered_by(shard);
+        why = "gave an answer it could not put into the shard protocol: " + answer.error().message;
+        if (attempt + 1 >= replicas || !transport_->refuse_replica(shard, why)) {
           for (const auto& r : unencodable) transport_->restore(shard, r);
           return answer;
         }
-        const std::string replica = transport_->answered_by(shard);
-        why = "gave an answer it could not put into the shard protocol: " + answer.error().message;
-        if (!transport_->refuse_replica(shard, why)) return answer;
         unencodable.push_back(replica);
       } else {
         return answer;

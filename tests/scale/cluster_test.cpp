@@ -2184,6 +2184,41 @@ TEST_CASE("cluster: a replica that cannot put any answer into the protocol is ma
   check_whole(*single, *both, "sleep");
 }
 
+TEST_CASE("cluster: two replicas that cannot put a search's answer into the protocol leave the third to answer it",
+          "[cluster]") {
+  ShardServers servers;
+  // Their info answers; every match call fails so (helper-66: with three replicas, the second
+  // saying the same was taken for the request's fault: the shard left out though the third
+  // would have answered, and both broken ones put back up, unnamed).
+  auto broken_match = [&](const httplib::Request& req, httplib::Response& res) {
+    if (auto d = decode_shard_request(req.body); d && d->op == ShardOp::kMatch) {
+      res.status = 500;
+      res.set_content(encode_error({ErrorCode::kInternal, "this shard's answer breaks the shard protocol"}),
+                      "application/x-msgpack");
+      return;
+    }
+    slow_page_proxy(servers.s2.port, 0)(req, res);
+  };
+  FakeShard a(broken_match), b(broken_match);
+  auto coordinator =
+      Searcher::open(coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {a.url(), b.url(), url(servers.s2)}}));
+  REQUIRE(coordinator);
+  auto single = Searcher::open(single_options());
+  REQUIRE(single);
+  for (const std::string q : {"fatigue", "multiple sclerosis", "vitamin d", "sleep"}) {
+    CAPTURE(q);
+    SearchRequest r;
+    r.query = q;
+    const auto one = single->search(r);
+    const auto many = coordinator->search(r);
+    REQUIRE(one);
+    REQUIRE(many);
+    CHECK(many->failed_shards.empty());
+    CHECK(many->total == one->total);
+  }
+  CHECK(coordinator->shard_status()[2].replicas_failing >= 1);
+}
+
 TEST_CASE("cluster: a search whose candidates mostly share no feedback term has one index's related articles",
           "[cluster]") {
   // One feedback term: of the 26 candidates of `lesions on mri`, too few hold it to fill the
