@@ -65,6 +65,15 @@ ReadCommandLine read_command_line(CLI::App& command, int argc, char** argv) {
       // no minus word (`-hemi` was refused as one, and `--topic -fatigue` with no query was
       // told to put -fatigue after `--`).
       const int values = std::min(option->get_type_size_min(), option->get_items_expected_min());
+      if (values > 0 && value.empty() && arg.find('=') != std::string::npos) {
+        // `--db=`: CLI11 reads it as `--db` without its value and takes the next argument for it
+        // (`search --db= brain fog --json` looked for an index at "--json", without JSON, and
+        // `search --db= brain` for one at the `--` put before the words below). Its value is
+        // the empty one it was given, as `--db ''`.
+        line.options.back() = "--" + name;
+        line.options.emplace_back();
+        continue;
+      }
       if (arg.find('=') == std::string::npos) {
         if (i + std::max(values, 0) > argc - 1) line.refused = true;
         for (const int last = std::min(i + std::max(values, 0), argc - 1); i < last;) line.options.push_back(argv[++i]);

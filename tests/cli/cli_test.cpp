@@ -1154,6 +1154,26 @@ TEST_CASE("cli: a `--` after the first query words and --database before the que
   CHECK_THAT(unknown.err, Catch::Contains("not expected: --tpoic\n"));
 }
 
+TEST_CASE("cli: an option given `=` and no value has the empty value, not the next argument", "[cli]") {
+  // CLI11 took the argument after `--topic=` or `--db=` for its value: `search brain --topic=
+  // --json` printed text (the topic "--json"), `search --db= brain fog --json` looked for an
+  // index at "--json" and printed no JSON.
+  test::TempDir tmp;
+  const std::string db = q(tmp / "db");
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " -q --db " + db).exit_code == 0);
+  auto topic = test::run_mssearch("search --db " + db + " brain --topic= --json");
+  CAPTURE(topic.out, topic.err);
+  REQUIRE(json::accept(topic.out));
+  CHECK(json::parse(topic.out)["query"] == "brain");
+  for (const std::string& args : {std::string("search --db= brain fog --json"), std::string("search brain --db= --json")}) {
+    auto r = test::run_mssearch(args);
+    CAPTURE(args, r.out, r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(json::accept(r.out));
+    CHECK_THAT(r.err, !Catch::Contains("at --"));
+  }
+}
+
 TEST_CASE("cli: one database given twice under two spellings is refused, naming both, not searched twice", "[cli][server]") {
   // `--database DIR --database DIR/../DIR` (or a symlink, or a trailing slash) searched it twice:
   // every total and facet count doubled, and serve's /metrics had its shard label twice.
