@@ -35,62 +35,60 @@ std::unexpected<Error> none_answered(const Answers& answers) {
               "no shard server answered: " + (answers.empty() ? std::string("no shards") : answers.front().error().message));
 }
 
-std::vector<std::string> correction_words(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t at = 0;
-  while (at < text.size()) {
-    const std::size_t end = std::min(text.find(' ', at), text.size());
-    if (end > at) out.push_back(text.substr(at, end - at));
-    at = end + 1;
+// Text as runs of word characters (ASCII letters and digits, and every byte of a multi-byte
+// character) and of the separators between them, in order: each run with whether it is a word.
+std::vector<std::pair<std::string, bool>> runs_of(const std::string& text) {
+  std::vector<std::pair<std::string, bool>> out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool word = u >= 0x80 || std::isalnum(u) != 0;
+    if (out.empty() || out.back().second != word) out.emplace_back(std::string(), word);
+    out.back().first += c;
   }
   return out;
 }
 
-// Letters and digits only (any byte of a multi-byte character counts as a letter).
-bool plain_word(std::string_view w) {
-  return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u >= 0x80 || std::isalnum(u) != 0;
-  });
-}
-
 // The shards' proposals merged word by word, as one index corrects each word from all the
 // spelling data: at each word the correction nearest to what was typed, then the one most
-// shards propose; a word none corrected stays. Each shard corrects only the words its own data
-// holds: by whole proposals, two misspelt words each known to one shard were offered with one
-// of them corrected (`anmials tolrate`: "animals tolrate", one index "animals tolerate"; 22 of
-// 60 such queries over 3 shards of the sample as one index). Nothing when the proposals do not
-// line up with what was typed word for word (a filter moved after the words, an operator).
+// shards propose; a word none corrected stays, and so does everything between the words (signs,
+// brackets, operators, spaces: the first proposal's). Each shard corrects only the words its
+// own data holds: by whole proposals, two misspelt words each known to one shard were offered
+// with one of them corrected (`anmials tolrate`: "animals tolrate", one index "animals
+// tolerate"; 22 of 60 such queries over 3 shards of the sample as one index). Nothing when the
+// proposals do not line up with what was typed (a filter moved after the words).
 std::optional<std::string> merged_by_word(const std::map<std::string, std::size_t>& proposals, const std::string& typed) {
-  const std::vector<std::string> typed_words = correction_words(typed);
+  const auto typed_runs = runs_of(typed);
   struct Proposal {
-    std::vector<std::string> folded, shown;
+    std::vector<std::pair<std::string, bool>> folded, shown;
     std::size_t votes;
   };
   std::vector<Proposal> lined_up;
   for (const auto& [text, votes] : proposals) {
-    Proposal p{correction_words(fold_text(text)), correction_words(text), votes};
-    if (p.folded.size() != typed_words.size() || p.shown.size() != typed_words.size()) return std::nullopt;
-    for (std::size_t i = 0; i < typed_words.size(); ++i)
-      if (p.folded[i] != typed_words[i] && !(plain_word(p.folded[i]) && plain_word(typed_words[i]))) return std::nullopt;
+    Proposal p{runs_of(fold_text(text)), runs_of(text), votes};
+    if (p.folded.size() != typed_runs.size() || p.shown.size() != typed_runs.size()) return std::nullopt;
+    for (std::size_t i = 0; i < typed_runs.size(); ++i)
+      if (p.folded[i].second != typed_runs[i].second || p.shown[i].second != typed_runs[i].second ||
+          (!typed_runs[i].second && p.folded[i].first != typed_runs[i].first))
+        return std::nullopt;
     lined_up.push_back(std::move(p));
   }
   std::string out;
-  for (std::size_t i = 0; i < typed_words.size(); ++i) {
+  for (std::size_t i = 0; i < typed_runs.size(); ++i) {
+    const std::string* run = &lined_up.front().shown[i].first;
     std::map<std::string, std::pair<std::size_t, const std::string*>> corrections;  // folded: votes, as shown
-    for (const auto& p : lined_up)
-      if (p.folded[i] != typed_words[i]) {
-        auto& c = corrections[p.folded[i]];
-        c.first += p.votes;
-        c.second = &p.shown[i];
-      }
-    const std::string* word = &lined_up.front().shown[i];
+    if (typed_runs[i].second)
+      for (const auto& p : lined_up)
+        if (p.folded[i].first != typed_runs[i].first) {
+          auto& c = corrections[p.folded[i].first];
+          c.first += p.votes;
+          c.second = &p.shown[i].first;
+        }
     if (!corrections.empty())
-      word = std::min_element(corrections.begin(), corrections.end(), [&](const auto& x, const auto& y) {
-               const std::size_t dx = edits_between(x.first, typed_words[i]), dy = edits_between(y.first, typed_words[i]);
-               return dx != dy ? dx < dy : x.second.first > y.second.first;
-             })->second.second;
-    out += (out.empty() ? "" : " ") + *word;
+      run = std::min_element(corrections.begin(), corrections.end(), [&](const auto& x, const auto& y) {
+              const std::size_t dx = edits_between(x.first, typed_runs[i].first), dy = edits_between(y.first, typed_runs[i].first);
+              return dx != dy ? dx < dy : x.second.first > y.second.first;
+            })->second.second;
+    out += *run;
   }
   return out;
 }

@@ -226,10 +226,15 @@ TEST_CASE("cluster: two misspelt words, each known to one shard only, are correc
   auto single = Searcher::open(single_options());
   REQUIRE(single);
   std::size_t offered = 0, same = 0;
+  // Between the words, signs and brackets, which the merge keeps where they stand (it gave up on
+  // them: `anmials -tolrate` was offered "animals -tolrate", one index "animals -tolerate").
+  const std::vector<std::pair<std::string, std::string>> around = {
+      {"", " "}, {"", " -"}, {"(", " "}, {"+", ", "}, {"", " OR "}, {"\"", "\" "}};
   for (std::size_t i = 0; i < 60; ++i) {
     const std::string a = rare[i * rare.size() / 120], b = rare[(60 + i) * rare.size() / 120];
+    const auto& [before, between] = around[i % around.size()];
     SearchRequest r;
-    r.query = a.substr(0, 2) + a.substr(3) + " " + b.substr(0, 2) + b.substr(3);
+    r.query = before + a.substr(0, 2) + a.substr(3) + between + b.substr(0, 2) + b.substr(3) + (before == "(" ? ")" : "");
     CAPTURE(r.query);
     const auto one = single->search(r);
     const auto many = coordinator->search(r);
@@ -239,8 +244,8 @@ TEST_CASE("cluster: two misspelt words, each known to one shard only, are correc
     if (many->did_you_mean == one->did_you_mean) ++same;
     else UNSCOPED_INFO(r.query << ": " << one->did_you_mean.value_or("(none)") << " / " << many->did_you_mean.value_or("(none)"));
   }
-  CHECK(offered >= 50);
-  CHECK(same >= 55);  // 57: the rest tie on edits, which one index breaks by frequencies no shard sends
+  CHECK(offered >= 40);
+  CHECK(same >= 55);  // the rest tie on edits, which one index breaks by frequencies no shard sends
   WARN(same << " of 60 offered as one index");
 }
 
