@@ -194,12 +194,7 @@ class HttpShardTransport : public ShardTransport {
   }
   std::size_t replica_count(std::size_t shard) const override { return clients_[shard].size(); }
   void reject(std::size_t shard, const std::string& why, const std::string& replica) override {
-    std::size_t r = answered_by_[shard];
-    if (!replica.empty()) {
-      const auto& replicas = health_->options().shards[shard];
-      const auto it = std::find(replicas.begin(), replicas.end(), replica);
-      r = it == replicas.end() ? kNone : static_cast<std::size_t>(it - replicas.begin());
-    }
+    const std::size_t r = replica.empty() ? answered_by_[shard] : replica_index(shard, replica);
     if (r == kNone) return;
     if (answered_by_[shard] == r) answered_by_[shard] = kNone;
     clients_[shard][r].reset();
@@ -213,14 +208,10 @@ class HttpShardTransport : public ShardTransport {
     return true;
   }
   void restore(std::size_t shard, const std::string& replica) override {
-    const auto& replicas = health_->options().shards[shard];
-    if (const auto it = std::find(replicas.begin(), replicas.end(), replica); it != replicas.end())
-      health_->answered(shard, static_cast<std::size_t>(it - replicas.begin()));
+    if (const std::size_t r = replica_index(shard, replica); r != kNone) health_->answered(shard, r);
   }
   void set_behind(std::size_t shard, const std::string& replica, bool behind) override {
-    const auto& replicas = health_->options().shards[shard];
-    if (const auto it = std::find(replicas.begin(), replicas.end(), replica); it != replicas.end())
-      health_->set_behind(shard, static_cast<std::size_t>(it - replicas.begin()), behind);
+    if (const std::size_t r = replica_index(shard, replica); r != kNone) health_->set_behind(shard, r, behind);
   }
   std::string answered_by(std::size_t shard) const override {
     const std::size_t r = answered_by_[shard];
@@ -249,6 +240,13 @@ class HttpShardTransport : public ShardTransport {
   }
 
  private:
+  // The index of the replica `url` in the shard's list, or kNone.
+  std::size_t replica_index(std::size_t shard, const std::string& url) const {
+    const auto& replicas = health_->options().shards[shard];
+    const auto it = std::find(replicas.begin(), replicas.end(), url);
+    return it == replicas.end() ? kNone : static_cast<std::size_t>(it - replicas.begin());
+  }
+
   // `ask_slow`: a replica down for missing deadlines only is asked when no other answered.
   Result<std::string> call(std::size_t shard, const std::string& body, bool ask_slow) {
     const ClusterOptions& o = health_->options();

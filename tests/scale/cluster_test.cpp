@@ -1174,12 +1174,7 @@ TEST_CASE("cluster: a replica with stricter limits is refused at start, and late
     REQUIRE(partial);
     CHECK(partial->failed_shards == std::vector<std::string>{only.url()});
     CHECK(partial->total < expected->total);
-    SearchRequest shorter;
-    shorter.query = "astrocytes";
-    auto whole = lone->search(shorter);
-    REQUIRE(whole);
-    CHECK(whole->failed_shards.empty());
-    CHECK(whole->total == one->search(shorter)->total);
+    check_whole(*one, *lone, "astrocytes");
   }
   // Not marked down, but named under its shard (for /readyz) and counted as failing.
   CHECK(lone->shard_status()[0].up);
@@ -1600,14 +1595,7 @@ TEST_CASE("cluster: a long search with long filters reaches the shards, and a re
   CHECK(res->status == 200);
 
   // After each: the next search is whole, every shard up.
-  auto next_search_whole = [&] {
-    SearchRequest plain;
-    plain.query = "ms";
-    auto after = coordinator->search(plain);
-    REQUIRE(after);
-    CHECK(after->failed_shards.empty());
-    CHECK(after->total == single->search(plain)->total);
-  };
+  auto next_search_whole = [&] { check_whole(*single, *coordinator, "ms"); };
   // A filter value longer than any term (a journal of 7,000 bytes): no article, as one index
   // answers, every shard still up and the next search whole. Its term used to travel as a
   // statistic the shards refused as malformed: every shard marked down, the next search 503.
