@@ -7,6 +7,7 @@
 
 #include "schema/index_path.h"
 #include "searcher/facet_counter.h"
+#include "searcher/limited_match.h"
 #include "searcher/worker_group.h"
 
 namespace mssearch {
@@ -151,6 +152,7 @@ std::optional<MatchSlices::Top> MatchSlices::top(const Xapian::Database& db, con
 
   std::vector<ScoredDocs> hits(n);
   std::vector<Top> bounds(n);
+  std::atomic<bool> cut{false};
   auto match = [&](std::size_t slice) {
     const bool own = slice == 0;
     const Xapian::Database& on = own ? db : handles_[slice - 1]->db;
@@ -160,9 +162,10 @@ std::optional<MatchSlices::Top> MatchSlices::top(const Xapian::Database& db, con
     Xapian::Enquire enquire(on);
     enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, q, slice_query(slice, n)));
     enquire.set_weighting_scheme(weight);
-    enquire.set_time_limit(time_limit_seconds);
     if (!spies.empty()) enquire.add_matchspy(spies[slice]);
-    const Xapian::MSet mset = enquire.get_mset(0, want, check);
+    LimitedMSet limited = get_mset_within(enquire, 0, want, check, time_limit_seconds);
+    if (limited.cut) cut = true;
+    const Xapian::MSet& mset = limited.mset;
     for (auto it = mset.begin(); it != mset.end(); ++it) hits[slice].emplace_back(*it, it.get_weight());
     // A slice's estimate is of the whole query (the slice is said to hold every document).
     bounds[slice] = {{}, mset.get_matches_lower_bound(), mset.get_matches_upper_bound(), mset.get_matches_estimated(),
@@ -185,6 +188,7 @@ std::optional<MatchSlices::Top> MatchSlices::top(const Xapian::Database& db, con
   out.estimated = std::clamp(static_cast<Xapian::doccount>(estimated / static_cast<double>(n) + 0.5), out.lower,
                              std::max(out.lower, out.upper));
   out.marks = std::move(bounds[0].marks);
+  out.cut = cut.load();
   keep_best(out.hits, want);
   ++sliced;
   return out;

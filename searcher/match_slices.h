@@ -49,6 +49,7 @@ class MatchSlices {
     Xapian::doccount lower = 0, upper = 0;  // the bounds on the matches, the slices' summed
     Xapian::doccount estimated = 0;         // Xapian's estimate of all the matches, within them
     Xapian::MSet marks;  // the first slice's: its query's terms are the query's (snippets' marks)
+    bool cut = false;    // a slice's counting stopped at the time limit (get_mset_within)
   };
   // The best `want` hits of `query` over `db` (made of `parts`, ShardSet::local_parts()), each
   // with its weight by `weight`. nullopt: matched in one pass instead (too small, no thread

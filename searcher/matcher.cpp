@@ -1,9 +1,9 @@
 #include "searcher/matcher.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include "schema/schema.h"
+#include "searcher/limited_match.h"
 
 namespace mssearch {
 
@@ -55,7 +55,6 @@ Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const Qu
   Xapian::Enquire enquire(db);
   enquire.set_query(plan.query);
   enquire.set_weighting_scheme(weight);
-  enquire.set_time_limit(time_limit_seconds);
   if (plan.by_date) enquire.set_sort_by_value_then_relevance(schema::kSlotDate, true);
   if (plan.by_credibility) enquire.set_sort_by_value_then_relevance(schema::kSlotCredibility, true);
   std::unique_ptr<FacetCounter> counter = facets != nullptr ? facets->start(plan.query, plan.by_date || plan.by_credibility, time_limit_seconds) : nullptr;
@@ -82,20 +81,17 @@ Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const Qu
     if (counter) {
       if (auto total = counter->total()) m.total = *total, m.total_is_exact = true;
       // Slices asked to see every match count exactly unless the time limit cut them.
-      m.timed_out = (check > 0 && !m.total_is_exact) || counter->timed_out(sliced->lower);
+      m.timed_out = sliced->cut || (check > 0 && !m.total_is_exact) || counter->timed_out(sliced->lower);
       m.facets = counter->counts();
     }
     return m;
   }
-  const auto start = std::chrono::steady_clock::now();
-  m.mset = window.candidates() ? enquire.get_mset(0, window.depth, check)
-                               : enquire.get_mset(window.offset, window.limit, check);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  LimitedMSet limited = window.candidates() ? get_mset_within(enquire, 0, window.depth, check, time_limit_seconds)
+                                             : get_mset_within(enquire, window.offset, window.limit, check, time_limit_seconds);
+  m.mset = std::move(limited.mset);
   m.total = m.mset.get_matches_estimated();
   m.total_is_exact = m.mset.get_matches_lower_bound() == m.mset.get_matches_upper_bound();
-  // Xapian says nothing when its time limit cut the match: an inexact count of a match that
-  // took the whole limit is that cut.
-  m.timed_out = check > 0 && time_limit_seconds > 0 && !m.total_is_exact && seconds >= time_limit_seconds;
+  m.timed_out = limited.cut;
   if (counter) {
     if (auto total = counter->total()) m.total = *total, m.total_is_exact = true;
     m.timed_out = m.timed_out || counter->timed_out(m.mset.get_matches_lower_bound());

@@ -70,8 +70,8 @@ struct SearchResult {
   std::optional<std::string> did_you_mean;
   bool showing_corrected = false;  // the query found nothing: hits are did_you_mean's
   std::vector<SearchHit> related;
-  // Xapian's matcher stopped at the time limit (SearcherOptions::time_limit_seconds): the total
-  // and facets are estimates and the ranking may differ from an unhurried answer.
+  // The counting stopped at the time limit (SearcherOptions::time_limit_seconds; never over
+  // remote databases, see get_mset_within): the total and facets are estimates.
   bool timed_out = false;
   // Distinct words of a long question left out (SearcherOptions::max_query_words): the answer
   // is for its most informative words.

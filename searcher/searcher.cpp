@@ -123,6 +123,10 @@ std::vector<std::string> Searcher::Impl::spelling_damage_warnings() {
   return out;
 }
 
+double Searcher::Impl::count_limit() const {
+  return std::any_of(options.databases.begin(), options.databases.end(), is_remote_spec) ? 0 : options.time_limit_seconds;
+}
+
 void Searcher::Impl::load_pair_words() {
   // Only a list every database searched holds: the filter must hold in each of them.
   const auto common = options.phrase_pair_filters ? shards.common_pair_words() : std::nullopt;
@@ -281,7 +285,7 @@ Result<SearchResult> Searcher::Impl::run(const SearchRequest& request, const Que
   const MatchWindow window = match_window(request, plan, options);
   const auto began = std::chrono::steady_clock::now();
   const Matched matched = match(db, *weight, plan, window, request.facets ? facets.get() : nullptr,
-                                options.time_limit_seconds, &slices, slice_parts);
+                                count_limit(), &slices, slice_parts);
   const Reranked reranked = Reranker(db, *weight, options.ranking, collection_freqs, docid_shards)
                                 .rerank(plan, matched, window, stored);
   const Xapian::Stem stemmer = request.snippets ? planner.analyzer().snippet_stemmer(plan.query) : Xapian::Stem();
@@ -319,7 +323,7 @@ bool Searcher::Impl::count_without_own_filters(const SearchRequest& request, con
     MatchWindow count_only;
     count_only.limit = 1;
     // What the search's limit leaves (a millisecond at least: 0 would be no limit).
-    double limit = options.time_limit_seconds;
+    double limit = count_limit();
     if (limit > 0)
       limit = std::max(0.001, limit - std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
     // Weighed by nothing and never sliced (slices rank): only counted. A ranked pass cost a
@@ -336,7 +340,7 @@ bool Searcher::Impl::count_without_own_filters(const SearchRequest& request, con
 
 RelatedFinder Searcher::Impl::related_finder(const Xapian::Weight& scoring) {
   RelatedFinder related(db, scoring, planner.parser(), options.ranking, collection_freqs, stored);
-  related.use_slices(&slices, slice_parts, options.time_limit_seconds);
+  related.use_slices(&slices, slice_parts, count_limit());
   return related;
 }
 
@@ -569,9 +573,9 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     by_docid->query = Xapian::Query(Xapian::Query::OP_FILTER, plan->query, candidates_query(ids, *docid_shards));
   }
   const auto began = std::chrono::steady_clock::now();
-  Matched matched = by_docid ? match(db, scoring, *by_docid, matching, nullptr, options.time_limit_seconds)
+  Matched matched = by_docid ? match(db, scoring, *by_docid, matching, nullptr, count_limit())
                              : match(db, scoring, *plan, matching, request.facets ? facets.get() : nullptr,
-                                     options.time_limit_seconds, &slices, slice_parts);
+                                     count_limit(), &slices, slice_parts);
   a.order = plan->by_date ? "date" : plan->by_credibility ? "credibility" : "score";
   a.reranked = plan->feedback;
   if (r.op == ShardOp::kMatch) {

@@ -40,6 +40,9 @@ struct Searcher::Impl {
   // What `db` is made of, part by part, when every part is local (else empty: never sliced).
   std::vector<ShardRevision> slice_parts;
   StoredArticles stored;                    // the answer being made: damaged articles left out
+  // options.time_limit_seconds, or 0 when a database is remote: the limit is kept by a spy of
+  // ours (get_mset_within), which a remote database cannot run.
+  double count_limit() const;
 
   void use_database();  // after the shard set changed
   Xapian::Database spelling() const;  // what "did you mean" reads (ShardSet::spelling)

@@ -741,8 +741,11 @@ TEST_CASE("shards: remote shards sorted by date or credibility count each match 
       }
     }
   }
-  // Cut by a time limit of a microsecond over remote shards: said so, or whole. A blank search
-  // with filters (counted in a pass of its own) gave a total of 13 or 60 for 80, "exact".
+  // A time limit of a microsecond over remote shards: not applied (Xapian's own is unsafe, and
+  // a spy of ours does not run on a remote shard: get_mset_within), so the answer is whole.
+  // (Xapian's limit once crashed this test under ASan: its timer thread wrote its flag after
+  // the match had returned. Earlier, cut blank searches with filters gave a total of 13 or 60
+  // for 80, "exact".)
   {
     SearcherOptions o;
     o.databases = remote;
@@ -752,17 +755,22 @@ TEST_CASE("shards: remote shards sorted by date or credibility count each match 
     auto hurried = Searcher::open(o);
     REQUIRE(hurried);
     for (const std::string q : {"", "ms"}) {
-      SearchRequest req;
-      req.query = q;
-      req.topics = {"Fatigue", "Sleep"};
-      auto whole = one.search(req);
-      REQUIRE(whole);
-      for (int i = 0; i < 5; ++i) {
-        auto cut = hurried->search(req);
-        REQUIRE(cut);
-        CAPTURE(q, cut->total, cut->total_is_exact, whole->total);
-        CHECK((cut->timed_out || (cut->total == whole->total && cut->total_is_exact)));
-        if (cut->total_is_exact && !cut->timed_out) CHECK(cut->total == whole->total);
+      for (const SortOrder sort : {SortOrder::kRelevance, SortOrder::kDate}) {
+        SearchRequest req;
+        req.query = q;
+        req.sort = sort;
+        req.topics = {"Fatigue", "Sleep"};
+        auto whole = one.search(req);
+        REQUIRE(whole);
+        for (int i = 0; i < 3; ++i) {
+          auto cut = hurried->search(req);
+          REQUIRE(cut);
+          CAPTURE(q, cut->total, cut->total_is_exact, whole->total);
+          CHECK_FALSE(cut->timed_out);
+          CHECK(cut->total_is_exact);
+          CHECK(cut->total == whole->total);
+          CHECK(counts(*cut) == counts(*whole));
+        }
       }
     }
   }

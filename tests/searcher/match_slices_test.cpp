@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "indexer/indexer.h"
+#include "searcher/limited_match.h"
 #include "searcher/match_slices.h"
 #include "searcher/searcher.h"
 #include "tests/test_support.h"
@@ -202,4 +203,61 @@ TEST_CASE("match slices: a phrase, whose matches the matcher must see, is sliced
   int counted = 0;
   for (const auto& year : a["facets"]["years"]) counted += year["count"].get<int>();
   CHECK(counted == a["total"].get<int>());
+}
+
+// get_mset_within (searcher/limited_match.h): the time limit on counting, kept by a spy of
+// ours instead of Xapian's timer (whose thread could write after the match returned).
+TEST_CASE("limited match: counting stops at the limit, the page is matched whole", "[searcher][limits]") {
+  test::TempDir tmp;
+  const std::string path = (tmp / "db").string();
+  {
+    Xapian::WritableDatabase db(path, Xapian::DB_CREATE | Xapian::DB_NO_SYNC);
+    for (int i = 0; i < 20000; ++i) {
+      Xapian::Document doc;
+      doc.add_term("common");
+      // Term frequency within the document varies, so the best ten are a few particular ones.
+      doc.add_term("rare", static_cast<Xapian::termcount>(1 + (i * 7919) % 13));
+      doc.add_value(0, std::to_string(i % 5));
+      db.add_document(doc);
+    }
+    db.commit();
+  }
+  Xapian::Database db(path);
+  const Xapian::Query query(Xapian::Query::OP_OR, Xapian::Query("common"), Xapian::Query("rare"));
+  auto page = [](const Xapian::MSet& m) {
+    std::vector<Xapian::docid> ids;
+    for (auto it = m.begin(); it != m.end(); ++it) ids.push_back(*it);
+    return ids;
+  };
+  Xapian::Enquire whole_enquire(db);
+  whole_enquire.set_query(query);
+  Xapian::ValueCountMatchSpy whole_spy(0);
+  whole_enquire.add_matchspy(&whole_spy);
+  const LimitedMSet whole = get_mset_within(whole_enquire, 0, 10, db.get_doccount(), 0);
+  CHECK_FALSE(whole.cut);
+  CHECK(whole_spy.get_total() == 20000);
+  CHECK(whole.mset.get_matches_lower_bound() == 20000);
+
+  for (const double limit : {1e-9, 1e-6}) {
+    CAPTURE(limit);
+    Xapian::Enquire enquire(db);
+    enquire.set_query(query);
+    Xapian::ValueCountMatchSpy spy(0);
+    enquire.add_matchspy(&spy);
+    const LimitedMSet cut = get_mset_within(enquire, 0, 10, db.get_doccount(), limit);
+    CHECK(cut.cut);
+    CHECK(spy.get_total() < 20000);
+    CHECK(spy.get_total() >= 16);  // the clock is read every 16 matches
+    CHECK(page(cut.mset) == page(whole.mset));
+    // The enquire holds no spy of the call's (nor the counters' spies) afterwards: another
+    // match on it runs without them and is not cut.
+    const Xapian::MSet again = enquire.get_mset(0, 10, db.get_doccount());
+    CHECK(again.get_matches_lower_bound() == 20000);
+  }
+  // A limit with nothing to count past the page (check_at_least within it) does nothing.
+  Xapian::Enquire plain(db);
+  plain.set_query(query);
+  const LimitedMSet top = get_mset_within(plain, 0, 10, 10, 1e-9);
+  CHECK_FALSE(top.cut);
+  CHECK(page(top.mset) == page(whole.mset));
 }
