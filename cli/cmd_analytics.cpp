@@ -73,8 +73,8 @@ int run_analytics(const AnalyticsArgs& args) {
 void add_analytics_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<AnalyticsArgs>();
   auto* cmd = app.add_subcommand("analytics", "What visitors searched for: top, zero-hit, unclicked and rising queries");
-  cmd->add_option("--file", args->file, "The analytics file the server writes (default: --config's, else data/analytics.sqlite)");
-  cmd->add_option("--config", args->config, "Read the file's name from this server configuration (mssearch.yaml)");
+  cmd->add_option("--file", args->file, "The analytics file the server writes (default: --config's, else data/analytics.sqlite)")->check(path_not_empty());
+  cmd->add_option("--config", args->config, "Read the file's name from this server configuration (mssearch.yaml)")->check(path_not_empty());
   cmd->add_option("--since", args->since, "The window, up to now: 90m, 24h, 7d, 2w (default 7d)");
   cmd->add_option("--limit", args->limit, "Queries per list (default 10)")->check(CLI::Range(1, 1000));
   cmd->add_flag("--json", args->json, "Print JSON");

@@ -128,7 +128,7 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--floors", args->floors_file,
                   "Exit 1 if nDCG@10 or MAP@100 falls below these floors (YAML, e.g. eval/quality_floors.yaml)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--run", args->run_file, "Also write mssearch's rankings to this file (TREC run format)");
+  cmd->add_option("--run", args->run_file, "Also write mssearch's rankings to this file (TREC run format)")->check(path_not_empty());
   cmd->add_flag("--no-baseline", args->no_baseline, "Skip the plain-Xapian baseline");
   // Every ranking choice (searcher/ranking.h), so that each can be measured against the defaults.
   auto& r = args->ranking;

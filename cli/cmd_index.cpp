@@ -227,8 +227,8 @@ int run_index(const IndexArgs& args) {
 void add_index_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<IndexArgs>();
   auto* cmd = app.add_subcommand("index", "Index articles (Markdown files, directories, .jsonl exports)");
-  cmd->add_option("paths", args->paths, "Files and directories to index (default: corpus)");
-  cmd->add_option("--db", args->db, "Index directory (default: $MSSEARCH_DB or data/index)");
+  cmd->add_option("paths", args->paths, "Files and directories to index (default: corpus)")->check(path_not_empty());
+  cmd->add_option("--db", args->db, "Index directory (default: $MSSEARCH_DB or data/index)")->check(path_not_empty());
   cmd->add_flag("--full", args->full, "Rebuild into a new database and swap it in atomically");
   cmd->add_flag("--allow-empty", args->allow_empty,
                 "Let a folder or file that now holds no article delete the articles indexed from it "
@@ -251,7 +251,7 @@ void add_stats_command(CLI::App& app, int& exit_code) {
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("stats", "Show what the index holds");
-  cmd->add_option("--db", args->db, "Index directory (default: $MSSEARCH_DB or data/index)");
+  cmd->add_option("--db", args->db, "Index directory (default: $MSSEARCH_DB or data/index)")->check(path_not_empty());
   cmd->add_flag("--json", args->json, "Print as JSON");
   cmd->callback([args, &exit_code] {
     auto stats = index_stats(args->db);
@@ -320,7 +320,7 @@ void add_check_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "check", "Verify the index: Xapian's checker over every table, every stored article decoded, the id terms, "
                "and whether the table files changed since the last index job (exit 1: damaged)");
-  cmd->add_option("--db", args->db, "Index directory (default: $MSSEARCH_DB or data/index)");
+  cmd->add_option("--db", args->db, "Index directory (default: $MSSEARCH_DB or data/index)")->check(path_not_empty());
   cmd->add_flag("--json", args->json, "Print as JSON");
   cmd->callback([args, &exit_code] {
     const auto dirs = glass_directories(args->db);

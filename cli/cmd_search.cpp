@@ -25,12 +25,13 @@ struct ReadArgs {
   double recency_boost = 0, credibility_boost = 0;
 
   void add_to(CLI::App* cmd) {
-    cmd->add_option("--db", db, "Index directory (default: $MSSEARCH_DB or data/index)");
+    cmd->add_option("--db", db, "Index directory (default: $MSSEARCH_DB or data/index)")->check(path_not_empty());
     cmd->add_option("--database", databases,
                     "Search these instead of --db, as one: index directories and remote shards tcp://HOST:PORT (repeat)")
         // One value each time, as --topic: `--database DIR brain fog` took `brain` for a second
         // database (searching "fog"), and with --json after it the whole query ("query is required").
-        ->allow_extra_args(false);
+        ->allow_extra_args(false)
+        ->check(path_not_empty());
     cmd->add_option("--spelling-database", spelling_database,
                     "Local spelling data for remote shards (DIR/spelling of a sharded index)");
     cmd->add_option("--synonyms", synonyms,

@@ -193,10 +193,11 @@ int run_serve(const ServeArgs& args) {
 void add_serve_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ServeArgs>();
   auto* cmd = app.add_subcommand("serve", "Serve the search API, page and widget over HTTP");
-  cmd->add_option("--config", args->config, "YAML config file (see mssearch.yaml)");
-  cmd->add_option("--db", args->db, "Index directory");
+  cmd->add_option("--config", args->config, "YAML config file (see mssearch.yaml)")->check(path_not_empty());
+  cmd->add_option("--db", args->db, "Index directory")->check(path_not_empty());
   cmd->add_option("--database", args->databases,
-                  "Serve these instead of the database setting, as one: index directories and tcp://HOST:PORT shards (repeat)");
+                  "Serve these instead of the database setting, as one: index directories and tcp://HOST:PORT shards (repeat)")
+      ->check(path_not_empty());
   cmd->add_option("--spelling-database", args->spelling_database,
                   "Local spelling data for remote shards (DIR/spelling of a sharded index)");
   cmd->add_option("--synonyms", args->synonyms, "Synonyms file");

@@ -16,6 +16,12 @@ enum ExitCode : int {
 
 std::string default_db_path();  // $MSSEARCH_DB or "data/index"
 
+// For an option naming a file or directory: '' is refused by name ("--db: the path is empty"),
+// not taken for the current directory (`index --db ''` failed with "internal error: cannot make
+// absolute path", `serve --config ''` served the defaults, `search --db ''` said "no index at :").
+// Options where '' means "none" (--synonyms, --analytics) do not use it.
+const CLI::Validator& path_not_empty();
+
 void add_index_command(CLI::App& app, int& exit_code);
 void add_stats_command(CLI::App& app, int& exit_code);
 void add_check_command(CLI::App& app, int& exit_code);

@@ -23,6 +23,12 @@ std::string default_db_path() {
   return env != nullptr && *env != '\0' ? env : "data/index";
 }
 
+const CLI::Validator& path_not_empty() {
+  static const CLI::Validator check(
+      [](std::string& value) { return value.empty() ? std::string("the path is empty") : std::string(); }, "PATH");
+  return check;
+}
+
 namespace {
 
 // A word with one minus before `--` (an excluded word: `search -fatigue`) is an option to CLI11,

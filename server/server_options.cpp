@@ -64,14 +64,21 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       return fail(ErrorCode::kIo, yaml_where(path, kv.first) + ": '" + key + "' is already set on line " +
                                       std::to_string(at->second) + "; keep one");
     try {
+      // '' names no index (it was taken for the config file's directory, or for "no index at :").
+      if ((key == "database" || key == "databases") && (v.IsNull() || (v.IsScalar() && v.as<std::string>().empty()) || (v.IsSequence() && v.size() == 0)))
+        return fail(ErrorCode::kIo, yaml_where(path, kv.first) + ": '" + key + "' is empty: name the index directory");
       if (key == "database") o.searcher.db_path = relative(v.as<std::string>());
       // '' (or nothing): none, as `--synonyms ''` (it named the config file's directory).
       else if (key == "synonyms")
         o.searcher.synonyms_path = v.IsNull() || v.as<std::string>().empty() ? std::filesystem::path() : relative(v.as<std::string>());
       else if (key == "databases") {
         o.searcher.databases.clear();
-        for (const auto& d : v.as<std::vector<std::string>>())
+        for (std::size_t i = 0; const auto& d : v.as<std::vector<std::string>>()) {
+          if (d.empty())
+            return fail(ErrorCode::kIo, yaml_where(path, v.IsSequence() ? v[i] : v) + ": 'databases' has an empty entry: name the index directory");
           o.searcher.databases.push_back(is_remote_spec(d) ? d : relative(d).string());
+          ++i;
+        }
         // The line of its second listing.
         if (const auto same = same_database_twice(o.searcher.databases))
           return fail(ErrorCode::kIo, yaml_where(path, v.IsSequence() && same->second < v.size() ? v[same->second] : v) +

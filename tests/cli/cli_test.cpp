@@ -1174,6 +1174,36 @@ TEST_CASE("cli: an option given `=` and no value has the empty value, not the ne
   }
 }
 
+TEST_CASE("cli: an empty path is refused by the option's name, nothing is done", "[cli]") {
+  // `index --db ''` failed with "internal error: cannot make absolute path" (exit 2, as a defect),
+  // `search --db ''` said "no index at :", `serve --config ''` served the defaults on port 8080
+  // and `serve --db ''` served 503s.
+  test::TempDir tmp;
+  const std::string corpus = q(test::corpus_dir());
+  for (const auto& [args, option] : std::vector<std::pair<std::string, std::string>>{
+           {"index " + corpus + " --db ''", "--db"},
+           {"index '' --db " + q(tmp / "db"), "paths"},
+           {"search brain --db ''", "--db"},
+           {"search brain --database ''", "--database"},
+           {"related some-id --db ''", "--db"},
+           {"stats --db ''", "--db"},
+           {"check --db ''", "--db"},
+           {"serve --db '' --port 0", "--db"},
+           {"serve --config '' --port 0", "--config"},
+           {"analytics --file ''", "--file"}}) {
+    auto r = test::run_mssearch(args, "", "timeout 20");  // a server that started would be stopped
+    CAPTURE(args, r.out, r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(option + ": the path is empty"));
+    CHECK_THAT(r.err, !Catch::Contains("internal error"));
+  }
+  CHECK_FALSE(fs::exists(tmp / "db"));
+  auto json_asked = test::run_mssearch("search brain --db '' --json");
+  CHECK(json_asked.exit_code == 2);
+  REQUIRE(json::accept(json_asked.out));
+  CHECK(json::parse(json_asked.out)["error"]["message"] == "--db: the path is empty");
+}
+
 TEST_CASE("cli: one database given twice under two spellings is refused, naming both, not searched twice", "[cli][server]") {
   // `--database DIR --database DIR/../DIR` (or a symlink, or a trailing slash) searched it twice:
   // every total and facet count doubled, and serve's /metrics had its shard label twice.

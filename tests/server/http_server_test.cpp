@@ -844,6 +844,15 @@ TEST_CASE("server: mssearch.yaml loads, and the connection limits are read and c
   }
   test::write_file(tmp / "good.yaml", "query_time_limit_seconds: 0.25\n");
   CHECK(load_server_options(tmp / "good.yaml"));
+  // An empty index path names nothing: `database: ''` was the config file's directory, an
+  // empty entry of `databases` "no index at :", and `databases: []` the default data/index.
+  for (const char* bad : {"database: ''\n", "database:\n", "databases: ['']\n", "databases: [a, '']\n", "databases: []\n"}) {
+    INFO(bad);
+    test::write_file(tmp / "bad.yaml", bad);
+    auto refused = load_server_options(tmp / "bad.yaml");
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Contains("bad.yaml:1: 'database") && Catch::Contains("empty"));
+  }
   // The searcher's limits, named with their range: `snippet_length: 0` gave snippets of ".",
   // `max_query_bytes: 0` refused every search.
   for (const char* bad : {"snippet_length: 0\n", "snippet_length: 1000000000\n", "max_query_bytes: 0\n",
