@@ -82,7 +82,10 @@ struct TcpServer {
   TcpServer(fs::path shard, int p, int idle = 0) : port(p), db(std::move(shard)), idle_ms(idle) { start(); }
   void start() {
     const std::string port_text = std::to_string(port);
-    std::vector<std::string> args{"/usr/bin/xapian-tcpsrv", "--interface", "127.0.0.1", "--port", port_text};
+    // Under setpriv --pdeathsig: killed with this test process should it die before stop()
+    // (a crashed run left its xapian-tcpsrv servers listening).
+    std::vector<std::string> args{"/usr/bin/setpriv", "--pdeathsig", "KILL", "/usr/bin/xapian-tcpsrv",
+                                  "--interface", "127.0.0.1", "--port", port_text};
     if (idle_ms > 0) args.insert(args.end(), {"--idle-timeout", std::to_string(idle_ms)});
     args.push_back(db.string());
     std::vector<char*> argv;
@@ -120,6 +123,7 @@ struct TcpServer {
 struct Process {
   pid_t pid = -1;
   Process(std::vector<std::string> args, const fs::path& output) {
+    args.insert(args.begin(), {"setpriv", "--pdeathsig", "KILL"});  // gone with this process too
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

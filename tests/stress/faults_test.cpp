@@ -64,7 +64,10 @@ IdHashes clean_build(const fs::path& articles, const fs::path& scratch) {
 }
 
 // Starts a process; its stdout and stderr go to `output` (default: nowhere).
-pid_t spawn(const std::vector<std::string>& args, const std::string& output = "/dev/null") {
+// Under setpriv --pdeathsig, which execs it in place (the same pid): killed should this test
+// process die first.
+pid_t spawn(std::vector<std::string> args, const std::string& output = "/dev/null") {
+  args.insert(args.begin(), {"/usr/bin/setpriv", "--pdeathsig", "KILL"});
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
