@@ -80,6 +80,7 @@ class SpyCounter final : public FacetCounter {
     if (own_pass_) return !own_exact_ || topics_.get_total() < own_total_;
     return topics_.get_total() < matches;
   }
+  Xapian::doccount counted() const override { return topics_.get_total(); }
   explicit SpyCounter(Xapian::doccount every) : every_(every) {}
 
   // Counts `query` over `db` in a pass of its own, by relevance (without weights) and without
@@ -114,9 +115,13 @@ class SpyCounter final : public FacetCounter {
 
 class SpyCounting final : public FacetCounting {
  public:
-  SpyCounting(const Xapian::Database& db, bool remote) : db_(db), remote_(remote) {}
+  SpyCounting(const Xapian::Database& db, bool remote, Xapian::doccount remote_count)
+      : db_(db), remote_(remote), remote_count_(remote_count) {}
   std::unique_ptr<FacetCounter> start(const Xapian::Query& query, bool by_value, double) const override {
-    auto counter = std::make_unique<SpyCounter>(db_.get_doccount());
+    // Over remote databases each counts at most remote_count_ matches (check_at_least goes to
+    // each as it is), the bound on their work that the time limit is locally.
+    const Xapian::doccount every = db_.get_doccount();
+    auto counter = std::make_unique<SpyCounter>(remote_ && remote_count_ > 0 ? std::min(every, remote_count_) : every);
     if (by_value && remote_) counter->count_apart(db_, query);
     return counter;
   }
@@ -124,6 +129,7 @@ class SpyCounting final : public FacetCounting {
  private:
   Xapian::Database db_;
   bool remote_;
+  Xapian::doccount remote_count_;
 };
 
 // Columns fed by the matcher's spy (one exhaustive weighted pass), or by a MatchSet read off
@@ -151,9 +157,13 @@ class ColumnCounter final : public FacetCounter {
   }
   bool timed_out(Xapian::doccount matches) const override {
     if (matched_) return false;
+    return counted() < matches;
+  }
+  Xapian::doccount counted() const override {
+    if (matched_) return static_cast<Xapian::doccount>(matched_->count());
     std::size_t seen = spy_.seen();
     for (const auto& slice : slices_) seen += slice->seen();
-    return seen < matches;
+    return static_cast<Xapian::doccount>(seen);
   }
   FacetCounts counts() const override {
     if (slices_.empty()) return counts_of(spy_);
@@ -229,7 +239,9 @@ ShardCount count_shard(CountedShard& shard, const std::string& serialised, Xapia
     enquire.add_matchspy(&spy);
     const LimitedMSet limited = get_mset_within(enquire, 0, 0, shard.db.get_doccount(), time_limit_seconds);
     const Xapian::MSet& mset = limited.mset;
-    out.total = mset.get_matches_estimated();
+    // Cut: at least what the spy counted (the page's pass estimates below it).
+    out.total = limited.cut ? std::max<Xapian::doccount>(mset.get_matches_estimated(), static_cast<Xapian::doccount>(spy.seen()))
+                            : mset.get_matches_estimated();
     out.exact = !limited.cut && mset.get_matches_lower_bound() == mset.get_matches_upper_bound() &&
                 spy.seen() >= mset.get_matches_lower_bound();
   }
@@ -304,6 +316,10 @@ class ShardedCounter final : public FacetCounter {
     gather();
     return cut_;
   }
+  Xapian::doccount counted() const override {
+    gather();
+    return total_;  // a cut shard's: the larger of its estimate and what it counted
+  }
 
  private:
   // Waits for every task; a task's exception (the index moved on: DatabaseModifiedError) is
@@ -329,7 +345,7 @@ class ShardedCounting final : public FacetCounting {
  public:
   ShardedCounting(const Xapian::Database& db, std::vector<std::unique_ptr<CountedShard>> shards,
                   Xapian::termcount max_expansion)
-      : spies_(db, false), shards_(std::move(shards)), max_expansion_(max_expansion) {
+      : spies_(db, false, 0), shards_(std::move(shards)), max_expansion_(max_expansion) {
     // Throws std::system_error when no thread can be started (for_database falls back).
     for (std::size_t i = 0; i < shards_.size(); ++i) workers_.push_back(std::make_unique<ShardWorker>());
   }
@@ -360,11 +376,16 @@ class ShardedCounting final : public FacetCounting {
 
 }  // namespace
 
+Xapian::doccount remote_count_bound(double seconds) {
+  if (!(seconds > 0)) return 0;
+  return static_cast<Xapian::doccount>(std::clamp(seconds * 200000.0, 10000.0, 4e9));
+}
+
 Result<std::unique_ptr<FacetCounting>> FacetCounting::for_database(
     const Xapian::Database& db, bool single_local, Xapian::termcount max_expansion,
-    const std::vector<ShardRevision>& local_shards, bool remote) {
+    const std::vector<ShardRevision>& local_shards, bool remote, Xapian::doccount remote_count) {
   if (single_local) return std::make_unique<ColumnCounting>(db, max_expansion);
-  if (local_shards.size() < 2) return std::make_unique<SpyCounting>(db, remote);
+  if (local_shards.size() < 2) return std::make_unique<SpyCounting>(db, remote, remote_count);
   std::vector<std::unique_ptr<CountedShard>> shards;
   for (const auto& [dir, revision, uuid] : local_shards) {
     auto opened = open_index(dir);
@@ -372,7 +393,7 @@ Result<std::unique_ptr<FacetCounting>> FacetCounting::for_database(
     // A commit or a new generation between the opening of the searcher's database and this
     // one: these counts would not be of the documents it ranks. Spies count what it reads
     // until the searcher follows that change (its next refresh) and asks again.
-    if (opened->get_revision() != revision || opened->get_uuid() != uuid) return std::make_unique<SpyCounting>(db, remote);
+    if (opened->get_revision() != revision || opened->get_uuid() != uuid) return std::make_unique<SpyCounting>(db, remote, remote_count);
     auto shard = std::make_unique<CountedShard>(CountedShard{std::move(*opened), {}, {}});
     shard->columns.load(shard->db);
     shards.push_back(std::move(shard));
@@ -381,7 +402,7 @@ Result<std::unique_ptr<FacetCounting>> FacetCounting::for_database(
     return std::make_unique<ShardedCounting>(db, std::move(shards), max_expansion);
   } catch (const std::system_error&) {
     // No more threads (a process or container limit): counted as before, in the ranking's pass.
-    return std::make_unique<SpyCounting>(db, remote);
+    return std::make_unique<SpyCounting>(db, remote, remote_count);
   }
 }
 

@@ -57,6 +57,9 @@ class FacetCounter {
   // Whether the time limit cut the counting short: `matches` (at least this many documents
   // match, by the matcher) were not all counted.
   virtual bool timed_out(Xapian::doccount matches) const = 0;
+  // The matches it counted (a lower bound on the total when the counting was cut: the matcher's
+  // estimate after a cut may be below it, 2,000 for 23,856 counted).
+  virtual Xapian::doccount counted() const = 0;
 };
 
 // The strategy, for one database (rebuilt when the searcher moves to another revision).
@@ -65,18 +68,26 @@ class FacetCounting {
   virtual ~FacetCounting() = default;
   // A counter for `query` (as the matcher will run it); `by_value`: the match is sorted by a
   // value (date, credibility), not by relevance. `time_limit_seconds` (0: none): what the
-  // search's time limit leaves for this match, which a counter counting apart (in threads of
-  // its own, or in a pass of its own) keeps to as the matcher does.
+  // search's time limit leaves for this match, which a counter counting in threads of its own
+  // (local shards) keeps to as the matcher does.
   virtual std::unique_ptr<FacetCounter> start(const Xapian::Query& query, bool by_value, double time_limit_seconds) const = 0;
 
   // The strategy for `db`: columns when it is one local database (`single_local`); columns
   // per shard, counted in parallel, when `local_shards` names its sub-databases' directories
   // (two or more, all local); else match spies. `max_expansion`: the searcher's wildcard
-  // expansion limit. `remote`: some sub-database of `db` is remote (xapian-tcpsrv).
+  // expansion limit. `remote`: some sub-database of `db` is remote (xapian-tcpsrv); the spies
+  // there then count at most `remote_count` matches in each (remote_count_bound()): the time
+  // limit is kept by a spy of ours (get_mset_within), which does not travel.
   // Errors: those of open_index() for a shard.
   static Result<std::unique_ptr<FacetCounting>> for_database(
       const Xapian::Database& db, bool single_local, Xapian::termcount max_expansion,
-      const std::vector<ShardRevision>& local_shards = {}, bool remote = false);
+      const std::vector<ShardRevision>& local_shards = {}, bool remote = false,
+      Xapian::doccount remote_count = 0);
 };
+
+// Over remote databases, the matches counted in each for a time limit of `seconds` (0: no
+// limit, every match): 200,000 a second, at least 10,000. A bound on work, not on time: a
+// remote shard's spies are Xapian's, and Xapian's time limit is not safe (limited_match.h).
+Xapian::doccount remote_count_bound(double seconds);
 
 }  // namespace mssearch

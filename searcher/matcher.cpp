@@ -83,19 +83,28 @@ Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const Qu
       // Slices asked to see every match count exactly unless the time limit cut them.
       m.timed_out = sliced->cut || (check > 0 && !m.total_is_exact) || counter->timed_out(sliced->lower);
       m.facets = counter->counts();
+      if (m.timed_out && !m.total_is_exact) m.total = std::max(m.total, counter->counted());
     }
     return m;
   }
-  LimitedMSet limited = window.candidates() ? get_mset_within(enquire, 0, window.depth, check, time_limit_seconds)
-                                             : get_mset_within(enquire, window.offset, window.limit, check, time_limit_seconds);
+  // Sorted by a value, Xapian visits every match whatever the limit (it has no early end for a
+  // value order, and its spies saw every match under its own limit too): a cut would only add
+  // a second pass (24 ms against 13 ms unhurried at 100,000 articles).
+  const double limit = plan.by_date || plan.by_credibility ? 0 : time_limit_seconds;
+  LimitedMSet limited = window.candidates() ? get_mset_within(enquire, 0, window.depth, check, limit)
+                                             : get_mset_within(enquire, window.offset, window.limit, check, limit);
   m.mset = std::move(limited.mset);
   m.total = m.mset.get_matches_estimated();
   m.total_is_exact = m.mset.get_matches_lower_bound() == m.mset.get_matches_upper_bound();
-  m.timed_out = limited.cut;
+  // Counting fewer than every document (remote databases: remote_count_bound) left some
+  // uncounted when the bounds disagree.
+  m.timed_out = limited.cut || (check > 0 && check < db.get_doccount() && !m.total_is_exact);
   if (counter) {
     if (auto total = counter->total()) m.total = *total, m.total_is_exact = true;
     m.timed_out = m.timed_out || counter->timed_out(m.mset.get_matches_lower_bound());
     m.facets = counter->counts();
+    // Cut, the page's own pass estimates the total, at times below what was counted.
+    if (m.timed_out && !m.total_is_exact) m.total = std::max(m.total, counter->counted());
   }
   for (auto it = m.mset.begin(); it != m.mset.end(); ++it) m.ranked.emplace_back(*it, it.get_weight());
   return m;

@@ -41,7 +41,7 @@ struct Matched {
   ScoredDocs ranked;       // the window's matches, docid and score, best first
   Xapian::doccount total = 0;
   bool total_is_exact = true;
-  bool timed_out = false;  // Xapian's time limit cut the counting
+  bool timed_out = false;  // the time limit cut the counting (get_mset_within), or a remote bound
   bool sliced = false;     // matched as slices at once (MatchSlices)
   FacetCounts facets;      // empty unless counting was given
 };

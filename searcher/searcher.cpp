@@ -153,11 +153,13 @@ void Searcher::Impl::load_topics() {
   slice_parts = single_local && local.size() == 1 ? local : std::vector<ShardRevision>{};
   facets.reset();  // its threads end before another set starts
   const bool remote = std::any_of(options.databases.begin(), options.databases.end(), is_remote_spec);
-  auto counting = FacetCounting::for_database(db, single_local, options.max_wildcard_expansion, parts, remote);
+  auto counting = FacetCounting::for_database(db, single_local, options.max_wildcard_expansion, parts, remote,
+                                              remote_count_bound(options.time_limit_seconds));
   // A shard that cannot be opened a second time for counting (removed since): the spies count
   // what the searcher reads.
   facets = counting ? std::move(*counting)
-                    : std::move(*FacetCounting::for_database(db, false, options.max_wildcard_expansion, {}, remote));
+                    : std::move(*FacetCounting::for_database(db, false, options.max_wildcard_expansion, {}, remote,
+                                                              remote_count_bound(options.time_limit_seconds)));
   collection_freqs.clear();
   feedback_docs.clear();
   std::map<std::string, std::uint32_t> counts;
