@@ -91,8 +91,9 @@ class SpyCounter final : public FacetCounter {
   // year counts summing to 57.)
   //
   // Not cut by the time limit: the database has remote parts, where a spy of ours does not go
-  // (get_mset_within), and Xapian's own limit is not safe to use. Each remote answer's time is
-  // bounded by RemoteOptions::timeout_seconds.
+  // (get_mset_within), and Xapian's own limit is not safe to use. Bounded instead by the
+  // matches each part counts (`every_`: remote_count_bound); bounds that then disagree, or
+  // spies that saw fewer than the total, say the counting was cut (timed_out).
   void count_apart(const Xapian::Database& db, const Xapian::Query& query) {
     own_pass_ = true;
     Xapian::Enquire enquire(db);
