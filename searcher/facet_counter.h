@@ -76,8 +76,9 @@ class FacetCounting {
   // per shard, counted in parallel, when `local_shards` names its sub-databases' directories
   // (two or more, all local); else match spies. `max_expansion`: the searcher's wildcard
   // expansion limit. `remote`: some sub-database of `db` is remote (xapian-tcpsrv); the spies
-  // there then count at most `remote_count` matches in each (remote_count_bound()): the time
-  // limit is kept by a spy of ours (get_mset_within), which does not travel.
+  // there then count about `remote_count` matches in each (remote_count_bound(); Xapian may
+  // count a little past it): locally the time limit is kept by a spy of ours
+  // (get_mset_within), which does not travel.
   // Errors: those of open_index() for a shard.
   static Result<std::unique_ptr<FacetCounting>> for_database(
       const Xapian::Database& db, bool single_local, Xapian::termcount max_expansion,

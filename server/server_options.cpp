@@ -74,7 +74,8 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "databases") {
         o.searcher.databases.clear();
         for (std::size_t i = 0; const auto& d : v.as<std::vector<std::string>>()) {
-          if (d.empty())
+          // `~` is read as the string "null": an index called null.
+          if (d.empty() || (v.IsSequence() && v[i].IsNull()))
             return fail(ErrorCode::kIo, yaml_where(path, v.IsSequence() ? v[i] : v) + ": 'databases' has an empty entry: name the index directory");
           o.searcher.databases.push_back(is_remote_spec(d) ? d : relative(d).string());
           ++i;
@@ -84,7 +85,10 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
           return fail(ErrorCode::kIo, yaml_where(path, v.IsSequence() && same->second < v.size() ? v[same->second] : v) +
                                           ": 'databases': " + same->message);
       }
-      else if (key == "spelling_database") o.searcher.spelling_database = relative(v.as<std::string>());
+      // '' (or nothing): none, as `--spelling-database ''` (it named the config file's directory,
+      // a "shard" that was down, and every answer was partial).
+      else if (key == "spelling_database")
+        o.searcher.spelling_database = v.IsNull() || v.as<std::string>().empty() ? std::filesystem::path() : relative(v.as<std::string>());
       else if (key == "remote_connect_timeout_seconds") o.searcher.remote.connect_timeout_seconds = v.as<double>();
       else if (key == "remote_timeout_seconds") o.searcher.remote.timeout_seconds = v.as<double>();
       else if (key == "remote_retry_seconds") o.searcher.remote.retry_seconds = v.as<double>();

@@ -827,6 +827,13 @@ TEST_CASE("server: mssearch.yaml loads, and the connection limits are read and c
   REQUIRE_FALSE(no_words);
   CHECK_THAT(no_words.error().message, Catch::Contains("synonyms file") && Catch::Contains("it is a directory"));
   // `synonyms: ''` is none, as `--synonyms ''` (it named the config file's own directory).
+  for (const char* none_spelling : {"spelling_database: ''\n", "spelling_database:\n"}) {
+    // None, as `--spelling-database ''`: it was the config file's folder, a shard down.
+    test::write_file(tmp / "spelling.yaml", none_spelling);
+    auto spelling = load_server_options(tmp / "spelling.yaml");
+    REQUIRE(spelling);
+    CHECK(spelling->searcher.spelling_database.empty());
+  }
   test::write_file(tmp / "none.yaml", "synonyms: ''\n");
   auto none = load_server_options(tmp / "none.yaml");
   REQUIRE(none);
@@ -846,7 +853,8 @@ TEST_CASE("server: mssearch.yaml loads, and the connection limits are read and c
   CHECK(load_server_options(tmp / "good.yaml"));
   // An empty index path names nothing: `database: ''` was the config file's directory, an
   // empty entry of `databases` "no index at :", and `databases: []` the default data/index.
-  for (const char* bad : {"database: ''\n", "database:\n", "databases: ['']\n", "databases: [a, '']\n", "databases: []\n"}) {
+  for (const char* bad : {"database: ''\n", "database:\n", "databases: ['']\n", "databases: [a, '']\n", "databases: []\n",
+                          "databases: [~]\n", "databases: [a, null]\n"}) {
     INFO(bad);
     test::write_file(tmp / "bad.yaml", bad);
     auto refused = load_server_options(tmp / "bad.yaml");
