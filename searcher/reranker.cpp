@@ -1,10 +1,36 @@
 #include "searcher/reranker.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "schema/schema.h"
 
 namespace mssearch {
+
+Xapian::Query Reranker::candidate_ids(const Matched& matched, const MatchWindow& window, StoredArticles& stored) const {
+  // Each id is one document read, a round trip to a remote shard: as many candidates as the
+  // steps within kMaxIdCandidates (the first always); the steps past them keep the first
+  // pass's order on every page. The reads go out at once (MSet::fetch pipelines them).
+  std::size_t count = 0;
+  for (const std::size_t step : window.steps)
+    if (count == 0 || step <= kMaxIdCandidates) count = step;
+  count = std::min(count, matched.ranked.size());
+  std::unordered_map<Xapian::docid, Xapian::Document> fetched;
+  const Xapian::MSet& mset = matched.mset;
+  if (count > 0 && !mset.empty()) {
+    const Xapian::doccount last = static_cast<Xapian::doccount>(std::min<std::size_t>(count, mset.size()) - 1);
+    mset.fetch(mset.begin(), mset[last]);
+    for (auto it = mset.begin(); it != mset.end() && fetched.size() <= last; ++it) fetched.emplace(*it, it.get_document());
+  }
+  std::vector<Xapian::Query> ids;
+  for (std::size_t i = 0; i < count; ++i) {
+    const Xapian::docid docid = matched.ranked[i].first;
+    const auto kept = fetched.find(docid);
+    if (auto a = stored.get(kept != fetched.end() ? kept->second : db_.get_document(docid), StoredParts::kFields))
+      ids.emplace_back(schema::id_term(a->id));
+  }
+  return Xapian::Query(Xapian::Query::OP_OR, ids.begin(), ids.end());
+}
 
 Reranked Reranker::rerank(const QueryPlan& plan, const Matched& matched, const MatchWindow& window,
                           StoredArticles& stored, const WeightedTerms* given) {
@@ -19,10 +45,7 @@ Reranked Reranker::rerank(const QueryPlan& plan, const Matched& matched, const M
     if (docid_shards_) {
       only = candidates_query(out.page, *docid_shards_);
     } else {
-      std::vector<Xapian::Query> ids;
-      for (const auto& [docid, score] : matched.ranked)
-        if (auto a = stored.get(db_.get_document(docid), StoredParts::kFields)) ids.emplace_back(schema::id_term(a->id));
-      only = Xapian::Query(Xapian::Query::OP_OR, ids.begin(), ids.end());
+      only = candidate_ids(matched, window, stored);
     }
     out.page = mssearch::rerank(db_, weight_, feedback_query(out.terms), only, out.page, window.steps, &out.like_best);
   }

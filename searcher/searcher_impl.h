@@ -25,6 +25,8 @@ struct Searcher::Impl {
   Impl(const SearcherOptions& options, ShardSet shards, std::shared_ptr<const SynonymTable> synonyms);
 
   SearcherOptions options;
+  // A database named is remote (tcp://): its parts run no code of ours (no spy, no slice).
+  bool remote = false;
   ShardSet shards;
   Xapian::Database db;  // shards.database()
   QueryPlanner planner;

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "schema/verify.h"
 #include "searcher/facet_counter.h"
 #include "searcher/matcher.h"
+#include "searcher/reranker.h"
 #include "searcher/searcher.h"
 #include "server/http_server.h"
 #include "tests/test_support.h"
@@ -1023,4 +1025,77 @@ TEST_CASE("replication: a replica follows the primary through incremental and --
   CHECK(test::run_mssearch(fmt::format("check --db '{}'", replica.string())).exit_code == 0);
   http.stop();
   t.join();
+}
+
+TEST_CASE("shards: remote shards page deep: their topics in one match, feedback's candidates named by id up to a bound",
+          "[shards]") {
+  // At 100,000 articles over 4 xapian-tcpsrv shards, page 400 of `brain` never answered: each
+  // of feedback's 51,200 candidates was one document read (a round trip) for its id term, and
+  // the retry after the remote timeout read the topic list a document at a time (26 s). Here
+  // 1,200 articles: the pages within Reranker::kMaxIdCandidates are one index's, the pages past
+  // it keep the first pass's order, and no article is on two pages.
+  test::TempDir tmp;
+  const fs::path src = tmp / "src", single = tmp / "single", sharded = tmp / "sharded";
+  fs::create_directories(src);
+  const std::vector<std::string> words = {"cortex", "lesion", "myelin", "fatigue", "relapse", "spinal", "optic", "memory"};
+  for (std::size_t i = 0; i < 1200; ++i) {
+    // Words by i's bits, `brain` 1 + i % 7 times and a length by i % 300: no two articles
+    // score alike (ties, which shards break in another order, would pick other feedback).
+    std::string body = "## What They Found\n\nThe";
+    for (std::size_t n = 0; n <= i % 7; ++n) body += " brain";
+    for (std::size_t w = 0; w < words.size(); ++w)
+      if ((i >> w) % 2 == 1) body += " " + words[w];
+    for (std::size_t n = 0; n < i % 300; ++n) body += " study";
+    body += ".\n";
+    test::write_file(src / fmt::format("a{:04}.md", i),
+                     test::markdown_article(fmt::format("Brain finding {}", i), fmt::format("20{:02}-0{}-1{}", 10 + i % 15, 1 + i % 9, i % 10),
+                                            fmt::format("[Topic {}, Topic {}]", i % 13, i % 4), body));
+  }
+  REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q", src.string(), single.string())).exit_code == 0);
+  REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 3 -q", src.string(), sharded.string())).exit_code == 0);
+  std::vector<std::unique_ptr<TcpServer>> servers;
+  std::vector<std::string> remote;
+  for (std::size_t i = 0; i < 3; ++i) {
+    servers.push_back(std::make_unique<TcpServer>(shard_dir(sharded, i), free_port()));
+    remote.push_back(servers.back()->spec());
+  }
+  auto open = [&](const fs::path& db, const std::vector<std::string>& databases) {
+    SearcherOptions o;
+    o.db_path = db;
+    o.databases = databases;
+    o.remote.timeout_seconds = 30;
+    auto s = Searcher::open(o);
+    REQUIRE(s);
+    return std::move(*s);
+  };
+  Searcher one = open(single, {}), far = open({}, remote);
+  json topics_one = json::array(), topics_far = json::array();
+  for (const auto& t : one.topics()) topics_one.push_back({t.value, t.count});
+  for (const auto& t : far.topics()) topics_far.push_back({t.value, t.count});
+  CHECK(topics_one.size() == 13);
+  CHECK(topics_far == topics_one);
+
+  auto page = [](Searcher& s, std::size_t offset) {
+    SearchRequest req;
+    req.query = "brain cortex memory";
+    req.offset = offset;
+    req.limit = 50;
+    auto r = s.search(req);
+    REQUIRE(r);
+    std::vector<std::string> ids;
+    for (const auto& h : r->hits) ids.push_back(h.id);
+    return std::pair{ids, r->total};
+  };
+  std::set<std::string> seen;
+  for (std::size_t offset = 0; offset < 1200; offset += 50) {
+    INFO("offset " << offset);
+    auto [a, total_a] = page(one, offset);
+    auto [b, total_b] = page(far, offset);
+    CHECK(total_b == total_a);
+    CHECK(b.size() == a.size());
+    // One index re-ranks every step; remote shards the steps within the bound (50, 200, 800).
+    if (offset + 50 <= Reranker::kMaxIdCandidates) CHECK(b == a);
+    for (const auto& id : b) CHECK(seen.insert(id).second);
+  }
+  CHECK(seen.size() == 1200);
 }
