@@ -16,6 +16,17 @@ void set_depth(MatchWindow& w, const QueryPlan& plan, const SearcherOptions& opt
   }
 }
 
+// The counter's total (exact when it has one), facet counts and cut into `m`, whose match
+// found at least `lower` matches; `all_asked`: the match was asked to see every match, so a
+// total still inexact was cut.
+void take_counts(Matched& m, const FacetCounter& counter, Xapian::doccount lower, bool all_asked) {
+  if (auto total = counter.total()) m.total = *total, m.total_is_exact = true;
+  m.timed_out = m.timed_out || (all_asked && !m.total_is_exact) || counter.timed_out(lower);
+  m.facets = counter.counts();
+  // Cut, the page's own pass estimates the total, at times below what was counted.
+  if (m.timed_out && !m.total_is_exact) m.total = std::max(m.total, counter.counted());
+}
+
 }  // namespace
 
 std::vector<std::size_t> feedback_steps(std::size_t end, const RankingOptions& ranking) {
@@ -78,13 +89,9 @@ Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const Qu
     m.total = m.total_is_exact ? sliced->lower : sliced->estimated;
     const std::size_t skip = window.candidates() ? 0 : std::min<std::size_t>(window.offset, sliced->hits.size());
     m.ranked.assign(sliced->hits.begin() + static_cast<std::ptrdiff_t>(skip), sliced->hits.end());
-    if (counter) {
-      if (auto total = counter->total()) m.total = *total, m.total_is_exact = true;
-      // Slices asked to see every match count exactly unless the time limit cut them.
-      m.timed_out = sliced->cut || (check > 0 && !m.total_is_exact) || counter->timed_out(sliced->lower);
-      m.facets = counter->counts();
-      if (m.timed_out && !m.total_is_exact) m.total = std::max(m.total, counter->counted());
-    }
+    // Slices asked to see every match count exactly unless the time limit cut them.
+    m.timed_out = sliced->cut;
+    take_counts(m, *counter, sliced->lower, check > 0);
     return m;
   }
   // Sorted by a value, Xapian visits every match whatever the limit (it has no early end for a
@@ -99,13 +106,7 @@ Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const Qu
   // Counting fewer than every document (remote databases: remote_count_bound) left some
   // uncounted when the bounds disagree.
   m.timed_out = limited.cut || (check > 0 && check < db.get_doccount() && !m.total_is_exact);
-  if (counter) {
-    if (auto total = counter->total()) m.total = *total, m.total_is_exact = true;
-    m.timed_out = m.timed_out || counter->timed_out(m.mset.get_matches_lower_bound());
-    m.facets = counter->counts();
-    // Cut, the page's own pass estimates the total, at times below what was counted.
-    if (m.timed_out && !m.total_is_exact) m.total = std::max(m.total, counter->counted());
-  }
+  if (counter) take_counts(m, *counter, m.mset.get_matches_lower_bound(), false);
   for (auto it = m.mset.begin(); it != m.mset.end(); ++it) m.ranked.emplace_back(*it, it.get_weight());
   return m;
 }

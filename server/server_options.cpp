@@ -55,6 +55,11 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
     std::filesystem::path fp(p);
     return fp.is_absolute() || base.empty() ? fp : base / fp;
   };
+  // A file the server may go without: '' (or nothing) means none, as '' does on the command
+  // line (it named the config file's directory).
+  auto optional_path = [&](const YAML::Node& v) {
+    return v.IsNull() || v.as<std::string>().empty() ? std::filesystem::path() : relative(v.as<std::string>());
+  };
   std::string request_timeout_key;
   std::map<std::string, int> seen;  // key -> its line: a setting given twice is a mistake
   for (const auto& kv : root) {
@@ -68,9 +73,7 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       if ((key == "database" || key == "databases") && (v.IsNull() || (v.IsScalar() && v.as<std::string>().empty()) || (v.IsSequence() && v.size() == 0)))
         return fail(ErrorCode::kIo, yaml_where(path, kv.first) + ": '" + key + "' is empty: name the index directory");
       if (key == "database") o.searcher.db_path = relative(v.as<std::string>());
-      // '' (or nothing): none, as `--synonyms ''` (it named the config file's directory).
-      else if (key == "synonyms")
-        o.searcher.synonyms_path = v.IsNull() || v.as<std::string>().empty() ? std::filesystem::path() : relative(v.as<std::string>());
+      else if (key == "synonyms") o.searcher.synonyms_path = optional_path(v);
       else if (key == "databases") {
         o.searcher.databases.clear();
         for (std::size_t i = 0; const auto& d : v.as<std::vector<std::string>>()) {
@@ -85,10 +88,8 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
           return fail(ErrorCode::kIo, yaml_where(path, v.IsSequence() && same->second < v.size() ? v[same->second] : v) +
                                           ": 'databases': " + same->message);
       }
-      // '' (or nothing): none, as `--spelling-database ''` (it named the config file's directory,
-      // a "shard" that was down, and every answer was partial).
-      else if (key == "spelling_database")
-        o.searcher.spelling_database = v.IsNull() || v.as<std::string>().empty() ? std::filesystem::path() : relative(v.as<std::string>());
+      // As a directory, a "shard" that was down: every answer was partial.
+      else if (key == "spelling_database") o.searcher.spelling_database = optional_path(v);
       else if (key == "remote_connect_timeout_seconds") o.searcher.remote.connect_timeout_seconds = v.as<double>();
       else if (key == "remote_timeout_seconds") o.searcher.remote.timeout_seconds = v.as<double>();
       else if (key == "remote_retry_seconds") o.searcher.remote.retry_seconds = v.as<double>();
@@ -164,7 +165,7 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "access_log") o.access_log = v.as<bool>();
       else if (key == "site_name") o.site_name = v.as<std::string>();
       else if (key == "public_url") o.public_url = v.as<std::string>();
-      else if (key == "analytics") o.analytics_path = v.IsNull() || v.as<std::string>().empty() ? std::filesystem::path() : relative(v.as<std::string>());
+      else if (key == "analytics") o.analytics_path = optional_path(v);
       else if (key == "analytics_retention_days") o.analytics_retention_days = v.as<int>();
       else if (key == "article_url") {
         o.article_url = v.IsNull() ? std::string() : v.as<std::string>();  // empty: the server's own pages
