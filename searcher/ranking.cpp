@@ -9,6 +9,7 @@
 #include <functional>
 #include <type_traits>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -575,13 +576,18 @@ std::optional<std::vector<std::string>> local_shard_uuids(const Xapian::Database
 
 ScoredDocs rerank(const Xapian::Database& db, const Xapian::Weight& weight, const Xapian::Query& extra,
                   const Xapian::Query& only, const ScoredDocs& candidates, const std::vector<std::size_t>& steps,
-                  ScoredDocs* matched) {
+                  ScoredDocs* matched, bool only_is_wider) {
   Xapian::Enquire enquire(db);
   enquire.set_weighting_scheme(weight);
   enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, extra, only));
-  const Xapian::MSet found = enquire.get_mset(0, static_cast<Xapian::doccount>(candidates.size()));
+  const Xapian::MSet found =
+      enquire.get_mset(0, only_is_wider ? db.get_doccount() : static_cast<Xapian::doccount>(candidates.size()));
   std::unordered_map<Xapian::docid, double> added;
+  std::unordered_set<Xapian::docid> candidate_set;
+  if (only_is_wider)
+    for (const auto& [docid, score] : candidates) candidate_set.insert(docid);
   for (auto it = found.begin(); it != found.end(); ++it) {
+    if (only_is_wider && !candidate_set.contains(*it)) continue;
     added[*it] = it.get_weight();
     if (matched != nullptr) matched->emplace_back(*it, it.get_weight());
   }

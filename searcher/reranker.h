@@ -13,7 +13,6 @@
 
 #include "searcher/matcher.h"
 #include "searcher/ranking.h"
-#include "searcher/stored_articles.h"
 
 namespace mssearch {
 
@@ -28,8 +27,7 @@ struct Reranked {
 class Reranker {
  public:
   // `docid_shards`: local_shard_uuids() of `db` when its docids can name the candidates (all
-  // its databases local), else nullopt (their id terms, which travel to remote shards); `stored`
-  // reads those ids.
+  // its databases local), else nullopt (remote shards: the first pass's query bounds them).
   Reranker(const Xapian::Database& db, const Xapian::Weight& weight, const RankingOptions& options,
            CollectionFreqs& freqs, const std::optional<std::vector<std::string>>& docid_shards)
       : db_(db), weight_(weight), options_(options), freqs_(freqs), docid_shards_(docid_shards) {}
@@ -37,18 +35,11 @@ class Reranker {
   // Without feedback (or candidates), the match's window is the page as it is. `given`: the
   // terms to re-rank by (a coordinator's, chosen from all shards' best hits) instead of those
   // of this match's best hits.
-  Reranked rerank(const QueryPlan& plan, const Matched& matched, const MatchWindow& window, StoredArticles& stored,
+  Reranked rerank(const QueryPlan& plan, const Matched& matched, const MatchWindow& window,
                   const WeightedTerms* given = nullptr);
 
-  // Without docids (remote shards), the candidates named by id term at most: the first
-  // steps within this many (at 100,000 articles over 4 xapian-tcpsrv shards, page 400's
-  // 51,200 candidates read one by one took minutes).
-  static constexpr std::size_t kMaxIdCandidates = 800;
 
  private:
-  // `window`'s candidates by id term, as many as kMaxIdCandidates allows.
-  Xapian::Query candidate_ids(const Matched& matched, const MatchWindow& window, StoredArticles& stored) const;
-
   const Xapian::Database& db_;
   const Xapian::Weight& weight_;
   const RankingOptions& options_;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -39,6 +40,12 @@ std::unexpected<Error> xapian_failure(const Xapian::Error& e, const std::string&
   if (schema::error_code_of(e) == ErrorCode::kCorrupt)
     return fail(ErrorCode::kCorrupt, "the index is damaged: " + e.get_description() +
                                          "; `mssearch check` verifies it, `mssearch index --full` rebuilds it");
+  // Still failing after the retries (Impl::retrying): the remote shards are there but do not
+  // answer in time (a search heavier than remote_timeout_seconds allows, or overloaded
+  // shards): unavailable for now, not a fault of the index.
+  if (const std::string_view type = e.get_type(); type == "NetworkError" || type == "NetworkTimeoutError")
+    return fail(ErrorCode::kUnavailable, what + ": the remote shards did not answer (" + e.get_description() +
+                                             "); try again, or raise remote_timeout_seconds");
   return fail(ErrorCode::kDatabase, what + ": " + e.get_description());
 }
 
@@ -284,7 +291,7 @@ Result<SearchResult> Searcher::Impl::run(const SearchRequest& request, const Que
   const Matched matched = match(db, *weight, plan, window, request.facets ? facets.get() : nullptr,
                                 count_limit(), &slices, slice_parts);
   const Reranked reranked = Reranker(db, *weight, options.ranking, collection_freqs, docid_shards)
-                                .rerank(plan, matched, window, stored);
+                                .rerank(plan, matched, window);
   const Xapian::Stem stemmer = request.snippets ? planner.analyzer().snippet_stemmer(plan.query) : Xapian::Stem();
   Page page = build_page(db, reranked.page, matched.mset, stemmer, {request.snippets, options.snippet_length}, stored);
 
@@ -625,7 +632,7 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     if (matched.ranked.size() > r.candidates) matched.ranked.resize(r.candidates);
   }
   const Reranked reranked = Reranker(db, scoring, options.ranking, collection_freqs, docid_shards)
-                                .rerank(*plan, matched, window, stored, plan->feedback ? &r.feedback : nullptr);
+                                .rerank(*plan, matched, window, plan->feedback ? &r.feedback : nullptr);
   const bool snippets = request.snippets && !r.keys_only;
   const Xapian::Stem stemmer = snippets ? planner.analyzer().snippet_stemmer(plan->query) : Xapian::Stem();
   Page page = build_page(db, reranked.page, matched.mset, stemmer, {snippets, options.snippet_length, r.keys_only}, stored);

@@ -27,7 +27,6 @@
 #include "schema/verify.h"
 #include "searcher/facet_counter.h"
 #include "searcher/matcher.h"
-#include "searcher/reranker.h"
 #include "searcher/searcher.h"
 #include "server/http_server.h"
 #include "tests/test_support.h"
@@ -1027,13 +1026,13 @@ TEST_CASE("replication: a replica follows the primary through incremental and --
   t.join();
 }
 
-TEST_CASE("shards: remote shards page deep: their topics in one match, feedback's candidates named by id up to a bound",
+TEST_CASE("shards: remote shards page deep as one index does: feedback weighed in one match a shard, topics too",
           "[shards]") {
   // At 100,000 articles over 4 xapian-tcpsrv shards, page 400 of `brain` never answered: each
   // of feedback's 51,200 candidates was one document read (a round trip) for its id term, and
   // the retry after the remote timeout read the topic list a document at a time (26 s). Here
-  // 1,200 articles: the pages within Reranker::kMaxIdCandidates are one index's, the pages past
-  // it keep the first pass's order, and no article is on two pages.
+  // 1,200 articles, every page of 50: the same hits in the same order and the same related
+  // articles as one index, no article on two pages, and the same topic list.
   test::TempDir tmp;
   const fs::path src = tmp / "src", single = tmp / "single", sharded = tmp / "sharded";
   fs::create_directories(src);
@@ -1082,19 +1081,19 @@ TEST_CASE("shards: remote shards page deep: their topics in one match, feedback'
     req.limit = 50;
     auto r = s.search(req);
     REQUIRE(r);
-    std::vector<std::string> ids;
+    std::vector<std::string> ids, related;
     for (const auto& h : r->hits) ids.push_back(h.id);
-    return std::pair{ids, r->total};
+    for (const auto& h : r->related) related.push_back(h.id);
+    return std::tuple{ids, r->total, related};
   };
   std::set<std::string> seen;
   for (std::size_t offset = 0; offset < 1200; offset += 50) {
     INFO("offset " << offset);
-    auto [a, total_a] = page(one, offset);
-    auto [b, total_b] = page(far, offset);
+    auto [a, total_a, related_a] = page(one, offset);
+    auto [b, total_b, related_b] = page(far, offset);
     CHECK(total_b == total_a);
-    CHECK(b.size() == a.size());
-    // One index re-ranks every step; remote shards the steps within the bound (50, 200, 800).
-    if (offset + 50 <= Reranker::kMaxIdCandidates) CHECK(b == a);
+    CHECK(b == a);
+    CHECK(related_b == related_a);
     for (const auto& id : b) CHECK(seen.insert(id).second);
   }
   CHECK(seen.size() == 1200);

@@ -179,17 +179,23 @@ TEST_CASE("pipeline, rerank: the page is cut from the re-ranked candidates", "[p
   const Matched m = s.match_with(plan, r, nullptr);
   const std::optional<std::vector<std::string>> one_database = std::vector<std::string>{};
   Reranker reranker(s.db, *s.weight, s.options.ranking, s.freqs, one_database);
-  const Reranked out = reranker.rerank(plan, m, w, s.stored);
+  const Reranked out = reranker.rerank(plan, m, w);
   REQUIRE(out.page.size() == 5);
   CHECK_FALSE(out.terms.empty());
   std::set<Xapian::docid> candidates;
   for (const auto& [docid, score] : m.ranked) candidates.insert(docid);
   for (const auto& [docid, score] : out.page) CHECK(candidates.contains(docid));
   for (std::size_t i = 1; i < out.page.size(); ++i) CHECK(out.page[i - 1].second >= out.page[i].second);
+  // Without docids (remote shards' way: the first pass's query bounds the candidates, whose
+  // weights are kept): the same page, scores and related candidates.
+  const std::optional<std::vector<std::string>> no_docids;
+  const Reranked by_query = Reranker(s.db, *s.weight, s.options.ranking, s.freqs, no_docids).rerank(plan, m, w);
+  CHECK(by_query.page == out.page);
+  CHECK(by_query.like_best == out.like_best);
   // The next page continues where this one ends: no hit twice.
   SearchRequest next = r;
   next.offset = 5;
-  const Reranked second = reranker.rerank(plan, m, match_window(next, plan, s.options), s.stored);
+  const Reranked second = reranker.rerank(plan, m, match_window(next, plan, s.options));
   for (const auto& [docid, score] : second.page)
     CHECK(std::none_of(out.page.begin(), out.page.end(), [&](const auto& d) { return d.first == docid; }));
   // Feedback off: the match's window as it is.
@@ -201,7 +207,7 @@ TEST_CASE("pipeline, rerank: the page is cut from the re-ranked candidates", "[p
   const QueryPlan p2 = *no_feedback.plan(r);
   CHECK_FALSE(p2.feedback);
   const Matched m2 = s.match_with(p2, r, nullptr);
-  CHECK(reranker.rerank(p2, m2, match_window(r, p2, plain), s.stored).page == m2.ranked);
+  CHECK(reranker.rerank(p2, m2, match_window(r, p2, plain)).page == m2.ranked);
 }
 
 TEST_CASE("pipeline, page and related: stored fields, marked snippets, related never on the page", "[pipeline]") {
@@ -211,7 +217,7 @@ TEST_CASE("pipeline, page and related: stored fields, marked snippets, related n
   const MatchWindow w = match_window(r, plan, s.options);
   const Matched m = s.match_with(plan, r, nullptr);
   const std::optional<std::vector<std::string>> one_database = std::vector<std::string>{};
-  const Reranked ranked = Reranker(s.db, *s.weight, s.options.ranking, s.freqs, one_database).rerank(plan, m, w, s.stored);
+  const Reranked ranked = Reranker(s.db, *s.weight, s.options.ranking, s.freqs, one_database).rerank(plan, m, w);
   const Page page = build_page(s.db, ranked.page, m.mset, s.planner->analyzer().snippet_stemmer(plan.query),
                                {true, 240}, s.stored);
   REQUIRE_FALSE(page.hits.empty());
