@@ -37,13 +37,16 @@ struct ReadArgs {
     cmd->add_option("--synonyms", synonyms,
                     "Synonyms file (default: $MSSEARCH_SYNONYMS, else corpus/synonyms.yaml if present; '': none, as serve's)");
     cmd->add_flag("--json", json, "Print JSON (the same as the HTTP API)");
-    // CLI::NonNegativeNumber lets "nan" through (every comparison with it is false).
+    // CLI::NonNegativeNumber lets "nan" through (every comparison with it is false); 1e308 made
+    // every score infinite ("score": null), hence the bound the config file has too.
     const CLI::Validator finite_non_negative(
         [](std::string& text) {
           const double v = std::strtod(text.c_str(), nullptr);
-          return std::isfinite(v) && v >= 0 ? std::string() : "must be a finite number of 0 or more, not " + text;
+          return std::isfinite(v) && v >= 0 && v <= kMaxRankingNumber
+                     ? std::string()
+                     : fmt::format("must be a number from 0 to {}, not {}", kMaxRankingNumber, text);
         },
-        "NUMBER >= 0");
+        fmt::format("NUMBER 0-{}", kMaxRankingNumber));
     cmd->add_option("--recency-boost", recency_boost, "Score added for this year's articles, halving every 2 years (0: off)")
         ->check(CLI::Number & finite_non_negative);
     cmd->add_option("--credibility-boost", credibility_boost, "Score added for credibility 5, less for lower (0: off)")

@@ -85,9 +85,11 @@ struct RankingOptions {
 
 // What is wrong with these ranking settings, named as the config file names them
 // ("ranking.scheme is one of bm25, ..."), or "" when nothing: a scheme Xapian has, numbers
-// finite, >= 0 and within what a shard's answer may carry (feedback_depth <= 100,000,
+// finite, from 0 to kMaxRankingNumber and within what a shard's answer may carry (feedback_depth <= 100,000,
 // feedback_docs and feedback_terms <= 1,000). For the config file and `mssearch eval`.
 std::string ranking_settings_problem(const RankingOptions& r);
+// The largest a ranking setting's number may be (scores run 2-10; 1e308 made them infinite).
+inline constexpr double kMaxRankingNumber = 1e6;
 
 // Every ranking setting with its name, in one list: the config file's `ranking:` keys
 // (server/server_options.cpp) and the settings a coordinator and its shard servers compare

@@ -185,8 +185,8 @@ std::string ranking_settings_problem(const RankingOptions& r) {
   std::string problem;
   visit_ranking_settings(r, [&](std::string_view name, const auto& value) {
     if constexpr (std::is_same_v<std::decay_t<decltype(value)>, double>) {
-      if (problem.empty() && !(std::isfinite(value) && value >= 0))
-        problem = fmt::format("ranking.{} must be a finite number >= 0, not {}", name, value);
+      if (problem.empty() && !(std::isfinite(value) && value >= 0 && value <= kMaxRankingNumber))
+        problem = fmt::format("ranking.{} must be a number from 0 to {}, not {}", name, kMaxRankingNumber, value);
     }
   });
   if (!problem.empty()) return problem;

@@ -43,6 +43,13 @@ bool known_method(std::string_view method) {
          method == "CONNECT";
 }
 
+// RFC 9110's tchar: what a header field's name is made of.
+bool is_token_char(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
 }  // namespace
 
 std::size_t max_request_size(const FramingLimits& limits) {
@@ -110,6 +117,16 @@ Framing frame_request(std::string_view bytes, const FramingLimits& limits) {
         line[colon - 1] == ' ' || line[colon - 1] == '\t')
       return refuse(skip, 400, "bad_framing", "a header line is malformed");
     const std::string_view name = line.substr(0, colon);
+    // A name is a token and a value holds no control character but a tab (RFC 9110 5.1, 5.5;
+    // RFC 9112 2.2: a bare CR inside a line, read as a line's end by another parser, smuggled
+    // a second request past one Content-Length).
+    if (!std::all_of(name.begin(), name.end(), is_token_char))
+      return refuse(skip, 400, "bad_framing", "a header name holds a character a name cannot");
+    if (std::any_of(line.begin() + static_cast<std::ptrdiff_t>(colon) + 1, line.end(), [](char c) {
+          const auto u = static_cast<unsigned char>(c);
+          return (u < 0x20 && c != '\t') || u == 0x7f;
+        }))
+      return refuse(skip, 400, "bad_framing", "a header value holds a control character (a NUL, a bare CR)");
     const std::string_view value = trim(line.substr(colon + 1));
     if (iequals(name, "Host")) {
       ++hosts;

@@ -486,7 +486,9 @@ TEST_CASE("cli: --json prints one JSON error object on stdout when there is no i
 TEST_CASE("cli: --json prints one JSON error object on stdout for an argument it refuses", "[cli]") {
   test::TempDir tmp;
   for (const std::string args : {"search astrocytes --limit 1000 --json", "search astrocytes --json --sort bogus",
-                                 "index --json --shards 0", "stats --json --no-such-flag", "related x --json --limit 0"}) {
+                                 "index --json --shards 0", "stats --json --no-such-flag", "related x --json --limit 0",
+                                 // 1e308 made every score infinite ("score": null)
+                                 "search astrocytes --json --recency-boost 1e308", "search ms --json --credibility-boost 2e6"}) {
     INFO(args);
     auto r = test::run_mssearch(args + " --db " + q(tmp / "db"));
     CHECK(r.exit_code == 2);

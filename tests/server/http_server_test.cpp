@@ -902,7 +902,9 @@ TEST_CASE("server: every ranking setting a coordinator compares with its shards 
   CHECK(checked >= 18);
   for (const std::string bad : {"scheme: tfidf", "feedback_scheme: rocchio", "bm25_b: 1.5", "feedback_weight: -1",
                                 "feedback_docs: many", "bm25_k: 1", "feedback_depth: 2000000", "feedback_docs: 5000",
-                                "recency_half_life_years: 0", "exact_weight: .nan"}) {
+                                "recency_half_life_years: 0", "exact_weight: .nan",
+                                // 1e308 made every score infinite: "score": null on every hit
+                                "recency_boost: 1e308", "credibility_boost: 1000001"}) {
     test::write_file(tmp / "bad.yaml", "ranking:\n  " + bad + "\n");
     auto refused = load_server_options(tmp / "bad.yaml");
     INFO(bad);
