@@ -224,9 +224,12 @@ struct AnalyticsRecorder::Impl {
 Result<std::unique_ptr<AnalyticsRecorder>> AnalyticsRecorder::open(const AnalyticsOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  // Its folder, one level only (`data/` beside a fresh checkout): a mistyped path
+  // (`/nonexistent/dir/a.sqlite`) made every folder on the way without a word; now opening it
+  // fails, naming the path.
   if (options.path.has_parent_path()) {
     std::error_code ec;
-    std::filesystem::create_directories(options.path.parent_path(), ec);
+    std::filesystem::create_directory(options.path.parent_path(), ec);
   }
   if (auto ok = impl->open_file(); !ok) return std::unexpected(ok.error());
   Impl* raw = impl.get();

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analytics/analytics.h"
+#include "schema/index_path.h"
 #include "schema/schema.h"
 #include "schema/utf8.h"
 #include "searcher/result_cache.h"
@@ -334,6 +335,25 @@ struct HttpServer::Impl {
   }
   void topics(httplib::Response& res);
   void ready(httplib::Response& res);
+  // Why a local index the server opened is no longer on disk (deleted, moved, emptied), or
+  // nullopt: each local database named, each shard of a sharded one.
+  std::optional<std::string> index_gone_from_disk() const {
+    if (options.searcher.shard_transport) return std::nullopt;
+    std::vector<std::filesystem::path> dirs;
+    if (options.searcher.databases.empty()) dirs.push_back(options.searcher.db_path);
+    for (const auto& d : options.searcher.databases)
+      if (!is_remote_spec(d)) dirs.emplace_back(d);
+    for (const auto& dir : dirs) {
+      const auto shards = shard_dirs(dir);
+      for (const auto& one : shards.empty() ? std::vector<std::filesystem::path>{dir} : shards)
+        if (!live_database_dir(one))
+          return fmt::format("the index at {} is gone from disk since the server opened it (deleted or moved): "
+                             "searches answer from the files still open, and a restart would find no index; "
+                             "build it again there (`mssearch index`)",
+                             one.string());
+    }
+    return std::nullopt;
+  }
   // Whether no shard of documents answers: none is up, or only the spelling database beside
   // remote shards, which holds no article (it alone up was "ready", 0 documents).
   bool no_shard_up(const std::vector<ShardStatus>& shards) const {
@@ -863,6 +883,10 @@ void HttpServer::Impl::ready(httplib::Response& res) {
   auto searcher = pool.acquire();
   if (!searcher)
     return not_ready(searcher.error().code == ErrorCode::kCorrupt ? "damaged" : "not_ready", searcher.error(), std::nullopt);
+  // An index deleted or moved while served: the searches answer from the files still open,
+  // but a restart finds none (/readyz said ready, 50 documents, over an emptied folder).
+  if (const auto gone = index_gone_from_disk())
+    return not_ready("not_ready", {ErrorCode::kIndexMissing, *gone}, (*searcher)->revision());
   const auto documents = (*searcher)->document_count();
   const auto revision = (*searcher)->revision();
   if (auto reason = damaged(revision)) {

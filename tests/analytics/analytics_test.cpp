@@ -154,6 +154,13 @@ TEST_CASE("analytics: a full queue drops and counts, a bad file is a clear error
   auto bad = AnalyticsRecorder::open({tmp / "dir.sqlite"});
   REQUIRE_FALSE(bad);
   CHECK_THAT(bad.error().message, Catch::Contains("dir.sqlite"));
+  // A mistyped path: refused, no folder made on the way (each one was, without a word); its
+  // own folder alone is made (`data/` beside a fresh checkout).
+  auto typo = AnalyticsRecorder::open({tmp / "no" / "such" / "a.sqlite"});
+  REQUIRE_FALSE(typo);
+  CHECK_THAT(typo.error().message, Catch::Contains("a.sqlite"));
+  CHECK_FALSE(fs::exists(tmp / "no"));
+  CHECK(AnalyticsRecorder::open({tmp / "data" / "a.sqlite"}));
   auto missing = analytics_report(tmp / "none.sqlite", std::chrono::hours(1));
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == ErrorCode::kIndexMissing);

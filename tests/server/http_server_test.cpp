@@ -205,6 +205,25 @@ TEST_CASE("server: not ready without an index, ready once one exists", "[server]
   CHECK(s.get_json("/readyz")["documents"] == 50);
 }
 
+TEST_CASE("server: an index deleted or moved while served makes /readyz 503, and ready again once rebuilt", "[server]") {
+  // It said ready, 50 documents, over a deleted index and over an emptied folder: the searches
+  // answer from the files still open, but a restart finds none.
+  LiveServer s;
+  CHECK(s.get_json("/readyz")["documents"] == 50);
+  const fs::path away = s.tmp / "moved";
+  fs::rename(s.db, away);
+  auto gone = s.get_json("/readyz", 503);
+  CHECK(gone["status"] == "not_ready");
+  CHECK_THAT(gone["reason"].get<std::string>(), Catch::Contains("is gone from disk") && Catch::Contains("…/db"));
+  CHECK_THAT(gone.dump(), !Catch::Contains(s.tmp.path().string()));
+  CHECK(s.get_json("/api/search?q=ms")["total"].get<int>() > 0);  // still answering meanwhile
+  fs::create_directories(s.db);  // an empty folder where it was is no index either
+  CHECK(s.get_json("/readyz", 503)["status"] == "not_ready");
+  fs::remove(s.db);
+  fs::rename(away, s.db);
+  CHECK(s.get_json("/readyz")["documents"] == 50);
+}
+
 TEST_CASE("server: public answers name no path of the server's files", "[server]") {
   // What without_paths leaves of a message: each path's last part; addresses and words as they were.
   CHECK(without_paths("no index at /srv/ms/data/index: build one with `mssearch index corpus/ --db /srv/ms/data/index`") ==
