@@ -335,24 +335,27 @@ struct HttpServer::Impl {
   }
   void topics(httplib::Response& res);
   void ready(httplib::Response& res);
-  // Why a local index the server opened is no longer on disk (deleted, moved, emptied), or
-  // nullopt: each local database named, each shard of a sharded one.
+  // Why the index the server opened is no longer on disk (deleted, moved, emptied), or
+  // nullopt. Only when every database it searches is local and none is left (one of several
+  // gone is a shard down: the answers say "partial").
   std::optional<std::string> index_gone_from_disk() const {
     if (options.searcher.shard_transport) return std::nullopt;
     std::vector<std::filesystem::path> dirs;
     if (options.searcher.databases.empty()) dirs.push_back(options.searcher.db_path);
-    for (const auto& d : options.searcher.databases)
-      if (!is_remote_spec(d)) dirs.emplace_back(d);
+    for (const auto& d : options.searcher.databases) {
+      if (is_remote_spec(d)) return std::nullopt;
+      dirs.emplace_back(d);
+    }
     for (const auto& dir : dirs) {
       const auto shards = shard_dirs(dir);
-      for (const auto& one : shards.empty() ? std::vector<std::filesystem::path>{dir} : shards)
-        if (!live_database_dir(one))
-          return fmt::format("the index at {} is gone from disk since the server opened it (deleted or moved): "
-                             "searches answer from the files still open, and a restart would find no index; "
-                             "build it again there (`mssearch index`)",
-                             one.string());
+      if (shards.empty() ? live_database_dir(dir).has_value()
+                         : std::any_of(shards.begin(), shards.end(), [](const auto& one) { return live_database_dir(one).has_value(); }))
+        return std::nullopt;
     }
-    return std::nullopt;
+    return fmt::format("the index at {} is gone from disk since the server opened it (deleted or moved): "
+                       "searches answer from the files still open, and a restart would find no index; "
+                       "build it again there (`mssearch index`)",
+                       dirs.front().string());
   }
   // Whether no shard of documents answers: none is up, or only the spelling database beside
   // remote shards, which holds no article (it alone up was "ready", 0 documents).

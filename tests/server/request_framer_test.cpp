@@ -97,6 +97,10 @@ TEST_CASE("framer: refusals name the status", "[server][framer]") {
       {"GET / FTP/1.1\r\n\r\n", 400},
       {std::string("GET /a\0b HTTP/1.1\r\n\r\n", 21), 400},
       {"GET /a\x01b HTTP/1.1\r\n\r\n", 400},
+      // RFC 9112 3.2: a target is a path, a whole URL or (OPTIONS) `*` (this was a 404).
+      {"GET api/search?q=ms HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+      {"GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+      {"GET ftp://x/ HTTP/1.1\r\nHost: x\r\n\r\n", 400},
       // RFC 9112, 3.2: HTTP/1.1 without Host, and any request with two.
       {"GET / HTTP/1.1\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nX-Host: x\r\n\r\n", 400},
