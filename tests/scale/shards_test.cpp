@@ -122,6 +122,17 @@ struct TcpServer {
   std::string spec() const { return fmt::format("tcp://127.0.0.1:{}", port); }
 };
 
+// xapian-tcpsrv over each of the first `n` shards of the sharded index `dir`, and their specs.
+std::pair<std::vector<std::unique_ptr<TcpServer>>, std::vector<std::string>> serve_shards(const fs::path& dir, std::size_t n) {
+  std::vector<std::unique_ptr<TcpServer>> servers;
+  std::vector<std::string> specs;
+  for (std::size_t i = 0; i < n; ++i) {
+    servers.push_back(std::make_unique<TcpServer>(shard_dir(dir, i), free_port()));
+    specs.push_back(servers.back()->spec());
+  }
+  return {std::move(servers), std::move(specs)};
+}
+
 // Any command in its own process group, killed (with its children) at scope end; output to a file.
 struct Process {
   pid_t pid = -1;
@@ -398,12 +409,7 @@ TEST_CASE("shards: local and remote shards answer as one database does, and a de
   const fs::path single = tmp / "single", sharded = tmp / "sharded";
   REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q", test::corpus_dir().string(), single.string())).exit_code == 0);
   REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 3 -q", test::corpus_dir().string(), sharded.string())).exit_code == 0);
-  std::vector<std::unique_ptr<TcpServer>> servers;
-  std::vector<std::string> remote;
-  for (std::size_t i = 0; i < 3; ++i) {
-    servers.push_back(std::make_unique<TcpServer>(shard_dir(sharded, i), free_port()));
-    remote.push_back(servers.back()->spec());
-  }
+  auto [servers, remote] = serve_shards(sharded, 3);
   const fs::path synonyms = test::corpus_dir() / "synonyms.yaml";
   auto open = [&](const fs::path& db, const std::vector<std::string>& databases, bool parallel = true) {
     SearcherOptions o;
@@ -696,12 +702,7 @@ TEST_CASE("shards: remote shards sorted by date or credibility count each match 
   const fs::path single = tmp / "single", sharded = tmp / "sharded";
   REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q", test::corpus_dir().string(), single.string())).exit_code == 0);
   REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 3 -q", test::corpus_dir().string(), sharded.string())).exit_code == 0);
-  std::vector<std::unique_ptr<TcpServer>> servers;
-  std::vector<std::string> remote;
-  for (std::size_t i = 0; i < 3; ++i) {
-    servers.push_back(std::make_unique<TcpServer>(shard_dir(sharded, i), free_port()));
-    remote.push_back(servers.back()->spec());
-  }
+  auto [servers, remote] = serve_shards(sharded, 3);
   auto open = [&](const fs::path& db, const std::vector<std::string>& databases) {
     SearcherOptions o;
     o.db_path = db;
@@ -1052,12 +1053,7 @@ TEST_CASE("shards: remote shards page deep as one index does: feedback weighed i
   }
   REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q", src.string(), single.string())).exit_code == 0);
   REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 3 -q", src.string(), sharded.string())).exit_code == 0);
-  std::vector<std::unique_ptr<TcpServer>> servers;
-  std::vector<std::string> remote;
-  for (std::size_t i = 0; i < 3; ++i) {
-    servers.push_back(std::make_unique<TcpServer>(shard_dir(sharded, i), free_port()));
-    remote.push_back(servers.back()->spec());
-  }
+  auto [servers, remote] = serve_shards(sharded, 3);
   auto open = [&](const fs::path& db, const std::vector<std::string>& databases) {
     SearcherOptions o;
     o.db_path = db;
