@@ -675,17 +675,27 @@ void drop_dangling_operator(std::string& out) {
     if (ends_in_operator(out, op, true)) return;
 }
 
-// `text` with each signed chunk (`-ms`, `+"optic neuritis"`, `-(a b)`) once and each bracketed
-// group at most kMaxRepeats times, with the operator that joined a copy left out: an exclusion
-// or a requirement holds once, and each copy was matched again (1,000 times `-ms`, each
+// `text` with each signed chunk (`-ms`, `+"optic neuritis"`, `-(a b)`) once (a requirement
+// only where no OR or XOR parts its level) and each bracketed group at most kMaxRepeats times,
+// with the operator that joined a copy left out: an exclusion or a requirement holds once, and
+// each copy was matched again (1,000 times `-ms`, each
 // `(ms OR "multiple sclerosis")` once its synonyms are in: 3 s a search at 3,900 articles, and
 // 16 such searches held every worker of a server for a minute).
 std::string once_each_constraint(const std::string& text) {
   std::map<std::string, std::size_t> seen;
   std::string out;
   std::size_t copied = 0;
-  for (const Chunk& c : top_chunks(text)) {
+  const std::vector<Chunk> chunks = top_chunks(text);
+  // A requirement holds for its OR branch only: `trial +mri OR fatigue +mri` needs each copy
+  // (without the second, fatigue's articles without mri came in). An exclusion holds for the
+  // whole query or bracket, whatever stands beside it.
+  const bool branches = std::any_of(chunks.begin(), chunks.end(), [&](const Chunk& c) {
+    const std::string_view w = std::string_view(text).substr(c.begin, c.end - c.begin);
+    return w == "OR" || w == "XOR";
+  });
+  for (const Chunk& c : chunks) {
     if (c.sign == 0 && !c.group) continue;
+    if (c.sign == '+' && branches) continue;
     std::string whole = text.substr(c.begin, c.end - c.begin);
     out.append(text, copied, c.begin - copied);
     copied = c.end;

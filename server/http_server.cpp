@@ -336,8 +336,9 @@ struct HttpServer::Impl {
   void topics(httplib::Response& res);
   void ready(httplib::Response& res);
   // Why the index the server opened is no longer on disk (deleted, moved, emptied), or
-  // nullopt. Only when every database it searches is local and none is left (one of several
-  // gone is a shard down: the answers say "partial").
+  // nullopt: a sharded index missing any shard (it no longer opens: "shard-01 is missing"), or
+  // every database it searches gone (one of several named databases gone would be a shard down
+  // after a restart, the answers partial).
   std::optional<std::string> index_gone_from_disk() const {
     if (options.searcher.shard_transport) return std::nullopt;
     std::vector<std::filesystem::path> dirs;
@@ -346,16 +347,21 @@ struct HttpServer::Impl {
       if (is_remote_spec(d)) return std::nullopt;
       dirs.emplace_back(d);
     }
+    const auto gone = [](const std::filesystem::path& dir) {
+      return fmt::format("the index at {} is gone from disk since the server opened it (deleted or moved): "
+                         "searches answer from the files still open, and a restart would not open it; "
+                         "build it again there (`mssearch index`)",
+                         dir.string());
+    };
+    bool any_left = false;
     for (const auto& dir : dirs) {
       const auto shards = shard_dirs(dir);
-      if (shards.empty() ? live_database_dir(dir).has_value()
-                         : std::any_of(shards.begin(), shards.end(), [](const auto& one) { return live_database_dir(one).has_value(); }))
-        return std::nullopt;
+      for (const auto& one : shards)
+        if (!live_database_dir(one)) return gone(one);
+      any_left = any_left || !shards.empty() || live_database_dir(dir).has_value();
     }
-    return fmt::format("the index at {} is gone from disk since the server opened it (deleted or moved): "
-                       "searches answer from the files still open, and a restart would find no index; "
-                       "build it again there (`mssearch index`)",
-                       dirs.front().string());
+    if (any_left) return std::nullopt;
+    return gone(dirs.front());
   }
   // Whether no shard of documents answers: none is up, or only the spelling database beside
   // remote shards, which holds no article (it alone up was "ready", 0 documents).

@@ -94,8 +94,8 @@ Framing frame_request(std::string_view bytes, const FramingLimits& limits) {
     if (std::any_of(target.begin(), target.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
       return refuse(skip, 400, "bad_framing", "the request target holds a control character");
     // RFC 9112 3.2: a path (origin form), a whole URL (absolute form, routed by its path), for
-    // OPTIONS `*`, for CONNECT host:port (refused 405 after); `GET api/search` was routed as no
-    // route (404).
+    // OPTIONS `*`, for CONNECT host:port (no route: 404 after); `GET api/search` was routed as
+    // no route (404) too.
     const auto absolute = [&](std::string_view scheme) {
       return target.size() > scheme.size() && iequals(target.substr(0, scheme.size()), scheme);
     };

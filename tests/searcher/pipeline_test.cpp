@@ -95,6 +95,11 @@ TEST_CASE("pipeline, plan: an exclusion or a requirement typed again is matched 
   CHECK(query_of("-ms -fatigue") != query_of("-ms"));
   CHECK(query_of("-ms -\"ms\"") != query_of("-ms"));
   CHECK(query_of("sleep sleep -ms") != query_of("sleep -ms"));
+  // A requirement holds for its OR branch: each copy stays (without the second, fatigue's
+  // articles without mri came in).
+  CHECK(query_of("trial +mri OR fatigue +mri") != query_of("trial +mri OR fatigue"));
+  CHECK(query_of("exercise (trial +mri OR fatigue +mri)") != query_of("exercise (trial +mri OR fatigue)"));
+  CHECK(query_of("fatigue +mri +mri") == query_of("fatigue +mri"));
 }
 
 TEST_CASE("pipeline, plan: order, feedback, filters and bounds are decided before matching", "[pipeline]") {

@@ -222,6 +222,19 @@ TEST_CASE("server: an index deleted or moved while served makes /readyz 503, and
   fs::remove(s.db);
   fs::rename(away, s.db);
   CHECK(s.get_json("/readyz")["documents"] == 50);
+
+  // One shard of a sharded index gone: it would not open again ("shard-01 is missing"), though
+  // every answer is still whole from the files open.
+  test::TempDir tmp;
+  const fs::path sharded = tmp / "sharded";
+  REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 3 -q", test::corpus_dir().string(), sharded.string()))
+              .exit_code == 0);
+  LiveServer over_shards(sharded, {});
+  CHECK(over_shards.get_json("/readyz")["documents"] == 50);
+  fs::rename(sharded / "shard-01", tmp / "shard-01");
+  CHECK_THAT(over_shards.get_json("/readyz", 503)["reason"].get<std::string>(), Catch::Contains("/shard-01 is gone from disk"));
+  fs::rename(tmp / "shard-01", sharded / "shard-01");
+  CHECK(over_shards.get_json("/readyz")["documents"] == 50);
 }
 
 TEST_CASE("server: public answers name no path of the server's files", "[server]") {
