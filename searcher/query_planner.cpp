@@ -676,7 +676,8 @@ void drop_dangling_operator(std::string& out) {
 }
 
 // `text` with each signed chunk (`-ms`, `+"optic neuritis"`, `-(a b)`) once (a requirement
-// only where no OR or XOR parts its level) and each bracketed group at most kMaxRepeats times,
+// where OR or XOR parts its level: kMaxRepeats times) and each bracketed group at most
+// kMaxRepeats times,
 // with the operator that joined a copy left out: an exclusion or a requirement holds once, and
 // each copy was matched again (1,000 times `-ms`, each
 // `(ms OR "multiple sclerosis")` once its synonyms are in: 3 s a search at 3,900 articles, and
@@ -695,11 +696,11 @@ std::string once_each_constraint(const std::string& text) {
   });
   for (const Chunk& c : chunks) {
     if (c.sign == 0 && !c.group) continue;
-    if (c.sign == '+' && branches) continue;
     std::string whole = text.substr(c.begin, c.end - c.begin);
     out.append(text, copied, c.begin - copied);
     copied = c.end;
-    if (++seen[whole] > (c.sign != 0 ? 1 : kMaxRepeats)) {
+    // Past kMaxRepeats copies across OR branches, a requirement too (`+ms OR` 500 times: 1.5 s).
+    if (++seen[whole] > (c.sign == '-' || (c.sign == '+' && !branches) ? 1 : kMaxRepeats)) {
       drop_dangling_operator(out);
       continue;
     }

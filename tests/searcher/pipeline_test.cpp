@@ -100,6 +100,8 @@ TEST_CASE("pipeline, plan: an exclusion or a requirement typed again is matched 
   CHECK(query_of("trial +mri OR fatigue +mri") != query_of("trial +mri OR fatigue"));
   CHECK(query_of("exercise (trial +mri OR fatigue +mri)") != query_of("exercise (trial +mri OR fatigue)"));
   CHECK(query_of("fatigue +mri +mri") == query_of("fatigue +mri"));
+  // Past kMaxRepeats copies there too (500 times `+ms OR`: 1.5 s a search at 3,900 articles).
+  CHECK(query_of(times("+ms", 500, " OR ")) == query_of(times("+ms", 4, " OR ")));
 }
 
 TEST_CASE("pipeline, plan: order, feedback, filters and bounds are decided before matching", "[pipeline]") {
