@@ -41,8 +41,7 @@ struct ReadArgs {
     // every score infinite ("score": null), hence the bound the config file has too.
     const CLI::Validator finite_non_negative(
         [](std::string& text) {
-          const double v = std::strtod(text.c_str(), nullptr);
-          return std::isfinite(v) && v >= 0 && v <= kMaxRankingNumber
+          return is_ranking_number(std::strtod(text.c_str(), nullptr))
                      ? std::string()
                      : fmt::format("must be a number from 0 to {}, not {}", kMaxRankingNumber, text);
         },

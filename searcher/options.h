@@ -3,6 +3,7 @@
 // seeing the engine.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -90,6 +91,8 @@ struct RankingOptions {
 std::string ranking_settings_problem(const RankingOptions& r);
 // The largest a ranking setting's number may be (scores run 2-10; 1e308 made them infinite).
 inline constexpr double kMaxRankingNumber = 1e6;
+// Whether `v` may be a ranking setting's number: finite, from 0 to kMaxRankingNumber (NaN is not).
+inline bool is_ranking_number(double v) { return std::isfinite(v) && v >= 0 && v <= kMaxRankingNumber; }
 
 // Every ranking setting with its name, in one list: the config file's `ranking:` keys
 // (server/server_options.cpp) and the settings a coordinator and its shard servers compare

@@ -677,11 +677,11 @@ void drop_dangling_operator(std::string& out) {
 
 // `text` with each signed chunk (`-ms`, `+"optic neuritis"`, `-(a b)`) once (a requirement
 // where OR or XOR parts its level: kMaxRepeats times) and each bracketed group at most
-// kMaxRepeats times,
-// with the operator that joined a copy left out: an exclusion or a requirement holds once, and
-// each copy was matched again (1,000 times `-ms`, each
-// `(ms OR "multiple sclerosis")` once its synonyms are in: 3 s a search at 3,900 articles, and
-// 16 such searches held every worker of a server for a minute).
+// kMaxRepeats times, with the operator that joined a copy left out. An exclusion or a
+// requirement holds once, and each copy was matched again: 1,000 times `-ms`, each
+// `(ms OR "multiple sclerosis")` once its synonyms are in, took 3 s a search at 3,900 articles,
+// and 16 such searches held every worker of a server for a minute. Plain words, wildcards and
+// phrases typed again are bounded_repeats()'s (below): they count again, up to a bound.
 std::string once_each_constraint(const std::string& text) {
   std::map<std::string, std::size_t> seen;
   std::string out;

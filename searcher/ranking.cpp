@@ -185,7 +185,7 @@ std::string ranking_settings_problem(const RankingOptions& r) {
   std::string problem;
   visit_ranking_settings(r, [&](std::string_view name, const auto& value) {
     if constexpr (std::is_same_v<std::decay_t<decltype(value)>, double>) {
-      if (problem.empty() && !(std::isfinite(value) && value >= 0 && value <= kMaxRankingNumber))
+      if (problem.empty() && !is_ranking_number(value))
         problem = fmt::format("ranking.{} must be a number from 0 to {}, not {}", name, kMaxRankingNumber, value);
     }
   });
@@ -574,9 +574,13 @@ std::optional<std::vector<std::string>> local_shard_uuids(const Xapian::Database
   return uuids;
 }
 
-ScoredDocs rerank(const Xapian::Database& db, const Xapian::Weight& weight, const Xapian::Query& extra,
-                  const Xapian::Query& only, const ScoredDocs& candidates, const std::vector<std::size_t>& steps,
-                  ScoredDocs* matched, bool only_is_wider) {
+namespace {
+
+// `candidates` with `extra`'s weight added where `only` (matching all of them, and
+// `only_is_wider`: others too) lets it match: rerank_candidates() and rerank_within().
+ScoredDocs rerank_over(const Xapian::Database& db, const Xapian::Weight& weight, const Xapian::Query& extra,
+                       const Xapian::Query& only, bool only_is_wider, const ScoredDocs& candidates,
+                       const std::vector<std::size_t>& steps, ScoredDocs* matched) {
   Xapian::Enquire enquire(db);
   enquire.set_weighting_scheme(weight);
   enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, extra, only));
@@ -602,6 +606,20 @@ ScoredDocs rerank(const Xapian::Database& db, const Xapian::Weight& weight, cons
     from = to;
   }
   return out;
+}
+
+}  // namespace
+
+ScoredDocs rerank_candidates(const Xapian::Database& db, const Xapian::Weight& weight, const Xapian::Query& extra,
+                             const Xapian::Query& candidates_only, const ScoredDocs& candidates,
+                             const std::vector<std::size_t>& steps, ScoredDocs* matched) {
+  return rerank_over(db, weight, extra, candidates_only, false, candidates, steps, matched);
+}
+
+ScoredDocs rerank_within(const Xapian::Database& db, const Xapian::Weight& weight, const Xapian::Query& extra,
+                         const Xapian::Query& wider, const ScoredDocs& candidates, const std::vector<std::size_t>& steps,
+                         ScoredDocs* matched) {
+  return rerank_over(db, weight, extra, wider, true, candidates, steps, matched);
 }
 
 }  // namespace mssearch

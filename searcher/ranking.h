@@ -164,17 +164,21 @@ Xapian::Query feedback_query(const WeightedTerms& terms);
 
 // Re-ranking without a second search of the collection: `extra`'s weight (Xapian's, from
 // `weight`) added to each of `candidates` (docid and score of a first pass over `db`) that it
-// matches; Xapian visits only the postings of the documents `only` matches: a query for the
-// candidates (candidates_query for local databases) or, with `only_is_wider`, any query
-// matching all of them (the first pass's own, for remote databases, where a docid cannot
-// travel: every match `extra` weighs there comes back, and only the candidates' count).
-// Returned best first within each step (`steps`: where each ends, increasing; past the last,
-// one more), the steps in order, ties in the candidates' order. `matched`, when given, gets
-// the candidates `extra` matches with `extra`'s weight alone, best first.
+// matches. Returned best first within each step (`steps`: where each ends, increasing; past the
+// last, one more), the steps in order, ties in the candidates' order. `matched`, when given,
+// gets the candidates `extra` matches with `extra`'s weight alone, best first.
 using ScoredDocs = std::vector<std::pair<Xapian::docid, double>>;
-ScoredDocs rerank(const Xapian::Database& db, const Xapian::Weight& weight, const Xapian::Query& extra,
-                  const Xapian::Query& only, const ScoredDocs& candidates, const std::vector<std::size_t>& steps = {},
-                  ScoredDocs* matched = nullptr, bool only_is_wider = false);
+// On local databases: Xapian visits only the postings of the documents `candidates_only`
+// (candidates_query()) matches.
+ScoredDocs rerank_candidates(const Xapian::Database& db, const Xapian::Weight& weight, const Xapian::Query& extra,
+                             const Xapian::Query& candidates_only, const ScoredDocs& candidates,
+                             const std::vector<std::size_t>& steps = {}, ScoredDocs* matched = nullptr);
+// On remote databases, where a docid cannot travel: `extra` is weighed over every document
+// `wider` (the first pass's own query, matching all the candidates) matches, all of them come
+// back, one match a shard, and only the candidates' weights count.
+ScoredDocs rerank_within(const Xapian::Database& db, const Xapian::Weight& weight, const Xapian::Query& extra,
+                         const Xapian::Query& wider, const ScoredDocs& candidates,
+                         const std::vector<std::size_t>& steps = {}, ScoredDocs* matched = nullptr);
 // A query matching exactly these documents of a local database (no weight of its own);
 // `shard_uuids`: local_shard_uuids() of a database of several.
 Xapian::Query candidates_query(const ScoredDocs& candidates, const std::vector<std::string>& shard_uuids = {});

@@ -19,11 +19,11 @@ Reranked Reranker::rerank(const QueryPlan& plan, const Matched& matched, const M
     // the terms are weighed over the first pass's matches, one match a shard, and the
     // candidates' weights kept.
     if (docid_shards_)
-      out.page = mssearch::rerank(db_, weight_, feedback_query(out.terms), candidates_query(out.page, *docid_shards_),
-                                  out.page, window.steps, &out.like_best);
+      out.page = rerank_candidates(db_, weight_, feedback_query(out.terms), candidates_query(out.page, *docid_shards_),
+                                   out.page, window.steps, &out.like_best);
     else
-      out.page = mssearch::rerank(db_, weight_, feedback_query(out.terms), plan.query, out.page, window.steps,
-                                  &out.like_best, true);
+      out.page = rerank_within(db_, weight_, feedback_query(out.terms), plan.query, out.page, window.steps,
+                               &out.like_best);
   }
   const std::size_t from = std::min<std::size_t>(window.offset, out.page.size());
   out.page.erase(out.page.begin(), out.page.begin() + static_cast<std::ptrdiff_t>(from));
