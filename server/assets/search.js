@@ -34,6 +34,29 @@
     return p;
   }
 
+  // A paste in another script than Latin percent-encodes to 6-9 bytes a letter: past the
+  // server's 8 KiB request line its address was refused (414) and nothing searched. Its
+  // beginning is searched instead, cut at the last space that fits (as the server cuts a paste
+  // over its byte limit), and the page says so. Returns whether `p`'s q was cut.
+  var maxAddress = 7500;  // of 8,192: the method, "&fragment=1&partial=1", a search id
+  var cutNote = "Your search was long, so only its beginning was searched.";
+  function fitAddress(p) {
+    var q = p.get("q");
+    if (!q || ("/?" + p.toString()).length <= maxAddress) return false;
+    var encoded = function (s) { return new URLSearchParams({ q: s }).toString().length - 2; };
+    var budget = maxAddress - (("/?" + p.toString()).length - encoded(q));
+    var lo = 0, hi = q.length;  // the longest beginning that fits: encoded() grows with it
+    while (lo < hi) {
+      var mid = Math.ceil((lo + hi) / 2);
+      if (encoded(q.slice(0, mid)) <= budget) lo = mid; else hi = mid - 1;
+    }
+    if (lo > 0 && /[\uD800-\uDBFF]/.test(q.charAt(lo - 1))) --lo;  // never half a character
+    var head = q.slice(0, lo);
+    var space = head.search(/\s\S*$/);
+    p.set("q", (space > 0 ? head.slice(0, space) : head).trim());
+    return true;
+  }
+
   // Where focus was, as something that can be found again in the new fragment.
   function focusKey() {
     var el = document.activeElement;
@@ -72,7 +95,7 @@
     typingEntry = typing;
   }
 
-  function load(url, shareable, key, typing) {
+  function load(url, shareable, key, typing, cut) {
     if (controller) controller.abort();
     controller = new AbortController();
     var words = (new URLSearchParams(url.split("?")[1] || "").get("q") || "").trim();
@@ -96,6 +119,14 @@
         results.innerHTML = html;  // server-rendered and escaped
         more = results.querySelector("details.more-topics");
         if (more && moreOpen) more.open = true;
+        if (cut && !Array.prototype.some.call(results.querySelectorAll(".note"), function (n) { return n.textContent === cutNote; })) {
+          var note = document.createElement("p");
+          note.className = "note";
+          note.setAttribute("role", "status");
+          note.textContent = cutNote;
+          var ol = results.querySelector("ol.results");
+          if (ol) ol.parentNode.insertBefore(note, ol); else results.insertBefore(note, results.firstChild);
+        }
         remember(shareable, !!typing);
         form.classList.add("updated");
         foldFilters();
@@ -122,9 +153,10 @@
 
   function update(typing, key) {
     var p = params();
+    var cut = fitAddress(p);
     var shareable = "/?" + p.toString();
     if (typing) p.set("partial", "1");
-    load("/?" + p.toString(), shareable, key, typing);
+    load("/?" + p.toString(), shareable, key, typing, cut);
   }
 
   foldFilters();
