@@ -339,29 +339,52 @@ struct HttpServer::Impl {
   // nullopt: a sharded index missing any shard (it no longer opens: "shard-01 is missing"), or
   // every database it searches gone (one of several named databases gone would be a shard down
   // after a restart, the answers partial).
+  // Where a local index the server opened is gone from disk since (deleted, moved, emptied):
+  // the folder itself, or the missing shard of a sharded one; nullopt while it is all there.
+  static std::optional<std::filesystem::path> gone_from_disk(const std::filesystem::path& dir) {
+    const auto shards = shard_dirs(dir);
+    for (const auto& one : shards)
+      if (!live_database_dir(one)) return one;
+    if (shards.empty() && !live_database_dir(dir)) return dir;
+    return std::nullopt;
+  }
+  static std::string gone_message(const std::filesystem::path& dir) {
+    return fmt::format("the index at {} is gone from disk since the server opened it (deleted or moved): "
+                       "searches answer from the files still open, and a restart would not open it; "
+                       "build it again there (`mssearch index`)",
+                       dir.string());
+  }
+  // Why the served index cannot be opened again: its one database, or a shard of a sharded
+  // one, is gone; or every one of several listed databases is (one of them gone is a shard
+  // down: ready, partial, named under /readyz's shards).
   std::optional<std::string> index_gone_from_disk() const {
     if (options.searcher.shard_transport) return std::nullopt;
-    std::vector<std::filesystem::path> dirs;
-    if (options.searcher.databases.empty()) dirs.push_back(options.searcher.db_path);
+    if (options.searcher.databases.empty()) {
+      const auto gone = gone_from_disk(options.searcher.db_path);
+      return gone ? std::optional(gone_message(*gone)) : std::nullopt;
+    }
+    std::optional<std::filesystem::path> first_gone;
     for (const auto& d : options.searcher.databases) {
       if (is_remote_spec(d)) return std::nullopt;
-      dirs.emplace_back(d);
+      const auto gone = gone_from_disk(d);
+      if (!gone) return std::nullopt;
+      if (!first_gone) first_gone = gone;
     }
-    const auto gone = [](const std::filesystem::path& dir) {
-      return fmt::format("the index at {} is gone from disk since the server opened it (deleted or moved): "
-                         "searches answer from the files still open, and a restart would not open it; "
-                         "build it again there (`mssearch index`)",
-                         dir.string());
-    };
-    bool any_left = false;
-    for (const auto& dir : dirs) {
-      const auto shards = shard_dirs(dir);
-      for (const auto& one : shards)
-        if (!live_database_dir(one)) return gone(one);
-      any_left = any_left || !shards.empty() || live_database_dir(dir).has_value();
-    }
-    if (any_left) return std::nullopt;
-    return gone(dirs.front());
+    return gone_message(*first_gone);
+  }
+  // The searcher's shards, with one of several local databases gone from disk since it opened
+  // them shown down: it answers from its open files until they are opened again (a restart),
+  // then is down; /readyz and /metrics say so now, as for a shard down.
+  std::vector<ShardStatus> shard_status_on_disk(const Searcher& searcher) const {
+    std::vector<ShardStatus> out = searcher.shard_status();
+    if (options.searcher.shard_transport || options.searcher.databases.size() < 2) return out;
+    for (auto& shard : out)
+      if (shard.up && !is_remote_spec(shard.name))
+        if (const auto gone = gone_from_disk(shard.name)) {
+          shard.up = false;
+          shard.error = gone_message(*gone);
+        }
+    return out;
   }
   // Whether no shard of documents answers: none is up, or only the spelling database beside
   // remote shards, which holds no article (it alone up was "ready", 0 documents).
@@ -907,7 +930,7 @@ void HttpServer::Impl::ready(httplib::Response& res) {
   metrics.set_index(documents, static_cast<double>(revision));
   json shards = json::array();
   bool partial = false;
-  for (const auto& shard : (*searcher)->shard_status()) {
+  for (const ShardStatus& shard : shard_status_on_disk(**searcher)) {
     partial = partial || !shard.up;
     const ShardStatus public_shard = shown(shard);
     metrics.set_shard(public_shard);
@@ -1029,7 +1052,7 @@ void HttpServer::Impl::setup() {
     if (auto s = pool.acquire()) {
       metrics.set_index((*s)->document_count(), static_cast<double>((*s)->revision()));
       metrics.set_ready(true);
-      for (const auto& shard : (*s)->shard_status()) metrics.set_shard(shown(shard));
+      for (const auto& shard : shard_status_on_disk(**s)) metrics.set_shard(shown(shard));
     } else {
       metrics.set_ready(false);
     }

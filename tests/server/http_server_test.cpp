@@ -235,6 +235,26 @@ TEST_CASE("server: an index deleted or moved while served makes /readyz 503, and
   CHECK_THAT(over_shards.get_json("/readyz", 503)["reason"].get<std::string>(), Catch::Contains("/shard-01 is gone from disk"));
   fs::rename(tmp / "shard-01", sharded / "shard-01");
   CHECK(over_shards.get_json("/readyz")["documents"] == 50);
+
+  // One of two databases listed gone: a restart would serve the other alone (a shard down), so
+  // /readyz says so now: ready, partial, that one down and why (it said ready, partial false).
+  const fs::path second = tmp / "second";
+  fs::copy(s.db, second, fs::copy_options::recursive);
+  LiveServer listed(s.db, [&](ServerOptions& o) { o.searcher.databases = {s.db.string(), second.string()}; });
+  auto both = listed.get_json("/readyz");
+  CHECK(both["partial"] == false);
+  fs::rename(second, tmp / "second-away");
+  auto one_gone = listed.get_json("/readyz");
+  INFO(one_gone.dump());
+  CHECK(one_gone["status"] == "ready");
+  CHECK(one_gone["partial"] == true);
+  REQUIRE(one_gone["shards"].size() == 2);
+  CHECK(one_gone["shards"][0]["up"] == true);
+  CHECK(one_gone["shards"][1]["up"] == false);
+  CHECK_THAT(one_gone["shards"][1]["error"].get<std::string>(), Catch::Contains("…/second is gone from disk"));
+  CHECK_THAT(listed.get("/metrics")->body, Catch::Contains("mssearch_shard_up{shard=\"…/second\"} 0"));
+  fs::rename(tmp / "second-away", second);
+  CHECK(listed.get_json("/readyz")["partial"] == false);
 }
 
 TEST_CASE("server: public answers name no path of the server's files", "[server]") {
