@@ -86,13 +86,19 @@ Framing frame_request(std::string_view bytes, const FramingLimits& limits) {
       return refuse(skip, 400, "bad_framing", "the request line is not METHOD TARGET HTTP/1.1");
     if (!std::all_of(method.begin(), method.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
       return refuse(skip, 400, "bad_framing", "the method is not one HTTP defines (upper case)");
+    // A bare CR (`GET / HTTP/1.1\r\r\n`, read as the line's end by another parser), NUL or
+    // other control character anywhere in the line: 400 (the version `HTTP/1.1\r` was a 505).
+    const auto control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };
+    if (std::any_of(request_line.begin(), request_line.end(), control))
+      return refuse(skip, 400, "bad_framing",
+                    std::any_of(request_line.begin() + sp1, request_line.begin() + sp2, control)
+                        ? "the request target holds a control character"
+                        : "the request line holds a control character");
     const std::string_view version = request_line.substr(sp2 + 1);
     if (version != "HTTP/1.1" && version != "HTTP/1.0")
       return version.starts_with("HTTP/") ? refuse(skip, 505, "bad_framing", "only HTTP/1.0 and HTTP/1.1 are served")
                                           : refuse(skip, 400, "bad_framing", "the request line does not end in HTTP/1.1");
     const std::string_view target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
-    if (std::any_of(target.begin(), target.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
-      return refuse(skip, 400, "bad_framing", "the request target holds a control character");
     // RFC 9112 3.2: a path (origin form), a whole URL (absolute form, routed by its path), for
     // OPTIONS `*`, for CONNECT host:port (no route: 404 after); `GET api/search` was routed as
     // no route (404) too.

@@ -98,6 +98,8 @@ TEST_CASE("framer: refusals name the status", "[server][framer]") {
       {"GET / FTP/1.1\r\n\r\n", 400},
       {std::string("GET /a\0b HTTP/1.1\r\n\r\n", 21), 400},
       {"GET /a\x01b HTTP/1.1\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\r\nHost: x\r\n\r\n", 400},  // a bare CR before the line's end: was 505
+      {"GET / HTTP/1.1\x7f\r\n\r\n", 400},
       // RFC 9112 3.2: a target is a path, a whole URL or (OPTIONS) `*` (this was a 404).
       {"GET api/search?q=ms HTTP/1.1\r\nHost: x\r\n\r\n", 400},
       {"GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400},
