@@ -657,8 +657,13 @@ const std::string& HttpServer::Impl::route_of(const std::string& path) const {
 }
 
 void HttpServer::Impl::not_allowed(const httplib::Request& req, httplib::Response& res) {
-  if (route_of(req.path) == "other") return send_error(res, {404, "not_found", "no route " + shown_path(req.path)});
+  // CONNECT names a host, not a path (`CONNECT example.com:443`): no proxy here, whatever it
+  // names (it was a 404, "no route example.com:443").
+  if (route_of(req.path) == "other" && req.method != "CONNECT")
+    return send_error(res, {404, "not_found", "no route " + shown_path(req.path)});
   res.set_header("Allow", "GET, HEAD, OPTIONS");  // as a preflight on the same path says
+  if (req.method == "CONNECT")
+    return send_error(res, {405, "method_not_allowed", "CONNECT is not allowed: this server is no proxy; use GET"});
   send_error(res, {405, "method_not_allowed", req.method + " is not allowed on " + shown_path(req.path) + "; use GET"});
 }
 
@@ -1100,6 +1105,13 @@ void HttpServer::Impl::setup() {
   // Only GET (and HEAD) are served (POST and the like are refused before routing, above); CORS
   // preflight is answered for the API.
   server.Options(".*", [this](const httplib::Request& req, httplib::Response& res) {
+    // `OPTIONS *` asks what the server as a whole allows (RFC 9110 9.3.7): it was a 404.
+    if (req.path == "*") {
+      res.set_header("Allow", "GET, HEAD, OPTIONS");
+      add_common_headers(req, res);
+      res.status = 204;
+      return;
+    }
     // A path no route serves is not found whatever the method (it answered 204, GET 404).
     if (route_of(req.path) == "other") {
       add_common_headers(req, res);
