@@ -304,7 +304,10 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
   if (auto term = schema::overlong_term(a))
     return error(term->first.c_str(), fmt::format("'{}' makes an index term of {} bytes; Xapian's limit is {}",
                                                   term->first, term->second.size(), schema::kMaxTermBytes));
-  set_body(a, text);
+  // Nothing of it is left out silently: HTML nested past the parser's depth lost its text.
+  if (!set_body(a, text))
+    return error("body", "the body holds HTML nested more than 256 elements deep; "
+                         "its text past that depth would be left out: flatten the nesting");
   if (a.sections.size() > limits.max_sections)
     return error("body", fmt::format("the body has {} sections (headings); the limit is {}", a.sections.size(),
                                       limits.max_sections));
@@ -491,16 +494,17 @@ std::optional<std::string> record_id(std::string_view record) {
 
 }  // namespace
 
-void set_body(Article& article, std::string markdown) {
-  article.sections = markdown_sections(markdown);
+bool set_body(Article& article, std::string markdown) {
+  bool html_too_deep = false;
+  article.sections = markdown_sections(markdown, &html_too_deep);
   article.body_markdown = std::move(markdown);
   article.body_text.clear();
   for (const auto& s : article.sections) {
     if (!article.body_text.empty()) article.body_text += "\n\n";
     article.body_text += s.text;
   }
+  return !html_too_deep;
 }
-
 
 namespace {
 

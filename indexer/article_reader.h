@@ -137,8 +137,9 @@ void read_source(const SourceFile& file, ReadBatch& batch, const ReaderLimits& l
 std::set<std::string> ids_given(const std::filesystem::path& path, const std::set<std::string>& wanted,
                                 const ReaderLimits& limits = {});
 
-// Sets the Markdown body and what is derived from it (sections, plain text).
-void set_body(Article& article, std::string markdown);
+// Sets the Markdown body and what is derived from it (sections, plain text). False when an
+// HTML block in it nests past the parser's depth (its text past that depth is left out).
+bool set_body(Article& article, std::string markdown);
 
 
 }  // namespace mssearch

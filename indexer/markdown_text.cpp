@@ -28,15 +28,24 @@ void trim_trailing(std::string& text) {
 // (`&mdash;`, `&eacute;`, `&#x263A;`); a block element or a line break separates words, an
 // inline one (`<b>`, `<sup>`, `<a>`) does not. (`<div class="note">Take it with food.</div>`
 // was dropped whole: neither searched nor shown.) Never markup again: the page escapes what it
-// shows. Malformed HTML gives what the parser recovered (`<3` stays text).
-std::string html_block_text(std::string_view html) {
+// shows. Malformed HTML gives what the parser recovered (`<3` stays text). `too_deep` is set
+// when elements nest past libxml2's depth limit (256): the parser stops there, and the text
+// after it was silently left out.
+std::string html_block_text(std::string_view html, bool& too_deep) {
   static std::once_flag init;
   std::call_once(init, [] { xmlInitParser(); });  // once, before threads share the parser's tables
   if (html.empty() || html.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return {};
+  const std::unique_ptr<xmlParserCtxt, decltype(&htmlFreeParserCtxt)> ctxt(htmlNewParserCtxt(), &htmlFreeParserCtxt);
+  if (!ctxt) return {};
   const std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)> doc(
-      htmlReadMemory(html.data(), static_cast<int>(html.size()), nullptr, "UTF-8",
-                     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET),
+      htmlCtxtReadMemory(ctxt.get(), html.data(), static_cast<int>(html.size()), nullptr, "UTF-8",
+                         HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET),
       &xmlFreeDoc);
+  // The depth limit halts the parser (xmlHaltParser): no error comes after it to overwrite its
+  // number or message ("Excessive depth in document: 256 use XML_PARSE_HUGE option").
+  if (ctxt->errNo == XML_ERR_INTERNAL_ERROR && ctxt->lastError.message != nullptr &&
+      std::string_view(ctxt->lastError.message).find("depth") != std::string_view::npos)
+    too_deep = true;
   if (!doc) return {};
   std::string out;
   // Depth first, without recursion (a block nested thousands deep is one article's business).
@@ -83,7 +92,8 @@ std::string html_block_text(std::string_view html) {
 
 }  // namespace
 
-std::vector<ArticleSection> markdown_sections(std::string_view markdown) {
+std::vector<ArticleSection> markdown_sections(std::string_view markdown, bool* html_too_deep) {
+  bool too_deep = false;
   std::unique_ptr<cmark_node, decltype(&cmark_node_free)> root(
       cmark_parse_document(markdown.data(), markdown.size(), CMARK_OPT_DEFAULT),
       &cmark_node_free);
@@ -132,7 +142,7 @@ std::vector<ArticleSection> markdown_sections(std::string_view markdown) {
         break;
       }
       case CMARK_NODE_HTML_BLOCK:
-        if (const std::string text = html_block_text(cmark_node_get_literal(node)); !text.empty()) {
+        if (const std::string text = html_block_text(cmark_node_get_literal(node), too_deep); !text.empty()) {
           append_separator(out, "\n\n");
           out += text;
           append_separator(out, "\n\n");
@@ -149,6 +159,7 @@ std::vector<ArticleSection> markdown_sections(std::string_view markdown) {
   }
   for (auto& s : sections) trim_trailing(s.text);
   std::erase_if(sections, [](const ArticleSection& s) { return s.heading.empty() && s.text.empty(); });
+  if (html_too_deep != nullptr) *html_too_deep = too_deep;
   return sections;
 }
 

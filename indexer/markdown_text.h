@@ -10,6 +10,8 @@
 
 namespace mssearch {
 
-std::vector<ArticleSection> markdown_sections(std::string_view markdown);
+// `html_too_deep`, when given, is set when an HTML block nested its elements past libxml2's
+// depth limit (256 levels): its text past that depth is missing from the sections.
+std::vector<ArticleSection> markdown_sections(std::string_view markdown, bool* html_too_deep = nullptr);
 
 }  // namespace mssearch

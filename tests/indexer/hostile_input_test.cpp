@@ -232,6 +232,18 @@ std::vector<Row> index_rows() {
          test::write_file(c.dir / "bomb.md", "---\n" + yaml + "---\nbody\n");
        },
        1, "over 10000 nodes", {}, {"bomb"}},
+      {"an HTML block nested 300 elements deep (`<div>` 300 times)",
+       "refused, naming the nesting: the HTML parser stops at 256 levels, and the text past them was left out without a word; the version already indexed stays searchable",
+       [](Corpus& c) {
+         const std::string deep = "## What They Found\n\n";
+         std::string html;
+         for (int i = 0; i < 300; ++i) html += "<div>";
+         html += "\nhidden words\n";
+         for (int i = 0; i < 300; ++i) html += "</div>";
+         c.article("keep-a.md", "title: Kept A\ndate: 2025-01-01", deep + html + "\n\nAfter the block.\n");
+         c.article("deep-new.md", "title: Deep\ndate: 2025-01-01", deep + html + "\n");
+       },
+       1, "HTML nested more than 256 elements deep", {}, {"deep-new"}},
       {"invalid UTF-8 or NUL in an article, also once YAML escapes are decoded",
        "refused with file, line and byte offset (or field); the version already indexed stays searchable",
        [](Corpus& c) {
