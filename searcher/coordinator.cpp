@@ -504,6 +504,21 @@ Result<SearchResult> Coordinator::search(const SearchRequest& request) {
   } else if (result->total < 3) {
     result->did_you_mean.reset();  // found enough: no shard's proposal is offered
   }
+  // Nothing still: the last word read as the beginning of words, as one index does (and as the
+  // page showed while it was typed).
+  if (result->total == 0 && !request.partial && !result->showing_corrected) {
+    SearchRequest again = request;
+    again.partial = true;
+    auto completed = search_once(again, failed);
+    if (completed) result->shard_round_trips += completed->shard_round_trips;
+    if (completed && completed->total > 0 && completed->last_word_prefix) {
+      completed->shard_round_trips = result->shard_round_trips;
+      completed->query = request.query;
+      completed->showing_completions = true;
+      completed->last_word_prefix = false;  // a search, not typing, for the analytics
+      result = std::move(completed);
+    }
+  }
   // Found enough with a word no shard knows: the shards' proposal is offered, not searched.
   if (!mismatch_.empty()) result->warnings.push_back(mismatch_);
   for (const auto& replicas : replica_limits_)

@@ -86,6 +86,8 @@ nlohmann::json to_json(const SearchResult& r) {
           {"did_you_mean", r.did_you_mean ? nlohmann::json(*r.did_you_mean) : nlohmann::json()},
           // The query found nothing: the hits are did_you_mean's ("Showing results for …").
           {"showing_corrected", r.showing_corrected},
+          // Nor did a correction: the hits are the last word's completions ("astro" as astro*).
+          {"showing_completions", r.showing_completions},
           {"related", std::move(related)},
           {"partial", !r.failed_shards.empty()},
           {"timed_out", r.timed_out},

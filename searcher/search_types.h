@@ -69,6 +69,10 @@ struct SearchResult {
   std::vector<FacetValue> topic_facets, year_facets, journal_facets;
   std::optional<std::string> did_you_mean;
   bool showing_corrected = false;  // the query found nothing: hits are did_you_mean's
+  // The query found nothing, nor did a correction: the hits are those of its last word read as
+  // the beginning of words (as while typing: `astro` for astrocytes), which the page showed as
+  // the visitor typed and lost on Enter.
+  bool showing_completions = false;
   std::vector<SearchHit> related;
   // The counting stopped at the time limit (SearcherOptions::time_limit_seconds; never over
   // remote databases, see get_mset_within): the total and facets are estimates.

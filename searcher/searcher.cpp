@@ -277,11 +277,27 @@ Result<SearchResult> Searcher::Impl::search_once(const SearchRequest& request) {
     // Found enough without a word it does not know: offered, not searched (no second search).
     result->did_you_mean = correction_as_typed(*plan, corrected);
   }
+  // Nothing still: the last word read as the beginning of words, as the page did while it was
+  // typed (`astro` showed 4 articles as the visitor typed; Enter showed none).
+  if (!plan->blank && !plan->partial && result->total == 0 && !result->showing_corrected)
+    if (auto completed = completions_instead(request)) result = std::move(*completed);
   result->query_terms_dropped = plan->words_dropped;  // also when the answer is the corrected query's
   result->query_phrases_relaxed = plan->phrases_relaxed;
   result->last_word_prefix = plan->partial;
   result->took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+std::optional<SearchResult> Searcher::Impl::completions_instead(const SearchRequest& request) {
+  SearchRequest as_typed = request;
+  as_typed.partial = true;
+  auto plan = planner.plan(as_typed);
+  if (!plan || !plan->partial) return std::nullopt;  // its last word is no prefix (`ms `, `"a b"`)
+  auto found = run(as_typed, *plan);
+  if (!found || found->total == 0) return std::nullopt;
+  found->query = request.query;
+  found->showing_completions = true;
+  return std::move(*found);
 }
 
 // The pipeline, once the plan is made.

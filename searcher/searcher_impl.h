@@ -60,6 +60,9 @@ struct Searcher::Impl {
   // opens: the answer was an empty 200 marked partial, or a 500 from an empty combination).
   std::optional<Error> every_shard_down() const;
   Result<SearchResult> run(const SearchRequest& request, const QueryPlan& plan);
+  // The answer with `request`'s last word read as a prefix (as-you-type), when that finds
+  // something: for a search that found nothing, nor its correction.
+  std::optional<SearchResult> completions_instead(const SearchRequest& request);
   // Each facet `request` filters by counted without its own filter (QueryPlanner::
   // own_filter_plans), in `counts`, by a matcher that weighs nothing: one more count per
   // facet filtered, within what is left of the time limit since the search's match `began`

@@ -190,7 +190,10 @@ const std::vector<std::string> kQueries = {
     "remylination",
     // Matches without weights (every score 0): feedback's shares were 0 / 0, and the shards'
     // NaN terms were refused (400 on a coordinator).
-    "date:2025-01-01..", "-fatigue"};
+    "date:2025-01-01..", "-fatigue",
+    // Nothing found, nor a correction: the last word's completions, as the page showed them
+    // while it was typed (Enter showed none).
+    "astro"};
 
 bool weightless(const std::string& q) { return q == "date:2025-01-01.." || q == "-fatigue"; }
 
@@ -273,6 +276,9 @@ TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[
       CHECK(facets(*b) == facets(*a));
       CHECK(b->failed_shards.empty());
       CHECK(b->did_you_mean == a->did_you_mean);
+      CHECK(b->showing_completions == (q == "astro"));
+      CHECK(a->showing_completions == (q == "astro"));
+      CHECK_FALSE(b->last_word_prefix);
       if (q == "ocrevous side effects") CHECK(b->did_you_mean == std::optional<std::string>("ocrevus side effects"));
       if (weightless(q)) {
         // Every hit of equal weight: in docid order, which is the shards' order here (as

@@ -448,6 +448,42 @@ TEST_CASE("search: synonyms and the lay-language bridge work both ways", "[searc
   }
 }
 
+TEST_CASE("search: a search that finds nothing, nor its correction, reads its last word as typed so far", "[searcher]") {
+  // The page showed `astro`'s 4 articles while it was typed (as you type, the last word is a
+  // prefix); Enter, Next, a filter or Back asked for the word `astro` and showed none.
+  CorpusIndex c;
+  SearchRequest typing;
+  typing.query = "astro";
+  typing.partial = true;
+  const auto live = c.search(typing);
+  REQUIRE(live.total > 0);
+  const auto submitted = c.search("astro");
+  CHECK(submitted.total == live.total);
+  const auto ids_of = [](const std::vector<SearchHit>& hits) {
+    std::vector<std::string> out;
+    for (const auto& h : hits) out.push_back(h.id);
+    return out;
+  };
+  CHECK(ids_of(submitted.hits) == ids_of(live.hits));
+  CHECK(submitted.showing_completions);
+  CHECK_FALSE(submitted.showing_corrected);
+  CHECK_FALSE(submitted.last_word_prefix);  // a search, not typing (the analytics tell them apart)
+  CHECK(submitted.query == "astro");
+  CHECK(c.search("vitam").showing_completions);
+  // Only when nothing is found: a word the articles have is that word.
+  CHECK_FALSE(c.search("fatigue").showing_completions);
+  CHECK_FALSE(c.search("astrocytes").showing_completions);
+  // Not when the last word is done (a space after it) or no word (a phrase), nor when a
+  // correction found something.
+  CHECK(c.search("astro ").total == 0);
+  CHECK(c.search("\"astro\"").total == 0);
+  CHECK_FALSE(c.search("astrocites").showing_completions);
+  CHECK(c.search("astrocites").showing_corrected);
+  // Nothing begins with it either: nothing, as before.
+  CHECK(c.search("zqxwv").total == 0);
+  CHECK_FALSE(c.search("zqxwv").showing_completions);
+}
+
 TEST_CASE("search: did you mean", "[searcher]") {
   CorpusIndex c;
   SECTION("a misspelt word is corrected and its hits are shown") {
