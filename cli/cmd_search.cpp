@@ -108,9 +108,18 @@ void print_human(const SearchRequest& request, const SearchResult& r) {
   // writes other text from outside.
   fmt::print("{}{} {} for \"{}\" ({:.1f} ms)\n", r.total_is_exact ? "" : "about ", r.total,
              r.total == 1 ? "result" : "results", printable(r.query), r.took_ms);
-  if (r.did_you_mean)
-    fmt::print("Did you mean {}?{}\n", style(fmt::emphasis::bold | fmt::emphasis::italic, printable(*r.did_you_mean)),
-               r.hits.empty() || r.total == 0 ? "" : "");
+  // The query found nothing: the hits are its correction's, said as the page says it ("Did you
+  // mean" alone read as an offer, over hits that were already the correction's).
+  if (r.did_you_mean && r.showing_corrected)
+    fmt::print("Nothing found for \"{}\": showing results for {}\n", printable(r.query),
+               style(fmt::emphasis::bold | fmt::emphasis::italic, printable(*r.did_you_mean)));
+  else if (r.did_you_mean)
+    fmt::print("Did you mean {}?\n", style(fmt::emphasis::bold | fmt::emphasis::italic, printable(*r.did_you_mean)));
+  if (r.showing_completions)
+    fmt::print("Nothing found for \"{}\" as typed: its last word was searched as the beginning of words\n",
+               printable(r.query));
+  if (r.hits.empty() && r.total > 0)
+    fmt::print("(no results from {} on: there {} {})\n", request.offset + 1, r.total == 1 ? "is" : "are", r.total);
   int rank = 0;
   for (const auto& h : r.hits) {
     fmt::print("\n");

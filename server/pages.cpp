@@ -7,6 +7,7 @@
 #include <kainjow/mustache.hpp>
 
 #include "schema/schema.h"
+#include "schema/utf8.h"
 #include "server/assets.h"
 
 namespace mssearch {
@@ -16,6 +17,27 @@ using kainjow::mustache::data;
 using kainjow::mustache::list;
 using kainjow::mustache::mustache;
 using kainjow::mustache::object;
+
+// The query as a heading, the page's title and the live region repeat it: at most ~80 bytes,
+// cut at a space (at a character, for text without one) and marked "…". A pasted paragraph made
+// the results' heading 2,400 px tall on a phone and was read out whole after every update.
+std::string short_query(const std::string& query) {
+  constexpr std::size_t kMaxBytes = 80;
+  if (query.size() <= kMaxBytes) return query;
+  std::string cut = query.substr(0, utf8_prefix_length(query, kMaxBytes));
+  if (const std::size_t space = cut.find_last_of(" \t\r\n"); space != std::string::npos && space >= kMaxBytes / 2)
+    cut.erase(space);
+  while (!cut.empty() && (cut.back() == ' ' || cut.back() == '\t' || cut.back() == '\r' || cut.back() == '\n')) cut.pop_back();
+  return cut + "…";
+}
+
+// The last word of a query, as the note on its completions names it.
+std::string last_word(const std::string& query) {
+  const std::size_t end = query.find_last_not_of(" \t\r\n");
+  if (end == std::string::npos) return "";
+  const std::size_t begin = query.find_last_of(" \t\r\n", end);
+  return query.substr(begin == std::string::npos ? 0 : begin + 1, end + 1 - (begin == std::string::npos ? 0 : begin + 1));
+}
 
 std::string render(std::string_view name, const data& d) {
   mustache tmpl{std::string(asset(name))};
@@ -286,7 +308,11 @@ std::string render_results(const PageContent& c) {
     const std::string about = res.total_is_exact ? "" : "about ";
     d.set("summary", res.total == 0 ? std::string("No articles found.")
                                     : fmt::format("{}{} article{}{}", about, res.total, res.total == 1 ? "" : "s",
-                                                  r.query.empty() ? "" : " for “" + r.query + "”"));
+                                                  r.query.empty() ? "" : " for “" + short_query(r.query) + "”"));
+    d.set("title_query", short_query(r.query));
+    if (res.showing_completions)
+      d.set("completions_note", fmt::format("No article has “{}” as a whole word, so the words that begin with it "
+                                            "were searched.", short_query(last_word(r.query))));
     if (res.query_terms_dropped > 0)
       d.set("words_note", fmt::format("A long question: the search used its most telling words and left out {} "
                                       "common one{}.", res.query_terms_dropped, res.query_terms_dropped == 1 ? "" : "s"));
@@ -346,6 +372,7 @@ std::string render_page(const PageContent& c, const ServerOptions& options) {
   data d;
   d.set("site_name", options.site_name);
   d.set("query", c.request->search.query);
+  d.set("title_query", short_query(c.request->search.query));
   d.set("has_query", c.request->search.query.find_first_not_of(" \t\r\n") != std::string::npos);
   d.set("results", render_results(c));
   d.set("css_href", static_href("search.css"));

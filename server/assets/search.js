@@ -127,6 +127,13 @@
           var ol = results.querySelector("ol.results");
           if (ol) ol.parentNode.insertBefore(note, ol); else results.insertBefore(note, results.firstChild);
         }
+        // The tab's title and the history entry's say these words (they kept the first search's).
+        var heading = document.getElementById("results-summary");
+        var suffix = document.title.lastIndexOf("Search – ");
+        if (heading && suffix >= 0) {
+          var shortWords = heading.getAttribute("data-title-query") || "";
+          document.title = (shortWords.trim() ? "“" + shortWords + "” – " : "") + document.title.slice(suffix);
+        }
         remember(shareable, !!typing);
         form.classList.add("updated");
         foldFilters();

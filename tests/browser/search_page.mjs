@@ -106,6 +106,30 @@ await run(async (browser) => {
   await page.waitForFunction(() => !new URLSearchParams(location.search).getAll("topic").includes("Fatigue"));
   await page.waitForFunction(() => document.activeElement?.id === "results-summary");
 
+  // A word being typed shows its completions' articles (`astro`: astrocytes); Enter keeps them
+  // (it showed "No articles found"), says why, and so does the page reloaded. The tab's title
+  // follows the words (it kept the first search's).
+  await page.goto(base + "/?q=fatigue");
+  await page.locator("#q").fill("astro");
+  await page.waitForFunction(() => /“astro”/.test(document.getElementById("results-summary")?.textContent));
+  const typedHits = await page.locator(".hit").count();
+  assert.ok(typedHits > 0, "articles while typing");
+  assert.match(await page.title(), /^“astro” – Search/);
+  await page.locator("#q").press("Enter");
+  await page.waitForSelector("#results .note >> text=/begin with it/");
+  assert.equal(await page.locator(".hit").count(), typedHits, "Enter keeps what typing showed");
+  await page.reload();
+  assert.equal(await page.locator(".hit").count(), typedHits, "and so does the page reloaded");
+  assert.match(await page.locator("#results .note").allTextContents().then((t) => t.join(" ")), /“astro” as a whole word/);
+  // A pasted paragraph: the heading, the title and the live region say its beginning, not all of it.
+  await page.locator("#q").fill("fatigue and sleep in people with multiple sclerosis ".repeat(40));
+  await page.locator("#q").press("Enter");
+  await page.waitForFunction(() => /…”/.test(document.getElementById("results-summary")?.textContent));
+  assert.ok((await page.locator("#results-summary").textContent()).length < 140, "the heading holds the paste's beginning");
+  assert.ok((await page.title()).length < 140, `the title holds the paste's beginning: ${await page.title()}`);
+  assert.ok((await page.locator("#search-status").textContent()).length < 160, "the live region too");
+  console.log("a word being typed: Enter keeps its completions; a paste's heading and title are its beginning");
+
   // Back returns to the search before: from page 2 to page 1, from a new search to the last
   // one, with its words in the box (the page had replaced one history entry throughout).
   await page.goto(base + "/");
