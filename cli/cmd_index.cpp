@@ -182,6 +182,18 @@ int run_index(const IndexArgs& args) {
       if (term_at != 0 && done == term_at) ::kill(::getpid(), SIGTERM);
     };
 
+  // Once the new revision is live, a stop while the job tidies up must not say the index is as
+  // it was (a SIGTERM just after a --full swap said so of the new generation). A sharded job's
+  // line already says each shard is at its last commit.
+  if (!(args.shards > 1 || !shard_dirs(args.db).empty()))
+    options.committed = [&args] {
+      say_when_stopped(args, true, [&](const char* signal) {
+        return fmt::format("index {}: stopped by {} after this run's revision went live, while it tidied up (old "
+                           "generations, checksums): the index is this run's; the next run finishes the tidying",
+                           args.db, signal);
+      });
+      if (std::getenv("MSSEARCH_FAULT_TERM_AFTER_LIVE") != nullptr) ::kill(::getpid(), SIGTERM);  // the tests' window
+    };
   std::vector<std::filesystem::path> paths(args.paths.begin(), args.paths.end());
   auto report = run_index_job(paths, options);
   if (report) {

@@ -145,15 +145,28 @@ Xapian::rev IndexDirectory::recorded_revision() const {
   return (in >> revision) ? revision : 0;
 }
 
-void IndexDirectory::record_revision(Xapian::rev revision) const {
+Result<void> IndexDirectory::record_revision(Xapian::rev revision) const {
   const fs::path tmp = dir_ / "revision.tmp";
+  std::error_code ec;
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << revision << "\n";
-    if (!out) return;
+    // Flushed before it is checked: on a full disk the write fails only here, and the empty
+    // file left by the unchecked one replaced the record (a later --full that could not read
+    // the old index then began again at revision 1).
+    out.flush();
+    if (!out) {
+      fs::remove(tmp, ec);
+      return fail(ErrorCode::kIo, "cannot write " + tmp.string());
+    }
   }
-  std::error_code ec;
+  if (auto r = fsync_path(tmp, false); !r) {
+    fs::remove(tmp, ec);
+    return r;
+  }
   fs::rename(tmp, dir_ / "revision", ec);
+  if (ec) return fail(ErrorCode::kIo, "cannot replace " + (dir_ / "revision").string() + ": " + ec.message());
+  return {};
 }
 
 }  // namespace mssearch

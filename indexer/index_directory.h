@@ -66,7 +66,8 @@ class IndexDirectory {
   // databases so that a --full rebuild over an index that cannot be read still counts on from
   // it. 0 when there is none.
   Xapian::rev recorded_revision() const;
-  void record_revision(Xapian::rev revision) const;  // atomically; failures are ignored
+  // Atomically (written, synced, renamed over the old record); the old record stays on failure.
+  Result<void> record_revision(Xapian::rev revision) const;
 
  private:
   std::filesystem::path dir_;

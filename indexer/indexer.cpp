@@ -300,7 +300,9 @@ class Job {
 
     Xapian::Database after(options_.db_path.string());
     report_.revision = schema::revision(after);
-    if (!dir_.is_plain_database()) dir_.record_revision(report_.revision);
+    if (!dir_.is_plain_database())
+      if (auto recorded = dir_.record_revision(report_.revision); !recorded)
+        report_.warnings.push_back(recorded.error().message + ": the index is written, its revision not recorded beside it");
     report_.documents = after.get_doccount();
     report_.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -542,6 +544,7 @@ class Job {
       db.set_metadata(std::string(schema::kMetaPairWordsRevision), std::to_string(db.get_revision() + 1));
     db.commit_transaction();
     db.close();
+    if (options_.committed) options_.committed();
     record_live_checksums();
     return {};
   }
@@ -733,6 +736,7 @@ class Job {
       fs::remove_all(generation, ec);
       return published;
     }
+    if (options_.committed) options_.committed();
     dir_.remove_stale_generations();
     record_live_checksums();
     for (auto& part : part_errors)

@@ -37,6 +37,10 @@ struct IndexerOptions {
   ReaderLimits limits;
   // Called after each document written: (done, total). For progress bars; may be empty.
   std::function<void(std::size_t, std::size_t)> progress;
+  // Called once this run's revision is live (its commit, or a --full generation swapped in),
+  // before the job tidies up (old generations, checksums, the revision record): a stop after it
+  // must not say the index is as it was. Per shard for a sharded index. May be empty.
+  std::function<void()> committed;
   // Shards: 0 keeps the index as it is (sharded or not; one database when new); N >= 2 splits
   // the articles over DIR/shard-00 … by shard_of(id), written in parallel, each with its own
   // lock, incremental transaction and --full generation swap.

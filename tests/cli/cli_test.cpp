@@ -22,6 +22,7 @@
 #include "analytics/analytics.h"
 #include "indexer/index_directory.h"
 #include "schema/index_path.h"
+#include "schema/schema.h"
 #include "schema/verify.h"
 #include "schema/utf8.h"
 #include "tests/test_support.h"
@@ -380,6 +381,13 @@ TEST_CASE("cli: a job killed half way leaves the last committed index", "[cli][f
     CHECK(now == revision + 1);
     CHECK_THAT(said["error"]["message"].get<std::string>(),
                Catch::Contains(fmt::format("the job had finished and committed revision {}", now)));
+    // Between a --full run's swap and its report (old generations removed, checksums
+    // written): the new generation is live, and the line says so (it said "as it was").
+    auto swapped = test::run_mssearch("index " + q(copy / "corpus") + " --db " + q(db) + " --full -q",
+                                      "MSSEARCH_FAULT_TERM_AFTER_LIVE=1");
+    CHECK(swapped.exit_code == 2);
+    CHECK_THAT(swapped.err, Catch::Contains("after this run's revision went live") && !Catch::Contains("as it was"));
+    CHECK(schema::revision(Xapian::Database(db.string())) > now);
     auto rerun = test::run_mssearch("index " + q(copy / "corpus") + " --db " + q(db) + " --json");
     REQUIRE(rerun.exit_code == 0);
     CHECK(json::parse(rerun.out)["unchanged"] == before.size());

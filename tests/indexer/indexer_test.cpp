@@ -597,6 +597,21 @@ TEST_CASE("index: the revision only grows, across --full rebuilds too", "[indexe
   const auto rebuilt = f.index(true);
   CHECK_FALSE(rebuilt.warnings.empty());
   CHECK(rebuilt.revision > last);
+  last = rebuilt.revision;
+
+  // A record that cannot be written (a full disk; here its temporary name taken by a folder)
+  // is said, and the last record stays as it was: on a full disk the unchecked write left an
+  // empty file, and the next --full over an unreadable index began again at revision 1.
+  fs::create_directory(f.db / "revision.tmp");
+  test::write_file(f.articles / "astro.md", test::markdown_article("Astrocytes, edit again"));
+  const auto unrecorded = f.index();
+  CHECK(unrecorded.revision > last);
+  CHECK(std::any_of(unrecorded.warnings.begin(), unrecorded.warnings.end(),
+                    [](const std::string& w) { return w.find("its revision not recorded") != std::string::npos; }));
+  CHECK(IndexDirectory(f.db).recorded_revision() == last);
+  fs::remove(f.db / "revision.tmp");
+  std::ofstream(*live_database_dir(f.db) / "iamglass", std::ios::trunc).close();
+  CHECK(f.index(true).revision > last);
 }
 
 TEST_CASE("index: an article whose filter term is over Xapian's limit fails alone", "[indexer]") {
