@@ -971,8 +971,45 @@ Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& 
 
 }  // namespace
 
+namespace {
+
+// What mssearch keeps in an index folder (one database, sharded, or a plain Xapian one).
+bool index_entry(const std::string& name) {
+  return name == "XAPIANDB" || name == "iamglass" || name == "shards" || name == "revision" || name == "index.lock" ||
+         name == "spelling" || name.starts_with("gen-") || name.starts_with("shard-") || name.ends_with(".glass") ||
+         name.starts_with("revision.") || name.starts_with("XAPIANDB.");
+}
+
+// The index's folder must be its own: not the folder of articles being indexed (`index c9 --db
+// c9` wrote XAPIANDB, gen-* and a lock among the articles, and --full runs made and removed
+// folders there), nor one holding other files and no index (a typo'd --db into a site's tree).
+// A new or empty folder, or a volume's own lost+found and dot files, is fine.
+Result<void> check_index_folder(const std::vector<fs::path>& sources, const fs::path& db) {
+  std::error_code ec;
+  const fs::path own = fs::weakly_canonical(fs::absolute(db, ec), ec);
+  for (const auto& source : sources) {
+    std::error_code source_ec;
+    if (fs::weakly_canonical(fs::absolute(source, source_ec), source_ec) == own && !source_ec && !ec)
+      return fail(ErrorCode::kIo, fmt::format("--db {} is the folder of articles being indexed: give the index a folder "
+                                              "of its own (e.g. data/index)", db.string()));
+  }
+  if (!fs::is_directory(db, ec)) return {};
+  std::optional<std::string> other;
+  for (const auto& entry : fs::directory_iterator(db, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (index_entry(name)) return {};
+    if (!other && name != "lost+found" && !name.starts_with('.')) other = name;
+  }
+  if (!other) return {};
+  return fail(ErrorCode::kIo, fmt::format("--db {} holds other files ('{}') and no mssearch index: give the index a "
+                                          "new or empty folder of its own (e.g. data/index)", db.string(), *other));
+}
+
+}  // namespace
+
 Result<IndexReport> run_index_job(const std::vector<fs::path>& sources,
                                   const IndexerOptions& options) {
+  if (auto folder = check_index_folder(sources, options.db_path); !folder) return std::unexpected(folder.error());
   auto shards = shard_count(options);
   if (!shards) return std::unexpected(shards.error());
   if (*shards <= 1) return Job(sources, options).run();

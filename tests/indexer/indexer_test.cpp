@@ -560,6 +560,32 @@ TEST_CASE("index: a second concurrent job fails fast and harms nothing", "[index
   CHECK(Xapian::Database(f.db.string()).get_doccount() == 3);
 }
 
+TEST_CASE("index: the index's folder is its own, not the articles' nor one holding other files", "[indexer]") {
+  // `index c9 --db c9` wrote XAPIANDB, gen-* and a lock among the articles (helper-72); a
+  // typo'd --db into a site's tree did the same without a word.
+  Fixture f;
+  IndexerOptions options;
+  options.db_path = f.articles;
+  auto into_articles = run_index_job({f.articles}, options);
+  REQUIRE_FALSE(into_articles);
+  CHECK_THAT(into_articles.error().message, Catch::Contains("is the folder of articles being indexed"));
+  CHECK_FALSE(fs::exists(f.articles / "XAPIANDB"));
+  options.db_path = f.tmp / "site";
+  test::write_file(f.tmp / "site/about.html", "<p>About</p>");
+  auto into_other = run_index_job({f.articles}, options);
+  REQUIRE_FALSE(into_other);
+  CHECK_THAT(into_other.error().message, Catch::Contains("holds other files ('about.html') and no mssearch index"));
+  CHECK_FALSE(fs::exists(f.tmp / "site/XAPIANDB"));
+  // A new folder, an empty one, a volume's lost+found and dot files, and an index's own: fine.
+  options.db_path = f.tmp / "volume";
+  fs::create_directories(f.tmp / "volume/lost+found");
+  test::write_file(f.tmp / "volume/.keep", "");
+  REQUIRE(run_index_job({f.articles}, options));
+  REQUIRE(run_index_job({f.articles}, options));  // its own index, the second time
+  f.index();
+  CHECK(f.index().unchanged == 3);
+}
+
 TEST_CASE("index: --full swaps in a new generation and keeps one before it", "[indexer]") {
   Fixture f;
   f.index();
