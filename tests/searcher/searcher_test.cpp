@@ -1022,7 +1022,11 @@ TEST_CASE("as-you-type: once the last word is complete, the live answer is the s
   const SearchResult typing = answer("nerve coat", true), as_word = answer("nerve coat", false);
   CHECK(typing.total >= as_word.total);
   CHECK(answer("remyelinat", true).total > 0);
-  CHECK(answer("remyelinat", false).total == 0);
+  // Submitted, it finds nothing as a word: then it is read as typed so far, and says so.
+  const SearchResult submitted_prefix = answer("remyelinat", false);
+  CHECK(submitted_prefix.showing_completions);
+  CHECK(submitted_prefix.total == answer("remyelinat", true).total);
+  CHECK_FALSE(answer("remyelinat", true).showing_completions);
 }
 
 TEST_CASE("sort: by credibility, best rated first, ties by relevance", "[searcher]") {
