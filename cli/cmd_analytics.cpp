@@ -76,7 +76,7 @@ void add_analytics_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--file", args->file, "The analytics file the server writes (default: --config's, else data/analytics.sqlite)")->check(path_not_empty());
   cmd->add_option("--config", args->config, "Read the file's name from this server configuration (mssearch.yaml)")->check(path_not_empty());
   cmd->add_option("--since", args->since, "The window, up to now: 90m, 24h, 7d, 2w (default 7d)");
-  cmd->add_option("--limit", args->limit, "Queries per list (default 10)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--limit", args->limit, "Queries per list (default 10)")->check(whole_number(1, 1000));
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([args, &exit_code] { exit_code = run_analytics(*args); });
 }

@@ -247,10 +247,10 @@ void add_index_command(CLI::App& app, int& exit_code) {
                 "(refused otherwise: an unmounted or emptied folder)");
   cmd->add_option("--shards", args->shards,
                   "Split a new index over N databases (DIR/shard-00 …) by a stable hash of the id")
-      ->check(CLI::Range(1, 64));
+      ->check(whole_number(1, 64));
   cmd->add_option("--changesets", args->changesets,
                   "Keep the last N changesets for replicas (scripts/replica-primary.sh); 0: none")
-      ->check(CLI::Range(0, 1000));
+      ->check(whole_number(0, 1000));
   cmd->add_flag("--json", args->json, "Print the summary as one JSON object");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress bar");
   cmd->callback([args, &exit_code] { exit_code = run_index(*args); });

@@ -201,19 +201,19 @@ void add_search_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--journal", args->journals, "Only articles from this journal (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("--year", args->years, "Only articles from this year (repeatable)")
-      ->allow_extra_args(false)->check(CLI::Range(1900, 2200));
+      ->allow_extra_args(false)->check(whole_number(1900, 2200));
   cmd->add_option("--since", args->since, "Only articles dated on or after YYYY-MM-DD");
   cmd->add_option("--until", args->until, "Only articles dated on or before YYYY-MM-DD");
   cmd->add_option("--min-credibility", args->min_credibility, "Only articles rated at least this (1-5)")
-      ->check(CLI::Range(1, 5));
+      ->check(whole_number(1, 5));
   cmd->add_option("--sort", args->sort, "relevance (default), date (newest first) or credibility (best rated first)")
       ->check(CLI::IsMember({"relevance", "date", "credibility"}));
   cmd->add_option("--limit", args->limit, fmt::format("Hits per page (default 10, at most {})", kDefaultMaxLimit))
-      ->check(CLI::Range(std::size_t{1}, kDefaultMaxLimit));
-  cmd->add_option("--offset", args->offset, "Hits to skip (default 0, at most 10000)")->check(CLI::Range(0, 10000));
+      ->check(whole_number(1, static_cast<long long>(kDefaultMaxLimit)));
+  cmd->add_option("--offset", args->offset, "Hits to skip (default 0, at most 10000)")->check(whole_number(0, 10000));
   cmd->add_flag("--partial", args->partial, "Match the last word as a prefix (as-you-type)");
   cmd->add_option("--snippet-length", args->snippet_length, "Characters of text per snippet (default 240)")
-      ->check(CLI::Range(20, 2000));
+      ->check(whole_number(20, 2000));
   cmd->callback([args, &exit_code] { exit_code = run_search(*args); });
 
   struct RelatedArgs : ReadArgs {
@@ -225,7 +225,7 @@ void add_search_command(CLI::App& app, int& exit_code) {
   related->add_option("id", rargs->id, "Article id")->required();
   rargs->add_to(related);
   related->add_option("--limit", rargs->limit, fmt::format("How many (default 6, at most {})", kDefaultMaxLimit))
-      ->check(CLI::Range(std::size_t{1}, kDefaultMaxLimit));
+      ->check(whole_number(1, static_cast<long long>(kDefaultMaxLimit)));
   related->callback([rargs, &exit_code] {
     auto searcher = Searcher::open(rargs->options());
     if (!searcher) { exit_code = print_error("related", searcher.error(), rargs->json); return; }
@@ -253,7 +253,7 @@ void add_search_command(CLI::App& app, int& exit_code) {
   sargs->add_to(suggest);
   // The range the API takes (`/api/suggest?limit=`, 1 to max_per_page): it stopped at 50 here.
   suggest->add_option("--limit", sargs->limit, fmt::format("How many (default 8, at most {})", kDefaultMaxLimit))
-      ->check(CLI::Range(std::size_t{1}, kDefaultMaxLimit));
+      ->check(whole_number(1, static_cast<long long>(kDefaultMaxLimit)));
   suggest->callback([sargs, &exit_code] {
     auto searcher = Searcher::open(sargs->options());
     if (!searcher) { exit_code = print_error("suggest", searcher.error(), sargs->json); return; }

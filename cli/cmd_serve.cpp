@@ -202,11 +202,11 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                   "Local spelling data for remote shards (DIR/spelling of a sharded index)");
   cmd->add_option("--synonyms", args->synonyms, "Synonyms file");
   cmd->add_option("--host", args->host, "Address to listen on (default 127.0.0.1)");
-  cmd->add_option("--port", args->port, "Port (default 8080; 0: any free port)")->check(CLI::Range(0, 65535));
-  cmd->add_option("--threads", args->threads, "Worker threads (default 8)")->check(CLI::Range(1, 256));
+  cmd->add_option("--port", args->port, "Port (default 8080; 0: any free port)")->check(whole_number(0, 65535));
+  cmd->add_option("--threads", args->threads, "Worker threads (default 8)")->check(whole_number(1, 256));
   cmd->add_option("--cors-origin", args->cors_origins, "Origin allowed to call the API (repeatable; * for any)");
-  cmd->add_option("--snippet-length", args->snippet_length, "Characters per snippet")->check(CLI::Range(20, 2000));
-  cmd->add_option("--max-per-page", args->max_per_page, "Cap on hits per page")->check(CLI::Range(1, 1000));
+  cmd->add_option("--snippet-length", args->snippet_length, "Characters per snippet")->check(whole_number(20, 2000));
+  cmd->add_option("--max-per-page", args->max_per_page, "Cap on hits per page")->check(whole_number(1, 1000));
   cmd->add_flag("--no-access-log", args->no_access_log, "No line per request on stderr");
   cmd->add_flag("--no-result-cache", args->no_result_cache,
                 "Search every request, also one answered before for the same index revision (benchmarks)");

@@ -21,6 +21,8 @@ std::string default_db_path();  // $MSSEARCH_DB or "data/index"
 // absolute path", `serve --config ''` served the defaults, `search --db ''` said "no index at :").
 // Options where '' means "none" (--synonyms, --analytics) do not use it.
 const CLI::Validator& path_not_empty();
+// A whole number from lo to hi, said so of anything else ("must be a whole number from 1 to 100, not 'abc'").
+CLI::Validator whole_number(long long lo, long long hi);
 
 void add_index_command(CLI::App& app, int& exit_code);
 void add_stats_command(CLI::App& app, int& exit_code);

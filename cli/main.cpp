@@ -1,5 +1,6 @@
 // mssearch: full-text search for plain-language summaries of MS research.
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <csignal>
 #include <cstdlib>
@@ -27,6 +28,19 @@ const CLI::Validator& path_not_empty() {
   static const CLI::Validator check(
       [](std::string& value) { return value.empty() ? std::string("the path is empty") : std::string(); }, "PATH");
   return check;
+}
+
+CLI::Validator whole_number(long long lo, long long hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) {
+        // CLI11's Range said "Value abc not in range 1 to 100" of a word that is no number.
+        long long value = 0;
+        const char* end = text.data() + text.size();
+        const auto [at, ec] = std::from_chars(text.data(), end, value);
+        if (ec == std::errc() && at == end && value >= lo && value <= hi) return std::string();
+        return fmt::format("must be a whole number from {} to {}, not '{}'", lo, hi, printable(text));
+      },
+      fmt::format("INT {}-{}", lo, hi));
 }
 
 namespace {
@@ -188,6 +202,11 @@ int main(int argc, char** argv) {
       argc = static_cast<int>(arguments.size());
       argv = arguments_argv.data();
     }
+  }
+  // No command at all: the commands listed (it said only "A subcommand is required"), exit 2.
+  if (argc == 1) {
+    std::cerr << app.help() << "A command is required: one of the above, e.g. `mssearch search brain fog`.\n";
+    return kExitFatal;
   }
   try {
     app.parse(argc, argv);

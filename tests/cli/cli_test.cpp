@@ -55,6 +55,14 @@ TEST_CASE("cli: --help and --version", "[cli]") {
   auto unknown = test::run_mssearch("no-such-command");
   CHECK(unknown.exit_code == 2);
   CHECK_THAT(unknown.err, Catch::Contains("unknown command 'no-such-command'") && Catch::Contains("search"));
+  // No command at all: the commands listed (it said only "A subcommand is required").
+  auto none = test::run_mssearch("");
+  CHECK(none.exit_code == 2);
+  CHECK_THAT(none.err, Catch::Contains("search") && Catch::Contains("serve") && Catch::Contains("A command is required"));
+  // A word where a number goes is said to be no number (it was "Value abc not in range 1 to 100").
+  auto word = test::run_mssearch("search ms --limit abc --db /nonexistent-db");
+  CHECK(word.exit_code == 2);
+  CHECK_THAT(word.err, Catch::Contains("--limit: must be a whole number from 1 to 100, not 'abc'"));
   auto unknown_json = test::run_mssearch("no-such-command --json");
   CHECK(unknown_json.exit_code == 2);
   CHECK(json::parse(unknown_json.out)["error"]["code"] == "bad_parameter");
