@@ -308,7 +308,11 @@ std::string render_results(const PageContent& c) {
     const std::string about = res.total_is_exact ? "" : "about ";
     d.set("summary", res.total == 0 ? std::string("No articles found.")
                                     : fmt::format("{}{} article{}{}", about, res.total, res.total == 1 ? "" : "s",
-                                                  r.query.empty() ? "" : " for “" + short_query(r.query) + "”"));
+                                                  r.query.find_first_not_of(" \t\r\n") != std::string::npos
+                                                      ? " for “" + short_query(r.query) + "”"
+                                                  // No words to rank by: the newest first, whatever the
+                                                  // sort menu's "Relevance" says.
+                                                  : r.sort == SortOrder::kRelevance ? ", newest first" : ""));
     d.set("title_query", short_query(r.query));
     if (res.showing_completions)
       d.set("completions_note", fmt::format("No article has “{}” as a whole word, so the words that begin with it "

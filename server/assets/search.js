@@ -173,8 +173,15 @@
     clearTimeout(timer);
     timer = setTimeout(function () { update(true, null); }, 250);
   });
+  // A dropdown (year, sort, credibility) stepped through with the arrow keys changes at each
+  // key: one search once it rests, not one search and one history entry a key (3 presses took
+  // 4 Backs to undo).
+  var settle = null;
   form.addEventListener("change", function (e) {
-    if (e.target !== input) update(false, focusKey());
+    if (e.target === input) return;
+    clearTimeout(settle);
+    if (e.target.tagName === "SELECT") settle = setTimeout(function () { update(false, focusKey()); }, 400);
+    else update(false, focusKey());
   });
   form.addEventListener("submit", function (e) {
     e.preventDefault();

@@ -129,6 +129,10 @@ await run(async (browser) => {
   assert.ok((await page.title()).length < 140, `the title holds the paste's beginning: ${await page.title()}`);
   assert.ok((await page.locator("#search-status").textContent()).length < 160, "the live region too");
   console.log("a word being typed: Enter keeps its completions; a paste's heading and title are its beginning");
+  // A topic's name unbroken past the filter column (a crafted link) wraps: the page scrolled sideways.
+  await page.goto(base + "/?q=ms&topic=" + "Y".repeat(120));
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+            "a 120-letter topic keeps the page within the window");
 
   // Back returns to the search before: from page 2 to page 1, from a new search to the last
   // one, with its words in the box (the page had replaced one history entry throughout).
