@@ -8,7 +8,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <condition_variable>
+#include <map>
 #include <mutex>
+#include <stop_token>
+#include <thread>
 #include <optional>
 #include <regex>
 
@@ -19,6 +23,7 @@
 #include "schema/index_path.h"
 #include "schema/schema.h"
 #include "schema/utf8.h"
+#include "schema/verify.h"
 #include "searcher/result_cache.h"
 #include "searcher/shard_protocol.h"
 #include "server/access_log.h"
@@ -408,6 +413,19 @@ struct HttpServer::Impl {
 
   std::mutex damage_mutex;
   std::optional<std::pair<std::uint64_t, std::string>> damage;  // revision, reason
+  // Damage no search trips over (a table's blocks overwritten: a phrase search found nothing,
+  // and nothing said so): each revision of a local index served has its table files compared,
+  // in the background, with the checksums its index job recorded; where they differ (damage,
+  // or a job killed part way, whose uncommitted blocks are harmless) Xapian's checker decides.
+  // Damage found is /readyz's "damaged" and a warning in every answer, until an index job
+  // replaces the revision.
+  void watch_for_damage(std::stop_token stop);
+  // The local databases served (their folders as configured) with each glass folder in them.
+  std::vector<std::pair<std::filesystem::path, std::filesystem::path>> local_tables() const;
+  std::optional<std::string> damage_on_disk(const std::filesystem::path& dir, const std::filesystem::path& glass,
+                                            Xapian::rev revision) const;
+  std::mutex watch_mutex;
+  std::condition_variable_any watch_wake;
 
   // The paths the server was given (its index, databases, spelling database, synonyms,
   // analytics): public answers name each by its last parts only, as many as tell it from the
@@ -424,6 +442,7 @@ struct HttpServer::Impl {
   // `immutable`: the address names the content (static_href): cached for a year.
   void static_asset(httplib::Response& res, std::string_view name, const char* type, bool immutable = false);
   void add_common_headers(const httplib::Request& req, httplib::Response& res);
+  std::jthread damage_watch;  // last: stopped and joined before the rest goes
 };
 
 GateOptions gate_options(const ServerOptions& o) {
@@ -731,6 +750,8 @@ void HttpServer::Impl::api_search(const httplib::Request& req, httplib::Response
   link(result->hits);
   link(result->related);
   result->failed_shards = public_names(std::move(result->failed_shards), own_paths);
+  // Damage the background check found (watch_for_damage): this answer may lack articles.
+  if (auto damage = damaged((*searcher)->revision())) result->warnings.push_back(*damage);
   for (auto& warning : result->warnings) warning = shown(warning);
   json answer = to_json(*result);
   if (const std::uint64_t id = record(req, *params, *result)) answer["search_id"] = id;
@@ -751,6 +772,62 @@ void HttpServer::Impl::note(const Error& error, std::uint64_t revision) {
   if (error.code != ErrorCode::kCorrupt) return;
   std::lock_guard lock(damage_mutex);
   damage = {revision, error.message};
+}
+
+std::vector<std::pair<std::filesystem::path, std::filesystem::path>> HttpServer::Impl::local_tables() const {
+  std::vector<std::pair<std::filesystem::path, std::filesystem::path>> out;
+  if (options.searcher.shard_transport) return out;
+  std::vector<std::filesystem::path> dirs;
+  if (options.searcher.databases.empty()) dirs.push_back(options.searcher.db_path);
+  for (const auto& d : options.searcher.databases)
+    if (!is_remote_spec(d)) dirs.emplace_back(d);
+  for (const auto& dir : dirs)
+    for (auto& glass : glass_directories(dir)) out.emplace_back(dir, std::move(glass));
+  return out;
+}
+
+std::optional<std::string> HttpServer::Impl::damage_on_disk(const std::filesystem::path& dir, const std::filesystem::path& glass,
+                                                            Xapian::rev revision) const {
+  std::string detail;
+  if (compare_checksums(glass, revision, detail) != ChecksumState::kMismatch) return std::nullopt;
+  const auto report = verify_database(glass);
+  if (!report || report->ok()) return std::nullopt;
+  try {  // an index job committed meanwhile: its revision is checked next
+    if (Xapian::Database(glass.string()).get_revision() != revision) return std::nullopt;
+  } catch (const Xapian::Error&) {
+    return std::nullopt;
+  }
+  const auto& first = report->damage.front();
+  return fmt::format("index {} is damaged ({} problem(s); first: {}: {}): searches may miss articles without an "
+                     "error; `mssearch check` lists the damage, `mssearch index --full` rebuilds it",
+                     dir.string(), report->damaged_total, first.what, first.message);
+}
+
+void HttpServer::Impl::watch_for_damage(std::stop_token stop) {
+  // What was checked: each table folder at its revision. Read from disk, not through a pooled
+  // searcher (one opened here ahead of the visitors' searches would hold blocks they then read).
+  std::map<std::filesystem::path, Xapian::rev> checked;
+  std::unique_lock lock(watch_mutex);
+  while (!stop.stop_requested()) {
+    lock.unlock();
+    for (const auto& [dir, glass] : local_tables()) {
+      Xapian::rev revision = 0;
+      try {
+        revision = Xapian::Database(glass.string()).get_revision();
+      } catch (const Xapian::Error&) {
+        continue;  // one that cannot be opened is the searcher's to say
+      }
+      if (auto seen = checked.find(glass); seen != checked.end() && seen->second == revision) continue;
+      checked[glass] = revision;
+      if (auto problem = damage_on_disk(dir, glass, revision)) {
+        fmt::print(stderr, "mssearch serve: error: the check of {} found: {}\n", printable(glass.string()), printable(*problem));
+        std::fflush(stderr);
+        if (auto searcher = pool.acquire()) note(Error{ErrorCode::kCorrupt, *problem}, (*searcher)->revision());
+      }
+    }
+    lock.lock();
+    watch_wake.wait_for(lock, stop, std::chrono::seconds(2), [] { return false; });
+  }
 }
 
 std::optional<std::string> HttpServer::Impl::damaged(std::uint64_t revision) {
@@ -1162,6 +1239,8 @@ std::string testing::handle_raw(HttpServer& server, std::string_view request) {
 
 bool HttpServer::run() {
   if (impl_->listen_address.empty()) return false;  // bind() first
+  if (!impl_->damage_watch.joinable())
+    impl_->damage_watch = std::jthread([impl = impl_.get()](std::stop_token stop) { impl->watch_for_damage(stop); });
   impl_->gate.run();
   return true;
 }

@@ -2,6 +2,7 @@
 // client, while index jobs change what it serves.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <set>
 
 #include <atomic>
@@ -255,6 +256,42 @@ TEST_CASE("server: an index deleted or moved while served makes /readyz 503, and
   CHECK_THAT(listed.get("/metrics")->body, Catch::Contains("mssearch_shard_up{shard=\"…/second\"} 0"));
   fs::rename(tmp / "second-away", second);
   CHECK(listed.get_json("/readyz")["partial"] == false);
+}
+
+TEST_CASE("server: damage no search trips over is found in the background and said", "[server]") {
+  // Position blocks overwritten: `"disease modifying"` found nothing, exit 1 and no warning, as
+  // if no article had it (helper-72); `mssearch check` saw the damage, the server did not.
+  LiveServer s;
+  const fs::path copy = s.tmp / "damaged";
+  fs::copy(s.db, copy, fs::copy_options::recursive);
+  const fs::path position = *live_database_dir(copy) / "position.glass";
+  {
+    std::fstream f(position, std::ios::in | std::ios::out | std::ios::binary);
+    const auto size = static_cast<std::streamoff>(fs::file_size(position));
+    for (std::streamoff at = 8192; at + 8192 < size; at += 3 * 8192) {
+      f.seekp(at + 100);
+      for (int i = 0; i < 4000; ++i) f.put(static_cast<char>((i * 37 + 11) & 0xff));
+    }
+  }
+  LiveServer over(copy, {});
+  json ready;
+  for (int i = 0; i < 300; ++i) {  // the check runs once the server is up: bounded, ~30 s at most
+    const auto r = over.get("/readyz");
+    REQUIRE(r);
+    ready = json::parse(r->body);
+    if (ready["status"] == "damaged") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  INFO(ready.dump());
+  CHECK(ready["status"] == "damaged");
+  CHECK_THAT(ready["reason"].get<std::string>(), Catch::Contains("position.glass") && Catch::Contains("mssearch check"));
+  CHECK_THAT(ready.dump(), !Catch::Contains(s.tmp.path().string()));
+  const auto answer = over.get_json("/api/search?q=%22disease+modifying%22");
+  REQUIRE(answer["warnings"].is_array());
+  CHECK_THAT(answer["warnings"].dump(), Catch::Contains("is damaged"));
+  // The undamaged index beside it: ready, no warning.
+  CHECK(s.get_json("/readyz")["status"] == "ready");
+  CHECK(s.get_json("/api/search?q=%22disease+modifying%22").value("warnings", json::array()).empty());
 }
 
 TEST_CASE("server: public answers name no path of the server's files", "[server]") {
