@@ -298,9 +298,9 @@ TEST_CASE("schema: stored articles round-trip as zstd MessagePack with the texts
                           nlohmann::json{{"id", "x"}, {"sections", {{{"heading", "h"}, {"bytes", 50}}}}, {"text_bytes", 50}},
                           nlohmann::json{{"id", "x"}, {"sections", {{{"heading", "h"}}}}, {"text_bytes", 5}},
                           nlohmann::json{{"id", "x"}, {"sections", {{{"heading", "h"}, {"bytes", 5}}}}}}) {
-    std::string packed;
-    nlohmann::json::to_msgpack(lie, packed);
-    CHECK_THROWS_WITH(decode_stored(zstd_compress(packed) + zstd_compress("abcde")), Catch::Contains("section lengths"));
+    std::string lie_packed;
+    nlohmann::json::to_msgpack(lie, lie_packed);
+    CHECK_THROWS_WITH(decode_stored(zstd_compress(lie_packed) + zstd_compress("abcde")), Catch::Contains("section lengths"));
   }
   // The texts' frame cut short, or something else after the first frame.
   CHECK_THROWS(decode_stored(data.substr(0, data.size() - 2)));
