@@ -96,6 +96,34 @@ void mark_partial(json& answer, const std::vector<std::string>& failed_shards, c
   answer["failed_shards"] = public_names(failed_shards, own_paths);
 }
 
+// The parameters of a request target's query, each value from its name's first '=' on,
+// percent-decoded ('+' a space, %2B a plus); a name without '=' has an empty value.
+httplib::Params query_params(const std::string& target) {
+  httplib::Params params;
+  const std::size_t question = target.find('?');
+  if (question == std::string::npos) return params;
+  const std::string_view query = std::string_view(target).substr(question + 1);
+  for (std::size_t at = 0; at <= query.size();) {
+    std::size_t end = query.find('&', at);
+    if (end == std::string_view::npos) end = query.size();
+    const std::string_view part = query.substr(at, end - at);
+    if (!part.empty()) {
+      const std::size_t eq = part.find('=');
+      const std::string_view name = part.substr(0, eq);
+      const std::string_view value = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
+      // '+' is a space; decoded here (the library's own flag for it did not, measured: "a=b+c").
+      const auto decoded = [](std::string_view raw) {
+        std::string text(raw);
+        std::replace(text.begin(), text.end(), '+', ' ');
+        return httplib::detail::decode_url(text, false);
+      };
+      params.emplace(decoded(name), decoded(value));
+    }
+    at = end + 1;
+  }
+  return params;
+}
+
 // A failure on the server's side, as its operator reads it: written to the server's log
 // (stderr) whole, index path and all, with the route it answered; the same message at most once
 // a minute.
@@ -1052,6 +1080,10 @@ void HttpServer::Impl::setup() {
   // TRACE and CONNECT (which cpp-httplib parses, then answers 400 as unrouted) get the same 405.
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_start = Clock::now();
+    // cpp-httplib 0.11 reads `q=brain=fog` as q = "fog" (each '=' starts the value again): read
+    // again here, each parameter's value from its first '=' on, as browsers and
+    // URLSearchParams do. The request is the server's own object, not a constant one.
+    const_cast<httplib::Request&>(req).params = query_params(req.target);
     current_route = escape_log_field(req.method) + " " + escape_log_field(req.path.substr(0, 200));
     const bool internal = options.shard_server && req.path == kShardEndpoint;
     if (internal && req.method != "POST") {
