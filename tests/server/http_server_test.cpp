@@ -286,12 +286,14 @@ TEST_CASE("server: damage no search trips over is found in the background and sa
   CHECK(ready["status"] == "damaged");
   CHECK_THAT(ready["reason"].get<std::string>(), Catch::Contains("position.glass") && Catch::Contains("mssearch check"));
   CHECK_THAT(ready.dump(), !Catch::Contains(s.tmp.path().string()));
-  const auto answer = over.get_json("/api/search?q=%22disease+modifying%22");
+  // A plain word (no positions read): a phrase over garbage positions is Xapian's reading of
+  // damaged blocks, which can crash a process under ASan (seen in CI) — why /readyz says so.
+  const auto answer = over.get_json("/api/search?q=fatigue");
   REQUIRE(answer["warnings"].is_array());
   CHECK_THAT(answer["warnings"].dump(), Catch::Contains("is damaged"));
   // The undamaged index beside it: ready, no warning.
   CHECK(s.get_json("/readyz")["status"] == "ready");
-  CHECK(s.get_json("/api/search?q=%22disease+modifying%22").value("warnings", json::array()).empty());
+  CHECK(s.get_json("/api/search?q=fatigue").value("warnings", json::array()).empty());
 }
 
 TEST_CASE("server: a parameter's value runs from its first '=' on, as browsers read it", "[server]") {
