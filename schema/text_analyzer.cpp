@@ -485,9 +485,96 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
   return out;
 }
 
+// A word Xapian's parser reads as one term, which NEAR and ADJ join: letters and digits (and
+// an apostrophe inside), optionally after a text field's name (`title:myelin`); no sign,
+// bracket, quote, wildcard or joining punctuation (`myelin-repair` is a phrase of two).
+bool joinable_by_near(std::string_view word) {
+  for (const auto& field : {schema::kTitle, schema::kTakeaway})
+    if (word.starts_with(field.name) && word.size() > field.name.size() + 1 && word[field.name.size()] == ':') {
+      word.remove_prefix(field.name.size() + 1);
+      break;
+    }
+  if (word.empty() || word.front() == '\'' || word.back() == '\'') return false;
+  for (std::string_view op : {"AND", "OR", "NOT", "XOR", "SYN", "NEAR", "ADJ"})  // upper case: operators
+    if (word == op || (word.starts_with(op) && word.size() > op.size() && word[op.size()] == '/')) return false;
+  for (char c : word) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x80 && std::isalnum(u) == 0 && c != '\'') return false;
+  }
+  return true;
+}
+
+bool is_positional_operator(std::string_view word) {
+  for (std::string_view op : {"NEAR", "ADJ"}) {
+    if (word == op) return true;
+    if (word.starts_with(op) && word.size() > op.size() + 1 && word[op.size()] == '/' &&
+        word.substr(op.size() + 1).find_first_not_of("0123456789") == std::string_view::npos)
+      return true;
+  }
+  return false;
+}
+
+// NEAR and ADJ (`NEAR/3`) left operators only between two words they can join, lower-cased into
+// words elsewhere (`-fatigue NEAR sleep`, `OR NEAR/2`, `"white matter" NEAR lesions`). Xapian's
+// parser refuses those as syntax errors, and in Xapian 1.4.22 some of its refusals leaked memory
+// (96 bytes a search, `-fatigue NEAR brain sleep`: found by the query fuzzer); refused, their
+// text was searched as plain words, as it is now.
+std::string near_only_between_words(std::string folded) {
+  std::vector<std::pair<std::size_t, std::size_t>> words;  // [begin, end) of each word
+  for (std::size_t i = 0; i < folded.size();) {
+    const std::size_t begin = folded.find_first_not_of(" \t\r\n", i);
+    if (begin == std::string::npos) break;
+    const std::size_t end = std::min(folded.find_first_of(" \t\r\n", begin), folded.size());
+    words.emplace_back(begin, end);
+    i = end;
+  }
+  const auto word = [&](std::size_t k) {
+    return std::string_view(folded).substr(words[k].first, words[k].second - words[k].first);
+  };
+  for (std::size_t k = 0; k < words.size(); ++k) {
+    const std::string_view w = word(k);
+    if (w.find("NEAR") == std::string_view::npos && w.find("ADJ") == std::string_view::npos) continue;
+    std::string_view core = w;  // `(NEAR`, `NEAR)`: an operator against a bracket
+    while (!core.empty() && (core.front() == '(' || core.front() == ')')) core.remove_prefix(1);
+    while (!core.empty() && (core.back() == '(' || core.back() == ')')) core.remove_suffix(1);
+    // `NEAR,` and `ADJ/3,x` as well: the parser may read an operator there too.
+    bool operator_like = false;
+    for (std::string_view op : {"NEAR", "ADJ"})
+      operator_like |= core.starts_with(op) &&
+                       (core.size() == op.size() || std::isalnum(static_cast<unsigned char>(core[op.size()])) == 0);
+    if (!operator_like) continue;
+    bool joins = is_positional_operator(core) && core.size() == w.size() && k > 0 && k + 1 < words.size();
+    if (joins) {
+      // Brackets may open before the first word (`(fatigue`, `-(fatigue`) and close after the
+      // second (`brain)`); a sign on the word itself (`-fatigue`) is no place for NEAR.
+      std::string_view before = word(k - 1);
+      std::size_t open = before.front() == '+' || before.front() == '-' ? 1 : 0;
+      if (open < before.size() && before[open] == '(') {
+        while (open < before.size() && before[open] == '(') ++open;
+        before.remove_prefix(open);
+      }
+      std::string_view after = word(k + 1);
+      while (!after.empty() && after.back() == ')') after.remove_suffix(1);
+      joins = joinable_by_near(before) && joinable_by_near(after);
+    }
+    if (joins) continue;
+    for (std::size_t at = words[k].first; at < words[k].second; ++at)
+      folded[at] = static_cast<char>(std::tolower(static_cast<unsigned char>(folded[at])));
+  }
+  return folded;
+}
+
 }  // namespace
 
 std::string TextAnalyzer::fold_query(std::string_view typed) const {
+  // Control characters part words, as spaces (`ADJ/3\x05brain` was one word here and an
+  // operator and a word to Xapian's parser).
+  std::string spaced(typed);
+  std::replace_if(spaced.begin(), spaced.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }, ' ');
+  return near_only_between_words(fold_query_text(spaced));
+}
+
+std::string TextAnalyzer::fold_query_text(std::string_view typed) const {
   static constexpr std::array<std::string_view, 6> kOperators = {"AND", "OR",  "NOT",
                                                                  "XOR", "NEAR", "ADJ"};
   const std::string ascii = ascii_spaces_and_dashes(typed);

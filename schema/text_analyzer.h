@@ -84,6 +84,7 @@ class TextAnalyzer {
 
   // Folds query text the way index text is folded, but keeps the boolean operators (AND, OR,
   // NOT, XOR, NEAR, ADJ) in upper case so that QueryParser still recognises them.
+  // NEAR and ADJ stay operators only between two words they can join (see the .cpp).
   std::string fold_query(std::string_view query) const;
 
   const Xapian::Stem& stemmer() const { return stemmer_; }
@@ -97,6 +98,7 @@ class TextAnalyzer {
   Xapian::QueryParser::stem_strategy query_stemming() const { return options_.query_stemming; }
 
  private:
+  std::string fold_query_text(std::string_view query) const;  // fold_query before the NEAR/ADJ check
   AnalyzerOptions options_;
   Xapian::Stem stemmer_;
 };

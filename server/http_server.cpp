@@ -779,7 +779,7 @@ void HttpServer::Impl::api_search(const httplib::Request& req, httplib::Response
   link(result->related);
   result->failed_shards = public_names(std::move(result->failed_shards), own_paths);
   // Damage the background check found (watch_for_damage): this answer may lack articles.
-  if (auto damage = damaged((*searcher)->revision())) result->warnings.push_back(*damage);
+  if (auto problem = damaged((*searcher)->revision())) result->warnings.push_back(*problem);
   for (auto& warning : result->warnings) warning = shown(warning);
   json answer = to_json(*result);
   if (const std::uint64_t id = record(req, *params, *result)) answer["search_id"] = id;

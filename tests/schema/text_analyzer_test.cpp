@@ -189,6 +189,39 @@ TEST_CASE("contract: boolean operators survive query folding", "[analysis]") {
   CHECK_FALSE(matches("astrocytes and microglia", "astrocytes NOT microglia"));
 }
 
+// Where Xapian's parser would refuse them (and 1.4.22 leaked memory refusing some), NEAR and
+// ADJ are words; between two words they stay operators.
+TEST_CASE("query folding: NEAR and ADJ join two words or are words", "[analysis]") {
+  TextAnalyzer analyzer;
+  CHECK(analyzer.fold_query("Myelin NEAR Repair ADJ/2 Brain") == "myelin NEAR repair ADJ/2 brain");
+  CHECK(analyzer.fold_query("title:Myelin NEAR oligodendrocyte's") == "title:myelin NEAR oligodendrocyte's");
+  CHECK(analyzer.fold_query("Müller NEAR glia") == "muller NEAR glia");
+  CHECK(analyzer.fold_query("-fatigue NEAR brain sleep") == "-fatigue near brain sleep");
+  CHECK(analyzer.fold_query("fatigue NEAR -brain") == "fatigue near -brain");
+  CHECK(analyzer.fold_query("AND NEAR/2 fatigue") == "AND near/2 fatigue");
+  CHECK(analyzer.fold_query("fatigue OR NEAR/2") == "fatigue OR near/2");
+  CHECK(analyzer.fold_query("NEAR fatigue") == "near fatigue");
+  CHECK(analyzer.fold_query("fatigue ADJ") == "fatigue adj");
+  CHECK(analyzer.fold_query("\"white matter\" NEAR lesions") == "\"white matter\" near lesions");
+  CHECK(analyzer.fold_query("myelin-repair NEAR brain") == "myelin-repair near brain");
+  CHECK(analyzer.fold_query("fatigue NEAR topic:sleep") == "fatigue near topic:sleep");
+  CHECK(analyzer.fold_query("fatig* NEAR brain") == "fatig* near brain");
+  CHECK(analyzer.fold_query("(fatigue NEAR brain)") == "(fatigue NEAR brain)");
+  CHECK(analyzer.fold_query("-(fatigue NEAR brain) sleep") == "-(fatigue NEAR brain) sleep");
+  CHECK(analyzer.fold_query("(-fatigue NEAR brain)") == "(-fatigue near brain)");
+  CHECK(analyzer.fold_query("(fatigue) NEAR brain") == "(fatigue) near brain");
+  CHECK(analyzer.fold_query("fatigue (NEAR brain") == "fatigue (near brain");
+  CHECK(analyzer.fold_query("fatigue NEAR NEAR brain") == "fatigue near NEAR brain");
+  CHECK(analyzer.fold_query("fatigue NEAR OR brain") == "fatigue near OR brain");
+  CHECK(analyzer.fold_query("fatigue OR ADJ/3,brain") == "fatigue OR adj/3,brain");
+  CHECK(analyzer.fold_query("fatigue OR ADJ/3\x05" "brain") == "fatigue OR adj/3 brain");
+  CHECK(analyzer.fold_query("fatigue NEARBY brain") == "fatigue nearby brain");
+  // The operator between two words finds what the words near each other are in.
+  CHECK(matches("fatigue and poor sleep", "fatigue NEAR sleep"));
+  CHECK_FALSE(matches("fatigue a b c d e f g h i j k l sleep", "fatigue NEAR/2 sleep"));
+  CHECK(matches("fatigue a b c d e f g h i j k l sleep", "fatigue near/2 sleep"));  // words: any of them
+}
+
 TEST_CASE("contract: topic filter accepts display names and slugs", "[analysis]") {
   const std::string text = "anything";
   CHECK(matches(text, "anything topic:\"Autoimmune neuroinflammatory response\""));
