@@ -1720,6 +1720,26 @@ std::string QueryPlanner::informative_words(const std::string& folded, std::size
 
 namespace {
 
+// Whether the word at `at` is searched in a text field: right after `title:` or `takeaway:`,
+// or inside a phrase that follows one (`title:"astrocites reactive"`). Xapian's parser corrects
+// only the words searched in no field, and `title:astrocites` found nothing, offering nothing.
+bool in_text_field(std::string_view text, std::size_t at) {
+  const auto after_field = [&](std::size_t end) {
+    for (const auto& field : {schema::kTitle, schema::kTakeaway}) {
+      const std::string name = std::string(field.name) + ":";
+      if (end >= name.size() && text.substr(end - name.size(), name.size()) == name &&
+          (end == name.size() || !is_word_byte(text[end - name.size() - 1])))
+        return true;
+    }
+    return false;
+  };
+  if (after_field(at)) return true;
+  const std::size_t quote = text.rfind('"', at == 0 ? 0 : at - 1);
+  if (at == 0 || quote == std::string_view::npos) return false;
+  const auto quotes_before = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(quote), '"');
+  return quotes_before % 2 == 0 && after_field(quote);  // the quote opens a phrase after a field
+}
+
 // The typos a word of this length may be corrected for, as Typesense allows them by default
 // (one from 4 letters, two from 7): Xapian's spelling data would take `sipo` to `so`.
 std::size_t typos_allowed(std::string_view word) { return word.size() >= 7 ? 2 : word.size() >= 4 ? 1 : 0; }
@@ -1810,7 +1830,8 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
     spelling_failure_ = why;
   }
   if (!offered) return {};
-  const std::string& corrected = *offered;
+  // Nothing corrected by the parser: the words in a text field may still be (in_text_field).
+  const std::string& corrected = offered->empty() ? folded : *offered;
   // Xapian may "correct" a word the index has into a more frequent neighbour
   // (needles -> needed): only words the index does not know are corrected. Nor, also when a
   // query finds little (where the correction's hits replace an empty answer), an English word
@@ -1828,7 +1849,16 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
   const auto apostrophe = [](const std::string& w) { return std::min(w.find('\''), std::min(w.find("\u2019"), w.size())); };
   for (std::size_t i = 0; i < before.size(); ++i) {
     const std::string typed = folded.substr(before[i].first, before[i].second - before[i].first);
-    const std::string proposed = corrected.substr(after[i].first, after[i].second - after[i].first);
+    std::string proposed = corrected.substr(after[i].first, after[i].second - after[i].first);
+    if (typed == proposed && in_text_field(corrected, after[i].first)) {
+      try {
+        const std::string lower = ascii_lower(typed.substr(0, apostrophe(typed)));
+        const std::string offered_word = spelling_.get_spelling_suggestion(lower, static_cast<unsigned>(typos_allowed(lower)));
+        if (!offered_word.empty()) proposed = offered_word + typed.substr(lower.size());
+      } catch (const Xapian::DatabaseError&) {
+        // damaged spelling data: the word is left as typed (the parser's pass said why)
+      }
+    }
     if (typed == proposed) continue;
     // A contraction or a possessive is judged by its word (`what's` was made "what", `it's`
     // "its"; `microgila's` is corrected, its "'s" kept).

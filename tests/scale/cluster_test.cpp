@@ -188,6 +188,8 @@ const std::vector<std::string> kQueries = {
     // Shards that propose different words: the fewest edits from what was typed, as one index
     // (two shards' "demyelination" was searched for `remylination`, one index's "remyelination").
     "remylination",
+    // A typo in a field (Xapian's parser corrects only words in no field).
+    "title:astrocites",
     // Matches without weights (every score 0): feedback's shares were 0 / 0, and the shards'
     // NaN terms were refused (400 on a coordinator).
     "date:2025-01-01..", "-fatigue",
@@ -321,10 +323,10 @@ TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[
     // instead fail this (and the scores above).
     CHECK(same_order >= kQueries.size() - 2 - (feedback ? 5 : 2));
     // Without feedback each shard finds its own (like its own best hits): not compared. With
-    // it, the 4 that differ here are answers of 1-2 hits (`remylination` shows 2) whose related
-    // articles are like the Bo1 terms of those hits, chosen with term frequencies of the shards
-    // that hold them.
-    if (feedback) CHECK(same_related >= same_order - 4);
+    // it, the 5 that differ here are mostly answers of 1-2 hits (`remylination` and
+    // `title:astrocites` show 2) whose related articles are like the Bo1 terms of those hits,
+    // chosen with term frequencies of the shards that hold them.
+    if (feedback) CHECK(same_related >= same_order - 5);
     // Facets filtered by are counted without their own filter on each shard, and summed.
     for (const std::string q : {"", "ms", "fatigue", "brain fog"}) {
       CAPTURE(q);

@@ -570,6 +570,23 @@ TEST_CASE("search: did you mean", "[searcher]") {
     CHECK(stray.did_you_mean.value_or("") == "astrocytes )");
     CHECK(stray.total == c.search("astrocytes").total);
   }
+  SECTION("a misspelt word searched in a field") {
+    // Xapian's parser corrects only the words searched in no field: `title:astrocites` found
+    // nothing and was offered nothing.
+    const auto title = c.search("title:astrocites");
+    CHECK(title.did_you_mean.value_or("") == "title:astrocytes");
+    CHECK(title.showing_corrected);
+    CHECK(title.total == c.search("title:astrocytes").total);
+    CHECK(title.total > 0);
+    CHECK(c.search("takeaway:remyelinaton").did_you_mean.value_or("") == "takeaway:remyelination");
+    CHECK(c.search("title:\"understanding astrocites\"").did_you_mean.value_or("") == "title:\"understanding astrocytes\"");
+    CHECK(c.search("title:astrocites -fatigue").did_you_mean.value_or("") == "title:astrocytes -fatigue");
+    CHECK(c.search("fatigue title:astrocites").did_you_mean.value_or("") == "fatigue title:astrocytes");
+    // A word the index has stays (`fatigue` is in no title: a word, not a typo), and a word
+    // after a field's phrase is no longer in the field.
+    CHECK_FALSE(c.search("title:fatigue").did_you_mean);
+    CHECK(c.search("title:\"understanding\" astrocites").did_you_mean.value_or("") == "title:\"understanding\" astrocytes");
+  }
   SECTION("also while typing (partial mode)") {
     SearchRequest r;
     r.query = "astrocites";
