@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -147,6 +148,29 @@ struct AnalyticsRecorder::Impl {
   std::mt19937_64 random{std::random_device{}()};
   std::thread writer;
   std::int64_t next_cleanup = 0;
+  std::uint64_t searches_kept = 0, clicks_kept = 0;  // rows, counted at each cleanup, then added to
+
+  // Only the newest max_searches searches stay, and as many clicks (the oldest go first): run
+  // when a table has grown a tenth past the cap, and at each cleanup, so not on every batch.
+  void keep_newest() {
+    const std::uint64_t cap = std::max<std::uint64_t>(options.max_searches, 1);
+    if (searches_kept > cap)
+      sqlite3_exec(db.db, ("DELETE FROM searches WHERE id IN (SELECT id FROM searches ORDER BY at, id LIMIT " +
+                           std::to_string(searches_kept - cap) + ")").c_str(), nullptr, nullptr, nullptr);
+    if (clicks_kept > cap)  // rowids grow as clicks are written: the lowest are the oldest
+      sqlite3_exec(db.db, ("DELETE FROM clicks WHERE rowid IN (SELECT rowid FROM clicks ORDER BY rowid LIMIT " +
+                           std::to_string(clicks_kept - cap) + ")").c_str(), nullptr, nullptr, nullptr);
+    count_rows();
+  }
+
+  void count_rows() {
+    const auto rows = [&](const char* sql) {
+      Statement count(db.db, sql);
+      return count && sqlite3_step(count.s) == SQLITE_ROW ? static_cast<std::uint64_t>(sqlite3_column_int64(count.s, 0)) : 0;
+    };
+    searches_kept = rows("SELECT count(*) FROM searches");
+    clicks_kept = rows("SELECT count(*) FROM clicks");
+  }
 
   void run() {
     write({});  // retention first: what is past it goes at start
@@ -177,6 +201,8 @@ struct AnalyticsRecorder::Impl {
                               "; DELETE FROM clicks WHERE at < " + std::to_string(now - options.retention_days * 86400LL) + ";";
       sqlite3_exec(db.db, sql.c_str(), nullptr, nullptr, nullptr);
       next_cleanup = now + 3600;
+      count_rows();
+      keep_newest();
     }
     if (batch.empty()) return true;
     if (sqlite3_exec(db.db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) return false;
@@ -205,6 +231,14 @@ struct AnalyticsRecorder::Impl {
       }
     }
     ok = sqlite3_exec(db.db, ok ? "COMMIT" : "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK && ok;
+    if (ok) {
+      const auto searches = static_cast<std::uint64_t>(std::count_if(
+          batch.begin(), batch.end(), [](const Event& e) { return std::holds_alternative<SearchRow>(e); }));
+      searches_kept += searches;
+      clicks_kept += batch.size() - searches;  // at most: a click may have been ignored
+      const std::uint64_t grown = options.max_searches + options.max_searches / 10;
+      if (searches_kept > grown || clicks_kept > grown) keep_newest();
+    }
     return ok;
   }
 

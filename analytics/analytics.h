@@ -5,7 +5,8 @@
 // What is kept: each submitted search's normalised words (folded, spaces collapsed, at most
 // 200 bytes), its number of hits and the time; each click on a result, by the search's random id
 // and the result's position. Nothing else: no IP address, no cookie, no user id, no user agent.
-// Rows older than the retention period are deleted. Stored in SQLite (one file, WAL).
+// Rows older than the retention period are deleted, and the oldest beyond max_searches.
+// Stored in SQLite (one file, WAL).
 //
 // Recording never slows or fails a search: record_search() and record_click() only queue (a
 // bounded queue; when it is full the event is dropped and counted), and one writer thread
@@ -31,6 +32,9 @@ namespace mssearch {
 struct AnalyticsOptions {
   std::filesystem::path path;   // the SQLite file; empty: analytics off
   int retention_days = 90;      // rows older than this are deleted (at start, then hourly)
+  // Searches kept at most: beyond, the oldest go (and their clicks), so that a flood of made-up
+  // queries cannot fill the disk within the retention period (each row is up to ~250 bytes).
+  std::size_t max_searches = 2'000'000;
   std::size_t max_queue = 10000;  // events waiting for the writer; beyond: dropped, counted
 };
 

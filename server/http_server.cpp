@@ -1248,7 +1248,9 @@ std::string url_host(std::string_view host) {
 
 Result<int> HttpServer::bind() {
   if (!impl_->options.analytics_path.empty() && !impl_->analytics) {
-    auto recorder = AnalyticsRecorder::open({impl_->options.analytics_path, impl_->options.analytics_retention_days});
+    AnalyticsOptions analytics{impl_->options.analytics_path, impl_->options.analytics_retention_days};
+    analytics.max_searches = impl_->options.analytics_max_searches;
+    auto recorder = AnalyticsRecorder::open(analytics);
     if (!recorder) return std::unexpected(recorder.error());
     impl_->analytics = std::move(*recorder);
   }

@@ -167,6 +167,7 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "public_url") o.public_url = v.as<std::string>();
       else if (key == "analytics") o.analytics_path = optional_path(v);
       else if (key == "analytics_retention_days") o.analytics_retention_days = v.as<int>();
+      else if (key == "analytics_max_searches") o.analytics_max_searches = v.as<std::size_t>();
       else if (key == "article_url") {
         o.article_url = v.IsNull() ? std::string() : v.as<std::string>();  // empty: the server's own pages
         std::string example = o.article_url;
@@ -187,6 +188,8 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
   }
   if (o.analytics_retention_days < 1 || o.analytics_retention_days > 3650)
     return fail(ErrorCode::kIo, path.string() + ": analytics_retention_days must be from 1 to 3650");
+  if (o.analytics_max_searches < 1000 || o.analytics_max_searches > 1'000'000'000)
+    return fail(ErrorCode::kIo, path.string() + ": analytics_max_searches must be from 1000 to 1000000000");
   if (o.threads == 0 || o.threads > 256)
     return fail(ErrorCode::kIo, path.string() + ": threads must be from 1 to 256");
   if (o.port < 0 || o.port > 65535) return fail(ErrorCode::kIo, path.string() + ": port must be from 0 to 65535");

@@ -47,6 +47,7 @@ struct ServerOptions {
   // kept: normalised words, hit counts, clicked positions, times; never who searched.
   std::filesystem::path analytics_path;
   int analytics_retention_days = 90;
+  std::size_t analytics_max_searches = 2'000'000;  // the newest kept (and as many clicks)
   // A shard server: also answers a coordinator's shard protocol on POST /internal/v1/shard
   // (searcher/shard_protocol.h). Not for the internet: bind it to a private address, or set
   // shard_secret (better both). Off by default.

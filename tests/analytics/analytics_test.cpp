@@ -125,6 +125,53 @@ TEST_CASE("analytics: rising against the window before, and retention deletes wh
   for (const auto& q : all->top) CHECK(q.query != "old query");  // past retention: deleted at start
 }
 
+namespace {
+std::int64_t rows(const fs::path& file, const std::string& query) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, query.c_str(), -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  const std::int64_t n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+}  // namespace
+
+// A flood of made-up queries (each a row of up to ~250 bytes, kept 90 days) could fill the disk:
+// beyond max_searches the oldest go, and clicks likewise.
+TEST_CASE("analytics: at most max_searches searches and as many clicks are kept, the newest", "[analytics]") {
+  test::TempDir tmp;
+  const fs::path file = tmp / "analytics.sqlite";
+  AnalyticsOptions options{file};
+  options.max_searches = 10;
+  auto recorder = AnalyticsRecorder::open(options);
+  REQUIRE(recorder);
+  auto& r = **recorder;
+  for (int i = 0; i < 10; ++i) r.record_search("old query " + std::to_string(i), 1);
+  r.flush();
+  sql(file, "UPDATE searches SET at = at - 1000");  // an older day, within retention
+  std::uint64_t clicked = 0;
+  for (int i = 0; i < 5; ++i) {
+    clicked = r.record_search("new query " + std::to_string(i), 50);
+    r.flush();  // one batch each: the cap is checked as each is written
+  }
+  REQUIRE(clicked != 0);
+  CHECK(rows(file, "SELECT count(*) FROM searches") <= 11);  // a tenth past the cap at most
+  CHECK(rows(file, "SELECT count(*) FROM searches") >= 10);
+  CHECK(rows(file, "SELECT count(*) FROM searches WHERE query LIKE 'new query %'") == 5);  // the newest stay
+  CHECK(rows(file, "SELECT count(*) FROM searches WHERE query LIKE 'old query %'") >= 5);
+  for (std::uint32_t position = 1; position <= 30; ++position) {
+    r.record_click(clicked, position);
+    r.flush();
+  }
+  CHECK(rows(file, "SELECT count(*) FROM clicks") <= 11);
+  CHECK(rows(file, "SELECT count(*) FROM clicks") >= 10);
+  CHECK(rows(file, "SELECT min(position) FROM clicks") >= 19);  // the oldest went first
+  CHECK(r.dropped() == 0);
+}
+
 TEST_CASE("analytics: a full queue drops and counts, a bad file is a clear error", "[analytics]") {
   test::TempDir tmp;
   AnalyticsOptions options{tmp / "a.sqlite"};

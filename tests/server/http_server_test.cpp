@@ -924,6 +924,7 @@ TEST_CASE("server: mssearch.yaml loads, and the connection limits are read and c
   CHECK(repo->max_connections == defaults.max_connections);
   CHECK(repo->max_queued_requests == defaults.max_queued_requests);
   CHECK(repo->max_request_bytes == defaults.max_request_bytes);
+  CHECK(repo->analytics_max_searches == defaults.analytics_max_searches);
 
   test::TempDir tmp;
   test::write_file(tmp / "old.yaml", "read_timeout_seconds: 7\n");
@@ -936,6 +937,14 @@ TEST_CASE("server: mssearch.yaml loads, and the connection limits are read and c
   CHECK_THAT(both.error().message, Catch::Contains("request_timeout_seconds"));
   test::write_file(tmp / "zero.yaml", "max_connections: 0\n");
   CHECK_FALSE(load_server_options(tmp / "zero.yaml"));
+  test::write_file(tmp / "few.yaml", "analytics_max_searches: 10\n");
+  auto few = load_server_options(tmp / "few.yaml");
+  REQUIRE_FALSE(few);
+  CHECK_THAT(few.error().message, Catch::Contains("analytics_max_searches must be from 1000"));
+  test::write_file(tmp / "cap.yaml", "analytics_max_searches: 50000\n");
+  auto cap = load_server_options(tmp / "cap.yaml");
+  REQUIRE(cap);
+  CHECK(cap->analytics_max_searches == 50000);
   test::write_file(tmp / "typo.yaml", "keepalive_requests: 10\n");
   auto typo = load_server_options(tmp / "typo.yaml");
   REQUIRE_FALSE(typo);
