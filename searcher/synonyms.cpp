@@ -57,6 +57,16 @@ std::vector<Token> query_tokens(std::string_view q, bool partial) {
     out.push_back({std::string(q.substr(begin, i - begin)), begin, i, !in_quotes && before != ':' && !in_field_value && !wildcard,
                    sign, chunk});
   }
+  // The two words NEAR or ADJ join (`ms NEAR fatigue`, `ms NEAR/3 fatigue`) stay words: a group's
+  // bracket there is no syntax Xapian's parser reads, and the text was searched as plain words.
+  // (fold_query leaves NEAR and ADJ in capitals only between two words.)
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    if (out[k].text != "NEAR" && out[k].text != "ADJ") continue;
+    if (k > 0) out[k - 1].expandable = false;
+    std::size_t next = k + 1;
+    if (out[k].end < q.size() && q[out[k].end] == '/' && next < out.size() && out[next].begin == out[k].end + 1) ++next;  // NEAR/3
+    if (next < out.size()) out[next].expandable = false;
+  }
   // An unfinished last word is a prefix being typed, not a word to expand.
   if (partial && !out.empty() && out.back().end == q.size()) out.back().expandable = false;
   return out;

@@ -1737,6 +1737,20 @@ TEST_CASE("synonyms: a field's value is never expanded, a slug's later parts nei
   CHECK(c.search("ms topic:progressive-ms").total == expected);
 }
 
+TEST_CASE("synonyms: the words NEAR and ADJ join are not expanded, so the operator holds", "[searcher][synonyms]") {
+  CorpusIndex c;
+  // A group's bracket beside NEAR is no syntax Xapian's parser reads: `ms NEAR fatigue` was
+  // searched as its plain words (49 articles, as `ms fatigue`).
+  const auto near = c.search("ms NEAR fatigue").total;
+  CHECK(near > 0);
+  CHECK(near < c.search("ms AND fatigue").total);
+  CHECK(c.search("fatigue NEAR ms").total == near);
+  CHECK(c.search("ms NEAR/2 fatigue").total <= near);
+  CHECK(c.search("fatigue ADJ/3 ms").total <= near);
+  // Elsewhere in the same query the group still expands.
+  CHECK(c.search("ms NEAR fatigue OR mri").total >= c.search("magnetic resonance imaging").total);
+}
+
 TEST_CASE("facets: spellings of a topic its filter finds alike are one facet, counted as the filter finds", "[searcher][facets]") {
   // An editor's `fatigue`, `Fatigue ` (a trailing space) and `FATIGUE` made four facets whose
   // counts disagreed with what ticking one found.
