@@ -154,9 +154,14 @@ struct AnalyticsRecorder::Impl {
   // when a table has grown a tenth past the cap, and at each cleanup, so not on every batch.
   void keep_newest() {
     const std::uint64_t cap = std::max<std::uint64_t>(options.max_searches, 1);
-    if (searches_kept > cap)
-      sqlite3_exec(db.db, ("DELETE FROM searches WHERE id IN (SELECT id FROM searches ORDER BY at, id LIMIT " +
-                           std::to_string(searches_kept - cap) + ")").c_str(), nullptr, nullptr, nullptr);
+    if (searches_kept > cap) {
+      // The oldest searches, and their clicks with them (the report would count clicks whose
+      // search is gone).
+      const std::string oldest = "(SELECT id FROM searches ORDER BY at, id LIMIT " + std::to_string(searches_kept - cap) + ")";
+      sqlite3_exec(db.db, ("BEGIN; DELETE FROM clicks WHERE search_id IN " + oldest + "; DELETE FROM searches WHERE id IN " +
+                           oldest + "; COMMIT;").c_str(), nullptr, nullptr, nullptr);
+      sqlite3_exec(db.db, "ROLLBACK", nullptr, nullptr, nullptr);  // when a statement failed: no half trim
+    }
     if (clicks_kept > cap)  // rowids grow as clicks are written: the lowest are the oldest
       sqlite3_exec(db.db, ("DELETE FROM clicks WHERE rowid IN (SELECT rowid FROM clicks ORDER BY rowid LIMIT " +
                            std::to_string(clicks_kept - cap) + ")").c_str(), nullptr, nullptr, nullptr);
@@ -212,6 +217,7 @@ struct AnalyticsRecorder::Impl {
     Statement click(db.db, "INSERT OR IGNORE INTO clicks (search_id, at, position) "
                            "SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM searches WHERE id = ?1 AND hits >= ?3)");
     bool ok = search && click;
+    std::uint64_t searches_added = 0, clicks_added = 0;  // rows written (INSERT OR IGNORE)
     for (const auto& event : batch) {
       if (!ok) break;
       if (const auto* s = std::get_if<SearchRow>(&event)) {
@@ -220,6 +226,7 @@ struct AnalyticsRecorder::Impl {
         sqlite3_bind_text(search.s, 3, s->query.data(), static_cast<int>(s->query.size()), SQLITE_TRANSIENT);
         sqlite3_bind_int64(search.s, 4, s->hits);
         ok = sqlite3_step(search.s) == SQLITE_DONE;
+        if (ok) searches_added += static_cast<std::uint64_t>(sqlite3_changes(db.db));
         sqlite3_reset(search.s);
       } else {
         const auto& c = std::get<ClickRow>(event);
@@ -227,15 +234,16 @@ struct AnalyticsRecorder::Impl {
         sqlite3_bind_int64(click.s, 2, c.at);
         sqlite3_bind_int64(click.s, 3, c.position);
         ok = sqlite3_step(click.s) == SQLITE_DONE;
+        // Only the clicks written count: a made-up or repeated beacon is ignored, and counted it
+        // made the trim delete real clicks (helper-74: 1,100 made-up beacons left none).
+        if (ok) clicks_added += static_cast<std::uint64_t>(sqlite3_changes(db.db));
         sqlite3_reset(click.s);
       }
     }
     ok = sqlite3_exec(db.db, ok ? "COMMIT" : "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK && ok;
     if (ok) {
-      const auto searches = static_cast<std::uint64_t>(std::count_if(
-          batch.begin(), batch.end(), [](const Event& e) { return std::holds_alternative<SearchRow>(e); }));
-      searches_kept += searches;
-      clicks_kept += batch.size() - searches;  // at most: a click may have been ignored
+      searches_kept += searches_added;
+      clicks_kept += clicks_added;
       const std::uint64_t grown = options.max_searches + options.max_searches / 10;
       if (searches_kept > grown || clicks_kept > grown) keep_newest();
     }

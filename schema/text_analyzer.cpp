@@ -497,9 +497,26 @@ bool joinable_by_near(std::string_view word) {
   if (word.empty() || word.front() == '\'' || word.back() == '\'') return false;
   for (std::string_view op : {"AND", "OR", "NOT", "XOR", "SYN", "NEAR", "ADJ"})  // upper case: operators
     if (word == op || (word.starts_with(op) && word.size() > op.size() && word[op.size()] == '/')) return false;
-  for (char c : word) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x80 && std::isalnum(u) == 0 && c != '\'') return false;
+  // Letters, marks and digits of any script, as Xapian reads a word; no other character (a
+  // `⟨` or `―` folding leaves as it is was taken for part of a word, and NEAR beside it reached
+  // the parser misplaced: helper-74). An apostrophe (ASCII's or U+2019) only inside.
+  for (std::int32_t i = 0; i < static_cast<std::int32_t>(word.size());) {
+    const std::int32_t at = i;
+    UChar32 c = 0;
+    U8_NEXT(word.data(), i, static_cast<std::int32_t>(word.size()), c);
+    if (c < 0) return false;  // not UTF-8
+    if (c == '\'' || c == 0x2019) {
+      if (at == 0 || i == static_cast<std::int32_t>(word.size())) return false;
+      continue;
+    }
+    switch (u_charType(c)) {
+      case U_UPPERCASE_LETTER: case U_LOWERCASE_LETTER: case U_TITLECASE_LETTER: case U_MODIFIER_LETTER:
+      case U_OTHER_LETTER: case U_NON_SPACING_MARK: case U_ENCLOSING_MARK: case U_COMBINING_SPACING_MARK:
+      case U_DECIMAL_DIGIT_NUMBER: case U_LETTER_NUMBER: case U_OTHER_NUMBER:
+        break;
+      default:
+        return false;
+    }
   }
   return true;
 }
@@ -549,6 +566,12 @@ std::string near_only_between_words(std::string folded) {
       // second (`brain)`); a sign on the word itself (`-fatigue`) is no place for NEAR.
       std::string_view before = word(k - 1);
       std::size_t open = before.front() == '+' || before.front() == '-' ? 1 : 0;
+      // A text field before the bracket (`title:(fatigue NEAR sleep)`) is that field's words.
+      for (const auto& field : {schema::kTitle, schema::kTakeaway})
+        if (before.substr(open).starts_with(field.name) && before.substr(open + field.name.size()).starts_with(":(")) {
+          open += field.name.size() + 1;
+          break;
+        }
       if (open < before.size() && before[open] == '(') {
         while (open < before.size() && before[open] == '(') ++open;
         before.remove_prefix(open);

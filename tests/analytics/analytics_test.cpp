@@ -149,26 +149,41 @@ TEST_CASE("analytics: at most max_searches searches and as many clicks are kept,
   auto recorder = AnalyticsRecorder::open(options);
   REQUIRE(recorder);
   auto& r = **recorder;
-  for (int i = 0; i < 10; ++i) r.record_search("old query " + std::to_string(i), 1);
+  for (int i = 0; i < 10; ++i) r.record_click(r.record_search("old query " + std::to_string(i), 50), 1);
   r.flush();
-  sql(file, "UPDATE searches SET at = at - 1000");  // an older day, within retention
-  std::uint64_t clicked = 0;
+  REQUIRE(rows(file, "SELECT count(*) FROM clicks") == 10);
+  sql(file, "UPDATE searches SET at = at - 1000; UPDATE clicks SET at = at - 1000");  // an older day, within retention
+  std::uint64_t newest = 0;
   for (int i = 0; i < 5; ++i) {
-    clicked = r.record_search("new query " + std::to_string(i), 50);
+    newest = r.record_search("new query " + std::to_string(i), 50);
     r.flush();  // one batch each: the cap is checked as each is written
   }
-  REQUIRE(clicked != 0);
+  REQUIRE(newest != 0);
   CHECK(rows(file, "SELECT count(*) FROM searches") <= 11);  // a tenth past the cap at most
   CHECK(rows(file, "SELECT count(*) FROM searches") >= 10);
   CHECK(rows(file, "SELECT count(*) FROM searches WHERE query LIKE 'new query %'") == 5);  // the newest stay
   CHECK(rows(file, "SELECT count(*) FROM searches WHERE query LIKE 'old query %'") >= 5);
-  for (std::uint32_t position = 1; position <= 30; ++position) {
-    r.record_click(clicked, position);
+  // The clicks of the searches that went, went with them.
+  CHECK(rows(file, "SELECT count(*) FROM clicks WHERE search_id NOT IN (SELECT id FROM searches)") == 0);
+  const auto old_clicks = rows(file, "SELECT count(*) FROM clicks");
+  CHECK(old_clicks == rows(file, "SELECT count(*) FROM searches WHERE query LIKE 'old query %'"));
+  // Made-up and repeated beacons add nothing, so they take no real click's place (helper-74:
+  // 1,100 made-up beacons under a cap of 1,000 left no click).
+  for (std::uint32_t i = 0; i < 30; ++i) {
+    r.record_click(AnalyticsRecorder::kFirstSearchId + 12345 + i, 1);
+    r.record_click(newest, 1);
+    r.flush();
+  }
+  CHECK(rows(file, "SELECT count(*) FROM clicks") == old_clicks + 1);
+  // Real clicks past the cap: the oldest go first.
+  for (std::uint32_t position = 2; position <= 30; ++position) {
+    r.record_click(newest, position);
     r.flush();
   }
   CHECK(rows(file, "SELECT count(*) FROM clicks") <= 11);
   CHECK(rows(file, "SELECT count(*) FROM clicks") >= 10);
-  CHECK(rows(file, "SELECT min(position) FROM clicks") >= 19);  // the oldest went first
+  CHECK(rows(file, "SELECT count(*) FROM clicks WHERE search_id <> " + std::to_string(newest)) == 0);
+  CHECK(rows(file, "SELECT min(position) FROM clicks") >= 19);
   CHECK(r.dropped() == 0);
 }
 

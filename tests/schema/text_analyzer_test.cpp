@@ -216,6 +216,18 @@ TEST_CASE("query folding: NEAR and ADJ join two words or are words", "[analysis]
   CHECK(analyzer.fold_query("fatigue OR ADJ/3,brain") == "fatigue OR adj/3,brain");
   CHECK(analyzer.fold_query("fatigue OR ADJ/3\x05" "brain") == "fatigue OR adj/3 brain");
   CHECK(analyzer.fold_query("fatigue NEARBY brain") == "fatigue nearby brain");
+  // Characters of no word beside it, which folding keeps (helper-74: `AND 〈 NEAR/2 fatigue`
+  // leaked as the ASCII ones did).
+  CHECK(analyzer.fold_query("AND \u3008 NEAR/2 fatigue") == "AND \u3008 near/2 fatigue");
+  CHECK(analyzer.fold_query("fatigue AND \u27e8 ADJ/3 brain") == "fatigue AND \u27e8 adj/3 brain");
+  CHECK(analyzer.fold_query("myelin OR \u2015 ADJ repair") == "myelin OR \u2015 adj repair");
+  CHECK(analyzer.fold_query("fatigue NEAR \ue000") == "fatigue near \ue000");
+  // Letters of any script, an apostrophe inside a word, a text field's bracket: operators.
+  CHECK(analyzer.fold_query("Alzheimer\u2019s NEAR fatigue") == "alzheimer\u2019s NEAR fatigue");
+  CHECK(analyzer.fold_query("\u041c\u0438\u0435\u043b\u0438\u043d NEAR brain") == "\u043c\u0438\u0435\u043b\u0438\u043d NEAR brain");
+  CHECK(analyzer.fold_query("title:(fatigue NEAR sleep)") == "title:(fatigue NEAR sleep)");
+  CHECK(analyzer.fold_query("-takeaway:(myelin NEAR/3 repair)") == "-takeaway:(myelin NEAR/3 repair)");
+  CHECK(analyzer.fold_query("topic:(fatigue NEAR sleep)") == "topic:(fatigue near sleep)");
   // The operator between two words finds what the words near each other are in.
   CHECK(matches("fatigue and poor sleep", "fatigue NEAR sleep"));
   CHECK_FALSE(matches("fatigue a b c d e f g h i j k l sleep", "fatigue NEAR/2 sleep"));
