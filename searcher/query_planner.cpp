@@ -1751,6 +1751,61 @@ bool has_digit(const std::string& word) {
 }  // namespace
 
 std::string QueryPlanner::spelling_correction(const std::string& folded) {
+  // The words first; then a topic or journal no article has, named as typed (`topic:astrocites`,
+  // `journal:"brain reserch"`), the nearest that one has, within the typos its length allows.
+  const std::string words = words_correction(folded);
+  const std::string base = words.empty() ? folded : words;
+  std::string filters = filter_values_corrected(base);
+  return filters != base ? filters : words;
+}
+
+std::string QueryPlanner::filter_values_corrected(const std::string& text) {
+  std::string out;
+  std::size_t copied = 0;
+  for (std::size_t at = 0; at < text.size(); ++at) {
+    std::string_view prefix;
+    for (const auto& [name, term_prefix] : {std::pair{std::string_view("topic:"), schema::kTopicPrefix},
+                                            std::pair{std::string_view("journal:"), schema::kJournalPrefix}})
+      if (std::string_view(text).substr(at).starts_with(name) && (at == 0 || std::string_view(" (+-").find(text[at - 1]) != std::string_view::npos)) {
+        prefix = term_prefix;
+        at += name.size();
+        break;
+      }
+    if (prefix.empty()) continue;
+    // The value: quoted to its closing quote, else to a space or a closing bracket.
+    std::size_t begin = at, end = at;
+    if (at < text.size() && text[at] == '"') {
+      end = text.find('"', at + 1);
+      if (end == std::string::npos) continue;
+      ++end;
+    } else {
+      while (end < text.size() && std::string_view(" \t()\"").find(text[end]) == std::string_view::npos) ++end;
+    }
+    const std::string value = text.substr(begin, end - begin);
+    const std::string slug = schema::slug(fold_text(value.front() == '"' ? value.substr(1, value.size() - 2) : value));
+    at = end == begin ? at : end - 1;
+    if (slug.empty() || db_.term_exists(std::string(prefix) + slug)) continue;
+    // Each value the index has (a site has tens of topics, a few hundred journals at most).
+    std::string nearest;
+    std::size_t fewest = typos_allowed(slug) + 1;
+    try {
+      for (auto t = db_.allterms_begin(std::string(prefix)); t != db_.allterms_end(std::string(prefix)); ++t) {
+        const std::string candidate = (*t).substr(prefix.size());
+        if (candidate.size() + fewest <= slug.size() || slug.size() + fewest <= candidate.size()) continue;
+        if (const std::size_t edits = edits_between(slug, candidate); edits < fewest) fewest = edits, nearest = candidate;
+      }
+    } catch (const Xapian::Error&) {
+      return text;  // the list cannot be read (a shard down): nothing offered for filters
+    }
+    if (nearest.empty()) continue;
+    out += text.substr(copied, begin - copied);
+    out += nearest;
+    copied = end;
+  }
+  return copied == 0 ? text : out + text.substr(copied);
+}
+
+std::string QueryPlanner::words_correction(const std::string& folded) {
   // The words are corrected, the filters and exclusions kept as they are, after them: beside a
   // signed date range (which the parser does not read) nothing was offered.
   const Kept kept = split_filters(folded);

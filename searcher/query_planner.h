@@ -110,6 +110,10 @@ class QueryPlanner {
  private:
   // spelling_correction's, of words alone; text the parser cannot read as plain words, or not at all
   std::string corrected_words(const std::string& folded, bool as_plain_words = true);
+  std::string words_correction(const std::string& folded);  // spelling_correction's words
+  // `text` with each topic:/journal: value no article has (as typed) made the nearest one that
+  // an article has, within typos_allowed; `text` itself when none is.
+  std::string filter_values_corrected(const std::string& text);
   Xapian::Query parse(const std::string& folded, bool partial);
   Xapian::Query filters(const SearchRequest& request) const;
   Result<QueryPlan> finish(const SearchRequest& request, QueryPlan plan);

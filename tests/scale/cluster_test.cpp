@@ -189,7 +189,7 @@ const std::vector<std::string> kQueries = {
     // (two shards' "demyelination" was searched for `remylination`, one index's "remyelination").
     "remylination",
     // A typo in a field (Xapian's parser corrects only words in no field).
-    "title:astrocites",
+    "title:astrocites", "topic:astrocites",
     // Matches without weights (every score 0): feedback's shares were 0 / 0, and the shards'
     // NaN terms were refused (400 on a coordinator).
     "date:2025-01-01..", "-fatigue",

@@ -587,6 +587,21 @@ TEST_CASE("search: did you mean", "[searcher]") {
     CHECK_FALSE(c.search("title:fatigue").did_you_mean);
     CHECK(c.search("title:\"understanding\" astrocites").did_you_mean.value_or("") == "title:\"understanding\" astrocytes");
   }
+  SECTION("a misspelt topic or journal: the nearest one an article has") {
+    const auto topic = c.search("topic:astrocites");
+    CHECK(topic.did_you_mean.value_or("") == "topic:astrocytes");
+    CHECK(topic.showing_corrected);
+    CHECK(topic.total == c.search("topic:astrocytes").total);
+    CHECK(topic.total > 0);
+    CHECK(c.search("topic:\"multiple sclerosos\"").total == c.search("topic:\"multiple sclerosis\"").total);
+    CHECK(c.search("topic:\"multiple sclerosos\"").showing_corrected);
+    CHECK(c.search("fatigue topic:fatigeu").did_you_mean.value_or("") == "fatigue topic:fatigue");
+    CHECK(c.search("journal:glai").did_you_mean.value_or("") == "journal:glia");
+    CHECK(c.search("astrocites topic:astrocites").did_you_mean.value_or("") == "astrocytes topic:astrocytes");
+    // Nothing near enough: nothing offered; a topic the index has is not corrected.
+    CHECK_FALSE(c.search("topic:xyzzyq").did_you_mean);
+    CHECK_FALSE(c.search("topic:astrocytes").did_you_mean);
+  }
   SECTION("also while typing (partial mode)") {
     SearchRequest r;
     r.query = "astrocites";
