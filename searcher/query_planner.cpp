@@ -1781,9 +1781,10 @@ std::string QueryPlanner::filter_values_corrected(const std::string& text) {
     } else {
       while (end < text.size() && std::string_view(" \t()\"").find(text[end]) == std::string_view::npos) ++end;
     }
+    if (end == begin) continue;  // `topic:` and a space: no value
     const std::string value = text.substr(begin, end - begin);
     const std::string slug = schema::slug(fold_text(value.front() == '"' ? value.substr(1, value.size() - 2) : value));
-    at = end == begin ? at : end - 1;
+    at = end - 1;
     if (slug.empty() || db_.term_exists(std::string(prefix) + slug)) continue;
     // Each value the index has (a site has tens of topics, a few hundred journals at most).
     std::string nearest;

@@ -600,6 +600,8 @@ TEST_CASE("search: did you mean", "[searcher]") {
     CHECK(c.search("astrocites topic:astrocites").did_you_mean.value_or("") == "astrocytes topic:astrocytes");
     // Nothing near enough: nothing offered; a topic the index has is not corrected.
     CHECK_FALSE(c.search("topic:xyzzyq").did_you_mean);
+    CHECK_FALSE(c.search("topic: xyzzyq").did_you_mean);  // no value
+    CHECK_FALSE(c.search("topic:\"\" xyzzyq").did_you_mean);
     CHECK_FALSE(c.search("topic:astrocytes").did_you_mean);
   }
   SECTION("also while typing (partial mode)") {
