@@ -554,11 +554,14 @@ std::string near_only_between_words(std::string folded) {
     std::string_view core = w;  // `(NEAR`, `NEAR)`: an operator against a bracket
     while (!core.empty() && (core.front() == '(' || core.front() == ')')) core.remove_prefix(1);
     while (!core.empty() && (core.back() == '(' || core.back() == ')')) core.remove_suffix(1);
-    // `NEAR,` and `ADJ/3,x` as well: the parser may read an operator there too.
+    // `NEAR,` and `ADJ/3,x` as well: the parser may read an operator there too; and after a
+    // slash (`AND/ADJ/3`, `OR/NEAR/2`: two operators in a row to the parser, which leaked
+    // again: helper-75).
     bool operator_like = false;
     for (std::string_view op : {"NEAR", "ADJ"})
-      operator_like |= core.starts_with(op) &&
-                       (core.size() == op.size() || std::isalnum(static_cast<unsigned char>(core[op.size()])) == 0);
+      for (std::size_t at = core.find(op); at != std::string_view::npos; at = core.find(op, at + 1))
+        operator_like |= (at == 0 || core[at - 1] == '/') &&
+                         (at + op.size() == core.size() || std::isalnum(static_cast<unsigned char>(core[at + op.size()])) == 0);
     if (!operator_like) continue;
     bool joins = is_positional_operator(core) && core.size() == w.size() && k > 0 && k + 1 < words.size();
     if (joins) {

@@ -228,6 +228,12 @@ TEST_CASE("query folding: NEAR and ADJ join two words or are words", "[analysis]
   CHECK(analyzer.fold_query("title:(fatigue NEAR sleep)") == "title:(fatigue NEAR sleep)");
   CHECK(analyzer.fold_query("-takeaway:(myelin NEAR/3 repair)") == "-takeaway:(myelin NEAR/3 repair)");
   CHECK(analyzer.fold_query("topic:(fatigue NEAR sleep)") == "topic:(fatigue near sleep)");
+  // An operator, a slash and NEAR/ADJ as one word: two operators in a row to the parser, which
+  // leaked (helper-75).
+  CHECK(analyzer.fold_query("fatigue AND/ADJ/3 brain") == "fatigue and/adj/3 brain");
+  CHECK(analyzer.fold_query("fatigue OR/NEAR/2 brain") == "fatigue or/near/2 brain");
+  CHECK(analyzer.fold_query("(fatigue XOR/ADJ/3 brain)") == "(fatigue xor/adj/3 brain)");
+  CHECK(analyzer.fold_query("id:MS-NEAR-2025 fatigue") == "id:MS-NEAR-2025 fatigue");  // ids as written
   // The operator between two words finds what the words near each other are in.
   CHECK(matches("fatigue and poor sleep", "fatigue NEAR sleep"));
   CHECK_FALSE(matches("fatigue a b c d e f g h i j k l sleep", "fatigue NEAR/2 sleep"));
