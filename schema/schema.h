@@ -99,6 +99,21 @@ inline constexpr std::string_view kTopicPrefix = "XT";     // XT<topic-slug>
 inline constexpr std::string_view kJournalPrefix = "XJ";   // XJ<journal-slug>
 inline constexpr std::string_view kYearPrefix = "Y";       // Y2025
 
+// The fields a query names (`title:microglia`, `topic:fatigue`), one list for the parser, the
+// planner, "did you mean" and the operator folding, so that none of them knows a field the
+// others do not. Text fields search their prefixed copy; filter fields are exact terms, their
+// values slugs (`slug_value`) or as typed (`year:2025`, `id:…`). `date:` is a range, not a
+// term: kDateFieldName.
+inline constexpr TextField kQueryTextFields[] = {kTitle, kTakeaway};
+struct FilterField {
+  std::string_view name;    // as typed before ':'
+  std::string_view prefix;  // its terms' prefix
+  bool slug_value;          // the value is slugged (topic and journal names)
+};
+inline constexpr FilterField kFilterFields[] = {
+    {"topic", kTopicPrefix, true}, {"journal", kJournalPrefix, true}, {"year", kYearPrefix, false}, {"id", kIdPrefix, false}};
+inline constexpr std::string_view kDateFieldName = "date";
+
 // Value slots.
 enum Slot : Xapian::valueno {
   kSlotDate = 0,         // "YYYYMMDD" (sorts as a string; DateRangeProcessor reads it)

@@ -363,7 +363,7 @@ class SlugFieldProcessor : public Xapian::FieldProcessor {
 class IsoDateRangeProcessor : public Xapian::DateRangeProcessor {
  public:
   explicit IsoDateRangeProcessor(std::string* bad_date)
-      : Xapian::DateRangeProcessor(schema::kSlotDate, "date:"), bad_date_(bad_date) {}
+      : Xapian::DateRangeProcessor(schema::kSlotDate, std::string(schema::kDateFieldName) + ":"), bad_date_(bad_date) {}
   Xapian::Query operator()(const std::string& begin, const std::string& end) override {
     for (const std::string* e : {&begin, &end})
       if (!e->empty() && !schema::is_iso_date(*e)) {
@@ -389,16 +389,23 @@ Xapian::QueryParser TextAnalyzer::make_query_parser(const Xapian::Database& db, 
   parser.set_database(db);
   parser.set_stemmer(stemmer_);
   parser.set_stemming_strategy(options_.query_stemming);
-  parser.add_prefix("title", std::string(schema::kTitle.prefix));
-  parser.add_prefix("takeaway", std::string(schema::kTakeaway.prefix));
-  parser.add_boolean_prefix(
-      "topic", (new SlugFieldProcessor(schema::kTopicPrefix))->release(), "topic");
-  parser.add_boolean_prefix(
-      "journal", (new SlugFieldProcessor(schema::kJournalPrefix))->release(), "journal");
-  parser.add_boolean_prefix("year", std::string(schema::kYearPrefix), "year");
-  parser.add_boolean_prefix("id", std::string(schema::kIdPrefix), "id");
+  for (const auto& field : schema::kQueryTextFields) parser.add_prefix(std::string(field.name), std::string(field.prefix));
+  for (const auto& field : schema::kFilterFields) {
+    // Exclusive: two values of one field are either (`topic:a topic:b`), of two fields both.
+    const std::string name(field.name);
+    if (field.slug_value)
+      parser.add_boolean_prefix(name, (new SlugFieldProcessor(field.prefix))->release(), true);
+    else
+      parser.add_boolean_prefix(name, std::string(field.prefix), true);
+  }
   parser.add_rangeprocessor((new IsoDateRangeProcessor(bad_date))->release());
   return parser;
+}
+
+bool is_query_operator(std::string_view word) {
+  for (std::string_view op : kQueryOperators)
+    if (word == op || (word.starts_with(op) && word.size() > op.size() && word[op.size()] == '/')) return true;
+  return false;
 }
 
 namespace {
@@ -489,14 +496,13 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
 // an apostrophe inside), optionally after a text field's name (`title:myelin`); no sign,
 // bracket, quote, wildcard or joining punctuation (`myelin-repair` is a phrase of two).
 bool joinable_by_near(std::string_view word) {
-  for (const auto& field : {schema::kTitle, schema::kTakeaway})
+  for (const auto& field : schema::kQueryTextFields)
     if (word.starts_with(field.name) && word.size() > field.name.size() + 1 && word[field.name.size()] == ':') {
       word.remove_prefix(field.name.size() + 1);
       break;
     }
   if (word.empty() || word.front() == '\'' || word.back() == '\'') return false;
-  for (std::string_view op : {"AND", "OR", "NOT", "XOR", "SYN", "NEAR", "ADJ"})  // upper case: operators
-    if (word == op || (word.starts_with(op) && word.size() > op.size() && word[op.size()] == '/')) return false;
+  if (is_query_operator(word)) return false;
   // Letters, marks and digits of any script, as Xapian reads a word; no other character (a
   // `⟨` or `―` folding leaves as it is was taken for part of a word, and NEAR beside it reached
   // the parser misplaced: helper-74). An apostrophe (ASCII's or U+2019) only inside.
@@ -570,7 +576,7 @@ std::string near_only_between_words(std::string folded) {
       std::string_view before = word(k - 1);
       std::size_t open = before.front() == '+' || before.front() == '-' ? 1 : 0;
       // A text field before the bracket (`title:(fatigue NEAR sleep)`) is that field's words.
-      for (const auto& field : {schema::kTitle, schema::kTakeaway})
+      for (const auto& field : schema::kQueryTextFields)
         if (before.substr(open).starts_with(field.name) && before.substr(open + field.name.size()).starts_with(":(")) {
           open += field.name.size() + 1;
           break;
@@ -601,8 +607,6 @@ std::string TextAnalyzer::fold_query(std::string_view typed) const {
 }
 
 std::string TextAnalyzer::fold_query_text(std::string_view typed) const {
-  static constexpr std::array<std::string_view, 6> kOperators = {"AND", "OR",  "NOT",
-                                                                 "XOR", "NEAR", "ADJ"};
   const std::string ascii = ascii_spaces_and_dashes(typed);
   const std::string_view query = ascii;
   std::string out;
@@ -616,10 +620,9 @@ std::string TextAnalyzer::fold_query_text(std::string_view typed) const {
     std::string_view core = word;
     while (!core.empty() && core.front() == '(') core.remove_prefix(1);
     while (!core.empty() && core.back() == ')') core.remove_suffix(1);
-    for (auto op : kOperators)
-      is_operator |= core == op || (core.starts_with(op) && core.size() > op.size() && core[op.size()] == '/');
+    is_operator = is_query_operator(core);
     // An operator against its bracket (`NOT(fatigue)`) stays one; what follows is folded.
-    for (auto op : kOperators)
+    for (auto op : kQueryOperators)
       if (!is_operator && word.size() > op.size() + 1 && word.starts_with(op) && word[op.size()] == '(') {
         out += op;
         out += ' ';  // as the parser reads an operator (`AND(sleep)` was a word)
@@ -632,7 +635,7 @@ std::string TextAnalyzer::fold_query_text(std::string_view typed) const {
       while (after < word.size() && word[after] == '(') ++after;
       std::string_view rest = word.substr(after);
       while (!rest.empty() && rest.back() == ')') rest.remove_suffix(1);
-      for (auto op : kOperators)
+      for (auto op : kQueryOperators)
         if (rest == op) {
           const std::string field = fold_text(word.substr(0, after));
           out += field;

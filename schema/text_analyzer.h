@@ -61,6 +61,12 @@ struct AnalyzerOptions {
   Xapian::QueryParser::stem_strategy query_stemming = Xapian::QueryParser::STEM_SOME;
 };
 
+// The operators Xapian's QueryParser reads in upper case (NEAR and ADJ also as `NEAR/3`), which
+// fold_query keeps in upper case and the planner recognises.
+inline constexpr std::string_view kQueryOperators[] = {"AND", "OR", "NOT", "XOR", "NEAR", "ADJ"};
+// Whether `word` is one of them as the parser reads it: `NEAR/3` too, `NEARBY` not.
+bool is_query_operator(std::string_view word);
+
 class TextAnalyzer {
  public:
   explicit TextAnalyzer(const AnalyzerOptions& options = {});

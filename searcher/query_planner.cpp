@@ -76,14 +76,15 @@ bool signed_number(std::string_view chunk) {
 
 // The length of the filter field `text` starts with (`topic:`, `Journal:`…, any case), else 0.
 std::size_t filter_field_length(std::string_view text) {
-  static constexpr std::string_view kFilterFields[] = {"topic:", "journal:", "year:", "id:", "date:"};
-  for (std::string_view f : kFilterFields) {
-    if (text.size() < f.size()) continue;
-    bool same = true;
-    for (std::size_t k = 0; k < f.size() && same; ++k) same = std::tolower(static_cast<unsigned char>(text[k])) == f[k];
-    if (same) return f.size();
-  }
-  return 0;
+  const auto named = [text](std::string_view name) {
+    if (text.size() <= name.size() || text[name.size()] != ':') return false;
+    for (std::size_t k = 0; k < name.size(); ++k)
+      if (std::tolower(static_cast<unsigned char>(text[k])) != name[k]) return false;
+    return true;
+  };
+  for (const auto& field : schema::kFilterFields)
+    if (named(field.name)) return field.name.size() + 1;
+  return named(schema::kDateFieldName) ? schema::kDateFieldName.size() + 1 : 0;
 }
 
 // Whether `text` is a filter field with its value (`topic:diet`), not the field alone.
@@ -94,7 +95,7 @@ bool is_filter_value(std::string_view text) {
 
 // Whether a chunk is one of the parser's operators.
 bool is_operator_word(std::string_view w) {
-  return w == "AND" || w == "OR" || w == "XOR" || w == "NOT" || w.starts_with("NEAR") || w.starts_with("ADJ");
+  return is_query_operator(w);
 }
 
 // One chunk of a query at its top level, as the parser groups them: a word or a field and its
@@ -826,8 +827,7 @@ std::string bounded_repeats(const std::string& text, bool costly_only = false) {
     const char before = begin > 0 ? text[begin - 1] : ' ';
     const char after = end < text.size() ? text[end] : ' ';
     const bool sign = before == '+' || before == '-';
-    const bool plain = before != ':' && (wildcard || !sign) && after != ':' && !is_word_byte(after) &&
-                       word != "AND" && word != "OR" && word != "NOT" && word != "XOR" && word != "NEAR" && word != "ADJ";
+    const bool plain = before != ':' && (wildcard || !sign) && after != ':' && !is_word_byte(after) && !is_query_operator(word);
     const std::string key = wildcard ? std::string(1, sign ? before : ' ') + word + "*" : word;
     const bool cut = plain && (wildcard || !costly_only) && ++seen[key] > kMaxRepeats;
     if (!cut) out += text.substr(begin, end - begin);
@@ -1725,7 +1725,7 @@ namespace {
 // only the words searched in no field, and `title:astrocites` found nothing, offering nothing.
 bool in_text_field(std::string_view text, std::size_t at) {
   const auto after_field = [&](std::size_t end) {
-    for (const auto& field : {schema::kTitle, schema::kTakeaway}) {
+    for (const auto& field : schema::kQueryTextFields) {
       const std::string name = std::string(field.name) + ":";
       if (end >= name.size() && text.substr(end - name.size(), name.size()) == name &&
           (end == name.size() || !is_word_byte(text[end - name.size() - 1])))
@@ -1764,13 +1764,15 @@ std::string QueryPlanner::filter_values_corrected(const std::string& text) {
   std::size_t copied = 0;
   for (std::size_t at = 0; at < text.size(); ++at) {
     std::string_view prefix;
-    for (const auto& [name, term_prefix] : {std::pair{std::string_view("topic:"), schema::kTopicPrefix},
-                                            std::pair{std::string_view("journal:"), schema::kJournalPrefix}})
-      if (std::string_view(text).substr(at).starts_with(name) && (at == 0 || std::string_view(" (+-").find(text[at - 1]) != std::string_view::npos)) {
-        prefix = term_prefix;
-        at += name.size();
+    for (const auto& field : schema::kFilterFields) {
+      const std::string_view rest = std::string_view(text).substr(at);
+      if (field.slug_value && rest.starts_with(field.name) && rest.substr(field.name.size()).starts_with(':') &&
+          (at == 0 || std::string_view(" (+-").find(text[at - 1]) != std::string_view::npos)) {
+        prefix = field.prefix;
+        at += field.name.size() + 1;
         break;
       }
+    }
     if (prefix.empty()) continue;
     // The value: quoted to its closing quote, else to a space or a closing bracket.
     std::size_t begin = at, end = at;
