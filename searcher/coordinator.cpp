@@ -634,6 +634,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
     if (a.order == "date") order = Order::kDate;
     if (a.order == "credibility") order = Order::kCredibility;
   }
+  result.order = order == Order::kDate ? SortOrder::kDate : order == Order::kCredibility ? SortOrder::kCredibility : SortOrder::kRelevance;
   for (std::size_t s : up) {
     const ShardAnswer& a = *answers[s];
     // A shard that found fewer than 3 proposes the correction one index offers when it finds

@@ -1389,11 +1389,47 @@ Result<QueryPlan> QueryPlanner::plan_words(const SearchRequest& request, const s
   return finish(request, std::move(plan));
 }
 
+namespace {
+
+// Whether `q` weighs what it matches: a word, a phrase, a wildcard, a posting source. Filters
+// (`topic:fatigue`, which Xapian's parser gives a weight of 0 when nothing else is typed),
+// date ranges, every article and exclusions do not: such a query has no relevance order, and
+// its "best hits" would be the first articles indexed.
+bool carries_weight(const Xapian::Query& q) {
+  switch (q.get_type()) {
+    case Xapian::Query::LEAF_MATCH_ALL:
+    case Xapian::Query::LEAF_MATCH_NOTHING:
+    case Xapian::Query::OP_VALUE_RANGE:
+    case Xapian::Query::OP_VALUE_GE:
+    case Xapian::Query::OP_VALUE_LE:
+      return false;
+    case Xapian::Query::LEAF_TERM:
+    case Xapian::Query::LEAF_POSTING_SOURCE:
+    case Xapian::Query::OP_WILDCARD:
+      return true;
+    case Xapian::Query::OP_SCALE_WEIGHT:
+      // Xapian 1.4 tells no scale factor but in the description ("Query(0 * XTfatigue)").
+      if (q.get_description().starts_with("Query(0 * ")) return false;
+      return q.get_num_subqueries() > 0 && carries_weight(q.get_subquery(0));
+    case Xapian::Query::OP_AND_NOT:
+    case Xapian::Query::OP_FILTER:
+      return q.get_num_subqueries() > 0 && carries_weight(q.get_subquery(0));
+    default:
+      for (std::size_t k = 0; k < q.get_num_subqueries(); ++k)
+        if (carries_weight(q.get_subquery(k))) return true;
+      return false;
+  }
+}
+
+}  // namespace
+
 Result<QueryPlan> QueryPlanner::finish(const SearchRequest& request, QueryPlan plan) {
   plan.query = plan.words;
   if (Xapian::Query f = filters(request); !f.empty()) plan.query = Xapian::Query(Xapian::Query::OP_FILTER, plan.query, f);
-  plan.by_date = request.sort == SortOrder::kDate || (plan.words.get_type() == Xapian::Query::LEAF_MATCH_ALL &&
-                                                       request.sort != SortOrder::kCredibility);
+  // Nothing typed that weighs (blank, or filters and exclusions alone: `topic:fatigue`,
+  // `-fatigue`): every article it finds, newest first, as for a blank query.
+  plan.by_date = request.sort == SortOrder::kDate ||
+                 (!carries_weight(plan.words) && request.sort != SortOrder::kCredibility);
   plan.by_credibility = request.sort == SortOrder::kCredibility;
   // Feedback not as-you-type: the next keystroke asks again, and a prefix's completions are no topic.
   const RankingOptions& r = options_.ranking;
@@ -1673,8 +1709,16 @@ std::vector<std::string> QueryPlanner::plain_words_of(const std::string& text) {
 std::vector<std::string> QueryPlanner::plain_terms(const std::string& text) {
   // The query's words as unstemmed index terms, in order and with repeats (stop words dropped),
   // without syntax.
+  // Filters are no words (`sleep topic:fatigue year:2025` gave the forms "topic", "fatigue",
+  // "year" and "2025" their bonus), nor is a text field's name (`title:`) or an excluded word.
   if (options_.ranking.exact_weight <= 0) return {};
-  return plain_words_of(text);
+  std::string rest = split_filters(text).rest;
+  for (const auto& field : schema::kQueryTextFields) {
+    const std::string name = std::string(field.name) + ":";
+    for (std::size_t at = rest.find(name); at != std::string::npos; at = rest.find(name, at + 1))
+      if (at == 0 || !is_word_byte(rest[at - 1])) rest.replace(at, name.size(), name.size(), ' ');
+  }
+  return plain_words_of(rest);
 }
 
 std::string QueryPlanner::informative_words(const std::string& folded, std::size_t budget, std::size_t& dropped, bool typing) {

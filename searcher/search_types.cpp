@@ -78,6 +78,7 @@ nlohmann::json to_json(const SearchResult& r) {
           {"total", r.total},
           {"total_is_exact", r.total_is_exact},
           {"took_ms", r.took_ms},
+          {"order", r.order == SortOrder::kDate ? "date" : r.order == SortOrder::kCredibility ? "credibility" : "relevance"},
           {"hits", std::move(hits)},  // moved: an initializer list copies lvalues whole
           {"facets",
            {{"topics", facets_json(r.topic_facets)},

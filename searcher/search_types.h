@@ -67,6 +67,9 @@ struct SearchResult {
   double took_ms = 0;
   std::vector<SearchHit> hits;
   std::vector<FacetValue> topic_facets, year_facets, journal_facets;
+  // The order the hits are in: the one asked for, except by date (newest first) when nothing
+  // typed weighs (a blank query, filters or exclusions alone) and relevance was asked.
+  SortOrder order = SortOrder::kRelevance;
   std::optional<std::string> did_you_mean;
   bool showing_corrected = false;  // the query found nothing: hits are did_you_mean's
   // The query found nothing, nor did a correction: the hits are those of its last word read as

@@ -316,6 +316,7 @@ Result<SearchResult> Searcher::Impl::run(const SearchRequest& request, const Que
   result.failed_shards = shards.failed();
   result.total = matched.total;
   result.total_is_exact = matched.total_is_exact;
+  result.order = plan.by_date ? SortOrder::kDate : plan.by_credibility ? SortOrder::kCredibility : SortOrder::kRelevance;
   result.timed_out = matched.timed_out;
   result.sliced = matched.sliced;
   FacetCounts counts = matched.facets;

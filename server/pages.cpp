@@ -190,6 +190,9 @@ std::string render_results(const PageContent& c) {
   const SearchRequest& r = c.request->search;
   static const ServerOptions kDefaults;
   const ServerOptions& options = c.options != nullptr ? *c.options : kDefaults;
+  // The menu keeps the order asked for, "Relevance" also over a list with nothing to rank by
+  // (the summary says "newest first"): shown as "Newest first", the form sent sort=date with
+  // the next words typed, and they were listed by date.
   d.set("sort_relevance", r.sort == SortOrder::kRelevance);
   d.set("sort_date", r.sort == SortOrder::kDate);
   d.set("sort_credibility", r.sort == SortOrder::kCredibility);
@@ -308,11 +311,12 @@ std::string render_results(const PageContent& c) {
     const std::string about = res.total_is_exact ? "" : "about ";
     d.set("summary", res.total == 0 ? std::string("No articles found.")
                                     : fmt::format("{}{} article{}{}", about, res.total, res.total == 1 ? "" : "s",
-                                                  r.query.find_first_not_of(" \t\r\n") != std::string::npos
-                                                      ? " for “" + short_query(r.query) + "”"
-                                                  // No words to rank by: the newest first, whatever the
-                                                  // sort menu's "Relevance" says.
-                                                  : r.sort == SortOrder::kRelevance ? ", newest first" : ""));
+                                                  (r.query.find_first_not_of(" \t\r\n") != std::string::npos
+                                                       ? " for “" + short_query(r.query) + "”"
+                                                       : std::string())
+                                                  // No words to rank by (nothing typed, or filters alone):
+                                                  // the newest first, though relevance was asked.
+                                                  + (r.sort == SortOrder::kRelevance && res.order == SortOrder::kDate ? ", newest first" : "")));
     d.set("title_query", short_query(r.query));
     if (res.showing_completions)
       d.set("completions_note", fmt::format("No article has “{}” as a whole word, so the words that begin with it "

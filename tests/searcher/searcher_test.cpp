@@ -832,6 +832,53 @@ TEST_CASE("sorting and paging", "[searcher]") {
   CHECK(c.search(r).hits.size() <= 100);
 }
 
+TEST_CASE("filters typed alone rank nothing: newest first, as the same filters beside a blank query", "[searcher]") {
+  // Before: `topic:fatigue` was ranked by feedback over its first articles in index order, and
+  // the exact-form bonus searched the filter's name and value as words ("topic", "fatigue").
+  CorpusIndex c;
+  const auto same_filter = [](SearchRequest& r, const std::string& typed) {
+    if (typed == "topic:fatigue") r.topics = {"Fatigue"};
+    if (typed == "year:2025") r.years = {2025};
+    if (typed == "date:2025-01-01..") r.since = "2025-01-01";
+  };
+  for (const std::string typed : {"topic:fatigue", "year:2025", "date:2025-01-01.."}) {
+    CAPTURE(typed);
+    const SearchResult typed_alone = c.search(typed);
+    REQUIRE(typed_alone.total >= 3);
+    CHECK(typed_alone.order == SortOrder::kDate);
+    for (std::size_t i = 1; i < typed_alone.hits.size(); ++i)
+      CHECK(typed_alone.hits[i - 1].date >= typed_alone.hits[i].date);
+    SearchRequest asked;
+    asked.limit = 100;
+    same_filter(asked, typed);
+    const SearchResult blank = c.search(asked);
+    CHECK(blank.order == SortOrder::kDate);
+    REQUIRE(blank.hits.size() == typed_alone.hits.size());
+    for (std::size_t i = 0; i < blank.hits.size(); ++i) CHECK(blank.hits[i].id == typed_alone.hits[i].id);
+
+    // Beside a word, the filter filters and weighs nothing: the scores are the word's, filtered.
+    const SearchResult with_word = c.search("sleep " + typed);
+    CHECK(with_word.order == SortOrder::kRelevance);
+    SearchRequest word;
+    word.query = "sleep";
+    word.limit = 100;
+    same_filter(word, typed);
+    const SearchResult filtered = c.search(word);
+    REQUIRE(filtered.hits.size() == with_word.hits.size());
+    REQUIRE(!filtered.hits.empty());
+    for (std::size_t i = 0; i < filtered.hits.size(); ++i) {
+      CHECK(filtered.hits[i].id == with_word.hits[i].id);
+      CHECK(filtered.hits[i].score == Approx(with_word.hits[i].score));
+    }
+  }
+  CHECK(c.search("fatigue").order == SortOrder::kRelevance);
+  CHECK(c.search("-fatigue").order == SortOrder::kDate);
+  SearchRequest by_credibility;
+  by_credibility.query = "topic:fatigue";
+  by_credibility.sort = SortOrder::kCredibility;
+  CHECK(c.search(by_credibility).order == SortOrder::kCredibility);
+}
+
 TEST_CASE("related: never the article itself, favours shared topics", "[searcher][related]") {
   CorpusIndex c;
   const auto articles = corpus_articles();

@@ -1198,6 +1198,28 @@ TEST_CASE("server: the results page's form keeps every chosen filter for its nex
   CHECK_THAT(years->body, Catch::Contains("<input type=\"hidden\" name=\"year\" value=\"2019\">"));
 }
 
+TEST_CASE("server: with nothing typed that weighs, the page and the API say the list is newest first", "[server]") {
+  test::LiveServer s(test::shared_index(), {});
+  for (const std::string url : {"/", "/?topic=Fatigue", "/?q=topic%3Afatigue", "/?q=-fatigue"}) {
+    CAPTURE(url);
+    auto page = s.get(url);
+    REQUIRE(page);
+    REQUIRE(page->status == 200);
+    // The summary says the list is newest first; the sort menu keeps "Relevance", the order
+    // the next words typed are ranked by (shown as "Newest first", it was sent with them).
+    CHECK_THAT(page->body, Catch::Contains(", newest first"));
+    CHECK_THAT(page->body, Catch::Contains("<option value=\"relevance\" selected>Relevance</option>"));
+  }
+  auto words = s.get("/?q=fatigue");
+  REQUIRE(words);
+  CHECK_THAT(words->body, Catch::Contains("<option value=\"relevance\" selected>Relevance</option>"));
+  CHECK_THAT(words->body, !Catch::Contains(", newest first"));
+  CHECK(s.get_json("/api/search?q=topic%3Afatigue")["order"] == "date");
+  CHECK(s.get_json("/api/search?q=fatigue")["order"] == "relevance");
+  CHECK(s.get_json("/api/search?q=fatigue&sort=credibility")["order"] == "credibility");
+  CHECK(s.get_json("/api/search?q=fatigue&sort=date")["order"] == "date");
+}
+
 TEST_CASE("server: the topic list shows the ticked topics and the ten most frequent, the rest folded", "[server]") {
   test::LiveServer s(test::shared_index(), {});
   // Ticked: counted without its own filter, so every topic of `ms` is listed (57 on the sample).
