@@ -268,9 +268,10 @@ void add_stats_command(CLI::App& app, int& exit_code) {
   cmd->callback([args, &exit_code] {
     auto stats = index_stats(args->db);
     if (!stats) {
-      if (args->json)  // what --json promises: one JSON object on stdout, errors included
+      if (args->json)  // what --json promises: one JSON object on stdout, errors included, and no text
         fmt::print("{}\n", dump_json({{"error", {{"code", to_string(stats.error().code)}, {"message", stats.error().message}}}}));
-      fmt::print(stderr, "mssearch stats: error: {}\n", printable(stats.error().message));
+      else
+        fmt::print(stderr, "mssearch stats: error: {}\n", printable(stats.error().message));
       exit_code = kExitFatal;
       return;
     }
@@ -336,13 +337,16 @@ void add_check_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", args->json, "Print as JSON");
   cmd->callback([args, &exit_code] {
     const auto dirs = glass_directories(args->db);
-    auto json_error = [&](ErrorCode code, const std::string& message) {
-      if (args->json) fmt::print("{}\n", dump_json({{"error", {{"code", to_string(code)}, {"message", message}}}}));
+    // With --json the JSON object alone (a log that reads JSON lines gets no line of text).
+    auto json_error = [&](ErrorCode code, const std::string& message, std::string_view kind) {
+      if (args->json)
+        fmt::print("{}\n", dump_json({{"error", {{"code", to_string(code)}, {"message", message}}}}));
+      else
+        fmt::print(stderr, "mssearch check: {}: {}\n", kind, printable(message));
     };
     // A lost stub or shard, a shard too many: damage, before the databases there are checked.
     if (auto problem = index_layout_problem(args->db)) {
-      json_error(problem->code, problem->message);
-      fmt::print(stderr, "mssearch check: damaged: {}\n", printable(problem->message));
+      json_error(problem->code, problem->message, "damaged");
       exit_code = kExitPartial;
       return;
     }
@@ -351,8 +355,7 @@ void add_check_command(CLI::App& app, int& exit_code) {
       // every other command (open_index).
       const auto problem = index_access_problem(args->db);
       const std::string message = problem ? problem->message : "no index at " + args->db;
-      json_error(problem ? problem->code : ErrorCode::kIndexMissing, message);
-      fmt::print(stderr, "mssearch check: error: {}\n", printable(message));
+      json_error(problem ? problem->code : ErrorCode::kIndexMissing, message, "error");
       exit_code = kExitFatal;
       return;
     }
@@ -361,8 +364,7 @@ void add_check_command(CLI::App& app, int& exit_code) {
     databases.insert(databases.end(), dirs.begin(), dirs.end());
     for (const auto& dir : databases)
       if (auto foreign = foreign_database_problem(dir)) {
-        json_error(foreign->code, foreign->message);
-        fmt::print(stderr, "mssearch check: error: {}\n", printable(foreign->message));
+        json_error(foreign->code, foreign->message, "error");
         exit_code = kExitFatal;
         return;
       }
@@ -372,8 +374,7 @@ void add_check_command(CLI::App& app, int& exit_code) {
     for (const auto& dir : dirs) {
       auto report = verify_database(dir);
       if (!report) {
-        json_error(report.error().code, report.error().message);
-        fmt::print(stderr, "mssearch check: error: {}\n", printable(report.error().message));
+        json_error(report.error().code, report.error().message, "error");
         exit_code = kExitFatal;
         return;
       }

@@ -147,6 +147,15 @@ std::string minus_word_message(const std::string& command, const ReadCommandLine
 
 }  // namespace mssearch::cli
 
+namespace {
+
+// What --json promises for an error: one JSON object on stdout.
+void print_json_error(std::string_view code, const std::string& message) {
+  fmt::print("{}\n", nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace mssearch::cli;
   // Over a file-size limit (ulimit -f), fail the write with EFBIG and report it, rather than
@@ -169,9 +178,10 @@ int main(int argc, char** argv) {
     for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
     if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
       const std::string message = fmt::format("unknown command '{}' (commands: {}; mssearch --help)", argv[1], fmt::join(names, ", "));
-      fmt::print(stderr, "mssearch: {}\n", printable(message));  // the command as typed, escapes and all
       if (std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--json"; }))
-        fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", message}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        print_json_error("bad_parameter", message);
+      else
+        fmt::print(stderr, "mssearch: {}\n", printable(message));  // the command as typed, escapes and all
       return kExitFatal;
     }
   }
@@ -183,9 +193,10 @@ int main(int argc, char** argv) {
     const std::string command = argv[1];
     const ReadCommandLine line = read_command_line(*app.get_subcommand(command), argc, argv);
     if (const std::string message = minus_word_message(command, line); !message.empty()) {
-      std::cerr << "mssearch " << command << ": " << printable(message) << '\n';
       if (line.json)
-        fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", message}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        print_json_error("bad_parameter", message);
+      else
+        std::cerr << "mssearch " << command << ": " << printable(message) << '\n';
       return kExitFatal;
     }
     // CLI11 (2.1) takes a `--` after the first query word for the end of the command's
@@ -214,22 +225,26 @@ int main(int argc, char** argv) {
     // CLI11's message quotes the argument it refused: written line by line through printable().
     std::ostringstream refused;
     const int rc = app.exit(e, std::cout, refused);
-    std::istringstream lines(refused.str());
-    for (std::string line; std::getline(lines, line);) std::cerr << printable(line) << '\n';
     // A script that asked for --json reads one JSON object on stdout, also for an argument
-    // refused here (`--limit 1000`, an unknown --sort): the usage message above is on stderr.
-    // Only options count: after "--" every argument is a positional one (a query word "--json").
+    // refused here (`--limit 1000`, an unknown --sort), and nothing else: a nightly job's log
+    // (`--json -q >>log 2>&1`) got CLI11's two lines of text before it. Only options count:
+    // after "--" every argument is a positional one (a query word "--json").
     char** const options_end = std::find_if(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--"; });
-    if (rc != 0 && std::any_of(argv + 1, options_end, [](const char* a) { return std::string_view(a) == "--json"; }))
-      fmt::print("{}\n", nlohmann::json{{"error", {{"code", "bad_parameter"}, {"message", e.what()}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (rc != 0 && std::any_of(argv + 1, options_end, [](const char* a) { return std::string_view(a) == "--json"; })) {
+      print_json_error("bad_parameter", e.what());
+    } else {
+      std::istringstream lines(refused.str());
+      for (std::string line; std::getline(lines, line);) std::cerr << printable(line) << '\n';
+    }
     return rc == 0 ? kExitOk : kExitFatal;
   } catch (const std::exception& e) {
     // A defect, not the input's fault: said as an error with an exit code, not an abort.
     const std::string message = fmt::format("internal error: {}", e.what());
-    fmt::print(stderr, "mssearch: {}\n", message);
     char** const options_end = std::find_if(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--"; });
     if (std::any_of(argv + 1, options_end, [](const char* a) { return std::string_view(a) == "--json"; }))
-      fmt::print("{}\n", nlohmann::json{{"error", {{"code", "internal_error"}, {"message", message}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      print_json_error("internal_error", message);
+    else
+      fmt::print(stderr, "mssearch: {}\n", printable(message));
     return kExitFatal;
   }
   return exit_code;

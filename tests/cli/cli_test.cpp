@@ -66,6 +66,7 @@ TEST_CASE("cli: --help and --version", "[cli]") {
   auto unknown_json = test::run_mssearch("no-such-command --json");
   CHECK(unknown_json.exit_code == 2);
   CHECK(json::parse(unknown_json.out)["error"]["code"] == "bad_parameter");
+  CHECK(unknown_json.err.empty());
   // A synonyms file that is not there is named as such (it said "FILE:0: bad file: FILE").
   auto synonyms = test::run_mssearch("search ms --db /nonexistent-db --synonyms /nonexistent-synonyms.yaml");
   CHECK(synonyms.exit_code == 2);
@@ -512,7 +513,17 @@ TEST_CASE("cli: --json prints one JSON error object on stdout for an argument it
     REQUIRE(j.is_object());
     CHECK(j["error"]["code"] == "bad_parameter");
     CHECK_FALSE(j["error"]["message"].get<std::string>().empty());
-    CHECK_FALSE(r.err.empty());  // the usage message, for a person
+    // Nothing else: a nightly job's log (`--json -q >>log 2>&1`) got CLI11's usage message too.
+    CHECK(r.err.empty());
+  }
+  // Nor for an error of the command itself: no index, another program's files.
+  for (const std::string args : {"stats --json --db /nonexistent-db", "check --json --db /nonexistent-db",
+                                 "search ms --json --db /nonexistent-db"}) {
+    INFO(args);
+    auto r = test::run_mssearch(args);
+    CHECK(r.exit_code == 2);
+    CHECK(json::parse(r.out, nullptr, false).is_object());
+    CHECK(r.err.empty());
   }
   // Without --json, stdout stays empty.
   CHECK(test::run_mssearch("search astrocytes --limit 1000").out.empty());
@@ -1055,12 +1066,15 @@ TEST_CASE("cli: a query that starts with or holds a minus word is told to go aft
   // required", `-help` (-h) the help with exit 0.
   for (const std::string command : {"suggest -fat", "suggest -help", "suggest multiple -scl", "related -x1", "related -h2"}) {
     CAPTURE(command);
-    auto r = test::run_mssearch(command + " --json --db " + q(tmp / "db"));
+    auto r = test::run_mssearch(command + " --db " + q(tmp / "db"));
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::StartsWith("mssearch " + command.substr(0, command.find(' ')) + ": '-") &&
                           Catch::Contains("after `--`") && !Catch::Contains("required"));
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-    CHECK_THAT(json::parse(r.out)["error"]["message"].get<std::string>(), Catch::Contains("after `--`"));
+    auto j = test::run_mssearch(command + " --json --db " + q(tmp / "db"));
+    CHECK(j.exit_code == 2);
+    CHECK_THAT(json::parse(j.out)["error"]["message"].get<std::string>(), Catch::Contains("after `--`"));
+    CHECK(j.err.empty());  // with --json, the JSON alone
   }
   CHECK(test::run_mssearch("suggest --db " + q(tmp / "db") + " -- -fat").exit_code <= 1);
   CHECK(test::run_mssearch("related -h").exit_code == 0);
