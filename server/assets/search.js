@@ -107,8 +107,9 @@
       .then(function (r) {
         // A fragment is HTML, also for a refused parameter (400, with its message). What the
         // server answers before any page is made (an address over its limit, 414; overloaded,
-        // 503) is JSON: the visitor is told in words, and the results shown stay.
-        if (r.status !== 414 && /^text\/html/.test(r.headers.get("Content-Type") || "")) return r.text();
+        // 503) is JSON, and a proxy's error page (nginx's 502 while the server restarts) is no
+        // fragment: the visitor is told in words, and the results shown stay.
+        if (r.status !== 414 && r.status < 500 && /^text\/html/.test(r.headers.get("Content-Type") || "")) return r.text();
         throw { problem: r.status === 414 || r.status === 413 ? "This search is too long. Please shorten it and try again."
                                                               : "Search is not available right now. Please try again in a moment." };
       })
@@ -145,7 +146,12 @@
         var pageOf = results.querySelector(".pagination span");
         if (status) status.textContent = (summary ? summary.textContent : "") + (summary && pageOf ? ", " + pageOf.textContent.toLowerCase() : "");
       })
-      .catch(function (e) { if (e && e.problem) tell(e.problem); });
+      .catch(function (e) {
+        // A newer search aborted this one: nothing to say. The network down (fetch's TypeError)
+        // was said nowhere: the box held the new words over the old results.
+        if (e && e.name === "AbortError") return;
+        tell(e && e.problem ? e.problem : "Search is not available right now. Please check your connection and try again.");
+      });
   }
 
   function tell(problem) {

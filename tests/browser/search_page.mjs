@@ -170,6 +170,27 @@ await run(async (browser) => {
   await tab.close();
   assert.equal(page.url(), before, "Ctrl-click leaves this page as it was");
 
+  // The network down, or a proxy's error page (nginx's 502 while the server restarts): the
+  // page says so and keeps the results shown (it said nothing, or showed the proxy's page as
+  // the results).
+  const fragments = (url) => url.searchParams.get("fragment") === "1";
+  for (const [answer, what] of [[(route) => route.abort("internetdisconnected"), "no network"],
+                                [(route) => route.fulfill({ status: 502, contentType: "text/html",
+                                  body: "<h1>502 Bad Gateway</h1><p>nginx</p>" }), "a proxy's 502 page"]]) {
+    await page.goto(base + "/?q=fatigue");
+    const shown = await page.locator(".hit").count();
+    await page.route(fragments, answer);
+    await page.locator("#q").fill("vision");
+    await page.locator("#q").press("Enter");
+    await page.waitForSelector("#results .error.problem[role=alert]");
+    assert.match(await page.locator("#results .error.problem").textContent(), /not available/, what);
+    assert.equal(await page.locator(".hit").count(), shown, `${what}: the results shown stay`);
+    assert.equal(await page.getByText("Bad Gateway").count(), 0, `${what}: no proxy page among the results`);
+    await page.unroute(fragments);
+  }
+  errors.splice(0, errors.length, ...errors.filter((e) => !/status of 502|ERR_INTERNET_DISCONNECTED/.test(e)));
+  console.log("the network down or a proxy's error page: said, and the results shown stay");
+
   // A pasted text too long for an address (over 8 KiB, which the server refuses with a 414
   // before any page is made): its beginning is searched, cut at a space, and the page says so
   // once. In Latin letters the server then cuts it to its byte limit too; in another script
