@@ -1718,7 +1718,11 @@ std::vector<std::string> QueryPlanner::plain_terms(const std::string& text) {
     for (std::size_t at = rest.find(name); at != std::string::npos; at = rest.find(name, at + 1))
       if (at == 0 || !is_word_byte(rest[at - 1])) rest.replace(at, name.size(), name.size(), ' ');
   }
-  return plain_words_of(rest);
+  // Stop words are no forms to favour, also where the parser keeps them because nothing else
+  // is left (`what is year:2025`: "what" and "is" weighed the filter's articles).
+  std::vector<std::string> words = plain_words_of(rest);
+  if (options_.ranking.stop_words) std::erase_if(words, [](const std::string& w) { return english_stop_words()(w); });
+  return words;
 }
 
 std::string QueryPlanner::informative_words(const std::string& folded, std::size_t budget, std::size_t& dropped, bool typing) {
