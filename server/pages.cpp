@@ -364,8 +364,10 @@ std::string render_results(const PageContent& c) {
       // "Previous" goes to the last page, not to the empty page before it.
       if (page > 1 && pages > 0) d.set("prev_href", page_href(r, std::min(page - 1, pages), per_page, r.query));
       if (page < pages) d.set("next_href", page_href(r, page + 1, per_page, r.query));
-      if (page > pages && pages > 0)
+      if (page > pages && pages > 0) {
         d.set("page_note", fmt::format("Page {} is past the end: the results have {} page{}.", page, pages, pages == 1 ? "" : "s"));
+        d.set("past_end", true);  // no "Page 6 of 5" under the note
+      }
     }
     list related;
     for (const auto& h : res.related)

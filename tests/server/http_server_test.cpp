@@ -1375,6 +1375,7 @@ TEST_CASE("server: the results page never links to a page it will not show", "[s
   CHECK_THAT(past->body, !Catch::Contains("page=49"));
   CHECK_THAT(past->body, Catch::Contains("past the end"));
   CHECK_THAT(past->body, !Catch::Contains("rel=\"next\""));
+  CHECK_THAT(past->body, !Catch::Contains("Page 50 of"));  // it said "Page 50 of 5" under the note
   // Nothing found: no pagination at all, whatever the page asked.
   auto nothing = s.get("/?q=zzzqqqxxx&page=3");
   REQUIRE(nothing);
