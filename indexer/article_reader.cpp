@@ -60,6 +60,10 @@ std::string utf8_prefix(std::string_view text, std::size_t max) {
 struct YamlConverter {
   std::size_t budget;
   bool exhausted = false;
+  // The first tag met that is not one of YAML's plain types (`!!binary aGVsbG8=` was indexed
+  // as the text "aGVsbG8=", without a word), and its line (0-based, in the front matter).
+  std::string foreign_tag;
+  int foreign_tag_line = 0;
 
   json convert(const YAML::Node& node, int depth) {
     if (budget == 0 || depth > 32) {
@@ -67,6 +71,10 @@ struct YamlConverter {
       return nullptr;
     }
     --budget;
+    if (const std::string& tag = node.Tag(); foreign_tag.empty() && !plain_tag(tag)) {
+      foreign_tag = tag.starts_with("tag:yaml.org,2002:") ? "!!" + tag.substr(18) : tag;
+      foreign_tag_line = node.Mark().line;
+    }
     switch (node.Type()) {
       case YAML::NodeType::Scalar: return node.Scalar();
       case YAML::NodeType::Sequence: {
@@ -88,6 +96,14 @@ struct YamlConverter {
       }
       default: return nullptr;
     }
+  }
+
+  // No tag (`?`, `!` for a quoted scalar) or one of the types the fields are read as anyway.
+  static bool plain_tag(std::string_view tag) {
+    if (tag.empty() || tag == "?" || tag == "!") return true;
+    for (std::string_view core : {"str", "int", "float", "bool", "null", "seq", "map"})
+      if (tag.starts_with("tag:yaml.org,2002:") && tag.substr(18) == core) return true;
+    return false;
   }
 };
 
@@ -740,8 +756,13 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
   };
   auto first_nl = content.find('\n');
   const std::string_view first = fence(content.substr(0, first_nl));
-  if (first != "---")
+  if (first != "---") {
+    // A file saved with classic Mac line ends (a lone CR) is one line: named as such (it was
+    // said to have no front matter, though it begins with '---').
+    if (const std::string_view raw = content.substr(0, first_nl); raw.starts_with("---\r") && raw.size() > 4 && raw[4] != '\n')
+      return whole_file(1, "its lines end in a lone carriage return (CR, old Mac line ends): save it with LF or CRLF line ends");
     return whole_file(1, "missing YAML front matter: the file must start with a line '---'");
+  }
   std::size_t pos = first_nl == std::string_view::npos ? content.size() : first_nl + 1;
   std::size_t front_end = std::string_view::npos, body_start = content.size();
   for (std::size_t p = pos; p < content.size();) {
@@ -768,7 +789,7 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
   }
   if (!root.IsMap()) return whole_file(2, "front matter must be a YAML mapping of fields");
 
-  YamlConverter converter{limits.max_yaml_nodes};
+  YamlConverter converter{limits.max_yaml_nodes, false, {}, 0};
   json fields = json::object();
   std::map<std::string, int> lines;
   for (const auto& kv : root) {
@@ -782,6 +803,11 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
   if (converter.exhausted)
     return whole_file(2, "front matter too large or too deeply nested (YAML aliases?): over " +
                              std::to_string(limits.max_yaml_nodes) + " nodes");
+  if (!converter.foreign_tag.empty())
+    return whole_file(converter.foreign_tag_line + 2,
+                      fmt::format("the YAML tag '{}' at line {} is not read here: write the value as plain text, "
+                                  "without a tag",
+                                  utf8_prefix(converter.foreign_tag, 80), converter.foreign_tag_line + 2));
   // yaml-cpp reads a quote that is never closed to the end of the front matter, and the fields
   // after it become part of that value (`title: "Unclosed` took the topics and ratings into
   // the title, exit 0). Such a value is the last field read, its line opens a quote that the

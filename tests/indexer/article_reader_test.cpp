@@ -202,6 +202,26 @@ TEST_CASE("front matter: each kind of invalid input names its line", "[reader]")
     REQUIRE_FALSE(a);
     CHECK_THAT(a.error().message, Catch::Contains("missing YAML front matter"));
   }
+  SECTION("a YAML tag other than the plain types is refused, naming it and its line") {
+    // `!!binary aGVsbG8=` was indexed as the title "aGVsbG8=", without a word.
+    for (const char* text : {"---\nid: x\ntitle: !!binary aGVsbG8=\ndate: 2025-01-01\n---\nbody\n",
+                             "---\nid: x\ntitle: T\ndate: 2025-01-01\ntopics: [a, !custom b]\n---\nbody\n"}) {
+      CAPTURE(text);
+      auto a = parse(text);
+      REQUIRE_FALSE(a);
+      CHECK_THAT(a.error().message, Catch::Contains("YAML tag") && (Catch::Contains("!!binary") || Catch::Contains("!custom")));
+      CHECK(a.error().line >= 3);
+    }
+    // The plain types' tags are what the fields are read as anyway.
+    auto plain = parse("---\nid: x\ntitle: !!str 2025\ndate: 2025-01-01\ncredibility: !!int 4\n---\nbody\n");
+    REQUIRE(plain);
+    CHECK(plain->title == "2025");
+  }
+  SECTION("old Mac line ends (a lone CR) are named, not taken for no front matter") {
+    auto a = parse("---\rid: x\rtitle: T\rdate: 2025-01-01\r---\rbody\r");
+    REQUIRE_FALSE(a);
+    CHECK_THAT(a.error().message, Catch::Contains("lone carriage return") && !Catch::Contains("missing YAML front matter"));
+  }
   SECTION("unclosed front matter") {
     auto a = parse("---\ntitle: T\n");
     REQUIRE_FALSE(a);
