@@ -906,13 +906,17 @@ void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& r
   if (req.get_param_value_count("q") > 1) return send_error(res, {400, "bad_parameter", "parameter 'q' given more than once"});
   const auto limit = parse_limit(req, 8, options.searcher.max_limit);
   if (!limit) return send_error(res, limit.error());
+  // The two formats there are; another (`format=xml`) was answered as JSON without a word.
+  const std::string format = req.get_param_value("format");
+  if (req.get_param_value_count("format") > 1 || (!format.empty() && format != "json" && format != "opensearch"))
+    return send_error(res, {400, "bad_parameter", "parameter 'format' is 'json' (the default) or 'opensearch', given once"});
   const std::string q = req.get_param_value("q");
   auto searcher = pool.acquire();
   if (!searcher) return send_error(res, unavailable(searcher.error()));
   std::vector<std::string> failed_shards;
   auto list = (*searcher)->suggest(q, *limit, &failed_shards);
   if (!list) return send_error(res, http_error(list.error()));
-  if (req.get_param_value("format") == "opensearch") {
+  if (format == "opensearch") {
     // The OpenSearch suggestions format: [query, [completions]].
     json completions = json::array();
     for (const auto& s : *list) completions.push_back(s.text);
@@ -967,8 +971,14 @@ void HttpServer::Impl::click(const httplib::Request& req, httplib::Response& res
   if (auto ok = check_params_utf8(req); !ok) return send_error(res, ok.error());
   const auto search = parse_search_id(req, "s");
   const auto position = parse_count(req, "p", options.searcher.max_offset + options.searcher.max_limit);
-  if (!search || !position)
-    return send_error(res, {400, "bad_parameter", "parameters 's' (a search id) and 'p' (a position from 1) are required, once each"});
+  // Each named as it failed: a search id given but no number said both were missing.
+  const auto refusal = [&](const char* name, const char* what) {
+    const std::size_t given = req.get_param_value_count(name);
+    return fmt::format("parameter '{}' ({}) is {}", name, what,
+                       given == 0 ? "required" : given > 1 ? "given more than once" : "not a whole number in range");
+  };
+  if (!search) return send_error(res, {400, "bad_parameter", refusal("s", "a search id")});
+  if (!position) return send_error(res, {400, "bad_parameter", refusal("p", "a position from 1")});
   if (analytics && req.method == "GET") analytics->record_click(*search, static_cast<std::uint32_t>(*position));
   res.status = 204;
 }

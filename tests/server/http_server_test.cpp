@@ -84,6 +84,15 @@ TEST_CASE("server: the JSON API answers like the CLI", "[server]") {
   auto opensearch = s.get_json("/api/suggest?q=astro&format=opensearch");
   CHECK(opensearch[0] == "astro");
   CHECK(opensearch[1].is_array());
+  CHECK(s.get_json("/api/suggest?q=astro&format=json")["suggestions"] == suggest["suggestions"]);
+  // Another format is refused, as every other bad value is (it was answered as JSON).
+  for (const std::string bad : {"/api/suggest?q=astro&format=xml", "/api/suggest?q=astro&format=json&format=opensearch"}) {
+    INFO(bad);
+    auto refused = s.get(bad);
+    REQUIRE(refused);
+    CHECK(refused->status == 400);
+    CHECK_THAT(refused->body, Catch::Contains("'format'"));
+  }
 
   auto article = s.get_json("/api/articles/trem2-microglia-repair");
   CHECK(article["title"] == "TREM2: Helping Brain Immune Cells Repair Nerves");
@@ -1585,6 +1594,10 @@ TEST_CASE("server: analytics records submitted searches and clicked results, nev
       INFO(bad);
       CHECK(s.get(bad)->status == 400);
     }
+    // Each parameter named as it failed (a search id that is no number said both were missing).
+    CHECK_THAT(s.get("/api/click?s=x&p=1")->body, Catch::Contains("parameter 's'") && Catch::Contains("not a whole number"));
+    CHECK_THAT(s.get("/api/click?s=1")->body, Catch::Contains("parameter 'p'") && Catch::Contains("required"));
+    CHECK_THAT(s.get("/api/click?s=1&s=2&p=1")->body, Catch::Contains("parameter 's'") && Catch::Contains("more than once"));
   }  // the server stops: what is queued is written
   auto report = analytics_report(file, std::chrono::hours(1));
   REQUIRE(report);
