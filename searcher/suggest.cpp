@@ -40,6 +40,26 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
   std::vector<Suggestion> out;
   if (words.empty()) return out;
   const std::size_t per_kind = std::max<std::size_t>(limit / 2, 3);
+  // The word being typed is excluded (`fatigue -sl`): its completions keep the minus and the
+  // text before it as typed. Titles and topics that hold the word are no completions of an
+  // exclusion: `fatigue -sl` offered "Poor Sleep Adds to MS Fatigue" and "fatigue sleep",
+  // which searched what the visitor was leaving out.
+  if (const std::size_t at = prefix.find_last_of(" \t\r\n"), start = at == std::string::npos ? 0 : at + 1;
+      start + 1 < prefix.size() && prefix[start] == '-') {
+    const auto excluded = synonym_tokens(fold_text(prefix.substr(start + 1)));
+    if (excluded.size() != 1 || excluded.front().find_first_of(":\"()*") != std::string::npos) return out;
+    const std::string& word = excluded.front();
+    std::vector<std::pair<Xapian::doccount, std::string>> terms;
+    std::size_t scanned = 0;
+    for (auto t = db.allterms_begin(word); t != db.allterms_end(word) && scanned < 1000; ++t, ++scanned)
+      if (t.get_termfreq() > 0 && !english_stop_words()(*t)) terms.emplace_back(t.get_termfreq(), *t);
+    std::stable_sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (const auto& [freq, term] : terms) {
+      if (out.size() >= limit) break;
+      out.push_back({prefix.substr(0, start) + "-" + term, "term", "", "", freq});
+    }
+    return out;
+  }
   try {
     // Titles: every word typed must be in the title, the last one as a prefix.
     std::string typed;

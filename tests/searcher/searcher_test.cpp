@@ -1023,6 +1023,21 @@ TEST_CASE("as-you-type: partial last word and suggestions", "[searcher]") {
   REQUIRE_FALSE(gut->empty());
   CHECK(gut->front().text == "Gut Bacteria and MS: What You Need to Know");
   CHECK(c.searcher->suggest("   ")->empty());
+  // An excluded word being typed completes as an exclusion, the text before it as typed; no
+  // title or topic holding it (`fatigue -sl` offered "Poor Sleep Adds to MS Fatigue" and
+  // "fatigue sleep", the opposite of what was typed).
+  auto excluded = c.searcher->suggest("fatigue -sl");
+  REQUIRE(excluded);
+  REQUIRE_FALSE(excluded->empty());
+  CHECK(excluded->front().text == "fatigue -sleep");
+  for (const auto& x : *excluded) {
+    CHECK(x.kind == "term");
+    CHECK_THAT(x.text, Catch::StartsWith("fatigue -sl"));
+  }
+  auto alone = c.searcher->suggest("-fatig");
+  REQUIRE(alone);
+  REQUIRE_FALSE(alone->empty());
+  CHECK(alone->front().text == "-fatigue");
 }
 
 TEST_CASE("as-you-type: a completed word is one the articles write after the words before it", "[searcher]") {
