@@ -1207,6 +1207,19 @@ TEST_CASE("server: the results page's form keeps every chosen filter for its nex
   CHECK_THAT(years->body, Catch::Contains("<input type=\"hidden\" name=\"year\" value=\"2019\">"));
 }
 
+TEST_CASE("server: a query's direction controls are not echoed into the title and heading", "[server]") {
+  // U+202E (right-to-left override) in the query turned the tab's title, site name and all, backwards.
+  test::LiveServer s(test::shared_index(), {});
+  auto page = s.get("/?q=%E2%80%AEfatigue%E2%81%A6x");
+  REQUIRE(page);
+  REQUIRE(page->status == 200);
+  const std::string& body = page->body;
+  const std::size_t title_end = body.find("</title>");
+  REQUIRE(title_end != std::string::npos);
+  CHECK_THAT(body.substr(0, title_end), Catch::Contains("“fatiguex”") && !Catch::Contains("\xE2\x80\xAE"));
+  CHECK_THAT(body, Catch::Contains("for “fatiguex”"));
+}
+
 TEST_CASE("server: with nothing typed that weighs, the page and the API say the list is newest first", "[server]") {
   test::LiveServer s(test::shared_index(), {});
   for (const std::string url : {"/", "/?topic=Fatigue", "/?q=topic%3Afatigue", "/?q=-fatigue"}) {
