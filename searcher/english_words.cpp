@@ -2,11 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstdint>
 #include <fstream>
-
-#include <unicode/uchar.h>
-#include <unicode/utf8.h>
 
 #include "schema/text_analyzer.h"
 
@@ -19,15 +15,6 @@ EnglishWords::EnglishWords(const std::vector<std::filesystem::path>& lists) {
     while (std::getline(in, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();  // a list saved with CRLF line ends
       if (line.empty() || line.find('\'') != std::string::npos) continue;
-      // A capitalised entry is a name (`Brian`, `Paris`, `Parkinson`), no English word a
-      // visitor types in lower case: `brian` is a typo of brain, and was kept as typed (0 hits,
-      // nothing offered). The word itself is listed again in lower case when it is one (`bill`).
-      {
-        UChar32 first = 0;
-        std::int32_t at = 0;
-        U8_NEXT(line.data(), at, static_cast<std::int32_t>(line.size()), first);
-        if (first >= 0 && u_isupper(first)) continue;
-      }
       const bool ascii = std::all_of(line.begin(), line.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
       if (ascii) {
         std::transform(line.begin(), line.end(), line.begin(),
