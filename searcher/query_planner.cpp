@@ -1710,9 +1710,33 @@ std::vector<std::string> QueryPlanner::plain_terms(const std::string& text) {
   // The query's words as unstemmed index terms, in order and with repeats (stop words dropped),
   // without syntax.
   // Filters are no words (`sleep topic:fatigue year:2025` gave the forms "topic", "fatigue",
-  // "year" and "2025" their bonus), nor is a text field's name (`title:`) or an excluded word.
+  // "year" and "2025" their bonus), nor is a text field's name (`title:`).
   if (options_.ranking.exact_weight <= 0) return {};
-  std::string rest = split_filters(text).rest;
+  // The filters cut out where they stand (split_filters keeps a whole bracket that holds one,
+  // and `(sleep year:2025)` lost the bonus of "sleep" that `sleep year:2025` had).
+  std::string rest = text;
+  for (std::size_t at = 0; at < rest.size(); ++at) {
+    if (at > 0 && std::string_view(" \t\r\n(+-").find(rest[at - 1]) == std::string_view::npos) continue;
+    const std::size_t field = filter_field_length(std::string_view(rest).substr(at));
+    if (field == 0) continue;
+    std::size_t end = at + field;
+    if (end < rest.size() && rest[end] == '"') {
+      const std::size_t close = rest.find('"', end + 1);
+      end = close == std::string::npos ? rest.size() : close + 1;
+    } else if (end < rest.size() && rest[end] == '(') {
+      int depth = 0;
+      for (; end < rest.size(); ++end) {
+        depth += rest[end] == '(' ? 1 : rest[end] == ')' ? -1 : 0;
+        if (depth == 0) {
+          ++end;
+          break;
+        }
+      }
+    } else {
+      while (end < rest.size() && std::string_view(" \t\r\n)").find(rest[end]) == std::string_view::npos) ++end;
+    }
+    rest.replace(at, end - at, end - at, ' ');
+  }
   for (const auto& field : schema::kQueryTextFields) {
     const std::string name = std::string(field.name) + ":";
     for (std::size_t at = rest.find(name); at != std::string::npos; at = rest.find(name, at + 1))

@@ -867,6 +867,18 @@ TEST_CASE("filters typed alone rank nothing: newest first, as the same filters b
       CHECK(filtered.hits[i].score == Approx(with_word.hits[i].score));
     }
   }
+  // Brackets around words and a filter change nothing (the words in them lost their bonus).
+  for (const std::string& q : {std::string("sleep year:2025"), std::string("myelin repair -topic:diet")}) {
+    CAPTURE(q);
+    const SearchResult plain = c.search(q), bracketed = c.search("(" + q + ")");
+    REQUIRE(plain.hits.size() == bracketed.hits.size());
+    REQUIRE_FALSE(plain.hits.empty());
+    for (std::size_t i = 0; i < plain.hits.size(); ++i) {
+      CHECK(plain.hits[i].id == bracketed.hits[i].id);
+      // Within 1 %: a bracket's exclusion is its AND NOT, a top-level one the whole query's.
+      CHECK(plain.hits[i].score == Approx(bracketed.hits[i].score).epsilon(0.01));
+    }
+  }
   CHECK(c.search("fatigue").order == SortOrder::kRelevance);
   CHECK(c.search("-fatigue").order == SortOrder::kDate);
   SearchRequest by_credibility;
