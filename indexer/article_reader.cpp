@@ -98,10 +98,11 @@ struct YamlConverter {
     }
   }
 
-  // No tag (`?`, `!` for a quoted scalar) or one of the types the fields are read as anyway.
+  // No tag (`?`, `!` for a quoted scalar) or one of the types the fields are read as anyway
+  // (`!!timestamp 2025-05-27` is the date as written, and was indexed so).
   static bool plain_tag(std::string_view tag) {
     if (tag.empty() || tag == "?" || tag == "!") return true;
-    for (std::string_view core : {"str", "int", "float", "bool", "null", "seq", "map"})
+    for (std::string_view core : {"str", "int", "float", "bool", "null", "seq", "map", "timestamp"})
       if (tag.starts_with("tag:yaml.org,2002:") && tag.substr(18) == core) return true;
     return false;
   }
@@ -759,7 +760,7 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
   if (first != "---") {
     // A file saved with classic Mac line ends (a lone CR) is one line: named as such (it was
     // said to have no front matter, though it begins with '---').
-    if (const std::string_view raw = content.substr(0, first_nl); raw.starts_with("---\r") && raw.size() > 4 && raw[4] != '\n')
+    if (first_nl == std::string_view::npos && content.find('\r') != std::string_view::npos)
       return whole_file(1, "its lines end in a lone carriage return (CR, old Mac line ends): save it with LF or CRLF line ends");
     return whole_file(1, "missing YAML front matter: the file must start with a line '---'");
   }
@@ -799,6 +800,9 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
                                                               kv.first.Scalar(), seen->second, kv.first.Mark().line + 2));
     lines[kv.first.Scalar()] = kv.first.Mark().line + 2;
     fields[kv.first.Scalar()] = converter.convert(kv.second, 0);
+    // A field the article does not read is ignored with a warning, its tags too (`notes:
+    // !!binary …` indexed before, and must not fail the article now).
+    if (!converter.foreign_tag.empty() && unknown_field(kv.first.Scalar(), false)) converter.foreign_tag.clear();
   }
   if (converter.exhausted)
     return whole_file(2, "front matter too large or too deeply nested (YAML aliases?): over " +

@@ -212,15 +212,21 @@ TEST_CASE("front matter: each kind of invalid input names its line", "[reader]")
       CHECK_THAT(a.error().message, Catch::Contains("YAML tag") && (Catch::Contains("!!binary") || Catch::Contains("!custom")));
       CHECK(a.error().line >= 3);
     }
-    // The plain types' tags are what the fields are read as anyway.
-    auto plain = parse("---\nid: x\ntitle: !!str 2025\ndate: 2025-01-01\ncredibility: !!int 4\n---\nbody\n");
+    // The plain types' tags are what the fields are read as anyway, a timestamp too; a field
+    // the article does not read is ignored whatever its tag (with a warning).
+    auto plain = parse("---\nid: x\ntitle: !!str 2025\ndate: !!timestamp 2025-05-27\ncredibility: !!int 4\n"
+                       "notes: !!binary aGVsbG8=\nx-editor: !reviewed yes\n---\nbody\n");
     REQUIRE(plain);
     CHECK(plain->title == "2025");
+    CHECK(plain->date == "2025-05-27");
   }
   SECTION("old Mac line ends (a lone CR) are named, not taken for no front matter") {
-    auto a = parse("---\rid: x\rtitle: T\rdate: 2025-01-01\r---\rbody\r");
-    REQUIRE_FALSE(a);
-    CHECK_THAT(a.error().message, Catch::Contains("lone carriage return") && !Catch::Contains("missing YAML front matter"));
+    for (const char* text : {"---\rid: x\rtitle: T\rdate: 2025-01-01\r---\rbody\r", "---  \rid: x\rtitle: T\r---\r"}) {
+      CAPTURE(text);
+      auto a = parse(text);
+      REQUIRE_FALSE(a);
+      CHECK_THAT(a.error().message, Catch::Contains("lone carriage return") && !Catch::Contains("missing YAML front matter"));
+    }
   }
   SECTION("unclosed front matter") {
     auto a = parse("---\ntitle: T\n");
