@@ -104,6 +104,12 @@
     // reuses the search it recorded for the editors' analytics instead of counting another.
     if (recorded.id && recorded.q === words) fragment += "&search_id=" + encodeURIComponent(recorded.id);
     fetch(fragment, { signal: controller.signal, headers: { "Accept": "text/html" } })
+      // The network down (fetch's TypeError) was said nowhere: the box held the new words over
+      // the old results. A newer search aborting this one is nothing to say.
+      .catch(function (e) {
+        if (e && e.name === "AbortError") throw e;
+        throw { problem: "Search is not available right now. Please check your connection and try again." };
+      })
       .then(function (r) {
         // A fragment is HTML, also for a refused parameter (400, with its message). What the
         // server answers before any page is made (an address over its limit, 414; overloaded,
@@ -146,12 +152,7 @@
         var pageOf = results.querySelector(".pagination span");
         if (status) status.textContent = (summary ? summary.textContent : "") + (summary && pageOf ? ", " + pageOf.textContent.toLowerCase() : "");
       })
-      .catch(function (e) {
-        // A newer search aborted this one: nothing to say. The network down (fetch's TypeError)
-        // was said nowhere: the box held the new words over the old results.
-        if (e && e.name === "AbortError") return;
-        tell(e && e.problem ? e.problem : "Search is not available right now. Please check your connection and try again.");
-      });
+      .catch(function (e) { if (e && e.problem) tell(e.problem); });
   }
 
   function tell(problem) {
