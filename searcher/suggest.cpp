@@ -2,6 +2,7 @@
 // topics containing a word that starts with it, and the most frequent index terms that
 // complete the last word.
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <tuple>
 
@@ -46,8 +47,16 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
   // which searched what the visitor was leaving out.
   if (const std::size_t at = prefix.find_last_of(" \t\r\n"), start = at == std::string::npos ? 0 : at + 1;
       start + 1 < prefix.size() && prefix[start] == '-') {
-    const auto excluded = synonym_tokens(fold_text(prefix.substr(start + 1)));
-    if (excluded.size() != 1 || excluded.front().find_first_of(":\"()*") != std::string::npos) return out;
+    // A plain word only: letters and digits (`-"sle`, `-(sl`, `-sl*`, `--sl` completed to
+    // "-sleep", their syntax lost); a minus before a number is no exclusion (`E2F-1, -2`).
+    const std::string_view typed = std::string_view(prefix).substr(start + 1);
+    if (std::isdigit(static_cast<unsigned char>(typed.front())) != 0 ||
+        std::any_of(typed.begin(), typed.end(), [](char ch) {
+          return static_cast<unsigned char>(ch) < 0x80 && std::isalnum(static_cast<unsigned char>(ch)) == 0;
+        }))
+      return out;
+    const auto excluded = synonym_tokens(fold_text(typed));
+    if (excluded.size() != 1) return out;
     const std::string& word = excluded.front();
     std::vector<std::pair<Xapian::doccount, std::string>> terms;
     std::size_t scanned = 0;
