@@ -46,12 +46,12 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
   // exclusion: `fatigue -sl` offered "Poor Sleep Adds to MS Fatigue" and "fatigue sleep",
   // which searched what the visitor was leaving out.
   if (const std::size_t at = prefix.find_last_of(" \t\r\n"), start = at == std::string::npos ? 0 : at + 1;
-      start + 1 < prefix.size() && prefix[start] == '-') {
+      start + 1 < prefix.size() && prefix[start] == '-' && std::isdigit(static_cast<unsigned char>(prefix[start + 1])) == 0) {
     // A plain word only: letters and digits (`-"sle`, `-(sl`, `-sl*`, `--sl` completed to
-    // "-sleep", their syntax lost); a minus before a number is no exclusion (`E2F-1, -2`).
+    // "-sleep", their syntax lost). A minus before a number is no exclusion (`E2F-1, -2`): the
+    // number is completed as any word (above, the condition).
     const std::string_view typed = std::string_view(prefix).substr(start + 1);
-    if (std::isdigit(static_cast<unsigned char>(typed.front())) != 0 ||
-        std::any_of(typed.begin(), typed.end(), [](char ch) {
+    if (std::any_of(typed.begin(), typed.end(), [](char ch) {
           return static_cast<unsigned char>(ch) < 0x80 && std::isalnum(static_cast<unsigned char>(ch)) == 0;
         }))
       return out;
