@@ -1,5 +1,6 @@
 #include "schema/utf8.h"
 
+#include <unicode/uchar.h>
 #include <unicode/utf8.h>
 
 #include <cstdint>
@@ -63,6 +64,22 @@ std::string printable(std::string_view text) {
       out += text[i] == '\\' ? std::string("\\\\") : std::string(text.substr(i, length));
       i += length;
     }
+  }
+  return out;
+}
+
+std::string without_bidi_controls(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const auto length = static_cast<int32_t>(text.size());
+  int32_t i = 0;
+  while (i < length) {
+    const int32_t start = i;
+    UChar32 c;
+    U8_NEXT(s, i, length, c);
+    if (c >= 0 && u_hasBinaryProperty(c, UCHAR_BIDI_CONTROL)) continue;
+    out.append(text.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(i - start)));
   }
   return out;
 }

@@ -31,4 +31,10 @@ std::size_t control_char_length(std::string_view text, std::size_t at);
 // The one escaper for what the CLI and the server's log print (JSON output is JSON-escaped instead).
 std::string printable(std::string_view text);
 
+// `text` without the invisible controls that reorder what follows them (Unicode's Bidi_Control
+// property: U+202E right-to-left override, the other embeddings, isolates and marks). A query
+// echoed in a page's title turned the site's name after it backwards. Bytes that are not
+// well-formed UTF-8 are kept as they are.
+std::string without_bidi_controls(std::string_view text);
+
 }  // namespace mssearch

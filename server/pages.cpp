@@ -21,31 +21,6 @@ using kainjow::mustache::object;
 // The query as a heading, the page's title and the live region repeat it: at most ~80 bytes,
 // cut at a space (at a character, for text without one) and marked "…". A pasted paragraph made
 // the results' heading 2,400 px tall on a phone and was read out whole after every update.
-// `text` without the invisible controls that reorder what follows them (U+202E, right-to-left
-// override, and the other embeddings, isolates and marks): a query echoed in the tab's title
-// turned the site's name after it backwards.
-std::string without_bidi_controls(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto byte = [&](std::size_t k) { return k < text.size() ? static_cast<unsigned char>(text[k]) : 0u; };
-    if (byte(i) == 0xE2 && byte(i + 1) == 0x80 && (byte(i + 2) == 0x8E || byte(i + 2) == 0x8F || (byte(i + 2) >= 0xAA && byte(i + 2) <= 0xAE))) {
-      i += 2;  // U+200E, U+200F, U+202A..U+202E
-      continue;
-    }
-    if (byte(i) == 0xE2 && byte(i + 1) == 0x81 && byte(i + 2) >= 0xA6 && byte(i + 2) <= 0xA9) {
-      i += 2;  // U+2066..U+2069
-      continue;
-    }
-    if (byte(i) == 0xD8 && byte(i + 1) == 0x9C) {
-      i += 1;  // U+061C, the Arabic letter mark
-      continue;
-    }
-    out += text[i];
-  }
-  return out;
-}
-
 std::string short_query(const std::string& typed) {
   constexpr std::size_t kMaxBytes = 80;
   const std::string query = without_bidi_controls(typed);

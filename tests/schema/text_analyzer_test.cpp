@@ -377,3 +377,14 @@ TEST_CASE("schema: a Xapian error is damage only when Xapian read something wron
   CHECK(schema::error_code_of(Xapian::DatabaseLockError("locked")) == ErrorCode::kDatabase);
   CHECK(schema::error_code_of(Xapian::NetworkError("gone")) == ErrorCode::kDatabase);
 }
+
+TEST_CASE("schema: without_bidi_controls drops every Bidi_Control character and keeps the rest byte for byte", "[schema]") {
+  // U+200E, U+200F, U+202A..U+202E, U+2066..U+2069, U+061C: each dropped.
+  CHECK(without_bidi_controls("\u200Ea\u200Fb\u202Ac\u202Bd\u202Ce\u202Df\u202Eg\u2066h\u2067i\u2068j\u2069k\u061Cl") == "abcdefghijkl");
+  // Neighbours of theirs are kept: U+200D (zero-width joiner), U+202F (narrow no-break space),
+  // U+2065 (unassigned), U+061B (Arabic semicolon).
+  CHECK(without_bidi_controls("a\u200Db\u202Fc\u061Bd") == "a\u200Db\u202Fc\u061Bd");
+  // Bytes that are not UTF-8 stay as they were, including a control's bytes cut short.
+  CHECK(without_bidi_controls(std::string("x\xE2\x80y\xFFz", 6)) == std::string("x\xE2\x80y\xFFz", 6));
+  CHECK(without_bidi_controls("") == "");
+}
