@@ -41,31 +41,52 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
   std::vector<Suggestion> out;
   if (words.empty()) return out;
   const std::size_t per_kind = std::max<std::size_t>(limit / 2, 3);
-  // The word being typed is excluded (`fatigue -sl`): its completions keep the minus and the
-  // text before it as typed. Titles and topics that hold the word are no completions of an
-  // exclusion: `fatigue -sl` offered "Poor Sleep Adds to MS Fatigue" and "fatigue sleep",
-  // which searched what the visitor was leaving out.
-  if (const std::size_t at = prefix.find_last_of(" \t\r\n"), start = at == std::string::npos ? 0 : at + 1;
-      start + 1 < prefix.size() && prefix[start] == '-' && std::isdigit(static_cast<unsigned char>(prefix[start + 1])) == 0) {
+  const std::string& last = words.back();
+  // A completion of the last word: longer than it and no stop word (`brain f` is not offered
+  // "brain for").
+  const auto completes = [&](const std::string& term) {
+    return term.starts_with(last) && term.size() > last.size() && !english_stop_words()(term);
+  };
+  // The most frequent completions of the last word in the index, counted in articles.
+  const auto frequent_completions = [&] {
+    std::vector<std::pair<Xapian::doccount, std::string>> terms;
+    std::size_t scanned = 0;
+    for (auto t = db.allterms_begin(last); t != db.allterms_end(last) && scanned < 1000; ++t, ++scanned)
+      if (t.get_termfreq() > 0 && completes(*t)) terms.emplace_back(t.get_termfreq(), *t);
+    std::stable_sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    return terms;
+  };
+  // The words typed before the last one, whitespace apart, and where the last one begins.
+  const std::size_t at = prefix.find_last_of(" \t\r\n");
+  const std::size_t start = at == std::string::npos ? 0 : at + 1;
+  std::vector<std::string_view> before_tokens;
+  for (std::size_t i = 0; i < start;) {
+    const std::size_t b = prefix.find_first_not_of(" \t\r\n", i);
+    if (b == std::string::npos || b >= start) break;
+    const std::size_t e = std::min(prefix.find_first_of(" \t\r\n", b), start);
+    before_tokens.emplace_back(std::string_view(prefix).substr(b, e - b));
+    i = e;
+  }
+  // The word being typed is excluded (`fatigue -sl`, `fatigue NOT sl`): its completions keep
+  // the exclusion and the text before it as typed. Titles and topics that hold the word are no
+  // completions of an exclusion: `fatigue -sl` offered "Poor Sleep Adds to MS Fatigue" and
+  // "fatigue sleep", which searched what the visitor was leaving out.
+  const bool minus = start + 1 < prefix.size() && prefix[start] == '-' &&
+                     std::isdigit(static_cast<unsigned char>(prefix[start + 1])) == 0;
+  const bool after_not = !before_tokens.empty() && before_tokens.back() == "NOT";
+  if (minus || after_not) {
     // A plain word only: letters and digits (`-"sle`, `-(sl`, `-sl*`, `--sl` completed to
     // "-sleep", their syntax lost). A minus before a number is no exclusion (`E2F-1, -2`): the
     // number is completed as any word (above, the condition).
-    const std::string_view typed = std::string_view(prefix).substr(start + 1);
+    const std::string_view typed = std::string_view(prefix).substr(minus ? start + 1 : start);
     if (std::any_of(typed.begin(), typed.end(), [](char ch) {
           return static_cast<unsigned char>(ch) < 0x80 && std::isalnum(static_cast<unsigned char>(ch)) == 0;
         }))
       return out;
-    const auto excluded = synonym_tokens(fold_text(typed));
-    if (excluded.size() != 1) return out;
-    const std::string& word = excluded.front();
-    std::vector<std::pair<Xapian::doccount, std::string>> terms;
-    std::size_t scanned = 0;
-    for (auto t = db.allterms_begin(word); t != db.allterms_end(word) && scanned < 1000; ++t, ++scanned)
-      if (t.get_termfreq() > 0 && !english_stop_words()(*t)) terms.emplace_back(t.get_termfreq(), *t);
-    std::stable_sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    for (const auto& [freq, term] : terms) {
+    if (synonym_tokens(fold_text(typed)) != std::vector<std::string>{last}) return out;
+    for (const auto& [freq, term] : frequent_completions()) {
       if (out.size() >= limit) break;
-      out.push_back({prefix.substr(0, start) + "-" + term, "term", "", "", freq});
+      out.push_back({prefix.substr(0, start) + (minus ? "-" : "") + term, "term", "", "", freq});
     }
     return out;
   }
@@ -100,32 +121,52 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     // articles use everywhere), counted as the pair's occurrences in those 10 articles (an
     // exact count of articles over the index cost 6 times more at 100k articles).
     std::vector<std::pair<Xapian::doccount, std::string>> terms;
-    const std::string& last = words.back();
-    const auto completes = [&](const std::string& term) {
-      return term.starts_with(last) && term.size() > last.size() && !english_stop_words()(term);
-    };
-    std::string shown_head;  // the words before the last, as a completion shows them
-    if (words.size() == 1) {
-      std::size_t scanned = 0;
-      for (auto t = db.allterms_begin(last); t != db.allterms_end(last) && scanned < 1000; ++t, ++scanned)
-        if (completes(*t)) terms.emplace_back(t.get_termfreq(), *t);
-      std::stable_sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    } else {
-      // The words before the last one as the index wrote them: "uhthoff's" is one term there,
-      // where synonym_tokens makes two words of it, "uhthoff" and "s" (a term no article has).
-      const std::string head = folded.substr(0, folded.rfind(last));
-      std::map<Xapian::termpos, std::string> head_words;
-      {
-        Xapian::Document words_before;
-        // The index side's generator: its stemmed terms have no positions and are not read.
-        Xapian::TermGenerator generator = planner.analyzer().make_term_generator(nullptr);
-        generator.set_document(words_before);
-        generator.index_text(head);
-        for (auto t = words_before.termlist_begin(); t != words_before.termlist_end(); ++t)
-          for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p) head_words[*p] = *t;
+    // The words before the last one that decide what it completes to: no excluded word
+    // (`fatigue -sleep d` offered "sleep disorders", the pair of the word left out), no operator.
+    std::string head;
+    for (std::size_t i = 0; i < before_tokens.size(); ++i) {
+      const std::string_view token = before_tokens[i];
+      if (token == "NOT") {
+        ++i;  // and the word it excludes
+        continue;
       }
-      for (const auto& [at, word] : head_words) shown_head += word + " ";
-      const std::string before = head_words.empty() ? std::string() : head_words.rbegin()->second;
+      if ((token.size() > 1 && token[0] == '-' && std::isdigit(static_cast<unsigned char>(token[1])) == 0) ||
+          is_query_operator(token))
+        continue;
+      head.append(token).append(" ");
+    }
+    // The last word as typed: the letters and digits that end the text. A completion is the
+    // text typed with those letters completed, everything before them kept as it was typed
+    // (`fatigue -sleep d` -> "fatigue -sleep disability", `"brain f` -> `"brain fog`).
+    std::size_t word_start = prefix.size();
+    while (word_start > start && (static_cast<unsigned char>(prefix[word_start - 1]) >= 0x80 ||
+                                  std::isalnum(static_cast<unsigned char>(prefix[word_start - 1])) != 0))
+      --word_start;
+    head += prefix.substr(start, word_start - start);  // `anti-` of `anti-cd`
+    head = fold_text(head);
+    // Unless the word's letters were not where the completion goes (`uhthoff's` is one term,
+    // the last word "s" of it): then the words before it as the index wrote them.
+    const bool typed_head = synonym_tokens(fold_text(prefix.substr(word_start))) == std::vector<std::string>{last} &&
+                            (word_start == 0 || (prefix[word_start - 1] != '\'' && !prefix.substr(0, word_start).ends_with("\u2019")));
+    std::string shown_head = typed_head ? prefix.substr(0, word_start) : std::string();
+    // The words before the last one as the index wrote them: "uhthoff's" is one term there,
+    // where synonym_tokens makes two words of it, "uhthoff" and "s" (a term no article has).
+    std::map<Xapian::termpos, std::string> head_words;
+    {
+      Xapian::Document words_before;
+      // The index side's generator: its stemmed terms have no positions and are not read.
+      Xapian::TermGenerator generator = planner.analyzer().make_term_generator(nullptr);
+      generator.set_document(words_before);
+      generator.index_text(typed_head ? head : fold_text(folded.substr(0, folded.rfind(last))));
+      for (auto t = words_before.termlist_begin(); t != words_before.termlist_end(); ++t)
+        for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p) head_words[*p] = *t;
+    }
+    if (!typed_head)
+      for (const auto& [position, word] : head_words) shown_head += word + " ";
+    if (words.size() == 1 || head_words.empty()) {
+      terms = frequent_completions();
+    } else {
+      const std::string before = head_words.rbegin()->second;
       const Xapian::Query head_query =
           parse_words(planner.parser(), hyphenated_as_words(head), 0, {}, Xapian::Query::OP_AND);
       enquire.set_query(head_query);
@@ -166,7 +207,7 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     for (const auto& [freq, term] : terms) {
       if (out.size() >= limit) break;
       const std::string text = shown_head + term;
-      if (freq > 0 && std::none_of(out.begin(), out.end(), [&](const Suggestion& s) { return fold_text(s.text) == text; }))
+      if (freq > 0 && std::none_of(out.begin(), out.end(), [&](const Suggestion& s) { return fold_text(s.text) == fold_text(text); }))
         out.push_back({text, "term", "", "", freq});
     }
   } catch (const Xapian::DatabaseModifiedError&) {

@@ -1042,6 +1042,22 @@ TEST_CASE("as-you-type: partial last word and suggestions", "[searcher]") {
     CHECK(x.kind == "term");
     CHECK_THAT(x.text, Catch::StartsWith("fatigue -sl"));
   }
+  // The same with NOT, and after an excluded word: its pairs decide nothing (`fatigue -sleep d`
+  // offered "fatigue sleep disorders", the minus lost and the word left out completed).
+  auto after_not = c.searcher->suggest("fatigue NOT sl");
+  REQUIRE(after_not);
+  REQUIRE_FALSE(after_not->empty());
+  CHECK(after_not->front().text == "fatigue NOT sleep");
+  for (const std::string prefix : {"fatigue -sleep d", "-sleep fat", "fatigue NOT sleep d"}) {
+    CAPTURE(prefix);
+    const auto after = c.searcher->suggest(prefix);
+    REQUIRE(after);
+    for (const auto& x : *after)
+      if (x.kind == "term") CHECK_THAT(x.text, Catch::StartsWith(prefix));
+  }
+  const auto leading = c.searcher->suggest("-sleep fat");
+  REQUIRE(leading);
+  CHECK(std::any_of(leading->begin(), leading->end(), [](const Suggestion& s) { return s.text == "-sleep fatigue"; }));
   auto alone = c.searcher->suggest("-fatig");
   REQUIRE(alone);
   REQUIRE_FALSE(alone->empty());
@@ -1073,7 +1089,13 @@ TEST_CASE("as-you-type: a completed word is one the articles write after the wor
   CHECK(terms("uhthoff's p") == std::vector<std::string>{"uhthoff's phenomenon"});
   const auto person = terms("person's s");
   CHECK(std::find(person.begin(), person.end(), "person's symptoms") != person.end());
-  CHECK(terms("anti-cd20 th").front() == "anti cd20 therapy");
+  // The words before the last one as typed: the topic "Anti-CD20 therapy" is offered, and no
+  // term repeating it (it was "anti cd20 therapy", the hyphen lost).
+  const auto anti = c.searcher->suggest("anti-cd20 th", 8);
+  REQUIRE(anti);
+  CHECK(std::count_if(anti->begin(), anti->end(), [](const Suggestion& s) { return fold_text(s.text) == "anti-cd20 therapy"; }) == 1);
+  CHECK(terms("Brain f").front() == "Brain fog");
+  CHECK(terms("\"brain f").front() == "\"brain fog");
   // Words no article writes together: nothing to complete.
   CHECK(terms("walking st").empty());
   CHECK(terms("xyzzy f").empty());
