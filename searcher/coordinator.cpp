@@ -103,11 +103,13 @@ std::vector<FacetValue> summed(const std::vector<const std::vector<FacetValue>*>
 
 enum class Order { kScore, kDate, kCredibility };
 
-// Whether hit a comes before hit b in an answer ordered by `order` (ties by score).
+// Whether hit a comes before hit b in an answer ordered by `order` (ties by score; by
+// credibility, equal scores, as when nothing typed weighs, newest first).
 bool before(const SearchHit& a, const SearchHit& b, Order order) {
   if (order == Order::kDate && a.date != b.date) return a.date > b.date;
   if (order == Order::kCredibility && a.credibility.value_or(0) != b.credibility.value_or(0))
     return a.credibility.value_or(0) > b.credibility.value_or(0);
+  if (order == Order::kCredibility && a.score == b.score) return a.date > b.date;
   return a.score > b.score;
 }
 

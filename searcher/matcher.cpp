@@ -63,11 +63,17 @@ MatchWindow shard_window(std::size_t end, const QueryPlan& plan, const SearcherO
 Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const QueryPlan& plan,
               const MatchWindow& window, const FacetCounting* facets, double time_limit_seconds,
               MatchSlices* slices, const std::vector<ShardRevision>& parts) {
+  // Most credible first; with nothing that weighs, newest first among equals (not in the order
+  // the articles were indexed), as the coordinator's merge orders them.
+  Xapian::MultiValueKeyMaker credibility_then_date;
+  credibility_then_date.add_value(schema::kSlotCredibility, true);
+  credibility_then_date.add_value(schema::kSlotDate, true);
   Xapian::Enquire enquire(db);
   enquire.set_query(plan.query);
   enquire.set_weighting_scheme(weight);
   if (plan.by_date) enquire.set_sort_by_value_then_relevance(schema::kSlotDate, true);
-  if (plan.by_credibility) enquire.set_sort_by_value_then_relevance(schema::kSlotCredibility, true);
+  if (plan.by_credibility && plan.weightless) enquire.set_sort_by_key(&credibility_then_date, false);
+  else if (plan.by_credibility) enquire.set_sort_by_value_then_relevance(schema::kSlotCredibility, true);
   std::unique_ptr<FacetCounter> counter = facets != nullptr ? facets->start(plan.query, plan.by_date || plan.by_credibility, time_limit_seconds) : nullptr;
   // check_at_least = every document when the counter needs the matcher to see every match:
   // the facet counts and the total are then exact, not estimates (unless the time limit cuts

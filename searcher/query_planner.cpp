@@ -1403,7 +1403,13 @@ bool carries_weight(const Xapian::Query& q) {
     case Xapian::Query::OP_VALUE_GE:
     case Xapian::Query::OP_VALUE_LE:
       return false;
-    case Xapian::Query::LEAF_TERM:
+    case Xapian::Query::LEAF_TERM: {
+      // A filter's term beside an operator Xapian's parser reads no filter in (`topic:fatigue
+      // XOR year:2025`) is weighed as a word, by how rare the topic or year is: no relevance.
+      const std::string term = *q.get_terms_begin();
+      return std::none_of(std::begin(schema::kFilterFields), std::end(schema::kFilterFields),
+                          [&](const schema::FilterField& f) { return term.starts_with(f.prefix); });
+    }
     case Xapian::Query::LEAF_POSTING_SOURCE:
     case Xapian::Query::OP_WILDCARD:
       return true;
@@ -1428,8 +1434,8 @@ Result<QueryPlan> QueryPlanner::finish(const SearchRequest& request, QueryPlan p
   if (Xapian::Query f = filters(request); !f.empty()) plan.query = Xapian::Query(Xapian::Query::OP_FILTER, plan.query, f);
   // Nothing typed that weighs (blank, or filters and exclusions alone: `topic:fatigue`,
   // `-fatigue`): every article it finds, newest first, as for a blank query.
-  plan.by_date = request.sort == SortOrder::kDate ||
-                 (!carries_weight(plan.words) && request.sort != SortOrder::kCredibility);
+  plan.weightless = !carries_weight(plan.words);
+  plan.by_date = request.sort == SortOrder::kDate || (plan.weightless && request.sort != SortOrder::kCredibility);
   plan.by_credibility = request.sort == SortOrder::kCredibility;
   // Feedback not as-you-type: the next keystroke asks again, and a prefix's completions are no topic.
   const RankingOptions& r = options_.ranking;
@@ -1741,6 +1747,15 @@ std::vector<std::string> QueryPlanner::plain_terms(const std::string& text) {
     const std::string name = std::string(field.name) + ":";
     for (std::size_t at = rest.find(name); at != std::string::npos; at = rest.find(name, at + 1))
       if (at == 0 || !is_word_byte(rest[at - 1])) rest.replace(at, name.size(), name.size(), ' ');
+  }
+  // Nor are the operators (`topic:fatigue XOR year:2025` favoured articles writing "xor", and
+  // `sleep NEAR fatigue` those writing "near").
+  for (std::size_t at = 0; at < rest.size();) {
+    const std::size_t begin = rest.find_first_not_of(" \t\r\n()", at);
+    if (begin == std::string::npos) break;
+    const std::size_t end = std::min(rest.find_first_of(" \t\r\n()", begin), rest.size());
+    if (is_query_operator(std::string_view(rest).substr(begin, end - begin))) rest.replace(begin, end - begin, end - begin, ' ');
+    at = end;
   }
   // Stop words are no forms to favour, also where the parser keeps them because nothing else
   // is left (`what is year:2025`: "what" and "is" weighed the filter's articles).

@@ -32,7 +32,10 @@ struct QueryPlan {
   Xapian::Query words;       // the words as parsed (MatchAll when blank)
   Xapian::Query query;       // words, filters and boosts: what the matcher runs
   bool by_date = false;      // ordered by date (asked, or nothing typed)
-  bool by_credibility = false;  // ordered by credibility rating (asked, and words typed)
+  bool by_credibility = false;  // ordered by credibility rating (asked), then relevance
+  // Nothing typed weighs (blank, filters or exclusions alone): no relevance order; by date, or
+  // by credibility then date.
+  bool weightless = false;
   bool feedback = false;     // re-ranked by pseudo-relevance feedback
   std::size_t words_dropped = 0;  // distinct words of a long question left out
   std::size_t phrases_relaxed = 0;  // quoted phrases past the budget on positions, searched as words

@@ -289,3 +289,22 @@ TEST_CASE("pipeline, page: snippets are spans over plain text, rendered to HTML 
   Highlighted unordered{"abcdef", {{3, 4}, {0, 1}}};
   CHECK(unordered.html() == "abc<mark>d</mark>ef");
 }
+
+TEST_CASE("plan: an operator is no exact form to favour", "[pipeline]") {
+  // `sleep NEAR fatigue` gave 0.3 of a word's weight to articles writing "near", and
+  // `topic:fatigue XOR year:2025` to those writing "xor".
+  Stages& s = stages();
+  for (const std::string op : {"NEAR", "NEAR/4", "XOR", "ADJ", "ADJ/2"}) {
+    CAPTURE(op);
+    SearchRequest r;
+    r.query = "sleep " + op + " fatigue";
+    const QueryPlan plan = s.plan(r);
+    const std::string word = op.starts_with("NEAR") ? "near" : op.starts_with("ADJ") ? "adj" : "xor";
+    CHECK(std::find(plan.query.get_terms_begin(), plan.query.get_terms_end(), word) == plan.query.get_terms_end());
+  }
+  // As a word in lower case it is one.
+  SearchRequest r;
+  r.query = "sleep near fatigue";
+  const QueryPlan plan = s.plan(r);
+  CHECK(std::find(plan.query.get_terms_begin(), plan.query.get_terms_end(), "near") != plan.query.get_terms_end());
+}

@@ -881,10 +881,29 @@ TEST_CASE("filters typed alone rank nothing: newest first, as the same filters b
   }
   CHECK(c.search("fatigue").order == SortOrder::kRelevance);
   CHECK(c.search("-fatigue").order == SortOrder::kDate);
-  SearchRequest by_credibility;
-  by_credibility.query = "topic:fatigue";
-  by_credibility.sort = SortOrder::kCredibility;
-  CHECK(c.search(by_credibility).order == SortOrder::kCredibility);
+  // Filters beside an operator Xapian reads no filter in are weighed as words by it (how rare
+  // the topic and the year are), and the operator was an exact form to favour ("xor").
+  const SearchResult either = c.search("topic:fatigue XOR year:2025");
+  REQUIRE(either.total >= 3);
+  CHECK(either.order == SortOrder::kDate);
+  for (std::size_t i = 1; i < either.hits.size(); ++i) CHECK(either.hits[i - 1].date >= either.hits[i].date);
+  // Most credible first, then (nothing weighs) newest first: not in the order indexed.
+  for (const std::string typed : {"-fatigue", "topic:fatigue XOR year:2025", ""}) {
+    CAPTURE(typed);
+    SearchRequest by_credibility;
+    by_credibility.query = typed;
+    by_credibility.sort = SortOrder::kCredibility;
+    by_credibility.limit = 100;
+    const SearchResult r = c.search(by_credibility);
+    CHECK(r.order == SortOrder::kCredibility);
+    REQUIRE(r.hits.size() >= 10);
+    for (std::size_t i = 1; i < r.hits.size(); ++i) {
+      const auto& a = r.hits[i - 1];
+      const auto& b = r.hits[i];
+      CHECK(a.credibility.value_or(0) >= b.credibility.value_or(0));
+      if (a.credibility == b.credibility) CHECK(a.date >= b.date);
+    }
+  }
 }
 
 TEST_CASE("related: never the article itself, favours shared topics", "[searcher][related]") {
