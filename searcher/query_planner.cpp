@@ -1459,9 +1459,9 @@ bool QueryPlanner::last_word_incomplete(const std::string& folded) {
   for (std::size_t at = word.find("\u2019"); at != std::string::npos; at = word.find("\u2019", at)) word.replace(at, 3, "'");
   // An operator or a stop word (never indexed alone) is a whole word; so is a word an article
   // has, as typed (the index holds every word unstemmed too).
-  static const std::string kOperators[] = {"and", "or", "not", "xor", "near", "adj"};
-  for (const auto& op : kOperators)
-    if (word == op) return false;
+  if (std::any_of(std::begin(kQueryOperators), std::end(kQueryOperators),
+                  [&](std::string_view op) { return word == ascii_lower(op); }))
+    return false;
   if (english_stop_words()(word)) return false;
   // A word a synonym group knows (`tired`, which no article uses) is searched as its group.
   if (synonyms_->expand(word, false) != word) return false;
