@@ -106,8 +106,11 @@ void print_human(const SearchRequest& request, const SearchResult& r) {
   const Style style;
   // The query as typed, escapes and all (`a ESC[31m b` turned the terminal red): as printable()
   // writes other text from outside.
-  fmt::print("{}{} {} for \"{}\" ({:.1f} ms)\n", r.total_is_exact ? "" : "about ", r.total,
-             r.total == 1 ? "result" : "results", printable(r.query), r.took_ms);
+  // The order when it is not the one asked for: nothing typed weighs (filters or exclusions
+  // alone), so the list is newest first, as the page says.
+  const bool newest_first = r.order == SortOrder::kDate && request.sort == SortOrder::kRelevance && r.total > 1;
+  fmt::print("{}{} {} for \"{}\"{} ({:.1f} ms)\n", r.total_is_exact ? "" : "about ", r.total,
+             r.total == 1 ? "result" : "results", printable(r.query), newest_first ? ", newest first" : "", r.took_ms);
   // The query found nothing: the hits are its correction's, said as the page says it ("Did you
   // mean" alone read as an offer, over hits that were already the correction's).
   if (r.did_you_mean && r.showing_corrected)

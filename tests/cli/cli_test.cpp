@@ -433,6 +433,10 @@ TEST_CASE("cli: search prints hits, exit 1 when there are none", "[cli]") {
   auto one = test::run_mssearch("search id:ebv-ms-risk --db " + q(tmp / "db"));
   CHECK(one.exit_code == 0);
   CHECK_THAT(one.out, Catch::StartsWith("1 result for"));  // not "1 results"
+  // A filter alone is listed newest first, and says so (as the page does); words typed do not.
+  auto filter_alone = test::run_mssearch("search topic:fatigue --db " + q(tmp / "db"));
+  CHECK_THAT(filter_alone.out, Catch::StartsWith("3 results for \"topic:fatigue\", newest first ("));
+  CHECK_THAT(test::run_mssearch("search fatigue --db " + q(tmp / "db")).out, !Catch::Contains("newest first"));
   // Words not quoted are one query, as quoted (the second word was refused as unexpected);
   // options may follow them, and `--` lets the query start with a minus.
   auto quoted = test::run_mssearch("search \"brain fog\" --json --db " + q(tmp / "db"));
