@@ -326,8 +326,23 @@ class HttpShardTransport : public ShardTransport {
     // The deadline is the whole answer's: cpp-httplib's read timeout bounds each read only, and
     // an answer that comes a byte at a time (a slow host, a lossy link) held a search for a
     // minute. The body's reader calls this with each part; false cancels the call.
+    // The body is read here, not by cpp-httplib into the response: its progress callback is
+    // called for a body of a declared length only, so an answer sent chunked, or without a
+    // length until the connection closed, a byte at a time, held every search for a minute,
+    // and an endless one grew the coordinator by 2 GB in 16 s. Each part read is checked
+    // against the deadline and the protocol's bound on an answer's size.
     const auto deadline = std::chrono::duration<double>(o.timeout_seconds);
-    request.progress = [&sent, deadline](std::uint64_t, std::uint64_t) { return Clock::now() - sent < deadline; };
+    std::string answer;
+    bool oversized = false;
+    request.response_handler = [&sent, deadline](const httplib::Response&) { return Clock::now() - sent < deadline; };
+    request.content_receiver = [&](const char* data, std::size_t length, std::uint64_t, std::uint64_t) {
+      if (answer.size() + length > kMaxShardAnswerBytes) {
+        oversized = true;
+        return false;
+      }
+      answer.append(data, length);
+      return Clock::now() - sent < deadline;
+    };
     auto res = client(shard, r).send(request);
     // A call that failed at once was refused or closed by the replica; one that failed after
     // half the deadline timed out (and a new connection would wait as long again).
@@ -336,11 +351,15 @@ class HttpShardTransport : public ShardTransport {
       // A kept connection the replica had closed (its idle timeout): once more on a new one.
       clients_[shard][r].reset();
       sent = Clock::now();
+      answer.clear();
       res = client(shard, r).send(request);
     }
+    if (res) res->body = std::move(answer);
     std::string failure;
     bool late = false;  // sent, and no answer within the deadline
-    if (!res) {
+    if (!res && oversized) {
+      failure = fmt::format("an answer larger than the protocol's {} MiB", kMaxShardAnswerBytes >> 20);
+    } else if (!res) {
       // cpp-httplib's names ("Connection", "Read") say little in /readyz and the logs.
       switch (res.error()) {
         case httplib::Error::Connection:

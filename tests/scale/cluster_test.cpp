@@ -1781,33 +1781,46 @@ TEST_CASE("cluster: a hung replica costs one deadline, and only one call probes 
 
 TEST_CASE("cluster: an answer that comes a byte at a time is cut at the deadline, not read to its end", "[cluster]") {
   using Clock = std::chrono::steady_clock;
-  // 200 with a million bytes announced, one sent every 50 ms: each read is in time, the whole
-  // answer never is (it held a search for a minute when the deadline bounded each read only).
-  // It gives up after 4 s, so that a transport that reads on fails this case rather than hangs.
-  std::atomic<bool> stop{false};
-  FakeShard trickle([&](const httplib::Request&, httplib::Response& res) {
-    const auto began = Clock::now();
-    res.set_content_provider(1000000, "application/x-msgpack", [&, began](std::size_t, std::size_t, httplib::DataSink& sink) {
-      if (stop || !sink.is_writable() || Clock::now() - began > std::chrono::seconds(4)) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      return sink.write(" ", 1);
+  // 200 with a million bytes announced (or sent chunked, or with no length until the connection
+  // closes), one sent every 50 ms: each read is in time, the whole answer never is (it held a
+  // search for a minute when the deadline bounded each read only; chunked or without a length,
+  // cpp-httplib's progress callback is never called, and every search through such a replica
+  // took its minute). It gives up after 4 s, so that a transport that reads on fails this case
+  // rather than hangs.
+  for (const std::string mode : {"length", "chunked", "until close"}) {
+    CAPTURE(mode);
+    std::atomic<bool> stop{false};
+    FakeShard trickle([&](const httplib::Request&, httplib::Response& res) {
+      const auto began = Clock::now();
+      auto provider = [&, began](std::size_t, httplib::DataSink& sink) {
+        if (stop || !sink.is_writable() || Clock::now() - began > std::chrono::seconds(4)) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        return sink.write(" ", 1);
+      };
+      if (mode == "length")
+        res.set_content_provider(1000000, "application/x-msgpack",
+                                 [provider](std::size_t offset, std::size_t, httplib::DataSink& sink) { return provider(offset, sink); });
+      else if (mode == "chunked")
+        res.set_chunked_content_provider("application/x-msgpack", provider);
+      else
+        res.set_content_provider("application/x-msgpack", provider);
     });
-  });
-  DelayedShard other({});
-  ClusterOptions cluster;
-  cluster.shards = {{trickle.url(), other.url()}};
-  cluster.timeout_seconds = 0.5;
-  cluster.connect_timeout_seconds = 0.5;
-  cluster.retry_seconds = 30;
-  auto transport = http_shard_transports(cluster)();
-  const std::string body = encode(ShardRequest{});
-  const auto start = Clock::now();
-  CHECK(transport->call(0, body));  // the trickling replica's turn: cut, then the other answers
-  const double took = seconds_since(start);
-  CHECK(took >= 0.4);
-  CHECK(took < 3.0);
-  CHECK_THAT(transport->status().front().error, Catch::Contains("no answer within 0.5 s"));
-  stop = true;
+    DelayedShard other({});
+    ClusterOptions cluster;
+    cluster.shards = {{trickle.url(), other.url()}};
+    cluster.timeout_seconds = 0.5;
+    cluster.connect_timeout_seconds = 0.5;
+    cluster.retry_seconds = 30;
+    auto transport = http_shard_transports(cluster)();
+    const std::string body = encode(ShardRequest{});
+    const auto start = Clock::now();
+    CHECK(transport->call(0, body));  // the trickling replica's turn: cut, then the other answers
+    const double took = seconds_since(start);
+    CHECK(took >= 0.4);
+    CHECK(took < 3.0);
+    CHECK_THAT(transport->status().front().error, Catch::Contains("no answer within 0.5 s"));
+    stop = true;
+  }
 }
 
 TEST_CASE("cluster: /readyz names a dead replica of a shard that still answers", "[cluster]") {
