@@ -3,6 +3,7 @@
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
+#include <unicode/uscript.h>
 #include <unicode/utf8.h>
 
 #include <algorithm>
@@ -125,11 +126,30 @@ std::string fold_text(std::string_view utf8) {
   icu::UnicodeString folded = n.nfkc_casefold->normalize(stripped, status);
   if (U_FAILURE(status)) return std::string(utf8);
 
-  icu::UnicodeString spelled;
+  // A Greek letter is spelled out as a symbol (β-interferon, TNF-α, αβ T cells), not inside a
+  // Greek word: a run of three Greek letters or more is left as it is (`σκλήρυνση κατά
+  // πλάκας` was searched as "sigma-kappa-lambda-…" and found the article on kappa chains).
+  std::vector<UChar32> chars;
   for (int32_t i = 0; i < folded.length();) {
+    chars.push_back(folded.char32At(i));
+    i += U16_LENGTH(chars.back());
+  }
+  const auto greek = [](UChar32 c) {
+    UErrorCode script_status = U_ZERO_ERROR;
+    return u_isalpha(c) != 0 && uscript_getScript(c, &script_status) == USCRIPT_GREEK;
+  };
+  std::vector<bool> in_word(chars.size(), false);
+  for (std::size_t k = 0; k < chars.size();) {
+    std::size_t end = k;
+    while (end < chars.size() && greek(chars[end])) ++end;
+    if (end - k >= 3) std::fill(in_word.begin() + static_cast<std::ptrdiff_t>(k), in_word.begin() + static_cast<std::ptrdiff_t>(end), true);
+    k = end > k ? end : k + 1;
+  }
+  icu::UnicodeString spelled;
+  for (int32_t i = 0, k = 0; i < folded.length(); ++k) {
     UChar32 c = folded.char32At(i);
     i += U16_LENGTH(c);
-    const char* name = greek_name(c);
+    const char* name = in_word[static_cast<std::size_t>(k)] ? nullptr : greek_name(c);
     if (name == nullptr) {
       spelled.append(c);
       continue;

@@ -51,6 +51,14 @@ TEST_CASE("folding: Greek letters are spelled out and stay one hyphenated token"
   CHECK(fold_text("β-interferon") == "beta-interferon");
   CHECK(fold_text("TNFα") == "tnf-alpha");
   CHECK(fold_text("IFN-γ levels") == "ifn-gamma levels");
+  CHECK(fold_text("αβ T cells") == "alpha-beta t cells");  // two letters: still symbols
+}
+
+TEST_CASE("folding: a Greek word is no run of symbols to spell out", "[analysis]") {
+  // "Multiple sclerosis" in Greek was searched as sigma-kappa-lambda-… and found kappa chains.
+  CHECK(fold_text("σκλήρυνση κατά πλάκας") == "σκληρυνση κατα πλακασ");  // final sigma folded
+  CHECK(fold_text("ΚΑΠΠΑ") == "καππα");
+  CHECK(fold_text("β-interferon και TNFα") == "beta-interferon και tnf-alpha");
 }
 
 TEST_CASE("folding: invalid UTF-8 does not crash and is replaced", "[analysis]") {
