@@ -3,6 +3,8 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "schema/utf8.h"
+
 namespace mssearch {
 
 namespace {
@@ -24,6 +26,16 @@ std::string one_line(std::initializer_list<std::string_view> parts) {
     return static_cast<std::size_t>(end - begin);
   });
   return out;
+}
+
+// The beginning of `text`, at most `length` bytes, cut after a word (mid-character never) and
+// marked "…" when cut.
+std::string opening(std::string_view text, std::size_t length) {
+  if (text.size() <= length) return std::string(text);
+  std::size_t cut = utf8_prefix_length(text, length);
+  if (const std::size_t space = text.rfind(' ', cut); space != std::string_view::npos && space >= length / 2) cut = space;
+  while (cut > 0 && std::string_view(",;:-(").find(text[cut - 1]) != std::string_view::npos) --cut;
+  return std::string(text.substr(0, cut)) + "…";
 }
 
 }  // namespace
@@ -98,9 +110,15 @@ Page build_page(const Xapian::Database& db, const ScoredDocs& ranked, const Xapi
       continue;
     }
     SearchHit hit = hit_of(*article, score);
-    if (options.snippets)
-      hit.snippet = highlighted_from_snippet(
-          marks.snippet(snippet_source(*article), options.snippet_length, stemmer, 0, "<mark>", "</mark>", "…"));
+    if (options.snippets) {
+      const std::string source = snippet_source(*article);
+      hit.snippet = highlighted_from_snippet(marks.snippet(source, options.snippet_length, stemmer, 0, "<mark>", "</mark>", "…"));
+      // No word of the query in the text (nothing typed that weighs: a blank box, filters or
+      // exclusions alone; or words matched in the title or a topic only): the article's
+      // opening, its takeaway first. Xapian's choice among passages that hold nothing was the
+      // article's last lines ("…main cause of misdiagnosis. The new tools need training…").
+      if (hit.snippet.marks.empty()) hit.snippet = Highlighted{opening(source, options.snippet_length), {}};
+    }
     page.hits.push_back(std::move(hit));
     page.docids.push_back(docid);
     page.ids.push_back(article->id);

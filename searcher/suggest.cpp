@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
@@ -56,6 +57,15 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     std::stable_sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     return terms;
   };
+  // The completions, the most frequent form of each stem only: `-sl` offered -slow, -slowed,
+  // -slowly and -slows, which search alike.
+  const auto one_per_stem = [&](const std::vector<std::pair<Xapian::doccount, std::string>>& terms) {
+    std::vector<std::string> forms;
+    std::set<std::string> stems;
+    for (const auto& [freq, term] : terms)
+      if (stems.insert(planner.analyzer().stemmer()(term)).second) forms.push_back(term);
+    return forms;
+  };
   // The words typed before the last one, whitespace apart, and where the last one begins.
   const std::size_t at = prefix.find_last_of(" \t\r\n");
   const std::size_t start = at == std::string::npos ? 0 : at + 1;
@@ -84,9 +94,10 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
         }))
       return out;
     if (synonym_tokens(fold_text(typed)) != std::vector<std::string>{last}) return out;
-    for (const auto& [freq, term] : frequent_completions()) {
+    // No count: the articles holding the word are not what the search finds (those without it).
+    for (const auto& term : one_per_stem(frequent_completions())) {
       if (out.size() >= limit) break;
-      out.push_back({prefix.substr(0, start) + (minus ? "-" : "") + term, "term", "", "", freq});
+      out.push_back({prefix.substr(0, start) + (minus ? "-" : "") + term, "term", "", "", 0});
     }
     return out;
   }
@@ -204,10 +215,12 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
       if (ranked.size() > limit) ranked.resize(limit);
       for (auto& [after, held, frequency, term] : ranked) terms.emplace_back(after, std::move(term));
     }
+    std::set<std::string> stems;  // one form of each (one_per_stem, keeping the counts)
     for (const auto& [freq, term] : terms) {
       if (out.size() >= limit) break;
       const std::string text = shown_head + term;
-      if (freq > 0 && std::none_of(out.begin(), out.end(), [&](const Suggestion& s) { return fold_text(s.text) == fold_text(text); }))
+      if (freq > 0 && std::none_of(out.begin(), out.end(), [&](const Suggestion& s) { return fold_text(s.text) == fold_text(text); }) &&
+          stems.insert(planner.analyzer().stemmer()(term)).second)
         out.push_back({text, "term", "", "", freq});
     }
   } catch (const Xapian::DatabaseModifiedError&) {

@@ -906,6 +906,28 @@ TEST_CASE("filters typed alone rank nothing: newest first, as the same filters b
   }
 }
 
+TEST_CASE("a hit with no word of the query in its text is shown by its opening, the takeaway first", "[searcher]") {
+  // A blank box, filters or exclusions alone: Xapian's passage among those holding nothing was
+  // the article's last lines ("…main cause of misdiagnosis. The new tools need training…").
+  CorpusIndex c;
+  for (const std::string typed : {"", "-fatigue", "topic:fatigue"}) {
+    CAPTURE(typed);
+    const SearchResult r = c.search(typed);
+    REQUIRE(r.hits.size() >= 3);
+    for (const auto& h : r.hits) {
+      CAPTURE(h.id);
+      REQUIRE(h.takeaway.size() > 20);
+      CHECK_THAT(h.snippet.text, Catch::StartsWith(h.takeaway.substr(0, 20)));
+      CHECK(h.snippet.marks.empty());
+      CHECK(h.snippet.text.size() <= SearcherOptions{}.snippet_length + 3);  // and "…"
+    }
+  }
+  // A word typed is still shown where it stands, marked.
+  const SearchResult word = c.search("uhthoff");
+  REQUIRE_FALSE(word.hits.empty());
+  CHECK_FALSE(word.hits.front().snippet.marks.empty());
+}
+
 TEST_CASE("related: never the article itself, favours shared topics", "[searcher][related]") {
   CorpusIndex c;
   const auto articles = corpus_articles();
@@ -1057,9 +1079,14 @@ TEST_CASE("as-you-type: partial last word and suggestions", "[searcher]") {
   REQUIRE(excluded);
   REQUIRE_FALSE(excluded->empty());
   CHECK(excluded->front().text == "fatigue -sleep");
+  std::set<std::string> stems;
   for (const auto& x : *excluded) {
     CHECK(x.kind == "term");
     CHECK_THAT(x.text, Catch::StartsWith("fatigue -sl"));
+    // No count (the articles holding the word are not those the search finds), and one form
+    // of each word (-slow, -slowed, -slowly and -slows exclude alike).
+    CHECK(x.count == 0);
+    CHECK(stems.insert(Xapian::Stem("english")(x.text.substr(std::string("fatigue -").size()))).second);
   }
   // The same with NOT, and after an excluded word: its pairs decide nothing (`fatigue -sleep d`
   // offered "fatigue sleep disorders", the minus lost and the word left out completed).
@@ -1076,7 +1103,7 @@ TEST_CASE("as-you-type: partial last word and suggestions", "[searcher]") {
   }
   const auto leading = c.searcher->suggest("-sleep fat");
   REQUIRE(leading);
-  CHECK(std::any_of(leading->begin(), leading->end(), [](const Suggestion& s) { return s.text == "-sleep fatigue"; }));
+  CHECK(std::any_of(leading->begin(), leading->end(), [](const Suggestion& x) { return x.text == "-sleep fatigue"; }));
   auto alone = c.searcher->suggest("-fatig");
   REQUIRE(alone);
   REQUIRE_FALSE(alone->empty());
