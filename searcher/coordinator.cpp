@@ -668,6 +668,21 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
   result.topic_facets = summed(topics);
   result.year_facets = summed(years);
   result.journal_facets = summed(journals);
+  // What each shard counted, kept for a shard that fails a later round trip: its hits leave
+  // the page, and so do its total and counts (they were kept, and a partial answer counted
+  // 213 articles and showed none of the failed shard's best ones).
+  struct Counted {
+    std::uint32_t total = 0;
+    std::vector<FacetValue> topics, years, journals;
+  };
+  std::vector<Counted> counted(answers.size());
+  // Of those, each whose ranking round trip failed: the others' hits take its places on the
+  // page, so its counts leave the answer with its hits. (A deep page's fetch that fails leaves
+  // its hits' places empty, and the counts as they were.)
+  std::vector<bool> uncounted(answers.size(), false);
+  for (std::size_t s : up)
+    counted[s] = {answers[s]->total, std::move(answers[s]->topic_facets), std::move(answers[s]->year_facets),
+                  std::move(answers[s]->journal_facets)};
 
   std::vector<std::vector<SearchHit>*> hits, related, related_more;
   std::vector<const std::vector<std::uint32_t>*> hit_steps;
@@ -797,7 +812,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
         if (pages[s].error().code == ErrorCode::kBadQuery) return std::unexpected(pages[s].error());
         // A shard with no candidate in the window was asked for related articles only: its
         // hits, total and facets are in the answer, which is not partial without its fill.
-        if (share[s] > 0) failed[s] = true;
+        if (share[s] > 0) failed[s] = uncounted[s] = true;
         continue;
       }
       result.damaged_articles += pages[s]->warnings.size();
@@ -905,6 +920,23 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
         if (seen.insert(h.id).second) result.related.push_back(std::move(h));
       }
     }
+  }
+  if (std::any_of(up.begin(), up.end(), [&](std::size_t s) { return uncounted[s]; })) {
+    topics.clear();
+    years.clear();
+    journals.clear();
+    for (std::size_t s : up) {
+      if (uncounted[s]) {
+        result.total -= std::min(result.total, counted[s].total);
+        continue;
+      }
+      topics.push_back(&counted[s].topics);
+      years.push_back(&counted[s].years);
+      journals.push_back(&counted[s].journals);
+    }
+    result.topic_facets = summed(topics);
+    result.year_facets = summed(years);
+    result.journal_facets = summed(journals);
   }
   for (std::size_t s = 0; s < failed.size(); ++s)
     if (failed[s]) result.failed_shards.push_back(shard_name(s));

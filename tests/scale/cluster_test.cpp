@@ -947,6 +947,31 @@ TEST_CASE("cluster: every shard failing the page is unavailable, a shard failing
     REQUIRE_FALSE(answer);
     CHECK(answer.error().code == ErrorCode::kUnavailable);
   }
+  {
+    // One shard failing the page: its hits leave it, the others' fill it, and its total and
+    // counts leave the answer too (a partial answer counted every article and showed none of
+    // that shard's best ones).
+    FakeShard p1(failing_op_proxy(servers.s1.port, ShardOp::kPage));
+    auto coordinator = Searcher::open(coordinator_options({{url(servers.s0)}, {p1.url()}, {url(servers.s2)}}));
+    auto without = Searcher::open(coordinator_options({{url(servers.s0)}, {url(servers.s2)}}));
+    REQUIRE(coordinator);
+    REQUIRE(without);
+    SearchRequest r;
+    r.query = "multiple sclerosis";
+    auto partial = coordinator->search(r);
+    auto two = without->search(r);
+    REQUIRE(partial);
+    REQUIRE(two);
+    REQUIRE(partial->failed_shards.size() == 1);
+    CHECK(partial->total == two->total);
+    const auto counts = [](const std::vector<FacetValue>& facets) {
+      std::size_t n = 0;
+      for (const auto& f : facets) n += f.count;
+      return n;
+    };
+    CHECK(counts(partial->year_facets) == counts(two->year_facets));
+    CHECK(counts(partial->topic_facets) == counts(two->topic_facets));
+  }
   FakeShard p2(failing_op_proxy(servers.s2.port, ShardOp::kFetch));
   SearcherOptions o = coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {p2.url()}});
   o.fetch_from_offset = 10;
