@@ -97,9 +97,25 @@ Result<SynonymTable> SynonymTable::load(const std::filesystem::path& path) {
       if (!section.second.IsSequence())
         return fail(ErrorCode::kIo, yaml_where(path, section.second) + ": '" + section.first.as<std::string>() + "' must be a list of groups");
       for (const auto& group : section.second) {
+        // One way: `{from: [jab], to: [injection, vaccine]}`: a query with "jab" also finds the
+        // articles saying "injection" or "vaccine"; one with "vaccine" does not find those
+        // saying "injection" (as the group [jab, injection, vaccine] made it do).
+        if (group.IsMap()) {
+          const YAML::Node from = group["from"], to = group["to"];
+          if (group.size() != 2 || !from || !to || !from.IsSequence() || !to.IsSequence() || from.size() == 0 || to.size() == 0)
+            return fail(ErrorCode::kIo, yaml_where(path, group) +
+                                            ": a one-way group must be {from: [expressions typed], to: [expressions they also find]}");
+          std::vector<std::string> expressions = from.as<std::vector<std::string>>();
+          const std::size_t triggers = expressions.size();
+          for (auto& e : to.as<std::vector<std::string>>()) expressions.push_back(std::move(e));
+          table.add_group(expressions, triggers, false);
+          continue;
+        }
         if (!group.IsSequence())
-          return fail(ErrorCode::kIo, yaml_where(path, group) + ": each group must be a list like [MS, multiple sclerosis]");
-        table.add_group(group.as<std::vector<std::string>>(), false);
+          return fail(ErrorCode::kIo, yaml_where(path, group) +
+                                          ": each group must be a list like [MS, multiple sclerosis], or one way, {from: [jab], to: [vaccine]}");
+        const auto expressions = group.as<std::vector<std::string>>();
+        table.add_group(expressions, expressions.size(), false);
       }
     }
     table.sort_longest_first();
@@ -117,27 +133,31 @@ std::string SynonymTable::fingerprint() const {
     h ^= c;
     h *= 1099511628211ull;
   };
-  for (const auto& group : groups_) {
-    for (const auto& e : group) {
-      for (unsigned char c : e) add(c);
-      add(0);
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    for (std::size_t k = 0; k < groups_[g].size(); ++k) {
+      for (unsigned char c : groups_[g][k]) add(c);
+      add(k < triggers_[g] ? 0 : 1);  // typed, or found only
     }
     add(0xff);
   }
   return fmt::format("{} groups {:016x}", groups_.size(), h);
 }
 
-void SynonymTable::add_group(const std::vector<std::string>& expressions, bool sort) {
+void SynonymTable::add_group(const std::vector<std::string>& expressions, std::size_t triggers, bool sort) {
   const std::size_t id = groups_.size();
   std::vector<std::string> folded;
-  for (const auto& e : expressions) {
-    std::string f = fold_text(e);
+  std::size_t folded_triggers = 0;
+  for (std::size_t k = 0; k < expressions.size(); ++k) {
+    std::string f = fold_text(expressions[k]);
     auto tokens = synonym_tokens(f);
     if (tokens.empty()) continue;
     folded.push_back(f);
+    if (k >= triggers) continue;
+    ++folded_triggers;
     by_first_token_[tokens.front()].push_back({std::move(tokens), id});
   }
   groups_.push_back(std::move(folded));
+  triggers_.push_back(folded_triggers);
   if (sort) sort_longest_first();
 }
 

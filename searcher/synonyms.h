@@ -25,7 +25,14 @@ class SynonymTable {
   static Result<SynonymTable> load(const std::filesystem::path& path);
 
   // Adds one group of equivalent expressions (any case and accents).
-  void add_group(const std::vector<std::string>& expressions) { add_group(expressions, true); }
+  void add_group(const std::vector<std::string>& expressions) { add_group(expressions, expressions.size(), true); }
+  // One way: the first `triggers` expressions typed also find the others; the others typed
+  // find only themselves.
+  void add_one_way(const std::vector<std::string>& from, const std::vector<std::string>& to) {
+    std::vector<std::string> all = from;
+    all.insert(all.end(), to.begin(), to.end());
+    add_group(all, from.size(), true);
+  }
 
   // Rewrites folded query text: each expression found (outside quotes, not after a field
   // prefix or +/-, and not the unfinished last word when `partial`) becomes
@@ -38,13 +45,14 @@ class SynonymTable {
   std::string fingerprint() const;
 
  private:
-  void add_group(const std::vector<std::string>& expressions, bool sort);
+  void add_group(const std::vector<std::string>& expressions, std::size_t triggers, bool sort);
   void sort_longest_first();  // each first word's expressions, longest first (stable)
   struct Expression {
     std::vector<std::string> tokens;
     std::size_t group;
   };
   std::vector<std::vector<std::string>> groups_;  // folded expressions as written
+  std::vector<std::size_t> triggers_;              // of each group: how many of its first expand it
   std::unordered_map<std::string, std::vector<Expression>> by_first_token_;
 };
 

@@ -308,3 +308,44 @@ TEST_CASE("plan: an operator is no exact form to favour", "[pipeline]") {
   const QueryPlan plan = s.plan(r);
   CHECK(std::find(plan.query.get_terms_begin(), plan.query.get_terms_end(), "near") != plan.query.get_terms_end());
 }
+
+TEST_CASE("synonyms: a one-way group expands its `from` expressions only", "[pipeline]") {
+  test::TempDir tmp;
+  test::write_file(tmp / "s.yaml", "lay:\n  - {from: [jab, the change], to: [vaccine, injection]}\n  - [tired, fatigue]\n");
+  auto table = SynonymTable::load(tmp / "s.yaml");
+  REQUIRE(table);
+  CHECK(table->expand("covid jab", false) == "covid (jab OR \"the change\" OR vaccine OR injection)");
+  CHECK(table->expand("the change", false) == "(jab OR \"the change\" OR vaccine OR injection)");
+  // "vaccine" typed finds vaccines only (it found every article saying "injection").
+  CHECK(table->expand("vaccine injection", false) == "vaccine injection");
+  CHECK(table->expand("tired", false) == "(tired OR fatigue)");
+  CHECK(table->expand("fatigue", false) == "(tired OR fatigue)");
+  // The same expressions both ways are another table.
+  test::write_file(tmp / "both.yaml", "lay:\n  - [jab, the change, vaccine, injection]\n  - [tired, fatigue]\n");
+  auto both = SynonymTable::load(tmp / "both.yaml");
+  REQUIRE(both);
+  CHECK(both->fingerprint() != table->fingerprint());
+  // Malformed: named, with its line.
+  for (const char* bad : {"lay:\n  - {from: [jab]}\n", "lay:\n  - {from: [jab], to: []}\n", "lay:\n  - {from: [jab], to: [v], also: [x]}\n",
+                          "lay:\n  - {from: jab, to: [v]}\n"}) {
+    CAPTURE(bad);
+    test::write_file(tmp / "bad.yaml", bad);
+    auto refused = SynonymTable::load(tmp / "bad.yaml");
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Contains("bad.yaml:2") && Catch::Contains("one-way group"));
+  }
+  // The sample's: `menopause` does not find the articles saying "the change" (a change in signal
+  // speed), `vaccine` none about injections; `the change`, `jab` find them.
+  Stages& s = stages();
+  for (const auto& [typed, absent] : {std::pair{"menopause", "change"}, std::pair{"vaccine", "injection"}}) {
+    CAPTURE(typed);
+    SearchRequest r;
+    r.query = typed;
+    const QueryPlan plan = s.plan(r);
+    CHECK(std::find(plan.query.get_terms_begin(), plan.query.get_terms_end(), absent) == plan.query.get_terms_end());
+  }
+  SearchRequest jab;
+  jab.query = "covid jab";
+  const QueryPlan plan = s.plan(jab);
+  CHECK(std::find(plan.query.get_terms_begin(), plan.query.get_terms_end(), "vaccine") != plan.query.get_terms_end());
+}
