@@ -741,7 +741,15 @@ Result<ShardAnswer> Searcher::shard(const ShardRequest& request, const SearchReq
       return a;
     }
     case ShardOp::kSuggest: {
-      auto list = suggest(request.id, request.limit);
+      // Every form of each word, counted: the coordinator keeps one form per stem once the
+      // shards' counts are summed (kept here, a shard's "families" hid its count of "family").
+      auto list = [&]() -> Result<std::vector<Suggestion>> {
+        try {
+          return impl_->retrying([&] { return impl_->suggest_once(request.id, request.limit, false); });
+        } catch (const Xapian::Error& e) {
+          return fail(ErrorCode::kDatabase, "suggest failed: " + e.get_description());
+        }
+      }();
       if (!list) return std::unexpected(list.error());
       a.suggestions = std::move(*list);
       return a;

@@ -70,7 +70,9 @@ struct Searcher::Impl {
   bool count_without_own_filters(const SearchRequest& request, const QueryPlan& plan,
                                  std::chrono::steady_clock::time_point began, FacetCounts& counts);
   Result<ShardAnswer> shard_once(const ShardRequest& request, SearchRequest search);
-  Result<std::vector<Suggestion>> suggest_once(const std::string& prefix, std::size_t limit);
+  // `one_form_per_stem`: of the completions, the most frequent form of each stem only (not for
+  // a shard's answer: its coordinator sums each form's counts over the shards first).
+  Result<std::vector<Suggestion>> suggest_once(const std::string& prefix, std::size_t limit, bool one_form_per_stem);
   // A finder of related articles over `db` scored by `scoring`, its searches sliced as matches are.
   RelatedFinder related_finder(const Xapian::Weight& scoring);
   // The document of article `id`. Errors: kNotFound.

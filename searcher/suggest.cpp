@@ -28,13 +28,14 @@ Result<std::vector<Suggestion>> Searcher::suggest(const std::string& prefix, std
                                                   std::vector<std::string>* failed_shards) {
   if (coordinator_) return coordinator_->suggest(prefix, limit, failed_shards);
   try {
-    return impl_->retrying([&] { return impl_->suggest_once(prefix, limit); });
+    return impl_->retrying([&] { return impl_->suggest_once(prefix, limit, true); });
   } catch (const Xapian::Error& e) {
     return fail(ErrorCode::kDatabase, "suggest failed: " + e.get_description());
   }
 }
 
-Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& prefix, std::size_t limit) {
+Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& prefix, std::size_t limit,
+                                                              bool one_form_per_stem) {
   if (prefix.size() > options.max_query_bytes)
     return fail(ErrorCode::kBadQuery, "prefix is longer than " + std::to_string(options.max_query_bytes) + " bytes");
   const std::string folded = fold_text(prefix);
@@ -63,7 +64,7 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     std::vector<std::string> forms;
     std::set<std::string> stems;
     for (const auto& [freq, term] : terms)
-      if (stems.insert(planner.analyzer().stemmer()(term)).second) forms.push_back(term);
+      if (!one_form_per_stem || stems.insert(planner.analyzer().stemmer()(term)).second) forms.push_back(term);
     return forms;
   };
   // The words typed before the last one, whitespace apart, and where the last one begins.
@@ -220,7 +221,7 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
       if (out.size() >= limit) break;
       const std::string text = shown_head + term;
       if (freq > 0 && std::none_of(out.begin(), out.end(), [&](const Suggestion& s) { return fold_text(s.text) == fold_text(text); }) &&
-          stems.insert(planner.analyzer().stemmer()(term)).second)
+          (!one_form_per_stem || stems.insert(planner.analyzer().stemmer()(term)).second))
         out.push_back({text, "term", "", "", freq});
     }
   } catch (const Xapian::DatabaseModifiedError&) {

@@ -408,6 +408,24 @@ TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[
       REQUIRE(all);
       CHECK(kinds(*all) == kinds(*one));
     }
+    // One word's completions: no term beside the topic of the same name (`fat` offered the
+    // term "fatigue" beside the topic Fatigue), and each count the collection's (a term past
+    // one shard's first few was counted by the others alone: `faster` 8, one index 9).
+    for (const char* prefix : {"fa", "fat", "ast", "pregn", "co"}) {
+      CAPTURE(prefix);
+      auto one = single->suggest(prefix, 8), all = coordinator->suggest(prefix, 8);
+      REQUIRE(one);
+      REQUIRE(all);
+      std::map<std::string, std::size_t> counts;
+      for (const auto& x : *one)
+        if (x.kind != "title") counts[x.kind + " " + x.text] = x.count;
+      for (const auto& x : *all) {
+        if (x.kind == "title") continue;
+        CAPTURE(x.text);
+        CHECK(counts.contains(x.kind + " " + x.text));
+        if (counts.contains(x.kind + " " + x.text)) CHECK(counts[x.kind + " " + x.text] == x.count);
+      }
+    }
     // As you type: a last word some shard has is a word, as one index reads it (a shard to
     // which it was unknown read it as a prefix: `brain fog`, 9 against one index's 2); a prefix
     // no shard has whole is one everywhere. The same total, the same reading, no related.
