@@ -187,6 +187,31 @@ bool balanced(std::string_view text) {
 }
 
 // The text without the brackets (outside quotes) that pair with none.
+// `text` without a field's name that names nothing (`title:`, `fatigue year:`, as typed so far
+// or left by an edit), outside quotes: each field read it its own way (`title:` alone matched
+// nothing, `topic:` the word "topic", `fatigue year:` also every article writing "year").
+std::string without_empty_fields(const std::string& text) {
+  std::vector<std::string_view> names;
+  for (const auto& f : schema::kQueryTextFields) names.push_back(f.name);
+  for (const auto& f : schema::kFilterFields) names.push_back(f.name);
+  names.push_back(schema::kDateFieldName);
+  std::string out = text;
+  bool quoted = false;
+  for (std::size_t at = 0; at < out.size(); ++at) {
+    if (out[at] == '"') quoted = !quoted;
+    if (quoted || (at > 0 && std::string_view(" \t\r\n(+-").find(out[at - 1]) == std::string_view::npos)) continue;
+    for (const std::string_view name : names) {
+      const std::size_t end = at + name.size() + 1;
+      if (end > out.size() || std::string_view(out).substr(at, name.size()) != name || out[end - 1] != ':') continue;
+      if (end < out.size() && std::string_view(" \t\r\n)").find(out[end]) == std::string_view::npos) continue;
+      const std::size_t from = at > 0 && (out[at - 1] == '+' || out[at - 1] == '-') ? at - 1 : at;
+      out.replace(from, end - from, end - from, ' ');
+      break;
+    }
+  }
+  return out;
+}
+
 std::string paired_brackets_only(const std::string& text) {
   std::vector<std::size_t> open, stray;
   bool quoted = false;
@@ -1278,6 +1303,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   // taken out. Xapian's parser read the text again without its syntax, and a synonym group's
   // phrase and OR became words (37 articles for `microglia )`, 5 for `microglia`).
   if (!balanced(plan.folded)) plan.folded = paired_brackets_only(plan.folded);
+  if (plan.folded.find(':') != std::string::npos) plan.folded = without_empty_fields(plan.folded);
   plan.blank = plan.folded.find_first_not_of(" \t\r\n") == std::string::npos;
   // Typed, but nothing searchable in it (an emoji, a lone bracket or quote, `?!`): no article
   // matches, as for a word none has; it was every article, "50 articles for “😀”".

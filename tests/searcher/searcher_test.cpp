@@ -906,6 +906,24 @@ TEST_CASE("filters typed alone rank nothing: newest first, as the same filters b
   }
 }
 
+TEST_CASE("a field's name with nothing after it names nothing, whichever field", "[searcher]") {
+  // `topic:` searched the word "topic", `fatigue year:` also every article writing "year",
+  // `title:` matched nothing: each field read it its own way.
+  CorpusIndex c;
+  const auto fatigue = c.search("fatigue");
+  REQUIRE(fatigue.total >= 3);
+  for (const std::string field : {"title:", "takeaway:", "topic:", "journal:", "year:", "id:", "date:", "-topic:", "+year:"}) {
+    CAPTURE(field);
+    CHECK(c.search("fatigue " + field).total == fatigue.total);
+    CHECK(c.search(field + " fatigue").total == fatigue.total);
+    CHECK(c.search("(fatigue " + field + ")").total == fatigue.total);
+    CHECK(c.search(field).total == 0);  // typed, nothing searchable: as a lone bracket
+  }
+  // With a value, a field as before.
+  CHECK(c.search("topic:fatigue").total == 3);
+  CHECK(c.search("fatigue year:2025").total < fatigue.total);
+}
+
 TEST_CASE("a hit with no word of the query in its text is shown by its opening, the takeaway first", "[searcher]") {
   // A blank box, filters or exclusions alone: Xapian's passage among those holding nothing was
   // the article's last lines ("…main cause of misdiagnosis. The new tools need training…").
