@@ -1853,6 +1853,19 @@ bool in_text_field(std::string_view text, std::size_t at) {
   return quotes_before % 2 == 0 && after_field(quote);  // the quote opens a phrase after a field
 }
 
+// Whether the word at `at` is a field's value (`title:astro`, `topic:fatigue`, or a word of its
+// quoted phrase, `topic:"multiple sclerosis"`), which no synonym group expands.
+bool in_field_value(std::string_view text, std::size_t at) {
+  if (at == 0) return false;
+  const std::size_t space = text.find_last_of(" \t\r\n", at - 1);
+  const std::size_t chunk = space == std::string_view::npos ? 0 : space + 1;
+  if (text.substr(chunk, at - chunk).find(':') != std::string_view::npos) return true;
+  const std::size_t quote = text.rfind('"', at - 1);
+  if (quote == std::string_view::npos || quote == 0) return false;
+  const auto quotes_before = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(quote), '"');
+  return quotes_before % 2 == 0 && text[quote - 1] == ':';
+}
+
 // The typos a word of this length may be corrected for, as Typesense allows them by default
 // (one from 4 letters, two from 7): Xapian's spelling data would take `sipo` to `so`.
 std::size_t typos_allowed(std::string_view word) { return word.size() >= 7 ? 2 : word.size() >= 4 ? 1 : 0; }
@@ -2029,6 +2042,18 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
       } catch (const Xapian::DatabaseError&) {
         // damaged spelling data: the word is left as typed (the parser's pass said why)
       }
+    }
+    // A typo of a word only a synonym group knows (`tierd`, `copaxon`): the index's spelling
+    // data has no such word, and offered nothing or a word as far off that finds nothing
+    // (`tierd` was offered "tiered"). The group's word when it is no further (and kept below
+    // like any other proposal: not for a word the index or the word lists know).
+    if (!in_field_value(corrected, after[i].first)) {
+      const std::string lower = ascii_lower(typed.substr(0, apostrophe(typed)));
+      const std::string near = synonyms_->nearest_word(lower, typos_allowed(lower));
+      const std::string proposed_base = ascii_lower(proposed.substr(0, apostrophe(proposed)));
+      if (!near.empty() && near != lower && !db_.term_exists(lower) &&
+          (proposed == typed || edits_between(lower, near) <= edits_between(lower, proposed_base)))
+        proposed = near + typed.substr(lower.size());
     }
     if (typed == proposed) continue;
     // A contraction or a possessive is judged by its word (`what's` was made "what", `it's`

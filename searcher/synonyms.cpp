@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "schema/edit_distance.h"
 #include "schema/text_analyzer.h"
 #include "schema/yaml_file.h"
 
@@ -123,6 +124,21 @@ Result<SynonymTable> SynonymTable::load(const std::filesystem::path& path) {
     return fail(ErrorCode::kIo, path.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   return table;
+}
+
+std::string SynonymTable::nearest_word(std::string_view word, std::size_t max_edits) const {
+  std::string best;
+  std::size_t fewest = max_edits + 1;
+  for (const auto& [first, expressions] : by_first_token_)
+    for (const auto& e : expressions) {
+      if (e.tokens.size() != 1 || first.size() + max_edits < word.size() || word.size() + max_edits < first.size()) continue;
+      const std::size_t edits = edits_between(word, first);
+      if (edits < fewest || (edits == fewest && first < best)) {
+        fewest = edits;
+        best = first;
+      }
+    }
+  return best;
 }
 
 std::string SynonymTable::fingerprint() const {

@@ -40,6 +40,10 @@ class SynonymTable {
   std::string expand(std::string_view folded_query, bool partial) const;
 
   std::size_t group_count() const { return groups_.size(); }
+  // The one-word expression (folded) that typing expands, nearest to `word` within
+  // `max_edits` (edits_between), or empty: a typo of a word only the table knows (`tierd`,
+  // `gilenia`), which the index's spelling data cannot offer.
+  std::string nearest_word(std::string_view word, std::size_t max_edits) const;
   // What the table holds, in a few characters ("none", or "63 groups 9f3a…"): shard servers
   // and their coordinator compare it, since each shard expands the words it searches.
   std::string fingerprint() const;

@@ -496,6 +496,20 @@ TEST_CASE("search: did you mean", "[searcher]") {
     REQUIRE(o.did_you_mean);
     CHECK(*o.did_you_mean == "ocrelizumab");
   }
+  SECTION("a typo of a word only a synonym group knows is corrected to it") {
+    // `tired` is in no article (its group finds "fatigue"): the spelling data had no word to
+    // offer for `tierd`, or "tiered", which finds nothing.
+    auto r = c.search("tierd");
+    REQUIRE(r.did_you_mean);
+    CHECK(*r.did_you_mean == "tired");
+    CHECK(r.showing_corrected);
+    CHECK(r.total == c.search("tired").total);
+    auto more = c.search("tierd after a hot shower");
+    REQUIRE(more.did_you_mean);
+    CHECK(*more.did_you_mean == "tired after a hot shower");
+    // Not a field's value, which no group expands.
+    CHECK_FALSE(c.search("title:tierd").did_you_mean);
+  }
   SECTION("a query that finds little is not answered for a neighbour of an English word or an identifier") {
     // Xapian's nearest frequent neighbour, whose hits would replace the empty answer: "can"
     // for a walking cane, "like side" for a bike ride, CD20 for CD21, TREM2 for TREM1.
