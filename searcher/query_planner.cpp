@@ -1914,6 +1914,29 @@ std::string QueryPlanner::filter_values_corrected(const std::string& text) {
     const std::string slug = schema::slug(fold_text(value.front() == '"' ? value.substr(1, value.size() - 2) : value));
     at = end - 1;
     if (slug.empty() || db_.term_exists(std::string(prefix) + slug)) continue;
+    // A value of several words typed without quotes (`topic:multiple sclerosis`: the topic
+    // "multiple", none, and the word sclerosis): the value with the next words, quoted, when
+    // an article has that one.
+    if (value.front() != '"') {
+      std::size_t words_end = end;
+      bool joined = false;
+      for (int k = 0; k < 3 && !joined; ++k) {
+        std::size_t b = words_end;
+        while (b < text.size() && text[b] == ' ') ++b;
+        std::size_t e = b;
+        while (e < text.size() && std::string_view(" \t()\":").find(text[e]) == std::string_view::npos) ++e;
+        if (e == b || (e < text.size() && text[e] == ':') || text[b] == '-' || text[b] == '+') break;
+        words_end = e;
+        const std::string words = text.substr(begin, words_end - begin);
+        if (db_.term_exists(std::string(prefix) + schema::slug(fold_text(words)))) {
+          out += text.substr(copied, begin - copied) + "\"" + words + "\"";
+          copied = words_end;
+          at = words_end - 1;
+          joined = true;
+        }
+      }
+      if (joined) continue;
+    }
     // Each value the index has (a site has tens of topics, a few hundred journals at most).
     std::string nearest;
     std::size_t fewest = typos_allowed(slug) + 1;

@@ -496,6 +496,20 @@ TEST_CASE("search: did you mean", "[searcher]") {
     REQUIRE(o.did_you_mean);
     CHECK(*o.did_you_mean == "ocrelizumab");
   }
+  SECTION("a filter's value of several words typed without quotes is offered quoted") {
+    // `topic:multiple sclerosis` searched the topic "multiple" (none) and the word sclerosis.
+    auto r = c.search("topic:multiple sclerosis");
+    REQUIRE(r.did_you_mean);
+    CHECK(*r.did_you_mean == "topic:\"multiple sclerosis\"");
+    CHECK(r.showing_corrected);
+    CHECK(r.total == c.search("topic:\"multiple sclerosis\"").total);
+    auto life = c.search("fatigue topic:quality of life");
+    REQUIRE(life.did_you_mean);
+    CHECK(*life.did_you_mean == "fatigue topic:\"quality of life\"");
+    auto journal = c.search("journal:lancet neurology");
+    REQUIRE(journal.did_you_mean);
+    CHECK(*journal.did_you_mean == "journal:\"lancet neurology\"");
+  }
   SECTION("a typo of a word only a synonym group knows is corrected to it") {
     // `tired` is in no article (its group finds "fatigue"): the spelling data had no word to
     // offer for `tierd`, or "tiered", which finds nothing.
