@@ -17,7 +17,12 @@ std::size_t utf8_prefix_length(std::string_view text, std::size_t max_bytes) {
   return static_cast<std::size_t>(end);
 }
 
-std::size_t find_invalid_utf8(std::string_view text) {
+namespace {
+
+// Calls `visit(c, begin, end)` for each character of `text` in turn (c < 0 for bytes that are
+// not well-formed UTF-8, U8_NEXT's maximal subpart) until it returns false.
+template <typename Visit>
+void for_each_char(std::string_view text, Visit&& visit) {
   const auto* s = reinterpret_cast<const uint8_t*>(text.data());
   const auto length = static_cast<int32_t>(text.size());
   int32_t i = 0;
@@ -25,9 +30,20 @@ std::size_t find_invalid_utf8(std::string_view text) {
     const int32_t start = i;
     UChar32 c;
     U8_NEXT(s, i, length, c);
-    if (c <= 0) return static_cast<std::size_t>(start);
+    if (!visit(c, static_cast<std::size_t>(start), static_cast<std::size_t>(i))) return;
   }
-  return std::string_view::npos;
+}
+
+}  // namespace
+
+std::size_t find_invalid_utf8(std::string_view text) {
+  std::size_t invalid = std::string_view::npos;
+  for_each_char(text, [&](UChar32 c, std::size_t begin, std::size_t) {
+    if (c > 0) return true;
+    invalid = begin;
+    return false;
+  });
+  return invalid;
 }
 
 std::size_t control_char_length(std::string_view text, std::size_t at) {
@@ -71,16 +87,10 @@ std::string printable(std::string_view text) {
 std::string without_bidi_controls(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
-  const auto length = static_cast<int32_t>(text.size());
-  int32_t i = 0;
-  while (i < length) {
-    const int32_t start = i;
-    UChar32 c;
-    U8_NEXT(s, i, length, c);
-    if (c >= 0 && u_hasBinaryProperty(c, UCHAR_BIDI_CONTROL)) continue;
-    out.append(text.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(i - start)));
-  }
+  for_each_char(text, [&](UChar32 c, std::size_t begin, std::size_t end) {
+    if (c < 0 || !u_hasBinaryProperty(c, UCHAR_BIDI_CONTROL)) out.append(text.substr(begin, end - begin));
+    return true;
+  });
   return out;
 }
 

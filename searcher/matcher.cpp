@@ -50,6 +50,7 @@ MatchWindow match_window(const SearchRequest& request, const QueryPlan& plan, co
   w.offset = static_cast<Xapian::doccount>(std::min(request.offset, options.max_offset));
   w.limit = static_cast<Xapian::doccount>(std::min(request.limit, options.max_limit));
   set_depth(w, plan, options);
+  w.sort_keys = std::none_of(options.databases.begin(), options.databases.end(), is_remote_spec);
   return w;
 }
 
@@ -57,6 +58,7 @@ MatchWindow shard_window(std::size_t end, const QueryPlan& plan, const SearcherO
   MatchWindow w;
   w.limit = static_cast<Xapian::doccount>(std::min(end, options.max_offset + options.max_limit));
   set_depth(w, plan, options);
+  w.sort_keys = std::none_of(options.databases.begin(), options.databases.end(), is_remote_spec);
   return w;
 }
 
@@ -64,7 +66,8 @@ Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const Qu
               const MatchWindow& window, const FacetCounting* facets, double time_limit_seconds,
               MatchSlices* slices, const std::vector<ShardRevision>& parts) {
   // Most credible first; with nothing that weighs, newest first among equals (not in the order
-  // the articles were indexed), as the coordinator's merge orders them.
+  // the articles were indexed), as the coordinator's merge orders them. (Over a remote
+  // database, which sorts by no KeyMaker, equals stay in the order indexed.)
   Xapian::MultiValueKeyMaker credibility_then_date;
   credibility_then_date.add_value(schema::kSlotCredibility, true);
   credibility_then_date.add_value(schema::kSlotDate, true);
@@ -72,7 +75,7 @@ Matched match(const Xapian::Database& db, const Xapian::Weight& weight, const Qu
   enquire.set_query(plan.query);
   enquire.set_weighting_scheme(weight);
   if (plan.by_date) enquire.set_sort_by_value_then_relevance(schema::kSlotDate, true);
-  if (plan.by_credibility && plan.weightless) enquire.set_sort_by_key(&credibility_then_date, false);
+  if (plan.by_credibility && plan.weightless && window.sort_keys) enquire.set_sort_by_key(&credibility_then_date, false);
   else if (plan.by_credibility) enquire.set_sort_by_value_then_relevance(schema::kSlotCredibility, true);
   std::unique_ptr<FacetCounter> counter = facets != nullptr ? facets->start(plan.query, plan.by_date || plan.by_credibility, time_limit_seconds) : nullptr;
   // check_at_least = every document when the counter needs the matcher to see every match:

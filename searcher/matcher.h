@@ -22,6 +22,9 @@ struct MatchWindow {
   // re-ranked apart and keeps its places, so that a page further on, which re-ranks more
   // steps, shows the same articles as the pages before it did in the steps they share.
   std::vector<std::size_t> steps;
+  // Whether a KeyMaker may order the match: not over a remote database (`xapian-tcpsrv`, which
+  // refuses one: "KeyMaker not supported for the remote backend").
+  bool sort_keys = true;
   bool candidates() const { return depth > 0; }
 };
 
