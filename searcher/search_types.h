@@ -16,7 +16,8 @@
 namespace mssearch {
 
 // Relevance; newest first; or most credible first (credibility rating 5 to 1, then articles
-// without one), each ties broken by relevance.
+// without one), each ties broken by relevance (most credible first with nothing that weighs:
+// newest first among equals, but over remote shards).
 enum class SortOrder { kRelevance, kDate, kCredibility };
 
 struct SearchRequest {
