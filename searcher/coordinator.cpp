@@ -522,14 +522,20 @@ Result<SearchResult> Coordinator::search(const SearchRequest& request) {
     }
   }
   // Found enough with a word no shard knows: the shards' proposal is offered, not searched.
-  if (!mismatch_.empty()) result->warnings.push_back(mismatch_);
-  for (const auto& replicas : replica_limits_)
-    for (const auto& [replica, limits] : replicas)
-      result->warnings.push_back("shard server " + replica + " has other limits than this coordinator (" + limits.differ +
-                                 "): give them the same limits (one mssearch.yaml)");
-  if (!duplicate_.empty()) result->warnings.push_back(duplicate_);
+  for (auto& warning : configuration_warnings()) result->warnings.push_back(std::move(warning));
   result->took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+std::vector<std::string> Coordinator::configuration_warnings() const {
+  std::vector<std::string> out;
+  if (!mismatch_.empty()) out.push_back(mismatch_);
+  for (const auto& replicas : replica_limits_)
+    for (const auto& [replica, limits] : replicas)
+      out.push_back("shard server " + replica + " has other limits than this coordinator (" + limits.differ +
+                    "): give them the same limits (one mssearch.yaml)");
+  if (!duplicate_.empty()) out.push_back(duplicate_);
+  return out;
 }
 
 Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std::vector<bool>& failed) {

@@ -40,6 +40,8 @@ class Coordinator {
   std::uint32_t document_count() const { return documents_; }
   const std::vector<ShardStatus>& shard_status() const { return status_; }
   std::uint64_t revision() const { return revision_; }
+  // Shard servers configured amiss, as the last refresh found them (Searcher::configuration_warnings).
+  std::vector<std::string> configuration_warnings() const;
 
  private:
   Coordinator(const SearcherOptions& options, std::unique_ptr<ShardTransport> transport)

@@ -93,6 +93,9 @@ const std::vector<ShardStatus>& Searcher::shard_status() const {
   return coordinator_ ? coordinator_->shard_status() : impl_->shards.status();
 }
 std::uint64_t Searcher::revision() const { return coordinator_ ? coordinator_->revision() : impl_->shards.revision(); }
+std::vector<std::string> Searcher::configuration_warnings() const {
+  return coordinator_ ? coordinator_->configuration_warnings() : std::vector<std::string>();
+}
 
 Searcher::Impl::Impl(const SearcherOptions& opts, ShardSet shard_set, std::shared_ptr<const SynonymTable> synonyms)
     : options(opts),

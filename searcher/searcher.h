@@ -94,6 +94,10 @@ class Searcher {
   // Each configured database, up or not, and the sum of their revisions.
   const std::vector<ShardStatus>& shard_status() const;
   std::uint64_t revision() const;
+  // A coordinator's shard servers configured amiss, as the last look at them found (other
+  // ranking settings or limits, replicas of one shard answering from different indexes): what
+  // every search answer's `warnings` say, for /readyz too. Empty for a local searcher.
+  std::vector<std::string> configuration_warnings() const;
 
   struct Impl;  // searcher/searcher_impl.h
 

@@ -1065,8 +1065,12 @@ void HttpServer::Impl::ready(httplib::Response& res) {
   // spelling database beside remote shards holds none: it alone up was "ready", 0 documents.
   const bool none = no_shard_up((*searcher)->shard_status());
   if (none) metrics.set_ready(false);
-  send_json(res, none ? 503 : 200, {{"status", none ? "not_ready" : "ready"}, {"documents", documents},
-                                    {"revision", revision}, {"partial", partial}, {"shards", shards}});
+  json answer = {{"status", none ? "not_ready" : "ready"}, {"documents", documents},
+                 {"revision", revision}, {"partial", partial}, {"shards", shards}};
+  // Shard servers configured amiss (replicas of one shard answering from different indexes:
+  // each search took one shard's articles or another's, by turn, and /readyz said all was well).
+  if (const auto warnings = (*searcher)->configuration_warnings(); !warnings.empty()) answer["warnings"] = warnings;
+  send_json(res, none ? 503 : 200, answer);
 }
 
 void HttpServer::Impl::static_asset(httplib::Response& res, std::string_view name, const char* type, bool immutable) {

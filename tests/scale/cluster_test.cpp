@@ -1390,6 +1390,14 @@ TEST_CASE("cluster: every replica of a shard is checked: other ranking settings,
     for (const auto& w : answer->warnings) warnings += w + "\n";
     CHECK_THAT(warnings, Catch::Contains("different indexes") && Catch::Contains(url(servers.s1)));
   }
+  // And /readyz, which operators read (it said ready, nothing amiss).
+  {
+    test::LiveServer server(indexes().single, [&](ServerOptions& o) { o.cluster.shards = {{url(servers.s0), url(servers.s1)}, {url(servers.s2)}}; });
+    server.get_json("/api/search?q=astrocytes");
+    const auto ready = server.get_json("/readyz");
+    REQUIRE(ready.contains("warnings"));
+    CHECK_THAT(ready["warnings"].dump(), Catch::Contains("different indexes") && Catch::Contains(url(servers.s1)));
+  }
   // Replicas of one index (the same UUID), the same settings: no warning.
   test::LiveServer copy(indexes().shard(0), shard_server());
   auto fine = Searcher::open(coordinator_options({{url(servers.s0), url(copy)}, {url(servers.s1)}, {url(servers.s2)}}));
