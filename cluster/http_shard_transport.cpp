@@ -5,9 +5,11 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <regex>
+#include <thread>
 
 #include <fmt/format.h>
 #include <httplib.h>
@@ -343,7 +345,29 @@ class HttpShardTransport : public ShardTransport {
       answer.append(data, length);
       return Clock::now() - sent < deadline;
     };
-    auto res = client(shard, r).send(request);
+    // Headers are read before either callback runs: a replica sending header lines without end
+    // held every search for a minute and grew the coordinator by 3 GB (helper-81). A watchdog
+    // shuts the connection down when the deadline has passed with the call still running.
+    const auto send = [&](httplib::Client& c) {
+      std::mutex m;
+      std::condition_variable cv;
+      bool done = false;
+      std::thread watchdog([&] {
+        std::unique_lock lock(m);
+        if (!cv.wait_until(lock, sent + std::chrono::duration_cast<Clock::duration>(deadline) + std::chrono::milliseconds(100),
+                           [&] { return done; }))
+          c.stop();
+      });
+      auto out = c.send(request);
+      {
+        std::lock_guard lock(m);
+        done = true;
+      }
+      cv.notify_one();
+      watchdog.join();
+      return out;
+    };
+    auto res = send(client(shard, r));
     // A call that failed at once was refused or closed by the replica; one that failed after
     // half the deadline timed out (and a new connection would wait as long again).
     auto at_once = [&] { return Clock::now() - sent < std::chrono::duration<double>(o.timeout_seconds / 2); };
@@ -352,7 +376,7 @@ class HttpShardTransport : public ShardTransport {
       clients_[shard][r].reset();
       sent = Clock::now();
       answer.clear();
-      res = client(shard, r).send(request);
+      res = send(client(shard, r));
     }
     if (res) res->body = std::move(answer);
     std::string failure;

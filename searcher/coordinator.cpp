@@ -1028,9 +1028,10 @@ Result<std::vector<Suggestion>> Coordinator::suggest(const std::string& prefix, 
   ShardRequest ask;
   ask.op = ShardOp::kSuggest;
   ask.id = prefix;
-  // Four times as many as shown: a term among one shard's first but past another's was counted by
-  // the first alone (`faster` 8, one index 9).
-  ask.limit = std::min(4 * limit, std::max(limit, options_.max_limit));
+  // As many titles as shown, and terms to 100: a term among one shard's first but past
+  // another's was counted by the first alone (`faster` 8, one index 9).
+  ask.limit = limit;
+  ask.window = std::max<std::size_t>(limit, 100);
   std::size_t trips = 0;
   auto answers = fan_out(std::vector<std::optional<ShardRequest>>(transport_->shard_count(), ask), trips);
   // Titles first (each shard's, in turn), then topics and terms with their counts summed.
@@ -1065,8 +1066,11 @@ Result<std::vector<Suggestion>> Coordinator::suggest(const std::string& prefix, 
   // As many titles as one index offers (Impl::suggest_once): each shard's would otherwise fill
   // the list, leaving no topic or term ("the f" over 2 shards: 8 titles, no "the first").
   if (titles.size() > std::max<std::size_t>(limit / 2, 3)) titles.resize(std::max<std::size_t>(limit / 2, 3));
+  // Topics first, then by count; equal counts in the index's order of terms, as one index
+  // lists them.
   std::stable_sort(counted.begin(), counted.end(), [](const Suggestion& a, const Suggestion& b) {
-    return a.kind != b.kind ? a.kind == "topic" : a.count > b.count;
+    if (a.kind != b.kind) return a.kind == "topic";
+    return a.count != b.count ? a.count > b.count : a.kind == "term" && a.text < b.text;
   });
   // A term that is a title or topic shown already is left out, as one index leaves it (`fat`
   // offered the term "fatigue" beside the topic Fatigue).
@@ -1087,6 +1091,9 @@ Result<std::vector<Suggestion>> Coordinator::suggest(const std::string& prefix, 
       }
       out.push_back(std::move(s));
     }
+  // An exclusion's completions were ordered by the shards' counts, which it does not show.
+  if (completes_exclusion(prefix))
+    for (auto& s : out) s.count = 0;
   return out;
 }
 

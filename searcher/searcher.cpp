@@ -748,7 +748,9 @@ Result<ShardAnswer> Searcher::shard(const ShardRequest& request, const SearchReq
       // shards' counts are summed (kept here, a shard's "families" hid its count of "family").
       auto list = [&]() -> Result<std::vector<Suggestion>> {
         try {
-          return impl_->retrying([&] { return impl_->suggest_once(request.id, request.limit, false); });
+          return impl_->retrying([&] {
+            return impl_->suggest_once(request.id, request.limit, false, std::max(request.limit, request.window));
+          });
         } catch (const Xapian::Error& e) {
           return fail(ErrorCode::kDatabase, "suggest failed: " + e.get_description());
         }

@@ -46,6 +46,10 @@ struct Suggestion {
   std::uint32_t count = 0;  // articles with this topic or term
 };
 
+// Whether the word being typed at the end of `prefix` is excluded (`fatigue -sl`, `fatigue NOT
+// sl`; not a minus before a number): its completions are exclusions, shown with no count.
+bool completes_exclusion(std::string_view prefix);
+
 class Searcher {
  public:
   // Errors: kIndexMissing, kSchemaMismatch, kDatabase, kIo (synonyms file).

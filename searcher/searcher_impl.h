@@ -72,7 +72,10 @@ struct Searcher::Impl {
   Result<ShardAnswer> shard_once(const ShardRequest& request, SearchRequest search);
   // `one_form_per_stem`: of the completions, the most frequent form of each stem only (not for
   // a shard's answer: its coordinator sums each form's counts over the shards first).
-  Result<std::vector<Suggestion>> suggest_once(const std::string& prefix, std::size_t limit, bool one_form_per_stem);
+  // `list_limit` (at least `limit`): the list's length, the terms filling it past `limit`'s
+  // titles and topics (a shard's answer: its coordinator sums more terms' counts than it shows).
+  Result<std::vector<Suggestion>> suggest_once(const std::string& prefix, std::size_t limit, bool one_form_per_stem,
+                                               std::size_t list_limit);
   // A finder of related articles over `db` scored by `scoring`, its searches sliced as matches are.
   RelatedFinder related_finder(const Xapian::Weight& scoring);
   // The document of article `id`. Errors: kNotFound.

@@ -71,7 +71,7 @@ struct CollectionStats {
 struct ShardRequest {
   ShardOp op = ShardOp::kMatch;
   ShardParams params;            // kMatch, kPage: the search
-  std::size_t window = 10;       // kMatch, kPage: the coordinator's offset + limit
+  std::size_t window = 10;       // kMatch, kPage: the coordinator's offset + limit; kSuggest: terms wanted
   bool facets = true, snippets = true, related = true;
   // kPage: feedback's terms with their weights, and how many of this shard's candidates (its
   // best, in its order) are in the global window of candidates.

@@ -24,18 +24,31 @@ nlohmann::json to_json(const Suggestion& s) {
   return j;
 }
 
+bool completes_exclusion(std::string_view prefix) {
+  const std::size_t at = prefix.find_last_of(" \t\r\n");
+  const std::size_t start = at == std::string_view::npos ? 0 : at + 1;
+  if (start + 1 < prefix.size() && prefix[start] == '-' && std::isdigit(static_cast<unsigned char>(prefix[start + 1])) == 0)
+    return true;
+  if (start == 0 || start == prefix.size()) return false;
+  const std::string_view before = prefix.substr(0, start);
+  const std::size_t end = before.find_last_not_of(" \t\r\n");
+  if (end == std::string_view::npos) return false;
+  const std::size_t begin = before.find_last_of(" \t\r\n", end);
+  return before.substr(begin == std::string_view::npos ? 0 : begin + 1, end + 1 - (begin == std::string_view::npos ? 0 : begin + 1)) == "NOT";
+}
+
 Result<std::vector<Suggestion>> Searcher::suggest(const std::string& prefix, std::size_t limit,
                                                   std::vector<std::string>* failed_shards) {
   if (coordinator_) return coordinator_->suggest(prefix, limit, failed_shards);
   try {
-    return impl_->retrying([&] { return impl_->suggest_once(prefix, limit, true); });
+    return impl_->retrying([&] { return impl_->suggest_once(prefix, limit, true, limit); });
   } catch (const Xapian::Error& e) {
     return fail(ErrorCode::kDatabase, "suggest failed: " + e.get_description());
   }
 }
 
 Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& prefix, std::size_t limit,
-                                                              bool one_form_per_stem) {
+                                                              bool one_form_per_stem, std::size_t list_limit) {
   if (prefix.size() > options.max_query_bytes)
     return fail(ErrorCode::kBadQuery, "prefix is longer than " + std::to_string(options.max_query_bytes) + " bytes");
   const std::string folded = fold_text(prefix);
@@ -58,15 +71,6 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     std::stable_sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     return terms;
   };
-  // The completions, the most frequent form of each stem only: `-sl` offered -slow, -slowed,
-  // -slowly and -slows, which search alike.
-  const auto one_per_stem = [&](const std::vector<std::pair<Xapian::doccount, std::string>>& terms) {
-    std::vector<std::string> forms;
-    std::set<std::string> stems;
-    for (const auto& [freq, term] : terms)
-      if (!one_form_per_stem || stems.insert(planner.analyzer().stemmer()(term)).second) forms.push_back(term);
-    return forms;
-  };
   // The words typed before the last one, whitespace apart, and where the last one begins.
   const std::size_t at = prefix.find_last_of(" \t\r\n");
   const std::size_t start = at == std::string::npos ? 0 : at + 1;
@@ -84,8 +88,7 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
   // "fatigue sleep", which searched what the visitor was leaving out.
   const bool minus = start + 1 < prefix.size() && prefix[start] == '-' &&
                      std::isdigit(static_cast<unsigned char>(prefix[start + 1])) == 0;
-  const bool after_not = !before_tokens.empty() && before_tokens.back() == "NOT";
-  if (minus || after_not) {
+  if (completes_exclusion(prefix)) {
     // A plain word only: letters and digits (`-"sle`, `-(sl`, `-sl*`, `--sl` completed to
     // "-sleep", their syntax lost). A minus before a number is no exclusion (`E2F-1, -2`): the
     // number is completed as any word (above, the condition).
@@ -95,32 +98,75 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
         }))
       return out;
     if (synonym_tokens(fold_text(typed)) != std::vector<std::string>{last}) return out;
-    // No count: the articles holding the word are not what the search finds (those without it).
-    for (const auto& term : one_per_stem(frequent_completions())) {
-      if (out.size() >= limit) break;
-      out.push_back({prefix.substr(0, start) + (minus ? "-" : "") + term, "term", "", "", 0});
+    // The most frequent form of each stem only (`-sl` offered -slow, -slowed, -slowly and
+    // -slows, which exclude alike). No count: the articles holding the word are not what the
+    // search finds (those without it).
+    // A shard's answer keeps them: its coordinator orders the shards' completions by them, and
+    // leaves them out after (completes_exclusion).
+    for (const auto& [freq, term] : frequent_completions()) {
+      if (out.size() >= list_limit) break;
+      if (one_form_per_stem && std::any_of(out.begin(), out.end(), [&](const Suggestion& o) {
+            return planner.analyzer().stemmer()(o.text.substr(start + (minus ? 1 : 0))) == planner.analyzer().stemmer()(term);
+          }))
+        continue;
+      out.push_back({prefix.substr(0, start) + (minus ? "-" : "") + term, "term", "", "", one_form_per_stem ? 0 : freq});
     }
     return out;
   }
+  // The words before the last one that decide what it completes to: no excluded word
+  // (`fatigue -sleep d` offered "sleep disorders", the pair of the word left out), no operator.
+  // The excluded words, folded: no title, topic or completion the query would leave out
+  // (`fatigue -sleep p` offered "Poor Sleep Adds to MS Fatigue", `brain -fog f` "brain -fog fog").
+  std::string head;
+  std::vector<std::string> excluded;
+  for (std::size_t i = 0; i < before_tokens.size(); ++i) {
+    const std::string_view token = before_tokens[i];
+    if (token == "NOT") {
+      if (++i < before_tokens.size())
+        for (auto& w : synonym_tokens(fold_text(before_tokens[i]))) excluded.push_back(std::move(w));
+      continue;
+    }
+    if (token.size() > 1 && token[0] == '-' && std::isdigit(static_cast<unsigned char>(token[1])) == 0) {
+      for (auto& w : synonym_tokens(fold_text(token.substr(1)))) excluded.push_back(std::move(w));
+      continue;
+    }
+    if (is_query_operator(token)) continue;
+    head.append(token).append(" ");
+  }
+  std::set<std::string> excluded_stems;
+  for (const auto& w : excluded) excluded_stems.insert(planner.analyzer().stemmer()(w));
   try {
-    // Titles: every word typed must be in the title, the last one as a prefix.
+    // Titles: every word typed must be in the title, the last one as a prefix; none of an
+    // article the query's exclusions leave out.
+    const std::vector<std::string> before_words = synonym_tokens(fold_text(head));
     std::string typed;
-    for (const auto& w : words) typed += w + " ";
-    typed.pop_back();
+    for (const auto& w : before_words) typed += w + " ";
+    typed += last;
     Xapian::Enquire enquire(db);
-    const Xapian::Query title_query = parse_words(planner.parser(), typed, Xapian::QueryParser::FLAG_PARTIAL,
-                                                  std::string(schema::kTitle.prefix), Xapian::Query::OP_AND);
+    Xapian::Query title_query = parse_words(planner.parser(), typed, Xapian::QueryParser::FLAG_PARTIAL,
+                                            std::string(schema::kTitle.prefix), Xapian::Query::OP_AND);
+    if (!excluded.empty()) {
+      std::string left_out;
+      for (const auto& w : excluded) left_out += w + " ";
+      title_query = Xapian::Query(Xapian::Query::OP_AND_NOT, title_query,
+                                  parse_words(planner.parser(), left_out, 0, {}, Xapian::Query::OP_OR));
+    }
     enquire.set_query(title_query);
     Xapian::MSet titles = enquire.get_mset(0, static_cast<Xapian::doccount>(per_kind));
     for (auto it = titles.begin(); it != titles.end(); ++it) {
       const auto a = stored.get(it.get_document(), StoredParts::kFields);
       if (a) out.push_back({a->title, "title", a->id, a->url, 0});
     }
-    // Topics: one of the topic's words starts with the last word typed.
+    // Topics: one of the topic's words starts with the last word typed (and it holds the
+    // first word before, if any), none an excluded word.
     for (const auto& topic : topics) {
       if (out.size() >= limit) break;
-      for (const auto& w : synonym_tokens(fold_text(topic.value))) {
-        if (w.starts_with(words.back()) && (words.size() == 1 || fold_text(topic.value).find(words.front()) != std::string::npos)) {
+      const auto topic_words = synonym_tokens(fold_text(topic.value));
+      if (std::any_of(topic_words.begin(), topic_words.end(),
+                      [&](const std::string& w) { return excluded_stems.contains(planner.analyzer().stemmer()(w)); }))
+        continue;
+      for (const auto& w : topic_words) {
+        if (w.starts_with(last) && (before_words.empty() || fold_text(topic.value).find(before_words.front()) != std::string::npos)) {
           out.push_back({topic.value, "topic", "", "", topic.count});
           break;
         }
@@ -133,20 +179,6 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     // articles use everywhere), counted as the pair's occurrences in those 10 articles (an
     // exact count of articles over the index cost 6 times more at 100k articles).
     std::vector<std::pair<Xapian::doccount, std::string>> terms;
-    // The words before the last one that decide what it completes to: no excluded word
-    // (`fatigue -sleep d` offered "sleep disorders", the pair of the word left out), no operator.
-    std::string head;
-    for (std::size_t i = 0; i < before_tokens.size(); ++i) {
-      const std::string_view token = before_tokens[i];
-      if (token == "NOT") {
-        ++i;  // and the word it excludes
-        continue;
-      }
-      if ((token.size() > 1 && token[0] == '-' && std::isdigit(static_cast<unsigned char>(token[1])) == 0) ||
-          is_query_operator(token))
-        continue;
-      head.append(token).append(" ");
-    }
     // The last word as typed: the letters and digits that end the text. A completion is the
     // text typed with those letters completed, everything before them kept as it was typed
     // (`fatigue -sleep d` -> "fatigue -sleep disability", `"brain f` -> `"brain fog`).
@@ -218,9 +250,10 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     }
     std::set<std::string> stems;  // one form of each (one_per_stem, keeping the counts)
     for (const auto& [freq, term] : terms) {
-      if (out.size() >= limit) break;
+      if (out.size() >= list_limit) break;
       const std::string text = shown_head + term;
-      if (freq > 0 && std::none_of(out.begin(), out.end(), [&](const Suggestion& s) { return fold_text(s.text) == fold_text(text); }) &&
+      if (freq > 0 && !excluded_stems.contains(planner.analyzer().stemmer()(term)) &&
+          std::none_of(out.begin(), out.end(), [&](const Suggestion& s) { return fold_text(s.text) == fold_text(text); }) &&
           (!one_form_per_stem || stems.insert(planner.analyzer().stemmer()(term)).second))
         out.push_back({text, "term", "", "", freq});
     }
@@ -229,7 +262,7 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
   } catch (const Xapian::Error& e) {
     return fail(ErrorCode::kDatabase, "suggest failed: " + e.get_description());
   }
-  if (out.size() > limit) out.resize(limit);
+  if (out.size() > list_limit) out.resize(list_limit);
   return out;
 }
 

@@ -411,7 +411,7 @@ TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[
     // One word's completions: no term beside the topic of the same name (`fat` offered the
     // term "fatigue" beside the topic Fatigue), and each count the collection's (a term past
     // one shard's first few was counted by the others alone: `faster` 8, one index 9).
-    for (const char* prefix : {"fa", "fat", "ast", "pregn", "co"}) {
+    for (const char* prefix : {"fa", "fat", "ast", "pregn", "co", "ms -pr", "fatigue -sl"}) {
       CAPTURE(prefix);
       auto one = single->suggest(prefix, 8), all = coordinator->suggest(prefix, 8);
       REQUIRE(one);
@@ -424,6 +424,14 @@ TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[
         CAPTURE(x.text);
         CHECK(counts.contains(x.kind + " " + x.text));
         if (counts.contains(x.kind + " " + x.text)) CHECK(counts[x.kind + " " + x.text] == x.count);
+      }
+      // An exclusion's completions: no count shown, in one index's order (by the counts not
+      // shown; with none sent, the coordinator's order was the shards' turns).
+      if (completes_exclusion(prefix)) {
+        std::vector<std::string> a, b;
+        for (const auto& x : *one) a.push_back(x.text);
+        for (const auto& x : *all) b.push_back(x.text);
+        CHECK(b == a);
       }
     }
     // As you type: a last word some shard has is a word, as one index reads it (a shard to
@@ -1872,6 +1880,71 @@ TEST_CASE("cluster: an answer that comes a byte at a time is cut at the deadline
     CHECK_THAT(transport->status().front().error, Catch::Contains("no answer within 0.5 s"));
     stop = true;
   }
+}
+
+namespace {
+
+// A "shard" on 127.0.0.1 that answers a call with a status line and then header lines, one
+// every 20 ms, until the caller closes or 4 s have passed (a test that reads on fails then
+// rather than hangs).
+class EndlessHeaders {
+ public:
+  EndlessHeaders() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port_ = ntohs(addr.sin_port);
+    REQUIRE(::listen(fd_, 8) == 0);
+    thread_ = std::thread([this] {
+      conn_ = ::accept(fd_, nullptr, nullptr);
+      if (conn_ < 0) return;
+      char buf[4096];
+      (void)!::read(conn_, buf, sizeof buf);
+      const std::string status = "HTTP/1.1 200 OK\r\n";
+      if (::send(conn_, status.data(), status.size(), MSG_NOSIGNAL) < 0) return;
+      const auto began = std::chrono::steady_clock::now();
+      for (int i = 0; std::chrono::steady_clock::now() - began < std::chrono::seconds(4); ++i) {
+        const std::string line = fmt::format("X-Pad-{}: {}\r\n", i, std::string(200, 'x'));
+        if (::send(conn_, line.data(), line.size(), MSG_NOSIGNAL) < 0) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    });
+  }
+  ~EndlessHeaders() {
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    if (conn_ >= 0) ::close(conn_);
+    ::close(fd_);
+  }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
+
+ private:
+  int fd_ = -1, conn_ = -1, port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("cluster: an answer whose headers never end is cut at the deadline", "[cluster]") {
+  // Headers are read before any callback on the body runs: a replica sending header lines
+  // without end held every search for a minute and grew the coordinator by 3 GB.
+  EndlessHeaders endless;
+  DelayedShard other({});
+  ClusterOptions cluster;
+  cluster.shards = {{endless.url(), other.url()}};
+  cluster.timeout_seconds = 0.5;
+  cluster.connect_timeout_seconds = 0.5;
+  cluster.retry_seconds = 30;
+  auto transport = http_shard_transports(cluster)();
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(transport->call(0, encode(ShardRequest{})));  // cut, then the other replica answers
+  const double took = seconds_since(start);
+  CHECK(took >= 0.4);
+  CHECK(took < 3.0);
 }
 
 TEST_CASE("cluster: /readyz names a dead replica of a shard that still answers", "[cluster]") {

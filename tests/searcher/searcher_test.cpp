@@ -1147,6 +1147,28 @@ TEST_CASE("as-you-type: partial last word and suggestions", "[searcher]") {
     for (const auto& x : *after)
       if (x.kind == "term") CHECK_THAT(x.text, Catch::StartsWith(prefix));
   }
+  // Nothing the query's own exclusions would leave out: no title of an article holding the
+  // excluded word (`fatigue -sleep p` offered "Poor Sleep Adds to MS Fatigue"), no topic or
+  // completion that is that word (`brain -fog f` offered "brain -fog fog", 0 articles).
+  for (const std::string prefix : {"fatigue -sleep p", "fatigue NOT sleep p", "ms -pregnancy b", "brain -fog f", "brain NOT fog f", "ms -sleep s"}) {
+    CAPTURE(prefix);
+    const auto list = c.searcher->suggest(prefix, 8);
+    REQUIRE(list);
+    for (const auto& x : *list) {
+      CAPTURE(x.text);
+      if (x.kind == "title") {
+        SearchRequest before;
+        before.query = prefix.substr(0, prefix.rfind(' '));
+        before.limit = 100;
+        const auto found = c.search(before);
+        CHECK(std::any_of(found.hits.begin(), found.hits.end(), [&](const SearchHit& h) { return h.id == x.id; }));
+      } else {
+        CHECK(fold_text(x.text).find(prefix.find("fog") != std::string::npos ? "fog fog" : "sleep sleep") == std::string::npos);
+        CHECK(fold_text(x.text) != "sleep");
+        CHECK(fold_text(x.text) != "pregnancy");
+      }
+    }
+  }
   const auto leading = c.searcher->suggest("-sleep fat");
   REQUIRE(leading);
   CHECK(std::any_of(leading->begin(), leading->end(), [](const Suggestion& x) { return x.text == "-sleep fatigue"; }));
