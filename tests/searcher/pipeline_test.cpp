@@ -334,6 +334,18 @@ TEST_CASE("synonyms: a one-way group expands its `from` expressions only", "[pip
     REQUIRE_FALSE(refused);
     CHECK_THAT(refused.error().message, Catch::Contains("bad.yaml:2") && Catch::Contains("one-way group"));
   }
+  // YAML aliases repeat a group without its bytes: bounded by what they expand to (a 27 KB
+  // file took 6 s and 415 MB each search).
+  {
+    std::string bomb = "lay:\n  - &g [";
+    for (int i = 0; i < 2000; ++i) bomb += (i ? ", w" : "w") + std::to_string(i);
+    bomb += "]\n";
+    for (int i = 0; i < 5000; ++i) bomb += "  - *g\n";
+    test::write_file(tmp / "bomb.yaml", bomb);
+    auto refused = SynonymTable::load(tmp / "bomb.yaml");
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Contains("more than 1000000 expressions"));
+  }
   // The sample's: `menopause` does not find the articles saying "the change" (a change in signal
   // speed), `vaccine` none about injections; `the change`, `jab` find them.
   Stages& s = stages();
