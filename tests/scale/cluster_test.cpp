@@ -1732,18 +1732,24 @@ namespace {
 
 // A shard server that answers its first request (keeping the connection) and then hangs, as one
 // stopped by SIGSTOP does: later connections wait in its listen queue, never accepted.
+// A socket listening on 127.0.0.1 at a port of the system's choosing (set in `port`).
+int listening_socket(int& port, int backlog) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  port = ntohs(addr.sin_port);
+  REQUIRE(::listen(fd, backlog) == 0);
+  return fd;
+}
+
 class HangingShard {
  public:
   HangingShard() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port = ntohs(addr.sin_port);
-    REQUIRE(::listen(fd_, 64) == 0);
+    fd_ = listening_socket(port, 64);
     thread_ = std::thread([this] {
       conn_ = ::accept(fd_, nullptr, nullptr);
       std::string in;
@@ -1890,15 +1896,7 @@ namespace {
 class EndlessHeaders {
  public:
   EndlessHeaders() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port_ = ntohs(addr.sin_port);
-    REQUIRE(::listen(fd_, 8) == 0);
+    fd_ = listening_socket(port_, 8);
     thread_ = std::thread([this] {
       conn_ = ::accept(fd_, nullptr, nullptr);
       if (conn_ < 0) return;
