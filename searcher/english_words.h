@@ -24,12 +24,16 @@ class EnglishWords {
 
   // Whether `folded` (lower case, accents removed) is an English word.
   bool knows(std::string_view folded) const;
+  // Whether `folded` is listed only with a capital (`Brian`, `Thai`): a name, which a visitor
+  // typing in lower case may mean (`thai`) or may have mistyped (`brian` for brain).
+  bool is_name(std::string_view folded) const;
   // No list could be read: every word is unknown.
   bool empty() const { return words_.empty(); }
   std::size_t size() const { return words_.size(); }
 
  private:
   std::vector<std::string> words_;  // sorted, unique
+  std::vector<std::string> names_;  // sorted, unique: those of words_ never listed in lower case
 };
 
 }  // namespace mssearch

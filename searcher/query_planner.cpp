@@ -1870,6 +1870,18 @@ bool in_field_value(std::string_view text, std::size_t at) {
 // (one from 4 letters, two from 7): Xapian's spelling data would take `sipo` to `so`.
 std::size_t typos_allowed(std::string_view word) { return word.size() >= 7 ? 2 : word.size() >= 4 ? 1 : 0; }
 
+// A name the word lists know only with a capital, typed in lower case, is taken for a typo
+// only of a word with two neighbouring letters swapped (`brian` for brain: kept as typed, it
+// found nothing and offered nothing). Other neighbours are likelier meant as the name: `thai`
+// is not "that", `persian` not "person", `finnish` not "finish", `arab` not "grab".
+bool name_typo(std::string_view typed, std::string_view offered) {
+  if (!EnglishWords::system().is_name(typed) || typed.size() != offered.size()) return false;
+  std::size_t first = 0;
+  while (first < typed.size() && typed[first] == offered[first]) ++first;
+  return first + 1 < typed.size() && typed[first] == offered[first + 1] && typed[first + 1] == offered[first] &&
+         typed.substr(first + 2) == offered.substr(first + 2);
+}
+
 bool has_digit(const std::string& word) {
   return std::any_of(word.begin(), word.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
 }
@@ -2092,7 +2104,8 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
     // `remyelin` "myelin").
     const bool keep = base.empty() || base == offered_base || db_.term_exists(lower) ||
                       edits_between(base, offered_base) > typos_allowed(base) || has_digit(base) ||
-                      english_stop_words()(lower) || is_stop_word(typed) || EnglishWords::system().knows(lower) ||
+                      english_stop_words()(lower) || is_stop_word(typed) ||
+                      (EnglishWords::system().knows(lower) && !name_typo(lower, ascii_lower(offered_base))) ||
                       db_.term_exists("Z" + analyzer_.stemmer()(lower));
     out += corrected.substr(copied, after[i].first - copied);
     if (keep) {
@@ -2122,8 +2135,9 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_w
     // Another form of a word the articles use (`probiotics` where they say "probiotic") was
     // found by its stem.
     if (db_.term_exists("Z" + analyzer_.stemmer()(w))) continue;
-    // An English word the articles do not use ("walking stick", "numb hands") is not a typo.
-    if (EnglishWords::system().knows(w)) continue;
+    // An English word the articles do not use ("walking stick", "numb hands") is not a typo;
+    // a name may be (`brian`: see name_typo).
+    if (EnglishWords::system().knows(w) && !EnglishWords::system().is_name(w)) continue;
     // A brand name or lay word the synonyms bridge (`tysabri`) was searched for as its group.
     if (synonyms_->expand(w, false) != w) continue;
     unknown = true;

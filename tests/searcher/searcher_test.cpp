@@ -535,6 +535,22 @@ TEST_CASE("search: did you mean", "[searcher]") {
     }
     CHECK(c.search("astrocites").did_you_mean);  // a typo still is
   }
+  SECTION("a name typed in lower case: a typo only of a word with two letters swapped") {
+    // `Brian` is in the word lists as a name: `brian` was kept as typed, 0 hits, nothing offered.
+    REQUIRE(EnglishWords::system().is_name("brian"));
+    const auto brian = c.search("brian");
+    CHECK(brian.did_you_mean.value_or("") == "brain");
+    CHECK(brian.showing_corrected);
+    CHECK(brian.total == c.search("brain").total);
+    CHECK(c.search("brian lesions treatment").did_you_mean.value_or("") == "brain lesions treatment");
+    // Names that are one other edit from a word the articles use are meant as typed.
+    for (const char* q : {"thai", "persian", "finnish", "arab", "thai diet"}) {
+      INFO(q);
+      const auto r = c.search(q);
+      CHECK_FALSE(r.did_you_mean);
+      CHECK_FALSE(r.showing_corrected);
+    }
+  }
   SECTION("words the index has are never 'corrected'") {
     CHECK_FALSE(c.search("pins and needles").did_you_mean);
     CHECK_FALSE(c.search("astrocyte").did_you_mean);
@@ -665,9 +681,17 @@ TEST_CASE("search: id: finds an id as written, capitals and all", "[searcher]") 
 TEST_CASE("english words: the system's word lists, folded", "[searcher]") {
   test::TempDir dir;
   const auto list = dir.path() / "words";
-  test::write_file(list, "Hand\nhand's\nÉclair\nNumb\n\nstick\n");
+  test::write_file(list, "Hand\nhand's\nÉclair\nNumb\n\nstick\nBrian\nÉmile\nBill\nbill\n");
   const EnglishWords words({list, dir.path() / "missing"});
-  CHECK(words.size() == 4);
+  CHECK(words.size() == 7);
+  // A word listed only with a capital is a name (still a word: `thai` is meant as typed).
+  CHECK(words.knows("brian"));
+  CHECK(words.is_name("brian"));
+  CHECK(words.is_name("emile"));
+  CHECK(words.is_name("hand"));  // listed only as `Hand` here
+  CHECK_FALSE(words.is_name("bill"));  // listed in lower case too
+  CHECK_FALSE(words.is_name("stick"));
+  CHECK_FALSE(words.is_name("ocrevous"));
   CHECK(words.knows("hand"));
   CHECK(words.knows("eclair"));  // folded as the index folds text
   CHECK(words.knows("numb"));
