@@ -1929,42 +1929,59 @@ std::string QueryPlanner::filter_values_corrected(const std::string& text) {
     // A value of several words typed without quotes (`topic:multiple sclerosis`: the topic
     // "multiple", none, and the word sclerosis): the value with the next words, quoted, when
     // an article has that one.
+    std::vector<std::size_t> extents{end};  // where the value ends, alone and with 1–3 words more
     if (value.front() != '"') {
-      std::size_t words_end = end;
-      bool joined = false;
-      for (int k = 0; k < 3 && !joined; ++k) {
-        std::size_t b = words_end;
+      for (int k = 0; k < 3; ++k) {
+        std::size_t b = extents.back();
         while (b < text.size() && text[b] == ' ') ++b;
         std::size_t e = b;
         while (e < text.size() && std::string_view(" \t()\":").find(text[e]) == std::string_view::npos) ++e;
         if (e == b || (e < text.size() && text[e] == ':') || text[b] == '-' || text[b] == '+') break;
-        words_end = e;
-        const std::string words = text.substr(begin, words_end - begin);
-        if (db_.term_exists(std::string(prefix) + schema::slug(fold_text(words)))) {
-          out += text.substr(copied, begin - copied) + "\"" + words + "\"";
-          copied = words_end;
-          at = words_end - 1;
-          joined = true;
+        extents.push_back(e);
+      }
+    }
+    const auto extent_slug = [&](std::size_t extent_end) {
+      return extent_end == end ? slug : schema::slug(fold_text(text.substr(begin, extent_end - begin)));
+    };
+    const auto replace = [&](std::size_t extent_end, const std::string& with) {
+      out += text.substr(copied, begin - copied) + with;
+      copied = extent_end;
+      at = extent_end - 1;
+    };
+    const auto joined = std::find_if(extents.begin() + 1, extents.end(), [&](std::size_t extent_end) {
+      return db_.term_exists(std::string(prefix) + extent_slug(extent_end));
+    });
+    if (joined != extents.end()) {
+      replace(*joined, "\"" + text.substr(begin, *joined - begin) + "\"");
+      continue;
+    }
+    // The nearest value the index has (a site has tens of topics, a few hundred journals at
+    // most), within the typos the value's length allows: the value alone first, then with the
+    // next words (`topic:multipel sclerosis`).
+    for (const std::size_t extent_end : extents) {
+      const std::string typed = extent_slug(extent_end);
+      std::string nearest;
+      std::size_t fewest = typos_allowed(typed) + 1;
+      try {
+        for (auto t = db_.allterms_begin(std::string(prefix)); t != db_.allterms_end(std::string(prefix)); ++t) {
+          const std::string candidate = (*t).substr(prefix.size());
+          if (candidate.size() + fewest <= typed.size() || typed.size() + fewest <= candidate.size()) continue;
+          if (const std::size_t edits = edits_between(typed, candidate); edits < fewest) fewest = edits, nearest = candidate;
         }
+      } catch (const Xapian::Error&) {
+        return text;  // the list cannot be read (a shard down): nothing offered for filters
       }
-      if (joined) continue;
-    }
-    // Each value the index has (a site has tens of topics, a few hundred journals at most).
-    std::string nearest;
-    std::size_t fewest = typos_allowed(slug) + 1;
-    try {
-      for (auto t = db_.allterms_begin(std::string(prefix)); t != db_.allterms_end(std::string(prefix)); ++t) {
-        const std::string candidate = (*t).substr(prefix.size());
-        if (candidate.size() + fewest <= slug.size() || slug.size() + fewest <= candidate.size()) continue;
-        if (const std::size_t edits = edits_between(slug, candidate); edits < fewest) fewest = edits, nearest = candidate;
+      if (nearest.empty()) continue;
+      // A value of several words offered as words, quoted (`topic:"multiple sclerosis"`, not
+      // its term's `multiple-sclerosis`).
+      if (nearest.find('-') == std::string::npos) {
+        replace(extent_end, nearest);
+      } else {
+        std::replace(nearest.begin(), nearest.end(), '-', ' ');
+        replace(extent_end, "\"" + nearest + "\"");
       }
-    } catch (const Xapian::Error&) {
-      return text;  // the list cannot be read (a shard down): nothing offered for filters
+      break;
     }
-    if (nearest.empty()) continue;
-    out += text.substr(copied, begin - copied);
-    out += nearest;
-    copied = end;
   }
   return copied == 0 ? text : out + text.substr(copied);
 }
@@ -2236,6 +2253,11 @@ std::string correction_as_typed(const QueryPlan& plan, const std::string& correc
   };
   const auto from = words(plan.folded), to = words(corrected);
   if (from.size() != to.size()) return corrected;
+  // A correction that quotes a field's value (`topic:multiple scelrosis` → `topic:"multiple
+  // sclerosis"`) is offered as it is: the words alone, mended onto the query as typed, lost the
+  // quotes (the offer searched the topic "multiple" and the word sclerosis).
+  if (std::count(plan.folded.begin(), plan.folded.end(), '"') != std::count(corrected.begin(), corrected.end(), '"'))
+    return corrected;
   // The words the correction changed: those of the query it no longer holds, paired in order
   // with those it holds instead. Not word by word in place: a correction may name the query's
   // filters and exclusions after its words (`-sleep astrocites )` is corrected as "astrocytes

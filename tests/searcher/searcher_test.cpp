@@ -535,6 +535,21 @@ TEST_CASE("search: did you mean", "[searcher]") {
     }
     CHECK(c.search("astrocites").did_you_mean);  // a typo still is
   }
+  SECTION("a field's value of two words, unquoted and misspelt: offered quoted") {
+    // The offer lost its quotes (`topic:multiple sclerosis`, the topic "multiple" and a word),
+    // and a typo in the first word offered nothing.
+    for (const char* q : {"topic:multiple scelrosis", "topic:multipel sclerosis", "topic:\"multipel sclerosis\"",
+                          "Topic:Multipel Sclerosis"}) {
+      INFO(q);
+      const auto r = c.search(q);
+      CHECK(r.did_you_mean.value_or("") == "topic:\"multiple sclerosis\"");
+      CHECK(r.showing_corrected);
+      CHECK(r.total == c.search("topic:\"multiple sclerosis\"").total);
+    }
+    CHECK(c.search("topic:multipel sclerosis -fatigue").did_you_mean.value_or("") ==
+          "topic:\"multiple sclerosis\" -fatigue");
+    CHECK(c.search("journal:lancet nuerology").did_you_mean.value_or("") == "journal:\"lancet neurology\"");
+  }
   SECTION("a name typed in lower case: a typo only of a word with two letters swapped") {
     // `Brian` is in the word lists as a name: `brian` was kept as typed, 0 hits, nothing offered.
     REQUIRE(EnglishWords::system().is_name("brian"));
