@@ -87,6 +87,34 @@ std::size_t filter_field_length(std::string_view text) {
   return named(schema::kDateFieldName) ? schema::kDateFieldName.size() + 1 : 0;
 }
 
+// Whether a chunk of the query may begin at `at`: a field's name is one there (`topic:` after a
+// space, a bracket or a sign), not inside a word (`mytopic:`).
+bool at_chunk_start(std::string_view text, std::size_t at) {
+  return at == 0 || std::string_view(" \t\r\n(+-").find(text[at - 1]) != std::string_view::npos;
+}
+
+// Where a field's value that begins at `at` (after `topic:`) ends, as Xapian's parser reads a
+// filter's value: a quoted value after its closing quote (at the end when none closes it), a
+// bracketed group after its closing bracket, else at a space or a closing bracket. The one
+// reading of a value for the exact forms, "did you mean" and the planner's checks.
+std::size_t field_value_end(std::string_view text, std::size_t at) {
+  if (at < text.size() && text[at] == '"') {
+    const std::size_t close = text.find('"', at + 1);
+    return close == std::string_view::npos ? text.size() : close + 1;
+  }
+  if (at < text.size() && text[at] == '(') {
+    int depth = 0;
+    for (std::size_t end = at; end < text.size(); ++end) {
+      depth += text[end] == '(' ? 1 : text[end] == ')' ? -1 : 0;
+      if (depth == 0) return end + 1;
+    }
+    return text.size();
+  }
+  std::size_t end = at;
+  while (end < text.size() && std::string_view(" \t\r\n)").find(text[end]) == std::string_view::npos) ++end;
+  return end;
+}
+
 // Whether `text` is a filter field with its value (`topic:diet`), not the field alone.
 bool is_filter_value(std::string_view text) {
   const std::size_t field = filter_field_length(text);
@@ -199,7 +227,7 @@ std::string without_empty_fields(const std::string& text) {
   bool quoted = false;
   for (std::size_t at = 0; at < out.size(); ++at) {
     if (out[at] == '"') quoted = !quoted;
-    if (quoted || (at > 0 && std::string_view(" \t\r\n(+-").find(out[at - 1]) == std::string_view::npos)) continue;
+    if (quoted || !at_chunk_start(out, at)) continue;
     for (const std::string_view name : names) {
       const std::size_t end = at + name.size() + 1;
       if (end > out.size() || std::string_view(out).substr(at, name.size()) != name || out[end - 1] != ':') continue;
@@ -538,7 +566,7 @@ std::string fields_over_groups(const std::string& text) {
   bool quoted = false;
   for (std::size_t i = 0; i < text.size();) {
     const char c = text[i];
-    const bool at_chunk = !quoted && (i == 0 || std::string_view(" \t\r\n(+-").find(text[i - 1]) != std::string_view::npos);
+    const bool at_chunk = !quoted && at_chunk_start(text, i);
     if (at_chunk) {
       const std::size_t f = filter_field_length(std::string_view(text).substr(i));
       const std::size_t end = f > 0 && i + f < text.size() && text[i + f] == '(' ? group_end(text, i + f) : std::string::npos;
@@ -880,7 +908,7 @@ Kept split_filters(const std::string& text) {
     bool q = false;
     for (std::size_t k = from; k < to; ++k) {
       if (text[k] == '"') q = !q;
-      else if (!q && k > from && std::string_view(" \t\r\n(+-").find(text[k - 1]) != std::string_view::npos && field_at(k))
+      else if (!q && k > from && at_chunk_start(text, k) && field_at(k))
         return true;
     }
     return false;
@@ -1748,25 +1776,10 @@ std::vector<std::string> QueryPlanner::plain_terms(const std::string& text) {
   // and `(sleep year:2025)` lost the bonus of "sleep" that `sleep year:2025` had).
   std::string rest = text;
   for (std::size_t at = 0; at < rest.size(); ++at) {
-    if (at > 0 && std::string_view(" \t\r\n(+-").find(rest[at - 1]) == std::string_view::npos) continue;
+    if (!at_chunk_start(rest, at)) continue;
     const std::size_t field = filter_field_length(std::string_view(rest).substr(at));
     if (field == 0) continue;
-    std::size_t end = at + field;
-    if (end < rest.size() && rest[end] == '"') {
-      const std::size_t close = rest.find('"', end + 1);
-      end = close == std::string::npos ? rest.size() : close + 1;
-    } else if (end < rest.size() && rest[end] == '(') {
-      int depth = 0;
-      for (; end < rest.size(); ++end) {
-        depth += rest[end] == '(' ? 1 : rest[end] == ')' ? -1 : 0;
-        if (depth == 0) {
-          ++end;
-          break;
-        }
-      }
-    } else {
-      while (end < rest.size() && std::string_view(" \t\r\n)").find(rest[end]) == std::string_view::npos) ++end;
-    }
+    const std::size_t end = field_value_end(rest, at + field);
     rest.replace(at, end - at, end - at, ' ');
   }
   for (const auto& field : schema::kQueryTextFields) {
@@ -1905,23 +1918,18 @@ std::string QueryPlanner::filter_values_corrected(const std::string& text) {
     for (const auto& field : schema::kFilterFields) {
       const std::string_view rest = std::string_view(text).substr(at);
       if (field.slug_value && rest.starts_with(field.name) && rest.substr(field.name.size()).starts_with(':') &&
-          (at == 0 || std::string_view(" (+-").find(text[at - 1]) != std::string_view::npos)) {
+          at_chunk_start(text, at)) {
         prefix = field.prefix;
         at += field.name.size() + 1;
         break;
       }
     }
     if (prefix.empty()) continue;
-    // The value: quoted to its closing quote, else to a space or a closing bracket.
-    std::size_t begin = at, end = at;
-    if (at < text.size() && text[at] == '"') {
-      end = text.find('"', at + 1);
-      if (end == std::string::npos) continue;
-      ++end;
-    } else {
-      while (end < text.size() && std::string_view(" \t()\"").find(text[end]) == std::string_view::npos) ++end;
-    }
-    if (end == begin) continue;  // `topic:` and a space: no value
+    const std::size_t begin = at, end = field_value_end(text, at);
+    // `topic:` and a space: no value; a quote that never closes, or a bracketed group
+    // (`topic:(a OR b)`, its values corrected as the words they are): left as typed.
+    if (end == begin || text[begin] == '(' || (text[begin] == '"' && (end == begin + 1 || text[end - 1] != '"')))
+      continue;
     const std::string value = text.substr(begin, end - begin);
     const std::string slug = schema::slug(fold_text(value.front() == '"' ? value.substr(1, value.size() - 2) : value));
     at = end - 1;
