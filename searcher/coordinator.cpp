@@ -16,6 +16,7 @@
 #include "searcher/matcher.h"
 #include "searcher/ranking.h"
 #include "searcher/related_finder.h"
+#include "searcher/suggest_forms.h"
 
 namespace mssearch {
 
@@ -1076,7 +1077,7 @@ Result<std::vector<Suggestion>> Coordinator::suggest(const std::string& prefix, 
   // offered the term "fatigue" beside the topic Fatigue).
   // And one form of each word, the most frequent (as one index: Impl::suggest_once).
   const Xapian::Stem stemmer(AnalyzerOptions{}.language);  // one a call: a stemmer is not shared by threads
-  std::set<std::string> stems;
+  OneFormPerStem forms(stemmer);
   std::vector<Suggestion> out;
   for (auto* list : {&titles, &counted})
     for (auto& s : *list) {
@@ -1084,10 +1085,7 @@ Result<std::vector<Suggestion>> Coordinator::suggest(const std::string& prefix, 
       if (s.kind == "term") {
         if (std::any_of(out.begin(), out.end(), [&](const Suggestion& o) { return fold_text(o.text) == fold_text(s.text); }))
           continue;
-        const std::size_t space = s.text.find_last_of(' ');
-        const std::string last = space == std::string::npos ? s.text : s.text.substr(space + 1);
-        if (!stems.insert(s.text.substr(0, space == std::string::npos ? 0 : space + 1) + stemmer(last)).second)
-          continue;
+        if (!forms.first(s.text)) continue;
       }
       out.push_back(std::move(s));
     }

@@ -12,6 +12,7 @@
 #include "schema/schema.h"
 #include "searcher/coordinator.h"
 #include "searcher/searcher_impl.h"
+#include "searcher/suggest_forms.h"
 #include "searcher/synonyms.h"
 
 namespace mssearch {
@@ -24,17 +25,38 @@ nlohmann::json to_json(const Suggestion& s) {
   return j;
 }
 
-bool completes_exclusion(std::string_view prefix) {
+namespace {
+
+// Where the last word of `prefix` begins: after its last whitespace.
+std::size_t last_word_start(std::string_view prefix) {
   const std::size_t at = prefix.find_last_of(" \t\r\n");
-  const std::size_t start = at == std::string_view::npos ? 0 : at + 1;
-  if (start + 1 < prefix.size() && prefix[start] == '-' && std::isdigit(static_cast<unsigned char>(prefix[start + 1])) == 0)
-    return true;
+  return at == std::string_view::npos ? 0 : at + 1;
+}
+
+// Whether the last word, at `start`, is typed after a minus that excludes it (`-sl`; not a
+// number's, `E2F-1, -2`).
+bool minus_excludes(std::string_view prefix, std::size_t start) {
+  return start + 1 < prefix.size() && prefix[start] == '-' && std::isdigit(static_cast<unsigned char>(prefix[start + 1])) == 0;
+}
+
+}  // namespace
+
+bool completes_exclusion(std::string_view prefix) {
+  const std::size_t start = last_word_start(prefix);
+  if (minus_excludes(prefix, start)) return true;
   if (start == 0 || start == prefix.size()) return false;
   const std::string_view before = prefix.substr(0, start);
   const std::size_t end = before.find_last_not_of(" \t\r\n");
   if (end == std::string_view::npos) return false;
   const std::size_t begin = before.find_last_of(" \t\r\n", end);
   return before.substr(begin == std::string_view::npos ? 0 : begin + 1, end + 1 - (begin == std::string_view::npos ? 0 : begin + 1)) == "NOT";
+}
+
+bool OneFormPerStem::first(std::string_view text) {
+  std::size_t word = text.find_last_of(' ');
+  word = word == std::string_view::npos ? 0 : word + 1;
+  if (word < text.size() && text[word] == '-') ++word;
+  return seen_.insert(std::string(text.substr(0, word)) + stem_(std::string(text.substr(word)))).second;
 }
 
 Result<std::vector<Suggestion>> Searcher::suggest(const std::string& prefix, std::size_t limit,
@@ -72,8 +94,7 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     return terms;
   };
   // The words typed before the last one, whitespace apart, and where the last one begins.
-  const std::size_t at = prefix.find_last_of(" \t\r\n");
-  const std::size_t start = at == std::string::npos ? 0 : at + 1;
+  const std::size_t start = last_word_start(prefix);
   std::vector<std::string_view> before_tokens;
   for (std::size_t i = 0; i < start;) {
     const std::size_t b = prefix.find_first_not_of(" \t\r\n", i);
@@ -86,8 +107,7 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
   // the exclusion and the text before it as typed. Titles and topics that hold the word are no
   // completions of an exclusion: `fatigue -sl` offered "Poor Sleep Adds to MS Fatigue" and
   // "fatigue sleep", which searched what the visitor was leaving out.
-  const bool minus = start + 1 < prefix.size() && prefix[start] == '-' &&
-                     std::isdigit(static_cast<unsigned char>(prefix[start + 1])) == 0;
+  const bool minus = minus_excludes(prefix, start);
   if (completes_exclusion(prefix)) {
     // A plain word only: letters and digits (`-"sle`, `-(sl`, `-sl*`, `--sl` completed to
     // "-sleep", their syntax lost). A minus before a number is no exclusion (`E2F-1, -2`): the
@@ -103,13 +123,11 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     // search finds (those without it).
     // A shard's answer keeps them: its coordinator orders the shards' completions by them, and
     // leaves them out after (completes_exclusion).
+    OneFormPerStem forms(planner.analyzer().stemmer());
     for (const auto& [freq, term] : frequent_completions()) {
       if (out.size() >= list_limit) break;
-      if (one_form_per_stem && std::any_of(out.begin(), out.end(), [&](const Suggestion& o) {
-            return planner.analyzer().stemmer()(o.text.substr(start + (minus ? 1 : 0))) == planner.analyzer().stemmer()(term);
-          }))
-        continue;
-      out.push_back({prefix.substr(0, start) + (minus ? "-" : "") + term, "term", "", "", one_form_per_stem ? 0 : freq});
+      std::string text = prefix.substr(0, start) + (minus ? "-" : "") + term;
+      if (!one_form_per_stem || forms.first(text)) out.push_back({std::move(text), "term", "", "", one_form_per_stem ? 0 : freq});
     }
     return out;
   }
@@ -248,13 +266,13 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
       if (ranked.size() > limit) ranked.resize(limit);
       for (auto& [after, held, frequency, term] : ranked) terms.emplace_back(after, std::move(term));
     }
-    std::set<std::string> stems;  // one form of each (one_per_stem, keeping the counts)
+    OneFormPerStem forms(planner.analyzer().stemmer());
     for (const auto& [freq, term] : terms) {
       if (out.size() >= list_limit) break;
       const std::string text = shown_head + term;
       if (freq > 0 && !excluded_stems.contains(planner.analyzer().stemmer()(term)) &&
           std::none_of(out.begin(), out.end(), [&](const Suggestion& s) { return fold_text(s.text) == fold_text(text); }) &&
-          (!one_form_per_stem || stems.insert(planner.analyzer().stemmer()(term)).second))
+          (!one_form_per_stem || forms.first(text)))
         out.push_back({text, "term", "", "", freq});
     }
   } catch (const Xapian::DatabaseModifiedError&) {
