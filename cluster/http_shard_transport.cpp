@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <regex>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <httplib.h>
@@ -169,10 +171,84 @@ void set_timeout(double seconds, auto&& setter) {
   setter(static_cast<time_t>(whole), static_cast<time_t>((seconds - whole) * 1e6));
 }
 
+// Stops the shard calls that outlive their deadline, from one thread for all the coordinator's
+// transports. Headers are read before cpp-httplib calls any of ask()'s callbacks: a replica
+// sending header lines without end held every search for a minute and grew the coordinator by
+// 3 GB (helper-81). A thread started for each call to watch it cost as much as the thread per
+// round trip the fan-out once had (31 % of the coordinator's time on this machine,
+// docs/scaling.md).
+class CallWatch {
+ public:
+  CallWatch() : thread_([this] { run(); }) {}
+  ~CallWatch() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  CallWatch(const CallWatch&) = delete;
+  CallWatch& operator=(const CallWatch&) = delete;
+
+  // Stops `client`'s call in flight if it still runs at `deadline`, until unwatch(the id).
+  std::uint64_t watch(Clock::time_point deadline, httplib::Client& client) {
+    std::uint64_t id = 0;
+    {
+      std::lock_guard lock(mutex_);
+      id = ++last_id_;
+      calls_.emplace(id, Call{deadline, &client});
+    }
+    wake_.notify_all();
+    return id;
+  }
+  // Once it returns, the call's client is not stopped by this watch.
+  void unwatch(std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    calls_.erase(id);
+  }
+
+ private:
+  struct Call {
+    Clock::time_point deadline;
+    httplib::Client* client;
+  };
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      if (calls_.empty()) {
+        wake_.wait(lock);
+        continue;
+      }
+      const auto first = std::min_element(calls_.begin(), calls_.end(), [](const auto& a, const auto& b) {
+                           return a.second.deadline < b.second.deadline;
+                         })->second.deadline;
+      wake_.wait_until(lock, first);
+      const auto now = Clock::now();
+      for (auto it = calls_.begin(); it != calls_.end();) {
+        if (it->second.deadline <= now) {
+          it->second.client->stop();  // under the lock: unwatch() has not returned
+          it = calls_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::uint64_t last_id_ = 0;
+  std::unordered_map<std::uint64_t, Call> calls_;
+  std::thread thread_;  // last: started once the rest is built
+};
+
 class HttpShardTransport : public ShardTransport {
  public:
-  HttpShardTransport(std::shared_ptr<ReplicaHealth> health, std::shared_ptr<StatsCache> cache)
-      : health_(std::move(health)), cache_(std::move(cache)) {
+  HttpShardTransport(std::shared_ptr<ReplicaHealth> health, std::shared_ptr<StatsCache> cache,
+                     std::shared_ptr<CallWatch> watch)
+      : health_(std::move(health)), cache_(std::move(cache)), watch_(std::move(watch)) {
     for (const auto& replicas : health_->options().shards) clients_.emplace_back(replicas.size());
     pinned_.assign(clients_.size(), kNone);
     answered_by_.assign(clients_.size(), kNone);
@@ -345,27 +421,16 @@ class HttpShardTransport : public ShardTransport {
       answer.append(data, length);
       return Clock::now() - sent < deadline;
     };
-    // Headers are read before either callback runs: a replica sending header lines without end
-    // held every search for a minute and grew the coordinator by 3 GB (helper-81). A watchdog
-    // shuts the connection down when the deadline has passed with the call still running.
+    // Headers are read before either callback runs: the watch shuts the connection down when
+    // the deadline has passed with the call still running (CallWatch).
     const auto send = [&](httplib::Client& c) {
-      std::mutex m;
-      std::condition_variable cv;
-      bool done = false;
-      std::thread watchdog([&] {
-        std::unique_lock lock(m);
-        if (!cv.wait_until(lock, sent + std::chrono::duration_cast<Clock::duration>(deadline) + std::chrono::milliseconds(100),
-                           [&] { return done; }))
-          c.stop();
-      });
-      auto out = c.send(request);
-      {
-        std::lock_guard lock(m);
-        done = true;
-      }
-      cv.notify_one();
-      watchdog.join();
-      return out;
+      struct Watched {
+        CallWatch& watch;
+        std::uint64_t id;
+        ~Watched() { watch.unwatch(id); }  // also when send throws: the client may be freed after
+      } watched{*watch_, watch_->watch(sent + std::chrono::duration_cast<Clock::duration>(deadline) +
+                                           std::chrono::milliseconds(100), c)};
+      return c.send(request);
     };
     auto res = send(client(shard, r));
     // A call that failed at once was refused or closed by the replica; one that failed after
@@ -454,6 +519,7 @@ class HttpShardTransport : public ShardTransport {
 
   std::shared_ptr<ReplicaHealth> health_;
   std::shared_ptr<StatsCache> cache_;
+  std::shared_ptr<CallWatch> watch_;
   std::vector<std::vector<std::unique_ptr<httplib::Client>>> clients_;
   // Each shard's replica for the rest of this search (kNone: its turn). One thread per shard
   // at a time uses a shard's slot.
@@ -528,7 +594,10 @@ Result<void> check_cluster_options(const ClusterOptions& options, ClusterProblem
 std::function<std::unique_ptr<ShardTransport>()> http_shard_transports(const ClusterOptions& options) {
   auto health = std::make_shared<ReplicaHealth>(options);
   auto cache = std::make_shared<StatsCache>();
-  return [health, cache]() -> std::unique_ptr<ShardTransport> { return std::make_unique<HttpShardTransport>(health, cache); };
+  auto watch = std::make_shared<CallWatch>();
+  return [health, cache, watch]() -> std::unique_ptr<ShardTransport> {
+    return std::make_unique<HttpShardTransport>(health, cache, watch);
+  };
 }
 
 }  // namespace mssearch
