@@ -141,13 +141,13 @@ Result<SynonymTable> SynonymTable::load(const std::filesystem::path& path) {
 std::string SynonymTable::nearest_word(std::string_view word, std::size_t max_edits) const {
   std::string best;
   std::size_t fewest = max_edits + 1;
-  for (const auto& [first, expressions] : by_first_token_)
-    for (const auto& e : expressions) {
-      if (e.tokens.size() != 1 || first.size() + max_edits < word.size() || word.size() + max_edits < first.size()) continue;
-      const std::size_t edits = edits_between(word, first);
-      if (edits < fewest || (edits == fewest && first < best)) {
+  const std::size_t shortest = word.size() > max_edits ? word.size() - max_edits : 0;
+  for (std::size_t length = shortest; length <= word.size() + max_edits && length < one_words_by_length_.size(); ++length)
+    for (const auto& candidate : one_words_by_length_[length]) {
+      const std::size_t edits = edits_between(word, candidate);
+      if (edits < fewest || (edits == fewest && candidate < best)) {
         fewest = edits;
-        best = first;
+        best = candidate;
       }
     }
   return best;
@@ -182,6 +182,10 @@ void SynonymTable::add_group(const std::vector<std::string>& expressions, std::s
     folded.push_back(f);
     if (k >= triggers) continue;
     ++folded_triggers;
+    if (tokens.size() == 1) {
+      if (one_words_by_length_.size() <= tokens.front().size()) one_words_by_length_.resize(tokens.front().size() + 1);
+      one_words_by_length_[tokens.front().size()].push_back(tokens.front());
+    }
     by_first_token_[tokens.front()].push_back({std::move(tokens), id});
   }
   groups_.push_back(std::move(folded));
@@ -196,6 +200,10 @@ void SynonymTable::sort_longest_first() {
     std::stable_sort(list.begin(), list.end(), [](const Expression& a, const Expression& b) {
       return a.tokens.size() > b.tokens.size();
     });
+  for (auto& words : one_words_by_length_) {
+    std::sort(words.begin(), words.end());
+    words.erase(std::unique(words.begin(), words.end()), words.end());
+  }
 }
 
 std::string SynonymTable::expand(std::string_view q, bool partial) const {

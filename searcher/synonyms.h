@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -58,6 +59,9 @@ class SynonymTable {
   std::vector<std::vector<std::string>> groups_;  // folded expressions as written
   std::vector<std::size_t> triggers_;              // of each group: how many of its first expand it
   std::unordered_map<std::string, std::vector<Expression>> by_first_token_;
+  // The one-word expressions typing expands, by length in bytes (nearest_word reads only the
+  // lengths within its edits: a file of 110,000 groups read them all for each word).
+  std::vector<std::vector<std::string>> one_words_by_length_;  // each sorted, unique (sort_longest_first)
 };
 
 // Splits folded text into alphanumeric tokens (bytes >= 0x80 count as letters).
