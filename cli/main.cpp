@@ -1,9 +1,12 @@
 // mssearch: full-text search for plain-language summaries of MS research.
 #include <algorithm>
-#include <charconv>
 #include <cctype>
+#include <cerrno>
+#include <charconv>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -245,6 +248,15 @@ int main(int argc, char** argv) {
       print_json_error("internal_error", message);
     else
       fmt::print(stderr, "mssearch: {}\n", printable(message));
+    return kExitFatal;
+  }
+  // Output that could not be written is a failure: a nightly job whose log's disk was full
+  // (`index --json > /dev/full`) exited 0, its summary line lost and nothing said.
+  std::cout.flush();
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0 || !std::cout) {
+    const int why = errno;
+    fmt::print(stderr, "mssearch: cannot write to standard output: {}\n", why != 0 ? std::strerror(why) : "a write failed (a full disk?)");
     return kExitFatal;
   }
   return exit_code;

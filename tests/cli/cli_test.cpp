@@ -203,6 +203,24 @@ TEST_CASE("cli: exit codes of index say what happened", "[cli]") {
   }
 }
 
+TEST_CASE("cli: output that cannot be written (a full disk under the log) is exit 2, said on stderr", "[cli]") {
+  // The nightly job's summary was lost with exit 0 (`index --json > /dev/full`), as were
+  // stats and check; a search said it.
+  test::TempDir tmp;
+  test::write_file(tmp / "a/good.md", test::markdown_article("Good"));
+  REQUIRE(test::run_mssearch("index " + q(tmp / "a") + " --db " + q(tmp / "db") + " -q").exit_code == 0);
+  for (const std::string& args : {"index " + q(tmp / "a") + " --db " + q(tmp / "db") + " --json",
+                                 "stats --db " + q(tmp / "db") + " --json", "stats --db " + q(tmp / "db"),
+                                 "check --db " + q(tmp / "db"), "search --db " + q(tmp / "db") + " -- good"}) {
+    CAPTURE(args);
+    const std::string cmd = "'" MSSEARCH_BIN "' " + args + " >/dev/full 2>" + q(tmp / "err") + " </dev/null";
+    const int status = std::system(cmd.c_str());
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 2);
+    CHECK_THAT(test::read_file(tmp / "err"), Catch::Contains("No space left on device") || Catch::Contains("cannot write"));
+  }
+}
+
 TEST_CASE("cli: on a terminal, index erases its progress bar before the errors and the summary", "[cli]") {
   test::TempDir tmp;
   for (int i = 0; i < 3; ++i) test::write_file(tmp / "a" / fmt::format("good{}.md", i), test::markdown_article("Good"));
