@@ -212,7 +212,12 @@ class Job {
         // A table that cannot be read whole (a truncated file: "EOF reading block") is a plain
         // DatabaseError, not a DatabaseCorruptError: say what the operator can do about it, as
         // for other damage (not for its subclasses: a lock, a version or a permission problem).
-        if (!options_.full && std::string_view(e.get_type()) == "DatabaseError" && schema::error_code_of(e) == ErrorCode::kCorrupt)
+        // Nor is a revision overtaken while this job holds the index's lock, which no writer
+        // but it may take: a block whose header claims a later revision (each night's job
+        // failed with "database_error ... call reopen() and retry").
+        const std::string_view type = e.get_type();
+        if (!options_.full && ((type == "DatabaseError" && schema::error_code_of(e) == ErrorCode::kCorrupt) ||
+                               type == "DatabaseModifiedError"))
           return fail(ErrorCode::kCorrupt, "index " + options_.db_path.string() + " cannot be read (" + e.get_description() +
                                                "): it is damaged; `mssearch check` shows what is wrong, "
                                                "`mssearch index --full` rebuilds it from the sources");

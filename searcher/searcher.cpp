@@ -68,12 +68,30 @@ Result<Searcher> Searcher::open(const SearcherOptions& options, std::shared_ptr<
   // No documents, only spelling data: Database::add_database merges it into the suggestions.
   if (!options.spelling_database.empty()) specs.push_back(options.spelling_database.string());
   if (const auto same = same_database_twice(specs)) return fail(ErrorCode::kIo, same->message);
-  auto shards = ShardSet::open(specs, options.remote);
-  if (!shards) return std::unexpected(shards.error());
-  try {
-    return Searcher(std::make_unique<Impl>(options, std::move(*shards), std::move(synonyms)));
-  } catch (const Xapian::Error& e) {
-    return fail(schema::error_code_of(e), "reading index " + specs.front() + ": " + e.get_description());
+  std::optional<Xapian::rev> overtaken_at;  // the revision a DatabaseModifiedError was met at
+  for (int attempt = 1;; ++attempt) {
+    auto shards = ShardSet::open(specs, options.remote);
+    if (!shards) return std::unexpected(shards.error());
+    const auto revision = Impl::revision_of(shards->database());
+    try {
+      return Searcher(std::make_unique<Impl>(options, std::move(*shards), synonyms));
+    } catch (const Xapian::DatabaseModifiedError& e) {
+      // Overtaken by commits while it opened, a reader opens again at a newer revision. Met
+      // twice at the same revision, a block claims a revision the index has not reached: the
+      // index is damaged (Impl::retrying), not busy.
+      const bool damaged = revision && revision == overtaken_at;
+      if (!damaged && attempt < 3) {
+        overtaken_at = revision;
+        continue;
+      }
+      return fail(damaged ? ErrorCode::kCorrupt : ErrorCode::kDatabase,
+                  "reading index " + specs.front() + ": " + e.get_description() +
+                      (damaged ? std::string("; a block of the index claims a revision it has not reached: `mssearch check` "
+                                             "verifies it, `mssearch index --full` rebuilds it")
+                               : std::string()));
+    } catch (const Xapian::Error& e) {
+      return fail(schema::error_code_of(e), "reading index " + specs.front() + ": " + e.get_description());
+    }
   }
 }
 

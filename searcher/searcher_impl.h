@@ -91,14 +91,29 @@ struct Searcher::Impl {
 
   // Runs a read; if many commits overtook this reader (DatabaseModifiedError), moves to the
   // newest revision and runs it once more; a remote shard that died is left out.
+  // A database's revision; none over several shards (Xapian 1.4 gives none for those).
+  static std::optional<Xapian::rev> revision_of(const Xapian::Database& database) {
+    try {
+      return database.get_revision();
+    } catch (const Xapian::InvalidOperationError&) {
+      return std::nullopt;
+    }
+  }
   template <typename Read>
   auto retrying(Read&& read) -> decltype(read()) {
     for (int attempt = 1;; ++attempt) {
       try {
         return read();
-      } catch (const Xapian::DatabaseModifiedError&) {
+      } catch (const Xapian::DatabaseModifiedError& e) {
         if (attempt == 3) throw;
+        const auto before = revision_of(db);
         db.reopen();
+        // Overtaken by commits, a reader moves on to a newer revision. One that stays where it
+        // was was not overtaken: a block claims a revision the index has not reached (its
+        // header overwritten). Damage, which every search met as "try again" (HTTP 500).
+        if (before && before == revision_of(db))
+          throw Xapian::DatabaseCorruptError("a block of the index claims a revision it has not reached (" +
+                                             e.get_msg() + ")");
         load_topics();
       } catch (const Xapian::NetworkError&) {
         // A remote shard died or timed out: answer from the others (a partial answer).

@@ -309,6 +309,13 @@ struct Damaged {
   fs::path table(const std::string& name) const { return *live_database_dir(db) / (name + ".glass"); }
 };
 
+void overwrite_bytes(const fs::path& file, std::streamoff at, const std::string& bytes) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(at);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  REQUIRE(f);
+}
+
 struct DamageRow {
   std::string what;                     // README column
   std::function<void(Damaged&)> damage;
@@ -334,6 +341,13 @@ std::vector<DamageRow> damage_rows() {
        "does not match its stored article"},
       {"one article's stored data (a byte inside its zstd frame)",
        [](Damaged& d) { test::flip_stored_article(d.db, "astrocytes-two-faces"); }, "astrocytes-two-faces"},
+      // Four bytes of a block's header: the block claims a revision the index has not reached,
+      // which Xapian reports as a reader overtaken by commits (searches answered "try again",
+      // HTTP 500, for ever; an incremental job failed with database_error each night).
+      {"a block's header claiming a later revision (docdata)",
+       [](Damaged& d) { overwrite_bytes(d.table("docdata"), 32768, std::string("\0\0\1\0", 4)); }, "docdata.glass"},
+      {"a block's header claiming a later revision (postlist)",
+       [](Damaged& d) { overwrite_bytes(d.table("postlist"), 8192, std::string("\0\0\1\0", 4)); }, "postlist.glass"},
   };
 }
 
@@ -357,7 +371,7 @@ TEST_CASE("hostile input matrix: damage to each table of the index", "[hostile][
         const auto search = test::run_mssearch("search " + q(query) + " --json --db " + q(d.db));
         INFO(query << ": " << search.out << search.err);
         CHECK(search.exit_code <= 2);
-        if (search.exit_code == 2) CHECK_THAT(search.out, Catch::Contains("index_damaged") || Catch::Contains("database_error"));
+        if (search.exit_code == 2) CHECK_THAT(search.out, Catch::Contains("index_damaged"));
       }
       if (row.check_names == "astrocytes-two-faces") {
         const auto search = test::run_mssearch("search astrocytes --json --db " + q(d.db));
