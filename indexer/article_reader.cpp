@@ -910,6 +910,10 @@ std::expected<Article, ReadError> parse_jsonl_article(std::string_view record,
   if (fields.contains("body")) {
     if (!fields["body"].is_string()) return failed("'body' must be a string", named);
     body = fields["body"].get<std::string>();
+    // The record's bytes were checked, but `\u0000` decodes to a NUL (it was indexed, dropped
+    // silently, where a Markdown body with the byte and a JSONL title with the escape are refused).
+    if (body.find('\0') != std::string::npos)
+      return failed("'body' contains a NUL character (U+0000) once its escapes are decoded", named);
   }
   if (id.is_null()) return failed("missing required field 'id' (a JSONL record has no file name)");
   if (!id.is_string()) {

@@ -529,11 +529,12 @@ TEST_CASE("index: failures are reported with source and line, the rest is indexe
                    "\n"
                    "{\"id\":\"j2\",\"title\":\"Also from the CMS\",\"date\":\"2025-05-06\"}\n"
                    "{\"id\":\"j1\",\"title\":\"Again\",\"date\":\"2025-05-07\"}\n"
-                   "{\"id\":\"j3\",\"title\":\"\\u0000\",\"date\":\"2025-05-07\"}\n");
+                   "{\"id\":\"j3\",\"title\":\"\\u0000\",\"date\":\"2025-05-07\"}\n"
+                   "{\"id\":\"j4\",\"title\":\"Body\",\"date\":\"2025-05-07\",\"body\":\"a \\u0000 b\"}\n");
   auto r = f.index();
   CHECK(r.added == 5);  // 3 Markdown + 2 JSONL
-  CHECK(r.failed == 5);
-  REQUIRE(r.errors.size() == 5);
+  CHECK(r.failed == 6);
+  REQUIRE(r.errors.size() == 6);
   std::vector<std::string> messages;
   for (const auto& e : r.errors) messages.push_back(e.source + ":" + std::to_string(e.line) + ": " + e.message);
   std::sort(messages.begin(), messages.end());
@@ -544,6 +545,8 @@ TEST_CASE("index: failures are reported with source and line, the rest is indexe
   CHECK_THAT(messages[2], Catch::Contains("export.jsonl:2: invalid JSON"));
   CHECK_THAT(messages[3], Catch::EndsWith("export.jsonl:5: duplicate id 'j1' (also on line 1 of this file, which keeps it)"));
   CHECK_THAT(messages[4], Catch::Contains("export.jsonl:6: 'title' contains a NUL character"));
+  // A body's too (it was indexed, the NUL dropped silently).
+  CHECK_THAT(messages[5], Catch::Contains("export.jsonl:7: 'body' contains a NUL character"));
 }
 
 TEST_CASE("index: a second concurrent job fails fast and harms nothing", "[indexer]") {
