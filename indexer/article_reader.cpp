@@ -748,6 +748,16 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
                       content[bad] == '\0' ? "contains a NUL byte"
                                            : "invalid UTF-8 (byte offset " + std::to_string(bad) + ")");
   if (content.starts_with("\xEF\xBB\xBF")) content.remove_prefix(3);
+  // Windows line ends read as Unix ones: the same article whichever a checkout gave it (a git
+  // autocrlf flip made every article "updated", a full changeset to every replica, though
+  // nothing a visitor sees changed).
+  std::string unix_lines;
+  if (content.find("\r\n") != std::string_view::npos) {
+    unix_lines.reserve(content.size());
+    for (std::size_t i = 0; i < content.size(); ++i)
+      if (!(content[i] == '\r' && i + 1 < content.size() && content[i + 1] == '\n')) unix_lines += content[i];
+    content = unix_lines;
+  }
 
   // Front matter: between a first line '---' and the next line '---' (or '...'). Spaces and
   // tabs after a fence are allowed (an editor's `--- ` was refused as no front matter at all).

@@ -156,6 +156,20 @@ TEST_CASE("index: incremental runs touch only what changed", "[indexer]") {
     CHECK(r.revision == revision + 1);
     CHECK(f.find("fibre") == Ids{"gut"});
   }
+  SECTION("line ends changed to CRLF and back (a checkout's autocrlf): nothing updated") {
+    // Every article was "updated" (a full changeset to every replica), the text unchanged.
+    for (const char* name : {"astro.md", "gut.md", "trem2.md"}) {
+      std::string text = test::read_file(f.articles / name), crlf;
+      for (const char c : text) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+      test::write_file(f.articles / name, crlf);
+    }
+    auto r = f.index();
+    CHECK(r.unchanged == 3);
+    CHECK(r.updated == 0);
+    CHECK(r.revision == revision);
+    CHECK(f.find("fibre").empty());
+    CHECK(f.find("bacteria") == Ids{"gut"});
+  }
   SECTION("delete one file: exactly one deleted") {
     fs::remove(f.articles / "gut.md");
     auto r = f.index();
