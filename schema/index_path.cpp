@@ -113,6 +113,25 @@ std::optional<Error> copied_shard(const fs::path& dir) {
 
 std::optional<Error> index_layout_problem(const fs::path& dir) {
   std::error_code ec;
+  // A stub that names no database (empty or garbled), or a generation that holds none (deleted
+  // by hand, the wrong one): damage, named so by every command. Searches said "no index, build
+  // one" or gave Xapian's DatabaseNotFoundError, check exited 2, the job gave database_error.
+  // (A stub or generation this user may not read is io_error: index_access_problem.)
+  if (fs::exists(dir / "XAPIANDB", ec) && std::ifstream(dir / "XAPIANDB").good()) {
+    const auto live = live_database_dir(dir);
+    if (!live)
+      return Error{ErrorCode::kCorrupt,
+                   fmt::format("the index is damaged: {} names no database (empty or garbled): restore it (one line 'glass gen-NNNNNN', the "
+                               "newest generation `mssearch check --db {}/gen-NNNNNN` accepts) or rebuild with "
+                               "`mssearch index --full`",
+                               (dir / "XAPIANDB").string(), dir.string())};
+    std::error_code live_ec;
+    if (!fs::exists(*live / "iamglass", live_ec) && !live_ec)
+      return Error{ErrorCode::kCorrupt,
+                   fmt::format("the index is damaged: {} names {}, which holds no database (deleted or moved?): restore it, or rebuild "
+                               "with `mssearch index --full`",
+                               (dir / "XAPIANDB").string(), live->filename().string())};
+  }
   // Lost only if a job ever finished here (it writes DIR/revision after publishing the stub):
   // generations without either are a first build's, interrupted (the next run starts afresh)
   // or still running (its lock says so).

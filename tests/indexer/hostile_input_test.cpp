@@ -344,6 +344,13 @@ std::vector<DamageRow> damage_rows() {
       // Four bytes of a block's header: the block claims a revision the index has not reached,
       // which Xapian reports as a reader overtaken by commits (searches answered "try again",
       // HTTP 500, for ever; an incremental job failed with database_error each night).
+      // The stub naming no database, or a generation that holds none: searches said "no index,
+      // build one" or gave Xapian's DatabaseNotFoundError, check exited 2, the job gave
+      // database_error.
+      {"XAPIANDB garbled", [](Damaged& d) { test::write_file(d.db / "XAPIANDB", "hello\n"); }, "names no database"},
+      {"the live generation deleted", [](Damaged& d) { fs::remove_all(*live_database_dir(d.db)); }, "holds no database"},
+      {"the live generation's iamglass deleted", [](Damaged& d) { fs::remove(*live_database_dir(d.db) / "iamglass"); },
+       "holds no database"},
       {"a block's header claiming a later revision (docdata)",
        [](Damaged& d) { overwrite_bytes(d.table("docdata"), 32768, std::string("\0\0\1\0", 4)); }, "docdata.glass"},
       {"a block's header claiming a later revision (postlist)",
