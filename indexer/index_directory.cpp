@@ -109,12 +109,7 @@ Result<void> IndexDirectory::publish(const fs::path& generation) const {
   if (auto r = fsync_path(generation, true); !r) return r;
 
   const fs::path tmp = dir_ / "XAPIANDB.tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << "glass " << generation.filename().string() << "\n";
-    out.flush();
-    if (!out) return fail(ErrorCode::kIo, "cannot write " + tmp.string());
-  }
+  if (auto written = write_whole_file(tmp, "glass " + generation.filename().string() + "\n"); !written) return written;
   if (auto r = fsync_path(tmp, false); !r) return r;
   fs::rename(tmp, dir_ / kStub, ec);
   if (ec) return fail(ErrorCode::kIo, "cannot replace " + (dir_ / kStub).string() + ": " + ec.message());
@@ -148,18 +143,10 @@ Xapian::rev IndexDirectory::recorded_revision() const {
 Result<void> IndexDirectory::record_revision(Xapian::rev revision) const {
   const fs::path tmp = dir_ / "revision.tmp";
   std::error_code ec;
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << revision << "\n";
-    // Flushed before it is checked: on a full disk the write fails only here, and the empty
-    // file left by the unchecked one replaced the record (a later --full that could not read
-    // the old index then began again at revision 1).
-    out.flush();
-    if (!out) {
-      fs::remove(tmp, ec);
-      return fail(ErrorCode::kIo, "cannot write " + tmp.string());
-    }
-  }
+  // Checked before it replaces the record: on a full disk the empty file left by an unchecked
+  // write replaced it (a later --full that could not read the old index then began again at
+  // revision 1).
+  if (auto written = write_whole_file(tmp, std::to_string(revision) + "\n"); !written) return written;
   if (auto r = fsync_path(tmp, false); !r) {
     fs::remove(tmp, ec);
     return r;

@@ -306,8 +306,10 @@ class Job {
     Xapian::Database after(options_.db_path.string());
     report_.revision = schema::revision(after);
     if (!dir_.is_plain_database())
-      if (auto recorded = dir_.record_revision(report_.revision); !recorded)
+      if (auto recorded = dir_.record_revision(report_.revision); !recorded) {
         report_.warnings.push_back(recorded.error().message + ": the index is written, its revision not recorded beside it");
+        report_.records_lost = true;
+      }
     report_.documents = after.get_doccount();
     report_.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -480,9 +482,13 @@ class Job {
     if (!glass) return;
     try {
       const Xapian::Database db(glass->string());
-      if (auto r = record_checksums(*glass, db.get_revision()); !r) report_.warnings.push_back(r.error().message);
+      if (auto r = record_checksums(*glass, db.get_revision()); !r) {
+        report_.warnings.push_back(r.error().message + ": the index is written, its checksums not recorded");
+        report_.records_lost = true;
+      }
     } catch (const Xapian::Error& e) {
       report_.warnings.push_back("cannot record the index's checksums: " + e.get_description());
+      report_.records_lost = true;
     }
   }
 
@@ -925,6 +931,7 @@ Result<IndexReport> run_shards(const IndexerOptions& options, std::size_t shards
     all.errors.insert(all.errors.end(), r.errors.begin() + static_cast<std::ptrdiff_t>(read_errors.size()), r.errors.end());
     all.warnings.insert(all.warnings.end(), r.warnings.begin(), r.warnings.end());
     all.full = all.full || r.full;
+    all.records_lost = all.records_lost || r.records_lost;
     // The shards' sum, as stats, /readyz and the searcher's cache count it: it grows with any
     // shard's commit (the largest one did not when another shard changed).
     all.revision += r.revision;

@@ -74,6 +74,10 @@ struct IndexReport {
   Xapian::rev revision = 0;       // of the live database after the job
   Xapian::doccount documents = 0;
   std::size_t shards = 1;
+  // The index is written, but what the job records beside it (its revision, its tables'
+  // checksums) could not be (a full disk; said in `warnings`): the next `stats` and `check`
+  // cannot tell a job killed part way from damage until a job records them.
+  bool records_lost = false;
 };
 
 // Fails (no change made) with kLocked, kIo (a path that does not exist, or a shard count that

@@ -1,6 +1,8 @@
 #include "schema/index_path.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -58,6 +60,22 @@ std::optional<std::size_t> recorded_shard_count(const fs::path& dir) {
   std::size_t n = 0;
   if (!(in >> n) || n == 0 || n > 1000) return std::nullopt;
   return n;
+}
+
+Result<void> write_whole_file(const fs::path& path, std::string_view text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(ErrorCode::kIo, "cannot write " + path.string() + ": " + std::strerror(errno));
+  int why = 0;
+  for (std::size_t done = 0; done < text.size() && why == 0;) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno != EINTR) why = errno;
+    if (n > 0) done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0 && why == 0) why = errno;
+  if (why == 0) return {};
+  std::error_code ec;
+  fs::remove(path, ec);
+  return fail(ErrorCode::kIo, "cannot write " + path.string() + ": " + std::strerror(why));
 }
 
 void record_shard_count(const fs::path& dir, std::size_t shards) {

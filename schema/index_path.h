@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <xapian.h>
@@ -49,6 +50,9 @@ std::optional<Error> index_access_problem(const std::filesystem::path& dir);
 std::vector<std::filesystem::path> shard_dirs(const std::filesystem::path& dir);
 // DIR/shards: the number of shards the index job wrote (one line); nullopt for an index that is
 // not sharded or was written before the count was recorded (its shard-NN folders tell).
+// Writes `text` as the whole of `path` (a temporary file the caller renames into place): the
+// failure names the system's reason (`No space left on device`); the file is removed then.
+Result<void> write_whole_file(const std::filesystem::path& path, std::string_view text);
 std::optional<std::size_t> recorded_shard_count(const std::filesystem::path& dir);
 void record_shard_count(const std::filesystem::path& dir, std::size_t shards);  // atomically
 

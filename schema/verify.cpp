@@ -268,12 +268,7 @@ Result<void> record_checksums(const fs::path& glass_dir, Xapian::rev revision) {
     text += fmt::format("{} {}\n", file.filename().string(), *sum);
   }
   const fs::path tmp = glass_dir / (std::string(kChecksumFile) + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
-    out << text;
-    out.flush();
-    if (!out) return fail(ErrorCode::kIo, "cannot write " + tmp.string());
-  }
+  if (auto written = write_whole_file(tmp, text); !written) return written;
   std::error_code ec;
   fs::rename(tmp, glass_dir / kChecksumFile, ec);
   if (ec) return fail(ErrorCode::kIo, "cannot replace " + (glass_dir / kChecksumFile).string() + ": " + ec.message());

@@ -487,7 +487,9 @@ TEST_CASE("index: a shard that fails leaves the others' commits, and the error s
     if (shard_of(id, 3) != 1) ++elsewhere;
   }
   REQUIRE(elsewhere > 0);
-  test::write_file(shard_dir(f.db, 1) / "XAPIANDB", "glass\n");  // a stub that names no database
+  // Its database cannot be opened (an empty iamglass; a stub naming no database is refused
+  // before any shard is written, as damage to the whole index).
+  std::ofstream(*live_database_dir(shard_dir(f.db, 1)) / "iamglass", std::ios::trunc).close();
   auto r = run_index_job({f.articles}, options);
   REQUIRE_FALSE(r);
   // Before: "shard 1: ..." alone, exit 2 ("nothing changed"), while shards 0 and 2 had
@@ -525,7 +527,7 @@ TEST_CASE("index: a shard that fails leaves the spelling database with the other
   // Shard 1 unreadable: DIR/spelling is left as it was (rebuilt without shard 1, its words would
   // be lost), and the error says so.
   test::write_file(f.articles / (id + ".md"), test::markdown_article("Wallabyvirus and relapses"));
-  test::write_file(shard_dir(f.db, 1) / "XAPIANDB", "glass\n");
+  std::ofstream(*live_database_dir(shard_dir(f.db, 1)) / "iamglass", std::ios::trunc).close();
   auto r = run_index_job({f.articles}, options);
   REQUIRE_FALSE(r);
   CHECK_THAT(r.error().message, Catch::Contains("the spelling database keeps the last run's words"));

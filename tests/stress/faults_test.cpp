@@ -265,7 +265,19 @@ TEST_CASE("stress: disk full while indexing: exit code 2, a clear error, the ind
     req.query = "article";
     CHECK(searcher->search(req)->total == 3);
   }
-  if (mounted) umount(small.c_str());
+  if (mounted) {
+    // The disk left full by a failed incremental job (its blocks stay in the tables), then a
+    // job with nothing to change: the checksums and revision it records cannot be written.
+    // It exited 0, the reason unsaid, while `stats` failed every night after (helper-82).
+    REQUIRE(index(articles, "").first == 2);
+    auto [rc, err] = index(articles / "first", "");
+    const bool lost = err.find("not recorded") != std::string::npos;
+    CHECK(rc == (lost ? 1 : 0));
+    if (lost) CHECK_THAT(err, Catch::Contains("No space left on device"));
+    WARN((lost ? "the records beside the index could not be written: exit 1" : "the disk had room for the records: exit 0"));
+    CHECK(snapshot(db) == before);
+    umount(small.c_str());
+  }
 }
 
 TEST_CASE("stress: a disk that fills up during the commit: exit code 2 and a summary, never an abort", "[stress][faults]") {
