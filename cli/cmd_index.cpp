@@ -317,8 +317,9 @@ void add_stats_command(CLI::App& app, int& exit_code) {
       return colour ? fmt::format(fmt::emphasis::bold, "{}", s) : s;
     };
     fmt::print("{} {}\n", bold("index:"), printable(args->db));
-    fmt::print("{} {}   {} {} to {}   {} {}   {} {:.1f} MiB   {} {}\n", bold("articles:"),
-               stats->documents, bold("dates:"), stats->first_date, stats->last_date,
+    const std::string dates = stats->first_date.empty() ? "none" : stats->first_date + " to " + stats->last_date;
+    fmt::print("{} {}   {} {}   {} {}   {} {:.1f} MiB   {} {}\n", bold("articles:"),
+               stats->documents, bold("dates:"), dates,
                bold("revision:"), stats->revision, bold("size:"),
                static_cast<double>(stats->bytes) / (1 << 20), bold("indexed:"), stats->indexed_at);
     fmt::print("{} ({})\n", bold("topics"), stats->topics.size());

@@ -66,8 +66,10 @@ Result<IndexStats> index_stats(const fs::path& db_path) {
 nlohmann::json to_json(const IndexStats& s) {
   nlohmann::json topics = nlohmann::json::array();
   for (const auto& t : s.topics) topics.push_back({{"value", t.value}, {"count", t.count}});
+  // An index without articles has no dates: null, not "" (which a script would read as one).
+  const auto date = [](const std::string& d) { return d.empty() ? nlohmann::json() : nlohmann::json(d); };
   return {{"documents", s.documents}, {"topics", topics},
-          {"first_date", s.first_date}, {"last_date", s.last_date},
+          {"first_date", date(s.first_date)}, {"last_date", date(s.last_date)},
           {"revision", s.revision},   {"bytes", s.bytes}, {"shards", s.shards},
           {"indexed_at", s.indexed_at}};
 }

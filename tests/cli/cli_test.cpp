@@ -134,6 +134,13 @@ TEST_CASE("cli: stats gives the dates the index holds after articles are deleted
     REQUIRE(test::run_mssearch("index " + q(dir) + " --db " + q(rebuilt) + shards + " -q").exit_code == 0);
     CHECK(dates(db) == std::pair<std::string, std::string>{"2020-07-07", "2022-02-02"});
     CHECK(dates(db) == dates(rebuilt));
+    // Every article deleted: no dates, null in JSON (it was "", and the text said "dates:  to ").
+    for (const char* name : {"old.md", "mid.md"}) fs::remove(dir / name);
+    REQUIRE(test::run_mssearch("index " + q(dir) + " --db " + q(db) + shards + " --allow-empty -q").exit_code == 0);
+    const auto empty = test::run_mssearch("stats --json --db " + q(db));
+    CHECK(json::parse(empty.out)["first_date"].is_null());
+    CHECK(json::parse(empty.out)["last_date"].is_null());
+    CHECK_THAT(test::run_mssearch("stats --db " + q(db)).out, Catch::Contains("dates: none"));
   }
 }
 
