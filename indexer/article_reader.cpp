@@ -578,8 +578,9 @@ class SourceWalk {
       const fs::file_status own = it->symlink_status(type_ec);
       if (type_ec) {
         // Listed but not reachable (a directory that may be read but not searched): it may be
-        // a directory or an article; whatever the index holds from it stays.
-        unreadable(p, type_ec);
+        // a directory or an article (it was called a directory, a file too); whatever the
+        // index holds from it stays.
+        unreadable(p, type_ec, "cannot reach it (its folder can be listed but not searched)");
         continue;
       }
       if (fs::is_directory(own)) {
@@ -635,9 +636,9 @@ class SourceWalk {
 
   // A path that cannot be read, listed or resolved: an error naming it; what the index holds
   // from it, or from under it, stays.
-  void unreadable(const fs::path& p, const std::error_code& ec) {
-    problems_.errors.push_back({p.string(), 0, "cannot read directory: " + ec.message() +
-                                                   " (articles indexed from under it are kept)", ""});
+  void unreadable(const fs::path& p, const std::error_code& ec, std::string_view what = "cannot read directory") {
+    problems_.errors.push_back({p.string(), 0, std::string(what) + ": " + ec.message() +
+                                                   " (articles indexed from it or under it are kept)", ""});
     keep_quietly(p);
   }
 

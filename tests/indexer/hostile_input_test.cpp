@@ -212,7 +212,7 @@ std::vector<Row> index_rows() {
       {"a directory that can be listed but not searched (`chmod 644 corpus/sub`)",
        "an error for each entry it cannot reach (exit 1); everything indexed from under it stays",
        [](Corpus& c) { fs::permissions(c.dir / "sub", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read); },
-       1, "cannot read directory: Permission denied", {}, {}, true},
+       1, "cannot reach it (its folder can be listed but not searched): Permission denied", {}, {}, true},
       {"a subject folder moved elsewhere and linked back (`mv corpus/sub archive/; ln -s ../archive/sub corpus/sub`)",
        "followed: its articles stay, unchanged (the identity is the path through the link)",
        [](Corpus& c) {
