@@ -157,6 +157,18 @@ void print_json_error(std::string_view code, const std::string& message) {
   fmt::print("{}\n", nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+// `code`, or exit 2 when what was printed could not be written: a nightly job whose log's disk
+// was full (`index --json > /dev/full`) exited 0, its summary line lost and nothing said.
+int output_written(int code) {
+  std::cout.flush();
+  errno = 0;
+  if (std::fflush(stdout) == 0 && std::ferror(stdout) == 0 && std::cout) return code;
+  const int why = errno;
+  fmt::print(stderr, "mssearch: cannot write to standard output: {}\n",
+             why != 0 ? std::strerror(why) : "a write failed (a full disk?)");
+  return mssearch::cli::kExitFatal;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -239,7 +251,7 @@ int main(int argc, char** argv) {
       std::istringstream lines(refused.str());
       for (std::string line; std::getline(lines, line);) std::cerr << printable(line) << '\n';
     }
-    return rc == 0 ? kExitOk : kExitFatal;
+    return output_written(rc == 0 ? kExitOk : kExitFatal);
   } catch (const std::exception& e) {
     // A defect, not the input's fault: said as an error with an exit code, not an abort.
     const std::string message = fmt::format("internal error: {}", e.what());
@@ -250,14 +262,5 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "mssearch: {}\n", printable(message));
     return kExitFatal;
   }
-  // Output that could not be written is a failure: a nightly job whose log's disk was full
-  // (`index --json > /dev/full`) exited 0, its summary line lost and nothing said.
-  std::cout.flush();
-  errno = 0;
-  if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0 || !std::cout) {
-    const int why = errno;
-    fmt::print(stderr, "mssearch: cannot write to standard output: {}\n", why != 0 ? std::strerror(why) : "a write failed (a full disk?)");
-    return kExitFatal;
-  }
-  return exit_code;
+  return output_written(exit_code);
 }

@@ -603,7 +603,15 @@ class SourceWalk {
           }
           subdirectories.push_back(p);
         }
-        else if (article_name(p)) file(p);
+        else if (article_name(p)) {
+          // A link to an article the walk reads under its own name (`alias.md -> a.md`): read
+          // once. Read twice, the two were one id given twice, the article itself named as the
+          // one refused and its recorded path moved to the link (helper-82).
+          if (const auto real = read_under_own_name(p))
+            problems_.warnings.push_back({p.string(), 0, "a link to " + *real + ", which is read under its own name: not read again", ""});
+          else
+            file(p);
+        }
         else if (target_ec) keep_quietly(p);  // a dangling link, maybe to a directory once
       } else if (article_name(p)) {
         file(p);
@@ -663,6 +671,24 @@ class SourceWalk {
     for (const auto& r : roots_) {
       const auto [t, in_root] = std::mismatch(target.begin(), target.end(), r.begin(), r.end());
       if (t == target.end()) return std::pair{target.string(), r.string()};
+    }
+    return std::nullopt;
+  }
+
+  // The real path of the article file `link` leads to, when the walk reads it there too: inside
+  // a directory named on the command line, named as an article, in no hidden or underscore
+  // folder (a link to a draft in `_drafts/` is the only way it is read).
+  std::optional<std::string> read_under_own_name(const fs::path& link) const {
+    std::error_code ec;
+    const fs::path target = fs::canonical(link, ec);
+    if (ec || !article_name(target) || !fs::is_regular_file(target, ec)) return std::nullopt;
+    for (const auto& r : roots_) {
+      const auto [t, in_root] = std::mismatch(target.begin(), target.end(), r.begin(), r.end());
+      if (in_root != r.end() || t == target.end()) continue;
+      bool skipped = false;
+      for (auto part = t; part != target.end(); ++part)
+        if (const std::string name = part->string(); name.starts_with('.') || name.starts_with('_')) skipped = true;
+      if (!skipped) return target.string();
     }
     return std::nullopt;
   }

@@ -218,7 +218,8 @@ TEST_CASE("cli: output that cannot be written (a full disk under the log) is exi
   REQUIRE(test::run_mssearch("index " + q(tmp / "a") + " --db " + q(tmp / "db") + " -q").exit_code == 0);
   for (const std::string& args : {"index " + q(tmp / "a") + " --db " + q(tmp / "db") + " --json",
                                  "stats --db " + q(tmp / "db") + " --json", "stats --db " + q(tmp / "db"),
-                                 "check --db " + q(tmp / "db"), "search --db " + q(tmp / "db") + " -- good"}) {
+                                 "check --db " + q(tmp / "db"), "search --db " + q(tmp / "db") + " -- good",
+                                 std::string("--version"), std::string("--help")}) {
     CAPTURE(args);
     const std::string cmd = "'" MSSEARCH_BIN "' " + args + " >/dev/full 2>" + q(tmp / "err") + " </dev/null";
     const int status = std::system(cmd.c_str());

@@ -200,6 +200,10 @@ std::vector<Row> index_rows() {
          fs::create_symlink("/dev/zero", c.dir / "zero.md");
        },
        1, "not a regular file"},
+      {"a symbolic link to an article beside it (`sub/alias.md -> keep-c.md`)",
+       "read once, under the article's own name, with a warning naming the link (it was the same id given twice: "
+       "the article named as the one refused, its recorded path moved to the link)",
+       [](Corpus& c) { fs::create_symlink("keep-c.md", c.dir / "sub/alias.md"); }, 0, ""},
       {"a symbolic link back up the tree (`sub/loop -> ..`)", "not followed, with a warning naming it: no loop",
        [](Corpus& c) { fs::create_symlink(c.dir, c.dir / "sub/loop"); }, 0, ""},
       {"a symbolic link to a folder that holds the corpus (`sub/up -> ../..`)",
