@@ -175,8 +175,9 @@ int run_serve(const ServeArgs& args) {
     int received = 0;
     sigwait(&signals, &received);
     if (received == SIGUSR1) return;  // asked to end by run_serve itself
-    fmt::print(stderr, "mssearch serve: {} received, finishing requests in flight\n",
-               received == SIGTERM ? "SIGTERM" : "SIGINT");
+    // fputs: fmt::print throws when stderr cannot be written, and the server was never stopped.
+    std::fputs(fmt::format("mssearch serve: {} received, finishing requests in flight\n",
+                           received == SIGTERM ? "SIGTERM" : "SIGINT").c_str(), stderr);
     server.stop();
   });
   const bool ok = server.run();

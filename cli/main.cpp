@@ -171,7 +171,7 @@ int output_written(int code) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_command(int argc, char** argv) {
   using namespace mssearch::cli;
   // Over a file-size limit (ulimit -f), fail the write with EFBIG and report it, rather than
   // being killed by SIGXFSZ without a word.
@@ -251,7 +251,7 @@ int main(int argc, char** argv) {
       std::istringstream lines(refused.str());
       for (std::string line; std::getline(lines, line);) std::cerr << printable(line) << '\n';
     }
-    return output_written(rc == 0 ? kExitOk : kExitFatal);
+    return rc == 0 ? kExitOk : kExitFatal;
   } catch (const std::exception& e) {
     // A defect, not the input's fault: said as an error with an exit code, not an abort.
     const std::string message = fmt::format("internal error: {}", e.what());
@@ -262,5 +262,20 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "mssearch: {}\n", printable(message));
     return kExitFatal;
   }
-  return output_written(exit_code);
+  return exit_code;
+}
+
+int main(int argc, char** argv) {
+  // A message that cannot be written either (stderr on a full disk too): fmt throws, and an
+  // exception out of main aborted (SIGABRT, a core dump) where exit 2 was due.
+  int code = mssearch::cli::kExitFatal;
+  try {
+    code = run_command(argc, argv);
+  } catch (...) {
+  }
+  try {
+    return output_written(code);
+  } catch (...) {
+    return mssearch::cli::kExitFatal;
+  }
 }

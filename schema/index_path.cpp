@@ -129,27 +129,56 @@ std::optional<Error> copied_shard(const fs::path& dir) {
 
 }  // namespace
 
+namespace {
+
+std::optional<Error> stub_problem(const fs::path& dir) {
+  const fs::path stub = dir / "XAPIANDB";
+  // Xapian reads the rest of the line after "glass " as the name, a space or a carriage return
+  // after it included (`gen-000002\r`, from an editor on Windows): every search failed with
+  // DatabaseNotFoundError while `check`, which trims, said the index was whole.
+  std::ifstream in(stub);
+  for (std::string line; std::getline(in, line);) {
+    const std::size_t begin = line.find_first_not_of(" \t");
+    if (begin == std::string::npos || line[begin] == '#') continue;
+    if (const std::size_t end = line.find_last_not_of(" \t\r\n"); end + 1 != line.size())
+      return Error{ErrorCode::kCorrupt,
+                   fmt::format("the index is damaged: {}: its line '{}' ends in a space or a carriage return, which "
+                               "Xapian reads as part of the name: write it without (one line 'glass gen-NNNNNN'), or rebuild with "
+                               "`mssearch index --full`",
+                               stub.string(), line.substr(0, end + 1))};
+    break;
+  }
+  // Read again when its generation holds no database: two `--full` jobs publishing in between
+  // remove the generation it named (a job keeps the live one and the one before), which is no
+  // damage.
+  for (int attempt = 0;; ++attempt) {
+    const auto live = live_database_dir(dir);
+    if (!live)
+      return Error{ErrorCode::kCorrupt,
+                   fmt::format("the index is damaged: {} names no database (empty or garbled): restore it (one line "
+                               "'glass gen-NNNNNN', the newest generation `mssearch check --db {}/gen-NNNNNN` accepts) "
+                               "or rebuild with `mssearch index --full`",
+                               stub.string(), dir.string())};
+    std::error_code live_ec;
+    if (fs::exists(*live / "iamglass", live_ec) || live_ec) return std::nullopt;
+    if (attempt < 3 && live_database_dir(dir) != live) continue;
+    return Error{ErrorCode::kCorrupt,
+                 fmt::format("the index is damaged: {} names {}, which holds no database (deleted or moved?): restore "
+                             "it, or rebuild with `mssearch index --full`",
+                             stub.string(), live->filename().string())};
+  }
+}
+
+}  // namespace
+
 std::optional<Error> index_layout_problem(const fs::path& dir) {
   std::error_code ec;
   // A stub that names no database (empty or garbled), or a generation that holds none (deleted
   // by hand, the wrong one): damage, named so by every command. Searches said "no index, build
   // one" or gave Xapian's DatabaseNotFoundError, check exited 2, the job gave database_error.
   // (A stub or generation this user may not read is io_error: index_access_problem.)
-  if (fs::exists(dir / "XAPIANDB", ec) && std::ifstream(dir / "XAPIANDB").good()) {
-    const auto live = live_database_dir(dir);
-    if (!live)
-      return Error{ErrorCode::kCorrupt,
-                   fmt::format("the index is damaged: {} names no database (empty or garbled): restore it (one line 'glass gen-NNNNNN', the "
-                               "newest generation `mssearch check --db {}/gen-NNNNNN` accepts) or rebuild with "
-                               "`mssearch index --full`",
-                               (dir / "XAPIANDB").string(), dir.string())};
-    std::error_code live_ec;
-    if (!fs::exists(*live / "iamglass", live_ec) && !live_ec)
-      return Error{ErrorCode::kCorrupt,
-                   fmt::format("the index is damaged: {} names {}, which holds no database (deleted or moved?): restore it, or rebuild "
-                               "with `mssearch index --full`",
-                               (dir / "XAPIANDB").string(), live->filename().string())};
-  }
+  if (fs::exists(dir / "XAPIANDB", ec) && std::ifstream(dir / "XAPIANDB").good())
+    if (auto problem = stub_problem(dir)) return problem;
   // Lost only if a job ever finished here (it writes DIR/revision after publishing the stub):
   // generations without either are a first build's, interrupted (the next run starts afresh)
   // or still running (its lock says so).

@@ -1327,6 +1327,29 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     if (const std::size_t q = plan.folded.rfind('"'); q == 0 || plan.folded[q - 1] != ':') plan.folded[q] = ' ';
   plan.typed = plan.folded;
   plan.raw = request.query;
+  capitalised_.clear();
+  {
+    std::vector<std::string> words;  // ASCII words: `Brian`, `McDonald`, not `MS` or `brian`
+    bool first_word = true, first_capitalised = false, others = false;
+    for (std::size_t i = 0; i < request.query.size();) {
+      if (std::isalpha(static_cast<unsigned char>(request.query[i])) == 0) {
+        ++i;
+        continue;
+      }
+      std::size_t end = i;
+      while (end < request.query.size() && std::isalpha(static_cast<unsigned char>(request.query[end])) != 0) ++end;
+      const std::string_view word = std::string_view(request.query).substr(i, end - i);
+      const bool capitalised = std::isupper(static_cast<unsigned char>(word[0])) != 0 &&
+                               std::any_of(word.begin() + 1, word.end(), [](char c) { return std::islower(static_cast<unsigned char>(c)) != 0; });
+      if (capitalised) {
+        words.push_back(ascii_lower(word));
+        (first_word ? first_capitalised : others) = true;
+      }
+      first_word = false;
+      i = end;
+    }
+    for (std::size_t k = first_capitalised && !others ? 1 : 0; k < words.size(); ++k) capitalised_.insert(words[k]);
+  }
   // A bracket that pairs with none (`microglia )`, as typed so far or pasted) groups nothing:
   // taken out. Xapian's parser read the text again without its syntax, and a synonym group's
   // phrase and OR became words (37 articles for `microglia )`, 5 for `microglia`).
@@ -2130,7 +2153,8 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
     const bool keep = base.empty() || base == offered_base || db_.term_exists(lower) ||
                       edits_between(base, offered_base) > typos_allowed(base) || has_digit(base) ||
                       english_stop_words()(lower) || is_stop_word(typed) ||
-                      (EnglishWords::system().knows(lower) && !name_typo(lower, ascii_lower(offered_base))) ||
+                      (EnglishWords::system().knows(lower) &&
+                       (capitalised_.contains(lower) || !name_typo(lower, ascii_lower(offered_base)))) ||
                       db_.term_exists("Z" + analyzer_.stemmer()(lower));
     out += corrected.substr(copied, after[i].first - copied);
     if (keep) {
@@ -2162,7 +2186,7 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_w
     if (db_.term_exists("Z" + analyzer_.stemmer()(w))) continue;
     // An English word the articles do not use ("walking stick", "numb hands") is not a typo;
     // a name may be (`brian`: see name_typo).
-    if (EnglishWords::system().knows(w) && !EnglishWords::system().is_name(w)) continue;
+    if (EnglishWords::system().knows(w) && (!EnglishWords::system().is_name(w) || capitalised_.contains(w))) continue;
     // A brand name or lay word the synonyms bridge (`tysabri`) was searched for as its group.
     if (synonyms_->expand(w, false) != w) continue;
     unknown = true;

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <utility>
@@ -136,6 +137,10 @@ class QueryPlanner {
   Result<void> take_bad_date();
   std::string bad_date_;
   std::map<std::string, std::string> typed_dates_;  // a date filter as read -> as typed (plan())
+  // Words typed capitalised on purpose (plan()), folded: a name so typed is meant as a name
+  // (`Greta Thunberg` is no typo of "great"). The first word counts only beside another
+  // capitalised word: a phone capitalises it for the visitor (`Brian fog` is brain fog).
+  std::set<std::string> capitalised_;
   const SearcherOptions& options_;
   std::shared_ptr<const SynonymTable> synonyms_;
   Xapian::Database db_;

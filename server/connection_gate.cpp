@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <climits>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -254,7 +255,7 @@ void ConnectionGate::Impl::event_loop() {
     const int n = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()),
                                static_cast<int>(std::clamp<long long>(wait, 0, 1000)));
     if (n < 0 && errno != EINTR) {
-      fmt::print(stderr, "mssearch serve: epoll_wait failed: {}\n", std::strerror(errno));
+      std::fputs(fmt::format("mssearch serve: epoll_wait failed: {}\n", std::strerror(errno)).c_str(), stderr);
       begin_stop();
     }
     take_back();  // first: an event may be for a connection a worker has just armed
@@ -593,7 +594,8 @@ After ConnectionGate::Impl::serve(Connection& c) {
     try {
       more = handlers.serve(stream, last);
     } catch (const std::exception& e) {
-      fmt::print(stderr, "mssearch serve: error serving a request: {}\n", printable(e.what()));
+      // fputs: fmt::print throws when stderr cannot be written, and this thread would end the server.
+      std::fputs(fmt::format("mssearch serve: error serving a request: {}\n", printable(e.what())).c_str(), stderr);
     }
     ++c.served;
     if (stream.failed()) return After::kAbort;

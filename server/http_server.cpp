@@ -134,8 +134,11 @@ void log_failure(const HttpError& e) {
   std::lock_guard lock(mutex);
   const auto now = std::chrono::steady_clock::now();
   if (e.message == last && now - last_at <= std::chrono::minutes(1)) return;
-  fmt::print(stderr, "mssearch serve: error: {} answered {} ({}): {}\n",
-             current_route.empty() ? std::string("a request") : current_route, e.status, e.code, printable(e.message));
+  // fputs, not fmt::print, which throws when stderr cannot be written (a full disk): the
+  // request's thread then ended the server (std::terminate).
+  std::fputs(fmt::format("mssearch serve: error: {} answered {} ({}): {}\n",
+                         current_route.empty() ? std::string("a request") : current_route, e.status, e.code,
+                         printable(e.message)).c_str(), stderr);
   std::fflush(stderr);
   last = e.message;
   last_at = now;
@@ -848,7 +851,8 @@ void HttpServer::Impl::watch_for_damage(std::stop_token stop) {
       if (auto seen = checked.find(glass); seen != checked.end() && seen->second == revision) continue;
       checked[glass] = revision;
       if (auto problem = damage_on_disk(dir, glass, revision)) {
-        fmt::print(stderr, "mssearch serve: error: the check of {} found: {}\n", printable(glass.string()), printable(*problem));
+        std::fputs(fmt::format("mssearch serve: error: the check of {} found: {}\n", printable(glass.string()),
+                               printable(*problem)).c_str(), stderr);  // never throws (log_failure)
         std::fflush(stderr);
         if (auto searcher = pool.acquire()) note(Error{ErrorCode::kCorrupt, *problem}, (*searcher)->revision());
       }

@@ -352,6 +352,11 @@ std::vector<DamageRow> damage_rows() {
       // build one" or gave Xapian's DatabaseNotFoundError, check exited 2, the job gave
       // database_error.
       {"XAPIANDB garbled", [](Damaged& d) { test::write_file(d.db / "XAPIANDB", "hello\n"); }, "names no database"},
+      {"XAPIANDB's line ending in a carriage return (saved on Windows)",
+       [](Damaged& d) {
+         test::write_file(d.db / "XAPIANDB", "glass " + live_database_dir(d.db)->filename().string() + "\r\n");
+       },
+       "ends in a space or a carriage return"},
       {"the live generation deleted", [](Damaged& d) { fs::remove_all(*live_database_dir(d.db)); }, "holds no database"},
       {"the live generation's iamglass deleted", [](Damaged& d) { fs::remove(*live_database_dir(d.db) / "iamglass"); },
        "holds no database"},

@@ -558,6 +558,13 @@ TEST_CASE("search: did you mean", "[searcher]") {
     CHECK(brian.showing_corrected);
     CHECK(brian.total == c.search("brain").total);
     CHECK(c.search("brian lesions treatment").did_you_mean.value_or("") == "brain lesions treatment");
+    // Capitalised on purpose, a name is meant as typed (`Greta` was made "Great"); a first word
+    // alone capitalised is a phone's doing (`Brian fog` is still brain fog).
+    CHECK(c.search("Brian").did_you_mean.value_or("") == "Brain");
+    CHECK(c.search("Brian lesions treatment").did_you_mean.value_or("") == "Brain lesions treatment");
+    CHECK_FALSE(c.search("ms and Brian lesions").did_you_mean);
+    CHECK_FALSE(c.search("Greta Thunberg").showing_corrected);
+    CHECK_FALSE(c.search("Greta Thunberg").did_you_mean);
     // Names that are one other edit from a word the articles use are meant as typed.
     for (const char* q : {"thai", "persian", "finnish", "arab", "thai diet"}) {
       INFO(q);
