@@ -1960,9 +1960,11 @@ std::string QueryPlanner::filter_values_corrected(const std::string& text) {
     // A value of several words typed without quotes (`topic:multiple sclerosis`: the topic
     // "multiple", none, and the word sclerosis): the value with the next words, quoted, when
     // an article has that one.
-    std::vector<std::size_t> extents{end};  // where the value ends, alone and with 1–3 words more
+    // Where the value ends, alone and with 1–6 words more (a journal's name may be long:
+    // "multiple sclerosis and related disorders" was read as 4 words at most).
+    std::vector<std::size_t> extents{end};
     if (value.front() != '"') {
-      for (int k = 0; k < 3; ++k) {
+      for (int k = 0; k < 6; ++k) {
         std::size_t b = extents.back();
         while (b < text.size() && text[b] == ' ') ++b;
         std::size_t e = b;

@@ -549,6 +549,11 @@ TEST_CASE("search: did you mean", "[searcher]") {
     CHECK(c.search("topic:multipel sclerosis -fatigue").did_you_mean.value_or("") ==
           "topic:\"multiple sclerosis\" -fatigue");
     CHECK(c.search("journal:lancet nuerology").did_you_mean.value_or("") == "journal:\"lancet neurology\"");
+    // A journal's name of five words (it was joined to four at most).
+    for (const char* q : {"journal:multiple sclerosis and related disorders", "journal:multiple sclerosis and related disordres"}) {
+      INFO(q);
+      CHECK(c.search(q).did_you_mean.value_or("") == "journal:\"multiple sclerosis and related disorders\"");
+    }
   }
   SECTION("a name typed in lower case: a typo only of a word with two letters swapped") {
     // `Brian` is in the word lists as a name: `brian` was kept as typed, 0 hits, nothing offered.
