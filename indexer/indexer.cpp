@@ -863,7 +863,7 @@ Result<IndexReport> run_shards(const IndexerOptions& options, std::size_t shards
     std::error_code ec;
     fs::create_directories(shard_dir(options.db_path, i), ec);
   }
-  record_shard_count(options.db_path, shards);
+  if (auto recorded = record_shard_count(options.db_path, shards); !recorded) return std::unexpected(recorded.error());
   std::mutex progress_mutex;
   std::vector<std::size_t> done(shards, 0), totals(shards, 0);
   std::vector<Result<IndexReport>> results(shards, fail(ErrorCode::kIo, "not run"));

@@ -78,16 +78,15 @@ Result<void> write_whole_file(const fs::path& path, std::string_view text) {
   return fail(ErrorCode::kIo, "cannot write " + path.string() + ": " + std::strerror(why));
 }
 
-void record_shard_count(const fs::path& dir, std::size_t shards) {
-  if (recorded_shard_count(dir) == shards) return;
+Result<void> record_shard_count(const fs::path& dir, std::size_t shards) {
+  if (recorded_shard_count(dir) == shards) return {};
   const fs::path temp = dir / "shards.tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << shards << "\n";
-    if (!out.flush()) return;
-  }
+  if (auto written = write_whole_file(temp, std::to_string(shards) + "\n"); !written) return written;
   std::error_code ec;
   fs::rename(temp, dir / "shards", ec);
+  if (!ec) return {};
+  fs::remove(temp, ec);
+  return fail(ErrorCode::kIo, "cannot write " + (dir / "shards").string() + ": " + ec.message());
 }
 
 namespace {

@@ -54,7 +54,8 @@ std::vector<std::filesystem::path> shard_dirs(const std::filesystem::path& dir);
 // failure names the system's reason (`No space left on device`); the file is removed then.
 Result<void> write_whole_file(const std::filesystem::path& path, std::string_view text);
 std::optional<std::size_t> recorded_shard_count(const std::filesystem::path& dir);
-void record_shard_count(const std::filesystem::path& dir, std::size_t shards);  // atomically
+// Atomically; the failure names the system's reason.
+Result<void> record_shard_count(const std::filesystem::path& dir, std::size_t shards);
 
 // What makes DIR's layout untrustworthy before any database is opened (kCorrupt): generations
 // (gen-NNNNNN) but no XAPIANDB naming the live one (an incremental run would have rebuilt the

@@ -1327,29 +1327,6 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     if (const std::size_t q = plan.folded.rfind('"'); q == 0 || plan.folded[q - 1] != ':') plan.folded[q] = ' ';
   plan.typed = plan.folded;
   plan.raw = request.query;
-  capitalised_.clear();
-  {
-    std::vector<std::string> words;  // ASCII words: `Brian`, `McDonald`, not `MS` or `brian`
-    bool first_word = true, first_capitalised = false, others = false;
-    for (std::size_t i = 0; i < request.query.size();) {
-      if (std::isalpha(static_cast<unsigned char>(request.query[i])) == 0) {
-        ++i;
-        continue;
-      }
-      std::size_t end = i;
-      while (end < request.query.size() && std::isalpha(static_cast<unsigned char>(request.query[end])) != 0) ++end;
-      const std::string_view word = std::string_view(request.query).substr(i, end - i);
-      const bool capitalised = std::isupper(static_cast<unsigned char>(word[0])) != 0 &&
-                               std::any_of(word.begin() + 1, word.end(), [](char c) { return std::islower(static_cast<unsigned char>(c)) != 0; });
-      if (capitalised) {
-        words.push_back(ascii_lower(word));
-        (first_word ? first_capitalised : others) = true;
-      }
-      first_word = false;
-      i = end;
-    }
-    for (std::size_t k = first_capitalised && !others ? 1 : 0; k < words.size(); ++k) capitalised_.insert(words[k]);
-  }
   // A bracket that pairs with none (`microglia )`, as typed so far or pasted) groups nothing:
   // taken out. Xapian's parser read the text again without its syntax, and a synonym group's
   // phrase and OR became words (37 articles for `microglia )`, 5 for `microglia`).
@@ -1922,9 +1899,40 @@ bool has_digit(const std::string& word) {
   return std::any_of(word.begin(), word.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
 }
 
+// Words typed capitalised on purpose, folded: a name so typed is meant as a name (`Greta
+// Thunberg` is no typo of "great"). ASCII words (`Brian`, `McDonald`, not `MS` or `brian`); the
+// first word counts only beside another capitalised word: a phone capitalises it for the
+// visitor (`Brian fog` is brain fog).
+std::set<std::string> capitalised_words(std::string_view raw) {
+  std::vector<std::string> words;
+  bool first_word = true, first_capitalised = false, others = false;
+  for (std::size_t i = 0; i < raw.size();) {
+    if (std::isalpha(static_cast<unsigned char>(raw[i])) == 0) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < raw.size() && std::isalpha(static_cast<unsigned char>(raw[end])) != 0) ++end;
+    const std::string_view word = std::string_view(raw).substr(i, end - i);
+    const bool capitalised = std::isupper(static_cast<unsigned char>(word[0])) != 0 &&
+                             std::any_of(word.begin() + 1, word.end(), [](char c) { return std::islower(static_cast<unsigned char>(c)) != 0; });
+    if (capitalised) {
+      words.push_back(ascii_lower(word));
+      (first_word ? first_capitalised : others) = true;
+    }
+    first_word = false;
+    i = end;
+  }
+  std::set<std::string> out;
+  for (std::size_t k = first_capitalised && !others ? 1 : 0; k < words.size(); ++k) out.insert(words[k]);
+  return out;
+}
+
 }  // namespace
 
-std::string QueryPlanner::spelling_correction(const std::string& folded) {
+std::string QueryPlanner::spelling_correction(const QueryPlan& plan) {
+  capitalised_ = capitalised_words(plan.raw);
+  const std::string& folded = plan.folded;
   // The words first; then a topic or journal no article has, named as typed (`topic:astrocites`,
   // `journal:"brain reserch"`), the nearest that one has, within the typos its length allows.
   const std::string words = words_correction(folded);
@@ -2178,6 +2186,7 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_w
   // Stop words do not count (`what do the astrocites do in ms` is a short question).
   const auto content = std::count_if(words.begin(), words.end(), [](const std::string& w) { return !is_stop_word(w); });
   if (words.empty() || static_cast<std::size_t>(content) > kMaxWords) return {};
+  capitalised_ = capitalised_words(plan.raw);
   bool unknown = false;
   for (const auto& w : words) {
     // Short words, identifiers with a digit (gene names: `bcp1`, `rpl23`) and stop words are
@@ -2198,7 +2207,7 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_w
   if (unknown_word != nullptr) *unknown_word = true;
   // Only the typos change: spelling_correction never changes an English word ("ocrevous walking
   // stick" is not offered "ocrevus walking still").
-  return spelling_correction(plan.folded);
+  return spelling_correction(plan);
 }
 
 std::vector<QueryPlanner::FacetPlan> QueryPlanner::own_filter_plans(const SearchRequest& request,

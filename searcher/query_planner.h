@@ -82,8 +82,8 @@ class QueryPlanner {
   // The plan of `request` for other words (did-you-mean's correction), never as-you-type.
   Result<QueryPlan> plan_words(const SearchRequest& request, const std::string& folded);
 
-  // The words corrected where the index does not know them, or empty.
-  std::string spelling_correction(const std::string& folded);
+  // The plan's words corrected where the index does not know them, or empty.
+  std::string spelling_correction(const QueryPlan& plan);
   // The same for a plan that found enough without its misspelt word (`ocrevous side effects`):
   // only short queries (a few words, typed, not pasted), not as-you-type, and only for a word
   // neither the index nor a synonym group knows; empty otherwise.
@@ -137,9 +137,8 @@ class QueryPlanner {
   Result<void> take_bad_date();
   std::string bad_date_;
   std::map<std::string, std::string> typed_dates_;  // a date filter as read -> as typed (plan())
-  // Words typed capitalised on purpose (plan()), folded: a name so typed is meant as a name
-  // (`Greta Thunberg` is no typo of "great"). The first word counts only beside another
-  // capitalised word: a phone capitalises it for the visitor (`Brian fog` is brain fog).
+  // The words of the query being corrected that were typed capitalised on purpose
+  // (capitalised_words in query_planner.cpp), set by spelling_correction and typo_correction.
   std::set<std::string> capitalised_;
   const SearcherOptions& options_;
   std::shared_ptr<const SynonymTable> synonyms_;

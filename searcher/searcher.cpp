@@ -76,18 +76,17 @@ Result<Searcher> Searcher::open(const SearcherOptions& options, std::shared_ptr<
     try {
       return Searcher(std::make_unique<Impl>(options, std::move(*shards), synonyms));
     } catch (const Xapian::DatabaseModifiedError& e) {
-      // Overtaken by commits while it opened, a reader opens again at a newer revision. Met
-      // twice at the same revision, a block claims a revision the index has not reached: the
-      // index is damaged (Impl::retrying), not busy.
-      const bool damaged = revision && revision == overtaken_at;
+      // Overtaken by commits while it opened, a reader opens again at a newer revision; met
+      // twice at the same one, the index is damaged, not busy.
+      const bool damaged = Impl::revision_unreached(overtaken_at, revision);
       if (!damaged && attempt < 3) {
         overtaken_at = revision;
         continue;
       }
       return fail(damaged ? ErrorCode::kCorrupt : ErrorCode::kDatabase,
                   "reading index " + specs.front() + ": " + e.get_description() +
-                      (damaged ? std::string("; a block of the index claims a revision it has not reached: `mssearch check` "
-                                             "verifies it, `mssearch index --full` rebuilds it")
+                      (damaged ? fmt::format("; {}: `mssearch check` verifies it, `mssearch index --full` rebuilds it",
+                                           Impl::kRevisionUnreached)
                                : std::string()));
     } catch (const Xapian::Error& e) {
       return fail(schema::error_code_of(e), "reading index " + specs.front() + ": " + e.get_description());
@@ -280,7 +279,7 @@ Result<SearchResult> Searcher::Impl::search_once(const SearchRequest& request) {
   // "Did you mean": offered only when the correction finds more than the query as typed;
   // when the query found nothing, the corrected query's hits are shown instead.
   if (!plan->blank && result->total < 3) {
-    const std::string corrected = planner.spelling_correction(plan->folded);
+    const std::string corrected = planner.spelling_correction(*plan);
     if (!corrected.empty() && corrected != plan->folded) {
       auto replanned = planner.plan_words(request, corrected);
       auto better = replanned ? run(request, *replanned) : Result<SearchResult>(std::unexpected(replanned.error()));
@@ -636,7 +635,7 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     // As one index offers it (Impl::search_once); the coordinator counts the proposals.
     bool unknown = false;
     const std::string corrected = plan->blank                ? std::string()
-                                  : matched.total < 3        ? planner.spelling_correction(plan->folded)
+                                  : matched.total < 3        ? planner.spelling_correction(*plan)
                                                              : planner.typo_correction(*plan, &unknown);
     if (!corrected.empty() && corrected != plan->folded) a.spelling = correction_as_typed(*plan, corrected);
     else a.spelling_unknown = unknown;

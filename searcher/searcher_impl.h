@@ -99,6 +99,14 @@ struct Searcher::Impl {
       return std::nullopt;
     }
   }
+  // A DatabaseModifiedError met at revision `before` and again (or after a reopen) at `after`.
+  // Overtaken by commits, a reader moves on to a newer revision; one that stays where it was was
+  // not overtaken: a block claims a revision the index has not reached (its header overwritten).
+  // Damage, which every search met as "try again" (HTTP 500).
+  static bool revision_unreached(std::optional<Xapian::rev> before, std::optional<Xapian::rev> after) {
+    return before && before == after;
+  }
+  static constexpr const char* kRevisionUnreached = "a block of the index claims a revision it has not reached";
   template <typename Read>
   auto retrying(Read&& read) -> decltype(read()) {
     for (int attempt = 1;; ++attempt) {
@@ -108,12 +116,8 @@ struct Searcher::Impl {
         if (attempt == 3) throw;
         const auto before = revision_of(db);
         db.reopen();
-        // Overtaken by commits, a reader moves on to a newer revision. One that stays where it
-        // was was not overtaken: a block claims a revision the index has not reached (its
-        // header overwritten). Damage, which every search met as "try again" (HTTP 500).
-        if (before && before == revision_of(db))
-          throw Xapian::DatabaseCorruptError("a block of the index claims a revision it has not reached (" +
-                                             e.get_msg() + ")");
+        if (revision_unreached(before, revision_of(db)))
+          throw Xapian::DatabaseCorruptError(std::string(kRevisionUnreached) + " (" + e.get_msg() + ")");
         load_topics();
       } catch (const Xapian::NetworkError&) {
         // A remote shard died or timed out: answer from the others (a partial answer).

@@ -57,6 +57,12 @@ std::string unprivileged();
 void overwrite_blocks(const std::filesystem::path& file);
 void flip_stored_article(const std::filesystem::path& db, const std::string& id);
 
+// A socket listening on 127.0.0.1 at a port of the system's choosing (returned in `port`), for
+// a fake server; throws when the system gives none.
+int loopback_listener(int& port, int backlog);
+// A port on 127.0.0.1 that was free a moment ago (xapian-tcpsrv needs a number, not 0).
+int free_port();
+
 std::filesystem::path source_dir();
 std::filesystem::path corpus_dir();
 

@@ -108,12 +108,21 @@ class FakeShard {
   std::thread thread_;
 };
 
-SearcherOptions coordinator_options(std::vector<std::vector<std::string>> shards, bool feedback = true,
-                                    double timeout = 2.0, double retry = 30) {
+// A coordinator's replica lists with its deadlines, in seconds (connect: the same as the answer's
+// unless given).
+ClusterOptions cluster_options(std::vector<std::vector<std::string>> shards, double timeout, double retry,
+                               double connect_timeout = 0) {
   ClusterOptions cluster;
   cluster.shards = std::move(shards);
   cluster.timeout_seconds = timeout;
+  cluster.connect_timeout_seconds = connect_timeout > 0 ? connect_timeout : timeout;
   cluster.retry_seconds = retry;
+  return cluster;
+}
+
+SearcherOptions coordinator_options(std::vector<std::vector<std::string>> shards, bool feedback = true,
+                                    double timeout = 2.0, double retry = 30) {
+  ClusterOptions cluster = cluster_options(std::move(shards), timeout, retry, 1.0);
   SearcherOptions o;
   o.synonyms_path = test::corpus_dir() / "synonyms.yaml";
   if (!feedback) o.ranking.feedback_docs = 0;
@@ -1738,24 +1747,10 @@ namespace {
 
 // A shard server that answers its first request (keeping the connection) and then hangs, as one
 // stopped by SIGSTOP does: later connections wait in its listen queue, never accepted.
-// A socket listening on 127.0.0.1 at a port of the system's choosing (set in `port`).
-int listening_socket(int& port, int backlog) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  port = ntohs(addr.sin_port);
-  REQUIRE(::listen(fd, backlog) == 0);
-  return fd;
-}
-
 class HangingShard {
  public:
   HangingShard() {
-    fd_ = listening_socket(port, 64);
+    fd_ = test::loopback_listener(port, 64);
     thread_ = std::thread([this] {
       conn_ = ::accept(fd_, nullptr, nullptr);
       std::string in;
@@ -1814,11 +1809,7 @@ TEST_CASE("cluster: a hung replica costs one deadline, and only one call probes 
   using Clock = std::chrono::steady_clock;
   HangingShard hung;
   DelayedShard other({});  // the shard's other replica, answering at once
-  ClusterOptions cluster;
-  cluster.shards = {{fmt::format("http://127.0.0.1:{}", hung.port), other.url()}};
-  cluster.timeout_seconds = 0.4;
-  cluster.connect_timeout_seconds = 0.4;
-  cluster.retry_seconds = 0.2;
+  const ClusterOptions cluster = cluster_options({{fmt::format("http://127.0.0.1:{}", hung.port), other.url()}}, 0.4, 0.2);
   auto transports = http_shard_transports(cluster);
   auto first = transports();
   const std::string body = encode(ShardRequest{});
@@ -1877,11 +1868,7 @@ TEST_CASE("cluster: an answer that comes a byte at a time is cut at the deadline
         res.set_content_provider("application/x-msgpack", provider);
     });
     DelayedShard other({});
-    ClusterOptions cluster;
-    cluster.shards = {{trickle.url(), other.url()}};
-    cluster.timeout_seconds = 0.5;
-    cluster.connect_timeout_seconds = 0.5;
-    cluster.retry_seconds = 30;
+    const ClusterOptions cluster = cluster_options({{trickle.url(), other.url()}}, 0.5, 30);
     auto transport = http_shard_transports(cluster)();
     const std::string body = encode(ShardRequest{});
     const auto start = Clock::now();
@@ -1902,7 +1889,7 @@ namespace {
 class EndlessHeaders {
  public:
   EndlessHeaders() {
-    fd_ = listening_socket(port_, 8);
+    fd_ = test::loopback_listener(port_, 8);
     thread_ = std::thread([this] {
       conn_ = ::accept(fd_, nullptr, nullptr);
       if (conn_ < 0) return;
@@ -1938,11 +1925,7 @@ TEST_CASE("cluster: an answer whose headers never end is cut at the deadline", "
   // without end held every search for a minute and grew the coordinator by 3 GB.
   EndlessHeaders endless;
   DelayedShard other({});
-  ClusterOptions cluster;
-  cluster.shards = {{endless.url(), other.url()}};
-  cluster.timeout_seconds = 0.5;
-  cluster.connect_timeout_seconds = 0.5;
-  cluster.retry_seconds = 30;
+  const ClusterOptions cluster = cluster_options({{endless.url(), other.url()}}, 0.5, 30);
   auto transport = http_shard_transports(cluster)();
   const auto start = std::chrono::steady_clock::now();
   CHECK(transport->call(0, encode(ShardRequest{})));  // cut, then the other replica answers
@@ -2075,11 +2058,7 @@ TEST_CASE("cluster: a shard that missed the info refresh's deadline costs the se
 TEST_CASE("cluster: a call that waited a deadline for one hung replica does not probe another hung one", "[cluster]") {
   // Both replicas of the shard hang (every call late), as when a shard's machines are stopped.
   DelayedShard a(std::vector<double>(8, 1.0)), b(std::vector<double>(8, 1.0));
-  ClusterOptions cluster;
-  cluster.shards = {{a.url(), b.url()}};
-  cluster.timeout_seconds = 0.3;
-  cluster.connect_timeout_seconds = 0.3;
-  cluster.retry_seconds = 0.05;
+  const ClusterOptions cluster = cluster_options({{a.url(), b.url()}}, 0.3, 0.05);
   auto t = http_shard_transports(cluster)();
   const std::string body = encode(ShardRequest{});
   CHECK(!t->call(0, body));  // the first finds both late: each asked once (the second might have answered)
@@ -2133,11 +2112,7 @@ TEST_CASE("cluster: a slow replica beside a dead one is still asked, and not mar
   const std::string body = encode(ShardRequest{});
   SECTION("the dead one's probe fails at once: the slow one is asked all the same") {
     DelayedShard slow({0.8});  // call 0 late, then at once
-    ClusterOptions cluster;
-    cluster.shards = {{dead, slow.url()}};
-    cluster.timeout_seconds = 0.3;
-    cluster.connect_timeout_seconds = 0.3;
-    cluster.retry_seconds = 0.5;
+    const ClusterOptions cluster = cluster_options({{dead, slow.url()}}, 0.3, 0.5);
     auto t = http_shard_transports(cluster)();
     // The dead one refuses; the slow one misses its deadline with no answer since: both down.
     CHECK(!t->call(0, body));
@@ -2148,11 +2123,7 @@ TEST_CASE("cluster: a slow replica beside a dead one is still asked, and not mar
   }
   SECTION("a dead replica due for its probe is no other replica up") {
     DelayedShard slow({0, 1.0});  // call 1 late
-    ClusterOptions cluster;
-    cluster.shards = {{dead, slow.url()}};
-    cluster.timeout_seconds = 0.5;
-    cluster.connect_timeout_seconds = 0.3;
-    cluster.retry_seconds = 0.05;
+    const ClusterOptions cluster = cluster_options({{dead, slow.url()}}, 0.5, 0.05, 0.3);
     auto transports = http_shard_transports(cluster);
     auto a = transports(), b = transports();
     REQUIRE(a->call(0, body));  // the dead one refuses, the slow one answers (call 0)

@@ -52,19 +52,6 @@ void damage_spelling(const fs::path& index) {
   test::write_file(table, bytes);
 }
 
-// A port that was free a moment ago (xapian-tcpsrv needs a number, not 0).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 bool port_open(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -127,7 +114,7 @@ std::pair<std::vector<std::unique_ptr<TcpServer>>, std::vector<std::string>> ser
   std::vector<std::unique_ptr<TcpServer>> servers;
   std::vector<std::string> specs;
   for (std::size_t i = 0; i < n; ++i) {
-    servers.push_back(std::make_unique<TcpServer>(shard_dir(dir, i), free_port()));
+    servers.push_back(std::make_unique<TcpServer>(shard_dir(dir, i), test::free_port()));
     specs.push_back(servers.back()->spec());
   }
   return {std::move(servers), std::move(specs)};
@@ -843,7 +830,7 @@ TEST_CASE("shards: remote shards whose idle connections xapian-tcpsrv closed ans
   test::TempDir tmp;
   const fs::path sharded = tmp / "sharded";
   REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 2 -q", test::corpus_dir().string(), sharded.string())).exit_code == 0);
-  TcpServer s0(shard_dir(sharded, 0), free_port(), 300), s1(shard_dir(sharded, 1), free_port(), 300);
+  TcpServer s0(shard_dir(sharded, 0), test::free_port(), 300), s1(shard_dir(sharded, 1), test::free_port(), 300);
   SearcherOptions o;
   o.databases = {s0.spec(), s1.spec()};
   o.synonyms_path = test::corpus_dir() / "synonyms.yaml";
@@ -872,7 +859,7 @@ TEST_CASE("shards: the server over remote shards: same page, partial answers, /r
   const fs::path single = tmp / "single", sharded = tmp / "sharded";
   REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q", test::corpus_dir().string(), single.string())).exit_code == 0);
   REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' --shards 2 -q", test::corpus_dir().string(), sharded.string())).exit_code == 0);
-  TcpServer s0(shard_dir(sharded, 0), free_port()), s1(shard_dir(sharded, 1), free_port());
+  TcpServer s0(shard_dir(sharded, 0), test::free_port()), s1(shard_dir(sharded, 1), test::free_port());
   auto serve = [&](const std::vector<std::string>& databases, const fs::path& db, const fs::path& spelling = {}) {
     ServerOptions o;
     o.searcher.db_path = db;
@@ -953,7 +940,7 @@ TEST_CASE("replication: a replica follows the primary through incremental and --
   fs::copy(test::corpus_dir(), articles, fs::copy_options::recursive);
   const std::string index_cmd = fmt::format("index '{}' --db '{}' -q --changesets 10", articles.string(), primary.string());
   REQUIRE(test::run_mssearch(index_cmd).exit_code == 0);
-  const int port = free_port();
+  const int port = test::free_port();
   const std::string scripts = (test::source_dir() / "scripts").string();
   Process server({"bash", scripts + "/replica-primary.sh", primary.string(), std::to_string(port)}, tmp / "primary.log");
   for (int i = 0; i < 100 && !port_open(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
