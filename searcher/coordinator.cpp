@@ -487,7 +487,7 @@ Result<SearchResult> Coordinator::search(const SearchRequest& request) {
     result->did_you_mean.reset();
     // Not a shard that failed the first search (hung: a second deadline for the same visitor).
     auto better = search_once(again, failed);
-    if (better && better->total > result->total) {
+    if (better && (better->total > result->total || (result->total > 0 && better->total == result->total))) {
       const std::size_t trips = result->shard_round_trips + better->shard_round_trips;
       better->timed_out = better->timed_out || result->timed_out;
       const std::string corrected = again.query;

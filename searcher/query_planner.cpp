@@ -1941,7 +1941,7 @@ std::string QueryPlanner::spelling_correction(const QueryPlan& plan) {
   return filters != base ? filters : words;
 }
 
-std::string QueryPlanner::filter_values_corrected(const std::string& text) {
+std::string QueryPlanner::filter_values_corrected(const std::string& text, bool* missing) {
   std::string out;
   std::size_t copied = 0;
   for (std::size_t at = 0; at < text.size(); ++at) {
@@ -1965,6 +1965,7 @@ std::string QueryPlanner::filter_values_corrected(const std::string& text) {
     const std::string slug = schema::slug(fold_text(value.front() == '"' ? value.substr(1, value.size() - 2) : value));
     at = end - 1;
     if (slug.empty() || db_.term_exists(std::string(prefix) + slug)) continue;
+    if (missing != nullptr) *missing = true;
     // A value of several words typed without quotes (`topic:multiple sclerosis`: the topic
     // "multiple", none, and the word sclerosis): the value with the next words, quoted, when
     // an article has that one.
@@ -1977,7 +1978,10 @@ std::string QueryPlanner::filter_values_corrected(const std::string& text) {
         while (b < text.size() && text[b] == ' ') ++b;
         std::size_t e = b;
         while (e < text.size() && std::string_view(" \t()\":").find(text[e]) == std::string_view::npos) ++e;
-        if (e == b || (e < text.size() && text[e] == ':') || text[b] == '-' || text[b] == '+') break;
+        // Not past an operator (`topic:symptom managment OR fatigue`) or the next field.
+        if (e == b || (e < text.size() && text[e] == ':') || text[b] == '-' || text[b] == '+' ||
+            is_query_operator(std::string_view(text).substr(b, e - b)))
+          break;
         extents.push_back(e);
       }
     }
@@ -2128,6 +2132,10 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
   // every one-word expression (a file of 110,000 groups made a 60-word question 2.7 s).
   constexpr std::size_t kMaxSynonymLookups = 8;
   std::size_t synonym_lookups = 0;
+  // A word is not corrected into one the query already has (`brain brian`, `fatige fatigue`):
+  // that word was searched for, and "brain brain" was offered.
+  std::set<std::string> typed_words;
+  for (const auto& [from, to] : before) typed_words.insert(ascii_lower(folded.substr(from, to - from)));
   for (std::size_t i = 0; i < before.size(); ++i) {
     const std::string typed = folded.substr(before[i].first, before[i].second - before[i].first);
     std::string proposed = corrected.substr(after[i].first, after[i].second - after[i].first);
@@ -2165,7 +2173,8 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
                       english_stop_words()(lower) || is_stop_word(typed) ||
                       (EnglishWords::system().knows(lower) &&
                        (capitalised_.contains(lower) || !name_typo(lower, ascii_lower(offered_base)))) ||
-                      db_.term_exists("Z" + analyzer_.stemmer()(lower));
+                      db_.term_exists("Z" + analyzer_.stemmer()(lower)) ||
+                      typed_words.contains(ascii_lower(offered_base));
     out += corrected.substr(copied, after[i].first - copied);
     if (keep) {
       out += typed;
@@ -2185,7 +2194,7 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_w
   const std::vector<std::string> words = synonym_tokens(split_filters(plan.folded).rest);
   // Stop words do not count (`what do the astrocites do in ms` is a short question).
   const auto content = std::count_if(words.begin(), words.end(), [](const std::string& w) { return !is_stop_word(w); });
-  if (words.empty() || static_cast<std::size_t>(content) > kMaxWords) return {};
+  if (static_cast<std::size_t>(content) > kMaxWords) return {};
   capitalised_ = capitalised_words(plan.raw);
   bool unknown = false;
   for (const auto& w : words) {
@@ -2202,8 +2211,19 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_w
     if (synonyms_->expand(w, false) != w) continue;
     unknown = true;
   }
+  if (!unknown) {
+    // Every word known, and a filter's value no article has beside an OR or in an exclusion
+    // (`topic:"symptom managment" OR fatigue`, `fatigue -topic:"symptom managment"`), which
+    // found the other words' articles: nothing was offered. The value the index has, as
+    // spelling_correction offers it when a query finds nothing.
+    // A value unknown here with no neighbour abstains, as a word does (a shard may have none).
+    bool missing = false;
+    std::string filters = filter_values_corrected(plan.folded, &missing);
+    if (unknown_word != nullptr) *unknown_word = missing;
+    return filters == plan.folded ? std::string() : filters;
+  }
   // Without a word list a word the articles do not use cannot be told from a typo: not offered.
-  if (!unknown || EnglishWords::system().empty()) return {};
+  if (EnglishWords::system().empty()) return {};
   if (unknown_word != nullptr) *unknown_word = true;
   // Only the typos change: spelling_correction never changes an English word ("ocrevous walking
   // stick" is not offered "ocrevus walking still").

@@ -116,8 +116,9 @@ class QueryPlanner {
   std::string corrected_words(const std::string& folded, bool as_plain_words = true);
   std::string words_correction(const std::string& folded);  // spelling_correction's words
   // `text` with each topic:/journal: value no article has (as typed) made the nearest one that
-  // an article has, within typos_allowed; `text` itself when none is.
-  std::string filter_values_corrected(const std::string& text);
+  // an article has, within typos_allowed; `text` itself when none is. `missing`, when given, is
+  // set when a value no article has was found, corrected or not.
+  std::string filter_values_corrected(const std::string& text, bool* missing = nullptr);
   Xapian::Query parse(const std::string& folded, bool partial);
   Xapian::Query filters(const SearchRequest& request) const;
   Result<QueryPlan> finish(const SearchRequest& request, QueryPlan plan);

@@ -276,14 +276,16 @@ Result<SearchResult> Searcher::Impl::search_once(const SearchRequest& request) {
   auto result = run(request, *plan);
   if (!result) return result;
 
-  // "Did you mean": offered only when the correction finds more than the query as typed;
-  // when the query found nothing, the corrected query's hits are shown instead.
+  // "Did you mean": offered only when the correction finds more than the query as typed, or as
+  // many where it found some (`brian fog` found the 2 articles of "fog" that `brain fog` finds,
+  // and nothing was offered); when the query found nothing, the corrected query's hits are
+  // shown instead.
   if (!plan->blank && result->total < 3) {
     const std::string corrected = planner.spelling_correction(*plan);
     if (!corrected.empty() && corrected != plan->folded) {
       auto replanned = planner.plan_words(request, corrected);
       auto better = replanned ? run(request, *replanned) : Result<SearchResult>(std::unexpected(replanned.error()));
-      if (better && better->total > result->total) {
+      if (better && (better->total > result->total || (result->total > 0 && better->total == result->total))) {
         better->timed_out = better->timed_out || result->timed_out;
         if (result->total == 0) {
           better->query = request.query;

@@ -549,6 +549,17 @@ TEST_CASE("search: did you mean", "[searcher]") {
     CHECK(c.search("topic:multipel sclerosis -fatigue").did_you_mean.value_or("") ==
           "topic:\"multiple sclerosis\" -fatigue");
     CHECK(c.search("journal:lancet nuerology").did_you_mean.value_or("") == "journal:\"lancet neurology\"");
+    // Beside an OR or in an exclusion, where the other words found enough (nothing was offered),
+    // and never joined past an operator.
+    CHECK(c.search("topic:\"symptom managment\" OR fatigue").did_you_mean.value_or("") ==
+          "topic:\"symptom management\" OR fatigue");
+    CHECK(c.search("topic:symptom managment OR fatigue").did_you_mean.value_or("") ==
+          "topic:\"symptom management\" OR fatigue");
+    const auto excluded = c.search("fatigue -topic:\"symptom managment\"");
+    CHECK(excluded.did_you_mean.value_or("") == "fatigue -topic:\"symptom management\"");
+    CHECK_FALSE(excluded.showing_corrected);
+    CHECK(excluded.total == c.search("fatigue").total);
+    CHECK_FALSE(c.search("fatigue -topic:zzzzqqq").did_you_mean);  // no value near it
     // A journal's name of five words (it was joined to four at most).
     for (const char* q : {"journal:multiple sclerosis and related disorders", "journal:multiple sclerosis and related disordres"}) {
       INFO(q);
@@ -570,6 +581,16 @@ TEST_CASE("search: did you mean", "[searcher]") {
     CHECK_FALSE(c.search("ms and Brian lesions").did_you_mean);
     CHECK_FALSE(c.search("Greta Thunberg").showing_corrected);
     CHECK_FALSE(c.search("Greta Thunberg").did_you_mean);
+    // Offered where the correction finds as many as the words typed (`brian fog` found the
+    // articles of "fog", as `brain fog` does: nothing was offered).
+    const auto fog = c.search("brian fog");
+    CHECK(fog.did_you_mean.value_or("") == "brain fog");
+    CHECK_FALSE(fog.showing_corrected);
+    // Never into a word the query already has ("brain brain" was offered).
+    for (const char* q : {"brain brian", "brian brain", "fatige fatigue"}) {
+      INFO(q);
+      CHECK_FALSE(c.search(q).did_you_mean);
+    }
     // Names that are one other edit from a word the articles use are meant as typed.
     for (const char* q : {"thai", "persian", "finnish", "arab", "thai diet"}) {
       INFO(q);
