@@ -610,8 +610,12 @@ std::string near_only_between_words(std::string folded) {
       joins = joinable_by_near(before) && joinable_by_near(after);
     }
     if (joins) continue;
+    // Last, or before fields with no value only (`fatigue NEAR`, as typed so far; `fatigue NEAR
+    // title:`): it joins nothing, and is left out (as a word "near" it found 2 more articles).
+    bool last = k > 0 && is_positional_operator(core) && core.size() == w.size();
+    for (std::size_t n = k + 1; last && n < words.size(); ++n) last = word(n).ends_with(':');
     for (std::size_t at = words[k].first; at < words[k].second; ++at)
-      folded[at] = static_cast<char>(std::tolower(static_cast<unsigned char>(folded[at])));
+      folded[at] = last ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(folded[at])));
   }
   return folded;
 }

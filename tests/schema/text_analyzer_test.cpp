@@ -207,9 +207,13 @@ TEST_CASE("query folding: NEAR and ADJ join two words or are words", "[analysis]
   CHECK(analyzer.fold_query("-fatigue NEAR brain sleep") == "-fatigue near brain sleep");
   CHECK(analyzer.fold_query("fatigue NEAR -brain") == "fatigue near -brain");
   CHECK(analyzer.fold_query("AND NEAR/2 fatigue") == "AND near/2 fatigue");
-  CHECK(analyzer.fold_query("fatigue OR NEAR/2") == "fatigue OR near/2");
+  // Last, it joins nothing and goes (as a word "near" it found more; `fatigue NEAR`, as typed so
+  // far, or before a field with no value); first, it is the word.
+  CHECK(analyzer.fold_query("fatigue OR NEAR/2") == "fatigue OR       ");
+  CHECK(analyzer.fold_query("fatigue NEAR title:") == "fatigue      title:");
+  CHECK(analyzer.fold_query("NEAR") == "near");
   CHECK(analyzer.fold_query("NEAR fatigue") == "near fatigue");
-  CHECK(analyzer.fold_query("fatigue ADJ") == "fatigue adj");
+  CHECK(analyzer.fold_query("fatigue ADJ") == "fatigue    ");
   CHECK(analyzer.fold_query("\"white matter\" NEAR lesions") == "\"white matter\" near lesions");
   CHECK(analyzer.fold_query("myelin-repair NEAR brain") == "myelin-repair near brain");
   CHECK(analyzer.fold_query("fatigue NEAR topic:sleep") == "fatigue near topic:sleep");
