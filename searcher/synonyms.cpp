@@ -104,6 +104,20 @@ Result<SynonymTable> SynonymTable::load(const std::filesystem::path& path) {
       return Error{ErrorCode::kIo, yaml_where(path, at) + ": more than " + std::to_string(kMaxExpressions) +
                                        " expressions (YAML aliases count each time they are used)"};
     };
+    // A list's expressions, each words: an empty one (`~`, `null`, nothing between commas) or a
+    // list or map in its place is refused naming its line (`null` was searched as a word "null",
+    // and a map said "bad conversion").
+    const auto expressions_of = [&](const YAML::Node& list, std::vector<std::string>& out) -> std::optional<Error> {
+      for (const auto& e : list) {
+        if (e.IsNull())
+          return Error{ErrorCode::kIo, yaml_where(path, e.Mark().line >= 0 ? e : list) +
+                                           ": an empty expression (~ or null) in a group: write its words or leave it out"};
+        if (!e.IsScalar())
+          return Error{ErrorCode::kIo, yaml_where(path, e) + ": each expression of a group must be words, not a list or a map"};
+        out.push_back(e.Scalar());
+      }
+      return std::nullopt;
+    };
     for (const auto& section : root) {
       if (!section.second.IsSequence())
         return fail(ErrorCode::kIo, yaml_where(path, section.second) + ": '" + section.first.as<std::string>() + "' must be a list of groups");
@@ -116,9 +130,10 @@ Result<SynonymTable> SynonymTable::load(const std::filesystem::path& path) {
           if (group.size() != 2 || !from || !to || !from.IsSequence() || !to.IsSequence() || from.size() == 0 || to.size() == 0)
             return fail(ErrorCode::kIo, yaml_where(path, group) +
                                             ": a one-way group must be {from: [expressions typed], to: [expressions they also find]}");
-          std::vector<std::string> expressions = from.as<std::vector<std::string>>();
+          std::vector<std::string> expressions;
+          if (auto e = expressions_of(from, expressions)) return std::unexpected(*e);
           const std::size_t triggers = expressions.size();
-          for (auto& e : to.as<std::vector<std::string>>()) expressions.push_back(std::move(e));
+          if (auto e = expressions_of(to, expressions)) return std::unexpected(*e);
           if (auto e = too_many(group, expressions.size())) return std::unexpected(*e);
           table.add_group(expressions, triggers, false);
           continue;
@@ -127,7 +142,8 @@ Result<SynonymTable> SynonymTable::load(const std::filesystem::path& path) {
           return fail(ErrorCode::kIo, yaml_where(path, group) +
                                           ": each group must be a list like [MS, multiple sclerosis], or one way, {from: [jab], to: [vaccine]}");
         if (auto e = too_many(group, group.size())) return std::unexpected(*e);
-        const auto expressions = group.as<std::vector<std::string>>();
+        std::vector<std::string> expressions;
+        if (auto e = expressions_of(group, expressions)) return std::unexpected(*e);
         table.add_group(expressions, expressions.size(), false);
       }
     }

@@ -334,6 +334,26 @@ TEST_CASE("synonyms: a one-way group expands its `from` expressions only", "[pip
     REQUIRE_FALSE(refused);
     CHECK_THAT(refused.error().message, Catch::Contains("bad.yaml:2") && Catch::Contains("one-way group"));
   }
+  // An empty expression (`null` was searched as the word "null") or a list or map in one's place
+  // ("bad conversion"): named, with its line.
+  for (const char* bad : {"lay:\n  - [tired, null]\n", "lay:\n  - [tired, ~, fatigue]\n", "lay:\n  - [tired, , fatigue]\n",
+                          "lay:\n  - {from: [jab], to: [~]}\n"}) {
+    CAPTURE(bad);
+    test::write_file(tmp / "bad.yaml", bad);
+    auto refused = SynonymTable::load(tmp / "bad.yaml");
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Contains("bad.yaml:2") && Catch::Contains("empty expression"));
+  }
+  for (const char* bad : {"lay:\n  - [tired, {a: b}]\n", "lay:\n  - {from: [jab, [x]], to: [v]}\n"}) {
+    CAPTURE(bad);
+    test::write_file(tmp / "bad.yaml", bad);
+    auto refused = SynonymTable::load(tmp / "bad.yaml");
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Contains("bad.yaml:2") && Catch::Contains("must be words"));
+  }
+  // A number is words (`[vitamin d, 25-hydroxyvitamin d]`, `[covid, 19]`).
+  test::write_file(tmp / "number.yaml", "lay:\n  - [tired, 42]\n");
+  REQUIRE(SynonymTable::load(tmp / "number.yaml"));
   // YAML aliases repeat a group without its bytes: bounded by what they expand to (a 27 KB
   // file took 6 s and 415 MB each search).
   {
