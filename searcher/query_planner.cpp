@@ -1938,7 +1938,7 @@ std::string QueryPlanner::spelling_correction(const QueryPlan& plan) {
   const std::string words = words_correction(folded);
   const std::string base = words.empty() ? folded : words;
   std::string filters = filter_values_corrected(base);
-  return filters != base ? filters : words;
+  return filters != base ? dates_as_typed(std::move(filters)) : words;
 }
 
 std::string QueryPlanner::filter_values_corrected(const std::string& text, bool* missing) {
@@ -2031,17 +2031,18 @@ std::string QueryPlanner::filter_values_corrected(const std::string& text, bool*
   return copied == 0 ? text : out + text.substr(copied);
 }
 
+std::string QueryPlanner::dates_as_typed(std::string text) const {
+  for (const auto& [as, typed] : typed_dates_)
+    for (std::size_t at = text.find(as); at != std::string::npos; at = text.find(as, at + typed.size()))
+      text.replace(at, as.size(), typed);
+  return text;
+}
+
 std::string QueryPlanner::words_correction(const std::string& folded) {
   // The words are corrected, the filters and exclusions kept as they are, after them: beside a
   // signed date range (which the parser does not read) nothing was offered.
   const Kept kept = split_filters(folded);
-  // Offered with each date filter as typed (`year:2025`, not the range of days it is read as).
-  const auto as_typed = [&](std::string text) {
-    for (const auto& [as, typed] : typed_dates_)
-      for (std::size_t at = text.find(as); at != std::string::npos; at = text.find(as, at + typed.size()))
-        text.replace(at, as.size(), typed);
-    return text;
-  };
+  const auto as_typed = [&](std::string text) { return dates_as_typed(std::move(text)); };
   // The whole query first, its brackets and operators where they stand; the words alone only
   // when that offers nothing (moving a filter after an OR changed what the query meant).
   // Text the parser cannot read is corrected as plain words, which drops its signs: then only
@@ -2133,9 +2134,12 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
   constexpr std::size_t kMaxSynonymLookups = 8;
   std::size_t synonym_lookups = 0;
   // A word is not corrected into one the query already has (`brain brian`, `fatige fatigue`):
-  // that word was searched for, and "brain brain" was offered.
+  // that word was searched for, and "brain brain" was offered. Its words in no field: not a
+  // field's name or value (`journal:multiple sclerosis journl` is "journal").
   std::set<std::string> typed_words;
-  for (const auto& [from, to] : before) typed_words.insert(ascii_lower(folded.substr(from, to - from)));
+  for (const auto& [from, to] : before)
+    if ((to >= folded.size() || folded[to] != ':') && !in_field_value(folded, from))
+      typed_words.insert(ascii_lower(folded.substr(from, to - from)));
   for (std::size_t i = 0; i < before.size(); ++i) {
     const std::string typed = folded.substr(before[i].first, before[i].second - before[i].first);
     std::string proposed = corrected.substr(after[i].first, after[i].second - after[i].first);
@@ -2220,7 +2224,7 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_w
     bool missing = false;
     std::string filters = filter_values_corrected(plan.folded, &missing);
     if (unknown_word != nullptr) *unknown_word = missing;
-    return filters == plan.folded ? std::string() : filters;
+    return filters == plan.folded ? std::string() : dates_as_typed(std::move(filters));
   }
   // Without a word list a word the articles do not use cannot be told from a typo: not offered.
   if (EnglishWords::system().empty()) return {};
@@ -2295,6 +2299,121 @@ Xapian::Query QueryPlanner::filters(const SearchRequest& r) const {
 
 namespace mssearch {
 
+namespace {
+
+// `fix` in the case `typed` was written in: a word typed in capitals is corrected in capitals, a
+// capital first letter kept (`Astrocites NOT Sleep` was offered `astrocytes NOT sleep`).
+std::string in_case_of(const std::string& typed, std::string fix) {
+  const auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  const auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+  const bool all_caps = typed.size() > 1 && std::any_of(typed.begin(), typed.end(), upper) && std::none_of(typed.begin(), typed.end(), lower);
+  if (all_caps) {
+    for (char& c : fix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  } else if (!typed.empty() && !fix.empty() && upper(typed.front()) && lower(fix.front())) {
+    fix.front() = static_cast<char>(std::toupper(static_cast<unsigned char>(fix.front())));
+  }
+  return fix;
+}
+
+// For each word of `text` (word_spans), whether a quote opens just before it and whether one
+// closes just after it.
+std::pair<std::vector<bool>, std::vector<bool>> quotes_around(std::string_view text,
+                                                              const std::vector<std::pair<std::size_t, std::size_t>>& spans) {
+  std::vector<bool> opens(spans.size(), false), closes(spans.size(), false);
+  bool open = false;
+  std::size_t at = 0;
+  for (std::size_t k = 0; k <= spans.size(); ++k) {
+    const std::size_t until = k < spans.size() ? spans[k].first : text.size();
+    for (; at < until; ++at) {
+      if (text[at] != '"') continue;
+      if (open && k > 0) closes[k - 1] = true;
+      if (!open && k < spans.size()) opens[k] = true;
+      open = !open;
+    }
+    if (k < spans.size()) at = spans[k].second;
+  }
+  return {opens, closes};
+}
+
+// A correction that quotes a field's value (`topic:symptom managment` → `topic:"symptom
+// management"`), onto the query as typed: its words aligned with the typed ones (the longest
+// common subsequence of their folded forms; the words between two aligned ones paired in order
+// when as many), each changed word replaced in the typed word's case, and the quotes it adds put
+// around the typed words they enclose; the text between words as typed (`-year:2025`, `NOT`, the
+// hyphen of `anti-cd20`). Offered as it was built, these were lost: lower case, `NOT x` as
+// `-x`, hyphens dropped. nullopt when the two cannot be aligned so.
+std::optional<std::string> quotes_onto_typed(const std::string& raw, const std::string& corrected) {
+  const auto typed = word_spans(raw), fixed = word_spans(corrected);
+  constexpr std::size_t kMaxWords = 200;  // the alignment's table is words × words
+  if (typed.empty() || fixed.empty() || typed.size() > kMaxWords || fixed.size() > kMaxWords) return std::nullopt;
+  std::vector<std::string> a, b;
+  for (const auto& [begin, end] : typed) {
+    const std::string word = raw.substr(begin, end - begin);
+    a.push_back(is_query_operator(word) ? word : fold_text(word));  // `AND` stays one
+  }
+  for (const auto& [begin, end] : fixed) b.push_back(corrected.substr(begin, end - begin));
+  // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
+  std::vector<std::vector<std::uint16_t>> lcs(a.size() + 1, std::vector<std::uint16_t>(b.size() + 1, 0));
+  for (std::size_t i = a.size(); i-- > 0;)
+    for (std::size_t j = b.size(); j-- > 0;)
+      lcs[i][j] = a[i] == b[j] ? static_cast<std::uint16_t>(lcs[i + 1][j + 1] + 1) : std::max(lcs[i + 1][j], lcs[i][j + 1]);
+  // to[i]: the corrected word typed word i stands for, or npos (kept as typed).
+  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> to(a.size(), kNone);
+  std::size_t i = 0, j = 0, gap_a = 0, gap_b = 0;
+  const auto close_gap = [&](std::size_t end_a, std::size_t end_b) {
+    // The typed words between, but an operator (`NOT x`, which the correction writes `-x`):
+    // paired in order with the correction's when as many; none of the correction's, they stay.
+    std::vector<std::size_t> words;
+    for (std::size_t k = gap_a; k < end_a; ++k)
+      if (!is_query_operator(std::string_view(raw).substr(typed[k].first, typed[k].second - typed[k].first))) words.push_back(k);
+    if (words.size() == end_b - gap_b) {
+      for (std::size_t k = 0; k < words.size(); ++k) to[words[k]] = gap_b + k;
+      return true;
+    }
+    return end_b == gap_b;
+  };
+  while (i < a.size() && j < b.size()) {
+    if (a[i] == b[j]) {
+      if (!close_gap(i, j)) return std::nullopt;
+      to[i] = j;
+      gap_a = ++i, gap_b = ++j;
+    } else if (lcs[i + 1][j] >= lcs[i][j + 1]) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  if (!close_gap(a.size(), b.size())) return std::nullopt;
+  const auto [typed_opens, typed_closes] = quotes_around(raw, typed);
+  const auto [fixed_opens, fixed_closes] = quotes_around(corrected, fixed);
+  // Every quote the correction adds must stand by a typed word.
+  std::vector<bool> placed_open(b.size(), false), placed_close(b.size(), false);
+  for (std::size_t k = 0; k < a.size(); ++k)
+    if (to[k] != kNone) placed_open[to[k]] = placed_close[to[k]] = true;
+  for (std::size_t k = 0; k < b.size(); ++k)
+    if ((fixed_opens[k] && !placed_open[k]) || (fixed_closes[k] && !placed_close[k])) return std::nullopt;
+  // An operator last joins nothing (`astrocites -fatigue AND`): left out, as the correction did.
+  std::size_t words_end = a.size();
+  while (words_end > 0 && is_query_operator(a[words_end - 1])) --words_end;
+  std::string out;
+  std::size_t at = 0;
+  for (std::size_t k = 0; k < words_end; ++k) {
+    const auto [begin, end] = typed[k];
+    out.append(raw, at, begin - at);
+    const std::string word = raw.substr(begin, end - begin);
+    const std::size_t m = to[k];
+    if (m != kNone && fixed_opens[m] && !typed_opens[k]) out += '"';
+    out += m == kNone || a[k] == b[m] ? word : in_case_of(word, b[m]);
+    if (m != kNone && fixed_closes[m] && !typed_closes[k]) out += '"';
+    at = end;
+  }
+  if (words_end == a.size()) out.append(raw, at, std::string::npos);
+  return out;
+}
+
+}  // namespace
+
 std::string correction_as_typed(const QueryPlan& plan, const std::string& corrected_text) {
   // Without the spaces that punctuation typed at either end became (`Astrocites…`).
   const std::size_t first = corrected_text.find_first_not_of(" \t\r\n");
@@ -2314,13 +2433,16 @@ std::string correction_as_typed(const QueryPlan& plan, const std::string& correc
     }
     return spans;
   };
+  // Where the words cannot be paired one for one with the query's (a date filter read as a
+  // range of days, a value quoted), aligned with the words as typed.
+  const auto aligned = [&] { return quotes_onto_typed(plan.raw, corrected).value_or(corrected); };
   const auto from = words(plan.folded), to = words(corrected);
-  if (from.size() != to.size()) return corrected;
+  if (from.size() != to.size()) return aligned();
   // A correction that quotes a field's value (`topic:multiple scelrosis` → `topic:"multiple
-  // sclerosis"`) is offered as it is: the words alone, mended onto the query as typed, lost the
-  // quotes (the offer searched the topic "multiple" and the word sclerosis).
+  // sclerosis"`): its words alone, mended onto the query as typed, lost the quotes (the offer
+  // searched the topic "multiple" and the word sclerosis); aligned, the quotes are put there.
   if (std::count(plan.folded.begin(), plan.folded.end(), '"') != std::count(corrected.begin(), corrected.end(), '"'))
-    return corrected;
+    return aligned();
   // The words the correction changed: those of the query it no longer holds, paired in order
   // with those it holds instead. Not word by word in place: a correction may name the query's
   // filters and exclusions after its words (`-sleep astrocites )` is corrected as "astrocytes
@@ -2335,11 +2457,11 @@ std::string correction_as_typed(const QueryPlan& plan, const std::string& correc
   left = balance;
   for (const auto& [begin, length] : to)
     if (std::string w = corrected.substr(begin, length); left[w] < 0) ++left[w], added_words.push_back(std::move(w));
-  if (gone.size() != added_words.size()) return corrected;
+  if (gone.size() != added_words.size()) return aligned();
   std::map<std::string, std::string> changed;
   for (std::size_t k = 0; k < gone.size(); ++k)
     if (auto [it, added] = changed.emplace(gone[k], added_words[k]); !added && it->second != added_words[k])
-      return corrected;  // two ways
+      return aligned();  // two ways
   if (changed.empty()) return corrected;
   // Onto the query as typed, its case kept (`Astrocites NOT Sleep` was offered `astrocytes NOT
   // sleep`): a word typed in capitals is corrected in capitals, a capital first letter kept.
@@ -2354,16 +2476,7 @@ std::string correction_as_typed(const QueryPlan& plan, const std::string& correc
       if (it == changed.end()) {
         out += word;
       } else {
-        std::string fix = it->second;
-        const auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
-        const auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
-        const bool all_caps = word.size() > 1 && std::any_of(word.begin(), word.end(), upper) && std::none_of(word.begin(), word.end(), lower);
-        if (all_caps) {
-          for (char& c : fix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        } else if (upper(word.front()) && lower(fix.front())) {
-          fix.front() = static_cast<char>(std::toupper(static_cast<unsigned char>(fix.front())));
-        }
-        out += fix;
+        out += in_case_of(word, it->second);
         any = true;
       }
       at = begin + length;

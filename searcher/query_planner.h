@@ -115,6 +115,8 @@ class QueryPlanner {
   // spelling_correction's, of words alone; text the parser cannot read as plain words, or not at all
   std::string corrected_words(const std::string& folded, bool as_plain_words = true);
   std::string words_correction(const std::string& folded);  // spelling_correction's words
+  // `text` with each date filter as typed (`year:2025`, not the range of days it is read as).
+  std::string dates_as_typed(std::string text) const;
   // `text` with each topic:/journal: value no article has (as typed) made the nearest one that
   // an article has, within typos_allowed; `text` itself when none is. `missing`, when given, is
   // set when a value no article has was found, corrected or not.

@@ -542,7 +542,7 @@ TEST_CASE("search: did you mean", "[searcher]") {
                           "Topic:Multipel Sclerosis"}) {
       INFO(q);
       const auto r = c.search(q);
-      CHECK(r.did_you_mean.value_or("") == "topic:\"multiple sclerosis\"");
+      CHECK(r.did_you_mean.value_or("") == (q[0] == 'T' ? "Topic:\"Multiple Sclerosis\"" : "topic:\"multiple sclerosis\""));
       CHECK(r.showing_corrected);
       CHECK(r.total == c.search("topic:\"multiple sclerosis\"").total);
     }
@@ -560,6 +560,22 @@ TEST_CASE("search: did you mean", "[searcher]") {
     CHECK_FALSE(excluded.showing_corrected);
     CHECK(excluded.total == c.search("fatigue").total);
     CHECK_FALSE(c.search("fatigue -topic:zzzzqqq").did_you_mean);  // no value near it
+    // Offered as typed around the value (helper-84: the offer was rebuilt from the query as
+    // read: `year:2025` as a range of days, `NOT x` as `-x`, all in lower case, hyphens gone).
+    for (const auto& [q, offered] : std::vector<std::pair<std::string, std::string>>{
+             {"topic:symptom managment -year:2025", "topic:\"symptom management\" -year:2025"},
+             {"topic:symptom managment NOT year:2025", "topic:\"symptom management\" NOT year:2025"},
+             {"topic:symptom managment year:2024..2025", "topic:\"symptom management\" year:2024..2025"},
+             {"topic:SYMPTOM MANAGMENT", "topic:\"SYMPTOM MANAGEMENT\""},
+             {"topic:symptom managment NOT Sleep", "topic:\"symptom management\" NOT Sleep"},
+             {"topic:symptom managment AND Sleep OR Tired", "topic:\"symptom management\" AND Sleep OR Tired"},
+             {"topic:anti-cd20 therapi", "topic:\"anti-cd20 therapy\""},
+             {"Fatige year:2025..2026", "Fatigue year:2025..2026"},
+             // The field's name is no word typed: "journal" is still offered for `journl`.
+             {"journal:multiple sclerosis journl", "journal:\"multiple sclerosis journal\""}}) {
+      INFO(q);
+      CHECK(c.search(q).did_you_mean.value_or("") == offered);
+    }
     // A journal's name of five words (it was joined to four at most).
     for (const char* q : {"journal:multiple sclerosis and related disorders", "journal:multiple sclerosis and related disordres"}) {
       INFO(q);
