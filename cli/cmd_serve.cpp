@@ -5,8 +5,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <string>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -18,6 +23,21 @@
 
 namespace mssearch::cli {
 namespace {
+
+// One of the server's own lines on stdout. One that cannot be written (stdout on a full disk) is
+// said once on stderr, and the server serves on: it exited 2 after a SIGTERM, a failed unit to
+// systemd, for a line nobody could read.
+void stdout_line(const std::string& line) {
+  static bool warned = false;
+  std::fputs(line.c_str(), stdout);
+  errno = 0;
+  if (std::fflush(stdout) == 0 && std::ferror(stdout) == 0) return;
+  const int why = errno;
+  std::clearerr(stdout);
+  if (!std::exchange(warned, true))
+    std::fputs(fmt::format("mssearch serve: warning: standard output cannot be written ({}): its lines are lost\n",
+                           why != 0 ? std::strerror(why) : "a write failed").c_str(), stderr);
+}
 
 struct ServeArgs {
   std::string config;
@@ -155,7 +175,7 @@ int run_serve(const ServeArgs& args) {
       from.clear();
       for (const auto& d : options.searcher.databases) from += (from.empty() ? "" : ", ") + d;
     }
-    fmt::print("mssearch serve: {} articles (revision {}) from {}\n", state->first, state->second, printable(from));
+    stdout_line(fmt::format("mssearch serve: {} articles (revision {}) from {}\n", state->first, state->second, printable(from)));
     // A shard left out from the start (another version, unreachable) is said now, not only in /readyz.
     for (const auto& problem : server.shard_problems())
       fmt::print(stderr, "mssearch serve: warning: shard {}\n", printable(problem));
@@ -164,12 +184,11 @@ int run_serve(const ServeArgs& args) {
                printable(state.error().message));
   }
   // An IPv6 literal in brackets (`http://::1:8080/` is no URL a browser opens).
-  fmt::print("mssearch serve: listening on http://{}:{}/ ({} threads){}\n", url_host(options.host), *port, options.threads,
-             options.shard_server ? fmt::format(", shard server on {}{}", kShardEndpoint,
-                                               std::getenv("MSSEARCH_SHARD_SECRET") != nullptr || !options.shard_secret.empty()
-                                                   ? " (secret required)" : " (no secret: keep it off the internet)")
-                                 : "");
-  std::fflush(stdout);
+  stdout_line(fmt::format("mssearch serve: listening on http://{}:{}/ ({} threads){}\n", url_host(options.host), *port, options.threads,
+                          options.shard_server ? fmt::format(", shard server on {}{}", kShardEndpoint,
+                                                            std::getenv("MSSEARCH_SHARD_SECRET") != nullptr || !options.shard_secret.empty()
+                                                                ? " (secret required)" : " (no secret: keep it off the internet)")
+                                               : ""));
 
   std::thread signal_thread([&] {
     int received = 0;
@@ -185,7 +204,7 @@ int run_serve(const ServeArgs& args) {
     pthread_kill(signal_thread.native_handle(), SIGTERM);
     signal_thread.join();
   }
-  fmt::print("mssearch serve: stopped\n");
+  stdout_line("mssearch serve: stopped\n");
   return ok ? kExitOk : kExitFatal;
 }
 

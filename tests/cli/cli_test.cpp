@@ -739,6 +739,36 @@ TEST_CASE("cli: serve listens on loopback, answers, and stops cleanly on SIGTERM
   CHECK_THAT(test::read_file(tmp / "err"), Catch::Contains("GET /api/search?q=astrocytes 200"));
 }
 
+TEST_CASE("cli: serve whose stdout cannot be written serves on, says so once, and ends 0 on SIGTERM", "[cli][server]") {
+  // Its lines lost on a full disk, it exited 2 after SIGTERM: a failed unit to systemd.
+  test::TempDir tmp;
+  REQUIRE(test::run_mssearch("index " + q(test::corpus_dir()) + " --db " + q(tmp / "db") + " -q").exit_code == 0);
+  const int port = test::free_port();
+  const std::string inner = "'" MSSEARCH_BIN "' serve --db " + q(tmp / "db") + " --port " + std::to_string(port) +
+                            " --threads 1 >/dev/full 2>" + q(tmp / "err") + " </dev/null & echo $! >" + q(tmp / "pid") +
+                            "; wait $!; echo $? >" + q(tmp / "rc");
+  test::write_file(tmp / "run.sh", inner + "\n");
+  REQUIRE(std::system(("sh " + q(tmp / "run.sh") + " >/dev/null 2>&1 &").c_str()) == 0);
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(1);
+  int status = 0;
+  for (int i = 0; i < 300 && status == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (auto r = c.Get("/api/search?q=astrocytes")) status = r->status;
+  }
+  CHECK(status == 200);
+  const int pid = std::atoi(test::read_file(tmp / "pid").c_str());
+  REQUIRE(pid > 0);
+  ::kill(pid, SIGTERM);
+  for (int i = 0; i < 500 && !fs::exists(tmp / "rc"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(fs::exists(tmp / "rc"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the shell's write of it
+  CHECK(std::atoi(test::read_file(tmp / "rc").c_str()) == 0);
+  const std::string err = test::read_file(tmp / "err");
+  CHECK_THAT(err, Catch::Contains("standard output cannot be written (No space left on device)"));
+  CHECK(err.find("standard output cannot be written") == err.rfind("standard output cannot be written"));  // once
+}
+
 TEST_CASE("cli: serve on an IPv6 address prints its URL with the address in brackets", "[cli][server]") {
   // `listening on http://::1:PORT/` was no URL a browser or curl opens.
   test::TempDir tmp;
