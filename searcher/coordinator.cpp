@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "schema/edit_distance.h"
+#include "schema/schema.h"
 #include "schema/text_analyzer.h"
 #include "searcher/facet_counter.h"
 #include "searcher/matcher.h"
@@ -1071,7 +1072,10 @@ Result<std::vector<Suggestion>> Coordinator::suggest(const std::string& prefix, 
   // lists them.
   std::stable_sort(counted.begin(), counted.end(), [](const Suggestion& a, const Suggestion& b) {
     if (a.kind != b.kind) return a.kind == "topic";
-    return a.count != b.count ? a.count > b.count : a.kind == "term" && a.text < b.text;
+    if (a.count != b.count) return a.count > b.count;
+    // A topic completing a filter: equal counts by the topic's term, as one index orders topics.
+    if (a.kind == "filter") return schema::slug(fold_text(a.text)) < schema::slug(fold_text(b.text));
+    return a.kind == "term" && a.text < b.text;
   });
   // A term that is a title or topic shown already is left out, as one index leaves it (`fat`
   // offered the term "fatigue" beside the topic Fatigue).

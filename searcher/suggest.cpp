@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <optional>
 #include <set>
+#include <string_view>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
@@ -37,6 +39,39 @@ std::size_t last_word_start(std::string_view prefix) {
 // number's, `E2F-1, -2`).
 bool minus_excludes(std::string_view prefix, std::size_t start) {
   return start + 1 < prefix.size() && prefix[start] == '-' && std::isdigit(static_cast<unsigned char>(prefix[start + 1])) == 0;
+}
+
+// A filter field's name (`topic`, `date`, …) with its colon at the start of `token`, after an
+// optional sign: its length with the colon, else 0.
+std::size_t filter_field_at(std::string_view token) {
+  const std::size_t sign = !token.empty() && (token[0] == '-' || token[0] == '+') ? 1 : 0;
+  const std::string_view rest = token.substr(sign);
+  const auto named = [&](std::string_view name) {
+    return rest.size() > name.size() && rest[name.size()] == ':' &&
+           std::equal(name.begin(), name.end(), rest.begin(), [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
+  };
+  for (const auto& field : schema::kFilterFields)
+    if (named(field.name)) return sign + field.name.size() + 1;
+  return named(schema::kDateFieldName) ? sign + schema::kDateFieldName.size() + 1 : 0;
+}
+
+// A topic being typed as a filter, last (`topic:fat`, `fatigue -topic:"symptom ma`): where its
+// value begins in `prefix` (after the colon) and whether a quote opened it; nullopt otherwise.
+struct TopicTyped {
+  std::size_t value_begin = 0;
+  bool quoted = false;
+};
+std::optional<TopicTyped> topic_being_typed(std::string_view prefix) {
+  for (std::size_t at = prefix.size(); at-- > 0;) {
+    if (at > 0 && std::string_view(" \t\r\n(+-").find(prefix[at - 1]) == std::string_view::npos) continue;
+    const std::string_view from = prefix.substr(at);
+    if (from.size() < 6 || from[5] != ':' || fold_text(from.substr(0, 5)) != "topic") continue;
+    const std::string_view value = from.substr(6);
+    if (!value.empty() && value.front() == '"')
+      return value.find('"', 1) == std::string_view::npos ? std::optional<TopicTyped>({at + 7, true}) : std::nullopt;
+    return value.find_first_of(" \t\r\n()") == std::string_view::npos ? std::optional<TopicTyped>({at + 6, false}) : std::nullopt;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -73,9 +108,28 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
                                                               bool one_form_per_stem, std::size_t list_limit) {
   if (prefix.size() > options.max_query_bytes)
     return fail(ErrorCode::kBadQuery, "prefix is longer than " + std::to_string(options.max_query_bytes) + " bytes");
+  std::vector<Suggestion> out;
+  // A topic being typed as a filter: the topics it begins (a word of theirs, or the name), as
+  // the filter completed (kind "filter": the query with the topic's name in place). It was
+  // offered titles and the topic as a word: `topic:fat` made "Fatigue", a filter turned into
+  // a word, and `topic:` the word "topics".
+  if (const auto typed = topic_being_typed(prefix)) {
+    const std::string value = fold_text(prefix.substr(typed->value_begin));
+    const std::string before = prefix.substr(0, typed->value_begin - (typed->quoted ? 1 : 0));
+    for (const auto& topic : topics) {
+      if (out.size() >= list_limit) break;  // a shard's: as many as its coordinator sums
+      const std::string name = fold_text(topic.value);
+      const auto topic_words = synonym_tokens(name);
+      if (!name.starts_with(value) &&
+          std::none_of(topic_words.begin(), topic_words.end(), [&](const std::string& w) { return w.starts_with(value); }))
+        continue;
+      const bool quote = typed->quoted || topic.value.find_first_of(" \t\"") != std::string::npos;
+      out.push_back({before + (quote ? "\"" + topic.value + "\"" : topic.value), "filter", "", "", topic.count});
+    }
+    return out;
+  }
   const std::string folded = fold_text(prefix);
   const auto words = synonym_tokens(folded);
-  std::vector<Suggestion> out;
   if (words.empty()) return out;
   const std::size_t per_kind = std::max<std::size_t>(limit / 2, 3);
   const std::string& last = words.back();
@@ -149,6 +203,14 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
       continue;
     }
     if (is_query_operator(token)) continue;
+    // A filter (`year:2025 fat`, `topic:"symptom management" f`) holds no word the last one
+    // follows: nothing was offered after it.
+    if (const std::size_t field = filter_field_at(token); field > 0) {
+      if (token.size() > field && token[field] == '"' && token.find('"', field + 1) == std::string_view::npos)
+        while (++i < before_tokens.size() && before_tokens[i].find('"') == std::string_view::npos) {
+        }
+      continue;
+    }
     head.append(token).append(" ");
   }
   std::set<std::string> excluded_stems;

@@ -1303,6 +1303,38 @@ TEST_CASE("as-you-type: a completed word is one the articles write after the wor
   CHECK(terms("xyzzy f").empty());
 }
 
+TEST_CASE("as-you-type: a topic typed as a filter is completed as the filter", "[searcher]") {
+  // `topic:fat` was offered titles and the topic as a word ("Fatigue": the filter lost), and
+  // `topic:` the word "topics".
+  CorpusIndex c;
+  const auto texts = [&](const std::string& prefix) {
+    auto s = c.searcher->suggest(prefix, 8);
+    REQUIRE(s);
+    std::vector<std::string> out;
+    for (const auto& x : *s) {
+      CHECK(x.kind == "filter");
+      CHECK(x.count > 0);
+      out.push_back(x.text);
+    }
+    return out;
+  };
+  CHECK(texts("topic:fat") == std::vector<std::string>{"topic:Fatigue"});
+  CHECK(texts("fatigue -topic:\"symptom ma") == std::vector<std::string>{"fatigue -topic:\"Symptom management\""});
+  const auto any = texts("topic:");
+  CHECK(any.size() == 8);
+  CHECK(std::find(any.begin(), any.end(), "topic:\"Multiple sclerosis\"") != any.end());
+  CHECK(texts("topic:zzz").empty());
+  // Each completion finds what its topic holds.
+  SearchRequest r;
+  r.query = texts("fatigue topic:sym").front();
+  CHECK(r.query == "fatigue topic:\"Symptom management\"");
+  CHECK(c.search(r).total > 0);
+  // After a filter the word typed is completed, the filter kept (nothing was offered).
+  auto after = c.searcher->suggest("year:2025 fat", 8);
+  REQUIRE(after);
+  CHECK(std::any_of(after->begin(), after->end(), [](const Suggestion& x) { return x.kind == "term" && x.text == "year:2025 fatigue"; }));
+}
+
 TEST_CASE("as-you-type: text the query parser refuses is suggested for as plain words", "[searcher]") {
   CorpusIndex c;
   SearchRequest r;
