@@ -138,6 +138,16 @@ SearcherOptions single_options(bool feedback = true) {
   return o;
 }
 
+// The answers of one index and of a coordinator to the same query.
+std::pair<SearchResult, SearchResult> both_answers(Searcher& one, Searcher& many, const std::string& q) {
+  SearchRequest r;
+  r.query = q;
+  auto a = one.search(r), b = many.search(r);
+  REQUIRE(a);
+  REQUIRE(b);
+  return {std::move(*a), std::move(*b)};
+}
+
 // A coordinator whose shard 0 lists `replica` before its good shard server: every search
 // whole (the replica's calls go to the other), and what the shard's status says of the replica.
 std::string whole_beside(const ShardServers& servers, const std::string& replica) {
@@ -275,15 +285,10 @@ TEST_CASE("cluster: two misspelt words, each known to one shard only, are correc
   for (const std::string q : {"topic:\"symptom managment\" OR fatigue", "fatigue -topic:\"symptom managment\"",
                               "fatigue -topic:symptom-managment", "fatigue -topic:zzzzqqq", "brian fog", "brain brian"}) {
     CAPTURE(q);
-    SearchRequest r;
-    r.query = q;
-    const auto one = single->search(r);
-    const auto many = coordinator->search(r);
-    REQUIRE(one);
-    REQUIRE(many);
-    CHECK(many->did_you_mean == one->did_you_mean);
-    CHECK(many->total == one->total);
-    CHECK(one->did_you_mean.has_value() == (q != "fatigue -topic:zzzzqqq" && q != "brain brian"));
+    const auto [one, many] = both_answers(*single, *coordinator, q);
+    CHECK(many.did_you_mean == one.did_you_mean);
+    CHECK(many.total == one.total);
+    CHECK(one.did_you_mean.has_value() == (q != "fatigue -topic:zzzzqqq" && q != "brain brian"));
   }
 }
 
@@ -2345,14 +2350,9 @@ TEST_CASE("cluster: two replicas that cannot put a search's answer into the prot
   REQUIRE(single);
   for (const std::string q : {"fatigue", "multiple sclerosis", "vitamin d", "sleep"}) {
     CAPTURE(q);
-    SearchRequest r;
-    r.query = q;
-    const auto one = single->search(r);
-    const auto many = coordinator->search(r);
-    REQUIRE(one);
-    REQUIRE(many);
-    CHECK(many->failed_shards.empty());
-    CHECK(many->total == one->total);
+    const auto [one, many] = both_answers(*single, *coordinator, q);
+    CHECK(many.failed_shards.empty());
+    CHECK(many.total == one.total);
   }
   CHECK(coordinator->shard_status()[2].replicas_failing >= 1);
 }

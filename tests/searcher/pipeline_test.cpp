@@ -325,31 +325,24 @@ TEST_CASE("synonyms: a one-way group expands its `from` expressions only", "[pip
   auto both = SynonymTable::load(tmp / "both.yaml");
   REQUIRE(both);
   CHECK(both->fingerprint() != table->fingerprint());
-  // Malformed: named, with its line.
-  for (const char* bad : {"lay:\n  - {from: [jab]}\n", "lay:\n  - {from: [jab], to: []}\n", "lay:\n  - {from: [jab], to: [v], also: [x]}\n",
-                          "lay:\n  - {from: jab, to: [v]}\n"}) {
+  // Malformed: named, with its line. An empty expression (`null` was searched as the word
+  // "null") or a list or map in one's place ("bad conversion") too.
+  for (const auto& [bad, said] : std::vector<std::pair<std::string, std::string>>{
+           {"lay:\n  - {from: [jab]}\n", "one-way group"},
+           {"lay:\n  - {from: [jab], to: []}\n", "one-way group"},
+           {"lay:\n  - {from: [jab], to: [v], also: [x]}\n", "one-way group"},
+           {"lay:\n  - {from: jab, to: [v]}\n", "one-way group"},
+           {"lay:\n  - [tired, null]\n", "empty expression"},
+           {"lay:\n  - [tired, ~, fatigue]\n", "empty expression"},
+           {"lay:\n  - [tired, , fatigue]\n", "empty expression"},
+           {"lay:\n  - {from: [jab], to: [~]}\n", "empty expression"},
+           {"lay:\n  - [tired, {a: b}]\n", "must be words"},
+           {"lay:\n  - {from: [jab, [x]], to: [v]}\n", "must be words"}}) {
     CAPTURE(bad);
     test::write_file(tmp / "bad.yaml", bad);
     auto refused = SynonymTable::load(tmp / "bad.yaml");
     REQUIRE_FALSE(refused);
-    CHECK_THAT(refused.error().message, Catch::Contains("bad.yaml:2") && Catch::Contains("one-way group"));
-  }
-  // An empty expression (`null` was searched as the word "null") or a list or map in one's place
-  // ("bad conversion"): named, with its line.
-  for (const char* bad : {"lay:\n  - [tired, null]\n", "lay:\n  - [tired, ~, fatigue]\n", "lay:\n  - [tired, , fatigue]\n",
-                          "lay:\n  - {from: [jab], to: [~]}\n"}) {
-    CAPTURE(bad);
-    test::write_file(tmp / "bad.yaml", bad);
-    auto refused = SynonymTable::load(tmp / "bad.yaml");
-    REQUIRE_FALSE(refused);
-    CHECK_THAT(refused.error().message, Catch::Contains("bad.yaml:2") && Catch::Contains("empty expression"));
-  }
-  for (const char* bad : {"lay:\n  - [tired, {a: b}]\n", "lay:\n  - {from: [jab, [x]], to: [v]}\n"}) {
-    CAPTURE(bad);
-    test::write_file(tmp / "bad.yaml", bad);
-    auto refused = SynonymTable::load(tmp / "bad.yaml");
-    REQUIRE_FALSE(refused);
-    CHECK_THAT(refused.error().message, Catch::Contains("bad.yaml:2") && Catch::Contains("must be words"));
+    CHECK_THAT(refused.error().message, Catch::Contains("bad.yaml:2") && Catch::Contains(said));
   }
   // A number is words (`[vitamin d, 25-hydroxyvitamin d]`, `[covid, 19]`).
   test::write_file(tmp / "number.yaml", "lay:\n  - [tired, 42]\n");
