@@ -610,12 +610,25 @@ std::string near_only_between_words(std::string folded) {
       joins = joinable_by_near(before) && joinable_by_near(after);
     }
     if (joins) continue;
-    // Last, or before fields with no value only (`fatigue NEAR`, as typed so far; `fatigue NEAR
-    // title:`): it joins nothing, and is left out (as a word "near" it found 2 more articles).
-    bool last = k > 0 && is_positional_operator(core) && core.size() == w.size();
-    for (std::size_t n = k + 1; last && n < words.size(); ++n) last = word(n).ends_with(':');
+    // Last, or before nothing but fields with no value, operators and marks (`fatigue NEAR`,
+    // as typed so far; `fatigue NEAR title:`, `fatigue NEAR )`, `fatigue NEAR -`, `NEAR,`): it
+    // joins nothing, and is left out (as a word "near" it found 2 more articles).
+    std::string_view bare = core;
+    while (!bare.empty() && std::ispunct(static_cast<unsigned char>(bare.back())) != 0 && bare.back() != '/') bare.remove_suffix(1);
+    bool last = k > 0 && is_positional_operator(bare) && (core.size() == w.size() || core.size() == bare.size());
+    const auto no_word = [](std::string_view x) {
+      return std::none_of(x.begin(), x.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || static_cast<unsigned char>(c) >= 0x80; });
+    };
+    for (std::size_t n = k + 1; last && n < words.size(); ++n)
+      last = word(n).ends_with(':') || no_word(word(n)) || is_query_operator(word(n)) || word(n) == "\u2026";
+    if (last) {
+      // The operator's letters only: brackets and marks around it stay.
+      const std::size_t from = words[k].first + static_cast<std::size_t>(core.data() - w.data());
+      for (std::size_t at = from; at < from + bare.size(); ++at) folded[at] = ' ';
+      continue;
+    }
     for (std::size_t at = words[k].first; at < words[k].second; ++at)
-      folded[at] = last ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(folded[at])));
+      folded[at] = static_cast<char>(std::tolower(static_cast<unsigned char>(folded[at])));
   }
   return folded;
 }

@@ -66,6 +66,8 @@ std::optional<TopicTyped> topic_being_typed(std::string_view prefix) {
     if (at > 0 && std::string_view(" \t\r\n(+-").find(prefix[at - 1]) == std::string_view::npos) continue;
     const std::string_view from = prefix.substr(at);
     if (from.size() < 6 || from[5] != ':' || fold_text(from.substr(0, 5)) != "topic") continue;
+    // Inside a phrase (`"fatigue topic:sym`) it is text: three quotes were offered.
+    if (std::count(prefix.begin(), prefix.begin() + static_cast<std::ptrdiff_t>(at), '"') % 2 == 1) return std::nullopt;
     const std::string_view value = from.substr(6);
     if (!value.empty() && value.front() == '"')
       return value.find('"', 1) == std::string_view::npos ? std::optional<TopicTyped>({at + 7, true}) : std::nullopt;
@@ -189,10 +191,21 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
   // (`fatigue -sleep d` offered "sleep disorders", the pair of the word left out), no operator.
   // The excluded words, folded: no title, topic or completion the query would leave out
   // (`fatigue -sleep p` offered "Poor Sleep Adds to MS Fatigue", `brain -fog f` "brain -fog fog").
-  std::string head;
+  std::string head, filters;  // the words before the last one; the filters typed among them
   std::vector<std::string> excluded;
   for (std::size_t i = 0; i < before_tokens.size(); ++i) {
     const std::string_view token = before_tokens[i];
+    // A filter (`year:2025 fat`, `-topic:"symptom management" sle`) holds no word the last one
+    // follows: nothing was offered after it (an excluded one's words were excluded as words).
+    if (const std::size_t field = filter_field_at(token); field > 0) {
+      filters.append(token).append(" ");
+      if (token.size() > field && token[field] == '"' && token.find('"', field + 1) == std::string_view::npos)
+        while (++i < before_tokens.size()) {
+          filters.append(before_tokens[i]).append(" ");
+          if (before_tokens[i].find('"') != std::string_view::npos) break;
+        }
+      continue;
+    }
     if (token == "NOT") {
       if (++i < before_tokens.size())
         for (auto& w : synonym_tokens(fold_text(before_tokens[i]))) excluded.push_back(std::move(w));
@@ -203,18 +216,21 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
       continue;
     }
     if (is_query_operator(token)) continue;
-    // A filter (`year:2025 fat`, `topic:"symptom management" f`) holds no word the last one
-    // follows: nothing was offered after it.
-    if (const std::size_t field = filter_field_at(token); field > 0) {
-      if (token.size() > field && token[field] == '"' && token.find('"', field + 1) == std::string_view::npos)
-        while (++i < before_tokens.size() && before_tokens[i].find('"') == std::string_view::npos) {
-        }
-      continue;
-    }
     head.append(token).append(" ");
   }
   std::set<std::string> excluded_stems;
   for (const auto& w : excluded) excluded_stems.insert(planner.analyzer().stemmer()(w));
+  // The filters typed before the word (`year:2025 fat`): titles and completions are of the
+  // articles they keep, each completion counted there and left out when it finds none there
+  // (`year:2025 fatty` was offered, counted 2, and found nothing).
+  std::optional<Xapian::Query> filter;
+  if (!filters.empty()) {
+    SearchRequest only_filters;
+    only_filters.query = filters;
+    auto plan = planner.plan(only_filters);
+    if (!plan) return out;  // a filter that cannot be read (`year:20x5`): nothing to complete
+    if (!plan->blank) filter = plan->query;
+  }
   try {
     // Titles: every word typed must be in the title, the last one as a prefix; none of an
     // article the query's exclusions leave out.
@@ -231,6 +247,7 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
       title_query = Xapian::Query(Xapian::Query::OP_AND_NOT, title_query,
                                   parse_words(planner.parser(), left_out, 0, {}, Xapian::Query::OP_OR));
     }
+    if (filter) title_query = Xapian::Query(Xapian::Query::OP_FILTER, title_query, *filter);
     enquire.set_query(title_query);
     Xapian::MSet titles = enquire.get_mset(0, static_cast<Xapian::doccount>(per_kind));
     for (auto it = titles.begin(); it != titles.end(); ++it) {
@@ -327,6 +344,20 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
       });
       if (ranked.size() > limit) ranked.resize(limit);
       for (auto& [after, held, frequency, term] : ranked) terms.emplace_back(after, std::move(term));
+    }
+    if (filter) {
+      // Counted among the filters' articles, the most frequent first, a bounded number of them.
+      constexpr std::size_t kMaxFiltered = 24;
+      std::vector<std::pair<Xapian::doccount, std::string>> kept;
+      for (std::size_t k = 0; k < terms.size() && k < kMaxFiltered; ++k) {
+        Xapian::Enquire counting(db);
+        counting.set_query(Xapian::Query(Xapian::Query::OP_FILTER, Xapian::Query(terms[k].second), *filter));
+        counting.set_weighting_scheme(Xapian::BoolWeight());
+        const Xapian::doccount n = counting.get_mset(0, 0, db.get_doccount()).get_matches_estimated();
+        if (n > 0) kept.emplace_back(n, std::move(terms[k].second));
+      }
+      std::stable_sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+      terms = std::move(kept);
     }
     OneFormPerStem forms(planner.analyzer().stemmer());
     for (const auto& [freq, term] : terms) {

@@ -107,13 +107,17 @@ Result<SynonymTable> SynonymTable::load(const std::filesystem::path& path) {
     // A list's expressions, each words: an empty one (`~`, `null`, nothing between commas) or a
     // list or map in its place is refused naming its line (`null` was searched as a word "null",
     // and a map said "bad conversion").
+    // Named by the group's line: an empty item's own mark is the next line's.
     const auto expressions_of = [&](const YAML::Node& list, std::vector<std::string>& out) -> std::optional<Error> {
+      if (list.size() == 0) return Error{ErrorCode::kIo, yaml_where(path, list) + ": an empty group: write its expressions or leave it out"};
       for (const auto& e : list) {
-        if (e.IsNull())
-          return Error{ErrorCode::kIo, yaml_where(path, e.Mark().line >= 0 ? e : list) +
-                                           ": an empty expression (~ or null) in a group: write its words or leave it out"};
-        if (!e.IsScalar())
+        if (!e.IsNull() && !e.IsScalar())
           return Error{ErrorCode::kIo, yaml_where(path, e) + ": each expression of a group must be words, not a list or a map"};
+        // Nothing to search (`~`, `null`, `""`, `"!!"`): it was dropped without a word.
+        if (e.IsNull() || synonym_tokens(fold_text(e.Scalar())).empty())
+          return Error{ErrorCode::kIo, yaml_where(path, list) + ": the group holds an empty expression (" +
+                                           (e.IsNull() ? std::string("~ or null") : "\"" + e.Scalar() + "\", no word") +
+                                           "): write its words or leave it out"};
         out.push_back(e.Scalar());
       }
       return std::nullopt;

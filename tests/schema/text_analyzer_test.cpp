@@ -212,6 +212,10 @@ TEST_CASE("query folding: NEAR and ADJ join two words or are words", "[analysis]
   CHECK(analyzer.fold_query("fatigue OR NEAR/2") == "fatigue OR       ");
   CHECK(analyzer.fold_query("fatigue NEAR title:") == "fatigue      title:");
   CHECK(analyzer.fold_query("NEAR") == "near");
+  // Before marks and operators only, as typed on the way to a bracket, an exclusion or a phrase.
+  CHECK(analyzer.fold_query("fatigue NEAR )") == "fatigue      )");
+  CHECK(analyzer.fold_query("fatigue NEAR -") == "fatigue      -");
+  CHECK(analyzer.fold_query("fatigue NEAR \"") == "fatigue      \"");
   CHECK(analyzer.fold_query("NEAR fatigue") == "near fatigue");
   CHECK(analyzer.fold_query("fatigue ADJ") == "fatigue    ");
   CHECK(analyzer.fold_query("\"white matter\" NEAR lesions") == "\"white matter\" near lesions");

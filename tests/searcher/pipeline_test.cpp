@@ -336,6 +336,9 @@ TEST_CASE("synonyms: a one-way group expands its `from` expressions only", "[pip
            {"lay:\n  - [tired, ~, fatigue]\n", "empty expression"},
            {"lay:\n  - [tired, , fatigue]\n", "empty expression"},
            {"lay:\n  - {from: [jab], to: [~]}\n", "empty expression"},
+           {"lay:\n  - [tired, \"\"]\n", "empty expression"},
+           {"lay:\n  - [tired, \"!!\"]\n", "empty expression"},
+           {"lay:\n  - []\n", "empty group"},
            {"lay:\n  - [tired, {a: b}]\n", "must be words"},
            {"lay:\n  - {from: [jab, [x]], to: [v]}\n", "must be words"}}) {
     CAPTURE(bad);
