@@ -347,7 +347,7 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     }
     if (filter) {
       // Counted among the filters' articles, the most frequent first, a bounded number of them.
-      constexpr std::size_t kMaxFiltered = 24;
+      constexpr std::size_t kMaxFiltered = 12;  // each an exact count: a bound on a keystroke's cost
       std::vector<std::pair<Xapian::doccount, std::string>> kept;
       for (std::size_t k = 0; k < terms.size() && k < kMaxFiltered; ++k) {
         Xapian::Enquire counting(db);
