@@ -1971,11 +1971,13 @@ std::string QueryPlanner::filter_values_corrected(const std::string& text, bool*
     }
     if (prefix.empty()) continue;
     const std::size_t begin = at, end = field_value_end(text, at);
-    // `topic:` and a space: no value; a quote that never closes, or a bracketed group
-    // (`topic:(a OR b)`, its values corrected as the words they are): left as typed.
-    if (end == begin || text[begin] == '(' || (text[begin] == '"' && (end == begin + 1 || text[end - 1] != '"')))
-      continue;
-    const std::string value = text.substr(begin, end - begin);
+    // `topic:` and a space: no value; a bracketed group (`topic:(a OR b)`, its values corrected
+    // as the words they are): left as typed. A quote that never closes runs to the end, as the
+    // parser reads it (`topic:"symptom managment`, Enter pressed before the quote: 0 articles and
+    // nothing offered): offered closed.
+    const bool open_quote = text[begin] == '"' && (end == begin + 1 || text[end - 1] != '"');
+    if (end == begin || text[begin] == '(' || (open_quote && end == begin + 1)) continue;
+    const std::string value = text.substr(begin, end - begin) + (open_quote ? "\"" : "");
     const std::string slug = schema::slug(fold_text(value.front() == '"' ? value.substr(1, value.size() - 2) : value));
     at = end - 1;
     if (slug.empty() || db_.term_exists(std::string(prefix) + slug)) continue;
@@ -2033,7 +2035,7 @@ std::string QueryPlanner::filter_values_corrected(const std::string& text, bool*
       if (nearest.empty()) continue;
       // A value of several words offered as words, quoted (`topic:"multiple sclerosis"`, not
       // its term's `multiple-sclerosis`).
-      if (nearest.find('-') == std::string::npos) {
+      if (nearest.find('-') == std::string::npos && !open_quote) {
         replace(extent_end, nearest);
       } else {
         std::replace(nearest.begin(), nearest.end(), '-', ' ');

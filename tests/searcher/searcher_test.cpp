@@ -571,6 +571,10 @@ TEST_CASE("search: did you mean", "[searcher]") {
              {"topic:symptom managment AND Sleep OR Tired", "topic:\"symptom management\" AND Sleep OR Tired"},
              {"topic:anti-cd20 therapi", "topic:\"anti-cd20 therapy\""},
              {"Fatige year:2025..2026", "Fatigue year:2025..2026"},
+             // Enter pressed before the closing quote (0 articles, nothing offered): closed.
+             {"topic:\"symptom managment", "topic:\"symptom management\""},
+             {"fatigue Topic:\"Symptom Managment", "fatigue Topic:\"Symptom Management\""},
+             {"topic:\"fatige", "topic:\"fatigue\""},
              // The field's name is no word typed: "journal" is still offered for `journl`.
              {"journal:multiple sclerosis journl", "journal:\"multiple sclerosis journal\""}}) {
       INFO(q);
