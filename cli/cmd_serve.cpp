@@ -36,7 +36,7 @@ void stdout_line(const std::string& line) {
   std::clearerr(stdout);
   if (!std::exchange(warned, true))
     std::fputs(fmt::format("mssearch serve: warning: standard output cannot be written ({}): its lines are lost\n",
-                           why != 0 ? std::strerror(why) : "a write failed").c_str(), stderr);
+                           standard_output_failure(why)).c_str(), stderr);
 }
 
 struct ServeArgs {

@@ -16,6 +16,13 @@ enum ExitCode : int {
 
 std::string default_db_path();  // $MSSEARCH_DB or "data/index"
 
+// Standard input, output and error held open (main does it first): one closed (`>&-`) could be
+// the next file opened (serve's listening socket took stdout's place, and its lines went there).
+// A closed stdout writes to /dev/full, so that its output fails as it would have, and is named so.
+void hold_standard_files();
+// Why standard output could not be written, from the errno of the failed write.
+std::string standard_output_failure(int why);
+
 // For an option naming a file or directory: '' is refused by name ("--db: the path is empty"),
 // not taken for the current directory (`index --db ''` failed with "internal error: cannot make
 // absolute path", `serve --config ''` served the defaults, `search --db ''` said "no index at :").

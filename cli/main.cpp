@@ -1,4 +1,6 @@
 // mssearch: full-text search for plain-language summaries of MS research.
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -21,6 +23,24 @@
 #include "cli/terminal.h"
 
 namespace mssearch::cli {
+
+namespace {
+bool stdout_closed = false;
+}  // namespace
+
+void hold_standard_files() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    // The lowest free descriptor: this one, the lower ones being open.
+    if (::open(fd == 1 ? "/dev/full" : "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd) continue;
+    if (fd == 1) stdout_closed = true;
+  }
+}
+
+std::string standard_output_failure(int why) {
+  if (stdout_closed) return "it is closed";
+  return why != 0 ? std::strerror(why) : "a write failed (a full disk?)";
+}
 
 std::string default_db_path() {
   const char* env = std::getenv("MSSEARCH_DB");
@@ -164,8 +184,7 @@ int output_written(int code) {
   errno = 0;
   if (std::fflush(stdout) == 0 && std::ferror(stdout) == 0 && std::cout) return code;
   const int why = errno;
-  fmt::print(stderr, "mssearch: cannot write to standard output: {}\n",
-             why != 0 ? std::strerror(why) : "a write failed (a full disk?)");
+  fmt::print(stderr, "mssearch: cannot write to standard output: {}\n", mssearch::cli::standard_output_failure(why));
   return mssearch::cli::kExitFatal;
 }
 
@@ -268,6 +287,7 @@ static int run_command(int argc, char** argv) {
 int main(int argc, char** argv) {
   // A message that cannot be written either (stderr on a full disk too): fmt throws, and an
   // exception out of main aborted (SIGABRT, a core dump) where exit 2 was due.
+  mssearch::cli::hold_standard_files();
   int code = mssearch::cli::kExitFatal;
   try {
     code = run_command(argc, argv);

@@ -227,6 +227,17 @@ TEST_CASE("cli: output that cannot be written (a full disk under the log) is exi
     CHECK(WEXITSTATUS(status) == 2);
     CHECK_THAT(test::read_file(tmp / "err"), Catch::Contains("No space left on device") || Catch::Contains("cannot write"));
   }
+  // Closed (`>&-`): the next file opened could take its place (serve's listening socket took it),
+  // and the reason said was "a full disk?". Named so, exit 2, the index whole.
+  for (const std::string& args : {"search --db " + q(tmp / "db") + " --json -- good", "index " + q(tmp / "a") + " --db " + q(tmp / "db") + " --json"}) {
+    CAPTURE(args);
+    const std::string cmd = "'" MSSEARCH_BIN "' " + args + " >&- 2>" + q(tmp / "err") + " </dev/null";
+    const int status = std::system(cmd.c_str());
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 2);
+    CHECK_THAT(test::read_file(tmp / "err"), Catch::Contains("cannot write to standard output: it is closed"));
+  }
+  CHECK(test::run_mssearch("check --db " + q(tmp / "db")).exit_code == 0);
 }
 
 TEST_CASE("cli: on a terminal, index erases its progress bar before the errors and the summary", "[cli]") {
