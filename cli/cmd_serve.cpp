@@ -19,6 +19,7 @@
 #include "cli/terminal.h"
 #include "cluster/http_shard_transport.h"
 #include "searcher/english_words.h"
+#include "server/access_log.h"
 #include "server/http_server.h"
 
 namespace mssearch::cli {
@@ -35,8 +36,8 @@ void stdout_line(const std::string& line) {
   const int why = errno;
   std::clearerr(stdout);
   if (!std::exchange(warned, true))
-    std::fputs(fmt::format("mssearch serve: warning: standard output cannot be written ({}): its lines are lost\n",
-                           standard_output_failure(why)).c_str(), stderr);
+    print_log_line(fmt::format("mssearch serve: warning: standard output cannot be written ({}): its lines are lost\n",
+                               standard_output_failure(why)));
 }
 
 struct ServeArgs {
@@ -194,9 +195,9 @@ int run_serve(const ServeArgs& args) {
     int received = 0;
     sigwait(&signals, &received);
     if (received == SIGUSR1) return;  // asked to end by run_serve itself
-    // fputs: fmt::print throws when stderr cannot be written, and the server was never stopped.
-    std::fputs(fmt::format("mssearch serve: {} received, finishing requests in flight\n",
-                           received == SIGTERM ? "SIGTERM" : "SIGINT").c_str(), stderr);
+    // Never throws (fmt::print to a full disk did, and the server was never stopped).
+    print_log_line(fmt::format("mssearch serve: {} received, finishing requests in flight\n",
+                               received == SIGTERM ? "SIGTERM" : "SIGINT"));
     server.stop();
   });
   const bool ok = server.run();

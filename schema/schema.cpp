@@ -13,6 +13,22 @@
 
 namespace mssearch::schema {
 
+std::size_t filter_field_length(std::string_view text) {
+  const auto named = [text](std::string_view name) {
+    if (text.size() <= name.size() || text[name.size()] != ':') return false;
+    for (std::size_t k = 0; k < name.size(); ++k)
+      if (std::tolower(static_cast<unsigned char>(text[k])) != name[k]) return false;
+    return true;
+  };
+  for (const auto& field : kFilterFields)
+    if (named(field.name)) return field.name.size() + 1;
+  return named(kDateFieldName) ? kDateFieldName.size() + 1 : 0;
+}
+
+bool at_chunk_start(std::string_view text, std::size_t at) {
+  return at == 0 || std::string_view(" \t\r\n(+-").find(text[at - 1]) != std::string_view::npos;
+}
+
 std::string slug(std::string_view text) {
   std::string out;
   bool pending_dash = false;

@@ -113,6 +113,11 @@ struct FilterField {
 inline constexpr FilterField kFilterFields[] = {
     {"topic", kTopicPrefix, true}, {"journal", kJournalPrefix, true}, {"year", kYearPrefix, false}, {"id", kIdPrefix, false}};
 inline constexpr std::string_view kDateFieldName = "date";
+// The length of the filter field `text` starts with (`topic:`, `Journal:`…, any case), else 0.
+std::size_t filter_field_length(std::string_view text);
+// Whether a chunk of a query may begin at `at`: a field's name is one there (`topic:` after a
+// space, a bracket or a sign), not inside a word (`mytopic:`).
+bool at_chunk_start(std::string_view text, std::size_t at);
 
 // Value slots.
 enum Slot : Xapian::valueno {

@@ -19,6 +19,9 @@
 namespace mssearch {
 
 namespace {
+
+using schema::at_chunk_start;
+using schema::filter_field_length;
 // How often one word of a long question is searched (each a subquery for the matcher: 1,365
 // times `ms` in 4 KiB, each expanded to a synonym's phrase, took seconds).
 constexpr std::size_t kMaxRepeats = 4;
@@ -72,25 +75,6 @@ bool signed_number(std::string_view chunk) {
   std::size_t k = 1;
   while (k < chunk.size() && std::isdigit(static_cast<unsigned char>(chunk[k])) != 0) ++k;
   return k == chunk.size() || !is_word_byte(chunk[k]);
-}
-
-// The length of the filter field `text` starts with (`topic:`, `Journal:`…, any case), else 0.
-std::size_t filter_field_length(std::string_view text) {
-  const auto named = [text](std::string_view name) {
-    if (text.size() <= name.size() || text[name.size()] != ':') return false;
-    for (std::size_t k = 0; k < name.size(); ++k)
-      if (std::tolower(static_cast<unsigned char>(text[k])) != name[k]) return false;
-    return true;
-  };
-  for (const auto& field : schema::kFilterFields)
-    if (named(field.name)) return field.name.size() + 1;
-  return named(schema::kDateFieldName) ? schema::kDateFieldName.size() + 1 : 0;
-}
-
-// Whether a chunk of the query may begin at `at`: a field's name is one there (`topic:` after a
-// space, a bracket or a sign), not inside a word (`mytopic:`).
-bool at_chunk_start(std::string_view text, std::size_t at) {
-  return at == 0 || std::string_view(" \t\r\n(+-").find(text[at - 1]) != std::string_view::npos;
 }
 
 // Where a field's value that begins at `at` (after `topic:`) ends, as Xapian's parser reads a

@@ -41,18 +41,12 @@ bool minus_excludes(std::string_view prefix, std::size_t start) {
   return start + 1 < prefix.size() && prefix[start] == '-' && std::isdigit(static_cast<unsigned char>(prefix[start + 1])) == 0;
 }
 
-// A filter field's name (`topic`, `date`, …) with its colon at the start of `token`, after an
-// optional sign: its length with the colon, else 0.
+// A filter field's name (`topic:`, `date:`, …) at the start of `token`, after an optional sign:
+// its length with the sign and the colon, else 0.
 std::size_t filter_field_at(std::string_view token) {
   const std::size_t sign = !token.empty() && (token[0] == '-' || token[0] == '+') ? 1 : 0;
-  const std::string_view rest = token.substr(sign);
-  const auto named = [&](std::string_view name) {
-    return rest.size() > name.size() && rest[name.size()] == ':' &&
-           std::equal(name.begin(), name.end(), rest.begin(), [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
-  };
-  for (const auto& field : schema::kFilterFields)
-    if (named(field.name)) return sign + field.name.size() + 1;
-  return named(schema::kDateFieldName) ? sign + schema::kDateFieldName.size() + 1 : 0;
+  const std::size_t field = schema::filter_field_length(token.substr(sign));
+  return field > 0 ? sign + field : 0;
 }
 
 // A topic being typed as a filter, last (`topic:fat`, `fatigue -topic:"symptom ma`): where its
@@ -63,9 +57,9 @@ struct TopicTyped {
 };
 std::optional<TopicTyped> topic_being_typed(std::string_view prefix) {
   for (std::size_t at = prefix.size(); at-- > 0;) {
-    if (at > 0 && std::string_view(" \t\r\n(+-").find(prefix[at - 1]) == std::string_view::npos) continue;
+    if (!schema::at_chunk_start(prefix, at)) continue;
     const std::string_view from = prefix.substr(at);
-    if (from.size() < 6 || from[5] != ':' || fold_text(from.substr(0, 5)) != "topic") continue;
+    if (schema::filter_field_length(from) == 0 || fold_text(from.substr(0, 5)) != "topic") continue;  // any case
     // Inside a phrase (`"fatigue topic:sym`) it is text: three quotes were offered.
     if (std::count(prefix.begin(), prefix.begin() + static_cast<std::ptrdiff_t>(at), '"') % 2 == 1) return std::nullopt;
     const std::string_view value = from.substr(6);

@@ -25,8 +25,6 @@ std::string access_log_line(std::string_view peer, std::string_view method, std:
                      status, milliseconds ? fmt::format("{:.1f}ms", *milliseconds) : "-");
 }
 
-void print_access_log_line(const std::string& line) {
-  std::fwrite(line.data(), 1, line.size(), stderr);  // stderr is unbuffered: one write a line
-}
+void print_log_line(std::string_view line) { std::fwrite(line.data(), 1, line.size(), stderr); }
 
 }  // namespace mssearch

@@ -18,6 +18,9 @@ std::string escape_log_field(std::string_view field);
 std::string access_log_line(std::string_view peer, std::string_view method, std::string_view target,
                             int status, std::optional<double> milliseconds);
 
-void print_access_log_line(const std::string& line);
+// One line of the server's log (an access line, a warning, an error) on stderr, with one write
+// (stderr is unbuffered); never throws: fmt::print throws when stderr cannot be written (a full
+// disk), and a server thread that threw ended the process.
+void print_log_line(std::string_view line);
 
 }  // namespace mssearch

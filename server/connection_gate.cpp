@@ -27,6 +27,7 @@
 #include <fmt/format.h>
 
 #include "schema/utf8.h"
+#include "server/access_log.h"
 
 namespace mssearch {
 namespace {
@@ -255,7 +256,7 @@ void ConnectionGate::Impl::event_loop() {
     const int n = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()),
                                static_cast<int>(std::clamp<long long>(wait, 0, 1000)));
     if (n < 0 && errno != EINTR) {
-      std::fputs(fmt::format("mssearch serve: epoll_wait failed: {}\n", std::strerror(errno)).c_str(), stderr);
+      print_log_line(fmt::format("mssearch serve: epoll_wait failed: {}\n", std::strerror(errno)));
       begin_stop();
     }
     take_back();  // first: an event may be for a connection a worker has just armed
@@ -594,8 +595,7 @@ After ConnectionGate::Impl::serve(Connection& c) {
     try {
       more = handlers.serve(stream, last);
     } catch (const std::exception& e) {
-      // fputs: fmt::print throws when stderr cannot be written, and this thread would end the server.
-      std::fputs(fmt::format("mssearch serve: error serving a request: {}\n", printable(e.what())).c_str(), stderr);
+      print_log_line(fmt::format("mssearch serve: error serving a request: {}\n", printable(e.what())));
     }
     ++c.served;
     if (stream.failed()) return After::kAbort;

@@ -134,12 +134,9 @@ void log_failure(const HttpError& e) {
   std::lock_guard lock(mutex);
   const auto now = std::chrono::steady_clock::now();
   if (e.message == last && now - last_at <= std::chrono::minutes(1)) return;
-  // fputs, not fmt::print, which throws when stderr cannot be written (a full disk): the
-  // request's thread then ended the server (std::terminate).
-  std::fputs(fmt::format("mssearch serve: error: {} answered {} ({}): {}\n",
-                         current_route.empty() ? std::string("a request") : current_route, e.status, e.code,
-                         printable(e.message)).c_str(), stderr);
-  std::fflush(stderr);
+  print_log_line(fmt::format("mssearch serve: error: {} answered {} ({}): {}\n",
+                             current_route.empty() ? std::string("a request") : current_route, e.status, e.code,
+                             printable(e.message)));
   last = e.message;
   last_at = now;
 }
@@ -689,7 +686,7 @@ std::string HttpServer::Impl::refusal(int status, std::string_view message, cons
     const std::string_view method = request_line.substr(0, space);
     std::string_view target = space == std::string_view::npos ? std::string_view() : request_line.substr(space + 1);
     target = target.substr(0, target.find(' '));
-    print_access_log_line(access_log_line(peer, method, target, status, std::nullopt));
+    print_log_line(access_log_line(peer, method, target, status, std::nullopt));
   }
   return answer;
 }
@@ -851,9 +848,8 @@ void HttpServer::Impl::watch_for_damage(std::stop_token stop) {
       if (auto seen = checked.find(glass); seen != checked.end() && seen->second == revision) continue;
       checked[glass] = revision;
       if (auto problem = damage_on_disk(dir, glass, revision)) {
-        std::fputs(fmt::format("mssearch serve: error: the check of {} found: {}\n", printable(glass.string()),
-                               printable(*problem)).c_str(), stderr);  // never throws (log_failure)
-        std::fflush(stderr);
+        print_log_line(fmt::format("mssearch serve: error: the check of {} found: {}\n", printable(glass.string()),
+                                   printable(*problem)));
         if (auto searcher = pool.acquire()) note(Error{ErrorCode::kCorrupt, *problem}, (*searcher)->revision());
       }
     }
@@ -1151,7 +1147,7 @@ void HttpServer::Impl::setup() {
     request_start.reset();
     metrics.observe(route_of(req.path), res.status, seconds);
     if (options.access_log)
-      print_access_log_line(access_log_line(current_peer, req.method, req.target, res.status, seconds * 1000));
+      print_log_line(access_log_line(current_peer, req.method, req.target, res.status, seconds * 1000));
   });
 
   using Req = const httplib::Request&;
