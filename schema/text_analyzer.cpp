@@ -119,8 +119,11 @@ std::string fold_text(std::string_view utf8) {
     if (u_charType(c) == U_NON_SPACING_MARK) continue;
     // A zero-width space parts words (text pasted from a web page holds them where a line may
     // break); NFKC_Casefold drops it as ignorable, which joined them (`brain<ZWSP>fog` was
-    // "brainfog": 0 articles). The other ignorables (a soft hyphen, a joiner) join, as they should.
-    if (c == 0x200B) c = ' ';
+    // "brainfog": 0 articles). So do the marks of writing direction (LRM, RLM, ALM, embeddings,
+    // overrides and isolates), which text copied from a page of two scripts holds between
+    // words (`fatigue<RLO>sleep` was one word: 0 articles). The other ignorables (a soft hyphen,
+    // a joiner) join, as they should.
+    if (c == 0x200B || u_hasBinaryProperty(c, UCHAR_BIDI_CONTROL)) c = ' ';
     stripped.append(c);
   }
   icu::UnicodeString folded = n.nfkc_casefold->normalize(stripped, status);
@@ -441,6 +444,9 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
       // A zero-width space, line and paragraph separators and NEL part words: as spaces before the
       // operators and fields are read (`fatigue<ZWSP>AND<ZWSP>sleep`, `topic:<ZWSP>fatigue`).
       {"\u200b", ' '}, {"\u2028", ' '}, {"\u2029", ' '}, {"\u0085", ' '},
+      // So do the marks of writing direction (Bidi_Control: as in fold_text).
+      {"\u061c", ' '}, {"\u200e", ' '}, {"\u200f", ' '}, {"\u202a", ' '}, {"\u202b", ' '}, {"\u202c", ' '},
+      {"\u202d", ' '}, {"\u202e", ' '}, {"\u2066", ' '}, {"\u2067", ' '}, {"\u2068", ' '}, {"\u2069", ' '},
       {"\u2012", '-'}, {"\u2013", '-'}, {"\u2212", '-'}, {"\ufe63", '-'},
       // Typographic quotes are quotes, an em dash and Spanish opening marks part words: `ms “gait”`
       // was offered "gain" (the word with its quotes is no word of the index).

@@ -45,6 +45,13 @@ TEST_CASE("folding: NFKC case folding removes accents and compatibility forms", 
   CHECK(fold_text("ＭＳ") == "ms");                // full-width letters
   CHECK(fold_text("brain\u200Bfog") == "brain fog");  // a zero-width space parts words
   CHECK(fold_text("pins\u00ADneedles") == "pinsneedles");  // a soft hyphen joins them
+  // So do the marks of writing direction (text copied from a page of two scripts): each one
+  // of Bidi_Control, in the text and in a query's operators.
+  for (const char* mark : {"\u061C", "\u200E", "\u200F", "\u202A", "\u202B", "\u202C", "\u202D", "\u202E", "\u2066",
+                           "\u2067", "\u2068", "\u2069"}) {
+    CHECK(fold_text(std::string("fatigue") + mark + "sleep") == "fatigue sleep");
+    CHECK(TextAnalyzer().fold_query(std::string("fatigue") + mark + "AND" + mark + "sleep") == "fatigue AND sleep");
+  }
 }
 
 TEST_CASE("folding: Greek letters are spelled out and stay one hyphenated token", "[analysis]") {
