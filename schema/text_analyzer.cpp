@@ -563,6 +563,18 @@ bool is_positional_operator(std::string_view word) {
   return false;
 }
 
+// The length of NEAR or ADJ (`NEAR/3`) at the start of `word` when only marks follow it
+// (`NEAR,`, `NEAR.`, `NEAR…`); 0 otherwise.
+std::size_t operator_before_marks(std::string_view word) {
+  std::string_view op = word;
+  for (;;) {
+    if (op.ends_with("\u2026")) op.remove_suffix(3);
+    else if (!op.empty() && op.back() != '/' && std::ispunct(static_cast<unsigned char>(op.back())) != 0) op.remove_suffix(1);
+    else break;
+  }
+  return op.size() < word.size() && is_positional_operator(op) ? op.size() : 0;
+}
+
 // NEAR and ADJ (`NEAR/3`) left operators only between two words they can join, lower-cased into
 // words elsewhere (`-fatigue NEAR sleep`, `OR NEAR/2`, `"white matter" NEAR lesions`). Xapian's
 // parser refuses those as syntax errors, and in Xapian 1.4.22 some of its refusals leaked memory
@@ -702,6 +714,11 @@ std::string TextAnalyzer::fold_query_text(std::string_view typed) const {
       out += "id:";
       out += word.substr(lead + 3);
       if (lead + 3 < word.size() && word[lead + 3] == '(') id_depth = 0;  // counted below
+    } else if (const std::size_t op = operator_before_marks(word); op > 0 && !in_id_bracket) {
+      // `NEAR,`, `NEAR.`, `ADJ/2…` (the operator typed before a pause): it stays an operator,
+      // for near_only_between_words to judge; lower-cased, it was searched as the word "near".
+      out += word.substr(0, op);
+      out += fold_text(word.substr(op));
     } else {
       out += is_operator || in_id_bracket ? std::string(word) : fold_text(word);
     }

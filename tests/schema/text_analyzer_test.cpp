@@ -223,6 +223,12 @@ TEST_CASE("query folding: NEAR and ADJ join two words or are words", "[analysis]
   CHECK(analyzer.fold_query("fatigue NEAR )") == "fatigue      )");
   CHECK(analyzer.fold_query("fatigue NEAR -") == "fatigue      -");
   CHECK(analyzer.fold_query("fatigue NEAR \"") == "fatigue      \"");
+  // Marks against it, typed before a pause: the same (as the word "near" it found 2 more).
+  CHECK(analyzer.fold_query("fatigue NEAR,") == "fatigue     ,");
+  CHECK(analyzer.fold_query("fatigue NEAR.") == "fatigue     .");
+  CHECK(analyzer.fold_query("fatigue ADJ/2\u2026") == "fatigue      ...");
+  CHECK(analyzer.fold_query("fatigue NEAR, sleep") == "fatigue near, sleep");
+  CHECK(analyzer.fold_query("NEAR.") == "near.");
   CHECK(analyzer.fold_query("NEAR fatigue") == "near fatigue");
   CHECK(analyzer.fold_query("fatigue ADJ") == "fatigue    ");
   CHECK(analyzer.fold_query("\"white matter\" NEAR lesions") == "\"white matter\" near lesions");
