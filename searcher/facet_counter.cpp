@@ -61,23 +61,29 @@ std::map<std::string, Xapian::doccount> spy_counts(const Xapian::ValueCountMatch
 
 }  // namespace
 
-std::vector<FacetValue> collection_topics(const Xapian::Database& db, bool remote) {
+std::vector<FacetValue> collection_values(const Xapian::Database& db, bool remote, Xapian::valueno slot) {
+  const bool topic_sets = slot == schema::kSlotTopics;
   if (!remote) {
     std::map<std::string, Xapian::doccount> counts;
-    for (auto v = db.valuestream_begin(schema::kSlotTopics); v != db.valuestream_end(schema::kSlotTopics); ++v)
+    for (auto v = db.valuestream_begin(slot); v != db.valuestream_end(slot); ++v) {
+      if (!topic_sets) {
+        ++counts[*v];
+        continue;
+      }
       for (auto& topic : schema::decode_topic_set(*v)) ++counts[topic];
-    return sorted_facets(counts);  // spellings one filter finds alike counted as one topic
+    }
+    return sorted_facets(counts);  // spellings one filter finds alike counted as one value
   }
   if (db.size() == 0 || db.get_doccount() == 0) return {};  // every shard down: no match to run
   Xapian::Enquire enquire(db);
   enquire.set_query(Xapian::Query::MatchAll);
   enquire.set_weighting_scheme(Xapian::BoolWeight());
   enquire.set_docid_order(Xapian::Enquire::DONT_CARE);
-  Xapian::ValueCountMatchSpy topics(schema::kSlotTopics);
-  enquire.add_matchspy(&topics);
+  Xapian::ValueCountMatchSpy values(slot);
+  enquire.add_matchspy(&values);
   const Xapian::doccount every = db.get_doccount();
   (void)enquire.get_mset(0, 0, every);
-  return sorted_facets(spy_counts(topics, true));
+  return sorted_facets(spy_counts(values, topic_sets));
 }
 
 namespace {

@@ -37,10 +37,11 @@ struct FacetCounts {
 // Counts by count, descending, ties by value (as every strategy gives them); empty values out.
 std::vector<FacetValue> sorted_facets(const std::map<std::string, Xapian::doccount>& counts);
 
-// Every topic of `db`'s articles with its count (the page's "More topics" list). Over remote
-// parts, one match per part whose spy counts there: a value stream read through
+// Every value of `slot` (schema::kSlotTopics: each topic of the sets; kSlotJournal) in `db`'s
+// articles with its count (the page's "More topics" list, filters completed as typed). Over
+// remote parts, one match per part whose spy counts there: a value stream read through
 // xapian-tcpsrv costs one round trip per document (26 s at 100,000 articles over 4 shards).
-std::vector<FacetValue> collection_topics(const Xapian::Database& db, bool remote);
+std::vector<FacetValue> collection_values(const Xapian::Database& db, bool remote, Xapian::valueno slot);
 
 // One query's counting.
 class FacetCounter {

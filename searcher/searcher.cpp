@@ -188,7 +188,8 @@ void Searcher::Impl::load_topics() {
                     : std::move(*FacetCounting::for_database(db, false, options.max_wildcard_expansion, {}, remote, remote_count));
   collection_freqs.clear();
   feedback_docs.clear();
-  topics = collection_topics(db, remote);
+  topics = collection_values(db, remote, schema::kSlotTopics);
+  journals = collection_values(db, remote, schema::kSlotJournal);
   load_pair_words();
 }
 

@@ -32,6 +32,7 @@ struct Searcher::Impl {
   QueryPlanner planner;
   std::unique_ptr<Xapian::Weight> weight;  // options.ranking's BM25
   std::vector<FacetValue> topics;
+  std::vector<FacetValue> journals;  // each journal with its count (a journal's filter completed)
   bool single_local = false;                // one local database: docids name documents
   // local_shard_uuids(db) when every database is local: docids name documents across them.
   std::optional<std::vector<std::string>> docid_shards;

@@ -49,25 +49,44 @@ std::size_t filter_field_at(std::string_view token) {
   return field > 0 ? sign + field : 0;
 }
 
-// A topic being typed as a filter, last (`topic:fat`, `fatigue -topic:"symptom ma`): where its
-// value begins in `prefix` (after the colon) and whether a quote opened it; nullopt otherwise.
-struct TopicTyped {
+// A topic or journal being typed as a filter, last (`topic:fat`, `fatigue -topic:"symptom ma`,
+// `journal:neuro`): where its value begins in `prefix` (after the colon or the quote), whether a
+// quote opened it, and whether it is of several words unquoted (`topic:symptom ma`: a value
+// only when some name begins with them); nullopt otherwise.
+struct FilterTyped {
   std::size_t value_begin = 0;
   bool quoted = false;
+  bool words = false;
+  bool journal = false;
 };
-std::optional<TopicTyped> topic_being_typed(std::string_view prefix) {
+std::optional<FilterTyped> filter_being_typed(std::string_view prefix) {
   for (std::size_t at = prefix.size(); at-- > 0;) {
     if (!schema::at_chunk_start(prefix, at)) continue;
     const std::string_view from = prefix.substr(at);
-    if (schema::filter_field_length(from) == 0 || fold_text(from.substr(0, 5)) != "topic") continue;  // any case
+    const std::size_t field = schema::filter_field_length(from);
+    if (field == 0) continue;
+    const std::string name = fold_text(from.substr(0, field - 1));  // any case
+    if (name != "topic" && name != "journal") continue;
     // Inside a phrase (`"fatigue topic:sym`) it is text: three quotes were offered.
     if (std::count(prefix.begin(), prefix.begin() + static_cast<std::ptrdiff_t>(at), '"') % 2 == 1) return std::nullopt;
-    const std::string_view value = from.substr(6);
-    if (!value.empty() && value.front() == '"')
-      return value.find('"', 1) == std::string_view::npos ? std::optional<TopicTyped>({at + 7, true}) : std::nullopt;
-    return value.find_first_of(" \t\r\n()") == std::string_view::npos ? std::optional<TopicTyped>({at + 6, false}) : std::nullopt;
+    const std::string_view value = from.substr(field);
+    const bool journal = name == "journal";
+    if (!value.empty() && value.front() == '"') {
+      if (value.find('"', 1) != std::string_view::npos) return std::nullopt;
+      return FilterTyped{at + field + 1, true, false, journal};
+    }
+    if (value.find_first_of("()\"") != std::string_view::npos) return std::nullopt;
+    return FilterTyped{at + field, false, value.find_first_of(" \t\r\n") != std::string_view::npos, journal};
   }
   return std::nullopt;
+}
+
+// Words joined by one space (`Anti-CD20  th` -> "anti cd20 th"), as a name's beginning is compared.
+std::string joined_words(const std::string& folded) {
+  std::string out;
+  for (const auto& w : synonym_tokens(folded)) out += (out.empty() ? "" : " ") + w;
+  if (!folded.empty() && std::string_view(" \t\r\n").find(folded.back()) != std::string_view::npos && !out.empty()) out += ' ';
+  return out;
 }
 
 }  // namespace
@@ -105,24 +124,29 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
   if (prefix.size() > options.max_query_bytes)
     return fail(ErrorCode::kBadQuery, "prefix is longer than " + std::to_string(options.max_query_bytes) + " bytes");
   std::vector<Suggestion> out;
-  // A topic being typed as a filter: the topics it begins (a word of theirs, or the name), as
-  // the filter completed (kind "filter": the query with the topic's name in place). It was
-  // offered titles and the topic as a word: `topic:fat` made "Fatigue", a filter turned into
-  // a word, and `topic:` the word "topics".
-  if (const auto typed = topic_being_typed(prefix)) {
+  // A topic or journal being typed as a filter: the values it begins (a word of theirs, or the
+  // name), as the filter completed (kind "filter": the query with the value's name in place).
+  // It was offered titles and the topic as a word: `topic:fat` made "Fatigue", a filter turned
+  // into a word, and `topic:` the word "topics". Unquoted words after the field (`topic:symptom
+  // ma`, as the planner reads an unquoted name) are completed when a name begins with them, and
+  // are the words typed after a filter otherwise (`topic:fatigue sle`).
+  if (const auto typed = filter_being_typed(prefix)) {
     const std::string value = fold_text(prefix.substr(typed->value_begin));
+    const std::string value_words = joined_words(value);
     const std::string before = prefix.substr(0, typed->value_begin - (typed->quoted ? 1 : 0));
-    for (const auto& topic : topics) {
+    for (const auto& known : typed->journal ? journals : topics) {
       if (out.size() >= list_limit) break;  // a shard's: as many as its coordinator sums
-      const std::string name = fold_text(topic.value);
-      const auto topic_words = synonym_tokens(name);
-      if (!name.starts_with(value) &&
-          std::none_of(topic_words.begin(), topic_words.end(), [&](const std::string& w) { return w.starts_with(value); }))
-        continue;
-      const bool quote = typed->quoted || topic.value.find_first_of(" \t\"") != std::string::npos;
-      out.push_back({before + (quote ? "\"" + topic.value + "\"" : topic.value), "filter", "", "", topic.count});
+      const std::string name = fold_text(known.value);
+      bool begins = name.starts_with(value) || joined_words(name).starts_with(value_words);
+      if (!begins && !typed->words) {
+        const auto name_words = synonym_tokens(name);
+        begins = std::any_of(name_words.begin(), name_words.end(), [&](const std::string& w) { return w.starts_with(value); });
+      }
+      if (!begins) continue;
+      const bool quote = typed->quoted || known.value.find_first_of(" \t\"") != std::string::npos;
+      out.push_back({before + (quote ? "\"" + known.value + "\"" : known.value), "filter", "", "", known.count});
     }
-    return out;
+    if (!typed->words || !out.empty()) return out;
   }
   const std::string folded = fold_text(prefix);
   const auto words = synonym_tokens(folded);
@@ -191,7 +215,12 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     const std::string_view token = before_tokens[i];
     // A filter (`year:2025 fat`, `-topic:"symptom management" sle`) holds no word the last one
     // follows: nothing was offered after it (an excluded one's words were excluded as words).
-    if (const std::size_t field = filter_field_at(token); field > 0) {
+    // `NOT topic:fatigue sle`: the filter excluded, not its words.
+    const bool not_filter = token == "NOT" && i + 1 < before_tokens.size() && filter_field_at(before_tokens[i + 1]) > 0;
+    if (not_filter) filters.append("NOT ");
+    const std::string_view filter_token = not_filter ? before_tokens[++i] : token;
+    if (const std::size_t field = filter_field_at(filter_token); field > 0) {
+      const std::string_view token = filter_token;
       filters.append(token).append(" ");
       if (token.size() > field && token[field] == '"' && token.find('"', field + 1) == std::string_view::npos)
         while (++i < before_tokens.size()) {

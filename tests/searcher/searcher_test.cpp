@@ -1333,6 +1333,26 @@ TEST_CASE("as-you-type: a topic typed as a filter is completed as the filter", "
   r.query = texts("fatigue topic:sym").front();
   CHECK(r.query == "fatigue topic:\"Symptom management\"");
   CHECK(c.search(r).total > 0);
+  // A name of several words typed unquoted, as the planner reads it (nothing was offered), and
+  // each completion finds what its topic holds.
+  CHECK(texts("topic:symptom ma") == std::vector<std::string>{"topic:\"Symptom management\""});
+  CHECK(texts("fatigue Topic:anti-cd20  th") == std::vector<std::string>{"fatigue Topic:\"Anti-CD20 therapy\""});
+  // A journal too (it was offered as words): its words' beginnings, or the name's.
+  const auto journals = texts("journal:neuro");
+  CHECK(journals.size() >= 3);
+  CHECK(std::find(journals.begin(), journals.end(), "journal:Neurology") != journals.end());
+  CHECK(std::find(journals.begin(), journals.end(), "journal:\"Lancet Neurology\"") != journals.end());
+  CHECK(texts("journal:multiple sclerosis j") == std::vector<std::string>{"journal:\"Multiple Sclerosis Journal\""});
+  for (const auto& text : journals) {
+    SearchRequest j;
+    j.query = text;
+    CAPTURE(text);
+    CHECK(c.search(j).total > 0);
+  }
+  // Words after a filter that begin no name are words after a filter (below).
+  auto words_after = c.searcher->suggest("topic:fatigue sle", 8);
+  REQUIRE(words_after);
+  CHECK(std::any_of(words_after->begin(), words_after->end(), [](const Suggestion& x) { return x.text == "topic:fatigue sleep"; }));
   // Inside a phrase it is text: no filter (three quotes were offered).
   auto phrase = c.searcher->suggest("\"fatigue topic:sym", 8);
   REQUIRE(phrase);
@@ -1340,7 +1360,9 @@ TEST_CASE("as-you-type: a topic typed as a filter is completed as the filter", "
   // After a filter the word typed is completed, the filter kept (nothing was offered), each
   // completion among the filter's articles, counted there (`year:2025 fatty` was offered,
   // counted 2, and found nothing); titles too. An excluded topic too (its words were excluded).
-  for (const std::string prefix : {"year:2025 fat", "topic:\"symptom management\" fat", "-topic:\"symptom management\" sle"}) {
+  // Excluded by NOT too (`NOT topic:fatigue` had its words excluded).
+  for (const std::string prefix : {"year:2025 fat", "topic:\"symptom management\" fat", "-topic:\"symptom management\" sle",
+                                   "NOT topic:fatigue sle"}) {
     CAPTURE(prefix);
     auto after = c.searcher->suggest(prefix, 8);
     REQUIRE(after);
