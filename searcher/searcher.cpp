@@ -284,8 +284,16 @@ Result<SearchResult> Searcher::Impl::search_once(const SearchRequest& request) {
   if (!plan->blank && result->total < 3) {
     const std::string corrected = planner.spelling_correction(*plan);
     if (!corrected.empty() && corrected != plan->folded) {
-      auto replanned = planner.plan_words(request, corrected);
-      auto better = replanned ? run(request, *replanned) : Result<SearchResult>(std::unexpected(replanned.error()));
+      // The offer as typed is searched, as clicking it searches it (and as a coordinator does):
+      // the correction as read searched `topic:symptom managment NEAR fatigue` as the topic
+      // "symptom" beside `management NEAR fatigue`, 3 articles shown as the offer's, which found
+      // 5 (`topic:"symptom management" NEAR fatigue`).
+      const std::string offered = correction_as_typed(*plan, corrected);
+      SearchRequest again = request;
+      again.query = offered;
+      auto replanned = offered.empty() ? planner.plan_words(request, corrected) : planner.plan(again);
+      if (!replanned && !offered.empty()) replanned = planner.plan_words(request, corrected);
+      auto better = replanned ? run(again, *replanned) : Result<SearchResult>(std::unexpected(replanned.error()));
       if (better && (better->total > result->total || (result->total > 0 && better->total == result->total))) {
         better->timed_out = better->timed_out || result->timed_out;
         if (result->total == 0) {
@@ -293,7 +301,7 @@ Result<SearchResult> Searcher::Impl::search_once(const SearchRequest& request) {
           better->showing_corrected = true;
           result = std::move(better);
         }
-        result->did_you_mean = correction_as_typed(*plan, corrected);
+        result->did_you_mean = offered;
       }
     }
   } else if (const std::string corrected = planner.typo_correction(*plan); !corrected.empty() && corrected != plan->folded) {

@@ -2570,3 +2570,30 @@ TEST_CASE("searcher: searches in threads of their own share no Xapian object", "
   for (auto& t : threads) t.join();
   CHECK(wrong == 0);
 }
+
+TEST_CASE("did you mean: the answer shown for a correction is what searching the offer finds", "[searcher]") {
+  // `topic:symptom managment NEAR fatigue` showed 3 articles as the offer's (the correction as
+  // read: the topic "symptom" beside `management NEAR fatigue`); its offer found 5.
+  CorpusIndex c;
+  std::size_t shown = 0;
+  for (const std::string q : {"topic:symptom managment NEAR fatigue", "astrocites", "ocrevous", "tierd hands",
+                              "topic:symptom managment", "Demyelinaton -year:2020", "mielin repair"}) {
+    CAPTURE(q);
+    SearchRequest r;
+    r.query = q;
+    const SearchResult first = c.search(r);
+    if (!first.showing_corrected) continue;
+    ++shown;
+    REQUIRE(first.did_you_mean);
+    SearchRequest offer;
+    offer.query = *first.did_you_mean;
+    const SearchResult again = c.search(offer);
+    CAPTURE(offer.query);
+    CHECK(again.total == first.total);
+    std::vector<std::string> a, b;
+    for (const auto& h : first.hits) a.push_back(h.id);
+    for (const auto& h : again.hits) b.push_back(h.id);
+    CHECK(a == b);
+  }
+  CHECK(shown >= 4);
+}
