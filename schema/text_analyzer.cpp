@@ -497,9 +497,18 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
       std::int32_t at = static_cast<std::int32_t>(i);
       UChar32 c = 0;
       U8_NEXT(q.data(), at, static_cast<std::int32_t>(q.size()), c);
-      // Nor the leaders (`…`, `‥`), which folding makes the dots of a range (`year:2024…2025`).
+      // The leaders (`…`, `‥`, `․`) beside a digit are a range's two dots (`year:2024…2025`,
+      // `year:2024…`: a phone's ellipsis folded to three dots, refused as no year). Elsewhere
+      // they part words: `topic:"symptom management"…` was read as a range, refused, and
+      // searched as 21 articles' words, not the topic's 8.
+      const auto digit = [](char ch) { return ch >= '0' && ch <= '9'; };
       const bool leader = c >= 0x2024 && c <= 0x2026;
-      if (c >= 0 && c != 0x2018 && c != 0x2019 && !leader && !(c >= 0xfe10 && c <= 0xfe6f) && !(c >= 0xff00 && c <= 0xffef)) {
+      if (leader && ((!out.empty() && digit(out.back())) || (static_cast<std::size_t>(at) < q.size() && digit(q[static_cast<std::size_t>(at)])))) {
+        out += "..";
+        i = static_cast<std::size_t>(at);
+        continue;
+      }
+      if (c >= 0 && c != 0x2018 && c != 0x2019 && !(c >= 0xfe10 && c <= 0xfe6f) && !(c >= 0xff00 && c <= 0xffef)) {
         switch (u_charType(c)) {
           case U_OTHER_PUNCTUATION: case U_INITIAL_PUNCTUATION: case U_FINAL_PUNCTUATION: case U_MATH_SYMBOL:
           case U_OTHER_SYMBOL: case U_CURRENCY_SYMBOL: case U_SPACE_SEPARATOR: case U_LINE_SEPARATOR:

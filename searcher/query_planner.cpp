@@ -2420,7 +2420,26 @@ std::optional<std::string> quotes_onto_typed(const std::string& raw, const std::
 
 }  // namespace
 
+namespace {
+std::string correction_as_typed_spaced(const QueryPlan& plan, const std::string& corrected_text);
+}  // namespace
+
 std::string correction_as_typed(const QueryPlan& plan, const std::string& corrected_text) {
+  // One space between words: punctuation that parts words became spaces (`topic:symptom
+  // managment — fatigue` was offered `topic:"symptom management"   fatigue`).
+  std::string out;
+  for (char c : correction_as_typed_spaced(plan, corrected_text)) {
+    const bool space = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out += space ? ' ' : c;
+  }
+  if (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+namespace {
+
+std::string correction_as_typed_spaced(const QueryPlan& plan, const std::string& corrected_text) {
   // Without the spaces that punctuation typed at either end became (`Astrocites…`).
   const std::size_t first = corrected_text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return {};
@@ -2503,5 +2522,7 @@ std::string correction_as_typed(const QueryPlan& plan, const std::string& correc
   out.append(plan.typed, at, std::string::npos);
   return out;
 }
+
+}  // namespace
 
 }  // namespace mssearch

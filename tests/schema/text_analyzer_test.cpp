@@ -226,9 +226,20 @@ TEST_CASE("query folding: NEAR and ADJ join two words or are words", "[analysis]
   // Marks against it, typed before a pause: the same (as the word "near" it found 2 more).
   CHECK(analyzer.fold_query("fatigue NEAR,") == "fatigue     ,");
   CHECK(analyzer.fold_query("fatigue NEAR.") == "fatigue     .");
-  CHECK(analyzer.fold_query("fatigue ADJ/2\u2026") == "fatigue      ...");
+  CHECK(analyzer.fold_query("fatigue ADJ/2\u2026") == "fatigue      ..");
   CHECK(analyzer.fold_query("fatigue NEAR, sleep") == "fatigue near, sleep");
   CHECK(analyzer.fold_query("NEAR.") == "near.");
+}
+
+TEST_CASE("query folding: an ellipsis is a range's dots beside a digit and parts words elsewhere", "[analysis]") {
+  TextAnalyzer analyzer;
+  // A phone's ellipsis folded to three dots: `year:2024…2025` was refused as no year.
+  CHECK(analyzer.fold_query("year:2024\u20262025") == "year:2024..2025");
+  CHECK(analyzer.fold_query("year:2024\u2025") == "year:2024..");
+  CHECK(analyzer.fold_query("date:\u20262020-06-30") == "date:..2020-06-30");
+  // After a quoted filter it was a range, refused, and the filter's words were searched.
+  CHECK(analyzer.fold_query("topic:\"Symptom management\"\u2026") == "topic:\"symptom management\" ");
+  CHECK(analyzer.fold_query("Astrocites\u2026 fatigue") == "astrocites  fatigue");
   CHECK(analyzer.fold_query("NEAR fatigue") == "near fatigue");
   CHECK(analyzer.fold_query("fatigue ADJ") == "fatigue    ");
   CHECK(analyzer.fold_query("\"white matter\" NEAR lesions") == "\"white matter\" near lesions");
