@@ -1073,8 +1073,10 @@ Result<std::vector<Suggestion>> Coordinator::suggest(const std::string& prefix, 
   std::stable_sort(counted.begin(), counted.end(), [](const Suggestion& a, const Suggestion& b) {
     if (a.kind != b.kind) return a.kind == "topic";
     if (a.count != b.count) return a.count > b.count;
-    // A topic completing a filter: equal counts by the topic's term, as one index orders topics.
-    if (a.kind == "filter") return schema::slug(fold_text(a.text)) < schema::slug(fold_text(b.text));
+    // A topic, or one completing a filter: equal counts by the topic's term, as one index
+    // orders topics (in the shards' turns, `r` offered "Retinal imaging" where one index
+    // offered "Rehabilitation", both of 1 article).
+    if (a.kind == "filter" || a.kind == "topic") return schema::slug(fold_text(a.text)) < schema::slug(fold_text(b.text));
     return a.kind == "term" && a.text < b.text;
   });
   // A term that is a title or topic shown already is left out, as one index leaves it (`fat`

@@ -280,7 +280,7 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     // Topics: one of the topic's words starts with the last word typed (and it holds the
     // first word before, if any), none an excluded word.
     for (const auto& topic : topics) {
-      if (out.size() >= limit) break;
+      if (out.size() >= list_limit) break;  // a shard's: every topic its coordinator may sum
       const auto topic_words = synonym_tokens(fold_text(topic.value));
       if (std::any_of(topic_words.begin(), topic_words.end(),
                       [&](const std::string& w) { return excluded_stems.contains(planner.analyzer().stemmer()(w)); }))
