@@ -308,6 +308,15 @@ Result<bool> Coordinator::load_info(bool force) {
       if (!first_uuids) {
         first_uuids = &answer->uuids;
         first_replica = name;
+        // Another index than the shard answered from before (a shard server restarted over an
+        // index built apart, at the same revision): the statistics summed from the old one are
+        // forgotten. They were kept, keyed by revision alone, and its scores stayed the old
+        // index's (helper-87: 4.675 where one index and a new coordinator gave 3.542).
+        shard_uuids_.resize(n);
+        if (!answer->uuids.empty()) {
+          if (!shard_uuids_[s].empty() && shard_uuids_[s] != answer->uuids) transport_->stats_cache().clear();
+          shard_uuids_[s] = answer->uuids;
+        }
       } else if (!answer->uuids.empty() && !first_uuids->empty() && answer->uuids != *first_uuids) {
         duplicate_ = "replicas " + first_replica + " and " + name + " of one shard answer from different indexes (UUID " +
                      first_uuids->front() + ", " + answer->uuids.front() +

@@ -85,6 +85,7 @@ class Coordinator {
   std::uint64_t revision_ = 0;          // what revision() says: never lower than before
   std::uint64_t summed_revision_ = 0;   // the shards' that answered the last refresh, summed
   std::vector<std::uint64_t> shard_revisions_;  // each shard's last known
+  std::vector<std::vector<std::string>> shard_uuids_;  // each shard's databases' UUIDs, last known
   std::vector<ShardStatus> status_;
   // Shards whose every replica failed the last info refresh: their articles are not in
   // documents_ and topics_, so they are down in status_ too, whatever the transport's health

@@ -755,6 +755,14 @@ void StatsCache::store(const std::string& key, const CollectionStats& stats, std
   plan_terms_[key] = {std::move(terms), stats.last_word_known};
 }
 
+void StatsCache::clear() {
+  std::lock_guard lock(mutex_);
+  plan_terms_.clear();
+  term_freqs_.clear();
+  revisions_.clear();
+  documents_ = 0;
+}
+
 bool StatsCache::check(std::size_t shard, std::uint64_t revision) {
   std::lock_guard lock(mutex_);
   if (shard >= revisions_.size() || revisions_[shard] == revision) return false;

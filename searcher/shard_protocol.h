@@ -256,6 +256,9 @@ class StatsCache {
   // not for an older one (a replica still catching up), whose searches would otherwise each be
   // asked twice while two replicas of a shard differ.
   bool check(std::size_t shard, std::uint64_t revision);
+  // Forgets everything: a shard answers from another index (its UUIDs changed) at what may be
+  // the same revision (a shard server restarted over an index built apart).
+  void clear();
 
  private:
   static constexpr std::size_t kMaxPlans = 20000, kMaxTerms = 200000;

@@ -2802,3 +2802,54 @@ TEST_CASE("cluster: a replica behind another is named, and searched only when no
   CHECK(alone["shards"][0].value("replicas_behind", 0) == 1);
   CHECK_THAT(alone["shards"][0].value("error", ""), Catch::Contains(a.url() + ": behind, at revision"));
 }
+
+TEST_CASE("cluster: a shard server restarted over another index at the same revision is scored by its statistics",
+          "[cluster]") {
+  // helper-87: the statistics summed for a search were kept by revision alone; a shard server
+  // restarted over an index built apart (every shard at revision 1 again) left the old index's
+  // statistics in use, and its scores were neither index's.
+  test::TempDir tmp;
+  const fs::path articles = tmp / "articles";
+  fs::copy(test::corpus_dir(), articles, fs::copy_options::recursive);
+  std::ofstream(articles / "ms-genetics-family-risk.md", std::ios::app) << "\nOkapiword is here.\n";
+  const fs::path single = tmp / "single", sharded = tmp / "sharded";
+  for (const auto& [db, extra] : {std::pair{single, ""}, std::pair{sharded, "--shards 3"}})
+    REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q {}", articles.string(), db.string(), extra)).exit_code == 0);
+  // Each shard behind a fixed address that forwards to one shard server, then to another.
+  ShardServers before(false);
+  std::vector<std::unique_ptr<test::LiveServer>> after;
+  for (int i = 0; i < 3; ++i)
+    after.push_back(std::make_unique<test::LiveServer>(sharded / fmt::format("shard-{:02}", i), shard_server("", false)));
+  std::atomic<bool> switched = false;
+  std::vector<std::unique_ptr<FakeShard>> fronts;
+  for (int i = 0; i < 3; ++i) {
+    const int old_port = (i == 0 ? before.s0 : i == 1 ? before.s1 : before.s2).port, new_port = after[i]->port;
+    fronts.push_back(std::make_unique<FakeShard>([&switched, old_port, new_port](const httplib::Request& req, httplib::Response& res) {
+      httplib::Client c("127.0.0.1", switched ? new_port : old_port);
+      auto r = c.Post(kShardEndpoint, req.body, req.get_header_value("Content-Type"));
+      if (!r) {
+        res.status = 502;
+        return;
+      }
+      res.status = r->status;
+      res.set_content(r->body, r->get_header_value("Content-Type"));
+    }));
+  }
+  auto coordinator = Searcher::open(coordinator_options({{fronts[0]->url()}, {fronts[1]->url()}, {fronts[2]->url()}}, false));
+  if (!coordinator) FAIL(coordinator.error().message);
+  SearchRequest r;
+  r.query = "okapiword family";
+  REQUIRE(coordinator->search(r));  // its statistics kept: no article holds the word yet
+  switched = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the info refresh is due
+  REQUIRE(coordinator->refresh());
+  SearcherOptions o = single_options(false);
+  o.db_path = single;
+  auto one = Searcher::open(o);
+  REQUIRE(one);
+  const auto [a, b] = both_answers(*one, *coordinator, r.query);
+  REQUIRE(!a.hits.empty());
+  REQUIRE(a.hits.size() == b.hits.size());
+  CHECK(b.hits.front().id == a.hits.front().id);
+  CHECK(b.hits.front().score == Approx(a.hits.front().score).epsilon(1e-6));
+}
