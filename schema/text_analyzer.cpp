@@ -124,6 +124,11 @@ std::string fold_text(std::string_view utf8) {
     // words (`fatigue<RLO>sleep` was one word: 0 articles). The other ignorables (a soft hyphen,
     // a joiner) join, as they should.
     if (c == 0x200B || u_hasBinaryProperty(c, UCHAR_BIDI_CONTROL)) c = ' ';
+    // The replacement character stands where a byte was not UTF-8 (a Latin-1 terminal's
+    // `Sj\xf6gren`, replaced by the CLI): the word's letters around it are one word, which "did
+    // you mean" can mend (`sjgren` -> "sjogren"). Parting them searched "sj" and "gren", and
+    // "Sj\ufffdgrew" was offered and shown.
+    if (c == 0xFFFD) continue;
     stripped.append(c);
   }
   icu::UnicodeString folded = n.nfkc_casefold->normalize(stripped, status);
@@ -508,7 +513,7 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
         i = static_cast<std::size_t>(at);
         continue;
       }
-      if (c >= 0 && c != 0x2018 && c != 0x2019 && !(c >= 0xfe10 && c <= 0xfe6f) && !(c >= 0xff00 && c <= 0xffef)) {
+      if (c >= 0 && c != 0x2018 && c != 0x2019 && c != 0xFFFD && !(c >= 0xfe10 && c <= 0xfe6f) && !(c >= 0xff00 && c <= 0xffef)) {
         switch (u_charType(c)) {
           case U_OTHER_PUNCTUATION: case U_INITIAL_PUNCTUATION: case U_FINAL_PUNCTUATION: case U_MATH_SYMBOL:
           case U_OTHER_SYMBOL: case U_CURRENCY_SYMBOL: case U_SPACE_SEPARATOR: case U_LINE_SEPARATOR:

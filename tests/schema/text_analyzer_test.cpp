@@ -45,6 +45,10 @@ TEST_CASE("folding: NFKC case folding removes accents and compatibility forms", 
   CHECK(fold_text("ＭＳ") == "ms");                // full-width letters
   CHECK(fold_text("brain\u200Bfog") == "brain fog");  // a zero-width space parts words
   CHECK(fold_text("pins\u00ADneedles") == "pinsneedles");  // a soft hyphen joins them
+  // The replacement character (a byte that was not UTF-8, replaced) joins: the word's letters
+  // around it are one word to mend, not two ("Sj\ufffdgren" was searched as "sj" and "gren").
+  CHECK(fold_text("fat\uFFFDgue") == "fatgue");
+  CHECK(TextAnalyzer().fold_query("Sj\uFFFDgren") == "sjgren");
   // So do the marks of writing direction (text copied from a page of two scripts): each one
   // of Bidi_Control, in the text and in a query's operators.
   for (const char* mark : {"\u061C", "\u200E", "\u200F", "\u202A", "\u202B", "\u202C", "\u202D", "\u202E", "\u2066",

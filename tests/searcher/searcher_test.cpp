@@ -2594,4 +2594,11 @@ TEST_CASE("did you mean: the answer shown for a correction is what searching the
     CHECK(a == b);
   }
   CHECK(shown >= 4);
+  // A byte that was not UTF-8, replaced (the CLI's reading of a Latin-1 terminal's text): the
+  // word around it is mended whole ("Sj\ufffdgren" was searched as "sj gren" and shown "Sj\ufffdgrew").
+  SearchRequest replaced;
+  replaced.query = "fat\uFFFDgue";
+  const SearchResult mended = c.search(replaced);
+  CHECK(mended.showing_corrected);
+  CHECK(mended.did_you_mean == std::optional<std::string>("fatigue"));
 }
