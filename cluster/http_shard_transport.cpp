@@ -32,6 +32,7 @@ class ReplicaHealth {
       last_answer_.emplace_back(replicas.size());
       late_.emplace_back(replicas.size(), false);
       behind_.emplace_back(replicas.size(), false);
+      probing_.emplace_back(replicas.size(), false);
     }
     turns_ = std::vector<std::atomic<std::size_t>>(options.shards.size());
   }
@@ -102,6 +103,18 @@ class ReplicaHealth {
     last_answer_[shard][replica] = Clock::now();
   }
 
+  // Whether a probe of the replica may start now (none running): at most one thread a replica.
+  bool start_probe(std::size_t shard, std::size_t replica) {
+    std::lock_guard lock(mutex_);
+    if (probing_[shard][replica]) return false;
+    probing_[shard][replica] = true;
+    return true;
+  }
+  void end_probe(std::size_t shard, std::size_t replica) {
+    std::lock_guard lock(mutex_);
+    probing_[shard][replica] = false;
+  }
+
   // Each failing replica of `shard` with its failure ("URL: why; URL: why"), as status() gives it.
   std::string errors(std::size_t shard) const {
     std::lock_guard lock(mutex_);
@@ -154,6 +167,7 @@ class ReplicaHealth {
   std::vector<std::vector<Clock::time_point>> last_answer_;  // its last answer in time
   std::vector<std::vector<bool>> late_;  // down for missing deadlines only
   std::vector<std::vector<bool>> behind_;  // at an older revision than another replica (set_behind)
+  std::vector<std::vector<bool>> probing_;  // a probe apart (probe_apart) is running
   std::vector<std::vector<std::string>> errors_;
   std::vector<std::atomic<std::size_t>> turns_;
 };
@@ -169,6 +183,48 @@ std::optional<Error> error_of(const std::string& body) {
 void set_timeout(double seconds, auto&& setter) {
   const double whole = std::floor(seconds);
   setter(static_cast<time_t>(whole), static_cast<time_t>((seconds - whole) * 1e6));
+}
+
+// Probes a replica that is down for missing deadlines (hung) and due for its probe, in a thread
+// of its own, while the search that found it due goes to another replica that is up: the search
+// probed it and waited its deadline (helper-87: beside a live replica, every other search on a
+// quiet site took 2 s while one replica hung). Its info answered in time puts it back; no
+// answer marks it down again. At most one probe a replica runs (one that answers a byte at a
+// time holds only its own thread).
+void probe_apart(const std::shared_ptr<ReplicaHealth>& health, std::size_t shard, std::size_t replica) {
+  if (!health->start_probe(shard, replica)) return;
+  try {
+    std::thread([health, shard, replica] {
+      const ClusterOptions& o = health->options();
+      try {
+        httplib::Client c(o.shards[shard][replica]);
+        set_timeout(o.connect_timeout_seconds, [&](time_t s, time_t us) { c.set_connection_timeout(s, us); });
+        set_timeout(o.timeout_seconds, [&](time_t s, time_t us) { c.set_read_timeout(s, us); });
+        set_timeout(o.timeout_seconds, [&](time_t s, time_t us) { c.set_write_timeout(s, us); });
+        httplib::Headers headers;
+        if (!o.secret.empty()) headers.emplace("Authorization", "Bearer " + o.secret);
+        ShardRequest info;
+        info.op = ShardOp::kInfo;
+        const auto sent = Clock::now();
+        auto res = c.Post(kShardEndpoint, headers, encode(info), "application/x-msgpack");
+        const bool in_time = Clock::now() - sent < std::chrono::duration<double>(o.timeout_seconds);
+        if (res && res->status == 200 && res->get_header_value("Content-Type") == "application/x-msgpack" && in_time)
+          health->answered(shard, replica);
+        else if (!res && res.error() == httplib::Error::Connection)
+          health->failed(shard, replica, fmt::format("cannot connect (refused, unreachable, or no answer within {:g} s)",
+                                                     o.connect_timeout_seconds));
+        else if (res && res->status != 200)
+          health->failed(shard, replica, "HTTP " + std::to_string(res->status) + " to its probe");
+        else
+          health->missed_deadline(shard, replica, sent, fmt::format("no answer within {:g} s", o.timeout_seconds));
+      } catch (...) {
+        // The replica stays as it was marked; its next probe is due after retry_seconds.
+      }
+      health->end_probe(shard, replica);
+    }).detach();
+  } catch (const std::system_error&) {
+    health->end_probe(shard, replica);  // no thread to be had: probed another time
+  }
 }
 
 // Stops the shard calls that outlive their deadline, from one thread for all the coordinator's
@@ -350,6 +406,12 @@ class HttpShardTransport : public ShardTransport {
       if (waited && health_->late(shard, r)) continue;
       if (!health_->use(shard, r, now)) {
         if (!slow && health_->late(shard, r)) slow = r;
+        continue;
+      }
+      // Hung (down for missing deadlines), due for its probe, beside a replica that is up: it is
+      // probed apart and this call goes to that one.
+      if (pinned_[shard] == kNone && health_->late(shard, r) && health_->other_up(shard, r)) {
+        probe_apart(health_, shard, r);
         continue;
       }
       if (auto answer = ask(shard, r, body, why, waited)) {
