@@ -202,6 +202,20 @@ TEST_CASE("cli: exit codes of index say what happened", "[cli]") {
     CHECK(json::parse(running.out)["tables_changed"].empty());
     CHECK(json::parse(running.out)["tables_compared"] == false);
     CHECK(json::parse(r.out)["tables_compared"] == true);
+    CHECK(json::parse(r.out)["tables_not_compared"].empty());
+  }
+  SECTION("stats on tables with no checksums recorded says it did not compare them") {
+    // A restore that left the checksums out: "tables_compared": true over a damaged table
+    // (helper-86).
+    REQUIRE(test::run_mssearch("index " + q(tmp / "a") + " --db " + q(tmp / "db") + " -q").exit_code == 0);
+    const auto dirs = glass_directories(tmp / "db");
+    REQUIRE(dirs.size() == 1);
+    REQUIRE(fs::remove(dirs[0] / kChecksumFile));
+    auto r = test::run_mssearch("stats --json --db " + q(tmp / "db"));
+    CHECK(r.exit_code == 0);
+    CHECK(json::parse(r.out)["tables_compared"] == false);
+    CHECK(json::parse(r.out)["tables_not_compared"].size() == 1);
+    CHECK_THAT(r.err, Catch::Contains("no checksums recorded"));
   }
   SECTION("stats on a missing index is an error that says how to build one") {
     auto r = test::run_mssearch("stats --db " + q(tmp / "nothing"));
