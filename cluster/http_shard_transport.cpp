@@ -600,6 +600,9 @@ std::vector<std::string> parse_shard_replicas(std::string_view list) {
     replicas.emplace_back(list.substr(at, comma - at));
     at = comma + 1;
   }
+  // A comma last names an empty replica too (refused by check_cluster_options), not none: a
+  // replica left out of `URL,URL` is a mistake to name.
+  if (!list.empty() && list.back() == ',') replicas.emplace_back();
   return replicas;
 }
 
@@ -631,6 +634,8 @@ Result<void> check_cluster_options(const ClusterOptions& options, ClusterProblem
       if (u.size() > kMaxReplicaUrl)
         return fail(ErrorCode::kIo, "shard replica '" + u.substr(0, 60) + "…' is longer than " +
                                         std::to_string(kMaxReplicaUrl) + " characters");
+      if (u.empty())
+        return fail(ErrorCode::kIo, "shard " + std::to_string(s) + " lists an empty replica (a comma with no URL after it?)");
       std::smatch m;
       if (!std::regex_match(u, m, url))
         return fail(ErrorCode::kIo, "shard replica '" + u + "' is not http://HOST:PORT");
