@@ -283,6 +283,7 @@ Result<bool> Coordinator::load_info(bool force) {
   replica_limits_.resize(n);
   std::vector<const std::vector<FacetValue>*> topics;
   duplicate_.clear();
+  count_mismatch_.clear();
   std::map<std::string, std::size_t> shard_of_uuid;  // each database's shard, by its UUID
   for (std::size_t s = 0; s < answers.size(); ++s) {
     if (!answers[s]) continue;
@@ -301,6 +302,17 @@ Result<bool> Coordinator::load_info(bool force) {
                                  "): list each shard once (replicas of one shard go in one entry)";
         if (force) return fail(ErrorCode::kIo, what);
         duplicate_ = what;
+      }
+      // A shard of an index of N shards behind a coordinator listing another number: the
+      // articles of the shards not listed are in no answer, which said nothing of them
+      // (helper-87: 2 of 3 shards listed, "ready", 31 of 50 articles found, no warning). Named
+      // in /readyz and every answer's warnings.
+      if (answer->of_shards > 0 && answer->of_shards != n) {
+        const std::string what = fmt::format(
+            "shard server {} answers from one shard of an index of {} shards, and this coordinator lists {}: list "
+            "every shard of that index, one entry each (the articles of the others are in no answer)",
+            name, answer->of_shards, n);
+        count_mismatch_ = what;  // named, not refused: a subset may be served on purpose for a while
       }
       // Replicas of one shard answer from one index (copies keep its UUID): two shards listed as
       // replicas of one would each answer some searches. Named, not refused: a replica still
@@ -546,6 +558,7 @@ std::vector<std::string> Coordinator::configuration_warnings() const {
       out.push_back("shard server " + replica + " has other limits than this coordinator (" + limits.differ +
                     "): give them the same limits (one mssearch.yaml)");
   if (!duplicate_.empty()) out.push_back(duplicate_);
+  if (!count_mismatch_.empty()) out.push_back(count_mismatch_);
   return out;
 }
 

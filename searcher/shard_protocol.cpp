@@ -567,6 +567,7 @@ std::string encode(const ShardAnswer& a) {
             {"ranking", a.ranking},
             {"limits", a.limits},
             {"uuids", a.uuids},
+            {"of_shards", a.of_shards},
             {"article", json::binary({a.article.begin(), a.article.end()})},
             {"suggestions", std::move(suggestions)}};
   if (a.spelling) j["spelling"] = *a.spelling;
@@ -685,6 +686,7 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes, bool* damaged) {
     a.related_more = hits_of(j, "related_more");
     a.warnings = strings_of(j, "warnings");
     a.revision = count(j, "revision", UINT64_MAX);
+    a.of_shards = static_cast<std::uint32_t>(count(j, "of_shards", 1000));
     a.topics = facets_of(j, "topics");
     pairs_of(j, "ranking", 100, "a ranking setting is not [name, value]",
              [](const json& name, const json& value) {

@@ -196,6 +196,10 @@ struct ShardAnswer {
   // kInfo: the UUIDs of the databases it answers from (one per part of a sharded directory), so
   // that a coordinator finds one index listed as two shards (localhost and 127.0.0.1).
   std::vector<std::string> uuids;
+  // kInfo: the number of shards of the index whose shard it answers from (a `shard-NN` folder of
+  // `index --shards N`: its parent's record), 0 when it is no such shard. A coordinator listing
+  // fewer or more shards says so.
+  std::uint32_t of_shards = 0;
   // kArticle: the stored article (schema's stored form), empty when not held here.
   std::string article;
   // kSuggest

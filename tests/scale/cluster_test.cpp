@@ -2887,3 +2887,29 @@ TEST_CASE("cluster: a shard server restarted over another index at the same revi
   CHECK(b.hits.front().id == a.hits.front().id);
   CHECK(b.hits.front().score == Approx(a.hits.front().score).epsilon(1e-6));
 }
+
+TEST_CASE("cluster: a coordinator listing fewer shards than the index has names the count in every answer", "[cluster]") {
+  // helper-87: 2 of 3 shards listed, "ready", 31 of 50 articles found, and nothing said so.
+  ShardServers servers(false);
+  auto two = Searcher::open(coordinator_options({{url(servers.s0)}, {url(servers.s1)}}, false));
+  REQUIRE(two);
+  std::string warnings;
+  for (const auto& w : two->configuration_warnings()) warnings += w + "\n";
+  CHECK_THAT(warnings, Catch::Contains("an index of 3 shards") && Catch::Contains("this coordinator lists 2"));
+  SearchRequest r;
+  r.query = "astrocytes";
+  auto answer = two->search(r);
+  REQUIRE(answer);
+  warnings.clear();
+  for (const auto& w : answer->warnings) warnings += w + "\n";
+  CHECK_THAT(warnings, Catch::Contains("an index of 3 shards"));
+  // All three: whole, no warning.
+  auto three = Searcher::open(coordinator_options(servers.shards(), false));
+  REQUIRE(three);
+  CHECK(three->configuration_warnings().empty());
+  // A shard server over a whole index (not a shard folder) says nothing of a count.
+  test::LiveServer whole(indexes().single, shard_server("", false));
+  auto one = Searcher::open(coordinator_options({{url(whole)}}, false));
+  REQUIRE(one);
+  CHECK(one->configuration_warnings().empty());
+}
