@@ -535,6 +535,23 @@ TEST_CASE("index: a shard that fails leaves the spelling database with the other
   CHECK(spelled("astrocites") == "astrocytes");
 }
 
+TEST_CASE("index: a spelling database that cannot be written after every shard committed is a warning, not 'nothing changed'",
+          "[indexer]") {
+  // helper-86: the job's error (exit 2, "nothing changed") after every shard's commit.
+  Fixture f;
+  IndexerOptions options = f.sharded();
+  REQUIRE(run_index_job({f.articles}, options));
+  test::write_file(f.articles / "new-one.md", test::markdown_article("Quokkavirus and relapses"));
+  fs::remove_all(spelling_dir(f.db));
+  test::write_file(spelling_dir(f.db), "not a folder");  // the spelling database cannot be written
+  auto r = run_index_job({f.articles}, options);
+  REQUIRE(r);
+  CHECK(r->added == 1);
+  CHECK(r->records_lost);
+  REQUIRE(r->warnings.size() == 1);
+  CHECK_THAT(r->warnings.front(), Catch::Contains("every shard committed") && Catch::Contains("spelling database"));
+}
+
 TEST_CASE("index: failures are reported with source and line, the rest is indexed", "[indexer]") {
   Fixture f;
   test::write_file(f.articles / "bad.md", "---\ndate: 2025-01-01\n---\n");
