@@ -405,7 +405,9 @@ Result<bool> Coordinator::load_info(bool force) {
     if (answers[s]) shard_revisions_[s] = answers[s]->revision;
     known += shard_revisions_[s];
   }
-  revision_ = std::max(revision_, known);
+  // Shared by the server's searchers: one opened while a shard is down starts from what the
+  // others said (helper-87: /readyz's revision went from 3 to 2 and back).
+  revision_ = transport_->stats_cache().said_revision(std::max(revision_, known));
   return changed;
 }
 

@@ -757,6 +757,12 @@ void StatsCache::store(const std::string& key, const CollectionStats& stats, std
   plan_terms_[key] = {std::move(terms), stats.last_word_known};
 }
 
+std::uint64_t StatsCache::said_revision(std::uint64_t at_least) {
+  std::lock_guard lock(mutex_);
+  said_revision_ = std::max(said_revision_, at_least);
+  return said_revision_;
+}
+
 void StatsCache::clear() {
   std::lock_guard lock(mutex_);
   plan_terms_.clear();

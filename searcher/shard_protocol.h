@@ -263,6 +263,10 @@ class StatsCache {
   // Forgets everything: a shard answers from another index (its UUIDs changed) at what may be
   // the same revision (a shard server restarted over an index built apart).
   void clear();
+  // The highest revision a coordinator over these shards has said, raised to `at_least`: shared
+  // by every searcher of one server (not forgotten by clear()), so that one opened while a shard
+  // is down does not say the lower sum of the shards up (/readyz's revision went 3 -> 2).
+  std::uint64_t said_revision(std::uint64_t at_least);
 
  private:
   static constexpr std::size_t kMaxPlans = 20000, kMaxTerms = 200000;
@@ -275,6 +279,7 @@ class StatsCache {
   std::unordered_map<std::string, std::uint32_t> term_freqs_;
   std::uint64_t documents_ = 0, length_ = 0;
   std::vector<std::uint64_t> revisions_;
+  std::uint64_t said_revision_ = 0;
 };
 
 // How a coordinator reaches its shards: one call, one round trip to one replica of a shard
