@@ -353,7 +353,7 @@ Result<Xapian::Database> open_index(const fs::path& dir) {
   if (!live_database_dir(dir))
     return fail(ErrorCode::kIndexMissing, "no index at " + dir.string() +
                                               ": build one with `mssearch index corpus/ --db " +
-                                              dir.string() + "`");
+                                              dir.string() + "` (a replica's comes with xapian-replicate's first copy: never index into it)");
   try {
     Xapian::Database db(dir.string());
     if (auto foreign = foreign_database_problem(dir, db)) return std::unexpected(std::move(*foreign));

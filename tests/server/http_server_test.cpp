@@ -209,7 +209,8 @@ TEST_CASE("server: not ready without an index, ready once one exists", "[server]
   // /readyz says why, for the operator's probe, but anyone can ask it: the index by its last
   // part, not where the server keeps it.
   const auto ready = s.get_json("/readyz", 503);
-  CHECK(ready["reason"] == "no index at …/db: build one with `mssearch index corpus/ --db …/db`");
+  CHECK(ready["reason"] == "no index at …/db: build one with `mssearch index corpus/ --db …/db` (a replica's comes with "
+                           "xapian-replicate's first copy: never index into it)");
   CHECK_THAT(ready.dump(), !Catch::Contains(s.tmp.path().string()));
   s.index();
   CHECK(s.get_json("/readyz")["documents"] == 50);
@@ -355,7 +356,7 @@ TEST_CASE("server: public answers name no path of the server's files", "[server]
   REQUIRE(ready["shards"].size() == 2);
   CHECK(ready["shards"][0]["name"] == "…/db");
   CHECK(ready["shards"][1]["name"] == "…/gone");
-  CHECK(ready["shards"][1]["error"] == "no index at …/gone: build one with `mssearch index corpus/ --db …/gone`");
+  CHECK(ready["shards"][1]["error"] == "no index at …/gone: build one with `mssearch index corpus/ --db …/gone` (a replica's comes with xapian-replicate's first copy: never index into it)");
   CHECK_THAT(ready.dump(), !Catch::Contains(tmp));
   auto search = both.get_json("/api/search?q=ms");
   CHECK(search["failed_shards"] == json::array({"…/gone"}));
@@ -421,7 +422,7 @@ TEST_CASE("server: two databases of one last name are told apart in /readyz, /me
   CHECK(ready["shards"][0] == json({{"name", "…/a/index"}, {"up", true}}));
   CHECK(ready["shards"][1]["name"] == "…/b/index");
   CHECK(ready["shards"][1]["up"] == false);
-  CHECK(ready["shards"][1]["error"] == "no index at …/b/index: build one with `mssearch index corpus/ --db …/b/index`");
+  CHECK(ready["shards"][1]["error"] == "no index at …/b/index: build one with `mssearch index corpus/ --db …/b/index` (a replica's comes with xapian-replicate's first copy: never index into it)");
   CHECK_THAT(ready.dump(), !Catch::Contains(tmp));
   // One label each: the one that is down is not hidden behind the other.
   const std::string metrics = half.get("/metrics")->body;
