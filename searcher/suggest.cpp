@@ -220,9 +220,9 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     if (not_filter) filters.append("NOT ");
     const std::string_view filter_token = not_filter ? before_tokens[++i] : token;
     if (const std::size_t field = filter_field_at(filter_token); field > 0) {
-      const std::string_view token = filter_token;
-      filters.append(token).append(" ");
-      if (token.size() > field && token[field] == '"' && token.find('"', field + 1) == std::string_view::npos)
+      filters.append(filter_token).append(" ");
+      if (filter_token.size() > field && filter_token[field] == '"' &&
+          filter_token.find('"', field + 1) == std::string_view::npos)
         while (++i < before_tokens.size()) {
           filters.append(before_tokens[i]).append(" ");
           if (before_tokens[i].find('"') != std::string_view::npos) break;
