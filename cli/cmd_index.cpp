@@ -212,6 +212,9 @@ int run_index(const IndexArgs& args) {
     return locked ? kExitLocked : kExitFatal;
   }
   const IndexReport& r = *report;
+  // Said if this summary cannot be written (exit 2 is "nothing changed" to a nightly job's caller).
+  note_work_done(fmt::format("the index job itself completed ({} added, {} updated, {} deleted, revision {})", r.added,
+                             r.updated, r.deleted, r.revision));
   if (args.json) {
     fmt::print("{}\n", dump_json(report_json(r)));
   } else {

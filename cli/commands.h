@@ -22,6 +22,9 @@ std::string default_db_path();  // $MSSEARCH_DB or "data/index"
 void hold_standard_files();
 // Why standard output could not be written, from the errno of the failed write.
 std::string standard_output_failure(int why);
+// What the command did that stands whatever its output (an index job's commit): said after the
+// failure to write its output, which is exit 2 ("nothing changed" to an index job's caller).
+void note_work_done(std::string what);
 
 // For an option naming a file or directory: '' is refused by name ("--db: the path is empty"),
 // not taken for the current directory (`index --db ''` failed with "internal error: cannot make

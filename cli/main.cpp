@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <poll.h>
+#include <sys/stat.h>
+#include <system_error>
 #include <charconv>
 #include <csignal>
 #include <cstdio>
@@ -37,8 +40,21 @@ void hold_standard_files() {
   }
 }
 
+namespace {
+std::string work_done;  // note_work_done()
+bool output_failure_said = false;  // said already (a write that threw): not said twice
+}  // namespace
+
+void note_work_done(std::string what) { work_done = std::move(what); }
+
 std::string standard_output_failure(int why) {
   if (stdout_closed) return "it is closed";
+  // A write that failed before the last one (errno since overwritten): a pipe whose reader has
+  // gone says so to poll().
+  struct stat st {};
+  pollfd out{1, POLLOUT, 0};
+  if (why == 0 && ::fstat(1, &st) == 0 && S_ISFIFO(st.st_mode) && ::poll(&out, 1, 0) == 1 && (out.revents & POLLERR) != 0)
+    why = EPIPE;
   return why != 0 ? std::strerror(why) : "a write failed (a full disk?)";
 }
 
@@ -184,7 +200,9 @@ int output_written(int code) {
   errno = 0;
   if (std::fflush(stdout) == 0 && std::ferror(stdout) == 0 && std::cout) return code;
   const int why = errno;
-  fmt::print(stderr, "mssearch: cannot write to standard output: {}\n", mssearch::cli::standard_output_failure(why));
+  if (!mssearch::cli::output_failure_said)
+    fmt::print(stderr, "mssearch: cannot write to standard output: {}{}\n", mssearch::cli::standard_output_failure(why),
+               mssearch::cli::work_done.empty() ? "" : "; " + mssearch::cli::work_done);
   return mssearch::cli::kExitFatal;
 }
 
@@ -195,6 +213,10 @@ static int run_command(int argc, char** argv) {
   // Over a file-size limit (ulimit -f), fail the write with EFBIG and report it, rather than
   // being killed by SIGXFSZ without a word.
   std::signal(SIGXFSZ, SIG_IGN);
+  // A closed pipe (`mssearch search fatigue | head -c1`) fails the write with EPIPE, said and
+  // exit 2 as any output that cannot be written, not a silent death by SIGPIPE (exit 141); nor
+  // is an index job killed by it part way.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"mssearch: full-text search for plain-language summaries of MS research"};
   app.set_version_flag("--version", std::string("mssearch " MSSEARCH_VERSION));
   app.require_subcommand(1);
@@ -271,6 +293,16 @@ static int run_command(int argc, char** argv) {
       for (std::string line; std::getline(lines, line);) std::cerr << printable(line) << '\n';
     }
     return rc == 0 ? kExitOk : kExitFatal;
+  } catch (const std::system_error& e) {
+    // A write that failed (a closed pipe, a full disk: fmt throws), not a defect: said as output
+    // that cannot be written (it said "internal error: cannot write to file: Broken pipe").
+    const int why = e.code().value();
+    if (e.code().category() != std::generic_category() && e.code().category() != std::system_category()) throw;
+    if (why != EPIPE && why != ENOSPC && why != EIO && why != EFBIG && why != EBADF && why != EDQUOT) throw;
+    fmt::print(stderr, "mssearch: cannot write to standard output: {}{}\n", standard_output_failure(why),
+               work_done.empty() ? "" : "; " + work_done);
+    output_failure_said = true;
+    return kExitFatal;
   } catch (const std::exception& e) {
     // A defect, not the input's fault: said as an error with an exit code, not an abort.
     const std::string message = fmt::format("internal error: {}", e.what());

@@ -251,6 +251,28 @@ TEST_CASE("cli: output that cannot be written (a full disk under the log) is exi
     CHECK(WEXITSTATUS(status) == 2);
     CHECK_THAT(test::read_file(tmp / "err"), Catch::Contains("cannot write to standard output: it is closed"));
   }
+  // An index job that committed says so after its summary failed (exit 2 is "nothing changed"
+  // to its caller; helper-86).
+  test::write_file(tmp / "a/second.md", test::markdown_article("Second"));
+  {
+    const std::string cmd = "'" MSSEARCH_BIN "' index " + q(tmp / "a") + " --db " + q(tmp / "db") + " --json >/dev/full 2>" +
+                            q(tmp / "err") + " </dev/null";
+    const int status = std::system(cmd.c_str());
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 2);
+    CHECK_THAT(test::read_file(tmp / "err"), Catch::Contains("the index job itself completed (1 added"));
+  }
+  // A pipe closed before the output (`| head -c1` once head has gone): exit 2 naming the broken
+  // pipe, not killed by SIGPIPE (exit 141 and no word), nor "internal error".
+  for (const std::string& args : {"search --db " + q(tmp / "db") + " -- good", "stats --db " + q(tmp / "db") + " --json"}) {
+    CAPTURE(args);
+    const std::string cmd = "{ sleep 0.3; '" MSSEARCH_BIN "' " + args + " 2>" + q(tmp / "err") + " </dev/null; echo $? >" +
+                            q(tmp / "status") + "; } | true";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    CHECK(test::read_file(tmp / "status") == "2\n");
+    CHECK_THAT(test::read_file(tmp / "err"), Catch::Contains("cannot write to standard output: Broken pipe") &&
+                                                 !Catch::Contains("internal error"));
+  }
   CHECK(test::run_mssearch("check --db " + q(tmp / "db")).exit_code == 0);
 }
 
