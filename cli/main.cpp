@@ -248,7 +248,13 @@ static int run_command(int argc, char** argv) {
                    std::string_view(argv[1]) == "related")) {
     const std::string command = argv[1];
     const ReadCommandLine line = read_command_line(*app.get_subcommand(command), argc, argv);
-    if (const std::string message = minus_word_message(command, line); !message.empty()) {
+    // One id: more words were refused by CLI11 naming a `--` never typed (`related a b`: "The
+    // following arguments were not expected: b --", the `--` this rewriting adds below).
+    std::string message = minus_word_message(command, line);
+    if (message.empty() && command == "related" && line.words.size() > 1 && !line.help)
+      message = fmt::format("related takes one article id, not {} words ('{}'): an id has no spaces", line.words.size(),
+                            fmt::join(line.words, " "));
+    if (!message.empty()) {
       if (line.json)
         print_json_error("bad_parameter", message);
       else

@@ -1247,6 +1247,10 @@ TEST_CASE("cli: an option's value that starts with a minus is the option's value
   auto fatigue = test::run_mssearch("search --topic -fatigue --db " + q(tmp / "db"));
   CHECK(fatigue.exit_code == 2);
   CHECK_THAT(fatigue.err, Catch::Contains("query is required") && !Catch::Contains("after `--`"));
+  // related takes one id: two words were refused naming a `--` never typed ("not expected: b --").
+  auto two = test::run_mssearch("related --db " + q(tmp / "db") + " a b");
+  CHECK(two.exit_code == 2);
+  CHECK_THAT(two.err, Catch::Contains("one article id, not 2 words ('a b')") && !Catch::Contains("--"));
 }
 
 TEST_CASE("cli: a `--` after the first query words and --database before the query read the query as typed", "[cli]") {
