@@ -359,9 +359,14 @@ class HttpShardTransport : public ShardTransport {
     bool waited = false;
     const auto now = Clock::now();
     for (std::size_t r = 0; r < replicas.size(); ++r) {
-      // `if_up`: one down for missing deadlines (hung) is not probed here, even when due: a
-      // search probes it (and pays its deadline), not the refresh before every search.
-      if (if_up && health_->late(shard, r)) continue;
+      // `if_up`: one down for missing deadlines (hung) is not asked here, even when due: the
+      // refresh before every search would pay its deadline. When due beside a live replica, it is
+      // probed apart (a quiet site's /readyz named a replica that had come back until a search
+      // came: helper-88); a shard's last replica is probed by the searches, which ask it anyway.
+      if (if_up && health_->late(shard, r)) {
+        if (health_->other_up(shard, r) && health_->use(shard, r, now)) probe_apart(health_, shard, r);
+        continue;
+      }
       if (!health_->use(shard, r, now)) continue;
       if (auto answer = ask(shard, r, body, why, waited)) out.emplace_back(replicas[r], std::move(*answer));
     }
