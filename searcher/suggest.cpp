@@ -58,6 +58,7 @@ struct FilterTyped {
   bool quoted = false;
   bool words = false;
   bool journal = false;
+  bool alone = false;  // nothing typed before the field (no other word, filter or sign)
 };
 std::optional<FilterTyped> filter_being_typed(std::string_view prefix) {
   for (std::size_t at = prefix.size(); at-- > 0;) {
@@ -71,12 +72,13 @@ std::optional<FilterTyped> filter_being_typed(std::string_view prefix) {
     if (std::count(prefix.begin(), prefix.begin() + static_cast<std::ptrdiff_t>(at), '"') % 2 == 1) return std::nullopt;
     const std::string_view value = from.substr(field);
     const bool journal = name == "journal";
+    const bool alone = prefix.substr(0, at).find_first_not_of(" \t\r\n") == std::string_view::npos;
     if (!value.empty() && value.front() == '"') {
       if (value.find('"', 1) != std::string_view::npos) return std::nullopt;
-      return FilterTyped{at + field + 1, true, false, journal};
+      return FilterTyped{at + field + 1, true, false, journal, alone};
     }
     if (value.find_first_of("()\"") != std::string_view::npos) return std::nullopt;
-    return FilterTyped{at + field, false, value.find_first_of(" \t\r\n") != std::string_view::npos, journal};
+    return FilterTyped{at + field, false, value.find_first_of(" \t\r\n") != std::string_view::npos, journal, alone};
   }
   return std::nullopt;
 }
@@ -134,8 +136,15 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     const std::string value = fold_text(prefix.substr(typed->value_begin));
     const std::string value_words = joined_words(value);
     const std::string before = prefix.substr(0, typed->value_begin - (typed->quoted ? 1 : 0));
+    // After other words, filters or a sign, each completion counted as searching it counts (the
+    // value's own count overstated them, and some found nothing: `fatigue journal:brain` offered
+    // "Brain" 3, which found 1; helper-88), the most frequent first. Each an exact count: at most
+    // kMaxCounted a keystroke, as many on a shard as on one index, so that a coordinator sums
+    // the counts of the same values.
+    constexpr std::size_t kMaxCounted = 50;
+    const std::size_t candidates = typed->alone ? list_limit : kMaxCounted;
     for (const auto& known : typed->journal ? journals : topics) {
-      if (out.size() >= list_limit) break;  // a shard's: as many as its coordinator sums
+      if (out.size() >= candidates) break;  // a shard's: as many as its coordinator sums
       const std::string name = fold_text(known.value);
       bool begins = name.starts_with(value) || joined_words(name).starts_with(value_words);
       if (!begins && !typed->words) {
@@ -145,6 +154,28 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
       if (!begins) continue;
       const bool quote = typed->quoted || known.value.find_first_of(" \t\"") != std::string::npos;
       out.push_back({before + (quote ? "\"" + known.value + "\"" : known.value), "filter", "", "", known.count});
+    }
+    if (!typed->alone && !out.empty()) {
+      std::vector<Suggestion> counted;
+      for (auto& s : out) {
+        SearchRequest completed;
+        completed.query = s.text;
+        auto plan = planner.plan(completed);
+        if (!plan || plan->blank) continue;
+        Xapian::Enquire counting(db);
+        counting.set_query(plan->query);
+        counting.set_weighting_scheme(Xapian::BoolWeight());
+        const Xapian::doccount n = counting.get_mset(0, 0, db.get_doccount()).get_matches_estimated();
+        if (n == 0) continue;
+        s.count = n;
+        counted.push_back(std::move(s));
+      }
+      // Equal counts by the value's term, as a coordinator orders them.
+      std::stable_sort(counted.begin(), counted.end(), [](const Suggestion& a, const Suggestion& b) {
+        return a.count != b.count ? a.count > b.count : schema::slug(fold_text(a.text)) < schema::slug(fold_text(b.text));
+      });
+      if (counted.size() > list_limit) counted.resize(list_limit);
+      out = std::move(counted);
     }
     if (!typed->words || !out.empty()) return out;
   }
