@@ -233,6 +233,10 @@ TEST_CASE("query folding: NEAR and ADJ join two words or are words", "[analysis]
   CHECK(analyzer.fold_query("fatigue ADJ/2\u2026") == "fatigue      ..");
   CHECK(analyzer.fold_query("fatigue NEAR, sleep") == "fatigue near, sleep");
   CHECK(analyzer.fold_query("NEAR.") == "near.");
+  // A sentence's mark after the second word leaves it joined (it was the word "near").
+  CHECK(analyzer.fold_query("fatigue NEAR sleep.") == "fatigue NEAR sleep.");
+  CHECK(analyzer.fold_query("fatigue NEAR sleep?") == "fatigue NEAR sleep?");
+  CHECK(analyzer.fold_query("fatigue NEAR sleep.brain") == "fatigue near sleep.brain");
 }
 
 TEST_CASE("query folding: an ellipsis is a range's dots beside a digit and parts words elsewhere", "[analysis]") {
