@@ -84,6 +84,17 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+std::string bidi_controls_as_spaces(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for_each_char(text, [&](UChar32 c, std::size_t begin, std::size_t end) {
+    if (c >= 0 && u_hasBinaryProperty(c, UCHAR_BIDI_CONTROL)) out += ' ';
+    else out.append(text.substr(begin, end - begin));
+    return true;
+  });
+  return out;
+}
+
 std::string without_bidi_controls(std::string_view text) {
   std::string out;
   out.reserve(text.size());

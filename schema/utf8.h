@@ -36,5 +36,7 @@ std::string printable(std::string_view text);
 // echoed in a page's title turned the site's name after it backwards. Bytes that are not
 // well-formed UTF-8 are kept as they are.
 std::string without_bidi_controls(std::string_view text);
+// `text` with each Bidi_Control character a space (as folding parts words at one).
+std::string bidi_controls_as_spaces(std::string_view text);
 
 }  // namespace mssearch

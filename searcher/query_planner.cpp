@@ -13,6 +13,7 @@
 
 #include "schema/edit_distance.h"
 #include "schema/schema.h"
+#include "schema/utf8.h"
 #include "searcher/english_words.h"
 #include "searcher/ranking.h"
 
@@ -1310,7 +1311,9 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   if (std::count(plan.folded.begin(), plan.folded.end(), '"') % 2 == 1)
     if (const std::size_t q = plan.folded.rfind('"'); q == 0 || plan.folded[q - 1] != ':') plan.folded[q] = ' ';
   plan.typed = plan.folded;
-  plan.raw = request.query;
+  // The marks of writing direction part words there as folding parts them: an offer mended
+  // onto the query as typed kept "\u202esleap" uncorrected, the mark in it (helper-88).
+  plan.raw = bidi_controls_as_spaces(request.query);
   // A bracket that pairs with none (`microglia )`, as typed so far or pasted) groups nothing:
   // taken out. Xapian's parser read the text again without its syntax, and a synonym group's
   // phrase and OR became words (37 articles for `microglia )`, 5 for `microglia`).

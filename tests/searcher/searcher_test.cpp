@@ -2619,4 +2619,13 @@ TEST_CASE("did you mean: the answer shown for a correction is what searching the
   const SearchResult mended = c.search(replaced);
   CHECK(mended.showing_corrected);
   CHECK(mended.did_you_mean == std::optional<std::string>("fatigue"));
+  // A mark of writing direction against a word parts it there as in the search: the offer was
+  // "fatigue \u202esleap", the mark kept and the word not mended (helper-88).
+  for (const std::string q : {"fatige \u202Esleap", "fatige sleap\u200E", "fatige\u2066sleap"}) {
+    CAPTURE(q);
+    SearchRequest marked;
+    marked.query = q;
+    const SearchResult offered = c.search(marked);
+    CHECK(offered.did_you_mean == std::optional<std::string>("fatigue sleep"));
+  }
 }
