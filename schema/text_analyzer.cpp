@@ -472,6 +472,13 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
       i += 3;
       continue;
     }
+    // Between two digits it joins a range (`year:2024—2025`), as an en dash does.
+    if (q.substr(i, 3) == "\u2014" && !out.empty() && out.back() >= '0' && out.back() <= '9' && i + 3 < q.size() &&
+        q[i + 3] >= '0' && q[i + 3] <= '9') {
+      out += '-';
+      i += 3;
+      continue;
+    }
     // Curly single quotes typed as quote marks (`‘tired’`, a phone's default) part words; a
     // U+2019 between letters stays the apostrophe it is (`Alzheimer’s`).
     if (q.substr(i, 3) == "\u2018" ||

@@ -621,10 +621,20 @@ std::string date_filters(const std::string& text, std::string& bad, std::map<std
       }
       unwrapped = true;
     }
-    const std::size_t dots = value.find("..");
     const auto all_digits = [](std::string_view y) {
       return y.size() == 4 && std::all_of(y.begin(), y.end(), [](char d) { return d >= '0' && d <= '9'; });
     };
+    // Two years or two dates joined by a dash (`year:2024-2025`, `year:2024–2025`, an em dash,
+    // `date:2025-01-01–2025-06-30`) are the range between them, as people write one: the
+    // em dash searched year 2024 and the word 2025 (0 articles), the hyphen was refused.
+    if (const std::size_t half = is_year ? 4 : 10;
+        value.find("..") == std::string::npos && value.size() == 2 * half + 1 && value[half] == '-' &&
+        (is_year ? all_digits(value.substr(0, half)) && all_digits(value.substr(half + 1))
+                 : schema::is_iso_date(value.substr(0, half)) && schema::is_iso_date(value.substr(half + 1)))) {
+      value = value.substr(0, half) + ".." + value.substr(half + 1);
+      unwrapped = true;
+    }
+    const std::size_t dots = value.find("..");
     std::string as = unwrapped ? text.substr(i, 5) + value : text.substr(i, to - i);
     if (is_year) {
       // A year (year:2025) is a term; a range of years is a range of dates. Anything else
