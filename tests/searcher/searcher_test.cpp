@@ -421,6 +421,9 @@ TEST_CASE("search: synonyms and the lay-language bridge work both ways", "[searc
     CHECK(order("year:2024\u20262025") == order("year:2024..2025"));
     CHECK(c.search("year:2024\u20262025").total > c.search("year:2025").total);
     CHECK(order("topic:\"symptom management\"\u2026") == order("topic:\"symptom management\""));
+    // So do three ASCII dots (a range with no digit beside them is none: 21 articles' words).
+    CHECK(order("topic:\"symptom management\"...") == order("topic:\"symptom management\""));
+    CHECK(c.search("topic:\"symptom management\"...").total < c.search("symptom management").total);
     // Two years or dates joined by a dash are the range between them, as people write one (the
     // em dash searched year 2024 and the word 2025: 0 articles; the hyphen was refused).
     for (const char* dash : {"-", "\u2013", "\u2014"}) {
