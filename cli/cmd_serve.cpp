@@ -180,6 +180,9 @@ int run_serve(const ServeArgs& args) {
     // A shard left out from the start (another version, unreachable) is said now, not only in /readyz.
     for (const auto& problem : server.shard_problems())
       fmt::print(stderr, "mssearch serve: warning: shard {}\n", printable(problem));
+    // So is a coordinator listing fewer shards than their index has (their articles in no answer).
+    for (const auto& warning : server.configuration_warnings())
+      fmt::print(stderr, "mssearch serve: warning: {}\n", printable(warning));
   } else {
     fmt::print(stderr, "mssearch serve: warning: {} — /readyz answers 503 until it can be opened\n",
                printable(state.error().message));

@@ -96,6 +96,12 @@ void mark_partial(json& answer, const std::vector<std::string>& failed_shards, c
   answer["failed_shards"] = public_names(failed_shards, own_paths);
 }
 
+// Shard servers configured amiss (fewer listed than their index has: those articles are in no
+// answer), named in every answer drawn from them, as a search's `warnings` names them.
+void add_configuration_warnings(json& answer, const Searcher& searcher) {
+  if (auto warnings = searcher.configuration_warnings(); !warnings.empty()) answer["warnings"] = std::move(warnings);
+}
+
 // The parameters of a request target's query, each value from its name's first '=' on,
 // percent-decoded ('+' a space, %2B a plus); a name without '=' has an empty value.
 httplib::Params query_params(const std::string& target) {
@@ -898,7 +904,10 @@ void HttpServer::Impl::page(const httplib::Request& req, httplib::Response& res)
     return deliver(e.status, {params, nullptr, (*searcher)->topics(), e.message});
   }
   note(*result);
-  deliver(200, {params, &*result, (*searcher)->topics(), "", &options, record(req, *params, *result), parsed->notices});
+  // Articles that may be missing though every shard answered: a coordinator listing fewer shards
+  // than their index has, or damage the background check found (the API's `warnings`).
+  const bool missing = !(*searcher)->configuration_warnings().empty() || damaged((*searcher)->revision()).has_value();
+  deliver(200, {params, &*result, (*searcher)->topics(), "", &options, record(req, *params, *result), parsed->notices, missing});
 }
 
 void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& res) {
@@ -927,6 +936,7 @@ void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& r
   json answer = {{"query", q}, {"suggestions", items}};
   // Over shard servers, those that did not answer (their completions and counts are missing).
   mark_partial(answer, failed_shards, own_paths);
+  add_configuration_warnings(answer, **searcher);
   send_json(res, 200, answer);
 }
 
@@ -962,6 +972,7 @@ void HttpServer::Impl::article(const httplib::Request& req, httplib::Response& r
   json answer = {{"id", id}, {"related", items}};
   // Over shard servers, those that did not answer (their articles are missing), as a search says.
   mark_partial(answer, failed_shards, own_paths);
+  add_configuration_warnings(answer, **searcher);
   send_json(res, 200, answer);
 }
 
@@ -1019,6 +1030,7 @@ void HttpServer::Impl::topics(httplib::Response& res) {
   for (const auto& shard : (*searcher)->shard_status())
     if (!shard.up) failed_shards.push_back(shard.name);
   mark_partial(answer, failed_shards, own_paths);
+  add_configuration_warnings(answer, **searcher);
   send_json(res, 200, answer);
 }
 
@@ -1308,6 +1320,11 @@ std::vector<std::string> HttpServer::shard_problems() {
   for (const auto& shard : (*s)->shard_status())
     if (!shard.up || !shard.error.empty()) out.push_back(shard.name + (shard.up ? " has a failing replica: " : " is down: ") + shard.error);
   return out;
+}
+
+std::vector<std::string> HttpServer::configuration_warnings() {
+  auto s = impl_->pool.acquire();
+  return s ? (*s)->configuration_warnings() : std::vector<std::string>();
 }
 
 std::size_t HttpServer::shards_down() {

@@ -50,6 +50,8 @@ class HttpServer {
   std::vector<std::string> shard_problems();
   // How many of those are down (their articles are not in index_state()'s count).
   std::size_t shards_down();
+  // Shard servers configured amiss (Searcher::configuration_warnings), for the start-up message.
+  std::vector<std::string> configuration_warnings();
 
  private:
   friend std::string testing::handle_raw(HttpServer& server, std::string_view request);

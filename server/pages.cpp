@@ -335,6 +335,9 @@ std::string render_results(const PageContent& c) {
     if (!res.failed_shards.empty())
       d.set("partial_note", std::string("Some articles are missing from these results: part of the search did not "
                                         "answer. Please try again in a moment."));
+    else if (c.articles_missing)
+      d.set("partial_note", std::string("Some articles may be missing from these results: part of the collection "
+                                        "could not be searched."));
     list notices;
     for (const auto& n : c.notices) notices.push_back(data(n));
     d.set("notices", notices);

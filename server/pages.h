@@ -27,6 +27,7 @@ struct PageContent {
   const ServerOptions* options = nullptr;  // for article links (article_url); null: defaults
   std::uint64_t search_id = 0;            // analytics: the id click beacons name (0: none)
   std::vector<std::string> notices = {};  // what of the request was left out, in plain words
+  bool articles_missing = false;          // though every shard answered (configured amiss, damage)
 };
 
 // An article's own page (/articles/{id}), in the shape of the site's pages: title, date,

@@ -2921,10 +2921,40 @@ TEST_CASE("cluster: a coordinator listing fewer shards than the index has names 
   warnings.clear();
   for (const auto& w : answer->warnings) warnings += w + "\n";
   CHECK_THAT(warnings, Catch::Contains("an index of 3 shards"));
+  {
+    // Every answer drawn from them says so, not the search's alone (helper-88): completions,
+    // topic counts, related articles, the page, and `mssearch serve` as it starts.
+    test::LiveServer server(indexes().single, [&](ServerOptions& o) {
+      o.cluster.shards = {{url(servers.s0)}, {url(servers.s1)}};
+      o.searcher.ranking.feedback_docs = 0;  // as the shard servers rank
+    });
+    for (const std::string path : {"/api/search?q=astrocytes", "/api/suggest?q=astro", "/api/topics"}) {
+      INFO(path);
+      const auto got = server.get_json(path);
+      REQUIRE(got.contains("warnings"));
+      CHECK_THAT(got["warnings"][0].get<std::string>(), Catch::Contains("an index of 3 shards"));
+    }
+    const auto first = server.get_json("/api/search?q=astrocytes")["hits"][0]["id"].get<std::string>();
+    CHECK(server.get_json("/api/articles/" + first + "/related").contains("warnings"));
+    const auto html = server.get("/?q=astrocytes");
+    REQUIRE(html);
+    CHECK_THAT(html->body, Catch::Contains("Some articles may be missing from these results"));
+    REQUIRE(server.server->configuration_warnings().size() == 1);
+    CHECK_THAT(server.server->configuration_warnings().front(), Catch::Contains("this coordinator lists 2"));
+  }
   // All three: whole, no warning.
   auto three = Searcher::open(coordinator_options(servers.shards(), false));
   REQUIRE(three);
   CHECK(three->configuration_warnings().empty());
+  {
+    test::LiveServer server(indexes().single, [&](ServerOptions& o) {
+      o.cluster.shards = servers.shards();
+      o.searcher.ranking.feedback_docs = 0;
+    });
+    CHECK(!server.get_json("/api/suggest?q=astro").contains("warnings"));
+    CHECK(!server.get_json("/api/topics").contains("warnings"));
+    CHECK_THAT(server.get("/?q=astrocytes")->body, !Catch::Contains("may be missing"));
+  }
   // A shard server over a whole index (not a shard folder) says nothing of a count.
   test::LiveServer whole(indexes().single, shard_server("", false));
   auto one = Searcher::open(coordinator_options({{url(whole)}}, false));
