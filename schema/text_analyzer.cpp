@@ -449,9 +449,6 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
       // A zero-width space, line and paragraph separators and NEL part words: as spaces before the
       // operators and fields are read (`fatigue<ZWSP>AND<ZWSP>sleep`, `topic:<ZWSP>fatigue`).
       {"\u200b", ' '}, {"\u2028", ' '}, {"\u2029", ' '}, {"\u0085", ' '},
-      // So do the marks of writing direction (Bidi_Control: as in fold_text).
-      {"\u061c", ' '}, {"\u200e", ' '}, {"\u200f", ' '}, {"\u202a", ' '}, {"\u202b", ' '}, {"\u202c", ' '},
-      {"\u202d", ' '}, {"\u202e", ' '}, {"\u2066", ' '}, {"\u2067", ' '}, {"\u2068", ' '}, {"\u2069", ' '},
       {"\u2012", '-'}, {"\u2013", '-'}, {"\u2212", '-'}, {"\ufe63", '-'},
       // Typographic quotes are quotes, an em dash and Spanish opening marks part words: `ms “gait”`
       // was offered "gain" (the word with its quotes is no word of the index).
@@ -530,6 +527,12 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
       const bool leader = c >= 0x2024 && c <= 0x2026;
       if (leader && ((!out.empty() && digit(out.back())) || (static_cast<std::size_t>(at) < q.size() && digit(q[static_cast<std::size_t>(at)])))) {
         out += "..";
+        i = static_cast<std::size_t>(at);
+        continue;
+      }
+      // So do the marks of writing direction (Bidi_Control), as in fold_text.
+      if (c >= 0 && u_hasBinaryProperty(c, UCHAR_BIDI_CONTROL)) {
+        out += ' ';
         i = static_cast<std::size_t>(at);
         continue;
       }
