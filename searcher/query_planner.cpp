@@ -203,11 +203,29 @@ bool balanced(std::string_view text) {
 // `text` without a field's name that names nothing (`title:`, `fatigue year:`, as typed so far
 // or left by an edit), outside quotes: each field read it its own way (`title:` alone matched
 // nothing, `topic:` the word "topic", `fatigue year:` also every article writing "year").
+// Every field a query can name (`title`, `topic`, `date`…), as typed before the colon.
+const std::vector<std::string_view>& field_names() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> all;
+    for (const auto& f : schema::kQueryTextFields) all.push_back(f.name);
+    for (const auto& f : schema::kFilterFields) all.push_back(f.name);
+    all.push_back(schema::kDateFieldName);
+    return all;
+  }();
+  return names;
+}
+
+// Whether `word` names a field (in any case: `Topic`, as filter_field_length reads it).
+bool is_field_name(std::string_view word) {
+  return std::any_of(field_names().begin(), field_names().end(), [&](std::string_view name) {
+    return word.size() == name.size() && std::equal(word.begin(), word.end(), name.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
+  });
+}
+
 std::string without_empty_fields(const std::string& text) {
-  std::vector<std::string_view> names;
-  for (const auto& f : schema::kQueryTextFields) names.push_back(f.name);
-  for (const auto& f : schema::kFilterFields) names.push_back(f.name);
-  names.push_back(schema::kDateFieldName);
+  const std::vector<std::string_view>& names = field_names();
   std::string out = text;
   bool quoted = false;
   for (std::size_t at = 0; at < out.size(); ++at) {
@@ -221,6 +239,38 @@ std::string without_empty_fields(const std::string& text) {
       out.replace(from, end - from, end - from, ' ');
       break;
     }
+  }
+  return out;
+}
+
+// `text` with two words joined by `/`, `\`, `@`, `_` or a colon that names no field
+// (`heat/fatigue`, `said:fatigue`, pasted) as two words, outside quotes and a field's value.
+// Xapian's parser made an exact phrase of them, and 0 articles have "heat fatigue" side by side,
+// where `heat fatigue` finds 14; a hyphen is hyphenated_as_words'. Between two digits (`10:30`,
+// `1/2`) the parser's phrase stays.
+std::string joined_words_apart(const std::string& text) {
+  std::string out = text;
+  bool quoted = false, in_field = false;
+  for (std::size_t at = 0; at < out.size(); ++at) {
+    const char c = out[at];
+    if (c == '"') quoted = !quoted;
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '(' || c == ')') in_field = false;
+    if (quoted || in_field || at == 0 || at + 1 >= out.size() || std::string_view("/\\@_:").find(c) == std::string_view::npos ||
+        !is_word_byte(out[at - 1]) || !is_word_byte(out[at + 1]))
+      continue;
+    if (std::isdigit(static_cast<unsigned char>(out[at - 1])) != 0 && std::isdigit(static_cast<unsigned char>(out[at + 1])) != 0)
+      continue;
+    std::size_t begin = at;
+    while (begin > 0 && is_word_byte(out[begin - 1])) --begin;
+    const std::string_view before = std::string_view(out).substr(begin, at - begin);
+    if (c == '/' && (before == "NEAR" || before == "ADJ")) continue;  // `NEAR/2`
+    if (c == ':') {
+      if (schema::at_chunk_start(out, begin) && is_field_name(before)) {
+        in_field = true;  // its value is the field's (`title:heat/fatigue`)
+        continue;
+      }
+    }
+    out[at] = ' ';
   }
   return out;
 }
@@ -1318,8 +1368,19 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   // A quote never closed (`"ocrevus side effects`, as typed so far or pasted) quotes nothing:
   // the parser made a phrase of the rest, which found nothing.
   // (A field's value, `topic:"Multiple sclerosis`, runs to the end, as the parser reads it.)
-  if (std::count(plan.folded.begin(), plan.folded.end(), '"') % 2 == 1)
-    if (const std::size_t q = plan.folded.rfind('"'); q == 0 || plan.folded[q - 1] != ':') plan.folded[q] = ' ';
+  // A text field's is closed at the end (`title:"brain fog`: the parser read the words title,
+  // brain and fog anywhere, 29 articles, where `title:"brain fog"` finds 1).
+  if (std::count(plan.folded.begin(), plan.folded.end(), '"') % 2 == 1) {
+    const std::size_t q = plan.folded.rfind('"');
+    std::size_t name = q > 0 && plan.folded[q - 1] == ':' ? q - 1 : q;
+    while (name > 0 && is_word_byte(plan.folded[name - 1])) --name;
+    if (q == 0 || plan.folded[q - 1] != ':') plan.folded[q] = ' ';
+    else if (schema::at_chunk_start(plan.folded, name) &&
+             std::any_of(std::begin(schema::kQueryTextFields), std::end(schema::kQueryTextFields), [&](const auto& f) {
+               return std::string_view(plan.folded).substr(name, q - 1 - name) == f.name;
+             }))
+      plan.folded += '"';
+  }
   plan.typed = plan.folded;
   // The marks of writing direction part words there as folding parts them: an offer mended
   // onto the query as typed kept "\u202esleap" uncorrected, the mark in it (helper-88).
@@ -1329,6 +1390,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   // phrase and OR became words (37 articles for `microglia )`, 5 for `microglia`).
   if (!balanced(plan.folded)) plan.folded = paired_brackets_only(plan.folded);
   if (plan.folded.find(':') != std::string::npos) plan.folded = without_empty_fields(plan.folded);
+  if (plan.folded.find_first_of("/\\@_:") != std::string::npos) plan.folded = joined_words_apart(plan.folded);
   plan.blank = plan.folded.find_first_not_of(" \t\r\n") == std::string::npos;
   // Typed, but nothing searchable in it (an emoji, a lone bracket or quote, `?!`): no article
   // matches, as for a word none has; it was every article, "50 articles for “😀”".

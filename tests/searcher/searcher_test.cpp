@@ -421,6 +421,23 @@ TEST_CASE("search: synonyms and the lay-language bridge work both ways", "[searc
     CHECK(order("year:2024\u20262025") == order("year:2024..2025"));
     CHECK(c.search("year:2024\u20262025").total > c.search("year:2025").total);
     CHECK(order("topic:\"symptom management\"\u2026") == order("topic:\"symptom management\""));
+    // Two words joined by a slash, a colon that names no field, `@`, `_` or a backslash are two
+    // words (an exact phrase of them found nothing: `heat:fatigue` 0, `heat fatigue` 14); a
+    // field's value keeps them, and two numbers stay the parser's phrase.
+    for (const char* joined : {"heat:fatigue", "heat/fatigue", "heat_fatigue", "heat@fatigue", "heat\\fatigue", "said:fatigue"}) {
+      CAPTURE(joined);
+      const std::string apart = std::string(joined) == "said:fatigue" ? "said fatigue" : "heat fatigue";
+      CHECK(order(joined) == order(apart));
+      CHECK(c.search(joined).total > 0);
+    }
+    CHECK(c.search("title:fatigue").total < c.search("fatigue").total);
+    CHECK(order("Title:fatigue") == order("title:fatigue"));
+    CHECK(c.search("title:heat/fatigue").total == c.search("title:\"heat fatigue\"").total);
+    // A text field's quote never closed is closed at the end: the parser searched its words
+    // anywhere, the field's name too (29 articles for one).
+    CHECK(order("title:\"brain fog") == order("title:\"brain fog\""));
+    CHECK(c.search("title:\"brain fog").total < c.search("brain fog").total);
+    CHECK(order("fatigue title:\"brain fog") == order("fatigue title:\"brain fog\""));
     // So do three ASCII dots (a range with no digit beside them is none: 21 articles' words).
     CHECK(order("topic:\"symptom management\"...") == order("topic:\"symptom management\""));
     CHECK(c.search("topic:\"symptom management\"...").total < c.search("symptom management").total);
