@@ -318,7 +318,17 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
         continue;
       for (const auto& w : topic_words) {
         if (w.starts_with(last) && (before_words.empty() || fold_text(topic.value).find(before_words.front()) != std::string::npos)) {
-          out.push_back({topic.value, "topic", "", "", topic.count});
+          // After filters, counted among their articles and left out where it finds none there
+          // (`year:2026 sle` offered Sleep 1, which 2026 has none of; `-topic:sleep sle` the
+          // topic excluded). At most list_limit such counts a keystroke.
+          Xapian::doccount count = topic.count;
+          if (filter) {
+            Xapian::Enquire counting(db);
+            counting.set_query(Xapian::Query(Xapian::Query::OP_FILTER, Xapian::Query(schema::topic_term(topic.value)), *filter));
+            counting.set_weighting_scheme(Xapian::BoolWeight());
+            count = counting.get_mset(0, 0, db.get_doccount()).get_matches_estimated();
+          }
+          if (count > 0) out.push_back({topic.value, "topic", "", "", count});
           break;
         }
       }
