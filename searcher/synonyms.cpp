@@ -30,6 +30,22 @@ struct Token {
   std::size_t chunk = 0;  // which run of text without spaces it is in (`-flare-up`: one)
 };
 
+// The singulars a word may be the plural of (`jabs` jab, `boxes` box, `bodies` body), of three
+// letters or more (`ms` is no plural of "m"), or two after other words (`flare-ups`).
+std::vector<std::string> singulars(const std::string& word, std::size_t shortest = 3) {
+  std::vector<std::string> out;
+  if (word.size() < shortest + 1 || word.back() != 's' || word.ends_with("ss")) return out;
+  out.push_back(word.substr(0, word.size() - 1));
+  if (word.ends_with("es") && word.size() >= 5) out.push_back(word.substr(0, word.size() - 2));
+  if (word.ends_with("ies") && word.size() >= 6) out.push_back(word.substr(0, word.size() - 3) + "y");
+  return out;
+}
+
+bool is_plural_of(const std::string& plural, const std::string& singular) {
+  const auto s = singulars(plural, 2);
+  return std::find(s.begin(), s.end(), singular) != s.end();
+}
+
 std::vector<Token> query_tokens(std::string_view q, bool partial) {
   std::vector<Token> out;
   bool in_quotes = false;
@@ -234,16 +250,26 @@ std::string SynonymTable::expand(std::string_view q, bool partial) const {
   for (std::size_t i = 0; i < tokens.size();) {
     const Expression* match = nullptr;
     if (tokens[i].expandable) {
-      auto it = by_first_token_.find(tokens[i].text);
-      if (it != by_first_token_.end()) {
+      // The word as typed, and as the singular of a plural (`jabs`, `relapses`, `nerve coatings`
+      // found none of their group's articles: `jab` 9, `jabs` 0), which may end an expression
+      // that does not begin with a stop word (`the changes` is not "the change").
+      std::vector<std::string> firsts{tokens[i].text};
+      for (auto& singular : singulars(tokens[i].text)) firsts.push_back(std::move(singular));
+      for (std::size_t f = 0; f < firsts.size(); ++f) {
+        auto it = by_first_token_.find(firsts[f]);
+        if (it == by_first_token_.end()) continue;
         for (const auto& e : it->second) {
-          if (i + e.tokens.size() > tokens.size()) continue;
-          bool ok = true;
+          if (i + e.tokens.size() > tokens.size() || (match != nullptr && e.tokens.size() <= match->tokens.size())) continue;
+          const bool plural_ends = !english_stop_words()(e.tokens.front());
+          bool ok = f == 0 || (e.tokens.size() == 1 && plural_ends);
           // After a sign, an expression of several words only as one hyphenated word
           // (`-flare-up`, as `NOT flare-up` and `-flare-up` alone read it).
-          for (std::size_t k = 0; k < e.tokens.size() && ok; ++k)
-            ok = tokens[i + k].expandable && (k == 0 || !tokens[i + k].sign) && tokens[i + k].text == e.tokens[k] &&
+          for (std::size_t k = 0; k < e.tokens.size() && ok; ++k) {
+            const std::string& typed = tokens[i + k].text;
+            ok = tokens[i + k].expandable && (k == 0 || !tokens[i + k].sign) &&
+                 (k == 0 || typed == e.tokens[k] || (k + 1 == e.tokens.size() && plural_ends && is_plural_of(typed, e.tokens[k]))) &&
                  (!tokens[i].sign || tokens[i + k].chunk == tokens[i].chunk);
+          }
           if (ok) {
             match = &e;
             break;
@@ -263,6 +289,14 @@ std::string SynonymTable::expand(std::string_view q, bool partial) const {
       if (g > 0) out += " OR ";
       out += quoted_if_needed(group[g]);
     }
+    // A plural matched: the words as typed too (a phrase's words are matched as written).
+    std::string typed;
+    bool plural = false;
+    for (std::size_t k = 0; k < match->tokens.size(); ++k) {
+      typed += (k > 0 ? " " : "") + tokens[i + k].text;
+      plural = plural || tokens[i + k].text != match->tokens[k];
+    }
+    if (plural) out += " OR " + quoted_if_needed(typed);
     out += ')';
     copied = end;
     i += match->tokens.size();
