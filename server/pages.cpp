@@ -310,10 +310,13 @@ std::string render_results(const PageContent& c) {
       d.set("did_you_mean", dym);
     }
     const std::string about = res.total_is_exact ? "" : "about ";
+    // The articles shown are the correction's when it replaced the query (they were counted
+    // "for “astrocites”" above the articles for "astrocytes").
+    const std::string& shown = res.showing_corrected && res.did_you_mean ? *res.did_you_mean : r.query;
     d.set("summary", res.total == 0 ? std::string("No articles found.")
                                     : fmt::format("{}{} article{}{}", about, res.total, res.total == 1 ? "" : "s",
-                                                  (r.query.find_first_not_of(" \t\r\n") != std::string::npos
-                                                       ? " for “" + short_query(r.query) + "”"
+                                                  (shown.find_first_not_of(" \t\r\n") != std::string::npos
+                                                       ? " for “" + short_query(shown) + "”"
                                                        : std::string())
                                                   // No words to rank by (nothing typed, or filters alone):
                                                   // the newest first, though relevance was asked.

@@ -63,6 +63,11 @@ TEST_CASE("server: the JSON API answers like the CLI", "[server]") {
   CHECK(s.get_json("/api/search?q=astrocites")["showing_corrected"] == true);
   CHECK(s.get_json("/api/search?q=astrocites&partial=1&related=0")["showing_corrected"] == true);  // the widget's
   CHECK(s.get_json("/api/search?q=astrocytes")["showing_corrected"] == false);
+  // The page counts the articles shown for the correction, not for the word typed (helper-89).
+  const auto corrected_page = s.get("/?q=astrocites");
+  REQUIRE(corrected_page);
+  CHECK_THAT(corrected_page->body, Catch::Contains("articles for \u201castrocytes\u201d"));
+  CHECK_THAT(corrected_page->body, !Catch::Contains("articles for \u201castrocites\u201d"));
   CHECK(s.get_json("/api/search?q=astrocy&partial=1")["total"].get<int>() >= 3);
   // What an answer computes besides its page: the widget's list asks related=0.
   auto full = s.get_json("/api/search?q=astrocytes&partial=1");
