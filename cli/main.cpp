@@ -265,11 +265,19 @@ static int run_command(int argc, char** argv) {
     // arguments: `search brain -- -fatigue` was refused ("The following argument was not
     // expected: -fatigue"), as was `search --database DIR -- -fatigue` (the repeatable option
     // ate the `--`). Its words, in order, all after one `--`, are what it was asked.
+    // A query's words are one argument, joined as the command joins them: CLI11 read one in
+    // square brackets as a list (`[fatigue, sleep]` searched "fatigue  sleep"; helper-89), which
+    // a single-argument query does not (`allow_extra_args(false)`).
     if (!line.words.empty() && !line.refused) {
       arguments = {argv[0], command};
       arguments.insert(arguments.end(), line.options.begin(), line.options.end());
       arguments.emplace_back("--");
-      arguments.insert(arguments.end(), line.words.begin(), line.words.end());
+      if (command == "related") {
+        arguments.insert(arguments.end(), line.words.begin(), line.words.end());
+      } else {
+        arguments.push_back(fmt::format("{}", fmt::join(line.words, " ")));
+        app.get_subcommand(command)->get_option(command == "search" ? "query" : "prefix")->allow_extra_args(false);
+      }
       for (auto& a : arguments) arguments_argv.push_back(a.data());
       arguments_argv.push_back(nullptr);
       argc = static_cast<int>(arguments.size());

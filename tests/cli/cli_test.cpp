@@ -1283,6 +1283,15 @@ TEST_CASE("cli: a `--` after the first query words and --database before the que
   const auto fog = total("--json --db " + db + " -- brain fog");
   CHECK(total("--database " + db + " brain fog --json") == fog);
   CHECK(total("--json --database " + db + " brain fog") == fog);
+  // A word in square brackets is text, as the HTTP API reads it: CLI11 read it as a list
+  // (`[fatigue, sleep]` searched "fatigue  sleep", `[]` was "query is required"; helper-89).
+  CHECK(total("--json --db " + db + " -- '[fatigue] [sleep]'").first == "[fatigue] [sleep]");
+  CHECK(total("--json --db " + db + " -- '[fatigue, sleep]'").first == "[fatigue, sleep]");
+  CHECK(total("--json --db " + db + " '[fatigue]' sleep").first == "[fatigue] sleep");
+  const auto brackets = test::run_mssearch("search --json --db " + db + " -- '[]'");
+  CHECK(brackets.exit_code == 1);  // nothing found, not refused
+  CHECK(json::parse(brackets.out)["query"] == "[]");
+  CHECK(json::parse(test::run_mssearch("suggest --json --db " + db + " -- '[fat]'").out)["query"] == "[fat]");
   // suggest's text likewise; related's one id.
   auto s = test::run_mssearch("suggest --json --db " + db + " mult -- -x");
   CHECK(s.exit_code == 1);
