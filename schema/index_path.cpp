@@ -55,6 +55,12 @@ std::vector<fs::path> shard_dirs(const fs::path& dir) {
 
 fs::path shard_dir(const fs::path& dir, std::size_t shard) { return dir / fmt::format("shard-{:02}", shard); }
 
+bool is_shard_dir_name(std::string_view name) {
+  constexpr std::string_view kStem = "shard-";
+  return name.size() >= kStem.size() + 2 && name.starts_with(kStem) &&
+         std::all_of(name.begin() + kStem.size(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 std::optional<std::size_t> recorded_shard_count(const fs::path& dir) {
   std::ifstream in(dir / "shards");
   std::size_t n = 0;
@@ -232,9 +238,7 @@ std::optional<Error> inside_sharded_index(const fs::path& dir) {
   if (canonical_ec) absolute = fs::absolute(dir).lexically_normal();
   const fs::path self = absolute.has_filename() ? absolute : absolute.parent_path();
   const std::string name = self.filename().string();
-  if (name.size() != 8 || !name.starts_with("shard-") || !std::isdigit(static_cast<unsigned char>(name[6])) ||
-      !std::isdigit(static_cast<unsigned char>(name[7])))
-    return std::nullopt;
+  if (!is_shard_dir_name(name)) return std::nullopt;
   const fs::path parent = self.parent_path();
   std::error_code ec;
   // A sharded index records its count; one from before that has its spelling database beside

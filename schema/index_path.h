@@ -71,6 +71,8 @@ std::optional<Error> inside_sharded_index(const std::filesystem::path& dir);
 // made the replica's revisions the primary's no longer, and the next changeset damaged it.
 std::optional<Error> replica_of_another_index(const std::filesystem::path& dir);
 std::filesystem::path shard_dir(const std::filesystem::path& dir, std::size_t shard);
+// Whether a folder's name is one shard_dir() gives (`shard-00`, `shard-123`).
+bool is_shard_dir_name(std::string_view name);
 // DIR/spelling: all shards' spelling data, no documents (for searches over remote shards).
 std::filesystem::path spelling_dir(const std::filesystem::path& dir);
 

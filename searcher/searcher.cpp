@@ -754,9 +754,7 @@ Result<ShardAnswer> Searcher::shard(const ShardRequest& request, const SearchReq
       for (const auto& part : s.shards.local_parts())
         if (!part.uuid.empty()) a.uuids.push_back(part.uuid);
       // A `shard-NN` folder of a sharded index: how many shards that index has.
-      if (const auto name = s.options.db_path.filename().string();
-          name.size() == 8 && name.starts_with("shard-") && std::isdigit(static_cast<unsigned char>(name[6])) != 0 &&
-          std::isdigit(static_cast<unsigned char>(name[7])) != 0)
+      if (is_shard_dir_name(s.options.db_path.filename().string()))
         if (const auto n = recorded_shard_count(s.options.db_path.parent_path())) a.of_shards = static_cast<std::uint32_t>(*n);
       return a;
     case ShardOp::kArticle: {
