@@ -476,18 +476,17 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
       i += 3;
       continue;
     }
-    // Three dots or more with no digit beside them are an ellipsis typed in ASCII, and part words
-    // as `…` does: after a filter's quote (`topic:"symptom management"...`) Xapian's parser read
-    // a range, failed, and the filter's words were searched (21 articles, not the topic's 8).
+    // Three dots or more are an ellipsis typed in ASCII, read as `…` is: beside a digit a range's
+    // two dots (`year:2024...2025`), elsewhere they part words: after a filter's quote
+    // (`topic:"symptom management"...`) Xapian's parser read a range, failed, and the filter's
+    // words were searched (21 articles, not the topic's 8).
     if (q[i] == '.' && q.substr(i, 3) == "...") {
       std::size_t end = i;
       while (end < q.size() && q[end] == '.') ++end;
       const auto digit = [](char ch) { return ch >= '0' && ch <= '9'; };
-      if (!(!out.empty() && (digit(out.back()) || out.back() == ':')) && !(end < q.size() && digit(q[end]))) {
-        out += ' ';
-        i = end;
-        continue;
-      }
+      out += (!out.empty() && digit(out.back())) || (end < q.size() && digit(q[end])) ? ".." : " ";
+      i = end;
+      continue;
     }
     // Curly single quotes typed as quote marks (`‘tired’`, a phone's default) part words; a
     // U+2019 between letters stays the apostrophe it is (`Alzheimer’s`).

@@ -251,26 +251,41 @@ std::string without_empty_fields(const std::string& text) {
 std::string joined_words_apart(const std::string& text) {
   std::string out = text;
   bool quoted = false, in_field = false;
+  const auto joiner = [](char ch) { return std::string_view("/\\@_:").find(ch) != std::string_view::npos; };
+  const auto digit = [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)) != 0; };
   for (std::size_t at = 0; at < out.size(); ++at) {
     const char c = out[at];
     if (c == '"') quoted = !quoted;
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '(' || c == ')') in_field = false;
-    if (quoted || in_field || at == 0 || at + 1 >= out.size() || std::string_view("/\\@_:").find(c) == std::string_view::npos ||
-        !is_word_byte(out[at - 1]) || !is_word_byte(out[at + 1]))
+    if (quoted || at == 0 || !joiner(c) || !is_word_byte(out[at - 1])) continue;
+    std::size_t run = at;  // a run of them too (`heat::fatigue`)
+    while (run < out.size() && joiner(out[run])) ++run;
+    if (run >= out.size() || !is_word_byte(out[run])) continue;
+    if (in_field) {
+      // In a field's value, the phrase stays; `_` joins one too (`title:brain_fog` was one
+      // unknown term: 0 articles, where `title:brain/fog` finds the article).
+      std::replace(out.begin() + static_cast<std::ptrdiff_t>(at), out.begin() + static_cast<std::ptrdiff_t>(run), '_', '-');
+      at = run - 1;
       continue;
-    if (std::isdigit(static_cast<unsigned char>(out[at - 1])) != 0 && std::isdigit(static_cast<unsigned char>(out[at + 1])) != 0)
-      continue;
+    }
+    if (run == at + 1 && digit(out[at - 1]) && digit(out[run])) continue;
     std::size_t begin = at;
     while (begin > 0 && is_word_byte(out[begin - 1])) --begin;
     const std::string_view before = std::string_view(out).substr(begin, at - begin);
-    if (c == '/' && (before == "NEAR" || before == "ADJ")) continue;  // `NEAR/2`
-    if (c == ':') {
-      if (schema::at_chunk_start(out, begin) && is_field_name(before)) {
-        in_field = true;  // its value is the field's (`title:heat/fatigue`)
-        continue;
-      }
+    if (run == at + 1 && c == '/' && (before == "NEAR" || before == "ADJ") && digit(out[run])) continue;  // `NEAR/2`
+    if (run == at + 1 && c == ':' && schema::at_chunk_start(out, begin) && is_field_name(before)) {
+      in_field = true;  // its value is the field's (`title:heat/fatigue`)
+      continue;
     }
-    out[at] = ' ';
+    std::fill(out.begin() + static_cast<std::ptrdiff_t>(at), out.begin() + static_cast<std::ptrdiff_t>(run), ' ');
+    // An operator's name so joined is a word (`fatigue/NOT/sleep`: Xapian's NOT, 46 articles).
+    std::size_t after_end = run;
+    while (after_end < out.size() && is_word_byte(out[after_end])) ++after_end;
+    for (const auto [from, to] : {std::pair{begin, at}, std::pair{run, after_end}})
+      if (is_query_operator(std::string_view(out).substr(from, to - from)))
+        std::transform(out.begin() + static_cast<std::ptrdiff_t>(from), out.begin() + static_cast<std::ptrdiff_t>(to),
+                       out.begin() + static_cast<std::ptrdiff_t>(from), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    at = run - 1;
   }
   return out;
 }
@@ -1368,18 +1383,39 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   // A quote never closed (`"ocrevus side effects`, as typed so far or pasted) quotes nothing:
   // the parser made a phrase of the rest, which found nothing.
   // (A field's value, `topic:"Multiple sclerosis`, runs to the end, as the parser reads it.)
-  // A text field's is closed at the end (`title:"brain fog`: the parser read the words title,
-  // brain and fog anywhere, 29 articles, where `title:"brain fog"` finds 1).
+  // A text field's is its phrase up to the end, or to the first operator, sign, bracket or
+  // field after it (`title:"brain fog`: the parser read the words title, brain and fog anywhere,
+  // 29 articles, where `title:"brain fog"` finds 1); as it is typed, its words with the field on
+  // the first (`title:"brain fo`: a phrase ending in a prefix matches nothing).
   if (std::count(plan.folded.begin(), plan.folded.end(), '"') % 2 == 1) {
     const std::size_t q = plan.folded.rfind('"');
     std::size_t name = q > 0 && plan.folded[q - 1] == ':' ? q - 1 : q;
     while (name > 0 && is_word_byte(plan.folded[name - 1])) --name;
-    if (q == 0 || plan.folded[q - 1] != ':') plan.folded[q] = ' ';
-    else if (schema::at_chunk_start(plan.folded, name) &&
-             std::any_of(std::begin(schema::kQueryTextFields), std::end(schema::kQueryTextFields), [&](const auto& f) {
-               return std::string_view(plan.folded).substr(name, q - 1 - name) == f.name;
-             }))
-      plan.folded += '"';
+    if (q == 0 || plan.folded[q - 1] != ':') {
+      plan.folded[q] = ' ';
+    } else if (schema::at_chunk_start(plan.folded, name) &&
+               std::any_of(std::begin(schema::kQueryTextFields), std::end(schema::kQueryTextFields), [&](const auto& f) {
+                 return std::string_view(plan.folded).substr(name, q - 1 - name) == f.name;
+               })) {
+      if (request.partial) {
+        plan.folded.erase(q, 1);
+      } else {
+        std::size_t close = plan.folded.size();
+        for (std::size_t at = q + 1; at < plan.folded.size();) {
+          const std::size_t begin = plan.folded.find_first_not_of(" \t\r\n", at);
+          if (begin == std::string::npos) break;
+          const std::size_t end = std::min(plan.folded.find_first_of(" \t\r\n", begin), plan.folded.size());
+          const std::string_view token = std::string_view(plan.folded).substr(begin, end - begin);
+          if (begin > q + 1 && (is_query_operator(token) || std::string_view("+-(").find(token[0]) != std::string_view::npos ||
+                                token.find(':') != std::string_view::npos)) {
+            close = plan.folded.find_last_not_of(" \t\r\n", begin - 1) + 1;
+            break;
+          }
+          at = end;
+        }
+        plan.folded.insert(close, 1, '"');
+      }
+    }
   }
   plan.typed = plan.folded;
   // The marks of writing direction part words there as folding parts them: an offer mended

@@ -295,11 +295,12 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
     Xapian::Enquire enquire(db);
     Xapian::Query title_query = parse_words(planner.parser(), typed, Xapian::QueryParser::FLAG_PARTIAL,
                                             std::string(schema::kTitle.prefix), Xapian::Query::OP_AND);
+    Xapian::Query excluded_words;
     if (!excluded.empty()) {
       std::string left_out;
       for (const auto& w : excluded) left_out += w + " ";
-      title_query = Xapian::Query(Xapian::Query::OP_AND_NOT, title_query,
-                                  parse_words(planner.parser(), left_out, 0, {}, Xapian::Query::OP_OR));
+      excluded_words = parse_words(planner.parser(), left_out, 0, {}, Xapian::Query::OP_OR);
+      title_query = Xapian::Query(Xapian::Query::OP_AND_NOT, title_query, excluded_words);
     }
     if (filter) title_query = Xapian::Query(Xapian::Query::OP_FILTER, title_query, *filter);
     enquire.set_query(title_query);
@@ -322,9 +323,14 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
           // (`year:2026 sle` offered Sleep 1, which 2026 has none of; `-topic:sleep sle` the
           // topic excluded). At most list_limit such counts a keystroke.
           Xapian::doccount count = topic.count;
-          if (filter) {
+          if (filter || !excluded.empty()) {
+            Xapian::Query counted(schema::topic_term(topic.value));
+            if (filter) counted = Xapian::Query(Xapian::Query::OP_FILTER, counted, *filter);
+            // Nor the articles of a word excluded (`-fatigue sle` offered Sleep 1, its article
+            // one that says fatigue; helper-90).
+            if (!excluded.empty()) counted = Xapian::Query(Xapian::Query::OP_AND_NOT, counted, excluded_words);
             Xapian::Enquire counting(db);
-            counting.set_query(Xapian::Query(Xapian::Query::OP_FILTER, Xapian::Query(schema::topic_term(topic.value)), *filter));
+            counting.set_query(counted);
             counting.set_weighting_scheme(Xapian::BoolWeight());
             count = counting.get_mset(0, 0, db.get_doccount()).get_matches_estimated();
           }
