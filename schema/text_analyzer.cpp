@@ -469,12 +469,15 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
       i += 3;
       continue;
     }
-    // Between two digits it joins a range (`year:2024—2025`), as an en dash does.
-    if (q.substr(i, 3) == "\u2014" && !out.empty() && out.back() >= '0' && out.back() <= '9' && i + 3 < q.size() &&
-        q[i + 3] >= '0' && q[i + 3] <= '9') {
-      out += '-';
-      i += 3;
-      continue;
+    // Between two digits it joins a range (`year:2024—2025`, `year:2024 — 2025`), as an en dash does.
+    if (q.substr(i, 3) == "\u2014") {
+      const std::size_t before = out.find_last_not_of(' '), after = q.find_first_not_of(' ', i + 3);
+      if (before != std::string::npos && out[before] >= '0' && out[before] <= '9' && after != std::string_view::npos &&
+          q[after] >= '0' && q[after] <= '9') {
+        out += '-';
+        i += 3;
+        continue;
+      }
     }
     // Three dots or more are an ellipsis typed in ASCII, read as `…` is: beside a digit a range's
     // two dots (`year:2024...2025`), elsewhere they part words: after a filter's quote

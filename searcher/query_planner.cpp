@@ -692,6 +692,28 @@ std::string date_filters(const std::string& text, std::string& bad, std::map<std
     // Two years or two dates joined by a dash (`year:2024-2025`, `year:2024–2025`, an em dash,
     // `date:2025-01-01–2025-06-30`) are the range between them, as people write one: the
     // em dash searched year 2024 and the word 2025 (0 articles), the hyphen was refused.
+    // So are two with spaces round the dash (`year:2024 - 2025`, `year:2024 – 2025`: 0 articles,
+    // the second year searched as a word or excluded; helper-90).
+    if (const std::size_t width = is_year ? 4 : 10;
+        !unwrapped && (value.size() == width || (value.size() == width + 1 && value.back() == '-')) &&
+        (is_year ? all_digits(value.substr(0, width)) : schema::is_iso_date(value.substr(0, width)))) {
+      const bool dash_typed = value.size() == width + 1;  // `year:2024- 2025`
+      std::size_t k = to;
+      while (k < text.size() && text[k] == ' ') ++k;
+      if (k > to && (dash_typed || (k < text.size() && text[k] == '-'))) {
+        value.resize(width);
+        if (!dash_typed) ++k;
+        while (k < text.size() && text[k] == ' ') ++k;
+        const std::string second = text.substr(k, width);
+        const std::size_t end = k + width;
+        if (second.size() == width && (is_year ? all_digits(second) : schema::is_iso_date(second)) &&
+            (end == text.size() || std::string_view(" \t\n),.;!?").find(text[end]) != std::string_view::npos)) {
+          value += "-" + second;
+          to = end;
+          unwrapped = true;
+        }
+      }
+    }
     if (const std::size_t half = is_year ? 4 : 10;
         value.find("..") == std::string::npos && value.size() == 2 * half + 1 && value[half] == '-' &&
         (is_year ? all_digits(value.substr(0, half)) && all_digits(value.substr(half + 1))

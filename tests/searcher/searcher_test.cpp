@@ -485,6 +485,14 @@ TEST_CASE("search: synonyms and the lay-language bridge work both ways", "[searc
       CHECK(order(std::string("date:2025-01-01") + dash + "2025-06-30") == order("date:2025-01-01..2025-06-30"));
     }
     CHECK(c.search("year:2024\u20142025").total > c.search("year:2025").total);
+    // With spaces round the dash too (0 articles: the second year a word, or excluded; helper-90).
+    for (const char* spaced : {" - ", " \u2013 ", " \u2014 ", "- "}) {
+      CAPTURE(spaced);
+      CHECK(order(std::string("year:2024") + spaced + "2025") == order("year:2024..2025"));
+      CHECK(order(std::string("fatigue year:2024") + spaced + "2025") == order("fatigue year:2024..2025"));
+    }
+    CHECK(order("date:2025-01-01 \u2013 2025-06-30") == order("date:2025-01-01..2025-06-30"));
+    CHECK(order("year:2025 - fatigue") == order("year:2025 fatigue"));  // a word after it is none
     CHECK(c.search("date:2025-01-01\u20132025-06-30").total > 0);
     // Contractions typed without their apostrophe, a stop word beside XOR.
     CHECK(order("thats fatigue") == order("fatigue"));
