@@ -436,8 +436,6 @@ bool is_query_operator(std::string_view word) {
   return false;
 }
 
-namespace {
-
 // The query with the spaces and dashes other than ASCII's that phones and word processors type
 // written as ASCII's: a no-break or thin space around `NOT` made it a word, and `brain −fatigue`
 // (a minus sign, an en dash) searched for fatigue.
@@ -556,6 +554,8 @@ std::string ascii_spaces_and_dashes(std::string_view q) {
   }
   return out;
 }
+
+namespace {
 
 // A word Xapian's parser reads as one term, which NEAR and ADJ join: letters and digits (and
 // an apostrophe inside), optionally after a text field's name (`title:myelin`); no sign,

@@ -67,6 +67,11 @@ inline constexpr std::string_view kQueryOperators[] = {"AND", "OR", "NOT", "XOR"
 // Whether `word` is one of them as the parser reads it: `NEAR/3` too, `NEARBY` not.
 bool is_query_operator(std::string_view word);
 
+// `query` with the spaces, dashes, quotes and ellipses phones and word processors type written as
+// ASCII's (a no-break space is a space, an en dash a hyphen, three dots beside a digit a range's
+// two, elsewhere a space). fold_query begins with it; suggestions read the text typed with it.
+std::string ascii_spaces_and_dashes(std::string_view query);
+
 class TextAnalyzer {
  public:
   explicit TextAnalyzer(const AnalyzerOptions& options = {});

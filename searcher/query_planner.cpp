@@ -221,6 +221,12 @@ bool is_field_name(std::string_view word) {
   });
 }
 
+// Whether `word` names a text field (`title`, `takeaway`) as folded text writes it.
+bool is_text_field_name(std::string_view word) {
+  return std::any_of(std::begin(schema::kQueryTextFields), std::end(schema::kQueryTextFields),
+                     [&](const auto& f) { return word == f.name; });
+}
+
 // `text` without a field's name that names nothing (`title:`, `fatigue year:`, as typed so far
 // or left by an edit), outside quotes: each field read it its own way (`title:` alone matched
 // nothing, `topic:` the word "topic", `fatigue year:` also every article writing "year").
@@ -243,12 +249,14 @@ std::string without_empty_fields(const std::string& text) {
   return out;
 }
 
+}  // namespace
+
 // `text` with two words joined by `/`, `\`, `@`, `_` or a colon that names no field
 // (`heat/fatigue`, `said:fatigue`, pasted) as two words, outside quotes and a field's value.
 // Xapian's parser made an exact phrase of them, and 0 articles have "heat fatigue" side by side,
 // where `heat fatigue` finds 14; a hyphen is hyphenated_as_words'. Between two digits (`10:30`,
 // `1/2`) the parser's phrase stays.
-std::string joined_words_apart(const std::string& text) {
+std::string joined_words_apart(const std::string& text, bool typing) {
   std::string out = text;
   bool quoted = false, in_field = false;
   const auto joiner = [](char ch) { return std::string_view("/\\@_:").find(ch) != std::string_view::npos; };
@@ -281,8 +289,11 @@ std::string joined_words_apart(const std::string& text) {
     // A code stays the parser's phrase: a side of one or two characters or with a digit
     // (`10:30`, `G2/M`, `P/CAF`, `CD4/CD8`, `mg/day`), whose words apart lost the code's
     // precision (SciFact's test half, nDCG@10: 0.690 as a phrase, 0.688 as words).
+    // A word still being typed at the end is no code for its length (`brain/f`, as-you-type,
+    // found 0 articles on the way to `brain/fog`).
     const auto code = [&](std::string_view w) { return w.size() < 3 || std::any_of(w.begin(), w.end(), digit); };
-    if (code(before) || code(after)) {
+    const bool typed_last = typing && after_end == out.size() && std::none_of(after.begin(), after.end(), digit);
+    if (code(before) || (!typed_last && code(after))) {
       at = run - 1;
       continue;
     }
@@ -297,6 +308,10 @@ std::string joined_words_apart(const std::string& text) {
   return out;
 }
 
+std::string typed_words_apart(std::string_view typed) { return joined_words_apart(ascii_spaces_and_dashes(typed), true); }
+
+namespace {
+
 // `text` with its last quote, which pairs with none, closed or taken out (see plan()).
 std::string with_last_quote_closed(std::string text, bool typing) {
   const std::size_t q = text.rfind('"');
@@ -304,10 +319,7 @@ std::string with_last_quote_closed(std::string text, bool typing) {
   while (name > 0 && is_word_byte(text[name - 1])) --name;
   if (q == 0 || text[q - 1] != ':') {
     text[q] = ' ';
-  } else if (schema::at_chunk_start(text, name) &&
-             std::any_of(std::begin(schema::kQueryTextFields), std::end(schema::kQueryTextFields), [&](const auto& f) {
-               return std::string_view(text).substr(name, q - 1 - name) == f.name;
-             })) {
+  } else if (schema::at_chunk_start(text, name) && is_text_field_name(std::string_view(text).substr(name, q - 1 - name))) {
     if (typing) {
       text.erase(q, 1);
     } else {
@@ -1356,6 +1368,12 @@ Xapian::Query parse_words(Xapian::QueryParser& parser, const std::string& text, 
 Result<void> QueryPlanner::take_bad_date() {
   if (bad_date_.empty()) return {};
   const std::string bad = std::exchange(bad_date_, {});
+  // A range named as it was typed (`year:2025-2024`, `year:2025 - 2024`), not as read
+  // (`year:2025..2024`; helper-90).
+  const auto as_typed = [&](const std::string& as) {
+    const auto t = typed_dates_.find(as);
+    return t == typed_dates_.end() ? as : t->second;
+  };
   if (bad.starts_with(kSignedRangeMark)) {
     // As typed (`-year:2024..2025`, not the range of days it is read as).
     std::string range = bad.substr(1);
@@ -1369,8 +1387,8 @@ Result<void> QueryPlanner::take_bad_date() {
                                            dots > 0 && dots + 2 < value.size() && value.substr(0, dots) > value.substr(dots + 2) &&
                                            value.find_first_not_of("0123456789.") == std::string::npos &&
                                            value.find("...") == std::string::npos)
-      return fail(ErrorCode::kBadQuery, bad + " ends (" + value.substr(dots + 2) + ") before it begins (" + value.substr(0, dots) +
-                                            "): nothing can match");
+      return fail(ErrorCode::kBadQuery, as_typed(bad) + " ends (" + value.substr(dots + 2) + ") before it begins (" +
+                                            value.substr(0, dots) + "): nothing can match");
     return fail(ErrorCode::kBadQuery, bad + " is not a year YYYY (a year: year:2025; years: year:2024..2025)");
   }
   if (bad == "..")
@@ -1382,7 +1400,7 @@ Result<void> QueryPlanner::take_bad_date() {
   if (const auto dots = bad.find(".."); dots != std::string::npos && bad.find("..", dots + 2) != std::string::npos)
     return fail(ErrorCode::kBadQuery, "date:" + bad + " has more than one '..': a range is date:BEGIN..END (date:2025-01-01..2025-12-31)");
   if (const auto dots = bad.find(".."); dots != std::string::npos)
-    return fail(ErrorCode::kBadQuery, "date:" + bad + " ends (" + bad.substr(dots + 2) + ") before it begins (" +
+    return fail(ErrorCode::kBadQuery, as_typed("date:" + bad) + " ends (" + bad.substr(dots + 2) + ") before it begins (" +
                                           bad.substr(0, dots) + "): nothing can match");
   return fail(ErrorCode::kBadQuery,
               "date:" + bad + " is not a date YYYY-MM-DD (a day: date:2025-03-01; a range: date:2025-01-01..2025-12-31)");
@@ -1459,7 +1477,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   // phrase and OR became words (37 articles for `microglia )`, 5 for `microglia`).
   if (!balanced(plan.folded)) plan.folded = paired_brackets_only(plan.folded);
   if (plan.folded.find(':') != std::string::npos) plan.folded = without_empty_fields(plan.folded);
-  if (plan.folded.find_first_of("/\\@_:") != std::string::npos) plan.folded = joined_words_apart(plan.folded);
+  if (plan.folded.find_first_of("/\\@_:") != std::string::npos) plan.folded = joined_words_apart(plan.folded, request.partial);
   plan.blank = plan.folded.find_first_not_of(" \t\r\n") == std::string::npos;
   // Typed, but nothing searchable in it (an emoji, a lone bracket or quote, `?!`): no article
   // matches, as for a word none has; it was every article, "50 articles for “😀”".
@@ -1468,8 +1486,6 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
         const auto b = static_cast<unsigned char>(c);
         return b > 0x20 && b != 0x7f;
       });
-  const std::size_t last_space = plan.folded.find_last_of(" \t\r\n");
-  const std::string typed_last = last_space == std::string::npos ? plan.folded : plan.folded.substr(last_space + 1);
   if (const std::size_t depth = bracket_depth(plan.folded); depth > kMaxBracketDepth)
     return fail(ErrorCode::kBadQuery, "brackets are nested " + std::to_string(depth) + " deep; the limit is " +
                                           std::to_string(kMaxBracketDepth));
@@ -1486,6 +1502,7 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   // As the text is read: `brain NOT remy` is `brain -remy`, whose last word is excluded, not
   // being typed (read before, `brain` became the prefix and remy was not left out).
   plan.partial = request.partial && !plan.blank && last_word_incomplete(plan.folded);
+  const std::string before_dates = plan.folded;
   if (plan.folded.find("date:") != std::string::npos || plan.folded.find("year:") != std::string::npos)
     plan.folded = date_filters(plan.folded, bad_date_, typed_dates_);
   try {
@@ -1536,10 +1553,14 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
   // every date's articles suggested).
   // The word being typed is the bad value itself, after its field or its range's dots
   // (`date:2025-0`, `date:2025-01-01..2025-1`), not a word that merely ends like it.
-  const std::string bad_value = bad_date_.starts_with("year:") ? bad_date_.substr(5) : bad_date_;
-  const bool being_typed = request.partial && !bad_value.empty() && typed_last.ends_with(bad_value) &&
-                           typed_last.size() > bad_value.size() &&
-                           std::string_view(":.\"(").find(typed_last[typed_last.size() - bad_value.size() - 1]) !=
+  // A range written with a dash as typed (`year:2026-2024`, `year:2026 - 2024`), not as read.
+  std::string bad_value = bad_date_;
+  for (const std::string field : {"", "date:"})
+    if (const auto t = typed_dates_.find(field + bad_date_); t != typed_dates_.end()) bad_value = t->second;
+  if (bad_value.starts_with("year:") || bad_value.starts_with("date:")) bad_value.erase(0, 5);
+  const bool being_typed = request.partial && !bad_value.empty() && before_dates.ends_with(bad_value) &&
+                           before_dates.size() > bad_value.size() &&
+                           std::string_view(":.\"(").find(before_dates[before_dates.size() - bad_value.size() - 1]) !=
                                std::string_view::npos;
   if (auto bad = take_bad_date(); !bad) {
     if (!being_typed) return std::unexpected(bad.error());
@@ -1631,8 +1652,11 @@ bool QueryPlanner::last_word_incomplete(const std::string& folded) {
   // Syntax in the last chunk (a field, a phrase, a bracket, an explicit wildcard) is typed on
   // purpose: the query is read as it would be submitted.
   const std::size_t space = folded.find_last_of(' ');
-  const std::string_view last = std::string_view(folded).substr(space == std::string::npos ? 0 : space + 1);
-  if (last.find_first_of(":\"()*+-") != std::string_view::npos) return false;
+  std::string_view last = std::string_view(folded).substr(space == std::string::npos ? 0 : space + 1);
+  // A text field's word is typed as any word (`title:fo`, which found nothing as typed).
+  if (const std::size_t colon = last.find(':'); colon != std::string_view::npos && is_text_field_name(last.substr(0, colon)))
+    last.remove_prefix(colon + 1);
+  if (last.empty() || last.find_first_of(":\"()*+-") != std::string_view::npos) return false;
   // The last word with its apostrophe (`what's`: a stop word, not the prefix `s`).
   const auto spans = word_spans(folded);
   if (spans.empty()) return false;
@@ -1645,8 +1669,10 @@ bool QueryPlanner::last_word_incomplete(const std::string& folded) {
                   [&](std::string_view op) { return word == ascii_lower(op); }))
     return false;
   if (english_stop_words()(word)) return false;
-  // A word a synonym group knows (`tired`, which no article uses) is searched as its group.
-  if (synonyms_->expand(word, false) != word) return false;
+  // A word a synonym group knows (`tired`, which no article uses) is searched as its group, and
+  // so is the last word of an expression the words before it begin (`nerve coatings`: read as a
+  // prefix, its group was lost and 18 articles found, 8 on Enter).
+  if (synonyms_->expand(word, false) != word || synonyms_->expand(folded, false) != synonyms_->expand(folded, true)) return false;
   return !db_.term_exists(word);
 }
 

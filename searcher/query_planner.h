@@ -52,6 +52,15 @@ struct QueryPlan {
 // two do not pair word for word.
 std::string correction_as_typed(const QueryPlan& plan, const std::string& corrected);
 
+// `text` with two words joined by `/`, `\`, `@`, `_` or a colon that names no field as two words
+// (`heat/fatigue`), outside quotes, a field's value and a code (`G2/M`, `10:30`): see the .cpp.
+// The same length as `text`. The planner reads a query so; suggestions read the prefix so.
+// `typing`: the last word is being typed, no code for its length alone (`brain/f`).
+std::string joined_words_apart(const std::string& text, bool typing = false);
+// Text as typed with the words apart that a search reads apart: ascii_spaces_and_dashes, then
+// joined_words_apart. What suggestions read of a prefix.
+std::string typed_words_apart(std::string_view typed);
+
 // `text` parsed as words for the stages' small queries (suggestions' titles and head words,
 // related articles' topics), never throwing for syntax: text the parser refuses (a stray `..`,
 // which the date range processor takes for a range) is parsed again as its plain words. `op`

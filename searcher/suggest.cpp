@@ -29,6 +29,15 @@ nlohmann::json to_json(const Suggestion& s) {
 
 namespace {
 
+// The articles `query` matches, counted exactly (every match checked, no weight computed): a
+// completion's count after filters or exclusions.
+Xapian::doccount exact_count(const Xapian::Database& db, const Xapian::Query& query) {
+  Xapian::Enquire counting(db);
+  counting.set_query(query);
+  counting.set_weighting_scheme(Xapian::BoolWeight());
+  return counting.get_mset(0, 0, db.get_doccount()).get_matches_estimated();
+}
+
 // Where the last word of `prefix` begins: after its last whitespace.
 std::size_t last_word_start(std::string_view prefix) {
   const std::size_t at = prefix.find_last_of(" \t\r\n");
@@ -121,10 +130,14 @@ Result<std::vector<Suggestion>> Searcher::suggest(const std::string& prefix, std
   }
 }
 
-Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& prefix, std::size_t limit,
+Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& as_typed, std::size_t limit,
                                                               bool one_form_per_stem, std::size_t list_limit) {
-  if (prefix.size() > options.max_query_bytes)
+  if (as_typed.size() > options.max_query_bytes)
     return fail(ErrorCode::kBadQuery, "prefix is longer than " + std::to_string(options.max_query_bytes) + " bytes");
+  // Words apart as a search reads them apart: an ellipsis, an em dash, a joiner (`brain/f`,
+  // `fatigue...sl` offered titles with an f or sl word and no brain or fatigue, and the
+  // topics those have).
+  const std::string prefix = typed_words_apart(as_typed);
   std::vector<Suggestion> out;
   // A topic or journal being typed as a filter: the values it begins (a word of theirs, or the
   // name), as the filter completed (kind "filter": the query with the value's name in place).
@@ -162,10 +175,7 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
         completed.query = s.text;
         auto plan = planner.plan(completed);
         if (!plan || plan->blank) continue;
-        Xapian::Enquire counting(db);
-        counting.set_query(plan->query);
-        counting.set_weighting_scheme(Xapian::BoolWeight());
-        const Xapian::doccount n = counting.get_mset(0, 0, db.get_doccount()).get_matches_estimated();
+        const Xapian::doccount n = exact_count(db, plan->query);
         if (n == 0) continue;
         s.count = n;
         counted.push_back(std::move(s));
@@ -329,10 +339,7 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
             // Nor the articles of a word excluded (`-fatigue sle` offered Sleep 1, its article
             // one that says fatigue; helper-90).
             if (!excluded.empty()) counted = Xapian::Query(Xapian::Query::OP_AND_NOT, counted, excluded_words);
-            Xapian::Enquire counting(db);
-            counting.set_query(counted);
-            counting.set_weighting_scheme(Xapian::BoolWeight());
-            count = counting.get_mset(0, 0, db.get_doccount()).get_matches_estimated();
+            count = exact_count(db, counted);
           }
           if (count > 0) out.push_back({topic.value, "topic", "", "", count});
           break;
@@ -420,10 +427,7 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
       constexpr std::size_t kMaxFiltered = 12;  // each an exact count: a bound on a keystroke's cost
       std::vector<std::pair<Xapian::doccount, std::string>> kept;
       for (std::size_t k = 0; k < terms.size() && k < kMaxFiltered; ++k) {
-        Xapian::Enquire counting(db);
-        counting.set_query(Xapian::Query(Xapian::Query::OP_FILTER, Xapian::Query(terms[k].second), *filter));
-        counting.set_weighting_scheme(Xapian::BoolWeight());
-        const Xapian::doccount n = counting.get_mset(0, 0, db.get_doccount()).get_matches_estimated();
+        const Xapian::doccount n = exact_count(db, Xapian::Query(Xapian::Query::OP_FILTER, Xapian::Query(terms[k].second), *filter));
         if (n > 0) kept.emplace_back(n, std::move(terms[k].second));
       }
       std::stable_sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return a.first > b.first; });

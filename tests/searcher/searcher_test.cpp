@@ -71,6 +71,12 @@ struct CorpusIndex {
     for (const auto& h : search(query).hits) out.insert(h.id);
     return out;
   }
+  std::set<std::string> ids(SearchRequest request) {
+    request.limit = 100;
+    std::set<std::string> out;
+    for (const auto& h : search(request).hits) out.insert(h.id);
+    return out;
+  }
 };
 
 // Every article of the corpus, read the way the indexer reads it.
@@ -227,6 +233,10 @@ TEST_CASE("search: each query-syntax form", "[searcher]") {
                                     std::pair{"year:..", "year:.. is not a year YYYY"},
                                     std::pair{"year:25", "year:25 is not a year YYYY"},
                                     std::pair{"year:2026..2024", "year:2026..2024 ends (2024) before it begins (2026)"},
+                                    // A dash's range as typed, not as read (helper-90).
+                                    std::pair{"year:2026-2024", "year:2026-2024 ends (2024) before it begins (2026)"},
+                                    std::pair{"year:2026 \u2013 2024", "year:2026 - 2024 ends (2024) before"},
+                                    std::pair{"date:2025-06-30-2025-01-01", "date:2025-06-30-2025-01-01 ends (2025-01-01)"},
                                     std::pair{"-date:..", "date:.. names no date"}}) {
       INFO(bad);
       SearchRequest request;
@@ -1287,6 +1297,54 @@ TEST_CASE("as-you-type: partial last word and suggestions", "[searcher]") {
   REQUIRE_FALSE(gut->empty());
   CHECK(gut->front().text == "Gut Bacteria and MS: What You Need to Know");
   CHECK(c.searcher->suggest("   ")->empty());
+  // Words a search reads apart are apart for suggestions too: an ellipsis, an em dash, a slash
+  // (`brain/f` and `fatigue...sl` offered titles with an f or sl word and no brain or fatigue).
+  const auto titles_of = [&](const std::string& prefix) {
+    std::vector<std::string> out;
+    const auto list = c.searcher->suggest(prefix);
+    REQUIRE(list);
+    for (const auto& x : *list)
+      if (x.kind == "title") out.push_back(x.text);
+    return out;
+  };
+  for (const auto& [joined, apart] : {std::pair{"brain/f", "brain f"}, std::pair{"fatigue...sl", "fatigue sl"},
+                                      std::pair{"fatigue\u2014sl", "fatigue sl"}, std::pair{"heat:fat", "heat fat"}}) {
+    CAPTURE(joined);
+    CHECK(titles_of(joined) == titles_of(apart));
+  }
+  CHECK(titles_of("brain/f") == std::vector<std::string>{"Why 'Brain Fog' Happens in MS and What Helps"});
+  // As-you-type: a word joined to the one being typed is apart as it will be (`brain/f` found
+  // 0 articles on the way to `brain/fog`); a code stays one (`mg/d`).
+  for (const auto& [joined, apart] : {std::pair{"brain/f", "brain f"}, std::pair{"fatigue...sl", "fatigue sl"}}) {
+    CAPTURE(joined);
+    SearchRequest typing;
+    typing.partial = true;
+    typing.query = joined;
+    SearchRequest spaced = typing;
+    spaced.query = apart;
+    CHECK(c.search(typing).total == c.search(spaced).total);
+    CHECK(c.search(typing).total > 0);
+  }
+  // A synonym expression typed whole in the plural is no prefix (`nerve coatings` as-you-type
+  // found 18 articles, 8 on Enter), and a text field's word being typed is one (`title:fo`
+  // found 0).
+  for (const std::string whole : {"nerve coatings", "jabs", "eye tests"}) {
+    CAPTURE(whole);
+    SearchRequest typing;
+    typing.partial = true;
+    typing.query = whole;
+    CHECK(c.ids(typing) == c.ids(whole));
+  }
+  SearchRequest fielded;
+  fielded.partial = true;
+  fielded.query = "title:fo";
+  const auto title_fo = c.ids(fielded);
+  CHECK(title_fo.contains("brain-fog-cognition"));
+  fielded.query = "title:fog";
+  CHECK(c.ids(fielded) == c.ids("title:fog"));
+  fielded.query = "takeaway:fatig";
+  CHECK(c.search(fielded).total > 0);
+  CHECK(c.search(fielded).total < c.search("fatigue").total);
   // An excluded word being typed completes as an exclusion, the text before it as typed; no
   // title or topic holding it (`fatigue -sl` offered "Poor Sleep Adds to MS Fatigue" and
   // "fatigue sleep", the opposite of what was typed).
