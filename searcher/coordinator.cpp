@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "schema/edit_distance.h"
 #include "schema/schema.h"
@@ -285,6 +286,7 @@ Result<bool> Coordinator::load_info(bool force) {
   duplicate_.clear();
   count_mismatch_.clear();
   std::map<std::string, std::size_t> shard_of_uuid;  // each database's shard, by its UUID
+  std::map<std::size_t, std::vector<std::string>> miscounted;  // servers by their index's count of shards
   for (std::size_t s = 0; s < answers.size(); ++s) {
     if (!answers[s]) continue;
     const std::vector<std::string>* first_uuids = nullptr;
@@ -307,13 +309,9 @@ Result<bool> Coordinator::load_info(bool force) {
       // articles of the shards not listed are in no answer, which said nothing of them
       // (helper-87: 2 of 3 shards listed, "ready", 31 of 50 articles found, no warning). Named
       // in /readyz and every answer's warnings.
-      if (answer->of_shards > 0 && answer->of_shards != n) {
-        const std::string what = fmt::format(
-            "shard server {} answers from one shard of an index of {} shards, and this coordinator lists {}: list "
-            "every shard of that index, one entry each (the articles of the others are in no answer)",
-            name, answer->of_shards, n);
-        count_mismatch_ = what;  // named, not refused: a subset may be served on purpose for a while
-      }
+      // Named, not refused: a subset may be served on purpose for a while. Every such server is
+      // named (the first alone was, of two).
+      if (answer->of_shards > 0 && answer->of_shards != n) miscounted[answer->of_shards].push_back(name);
       // Replicas of one shard answer from one index (copies keep its UUID): two shards listed as
       // replicas of one would each answer some searches. Named, not refused: a replica still
       // copying a --full rebuild differs for a while too.
@@ -383,6 +381,12 @@ Result<bool> Coordinator::load_info(bool force) {
     revision += answers[s]->revision;
     topics.push_back(&answers[s]->topics);
   }
+  for (const auto& [of_shards, names] : miscounted)
+    count_mismatch_ += fmt::format(
+        "{}shard server{} {} answer{} from one shard of an index of {} shards, and this coordinator lists {}: list "
+        "every shard of that index, one entry each (the articles of the others are in no answer)",
+        count_mismatch_.empty() ? "" : "; ", names.size() > 1 ? "s" : "", fmt::join(names, ", "),
+        names.size() > 1 ? "" : "s", of_shards, answers.size());
   // Each shard's articles and topics as its last answer gave them; none for a shard that gave
   // none (down). What the coordinator says it holds is the sum over the shards up (recount()).
   figures_.resize(answers.size());
@@ -1120,7 +1124,7 @@ Result<std::vector<Suggestion>> Coordinator::suggest(const std::string& prefix, 
       out.push_back(std::move(s));
     }
   // An exclusion's completions were ordered by the shards' counts, which it does not show.
-  if (completes_exclusion(prefix))
+  if (completes_exclusion(typed_words_apart(prefix)))
     for (auto& s : out) s.count = 0;
   return out;
 }

@@ -1012,7 +1012,10 @@ void HttpServer::Impl::article_page(const httplib::Request& req, httplib::Respon
   }
   // Related articles are a help, not the page: without them (an error) the article still shows.
   auto related = (*searcher)->related(id, options.searcher.related_count);
-  deliver(200, {&*found, related ? std::move(*related) : std::vector<SearchHit>{}, "", ""});
+  // A coordinator listing fewer shards than their index has, or damage found: the list may lack
+  // some (the API's related list says so in its `warnings`; the page said nothing).
+  const bool missing = !(*searcher)->configuration_warnings().empty() || damaged((*searcher)->revision()).has_value();
+  deliver(200, {&*found, related ? std::move(*related) : std::vector<SearchHit>{}, "", "", missing});
 }
 
 void HttpServer::Impl::topics(httplib::Response& res) {

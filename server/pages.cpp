@@ -182,6 +182,8 @@ std::string render_article(const ArticlePage& page, const ServerOptions& options
                              {"date_shown", date_shown(h.date)}, {"takeaway", text_or_false(h.takeaway)}});
   d.set("has_related", !related.empty());
   d.set("related", related);
+  if (page.related_missing)
+    d.set("related_note", std::string("Some related articles may be missing: part of the collection could not be searched."));
   return render("article.mustache", d);
 }
 

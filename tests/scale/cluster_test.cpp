@@ -2914,6 +2914,8 @@ TEST_CASE("cluster: a coordinator listing fewer shards than the index has names 
   std::string warnings;
   for (const auto& w : two->configuration_warnings()) warnings += w + "\n";
   CHECK_THAT(warnings, Catch::Contains("an index of 3 shards") && Catch::Contains("this coordinator lists 2"));
+  // Both servers named, not the first alone (helper-90).
+  CHECK_THAT(warnings, Catch::Contains(url(servers.s0)) && Catch::Contains(url(servers.s1)));
   SearchRequest r;
   r.query = "astrocytes";
   auto answer = two->search(r);
@@ -2936,6 +2938,11 @@ TEST_CASE("cluster: a coordinator listing fewer shards than the index has names 
     }
     const auto first = server.get_json("/api/search?q=astrocytes")["hits"][0]["id"].get<std::string>();
     CHECK(server.get_json("/api/articles/" + first + "/related").contains("warnings"));
+    // The article page's related list too (helper-90: the page said nothing).
+    const auto article = server.get("/articles/" + first);
+    REQUIRE(article);
+    CHECK(article->status == 200);
+    CHECK_THAT(article->body, Catch::Contains("You May Also Like") && Catch::Contains("Some related articles may be missing"));
     const auto html = server.get("/?q=astrocytes");
     REQUIRE(html);
     CHECK_THAT(html->body, Catch::Contains("Some articles may be missing from these results"));
@@ -2954,6 +2961,8 @@ TEST_CASE("cluster: a coordinator listing fewer shards than the index has names 
     CHECK(!server.get_json("/api/suggest?q=astro").contains("warnings"));
     CHECK(!server.get_json("/api/topics").contains("warnings"));
     CHECK_THAT(server.get("/?q=astrocytes")->body, !Catch::Contains("may be missing"));
+    const auto first = server.get_json("/api/search?q=astrocytes")["hits"][0]["id"].get<std::string>();
+    CHECK_THAT(server.get("/articles/" + first)->body, Catch::Contains("You May Also Like") && !Catch::Contains("may be missing"));
   }
   // A shard server over a whole index (not a shard folder) says nothing of a count.
   test::LiveServer whole(indexes().single, shard_server("", false));
