@@ -12,6 +12,23 @@
 
 namespace mssearch {
 
+bool is_site_section_heading(std::string_view heading) {
+  // Words apart by any run of spaces, in any case: `what they  found`, `WHAT THEY FOUND`.
+  const auto words = [](std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+      const bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
+      if (space && (out.empty() || out.back() == ' ')) continue;
+      out += space ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+  };
+  const std::string typed = words(heading);
+  return std::any_of(std::begin(kSiteSectionHeadings), std::end(kSiteSectionHeadings),
+                     [&](std::string_view site) { return words(site) == typed; });
+}
+
 bool is_link_url(std::string_view url) {
   if (url.empty() || url.size() > 2048) return false;
   for (unsigned char c : url)

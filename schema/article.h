@@ -16,6 +16,15 @@ struct ArticleSection {
   std::string text;     // plain text of the section (Markdown stripped)
 };
 
+// The site's own section headings, which every article has: their words find no article in
+// particular, and searched they would make "care" or "found" a word of every article (a
+// visitor's "caring for someone with MS" would lose its word "caring"). Other headings an editor
+// writes ("Ocrelizumab in pregnancy") are indexed with the section's text.
+inline constexpr std::string_view kSiteSectionHeadings[] = {"What They Found", "Who Should Care and Why",
+                                                            "Important Considerations"};
+// Whether `heading` is one of them (letter case and spacing aside).
+bool is_site_section_heading(std::string_view heading);
+
 struct Article {
   std::string id;       // slug, unique in the collection
   std::string title;

@@ -23,8 +23,9 @@ inline constexpr int kSchemaVersion = 2;
 // stays readable, and the content hash (which includes this) makes the next incremental run
 // rewrite each article once in the current one. 2: stored articles compressed with zstd, and
 // kSlotFeedbackTerms. 3: the stored sections' texts in a frame after the fields' (encode_stored), and
-// each field's positions from a base of its own (kFieldPositions).
-inline constexpr int kDocumentFormat = 3;
+// each field's positions from a base of its own (kFieldPositions). 4: a section's heading
+// searched with its text, unless it is one of the site's own (is_site_section_heading).
+inline constexpr int kDocumentFormat = 4;
 
 // The positions of the words of each field begin at a multiple of this: title 0, takeaway 4096,
 // topics 8192, journal 12288, then the body's sections, one after the other from 16384 (a field

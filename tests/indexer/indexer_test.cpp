@@ -224,6 +224,75 @@ TEST_CASE("index: each field and section numbers its words from its own base", "
   CHECK(f.find("\"here starts\"").empty());
 }
 
+TEST_CASE("index: a section's own heading is searched with its text; the site's headings are not", "[indexer]") {
+  // helper-91: `## Ocrelizumab in pregnancy` found nothing by its words; the site's headings,
+  // in every article, would make "care" and "found" words of every article.
+  Fixture f;
+  const std::string body = "## What They Found\n\nAstrocytes have two faces here.\n\n"
+                           "## Zebrawordhead in pregnancy\n\nStarts small, with mice.\n\n"
+                           "## who should  CARE and why\n\nResearchers.\n";
+  test::write_file(f.articles / "astro.md",
+                   test::markdown_article("Astrocytes in MS", "2026-02-10", "[Astrocytes]", body));
+  f.index();
+  CHECK(f.find("zebrawordhead") == Ids{"astro"});
+  CHECK(f.find("\"zebrawordhead in pregnancy\"") == Ids{"astro"});
+  CHECK(f.find("\"pregnancy starts\"") == Ids{"astro"});  // the heading stands before its text
+  CHECK(f.find("\"mice zebrawordhead\"").empty());          // and after no other section's
+  Xapian::Database db(f.db.string());
+  CHECK(db.term_exists("zebrawordhead"));
+  for (const char* site_word : {"care", "found", "why", "should"}) {
+    CAPTURE(site_word);
+    CHECK_FALSE(db.term_exists(site_word));
+  }
+  CHECK(is_site_section_heading("What They Found"));
+  CHECK(is_site_section_heading(" important   considerations "));
+  CHECK_FALSE(is_site_section_heading("What They Found in Mice"));
+}
+
+TEST_CASE("index: a link to a folder that is gone keeps its articles and is named as an error", "[indexer]") {
+  // helper-91: a linked subject folder retired, its link left: its articles stayed for good,
+  // exit 0, `errors` empty, --full too.
+  Fixture f;
+  const fs::path elsewhere = f.tmp / "elsewhere" / "sub";
+  test::write_file(elsewhere / "menopause.md",
+                   test::markdown_article("Menopause and MS", "2025-05-01", "[Women's health]", "## What They Found\n\nHot flushes.\n"));
+  fs::create_directory_symlink(elsewhere, f.articles / "sub");
+  for (const std::size_t shards : {std::size_t{0}, std::size_t{3}}) {
+    CAPTURE(shards);
+    std::error_code none_yet;  // the second round puts the folder back
+    fs::rename(f.tmp / "elsewhere.gone", f.tmp / "elsewhere", none_yet);
+    fs::remove_all(f.db);
+    IndexerOptions options = shards > 0 ? f.sharded(shards) : IndexerOptions{};
+    options.db_path = f.db;
+    auto first = run_index_job({f.articles}, options);
+    REQUIRE(first);
+    CHECK(first->added == 4);
+    CHECK(first->errors.empty());
+    fs::rename(f.tmp / "elsewhere", f.tmp / "elsewhere.gone");
+    for (const bool full : {false, true}) {
+      CAPTURE(full);
+      options.full = full;
+      auto again = run_index_job({f.articles}, options);
+      REQUIRE(again);
+      CHECK(again->deleted == 0);
+      REQUIRE(again->errors.size() == 1);  // once, also over shards
+      CHECK_THAT(again->errors[0].source, Catch::EndsWith("sub"));
+      CHECK_THAT(again->errors[0].message, Catch::Contains("symbolic link whose target is gone") &&
+                                               Catch::Contains("articles indexed from under it are kept"));
+      CHECK(again->failed == 1);
+      CHECK(again->documents == 4);
+    }
+  }
+  // The link removed: its articles go; a dangling link with nothing under it is no error.
+  fs::remove(f.articles / "sub");
+  fs::create_symlink(f.tmp / "nowhere.txt", f.articles / "notes");
+  IndexerOptions options = f.sharded(3);
+  auto removed = run_index_job({f.articles}, options);
+  REQUIRE(removed);
+  CHECK(removed->deleted == 1);
+  CHECK(removed->errors.empty());
+}
+
 TEST_CASE("index: a bad article keeps its previous version searchable", "[indexer]") {
   Fixture f;
   f.index();
@@ -273,6 +342,17 @@ TEST_CASE("index: a Markdown file that fails keeps its indexed article, also whe
   }
   SECTION("the id of another file: the first file in path order wins, the second fails") {
     test::write_file(f.articles / "gut.md", "---\nid: astro\ntitle: Gut bacteria and MS\ndate: 2025-10-15\n---\n");
+  }
+  // Moved and broken in one edit (helper-91: the article was deleted, its old path gone): the
+  // file's id line, or its name, keeps it.
+  SECTION("moved to a subfolder and its YAML broken, its name the id") {
+    fs::create_directories(f.articles / "sub");
+    fs::rename(f.articles / "gut.md", f.articles / "sub" / "gut.md");
+    test::write_file(f.articles / "sub" / "gut.md", "---\ntitle: [broken\ndate: 2025-10-15\n---\n");
+  }
+  SECTION("renamed and its YAML broken, its id line intact") {
+    fs::remove(f.articles / "gut.md");
+    test::write_file(f.articles / "gut-bacteria.md", "---\nid: \"gut\"\ntitle: [broken\ndate: 2025-10-15\n---\n");
   }
   const IndexReport r = index();
   CHECK(r.failed == 1);
