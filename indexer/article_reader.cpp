@@ -191,6 +191,8 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
 
   std::string id = default_id;
   if (!scalar("id", id)) return error("id", "'id' must be a string");
+  // Blank is left out, as the README says (`id: ''` was refused as "invalid id ''").
+  if (id.find_first_not_of(" \t") == std::string::npos) id = default_id;
   if (id.size() > limits.max_id_bytes) return too_long("id", id.size(), limits.max_id_bytes);
   a.id = id;
   if (!schema::valid_article_id(id)) {
@@ -202,7 +204,21 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
                                            : std::string()));
   }
 
+  // A one-line field's spaces around it and runs of spaces, tabs and line breaks in it are an
+  // editor's typo or a YAML block (`title: |`): one space ("Fatigue " made a facet of its own
+  // next to "Fatigue"; a title's line break split `mssearch search`'s result line; helper-91).
+  const auto one_line = [](std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+      const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+      if (!space) out += c;
+      else if (!out.empty() && out.back() != ' ') out += ' ';
+    }
+    if (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+  };
   if (!scalar("title", a.title)) return error("title", "'title' must be a string");
+  a.title = one_line(a.title);
   if (blank(a.title)) return error("title", "missing required field 'title'");
   if (a.title.size() > limits.max_title_bytes) return too_long("title", a.title.size(), limits.max_title_bytes);
 
@@ -223,15 +239,7 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
     std::set<std::string> filters;  // each topic's filter term (schema::topic_term)
     for (const auto& topic : t) {
       if (!topic.is_string()) return error("topics", "every topic must be a non-empty string");
-      // Spaces around a name and runs of spaces in it are an editor's typo, not another topic:
-      // "Fatigue " made a facet of its own next to "Fatigue".
-      std::string name;
-      for (const char c : topic.get_ref<const std::string&>()) {
-        const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
-        if (!space) name += c;
-        else if (!name.empty() && name.back() != ' ') name += ' ';
-      }
-      if (!name.empty() && name.back() == ' ') name.pop_back();
+      std::string name = one_line(topic.get_ref<const std::string&>());
       if (name.empty()) return error("topics", "every topic must be a non-empty string");
       if (name.size() > limits.max_topic_bytes)
         return error("topics", fmt::format("topic '{}…' is {} bytes; the limit is {}", utf8_prefix(name, 40),
@@ -242,6 +250,7 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
     }
   }
   if (!scalar("journal", a.journal)) return error("journal", "'journal' must be a string");
+  a.journal = one_line(a.journal);
   if (a.journal.size() > limits.max_journal_bytes)
     return too_long("journal", a.journal.size(), limits.max_journal_bytes);
   if (!scalar("takeaway", a.takeaway)) return error("takeaway", "'takeaway' must be a string");
@@ -538,7 +547,9 @@ bool article_extension(const fs::path& p) {
 
 bool article_name(const fs::path& p) {
   const std::string name = p.filename().string();
-  return !name.starts_with('.') && !name.starts_with('_') && lowercase(name) != "readme.md" && article_extension(p);
+  // A readme in any of the article extensions (`README.markdown` was read as an article and
+  // failed every night; helper-91).
+  return !name.starts_with('.') && !name.starts_with('_') && lowercase(p.stem().string()) != "readme" && article_extension(p);
 }
 
 }  // namespace
@@ -612,7 +623,13 @@ class SourceWalk {
           else
             file(p);
         }
-        else if (target_ec) keep_quietly(p);  // a dangling link, maybe to a directory once
+        else if (target_ec) {
+          // A dangling link, maybe to a directory once: what the index holds from under it
+          // stays, and the job names it when there is some (a link to a retired folder kept its
+          // articles for good, and nothing said so; helper-91).
+          keep_quietly(p);
+          problems_.dangling_links.push_back(source_identity(p));
+        }
       } else if (article_name(p)) {
         file(p);
       }
@@ -720,8 +737,8 @@ Result<std::vector<SourceFile>> find_sources(const std::vector<fs::path>& paths,
       // Named, as found in a folder: a readme, a hidden or an underscore file is no article (it
       // was indexed when named, then deleted by the next run over its folder).
       if (!article_name(p))
-        return fail(ErrorCode::kIo, p.string() + ": not an article (files named README.md and names starting with "
-                                                 "'.' or '_' are skipped)");
+        return fail(ErrorCode::kIo, p.string() + ": not an article (files named README.md or README.markdown and names "
+                                                 "starting with '.' or '_' are skipped)");
       walk.file(p);
     } else if (link || (ec && ec != std::errc::no_such_file_or_directory)) {
       // A dangling or looping link, a path through a directory that cannot be searched: an
@@ -764,8 +781,29 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
                                                          const std::string& default_id,
                                                          const ReaderLimits& limits,
                                                          std::vector<ReadError>* warnings) {
+  // A file that cannot be read as a whole names the id it most likely gives: its `id:` line, else
+  // its file name's. The index job keeps the article it holds by that id, also from another path
+  // (a file moved and broken in one edit: the article was deleted as its old path was gone;
+  // helper-91).
   auto whole_file = [&](int line, std::string message) {
-    return std::unexpected(ReadError{source, line, std::move(message), ""});
+    std::string id = schema::valid_article_id(default_id) ? default_id : std::string();
+    const std::string_view head = content.substr(0, std::min<std::size_t>(content.size(), 64 * 1024));
+    for (std::size_t p = 0; p < head.size();) {
+      const std::size_t nl = head.find('\n', p);
+      std::string_view field = head.substr(p, nl == std::string_view::npos ? std::string_view::npos : nl - p);
+      if (field.starts_with("id:")) {
+        field.remove_prefix(3);
+        while (!field.empty() && (field.front() == ' ' || field.front() == '\t')) field.remove_prefix(1);
+        while (!field.empty() && (field.back() == ' ' || field.back() == '\t' || field.back() == '\r')) field.remove_suffix(1);
+        if (field.size() >= 2 && (field.front() == '"' || field.front() == '\'') && field.back() == field.front())
+          field = field.substr(1, field.size() - 2);
+        if (schema::valid_article_id(field)) id = std::string(field);
+        break;
+      }
+      if (nl == std::string_view::npos || (p > 0 && (field == "---" || field == "..."))) break;  // the front matter's end
+      p = nl + 1;
+    }
+    return std::unexpected(ReadError{source, line, std::move(message), std::move(id)});
   };
   if (content.size() > limits.max_article_bytes)
     return whole_file(0, "article is " + bytes_text(content.size()) + ", over the limit of " +

@@ -62,6 +62,9 @@ struct ReadBatch {
   // Directories (absolute paths) that could not be listed, or not to the end (unreadable,
   // vanished, an I/O error): the index keeps every article it holds from under them.
   std::vector<std::string> broken_directories;
+  // Of those, the symbolic links whose target is gone (a linked folder retired, its link left):
+  // the index job names each one it keeps articles from under, as an error.
+  std::vector<std::string> dangling_links;
   // Each source file read: its identity (an article's `source`) to its path as given, for
   // messages, which name a file as the user gave it.
   std::map<std::string, std::string> given_paths;

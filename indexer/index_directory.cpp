@@ -116,9 +116,9 @@ Result<void> IndexDirectory::publish(const fs::path& generation) const {
   return fsync_path(dir_, true);
 }
 
-void IndexDirectory::remove_stale_generations() const {
+std::vector<std::string> IndexDirectory::remove_stale_generations() const {
   // A stub that cannot be read would make every generation look stale, the live one included.
-  if (stub_unreadable()) return;
+  if (stub_unreadable()) return {};
   const auto live = live_generation();
   const int live_number = live ? generation_number(*live) : -1;
   std::set<int> numbers;
@@ -128,10 +128,17 @@ void IndexDirectory::remove_stale_generations() const {
   int previous = -1;
   for (int n : numbers)
     if (n < live_number) previous = n;
+  std::vector<std::string> kept;
   for (int n : numbers) {
     if (n == live_number || n == previous) continue;
-    fs::remove_all(dir_ / fmt::format("gen-{:06d}", n), ec);
+    const fs::path stale = dir_ / fmt::format("gen-{:06d}", n);
+    // Kept in silence, a generation another user owns (left by a `sudo` run) filled the disk
+    // by its size for good (helper-91).
+    if (fs::remove_all(stale, ec); ec)
+      kept.push_back(fmt::format("{}: an old generation of the index that cannot be removed ({}): remove it by hand",
+                                 stale.string(), ec.message()));
   }
+  return kept;
 }
 
 Xapian::rev IndexDirectory::recorded_revision() const {

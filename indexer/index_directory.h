@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <xapian.h>
 
@@ -60,7 +61,9 @@ class IndexDirectory {
 
   // Deletes generations other than the live one and the one before it; none while the stub
   // cannot be read.
-  void remove_stale_generations() const;
+  // Returns a warning for each one that could not be removed (files another user owns), which
+  // stays on disk.
+  std::vector<std::string> remove_stale_generations() const;
 
   // DIR/revision: the revision the last job left (schema::revision), kept outside the
   // databases so that a --full rebuild over an index that cannot be read still counts on from

@@ -1,5 +1,6 @@
 #include "indexer/indexer.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -277,6 +278,17 @@ class Job {
   }
 
  private:
+  // Who owns the live database, when it is not the user running the job: "; gen-000004 is owned
+  // by uid 0, and this job runs as uid 65534 (…)".
+  std::string owner_note() const {
+    const auto live = live_database_dir(options_.db_path);
+    struct stat st {};
+    if (!live || ::stat(live->c_str(), &st) != 0 || st.st_uid == ::geteuid()) return {};
+    return fmt::format("; {} is owned by uid {}, and this job runs as uid {} (was a job run as another user, with "
+                       "sudo?): give the index's files to this user (chown -R), or rebuild it as this user with --full",
+                       live->filename().string(), st.st_uid, ::geteuid());
+  }
+
   // Runs `write` under the index's lock, turns Xapian's and the file system's exceptions into
   // errors, and reports the database it leaves.
   template <typename Write>
@@ -284,11 +296,18 @@ class Job {
     const auto start = std::chrono::steady_clock::now();
     auto lock = IndexLock::acquire(options_.db_path);
     if (!lock) return std::unexpected(lock.error());
-    if (!dir_.is_plain_database()) dir_.remove_stale_generations();
+    if (!dir_.is_plain_database())
+      for (auto& kept : dir_.remove_stale_generations()) report_.warnings.push_back(std::move(kept));
     Result<void> written;
     try {
       written = write();
     } catch (const Xapian::DatabaseLockError& e) {
+      // The job holds the index's own lock: Xapian's lock file that cannot be opened is a
+      // permission (a `sudo mssearch index` left files this user cannot write), not another
+      // writer (exit 3, "harmless, try later", every night; helper-91).
+      if (e.get_msg().find("Couldn't open lockfile") != std::string::npos || e.get_error_string() != nullptr)
+        return fail(ErrorCode::kIo, "index " + options_.db_path.string() + " cannot be written by this user: " + e.get_msg() +
+                                        owner_note());
       return fail(ErrorCode::kLocked, "index " + options_.db_path.string() +
                                           " is locked by another writer: " + e.get_msg());
     } catch (const Xapian::DatabaseCorruptError& e) {
@@ -323,6 +342,7 @@ class Job {
     articles_ = std::move(batch.articles);
     broken_sources_ = batch.broken_sources;
     broken_directories_ = batch.broken_directories;
+    dangling_links_ = batch.dangling_links;
     given_paths_ = std::move(batch.given_paths);
     for (const auto& e : batch.errors)
       if (!e.id.empty()) failed_ids_.insert(e.id);
@@ -437,6 +457,7 @@ class Job {
     const std::vector<std::string> resolved_broken_dirs = resolve_all(broken_directories_);
     const std::vector<std::string> broken_list = resolve_all(broken_sources_);
     const std::set<std::string> resolved_broken(broken_list.begin(), broken_list.end());
+    std::map<std::string, std::size_t> kept_under_link;
     for (const auto& [id, held] : indexed) {
       if (seen.contains(id)) continue;
       const std::string resolved = resolve(held.source);
@@ -446,10 +467,22 @@ class Job {
                                 !(in_scope(held.source, scopes) || in_scope(resolved, resolved_scopes));
       if (cannot_vouch) {
         plan.keep_as_is.push_back(id);
+        for (const auto& link : dangling_links_)
+          if (in_scope(held.source, {link})) ++kept_under_link[link];
       } else {
         ++report_.deleted;
         plan.deletions.push_back(id);
       }
+    }
+    // A dangling link the index keeps articles from under: an error for that path, as the
+    // README promises, not kept in silence (exit 0, `errors` empty, the summary not adding up).
+    for (const auto& [link, kept] : kept_under_link) {
+      const auto given = given_paths_.find(link);
+      report_.errors.push_back({given == given_paths_.end() ? link : given->second, 0,
+                                "a symbolic link whose target is gone: the articles indexed from under it are kept "
+                                "(restore what it links to, or remove the link and the next run deletes them)",
+                                ""});
+      ++report_.failed;
     }
     return plan;
   }
@@ -748,7 +781,9 @@ class Job {
       return published;
     }
     if (options_.committed) options_.committed();
-    dir_.remove_stale_generations();
+    for (auto& kept : dir_.remove_stale_generations())
+      if (std::find(report_.warnings.begin(), report_.warnings.end(), kept) == report_.warnings.end())
+        report_.warnings.push_back(std::move(kept));
     record_live_checksums();
     for (auto& part : part_errors)
       for (auto& e : part) {
@@ -768,6 +803,7 @@ class Job {
   std::vector<Article> articles_;
   std::set<std::string> broken_sources_;
   std::vector<std::string> broken_directories_;
+  std::vector<std::string> dangling_links_;
   std::map<std::string, std::string> given_paths_;  // ReadBatch::given_paths
   std::set<std::string> failed_ids_;
   std::map<std::string, std::string> hashes_;
@@ -928,7 +964,12 @@ Result<IndexReport> run_shards(const IndexerOptions& options, std::size_t shards
     const IndexReport& r = *results[i];
     all.added += r.added, all.updated += r.updated, all.deleted += r.deleted, all.unchanged += r.unchanged;
     // Errors found by the shard itself (duplicate ids) follow the copies of the read errors.
-    all.errors.insert(all.errors.end(), r.errors.begin() + static_cast<std::ptrdiff_t>(read_errors.size()), r.errors.end());
+    // Once each (a dangling link keeps articles in several shards).
+    for (auto e = r.errors.begin() + static_cast<std::ptrdiff_t>(read_errors.size()); e != r.errors.end(); ++e)
+      if (std::none_of(all.errors.begin(), all.errors.end(), [&](const ReadError& seen) {
+            return seen.source == e->source && seen.line == e->line && seen.message == e->message && seen.id == e->id;
+          }))
+        all.errors.push_back(*e);
     all.warnings.insert(all.warnings.end(), r.warnings.begin(), r.warnings.end());
     all.full = all.full || r.full;
     all.records_lost = all.records_lost || r.records_lost;
@@ -965,6 +1006,7 @@ Result<IndexReport> apply_sharded(ReadBatch batch, const std::vector<fs::path>& 
     part.errors = batch.errors;  // failed ids and broken sources: every shard keeps what it holds
     part.broken_sources = batch.broken_sources;
     part.broken_directories = batch.broken_directories;
+    part.dangling_links = batch.dangling_links;
     part.given_paths = batch.given_paths;
     for (const auto& a : batch.articles) part.yielded.insert(a.source);
   }

@@ -164,7 +164,21 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "max_queued_requests") o.max_queued_requests = v.as<std::size_t>();
       else if (key == "access_log") o.access_log = v.as<bool>();
       else if (key == "site_name") o.site_name = v.as<std::string>();
-      else if (key == "public_url") o.public_url = v.as<std::string>();
+      else if (key == "public_url") {
+        // The site's own address, as visitors reach it: an http(s) URL with a host, no query or
+        // fragment. It went unchecked into /opensearch.xml (`search.example.org` made a relative,
+        // broken template; `javascript:…` a script's; helper-91).
+        o.public_url = v.as<std::string>();
+        const std::string& u = o.public_url;
+        const std::size_t scheme = u.starts_with("https://") ? 8 : u.starts_with("http://") ? 7 : 0;
+        const std::string host = scheme == 0 ? std::string() : u.substr(scheme, u.find('/', scheme) - scheme);
+        const bool plain = std::none_of(u.begin(), u.end(), [](char c) {
+          return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || std::string_view("\"<>\\^`{|}?#").find(c) != std::string_view::npos;
+        });
+        if (!u.empty() && (scheme == 0 || host.empty() || host.find('@') != std::string::npos || !plain))
+          return fail(ErrorCode::kIo, yaml_where(path, v) + ": public_url must be the site's http(s) address, with a host "
+                                                        "and no query or fragment, e.g. https://search.example.org");
+      }
       else if (key == "analytics") o.analytics_path = optional_path(v);
       else if (key == "analytics_retention_days") o.analytics_retention_days = v.as<int>();
       else if (key == "analytics_max_searches") o.analytics_max_searches = v.as<std::size_t>();

@@ -367,6 +367,32 @@ TEST_CASE("cli: an index the user may not read is io_error naming the permission
   CHECK_THAT(g.err + g.out, Catch::Contains("Permission denied"));
 }
 
+TEST_CASE("cli: an index job that may not write the live generation is io_error (exit 2), not 'locked' (exit 3)", "[cli]") {
+  // helper-91: one `sudo mssearch index --full` left a generation the service user could not
+  // write; every night after was "locked by another writer", exit 3, which run.sh and cron
+  // wrappers read as harmless.
+  test::TempDir tmp;
+  test::write_file(tmp / "a/good.md", test::markdown_article("Good"));
+  REQUIRE(test::run_mssearch("index " + q(tmp / "a") + " --db " + q(tmp / "db") + " -q").exit_code == 0);
+  test::write_file(tmp / "a/second.md", test::markdown_article("Second"));
+  const auto live = live_database_dir(tmp / "db");
+  REQUIRE(live);
+  // As another user's: its folder and Xapian's lock file in it not writable.
+  const auto no_write = fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write;
+  for (const auto& p : {*live / "flintlock", *live}) fs::permissions(p, no_write, fs::perm_options::remove);
+  auto r = test::run_mssearch("index " + q(tmp / "a") + " --db " + q(tmp / "db") + " --json", "", test::unprivileged());
+  for (const auto& p : {*live, *live / "flintlock"}) fs::permissions(p, fs::perms::owner_write, fs::perm_options::add);
+  CHECK(r.exit_code == 2);
+  const auto j = json::parse(r.out, nullptr, false);
+  REQUIRE(j.contains("error"));
+  CHECK(j["error"]["code"] == "io_error");
+  CHECK_THAT(j["error"]["message"].get<std::string>(), Catch::Contains("cannot be written by this user") &&
+                                                          Catch::Contains("Permission denied"));
+  // Nothing lost: the index as it was, and the next job as its owner brings it up to date.
+  CHECK(test::run_mssearch("search good --db " + q(tmp / "db")).exit_code == 0);
+  CHECK(test::run_mssearch("index " + q(tmp / "a") + " --db " + q(tmp / "db") + " -q").exit_code == 0);
+}
+
 TEST_CASE("cli: check on an index on a read-only file system says it cannot verify, never 'damaged'", "[cli]") {
   // The usual way a server is given its index in a container: a read-only bind mount. Xapian's
   // checker opens the tables for writing and is refused with EROFS, not EACCES.

@@ -62,6 +62,19 @@ TEST_CASE("front matter: id defaults to the file name, url to /articles/<id>", "
   CHECK(a->url == "/articles/default-id");
   CHECK(a->topics.empty());
   CHECK_FALSE(a->credibility);
+  // Blank is left out too (helper-91: `id: ''` was refused as "invalid id ''").
+  for (const char* blank : {"id: ''", "id: \"  \"", "id:"}) {
+    INFO(blank);
+    auto b = parse(std::string("---\n") + blank + "\ntitle: T\ndate: 2025-01-01\n---\nbody\n");
+    REQUIRE(b);
+    CHECK(b->id == "default-id");
+  }
+  // A one-line field written over lines (`title: |`) is one line (its line break split
+  // `mssearch search`'s result line; helper-91).
+  auto block = parse("---\ntitle: |\n  Brain fog\n  in MS\njournal: \" Brain \"\ndate: 2025-01-01\n---\nbody\n");
+  REQUIRE(block);
+  CHECK(block->title == "Brain fog in MS");
+  CHECK(block->journal == "Brain");
 }
 
 TEST_CASE("front matter: each kind of invalid input names its line", "[reader]") {
@@ -153,7 +166,12 @@ TEST_CASE("front matter: each kind of invalid input names its line", "[reader]")
     REQUIRE_FALSE(a);
     CHECK_THAT(a.error().message, Catch::StartsWith("YAML syntax error at line"));
     CHECK_THAT(a.error().message, Catch::Contains("column"));
-    CHECK(a.error().id.empty());  // unknown: the whole source counts as broken
+    // The whole source counts as broken; the id it most likely gives is its name's (the article
+    // the index holds by it stays, also from another path).
+    CHECK(a.error().id == "default-id");
+    auto with_id = parse("---\nid: brain-fog\ntitle: T\ndate: [2025-01-01\n---\n");
+    REQUIRE_FALSE(with_id);
+    CHECK(with_id.error().id == "brain-fog");
   }
   SECTION("a quote never closed: the fields after it are not taken into its value") {
     // yaml-cpp reads such a quote to the end of the front matter: the topics and rating became
@@ -454,6 +472,7 @@ TEST_CASE("sources: directories are walked for articles, README, dotfiles and _ 
   test::write_file(other / "Upper.MD", "x");
   test::write_file(other / "Lines.JSONL", "x");
   test::write_file(other / "Readme.md", "x");
+  test::write_file(other / "README.markdown", "x");  // helper-91: read as an article, failed nightly
   ReadBatch more;
   auto cased = find_sources({other.path()}, more);
   REQUIRE(cased);
