@@ -224,7 +224,7 @@ TEST_CASE("index: each field and section numbers its words from its own base", "
   CHECK(f.find("\"here starts\"").empty());
 }
 
-TEST_CASE("index: a section's own heading is searched with its text; the site's headings are not", "[indexer]") {
+TEST_CASE("index: a section's own heading is searched with its text, the site's headings are not", "[indexer]") {
   // helper-91: `## Ocrelizumab in pregnancy` found nothing by its words; the site's headings,
   // in every article, would make "care" and "found" words of every article.
   Fixture f;
