@@ -629,6 +629,7 @@ class SourceWalk {
           // articles for good, and nothing said so; helper-91).
           keep_quietly(p);
           problems_.dangling_links.push_back(source_identity(p));
+          problems_.given_paths.emplace(source_identity(p), p.string());  // named as given
         }
       } else if (article_name(p)) {
         file(p);
@@ -787,14 +788,18 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
   // helper-91).
   auto whole_file = [&](int line, std::string message) {
     std::string id = schema::valid_article_id(default_id) ? default_id : std::string();
-    const std::string_view head = content.substr(0, std::min<std::size_t>(content.size(), 64 * 1024));
+    // Only from a front matter's lines (a first line `---` to the next): an `id:` line in a
+    // notes file's text named an article it kept for good (helper-92).
+    std::string_view head = content.substr(0, std::min<std::size_t>(content.size(), 64 * 1024));
+    if (head.starts_with("\xEF\xBB\xBF")) head.remove_prefix(3);
+    if (!head.starts_with("---")) head = {};
     for (std::size_t p = 0; p < head.size();) {
       const std::size_t nl = head.find('\n', p);
       std::string_view field = head.substr(p, nl == std::string_view::npos ? std::string_view::npos : nl - p);
+      while (!field.empty() && (field.back() == '\r' || field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
       if (field.starts_with("id:")) {
         field.remove_prefix(3);
         while (!field.empty() && (field.front() == ' ' || field.front() == '\t')) field.remove_prefix(1);
-        while (!field.empty() && (field.back() == ' ' || field.back() == '\t' || field.back() == '\r')) field.remove_suffix(1);
         if (field.size() >= 2 && (field.front() == '"' || field.front() == '\'') && field.back() == field.front())
           field = field.substr(1, field.size() - 2);
         if (schema::valid_article_id(field)) id = std::string(field);

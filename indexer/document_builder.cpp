@@ -107,10 +107,11 @@ void DocumentBuilder::index_fields(const Article& a) {
   for (std::size_t i = 0; i < a.sections.size(); ++i) {
     field_at(static_cast<Xapian::termpos>(4 + i) * schema::kFieldPositions);
     const ArticleSection& section = a.sections[i];
-    if (section.heading.empty() || is_site_section_heading(section.heading))
-      analyzer_.index_field(generator_, schema::kBody, section.text);
-    else
-      analyzer_.index_field(generator_, schema::kBody, section.heading + "\n\n" + section.text);
+    // Indexed apart, as fields are: a phrase does not run from the heading into the text
+    // (`"pregnancy some text"`; helper-92).
+    if (!section.heading.empty() && !is_site_section_heading(section.heading))
+      analyzer_.index_field(generator_, schema::kBody, section.heading);
+    analyzer_.index_field(generator_, schema::kBody, section.text);
   }
 }
 

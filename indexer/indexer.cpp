@@ -345,7 +345,7 @@ class Job {
     dangling_links_ = batch.dangling_links;
     given_paths_ = std::move(batch.given_paths);
     for (const auto& e : batch.errors)
-      if (!e.id.empty()) failed_ids_.insert(e.id);
+      if (!e.id.empty()) failed_ids_.emplace(e.id, e.source);
   }
 
   // A path named that gave no article and no error (nothing there to read), while the plan
@@ -467,6 +467,16 @@ class Job {
                                 !(in_scope(held.source, scopes) || in_scope(resolved, resolved_scopes));
       if (cannot_vouch) {
         plan.keep_as_is.push_back(id);
+        // Kept for another file that fails and gives its id, its own file gone: said, naming both
+        // (a draft copied from a deleted article kept it on the site, and nothing said which).
+        if (const auto failed = failed_ids_.find(id); failed != failed_ids_.end()) {
+          std::error_code ec;
+          if (!fs::exists(held.source, ec) && resolve(failed->second) != resolved)
+            report_.warnings.push_back(fmt::format(
+                "article '{}' is kept, though its file {} is gone: {} fails and gives its id (mend that file, or give it "
+                "another id, and the next run deletes or replaces the article)",
+                id, held.source, failed->second));
+        }
         for (const auto& link : dangling_links_)
           if (in_scope(held.source, {link})) ++kept_under_link[link];
       } else {
@@ -805,7 +815,7 @@ class Job {
   std::vector<std::string> broken_directories_;
   std::vector<std::string> dangling_links_;
   std::map<std::string, std::string> given_paths_;  // ReadBatch::given_paths
-  std::set<std::string> failed_ids_;
+  std::map<std::string, std::string> failed_ids_;  // an id a file that failed gives, to that file (as given)
   std::map<std::string, std::string> hashes_;
   bool verified_ = false;  // the old index was verified whole by this job
   std::set<std::string> updating_;  // planned writes that replace an indexed version

@@ -13,13 +13,15 @@
 namespace mssearch {
 
 bool is_site_section_heading(std::string_view heading) {
-  // Words apart by any run of spaces, in any case: `what they  found`, `WHAT THEY FOUND`.
+  // Its words of ASCII letters, in any case, whatever is between or around them (numbering,
+  // punctuation, any space): `WHAT THEY FOUND`, `1. What They Found:`, `What they found?`, a
+  // no-break space (helper-92: these were searched as words, "found" in every such article).
   const auto words = [](std::string_view text) {
     std::string out;
     for (const char c : text) {
-      const bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
-      if (space && (out.empty() || out.back() == ' ')) continue;
-      out += space ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const bool letter = std::isalpha(static_cast<unsigned char>(c)) != 0 && static_cast<unsigned char>(c) < 0x80;
+      if (!letter && (out.empty() || out.back() == ' ')) continue;
+      out += letter ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : ' ';
     }
     if (!out.empty() && out.back() == ' ') out.pop_back();
     return out;

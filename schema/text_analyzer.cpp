@@ -153,10 +153,25 @@ std::string fold_text(std::string_view utf8) {
     if (end - k >= 3) std::fill(in_word.begin() + static_cast<std::ptrdiff_t>(k), in_word.begin() + static_cast<std::ptrdiff_t>(end), true);
     k = end > k ? end : k + 1;
   }
+  // Chinese, Japanese and Korean letters beside a word of Latin letters or digits part from it
+  // (`fatigue疲労`, pasted from a page in two languages, was one word: 0 articles).
+  const auto cjk = [](UChar32 c) {
+    UErrorCode script_status = U_ZERO_ERROR;
+    const UScriptCode script = uscript_getScript(c, &script_status);
+    return script == USCRIPT_HAN || script == USCRIPT_HIRAGANA || script == USCRIPT_KATAKANA || script == USCRIPT_HANGUL;
+  };
+  const auto latin = [](UChar32 c) {
+    UErrorCode script_status = U_ZERO_ERROR;
+    return c < 0x80 ? std::isalnum(static_cast<int>(c)) != 0 : uscript_getScript(c, &script_status) == USCRIPT_LATIN;
+  };
   icu::UnicodeString spelled;
+  UChar32 last = 0;
   for (int32_t i = 0, k = 0; i < folded.length(); ++k) {
     UChar32 c = folded.char32At(i);
     i += U16_LENGTH(c);
+    if (last != 0 && ((latin(last) && c >= 0x80 && cjk(c)) || (last >= 0x80 && cjk(last) && latin(c))))
+      spelled.append(UChar32{' '});
+    last = c;
     const char* name = in_word[static_cast<std::size_t>(k)] ? nullptr : greek_name(c);
     if (name == nullptr) {
       spelled.append(c);

@@ -58,7 +58,7 @@ std::string correction_as_typed(const QueryPlan& plan, const std::string& correc
 // `typing`: the last word is being typed, no code for its length alone (`brain/f`).
 std::string joined_words_apart(const std::string& text, bool typing = false);
 // Text as typed with the words apart that a search reads apart: ascii_spaces_and_dashes, then
-// joined_words_apart. What suggestions read of a prefix.
+// joined_words_apart, runs of spaces as one. What suggestions read of a prefix.
 std::string typed_words_apart(std::string_view typed);
 
 // `text` parsed as words for the stages' small queries (suggestions' titles and head words,

@@ -1011,10 +1011,13 @@ void HttpServer::Impl::article_page(const httplib::Request& req, httplib::Respon
                    {nullptr, {}, "This article cannot be shown right now", "Please try again later, or search for its subject."});
   }
   // Related articles are a help, not the page: without them (an error) the article still shows.
-  auto related = (*searcher)->related(id, options.searcher.related_count);
-  // A coordinator listing fewer shards than their index has, or damage found: the list may lack
-  // some (the API's related list says so in its `warnings`; the page said nothing).
-  const bool missing = !(*searcher)->configuration_warnings().empty() || damaged((*searcher)->revision()).has_value();
+  std::vector<std::string> failed_shards;
+  auto related = (*searcher)->related(id, options.searcher.related_count, &failed_shards);
+  // A shard that did not answer, a coordinator listing fewer shards than their index has, or
+  // damage found: the list may lack some (the API's related list says so in `failed_shards` and
+  // `warnings`; the page said nothing; helper-90, helper-92).
+  const bool missing = !failed_shards.empty() || !(*searcher)->configuration_warnings().empty() ||
+                       damaged((*searcher)->revision()).has_value();
   deliver(200, {&*found, related ? std::move(*related) : std::vector<SearchHit>{}, "", "", missing});
 }
 

@@ -1,5 +1,6 @@
 #include "server/server_options.h"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <optional>
@@ -170,12 +171,21 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
         // broken template; `javascript:…` a script's; helper-91).
         o.public_url = v.as<std::string>();
         const std::string& u = o.public_url;
-        const std::size_t scheme = u.starts_with("https://") ? 8 : u.starts_with("http://") ? 7 : 0;
-        const std::string host = scheme == 0 ? std::string() : u.substr(scheme, u.find('/', scheme) - scheme);
+        std::string lower = u;
+        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        const std::size_t scheme = lower.starts_with("https://") ? 8 : lower.starts_with("http://") ? 7 : 0;
+        // host[:port], the host a name or an address (`[::1]` too), the port 1 to 65535.
+        const std::string authority = scheme == 0 ? std::string() : u.substr(scheme, u.find('/', scheme) - scheme);
+        const std::size_t host_end = authority.starts_with('[') ? authority.find(']') + 1 : authority.find(':');
+        const std::string host = authority.substr(0, std::min(host_end, authority.size()));
+        const std::string port = host_end < authority.size() ? authority.substr(host_end) : std::string();
+        const bool port_ok = port.empty() || (port.size() >= 2 && port.size() <= 6 && port[0] == ':' &&
+                                              std::all_of(port.begin() + 1, port.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+                                              std::stoul(port.substr(1)) >= 1 && std::stoul(port.substr(1)) <= 65535);
         const bool plain = std::none_of(u.begin(), u.end(), [](char c) {
-          return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || std::string_view("\"<>\\^`{|}?#").find(c) != std::string_view::npos;
+          return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || std::string_view("\"<>\\^`{|}?#@").find(c) != std::string_view::npos;
         });
-        if (!u.empty() && (scheme == 0 || host.empty() || host.find('@') != std::string::npos || !plain))
+        if (!u.empty() && (scheme == 0 || host.empty() || host == "[]" || !port_ok || !plain))
           return fail(ErrorCode::kIo, yaml_where(path, v) + ": public_url must be the site's http(s) address, with a host "
                                                         "and no query or fragment, e.g. https://search.example.org");
       }

@@ -172,6 +172,14 @@ TEST_CASE("front matter: each kind of invalid input names its line", "[reader]")
     auto with_id = parse("---\nid: brain-fog\ntitle: T\ndate: [2025-01-01\n---\n");
     REQUIRE_FALSE(with_id);
     CHECK(with_id.error().id == "brain-fog");
+    // Only a front matter's `id:` line: one in a notes file's text named an article it kept for
+    // good (helper-92).
+    auto notes = parse("Editor notes\n\nid: sleep-fatigue\n\nmore\n");
+    REQUIRE_FALSE(notes);
+    CHECK(notes.error().id == "default-id");
+    auto after = parse("---\ntitle: [T\n---\nid: sleep-fatigue\n");
+    REQUIRE_FALSE(after);
+    CHECK(after.error().id == "default-id");
   }
   SECTION("a quote never closed: the fields after it are not taken into its value") {
     // yaml-cpp reads such a quote to the end of the front matter: the topics and rating became

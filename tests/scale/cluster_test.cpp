@@ -1377,6 +1377,13 @@ TEST_CASE("cluster: /api/topics and /readyz count the shards that are up, and wi
   auto ready = server.get_json("/readyz");
   CHECK(ready["partial"] == true);
   CHECK(ready["documents"] == docs0 + docs1);
+  // An article's page says its related list may lack some (helper-92: silent, where the API's
+  // related list said partial).
+  const auto hit = server.get_json("/api/search?q=astrocytes")["hits"][0]["id"].get<std::string>();
+  const auto page = server.get("/articles/" + hit);
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK_THAT(page->body, Catch::Contains("Some related articles may be missing"));
 
   // Every shard down: unavailable, as a search is (it was a 200 with every topic and the last
   // counts, every shard named in failed_shards), and /readyz counts no article.

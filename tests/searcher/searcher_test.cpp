@@ -431,6 +431,8 @@ TEST_CASE("search: synonyms and the lay-language bridge work both ways", "[searc
     CHECK(order("what\u2022is\u2022fatigue") == order("fatigue"));
     CHECK(order("what\u3001is\u3001fatigue") == order("fatigue"));
     CHECK(order("Alzheimer\u2019s") == order("alzheimer's"));  // an apostrophe stays one
+    // A word of another script joined to a Latin one (`fatigue疲労`: one word, 0 articles).
+    CHECK(c.search("fatigue\u75b2\u52b4").total == c.search("fatigue").total);
     // Curly single quotes typed as quote marks part words (a phone's default).
     CHECK(order("\u2018tired\u2019") == order("tired"));
     CHECK(c.search("\u2018brain fog\u2019").total == c.search("brain fog").total);
@@ -1315,6 +1317,16 @@ TEST_CASE("as-you-type: partial last word and suggestions", "[searcher]") {
   CHECK(titles_of("brain/f") == std::vector<std::string>{"Why 'Brain Fog' Happens in MS and What Helps"});
   // As-you-type: a word joined to the one being typed is apart as it will be (`brain/f` found
   // 0 articles on the way to `brain/fog`); a code stays one (`mg/d`).
+  // ... but once the word is complete (`cells/B`: the word b), the answer is the submitted one
+  // (19 articles live, 3 on Enter; helper-92).
+  for (const std::string whole : {"T cells/B", "brain/a", "vitamin/b", "cells/ms"}) {
+    CAPTURE(whole);
+    SearchRequest typing;
+    typing.partial = true;
+    typing.query = whole;
+    const auto live = c.search(typing);
+    if (!live.last_word_prefix) CHECK(live.total == c.search(whole).total);
+  }
   for (const auto& [joined, apart] : {std::pair{"brain/f", "brain f"}, std::pair{"fatigue...sl", "fatigue sl"}}) {
     CAPTURE(joined);
     SearchRequest typing;

@@ -1686,14 +1686,17 @@ TEST_CASE("server: with article_url set, pages and the API link the site's own a
   // /opensearch.xml, `javascript:` and all).
   for (const char* bad : {"public_url: \"javascript:alert(1)\"\n", "public_url: search.example.org\n",
                           "public_url: \"https://search.example.org/?q=1\"\n", "public_url: \"https://a@evil.example\"\n",
-                          "public_url: \"https://\"\n", "public_url: \"https://a.example/<x>\"\n"}) {
+                          "public_url: \"https://\"\n", "public_url: \"https://a.example/<x>\"\n",
+                          "public_url: \"https://:80\"\n", "public_url: \"https://a.org:99999\"\n",
+                          "public_url: \"https://a.org:\"\n", "public_url: \"https://a.org:8x\"\n"}) {
     INFO(bad);
     test::write_file(tmp / "bad.yaml", bad);
     auto loaded = load_server_options(tmp / "bad.yaml");
     REQUIRE_FALSE(loaded);
     CHECK_THAT(loaded.error().message, Catch::Contains("public_url"));
   }
-  for (const char* fine : {"https://search.example.org", "http://127.0.0.1:8080/ms/"}) {
+  for (const char* fine : {"https://search.example.org", "http://127.0.0.1:8080/ms/", "HTTPS://search.example.org",
+                           "http://[::1]:8080"}) {
     test::write_file(tmp / "good.yaml", std::string("public_url: \"") + fine + "\"\n");
     auto loaded = load_server_options(tmp / "good.yaml");
     REQUIRE(loaded);
