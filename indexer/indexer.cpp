@@ -305,7 +305,9 @@ class Job {
       // The job holds the index's own lock: Xapian's lock file that cannot be opened is a
       // permission (a `sudo mssearch index` left files this user cannot write), not another
       // writer (exit 3, "harmless, try later", every night; helper-91).
-      if (e.get_msg().find("Couldn't open lockfile") != std::string::npos || e.get_error_string() != nullptr)
+      const std::string why = e.get_msg() + " " + (e.get_error_string() != nullptr ? e.get_error_string() : "");
+      if (why.find("Couldn't open lockfile") != std::string::npos || why.find("Permission denied") != std::string::npos ||
+          why.find("Read-only file system") != std::string::npos)
         return fail(ErrorCode::kIo, "index " + options_.db_path.string() + " cannot be written by this user: " + e.get_msg() +
                                         owner_note());
       return fail(ErrorCode::kLocked, "index " + options_.db_path.string() +
@@ -970,16 +972,14 @@ Result<IndexReport> run_shards(const IndexerOptions& options, std::size_t shards
   IndexReport all;
   all.shards = shards;
   all.errors = read_errors;
+  std::set<std::string> shard_errors;
   for (std::size_t i = 0; i < shards; ++i) {
     const IndexReport& r = *results[i];
     all.added += r.added, all.updated += r.updated, all.deleted += r.deleted, all.unchanged += r.unchanged;
     // Errors found by the shard itself (duplicate ids) follow the copies of the read errors.
     // Once each (a dangling link keeps articles in several shards).
     for (auto e = r.errors.begin() + static_cast<std::ptrdiff_t>(read_errors.size()); e != r.errors.end(); ++e)
-      if (std::none_of(all.errors.begin(), all.errors.end(), [&](const ReadError& seen) {
-            return seen.source == e->source && seen.line == e->line && seen.message == e->message && seen.id == e->id;
-          }))
-        all.errors.push_back(*e);
+      if (shard_errors.insert(e->where_what() + '\n' + e->id).second) all.errors.push_back(*e);
     all.warnings.insert(all.warnings.end(), r.warnings.begin(), r.warnings.end());
     all.full = all.full || r.full;
     all.records_lost = all.records_lost || r.records_lost;

@@ -37,7 +37,7 @@ struct ArticlePage {
   const Article* article = nullptr;
   std::vector<SearchHit> related;
   std::string title, message;  // when there is no article
-  bool related_missing = false;  // some articles could not be searched (configured amiss, damage)
+  bool related_missing = false;  // some articles could not be searched (a shard down, configured amiss, damage)
 };
 std::string render_article(const ArticlePage& page, const ServerOptions& options);
 
