@@ -788,24 +788,31 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
   // helper-91).
   auto whole_file = [&](int line, std::string message) {
     std::string id = schema::valid_article_id(default_id) ? default_id : std::string();
-    // Only from a front matter's lines (a first line `---` to the next): an `id:` line in a
-    // notes file's text named an article it kept for good (helper-92).
+    // Only from a front matter's lines (a first line `---` to the next, which must come): an
+    // `id:` line in a notes file's text named an article it kept for good (helper-92, helper-93).
     std::string_view head = content.substr(0, std::min<std::size_t>(content.size(), 64 * 1024));
     if (head.starts_with("\xEF\xBB\xBF")) head.remove_prefix(3);
     if (!head.starts_with("---")) head = {};
+    std::string named;
     for (std::size_t p = 0; p < head.size();) {
       const std::size_t nl = head.find('\n', p);
       std::string_view field = head.substr(p, nl == std::string_view::npos ? std::string_view::npos : nl - p);
       while (!field.empty() && (field.back() == '\r' || field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
-      if (field.starts_with("id:")) {
-        field.remove_prefix(3);
-        while (!field.empty() && (field.front() == ' ' || field.front() == '\t')) field.remove_prefix(1);
-        if (field.size() >= 2 && (field.front() == '"' || field.front() == '\'') && field.back() == field.front())
-          field = field.substr(1, field.size() - 2);
-        if (schema::valid_article_id(field)) id = std::string(field);
+      if (p > 0 && (field == "---" || field == "...")) {  // the front matter's end
+        if (!named.empty()) id = std::move(named);
         break;
       }
-      if (nl == std::string_view::npos || (p > 0 && (field == "---" || field == "..."))) break;  // the front matter's end
+      if (field.starts_with("id:") && named.empty()) {
+        field.remove_prefix(3);
+        // A comment after it (`id: x # note`) is YAML's, not the id's.
+        if (const std::size_t hash = field.find(" #"); hash != std::string_view::npos) field = field.substr(0, hash);
+        while (!field.empty() && (field.front() == ' ' || field.front() == '\t')) field.remove_prefix(1);
+        while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
+        if (field.size() >= 2 && (field.front() == '"' || field.front() == '\'') && field.back() == field.front())
+          field = field.substr(1, field.size() - 2);
+        if (schema::valid_article_id(field)) named = std::string(field);
+      }
+      if (nl == std::string_view::npos) break;
       p = nl + 1;
     }
     return std::unexpected(ReadError{source, line, std::move(message), std::move(id)});

@@ -316,6 +316,12 @@ class Job {
       return fail(ErrorCode::kCorrupt, "index " + options_.db_path.string() + " is damaged: " + e.get_description() +
                                            " (rebuild it with `mssearch index --full`)");
     } catch (const Xapian::Error& e) {
+      // A table this user may not write (a `sudo` run's files): named as such, with the owner.
+      const char* errno_text = e.get_error_string();
+      if (e.get_description().find("Permission denied") != std::string::npos ||
+          (errno_text != nullptr && std::string_view(errno_text) == "Permission denied"))
+        return fail(ErrorCode::kIo, "index " + options_.db_path.string() + " cannot be written by this user: " +
+                                        e.get_description() + owner_note());
       return fail(ErrorCode::kDatabase, "index " + options_.db_path.string() + ": " + e.get_description());
     } catch (const fs::filesystem_error& e) {
       return fail(ErrorCode::kIo, e.what());
@@ -469,15 +475,15 @@ class Job {
                                 !(in_scope(held.source, scopes) || in_scope(resolved, resolved_scopes));
       if (cannot_vouch) {
         plan.keep_as_is.push_back(id);
-        // Kept for another file that fails and gives its id, its own file gone: said, naming both
-        // (a draft copied from a deleted article kept it on the site, and nothing said which).
-        if (const auto failed = failed_ids_.find(id); failed != failed_ids_.end()) {
+        // Kept for another file that fails and gives its id: said, naming both (a draft copied
+        // from a deleted article, or from one whose id changed, kept the old article on the site,
+        // and nothing said which).
+        if (const auto failed = failed_ids_.find(id); failed != failed_ids_.end() && resolve(failed->second) != resolved) {
           std::error_code ec;
-          if (!fs::exists(held.source, ec) && resolve(failed->second) != resolved)
-            report_.warnings.push_back(fmt::format(
-                "article '{}' is kept, though its file {} is gone: {} fails and gives its id (mend that file, or give it "
-                "another id, and the next run deletes or replaces the article)",
-                id, held.source, failed->second));
+          report_.warnings.push_back(fmt::format(
+              "article '{}' (indexed from {}{}) is kept: {} fails and gives its id (mend that file, or give it another "
+              "id, and the next run deletes or replaces the article)",
+              id, held.source, fs::exists(held.source, ec) ? ", which no longer gives it" : ", now gone", failed->second));
         }
         for (const auto& link : dangling_links_)
           if (in_scope(held.source, {link})) ++kept_under_link[link];

@@ -13,17 +13,24 @@
 namespace mssearch {
 
 bool is_site_section_heading(std::string_view heading) {
-  // Its words of ASCII letters, in any case, whatever is between or around them (numbering,
-  // punctuation, any space): `WHAT THEY FOUND`, `1. What They Found:`, `What they found?`, a
-  // no-break space (helper-92: these were searched as words, "found" in every such article).
+  // Its words, in any case, whatever punctuation or space is between or around them, a leading
+  // number aside: `WHAT THEY FOUND`, `1. What They Found:`, `What they found?`, a no-break space
+  // (helper-92: these were searched as words, "found" in every such article). A word more is
+  // another heading (`What They Found 2026`, `What They Found: 疲労`; helper-93).
   const auto words = [](std::string_view text) {
     std::string out;
-    for (const char c : text) {
-      const bool letter = std::isalpha(static_cast<unsigned char>(c)) != 0 && static_cast<unsigned char>(c) < 0x80;
-      if (!letter && (out.empty() || out.back() == ' ')) continue;
-      out += letter ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : ' ';
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      const bool nbsp = c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xA0;
+      const bool word = !nbsp && (std::isalnum(c) != 0 || c >= 0x80);
+      if (nbsp) ++i;
+      if (!word && (out.empty() || out.back() == ' ')) continue;
+      out += word ? static_cast<char>(std::tolower(c)) : ' ';
     }
     if (!out.empty() && out.back() == ' ') out.pop_back();
+    // A leading number (`1.`, `2)`): the heading's numbering.
+    if (const std::size_t digits = out.find_first_not_of("0123456789"); digits > 0 && digits != std::string::npos && out[digits] == ' ')
+      out.erase(0, digits + 1);
     return out;
   };
   const std::string typed = words(heading);

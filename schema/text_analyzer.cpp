@@ -153,9 +153,13 @@ std::string fold_text(std::string_view utf8) {
     if (end - k >= 3) std::fill(in_word.begin() + static_cast<std::ptrdiff_t>(k), in_word.begin() + static_cast<std::ptrdiff_t>(end), true);
     k = end > k ? end : k + 1;
   }
-  // Chinese, Japanese and Korean letters beside a word of Latin letters or digits part from it
-  // (`fatigue疲労`, pasted from a page in two languages, was one word: 0 articles).
+  // Chinese, Japanese and Korean letters beside a word of Latin letters or digits are a word of
+  // their own joined by a hyphen (`fatigue疲労`, pasted from a page in two languages, was one word:
+  // 0 articles). A hyphen, not a space: a sign, a field or a filter still covers both
+  // (`-疲労bladder`, `title:疲労bladder`, `topic:fatigue疲労`; helper-93), and a word alone
+  // finds it as a hyphenated word's part does.
   const auto cjk = [](UChar32 c) {
+    if (c == 0x30FC || c == 0xFF70) return true;  // the katakana long vowel mark (script Common)
     UErrorCode script_status = U_ZERO_ERROR;
     const UScriptCode script = uscript_getScript(c, &script_status);
     return script == USCRIPT_HAN || script == USCRIPT_HIRAGANA || script == USCRIPT_KATAKANA || script == USCRIPT_HANGUL;
@@ -170,7 +174,7 @@ std::string fold_text(std::string_view utf8) {
     UChar32 c = folded.char32At(i);
     i += U16_LENGTH(c);
     if (last != 0 && ((latin(last) && c >= 0x80 && cjk(c)) || (last >= 0x80 && cjk(last) && latin(c))))
-      spelled.append(UChar32{' '});
+      spelled.append(UChar32{'-'});
     last = c;
     const char* name = in_word[static_cast<std::size_t>(k)] ? nullptr : greek_name(c);
     if (name == nullptr) {

@@ -1868,8 +1868,19 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
     const std::vector<bool> dropped = taken_with_operators(chunks, folded, [](const Chunk& c) { return c.sign == '-'; });
     std::vector<Xapian::Query> excluded;
     for (std::size_t k = 0; k < chunks.size(); ++k)
-      if (chunks[k].sign == '-' && !excludes_nothing(piece(chunks[k]).substr(1)))
-        excluded.push_back(parse(std::string(piece(chunks[k]).substr(1)), false));
+      if (chunks[k].sign == '-' && !excludes_nothing(piece(chunks[k]).substr(1))) {
+        // A hyphenated word left out is its phrase, as Xapian reads `-heat-sensitivity`: its
+        // words apart left out every article with either (7 of 14 fatigue articles where the
+        // phrase's 1; helper-93's `-疲労bladder`).
+        const bool outer = std::exchange(parsing_exclusion_, true);
+        try {
+          excluded.push_back(parse(std::string(piece(chunks[k]).substr(1)), false));
+        } catch (...) {
+          parsing_exclusion_ = outer;
+          throw;
+        }
+        parsing_exclusion_ = outer;
+      }
     if (std::any_of(dropped.begin(), dropped.end(), [](bool d) { return d; })) {
       std::string rest;
       for (std::size_t k = 0; k < chunks.size(); ++k)
@@ -1891,7 +1902,7 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
   const unsigned partial_flag = partial ? kPartialFlag : 0u;
   // Hyphenated words as words (RankingOptions::hyphens_as_words); under AND, the phrase Xapian
   // makes of them is the stricter reading, and a compound's joined form is not required.
-  const bool split = options_.ranking.hyphens_as_words && !options_.ranking.default_and;
+  const bool split = options_.ranking.hyphens_as_words && !options_.ranking.default_and && !parsing_exclusion_;
   std::string text = synonyms_->expand(split ? hyphenated_as_words(folded) : folded, partial);
   unsigned flags = kSyntaxFlags | partial_flag;
   Xapian::Query query;

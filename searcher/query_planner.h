@@ -149,6 +149,9 @@ class QueryPlanner {
   Result<void> take_bad_date();
   std::string bad_date_;
   std::map<std::string, std::string> typed_dates_;  // a date filter as read -> as typed (plan())
+  // parse() reads an exclusion: a hyphenated word stays the phrase it is (`-heat-sensitivity`
+  // left out every article with heat or sensitivity).
+  bool parsing_exclusion_ = false;
   // The words of the query being corrected that were typed capitalised on purpose
   // (capitalised_words in query_planner.cpp), set by spelling_correction and typo_correction.
   std::set<std::string> capitalised_;

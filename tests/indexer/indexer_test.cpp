@@ -255,6 +255,24 @@ TEST_CASE("index: a section's own heading is searched with its text, the site's 
   CHECK_FALSE(is_site_section_heading("What They Foundation"));
 }
 
+TEST_CASE("index: a word of Chinese, Japanese or Korean letters joined to a Latin one is found by each", "[indexer]") {
+  // `fatigue疲労` was one word (0 articles for fatigue); parted by a space, a sign, a field or a
+  // filter covered its first part alone (helper-93: `brain -疲労bladder` searched bladder).
+  Fixture f;
+  test::write_file(f.articles / "mixed.md", test::markdown_article("Fatigue疲労 in MS", "2025-03-01", "[Fatigue疲労]",
+                                                                   "## What They Found\n\nThe 疲労bladder study.\n"));
+  test::write_file(f.articles / "bladder.md", test::markdown_article("Bladder problems", "2025-03-02", "[Bladder]",
+                                                                     "## What They Found\n\nBladder and the brain.\n"));
+  f.index();
+  CHECK(f.find("fatigue") == Ids{"mixed"});
+  CHECK(f.find("疲労") == Ids{"mixed"});
+  CHECK(f.find("fatigue疲労") == Ids{"mixed"});
+  CHECK(f.find("topic:fatigue疲労") == Ids{"mixed"});
+  CHECK(f.find("title:疲労bladder").empty());
+  CHECK(f.find("brain -疲労bladder") == Ids{"bladder"});
+  CHECK(f.find("bladder -疲労bladder") == Ids{"bladder"});
+}
+
 TEST_CASE("index: a link to a folder that is gone keeps its articles and is named as an error", "[indexer]") {
   // helper-91: a linked subject folder retired, its link left: its articles stayed for good,
   // exit 0, `errors` empty, --full too.

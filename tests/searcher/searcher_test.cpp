@@ -433,6 +433,10 @@ TEST_CASE("search: synonyms and the lay-language bridge work both ways", "[searc
     CHECK(order("Alzheimer\u2019s") == order("alzheimer's"));  // an apostrophe stays one
     // A word of another script joined to a Latin one (`fatigue疲労`: one word, 0 articles).
     CHECK(c.search("fatigue\u75b2\u52b4").total == c.search("fatigue").total);
+    // A hyphenated word left out is its phrase, not each of its words (`-heat-sensitivity`
+    // left out every article with heat or sensitivity; helper-93).
+    CHECK(c.search("fatigue -\"brain fog\"").total == c.search("fatigue -brain-fog").total);
+    CHECK(c.search("fatigue -brain-fog").total > c.search("fatigue -brain -fog").total);
     // Curly single quotes typed as quote marks part words (a phone's default).
     CHECK(order("\u2018tired\u2019") == order("tired"));
     CHECK(c.search("\u2018brain fog\u2019").total == c.search("brain fog").total);
@@ -1436,6 +1440,10 @@ TEST_CASE("as-you-type: a completed word is one the articles write after the wor
   CHECK(std::find(brain.begin(), brain.end(), "brain first") == brain.end());
   CHECK(terms("pins and n") == std::vector<std::string>{"pins and needles"});
   CHECK(terms("side eff").front() == "side effects");
+  // A pair seen once across a full stop, beside one written again and again, is left out
+  // (helper-89: "gut babies" under "gut bacteria", "brain finish" under "brain fog").
+  CHECK(terms("gut b") == std::vector<std::string>{"gut bacteria"});
+  CHECK(std::find(brain.begin(), brain.end(), "brain finish") == brain.end());
   // Never a stop word, after other words or alone.
   for (const auto& t : terms("f")) CHECK_FALSE(english_stop_words()(t));
   // After a possessive, one term in the index ("uhthoff's", not "uhthoff" and "s").

@@ -1688,7 +1688,9 @@ TEST_CASE("server: with article_url set, pages and the API link the site's own a
                           "public_url: \"https://search.example.org/?q=1\"\n", "public_url: \"https://a@evil.example\"\n",
                           "public_url: \"https://\"\n", "public_url: \"https://a.example/<x>\"\n",
                           "public_url: \"https://:80\"\n", "public_url: \"https://a.org:99999\"\n",
-                          "public_url: \"https://a.org:\"\n", "public_url: \"https://a.org:8x\"\n"}) {
+                          "public_url: \"https://a.org:\"\n", "public_url: \"https://a.org:8x\"\n",
+                          "public_url: \"https://[zz]\"\n", "public_url: \"https://-.-\"\n",
+                          "public_url: \"https://exa%20mple.org\"\n", "public_url: \"https://example.org/%\"\n"}) {
     INFO(bad);
     test::write_file(tmp / "bad.yaml", bad);
     auto loaded = load_server_options(tmp / "bad.yaml");
@@ -1696,7 +1698,7 @@ TEST_CASE("server: with article_url set, pages and the API link the site's own a
     CHECK_THAT(loaded.error().message, Catch::Contains("public_url"));
   }
   for (const char* fine : {"https://search.example.org", "http://127.0.0.1:8080/ms/", "HTTPS://search.example.org",
-                           "http://[::1]:8080"}) {
+                           "http://[::1]:8080", "https://xn--bcher-kva.example/ms%20search/"}) {
     test::write_file(tmp / "good.yaml", std::string("public_url: \"") + fine + "\"\n");
     auto loaded = load_server_options(tmp / "good.yaml");
     REQUIRE(loaded);
