@@ -107,7 +107,7 @@ std::string normalise_query(std::string_view query) {
     std::size_t end = kMax;
     while (end > 0 && (static_cast<unsigned char>(out[end]) & 0xC0) == 0x80) --end;  // whole characters
     out.resize(end);
-    while (!out.empty() && out.back() == ' ') out.pop_back();  // nor a space left at the cut
+    while (!out.empty() && (out.back() == ' ' || out.back() == '-')) out.pop_back();  // nor a space or hyphen left at the cut
   }
   return out;
 }

@@ -419,12 +419,6 @@ Result<std::vector<Suggestion>> Searcher::Impl::suggest_once(const std::string& 
       std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
         return std::tie(std::get<0>(b), std::get<1>(b), std::get<2>(a)) < std::tie(std::get<0>(a), std::get<1>(a), std::get<2>(b));
       });
-      // A pair seen once beside one the articles write again and again is most likely two
-      // sentences meeting (`gut b` offered "gut babies", `brain f` "brain finish", each once across
-      // a full stop, under "gut bacteria" and "brain fog"): left out then. (Positions run on
-      // across sentences; a lone pair is still offered when nothing stronger is.)
-      if (!ranked.empty() && std::get<0>(ranked.front()) >= 3)
-        std::erase_if(ranked, [](const auto& r) { return std::get<0>(r) == 1; });
       if (ranked.size() > limit) ranked.resize(limit);
       for (auto& [after, held, frequency, term] : ranked) terms.emplace_back(after, std::move(term));
     }
