@@ -86,22 +86,17 @@ using Event = std::variant<SearchRow, ClickRow>;
 }  // namespace
 
 std::string normalise_query(std::string_view query) {
-  std::string folded = fold_text(query);
-  std::string out;
+  const std::string folded = fold_text(query);
   // Control characters (C0, DEL and C1: control_char_length) become spaces: what visitors typed
   // is printed on editors' terminals by `mssearch analytics`, where they would be escape
   // sequences.
+  std::string spaced;
   for (std::size_t i = 0; i < folded.size();) {
     const std::size_t control = control_char_length(folded, i);
-    const char c = control > 0 ? ' ' : folded[i];
+    spaced += control > 0 ? ' ' : folded[i];
     i += control > 0 ? control : 1;
-    if (c == ' ') {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else {
-      out += c;
-    }
   }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
+  std::string out = spaces_as_one(spaced, true);
   constexpr std::size_t kMax = 200;
   if (out.size() > kMax) {
     std::size_t end = kMax;

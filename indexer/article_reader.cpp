@@ -27,6 +27,7 @@
 #include "indexer/markdown_text.h"
 #include "schema/edit_distance.h"
 #include "schema/schema.h"
+#include "schema/utf8.h"
 
 namespace mssearch {
 namespace fs = std::filesystem;
@@ -207,16 +208,7 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
   // A one-line field's spaces around it and runs of spaces, tabs and line breaks in it are an
   // editor's typo or a YAML block (`title: |`): one space ("Fatigue " made a facet of its own
   // next to "Fatigue"; a title's line break split `mssearch search`'s result line; helper-91).
-  const auto one_line = [](std::string_view text) {
-    std::string out;
-    for (const char c : text) {
-      const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
-      if (!space) out += c;
-      else if (!out.empty() && out.back() != ' ') out += ' ';
-    }
-    if (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
-  };
+  const auto one_line = [](std::string_view text) { return spaces_as_one(text, true); };
   if (!scalar("title", a.title)) return error("title", "'title' must be a string");
   a.title = one_line(a.title);
   if (blank(a.title)) return error("title", "missing required field 'title'");
@@ -777,6 +769,41 @@ Result<ReadBatch> read_sources(const std::vector<fs::path>& paths, const ReaderL
   return batch;
 }
 
+namespace {
+
+// The id a front matter's `id:` line names, read line by line where the YAML as a whole cannot
+// be; empty when there is none, or no closed front matter (a first line `---` to the next,
+// which must come): an `id:` line in a notes file's text named an article it kept for good
+// (helper-92, helper-93).
+std::string front_matter_id(std::string_view content) {
+  std::string_view head = content.substr(0, std::min<std::size_t>(content.size(), 64 * 1024));
+  if (head.starts_with("\xEF\xBB\xBF")) head.remove_prefix(3);
+  if (!head.starts_with("---")) return {};
+  const auto trimmed = [](std::string_view t, bool left) {
+    while (left && !t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\r')) t.remove_suffix(1);
+    return t;
+  };
+  std::string named;
+  for (std::size_t p = head.find('\n'); p != std::string_view::npos && p + 1 < head.size();) {
+    const std::size_t nl = head.find('\n', p + 1);
+    const std::string_view field = trimmed(head.substr(p + 1, nl == std::string_view::npos ? std::string_view::npos : nl - p - 1), false);
+    if (field == "---" || field == "...") return named;  // the front matter's end
+    if (field.starts_with("id:") && named.empty()) {
+      // A comment after it (`id: x # note`) is YAML's, not the id's.
+      const std::size_t hash = field.find(" #");
+      std::string_view value = trimmed(field.substr(3, hash == std::string_view::npos ? hash : hash - 3), true);
+      if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+        value = value.substr(1, value.size() - 2);
+      if (schema::valid_article_id(value)) named = std::string(value);
+    }
+    p = nl;
+  }
+  return {};
+}
+
+}  // namespace
+
 std::expected<Article, ReadError> parse_markdown_article(std::string_view content,
                                                          const std::string& source,
                                                          const std::string& default_id,
@@ -788,33 +815,7 @@ std::expected<Article, ReadError> parse_markdown_article(std::string_view conten
   // helper-91).
   auto whole_file = [&](int line, std::string message) {
     std::string id = schema::valid_article_id(default_id) ? default_id : std::string();
-    // Only from a front matter's lines (a first line `---` to the next, which must come): an
-    // `id:` line in a notes file's text named an article it kept for good (helper-92, helper-93).
-    std::string_view head = content.substr(0, std::min<std::size_t>(content.size(), 64 * 1024));
-    if (head.starts_with("\xEF\xBB\xBF")) head.remove_prefix(3);
-    if (!head.starts_with("---")) head = {};
-    std::string named;
-    for (std::size_t p = 0; p < head.size();) {
-      const std::size_t nl = head.find('\n', p);
-      std::string_view field = head.substr(p, nl == std::string_view::npos ? std::string_view::npos : nl - p);
-      while (!field.empty() && (field.back() == '\r' || field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
-      if (p > 0 && (field == "---" || field == "...")) {  // the front matter's end
-        if (!named.empty()) id = std::move(named);
-        break;
-      }
-      if (field.starts_with("id:") && named.empty()) {
-        field.remove_prefix(3);
-        // A comment after it (`id: x # note`) is YAML's, not the id's.
-        if (const std::size_t hash = field.find(" #"); hash != std::string_view::npos) field = field.substr(0, hash);
-        while (!field.empty() && (field.front() == ' ' || field.front() == '\t')) field.remove_prefix(1);
-        while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
-        if (field.size() >= 2 && (field.front() == '"' || field.front() == '\'') && field.back() == field.front())
-          field = field.substr(1, field.size() - 2);
-        if (schema::valid_article_id(field)) named = std::string(field);
-      }
-      if (nl == std::string_view::npos) break;
-      p = nl + 1;
-    }
+    if (std::string named = front_matter_id(content); !named.empty()) id = std::move(named);
     return std::unexpected(ReadError{source, line, std::move(message), std::move(id)});
   };
   if (content.size() > limits.max_article_bytes)

@@ -52,6 +52,39 @@ bool is_link_url(std::string_view url) {
   return starts_with_nocase("https://") || starts_with_nocase("http://");
 }
 
+std::string site_url_problem(std::string_view u) {
+  const auto is = [](int (*test)(int)) { return [test](char c) { return test(static_cast<unsigned char>(c)) != 0; }; };
+  const auto digit = is(std::isdigit), xdigit = is(std::isxdigit), alnum = is(std::isalnum);
+  std::string lower(u);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::size_t scheme = lower.starts_with("https://") ? 8 : lower.starts_with("http://") ? 7 : 0;
+  if (scheme == 0) return "it does not begin with http:// or https://";
+  if (!std::none_of(u.begin(), u.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || std::string_view("\"<>\\^`{|}?#@").find(c) != std::string_view::npos;
+      }))
+    return "it holds a space, a quote, `<`, `>`, `@`, a query (`?`) or a fragment (`#`)";
+  // host[:port], the host a name or an address (`[::1]` too).
+  const std::string_view authority = u.substr(scheme, u.find('/', scheme) - scheme);
+  const std::size_t host_end = authority.starts_with('[') ? authority.find(']') + 1 : authority.find(':');
+  const std::string_view host = authority.substr(0, std::min(host_end, authority.size()));
+  const std::string_view port = host_end < authority.size() ? authority.substr(host_end) : std::string_view();
+  // A host name of letters, digits, dots and hyphens (an IDN in its xn-- form), or an IPv6
+  // address in brackets (`https://-.-`, `exa%20mple.org` and `[zz]` went into /opensearch.xml).
+  const bool ipv6 = host.size() > 2 && host.front() == '[' && host.back() == ']' &&
+                    std::all_of(host.begin() + 1, host.end() - 1, [&](char c) { return xdigit(c) || c == ':' || c == '.'; });
+  const bool name = !host.empty() && host.front() != '-' && host.front() != '.' && host.back() != '-' &&
+                    std::any_of(host.begin(), host.end(), alnum) &&
+                    std::all_of(host.begin(), host.end(), [&](char c) { return alnum(c) || c == '.' || c == '-'; });
+  if (!ipv6 && !name) return "its host is no host name (letters, digits, dots and hyphens; an IDN in its xn-- form) or [IPv6] address";
+  const bool port_ok = port.empty() || (port.size() >= 2 && port.size() <= 6 && port[0] == ':' &&
+                                        std::all_of(port.begin() + 1, port.end(), digit) &&
+                                        std::stoul(std::string(port.substr(1))) >= 1 && std::stoul(std::string(port.substr(1))) <= 65535);
+  if (!port_ok) return "its port is not a number from 1 to 65535";
+  for (std::size_t at = u.find('%'); at != std::string_view::npos; at = u.find('%', at + 1))
+    if (at + 2 >= u.size() || !xdigit(u[at + 1]) || !xdigit(u[at + 2])) return "a `%` is not followed by two hex digits";
+  return {};
+}
+
 std::string link_url(const std::string& url, const std::string& id) {
   return is_link_url(url) ? url : "/articles/" + id;
 }

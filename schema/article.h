@@ -52,6 +52,10 @@ struct Article {
 // or an absolute http(s) URL; no spaces or control characters. Anything else ("javascript:",
 // "data:") is refused at indexing and replaced by the article's own path where a link is made.
 bool is_link_url(std::string_view url);
+// What is wrong with `url` as a site's own address (an http(s) URL with a host name or [IPv6]
+// address, a port from 1 to 65535, a path; no userinfo, query, fragment, space or bad `%`
+// escape), in a few words; empty when nothing is.
+std::string site_url_problem(std::string_view url);
 // `url` when is_link_url(url), else "/articles/<id>".
 std::string link_url(const std::string& url, const std::string& id);
 

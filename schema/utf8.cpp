@@ -105,4 +105,16 @@ std::string without_bidi_controls(std::string_view text) {
   return out;
 }
 
+std::string spaces_as_one(std::string_view text, bool trim) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const bool space = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    if (!space) out += c;
+    else if ((!trim || !out.empty()) && (out.empty() || out.back() != ' ')) out += ' ';
+  }
+  if (trim && !out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 }  // namespace mssearch

@@ -31,6 +31,11 @@ std::size_t control_char_length(std::string_view text, std::size_t at);
 // The one escaper for what the CLI and the server's log print (JSON output is JSON-escaped instead).
 std::string printable(std::string_view text);
 
+// `text` with each run of ASCII white space (space, tab, CR, LF) as one space; `trim`: none at
+// either end. The one collapser for a field written over lines, a prefix being typed and a
+// recorded query.
+std::string spaces_as_one(std::string_view text, bool trim);
+
 // `text` without the invisible controls that reorder what follows them (Unicode's Bidi_Control
 // property: U+202E right-to-left override, the other embeddings, isolates and marks). A query
 // echoed in a page's title turned the site's name after it backwards. Bytes that are not

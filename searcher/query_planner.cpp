@@ -309,11 +309,9 @@ std::string joined_words_apart(const std::string& text, bool typing) {
 }
 
 std::string typed_words_apart(std::string_view typed) {
-  // Runs of spaces as one (`fatigue — sl` was offered "fatigue   sleep").
-  std::string out;
-  for (const char c : joined_words_apart(ascii_spaces_and_dashes(typed), true))
-    if (c != ' ' || out.empty() || out.back() != ' ') out += c;
-  return out;
+  // Runs of spaces as one (`fatigue — sl` was offered "fatigue   sleep"); one at the end stays:
+  // the last word is whole.
+  return spaces_as_one(joined_words_apart(ascii_spaces_and_dashes(typed), true), false);
 }
 
 namespace {
@@ -1488,7 +1486,10 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     // it is read as a prefix: complete (`cells/B`: the word b), the text is the submitted one
     // (19 articles live, 3 on Enter; helper-92).
     std::string apart = joined_words_apart(plan.folded);
-    if (request.partial)
+    const std::size_t last_chunk = plan.folded.find_last_of(" \t\r\n");
+    const bool joined_last =
+        plan.folded.find_first_of("/\\@_:", last_chunk == std::string::npos ? 0 : last_chunk) != std::string::npos;
+    if (request.partial && joined_last)
       if (std::string typing = joined_words_apart(plan.folded, true); typing != apart && last_word_incomplete(typing))
         apart = std::move(typing);
     plan.folded = std::move(apart);
@@ -1687,11 +1688,11 @@ bool QueryPlanner::last_word_incomplete(const std::string& folded) {
   // A word a synonym group knows (`tired`, which no article uses) is searched as its group, and
   // so is the last word of an expression the words before it begin (`nerve coatings`: read as a
   // prefix, its group was lost and 18 articles found, 8 on Enter).
-  if (synonyms_->expand(word, false) != word || synonyms_->expand(folded, false) != synonyms_->expand(folded, true)) return false;
+  if (synonyms_->expand(word, false) != word || synonyms_->ends_with_expression(folded)) return false;
   return !db_.term_exists(word);
 }
 
-Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
+Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial, bool exclusion) {
   // A date range with a sign (a day is a range by now: date_filters): Xapian's parser reads no
   // sign before a range, so `-date:…` was ignored (every date's articles) and `+date:…` lost.
   // Outside brackets, a signed range applies to the whole query, beside AND or OR too: `+`
@@ -1750,7 +1751,7 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
                                   const std::string_view w = std::string_view(rest).substr(c.begin, c.end - c.begin);
                                   return is_operator_word(w);
                                 });
-      Xapian::Query kept = nothing_else ? match_all() : parse(rest, partial);
+      Xapian::Query kept = nothing_else ? match_all() : parse(rest, partial, exclusion);
       if (!required.empty()) kept = Xapian::Query(Xapian::Query::OP_FILTER, kept, ranges(required, Xapian::Query::OP_AND));
       if (!excluded.empty()) kept = Xapian::Query(Xapian::Query::OP_AND_NOT, kept, ranges(excluded, Xapian::Query::OP_OR));
       return kept;
@@ -1806,7 +1807,7 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
       if ((need_or && alternatives.size() < 2) || std::any_of(alternatives.begin(), alternatives.end(), [](const auto& a) { return a.empty(); }))
         return std::nullopt;
       const auto query_of = [&](const Item& item) -> std::optional<Xapian::Query> {
-        if (!item.group) return parse(std::string(item.text), false);
+        if (!item.group) return parse(std::string(item.text), false, exclusion);
         return filters_joined(item.text, false);
       };
       std::vector<Xapian::Query> either;
@@ -1853,7 +1854,7 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
       const Xapian::Query filter(Xapian::Query::OP_AND, groups.begin(), groups.end());
       // Nothing else but stray brackets (`(topic:a OR topic:b))`: 0 articles).
       if (rest.find_first_not_of(" \t\r\n()") == std::string::npos) return filter;
-      return Xapian::Query(Xapian::Query::OP_FILTER, parse(rest, partial), filter);
+      return Xapian::Query(Xapian::Query::OP_FILTER, parse(rest, partial, exclusion), filter);
     }
   }
   // Exclusions at the top level (`-fatigue`, `-topic:fatigue`, `-"white matter"`, `-(a OR b)`)
@@ -1872,14 +1873,7 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
         // A hyphenated word left out is its phrase, as Xapian reads `-heat-sensitivity`: its
         // words apart left out every article with either (7 of 14 fatigue articles where the
         // phrase's 1; helper-93's `-疲労bladder`).
-        const bool outer = std::exchange(parsing_exclusion_, true);
-        try {
-          excluded.push_back(parse(std::string(piece(chunks[k]).substr(1)), false));
-        } catch (...) {
-          parsing_exclusion_ = outer;
-          throw;
-        }
-        parsing_exclusion_ = outer;
+        excluded.push_back(parse(std::string(piece(chunks[k]).substr(1)), false, true));
       }
     if (std::any_of(dropped.begin(), dropped.end(), [](bool d) { return d; })) {
       std::string rest;
@@ -1893,7 +1887,7 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
           std::all_of(spans.begin(), spans.end(), [&](const auto& span) {
             return excludes_nothing(std::string_view(rest).substr(span.first, span.second - span.first));
           });
-      Xapian::Query kept = rest.empty() || stop_words_only ? match_all() : parse(rest, partial);
+      Xapian::Query kept = rest.empty() || stop_words_only ? match_all() : parse(rest, partial, exclusion);
       if (kept.empty()) kept = match_all();  // nothing to search beside them (`-sleep )`)
       if (excluded.empty()) return kept;
       return Xapian::Query(Xapian::Query::OP_AND_NOT, kept, Xapian::Query(Xapian::Query::OP_OR, excluded.begin(), excluded.end()));
@@ -1902,7 +1896,7 @@ Xapian::Query QueryPlanner::parse(const std::string& folded, bool partial) {
   const unsigned partial_flag = partial ? kPartialFlag : 0u;
   // Hyphenated words as words (RankingOptions::hyphens_as_words); under AND, the phrase Xapian
   // makes of them is the stricter reading, and a compound's joined form is not required.
-  const bool split = options_.ranking.hyphens_as_words && !options_.ranking.default_and && !parsing_exclusion_;
+  const bool split = options_.ranking.hyphens_as_words && !options_.ranking.default_and && !exclusion;
   std::string text = synonyms_->expand(split ? hyphenated_as_words(folded) : folded, partial);
   unsigned flags = kSyntaxFlags | partial_flag;
   Xapian::Query query;

@@ -130,7 +130,9 @@ class QueryPlanner {
   // an article has, within typos_allowed; `text` itself when none is. `missing`, when given, is
   // set when a value no article has was found, corrected or not.
   std::string filter_values_corrected(const std::string& text, bool* missing = nullptr);
-  Xapian::Query parse(const std::string& folded, bool partial);
+  // `exclusion`: the text is what a sign leaves out, where a hyphenated word stays the phrase it
+  // is (`-heat-sensitivity` left out every article with heat or sensitivity).
+  Xapian::Query parse(const std::string& folded, bool partial, bool exclusion = false);
   Xapian::Query filters(const SearchRequest& request) const;
   Result<QueryPlan> finish(const SearchRequest& request, QueryPlan plan);
   // Whether the last word of `folded` is still being typed (see QueryPlan::partial).
@@ -149,9 +151,6 @@ class QueryPlanner {
   Result<void> take_bad_date();
   std::string bad_date_;
   std::map<std::string, std::string> typed_dates_;  // a date filter as read -> as typed (plan())
-  // parse() reads an exclusion: a hyphenated word stays the phrase it is (`-heat-sensitivity`
-  // left out every article with heat or sensitivity).
-  bool parsing_exclusion_ = false;
   // The words of the query being corrected that were typed capitalised on purpose
   // (capitalised_words in query_planner.cpp), set by spelling_correction and typo_correction.
   std::set<std::string> capitalised_;

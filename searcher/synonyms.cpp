@@ -242,11 +242,11 @@ void SynonymTable::sort_longest_first() {
   }
 }
 
-std::string SynonymTable::expand(std::string_view q, bool partial) const {
-  if (groups_.empty()) return std::string(q);
+// Calls on_match(tokens, i, expression) for each expression read in `q`, left to right, the
+// longest at each word; expand and ends_with_expression read the same matches.
+template <class OnMatch>
+void SynonymTable::each_match(std::string_view q, bool partial, OnMatch&& on_match) const {
   const auto tokens = query_tokens(q, partial);
-  std::string out;
-  std::size_t copied = 0;
   for (std::size_t i = 0; i < tokens.size();) {
     const Expression* match = nullptr;
     if (tokens[i].expandable) {
@@ -281,6 +281,17 @@ std::string SynonymTable::expand(std::string_view q, bool partial) const {
       ++i;
       continue;
     }
+    on_match(tokens, i, *match);
+    i += match->tokens.size();
+  }
+}
+
+std::string SynonymTable::expand(std::string_view q, bool partial) const {
+  if (groups_.empty()) return std::string(q);
+  std::string out;
+  std::size_t copied = 0;
+  each_match(q, partial, [&](const auto& tokens, std::size_t i, const Expression& e) {
+    const Expression* match = &e;
     const std::size_t begin = tokens[i].begin, end = tokens[i + match->tokens.size() - 1].end;
     out.append(q.substr(copied, begin - copied));
     out += '(';
@@ -299,10 +310,17 @@ std::string SynonymTable::expand(std::string_view q, bool partial) const {
     if (plural) out += " OR " + quoted_if_needed(typed);
     out += ')';
     copied = end;
-    i += match->tokens.size();
-  }
+  });
   out.append(q.substr(copied));
   return out;
+}
+
+bool SynonymTable::ends_with_expression(std::string_view folded) const {
+  bool ends = false;
+  each_match(folded, false, [&](const auto& tokens, std::size_t i, const Expression& e) {
+    ends = ends || (i + e.tokens.size() == tokens.size() && tokens.back().end == folded.size());
+  });
+  return ends;
 }
 
 }  // namespace mssearch

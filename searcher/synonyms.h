@@ -40,6 +40,10 @@ class SynonymTable {
   // (expr OR "other expr" …). Longest match wins. Text without matches comes back unchanged.
   std::string expand(std::string_view folded_query, bool partial) const;
 
+  // Whether the last word of `folded`, at its very end, is read as (the end of) an expression:
+  // as-you-type, such a word is whole, not a prefix (`nerve coatings`).
+  bool ends_with_expression(std::string_view folded) const;
+
   std::size_t group_count() const { return groups_.size(); }
   // The one-word expression (folded) that typing expands, nearest to `word` within
   // `max_edits` (edits_between), or empty: a typo of a word only the table knows (`tierd`,
@@ -56,6 +60,8 @@ class SynonymTable {
     std::vector<std::string> tokens;
     std::size_t group;
   };
+  template <class OnMatch>
+  void each_match(std::string_view q, bool partial, OnMatch&& on_match) const;
   std::vector<std::vector<std::string>> groups_;  // folded expressions as written
   std::vector<std::size_t> triggers_;              // of each group: how many of its first expand it
   std::unordered_map<std::string, std::vector<Expression>> by_first_token_;

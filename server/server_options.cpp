@@ -170,40 +170,8 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
         // fragment. It went unchecked into /opensearch.xml (`search.example.org` made a relative,
         // broken template; `javascript:…` a script's; helper-91).
         o.public_url = v.as<std::string>();
-        const std::string& u = o.public_url;
-        std::string lower = u;
-        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        const std::size_t scheme = lower.starts_with("https://") ? 8 : lower.starts_with("http://") ? 7 : 0;
-        // host[:port], the host a name or an address (`[::1]` too), the port 1 to 65535.
-        const std::string authority = scheme == 0 ? std::string() : u.substr(scheme, u.find('/', scheme) - scheme);
-        const std::size_t host_end = authority.starts_with('[') ? authority.find(']') + 1 : authority.find(':');
-        const std::string host = authority.substr(0, std::min(host_end, authority.size()));
-        const std::string port = host_end < authority.size() ? authority.substr(host_end) : std::string();
-        const bool port_ok = port.empty() || (port.size() >= 2 && port.size() <= 6 && port[0] == ':' &&
-                                              std::all_of(port.begin() + 1, port.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-                                              std::stoul(port.substr(1)) >= 1 && std::stoul(port.substr(1)) <= 65535);
-        const bool plain = std::none_of(u.begin(), u.end(), [](char c) {
-          return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || std::string_view("\"<>\\^`{|}?#@").find(c) != std::string_view::npos;
-        });
-        // A host name of letters, digits, dots and hyphens (an IDN in its xn-- form), or an IPv6
-        // address in brackets; `%` only as an escape (`https://-.-`, `exa%20mple.org` and `[zz]`
-        // went into /opensearch.xml; helper-93).
-        const bool ipv6 = host.size() > 2 && host.front() == '[' && host.back() == ']' &&
-                          std::all_of(host.begin() + 1, host.end() - 1, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.'; });
-        const bool name = !host.empty() && host.front() != '-' && host.front() != '.' && host.back() != '-' &&
-                          std::any_of(host.begin(), host.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }) &&
-                          std::all_of(host.begin(), host.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-'; });
-        bool escapes_ok = true;
-        for (std::size_t at = u.find('%'); at != std::string::npos && escapes_ok; at = u.find('%', at + 1))
-          escapes_ok = at + 2 < u.size() && std::isxdigit(static_cast<unsigned char>(u[at + 1])) != 0 &&
-                       std::isxdigit(static_cast<unsigned char>(u[at + 2])) != 0;
-        std::string wrong;
-        if (scheme == 0) wrong = "it does not begin with http:// or https://";
-        else if (!plain) wrong = "it holds a space, a quote, `<`, `>`, `@`, a query (`?`) or a fragment (`#`)";
-        else if (!ipv6 && !name) wrong = "its host is no host name (letters, digits, dots and hyphens; an IDN in its xn-- form) or [IPv6] address";
-        else if (!port_ok) wrong = "its port is not a number from 1 to 65535";
-        else if (!escapes_ok || host.find('%') != std::string::npos) wrong = "a `%` is not followed by two hex digits";
-        if (!u.empty() && !wrong.empty())
+        const std::string wrong = site_url_problem(o.public_url);
+        if (!o.public_url.empty() && !wrong.empty())
           return fail(ErrorCode::kIo, yaml_where(path, v) + ": public_url must be the site's http(s) address (" + wrong +
                                                         "), e.g. https://search.example.org");
       }
