@@ -105,6 +105,22 @@ bool is_expansion_term(std::string_view term) {
   return !stop.contains(stem);
 }
 
+bool cjk_beside_latin(char32_t before_char, char32_t after_char) {
+  const auto before = static_cast<UChar32>(before_char), after = static_cast<UChar32>(after_char);
+  const auto cjk = [](UChar32 c) {
+    if (c < 0x80) return false;
+    if (c == 0x30FC || c == 0xFF70) return true;  // the katakana long vowel mark (script Common)
+    UErrorCode script_status = U_ZERO_ERROR;
+    const UScriptCode script = uscript_getScript(c, &script_status);
+    return script == USCRIPT_HAN || script == USCRIPT_HIRAGANA || script == USCRIPT_KATAKANA || script == USCRIPT_HANGUL;
+  };
+  const auto latin = [](UChar32 c) {
+    UErrorCode script_status = U_ZERO_ERROR;
+    return c < 0x80 ? std::isalnum(static_cast<int>(c)) != 0 : uscript_getScript(c, &script_status) == USCRIPT_LATIN;
+  };
+  return (latin(before) && cjk(after)) || (cjk(before) && latin(after));
+}
+
 std::string fold_text(std::string_view utf8) {
   const auto& n = normalizers();
   UErrorCode status = U_ZERO_ERROR;
@@ -158,23 +174,12 @@ std::string fold_text(std::string_view utf8) {
   // 0 articles). A hyphen, not a space: a sign, a field or a filter still covers both
   // (`-疲労bladder`, `title:疲労bladder`, `topic:fatigue疲労`; helper-93), and a word alone
   // finds it as a hyphenated word's part does.
-  const auto cjk = [](UChar32 c) {
-    if (c == 0x30FC || c == 0xFF70) return true;  // the katakana long vowel mark (script Common)
-    UErrorCode script_status = U_ZERO_ERROR;
-    const UScriptCode script = uscript_getScript(c, &script_status);
-    return script == USCRIPT_HAN || script == USCRIPT_HIRAGANA || script == USCRIPT_KATAKANA || script == USCRIPT_HANGUL;
-  };
-  const auto latin = [](UChar32 c) {
-    UErrorCode script_status = U_ZERO_ERROR;
-    return c < 0x80 ? std::isalnum(static_cast<int>(c)) != 0 : uscript_getScript(c, &script_status) == USCRIPT_LATIN;
-  };
   icu::UnicodeString spelled;
   UChar32 last = 0;
   for (int32_t i = 0, k = 0; i < folded.length(); ++k) {
     UChar32 c = folded.char32At(i);
     i += U16_LENGTH(c);
-    if (last != 0 && ((latin(last) && c >= 0x80 && cjk(c)) || (last >= 0x80 && cjk(last) && latin(c))))
-      spelled.append(UChar32{'-'});
+    if (last != 0 && cjk_beside_latin(static_cast<char32_t>(last), static_cast<char32_t>(c))) spelled.append(UChar32{'-'});
     last = c;
     const char* name = in_word[static_cast<std::size_t>(k)] ? nullptr : greek_name(c);
     if (name == nullptr) {

@@ -25,6 +25,9 @@ namespace mssearch {
 // out ("β-interferon" -> "beta-interferon"). Invalid UTF-8 becomes U+FFFD. Uses ICU's shared,
 // immutable Normalizer2 instances: nothing is built per call beyond the strings.
 std::string fold_text(std::string_view utf8);
+// Whether fold_text parts a word between these two characters: Chinese, Japanese or Korean
+// letters beside Latin letters or digits (`fatigue疲労` is two words).
+bool cjk_beside_latin(char32_t before, char32_t after);
 
 // Joined forms of hyphenated tokens that mix letters and digits, found in already folded text:
 // "il-10" -> "il10", "anti-cd20" -> "anticd20", "covid-19" -> "covid19".

@@ -1,8 +1,14 @@
 #include "searcher/page_builder.h"
 
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
+#include <algorithm>
+#include <cctype>
 #include <initializer_list>
 #include <string_view>
 
+#include "schema/text_analyzer.h"
 #include "schema/utf8.h"
 
 namespace mssearch {
@@ -37,6 +43,117 @@ std::string opening(std::string_view text, std::size_t length) {
   while (cut > 0 && std::string_view(",;:-(").find(text[cut - 1]) != std::string_view::npos) --cut;
   return std::string(text.substr(0, cut)) + "…";
 }
+
+// The snippet's source as the index reads its words, and the way back. Xapian's snippet finds
+// the query's terms in a text by its own tokenising, which lowercases but does not fold:
+// "Sjögren" was never marked for `sjogren` (the index's term), "β" for `beta`, "疲労bladder"
+// (one word to Xapian, two to the index) for either. The text is given to Xapian with each
+// word that folds otherwise folded (and words fold_text parts, parted by a space); the
+// passage and marks it returns are mapped back onto the article's own text.
+class FoldedSource {
+ public:
+  explicit FoldedSource(std::string_view source) : source_(source) {
+    ascii_ = std::all_of(source.begin(), source.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x80; });
+    if (ascii_) return;
+    folded_.reserve(source.size() + 16);
+    std::size_t run = std::string_view::npos;  // where the current run of word characters began
+    UChar32 last = 0;
+    for (std::size_t i = 0; i < source.size();) {
+      const std::size_t at = i;
+      UChar32 c = static_cast<unsigned char>(source[i]);
+      bool word = false;
+      if (c < 0x80) {
+        ++i;
+        word = std::isalnum(c) != 0;
+      } else {
+        U8_NEXT(source.data(), i, source.size(), c);
+        word = c >= 0 && (u_isalnum(c) != 0 || (U_GET_GC_MASK(c) & U_GC_M_MASK) != 0);
+      }
+      // A zero-width space or a mark of writing direction parts words for the index, not for
+      // Xapian's tokeniser: a space here.
+      const bool parting = c >= 0x80 && (c == 0x200B || u_hasBinaryProperty(c, UCHAR_BIDI_CONTROL));
+      if (run != std::string_view::npos && (!word || cjk_beside_latin(static_cast<char32_t>(last), static_cast<char32_t>(c)))) {
+        end_run(run, at);
+        run = std::string_view::npos;
+        if (word) changed(at, at, " ");  // `疲労bladder`: two words
+      }
+      if (word) {
+        if (run == std::string_view::npos) run = at;
+      } else if (parting) {
+        changed(at, i, " ");
+      } else {
+        folded_.append(source.substr(at, i - at));
+      }
+      last = c;
+    }
+    if (run != std::string_view::npos) end_run(run, source.size());
+  }
+
+  // The text to give Xapian: `source` itself (the one this was made of) when it is all ASCII,
+  // which folds as Xapian lowercases.
+  const std::string& text(const std::string& source) const { return ascii_ ? source : folded_; }
+  bool same() const { return spans_.empty(); }
+
+  // Xapian's snippet of text() mapped onto the source.
+  Highlighted back(Highlighted snippet) const {
+    if (same()) return snippet;
+    static constexpr std::string_view kOmit = "…";
+    std::string_view core = snippet.text;
+    std::size_t at = folded_.find(core);
+    const bool omit_before = at != 0 && core.starts_with(kOmit);
+    if (omit_before) core.remove_prefix(kOmit.size());
+    const bool omit_after = core.ends_with(kOmit) && folded_.find(core) == std::string::npos;
+    if (omit_after) core.remove_suffix(kOmit.size());
+    at = folded_.find(core);
+    if (at == std::string::npos) return Highlighted{};  // not Xapian's passage of it: no snippet
+    const std::size_t shift = omit_before ? kOmit.size() : 0;
+    const std::size_t begin = to_source(at, false), end = to_source(at + core.size(), true);
+    Highlighted out;
+    if (omit_before) out.text += kOmit;
+    out.text.append(source_.substr(begin, end - begin));
+    if (omit_after) out.text += kOmit;
+    for (const auto& m : snippet.marks) {
+      if (m.begin < shift || m.end > shift + core.size()) continue;
+      const std::size_t b = to_source(at + m.begin - shift, false), e = to_source(at + m.end - shift, true);
+      if (e > b && b >= begin && e <= end) out.marks.push_back({b - begin + shift, e - begin + shift});
+    }
+    return out;
+  }
+
+ private:
+  struct Span {
+    std::size_t folded_begin, folded_end, source_begin, source_end;
+  };
+
+  void end_run(std::size_t begin, std::size_t end) {
+    const std::string_view word = source_.substr(begin, end - begin);
+    if (std::all_of(word.begin(), word.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x80; })) {
+      folded_.append(word);  // Xapian lowercases ASCII as the index folds it
+      return;
+    }
+    const std::string folded = fold_text(word);
+    if (folded == word) folded_.append(word);
+    else changed(begin, end, folded);
+  }
+  void changed(std::size_t source_begin, std::size_t source_end, std::string_view text) {
+    spans_.push_back({folded_.size(), folded_.size() + text.size(), source_begin, source_end});
+    folded_.append(text);
+  }
+  // An offset in text() as one in the source; inside a changed word, its start (or its end).
+  std::size_t to_source(std::size_t at, bool end) const {
+    auto after = std::upper_bound(spans_.begin(), spans_.end(), at, [](std::size_t x, const Span& s) { return x < s.folded_begin; });
+    if (after == spans_.begin()) return at;
+    const Span& s = *std::prev(after);
+    if (at >= s.folded_end) return s.source_end + (at - s.folded_end);
+    if (at == s.folded_begin) return s.source_begin;
+    return end ? s.source_end : s.source_begin;
+  }
+
+  std::string_view source_;
+  bool ascii_ = false;
+  std::string folded_;
+  std::vector<Span> spans_;
+};
 
 }  // namespace
 
@@ -112,7 +229,9 @@ Page build_page(const Xapian::Database& db, const ScoredDocs& ranked, const Xapi
     SearchHit hit = hit_of(*article, score);
     if (options.snippets) {
       const std::string source = snippet_source(*article);
-      hit.snippet = highlighted_from_snippet(marks.snippet(source, options.snippet_length, stemmer, 0, "<mark>", "</mark>", "…"));
+      const FoldedSource folded(source);
+      hit.snippet = folded.back(
+          highlighted_from_snippet(marks.snippet(folded.text(source), options.snippet_length, stemmer, 0, "<mark>", "</mark>", "…")));
       // No word of the query in the text (nothing typed that weighs: a blank box, filters or
       // exclusions alone; or words matched in the title or a topic only): the article's
       // opening, its takeaway first. Xapian's choice among passages that hold nothing was the

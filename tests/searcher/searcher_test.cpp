@@ -900,6 +900,40 @@ TEST_CASE("search: snippets highlight stemmed forms and escape article text", "[
   }
 }
 
+TEST_CASE("search: snippets mark words as the index folds them: accents and Greek letters and CJK beside Latin", "[searcher]") {
+  // Xapian's snippet lowercases but does not fold: "Sjögren" was never marked for `sjogren`, "β"
+  // for `beta`, and "疲労bladder" (two words to the index) for either word.
+  test::TempDir tmp;
+  test::write_file(tmp / "a/x.md", "---\ntitle: Overlap\ndate: 2025-01-01\n---\n"
+                                   "People with Sjögren’s syndrome took β-interferon; the 疲労bladder study; "
+                                   "TNF-α rose, and Émile’s café\u200bnotes.\n");
+  auto s = index_and_open(tmp / "a", tmp / "db");
+  REQUIRE(s);
+  const auto marked = [&](const std::string& query) {
+    SearchRequest request;
+    request.query = query;
+    auto r = s->search(request);
+    REQUIRE(r);
+    REQUIRE(r->hits.size() == 1);
+    const Highlighted& h = r->hits[0].snippet;
+    // The text is the article's own, as written.
+    CHECK_THAT(h.text, Catch::Contains("Sjögren’s syndrome took β-interferon; the 疲労bladder study"));
+    std::vector<std::string> out;
+    for (const auto& m : h.marks) out.push_back(h.text.substr(m.begin, m.end - m.begin));
+    return out;
+  };
+  CHECK(marked("sjogren") == std::vector<std::string>{"Sjögren’s"});
+  CHECK(marked("SJÖGREN") == std::vector<std::string>{"Sjögren’s"});
+  CHECK(marked("beta") == std::vector<std::string>{"β"});
+  CHECK(marked("\"beta interferon\"") == std::vector<std::string>{"β-interferon"});
+  CHECK(marked("疲労") == std::vector<std::string>{"疲労"});
+  CHECK(marked("bladder") == std::vector<std::string>{"bladder"});
+  CHECK(marked("tnf alpha") == std::vector<std::string>{"TNF", "α"});
+  CHECK(marked("emile") == std::vector<std::string>{"Émile’s"});
+  CHECK(marked("notes") == std::vector<std::string>{"notes"});
+  CHECK(marked("cafe") == std::vector<std::string>{"café"});
+}
+
 TEST_CASE("facets: counts over the whole match set equal a brute-force count", "[searcher][facets]") {
   CorpusIndex c;
   const auto articles = corpus_articles();
