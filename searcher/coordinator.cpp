@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -586,6 +587,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
   first.params = shard_params(request);
   first.window = offset + limit;
   first.limit = limit;  // kMatch: the page's size (its related articles)
+  first.snippet_length = options_.snippet_length;
   first.facets = request.facets;
   // A page far down (Elasticsearch's query-then-fetch): the shards answer their whole window
   // without snippets, and the page's hits are fetched with theirs from their shards after the
@@ -871,7 +873,32 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
     for (std::size_t s = 0; s < answers.size(); ++s)
       if (answers[s])
         for (const auto& h : answers[s]->hits) shard_of.emplace(h.id, s);
+  // The same article from two shards (two indexes of the same articles listed as two shards):
+  // once on the page, and said. Each hit was on the page twice, and nothing warned (helper-94).
+  std::set<std::pair<std::size_t, std::size_t>> held_twice;
+  std::string held_twice_example;
+  {
+    std::unordered_map<std::string, std::size_t> holder;
+    for (std::size_t s = 0; s < answers.size(); ++s) {
+      if (!answers[s] || std::find(hits.begin(), hits.end(), &answers[s]->hits) == hits.end()) continue;
+      for (const auto& h : answers[s]->hits)
+        if (const auto [it, fresh] = holder.emplace(h.id, s); !fresh && it->second != s) {
+          held_twice.emplace(it->second, s);
+          if (held_twice_example.empty()) held_twice_example = h.id;
+        }
+    }
+  }
   std::vector<SearchHit> all = merged(hits, order, hit_steps);
+  if (!held_twice.empty()) {
+    std::unordered_set<std::string> seen;
+    std::erase_if(all, [&](const SearchHit& h) { return !seen.insert(h.id).second; });
+    std::string pairs;
+    for (const auto& [a, b] : held_twice) pairs += (pairs.empty() ? "" : "; ") + shard_name(a) + " and " + shard_name(b);
+    result.warnings.push_back(fmt::format(
+        "the same articles come from two shards ('{}' from {}): each article must be in one shard only "
+        "(two indexes of the same articles listed as shards?); totals and facet counts count them twice",
+        held_twice_example, pairs));
+  }
   const std::size_t from = std::min(offset, all.size());
   const std::size_t to = std::min(offset + limit, all.size());
   result.hits.assign(std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(from)),

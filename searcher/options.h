@@ -158,6 +158,9 @@ struct ShardStatus {
 class ShardTransport;  // searcher/shard_protocol.h
 class ResultCache;     // searcher/result_cache.h
 
+// The snippet lengths a server accepts (snippet_length), in characters.
+inline constexpr std::size_t kMinSnippetLength = 20, kMaxSnippetLength = 2000;
+
 struct SearcherOptions {
   std::filesystem::path db_path = "data/index";
   // When not empty, searched instead of db_path: local index directories and remote shards

@@ -598,7 +598,7 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
     ScoredDocs found;  // an article gone since the match is not among them, and left out
     for (auto it = mset.begin(); it != mset.end(); ++it) found.emplace_back(*it, it.get_weight());
     const Xapian::Stem stemmer = r.snippets ? planner.analyzer().snippet_stemmer(plan->query) : Xapian::Stem();
-    a.hits = build_page(db, found, mset, stemmer, {r.snippets, options.snippet_length}, stored).hits;
+    a.hits = build_page(db, found, mset, stemmer, {r.snippets, r.snippet_length > 0 ? r.snippet_length : options.snippet_length}, stored).hits;
     // In the order asked (the page's).
     std::unordered_map<std::string, std::size_t> place;
     for (std::size_t i = 0; i < r.ids.size(); ++i) place.emplace(r.ids[i], i);
@@ -685,7 +685,8 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
                                 .rerank(*plan, matched, window, plan->feedback ? &r.feedback : nullptr);
   const bool snippets = request.snippets && !r.keys_only;
   const Xapian::Stem stemmer = snippets ? planner.analyzer().snippet_stemmer(plan->query) : Xapian::Stem();
-  Page page = build_page(db, reranked.page, matched.mset, stemmer, {snippets, options.snippet_length, r.keys_only}, stored);
+  Page page = build_page(db, reranked.page, matched.mset, stemmer,
+                         {snippets, r.snippet_length > 0 ? r.snippet_length : options.snippet_length, r.keys_only}, stored);
   if (request.related && !plan->partial) {  // as Impl::run: none for a prefix being typed
     RelatedFinder related = related_finder(scoring);
     if (r.op == ShardOp::kPage) {

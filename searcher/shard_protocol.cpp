@@ -444,6 +444,7 @@ std::string encode(const ShardRequest& r) {
                   {"candidate_steps", r.candidate_steps},
                   {"id", r.id},
                   {"limit", r.limit}};
+  if (r.snippet_length > 0) j["snippet_length"] = r.snippet_length;
   if (!r.ids.empty()) j["ids"] = r.ids;
   if (!r.candidate_docids.empty()) {
     j["candidate_docids"] = r.candidate_docids;
@@ -523,6 +524,10 @@ Result<ShardRequest> decode_shard_request(std::string_view bytes) {
       if (id.empty() || id.size() > 240) throw Malformed("an id in 'ids' is empty or longer than 240 bytes");
     r.id = text(j, "id", 4096);
     r.limit = count(j, "limit", 1u << 20);
+    r.snippet_length = count(j, "snippet_length", kMaxSnippetLength);
+    if (r.snippet_length > 0 && r.snippet_length < kMinSnippetLength)
+      return fail(ErrorCode::kBadQuery, "snippet_length " + std::to_string(r.snippet_length) + " is under " +
+                                            std::to_string(kMinSnippetLength));
     return r;
   } catch (const std::exception& e) {  // Malformed, or nlohmann's type errors
     return fail(ErrorCode::kBadQuery, std::string("bad shard request: ") + e.what());

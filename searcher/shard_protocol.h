@@ -102,6 +102,9 @@ struct ShardRequest {
   std::vector<std::string> ids;  // kFetch: the page's articles held by this shard, in the page's order
   std::string id;                // kArticle, kRelated: the article; kSuggest: the prefix
   std::size_t limit = 0;         // kRelated, kSuggest; kMatch, kPage: the page's size
+  // kMatch, kPage, kFetch: the coordinator's snippet_length (its shard servers' own was used, and
+  // `--snippet-length 60` on a coordinator changed nothing; helper-94). 0: the shard's own.
+  std::size_t snippet_length = 0;
 };
 
 // The collection and document frequencies of many terms, in increasing term order: a shard's

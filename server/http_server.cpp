@@ -874,6 +874,9 @@ void HttpServer::Impl::page(const httplib::Request& req, httplib::Response& res)
   const bool fragment = req.get_param_value("fragment") == "1";
   auto deliver = [&](int status, const PageContent& content) {
     res.status = status;
+    // Marks the answer as this server's fragment: the page shows no other HTML in its results (a
+    // proxy's or firewall's 403 or 429 page replaced them; helper-95).
+    if (fragment) res.set_header("X-Mssearch-Fragment", "1");
     res.set_content(fragment ? render_results(content) : render_page(content, options),
                     "text/html; charset=utf-8");
   };
@@ -1189,6 +1192,10 @@ void HttpServer::Impl::setup() {
   add_route(R"(/api/articles/([A-Za-z0-9._-]{1,200})/related)", "/api/articles/:id/related",
             [this](Req req, Res res) { article(req, res, true); });
   add_route(R"(/articles/([A-Za-z0-9._-]{1,200}))", "/articles/:id", [this](Req req, Res res) { article_page(req, res); });
+  // An article's address with a slash after it (a link written so, a visitor's edit) is the
+  // article's (it was "Article not found"; helper-95).
+  add_route(R"(/articles/([A-Za-z0-9._-]{1,200})/)", "/articles/:id",
+            [](Req req, Res res) { res.set_redirect("/articles/" + req.matches[1].str(), 301); });
   // Any other address under /articles/ is a page a visitor followed: the page that says so.
   add_route(R"(/articles(/.*)?)", "/articles/:id", [this](Req, Res res) { send_article_not_found(res, options); });
   add_route("/favicon.ico", "/favicon.ico", [](Req, Res res) { res.status = 204; });

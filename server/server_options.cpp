@@ -221,7 +221,7 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
     const char* name;
     std::size_t value, low, high;
   } limits[] = {
-      {"snippet_length", o.searcher.snippet_length, 20, 2000},
+      {"snippet_length", o.searcher.snippet_length, kMinSnippetLength, kMaxSnippetLength},
       {"max_per_page", o.searcher.max_limit, 1, 1000},
       {"max_offset", o.searcher.max_offset, 0, 1000000},
       {"shard_fetch_from_offset", o.searcher.fetch_from_offset, 0, 1000000},

@@ -103,6 +103,11 @@
     // The same words again (Enter after a live answer, a filter, a sort, a chip): the server
     // reuses the search it recorded for the editors' analytics instead of counting another.
     if (recorded.id && recorded.q === words) fragment += "&search_id=" + encodeURIComponent(recorded.id);
+    // Busy until the answer comes: on a slow network nothing changed for seconds (the page dims
+    // after a moment, search.css; a screen reader hears the region is updating).
+    results.setAttribute("aria-busy", "true");
+    var mine = controller;
+    var done = function () { if (controller === mine) results.removeAttribute("aria-busy"); };
     fetch(fragment, { signal: controller.signal, headers: { "Accept": "text/html" } })
       // The network down (fetch's TypeError) was said nowhere: the box held the new words over
       // the old results. A newer search aborting this one is nothing to say.
@@ -114,8 +119,10 @@
         // A fragment is HTML, also for a refused parameter (400, with its message). What the
         // server answers before any page is made (an address over its limit, 414; overloaded,
         // 503) is JSON, and a proxy's error page (nginx's 502 while the server restarts) is no
-        // fragment: the visitor is told in words, and the results shown stay.
-        if (r.status !== 414 && r.status < 500 && /^text\/html/.test(r.headers.get("Content-Type") || "")) return r.text();
+        // fragment: the visitor is told in words, and the results shown stay. Nor is a proxy's or
+        // firewall's HTML page of 403 or 429: a fragment says it is one.
+        if (r.status !== 414 && r.status < 500 && r.headers.get("X-Mssearch-Fragment") === "1" &&
+            /^text\/html/.test(r.headers.get("Content-Type") || "")) return r.text();
         throw { problem: r.status === 414 || r.status === 413 ? "This search is too long. Please shorten it and try again."
                                                               : "Search is not available right now. Please try again in a moment." };
       })
@@ -152,12 +159,15 @@
         var pageOf = results.querySelector(".pagination span");
         if (status) status.textContent = (summary ? summary.textContent : "") + (summary && pageOf ? ", " + pageOf.textContent.toLowerCase() : "");
       })
-      .catch(function (e) { if (e && e.problem) tell(e.problem); });
+      .catch(function (e) { if (e && e.problem) tell(e.problem); })
+      .then(done, done);
   }
 
   function tell(problem) {
     var old = results.querySelector(".error.problem");
     if (old) old.remove();
+    // The server's page may say it already (its 503 page): said once, not twice to a screen reader.
+    if (Array.prototype.some.call(results.querySelectorAll("[role=alert]"), function (el) { return el.textContent.trim() === problem; })) return;
     var p = document.createElement("p");
     p.className = "error problem";
     p.setAttribute("role", "alert");
@@ -210,6 +220,9 @@
     // Ctrl-, Cmd-, Shift- or a middle click opens a tab or window: the browser's to do.
     if (e.defaultPrevented || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
     e.preventDefault();
+    // The link clicked wins over words typed a moment before: their live search, still to come,
+    // took the place of "Next" or of a chip's search (helper-95).
+    clearTimeout(timer);
     var u = new URL(a.href);
     input.value = u.searchParams.get("q") || "";
     load(a.pathname + a.search, a.pathname + a.search, { heading: true });
@@ -220,6 +233,8 @@
     clearTimeout(timer);
     typingEntry = false;
     input.value = new URLSearchParams(location.search).get("q") || "";
-    load(location.pathname + location.search, null, null, false);
+    // Focus on a control of the results stays on it in the entry shown (it fell to the body, and
+    // the next Tab started from the top of the page).
+    load(location.pathname + location.search, null, focusKey(), false);
   });
 })();

@@ -200,6 +200,9 @@
     }
     input.addEventListener("input", function () {
       clearTimeout(timer);
+      // The option chosen was one for the words before: Enter now opens the results for these
+      // (it opened the old option's article; helper-95).
+      highlight(-1);
       timer = setTimeout(search, 200);
     });
     input.addEventListener("keydown", function (e) {
@@ -224,6 +227,8 @@
         else if (q) { e.preventDefault(); window.location.href = resultsPage(q); }  // the full results page
       } else if (e.key === "Tab") {
         open(false);
+      } else if (e.key === "ArrowLeft" || e.key === "ArrowRight" || e.key === "Home" || e.key === "End") {
+        highlight(-1);  // the caret moves in the box, and the choice goes back to it (ARIA's combobox)
       }
     });
     input.addEventListener("blur", function () { open(false); });

@@ -57,6 +57,23 @@ await run(async (browser) => {
     { key: "Enter", keyCode: 229, isComposing: true, bubbles: true, cancelable: true })));
   await page.waitForTimeout(500);
   assert.match(page.url(), /\/widget-demo\.html$/, "Enter ending a composition does not leave the page");
+  // An option chosen, then other words typed: Enter before their answer searches these words, not
+  // the old option's article (helper-95: it opened the article).
+  await page.locator("#demo").press("ArrowDown");
+  assert.ok(await page.locator("#demo").getAttribute("aria-activedescendant"), "an option is chosen");
+  await page.locator("#demo").press("End");
+  assert.equal(await page.locator("#demo").getAttribute("aria-activedescendant"), null, "the caret moved: no option chosen");
+  await page.locator("#demo").press("ArrowDown");
+  await page.locator("#demo").press("Backspace");
+  assert.equal(await page.locator("#demo").getAttribute("aria-activedescendant"), null, "typing leaves no option chosen");
+  await page.route("**/api/search?*", async (route) => { await new Promise((r) => setTimeout(r, 3000)); await route.continue(); });
+  await page.locator("#demo").pressSequentially("x");
+  await Promise.all([page.waitForURL(/\/\?q=brain/), page.locator("#demo").press("Enter")]);
+  assert.doesNotMatch(page.url(), /\/articles\//, "Enter searched the words typed");
+  await page.unroute("**/api/search?*");
+  await page.goto(base + "/widget-demo.html");
+  await page.locator("#demo").pressSequentially("brain fog", { delay: 40 });
+  await page.waitForSelector(".mss-dropdown .mss-item");
   // An answer that is an error never leaves the last query's list (and its "All N results")
   // standing: the list is cleared and a short message says why.
   const refusedNow = async (pattern, what) => {
@@ -176,7 +193,13 @@ await run(async (browser) => {
   const fragments = (url) => url.searchParams.get("fragment") === "1";
   for (const [answer, what] of [[(route) => route.abort("internetdisconnected"), "no network"],
                                 [(route) => route.fulfill({ status: 502, contentType: "text/html",
-                                  body: "<h1>502 Bad Gateway</h1><p>nginx</p>" }), "a proxy's 502 page"]]) {
+                                  body: "<h1>502 Bad Gateway</h1><p>nginx</p>" }), "a proxy's 502 page"],
+                                // A firewall's or rate limiter's HTML page (403, 429) replaced the
+                                // results with itself (helper-95).
+                                [(route) => route.fulfill({ status: 403, contentType: "text/html",
+                                  body: "<h1>Sorry, you have been blocked Bad Gateway</h1>" }), "a firewall's 403 page"],
+                                [(route) => route.fulfill({ status: 429, contentType: "text/html",
+                                  body: "<h1>429 Too Many Requests Bad Gateway</h1>" }), "a rate limiter's 429 page"]]) {
     await page.goto(base + "/?q=fatigue");
     const shown = await page.locator(".hit").count();
     await page.route(fragments, answer);
@@ -188,7 +211,18 @@ await run(async (browser) => {
     assert.equal(await page.getByText("Bad Gateway").count(), 0, `${what}: no proxy page among the results`);
     await page.unroute(fragments);
   }
-  errors.splice(0, errors.length, ...errors.filter((e) => !/status of 502|ERR_INTERNET_DISCONNECTED/.test(e)));
+  errors.splice(0, errors.length, ...errors.filter((e) => !/status of (502|403|429)|ERR_INTERNET_DISCONNECTED/.test(e)));
+
+  // A slow answer: the results say they are being updated (aria-busy) until it comes.
+  await page.goto(base + "/?q=fatigue");
+  await page.route(fragments, async (route) => { await new Promise((r) => setTimeout(r, 1500)); await route.continue(); });
+  await page.locator("#q").fill("vision");
+  await page.locator("#q").press("Enter");
+  await page.waitForSelector("#results[aria-busy=true]");
+  await page.waitForFunction(() => !document.getElementById("results").hasAttribute("aria-busy"));
+  assert.match(await page.locator("#results-summary").textContent(), /vision/i, "the slow answer shown");
+  await page.unroute(fragments);
+  console.log("a slow answer: busy until it comes");
   console.log("the network down or a proxy's error page: said, and the results shown stay");
 
   // A pasted text too long for an address (over 8 KiB, which the server refuses with a 414

@@ -927,6 +927,64 @@ TEST_CASE("cluster: one index listed as two shards is refused at start, however 
   CHECK(replicas->document_count() == 50);
 }
 
+TEST_CASE("cluster: the same articles from two shards are on the page once and said", "[cluster]") {
+  // Two indexes built apart from the same articles (other UUIDs), listed as two shards: each hit
+  // was on the page twice, the total doubled, and nothing warned (helper-94).
+  test::LiveServer whole(indexes().single, shard_server());
+  test::TempDir again;
+  REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q", test::corpus_dir().string(), (again / "db").string())).exit_code == 0);
+  test::LiveServer twin(again / "db", shard_server());
+  auto coordinator = Searcher::open(coordinator_options({{url(whole)}, {url(twin)}}));
+  REQUIRE(coordinator);
+  for (const std::string page : {"0", "5"}) {
+    SearchRequest request;
+    request.query = "fatigue";
+    request.offset = std::stoul(page);
+    request.limit = 5;
+    auto r = coordinator->search(request);
+    REQUIRE(r);
+    std::set<std::string> distinct;
+    for (const auto& h : r->hits) CHECK(distinct.insert(h.id).second);
+    CHECK(r->hits.size() == 5);
+    REQUIRE_FALSE(r->warnings.empty());
+    CHECK_THAT(r->warnings.back(), Catch::Contains("the same articles come from two shards") &&
+                                       Catch::Contains(url(whole)) && Catch::Contains(url(twin)));
+  }
+  // Shards of one index hold each article once: no such warning.
+  ShardServers servers;
+  auto fine = Searcher::open(coordinator_options(servers.shards()));
+  REQUIRE(fine);
+  SearchRequest request;
+  request.query = "fatigue";
+  auto r = fine->search(request);
+  REQUIRE(r);
+  for (const auto& w : r->warnings) CHECK_THAT(w, !Catch::Contains("two shards"));
+}
+
+TEST_CASE("cluster: a coordinator's snippet length is its shard servers' for its answers", "[cluster]") {
+  ShardServers servers;
+  SearcherOptions o = coordinator_options(servers.shards());
+  o.snippet_length = 40;
+  auto coordinator = Searcher::open(o);
+  REQUIRE(coordinator);
+  SearchRequest request;
+  request.query = "fatigue";
+  auto r = coordinator->search(request);
+  REQUIRE(r);
+  REQUIRE_FALSE(r->hits.empty());
+  // The shard servers' own is 240: a snippet of theirs runs to about that.
+  for (const auto& h : r->hits) CHECK(h.snippet.text.size() < 120);
+  // A deep page's snippets, fetched after the merge, too.
+  SearcherOptions deep = o;
+  deep.fetch_from_offset = 0;
+  auto fetching = Searcher::open(deep);
+  REQUIRE(fetching);
+  auto f = fetching->search(request);
+  REQUIRE(f);
+  REQUIRE_FALSE(f->hits.empty());
+  for (const auto& h : f->hits) CHECK(h.snippet.text.size() < 120);
+}
+
 TEST_CASE("cluster: a search's related articles when feedback finds no terms among many hits are one index's",
           "[cluster]") {
   // No term is held by 16 of the 15 best hits: feedback finds none, for answers of any size.

@@ -1121,7 +1121,15 @@ TEST_CASE("server: article pages in the site's shape, and no link on a page lead
   CHECK(missing->get_header_value("Content-Type") == "text/html; charset=utf-8");
   CHECK_THAT(missing->body, Catch::Contains("Article not found"));
   CHECK_THAT(missing->body, Catch::Contains("href=\"/\""));
-  for (const char* odd : {"/articles/", "/articles", "/articles/foo/", "/articles/a%2Fb", "/articles/a%20b"}) {
+  // An article's address with a slash after it is the article's (it was "Article not found";
+  // helper-95).
+  for (const char* slash : {"/articles/heat-sensitivity-uhthoff/", "/articles/foo/"}) {
+    auto r = s.get(slash);
+    REQUIRE(r);
+    CHECK(r->status == 301);
+    CHECK(r->get_header_value("Location") == std::string(slash).substr(0, std::string(slash).size() - 1));
+  }
+  for (const char* odd : {"/articles/", "/articles", "/articles/foo//", "/articles/a%2Fb", "/articles/a%20b"}) {
     INFO(odd);
     auto r = s.get(odd);
     REQUIRE(r);
@@ -1296,6 +1304,8 @@ TEST_CASE("server: a refused search page keeps the visitor's words in the box", 
     CHECK(long_page->status == 200);
     CHECK_THAT(long_page->body, Catch::Contains("Your search was long, so only its beginning was searched."));
     CHECK_THAT(long_page->body, Catch::Contains("class=\"hit\""));
+    // A fragment says it is one (the page shows no other HTML among its results).
+    CHECK(long_page->get_header_value("X-Mssearch-Fragment") == (fragment.empty() ? "" : "1"));
   }
   CHECK(error_code(s.get_json("/api/search?q=" + encoded, 400)) == "bad_parameter");
   // One word past the limit, with no space to cut at: cut within it, on a character's edge.
