@@ -326,6 +326,9 @@ Result<bool> Coordinator::load_info(bool force) {
         shard_uuids_.resize(n);
         if (!answer->uuids.empty()) {
           if (!shard_uuids_[s].empty() && shard_uuids_[s] != answer->uuids) transport_->stats_cache().clear();
+          // Shared by the server's searchers: the revision goes up once for another index,
+          // whichever of them sees it first.
+          transport_->stats_cache().note_index(s, answer->uuids);
           shard_uuids_[s] = answer->uuids;
         }
       } else if (!answer->uuids.empty() && !first_uuids->empty() && answer->uuids != *first_uuids) {
@@ -412,7 +415,7 @@ Result<bool> Coordinator::load_info(bool force) {
   }
   // Shared by the server's searchers: one opened while a shard is down starts from what the
   // others said (helper-87: /readyz's revision went from 3 to 2 and back).
-  revision_ = transport_->stats_cache().said_revision(std::max(revision_, known));
+  revision_ = transport_->stats_cache().said_revision(known);
   return changed;
 }
 

@@ -762,10 +762,19 @@ void StatsCache::store(const std::string& key, const CollectionStats& stats, std
   plan_terms_[key] = {std::move(terms), stats.last_word_known};
 }
 
-std::uint64_t StatsCache::said_revision(std::uint64_t at_least) {
+std::uint64_t StatsCache::said_revision(std::uint64_t known) {
   std::lock_guard lock(mutex_);
-  said_revision_ = std::max(said_revision_, at_least);
+  if (std::exchange(index_changed_, false) && known + said_offset_ <= said_revision_) said_offset_ = said_revision_ + 1 - known;
+  said_revision_ = std::max(said_revision_, known + said_offset_);
   return said_revision_;
+}
+
+void StatsCache::note_index(std::size_t shard, const std::vector<std::string>& uuids) {
+  if (uuids.empty()) return;
+  std::lock_guard lock(mutex_);
+  if (noted_indexes_.size() <= shard) noted_indexes_.resize(shard + 1);
+  if (!noted_indexes_[shard].empty() && noted_indexes_[shard] != uuids) index_changed_ = true;
+  noted_indexes_[shard] = uuids;
 }
 
 void StatsCache::clear() {

@@ -266,10 +266,16 @@ class StatsCache {
   // Forgets everything: a shard answers from another index (its UUIDs changed) at what may be
   // the same revision (a shard server restarted over an index built apart).
   void clear();
-  // The highest revision a coordinator over these shards has said, raised to `at_least`: shared
-  // by every searcher of one server (not forgotten by clear()), so that one opened while a shard
-  // is down does not say the lower sum of the shards up (/readyz's revision went 3 -> 2).
-  std::uint64_t said_revision(std::uint64_t at_least);
+  // The highest revision a coordinator over these shards has said, raised to `known` (the sum
+  // of the shards' revisions): shared by every searcher of one server (not forgotten by
+  // clear()), so that one opened while a shard is down does not say the lower sum of the shards
+  // up (/readyz's revision went 3 -> 2). After a shard's index changed (note_index), it goes
+  // one up and then grows with the new index's commits (it stayed at the old sum until the new
+  // one passed it, and monitoring saw no change; helper-94).
+  std::uint64_t said_revision(std::uint64_t known);
+  // The databases (UUIDs) shard `shard` answers from, as a searcher's info refresh found them:
+  // another than the last noted (by any searcher of the server) is another index.
+  void note_index(std::size_t shard, const std::vector<std::string>& uuids);
 
  private:
   static constexpr std::size_t kMaxPlans = 20000, kMaxTerms = 200000;
@@ -282,7 +288,9 @@ class StatsCache {
   std::unordered_map<std::string, std::uint32_t> term_freqs_;
   std::uint64_t documents_ = 0, length_ = 0;
   std::vector<std::uint64_t> revisions_;
-  std::uint64_t said_revision_ = 0;
+  std::uint64_t said_revision_ = 0, said_offset_ = 0;
+  std::vector<std::vector<std::string>> noted_indexes_;
+  bool index_changed_ = false;
 };
 
 // How a coordinator reaches its shards: one call, one round trip to one replica of a shard

@@ -1257,6 +1257,31 @@ class SwappableReplica {
   FakeShard fake_;  // last: it calls on the others
 };
 
+TEST_CASE("cluster: a coordinator's revision goes up when a shard answers from a rebuilt index", "[cluster]") {
+  // A shard rebuilt (`index --full`, or a server restarted over an index built apart) starts at
+  // a low revision again: the coordinator's stayed at the old sum until the new one passed it,
+  // and monitoring that watches it saw no change (helper-94).
+  test::LiveServer s0(indexes().shard(0), shard_server()), s1(indexes().shard(1), shard_server()),
+      s2(indexes().shard(2), shard_server());
+  test::TempDir rebuilt;
+  REQUIRE(test::run_mssearch(fmt::format("index '{}' --db '{}' -q", test::corpus_dir().string(), (rebuilt / "db").string())).exit_code == 0);
+  test::LiveServer other(rebuilt / "db", shard_server());
+  SwappableReplica third(url(s2));
+  auto coordinator = Searcher::open(coordinator_options({{url(s0)}, {url(s1)}, {third.url()}}));
+  REQUIRE(coordinator);
+  const auto before = coordinator->revision();
+  REQUIRE(before > 0);
+  third.swap_to(url(other));  // revision 1, as shard 2's was: the sum is the same
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the info refresh is due
+  REQUIRE(coordinator->refresh());
+  CHECK(coordinator->revision() == before + 1);
+  // And back: another change of index, one more.
+  third.swap_to(url(s2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  REQUIRE(coordinator->refresh());
+  CHECK(coordinator->revision() == before + 2);
+}
+
 test::OptionsTweak strict_shard_server() {
   return [](ServerOptions& o) {
     o.shard_server = true;
