@@ -286,6 +286,7 @@ Result<bool> Coordinator::load_info(bool force) {
   std::vector<const std::vector<FacetValue>*> topics;
   duplicate_.clear();
   count_mismatch_.clear();
+  std::vector<std::string> unguarded;
   std::map<std::string, std::size_t> shard_of_uuid;  // each database's shard, by its UUID
   std::map<std::size_t, std::vector<std::string>> miscounted;  // servers by their index's count of shards
   for (std::size_t s = 0; s < answers.size(); ++s) {
@@ -313,6 +314,9 @@ Result<bool> Coordinator::load_info(bool force) {
       // Named, not refused: a subset may be served on purpose for a while. Every such server is
       // named (the first alone was, of two).
       if (answer->of_shards > 0 && answer->of_shards != n) miscounted[answer->of_shards].push_back(name);
+      // A secret sent to a shard server that checks none guards nothing: whoever reaches its
+      // port uses its internal endpoint (helper-94: the coordinator's secret alone said nothing).
+      if (options_.shard_secret && answer->checks_secret == false) unguarded.push_back(name);
       // Replicas of one shard answer from one index (copies keep its UUID): two shards listed as
       // replicas of one would each answer some searches. Named, not refused: a replica still
       // copying a --full rebuild differs for a while too.
@@ -385,6 +389,13 @@ Result<bool> Coordinator::load_info(bool force) {
     revision += answers[s]->revision;
     topics.push_back(&answers[s]->topics);
   }
+  unguarded_ = unguarded.empty() ? std::string()
+                                 : fmt::format("shard server{} {} check{} no shard secret, though this coordinator sends one: "
+                                               "anyone who reaches {} port{} can use the internal endpoint (set shard_secret "
+                                               "on {} too)",
+                                               unguarded.size() > 1 ? "s" : "", fmt::join(unguarded, ", "),
+                                               unguarded.size() > 1 ? "" : "s", unguarded.size() > 1 ? "their" : "its",
+                                               unguarded.size() > 1 ? "s" : "", unguarded.size() > 1 ? "them" : "it");
   for (const auto& [of_shards, names] : miscounted)
     count_mismatch_ += fmt::format(
         "{}shard server{} {} answer{} from one shard of an index of {} shards, and this coordinator lists {}: list "
@@ -569,6 +580,7 @@ std::vector<std::string> Coordinator::configuration_warnings() const {
                     "): give them the same limits (one mssearch.yaml)");
   if (!duplicate_.empty()) out.push_back(duplicate_);
   if (!count_mismatch_.empty()) out.push_back(count_mismatch_);
+  if (!unguarded_.empty()) out.push_back(unguarded_);
   return out;
 }
 
@@ -895,6 +907,7 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
   if (!held_twice.empty()) {
     std::unordered_set<std::string> seen;
     std::erase_if(all, [&](const SearchHit& h) { return !seen.insert(h.id).second; });
+    result.counted_twice = true;
     std::string pairs;
     for (const auto& [a, b] : held_twice) pairs += (pairs.empty() ? "" : "; ") + shard_name(a) + " and " + shard_name(b);
     result.warnings.push_back(fmt::format(
@@ -1058,6 +1071,9 @@ Result<std::vector<SearchHit>> Coordinator::related(const std::string& id, std::
     for (auto& h : more[s]->hits) hits.push_back(std::move(h));
   }
   std::stable_sort(hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) { return a.score > b.score; });
+  // Each once, also when two shards hold the same articles (it was listed twice; helper-96).
+  std::unordered_set<std::string> seen;
+  std::erase_if(hits, [&](const SearchHit& h) { return !seen.insert(h.id).second; });
   if (hits.size() > ask.limit) hits.resize(ask.limit);
   return hits;
 }

@@ -104,6 +104,9 @@ struct SearchResult {
   // Articles left out because their stored data is damaged (each named in warnings). Not in the
   // JSON: counted in the server's /metrics.
   std::size_t damaged_articles = 0;
+  // A coordinator's: the same articles came from two shards (named in warnings); its totals and
+  // facet counts count them twice. Not in the JSON (the warning is): the page says it.
+  bool counted_twice = false;
 };
 
 nlohmann::json to_json(const SearchHit& hit);

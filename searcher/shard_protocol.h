@@ -203,6 +203,8 @@ struct ShardAnswer {
   // `index --shards N`: its parent's record), 0 when it is no such shard. A coordinator listing
   // fewer or more shards says so.
   std::uint32_t of_shards = 0;
+  // kInfo: whether its internal endpoint checks a shard secret; unknown from an older server.
+  std::optional<bool> checks_secret;
   // kArticle: the stored article (schema's stored form), empty when not held here.
   std::string article;
   // kSuggest

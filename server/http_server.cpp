@@ -506,6 +506,9 @@ namespace {
 ServerOptions with_cluster(ServerOptions o) {
   if (const char* secret = std::getenv("MSSEARCH_SHARD_SECRET"); secret != nullptr && *secret != '\0')
     o.shard_secret = secret;
+  // A shard server says whether it checks a secret; a coordinator names those that do not
+  // while it sends one.
+  o.searcher.shard_secret = o.cluster.shards.empty() ? !o.shard_secret.empty() : !o.cluster.secret.empty() || !o.shard_secret.empty();
   if (!o.cluster.shards.empty() && !o.searcher.shard_transport) {
     if (o.cluster.secret.empty()) o.cluster.secret = o.shard_secret;
     o.searcher.shard_transport = http_shard_transports(o.cluster);
@@ -935,7 +938,11 @@ void HttpServer::Impl::suggest(const httplib::Request& req, httplib::Response& r
     return send_json(res, 200, json::array({q, completions}));
   }
   json items = json::array();
-  for (const auto& s : *list) items.push_back(to_json(s));
+  for (auto& s : *list) {
+    // A title's url as pages link it (it was the server's own page with article_url set; helper-94).
+    if (s.kind == "title") s.url = article_link(s.url, s.id, options);
+    items.push_back(to_json(s));
+  }
   json answer = {{"query", q}, {"suggestions", items}};
   // Over shard servers, those that did not answer (their completions and counts are missing).
   mark_partial(answer, failed_shards, own_paths);

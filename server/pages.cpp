@@ -343,6 +343,10 @@ std::string render_results(const PageContent& c) {
     else if (c.articles_missing)
       d.set("partial_note", std::string("Some articles may be missing from these results: part of the collection "
                                         "could not be searched."));
+    // The API's warning said it, the page did not (helper-96: "28 articles" for 14).
+    else if (res.counted_twice)
+      d.set("partial_note", std::string("Some articles are counted twice in these figures: part of the collection "
+                                        "is held twice."));
     list notices;
     for (const auto& n : c.notices) notices.push_back(data(n));
     d.set("notices", notices);

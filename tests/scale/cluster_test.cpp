@@ -946,10 +946,23 @@ TEST_CASE("cluster: the same articles from two shards are on the page once and s
     std::set<std::string> distinct;
     for (const auto& h : r->hits) CHECK(distinct.insert(h.id).second);
     CHECK(r->hits.size() == 5);
+    CHECK(r->counted_twice);
     REQUIRE_FALSE(r->warnings.empty());
     CHECK_THAT(r->warnings.back(), Catch::Contains("the same articles come from two shards") &&
                                        Catch::Contains(url(whole)) && Catch::Contains(url(twin)));
   }
+  // The page says so too (helper-96: "28 articles" for 14, and no word).
+  test::LiveServer page(indexes().single, [&](ServerOptions& o) { o.cluster.shards = {{url(whole)}, {url(twin)}}; });
+  auto html = page.get("/?q=fatigue");
+  REQUIRE(html);
+  CHECK(html->status == 200);
+  CHECK_THAT(html->body, Catch::Contains("Some articles are counted twice"));
+  // An article's related articles too, each once (helper-96).
+  auto related = coordinator->related("sleep-fatigue", 6);
+  REQUIRE(related);
+  CHECK(related->size() == 6);
+  std::set<std::string> distinct_related;
+  for (const auto& h : *related) CHECK(distinct_related.insert(h.id).second);
   // Shards of one index hold each article once: no such warning.
   ShardServers servers;
   auto fine = Searcher::open(coordinator_options(servers.shards()));
@@ -959,6 +972,33 @@ TEST_CASE("cluster: the same articles from two shards are on the page once and s
   auto r = fine->search(request);
   REQUIRE(r);
   for (const auto& w : r->warnings) CHECK_THAT(w, !Catch::Contains("two shards"));
+}
+
+TEST_CASE("cluster: a coordinator that sends a secret names the shard servers that check none", "[cluster]") {
+  test::LiveServer guarded(indexes().shard(0), shard_server("s3cret")), open0(indexes().shard(1), shard_server()),
+      open1(indexes().shard(2), shard_server());
+  const auto warnings_of = [](const std::vector<std::vector<std::string>>& shards, const std::string& secret) {
+    ClusterOptions cluster = cluster_options(shards, 2.0, 30, 1.0);
+    cluster.secret = secret;
+    SearcherOptions o;
+    o.synonyms_path = test::corpus_dir() / "synonyms.yaml";
+    o.shard_transport = http_shard_transports(cluster);
+    o.shard_secret = !secret.empty();
+    auto coordinator = Searcher::open(o);
+    REQUIRE(coordinator);
+    return coordinator->configuration_warnings();
+  };
+  // The secret sent, two of three shard servers checking none: they are named, the guarded one not.
+  const auto named = warnings_of({{url(guarded)}, {url(open0)}, {url(open1)}}, "s3cret");
+  const auto unguarded = std::find_if(named.begin(), named.end(), [](const std::string& w) { return w.find("no shard secret") != std::string::npos; });
+  REQUIRE(unguarded != named.end());
+  CHECK_THAT(*unguarded, Catch::Contains(url(open0)) && Catch::Contains(url(open1)) && !Catch::Contains(url(guarded)));
+  // No secret sent: nothing to say of servers that check none.
+  for (const auto& w : warnings_of({{url(open0)}, {url(open1)}}, "")) CHECK_THAT(w, !Catch::Contains("no shard secret"));
+  // Every one checking it: nothing either.
+  test::LiveServer guarded1(indexes().shard(1), shard_server("s3cret")), guarded2(indexes().shard(2), shard_server("s3cret"));
+  for (const auto& w : warnings_of({{url(guarded)}, {url(guarded1)}, {url(guarded2)}}, "s3cret"))
+    CHECK_THAT(w, !Catch::Contains("no shard secret"));
 }
 
 TEST_CASE("cluster: a coordinator's snippet length is its shard servers' for its answers", "[cluster]") {

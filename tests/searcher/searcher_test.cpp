@@ -906,7 +906,8 @@ TEST_CASE("search: snippets mark words as the index folds them: accents and Gree
   test::TempDir tmp;
   test::write_file(tmp / "a/x.md", "---\ntitle: Overlap\ndate: 2025-01-01\n---\n"
                                    "People with Sjögren’s syndrome took β-interferon; the 疲労bladder study; "
-                                   "TNF-α rose, and Émile’s café\u200bnotes.\n");
+                                   "TNF-α rose, and Émile’s café\u200bnotes. Mye\u00adlin of 5 mm² and H₂O, "
+                                   "and z\u200dzz.\n");
   auto s = index_and_open(tmp / "a", tmp / "db");
   REQUIRE(s);
   const auto marked = [&](const std::string& query) {
@@ -932,6 +933,11 @@ TEST_CASE("search: snippets mark words as the index folds them: accents and Gree
   CHECK(marked("emile") == std::vector<std::string>{"Émile’s"});
   CHECK(marked("notes") == std::vector<std::string>{"notes"});
   CHECK(marked("cafe") == std::vector<std::string>{"café"});
+  // A soft hyphen or a joiner folds away inside a word, ² and ₂ fold to digits (helper-96).
+  CHECK(marked("myelin") == std::vector<std::string>{"Mye\u00adlin"});
+  CHECK(marked("mm2") == std::vector<std::string>{"mm²"});
+  CHECK(marked("h2o") == std::vector<std::string>{"H₂O"});
+  CHECK(marked("zzz") == std::vector<std::string>{"z\u200dzz"});
 }
 
 TEST_CASE("facets: counts over the whole match set equal a brute-force count", "[searcher][facets]") {

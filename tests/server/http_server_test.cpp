@@ -1674,6 +1674,15 @@ TEST_CASE("server: with article_url set, pages and the API link the site's own a
   CHECK(api["hits"][0]["url"].get<std::string>().starts_with("https://site.example/read/"));
   CHECK(api["related"][0]["url"].get<std::string>().starts_with("https://site.example/read/"));
   CHECK(s.get_json("/api/articles/heat-sensitivity-uhthoff")["url"] == "https://site.example/read/heat-sensitivity-uhthoff");
+  // Titles offered as you type too (they linked the server's own pages; helper-94).
+  std::size_t titles = 0;
+  const json offered = s.get_json("/api/suggest?q=hea");
+  for (const auto& suggestion : offered["suggestions"])
+    if (suggestion["kind"] == "title") {
+      ++titles;
+      CHECK(suggestion["url"] == "https://site.example/read/" + suggestion["id"].get<std::string>());
+    }
+  CHECK(titles > 0);
   auto article = s.get("/articles/heat-sensitivity-uhthoff");
   REQUIRE(article);
   CHECK_THAT(article->body, Catch::Contains("href=\"https://site.example/read/"));
