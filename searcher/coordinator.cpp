@@ -316,7 +316,7 @@ Result<bool> Coordinator::load_info(bool force) {
       if (answer->of_shards > 0 && answer->of_shards != n) miscounted[answer->of_shards].push_back(name);
       // A secret sent to a shard server that checks none guards nothing: whoever reaches its
       // port uses its internal endpoint (helper-94: the coordinator's secret alone said nothing).
-      if (options_.shard_secret && answer->checks_secret == false) unguarded.push_back(name);
+      if (options_.sends_shard_secret && answer->checks_secret == false) unguarded.push_back(name);
       // Replicas of one shard answer from one index (copies keep its UUID): two shards listed as
       // replicas of one would each answer some searches. Named, not refused: a replica still
       // copying a --full rebuild differs for a while too.
@@ -390,12 +390,10 @@ Result<bool> Coordinator::load_info(bool force) {
     topics.push_back(&answers[s]->topics);
   }
   unguarded_ = unguarded.empty() ? std::string()
-                                 : fmt::format("shard server{} {} check{} no shard secret, though this coordinator sends one: "
-                                               "anyone who reaches {} port{} can use the internal endpoint (set shard_secret "
-                                               "on {} too)",
-                                               unguarded.size() > 1 ? "s" : "", fmt::join(unguarded, ", "),
-                                               unguarded.size() > 1 ? "" : "s", unguarded.size() > 1 ? "their" : "its",
-                                               unguarded.size() > 1 ? "s" : "", unguarded.size() > 1 ? "them" : "it");
+                                 : fmt::format("this coordinator sends a shard secret, but no shard secret is checked by: {} "
+                                               "(anyone who reaches such a port can use the internal endpoint: set "
+                                               "shard_secret on each)",
+                                               fmt::join(unguarded, ", "));
   for (const auto& [of_shards, names] : miscounted)
     count_mismatch_ += fmt::format(
         "{}shard server{} {} answer{} from one shard of an index of {} shards, and this coordinator lists {}: list "

@@ -178,8 +178,10 @@ struct SearcherOptions {
   // page's snippets are fetched from their shards after the merge (a round trip more).
   std::size_t fetch_from_offset = 100;
   // A shard server: whether its internal endpoint checks a shard secret (it says so to
-  // coordinators). A coordinator: whether it sends one (it names shard servers that check none).
-  bool shard_secret = false;
+  // coordinators).
+  bool checks_shard_secret = false;
+  // A coordinator: whether it sends one (it names the shard servers that check none).
+  bool sends_shard_secret = false;
   std::size_t max_query_bytes = 4096;       // longer queries are refused (a pasted abstract fits)
   // A long question (a pasted paragraph, a letter) is not refused: past this many distinct
   // words (stop words aside) it keeps the ones that tell most, the rarest in the collection (by

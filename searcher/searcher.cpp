@@ -752,7 +752,7 @@ Result<ShardAnswer> Searcher::shard(const ShardRequest& request, const SearchReq
       a.topics = topics();
       a.ranking = ranking_settings(s.options, s.planner.synonyms());
       a.limits = shard_limits(s.options);
-      a.checks_secret = s.options.shard_secret;
+      a.checks_secret = s.options.checks_shard_secret;
       for (const auto& part : s.shards.local_parts())
         if (!part.uuid.empty()) a.uuids.push_back(part.uuid);
       // A `shard-NN` folder of a sharded index: how many shards that index has.

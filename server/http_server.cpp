@@ -508,7 +508,8 @@ ServerOptions with_cluster(ServerOptions o) {
     o.shard_secret = secret;
   // A shard server says whether it checks a secret; a coordinator names those that do not
   // while it sends one.
-  o.searcher.shard_secret = o.cluster.shards.empty() ? !o.shard_secret.empty() : !o.cluster.secret.empty() || !o.shard_secret.empty();
+  o.searcher.checks_shard_secret = o.cluster.shards.empty() && !o.shard_secret.empty();
+  o.searcher.sends_shard_secret = !o.cluster.shards.empty() && (!o.cluster.secret.empty() || !o.shard_secret.empty());
   if (!o.cluster.shards.empty() && !o.searcher.shard_transport) {
     if (o.cluster.secret.empty()) o.cluster.secret = o.shard_secret;
     o.searcher.shard_transport = http_shard_transports(o.cluster);

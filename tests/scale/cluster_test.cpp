@@ -983,7 +983,7 @@ TEST_CASE("cluster: a coordinator that sends a secret names the shard servers th
     SearcherOptions o;
     o.synonyms_path = test::corpus_dir() / "synonyms.yaml";
     o.shard_transport = http_shard_transports(cluster);
-    o.shard_secret = !secret.empty();
+    o.sends_shard_secret = !secret.empty();
     auto coordinator = Searcher::open(o);
     REQUIRE(coordinator);
     return coordinator->configuration_warnings();
