@@ -19,6 +19,7 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "indexer/document_builder.h"
 #include "indexer/index_directory.h"
@@ -163,7 +164,15 @@ void screen_articles(ReadBatch& batch, const std::function<std::string(const std
     const std::string where = it->second == a.source ? fmt::format("on line {} of this file", line)
                               : line > 0             ? fmt::format("in {}:{}", other, line)
                                                      : "in " + other;
-    batch.errors.push_back({batch.shown(a.source), a.line, "duplicate id '" + a.id + "' (also " + where + ", which keeps it)", ""});
+    // Which one keeps it, and why: a draft indexed alone keeps the id from the published file in
+    // every run that reads both, and "which keeps it" alone read as if the published file were
+    // at fault (helper-97).
+    const bool held = indexed_source && it->second != a.source &&
+                      resolved_path(indexed_source(a.id)) == resolved_path(it->second);
+    batch.errors.push_back({batch.shown(a.source), a.line,
+                            "duplicate id '" + a.id + "' (also " + where + ", which keeps it" +
+                                (held ? ", as the index holds the id from there: give one of them another id" : "") + ")",
+                            ""});
     if (!is_jsonl_source(a.source)) batch.broken_sources.insert(a.source);
   }
   batch.articles = std::move(unique);
@@ -420,7 +429,8 @@ class Job {
       report_.warnings.push_back(ReadError{batch.shown(a->source), a->line,
                                            "id '" + a->id + "' replaced the article of " + held +
                                                ", which this run did not read and which still gives that id (a run "
-                                               "that reads it puts it back): give one of them another id",
+                                               "that reads it and not this file puts it back; one that reads both "
+                                               "keeps this file's): give one of them another id",
                                            a->id}
                                      .where_what());
     }
@@ -466,6 +476,7 @@ class Job {
     const std::vector<std::string> broken_list = resolve_all(broken_sources_);
     const std::set<std::string> resolved_broken(broken_list.begin(), broken_list.end());
     std::map<std::string, std::size_t> kept_under_link;
+    std::map<std::string, std::vector<std::string>> kept_from_broken_jsonl;
     for (const auto& [id, held] : indexed) {
       if (seen.contains(id)) continue;
       const std::string resolved = resolve(held.source);
@@ -485,12 +496,25 @@ class Job {
               "id, and the next run deletes or replaces the article)",
               id, held.source, fs::exists(held.source, ec) ? ", which no longer gives it" : ", now gone", failed->second));
         }
+        // Gone from a JSON Lines file in which a line fails without an id (it might be theirs):
+        // kept, and said, naming them (a withdrawn article stayed on the site in silence, for
+        // as long as an unrelated line was broken: helper-97).
+        else if (is_jsonl_source(held.source) && (broken_sources_.contains(held.source) || resolved_broken.contains(resolved)))
+          kept_from_broken_jsonl[held.source].push_back(id);
         for (const auto& link : dangling_links_)
           if (in_scope(held.source, {link})) ++kept_under_link[link];
       } else {
         ++report_.deleted;
         plan.deletions.push_back(id);
       }
+    }
+    for (const auto& [source, ids] : kept_from_broken_jsonl) {
+      constexpr std::size_t kNamed = 10;
+      const std::vector<std::string> named(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), kNamed)));
+      report_.warnings.push_back(fmt::format(
+          "{}: kept though no line of it gives them now, as a line of it fails and gives no id (mend that line, and "
+          "the next run deletes them): {}{}",
+          source, fmt::join(named, ", "), ids.size() > kNamed ? fmt::format(" and {} more", ids.size() - kNamed) : std::string()));
     }
     // A dangling link the index keeps articles from under: an error for that path, as the
     // README promises, not kept in silence (exit 0, `errors` empty, the summary not adding up).

@@ -524,6 +524,25 @@ TEST_CASE("hostile input matrix: a draft indexed on its own that takes a publish
   }
 }
 
+TEST_CASE("hostile input matrix: a draft beside the published article, indexed alone, says what a run of both does", "[hostile]") {
+  // The warning promised that a run reading the published file puts it back; the nightly job
+  // reads both and keeps the draft, blaming the published file as "duplicate id … which keeps
+  // it" (helper-97). Both messages now say which keeps it and why.
+  test::TempDir tmp;
+  const fs::path dir = tmp / "articles", db = tmp / "db";
+  test::write_file(dir / "sleep.md", "---\nid: sleep\ntitle: Poor sleep and fatigue\ndate: 2025-01-01\n---\nPublished text.\n");
+  REQUIRE(test::run_mssearch("index " + q(dir) + " --db " + q(db) + " -q").exit_code == 0);
+  test::write_file(dir / "sleep-draft.md", "---\nid: sleep\ntitle: Draft about naps\ndate: 2025-02-01\n---\nDraft text.\n");
+  const auto alone = test::run_mssearch("index " + q(dir / "sleep-draft.md") + " --db " + q(db));
+  CHECK(alone.exit_code == 0);
+  CHECK_THAT(alone.out + alone.err, Catch::Contains("one that reads both keeps this file's"));
+  const auto nightly = test::run_mssearch("index " + q(dir) + " --db " + q(db));
+  CHECK(nightly.exit_code == 1);
+  CHECK_THAT(nightly.out + nightly.err, Catch::Contains("sleep.md: duplicate id 'sleep'") &&
+                                            Catch::Contains("which keeps it, as the index holds the id from there"));
+  CHECK_THAT(test::run_mssearch("search 'naps' --db " + q(db) + " --json").out, Catch::Contains("Draft about naps"));
+}
+
 TEST_CASE("hostile input matrix: a draft copied from a published article keeps its id", "[hostile]") {
   // The copy sorts first in path order; the published article keeps its id all the same, one
   // index or shards, incremental or --full, and the error names the copy.

@@ -686,6 +686,28 @@ TEST_CASE("index: failures are reported with source and line, the rest is indexe
   CHECK_THAT(messages[5], Catch::Contains("export.jsonl:7: 'body' contains a NUL character"));
 }
 
+TEST_CASE("index: articles gone from a JSON Lines file with a broken line are kept and named", "[indexer]") {
+  // A line that fails without an id might be any article's: those no longer in the file are
+  // kept, but said (j3 withdrawn stayed searchable while j1's line was broken, and the summary
+  // said nothing: helper-97).
+  Fixture f;
+  const auto line = [](int n) { return fmt::format("{{\"id\":\"j{}\",\"title\":\"Record {}\",\"date\":\"2025-05-05\"}}\n", n, n); };
+  test::write_file(f.articles / "export.jsonl", line(0) + line(1) + line(2) + line(3) + line(4));
+  REQUIRE(f.index().added == 8);
+  test::write_file(f.articles / "export.jsonl", line(0) + "{\"id\": broken\n" + line(2) + line(4));
+  auto r = f.index();
+  CHECK(r.deleted == 0);
+  CHECK(r.failed == 1);
+  const auto named = std::find_if(r.warnings.begin(), r.warnings.end(), [](const std::string& w) { return w.find("kept though no line") != std::string::npos; });
+  REQUIRE(named != r.warnings.end());
+  CHECK_THAT(*named, Catch::Contains("export.jsonl") && Catch::Contains("j1, j3") && Catch::Contains("mend that line"));
+  // Mended: both deleted, nothing more to say.
+  test::write_file(f.articles / "export.jsonl", line(0) + line(2) + line(4));
+  r = f.index();
+  CHECK(r.deleted == 2);
+  for (const auto& w : r.warnings) CHECK_THAT(w, !Catch::Contains("kept though"));
+}
+
 TEST_CASE("index: a second concurrent job fails fast and harms nothing", "[indexer]") {
   Fixture f;
   f.index();
