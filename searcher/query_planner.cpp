@@ -2368,7 +2368,10 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
                       (EnglishWords::system().knows(lower) &&
                        (capitalised_.contains(lower) || !name_typo(lower, ascii_lower(offered_base)))) ||
                       db_.term_exists("Z" + analyzer_.stemmer()(lower)) ||
-                      typed_words.contains(ascii_lower(offered_base));
+                      // The stem of a word the articles use, which Snowball stems otherwise
+                      // (`breastfeed`: breastfee; "breastfeeding": breastfeed) was "corrected"
+                      // to another word (breastfed, helper-98).
+                      db_.term_exists("Z" + lower) || typed_words.contains(ascii_lower(offered_base));
     out += corrected.substr(copied, after[i].first - copied);
     if (keep) {
       out += typed;
@@ -2397,7 +2400,7 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_w
     if (w.size() < 4 || has_digit(w) || english_stop_words()(w) || db_.term_exists(w)) continue;
     // Another form of a word the articles use (`probiotics` where they say "probiotic") was
     // found by its stem.
-    if (db_.term_exists("Z" + analyzer_.stemmer()(w))) continue;
+    if (db_.term_exists("Z" + analyzer_.stemmer()(w)) || db_.term_exists("Z" + w)) continue;
     // An English word the articles do not use ("walking stick", "numb hands") is not a typo;
     // a name may be (`brian`: see name_typo).
     if (EnglishWords::system().knows(w) && (!EnglishWords::system().is_name(w) || capitalised_.contains(w))) continue;

@@ -736,6 +736,14 @@ TEST_CASE("search: did you mean", "[searcher]") {
     // in a short word (`sipo`, slang for siponimod, is two edits from `so`).
     CHECK_FALSE(c.search("probiotics for ms").did_you_mean);
     CHECK_FALSE(c.search("sipo for secondary progressive").did_you_mean);
+    // Nor for the stem of a word the articles use that Snowball stems otherwise (`breastfeed`
+    // was "corrected" to breastfed, helper-98): alone, the words that begin with it are searched.
+    const auto breastfeed = c.search("breastfeed");
+    CHECK_FALSE(breastfeed.did_you_mean);
+    CHECK(breastfeed.showing_completions);
+    REQUIRE_FALSE(breastfeed.hits.empty());
+    CHECK(breastfeed.hits.front().id == "anti-cd20-pregnancy-breastfeeding");
+    CHECK_FALSE(c.search("can i breastfeed on ocrevus").did_you_mean);
     // A long question is not offered one: more than six words besides its stop words (a
     // visitor's question with five is).
     CHECK_FALSE(c.search("pregnancy relapse ocrevous neurologist infusion breastfeeding baby").did_you_mean);
