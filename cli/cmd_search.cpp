@@ -121,6 +121,8 @@ void print_human(const SearchRequest& request, const SearchResult& r) {
   if (r.showing_completions)
     fmt::print("Nothing found for \"{}\" as typed: its last word was searched as the beginning of words\n",
                printable(r.query));
+  for (const auto& word : r.missing_words)
+    fmt::print("No article has \"{}\": these results have the other words\n", printable(word));
   if (r.hits.empty() && r.total > 0)
     fmt::print("(no results from {} on: there {} {})\n", request.offset + 1, r.total == 1 ? "is" : "are", r.total);
   int rank = 0;

@@ -564,6 +564,8 @@ Result<SearchResult> Coordinator::search(const SearchRequest& request) {
     }
   }
   // Found enough with a word no shard knows: the shards' proposal is offered, not searched.
+  // No word is named missing beside a correction, as one index names none.
+  if (result->did_you_mean || result->showing_completions) result->missing_words.clear();
   for (auto& warning : configuration_warnings()) result->warnings.push_back(std::move(warning));
   result->took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return result;
@@ -715,6 +717,19 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
                               const std::size_t dy = edits_between(fold_text(y.first), typed);
                               return dx != dy ? dx < dy : x.second > y.second;
                             })->first;
+  }
+  // The words no shard that found articles has (a shard that found none may lack every word).
+  if (!result.did_you_mean && result.total > 0) {
+    bool first = true;
+    for (std::size_t s : up) {
+      const ShardAnswer& a = *answers[s];
+      if (a.total == 0) continue;
+      if (first) result.missing_words = a.missing_words;
+      else std::erase_if(result.missing_words, [&](const std::string& w) {
+        return std::find(a.missing_words.begin(), a.missing_words.end(), w) == a.missing_words.end();
+      });
+      first = false;
+    }
   }
   result.topic_facets = summed(topics);
   result.year_facets = summed(years);

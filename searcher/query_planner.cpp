@@ -2434,6 +2434,51 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
   return out + corrected.substr(copied);
 }
 
+std::vector<std::string> QueryPlanner::missing_words(const QueryPlan& plan) {
+  constexpr std::size_t kMaxWords = 6;  // as typo_correction: a question typed, not pasted
+  std::vector<std::string> out;
+  if (plan.blank || plan.partial || plan.words_dropped > 0) return out;
+  const std::string rest = split_filters(plan.folded).rest;
+  std::vector<std::string> words;
+  bool in_quotes = false, after_not = false;
+  for (std::size_t at = 0; at < rest.size();) {
+    const std::size_t begin = rest.find_first_not_of(" \t\r\n()", at);
+    if (begin == std::string::npos) break;
+    std::size_t end = begin;
+    while (end < rest.size() && (in_quotes || std::string_view(" \t\r\n()").find(rest[end]) == std::string_view::npos)) {
+      if (rest[end] == '"') in_quotes = !in_quotes;
+      ++end;
+    }
+    at = end;
+    const std::string_view chunk = std::string_view(rest).substr(begin, end - begin);
+    // Excluded (`-word`, after NOT), a pattern, or an operator: no word looked for.
+    if (chunk == "NOT") {
+      after_not = true;
+      continue;
+    }
+    if (std::exchange(after_not, false) || chunk.starts_with('-') || chunk.find('*') != std::string_view::npos ||
+        is_query_operator(chunk))
+      continue;
+    // A text field's name is no word (`title:astrocytes`).
+    std::string_view text = chunk;
+    for (const auto& f : schema::kQueryTextFields)
+      if (text.size() > f.name.size() && text[f.name.size()] == ':' && ascii_lower(text.substr(0, f.name.size())) == f.name)
+        text.remove_prefix(f.name.size() + 1);
+    for (auto& w : synonym_tokens(text)) words.push_back(std::move(w));
+  }
+  const auto content = std::count_if(words.begin(), words.end(), [](const std::string& w) { return !is_stop_word(w); });
+  if (static_cast<std::size_t>(content) > kMaxWords) return out;
+  for (const auto& w : words) {
+    if (w.size() < 3 || is_stop_word(w) || has_digit(w) ||
+        std::any_of(w.begin(), w.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+      continue;
+    if (std::find(out.begin(), out.end(), w) != out.end() || synonyms_->expand(w, false) != w) continue;
+    if (db_.term_exists(w) || db_.term_exists("Z" + analyzer_.stemmer()(w)) || db_.term_exists("Z" + w)) continue;
+    out.push_back(w);
+  }
+  return out;
+}
+
 std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_word) {
   constexpr std::size_t kMaxWords = 6;
   if (plan.blank || plan.partial || plan.words_dropped > 0) return {};

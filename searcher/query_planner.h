@@ -98,6 +98,11 @@ class QueryPlanner {
   // neither the index nor a synonym group knows; empty otherwise.
   // `unknown`, when given, is set when such a word was found, corrected or not.
   std::string typo_correction(const QueryPlan& plan, bool* unknown = nullptr);
+  // The words of a short query (a few words, typed, not as-you-type) that no article has in
+  // any form, nor a synonym group bridges (`is ms contagious`: contagious), folded, in the
+  // order typed; the hits are those of its other words. Not a wildcard, an exclusion, a stop
+  // word, a filter, or a word with a digit or a non-ASCII letter (read otherwise by the index).
+  std::vector<std::string> missing_words(const QueryPlan& plan);
   // Why the spelling data set_database gave could not be read, when a correction found so and
   // read the database's own instead (as it does from then on, until set_database). Cleared by
   // taking it: the searcher tells its shard set (ShardSet::spelling_damaged) and says so once.

@@ -89,6 +89,8 @@ nlohmann::json to_json(const SearchResult& r) {
           {"showing_corrected", r.showing_corrected},
           // Nor did a correction: the hits are the last word's completions ("astro" as astro*).
           {"showing_completions", r.showing_completions},
+          // Words no article has: the hits are those of the other words ("is ms contagious").
+          {"missing_words", r.missing_words},
           {"related", std::move(related)},
           {"partial", !r.failed_shards.empty()},
           {"timed_out", r.timed_out},

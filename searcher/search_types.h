@@ -77,6 +77,10 @@ struct SearchResult {
   // the beginning of words (as while typing: `astro` for astrocytes), which the page showed as
   // the visitor typed and lost on Enter.
   bool showing_completions = false;
+  // Words of a short query no article has in any form (QueryPlanner::missing_words): the hits
+  // are those of its other words (`is ms contagious` lists articles about MS). Empty when a
+  // correction is offered, or nothing was found.
+  std::vector<std::string> missing_words;
   std::vector<SearchHit> related;
   // The counting stopped at the time limit (SearcherOptions::time_limit_seconds; never over
   // remote databases, see get_mset_within): the total and facets are estimates.

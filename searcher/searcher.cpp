@@ -314,6 +314,10 @@ Result<SearchResult> Searcher::Impl::search_once(const SearchRequest& request) {
   // typed (`astro` showed 4 articles as the visitor typed; Enter showed none).
   if (!plan->blank && !plan->partial && result->total == 0 && !result->showing_corrected)
     if (auto completed = completions_instead(request)) result = std::move(*completed);
+  // The words no article has, beside hits of the others (not over xapian-tcpsrv, where each
+  // look-up is a round trip).
+  if (!remote && result->total > 0 && !result->did_you_mean && !result->showing_completions)
+    result->missing_words = planner.missing_words(*plan);
   result->query_terms_dropped = plan->words_dropped;  // also when the answer is the corrected query's
   result->query_phrases_relaxed = plan->phrases_relaxed;
   result->last_word_prefix = plan->partial;
@@ -658,6 +662,7 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
         a.typo = correction_as_typed(*plan, typo);
       else a.typo_unknown = typo_unknown;
     }
+    if (!remote && matched.total > 0) a.missing_words = planner.missing_words(*plan);
     if (plan->feedback) {
       // What the coordinator needs to choose feedback's terms from the global best hits.
       for (const auto& [docid, score] : matched.ranked) a.candidates.push_back(score);

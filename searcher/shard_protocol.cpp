@@ -580,6 +580,7 @@ std::string encode(const ShardAnswer& a) {
   if (a.spelling_unknown) j["spelling_unknown"] = true;
   if (a.typo) j["typo"] = *a.typo;
   if (a.typo_unknown) j["typo_unknown"] = true;
+  if (!a.missing_words.empty()) j["missing"] = a.missing_words;
   std::string out;
   json::to_msgpack(j, out);
   return out;
@@ -681,6 +682,7 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes, bool* damaged) {
     a.spelling_unknown = flag(j, "spelling_unknown", false);
     if (j.contains("typo")) a.typo = text(j, "typo");
     a.typo_unknown = flag(j, "typo_unknown", false);
+    if (j.contains("missing")) a.missing_words = strings_of(j, "missing");
     a.query_terms_dropped = count(j, "dropped", 1u << 20);
     // Absent from a peer of this version that predates it: none.
     a.query_phrases_relaxed = j.contains("relaxed") ? count(j, "relaxed", 1u << 20) : 0;

@@ -177,6 +177,9 @@ struct ShardAnswer {
   // query's correction, Searcher::typo_correction): the coordinator's shards together may have.
   std::optional<std::string> typo;
   bool typo_unknown = false;
+  // The query's words no article here has (QueryPlanner::missing_words): the coordinator names
+  // those no shard has. Absent from older shard servers: none.
+  std::vector<std::string> missing_words;
   std::size_t query_terms_dropped = 0;
   std::size_t query_phrases_relaxed = 0;
   bool last_word_prefix = false;

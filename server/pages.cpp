@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <httplib.h>
 #include <kainjow/mustache.hpp>
 
@@ -327,6 +328,14 @@ std::string render_results(const PageContent& c) {
     if (res.showing_completions)
       d.set("completions_note", fmt::format("No article has “{}” as a whole word, so the words that begin with it "
                                             "were searched.", short_query(last_word(r.query))));
+    // Google's "Missing: …": every MS article matches "ms", and `is ms contagious` listed them
+    // as if they answered (helper-98).
+    if (!res.missing_words.empty()) {
+      std::vector<std::string> quoted;
+      for (const auto& w : res.missing_words) quoted.push_back("“" + short_query(w) + "”");
+      d.set("missing_note", fmt::format("No article has {}: these articles have your other words.",
+                                        fmt::join(quoted, quoted.size() == 2 ? " or " : ", ")));
+    }
     if (res.query_terms_dropped > 0)
       d.set("words_note", fmt::format("A long question: the search used its most telling words and left out {} "
                                       "common one{}.", res.query_terms_dropped, res.query_terms_dropped == 1 ? "" : "s"));

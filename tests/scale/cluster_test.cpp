@@ -207,6 +207,8 @@ const std::vector<std::string> kQueries = {
     // Shards that propose different words: the fewest edits from what was typed, as one index
     // (two shards' "demyelination" was searched for `remylination`, one index's "remyelination").
     "remylination",
+    // A word no article has beside one every article has: named as one index names it.
+    "is ms contagious",
     // A typo in a field (Xapian's parser corrects only words in no field).
     "title:astrocites", "topic:astrocites",
     // A value of two words typed without quotes, misspelt: offered quoted (the offer lost its
@@ -316,6 +318,8 @@ TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[
       CHECK(facets(*b) == facets(*a));
       CHECK(b->failed_shards.empty());
       CHECK(b->did_you_mean == a->did_you_mean);
+      CHECK(b->missing_words == a->missing_words);
+      if (q == "is ms contagious") CHECK(b->missing_words == std::vector<std::string>{"contagious"});
       CHECK(b->showing_completions == (q == "astro"));
       CHECK(a->showing_completions == (q == "astro"));
       CHECK_FALSE(b->last_word_prefix);

@@ -754,6 +754,24 @@ TEST_CASE("search: did you mean", "[searcher]") {
     typing.partial = true;
     CHECK_FALSE(c.search(typing).did_you_mean);
   }
+  SECTION("a word no article has is named beside the hits of the others") {
+    // Every article says "MS": `is ms contagious` listed 49 as if they answered (helper-98).
+    const auto contagious = c.search("is ms contagious");
+    CHECK(contagious.total > 40);
+    CHECK(contagious.missing_words == std::vector<std::string>{"contagious"});
+    CHECK(c.search("anxiety in people with ms").missing_words == std::vector<std::string>{"anxiety"});
+    // Not an exclusion, a pattern, a stop word, a word a synonym bridges, a typo offered a
+    // correction, nor when nothing was found.
+    CHECK(c.search("ms -contagious").missing_words.empty());
+    CHECK(c.search("ms NOT contagious").missing_words.empty());
+    CHECK(c.search("ms contagi*").missing_words.empty());
+    CHECK(c.search("what is ms").missing_words.empty());
+    CHECK(c.search("astrocites in ms").missing_words.empty());
+    CHECK(c.search("contagious").missing_words.empty());
+    CHECK(c.search("jabs for ms").missing_words.empty());
+    CHECK(c.search("title:astrocytes ms").missing_words.empty());
+    CHECK(c.search("title:contagious ms").missing_words == std::vector<std::string>{"contagious"});
+  }
   SECTION("a misspelt word beside question words, English words and identifiers: it alone is corrected") {
     // Xapian's corrector also changes words the index lacks ("what" to "that", "does" to "do",
     // "mice" to "make"): the whole correction was refused for them, so a misspelt question

@@ -1256,6 +1256,23 @@ TEST_CASE("server: with nothing typed that weighs, the page and the API say the 
   CHECK(s.get_json("/api/search?q=fatigue&sort=date")["order"] == "date");
 }
 
+TEST_CASE("server: a word no article has is named on the page and in the API", "[server]") {
+  // `is ms contagious` listed the articles that say "MS" as if they answered (helper-98).
+  test::LiveServer s(test::shared_index(), {});
+  auto page = s.get("/?q=is+ms+contagious");
+  REQUIRE(page);
+  REQUIRE(page->status == 200);
+  CHECK_THAT(page->body, Catch::Contains("No article has “contagious”: these articles have your other words."));
+  const auto api = s.get_json("/api/search?q=is+ms+contagious");
+  CHECK(api["missing_words"] == nlohmann::json::array({"contagious"}));
+  CHECK(api["total"].get<int>() > 0);
+  const auto known = s.get_json("/api/search?q=ms+fatigue");
+  CHECK(known["missing_words"].empty());
+  auto plain = s.get("/?q=ms+fatigue");
+  REQUIRE(plain);
+  CHECK_THAT(plain->body, !Catch::Contains("No article has"));
+}
+
 TEST_CASE("server: the topic list shows the ticked topics and the ten most frequent, the rest folded", "[server]") {
   test::LiveServer s(test::shared_index(), {});
   // Ticked: counted without its own filter, so every topic of `ms` is listed (57 on the sample).
