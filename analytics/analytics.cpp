@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS searches (
   id INTEGER PRIMARY KEY,      -- random, below 2^53; no other identifier is kept
   at INTEGER NOT NULL,         -- Unix seconds
   query TEXT NOT NULL,         -- normalised words
-  hits INTEGER NOT NULL
+  hits INTEGER NOT NULL,
+  missing TEXT                 -- its words no article has (space-separated), or NULL
 );
 CREATE TABLE IF NOT EXISTS clicks (
   search_id INTEGER NOT NULL,
@@ -75,6 +76,7 @@ struct SearchRow {
   std::int64_t at;
   std::string query;
   std::uint32_t hits;
+  std::string missing;
 };
 struct ClickRow {
   std::uint64_t search_id;
@@ -123,6 +125,9 @@ struct AnalyticsRecorder::Impl {
                                       (db.db != nullptr ? sqlite3_errmsg(db.db) : "cannot open"));
     sqlite3_busy_timeout(db.db, 2000);  // a report being read meanwhile
     if (auto ok = exec(db.db, kSchema, options.path); !ok) return ok;
+    // A file written before searches had their missing words (2026-12-07): the column added.
+    if (sqlite3_exec(db.db, "SELECT missing FROM searches LIMIT 0", nullptr, nullptr, nullptr) != SQLITE_OK)
+      if (auto ok = exec(db.db, "ALTER TABLE searches ADD COLUMN missing TEXT", options.path); !ok) return ok;
     struct stat st {};
     if (::stat(options.path.c_str(), &st) == 0) device = st.st_dev, inode = st.st_ino;
     return {};
@@ -207,7 +212,7 @@ struct AnalyticsRecorder::Impl {
     }
     if (batch.empty()) return true;
     if (sqlite3_exec(db.db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) return false;
-    Statement search(db.db, "INSERT OR IGNORE INTO searches (id, at, query, hits) VALUES (?, ?, ?, ?)");
+    Statement search(db.db, "INSERT OR IGNORE INTO searches (id, at, query, hits, missing) VALUES (?, ?, ?, ?, ?)");
     // A click counts once per search and rank, and only for a search that was recorded: a
     // client sending made-up beacons adds nothing (ids are random, below 2^53).
     Statement click(db.db, "INSERT OR IGNORE INTO clicks (search_id, at, position) "
@@ -221,6 +226,8 @@ struct AnalyticsRecorder::Impl {
         sqlite3_bind_int64(search.s, 2, s->at);
         sqlite3_bind_text(search.s, 3, s->query.data(), static_cast<int>(s->query.size()), SQLITE_TRANSIENT);
         sqlite3_bind_int64(search.s, 4, s->hits);
+        if (s->missing.empty()) sqlite3_bind_null(search.s, 5);
+        else sqlite3_bind_text(search.s, 5, s->missing.data(), static_cast<int>(s->missing.size()), SQLITE_TRANSIENT);
         ok = sqlite3_step(search.s) == SQLITE_DONE;
         if (ok) searches_added += static_cast<std::uint64_t>(sqlite3_changes(db.db));
         sqlite3_reset(search.s);
@@ -286,7 +293,8 @@ AnalyticsRecorder::~AnalyticsRecorder() {
   if (impl_->writer.joinable()) impl_->writer.join();
 }
 
-std::uint64_t AnalyticsRecorder::record_search(const std::string& normalised_query, std::uint32_t hits) {
+std::uint64_t AnalyticsRecorder::record_search(const std::string& normalised_query, std::uint32_t hits,
+                                              const std::vector<std::string>& missing_words) {
   if (normalised_query.empty()) return 0;
   std::uint64_t id;
   {
@@ -295,7 +303,13 @@ std::uint64_t AnalyticsRecorder::record_search(const std::string& normalised_que
     // id (a HEAD request's headers say the length of the GET's answer; server/http_server.cpp).
     id = kFirstSearchId + (impl_->random() >> 11) % ((std::uint64_t{1} << 53) - kFirstSearchId);
   }
-  return impl_->enqueue(SearchRow{id, now_seconds(), normalised_query, hits}) ? id : 0;
+  std::string missing;
+  for (const auto& w : missing_words) {
+    const std::string word = normalise_query(w);
+    if (word.empty() || missing.size() + word.size() + 1 > 200) continue;
+    missing += (missing.empty() ? "" : " ") + word;
+  }
+  return impl_->enqueue(SearchRow{id, now_seconds(), normalised_query, hits, std::move(missing)}) ? id : 0;
 }
 
 void AnalyticsRecorder::record_click(std::uint64_t search_id, std::uint32_t position) {
@@ -400,6 +414,33 @@ Result<AnalyticsReport> analytics_report(const std::filesystem::path& path, std:
                             report.since, window.count(), limit, path);
   if (!rising) return std::unexpected(rising.error());
   report.rising = *rising;
+  // Found something, but a word of it no article has (`ms anxiety`): the other list of what to
+  // write next. A file from before the column has none.
+  if (sqlite3_exec(db.db, "SELECT missing FROM searches LIMIT 0", nullptr, nullptr, nullptr) == SQLITE_OK) {
+    Statement missing(db.db, R"sql(
+SELECT query, COUNT(*) AS searches, SUM(EXISTS (SELECT 1 FROM clicks c WHERE c.search_id = s.id)),
+       MAX(hits), (SELECT missing FROM searches l WHERE l.query = s.query ORDER BY at DESC LIMIT 1) AS latest
+FROM searches s WHERE at >= ?1 GROUP BY query HAVING latest IS NOT NULL AND MAX(hits) > 0
+ORDER BY searches DESC, query LIMIT ?2)sql");
+    if (!missing) return fail(ErrorCode::kIo, "analytics database " + path.string() + ": " + sqlite3_errmsg(db.db));
+    sqlite3_bind_int64(missing.s, 1, report.since);
+    sqlite3_bind_int64(missing.s, 2, static_cast<sqlite3_int64>(limit));
+    int rc;
+    while ((rc = sqlite3_step(missing.s)) == SQLITE_ROW) {
+      QueryStat q;
+      const auto text_at = [&](int column) {
+        const unsigned char* text = sqlite3_column_text(missing.s, column);
+        return text != nullptr ? std::string(reinterpret_cast<const char*>(text)) : std::string();
+      };
+      q.query = text_at(0);
+      q.searches = static_cast<std::uint64_t>(sqlite3_column_int64(missing.s, 1));
+      q.clicks = static_cast<std::uint64_t>(sqlite3_column_int64(missing.s, 2));
+      q.hits = static_cast<std::uint64_t>(sqlite3_column_int64(missing.s, 3));
+      q.missing = text_at(4);
+      report.missing_words.push_back(std::move(q));
+    }
+    if (rc != SQLITE_DONE) return fail(ErrorCode::kIo, "analytics database " + path.string() + ": " + sqlite3_errmsg(db.db));
+  }
   Statement totals(db.db, "SELECT COUNT(*), SUM(hits = 0), (SELECT COUNT(*) FROM clicks WHERE at >= ?1) FROM searches WHERE at >= ?1");
   if (!totals) return fail(ErrorCode::kIo, "analytics database " + path.string() + ": " + sqlite3_errmsg(db.db));
   sqlite3_bind_int64(totals.s, 1, report.since);
@@ -419,10 +460,12 @@ nlohmann::json to_json(const AnalyticsReport& r) {
                      {"previous", q.previous}});
     return out;
   };
+  nlohmann::json missing = list(r.missing_words);
+  for (std::size_t i = 0; i < missing.size(); ++i) missing[i]["missing"] = r.missing_words[i].missing;
   return {{"since", r.since},        {"until", r.until},           {"searches", r.searches},
           {"clicks", r.clicks},      {"zero_hit_searches", r.zero_hit_searches},
           {"top", list(r.top)},      {"zero_hits", list(r.zero_hits)},
-          {"no_clicks", list(r.no_clicks)}, {"rising", list(r.rising)}};
+          {"missing_words", std::move(missing)}, {"no_clicks", list(r.no_clicks)}, {"rising", list(r.rising)}};
 }
 
 std::optional<std::chrono::seconds> parse_duration(std::string_view text) {

@@ -55,7 +55,9 @@ class AnalyticsRecorder {
   // Returns the search's id for click beacons: random, of 16 digits (from kFirstSearchId),
   // below 2^53 (exact as a JSON number), or 0 when nothing was recorded.
   static constexpr std::uint64_t kFirstSearchId = 1'000'000'000'000'000;
-  std::uint64_t record_search(const std::string& normalised_query, std::uint32_t hits);
+  // `missing_words`: its words no article has (SearchResult::missing_words), kept normalised.
+  std::uint64_t record_search(const std::string& normalised_query, std::uint32_t hits,
+                              const std::vector<std::string>& missing_words = {});
   // Queues a click on the result at `position` (1-based) of search `search_id`.
   void record_click(std::uint64_t search_id, std::uint32_t position);
 
@@ -75,6 +77,7 @@ struct QueryStat {
   std::uint64_t clicks = 0;
   std::uint64_t hits = 0;       // of its latest search
   std::uint64_t previous = 0;   // rising: searches in the window before
+  std::string missing;          // missing_words: the words no article had, in its latest search
 };
 
 struct AnalyticsReport {
@@ -82,6 +85,8 @@ struct AnalyticsReport {
   std::uint64_t searches = 0, clicks = 0, zero_hit_searches = 0;
   std::vector<QueryStat> top;        // most searched
   std::vector<QueryStat> zero_hits;  // searched, nothing found: what to write next
+  // Found something, but a word no article has (`ms anxiety`: every article says "MS").
+  std::vector<QueryStat> missing_words;
   std::vector<QueryStat> no_clicks;  // found something, nobody clicked a result
   std::vector<QueryStat> rising;     // searched more than in the window before
 };

@@ -58,11 +58,13 @@ int run_analytics(const AnalyticsArgs& args) {
       std::string line = fmt::format("  {:>5}  {}", q.searches, printable(q.query));
       if (show_previous) line += fmt::format("  (was {})", q.previous);
       else line += fmt::format("  · {} hits · {} clicked", q.hits, q.clicks);
+      if (!q.missing.empty()) line += fmt::format(" · no article has: {}", printable(q.missing));
       fmt::print("{}\n", line);
     }
   };
   table("Top queries", "", report->top, false);
   table("Found nothing", "(what to write next)", report->zero_hits, false);
+  table("A word no article has", "(found the other words; what to write next too)", report->missing_words, false);
   table("Nobody clicked", "(results that did not look like answers)", report->no_clicks, false);
   table("Rising", "(against the window before)", report->rising, true);
   return kExitOk;

@@ -329,7 +329,7 @@ struct HttpServer::Impl {
     if (refinement || (r.partial && result.last_word_prefix)) return 0;
     std::string words = normalise_query(r.query);
     if (req.method == "HEAD") return words.empty() ? 0 : AnalyticsRecorder::kFirstSearchId;
-    return analytics->record_search(words, result.total);
+    return analytics->record_search(words, result.total, result.missing_words);
   }
   void click(const httplib::Request& req, httplib::Response& res);
 

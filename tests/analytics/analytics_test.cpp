@@ -2,6 +2,7 @@
 // retention, and that recording never blocks: a full queue drops and counts.
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
 #include <set>
@@ -78,7 +79,7 @@ TEST_CASE("analytics: queries are kept normalised, with hits and clicks, and not
     CHECK(r.dropped() == 0);
   }
   // Only these columns exist: no address, agent, cookie or user.
-  CHECK(columns(file, "searches") == std::set<std::string>{"id", "at", "query", "hits"});
+  CHECK(columns(file, "searches") == std::set<std::string>{"id", "at", "query", "hits", "missing"});
   CHECK(columns(file, "clicks") == std::set<std::string>{"search_id", "at", "position"});
 
   auto report = analytics_report(file, std::chrono::hours(24));
@@ -96,6 +97,37 @@ TEST_CASE("analytics: queries are kept normalised, with hits and clicks, and not
   CHECK(queries(report->rising) == std::vector<std::string>{"fatigue", "brain fog", "ocrevus hair loss"});
 }
 
+TEST_CASE("analytics: a search that found articles but not one of its words lists that word", "[analytics]") {
+  // `ms anxiety` found the 49 articles saying MS and never showed in "found nothing" (helper-98).
+  test::TempDir tmp;
+  const fs::path file = tmp / "analytics.sqlite";
+  // A file from before the column: it is added when the server opens it, and read before that.
+  sql(file, "CREATE TABLE searches (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, query TEXT NOT NULL, hits INTEGER NOT NULL);"
+            "CREATE TABLE clicks (search_id INTEGER NOT NULL, at INTEGER NOT NULL, position INTEGER NOT NULL);");
+  auto old = analytics_report(file, std::chrono::hours(24));
+  REQUIRE(old);
+  CHECK(old->missing_words.empty());
+  {
+    auto recorder = AnalyticsRecorder::open({file});
+    REQUIRE(recorder);
+    auto& r = **recorder;
+    r.record_search("ms anxiety", 49, {"anxiety"});
+    r.record_search("ms anxiety", 49, {"anxiety"});
+    r.record_search("is ms contagious", 49, {"Contagious"});
+    r.record_search("ms fatigue", 14);
+    r.flush();
+    CHECK(r.dropped() == 0);
+  }
+  auto report = analytics_report(file, std::chrono::hours(24));
+  REQUIRE(report);
+  REQUIRE(queries(report->missing_words) == std::vector<std::string>{"ms anxiety", "is ms contagious"});
+  CHECK(report->missing_words[0].missing == "anxiety");
+  CHECK(report->missing_words[0].searches == 2);
+  CHECK(report->missing_words[1].missing == "contagious");
+  CHECK(to_json(*report)["missing_words"][0]["missing"] == "anxiety");
+  CHECK(queries(report->zero_hits).empty());
+}
+
 TEST_CASE("analytics: rising against the window before, and retention deletes what is older", "[analytics]") {
   test::TempDir tmp;
   const fs::path file = tmp / "analytics.sqlite";
@@ -103,9 +135,9 @@ TEST_CASE("analytics: rising against the window before, and retention deletes wh
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   // Last week: "heat" 4 times, "vitamin d" twice; long ago (past 90 days): "old query".
   std::string rows;
-  for (int i = 0; i < 4; ++i) rows += "INSERT INTO searches VALUES (" + std::to_string(100 + i) + ", " + std::to_string(now - 10 * 86400) + ", 'heat', 3);";
-  for (int i = 0; i < 2; ++i) rows += "INSERT INTO searches VALUES (" + std::to_string(200 + i) + ", " + std::to_string(now - 9 * 86400) + ", 'vitamin d', 2);";
-  rows += "INSERT INTO searches VALUES (300, " + std::to_string(now - 200 * 86400) + ", 'old query', 1);";
+  for (int i = 0; i < 4; ++i) rows += "INSERT INTO searches (id, at, query, hits) VALUES (" + std::to_string(100 + i) + ", " + std::to_string(now - 10 * 86400) + ", 'heat', 3);";
+  for (int i = 0; i < 2; ++i) rows += "INSERT INTO searches (id, at, query, hits) VALUES (" + std::to_string(200 + i) + ", " + std::to_string(now - 9 * 86400) + ", 'vitamin d', 2);";
+  rows += "INSERT INTO searches (id, at, query, hits) VALUES (300, " + std::to_string(now - 200 * 86400) + ", 'old query', 1);";
   rows += "INSERT INTO clicks VALUES (300, " + std::to_string(now - 200 * 86400) + ", 1);";
   sql(file, rows);
   {

@@ -910,7 +910,7 @@ TEST_CASE("cli: analytics reports what the server recorded, exit 2 when there is
   const std::string now = "CAST(strftime('%s','now') AS INTEGER)";
   const std::string sql = "CREATE TABLE searches (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, query TEXT NOT NULL, hits INTEGER NOT NULL);"
                           "CREATE TABLE clicks (search_id INTEGER NOT NULL, at INTEGER NOT NULL, position INTEGER NOT NULL);"
-                          "INSERT INTO searches VALUES (1, " + now + ", 'fatigue', 9), (2, " + now + ", 'fatigue', 9),"
+                          "INSERT INTO searches (id, at, query, hits) VALUES (1, " + now + ", 'fatigue', 9), (2, " + now + ", 'fatigue', 9),"
                           " (3, " + now + ", 'ocrevus hair loss', 0), (4, " + now + ", 'heat', 4);"
                           "INSERT INTO clicks VALUES (1, " + now + ", 2);";
   REQUIRE(std::system(("sqlite3 " + q(file) + " \"" + sql + "\"").c_str()) == 0);
@@ -949,10 +949,10 @@ TEST_CASE("cli: analytics escapes bytes that are no UTF-8 character, as a foreig
   const std::string sql =
       "CREATE TABLE searches (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, query TEXT NOT NULL, hits INTEGER NOT NULL);"
       "CREATE TABLE clicks (search_id INTEGER NOT NULL, at INTEGER NOT NULL, position INTEGER NOT NULL);"
-      "INSERT INTO searches VALUES (1, " + now + ", CAST(X'6B9B6C' AS TEXT), 1);"
-      "INSERT INTO searches VALUES (2, " + now + ", CAST(X'6DFF6E' AS TEXT), 1);"
-      "INSERT INTO searches VALUES (3, " + now + ", CAST(X'6FE282' AS TEXT), 1);"
-      "INSERT INTO searches VALUES (4, " + now + ", CAST(X'70C3A971' AS TEXT), 1);";
+      "INSERT INTO searches (id, at, query, hits) VALUES (1, " + now + ", CAST(X'6B9B6C' AS TEXT), 1);"
+      "INSERT INTO searches (id, at, query, hits) VALUES (2, " + now + ", CAST(X'6DFF6E' AS TEXT), 1);"
+      "INSERT INTO searches (id, at, query, hits) VALUES (3, " + now + ", CAST(X'6FE282' AS TEXT), 1);"
+      "INSERT INTO searches (id, at, query, hits) VALUES (4, " + now + ", CAST(X'70C3A971' AS TEXT), 1);";
   REQUIRE(std::system(("sqlite3 " + q(file) + " \"" + sql + "\"").c_str()) == 0);
   auto human = test::run_mssearch("analytics --file " + q(file));
   REQUIRE(human.exit_code == 0);
@@ -984,7 +984,7 @@ TEST_CASE("cli: analytics escapes the control characters that the server strips 
   std::string sql = "CREATE TABLE searches (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, query TEXT NOT NULL, hits INTEGER NOT NULL);"
                     "CREATE TABLE clicks (search_id INTEGER NOT NULL, at INTEGER NOT NULL, position INTEGER NOT NULL);";
   for (std::size_t i = 0; i < cases.size(); ++i)
-    sql += "INSERT INTO searches VALUES (" + std::to_string(i + 1) + ", " + now + ", " + cases[i].sql + ", 1);";
+    sql += "INSERT INTO searches (id, at, query, hits) VALUES (" + std::to_string(i + 1) + ", " + now + ", " + cases[i].sql + ", 1);";
   REQUIRE(std::system(("sqlite3 " + q(file) + " \"" + sql + "\"").c_str()) == 0);
   auto as_json = test::run_mssearch("analytics --file " + q(file) + " --json");
   REQUIRE(as_json.exit_code == 0);
