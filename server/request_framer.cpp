@@ -84,8 +84,10 @@ Framing frame_request(std::string_view bytes, const FramingLimits& limits) {
     const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : request_line.find(' ', sp1 + 1);
     if (sp1 == 0 || sp2 == std::string_view::npos || sp2 == sp1 + 1 || request_line.find(' ', sp2 + 1) != std::string_view::npos)
       return refuse(skip, 400, "bad_framing", "the request line is not METHOD TARGET HTTP/1.1");
-    if (!std::all_of(method.begin(), method.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
-      return refuse(skip, 400, "bad_framing", "the method is not one HTTP defines (upper case)");
+    // A method is a token (RFC 9110, 9.1), case-sensitive: `get` is a method this server does
+    // not implement (501 below, as the README says), not a malformed request (helper-98).
+    if (!std::all_of(method.begin(), method.end(), is_token_char))
+      return refuse(skip, 400, "bad_framing", "the method is not a token (RFC 9110)");
     // A bare CR (`GET / HTTP/1.1\r\r\n`, read as the line's end by another parser), NUL or
     // other control character anywhere in the line: 400 (the version `HTTP/1.1\r` was a 505).
     const auto control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };

@@ -112,6 +112,10 @@ TEST_CASE("framer: refusals name the status", "[server][framer]") {
       // A method the server does not know: not implemented, from the head (cpp-httplib said 400).
       {"PROPFIND / HTTP/1.1\r\nHost: x\r\n\r\n", 501},
       {"FOO /api/search?q=ms HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n", 501},
+      // Methods are case-sensitive tokens: `get` is one this server does not implement (it was
+      // a 400, "not one HTTP defines"); a method that is no token is malformed.
+      {"get / HTTP/1.1\r\nHost: x\r\n\r\n", 501},
+      {"G(T / HTTP/1.1\r\nHost: x\r\n\r\n", 400},
   };
   for (const auto& c : cases) {
     INFO(c.bytes.substr(0, 80));
