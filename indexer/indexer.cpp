@@ -254,7 +254,14 @@ class Job {
       const Plan plan = make_plan(batch, indexed, scopes);
       if (auto emptied = emptied_source(batch, indexed, plan); emptied && !options_.allow_empty)
         return std::unexpected(std::move(*emptied));
-      return rebuild ? write_generation(plan, old ? &*old : nullptr, indexed) : write_incremental(plan);
+      // Most of the index rewritten: a new generation, swapped in as --full's is (the same
+      // plan: the articles kept for unreadable sources are carried over from `old`), with the
+      // pair words the index has, as an incremental run keeps them (shards filter alike).
+      const bool most_rewritten = !rebuild && old && options_.rebuild_from_rewrites > 0 && !dir_.is_plain_database() &&
+                                  plan.write.size() >= options_.rebuild_from_rewrites &&
+                                  plan.write.size() * 2 >= plan.write.size() + plan.unchanged.size() + plan.keep_as_is.size();
+      if (most_rewritten) kept_pair_words_ = schema::pair_words_of(*old);
+      return rebuild || most_rewritten ? write_generation(plan, old ? &*old : nullptr, indexed) : write_incremental(plan);
     });
   }
 
@@ -727,7 +734,7 @@ class Job {
     std::vector<std::vector<std::string>> refused(parts);    // ids the builder refused
     try {
       const auto pair_words = std::make_shared<const schema::PairWords>(
-          options_.pair_words ? *options_.pair_words : sample_pair_words(count, at));
+          options_.pair_words ? *options_.pair_words : kept_pair_words_ ? *kept_pair_words_ : sample_pair_words(count, at));
       std::mutex progress;
       std::size_t done = 0;
       std::vector<std::exception_ptr> failures(parts);
@@ -844,6 +851,7 @@ class Job {
   IndexReport report_;
   std::vector<Article> articles_;
   std::set<std::string> broken_sources_;
+  std::optional<schema::PairWords> kept_pair_words_;  // a rewrite of most articles: the index's
   std::vector<std::string> broken_directories_;
   std::vector<std::string> dangling_links_;
   std::map<std::string, std::string> given_paths_;  // ReadBatch::given_paths
