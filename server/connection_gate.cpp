@@ -238,6 +238,8 @@ struct ConnectionGate::Impl {
   void linger(Connection& c);
   void close_connection(int fd);
   bool evict_one(Clock::time_point now);
+  void forget(const std::string& peer_ip);  // a connection of this address closed
+  std::unordered_map<std::string, std::size_t> per_client;  // open connections by address
   void take_back();
   void sweep(Clock::time_point now);
   void begin_stop();
@@ -302,6 +304,17 @@ void ConnectionGate::Impl::accept_all() {
     auto c = std::make_unique<Connection>();
     c->fd = fd;
     c->peer_ip = address_of(peer, c->peer_port);
+    // One address past its share: refused, whatever is free (evicting for it would let one
+    // client cycle through the whole table).
+    if (const auto held = per_client.find(c->peer_ip); options.max_connections_per_client > 0 && held != per_client.end() &&
+                                                        held->second >= options.max_connections_per_client) {
+      cut("refused");
+      const std::string answer = handlers.refuse(503, "too many connections from this address", c->peer_ip, "");
+      [[maybe_unused]] auto n = ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      ::shutdown(fd, SHUT_WR);
+      ::close(fd);
+      continue;
+    }
     if (open >= options.max_connections && !evict_one(now)) {
       cut("refused");
       const std::string answer = handlers.refuse(503, "too many connections", c->peer_ip, "");
@@ -319,6 +332,7 @@ void ConnectionGate::Impl::accept_all() {
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) == 0) c->local_ip = address_of(local, c->local_port);
     c->since = now;
     arm(*c, EPOLL_CTL_ADD);
+    ++per_client[c->peer_ip];
     conns.emplace(fd, std::move(c));
     ++open;
   }
@@ -435,8 +449,13 @@ void ConnectionGate::Impl::linger(Connection& c) {
 
 void ConnectionGate::Impl::close_connection(int fd) {
   ::close(fd);  // also leaves the epoll set
+  if (const auto it = conns.find(fd); it != conns.end()) forget(it->second->peer_ip);
   conns.erase(fd);
   --open;
+}
+
+void ConnectionGate::Impl::forget(const std::string& peer_ip) {
+  if (const auto it = per_client.find(peer_ip); it != per_client.end() && --it->second == 0) per_client.erase(it);
 }
 
 // Makes room for a new connection: a lingering one first, then the longest idle between
@@ -480,6 +499,7 @@ void ConnectionGate::Impl::take_back() {
     const int fd = c->fd;
     if (after == After::kAbort) {
       close_with_reset(fd);
+      forget(c->peer_ip);
       --open;
       continue;
     }
@@ -526,6 +546,7 @@ void ConnectionGate::Impl::sweep(Clock::time_point now) {
     } else if (c.state == State::kWriting) {
       cut("write_timeout");
       close_with_reset(fd);
+      forget(c.peer_ip);
       conns.erase(fd);
       --open;
     } else {

@@ -46,6 +46,10 @@ struct GateOptions {
   int port = 0;                                     // 0: any free port
   std::size_t workers = 8;
   std::size_t max_connections = 1024;
+  // At most this many open from one address (0: no cap): one client holding hundreds of fresh
+  // connections had every other visitor's second request refused (helper-98). Behind a reverse
+  // proxy every connection comes from the proxy's address: leave it at 0 there.
+  std::size_t max_connections_per_client = 0;
   std::size_t max_queued = 256;                     // whole requests waiting for a worker
   std::size_t keep_alive_requests = 1000;           // requests on one connection, then close
   std::chrono::milliseconds request_timeout{10000}; // from a request's first byte to its last

@@ -488,6 +488,7 @@ GateOptions gate_options(const ServerOptions& o) {
   g.port = o.port;
   g.workers = o.threads;
   g.max_connections = o.max_connections;
+  g.max_connections_per_client = o.max_connections_per_client;
   g.max_queued = o.max_queued_requests;
   g.keep_alive_requests = o.keep_alive_requests;
   g.request_timeout = std::chrono::seconds(o.request_timeout_seconds);

@@ -162,6 +162,7 @@ Result<ServerOptions> load_server_options(const std::filesystem::path& path) {
       else if (key == "keep_alive_seconds") o.keep_alive_seconds = v.as<int>();
       else if (key == "keep_alive_requests") o.keep_alive_requests = v.as<std::size_t>();
       else if (key == "max_connections") o.max_connections = v.as<std::size_t>();
+      else if (key == "max_connections_per_client") o.max_connections_per_client = v.as<std::size_t>();
       else if (key == "max_queued_requests") o.max_queued_requests = v.as<std::size_t>();
       else if (key == "access_log") o.access_log = v.as<bool>();
       else if (key == "site_name") o.site_name = v.as<std::string>();

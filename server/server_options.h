@@ -28,6 +28,7 @@ struct ServerOptions {
   int keep_alive_seconds = 60;            // an idle connection waits this long for its next request
   std::size_t keep_alive_requests = 1000; // requests on one connection before it is closed
   std::size_t max_connections = 1024;     // open at once; the oldest idle closed to make room
+  std::size_t max_connections_per_client = 0;  // open at once from one address (0: no cap)
   std::size_t max_queued_requests = 256;  // whole requests waiting for a worker: 503 beyond
   // Answers kept for the same search of the same index revision, shared by the workers
   // (searcher/result_cache.h): this many at most, in about this many MiB. 0 entries: off.

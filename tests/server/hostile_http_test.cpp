@@ -529,6 +529,19 @@ std::vector<Row> hostile_rows() {
          return send_and_read(s.port, get("/healthz", "Connection: close\r\n"));
        },
        {{"status", 200}}},
+      {"one client holding many connections", "8 silent connections from one address, then a request from it, and another after one closed, to a server with max_connections_per_client: 8",
+       [](ServerOptions& o) { o.max_connections_per_client = 8; },
+       [](LiveServer& s) {
+         std::vector<RawConnection> held;
+         for (int i = 0; i < 8; ++i) held.emplace_back(s.port);
+         std::this_thread::sleep_for(200ms);  // accepted by the server
+         Facts f = send_and_read(s.port, get("/healthz", "Connection: close\r\n"));
+         held.pop_back();  // one closed: room for one more
+         std::this_thread::sleep_for(300ms);
+         f["status after one closed"] = send_and_read(s.port, get("/healthz", "Connection: close\r\n"))["status"];
+         return f;
+       },
+       {{"status", 503}, {"status after one closed", 200}}},
       {"port in use", "a second `mssearch serve` on the port this server listens on", {},
        [](LiveServer& s) { return port_in_use(s); },
        {{"exit code", 2}, {"says the port is in use", 1}, {"still answers", 1}}},
