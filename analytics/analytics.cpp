@@ -417,11 +417,15 @@ Result<AnalyticsReport> analytics_report(const std::filesystem::path& path, std:
   // Found something, but a word of it no article has (`ms anxiety`): the other list of what to
   // write next. A file from before the column has none.
   if (sqlite3_exec(db.db, "SELECT missing FROM searches LIMIT 0", nullptr, nullptr, nullptr) == SQLITE_OK) {
+    // Only the queries with a search that had missing words are grouped (grouping every query
+    // first took 7 s over 1,000,000 searches of 300,000 queries: helper-99).
     Statement missing(db.db, R"sql(
-SELECT query, COUNT(*) AS searches, SUM(EXISTS (SELECT 1 FROM clicks c WHERE c.search_id = s.id)),
-       MAX(hits), (SELECT missing FROM searches l WHERE l.query = s.query ORDER BY at DESC LIMIT 1) AS latest
-FROM searches s WHERE at >= ?1 GROUP BY query HAVING latest IS NOT NULL AND MAX(hits) > 0
-ORDER BY searches DESC, query LIMIT ?2)sql");
+WITH some AS (SELECT DISTINCT query FROM searches WHERE at >= ?1 AND missing IS NOT NULL AND hits > 0)
+SELECT s.query, COUNT(*) AS searches, SUM(EXISTS (SELECT 1 FROM clicks c WHERE c.search_id = s.id)),
+       MAX(s.hits), (SELECT missing FROM searches l WHERE l.query = s.query ORDER BY at DESC LIMIT 1) AS latest
+FROM some JOIN searches s ON s.query = some.query AND s.at >= ?1
+GROUP BY s.query HAVING latest IS NOT NULL
+ORDER BY searches DESC, s.query LIMIT ?2)sql");
     if (!missing) return fail(ErrorCode::kIo, "analytics database " + path.string() + ": " + sqlite3_errmsg(db.db));
     sqlite3_bind_int64(missing.s, 1, report.since);
     sqlite3_bind_int64(missing.s, 2, static_cast<sqlite3_int64>(limit));

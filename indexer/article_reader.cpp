@@ -219,8 +219,9 @@ std::expected<Article, ReadError> article_from_fields(const json& fields,
   if (!schema::is_iso_date(a.date)) {
     // In the form but no day of the calendar (2025-02-29, 2025-04-31): said so, not "expected
     // YYYY-MM-DD", which it is (helper-97).
-    const bool shaped = a.date.size() == 10 && a.date[4] == '-' && a.date[7] == '-' &&
-                        std::all_of(a.date.begin(), a.date.end(), [](char c) { return c == '-' || std::isdigit(static_cast<unsigned char>(c)) != 0; });
+    bool shaped = a.date.size() == 10;
+    for (std::size_t i = 0; shaped && i < a.date.size(); ++i)
+      shaped = (i == 4 || i == 7) ? a.date[i] == '-' : std::isdigit(static_cast<unsigned char>(a.date[i])) != 0;
     return error("date", "bad date '" + a.date + "': " + (shaped ? "no such day in the calendar" : "expected an ISO date YYYY-MM-DD"));
   }
   // The years the search API and the page's year filter accept (a typo such as 0205 or 2205

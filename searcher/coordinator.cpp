@@ -718,12 +718,12 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
                               return dx != dy ? dx < dy : x.second > y.second;
                             })->first;
   }
-  // The words no shard that found articles has (a shard that found none may lack every word).
-  if (!result.did_you_mean && result.total > 0) {
+  // The words no shard has, each shard answering (one that found nothing under a filter may
+  // still have the word: helper-99); none when a shard did not answer (it may have them).
+  if (!result.did_you_mean && result.total > 0 && up.size() == answers.size()) {
     bool first = true;
     for (std::size_t s : up) {
       const ShardAnswer& a = *answers[s];
-      if (a.total == 0) continue;
       if (first) result.missing_words = a.missing_words;
       else std::erase_if(result.missing_words, [&](const std::string& w) {
         return std::find(a.missing_words.begin(), a.missing_words.end(), w) == a.missing_words.end();

@@ -1171,14 +1171,18 @@ std::size_t distinct_terms(const Xapian::Query& q) {
 // each counted up to `limit` + 1 (past its limit it is refused on its own). Xapian counts a
 // wildcard as one term of the query, and expands it to up to `limit` terms when it matches: 96
 // wildcards of 4 letters were 2,900 terms, 1.3 s a search at 100,000 articles (helper-98).
-std::size_t wildcard_terms(const Xapian::Database& db, std::string_view folded, std::uint32_t limit) {
+// Not a star inside a word (`d*y`: Xapian expands none), nor after a filter's field
+// (`topic:astro*` is a topic's name). A wildcard past `limit` alone: `over_one` set (its own
+// refusal names it).
+std::size_t wildcard_terms(const Xapian::Database& db, std::string_view folded, std::uint32_t limit, bool& over_one) {
+  over_one = false;
   std::size_t total = 0;
   std::set<std::string> counted;  // a wildcard repeated is one (`a* a* a*`)
   bool in_quotes = false;
   std::size_t i = 0;
   while (i < folded.size()) {
     if (folded[i] == '"') in_quotes = !in_quotes;
-    if (in_quotes || folded[i] != '*') {
+    if (in_quotes || folded[i] != '*' || (i + 1 < folded.size() && is_word_byte(folded[i + 1]))) {
       ++i;
       continue;
     }
@@ -1189,9 +1193,16 @@ std::size_t wildcard_terms(const Xapian::Database& db, std::string_view folded, 
     if (begin > 1 && folded[begin - 1] == ':') {
       std::size_t field = begin - 1;
       while (field > 0 && std::isalpha(static_cast<unsigned char>(folded[field - 1])) != 0) --field;
-      const std::string_view name = folded.substr(field, begin - 1 - field);
+      const std::string name = ascii_lower(folded.substr(field, begin - 1 - field));
+      bool text_field = false;
       for (const auto& f : schema::kQueryTextFields)
-        if (ascii_lower(std::string(name)) == f.name) prefix = f.prefix;
+        if (name == f.name) prefix = f.prefix, text_field = true;
+      bool filter_field = false;
+      for (const auto& f : schema::kFilterFields) filter_field = filter_field || name == f.name;
+      if (filter_field && !text_field) {
+        ++i;
+        continue;
+      }
     }
     const std::string word = ascii_lower(std::string(folded.substr(begin, i - begin)));
     ++i;
@@ -1200,6 +1211,7 @@ std::size_t wildcard_terms(const Xapian::Database& db, std::string_view folded, 
     if (!counted.insert(pattern).second) continue;
     std::size_t n = 0;
     for (auto t = db.allterms_begin(pattern); t != db.allterms_end(pattern) && n <= limit; ++t) ++n;
+    over_one = over_one || n > limit;
     total += n;
   }
   return total;
@@ -1604,8 +1616,9 @@ Result<QueryPlan> QueryPlanner::plan(const SearchRequest& request) {
     // The wildcards count as what they expand to: past the query's budget of terms, refused
     // (which words to drop is the writer's choice), as Elasticsearch refuses too many clauses.
     if (!plan.blank && plan.folded.find('*') != std::string::npos) {
-      const std::size_t expanded = wildcard_terms(db_, plan.folded, options_.max_wildcard_expansion);
-      if (expanded + distinct_terms(plan.words) > options_.max_query_terms)
+      bool over_one = false;
+      const std::size_t expanded = wildcard_terms(db_, plan.folded, options_.max_wildcard_expansion, over_one);
+      if (!over_one && expanded + distinct_terms(plan.words) > options_.max_query_terms)
         return fail(ErrorCode::kBadQuery, fmt::format("the query's wildcards match {} words together, and a query may "
                                                       "search {} terms in all: use fewer wildcards, or longer ones",
                                                       expanded, options_.max_query_terms));
@@ -2403,6 +2416,20 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
           (proposed == typed || edits_between(lower, near) <= edits_between(lower, proposed_base)))
         proposed = near + typed.substr(lower.size());
     }
+    // A word that is itself the stem of words the articles use but that Snowball stems
+    // otherwise finds nothing: `breastfeed` (stemmed breastfee; "breastfeeding" is stemmed
+    // breastfeed) was offered "breastfed", another word (helper-98); `relaps`, `diseas`, a
+    // letter short, are stems too. The nearest of those words, whatever Xapian offered.
+    if (!in_field_value(corrected, after[i].first)) {
+      const std::string lower = ascii_lower(typed.substr(0, apostrophe(typed)));
+      if (const std::string form = word_of_stem(lower); !form.empty()) {
+        out += corrected.substr(copied, after[i].first - copied);
+        out += form + typed.substr(lower.size());
+        changed = true;
+        copied = after[i].second;
+        continue;
+      }
+    }
     if (typed == proposed) continue;
     // A contraction or a possessive is judged by its word (`what's` was made "what", `it's`
     // "its"; `microgila's` is corrected, its "'s" kept).
@@ -2417,10 +2444,7 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
                       (EnglishWords::system().knows(lower) &&
                        (capitalised_.contains(lower) || !name_typo(lower, ascii_lower(offered_base)))) ||
                       db_.term_exists("Z" + analyzer_.stemmer()(lower)) ||
-                      // The stem of a word the articles use, which Snowball stems otherwise
-                      // (`breastfeed`: breastfee; "breastfeeding": breastfeed) was "corrected"
-                      // to another word (breastfed, helper-98).
-                      db_.term_exists("Z" + lower) || typed_words.contains(ascii_lower(offered_base));
+                      typed_words.contains(ascii_lower(offered_base));
     out += corrected.substr(copied, after[i].first - copied);
     if (keep) {
       out += typed;
@@ -2432,6 +2456,26 @@ std::string QueryPlanner::corrected_words(const std::string& folded, bool as_pla
   }
   if (!changed) return {};
   return out + corrected.substr(copied);
+}
+
+std::string QueryPlanner::word_of_stem(const std::string& lower) {
+  if (lower.size() < 4 || has_digit(lower) || db_.term_exists(lower) || !db_.term_exists("Z" + lower) ||
+      db_.term_exists("Z" + analyzer_.stemmer()(lower)))
+    return {};
+  constexpr std::size_t kMaxLooked = 64;  // the words that begin with it, a few
+  std::string best;
+  std::size_t best_edits = 0;
+  Xapian::doccount best_freq = 0;
+  std::size_t looked = 0;
+  for (auto t = db_.allterms_begin(lower); t != db_.allterms_end(lower) && looked < kMaxLooked; ++t, ++looked) {
+    const std::string word = *t;
+    if (analyzer_.stemmer()(word) != lower) continue;
+    const std::size_t edits = edits_between(lower, word);
+    const Xapian::doccount freq = t.get_termfreq();
+    if (best.empty() || edits < best_edits || (edits == best_edits && freq > best_freq))
+      best = word, best_edits = edits, best_freq = freq;
+  }
+  return best;
 }
 
 std::vector<std::string> QueryPlanner::missing_words(const QueryPlan& plan) {
@@ -2473,7 +2517,7 @@ std::vector<std::string> QueryPlanner::missing_words(const QueryPlan& plan) {
         std::any_of(w.begin(), w.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
       continue;
     if (std::find(out.begin(), out.end(), w) != out.end() || synonyms_->expand(w, false) != w) continue;
-    if (db_.term_exists(w) || db_.term_exists("Z" + analyzer_.stemmer()(w)) || db_.term_exists("Z" + w)) continue;
+    if (db_.term_exists(w) || db_.term_exists("Z" + analyzer_.stemmer()(w))) continue;
     out.push_back(w);
   }
   return out;
@@ -2494,7 +2538,7 @@ std::string QueryPlanner::typo_correction(const QueryPlan& plan, bool* unknown_w
     if (w.size() < 4 || has_digit(w) || english_stop_words()(w) || db_.term_exists(w)) continue;
     // Another form of a word the articles use (`probiotics` where they say "probiotic") was
     // found by its stem.
-    if (db_.term_exists("Z" + analyzer_.stemmer()(w)) || db_.term_exists("Z" + w)) continue;
+    if (db_.term_exists("Z" + analyzer_.stemmer()(w))) continue;
     // An English word the articles do not use ("walking stick", "numb hands") is not a typo;
     // a name may be (`brian`: see name_typo).
     if (EnglishWords::system().knows(w) && (!EnglishWords::system().is_name(w) || capitalised_.contains(w))) continue;

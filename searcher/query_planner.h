@@ -103,6 +103,10 @@ class QueryPlanner {
   // order typed; the hits are those of its other words. Not a wildcard, an exclusion, a stop
   // word, a filter, or a word with a digit or a non-ASCII letter (read otherwise by the index).
   std::vector<std::string> missing_words(const QueryPlan& plan);
+  // A word the index has only as a stem (`relaps`, `breastfeed`), which Snowball stems
+  // otherwise so that it finds nothing: the nearest word the articles use with that stem
+  // (`relapse`, `breastfeeding`), else empty.
+  std::string word_of_stem(const std::string& lower);
   // Why the spelling data set_database gave could not be read, when a correction found so and
   // read the database's own instead (as it does from then on, until set_database). Cleared by
   // taking it: the searcher tells its shard set (ShardSet::spelling_damaged) and says so once.

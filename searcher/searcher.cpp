@@ -662,7 +662,8 @@ Result<ShardAnswer> Searcher::Impl::shard_once(const ShardRequest& r, SearchRequ
         a.typo = correction_as_typed(*plan, typo);
       else a.typo_unknown = typo_unknown;
     }
-    if (!remote && matched.total > 0) a.missing_words = planner.missing_words(*plan);
+    // Also when this shard found nothing (filtered out here, the word may still be here).
+    if (!remote) a.missing_words = planner.missing_words(*plan);
     if (plan->feedback) {
       // What the coordinator needs to choose feedback's terms from the global best hits.
       for (const auto& [docid, score] : matched.ranked) a.candidates.push_back(score);

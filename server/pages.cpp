@@ -331,10 +331,10 @@ std::string render_results(const PageContent& c) {
     // Google's "Missing: …": every MS article matches "ms", and `is ms contagious` listed them
     // as if they answered (helper-98).
     if (!res.missing_words.empty()) {
-      std::vector<std::string> quoted;
-      for (const auto& w : res.missing_words) quoted.push_back("“" + short_query(w) + "”");
-      d.set("missing_note", fmt::format("No article has {}: these articles have your other words.",
-                                        fmt::join(quoted, quoted.size() == 2 ? " or " : ", ")));
+      std::string named;  // “a”, “b” or “c”
+      for (std::size_t i = 0; i < res.missing_words.size(); ++i)
+        named += (i == 0 ? "" : i + 1 == res.missing_words.size() ? " or " : ", ") + ("“" + short_query(res.missing_words[i]) + "”");
+      d.set("missing_note", fmt::format("No article has {}: these articles have your other words.", named));
     }
     if (res.query_terms_dropped > 0)
       d.set("words_note", fmt::format("A long question: the search used its most telling words and left out {} "

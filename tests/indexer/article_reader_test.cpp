@@ -96,9 +96,11 @@ TEST_CASE("front matter: each kind of invalid input names its line", "[reader]")
     REQUIRE_FALSE(a);
     // In the form asked for: not told to write the form (helper-97).
     CHECK_THAT(a.error().message, Catch::Contains("bad date '2025-02-30': no such day in the calendar"));
-    auto b = parse("---\ntitle: T\ndate: 2025-2-3\n---\n");
-    REQUIRE_FALSE(b);
-    CHECK_THAT(b.error().message, Catch::Contains("expected an ISO date YYYY-MM-DD"));
+    for (const char* date : {"2025-2-3", "----------", "2025-02--1", "2025--2-28"}) {
+      auto b = parse(std::string("---\ntitle: T\ndate: \"") + date + "\"\n---\n");
+      REQUIRE_FALSE(b);
+      CHECK_THAT(b.error().message, Catch::Contains("expected an ISO date YYYY-MM-DD"));
+    }
   }
   SECTION("bad date: a year the search filters do not accept") {
     for (const char* date : {"0001-01-01", "0205-03-01", "1899-12-31", "2205-03-01", "9999-12-31"}) {

@@ -1276,6 +1276,16 @@ TEST_CASE("server: answers are gzipped for a client that asks, never Brotli", "[
     REQUIRE_FALSE(browser->body.empty());
     CHECK(browser->body.front() != '\x1f');
     CHECK(browser->body.size() > brotli_only->body.size() / 2);
+    // A coding refused (q=0) is not used; codings are named in any case (helper-99).
+    for (const std::string refused : {"gzip;q=0", "gzip; q=0.000, identity;q=1", "br;q=1, gzip;q=0"}) {
+      CAPTURE(refused);
+      auto r = s.get(url, {{"Accept-Encoding", refused}});
+      REQUIRE(r);
+      CHECK_FALSE(r->has_header("Content-Encoding"));
+    }
+    auto upper = s.get(url, {{"Accept-Encoding", "GZIP;q=0.5"}});
+    REQUIRE(upper);
+    CHECK(upper->get_header_value("Content-Encoding") == "gzip");
   }
   CHECK(s.get_json("/api/search?q=fatigue")["total"].get<int>() > 0);
 }
