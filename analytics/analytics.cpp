@@ -128,6 +128,12 @@ struct AnalyticsRecorder::Impl {
     // A file written before searches had their missing words (2026-12-07): the column added.
     if (sqlite3_exec(db.db, "SELECT missing FROM searches LIMIT 0", nullptr, nullptr, nullptr) != SQLITE_OK)
       if (auto ok = exec(db.db, "ALTER TABLE searches ADD COLUMN missing TEXT", options.path); !ok) return ok;
+    // The report's list of them reads these rows alone (grouping every query first took 7 s
+    // over 1,000,000 searches of 300,000 queries; with this index 0.3 s: helper-99).
+    if (auto ok = exec(db.db, "CREATE INDEX IF NOT EXISTS searches_missing ON searches(query, at) WHERE missing IS NOT NULL",
+                       options.path);
+        !ok)
+      return ok;
     struct stat st {};
     if (::stat(options.path.c_str(), &st) == 0) device = st.st_dev, inode = st.st_ino;
     return {};
@@ -417,10 +423,10 @@ Result<AnalyticsReport> analytics_report(const std::filesystem::path& path, std:
   // Found something, but a word of it no article has (`ms anxiety`): the other list of what to
   // write next. A file from before the column has none.
   if (sqlite3_exec(db.db, "SELECT missing FROM searches LIMIT 0", nullptr, nullptr, nullptr) == SQLITE_OK) {
-    // Only the queries with a search that had missing words are grouped (grouping every query
-    // first took 7 s over 1,000,000 searches of 300,000 queries: helper-99).
+    // Only the queries with a search that had missing words are grouped, found by the partial
+    // index searches_missing.
     Statement missing(db.db, R"sql(
-WITH some AS (SELECT DISTINCT query FROM searches WHERE at >= ?1 AND missing IS NOT NULL AND hits > 0)
+WITH some AS (SELECT DISTINCT query FROM searches WHERE missing IS NOT NULL AND at >= ?1 AND hits > 0)
 SELECT s.query, COUNT(*) AS searches, SUM(EXISTS (SELECT 1 FROM clicks c WHERE c.search_id = s.id)),
        MAX(s.hits), (SELECT missing FROM searches l WHERE l.query = s.query ORDER BY at DESC LIMIT 1) AS latest
 FROM some JOIN searches s ON s.query = some.query AND s.at >= ?1
