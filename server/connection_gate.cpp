@@ -305,19 +305,14 @@ void ConnectionGate::Impl::accept_all() {
     c->fd = fd;
     c->peer_ip = address_of(peer, c->peer_port);
     // One address past its share: refused, whatever is free (evicting for it would let one
-    // client cycle through the whole table).
-    if (const auto held = per_client.find(c->peer_ip); options.max_connections_per_client > 0 && held != per_client.end() &&
-                                                        held->second >= options.max_connections_per_client) {
+    // client cycle through the whole table). Else a full table with nothing to evict.
+    const auto held = per_client.find(c->peer_ip);
+    const bool over_share = options.max_connections_per_client > 0 && held != per_client.end() &&
+                            held->second >= options.max_connections_per_client;
+    if (over_share || (open >= options.max_connections && !evict_one(now))) {
       cut("refused");
-      const std::string answer = handlers.refuse(503, "too many connections from this address", c->peer_ip, "");
-      [[maybe_unused]] auto n = ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      ::shutdown(fd, SHUT_WR);
-      ::close(fd);
-      continue;
-    }
-    if (open >= options.max_connections && !evict_one(now)) {
-      cut("refused");
-      const std::string answer = handlers.refuse(503, "too many connections", c->peer_ip, "");
+      const std::string answer = handlers.refuse(503, over_share ? "too many connections from this address" : "too many connections",
+                                                 c->peer_ip, "");
       [[maybe_unused]] auto n = ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       ::shutdown(fd, SHUT_WR);
       ::close(fd);
