@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <httplib.h>
 #include <kainjow/mustache.hpp>
 

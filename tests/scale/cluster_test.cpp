@@ -139,13 +139,20 @@ SearcherOptions single_options(bool feedback = true) {
 }
 
 // The answers of one index and of a coordinator to the same query.
-std::pair<SearchResult, SearchResult> both_answers(Searcher& one, Searcher& many, const std::string& q) {
-  SearchRequest r;
-  r.query = q;
+// The same request to one index and to a coordinator: both must answer.
+std::pair<SearchResult, SearchResult> both_answers(Searcher& one, Searcher& many, const SearchRequest& r) {
   auto a = one.search(r), b = many.search(r);
   REQUIRE(a);
   REQUIRE(b);
   return {std::move(*a), std::move(*b)};
+}
+
+std::pair<SearchResult, SearchResult> both_answers(Searcher& one, Searcher& many, const std::string& q,
+                                                   bool partial = false) {
+  SearchRequest r;
+  r.query = q;
+  r.partial = partial;
+  return both_answers(one, many, r);
 }
 
 // A coordinator whose shard 0 lists `replica` before its good shard server: every search
@@ -172,18 +179,6 @@ std::vector<std::string> ids(const std::vector<SearchHit>& hits) {
 }
 
 // The same search of one index and of a coordinator, as-you-type or submitted; both must answer.
-std::pair<SearchResult, SearchResult> both_answers(Searcher& single, Searcher& coordinator, const std::string& query,
-                                                   bool partial) {
-  SearchRequest r;
-  r.query = query;
-  r.partial = partial;
-  auto a = single.search(r);
-  auto b = coordinator.search(r);
-  REQUIRE(a);
-  REQUIRE(b);
-  return {std::move(*a), std::move(*b)};
-}
-
 json facets(const SearchResult& r) {
   json out = json::array();
   for (const auto* list : {&r.topic_facets, &r.year_facets, &r.journal_facets}) {
@@ -380,13 +375,10 @@ TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[
       CAPTURE(filtered);
       SearchRequest r;
       r.query = filtered;
-      auto a = single->search(r);
-      auto b = coordinator->search(r);
-      REQUIRE(a);
-      REQUIRE(b);
-      CHECK(a->total == 1);
-      CHECK(a->missing_words.empty());
-      CHECK(b->missing_words == a->missing_words);
+      const auto [a, b] = both_answers(*single, *coordinator, r);
+      CHECK(a.total == 1);
+      CHECK(a.missing_words.empty());
+      CHECK(b.missing_words == a.missing_words);
     }
     // Facets filtered by are counted without their own filter on each shard, and summed.
     for (const std::string q : {"", "ms", "fatigue", "brain fog"}) {
@@ -396,17 +388,14 @@ TEST_CASE("cluster: a coordinator over 3 shard servers answers as one index", "[
       r.topics = {"Fatigue", "Sleep"};
       r.years = {2025, 2024};
       r.journals = {"Lancet Neurology", "Neurology"};
-      auto a = single->search(r);
-      auto b = coordinator->search(r);
-      REQUIRE(a);
-      REQUIRE(b);
-      CHECK(b->total == a->total);
-      CHECK(facets(*b) == facets(*a));
+      const auto [a, b] = both_answers(*single, *coordinator, r);
+      CHECK(b.total == a.total);
+      CHECK(facets(b) == facets(a));
       SearchRequest unfiltered = r;
       unfiltered.years.clear();
       auto c = coordinator->search(unfiltered);
       REQUIRE(c);
-      CHECK(b->year_facets == c->year_facets);
+      CHECK(b.year_facets == c->year_facets);
     }
     // Articles, related articles, suggestions and topics come from the shards too.
     auto article = coordinator->article("astrocytes-two-faces");
