@@ -372,6 +372,9 @@ std::string render_results(const PageContent& c) {
       o["topics"] = tags;
       hits.push_back(o);
     }
+    // A keyboard's way past the filters (16 Tabs from the search box to the first result on a
+    // wide screen, the topics' checkboxes between; helper-95).
+    d.set("has_hits", data(!hits.empty()));
     d.set("hits", hits);
     // Pages the server will show: not past the offset limit (a larger match set has more pages
     // than that, and the page after the limit is refused).

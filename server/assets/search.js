@@ -216,6 +216,14 @@
   });
   results.addEventListener("click", function (e) {
     var a = e.target.closest("a");
+    // A link within the page (the skip link): the focus moves to its target, and no history
+    // entry is made (a fragment's entry fired popstate, which searched again).
+    var fragment = a && (a.getAttribute("href") || "").charAt(0) === "#" ? document.getElementById(a.getAttribute("href").slice(1)) : null;
+    if (fragment) {
+      e.preventDefault();
+      fragment.focus();
+      return;
+    }
     if (!a || a.origin !== location.origin || a.pathname !== "/") return;
     // Ctrl-, Cmd-, Shift- or a middle click opens a tab or window: the browser's to do.
     if (e.defaultPrevented || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;

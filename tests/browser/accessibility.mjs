@@ -142,6 +142,23 @@ await run(async (browser) => {
   await page.keyboard.type("ms", { delay: 30 });
   await page.keyboard.press("Enter");
   await page.waitForFunction(() => new URLSearchParams(location.search).get("q") === "ms" && document.querySelector(".hit"));
+  // Past the filters in one step: the Tab after the search button is "Skip to results", seen
+  // while focused; Enter puts the focus on the results' heading, and the next Tab on the first
+  // result (16 Tabs before, the topics' checkboxes between).
+  await page.locator("#q").focus();
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.className), "skip-link", "the second Tab from the box is the skip link");
+  const skipBox = await page.locator(".skip-link").boundingBox();
+  assert.ok(skipBox && skipBox.x >= 0 && skipBox.width > 20, "the skip link is seen while focused");
+  const entries = await page.evaluate(() => history.length);
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.activeElement?.id === "results-summary");
+  await page.keyboard.press("Tab");
+  assert.ok(await page.evaluate(() => !!document.activeElement?.closest(".hit")), "the Tab after it is the first result");
+  assert.equal(await page.evaluate(() => history.length), entries, "no history entry for the skip link's fragment");
+  assert.equal(await page.evaluate(() => location.hash), "", "nor a fragment in the address");
+  await page.locator("#q").focus();
   // Tab to the first topic checkbox and tick it with Space.
   let guard = 0;
   while (!(await page.evaluate(() => document.activeElement?.name === "topic")) && guard++ < 40) await page.keyboard.press("Tab");
