@@ -257,7 +257,7 @@ void add_index_command(CLI::App& app, int& exit_code) {
                   "Keep the last N changesets for replicas (scripts/replica-primary.sh); 0: none")
       ->check(whole_number(0, 1000));
   cmd->add_flag("--json", args->json, "Print the summary as one JSON object");
-  cmd->add_flag("-q,--quiet", args->quiet, "No progress bar");
+  cmd->add_flag("-q,--quiet", args->quiet, "No progress bar (the one summary line, warnings and errors still print, as cron wants)");
   cmd->callback([args, &exit_code] { exit_code = run_index(*args); });
 }
 
