@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
+#include <xapian.h>
 
 #include "cli/commands.h"
 #include "cli/terminal.h"
@@ -208,6 +209,19 @@ int output_written(int code) {
 
 }  // namespace
 
+// A defect, not the input's fault: said as an error with an exit code, not an abort (as a JSON
+// error when --json was asked for).
+static int internal_error(int argc, char** argv, std::string_view what) {
+  using namespace mssearch::cli;
+  const std::string message = fmt::format("internal error: {}", what);
+  char** const options_end = std::find_if(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--"; });
+  if (std::any_of(argv + 1, options_end, [](const char* a) { return std::string_view(a) == "--json"; }))
+    print_json_error("internal_error", message);
+  else
+    fmt::print(stderr, "mssearch: {}\n", printable(message));
+  return kExitFatal;
+}
+
 static int run_command(int argc, char** argv) {
   using namespace mssearch::cli;
   // Over a file-size limit (ulimit -f), fail the write with EFBIG and report it, rather than
@@ -318,14 +332,11 @@ static int run_command(int argc, char** argv) {
     output_failure_said = true;
     return kExitFatal;
   } catch (const std::exception& e) {
-    // A defect, not the input's fault: said as an error with an exit code, not an abort.
-    const std::string message = fmt::format("internal error: {}", e.what());
-    char** const options_end = std::find_if(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--"; });
-    if (std::any_of(argv + 1, options_end, [](const char* a) { return std::string_view(a) == "--json"; }))
-      print_json_error("internal_error", message);
-    else
-      fmt::print(stderr, "mssearch: {}\n", printable(message));
-    return kExitFatal;
+    return internal_error(argc, argv, e.what());
+  } catch (const Xapian::Error& e) {
+    // Xapian's errors are no std::exception: one that escaped was caught by main alone, which
+    // said nothing (one `tcp://` database: exit 2, not a word on stdout or stderr; helper-100).
+    return internal_error(argc, argv, e.get_description());
   }
   return exit_code;
 }
@@ -338,6 +349,11 @@ int main(int argc, char** argv) {
   try {
     code = run_command(argc, argv);
   } catch (...) {
+    // Said when it can be (a message that cannot be written is why most get here).
+    try {
+      fmt::print(stderr, "mssearch: internal error: an exception of no known type\n");
+    } catch (...) {
+    }
   }
   try {
     return output_written(code);

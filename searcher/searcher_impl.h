@@ -92,11 +92,15 @@ struct Searcher::Impl {
 
   // Runs a read; if many commits overtook this reader (DatabaseModifiedError), moves to the
   // newest revision and runs it once more; a remote shard that died is left out.
-  // A database's revision; none over several shards (Xapian 1.4 gives none for those).
+  // A database's revision; none over several shards, nor over one remote (xapian-tcpsrv)
+  // database: Xapian 1.4 gives none for those (InvalidOperationError, UnimplementedError; one
+  // `tcp://` database alone made every command exit 2 without a word: helper-100).
   static std::optional<Xapian::rev> revision_of(const Xapian::Database& database) {
     try {
       return database.get_revision();
     } catch (const Xapian::InvalidOperationError&) {
+      return std::nullopt;
+    } catch (const Xapian::UnimplementedError&) {
       return std::nullopt;
     }
   }
