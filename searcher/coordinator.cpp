@@ -286,7 +286,7 @@ Result<bool> Coordinator::load_info(bool force) {
   std::vector<const std::vector<FacetValue>*> topics;
   duplicate_.clear();
   count_mismatch_.clear();
-  std::vector<std::string> unguarded;
+  std::vector<std::string> unguarded, not_ready;
   std::map<std::string, std::size_t> shard_of_uuid;  // each database's shard, by its UUID
   std::map<std::size_t, std::vector<std::string>> miscounted;  // servers by their index's count of shards
   for (std::size_t s = 0; s < answers.size(); ++s) {
@@ -317,6 +317,11 @@ Result<bool> Coordinator::load_info(bool force) {
       // A secret sent to a shard server that checks none guards nothing: whoever reaches its
       // port uses its internal endpoint (helper-94: the coordinator's secret alone said nothing).
       if (options_.sends_shard_secret && answer->checks_secret == false) unguarded.push_back(name);
+      // A shard server that still answers from files gone from disk (its index moved or
+      // deleted: a restart of it would find none), or that found its index damaged, says so in
+      // its own /readyz; the coordinator's said every shard up (helper-100).
+      if (!answer->not_ready.empty())
+        not_ready.push_back("shard server " + name + " is not ready: " + answer->not_ready);
       // Replicas of one shard answer from one index (copies keep its UUID): two shards listed as
       // replicas of one would each answer some searches. Named, not refused: a replica still
       // copying a --full rebuild differs for a while too.
@@ -389,6 +394,7 @@ Result<bool> Coordinator::load_info(bool force) {
     revision += answers[s]->revision;
     topics.push_back(&answers[s]->topics);
   }
+  not_ready_ = std::move(not_ready);
   unguarded_ = unguarded.empty() ? std::string()
                                  : fmt::format("this coordinator sends a shard secret, but no shard secret is checked by: {} "
                                                "(anyone who reaches such a port can use the internal endpoint: set "
@@ -581,6 +587,7 @@ std::vector<std::string> Coordinator::configuration_warnings() const {
   if (!duplicate_.empty()) out.push_back(duplicate_);
   if (!count_mismatch_.empty()) out.push_back(count_mismatch_);
   if (!unguarded_.empty()) out.push_back(unguarded_);
+  out.insert(out.end(), not_ready_.begin(), not_ready_.end());
   return out;
 }
 
@@ -721,14 +728,12 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
   // The words no shard has, each shard answering (one that found nothing under a filter may
   // still have the word: helper-99); none when a shard did not answer (it may have them).
   if (!result.did_you_mean && result.total > 0 && up.size() == answers.size()) {
-    bool first = true;
     for (std::size_t s : up) {
       const ShardAnswer& a = *answers[s];
-      if (first) result.missing_words = a.missing_words;
+      if (s == up.front()) result.missing_words = a.missing_words;
       else std::erase_if(result.missing_words, [&](const std::string& w) {
         return std::find(a.missing_words.begin(), a.missing_words.end(), w) == a.missing_words.end();
       });
-      first = false;
     }
   }
   result.topic_facets = summed(topics);

@@ -118,6 +118,7 @@ class Coordinator {
   std::string duplicate_;  // two shards answering from one index, seen since start
   std::string count_mismatch_;  // a shard of an index of more or fewer shards than listed
   std::string unguarded_;  // shard servers that check no secret while this coordinator sends one
+  std::vector<std::string> not_ready_;  // shard servers whose own /readyz says not ready, and why
   std::chrono::steady_clock::time_point info_at_{};
   // When each shard last failed the info refresh or an article's call (no replica answered): the
   // first calls of a visitor's request, which the search or the related articles follow at

@@ -576,6 +576,7 @@ std::string encode(const ShardAnswer& a) {
             {"article", json::binary({a.article.begin(), a.article.end()})},
             {"suggestions", std::move(suggestions)}};
   if (a.checks_secret) j["checks_secret"] = *a.checks_secret;
+  if (!a.not_ready.empty()) j["not_ready"] = a.not_ready;
   if (a.spelling) j["spelling"] = *a.spelling;
   if (a.spelling_unknown) j["spelling_unknown"] = true;
   if (a.typo) j["typo"] = *a.typo;
@@ -696,6 +697,8 @@ Result<ShardAnswer> decode_shard_answer(std::string_view bytes, bool* damaged) {
     a.revision = count(j, "revision", UINT64_MAX);
     a.of_shards = static_cast<std::uint32_t>(count(j, "of_shards", 1000));
     if (const json& checks = field(j, "checks_secret"); checks.is_boolean()) a.checks_secret = checks.get<bool>();
+    if (const json& why = field(j, "not_ready"); why.is_string() && why.get_ref<const std::string&>().size() <= 4096)
+      a.not_ready = why.get<std::string>();
     a.topics = facets_of(j, "topics");
     pairs_of(j, "ranking", 100, "a ranking setting is not [name, value]",
              [](const json& name, const json& value) {

@@ -208,6 +208,10 @@ struct ShardAnswer {
   std::uint32_t of_shards = 0;
   // kInfo: whether its internal endpoint checks a shard secret; unknown from an older server.
   std::optional<bool> checks_secret;
+  // kInfo: why the shard server's own /readyz says not ready while it still answers (its index
+  // gone from disk since it opened it, or found damaged); empty when ready, or from an older
+  // server. A coordinator names it (its shards were all "up", its /readyz "ready").
+  std::string not_ready;
   // kArticle: the stored article (schema's stored form), empty when not held here.
   std::string article;
   // kSuggest

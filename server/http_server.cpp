@@ -626,6 +626,11 @@ void HttpServer::Impl::shard(const httplib::Request& req, httplib::Response& res
   auto searcher = pool.acquire();
   if (!searcher) return refuse(503, searcher.error().code, searcher.error().message);
   auto answer = (*searcher)->shard(*request, search);
+  // What this server's /readyz would say against it, for the coordinator's (paths cut as there).
+  if (answer && request->op == ShardOp::kInfo) {
+    if (const auto gone = index_gone_from_disk()) answer->not_ready = shown(*gone);
+    else if (const auto reason = damaged((*searcher)->revision())) answer->not_ready = "damaged: " + shown(*reason);
+  }
   if (!answer) {
     const Error& e = answer.error();
     note(e, (*searcher)->revision());

@@ -2172,6 +2172,34 @@ TEST_CASE("cluster: /readyz names a dead replica of a shard that still answers",
   CHECK(server.metric("mssearch_shard_replicas_failing{shard=\"" + shard1 + "\"}") == 0);
 }
 
+TEST_CASE("cluster: a shard server whose index is gone from disk is named by the coordinator's /readyz", "[cluster]") {
+  // Its own /readyz is 503 ("gone from disk … a restart would not open it") while it answers
+  // from the files still open; the coordinator's said ready, every shard up, nothing more
+  // (helper-100), until the shard server's restart lost the shard.
+  test::TempDir tmp;
+  const fs::path copy = tmp / "sharded", moved = tmp / "moved";
+  fs::copy(indexes().sharded, copy, fs::copy_options::recursive);
+  test::LiveServer s0(copy / "shard-00", shard_server()), s1(indexes().shard(1), shard_server()),
+      s2(indexes().shard(2), shard_server());
+  test::LiveServer coordinator(indexes().single, [&](ServerOptions& o) { o.cluster.shards = {{url(s0)}, {url(s1)}, {url(s2)}}; });
+  auto before = coordinator.get_json("/readyz");
+  CHECK(before["status"] == "ready");
+  CHECK(!before.contains("warnings"));
+  fs::rename(copy, moved);
+  CHECK(s0.get("/readyz")->status == 503);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past the coordinator's info refresh
+  auto after = coordinator.get_json("/readyz");
+  CHECK(after["status"] == "ready");  // the shard still answers: ready, whole, and said
+  CHECK(after["partial"] == false);
+  REQUIRE(after.contains("warnings"));
+  CHECK_THAT(after["warnings"].dump(), Catch::Contains(url(s0) + " is not ready") && Catch::Contains("gone from disk"));
+  CHECK_THAT(coordinator.get_json("/api/search?q=astrocytes")["warnings"].dump(), Catch::Contains("is not ready"));
+  // Mended (the index back where it was): said no more.
+  fs::rename(moved, copy);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  CHECK(!coordinator.get_json("/readyz").contains("warnings"));
+}
+
 TEST_CASE("cluster: the shards' info refresh does not wait for a hung shard, which the search probes once",
           "[cluster]") {
   ShardServers servers;
