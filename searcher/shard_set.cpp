@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <thread>
 
 #include "schema/index_path.h"
 #include "schema/schema.h"
@@ -12,6 +13,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 unsigned milliseconds(double seconds) { return static_cast<unsigned>(seconds * 1000); }
+
+// How long a request waits for a remote shard's reconnect it started: for a shard that was down
+// (or did not answer in time: hung), one that answers again does so in this time on a local
+// network, and a hung one is left to its thread; for shards whose connections failed otherwise
+// (xapian-tcpsrv closed them, idle), a while longer on a busy machine, since they are up.
+constexpr auto kRetryWait = std::chrono::milliseconds(100);
+constexpr auto kReconnectWait = std::chrono::milliseconds(1000);
 
 // tcp://HOST:PORT -> (host, port)
 std::optional<std::pair<std::string, unsigned>> parse_remote(const std::string& spec) {
@@ -123,18 +131,47 @@ Result<Xapian::Database> ShardSet::open_one(Shard& shard) const {
     }
     return all;
   }
-  auto address = parse_remote(shard.spec);
-  if (!address) return fail(ErrorCode::kIo, "bad remote shard '" + shard.spec + "': expected tcp://HOST:PORT");
+  return open_remote(shard.spec, remote_);
+}
+
+Result<Xapian::Database> ShardSet::open_remote(const std::string& spec, const RemoteOptions& remote) {
+  auto address = parse_remote(spec);
+  if (!address) return fail(ErrorCode::kIo, "bad remote shard '" + spec + "': expected tcp://HOST:PORT");
   try {
     Xapian::Database db = Xapian::Remote::open(address->first, address->second,
-                                               milliseconds(remote_.timeout_seconds),
-                                               milliseconds(remote_.connect_timeout_seconds));
-    if (schema::is_foreign_database(db)) return std::unexpected(schema::foreign_database_error("shard " + shard.spec));
+                                               milliseconds(remote.timeout_seconds),
+                                               milliseconds(remote.connect_timeout_seconds));
+    if (schema::is_foreign_database(db)) return std::unexpected(schema::foreign_database_error("shard " + spec));
     if (auto ok = schema::check_version(db); !ok) return std::unexpected(ok.error());
     return db;
   } catch (const Xapian::Error& e) {
-    return fail(schema::error_code_of(e), "shard " + shard.spec + ": " + e.get_description());
+    return fail(schema::error_code_of(e), "shard " + spec + ": " + e.get_description());
   }
+}
+
+void ShardSet::start_reconnect(Shard& shard, std::chrono::milliseconds wait) const {
+  if (shard.reconnect) return;
+  // The thread reads its own copies; the database it makes is this set's once taken (a handle
+  // used by one thread at a time).
+  // A detached thread, not std::async: that future's destructor waits for the thread, and a
+  // set dropped (a searcher replaced) would wait out the hung server's timeout after all.
+  auto promise = std::make_shared<std::promise<Result<Xapian::Database>>>();
+  shard.reconnect = std::make_shared<std::future<Result<Xapian::Database>>>(promise->get_future());
+  std::thread([promise, spec = shard.spec, remote = remote_] { promise->set_value(open_remote(spec, remote)); }).detach();
+  shard.reconnect->wait_for(wait);
+}
+
+bool ShardSet::take_reconnect(Shard& shard, Clock::time_point now) const {
+  if (!shard.reconnect || shard.reconnect->wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+  auto db = shard.reconnect->get();
+  shard.reconnect.reset();
+  if (db) {
+    shard.db = std::move(*db);
+    return true;
+  }
+  shard.identity = db.error().message;
+  shard.next_try = now + std::chrono::milliseconds(milliseconds(remote_.retry_seconds));
+  return false;
 }
 
 void ShardSet::open_spelling(Shard& shard) {
@@ -271,6 +308,12 @@ Result<bool> ShardSet::refresh() {
   bool changed = false;
   const auto now = Clock::now();
   for (auto& s : shards_) {
+    if (!s.db && is_remote_spec(s.spec)) {
+      // Connected in a thread of its own: a request never waits out a hung server's timeout.
+      if (!s.reconnect && now >= s.next_try) start_reconnect(s, kRetryWait);
+      if (take_reconnect(s, now)) changed = true;
+      continue;
+    }
     if (!s.db) {
       if (now < s.next_try) continue;
       auto db = open_one(s);
@@ -304,15 +347,14 @@ Result<bool> ShardSet::refresh() {
     } catch (const Xapian::NetworkError& e) {
       // A connection xapian-tcpsrv closed (its --idle-timeout, 60 s by default, on a quiet
       // site) is no dead server: connected again at once. It was marked down until the retry
-      // time, and with every shard's connection idle alike the next searches were 503.
+      // time, and with every shard's connection idle alike the next searches were 503. A
+      // server that did not answer in time (hung) is connected again in a thread of its own.
       s.db.reset();
       changed = true;
-      if (auto db = open_one(s)) {
-        s.db = std::move(*db);
-        continue;
-      }
-      s.identity = "shard " + s.spec + ": " + e.get_description();
-      s.next_try = now + std::chrono::milliseconds(milliseconds(remote_.retry_seconds));
+      s.identity = "shard " + s.spec + ": " + e.get_description();  // until the reconnect's outcome
+      const bool hung = std::string_view(e.get_type()) == "NetworkTimeoutError";
+      start_reconnect(s, hung ? kRetryWait : kReconnectWait);
+      take_reconnect(s, now);
     } catch (const Xapian::Error& e) {
       if (shards_.size() == 1) return fail(schema::error_code_of(e), "reopening index " + s.spec + ": " + e.get_description());
       s.db.reset();
@@ -328,18 +370,22 @@ Result<bool> ShardSet::refresh() {
 bool ShardSet::drop_failed_shards() {
   bool changed = false;
   const auto now = Clock::now();
+  // After a network error the old connections are unusable (which one failed, Xapian does not
+  // say): new ones are opened, all at once, each in a thread of its own, and waited for a while
+  // (a hung server's timeout is not waited out again); one not made by then is left out until
+  // it is.
+  std::vector<Shard*> remote;
   for (auto& s : shards_) {
     if (!s.db || !is_remote_spec(s.spec)) continue;
-    // After a network error the old connection is unusable: open a new one, or leave it out.
     s.db.reset();
-    auto db = open_one(s);
-    if (db) {
-      s.db = std::move(*db);
-    } else {
-      s.identity = db.error().message;
-      s.next_try = now + std::chrono::milliseconds(milliseconds(remote_.retry_seconds));
-    }
+    start_reconnect(s, std::chrono::milliseconds(0));
+    remote.push_back(&s);
     changed = true;
+  }
+  const auto deadline = now + kReconnectWait;
+  for (Shard* s : remote) {
+    s->reconnect->wait_until(deadline);
+    take_reconnect(*s, now);
   }
   if (changed) rebuild();
   return changed;

@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -92,10 +94,21 @@ class ShardSet {
     std::string spelling_identity;
     std::string spelling_damage;
     std::chrono::steady_clock::time_point next_try{};
+    // A remote shard's connection being made in a thread of its own (start_reconnect): a hung
+    // xapian-tcpsrv (SIGSTOP) held every request that retried it for the whole timeout (2 s a
+    // /readyz, helper-100). Its result is taken by a later refresh().
+    std::shared_ptr<std::future<Result<Xapian::Database>>> reconnect;
   };
   ShardSet(std::vector<Shard> shards, const RemoteOptions& remote);
   // Opens `shard` (and its parts when local).
   Result<Xapian::Database> open_one(Shard& shard) const;
+  // A remote shard's database (Xapian::Remote::open with the timeouts), checked as an index.
+  static Result<Xapian::Database> open_remote(const std::string& spec, const RemoteOptions& remote);
+  // Starts connecting a remote shard that is down in a thread of its own, and waits for it a
+  // little (a server that answers does so in time); then take_reconnect() gives the outcome.
+  void start_reconnect(Shard& shard, std::chrono::milliseconds wait) const;
+  // Whether the shard's reconnect ended: it is up again (true), or its next try is set.
+  bool take_reconnect(Shard& shard, std::chrono::steady_clock::time_point now) const;
   // Opens a local sharded directory's DIR/spelling, or notes that it has none; a new one is
   // not known to be damaged.
   static void open_spelling(Shard& shard);
