@@ -14,12 +14,11 @@ using Clock = std::chrono::steady_clock;
 
 unsigned milliseconds(double seconds) { return static_cast<unsigned>(seconds * 1000); }
 
-// How long a request waits for a remote shard's reconnect it started: for a shard that was down
-// (or did not answer in time: hung), one that answers again does so in this time on a local
-// network, and a hung one is left to its thread; for shards whose connections failed otherwise
-// (xapian-tcpsrv closed them, idle), a while longer on a busy machine, since they are up.
+// How long a request waits for a remote shard's reconnect it started, for a shard that was down
+// or did not answer in time (hung): one that answers again does so in this time on a local
+// network, and a hung one is left to its thread. A connection that failed otherwise (one
+// xapian-tcpsrv closed, idle) is waited for as long as connecting may take: its server answers.
 constexpr auto kRetryWait = std::chrono::milliseconds(100);
-constexpr auto kReconnectWait = std::chrono::milliseconds(1000);
 
 // tcp://HOST:PORT -> (host, port)
 std::optional<std::pair<std::string, unsigned>> parse_remote(const std::string& spec) {
@@ -147,6 +146,10 @@ Result<Xapian::Database> ShardSet::open_remote(const std::string& spec, const Re
   } catch (const Xapian::Error& e) {
     return fail(schema::error_code_of(e), "shard " + spec + ": " + e.get_description());
   }
+}
+
+std::chrono::milliseconds ShardSet::connecting() const {
+  return std::chrono::milliseconds(milliseconds(remote_.connect_timeout_seconds) + milliseconds(remote_.timeout_seconds));
 }
 
 void ShardSet::start_reconnect(Shard& shard, std::chrono::milliseconds wait) const {
@@ -353,7 +356,7 @@ Result<bool> ShardSet::refresh() {
       changed = true;
       s.identity = "shard " + s.spec + ": " + e.get_description();  // until the reconnect's outcome
       const bool hung = std::string_view(e.get_type()) == "NetworkTimeoutError";
-      start_reconnect(s, hung ? kRetryWait : kReconnectWait);
+      start_reconnect(s, hung ? kRetryWait : connecting());
       take_reconnect(s, now);
     } catch (const Xapian::Error& e) {
       if (shards_.size() == 1) return fail(schema::error_code_of(e), "reopening index " + s.spec + ": " + e.get_description());
@@ -382,7 +385,9 @@ bool ShardSet::drop_failed_shards() {
     remote.push_back(&s);
     changed = true;
   }
-  const auto deadline = now + kReconnectWait;
+  // As long as a connection may take to be made (the old ones' servers answered), not the
+  // answers' timeout a hung server waits out.
+  const auto deadline = now + std::chrono::milliseconds(milliseconds(remote_.connect_timeout_seconds));
   for (Shard* s : remote) {
     s->reconnect->wait_until(deadline);
     take_reconnect(*s, now);

@@ -107,6 +107,8 @@ class ShardSet {
   // Starts connecting a remote shard that is down in a thread of its own, and waits for it a
   // little (a server that answers does so in time); then take_reconnect() gives the outcome.
   void start_reconnect(Shard& shard, std::chrono::milliseconds wait) const;
+  // The longest a remote connection takes to be made and greeted (its two timeouts).
+  std::chrono::milliseconds connecting() const;
   // Whether the shard's reconnect ended: it is up again (true), or its next try is set.
   bool take_reconnect(Shard& shard, std::chrono::steady_clock::time_point now) const;
   // Opens a local sharded directory's DIR/spelling, or notes that it has none; a new one is
