@@ -286,6 +286,7 @@ Result<bool> Coordinator::load_info(bool force) {
   std::vector<const std::vector<FacetValue>*> topics;
   duplicate_.clear();
   count_mismatch_.clear();
+  std::vector<std::string> left_out(answers.size());
   std::vector<std::string> unguarded, not_ready;
   std::map<std::string, std::size_t> shard_of_uuid;  // each database's shard, by its UUID
   std::map<std::size_t, std::vector<std::string>> miscounted;  // servers by their index's count of shards
@@ -306,6 +307,11 @@ Result<bool> Coordinator::load_info(bool force) {
                                  "): list each shard once (replicas of one shard go in one entry)";
         if (force) return fail(ErrorCode::kIo, what);
         duplicate_ = what;
+        // Left out of the answers, which are partial: counted twice, the totals, topics and
+        // documents were the sum with the other's (helper-96, helper-100: 50 documents said
+        // where 32 articles could be found, `sleep` 10 where one index finds 11).
+        left_out[s] = "answers from the same index as " + shard_name(seen->second) + " (UUID " + uuid +
+                      "): left out, its articles would be counted twice; give it its own shard's index";
       }
       // A shard of an index of N shards behind a coordinator listing another number: the
       // articles of the shards not listed are in no answer, which said nothing of them
@@ -395,6 +401,7 @@ Result<bool> Coordinator::load_info(bool force) {
     topics.push_back(&answers[s]->topics);
   }
   not_ready_ = std::move(not_ready);
+  left_out_ = std::move(left_out);
   unguarded_ = unguarded.empty() ? std::string()
                                  : fmt::format("this coordinator sends a shard secret, but no shard secret is checked by: {} "
                                                "(anyone who reaches such a port can use the internal endpoint: set "
@@ -454,6 +461,11 @@ void Coordinator::take_status() {
     if (!info_missing_[s] || !status_[s].up) continue;
     status_[s].up = false;
     if (status_[s].error.empty()) status_[s].error = "no answer to the last info refresh";
+  }
+  for (std::size_t s = 0; s < status_.size() && s < left_out_.size(); ++s) {
+    if (left_out_[s].empty() || !status_[s].up) continue;
+    status_[s].up = false;
+    status_[s].error = left_out_[s];
   }
   // A replica with other limits is named under its shard in /readyz (also while it answers), and
   // one with stricter limits, which refuses what the others answer, counts as failing.
@@ -632,6 +644,8 @@ Result<SearchResult> Coordinator::search_once(const SearchRequest& request, std:
     unavailable.assign(transport_->shard_count(), std::nullopt);
     for (std::size_t s = 0; s < skip.size() && s < unavailable.size(); ++s)
       if (skip[s]) unavailable[s] = Error{ErrorCode::kUnavailable, shard_name(s) + " did not answer this search's first query"};
+    for (std::size_t s = 0; s < left_out_.size() && s < unavailable.size(); ++s)
+      if (!left_out_[s].empty()) unavailable[s] = Error{ErrorCode::kUnavailable, shard_name(s) + " " + left_out_[s]};
     first.params = asked;
     first.stats.reset();
     auto stats = stats_for(first, result.shard_round_trips, unavailable);

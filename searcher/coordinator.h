@@ -92,6 +92,9 @@ class Coordinator {
   // says (a hung last replica is never marked down: /readyz said "partial": false while the
   // topics left its articles out).
   std::vector<bool> info_missing_;
+  // By shard: why it is left out though it answers (it answers from the same index as a shard
+  // listed before it: its articles would be counted twice); empty when it is not.
+  std::vector<std::string> left_out_;
   void take_status();  // status_ from the transport's health and info_missing_
   RankingSettings ranking_;  // ranking_settings() of this coordinator
   RankingSettings limits_;   // shard_limits() of this coordinator

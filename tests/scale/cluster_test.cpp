@@ -2172,6 +2172,50 @@ TEST_CASE("cluster: /readyz names a dead replica of a shard that still answers",
   CHECK(server.metric("mssearch_shard_replicas_failing{shard=\"" + shard1 + "\"}") == 0);
 }
 
+TEST_CASE("cluster: a shard server restarted over another shard's index is left out, not counted twice", "[cluster]") {
+  // Refused at start; afterwards it was named in the warnings alone, and every total, topic
+  // count and the documents were the sum with the other shard's (helper-96, helper-100).
+  ShardServers servers;
+  std::atomic<int> target{servers.s2.port};
+  FakeShard proxy([&](const httplib::Request& req, httplib::Response& res) {
+    slow_page_proxy(target.load(), 0)(req, res);
+  });
+  auto coordinator = Searcher::open(coordinator_options({{url(servers.s0)}, {url(servers.s1)}, {proxy.url()}}));
+  REQUIRE(coordinator);
+  auto single = Searcher::open(single_options());
+  REQUIRE(single);
+  SearchRequest r;
+  r.query = "ms";
+  auto whole = coordinator->search(r);
+  REQUIRE(whole);
+  CHECK(whole->total == single->search(r)->total);
+  CHECK(coordinator->document_count() == 50);
+  // "Restarted" over shard 1's index: the same UUID as shard 1 answers for shard 2.
+  target = servers.s1.port;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past the info refresh
+  REQUIRE(coordinator->refresh());
+  auto after = coordinator->search(r);
+  REQUIRE(after);
+  REQUIRE(after->failed_shards.size() == 1);
+  CHECK(after->failed_shards.front() == proxy.url());
+  // Shards 0 and 1 counted once each: less than the whole, never more.
+  CHECK(after->total < whole->total);
+  CHECK(coordinator->document_count() < 50);
+  const auto status = coordinator->shard_status();
+  REQUIRE(status.size() == 3);
+  CHECK(!status[2].up);
+  CHECK_THAT(status[2].error, Catch::Contains("same index") && Catch::Contains("counted twice"));
+  // Its own index again: whole.
+  target = servers.s2.port;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  REQUIRE(coordinator->refresh());
+  auto mended = coordinator->search(r);
+  REQUIRE(mended);
+  CHECK(mended->failed_shards.empty());
+  CHECK(mended->total == whole->total);
+  CHECK(coordinator->document_count() == 50);
+}
+
 TEST_CASE("cluster: a shard server whose index is gone from disk is named by the coordinator's /readyz", "[cluster]") {
   // Its own /readyz is 503 ("gone from disk … a restart would not open it") while it answers
   // from the files still open; the coordinator's said ready, every shard up, nothing more
