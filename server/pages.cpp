@@ -190,6 +190,9 @@ std::string render_article(const ArticlePage& page, const ServerOptions& options
 std::string render_results(const PageContent& c) {
   data d;
   if (!c.error.empty()) d.set("error", c.error);
+  // No filters beside an error with nothing to filter (search unavailable: 503; helper-95): the
+  // sort, credibility and year menus offered what could not be searched.
+  d.set("show_filters", data(c.error.empty() || c.result != nullptr || !c.all_topics.empty()));
   const SearchRequest& r = c.request->search;
   static const ServerOptions kDefaults;
   const ServerOptions& options = c.options != nullptr ? *c.options : kDefaults;

@@ -211,6 +211,9 @@ TEST_CASE("server: not ready without an index, ready once one exists", "[server]
   CHECK(page->status == 503);
   CHECK_THAT(page->body, Catch::Contains("not available right now"));
   CHECK_THAT(page->body, !Catch::Contains(path) && !Catch::Contains("mssearch index"));
+  // Nor filters that nothing can be searched by (helper-95): the sort, credibility and year menus.
+  CHECK_THAT(page->body, !Catch::Contains("Sort by") && !Catch::Contains("class=\"filters\"") &&
+                             Catch::Contains("layout no-filters"));
   // /readyz says why, for the operator's probe, but anyone can ask it: the index by its last
   // part, not where the server keeps it.
   const auto ready = s.get_json("/readyz", 503);
@@ -219,6 +222,11 @@ TEST_CASE("server: not ready without an index, ready once one exists", "[server]
   CHECK_THAT(ready.dump(), !Catch::Contains(s.tmp.path().string()));
   s.index();
   CHECK(s.get_json("/readyz")["documents"] == 50);
+  // Searchable again: the filters are back.
+  auto again = s.get("/?q=ms");
+  REQUIRE(again);
+  CHECK(again->status == 200);
+  CHECK_THAT(again->body, Catch::Contains("Sort by") && !Catch::Contains("no-filters"));
 }
 
 TEST_CASE("server: an index deleted or moved while served makes /readyz 503, and ready again once rebuilt", "[server]") {
