@@ -2508,7 +2508,12 @@ std::vector<std::string> QueryPlanner::missing_words(const QueryPlan& plan) {
     for (const auto& f : schema::kQueryTextFields)
       if (text.size() > f.name.size() && text[f.name.size()] == ':' && ascii_lower(text.substr(0, f.name.size())) == f.name)
         text.remove_prefix(f.name.size() + 1);
-    for (auto& w : synonym_tokens(text)) words.push_back(std::move(w));
+    // A phone's typographic apostrophe read as the plain one (`huntington’s` was one word with
+    // a non-ASCII letter, never named).
+    std::string plain(text);
+    for (std::size_t quote = plain.find("\u2019"); quote != std::string::npos; quote = plain.find("\u2019", quote))
+      plain.replace(quote, 3, "'");
+    for (auto& w : synonym_tokens(plain)) words.push_back(std::move(w));
   }
   const auto content = std::count_if(words.begin(), words.end(), [](const std::string& w) { return !is_stop_word(w); });
   if (static_cast<std::size_t>(content) > kMaxWords) return out;
@@ -2520,6 +2525,18 @@ std::vector<std::string> QueryPlanner::missing_words(const QueryPlan& plan) {
     if (db_.term_exists(w) || db_.term_exists("Z" + analyzer_.stemmer()(w))) continue;
     out.push_back(w);
   }
+  // Named as typed with its possessive (`ms huntington's` said "No article has “huntington”";
+  // helper-99): the word is the same term either way.
+  for (auto& w : out)
+    for (const std::string_view s : {"'s", "\u2019s"}) {
+      const std::string typed = w + std::string(s);
+      const std::size_t at = rest.find(typed);
+      const std::size_t end = at + typed.size();
+      if (at != std::string::npos && (at == 0 || !is_word_byte(rest[at - 1])) && (end == rest.size() || !is_word_byte(rest[end]))) {
+        w = typed;
+        break;
+      }
+    }
   return out;
 }
 

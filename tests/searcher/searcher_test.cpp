@@ -774,6 +774,12 @@ TEST_CASE("search: did you mean", "[searcher]") {
     CHECK(c.search("title:astrocytes ms").missing_words.empty());
     CHECK(c.search("title:contagious ms").missing_words == std::vector<std::string>{"contagious"});
     CHECK(c.search("relaps fatigue").missing_words.empty());  // a correction is offered
+    // As typed with its possessive, with a plain or a phone's apostrophe (helper-99: named
+    // "huntington"; with ’ never named).
+    CHECK(c.search("ms huntington's").missing_words == std::vector<std::string>{"huntington's"});
+    CHECK(c.search("ms huntington\u2019s").missing_words == std::vector<std::string>{"huntington\u2019s"});
+    CHECK(c.search("ms huntington").missing_words == std::vector<std::string>{"huntington"});
+    CHECK(c.search("uhthoff\u2019s fatigue").missing_words.empty());
   }
   SECTION("a misspelt word beside question words, English words and identifiers: it alone is corrected") {
     // Xapian's corrector also changes words the index lacks ("what" to "that", "does" to "do",
@@ -1616,9 +1622,9 @@ TEST_CASE("as-you-type: a topic typed as a filter is completed as the filter", "
         CHECK(c.search(t).total == x.count);
         continue;
       }
-      SearchRequest r;
-      r.query = x.kind == "title" ? prefix.substr(0, prefix.rfind(' ')) + " id:" + x.id : x.text;
-      CHECK(c.search(r).total > 0);
+      SearchRequest completed;
+      completed.query = x.kind == "title" ? prefix.substr(0, prefix.rfind(' ')) + " id:" + x.id : x.text;
+      CHECK(c.search(completed).total > 0);
       if (x.kind != "term") continue;
       ++terms;
       CHECK(x.text.starts_with(prefix));
