@@ -74,6 +74,18 @@ Result<Searcher> Searcher::open(const SearcherOptions& options, std::shared_ptr<
   for (int attempt = 1;; ++attempt) {
     auto shards = ShardSet::open(specs, options.remote);
     if (!shards) return std::unexpected(shards.error());
+    // The spelling database is searched with the shards (it adds its spelling data): one that
+    // holds articles (an index given for it) counted each of them once more, every hit twice
+    // (helper-101: 20 hits of 10, "100 articles").
+    if (!options.spelling_database.empty())
+      for (const auto& status : shards->status())
+        if (status.up && status.name == options.spelling_database.string()) {
+          if (const auto held = shards->spelling(status.name).get_doccount(); held > 0)
+            return fail(ErrorCode::kIo, fmt::format("spelling database {} holds {} articles: it would be searched as "
+                                                    "one more shard, every hit twice; give the spelling data of a "
+                                                    "sharded index (DIR/spelling), which holds none",
+                                                    status.name, held));
+        }
     const auto revision = Impl::revision_of(shards->database());
     try {
       return Searcher(std::make_unique<Impl>(options, std::move(*shards), synonyms));

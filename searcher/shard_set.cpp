@@ -367,7 +367,15 @@ Result<bool> ShardSet::refresh() {
   }
   // Reopening a sub-database does not reach the combined handle: rebuild it.
   if (changed) rebuild();
+  note_errors();
   return changed;
+}
+
+void ShardSet::note_errors() {
+  // A shard still down says its last attempt's error (a hung server's timeout stayed named
+  // after it was killed and nothing listened; helper-101).
+  for (std::size_t i = 0; i < shards_.size() && i < status_.size(); ++i)
+    if (!shards_[i].db) status_[i].error = shards_[i].identity;
 }
 
 bool ShardSet::drop_failed_shards() {

@@ -115,6 +115,7 @@ class ShardSet {
   // not known to be damaged.
   static void open_spelling(Shard& shard);
   void rebuild();
+  void note_errors();  // status_'s errors from the shards that are down
 
   std::vector<Shard> shards_;
   RemoteOptions remote_;

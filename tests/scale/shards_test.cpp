@@ -862,6 +862,12 @@ TEST_CASE("shards: one remote database alone answers as the index it serves, in 
     CHECK(run.err.empty());
     CHECK(json::parse(run.out).is_object());
   }
+  // An index given as its spelling database was searched as one more shard: every hit twice
+  // (helper-101). Refused, naming why.
+  const auto doubled =
+      test::run_mssearch(fmt::format("search fatigue --database {} --spelling-database '{}' --json", remote.spec(), single.string()));
+  CHECK(doubled.exit_code == 2);
+  CHECK_THAT(doubled.out, Catch::Contains("holds 50 articles") && Catch::Contains("every hit twice"));
 }
 
 // This process's established TCP connections to 127.0.0.1:`port` (/proc/net/tcp, by the socket
@@ -914,8 +920,23 @@ TEST_CASE("shards: a hung remote shard is connected again in a thread of its own
   auto partial = s->search(r);
   REQUIRE(partial);
   CHECK(partial->failed_shards.size() == 1);
-  // Going on: the next refreshes connect it again, and the answer is whole.
-  ::kill(-s1.pid, SIGCONT);
+  // Killed while hung: the error named is the last attempt's, not the first timeout's (it
+  // stayed "Timeout expired" with nothing listening; helper-101).
+  s1.stop();
+  const auto error_of_s1 = [&] {
+    for (const auto& st : s->shard_status())
+      if (st.name == s1.spec()) return st.error;
+    return std::string("(not listed)");
+  };
+  bool refused = false;
+  for (int i = 0; i < 200 && !refused; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(s->refresh());
+    refused = error_of_s1().find("Couldn't connect") != std::string::npos;
+  }
+  CHECK(refused);
+  // Back on its port: the next refreshes connect it again, and the answer is whole.
+  s1.start();
   bool whole = false;
   for (int i = 0; i < 200 && !whole; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
