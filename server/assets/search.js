@@ -130,6 +130,10 @@
         // "More topics" stays as the visitor left it (a new fragment comes folded).
         var more = results.querySelector("details.more-topics");
         var moreOpen = !!(more && more.open);
+        // Focus moved into the results while the answer was on its way (Tab, Tab, Enter on
+        // "Skip to results" right after typing) is kept: it fell to the page's body, and the
+        // next Tab started over (helper-101).
+        var focusNow = focusKey();
         results.innerHTML = html;  // server-rendered and escaped
         more = results.querySelector("details.more-topics");
         if (more && moreOpen) more.open = true;
@@ -151,7 +155,7 @@
         remember(shareable, !!typing);
         form.classList.add("updated");
         foldFilters();
-        restoreFocus(key);
+        restoreFocus(key || focusNow);
         var list = results.querySelector("ol.results[data-search]");
         if (list) recorded = { q: words, id: list.getAttribute("data-search") };
         var summary = document.getElementById("results-summary");

@@ -158,6 +158,19 @@ await run(async (browser) => {
   assert.ok(await page.evaluate(() => !!document.activeElement?.closest(".hit")), "the Tab after it is the first result");
   assert.equal(await page.evaluate(() => history.length), entries, "no history entry for the skip link's fragment");
   assert.equal(await page.evaluate(() => location.hash), "", "nor a fragment in the address");
+  // On a slow network: words typed, then Tab, Tab, Enter on the skip link before their answer
+  // comes; the focus stays on the heading once the answer replaces the results (it fell to the
+  // page's body, and the next Tab started over; helper-101).
+  await page.route(/fragment=1/, async (route) => { await new Promise((r) => setTimeout(r, 1200)); await route.continue(); });
+  await page.locator("#q").fill("");
+  await page.locator("#q").pressSequentially("fatigue", { delay: 20 });
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.className), "skip-link", "the skip link, the answer still to come");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => /fatigue/.test(document.getElementById("results-summary")?.textContent || ""));
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "results-summary", "focus kept on the heading the answer brought");
+  await page.unroute(/fragment=1/);
   await page.locator("#q").focus();
   // Tab to the first topic checkbox and tick it with Space.
   let guard = 0;
