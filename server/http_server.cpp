@@ -629,7 +629,8 @@ void HttpServer::Impl::shard(const httplib::Request& req, httplib::Response& res
   // What this server's /readyz would say against it, for the coordinator's (paths cut as there).
   if (answer && request->op == ShardOp::kInfo) {
     if (const auto gone = index_gone_from_disk()) answer->not_ready = shown(*gone);
-    else if (const auto reason = damaged((*searcher)->revision())) answer->not_ready = "damaged: " + shown(*reason);
+    else if (const auto reason = damaged((*searcher)->revision()))
+      answer->not_ready = reason->find("damaged") != std::string::npos ? shown(*reason) : "damaged: " + shown(*reason);
   }
   if (!answer) {
     const Error& e = answer.error();
