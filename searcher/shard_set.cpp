@@ -14,6 +14,18 @@ using Clock = std::chrono::steady_clock;
 
 unsigned milliseconds(double seconds) { return static_cast<unsigned>(seconds * 1000); }
 
+// A remote shard's error as Xapian describes it, without a context that is the far server's own
+// (the path of the database xapian-tcpsrv serves, which /readyz showed: `context was:
+// sh/shard-01`; helper-101): a context naming the connection (`remote:tcp(…)`) is kept.
+std::string described(const Xapian::Error& e, const std::string& spec) {
+  if (!is_remote_spec(spec)) return e.get_description();
+  std::string out = std::string(e.get_type()) + ": " + e.get_msg();
+  const std::string& context = e.get_context();
+  if (!context.empty() && context.starts_with("remote:")) out += " (context: " + context + ")";
+  if (const char* why = e.get_error_string(); why != nullptr && *why != '\0') out += std::string(" (") + why + ")";
+  return out;
+}
+
 // How long a request waits for a remote shard's reconnect it started, for a shard that was down
 // or did not answer in time (hung): one that answers again does so in this time on a local
 // network, and a hung one is left to its thread. A connection that failed otherwise (one
@@ -144,7 +156,7 @@ Result<Xapian::Database> ShardSet::open_remote(const std::string& spec, const Re
     if (auto ok = schema::check_version(db); !ok) return std::unexpected(ok.error());
     return db;
   } catch (const Xapian::Error& e) {
-    return fail(schema::error_code_of(e), "shard " + spec + ": " + e.get_description());
+    return fail(schema::error_code_of(e), "shard " + spec + ": " + described(e, spec));
   }
 }
 
@@ -354,14 +366,14 @@ Result<bool> ShardSet::refresh() {
       // server that did not answer in time (hung) is connected again in a thread of its own.
       s.db.reset();
       changed = true;
-      s.identity = "shard " + s.spec + ": " + e.get_description();  // until the reconnect's outcome
+      s.identity = "shard " + s.spec + ": " + described(e, s.spec);  // until the reconnect's outcome
       const bool hung = std::string_view(e.get_type()) == "NetworkTimeoutError";
       start_reconnect(s, hung ? kRetryWait : connecting());
       take_reconnect(s, now);
     } catch (const Xapian::Error& e) {
-      if (shards_.size() == 1) return fail(schema::error_code_of(e), "reopening index " + s.spec + ": " + e.get_description());
+      if (shards_.size() == 1) return fail(schema::error_code_of(e), "reopening index " + s.spec + ": " + described(e, s.spec));
       s.db.reset();
-      s.identity = "shard " + s.spec + ": " + e.get_description();
+      s.identity = "shard " + s.spec + ": " + described(e, s.spec);
       changed = true;
     }
   }
